@@ -1,0 +1,44 @@
+/*
+ * A simulated machine: create it from a config (a built-in name or a YAML
+ * file, plus KEY=VALUE overrides), use it, destroy it.  No global state:
+ * a program may hold several machines at once.
+ */
+#ifndef VMSIM_MACHINE_H
+#define VMSIM_MACHINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vmsim/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vmsim_machine;
+
+/*
+ * Boot a machine.  @config is a built-in name ("x86_64", "x86_32") or a path
+ * to a YAML config; @sets is NULL or a NULL-terminated array of "KEY=VALUE"
+ * overrides.  Returns NULL and fills @err on failure (the message names the
+ * file, line and column for config mistakes).  The caller destroys it.
+ */
+VMSIM_API struct vmsim_machine *vmsim_machine_create(const char *config,
+						     const char *const *sets,
+						     struct vmsim_error *err);
+VMSIM_API void vmsim_machine_destroy(struct vmsim_machine *m);
+
+/* Views in the kernel's own text formats (json = 0), or as JSON (json = 1). */
+VMSIM_API int vmsim_show(struct vmsim_machine *m, const char *what, int json, FILE *out);
+
+/* Page allocator: allocate 2^order frames with GFP zone modifiers given by
+ * name ("GFP_KERNEL", "GFP_HIGHUSER", "GFP_DMA32", ...).  On success stores
+ * the first frame's number in *pfn. -ENOMEM when memory is exhausted. */
+VMSIM_API int vmsim_alloc_pages(struct vmsim_machine *m, const char *gfp,
+				unsigned order, uint64_t *pfn);
+VMSIM_API int vmsim_free_pages(struct vmsim_machine *m, uint64_t pfn, unsigned order);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,33 @@
+/*
+ * struct vmsim_machine: everything one simulated machine owns.  Boot order
+ * (machine.c): config -> physical memory (phys_init) -> CPUs and MMU ->
+ * kernel page tables.  Destroying the machine frees all of it.
+ */
+#ifndef VMSIM_KERN_MACHINE_H
+#define VMSIM_KERN_MACHINE_H
+
+#include "phys/mmzone.h"
+#include "util/config.h"
+#include "util/hostalloc.h"
+#include "vmsim/machine.h"
+
+struct vmsim_cpu;
+
+struct vmsim_machine {
+	struct vmsim_config cfg;
+	struct host_arena ha;
+	struct phys_mem pm;
+	unsigned nr_cpus;
+	struct vmsim_cpu *cpus;		/* MMU layer: cpus[0..nr_cpus) */
+	uint64_t kernel_pgd;		/* physical address of init_mm's page table root */
+	struct page *kernel_pgd_page;
+};
+
+/* Read @config (built-in name or file) and apply KEY=VALUE @sets, finalized. */
+int machine_load_config(struct vmsim_config *cfg, const char *config,
+			const char *const *sets, struct vmsim_error *err);
+/* Boot a machine whose cfg is filled; on failure nothing stays allocated. */
+int machine_boot(struct vmsim_machine *m, struct vmsim_error *err);
+void machine_shutdown(struct vmsim_machine *m);
+
+#endif

@@ -1,0 +1,208 @@
+/*
+ * Physical memory of a machine: the RAM byte array, mem_map, NUMA nodes
+ * (pglist_data) and their zones with per-order free areas.
+ *
+ * Invariants (checked by check_free_lists() in tests):
+ *  - a free block of order k starts at a pfn aligned to 2^k, lies in one
+ *    zone, and its head page has PG_buddy and private == k (except blocks
+ *    still in a zone's deferred pool, whose pages are uninitialized);
+ *  - zone->free_area[k].nr_free counts the blocks on list k plus deferred
+ *    max-order blocks (k == max_order);
+ *  - zone->free_pages == sum over k of nr_free[k] << k.
+ */
+#ifndef VMSIM_PHYS_MMZONE_H
+#define VMSIM_PHYS_MMZONE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "phys/gfp.h"
+#include "phys/page.h"
+#include "util/config.h"
+#include "util/hostalloc.h"
+#include "util/list.h"
+
+#define MAX_ORDER_LIMIT 12	/* largest max_order a config may ask for */
+#define NR_ORDERS_LIMIT (MAX_ORDER_LIMIT + 1)
+#define MAX_NUMNODES CFG_MAX_NODES
+
+enum zone_type {
+	ZONE_DMA,
+	ZONE_DMA32,
+	ZONE_NORMAL,
+	ZONE_HIGHMEM,
+	ZONE_MOVABLE,
+	MAX_NR_ZONES
+};
+
+enum zone_watermarks { WMARK_MIN, WMARK_LOW, WMARK_HIGH, WMARK_PROMO, NR_WMARK };
+
+struct free_area {
+	struct list_head free_list;
+	unsigned long nr_free;
+};
+
+/* Max-order blocks not yet given struct pages (deferred struct page init):
+ * [next, end) in steps of 2^max_order pages, handed out lowest first. */
+struct deferred_range {
+	unsigned long next_pfn, end_pfn;
+};
+
+#define MAX_DEFERRED_RANGES (CFG_MAX_RESERVE + 2)
+
+struct zone {
+	const char *name;		/* "DMA", "DMA32", "Normal", "HighMem", "Movable" */
+	enum zone_type type;
+	struct pglist_data *zone_pgdat;
+	unsigned long zone_start_pfn;
+	unsigned long spanned_pages;	/* end - start, holes included */
+	unsigned long present_pages;	/* frames that exist */
+	unsigned long managed_pages;	/* present minus reserved at boot */
+	unsigned long free_pages;	/* NR_FREE_PAGES */
+	unsigned long _watermark[NR_WMARK];
+	unsigned long lowmem_reserve[MAX_NR_ZONES];
+	struct free_area free_area[NR_ORDERS_LIMIT];
+	struct deferred_range deferred[MAX_DEFERRED_RANGES];
+	unsigned nr_deferred;
+	/* statistics */
+	unsigned long pgalloc, pgfree;	/* pages allocated / freed in this zone */
+	unsigned long alloc_fail;	/* requests this zone could not serve */
+};
+
+struct pglist_data {
+	int node_id;
+	unsigned long node_start_pfn;
+	unsigned long node_spanned_pages;
+	unsigned long node_present_pages;
+	struct zone node_zones[MAX_NR_ZONES];
+	/* fallback order for each highest zone: zone pointers, NULL ended,
+	 * this node's zones first, then other nodes' */
+	struct zone *zonelist[MAX_NR_ZONES][MAX_NR_ZONES * MAX_NUMNODES + 1];
+};
+
+struct phys_mem {
+	const struct vmsim_config *cfg;
+	struct host_arena *ha;
+	uint8_t *ram;			/* simulated RAM: frame pfn at ram + (pfn << 12) */
+	uint64_t ram_size;
+	struct page *mem_map;		/* mem_map[pfn] */
+	size_t mem_map_bytes;
+	unsigned long max_pfn;		/* one past the last frame */
+	unsigned long max_low_pfn;	/* one past the last direct-mapped frame */
+	unsigned max_order;		/* MAX_PAGE_ORDER */
+	unsigned nr_nodes;
+	struct pglist_data node_data[MAX_NUMNODES];
+	unsigned long min_free_kbytes;
+	unsigned long totalram_pages;	/* managed pages of all zones */
+	unsigned long reserved_pages;	/* PG_reserved at boot */
+};
+
+/* Boot: map RAM and mem_map lazily, build nodes and zones, reserve the
+ * config's ranges and the kernel image, free the rest into the buddy
+ * lists, set watermarks and lowmem_reserve.  -ENOMEM if the host refuses. */
+int phys_init(struct phys_mem *pm, const struct vmsim_config *cfg,
+	      struct host_arena *ha, struct vmsim_error *err);
+void phys_finish(struct phys_mem *pm);
+
+static inline struct page *pfn_to_page(const struct phys_mem *pm, unsigned long pfn)
+{
+	return pm->mem_map + pfn;
+}
+
+static inline unsigned long page_to_pfn(const struct phys_mem *pm, const struct page *p)
+{
+	return (unsigned long)(p - pm->mem_map);
+}
+
+static inline uint64_t page_to_phys(const struct phys_mem *pm, const struct page *p)
+{
+	return (uint64_t)page_to_pfn(pm, p) << PAGE_SHIFT;
+}
+
+static inline bool pfn_valid(const struct phys_mem *pm, unsigned long pfn)
+{
+	return pfn < pm->max_pfn;
+}
+
+/* Host pointer to simulated physical address @pa (caller checks bounds). */
+static inline void *phys_to_host(const struct phys_mem *pm, uint64_t pa)
+{
+	return pm->ram + pa;
+}
+
+static inline void *page_host(const struct phys_mem *pm, const struct page *p)
+{
+	return pm->ram + page_to_phys(pm, p);
+}
+
+/* Kernel virtual address of a lowmem page: PAGE_OFFSET + phys.  For a
+ * highmem page (x86_32) returns 0: it must be kmap()ed. */
+uint64_t page_address(const struct phys_mem *pm, const struct page *p);
+
+static inline struct zone *page_zone(struct phys_mem *pm, const struct page *p)
+{
+	return &pm->node_data[page_to_nid(p)].node_zones[page_zonenum(p)];
+}
+
+static inline bool populated_zone(const struct zone *z)
+{
+	return z->present_pages != 0;
+}
+
+static inline bool is_highmem_idx(enum zone_type t)
+{
+	return t == ZONE_HIGHMEM;
+}
+
+/* The zone types this arch has, in order (x86_64: DMA DMA32 Normal
+ * Movable; x86_32: DMA Normal HighMem Movable).  Returns the count. */
+unsigned arch_zone_types(const struct phys_mem *pm, enum zone_type out[MAX_NR_ZONES]);
+
+/* ---- page allocator (buddy.c / page_alloc.c) ---- */
+
+/* Highest zone @gfp allows on this machine (gfp_zone()). */
+enum zone_type gfp_zone(const struct phys_mem *pm, gfp_t gfp);
+
+/* 2^order contiguous frames, or NULL when no zone in the fallback list can
+ * serve the request above its watermark.  The head page gets refcount 1.
+ * __GFP_ZERO zeroes the frames in simulated RAM. */
+struct page *alloc_pages(struct phys_mem *pm, gfp_t gfp, unsigned order);
+struct page *alloc_pages_node(struct phys_mem *pm, int nid, gfp_t gfp, unsigned order);
+static inline struct page *alloc_page(struct phys_mem *pm, gfp_t gfp)
+{
+	return alloc_pages(pm, gfp, 0);
+}
+
+/* Drop a reference; at zero the block returns to the buddy lists. */
+void __free_pages(struct phys_mem *pm, struct page *page, unsigned order);
+static inline void __free_page(struct phys_mem *pm, struct page *page)
+{
+	__free_pages(pm, page, 0);
+}
+
+/* Kernel virtual address variants (lowmem only), 0 on failure. */
+uint64_t __get_free_pages(struct phys_mem *pm, gfp_t gfp, unsigned order);
+uint64_t get_zeroed_page(struct phys_mem *pm, gfp_t gfp);
+void free_pages(struct phys_mem *pm, uint64_t addr, unsigned order);
+
+void get_page(struct page *page);
+/* Drop a reference to an order-0 (or compound head) page; frees at zero. */
+void put_page(struct phys_mem *pm, struct page *page);
+
+/* Per-zone watermark check (zone_watermark_ok()). */
+bool zone_watermark_ok(const struct zone *z, unsigned order, unsigned long mark,
+		       enum zone_type highest_zoneidx, unsigned alloc_flags);
+
+static inline unsigned long wmark_pages(const struct zone *z, enum zone_watermarks w)
+{
+	return z->_watermark[w];
+}
+
+/* Sum of free pages / managed pages over all zones. */
+unsigned long nr_free_pages(const struct phys_mem *pm);
+
+/* Consistency checker for tests: free lists vs struct page vs counters.
+ * Returns 0, or -EFAULT with a description of the first violation in @err. */
+int check_free_lists(struct phys_mem *pm, struct vmsim_error *err);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * The machine configuration: every knob of a simulated machine, as a plain
+ * data structure that every layer may read (it depends on nothing).
+ *
+ * Life cycle:  config_defaults(arch)  ->  config_apply_*() / config_set()
+ * (keys given by a file, --set or a scenario's `set:`)  ->  config_finalize()
+ * (fills every key not given with its arch default, derives what Linux
+ * derives, validates).  Only a finalized config boots a machine.
+ *
+ * Invariant after config_finalize(): all addresses and sizes are page
+ * aligned where the hardware needs it, ranges are ordered and disjoint,
+ * zone bounds ascend, and every derived field matches the formula cited
+ * next to it.
+ */
+#ifndef VMSIM_UTIL_CONFIG_H
+#define VMSIM_UTIL_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/yaml.h"
+#include "vmsim/error.h"
+
+enum vmsim_arch { ARCH_X86_32, ARCH_X86_64 };
+
+#define CFG_MAX_RESERVE 16
+#define CFG_MAX_NODES 8
+#define CFG_NAME_LEN 64
+#define CFG_UNLIMITED UINT64_MAX	/* RLIM_INFINITY for stack_rlimit */
+
+/* Where a key was given, for messages about it after the fact. */
+struct cfg_src {
+	const char *file;	/* NULL: default or derived */
+	int line, col;
+};
+
+struct cfg_reserve {
+	uint64_t start, size;
+	char name[32];
+	struct cfg_src src;
+};
+
+struct cfg_tlb {
+	unsigned entries, ways;	/* entries 0 = level absent */
+};
+
+struct vmsim_config {
+	char name[CFG_NAME_LEN];
+	enum vmsim_arch arch;
+
+	/* memory: */
+	uint64_t mem_size;		/* bytes of RAM, from physical 0 */
+	unsigned nodes;			/* NUMA nodes, RAM split evenly */
+	struct cfg_reserve reserve[CFG_MAX_RESERVE];
+	unsigned nr_reserve;
+	uint64_t kernel_start, kernel_size;	/* kernel image, reserved */
+
+	/* zones: upper physical bounds (exclusive).  x86_32 has DMA, Normal
+	 * (= lowmem limit, derived from the layout) and HighMem above;
+	 * x86_64 has DMA, DMA32 and Normal above. */
+	uint64_t zone_dma_end;
+	uint64_t zone_dma32_end;	/* x86_64 only */
+
+	/* buddy: */
+	unsigned max_order;		/* MAX_PAGE_ORDER: 10 */
+	uint64_t min_free_kbytes;	/* 0 = derive as Linux does */
+
+	/* cpu: */
+	unsigned cpu_count;
+	bool wp, nxe, pcid, pse, smep, smap;
+	unsigned phys_bits;		/* MAXPHYADDR: 46 (x86_64), 32 (x86_32) */
+
+	/* tlb: 4 KiB entries and large-page entries per level */
+	struct cfg_tlb l1d, l1i, l2, l1d_large, l1i_large;
+
+	/* layout: */
+	uint64_t task_size;
+	uint64_t page_offset;		/* start of the direct map */
+	uint64_t vmalloc_start, vmalloc_end;	/* [start, end) */
+	uint64_t vmemmap;		/* x86_64 */
+	uint64_t kernel_map;		/* x86_64: __START_KERNEL_map */
+	uint64_t modules_start, modules_end;	/* x86_64: [start, end) */
+	uint64_t fixaddr_top;		/* FIXADDR_TOP: fix_to_virt(i) = top - i pages */
+	unsigned last_pkmap;		/* x86_32: LAST_PKMAP */
+
+	/* layout, derived by config_finalize(): */
+	uint64_t lowmem_end;		/* physical end of the direct-mapped RAM */
+	uint64_t high_memory;		/* __va(lowmem_end) */
+	uint64_t pkmap_base;		/* x86_32 */
+	uint64_t fixaddr_start;		/* FIXADDR_START (permanent slots) */
+	uint64_t fixaddr_tot_start;	/* FIXADDR_TOT_START (with boot slots) */
+	unsigned fix_kmap_slots;	/* KM_MAX_IDX per cpu */
+
+	/* process: */
+	uint64_t stack_rlimit;		/* CFG_UNLIMITED for unlimited */
+	uint64_t mmap_min_addr;
+	bool randomize;
+	uint64_t seed;
+	uint64_t mmap_base;		/* derived: arch_pick_mmap_layout() */
+	uint64_t fault_around_bytes;	/* page cache fault-around, 64 KiB */
+	unsigned vdso_pages[3];		/* [vvar], [vvar_vclock], [vdso] */
+
+	/* bookkeeping for messages: where each key was given */
+	char file[256];			/* the config file, "" for built-ins */
+	uint64_t given[4];		/* bitmap of keys given explicitly */
+	struct cfg_src src[256];	/* per key id (see config.c) */
+};
+
+/* Defaults of @arch; nothing is marked given.  Never fails. */
+void config_defaults(struct vmsim_config *c, enum vmsim_arch arch);
+
+/* A built-in machine ("x86_32", "x86_64"), finalized.  -ENOENT if unknown. */
+int config_builtin(struct vmsim_config *c, const char *name, struct vmsim_error *err);
+
+/* Load a YAML config file (defaults from its `arch:` key), not finalized. */
+int config_load_file(struct vmsim_config *c, const char *path, struct vmsim_error *err);
+
+/* Apply a mapping of overrides: nested (`memory: {size: 1GiB}`) or dotted
+ * (`memory.size: 1GiB`) keys; positions come from the nodes. */
+int config_apply_yaml(struct vmsim_config *c, const struct ynode *map,
+		      const char *file, struct vmsim_error *err);
+
+/* Set one dotted key from text (for --set KEY=VALUE).  @file/@line name the
+ * origin in messages ("--set" and 0 for the command line). */
+int config_set(struct vmsim_config *c, const char *key, const char *value,
+	       const char *file, int line, int col, struct vmsim_error *err);
+
+/* Fill defaults for keys not given, derive, validate. */
+int config_finalize(struct vmsim_config *c, struct vmsim_error *err);
+
+/* Compute the derived fields from the others (no validation). */
+void config_derive(struct vmsim_config *c);
+
+/* Derivations Linux makes (exposed for tests and the layout view). */
+uint64_t config_mmap_base(const struct vmsim_config *c, uint64_t stack_rlimit);
+
+/* Write @c as a YAML config that loads back to the same machine. */
+int config_dump_yaml(const struct vmsim_config *c, char **out, struct vmsim_error *err);
+
+static inline bool config_is_64(const struct vmsim_config *c)
+{
+	return c->arch == ARCH_X86_64;
+}
+
+#endif

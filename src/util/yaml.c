@@ -1,0 +1,356 @@
+/*
+ * libyaml event stream -> ynode tree (see yaml.h).  The tree is built with a
+ * recursive descent over events; every node is allocated from the host
+ * layer so that the OOM tests can fail any one of them.
+ */
+#include "util/yaml.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "util/error.h"
+#include "util/hostalloc.h"
+
+struct yload {
+	yaml_parser_t parser;
+	const char *file;
+	struct vmsim_error *err;
+	int depth;
+};
+
+#define YAML_MAX_DEPTH 64
+
+static void ynode_free(struct ynode *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < (n->type == YNODE_MAP ? 2 * n->n : n->n); i++)
+		ynode_free(n->items[i]);
+	free(n->items);
+	free(n->scalar);
+	free(n);
+}
+
+static int parse_event(struct yload *l, yaml_event_t *ev)
+{
+	if (!yaml_parser_parse(&l->parser, ev)) {
+		const yaml_parser_t *p = &l->parser;
+		return verr_at(l->err, -EINVAL, l->file, (int)p->problem_mark.line + 1,
+			       (int)p->problem_mark.column + 1, "YAML syntax error: %s%s%s",
+			       p->problem ? p->problem : "unknown",
+			       p->context ? " " : "", p->context ? p->context : "");
+	}
+	return 0;
+}
+
+static struct ynode *node_new(struct yload *l, enum ynode_type t,
+			      const yaml_event_t *ev)
+{
+	struct ynode *n = host_zalloc(NULL, sizeof(*n));
+
+	if (!n) {
+		verr(l->err, -ENOMEM, "%s: out of host memory", l->file);
+		return NULL;
+	}
+	n->type = t;
+	n->line = (int)ev->start_mark.line + 1;
+	n->col = (int)ev->start_mark.column + 1;
+	return n;
+}
+
+static int push_item(struct yload *l, struct ynode *parent, size_t *cap,
+		     size_t used, struct ynode *child)
+{
+	if (used + 1 > *cap) {
+		size_t nc = *cap ? *cap * 2 : 8;
+		struct ynode **ni = host_realloc(NULL, parent->items,
+						 *cap * sizeof(*ni), nc * sizeof(*ni));
+		if (!ni) {
+			ynode_free(child);
+			return verr(l->err, -ENOMEM, "%s: out of host memory", l->file);
+		}
+		parent->items = ni;
+		*cap = nc;
+	}
+	parent->items[used] = child;
+	return 0;
+}
+
+static int parse_node(struct yload *l, yaml_event_t *ev, struct ynode **out);
+
+/* Read one event; if it ends the collection set *end, else parse a node. */
+static int parse_child(struct yload *l, struct ynode **child, bool *end)
+{
+	yaml_event_t ev;
+	int ret = parse_event(l, &ev);
+
+	if (ret)
+		return ret;
+	*end = ev.type == YAML_MAPPING_END_EVENT || ev.type == YAML_SEQUENCE_END_EVENT;
+	*child = NULL;
+	if (!*end)
+		ret = parse_node(l, &ev, child);
+	yaml_event_delete(&ev);
+	return ret;
+}
+
+/* Parse the children of a collection whose start event was consumed.  On
+ * error the partial tree stays attached to @n, which the caller frees. */
+static int parse_children(struct yload *l, struct ynode *n)
+{
+	size_t cap = 0;
+	struct ynode *key, *val;
+	bool end;
+	int ret;
+
+	for (;;) {
+		ret = parse_child(l, &key, &end);
+		if (ret || end)
+			return ret;
+		if (n->type == YNODE_SEQ) {
+			ret = push_item(l, n, &cap, n->n, key);
+			if (ret)
+				return ret;
+			n->n++;
+			continue;
+		}
+		if (key->type != YNODE_SCALAR) {
+			ret = verr_at(l->err, -EINVAL, l->file, key->line, key->col,
+				      "mapping key must be a scalar, not %s",
+				      ynode_type_name(key->type));
+			ynode_free(key);
+			return ret;
+		}
+		for (size_t i = 0; i < n->n; i++) {
+			if (strcmp(ymap_key(n, i)->scalar, key->scalar) == 0) {
+				ret = verr_at(l->err, -EINVAL, l->file, key->line, key->col,
+					      "duplicate key '%s'", key->scalar);
+				ynode_free(key);
+				return ret;
+			}
+		}
+		ret = parse_child(l, &val, &end);
+		if (ret || end) {
+			ynode_free(key);
+			return ret;
+		}
+		ret = push_item(l, n, &cap, 2 * n->n, key);
+		if (ret) {
+			ynode_free(val);
+			return ret;
+		}
+		ret = push_item(l, n, &cap, 2 * n->n + 1, val);
+		if (ret) {
+			/* the key is stored but the pair is not counted: free it here */
+			ynode_free(key);
+			return ret;
+		}
+		n->n++;
+	}
+}
+
+static int parse_node(struct yload *l, yaml_event_t *ev, struct ynode **out)
+{
+	struct ynode *n;
+	int ret;
+
+	switch (ev->type) {
+	case YAML_ALIAS_EVENT:
+		return verr_at(l->err, -EINVAL, l->file, (int)ev->start_mark.line + 1,
+			       (int)ev->start_mark.column + 1,
+			       "YAML aliases are not supported");
+	case YAML_SCALAR_EVENT:
+		if (ev->data.scalar.anchor)
+			return verr_at(l->err, -EINVAL, l->file, (int)ev->start_mark.line + 1,
+				       (int)ev->start_mark.column + 1,
+				       "YAML anchors are not supported");
+		n = node_new(l, YNODE_SCALAR, ev);
+		if (!n)
+			return -ENOMEM;
+		n->scalar = host_alloc(NULL, ev->data.scalar.length + 1);
+		if (!n->scalar) {
+			free(n);
+			return verr(l->err, -ENOMEM, "%s: out of host memory", l->file);
+		}
+		memcpy(n->scalar, ev->data.scalar.value, ev->data.scalar.length);
+		n->scalar[ev->data.scalar.length] = '\0';
+		if (strlen(n->scalar) != ev->data.scalar.length) {
+			ynode_free(n);
+			return verr_at(l->err, -EINVAL, l->file, (int)ev->start_mark.line + 1,
+				       (int)ev->start_mark.column + 1,
+				       "NUL byte in a scalar");
+		}
+		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+		*out = n;
+		return 0;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		if ((ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.anchor
+							  : ev->data.mapping_start.anchor))
+			return verr_at(l->err, -EINVAL, l->file, (int)ev->start_mark.line + 1,
+				       (int)ev->start_mark.column + 1,
+				       "YAML anchors are not supported");
+		if (++l->depth > YAML_MAX_DEPTH)
+			return verr_at(l->err, -EINVAL, l->file, (int)ev->start_mark.line + 1,
+				       (int)ev->start_mark.column + 1,
+				       "nesting deeper than %d levels", YAML_MAX_DEPTH);
+		n = node_new(l, ev->type == YAML_MAPPING_START_EVENT ? YNODE_MAP : YNODE_SEQ, ev);
+		if (!n)
+			return -ENOMEM;
+		ret = parse_children(l, n);
+		l->depth--;
+		if (ret) {
+			ynode_free(n);
+			return ret;
+		}
+		*out = n;
+		return 0;
+	default:
+		return verr_at(l->err, -EINVAL, l->file, (int)ev->start_mark.line + 1,
+			       (int)ev->start_mark.column + 1, "unexpected YAML event");
+	}
+}
+
+static int load(struct ydoc *doc, struct yload *l)
+{
+	yaml_event_t ev;
+	int ret;
+	bool in_doc = false;
+
+	doc->root = NULL;
+	for (;;) {
+		ret = parse_event(l, &ev);
+		if (ret)
+			return ret;
+		switch (ev.type) {
+		case YAML_STREAM_START_EVENT:
+			break;
+		case YAML_STREAM_END_EVENT:
+			yaml_event_delete(&ev);
+			return 0;
+		case YAML_DOCUMENT_START_EVENT:
+			if (in_doc || doc->root) {
+				int line = (int)ev.start_mark.line + 1;
+				yaml_event_delete(&ev);
+				return verr_at(l->err, -EINVAL, l->file, line, 1,
+					       "only one YAML document per file");
+			}
+			in_doc = true;
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+			in_doc = false;
+			break;
+		default:
+			ret = parse_node(l, &ev, &doc->root);
+			yaml_event_delete(&ev);
+			if (ret)
+				return ret;
+			continue;
+		}
+		yaml_event_delete(&ev);
+	}
+}
+
+static int ydoc_init(struct ydoc *doc, const char *name, struct vmsim_error *err)
+{
+	memset(doc, 0, sizeof(*doc));
+	doc->file = host_strdup(NULL, name);
+	if (!doc->file)
+		return verr(err, -ENOMEM, "%s: out of host memory", name);
+	return 0;
+}
+
+int ydoc_load_string(struct ydoc *doc, const char *name, const char *text,
+		     size_t len, struct vmsim_error *err)
+{
+	struct yload l = { .file = name, .err = err };
+	int ret = ydoc_init(doc, name, err);
+
+	if (ret)
+		return ret;
+	if (!yaml_parser_initialize(&l.parser)) {
+		ydoc_free(doc);
+		return verr(err, -ENOMEM, "%s: out of host memory", name);
+	}
+	yaml_parser_set_input_string(&l.parser, (const unsigned char *)text, len);
+	ret = load(doc, &l);
+	yaml_parser_delete(&l.parser);
+	if (ret) {
+		ynode_free(doc->root);
+		doc->root = NULL;
+		free(doc->file);
+		doc->file = NULL;
+	}
+	return ret;
+}
+
+int ydoc_load_file(struct ydoc *doc, const char *path, struct vmsim_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int ret;
+
+	if (!f)
+		return verr(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path,
+			    strerror(errno));
+	for (;;) {
+		if (len + 4096 > cap) {
+			size_t nc = cap ? cap * 2 : 16384;
+			char *nb = host_realloc(NULL, buf, cap, nc);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return verr(err, -ENOMEM, "%s: out of host memory", path);
+			}
+			buf = nb;
+			cap = nc;
+		}
+		size_t got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		return verr(err, -EIO, "%s: read error", path);
+	}
+	fclose(f);
+	ret = ydoc_load_string(doc, path, buf ? buf : "", len, err);
+	free(buf);
+	return ret;
+}
+
+void ydoc_free(struct ydoc *doc)
+{
+	if (!doc)
+		return;
+	ynode_free(doc->root);
+	free(doc->file);
+	doc->root = NULL;
+	doc->file = NULL;
+}
+
+struct ynode *ymap_get(const struct ynode *m, const char *key)
+{
+	if (!m || m->type != YNODE_MAP)
+		return NULL;
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(ymap_key(m, i)->scalar, key) == 0)
+			return ymap_val(m, i);
+	return NULL;
+}
+
+const char *ynode_type_name(enum ynode_type t)
+{
+	switch (t) {
+	case YNODE_SCALAR: return "a scalar";
+	case YNODE_MAP: return "a mapping";
+	case YNODE_SEQ: return "a sequence";
+	}
+	return "?";
+}

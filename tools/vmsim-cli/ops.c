@@ -1,0 +1,30 @@
+/* The table of every scenario op, gathered from the ops_*.c files. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ops.h"
+
+static const struct scn_op *const tables[] = { scn_ops_phys, scn_ops_mmu };
+
+const struct scn_op *scn_find_op(const char *name)
+{
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct scn_op *op = tables[t]; op->name; op++)
+			if (strcmp(op->name, name) == 0)
+				return op;
+	return NULL;
+}
+
+void scn_list_ops(char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct scn_op *op = tables[t]; op->name; op++) {
+			int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", op->name);
+			if (n < 0 || (size_t)n >= len - used)
+				return;
+			used += (size_t)n;
+		}
+}

@@ -1,0 +1,2 @@
+/* Scenario interpreter (see scenario.h). */
+#include "scenario.h"

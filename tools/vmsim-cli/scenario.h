@@ -1,0 +1,103 @@
+/*
+ * The scenario interpreter's interface for op handlers.  Each op is a
+ * function in an ops_*.c file, listed in ops.c.  A handler reads its
+ * arguments with scn_arg_*(), does the work through the library, and
+ * reports what happened in st->out; the core then checks `expect:` against
+ * that outcome and keeps `as:` names.  An op whose expect has a shape of
+ * its own (pte bits, rss) checks it itself and sets st->expect_done.
+ *
+ * Errors in the scenario text (missing argument, wrong type, unknown name)
+ * go through scn_bad(): the run stops with exit status 2 and the message
+ * "SCENARIO:LINE:COL: ...".  A failed expectation goes through
+ * scn_mismatch(): it is reported as "SCENARIO:LINE: step N (op): expected X,
+ * got Y", counted, and the run continues (exit status 1 at the end).
+ */
+#ifndef VMSIM_CLI_SCENARIO_H
+#define VMSIM_CLI_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util/yaml.h"
+
+struct vmsim_machine;
+struct scn;
+
+enum scn_outcome_kind {
+	OUT_NONE,	/* the op produced nothing to compare */
+	OUT_VALUE,	/* a number (address, pfn, byte value, ...) */
+	OUT_ERROR,	/* a failing call: err is a negative errno */
+	OUT_FAULT,	/* a raw translation fault: fault_code is the x86 error code */
+	OUT_SEGV,	/* SIGSEGV delivered to the task: segv_code 1 maperr, 2 accerr */
+};
+
+struct scn_outcome {
+	enum scn_outcome_kind kind;
+	uint64_t value;
+	int err;
+	uint32_t fault_code;
+	int segv_code;
+	bool has_pa;		/* a successful translation: pa is its result */
+	uint64_t pa;
+};
+
+struct scn_step {
+	int index;			/* 1-based step number */
+	const char *op;
+	const struct ynode *node;	/* the step mapping */
+	const struct ynode *args;	/* the op's value (mapping or scalar) */
+	const struct ynode *expect;	/* NULL when absent */
+	struct scn_outcome out;
+	bool expect_done;		/* the op checked its own expect */
+};
+
+typedef int (*scn_op_fn)(struct scn *s, struct scn_step *st);
+
+struct scn_op {
+	const char *name;
+	scn_op_fn fn;
+	const char *const *keys;	/* accepted argument keys, NULL ended
+					 * ("expect" and "as" are always allowed) */
+};
+
+/* ---- arguments ---- */
+
+/* The argument node @key, or NULL.  (Scalar args: st->args itself.) */
+const struct ynode *scn_arg(const struct scn_step *st, const char *key);
+/* A number: decimal/hex, a size with unit, "$NAME", "$NAME+OFF", "$NAME-OFF". */
+int scn_arg_u64(struct scn *s, struct scn_step *st, const char *key, bool required,
+		uint64_t *out);
+/* Resolve a number node (same forms as scn_arg_u64). */
+int scn_node_u64(struct scn *s, struct scn_step *st, const struct ynode *n, uint64_t *out);
+int scn_arg_str(struct scn *s, struct scn_step *st, const char *key, bool required,
+		const char **out);
+int scn_arg_bool(struct scn *s, struct scn_step *st, const char *key, bool *out);
+
+/* ---- results and reporting ---- */
+
+/* Bad scenario input at node @at (or the step): returns -EINVAL. */
+int scn_bad(struct scn *s, const struct scn_step *st, const struct ynode *at,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Report a failed expectation of this step. */
+void scn_mismatch(struct scn *s, const struct scn_step *st, const char *expected,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+struct vmsim_machine *scn_machine(struct scn *s);
+FILE *scn_out(struct scn *s);
+bool scn_json(struct scn *s);
+/* Directory of the scenario file, for relative paths. */
+const char *scn_dir(struct scn *s);
+
+/* Remember a named value ($NAME); the core calls this for `as:`. */
+int scn_define(struct scn *s, const char *name, uint64_t value);
+
+/* Print an op's text block (show:, and the like): text mode prints it;
+ * JSON mode collects @json (a JSON value, may be NULL) under the step. */
+void scn_emit(struct scn *s, const struct scn_step *st, const char *text, const char *json);
+
+/* Op tables, one per ops_*.c file, merged in ops.c. */
+extern const struct scn_op scn_ops_phys[];
+extern const struct scn_op scn_ops_mmu[];
+
+#endif
