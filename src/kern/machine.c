@@ -11,26 +11,23 @@
 
 #include "util/error.h"
 
-static bool is_builtin(const char *name)
+int machine_configure(struct vmsim_config *cfg, const char *config,
+		      const struct ynode *set, const char *set_file,
+		      const char *const *sets, struct vmsim_error *err)
 {
-	return strcmp(name, "x86_64") == 0 || strcmp(name, "x86_32") == 0;
-}
-
-int machine_load_config(struct vmsim_config *cfg, const char *config,
-			const char *const *sets, struct vmsim_error *err)
-{
-	int ret;
+	int ret = 0;
 
 	if (!config)
 		config = "x86_64";
-	if (is_builtin(config)) {
-		ret = config_builtin(cfg, config, err);
-	} else {
+	if (strcmp(config, "x86_64") == 0)
+		config_defaults(cfg, ARCH_X86_64);
+	else if (strcmp(config, "x86_32") == 0)
+		config_defaults(cfg, ARCH_X86_32);
+	else
 		ret = config_load_file(cfg, config, err);
-	}
-	if (ret)
-		return ret;
-	for (size_t i = 0; sets && sets[i]; i++) {
+	if (!ret && set)
+		ret = config_apply_yaml(cfg, set, set_file, err);
+	for (size_t i = 0; !ret && sets && sets[i]; i++) {
 		const char *eq = strchr(sets[i], '=');
 		char key[128];
 
@@ -39,9 +36,9 @@ int machine_load_config(struct vmsim_config *cfg, const char *config,
 		memcpy(key, sets[i], (size_t)(eq - sets[i]));
 		key[eq - sets[i]] = '\0';
 		ret = config_set(cfg, key, eq + 1, "--set", 0, 0, err);
-		if (ret)
-			return ret;
 	}
+	if (ret)
+		return ret;
 	return config_finalize(cfg, err);
 }
 
@@ -51,8 +48,10 @@ int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 
 	host_arena_init(&m->ha);
 	ret = phys_init(&m->pm, &m->cfg, &m->ha, err);
-	if (ret)
+	if (ret) {
+		host_arena_finish(&m->ha);
 		return ret;
+	}
 	return 0;
 }
 
@@ -71,7 +70,7 @@ struct vmsim_machine *vmsim_machine_create(const char *config, const char *const
 		verr(err, -ENOMEM, "out of host memory");
 		return NULL;
 	}
-	if (machine_load_config(&m->cfg, config, sets, err) || machine_boot(m, err)) {
+	if (machine_configure(&m->cfg, config, NULL, NULL, sets, err) || machine_boot(m, err)) {
 		host_free(NULL, m, sizeof(*m));
 		return NULL;
 	}

@@ -23,9 +23,11 @@ struct vmsim_machine {
 	struct page *kernel_pgd_page;
 };
 
-/* Read @config (built-in name or file) and apply KEY=VALUE @sets, finalized. */
-int machine_load_config(struct vmsim_config *cfg, const char *config,
-			const char *const *sets, struct vmsim_error *err);
+/* Read @config (built-in name or file), apply the YAML mapping @set (from
+ * @set_file, may be NULL), then the KEY=VALUE @sets; finalize. */
+int machine_configure(struct vmsim_config *cfg, const char *config,
+		      const struct ynode *set, const char *set_file,
+		      const char *const *sets, struct vmsim_error *err);
 /* Boot a machine whose cfg is filled; on failure nothing stays allocated. */
 int machine_boot(struct vmsim_machine *m, struct vmsim_error *err);
 void machine_shutdown(struct vmsim_machine *m);

@@ -1,6 +1,308 @@
-/* Views of physical memory: buddyinfo, zoneinfo, meminfo, info. */
+/*
+ * Views of physical memory in the kernel's own formats:
+ *   buddyinfo  mm/vmstat.c frag_show_print()
+ *   zoneinfo   mm/vmstat.c zoneinfo_show_print()
+ *   meminfo    fs/proc/meminfo.c meminfo_proc_show()
+ *   info       vmsim's machine summary (no kernel file)
+ * Each renders either the text or one JSON value with the same numbers.
+ * Only quantities the simulator models are printed: a line Linux has but
+ * whose value vmsim does not track is left out rather than shown as 0.
+ */
 #include "kern/views.h"
 
+#include <inttypes.h>
+
+#include "kern/machine.h"
+#include "util/parse.h"
+
+static unsigned long nr_orders(const struct phys_mem *pm)
+{
+	return pm->max_order + 1;
+}
+
+#define for_each_arch_zone(pm, pgdat, types, n, i, z)                            \
+	for (unsigned i = 0; i < (n); i++)                                         \
+		for (struct zone *z = &(pgdat)->node_zones[(types)[i]]; z; z = NULL)
+
+static int buddyinfo(struct vmsim_machine *m, const struct view_args *a, bool json,
+		     struct strbuf *sb)
+{
+	struct phys_mem *pm = &m->pm;
+	enum zone_type types[MAX_NR_ZONES];
+	unsigned n = arch_zone_types(pm, types);
+	bool first = true;
+
+	if (json)
+		sb_puts(sb, "[");
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++) {
+		struct pglist_data *pgdat = &pm->node_data[nid];
+
+		for_each_arch_zone(pm, pgdat, types, n, i, z) {
+			if (!populated_zone(z))
+				continue;
+			if (json) {
+				sb_printf(sb, "%s{\"node\":%u,\"zone\":\"%s\",\"nr_free\":[",
+					  first ? "" : ",", nid, z->name);
+				for (unsigned o = 0; o < nr_orders(pm); o++)
+					sb_printf(sb, "%s%lu", o ? "," : "", z->free_area[o].nr_free);
+				sb_puts(sb, "]}");
+			} else {
+				sb_printf(sb, "Node %u, zone %8s ", nid, z->name);
+				for (unsigned o = 0; o < nr_orders(pm); o++)
+					sb_printf(sb, "%6lu ", z->free_area[o].nr_free);
+				sb_putc(sb, '\n');
+			}
+			first = false;
+		}
+	}
+	if (json)
+		sb_puts(sb, "]");
+	return 0;
+}
+
+static void zoneinfo_zone(struct phys_mem *pm, struct zone *z, unsigned nzones, bool json,
+			  struct strbuf *sb, const enum zone_type *types)
+{
+	if (json) {
+		sb_printf(sb, "{\"node\":%d,\"zone\":\"%s\",\"free\":%lu,\"min\":%lu,\"low\":%lu,"
+			  "\"high\":%lu,\"promo\":%lu,\"spanned\":%lu,\"present\":%lu,"
+			  "\"managed\":%lu,\"protection\":[",
+			  z->zone_pgdat->node_id, z->name, z->free_pages, wmark_pages(z, WMARK_MIN),
+			  wmark_pages(z, WMARK_LOW), wmark_pages(z, WMARK_HIGH),
+			  wmark_pages(z, WMARK_PROMO), z->spanned_pages, z->present_pages,
+			  z->managed_pages);
+		for (unsigned i = 0; i < nzones; i++)
+			sb_printf(sb, "%s%lu", i ? "," : "", z->lowmem_reserve[types[i]]);
+		sb_printf(sb, "],\"start_pfn\":%lu,\"pgalloc\":%lu,\"pgfree\":%lu}",
+			  z->zone_start_pfn, z->pgalloc, z->pgfree);
+		return;
+	}
+	sb_printf(sb, "Node %d, zone %8s", z->zone_pgdat->node_id, z->name);
+	sb_printf(sb, "\n  pages free     %lu"
+		      "\n        boost    %lu"
+		      "\n        min      %lu"
+		      "\n        low      %lu"
+		      "\n        high     %lu"
+		      "\n        promo    %lu"
+		      "\n        spanned  %lu"
+		      "\n        present  %lu"
+		      "\n        managed  %lu"
+		      "\n        cma      %lu",
+		  z->free_pages, 0UL, wmark_pages(z, WMARK_MIN), wmark_pages(z, WMARK_LOW),
+		  wmark_pages(z, WMARK_HIGH), wmark_pages(z, WMARK_PROMO), z->spanned_pages,
+		  z->present_pages, z->managed_pages, 0UL);
+	sb_puts(sb, "\n        protection: (");
+	for (unsigned i = 0; i < nzones; i++)
+		sb_printf(sb, "%s%lu", i ? ", " : "", z->lowmem_reserve[types[i]]);
+	sb_putc(sb, ')');
+	if (!populated_zone(z)) {
+		sb_putc(sb, '\n');
+		return;
+	}
+	sb_printf(sb, "\n      %-12s %lu", "nr_free_pages", z->free_pages);
+	sb_printf(sb, "\n  node_unreclaimable:  %u"
+		      "\n  start_pfn:           %lu\n", 0u, z->zone_start_pfn);
+	(void)pm;
+}
+
+static int zoneinfo(struct vmsim_machine *m, const struct view_args *a, bool json,
+		    struct strbuf *sb)
+{
+	struct phys_mem *pm = &m->pm;
+	enum zone_type types[MAX_NR_ZONES];
+	unsigned n = arch_zone_types(pm, types);
+	bool first = true;
+
+	if (json)
+		sb_puts(sb, "[");
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++) {
+		struct pglist_data *pgdat = &pm->node_data[nid];
+
+		for_each_arch_zone(pm, pgdat, types, n, i, z) {
+			if (json && !first)
+				sb_putc(sb, ',');
+			zoneinfo_zone(pm, z, n, json, sb, types);
+			first = false;
+		}
+	}
+	if (json)
+		sb_puts(sb, "]");
+	return 0;
+}
+
+/* calculate_totalreserve_pages(): per zone the largest lowmem_reserve plus
+ * the high watermark, capped at the zone's managed pages. */
+static unsigned long totalreserve_pages(struct phys_mem *pm)
+{
+	unsigned long total = 0;
+
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++) {
+		for (unsigned t = 0; t < MAX_NR_ZONES; t++) {
+			struct zone *z = &pm->node_data[nid].node_zones[t];
+			unsigned long max = 0;
+
+			for (unsigned j = t; j < MAX_NR_ZONES; j++)
+				if (z->lowmem_reserve[j] > max)
+					max = z->lowmem_reserve[j];
+			max += wmark_pages(z, WMARK_HIGH);
+			if (max > z->managed_pages)
+				max = z->managed_pages;
+			total += max;
+		}
+	}
+	return total;
+}
+
+struct meminfo_line {
+	const char *name;
+	unsigned long kb;
+};
+
+static int meminfo(struct vmsim_machine *m, const struct view_args *a, bool json,
+		   struct strbuf *sb)
+{
+	struct phys_mem *pm = &m->pm;
+	unsigned long total = 0, free = nr_free_pages(pm), high_total = 0, high_free = 0;
+	long avail;
+	struct meminfo_line lines[16];
+	unsigned n = 0;
+
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++) {
+		for (unsigned t = 0; t < MAX_NR_ZONES; t++) {
+			struct zone *z = &pm->node_data[nid].node_zones[t];
+
+			total += z->managed_pages;
+			if (is_highmem_idx((enum zone_type)t)) {
+				high_total += z->managed_pages;
+				high_free += z->free_pages;
+			}
+		}
+	}
+	/* si_mem_available() without page cache or reclaimable slab yet */
+	avail = (long)free - (long)totalreserve_pages(pm);
+	if (avail < 0)
+		avail = 0;
+#define KB(pages) ((pages) << (PAGE_SHIFT - 10))
+	lines[n++] = (struct meminfo_line){ "MemTotal", KB(total) };
+	lines[n++] = (struct meminfo_line){ "MemFree", KB(free) };
+	lines[n++] = (struct meminfo_line){ "MemAvailable", KB((unsigned long)avail) };
+	if (m->cfg.arch == ARCH_X86_32) {
+		lines[n++] = (struct meminfo_line){ "HighTotal", KB(high_total) };
+		lines[n++] = (struct meminfo_line){ "HighFree", KB(high_free) };
+		lines[n++] = (struct meminfo_line){ "LowTotal", KB(total - high_total) };
+		lines[n++] = (struct meminfo_line){ "LowFree", KB(free - high_free) };
+	}
+	/* vmsim: mem_map lives in host memory, not in simulated RAM */
+	lines[n++] = (struct meminfo_line){ "MemMap", pm->mem_map_bytes >> 10 };
+#undef KB
+	if (json)
+		sb_putc(sb, '{');
+	for (unsigned i = 0; i < n; i++) {
+		if (json) {
+			sb_printf(sb, "%s\"%s\":%lu", i ? "," : "", lines[i].name, lines[i].kb);
+		} else {
+			char label[32];
+			snprintf(label, sizeof(label), "%s:", lines[i].name);
+			sb_printf(sb, "%-15s %8lu kB\n", label, lines[i].kb);
+		}
+	}
+	if (json)
+		sb_putc(sb, '}');
+	return 0;
+}
+
+static const char *arch_name(const struct vmsim_config *c)
+{
+	return c->arch == ARCH_X86_64 ? "x86_64" : "x86_32";
+}
+
+static int info(struct vmsim_machine *m, const struct view_args *a, bool json,
+		struct strbuf *sb)
+{
+	const struct vmsim_config *c = &m->cfg;
+	struct phys_mem *pm = &m->pm;
+	enum zone_type types[MAX_NR_ZONES];
+	unsigned n = arch_zone_types(pm, types);
+	char s1[32];
+	const char *paging = c->arch == ARCH_X86_64
+		? "4-level (PGD/PUD/PMD/PTE 9/9/9/9/12), 8-byte entries, 2 MiB and 1 GiB pages"
+		: "2-level (PGD/PTE 10/10/12), 4-byte entries, 4 MiB PSE pages";
+
+	if (json) {
+		sb_printf(sb, "{\"name\":");
+		sb_json_str(sb, c->name);
+		sb_printf(sb, ",\"arch\":\"%s\",\"paging\":", arch_name(c));
+		sb_json_str(sb, paging);
+		sb_printf(sb, ",\"ram\":%" PRIu64 ",\"nodes\":%u,\"max_order\":%u,"
+			  "\"cpus\":%u,\"phys_bits\":%u,\"mem_map_bytes\":%zu,\"zones\":[",
+			  c->mem_size, c->nodes, c->max_order, c->cpu_count, c->phys_bits,
+			  pm->mem_map_bytes);
+		bool first = true;
+		for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
+			for_each_arch_zone(pm, &pm->node_data[nid], types, n, i, z) {
+				if (!populated_zone(z))
+					continue;
+				sb_printf(sb, "%s{\"node\":%u,\"zone\":\"%s\",\"start_pfn\":%lu,"
+					  "\"spanned\":%lu,\"present\":%lu,\"managed\":%lu,"
+					  "\"free\":%lu}", first ? "" : ",", nid, z->name,
+					  z->zone_start_pfn, z->spanned_pages, z->present_pages,
+					  z->managed_pages, z->free_pages);
+				first = false;
+			}
+		sb_printf(sb, "],\"layout\":{\"task_size\":%" PRIu64 ",\"page_offset\":%" PRIu64
+			  ",\"high_memory\":%" PRIu64 ",\"vmalloc_start\":%" PRIu64
+			  ",\"vmalloc_end\":%" PRIu64 ",\"mmap_base\":%" PRIu64 "}}",
+			  c->task_size, c->page_offset, c->high_memory, c->vmalloc_start,
+			  c->vmalloc_end, c->mmap_base);
+		return 0;
+	}
+	sb_printf(sb, "machine   %s (%s)\n", c->name, arch_name(c));
+	sb_printf(sb, "paging    %s\n", paging);
+	sb_printf(sb, "cpus      %u  CR0.WP=%d EFER.NXE=%d CR4.PSE=%d PCID=%d  MAXPHYADDR %u\n",
+		  c->cpu_count, c->wp, c->nxe, c->pse, c->pcid, c->phys_bits);
+	sb_printf(sb, "ram       %s in %u node(s), %lu frames of 4 KiB, buddy orders 0..%u\n",
+		  fmt_size(c->mem_size, s1), c->nodes, pm->max_pfn, c->max_order);
+	sb_printf(sb, "mem_map   %zu bytes of host memory (%zu per struct page), not in simulated RAM\n",
+		  pm->mem_map_bytes, sizeof(struct page));
+	sb_printf(sb, "reserved  %lu frames at boot:", pm->reserved_pages);
+	for (unsigned i = 0; i < c->nr_reserve; i++)
+		sb_printf(sb, " %s [%#" PRIx64 "-%#" PRIx64 ")", c->reserve[i].name,
+			  c->reserve[i].start, c->reserve[i].start + c->reserve[i].size);
+	sb_printf(sb, " kernel [%#" PRIx64 "-%#" PRIx64 ")\n", c->kernel_start,
+		  c->kernel_start + c->kernel_size);
+	sb_puts(sb, "zones     node zone        start_pfn    end_pfn    present    managed       free\n");
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
+		for_each_arch_zone(pm, &pm->node_data[nid], types, n, i, z) {
+			if (!populated_zone(z))
+				continue;
+			sb_printf(sb, "          %4u %-8s %12lu %10lu %10lu %10lu %10lu\n", nid, z->name,
+				  z->zone_start_pfn, z->zone_start_pfn + z->spanned_pages,
+				  z->present_pages, z->managed_pages, z->free_pages);
+		}
+	sb_printf(sb, "layout    user      0x%016" PRIx64 "-0x%016" PRIx64 "  (TASK_SIZE)\n", (uint64_t)0,
+		  c->task_size);
+	sb_printf(sb, "          lowmem    0x%016" PRIx64 "-0x%016" PRIx64 "  (PAGE_OFFSET..high_memory)\n",
+		  c->page_offset, c->high_memory);
+	sb_printf(sb, "          vmalloc   0x%016" PRIx64 "-0x%016" PRIx64 "\n", c->vmalloc_start,
+		  c->vmalloc_end);
+	if (c->arch == ARCH_X86_32)
+		sb_printf(sb, "          pkmap     0x%016" PRIx64 "-0x%016" PRIx64 "  (LAST_PKMAP %u)\n",
+			  c->pkmap_base, c->pkmap_base + (uint64_t)c->last_pkmap * PAGE_SIZE,
+			  c->last_pkmap);
+	sb_printf(sb, "          fixmap    0x%016" PRIx64 "-0x%016" PRIx64 "\n", c->fixaddr_start,
+		  c->fixaddr_top + PAGE_SIZE);
+	sb_printf(sb, "          mmap_base 0x%016" PRIx64 "  (stack rlimit %s)\n", c->mmap_base,
+		  c->stack_rlimit == CFG_UNLIMITED ? "unlimited" : fmt_size(c->stack_rlimit, s1));
+	sb_printf(sb, "tlb       L1d %u/%u-way  L1i %u/%u-way  L2 %u/%u-way  (entries/ways; large: L1d %u, L1i %u)\n",
+		  c->l1d.entries, c->l1d.ways, c->l1i.entries, c->l1i.ways, c->l2.entries, c->l2.ways,
+		  c->l1d_large.entries, c->l1i_large.entries);
+	return 0;
+}
+
 const struct view views_phys[] = {
+	{ "info", info },
+	{ "buddyinfo", buddyinfo },
+	{ "zoneinfo", zoneinfo },
+	{ "meminfo", meminfo },
 	{ NULL, NULL },
 };

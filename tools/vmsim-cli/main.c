@@ -1,9 +1,280 @@
-/* vmsim-cli: the command-line front end. */
+/*
+ * vmsim-cli: the command-line front end.  Global options may appear before
+ * or after the command word; the rest of the arguments belong to the command.
+ *
+ * Exit status: 0 success; 1 a scenario expectation failed; 2 bad input
+ * (usage, config, scenario, ELF, trace) with one line naming the file and
+ * line on stderr.
+ */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kern/machine.h"
+#include "kern/views.h"
+#include "scenario_run.h"
+#include "util/strbuf.h"
+#include "vmsim-config.h"
+
+#ifdef VMSIM_HAVE_CMD_TRANSLATE
+#include "cmd_translate.h"
+#endif
+#ifdef VMSIM_HAVE_CMD_LAYOUT
+#include "cmd_layout.h"
+#endif
+#ifdef VMSIM_HAVE_CMD_REPLAY
+#include "cmd_replay.h"
+#endif
+#ifdef VMSIM_HAVE_CMD_EXEC
+#include "cmd_exec.h"
+#endif
+
+#define MAX_SETS 64
+
+static void usage(FILE *f)
+{
+	struct strbuf views = STRBUF_INIT;
+
+	view_names(&views);
+	fprintf(f,
+		"usage: vmsim-cli [-c CONFIG|NAME] [--set KEY=VALUE]... [--json] COMMAND [ARGS]\n"
+		"\n"
+		"  -c, --config C     a built-in machine (x86_64, x86_32) or a YAML config file;\n"
+		"                     default x86_64\n"
+		"  --set KEY=VALUE    override one config key (memory.size=256MiB, cpu.wp=false, ...)\n"
+		"  --json             print one JSON document instead of text\n"
+		"\n"
+		"commands:\n"
+		"  info                      machine summary: arch, paging, RAM, zones, layout\n"
+		"  buddyinfo | zoneinfo | meminfo | ...   a kernel view after boot\n"
+		"  show VIEW                 any view (%s)\n"
+		"  run SCENARIO.yaml         run a scenario; print its shows and a summary\n"
+#ifdef VMSIM_HAVE_CMD_TRANSLATE
+		"  translate [--access read|write|fetch] [--mode user|kernel] [--explain] ADDR\n"
+		"                            one translation, level by level with --explain\n"
+#endif
+#ifdef VMSIM_HAVE_CMD_LAYOUT
+		"  layout [--svg FILE]       the virtual address-space map\n"
+#endif
+#ifdef VMSIM_HAVE_CMD_EXEC
+		"  exec [--sysroot DIR] [--arg A]... [--env K=V]... ELF   load a real ELF\n"
+#endif
+#ifdef VMSIM_HAVE_CMD_REPLAY
+		"  replay [--format lackey|vmsim] TRACE   replay a memory trace\n"
+#endif
+		"  help                      this text\n"
+		"\n"
+		"exit status: 0 ok, 1 a scenario expectation failed, 2 bad input\n",
+		sb_str(&views));
+	sb_free(&views);
+}
+
+struct cli {
+	const char *config;
+	bool config_given;
+	const char *sets[MAX_SETS + 1];
+	unsigned nr_sets;
+	bool json;
+	int argc;		/* command and its arguments */
+	char **argv;
+};
+
+/* Pull the global options out of argv; leave the command and its args. */
+static int parse_globals(struct cli *c, int argc, char **argv)
+{
+	static char *rest[4096];
+	int n = 0;
+
+	if (argc > 4096) {
+		fprintf(stderr, "vmsim-cli: too many arguments\n");
+		return 2;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0) {
+			while (++i < argc)
+				rest[n++] = argv[i];
+			break;
+		} else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+			if (++i >= argc) {
+				fprintf(stderr, "vmsim-cli: %s needs a machine name or config file\n", a);
+				return 2;
+			}
+			c->config = argv[i];
+			c->config_given = true;
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			c->config = a + 9;
+			c->config_given = true;
+		} else if (strcmp(a, "--set") == 0 || strncmp(a, "--set=", 6) == 0) {
+			const char *kv = a[5] == '=' ? a + 6 : (++i < argc ? argv[i] : NULL);
+
+			if (!kv) {
+				fprintf(stderr, "vmsim-cli: --set needs KEY=VALUE\n");
+				return 2;
+			}
+			if (c->nr_sets == MAX_SETS) {
+				fprintf(stderr, "vmsim-cli: at most %d --set options\n", MAX_SETS);
+				return 2;
+			}
+			c->sets[c->nr_sets++] = kv;
+		} else if (strcmp(a, "--json") == 0) {
+			c->json = true;
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			rest[n++] = (char *)"help";
+		} else if (strcmp(a, "--version") == 0) {
+			rest[n++] = (char *)"version";
+		} else {
+			rest[n++] = argv[i];
+		}
+	}
+	c->sets[c->nr_sets] = NULL;
+	c->argc = n;
+	c->argv = rest;
+	return 0;
+}
+
+static struct vmsim_machine *boot(const struct cli *c)
+{
+	struct vmsim_error err = { 0 };
+	struct vmsim_machine *m = vmsim_machine_create(c->config, c->sets, &err);
+
+	if (!m)
+		fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : "cannot boot the machine");
+	return m;
+}
+
+static int cmd_view(const struct cli *c, const char *name)
+{
+	struct vmsim_machine *m = boot(c);
+	struct strbuf sb = STRBUF_INIT;
+	int ret;
+
+	if (!m)
+		return 2;
+	ret = view_render(m, name, NULL, c->json, &sb);
+	if (ret == -ENOENT) {
+		struct strbuf names = STRBUF_INIT;
+		view_names(&names);
+		fprintf(stderr, "vmsim-cli: no view '%s' (views: %s)\n", name, sb_str(&names));
+		sb_free(&names);
+	} else if (ret || sb.oom) {
+		fprintf(stderr, "vmsim-cli: %s: %s\n", name, sb.oom ? "out of host memory" : sb_str(&sb));
+	} else {
+		fputs(sb_str(&sb), stdout);
+		if (c->json)
+			putchar('\n');
+	}
+	sb_free(&sb);
+	vmsim_machine_destroy(m);
+	return ret || sb.oom ? 2 : 0;
+}
+
+static int cmd_run(const struct cli *c)
+{
+	struct vmsim_error err = { 0 };
+	struct scenario_result res;
+	int ret;
+
+	if (c->argc != 2) {
+		fprintf(stderr, "usage: vmsim-cli run SCENARIO.yaml\n");
+		return 2;
+	}
+	ret = scenario_run(c->argv[1], c->config, c->config_given, c->sets, c->json, stdout,
+			   &err, &res);
+	fflush(stdout);
+	if (ret) {
+		fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : strerror(-ret));
+		return 2;
+	}
+	return res.failed ? 1 : 0;
+}
+
+#if defined(VMSIM_HAVE_CMD_TRANSLATE) || defined(VMSIM_HAVE_CMD_LAYOUT) || \
+	defined(VMSIM_HAVE_CMD_REPLAY) || defined(VMSIM_HAVE_CMD_EXEC)
+typedef int (*machine_cmd)(struct vmsim_machine *m, int argc, char **argv, bool json);
+
+static int with_machine(const struct cli *c, machine_cmd fn)
+{
+	struct vmsim_machine *m = boot(c);
+	int ret;
+
+	if (!m)
+		return 2;
+	ret = fn(m, c->argc - 1, c->argv + 1, c->json);
+	vmsim_machine_destroy(m);
+	return ret;
+}
+#endif
 
 int main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return 0;
+	struct cli c = { .config = "x86_64" };
+	const char *cmd;
+	int ret = parse_globals(&c, argc, argv);
+
+	if (ret)
+		return ret;
+	if (c.argc == 0) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = c.argv[0];
+	if (strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "version") == 0) {
+		printf("vmsim-cli %s\n", VMSIM_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(&c);
+	if (strcmp(cmd, "show") == 0) {
+		if (c.argc != 2) {
+			fprintf(stderr, "usage: vmsim-cli show VIEW\n");
+			return 2;
+		}
+		return cmd_view(&c, c.argv[1]);
+	}
+#ifdef VMSIM_HAVE_CMD_TRANSLATE
+	if (strcmp(cmd, "translate") == 0)
+		return with_machine(&c, cmd_translate);
+#endif
+#ifdef VMSIM_HAVE_CMD_LAYOUT
+	if (strcmp(cmd, "layout") == 0)
+		return with_machine(&c, cmd_layout);
+#endif
+#ifdef VMSIM_HAVE_CMD_REPLAY
+	if (strcmp(cmd, "replay") == 0)
+		return with_machine(&c, cmd_replay);
+#endif
+#ifdef VMSIM_HAVE_CMD_EXEC
+	if (strcmp(cmd, "exec") == 0)
+		return with_machine(&c, cmd_exec);
+#endif
+	if (c.argc == 1) {
+		/* a view name used as a command: vmsim-cli buddyinfo */
+		struct strbuf probe = STRBUF_INIT;
+		bool known;
+
+		view_names(&probe);
+		known = false;
+		for (const char *p = sb_str(&probe); *p;) {
+			size_t len = strcspn(p, ",");
+			if (len == strlen(cmd) && strncmp(p, cmd, len) == 0)
+				known = true;
+			p += len;
+			while (*p == ',' || *p == ' ')
+				p++;
+		}
+		sb_free(&probe);
+		if (known)
+			return cmd_view(&c, cmd);
+	}
+	fprintf(stderr, "vmsim-cli: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
 }

@@ -1,6 +1,253 @@
-/* Scenario ops of physical memory: alloc_pages, free_pages, show, expect. */
+/*
+ * Scenario ops of physical memory and the generic ones:
+ *   alloc_pages { order, zone | gfp, node }   value: physical address
+ *   free_pages  { page, order }                order defaults to the alloc's
+ *   show        VIEW | { what, task, addr }
+ *   expect      { free_pages } | { zone, node, free, nr_free, managed }
+ */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kern/gfpnames.h"
+#include "kern/machine.h"
+#include "kern/views.h"
 #include "scenario.h"
+#include "util/strbuf.h"
+
+static int op_alloc_pages(struct scn *s, struct scn_step *st)
+{
+	struct phys_mem *pm = &scn_machine(s)->pm;
+	uint64_t order = 0, node = 0;
+	const char *zone = NULL, *gfps = NULL, *bad;
+	gfp_t gfp = GFP_KERNEL;
+	struct page *page;
+	int ret;
+
+	if ((ret = scn_arg_u64(s, st, "order", false, &order)) < 0 ||
+	    (ret = scn_arg_str(s, st, "zone", false, &zone)) < 0 ||
+	    (ret = scn_arg_str(s, st, "gfp", false, &gfps)) < 0 ||
+	    (ret = scn_arg_u64(s, st, "node", false, &node)) < 0)
+		return ret;
+	if (order > pm->max_order)
+		return scn_bad(s, st, scn_arg(st, "order"), "order %llu is above max_order %u",
+			       (unsigned long long)order, pm->max_order);
+	if (zone && gfps)
+		return scn_bad(s, st, scn_arg(st, "gfp"), "give zone or gfp, not both");
+	if (zone && gfp_for_zone(zone, &gfp))
+		return scn_bad(s, st, scn_arg(st, "zone"), "zone '%s': DMA, DMA32, Normal or HighMem",
+			       zone);
+	if (gfps && gfp_parse(gfps, &gfp, &bad))
+		return scn_bad(s, st, scn_arg(st, "gfp"), "unknown GFP flag at '%s'", bad);
+	if (node >= pm->nr_nodes)
+		return scn_bad(s, st, scn_arg(st, "node"), "node %llu: the machine has %u node(s)",
+			       (unsigned long long)node, pm->nr_nodes);
+	page = alloc_pages_node(pm, (int)node, gfp, (unsigned)order);
+	if (!page) {
+		st->out.kind = OUT_ERROR;
+		st->out.err = -ENOMEM;
+		return 0;
+	}
+	st->out.kind = OUT_VALUE;
+	st->out.value = page_to_phys(pm, page);
+	if (scn_note_alloc(s, st->out.value, (unsigned)order))
+		return -ENOMEM;
+	return 0;
+}
+
+static int op_free_pages(struct scn *s, struct scn_step *st)
+{
+	struct phys_mem *pm = &scn_machine(s)->pm;
+	uint64_t pa, order;
+	unsigned known;
+	struct page *page;
+	int ret;
+
+	if ((ret = scn_arg_u64(s, st, "page", true, &pa)) < 0)
+		return ret;
+	ret = scn_arg_u64(s, st, "order", false, &order);
+	if (ret < 0)
+		return ret;
+	if (ret == 1) {
+		if (scn_alloc_order(s, pa, &known, false))
+			return scn_bad(s, st, scn_arg(st, "page"), "no alloc_pages step returned "
+				       "0x%llx; give its order", (unsigned long long)pa);
+		order = known;
+	}
+	if ((pa & (PAGE_SIZE - 1)) || !pfn_valid(pm, pa >> PAGE_SHIFT)) {
+		st->out.kind = OUT_ERROR;
+		st->out.err = -EINVAL;
+		return 0;
+	}
+	page = pfn_to_page(pm, pa >> PAGE_SHIFT);
+	/* Linux would report "Bad page state" and taint; we refuse the call */
+	if (page_ref_count(page) <= 0 || PageBuddy(page) || PageReserved(page) ||
+	    order > pm->max_order) {
+		st->out.kind = OUT_ERROR;
+		st->out.err = -EINVAL;
+		return 0;
+	}
+	scn_alloc_order(s, pa, &known, true);
+	__free_pages(pm, page, (unsigned)order);
+	st->out.kind = OUT_NONE;
+	return 0;
+}
+
+static int op_show(struct scn *s, struct scn_step *st)
+{
+	struct view_args va = { 0 };
+	const char *what = NULL;
+	struct strbuf sb = STRBUF_INIT;
+	uint64_t addr;
+	int ret;
+
+	if (st->args && st->args->type == YNODE_SCALAR) {
+		what = st->args->scalar;
+	} else if (st->args && st->args->type == YNODE_MAP) {
+		if ((ret = scn_arg_str(s, st, "what", true, &what)) < 0 ||
+		    (ret = scn_arg_str(s, st, "task", false, &va.task)) < 0)
+			return ret;
+		ret = scn_arg_u64(s, st, "addr", false, &addr);
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {
+			va.has_addr = true;
+			va.addr = addr;
+		}
+	} else {
+		return scn_bad(s, st, st->args, "show: a view name, or { what: VIEW, task: T }");
+	}
+	ret = view_render(scn_machine(s), what, &va, scn_json(s), &sb);
+	if (ret == -ENOENT) {
+		struct strbuf names = STRBUF_INIT;
+		view_names(&names);
+		ret = scn_bad(s, st, st->args, "no view '%s' (views: %s)", what, sb_str(&names));
+		sb_free(&names);
+		sb_free(&sb);
+		return ret;
+	}
+	if (ret) {
+		ret = scn_bad(s, st, st->args, "show %s: %s", what, sb_str(&sb));
+		sb_free(&sb);
+		return ret;
+	}
+	if (sb.oom) {
+		sb_free(&sb);
+		return -ENOMEM;
+	}
+	if (!scn_json(s)) {
+		fprintf(scn_out(s), "# step %d: show %s\n", st->index, what);
+		scn_emit(s, st, sb_str(&sb), NULL);
+	} else {
+		struct strbuf j = STRBUF_INIT;
+		sb_puts(&j, "{\"view\":");
+		sb_json_str(&j, what);
+		sb_printf(&j, ",\"data\":%s}", sb_str(&sb));
+		scn_emit(s, st, NULL, sb_str(&j));
+		sb_free(&j);
+	}
+	sb_free(&sb);
+	return 0;
+}
+
+static struct zone *find_zone(struct phys_mem *pm, unsigned nid, const char *name)
+{
+	for (unsigned t = 0; t < MAX_NR_ZONES; t++) {
+		struct zone *z = &pm->node_data[nid].node_zones[t];
+		if (z->name && strcasecmp(z->name, name) == 0)
+			return z;
+	}
+	return NULL;
+}
+
+static void expect_num(struct scn *s, struct scn_step *st, const char *what,
+		       unsigned long want, unsigned long got)
+{
+	char w[96];
+
+	if (want != got) {
+		snprintf(w, sizeof(w), "%s %lu", what, want);
+		scn_mismatch(s, st, w, "%lu", got);
+	}
+}
+
+static int op_expect(struct scn *s, struct scn_step *st)
+{
+	struct phys_mem *pm = &scn_machine(s)->pm;
+	const char *zname = NULL;
+	uint64_t v, nid = 0;
+	const struct ynode *n;
+	struct zone *z = NULL;
+	int ret;
+
+	st->expect_done = true;
+	if (!st->args || st->args->type != YNODE_MAP)
+		return scn_bad(s, st, st->args, "expect: a mapping of quantities to check");
+	if ((ret = scn_arg_str(s, st, "zone", false, &zname)) < 0 ||
+	    (ret = scn_arg_u64(s, st, "node", false, &nid)) < 0)
+		return ret;
+	if (nid >= pm->nr_nodes)
+		return scn_bad(s, st, scn_arg(st, "node"), "node %llu: the machine has %u node(s)",
+			       (unsigned long long)nid, pm->nr_nodes);
+	if (zname) {
+		z = find_zone(pm, (unsigned)nid, zname);
+		if (!z || !populated_zone(z))
+			return scn_bad(s, st, scn_arg(st, "zone"), "no populated zone '%s' on node %llu",
+				       zname, (unsigned long long)nid);
+	}
+	if (scn_arg_u64(s, st, "free_pages", false, &v) == 0) {
+		expect_num(s, st, "free_pages", v, nr_free_pages(pm));
+		scn_checked(s);
+	}
+	if ((scn_arg(st, "free") || scn_arg(st, "nr_free") || scn_arg(st, "managed")) && !z)
+		return scn_bad(s, st, st->args, "free, nr_free and managed need a zone");
+	if ((ret = scn_arg_u64(s, st, "free", false, &v)) == 0) {
+		expect_num(s, st, "free", v, z->free_pages);
+		scn_checked(s);
+	} else if (ret < 0)
+		return ret;
+	if ((ret = scn_arg_u64(s, st, "managed", false, &v)) == 0) {
+		expect_num(s, st, "managed", v, z->managed_pages);
+		scn_checked(s);
+	} else if (ret < 0)
+		return ret;
+	n = scn_arg(st, "nr_free");
+	if (n) {
+		char want[256], got[256];
+		size_t wu = 0, gu = 0;
+		bool same = true;
+
+		if (n->type != YNODE_SEQ || n->n != pm->max_order + 1)
+			return scn_bad(s, st, n, "nr_free: a list of %u counts, orders 0..%u",
+				       pm->max_order + 1, pm->max_order);
+		for (size_t o = 0; o < n->n; o++) {
+			if (scn_node_u64(s, st, n->items[o], &v))
+				return -EINVAL;
+			same &= v == z->free_area[o].nr_free;
+			wu += (size_t)snprintf(want + wu, sizeof(want) - wu, "%s%llu", o ? " " : "[",
+					       (unsigned long long)v);
+			gu += (size_t)snprintf(got + gu, sizeof(got) - gu, "%s%lu", o ? " " : "[",
+					       z->free_area[o].nr_free);
+		}
+		snprintf(want + wu, sizeof(want) - wu, "]");
+		snprintf(got + gu, sizeof(got) - gu, "]");
+		if (!same)
+			scn_mismatch(s, st, want, "%s", got);
+		scn_checked(s);
+	}
+	return 0;
+}
+
+static const char *const alloc_keys[] = { "order", "zone", "gfp", "node", NULL };
+static const char *const free_keys[] = { "page", "order", NULL };
+static const char *const show_keys[] = { "what", "task", "addr", NULL };
+static const char *const expect_keys[] = { "free_pages", "zone", "node", "free", "nr_free",
+					   "managed", NULL };
 
 const struct scn_op scn_ops_phys[] = {
+	{ "alloc_pages", op_alloc_pages, alloc_keys },
+	{ "free_pages", op_free_pages, free_keys },
+	{ "show", op_show, show_keys },
+	{ "expect", op_expect, expect_keys },
 	{ NULL, NULL, NULL },
 };

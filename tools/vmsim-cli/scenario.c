@@ -1,2 +1,716 @@
-/* Scenario interpreter (see scenario.h). */
-#include "scenario.h"
+/*
+ * The scenario interpreter: loads a scenario (YAML), boots its machine,
+ * checks every step's shape before running any, then runs the steps in
+ * order, matching each outcome against its `expect:` and keeping `as:`
+ * names.  See scenario.h for the handler interface and docs/scenarios.md
+ * for the format.
+ *
+ * Invariant: a bad scenario (exit 2) is detected before the first step runs
+ * whenever the mistake is visible in the text (unknown op, unknown key,
+ * wrong shape); only values that depend on earlier results ($NAME) can
+ * fail later, and then the run stops at that step with the same message form.
+ */
+#include "scenario_run.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kern/machine.h"
+#include "ops.h"
+#include "util/errname.h"
+#include "util/error.h"
+#include "util/hostalloc.h"
+#include "util/parse.h"
+#include "util/strbuf.h"
+
+struct scn_name {
+	char *name;
+	uint64_t value;
+};
+
+struct scn_alloc {
+	uint64_t pa;
+	unsigned order;
+};
+
+struct scn {
+	const char *file;
+	char dir[4096];
+	struct ydoc doc;
+	struct vmsim_machine *m;
+	FILE *out;
+	bool json;
+	struct vmsim_error *err;	/* bad input: the first message */
+	int bad;			/* a scn_bad() happened */
+	unsigned checked, failed;	/* expectations */
+	struct scn_name *names;
+	size_t nr_names, cap_names;
+	struct strbuf json_steps;	/* JSON mode: the "steps" array items */
+	struct strbuf json_fail;	/* JSON mode: the "failures" array items */
+	struct scn_alloc *allocs;
+	size_t nr_allocs, cap_allocs;
+	const struct scn_step *cur;
+	struct strbuf cur_json;		/* JSON output of the current step */
+};
+
+/* ---------------------------------------------------------------- names */
+
+int scn_define(struct scn *s, const char *name, uint64_t value)
+{
+	for (size_t i = 0; i < s->nr_names; i++) {
+		if (strcmp(s->names[i].name, name) == 0) {
+			s->names[i].value = value;
+			return 0;
+		}
+	}
+	if (s->nr_names == s->cap_names) {
+		size_t nc = s->cap_names ? 2 * s->cap_names : 16;
+		struct scn_name *nn = host_realloc(NULL, s->names,
+						   s->cap_names * sizeof(*nn), nc * sizeof(*nn));
+		if (!nn)
+			return -ENOMEM;
+		s->names = nn;
+		s->cap_names = nc;
+	}
+	s->names[s->nr_names].name = host_strdup(NULL, name);
+	if (!s->names[s->nr_names].name)
+		return -ENOMEM;
+	s->names[s->nr_names++].value = value;
+	return 0;
+}
+
+static bool lookup(struct scn *s, const char *name, size_t len, uint64_t *v)
+{
+	for (size_t i = 0; i < s->nr_names; i++) {
+		if (strlen(s->names[i].name) == len && memcmp(s->names[i].name, name, len) == 0) {
+			*v = s->names[i].value;
+			return true;
+		}
+	}
+	return false;
+}
+
+int scn_note_alloc(struct scn *s, uint64_t pa, unsigned order)
+{
+	if (s->nr_allocs == s->cap_allocs) {
+		size_t nc = s->cap_allocs ? 2 * s->cap_allocs : 16;
+		struct scn_alloc *na = host_realloc(NULL, s->allocs,
+						    s->cap_allocs * sizeof(*na), nc * sizeof(*na));
+		if (!na)
+			return -ENOMEM;
+		s->allocs = na;
+		s->cap_allocs = nc;
+	}
+	s->allocs[s->nr_allocs++] = (struct scn_alloc){ pa, order };
+	return 0;
+}
+
+int scn_alloc_order(struct scn *s, uint64_t pa, unsigned *order, bool forget)
+{
+	for (size_t i = s->nr_allocs; i-- > 0;) {
+		if (s->allocs[i].pa == pa) {
+			*order = s->allocs[i].order;
+			if (forget)
+				s->allocs[i] = s->allocs[--s->nr_allocs];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* ------------------------------------------------------------ reporting */
+
+int scn_bad(struct scn *s, const struct scn_step *st, const struct ynode *at,
+	    const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!at && st)
+		at = st->node;
+	s->bad = 1;
+	if (st)
+		verr_at(s->err, -EINVAL, s->file, at ? at->line : 0, at ? at->col : 0,
+			"step %d (%s): %s", st->index, st->op, msg);
+	else
+		verr_at(s->err, -EINVAL, s->file, at ? at->line : 0, at ? at->col : 0, "%s", msg);
+	return -EINVAL;
+}
+
+void scn_checked(struct scn *s)
+{
+	s->checked++;
+}
+
+void scn_mismatch(struct scn *s, const struct scn_step *st, const char *expected,
+		  const char *fmt, ...)
+{
+	char got[400];
+	va_list ap;
+	const struct ynode *at = st->expect ? st->expect : st->node;
+
+	va_start(ap, fmt);
+	vsnprintf(got, sizeof(got), fmt, ap);
+	va_end(ap);
+	s->failed++;
+	fprintf(stderr, "%s:%d: step %d (%s): expected %s, got %s\n", s->file, at->line,
+		st->index, st->op, expected, got);
+	if (s->json) {
+		if (s->json_fail.len)
+			sb_putc(&s->json_fail, ',');
+		sb_printf(&s->json_fail, "{\"line\":%d,\"step\":%d,\"op\":", at->line, st->index);
+		sb_json_str(&s->json_fail, st->op);
+		sb_puts(&s->json_fail, ",\"expected\":");
+		sb_json_str(&s->json_fail, expected);
+		sb_puts(&s->json_fail, ",\"got\":");
+		sb_json_str(&s->json_fail, got);
+		sb_putc(&s->json_fail, '}');
+	}
+}
+
+void scn_emit(struct scn *s, const struct scn_step *st, const char *text, const char *json)
+{
+	if (s->json) {
+		if (json) {
+			if (s->cur_json.len)
+				sb_putc(&s->cur_json, ',');
+			sb_puts(&s->cur_json, json);
+		}
+		return;
+	}
+	fputs(text, s->out);
+}
+
+struct vmsim_machine *scn_machine(struct scn *s)
+{
+	return s->m;
+}
+
+FILE *scn_out(struct scn *s)
+{
+	return s->out;
+}
+
+bool scn_json(struct scn *s)
+{
+	return s->json;
+}
+
+const char *scn_dir(struct scn *s)
+{
+	return s->dir;
+}
+
+/* ------------------------------------------------------------ arguments */
+
+const struct ynode *scn_arg(const struct scn_step *st, const char *key)
+{
+	if (!st->args || st->args->type != YNODE_MAP)
+		return NULL;
+	return ymap_get(st->args, key);
+}
+
+int scn_node_u64(struct scn *s, struct scn_step *st, const struct ynode *n, uint64_t *out)
+{
+	const char *t;
+	uint64_t base = 0, off = 0;
+	int sign = 0, ret;
+
+	if (n->type != YNODE_SCALAR)
+		return scn_bad(s, st, n, "expected a number, not %s", ynode_type_name(n->type));
+	t = n->scalar;
+	if (t[0] == '$') {
+		size_t len = strcspn(t + 1, "+-");
+
+		if (len == 0)
+			return scn_bad(s, st, n, "'%s': a name must follow '$'", t);
+		if (!lookup(s, t + 1, len, &base))
+			return scn_bad(s, st, n, "'%s': no earlier step kept a value as '%.*s'",
+				       t, (int)len, t + 1);
+		t += 1 + len;
+		if (*t == '\0') {
+			*out = base;
+			return 0;
+		}
+		sign = *t == '+' ? 1 : -1;
+		t++;
+	}
+	ret = parse_size(t, &off);
+	if (ret)
+		return scn_bad(s, st, n, "'%s' is not a number (decimal, 0x hex, a size like "
+			       "4KiB, or $NAME+OFFSET)", n->scalar);
+	if (sign > 0)
+		*out = base + off;
+	else if (sign < 0)
+		*out = base - off;
+	else
+		*out = off;
+	return 0;
+}
+
+int scn_arg_u64(struct scn *s, struct scn_step *st, const char *key, bool required,
+		uint64_t *out)
+{
+	const struct ynode *n = scn_arg(st, key);
+
+	if (!n) {
+		if (required)
+			return scn_bad(s, st, st->args, "missing argument '%s'", key);
+		return 1;
+	}
+	return scn_node_u64(s, st, n, out);
+}
+
+int scn_arg_str(struct scn *s, struct scn_step *st, const char *key, bool required,
+		const char **out)
+{
+	const struct ynode *n = scn_arg(st, key);
+
+	if (!n) {
+		if (required)
+			return scn_bad(s, st, st->args, "missing argument '%s'", key);
+		return 1;
+	}
+	if (n->type != YNODE_SCALAR)
+		return scn_bad(s, st, n, "'%s' must be a scalar, not %s", key,
+			       ynode_type_name(n->type));
+	*out = n->scalar;
+	return 0;
+}
+
+int scn_arg_bool(struct scn *s, struct scn_step *st, const char *key, bool *out)
+{
+	const struct ynode *n = scn_arg(st, key);
+
+	if (!n)
+		return 1;
+	if (n->type != YNODE_SCALAR || parse_bool(n->scalar, out))
+		return scn_bad(s, st, n, "'%s' must be true or false", key);
+	return 0;
+}
+
+/* ---------------------------------------------------------- expectations */
+
+static const char *const fault_bits[] = { "P", "W", "U", "RSVD", "I", "PK" };
+
+static void describe_fault(uint32_t code, char *buf, size_t len)
+{
+	size_t used = (size_t)snprintf(buf, len, "fault [");
+
+	for (unsigned b = 0; b < 6 && used < len; b++)
+		if (code & (1u << b))
+			used += (size_t)snprintf(buf + used, len - used, "%s%s",
+						 buf[used - 1] == '[' ? "" : ", ", fault_bits[b]);
+	if (used < len)
+		snprintf(buf + used, len - used, "] (error code 0x%x)", code);
+}
+
+static void describe(const struct scn_outcome *o, char *buf, size_t len)
+{
+	switch (o->kind) {
+	case OUT_NONE:
+		snprintf(buf, len, o->has_pa ? "pa 0x%llx" : "ok", (unsigned long long)o->pa);
+		break;
+	case OUT_VALUE:
+		if (o->has_pa)
+			snprintf(buf, len, "pa 0x%llx", (unsigned long long)o->pa);
+		else
+			snprintf(buf, len, "0x%llx", (unsigned long long)o->value);
+		break;
+	case OUT_ERROR:
+		snprintf(buf, len, "error %s", errno_name(o->err));
+		break;
+	case OUT_FAULT:
+		describe_fault(o->fault_code, buf, len);
+		break;
+	case OUT_SEGV:
+		snprintf(buf, len, "segv %s", o->segv_code == 2 ? "accerr" : "maperr");
+		break;
+	}
+}
+
+static bool failed_outcome(const struct scn_outcome *o)
+{
+	return o->kind == OUT_ERROR || o->kind == OUT_FAULT || o->kind == OUT_SEGV;
+}
+
+/* Check st->out against st->expect.  Returns 0 (checked, maybe mismatched)
+ * or -EINVAL for an expect of a form the core does not know. */
+static int check_expect(struct scn *s, struct scn_step *st)
+{
+	const struct ynode *e = st->expect;
+	const struct scn_outcome *o = &st->out;
+	char got[200], want[200];
+	bool ok;
+
+	describe(o, got, sizeof(got));
+	s->checked++;
+	if (e->type == YNODE_SCALAR) {
+		uint64_t v;
+
+		if (strcmp(e->scalar, "ok") == 0) {
+			if (failed_outcome(o))
+				scn_mismatch(s, st, "ok", "%s", got);
+			return 0;
+		}
+		if (strcmp(e->scalar, "segv") == 0) {
+			if (o->kind != OUT_SEGV)
+				scn_mismatch(s, st, "segv", "%s", got);
+			return 0;
+		}
+		if (scn_node_u64(s, st, e, &v))
+			return -EINVAL;
+		ok = (o->kind == OUT_VALUE && !o->has_pa && o->value == v) ||
+		     (o->has_pa && !failed_outcome(o) && o->pa == v);
+		if (!ok)
+			scn_mismatch(s, st, (snprintf(want, sizeof(want), "0x%llx",
+						      (unsigned long long)v), want), "%s", got);
+		return 0;
+	}
+	if (e->type != YNODE_MAP || e->n != 1)
+		return scn_bad(s, st, e, "this op's expect is a number, ok, segv, "
+			       "{segv: maperr|accerr}, {error: ENAME}, {fault: [bits]} or {pa: ADDR}");
+	const char *k = ymap_key(e, 0)->scalar;
+	const struct ynode *v = ymap_val(e, 0);
+
+	if (strcmp(k, "error") == 0) {
+		int no = v->type == YNODE_SCALAR ? errno_from_name(v->scalar) : 0;
+
+		if (!no)
+			return scn_bad(s, st, v, "expect error: an errno name like ENOMEM");
+		if (!(o->kind == OUT_ERROR && o->err == -no))
+			scn_mismatch(s, st, (snprintf(want, sizeof(want), "error %s", v->scalar), want),
+				     "%s", got);
+		return 0;
+	}
+	if (strcmp(k, "segv") == 0) {
+		int code = 0;
+
+		if (v->type == YNODE_SCALAR && strcmp(v->scalar, "maperr") == 0)
+			code = 1;
+		else if (v->type == YNODE_SCALAR && strcmp(v->scalar, "accerr") == 0)
+			code = 2;
+		else
+			return scn_bad(s, st, v, "expect segv: maperr or accerr");
+		if (!(o->kind == OUT_SEGV && o->segv_code == code))
+			scn_mismatch(s, st, (snprintf(want, sizeof(want), "segv %s", v->scalar), want),
+				     "%s", got);
+		return 0;
+	}
+	if (strcmp(k, "fault") == 0) {
+		uint32_t code = 0;
+
+		if (v->type != YNODE_SEQ)
+			return scn_bad(s, st, v, "expect fault: a list of P, W, U, RSVD, I, PK");
+		for (size_t i = 0; i < v->n; i++) {
+			const struct ynode *b = v->items[i];
+			unsigned j;
+
+			for (j = 0; j < 6; j++)
+				if (b->type == YNODE_SCALAR && strcmp(b->scalar, fault_bits[j]) == 0)
+					break;
+			if (j == 6)
+				return scn_bad(s, st, b, "fault bits are P, W, U, RSVD, I, PK");
+			code |= 1u << j;
+		}
+		if (!(o->kind == OUT_FAULT && o->fault_code == code)) {
+			describe_fault(code, want, sizeof(want));
+			scn_mismatch(s, st, want, "%s", got);
+		}
+		return 0;
+	}
+	if (strcmp(k, "pa") == 0) {
+		uint64_t pa;
+
+		if (scn_node_u64(s, st, v, &pa))
+			return -EINVAL;
+		if (!(o->has_pa && !failed_outcome(o) && o->pa == pa))
+			scn_mismatch(s, st, (snprintf(want, sizeof(want), "pa 0x%llx",
+						      (unsigned long long)pa), want), "%s", got);
+		return 0;
+	}
+	return scn_bad(s, st, e, "unknown expect form '%s' (error, segv, fault, pa)", k);
+}
+
+/* ---------------------------------------------------------------- steps */
+
+/* Split a step mapping into op, args, expect and as. */
+static int step_parse(struct scn *s, const struct ynode *node, int index, struct scn_step *st,
+		      const struct ynode **as)
+{
+	memset(st, 0, sizeof(*st));
+	st->index = index;
+	st->node = node;
+	st->op = "?";
+	*as = NULL;
+	if (node->type == YNODE_SCALAR) {
+		/* "- show" style is not a mapping; accept ops without arguments */
+		st->op = node->scalar;
+		return 0;
+	}
+	if (node->type != YNODE_MAP || node->n == 0)
+		return scn_bad(s, NULL, node, "step %d: a step is a mapping like '- op: {args}'",
+			       index);
+	for (size_t i = 0; i < node->n; i++) {
+		const char *k = ymap_key(node, i)->scalar;
+
+		if (strcmp(k, "as") == 0 && node->n > 1)
+			*as = ymap_val(node, i);
+		else if (strcmp(k, "expect") == 0 && node->n > 1)
+			st->expect = ymap_val(node, i);
+		else if (strcmp(st->op, "?") == 0) {
+			st->op = k;
+			st->args = ymap_val(node, i);
+		} else
+			return scn_bad(s, NULL, ymap_key(node, i),
+				       "step %d: two ops in one step ('%s' and '%s')", index,
+				       st->op, k);
+	}
+	if (strcmp(st->op, "?") == 0)
+		return scn_bad(s, NULL, node, "step %d: no op in this step", index);
+	/* expect/as may also sit inside the argument mapping */
+	if (st->args && st->args->type == YNODE_MAP && strcmp(st->op, "expect") != 0) {
+		const struct ynode *e = ymap_get(st->args, "expect");
+		const struct ynode *a = ymap_get(st->args, "as");
+
+		if (e && st->expect)
+			return scn_bad(s, st, e, "expect given twice");
+		if (a && *as)
+			return scn_bad(s, st, a, "as given twice");
+		if (e)
+			st->expect = e;
+		if (a)
+			*as = a;
+	}
+	return 0;
+}
+
+/* Check a step's op and keys before anything runs. */
+static int step_validate(struct scn *s, struct scn_step *st, const struct ynode *as)
+{
+	const struct scn_op *op = scn_find_op(st->op);
+	char list[1024];
+
+	if (!op) {
+		scn_list_ops(list, sizeof(list));
+		return scn_bad(s, NULL, st->node, "step %d: unknown op '%s' (ops: %s)", st->index,
+			       st->op, list);
+	}
+	if (as && (as->type != YNODE_SCALAR || !as->scalar[0] ||
+		   strcspn(as->scalar, "+-$ ") != strlen(as->scalar)))
+		return scn_bad(s, st, as, "'as' takes a plain name");
+	if (st->args && st->args->type == YNODE_MAP && op->keys) {
+		for (size_t i = 0; i < st->args->n; i++) {
+			const struct ynode *k = ymap_key(st->args, i);
+			bool known = strcmp(k->scalar, "expect") == 0 || strcmp(k->scalar, "as") == 0;
+
+			for (const char *const *p = op->keys; !known && *p; p++)
+				known = strcmp(*p, k->scalar) == 0;
+			if (!known) {
+				size_t used = 0;
+				list[0] = '\0';
+				for (const char *const *p = op->keys; *p && used < sizeof(list); p++)
+					used += (size_t)snprintf(list + used, sizeof(list) - used,
+								 "%s%s", used ? ", " : "", *p);
+				return scn_bad(s, st, k, "unknown argument '%s' (%s takes: %s)",
+					       k->scalar, st->op, list);
+			}
+		}
+	}
+	return 0;
+}
+
+static int run_step(struct scn *s, const struct ynode *node, int index)
+{
+	struct scn_step st;
+	const struct ynode *as;
+	const struct scn_op *op;
+	int ret;
+
+	ret = step_parse(s, node, index, &st, &as);
+	if (ret)
+		return ret;
+	op = scn_find_op(st.op);
+	s->cur = &st;
+	sb_reset(&s->cur_json);
+	ret = op->fn(s, &st);
+	if (ret)
+		return ret;
+	if (st.expect && !st.expect_done) {
+		ret = check_expect(s, &st);
+		if (ret)
+			return ret;
+	}
+	if (as) {
+		uint64_t v = st.out.has_pa ? st.out.pa : st.out.value;
+
+		if (st.out.kind != OUT_VALUE && !st.out.has_pa) {
+			if (failed_outcome(&st.out)) {
+				char got[200];
+				describe(&st.out, got, sizeof(got));
+				/* keep going: the name stays undefined and any later use
+				 * reports it; say why here */
+				fprintf(stderr, "%s:%d: step %d (%s): no value for '%s': %s\n",
+					s->file, node->line, index, st.op, as->scalar, got);
+				return 0;
+			}
+			return scn_bad(s, &st, as, "this op has no value to keep with 'as'");
+		}
+		if (scn_define(s, as->scalar, v))
+			return verr(s->err, -ENOMEM, "out of host memory");
+	}
+	if (s->json) {
+		char got[200];
+
+		describe(&st.out, got, sizeof(got));
+		if (s->json_steps.len)
+			sb_putc(&s->json_steps, ',');
+		sb_printf(&s->json_steps, "{\"step\":%d,\"line\":%d,\"op\":", index, node->line);
+		sb_json_str(&s->json_steps, st.op);
+		sb_puts(&s->json_steps, ",\"result\":");
+		sb_json_str(&s->json_steps, got);
+		if (s->cur_json.len)
+			sb_printf(&s->json_steps, ",\"output\":%s", sb_str(&s->cur_json));
+		sb_putc(&s->json_steps, '}');
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- machine */
+
+static int boot_machine(struct scn *s, const char *cli_config, const char *const *sets,
+			bool cli_config_given)
+{
+	const struct ynode *root = s->doc.root;
+	const struct ynode *mach = ymap_get(root, "machine");
+	const struct ynode *set = ymap_get(root, "set");
+	char path[8192];
+	const char *config = cli_config;
+	struct vmsim_machine *m;
+	int ret;
+
+	if (mach) {
+		if (mach->type != YNODE_SCALAR)
+			return scn_bad(s, NULL, mach, "machine: a built-in name or a config path");
+		config = mach->scalar;
+		if (strcmp(config, "x86_64") != 0 && strcmp(config, "x86_32") != 0 &&
+		    config[0] != '/') {
+			snprintf(path, sizeof(path), "%s/%s", s->dir, config);
+			config = path;
+		}
+	}
+	(void)cli_config_given;
+	if (set && set->type != YNODE_MAP)
+		return scn_bad(s, NULL, set, "set: a mapping of config keys to values");
+	m = host_zalloc(NULL, sizeof(*m));
+	if (!m)
+		return verr(s->err, -ENOMEM, "out of host memory");
+	ret = machine_configure(&m->cfg, config, set, s->file, sets, s->err);
+	if (!ret)
+		ret = machine_boot(m, s->err);
+	if (ret) {
+		host_free(NULL, m, sizeof(*m));
+		return ret;
+	}
+	s->m = m;
+	return 0;
+}
+
+/* --------------------------------------------------------------- entry */
+
+int scenario_run(const char *file, const char *cli_config, bool cli_config_given,
+		 const char *const *sets, bool json, FILE *out, struct vmsim_error *err,
+		 struct scenario_result *res)
+{
+	struct scn s = { .file = file, .out = out, .json = json, .err = err };
+	const struct ynode *steps;
+	const char *slash;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	slash = strrchr(file, '/');
+	if (slash)
+		snprintf(s.dir, sizeof(s.dir), "%.*s", (int)(slash - file), file);
+	else
+		snprintf(s.dir, sizeof(s.dir), ".");
+	ret = ydoc_load_file(&s.doc, file, err);
+	if (ret)
+		return ret;
+	if (!s.doc.root || s.doc.root->type != YNODE_MAP) {
+		ret = verr_at(err, -EINVAL, file, s.doc.root ? s.doc.root->line : 1,
+			      s.doc.root ? s.doc.root->col : 1,
+			      "a scenario is a mapping with 'machine', 'set' and 'steps'");
+		goto out;
+	}
+	for (size_t i = 0; i < s.doc.root->n; i++) {
+		const struct ynode *k = ymap_key(s.doc.root, i);
+
+		if (strcmp(k->scalar, "machine") && strcmp(k->scalar, "set") &&
+		    strcmp(k->scalar, "steps") && strcmp(k->scalar, "description")) {
+			ret = scn_bad(&s, NULL, k, "unknown key '%s' (machine, set, steps, description)",
+				      k->scalar);
+			goto out;
+		}
+	}
+	steps = ymap_get(s.doc.root, "steps");
+	if (!steps || steps->type != YNODE_SEQ) {
+		ret = verr_at(err, -EINVAL, file, steps ? steps->line : s.doc.root->line,
+			      steps ? steps->col : s.doc.root->col,
+			      "'steps' must be a list of steps");
+		goto out;
+	}
+	/* check every step's shape before running any */
+	for (size_t i = 0; i < steps->n; i++) {
+		struct scn_step st;
+		const struct ynode *as;
+
+		ret = step_parse(&s, steps->items[i], (int)i + 1, &st, &as);
+		if (!ret)
+			ret = step_validate(&s, &st, as);
+		if (ret)
+			goto out;
+	}
+	ret = boot_machine(&s, cli_config, sets, cli_config_given);
+	if (ret)
+		goto out;
+	for (size_t i = 0; i < steps->n; i++) {
+		ret = run_step(&s, steps->items[i], (int)i + 1);
+		res->steps_run = (unsigned)i + (ret ? 0 : 1);
+		if (ret)
+			break;
+	}
+	res->checked = s.checked;
+	res->failed = s.failed;
+	if (json && !ret) {
+		fprintf(out, "{\"scenario\":");
+		struct strbuf t = STRBUF_INIT;
+		sb_json_str(&t, file);
+		fprintf(out, "%s,\"machine\":", sb_str(&t));
+		sb_reset(&t);
+		sb_json_str(&t, s.m->cfg.name);
+		fprintf(out, "%s,\"steps\":[%s],\"expectations\":{\"checked\":%u,\"failed\":%u},"
+			"\"failures\":[%s]}\n", sb_str(&t), sb_str(&s.json_steps), s.checked,
+			s.failed, sb_str(&s.json_fail));
+		sb_free(&t);
+	} else if (!ret) {
+		fprintf(out, "%s: %u steps, %u expectations checked, %u failed\n", file,
+			res->steps_run, s.checked, s.failed);
+	}
+out:
+	if (s.m)
+		vmsim_machine_destroy(s.m);
+	for (size_t i = 0; i < s.nr_names; i++)
+		host_free(NULL, s.names[i].name, strlen(s.names[i].name) + 1);
+	host_free(NULL, s.names, s.cap_names * sizeof(*s.names));
+	host_free(NULL, s.allocs, s.cap_allocs * sizeof(*s.allocs));
+	sb_free(&s.json_steps);
+	sb_free(&s.json_fail);
+	sb_free(&s.cur_json);
+	ydoc_free(&s.doc);
+	return ret;
+}

@@ -79,6 +79,8 @@ int scn_arg_bool(struct scn *s, struct scn_step *st, const char *key, bool *out)
 /* Bad scenario input at node @at (or the step): returns -EINVAL. */
 int scn_bad(struct scn *s, const struct scn_step *st, const struct ynode *at,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Count one expectation checked by an op that checks its own (expect_done). */
+void scn_checked(struct scn *s);
 /* Report a failed expectation of this step. */
 void scn_mismatch(struct scn *s, const struct scn_step *st, const char *expected,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -91,6 +93,11 @@ const char *scn_dir(struct scn *s);
 
 /* Remember a named value ($NAME); the core calls this for `as:`. */
 int scn_define(struct scn *s, const char *name, uint64_t value);
+
+/* The order of a block a step allocated at physical address @pa (so that
+ * free_pages needs no order); -ENOENT if none is recorded. */
+int scn_note_alloc(struct scn *s, uint64_t pa, unsigned order);
+int scn_alloc_order(struct scn *s, uint64_t pa, unsigned *order, bool forget);
 
 /* Print an op's text block (show:, and the like): text mode prints it;
  * JSON mode collects @json (a JSON value, may be NULL) under the step. */

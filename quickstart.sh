@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# vmsim quick start.
+#   ./quickstart.sh        install what is missing, build, run the showcase
+#   ./quickstart.sh test   install what is missing, build (plain and
+#                          ASan+UBSan), run every test; ends "N passed, N failed"
+set -euo pipefail
+cd "$(dirname "$0")"
+
+want=(meson ninja-build pkg-config gcc libyaml-dev libjemalloc-dev libcmocka-dev python3)
+
+install_missing() {
+	local missing=()
+	for p in "${want[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "== installing: ${missing[*]}"
+	local sudo=""
+	[ "$(id -u)" -ne 0 ] && sudo="sudo"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# configure DIR [meson options...]: set up once, reconfigure never needed
+configure() {
+	local dir=$1
+	shift
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" --werror "$@" >/dev/null
+	fi
+}
+
+build() {
+	echo "== building $1"
+	ninja -C "$1" >/dev/null
+}
+
+install_missing
+case "${1:-showcase}" in
+showcase)
+	configure build
+	build build
+	exec scripts/showcase.sh build/tools/vmsim-cli/vmsim-cli
+	;;
+test)
+	configure build
+	configure build-asan -Db_sanitize=address,undefined -Db_lundef=false -Djemalloc=disabled
+	build build
+	build build-asan
+	status=0
+	for dir in build build-asan; do
+		echo "== tests in $dir"
+		meson test -C "$dir" --print-errorlogs --num-processes 2 >"$dir/test-output.txt" 2>&1 || status=1
+		grep -E "^ *[0-9]+/[0-9]+ " "$dir/test-output.txt" | grep -v " OK " || true
+	done
+	python3 scripts/count_tests.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json || status=1
+	exit $status
+	;;
+*)
+	echo "usage: $0 [showcase|test]" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,13 @@
+/* GFP flag names ("GFP_KERNEL|__GFP_ZERO") <-> gfp_t, for scenarios, the CLI and the event log. */
+#ifndef VMSIM_KERN_GFPNAMES_H
+#define VMSIM_KERN_GFPNAMES_H
+
+#include "phys/gfp.h"
+
+/* Parse names joined by '|' (spaces allowed).  0 or -EINVAL; on error
+ * *bad points at the first unknown name. */
+int gfp_parse(const char *s, gfp_t *out, const char **bad);
+/* The gfp for a zone name (DMA, DMA32, Normal/NORMAL, HighMem/HIGHMEM). */
+int gfp_for_zone(const char *zone, gfp_t *out);
+
+#endif
