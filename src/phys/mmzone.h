@@ -42,12 +42,19 @@ struct free_area {
 	unsigned long nr_free;
 };
 
-/* Max-order blocks not yet given struct pages (deferred struct page init):
- * [next, end) in steps of 2^max_order pages, handed out lowest first. */
+/*
+ * Max-order blocks not yet given struct pages (deferred struct page init,
+ * see buddy.c): [next_pfn, end_pfn) in steps of 2^max_order pages, all
+ * free, all logically at the TAIL of free_area[max_order] in ascending
+ * address order, handed out lowest first.  Ranges only shrink from the
+ * front, so every frame outside them has an initialized struct page.
+ */
 struct deferred_range {
 	unsigned long next_pfn, end_pfn;
 };
 
+/* one range per gap between reserved ranges, +2 for the kernel image and
+ * the zone's end */
 #define MAX_DEFERRED_RANGES (CFG_MAX_RESERVE + 2)
 
 struct zone {
@@ -63,7 +70,9 @@ struct zone {
 	unsigned long lowmem_reserve[MAX_NR_ZONES];
 	struct free_area free_area[NR_ORDERS_LIMIT];
 	struct deferred_range deferred[MAX_DEFERRED_RANGES];
-	unsigned nr_deferred;
+	unsigned nr_deferred;		/* ranges in deferred[] */
+	unsigned deferred_first;	/* first range that is not used up */
+	unsigned long nr_deferred_blocks; /* max-order blocks still deferred */
 	/* statistics */
 	unsigned long pgalloc, pgfree;	/* pages allocated / freed in this zone */
 	unsigned long alloc_fail;	/* requests this zone could not serve */
@@ -80,6 +89,22 @@ struct pglist_data {
 	struct zone *zonelist[MAX_NR_ZONES][MAX_NR_ZONES * MAX_NUMNODES + 1];
 };
 
+/* /proc/vmstat-like event counters of a machine (mm/vmstat.c names). */
+struct vm_event_state {
+	unsigned long pgalloc[MAX_NR_ZONES];	/* pgalloc_dma, ... pages */
+	unsigned long pgfree;			/* pages freed */
+	unsigned long allocfail;		/* alloc_pages() calls -> NULL */
+	unsigned long bad_page;			/* bad_page() reports */
+	unsigned long deferred_init_blocks;	/* max-order blocks initialized late */
+};
+
+/*
+ * bad_page() report hook: called with a one-line description whenever a
+ * free is refused (double free, freeing a reserved page, order mismatch).
+ * The page is left as it was (Linux leaks it the same way).
+ */
+typedef void (*bad_page_hook_t)(void *ctx, const char *msg);
+
 struct phys_mem {
 	const struct vmsim_config *cfg;
 	struct host_arena *ha;
@@ -95,7 +120,16 @@ struct phys_mem {
 	unsigned long min_free_kbytes;
 	unsigned long totalram_pages;	/* managed pages of all zones */
 	unsigned long reserved_pages;	/* PG_reserved at boot */
+	unsigned long totalreserve_pages; /* calculate_totalreserve_pages() */
+	struct vm_event_state vmstat;
+	bad_page_hook_t bad_page_hook;	/* NULL: message kept in bad_page_msg */
+	void *bad_page_ctx;
+	char bad_page_msg[160];		/* the last bad_page() report */
+	bool page_poisoning;		/* page_poison=1: fill freed frames with
+					 * PAGE_POISON, check on allocation */
 };
+
+#define PAGE_POISON 0xaa
 
 /* Boot: map RAM and mem_map lazily, build nodes and zones, reserve the
  * config's ranges and the kernel image, free the rest into the buddy
@@ -189,7 +223,21 @@ void get_page(struct page *page);
 /* Drop a reference to an order-0 (or compound head) page; frees at zero. */
 void put_page(struct phys_mem *pm, struct page *page);
 
-/* Per-zone watermark check (zone_watermark_ok()). */
+/* Linux's alloc_flags (mm/internal.h), for zone_watermark_ok(). */
+#define ALLOC_WMARK_MIN		WMARK_MIN
+#define ALLOC_WMARK_LOW		WMARK_LOW
+#define ALLOC_WMARK_HIGH	WMARK_HIGH
+#define ALLOC_NO_WATERMARKS	0x04
+#define ALLOC_WMARK_MASK	(ALLOC_NO_WATERMARKS - 1)
+#define ALLOC_OOM		0x08
+#define ALLOC_NON_BLOCK		0x10
+#define ALLOC_MIN_RESERVE	0x20	/* == __GFP_HIGH, as in Linux */
+#define ALLOC_HIGHATOMIC	0x200
+#define ALLOC_RESERVES (ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM)
+
+/* Per-zone watermark check (zone_watermark_ok()): true when @z keeps more
+ * than @mark (lowered per @alloc_flags) plus lowmem_reserve[highest_zoneidx]
+ * free pages after taking 2^order, and has a free block of >= @order. */
 bool zone_watermark_ok(const struct zone *z, unsigned order, unsigned long mark,
 		       enum zone_type highest_zoneidx, unsigned alloc_flags);
 
@@ -198,8 +246,20 @@ static inline unsigned long wmark_pages(const struct zone *z, enum zone_watermar
 	return z->_watermark[w];
 }
 
-/* Sum of free pages / managed pages over all zones. */
+/* Sum of free pages over all zones. */
 unsigned long nr_free_pages(const struct phys_mem *pm);
+
+/* Give a PG_reserved page to the buddy allocator (free_reserved_page()):
+ * clears PG_reserved, counts it as managed and frees it.  -EINVAL if the
+ * page is not reserved or still has other references. */
+int free_reserved_page(struct phys_mem *pm, struct page *page);
+
+/* Zone by index (node @nid); NULL when out of range. */
+struct zone *phys_zone(struct phys_mem *pm, int nid, enum zone_type t);
+
+/* Recompute min_free_kbytes, watermarks and lowmem_reserve from the
+ * managed pages (init_per_zone_wmark_min()).  Called by phys_init(). */
+void init_per_zone_wmark_min(struct phys_mem *pm);
 
 /* Consistency checker for tests: free lists vs struct page vs counters.
  * Returns 0, or -EFAULT with a description of the first violation in @err. */

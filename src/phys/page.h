@@ -3,8 +3,11 @@
  *
  * Layout (48 bytes; Linux's is 64):
  *   flags    32 bits: PG_* in bits 0..23, zone index 24..26, node 27..31
- *   private  32 bits: buddy order while PageBuddy; slab: inuse/objects
- *   lru      free-area list link (buddy), slab list link, later LRU
+ *   private  32 bits: buddy order while PageBuddy; slab: inuse/objects;
+ *            page[1] of a compound block: its order (Linux: folio order)
+ *   lru      free-area list link (buddy), slab list link, later LRU;
+ *            tail page of a compound block: lru.next = &head->lru (Linux
+ *            overlays compound_head on lru.next the same way)
  *   mapping  address_space / anon marker; slab: its kmem_cache
  *   index    page offset in the mapping; slab: first free object address
  *   _refcount, _mapcount (-1 = not mapped, as in Linux)
@@ -44,6 +47,8 @@ enum pageflags {
 	PG_anon,		/* Linux: PAGE_MAPPING_ANON in ->mapping */
 	PG_zero,		/* the shared zero page */
 	PG_guard,		/* vmalloc guard / poisoned (debug) */
+	PG_tail,		/* Linux: bit 0 of compound_head */
+	PG_poisoned,		/* free frame filled with PAGE_POISON (page_poison=1) */
 	__NR_PAGEFLAGS
 };
 
@@ -101,6 +106,23 @@ static inline void set_page_links(struct page *p, unsigned zone, unsigned nid)
 {
 	p->flags &= ~((PAGE_ZONE_MASK << PAGE_ZONE_SHIFT) | (PAGE_NODE_MASK << PAGE_NODE_SHIFT));
 	p->flags |= (zone << PAGE_ZONE_SHIFT) | (nid << PAGE_NODE_SHIFT);
+}
+
+#define PageTail(p) test_page_flag(p, PG_tail)
+#define PageCompound(p) (PageHead(p) || PageTail(p))
+
+/* The head page of the compound block @p belongs to, or @p itself. */
+static inline struct page *compound_head(struct page *p)
+{
+	if (PageTail(p))
+		return container_of(p->lru.next, struct page, lru);
+	return p;
+}
+
+/* Order of a compound block's head (0 for a page that is not a head). */
+static inline unsigned compound_order(const struct page *p)
+{
+	return PageHead(p) ? p[1].private : 0;
 }
 
 static inline int page_ref_count(const struct page *p)

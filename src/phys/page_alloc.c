@@ -1,0 +1,596 @@
+/*
+ * The page allocator API over the buddy lists: gfp_zone() and zonelists,
+ * watermarks and lowmem_reserve as Linux computes them, alloc_pages() with
+ * its fast and slow paths, and the reference-counted free side
+ * (__free_pages(), put_page()).  Formulas follow Linux v6.12
+ * mm/page_alloc.c and mm/mm_init.c; each function names its original.
+ *
+ * Invariant: a page handed out has refcount 1 on its head and is off every
+ * free list; a block returns to the buddy lists only when its head's
+ * refcount drops to zero, and a free that would corrupt the lists (double
+ * free, reserved page, mapped page) is refused and reported through
+ * bad_page() instead.
+ *
+ * Not modelled (documented in docs/physical-memory.md): per-CPU page lists
+ * (Linux's pcp lists hold order <= 3 pages outside buddyinfo; here every
+ * free page is in the buddy lists, so buddyinfo is exact), migratetypes
+ * (one free list per order), reclaim and compaction (the slow path only
+ * lowers the watermark), highatomic reserves and CMA.
+ */
+#include "phys/buddy.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* ---- zones ---------------------------------------------------------- */
+
+enum zone_type gfp_zone(const struct phys_mem *pm, gfp_t gfp)
+{
+	bool is64 = config_is_64(pm->cfg);
+
+	/*
+	 * GFP_ZONE_TABLE: __GFP_DMA wins, then __GFP_DMA32 (ZONE_NORMAL on
+	 * x86_32, which has no DMA32: OPT_ZONE_DMA32), then __GFP_HIGHMEM
+	 * (ZONE_NORMAL on x86_64: OPT_ZONE_HIGHMEM), which with __GFP_MOVABLE
+	 * becomes ZONE_MOVABLE.  Linux BUGs on the invalid combinations
+	 * (GFP_ZONE_BAD); here they resolve to the most restrictive zone.
+	 */
+	if (gfp & __GFP_DMA)
+		return ZONE_DMA;
+	if (gfp & __GFP_DMA32)
+		return is64 ? ZONE_DMA32 : ZONE_NORMAL;
+	if (gfp & __GFP_HIGHMEM) {
+		if (gfp & __GFP_MOVABLE)
+			return ZONE_MOVABLE;
+		return is64 ? ZONE_NORMAL : ZONE_HIGHMEM;
+	}
+	return ZONE_NORMAL;
+}
+
+/*
+ * build_zonelists(): node order is this node, then the next ones in id
+ * order, wrapping (find_next_best_node() with equal distances prefers the
+ * nodes after us); within a node, zones from the highest allowed down to
+ * DMA, populated ones only.  zonelist[h] is the list a request whose
+ * highest zone is h walks (Linux filters one list by zone index).
+ */
+void build_all_zonelists(struct phys_mem *pm)
+{
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++) {
+		struct pglist_data *pgdat = &pm->node_data[nid];
+
+		for (unsigned h = 0; h < MAX_NR_ZONES; h++) {
+			unsigned n = 0;
+
+			for (unsigned k = 0; k < pm->nr_nodes; k++) {
+				struct pglist_data *other = &pm->node_data[(nid + k) % pm->nr_nodes];
+
+				for (int t = (int)h; t >= 0; t--) {
+					struct zone *z = &other->node_zones[t];
+
+					if (populated_zone(z))
+						pgdat->zonelist[h][n++] = z;
+				}
+			}
+			pgdat->zonelist[h][n] = NULL;
+		}
+	}
+}
+
+/* ---- watermarks ----------------------------------------------------- */
+
+/* int_sqrt(): floor of the square root (lib/math/int_sqrt.c). */
+static unsigned long int_sqrt(unsigned long x)
+{
+	unsigned long b, m, y = 0;
+
+	if (x <= 1)
+		return x;
+	m = 1UL << ((63 - __builtin_clzl(x)) & ~1);
+	while (m != 0) {
+		b = y + m;
+		y >>= 1;
+		if (x >= b) {
+			x -= b;
+			y += m;
+		}
+		m >>= 2;
+	}
+	return y;
+}
+
+/*
+ * nr_free_zone_pages(gfp_zone(GFP_USER)) = nr_free_buffer_pages(): the
+ * managed pages above the high watermark of every zone up to Normal on the
+ * boot node's zonelist (every node's).  At first boot the watermarks are
+ * still zero, as in Linux at init_per_zone_wmark_min() time.
+ */
+static unsigned long nr_free_buffer_pages(const struct phys_mem *pm)
+{
+	const struct pglist_data *pgdat = &pm->node_data[0];
+	unsigned long sum = 0;
+
+	for (struct zone *const *z = pgdat->zonelist[gfp_zone(pm, GFP_USER)]; *z; z++) {
+		unsigned long size = (*z)->managed_pages, high = wmark_pages(*z, WMARK_HIGH);
+
+		if (size > high)
+			sum += size - high;
+	}
+	return sum;
+}
+
+/* calculate_min_free_kbytes(): int_sqrt(lowmem_kbytes * 16) clamped to
+ * [128, 262144] (v5.7+; 65536 before).  A config value overrides it as
+ * the sysctl would (user_min_free_kbytes). */
+static void calculate_min_free_kbytes(struct phys_mem *pm)
+{
+	unsigned long lowmem_kbytes = nr_free_buffer_pages(pm) * (PAGE_SIZE >> 10);
+	unsigned long v = int_sqrt(lowmem_kbytes * 16);
+
+	if (pm->cfg->min_free_kbytes) {
+		pm->min_free_kbytes = (unsigned long)pm->cfg->min_free_kbytes;
+		return;
+	}
+	if (v < 128)
+		v = 128;
+	if (v > 262144)
+		v = 262144;
+	pm->min_free_kbytes = v;
+}
+
+/* mult_frac(x, n, d) without overflowing x * n */
+static unsigned long mult_frac(unsigned long x, unsigned long n, unsigned long d)
+{
+	return (x / d) * n + ((x % d) * n) / d;
+}
+
+#define SWAP_CLUSTER_MAX 32UL
+static const unsigned long watermark_scale_factor = 10;
+
+/*
+ * __setup_per_zone_wmarks(): min_free_kbytes shared among the lowmem zones
+ * in proportion to their managed pages; HighMem and Movable get a small
+ * min of managed/1024 clamped to [32, 128] because __GFP_HIGH and
+ * PF_MEMALLOC rarely need them; low/high/promo step up by
+ * max(min/4, managed * watermark_scale_factor / 10000).
+ */
+static void __setup_per_zone_wmarks(struct phys_mem *pm)
+{
+	unsigned long pages_min = pm->min_free_kbytes >> (PAGE_SHIFT - 10);
+	unsigned long lowmem_pages = 0;
+
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
+		for (unsigned t = 0; t < MAX_NR_ZONES; t++) {
+			const struct zone *z = &pm->node_data[nid].node_zones[t];
+
+			if (!is_highmem_idx(z->type) && z->type != ZONE_MOVABLE)
+				lowmem_pages += z->managed_pages;
+		}
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
+		for (unsigned t = 0; t < MAX_NR_ZONES; t++) {
+			struct zone *z = &pm->node_data[nid].node_zones[t];
+			unsigned long managed = z->managed_pages;
+			uint64_t tmp = lowmem_pages ? (uint64_t)pages_min * managed / lowmem_pages : 0;
+			uint64_t step;
+
+			if (is_highmem_idx(z->type) || z->type == ZONE_MOVABLE) {
+				unsigned long min_pages = managed / 1024;
+
+				if (min_pages < SWAP_CLUSTER_MAX)
+					min_pages = SWAP_CLUSTER_MAX;
+				if (min_pages > 128)
+					min_pages = 128;
+				z->_watermark[WMARK_MIN] = min_pages;
+			} else {
+				z->_watermark[WMARK_MIN] = (unsigned long)tmp;
+			}
+			step = tmp >> 2;
+			if (step < mult_frac(managed, watermark_scale_factor, 10000))
+				step = mult_frac(managed, watermark_scale_factor, 10000);
+			z->_watermark[WMARK_LOW] = z->_watermark[WMARK_MIN] + (unsigned long)step;
+			z->_watermark[WMARK_HIGH] = z->_watermark[WMARK_LOW] + (unsigned long)step;
+			z->_watermark[WMARK_PROMO] = z->_watermark[WMARK_HIGH] + (unsigned long)step;
+		}
+}
+
+/* sysctl_lowmem_reserve_ratio: DMA 256, DMA32 256, Normal 32, rest 0. */
+static const unsigned long sysctl_lowmem_reserve_ratio[MAX_NR_ZONES] = {
+	[ZONE_DMA] = 256, [ZONE_DMA32] = 256, [ZONE_NORMAL] = 32,
+	[ZONE_HIGHMEM] = 0, [ZONE_MOVABLE] = 0,
+};
+
+/*
+ * setup_per_zone_lowmem_reserve(): zone i keeps (managed pages of the
+ * zones above it, up to j) / ratio[i] free against requests that could
+ * have used zone j; zero when the ratio is 0 or zone i manages nothing.
+ */
+static void setup_per_zone_lowmem_reserve(struct phys_mem *pm)
+{
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++) {
+		struct pglist_data *pgdat = &pm->node_data[nid];
+
+		for (unsigned i = 0; i < MAX_NR_ZONES - 1; i++) {
+			struct zone *z = &pgdat->node_zones[i];
+			unsigned long ratio = sysctl_lowmem_reserve_ratio[i];
+			bool clear = !ratio || !z->managed_pages;
+			unsigned long managed = 0;
+
+			z->lowmem_reserve[i] = 0;
+			for (unsigned j = i + 1; j < MAX_NR_ZONES; j++) {
+				managed += pgdat->node_zones[j].managed_pages;
+				z->lowmem_reserve[j] = clear ? 0 : managed / ratio;
+			}
+		}
+	}
+}
+
+/* calculate_totalreserve_pages(): per zone, the largest lowmem_reserve
+ * plus the high watermark, capped at the zone's managed pages. */
+static void calculate_totalreserve_pages(struct phys_mem *pm)
+{
+	unsigned long total = 0;
+
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
+		for (unsigned i = 0; i < MAX_NR_ZONES; i++) {
+			const struct zone *z = &pm->node_data[nid].node_zones[i];
+			unsigned long max = 0;
+
+			for (unsigned j = i; j < MAX_NR_ZONES; j++)
+				if (z->lowmem_reserve[j] > max)
+					max = z->lowmem_reserve[j];
+			max += wmark_pages(z, WMARK_HIGH);
+			if (max > z->managed_pages)
+				max = z->managed_pages;
+			total += max;
+		}
+	pm->totalreserve_pages = total;
+}
+
+void init_per_zone_wmark_min(struct phys_mem *pm)
+{
+	calculate_min_free_kbytes(pm);
+	__setup_per_zone_wmarks(pm);
+	calculate_totalreserve_pages(pm);
+	setup_per_zone_lowmem_reserve(pm);
+	calculate_totalreserve_pages(pm);
+}
+
+bool zone_watermark_ok(const struct zone *z, unsigned order, unsigned long mark,
+		       enum zone_type highest_zoneidx, unsigned alloc_flags)
+{
+	long min = (long)mark;
+	/* __zone_watermark_unusable_free(): the pages the request takes
+	 * beyond the first (no highatomic or CMA pages here). */
+	long free_pages = (long)z->free_pages - ((1L << order) - 1);
+
+	if (alloc_flags & ALLOC_RESERVES) {
+		/* __GFP_HIGH: half of the min reserve; non-blocking
+		 * (GFP_ATOMIC) another quarter of what is left. */
+		if (alloc_flags & ALLOC_MIN_RESERVE) {
+			min -= min / 2;
+			if (alloc_flags & ALLOC_NON_BLOCK)
+				min -= min / 4;
+		}
+		if (alloc_flags & ALLOC_OOM)
+			min -= min / 2;
+	}
+	if (free_pages <= min + (long)z->lowmem_reserve[highest_zoneidx])
+		return false;
+	if (!order)
+		return true;
+	for (unsigned o = order; o < NR_ORDERS_LIMIT; o++)
+		if (z->free_area[o].nr_free)
+			return true;
+	return false;
+}
+
+/* gfp_to_alloc_flags() for a caller that cannot reclaim: min watermark,
+ * __GFP_HIGH -> ALLOC_MIN_RESERVE, no direct reclaim -> ALLOC_NON_BLOCK. */
+static unsigned gfp_to_alloc_flags(gfp_t gfp)
+{
+	unsigned flags = ALLOC_WMARK_MIN;
+
+	if (gfp & __GFP_HIGH)
+		flags |= ALLOC_MIN_RESERVE;
+	if (!(gfp & __GFP_DIRECT_RECLAIM) && !(gfp & __GFP_NOMEMALLOC))
+		flags |= ALLOC_NON_BLOCK;
+	return flags;
+}
+
+/* ---- allocation ----------------------------------------------------- */
+
+/*
+ * check_poison_mem(): a frame freed with page_poison=1 must still hold
+ * PAGE_POISON when it is handed out again; anything else is a write after
+ * free by whoever held it before.
+ */
+static void check_poison(struct phys_mem *pm, struct page *page, unsigned order)
+{
+	for (unsigned long i = 0; i < (1UL << order); i++) {
+		struct page *p = &page[i];
+		const uint8_t *b;
+
+		if (!test_page_flag(p, PG_poisoned))
+			continue;
+		clear_page_flag(p, PG_poisoned);
+		b = page_host(pm, p);
+		for (size_t k = 0; k < PAGE_SIZE; k++)
+			if (b[k] != PAGE_POISON) {
+				bad_page(pm, p, "use after free: poison overwritten");
+				break;
+			}
+	}
+}
+
+/* post_alloc_hook() + prep_compound_page(): refcount 1 on the head, frames
+ * zeroed for __GFP_ZERO, head/tail marks for __GFP_COMP (order > 0). */
+static void prep_new_page(struct phys_mem *pm, struct page *page, unsigned order, gfp_t gfp)
+{
+	if (pm->page_poisoning)
+		check_poison(pm, page, order);
+	page->_refcount = 1;
+	if (gfp & __GFP_ZERO)
+		memset(page_host(pm, page), 0, PAGE_SIZE << order);
+	if (order && (gfp & __GFP_COMP)) {
+		set_page_flag(page, PG_head);
+		page[1].private = order;
+		for (unsigned long i = 1; i < (1UL << order); i++) {
+			set_page_flag(&page[i], PG_tail);
+			page[i].lru.next = &page->lru;
+		}
+	}
+}
+
+/*
+ * get_page_from_freelist(): the first zone of @zonelist that passes its
+ * watermark (unless ALLOC_NO_WATERMARKS) and has a block gives it.
+ * @count_fail: charge refusals to zone->alloc_fail (last pass only).
+ */
+static struct page *get_page_from_freelist(struct phys_mem *pm, struct zone *const *zonelist,
+					   unsigned order, enum zone_type highest,
+					   unsigned alloc_flags, bool count_fail)
+{
+	for (struct zone *const *zp = zonelist; *zp; zp++) {
+		struct zone *z = *zp;
+		struct page *page;
+
+		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
+		    !zone_watermark_ok(z, order, wmark_pages(z, alloc_flags & ALLOC_WMARK_MASK),
+				       highest, alloc_flags)) {
+			if (count_fail)
+				z->alloc_fail++;
+			continue;
+		}
+		page = __rmqueue_smallest(pm, z, order);
+		if (page) {
+			z->pgalloc += 1UL << order;
+			pm->vmstat.pgalloc[z->type] += 1UL << order;
+			return page;
+		}
+		if (count_fail)
+			z->alloc_fail++;
+	}
+	return NULL;
+}
+
+struct page *alloc_pages_node(struct phys_mem *pm, int nid, gfp_t gfp, unsigned order)
+{
+	enum zone_type highest = gfp_zone(pm, gfp);
+	struct zone *const *zonelist;
+	unsigned alloc_flags;
+	struct page *page;
+
+	if (order > pm->max_order || nid < 0 || (unsigned)nid >= pm->nr_nodes) {
+		pm->vmstat.allocfail++;
+		return NULL;
+	}
+	zonelist = pm->node_data[nid].zonelist[highest];
+	/* fast path: the low watermark, no reserves */
+	page = get_page_from_freelist(pm, zonelist, order, highest, ALLOC_WMARK_LOW, false);
+	if (!page) {
+		/* slow path without reclaim, compaction or OOM kill: retry at
+		 * the min watermark with the reserves the gfp flags allow. */
+		bool no_wmarks = (gfp & __GFP_MEMALLOC) && !(gfp & __GFP_NOMEMALLOC);
+
+		alloc_flags = gfp_to_alloc_flags(gfp);
+		page = get_page_from_freelist(pm, zonelist, order, highest, alloc_flags, !no_wmarks);
+		if (!page && no_wmarks)
+			page = get_page_from_freelist(pm, zonelist, order, highest,
+						      alloc_flags | ALLOC_NO_WATERMARKS, true);
+	}
+	if (!page) {
+		pm->vmstat.allocfail++;
+		return NULL;
+	}
+	prep_new_page(pm, page, order, gfp);
+	return page;
+}
+
+struct page *alloc_pages(struct phys_mem *pm, gfp_t gfp, unsigned order)
+{
+	/* numa_node_id(): the single simulated CPU sits on node 0 */
+	return alloc_pages_node(pm, 0, gfp, order);
+}
+
+/* ---- freeing -------------------------------------------------------- */
+
+#define PAGE_FLAGS_CHECK_AT_FREE \
+	((1u << PG_lru) | (1u << PG_locked) | (1u << PG_private) | (1u << PG_writeback) | \
+	 (1u << PG_reserved) | (1u << PG_slab) | (1u << PG_active) | (1u << PG_buddy) | \
+	 (1u << PG_table))
+
+/*
+ * free_pages_prepare(): the block's pages must be in the state a free page
+ * is expected to be in (page_expected_state()); otherwise bad_page() and
+ * the block is not freed (leaked, as Linux does).  On success clears the
+ * compound marks and every flag but the zone/node links.
+ */
+static bool free_pages_prepare(struct phys_mem *pm, struct page *page, unsigned order)
+{
+	unsigned long nr = 1UL << order;
+	bool compound = PageHead(page);
+
+	if (compound && compound_order(page) != order) {
+		bad_page(pm, page, "compound order mismatch on free");
+		return false;
+	}
+	for (unsigned long i = 0; i < nr; i++) {
+		struct page *p = &page[i];
+		uint32_t flags = p->flags;
+
+		if (i && compound)
+			flags &= ~(1u << PG_tail);
+		if (p->_mapcount != -1) {
+			bad_page(pm, p, "nonzero mapcount");
+			return false;
+		}
+		if (p->mapping && !PageAnon(p) && !(i && compound)) {
+			bad_page(pm, p, "non-NULL mapping");
+			return false;
+		}
+		if (i && p->_refcount != 0) {
+			bad_page(pm, p, "nonzero _refcount");
+			return false;
+		}
+		if (flags & PAGE_FLAGS_CHECK_AT_FREE) {
+			bad_page(pm, p, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set");
+			return false;
+		}
+	}
+	for (unsigned long i = 0; i < nr; i++) {
+		struct page *p = &page[i];
+
+		p->flags &= (PAGE_ZONE_MASK << PAGE_ZONE_SHIFT) | (PAGE_NODE_MASK << PAGE_NODE_SHIFT);
+		p->mapping = NULL;
+		p->private = 0;
+		p->lru.next = p->lru.prev = NULL;
+		if (pm->page_poisoning) {
+			memset(page_host(pm, p), PAGE_POISON, PAGE_SIZE);
+			set_page_flag(p, PG_poisoned);
+		}
+	}
+	return true;
+}
+
+/* __free_frozen_pages(): refcount already zero; back to the buddy lists. */
+static void free_frozen_pages(struct phys_mem *pm, struct page *page, unsigned order)
+{
+	struct zone *zone;
+	unsigned long pfn = page_to_pfn(pm, page);
+
+	if (!free_pages_prepare(pm, page, order))
+		return;
+	zone = page_zone(pm, page);
+	__free_one_page(pm, zone, page, pfn, order, FPI_NONE);
+	zone->pgfree += 1UL << order;
+	pm->vmstat.pgfree += 1UL << order;
+}
+
+/*
+ * put_page_testzero() with the checks Linux makes under DEBUG_VM: a page
+ * whose refcount is already zero (free, or a tail of a non-compound block)
+ * or a reserved page losing its last reference is reported and left as is.
+ * Returns 1 when the reference dropped was the last one, 0 when others
+ * remain, -1 when the put was refused.
+ */
+static int put_page_testzero(struct phys_mem *pm, struct page *page)
+{
+	if (page->_refcount <= 0) {
+		bad_page(pm, page, PageBuddy(page) ? "freeing a free page (double free)"
+						   : "put_page on a page with zero refcount");
+		return -1;
+	}
+	if (page->_refcount == 1 && PageReserved(page)) {
+		bad_page(pm, page, "freeing a reserved page");
+		return -1;
+	}
+	return --page->_refcount == 0;
+}
+
+void __free_pages(struct phys_mem *pm, struct page *page, unsigned order)
+{
+	bool head;
+	int last;
+
+	if (!page)
+		return;
+	if (order > pm->max_order || page_to_pfn(pm, page) >= pm->max_pfn) {
+		bad_page(pm, page, "free of an impossible order or pfn");
+		return;
+	}
+	head = PageHead(page);
+	last = put_page_testzero(pm, page);
+	if (last == 1) {
+		free_frozen_pages(pm, page, order);
+	} else if (last == 0 && !head) {
+		/* ___free_pages(): someone else still holds the first page of
+		 * a non-compound block; free the rest, halving down. */
+		while (order-- > 0)
+			free_frozen_pages(pm, page + (1UL << order), order);
+	}
+}
+
+void get_page(struct page *page)
+{
+	page = compound_head(page);
+	page->_refcount++;
+}
+
+void put_page(struct phys_mem *pm, struct page *page)
+{
+	page = compound_head(page);
+	if (put_page_testzero(pm, page) == 1)
+		free_frozen_pages(pm, page, compound_order(page));
+}
+
+int free_reserved_page(struct phys_mem *pm, struct page *page)
+{
+	struct zone *zone;
+
+	if (!PageReserved(page) || page->_refcount != 1)
+		return -EINVAL;
+	clear_page_flag(page, PG_reserved);
+	page->_refcount = 0;
+	zone = page_zone(pm, page);
+	zone->managed_pages++;
+	pm->totalram_pages++;
+	pm->reserved_pages--;
+	free_frozen_pages(pm, page, 0);
+	return 0;
+}
+
+uint64_t __get_free_pages(struct phys_mem *pm, gfp_t gfp, unsigned order)
+{
+	struct page *page = alloc_pages(pm, gfp & ~__GFP_HIGHMEM, order);
+
+	return page ? page_address(pm, page) : 0;
+}
+
+uint64_t get_zeroed_page(struct phys_mem *pm, gfp_t gfp)
+{
+	return __get_free_pages(pm, gfp | __GFP_ZERO, 0);
+}
+
+void free_pages(struct phys_mem *pm, uint64_t addr, unsigned order)
+{
+	uint64_t off;
+
+	if (addr == 0)
+		return;
+	off = addr - pm->cfg->page_offset;
+	if (addr < pm->cfg->page_offset || (off >> PAGE_SHIFT) >= pm->max_low_pfn) {
+		bad_page(pm, pm->mem_map, "free_pages() of an address outside the direct map");
+		return;
+	}
+	__free_pages(pm, pfn_to_page(pm, (unsigned long)(off >> PAGE_SHIFT)), order);
+}
+
+unsigned long nr_free_pages(const struct phys_mem *pm)
+{
+	unsigned long sum = 0;
+
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
+		for (unsigned t = 0; t < MAX_NR_ZONES; t++)
+			sum += pm->node_data[nid].node_zones[t].free_pages;
+	return sum;
+}
