@@ -2,6 +2,14 @@
  * Machine config defaults and the values Linux derives from them (see
  * config.h).  Parsing and validation of YAML and --set live in
  * config_load.c; this file owns what a config *means*.
+ *
+ * Invariant: config_derive() is a pure function of the keys (given or
+ * default); a derived key the user gave (x86_32 vmalloc.start/end) is left
+ * alone, everything else derived is recomputed every time, so finalizing
+ * twice gives the same struct.  The formulas follow Linux 6.12; the x86_32
+ * ones were checked against arch/x86/include/asm/fixmap.h,
+ * pgtable_32_areas.h, cpu_entry_area.h and arch/x86/mm/init_32.c (see
+ * docs/config.md for the numbers and where the seeds' "896 MiB" differs).
  */
 #include "util/config.h"
 
@@ -67,75 +75,127 @@ void config_defaults(struct vmsim_config *c, enum vmsim_arch arch)
 		c->phys_bits = 32;
 		c->task_size = 0xc0000000ULL;
 		c->page_offset = 0xc0000000ULL;
-		c->fixaddr_top = 0xfffff000ULL;
-		c->last_pkmap = 1024;
+		c->fixaddr_top = 0xfffff000ULL;	/* __FIXADDR_TOP */
+		c->last_pkmap = 1024;		/* LAST_PKMAP without PAE */
+		c->vmalloc_reserve = 128 * MiB;	/* __VMALLOC_RESERVE = 128 << 20 */
 	}
 }
 
 uint64_t config_mmap_base(const struct vmsim_config *c, uint64_t rlim)
 {
 	/* arch/x86/mm/mmap.c mmap_base(): gap = rlimit + stack_guard_gap (+ the
-	 * random pad, 0 here), clamped to [128 MiB, task_size/6*5]. */
+	 * random pad, 0 here) unless that overflows an unsigned long ("values
+	 * close to RLIM_INFINITY"), clamped to [128 MiB, task_size/6*5]. */
 	const uint64_t guard = 256 * PAGE_SIZE_4K;
-	uint64_t gap = rlim, gap_min = 128 * MiB, gap_max = c->task_size / 6 * 5;
+	const uint64_t ulong_max = config_is_64(c) ? UINT64_MAX : UINT32_MAX;
+	uint64_t gap = rlim > ulong_max ? ulong_max : rlim;
+	uint64_t gap_min = 128 * MiB, gap_max = c->task_size / 6 * 5;
 
-	if (gap + guard >= gap)	/* no overflow */
+	if (gap <= ulong_max - guard)	/* gap + pad > gap in unsigned long */
 		gap += guard;
 	if (gap < gap_min)
 		gap = gap_min;
 	else if (gap > gap_max)
 		gap = gap_max;
+	if (gap > c->task_size)		/* only for a task_size below 128 MiB */
+		return 0;
 	return (c->task_size - gap + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1);
 }
 
 /*
- * x86_32 fixmap: arch/x86/include/asm/fixmap.h counts the permanent slots
- * (FIX_HOLE, FIX_APIC_BASE, FIX_IO_APIC_BASE_0..MAX_IO_APICS-1, the per-CPU
- * kmap_local slots FIX_KMAP_BEGIN..END = KM_MAX_IDX * NR_CPUS, FIX_TEXT_POKE1/0)
- * and then the boot-time btmap slots (NR_FIX_BTMAPS 64 * FIX_BTMAPS_SLOTS 8),
- * aligned so they do not straddle a page-table page.
+ * The fixmap (arch/x86/include/asm/fixmap.h, enum fixed_addresses) for the
+ * config we model: X86_LOCAL_APIC, X86_IO_APIC, PCI_MMCONFIG and (x86_32)
+ * HIGHMEM/KMAP_LOCAL on; PARAVIRT_XXL, ACPI_APEI_GHES, OHCI1394 and
+ * INTEL_TXT off; NR_CPUS = cpu.count.  Slot i maps at FIXADDR_TOP - i pages.
+ *
+ *   x86_32: FIX_HOLE, FIX_DBGP_BASE, FIX_EARLYCON_MEM_BASE, FIX_APIC_BASE,
+ *           FIX_IO_APIC_BASE_0..+MAX_IO_APICS-1 (64),
+ *           FIX_KMAP_BEGIN..END (KM_MAX_IDX 16 * NR_CPUS), FIX_PCIE_MCFG
+ *   x86_64: VSYSCALL_PAGE = (FIXADDR_TOP - VSYSCALL_ADDR) >> PAGE_SHIFT,
+ *           FIX_DBGP_BASE, FIX_EARLYCON_MEM_BASE, FIX_APIC_BASE,
+ *           FIX_IO_APIC_BASE_0.. (128); no kmap slots (no HIGHMEM)
+ *   then __end_of_permanent_fixed_addresses (FIXADDR_START), the 512 boot
+ *   slots FIX_BTMAP_END..BEGIN, moved up so they do not straddle a page
+ *   table (the kernel's exact expression: the test uses PTRS_PER_PTE, the
+ *   correction uses TOTAL_FIX_BTMAPS), FIX_WP_TEST (x86_32 only), and
+ *   __end_of_fixed_addresses (FIXADDR_TOT_START).
  */
 static void derive_fixmap(struct vmsim_config *c)
 {
-	const unsigned km_max_idx = 16, max_io_apics = 128;
-	const unsigned btmaps = 64 * 8;
-	const unsigned ptrs_per_pte = config_is_64(c) ? 512 : 1024;
-	unsigned permanent, end, btmap_end, total;
+	const uint64_t km_max_idx = 16, total_btmaps = 64 * 8;
+	const uint64_t vsyscall_addr = 0xffffffffff600000ULL;
+	uint64_t ptrs_per_pte, permanent, btmap_end, total;
 
-	c->fix_kmap_slots = km_max_idx;
-	/* FIX_HOLE, FIX_APIC_BASE, IO-APICs, kmap, TEXT_POKE1, TEXT_POKE0 */
-	permanent = 1 + 1 + max_io_apics + km_max_idx * c->cpu_count + 2;
-	end = permanent;
-	/* FIX_BTMAP_END: round up so that the btmap area does not cross a
-	 * page-table boundary (the kernel's exact expression). */
-	if ((end ^ (end + btmaps - 1)) & ~(ptrs_per_pte - 1))
-		btmap_end = end + ptrs_per_pte - (end & (ptrs_per_pte - 1));
+	if (config_is_64(c)) {
+		ptrs_per_pte = 512;
+		c->fix_kmap_slots = 0;
+		/* fixaddr_top is validated to lie above VSYSCALL_ADDR; guard
+		 * the subtraction anyway so an unvalidated struct cannot wrap */
+		permanent = c->fixaddr_top >= vsyscall_addr
+			? (c->fixaddr_top - vsyscall_addr) / PAGE_SIZE_4K : 0;
+		permanent += 1 + 1 + 1 + 1 + 128;	/* VSYSCALL_PAGE itself, DBGP, EARLYCON, APIC, IO-APICs */
+	} else {
+		ptrs_per_pte = 1024;
+		c->fix_kmap_slots = (unsigned)km_max_idx;
+		permanent = 1 + 1 + 1 + 1 + 64 + km_max_idx * c->cpu_count + 1;
+	}
+	if ((permanent ^ (permanent + total_btmaps - 1)) & ~(ptrs_per_pte - 1))
+		btmap_end = permanent + total_btmaps - (permanent & (total_btmaps - 1));
 	else
-		btmap_end = end;
-	total = btmap_end + btmaps;
-	c->fixaddr_start = c->fixaddr_top - (uint64_t)permanent * PAGE_SIZE_4K;
-	c->fixaddr_tot_start = c->fixaddr_top - (uint64_t)total * PAGE_SIZE_4K;
+		btmap_end = permanent;
+	total = btmap_end + total_btmaps;		/* FIX_BTMAP_BEGIN + 1 */
+	if (!config_is_64(c))
+		total += 1;				/* FIX_WP_TEST */
+	c->fixaddr_start = c->fixaddr_top - permanent * PAGE_SIZE_4K;
+	c->fixaddr_tot_start = c->fixaddr_top - total * PAGE_SIZE_4K;
 }
+
+/*
+ * Pages of one x86_32 struct cpu_entry_area (asm/cpu_entry_area.h): gdt,
+ * guard_entry_stack, entry_stack_page, guard_doublefault_stack,
+ * doublefault_stack (1 page each), tss (struct tss_struct: x86_hw_tss + the
+ * 8 KiB I/O bitmap twice, page aligned: 5 pages), cpu_debug_store (1) and
+ * cpu_debug_buffers (BTS 64 KiB + PEBS 64 KiB: 32).
+ */
+#define CEA_PAGES_PER_CPU_32 43
 
 void config_derive(struct vmsim_config *c)
 {
 	derive_fixmap(c);
 	if (c->arch == ARCH_X86_32) {
-		/* pgtable_32_areas.h: PKMAP_BASE below the fixmap, aligned to a
-		 * page-directory entry (4 MiB without PAE); vmalloc ends two
-		 * pages below it; lowmem ends 128 MiB (__VMALLOC_RESERVE) below
-		 * that (MAXMEM in init_32.c). */
+		/* pgtable_32_areas.h, non-PAE (PMD_SIZE = 4 MiB): the CPU entry
+		 * area sits below the fixmap (+1 page for the read-only IDT),
+		 * one PMD for the LDT below it, then the pkmap PMD; vmalloc ends
+		 * two pages below PKMAP_BASE.  MAXMEM leaves __VMALLOC_RESERVE
+		 * (128 MiB) of vmalloc space below VMALLOC_END. */
 		const uint64_t pmd_mask = ~((4 * MiB) - 1);
-		uint64_t maxmem;
+		uint64_t cea_pages = (uint64_t)CEA_PAGES_PER_CPU_32 * c->cpu_count;
+		uint64_t vend, mm;
 
-		c->pkmap_base = (c->fixaddr_tot_start - PAGE_SIZE_4K * (c->last_pkmap + 1)) & pmd_mask;
-		c->vmalloc_end = c->pkmap_base - 2 * PAGE_SIZE_4K;
-		maxmem = c->vmalloc_end - c->page_offset - 128 * MiB;
-		c->lowmem_end = c->mem_size < maxmem ? c->mem_size : maxmem;
+		c->cpu_entry_area_base = (c->fixaddr_tot_start - PAGE_SIZE_4K * (cea_pages + 1)) & pmd_mask;
+		c->ldt_base = (c->cpu_entry_area_base - PAGE_SIZE_4K) & pmd_mask;
+		c->pkmap_base = (c->ldt_base - PAGE_SIZE_4K) & pmd_mask;
+		vend = c->pkmap_base - 2 * PAGE_SIZE_4K;
+		if (!config_given(c, CFG_VMALLOC_END))
+			c->vmalloc_end = vend;
+		/* MAXMEM follows VMALLOC_END, which is what `vmalloc=`-style
+		 * tuning of the end moves; guard against a nonsense layout
+		 * (validation reports it) rather than wrap. */
+		mm = c->vmalloc_end - c->page_offset;
+		mm = c->vmalloc_end > c->page_offset && mm > c->vmalloc_reserve
+			? mm - c->vmalloc_reserve : 0;
+		c->maxmem = mm & ~(PAGE_SIZE_4K - 1);	/* MAXMEM_PFN << PAGE_SHIFT */
+		/* find_low_pfn_range(): all RAM is lowmem if it fits, else
+		 * max_low_pfn = MAXMEM_PFN and the rest is HIGHMEM. */
+		c->lowmem_end = c->mem_size < c->maxmem ? c->mem_size : c->maxmem;
 		c->high_memory = c->page_offset + c->lowmem_end;
 		/* VMALLOC_START = high_memory + VMALLOC_OFFSET (8 MiB) */
-		c->vmalloc_start = c->high_memory + 8 * MiB;
+		if (!config_given(c, CFG_VMALLOC_START))
+			c->vmalloc_start = c->high_memory + 8 * MiB;
 	} else {
+		c->cpu_entry_area_base = 0;
+		c->ldt_base = 0;
+		c->maxmem = c->mem_size;
 		c->lowmem_end = c->mem_size;
 		c->high_memory = c->page_offset + c->mem_size;
 		c->pkmap_base = 0;

@@ -16,6 +16,7 @@
 #define VMSIM_UTIL_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/yaml.h"
@@ -28,11 +29,46 @@ enum vmsim_arch { ARCH_X86_32, ARCH_X86_64 };
 #define CFG_NAME_LEN 64
 #define CFG_UNLIMITED UINT64_MAX	/* RLIM_INFINITY for stack_rlimit */
 
-/* Where a key was given, for messages about it after the fact. */
+/*
+ * Every key a config can give, in the order of DESIGN.md section 4.  The id
+ * indexes vmsim_config.given and .src; config_load.c holds the table that
+ * names, types and checks each one.
+ */
+enum cfg_key_id {
+	CFG_NAME, CFG_ARCH,
+	CFG_MEM_SIZE, CFG_MEM_NODES, CFG_RESERVE, CFG_KERNEL_START, CFG_KERNEL_SIZE,
+	CFG_ZONE_DMA, CFG_ZONE_DMA32, CFG_MAX_ORDER, CFG_MIN_FREE_KBYTES,
+	CFG_CPU_COUNT, CFG_CPU_WP, CFG_CPU_NXE, CFG_CPU_PCID, CFG_CPU_PSE,
+	CFG_CPU_SMEP, CFG_CPU_SMAP, CFG_CPU_PHYS_BITS,
+	CFG_TLB_L1D_ENTRIES, CFG_TLB_L1D_WAYS, CFG_TLB_L1I_ENTRIES, CFG_TLB_L1I_WAYS,
+	CFG_TLB_L2_ENTRIES, CFG_TLB_L2_WAYS, CFG_TLB_L1D_LARGE_ENTRIES,
+	CFG_TLB_L1D_LARGE_WAYS, CFG_TLB_L1I_LARGE_ENTRIES, CFG_TLB_L1I_LARGE_WAYS,
+	CFG_TASK_SIZE, CFG_PAGE_OFFSET, CFG_VMALLOC_START, CFG_VMALLOC_END,
+	CFG_VMEMMAP, CFG_KERNEL_MAP, CFG_MODULES_START, CFG_MODULES_END,
+	CFG_FIXADDR_TOP, CFG_LAST_PKMAP, CFG_VMALLOC_RESERVE,
+	CFG_STACK_RLIMIT, CFG_MMAP_MIN_ADDR, CFG_RANDOMIZE, CFG_SEED,
+	CFG_FAULT_AROUND_BYTES, CFG_VDSO_VVAR, CFG_VDSO_VVAR_VCLOCK, CFG_VDSO_VDSO,
+	CFG_NR_KEYS
+};
+
+/* Largest buddy.max_order a config may ask for; equals MAX_ORDER_LIMIT in
+ * src/phys/mmzone.h (util may not include phys; a test checks they agree). */
+#define CFG_MAX_ORDER_LIMIT 12
+#define CFG_MAX_CPUS 64
+
+/*
+ * Where a key was given, for messages about it after the fact: an index into
+ * vmsim_config.origins (0: not given; a default or a derived value) and the
+ * position.  line 0 means a command-line origin ("--set KEY=VALUE"), which
+ * messages print without a position.
+ */
 struct cfg_src {
-	const char *file;	/* NULL: default or derived */
+	unsigned origin;
 	int line, col;
 };
+
+#define CFG_MAX_ORIGINS (CFG_NR_KEYS + 4)	/* one per key can be live, + spare */
+#define CFG_ORIGIN_LEN 160
 
 struct cfg_reserve {
 	uint64_t start, size;
@@ -100,10 +136,17 @@ struct vmsim_config {
 	uint64_t fault_around_bytes;	/* page cache fault-around, 64 KiB */
 	unsigned vdso_pages[3];		/* [vvar], [vvar_vclock], [vdso] */
 
+	/* derived by config_finalize() (x86_32, see config.c): */
+	uint64_t cpu_entry_area_base;	/* CPU_ENTRY_AREA_BASE */
+	uint64_t ldt_base;		/* LDT_BASE_ADDR */
+	uint64_t maxmem;		/* MAXMEM: the most RAM the direct map can hold */
+	uint64_t vmalloc_reserve;	/* __VMALLOC_RESERVE (x86_32 `vmalloc=`) */
+
 	/* bookkeeping for messages: where each key was given */
 	char file[256];			/* the config file, "" for built-ins */
-	uint64_t given[4];		/* bitmap of keys given explicitly */
-	struct cfg_src src[256];	/* per key id (see config.c) */
+	uint64_t given[(CFG_NR_KEYS + 63) / 64];	/* bit per enum cfg_key_id */
+	struct cfg_src src[CFG_NR_KEYS];
+	char origins[CFG_MAX_ORIGINS][CFG_ORIGIN_LEN];	/* [0] unused */
 };
 
 /* Defaults of @arch; nothing is marked given.  Never fails. */
@@ -115,17 +158,25 @@ int config_builtin(struct vmsim_config *c, const char *name, struct vmsim_error 
 /* Load a YAML config file (defaults from its `arch:` key), not finalized. */
 int config_load_file(struct vmsim_config *c, const char *path, struct vmsim_error *err);
 
+/* Same from memory (@name is used in messages); for tests and fuzzing. */
+int config_load_string(struct vmsim_config *c, const char *name, const char *text,
+		       size_t len, struct vmsim_error *err);
+
 /* Apply a mapping of overrides: nested (`memory: {size: 1GiB}`) or dotted
  * (`memory.size: 1GiB`) keys; positions come from the nodes. */
 int config_apply_yaml(struct vmsim_config *c, const struct ynode *map,
 		      const char *file, struct vmsim_error *err);
 
 /* Set one dotted key from text (for --set KEY=VALUE).  @file/@line name the
- * origin in messages ("--set" and 0 for the command line). */
+ * origin in messages: with @line 0 (the command line) a message reads
+ * "FILE KEY=VALUE: ..." ("--set memory.size=1GiB: ..."), else
+ * "FILE:LINE:COL: ...".  `reserve` and whole groups (`--set cpu={wp: false}`)
+ * take a YAML flow value. */
 int config_set(struct vmsim_config *c, const char *key, const char *value,
 	       const char *file, int line, int col, struct vmsim_error *err);
 
-/* Fill defaults for keys not given, derive, validate. */
+/* Fill defaults for keys not given, derive, validate.  Idempotent: keys
+ * not given are re-derived each time, so overrides may follow a finalize. */
 int config_finalize(struct vmsim_config *c, struct vmsim_error *err);
 
 /* Compute the derived fields from the others (no validation). */
@@ -134,8 +185,15 @@ void config_derive(struct vmsim_config *c);
 /* Derivations Linux makes (exposed for tests and the layout view). */
 uint64_t config_mmap_base(const struct vmsim_config *c, uint64_t stack_rlimit);
 
-/* Write @c as a YAML config that loads back to the same machine. */
+/* Write @c (finalized) as a YAML config that loads back to the same values:
+ * every key except the derived ones not given.  *@out is NUL-terminated and
+ * the caller free()s it. */
 int config_dump_yaml(const struct vmsim_config *c, char **out, struct vmsim_error *err);
+
+static inline bool config_given(const struct vmsim_config *c, enum cfg_key_id id)
+{
+	return (c->given[id / 64] >> (id % 64)) & 1;
+}
 
 static inline bool config_is_64(const struct vmsim_config *c)
 {

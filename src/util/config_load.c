@@ -1,19 +1,1036 @@
 /*
- * Reading machine configs: YAML files, --set KEY=VALUE and scenario `set:`
- * maps, then validation.  (Initial skeleton: built-ins only; the full
- * reader and validator replace this.)
+ * Reading machine configs: YAML files, --set KEY=VALUE and a scenario's
+ * `set:` mapping, all through one key table; then validation and the YAML
+ * writer.  What the values mean (defaults, Linux derivations) is config.c.
+ *
+ * Invariants:
+ *  - every key a user can write is one row of keys[] (indexed by enum
+ *    cfg_key_id); nested (`memory: {size: 1GiB}`) and dotted (`memory.size:
+ *    1GiB`) spellings resolve to the same row, so no key is parsed twice.
+ *  - a key that was given has its bit in c->given and its position in
+ *    c->src; keys not given always hold the defaults of c->arch (setting
+ *    `arch` re-bases them), so the order of keys never matters.
+ *  - every error is one line naming where it came from ("FILE:LINE:COL: "
+ *    or "--set KEY=VALUE: "), and no path leaks: the only host memory here
+ *    is the YAML tree, freed on every return.
  */
 #include "util/config.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/error.h"
+#include "util/hostalloc.h"
+#include "util/parse.h"
+#include "util/strbuf.h"
+
+#define KiB (1ULL << 10)
+#define MiB (1ULL << 20)
+#define GiB (1ULL << 30)
+#define PAGE 4096ULL
+
+enum ktype {
+	KT_STR,		/* name: a string */
+	KT_ARCH,	/* x86_32 | x86_64 */
+	KT_SIZE,	/* bytes, KiB/MiB/GiB/TiB suffix allowed */
+	KT_ADDR,	/* an address: same syntax, written back in hex */
+	KT_UINT,	/* a plain count */
+	KT_BOOL,
+	KT_RLIMIT,	/* a size or `unlimited` */
+	KT_RESERVE,	/* sequence of {start, size, name} */
+};
+
+#define A32 1u
+#define A64 2u
+#define AALL (A32 | A64)
+
+struct key_def {
+	const char *path;
+	enum ktype type;
+	size_t off, size;	/* the field in struct vmsim_config */
+	uint64_t min, max;	/* accepted by the parser; arch rules come later */
+	unsigned arches;	/* where the key means something */
+};
+
+#define F(field) offsetof(struct vmsim_config, field), sizeof(((struct vmsim_config *)0)->field)
+#define TLB(lvl, ENT, WAYS)							\
+	[ENT] = { "tlb." #lvl ".entries", KT_UINT, F(lvl.entries), 0, 65536, AALL },	\
+	[WAYS] = { "tlb." #lvl ".ways", KT_UINT, F(lvl.ways), 0, 65536, AALL }
+
+static const struct key_def keys[CFG_NR_KEYS] = {
+	[CFG_NAME] = { "name", KT_STR, F(name), 1, CFG_NAME_LEN - 1, AALL },
+	[CFG_ARCH] = { "arch", KT_ARCH, F(arch), 0, 0, AALL },
+	[CFG_MEM_SIZE] = { "memory.size", KT_SIZE, F(mem_size), PAGE, UINT64_MAX, AALL },
+	[CFG_MEM_NODES] = { "memory.nodes", KT_UINT, F(nodes), 1, CFG_MAX_NODES, AALL },
+	[CFG_RESERVE] = { "reserve", KT_RESERVE, F(reserve), 0, 0, AALL },
+	[CFG_KERNEL_START] = { "kernel_image.start", KT_ADDR, F(kernel_start), 0, UINT64_MAX, AALL },
+	[CFG_KERNEL_SIZE] = { "kernel_image.size", KT_SIZE, F(kernel_size), PAGE, UINT64_MAX, AALL },
+	[CFG_ZONE_DMA] = { "zones.DMA", KT_SIZE, F(zone_dma_end), PAGE, 4 * GiB, AALL },
+	[CFG_ZONE_DMA32] = { "zones.DMA32", KT_SIZE, F(zone_dma32_end), PAGE, 4 * GiB, A64 },
+	[CFG_MAX_ORDER] = { "buddy.max_order", KT_UINT, F(max_order), 1, CFG_MAX_ORDER_LIMIT, AALL },
+	[CFG_MIN_FREE_KBYTES] = { "buddy.min_free_kbytes", KT_UINT, F(min_free_kbytes), 0, 1ULL << 40, AALL },
+	[CFG_CPU_COUNT] = { "cpu.count", KT_UINT, F(cpu_count), 1, CFG_MAX_CPUS, AALL },
+	[CFG_CPU_WP] = { "cpu.wp", KT_BOOL, F(wp), 0, 1, AALL },
+	[CFG_CPU_NXE] = { "cpu.nxe", KT_BOOL, F(nxe), 0, 1, AALL },
+	[CFG_CPU_PCID] = { "cpu.pcid", KT_BOOL, F(pcid), 0, 1, AALL },
+	[CFG_CPU_PSE] = { "cpu.pse", KT_BOOL, F(pse), 0, 1, AALL },
+	[CFG_CPU_SMEP] = { "cpu.smep", KT_BOOL, F(smep), 0, 1, AALL },
+	[CFG_CPU_SMAP] = { "cpu.smap", KT_BOOL, F(smap), 0, 1, AALL },
+	[CFG_CPU_PHYS_BITS] = { "cpu.phys_bits", KT_UINT, F(phys_bits), 32, 52, AALL },
+	TLB(l1d, CFG_TLB_L1D_ENTRIES, CFG_TLB_L1D_WAYS),
+	TLB(l1i, CFG_TLB_L1I_ENTRIES, CFG_TLB_L1I_WAYS),
+	TLB(l2, CFG_TLB_L2_ENTRIES, CFG_TLB_L2_WAYS),
+	TLB(l1d_large, CFG_TLB_L1D_LARGE_ENTRIES, CFG_TLB_L1D_LARGE_WAYS),
+	TLB(l1i_large, CFG_TLB_L1I_LARGE_ENTRIES, CFG_TLB_L1I_LARGE_WAYS),
+	[CFG_TASK_SIZE] = { "layout.task_size", KT_ADDR, F(task_size), PAGE, UINT64_MAX, AALL },
+	[CFG_PAGE_OFFSET] = { "layout.page_offset", KT_ADDR, F(page_offset), 0, UINT64_MAX, AALL },
+	[CFG_VMALLOC_START] = { "layout.vmalloc.start", KT_ADDR, F(vmalloc_start), 0, UINT64_MAX, AALL },
+	[CFG_VMALLOC_END] = { "layout.vmalloc.end", KT_ADDR, F(vmalloc_end), 0, UINT64_MAX, AALL },
+	[CFG_VMEMMAP] = { "layout.vmemmap", KT_ADDR, F(vmemmap), 0, UINT64_MAX, A64 },
+	[CFG_KERNEL_MAP] = { "layout.kernel_map", KT_ADDR, F(kernel_map), 0, UINT64_MAX, A64 },
+	[CFG_MODULES_START] = { "layout.modules.start", KT_ADDR, F(modules_start), 0, UINT64_MAX, A64 },
+	[CFG_MODULES_END] = { "layout.modules.end", KT_ADDR, F(modules_end), 0, UINT64_MAX, A64 },
+	[CFG_FIXADDR_TOP] = { "layout.fixaddr_top", KT_ADDR, F(fixaddr_top), 0, UINT64_MAX, AALL },
+	[CFG_LAST_PKMAP] = { "layout.last_pkmap", KT_UINT, F(last_pkmap), 1, 1024, A32 },
+	[CFG_VMALLOC_RESERVE] = { "layout.vmalloc_reserve", KT_SIZE, F(vmalloc_reserve), 0, 4 * GiB, A32 },
+	[CFG_STACK_RLIMIT] = { "process.stack_rlimit", KT_RLIMIT, F(stack_rlimit), 0, UINT64_MAX, AALL },
+	[CFG_MMAP_MIN_ADDR] = { "process.mmap_min_addr", KT_SIZE, F(mmap_min_addr), 0, UINT64_MAX, AALL },
+	[CFG_RANDOMIZE] = { "process.randomize", KT_BOOL, F(randomize), 0, 1, AALL },
+	[CFG_SEED] = { "process.seed", KT_UINT, F(seed), 0, UINT64_MAX, AALL },
+	[CFG_FAULT_AROUND_BYTES] = { "pagecache.fault_around_bytes", KT_SIZE, F(fault_around_bytes), PAGE, 4 * MiB, AALL },
+	[CFG_VDSO_VVAR] = { "vdso.vvar", KT_UINT, F(vdso_pages[0]), 0, 64, AALL },
+	[CFG_VDSO_VVAR_VCLOCK] = { "vdso.vvar_vclock", KT_UINT, F(vdso_pages[1]), 0, 64, AALL },
+	[CFG_VDSO_VDSO] = { "vdso.vdso", KT_UINT, F(vdso_pages[2]), 0, 64, AALL },
+};
+
+static const char *arch_name(enum vmsim_arch a)
+{
+	return a == ARCH_X86_32 ? "x86_32" : "x86_64";
+}
+
+static uint64_t get_val(const struct vmsim_config *c, const struct key_def *k)
+{
+	const char *p = (const char *)c + k->off;
+
+	switch (k->size) {
+	case sizeof(uint64_t): { uint64_t v; memcpy(&v, p, sizeof(v)); return v; }
+	case sizeof(unsigned): { unsigned v; memcpy(&v, p, sizeof(v)); return v; }
+	default: { bool v; memcpy(&v, p, sizeof(v)); return v; }
+	}
+}
+
+static void put_val(struct vmsim_config *c, const struct key_def *k, uint64_t v)
+{
+	char *p = (char *)c + k->off;
+
+	switch (k->size) {
+	case sizeof(uint64_t): memcpy(p, &v, sizeof(v)); break;
+	case sizeof(unsigned): { unsigned u = (unsigned)v; memcpy(p, &u, sizeof(u)); break; }
+	default: { bool b = v != 0; memcpy(p, &b, sizeof(b)); break; }
+	}
+}
+
+_Static_assert(sizeof(bool) != sizeof(unsigned) && sizeof(unsigned) != sizeof(uint64_t),
+	       "get_val/put_val tell field types apart by size");
+
+static int find_key(const char *path)
+{
+	for (int i = 0; i < CFG_NR_KEYS; i++)
+		if (strcmp(keys[i].path, path) == 0)
+			return i;
+	return -1;
+}
+
+/* Is @path a group ("memory", "tlb.l1d", "layout.vmalloc")? */
+static bool is_group(const char *path)
+{
+	size_t n = strlen(path);
+
+	for (int i = 0; i < CFG_NR_KEYS; i++)
+		if (strncmp(keys[i].path, path, n) == 0 && keys[i].path[n] == '.')
+			return true;
+	return false;
+}
+
+/* "size, nodes": the names one level below @group ("" for the top). */
+static void list_children(const char *group, char *buf, size_t len)
+{
+	size_t gl = strlen(group), used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < CFG_NR_KEYS; i++) {
+		const char *p = keys[i].path, *end;
+		char name[64];
+		size_t nl;
+
+		if (gl && (strncmp(p, group, gl) != 0 || p[gl] != '.'))
+			continue;
+		p += gl ? gl + 1 : 0;
+		end = strchr(p, '.');
+		nl = end ? (size_t)(end - p) : strlen(p);
+		if (nl >= sizeof(name))
+			continue;
+		memcpy(name, p, nl);
+		name[nl] = '\0';
+		/* already listed?  (names are whole words between ", ") */
+		bool dup = false;
+		for (const char *q = buf; (q = strstr(q, name)) != NULL; q += nl) {
+			if ((q == buf || q[-1] == ' ') && (q[nl] == ',' || q[nl] == '\0')) {
+				dup = true;
+				break;
+			}
+		}
+		if (dup)
+			continue;
+		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", name);
+		if (n < 0 || (size_t)n >= len - used)
+			return;
+		used += (size_t)n;
+	}
+}
+
+/* ---- origins: where keys came from, kept inside the struct ---- */
+
+static bool origin_live(const struct vmsim_config *c, unsigned o)
+{
+	for (int i = 0; i < CFG_NR_KEYS; i++)
+		if (config_given(c, (enum cfg_key_id)i) && c->src[i].origin == o)
+			return true;
+	for (unsigned i = 0; i < c->nr_reserve; i++)
+		if (c->reserve[i].src.origin == o)
+			return true;
+	return false;
+}
+
+/* Index of @text in c->origins, adding it if new.  There are more slots
+ * than keys, and only origins some key still refers to are kept, so a free
+ * slot always exists. */
+static unsigned intern_origin(struct vmsim_config *c, const char *text)
+{
+	char t[CFG_ORIGIN_LEN];
+	unsigned i;
+
+	snprintf(t, sizeof(t), "%s", text);
+	for (i = 1; i < CFG_MAX_ORIGINS; i++)
+		if (c->origins[i][0] && strcmp(c->origins[i], t) == 0)
+			return i;
+	for (i = 1; i < CFG_MAX_ORIGINS; i++)
+		if (!c->origins[i][0] || !origin_live(c, i))
+			break;
+	if (i == CFG_MAX_ORIGINS)	/* cannot happen: see above */
+		i = CFG_MAX_ORIGINS - 1;
+	memcpy(c->origins[i], t, sizeof(t));
+	return i;
+}
+
+/* An error about a position already recorded in @src. */
+static int verr_src(const struct vmsim_config *c, struct vmsim_error *err, int code,
+		    const struct cfg_src *src, const char *msg)
+{
+	if (src && src->origin && src->origin < CFG_MAX_ORIGINS) {
+		const char *o = c->origins[src->origin];
+		if (src->line > 0)
+			return verr_at(err, code, o, src->line, src->col, "%s", msg);
+		return verr(err, code, "%s: %s", o, msg);
+	}
+	if (c->file[0])
+		return verr(err, code, "%s: %s", c->file, msg);
+	return verr(err, code, "%s", msg);
+}
+
+/*
+ * A finalize-time error about keys @a, then @b (-1: none): it points at the
+ * first of them that was given, since that is what the user can change.
+ */
+static int __attribute__((format(printf, 5, 6)))
+ferr(const struct vmsim_config *c, struct vmsim_error *err, int a, int b, const char *fmt, ...)
+{
+	char msg[sizeof(err->msg)];
+	const struct cfg_src *src = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (a >= 0 && config_given(c, (enum cfg_key_id)a))
+		src = &c->src[a];
+	else if (b >= 0 && config_given(c, (enum cfg_key_id)b))
+		src = &c->src[b];
+	return verr_src(c, err, -EINVAL, src, msg);
+}
+
+/* ---- applying keys ---- */
+
+struct applier {
+	struct vmsim_config *c;
+	struct vmsim_error *err;
+	const char *file;	/* for FILE:LINE:COL */
+	const char *cmdline;	/* "--set KEY=VALUE": positions are not printed */
+	unsigned origin;
+	uint64_t seen[(CFG_NR_KEYS + 63) / 64];	/* keys set by this pass */
+};
+
+static int __attribute__((format(printf, 4, 5)))
+aerr(struct applier *a, const struct ynode *n, int code, const char *fmt, ...)
+{
+	char msg[sizeof(a->err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (a->cmdline || !n)
+		return verr(a->err, code, "%s: %s", a->cmdline ? a->cmdline : a->file, msg);
+	return verr_at(a->err, code, a->file, n->line, n->col, "%s", msg);
+}
+
+/* Keys not given take the defaults of the (new) arch. */
+static void rebase(struct vmsim_config *c)
+{
+	struct vmsim_config d;
+
+	config_defaults(&d, c->arch);
+	for (int i = 0; i < CFG_NR_KEYS; i++) {
+		if (i == CFG_ARCH || config_given(c, (enum cfg_key_id)i))
+			continue;
+		if (i == CFG_RESERVE) {
+			memcpy(c->reserve, d.reserve, sizeof(c->reserve));
+			c->nr_reserve = d.nr_reserve;
+		} else {
+			memcpy((char *)c + keys[i].off, (char *)&d + keys[i].off, keys[i].size);
+		}
+	}
+}
+
+static void mark_given(struct applier *a, int id, const struct ynode *v)
+{
+	struct vmsim_config *c = a->c;
+
+	c->given[id / 64] |= 1ULL << (id % 64);
+	a->seen[id / 64] |= 1ULL << (id % 64);
+	c->src[id].origin = a->origin;
+	c->src[id].line = a->cmdline ? 0 : v->line;
+	c->src[id].col = a->cmdline ? 0 : v->col;
+}
+
+static const char *size_hint = "a number with an optional KiB/MiB/GiB/TiB suffix";
+
+/* Parse scalar @v for key @k into *out, with range checks. */
+static int parse_scalar(struct applier *a, const struct key_def *k, const struct ynode *v,
+			uint64_t *out)
+{
+	const char *s = v->scalar;
+	char b1[32], b2[32];
+	bool bv;
+	int ret;
+
+	switch (k->type) {
+	case KT_BOOL:
+		if (parse_bool(s, &bv))
+			return aerr(a, v, -EINVAL, "bad boolean '%s' for %s (true or false)", s, k->path);
+		*out = bv;
+		return 0;
+	case KT_ARCH:
+		if (strcmp(s, "x86_32") == 0)
+			*out = ARCH_X86_32;
+		else if (strcmp(s, "x86_64") == 0)
+			*out = ARCH_X86_64;
+		else
+			return aerr(a, v, -EINVAL, "unknown arch '%s' (x86_32, x86_64)", s);
+		return 0;
+	case KT_UINT:
+		ret = parse_u64(s, out);
+		if (ret == -ERANGE)
+			return aerr(a, v, -ERANGE, "number '%s' for %s does not fit in 64 bits", s, k->path);
+		if (ret)
+			return aerr(a, v, -EINVAL, "bad number '%s' for %s", s, k->path);
+		if (*out < k->min || *out > k->max)
+			return aerr(a, v, -ERANGE, "%s %s is out of range (%" PRIu64 "..%" PRIu64 ")",
+				    k->path, s, k->min, k->max);
+		return 0;
+	case KT_RLIMIT:
+		if (strcmp(s, "unlimited") == 0 || strcmp(s, "infinity") == 0) {
+			*out = CFG_UNLIMITED;
+			return 0;
+		}
+		/* fall through */
+	case KT_SIZE:
+	case KT_ADDR:
+		ret = parse_size(s, out);
+		if (ret == -ERANGE)
+			return aerr(a, v, -ERANGE, "size '%s' for %s does not fit in 64 bits", s, k->path);
+		if (ret)
+			return aerr(a, v, -EINVAL, "bad %s '%s' for %s (%s%s)",
+				    k->type == KT_ADDR ? "address" : "size", s, k->path, size_hint,
+				    k->type == KT_RLIMIT ? ", or unlimited" : "");
+		if (k->type == KT_RLIMIT && *out == CFG_UNLIMITED)
+			return 0;
+		if (*out < k->min || *out > k->max)
+			return aerr(a, v, -ERANGE, "%s %s is out of range (%s..%s)", k->path, s,
+				    fmt_size(k->min, b1), fmt_size(k->max, b2));
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int apply_reserve(struct applier *a, const struct ynode *v)
+{
+	struct cfg_reserve r[CFG_MAX_RESERVE];
+	size_t n = 0;
+
+	if (v->type != YNODE_SEQ)
+		return aerr(a, v, -EINVAL, "reserve must be a sequence of {start, size, name}, not %s",
+			    ynode_type_name(v->type));
+	if (v->n > CFG_MAX_RESERVE)
+		return aerr(a, v->items[CFG_MAX_RESERVE], -E2BIG,
+			    "too many reserve entries (at most %d)", CFG_MAX_RESERVE);
+	memset(r, 0, sizeof(r));
+	for (n = 0; n < v->n; n++) {
+		const struct ynode *e = v->items[n];
+		bool have_start = false, have_size = false;
+
+		if (e->type != YNODE_MAP)
+			return aerr(a, e, -EINVAL, "a reserve entry must be a mapping {start, size, name}, not %s",
+				    ynode_type_name(e->type));
+		snprintf(r[n].name, sizeof(r[n].name), "reserved");
+		for (size_t i = 0; i < e->n; i++) {
+			const struct ynode *kn = ymap_key(e, i), *vn = ymap_val(e, i);
+			const char *key = kn->scalar;
+			struct key_def kd = { "reserve.start", KT_ADDR, 0, 0, 0, UINT64_MAX, AALL };
+			int ret;
+
+			if (strcmp(key, "start") && strcmp(key, "size") && strcmp(key, "name"))
+				return aerr(a, kn, -EINVAL,
+					    "unknown key '%s' in a reserve entry (valid: start, size, name)", key);
+			if (vn->type != YNODE_SCALAR)
+				return aerr(a, vn, -EINVAL, "reserve %s must be a scalar, not %s", key,
+					    ynode_type_name(vn->type));
+			if (strcmp(key, "name") == 0) {
+				if (!vn->scalar[0] || strlen(vn->scalar) >= sizeof(r[n].name))
+					return aerr(a, vn, -EINVAL, "reserve name must be 1..%zu characters",
+						    sizeof(r[n].name) - 1);
+				memcpy(r[n].name, vn->scalar, strlen(vn->scalar) + 1);
+				continue;
+			}
+			if (strcmp(key, "size") == 0) {
+				kd.path = "reserve.size";
+				kd.type = KT_SIZE;
+				kd.min = PAGE;
+			}
+			ret = parse_scalar(a, &kd, vn, strcmp(key, "size") == 0 ? &r[n].size : &r[n].start);
+			if (ret)
+				return ret;
+			*(strcmp(key, "size") == 0 ? &have_size : &have_start) = true;
+		}
+		if (!have_start || !have_size)
+			return aerr(a, e, -EINVAL, "reserve entry needs %s", have_start ? "size" : "start");
+		r[n].src.origin = a->origin;
+		r[n].src.line = a->cmdline ? 0 : e->line;
+		r[n].src.col = a->cmdline ? 0 : e->col;
+	}
+	memcpy(a->c->reserve, r, sizeof(r));
+	a->c->nr_reserve = (unsigned)n;
+	return 0;
+}
+
+static int apply_leaf(struct applier *a, int id, const struct ynode *kn, const struct ynode *v)
+{
+	const struct key_def *k = &keys[id];
+	struct vmsim_config *c = a->c;
+	uint64_t val;
+	int ret;
+
+	if ((a->seen[id / 64] >> (id % 64)) & 1) {
+		if (a->cmdline)
+			return aerr(a, kn, -EINVAL, "%s is given twice", k->path);
+		return aerr(a, kn, -EINVAL, "%s is given twice (first at line %d)", k->path,
+			    c->src[id].line);
+	}
+	if (k->type == KT_RESERVE) {
+		ret = apply_reserve(a, v);
+		if (ret)
+			return ret;
+		mark_given(a, id, v);
+		return 0;
+	}
+	if (v->type != YNODE_SCALAR)
+		return aerr(a, v, -EINVAL, "%s must be a scalar, not %s", k->path,
+			    ynode_type_name(v->type));
+	if (k->type == KT_STR) {
+		size_t n = strlen(v->scalar);
+		if (n < k->min || n > k->max)
+			return aerr(a, v, -EINVAL, "%s must be %" PRIu64 "..%" PRIu64 " characters",
+				    k->path, k->min, k->max);
+		memcpy(c->name, v->scalar, n + 1);
+		mark_given(a, id, v);
+		return 0;
+	}
+	ret = parse_scalar(a, k, v, &val);
+	if (ret)
+		return ret;
+	if (k->type == KT_ARCH) {
+		mark_given(a, id, v);
+		c->arch = (enum vmsim_arch)val;
+		rebase(c);
+		return 0;
+	}
+	put_val(c, k, val);
+	mark_given(a, id, v);
+	return 0;
+}
+
+static int apply_map(struct applier *a, const struct ynode *map, const char *prefix);
+
+/* Key @kn (full dotted @path) with value @v: a leaf, a group, or a mistake. */
+static int apply_pair(struct applier *a, const struct ynode *kn, const char *path,
+		      const struct ynode *v)
+{
+	char valid[400], group[128];
+	int id = find_key(path);
+	const char *dot;
+
+	if (id >= 0)
+		return apply_leaf(a, id, kn, v);
+	if (is_group(path)) {
+		if (v->type != YNODE_MAP)
+			return aerr(a, v, -EINVAL, "%s must be a mapping, not %s", path,
+				    ynode_type_name(v->type));
+		return apply_map(a, v, path);
+	}
+	/* name the innermost group the path is in, and what it holds */
+	snprintf(group, sizeof(group), "%s", path);
+	for (;;) {
+		dot = strrchr(group, '.');
+		if (!dot) {
+			group[0] = '\0';
+			break;
+		}
+		group[dot - group] = '\0';
+		if (is_group(group))
+			break;
+	}
+	list_children(group, valid, sizeof(valid));
+	if (group[0])
+		return aerr(a, kn, -EINVAL, "unknown key '%s' (valid in %s: %s)", path, group, valid);
+	return aerr(a, kn, -EINVAL, "unknown key '%s' (valid: %s)", path, valid);
+}
+
+static int apply_map(struct applier *a, const struct ynode *map, const char *prefix)
+{
+	for (size_t i = 0; i < map->n; i++) {
+		const struct ynode *kn = ymap_key(map, i);
+		char path[128];
+		int n = snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? "." : "",
+				 kn->scalar);
+		int ret;
+
+		if (n < 0 || (size_t)n >= sizeof(path) || !kn->scalar[0])
+			return aerr(a, kn, -EINVAL, "unknown key '%.60s'", kn->scalar);
+		ret = apply_pair(a, kn, path, ymap_val(map, i));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void applier_init(struct applier *a, struct vmsim_config *c, const char *file,
+			 const char *cmdline, struct vmsim_error *err)
+{
+	memset(a, 0, sizeof(*a));
+	a->c = c;
+	a->err = err;
+	a->file = file;
+	a->cmdline = cmdline;
+	a->origin = intern_origin(c, cmdline ? cmdline : file);
+}
+
+int config_apply_yaml(struct vmsim_config *c, const struct ynode *map,
+		      const char *file, struct vmsim_error *err)
+{
+	struct applier a;
+
+	if (!file)
+		file = "set";
+	applier_init(&a, c, file, NULL, err);
+	if (!map)
+		return 0;
+	if (map->type != YNODE_MAP)
+		return aerr(&a, map, -EINVAL, "config overrides must be a mapping, not %s",
+			    ynode_type_name(map->type));
+	return apply_map(&a, map, "");
+}
+
+static int load_doc(struct vmsim_config *c, struct ydoc *doc, const char *name,
+		    struct vmsim_error *err)
+{
+	struct applier a;
+	int ret;
+
+	config_defaults(c, ARCH_X86_64);
+	snprintf(c->file, sizeof(c->file), "%s", name);
+	applier_init(&a, c, name, NULL, err);
+	if (!doc->root)
+		ret = verr_at(err, -EINVAL, name, 1, 1,
+			      "empty config (expected a mapping such as `arch: x86_64`)");
+	else if (doc->root->type != YNODE_MAP)
+		ret = aerr(&a, doc->root, -EINVAL, "a config must be a mapping of keys, not %s",
+			   ynode_type_name(doc->root->type));
+	else
+		ret = apply_map(&a, doc->root, "");
+	ydoc_free(doc);
+	return ret;
+}
+
+int config_load_string(struct vmsim_config *c, const char *name, const char *text,
+		       size_t len, struct vmsim_error *err)
+{
+	struct ydoc doc;
+	int ret = ydoc_load_string(&doc, name, text, len, err);
+
+	if (ret) {
+		config_defaults(c, ARCH_X86_64);
+		return ret;
+	}
+	return load_doc(c, &doc, name, err);
+}
+
+int config_load_file(struct vmsim_config *c, const char *path, struct vmsim_error *err)
+{
+	struct ydoc doc;
+	int ret = ydoc_load_file(&doc, path, err);
+
+	if (ret) {
+		config_defaults(c, ARCH_X86_64);
+		return ret;
+	}
+	return load_doc(c, &doc, path, err);
+}
+
+int config_set(struct vmsim_config *c, const char *key, const char *value,
+	       const char *file, int line, int col, struct vmsim_error *err)
+{
+	char cmd[sizeof(err->msg) / 2];
+	struct applier a;
+	struct ynode kn = { .type = YNODE_SCALAR, .line = line, .col = col, .scalar = (char *)key };
+	struct ynode vn = { .type = YNODE_SCALAR, .line = line, .col = col, .scalar = (char *)value };
+	struct ydoc doc;
+	int id, ret;
+
+	if (!file)
+		file = "--set";
+	snprintf(cmd, sizeof(cmd), "%s %s=%s", file, key, value);
+	applier_init(&a, c, file, line > 0 ? NULL : cmd, err);
+	id = find_key(key);
+	if (id >= 0 && keys[id].type != KT_RESERVE)
+		return apply_leaf(&a, id, &kn, &vn);
+	if (id < 0 && !is_group(key))
+		return apply_pair(&a, &kn, key, &vn);
+	/* `reserve` and groups take a YAML flow value: [ {start: 0, ...} ] */
+	ret = ydoc_load_string(&doc, file, value, strlen(value), NULL);
+	if (ret == -ENOMEM)
+		return aerr(&a, &vn, ret, "out of host memory");
+	if (ret)
+		return aerr(&a, &vn, -EINVAL, "value is not valid YAML flow syntax");
+	if (!doc.root)
+		ret = aerr(&a, &vn, -EINVAL, "%s needs a value", key);
+	else	/* positions inside the value are not meaningful: use the key's */
+		ret = apply_pair(&a, &kn, key, doc.root);
+	ydoc_free(&doc);
+	return ret;
+}
+
+/* ---- validation ---- */
+
+static bool is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static bool canonical48(uint64_t v)
+{
+	uint64_t top = v >> 47;
+	return top == 0 || top == 0x1ffff;
+}
+
+static int check_align(const struct vmsim_config *c, struct vmsim_error *err, int id,
+		       uint64_t align, const char *why)
+{
+	uint64_t v = get_val(c, &keys[id]);
+	char b[32];
+
+	if (v & (align - 1))
+		return ferr(c, err, id, -1, "%s 0x%" PRIx64 " is not aligned to %s%s", keys[id].path,
+			    v, fmt_size(align, b), why);
+	return 0;
+}
+
+static int validate_arch_keys(const struct vmsim_config *c, struct vmsim_error *err)
+{
+	unsigned bit = config_is_64(c) ? A64 : A32;
+
+	for (int i = 0; i < CFG_NR_KEYS; i++)
+		if (config_given(c, (enum cfg_key_id)i) && !(keys[i].arches & bit))
+			return ferr(c, err, i, -1, "%s is only valid on %s", keys[i].path,
+				    arch_name(config_is_64(c) ? ARCH_X86_32 : ARCH_X86_64));
+	return 0;
+}
+
+static int validate_cpu(const struct vmsim_config *c, struct vmsim_error *err)
+{
+	if (!config_is_64(c)) {
+		if (c->phys_bits != 32)
+			return ferr(c, err, CFG_CPU_PHYS_BITS, CFG_ARCH,
+				    "cpu.phys_bits %u needs PAE; x86_32 here is 2-level paging (32 bits)",
+				    c->phys_bits);
+		if (c->nxe)
+			return ferr(c, err, CFG_CPU_NXE, CFG_ARCH,
+				    "cpu.nxe needs PAE; 2-level x86_32 page tables have no NX bit");
+		if (c->pcid)
+			return ferr(c, err, CFG_CPU_PCID, CFG_ARCH,
+				    "cpu.pcid needs IA-32e paging (x86_64)");
+	} else if (c->phys_bits < 36) {
+		return ferr(c, err, CFG_CPU_PHYS_BITS, CFG_ARCH,
+			    "cpu.phys_bits %u is out of range for x86_64 (36..52)", c->phys_bits);
+	}
+	return 0;
+}
+
+static int validate_memory(const struct vmsim_config *c, struct vmsim_error *err)
+{
+	uint64_t limit = config_is_64(c) ? 1ULL << c->phys_bits : 4 * GiB;
+	uint64_t block = PAGE << c->max_order;
+	char b1[32], b2[32];
+
+	if (c->mem_size & (PAGE - 1))
+		return ferr(c, err, CFG_MEM_SIZE, -1, "memory.size %s is not a multiple of the page size (4KiB)",
+			    fmt_size(c->mem_size, b1));
+	if (c->mem_size > limit) {
+		if (!config_is_64(c))
+			return ferr(c, err, CFG_MEM_SIZE, CFG_ARCH,
+				    "memory.size %s is more than x86_32 without PAE can address (4GiB)",
+				    fmt_size(c->mem_size, b1));
+		return ferr(c, err, CFG_MEM_SIZE, CFG_CPU_PHYS_BITS,
+			    "memory.size %s is more than %u physical address bits can address (%s)",
+			    fmt_size(c->mem_size, b1), c->phys_bits, fmt_size(limit, b2));
+	}
+	if (c->mem_size % c->nodes || (c->mem_size / c->nodes) % block)
+		return ferr(c, err, CFG_MEM_NODES, CFG_MEM_SIZE,
+			    "memory.size %s does not split into %u node(s) of whole %s max-order blocks",
+			    fmt_size(c->mem_size, b1), c->nodes, fmt_size(block, b2));
+	return 0;
+}
+
+static int validate_reserve(const struct vmsim_config *c, struct vmsim_error *err)
+{
+	char m[sizeof(err->msg)], b1[32], b2[32], b3[32];
+
+	for (unsigned i = 0; i < c->nr_reserve; i++) {
+		const struct cfg_reserve *r = &c->reserve[i];
+		const struct cfg_src *src = config_given(c, CFG_RESERVE) ? &r->src
+			: config_given(c, CFG_MEM_SIZE) ? &c->src[CFG_MEM_SIZE] : NULL;
+
+		if ((r->start | r->size) & (PAGE - 1)) {
+			snprintf(m, sizeof(m), "reserve '%s' [0x%" PRIx64 ", +0x%" PRIx64
+				 ") is not page aligned (4KiB)", r->name, r->start, r->size);
+			return verr_src(c, err, -EINVAL, src, m);
+		}
+		if (r->start >= c->mem_size || c->mem_size - r->start < r->size) {
+			snprintf(m, sizeof(m), "reserve '%s' [%s, %s) lies beyond the end of RAM (%s)",
+				 r->name, fmt_size(r->start, b1), fmt_size(r->start + r->size, b2),
+				 fmt_size(c->mem_size, b3));
+			return verr_src(c, err, -EINVAL, src, m);
+		}
+		for (unsigned j = 0; j < i; j++) {
+			const struct cfg_reserve *o = &c->reserve[j];
+			if (r->start < o->start + o->size && o->start < r->start + r->size) {
+				snprintf(m, sizeof(m), "reserve '%s' overlaps reserve '%s' [%s, %s)",
+					 r->name, o->name, fmt_size(o->start, b1),
+					 fmt_size(o->start + o->size, b2));
+				return verr_src(c, err, -EINVAL, src, m);
+			}
+		}
+	}
+	return 0;
+}
+
+static int validate_kernel(const struct vmsim_config *c, struct vmsim_error *err)
+{
+	uint64_t end = c->kernel_start + c->kernel_size;
+	char b1[32], b2[32], b3[32];
+	int ret;
+
+	/* CONFIG_PHYSICAL_ALIGN: x86_64 maps its text with 2 MiB pages */
+	ret = check_align(c, err, CFG_KERNEL_START, config_is_64(c) ? 2 * MiB : PAGE,
+			  config_is_64(c) ? " (CONFIG_PHYSICAL_ALIGN)" : " (the page size)");
+	if (!ret)
+		ret = check_align(c, err, CFG_KERNEL_SIZE, PAGE, " (the page size)");
+	if (ret)
+		return ret;
+	if (end < c->kernel_start || end > c->mem_size)
+		return ferr(c, err, CFG_MEM_SIZE, CFG_KERNEL_START,
+			    "memory.size %s is smaller than the end of the kernel image (%s)",
+			    fmt_size(c->mem_size, b1), fmt_size(end, b2));
+	if (end > c->lowmem_end)
+		return ferr(c, err, CFG_KERNEL_START, CFG_KERNEL_SIZE,
+			    "kernel_image ends at %s, above the end of lowmem (%s)",
+			    fmt_size(end, b1), fmt_size(c->lowmem_end, b2));
+	for (unsigned i = 0; i < c->nr_reserve; i++) {
+		const struct cfg_reserve *r = &c->reserve[i];
+		if (c->kernel_start < r->start + r->size && r->start < end) {
+			char m[sizeof(err->msg)];
+			snprintf(m, sizeof(m), "kernel_image [%s, %s) overlaps reserve '%s' [%s, %s)",
+				 fmt_size(c->kernel_start, b1), fmt_size(end, b2), r->name,
+				 fmt_size(r->start, b3), fmt_size(r->start + r->size, b1));
+			if (config_given(c, CFG_KERNEL_START) || config_given(c, CFG_KERNEL_SIZE) ||
+			    !config_given(c, CFG_RESERVE))
+				return ferr(c, err, CFG_KERNEL_START, CFG_KERNEL_SIZE, "%s", m);
+			return verr_src(c, err, -EINVAL, &r->src, m);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Zones are upper bounds: DMA < DMA32 <= 4 GiB (x86_64), DMA <= the lowmem
+ * limit MAXMEM (x86_32).  A bound above the end of RAM is fine: that zone
+ * and those above it are simply empty, as on a small real machine.
+ */
+static int validate_zones(const struct vmsim_config *c, struct vmsim_error *err)
+{
+	char b1[32], b2[32];
+	int ret = check_align(c, err, CFG_ZONE_DMA, PAGE, " (the page size)");
+
+	if (ret)
+		return ret;
+	if (config_is_64(c)) {
+		ret = check_align(c, err, CFG_ZONE_DMA32, PAGE, " (the page size)");
+		if (ret)
+			return ret;
+		if (c->zone_dma_end >= c->zone_dma32_end)
+			return ferr(c, err, CFG_ZONE_DMA, CFG_ZONE_DMA32,
+				    "zones.DMA %s must be below zones.DMA32 %s",
+				    fmt_size(c->zone_dma_end, b1), fmt_size(c->zone_dma32_end, b2));
+	} else if (c->zone_dma_end > c->maxmem) {
+		return ferr(c, err, CFG_ZONE_DMA, -1,
+			    "zones.DMA %s is above the end of lowmem (MAXMEM %s)",
+			    fmt_size(c->zone_dma_end, b1), fmt_size(c->maxmem, b2));
+	}
+	if (c->min_free_kbytes && c->min_free_kbytes >= c->lowmem_end / KiB)
+		return ferr(c, err, CFG_MIN_FREE_KBYTES, -1,
+			    "buddy.min_free_kbytes %" PRIu64 " is not below lowmem (%s)",
+			    c->min_free_kbytes, fmt_size(c->lowmem_end, b1));
+	return 0;
+}
+
+static int validate_tlb(const struct vmsim_config *c, struct vmsim_error *err)
+{
+	static const int ids[] = { CFG_TLB_L1D_ENTRIES, CFG_TLB_L1I_ENTRIES, CFG_TLB_L2_ENTRIES,
+				   CFG_TLB_L1D_LARGE_ENTRIES, CFG_TLB_L1I_LARGE_ENTRIES };
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		int e = ids[i], w = ids[i] + 1;
+		uint64_t entries = get_val(c, &keys[e]), ways = get_val(c, &keys[w]);
+		char lvl[32];
+
+		snprintf(lvl, sizeof(lvl), "%.*s", (int)(strlen(keys[e].path) - 8), keys[e].path);
+		if (!entries)
+			continue;	/* level absent */
+		if (!ways || entries % ways)
+			return ferr(c, err, e, w, "%s: %" PRIu64 " entries is not a multiple of %" PRIu64
+				    " ways", lvl, entries, ways);
+		if (!is_pow2(entries / ways))
+			return ferr(c, err, e, w, "%s: %" PRIu64 " entries / %" PRIu64 " ways = %" PRIu64
+				    " sets, not a power of two", lvl, entries, ways, entries / ways);
+	}
+	return 0;
+}
+
+static int validate_layout32(const struct vmsim_config *c, struct vmsim_error *err)
+{
+	static const int addrs[] = { CFG_TASK_SIZE, CFG_PAGE_OFFSET, CFG_VMALLOC_START,
+				     CFG_VMALLOC_END, CFG_FIXADDR_TOP };
+	int ret;
+
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		uint64_t v = get_val(c, &keys[addrs[i]]);
+		if (v > 0xffffffffULL)
+			return ferr(c, err, addrs[i], -1, "%s 0x%" PRIx64 " does not fit in 32 bits",
+				    keys[addrs[i]].path, v);
+		ret = check_align(c, err, addrs[i], PAGE, " (the page size)");
+		if (ret)
+			return ret;
+	}
+	ret = check_align(c, err, CFG_PAGE_OFFSET, 4 * MiB, " (a page-directory entry)");
+	if (!ret)
+		ret = check_align(c, err, CFG_VMALLOC_RESERVE, PAGE, " (the page size)");
+	if (ret)
+		return ret;
+	if (!c->page_offset)
+		return ferr(c, err, CFG_PAGE_OFFSET, -1, "layout.page_offset must not be 0");
+	if (c->task_size > c->page_offset)
+		return ferr(c, err, CFG_TASK_SIZE, CFG_PAGE_OFFSET,
+			    "layout.task_size 0x%" PRIx64 " is above layout.page_offset 0x%" PRIx64,
+			    c->task_size, c->page_offset);
+	/* early_ioremap_init(): the fixmap's first slot ends on a PMD boundary */
+	if ((c->fixaddr_top + PAGE) & (4 * MiB - 1))
+		return ferr(c, err, CFG_FIXADDR_TOP, -1,
+			    "layout.fixaddr_top 0x%" PRIx64 " + 4KiB is not aligned to 4MiB", c->fixaddr_top);
+	if (!is_pow2(c->last_pkmap))
+		return ferr(c, err, CFG_LAST_PKMAP, -1,
+			    "layout.last_pkmap %u is not a power of two", c->last_pkmap);
+	/* fixmap, CPU entry area, LDT and pkmap stack down from fixaddr_top;
+	 * each must land below the one above it without wrapping, and above
+	 * the direct map's start (mem_init()'s BUG_ONs, before they can fire) */
+	if (c->fixaddr_tot_start >= c->fixaddr_top ||
+	    c->cpu_entry_area_base >= c->fixaddr_tot_start ||
+	    c->ldt_base >= c->cpu_entry_area_base || c->pkmap_base >= c->ldt_base ||
+	    c->pkmap_base <= c->page_offset)
+		return ferr(c, err, CFG_FIXADDR_TOP, CFG_PAGE_OFFSET,
+			    "the fixmap and CPU entry area below layout.fixaddr_top 0x%" PRIx64
+			    " leave no room for pkmap above layout.page_offset 0x%" PRIx64,
+			    c->fixaddr_top, c->page_offset);
+	if (c->vmalloc_end > c->pkmap_base)
+		return ferr(c, err, CFG_VMALLOC_END, -1,
+			    "layout.vmalloc.end 0x%" PRIx64 " is above PKMAP_BASE 0x%" PRIx64,
+			    c->vmalloc_end, c->pkmap_base);
+	if (c->vmalloc_end <= c->page_offset || !c->maxmem)
+		return ferr(c, err, CFG_VMALLOC_END, CFG_VMALLOC_RESERVE,
+			    "no lowmem is left: VMALLOC_END 0x%" PRIx64 " - PAGE_OFFSET 0x%" PRIx64
+			    " - vmalloc_reserve 0x%" PRIx64 " <= 0", c->vmalloc_end, c->page_offset,
+			    c->vmalloc_reserve);
+	if (c->vmalloc_start >= c->vmalloc_end)
+		return ferr(c, err, CFG_VMALLOC_START, CFG_VMALLOC_END,
+			    "layout.vmalloc.start 0x%" PRIx64 " is not below layout.vmalloc.end 0x%" PRIx64,
+			    c->vmalloc_start, c->vmalloc_end);
+	if (c->vmalloc_start < c->high_memory)
+		return ferr(c, err, CFG_VMALLOC_START, -1,
+			    "layout.vmalloc.start 0x%" PRIx64 " is below high_memory 0x%" PRIx64,
+			    c->vmalloc_start, c->high_memory);
+	return 0;
+}
+
+static int validate_layout64(const struct vmsim_config *c, struct vmsim_error *err)
+{
+	static const struct { int id; uint64_t align; const char *why; } al[] = {
+		{ CFG_TASK_SIZE, PAGE, " (the page size)" },
+		{ CFG_PAGE_OFFSET, GiB, " (the direct map uses 1GiB pages)" },
+		{ CFG_VMALLOC_START, GiB, " (a PUD entry)" },
+		{ CFG_VMALLOC_END, GiB, " (a PUD entry)" },
+		{ CFG_VMEMMAP, GiB, " (a PUD entry)" },
+		{ CFG_KERNEL_MAP, 2 * MiB, " (a PMD entry)" },
+		{ CFG_MODULES_START, 2 * MiB, " (a PMD entry)" },
+		{ CFG_MODULES_END, 2 * MiB, " (a PMD entry)" },
+		{ CFG_FIXADDR_TOP, PAGE, " (the page size)" },
+	};
+	/* the kernel half in address order, each ending below the next */
+	static const int order[] = { CFG_PAGE_OFFSET, CFG_VMALLOC_START, CFG_VMALLOC_END,
+				     CFG_VMEMMAP, CFG_KERNEL_MAP, CFG_MODULES_START,
+				     CFG_MODULES_END, CFG_FIXADDR_TOP };
+	uint64_t memmap = (c->mem_size / PAGE) * 64;	/* sizeof(struct page) */
+	char b1[32];
+	int ret;
+
+	for (size_t i = 0; i < sizeof(al) / sizeof(al[0]); i++) {
+		uint64_t v = get_val(c, &keys[al[i].id]);
+		if (!canonical48(v))
+			return ferr(c, err, al[i].id, -1, "%s 0x%" PRIx64 " is not canonical (48-bit)",
+				    keys[al[i].id].path, v);
+		ret = check_align(c, err, al[i].id, al[i].align, al[i].why);
+		if (ret)
+			return ret;
+	}
+	if (c->task_size > 0x00007ffffffff000ULL)
+		return ferr(c, err, CFG_TASK_SIZE, -1,
+			    "layout.task_size 0x%" PRIx64 " is above the user half (0x7ffffffff000)",
+			    c->task_size);
+	if (c->page_offset < 0xffff800000000000ULL)
+		return ferr(c, err, CFG_PAGE_OFFSET, -1,
+			    "layout.page_offset 0x%" PRIx64 " is not in the kernel half", c->page_offset);
+	for (size_t i = 1; i < sizeof(order) / sizeof(order[0]); i++) {
+		uint64_t lo = get_val(c, &keys[order[i - 1]]), hi = get_val(c, &keys[order[i]]);
+		if (lo >= hi)
+			return ferr(c, err, order[i], order[i - 1], "%s 0x%" PRIx64
+				    " must be above %s 0x%" PRIx64, keys[order[i]].path, hi,
+				    keys[order[i - 1]].path, lo);
+	}
+	if (c->vmalloc_start - c->page_offset < c->mem_size)
+		return ferr(c, err, CFG_MEM_SIZE, CFG_VMALLOC_START,
+			    "the direct map of %s at 0x%" PRIx64 " runs into layout.vmalloc.start",
+			    fmt_size(c->mem_size, b1), c->page_offset);
+	if (c->kernel_map - c->vmemmap < memmap)
+		return ferr(c, err, CFG_KERNEL_MAP, CFG_VMEMMAP,
+			    "the vmemmap of %s at 0x%" PRIx64 " runs into layout.kernel_map",
+			    fmt_size(c->mem_size, b1), c->vmemmap);
+	if (c->modules_start - c->kernel_map < c->kernel_start + c->kernel_size)
+		return ferr(c, err, CFG_MODULES_START, CFG_KERNEL_MAP,
+			    "layout.modules.start 0x%" PRIx64 " is inside the kernel text mapping",
+			    c->modules_start);
+	/* VSYSCALL_PAGE is a fixmap slot, so FIXADDR_TOP is above it, and
+	 * early_ioremap_init() wants fix_to_virt(0) + PAGE_SIZE PMD aligned */
+	if (c->fixaddr_top <= 0xffffffffff600000ULL || ((c->fixaddr_top + PAGE) & (2 * MiB - 1)))
+		return ferr(c, err, CFG_FIXADDR_TOP, -1,
+			    "layout.fixaddr_top 0x%" PRIx64 " must be above the vsyscall page "
+			    "0xffffffffff600000 with fixaddr_top + 4KiB aligned to 2MiB", c->fixaddr_top);
+	if (c->modules_end > c->fixaddr_tot_start)
+		return ferr(c, err, CFG_MODULES_END, CFG_FIXADDR_TOP,
+			    "layout.modules.end 0x%" PRIx64 " runs into the fixmap at 0x%" PRIx64,
+			    c->modules_end, c->fixaddr_tot_start);
+	return 0;
+}
+
+static int validate_process(const struct vmsim_config *c, struct vmsim_error *err)
+{
+	char b1[32];
+	int ret = check_align(c, err, CFG_MMAP_MIN_ADDR, PAGE, " (the page size)");
+
+	if (ret)
+		return ret;
+	if (!config_is_64(c) && c->stack_rlimit != CFG_UNLIMITED && c->stack_rlimit > 0xffffffffULL)
+		return ferr(c, err, CFG_STACK_RLIMIT, CFG_ARCH,
+			    "process.stack_rlimit %s does not fit a 32-bit rlimit (use unlimited)",
+			    fmt_size(c->stack_rlimit, b1));
+	if (c->mmap_min_addr >= c->mmap_base)
+		return ferr(c, err, CFG_MMAP_MIN_ADDR, CFG_TASK_SIZE,
+			    "process.mmap_min_addr 0x%" PRIx64 " is not below mmap_base 0x%" PRIx64,
+			    c->mmap_min_addr, c->mmap_base);
+	/* fault_around_bytes_set(): at most one page table's worth, a power of
+	 * two number of pages */
+	if (!is_pow2(c->fault_around_bytes) ||
+	    c->fault_around_bytes > (config_is_64(c) ? 512 : 1024) * PAGE)
+		return ferr(c, err, CFG_FAULT_AROUND_BYTES, -1,
+			    "pagecache.fault_around_bytes %s must be a power of two from 4KiB to %s",
+			    fmt_size(c->fault_around_bytes, b1), config_is_64(c) ? "2MiB" : "4MiB");
+	return 0;
+}
 
 int config_finalize(struct vmsim_config *c, struct vmsim_error *err)
 {
+	int ret;
+
 	config_derive(c);
-	return 0;
+	ret = validate_arch_keys(c, err);
+	if (!ret)
+		ret = validate_cpu(c, err);
+	if (!ret)
+		ret = validate_memory(c, err);
+	if (!ret)
+		ret = config_is_64(c) ? validate_layout64(c, err) : validate_layout32(c, err);
+	if (!ret)
+		ret = validate_reserve(c, err);
+	if (!ret)
+		ret = validate_kernel(c, err);
+	if (!ret)
+		ret = validate_zones(c, err);
+	if (!ret)
+		ret = validate_tlb(c, err);
+	if (!ret)
+		ret = validate_process(c, err);
+	return ret;
 }
 
 int config_builtin(struct vmsim_config *c, const char *name, struct vmsim_error *err)
@@ -27,20 +1044,113 @@ int config_builtin(struct vmsim_config *c, const char *name, struct vmsim_error 
 	return config_finalize(c, err);
 }
 
-/* Placeholders until the reader lands (owned by the config work). */
-int config_load_file(struct vmsim_config *c, const char *path, struct vmsim_error *err)
+/* ---- writing ---- */
+
+static void put_quoted(struct strbuf *sb, const char *s)
 {
-	return verr(err, -ENOSYS, "%s: config files are not read yet", path);
+	sb_putc(sb, '"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			sb_printf(sb, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			sb_printf(sb, "\\x%02x", ch);
+		else
+			sb_putc(sb, (char)ch);
+	}
+	sb_putc(sb, '"');
 }
 
-int config_apply_yaml(struct vmsim_config *c, const struct ynode *map,
-		      const char *file, struct vmsim_error *err)
+static void put_value(struct strbuf *sb, const struct vmsim_config *c, int id)
 {
-	return verr(err, -ENOSYS, "%s: config overrides are not read yet", file);
+	const struct key_def *k = &keys[id];
+	uint64_t v;
+	char b[32];
+
+	switch (k->type) {
+	case KT_STR:
+		put_quoted(sb, c->name);
+		return;
+	case KT_ARCH:
+		sb_puts(sb, arch_name(c->arch));
+		return;
+	case KT_RESERVE:
+		sb_puts(sb, "[");
+		for (unsigned i = 0; i < c->nr_reserve; i++) {
+			sb_printf(sb, "%s{ start: 0x%" PRIx64 ", size: %s, name: ", i ? ", " : " ",
+				  c->reserve[i].start, fmt_size(c->reserve[i].size, b));
+			put_quoted(sb, c->reserve[i].name);
+			sb_puts(sb, " }");
+		}
+		sb_puts(sb, c->nr_reserve ? " ]" : "]");
+		return;
+	default:
+		break;
+	}
+	v = get_val(c, k);
+	switch (k->type) {
+	case KT_BOOL:
+		sb_puts(sb, v ? "true" : "false");
+		break;
+	case KT_UINT:
+		sb_printf(sb, "%" PRIu64, v);
+		break;
+	case KT_ADDR:
+		sb_printf(sb, "0x%" PRIx64, v);
+		break;
+	case KT_RLIMIT:
+		if (v == CFG_UNLIMITED) {
+			sb_puts(sb, "unlimited");
+			break;
+		}
+		/* fall through */
+	default:
+		sb_puts(sb, fmt_size(v, b));
+		break;
+	}
 }
 
-int config_set(struct vmsim_config *c, const char *key, const char *value,
-	       const char *file, int line, int col, struct vmsim_error *err)
+int config_dump_yaml(const struct vmsim_config *c, char **out, struct vmsim_error *err)
 {
-	return verr(err, -ENOSYS, "--set is not read yet");
+	struct strbuf sb = STRBUF_INIT;
+	unsigned bit = config_is_64(c) ? A64 : A32;
+	const char *prev = "";
+
+	*out = NULL;
+	sb_printf(&sb, "# vmsim machine config (%s)\n", arch_name(c->arch));
+	for (int i = 0; i < CFG_NR_KEYS; i++) {
+		const char *p = keys[i].path, *q = prev, *comp;
+		int depth = 0;
+
+		if (!(keys[i].arches & bit))
+			continue;
+		/* derived unless given: leave them out so they derive again */
+		if (!config_is_64(c) && (i == CFG_VMALLOC_START || i == CFG_VMALLOC_END) &&
+		    !config_given(c, (enum cfg_key_id)i))
+			continue;
+		/* skip the groups this key shares with the previous one */
+		for (;;) {
+			const char *pd = strchr(p, '.'), *qd = strchr(q, '.');
+			size_t pl = pd ? (size_t)(pd - p) : strlen(p);
+			if (!pd || !qd || (size_t)(qd - q) != pl || strncmp(p, q, pl) != 0)
+				break;
+			p = pd + 1;
+			q = qd + 1;
+			depth++;
+		}
+		/* open the new groups, then the leaf */
+		for (comp = p; strchr(comp, '.'); comp = strchr(comp, '.') + 1, depth++)
+			sb_printf(&sb, "%*s%.*s:\n", 2 * depth, "",
+				  (int)(strchr(comp, '.') - comp), comp);
+		sb_printf(&sb, "%*s%s: ", 2 * depth, "", comp);
+		put_value(&sb, c, i);
+		sb_putc(&sb, '\n');
+		prev = keys[i].path;
+	}
+	if (sb.oom) {
+		sb_free(&sb);
+		return verr(err, -ENOMEM, "out of host memory");
+	}
+	*out = sb.buf;
+	return 0;
 }

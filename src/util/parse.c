@@ -1,4 +1,8 @@
-/* Scalar parsing (see parse.h). */
+/*
+ * Scalar parsing (see parse.h).  Invariant: a function either stores a value
+ * that the whole string spelled exactly, or returns an error and leaves *out
+ * untouched; nothing is rounded, truncated or read past the NUL.
+ */
 #include "util/parse.h"
 
 #include <errno.h>
@@ -91,6 +95,8 @@ int parse_bool(const char *s, bool *out)
 	static const char *t[] = { "true", "yes", "on", "1" };
 	static const char *f[] = { "false", "no", "off", "0" };
 
+	if (!s)
+		return -EINVAL;
 	for (size_t i = 0; i < 4; i++) {
 		if (strcasecmp(s, t[i]) == 0) {
 			*out = true;

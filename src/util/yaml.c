@@ -217,8 +217,7 @@ static int parse_node(struct yload *l, yaml_event_t *ev, struct ynode **out)
 static int load(struct ydoc *doc, struct yload *l)
 {
 	yaml_event_t ev;
-	int ret;
-	bool in_doc = false;
+	int ret, ndocs = 0;
 
 	doc->root = NULL;
 	for (;;) {
@@ -232,16 +231,16 @@ static int load(struct ydoc *doc, struct yload *l)
 			yaml_event_delete(&ev);
 			return 0;
 		case YAML_DOCUMENT_START_EVENT:
-			if (in_doc || doc->root) {
+			/* counted, not "root seen": an empty first document
+			 * must not let a second one in */
+			if (ndocs++ > 0) {
 				int line = (int)ev.start_mark.line + 1;
 				yaml_event_delete(&ev);
 				return verr_at(l->err, -EINVAL, l->file, line, 1,
 					       "only one YAML document per file");
 			}
-			in_doc = true;
 			break;
 		case YAML_DOCUMENT_END_EVENT:
-			in_doc = false;
 			break;
 		default:
 			ret = parse_node(l, &ev, &doc->root);
