@@ -5,6 +5,7 @@
  * step undoes the steps before it.
  */
 #include "kern/machine.h"
+#include "kern/kpgtable.h"
 
 #include <errno.h>
 #include <string.h>
@@ -52,11 +53,19 @@ int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 		host_arena_finish(&m->ha);
 		return ret;
 	}
+	/* CPUs, the kernel's page tables, CR3 (kpgtable.c) */
+	ret = kernel_mmu_boot(m, err);
+	if (ret) {
+		phys_finish(&m->pm);
+		host_arena_finish(&m->ha);
+		return ret;
+	}
 	return 0;
 }
 
 void machine_shutdown(struct vmsim_machine *m)
 {
+	kernel_mmu_shutdown(m);
 	phys_finish(&m->pm);
 	host_arena_finish(&m->ha);
 }

@@ -6,6 +6,7 @@
 #ifndef VMSIM_KERN_MACHINE_H
 #define VMSIM_KERN_MACHINE_H
 
+#include "mmu/pgtable.h"
 #include "phys/mmzone.h"
 #include "util/config.h"
 #include "util/hostalloc.h"
@@ -21,6 +22,7 @@ struct vmsim_machine {
 	struct vmsim_cpu *cpus;		/* MMU layer: cpus[0..nr_cpus) */
 	uint64_t kernel_pgd;		/* physical address of init_mm's page table root */
 	struct page *kernel_pgd_page;
+	struct pt_ctx pt;		/* MMU layer: page-table editing context */
 };
 
 /* Read @config (built-in name or file), apply the YAML mapping @set (from

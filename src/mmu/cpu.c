@@ -1,0 +1,108 @@
+/*
+ * A simulated CPU's MMU state: CR0.WP, CR3 (with PCID), EFER.NXE and the
+ * CR4 paging bits, and what changing each of them does to the TLBs.
+ * Invariant: cpu->wl[] always matches the current NXE/PSE/MAXPHYADDR, and
+ * every TLB entry's allowed-access mask matches the current WP/SMEP/SMAP.
+ */
+#include "mmu/mmu.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "phys/mmzone.h"
+#include "util/error.h"
+
+int mmu_cpu_init(struct vmsim_cpu *cpu, int id, struct phys_mem *pm,
+		 const struct vmsim_config *cfg, struct host_arena *ha,
+		 struct vmsim_error *err)
+{
+	int ret;
+
+	memset(cpu, 0, sizeof(*cpu));
+	cpu->id = id;
+	cpu->pm = pm;
+	cpu->ha = ha;
+	cpu->ram_size = pm->ram_size;
+	cpu->fmt = config_is_64(cfg) ? &pt_format_x86_64 : &pt_format_x86_32;
+	cpu->wp = cfg->wp;
+	cpu->nxe = cfg->nxe && cpu->fmt->nx_bit;	/* no NX without PAE on x86_32 */
+	cpu->pse = cfg->pse;
+	cpu->smep = cfg->smep;
+	cpu->smap = cfg->smap;
+	cpu->pcid_enabled = cfg->pcid;
+	cpu->phys_bits = cfg->phys_bits;
+	if (cpu->phys_bits < 32 || cpu->phys_bits > cpu->fmt->max_phys_bits)
+		return verr(err, -EINVAL, "cpu.phys_bits %u: %s supports 32..%u", cfg->phys_bits,
+			    cpu->fmt->name, cpu->fmt->max_phys_bits);
+	mmu_update_walk_levels(cpu);
+	ret = tlb_init(cpu, cfg, err);
+	if (ret)
+		return ret;
+	return 0;
+}
+
+void mmu_cpu_finish(struct vmsim_cpu *cpu)
+{
+	if (!cpu)
+		return;
+	tlb_finish(cpu);
+}
+
+void mmu_load_cr3(struct vmsim_cpu *cpu, uint64_t root_pa, unsigned pcid, bool noflush)
+{
+	cpu->st.cr3_loads++;
+	cpu->cr3 = root_pa;
+	if (!cpu->pcid_enabled) {
+		cpu->pcid = 0;
+		cpu->key_pcid = 0;
+		tlb_flush_nonglobal(cpu);
+		return;
+	}
+	cpu->pcid = pcid & 0xfff;
+	cpu->key_pcid = (uint64_t)cpu->pcid << TLB_PCID_SHIFT;
+	if (!noflush)
+		tlb_flush_pcid(cpu, cpu->pcid);
+}
+
+void mmu_set_wp(struct vmsim_cpu *cpu, bool on)
+{
+	if (cpu->wp == on)
+		return;
+	cpu->wp = on;
+	tlb_recompute_ok(cpu);
+}
+
+void mmu_set_smep(struct vmsim_cpu *cpu, bool on)
+{
+	if (cpu->smep == on)
+		return;
+	cpu->smep = on;
+	tlb_recompute_ok(cpu);
+}
+
+void mmu_set_smap(struct vmsim_cpu *cpu, bool on)
+{
+	if (cpu->smap == on)
+		return;
+	cpu->smap = on;
+	tlb_recompute_ok(cpu);
+}
+
+void mmu_set_nxe(struct vmsim_cpu *cpu, bool on)
+{
+	on = on && cpu->fmt->nx_bit;
+	if (cpu->nxe == on)
+		return;
+	cpu->nxe = on;
+	mmu_update_walk_levels(cpu);
+	tlb_flush_all(cpu);
+}
+
+void mmu_set_pse(struct vmsim_cpu *cpu, bool on)
+{
+	if (cpu->pse == on)
+		return;
+	cpu->pse = on;
+	mmu_update_walk_levels(cpu);
+	tlb_flush_all(cpu);
+}

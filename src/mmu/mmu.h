@@ -1,0 +1,264 @@
+/*
+ * The software MMU of one simulated CPU: control registers, the TLBs and
+ * translate(), the hardware's view of a virtual address.
+ *
+ * translate() = TLB lookup, then (out of line) the page walk over the
+ * tables in simulated RAM, then a physical address or a struct vmsim_fault
+ * with the x86 #PF error code.  A fault is a result, not an error.
+ *
+ * TLB model (per CPU; tlb.c):
+ *   L1d, L1i   4 KiB arrays     cfg.l1d / cfg.l1i       (entries, ways)
+ *   L1d, L1i   large arrays     cfg.l1d_large / l1i_large (2M/4M and 1G)
+ *   L2         shared           cfg.l2                  (4K and 2M/4M)
+ * Each array is set-associative with a power-of-two number of sets, LRU
+ * within a set.  A per-kind direct-mapped "fast table" indexed by
+ * vpn & (n - 1) mirrors L1 entries (one slot per 4 KiB page), so a hit is
+ * one tag compare and one permission bit test; it is only ever a copy of an
+ * L1 entry that exists, so it changes nothing the model decides (which
+ * entries are present, LRU order, evictions).  Invalid slots and entries
+ * are all ones.
+ */
+#ifndef VMSIM_MMU_MMU_H
+#define VMSIM_MMU_MMU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mmu/pgformat.h"
+#include "util/config.h"
+#include "util/hostalloc.h"
+#include "vmsim/error.h"
+
+struct phys_mem;
+
+enum mmu_access { MMU_READ, MMU_WRITE, MMU_FETCH };
+enum mmu_mode { MMU_KERNEL, MMU_USER };	/* CPL 0, CPL 3 */
+
+/* #PF error code bits (arch/x86/include/asm/trap_pf.h) */
+#define X86_PF_PROT	0x01	/* 0: not present, 1: protection / reserved */
+#define X86_PF_WRITE	0x02
+#define X86_PF_USER	0x04
+#define X86_PF_RSVD	0x08
+#define X86_PF_INSTR	0x10
+#define X86_PF_PK	0x20
+
+/* A translation that did not produce an address. */
+struct vmsim_fault {
+	uint64_t addr;		/* the faulting virtual address (CR2) */
+	uint32_t error_code;	/* X86_PF_* */
+	int depth;		/* depth of the entry that decided it (0 = root);
+				 * -1 for a non-canonical address */
+	bool gp;		/* non-canonical address: #GP, not #PF */
+};
+
+/* A TLB entry's cached rights: the walk's combined U/S, R/W, NX, and the
+ * leaf's D and G.  The permission check is recomputed from these. */
+#define TLB_R_W		0x01
+#define TLB_R_U		0x02
+#define TLB_R_X		0x04
+#define TLB_R_D		0x08
+#define TLB_R_G		0x10
+
+/* Allowed accesses: bit (mode * 4 + access). */
+#define TLB_OK_BIT(acc, mode) ((unsigned)(mode) * 4u + (unsigned)(acc))
+
+#define TLB_TAG_INVALID	(~0ULL)
+#define TLB_PCID_SHIFT	52	/* tag: va >> page_shift | pcid << 52 */
+#define TLB_PCID_MASK	(0xfffULL << TLB_PCID_SHIFT)
+
+struct tlb_entry {
+	uint64_t tag;		/* va >> shift | pcid << 52; all ones = invalid */
+	uint64_t mask;		/* tag bits compared: all, or all but PCID (global) */
+	uint64_t pa;		/* physical base of the page */
+	uint64_t lru;		/* last use (cpu tick); smallest in a set is evicted */
+	uint16_t pcid;
+	uint8_t shift;		/* page size: 12, 21, 22, 30 */
+	uint8_t rights;		/* TLB_R_* */
+	uint8_t ok;		/* TLB_OK_BIT set, from rights and CR state */
+	uint8_t depth;		/* depth of the leaf entry that mapped it */
+};
+
+struct tlb_stats {
+	uint64_t hits, misses, fills, evictions, flushes, invlpg;
+};
+
+/* One set-associative array. */
+struct tlb_array {
+	const char *name;
+	struct tlb_entry *e;	/* sets * ways, set s at e[s * ways] */
+	unsigned entries, ways, sets;
+	uint64_t set_mask;
+	uint8_t shifts[3];	/* page sizes it holds, probe order */
+	unsigned nshifts;
+	uint64_t evictions;	/* per array; level totals in struct tlb_stats */
+};
+
+/* Fast-table slot: a copy of an L1 entry, per 4 KiB page (32 bytes). */
+struct tlb_fast {
+	uint64_t tag;		/* va >> 12 | pcid << 52; all ones = invalid */
+	uint64_t mask;
+	uint64_t pa_ok;		/* physical 4 KiB page | ok bits in 11..0 */
+	uint64_t *lru;		/* the mirrored entry's lru stamp */
+};
+
+enum tlb_kind { TLB_D, TLB_I, TLB_NR_KINDS };
+
+struct walk_level {
+	uint64_t rsvd;		/* reserved bits of a table entry / 4K leaf */
+	uint64_t rsvd_large;	/* reserved bits of a large leaf (PS=1) here */
+	uint64_t ps_mask;	/* _PAGE_PSE when PS makes a leaf here, else 0 */
+	uint8_t shift;
+	uint16_t idx_mask;
+};
+
+struct mmu_stats {
+	uint64_t walks;		/* page walks started */
+	uint64_t entries_read;	/* paging-structure entries read by walks */
+	uint64_t ad_writes;	/* entries written to set A or D */
+	uint64_t faults;	/* translations that faulted */
+	uint64_t cr3_loads;
+};
+
+struct vmsim_cpu {
+	/* ---- hot: read by every translate() ---- */
+	struct tlb_fast *fast[TLB_NR_KINDS];
+	uint64_t fast_mask[TLB_NR_KINDS];
+	uint64_t key_pcid;		/* current PCID << 52 */
+	uint64_t tick[TLB_NR_KINDS];	/* L1 clock: one per hit or fill */
+
+	/* ---- the rest ---- */
+	int id;
+	struct phys_mem *pm;
+	const struct pt_format *fmt;
+	struct host_arena *ha;
+	uint64_t cr3;			/* root table physical address */
+	unsigned pcid;			/* current PCID (0 without cfg.pcid) */
+	bool pcid_enabled;		/* CR4.PCIDE */
+	bool wp, nxe, pse, smep, smap;	/* CR0.WP EFER.NXE CR4.PSE/SMEP/SMAP */
+	unsigned phys_bits;		/* MAXPHYADDR */
+	uint64_t ram_size;
+	struct walk_level wl[PT_MAX_LEVELS];
+
+	struct tlb_array l1[TLB_NR_KINDS];	/* 4 KiB */
+	struct tlb_array l1_large[TLB_NR_KINDS];
+	struct tlb_array l2;
+	uint64_t tick_l2;
+	struct tlb_stats st_l1[TLB_NR_KINDS], st_l2;
+	struct mmu_stats st;
+
+	void *fast_mem[TLB_NR_KINDS];	/* unaligned allocations */
+	size_t fast_bytes[TLB_NR_KINDS];
+};
+
+/* One level of a walk, for --explain and the views. */
+struct walk_trace {
+	unsigned n;
+	struct {
+		unsigned depth, index;
+		uint64_t table_pa, entry_pa, entry;	/* entry as read, before A/D */
+	} lv[PT_MAX_LEVELS];
+};
+
+struct walk_result {
+	uint64_t pa;		/* translated address */
+	uint64_t page_pa;	/* base of the page */
+	unsigned shift;		/* page size */
+	unsigned depth;		/* leaf depth */
+	uint8_t rights;		/* TLB_R_* */
+	uint64_t leaf;		/* leaf entry after A/D */
+};
+
+/* ---- CPU life cycle and control registers (cpu.c) ---- */
+
+/* Set up CPU @id: TLB arrays sized from @cfg, CR0.WP/EFER.NXE/CR4 bits from
+ * cfg.cpu, CR3 = 0.  -EINVAL (with a message) if a TLB geometry is not
+ * entries = ways * 2^k, -ENOMEM if the host refuses.  @pm must outlive it. */
+int mmu_cpu_init(struct vmsim_cpu *cpu, int id, struct phys_mem *pm,
+		 const struct vmsim_config *cfg, struct host_arena *ha,
+		 struct vmsim_error *err);
+void mmu_cpu_finish(struct vmsim_cpu *cpu);
+
+/* MOV to CR3.  Without PCIDs: non-global TLB entries are flushed.  With
+ * PCIDs: @pcid becomes current and, unless @noflush (CR3 bit 63), its
+ * non-global entries are flushed. */
+void mmu_load_cr3(struct vmsim_cpu *cpu, uint64_t root_pa, unsigned pcid, bool noflush);
+
+/* Control-register bits.  WP/SMEP/SMAP re-derive each TLB entry's allowed
+ * accesses from its cached rights (the hardware checks them at use);
+ * NXE/PSE change what is reserved or a leaf, so they flush all TLBs. */
+void mmu_set_wp(struct vmsim_cpu *cpu, bool on);
+void mmu_set_nxe(struct vmsim_cpu *cpu, bool on);
+void mmu_set_pse(struct vmsim_cpu *cpu, bool on);
+void mmu_set_smep(struct vmsim_cpu *cpu, bool on);
+void mmu_set_smap(struct vmsim_cpu *cpu, bool on);
+
+/* ---- TLB maintenance (tlb.c) ---- */
+
+void tlb_flush_all(struct vmsim_cpu *cpu);		/* globals too */
+void tlb_flush_nonglobal(struct vmsim_cpu *cpu);	/* CR3 load */
+void tlb_flush_pcid(struct vmsim_cpu *cpu, unsigned pcid); /* non-global of @pcid */
+/* INVLPG: entries of the current PCID and global entries that map @va,
+ * whatever their page size. */
+void invlpg(struct vmsim_cpu *cpu, uint64_t va);
+/* Set up / free the TLB arrays of @cpu (cpu.c calls these). */
+int tlb_init(struct vmsim_cpu *cpu, const struct vmsim_config *cfg, struct vmsim_error *err);
+void tlb_finish(struct vmsim_cpu *cpu);
+/* Re-derive every entry's allowed accesses after a CR0.WP/SMEP/SMAP change. */
+void tlb_recompute_ok(struct vmsim_cpu *cpu);
+/* Number of valid entries in an array (for tests and views). */
+unsigned tlb_array_valid(const struct tlb_array *a);
+
+/* ---- translation (tlb.c, walk.c) ---- */
+
+bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
+			enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f);
+
+/*
+ * Translate @va for an access at @mode: true and *pa, or false and *f.
+ * Sets A/D in the tables as the hardware does, fills the TLBs.  The hit is
+ * inline: one slot, one tag compare, one permission bit.
+ */
+static inline bool translate(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
+			     enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f)
+{
+	const unsigned k = acc == MMU_FETCH;
+	const uint64_t vpn = va >> 12;
+	const struct tlb_fast *s = &cpu->fast[k][vpn & cpu->fast_mask[k]];
+
+	if (__builtin_expect(((s->tag ^ (vpn | cpu->key_pcid)) & s->mask) == 0 &&
+			     (s->pa_ok >> TLB_OK_BIT(acc, mode) & 1), 1)) {
+		*s->lru = ++cpu->tick[k];
+		*pa = (s->pa_ok & ~0xfffULL) | (va & 0xfff);
+		return true;
+	}
+	return mmu_translate_slow(cpu, va, acc, mode, pa, f);
+}
+
+/*
+ * The page walk from @root for @va, as the hardware does it: checks P,
+ * reserved bits and the combined rights, and on success sets A on every
+ * entry used and D on the leaf for a write.  On a fault nothing is written.
+ * @trace (may be NULL) receives each entry read.  No TLB involvement.
+ */
+bool mmu_walk(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc,
+	      enum mmu_mode mode, struct walk_result *r, struct vmsim_fault *f,
+	      struct walk_trace *trace);
+
+/* The same walk with no side effects (no A/D, no statistics): for views and
+ * --explain previews. */
+bool mmu_walk_peek(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc,
+		   enum mmu_mode mode, struct walk_result *r, struct vmsim_fault *f,
+		   struct walk_trace *trace);
+
+/* Recompute the per-depth reserved masks from CR state and MAXPHYADDR. */
+void mmu_update_walk_levels(struct vmsim_cpu *cpu);
+
+/* Allowed-access mask (TLB_OK_BIT bits) for cached @rights under @cpu's
+ * CR0.WP / CR4.SMEP / CR4.SMAP. */
+uint8_t tlb_ok_mask(const struct vmsim_cpu *cpu, uint8_t rights);
+
+/* Read one paging-structure entry at physical @pa (all ones beyond RAM, as
+ * a read of non-existent memory returns). */
+uint64_t mmu_read_entry(const struct vmsim_cpu *cpu, uint64_t pa);
+
+#endif

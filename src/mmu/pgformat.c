@@ -1,0 +1,103 @@
+/*
+ * The two page-table formats vmsim implements, as data (see pgformat.h),
+ * and the names of entry bits for dumps and scenario ops.  Invariant: the
+ * level shifts of a format add up exactly to its virtual-address width
+ * (12 + sum of index bits), which test_walk checks.
+ */
+#include "mmu/pgformat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct pt_format pt_format_x86_32 = {
+	.name = "x86_32",
+	.levels = 2,
+	.entry_size = 4,
+	.va_bits = 32,
+	.max_phys_bits = 40,		/* PSE-36 */
+	.entry_addr_mask = 0xfffff000ULL,
+	.nx_bit = 0,
+	.large_hi_src = 13, .large_hi_bits = 8, .large_hi_dst = 32,
+	.large_needs_pse = true,
+	.lvl = {
+		{ "pgd", "PDE", 22, 10, true },	/* 4 MiB pages with CR4.PSE */
+		{ "pte", "PTE", 12, 10, false },
+	},
+	/* pud and pmd fold into the pgd, as in pgtable-nopmd.h */
+	.depth_of = { [PT_PGD] = 0, [PT_PUD] = 0, [PT_PMD] = 0, [PT_PTE] = 1 },
+};
+
+const struct pt_format pt_format_x86_64 = {
+	.name = "x86_64",
+	.levels = 4,
+	.entry_size = 8,
+	.va_bits = 48,
+	.max_phys_bits = 52,
+	.entry_addr_mask = 0x000ffffffffff000ULL,
+	.nx_bit = _PAGE_NX,
+	.lvl = {
+		{ "pgd", "PML4E", 39, 9, false },
+		{ "pud", "PDPTE", 30, 9, true },	/* 1 GiB pages */
+		{ "pmd", "PDE", 21, 9, true },		/* 2 MiB pages */
+		{ "pte", "PTE", 12, 9, false },
+	},
+	.depth_of = { [PT_PGD] = 0, [PT_PUD] = 1, [PT_PMD] = 2, [PT_PTE] = 3 },
+};
+
+const struct pt_format *pt_format_by_name(const char *name)
+{
+	if (strcmp(name, "x86_32") == 0)
+		return &pt_format_x86_32;
+	if (strcmp(name, "x86_64") == 0)
+		return &pt_format_x86_64;
+	return NULL;
+}
+
+static const struct {
+	const char *name;
+	int bit;
+} flag_names[] = {
+	{ "P", 0 }, { "RW", 1 }, { "US", 2 }, { "PWT", 3 }, { "PCD", 4 },
+	{ "A", 5 }, { "D", 6 }, { "PS", 7 }, { "G", 8 }, { "NX", 63 },
+};
+
+int pt_flag_bit(const struct pt_format *f, const char *name)
+{
+	unsigned width = f->entry_size * 8;
+
+	for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++)
+		if (strcmp(name, flag_names[i].name) == 0)
+			return (unsigned)flag_names[i].bit < width ? flag_names[i].bit : -1;
+	if (strncmp(name, "bit", 3) == 0 && name[3] >= '0' && name[3] <= '9') {
+		char *end;
+		unsigned long n = strtoul(name + 3, &end, 10);
+
+		if (*end == '\0' && n < width)
+			return (int)n;
+	}
+	return -1;
+}
+
+void pt_flags_str(const struct pt_format *f, uint64_t e, unsigned depth, char *buf, unsigned len)
+{
+	static const char *const low[9] = { "P", "RW", "US", "PWT", "PCD", "A", "D", "PS", "G" };
+	unsigned used = 0;
+
+	buf[0] = '\0';
+	for (unsigned b = 0; b < 9; b++) {
+		const char *n = low[b];
+
+		if (!(e >> b & 1))
+			continue;
+		/* bit 7 of a PTE is PAT, not PS */
+		if (b == 7 && depth == f->levels - 1)
+			n = "PAT";
+		used += (unsigned)snprintf(buf + used, len > used ? len - used : 0, "%s%s",
+					   used ? " " : "", n);
+	}
+	if (f->nx_bit && (e & f->nx_bit))
+		used += (unsigned)snprintf(buf + used, len > used ? len - used : 0, "%sNX",
+					   used ? " " : "");
+	(void)used;
+}

@@ -1,0 +1,154 @@
+/*
+ * Editing page tables in simulated RAM: what the kernel and the process
+ * layer use to map and unmap (Linux: pgd_alloc, pud_alloc, pmd_alloc,
+ * pte_alloc, set_pte, pte_clear, free_pgd_range, walk_page_range).
+ *
+ * Entries are addressed by their physical address ("entry pa"), because
+ * they live in the RAM byte array.  Table pages come from the buddy
+ * allocator (GFP_KERNEL | __GFP_ZERO, lowmem on x86_32) and carry PG_table.
+ * Depth 0 is the root; see pgformat.h for what each depth is called.
+ *
+ * Nothing here touches a TLB: after changing a live entry the caller
+ * flushes (invlpg, flush_tlb_*), as the kernel does.
+ */
+#ifndef VMSIM_MMU_PGTABLE_H
+#define VMSIM_MMU_PGTABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mmu/pgformat.h"
+#include "util/config.h"
+
+struct phys_mem;
+
+struct pt_ctx {
+	struct phys_mem *pm;
+	const struct pt_format *fmt;
+	unsigned phys_bits;
+	bool pse;			/* build large x86_32 leaves (CR4.PSE) */
+	unsigned kernel_pgd_boundary;	/* first root index of the kernel half */
+	unsigned long nr_tables;	/* table pages allocated and not freed */
+};
+
+void pt_ctx_init(struct pt_ctx *pt, struct phys_mem *pm, const struct vmsim_config *cfg);
+
+/* ---- entries ---- */
+
+uint64_t pt_read(const struct pt_ctx *pt, uint64_t entry_pa);
+/* Linux has set_pte/set_pmd/set_pud/set_pgd; the bytes are the same kind. */
+void set_pte(const struct pt_ctx *pt, uint64_t entry_pa, uint64_t val);
+static inline void pte_clear(const struct pt_ctx *pt, uint64_t entry_pa)
+{
+	set_pte(pt, entry_pa, 0);
+}
+
+/* Address of the entry for @va in the table at @table_pa of @depth. */
+static inline uint64_t pt_offset(const struct pt_ctx *pt, uint64_t table_pa, unsigned depth,
+				 uint64_t va)
+{
+	return table_pa + (uint64_t)pt_index(pt->fmt, depth, va) * pt->fmt->entry_size;
+}
+
+static inline uint64_t pgd_offset(const struct pt_ctx *pt, uint64_t root, uint64_t va)
+{
+	return pt_offset(pt, root, 0, va);
+}
+
+/* Is present entry @e at @depth a leaf (a PTE, or PS=1 where honoured)? */
+bool pt_entry_leaf(const struct pt_ctx *pt, unsigned depth, uint64_t e);
+/* Physical address in @e: the next table, or the page a leaf maps
+ * (PSE-36 high bits included). */
+uint64_t pt_entry_addr(const struct pt_ctx *pt, unsigned depth, uint64_t e);
+
+/* An entry pointing at table @table_pa (_PAGE_TABLE / _KERNPG_TABLE). */
+uint64_t pt_mk_table(const struct pt_ctx *pt, uint64_t table_pa, uint64_t flags);
+/* A leaf at @depth mapping @pa with @flags (_PAGE_* bits; PS is added for a
+ * large leaf, NX dropped where the format has none). */
+uint64_t pt_mk_leaf(const struct pt_ctx *pt, unsigned depth, uint64_t pa, uint64_t flags);
+
+/* ---- table pages ---- */
+
+/* A zeroed table page; its physical address in *pa.  -ENOMEM. */
+int pt_alloc_table(struct pt_ctx *pt, uint64_t *pa);
+void pt_free_table(struct pt_ctx *pt, uint64_t pa);
+
+/* A new root whose kernel half (x86_32: the top quarter from pgd_index(
+ * PAGE_OFFSET); x86_64: entries 256..511) is copied from @kernel_root
+ * (0: none), the rest empty.  -ENOMEM. */
+int pgd_alloc(struct pt_ctx *pt, uint64_t kernel_root, uint64_t *root);
+/* Re-copy the kernel half into @root (after the kernel changed a root entry
+ * of its own half; x86_64 never needs it once all kernel PUDs exist). */
+void pgd_sync_kernel(struct pt_ctx *pt, uint64_t root, uint64_t kernel_root);
+/* Free @root and every user-half table below it (not the pages mapped). */
+void pgd_free(struct pt_ctx *pt, uint64_t root);
+/* Free @root and every table below it, kernel half included (for the
+ * kernel's own root at shutdown). */
+void pt_free_tree(struct pt_ctx *pt, uint64_t root);
+
+/*
+ * The entry at @depth for @va, allocating the missing tables above it
+ * (pud_alloc/pmd_alloc/pte_alloc).  New table entries get @table_flags.
+ * -EEXIST if a leaf (large page) above @depth maps @va, -ENOMEM.
+ */
+int pt_alloc_entry(struct pt_ctx *pt, uint64_t root, uint64_t va, unsigned depth,
+		   uint64_t table_flags, uint64_t *entry_pa);
+
+static inline int pud_alloc(struct pt_ctx *pt, uint64_t root, uint64_t va, uint64_t *epa)
+{
+	return pt_alloc_entry(pt, root, va, (unsigned)pt->fmt->depth_of[PT_PUD], _PAGE_TABLE, epa);
+}
+static inline int pmd_alloc(struct pt_ctx *pt, uint64_t root, uint64_t va, uint64_t *epa)
+{
+	return pt_alloc_entry(pt, root, va, (unsigned)pt->fmt->depth_of[PT_PMD], _PAGE_TABLE, epa);
+}
+static inline int pte_alloc(struct pt_ctx *pt, uint64_t root, uint64_t va, uint64_t *epa)
+{
+	return pt_alloc_entry(pt, root, va, (unsigned)pt->fmt->depth_of[PT_PTE], _PAGE_TABLE, epa);
+}
+
+/* The path a walk takes for @va: entries from the root down to the leaf or
+ * to the first non-present entry.  n = entries on the path. */
+struct pt_path {
+	unsigned n;
+	uint64_t epa[PT_MAX_LEVELS];
+	uint64_t e[PT_MAX_LEVELS];
+	bool leaf;		/* the last entry is a present leaf */
+};
+
+void pt_lookup(const struct pt_ctx *pt, uint64_t root, uint64_t va, struct pt_path *p);
+
+/* ---- mapping ---- */
+
+/* Map one page of size 2^shift (a leaf at the depth of that shift) at @va
+ * to @pa.  Overwrites a leaf already there.  -EINVAL if misaligned or the
+ * size is not a leaf size; -EEXIST if a larger leaf or, for a large page,
+ * a table is in the way; -ENOMEM. */
+int pt_map(struct pt_ctx *pt, uint64_t root, uint64_t va, uint64_t pa, unsigned shift,
+	   uint64_t flags, uint64_t table_flags);
+
+/* Map [va, va+size) to [pa, ...) with the largest pages up to 2^max_shift
+ * that alignment allows (as the kernel's direct map does). */
+int pt_map_range(struct pt_ctx *pt, uint64_t root, uint64_t va, uint64_t pa, uint64_t size,
+		 uint64_t flags, uint64_t table_flags, unsigned max_shift);
+
+/* Clear the leaf mapping @va; its old value in *old (0: nothing mapped). */
+void pt_unmap(struct pt_ctx *pt, uint64_t root, uint64_t va, uint64_t *old);
+
+/* free_pgd_range: free every table under @root covering only addresses in
+ * [start, last] that has no present entry left, and clear the entries that
+ * pointed at them.  The root itself stays. */
+void pt_free_empty(struct pt_ctx *pt, uint64_t root, uint64_t start, uint64_t last);
+
+/* Visit present entries covering [start, last] (inclusive, so the whole
+ * space is 0..~0), top-down, in address order.  @fn gets the first va the
+ * entry covers; a non-zero return stops the walk and is returned. */
+typedef int (*pt_visit_fn)(void *arg, uint64_t va, unsigned depth, uint64_t entry_pa,
+			   uint64_t e, bool leaf);
+int pt_walk_range(const struct pt_ctx *pt, uint64_t root, uint64_t start, uint64_t last,
+		  pt_visit_fn fn, void *arg);
+
+/* Sign-extend a va built from indexes into canonical form (x86_64). */
+uint64_t pt_canonical(const struct pt_format *f, uint64_t va);
+
+#endif

@@ -1,0 +1,235 @@
+/*
+ * The page walker: one loop, parameterised by struct pt_format and the
+ * per-depth masks in cpu->wl[], serves x86_32 (2 levels, 4-byte entries)
+ * and x86_64 (4 levels, 8-byte entries).
+ *
+ * Rules (LINUX-RULES.md section 2, Intel SDM vol. 3 ch. 4):
+ *   top level first; a not-present entry faults with P=0 (its other bits,
+ *   reserved ones included, are ignored); a reserved bit in a present entry
+ *   faults with RSVD and P=1 before anything below is read; R/W and U/S are
+ *   ANDed over all levels, NX ORed; then the permission checks on the
+ *   combined rights.  Invariant: a faulting walk writes nothing; a
+ *   successful one sets A on every entry used (only where it was clear) and
+ *   D on the leaf for a write.  I/D is reported only with EFER.NXE or
+ *   CR4.SMEP.
+ */
+#include "mmu/mmu.h"
+
+#include <string.h>
+
+#include "phys/mmzone.h"
+
+static inline uint64_t bits_range(unsigned lo, unsigned hi)	/* [lo, hi] */
+{
+	if (hi < lo)
+		return 0;
+	return (hi >= 63 ? ~0ULL : ((1ULL << (hi + 1)) - 1)) & ~((1ULL << lo) - 1);
+}
+
+void mmu_update_walk_levels(struct vmsim_cpu *cpu)
+{
+	const struct pt_format *f = cpu->fmt;
+	unsigned m = cpu->phys_bits < f->max_phys_bits ? cpu->phys_bits : f->max_phys_bits;
+	/* address bits at or above MAXPHYADDR are reserved */
+	uint64_t hi = f->entry_addr_mask & ~bits_range(0, m - 1);
+	uint64_t nx = f->nx_bit && !cpu->nxe ? f->nx_bit : 0;
+
+	for (unsigned d = 0; d < f->levels; d++) {
+		const struct pt_level_desc *l = &f->lvl[d];
+		struct walk_level *w = &cpu->wl[d];
+		bool last = d == f->levels - 1;
+
+		memset(w, 0, sizeof(*w));
+		w->shift = l->shift;
+		w->idx_mask = (uint16_t)((1u << l->bits) - 1);
+		w->rsvd = hi | nx;
+		if (!last && !l->large)
+			w->rsvd |= _PAGE_PSE;	/* PS in a PML4E */
+		if (l->large && (!f->large_needs_pse || cpu->pse)) {
+			w->ps_mask = _PAGE_PSE;
+			/* bit 12 is PAT; 13..shift-1 must be zero, except
+			 * the PSE-36 bits that carry physical bits below M */
+			w->rsvd_large = w->rsvd | (f->entry_addr_mask & bits_range(13, l->shift - 1));
+			for (unsigned i = 0; i < f->large_hi_bits; i++)
+				if (f->large_hi_dst + i < m)
+					w->rsvd_large &= ~(1ULL << (f->large_hi_src + i));
+		}
+	}
+}
+
+uint64_t mmu_read_entry(const struct vmsim_cpu *cpu, uint64_t pa)
+{
+	const uint8_t *p;
+
+	if (pa + cpu->fmt->entry_size > cpu->ram_size)
+		return cpu->fmt->entry_size == 8 ? ~0ULL : 0xffffffffULL;
+	p = phys_to_host(cpu->pm, pa);
+	if (cpu->fmt->entry_size == 8)
+		return *(const uint64_t *)(const void *)p;
+	return *(const uint32_t *)(const void *)p;
+}
+
+static inline void write_entry(struct vmsim_cpu *cpu, uint64_t pa, uint64_t v)
+{
+	uint8_t *p;
+
+	if (pa + cpu->fmt->entry_size > cpu->ram_size)
+		return;		/* no memory there: the write goes nowhere */
+	p = phys_to_host(cpu->pm, pa);
+	if (cpu->fmt->entry_size == 8)
+		*(uint64_t *)(void *)p = v;
+	else
+		*(uint32_t *)(void *)p = (uint32_t)v;
+}
+
+/* The walk; @commit selects the hardware's side effects (A/D, stats). */
+static inline __attribute__((always_inline)) bool
+walk_core(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc,
+	  enum mmu_mode mode, struct walk_result *r, struct vmsim_fault *f,
+	  struct walk_trace *trace, bool commit)
+{
+	const struct pt_format *fmt = cpu->fmt;
+	const unsigned esz = fmt->entry_size, last = fmt->levels - 1;
+	const uint64_t amask = fmt->entry_addr_mask, nxb = fmt->nx_bit;
+	const uint8_t *ram = cpu->pm->ram;
+	uint64_t ent[PT_MAX_LEVELS], epa[PT_MAX_LEVELS];
+	uint64_t table = root & amask, e = 0, rsvd;
+	uint32_t err = X86_PF_PROT;
+	unsigned d = 0, w = 1, u = 1, x = 1;
+
+	if (mode == MMU_USER)
+		err |= X86_PF_USER;
+	if (acc == MMU_WRITE)
+		err |= X86_PF_WRITE;
+	else if (acc == MMU_FETCH)
+		err |= X86_PF_INSTR;
+	if (trace)
+		trace->n = 0;
+	if (__builtin_expect(!pt_va_canonical(fmt, va), 0)) {
+		f->addr = va;
+		f->error_code = 0;
+		f->depth = -1;
+		f->gp = true;
+		if (commit)
+			cpu->st.faults++;
+		return false;
+	}
+	if (commit)
+		cpu->st.walks++;
+	for (;; d++) {
+		const struct walk_level *wl = &cpu->wl[d];
+		uint64_t pa = table + ((va >> wl->shift) & wl->idx_mask) * esz;
+
+		if (__builtin_expect(table < cpu->ram_size, 1))
+			e = esz == 8 ? *(const uint64_t *)(const void *)(ram + pa)
+				     : *(const uint32_t *)(const void *)(ram + pa);
+		else
+			e = esz == 8 ? ~0ULL : 0xffffffffULL;
+		ent[d] = e;
+		epa[d] = pa;
+		if (trace) {
+			trace->lv[d].depth = d;
+			trace->lv[d].index = (unsigned)((va >> wl->shift) & wl->idx_mask);
+			trace->lv[d].table_pa = table;
+			trace->lv[d].entry_pa = pa;
+			trace->lv[d].entry = e;
+			trace->n = d + 1;
+		}
+		if (!(e & _PAGE_PRESENT)) {
+			err &= ~X86_PF_PROT;
+			goto fault;
+		}
+		if (d == last || (e & wl->ps_mask)) {
+			rsvd = d == last ? wl->rsvd : wl->rsvd_large;
+			if (e & rsvd) {
+				err |= X86_PF_RSVD;
+				goto fault;
+			}
+			w &= (unsigned)(e >> 1);
+			u &= (unsigned)(e >> 2);
+			x &= !(e & nxb);
+			break;
+		}
+		if (e & wl->rsvd) {
+			err |= X86_PF_RSVD;
+			goto fault;
+		}
+		w &= (unsigned)(e >> 1);
+		u &= (unsigned)(e >> 2);
+		x &= !(e & nxb);
+		table = e & amask;
+	}
+	w &= 1;
+	u &= 1;
+	/* permission checks on the combined rights */
+	if (mode == MMU_USER) {
+		if (!u || (acc == MMU_WRITE && !w) || (acc == MMU_FETCH && !x))
+			goto fault;
+	} else {
+		if ((acc == MMU_WRITE && !w && cpu->wp) || (acc == MMU_FETCH && !x) ||
+		    (acc == MMU_FETCH && u && cpu->smep) || (acc != MMU_FETCH && u && cpu->smap))
+			goto fault;
+	}
+
+	{
+		unsigned shift = cpu->wl[d].shift;
+		uint64_t base = e & amask & ~((1ULL << shift) - 1);
+
+		if (d != last && fmt->large_hi_bits)	/* PSE-36 */
+			base |= ((e >> fmt->large_hi_src) & ((1ULL << fmt->large_hi_bits) - 1))
+				<< fmt->large_hi_dst;
+		if (commit) {
+			cpu->st.entries_read += d + 1;
+			for (unsigned i = 0; i < d; i++)
+				if (!(ent[i] & _PAGE_ACCESSED)) {
+					write_entry(cpu, epa[i], ent[i] | _PAGE_ACCESSED);
+					cpu->st.ad_writes++;
+				}
+			{
+				uint64_t want = _PAGE_ACCESSED | (acc == MMU_WRITE ? _PAGE_DIRTY : 0);
+
+				if ((e & want) != want) {
+					e |= want;
+					write_entry(cpu, epa[d], e);
+					cpu->st.ad_writes++;
+				}
+			}
+		}
+		r->page_pa = base;
+		r->pa = base | (va & ((1ULL << shift) - 1));
+		r->shift = shift;
+		r->depth = d;
+		r->leaf = e;
+		r->rights = (uint8_t)((w ? TLB_R_W : 0) | (u ? TLB_R_U : 0) | (x ? TLB_R_X : 0) |
+				      (e & _PAGE_DIRTY ? TLB_R_D : 0) |
+				      (e & _PAGE_GLOBAL ? TLB_R_G : 0));
+		return true;
+	}
+
+fault:
+	if (!cpu->nxe && !cpu->smep)
+		err &= ~X86_PF_INSTR;
+	f->addr = va;
+	f->error_code = err;
+	f->depth = (int)d;
+	f->gp = false;
+	if (commit) {
+		cpu->st.entries_read += d + 1;
+		cpu->st.faults++;
+	}
+	return false;
+}
+
+bool mmu_walk(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc,
+	      enum mmu_mode mode, struct walk_result *r, struct vmsim_fault *f,
+	      struct walk_trace *trace)
+{
+	return walk_core(cpu, root, va, acc, mode, r, f, trace, true);
+}
+
+bool mmu_walk_peek(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc,
+		   enum mmu_mode mode, struct walk_result *r, struct vmsim_fault *f,
+		   struct walk_trace *trace)
+{
+	return walk_core(cpu, root, va, acc, mode, r, f, trace, false);
+}
