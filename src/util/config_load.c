@@ -243,25 +243,28 @@ static int verr_src(const struct vmsim_config *c, struct vmsim_error *err, int c
 }
 
 /*
- * A finalize-time error about keys @a, then @b (-1: none): it points at the
+ * A finalize-time error about keys @a, @b, @c (-1: none): it points at the
  * first of them that was given, since that is what the user can change.
  */
-static int __attribute__((format(printf, 5, 6)))
-ferr(const struct vmsim_config *c, struct vmsim_error *err, int a, int b, const char *fmt, ...)
+static int __attribute__((format(printf, 6, 7)))
+ferr3(const struct vmsim_config *c, struct vmsim_error *err, int a, int b, int k3,
+      const char *fmt, ...)
 {
 	char msg[sizeof(err->msg)];
+	const int ids[3] = { a, b, k3 };
 	const struct cfg_src *src = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (a >= 0 && config_given(c, (enum cfg_key_id)a))
-		src = &c->src[a];
-	else if (b >= 0 && config_given(c, (enum cfg_key_id)b))
-		src = &c->src[b];
+	for (int i = 0; i < 3 && !src; i++)
+		if (ids[i] >= 0 && config_given(c, (enum cfg_key_id)ids[i]))
+			src = &c->src[ids[i]];
 	return verr_src(c, err, -EINVAL, src, msg);
 }
+
+#define ferr(c, err, a, b, ...) ferr3(c, err, a, b, -1, __VA_ARGS__)
 
 /* ---- applying keys ---- */
 
@@ -707,8 +710,9 @@ static int validate_memory(const struct vmsim_config *c, struct vmsim_error *err
 	char b1[32], b2[32];
 
 	if (c->mem_size & (PAGE - 1))
-		return ferr(c, err, CFG_MEM_SIZE, -1, "memory.size %s is not a multiple of the page size (4KiB)",
-			    fmt_size(c->mem_size, b1));
+		return ferr(c, err, CFG_MEM_SIZE, -1,
+			    "memory.size 0x%" PRIx64 " is not a multiple of the page size (4KiB)",
+			    c->mem_size);
 	if (c->mem_size > limit) {
 		if (!config_is_64(c))
 			return ferr(c, err, CFG_MEM_SIZE, CFG_ARCH,
@@ -761,7 +765,7 @@ static int validate_reserve(const struct vmsim_config *c, struct vmsim_error *er
 static int validate_kernel(const struct vmsim_config *c, struct vmsim_error *err)
 {
 	uint64_t end = c->kernel_start + c->kernel_size;
-	char b1[32], b2[32], b3[32];
+	char b1[32], b2[32], b3[32], b4[32];
 	int ret;
 
 	/* CONFIG_PHYSICAL_ALIGN: x86_64 maps its text with 2 MiB pages */
@@ -776,16 +780,16 @@ static int validate_kernel(const struct vmsim_config *c, struct vmsim_error *err
 			    "memory.size %s is smaller than the end of the kernel image (%s)",
 			    fmt_size(c->mem_size, b1), fmt_size(end, b2));
 	if (end > c->lowmem_end)
-		return ferr(c, err, CFG_KERNEL_START, CFG_KERNEL_SIZE,
-			    "kernel_image ends at %s, above the end of lowmem (%s)",
-			    fmt_size(end, b1), fmt_size(c->lowmem_end, b2));
+		return ferr3(c, err, CFG_KERNEL_START, CFG_KERNEL_SIZE, CFG_VMALLOC_RESERVE,
+			     "kernel_image ends at %s, above the end of lowmem (0x%" PRIx64 ")",
+			     fmt_size(end, b1), c->lowmem_end);
 	for (unsigned i = 0; i < c->nr_reserve; i++) {
 		const struct cfg_reserve *r = &c->reserve[i];
 		if (c->kernel_start < r->start + r->size && r->start < end) {
 			char m[sizeof(err->msg)];
 			snprintf(m, sizeof(m), "kernel_image [%s, %s) overlaps reserve '%s' [%s, %s)",
 				 fmt_size(c->kernel_start, b1), fmt_size(end, b2), r->name,
-				 fmt_size(r->start, b3), fmt_size(r->start + r->size, b1));
+				 fmt_size(r->start, b3), fmt_size(r->start + r->size, b4));
 			if (config_given(c, CFG_KERNEL_START) || config_given(c, CFG_KERNEL_SIZE) ||
 			    !config_given(c, CFG_RESERVE))
 				return ferr(c, err, CFG_KERNEL_START, CFG_KERNEL_SIZE, "%s", m);
@@ -817,8 +821,8 @@ static int validate_zones(const struct vmsim_config *c, struct vmsim_error *err)
 				    fmt_size(c->zone_dma_end, b1), fmt_size(c->zone_dma32_end, b2));
 	} else if (c->zone_dma_end > c->maxmem) {
 		return ferr(c, err, CFG_ZONE_DMA, -1,
-			    "zones.DMA %s is above the end of lowmem (MAXMEM %s)",
-			    fmt_size(c->zone_dma_end, b1), fmt_size(c->maxmem, b2));
+			    "zones.DMA %s is above the end of lowmem (MAXMEM 0x%" PRIx64 ")",
+			    fmt_size(c->zone_dma_end, b1), c->maxmem);
 	}
 	if (c->min_free_kbytes && c->min_free_kbytes >= c->lowmem_end / KiB)
 		return ferr(c, err, CFG_MIN_FREE_KBYTES, -1,
@@ -852,12 +856,16 @@ static int validate_tlb(const struct vmsim_config *c, struct vmsim_error *err)
 
 static int validate_layout32(const struct vmsim_config *c, struct vmsim_error *err)
 {
-	static const int addrs[] = { CFG_TASK_SIZE, CFG_PAGE_OFFSET, CFG_VMALLOC_START,
-				     CFG_VMALLOC_END, CFG_FIXADDR_TOP };
+	/* the keys the rest derives from first, then the given derived ones */
+	static const int addrs[] = { CFG_TASK_SIZE, CFG_PAGE_OFFSET, CFG_FIXADDR_TOP,
+				     CFG_VMALLOC_START, CFG_VMALLOC_END };
 	int ret;
 
 	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
 		uint64_t v = get_val(c, &keys[addrs[i]]);
+		if ((addrs[i] == CFG_VMALLOC_START || addrs[i] == CFG_VMALLOC_END) &&
+		    !config_given(c, (enum cfg_key_id)addrs[i]))
+			continue;
 		if (v > 0xffffffffULL)
 			return ferr(c, err, addrs[i], -1, "%s 0x%" PRIx64 " does not fit in 32 bits",
 				    keys[addrs[i]].path, v);
@@ -966,10 +974,13 @@ static int validate_layout64(const struct vmsim_config *c, struct vmsim_error *e
 		return ferr(c, err, CFG_KERNEL_MAP, CFG_VMEMMAP,
 			    "the vmemmap of %s at 0x%" PRIx64 " runs into layout.kernel_map",
 			    fmt_size(c->mem_size, b1), c->vmemmap);
+	/* the text mapping maps physical 0.. at kernel_map; modules follow */
 	if (c->modules_start - c->kernel_map < c->kernel_start + c->kernel_size)
-		return ferr(c, err, CFG_MODULES_START, CFG_KERNEL_MAP,
-			    "layout.modules.start 0x%" PRIx64 " is inside the kernel text mapping",
-			    c->modules_start);
+		return ferr3(c, err, CFG_KERNEL_SIZE, CFG_KERNEL_START, CFG_MODULES_START,
+			     "the kernel image (ending at %s) does not fit between layout.kernel_map "
+			     "0x%" PRIx64 " and layout.modules.start 0x%" PRIx64,
+			     fmt_size(c->kernel_start + c->kernel_size, b1), c->kernel_map,
+			     c->modules_start);
 	/* VSYSCALL_PAGE is a fixmap slot, so FIXADDR_TOP is above it, and
 	 * early_ioremap_init() wants fix_to_virt(0) + PAGE_SIZE PMD aligned */
 	if (c->fixaddr_top <= 0xffffffffff600000ULL || ((c->fixaddr_top + PAGE) & (2 * MiB - 1)))
