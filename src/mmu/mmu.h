@@ -22,6 +22,7 @@
 #define VMSIM_MMU_MMU_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mmu/pgformat.h"
@@ -80,7 +81,7 @@ struct tlb_entry {
 
 struct tlb_stats {
 	uint64_t hits, misses, fills, evictions, flushes, invlpg;
-};
+};	/* L1: hits is not kept, tlb_get_stats() derives it */
 
 /* One set-associative array. */
 struct tlb_array {
@@ -205,6 +206,16 @@ int tlb_init(struct vmsim_cpu *cpu, const struct vmsim_config *cfg, struct vmsim
 void tlb_finish(struct vmsim_cpu *cpu);
 /* Re-derive every entry's allowed accesses after a CR0.WP/SMEP/SMAP change. */
 void tlb_recompute_ok(struct vmsim_cpu *cpu);
+/* The entry of @a that maps @va for @pcid (or a global one), NULL if none.
+ * No LRU update, no statistics: for tests and views. */
+struct tlb_entry *tlb_array_lookup(struct tlb_array *a, uint64_t va, unsigned pcid);
+/* Consistency checker: fast slots mirror valid L1 entries, entries sit in
+ * their set, no tag twice in a set, permission masks current.  0, or -1
+ * with a description in @msg. */
+int tlb_check(struct vmsim_cpu *cpu, char *msg, size_t len);
+/* Statistics of L1d (TLB_D), L1i (TLB_I) or, for kind 2, the L2.  L1 hits
+ * are derived: every L1 tick is a hit or a fill. */
+void tlb_get_stats(const struct vmsim_cpu *cpu, unsigned level, struct tlb_stats *out);
 /* Number of valid entries in an array (for tests and views). */
 unsigned tlb_array_valid(const struct tlb_array *a);
 

@@ -17,9 +17,11 @@
 #include "mmu/mmu.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/error.h"
+#include "util/list.h"
 
 static uint64_t dummy_lru;	/* what invalid fast slots point at */
 
@@ -377,6 +379,93 @@ void tlb_recompute_ok(struct vmsim_cpu *cpu)
 				arrs[i]->e[j].ok = tlb_ok_mask(cpu, arrs[i]->e[j].rights);
 	fast_clear(cpu, TLB_D);
 	fast_clear(cpu, TLB_I);
+}
+
+void tlb_get_stats(const struct vmsim_cpu *cpu, unsigned level, struct tlb_stats *out)
+{
+	if (level >= TLB_NR_KINDS) {
+		*out = cpu->st_l2;
+		return;
+	}
+	*out = cpu->st_l1[level];
+	out->hits = cpu->tick[level] - cpu->st_l1[level].fills;
+}
+
+struct tlb_entry *tlb_array_lookup(struct tlb_array *a, uint64_t va, unsigned pcid)
+{
+	return a->entries ? array_find(a, va, pcid) : NULL;
+}
+
+int tlb_check(struct vmsim_cpu *cpu, char *msg, size_t len)
+{
+	for (unsigned k = 0; k < TLB_NR_KINDS; k++) {
+		for (uint64_t i = 0; i <= cpu->fast_mask[k]; i++) {
+			const struct tlb_fast *s = &cpu->fast[k][i];
+			const struct tlb_entry *e;
+			bool found = false;
+
+			if (s->tag == TLB_TAG_INVALID) {
+				if (s->pa_ok & 0xfff) {
+					snprintf(msg, len, "fast[%u][%llu] invalid with ok bits", k,
+						 (unsigned long long)i);
+					return -1;
+				}
+				continue;
+			}
+			if (((s->tag & ~TLB_PCID_MASK) & cpu->fast_mask[k]) != i) {
+				snprintf(msg, len, "fast[%u][%llu] in the wrong slot", k,
+					 (unsigned long long)i);
+				return -1;
+			}
+			e = container_of(s->lru, struct tlb_entry, lru);
+			for (unsigned a = 0; a < 2 && !found; a++) {
+				const struct tlb_array *arr = a ? &cpu->l1_large[k] : &cpu->l1[k];
+
+				found = arr->entries && e >= arr->e && e < arr->e + arr->entries;
+			}
+			if (!found || !entry_valid(e) || e->mask != s->mask ||
+			    (s->pa_ok & 0xfff) != e->ok ||
+			    (s->pa_ok & ~0xfffULL) !=
+				    e->pa + (((s->tag & ~TLB_PCID_MASK) << 12) & ((1ULL << e->shift) - 1)) ||
+			    ((s->tag & ~TLB_PCID_MASK) >> (e->shift - 12)) != (e->tag & ~TLB_PCID_MASK) ||
+			    (s->tag >> TLB_PCID_SHIFT) != e->pcid) {
+				snprintf(msg, len, "fast[%u][%llu] does not mirror a valid L1 entry", k,
+					 (unsigned long long)i);
+				return -1;
+			}
+		}
+	}
+	{
+		struct tlb_array *arrs[5] = { &cpu->l1[0], &cpu->l1[1], &cpu->l1_large[0],
+					      &cpu->l1_large[1], &cpu->l2 };
+
+		for (unsigned i = 0; i < 5; i++) {
+			struct tlb_array *a = arrs[i];
+
+			for (unsigned j = 0; j < a->entries; j++) {
+				const struct tlb_entry *e = &a->e[j];
+				unsigned set = j / a->ways;
+
+				if (!entry_valid(e))
+					continue;
+				/* tag = va >> shift, set = (va >> shift) & set_mask */
+				if (((e->tag & ~TLB_PCID_MASK) & a->set_mask) != set) {
+					snprintf(msg, len, "%s entry %u in the wrong set", a->name, j);
+					return -1;
+				}
+				if (e->ok != tlb_ok_mask(cpu, e->rights)) {
+					snprintf(msg, len, "%s entry %u: stale permission mask", a->name, j);
+					return -1;
+				}
+				for (unsigned w = j + 1; w < (set + 1) * a->ways; w++)
+					if (a->e[w].tag == e->tag && a->e[w].shift == e->shift) {
+						snprintf(msg, len, "%s set %u holds a tag twice", a->name, set);
+						return -1;
+					}
+			}
+		}
+	}
+	return 0;
 }
 
 /* ---- set-up ---- */
