@@ -227,12 +227,24 @@ static unsigned intern_origin(struct vmsim_config *c, const char *text)
 	return i;
 }
 
+/* Messages are one line even when they quote a folded multi-line scalar
+ * or a --set value with a newline in it: control characters become ' '. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
 /* An error about a position already recorded in @src. */
 static int verr_src(const struct vmsim_config *c, struct vmsim_error *err, int code,
-		    const struct cfg_src *src, const char *msg)
+		    const struct cfg_src *src, char *msg)
 {
+	one_line(msg);
 	if (src && src->origin && src->origin < CFG_MAX_ORIGINS) {
-		const char *o = c->origins[src->origin];
+		char o[CFG_ORIGIN_LEN];
+		snprintf(o, sizeof(o), "%s", c->origins[src->origin]);
+		one_line(o);
 		if (src->line > 0)
 			return verr_at(err, code, o, src->line, src->col, "%s", msg);
 		return verr(err, code, "%s: %s", o, msg);
@@ -286,8 +298,13 @@ aerr(struct applier *a, const struct ynode *n, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (a->cmdline || !n)
-		return verr(a->err, code, "%s: %s", a->cmdline ? a->cmdline : a->file, msg);
+	one_line(msg);
+	if (a->cmdline || !n) {
+		char o[sizeof(a->err->msg) / 2];
+		snprintf(o, sizeof(o), "%s", a->cmdline ? a->cmdline : a->file);
+		one_line(o);
+		return verr(a->err, code, "%s: %s", o, msg);
+	}
 	return verr_at(a->err, code, a->file, n->line, n->col, "%s", msg);
 }
 
@@ -1130,7 +1147,7 @@ int config_dump_yaml(const struct vmsim_config *c, char **out, struct vmsim_erro
 	*out = NULL;
 	sb_printf(&sb, "# vmsim machine config (%s)\n", arch_name(c->arch));
 	for (int i = 0; i < CFG_NR_KEYS; i++) {
-		const char *p = keys[i].path, *q = prev, *comp;
+		const char *p = keys[i].path, *q = prev, *comp, *dot;
 		int depth = 0;
 
 		if (!(keys[i].arches & bit))
@@ -1150,9 +1167,11 @@ int config_dump_yaml(const struct vmsim_config *c, char **out, struct vmsim_erro
 			depth++;
 		}
 		/* open the new groups, then the leaf */
-		for (comp = p; strchr(comp, '.'); comp = strchr(comp, '.') + 1, depth++)
-			sb_printf(&sb, "%*s%.*s:\n", 2 * depth, "",
-				  (int)(strchr(comp, '.') - comp), comp);
+		for (comp = p; (dot = strchr(comp, '.')) != NULL; comp = dot + 1, depth++) {
+			char group[64];
+			snprintf(group, sizeof(group), "%.*s", (int)(dot - comp), comp);
+			sb_printf(&sb, "%*s%s:\n", 2 * depth, "", group);
+		}
 		sb_printf(&sb, "%*s%s: ", 2 * depth, "", comp);
 		put_value(&sb, c, i);
 		sb_putc(&sb, '\n');

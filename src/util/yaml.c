@@ -126,8 +126,14 @@ static int parse_children(struct yload *l, struct ynode *n)
 		}
 		for (size_t i = 0; i < n->n; i++) {
 			if (strcmp(ymap_key(n, i)->scalar, key->scalar) == 0) {
+				char shown[64];
+				/* messages are one line: a quoted key may hold '\n' */
+				snprintf(shown, sizeof(shown), "%s", key->scalar);
+				for (char *p = shown; *p; p++)
+					if ((unsigned char)*p < 0x20 || *p == 0x7f)
+						*p = ' ';
 				ret = verr_at(l->err, -EINVAL, l->file, key->line, key->col,
-					      "duplicate key '%s'", key->scalar);
+					      "duplicate key '%s'", shown);
 				ynode_free(key);
 				return ret;
 			}

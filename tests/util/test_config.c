@@ -359,6 +359,9 @@ static const struct {
 	  "process.stack_rlimit (a number with an optional KiB/MiB/GiB/TiB suffix, or unlimited)" },
 	{ "x86_64", "cpu", "{count: 2, smap: yes please}", "--set cpu={count: 2, smap: yes please}: "
 	  "bad boolean 'yes please' for cpu.smap (true or false)" },
+	/* messages stay one line whatever the value holds */
+	{ "x86_64", "memory.size", "1\nGiB", "--set memory.size=1 GiB: bad size '1 GiB' for "
+	  "memory.size (a number with an optional KiB/MiB/GiB/TiB suffix)" },
 	{ "x86_64", "", "1", "--set =1: unknown key '' (valid: name, arch, memory, reserve, "
 	  "kernel_image, zones, buddy, cpu, tlb, layout, process, pagecache, vdso)" },
 };
@@ -529,6 +532,10 @@ static void test_config_empty_and_non_mapping(void **state)
 	assert_string_equal(load_str_err(&c, "- a\n- b\n", &err),
 			    "t.yaml:1:1: a config must be a mapping of keys, not a sequence");
 	assert_string_equal(load_str_err(&c, "arch: x86_32\n", &err), "");
+	/* a folded multi-line scalar quoted in a message stays on one line */
+	assert_string_equal(load_str_err(&c, "memory:\n  size: 1M\n\n    iB\n", &err),
+			    "t.yaml:2:9: bad size '1M iB' for memory.size (a number with an "
+			    "optional KiB/MiB/GiB/TiB suffix)");
 	(void)state;
 }
 

@@ -114,6 +114,7 @@ static void test_yaml_refusals(void **state)
 	load_bad("a: 1\n---\nb: 2\n", "t.yaml:2:1: only one YAML document per file");
 	/* an empty first document does not let a second one in */
 	load_bad("---\n---\nb: 2\n", "t.yaml:2:1: only one YAML document per file");
+	load_bad("\"a\\nb\": 1\n\"a\\nb\": 2\n", "t.yaml:2:1: duplicate key 'a b'");
 	load_bad("? [a, b]\n: 1\n", "t.yaml:1:3: mapping key must be a scalar, not a sequence");
 	load_bad("? {a: 1}\n: 1\n", "t.yaml:1:3: mapping key must be a scalar, not a mapping");
 	(void)state;
