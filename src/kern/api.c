@@ -1,0 +1,59 @@
+/*
+ * The exported library calls that are not machine life cycle: views and
+ * the page allocator by name.  Each checks its arguments fully: a library
+ * caller gets -EINVAL, never a crash, for a bad pfn or name.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "kern/gfpnames.h"
+#include "kern/machine.h"
+#include "kern/views.h"
+#include "util/strbuf.h"
+
+int vmsim_show(struct vmsim_machine *m, const char *what, int json, FILE *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret;
+
+	if (!m || !what || !out)
+		return -EINVAL;
+	ret = view_render(m, what, NULL, json != 0, &sb);
+	if (!ret && sb.oom)
+		ret = -ENOMEM;
+	if (!ret)
+		fputs(sb_str(&sb), out);
+	sb_free(&sb);
+	return ret;
+}
+
+int vmsim_alloc_pages(struct vmsim_machine *m, const char *gfps, unsigned order, uint64_t *pfn)
+{
+	gfp_t gfp = GFP_KERNEL;
+	const char *bad;
+	struct page *page;
+
+	if (!m || !pfn || order > m->pm.max_order)
+		return -EINVAL;
+	if (gfps && gfp_parse(gfps, &gfp, &bad))
+		return -EINVAL;
+	page = alloc_pages(&m->pm, gfp, order);
+	if (!page)
+		return -ENOMEM;
+	*pfn = page_to_pfn(&m->pm, page);
+	return 0;
+}
+
+int vmsim_free_pages(struct vmsim_machine *m, uint64_t pfn, unsigned order)
+{
+	struct page *page;
+
+	if (!m || !pfn_valid(&m->pm, pfn) || order > m->pm.max_order ||
+	    (pfn & ((1ULL << order) - 1)))
+		return -EINVAL;
+	page = pfn_to_page(&m->pm, pfn);
+	if (page_ref_count(page) <= 0 || PageBuddy(page) || PageReserved(page))
+		return -EINVAL;
+	__free_pages(&m->pm, page, order);
+	return 0;
+}
