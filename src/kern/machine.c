@@ -70,6 +70,11 @@ void machine_shutdown(struct vmsim_machine *m)
 	host_arena_finish(&m->ha);
 }
 
+int machine_check(struct vmsim_machine *m, struct vmsim_error *err)
+{
+	return check_free_lists(&m->pm, err);
+}
+
 struct vmsim_machine *vmsim_machine_create(const char *config, const char *const *sets,
 					   struct vmsim_error *err)
 {

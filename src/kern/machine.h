@@ -33,5 +33,8 @@ int machine_configure(struct vmsim_config *cfg, const char *config,
 /* Boot a machine whose cfg is filled; on failure nothing stays allocated. */
 int machine_boot(struct vmsim_machine *m, struct vmsim_error *err);
 void machine_shutdown(struct vmsim_machine *m);
+/* Every consistency checker of every layer (free lists vs struct page,
+ * page tables, ...): 0, or -EFAULT with the first violation in @err. */
+int machine_check(struct vmsim_machine *m, struct vmsim_error *err);
 
 #endif

@@ -45,6 +45,7 @@ static void usage(FILE *f)
 		"                     default x86_64\n"
 		"  --set KEY=VALUE    override one config key (memory.size=256MiB, cpu.wp=false, ...)\n"
 		"  --json             print one JSON document instead of text\n"
+		"  --check            run every consistency checker after each scenario step\n"
 		"\n"
 		"commands:\n"
 		"  info                      machine summary: arch, paging, RAM, zones, layout\n"
@@ -73,10 +74,10 @@ static void usage(FILE *f)
 
 struct cli {
 	const char *config;
-	bool config_given;
 	const char *sets[MAX_SETS + 1];
 	unsigned nr_sets;
 	bool json;
+	bool check;
 	int argc;		/* command and its arguments */
 	char **argv;
 };
@@ -104,10 +105,8 @@ static int parse_globals(struct cli *c, int argc, char **argv)
 				return 2;
 			}
 			c->config = argv[i];
-			c->config_given = true;
 		} else if (strncmp(a, "--config=", 9) == 0) {
 			c->config = a + 9;
-			c->config_given = true;
 		} else if (strcmp(a, "--set") == 0 || strncmp(a, "--set=", 6) == 0) {
 			const char *kv = a[5] == '=' ? a + 6 : (++i < argc ? argv[i] : NULL);
 
@@ -122,6 +121,8 @@ static int parse_globals(struct cli *c, int argc, char **argv)
 			c->sets[c->nr_sets++] = kv;
 		} else if (strcmp(a, "--json") == 0) {
 			c->json = true;
+		} else if (strcmp(a, "--check") == 0) {
+			c->check = true;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			rest[n++] = (char *)"help";
 		} else if (strcmp(a, "--version") == 0) {
@@ -182,8 +183,11 @@ static int cmd_run(const struct cli *c)
 		fprintf(stderr, "usage: vmsim-cli run SCENARIO.yaml\n");
 		return 2;
 	}
-	ret = scenario_run(c->argv[1], c->config, c->config_given, c->sets, c->json, stdout,
-			   &err, &res);
+	struct scenario_opts o = {
+		.config = c->config, .sets = c->sets, .json = c->json, .check = c->check,
+	};
+
+	ret = scenario_run(c->argv[1], &o, stdout, &err, &res);
 	fflush(stdout);
 	if (ret) {
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : strerror(-ret));

@@ -583,8 +583,7 @@ static int run_step(struct scn *s, const struct ynode *node, int index)
 
 /* ------------------------------------------------------------- machine */
 
-static int boot_machine(struct scn *s, const char *cli_config, const char *const *sets,
-			bool cli_config_given)
+static int boot_machine(struct scn *s, const char *cli_config, const char *const *sets)
 {
 	const struct ynode *root = s->doc.root;
 	const struct ynode *mach = ymap_get(root, "machine");
@@ -604,7 +603,6 @@ static int boot_machine(struct scn *s, const char *cli_config, const char *const
 			config = path;
 		}
 	}
-	(void)cli_config_given;
 	if (set && set->type != YNODE_MAP)
 		return scn_bad(s, NULL, set, "set: a mapping of config keys to values");
 	m = host_zalloc(NULL, sizeof(*m));
@@ -621,13 +619,23 @@ static int boot_machine(struct scn *s, const char *cli_config, const char *const
 	return 0;
 }
 
+/* After a step: every layer's consistency checker (--check). */
+static void check_invariants(struct scn *s, const struct ynode *node, int index)
+{
+	struct vmsim_error e = { 0 };
+	struct scn_step st = { .index = index, .node = node, .op = "invariants" };
+
+	if (machine_check(s->m, &e))
+		scn_mismatch(s, &st, "consistent state", "%s", e.msg);
+}
+
 /* --------------------------------------------------------------- entry */
 
-int scenario_run(const char *file, const char *cli_config, bool cli_config_given,
-		 const char *const *sets, bool json, FILE *out, struct vmsim_error *err,
-		 struct scenario_result *res)
+int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
+		 struct vmsim_error *err, struct scenario_result *res)
 {
-	struct scn s = { .file = file, .out = out, .json = json, .err = err };
+	struct scn s = { .file = file, .out = out, .json = o->json, .err = err };
+	const bool json = o->json;
 	const struct ynode *steps;
 	const char *slash;
 	int ret;
@@ -675,7 +683,7 @@ int scenario_run(const char *file, const char *cli_config, bool cli_config_given
 		if (ret)
 			goto out;
 	}
-	ret = boot_machine(&s, cli_config, sets, cli_config_given);
+	ret = boot_machine(&s, o->config, o->sets);
 	if (ret)
 		goto out;
 	for (size_t i = 0; i < steps->n; i++) {
@@ -683,6 +691,8 @@ int scenario_run(const char *file, const char *cli_config, bool cli_config_given
 		res->steps_run = (unsigned)i + (ret ? 0 : 1);
 		if (ret)
 			break;
+		if (o->check)
+			check_invariants(&s, steps->items[i], (int)i + 1);
 	}
 	res->checked = s.checked;
 	res->failed = s.failed;

@@ -8,19 +8,26 @@
 #include "scenario.h"
 #include "vmsim/error.h"
 
+struct scenario_opts {
+	const char *config;		/* -c, or NULL */
+	const char *const *sets;	/* --set KEY=VALUE, NULL ended */
+	bool json;
+	bool check;			/* run machine_check() after every step */
+};
+
 struct scenario_result {
 	unsigned steps_run;
 	unsigned checked, failed;	/* expectations */
 };
 
 /*
- * Run @file.  The scenario's `machine:` wins over @cli_config; the CLI's
- * --set @sets apply after the scenario's `set:`.  Returns 0 when the run
+ * Run @file.  The scenario's `machine:` wins over o->config; the CLI's
+ * --set o->sets apply after the scenario's `set:`.  With o->check, an
+ * invariant violated after a step counts as a failed expectation.  Returns 0 when the run
  * completed (res->failed says whether expectations held) or a negative
  * errno for bad input, with @err filled ("FILE:LINE:COL: ...").
  */
-int scenario_run(const char *file, const char *cli_config, bool cli_config_given,
-		 const char *const *sets, bool json, FILE *out, struct vmsim_error *err,
-		 struct scenario_result *res);
+int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
+		 struct vmsim_error *err, struct scenario_result *res);
 
 #endif

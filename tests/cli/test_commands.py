@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""The CLI's commands, their formats and exit statuses (run from the source root).
+
+usage: test_commands.py VMSIM_CLI
+Prints one line per case and a CMocka-style summary so the suite counts cases.
+"""
+import json
+import re
+import subprocess
+import sys
+
+CLI = sys.argv[1]
+passed = failed = 0
+
+
+def run(*args):
+    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=120)
+
+
+def case(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail}")
+
+
+BUDDY = re.compile(r"^Node \d+, zone +\S+ (( +\d+) ){11}$")
+
+for mach in ("x86_64", "x86_32", "configs/x86_64.yaml", "configs/x86_32.yaml"):
+    for view in ("info", "buddyinfo", "zoneinfo", "meminfo"):
+        p = run("-c", mach, view)
+        case(f"{mach} {view} exits 0", p.returncode == 0 and p.stdout, p.stderr)
+        j = run("-c", mach, "--json", view)
+        try:
+            json.loads(j.stdout)
+            ok = j.returncode == 0
+        except ValueError as e:
+            ok = False
+        case(f"{mach} {view} --json is one JSON document", ok, j.stdout[:200] + j.stderr)
+
+    b = run("-c", mach, "buddyinfo").stdout.splitlines()
+    case(f"{mach} buddyinfo lines in /proc format", b and all(BUDDY.match(l) for l in b), b)
+
+    # meminfo MemTotal = sum of managed pages * 4 kB; MemFree = sum of free
+    zi = json.loads(run("-c", mach, "--json", "zoneinfo").stdout)
+    mi = json.loads(run("-c", mach, "--json", "meminfo").stdout)
+    case(f"{mach} MemTotal = managed pages", mi["MemTotal"] == 4 * sum(z["managed"] for z in zi),
+         (mi, zi))
+    case(f"{mach} MemFree = free pages", mi["MemFree"] == 4 * sum(z["free"] for z in zi))
+    bi = json.loads(run("-c", mach, "--json", "buddyinfo").stdout)
+    for z in bi:
+        zz = [x for x in zi if x["zone"] == z["zone"] and x["node"] == z["node"]][0]
+        case(f"{mach} {z['zone']} buddyinfo sums to zoneinfo free",
+             sum(n << o for o, n in enumerate(z["nr_free"])) == zz["free"])
+
+# The same values from the built-in and from the shipped config file
+for arch in ("x86_64", "x86_32"):
+    case(f"{arch} built-in zoneinfo == configs/{arch}.yaml",
+         run("-c", arch, "zoneinfo").stdout == run("-c", f"configs/{arch}.yaml", "zoneinfo").stdout)
+
+# --set
+p = run("--set", "memory.size=64MiB", "--json", "meminfo")
+case("--set memory.size=64MiB", p.returncode == 0 and json.loads(p.stdout)["MemTotal"] < 65536, p.stdout)
+p = run("--set", "memory.size=64MB", "info")
+case("--set with a bad size exits 2", p.returncode == 2 and "--set" in p.stderr and
+     len(p.stderr.splitlines()) == 1, p.stderr)
+p = run("--set", "memory.sise=1GiB", "info")
+case("--set with an unknown key exits 2", p.returncode == 2 and "memory.sise" in p.stderr, p.stderr)
+p = run("-c", "tests/configs/does-not-exist.yaml", "info")
+case("a missing config file exits 2", p.returncode == 2 and "does-not-exist.yaml" in p.stderr, p.stderr)
+
+# usage errors
+for args in ([], ["frobnicate"], ["run"], ["show"], ["-c"], ["--set"]):
+    p = run(*args)
+    case(f"usage error {args} exits 2", p.returncode == 2 and p.stderr, p.stderr)
+p = run("help")
+case("help exits 0", p.returncode == 0 and "usage:" in p.stdout)
+p = run("run", "tests/scenarios/none-such.yaml")
+case("a missing scenario exits 2", p.returncode == 2 and "none-such.yaml" in p.stderr, p.stderr)
+
+# a 64 GiB machine boots quickly (deferred struct page init); generous bound
+p = run("--set", "memory.size=64GiB", "--json", "meminfo")
+case("a 64 GiB machine boots", p.returncode == 0 and json.loads(p.stdout)["MemTotal"] > 60 << 20, p.stderr)
+
+print(f"[  PASSED  ] {passed} test(s).")
+if failed:
+    print(f"[  FAILED  ] {failed} test(s), listed above.")
+sys.exit(1 if failed else 0)
