@@ -34,6 +34,11 @@ static inline void set_buddy_order(struct page *page, unsigned order)
 	set_page_flag(page, PG_buddy);
 }
 
+/*
+ * List primitives.  They keep nr_free; the callers account free_pages once
+ * per operation (as Linux's account_freepages() does), since a merge chain
+ * or a split changes it only by the pages entering or leaving the zone.
+ */
 static inline void __add_to_free_list(struct zone *zone, struct page *page,
 				      unsigned order, bool tail)
 {
@@ -44,7 +49,6 @@ static inline void __add_to_free_list(struct zone *zone, struct page *page,
 	else
 		list_add(&page->lru, &area->free_list);
 	area->nr_free++;
-	zone->free_pages += 1UL << order;
 }
 
 static inline void del_page_from_free_list(struct zone *zone, struct page *page,
@@ -54,7 +58,6 @@ static inline void del_page_from_free_list(struct zone *zone, struct page *page,
 	clear_page_flag(page, PG_buddy);
 	page->private = 0;
 	zone->free_area[order].nr_free--;
-	zone->free_pages -= 1UL << order;
 }
 
 /*
@@ -97,6 +100,7 @@ void __free_one_page(struct phys_mem *pm, struct zone *zone, struct page *page,
 	unsigned long buddy_pfn = 0;
 	bool to_tail;
 
+	zone->free_pages += 1UL << order;
 	while (order < pm->max_order) {
 		buddy_pfn = pfn ^ (1UL << order);
 		if (!page_is_buddy(pm, zone, buddy_pfn, order))
@@ -167,7 +171,6 @@ static struct page *take_deferred_block(struct phys_mem *pm, struct zone *zone)
 		__init_single_page(&pm->mem_map[pfn + i], zt, nid, 0);
 	zone->nr_deferred_blocks--;
 	zone->free_area[pm->max_order].nr_free--;
-	zone->free_pages -= nr;
 	pm->vmstat.deferred_init_blocks++;
 	return &pm->mem_map[pfn];
 }
@@ -187,6 +190,8 @@ struct page *__rmqueue_smallest(struct phys_mem *pm, struct zone *zone, unsigned
 			continue;
 		}
 		expand(zone, page, order, cur);
+		/* the block left, its upper parts came back: net 2^order */
+		zone->free_pages -= 1UL << order;
 		return page;
 	}
 	return NULL;

@@ -255,8 +255,9 @@ void init_per_zone_wmark_min(struct phys_mem *pm)
 	calculate_totalreserve_pages(pm);
 }
 
-bool zone_watermark_ok(const struct zone *z, unsigned order, unsigned long mark,
-		       enum zone_type highest_zoneidx, unsigned alloc_flags)
+/* __zone_watermark_ok(), inlined into the allocation path. */
+static inline bool __zone_watermark_ok(const struct zone *z, unsigned order, unsigned long mark,
+				       enum zone_type highest_zoneidx, unsigned alloc_flags)
 {
 	long min = (long)mark;
 	/* __zone_watermark_unusable_free(): the pages the request takes
@@ -282,6 +283,12 @@ bool zone_watermark_ok(const struct zone *z, unsigned order, unsigned long mark,
 		if (z->free_area[o].nr_free)
 			return true;
 	return false;
+}
+
+bool zone_watermark_ok(const struct zone *z, unsigned order, unsigned long mark,
+		       enum zone_type highest_zoneidx, unsigned alloc_flags)
+{
+	return __zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags);
 }
 
 /* gfp_to_alloc_flags() for a caller that cannot reclaim: min watermark,
@@ -355,7 +362,7 @@ static struct page *get_page_from_freelist(struct phys_mem *pm, struct zone *con
 		struct page *page;
 
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
-		    !zone_watermark_ok(z, order, wmark_pages(z, alloc_flags & ALLOC_WMARK_MASK),
+		    !__zone_watermark_ok(z, order, wmark_pages(z, alloc_flags & ALLOC_WMARK_MASK),
 				       highest, alloc_flags)) {
 			if (count_fail)
 				z->alloc_fail++;
@@ -419,16 +426,37 @@ struct page *alloc_pages(struct phys_mem *pm, gfp_t gfp, unsigned order)
 	 (1u << PG_reserved) | (1u << PG_slab) | (1u << PG_active) | (1u << PG_buddy) | \
 	 (1u << PG_table))
 
+/* Why a page about to be freed is not in the state a free page must be
+ * in (page_bad_reason()), or NULL.  @tail: a tail of the compound block. */
+static const char *page_bad_reason(const struct page *p, bool tail, bool not_head)
+{
+	uint32_t flags = p->flags & ~(tail ? 1u << PG_tail : 0u);
+
+	if (p->_mapcount != -1)
+		return "nonzero mapcount";
+	if (p->mapping && !PageAnon(p) && !tail)
+		return "non-NULL mapping";
+	if (not_head && p->_refcount != 0)
+		return "nonzero _refcount";
+	if (flags & PAGE_FLAGS_CHECK_AT_FREE)
+		return "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
+	return NULL;
+}
+
 /*
- * free_pages_prepare(): the block's pages must be in the state a free page
- * is expected to be in (page_expected_state()); otherwise bad_page() and
- * the block is not freed (leaked, as Linux does).  On success clears the
- * compound marks and every flag but the zone/node links.
+ * free_pages_prepare(): every page of the block must be in the state a
+ * free page is expected to be in (page_expected_state()); otherwise
+ * bad_page() and the block is not freed (leaked, as Linux does).  Clears
+ * the compound marks and every flag but the zone/node links on the way,
+ * in the one pass over the block that Linux also makes.
  */
 static bool free_pages_prepare(struct phys_mem *pm, struct page *page, unsigned order)
 {
+	const uint32_t keep = (PAGE_ZONE_MASK << PAGE_ZONE_SHIFT) | (PAGE_NODE_MASK << PAGE_NODE_SHIFT);
+	const uint32_t check = PAGE_FLAGS_CHECK_AT_FREE;
 	unsigned long nr = 1UL << order;
 	bool compound = PageHead(page);
+	bool bad = false;
 
 	if (compound && compound_order(page) != order) {
 		bad_page(pm, page, "compound order mismatch on free");
@@ -436,38 +464,31 @@ static bool free_pages_prepare(struct phys_mem *pm, struct page *page, unsigned 
 	}
 	for (unsigned long i = 0; i < nr; i++) {
 		struct page *p = &page[i];
-		uint32_t flags = p->flags;
+		bool tail = i && compound;
 
-		if (i && compound)
-			flags &= ~(1u << PG_tail);
-		if (p->_mapcount != -1) {
-			bad_page(pm, p, "nonzero mapcount");
-			return false;
-		}
-		if (p->mapping && !PageAnon(p) && !(i && compound)) {
-			bad_page(pm, p, "non-NULL mapping");
-			return false;
-		}
-		if (i && p->_refcount != 0) {
-			bad_page(pm, p, "nonzero _refcount");
-			return false;
-		}
-		if (flags & PAGE_FLAGS_CHECK_AT_FREE) {
-			bad_page(pm, p, "PAGE_FLAGS_CHECK_AT_FREE flag(s) set");
-			return false;
-		}
-	}
-	for (unsigned long i = 0; i < nr; i++) {
-		struct page *p = &page[i];
+		/* the common case in one test: unmapped, no mapping, no
+		 * reference on a tail, no flag that forbids freeing */
+		if (__builtin_expect(p->_mapcount != -1 || (p->flags & check) ||
+				     (i && p->_refcount) || (p->mapping && !tail && !PageAnon(p)), 0)) {
+			const char *why = page_bad_reason(p, tail, i != 0);
 
-		p->flags &= (PAGE_ZONE_MASK << PAGE_ZONE_SHIFT) | (PAGE_NODE_MASK << PAGE_NODE_SHIFT);
+			if (why) {
+				bad_page(pm, p, why);
+				bad = true;
+				continue;
+			}
+		}
+		p->flags &= keep;
 		p->mapping = NULL;
 		p->private = 0;
 		p->lru.next = p->lru.prev = NULL;
-		if (pm->page_poisoning) {
-			memset(page_host(pm, p), PAGE_POISON, PAGE_SIZE);
-			set_page_flag(p, PG_poisoned);
-		}
+	}
+	if (bad)
+		return false;
+	if (pm->page_poisoning) {
+		for (unsigned long i = 0; i < nr; i++)
+			set_page_flag(&page[i], PG_poisoned);
+		memset(page_host(pm, page), PAGE_POISON, PAGE_SIZE << order);
 	}
 	return true;
 }
