@@ -4,7 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
-static const struct view *const tables[] = { views_phys, views_mmu };
+static const struct view *const tables[] = { views_phys, views_mmu, views_slab, views_kmem,
+					      views_mm };
 
 int view_render(struct vmsim_machine *m, const char *name, const struct view_args *a,
 		bool json, struct strbuf *sb)

@@ -30,6 +30,9 @@ struct view {
 
 extern const struct view views_phys[];	/* buddyinfo zoneinfo meminfo info */
 extern const struct view views_mmu[];	/* pagetable tlb */
+extern const struct view views_slab[];	/* slabinfo */
+extern const struct view views_kmem[];	/* vmallocinfo layout */
+extern const struct view views_mm[];	/* maps smaps status */
 
 /* Render view @name; -ENOENT if no such view. */
 int view_render(struct vmsim_machine *m, const char *name, const struct view_args *a,

@@ -4,7 +4,19 @@
 
 #include "ops.h"
 
-static const struct scn_op *const tables[] = { scn_ops_phys, scn_ops_mmu };
+static const struct scn_op *const tables[] = {
+	scn_ops_phys, scn_ops_mmu, scn_ops_slab, scn_ops_kmem, scn_ops_task, scn_ops_fault,
+};
+
+static const struct scn_expect_part *const expect_parts[] = {
+	&scn_expect_phys, &scn_expect_task,
+};
+
+const struct scn_expect_part *const *scn_expect_parts(size_t *n)
+{
+	*n = sizeof(expect_parts) / sizeof(expect_parts[0]);
+	return expect_parts;
+}
 
 const struct scn_op *scn_find_op(const char *name)
 {

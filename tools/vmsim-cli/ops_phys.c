@@ -12,6 +12,7 @@
 #include "kern/gfpnames.h"
 #include "kern/machine.h"
 #include "kern/views.h"
+#include "ops.h"
 #include "scenario.h"
 #include "util/strbuf.h"
 
@@ -171,7 +172,8 @@ static void expect_num(struct scn *s, struct scn_step *st, const char *what,
 	}
 }
 
-static int op_expect(struct scn *s, struct scn_step *st)
+/* The phys part of `expect`: free_pages, zone (+node): free, managed, nr_free. */
+static int expect_phys(struct scn *s, struct scn_step *st)
 {
 	struct phys_mem *pm = &scn_machine(s)->pm;
 	const char *zname = NULL;
@@ -180,9 +182,6 @@ static int op_expect(struct scn *s, struct scn_step *st)
 	struct zone *z = NULL;
 	int ret;
 
-	st->expect_done = true;
-	if (!st->args || st->args->type != YNODE_MAP)
-		return scn_bad(s, st, st->args, "expect: a mapping of quantities to check");
 	if ((ret = scn_arg_str(s, st, "zone", false, &zname)) < 0 ||
 	    (ret = scn_arg_u64(s, st, "node", false, &nid)) < 0)
 		return ret;
@@ -238,16 +237,53 @@ static int op_expect(struct scn *s, struct scn_step *st)
 	return 0;
 }
 
+/* `expect: { key: value, ... }`: every key must belong to some part. */
+static int op_expect(struct scn *s, struct scn_step *st)
+{
+	size_t nparts;
+	const struct scn_expect_part *const *parts = scn_expect_parts(&nparts);
+	int ret;
+
+	st->expect_done = true;
+	if (!st->args || st->args->type != YNODE_MAP || st->args->n == 0)
+		return scn_bad(s, st, st->args, "expect: a mapping of quantities to check");
+	for (size_t i = 0; i < st->args->n; i++) {
+		const struct ynode *k = ymap_key(st->args, i);
+		bool known = false;
+		struct strbuf all = STRBUF_INIT;
+
+		for (size_t p = 0; p < nparts && !known; p++)
+			for (const char *const *key = parts[p]->keys; *key && !known; key++)
+				known = strcmp(*key, k->scalar) == 0;
+		if (known)
+			continue;
+		for (size_t p = 0; p < nparts; p++)
+			for (const char *const *key = parts[p]->keys; *key; key++)
+				sb_printf(&all, "%s%s", all.len ? ", " : "", *key);
+		ret = scn_bad(s, st, k, "expect: unknown quantity '%s' (%s)", k->scalar, sb_str(&all));
+		sb_free(&all);
+		return ret;
+	}
+	for (size_t p = 0; p < nparts; p++) {
+		ret = parts[p]->fn(s, st);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static const char *const alloc_keys[] = { "order", "zone", "gfp", "node", NULL };
 static const char *const free_keys[] = { "page", "order", NULL };
 static const char *const show_keys[] = { "what", "task", "addr", NULL };
 static const char *const expect_keys[] = { "free_pages", "zone", "node", "free", "nr_free",
 					   "managed", NULL };
 
+const struct scn_expect_part scn_expect_phys = { expect_keys, expect_phys };
+
 const struct scn_op scn_ops_phys[] = {
 	{ "alloc_pages", op_alloc_pages, alloc_keys },
 	{ "free_pages", op_free_pages, free_keys },
 	{ "show", op_show, show_keys },
-	{ "expect", op_expect, expect_keys },
+	{ "expect", op_expect, NULL },	/* keys: every part's */
 	{ NULL, NULL, NULL },
 };

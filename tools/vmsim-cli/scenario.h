@@ -106,5 +106,23 @@ void scn_emit(struct scn *s, const struct scn_step *st, const char *text, const 
 /* Op tables, one per ops_*.c file, merged in ops.c. */
 extern const struct scn_op scn_ops_phys[];
 extern const struct scn_op scn_ops_mmu[];
+extern const struct scn_op scn_ops_slab[];	/* kmalloc kfree kmem_cache_* */
+extern const struct scn_op scn_ops_kmem[];	/* vmalloc vfree kmap kunmap kread kwrite */
+extern const struct scn_op scn_ops_task[];	/* spawn mmap munmap mprotect brk */
+extern const struct scn_op scn_ops_fault[];	/* read write fetch touch fork switch exit */
+
+/*
+ * The `expect` op checks quantities named by keys; each area contributes a
+ * part that knows some keys (ops.c lists them).  A part checks only the
+ * keys it knows that are present, counting each with scn_checked() and
+ * reporting misses with scn_mismatch(); it returns 0 or a scn_bad() code.
+ */
+struct scn_expect_part {
+	const char *const *keys;
+	int (*fn)(struct scn *s, struct scn_step *st);
+};
+
+extern const struct scn_expect_part scn_expect_phys;
+extern const struct scn_expect_part scn_expect_task;
 
 #endif
