@@ -389,6 +389,9 @@ static int parse_scalar(struct applier *a, const struct key_def *k, const struct
 				    k->type == KT_RLIMIT ? ", or unlimited" : "");
 		if (k->type == KT_RLIMIT && *out == CFG_UNLIMITED)
 			return 0;
+		if (*out < k->min && k->max == UINT64_MAX)
+			return aerr(a, v, -ERANGE, "%s %s is too small (at least %s)", k->path, s,
+				    fmt_size(k->min, b1));
 		if (*out < k->min || *out > k->max)
 			return aerr(a, v, -ERANGE, "%s %s is out of range (%s..%s)", k->path, s,
 				    fmt_size(k->min, b1), fmt_size(k->max, b2));

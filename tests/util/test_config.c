@@ -323,6 +323,8 @@ static const struct {
 	{ "x86_64", "memory.sise", "1GiB", "--set memory.sise=1GiB: unknown key 'memory.sise' "
 	  "(valid in memory: size, nodes)" },
 	{ "x86_64", "memory", "1GiB", "--set memory=1GiB: memory must be a mapping, not a scalar" },
+	{ "x86_64", "memory.size", "0", "--set memory.size=0: memory.size 0 is too small (at least 4KiB)" },
+	{ "x86_64", "zones.DMA", "8GiB", "--set zones.DMA=8GiB: zones.DMA 8GiB is out of range (4KiB..4GiB)" },
 	{ "x86_64", "cpu.count", "0", "--set cpu.count=0: cpu.count 0 is out of range (1..64)" },
 	{ "x86_64", "cpu.count", "99999999999999999999", "--set cpu.count=99999999999999999999: "
 	  "number '99999999999999999999' for cpu.count does not fit in 64 bits" },
