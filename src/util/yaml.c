@@ -2,6 +2,10 @@
  * libyaml event stream -> ynode tree (see yaml.h).  The tree is built with a
  * recursive descent over events; every node is allocated from the host
  * layer so that the OOM tests can fail any one of them.
+ *
+ * Invariant: a load either returns 0 with the whole tree attached to the
+ * doc, or an error with the doc empty (root and file NULL) and nothing left
+ * allocated; a partial tree is always owned by exactly one parent node.
  */
 #include "util/yaml.h"
 
