@@ -1,6 +1,291 @@
-/* Scenario ops of the MMU: translate, pte, cpu (see scenario.h). */
+/*
+ * Scenario ops of the MMU (DESIGN.md section 6):
+ *   translate { addr, access: read|write|fetch, mode: user|kernel }
+ *             the bare MMU on cpu 0: TLB then walk, A/D set like hardware;
+ *             outcome pa (value) or fault (x86 error code)
+ *   pte       { addr, level: pte|pmd|pud|pgd, set: [..], clear: [..],
+ *               flush: bool, expect: { set: [..], clear: [..] } }
+ *             read or change one entry of addr's walk; bits by name (P RW
+ *             US PWT PCD A D PS G NX) or bitN; outcome: the entry's value
+ *   cpu       { wp, nxe, pse, smep, smap }   control-register bits, all CPUs
+ * Without `task` they use the kernel's page tables; `task` is refused
+ * until the process layer exists.  Invariant: an op never changes a table
+ * entry unless the scenario asked, and never flushes unless `flush: true`,
+ * so stale TLB entries can be shown.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kern/machine.h"
+#include "mmu/mmu.h"
+#include "mmu/pgtable.h"
 #include "scenario.h"
 
+static int refuse_task(struct scn *s, struct scn_step *st)
+{
+	if (scn_arg(st, "task"))
+		return scn_bad(s, st, scn_arg(st, "task"),
+			       "'task': processes are not modelled yet; leave it out to use the "
+			       "kernel's page tables");
+	return 0;
+}
+
+/* The root of the page tables the op works on. */
+static uint64_t op_root(struct scn *s)
+{
+	return scn_machine(s)->kernel_pgd;
+}
+
+static int op_translate(struct scn *s, struct scn_step *st)
+{
+	struct vmsim_machine *m = scn_machine(s);
+	struct vmsim_cpu *cpu = &m->cpus[0];
+	const char *acc_s = "read", *mode_s = "kernel";
+	enum mmu_access acc;
+	enum mmu_mode mode;
+	struct vmsim_fault f;
+	uint64_t va, pa, root = op_root(s);
+	bool ok;
+	int ret;
+
+	if ((ret = refuse_task(s, st)) ||
+	    (ret = scn_arg_u64(s, st, "addr", true, &va)) < 0 ||
+	    (ret = scn_arg_str(s, st, "access", false, &acc_s)) < 0 ||
+	    (ret = scn_arg_str(s, st, "mode", false, &mode_s)) < 0)
+		return ret < 0 ? ret : -EINVAL;
+	if (strcmp(acc_s, "read") == 0)
+		acc = MMU_READ;
+	else if (strcmp(acc_s, "write") == 0)
+		acc = MMU_WRITE;
+	else if (strcmp(acc_s, "fetch") == 0)
+		acc = MMU_FETCH;
+	else
+		return scn_bad(s, st, scn_arg(st, "access"), "access '%s': read, write or fetch",
+			       acc_s);
+	if (strcmp(mode_s, "user") == 0)
+		mode = MMU_USER;
+	else if (strcmp(mode_s, "kernel") == 0)
+		mode = MMU_KERNEL;
+	else
+		return scn_bad(s, st, scn_arg(st, "mode"), "mode '%s': user or kernel", mode_s);
+
+	if (cpu->cr3 == root) {
+		ok = translate(cpu, va, acc, mode, &pa, &f);
+	} else {
+		/* cpu 0 runs other tables: walk these ones without their TLB */
+		struct walk_result r;
+
+		ok = mmu_walk(cpu, root, va, acc, mode, &r, &f, NULL);
+		pa = r.pa;
+	}
+	if (ok) {
+		st->out.kind = OUT_VALUE;
+		st->out.value = pa;
+		st->out.has_pa = true;
+		st->out.pa = pa;
+	} else if (f.gp) {
+		/* a non-canonical address raises #GP, not #PF */
+		st->out.kind = OUT_ERROR;
+		st->out.err = -EFAULT;
+	} else {
+		st->out.kind = OUT_FAULT;
+		st->out.fault_code = f.error_code;
+	}
+	return 0;
+}
+
+/* Bits named in sequence @n into *mask. */
+static int bit_list(struct scn *s, struct scn_step *st, const struct pt_format *f,
+		    const struct ynode *n, uint64_t *mask)
+{
+	*mask = 0;
+	if (!n)
+		return 0;
+	if (n->type == YNODE_SCALAR) {
+		int b = pt_flag_bit(f, n->scalar);
+
+		if (b < 0)
+			goto bad;
+		*mask = 1ULL << b;
+		return 0;
+	}
+	if (n->type != YNODE_SEQ)
+		return scn_bad(s, st, n, "a list of entry bits, e.g. [P, RW, US, NX, bit51]");
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ynode *it = n->items[i];
+		int b;
+
+		if (it->type != YNODE_SCALAR || (b = pt_flag_bit(f, it->scalar)) < 0) {
+			n = it;
+			goto bad;
+		}
+		*mask |= 1ULL << b;
+	}
+	return 0;
+bad:
+	return scn_bad(s, st, n, "'%s' is not an entry bit of %s (P RW US PWT PCD A D PS G%s "
+		       "or bitN, N < %u)", n->type == YNODE_SCALAR ? n->scalar : "?", f->name,
+		       f->nx_bit ? " NX" : "", f->entry_size * 8);
+}
+
+static void bits_str(const struct pt_format *f, uint64_t mask, char *buf, size_t len)
+{
+	static const char *const names[9] = { "P", "RW", "US", "PWT", "PCD", "A", "D", "PS", "G" };
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (unsigned b = 0; b < f->entry_size * 8 && used < len; b++) {
+		char tmp[16];
+		const char *n = b < 9 ? names[b] : b == 63 && f->nx_bit ? "NX" : NULL;
+
+		if (!(mask >> b & 1))
+			continue;
+		if (!n) {
+			snprintf(tmp, sizeof(tmp), "bit%u", b);
+			n = tmp;
+		}
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "", n);
+	}
+}
+
+static int op_pte(struct scn *s, struct scn_step *st)
+{
+	struct vmsim_machine *m = scn_machine(s);
+	const struct pt_ctx *pt = &m->pt;
+	const struct pt_format *f = pt->fmt;
+	const char *level = NULL;
+	uint64_t va, set = 0, clear = 0, e, epa;
+	bool flush = false;
+	struct pt_path p;
+	unsigned depth;
+	int ret;
+
+	if ((ret = refuse_task(s, st)) ||
+	    (ret = scn_arg_u64(s, st, "addr", true, &va)) < 0 ||
+	    (ret = scn_arg_str(s, st, "level", false, &level)) < 0 ||
+	    (ret = scn_arg_bool(s, st, "flush", &flush)) < 0 ||
+	    (ret = bit_list(s, st, f, scn_arg(st, "set"), &set)) ||
+	    (ret = bit_list(s, st, f, scn_arg(st, "clear"), &clear)))
+		return ret < 0 ? ret : -EINVAL;
+	if (set & clear)
+		return scn_bad(s, st, scn_arg(st, "clear"), "a bit cannot be both set and cleared");
+
+	pt_lookup(pt, op_root(s), va, &p);
+	if (level) {
+		static const char *const lv[PT_NR_LEVELS] = { "pgd", "pud", "pmd", "pte" };
+		int l = -1;
+
+		for (int i = 0; i < PT_NR_LEVELS; i++)
+			if (strcmp(level, lv[i]) == 0)
+				l = i;
+		if (l < 0)
+			return scn_bad(s, st, scn_arg(st, "level"), "level '%s': pte, pmd, pud or pgd",
+				       level);
+		depth = (unsigned)f->depth_of[l];
+		if (depth >= p.n) {
+			/* the walk for addr stops above that level */
+			st->out.kind = OUT_ERROR;
+			st->out.err = -ENOENT;
+			if (st->expect && st->expect->type == YNODE_MAP && ymap_get(st->expect, "set")) {
+				scn_mismatch(s, st, "an entry", "no %s entry: the walk stops at the %s (%s)",
+					     level, f->lvl[p.n - 1].name,
+					     p.leaf ? "a large page" : "not present");
+				st->expect_done = true;
+			}
+			return 0;
+		}
+	} else {
+		depth = p.n - 1;	/* the leaf, or the entry where the walk stops */
+	}
+	epa = p.epa[depth];
+	e = p.e[depth];
+	if (set || clear) {
+		e = (e | set) & ~clear;
+		set_pte(pt, epa, e);
+		if (flush)
+			for (unsigned c = 0; c < m->nr_cpus; c++)
+				invlpg(&m->cpus[c], va);
+	}
+	st->out.kind = OUT_VALUE;
+	st->out.value = e;
+
+	/* expect: { set: [...], clear: [...] } is checked here */
+	if (st->expect && st->expect->type == YNODE_MAP &&
+	    (ymap_get(st->expect, "set") || ymap_get(st->expect, "clear"))) {
+		uint64_t want_set = 0, want_clear = 0;
+		char a[160], b[160], got[160];
+
+		for (size_t i = 0; i < st->expect->n; i++) {
+			const char *k = ymap_key(st->expect, i)->scalar;
+
+			if (strcmp(k, "set") && strcmp(k, "clear"))
+				return scn_bad(s, st, ymap_key(st->expect, i),
+					       "pte expect takes set: and clear:, not '%s'", k);
+		}
+		if ((ret = bit_list(s, st, f, ymap_get(st->expect, "set"), &want_set)) ||
+		    (ret = bit_list(s, st, f, ymap_get(st->expect, "clear"), &want_clear)))
+			return ret;
+		st->expect_done = true;
+		if ((e & want_set) != want_set || (e & want_clear)) {
+			bits_str(f, want_set, a, sizeof(a));
+			bits_str(f, want_clear, b, sizeof(b));
+			pt_flags_str(f, e, depth, got, sizeof(got));
+			{
+				char want[340];
+
+				snprintf(want, sizeof(want), "set [%s] clear [%s]", a, b);
+				scn_mismatch(s, st, want, "%s entry 0x%0*" PRIx64 " [%s]",
+					     f->lvl[depth].name, (int)f->entry_size * 2, e, got);
+			}
+		}
+	}
+	return 0;
+}
+
+static int op_cpu(struct scn *s, struct scn_step *st)
+{
+	struct vmsim_machine *m = scn_machine(s);
+	static const char *const keys[] = { "wp", "nxe", "pse", "smep", "smap" };
+	bool v[5], given[5];
+	int ret;
+
+	if (st->args->type != YNODE_MAP || st->args->n == 0)
+		return scn_bad(s, st, st->args, "cpu takes a mapping of wp, nxe, pse, smep, smap");
+	for (unsigned i = 0; i < 5; i++) {
+		ret = scn_arg_bool(s, st, keys[i], &v[i]);
+		if (ret < 0)
+			return ret;
+		given[i] = ret == 0;
+	}
+	if (given[1] && v[1] && !m->cpus[0].fmt->nx_bit)
+		return scn_bad(s, st, scn_arg(st, "nxe"), "x86_32 without PAE has no NX bit");
+	for (unsigned c = 0; c < m->nr_cpus; c++) {
+		struct vmsim_cpu *cpu = &m->cpus[c];
+
+		if (given[0])
+			mmu_set_wp(cpu, v[0]);
+		if (given[1])
+			mmu_set_nxe(cpu, v[1]);
+		if (given[2])
+			mmu_set_pse(cpu, v[2]);
+		if (given[3])
+			mmu_set_smep(cpu, v[3]);
+		if (given[4])
+			mmu_set_smap(cpu, v[4]);
+	}
+	st->out.kind = OUT_NONE;
+	return 0;
+}
+
+static const char *const translate_keys[] = { "task", "addr", "access", "mode", NULL };
+static const char *const pte_keys[] = { "task", "addr", "level", "set", "clear", "flush", NULL };
+static const char *const cpu_keys[] = { "wp", "nxe", "pse", "smep", "smap", NULL };
+
 const struct scn_op scn_ops_mmu[] = {
+	{ "translate", op_translate, translate_keys },
+	{ "pte", op_pte, pte_keys },
+	{ "cpu", op_cpu, cpu_keys },
 	{ NULL, NULL, NULL },
 };
