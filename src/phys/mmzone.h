@@ -78,6 +78,8 @@ struct zone {
 	unsigned long alloc_fail;	/* requests this zone could not serve */
 };
 
+struct slab_state;
+
 struct pglist_data {
 	int node_id;
 	unsigned long node_start_pfn;
@@ -127,6 +129,8 @@ struct phys_mem {
 	char bad_page_msg[160];		/* the last bad_page() report */
 	bool page_poisoning;		/* page_poison=1: fill freed frames with
 					 * PAGE_POISON, check on allocation */
+	struct slab_state *slab;	/* slab caches and kmalloc (slab.c);
+					 * NULL until kmem_cache_init() */
 };
 
 #define PAGE_POISON 0xaa
