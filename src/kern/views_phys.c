@@ -20,50 +20,72 @@ static unsigned long nr_orders(const struct phys_mem *pm)
 	return pm->max_order + 1;
 }
 
-#define for_each_arch_zone(pm, pgdat, types, n, i, z)                            \
-	for (unsigned i = 0; i < (n); i++)                                         \
-		for (struct zone *z = &(pgdat)->node_zones[(types)[i]]; z; z = NULL)
+/* Call @fn for every zone of every node in the arch's zone order (the
+ * order /proc walks them), populated ones only if @populated_only. */
+static void for_each_zone_in_order(struct phys_mem *pm, bool populated_only,
+				   void (*fn)(struct zone *z, void *arg), void *arg)
+{
+	enum zone_type types[MAX_NR_ZONES];
+	unsigned n = arch_zone_types(pm, types);
+
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
+		for (unsigned i = 0; i < n; i++) {
+			struct zone *z = &pm->node_data[nid].node_zones[types[i]];
+
+			if (!populated_only || populated_zone(z))
+				fn(z, arg);
+		}
+}
+
+struct zone_out {
+	struct phys_mem *pm;
+	bool json, first;
+	struct strbuf *sb;
+};
+
+static void buddyinfo_zone(struct zone *z, void *arg)
+{
+	struct zone_out *o = arg;
+
+	if (o->json) {
+		sb_printf(o->sb, "%s{\"node\":%d,\"zone\":\"%s\",\"nr_free\":[",
+			  o->first ? "" : ",", z->zone_pgdat->node_id, z->name);
+		for (unsigned k = 0; k < nr_orders(o->pm); k++)
+			sb_printf(o->sb, "%s%lu", k ? "," : "", z->free_area[k].nr_free);
+		sb_puts(o->sb, "]}");
+	} else {
+		sb_printf(o->sb, "Node %d, zone %8s ", z->zone_pgdat->node_id, z->name);
+		for (unsigned k = 0; k < nr_orders(o->pm); k++)
+			sb_printf(o->sb, "%6lu ", z->free_area[k].nr_free);
+		sb_putc(o->sb, '\n');
+	}
+	o->first = false;
+}
 
 static int buddyinfo(struct vmsim_machine *m, const struct view_args *a, bool json,
 		     struct strbuf *sb)
 {
-	struct phys_mem *pm = &m->pm;
-	enum zone_type types[MAX_NR_ZONES];
-	unsigned n = arch_zone_types(pm, types);
-	bool first = true;
+	struct zone_out o = { &m->pm, json, true, sb };
 
 	if (json)
-		sb_puts(sb, "[");
-	for (unsigned nid = 0; nid < pm->nr_nodes; nid++) {
-		struct pglist_data *pgdat = &pm->node_data[nid];
-
-		for_each_arch_zone(pm, pgdat, types, n, i, z) {
-			if (!populated_zone(z))
-				continue;
-			if (json) {
-				sb_printf(sb, "%s{\"node\":%u,\"zone\":\"%s\",\"nr_free\":[",
-					  first ? "" : ",", nid, z->name);
-				for (unsigned o = 0; o < nr_orders(pm); o++)
-					sb_printf(sb, "%s%lu", o ? "," : "", z->free_area[o].nr_free);
-				sb_puts(sb, "]}");
-			} else {
-				sb_printf(sb, "Node %u, zone %8s ", nid, z->name);
-				for (unsigned o = 0; o < nr_orders(pm); o++)
-					sb_printf(sb, "%6lu ", z->free_area[o].nr_free);
-				sb_putc(sb, '\n');
-			}
-			first = false;
-		}
-	}
+		sb_putc(sb, '[');
+	for_each_zone_in_order(&m->pm, true, buddyinfo_zone, &o);
 	if (json)
-		sb_puts(sb, "]");
+		sb_putc(sb, ']');
 	return 0;
 }
 
-static void zoneinfo_zone(struct phys_mem *pm, struct zone *z, unsigned nzones, bool json,
-			  struct strbuf *sb, const enum zone_type *types)
+static void zoneinfo_zone(struct zone *z, void *arg)
 {
-	if (json) {
+	struct zone_out *o = arg;
+	struct strbuf *sb = o->sb;
+	enum zone_type types[MAX_NR_ZONES];
+	unsigned nzones = arch_zone_types(o->pm, types);
+
+	if (o->json && !o->first)
+		sb_putc(sb, ',');
+	o->first = false;
+	if (o->json) {
 		sb_printf(sb, "{\"node\":%d,\"zone\":\"%s\",\"free\":%lu,\"min\":%lu,\"low\":%lu,"
 			  "\"high\":%lu,\"promo\":%lu,\"spanned\":%lu,\"present\":%lu,"
 			  "\"managed\":%lu,\"protection\":[",
@@ -102,55 +124,20 @@ static void zoneinfo_zone(struct phys_mem *pm, struct zone *z, unsigned nzones, 
 	sb_printf(sb, "\n      %-12s %lu", "nr_free_pages", z->free_pages);
 	sb_printf(sb, "\n  node_unreclaimable:  %u"
 		      "\n  start_pfn:           %lu\n", 0u, z->zone_start_pfn);
-	(void)pm;
 }
 
 static int zoneinfo(struct vmsim_machine *m, const struct view_args *a, bool json,
 		    struct strbuf *sb)
 {
-	struct phys_mem *pm = &m->pm;
-	enum zone_type types[MAX_NR_ZONES];
-	unsigned n = arch_zone_types(pm, types);
-	bool first = true;
+	struct zone_out o = { &m->pm, json, true, sb };
 
+	/* zoneinfo lists every zone, populated or not, as the kernel does */
 	if (json)
-		sb_puts(sb, "[");
-	for (unsigned nid = 0; nid < pm->nr_nodes; nid++) {
-		struct pglist_data *pgdat = &pm->node_data[nid];
-
-		for_each_arch_zone(pm, pgdat, types, n, i, z) {
-			if (json && !first)
-				sb_putc(sb, ',');
-			zoneinfo_zone(pm, z, n, json, sb, types);
-			first = false;
-		}
-	}
+		sb_putc(sb, '[');
+	for_each_zone_in_order(&m->pm, false, zoneinfo_zone, &o);
 	if (json)
-		sb_puts(sb, "]");
+		sb_putc(sb, ']');
 	return 0;
-}
-
-/* calculate_totalreserve_pages(): per zone the largest lowmem_reserve plus
- * the high watermark, capped at the zone's managed pages. */
-static unsigned long totalreserve_pages(struct phys_mem *pm)
-{
-	unsigned long total = 0;
-
-	for (unsigned nid = 0; nid < pm->nr_nodes; nid++) {
-		for (unsigned t = 0; t < MAX_NR_ZONES; t++) {
-			struct zone *z = &pm->node_data[nid].node_zones[t];
-			unsigned long max = 0;
-
-			for (unsigned j = t; j < MAX_NR_ZONES; j++)
-				if (z->lowmem_reserve[j] > max)
-					max = z->lowmem_reserve[j];
-			max += wmark_pages(z, WMARK_HIGH);
-			if (max > z->managed_pages)
-				max = z->managed_pages;
-			total += max;
-		}
-	}
-	return total;
 }
 
 struct meminfo_line {
@@ -179,7 +166,7 @@ static int meminfo(struct vmsim_machine *m, const struct view_args *a, bool json
 		}
 	}
 	/* si_mem_available() without page cache or reclaimable slab yet */
-	avail = (long)free - (long)totalreserve_pages(pm);
+	avail = (long)free - (long)pm->totalreserve_pages;
 	if (avail < 0)
 		avail = 0;
 #define KB(pages) ((pages) << (PAGE_SHIFT - 10))
@@ -216,13 +203,28 @@ static const char *arch_name(const struct vmsim_config *c)
 	return c->arch == ARCH_X86_64 ? "x86_64" : "x86_32";
 }
 
+static void info_zone(struct zone *z, void *arg)
+{
+	struct zone_out *o = arg;
+
+	if (o->json)
+		sb_printf(o->sb, "%s{\"node\":%d,\"zone\":\"%s\",\"start_pfn\":%lu,"
+			  "\"spanned\":%lu,\"present\":%lu,\"managed\":%lu,\"free\":%lu}",
+			  o->first ? "" : ",", z->zone_pgdat->node_id, z->name, z->zone_start_pfn,
+			  z->spanned_pages, z->present_pages, z->managed_pages, z->free_pages);
+	else
+		sb_printf(o->sb, "          %4d %-8s %12lu %10lu %10lu %10lu %10lu\n",
+			  z->zone_pgdat->node_id, z->name, z->zone_start_pfn,
+			  z->zone_start_pfn + z->spanned_pages, z->present_pages,
+			  z->managed_pages, z->free_pages);
+	o->first = false;
+}
+
 static int info(struct vmsim_machine *m, const struct view_args *a, bool json,
 		struct strbuf *sb)
 {
 	const struct vmsim_config *c = &m->cfg;
 	struct phys_mem *pm = &m->pm;
-	enum zone_type types[MAX_NR_ZONES];
-	unsigned n = arch_zone_types(pm, types);
 	char s1[32];
 	const char *paging = c->arch == ARCH_X86_64
 		? "4-level (PGD/PUD/PMD/PTE 9/9/9/9/12), 8-byte entries, 2 MiB and 1 GiB pages"
@@ -237,18 +239,9 @@ static int info(struct vmsim_machine *m, const struct view_args *a, bool json,
 			  "\"cpus\":%u,\"phys_bits\":%u,\"mem_map_bytes\":%zu,\"zones\":[",
 			  c->mem_size, c->nodes, c->max_order, c->cpu_count, c->phys_bits,
 			  pm->mem_map_bytes);
-		bool first = true;
-		for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
-			for_each_arch_zone(pm, &pm->node_data[nid], types, n, i, z) {
-				if (!populated_zone(z))
-					continue;
-				sb_printf(sb, "%s{\"node\":%u,\"zone\":\"%s\",\"start_pfn\":%lu,"
-					  "\"spanned\":%lu,\"present\":%lu,\"managed\":%lu,"
-					  "\"free\":%lu}", first ? "" : ",", nid, z->name,
-					  z->zone_start_pfn, z->spanned_pages, z->present_pages,
-					  z->managed_pages, z->free_pages);
-				first = false;
-			}
+		struct zone_out o = { pm, true, true, sb };
+
+		for_each_zone_in_order(pm, true, info_zone, &o);
 		sb_printf(sb, "],\"layout\":{\"task_size\":%" PRIu64 ",\"page_offset\":%" PRIu64
 			  ",\"high_memory\":%" PRIu64 ",\"vmalloc_start\":%" PRIu64
 			  ",\"vmalloc_end\":%" PRIu64 ",\"mmap_base\":%" PRIu64 "}}",
@@ -271,14 +264,11 @@ static int info(struct vmsim_machine *m, const struct view_args *a, bool json,
 	sb_printf(sb, " kernel [%#" PRIx64 "-%#" PRIx64 ")\n", c->kernel_start,
 		  c->kernel_start + c->kernel_size);
 	sb_puts(sb, "zones     node zone        start_pfn    end_pfn    present    managed       free\n");
-	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
-		for_each_arch_zone(pm, &pm->node_data[nid], types, n, i, z) {
-			if (!populated_zone(z))
-				continue;
-			sb_printf(sb, "          %4u %-8s %12lu %10lu %10lu %10lu %10lu\n", nid, z->name,
-				  z->zone_start_pfn, z->zone_start_pfn + z->spanned_pages,
-				  z->present_pages, z->managed_pages, z->free_pages);
-		}
+	{
+		struct zone_out o = { pm, false, true, sb };
+
+		for_each_zone_in_order(pm, true, info_zone, &o);
+	}
 	sb_printf(sb, "layout    user      0x%016" PRIx64 "-0x%016" PRIx64 "  (TASK_SIZE)\n", (uint64_t)0,
 		  c->task_size);
 	sb_printf(sb, "          lowmem    0x%016" PRIx64 "-0x%016" PRIx64 "  (PAGE_OFFSET..high_memory)\n",
