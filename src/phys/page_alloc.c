@@ -329,13 +329,15 @@ static void check_poison(struct phys_mem *pm, struct page *page, unsigned order)
 	}
 }
 
-/* post_alloc_hook() + prep_compound_page(): refcount 1 on the head, frames
- * zeroed for __GFP_ZERO, head/tail marks for __GFP_COMP (order > 0). */
-static void prep_new_page(struct phys_mem *pm, struct page *page, unsigned order, gfp_t gfp)
+#define PHYS_ALWAYS_INLINE inline __attribute__((always_inline))
+#define PHYS_NOINLINE __attribute__((noinline))
+
+/* The rarer parts of prep_new_page(): poison check, zeroing, compound. */
+static PHYS_NOINLINE void prep_new_page_slow(struct phys_mem *pm, struct page *page,
+					  unsigned order, gfp_t gfp)
 {
 	if (pm->page_poisoning)
 		check_poison(pm, page, order);
-	page->_refcount = 1;
 	if (gfp & __GFP_ZERO)
 		memset(page_host(pm, page), 0, PAGE_SIZE << order);
 	if (order && (gfp & __GFP_COMP)) {
@@ -348,14 +350,24 @@ static void prep_new_page(struct phys_mem *pm, struct page *page, unsigned order
 	}
 }
 
+/* post_alloc_hook() + prep_compound_page(): refcount 1 on the head, frames
+ * zeroed for __GFP_ZERO, head/tail marks for __GFP_COMP (order > 0). */
+static PHYS_ALWAYS_INLINE void prep_new_page(struct phys_mem *pm, struct page *page,
+					  unsigned order, gfp_t gfp)
+{
+	page->_refcount = 1;
+	if (__builtin_expect(pm->page_poisoning || (gfp & (__GFP_ZERO | __GFP_COMP)), 0))
+		prep_new_page_slow(pm, page, order, gfp);
+}
+
 /*
  * get_page_from_freelist(): the first zone of @zonelist that passes its
  * watermark (unless ALLOC_NO_WATERMARKS) and has a block gives it.
  * @count_fail: charge refusals to zone->alloc_fail (last pass only).
  */
-static struct page *get_page_from_freelist(struct phys_mem *pm, struct zone *const *zonelist,
-					   unsigned order, enum zone_type highest,
-					   unsigned alloc_flags, bool count_fail)
+static PHYS_ALWAYS_INLINE struct page *
+get_page_from_freelist(struct phys_mem *pm, struct zone *const *zonelist, unsigned order,
+		       enum zone_type highest, unsigned alloc_flags, bool count_fail)
 {
 	for (struct zone *const *zp = zonelist; *zp; zp++) {
 		struct zone *z = *zp;
@@ -380,11 +392,33 @@ static struct page *get_page_from_freelist(struct phys_mem *pm, struct zone *con
 	return NULL;
 }
 
-struct page *alloc_pages_node(struct phys_mem *pm, int nid, gfp_t gfp, unsigned order)
+/*
+ * __alloc_pages_slowpath() without reclaim, compaction or OOM kill: retry at
+ * the min watermark with the reserves the gfp flags allow, then, for
+ * __GFP_MEMALLOC, with no watermark at all.
+ */
+static PHYS_NOINLINE struct page *__alloc_pages_slowpath(struct phys_mem *pm,
+						      struct zone *const *zonelist, gfp_t gfp,
+						      unsigned order, enum zone_type highest)
+{
+	bool no_wmarks = (gfp & __GFP_MEMALLOC) && !(gfp & __GFP_NOMEMALLOC);
+	unsigned alloc_flags = gfp_to_alloc_flags(gfp);
+	struct page *page;
+
+	page = get_page_from_freelist(pm, zonelist, order, highest, alloc_flags, !no_wmarks);
+	if (!page && no_wmarks)
+		page = get_page_from_freelist(pm, zonelist, order, highest,
+					      alloc_flags | ALLOC_NO_WATERMARKS, true);
+	return page;
+}
+
+/* __alloc_pages(): the fast path at the low watermark, inlined into both
+ * entry points, then the slow path out of line. */
+static PHYS_ALWAYS_INLINE struct page *__alloc_pages(struct phys_mem *pm, int nid, gfp_t gfp,
+						  unsigned order)
 {
 	enum zone_type highest = gfp_zone(pm, gfp);
 	struct zone *const *zonelist;
-	unsigned alloc_flags;
 	struct page *page;
 
 	if (order > pm->max_order || nid < 0 || (unsigned)nid >= pm->nr_nodes) {
@@ -392,31 +426,27 @@ struct page *alloc_pages_node(struct phys_mem *pm, int nid, gfp_t gfp, unsigned 
 		return NULL;
 	}
 	zonelist = pm->node_data[nid].zonelist[highest];
-	/* fast path: the low watermark, no reserves */
 	page = get_page_from_freelist(pm, zonelist, order, highest, ALLOC_WMARK_LOW, false);
-	if (!page) {
-		/* slow path without reclaim, compaction or OOM kill: retry at
-		 * the min watermark with the reserves the gfp flags allow. */
-		bool no_wmarks = (gfp & __GFP_MEMALLOC) && !(gfp & __GFP_NOMEMALLOC);
-
-		alloc_flags = gfp_to_alloc_flags(gfp);
-		page = get_page_from_freelist(pm, zonelist, order, highest, alloc_flags, !no_wmarks);
-		if (!page && no_wmarks)
-			page = get_page_from_freelist(pm, zonelist, order, highest,
-						      alloc_flags | ALLOC_NO_WATERMARKS, true);
-	}
-	if (!page) {
-		pm->vmstat.allocfail++;
-		return NULL;
+	if (__builtin_expect(!page, 0)) {
+		page = __alloc_pages_slowpath(pm, zonelist, gfp, order, highest);
+		if (!page) {
+			pm->vmstat.allocfail++;
+			return NULL;
+		}
 	}
 	prep_new_page(pm, page, order, gfp);
 	return page;
 }
 
+struct page *alloc_pages_node(struct phys_mem *pm, int nid, gfp_t gfp, unsigned order)
+{
+	return __alloc_pages(pm, nid, gfp, order);
+}
+
 struct page *alloc_pages(struct phys_mem *pm, gfp_t gfp, unsigned order)
 {
 	/* numa_node_id(): the single simulated CPU sits on node 0 */
-	return alloc_pages_node(pm, 0, gfp, order);
+	return __alloc_pages(pm, 0, gfp, order);
 }
 
 /* ---- freeing -------------------------------------------------------- */
@@ -450,7 +480,29 @@ static const char *page_bad_reason(const struct page *p, bool tail, bool not_hea
  * the compound marks and every flag but the zone/node links on the way,
  * in the one pass over the block that Linux also makes.
  */
-static bool free_pages_prepare(struct phys_mem *pm, struct page *page, unsigned order)
+static PHYS_NOINLINE bool free_pages_prepare_slow(struct phys_mem *pm, struct page *page,
+					       unsigned order);
+
+static PHYS_ALWAYS_INLINE bool free_pages_prepare(struct phys_mem *pm, struct page *page,
+					       unsigned order)
+{
+	const uint32_t keep = (PAGE_ZONE_MASK << PAGE_ZONE_SHIFT) | (PAGE_NODE_MASK << PAGE_NODE_SHIFT);
+
+	if (__builtin_expect(order == 0 && !pm->page_poisoning && page->_mapcount == -1 &&
+			     !(page->flags & PAGE_FLAGS_CHECK_AT_FREE) && !PageHead(page) &&
+			     (!page->mapping || PageAnon(page)), 1)) {
+		/* the order-0 common case, without the loop */
+		page->flags &= keep;
+		page->mapping = NULL;
+		page->private = 0;
+		page->lru.next = page->lru.prev = NULL;
+		return true;
+	}
+	return free_pages_prepare_slow(pm, page, order);
+}
+
+static PHYS_NOINLINE bool free_pages_prepare_slow(struct phys_mem *pm, struct page *page,
+					       unsigned order)
 {
 	const uint32_t keep = (PAGE_ZONE_MASK << PAGE_ZONE_SHIFT) | (PAGE_NODE_MASK << PAGE_NODE_SHIFT);
 	const uint32_t check = PAGE_FLAGS_CHECK_AT_FREE;
@@ -494,10 +546,10 @@ static bool free_pages_prepare(struct phys_mem *pm, struct page *page, unsigned 
 }
 
 /* __free_frozen_pages(): refcount already zero; back to the buddy lists. */
-static void free_frozen_pages(struct phys_mem *pm, struct page *page, unsigned order)
+static PHYS_ALWAYS_INLINE void free_frozen_pages(struct phys_mem *pm, struct page *page,
+					     unsigned long pfn, unsigned order)
 {
 	struct zone *zone;
-	unsigned long pfn = page_to_pfn(pm, page);
 
 	if (!free_pages_prepare(pm, page, order))
 		return;
@@ -514,7 +566,7 @@ static void free_frozen_pages(struct phys_mem *pm, struct page *page, unsigned o
  * Returns 1 when the reference dropped was the last one, 0 when others
  * remain, -1 when the put was refused.
  */
-static int put_page_testzero(struct phys_mem *pm, struct page *page)
+static PHYS_ALWAYS_INLINE int put_page_testzero(struct phys_mem *pm, struct page *page)
 {
 	if (page->_refcount <= 0) {
 		bad_page(pm, page, PageBuddy(page) ? "freeing a free page (double free)"
@@ -530,24 +582,27 @@ static int put_page_testzero(struct phys_mem *pm, struct page *page)
 
 void __free_pages(struct phys_mem *pm, struct page *page, unsigned order)
 {
+	unsigned long pfn;
 	bool head;
 	int last;
 
 	if (!page)
 		return;
-	if (order > pm->max_order || page_to_pfn(pm, page) >= pm->max_pfn) {
-		bad_page(pm, page, "free of an impossible order or pfn");
+	pfn = page_to_pfn(pm, page);
+	if (pfn >= pm->max_pfn || order > pm->max_order ||
+	    (pfn & ((1UL << order) - 1)) || pfn + (1UL << order) > pm->max_pfn) {
+		bad_pfn(pm, pfn, "free of a page outside mem_map or of an impossible order");
 		return;
 	}
 	head = PageHead(page);
 	last = put_page_testzero(pm, page);
 	if (last == 1) {
-		free_frozen_pages(pm, page, order);
+		free_frozen_pages(pm, page, pfn, order);
 	} else if (last == 0 && !head) {
 		/* ___free_pages(): someone else still holds the first page of
 		 * a non-compound block; free the rest, halving down. */
 		while (order-- > 0)
-			free_frozen_pages(pm, page + (1UL << order), order);
+			free_frozen_pages(pm, page + (1UL << order), pfn + (1UL << order), order);
 	}
 }
 
@@ -561,7 +616,7 @@ void put_page(struct phys_mem *pm, struct page *page)
 {
 	page = compound_head(page);
 	if (put_page_testzero(pm, page) == 1)
-		free_frozen_pages(pm, page, compound_order(page));
+		free_frozen_pages(pm, page, page_to_pfn(pm, page), compound_order(page));
 }
 
 int free_reserved_page(struct phys_mem *pm, struct page *page)
@@ -576,7 +631,7 @@ int free_reserved_page(struct phys_mem *pm, struct page *page)
 	zone->managed_pages++;
 	pm->totalram_pages++;
 	pm->reserved_pages--;
-	free_frozen_pages(pm, page, 0);
+	free_frozen_pages(pm, page, page_to_pfn(pm, page), 0);
 	return 0;
 }
 
@@ -600,7 +655,7 @@ void free_pages(struct phys_mem *pm, uint64_t addr, unsigned order)
 		return;
 	off = addr - pm->cfg->page_offset;
 	if (addr < pm->cfg->page_offset || (off >> PAGE_SHIFT) >= pm->max_low_pfn) {
-		bad_page(pm, pm->mem_map, "free_pages() of an address outside the direct map");
+		bad_pfn(pm, (unsigned long)(off >> PAGE_SHIFT), "free_pages() of an address outside the direct map");
 		return;
 	}
 	__free_pages(pm, pfn_to_page(pm, (unsigned long)(off >> PAGE_SHIFT)), order);
