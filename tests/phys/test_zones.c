@@ -319,6 +319,9 @@ static void test_zones_highmem_fallback_x86_32(void **state)
 			fail_msg("allocation %lu from zone %u", i, page_zonenum(p));
 		/* highmem pages have no direct-map address */
 		assert_int_equal(page_address(pm, p), 0);
+		/* a full check scans all 262144 struct pages: every 1024th */
+		if (!(i & 1023))
+			assert_lists_ok(pm);
 	}
 	/* HighMem at its low watermark: the next one comes from Normal */
 	held[n] = p = alloc_pages(pm, GFP_HIGHUSER_MOVABLE, 0);
@@ -333,8 +336,11 @@ static void test_zones_highmem_fallback_x86_32(void **state)
 	__free_pages(pm, p, 0);
 	assert_true(__get_free_pages(pm, GFP_HIGHUSER, 0) != 0);
 	assert_lists_ok(pm);
-	for (unsigned long i = 0; i <= n; i++)
+	for (unsigned long i = 0; i <= n; i++) {
 		__free_pages(pm, held[i], 0);
+		if (!(i & 1023))
+			assert_lists_ok(pm);
+	}
 	assert_int_equal(hi->free_pages, hi->managed_pages);
 	assert_lists_ok(pm);
 	free(held);
@@ -433,6 +439,20 @@ static void test_zones_phys_init_failure_leaves_nothing(void **state)
 	assert_int_equal(ha.live, 0);
 }
 
+/* The checker's one host allocation failing is an error, not a crash. */
+static void test_zones_checker_host_oom(void **state)
+{
+	struct test_machine *tm = tm_boot("x86_64", 64 * MiB, NULL);
+	struct vmsim_error err = { 0 };
+
+	(void)state;
+	host_fail_after(0);
+	assert_int_equal(check_free_lists(&tm->pm, &err), -ENOMEM);
+	host_fail_after(-1);
+	assert_lists_ok(&tm->pm);
+	tm_free(tm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_zones_two_nodes_zonelists),
 		cmocka_unit_test(test_zones_free_reserved_page),
 		cmocka_unit_test(test_zones_phys_init_failure_leaves_nothing),
+		cmocka_unit_test(test_zones_checker_host_oom),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
