@@ -5,7 +5,7 @@
 #include <string.h>
 
 static const struct view *const tables[] = { views_phys, views_mmu, views_slab, views_kmem,
-					      views_mm };
+					      views_mm, views_stats };
 
 int view_render(struct vmsim_machine *m, const char *name, const struct view_args *a,
 		bool json, struct strbuf *sb)

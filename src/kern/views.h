@@ -33,6 +33,7 @@ extern const struct view views_mmu[];	/* pagetable tlb */
 extern const struct view views_slab[];	/* slabinfo */
 extern const struct view views_kmem[];	/* vmallocinfo layout */
 extern const struct view views_mm[];	/* maps smaps status */
+extern const struct view views_stats[];	/* stats */
 
 /* Render view @name; -ENOENT if no such view. */
 int view_render(struct vmsim_machine *m, const char *name, const struct view_args *a,

@@ -60,6 +60,15 @@ for arch in ("x86_64", "x86_32"):
     case(f"{arch} built-in zoneinfo == configs/{arch}.yaml",
          run("-c", arch, "zoneinfo").stdout == run("-c", f"configs/{arch}.yaml", "zoneinfo").stdout)
 
+# stats: the same names and values in text and JSON
+for mach in ("x86_64", "x86_32"):
+    t = run("-c", mach, "stats").stdout.splitlines()
+    j = json.loads(run("-c", mach, "--json", "stats").stdout)
+    tv = {l.split()[0]: int(l.split()[1]) for l in t}
+    case(f"{mach} stats text == json", tv == j and len(tv) > 10, (tv, j))
+    case(f"{mach} stats nr_free_pages == meminfo MemFree",
+         j["nr_free_pages"] * 4 == json.loads(run("-c", mach, "--json", "meminfo").stdout)["MemFree"])
+
 # --set
 p = run("--set", "memory.size=64MiB", "--json", "meminfo")
 case("--set memory.size=64MiB", p.returncode == 0 and json.loads(p.stdout)["MemTotal"] < 65536, p.stdout)
