@@ -380,8 +380,54 @@ static void bench_walks(const char *arch, uint64_t mapped)
 	free(va);
 }
 
+/* bench_mmu miss NPAGES [KEY=VALUE...]: random translations over NPAGES
+ * pages with the given TLB geometry, for tuning the miss path. */
+static void bench_miss(unsigned npages, char **set, int nset)
+{
+	const char *sets[16] = { "memory.size=512MiB" };
+	struct vmsim_machine *m;
+	struct vmsim_cpu *cpu;
+	uint64_t root, pa, sum = 0, *va;
+	unsigned n = 1 << 20;
+	struct vmsim_fault f;
+	double t0;
+
+	for (int i = 0; i < nset && i < 14; i++)
+		sets[i + 1] = set[i];
+	m = machine("x86_64", sets);
+	cpu = &m->cpus[0];
+	if (mm_pgd_alloc(m, &root))
+		exit(2);
+	for (unsigned i = 0; i < npages; i++)
+		if (pt_map(&m->pt, root, 0x10000000 + i * 4096ULL, (0x2000 + i % 4096ULL) << 12, 12,
+			   URW, _PAGE_TABLE))
+			exit(2);
+	mmu_load_cr3(cpu, root, 0, false);
+	va = malloc(sizeof(*va) * n);
+	for (unsigned j = 0; j < n; j++)
+		va[j] = 0x10000000 + (xrand() % npages) * 4096;
+	for (unsigned j = 0; j < n; j++)
+		translate(cpu, va[j], MMU_READ, MMU_USER, &pa, &f);
+	t0 = now();
+	for (int k = 0; k < 3; k++)
+		for (unsigned j = 0; j < n; j++) {
+			translate(cpu, va[j], MMU_READ, MMU_USER, &pa, &f);
+			sum += pa;
+		}
+	sink = sum;
+	printf("%u pages: %.2f ns per translate\n", npages, (now() - t0) * 1e9 / (3.0 * n));
+	mmu_load_cr3(cpu, m->kernel_pgd, 0, false);
+	mm_pgd_free(m, root);
+	vmsim_machine_destroy(m);
+	free(va);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 3 && strcmp(argv[1], "miss") == 0) {
+		bench_miss((unsigned)strtoul(argv[2], NULL, 0), argv + 3, argc - 3);
+		return 0;
+	}
 	printf("vmsim MMU benchmark (ratio = ns per op / reference ns per op)\n");
 	if (argc < 2 || strcmp(argv[1], "walks") != 0)
 		bench_hits();

@@ -220,9 +220,9 @@ static void tlb_array_dump(const struct vmsim_cpu *cpu, const struct tlb_array *
 		uint64_t va;
 		char r[16];
 
-		if (e->tag == TLB_TAG_INVALID)
+		if (a->tag[j] == TLB_TAG_INVALID)
 			continue;
-		va = pt_canonical(cpu->fmt, (e->tag & ~TLB_PCID_MASK) << e->shift);
+		va = tlb_entry_va(cpu, a, j);
 		snprintf(r, sizeof(r), "%s%s%s%s%s", e->rights & TLB_R_W ? "W" : "-",
 			 e->rights & TLB_R_U ? "U" : "-", e->rights & TLB_R_X ? "X" : "-",
 			 e->rights & TLB_R_D ? "D" : "-", e->rights & TLB_R_G ? "G" : "-");
@@ -230,7 +230,7 @@ static void tlb_array_dump(const struct vmsim_cpu *cpu, const struct tlb_array *
 			sb_printf(sb, "%s{\"set\": %u, \"way\": %u, \"va\": \"0x%" PRIx64 "\", \"pa\": \"0x%"
 				  PRIx64 "\", \"size\": \"%s\", \"pcid\": %u, \"rights\": \"%s\", \"lru\": %"
 				  PRIu64 "}", first ? "" : ", ", j / a->ways, j % a->ways, va, e->pa,
-				  size_name(e->shift), e->pcid, r, e->lru);
+				  size_name(e->shift), e->pcid, r, a->lru[j]);
 			first = false;
 		} else {
 			sb_printf(sb, "    set %4u way %2u  %016" PRIx64 " -> %#-12" PRIx64 " %s pcid %u %s\n",

@@ -64,15 +64,26 @@ struct vmsim_fault {
 #define TLB_OK_BIT(acc, mode) ((unsigned)(mode) * 4u + (unsigned)(acc))
 
 #define TLB_TAG_INVALID	(~0ULL)
-#define TLB_PCID_SHIFT	52	/* tag: va >> page_shift | pcid << 52 */
+#define TLB_PCID_SHIFT	52	/* fast-table tag: va >> 12 | pcid << 52 */
 #define TLB_PCID_MASK	(0xfffULL << TLB_PCID_SHIFT)
 
+/*
+ * Tag of an array entry (one 64-bit compare decides a match):
+ *   63..52 PCID (0 for global) | 42 G | 41..40 size (0 4K, 1 2M/4M, 2 1G)
+ *   39..0  (va & (2^va_bits - 1)) >> page shift
+ * A global entry matches any PCID: a lookup compares with two keys.
+ * The va is truncated to va_bits, so a lookup first checks the address is
+ * canonical (a non-canonical one never reaches the arrays).
+ */
+#define TLB_TAG_VPN_MASK ((1ULL << 40) - 1)
+#define TLB_TAG_SIZE_SHIFT 40
+#define TLB_TAG_G	(1ULL << 42)
+
+/* The data of one way; its tag and LRU stamp sit in parallel arrays so a
+ * set scan reads only tags (or stamps). */
 struct tlb_entry {
-	uint64_t tag;		/* va >> shift | pcid << 52; all ones = invalid */
-	uint64_t mask;		/* tag bits compared: all, or all but PCID (global) */
 	uint64_t pa;		/* physical base of the page */
-	uint64_t lru;		/* last use (cpu tick); smallest in a set is evicted */
-	uint16_t pcid;
+	uint16_t pcid;		/* PCID it was filled under */
 	uint8_t shift;		/* page size: 12, 21, 22, 30 */
 	uint8_t rights;		/* TLB_R_* */
 	uint8_t ok;		/* TLB_OK_BIT set, from rights and CR state */
@@ -83,14 +94,18 @@ struct tlb_stats {
 	uint64_t hits, misses, fills, evictions, flushes, invlpg;
 };	/* L1: hits is not kept, tlb_get_stats() derives it */
 
-/* One set-associative array. */
+/* One set-associative array; way w of set s is index s * ways + w. */
 struct tlb_array {
 	const char *name;
-	struct tlb_entry *e;	/* sets * ways, set s at e[s * ways] */
+	uint64_t *tag;		/* all ones = invalid */
+	uint64_t *lru;		/* last use (tick); 0 = invalid; smallest is evicted */
+	struct tlb_entry *e;
 	unsigned entries, ways, sets;
 	uint64_t set_mask;
 	uint8_t shifts[3];	/* page sizes it holds, probe order */
 	unsigned nshifts;
+	unsigned nvalid;	/* valid entries (lets lookups skip an empty array) */
+	unsigned nlarge;	/* valid entries above 4 KiB */
 	uint64_t evictions;	/* per array; level totals in struct tlb_stats */
 };
 
@@ -99,7 +114,7 @@ struct tlb_fast {
 	uint64_t tag;		/* va >> 12 | pcid << 52; all ones = invalid */
 	uint64_t mask;
 	uint64_t pa_ok;		/* physical 4 KiB page | ok bits in 11..0 */
-	uint64_t *lru;		/* the mirrored entry's lru stamp */
+	uint64_t *lru;		/* the mirrored entry's LRU stamp */
 };
 
 enum tlb_kind { TLB_D, TLB_I, TLB_NR_KINDS };
@@ -137,6 +152,7 @@ struct vmsim_cpu {
 	bool pcid_enabled;		/* CR4.PCIDE */
 	bool wp, nxe, pse, smep, smap;	/* CR0.WP EFER.NXE CR4.PSE/SMEP/SMAP */
 	unsigned phys_bits;		/* MAXPHYADDR */
+	uint64_t va_mask;		/* 2^va_bits - 1 */
 	uint64_t ram_size;
 	struct walk_level wl[PT_MAX_LEVELS];
 
@@ -209,6 +225,8 @@ void tlb_recompute_ok(struct vmsim_cpu *cpu);
 /* The entry of @a that maps @va for @pcid (or a global one), NULL if none.
  * No LRU update, no statistics: for tests and views. */
 struct tlb_entry *tlb_array_lookup(struct tlb_array *a, uint64_t va, unsigned pcid);
+/* The first virtual address entry @i of @a maps (for views). */
+uint64_t tlb_entry_va(const struct vmsim_cpu *cpu, const struct tlb_array *a, unsigned i);
 /* Consistency checker: fast slots mirror valid L1 entries, entries sit in
  * their set, no tag twice in a set, permission masks current.  0, or -1
  * with a description in @msg. */

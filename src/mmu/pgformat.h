@@ -103,6 +103,17 @@ static inline bool pt_va_canonical(const struct pt_format *f, uint64_t va)
 	return (uint64_t)((int64_t)(va << (64 - f->va_bits)) >> (64 - f->va_bits)) == va;
 }
 
+/* Sign-extend a va built from indexes into canonical form (x86_64);
+ * x86_32 keeps 32 bits. */
+static inline uint64_t pt_canonical(const struct pt_format *f, uint64_t va)
+{
+	if (f->va_bits >= 64)
+		return va;
+	if (f->va_bits == 32)
+		return va & 0xffffffffULL;
+	return (uint64_t)((int64_t)(va << (64 - f->va_bits)) >> (64 - f->va_bits));
+}
+
 /* Name <-> bit of an entry flag: "P" "RW" "US" "PWT" "PCD" "A" "D" "PS" "G"
  * "NX" or "bitN".  Returns the bit number, or -1 if unknown / beyond the
  * entry size. */

@@ -55,15 +55,6 @@ void set_pte(const struct pt_ctx *pt, uint64_t epa, uint64_t val)
 		*(uint32_t *)p = (uint32_t)val;
 }
 
-uint64_t pt_canonical(const struct pt_format *f, uint64_t va)
-{
-	if (f->va_bits >= 64)
-		return va;
-	if (f->va_bits == 32)
-		return va & 0xffffffffULL;
-	return (uint64_t)((int64_t)(va << (64 - f->va_bits)) >> (64 - f->va_bits));
-}
-
 bool pt_entry_leaf(const struct pt_ctx *pt, unsigned depth, uint64_t e)
 {
 	const struct pt_format *f = pt->fmt;

@@ -148,7 +148,4 @@ typedef int (*pt_visit_fn)(void *arg, uint64_t va, unsigned depth, uint64_t entr
 int pt_walk_range(const struct pt_ctx *pt, uint64_t root, uint64_t start, uint64_t last,
 		  pt_visit_fn fn, void *arg);
 
-/* Sign-extend a va built from indexes into canonical form (x86_64). */
-uint64_t pt_canonical(const struct pt_format *f, uint64_t va);
-
 #endif

@@ -1,18 +1,21 @@
 /*
  * The TLB model and the out-of-line half of translate(): L1 miss -> L2 ->
- * page walk -> refill.  See mmu.h for the geometry.
+ * page walk -> refill.  See mmu.h for the geometry and the tag layout.
  *
- * Invariants:
+ * Invariants (tlb_check() verifies them in tests):
  *  - an array's sets are a power of two; an entry of page size 2^s for va
- *    sits in set (va >> s) & set_mask, and a tag appears at most once per
- *    array for one page size and PCID;
- *  - every valid fast-table slot mirrors a valid L1 entry (same tag, PCID
- *    mask, rights) and points at its lru stamp; whenever an L1 entry is
- *    evicted, invalidated or its rights change, the slots mirroring it are
- *    cleared first (tests check this with tlb_check());
+ *    sits in set (va >> s) & set_mask; a tag appears at most once per set;
+ *    lru is 0 exactly for invalid ways, and nvalid/nlarge count the valid
+ *    ways;
+ *  - every valid fast-table slot mirrors a valid L1 entry (same page,
+ *    PCID or global, allowed accesses) and points at its LRU stamp;
+ *    whenever an L1 entry is evicted, invalidated or its rights change,
+ *    the slots mirroring it are cleared first;
  *  - a translation that faults leaves no entry for its address (the
  *    hardware invalidates on #PF); a write through an entry whose D was
  *    clear re-walks so the walk can set D.
+ * Set scans are branch-free (compare every way, keep the match), so a miss
+ * costs no mispredicted early exits.
  */
 #include "mmu/mmu.h"
 
@@ -21,7 +24,6 @@
 #include <string.h>
 
 #include "util/error.h"
-#include "util/list.h"
 
 static uint64_t dummy_lru;	/* what invalid fast slots point at */
 
@@ -39,42 +41,61 @@ static void fast_clear(struct vmsim_cpu *cpu, unsigned k)
 		fast_invalidate_slot(&cpu->fast[k][i]);
 }
 
-/* Drop every fast slot that mirrors @e (an entry of an L1 array of @k). */
-static void fast_forget(struct vmsim_cpu *cpu, unsigned k, struct tlb_entry *e)
+static inline unsigned size_code(unsigned shift)
 {
-	if (e->shift == 12) {
-		struct tlb_fast *s = &cpu->fast[k][(e->tag & ~TLB_PCID_MASK) & cpu->fast_mask[k]];
+	return shift == 12 ? 0 : shift == 30 ? 2 : 1;
+}
 
-		if (s->lru == &e->lru)
+/* Key of @va for page size 2^@shift under @pcid; the global key is the
+ * same with the G bit in place of the PCID. */
+static inline uint64_t make_key(const struct vmsim_cpu *cpu, uint64_t va, unsigned shift,
+				unsigned pcid)
+{
+	return ((va & cpu->va_mask) >> shift) | (uint64_t)size_code(shift) << TLB_TAG_SIZE_SHIFT |
+	       (uint64_t)pcid << TLB_PCID_SHIFT;
+}
+
+static inline uint64_t global_key(uint64_t key)
+{
+	return (key & ~TLB_PCID_MASK) | TLB_TAG_G;
+}
+
+/* Drop every fast slot that mirrors way @i of @a (an L1 array of @k). */
+static void fast_forget(struct vmsim_cpu *cpu, unsigned k, struct tlb_array *a, unsigned i)
+{
+	uint64_t *lru = &a->lru[i];
+
+	if (a->e[i].shift == 12) {
+		/* its one slot: the 4 KiB vpn's low bits */
+		uint64_t vpn = a->tag[i] & TLB_TAG_VPN_MASK;
+		struct tlb_fast *s = &cpu->fast[k][vpn & cpu->fast_mask[k]];
+
+		if (s->lru == lru)
 			fast_invalidate_slot(s);
 		return;
 	}
 	/* a large entry may back a slot per 4 KiB page it covers */
-	for (uint64_t i = 0; i <= cpu->fast_mask[k]; i++)
-		if (cpu->fast[k][i].lru == &e->lru)
-			fast_invalidate_slot(&cpu->fast[k][i]);
+	for (uint64_t j = 0; j <= cpu->fast_mask[k]; j++)
+		if (cpu->fast[k][j].lru == lru)
+			fast_invalidate_slot(&cpu->fast[k][j]);
 }
 
-static inline void entry_invalidate(struct tlb_entry *e)
+static inline void way_invalidate(struct tlb_array *a, unsigned i)
 {
-	e->tag = TLB_TAG_INVALID;
-	e->mask = TLB_TAG_INVALID;
-	e->ok = 0;
-	e->rights = 0;
-}
-
-static inline bool entry_valid(const struct tlb_entry *e)
-{
-	return e->tag != TLB_TAG_INVALID;
+	if (a->tag[i] == TLB_TAG_INVALID)
+		return;
+	a->nvalid--;
+	if (a->e[i].shift != 12)
+		a->nlarge--;
+	a->tag[i] = TLB_TAG_INVALID;
+	a->lru[i] = 0;
+	a->e[i].ok = 0;
+	a->e[i].rights = 0;
 }
 
 unsigned tlb_array_valid(const struct tlb_array *a)
 {
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < a->entries; i++)
-		n += entry_valid(&a->e[i]);
-	return n;
+	return a->nvalid;
 }
 
 uint8_t tlb_ok_mask(const struct vmsim_cpu *cpu, uint8_t r)
@@ -98,25 +119,36 @@ uint8_t tlb_ok_mask(const struct vmsim_cpu *cpu, uint8_t r)
 	return ok;
 }
 
-static inline uint64_t make_tag(uint64_t va, unsigned shift, unsigned pcid)
+/* Way of @set (tags @t) holding @k or @kg, or -1: every way compared, no
+ * early exit. */
+static inline int set_find(const uint64_t *t, unsigned ways, uint64_t k, uint64_t kg)
 {
-	return va >> shift | (uint64_t)pcid << TLB_PCID_SHIFT;	/* va >> 12 fills bits 0..51 */
+	uint64_t m = 0;
+
+	/* ways <= 64 (config limit checked at init) */
+	for (unsigned w = 0; w < ways; w++)
+		m |= (uint64_t)((t[w] == k) | (t[w] == kg)) << w;
+	return m ? __builtin_ctzll(m) : -1;
 }
 
-/* The entry of @a mapping @va for the current PCID (or a global one). */
-static struct tlb_entry *array_find(struct tlb_array *a, uint64_t va, unsigned pcid)
+/* Index of the entry of @a mapping @va for @pcid (or global), or -1. */
+static int array_find(const struct vmsim_cpu *cpu, const struct tlb_array *a, uint64_t va,
+		      unsigned pcid)
 {
 	for (unsigned i = 0; i < a->nshifts; i++) {
 		unsigned s = a->shifts[i];
-		uint64_t tag = make_tag(va, s, pcid);
-		struct tlb_entry *set = &a->e[((va >> s) & a->set_mask) * a->ways];
+		uint64_t k, base;
+		int w;
 
-		for (unsigned w = 0; w < a->ways; w++)
-			if (((set[w].tag ^ tag) & set[w].mask) == 0 && set[w].shift == s &&
-			    set[w].tag != TLB_TAG_INVALID)
-				return &set[w];
+		if (s != 12 && !a->nlarge)
+			continue;
+		k = make_key(cpu, va, s, pcid);
+		base = ((va >> s) & a->set_mask) * a->ways;
+		w = set_find(&a->tag[base], a->ways, k, global_key(k));
+		if (w >= 0)
+			return (int)base + w;
 	}
-	return NULL;
+	return -1;
 }
 
 static bool array_holds(const struct tlb_array *a, unsigned shift)
@@ -128,89 +160,101 @@ static bool array_holds(const struct tlb_array *a, unsigned shift)
 }
 
 /*
- * Put a translation into @a: reuse the entry that already has this tag,
- * else an invalid way, else evict the least recently used.  @k is the L1
- * kind whose fast table mirrors @a, or -1 for L2.  Returns the entry.
+ * Put a translation into @a: reuse the way that already has this tag, else
+ * the least recently used (an invalid way has stamp 0, so it goes first).
+ * @k is the L1 kind whose fast table mirrors @a, or -1 for L2.  Returns
+ * the index.
  */
-static struct tlb_entry *array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k,
-				      struct tlb_stats *st, uint64_t va, unsigned shift,
-				      uint64_t page_pa, uint8_t rights, unsigned depth,
-				      uint64_t stamp)
+static unsigned array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k,
+			     struct tlb_stats *st, uint64_t va, unsigned shift, uint64_t page_pa,
+			     uint8_t rights, unsigned depth, uint64_t stamp)
 {
-	uint64_t tag = make_tag(va, shift, cpu->pcid);
-	struct tlb_entry *set = &a->e[((va >> shift) & a->set_mask) * a->ways];
-	struct tlb_entry *victim = NULL;
+	uint64_t key = make_key(cpu, va, shift, cpu->pcid);
+	uint64_t tag = rights & TLB_R_G ? global_key(key) : key;
+	unsigned base = (unsigned)((va >> shift) & a->set_mask) * a->ways, i;
+	int w = set_find(&a->tag[base], a->ways, key, global_key(key));
 
-	/* the one tag that equals the invalid marker (top page, PCID 4095)
-	 * is never cached: it always walks */
-	if (tag == TLB_TAG_INVALID)
-		return NULL;
+	if (w < 0) {
+		const uint64_t *lru = &a->lru[base];
+		uint64_t best = lru[0];
+		unsigned v = 0;
 
-	for (unsigned w = 0; w < a->ways; w++) {
-		struct tlb_entry *e = &set[w];
+		for (unsigned j = 1; j < a->ways; j++) {
+			bool lt = lru[j] < best;
 
-		if (e->tag == tag && e->shift == shift) {
-			victim = e;
-			break;
+			best = lt ? lru[j] : best;
+			v = lt ? j : v;
 		}
-		if (!entry_valid(e)) {
-			if (!victim || entry_valid(victim))
-				victim = e;
-		} else if (!victim || (entry_valid(victim) && e->lru < victim->lru)) {
-			victim = e;
-		}
+		w = (int)v;
 	}
-	if (entry_valid(victim)) {
+	i = base + (unsigned)w;
+	if (a->tag[i] != TLB_TAG_INVALID) {
 		if (k >= 0)
-			fast_forget(cpu, (unsigned)k, victim);
-		if (victim->tag != tag || victim->shift != shift) {
+			fast_forget(cpu, (unsigned)k, a, i);
+		if (a->tag[i] != key && a->tag[i] != global_key(key)) {
 			a->evictions++;
 			st->evictions++;
 		}
+		way_invalidate(a, i);
 	}
-	victim->tag = tag;
-	victim->mask = rights & TLB_R_G ? ~TLB_PCID_MASK : ~0ULL;
-	victim->pa = page_pa;
-	victim->lru = stamp;
-	victim->pcid = (uint16_t)cpu->pcid;
-	victim->shift = (uint8_t)shift;
-	victim->rights = rights;
-	victim->ok = tlb_ok_mask(cpu, rights);
-	victim->depth = (uint8_t)depth;
+	a->tag[i] = tag;
+	a->lru[i] = stamp;
+	a->e[i].pa = page_pa;
+	a->e[i].pcid = (uint16_t)cpu->pcid;
+	a->e[i].shift = (uint8_t)shift;
+	a->e[i].rights = rights;
+	a->e[i].ok = tlb_ok_mask(cpu, rights);
+	a->e[i].depth = (uint8_t)depth;
+	a->nvalid++;
+	if (shift != 12)
+		a->nlarge++;
 	st->fills++;
-	return victim;
+	return i;
 }
 
-/* Mirror L1 entry @e into the fast table of @k for the 4 KiB page of @va. */
-static inline void fast_fill(struct vmsim_cpu *cpu, unsigned k, struct tlb_entry *e, uint64_t va)
+/* Mirror way @i of L1 array @a into the fast table of @k for @va's page. */
+static inline void fast_fill(struct vmsim_cpu *cpu, unsigned k, struct tlb_array *a, unsigned i,
+			     uint64_t va)
 {
+	const struct tlb_entry *e = &a->e[i];
 	uint64_t vpn = va >> 12;
-	struct tlb_fast *s;
+	struct tlb_fast *s = &cpu->fast[k][vpn & cpu->fast_mask[k]];
+	bool global = a->tag[i] & TLB_TAG_G;
 
-	s = &cpu->fast[k][vpn & cpu->fast_mask[k]];
-	s->tag = vpn | (uint64_t)e->pcid << TLB_PCID_SHIFT;
-	s->mask = e->mask;
+	s->tag = vpn | (global ? 0 : (uint64_t)e->pcid << TLB_PCID_SHIFT);
+	s->mask = global ? ~TLB_PCID_MASK : ~0ULL;
 	s->pa_ok = (e->pa + (va & ((1ULL << e->shift) - 1) & ~0xfffULL)) | e->ok;
-	s->lru = &e->lru;
+	s->lru = &a->lru[i];
 }
 
-static struct tlb_entry *l1_find(struct vmsim_cpu *cpu, unsigned k, uint64_t va)
+/* The L1 entry of @k for @va: *arr and the index, or false. */
+static bool l1_find(struct vmsim_cpu *cpu, unsigned k, uint64_t va, struct tlb_array **arr,
+		    unsigned *idx)
 {
-	struct tlb_entry *e = NULL;
+	int i;
 
-	if (cpu->l1[k].entries)
-		e = array_find(&cpu->l1[k], va, cpu->pcid);
-	if (!e && cpu->l1_large[k].entries)
-		e = array_find(&cpu->l1_large[k], va, cpu->pcid);
-	return e;
+	if (cpu->l1[k].nvalid && (i = array_find(cpu, &cpu->l1[k], va, cpu->pcid)) >= 0) {
+		*arr = &cpu->l1[k];
+		*idx = (unsigned)i;
+		return true;
+	}
+	if (cpu->l1_large[k].nvalid &&
+	    (i = array_find(cpu, &cpu->l1_large[k], va, cpu->pcid)) >= 0) {
+		*arr = &cpu->l1_large[k];
+		*idx = (unsigned)i;
+		return true;
+	}
+	return false;
 }
 
-/* Fill L1 of @k from a translation; large pages go to the large array,
- * or are split to their 4 KiB piece when there is none. */
-static struct tlb_entry *l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va,
-				 unsigned shift, uint64_t page_pa, uint8_t rights, unsigned depth)
+/* Fill L1 of @k from a translation and mirror it in the fast table; large
+ * pages go to the large array, or are split to their 4 KiB piece when
+ * there is none. */
+static void l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, unsigned shift,
+		    uint64_t page_pa, uint8_t rights, unsigned depth)
 {
 	struct tlb_array *a = &cpu->l1[k];
+	unsigned i;
 
 	if (shift != 12) {
 		if (cpu->l1_large[k].entries && array_holds(&cpu->l1_large[k], shift)) {
@@ -221,31 +265,32 @@ static struct tlb_entry *l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va,
 		}
 	}
 	if (!a->entries)
-		return NULL;
-	return array_insert(cpu, a, (int)k, &cpu->st_l1[k], va, shift, page_pa, rights, depth,
-			    ++cpu->tick[k]);
+		return;
+	i = array_insert(cpu, a, (int)k, &cpu->st_l1[k], va, shift, page_pa, rights, depth,
+			 ++cpu->tick[k]);
+	fast_fill(cpu, k, a, i, va);
 }
 
 static void l1_drop_va(struct vmsim_cpu *cpu, unsigned k, uint64_t va)
 {
 	struct tlb_array *arrs[2] = { &cpu->l1[k], &cpu->l1_large[k] };
 
-	for (unsigned i = 0; i < 2; i++) {
-		struct tlb_entry *e;
+	for (unsigned j = 0; j < 2; j++) {
+		int i;
 
-		while (arrs[i]->entries && (e = array_find(arrs[i], va, cpu->pcid))) {
-			fast_forget(cpu, k, e);
-			entry_invalidate(e);
+		while (arrs[j]->nvalid && (i = array_find(cpu, arrs[j], va, cpu->pcid)) >= 0) {
+			fast_forget(cpu, k, arrs[j], (unsigned)i);
+			way_invalidate(arrs[j], (unsigned)i);
 		}
 	}
 }
 
 static void l2_drop_va(struct vmsim_cpu *cpu, uint64_t va)
 {
-	struct tlb_entry *e;
+	int i;
 
-	while (cpu->l2.entries && (e = array_find(&cpu->l2, va, cpu->pcid)))
-		entry_invalidate(e);
+	while (cpu->l2.nvalid && (i = array_find(cpu, &cpu->l2, va, cpu->pcid)) >= 0)
+		way_invalidate(&cpu->l2, (unsigned)i);
 }
 
 bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
@@ -253,15 +298,21 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 {
 	const unsigned k = acc == MMU_FETCH;
 	const uint8_t bit = (uint8_t)(1u << TLB_OK_BIT(acc, mode));
-	struct tlb_entry *e = l1_find(cpu, k, va);
+	struct tlb_array *a;
 	struct walk_result r;
+	unsigned i;
 
-	if (e) {
-		if (e->ok & bit) {
+	/* the arrays compare truncated addresses: keep non-canonical ones
+	 * away from them (the walk reports #GP) */
+	if (__builtin_expect(!pt_va_canonical(cpu->fmt, va), 0))
+		return mmu_walk(cpu, cpu->cr3, va, acc, mode, &r, f, NULL);
+
+	if (l1_find(cpu, k, va, &a, &i)) {
+		if (a->e[i].ok & bit) {
 			/* a hit the fast table did not hold (slot collision) */
-			e->lru = ++cpu->tick[k];
-			fast_fill(cpu, k, e, va);
-			*pa = e->pa + (va & ((1ULL << e->shift) - 1));
+			a->lru[i] = ++cpu->tick[k];
+			fast_fill(cpu, k, a, i, va);
+			*pa = a->e[i].pa + (va & ((1ULL << a->e[i].shift) - 1));
 			return true;
 		}
 		/* clean entry written, or rights refused: the hardware
@@ -270,20 +321,20 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 		cpu->st_l2.misses++;
 	} else {
 		cpu->st_l1[k].misses++;
-		if (cpu->l2.entries) {
-			struct tlb_entry *e2 = array_find(&cpu->l2, va, cpu->pcid);
+		if (cpu->l2.nvalid) {
+			int j = array_find(cpu, &cpu->l2, va, cpu->pcid);
 
-			if (e2 && (e2->ok & bit)) {
+			if (j >= 0 && (cpu->l2.e[j].ok & bit)) {
+				const struct tlb_entry e2 = cpu->l2.e[j];
+
 				cpu->st_l2.hits++;
-				e2->lru = ++cpu->tick_l2;
-				e = l1_fill(cpu, k, va, e2->shift, e2->pa, e2->rights, e2->depth);
-				if (e)
-					fast_fill(cpu, k, e, va);
-				*pa = e2->pa + (va & ((1ULL << e2->shift) - 1));
+				cpu->l2.lru[j] = ++cpu->tick_l2;
+				l1_fill(cpu, k, va, e2.shift, e2.pa, e2.rights, e2.depth);
+				*pa = e2.pa + (va & ((1ULL << e2.shift) - 1));
 				return true;
 			}
-			cpu->st_l2.misses++;
 		}
+		cpu->st_l2.misses++;
 	}
 
 	if (!mmu_walk(cpu, cpu->cr3, va, acc, mode, &r, f, NULL)) {
@@ -296,51 +347,50 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 	if (cpu->l2.entries && array_holds(&cpu->l2, r.shift))
 		array_insert(cpu, &cpu->l2, -1, &cpu->st_l2, va, r.shift, r.page_pa, r.rights,
 			     r.depth, ++cpu->tick_l2);
-	e = l1_fill(cpu, k, va, r.shift, r.page_pa, r.rights, r.depth);
-	if (e)
-		fast_fill(cpu, k, e, va);
+	l1_fill(cpu, k, va, r.shift, r.page_pa, r.rights, r.depth);
 	*pa = r.pa;
 	return true;
 }
 
 /* ---- flushes ---- */
 
-typedef bool (*entry_pred)(const struct tlb_entry *e, uint64_t arg);
+typedef bool (*entry_pred)(const struct tlb_array *a, unsigned i, uint64_t arg);
 
 static void flush_where(struct vmsim_cpu *cpu, entry_pred pred, uint64_t arg)
 {
 	for (unsigned k = 0; k < TLB_NR_KINDS; k++) {
 		struct tlb_array *arrs[2] = { &cpu->l1[k], &cpu->l1_large[k] };
 
-		for (unsigned i = 0; i < 2; i++)
-			for (unsigned j = 0; j < arrs[i]->entries; j++)
-				if (entry_valid(&arrs[i]->e[j]) && pred(&arrs[i]->e[j], arg))
-					entry_invalidate(&arrs[i]->e[j]);
+		for (unsigned j = 0; j < 2; j++)
+			for (unsigned i = 0; arrs[j]->nvalid && i < arrs[j]->entries; i++)
+				if (arrs[j]->tag[i] != TLB_TAG_INVALID && pred(arrs[j], i, arg))
+					way_invalidate(arrs[j], i);
 		fast_clear(cpu, k);
 		cpu->st_l1[k].flushes++;
 	}
-	for (unsigned j = 0; j < cpu->l2.entries; j++)
-		if (entry_valid(&cpu->l2.e[j]) && pred(&cpu->l2.e[j], arg))
-			entry_invalidate(&cpu->l2.e[j]);
+	for (unsigned i = 0; cpu->l2.nvalid && i < cpu->l2.entries; i++)
+		if (cpu->l2.tag[i] != TLB_TAG_INVALID && pred(&cpu->l2, i, arg))
+			way_invalidate(&cpu->l2, i);
 	cpu->st_l2.flushes++;
 }
 
-static bool pred_all(const struct tlb_entry *e, uint64_t arg)
+static bool pred_all(const struct tlb_array *a, unsigned i, uint64_t arg)
 {
-	(void)e;
+	(void)a;
+	(void)i;
 	(void)arg;
 	return true;
 }
 
-static bool pred_nonglobal(const struct tlb_entry *e, uint64_t arg)
+static bool pred_nonglobal(const struct tlb_array *a, unsigned i, uint64_t arg)
 {
 	(void)arg;
-	return !(e->rights & TLB_R_G);
+	return !(a->tag[i] & TLB_TAG_G);
 }
 
-static bool pred_pcid(const struct tlb_entry *e, uint64_t pcid)
+static bool pred_pcid(const struct tlb_array *a, unsigned i, uint64_t pcid)
 {
-	return !(e->rights & TLB_R_G) && e->pcid == pcid;
+	return !(a->tag[i] & TLB_TAG_G) && a->e[i].pcid == pcid;
 }
 
 void tlb_flush_all(struct vmsim_cpu *cpu)
@@ -360,12 +410,15 @@ void tlb_flush_pcid(struct vmsim_cpu *cpu, unsigned pcid)
 
 void invlpg(struct vmsim_cpu *cpu, uint64_t va)
 {
-	for (unsigned k = 0; k < TLB_NR_KINDS; k++) {
-		l1_drop_va(cpu, k, va);
+	for (unsigned k = 0; k < TLB_NR_KINDS; k++)
 		cpu->st_l1[k].invlpg++;
-	}
-	l2_drop_va(cpu, va);
 	cpu->st_l2.invlpg++;
+	/* INVLPG of a non-canonical address is a no-op (nothing maps it) */
+	if (!pt_va_canonical(cpu->fmt, va))
+		return;
+	for (unsigned k = 0; k < TLB_NR_KINDS; k++)
+		l1_drop_va(cpu, k, va);
+	l2_drop_va(cpu, va);
 }
 
 void tlb_recompute_ok(struct vmsim_cpu *cpu)
@@ -373,10 +426,10 @@ void tlb_recompute_ok(struct vmsim_cpu *cpu)
 	struct tlb_array *arrs[5] = { &cpu->l1[0], &cpu->l1[1], &cpu->l1_large[0],
 				      &cpu->l1_large[1], &cpu->l2 };
 
-	for (unsigned i = 0; i < 5; i++)
-		for (unsigned j = 0; j < arrs[i]->entries; j++)
-			if (entry_valid(&arrs[i]->e[j]))
-				arrs[i]->e[j].ok = tlb_ok_mask(cpu, arrs[i]->e[j].rights);
+	for (unsigned j = 0; j < 5; j++)
+		for (unsigned i = 0; i < arrs[j]->entries; i++)
+			if (arrs[j]->tag[i] != TLB_TAG_INVALID)
+				arrs[j]->e[i].ok = tlb_ok_mask(cpu, arrs[j]->e[i].rights);
 	fast_clear(cpu, TLB_D);
 	fast_clear(cpu, TLB_I);
 }
@@ -393,44 +446,75 @@ void tlb_get_stats(const struct vmsim_cpu *cpu, unsigned level, struct tlb_stats
 
 struct tlb_entry *tlb_array_lookup(struct tlb_array *a, uint64_t va, unsigned pcid)
 {
-	return a->entries ? array_find(a, va, pcid) : NULL;
+	/* tests and views may ask with any cpu's format: the array's own
+	 * cpu is not known here, so decode with the widest mask */
+	static const struct vmsim_cpu wide = { .va_mask = ~0ULL >> 16 };
+	int i;
+
+	if (!a->entries || !a->nvalid)
+		return NULL;
+	i = array_find(&wide, a, va, pcid);
+	return i < 0 ? NULL : &a->e[i];
+}
+
+uint64_t tlb_entry_va(const struct vmsim_cpu *cpu, const struct tlb_array *a, unsigned i)
+{
+	return pt_canonical(cpu->fmt, (a->tag[i] & TLB_TAG_VPN_MASK) << a->e[i].shift);
+}
+
+/* Which array of @cpu's L1 of @k holds LRU stamp @lru: *arr and index. */
+static bool l1_owner(struct vmsim_cpu *cpu, unsigned k, const uint64_t *lru,
+		     struct tlb_array **arr, unsigned *idx)
+{
+	struct tlb_array *arrs[2] = { &cpu->l1[k], &cpu->l1_large[k] };
+
+	for (unsigned j = 0; j < 2; j++)
+		if (arrs[j]->entries && lru >= arrs[j]->lru && lru < arrs[j]->lru + arrs[j]->entries) {
+			*arr = arrs[j];
+			*idx = (unsigned)(lru - arrs[j]->lru);
+			return true;
+		}
+	return false;
 }
 
 int tlb_check(struct vmsim_cpu *cpu, char *msg, size_t len)
 {
 	for (unsigned k = 0; k < TLB_NR_KINDS; k++) {
-		for (uint64_t i = 0; i <= cpu->fast_mask[k]; i++) {
-			const struct tlb_fast *s = &cpu->fast[k][i];
+		for (uint64_t s_i = 0; s_i <= cpu->fast_mask[k]; s_i++) {
+			const struct tlb_fast *s = &cpu->fast[k][s_i];
+			uint64_t vpn = s->tag & ~TLB_PCID_MASK;
+			struct tlb_array *a;
+			unsigned i;
 			const struct tlb_entry *e;
-			bool found = false;
+			bool global;
 
 			if (s->tag == TLB_TAG_INVALID) {
 				if (s->pa_ok & 0xfff) {
 					snprintf(msg, len, "fast[%u][%llu] invalid with ok bits", k,
-						 (unsigned long long)i);
+						 (unsigned long long)s_i);
 					return -1;
 				}
 				continue;
 			}
-			if (((s->tag & ~TLB_PCID_MASK) & cpu->fast_mask[k]) != i) {
+			if ((vpn & cpu->fast_mask[k]) != s_i) {
 				snprintf(msg, len, "fast[%u][%llu] in the wrong slot", k,
-					 (unsigned long long)i);
+					 (unsigned long long)s_i);
 				return -1;
 			}
-			e = container_of(s->lru, struct tlb_entry, lru);
-			for (unsigned a = 0; a < 2 && !found; a++) {
-				const struct tlb_array *arr = a ? &cpu->l1_large[k] : &cpu->l1[k];
-
-				found = arr->entries && e >= arr->e && e < arr->e + arr->entries;
+			if (!l1_owner(cpu, k, s->lru, &a, &i) || a->tag[i] == TLB_TAG_INVALID) {
+				snprintf(msg, len, "fast[%u][%llu] mirrors no valid L1 entry", k,
+					 (unsigned long long)s_i);
+				return -1;
 			}
-			if (!found || !entry_valid(e) || e->mask != s->mask ||
-			    (s->pa_ok & 0xfff) != e->ok ||
-			    (s->pa_ok & ~0xfffULL) !=
-				    e->pa + (((s->tag & ~TLB_PCID_MASK) << 12) & ((1ULL << e->shift) - 1)) ||
-			    ((s->tag & ~TLB_PCID_MASK) >> (e->shift - 12)) != (e->tag & ~TLB_PCID_MASK) ||
-			    (s->tag >> TLB_PCID_SHIFT) != e->pcid) {
-				snprintf(msg, len, "fast[%u][%llu] does not mirror a valid L1 entry", k,
-					 (unsigned long long)i);
+			e = &a->e[i];
+			global = a->tag[i] & TLB_TAG_G;
+			if ((s->pa_ok & 0xfff) != e->ok ||
+			    s->mask != (global ? ~TLB_PCID_MASK : ~0ULL) ||
+			    (!global && (s->tag >> TLB_PCID_SHIFT) != e->pcid) ||
+			    (((vpn << 12) & cpu->va_mask) >> e->shift) != (a->tag[i] & TLB_TAG_VPN_MASK) ||
+			    (s->pa_ok & ~0xfffULL) != e->pa + (((vpn << 12) & ((1ULL << e->shift) - 1)))) {
+				snprintf(msg, len, "fast[%u][%llu] differs from the %s entry it mirrors",
+					 k, (unsigned long long)s_i, a->name);
 				return -1;
 			}
 		}
@@ -439,29 +523,43 @@ int tlb_check(struct vmsim_cpu *cpu, char *msg, size_t len)
 		struct tlb_array *arrs[5] = { &cpu->l1[0], &cpu->l1[1], &cpu->l1_large[0],
 					      &cpu->l1_large[1], &cpu->l2 };
 
-		for (unsigned i = 0; i < 5; i++) {
-			struct tlb_array *a = arrs[i];
+		for (unsigned j = 0; j < 5; j++) {
+			struct tlb_array *a = arrs[j];
+			unsigned nvalid = 0, nlarge = 0;
 
-			for (unsigned j = 0; j < a->entries; j++) {
-				const struct tlb_entry *e = &a->e[j];
-				unsigned set = j / a->ways;
+			for (unsigned i = 0; i < a->entries; i++) {
+				const struct tlb_entry *e = &a->e[i];
+				unsigned set = i / a->ways;
 
-				if (!entry_valid(e))
+				if (a->tag[i] == TLB_TAG_INVALID) {
+					if (a->lru[i]) {
+						snprintf(msg, len, "%s way %u invalid with a stamp", a->name, i);
+						return -1;
+					}
 					continue;
-				/* tag = va >> shift, set = (va >> shift) & set_mask */
-				if (((e->tag & ~TLB_PCID_MASK) & a->set_mask) != set) {
-					snprintf(msg, len, "%s entry %u in the wrong set", a->name, j);
+				}
+				nvalid++;
+				nlarge += e->shift != 12;
+				/* tag = va >> shift (truncated), set = (va >> shift) & mask */
+				if (((a->tag[i] & TLB_TAG_VPN_MASK) & a->set_mask) != set || !a->lru[i] ||
+				    !array_holds(a, e->shift)) {
+					snprintf(msg, len, "%s entry %u misplaced", a->name, i);
 					return -1;
 				}
 				if (e->ok != tlb_ok_mask(cpu, e->rights)) {
-					snprintf(msg, len, "%s entry %u: stale permission mask", a->name, j);
+					snprintf(msg, len, "%s entry %u: stale permission mask", a->name, i);
 					return -1;
 				}
-				for (unsigned w = j + 1; w < (set + 1) * a->ways; w++)
-					if (a->e[w].tag == e->tag && a->e[w].shift == e->shift) {
+				for (unsigned w = i + 1; w < (set + 1) * a->ways; w++)
+					if (a->tag[w] == a->tag[i]) {
 						snprintf(msg, len, "%s set %u holds a tag twice", a->name, set);
 						return -1;
 					}
+			}
+			if (nvalid != a->nvalid || nlarge != a->nlarge) {
+				snprintf(msg, len, "%s counts %u/%u valid/large, found %u/%u", a->name,
+					 a->nvalid, a->nlarge, nvalid, nlarge);
+				return -1;
 			}
 		}
 	}
@@ -469,6 +567,18 @@ int tlb_check(struct vmsim_cpu *cpu, char *msg, size_t len)
 }
 
 /* ---- set-up ---- */
+
+static void array_finish(struct vmsim_cpu *cpu, struct tlb_array *a)
+{
+	if (a->e) {
+		host_free(cpu->ha, a->e, sizeof(*a->e) * a->entries);
+		host_free(cpu->ha, a->tag, sizeof(*a->tag) * a->entries);
+		host_free(cpu->ha, a->lru, sizeof(*a->lru) * a->entries);
+	}
+	a->e = NULL;
+	a->tag = NULL;
+	a->lru = NULL;
+}
 
 static int array_init(struct vmsim_cpu *cpu, struct tlb_array *a, const char *name,
 		      const struct cfg_tlb *g, const uint8_t *shifts, unsigned nshifts,
@@ -485,25 +595,30 @@ static int array_init(struct vmsim_cpu *cpu, struct tlb_array *a, const char *na
 		return verr(err, -EINVAL,
 			    "tlb.%s: %u entries, %u ways: sets (entries / ways) must be a power of two",
 			    name, g->entries, g->ways);
+	if (g->ways > 64)
+		return verr(err, -EINVAL, "tlb.%s: %u ways: at most 64", name, g->ways);
 	a->entries = g->entries;
 	a->ways = g->ways;
 	a->sets = sets;
 	a->set_mask = sets - 1;
 	memcpy(a->shifts, shifts, nshifts);
 	a->nshifts = nshifts;
-	a->e = host_alloc(cpu->ha, sizeof(*a->e) * a->entries);
-	if (!a->e)
+	a->e = host_zalloc(cpu->ha, sizeof(*a->e) * a->entries);
+	a->tag = host_alloc(cpu->ha, sizeof(*a->tag) * a->entries);
+	a->lru = host_zalloc(cpu->ha, sizeof(*a->lru) * a->entries);
+	if (!a->e || !a->tag || !a->lru) {
+		if (a->e)
+			host_free(cpu->ha, a->e, sizeof(*a->e) * a->entries);
+		if (a->tag)
+			host_free(cpu->ha, a->tag, sizeof(*a->tag) * a->entries);
+		if (a->lru)
+			host_free(cpu->ha, a->lru, sizeof(*a->lru) * a->entries);
+		memset(a, 0, sizeof(*a));
 		return verr(err, -ENOMEM, "out of host memory for tlb.%s", name);
+	}
 	for (unsigned i = 0; i < a->entries; i++)
-		entry_invalidate(&a->e[i]);
+		a->tag[i] = TLB_TAG_INVALID;
 	return 0;
-}
-
-static void array_finish(struct vmsim_cpu *cpu, struct tlb_array *a)
-{
-	if (a->e)
-		host_free(cpu->ha, a->e, sizeof(*a->e) * a->entries);
-	a->e = NULL;
 }
 
 static uint64_t pow2_at_least(uint64_t n)
@@ -515,8 +630,8 @@ static uint64_t pow2_at_least(uint64_t n)
 	return p;
 }
 
-/* The fast table of @k: twice the L1 4 KiB entries, rounded up to a power
- * of two, so sequential working sets that fit the L1 never collide. */
+/* The fast table of @k: twice the L1 entries, rounded up to a power of
+ * two, so sequential working sets that fit the L1 never collide. */
 static int fast_init(struct vmsim_cpu *cpu, unsigned k, struct vmsim_error *err)
 {
 	uint64_t n = pow2_at_least(2 * (uint64_t)(cpu->l1[k].entries + cpu->l1_large[k].entries));
@@ -559,6 +674,7 @@ int tlb_init(struct vmsim_cpu *cpu, const struct vmsim_config *cfg, struct vmsim
 	unsigned nlarge = 0, nl2 = 1;
 	int ret;
 
+	cpu->va_mask = f->va_bits >= 64 ? ~0ULL : (1ULL << f->va_bits) - 1;
 	for (int d = (int)f->levels - 1; d >= 0; d--)
 		if (f->lvl[d].large)
 			large[nlarge++] = f->lvl[d].shift;
