@@ -6,6 +6,7 @@
  */
 #include "kern/machine.h"
 #include "kern/kpgtable.h"
+#include "phys/slab.h"
 
 #include <errno.h>
 #include <string.h>
@@ -60,11 +61,21 @@ int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 		host_arena_finish(&m->ha);
 		return ret;
 	}
+	/* slab caches and kmalloc, after paging_init() as in mm_core_init() */
+	ret = kmem_cache_init(&m->pm);
+	if (ret) {
+		verr(err, ret, "out of memory setting up the slab caches");
+		kernel_mmu_shutdown(m);
+		phys_finish(&m->pm);
+		host_arena_finish(&m->ha);
+		return ret;
+	}
 	return 0;
 }
 
 void machine_shutdown(struct vmsim_machine *m)
 {
+	kmem_cache_finish(&m->pm);
 	kernel_mmu_shutdown(m);
 	phys_finish(&m->pm);
 	host_arena_finish(&m->ha);
@@ -72,7 +83,11 @@ void machine_shutdown(struct vmsim_machine *m)
 
 int machine_check(struct vmsim_machine *m, struct vmsim_error *err)
 {
-	return check_free_lists(&m->pm, err);
+	int ret = check_free_lists(&m->pm, err);
+
+	if (!ret)
+		ret = check_slab_caches(&m->pm, err);
+	return ret;
 }
 
 struct vmsim_machine *vmsim_machine_create(const char *config, const char *const *sets,

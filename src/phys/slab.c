@@ -326,6 +326,10 @@ static unsigned long min_partial_for(unsigned size)
 
 /* ---- slabs ---------------------------------------------------------- */
 
+static unsigned twin_layout(const struct phys_mem *pm, const struct kmem_cache *s, uint8_t *p,
+			    uint64_t name_ka);
+static void boot_twins(struct phys_mem *pm);
+
 /* Flags a slab allocation may carry to the page allocator: no highmem
  * (slab memory must be direct-mapped), no movable, no zeroing of the
  * whole slab (objects are zeroed one by one). */
@@ -462,6 +466,10 @@ void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 	}
 retry:
 	if (unlikely(list_empty(&n->partial))) {
+		if (unlikely(ss->twins_pending)) {
+			boot_twins(s->pm);
+			goto retry;
+		}
 		slab = new_slab(s, gfp);
 		if (unlikely(!slab)) {
 			s->stat.alloc_fail++;
@@ -500,6 +508,33 @@ retry:
 	if (gfp & __GFP_ZERO)
 		memset(obj, 0, s->object_size);
 	return obj;
+}
+
+/*
+ * The boot caches' kmem_cache objects are allocated when the first slab
+ * is needed, not during kmem_cache_init(): a machine that never uses slab
+ * memory keeps the page allocator's boot state page for page (examples
+ * and tests count free pages after boot).  Oldest cache first, so the
+ * objects sit in creation order as they would after Linux's boot.  A
+ * cache whose object cannot be had stays pending for the next try.
+ */
+static void boot_twins(struct phys_mem *pm)
+{
+	struct slab_state *ss = pm->slab;
+	struct kmem_cache *s;
+
+	ss->twins_pending = false;
+	for (s = list_last_entry(&ss->slab_caches, struct kmem_cache, list);
+	     &s->list != &ss->slab_caches; s = list_entry(s->list.prev, struct kmem_cache, list)) {
+		if (s->obj)
+			continue;
+		s->obj = kmem_cache_alloc(ss->kmem_cache, GFP_KERNEL | __GFP_ZERO);
+		if (!s->obj) {
+			ss->twins_pending = true;
+			return;
+		}
+		twin_layout(pm, s, s->obj, 0);
+	}
 }
 
 /*
@@ -638,7 +673,7 @@ static unsigned twin_layout(const struct phys_mem *pm, const struct kmem_cache *
 
 static bool valid_flags(slab_flags_t flags)
 {
-	const slab_flags_t ok = SLAB_POISON | SLAB_KMALLOC | SLAB_HWCACHE_ALIGN | SLAB_CACHE_DMA |
+	const slab_flags_t ok = SLAB_POISON | SLAB_HWCACHE_ALIGN | SLAB_CACHE_DMA |
 				SLAB_CACHE_DMA32 | SLAB_PANIC | SLAB_TYPESAFE_BY_RCU |
 				SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT;
 
@@ -705,6 +740,12 @@ static int cache_register(struct phys_mem *pm, struct kmem_cache *s, bool dup_na
 			return -ENOMEM;
 		memcpy(s->name_obj, s->name, len);
 		name_ka = ptr_to_kaddr(pm, s->name_obj);
+	}
+	if (!dup_name) {
+		/* a boot cache: its object comes with the first slab (boot_twins()) */
+		ss->twins_pending = true;
+		list_add(&s->list, &ss->slab_caches);
+		return 0;
 	}
 	s->obj = kmem_cache_alloc(ss->kmem_cache, GFP_KERNEL | __GFP_ZERO);
 	if (!s->obj) {
@@ -1192,7 +1233,7 @@ int check_slab_caches(struct phys_mem *pm, struct vmsim_error *err)
 
 		if (s->dead || s->pm != pm)
 			return verr(err, -EFAULT, "%s: dead or foreign cache on slab_caches", s->name);
-		if (!s->obj || virt_to_cache(pm, s->obj) != ss->kmem_cache)
+		if (s->obj ? virt_to_cache(pm, s->obj) != ss->kmem_cache : !ss->twins_pending)
 			return verr(err, -EFAULT, "%s: its kmem_cache object is not in the kmem_cache "
 				    "cache", s->name);
 		list_for_each_entry(slab, &s->node.partial, lru) {

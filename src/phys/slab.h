@@ -131,6 +131,9 @@ struct kmem_cache {
 	struct kmem_cache_node node;
 	struct kmem_cache_stats stat;
 	void *obj;			/* the kernel twin in simulated RAM */
+	void *name_obj;			/* kstrdup'd name in simulated RAM (NULL
+					 * for the boot caches) */
+	uint64_t ka_to_host;		/* host address - kernel address, mod 2^64 */
 };
 
 struct slab_state {
@@ -148,6 +151,7 @@ struct slab_state {
 					 * allocated object starts here */
 	size_t alloc_map_bytes;
 	unsigned min_objects;		/* calculate_order()'s from the CPU count */
+	bool twins_pending;		/* boot caches still without their object */
 };
 
 /* ---- setup ---- */
