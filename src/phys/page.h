@@ -68,6 +68,7 @@ struct page {
 };
 
 _Static_assert(sizeof(struct page) <= 48, "struct page must stay within 48 bytes");
+_Static_assert(__NR_PAGEFLAGS <= PAGE_ZONE_SHIFT, "page flags overlap the zone/node links");
 
 static inline bool test_page_flag(const struct page *p, enum pageflags f)
 {
