@@ -230,7 +230,7 @@ static void tlb_array_dump(const struct vmsim_cpu *cpu, const struct tlb_array *
 			sb_printf(sb, "%s{\"set\": %u, \"way\": %u, \"va\": \"0x%" PRIx64 "\", \"pa\": \"0x%"
 				  PRIx64 "\", \"size\": \"%s\", \"pcid\": %u, \"rights\": \"%s\", \"lru\": %"
 				  PRIu64 "}", first ? "" : ", ", j / a->ways, j % a->ways, va, e->pa,
-				  size_name(e->shift), e->pcid, r, a->lru[j]);
+				  size_name(e->shift), e->pcid, r, (uint64_t)a->lru[j]);
 			first = false;
 		} else {
 			sb_printf(sb, "    set %4u way %2u  %016" PRIx64 " -> %#-12" PRIx64 " %s pcid %u %s\n",

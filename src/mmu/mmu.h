@@ -79,6 +79,14 @@ struct vmsim_fault {
 #define TLB_TAG_SIZE_SHIFT 40
 #define TLB_TAG_G	(1ULL << 42)
 
+/*
+ * LRU stamps are a type of their own (unsigned long long, while addresses
+ * are uint64_t = unsigned long): the hit path stores a stamp through a
+ * pointer, and a distinct type tells the compiler that store cannot change
+ * an address or a table pointer it holds in a register (strict aliasing).
+ */
+typedef unsigned long long tlb_stamp_t;
+
 /* The data of one way; its tag and LRU stamp sit in parallel arrays so a
  * set scan reads only tags (or stamps). */
 struct tlb_entry {
@@ -98,7 +106,7 @@ struct tlb_stats {
 struct tlb_array {
 	const char *name;
 	uint64_t *tag;		/* all ones = invalid */
-	uint64_t *lru;		/* last use (tick); 0 = invalid; smallest is evicted */
+	tlb_stamp_t *lru;	/* last use (tick); 0 = invalid; smallest is evicted */
 	struct tlb_entry *e;
 	unsigned entries, ways, sets;
 	uint64_t set_mask;
@@ -114,7 +122,7 @@ struct tlb_fast {
 	uint64_t tag;		/* va >> 12 | pcid << 52; all ones = invalid */
 	uint64_t mask;
 	uint64_t pa_ok;		/* physical 4 KiB page | ok bits in 11..0 */
-	uint64_t *lru;		/* the mirrored entry's LRU stamp */
+	tlb_stamp_t *lru;	/* the mirrored entry's LRU stamp */
 };
 
 enum tlb_kind { TLB_D, TLB_I, TLB_NR_KINDS };

@@ -25,7 +25,7 @@
 
 #include "util/error.h"
 
-static uint64_t dummy_lru;	/* what invalid fast slots point at */
+static tlb_stamp_t dummy_lru;	/* what invalid fast slots point at */
 
 static inline void fast_invalidate_slot(struct tlb_fast *s)
 {
@@ -63,7 +63,7 @@ static inline uint64_t global_key(uint64_t key)
 /* Drop every fast slot that mirrors way @i of @a (an L1 array of @k). */
 static void fast_forget(struct vmsim_cpu *cpu, unsigned k, struct tlb_array *a, unsigned i)
 {
-	uint64_t *lru = &a->lru[i];
+	tlb_stamp_t *lru = &a->lru[i];
 
 	if (a->e[i].shift == 12) {
 		/* its one slot: the 4 KiB vpn's low bits */
@@ -175,8 +175,8 @@ static unsigned array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k,
 	int w = set_find(&a->tag[base], a->ways, key, global_key(key));
 
 	if (w < 0) {
-		const uint64_t *lru = &a->lru[base];
-		uint64_t best = lru[0];
+		const tlb_stamp_t *lru = &a->lru[base];
+		tlb_stamp_t best = lru[0];
 		unsigned v = 0;
 
 		for (unsigned j = 1; j < a->ways; j++) {
@@ -463,7 +463,7 @@ uint64_t tlb_entry_va(const struct vmsim_cpu *cpu, const struct tlb_array *a, un
 }
 
 /* Which array of @cpu's L1 of @k holds LRU stamp @lru: *arr and index. */
-static bool l1_owner(struct vmsim_cpu *cpu, unsigned k, const uint64_t *lru,
+static bool l1_owner(struct vmsim_cpu *cpu, unsigned k, const tlb_stamp_t *lru,
 		     struct tlb_array **arr, unsigned *idx)
 {
 	struct tlb_array *arrs[2] = { &cpu->l1[k], &cpu->l1_large[k] };
@@ -630,11 +630,13 @@ static uint64_t pow2_at_least(uint64_t n)
 	return p;
 }
 
-/* The fast table of @k: twice the L1 entries, rounded up to a power of
- * two, so sequential working sets that fit the L1 never collide. */
+/* The fast table of @k: the L1 entries rounded up to a power of two, so a
+ * working set of consecutive pages that fits the L1 never collides, and
+ * the table is no bigger than the TLB it mirrors needs (a collision only
+ * costs a slow hit, the model is unchanged). */
 static int fast_init(struct vmsim_cpu *cpu, unsigned k, struct vmsim_error *err)
 {
-	uint64_t n = pow2_at_least(2 * (uint64_t)(cpu->l1[k].entries + cpu->l1_large[k].entries));
+	uint64_t n = pow2_at_least((uint64_t)cpu->l1[k].entries + cpu->l1_large[k].entries);
 	size_t bytes;
 
 	if (n < 64)
