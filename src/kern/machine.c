@@ -6,6 +6,7 @@
  */
 #include "kern/machine.h"
 #include "kern/kpgtable.h"
+#include "kern/layout.h"
 #include "phys/slab.h"
 
 #include <errno.h>
@@ -70,11 +71,21 @@ int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 		host_arena_finish(&m->ha);
 		return ret;
 	}
+	/* vmalloc, pkmap and kmap_local state (layout.c) */
+	ret = kspace_boot(m, err);
+	if (ret) {
+		kmem_cache_finish(&m->pm);
+		kernel_mmu_shutdown(m);
+		phys_finish(&m->pm);
+		host_arena_finish(&m->ha);
+		return ret;
+	}
 	return 0;
 }
 
 void machine_shutdown(struct vmsim_machine *m)
 {
+	kspace_shutdown(m);
 	kmem_cache_finish(&m->pm);
 	kernel_mmu_shutdown(m);
 	phys_finish(&m->pm);
@@ -87,6 +98,8 @@ int machine_check(struct vmsim_machine *m, struct vmsim_error *err)
 
 	if (!ret)
 		ret = check_slab_caches(&m->pm, err);
+	if (!ret)
+		ret = kspace_check(m, err);
 	return ret;
 }
 

@@ -13,6 +13,9 @@
 #include "vmsim/machine.h"
 
 struct vmsim_cpu;
+struct kernel_pgd_list;
+struct vmap_state;
+struct highmem_state;
 
 struct vmsim_machine {
 	struct vmsim_config cfg;
@@ -23,6 +26,10 @@ struct vmsim_machine {
 	uint64_t kernel_pgd;		/* physical address of init_mm's page table root */
 	struct page *kernel_pgd_page;
 	struct pt_ctx pt;		/* MMU layer: page-table editing context */
+	/* kernel address space (kern/layout.c, vmalloc.c, highmem.c) */
+	struct kernel_pgd_list *pgd_list;	/* roots sharing the kernel half */
+	struct vmap_state *vmap;		/* vmalloc areas */
+	struct highmem_state *highmem;		/* pkmap and kmap_local slots */
 };
 
 /* Read @config (built-in name or file), apply the YAML mapping @set (from

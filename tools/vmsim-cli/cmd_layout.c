@@ -1,0 +1,56 @@
+/*
+ * vmsim-cli layout [--svg FILE]: print every region of the machine's
+ * virtual address space (start, last byte, size, what maps it), and
+ * optionally draw it as an SVG picture.  The map comes from the booted
+ * machine (kern/layout.c), so it shows the live numbers of a fresh boot.
+ * Invariant: nothing is written to FILE unless the whole picture rendered.
+ */
+#include "cmd_layout.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "kern/layout.h"
+#include "util/strbuf.h"
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: vmsim-cli layout [--svg FILE]\n");
+	return 2;
+}
+
+int cmd_layout(struct vmsim_machine *m, int argc, char **argv, bool json)
+{
+	const char *svg = NULL;
+	struct strbuf sb = STRBUF_INIT;
+	int ret = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--svg") == 0 && i + 1 < argc && !svg)
+			svg = argv[++i];
+		else
+			return usage();
+	}
+	layout_render(m, json, &sb);
+	if (sb.oom) {
+		fprintf(stderr, "vmsim-cli: out of host memory\n");
+		sb_free(&sb);
+		return 2;
+	}
+	fputs(sb_str(&sb), stdout);
+	if (json)
+		fputc('\n', stdout);
+	if (svg) {
+		FILE *f;
+
+		sb_reset(&sb);
+		layout_svg(m, &sb);
+		f = sb.oom ? NULL : fopen(svg, "w");
+		if (!f || fputs(sb_str(&sb), f) == EOF || fclose(f) != 0) {
+			fprintf(stderr, "vmsim-cli: %s: cannot write the SVG\n", svg);
+			ret = 2;
+		}
+	}
+	sb_free(&sb);
+	return ret;
+}
