@@ -8,12 +8,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
 #include "kern/kpgtable.h"
 #include "kern/machine.h"
 #include "mmu/mmu.h"
+#include "util/hostalloc.h"
 
 static struct vmsim_machine *boot(const char *name)
 {
@@ -212,6 +214,59 @@ static void test_kpgtable_vmalloc_puds_preallocated(void **state)
 	vmsim_machine_destroy(m);
 }
 
+static void test_kpgtable_kernel_flushes(void **state)
+{
+	struct vmsim_machine *m = boot("x86_32");
+	struct vmsim_cpu *cpu = &m->cpus[0];
+	uint64_t va = 0xC0000000ULL + m->cfg.lowmem_end - 3 * 4096, pa;
+	struct pt_path p;
+	struct vmsim_fault f;
+
+	(void)state;
+	/* a 4 KiB kernel page in the lowmem tail: change it, stale until the
+	 * range flush */
+	assert_true(translate(cpu, va, MMU_READ, MMU_KERNEL, &pa, &f));
+	pt_lookup(&m->pt, m->kernel_pgd, va, &p);
+	assert_true(p.leaf);
+	set_pte(&m->pt, p.epa[p.n - 1], 0);
+	assert_true(translate(cpu, va, MMU_READ, MMU_KERNEL, &pa, &f));
+	flush_tlb_kernel_range(m, va - 4096, va + 4096);
+	assert_false(translate(cpu, va, MMU_READ, MMU_KERNEL, &pa, &f));
+	set_pte(&m->pt, p.epa[p.n - 1], p.e[p.n - 1]);
+	assert_true(translate(cpu, va, MMU_READ, MMU_KERNEL, &pa, &f));
+	set_pte(&m->pt, p.epa[p.n - 1], 0);
+	flush_tlb_kernel_range(m, 0xC0000000ULL, 0xC0000000ULL + (64 << 20));	/* > 33 pages */
+	assert_false(translate(cpu, va, MMU_READ, MMU_KERNEL, &pa, &f));
+	set_pte(&m->pt, p.epa[p.n - 1], p.e[p.n - 1]);
+	flush_tlb_one_kernel(m, va);
+	assert_true(translate(cpu, va, MMU_READ, MMU_KERNEL, &pa, &f));
+	assert_int_equal(pa, m->cfg.lowmem_end - 3 * 4096);
+	vmsim_machine_destroy(m);
+}
+
+/* Fail the N-th host allocation for N = 0, 1, ... until boot succeeds:
+ * every failure must undo what was set up (LeakSanitizer checks the
+ * sanitizer build), and a bad TLB geometry fails cleanly too. */
+static void test_kpgtable_boot_failures_undo(void **state)
+{
+	struct vmsim_error err;
+	struct vmsim_machine *m = NULL;
+	long n;
+
+	(void)state;
+	for (n = 0; n < 10000 && !m; n++) {
+		memset(&err, 0, sizeof(err));
+		host_fail_after(n);
+		m = vmsim_machine_create("x86_32", NULL, &err);
+		host_fail_after(-1);
+		if (!m)
+			assert_int_not_equal(err.code, 0);
+	}
+	assert_non_null(m);
+	assert_true(n > 3);	/* the CPUs' TLB arrays alone take several */
+	vmsim_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +277,8 @@ int main(void)
 		cmocka_unit_test(test_kpgtable_x86_32_without_pse_uses_4k),
 		cmocka_unit_test(test_kpgtable_new_root_shares_kernel_half),
 		cmocka_unit_test(test_kpgtable_vmalloc_puds_preallocated),
+		cmocka_unit_test(test_kpgtable_kernel_flushes),
+		cmocka_unit_test(test_kpgtable_boot_failures_undo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
