@@ -131,26 +131,6 @@ void mm_pgd_free(struct vmsim_machine *m, uint64_t root)
 	pgd_free(&m->pt, root);
 }
 
-void flush_tlb_one_kernel(struct vmsim_machine *m, uint64_t va)
-{
-	for (unsigned i = 0; i < m->nr_cpus; i++)
-		invlpg(&m->cpus[i], va);
-}
-
-void flush_tlb_kernel_range(struct vmsim_machine *m, uint64_t start, uint64_t end)
-{
-	/* tlb_single_page_flush_ceiling: beyond 33 pages one full flush is
-	 * cheaper than the INVLPGs */
-	if (end <= start)
-		return;
-	if ((end - start) >> PAGE_SHIFT > 33) {
-		flush_tlb_all(m);
-		return;
-	}
-	for (uint64_t va = start & PAGE_MASK; va < end; va += PAGE_SIZE)
-		flush_tlb_one_kernel(m, va);
-}
-
 void flush_tlb_all(struct vmsim_machine *m)
 {
 	for (unsigned i = 0; i < m->nr_cpus; i++)

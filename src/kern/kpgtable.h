@@ -32,11 +32,8 @@ void kernel_mmu_shutdown(struct vmsim_machine *m);
 int mm_pgd_alloc(struct vmsim_machine *m, uint64_t *root);
 void mm_pgd_free(struct vmsim_machine *m, uint64_t root);
 
-/* TLB shootdowns for kernel mappings, on every CPU (arch/x86/mm/tlb.c):
- * one page; a range, page by page up to tlb_single_page_flush_ceiling (33)
- * pages and a full flush above; everything, globals included. */
-void flush_tlb_one_kernel(struct vmsim_machine *m, uint64_t va);
-void flush_tlb_kernel_range(struct vmsim_machine *m, uint64_t start, uint64_t end);
+/* Flush every CPU's TLBs, global entries included (flush_tlb_all();
+ * kernel ranges: flush_tlb_kernel_range() in kern/layout.h). */
 void flush_tlb_all(struct vmsim_machine *m);
 
 /* __pa(): a direct-map (or, on x86_64, kernel-image) address to physical. */

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "kern/kpgtable.h"
+#include "kern/layout.h"
 #include "kern/machine.h"
 #include "mmu/mmu.h"
 #include "util/hostalloc.h"
