@@ -487,7 +487,7 @@ retry:
 	base = slab_base_ka(s->pm, slab);
 	/* the chain must stay inside the slab: checked where SLUB's
 	 * CONFIG_SLAB_FREELIST_HARDENED would catch it, before use */
-	if (unlikely((next == 0) != (inuse == objects) ||
+	if (unlikely((next == 0) != (inuse == objects) || next == slab->index ||
 		     (next && obj_index(s, next - base, objects) < 0) ||
 		     (next && map_test(ss, next - s->pm->cfg->page_offset)))) {
 		freelist_corrupt(s, slab, next);
