@@ -6,6 +6,7 @@
  */
 #include "kern/machine.h"
 #include "kern/kpgtable.h"
+#include "kern/task.h"
 #include "kern/layout.h"
 #include "phys/slab.h"
 
@@ -80,11 +81,18 @@ int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 		host_arena_finish(&m->ha);
 		return ret;
 	}
+	/* the process layer: task list, zero page (task.c) */
+	ret = task_init(m, err);
+	if (ret) {
+		machine_shutdown(m);
+		return ret;
+	}
 	return 0;
 }
 
 void machine_shutdown(struct vmsim_machine *m)
 {
+	task_shutdown(m);
 	kspace_shutdown(m);
 	kmem_cache_finish(&m->pm);
 	kernel_mmu_shutdown(m);
@@ -101,6 +109,11 @@ int machine_check(struct vmsim_machine *m, struct vmsim_error *err)
 	if (!ret)
 		ret = kspace_check(m, err);
 	return ret;
+}
+
+void machine_set_event_log(struct vmsim_machine *m, struct event_log *ev)
+{
+	m->pm.events = ev;
 }
 
 struct vmsim_machine *vmsim_machine_create(const char *config, const char *const *sets,

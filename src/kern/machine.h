@@ -13,9 +13,12 @@
 #include "vmsim/machine.h"
 
 struct vmsim_cpu;
+struct page_cache;
 struct kernel_pgd_list;
 struct vmap_state;
 struct highmem_state;
+struct task_struct;
+struct kmem_cache;
 
 struct vmsim_machine {
 	struct vmsim_config cfg;
@@ -26,10 +29,20 @@ struct vmsim_machine {
 	uint64_t kernel_pgd;		/* physical address of init_mm's page table root */
 	struct page *kernel_pgd_page;
 	struct pt_ctx pt;		/* MMU layer: page-table editing context */
+	struct page_cache *page_cache;	/* vma/filemap.c: made on first use, gone with its last file */
 	/* kernel address space (kern/layout.c, vmalloc.c, highmem.c) */
 	struct kernel_pgd_list *pgd_list;	/* roots sharing the kernel half */
 	struct vmap_state *vmap;		/* vmalloc areas */
 	struct highmem_state *highmem;		/* pkmap and kmap_local slots */
+
+	/* process layer (kern/task.c) */
+	struct list_head tasks;		/* every task_struct, in creation order */
+	int last_pid;
+	unsigned long last_ctx_id;	/* mm->context.ctx_id source */
+	struct page *zero_page;		/* empty_zero_page (a kernel-image frame) */
+	struct task_struct *current[CFG_MAX_CPUS];	/* running task per CPU */
+	unsigned long *pcid_owner;	/* with PCIDs: ctx_id each PCID last served */
+	struct kmem_cache *task_struct_cachep, *mm_cachep, *vm_area_cachep, *anon_vma_cachep;
 };
 
 /* Read @config (built-in name or file), apply the YAML mapping @set (from
@@ -43,5 +56,7 @@ void machine_shutdown(struct vmsim_machine *m);
 /* Every consistency checker of every layer (free lists vs struct page,
  * page tables, ...): 0, or -EFAULT with the first violation in @err. */
 int machine_check(struct vmsim_machine *m, struct vmsim_error *err);
+/* Send every layer's events to @ev (NULL turns logging off). */
+void machine_set_event_log(struct vmsim_machine *m, struct event_log *ev);
 
 #endif

@@ -96,6 +96,7 @@ void bad_pfn(struct phys_mem *pm, unsigned long pfn, const char *reason)
 	pm->vmstat.bad_page++;
 	snprintf(pm->bad_page_msg, sizeof(pm->bad_page_msg), "BUG: Bad page: pfn:%#lx: %s",
 		 pfn, reason);
+	EV(pm->events, "bad_page", "pfn=%#lx reason=\"%s\"", pfn, reason);
 	if (pm->bad_page_hook)
 		pm->bad_page_hook(pm->bad_page_ctx, pm->bad_page_msg);
 }
@@ -108,6 +109,7 @@ void bad_page(struct phys_mem *pm, const struct page *page, const char *reason)
 	snprintf(pm->bad_page_msg, sizeof(pm->bad_page_msg),
 		 "BUG: Bad page state: pfn:%#lx refcount:%d mapcount:%d flags:%#x: %s",
 		 pfn, page->_refcount, page_mapcount(page), page->flags, reason);
+	EV(pm->events, "bad_page", "pfn=%#lx reason=\"%s\"", pfn, reason);
 	if (pm->bad_page_hook)
 		pm->bad_page_hook(pm->bad_page_ctx, pm->bad_page_msg);
 }

@@ -19,6 +19,7 @@
 #include "phys/gfp.h"
 #include "phys/page.h"
 #include "util/config.h"
+#include "util/events.h"
 #include "util/hostalloc.h"
 #include "util/list.h"
 
@@ -125,6 +126,7 @@ struct phys_mem {
 	unsigned long totalreserve_pages; /* calculate_totalreserve_pages() */
 	struct vm_event_state vmstat;
 	bad_page_hook_t bad_page_hook;	/* NULL: message kept in bad_page_msg */
+	struct event_log *events;	/* --trace-events, or NULL */
 	void *bad_page_ctx;
 	char bad_page_msg[160];		/* the last bad_page() report */
 	bool page_poisoning;		/* page_poison=1: fill freed frames with

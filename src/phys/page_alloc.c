@@ -431,10 +431,13 @@ static PHYS_ALWAYS_INLINE struct page *__alloc_pages(struct phys_mem *pm, int ni
 		page = __alloc_pages_slowpath(pm, zonelist, gfp, order, highest);
 		if (!page) {
 			pm->vmstat.allocfail++;
+			EV(pm->events, "alloc_fail", "order=%u gfp=%#x", order, gfp);
 			return NULL;
 		}
 	}
 	prep_new_page(pm, page, order, gfp);
+	EV(pm->events, "alloc_pages", "pfn=%#lx order=%u zone=%s gfp=%#x",
+	   page_to_pfn(pm, page), order, page_zone(pm, page)->name, gfp);
 	return page;
 }
 
@@ -554,6 +557,7 @@ static PHYS_ALWAYS_INLINE void free_frozen_pages(struct phys_mem *pm, struct pag
 	if (!free_pages_prepare(pm, page, order))
 		return;
 	zone = page_zone(pm, page);
+	EV(pm->events, "free_pages", "pfn=%#lx order=%u zone=%s", pfn, order, zone->name);
 	__free_one_page(pm, zone, page, pfn, order, FPI_NONE);
 	zone->pgfree += 1UL << order;
 	pm->vmstat.pgfree += 1UL << order;

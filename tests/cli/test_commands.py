@@ -69,6 +69,24 @@ for mach in ("x86_64", "x86_32"):
     case(f"{mach} stats nr_free_pages == meminfo MemFree",
          j["nr_free_pages"] * 4 == json.loads(run("-c", mach, "--json", "meminfo").stdout)["MemFree"])
 
+# --trace-events: one numbered line per event, alloc/free pairs of the lesson
+import os
+import tempfile
+with tempfile.TemporaryDirectory() as d:
+    log = os.path.join(d, "ev.log")
+    p = run("--trace-events", log, "run", "examples/buddy.yaml")
+    lines = open(log).read().splitlines()
+    case("--trace-events run exits 0", p.returncode == 0, p.stderr)
+    case("events are numbered from 1", [int(l.split()[0]) for l in lines] == list(range(1, len(lines) + 1)))
+    kinds = [l.split()[1] for l in lines]
+    case("the lesson's 7 allocations and 3 frees are logged",
+         kinds.count("alloc_pages") == 6 and kinds.count("alloc_fail") == 1 and kinds.count("free_pages") == 3,
+         kinds)
+    case("the first event is the first allocation", lines and lines[0].startswith("1 alloc_pages pfn=0x100 order=0 zone=DMA"),
+         lines[:1])
+p = run("--trace-events", "/nonexistent/dir/x.log", "info")
+case("--trace-events to an unwritable path exits 2", p.returncode == 2 and "/nonexistent/dir/x.log" in p.stderr, p.stderr)
+
 # --set
 p = run("--set", "memory.size=64MiB", "--json", "meminfo")
 case("--set memory.size=64MiB", p.returncode == 0 and json.loads(p.stdout)["MemTotal"] < 65536, p.stdout)

@@ -46,6 +46,8 @@ static void usage(FILE *f)
 		"  --set KEY=VALUE    override one config key (memory.size=256MiB, cpu.wp=false, ...)\n"
 		"  --json             print one JSON document instead of text\n"
 		"  --check            run every consistency checker after each scenario step\n"
+		"  --trace-events F   log every page allocation, free, fault, TLB fill and flush\n"
+		"                     and VMA change to F, one line each (- for stderr)\n"
 		"\n"
 		"commands:\n"
 		"  info                      machine summary: arch, paging, RAM, zones, layout\n"
@@ -78,6 +80,7 @@ struct cli {
 	unsigned nr_sets;
 	bool json;
 	bool check;
+	struct event_log events;	/* --trace-events; events.f NULL when off */
 	int argc;		/* command and its arguments */
 	char **argv;
 };
@@ -123,6 +126,18 @@ static int parse_globals(struct cli *c, int argc, char **argv)
 			c->json = true;
 		} else if (strcmp(a, "--check") == 0) {
 			c->check = true;
+		} else if (strcmp(a, "--trace-events") == 0) {
+			if (++i >= argc) {
+				fprintf(stderr, "vmsim-cli: --trace-events needs a file name\n");
+				return 2;
+			}
+			if (c->events.f && c->events.f != stderr)
+				fclose(c->events.f);
+			c->events.f = strcmp(argv[i], "-") == 0 ? stderr : fopen(argv[i], "w");
+			if (!c->events.f) {
+				fprintf(stderr, "vmsim-cli: %s: %s\n", argv[i], strerror(errno));
+				return 2;
+			}
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			rest[n++] = (char *)"help";
 		} else if (strcmp(a, "--version") == 0) {
@@ -137,17 +152,19 @@ static int parse_globals(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
-static struct vmsim_machine *boot(const struct cli *c)
+static struct vmsim_machine *boot(struct cli *c)
 {
 	struct vmsim_error err = { 0 };
 	struct vmsim_machine *m = vmsim_machine_create(c->config, c->sets, &err);
 
 	if (!m)
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : "cannot boot the machine");
+	else if (c->events.f)
+		machine_set_event_log(m, &c->events);
 	return m;
 }
 
-static int cmd_view(const struct cli *c, const char *name)
+static int cmd_view(struct cli *c, const char *name)
 {
 	struct vmsim_machine *m = boot(c);
 	struct strbuf sb = STRBUF_INIT;
@@ -173,7 +190,7 @@ static int cmd_view(const struct cli *c, const char *name)
 	return ret || sb.oom ? 2 : 0;
 }
 
-static int cmd_run(const struct cli *c)
+static int cmd_run(struct cli *c)
 {
 	struct vmsim_error err = { 0 };
 	struct scenario_result res;
@@ -185,6 +202,7 @@ static int cmd_run(const struct cli *c)
 	}
 	struct scenario_opts o = {
 		.config = c->config, .sets = c->sets, .json = c->json, .check = c->check,
+		.events = c->events.f ? &c->events : NULL,
 	};
 
 	ret = scenario_run(c->argv[1], &o, stdout, &err, &res);
@@ -200,7 +218,7 @@ static int cmd_run(const struct cli *c)
 	defined(VMSIM_HAVE_CMD_REPLAY) || defined(VMSIM_HAVE_CMD_EXEC)
 typedef int (*machine_cmd)(struct vmsim_machine *m, int argc, char **argv, bool json);
 
-static int with_machine(const struct cli *c, machine_cmd fn)
+static int with_machine(struct cli *c, machine_cmd fn)
 {
 	struct vmsim_machine *m = boot(c);
 	int ret;
@@ -213,19 +231,30 @@ static int with_machine(const struct cli *c, machine_cmd fn)
 }
 #endif
 
+static int cli_main(struct cli *c, int argc, char **argv);
+
 int main(int argc, char **argv)
 {
 	struct cli c = { .config = "x86_64" };
+	int ret = cli_main(&c, argc, argv);
+
+	if (c.events.f && c.events.f != stderr)
+		fclose(c.events.f);
+	return ret;
+}
+
+static int cli_main(struct cli *c, int argc, char **argv)
+{
 	const char *cmd;
-	int ret = parse_globals(&c, argc, argv);
+	int ret = parse_globals(c, argc, argv);
 
 	if (ret)
 		return ret;
-	if (c.argc == 0) {
+	if (c->argc == 0) {
 		usage(stderr);
 		return 2;
 	}
-	cmd = c.argv[0];
+	cmd = c->argv[0];
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;
@@ -235,31 +264,31 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "run") == 0)
-		return cmd_run(&c);
+		return cmd_run(c);
 	if (strcmp(cmd, "show") == 0) {
-		if (c.argc != 2) {
+		if (c->argc != 2) {
 			fprintf(stderr, "usage: vmsim-cli show VIEW\n");
 			return 2;
 		}
-		return cmd_view(&c, c.argv[1]);
+		return cmd_view(c, c->argv[1]);
 	}
 #ifdef VMSIM_HAVE_CMD_TRANSLATE
 	if (strcmp(cmd, "translate") == 0)
-		return with_machine(&c, cmd_translate);
+		return with_machine(c, cmd_translate);
 #endif
 #ifdef VMSIM_HAVE_CMD_LAYOUT
 	if (strcmp(cmd, "layout") == 0)
-		return with_machine(&c, cmd_layout);
+		return with_machine(c, cmd_layout);
 #endif
 #ifdef VMSIM_HAVE_CMD_REPLAY
 	if (strcmp(cmd, "replay") == 0)
-		return with_machine(&c, cmd_replay);
+		return with_machine(c, cmd_replay);
 #endif
 #ifdef VMSIM_HAVE_CMD_EXEC
 	if (strcmp(cmd, "exec") == 0)
-		return with_machine(&c, cmd_exec);
+		return with_machine(c, cmd_exec);
 #endif
-	if (c.argc == 1) {
+	if (c->argc == 1) {
 		/* a view name used as a command: vmsim-cli buddyinfo */
 		struct strbuf probe = STRBUF_INIT;
 		bool known;
@@ -276,7 +305,7 @@ int main(int argc, char **argv)
 		}
 		sb_free(&probe);
 		if (known)
-			return cmd_view(&c, cmd);
+			return cmd_view(c, cmd);
 	}
 	fprintf(stderr, "vmsim-cli: unknown command '%s'\n", cmd);
 	usage(stderr);

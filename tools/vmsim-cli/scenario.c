@@ -686,6 +686,8 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 	ret = boot_machine(&s, o->config, o->sets);
 	if (ret)
 		goto out;
+	if (o->events)
+		machine_set_event_log(s.m, o->events);
 	for (size_t i = 0; i < steps->n; i++) {
 		ret = run_step(&s, steps->items[i], (int)i + 1);
 		res->steps_run = (unsigned)i + (ret ? 0 : 1);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "scenario.h"
+#include "util/events.h"
 #include "vmsim/error.h"
 
 struct scenario_opts {
@@ -13,6 +14,7 @@ struct scenario_opts {
 	const char *const *sets;	/* --set KEY=VALUE, NULL ended */
 	bool json;
 	bool check;			/* run machine_check() after every step */
+	struct event_log *events;	/* --trace-events, or NULL */
 };
 
 struct scenario_result {
