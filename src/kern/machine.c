@@ -92,6 +92,8 @@ int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 
 void machine_shutdown(struct vmsim_machine *m)
 {
+	/* teardown is not part of what the user ran: log no more */
+	machine_set_event_log(m, NULL);
 	task_shutdown(m);
 	kspace_shutdown(m);
 	kmem_cache_finish(&m->pm);
