@@ -16,6 +16,7 @@
 #include "kern/views.h"
 #include "scenario_run.h"
 #include "util/strbuf.h"
+#include "util/trace.h"
 #include "vmsim-config.h"
 
 #ifdef VMSIM_HAVE_CMD_TRANSLATE
@@ -67,6 +68,7 @@ static void usage(FILE *f)
 #ifdef VMSIM_HAVE_CMD_REPLAY
 		"  replay [--format lackey|vmsim] TRACE   replay a memory trace\n"
 #endif
+		"  convert-trace IN OUT      a lackey trace to vmsim's binary format\n"
 		"  help                      this text\n"
 		"\n"
 		"exit status: 0 ok, 1 a scenario expectation failed, 2 bad input\n",
@@ -214,6 +216,28 @@ static int cmd_run(struct cli *c)
 	return res.failed ? 1 : 0;
 }
 
+/* Lackey text -> vmsim binary trace (docs/trace-format.md). */
+static int cmd_convert_trace(struct cli *c)
+{
+	struct vmsim_error err = { 0 };
+	long long n;
+
+	if (c->argc != 3) {
+		fprintf(stderr, "usage: vmsim-cli convert-trace IN.lackey OUT.vmt\n");
+		return 2;
+	}
+	n = trace_convert(c->argv[1], c->argv[2], &err);
+	if (n < 0) {
+		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
+		return 2;
+	}
+	if (!c->json)
+		printf("%s: %lld accesses written to %s\n", c->argv[1], n, c->argv[2]);
+	else
+		printf("{\"accesses\":%lld}\n", n);
+	return 0;
+}
+
 #if defined(VMSIM_HAVE_CMD_TRANSLATE) || defined(VMSIM_HAVE_CMD_LAYOUT) || \
 	defined(VMSIM_HAVE_CMD_REPLAY) || defined(VMSIM_HAVE_CMD_EXEC)
 typedef int (*machine_cmd)(struct vmsim_machine *m, int argc, char **argv, bool json);
@@ -265,6 +289,8 @@ static int cli_main(struct cli *c, int argc, char **argv)
 	}
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(c);
+	if (strcmp(cmd, "convert-trace") == 0)
+		return cmd_convert_trace(c);
 	if (strcmp(cmd, "show") == 0) {
 		if (c->argc != 2) {
 			fprintf(stderr, "usage: vmsim-cli show VIEW\n");
