@@ -110,6 +110,8 @@ int machine_check(struct vmsim_machine *m, struct vmsim_error *err)
 		ret = check_slab_caches(&m->pm, err);
 	if (!ret)
 		ret = kspace_check(m, err);
+	if (!ret)
+		ret = task_check_all(m, err);
 	return ret;
 }
 

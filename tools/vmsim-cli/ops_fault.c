@@ -1,6 +1,245 @@
-/* Scenario ops: read, write, fetch, touch, fork, switch, exit (see scenario.h). */
+/*
+ * Scenario ops of a running task (see scenario.h):
+ *   read   { task, addr, size }          value: the bytes read (little endian)
+ *   write  { task, addr, size, value }
+ *   fetch  { task, addr }                an instruction fetch of one byte
+ *   touch  { task, addr, length, stride, access }   value: page faults taken
+ *   fork   { task, child, share_vm }     value: the child's pid
+ *   switch { task, cpu }
+ *   exit   { task }
+ * Accesses run on CPU 0 as the task (switching to it first), translate,
+ * fault and retry like the CPU; a SIGSEGV is the outcome OUT_SEGV with
+ * segv_code 1 (SEGV_MAPERR) or 2 (SEGV_ACCERR).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "kern/machine.h"
+#include "kern/task.h"
 #include "scenario.h"
 
+static int arg_task(struct scn *s, struct scn_step *st, struct task_struct **t)
+{
+	const char *name;
+	int ret = scn_arg_str(s, st, "task", true, &name);
+
+	if (ret)
+		return ret < 0 ? ret : -EINVAL;
+	*t = task_find(scn_machine(s), name);
+	if (!*t)
+		return scn_bad(s, st, scn_arg(st, "task"), "no task '%s' (spawn or fork it first)", name);
+	return 0;
+}
+
+/* Turn an access result into the step's outcome; -ENOMEM is the OOM
+ * killer's business, reported as the error. */
+static int access_outcome(struct scn_step *st, int ret, const struct access_result *r)
+{
+	if (ret) {
+		st->out.kind = OUT_ERROR;
+		st->out.err = ret;
+		return 0;
+	}
+	if (r->segv) {
+		st->out.kind = OUT_SEGV;
+		st->out.segv_code = r->segv;
+		st->out.value = r->segv_addr;
+		return 0;
+	}
+	return 1;
+}
+
+static int arg_size(struct scn *s, struct scn_step *st, uint64_t *size)
+{
+	int ret = scn_arg_u64(s, st, "size", false, size);
+
+	if (ret < 0)
+		return ret;
+	if (ret == 1)
+		*size = 8;
+	if (*size < 1 || *size > 8)
+		return scn_bad(s, st, scn_arg(st, "size"), "size: 1 to 8 bytes");
+	return 0;
+}
+
+static const char *const read_keys[] = { "task", "addr", "size", NULL };
+
+static int op_read(struct scn *s, struct scn_step *st)
+{
+	struct task_struct *t;
+	struct access_result r;
+	uint64_t addr, size;
+	uint8_t buf[8] = { 0 };
+	int ret;
+
+	if ((ret = arg_task(s, st, &t)) || (ret = scn_arg_u64(s, st, "addr", true, &addr)) ||
+	    (ret = arg_size(s, st, &size)))
+		return ret < 0 ? ret : -EINVAL;
+	ret = task_access(t, addr, MMU_READ, buf, (size_t)size, &r);
+	if (access_outcome(st, ret, &r)) {
+		uint64_t v = 0;
+
+		for (unsigned i = 0; i < size; i++)
+			v |= (uint64_t)buf[i] << (8 * i);
+		st->out.kind = OUT_VALUE;
+		st->out.value = v;
+	}
+	return 0;
+}
+
+static const char *const write_keys[] = { "task", "addr", "size", "value", NULL };
+
+static int op_write(struct scn *s, struct scn_step *st)
+{
+	struct task_struct *t;
+	struct access_result r;
+	uint64_t addr, size, value;
+	uint8_t buf[8];
+	int ret;
+
+	if ((ret = arg_task(s, st, &t)) || (ret = scn_arg_u64(s, st, "addr", true, &addr)) ||
+	    (ret = arg_size(s, st, &size)) || (ret = scn_arg_u64(s, st, "value", true, &value)))
+		return ret < 0 ? ret : -EINVAL;
+	for (unsigned i = 0; i < 8; i++)
+		buf[i] = (uint8_t)(value >> (8 * i));
+	ret = task_access(t, addr, MMU_WRITE, buf, (size_t)size, &r);
+	if (access_outcome(st, ret, &r))
+		st->out.kind = OUT_NONE;
+	return 0;
+}
+
+static const char *const fetch_keys[] = { "task", "addr", NULL };
+
+static int op_fetch(struct scn *s, struct scn_step *st)
+{
+	struct task_struct *t;
+	struct access_result r;
+	uint64_t addr;
+	uint8_t b;
+	int ret;
+
+	if ((ret = arg_task(s, st, &t)) || (ret = scn_arg_u64(s, st, "addr", true, &addr)))
+		return ret < 0 ? ret : -EINVAL;
+	ret = task_access(t, addr, MMU_FETCH, &b, 1, &r);
+	if (access_outcome(st, ret, &r))
+		st->out.kind = OUT_NONE;
+	return 0;
+}
+
+static const char *const touch_keys[] = { "task", "addr", "length", "stride", "access", NULL };
+
+static int op_touch(struct scn *s, struct scn_step *st)
+{
+	struct task_struct *t;
+	struct access_result r;
+	uint64_t addr, len, stride = 4096, faults = 0;
+	const char *acc_name = "write";
+	enum mmu_access acc;
+	int ret;
+
+	if ((ret = arg_task(s, st, &t)) || (ret = scn_arg_u64(s, st, "addr", true, &addr)) ||
+	    (ret = scn_arg_u64(s, st, "length", true, &len)) ||
+	    (ret = scn_arg_u64(s, st, "stride", false, &stride)) < 0 ||
+	    (ret = scn_arg_str(s, st, "access", false, &acc_name)) < 0)
+		return ret < 0 ? ret : -EINVAL;
+	if (!strcmp(acc_name, "read"))
+		acc = MMU_READ;
+	else if (!strcmp(acc_name, "write"))
+		acc = MMU_WRITE;
+	else if (!strcmp(acc_name, "fetch"))
+		acc = MMU_FETCH;
+	else
+		return scn_bad(s, st, scn_arg(st, "access"), "access: read, write or fetch");
+	if (stride == 0)
+		return scn_bad(s, st, scn_arg(st, "stride"), "stride must be at least 1");
+	for (uint64_t off = 0; off < len; off += stride) {
+		/* a write stores the byte it finds, so touching never changes
+		 * the memory's contents; a read or fetch just loads it */
+		uint8_t b = 0;
+
+		if (acc == MMU_WRITE) {
+			ret = task_access(t, addr + off, MMU_READ, &b, 1, &r);
+			if (!access_outcome(st, ret, &r))
+				return 0;
+			faults += r.faults;
+		}
+		ret = task_access(t, addr + off, acc, &b, 1, &r);
+		if (!access_outcome(st, ret, &r))
+			return 0;
+		faults += r.faults;
+	}
+	st->out.kind = OUT_VALUE;
+	st->out.value = faults;
+	return 0;
+}
+
+static const char *const fork_keys[] = { "task", "child", "share_vm", NULL };
+
+static int op_fork(struct scn *s, struct scn_step *st)
+{
+	struct task_struct *t, *c;
+	const char *child;
+	bool share = false;
+	int ret;
+
+	if ((ret = arg_task(s, st, &t)) || (ret = scn_arg_str(s, st, "child", true, &child)) ||
+	    (ret = scn_arg_bool(s, st, "share_vm", &share)) < 0)
+		return ret < 0 ? ret : -EINVAL;
+	if (task_find(scn_machine(s), child))
+		return scn_bad(s, st, scn_arg(st, "child"), "task '%s' exists already", child);
+	ret = do_fork(t, child, share ? CLONE_VM : 0, &c);
+	if (ret == -EINVAL)
+		return scn_bad(s, st, scn_arg(st, "child"), "a task name up to 47 characters");
+	if (ret) {
+		st->out.kind = OUT_ERROR;
+		st->out.err = ret;
+	} else {
+		st->out.kind = OUT_VALUE;
+		st->out.value = (uint64_t)c->pid;
+	}
+	return 0;
+}
+
+static const char *const switch_keys[] = { "task", "cpu", NULL };
+
+static int op_switch(struct scn *s, struct scn_step *st)
+{
+	struct vmsim_machine *m = scn_machine(s);
+	struct task_struct *t;
+	uint64_t cpu = 0;
+	int ret;
+
+	if ((ret = arg_task(s, st, &t)) || (ret = scn_arg_u64(s, st, "cpu", false, &cpu)) < 0)
+		return ret < 0 ? ret : -EINVAL;
+	if (cpu >= m->nr_cpus)
+		return scn_bad(s, st, scn_arg(st, "cpu"), "cpu %llu: the machine has %u CPU(s)",
+			       (unsigned long long)cpu, m->nr_cpus);
+	context_switch(m, (unsigned)cpu, t);
+	st->out.kind = OUT_NONE;
+	return 0;
+}
+
+static const char *const exit_keys[] = { "task", NULL };
+
+static int op_exit(struct scn *s, struct scn_step *st)
+{
+	struct task_struct *t;
+	int ret;
+
+	if ((ret = arg_task(s, st, &t)))
+		return ret;
+	do_exit(t);
+	st->out.kind = OUT_NONE;
+	return 0;
+}
+
 const struct scn_op scn_ops_fault[] = {
+	{ "read", op_read, read_keys },
+	{ "write", op_write, write_keys },
+	{ "fetch", op_fetch, fetch_keys },
+	{ "touch", op_touch, touch_keys },
+	{ "fork", op_fork, fork_keys },
+	{ "switch", op_switch, switch_keys },
+	{ "exit", op_exit, exit_keys },
 	{ NULL, NULL, NULL },
 };

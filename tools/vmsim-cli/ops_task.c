@@ -1,15 +1,376 @@
-/* Scenario ops: spawn, mmap, munmap, mprotect, brk (see scenario.h). */
+/*
+ * Scenario ops of the address space (see scenario.h):
+ *   spawn    { task, brk, stack, stack_rlimit }   value: the pid
+ *   mmap     { task, addr, length, prot, flags, file, offset }  value: the address
+ *   munmap   { task, addr, length }
+ *   mprotect { task, addr, length, prot }
+ *   brk      { task, addr }       addr absolute, or +N / -N from the current
+ *                                 break; value: the break brk() returns
+ * and the task part of `expect`: { task, rss, vm, maps, ... counters }.
+ * System-call failures are outcomes (OUT_ERROR with the kernel's errno);
+ * bad scenario text is scn_bad().
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "kern/machine.h"
+#include "kern/task.h"
+#include "kern/views.h"
 #include "scenario.h"
+#include "util/strbuf.h"
+#include "vma/mm.h"
+
+/* The task named by the step's `task` argument. */
+static int arg_task(struct scn *s, struct scn_step *st, const char *key, struct task_struct **t)
+{
+	const char *name;
+	int ret = scn_arg_str(s, st, key, true, &name);
+
+	if (ret)
+		return ret < 0 ? ret : -EINVAL;
+	*t = task_find(scn_machine(s), name);
+	if (!*t)
+		return scn_bad(s, st, scn_arg(st, key), "no task '%s' (spawn or fork it first)", name);
+	return 0;
+}
+
+/* prot written like the maps column: "rw-", "r-x", "---" (or "none"). */
+static int arg_prot(struct scn *s, struct scn_step *st, unsigned long *prot)
+{
+	const char *p;
+	int ret = scn_arg_str(s, st, "prot", true, &p);
+
+	if (ret)
+		return ret < 0 ? ret : -EINVAL;
+	*prot = 0;
+	if (strcmp(p, "none") == 0)
+		return 0;
+	if (strlen(p) != 3 || (p[0] != 'r' && p[0] != '-') || (p[1] != 'w' && p[1] != '-') ||
+	    (p[2] != 'x' && p[2] != '-'))
+		return scn_bad(s, st, scn_arg(st, "prot"),
+			       "prot '%s': three characters like the maps column (rw-, r-x, ---)", p);
+	*prot = (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) |
+		(p[2] == 'x' ? PROT_EXEC : 0);
+	return 0;
+}
+
+static const struct { const char *name; unsigned long flag; } map_flags[] = {
+	{ "shared", MAP_SHARED }, { "private", MAP_PRIVATE },
+	{ "shared_validate", MAP_SHARED_VALIDATE }, { "anonymous", MAP_ANONYMOUS },
+	{ "fixed", MAP_FIXED }, { "fixed_noreplace", MAP_FIXED_NOREPLACE },
+	{ "populate", MAP_POPULATE }, { "growsdown", MAP_GROWSDOWN },
+	{ "noreserve", MAP_NORESERVE }, { "locked", MAP_LOCKED }, { "stack", MAP_STACK },
+	{ "nonblock", MAP_NONBLOCK },
+};
+
+static int arg_map_flags(struct scn *s, struct scn_step *st, unsigned long *flags)
+{
+	const struct ynode *n = scn_arg(st, "flags");
+
+	*flags = 0;
+	if (!n)
+		return scn_bad(s, st, st->args, "missing argument 'flags' (e.g. [private, anonymous])");
+	if (n->type == YNODE_SCALAR) {
+		/* one flag written alone */
+		for (size_t j = 0; j < sizeof(map_flags) / sizeof(map_flags[0]); j++)
+			if (strcmp(n->scalar, map_flags[j].name) == 0) {
+				*flags = map_flags[j].flag;
+				return 0;
+			}
+		return scn_bad(s, st, n, "unknown mmap flag '%s'", n->scalar);
+	}
+	if (n->type != YNODE_SEQ)
+		return scn_bad(s, st, n, "flags: a list like [private, anonymous]");
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ynode *f = n->items[i];
+		size_t j;
+
+		for (j = 0; j < sizeof(map_flags) / sizeof(map_flags[0]); j++)
+			if (f->type == YNODE_SCALAR && strcmp(f->scalar, map_flags[j].name) == 0)
+				break;
+		if (j == sizeof(map_flags) / sizeof(map_flags[0]))
+			return scn_bad(s, st, f, "unknown mmap flag '%s' (private, shared, anonymous, "
+				       "fixed, fixed_noreplace, populate, growsdown, noreserve, locked)",
+				       f->type == YNODE_SCALAR ? f->scalar : "?");
+		*flags |= map_flags[j].flag;
+	}
+	return 0;
+}
+
+static void set_result(struct scn_step *st, int64_t r)
+{
+	if (r < 0) {
+		st->out.kind = OUT_ERROR;
+		st->out.err = (int)r;
+	} else {
+		st->out.kind = OUT_VALUE;
+		st->out.value = (uint64_t)r;
+	}
+}
+
+static const char *const spawn_keys[] = { "task", "brk", "stack", "stack_rlimit", NULL };
+
+static int op_spawn(struct scn *s, struct scn_step *st)
+{
+	struct spawn_args a = { 0 };
+	struct task_struct *t;
+	const char *name;
+	int ret;
+
+	if ((ret = scn_arg_str(s, st, "task", true, &name)) ||
+	    (ret = scn_arg_u64(s, st, "brk", false, &a.start_brk)) < 0 ||
+	    (ret = scn_arg_u64(s, st, "stack", false, &a.stack_size)) < 0 ||
+	    (ret = scn_arg_u64(s, st, "stack_rlimit", false, &a.stack_rlimit)) < 0)
+		return ret < 0 ? ret : -EINVAL;
+	if (task_find(scn_machine(s), name))
+		return scn_bad(s, st, scn_arg(st, "task"), "task '%s' exists already", name);
+	ret = task_spawn(scn_machine(s), name, &a, &t);
+	if (ret == -EINVAL)
+		return scn_bad(s, st, st->args, "spawn: a task name up to 47 characters, and a stack "
+			       "within the stack rlimit");
+	set_result(st, ret ? ret : t->pid);
+	return 0;
+}
+
+static const char *const mmap_keys[] = { "task", "addr", "length", "prot", "flags", "file",
+					 "offset", NULL };
+
+static int op_mmap(struct scn *s, struct scn_step *st)
+{
+	struct task_struct *t;
+	uint64_t addr = 0, len, off = 0;
+	unsigned long prot, flags;
+	const char *file = NULL;
+	int ret;
+
+	if ((ret = arg_task(s, st, "task", &t)) ||
+	    (ret = scn_arg_u64(s, st, "addr", false, &addr)) < 0 ||
+	    (ret = scn_arg_u64(s, st, "length", true, &len)) ||
+	    (ret = arg_prot(s, st, &prot)) || (ret = arg_map_flags(s, st, &flags)) ||
+	    (ret = scn_arg_str(s, st, "file", false, &file)) < 0 ||
+	    (ret = scn_arg_u64(s, st, "offset", false, &off)) < 0)
+		return ret < 0 ? ret : -EINVAL;
+	if (file)
+		return scn_bad(s, st, scn_arg(st, "file"), "file-backed mmap needs the page cache, "
+			       "which this build does not model yet; map anonymous memory");
+	if (!(flags & MAP_ANONYMOUS))
+		return scn_bad(s, st, scn_arg(st, "flags"), "without 'file' the mapping must be "
+			       "anonymous (add 'anonymous' to flags)");
+	set_result(st, vm_mmap(t->mm, NULL, addr, len, prot, flags, off));
+	return 0;
+}
+
+static const char *const range_keys[] = { "task", "addr", "length", NULL };
+
+static int op_munmap(struct scn *s, struct scn_step *st)
+{
+	struct task_struct *t;
+	uint64_t addr, len;
+	int ret;
+
+	if ((ret = arg_task(s, st, "task", &t)) || (ret = scn_arg_u64(s, st, "addr", true, &addr)) ||
+	    (ret = scn_arg_u64(s, st, "length", true, &len)))
+		return ret < 0 ? ret : -EINVAL;
+	ret = do_munmap(t->mm, addr, len);
+	st->out.kind = ret ? OUT_ERROR : OUT_NONE;
+	st->out.err = ret;
+	return 0;
+}
+
+static const char *const mprotect_keys[] = { "task", "addr", "length", "prot", NULL };
+
+static int op_mprotect(struct scn *s, struct scn_step *st)
+{
+	struct task_struct *t;
+	uint64_t addr, len;
+	unsigned long prot;
+	int ret;
+
+	if ((ret = arg_task(s, st, "task", &t)) || (ret = scn_arg_u64(s, st, "addr", true, &addr)) ||
+	    (ret = scn_arg_u64(s, st, "length", true, &len)) || (ret = arg_prot(s, st, &prot)))
+		return ret < 0 ? ret : -EINVAL;
+	ret = do_mprotect(t->mm, addr, len, prot);
+	st->out.kind = ret ? OUT_ERROR : OUT_NONE;
+	st->out.err = ret;
+	return 0;
+}
+
+static const char *const brk_keys[] = { "task", "addr", NULL };
+
+static int op_brk(struct scn *s, struct scn_step *st)
+{
+	const struct ynode *n = scn_arg(st, "addr");
+	struct task_struct *t;
+	uint64_t want = 0;
+	int ret;
+
+	if ((ret = arg_task(s, st, "task", &t)))
+		return ret;
+	if (n && n->type == YNODE_SCALAR && (n->scalar[0] == '+' || n->scalar[0] == '-')) {
+		/* relative to the current break, like sbrk(N) */
+		struct ynode rel = *n;
+		uint64_t d;
+
+		rel.scalar = n->scalar + 1;
+		if ((ret = scn_node_u64(s, st, &rel, &d)))
+			return ret;
+		want = n->scalar[0] == '+' ? t->mm->brk + d : t->mm->brk - d;
+		if (n->scalar[0] == '-' && d > t->mm->brk)
+			want = 0;
+	} else if (n && (ret = scn_node_u64(s, st, n, &want))) {
+		return ret;
+	}
+	st->out.kind = OUT_VALUE;
+	st->out.value = sys_brk(t->mm, want);
+	return 0;
+}
 
 const struct scn_op scn_ops_task[] = {
+	{ "spawn", op_spawn, spawn_keys },
+	{ "mmap", op_mmap, mmap_keys },
+	{ "munmap", op_munmap, range_keys },
+	{ "mprotect", op_mprotect, mprotect_keys },
+	{ "brk", op_brk, brk_keys },
 	{ NULL, NULL, NULL },
 };
 
-/* Keys of the `expect` op about a task (task, rss, vm, maps, ...). */
-static const char *const task_expect_keys[] = { NULL };
+/* ---- expect ---- */
+
+/* Keys of the `expect` op about a task: pages unless the name says kB. */
+static const char *const task_expect_keys[] = {
+	"task", "rss", "vm", "maps", "anon", "shmem", "data_vm", "stack_vm", "exec_vm",
+	"locked_vm", "map_count", "brk", "start_brk", "faults", "cow", "cow_reuse", "zero_page",
+	"demand_zero", "stack_grow", "segv", "mm_users", "hiwater_rss", "hiwater_vm", "tasks",
+	NULL
+};
+
+static void expect_u64(struct scn *s, struct scn_step *st, const char *what, uint64_t want,
+		       uint64_t got)
+{
+	char w[96];
+
+	scn_checked(s);
+	if (want != got) {
+		snprintf(w, sizeof(w), "%s %" PRIu64 " (0x%" PRIx64 ")", what, want, want);
+		scn_mismatch(s, st, w, "%" PRIu64 " (0x%" PRIx64 ")", got, got);
+	}
+}
+
+/* Compare the maps view of task @name line by line (trailing blanks ignored). */
+static int expect_maps(struct scn *s, struct scn_step *st, const char *name,
+		       const struct ynode *want)
+{
+	struct view_args a = { .task = name };
+	struct strbuf sb = STRBUF_INIT;
+	const char *p;
+	size_t i = 0;
+	char got[256];
+
+	if (want->type != YNODE_SEQ)
+		return scn_bad(s, st, want, "maps: a list of /proc/PID/maps lines");
+	for (size_t k = 0; k < want->n; k++)
+		if (want->items[k]->type != YNODE_SCALAR)
+			return scn_bad(s, st, want->items[k], "maps: each line is a string");
+	scn_checked(s);
+	view_render(scn_machine(s), "maps", &a, false, &sb);
+	if (sb.oom) {
+		sb_free(&sb);
+		return -ENOMEM;
+	}
+	p = sb_str(&sb);
+	for (;; i++) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		const char *w = i < want->n ? want->items[i]->scalar : NULL;
+		size_t wl = w ? strlen(w) : 0;
+
+		if (!*p && !w)
+			break;
+		while (len && p[len - 1] == ' ')
+			len--;
+		while (wl && w[wl - 1] == ' ')
+			wl--;
+		snprintf(got, sizeof(got), "%.*s", (int)len, p);
+		if (!w || !*p || len != wl || strncmp(p, w, wl) != 0) {
+			scn_mismatch(s, st, w ? w : "(no more lines)", "maps line %zu: %s", i + 1,
+				     *p ? got : "(no more lines)");
+			break;
+		}
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	sb_free(&sb);
+	return 0;
+}
 
 static int expect_task(struct scn *s, struct scn_step *st)
 {
+	static const struct { const char *key; int kind; } nums[] = {
+		{ "rss", 0 }, { "vm", 1 }, { "anon", 2 }, { "shmem", 3 }, { "data_vm", 4 },
+		{ "stack_vm", 5 }, { "exec_vm", 6 }, { "locked_vm", 7 }, { "map_count", 8 },
+		{ "brk", 9 }, { "start_brk", 10 }, { "faults", 11 }, { "cow", 12 },
+		{ "cow_reuse", 13 }, { "zero_page", 14 }, { "demand_zero", 15 },
+		{ "stack_grow", 16 }, { "segv", 17 }, { "mm_users", 18 }, { "hiwater_rss", 19 },
+		{ "hiwater_vm", 20 },
+	};
+	struct task_struct *t;
+	const struct ynode *n;
+	uint64_t want;
+	int ret;
+
+	if (scn_arg(st, "tasks")) {
+		uint64_t cnt = 0;
+		struct task_struct *x;
+
+		if ((ret = scn_arg_u64(s, st, "tasks", true, &want)))
+			return ret;
+		list_for_each_entry(x, &scn_machine(s)->tasks, tasks)
+			cnt++;
+		expect_u64(s, st, "tasks", want, cnt);
+	}
+	if (!scn_arg(st, "task"))
+		return 0;
+	if ((ret = arg_task(s, st, "task", &t)))
+		return ret;
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		struct mm_struct *mm = t->mm;
+		uint64_t got = 0;
+
+		if (!scn_arg(st, nums[i].key))
+			continue;
+		if ((ret = scn_arg_u64(s, st, nums[i].key, true, &want)))
+			return ret;
+		switch (nums[i].kind) {
+		case 0: got = get_mm_rss(mm); break;
+		case 1: got = mm->total_vm; break;
+		case 2: got = get_mm_counter(mm, MM_ANONPAGES); break;
+		case 3: got = get_mm_counter(mm, MM_SHMEMPAGES); break;
+		case 4: got = mm->data_vm; break;
+		case 5: got = mm->stack_vm; break;
+		case 6: got = mm->exec_vm; break;
+		case 7: got = mm->locked_vm; break;
+		case 8: got = (uint64_t)mm->map_count; break;
+		case 9: got = mm->brk; break;
+		case 10: got = mm->start_brk; break;
+		case 11: got = t->fst.min_flt; break;
+		case 12: got = t->fst.cow; break;
+		case 13: got = t->fst.cow_reuse; break;
+		case 14: got = t->fst.zero_page; break;
+		case 15: got = t->fst.demand_zero; break;
+		case 16: got = t->fst.stack_grow; break;
+		case 17: got = t->fst.segv; break;
+		case 18: got = (uint64_t)mm->mm_users; break;
+		case 19: got = mm->hiwater_rss > get_mm_rss(mm) ? mm->hiwater_rss : get_mm_rss(mm); break;
+		case 20: got = mm->hiwater_vm > mm->total_vm ? mm->hiwater_vm : mm->total_vm; break;
+		}
+		expect_u64(s, st, nums[i].key, want, got);
+	}
+	if ((n = scn_arg(st, "maps"))) {
+		const char *name;
+
+		scn_arg_str(s, st, "task", true, &name);
+		return expect_maps(s, st, name, n);
+	}
 	return 0;
 }
 

@@ -1,0 +1,684 @@
+/*
+ * Tasks and their address spaces (kernel/fork.c, kernel/exit.c,
+ * arch/x86/mm/tlb.c, arch/x86/mm/fault.c): spawn, fork (dup_mmap), exit,
+ * the context switch, and user accesses with the page-fault handler that
+ * turns a failed translation into handle_mm_fault() or a SIGSEGV.
+ *
+ * Invariants: each task holds one mm_users reference on its mm (CLONE_VM
+ * tasks share one mm); an mm's page-table root is loaded in a CPU's CR3
+ * only while a task using it is that CPU's current task; when the last
+ * user goes, every frame, table and VMA of the mm returns to where it came
+ * from (a test compares the buddy free counts).
+ */
+#include "kern/task.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kern/kpgtable.h"
+#include "kern/machine.h"
+#include "phys/slab.h"
+#include "util/error.h"
+#include "vma/mm.h"
+
+#define TASK_NAME_LEN 48
+
+/* task_struct with the scenario's name beside the kernel's 16-byte comm */
+struct task_named {
+	struct task_struct t;
+	char name[TASK_NAME_LEN];
+};
+
+#define STACK_GUARD_GAP_PAGES 256
+
+/* ---- objects: from the slab caches of the kernel's names, in simulated RAM ---- */
+
+static struct task_struct *alloc_task_struct(struct vmsim_machine *m)
+{
+	return kmem_cache_alloc(m->task_struct_cachep, GFP_KERNEL | __GFP_ZERO);
+}
+
+static void free_task_struct(struct vmsim_machine *m, struct task_struct *t)
+{
+	kmem_cache_free(m->task_struct_cachep, t);
+}
+
+static struct mm_struct *allocate_mm(struct vmsim_machine *m)
+{
+	return kmem_cache_alloc(m->mm_cachep, GFP_KERNEL | __GFP_ZERO);
+}
+
+static void free_mm(struct vmsim_machine *m, struct mm_struct *mm)
+{
+	kmem_cache_free(m->mm_cachep, mm);
+}
+
+/* THREAD_SIZE: 16 KiB on x86_64 (order 2), 8 KiB on x86_32 (order 1). */
+static int alloc_thread_stack(struct vmsim_machine *m, struct task_struct *t)
+{
+	t->stack_order = config_is_64(&m->cfg) ? 2 : 1;
+	t->stack_page = alloc_pages(&m->pm, GFP_KERNEL, t->stack_order);
+	if (!t->stack_page)
+		return -ENOMEM;
+	t->stack = page_address(&m->pm, t->stack_page);
+	return 0;
+}
+
+/* ---- machine life cycle ---- */
+
+/*
+ * proc_caches_init(), vma_state_init(), anon_vma_init(): Linux creates these
+ * caches at boot; here the first task creates them, so that a machine that
+ * never runs a task keeps the free-page counts of the layers below.
+ */
+static int task_caches_init(struct vmsim_machine *m)
+{
+	if (m->task_struct_cachep)
+		return 0;
+	m->task_struct_cachep = kmem_cache_create(&m->pm, "task_struct", sizeof(struct task_named),
+						  0, SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT);
+	m->mm_cachep = kmem_cache_create(&m->pm, "mm_struct", sizeof(struct mm_struct), 0,
+					 SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT);
+	m->vm_area_cachep = kmem_cache_create(&m->pm, "vm_area_struct",
+					      sizeof(struct vm_area_struct), 0, SLAB_ACCOUNT);
+	m->anon_vma_cachep = kmem_cache_create(&m->pm, "anon_vma", sizeof(struct anon_vma), 0,
+					       SLAB_ACCOUNT);
+	if (!m->task_struct_cachep || !m->mm_cachep || !m->vm_area_cachep || !m->anon_vma_cachep)
+		return -ENOMEM;
+	return 0;
+}
+
+int task_init(struct vmsim_machine *m, struct vmsim_error *err)
+{
+	uint64_t zpa = m->cfg.kernel_start + m->cfg.kernel_size - PAGE_SIZE;
+
+	INIT_LIST_HEAD(&m->tasks);
+	m->last_pid = 0;
+	m->last_ctx_id = 0;
+	/* empty_zero_page lives in the kernel image (its .bss) on Linux;
+	 * here the image's last frame, reserved at boot and never handed out */
+	if (!m->cfg.kernel_size || zpa + PAGE_SIZE > m->pm.ram_size)
+		return verr(err, -EINVAL, "no kernel image frame for the zero page");
+	m->zero_page = pfn_to_page(&m->pm, (unsigned long)(zpa >> PAGE_SHIFT));
+	set_page_flag(m->zero_page, PG_zero);
+	memset(phys_to_host(&m->pm, zpa), 0, PAGE_SIZE);
+	if (m->cfg.pcid) {
+		m->pcid_owner = host_zalloc(&m->ha, 4096 * sizeof(m->pcid_owner[0]));
+		if (!m->pcid_owner)
+			return verr(err, -ENOMEM, "out of host memory");
+	}
+	return 0;
+}
+
+void task_shutdown(struct vmsim_machine *m)
+{
+	while (m->tasks.next && !list_empty(&m->tasks))
+		do_exit(list_last_entry(&m->tasks, struct task_struct, tasks));
+	if (m->pcid_owner)
+		host_free(&m->ha, m->pcid_owner, 4096 * sizeof(m->pcid_owner[0]));
+	m->pcid_owner = NULL;
+	/* kmem_cache_finish() frees whatever is left of them */
+	if (m->anon_vma_cachep)
+		kmem_cache_destroy(m->anon_vma_cachep);
+	if (m->vm_area_cachep)
+		kmem_cache_destroy(m->vm_area_cachep);
+	if (m->mm_cachep)
+		kmem_cache_destroy(m->mm_cachep);
+	if (m->task_struct_cachep)
+		kmem_cache_destroy(m->task_struct_cachep);
+	m->anon_vma_cachep = m->vm_area_cachep = m->mm_cachep = m->task_struct_cachep = NULL;
+}
+
+struct task_struct *task_find(struct vmsim_machine *m, const char *name)
+{
+	struct task_struct *t;
+
+	list_for_each_entry(t, &m->tasks, tasks)
+		if (strcmp(((struct task_named *)t)->name, name) == 0)
+			return t;
+	return NULL;
+}
+
+uint64_t task_pgd(const struct task_struct *t)
+{
+	return t->mm->pgd;
+}
+
+/* ---- mm ---- */
+
+struct mm_struct *mm_alloc(struct vmsim_machine *m)
+{
+	struct mm_struct *mm = allocate_mm(m);
+
+	if (!mm)
+		return NULL;
+	mm->m = m;
+	INIT_LIST_HEAD(&mm->mmap_list);
+	mm->mm_rb = RB_ROOT;
+	if (mm_pgd_alloc(m, &mm->pgd)) {
+		free_mm(m, mm);
+		return NULL;
+	}
+	mm->ctx_id = ++m->last_ctx_id;
+	mm->task_size = m->cfg.task_size;
+	mm->mmap_min_addr = m->cfg.mmap_min_addr;
+	mm->stack_rlimit = m->cfg.stack_rlimit;
+	mm->mmap_base = m->cfg.mmap_base;
+	mm->stack_guard_gap = (uint64_t)STACK_GUARD_GAP_PAGES << PAGE_SHIFT;
+	mm->mm_users = 1;
+	mm->mm_count = 1;
+	return mm;
+}
+
+/* Take every CPU off @mm (they run the kernel's tables, as a CPU that
+ * switched to init_mm does) so that its root can go. */
+static void leave_mm(struct mm_struct *mm)
+{
+	struct vmsim_machine *m = mm->m;
+
+	for (unsigned c = 0; c < m->nr_cpus; c++) {
+		if (m->cpus[c].cr3 == mm->pgd) {
+			mmu_load_cr3(&m->cpus[c], m->kernel_pgd, 0, false);
+			m->current[c] = NULL;
+		}
+		if (m->cpus[c].pcid_enabled)
+			tlb_flush_pcid(&m->cpus[c], (unsigned)(mm->ctx_id % 4095) + 1);
+	}
+	if (m->pcid_owner && m->pcid_owner[mm->ctx_id % 4095 + 1] == mm->ctx_id)
+		m->pcid_owner[mm->ctx_id % 4095 + 1] = 0;
+}
+
+static void mmdrop(struct mm_struct *mm)
+{
+	struct vmsim_machine *m = mm->m;
+
+	if (--mm->mm_count)
+		return;
+	leave_mm(mm);
+	mm_pgd_free(m, mm->pgd);
+	free_mm(m, mm);
+}
+
+void mmput(struct mm_struct *mm)
+{
+	if (--mm->mm_users)
+		return;
+	exit_mmap(mm);
+	mmdrop(mm);
+}
+
+/* ---- spawn ---- */
+
+static struct task_struct *new_task(struct vmsim_machine *m, const char *name, int *err)
+{
+	struct task_struct *t;
+
+	if (!name[0] || strlen(name) >= TASK_NAME_LEN) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (task_find(m, name)) {
+		*err = -EEXIST;
+		return NULL;
+	}
+	t = alloc_task_struct(m);
+	if (!t) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	snprintf(((struct task_named *)t)->name, TASK_NAME_LEN, "%s", name);
+	snprintf(t->comm, sizeof(t->comm), "%s", name);	/* truncated like set_task_comm */
+	INIT_LIST_HEAD(&t->tasks);
+	if (alloc_thread_stack(m, t)) {
+		free_task_struct(m, t);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	return t;
+}
+
+static void free_task(struct vmsim_machine *m, struct task_struct *t)
+{
+	if (t->stack_page)
+		__free_pages(&m->pm, t->stack_page, t->stack_order);
+	free_task_struct(m, t);
+}
+
+/* setup_arg_pages(): the stack VMA below STACK_TOP (= TASK_SIZE without
+ * randomization), growing down, with start_stack inside it. */
+static int setup_stack(struct mm_struct *mm, uint64_t size)
+{
+	struct vm_area_struct *vma = vm_area_alloc(mm);
+	const uint64_t top = mm->task_size;
+
+	if (!vma)
+		return -ENOMEM;
+	size = PAGE_ALIGN(size);
+	vma->vm_start = top - size;
+	vma->vm_end = top;
+	vma->vm_flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC |
+			VM_GROWSDOWN | VM_ACCOUNT | VM_SOFTDIRTY;
+	vma->vm_page_prot = vm_get_page_prot(mm, vma->vm_flags);
+	vma->vm_pgoff = vma->vm_start >> PAGE_SHIFT;
+	vma_link(mm, vma);
+	vm_stat_account(mm, vma->vm_flags, (long)vma_pages(vma));
+	update_hiwater_vm(mm);
+	mm->start_stack = top - 0x20;
+	return 0;
+}
+
+int task_spawn(struct vmsim_machine *m, const char *name, const struct spawn_args *a,
+	       struct task_struct **out)
+{
+	static const struct spawn_args none;
+	struct task_struct *t;
+	struct mm_struct *mm;
+	int ret = 0;
+
+	if (!a)
+		a = &none;
+	if (task_caches_init(m))
+		return -ENOMEM;
+	if (a->stack_size && (a->stack_size > m->cfg.task_size / 2 ||
+			      (a->stack_rlimit ? a->stack_rlimit : m->cfg.stack_rlimit) <
+			      PAGE_ALIGN(a->stack_size)))
+		return -EINVAL;
+	t = new_task(m, name, &ret);
+	if (!t)
+		return ret;
+	mm = mm_alloc(m);
+	if (!mm) {
+		free_task(m, t);
+		return -ENOMEM;
+	}
+	if (a->stack_rlimit) {
+		/* setup_new_exec(): mmap_base follows the task's rlimit */
+		mm->stack_rlimit = a->stack_rlimit;
+		mm->mmap_base = config_mmap_base(&m->cfg, a->stack_rlimit);
+	}
+	/* no image: brk starts where a static-pie's would, ELF_ET_DYN_BASE
+	 * (TASK_SIZE / 3 * 2) page aligned */
+	mm->start_brk = mm->brk = a->start_brk ? PAGE_ALIGN(a->start_brk) :
+				  PAGE_ALIGN(mm->task_size / 3 * 2);
+	if (a->stack_size && setup_stack(mm, a->stack_size)) {
+		mmput(mm);
+		free_task(m, t);
+		return -ENOMEM;
+	}
+	t->mm = mm;
+	t->pid = ++m->last_pid;
+	list_add_tail(&t->tasks, &m->tasks);
+	*out = t;
+	return 0;
+}
+
+/* ---- fork ---- */
+
+/* dup_mmap(): the child gets a copy of every VMA (its own anon_vma where
+ * the parent has one) and of the PTEs of anonymous memory, write-protected
+ * in both for private writable mappings. */
+static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
+{
+	struct vm_area_struct *mpnt, *tmp;
+	int ret;
+
+	for_each_vma(oldmm, mpnt) {
+		if (mpnt->vm_flags & VM_DONTCOPY)
+			continue;
+		tmp = vm_area_dup(mpnt);
+		if (!tmp)
+			return -ENOMEM;
+		tmp->vm_mm = mm;
+		tmp->vm_flags &= ~VM_LOCKED;	/* mlock is not inherited */
+		if (tmp->anon_vma) {
+			/* anon_vma_fork(): a new anon_vma for the child */
+			struct anon_vma *av = anon_vma_alloc(mm->m);
+
+			tmp->anon_vma->refcount--;	/* the parent's keeps its other users */
+			tmp->anon_vma = av;
+			if (!av) {
+				vm_area_free(tmp);
+				return -ENOMEM;
+			}
+			av->refcount = 1;
+		}
+		vma_link(mm, tmp);
+		vm_stat_account(mm, tmp->vm_flags, (long)vma_pages(tmp));
+		ret = copy_page_range(tmp, mpnt);
+		if (ret)
+			return ret;
+	}
+	/* the parent's PTEs lost RW: no stale writable TLB entry may stay */
+	flush_tlb_mm_range(oldmm, 0, oldmm->task_size);
+	return 0;
+}
+
+static struct mm_struct *dup_mm(struct mm_struct *oldmm)
+{
+	struct mm_struct *mm = mm_alloc(oldmm->m);
+
+	if (!mm)
+		return NULL;
+	mm->task_size = oldmm->task_size;
+	mm->mmap_base = oldmm->mmap_base;
+	mm->mmap_min_addr = oldmm->mmap_min_addr;
+	mm->stack_rlimit = oldmm->stack_rlimit;
+	mm->stack_guard_gap = oldmm->stack_guard_gap;
+	mm->start_code = oldmm->start_code;
+	mm->end_code = oldmm->end_code;
+	mm->start_data = oldmm->start_data;
+	mm->end_data = oldmm->end_data;
+	mm->start_brk = oldmm->start_brk;
+	mm->brk = oldmm->brk;
+	mm->start_stack = oldmm->start_stack;
+	mm->arg_start = oldmm->arg_start;
+	mm->arg_end = oldmm->arg_end;
+	mm->env_start = oldmm->env_start;
+	mm->env_end = oldmm->env_end;
+	mm->def_flags = oldmm->def_flags;
+	/* dup_mm() memcpy()s the parent: the high-water marks come along */
+	mm->hiwater_vm = oldmm->hiwater_vm;
+	mm->hiwater_rss = oldmm->hiwater_rss;
+	if (dup_mmap(mm, oldmm)) {
+		mmput(mm);
+		return NULL;
+	}
+	update_hiwater_vm(mm);
+	update_hiwater_rss(mm);
+	return mm;
+}
+
+int do_fork(struct task_struct *parent, const char *name, unsigned long clone_flags,
+	    struct task_struct **out)
+{
+	struct vmsim_machine *m = parent->mm->m;
+	struct task_struct *t;
+	int ret = 0;
+
+	t = new_task(m, name, &ret);
+	if (!t)
+		return ret;
+	if (clone_flags & CLONE_VM) {
+		t->mm = parent->mm;
+		t->mm->mm_users++;
+	} else {
+		t->mm = dup_mm(parent->mm);
+		if (!t->mm) {
+			free_task(m, t);
+			return -ENOMEM;
+		}
+	}
+	t->parent = parent;
+	t->pid = ++m->last_pid;
+	list_add_tail(&t->tasks, &m->tasks);
+	*out = t;
+	return 0;
+}
+
+/* ---- exit and switch ---- */
+
+void do_exit(struct task_struct *t)
+{
+	struct vmsim_machine *m = t->mm->m;
+	struct task_struct *o;
+
+	for (unsigned c = 0; c < m->nr_cpus; c++)
+		if (m->current[c] == t) {
+			/* the CPU goes idle on the kernel's tables */
+			m->current[c] = NULL;
+			if (m->cpus[c].cr3 == t->mm->pgd && t->mm->mm_users == 1)
+				mmu_load_cr3(&m->cpus[c], m->kernel_pgd, 0, false);
+		}
+	list_for_each_entry(o, &m->tasks, tasks)
+		if (o->parent == t)
+			o->parent = NULL;	/* reparented (to init) */
+	list_del(&t->tasks);
+	mmput(t->mm);
+	free_task(m, t);
+}
+
+void context_switch(struct vmsim_machine *m, unsigned c, struct task_struct *t)
+{
+	struct vmsim_cpu *cpu = &m->cpus[c];
+	struct mm_struct *mm = t->mm;
+
+	t->nvcsw++;
+	m->current[c] = t;
+	if (cpu->cr3 == mm->pgd)
+		return;		/* same mm (CLONE_VM): no CR3 write, no flush */
+	if (cpu->pcid_enabled && m->pcid_owner) {
+		/* with PCIDs the old entries stay tagged; they are only
+		 * reusable if this PCID last served this very mm */
+		unsigned pcid = (unsigned)(mm->ctx_id % 4095) + 1;
+		bool noflush = m->pcid_owner[pcid] == mm->ctx_id;
+
+		m->pcid_owner[pcid] = mm->ctx_id;
+		mmu_load_cr3(cpu, mm->pgd, pcid, noflush);
+	} else {
+		mmu_load_cr3(cpu, mm->pgd, 0, false);
+	}
+}
+
+/* ---- user accesses and the fault handler ---- */
+
+/*
+ * do_user_addr_fault(): 0 when the fault was handled (retry the access),
+ * SEGV_MAPERR / SEGV_ACCERR for a signal, -ENOMEM when out of memory.
+ */
+static int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f)
+{
+	struct mm_struct *mm = t->mm;
+	const uint32_t ec = f->error_code;
+	struct vm_area_struct *vma;
+	unsigned flags = FAULT_FLAG_USER, ret;
+
+	if (f->gp)
+		return SEGV_MAPERR;	/* non-canonical: #GP, SIGSEGV (SI_KERNEL) */
+	if (ec & X86_PF_RSVD)
+		return SEGV_ACCERR;	/* pgtable_bad(): a corrupted table */
+	vma = find_vma(mm, f->addr);
+	if (!vma)
+		return SEGV_MAPERR;
+	if (vma->vm_start > f->addr) {
+		if (!(vma->vm_flags & VM_GROWSDOWN) || expand_downwards(mm, vma, f->addr))
+			return SEGV_MAPERR;
+		t->fst.stack_grow++;
+	}
+	/* access_error() */
+	if (ec & X86_PF_WRITE) {
+		if (!(vma->vm_flags & VM_WRITE))
+			return SEGV_ACCERR;
+		flags |= FAULT_FLAG_WRITE;
+	} else if (ec & X86_PF_PROT) {
+		return SEGV_ACCERR;	/* read or fetch of a present page */
+	} else if (!(vma->vm_flags & VM_ACCESS_FLAGS)) {
+		return SEGV_ACCERR;
+	}
+	if (ec & X86_PF_INSTR)
+		flags |= FAULT_FLAG_INSTRUCTION;
+	ret = handle_mm_fault(vma, f->addr, flags, &t->fst);
+	if (ret & VM_FAULT_OOM)
+		return -ENOMEM;
+	if (ret & VM_FAULT_SIGSEGV)
+		return SEGV_MAPERR;
+	t->fst.min_flt++;
+	return 0;
+}
+
+int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *buf,
+		size_t size, struct access_result *r)
+{
+	struct vmsim_machine *m = t->mm->m;
+	struct vmsim_cpu *cpu = &m->cpus[0];
+	uint8_t *p = buf;
+
+	memset(r, 0, sizeof(*r));
+	if (m->current[0] != t || cpu->cr3 != t->mm->pgd)
+		context_switch(m, 0, t);
+	while (size) {
+		size_t chunk = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+		struct vmsim_fault f;
+		uint64_t pa;
+		int tries;
+
+		if (chunk > size)
+			chunk = size;
+		for (tries = 0;; tries++) {
+			int ret;
+
+			if (translate(cpu, va, acc, MMU_USER, &pa, &f))
+				break;
+			r->faults++;
+			/* a fault that a handled fault does not cure twice
+			 * over is a bad PTE someone wrote by hand */
+			ret = tries < 4 ? do_user_addr_fault(t, &f) : SEGV_ACCERR;
+			if (ret < 0)
+				return ret;
+			if (ret) {
+				r->segv = ret;
+				r->segv_addr = f.gp ? va : f.addr;
+				t->fst.segv++;
+				return 0;
+			}
+		}
+		if (pa + chunk <= m->pm.ram_size) {
+			if (acc == MMU_WRITE)
+				memcpy(phys_to_host(&m->pm, pa), p, chunk);
+			else
+				memcpy(p, phys_to_host(&m->pm, pa), chunk);
+		} else if (acc != MMU_WRITE) {
+			memset(p, 0xff, chunk);	/* no RAM there: the bus reads ones */
+		}
+		p += chunk;
+		va += chunk;
+		size -= chunk;
+	}
+	return 0;
+}
+
+/* ---- the cross-mm checker ---- */
+
+struct frame_refs {
+	uint64_t *v;		/* pfn << 1 | 1 for an object's reference */
+	size_t n, cap;
+	struct vmsim_machine *m;
+	bool oom;
+};
+
+static void refs_add(struct frame_refs *fr, uint64_t x)
+{
+	if (fr->n == fr->cap) {
+		size_t cap = fr->cap ? fr->cap * 2 : 256;
+		uint64_t *v = realloc(fr->v, cap * sizeof(*v));
+
+		if (!v) {
+			fr->oom = true;
+			return;
+		}
+		fr->v = v;
+		fr->cap = cap;
+	}
+	fr->v[fr->n++] = x;
+}
+
+static int collect_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
+{
+	struct frame_refs *fr = arg;
+	uint64_t pfn = (pte & fr->m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT;
+
+	if (pfn_valid(&fr->m->pm, (unsigned long)pfn) &&
+	    pfn_to_page(&fr->m->pm, (unsigned long)pfn) != fr->m->zero_page)
+		refs_add(fr, pfn << 1);
+	(void)va;
+	(void)epa;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
+{
+	struct frame_refs fr = { .m = m };
+	struct task_struct *t, *o;
+	const uint8_t *z;
+	int ret = 0;
+
+	if (!m->tasks.next)
+		return 0;
+	z = phys_to_host(&m->pm, page_to_phys(&m->pm, m->zero_page));
+	for (unsigned i = 0; i < PAGE_SIZE; i++)
+		if (z[i])
+			return verr(err, -EFAULT, "mm: the zero page holds a non-zero byte at %u", i);
+	list_for_each_entry(t, &m->tasks, tasks) {
+		struct mm_struct *mm = t->mm;
+		struct vm_area_struct *vma;
+		bool first = true;
+		int users = 0;
+
+		list_for_each_entry(o, &m->tasks, tasks) {
+			if (o->mm == mm) {
+				if (o != t && users == 0)
+					first = false;	/* an earlier task has this mm */
+				users++;
+			}
+		}
+		if (!first)
+			continue;
+		if (users != mm->mm_users)
+			return verr(err, -EFAULT, "mm of %s: mm_users %d, %d tasks use it",
+				    t->comm, mm->mm_users, users);
+		if ((ret = check_mm(mm, err)))
+			goto out;
+		walk_pte_range(mm, 0, mm->task_size, collect_pte, &fr);
+		/* each shared-memory object holds one reference per page */
+		for_each_vma(mm, vma) {
+			struct shmem_object *obj = vma->shm;
+
+			if (!obj || (long)obj->ino < 0)
+				continue;
+			for (unsigned long i = 0; i < obj->nr_pages; i++)
+				if (obj->pages[i])
+					refs_add(&fr, (uint64_t)page_to_pfn(&m->pm, obj->pages[i]) << 1 | 1);
+			obj->ino = ~obj->ino;	/* visited: counted once */
+		}
+	}
+	/* undo the visit marks */
+	list_for_each_entry(t, &m->tasks, tasks) {
+		struct vm_area_struct *vma;
+		for_each_vma(t->mm, vma)
+			if (vma->shm && (long)vma->shm->ino < 0)
+				vma->shm->ino = ~vma->shm->ino;
+	}
+	if (fr.oom) {
+		ret = verr(err, -ENOMEM, "out of host memory");
+		goto out;
+	}
+	qsort(fr.v, fr.n, sizeof(fr.v[0]), cmp_u64);
+	for (size_t i = 0; i < fr.n;) {
+		uint64_t pfn = fr.v[i] >> 1;
+		long maps = 0, extra = 0;
+		struct page *page = pfn_to_page(&m->pm, (unsigned long)pfn);
+
+		for (; i < fr.n && fr.v[i] >> 1 == pfn; i++) {
+			if (fr.v[i] & 1)
+				extra++;
+			else
+				maps++;
+		}
+		if (page_mapcount(page) != maps || page_ref_count(page) != maps + extra) {
+			ret = verr(err, -EFAULT, "mm: frame %#" PRIx64 ": mapcount %d refcount %d,"
+				   " but %ld mappings and %ld other references", pfn,
+				   page_mapcount(page), page_ref_count(page), maps, extra);
+			goto out;
+		}
+	}
+out:
+	free(fr.v);
+	return ret;
+}

@@ -1,0 +1,94 @@
+/*
+ * Tasks (include/linux/sched.h, kernel/fork.c, kernel/exit.c): a
+ * task_struct with its pid, name, kernel stack and mm; creating one with an
+ * empty address space (spawn: what exec leaves before it maps anything),
+ * fork with or without CLONE_VM, exit, the context switch (CR3 load), and
+ * user accesses that fault and retry like a CPU running the task.
+ */
+#ifndef VMSIM_KERN_TASK_H
+#define VMSIM_KERN_TASK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mmu/mmu.h"
+#include "util/list.h"
+#include "vma/mm_types.h"
+
+struct vmsim_machine;
+struct vmsim_error;
+
+#define TASK_COMM_LEN 16
+#define CLONE_VM 0x00000100
+
+/* SIGSEGV si_code */
+#define SEGV_MAPERR 1
+#define SEGV_ACCERR 2
+
+struct task_struct {
+	int pid;
+	char comm[TASK_COMM_LEN];
+	struct mm_struct *mm;
+	struct list_head tasks;		/* on machine->tasks */
+	struct task_struct *parent;
+	struct page *stack_page;	/* kernel stack: THREAD_SIZE from the buddy */
+	unsigned stack_order;
+	uint64_t stack;			/* its kernel virtual address */
+	struct fault_stats fst;		/* min_flt, cow, zero_page, segv, ... */
+	unsigned long nvcsw;		/* context switches onto a CPU */
+};
+
+/* Options of a new task's address space, as exec would set them. */
+struct spawn_args {
+	uint64_t start_brk;		/* 0: the arch default (ELF_ET_DYN_BASE) */
+	uint64_t stack_size;		/* 0: no stack VMA; else a [stack] VMA this big */
+	uint64_t stack_rlimit;		/* 0: the config's */
+};
+
+/* Called by machine_boot()/machine_shutdown(). */
+int task_init(struct vmsim_machine *m, struct vmsim_error *err);
+void task_shutdown(struct vmsim_machine *m);
+
+/* The task named @name, or NULL. */
+struct task_struct *task_find(struct vmsim_machine *m, const char *name);
+/* The page-table root (physical) of @t's mm, what CR3 holds when it runs. */
+uint64_t task_pgd(const struct task_struct *t);
+
+/* A new task with an empty mm.  -EEXIST (name taken), -ENOMEM, -EINVAL. */
+int task_spawn(struct vmsim_machine *m, const char *name, const struct spawn_args *a,
+	       struct task_struct **out);
+/* fork(): a copy of @parent named @name; CLONE_VM in @clone_flags shares the mm. */
+int do_fork(struct task_struct *parent, const char *name, unsigned long clone_flags,
+	    struct task_struct **out);
+/* exit(): release the mm reference, the kernel stack and the task. */
+void do_exit(struct task_struct *t);
+/* Run @t on CPU @cpu: load its CR3 (switch_mm_irqs_off). */
+void context_switch(struct vmsim_machine *m, unsigned cpu, struct task_struct *t);
+
+/* The result of a user access. */
+struct access_result {
+	int segv;			/* 0, SEGV_MAPERR or SEGV_ACCERR */
+	uint64_t segv_addr;
+	unsigned faults;		/* page faults taken on the way */
+};
+
+/*
+ * An access of @size bytes (1..8, may cross a page) at @va by @t on CPU 0
+ * (switched to first if needed): translate, take the page fault, retry, as
+ * the CPU and do_user_addr_fault() would.  @buf is read from (write) or
+ * written to (read, fetch).  0, or -ENOMEM when the kernel ran out of
+ * memory; a SIGSEGV is a result in @r, not an error.
+ */
+int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *buf,
+		size_t size, struct access_result *r);
+
+/* Every mm's check_mm(), plus refcounts and mapcounts of every mapped
+ * frame against the mappings of all tasks. */
+int task_check_all(struct vmsim_machine *m, struct vmsim_error *err);
+
+/* mm life cycle (kernel/fork.c) */
+struct mm_struct *mm_alloc(struct vmsim_machine *m);
+void mmput(struct mm_struct *mm);
+
+#endif

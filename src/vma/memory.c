@@ -1,0 +1,494 @@
+/*
+ * Page faults and PTE ranges of user memory (mm/memory.c): demand-zero
+ * faults, the shared zero page, copy-on-write, shared anonymous pages,
+ * unmapping (zap), protection changes, fork's page copy, and the teardown
+ * at exit.
+ *
+ * Invariant: every non-zero user PTE lies inside a VMA and maps a frame
+ * (or the zero page) with rights no wider than the VMA's; every mapped
+ * frame other than the zero page has _mapcount + 1 == the number of PTEs
+ * mapping it and _refcount == that plus the references a shared-memory
+ * object holds; rss_stat counts those PTEs per kind.  A PROT_NONE page keeps
+ * its frame in a non-present PTE marked _PAGE_PROTNONE, as on Linux.
+ */
+#include "vma/mm.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "kern/machine.h"
+#include "mmu/mmu.h"
+
+#define PTE_PFN_MASK(pt) ((pt)->fmt->entry_addr_mask & ~0xfffULL)
+
+static inline unsigned pte_depth(const struct pt_ctx *pt)
+{
+	return pt->fmt->levels - 1;
+}
+
+static inline struct page *pte_page(struct vmsim_machine *m, uint64_t pte)
+{
+	uint64_t pfn = (pte & PTE_PFN_MASK(&m->pt)) >> PAGE_SHIFT;
+
+	return pfn_valid(&m->pm, (unsigned long)pfn) ? pfn_to_page(&m->pm, (unsigned long)pfn) : NULL;
+}
+
+struct page *mm_zero_page(struct vmsim_machine *m)
+{
+	return m->zero_page;
+}
+
+/* Which rss counter a mapped page is charged to (mm_counter()). */
+static inline int mm_counter(const struct page *page)
+{
+	if (PageAnon(page))
+		return MM_ANONPAGES;
+	return test_page_flag(page, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES;
+}
+
+/* ---- walking the PTE level ---- */
+
+static int walk_level(struct mm_struct *mm, uint64_t table, unsigned depth, uint64_t base,
+		      uint64_t start, uint64_t end, pte_visit_fn fn, void *arg)
+{
+	const struct pt_ctx *pt = &mm->m->pt;
+	const struct pt_format *f = pt->fmt;
+	const unsigned shift = f->lvl[depth].shift, n = pt_ptrs_per_table(f, depth);
+	const uint64_t span = 1ULL << shift;
+	unsigned i = (unsigned)((start > base ? start - base : 0) >> shift);
+	int ret;
+
+	for (; i < n; i++) {
+		uint64_t va = base + (uint64_t)i * span;
+		uint64_t epa, e;
+
+		if (va >= end)
+			break;
+		epa = table + (uint64_t)i * f->entry_size;
+		e = pt_read(pt, epa);
+		if (depth == f->levels - 1) {
+			if (e && (ret = fn(arg, va, epa, e)))
+				return ret;
+			continue;
+		}
+		/* user memory is mapped with 4 KiB pages only: a table entry
+		 * that is not present has nothing below it */
+		if (!(e & _PAGE_PRESENT) || pt_entry_leaf(pt, depth, e))
+			continue;
+		ret = walk_level(mm, pt_entry_addr(pt, depth, e), depth + 1, va,
+				 start > va ? start : va, end, fn, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int walk_pte_range(struct mm_struct *mm, uint64_t start, uint64_t end, pte_visit_fn fn, void *arg)
+{
+	if (start >= end)
+		return 0;
+	return walk_level(mm, mm->pgd, 0, 0, start, end, fn, arg);
+}
+
+uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr)
+{
+	struct pt_path p;
+
+	pt_lookup(&mm->m->pt, mm->pgd, addr, &p);
+	if (p.n == mm->m->pt.fmt->levels)
+		return p.e[p.n - 1];
+	return 0;
+}
+
+/* ---- TLB ---- */
+
+/* tlb_single_page_flush_ceiling: above this many pages a full flush is
+ * cheaper than invlpg one by one */
+#define TLB_FLUSH_CEILING 33
+
+static unsigned mm_pcid(const struct mm_struct *mm)
+{
+	return mm->m->cfg.pcid ? (unsigned)(mm->ctx_id % 4095) + 1 : 0;
+}
+
+void flush_tlb_mm_range(struct mm_struct *mm, uint64_t start, uint64_t end)
+{
+	struct vmsim_machine *m = mm->m;
+
+	for (unsigned c = 0; c < m->nr_cpus; c++) {
+		struct vmsim_cpu *cpu = &m->cpus[c];
+
+		if (cpu->cr3 == mm->pgd) {
+			if (end - start <= TLB_FLUSH_CEILING * PAGE_SIZE)
+				for (uint64_t a = start; a < end; a += PAGE_SIZE)
+					invlpg(cpu, a);
+			else if (cpu->pcid_enabled)
+				tlb_flush_pcid(cpu, cpu->pcid);
+			else
+				tlb_flush_nonglobal(cpu);
+		} else if (cpu->pcid_enabled) {
+			/* entries tagged with this mm's PCID may survive a
+			 * switch away; drop them (Linux bumps tlb_gen) */
+			tlb_flush_pcid(cpu, mm_pcid(mm));
+		}
+	}
+}
+
+static inline void flush_tlb_page(struct mm_struct *mm, uint64_t addr)
+{
+	flush_tlb_mm_range(mm, addr, addr + PAGE_SIZE);
+}
+
+/* ---- zap, protection, page tables ---- */
+
+static int zap_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
+{
+	struct mm_struct *mm = arg;
+	struct vmsim_machine *m = mm->m;
+	struct page *page = pte_page(m, pte);
+
+	pte_clear(&m->pt, epa);
+	if (!page || page == m->zero_page)
+		return 0;	/* the zero page is never counted */
+	mm->rss_stat[mm_counter(page)]--;
+	page->_mapcount--;
+	put_page(&m->pm, page);
+	(void)va;
+	return 0;
+}
+
+void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
+{
+	walk_pte_range(vma->vm_mm, start, end, zap_one, vma->vm_mm);
+}
+
+void free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling)
+{
+	if (ceiling > mm->task_size)
+		ceiling = mm->task_size;
+	if (ceiling > floor)
+		pt_free_empty(&mm->m->pt, mm->pgd, floor, ceiling - 1);
+}
+
+/* Private anonymous page that only this PTE uses (PageAnonExclusive):
+ * it may be made writable without a copy. */
+static bool page_exclusive(const struct page *page)
+{
+	return PageAnon(page) && page_ref_count(page) == 1 && page_mapcount(page) == 1;
+}
+
+struct prot_walk {
+	struct vm_area_struct *vma;
+};
+
+static int change_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
+{
+	struct vm_area_struct *vma = ((struct prot_walk *)arg)->vma;
+	struct vmsim_machine *m = vma->vm_mm->m;
+	const uint64_t keep = PTE_PFN_MASK(&m->pt) | _PAGE_DIRTY;
+	uint64_t prot = vma->vm_page_prot, ent;
+	struct page *page = pte_page(m, pte);
+
+	ent = (pte & keep) | prot;
+	/* can_change_pte_writable(): a private page nobody else maps goes
+	 * straight to writable instead of taking a COW fault that would
+	 * only reuse it */
+	if ((prot & _PAGE_PRESENT) && (vma->vm_flags & VM_WRITE) && !(ent & _PAGE_RW) && page &&
+	    page != m->zero_page && page_exclusive(page))
+		ent |= _PAGE_RW;
+	set_pte(&m->pt, epa, ent);
+	(void)va;
+	return 0;
+}
+
+void change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end)
+{
+	struct prot_walk w = { vma };
+
+	walk_pte_range(vma->vm_mm, start, end, change_one, &w);
+}
+
+/* ---- anon_vma ---- */
+
+/* anon_vma_prepare(): give @vma an anon_vma before its first anonymous
+ * page, reusing an adjacent compatible VMA's one so that they can still
+ * merge later (find_mergeable_anon_vma). */
+static int anon_vma_prepare(struct vm_area_struct *vma)
+{
+	struct vm_area_struct *near[2] = { vma_prev(vma), vma_next(vma) };
+	struct anon_vma *av = NULL;
+
+	if (vma->anon_vma)
+		return 0;
+	for (int i = 0; i < 2 && !av; i++) {
+		struct vm_area_struct *n = near[i];
+
+		if (!n || !n->anon_vma || n->vm_file != vma->vm_file || n->shm != vma->shm)
+			continue;
+		if ((n->vm_flags ^ vma->vm_flags) & ~(VM_ACCESS_FLAGS | VM_SOFTDIRTY))
+			continue;
+		if (i == 0 && n->vm_end == vma->vm_start &&
+		    n->vm_pgoff + vma_pages(n) == vma->vm_pgoff)
+			av = n->anon_vma;
+		if (i == 1 && n->vm_start == vma->vm_end &&
+		    vma->vm_pgoff + vma_pages(vma) == n->vm_pgoff)
+			av = n->anon_vma;
+	}
+	if (av) {
+		av->refcount++;
+	} else {
+		av = anon_vma_alloc(vma->vm_mm->m);
+		if (!av)
+			return -ENOMEM;
+		av->refcount = 1;
+	}
+	vma->anon_vma = av;
+	return 0;
+}
+
+/* A new private anonymous page, mapped by one PTE (folio_add_new_anon_rmap). */
+static void page_add_new_anon_rmap(struct vm_area_struct *vma, struct page *page, uint64_t addr)
+{
+	set_page_flag(page, PG_anon);
+	page->mapping = vma->anon_vma;
+	page->index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	page->_mapcount = 0;
+}
+
+/* ---- faults ---- */
+
+static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint64_t epa,
+				unsigned flags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vmsim_machine *m = mm->m;
+	uint64_t idx = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	struct shmem_object *obj = vma->shm;
+	struct page *page;
+	uint64_t ent;
+
+	if (idx >= obj->nr_pages)
+		return VM_FAULT_SIGSEGV;	/* SIGBUS on Linux: beyond the object */
+	page = obj->pages[idx];
+	if (!page) {
+		/* shmem_get_folio(): a zeroed page that the object keeps */
+		page = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
+		if (!page)
+			return VM_FAULT_OOM;
+		set_page_flag(page, PG_swapbacked);
+		page->index = idx;
+		obj->pages[idx] = page;
+	}
+	get_page(page);
+	page->_mapcount++;
+	mm->rss_stat[MM_SHMEMPAGES]++;
+	ent = (page_to_phys(&m->pm, page)) | vma->vm_page_prot;
+	if (flags & FAULT_FLAG_WRITE)
+		ent |= _PAGE_DIRTY;
+	set_pte(&m->pt, epa, ent);
+	return 0;
+}
+
+static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uint64_t epa,
+				  unsigned flags, struct fault_stats *st)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vmsim_machine *m = mm->m;
+	struct page *page;
+	uint64_t ent;
+
+	if (vma->shm)
+		return do_shared_fault(vma, addr, epa, flags);
+	if (!(flags & FAULT_FLAG_WRITE)) {
+		/* Use the zero-page for reads: no frame, no rss, read-only */
+		ent = page_to_phys(&m->pm, m->zero_page) | (vma->vm_page_prot & ~_PAGE_RW);
+		set_pte(&m->pt, epa, ent);
+		if (st)
+			st->zero_page++;
+		return 0;
+	}
+	if (anon_vma_prepare(vma))
+		return VM_FAULT_OOM;
+	page = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
+	if (!page)
+		return VM_FAULT_OOM;
+	page_add_new_anon_rmap(vma, page, addr);
+	mm->rss_stat[MM_ANONPAGES]++;
+	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot;
+	if (vma->vm_flags & VM_WRITE)
+		ent |= _PAGE_RW | _PAGE_DIRTY;
+	set_pte(&m->pt, epa, ent);
+	if (st)
+		st->demand_zero++;
+	return 0;
+}
+
+/*
+ * A write to a present read-only page of a writable VMA (do_wp_page):
+ * shared mappings just become writable; a private page is reused when this
+ * PTE is its only user, and copied otherwise (the zero page always is).
+ */
+static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t epa,
+			   uint64_t pte, struct fault_stats *st)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vmsim_machine *m = mm->m;
+	struct page *old = pte_page(m, pte), *page;
+	uint64_t ent;
+
+	if ((vma->vm_flags & VM_SHARED) || (old && old != m->zero_page && page_exclusive(old))) {
+		/* wp_page_reuse() */
+		set_pte(&m->pt, epa, pte | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED);
+		flush_tlb_page(mm, addr);
+		if (st && !(vma->vm_flags & VM_SHARED))
+			st->cow_reuse++;
+		return 0;
+	}
+	/* wp_page_copy() */
+	if (anon_vma_prepare(vma))
+		return VM_FAULT_OOM;
+	if (!old || old == m->zero_page) {
+		page = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
+		if (!page)
+			return VM_FAULT_OOM;
+	} else {
+		page = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE);
+		if (!page)
+			return VM_FAULT_OOM;
+		memcpy(page_host(&m->pm, page), page_host(&m->pm, old), PAGE_SIZE);
+	}
+	page_add_new_anon_rmap(vma, page, addr);
+	mm->rss_stat[MM_ANONPAGES]++;
+	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot | _PAGE_RW | _PAGE_DIRTY;
+	set_pte(&m->pt, epa, ent);
+	flush_tlb_page(mm, addr);
+	if (old && old != m->zero_page) {
+		mm->rss_stat[mm_counter(old)]--;
+		old->_mapcount--;
+		put_page(&m->pm, old);
+	}
+	if (st)
+		st->cow++;
+	return 0;
+}
+
+unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned flags,
+			 struct fault_stats *st)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vmsim_machine *m = mm->m;
+	uint64_t epa, pte;
+	unsigned ret;
+
+	addr &= PAGE_MASK;
+	if (pte_alloc(&m->pt, mm->pgd, addr, &epa))
+		return VM_FAULT_OOM;
+	pte = pt_read(&m->pt, epa);
+	if (!(pte & _PAGE_PRESENT)) {
+		if (pte & _PAGE_PROTNONE) {
+			/* the VMA allows the access now (mprotect keeps PTEs
+			 * in step, so only a hand-edited PTE gets here):
+			 * re-derive it from the VMA */
+			set_pte(&m->pt, epa, (pte & (PTE_PFN_MASK(&m->pt) | _PAGE_DIRTY)) |
+					      vma->vm_page_prot);
+			return 0;
+		}
+		ret = do_anonymous_page(vma, addr, epa, flags, st);
+		if (!ret)
+			update_hiwater_rss(mm);
+		return ret;
+	}
+	if ((flags & FAULT_FLAG_WRITE) && !(pte & _PAGE_RW)) {
+		ret = do_wp_page(vma, addr, epa, pte, st);
+		if (!ret)
+			update_hiwater_rss(mm);
+		return ret;
+	}
+	/* spurious: the PTE already allows it, a stale TLB entry did not */
+	flush_tlb_page(mm, addr);
+	return 0;
+}
+
+int populate_vma_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end,
+			    struct fault_stats *st)
+{
+	/* FOLL_WRITE for private writable memory, to break COW now */
+	const bool write = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
+	struct mm_struct *mm = vma->vm_mm;
+
+	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
+		return 0;
+	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
+		uint64_t pte = mm_pte_lookup(mm, a);
+
+		if ((pte & _PAGE_PRESENT) && (!write || (pte & _PAGE_RW)))
+			continue;
+		if (handle_mm_fault(vma, a, write ? FAULT_FLAG_WRITE : 0, st))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- fork and exit ---- */
+
+struct copy_walk {
+	struct vm_area_struct *dst, *src;
+	int err;
+};
+
+static int copy_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
+{
+	struct copy_walk *w = arg;
+	struct mm_struct *dst_mm = w->dst->vm_mm;
+	struct vmsim_machine *m = dst_mm->m;
+	struct page *page = pte_page(m, pte);
+	uint64_t depa;
+
+	if (pte_alloc(&m->pt, dst_mm->pgd, va, &depa)) {
+		w->err = -ENOMEM;
+		return 1;
+	}
+	if (page && page != m->zero_page) {
+		get_page(page);
+		page->_mapcount++;
+		dst_mm->rss_stat[mm_counter(page)]++;
+	}
+	/* copy_present_pte(): a private writable page is shared read-only
+	 * by both until one of them writes */
+	if (is_cow_mapping(w->src->vm_flags) && (pte & _PAGE_RW)) {
+		pte &= ~_PAGE_RW;
+		set_pte(&m->pt, epa, pte);
+	}
+	if (w->src->vm_flags & VM_SHARED)
+		pte &= ~_PAGE_DIRTY;
+	/* the child's copy starts old (pte_mkold) */
+	set_pte(&m->pt, depa, pte & _PAGE_PRESENT ? pte & ~_PAGE_ACCESSED : pte);
+	return 0;
+}
+
+int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src)
+{
+	struct copy_walk w = { dst, src, 0 };
+
+	/* vma_needs_copy(): memory without anon pages (shared anonymous,
+	 * or never written) is faulted in again by the child */
+	if (!src->anon_vma)
+		return 0;
+	walk_pte_range(src->vm_mm, src->vm_start, src->vm_end, copy_one, &w);
+	update_hiwater_rss(dst->vm_mm);
+	return w.err;
+}
+
+void exit_mmap(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma, *tmp;
+
+	list_for_each_entry_safe(vma, tmp, &mm->mmap_list, vm_list) {
+		zap_page_range(vma, vma->vm_start, vma->vm_end);
+		vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
+		vma_unlink(mm, vma);
+		vm_area_free(vma);
+	}
+	free_pgtables(mm, 0, mm->task_size);
+	flush_tlb_mm_range(mm, 0, mm->task_size);
+}

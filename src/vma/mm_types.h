@@ -1,0 +1,257 @@
+/*
+ * The process address space: struct mm_struct and struct vm_area_struct,
+ * with the kernel's field names (include/linux/mm_types.h), the VM_* flags
+ * (include/linux/mm.h) and the mm counters.
+ *
+ * Every VMA of an mm is, at the same time,
+ *   - on mm->mmap_list, sorted by address (Linux before 6.1: vm_next/vm_prev),
+ *   - in mm->mm_rb, a red-black tree keyed by vm_start (util/rbtree.h),
+ * and the two always hold the same VMAs in the same order; VMAs never
+ * overlap and are page aligned.  check_mm() (vma/check.c) verifies this,
+ * the counters and the page tables after every scenario step.
+ */
+#ifndef VMSIM_VMA_MM_TYPES_H
+#define VMSIM_VMA_MM_TYPES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "phys/page.h"
+#include "util/list.h"
+#include "util/rbtree.h"
+
+struct vmsim_machine;
+struct file;		/* the page-cache issue brings files; until then NULL */
+
+/* vm_flags (include/linux/mm.h) */
+#define VM_NONE		0x00000000UL
+#define VM_READ		0x00000001UL
+#define VM_WRITE	0x00000002UL
+#define VM_EXEC		0x00000004UL
+#define VM_SHARED	0x00000008UL
+#define VM_MAYREAD	0x00000010UL
+#define VM_MAYWRITE	0x00000020UL
+#define VM_MAYEXEC	0x00000040UL
+#define VM_MAYSHARE	0x00000080UL
+#define VM_GROWSDOWN	0x00000100UL
+#define VM_PFNMAP	0x00000400UL
+#define VM_LOCKED	0x00002000UL
+#define VM_IO		0x00004000UL
+#define VM_DONTCOPY	0x00020000UL
+#define VM_DONTEXPAND	0x00040000UL
+#define VM_ACCOUNT	0x00100000UL
+#define VM_NORESERVE	0x00200000UL
+#define VM_SOFTDIRTY	0x08000000UL
+#define VM_STACK	VM_GROWSDOWN
+#define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
+/* flags that never block a merge (VM_IGNORE_MERGE) */
+#define VM_IGNORE_MERGE VM_SOFTDIRTY
+
+/* PROT_* and MAP_* (uapi/asm-generic/mman*.h, x86) */
+#define PROT_NONE	0x0
+#define PROT_READ	0x1
+#define PROT_WRITE	0x2
+#define PROT_EXEC	0x4
+#define PROT_GROWSDOWN	0x01000000
+
+#define MAP_SHARED	0x01
+#define MAP_PRIVATE	0x02
+#define MAP_SHARED_VALIDATE 0x03
+#define MAP_TYPE	0x0f
+#define MAP_FIXED	0x10
+#define MAP_ANONYMOUS	0x20
+#define MAP_32BIT	0x40
+#define MAP_GROWSDOWN	0x0100
+#define MAP_DENYWRITE	0x0800
+#define MAP_EXECUTABLE	0x1000
+#define MAP_LOCKED	0x2000
+#define MAP_NORESERVE	0x4000
+#define MAP_POPULATE	0x8000
+#define MAP_NONBLOCK	0x10000
+#define MAP_STACK	0x20000
+#define MAP_HUGETLB	0x40000
+#define MAP_SYNC	0x80000
+#define MAP_FIXED_NOREPLACE 0x100000
+/* flags MAP_SHARED_VALIDATE accepts (LEGACY_MAP_MASK | MAP_SYNC) */
+#define LEGACY_MAP_MASK (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | \
+			 MAP_EXECUTABLE | MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_LOCKED | \
+			 MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB)
+#define MAP_UNINITIALIZED 0x4000000
+
+/* rss_stat counters (enum in mm_types_task.h) */
+enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };
+
+/* Linux's _PAGE_PROTNONE: a PROT_NONE page keeps its frame in a PTE with
+ * P clear and this bit set (the hardware ignores every other bit of a
+ * non-present entry). */
+#define _PAGE_PROTNONE	(1ULL << 8)
+
+/* The anon_vma placeholder: the reverse-map root of anonymous pages.  Here
+ * it only decides vma_merge compatibility (is_mergeable_anon_vma), as
+ * the rmap chains arrive later; refcounted by the VMAs that use it. */
+struct anon_vma {
+	unsigned long refcount;
+};
+
+/* Shared anonymous memory (shmem_zero_setup: "/dev/zero (deleted)"): the
+ * pages of the object, by page offset, held with one reference each. */
+struct shmem_object {
+	unsigned long refcount;		/* VMAs using it */
+	unsigned long nr_pages;		/* size of pages[] */
+	struct page **pages;
+	unsigned long ino;		/* for the maps line */
+};
+
+struct vm_area_struct;
+struct vm_operations_struct {
+	const char *(*name)(struct vm_area_struct *vma);	/* special mappings */
+};
+
+struct vm_area_struct {
+	uint64_t vm_start;		/* first byte */
+	uint64_t vm_end;		/* first byte after */
+	struct mm_struct *vm_mm;
+	struct list_head vm_list;	/* on mm->mmap_list, by address */
+	struct rb_node vm_rb;		/* in mm->mm_rb, keyed by vm_start */
+	unsigned long vm_flags;
+	uint64_t vm_page_prot;		/* PTE bits for present pages */
+	uint64_t vm_pgoff;		/* offset in PAGE_SIZE units (anon: vm_start >> 12) */
+	struct file *vm_file;
+	struct anon_vma *anon_vma;
+	struct shmem_object *shm;	/* shared anonymous: its pages */
+	const struct vm_operations_struct *vm_ops;
+};
+
+/* Per-task fault statistics (task_struct min_flt and friends). */
+struct fault_stats {
+	unsigned long min_flt;		/* faults handled without I/O */
+	unsigned long maj_flt;
+	unsigned long cow;		/* copy-on-write copies made */
+	unsigned long cow_reuse;	/* write faults that reused the only mapping */
+	unsigned long zero_page;	/* read faults answered with the zero page */
+	unsigned long demand_zero;	/* zeroed frames mapped */
+	unsigned long stack_grow;	/* faults that grew a VM_GROWSDOWN VMA */
+	unsigned long segv;		/* SIGSEGV delivered */
+};
+
+#define VMACACHE_SIZE 4
+
+struct mm_struct {
+	struct vmsim_machine *m;
+	struct list_head mmap_list;	/* VMAs by address (Linux: mm->mmap) */
+	struct rb_root mm_rb;
+	int map_count;			/* VMAs */
+	/* per-mm lookup cache (Linux's vmacache, per thread there), indexed
+	 * by the address's PMD number, invalidated by a sequence number */
+	struct vm_area_struct *vmacache[VMACACHE_SIZE];
+	uint64_t vmacache_seqnum;
+
+	uint64_t pgd;			/* page-table root (physical address) */
+	unsigned long ctx_id;		/* mm->context.ctx_id: PCID choice */
+
+	uint64_t task_size;
+	uint64_t mmap_base;
+	uint64_t mmap_min_addr;
+	uint64_t stack_rlimit;		/* RLIMIT_STACK of the owner */
+	uint64_t stack_guard_gap;	/* 256 pages */
+
+	unsigned long hiwater_rss, hiwater_vm;	/* VmHWM, VmPeak */
+	unsigned long total_vm, locked_vm, pinned_vm;
+	unsigned long data_vm, exec_vm, stack_vm;
+	long rss_stat[NR_MM_COUNTERS];
+	unsigned long pgtables_bytes;	/* VmPTE */
+
+	uint64_t start_code, end_code, start_data, end_data;
+	uint64_t start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+
+	int mm_users;			/* tasks using the address space */
+	int mm_count;			/* references to the struct (mm_users counts 1) */
+	unsigned long def_flags;
+};
+
+static inline unsigned long get_mm_counter(const struct mm_struct *mm, int member)
+{
+	return mm->rss_stat[member] > 0 ? (unsigned long)mm->rss_stat[member] : 0;
+}
+
+static inline unsigned long get_mm_rss(const struct mm_struct *mm)
+{
+	return get_mm_counter(mm, MM_FILEPAGES) + get_mm_counter(mm, MM_ANONPAGES) +
+	       get_mm_counter(mm, MM_SHMEMPAGES);
+}
+
+static inline void update_hiwater_rss(struct mm_struct *mm)
+{
+	unsigned long rss = get_mm_rss(mm);
+
+	if (mm->hiwater_rss < rss)
+		mm->hiwater_rss = rss;
+}
+
+static inline void update_hiwater_vm(struct mm_struct *mm)
+{
+	if (mm->hiwater_vm < mm->total_vm)
+		mm->hiwater_vm = mm->total_vm;
+}
+
+static inline unsigned long vma_pages(const struct vm_area_struct *vma)
+{
+	return (unsigned long)((vma->vm_end - vma->vm_start) >> PAGE_SHIFT);
+}
+
+static inline bool vma_is_anonymous(const struct vm_area_struct *vma)
+{
+	return !vma->vm_file && !vma->shm;
+}
+
+static inline bool is_cow_mapping(unsigned long flags)
+{
+	return (flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
+}
+
+/* The lowest address a VMA may be approached to: for a stack that grows
+ * down, the guard gap below it (vm_start_gap()). */
+static inline uint64_t vm_start_gap(const struct vm_area_struct *vma)
+{
+	uint64_t start = vma->vm_start;
+
+	if (vma->vm_flags & VM_GROWSDOWN) {
+		uint64_t gap = vma->vm_mm->stack_guard_gap;
+		start = start > gap ? start - gap : 0;
+	}
+	return start;
+}
+
+static inline uint64_t vm_end_gap(const struct vm_area_struct *vma)
+{
+	return vma->vm_end;	/* no VM_GROWSUP on x86 */
+}
+
+static inline struct vm_area_struct *vma_next(const struct vm_area_struct *vma)
+{
+	struct list_head *n = vma->vm_list.next;
+	return n == &vma->vm_mm->mmap_list ? NULL : list_entry(n, struct vm_area_struct, vm_list);
+}
+
+static inline struct vm_area_struct *vma_prev(const struct vm_area_struct *vma)
+{
+	struct list_head *p = vma->vm_list.prev;
+	return p == &vma->vm_mm->mmap_list ? NULL : list_entry(p, struct vm_area_struct, vm_list);
+}
+
+static inline struct vm_area_struct *mm_first_vma(const struct mm_struct *mm)
+{
+	return list_empty(&mm->mmap_list) ? NULL :
+	       list_first_entry(&mm->mmap_list, struct vm_area_struct, vm_list);
+}
+
+static inline struct vm_area_struct *mm_last_vma(const struct mm_struct *mm)
+{
+	return list_empty(&mm->mmap_list) ? NULL :
+	       list_last_entry(&mm->mmap_list, struct vm_area_struct, vm_list);
+}
+
+#define for_each_vma(mm, vma) list_for_each_entry(vma, &(mm)->mmap_list, vm_list)
+
+#endif

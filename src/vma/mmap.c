@@ -1,0 +1,498 @@
+/*
+ * mmap, munmap and brk (mm/mmap.c, mm/vma.c, arch/x86/kernel/sys_x86_64.c):
+ * where a new mapping goes (get_unmapped_area, top-down from mmap_base),
+ * how it is validated (do_mmap's errno for each bad argument), how it joins
+ * its neighbours (vma_merge), and how any range is removed again (split at
+ * both ends, unlink, free the frames and the page tables that became empty,
+ * flush the TLB).
+ *
+ * Invariant at the end of every call: the VMA list and tree agree, the mm
+ * counters equal the sums over the VMAs (vm_stat_account on every change),
+ * and no present PTE lies outside a VMA.  Failed calls change nothing,
+ * except where the kernel itself leaves partial work (a munmap that fails
+ * on the second split leaves the first).
+ */
+#include "vma/mm.h"
+
+#include <errno.h>
+
+#include "kern/machine.h"
+
+#define sysctl_max_map_count 65530
+#define PMD_SIZE_THP (2ULL << 20)
+
+/* ---- get_unmapped_area ---- */
+
+/*
+ * unmapped_area_topdown(): the highest gap in [low, high) that holds
+ * @length (len plus the alignment slack, as Linux sizes its search), where
+ * a gap runs from the previous VMA's end to the next VMA's vm_start_gap().
+ * The mapping goes at the top of the gap, aligned down.  -ENOMEM if none.
+ */
+static int64_t unmapped_area_topdown(struct mm_struct *mm, uint64_t len, uint64_t low,
+				     uint64_t high, uint64_t align_mask)
+{
+	uint64_t length = len + align_mask, gap_start, gap_end, addr;
+	struct vm_area_struct *next, *prev;
+
+	if (length < len || high < low)
+		return -ENOMEM;
+	next = find_vma(mm, high);
+	prev = next ? vma_prev(next) : mm_last_vma(mm);
+	for (;;) {
+		gap_end = next && vm_start_gap(next) < high ? vm_start_gap(next) : high;
+		gap_start = prev ? vm_end_gap(prev) : 0;
+		if (gap_start < low)
+			gap_start = low;
+		if (gap_end > gap_start && gap_end - gap_start >= length) {
+			addr = gap_end - len;
+			addr -= addr & align_mask;
+			return (int64_t)addr;
+		}
+		if (!prev || prev->vm_start <= low)
+			return -ENOMEM;
+		next = prev;
+		prev = vma_prev(prev);
+	}
+}
+
+/* unmapped_area(): bottom-up, the fallback when top-down finds nothing. */
+static int64_t unmapped_area(struct mm_struct *mm, uint64_t len, uint64_t low, uint64_t high)
+{
+	struct vm_area_struct *vma;
+	uint64_t start = low;
+
+	for_each_vma(mm, vma) {
+		if (vm_start_gap(vma) > start && vm_start_gap(vma) - start >= len &&
+		    start + len <= high)
+			return (int64_t)start;
+		if (vm_end_gap(vma) > start)
+			start = vm_end_gap(vma);
+	}
+	if (start + len <= high && start + len > start)
+		return (int64_t)start;
+	return -ENOMEM;
+}
+
+/* arch_get_unmapped_area_topdown() for one length and alignment. */
+static int64_t arch_get_unmapped_area_topdown(struct mm_struct *mm, uint64_t addr, uint64_t len,
+					      unsigned long flags, uint64_t align_mask)
+{
+	const uint64_t low = mm->mmap_min_addr > PAGE_SIZE ? mm->mmap_min_addr : PAGE_SIZE;
+	int64_t r;
+
+	if (len > mm->task_size)
+		return -ENOMEM;
+	if (flags & MAP_FIXED)
+		return (int64_t)addr;
+	if (addr) {
+		/* a hint is honoured when [addr, addr+len) is free, guard
+		 * gaps included (mmap_address_hint_valid + find_vma) */
+		struct vm_area_struct *vma, *prev;
+
+		addr &= PAGE_MASK;
+		if (addr <= mm->task_size - len) {
+			vma = find_vma_prev(mm, addr, &prev);
+			if ((!vma || addr + len <= vm_start_gap(vma)) &&
+			    (!prev || addr >= vm_end_gap(prev)))
+				return (int64_t)addr;
+		}
+	}
+	r = unmapped_area_topdown(mm, len, low, mm->mmap_base, align_mask);
+	if (r >= 0)
+		return r;
+	/* "A failed mmap() very likely causes application failure, so fall
+	 * back to the bottom-up function here." */
+	return unmapped_area(mm, len, mm->mmap_base > low ? mm->mmap_base : low, mm->task_size);
+}
+
+int64_t get_unmapped_area(struct mm_struct *mm, struct file *file, uint64_t addr,
+			  uint64_t len, uint64_t pgoff, unsigned long flags)
+{
+	int64_t r;
+
+	if (len > mm->task_size)
+		return -ENOMEM;
+	if (!file && !(flags & (MAP_SHARED | MAP_FIXED)) && !addr &&
+	    mm->m && config_is_64(&mm->m->cfg) && len % PMD_SIZE_THP == 0) {
+		/* __thp_get_unmapped_area(): ask for len + 2 MiB and place
+		 * the mapping on a 2 MiB boundary inside that, as high as it
+		 * goes (the offset of anonymous memory is 0) */
+		r = arch_get_unmapped_area_topdown(mm, 0, len + PMD_SIZE_THP, flags, 0);
+		if (r >= 0) {
+			uint64_t ret = (uint64_t)r, off_sub = (0 - ret) & (PMD_SIZE_THP - 1);
+
+			r = (int64_t)(off_sub ? ret + off_sub : ret + PMD_SIZE_THP);
+		} else {
+			r = arch_get_unmapped_area_topdown(mm, addr, len, flags, 0);
+		}
+	} else {
+		r = arch_get_unmapped_area_topdown(mm, addr, len, flags, 0);
+	}
+	(void)pgoff;
+	if (r < 0)
+		return r;
+	addr = (uint64_t)r;
+	if (addr > mm->task_size - len)
+		return -ENOMEM;
+	if (addr & ~PAGE_MASK)
+		return -EINVAL;
+	/* security_mmap_addr(): an unprivileged task may not map below
+	 * mmap_min_addr */
+	if (addr < mm->mmap_min_addr)
+		return -EPERM;
+	return (int64_t)addr;
+}
+
+/* ---- do_mmap ---- */
+
+/* round_hint_to_min(): a hint below mmap_min_addr moves up to it. */
+static uint64_t round_hint_to_min(const struct mm_struct *mm, uint64_t hint)
+{
+	hint &= PAGE_MASK;
+	if (hint && hint < mm->mmap_min_addr)
+		return PAGE_ALIGN(mm->mmap_min_addr);
+	return hint;
+}
+
+/* Pages of [start, end) already mapped (count_vma_pages_range). */
+static unsigned long count_vma_pages_range(struct mm_struct *mm, uint64_t start, uint64_t end)
+{
+	struct vm_area_struct *vma = find_vma_intersection(mm, start, end);
+	unsigned long n = 0;
+
+	for (; vma && vma->vm_start < end; vma = vma_next(vma)) {
+		uint64_t s = vma->vm_start > start ? vma->vm_start : start;
+		uint64_t e = vma->vm_end < end ? vma->vm_end : end;
+		n += (unsigned long)((e - s) >> PAGE_SHIFT);
+	}
+	return n;
+}
+
+static struct shmem_object *shmem_zero_setup(struct mm_struct *mm, uint64_t len)
+{
+	struct shmem_object *obj = host_zalloc(&mm->m->ha, sizeof(*obj));
+
+	if (!obj)
+		return NULL;
+	obj->nr_pages = (unsigned long)(len >> PAGE_SHIFT);
+	obj->pages = host_zalloc(&mm->m->ha, obj->nr_pages * sizeof(obj->pages[0]));
+	if (!obj->pages) {
+		host_free(&mm->m->ha, obj, sizeof(*obj));
+		return NULL;
+	}
+	obj->refcount = 1;
+	/* the inode number /proc/PID/maps shows for "/dev/zero (deleted)" */
+	obj->ino = ++mm->m->last_ctx_id;
+	return obj;
+}
+
+/* mmap_region(): the range is validated and placed; replace what is there,
+ * then extend a neighbour or link a new VMA. */
+static int64_t mmap_region(struct mm_struct *mm, uint64_t addr, uint64_t len,
+			   unsigned long vm_flags, uint64_t pgoff)
+{
+	struct vm_area_struct *vma, *prev, *next;
+	struct shmem_object *shm = NULL;
+	int ret;
+
+	/* Clear old maps (MAP_FIXED replaces whatever was there) */
+	if (find_vma_intersection(mm, addr, addr + len)) {
+		ret = do_munmap(mm, addr, len);
+		if (ret)
+			return ret;
+	}
+	/* accountable_mapping(): private writable memory is charged */
+	if ((vm_flags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) == VM_WRITE)
+		vm_flags |= VM_ACCOUNT;
+	next = find_vma_prev(mm, addr, &prev);
+	if (!(vm_flags & VM_SHARED)) {
+		vma = vma_merge_new(mm, prev, next, addr, addr + len, vm_flags, NULL, NULL,
+				    pgoff, NULL);
+		if (vma)
+			goto out;
+	}
+	vma = vm_area_alloc(mm);
+	if (!vma)
+		return -ENOMEM;
+	if (vm_flags & VM_SHARED) {
+		shm = shmem_zero_setup(mm, len);
+		if (!shm) {
+			vm_area_free(vma);
+			return -ENOMEM;
+		}
+	}
+	vma->vm_start = addr;
+	vma->vm_end = addr + len;
+	vma->vm_flags = vm_flags;
+	vma->vm_page_prot = vm_get_page_prot(mm, vm_flags);
+	vma->vm_pgoff = pgoff;
+	vma->shm = shm;
+	vma_link(mm, vma);
+out:
+	vm_stat_account(mm, vm_flags, (long)(len >> PAGE_SHIFT));
+	update_hiwater_vm(mm);
+	/* every new mapping starts soft-dirty (it never blocks a merge) */
+	vma->vm_flags |= VM_SOFTDIRTY;
+	return (int64_t)addr;
+}
+
+int64_t do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t len,
+		unsigned long prot, unsigned long flags, uint64_t pgoff, uint64_t *populate)
+{
+	unsigned long vm_flags;
+	int64_t r;
+
+	*populate = 0;
+	if (!len)
+		return -EINVAL;
+	if (file)
+		return -ENODEV;	/* file mappings arrive with the page cache */
+	if (flags & MAP_FIXED_NOREPLACE)
+		flags |= MAP_FIXED;
+	if (!(flags & MAP_FIXED))
+		addr = round_hint_to_min(mm, addr);
+	len = PAGE_ALIGN(len);
+	if (!len || len > mm->task_size)
+		return -ENOMEM;
+	if (pgoff + (len >> PAGE_SHIFT) < pgoff)
+		return -EOVERFLOW;
+	if (mm->map_count > sysctl_max_map_count)
+		return -ENOMEM;
+	if ((flags & MAP_TYPE) != MAP_SHARED && (flags & MAP_TYPE) != MAP_PRIVATE)
+		return -EINVAL;	/* anonymous: only the two legacy types */
+	if ((flags & MAP_FIXED) && (addr & ~PAGE_MASK))
+		return -EINVAL;
+	r = get_unmapped_area(mm, file, addr, len, pgoff, flags);
+	if (r < 0)
+		return r;
+	addr = (uint64_t)r;
+	if ((flags & MAP_FIXED_NOREPLACE) && find_vma_intersection(mm, addr, addr + len))
+		return -EEXIST;
+	vm_flags = calc_vm_prot_bits(prot) | mm->def_flags | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+	/* calc_vm_flag_bits() */
+	if (flags & MAP_GROWSDOWN)
+		vm_flags |= VM_GROWSDOWN;
+	if (flags & MAP_LOCKED)
+		vm_flags |= VM_LOCKED;
+	if ((flags & MAP_TYPE) == MAP_SHARED) {
+		if (vm_flags & VM_GROWSDOWN)
+			return -EINVAL;
+		pgoff = 0;
+		vm_flags |= VM_SHARED | VM_MAYSHARE;
+	} else {
+		pgoff = addr >> PAGE_SHIFT;
+	}
+	/* overcommit heuristic (mode 0) honours MAP_NORESERVE */
+	if (flags & MAP_NORESERVE)
+		vm_flags |= VM_NORESERVE;
+	/* may_expand_vm() with RLIMIT_AS unlimited: nothing to refuse */
+	(void)count_vma_pages_range;
+	r = mmap_region(mm, addr, len, vm_flags, pgoff);
+	if (r >= 0 && ((vm_flags & VM_LOCKED) ||
+		       (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE))
+		*populate = len;
+	return r;
+}
+
+int64_t vm_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t len,
+		unsigned long prot, unsigned long flags, uint64_t offset)
+{
+	uint64_t populate;
+	int64_t r;
+
+	/* sys_mmap on x86_64: the offset must be page aligned */
+	if (offset & ~PAGE_MASK)
+		return -EINVAL;
+	r = do_mmap(mm, file, addr, len, prot, flags, offset >> PAGE_SHIFT, &populate);
+	if (r >= 0 && populate) {
+		/* mm_populate(): fault the range in; failures are ignored
+		 * there too (the mapping stays) */
+		uint64_t start = (uint64_t)r, end = start + populate;
+		struct vm_area_struct *vma;
+
+		for (vma = find_vma(mm, start); vma && vma->vm_start < end; vma = vma_next(vma)) {
+			uint64_t s = vma->vm_start > start ? vma->vm_start : start;
+			uint64_t e = vma->vm_end < end ? vma->vm_end : end;
+			if (populate_vma_page_range(vma, s, e, NULL))
+				break;
+		}
+	}
+	return r;
+}
+
+/* ---- munmap ---- */
+
+/* Remove every VMA inside [start, end) (split already), release their
+ * pages and the page tables of the hole that results, flush. */
+static void unmap_region(struct mm_struct *mm, struct vm_area_struct *first, uint64_t end)
+{
+	struct vm_area_struct *vma = first, *next, *prev = vma_prev(first);
+	uint64_t start = first->vm_start, floor, ceiling;
+
+	while (vma && vma->vm_start < end) {
+		next = vma_next(vma);
+		zap_page_range(vma, vma->vm_start, vma->vm_end);
+		vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
+		vma_unlink(mm, vma);
+		vm_area_free(vma);
+		vma = next;
+	}
+	/* free_pgtables(): tables covering only the hole between the
+	 * neighbours, which no VMA can have entries in */
+	floor = prev ? prev->vm_end : 0;
+	ceiling = vma ? vma->vm_start : mm->task_size;
+	free_pgtables(mm, floor, ceiling);
+	flush_tlb_mm_range(mm, start, end);
+}
+
+int do_munmap(struct mm_struct *mm, uint64_t start, uint64_t len)
+{
+	struct vm_area_struct *vma, *last;
+	uint64_t end;
+	int ret;
+
+	if ((start & ~PAGE_MASK) || start > mm->task_size || len > mm->task_size - start)
+		return -EINVAL;
+	len = PAGE_ALIGN(len);
+	end = start + len;
+	if (len == 0)
+		return -EINVAL;
+	vma = find_vma(mm, start);
+	if (!vma || vma->vm_start >= end)
+		return 0;
+	if (start > vma->vm_start) {
+		/* a split when the map count is already at its limit would
+		 * leave one VMA too many */
+		if (end < vma->vm_end && mm->map_count >= sysctl_max_map_count)
+			return -ENOMEM;
+		ret = split_vma(mm, vma, start, 1);
+		if (ret)
+			return ret;
+	}
+	last = find_vma(mm, end);
+	if (last && end > last->vm_start) {
+		ret = split_vma(mm, last, end, 1);
+		if (ret)
+			return ret;
+	}
+	/* the splits may have replaced the first VMA's lower part */
+	unmap_region(mm, find_vma(mm, start), end);
+	return 0;
+}
+
+/* ---- brk ---- */
+
+/* do_brk_flags(): an anonymous data mapping at [addr, addr+len), merged
+ * into @prev (a VMA at or above start_brk ending at addr) if it can. */
+static int do_brk_flags(struct mm_struct *mm, struct vm_area_struct *prev, uint64_t addr,
+			uint64_t len)
+{
+	unsigned long flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC |
+			      VM_ACCOUNT | mm->def_flags;
+	struct vm_area_struct *vma = NULL;
+
+	if (mm->map_count > sysctl_max_map_count)
+		return -ENOMEM;
+	if (prev && prev->vm_end == addr)
+		vma = vma_merge_new(mm, prev, NULL, addr, addr + len, flags, NULL, NULL,
+				    addr >> PAGE_SHIFT, NULL);
+	if (!vma) {
+		vma = vm_area_alloc(mm);
+		if (!vma)
+			return -ENOMEM;
+		vma->vm_start = addr;
+		vma->vm_end = addr + len;
+		vma->vm_pgoff = addr >> PAGE_SHIFT;
+		vma->vm_flags = flags;
+		vma->vm_page_prot = vm_get_page_prot(mm, flags);
+		vma_link(mm, vma);
+	}
+	vm_stat_account(mm, flags, (long)(len >> PAGE_SHIFT));
+	update_hiwater_vm(mm);
+	vma->vm_flags |= VM_SOFTDIRTY;
+	return 0;
+}
+
+uint64_t sys_brk(struct mm_struct *mm, uint64_t brk)
+{
+	const uint64_t origbrk = mm->brk;
+	uint64_t newbrk, oldbrk;
+	struct vm_area_struct *vma, *next, *prev;
+
+	if (brk < mm->start_brk)
+		return origbrk;
+	newbrk = PAGE_ALIGN(brk);
+	oldbrk = PAGE_ALIGN(mm->brk);
+	if (oldbrk == newbrk) {
+		mm->brk = brk;
+		return brk;
+	}
+	/* Always allow shrinking brk. */
+	if (brk <= mm->brk) {
+		/* the VMA that holds the part to give back must start below
+		 * the old break, or the range belongs to someone else */
+		vma = find_vma(mm, newbrk);
+		if (!vma || vma->vm_start >= oldbrk)
+			return origbrk;
+		mm->brk = brk;
+		if (do_munmap(mm, newbrk, oldbrk - newbrk)) {
+			mm->brk = origbrk;
+			return origbrk;
+		}
+		return brk;
+	}
+	/* check_brk_limits(): the range must be mappable at all */
+	if (newbrk - oldbrk > mm->task_size || oldbrk > mm->task_size - (newbrk - oldbrk) ||
+	    oldbrk < mm->mmap_min_addr)
+		return origbrk;
+	/* refuse growth that comes within a page (plus a stack's guard gap)
+	 * of the next mapping */
+	next = find_vma(mm, oldbrk);
+	if (next && next->vm_start < newbrk + PAGE_SIZE + mm->stack_guard_gap &&
+	    newbrk + PAGE_SIZE > vm_start_gap(next))
+		return origbrk;
+	/* vma_prev_limit(start_brk): only a VMA reaching above start_brk
+	 * (the heap) is extended, never the bss below it */
+	prev = next ? vma_prev(next) : mm_last_vma(mm);
+	if (prev && prev->vm_end <= mm->start_brk)
+		prev = NULL;
+	if (do_brk_flags(mm, prev, oldbrk, newbrk - oldbrk) < 0)
+		return origbrk;
+	mm->brk = brk;
+	return brk;
+}
+
+/* ---- stack growth ---- */
+
+int expand_downwards(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t address)
+{
+	struct vm_area_struct *prev;
+	uint64_t size, grow;
+
+	if (!(vma->vm_flags & VM_GROWSDOWN))
+		return -EFAULT;
+	address &= PAGE_MASK;
+	if (address < mm->mmap_min_addr || address < PAGE_SIZE)
+		return -EPERM;
+	/* Enforce stack_guard_gap against an accessible VMA below */
+	prev = vma_prev(vma);
+	if (prev && !(prev->vm_flags & VM_GROWSDOWN) && (prev->vm_flags & VM_ACCESS_FLAGS) &&
+	    address - prev->vm_end < mm->stack_guard_gap)
+		return -ENOMEM;
+	if (address >= vma->vm_start)
+		return 0;
+	size = vma->vm_end - address;
+	grow = (vma->vm_start - address) >> PAGE_SHIFT;
+	if (grow > vma->vm_pgoff)
+		return -ENOMEM;
+	/* acct_stack_growth(): the whole stack within RLIMIT_STACK */
+	if (mm->stack_rlimit != UINT64_MAX && size > mm->stack_rlimit)
+		return -ENOMEM;
+	vm_stat_account(mm, vma->vm_flags, (long)grow);
+	update_hiwater_vm(mm);
+	vma->vm_start = address;
+	vma->vm_pgoff -= grow;
+	vmacache_invalidate(mm);
+	return 0;
+}
