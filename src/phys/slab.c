@@ -304,6 +304,8 @@ static int calculate_sizes(struct phys_mem *pm, struct kmem_cache *s)
 		s->objects = MAX_OBJS_PER_PAGE;
 	s->min_order = get_order(size);
 	s->min_objects = order_objects(s->min_order, size);
+	s->slab_shift = PAGE_SHIFT + s->order;
+	s->min_slab_shift = PAGE_SHIFT + s->min_order;
 	s->allocflags = __GFP_COMP;
 	if (s->flags & SLAB_CACHE_DMA)
 		s->allocflags |= GFP_DMA;
@@ -448,30 +450,55 @@ static void check_poison(struct kmem_cache *s, uint8_t *obj)
 	}
 }
 
-void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
+/*
+ * Is @next (read from the free object at lowmem offset @lowoff) a
+ * believable free pointer for a slab whose counters after this
+ * allocation are @counters?  The chain must end exactly when the slab
+ * fills, and otherwise stay in the same slab, on the object grid, on an
+ * object that is free and not the one being handed out: the checks SLUB's
+ * CONFIG_SLAB_FREELIST_HARDENED makes possible, done before use.
+ */
+static inline bool freeptr_ok(const struct kmem_cache *s, uint64_t lowoff, uint64_t next,
+			      uint32_t counters)
+{
+	unsigned inuse = counters & 0xffffu, objects = counters >> 16;
+	unsigned shift = objects == s->objects ? s->slab_shift : s->min_slab_shift;
+	uint64_t nlow, rel, idx;
+
+	if (!next)
+		return inuse == objects;
+	nlow = next - s->page_offset;
+	if (inuse == objects || nlow == lowoff || (nlow ^ lowoff) >> shift)
+		return false;
+	rel = nlow & ((1ULL << shift) - 1);
+	idx = (rel * s->reciprocal_size) >> 32;
+	return idx * s->size == rel && idx < objects && !map_test(s->ss, nlow);
+}
+
+/* Everything but the common case: a destroyed cache, no partial slab
+ * (boot objects, a new slab), SLAB_POISON, __GFP_ZERO, a corrupted free
+ * pointer.  Same result as the fast path would give. */
+static __attribute__((noinline)) void *kmem_cache_alloc_slow(struct kmem_cache *s, gfp_t gfp)
 {
 	struct kmem_cache_node *n = &s->node;
-	struct slab_state *ss;
+	struct slab_state *ss = s->ss;
 	struct page *slab;
 	uint8_t *obj;
-	uint64_t next, base;
-	unsigned inuse, objects;
+	uint64_t next, lowoff;
+	uint32_t counters;
 
-	if (unlikely(!s))
-		return NULL;
-	ss = s->pm->slab;
 	if (unlikely(s->dead)) {
 		slab_err(ss, s, "kmem_cache_alloc on a destroyed cache");
 		return NULL;
 	}
 retry:
-	if (unlikely(list_empty(&n->partial))) {
-		if (unlikely(ss->twins_pending)) {
+	if (list_empty(&n->partial)) {
+		if (ss->twins_pending) {
 			boot_twins(s->pm);
 			goto retry;
 		}
 		slab = new_slab(s, gfp);
-		if (unlikely(!slab)) {
+		if (!slab) {
 			s->stat.alloc_fail++;
 			return NULL;
 		}
@@ -480,33 +507,61 @@ retry:
 	} else {
 		slab = list_first_entry(&n->partial, struct page, lru);
 	}
-	obj = ka_host(s, slab->index);
+	lowoff = slab->index - s->page_offset;
+	obj = s->ram + lowoff;
 	next = get_freepointer(s, obj);
-	inuse = slab_inuse(slab) + 1;
-	objects = slab_objects(slab);
-	base = slab_base_ka(s->pm, slab);
-	/* the chain must stay inside the slab: checked where SLUB's
-	 * CONFIG_SLAB_FREELIST_HARDENED would catch it, before use */
-	if (unlikely((next == 0) != (inuse == objects) || next == slab->index ||
-		     (next && obj_index(s, next - base, objects) < 0) ||
-		     (next && map_test(ss, next - s->pm->cfg->page_offset)))) {
+	counters = slab->private + 1;
+	if (!freeptr_ok(s, lowoff, next, counters)) {
 		freelist_corrupt(s, slab, next);
 		list_move(&slab->lru, &n->full);
 		n->nr_partial--;
 		goto retry;
 	}
 	slab->index = next;
-	set_counters(slab, inuse, objects);
-	if (unlikely(inuse == objects)) {
+	slab->private = counters;
+	if ((counters & 0xffffu) == counters >> 16) {
 		list_move(&slab->lru, &n->full);
 		n->nr_partial--;
 	}
-	map_set(ss, host_ka(s, obj) - s->pm->cfg->page_offset);
+	map_set(ss, lowoff);
 	s->stat.alloc++;
-	if (unlikely(s->flags & SLAB_POISON))
+	if (s->flags & SLAB_POISON)
 		check_poison(s, obj);
 	if (gfp & __GFP_ZERO)
 		memset(obj, 0, s->object_size);
+	return obj;
+}
+
+void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
+{
+	struct kmem_cache_node *n;
+	struct page *slab;
+	uint8_t *obj;
+	uint64_t next, lowoff;
+	uint32_t counters;
+
+	if (unlikely(!s))
+		return NULL;
+	n = &s->node;
+	/* the first partial slab plays SLUB's CPU slab: pop its free list */
+	if (unlikely(list_empty(&n->partial) || s->dead || (gfp & __GFP_ZERO) ||
+		     (s->flags & SLAB_POISON)))
+		return kmem_cache_alloc_slow(s, gfp);
+	slab = list_first_entry(&n->partial, struct page, lru);
+	lowoff = slab->index - s->page_offset;
+	obj = s->ram + lowoff;
+	next = get_freepointer(s, obj);
+	counters = slab->private + 1;
+	if (unlikely(!freeptr_ok(s, lowoff, next, counters)))
+		return kmem_cache_alloc_slow(s, gfp);
+	slab->index = next;
+	slab->private = counters;
+	if (unlikely((counters & 0xffffu) == counters >> 16)) {
+		list_move(&slab->lru, &n->full);
+		n->nr_partial--;
+	}
+	map_set(s->ss, lowoff);
+	s->stat.alloc++;
 	return obj;
 }
 
@@ -537,71 +592,107 @@ static void boot_twins(struct phys_mem *pm)
 	}
 }
 
+/* A free the fast path would not take: say what is wrong with it. */
+static __attribute__((noinline)) int slab_free_refused(struct kmem_cache *s, struct page *slab,
+						       uint64_t lowoff)
+{
+	uint64_t ka = s->page_offset + lowoff;
+	uint64_t base = lowoff & ~((1ULL << (PAGE_SHIFT + slab_order(slab))) - 1);
+
+	if (obj_index(s, lowoff - base, slab_objects(slab)) < 0)
+		return slab_err(s->ss, s, "Invalid object pointer 0x%llx", (unsigned long long)ka);
+	return slab_err(s->ss, s, "Object already free: 0x%llx (double free)",
+			(unsigned long long)ka);
+}
+
 /*
- * __slab_free() for an object already known to be in @slab of @s: refuse
- * anything but the start of an allocated object; push it on the slab's
- * chain; a full slab becomes partial (at the tail, as SLUB adds it); an
- * empty one goes back to the page allocator once min_partial slabs are
- * already on the partial list.
+ * The list moves of a free (__slab_free()): a full slab becomes partial
+ * (at the tail, as SLUB adds it); an empty one goes back to the page
+ * allocator once min_partial slabs are already on the partial list.
+ * @counters are the slab's counters after the free.
  */
-static int slab_free(struct kmem_cache *s, struct page *slab, uint8_t *obj)
+static __attribute__((noinline)) void slab_free_lists(struct kmem_cache *s, struct page *slab,
+						      uint32_t counters)
 {
 	struct kmem_cache_node *n = &s->node;
-	struct slab_state *ss = s->pm->slab;
-	uint64_t ka = host_ka(s, obj), base = slab_base_ka(s->pm, slab);
-	uint64_t lowoff = ka - s->pm->cfg->page_offset;
-	unsigned inuse = slab_inuse(slab), objects = slab_objects(slab);
+	unsigned inuse = counters & 0xffffu, objects = counters >> 16;
+	bool was_full = inuse + 1 == objects;
 
-	if (unlikely(obj_index(s, ka - base, objects) < 0))
-		return slab_err(ss, s, "Invalid object pointer 0x%llx", (unsigned long long)ka);
-	if (unlikely(!map_test(ss, lowoff)))
-		return slab_err(ss, s, "Object already free: 0x%llx (double free)",
-				(unsigned long long)ka);
-	map_clear(ss, lowoff);
-	if (unlikely(s->flags & SLAB_POISON))
-		poison_object(s, obj);
-	set_freepointer(s, obj, slab->index);
-	slab->index = ka;
-	s->stat.free++;
-	if (unlikely(--inuse == 0) && n->nr_partial >= s->min_partial) {
-		if (objects > 1) {
-			list_del(&slab->lru);
+	if (inuse == 0 && n->nr_partial >= s->min_partial) {
+		list_del(&slab->lru);
+		if (!was_full)
 			n->nr_partial--;
-		} else {
-			list_del(&slab->lru);	/* was on full */
-		}
 		discard_slab(s, slab);
-		return 0;
+		return;
 	}
-	set_counters(slab, inuse, objects);
-	if (unlikely(inuse + 1 == objects)) {
+	if (was_full) {
 		list_move_tail(&slab->lru, &n->partial);
 		n->nr_partial++;
 	}
+}
+
+/*
+ * Free @obj at lowmem offset @lowoff in @slab of @s.  The alloc map
+ * decides whether @obj is an allocated object start: objects start on
+ * 8-byte boundaries and a granule's bit is set for nothing else, so
+ * interior pointers and double frees both fail the one test
+ * (slab_free_refused() tells them apart).  Pushes the object on the
+ * slab's chain (LIFO, as SLUB does).
+ */
+static inline int slab_free(struct kmem_cache *s, struct page *slab, uint8_t *obj,
+			    uint64_t lowoff)
+{
+	uint32_t counters;
+
+	if (unlikely((lowoff & 7) || !map_test(s->ss, lowoff)))
+		return slab_free_refused(s, slab, lowoff);
+	map_clear(s->ss, lowoff);
+	if (unlikely(s->flags & SLAB_POISON))
+		poison_object(s, obj);
+	set_freepointer(s, obj, slab->index);
+	slab->index = s->page_offset + lowoff;
+	counters = slab->private - 1;
+	slab->private = counters;
+	s->stat.free++;
+	if (unlikely((counters & 0xffffu) == 0 || (counters & 0xffffu) + 1 == counters >> 16))
+		slab_free_lists(s, slab, counters);
 	return 0;
+}
+
+/* The head page of the slab holding lowmem offset @lowoff, or NULL. */
+static inline struct page *lowoff_to_slab(const struct phys_mem *pm, uint64_t lowoff)
+{
+	struct page *page;
+
+	if (unlikely(lowoff >= ((uint64_t)pm->max_low_pfn << PAGE_SHIFT)))
+		return NULL;
+	page = pm->mem_map + (lowoff >> PAGE_SHIFT);
+	if (unlikely(PageTail(page)))
+		page = compound_head(page);
+	return PageSlab(page) ? page : NULL;
 }
 
 int kmem_cache_free(struct kmem_cache *s, void *x)
 {
-	struct slab_state *ss;
+	uint64_t lowoff;
 	struct page *slab;
 
-	if (!x)
+	if (unlikely(!x))
 		return 0;
 	if (unlikely(!s))
 		return -EINVAL;
-	ss = s->pm->slab;
 	if (unlikely(s->dead))
-		return slab_err(ss, s, "kmem_cache_free on a destroyed cache");
-	slab = virt_to_slab(s->pm, x);
+		return slab_err(s->ss, s, "kmem_cache_free on a destroyed cache");
+	lowoff = (uint64_t)((uintptr_t)x - (uintptr_t)s->ram);
+	slab = lowoff_to_slab(s->pm, lowoff);
 	if (unlikely(!slab))
-		return slab_err(ss, s, "kmem_cache_free: object 0x%llx is not slab memory",
-				(unsigned long long)host_ka(s, x));
+		return slab_err(s->ss, s, "kmem_cache_free: object 0x%llx is not slab memory",
+				(unsigned long long)(s->page_offset + lowoff));
 	if (unlikely(slab->mapping != s))
-		return slab_err(ss, s, "Wrong slab cache: object 0x%llx is from %s",
-				(unsigned long long)host_ka(s, x),
+		return slab_err(s->ss, s, "Wrong slab cache: object 0x%llx is from %s",
+				(unsigned long long)(s->page_offset + lowoff),
 				((struct kmem_cache *)slab->mapping)->name);
-	return slab_free(s, slab, x);
+	return slab_free(s, slab, x, lowoff);
 }
 
 /* ---- caches --------------------------------------------------------- */
@@ -701,6 +792,9 @@ static struct kmem_cache *cache_new(struct phys_mem *pm, const char *name, unsig
 		return NULL;
 	}
 	s->pm = pm;
+	s->ss = ss;
+	s->ram = pm->ram;
+	s->page_offset = pm->cfg->page_offset;
 	s->ka_to_host = (uint64_t)(uintptr_t)pm->ram - pm->cfg->page_offset;
 	s->fp_size = config_is_64(pm->cfg) ? 8 : 4;
 	s->object_size = size;
@@ -974,9 +1068,10 @@ int kfree(struct phys_mem *pm, const void *obj)
 		return 0;
 	if (unlikely(!ss))
 		return -EINVAL;
-	slab = virt_to_slab(pm, obj);
+	slab = lowoff_to_slab(pm, (uint64_t)((uintptr_t)obj - (uintptr_t)pm->ram));
 	if (likely(slab))
-		return slab_free(slab->mapping, slab, (uint8_t *)(uintptr_t)obj);
+		return slab_free(slab->mapping, slab, (uint8_t *)(uintptr_t)obj,
+				 (uint64_t)((uintptr_t)obj - (uintptr_t)pm->ram));
 	page = large_kmalloc_page(pm, obj);
 	if (!page) {
 		uint64_t off = (uint64_t)((uintptr_t)obj - (uintptr_t)pm->ram);

@@ -108,6 +108,14 @@ struct kmem_cache_stats {
  * slabinfo counts every cache as the kernel does.
  */
 struct kmem_cache {
+	/* read by every allocation and free: copies kept here so the fast
+	 * paths follow no pointer chain */
+	struct slab_state *ss;		/* pm->slab */
+	uint8_t *ram;			/* pm->ram */
+	uint64_t page_offset;		/* PAGE_OFFSET */
+	unsigned int slab_shift;	/* PAGE_SHIFT + order: slabs are aligned
+					 * blocks of 1 << slab_shift bytes */
+	unsigned int min_slab_shift;	/* PAGE_SHIFT + min_order */
 	struct phys_mem *pm;
 	unsigned int size;		/* object stride: object + free pointer if
 					 * outside, aligned */
