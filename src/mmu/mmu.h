@@ -106,6 +106,7 @@ struct tlb_stats {
 struct tlb_array {
 	const char *name;
 	uint64_t *tag;		/* all ones = invalid */
+	uint8_t *sig;		/* one-byte hash of each tag, 0 = invalid */
 	tlb_stamp_t *lru;	/* last use (tick); 0 = invalid; smallest is evicted */
 	struct tlb_entry *e;
 	unsigned entries, ways, sets;

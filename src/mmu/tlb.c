@@ -14,14 +14,18 @@
  *  - a translation that faults leaves no entry for its address (the
  *    hardware invalidates on #PF); a write through an entry whose D was
  *    clear re-walks so the walk can set D.
- * Set scans are branch-free (compare every way, keep the match), so a miss
- * costs no mispredicted early exits.
+ * A set is searched through one-byte tag signatures compared 16 at a time,
+ * so a lookup does not scan the ways; only LRU victim choice reads them
+ * all (branch-free).
  */
 #include "mmu/mmu.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "util/error.h"
 
@@ -88,6 +92,7 @@ static inline void way_invalidate(struct tlb_array *a, unsigned i)
 	if (a->e[i].shift != 12)
 		a->nlarge--;
 	a->tag[i] = TLB_TAG_INVALID;
+	a->sig[i] = 0;
 	a->lru[i] = 0;
 	a->e[i].ok = 0;
 	a->e[i].rights = 0;
@@ -119,20 +124,64 @@ uint8_t tlb_ok_mask(const struct vmsim_cpu *cpu, uint8_t r)
 	return ok;
 }
 
-/* Way of @set (tags @t) holding @k or @kg, or -1: every way compared, no
- * early exit. */
-static inline int set_find(const uint64_t *t, unsigned ways, uint64_t k, uint64_t kg)
+/* Tag bits a lookup compares first: page and size, not PCID or G. */
+#define TLB_TAG_MATCH_MASK (TLB_TAG_VPN_MASK | 3ULL << TLB_TAG_SIZE_SHIFT)
+
+/* One-byte signature of a tag's page and size, never 0 (0 marks an
+ * invalid way).  A set is searched by comparing all its signatures at
+ * once; only the ways whose signature matches have their tag compared. */
+static inline uint8_t tag_sig(uint64_t tag)
+{
+	uint8_t h = (uint8_t)(((tag & TLB_TAG_MATCH_MASK) * 0x9e3779b97f4a7c15ULL) >> 56);
+
+	return h ? h : 1;
+}
+
+/* Bitmap of the ways among @n signatures at @sig equal to @v. */
+static inline uint64_t sig_match(const uint8_t *sig, unsigned n, uint8_t v)
 {
 	uint64_t m = 0;
+	unsigned w = 0;
 
-	/* ways <= 64 (config limit checked at init) */
-	for (unsigned w = 0; w < ways; w++)
-		m |= (uint64_t)((t[w] == k) | (t[w] == kg)) << w;
-	return m ? __builtin_ctzll(m) : -1;
+#ifdef __SSE2__
+	/* 16 ways per compare; the arrays are padded so reading a full
+	 * 16 bytes past a short set stays inside the allocation */
+	const __m128i vv = _mm_set1_epi8((char)v);
+
+	for (; w < n; w += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(sig + w));
+
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vv)) << w;
+	}
+	if (n < 64)
+		m &= (1ULL << n) - 1;
+#else
+	for (; w < n; w++)
+		m |= (uint64_t)(sig[w] == v) << w;
+#endif
+	return m;
+}
+
+/* Way of the set at index @base of @a that maps key @k (same PCID, or
+ * global), or -1.  No scan over the ways: one signature compare for the
+ * whole set, then the full tag of the (usually single) candidate. */
+static inline int set_find(const struct tlb_array *a, unsigned base, uint64_t k)
+{
+	const uint64_t *t = &a->tag[base];
+	uint64_t m = sig_match(&a->sig[base], a->ways, tag_sig(k));
+
+	while (m) {
+		unsigned i = (unsigned)__builtin_ctzll(m);
+
+		if (t[i] == k || (t[i] == ((k & ~TLB_PCID_MASK) | TLB_TAG_G)))
+			return (int)i;
+		m &= m - 1;
+	}
+	return -1;
 }
 
 /* Index of the entry of @a mapping @va for @pcid (or global), or -1. */
-static int array_find(const struct vmsim_cpu *cpu, const struct tlb_array *a, uint64_t va,
+static inline __attribute__((always_inline)) int array_find(const struct vmsim_cpu *cpu, const struct tlb_array *a, uint64_t va,
 		      unsigned pcid)
 {
 	for (unsigned i = 0; i < a->nshifts; i++) {
@@ -144,7 +193,7 @@ static int array_find(const struct vmsim_cpu *cpu, const struct tlb_array *a, ui
 			continue;
 		k = make_key(cpu, va, s, pcid);
 		base = ((va >> s) & a->set_mask) * a->ways;
-		w = set_find(&a->tag[base], a->ways, k, global_key(k));
+		w = set_find(a, (unsigned)base, k);
 		if (w >= 0)
 			return (int)base + w;
 	}
@@ -172,7 +221,7 @@ static unsigned array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k,
 	uint64_t key = make_key(cpu, va, shift, cpu->pcid);
 	uint64_t tag = rights & TLB_R_G ? global_key(key) : key;
 	unsigned base = (unsigned)((va >> shift) & a->set_mask) * a->ways, i;
-	int w = set_find(&a->tag[base], a->ways, key, global_key(key));
+	int w = set_find(a, base, key);
 
 	if (w < 0) {
 		const tlb_stamp_t *lru = &a->lru[base];
@@ -198,6 +247,7 @@ static unsigned array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k,
 		way_invalidate(a, i);
 	}
 	a->tag[i] = tag;
+	a->sig[i] = tag_sig(tag);
 	a->lru[i] = stamp;
 	a->e[i].pa = page_pa;
 	a->e[i].pcid = (uint16_t)cpu->pcid;
@@ -531,6 +581,10 @@ int tlb_check(struct vmsim_cpu *cpu, char *msg, size_t len)
 				const struct tlb_entry *e = &a->e[i];
 				unsigned set = i / a->ways;
 
+				if (a->sig[i] != (a->tag[i] == TLB_TAG_INVALID ? 0 : tag_sig(a->tag[i]))) {
+					snprintf(msg, len, "%s way %u: signature out of date", a->name, i);
+					return -1;
+				}
 				if (a->tag[i] == TLB_TAG_INVALID) {
 					if (a->lru[i]) {
 						snprintf(msg, len, "%s way %u invalid with a stamp", a->name, i);
@@ -574,8 +628,10 @@ static void array_finish(struct vmsim_cpu *cpu, struct tlb_array *a)
 		host_free(cpu->ha, a->e, sizeof(*a->e) * a->entries);
 		host_free(cpu->ha, a->tag, sizeof(*a->tag) * a->entries);
 		host_free(cpu->ha, a->lru, sizeof(*a->lru) * a->entries);
+		host_free(cpu->ha, a->sig, a->entries + 16);
 	}
 	a->e = NULL;
+	a->sig = NULL;
 	a->tag = NULL;
 	a->lru = NULL;
 }
@@ -606,13 +662,16 @@ static int array_init(struct vmsim_cpu *cpu, struct tlb_array *a, const char *na
 	a->e = host_zalloc(cpu->ha, sizeof(*a->e) * a->entries);
 	a->tag = host_alloc(cpu->ha, sizeof(*a->tag) * a->entries);
 	a->lru = host_zalloc(cpu->ha, sizeof(*a->lru) * a->entries);
-	if (!a->e || !a->tag || !a->lru) {
+	a->sig = host_zalloc(cpu->ha, a->entries + 16);	/* + a 16-byte compare's overrun */
+	if (!a->e || !a->tag || !a->lru || !a->sig) {
 		if (a->e)
 			host_free(cpu->ha, a->e, sizeof(*a->e) * a->entries);
 		if (a->tag)
 			host_free(cpu->ha, a->tag, sizeof(*a->tag) * a->entries);
 		if (a->lru)
 			host_free(cpu->ha, a->lru, sizeof(*a->lru) * a->entries);
+		if (a->sig)
+			host_free(cpu->ha, a->sig, a->entries + 16);
 		memset(a, 0, sizeof(*a));
 		return verr(err, -ENOMEM, "out of host memory for tlb.%s", name);
 	}
