@@ -22,9 +22,11 @@ struct vmsim_error;
 #define TASK_COMM_LEN 16
 #define CLONE_VM 0x00000100
 
-/* SIGSEGV si_code */
+/* SIGSEGV si_code (the same values as <signal.h>, which may define them too) */
+#ifndef SEGV_MAPERR
 #define SEGV_MAPERR 1
 #define SEGV_ACCERR 2
+#endif
 
 struct task_struct {
 	int pid;

@@ -234,6 +234,61 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error
 	}
 }
 
+long trace_read_batch(struct trace_reader *r, struct trace_rec *recs, size_t max,
+		      struct vmsim_error *err)
+{
+	size_t n = 0;
+	int ret;
+
+	if (r->pending) {
+		/* the error behind the last batch (err was filled then) */
+		ret = r->pending;
+		r->pending = 0;
+		return ret;
+	}
+	if (r->fmt == TRACE_BINARY) {
+		/* whole words in the buffer decode in a tight loop */
+		size_t avail = (r->len - r->pos) / 8;
+		const uint8_t *p = (const uint8_t *)r->buf + r->pos;
+
+		if (avail > max)
+			avail = max;
+		for (; n < avail; n++, p += 8) {
+			uint64_t w;
+
+			memcpy(&w, p, 8);
+			trace_decode(w, &recs[n]);
+			if (__builtin_expect(recs[n].size == 0, 0)) {
+				r->pos += n * 8 + 8;
+				r->line += n + 1;
+				ret = verr(err, -EINVAL, "%s: record %llu: size 0", r->name,
+					   (unsigned long long)r->line);
+				if (!n)
+					return ret;
+				r->pending = ret;	/* deliver the good ones first */
+				return (long)n;
+			}
+		}
+		r->pos += n * 8;
+		r->line += n;
+		if (n)
+			return (long)n;
+	}
+	/* text, or a binary word split across a refill: one at a time */
+	for (; n < max; n++) {
+		ret = trace_next(r, &recs[n], err);
+		if (ret < 0) {
+			if (!n)
+				return ret;
+			r->pending = ret;	/* deliver the good ones first */
+			break;
+		}
+		if (ret == 0)
+			break;
+	}
+	return (long)n;
+}
+
 int trace_writer_open(struct trace_writer *w, const char *path, struct vmsim_error *err)
 {
 	w->n = 0;

@@ -51,6 +51,7 @@ struct trace_reader {
 	uint64_t line;			/* text: lines consumed; binary: records */
 	uint64_t bytes_read;
 	uint64_t total_bytes;		/* file size when known, else 0 */
+	int pending;			/* an error found after a batch's good records */
 };
 
 /*
@@ -66,6 +67,14 @@ void trace_close(struct trace_reader *r);
  * @err filled ("TRACE:LINE: message").
  */
 int trace_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error *err);
+
+/*
+ * Up to @max records into @recs: the count (0 at the end), or a negative
+ * errno with @err filled.  The same records trace_next() would give, with
+ * one call per batch instead of per record: the replay loop's fast path.
+ */
+long trace_read_batch(struct trace_reader *r, struct trace_rec *recs, size_t max,
+		      struct vmsim_error *err);
 
 /* Binary writer. */
 struct trace_writer {

@@ -87,6 +87,48 @@ with tempfile.TemporaryDirectory() as d:
 p = run("--trace-events", "/nonexistent/dir/x.log", "info")
 case("--trace-events to an unwritable path exits 2", p.returncode == 2 and "/nonexistent/dir/x.log" in p.stderr, p.stderr)
 
+# replay: the recorded trace of /bin/true's start, flat layout
+for mach in ("x86_64", "x86_32"):
+    p = run("-c", mach, "--json", "replay", "-q", "tests/traces/true-start.lackey")
+    case(f"{mach} replay exits 0", p.returncode == 0, p.stderr)
+    if p.returncode == 0:
+        j = json.loads(p.stdout)
+        a = j["accesses"]
+        case(f"{mach} replay counts every record", a["total"] == 19997 and
+             a["I"] + a["L"] + a["S"] + a["M"] == a["total"], a)
+        t = j["tlb"]
+        # every translation is an L1 lookup (retries after faults add more),
+        # except addresses beyond the arch's reach, which never reach the TLB
+        case(f"{mach} L1 lookups cover the translations", t["l1d"]["hits"] + t["l1d"]["misses"] +
+             t["l1i"]["hits"] + t["l1i"]["misses"] + j["regions"]["unmappable_accesses"] >=
+             a["page_touches"], (t, a))
+        case(f"{mach} unmappable only beyond 4 GiB", (j["regions"]["unmappable_accesses"] > 0) ==
+             (mach == "x86_32"), j["regions"])
+        case(f"{mach} every L2 miss is a walk", t["l2"]["misses"] == j["walks"], (t, j["walks"]))
+        case(f"{mach} rss = demand-zero + cow pages", j["rss_pages"] ==
+             j["faults"]["demand_zero"] + j["faults"]["cow"], j)
+p = run("replay", "-q", "--interval", "5000", "tests/traces/true-start.lackey")
+rows = [l for l in p.stdout.splitlines() if l and l[0].isdigit()]
+case("replay --interval prints a row per 5000 accesses", [r.split()[0] for r in rows] ==
+     ["5000", "10000", "15000"], rows)
+with tempfile.TemporaryDirectory() as d:
+    bad = os.path.join(d, "bad.lackey")
+    open(bad, "w").write("I  401000,4\n L 402000,8\n oops\n")
+    p = run("replay", "-q", bad)
+    case("a bad trace line exits 2 naming the line", p.returncode == 2 and
+         p.stderr.strip() == f"vmsim-cli: {bad}:3: expected I, L, S or M: ' oops'", p.stderr)
+    case("the counters so far are printed", "accesses  2:" in p.stdout, p.stdout)
+    vmt = os.path.join(d, "t.vmt")
+    p = run("convert-trace", "tests/traces/true-start.lackey", vmt)
+    case("convert-trace exits 0", p.returncode == 0, p.stderr)
+    a = json.loads(run("--json", "replay", "-q", "tests/traces/true-start.lackey").stdout)
+    b = json.loads(run("--json", "replay", "-q", vmt).stdout)
+    for k in ("accesses", "tlb", "walks", "faults", "rss_pages"):
+        case(f"binary replay == lackey replay: {k}", a[k] == b[k], (a[k], b[k]))
+    p = subprocess.run([CLI, "replay", "-q", "-"], input=open("tests/traces/true-start.lackey").read(),
+                       capture_output=True, text=True)
+    case("replay - reads standard input", p.returncode == 0 and "accesses  19997" in p.stdout, p.stderr)
+
 # --set
 p = run("--set", "memory.size=64MiB", "--json", "meminfo")
 case("--set memory.size=64MiB", p.returncode == 0 and json.loads(p.stdout)["MemTotal"] < 65536, p.stdout)

@@ -247,6 +247,47 @@ static void test_trace_convert_lackey_to_binary(void **state)
 	assert_int_equal(access(out, F_OK), -1);
 }
 
+/* Batches give exactly the records trace_next() gives, and a bad line in
+ * the middle of a batch comes after the good records before it. */
+static void test_trace_batch_matches_single_and_defers_errors(void **state)
+{
+	static const char text[] = "I  1000,4\n L 2000,8\n S 3000,2\n bad\n L 4000,1\n";
+	const char *path = write_file("batch.lackey", text, sizeof(text) - 1);
+	char p2[256];
+	struct vmsim_error err = { 0 };
+	struct trace_reader r;
+	struct trace_rec recs[8];
+
+	snprintf(p2, sizeof(p2), "%s", path);
+	assert_int_equal(trace_open(&r, p2, -1, &err), 0);
+	assert_int_equal(trace_read_batch(&r, recs, 8, &err), 3);
+	assert_int_equal(recs[2].addr, 0x3000);
+	assert_int_equal(recs[2].type, TRACE_S);
+	assert_int_equal(trace_read_batch(&r, recs, 8, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "batch.lackey:4: expected I, L, S or M: ' bad'"));
+	trace_close(&r);
+
+	/* binary: a batch of 2 of 5, then 3, then the end */
+	{
+		struct trace_writer w;
+		char out[256];
+
+		snprintf(out, sizeof(out), "%s/batch.vmt", tmpdir);
+		assert_int_equal(trace_writer_open(&w, out, &err), 0);
+		for (unsigned i = 0; i < 5; i++) {
+			struct trace_rec rec = { 0x1000 * (i + 1), 4, TRACE_L };
+			assert_int_equal(trace_write(&w, &rec, &err), 0);
+		}
+		assert_int_equal(trace_writer_close(&w, &err), 0);
+		assert_int_equal(trace_open(&r, out, -1, &err), 0);
+		assert_int_equal(trace_read_batch(&r, recs, 2, &err), 2);
+		assert_int_equal(trace_read_batch(&r, recs, 8, &err), 3);
+		assert_int_equal(recs[2].addr, 0x5000);
+		assert_int_equal(trace_read_batch(&r, recs, 8, &err), 0);
+		trace_close(&r);
+	}
+}
+
 static void test_trace_missing_file(void **state)
 {
 	struct vmsim_error err = { 0 };
@@ -265,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_trace_binary_roundtrip_canonical),
 		cmocka_unit_test(test_trace_binary_truncated_record),
 		cmocka_unit_test(test_trace_convert_lackey_to_binary),
+		cmocka_unit_test(test_trace_batch_matches_single_and_defers_errors),
 		cmocka_unit_test(test_trace_missing_file),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,103 @@
+/*
+ * Trace replay engine (see replay.h).  The hit path is replay_touch() in
+ * the header; everything here is the rare path: page faults, creating flat
+ * regions, counting.  Invariant: rp->page_touches counts every translation
+ * the replay asked for, so hits + misses of the L1s add up to it.
+ */
+#include "kern/replay.h"
+
+#include <errno.h>
+
+#include "kern/machine.h"
+#include "kern/task.h"
+#include "vma/mm.h"
+
+#define REGION_SHIFT 20
+
+void replay_init(struct replay *rp, struct vmsim_machine *m, struct task_struct *t,
+		 enum replay_layout layout)
+{
+	*rp = (struct replay){ .m = m, .t = t, .layout = layout, .cpu = &m->cpus[0] };
+	context_switch(m, 0, t);
+}
+
+/*
+ * REPLAY_FLAT: map the aligned region around @va, shrunk to the gap that
+ * holds it, so other regions stay as they are.  false when no user mapping
+ * can cover @va (above TASK_SIZE, below mmap_min_addr) or memory ran out.
+ */
+static bool make_region(struct replay *rp, uint64_t va)
+{
+	struct mm_struct *mm = rp->t->mm;
+	struct vm_area_struct *prev, *next;
+	uint64_t start = va & ~((1ULL << REGION_SHIFT) - 1), end = start + (1ULL << REGION_SHIFT);
+	uint64_t populate, min = PAGE_ALIGN(rp->m->cfg.mmap_min_addr);
+	int64_t ret;
+
+	if (va >= mm->task_size || va < min)
+		return false;
+	next = find_vma_prev(mm, va, &prev);
+	if (prev && prev->vm_end > start)
+		start = prev->vm_end;
+	if (next && next->vm_start < end)
+		end = next->vm_start;
+	if (start < min)
+		start = min;
+	if (end > mm->task_size)
+		end = mm->task_size;
+	ret = do_mmap(mm, NULL, start, end - start, PROT_READ | PROT_WRITE | PROT_EXEC,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, 0, &populate);
+	if (ret < 0) {
+		rp->oom = ret == -ENOMEM;
+		return false;
+	}
+	rp->regions++;
+	rp->region_bytes += end - start;
+	return true;
+}
+
+/* The page fault, as do_user_addr_fault() takes it, and the retry. */
+void replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc, struct vmsim_fault *f)
+{
+	uint64_t pa;
+
+	for (int tries = 0; tries < 4; tries++) {
+		struct access_result r;
+		uint8_t byte;
+		int ret = task_access(rp->t, va, acc, &byte, 1, &r);
+
+		ret = ret < 0 ? ret : r.segv;
+
+		if (ret < 0) {
+			rp->oom = true;		/* the OOM killer would end the task */
+			return;
+		}
+		if (ret == SEGV_MAPERR && rp->layout == REPLAY_FLAT) {
+			if (!make_region(rp, va)) {
+				if (!rp->oom)
+					rp->unmappable++;
+				return;
+			}
+		} else if (ret) {
+			rp->segv++;
+			rp->t->fst.segv++;
+			return;
+		}
+		if (translate(rp->cpu, va, acc, MMU_USER, &pa, f))
+			return;
+	}
+	/* a fault that handling does not cure is a PTE written by hand */
+	rp->segv++;
+	rp->t->fst.segv++;
+}
+
+void replay_snapshot(const struct replay *rp, struct replay_counters *c)
+{
+	tlb_get_stats(rp->cpu, 0, &c->l1d);
+	tlb_get_stats(rp->cpu, 1, &c->l1i);
+	tlb_get_stats(rp->cpu, 2, &c->l2);
+	c->walks = rp->cpu->st.walks;
+	c->entries_read = rp->cpu->st.entries_read;
+	c->rss = get_mm_rss(rp->t->mm);
+	c->pt_pages = rp->t->mm->pgtables_bytes / PAGE_SIZE;
+}

@@ -1,0 +1,90 @@
+/*
+ * Trace replay: memory accesses from a trace run through a task as a CPU
+ * would run them: the TLB, on a miss the page walk, on a fault the kernel's
+ * fault handler and a retry.  The engine behind `vmsim-cli replay` and
+ * bench_replay.
+ *
+ * Layouts: REPLAY_FLAT gives the task anonymous read-write-execute memory
+ * wherever the trace goes, created on demand one aligned 1 MiB region at a
+ * time (shrunk to the gap it falls in), because a traced program's
+ * addresses follow its tracer's layout.  REPLAY_TASK uses the task's own
+ * VMAs (after an exec): an access outside them is a SIGSEGV, counted.
+ */
+#ifndef VMSIM_KERN_REPLAY_H
+#define VMSIM_KERN_REPLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mmu/mmu.h"
+#include "util/trace.h"
+
+struct vmsim_machine;
+struct task_struct;
+
+enum replay_layout { REPLAY_FLAT, REPLAY_TASK };
+
+struct replay {
+	struct vmsim_machine *m;
+	struct task_struct *t;
+	struct vmsim_cpu *cpu;
+	enum replay_layout layout;
+	uint64_t by_type[4];		/* records by trace_type */
+	uint64_t accesses;		/* records */
+	uint64_t page_touches;		/* translations (M and page crossings make more) */
+	uint64_t crossings;		/* records that cross a page boundary */
+	uint64_t regions, region_bytes;	/* REPLAY_FLAT: memory created on demand */
+	uint64_t unmappable;		/* accesses no user mapping can cover */
+	uint64_t segv;			/* SIGSEGV the task would have received */
+	bool oom;			/* the machine ran out of memory: stop */
+};
+
+/* Counters of the CPU and the task at one moment. */
+struct replay_counters {
+	struct tlb_stats l1d, l1i, l2;
+	uint64_t walks, entries_read;
+	unsigned long rss, pt_pages;
+};
+
+/* Prepare a replay through @t on CPU 0 (switches to it). */
+void replay_init(struct replay *rp, struct vmsim_machine *m, struct task_struct *t,
+		 enum replay_layout layout);
+
+void replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc, struct vmsim_fault *f);
+
+/* One page's translation; the TLB hit stays inline. */
+static inline void replay_touch(struct replay *rp, uint64_t va, enum mmu_access acc)
+{
+	struct vmsim_fault f;
+	uint64_t pa;
+
+	rp->page_touches++;
+	if (__builtin_expect(translate(rp->cpu, va, acc, MMU_USER, &pa, &f), 1))
+		return;
+	replay_fault(rp, va, acc, &f);
+}
+
+/* One trace record: M is a read then a write; a record that crosses into
+ * the next page touches both pages. */
+static inline void replay_one(struct replay *rp, const struct trace_rec *rec)
+{
+	uint64_t last = rec->addr + rec->size - 1;
+	enum mmu_access acc = rec->type == TRACE_I ? MMU_FETCH
+			    : rec->type == TRACE_S ? MMU_WRITE : MMU_READ;
+
+	rp->accesses++;
+	rp->by_type[rec->type]++;
+	replay_touch(rp, rec->addr, acc);
+	if (rec->type == TRACE_M)
+		replay_touch(rp, rec->addr, MMU_WRITE);
+	if (__builtin_expect(((rec->addr ^ last) >> 12) != 0, 0)) {
+		rp->crossings++;
+		replay_touch(rp, last & ~0xfffULL, acc);
+		if (rec->type == TRACE_M)
+			replay_touch(rp, last & ~0xfffULL, MMU_WRITE);
+	}
+}
+
+void replay_snapshot(const struct replay *rp, struct replay_counters *c);
+
+#endif
