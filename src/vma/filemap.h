@@ -1,0 +1,168 @@
+/*
+ * The page cache (mm/filemap.c): simulated files, each with one
+ * address_space whose pages sit in a radix tree keyed by page index, the
+ * VMAs that map it (i_mmap), and the file-fault paths of mm/memory.c that
+ * read through it (do_read_fault with fault-around, do_shared_fault,
+ * filemap_map_pages, page_mkwrite).
+ *
+ * A simulated file is either a host file (read-only on the host: its bytes
+ * are copied into page-cache frames on first use, zero-filled past EOF,
+ * and writes through shared mappings stay in the simulated frames) or an
+ * in-memory file a scenario declares with contents and a size.  A file
+ * stays cached when its last mapping goes, as an inode stays in the inode
+ * cache: a later exec or mmap finds its pages still there.
+ */
+#ifndef VMSIM_VMA_FILEMAP_H
+#define VMSIM_VMA_FILEMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/list.h"
+#include "vma/pagecache_xa.h"
+
+struct vmsim_machine;
+struct vmsim_error;
+struct vm_area_struct;
+struct fault_stats;
+struct page;
+
+#ifndef VM_FAULT_SIGBUS
+#define VM_FAULT_SIGBUS		0x0002
+#endif
+#ifndef VM_FAULT_MAJOR
+#define VM_FAULT_MAJOR		0x0004
+#endif
+#ifndef VM_FAULT_NOPAGE
+#define VM_FAULT_NOPAGE		0x0100
+#endif
+
+struct address_space {
+	struct xarray i_pages;		/* page index -> struct page (one reference each) */
+	unsigned long nrpages;
+	unsigned long nr_dirty;		/* pages with PG_dirty */
+	struct list_head i_mmap;	/* struct i_mmap_node, in insertion order */
+	unsigned long i_mmap_count;	/* VMAs mapping the file */
+	uint64_t i_size;		/* bytes */
+	struct file *host;		/* the file this mapping belongs to */
+};
+
+struct page_cache;
+
+struct file {
+	struct page_cache *pc;
+	struct list_head f_list;	/* on pc->files */
+	int f_count;			/* references from VMAs and open users */
+	char *f_path;			/* as /proc/PID/maps shows it */
+	uint64_t i_ino;
+	unsigned dev_major, dev_minor;
+	const uint8_t *data;		/* backing bytes, data_len of them (may be NULL) */
+	size_t data_len;
+	bool host_backed;		/* a host file (identified by dev/ino) */
+	struct address_space f_mapping;
+};
+
+/* The machine's page cache: every simulated file and the counters. */
+struct page_cache {
+	struct vmsim_machine *m;
+	struct list_head files;
+	unsigned long nr_files;
+	unsigned long next_ino;		/* for in-memory files */
+	unsigned long lookups;		/* find_get_page() calls */
+	unsigned long hits;
+	unsigned long reads;		/* pages read from the backing file (misses) */
+	unsigned long around_mapped;	/* PTEs fault-around installed */
+};
+
+void page_cache_init(struct page_cache *pc, struct vmsim_machine *m);
+/* Drop every cached page and file (machine teardown). */
+void page_cache_finish(struct page_cache *pc);
+
+/*
+ * The file at @host_path (opened read-only on the host), shown as @name
+ * (NULL: the host's real path).  Opening the same host inode again
+ * returns the same struct file, so its pages are shared.  The result
+ * holds one reference (fput()).  -errno with "PATH: reason" in @err.
+ */
+int filemap_open(struct page_cache *pc, const char *host_path, const char *name,
+		 struct file **out, struct vmsim_error *err);
+/* An in-memory file @name of @size bytes whose first @len bytes are
+ * @contents (copied; the rest reads as zeros). */
+int filemap_create(struct page_cache *pc, const char *name, const void *contents, size_t len,
+		   uint64_t size, struct file **out, struct vmsim_error *err);
+/* The file called @name (as shown), or NULL. */
+struct file *filemap_lookup(struct page_cache *pc, const char *name);
+
+static inline struct file *get_file(struct file *f)
+{
+	f->f_count++;
+	return f;
+}
+/* Drop a reference.  The file and its cached pages stay in the cache. */
+void fput(struct file *f);
+
+/* Read @len bytes at @off of the file's contents as the page cache sees
+ * them (cached frames first, then the backing bytes, zeros past EOF). */
+void filemap_read(struct file *f, uint64_t off, void *buf, size_t len);
+
+/*
+ * find_get_page() / filemap_fault()'s read: the cached page at @index,
+ * read in (zero-filled past EOF) when missing.  No reference is added:
+ * the cache keeps its own.  *major is set when the page had to be read.
+ * -ENXIO for an index at or past the end of the file (SIGBUS),
+ * -ENOMEM when no frame is left.
+ */
+int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *major);
+/* The cached page at @index or NULL, without reading. */
+struct page *filemap_find_page(struct file *f, uint64_t index);
+/* folio_mark_dirty(): a shared mapping wrote the page. */
+void set_page_dirty(struct page *page);
+/* Clear a page's dirty state (as writeback would), keeping it cached. */
+void clear_page_dirty(struct page *page);
+/* The file a page-cache page belongs to, or NULL for other pages. */
+struct file *page_file(const struct page *page);
+
+/* i_mmap (vma_interval_tree_insert/remove): the VMAs mapping a file. */
+int i_mmap_insert(struct vm_area_struct *vma);
+void i_mmap_remove(struct vm_area_struct *vma);
+bool i_mmap_contains(const struct file *f, const struct vm_area_struct *vma);
+
+/*
+ * Fault handling for file VMAs, what mm/memory.c's do_fault() does:
+ *   read:           do_read_fault(): fault-around over cached pages, then
+ *                   the page itself, mapped read-only (private) or
+ *                   write-protected (shared, to see the first write);
+ *   private write:  the cache page mapped read-only, so that the retried
+ *                   write copies it (do_wp_page's wp_page_copy);
+ *   shared write:   do_shared_fault(): the cache page, writable, dirty.
+ * @epa is the physical address of the PTE for @addr (allocated by the
+ * caller).  Returns 0 or VM_FAULT_* (SIGBUS past EOF, OOM).
+ */
+struct vm_fault {
+	struct vm_area_struct *vma;
+	uint64_t address;		/* page aligned */
+	uint64_t pgoff;			/* file page index of address */
+	unsigned flags;			/* FAULT_FLAG_* */
+	uint64_t epa;			/* the PTE's physical address */
+	struct fault_stats *st;
+};
+unsigned do_fault(struct vm_fault *vmf);
+/* filemap_map_pages(): map the cached pages of [start_pgoff, end_pgoff]
+ * whose PTEs are empty; VM_FAULT_NOPAGE when that covered vmf->address. */
+unsigned filemap_map_pages(struct vm_fault *vmf, uint64_t start_pgoff, uint64_t end_pgoff);
+/* The first write to a write-protected page of a shared file mapping
+ * (wp_page_shared -> page_mkwrite): mark the cache page dirty. */
+void filemap_page_mkwrite(struct vm_area_struct *vma, struct page *page);
+/* zap_pte_range(): a dirty PTE of a file page dirties the page. */
+void filemap_zap_pte(struct vm_area_struct *vma, struct page *page, uint64_t pte);
+
+/* The page cache of machine @m (owned by the machine). */
+struct page_cache *machine_page_cache(struct vmsim_machine *m);
+
+/* Structure check of every file: the radix tree, nrpages and nr_dirty
+ * against the pages, page->mapping/index, i_mmap against the VMAs' files.
+ * 0 or -EFAULT with the first problem in @err. */
+int page_cache_check(struct page_cache *pc, struct vmsim_error *err);
+
+#endif
