@@ -103,9 +103,12 @@ static void test_highmem_pkmap_exhaustion_wrap_and_flush(void **state)
 	*(uint32_t *)page_host(&m->pm, pg[0]) = 0xa0;
 	*(uint32_t *)page_host(&m->pm, pg[n]) = 0xb0;
 	/* slots 1..1023 */
-	for (unsigned i = 0; i < n - 1; i++)
+	for (unsigned i = 0; i < n - 1; i++) {
 		if (kmap(m, pg[i]) != base + 4096ULL * (i + 1))
 			fail_msg("page %u", i);
+		if (i % 64 == 0)
+			check(m);
+	}
 	check(m);
 	assert_int_equal(rd(m, base + 4096, 4, &code), 0xa0);	/* in the TLB now */
 	/* the search wraps to slot 0: flush_all_zero_pkmaps() finds nothing

@@ -186,7 +186,9 @@ static void test_vmalloc_purge_after_lazy_max(void **state)
 		uint64_t v = vmalloc(m, 64 * 1024, "loop");
 
 		assert_int_not_equal(v, 0);
+		check(m);
 		assert_int_equal(vfree(m, v), 0);
+		check(m);
 		freed += 17;	/* 16 pages + guard */
 		if (freed > lazy_max + 17)
 			fail_msg("no purge after %lu lazy pages", freed);
@@ -197,6 +199,47 @@ static void test_vmalloc_purge_after_lazy_max(void **state)
 	assert_int_equal(m->vmap->nr_free, 1);
 	check(m);
 	assert_int_equal(frames_accounted(m), before);
+	vmsim_machine_destroy(m);
+}
+
+static void test_vmalloc_first_fit_fills_holes(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64");
+	uint64_t start = m->cfg.vmalloc_start, a, b, c, d, e, f;
+
+	(void)state;
+	a = vmalloc(m, 4 * 4096, "a");		/* [0, 5) pages with guard */
+	b = vmalloc(m, 7 * 4096, "b");		/* [5, 13) */
+	c = vmalloc(m, 2 * 4096, "c");		/* [13, 16) */
+	assert_int_equal(b, start + 5 * 4096);
+	assert_int_equal(c, start + 13 * 4096);
+	assert_int_equal(vfree(m, b), 0);
+	vm_unmap_aliases(m);
+	check(m);
+	/* the 8-page hole: too small for 8 pages + guard, so that goes past c */
+	d = vmalloc(m, 8 * 4096, "d");
+	assert_int_equal(d, start + 16 * 4096);
+	/* 2 pages + guard fit at the hole's start (left fit) ... */
+	e = vmalloc(m, 2 * 4096, "e");
+	assert_int_equal(e, start + 5 * 4096);
+	/* ... and 4 + guard fill the rest exactly (full fit) */
+	f = vmalloc(m, 4 * 4096, "f");
+	assert_int_equal(f, start + 8 * 4096);
+	check(m);
+	assert_int_equal(m->vmap->nr_free, 1);	/* only the tail of the range */
+	for (uint64_t v = start; v < start + 25 * 4096; v += 4096)
+		if (!find_vm_area(m, v))
+			fail_msg("0x%llx is in no area", (unsigned long long)v);
+	assert_int_equal(vfree(m, a), 0);
+	assert_int_equal(vfree(m, c), 0);
+	assert_int_equal(vfree(m, e), 0);
+	vm_unmap_aliases(m);
+	check(m);
+	/* freed neighbours merge: a (5) + e (3) = 8 pages at the start, and
+	 * c's 3 pages stand alone between f and d */
+	assert_int_equal(m->vmap->nr_free, 3);
+	assert_int_equal(vmalloc(m, 7 * 4096, "g"), start);
+	check(m);
 	vmsim_machine_destroy(m);
 }
 
@@ -345,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_vmalloc_vmallocinfo_lines),
 		cmocka_unit_test(test_vmalloc_lazy_free_then_reuse),
 		cmocka_unit_test(test_vmalloc_purge_after_lazy_max),
+		cmocka_unit_test(test_vmalloc_first_fit_fills_holes),
 		cmocka_unit_test(test_vmalloc_free_errors),
 		cmocka_unit_test(test_vmalloc_range_exhaustion),
 		cmocka_unit_test(test_vmalloc_out_of_frames_gives_all_back),
