@@ -12,11 +12,13 @@
  *    the slab, on object boundaries, and has objects - inuse links;
  *  - a slab with inuse == objects is on node.full, every other one on
  *    node.partial (including up to min_partial empty ones, as SLUB keeps);
- *  - slab_state->alloc_map has the bit of an object's first byte set
- *    exactly while the object is allocated; that is what makes double
- *    frees and frees of interior or foreign pointers detectable at the
- *    cost of one bit per 8 bytes of lowmem (mapped lazily, so only slab
- *    pages that were used cost host memory).
+ *  - slab_state->alloc_map holds two bits per 8 bytes of lowmem: at the
+ *    first byte of every object of every slab OBJ_FREE or OBJ_ALLOC,
+ *    OBJ_NONE everywhere else.  That makes double frees, frees of interior
+ *    or foreign pointers and free pointers aimed anywhere but at a free
+ *    object detectable with one load, at the cost of 1/32 of lowmem in
+ *    host address space (mapped lazily, so only slab pages that were used
+ *    cost host memory).
  *
  * What is not modelled (docs/slab.md): per-CPU slabs and per-CPU partial
  * lists (every allocation takes the first partial slab, which is what the
@@ -141,20 +143,29 @@ static inline void set_freepointer(const struct kmem_cache *s, uint8_t *obj, uin
 	}
 }
 
-/* Bit of lowmem byte offset @off in the alloc map (8-byte granules). */
-static inline bool map_test(const struct slab_state *ss, uint64_t off)
+/*
+ * The object state of the 8-byte granule at lowmem offset @off: four
+ * granules per byte of the alloc map, two bits each.  OBJ_FREE and
+ * OBJ_ALLOC differ in both bits, so one XOR turns either into the other.
+ */
+enum { OBJ_NONE = 0, OBJ_FREE = 1, OBJ_ALLOC = 2 };
+
+static inline unsigned map_state(const uint8_t *map, uint64_t off)
 {
-	return (ss->alloc_map[off >> 6] >> ((off >> 3) & 7)) & 1;
+	return (map[off >> 5] >> ((off >> 2) & 6)) & 3;
 }
 
-static inline void map_set(struct slab_state *ss, uint64_t off)
+/* OBJ_FREE <-> OBJ_ALLOC */
+static inline void map_flip(uint8_t *map, uint64_t off)
 {
-	ss->alloc_map[off >> 6] |= (uint8_t)(1u << ((off >> 3) & 7));
+	map[off >> 5] ^= (uint8_t)(3u << ((off >> 2) & 6));
 }
 
-static inline void map_clear(struct slab_state *ss, uint64_t off)
+static inline void map_put(uint8_t *map, uint64_t off, unsigned state)
 {
-	ss->alloc_map[off >> 6] &= (uint8_t)~(1u << ((off >> 3) & 7));
+	unsigned sh = (off >> 2) & 6;
+
+	map[off >> 5] = (uint8_t)((map[off >> 5] & ~(3u << sh)) | state << sh);
 }
 
 static inline uint64_t slab_base_ka(const struct phys_mem *pm, const struct page *slab)
@@ -379,10 +390,12 @@ static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 	ka = slab_base_ka(pm, slab);
 	slab->index = ka;
 	p = ka_host(s, ka);
+	memset(ss->alloc_map + ((ka - s->page_offset) >> 5), 0, (PAGE_SIZE << order) >> 5);
 	for (unsigned i = 0; i < objects; i++, p += s->size) {
 		if (s->flags & SLAB_POISON)
 			poison_object(s, p);
 		set_freepointer(s, p, i + 1 < objects ? ka + (uint64_t)(i + 1) * s->size : 0);
+		map_put(ss->alloc_map, ka - s->page_offset + (uint64_t)i * s->size, OBJ_FREE);
 	}
 	s->node.nr_slabs++;
 	s->node.total_objects += objects;
@@ -407,6 +420,7 @@ static void discard_slab(struct kmem_cache *s, struct page *slab)
 	ss->nr_slab_pages -= 1UL << order;
 	if (s->flags & SLAB_RECLAIM_ACCOUNT)
 		ss->nr_slab_reclaimable -= 1UL << order;
+	memset(ss->alloc_map + (page_to_phys(s->pm, slab) >> 5), 0, (PAGE_SIZE << order) >> 5);
 	clear_page_flag(slab, PG_slab);
 	slab->mapping = NULL;
 	slab->private = 0;
@@ -429,7 +443,7 @@ static void freelist_corrupt(struct kmem_cache *s, struct page *slab, uint64_t b
 	slab_err(ss, s, "Freepointer corrupt: 0x%llx in slab at 0x%llx; freelist cleared",
 		 (unsigned long long)bad, (unsigned long long)base);
 	for (unsigned i = 0; i < objects; i++)
-		map_set(ss, lowoff + (uint64_t)i * s->size);
+		map_put(ss->alloc_map, lowoff + (uint64_t)i * s->size, OBJ_ALLOC);
 	slab->index = 0;
 	set_counters(slab, objects, objects);
 }
@@ -463,16 +477,16 @@ static inline bool freeptr_ok(const struct kmem_cache *s, uint64_t lowoff, uint6
 {
 	unsigned inuse = counters & 0xffffu, objects = counters >> 16;
 	unsigned shift = objects == s->objects ? s->slab_shift : s->min_slab_shift;
-	uint64_t nlow, rel, idx;
+	uint64_t nlow;
 
 	if (!next)
 		return inuse == objects;
 	nlow = next - s->page_offset;
-	if (inuse == objects || nlow == lowoff || (nlow ^ lowoff) >> shift)
-		return false;
-	rel = nlow & ((1ULL << shift) - 1);
-	idx = (rel * s->reciprocal_size) >> 32;
-	return idx * s->size == rel && idx < objects && !map_test(s->ss, nlow);
+	/* OBJ_FREE marks free object starts only (so: on the grid, not
+	 * allocated); the one being handed out is still OBJ_FREE, hence the
+	 * explicit test; the slab is an aligned block of 1 << shift bytes */
+	return inuse != objects && nlow != lowoff && !((nlow ^ lowoff) >> shift) &&
+	       (nlow & 7) == 0 && map_state(s->alloc_map, nlow) == OBJ_FREE;
 }
 
 /* Everything but the common case: a destroyed cache, no partial slab
@@ -523,7 +537,7 @@ retry:
 		list_move(&slab->lru, &n->full);
 		n->nr_partial--;
 	}
-	map_set(ss, lowoff);
+	map_flip(ss->alloc_map, lowoff);
 	s->stat.alloc++;
 	if (s->flags & SLAB_POISON)
 		check_poison(s, obj);
@@ -544,8 +558,7 @@ void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 		return NULL;
 	n = &s->node;
 	/* the first partial slab plays SLUB's CPU slab: pop its free list */
-	if (unlikely(list_empty(&n->partial) || s->dead || (gfp & __GFP_ZERO) ||
-		     (s->flags & SLAB_POISON)))
+	if (unlikely(list_empty(&n->partial) || s->slow || (gfp & __GFP_ZERO)))
 		return kmem_cache_alloc_slow(s, gfp);
 	slab = list_first_entry(&n->partial, struct page, lru);
 	lowoff = slab->index - s->page_offset;
@@ -560,7 +573,7 @@ void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 		list_move(&slab->lru, &n->full);
 		n->nr_partial--;
 	}
-	map_set(s->ss, lowoff);
+	map_flip(s->alloc_map, lowoff);
 	s->stat.alloc++;
 	return obj;
 }
@@ -597,9 +610,9 @@ static __attribute__((noinline)) int slab_free_refused(struct kmem_cache *s, str
 						       uint64_t lowoff)
 {
 	uint64_t ka = s->page_offset + lowoff;
-	uint64_t base = lowoff & ~((1ULL << (PAGE_SHIFT + slab_order(slab))) - 1);
 
-	if (obj_index(s, lowoff - base, slab_objects(slab)) < 0)
+	(void)slab;
+	if ((lowoff & 7) || map_state(s->alloc_map, lowoff) != OBJ_FREE)
 		return slab_err(s->ss, s, "Invalid object pointer 0x%llx", (unsigned long long)ka);
 	return slab_err(s->ss, s, "Object already free: 0x%llx (double free)",
 			(unsigned long long)ka);
@@ -640,13 +653,13 @@ static __attribute__((noinline)) void slab_free_lists(struct kmem_cache *s, stru
  * slab's chain (LIFO, as SLUB does).
  */
 static inline int slab_free(struct kmem_cache *s, struct page *slab, uint8_t *obj,
-			    uint64_t lowoff)
+			    uint64_t lowoff, uint8_t *map)
 {
 	uint32_t counters;
 
-	if (unlikely((lowoff & 7) || !map_test(s->ss, lowoff)))
+	if (unlikely((lowoff & 7) || map_state(map, lowoff) != OBJ_ALLOC))
 		return slab_free_refused(s, slab, lowoff);
-	map_clear(s->ss, lowoff);
+	map_flip(map, lowoff);
 	if (unlikely(s->flags & SLAB_POISON))
 		poison_object(s, obj);
 	set_freepointer(s, obj, slab->index);
@@ -654,7 +667,10 @@ static inline int slab_free(struct kmem_cache *s, struct page *slab, uint8_t *ob
 	counters = slab->private - 1;
 	slab->private = counters;
 	s->stat.free++;
-	if (unlikely((counters & 0xffffu) == 0 || (counters & 0xffffu) + 1 == counters >> 16))
+	/* list moves only when the slab was full, or is empty and enough
+	 * slabs are partial that SLUB would give it back */
+	if (unlikely((counters & 0xffffu) + 1 == counters >> 16 ||
+		     ((counters & 0xffffu) == 0 && s->node.nr_partial >= s->min_partial)))
 		slab_free_lists(s, slab, counters);
 	return 0;
 }
@@ -692,7 +708,7 @@ int kmem_cache_free(struct kmem_cache *s, void *x)
 		return slab_err(s->ss, s, "Wrong slab cache: object 0x%llx is from %s",
 				(unsigned long long)(s->page_offset + lowoff),
 				((struct kmem_cache *)slab->mapping)->name);
-	return slab_free(s, slab, x, lowoff);
+	return slab_free(s, slab, x, lowoff, s->alloc_map);
 }
 
 /* ---- caches --------------------------------------------------------- */
@@ -793,6 +809,7 @@ static struct kmem_cache *cache_new(struct phys_mem *pm, const char *name, unsig
 	}
 	s->pm = pm;
 	s->ss = ss;
+	s->alloc_map = ss->alloc_map;
 	s->ram = pm->ram;
 	s->page_offset = pm->cfg->page_offset;
 	s->ka_to_host = (uint64_t)(uintptr_t)pm->ram - pm->cfg->page_offset;
@@ -803,6 +820,7 @@ static struct kmem_cache *cache_new(struct phys_mem *pm, const char *name, unsig
 	INIT_LIST_HEAD(&s->node.partial);
 	INIT_LIST_HEAD(&s->node.full);
 	INIT_LIST_HEAD(&s->list);
+	s->slow = (flags & SLAB_POISON) != 0;
 	if (calculate_sizes(pm, s)) {
 		host_free(pm->ha, s->name, strlen(s->name) + 1);
 		host_free(pm->ha, s, sizeof(*s));
@@ -970,6 +988,7 @@ int kmem_cache_destroy(struct kmem_cache *s)
 	kfree(pm, s->name_obj);
 	s->obj = s->name_obj = NULL;
 	s->dead = true;
+	s->slow = true;
 	list_move(&s->list, &ss->dead_caches);
 	return 0;
 }
@@ -994,6 +1013,9 @@ static inline unsigned kmalloc_index(size_t size)
 
 static const char *const kmalloc_prefix[NR_KMALLOC_TYPES] = { "kmalloc-", "dma-kmalloc-" };
 
+/* kmalloc_type(): __GFP_DMA is bit 0, so the flag is the type index */
+_Static_assert(__GFP_DMA == 1 && KMALLOC_DMA == 1, "kmalloc type from __GFP_DMA");
+
 /* kmalloc_info[].name: 8 .. 512 in bytes, 1k .. 8k in KiB. */
 static void kmalloc_name(char *buf, size_t len, enum kmalloc_cache_type type, unsigned idx)
 {
@@ -1009,8 +1031,7 @@ struct kmem_cache *kmalloc_slab(struct phys_mem *pm, size_t size, gfp_t gfp)
 {
 	if (!pm->slab || size == 0 || size > KMALLOC_MAX_CACHE_SIZE)
 		return NULL;
-	return pm->slab->kmalloc_caches[(gfp & __GFP_DMA) ? KMALLOC_DMA : KMALLOC_NORMAL]
-				       [kmalloc_index(size)];
+	return pm->slab->kmalloc_caches[gfp & __GFP_DMA][kmalloc_index(size)];
 }
 
 /* kmalloc_large(): a compound block of get_order(size), tagged so kfree()
@@ -1030,17 +1051,23 @@ static void *kmalloc_large(struct phys_mem *pm, size_t size, gfp_t gfp)
 	return page_host(pm, page);
 }
 
+/* kmalloc() for what the fast test leaves: size 0, large sizes, no slab
+ * state. */
+static __attribute__((noinline)) void *kmalloc_other(struct phys_mem *pm, size_t size, gfp_t gfp)
+{
+	if (!pm->slab || size == 0)
+		return NULL;
+	return kmalloc_large(pm, size, gfp);
+}
+
 void *kmalloc(struct phys_mem *pm, size_t size, gfp_t gfp)
 {
 	struct slab_state *ss = pm->slab;
 
-	if (unlikely(!ss || size == 0))
-		return NULL;
-	if (likely(size <= KMALLOC_MAX_CACHE_SIZE))
-		return kmem_cache_alloc(ss->kmalloc_caches[(gfp & __GFP_DMA) ? KMALLOC_DMA
-									    : KMALLOC_NORMAL]
-							  [kmalloc_index(size)], gfp);
-	return kmalloc_large(pm, size, gfp);
+	/* one unsigned compare excludes both 0 and the large sizes */
+	if (likely(size - 1 < KMALLOC_MAX_CACHE_SIZE && ss))
+		return kmem_cache_alloc(ss->kmalloc_caches[gfp & __GFP_DMA][kmalloc_index(size)], gfp);
+	return kmalloc_other(pm, size, gfp);
 }
 
 /* The head page of a live kmalloc_large() block starting at @p, or NULL. */
@@ -1071,7 +1098,7 @@ int kfree(struct phys_mem *pm, const void *obj)
 	slab = lowoff_to_slab(pm, (uint64_t)((uintptr_t)obj - (uintptr_t)pm->ram));
 	if (likely(slab))
 		return slab_free(slab->mapping, slab, (uint8_t *)(uintptr_t)obj,
-				 (uint64_t)((uintptr_t)obj - (uintptr_t)pm->ram));
+				 (uint64_t)((uintptr_t)obj - (uintptr_t)pm->ram), ss->alloc_map);
 	page = large_kmalloc_page(pm, obj);
 	if (!page) {
 		uint64_t off = (uint64_t)((uintptr_t)obj - (uintptr_t)pm->ram);
@@ -1100,7 +1127,7 @@ size_t ksize(struct phys_mem *pm, const void *obj)
 		uint64_t ka = ptr_to_kaddr(pm, obj);
 
 		if (obj_index(s, ka - slab_base_ka(pm, slab), slab_objects(slab)) < 0 ||
-		    !map_test(pm->slab, ka - pm->cfg->page_offset))
+		    map_state(pm->slab->alloc_map, ka - pm->cfg->page_offset) != OBJ_ALLOC)
 			return 0;
 		return s->object_size;
 	}
@@ -1153,7 +1180,7 @@ int kmem_cache_init(struct phys_mem *pm)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&ss->slab_caches);
 	INIT_LIST_HEAD(&ss->dead_caches);
-	ss->alloc_map_bytes = (size_t)(((uint64_t)pm->max_low_pfn << PAGE_SHIFT) >> 6);
+	ss->alloc_map_bytes = (size_t)(((uint64_t)pm->max_low_pfn << PAGE_SHIFT) >> 5);
 	ss->alloc_map = host_map_lazy(ss->alloc_map_bytes ? ss->alloc_map_bytes : 1);
 	if (!ss->alloc_map) {
 		host_free(pm->ha, ss, sizeof(*ss));
@@ -1290,9 +1317,9 @@ static int check_slab(struct phys_mem *pm, struct kmem_cache *s, struct page *sl
 		if (obj_index(s, fp - base, objects) < 0)
 			return verr(err, -EFAULT, "%s: slab pfn %lu: free pointer 0x%llx off the "
 				    "object grid", s->name, pfn, (unsigned long long)fp);
-		if (map_test(ss, fp - pm->cfg->page_offset))
-			return verr(err, -EFAULT, "%s: slab pfn %lu: allocated object 0x%llx on the "
-				    "freelist", s->name, pfn, (unsigned long long)fp);
+		if (map_state(ss->alloc_map, fp - pm->cfg->page_offset) != OBJ_FREE)
+			return verr(err, -EFAULT, "%s: slab pfn %lu: object 0x%llx on the freelist is "
+				    "not marked free", s->name, pfn, (unsigned long long)fp);
 		if (++nfree > objects - inuse)
 			return verr(err, -EFAULT, "%s: slab pfn %lu: freelist longer than %u (cycle?)",
 				    s->name, pfn, objects - inuse);
@@ -1300,8 +1327,14 @@ static int check_slab(struct phys_mem *pm, struct kmem_cache *s, struct page *sl
 	if (nfree != objects - inuse)
 		return verr(err, -EFAULT, "%s: slab pfn %lu: %u free objects chained, %u expected",
 			    s->name, pfn, nfree, objects - inuse);
-	for (unsigned i = 0; i < objects; i++)
-		nset += map_test(ss, lowbase + (uint64_t)i * s->size);
+	for (unsigned i = 0; i < objects; i++) {
+		unsigned st = map_state(ss->alloc_map, lowbase + (uint64_t)i * s->size);
+
+		if (st != OBJ_FREE && st != OBJ_ALLOC)
+			return verr(err, -EFAULT, "%s: slab pfn %lu: object %u has no state", s->name,
+				    pfn, i);
+		nset += st == OBJ_ALLOC;
+	}
 	if (nset != inuse)
 		return verr(err, -EFAULT, "%s: slab pfn %lu: %u objects marked allocated, inuse %u",
 			    s->name, pfn, nset, inuse);

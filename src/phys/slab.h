@@ -111,6 +111,7 @@ struct kmem_cache {
 	/* read by every allocation and free: copies kept here so the fast
 	 * paths follow no pointer chain */
 	struct slab_state *ss;		/* pm->slab */
+	uint8_t *alloc_map;		/* ss->alloc_map */
 	uint8_t *ram;			/* pm->ram */
 	uint64_t page_offset;		/* PAGE_OFFSET */
 	unsigned int slab_shift;	/* PAGE_SHIFT + order: slabs are aligned
@@ -134,6 +135,7 @@ struct kmem_cache {
 	gfp_t allocflags;		/* __GFP_COMP, GFP_DMA, ... */
 	unsigned long min_partial;
 	bool dead;			/* destroyed: every call on it is refused */
+	bool slow;			/* dead or SLAB_POISON: no fast path */
 	char *name;
 	struct list_head list;		/* slab_state->slab_caches (or dead_caches) */
 	struct kmem_cache_node node;
@@ -148,15 +150,17 @@ struct slab_state {
 	struct list_head slab_caches;	/* live caches, newest first (as Linux) */
 	struct list_head dead_caches;	/* destroyed ones, kept to refuse their use */
 	struct kmem_cache *kmem_cache;	/* the cache of struct kmem_cache */
-	struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];
+	/* [type][index]; 16 columns (indexes 1..13 used) for cheap indexing */
+	struct kmem_cache *kmalloc_caches[NR_KMALLOC_TYPES][16];
 	unsigned long nr_slab_pages;	/* pages in slabs: NR_SLAB_*_B / PAGE_SIZE */
 	unsigned long nr_slab_reclaimable; /* of which SLAB_RECLAIM_ACCOUNT */
 	unsigned long nr_large_kmalloc_pages; /* kmalloc_large() pages outstanding */
 	unsigned long nr_errors;	/* refused calls, corruption reports */
 	char err_msg[200];		/* the last one */
 	int last_err;			/* errno of the last failed create */
-	uint8_t *alloc_map;		/* one bit per 8 bytes of lowmem: an
-					 * allocated object starts here */
+	uint8_t *alloc_map;		/* two bits per 8 bytes of lowmem: no
+					 * object starts here / a free one / an
+					 * allocated one (see slab.c) */
 	size_t alloc_map_bytes;
 	unsigned min_objects;		/* calculate_order()'s from the CPU count */
 	bool twins_pending;		/* boot caches still without their object */
