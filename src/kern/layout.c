@@ -119,7 +119,7 @@ static void sync_root(struct vmsim_machine *m, uint64_t root, uint64_t start, ui
 	struct pt_ctx *pt = &m->pt;
 	uint64_t span = pt_entry_span(pt->fmt, 0);
 
-	if (root == m->kernel_pgd)
+	if (root == m->kernel_pgd || root == 0)
 		return;
 	for (uint64_t va = start & ~(span - 1); va < end; va += span) {
 		uint64_t k = pt_read(pt, pgd_offset(pt, m->kernel_pgd, va));
@@ -286,8 +286,7 @@ void layout_size_str(uint64_t size, char *buf, unsigned len)
 		return;
 	}
 	/* truncate, so 128 TiB less a page does not print as "128.00" */
-	v = (double)(size >> (10 * u)) +
-	    (double)((size & ((1ULL << (10 * u)) - 1)) * 100 >> (10 * u)) / 100.0;
+	v = floor((double)size / (double)(1ULL << (10 * u)) * 100.0) / 100.0;
 	snprintf(buf, len, "%.2f %s", v, unit[u]);
 }
 

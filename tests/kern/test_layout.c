@@ -147,6 +147,10 @@ static void test_layout_size_strings(void **state)
 	assert_string_equal(b, "883.99 MiB");
 	layout_size_str(0x7ffffffff000ULL, b, sizeof(b));
 	assert_string_equal(b, "127.99 TiB");
+	layout_size_str(0xffff000000000000ULL, b, sizeof(b));
+	assert_string_equal(b, "15.99 EiB");
+	layout_size_str(0x3fffffffffULL, b, sizeof(b));
+	assert_string_equal(b, "255.99 GiB");
 	layout_size_str(0, b, sizeof(b));
 	assert_string_equal(b, "16 EiB");
 }
