@@ -62,7 +62,9 @@ void arch_sync_kernel_mappings(struct vmsim_machine *m, uint64_t start, uint64_t
 
 /* TLB maintenance of kernel addresses on every CPU.  A range above
  * tlb_single_page_flush_ceiling (33 pages) flushes everything, as
- * flush_tlb_kernel_range() does. */
+ * flush_tlb_kernel_range() does.  (Linux's flush_tlb_one_kernel() is
+ * local; its fixmap callers run where the slot is used.  vmsim flushes
+ * every CPU, which is never less correct.) */
 void flush_tlb_one_kernel(struct vmsim_machine *m, uint64_t va);
 void flush_tlb_kernel_range(struct vmsim_machine *m, uint64_t start, uint64_t end);
 

@@ -5,6 +5,8 @@
  *                Documentation/arch/x86/x86_64/mm.rst and the seeds'
  *                32-bit drawing)
  * Both render the kernel's text or one JSON value with the same numbers.
+ * Invariant: a view only reads; showing it changes no state (no TLB fill,
+ * no A/D bit: the layout counts leaves with pt_walk_range()).
  */
 #include "kern/views.h"
 

@@ -110,10 +110,10 @@ unsigned long vmalloc_used_pages(const struct vmsim_machine *m);
 /* /proc/vmallocinfo (text) or a JSON array of the same. */
 void vmallocinfo_render(struct vmsim_machine *m, bool json, struct strbuf *sb);
 
-/* Checker: lists sorted, disjoint and tiling [start, end) exactly; busy
- * areas mapped page by page to their frames, guard pages and free/lazy
- * ranges without PTEs... (lazy ones: cleared); counters consistent.
- * 0, or -EFAULT with the first violation in @err. */
+/* Checker: the lists sorted, disjoint and tiling [start, end) exactly;
+ * busy areas mapped page by page to their frames; no PTE on a guard page
+ * or in a free or lazy range; the counters consistent.  0, or -EFAULT
+ * with the first violation in @err. */
 int vmalloc_check(struct vmsim_machine *m, struct vmsim_error *err);
 
 #endif

@@ -23,6 +23,8 @@
  * are CPL-0 accesses through cpu 0's MMU: a page fault is the outcome
  * `fault: [...]` with the x86 error code (an oops in the kernel), a
  * non-canonical address `error: EFAULT` (#GP).
+ * Invariant: every op either completes through the library call or leaves
+ * the machine as it was and reports why in its outcome.
  */
 #include <errno.h>
 #include <stdio.h>
