@@ -164,6 +164,7 @@ struct vmsim_cpu {
 	uint64_t va_mask;		/* 2^va_bits - 1 */
 	uint64_t ram_size;
 	struct walk_level wl[PT_MAX_LEVELS];
+	uint8_t ok_table[32];		/* tlb_ok_mask() of each rights value */
 
 	struct tlb_array l1[TLB_NR_KINDS];	/* 4 KiB */
 	struct tlb_array l1_large[TLB_NR_KINDS];

@@ -216,12 +216,13 @@ static bool array_holds(const struct tlb_array *a, unsigned shift)
  */
 static unsigned array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k,
 			     struct tlb_stats *st, uint64_t va, unsigned shift, uint64_t page_pa,
-			     uint8_t rights, unsigned depth, uint64_t stamp)
+			     uint8_t rights, unsigned depth, uint64_t stamp, bool absent)
 {
 	uint64_t key = make_key(cpu, va, shift, cpu->pcid);
 	uint64_t tag = rights & TLB_R_G ? global_key(key) : key;
 	unsigned base = (unsigned)((va >> shift) & a->set_mask) * a->ways, i;
-	int w = set_find(a, base, key);
+	/* @absent: the caller just looked and found no entry for @va */
+	int w = absent ? -1 : set_find(a, base, key);
 
 	if (w < 0) {
 		const tlb_stamp_t *lru = &a->lru[base];
@@ -253,7 +254,7 @@ static unsigned array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k,
 	a->e[i].pcid = (uint16_t)cpu->pcid;
 	a->e[i].shift = (uint8_t)shift;
 	a->e[i].rights = rights;
-	a->e[i].ok = tlb_ok_mask(cpu, rights);
+	a->e[i].ok = cpu->ok_table[rights & 31];
 	a->e[i].depth = (uint8_t)depth;
 	a->nvalid++;
 	if (shift != 12)
@@ -301,7 +302,7 @@ static bool l1_find(struct vmsim_cpu *cpu, unsigned k, uint64_t va, struct tlb_a
  * pages go to the large array, or are split to their 4 KiB piece when
  * there is none. */
 static void l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, unsigned shift,
-		    uint64_t page_pa, uint8_t rights, unsigned depth)
+		    uint64_t page_pa, uint8_t rights, unsigned depth, bool absent)
 {
 	struct tlb_array *a = &cpu->l1[k];
 	unsigned i;
@@ -317,7 +318,7 @@ static void l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, unsigned shi
 	if (!a->entries)
 		return;
 	i = array_insert(cpu, a, (int)k, &cpu->st_l1[k], va, shift, page_pa, rights, depth,
-			 ++cpu->tick[k]);
+			 ++cpu->tick[k], absent);
 	fast_fill(cpu, k, a, i, va);
 }
 
@@ -351,6 +352,7 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 	struct tlb_array *a;
 	struct walk_result r;
 	unsigned i;
+	bool in_l1 = false, in_l2 = false;
 
 	/* the arrays compare truncated addresses: keep non-canonical ones
 	 * away from them (the walk reports #GP) */
@@ -369,6 +371,8 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 		 * re-walks (and faults if the tables still say no) */
 		cpu->st_l1[k].misses++;
 		cpu->st_l2.misses++;
+		in_l1 = true;
+		in_l2 = true;	/* L2 may hold it: let the insert look */
 	} else {
 		cpu->st_l1[k].misses++;
 		if (cpu->l2.nvalid) {
@@ -379,10 +383,11 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 
 				cpu->st_l2.hits++;
 				cpu->l2.lru[j] = ++cpu->tick_l2;
-				l1_fill(cpu, k, va, e2.shift, e2.pa, e2.rights, e2.depth);
+				l1_fill(cpu, k, va, e2.shift, e2.pa, e2.rights, e2.depth, true);
 				*pa = e2.pa + (va & ((1ULL << e2.shift) - 1));
 				return true;
 			}
+			in_l2 = j >= 0;
 		}
 		cpu->st_l2.misses++;
 	}
@@ -396,8 +401,8 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 	}
 	if (cpu->l2.entries && array_holds(&cpu->l2, r.shift))
 		array_insert(cpu, &cpu->l2, -1, &cpu->st_l2, va, r.shift, r.page_pa, r.rights,
-			     r.depth, ++cpu->tick_l2);
-	l1_fill(cpu, k, va, r.shift, r.page_pa, r.rights, r.depth);
+			     r.depth, ++cpu->tick_l2, !in_l2 && array_holds(&cpu->l2, 12) && r.shift == 12);
+	l1_fill(cpu, k, va, r.shift, r.page_pa, r.rights, r.depth, !in_l1 && r.shift == 12);
 	*pa = r.pa;
 	return true;
 }
@@ -473,6 +478,8 @@ void invlpg(struct vmsim_cpu *cpu, uint64_t va)
 
 void tlb_recompute_ok(struct vmsim_cpu *cpu)
 {
+	for (unsigned r = 0; r < 32; r++)
+		cpu->ok_table[r] = tlb_ok_mask(cpu, (uint8_t)r);
 	struct tlb_array *arrs[5] = { &cpu->l1[0], &cpu->l1[1], &cpu->l1_large[0],
 				      &cpu->l1_large[1], &cpu->l2 };
 
@@ -752,5 +759,6 @@ int tlb_init(struct vmsim_cpu *cpu, const struct vmsim_config *cfg, struct vmsim
 		tlb_finish(cpu);
 		return ret;
 	}
+	tlb_recompute_ok(cpu);
 	return 0;
 }
