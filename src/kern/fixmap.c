@@ -84,7 +84,8 @@ int __set_fixmap(struct vmsim_machine *m, unsigned idx, uint64_t phys, uint64_t 
 	uint64_t va = fix_to_virt(m, idx);
 	int ret;
 
-	if (!va || (phys & 0xfff))
+	/* the entry format holds only MAXPHYADDR bits (32 without PAE) */
+	if (!va || (phys & 0xfff) || (m->cfg.phys_bits < 64 && phys >> m->cfg.phys_bits))
 		return -EINVAL;
 	ret = kernel_set_pte(m, va, phys, prot);
 	if (ret)

@@ -423,9 +423,12 @@ static void layout_64(struct vmsim_machine *m, struct lbuild *b)
 	fixmap_layout(c, &fl);
 	add(b, "user space", KR_USER, 0, c->task_size - 1,
 	    "process page tables (one per mm); empty in init_mm");
-	if (c->task_size < canon_lo_end)
+	if (c->task_size == canon_lo_end - PAGE_SIZE)
 		add(b, "guard page", KR_HOLE, c->task_size, canon_lo_end - 1,
 		    "never mapped: TASK_SIZE stops a page short of the hole");
+	else if (c->task_size < canon_lo_end)
+		add(b, "above TASK_SIZE", KR_HOLE, c->task_size, canon_lo_end - 1,
+		    "never mapped: past this machine's TASK_SIZE");
 	add(b, "non-canonical hole", KR_HOLE, canon_lo_end, canon_hi - 1,
 	    "no such addresses: bits 63..48 must copy bit 47 (#GP)");
 	b->r[b->n - 1].noncanonical = true;

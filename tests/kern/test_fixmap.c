@@ -138,6 +138,7 @@ static void test_fixmap_set_and_clear(void **state)
 		assert_int_equal(code, 0);
 		assert_int_equal(set_fixmap(m, fl.end_of_fixed, pa), -EINVAL);
 		assert_int_equal(set_fixmap(m, fl.fix_dbgp_base, pa + 1), -EINVAL);
+		assert_int_equal(set_fixmap(m, fl.fix_dbgp_base, 1ULL << m->cfg.phys_bits), -EINVAL);
 		fixmap_slot_name(m, fl.fix_io_apic_base_0 + 2, name, sizeof(name));
 		assert_string_equal(name, "FIX_IO_APIC_BASE_0+2");
 		__free_page(&m->pm, p2);
