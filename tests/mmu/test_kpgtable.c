@@ -245,6 +245,28 @@ static void test_kpgtable_kernel_flushes(void **state)
 	vmsim_machine_destroy(m);
 }
 
+static void test_kpgtable_two_cpus_have_their_own_tlbs(void **state)
+{
+	struct vmsim_error err = { 0 };
+	const char *sets[] = { "cpu.count=2", NULL };
+	struct vmsim_machine *m = vmsim_machine_create("x86_64", sets, &err);
+	struct vmsim_fault f;
+	uint64_t pa;
+
+	(void)state;
+	if (!m)
+		fail_msg("%s", err.msg);
+	assert_int_equal(m->nr_cpus, 2);
+	assert_int_equal(m->cpus[1].cr3, m->kernel_pgd);
+	assert_true(translate(&m->cpus[1], 0xffff880000007000ULL, MMU_READ, MMU_KERNEL, &pa, &f));
+	assert_int_equal(pa, 0x7000);
+	assert_int_equal(tlb_array_valid(&m->cpus[1].l1_large[TLB_D]), 1);
+	assert_int_equal(tlb_array_valid(&m->cpus[0].l1_large[TLB_D]), 0);
+	flush_tlb_all(m);
+	assert_int_equal(tlb_array_valid(&m->cpus[1].l1_large[TLB_D]), 0);
+	vmsim_machine_destroy(m);
+}
+
 /* Fail the N-th host allocation for N = 0, 1, ... until boot succeeds:
  * every failure must undo what was set up (LeakSanitizer checks the
  * sanitizer build), and a bad TLB geometry fails cleanly too. */
@@ -279,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_kpgtable_new_root_shares_kernel_half),
 		cmocka_unit_test(test_kpgtable_vmalloc_puds_preallocated),
 		cmocka_unit_test(test_kpgtable_kernel_flushes),
+		cmocka_unit_test(test_kpgtable_two_cpus_have_their_own_tlbs),
 		cmocka_unit_test(test_kpgtable_boot_failures_undo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
