@@ -15,6 +15,7 @@
 #include "kern/kpgtable.h"
 #include "kern/layout.h"
 #include "kern/machine.h"
+#include "kern/views.h"
 #include "mmu/mmu.h"
 #include "util/hostalloc.h"
 
@@ -267,6 +268,41 @@ static void test_kpgtable_two_cpus_have_their_own_tlbs(void **state)
 	vmsim_machine_destroy(m);
 }
 
+static void test_kpgtable_views_show_the_tables(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64");
+	struct strbuf sb = STRBUF_INIT;
+	struct view_args a = { 0 };
+
+	(void)state;
+	assert_int_equal(view_render(m, "pagetable", &a, false, &sb), 0);
+	/* the direct map as one run of four 1 GiB leaves, the 64 empty
+	 * vmalloc PUD tables as one line, the image as 16 x 2M */
+	assert_non_null(strstr(sb_str(&sb), "pgd[272] ffff880000000000-ffff887fffffffff -> pud table"));
+	assert_non_null(strstr(sb_str(&sb), "pud[0..3] ffff880000000000-ffff8800ffffffff 4 x 1G -> 0-0xffffffff  P RW A D PS G NX"));
+	assert_non_null(strstr(sb_str(&sb), "64 empty pud tables"));
+	assert_non_null(strstr(sb_str(&sb), "pmd[8..23] ffffffff81000000-ffffffff82ffffff 16 x 2M -> 0x1000000-0x2ffffff  P RW A D PS G"));
+	sb_reset(&sb);
+	a.has_addr = true;
+	a.addr = 0xffffffff81234567ULL;
+	assert_int_equal(view_render(m, "pagetable", &a, true, &sb), 0);
+	assert_non_null(strstr(sb_str(&sb), "\"level\": \"pmd\", \"depth\": 2, \"index\": 9, \"count\": 1"));
+	assert_null(strstr(sb_str(&sb), "ffff880000000000"));
+	sb_reset(&sb);
+	a.has_addr = false;
+	a.task = "a";
+	assert_int_not_equal(view_render(m, "pagetable", &a, false, &sb), 0);
+	sb_reset(&sb);
+	a.task = NULL;
+	assert_int_equal(view_render(m, "tlb", &a, false, &sb), 0);
+	assert_non_null(strstr(sb_str(&sb), "l2          1536 entries 12 ways  128 sets"));
+	sb_reset(&sb);
+	assert_int_equal(view_render(m, "tlb", &a, true, &sb), 0);
+	assert_non_null(strstr(sb_str(&sb), "\"L1d\": {\"hits\": 0"));
+	sb_free(&sb);
+	vmsim_machine_destroy(m);
+}
+
 /* Fail the N-th host allocation for N = 0, 1, ... until boot succeeds:
  * every failure must undo what was set up (LeakSanitizer checks the
  * sanitizer build), and a bad TLB geometry fails cleanly too. */
@@ -302,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_kpgtable_vmalloc_puds_preallocated),
 		cmocka_unit_test(test_kpgtable_kernel_flushes),
 		cmocka_unit_test(test_kpgtable_two_cpus_have_their_own_tlbs),
+		cmocka_unit_test(test_kpgtable_views_show_the_tables),
 		cmocka_unit_test(test_kpgtable_boot_failures_undo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -334,6 +334,43 @@ static void test_tlb_fetch_uses_l1i(void **state)
 	rig_finish(&r);
 }
 
+static void test_tlb_statistics_count(void **state)
+{
+	struct rig r;
+	struct tlb_stats d, l2;
+
+	(void)state;
+	rig_init(&r, "x86_64", NULL);
+	assert_int_equal(pt_map(&r.m->pt, r.root, 0x73000000, 0xb00000, 12, URW, _PAGE_TABLE), 0);
+	for (unsigned i = 0; i < 10; i++)
+		xl(&r, 0x73000000 + i * 8, MMU_READ);
+	tlb_get_stats(r.cpu, TLB_D, &d);
+	tlb_get_stats(r.cpu, 2, &l2);
+	assert_int_equal(d.misses, 1);
+	assert_int_equal(d.hits, 9);
+	assert_int_equal(d.fills, 1);
+	assert_int_equal(l2.misses, 1);
+	assert_int_equal(l2.hits, 0);
+	assert_int_equal(l2.fills, 1);
+	assert_int_equal(r.cpu->st.walks, 1);
+	assert_int_equal(r.cpu->st.entries_read, 4);
+	/* _PAGE_TABLE entries carry A already (as Linux makes them): only
+	 * the PTE gets A */
+	assert_int_equal(r.cpu->st.ad_writes, 1);
+	/* one write: a clean entry, so a second walk, which sets D */
+	xl(&r, 0x73000000, MMU_WRITE);
+	tlb_get_stats(r.cpu, TLB_D, &d);
+	assert_int_equal(d.misses, 2);
+	assert_int_equal(r.cpu->st.walks, 2);
+	assert_int_equal(r.cpu->st.ad_writes, 2);
+	invlpg(r.cpu, 0x73000000);
+	tlb_flush_all(r.cpu);
+	tlb_get_stats(r.cpu, TLB_D, &d);
+	assert_int_equal(d.invlpg, 1);
+	assert_int_equal(d.flushes, 3);	/* CR3 loads at boot and in rig_init, and this */
+	rig_finish(&r);
+}
+
 /* Random operations; after each, every mapped page must translate as a
  * fresh walk says (tables never change behind the TLB's back here). */
 static void random_run(const char *name, const char **sets)
@@ -414,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_tlb_write_through_clean_entry_rewalks),
 		cmocka_unit_test(test_tlb_wp_change_rejudges_entries),
 		cmocka_unit_test(test_tlb_fetch_uses_l1i),
+		cmocka_unit_test(test_tlb_statistics_count),
 		cmocka_unit_test(test_tlb_random_matches_walk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
