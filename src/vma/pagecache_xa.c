@@ -91,7 +91,13 @@ int xa_store(struct xarray *xa, uint64_t index, void *entry, void **old)
 	if (!entry)
 		return -EINVAL;
 	if (!xa->xa_head) {
-		xa->xa_head = xa_node_alloc(xa, 0, NULL, 0);
+		/* the first root is made as tall as @index needs: growing an
+		 * empty leaf would leave it behind, empty, in slot 0 */
+		unsigned shift = 0;
+
+		while (index > max_index(shift))
+			shift += XA_CHUNK_SHIFT;
+		xa->xa_head = xa_node_alloc(xa, shift, NULL, 0);
 		if (!xa->xa_head)
 			return -ENOMEM;
 		created[nc++] = xa->xa_head;

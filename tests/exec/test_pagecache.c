@@ -100,6 +100,13 @@ static void test_xa_store_load_erase_match_model(void **state)
 	xa_ok(&xa);
 	assert_null(xa.xa_head);
 	assert_int_equal(xa.nr_nodes, 0);
+	/* a first entry at a high index makes no empty leaf on the way */
+	assert_int_equal(xa_store(&xa, 1000, (void *)8, NULL), 0);
+	xa_ok(&xa);
+	assert_int_equal(xa.nr_nodes, 2);
+	assert_ptr_equal(xa_erase(&xa, 1000), (void *)8);
+	xa_ok(&xa);
+	assert_int_equal(xa.nr_nodes, 0);
 	/* far indices grow and shrink the root */
 	for (unsigned i = 0; i < sizeof(far) / sizeof(far[0]); i++) {
 		assert_int_equal(xa_store(&xa, far[i], (void *)(uintptr_t)(i * 8 + 8), NULL), 0);

@@ -186,6 +186,8 @@ static int trace(pid_t pid)
 				       fdpath[0] ? fdpath : "-", res);
 			else if (nr == 12)
 				printf("sys brk 0x%llx = %lld\n", a[0], res);
+			else if (nr == 11)
+				printf("sys munmap 0x%llx 0x%llx = %lld\n", a[0], a[1], res);
 			else
 				printf("sys %s 0x%llx 0x%llx 0x%llx = %lld\n", name, a[0], a[1], a[2], res);
 		}
@@ -232,9 +234,6 @@ int main(int argc, char **argv)
 		return 1;
 	if (pid == 0) {
 		char *const envp[] = { NULL };
-		struct rlimit cur;
-
-		getrlimit(RLIMIT_STACK, &cur);
 		/* a hard limit below the wanted one cannot be raised without
 		 * privilege: report it as a skip rather than trace something else */
 		if (setrlimit(RLIMIT_STACK, &rl) < 0)
@@ -248,11 +247,12 @@ int main(int argc, char **argv)
 				_exit(SKIP);
 			_exit(SKIP);
 		}
+		/* argv: [arg0 or PROG, ARG...]: argv[i] itself becomes argv[0] */
+		const char *path = argv[i];
+
 		if (arg0)
-			argv[i - 1] = (char *)arg0;
-		else
-			argv[i - 1] = argv[i];
-		execve(argv[i], argv + i - 1, envp);
+			argv[i] = (char *)arg0;
+		execve(path, argv + i, envp);
 		why = 'e';
 		if (write(pfd[1], &why, 1) < 0)
 			_exit(1);

@@ -1,0 +1,408 @@
+/*
+ * The differential exec tests: each binary is run on the host under the
+ * oracle (exec_oracle: ptrace, ADDR_NO_RANDOMIZE, empty environment, a
+ * fixed stack rlimit) and exec'd in vmsim with the same argv, environment
+ * and rlimit; then compared:
+ *   - /proc/PID/maps line by line (start, end, perms, offset, name; the
+ *     device and inode columns aside),
+ *   - ip and sp, and the mm fields of /proc/PID/stat (code, data, brk,
+ *     stack, arguments, environment),
+ *   - the auxv: the same types in the same order, and equal values for
+ *     every address entry (and PHNUM/PHENT/PAGESZ);
+ * and, for the traced cases, every brk/mmap/munmap/mprotect the program
+ * made after exec is replayed in vmsim in order, each result compared,
+ * and the final maps compared once more.
+ *
+ * Invariant: every expected value is read from the host kernel while the
+ * test runs; nothing is copied from an earlier run.  The test skips when
+ * the oracle does (not x86-64 Linux, or ptrace refused).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kern/exec.h"
+#include "kern/machine.h"
+#include "kern/task.h"
+#include "kern/views.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "util/strbuf.h"
+#include "vma/filemap.h"
+#include "vma/mm.h"
+
+#define MAXL 256
+
+struct map_line {
+	uint64_t start, end, off;
+	char perms[5];
+	char name[256];
+};
+
+struct sysc {
+	char what[12];
+	uint64_t a[6];
+	int fd;
+	char path[256];
+	int64_t res;
+};
+
+struct oracle {
+	uint64_t ip, sp;
+	uint64_t mm[10];	/* in the order of mm_names */
+	unsigned nauxv, nmaps, nfinal, nsys;
+	uint64_t auxv[32][2];
+	struct map_line maps[MAXL], final[MAXL];
+	struct sysc sys[MAXL];
+};
+
+static const char *const mm_names[10] = {
+	"start_code", "end_code", "start_stack", "start_data", "end_data", "start_brk",
+	"arg_start", "arg_end", "env_start", "env_end",
+};
+
+static int parse_map(const char *l, struct map_line *m)
+{
+	unsigned long long s, e, o;
+	int n = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (sscanf(l, "%llx-%llx %4s %llx %*s %*s%n", &s, &e, m->perms, &o, &n) < 4 || !n)
+		return -1;
+	m->start = s;
+	m->end = e;
+	m->off = o;
+	l += n;
+	while (*l == ' ')
+		l++;
+	snprintf(m->name, sizeof(m->name), "%s", l);
+	n = (int)strlen(m->name);
+	while (n && (m->name[n - 1] == '\n' || m->name[n - 1] == ' '))
+		m->name[--n] = '\0';
+	return 0;
+}
+
+/* Run the oracle; 77 means skip. */
+static int run_oracle(const char *path, const char *rlimit, bool trace, struct oracle *o)
+{
+	const char *exe = getenv("EXEC_ORACLE");
+	char cmd[1024], line[4096];
+	FILE *p;
+	int st;
+
+	memset(o, 0, sizeof(*o));
+	if (!exe)
+		return 77;
+	snprintf(cmd, sizeof(cmd), "%s --stack-rlimit %s %s %s", exe, rlimit, trace ? "--trace" : "",
+		 path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		unsigned long long a, b;
+		char name[64];
+
+		if (sscanf(line, "rip 0x%llx", &a) == 1) {
+			o->ip = a;
+		} else if (sscanf(line, "rsp 0x%llx", &a) == 1) {
+			o->sp = a;
+		} else if (o->nfinal == 0 && sscanf(line, "mm %63s 0x%llx", name, &a) == 2) {
+			for (int i = 0; i < 10; i++)
+				if (strcmp(name, mm_names[i]) == 0)
+					o->mm[i] = a;
+		} else if (sscanf(line, "auxv %llu 0x%llx", &a, &b) == 2 && o->nauxv < 32) {
+			o->auxv[o->nauxv][0] = a;
+			o->auxv[o->nauxv++][1] = b;
+		} else if (strncmp(line, "map ", 4) == 0 && o->nmaps < MAXL) {
+			if (parse_map(line + 4, &o->maps[o->nmaps]) == 0)
+				o->nmaps++;
+		} else if (strncmp(line, "final ", 6) == 0 && o->nfinal < MAXL) {
+			if (parse_map(line + 6, &o->final[o->nfinal]) == 0)
+				o->nfinal++;
+		} else if (strncmp(line, "sys ", 4) == 0 && o->nsys < MAXL) {
+			struct sysc *s = &o->sys[o->nsys];
+			long long res;
+
+			memset(s, 0, sizeof(*s));
+			if (sscanf(line, "sys mmap 0x%" SCNx64 " 0x%" SCNx64 " 0x%" SCNx64 " 0x%" SCNx64
+				   " %d 0x%" SCNx64 " %255s = %lld", &s->a[0], &s->a[1], &s->a[2],
+				   &s->a[3], &s->fd, &s->a[5], s->path, &res) == 8) {
+				strcpy(s->what, "mmap");
+			} else if (sscanf(line, "sys brk 0x%" SCNx64 " = %lld", &s->a[0], &res) == 2) {
+				strcpy(s->what, "brk");
+			} else if (sscanf(line, "sys munmap 0x%" SCNx64 " 0x%" SCNx64 " = %lld",
+					  &s->a[0], &s->a[1], &res) == 3) {
+				strcpy(s->what, "munmap");
+			} else if (sscanf(line, "sys mprotect 0x%" SCNx64 " 0x%" SCNx64 " 0x%" SCNx64
+					  " = %lld", &s->a[0], &s->a[1], &s->a[2], &res) == 4) {
+				strcpy(s->what, "mprotect");
+			} else {
+				continue;
+			}
+			s->res = res;
+			o->nsys++;
+		}
+	}
+	st = pclose(p);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
+		return 77;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("oracle failed on %s (status %d)", path, st);
+	if (!o->nmaps || !o->ip)
+		fail_msg("oracle printed no state for %s", path);
+	return 0;
+}
+
+struct sim {
+	struct vmsim_machine *m;
+	struct task_struct *t;
+	struct exec_result r;
+};
+
+static int sim_exec(struct sim *s, const char *path, uint64_t rlimit)
+{
+	int ret;
+
+	struct vmsim_error err = { 0 };
+	const char *sets[] = { "memory.size=512MiB", NULL };
+	const char *argv[] = { path };
+	struct exec_args a = { 0 };
+
+	s->m = vmsim_machine_create("x86_64", sets, &err);
+	if (!s->m)
+		fail_msg("boot: %s", err.msg);
+	assert_int_equal(task_spawn(s->m, "t", NULL, &s->t), 0);
+	a.filename = path;
+	a.argv = argv;
+	a.argc = 1;
+	a.stack_rlimit = rlimit;
+	ret = do_execve(s->t, &a, &s->r, &err);
+	if (ret == -ENODEV) {
+		/* do_mmap() of the process layer does not take files yet */
+		vmsim_machine_destroy(s->m);
+		return ret;
+	}
+	if (ret)
+		fail_msg("vmsim exec %s: %s", path, err.msg);
+	return 0;
+}
+
+static unsigned sim_maps(struct sim *s, struct map_line *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct view_args va = { .task = "t" };
+	unsigned n = 0;
+	const char *p;
+
+	assert_int_equal(view_render(s->m, "maps", &va, false, &sb), 0);
+	p = sb_str(&sb);
+	while (*p && n < MAXL) {
+		const char *e = strchr(p, '\n');
+		char line[512];
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+
+		snprintf(line, sizeof(line), "%.*s", (int)len, p);
+		if (parse_map(line, &out[n]) == 0)
+			n++;
+		p += len + (e ? 1 : 0);
+	}
+	sb_free(&sb);
+	return n;
+}
+
+static void compare_maps(const char *what, const struct map_line *host, unsigned nh,
+			 const struct map_line *sim, unsigned ns)
+{
+	for (unsigned i = 0; i < nh || i < ns; i++) {
+		const struct map_line *h = i < nh ? &host[i] : NULL, *v = i < ns ? &sim[i] : NULL;
+
+		if (!h || !v || h->start != v->start || h->end != v->end ||
+		    strcmp(h->perms, v->perms) || h->off != v->off || strcmp(h->name, v->name)) {
+			char hs[400] = "(none)", vs[400] = "(none)";
+
+			if (h)
+				snprintf(hs, sizeof(hs), "%" PRIx64 "-%" PRIx64 " %s %08" PRIx64 " %s",
+					 h->start, h->end, h->perms, h->off, h->name);
+			if (v)
+				snprintf(vs, sizeof(vs), "%" PRIx64 "-%" PRIx64 " %s %08" PRIx64 " %s",
+					 v->start, v->end, v->perms, v->off, v->name);
+			fail_msg("%s: maps line %u: host '%s', vmsim '%s'", what, i + 1, hs, vs);
+		}
+	}
+}
+
+static bool is_address_aux(uint64_t type)
+{
+	switch (type) {
+	case AT_SYSINFO_EHDR: case AT_PHDR: case AT_BASE: case AT_ENTRY: case AT_RANDOM:
+	case AT_EXECFN: case AT_PLATFORM: case AT_PHNUM: case AT_PHENT: case AT_PAGESZ:
+	case AT_SYSINFO:
+		return true;
+	}
+	return false;
+}
+
+static void compare_exec(const char *what, const struct oracle *o, struct sim *s)
+{
+	static struct map_line sm[MAXL];
+	const struct mm_struct *mm = s->t->mm;
+	const uint64_t mine[10] = { mm->start_code, mm->end_code, mm->start_stack, mm->start_data,
+				    mm->end_data, mm->start_brk, mm->arg_start, mm->arg_end,
+				    mm->env_start, mm->env_end };
+	unsigned ns = sim_maps(s, sm);
+
+	compare_maps(what, o->maps, o->nmaps, sm, ns);
+	if (o->ip != s->r.ip || o->sp != s->r.sp)
+		fail_msg("%s: host ip %#" PRIx64 " sp %#" PRIx64 ", vmsim ip %#" PRIx64 " sp %#" PRIx64,
+			 what, o->ip, o->sp, s->r.ip, s->r.sp);
+	for (int i = 0; i < 10; i++)
+		if (o->mm[i] != mine[i])
+			fail_msg("%s: %s host %#" PRIx64 ", vmsim %#" PRIx64, what, mm_names[i], o->mm[i],
+				 mine[i]);
+	if (o->nauxv != s->r.nr_auxv)
+		fail_msg("%s: host has %u auxv entries, vmsim %u", what, o->nauxv, s->r.nr_auxv);
+	for (unsigned i = 0; i < o->nauxv; i++) {
+		if (o->auxv[i][0] != s->r.auxv[i][0])
+			fail_msg("%s: auxv %u is type %" PRIu64 " on the host, %" PRIu64 " in vmsim", what,
+				 i, o->auxv[i][0], s->r.auxv[i][0]);
+		if (is_address_aux(o->auxv[i][0]) && o->auxv[i][1] != s->r.auxv[i][1])
+			fail_msg("%s: %s host %#" PRIx64 ", vmsim %#" PRIx64, what,
+				 auxv_name(o->auxv[i][0]), o->auxv[i][1], s->r.auxv[i][1]);
+	}
+}
+
+/* Replay the recorded calls in vmsim, comparing each result. */
+static void replay(const char *what, const struct oracle *o, struct sim *s)
+{
+	static struct map_line sm[MAXL];
+	struct mm_struct *mm = s->t->mm;
+
+	for (unsigned i = 0; i < o->nsys; i++) {
+		const struct sysc *c = &o->sys[i];
+		int64_t got;
+
+		if (!strcmp(c->what, "brk")) {
+			got = (int64_t)sys_brk(mm, c->a[0]);
+		} else if (!strcmp(c->what, "munmap")) {
+			got = do_munmap(mm, c->a[0], c->a[1]);
+		} else if (!strcmp(c->what, "mprotect")) {
+			got = do_mprotect(mm, c->a[0], c->a[1], (unsigned long)c->a[2]);
+		} else {
+			struct file *f = NULL;
+			struct vmsim_error err = { 0 };
+
+			if (!(c->a[3] & MAP_ANONYMOUS) && c->fd >= 0) {
+				if (filemap_open(machine_page_cache(s->m), c->path, NULL, &f, &err))
+					fail_msg("%s: call %u: %s", what, i + 1, err.msg);
+			}
+			got = vm_mmap(mm, f, c->a[0], c->a[1], (unsigned long)c->a[2],
+				      (unsigned long)c->a[3], c->a[5]);
+			fput(f);
+		}
+		if (got != c->res)
+			fail_msg("%s: call %u (%s 0x%" PRIx64 " 0x%" PRIx64 "): host %" PRId64
+				 ", vmsim %" PRId64, what, i + 1, c->what, c->a[0], c->a[1], c->res, got);
+	}
+	if (o->nfinal)
+		compare_maps(what, o->final, o->nfinal, sm, sim_maps(s, sm));
+}
+
+static void sim_free(struct sim *s)
+{
+	struct vmsim_error err = { 0 };
+
+	if (machine_check(s->m, &err) || task_check_all(s->m, &err) ||
+	    page_cache_check(s->m->page_cache, &err))
+		fail_msg("checker: %s", err.msg);
+	vmsim_machine_destroy(s->m);
+}
+
+/* One case: exec compared; with @trace the run-on replayed too. */
+static void diff_case(const char *what, const char *path, const char *rlimit_arg, uint64_t rlimit,
+		      bool trace)
+{
+	static struct oracle o;
+	struct sim s;
+
+	if (!path || access(path, X_OK) != 0) {
+		print_message("%s: %s not available here\n", what, path ? path : "(probe)");
+		skip();
+	}
+	if (run_oracle(path, rlimit_arg, trace, &o) == 77) {
+		print_message("the host oracle cannot run here (not x86-64 Linux, or ptrace refused)\n");
+		skip();
+	}
+	if (sim_exec(&s, path, rlimit) == -ENODEV) {
+		print_message("%s: file-backed mmap is not wired into do_mmap yet\n", what);
+		skip();
+	}
+	compare_exec(what, &o, &s);
+	if (trace)
+		replay(what, &o, &s);
+	print_message("%s: %u maps lines, %u auxv entries, %u calls replayed: equal\n", what,
+		      o.nmaps, o.nauxv, o.nsys);
+	sim_free(&s);
+}
+
+static char *probe(const char *name)
+{
+	static char buf[8][512];
+	static int next;
+	const char *list = getenv("EXEC_PROBES");
+	size_t n = strlen(name);
+	char *out = buf[next++ % 8];
+
+	while (list && *list) {
+		const char *end = strchr(list, ':');
+		size_t len = end ? (size_t)(end - list) : strlen(list);
+
+		if (len > n && strncmp(list, name, n) == 0 && list[n] == '=') {
+			snprintf(out, 512, "%.*s", (int)(len - n - 1), list + n + 1);
+			return out;
+		}
+		list += len + (end ? 1 : 0);
+	}
+	return NULL;
+}
+
+#define MiB (1ULL << 20)
+
+static void test_diff_true_dynamic_pie(void **s) { (void)s; diff_case("true", "/usr/bin/true", "8388608", 8 * MiB, true); }
+static void test_diff_true_rlimit_256m(void **s) { (void)s; diff_case("true 256M", "/usr/bin/true", "268435456", 256 * MiB, true); }
+static void test_diff_true_rlimit_unlimited(void **s) { (void)s; diff_case("true unlimited", "/usr/bin/true", "unlimited", CFG_UNLIMITED, true); }
+static void test_diff_ld_so_run_directly(void **s) { (void)s; diff_case("ld.so", "/lib64/ld-linux-x86-64.so.2", "8388608", 8 * MiB, true); }
+static void test_diff_probe_pie(void **s) { (void)s; diff_case("pie", probe("pie"), "8388608", 8 * MiB, true); }
+static void test_diff_probe_nopie(void **s) { (void)s; diff_case("non-PIE", probe("nopie"), "8388608", 8 * MiB, true); }
+static void test_diff_probe_static(void **s) { (void)s; diff_case("static", probe("static"), "8388608", 8 * MiB, true); }
+static void test_diff_probe_static_pie(void **s) { (void)s; diff_case("static-pie", probe("static_pie"), "8388608", 8 * MiB, true); }
+static void test_diff_probe_execstack(void **s) { (void)s; diff_case("execstack", probe("execstack"), "8388608", 8 * MiB, true); }
+static void test_diff_probe_align_2m(void **s) { (void)s; diff_case("p_align 2M", probe("align2m"), "8388608", 8 * MiB, true); }
+static void test_diff_probe_i386(void **s) { (void)s; diff_case("i386", probe("i386"), "8388608", 8 * MiB, false); }
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_diff_true_dynamic_pie),
+		cmocka_unit_test(test_diff_true_rlimit_256m),
+		cmocka_unit_test(test_diff_true_rlimit_unlimited),
+		cmocka_unit_test(test_diff_ld_so_run_directly),
+		cmocka_unit_test(test_diff_probe_pie),
+		cmocka_unit_test(test_diff_probe_nopie),
+		cmocka_unit_test(test_diff_probe_static),
+		cmocka_unit_test(test_diff_probe_static_pie),
+		cmocka_unit_test(test_diff_probe_execstack),
+		cmocka_unit_test(test_diff_probe_align_2m),
+		cmocka_unit_test(test_diff_probe_i386),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
