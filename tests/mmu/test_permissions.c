@@ -51,7 +51,8 @@ struct outcome {
  * The SDM rules for a walk whose upper levels (64-bit: PML4E, PDPTE) are
  * P|RW|US, then @pde, then @pte.  depth_pde/depth_pte name where those sit.
  */
-static struct outcome expect(const struct env *v, unsigned pde, unsigned pte, int depth_pde)
+static struct outcome expect3(const struct env *v, unsigned pdpte, unsigned pde, unsigned pte,
+			      int depth_pde)
 {
 	struct outcome o = { 0 };
 	bool write = v->acc == 1, fetch = v->acc == 2;
@@ -70,6 +71,22 @@ static struct outcome expect(const struct env *v, unsigned pde, unsigned pte, in
 	o.pte_a = pte & F_A;
 	o.pte_d = pte & F_D;
 	o.upper_a = false;
+
+	/* the PDPTE (x86_64; a table entry here, never a leaf) */
+	if (v->is64) {
+		o.depth = depth_pde - 1;
+		if (!(pdpte & F_P)) {
+			err &= ~1u;
+			goto fault;
+		}
+		if ((pdpte & F_RSVD) || ((pdpte & F_NX) && !v->nxe)) {
+			err |= 8;
+			goto fault;
+		}
+		w = w && (pdpte & F_RW);
+		u = u && (pdpte & F_US);
+		x = x && !(pdpte & F_NX);
+	}
 
 	/* PDE */
 	o.depth = depth_pde;
@@ -123,6 +140,11 @@ fault:
 	o.fault = true;
 	o.code = err;
 	return o;
+}
+
+static struct outcome expect(const struct env *v, unsigned pde, unsigned pte, int depth_pde)
+{
+	return expect3(v, F_P | F_RW | F_US, pde, pte, depth_pde);
 }
 
 struct rig {
@@ -308,6 +330,65 @@ static void test_permissions_x86_32_matrix(void **state)
 	run_matrix("x86_32");
 }
 
+/* The level above a 2 MiB leaf (or above the PDE of a 4 KiB page): every
+ * combination of P, RW, US, NX and a reserved bit in the PDPTE with every
+ * PDE, so that rights combine across three levels. */
+static void test_permissions_x86_64_pdpte_matrix(void **state)
+{
+	struct rig r;
+	unsigned long cases = 0;
+	uint64_t pd;
+
+	(void)state;
+	rig_init(&r, "x86_64");
+	pd = pt_read(&r.m->pt, r.upper_epa[1]) & 0x000ffffffffff000ULL;
+	const unsigned pte = F_P | F_RW | F_US | F_A;
+	const uint64_t page = r.block + 5 * 4096;
+
+	for (unsigned up = 0; up < 32; up++)
+		for (unsigned pde = 0; pde < 256; pde++)
+			for (unsigned cr = 0; cr < 4; cr++)
+				for (int acc = 0; acc < 3; acc++)
+					for (int user = 0; user < 2; user++) {
+		/* up bits: P RW US NX RSVD */
+		unsigned pdpte = (up & 1 ? F_P : 0) | (up & 2 ? F_RW : 0) | (up & 4 ? F_US : 0) |
+				 (up & 8 ? F_NX : 0) | (up & 16 ? F_RSVD : 0);
+		struct env v = { true, cr & 1, (cr & 2) != 0, false, acc, user };
+		struct outcome o = expect3(&v, pdpte, pde, pte, r.depth_pde);
+		struct vmsim_fault f;
+		uint64_t pa, e;
+		bool ok;
+
+		mmu_set_wp(r.cpu, v.wp);
+		mmu_set_nxe(r.cpu, v.nxe);
+		set_pte(&r.m->pt, r.upper_epa[0], (pt_read(&r.m->pt, r.upper_epa[0]) & ~0xfffULL) |
+						  B_P | B_RW | B_US);
+		set_pte(&r.m->pt, r.upper_epa[1], mk(&r, pdpte, pd, 1ULL << 51));
+		set_pte(&r.m->pt, r.pde_epa, mk(&r, pde, r.block, 1ULL << 51));
+		set_pte(&r.m->pt, r.pte_epa, mk(&r, pte, page, 0));
+		invlpg(r.cpu, r.va);
+		ok = translate(r.cpu, r.va, (enum mmu_access)acc, user ? MMU_USER : MMU_KERNEL, &pa, &f);
+		cases++;
+		if (ok == o.fault || (!ok && (f.error_code != o.code || f.depth != o.depth)))
+			fail_msg("pdpte %#x pde %#x wp %d nxe %d acc %d user %d: %s %#x depth %d, "
+				 "expected %s %#x depth %d", pdpte, pde, v.wp, v.nxe, acc, user,
+				 ok ? "ok" : "fault", ok ? 0 : f.error_code, ok ? 0 : f.depth,
+				 o.fault ? "fault" : "ok", o.code, o.depth);
+		e = pt_read(&r.m->pt, r.upper_epa[1]);
+		if (!!(e & B_A) != o.upper_a || (e & B_D))
+			fail_msg("pdpte %#x pde %#x acc %d user %d: PDPTE after %#llx", pdpte, pde, acc,
+				 user, (unsigned long long)e);
+		e = pt_read(&r.m->pt, r.pde_epa);
+		if (!!(e & B_A) != o.pde_a || !!(e & B_D) != o.pde_d)
+			fail_msg("pdpte %#x pde %#x acc %d user %d: PDE after %#llx", pdpte, pde, acc,
+				 user, (unsigned long long)e);
+	}
+	print_message("x86_64 PDPTE x PDE: %lu cases\n", cases);
+	/* the PDPTE pointed at our PD: restore it before freeing */
+	set_pte(&r.m->pt, r.upper_epa[1], (pd | B_P | B_RW | B_US));
+	rig_finish(&r);
+}
+
 /* Spot values from LINUX-RULES.md's table, through the same rig. */
 static void test_permissions_typical_codes(void **state)
 {
@@ -399,6 +480,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_permissions_x86_64_matrix),
 		cmocka_unit_test(test_permissions_x86_32_matrix),
+		cmocka_unit_test(test_permissions_x86_64_pdpte_matrix),
 		cmocka_unit_test(test_permissions_typical_codes),
 		cmocka_unit_test(test_permissions_smep_smap),
 	};
