@@ -22,6 +22,7 @@
 
 #include "kern/fixmap.h"
 #include "kern/highmem.h"
+#include "kern/task.h"
 #include "kern/vmalloc.h"
 #include "util/error.h"
 
@@ -77,6 +78,15 @@ int kspace_check(struct vmsim_machine *m, struct vmsim_error *err)
 			    pt_read(pt, m->kernel_pgd + (uint64_t)j * esz))
 				return verr(err, -EFAULT, "pgd_list: root 0x%" PRIx64 " entry %u "
 					    "differs from init_mm's kernel half", l->roots[i], j);
+	for (struct list_head *p = m->tasks.next; p && p != &m->tasks; p = p->next) {
+		struct task_struct *t = list_entry(p, struct task_struct, tasks);
+
+		for (unsigned j = pt->kernel_pgd_boundary; t->mm && j < n; j++)
+			if (pt_read(pt, task_pgd(t) + (uint64_t)j * esz) !=
+			    pt_read(pt, m->kernel_pgd + (uint64_t)j * esz))
+				return verr(err, -EFAULT, "task %s: page-table root entry %u differs "
+					    "from init_mm's kernel half", t->comm, j);
+	}
 	ret = vmalloc_check(m, err);
 	if (!ret)
 		ret = highmem_check(m, err);
@@ -140,6 +150,14 @@ void arch_sync_kernel_mappings(struct vmsim_machine *m, uint64_t start, uint64_t
 
 	for (unsigned i = 0; i < l->nr; i++)
 		sync_root(m, l->roots[i], start, end);
+	/* every task's mm: the process layer's own list of roots */
+	if (m->tasks.next)
+		for (struct list_head *p = m->tasks.next; p != &m->tasks; p = p->next) {
+			struct task_struct *t = list_entry(p, struct task_struct, tasks);
+
+			if (t->mm)
+				sync_root(m, task_pgd(t), start, end);
+		}
 	/* roots in use that nobody registered still see the change */
 	for (unsigned c = 0; c < m->nr_cpus; c++)
 		sync_root(m, m->cpus[c].cr3, start, end);

@@ -34,8 +34,9 @@ struct kernel_pgd_list {
  * vmalloc, pkmap and kmap_local.  On a boot failure nothing stays. */
 int kspace_boot(struct vmsim_machine *m, struct vmsim_error *err);
 void kspace_shutdown(struct vmsim_machine *m);
-/* Checker: vmalloc_check(), highmem_check(), and every registered root's
- * kernel half equal to init_mm's.  0, or -EFAULT with @err. */
+/* Checker: vmalloc_check(), highmem_check(), and the kernel half of every
+ * registered root and every task's root equal to init_mm's.  0, or
+ * -EFAULT with @err. */
 int kspace_check(struct vmsim_machine *m, struct vmsim_error *err);
 
 /* pgd_list_add()/pgd_list_del(): the process layer registers every root
@@ -57,7 +58,8 @@ void kernel_clear_pte(struct vmsim_machine *m, uint64_t va, uint64_t *old);
 uint64_t kernel_pte(struct vmsim_machine *m, uint64_t va);
 
 /* arch_sync_kernel_mappings(): copy init_mm's root entries covering
- * [start, end) into every registered root and every CPU's CR3 root. */
+ * [start, end) into every registered root, every task's mm root and every
+ * CPU's CR3 root. */
 void arch_sync_kernel_mappings(struct vmsim_machine *m, uint64_t start, uint64_t end);
 
 /* TLB maintenance of kernel addresses on every CPU.  A range above

@@ -10,7 +10,9 @@
 
 #include <string.h>
 
+#include "kern/highmem.h"
 #include "kern/kpgtable.h"
+#include "kern/task.h"
 #include "kern/vmalloc.h"
 
 static const struct kregion *find(const struct kregion *r, unsigned n, const char *name)
@@ -224,6 +226,46 @@ static void test_layout_x86_32_kernel_half_reaches_old_roots(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* Tasks spawned before the kernel needed a new page table see the kernel
+ * mapping made while another task ran, with no TLB to help them. */
+static void test_layout_x86_32_tasks_share_new_kernel_tables(void **state)
+{
+	struct vmsim_machine *m = boot("x86_32");
+	struct task_struct *a, *b;
+	struct page *p;
+	uint64_t v, k;
+	uint32_t code;
+
+	(void)state;
+	assert_int_equal(task_spawn(m, "a", NULL, &a), 0);
+	assert_int_equal(task_spawn(m, "b", NULL, &b), 0);
+	context_switch(m, 0, a);
+	v = vmalloc(m, 4096, "while a runs");
+	p = alloc_page(&m->pm, GFP_HIGHUSER);
+	k = kmap(m, p);
+	assert_int_equal(wr(m, v, 4, 5), NO_FAULT);
+	assert_int_equal(wr(m, k, 4, 6), NO_FAULT);
+	check(m);
+	context_switch(m, 0, b);
+	tlb_flush_all(&m->cpus[0]);	/* no global TLB entry may help */
+	assert_int_equal(rd(m, v, 4, &code), 5);
+	assert_int_equal(rd(m, k, 4, &code), 6);
+	check(m);
+	/* the checker notices a task whose kernel half went stale */
+	{
+		struct vmsim_error err = { 0 };
+		uint64_t epa = pgd_offset(&m->pt, task_pgd(b), v), e = pt_read(&m->pt, epa);
+
+		pte_clear(&m->pt, epa);
+		assert_int_equal(machine_check(m, &err), -EFAULT);
+		assert_non_null(strstr(err.msg, "kernel half"));
+		set_pte(&m->pt, epa, e);
+		check(m);
+	}
+	kunmap(m, p);
+	vmsim_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_layout_size_strings),
 		cmocka_unit_test(test_layout_kernel_accesses),
 		cmocka_unit_test(test_layout_x86_32_kernel_half_reaches_old_roots),
+		cmocka_unit_test(test_layout_x86_32_tasks_share_new_kernel_tables),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
