@@ -1,7 +1,7 @@
 /*
  * Views of the MMU (see views.h):
- *   pagetable  every present entry of the kernel's tables (a task's once
- *              processes exist), level by level, runs collapsed: leaves of
+ *   pagetable  every present entry of the kernel's tables or a task's,
+ *              level by level, runs collapsed: leaves of
  *              one table with the same flags mapping contiguous physical
  *              memory print as one line, and so do table entries whose
  *              tables are empty;
@@ -12,9 +12,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "kern/machine.h"
+#include "kern/task.h"
 #include "mmu/mmu.h"
 #include "mmu/pgtable.h"
 
@@ -183,18 +185,24 @@ static void dump_pagetable(const struct pt_ctx *pt, uint64_t root, const char *o
 static int view_pagetable(struct vmsim_machine *m, const struct view_args *a, bool json,
 			  struct strbuf *sb)
 {
-	uint64_t start = 0, last = ~0ULL;
+	uint64_t start = 0, last = ~0ULL, root = m->kernel_pgd;
+	char owner[64] = "init_mm (kernel)";
 
 	if (a->task) {
-		sb_printf(sb, "task '%s': processes are not modelled yet; pagetable without a task "
-			  "shows the kernel's", a->task);
-		return -EINVAL;
+		struct task_struct *t = task_find(m, a->task);
+
+		if (!t) {
+			sb_printf(sb, "no task '%s'", a->task);
+			return -EINVAL;
+		}
+		root = task_pgd(t);
+		snprintf(owner, sizeof(owner), "task %s (pid %d)", t->comm, t->pid);
 	}
 	if (a->has_addr) {
 		start = a->addr & PAGE_MASK;
 		last = start + PAGE_SIZE - 1;
 	}
-	dump_pagetable(&m->pt, m->kernel_pgd, "init_mm (kernel)", start, last, json, sb);
+	dump_pagetable(&m->pt, root, owner, start, last, json, sb);
 	return 0;
 }
 

@@ -2,9 +2,9 @@
  * vmsim-cli translate [--access read|write|fetch] [--mode user|kernel]
  *                     [--explain] [--task T] ADDR
  *
- * One translation of ADDR on cpu 0 with the kernel's page tables (tasks
- * come with the process layer): TLB, then walk, setting A/D like the
- * hardware.  --explain first shows the walk level by level (table
+ * One translation of ADDR on cpu 0 of a freshly booted machine, so with
+ * the kernel's page tables (a task's translations are the scenario op's):
+ * TLB, then walk, setting A/D like the hardware.  --explain first shows the walk level by level (table
  * physical address, index, entry address, entry value, decoded flags),
  * read before the translation changes any A/D bit.  A fault is an answer,
  * not an error: exit status 0 either way, 2 for bad usage.
@@ -65,8 +65,8 @@ int cmd_translate(struct vmsim_machine *m, int argc, char **argv, bool json)
 			if (!v)
 				return usage("option needs a value");
 			if (a[2] == 't')
-				return usage("--task: processes are not modelled yet; without --task "
-					     "the kernel's page tables are used");
+				return usage("--task: this command boots a fresh machine, which has no "
+					     "tasks; use a scenario's translate op with task:");
 			if (a[2] == 'a') {
 				if (strcmp(v, "read") == 0)
 					acc = MMU_READ;

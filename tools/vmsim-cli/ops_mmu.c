@@ -8,10 +8,12 @@
  *             read or change one entry of addr's walk; bits by name (P RW
  *             US PWT PCD A D PS G NX) or bitN; outcome: the entry's value
  *   cpu       { wp, nxe, pse, smep, smap }   control-register bits, all CPUs
- * Without `task` they use the kernel's page tables; `task` is refused
- * until the process layer exists.  Invariant: an op never changes a table
- * entry unless the scenario asked, and never flushes unless `flush: true`,
- * so stale TLB entries can be shown.
+ * With `task`, translate runs on cpu 0 switched to the task (a CR3 load if
+ * it was running something else, as a context switch does) and pte edits
+ * the task's tables; without it they use the kernel's page tables.
+ * Invariant: an op never changes a table entry unless the scenario asked,
+ * and never flushes unless `flush: true`, so stale TLB entries can be
+ * shown.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,23 +21,33 @@
 #include <string.h>
 
 #include "kern/machine.h"
+#include "kern/task.h"
 #include "mmu/mmu.h"
 #include "mmu/pgtable.h"
 #include "scenario.h"
 
-static int refuse_task(struct scn *s, struct scn_step *st)
+/* The task named by `task`, or NULL when absent; -EINVAL (reported) if
+ * no task has that name. */
+static int arg_task(struct scn *s, struct scn_step *st, struct task_struct **t)
 {
-	if (scn_arg(st, "task"))
-		return scn_bad(s, st, scn_arg(st, "task"),
-			       "'task': processes are not modelled yet; leave it out to use the "
-			       "kernel's page tables");
+	const char *name = NULL;
+	int ret = scn_arg_str(s, st, "task", false, &name);
+
+	*t = NULL;
+	if (ret < 0)
+		return ret;
+	if (ret == 1)
+		return 0;
+	*t = task_find(scn_machine(s), name);
+	if (!*t)
+		return scn_bad(s, st, scn_arg(st, "task"), "no task '%s'", name);
 	return 0;
 }
 
-/* The root of the page tables the op works on. */
-static uint64_t op_root(struct scn *s)
+/* The root of the page tables the op works on: the task's or the kernel's. */
+static uint64_t op_root(struct scn *s, const struct task_struct *t)
 {
-	return scn_machine(s)->kernel_pgd;
+	return t ? task_pgd(t) : scn_machine(s)->kernel_pgd;
 }
 
 static int op_translate(struct scn *s, struct scn_step *st)
@@ -46,11 +58,12 @@ static int op_translate(struct scn *s, struct scn_step *st)
 	enum mmu_access acc;
 	enum mmu_mode mode;
 	struct vmsim_fault f;
-	uint64_t va, pa, root = op_root(s);
+	struct task_struct *t;
+	uint64_t va, pa, root;
 	bool ok;
 	int ret;
 
-	if ((ret = refuse_task(s, st)) ||
+	if ((ret = arg_task(s, st, &t)) ||
 	    (ret = scn_arg_u64(s, st, "addr", true, &va)) < 0 ||
 	    (ret = scn_arg_str(s, st, "access", false, &acc_s)) < 0 ||
 	    (ret = scn_arg_str(s, st, "mode", false, &mode_s)) < 0)
@@ -71,6 +84,10 @@ static int op_translate(struct scn *s, struct scn_step *st)
 	else
 		return scn_bad(s, st, scn_arg(st, "mode"), "mode '%s': user or kernel", mode_s);
 
+	/* a task's translation is cpu 0 running it */
+	if (t)
+		context_switch(m, 0, t);
+	root = op_root(s, t);
 	if (cpu->cr3 == root) {
 		ok = translate(cpu, va, acc, mode, &pa, &f);
 	} else {
@@ -158,11 +175,12 @@ static int op_pte(struct scn *s, struct scn_step *st)
 	const char *level = NULL;
 	uint64_t va, set = 0, clear = 0, e, epa;
 	bool flush = false;
+	struct task_struct *t;
 	struct pt_path p;
 	unsigned depth;
 	int ret;
 
-	if ((ret = refuse_task(s, st)) ||
+	if ((ret = arg_task(s, st, &t)) ||
 	    (ret = scn_arg_u64(s, st, "addr", true, &va)) < 0 ||
 	    (ret = scn_arg_str(s, st, "level", false, &level)) < 0 ||
 	    (ret = scn_arg_bool(s, st, "flush", &flush)) < 0 ||
@@ -172,7 +190,7 @@ static int op_pte(struct scn *s, struct scn_step *st)
 	if (set & clear)
 		return scn_bad(s, st, scn_arg(st, "clear"), "a bit cannot be both set and cleared");
 
-	pt_lookup(pt, op_root(s), va, &p);
+	pt_lookup(pt, op_root(s, t), va, &p);
 	if (level) {
 		static const char *const lv[PT_NR_LEVELS] = { "pgd", "pud", "pmd", "pte" };
 		int l = -1;
@@ -188,7 +206,9 @@ static int op_pte(struct scn *s, struct scn_step *st)
 			/* the walk for addr stops above that level */
 			st->out.kind = OUT_ERROR;
 			st->out.err = -ENOENT;
-			if (st->expect && st->expect->type == YNODE_MAP && ymap_get(st->expect, "set")) {
+			if (st->expect && st->expect->type == YNODE_MAP &&
+			    (ymap_get(st->expect, "set") || ymap_get(st->expect, "clear"))) {
+				scn_checked(s);
 				scn_mismatch(s, st, "an entry", "no %s entry: the walk stops at the %s (%s)",
 					     level, f->lvl[p.n - 1].name,
 					     p.leaf ? "a large page" : "not present");
@@ -228,6 +248,7 @@ static int op_pte(struct scn *s, struct scn_step *st)
 		    (ret = bit_list(s, st, f, ymap_get(st->expect, "clear"), &want_clear)))
 			return ret;
 		st->expect_done = true;
+		scn_checked(s);
 		if ((e & want_set) != want_set || (e & want_clear)) {
 			bits_str(f, want_set, a, sizeof(a));
 			bits_str(f, want_clear, b, sizeof(b));
