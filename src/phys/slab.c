@@ -551,7 +551,7 @@ void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 	struct kmem_cache_node *n;
 	struct page *slab;
 	uint8_t *obj;
-	uint64_t next, lowoff;
+	uint64_t next, lowoff, nlow;
 	uint32_t counters;
 
 	if (unlikely(!s))
@@ -565,15 +565,30 @@ void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 	obj = s->ram + lowoff;
 	next = get_freepointer(s, obj);
 	counters = slab->private + 1;
-	if (unlikely(!freeptr_ok(s, lowoff, next, counters)))
-		return kmem_cache_alloc_slow(s, gfp);
-	slab->index = next;
-	slab->private = counters;
-	if (unlikely((counters & 0xffffu) == counters >> 16)) {
+	/*
+	 * freeptr_ok() for the common case, a slab of the preferred order
+	 * with more free objects: with @obj already marked allocated, a next
+	 * pointer that is 8-aligned, in this slab and OBJ_FREE in the map is
+	 * a free object of this slab other than @obj (a full slab has none).
+	 */
+	map_flip(s->alloc_map, lowoff);
+	nlow = next - s->page_offset;
+	if (unlikely(!next)) {
+		/* the last free object: the slab goes to the full list */
+		if (unlikely((counters & 0xffffu) != counters >> 16)) {
+			map_flip(s->alloc_map, lowoff);
+			return kmem_cache_alloc_slow(s, gfp);
+		}
 		list_move(&slab->lru, &n->full);
 		n->nr_partial--;
+	} else if (unlikely((counters >> 16) != s->objects ||
+			    (((nlow ^ lowoff) >> s->slab_shift) | (nlow & 7)) ||
+			    map_state(s->alloc_map, nlow) != OBJ_FREE)) {
+		map_flip(s->alloc_map, lowoff);
+		return kmem_cache_alloc_slow(s, gfp);
 	}
-	map_flip(s->alloc_map, lowoff);
+	slab->index = next;
+	slab->private = counters;
 	s->stat.alloc++;
 	return obj;
 }
@@ -667,11 +682,16 @@ static inline int slab_free(struct kmem_cache *s, struct page *slab, uint8_t *ob
 	counters = slab->private - 1;
 	slab->private = counters;
 	s->stat.free++;
-	/* list moves only when the slab was full, or is empty and enough
-	 * slabs are partial that SLUB would give it back */
-	if (unlikely((counters & 0xffffu) + 1 == counters >> 16 ||
-		     ((counters & 0xffffu) == 0 && s->node.nr_partial >= s->min_partial)))
-		slab_free_lists(s, slab, counters);
+	/* a full slab becomes partial, at the tail as SLUB adds it; an
+	 * empty one may go back to the page allocator (out of line) */
+	if (unlikely((counters & 0xffffu) == 0)) {
+		if (s->node.nr_partial >= s->min_partial ||
+		    (counters & 0xffffu) + 1 == counters >> 16)
+			slab_free_lists(s, slab, counters);
+	} else if (unlikely((counters & 0xffffu) + 1 == counters >> 16)) {
+		list_move_tail(&slab->lru, &s->node.partial);
+		s->node.nr_partial++;
+	}
 	return 0;
 }
 
