@@ -118,12 +118,15 @@ struct tlb_array {
 	uint64_t evictions;	/* per array; level totals in struct tlb_stats */
 };
 
-/* Fast-table slot: a copy of an L1 entry, per 4 KiB page (32 bytes). */
+/* Fast-table slot: a copy of an L1 entry for one 4 KiB page under the
+ * PCID current when it was filled (32 bytes).  A global entry's slot is
+ * refilled after a PCID switch (a slow hit), so the hit compares the tag
+ * alone. */
 struct tlb_fast {
 	uint64_t tag;		/* va >> 12 | pcid << 52; all ones = invalid */
-	uint64_t mask;
 	uint64_t pa_ok;		/* physical 4 KiB page | ok bits in 11..0 */
 	tlb_stamp_t *lru;	/* the mirrored entry's LRU stamp */
+	uint64_t unused;	/* keeps slots 32-byte aligned */
 };
 
 enum tlb_kind { TLB_D, TLB_I, TLB_NR_KINDS };
@@ -264,7 +267,7 @@ static inline bool translate(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access
 	const uint64_t vpn = va >> 12;
 	const struct tlb_fast *s = &cpu->fast[k][vpn & cpu->fast_mask[k]];
 
-	if (__builtin_expect(((s->tag ^ (vpn | cpu->key_pcid)) & s->mask) == 0 &&
+	if (__builtin_expect(s->tag == (vpn | cpu->key_pcid) &&
 			     (s->pa_ok >> TLB_OK_BIT(acc, mode) & 1), 1)) {
 		*s->lru = ++cpu->tick[k];
 		*pa = (s->pa_ok & ~0xfffULL) | (va & 0xfff);

@@ -34,7 +34,6 @@ static tlb_stamp_t dummy_lru;	/* what invalid fast slots point at */
 static inline void fast_invalidate_slot(struct tlb_fast *s)
 {
 	s->tag = TLB_TAG_INVALID;
-	s->mask = TLB_TAG_INVALID;
 	s->pa_ok = 0;
 	s->lru = &dummy_lru;
 }
@@ -270,10 +269,9 @@ static inline void fast_fill(struct vmsim_cpu *cpu, unsigned k, struct tlb_array
 	const struct tlb_entry *e = &a->e[i];
 	uint64_t vpn = va >> 12;
 	struct tlb_fast *s = &cpu->fast[k][vpn & cpu->fast_mask[k]];
-	bool global = a->tag[i] & TLB_TAG_G;
 
-	s->tag = vpn | (global ? 0 : (uint64_t)e->pcid << TLB_PCID_SHIFT);
-	s->mask = global ? ~TLB_PCID_MASK : ~0ULL;
+	/* under the current PCID, global entries too (see struct tlb_fast) */
+	s->tag = vpn | cpu->key_pcid;
 	s->pa_ok = (e->pa + (va & ((1ULL << e->shift) - 1) & ~0xfffULL)) | e->ok;
 	s->lru = &a->lru[i];
 }
@@ -566,7 +564,6 @@ int tlb_check(struct vmsim_cpu *cpu, char *msg, size_t len)
 			e = &a->e[i];
 			global = a->tag[i] & TLB_TAG_G;
 			if ((s->pa_ok & 0xfff) != e->ok ||
-			    s->mask != (global ? ~TLB_PCID_MASK : ~0ULL) ||
 			    (!global && (s->tag >> TLB_PCID_SHIFT) != e->pcid) ||
 			    (((vpn << 12) & cpu->va_mask) >> e->shift) != (a->tag[i] & TLB_TAG_VPN_MASK) ||
 			    (s->pa_ok & ~0xfffULL) != e->pa + (((vpn << 12) & ((1ULL << e->shift) - 1)))) {
