@@ -543,7 +543,10 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 				return 0;
 			}
 		}
-		if (pa + chunk <= m->pm.ram_size) {
+		if (!buf) {
+			/* a read-modify-write that stores what it read (lock
+			 * or [x], 0): the write access without new data */
+		} else if (pa + chunk <= m->pm.ram_size) {
 			if (acc == MMU_WRITE)
 				memcpy(phys_to_host(&m->pm, pa), p, chunk);
 			else
@@ -551,7 +554,8 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 		} else if (acc != MMU_WRITE) {
 			memset(p, 0xff, chunk);	/* no RAM there: the bus reads ones */
 		}
-		p += chunk;
+		if (p)
+			p += chunk;
 		va += chunk;
 		size -= chunk;
 	}

@@ -79,7 +79,8 @@ struct access_result {
  * An access of @size bytes (1..8, may cross a page) at @va by @t on CPU 0
  * (switched to first if needed): translate, take the page fault, retry, as
  * the CPU and do_user_addr_fault() would.  @buf is read from (write) or
- * written to (read, fetch).  0, or -ENOMEM when the kernel ran out of
+ * written to (read, fetch); a NULL @buf makes a write store nothing (a
+ * read-modify-write that keeps the bytes).  0, or -ENOMEM when the kernel ran out of
  * memory; a SIGSEGV is a result in @r, not an error.
  */
 int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *buf,

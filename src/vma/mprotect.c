@@ -57,7 +57,7 @@ static int mprotect_fixup(struct mm_struct *mm, struct vm_area_struct **pvma, ui
 
 int do_mprotect(struct mm_struct *mm, uint64_t start, uint64_t len, unsigned long prot)
 {
-	struct vm_area_struct *vma, *next;
+	struct vm_area_struct *vma;
 	uint64_t end, tmp, nstart;
 	int error = 0;
 
@@ -77,11 +77,10 @@ int do_mprotect(struct mm_struct *mm, uint64_t start, uint64_t len, unsigned lon
 	if (vma->vm_start > start)
 		return -ENOMEM;
 	nstart = start;
-	tmp = vma->vm_start;
-	while (vma && vma->vm_start < end) {
+	for (;;) {
 		unsigned long newflags;
 
-		if (vma->vm_start != tmp && vma->vm_start > nstart) {
+		if (vma->vm_start > nstart) {
 			error = -ENOMEM;	/* a hole in the range */
 			break;
 		}
@@ -97,17 +96,15 @@ int do_mprotect(struct mm_struct *mm, uint64_t start, uint64_t len, unsigned lon
 		if (error)
 			break;
 		nstart = tmp;
-		/* the VMA after the part just changed (merging may have
-		 * swallowed several) */
-		next = find_vma(mm, tmp);
-		if (!next || next->vm_start >= end)
+		if (nstart >= end)
 			break;
-		if (next->vm_start > tmp) {
+		/* the VMA holding the next address (merging may have made it
+		 * the one just changed) */
+		vma = find_vma(mm, nstart);
+		if (!vma) {
 			error = -ENOMEM;
 			break;
 		}
-		vma = next;
-		tmp = next->vm_start;
 	}
 	if (!error && nstart < end)
 		error = -ENOMEM;

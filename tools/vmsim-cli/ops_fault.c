@@ -153,17 +153,11 @@ static int op_touch(struct scn *s, struct scn_step *st)
 	if (stride == 0)
 		return scn_bad(s, st, scn_arg(st, "stride"), "stride must be at least 1");
 	for (uint64_t off = 0; off < len; off += stride) {
-		/* a write stores the byte it finds, so touching never changes
-		 * the memory's contents; a read or fetch just loads it */
+		/* a write is a read-modify-write storing what it finds, so
+		 * touching never changes the memory's contents */
 		uint8_t b = 0;
 
-		if (acc == MMU_WRITE) {
-			ret = task_access(t, addr + off, MMU_READ, &b, 1, &r);
-			if (!access_outcome(st, ret, &r))
-				return 0;
-			faults += r.faults;
-		}
-		ret = task_access(t, addr + off, acc, &b, 1, &r);
+		ret = task_access(t, addr + off, acc, acc == MMU_WRITE ? NULL : &b, 1, &r);
 		if (!access_outcome(st, ret, &r))
 			return 0;
 		faults += r.faults;
