@@ -8,6 +8,7 @@
 #include "kern/kpgtable.h"
 #include "kern/task.h"
 #include "kern/layout.h"
+#include "vma/filemap.h"
 #include "phys/slab.h"
 
 #include <errno.h>
@@ -95,6 +96,7 @@ void machine_shutdown(struct vmsim_machine *m)
 	/* teardown is not part of what the user ran: log no more */
 	machine_set_event_log(m, NULL);
 	task_shutdown(m);
+	page_cache_destroy(m);
 	kspace_shutdown(m);
 	kmem_cache_finish(&m->pm);
 	kernel_mmu_shutdown(m);

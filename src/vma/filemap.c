@@ -107,6 +107,17 @@ void page_cache_finish(struct page_cache *pc)
 		file_free(f);
 }
 
+void page_cache_destroy(struct vmsim_machine *m)
+{
+	struct page_cache *pc = m->page_cache;
+
+	if (!pc)
+		return;
+	page_cache_finish(pc);
+	m->page_cache = NULL;
+	host_free(&m->ha, pc, sizeof(*pc));
+}
+
 /* The cache goes with its last file, so that a machine with no file left
  * holds nothing here and needs no teardown call. */
 static void page_cache_put(struct page_cache *pc)

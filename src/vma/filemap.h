@@ -78,6 +78,9 @@ struct page_cache {
 void page_cache_init(struct page_cache *pc, struct vmsim_machine *m);
 /* Drop every cached page and file (machine teardown). */
 void page_cache_finish(struct page_cache *pc);
+/* machine_shutdown(): after the tasks are gone, the files still held
+ * open (scenario-declared ones) go with their pages and the cache. */
+void page_cache_destroy(struct vmsim_machine *m);
 
 /*
  * The file at @host_path (opened read-only on the host), shown as @name

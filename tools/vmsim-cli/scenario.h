@@ -110,6 +110,12 @@ extern const struct scn_op scn_ops_slab[];	/* kmalloc kfree kmem_cache_* */
 extern const struct scn_op scn_ops_kmem[];	/* vmalloc vfree kmap kunmap kread kwrite */
 extern const struct scn_op scn_ops_task[];	/* spawn mmap munmap mprotect brk */
 extern const struct scn_op scn_ops_fault[];	/* read write fetch touch fork switch exit */
+extern const struct scn_op scn_ops_exec[];	/* exec file */
+
+struct file;
+/* The file named by @key: a file declared with the `file` op, else a host
+ * path relative to the scenario (ops_exec.c).  One reference: fput(). */
+int scn_file(struct scn *s, struct scn_step *st, const char *key, struct file **f);
 
 /*
  * The `expect` op checks quantities named by keys; each area contributes a
