@@ -304,6 +304,9 @@ int64_t vm_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t
 	/* sys_mmap on x86_64: the offset must be page aligned */
 	if (offset & ~PAGE_MASK)
 		return -EINVAL;
+	/* ksys_mmap_pgoff(): without MAP_ANONYMOUS the fd must name a file */
+	if (!file && !(flags & MAP_ANONYMOUS))
+		return -EBADF;
 	r = do_mmap(mm, file, addr, len, prot, flags, offset >> PAGE_SHIFT, &populate);
 	if (r >= 0 && populate) {
 		/* mm_populate(): fault the range in; failures are ignored

@@ -1,0 +1,307 @@
+/*
+ * Known-answer tests of the address-space calls: where mmap places a
+ * mapping (top-down from mmap_base, hint, MAP_FIXED, THP alignment, the
+ * stack guard gap), how VMAs merge and split, munmap of any range, mprotect
+ * split and merge back, sys_brk growth/shrink/refusal (with the LINUX-RULES
+ * examples), and the errno of every bad argument.  The checker runs after
+ * every call.
+ */
+#include "vma_test.h"
+
+#define PR (PROT_READ)
+#define PRW (PROT_READ | PROT_WRITE)
+#define ANON_P (MAP_PRIVATE)
+/* x86_64 with an 8 MiB stack rlimit: TASK_SIZE - 128 MiB (the minimum gap) */
+#define BASE64 0x7ffff7fff000ULL
+
+static void test_mmap_base_and_topdown_placement(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+
+	(void)state;
+	assert_int_equal(t->mm->mmap_base, BASE64);
+	/* the first mapping ends at mmap_base; the next goes right below and,
+	 * having the same flags, merges into one VMA */
+	assert_int_equal(vt_mmap(t, 0, 8 * KiB, PRW, ANON_P), BASE64 - 0x2000);
+	assert_int_equal(vt_mmap(t, 0, 4 * KiB, PRW, ANON_P), BASE64 - 0x3000);
+	assert_layout(t->mm, "7ffff7ffc000-7ffff7fff000 rw-");
+	assert_int_equal(t->mm->map_count, 1);
+	/* different flags: a separate VMA below */
+	assert_int_equal(vt_mmap(t, 0, 4 * KiB, PR, ANON_P), BASE64 - 0x4000);
+	assert_layout(t->mm, "7ffff7ffb000-7ffff7ffc000 r-- 7ffff7ffc000-7ffff7fff000 rw-");
+	assert_int_equal(t->mm->total_vm, 4);
+	assert_int_equal(t->mm->data_vm, 3);	/* private writable only */
+	/* an unaligned length is rounded up to pages */
+	assert_int_equal(vt_mmap(t, 0, 100, PR, ANON_P), BASE64 - 0x5000);
+	vmsim_machine_destroy(m);
+}
+
+static void test_mmap_hint_fixed_and_noreplace(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+	uint64_t a;
+
+	(void)state;
+	/* a free hint is honoured */
+	assert_int_equal(vt_mmap(t, 0x10000000, 16 * KiB, PRW, ANON_P), 0x10000000);
+	/* an occupied hint is not: top-down instead */
+	assert_int_equal(vt_mmap(t, 0x10001000, 4 * KiB, PR, ANON_P), BASE64 - 0x1000);
+	/* a hint below mmap_min_addr (64 KiB) moves up to it */
+	assert_int_equal(vt_mmap(t, 0x1000, 4 * KiB, PR, ANON_P), 0x10000);
+	/* MAP_FIXED replaces the middle page: three VMAs, the old page gone */
+	assert_int_equal(vt_write(t, 0x10001000, 0x1234), 0);
+	assert_int_equal(get_mm_rss(t->mm), 1);
+	a = vt_mmap(t, 0x10001000, 4 * KiB, PR, ANON_P | MAP_FIXED);
+	assert_int_equal(a, 0x10001000);
+	assert_int_equal(get_mm_rss(t->mm), 0);
+	assert_int_equal(vt_read_ok(t, 0x10001000), 0);
+	assert_layout(t->mm, "10000-11000 r-- 10000000-10001000 rw- 10001000-10002000 r-- "
+			     "10002000-10004000 rw- 7ffff7ffe000-7ffff7fff000 r--");
+	/* MAP_FIXED_NOREPLACE refuses an occupied range, takes a free one */
+	assert_int_equal(vm_mmap(t->mm, NULL, 0x10003000, 8 * KiB, PR,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, 0), -EEXIST);
+	assert_int_equal(vt_mmap(t, 0x10004000, 4 * KiB, PRW, ANON_P | MAP_FIXED_NOREPLACE),
+			 0x10004000);
+	/* it merged into the rw- VMA before it */
+	assert_non_null(vma_lookup(t->mm, 0x10004000));
+	assert_int_equal(vma_lookup(t->mm, 0x10004000)->vm_start, 0x10002000);
+	vmsim_machine_destroy(m);
+}
+
+static void test_mmap_errors_use_kernel_errno(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+	struct mm_struct *mm = t->mm;
+	const unsigned long pa = MAP_PRIVATE | MAP_ANONYMOUS;
+
+	(void)state;
+	assert_int_equal(vm_mmap(mm, NULL, 0, 0, PR, pa, 0), -EINVAL);
+	assert_int_equal(vm_mmap(mm, NULL, 0, 4096, PR, MAP_ANONYMOUS, 0), -EINVAL);
+	assert_int_equal(vm_mmap(mm, NULL, 0, 4096, PR, MAP_SHARED_VALIDATE | MAP_ANONYMOUS, 0),
+			 -EINVAL);
+	assert_int_equal(vm_mmap(mm, NULL, 0x10000800, 4096, PR, pa | MAP_FIXED, 0), -EINVAL);
+	assert_int_equal(vm_mmap(mm, NULL, 0, 4096, PR, pa, 123), -EINVAL);
+	assert_int_equal(vm_mmap(mm, NULL, 0x1000, 4096, PR, pa | MAP_FIXED, 0), -EPERM);
+	assert_int_equal(vm_mmap(mm, NULL, 0, 1ULL << 48, PR, pa, 0), -ENOMEM);
+	assert_int_equal(vm_mmap(mm, NULL, 0x7ffffffff000ULL, 8192, PR, pa | MAP_FIXED, 0),
+			 -ENOMEM);
+	assert_int_equal(vm_mmap(mm, NULL, 0, 4096, PRW, MAP_SHARED | MAP_ANONYMOUS |
+				 MAP_GROWSDOWN, 0), -EINVAL);
+	assert_int_equal(vm_mmap(mm, NULL, 0, 4096, PR, MAP_PRIVATE, 0) /* no file, no anon */,
+			 -EBADF);
+	assert_int_equal(mm->map_count, 0);
+	assert_int_equal(mm->total_vm, 0);
+	/* munmap: unaligned start, zero length */
+	assert_int_equal(do_munmap(mm, 0x10000001, 4096), -EINVAL);
+	assert_int_equal(do_munmap(mm, 0x10000000, 0), -EINVAL);
+	/* munmap of nothing is fine */
+	assert_int_equal(do_munmap(mm, 0x10000000, 4096), 0);
+	vmsim_machine_destroy(m);
+}
+
+static void test_mmap_thp_alignment_for_2mib_multiples(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+
+	(void)state;
+	/* ask for len + 2 MiB top-down (ends at mmap_base: 7ffff7bff000),
+	 * round up to the 2 MiB boundary: 7ffff7c00000 */
+	assert_int_equal(vt_mmap(t, 0, 2 * MiB, PRW, ANON_P), 0x7ffff7c00000ULL);
+	/* already aligned: the kernel moves it up by 2 MiB instead (top-down):
+	 * 7ffff7c00000 - 6 MiB = 7ffff7600000, +2 MiB */
+	assert_int_equal(vt_mmap(t, 0, 4 * MiB, PR, ANON_P), 0x7ffff7800000ULL);
+	/* not a 2 MiB multiple, or shared: plain top-down */
+	assert_int_equal(vt_mmap(t, 0, 3 * MiB, PR, MAP_SHARED), 0x7ffff7500000ULL);
+	vmsim_machine_destroy(m);
+}
+
+static void test_mmap_stack_guard_gap_keeps_mappings_away(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+	uint64_t s, b;
+
+	(void)state;
+	s = vt_mmap(t, 0, 64 * KiB, PRW, ANON_P | MAP_GROWSDOWN);
+	assert_int_equal(s, BASE64 - 64 * KiB);
+	/* the next mapping ends 256 pages (1 MiB) below the stack's start */
+	b = vt_mmap(t, 0, 4 * KiB, PRW, ANON_P);
+	assert_int_equal(b, s - MiB - 4 * KiB);
+	assert_int_equal(t->mm->stack_vm, 16);
+	/* a hint inside the gap is not honoured */
+	assert_int_not_equal(vt_mmap(t, s - 8 * KiB, 4 * KiB, PR, ANON_P), s - 8 * KiB);
+	vmsim_machine_destroy(m);
+}
+
+static void test_munmap_middle_and_across_vmas(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+	const uint64_t a = 0x20000000;
+	unsigned long free0;
+
+	(void)state;
+	vt_mmap(t, a, 16 * KiB, PRW, ANON_P | MAP_FIXED);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(vt_write(t, a + (uint64_t)i * 4096, (uint64_t)i + 1), 0);
+	free0 = nr_free_pages(&m->pm);
+	/* the middle two pages: one VMA becomes two, two frames come back */
+	assert_int_equal(do_munmap(t->mm, a + 4096, 8192), 0);
+	vt_check(m);
+	assert_layout(t->mm, "20000000-20001000 rw- 20003000-20004000 rw-");
+	assert_int_equal(nr_free_pages(&m->pm), free0 + 2);
+	assert_int_equal(get_mm_rss(t->mm), 2);
+	assert_int_equal(vt_read_ok(t, a), 1);
+	assert_int_equal(vt_read_ok(t, a + 3 * 4096), 4);
+	{
+		uint64_t v;
+		assert_int_equal(vt_read(t, a + 4096, &v), SEGV_MAPERR);
+	}
+	/* across both VMAs and the hole between: all gone, and the page
+	 * tables that became empty too */
+	vt_mmap(t, a + 64 * KiB, 4 * KiB, PR, ANON_P | MAP_FIXED);
+	assert_int_equal(do_munmap(t->mm, a + 2048 * 0, 128 * KiB), 0);
+	vt_check(m);
+	assert_int_equal(t->mm->map_count, 0);
+	assert_int_equal(t->mm->total_vm, 0);
+	assert_int_equal(nr_free_pages(&m->pm), free0 + 4 + 3);	/* frames + PTE/PMD/PUD tables */
+	vmsim_machine_destroy(m);
+}
+
+static void test_mprotect_split_and_merge_back(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+	const uint64_t a = 0x30000000;
+	uint64_t v;
+
+	(void)state;
+	vt_mmap(t, a, 12 * KiB, PRW, ANON_P | MAP_FIXED);
+	assert_int_equal(vt_write(t, a + 4096, 42), 0);
+	assert_int_equal(do_mprotect(t->mm, a + 4096, 4096, PROT_READ), 0);
+	vt_check(m);
+	assert_layout(t->mm, "30000000-30001000 rw- 30001000-30002000 r-- 30002000-30003000 rw-");
+	assert_int_equal(t->mm->data_vm, 2);
+	assert_int_equal(vt_write(t, a + 4096, 1), SEGV_ACCERR);
+	assert_int_equal(vt_read_ok(t, a + 4096), 42);
+	/* back to rw: one VMA again, and the page is writable without a
+	 * fault (it is this mapping's own) */
+	assert_int_equal(do_mprotect(t->mm, a + 4096, 4096, PRW), 0);
+	vt_check(m);
+	assert_layout(t->mm, "30000000-30003000 rw-");
+	assert_true(mm_pte_lookup(t->mm, a + 4096) & _PAGE_RW);
+	/* PROT_NONE keeps the frame (not present, _PAGE_PROTNONE) */
+	assert_int_equal(do_mprotect(t->mm, a, 12 * KiB, PROT_NONE), 0);
+	vt_check(m);
+	assert_int_equal(vt_read(t, a + 4096, &v), SEGV_ACCERR);
+	assert_int_equal(get_mm_rss(t->mm), 1);
+	assert_int_equal(do_mprotect(t->mm, a, 12 * KiB, PROT_READ), 0);
+	assert_int_equal(vt_read_ok(t, a + 4096), 42);
+	/* a hole: -ENOMEM, the part before the hole is changed anyway */
+	vt_mmap(t, a + 16 * KiB, 4 * KiB, PR, ANON_P | MAP_FIXED);
+	assert_int_equal(do_mprotect(t->mm, a, 20 * KiB, PRW), -ENOMEM);
+	vt_check(m);
+	assert_layout(t->mm, "30000000-30003000 rw- 30004000-30005000 r--");
+	assert_int_equal(do_mprotect(t->mm, a + 1, 4096, PR), -EINVAL);
+	assert_int_equal(do_mprotect(t->mm, a, 4096, 0x10), -EINVAL);
+	assert_int_equal(do_mprotect(t->mm, 0x40000000, 4096, PR), -ENOMEM);
+	vmsim_machine_destroy(m);
+}
+
+static void test_brk_grow_shrink_refuse(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0x555555559000ULL, 0);
+	struct mm_struct *mm = t->mm;
+	const uint64_t b0 = 0x555555559000ULL;
+
+	(void)state;
+	assert_int_equal(mm->start_brk, b0);
+	assert_int_equal(sys_brk(mm, 0), b0);		/* the query */
+	assert_int_equal(mm->map_count, 0);		/* no [heap] before growth */
+	/* LINUX-RULES: brk(0x55555557a000) gives 555555559000-55555557a000 */
+	assert_int_equal(sys_brk(mm, 0x55555557a000ULL), 0x55555557a000ULL);
+	vt_check(m);
+	assert_layout(mm, "555555559000-55555557a000 rw-");
+	/* unaligned: the kernel returns the unaligned value, maps whole pages */
+	assert_int_equal(sys_brk(mm, 0x55555557a123ULL), 0x55555557a123ULL);
+	assert_layout(mm, "555555559000-55555557b000 rw-");
+	assert_int_equal(vt_write(t, 0x55555557a000ULL, 5), 0);
+	/* same page: only the value changes */
+	assert_int_equal(sys_brk(mm, 0x55555557a800ULL), 0x55555557a800ULL);
+	assert_layout(mm, "555555559000-55555557b000 rw-");
+	/* shrinking is always allowed and frees the frames */
+	assert_int_equal(sys_brk(mm, b0 + 4096), b0 + 4096);
+	vt_check(m);
+	assert_layout(mm, "555555559000-55555555a000 rw-");
+	assert_int_equal(get_mm_rss(mm), 0);
+	/* below start_brk: refused, the old break comes back */
+	assert_int_equal(sys_brk(mm, b0 - 4096), b0 + 4096);
+	/* growth that would come within one page of the next VMA is refused */
+	vt_mmap(t, b0 + 64 * KiB, 4096, PR, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(sys_brk(mm, b0 + 60 * KiB), b0 + 60 * KiB);
+	assert_int_equal(sys_brk(mm, b0 + 60 * KiB + 1), b0 + 60 * KiB);
+	assert_int_equal(sys_brk(mm, b0 + 64 * KiB), b0 + 60 * KiB);
+	vt_check(m);
+	assert_int_equal(mm->brk, b0 + 60 * KiB);
+	vmsim_machine_destroy(m);
+}
+
+static void test_brk_not_merged_with_bss_below_start_brk(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0x4ac000, 0);
+	struct mm_struct *mm = t->mm;
+
+	(void)state;
+	/* the static program of LINUX-RULES 1.7: an anonymous bss VMA ends
+	 * exactly at start_brk, with the same rw-p flags */
+	vt_mmap(t, 0x4a7000, 0x5000, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(sys_brk(mm, 0x4acd00), 0x4acd00);
+	assert_int_equal(sys_brk(mm, 0x4ce000), 0x4ce000);
+	vt_check(m);
+	/* the heap is its own VMA: brk only extends a VMA above start_brk */
+	assert_layout(mm, "4a7000-4ac000 rw- 4ac000-4ce000 rw-");
+	/* and it does extend the heap itself */
+	assert_int_equal(sys_brk(mm, 0x4d0000), 0x4d0000);
+	assert_layout(mm, "4a7000-4ac000 rw- 4ac000-4d0000 rw-");
+	vmsim_machine_destroy(m);
+}
+
+static void test_mmap_x86_32_layout(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_32", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+
+	(void)state;
+	/* TASK_SIZE 0xc0000000 - 128 MiB */
+	assert_int_equal(t->mm->mmap_base, 0xb8000000);
+	assert_int_equal(vt_mmap(t, 0, 4096, PRW, ANON_P), 0xb7fff000);
+	/* no THP on 32-bit: a 2 MiB mapping is placed plainly */
+	assert_int_equal(vt_mmap(t, 0, 2 * MiB, PRW, ANON_P), 0xb7dff000);
+	assert_int_equal(t->mm->start_brk, 0x80000000);
+	assert_int_equal(vt_write(t, 0xb7dff000, 9), 0);
+	assert_int_equal(vt_read_ok(t, 0xb7dff000), 9);
+	vmsim_machine_destroy(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mmap_base_and_topdown_placement),
+		cmocka_unit_test(test_mmap_hint_fixed_and_noreplace),
+		cmocka_unit_test(test_mmap_errors_use_kernel_errno),
+		cmocka_unit_test(test_mmap_thp_alignment_for_2mib_multiples),
+		cmocka_unit_test(test_mmap_stack_guard_gap_keeps_mappings_away),
+		cmocka_unit_test(test_munmap_middle_and_across_vmas),
+		cmocka_unit_test(test_mprotect_split_and_merge_back),
+		cmocka_unit_test(test_brk_grow_shrink_refuse),
+		cmocka_unit_test(test_brk_not_merged_with_bss_below_start_brk),
+		cmocka_unit_test(test_mmap_x86_32_layout),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

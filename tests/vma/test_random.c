@@ -1,0 +1,379 @@
+/*
+ * Randomized test of the process layer against an independent model.
+ *
+ * Several tasks (spawned and forked) receive thousands of random mmap
+ * (fixed and top-down), munmap, mprotect, brk, read, write, fork and exit
+ * operations.  The model knows, per task and per page, only what a
+ * program could observe: mapped or not, the protection, whether it was
+ * written since it was mapped (resident), and the 8 bytes it holds at the
+ * page start.  After every operation:
+ *   - the whole-machine checker (tree vs list, counters vs VMAs, PTEs vs
+ *     VMAs, frame refcounts/mapcounts vs all mappings, buddy lists);
+ *   - every task's VMAs against the model, page by page, both ways;
+ *   - total_vm and rss_stat[MM_ANONPAGES] against the model's counts;
+ *   - the bytes of every resident page, read through the page tables
+ *     without faulting, against the model.
+ */
+#include "vma_test.h"
+
+#define NTASK 4
+#define MAXPAGES 2048		/* model pages per task */
+
+struct mpage {
+	uint64_t va;
+	unsigned prot;		/* PROT_* */
+	bool resident;		/* written since mapped: an anonymous frame */
+	uint64_t value;		/* its first 8 bytes */
+};
+
+struct mtask {
+	struct task_struct *t;
+	char name[16];
+	struct mpage p[MAXPAGES];
+	unsigned n;
+	uint64_t brk;		/* the model's break (page aligned heap end) */
+};
+
+static struct mtask tasks[NTASK];
+static unsigned seed = 1;
+
+static unsigned rnd(unsigned n)
+{
+	seed = seed * 1103515245u + 12345u;
+	return (seed >> 8) % n;
+}
+
+static struct mpage *mfind(struct mtask *mt, uint64_t va)
+{
+	for (unsigned i = 0; i < mt->n; i++)
+		if (mt->p[i].va == va)
+			return &mt->p[i];
+	return NULL;
+}
+
+static void mremove(struct mtask *mt, uint64_t start, uint64_t end)
+{
+	for (unsigned i = 0; i < mt->n;)
+		if (mt->p[i].va >= start && mt->p[i].va < end)
+			mt->p[i] = mt->p[--mt->n];
+		else
+			i++;
+}
+
+static void madd(struct mtask *mt, uint64_t start, uint64_t end, unsigned prot)
+{
+	mremove(mt, start, end);
+	for (uint64_t va = start; va < end; va += PAGE_SIZE) {
+		assert_true(mt->n < MAXPAGES);
+		mt->p[mt->n++] = (struct mpage){ va, prot, false, 0 };
+	}
+}
+
+/* The window where fixed mappings go, and the heap's start. */
+#define WIN 0x10000000ULL
+#define WIN_PAGES 96
+#define HEAP 0x20000000ULL
+
+static void compare(struct mtask *mt)
+{
+	struct mm_struct *mm = mt->t->mm;
+	struct vmsim_machine *m = mm->m;
+	struct vm_area_struct *vma;
+	unsigned long pages = 0, resident = 0;
+
+	for_each_vma(mm, vma) {
+		for (uint64_t va = vma->vm_start; va < vma->vm_end; va += PAGE_SIZE) {
+			struct mpage *p = mfind(mt, va);
+			unsigned prot = (vma->vm_flags & VM_READ ? PROT_READ : 0) |
+					(vma->vm_flags & VM_WRITE ? PROT_WRITE : 0);
+
+			if (!p)
+				fail_msg("%s: %#llx mapped, the model has nothing", mt->name,
+					 (unsigned long long)va);
+			if (p->prot != prot)
+				fail_msg("%s: %#llx prot %u, model %u", mt->name,
+					 (unsigned long long)va, prot, p->prot);
+			pages++;
+		}
+	}
+	if (pages != mt->n)
+		fail_msg("%s: %lu pages mapped, the model has %u", mt->name, pages, mt->n);
+	assert_int_equal(mm->total_vm, pages);
+	for (unsigned i = 0; i < mt->n; i++) {
+		struct mpage *p = &mt->p[i];
+		uint64_t pte = mm_pte_lookup(mm, p->va), v = 0;
+
+		if (!p->resident)
+			continue;
+		resident++;
+		/* present, or PROT_NONE keeping its frame */
+		if (!(pte & (_PAGE_PRESENT | _PAGE_PROTNONE)))
+			fail_msg("%s: %#llx resident in the model, no PTE", mt->name,
+				 (unsigned long long)p->va);
+		memcpy(&v, phys_to_host(&m->pm, pte & m->pt.fmt->entry_addr_mask), sizeof(v));
+		if (v != p->value)
+			fail_msg("%s: %#llx holds %#llx, the model %#llx", mt->name,
+				 (unsigned long long)p->va, (unsigned long long)v,
+				 (unsigned long long)p->value);
+	}
+	assert_int_equal(get_mm_counter(mm, MM_ANONPAGES), resident);
+}
+
+static struct mtask *pick(void)
+{
+	for (;;) {
+		struct mtask *mt = &tasks[rnd(NTASK)];
+		if (mt->t)
+			return mt;
+	}
+}
+
+static void op_mmap_fixed(struct mtask *mt)
+{
+	uint64_t start = WIN + (uint64_t)rnd(WIN_PAGES) * PAGE_SIZE;
+	uint64_t len = (uint64_t)(1 + rnd(8)) * PAGE_SIZE;
+	unsigned prot = rnd(4) == 0 ? PROT_NONE : rnd(2) ? PROT_READ | PROT_WRITE : PROT_READ;
+
+	if (start + len > WIN + WIN_PAGES * PAGE_SIZE)
+		len = WIN + WIN_PAGES * PAGE_SIZE - start;
+	assert_int_equal(vm_mmap(mt->t->mm, NULL, start, len, prot,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0), (int64_t)start);
+	madd(mt, start, start + len, prot);
+}
+
+static void op_mmap_any(struct mtask *mt)
+{
+	uint64_t len = (uint64_t)(1 + rnd(4)) * PAGE_SIZE;
+	int64_t r;
+
+	if (mt->n + 4 >= MAXPAGES)
+		return;
+	r = vm_mmap(mt->t->mm, NULL, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	assert_true(r > 0);
+	/* wherever it went, the model had nothing there, and it is below
+	 * mmap_base */
+	for (uint64_t va = (uint64_t)r; va < (uint64_t)r + len; va += PAGE_SIZE)
+		if (mfind(mt, va))
+			fail_msg("top-down mmap at %#llx overlaps a mapped page", (unsigned long long)va);
+	assert_true((uint64_t)r + len <= mt->t->mm->mmap_base);
+	madd(mt, (uint64_t)r, (uint64_t)r + len, PROT_READ | PROT_WRITE);
+}
+
+static void op_munmap(struct mtask *mt)
+{
+	uint64_t start, len;
+
+	if (mt->n && rnd(3) == 0) {
+		start = mt->p[rnd(mt->n)].va;	/* somewhere mapped, wherever it is */
+		len = (uint64_t)(1 + rnd(6)) * PAGE_SIZE;
+	} else {
+		start = WIN + (uint64_t)rnd(WIN_PAGES) * PAGE_SIZE;
+		len = (uint64_t)(1 + rnd(16)) * PAGE_SIZE;
+	}
+	assert_int_equal(do_munmap(mt->t->mm, start, len), 0);
+	mremove(mt, start, start + len);
+	/* the heap lost pages too if the range reached it */
+	if (start < mt->brk && start + len > HEAP) {
+		/* the program no longer owns its break range consistently;
+		 * keep the model's idea of it (brk does not look at VMAs) */
+	}
+}
+
+static void op_mprotect(struct mtask *mt)
+{
+	uint64_t start = WIN + (uint64_t)rnd(WIN_PAGES) * PAGE_SIZE;
+	uint64_t len = (uint64_t)(1 + rnd(8)) * PAGE_SIZE, va;
+	unsigned prot = rnd(4) == 0 ? PROT_NONE : rnd(2) ? PROT_READ | PROT_WRITE : PROT_READ;
+	int want = 0, ret;
+
+	/* the model: pages from start until the first hole change; a hole
+	 * anywhere in the range means -ENOMEM */
+	if (!mfind(mt, start))
+		want = -ENOMEM;
+	for (va = start; va < start + len; va += PAGE_SIZE)
+		if (!mfind(mt, va)) {
+			want = -ENOMEM;
+			break;
+		}
+	ret = do_mprotect(mt->t->mm, start, len, prot);
+	assert_int_equal(ret, want);
+	if (mfind(mt, start))
+		for (uint64_t a = start; a < va; a += PAGE_SIZE)
+			mfind(mt, a)->prot = prot;
+}
+
+static void op_brk(struct mtask *mt)
+{
+	struct mm_struct *mm = mt->t->mm;
+	uint64_t want = HEAP + (uint64_t)rnd(48) * PAGE_SIZE + (rnd(2) ? rnd(4096) : 0);
+	uint64_t newend = PAGE_ALIGN(want), got;
+	bool ok = true;
+
+	/* growth must find the new pages (and one more) unmapped */
+	for (uint64_t va = mt->brk; va < newend + PAGE_SIZE; va += PAGE_SIZE)
+		if (newend > mt->brk && mfind(mt, va))
+			ok = false;
+	/* shrinking needs a VMA holding the part given back, starting below
+	 * the old break */
+	if (newend < mt->brk) {
+		bool any = false;
+		for (uint64_t va = newend; va < mt->brk; va += PAGE_SIZE)
+			if (mfind(mt, va))
+				any = true;
+		ok = any;
+	}
+	got = sys_brk(mm, want);
+	if (newend == mt->brk) {
+		assert_int_equal(got, want);
+		return;
+	}
+	if (!ok) {
+		/* refused: the old break stands */
+		assert_int_not_equal(got, want);
+		return;
+	}
+	assert_int_equal(got, want);
+	if (newend > mt->brk)
+		madd(mt, mt->brk, newend, PROT_READ | PROT_WRITE);
+	else
+		mremove(mt, newend, mt->brk);
+	mt->brk = newend;
+}
+
+static void op_access(struct mtask *mt)
+{
+	struct mpage *p;
+	uint64_t va, v;
+	int segv;
+
+	if (mt->n == 0 || rnd(8) == 0) {
+		/* somewhere probably unmapped */
+		va = WIN + (uint64_t)rnd(WIN_PAGES + 8) * PAGE_SIZE;
+	} else {
+		va = mt->p[rnd(mt->n)].va;
+	}
+	p = mfind(mt, va);
+	if (rnd(2)) {
+		v = ((uint64_t)seed << 16) | rnd(65536);
+		segv = vt_write(mt->t, va, v);
+		if (!p) {
+			assert_int_equal(segv, SEGV_MAPERR);
+		} else if (!(p->prot & PROT_WRITE)) {
+			assert_int_equal(segv, SEGV_ACCERR);
+		} else {
+			assert_int_equal(segv, 0);
+			p->resident = true;
+			p->value = v;
+		}
+	} else {
+		segv = vt_read(mt->t, va, &v);
+		if (!p) {
+			assert_int_equal(segv, SEGV_MAPERR);
+		} else if (p->prot == PROT_NONE) {
+			assert_int_equal(segv, SEGV_ACCERR);
+		} else {
+			assert_int_equal(segv, 0);
+			assert_int_equal(v, p->value);	/* 0 until written */
+		}
+	}
+}
+
+static void op_fork(struct mtask *mt)
+{
+	for (unsigned i = 0; i < NTASK; i++) {
+		struct mtask *c = &tasks[i];
+
+		if (c->t)
+			continue;
+		snprintf(c->name, sizeof(c->name), "t%u", rnd(1000000));
+		if (task_find(mt->t->mm->m, c->name))
+			return;
+		assert_int_equal(do_fork(mt->t, c->name, 0, &c->t), 0);
+		memcpy(c->p, mt->p, mt->n * sizeof(mt->p[0]));
+		c->n = mt->n;
+		c->brk = mt->brk;
+		return;
+	}
+}
+
+static void op_exit(struct mtask *mt)
+{
+	unsigned alive = 0;
+
+	for (unsigned i = 0; i < NTASK; i++)
+		alive += tasks[i].t != NULL;
+	if (alive < 2)
+		return;
+	do_exit(mt->t);
+	mt->t = NULL;
+	mt->n = 0;
+}
+
+static void run(const char *arch, unsigned nops, unsigned s)
+{
+	struct vmsim_machine *m = vt_boot(arch, "256MiB");
+	struct vt_free before, after;
+
+	seed = s;
+	memset(tasks, 0, sizeof(tasks));
+	tasks[0].t = vt_spawn(m, "warm", HEAP, 0);
+	do_exit(tasks[0].t);
+	vt_free_snapshot(m, &before);
+	snprintf(tasks[0].name, sizeof(tasks[0].name), "t0");
+	tasks[0].t = vt_spawn(m, "t0", HEAP, 0);
+	tasks[0].brk = HEAP;
+	for (unsigned op = 0; op < nops; op++) {
+		struct mtask *mt = pick();
+		unsigned k = rnd(100);
+
+		if (k < 20)
+			op_mmap_fixed(mt);
+		else if (k < 26)
+			op_mmap_any(mt);
+		else if (k < 38)
+			op_munmap(mt);
+		else if (k < 50)
+			op_mprotect(mt);
+		else if (k < 58)
+			op_brk(mt);
+		else if (k < 96)
+			op_access(mt);
+		else if (k < 98)
+			op_fork(mt);
+		else
+			op_exit(mt);
+		vt_check(m);
+		for (unsigned i = 0; i < NTASK; i++)
+			if (tasks[i].t)
+				compare(&tasks[i]);
+	}
+	for (unsigned i = 0; i < NTASK; i++)
+		if (tasks[i].t)
+			do_exit(tasks[i].t);
+	vt_check(m);
+	vt_free_snapshot(m, &after);
+	assert_int_equal(after.total, before.total);
+	vmsim_machine_destroy(m);
+}
+
+static void test_random_ops_x86_64(void **state)
+{
+	(void)state;
+	run("x86_64", 4000, 1);
+	run("x86_64", 4000, 77);
+}
+
+static void test_random_ops_x86_32(void **state)
+{
+	(void)state;
+	run("x86_32", 3000, 5);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_random_ops_x86_64),
+		cmocka_unit_test(test_random_ops_x86_32),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
