@@ -13,6 +13,9 @@
 #include <inttypes.h>
 
 #include "kern/machine.h"
+#include "kern/task.h"
+#include "kern/vmalloc.h"
+#include "phys/slab.h"
 #include "util/parse.h"
 
 static unsigned long nr_orders(const struct phys_mem *pm)
@@ -151,7 +154,9 @@ static int meminfo(struct vmsim_machine *m, const struct view_args *a, bool json
 	struct phys_mem *pm = &m->pm;
 	unsigned long total = 0, free = nr_free_pages(pm), high_total = 0, high_free = 0;
 	long avail;
-	struct meminfo_line lines[16];
+	struct meminfo_line lines[24];
+	unsigned long stack_kb = 0, slab = slab_total_pages(pm), slab_rec = slab_reclaimable_pages(pm);
+	struct task_struct *t;
 	unsigned n = 0;
 
 	for (unsigned nid = 0; nid < pm->nr_nodes; nid++) {
@@ -179,6 +184,22 @@ static int meminfo(struct vmsim_machine *m, const struct view_args *a, bool json
 		lines[n++] = (struct meminfo_line){ "LowTotal", KB(total - high_total) };
 		lines[n++] = (struct meminfo_line){ "LowFree", KB(free - high_free) };
 	}
+	lines[n++] = (struct meminfo_line){ "KReclaimable", KB(slab_rec) };
+	lines[n++] = (struct meminfo_line){ "Slab", KB(slab) };
+	lines[n++] = (struct meminfo_line){ "SReclaimable", KB(slab_rec) };
+	lines[n++] = (struct meminfo_line){ "SUnreclaim", KB(slab - slab_rec) };
+	list_for_each_entry(t, &m->tasks, tasks)
+		if (t->stack_page)
+			stack_kb += KB(1UL << t->stack_order);
+	lines[n++] = (struct meminfo_line){ "KernelStack", stack_kb };
+	/* VMALLOC_TOTAL = VMALLOC_END - VMALLOC_START, and x86_64's VMALLOC_END
+	 * is the last byte (the host shows 34359738367 kB) while x86_32's is
+	 * one past the end */
+	lines[n++] = (struct meminfo_line){ "VmallocTotal",
+		(unsigned long)((m->cfg.vmalloc_end - m->cfg.vmalloc_start -
+				 (config_is_64(&m->cfg) ? 1 : 0)) >> 10) };
+	lines[n++] = (struct meminfo_line){ "VmallocUsed", KB(vmalloc_used_pages(m)) };
+	lines[n++] = (struct meminfo_line){ "VmallocChunk", 0 };	/* always 0 since Linux 5.3 */
 	/* vmsim: mem_map lives in host memory, not in simulated RAM */
 	lines[n++] = (struct meminfo_line){ "MemMap", pm->mem_map_bytes >> 10 };
 #undef KB
