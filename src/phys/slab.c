@@ -639,8 +639,8 @@ static __attribute__((noinline)) int slab_free_refused(struct kmem_cache *s, str
  * allocator once min_partial slabs are already on the partial list.
  * @counters are the slab's counters after the free.
  */
-static __attribute__((noinline)) void slab_free_lists(struct kmem_cache *s, struct page *slab,
-						      uint32_t counters)
+static __attribute__((noinline)) int slab_free_lists(struct kmem_cache *s, struct page *slab,
+						     uint32_t counters)
 {
 	struct kmem_cache_node *n = &s->node;
 	unsigned inuse = counters & 0xffffu, objects = counters >> 16;
@@ -651,12 +651,13 @@ static __attribute__((noinline)) void slab_free_lists(struct kmem_cache *s, stru
 		if (!was_full)
 			n->nr_partial--;
 		discard_slab(s, slab);
-		return;
+		return 0;
 	}
 	if (was_full) {
 		list_move_tail(&slab->lru, &n->partial);
 		n->nr_partial++;
 	}
+	return 0;
 }
 
 /*
@@ -667,15 +668,16 @@ static __attribute__((noinline)) void slab_free_lists(struct kmem_cache *s, stru
  * (slab_free_refused() tells them apart).  Pushes the object on the
  * slab's chain (LIFO, as SLUB does).
  */
-static inline int slab_free(struct kmem_cache *s, struct page *slab, uint8_t *obj,
-			    uint64_t lowoff, uint8_t *map)
+static __attribute__((always_inline)) inline int
+__slab_free(struct kmem_cache *s, struct page *slab, uint8_t *obj, uint64_t lowoff, uint8_t *map,
+	    bool poison)
 {
 	uint32_t counters;
 
 	if (unlikely((lowoff & 7) || map_state(map, lowoff) != OBJ_ALLOC))
 		return slab_free_refused(s, slab, lowoff);
 	map_flip(map, lowoff);
-	if (unlikely(s->flags & SLAB_POISON))
+	if (poison)
 		poison_object(s, obj);
 	set_freepointer(s, obj, slab->index);
 	slab->index = s->page_offset + lowoff;
@@ -687,12 +689,27 @@ static inline int slab_free(struct kmem_cache *s, struct page *slab, uint8_t *ob
 	if (unlikely((counters & 0xffffu) == 0)) {
 		if (s->node.nr_partial >= s->min_partial ||
 		    (counters & 0xffffu) + 1 == counters >> 16)
-			slab_free_lists(s, slab, counters);
+			return slab_free_lists(s, slab, counters);
 	} else if (unlikely((counters & 0xffffu) + 1 == counters >> 16)) {
 		list_move_tail(&slab->lru, &s->node.partial);
 		s->node.nr_partial++;
 	}
 	return 0;
+}
+
+/* SLAB_POISON caches free out of line: the fast path stays call-free. */
+static __attribute__((noinline)) int slab_free_poisoned(struct kmem_cache *s, struct page *slab,
+							uint8_t *obj, uint64_t lowoff, uint8_t *map)
+{
+	return __slab_free(s, slab, obj, lowoff, map, true);
+}
+
+static inline int slab_free(struct kmem_cache *s, struct page *slab, uint8_t *obj,
+			    uint64_t lowoff, uint8_t *map)
+{
+	if (unlikely(s->flags & SLAB_POISON))
+		return slab_free_poisoned(s, slab, obj, lowoff, map);
+	return __slab_free(s, slab, obj, lowoff, map, false);
 }
 
 /* The head page of the slab holding lowmem offset @lowoff, or NULL. */
@@ -1105,24 +1122,21 @@ static struct page *large_kmalloc_page(const struct phys_mem *pm, const void *p)
 	return page;
 }
 
-int kfree(struct phys_mem *pm, const void *obj)
+/* kfree() of anything but a slab object: NULL, a large kmalloc, or a
+ * pointer kmalloc never returned. */
+static __attribute__((noinline)) int kfree_other(struct phys_mem *pm, const void *obj)
 {
 	struct slab_state *ss = pm->slab;
-	struct page *slab, *page;
+	uint64_t off = (uint64_t)((uintptr_t)obj - (uintptr_t)pm->ram);
+	struct page *page;
 	unsigned order;
 
 	if (!obj)
 		return 0;
-	if (unlikely(!ss))
+	if (!ss)
 		return -EINVAL;
-	slab = lowoff_to_slab(pm, (uint64_t)((uintptr_t)obj - (uintptr_t)pm->ram));
-	if (likely(slab))
-		return slab_free(slab->mapping, slab, (uint8_t *)(uintptr_t)obj,
-				 (uint64_t)((uintptr_t)obj - (uintptr_t)pm->ram), ss->alloc_map);
 	page = large_kmalloc_page(pm, obj);
 	if (!page) {
-		uint64_t off = (uint64_t)((uintptr_t)obj - (uintptr_t)pm->ram);
-
 		if (off < ((uint64_t)pm->max_low_pfn << PAGE_SHIFT))
 			return slab_err(ss, NULL, "kfree: 0x%llx is not a kmalloc'ed object",
 					(unsigned long long)(pm->cfg->page_offset + off));
@@ -1133,6 +1147,24 @@ int kfree(struct phys_mem *pm, const void *obj)
 	ss->nr_large_kmalloc_pages -= 1UL << order;
 	__free_pages(pm, page, order);
 	return 0;
+}
+
+int kfree(struct phys_mem *pm, const void *obj)
+{
+	struct slab_state *ss = pm->slab;
+	uint64_t lowoff = (uint64_t)((uintptr_t)obj - (uintptr_t)pm->ram);
+	struct page *slab;
+
+	/* NULL, no slab state and pointers outside lowmem all fail the
+	 * bounds test (NULL is far below the RAM mapping) */
+	if (unlikely(!ss || lowoff >= ((uint64_t)pm->max_low_pfn << PAGE_SHIFT)))
+		return kfree_other(pm, obj);
+	slab = pm->mem_map + (lowoff >> PAGE_SHIFT);
+	if (unlikely(PageTail(slab)))
+		slab = compound_head(slab);
+	if (unlikely(!PageSlab(slab)))
+		return kfree_other(pm, obj);
+	return slab_free(slab->mapping, slab, (uint8_t *)(uintptr_t)obj, lowoff, ss->alloc_map);
 }
 
 size_t ksize(struct phys_mem *pm, const void *obj)
