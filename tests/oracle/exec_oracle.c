@@ -106,10 +106,12 @@ static void print_stat(pid_t pid)
 		printf("mm %s 0x%llx\n", want[i].name, v[want[i].field]);
 }
 
-static void print_auxv(pid_t pid)
+/* /proc/PID/auxv holds the task's own words: 4 bytes for an i386 task. */
+static void print_auxv(pid_t pid, bool is32)
 {
 	char path[64];
 	uint64_t pair[2];
+	uint32_t pair32[2];
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
@@ -118,9 +120,20 @@ static void print_auxv(pid_t pid)
 		fprintf(stderr, "exec_oracle: %s: %s\n", path, strerror(errno));
 		exit(1);
 	}
-	while (read(fd, pair, sizeof(pair)) == (ssize_t)sizeof(pair) && pair[0] != 0)
+	for (;;) {
+		if (is32) {
+			if (read(fd, pair32, sizeof(pair32)) != (ssize_t)sizeof(pair32))
+				break;
+			pair[0] = pair32[0];
+			pair[1] = pair32[1];
+		} else if (read(fd, pair, sizeof(pair)) != (ssize_t)sizeof(pair)) {
+			break;
+		}
+		if (pair[0] == 0)
+			break;
 		printf("auxv %llu 0x%llx\n", (unsigned long long)pair[0],
 		       (unsigned long long)pair[1]);
+	}
 	close(fd);
 }
 
@@ -199,7 +212,7 @@ int main(int argc, char **argv)
 {
 	struct rlimit rl = { 8ULL << 20, 8ULL << 20 };
 	const char *arg0 = NULL;
-	bool do_trace = false;
+	bool do_trace = false, is32 = false;
 	struct user_regs_struct r;
 	int i, status, pfd[2];
 	pid_t pid;
@@ -225,6 +238,17 @@ int main(int argc, char **argv)
 	if (access(argv[i], X_OK) != 0) {
 		fprintf(stderr, "exec_oracle: %s: %s\n", argv[i], strerror(errno));
 		return 1;
+	}
+	{
+		/* the ELF class decides the auxv word size */
+		unsigned char id[5] = { 0 };
+		int fd = open(argv[i], O_RDONLY);
+
+		if (fd >= 0) {
+			if (read(fd, id, sizeof(id)) == (ssize_t)sizeof(id))
+				is32 = id[4] == 1;
+			close(fd);
+		}
 	}
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return 1;
@@ -279,7 +303,7 @@ int main(int argc, char **argv)
 	}
 	printf("rip 0x%llx\nrsp 0x%llx\n", (unsigned long long)r.rip, (unsigned long long)r.rsp);
 	print_stat(pid);
-	print_auxv(pid);
+	print_auxv(pid, is32);
 	print_file_lines(pid, "maps", "map");
 	fflush(stdout);
 	if (do_trace) {

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,7 +94,8 @@ static int parse_map(const char *l, struct map_line *m)
 }
 
 /* Run the oracle; 77 means skip. */
-static int run_oracle(const char *path, const char *rlimit, bool trace, struct oracle *o)
+static int run_oracle(const char *path, const char *rlimit, bool trace, const char *args,
+		      struct oracle *o)
 {
 	const char *exe = getenv("EXEC_ORACLE");
 	char cmd[1024], line[4096];
@@ -103,8 +105,8 @@ static int run_oracle(const char *path, const char *rlimit, bool trace, struct o
 	memset(o, 0, sizeof(*o));
 	if (!exe)
 		return 77;
-	snprintf(cmd, sizeof(cmd), "%s --stack-rlimit %s %s %s", exe, rlimit, trace ? "--trace" : "",
-		 path);
+	snprintf(cmd, sizeof(cmd), "%s --stack-rlimit %s %s %s %s", exe, rlimit,
+		 trace ? "--trace" : "", path, args ? args : "");
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	while (fgets(line, sizeof(line), p)) {
@@ -168,22 +170,28 @@ struct sim {
 	struct exec_result r;
 };
 
-static int sim_exec(struct sim *s, const char *path, uint64_t rlimit)
+static int sim_exec(struct sim *s, const char *path, uint64_t rlimit, const char *args)
 {
 	int ret;
 
 	struct vmsim_error err = { 0 };
 	const char *sets[] = { "memory.size=512MiB", NULL };
-	const char *argv[] = { path };
+	const char *argv[8] = { path };
+	char words[256], *save = NULL;
 	struct exec_args a = { 0 };
+	int argc = 1;
 
 	s->m = vmsim_machine_create("x86_64", sets, &err);
 	if (!s->m)
 		fail_msg("boot: %s", err.msg);
 	assert_int_equal(task_spawn(s->m, "t", NULL, &s->t), 0);
 	a.filename = path;
+	/* the oracle's shell splits the extra arguments at blanks: so do we */
+	snprintf(words, sizeof(words), "%s", args ? args : "");
+	for (char *w = strtok_r(words, " ", &save); w && argc < 8; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
 	a.argv = argv;
-	a.argc = 1;
+	a.argc = argc;
 	a.stack_rlimit = rlimit;
 	ret = do_execve(s->t, &a, &s->r, &err);
 	if (ret == -ENODEV) {
@@ -327,8 +335,8 @@ static void sim_free(struct sim *s)
 }
 
 /* One case: exec compared; with @trace the run-on replayed too. */
-static void diff_case(const char *what, const char *path, const char *rlimit_arg, uint64_t rlimit,
-		      bool trace)
+static void diff_case_args(const char *what, const char *path, const char *rlimit_arg,
+			   uint64_t rlimit, bool trace, const char *args)
 {
 	static struct oracle o;
 	struct sim s;
@@ -337,11 +345,11 @@ static void diff_case(const char *what, const char *path, const char *rlimit_arg
 		print_message("%s: %s not available here\n", what, path ? path : "(probe)");
 		skip();
 	}
-	if (run_oracle(path, rlimit_arg, trace, &o) == 77) {
+	if (run_oracle(path, rlimit_arg, trace, args, &o) == 77) {
 		print_message("the host oracle cannot run here (not x86-64 Linux, or ptrace refused)\n");
 		skip();
 	}
-	if (sim_exec(&s, path, rlimit) == -ENODEV) {
+	if (sim_exec(&s, path, rlimit, args) == -ENODEV) {
 		print_message("%s: file-backed mmap is not wired into do_mmap yet\n", what);
 		skip();
 	}
@@ -351,6 +359,12 @@ static void diff_case(const char *what, const char *path, const char *rlimit_arg
 	print_message("%s: %u maps lines, %u auxv entries, %u calls replayed: equal\n", what,
 		      o.nmaps, o.nauxv, o.nsys);
 	sim_free(&s);
+}
+
+static void diff_case(const char *what, const char *path, const char *rlimit_arg, uint64_t rlimit,
+		      bool trace)
+{
+	diff_case_args(what, path, rlimit_arg, rlimit, trace, NULL);
 }
 
 static char *probe(const char *name)
@@ -376,7 +390,60 @@ static char *probe(const char *name)
 
 #define MiB (1ULL << 20)
 
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
+
+/*
+ * An i386 program written by hand (gcc -m32 needs gcc-multilib): text
+ * r-x at 0x8048000 with the headers, data rw- at 0x804a100 (page offset
+ * 0x100 in the file too) with 0x3000 bytes of bss, entry code
+ * "mov eax, 1; xor ebx, ebx; int 0x80" (exit(0)); PT_GNU_STACK rw- unless
+ * @no_gnu_stack (then i386's READ_IMPLIES_EXEC applies).  Returns the path.
+ */
+static const char *make_i386(bool no_gnu_stack)
+{
+	static char path[2][64];
+	static const uint8_t code[] = { 0xb8, 1, 0, 0, 0, 0x31, 0xdb, 0xcd, 0x80 };
+	uint8_t img[0x1120];
+	const unsigned nph = no_gnu_stack ? 2 : 3, code_off = 52 + 32 * nph;
+	char *out = path[no_gnu_stack];
+	uint8_t *ph;
+	FILE *f;
+
+	memset(img, 0, sizeof(img));
+	memcpy(img, "\177ELF\1\1\1", 7);
+	put16(img + 16, 2);			/* ET_EXEC */
+	put16(img + 18, 3);			/* EM_386 */
+	put32(img + 20, 1);
+	put32(img + 24, 0x8048000 + code_off);	/* e_entry */
+	put32(img + 28, 52);			/* e_phoff */
+	put16(img + 40, 52);
+	put16(img + 42, 32);
+	put16(img + 44, (uint16_t)nph);
+	ph = img + 52;
+	put32(ph, 1); put32(ph + 4, 0); put32(ph + 8, 0x8048000); put32(ph + 12, 0x8048000);
+	put32(ph + 16, code_off + sizeof(code)); put32(ph + 20, code_off + sizeof(code));
+	put32(ph + 24, 4 | 1); put32(ph + 28, 0x1000);
+	ph += 32;
+	put32(ph, 1); put32(ph + 4, 0x1100); put32(ph + 8, 0x804a100); put32(ph + 12, 0x804a100);
+	put32(ph + 16, 0x20); put32(ph + 20, 0x3000); put32(ph + 24, 4 | 2); put32(ph + 28, 0x1000);
+	ph += 32;
+	if (!no_gnu_stack) {
+		put32(ph, 0x6474e551); put32(ph + 24, 4 | 2); put32(ph + 28, 16);
+	}
+	memcpy(img + code_off, code, sizeof(code));
+	memset(img + 0x1100, 0x5a, 0x20);
+	snprintf(out, 64, "/tmp/vmsim-i386-%d-%d", (int)getpid(), no_gnu_stack);
+	f = fopen(out, "wb");
+	if (!f || fwrite(img, 1, sizeof(img), f) != sizeof(img))
+		fail_msg("cannot write %s", out);
+	fclose(f);
+	chmod(out, 0755);
+	return out;
+}
+
 static void test_diff_true_dynamic_pie(void **s) { (void)s; diff_case("true", "/usr/bin/true", "8388608", 8 * MiB, true); }
+static void test_diff_true_with_arguments(void **s) { (void)s; diff_case_args("true a bb", "/usr/bin/true", "8388608", 8 * MiB, true, "a bb --long-option=x"); }
 static void test_diff_true_rlimit_256m(void **s) { (void)s; diff_case("true 256M", "/usr/bin/true", "268435456", 256 * MiB, true); }
 static void test_diff_true_rlimit_unlimited(void **s) { (void)s; diff_case("true unlimited", "/usr/bin/true", "unlimited", CFG_UNLIMITED, true); }
 static void test_diff_ld_so_run_directly(void **s) { (void)s; diff_case("ld.so", "/lib64/ld-linux-x86-64.so.2", "8388608", 8 * MiB, true); }
@@ -387,11 +454,29 @@ static void test_diff_probe_static_pie(void **s) { (void)s; diff_case("static-pi
 static void test_diff_probe_execstack(void **s) { (void)s; diff_case("execstack", probe("execstack"), "8388608", 8 * MiB, true); }
 static void test_diff_probe_align_2m(void **s) { (void)s; diff_case("p_align 2M", probe("align2m"), "8388608", 8 * MiB, true); }
 static void test_diff_probe_i386(void **s) { (void)s; diff_case("i386", probe("i386"), "8388608", 8 * MiB, false); }
+/* i386 system calls have other numbers: these run without the trace */
+static void test_diff_i386_by_hand(void **s)
+{
+	const char *p = make_i386(false);
+
+	(void)s;
+	diff_case("i386 (hand-made)", p, "8388608", 8 * MiB, false);
+	unlink(p);
+}
+static void test_diff_i386_read_implies_exec(void **s)
+{
+	const char *p = make_i386(true);
+
+	(void)s;
+	diff_case("i386 without PT_GNU_STACK", p, "8388608", 8 * MiB, false);
+	unlink(p);
+}
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_diff_true_dynamic_pie),
+		cmocka_unit_test(test_diff_true_with_arguments),
 		cmocka_unit_test(test_diff_true_rlimit_256m),
 		cmocka_unit_test(test_diff_true_rlimit_unlimited),
 		cmocka_unit_test(test_diff_ld_so_run_directly),
@@ -402,6 +487,8 @@ int main(void)
 		cmocka_unit_test(test_diff_probe_execstack),
 		cmocka_unit_test(test_diff_probe_align_2m),
 		cmocka_unit_test(test_diff_probe_i386),
+		cmocka_unit_test(test_diff_i386_by_hand),
+		cmocka_unit_test(test_diff_i386_read_implies_exec),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
