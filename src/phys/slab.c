@@ -12,13 +12,13 @@
  *    the slab, on object boundaries, and has objects - inuse links;
  *  - a slab with inuse == objects is on node.full, every other one on
  *    node.partial (including up to min_partial empty ones, as SLUB keeps);
- *  - slab_state->alloc_map holds two bits per 8 bytes of lowmem: at the
+ *  - slab_state->alloc_map holds one byte per 8 bytes of lowmem: at the
  *    first byte of every object of every slab OBJ_FREE or OBJ_ALLOC,
  *    OBJ_NONE everywhere else.  That makes double frees, frees of interior
  *    or foreign pointers and free pointers aimed anywhere but at a free
- *    object detectable with one load, at the cost of 1/32 of lowmem in
- *    host address space (mapped lazily, so only slab pages that were used
- *    cost host memory).
+ *    object detectable with one load, at the cost of 1/8 of lowmem in
+ *    host address space (mapped lazily: only the map bytes of slab pages
+ *    that were used cost host memory, 512 bytes per 4 KiB slab page).
  *
  * What is not modelled (docs/slab.md): per-CPU slabs and per-CPU partial
  * lists (every allocation takes the first partial slab, which is what the
@@ -119,7 +119,7 @@ static inline uint64_t host_ka(const struct kmem_cache *s, const void *p)
  * address, pointer-sized and little-endian as the simulated CPU stores it. */
 static inline uint64_t get_freepointer(const struct kmem_cache *s, const uint8_t *obj)
 {
-	if (s->fp_size == 8) {
+	if (likely(s->fp_size == 8)) {
 		uint64_t v;
 
 		memcpy(&v, obj + s->offset, 8);
@@ -134,7 +134,7 @@ static inline uint64_t get_freepointer(const struct kmem_cache *s, const uint8_t
 
 static inline void set_freepointer(const struct kmem_cache *s, uint8_t *obj, uint64_t fp)
 {
-	if (s->fp_size == 8) {
+	if (likely(s->fp_size == 8)) {
 		memcpy(obj + s->offset, &fp, 8);
 	} else {
 		uint32_t v = (uint32_t)fp;
@@ -144,28 +144,19 @@ static inline void set_freepointer(const struct kmem_cache *s, uint8_t *obj, uin
 }
 
 /*
- * The object state of the 8-byte granule at lowmem offset @off: four
- * granules per byte of the alloc map, two bits each.  OBJ_FREE and
- * OBJ_ALLOC differ in both bits, so one XOR turns either into the other.
+ * The object state of the 8-byte granule at lowmem offset @off: one byte
+ * of the alloc map per granule (KASAN's shadow has the same shape).
  */
 enum { OBJ_NONE = 0, OBJ_FREE = 1, OBJ_ALLOC = 2 };
 
 static inline unsigned map_state(const uint8_t *map, uint64_t off)
 {
-	return (map[off >> 5] >> ((off >> 2) & 6)) & 3;
-}
-
-/* OBJ_FREE <-> OBJ_ALLOC */
-static inline void map_flip(uint8_t *map, uint64_t off)
-{
-	map[off >> 5] ^= (uint8_t)(3u << ((off >> 2) & 6));
+	return map[off >> 3];
 }
 
 static inline void map_put(uint8_t *map, uint64_t off, unsigned state)
 {
-	unsigned sh = (off >> 2) & 6;
-
-	map[off >> 5] = (uint8_t)((map[off >> 5] & ~(3u << sh)) | state << sh);
+	map[off >> 3] = (uint8_t)state;
 }
 
 static inline uint64_t slab_base_ka(const struct phys_mem *pm, const struct page *slab)
@@ -390,7 +381,7 @@ static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 	ka = slab_base_ka(pm, slab);
 	slab->index = ka;
 	p = ka_host(s, ka);
-	memset(ss->alloc_map + ((ka - s->page_offset) >> 5), 0, (PAGE_SIZE << order) >> 5);
+	memset(ss->alloc_map + ((ka - s->page_offset) >> 3), 0, (PAGE_SIZE << order) >> 3);
 	for (unsigned i = 0; i < objects; i++, p += s->size) {
 		if (s->flags & SLAB_POISON)
 			poison_object(s, p);
@@ -420,7 +411,7 @@ static void discard_slab(struct kmem_cache *s, struct page *slab)
 	ss->nr_slab_pages -= 1UL << order;
 	if (s->flags & SLAB_RECLAIM_ACCOUNT)
 		ss->nr_slab_reclaimable -= 1UL << order;
-	memset(ss->alloc_map + (page_to_phys(s->pm, slab) >> 5), 0, (PAGE_SIZE << order) >> 5);
+	memset(ss->alloc_map + (page_to_phys(s->pm, slab) >> 3), 0, (PAGE_SIZE << order) >> 3);
 	clear_page_flag(slab, PG_slab);
 	slab->mapping = NULL;
 	slab->private = 0;
@@ -537,7 +528,7 @@ retry:
 		list_move(&slab->lru, &n->full);
 		n->nr_partial--;
 	}
-	map_flip(ss->alloc_map, lowoff);
+	map_put(ss->alloc_map, lowoff, OBJ_ALLOC);
 	s->stat.alloc++;
 	if (s->flags & SLAB_POISON)
 		check_poison(s, obj);
@@ -566,27 +557,24 @@ void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 	next = get_freepointer(s, obj);
 	counters = slab->private + 1;
 	/*
-	 * freeptr_ok() for the common case, a slab of the preferred order
-	 * with more free objects: with @obj already marked allocated, a next
-	 * pointer that is 8-aligned, in this slab and OBJ_FREE in the map is
-	 * a free object of this slab other than @obj (a full slab has none).
+	 * freeptr_ok() for the common case, a slab of the preferred order:
+	 * a next pointer that is 8-aligned, in this slab, not @obj and
+	 * OBJ_FREE in the map is another free object of this slab (a slab
+	 * this allocation fills has none: its chain must end here).
 	 */
-	map_flip(s->alloc_map, lowoff);
 	nlow = next - s->page_offset;
 	if (unlikely(!next)) {
 		/* the last free object: the slab goes to the full list */
-		if (unlikely((counters & 0xffffu) != counters >> 16)) {
-			map_flip(s->alloc_map, lowoff);
+		if (unlikely((counters & 0xffffu) != counters >> 16))
 			return kmem_cache_alloc_slow(s, gfp);
-		}
 		list_move(&slab->lru, &n->full);
 		n->nr_partial--;
-	} else if (unlikely((counters >> 16) != s->objects ||
+	} else if (unlikely((counters >> 16) != s->objects || nlow == lowoff ||
 			    (((nlow ^ lowoff) >> s->slab_shift) | (nlow & 7)) ||
 			    map_state(s->alloc_map, nlow) != OBJ_FREE)) {
-		map_flip(s->alloc_map, lowoff);
 		return kmem_cache_alloc_slow(s, gfp);
 	}
+	map_put(s->alloc_map, lowoff, OBJ_ALLOC);
 	slab->index = next;
 	slab->private = counters;
 	s->stat.alloc++;
@@ -676,7 +664,7 @@ __slab_free(struct kmem_cache *s, struct page *slab, uint8_t *obj, uint64_t lowo
 
 	if (unlikely((lowoff & 7) || map_state(map, lowoff) != OBJ_ALLOC))
 		return slab_free_refused(s, slab, lowoff);
-	map_flip(map, lowoff);
+	map_put(map, lowoff, OBJ_FREE);
 	if (poison)
 		poison_object(s, obj);
 	set_freepointer(s, obj, slab->index);
@@ -1232,7 +1220,7 @@ int kmem_cache_init(struct phys_mem *pm)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&ss->slab_caches);
 	INIT_LIST_HEAD(&ss->dead_caches);
-	ss->alloc_map_bytes = (size_t)(((uint64_t)pm->max_low_pfn << PAGE_SHIFT) >> 5);
+	ss->alloc_map_bytes = (size_t)(((uint64_t)pm->max_low_pfn << PAGE_SHIFT) >> 3);
 	ss->alloc_map = host_map_lazy(ss->alloc_map_bytes ? ss->alloc_map_bytes : 1);
 	if (!ss->alloc_map) {
 		host_free(pm->ha, ss, sizeof(*ss));

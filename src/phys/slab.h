@@ -158,7 +158,7 @@ struct slab_state {
 	unsigned long nr_errors;	/* refused calls, corruption reports */
 	char err_msg[200];		/* the last one */
 	int last_err;			/* errno of the last failed create */
-	uint8_t *alloc_map;		/* two bits per 8 bytes of lowmem: no
+	uint8_t *alloc_map;		/* a byte per 8 bytes of lowmem: no
 					 * object starts here / a free one / an
 					 * allocated one (see slab.c) */
 	size_t alloc_map_bytes;
