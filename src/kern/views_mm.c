@@ -310,6 +310,8 @@ static int count_tables(const struct pt_ctx *pt, uint64_t table, unsigned depth,
 	const struct pt_format *f = pt->fmt;
 	int n = 0;
 
+	if (depth >= PT_MAX_LEVELS)
+		return 0;
 	for (unsigned i = 0; i < pt_ptrs_per_table(f, depth); i++) {
 		uint64_t va = base + ((uint64_t)i << f->lvl[depth].shift);
 		uint64_t e;

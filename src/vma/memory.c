@@ -53,10 +53,16 @@ static int walk_level(struct mm_struct *mm, uint64_t table, unsigned depth, uint
 {
 	const struct pt_ctx *pt = &mm->m->pt;
 	const struct pt_format *f = pt->fmt;
-	const unsigned shift = f->lvl[depth].shift, n = pt_ptrs_per_table(f, depth);
-	const uint64_t span = 1ULL << shift;
-	unsigned i = (unsigned)((start > base ? start - base : 0) >> shift);
+	unsigned shift, n, i;
+	uint64_t span;
 	int ret;
+
+	if (depth >= PT_MAX_LEVELS)
+		return 0;
+	shift = f->lvl[depth].shift;
+	n = pt_ptrs_per_table(f, depth);
+	span = 1ULL << shift;
+	i = (unsigned)((start > base ? start - base : 0) >> shift);
 
 	for (; i < n; i++) {
 		uint64_t va = base + (uint64_t)i * span;
@@ -162,12 +168,64 @@ void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 	walk_pte_range(vma->vm_mm, start, end, zap_one, vma->vm_mm);
 }
 
+/*
+ * free_pgd_range() for the unmapped [addr, end): walk only that range and
+ * free each table whose whole span lies in the hole [floor, ceiling) that
+ * no VMA touches (so every entry in it is already clear), deepest first.
+ */
+static void free_range(struct mm_struct *mm, uint64_t table, unsigned depth, uint64_t addr,
+		       uint64_t end, uint64_t floor, uint64_t ceiling)
+{
+	struct pt_ctx *pt = &mm->m->pt;
+	const struct pt_format *f = pt->fmt;
+	const unsigned leaf = f->levels - 1;
+	uint64_t span;
+
+	if (depth >= PT_MAX_LEVELS)
+		return;
+	span = 1ULL << f->lvl[depth].shift;
+	for (uint64_t a = addr; a < end;) {
+		uint64_t es = a & ~(span - 1), next = es + span;
+		uint64_t epa = pt_offset(pt, table, depth, a), e = pt_read(pt, epa);
+
+		if (next > end || next < es)
+			next = end;
+		if ((e & _PAGE_PRESENT) && !pt_entry_leaf(pt, depth, e)) {
+			uint64_t child = pt_entry_addr(pt, depth, e);
+
+			if (depth + 1 < leaf)
+				free_range(mm, child, depth + 1, a, next, floor, ceiling);
+			if (es >= floor && es + span <= ceiling && es + span > es) {
+				pte_clear(pt, epa);
+				pt_free_table(pt, child);
+			}
+		}
+		a = next;
+	}
+}
+
 void free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling)
 {
-	if (ceiling > mm->task_size)
-		ceiling = mm->task_size;
+	/* no VMA above: the hole reaches the top of the user half */
+	const uint64_t top = config_is_64(&mm->m->cfg) ? 1ULL << 47 : mm->task_size;
+
+	if (ceiling >= mm->task_size)
+		ceiling = top;
 	if (ceiling > floor)
-		pt_free_empty(&mm->m->pt, mm->pgd, floor, ceiling - 1);
+		free_range(mm, mm->pgd, 0, floor, ceiling, floor, ceiling);
+}
+
+/* free_pgtables() for the range [start, end) just unmapped, the hole
+ * around it being [floor, ceiling). */
+void free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t floor,
+			 uint64_t ceiling)
+{
+	const uint64_t top = config_is_64(&mm->m->cfg) ? 1ULL << 47 : mm->task_size;
+
+	if (ceiling >= mm->task_size)
+		ceiling = top;
+	if (end > start)
+		free_range(mm, mm->pgd, 0, start, end, floor, ceiling);
 }
 
 /* Private anonymous page that only this PTE uses (PageAnonExclusive):

@@ -124,6 +124,9 @@ void change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 void flush_tlb_mm_range(struct mm_struct *mm, uint64_t start, uint64_t end);
 /* Free page tables that cover nothing but the hole [floor, ceiling). */
 void free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling);
+/* The same, walking only [start, end) (what was just unmapped) inside it. */
+void free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t floor,
+			 uint64_t ceiling);
 /* Prefault [start, end) of @vma as writes or reads (MAP_POPULATE). */
 int populate_vma_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end,
 			    struct fault_stats *st);

@@ -47,36 +47,87 @@ struct file;		/* the page-cache issue brings files; until then NULL */
 /* flags that never block a merge (VM_IGNORE_MERGE) */
 #define VM_IGNORE_MERGE VM_SOFTDIRTY
 
-/* PROT_* and MAP_* (uapi/asm-generic/mman*.h, x86) */
+/* PROT_* and MAP_* (uapi/asm-generic/mman*.h, x86); the host's <sys/mman.h>
+ * has the same values on x86 Linux, so whichever comes first wins */
+#ifndef PROT_NONE
 #define PROT_NONE	0x0
+#endif
+#ifndef PROT_READ
 #define PROT_READ	0x1
+#endif
+#ifndef PROT_WRITE
 #define PROT_WRITE	0x2
+#endif
+#ifndef PROT_EXEC
 #define PROT_EXEC	0x4
+#endif
+#ifndef PROT_GROWSDOWN
 #define PROT_GROWSDOWN	0x01000000
+#endif
 
+#ifndef MAP_SHARED
 #define MAP_SHARED	0x01
+#endif
+#ifndef MAP_PRIVATE
 #define MAP_PRIVATE	0x02
+#endif
+#ifndef MAP_SHARED_VALIDATE
 #define MAP_SHARED_VALIDATE 0x03
+#endif
+#ifndef MAP_TYPE
 #define MAP_TYPE	0x0f
+#endif
+#ifndef MAP_FIXED
 #define MAP_FIXED	0x10
+#endif
+#ifndef MAP_ANONYMOUS
 #define MAP_ANONYMOUS	0x20
+#endif
+#ifndef MAP_32BIT
 #define MAP_32BIT	0x40
+#endif
+#ifndef MAP_GROWSDOWN
 #define MAP_GROWSDOWN	0x0100
+#endif
+#ifndef MAP_DENYWRITE
 #define MAP_DENYWRITE	0x0800
+#endif
+#ifndef MAP_EXECUTABLE
 #define MAP_EXECUTABLE	0x1000
+#endif
+#ifndef MAP_LOCKED
 #define MAP_LOCKED	0x2000
+#endif
+#ifndef MAP_NORESERVE
 #define MAP_NORESERVE	0x4000
+#endif
+#ifndef MAP_POPULATE
 #define MAP_POPULATE	0x8000
+#endif
+#ifndef MAP_NONBLOCK
 #define MAP_NONBLOCK	0x10000
+#endif
+#ifndef MAP_STACK
 #define MAP_STACK	0x20000
+#endif
+#ifndef MAP_HUGETLB
 #define MAP_HUGETLB	0x40000
+#endif
+#ifndef MAP_SYNC
 #define MAP_SYNC	0x80000
+#endif
+#ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
+#endif
 /* flags MAP_SHARED_VALIDATE accepts (LEGACY_MAP_MASK | MAP_SYNC) */
+#ifndef LEGACY_MAP_MASK
 #define LEGACY_MAP_MASK (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | \
 			 MAP_EXECUTABLE | MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_LOCKED | \
 			 MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB)
+#endif
+#ifndef MAP_UNINITIALIZED
 #define MAP_UNINITIALIZED 0x4000000
+#endif
 
 /* rss_stat counters (enum in mm_types_task.h) */
 enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };

@@ -345,7 +345,7 @@ static void unmap_region(struct mm_struct *mm, struct vm_area_struct *first, uin
 	 * neighbours, which no VMA can have entries in */
 	floor = prev ? prev->vm_end : 0;
 	ceiling = vma ? vma->vm_start : mm->task_size;
-	free_pgtables(mm, floor, ceiling);
+	free_pgtables_range(mm, start, end, floor, ceiling);
 	flush_tlb_mm_range(mm, start, end);
 }
 

@@ -1,0 +1,332 @@
+/*
+ * bench_fault: the process layer's hot paths beside the host kernel doing
+ * the same work in the same run, with the ratio (simulated / host time per
+ * operation; below 1 means the simulation is faster than the real thing):
+ *
+ *   demand-zero write fault   mmap anonymous, write one byte per page
+ *                             (x86_64 and x86_32 machines)
+ *   COW fault                 fork, the child writes every page
+ *   mmap + munmap 4 KiB       also with 1000 VMAs present
+ *   brk +4 KiB / -4 KiB       sbrk pairs
+ *   teardown of 1 GiB         munmap of 1 GiB that was written, per page
+ *
+ * The simulated side runs through the same calls a scenario uses
+ * (task_access with the fault path, vm_mmap, do_munmap, sys_brk, do_fork).
+ * Targets (issue 5): fault <= 0.5, COW <= 0.5, mmap+munmap <= 0.2 (0.25
+ * with 1000 VMAs), brk <= 0.25, teardown <= 0.5.  Not a test: nothing is
+ * asserted.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kern/machine.h"
+#include "kern/task.h"
+#include "vma/mm.h"
+#include "vmsim/machine.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void report(const char *what, double sim_ns, double host_ns, double target)
+{
+	printf("%-34s sim %8.1f ns   host %8.1f ns   ratio %5.2f  (target <= %.2f)%s\n", what,
+	       sim_ns, host_ns, sim_ns / host_ns, target, sim_ns / host_ns <= target ? "" : "  MISSED");
+}
+
+static struct vmsim_machine *boot(const char *arch, const char *mem)
+{
+	char set[64];
+	const char *sets[] = { set, NULL };
+	struct vmsim_error err = { 0 };
+	struct vmsim_machine *m;
+
+	snprintf(set, sizeof(set), "memory.size=%s", mem);
+	m = vmsim_machine_create(arch, sets, &err);
+	if (!m) {
+		fprintf(stderr, "boot: %s\n", err.msg);
+		exit(1);
+	}
+	return m;
+}
+
+static struct task_struct *spawn(struct vmsim_machine *m, const char *name)
+{
+	struct task_struct *t;
+
+	if (task_spawn(m, name, NULL, &t)) {
+		fprintf(stderr, "spawn failed\n");
+		exit(1);
+	}
+	return t;
+}
+
+/* ---- demand-zero write faults ---- */
+
+static double sim_fault(const char *arch, unsigned long pages, int rounds)
+{
+	struct vmsim_machine *m = boot(arch, "1GiB");
+	struct task_struct *t = spawn(m, "bench");
+	struct access_result r;
+	double best = 1e9;
+
+	for (int k = 0; k < rounds; k++) {
+		int64_t a = vm_mmap(t->mm, NULL, 0, pages * 4096, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, 0);
+		double t0 = now(), dt;
+
+		for (unsigned long i = 0; i < pages; i++)
+			task_access(t, (uint64_t)a + i * 4096, MMU_WRITE, NULL, 1, &r);
+		dt = now() - t0;
+		if (dt < best)
+			best = dt;
+		do_munmap(t->mm, (uint64_t)a, pages * 4096);
+	}
+	vmsim_machine_destroy(m);
+	return best / (double)pages * 1e9;
+}
+
+static double host_fault(unsigned long pages, int rounds)
+{
+	double best = 1e9;
+
+	if (getenv("BENCH_SIM_ONLY"))
+		return 1;
+	for (int k = 0; k < rounds; k++) {
+		volatile char *p = mmap(NULL, pages * 4096, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		double t0 = now(), dt;
+
+		for (unsigned long i = 0; i < pages; i++)
+			p[i * 4096] = 1;
+		dt = now() - t0;
+		if (dt < best)
+			best = dt;
+		munmap((void *)p, pages * 4096);
+	}
+	return best / (double)pages * 1e9;
+}
+
+/* ---- COW after fork ---- */
+
+static double sim_cow(unsigned long pages, int rounds)
+{
+	struct vmsim_machine *m = boot("x86_64", "1GiB");
+	struct task_struct *t = spawn(m, "parent"), *c;
+	struct access_result r;
+	double best = 1e9;
+	int64_t a = vm_mmap(t->mm, NULL, 0, pages * 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, 0);
+
+	for (unsigned long i = 0; i < pages; i++)
+		task_access(t, (uint64_t)a + i * 4096, MMU_WRITE, NULL, 1, &r);
+	for (int k = 0; k < rounds; k++) {
+		double t0, dt;
+
+		do_fork(t, "child", 0, &c);
+		t0 = now();
+		for (unsigned long i = 0; i < pages; i++)
+			task_access(c, (uint64_t)a + i * 4096, MMU_WRITE, NULL, 1, &r);
+		dt = now() - t0;
+		if (dt < best)
+			best = dt;
+		do_exit(c);
+	}
+	vmsim_machine_destroy(m);
+	return best / (double)pages * 1e9;
+}
+
+static double host_cow(unsigned long pages, int rounds)
+{
+	char *p = mmap(NULL, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	double best = 1e9;
+
+	memset(p, 1, pages * 4096);
+	for (int k = 0; k < rounds; k++) {
+		int fd[2];
+		double dt = 0;
+
+		if (pipe(fd))
+			return 0;
+		pid_t pid = fork();
+		if (pid == 0) {
+			double t0 = now();
+			for (unsigned long i = 0; i < pages; i++)
+				p[i * 4096] = 2;
+			dt = now() - t0;
+			if (write(fd[1], &dt, sizeof(dt)) != sizeof(dt))
+				_exit(1);
+			_exit(0);
+		}
+		if (read(fd[0], &dt, sizeof(dt)) != sizeof(dt))
+			dt = 1e9;
+		waitpid(pid, NULL, 0);
+		close(fd[0]);
+		close(fd[1]);
+		if (dt < best)
+			best = dt;
+	}
+	munmap(p, pages * 4096);
+	return best / (double)pages * 1e9;
+}
+
+/* ---- mmap + munmap ---- */
+
+/* 1000 VMAs that cannot merge (alternating protections, one page each,
+ * with holes) well away from where the benchmark maps. */
+static double sim_mmap_pairs(unsigned long n, bool crowd)
+{
+	struct vmsim_machine *m = boot("x86_64", "256MiB");
+	struct task_struct *t = spawn(m, "bench");
+	double t0, dt;
+
+	if (crowd)
+		for (int i = 0; i < 1000; i++)
+			vm_mmap(t->mm, NULL, 0x100000000ULL + (uint64_t)i * 8192, 4096,
+				i & 1 ? PROT_READ : PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0);
+	t0 = now();
+	for (unsigned long i = 0; i < n; i++) {
+		int64_t a = vm_mmap(t->mm, NULL, 0, 4096, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, 0);
+		do_munmap(t->mm, (uint64_t)a, 4096);
+	}
+	dt = now() - t0;
+	vmsim_machine_destroy(m);
+	return dt / (double)n * 1e9;
+}
+
+static double host_mmap_pairs(unsigned long n, bool crowd)
+{
+	char *crowd_base = NULL;
+	double t0, dt;
+
+	if (crowd) {
+		crowd_base = mmap(NULL, 2000 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		for (int i = 0; i < 1000; i++)
+			mmap(crowd_base + (size_t)i * 8192, 4096, i & 1 ? PROT_READ : PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	}
+	t0 = now();
+	for (unsigned long i = 0; i < n; i++) {
+		void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		munmap(p, 4096);
+	}
+	dt = now() - t0;
+	if (crowd)
+		munmap(crowd_base, 2000 * 4096);
+	return dt / (double)n * 1e9;
+}
+
+/* ---- brk ---- */
+
+static double sim_brk(unsigned long n)
+{
+	struct vmsim_machine *m = boot("x86_64", "256MiB");
+	struct task_struct *t = spawn(m, "bench");
+	uint64_t b = t->mm->brk;
+	double t0, dt;
+
+	sys_brk(t->mm, b + 4096);	/* a heap VMA exists, as in a program */
+	b += 4096;
+	t0 = now();
+	for (unsigned long i = 0; i < n; i++) {
+		sys_brk(t->mm, b + 4096);
+		sys_brk(t->mm, b);
+	}
+	dt = now() - t0;
+	vmsim_machine_destroy(m);
+	return dt / (double)n * 1e9;
+}
+
+static double host_brk(unsigned long n)
+{
+	double t0, dt;
+
+	sbrk(4096);
+	t0 = now();
+	for (unsigned long i = 0; i < n; i++) {
+		sbrk(4096);
+		sbrk(-4096);
+	}
+	dt = now() - t0;
+	return dt / (double)n * 1e9;
+}
+
+/* ---- teardown of 1 GiB written ---- */
+
+static double sim_teardown(void)
+{
+	const unsigned long pages = (1UL << 30) / 4096;
+	struct vmsim_machine *m = boot("x86_64", "2GiB");
+	struct task_struct *t = spawn(m, "bench");
+	struct access_result r;
+	int64_t a = vm_mmap(t->mm, NULL, 0, pages * 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	double t0, dt;
+
+	for (unsigned long i = 0; i < pages; i++)
+		task_access(t, (uint64_t)a + i * 4096, MMU_WRITE, NULL, 1, &r);
+	t0 = now();
+	do_munmap(t->mm, (uint64_t)a, pages * 4096);
+	dt = now() - t0;
+	vmsim_machine_destroy(m);
+	return dt / (double)pages * 1e9;
+}
+
+static double host_teardown(void)
+{
+	const unsigned long pages = (1UL << 30) / 4096;
+	char *p = mmap(NULL, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	double t0, dt;
+
+	for (unsigned long i = 0; i < pages; i++)
+		p[i * 4096] = 1;
+	t0 = now();
+	munmap(p, pages * 4096);
+	dt = now() - t0;
+	return dt / (double)pages * 1e9;
+}
+
+static bool want(int argc, char **argv, const char *name)
+{
+	return argc < 2 || strstr(name, argv[1]) != NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const unsigned long pages = 16384;	/* 64 MiB */
+
+	printf("bench_fault: per operation, best of several rounds; ratio = sim / host\n");
+	if (want(argc, argv, "fault64"))
+		report("demand-zero write fault (x86_64)", sim_fault("x86_64", pages, 5),
+		       host_fault(pages, 5), 0.5);
+	if (want(argc, argv, "fault32"))
+		report("demand-zero write fault (x86_32)", sim_fault("x86_32", pages, 5),
+		       host_fault(pages, 5), 0.5);
+	if (want(argc, argv, "cow"))
+		report("COW fault after fork", sim_cow(pages, 5), host_cow(pages, 5), 0.5);
+	if (want(argc, argv, "mmap4k"))
+		report("mmap + munmap 4 KiB", sim_mmap_pairs(200000, false),
+		       host_mmap_pairs(200000, false), 0.2);
+	if (want(argc, argv, "mmap1000"))
+		report("mmap + munmap, 1000 VMAs present", sim_mmap_pairs(200000, true),
+		       host_mmap_pairs(200000, true), 0.25);
+	if (want(argc, argv, "brk"))
+		report("brk +4 KiB / -4 KiB pair", sim_brk(200000), host_brk(200000), 0.25);
+	if (want(argc, argv, "teardown"))
+		report("teardown of 1 GiB written, per page", sim_teardown(), host_teardown(), 0.5);
+	return 0;
+}
