@@ -52,12 +52,13 @@ static unsigned fls_u(unsigned long x)
 	return x ? (unsigned)(64 - __builtin_clzl(x)) : 0;
 }
 
-/* get_order(): smallest order whose block holds @size bytes. */
+/* get_order(): smallest order whose block holds @size bytes (capped
+ * where the shift would overflow; callers bound sizes far below). */
 static unsigned get_order(unsigned long size)
 {
 	unsigned order = 0;
 
-	while ((PAGE_SIZE << order) < size)
+	while (order < 63 - PAGE_SHIFT && (PAGE_SIZE << order) < size)
 		order++;
 	return order;
 }
@@ -1063,11 +1064,13 @@ struct kmem_cache *kmalloc_slab(struct phys_mem *pm, size_t size, gfp_t gfp)
  * recognizes it. */
 static void *kmalloc_large(struct phys_mem *pm, size_t size, gfp_t gfp)
 {
-	unsigned order = get_order(size);
+	unsigned order;
 	struct page *page;
 
+	/* before get_order(): its loop must not meet a size near 2^64 */
 	if ((uint64_t)size > KMALLOC_MAX_SIZE(pm))
 		return NULL;
+	order = get_order(size);
 	page = alloc_pages(pm, (gfp & ~(__GFP_HIGHMEM | __GFP_MOVABLE)) | __GFP_COMP, order);
 	if (!page)
 		return NULL;

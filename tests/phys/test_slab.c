@@ -490,6 +490,8 @@ static void test_slab_kmalloc_large(void **state)
 		assert_slab_ok(pm);
 	}
 	assert_null(kmalloc(pm, (4 << 20) + 1, GFP_KERNEL));	/* above MAX_PAGE_ORDER */
+	assert_null(kmalloc(pm, SIZE_MAX, GFP_KERNEL));
+	assert_null(kmalloc(pm, SIZE_MAX / 2 + 2, GFP_KERNEL));
 	/* kzalloc zeroes the whole large block too */
 	{
 		uint8_t *p = kmalloc(pm, 10000, GFP_KERNEL);
