@@ -9,6 +9,9 @@
  * offset, allocs, frees, slab allocs/frees, errors} ], "slab_pages",
  * "reclaimable_pages", "large_kmalloc_pages", "errors" } — the text's
  * numbers plus the statistics only /sys/kernel/slab would show.
+ *
+ * Invariant: text and JSON come from the same get_slabinfo() numbers, so
+ * the two never disagree; rendering changes no allocator state.
  */
 #include "kern/views.h"
 

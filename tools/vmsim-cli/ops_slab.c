@@ -20,6 +20,10 @@
  * objects at destroy) or cannot serve gives `error: EINVAL/EBUSY/ENOMEM`
  * and prints the allocator's one-line report; a cache name no step ever
  * created is a scenario error (exit 2).
+ *
+ * Invariant: whatever the arguments, an op leaves the allocator as
+ * check_slab_caches() wants it; a refused call changes nothing but the
+ * error counters.
  */
 #include <errno.h>
 #include <string.h>
