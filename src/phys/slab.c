@@ -538,17 +538,15 @@ retry:
 	return obj;
 }
 
-void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
+/* slab_alloc(): the allocation fast path for a cache known to exist. */
+static __attribute__((always_inline)) inline void *slab_alloc(struct kmem_cache *s, gfp_t gfp)
 {
-	struct kmem_cache_node *n;
+	struct kmem_cache_node *n = &s->node;
 	struct page *slab;
 	uint8_t *obj;
 	uint64_t next, lowoff, nlow;
 	uint32_t counters;
 
-	if (unlikely(!s))
-		return NULL;
-	n = &s->node;
 	/* the first partial slab plays SLUB's CPU slab: pop its free list */
 	if (unlikely(list_empty(&n->partial) || s->slow || (gfp & __GFP_ZERO)))
 		return kmem_cache_alloc_slow(s, gfp);
@@ -580,6 +578,13 @@ void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
 	slab->private = counters;
 	s->stat.alloc++;
 	return obj;
+}
+
+void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp)
+{
+	if (unlikely(!s))
+		return NULL;
+	return slab_alloc(s, gfp);
 }
 
 /*
@@ -1094,7 +1099,7 @@ void *kmalloc(struct phys_mem *pm, size_t size, gfp_t gfp)
 
 	/* one unsigned compare excludes both 0 and the large sizes */
 	if (likely(size - 1 < KMALLOC_MAX_CACHE_SIZE && ss))
-		return kmem_cache_alloc(ss->kmalloc_caches[gfp & __GFP_DMA][kmalloc_index(size)], gfp);
+		return slab_alloc(ss->kmalloc_caches[gfp & __GFP_DMA][kmalloc_index(size)], gfp);
 	return kmalloc_other(pm, size, gfp);
 }
 
