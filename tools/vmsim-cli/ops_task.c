@@ -17,6 +17,7 @@
 #include "kern/machine.h"
 #include "kern/task.h"
 #include "kern/views.h"
+#include "mmu/mmu.h"
 #include "scenario.h"
 #include "util/strbuf.h"
 #include "vma/mm.h"
@@ -242,7 +243,7 @@ static const char *const task_expect_keys[] = {
 	"task", "rss", "vm", "maps", "anon", "shmem", "data_vm", "stack_vm", "exec_vm",
 	"locked_vm", "map_count", "brk", "start_brk", "faults", "cow", "cow_reuse", "zero_page",
 	"demand_zero", "stack_grow", "segv", "mm_users", "hiwater_rss", "hiwater_vm", "tasks",
-	NULL
+	"l1d_hits", "l1d_misses", "l2_hits", "l2_misses", "walks", NULL
 };
 
 static void expect_u64(struct scn *s, struct scn_step *st, const char *what, uint64_t want,
@@ -257,7 +258,23 @@ static void expect_u64(struct scn *s, struct scn_step *st, const char *what, uin
 	}
 }
 
-/* Compare the maps view of task @name line by line (trailing blanks ignored). */
+/* @in with runs of blanks made one and trailing blanks dropped, so that a
+ * line may be written without the name column's padding. */
+static void squeeze(const char *in, size_t len, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && o + 1 < cap; i++) {
+		if (in[i] == ' ' && (o == 0 || out[o - 1] == ' '))
+			continue;
+		out[o++] = in[i];
+	}
+	while (o && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+}
+
+/* Compare the maps view of task @name line by line (blank runs ignored). */
 static int expect_maps(struct scn *s, struct scn_step *st, const char *name,
 		       const struct ynode *want)
 {
@@ -283,16 +300,14 @@ static int expect_maps(struct scn *s, struct scn_step *st, const char *name,
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		const char *w = i < want->n ? want->items[i]->scalar : NULL;
-		size_t wl = w ? strlen(w) : 0;
+		char wq[256];
 
 		if (!*p && !w)
 			break;
-		while (len && p[len - 1] == ' ')
-			len--;
-		while (wl && w[wl - 1] == ' ')
-			wl--;
-		snprintf(got, sizeof(got), "%.*s", (int)len, p);
-		if (!w || !*p || len != wl || strncmp(p, w, wl) != 0) {
+		squeeze(p, len, got, sizeof(got));
+		if (w)
+			squeeze(w, strlen(w), wq, sizeof(wq));
+		if (!w || !*p || strcmp(got, wq) != 0) {
 			scn_mismatch(s, st, w ? w : "(no more lines)", "maps line %zu: %s", i + 1,
 				     *p ? got : "(no more lines)");
 			break;
@@ -327,6 +342,24 @@ static int expect_task(struct scn *s, struct scn_step *st)
 		list_for_each_entry(x, &scn_machine(s)->tasks, tasks)
 			cnt++;
 		expect_u64(s, st, "tasks", want, cnt);
+	}
+	{
+		/* CPU 0's TLB counters, for experiments on what the tasks do */
+		static const char *const tk[] = { "l1d_hits", "l1d_misses", "l2_hits", "l2_misses",
+						  "walks" };
+		struct vmsim_cpu *cpu = &scn_machine(s)->cpus[0];
+		struct tlb_stats l1, l2;
+
+		tlb_get_stats(cpu, TLB_D, &l1);
+		tlb_get_stats(cpu, 2, &l2);
+		const uint64_t tv[] = { l1.hits, l1.misses, l2.hits, l2.misses, cpu->st.walks };
+		for (size_t i = 0; i < 5; i++) {
+			if (!scn_arg(st, tk[i]))
+				continue;
+			if ((ret = scn_arg_u64(s, st, tk[i], true, &want)))
+				return ret;
+			expect_u64(s, st, tk[i], want, tv[i]);
+		}
 	}
 	if (!scn_arg(st, "task"))
 		return 0;
