@@ -369,8 +369,13 @@ static int setup_arg_pages(struct binprm *b, uint64_t stack_top)
 	else
 		stack_base = vma->vm_start - stack_expand;
 	mm->start_stack = b->p;
-	if (stack_base < vma->vm_start && expand_downwards(mm, vma, stack_base))
-		return fail(b, -EFAULT, "%s: %sthe stack cannot grow to its initial size", "");
+	if (stack_base < vma->vm_start) {
+		int ret = expand_downwards(mm, vma, stack_base);
+
+		if (ret)
+			return fail(b, ret == -ENOMEM ? -ENOMEM : -EFAULT,
+				    "%s: %sthe stack cannot grow to its initial size", "");
+	}
 	return 0;
 }
 
@@ -459,8 +464,16 @@ static int64_t elf_load(struct binprm *b, struct file *f, uint64_t addr, const s
 		zero_end = (uint64_t)map_addr + ELF_PAGEOFFSET(ph->p_vaddr) + ph->p_memsz;
 		/* "Zero the end of the last mapped page but ignore any errors
 		 * if the segment isn't writable." */
-		if (ph->p_memsz > ph->p_filesz && padzero(b, zero_start) && (prot & PROT_WRITE))
-			return -EFAULT;
+		if (ph->p_memsz > ph->p_filesz && (prot & PROT_WRITE)) {
+			int pz = padzero(b, zero_start);
+
+			/* -EFAULT as clear_user() gives; running out of memory
+			 * on the way stays -ENOMEM */
+			if (pz)
+				return pz == -ENOMEM ? -ENOMEM : -EFAULT;
+		} else if (ph->p_memsz > ph->p_filesz) {
+			padzero(b, zero_start);
+		}
 	} else {
 		map_addr = (int64_t)(zero_start = ELF_PAGESTART(addr));
 		zero_end = zero_start + ELF_PAGEOFFSET(ph->p_vaddr) + ph->p_memsz;
@@ -664,41 +677,44 @@ static int create_elf_tables(struct binprm *b, uint64_t interp_load_addr, uint64
 	if (!vma_lookup(mm, sp)) {
 		struct vm_area_struct *vma = find_vma(mm, sp);
 
-		if (!vma || !(vma->vm_flags & VM_GROWSDOWN) ||
-		    expand_downwards(mm, vma, sp & PAGE_MASK))
+		if (!vma || !(vma->vm_flags & VM_GROWSDOWN))
 			return fail(b, -EFAULT, "%s: %sthe stack cannot hold the arguments", "");
+		if ((ret = expand_downwards(mm, vma, sp & PAGE_MASK)))
+			return fail(b, ret == -ENOMEM ? -ENOMEM : -EFAULT,
+				    "%s: %sthe stack cannot hold the arguments", "");
 	}
-	if (put_word(b, sp, (uint64_t)b->argc))
-		return fail(b, -EFAULT, "%s: %scannot write the stack", "");
+	if ((ret = put_word(b, sp, (uint64_t)b->argc)))
+		return fail(b, ret, "%s: %scannot write the stack", "");
 	sp += word;
 	argv = sp;
 	envp = argv + ((uint64_t)b->argc + 1) * word;
 	p = mm->arg_end = mm->arg_start;
 	for (int i = 0; i < b->argc; i++) {
-		if (put_word(b, argv + (uint64_t)i * word, p))
-			return fail(b, -EFAULT, "%s: %scannot write the stack", "");
+		if ((ret = put_word(b, argv + (uint64_t)i * word, p)))
+			return fail(b, ret, "%s: %scannot write the stack", "");
 		p += strlen(b->a->argv && b->a->argc ? b->a->argv[i] : "") + 1;
 	}
-	if (put_word(b, argv + (uint64_t)b->argc * word, 0))
-		return -EFAULT;
+	if ((ret = put_word(b, argv + (uint64_t)b->argc * word, 0)))
+		return fail(b, ret, "%s: %scannot write the stack", "");
 	mm->arg_end = mm->env_start = p;
 	for (int i = 0; i < b->envc; i++) {
-		if (put_word(b, envp + (uint64_t)i * word, p))
-			return fail(b, -EFAULT, "%s: %scannot write the stack", "");
+		if ((ret = put_word(b, envp + (uint64_t)i * word, p)))
+			return fail(b, ret, "%s: %scannot write the stack", "");
 		p += strlen(b->a->envp[i]) + 1;
 	}
-	if (put_word(b, envp + (uint64_t)b->envc * word, 0))
-		return -EFAULT;
+	if ((ret = put_word(b, envp + (uint64_t)b->envc * word, 0)))
+		return fail(b, ret, "%s: %scannot write the stack", "");
 	mm->env_end = p;
 	/* the elf_info after envp's NULL */
 	sp = envp + ((uint64_t)b->envc + 1) * word;
 	for (unsigned i = 0; i < r->nr_auxv; i++) {
-		if (put_word(b, sp, r->auxv[i][0]) || put_word(b, sp + word, r->auxv[i][1]))
-			return fail(b, -EFAULT, "%s: %scannot write the stack", "");
+		if ((ret = put_word(b, sp, r->auxv[i][0])) ||
+		    (ret = put_word(b, sp + word, r->auxv[i][1])))
+			return fail(b, ret, "%s: %scannot write the stack", "");
 		sp += 2ULL * word;
 	}
-	if (put_word(b, sp, AT_NULL) || put_word(b, sp + word, 0))
-		return fail(b, -EFAULT, "%s: %scannot write the stack", "");
+	if ((ret = put_word(b, sp, AT_NULL)) || (ret = put_word(b, sp + word, 0)))
+		return fail(b, ret, "%s: %scannot write the stack", "");
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kern/exec.h"
@@ -27,6 +28,7 @@
 #include "kern/views.h"
 #include "util/config.h"
 #include "util/error.h"
+#include "util/hostalloc.h"
 #include "util/strbuf.h"
 #include "vma/filemap.h"
 #include "vma/mm.h"
@@ -324,6 +326,88 @@ static void test_exec_twice_replaces_the_image(void **state)
 	vmsim_machine_destroy(m);
 }
 
+static void test_exec_sysroot_finds_the_interpreter_there(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64", NULL, NULL);
+	struct task_struct *t = spawn(m);
+	struct vmsim_error err = { 0 };
+	struct exec_result r;
+	struct exec_args a = { 0 };
+	const char *argv[] = { TRUE_PATH };
+	char root[64], dir[96], link[128];
+	int ret;
+
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/vmsim-sysroot-%d", (int)getpid());
+	snprintf(dir, sizeof(dir), "%s/lib64", root);
+	snprintf(link, sizeof(link), "%s/ld-linux-x86-64.so.2", dir);
+	mkdir(root, 0700);
+	mkdir(dir, 0700);
+	a.filename = TRUE_PATH;
+	a.sysroot = root;
+	a.argv = argv;
+	a.argc = 1;
+	/* nothing under the sysroot yet: the interpreter is missing */
+	ret = do_execve(t, &a, &r, &err);
+	if (ret == -ENODEV)
+		skip();
+	assert_int_equal(ret, -ENOENT);
+	assert_non_null(strstr(err.msg, "interpreter"));
+	assert_non_null(strstr(err.msg, root));
+	/* a sysroot holding it (here a link to the host's loader) */
+	if (symlink("/lib64/ld-linux-x86-64.so.2", link) != 0)
+		skip();
+	verr_clear(&err);
+	assert_int_equal(do_execve(t, &a, &r, &err), 0);
+	assert_string_equal(r.interp, "/lib64/ld-linux-x86-64.so.2");
+	assert_true(r.interp_base != 0);
+	unlink(link);
+	rmdir(dir);
+	rmdir(root);
+	check_all(m);
+	vmsim_machine_destroy(m);
+}
+
+/* Fail the N-th host allocation for N = 0, 1, ... until exec succeeds:
+ * every failure leaves the old address space and no host memory behind. */
+static void test_exec_oom_sweep(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64", NULL, NULL);
+	struct task_struct *t = spawn(m);
+	struct vmsim_error err = { 0 };
+	struct exec_result r;
+	const char *argv[] = { TRUE_PATH };
+	struct strbuf before = STRBUF_INIT, after = STRBUF_INIT;
+	long n;
+
+	(void)state;
+	assert_true(vm_mmap(t->mm, NULL, 0, 0x2000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, 0) > 0);
+	maps_text(m, &before);
+	for (n = 0;; n++) {
+		struct mm_struct *mm = t->mm;
+		size_t live = m->ha.live;
+		int ret;
+
+		host_fail_after(n);
+		ret = try_exec(t, TRUE_PATH, argv, 1, NULL, 0, 0, &r, &err);
+		host_fail_after(-1);
+		if (!ret)
+			break;
+		if (ret != -ENOMEM)
+			fail_msg("allocation %ld failed: %d (%s)", n, ret, err.msg);
+		assert_ptr_equal(t->mm, mm);
+		maps_text(m, &after);
+		assert_string_equal(sb_str(&before), sb_str(&after));
+		assert_int_equal(m->ha.live, live);
+		check_all(m);
+	}
+	print_message("exec succeeded after %ld failed allocations\n", n);
+	check_all(m);
+	sb_free(&before);
+	sb_free(&after);
+	vmsim_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +417,8 @@ int main(void)
 		cmocka_unit_test(test_exec_64bit_file_on_x86_32_refused),
 		cmocka_unit_test(test_exec_randomization_per_seed),
 		cmocka_unit_test(test_exec_twice_replaces_the_image),
+		cmocka_unit_test(test_exec_sysroot_finds_the_interpreter_there),
+		cmocka_unit_test(test_exec_oom_sweep),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
