@@ -120,6 +120,8 @@ int machine_check(struct vmsim_machine *m, struct vmsim_error *err)
 void machine_set_event_log(struct vmsim_machine *m, struct event_log *ev)
 {
 	m->pm.events = ev;
+	for (unsigned c = 0; c < m->nr_cpus; c++)
+		m->cpus[c].events = ev;
 }
 
 struct vmsim_machine *vmsim_machine_create(const char *config, const char *const *sets,

@@ -27,6 +27,7 @@
 
 #include "mmu/pgformat.h"
 #include "util/config.h"
+#include "util/events.h"
 #include "util/hostalloc.h"
 #include "vmsim/error.h"
 
@@ -175,6 +176,7 @@ struct vmsim_cpu {
 	uint64_t tick_l2;
 	struct tlb_stats st_l1[TLB_NR_KINDS], st_l2;
 	struct mmu_stats st;
+	struct event_log *events;	/* --trace-events, or NULL */
 
 	void *fast_mem[TLB_NR_KINDS];	/* unaligned allocations */
 	size_t fast_bytes[TLB_NR_KINDS];

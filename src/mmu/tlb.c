@@ -342,6 +342,11 @@ static void l2_drop_va(struct vmsim_cpu *cpu, uint64_t va)
 		way_invalidate(&cpu->l2, (unsigned)i);
 }
 
+static const char *access_name(enum mmu_access acc)
+{
+	return acc == MMU_WRITE ? "write" : acc == MMU_FETCH ? "fetch" : "read";
+}
+
 bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 			enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f)
 {
@@ -391,6 +396,9 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 	}
 
 	if (!mmu_walk(cpu, cpu->cr3, va, acc, mode, &r, f, NULL)) {
+		EV(cpu->events, "page_fault", "cpu=%d va=%#llx access=%s mode=%s error=%#x",
+		   cpu->id, (unsigned long long)va, access_name(acc),
+		   mode == MMU_USER ? "user" : "kernel", f->error_code);
 		/* #PF invalidates the TLB entries for the faulting address */
 		l1_drop_va(cpu, TLB_D, va);
 		l1_drop_va(cpu, TLB_I, va);
@@ -401,6 +409,9 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 		array_insert(cpu, &cpu->l2, -1, &cpu->st_l2, va, r.shift, r.page_pa, r.rights,
 			     r.depth, ++cpu->tick_l2, !in_l2 && array_holds(&cpu->l2, 12) && r.shift == 12);
 	l1_fill(cpu, k, va, r.shift, r.page_pa, r.rights, r.depth, !in_l1 && r.shift == 12);
+	EV(cpu->events, "tlb_fill", "cpu=%d va=%#llx pa=%#llx page=%uK tlb=%s", cpu->id,
+	   (unsigned long long)(va & ~((1ULL << r.shift) - 1)), (unsigned long long)r.page_pa,
+	   1u << (r.shift - 10), k ? "i" : "d");
 	*pa = r.pa;
 	return true;
 }
@@ -448,21 +459,25 @@ static bool pred_pcid(const struct tlb_array *a, unsigned i, uint64_t pcid)
 
 void tlb_flush_all(struct vmsim_cpu *cpu)
 {
+	EV(cpu->events, "tlb_flush", "cpu=%d what=all", cpu->id);
 	flush_where(cpu, pred_all, 0);
 }
 
 void tlb_flush_nonglobal(struct vmsim_cpu *cpu)
 {
+	EV(cpu->events, "tlb_flush", "cpu=%d what=nonglobal", cpu->id);
 	flush_where(cpu, pred_nonglobal, 0);
 }
 
 void tlb_flush_pcid(struct vmsim_cpu *cpu, unsigned pcid)
 {
+	EV(cpu->events, "tlb_flush", "cpu=%d what=pcid pcid=%u", cpu->id, pcid);
 	flush_where(cpu, pred_pcid, pcid);
 }
 
 void invlpg(struct vmsim_cpu *cpu, uint64_t va)
 {
+	EV(cpu->events, "tlb_flush", "cpu=%d what=invlpg va=%#llx", cpu->id, (unsigned long long)va);
 	for (unsigned k = 0; k < TLB_NR_KINDS; k++)
 		cpu->st_l1[k].invlpg++;
 	cpu->st_l2.invlpg++;
