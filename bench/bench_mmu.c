@@ -69,10 +69,7 @@ static struct vmsim_machine *machine(const char *arch, const char **sets)
 		fprintf(stderr, "bench_mmu: %s\n", err.msg);
 		exit(2);
 	}
-	/* the simulated RAM is one anonymous mapping: back it with huge pages
-	 * so the host's own TLB misses do not dominate (phys should do this
-	 * in host_map_lazy; until then the benchmark does it) */
-	madvise(m->pm.ram, m->pm.ram_size, MADV_HUGEPAGE);
+	/* the simulated RAM is already advised MADV_HUGEPAGE by phys_init */
 	return m;
 }
 

@@ -310,7 +310,7 @@ int phys_init(struct phys_mem *pm, const struct vmsim_config *cfg,
 	pm->page_poisoning = true;	/* debug (-O0) builds poison freed frames */
 #endif
 
-	pm->ram = host_map_lazy(pm->ram_size);
+	pm->ram = host_map_lazy_huge(pm->ram_size);
 	if (!pm->ram) {
 		ret = verr(err, -ENOMEM, "cannot map %llu bytes of simulated RAM",
 			   (unsigned long long)pm->ram_size);

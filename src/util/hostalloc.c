@@ -144,6 +144,18 @@ void *host_map_lazy(size_t size)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+void *host_map_lazy_huge(size_t size)
+{
+	void *p = host_map_lazy(size);
+
+#ifdef MADV_HUGEPAGE
+	/* advice only: without THP the mapping works the same */
+	if (p)
+		madvise(p, size, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
 void host_unmap_lazy(void *p, size_t size)
 {
 	if (p)

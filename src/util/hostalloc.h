@@ -40,6 +40,10 @@ void host_fail_after(long n);
  * pages cost the host nothing.  NULL on failure.
  */
 void *host_map_lazy(size_t size);
+/* The same, advising the host to back it with huge pages (MADV_HUGEPAGE)
+ * so that the host's own TLB does not dominate accesses to it: for the
+ * simulated RAM, which is touched in frame-sized pieces all over. */
+void *host_map_lazy_huge(size_t size);
 void host_unmap_lazy(void *p, size_t size);
 
 #endif
