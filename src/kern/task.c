@@ -21,6 +21,7 @@
 #include "kern/machine.h"
 #include "phys/slab.h"
 #include "util/error.h"
+#include "vma/filemap.h"
 #include "vma/mm.h"
 
 #define TASK_NAME_LEN 48
@@ -501,8 +502,9 @@ static int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f
 	ret = handle_mm_fault(vma, f->addr, flags, &t->fst);
 	if (ret & VM_FAULT_OOM)
 		return -ENOMEM;
-	if (ret & VM_FAULT_SIGSEGV)
-		return SEGV_MAPERR;
+	if (ret & (VM_FAULT_SIGSEGV | VM_FAULT_SIGBUS))
+		return SEGV_MAPERR;	/* SIGBUS (a file page past EOF) has no outcome of
+					 * its own in scenarios yet: reported as SIGSEGV */
 	t->fst.min_flt++;
 	return 0;
 }
@@ -663,7 +665,8 @@ int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 		ret = verr(err, -ENOMEM, "out of host memory");
 		goto out;
 	}
-	qsort(fr.v, fr.n, sizeof(fr.v[0]), cmp_u64);
+	if (fr.n)
+		qsort(fr.v, fr.n, sizeof(fr.v[0]), cmp_u64);
 	for (size_t i = 0; i < fr.n;) {
 		uint64_t pfn = fr.v[i] >> 1;
 		long maps = 0, extra = 0;
@@ -675,6 +678,8 @@ int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 			else
 				maps++;
 		}
+		if (page_file(page))
+			extra++;	/* the page cache's own reference */
 		if (page_mapcount(page) != maps || page_ref_count(page) != maps + extra) {
 			ret = verr(err, -EFAULT, "mm: frame %#" PRIx64 ": mapcount %d refcount %d,"
 				   " but %ld mappings and %ld other references", pfn,

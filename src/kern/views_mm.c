@@ -15,6 +15,7 @@
 
 #include "kern/machine.h"
 #include "kern/task.h"
+#include "vma/filemap.h"
 #include "vma/mm.h"
 
 static struct task_struct *view_task(struct vmsim_machine *m, const struct view_args *a,
@@ -44,6 +45,8 @@ static const char *vma_name(const struct vm_area_struct *vma)
 
 	if (vma->vm_ops && vma->vm_ops->name)
 		return vma->vm_ops->name((struct vm_area_struct *)vma);
+	if (vma->vm_file)
+		return vma->vm_file->f_path;
 	if (vma->shm)
 		return "/dev/zero (deleted)";
 	if (vma->vm_start < mm->brk && vma->vm_end > mm->start_brk)
@@ -74,9 +77,9 @@ static void vma_line_of(const struct vm_area_struct *vma, struct vma_line *l)
 	/* anonymous memory shows offset 0 (vm_pgoff is only meaningful for
 	 * files); shared anonymous memory is a shmem file on device 00:01 */
 	l->pgoff = vma->vm_file || vma->shm ? vma->vm_pgoff << PAGE_SHIFT : 0;
-	l->major = 0;
-	l->minor = vma->shm ? 1 : 0;
-	l->ino = vma->shm ? vma->shm->ino : 0;
+	l->major = vma->vm_file ? vma->vm_file->dev_major : 0;
+	l->minor = vma->vm_file ? vma->vm_file->dev_minor : vma->shm ? 1 : 0;
+	l->ino = vma->vm_file ? vma->vm_file->i_ino : vma->shm ? vma->shm->ino : 0;
 	l->name = vma_name(vma);
 }
 
@@ -132,8 +135,10 @@ static int view_maps(struct vmsim_machine *m, const struct view_args *a, bool js
 		}
 		first = false;
 	}
-	if (is64) {
-		/* the gate VMA (vsyscall=xonly): not in the tree, always shown */
+	if (is64 && t->mm->task_size > (1ULL << 32)) {
+		/* the gate VMA (vsyscall=xonly): not in the tree, shown for
+		 * every 64-bit task; a 32-bit (compat) task, whose task_size
+		 * is below 4 GiB, has none */
 		struct vma_line g = { 0xffffffffff600000ULL, 0xffffffffff601000ULL, 0, 0, "--xp",
 				      0, 0, "[vsyscall]" };
 		if (json) {

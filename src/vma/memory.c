@@ -18,6 +18,7 @@
 
 #include "kern/machine.h"
 #include "mmu/mmu.h"
+#include "vma/filemap.h"
 
 #define PTE_PFN_MASK(pt) ((pt)->fmt->entry_addr_mask & ~0xfffULL)
 
@@ -149,13 +150,16 @@ static inline void flush_tlb_page(struct mm_struct *mm, uint64_t addr)
 
 static int zap_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
-	struct mm_struct *mm = arg;
+	struct vm_area_struct *vma = arg;
+	struct mm_struct *mm = vma->vm_mm;
 	struct vmsim_machine *m = mm->m;
 	struct page *page = pte_page(m, pte);
 
 	pte_clear(&m->pt, epa);
 	if (!page || page == m->zero_page)
 		return 0;	/* the zero page is never counted */
+	if (vma->vm_file)
+		filemap_zap_pte(vma, page, pte);	/* a dirty PTE dirties the cache page */
 	mm->rss_stat[mm_counter(page)]--;
 	page->_mapcount--;
 	put_page(&m->pm, page);
@@ -165,7 +169,7 @@ static int zap_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 
 void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 {
-	walk_pte_range(vma->vm_mm, start, end, zap_one, vma->vm_mm);
+	walk_pte_range(vma->vm_mm, start, end, zap_one, vma);
 }
 
 /*
@@ -252,8 +256,9 @@ static int change_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	 * straight to writable instead of taking a COW fault that would
 	 * only reuse it */
 	if ((prot & _PAGE_PRESENT) && (vma->vm_flags & VM_WRITE) && !(ent & _PAGE_RW) && page &&
-	    page != m->zero_page && page_exclusive(page))
-		ent |= _PAGE_RW;
+	    page != m->zero_page &&
+	    ((vma->vm_flags & VM_SHARED) ? (pte & _PAGE_DIRTY) != 0 : page_exclusive(page)))
+		ent |= _PAGE_RW;	/* a shared page already dirty needs no notify */
 	set_pte(&m->pt, epa, ent);
 	(void)va;
 	return 0;
@@ -395,7 +400,9 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 	uint64_t ent;
 
 	if ((vma->vm_flags & VM_SHARED) || (old && old != m->zero_page && page_exclusive(old))) {
-		/* wp_page_reuse() */
+		/* wp_page_reuse(); for a file, wp_page_shared -> page_mkwrite */
+		if (old && vma->vm_file && (vma->vm_flags & VM_SHARED))
+			filemap_page_mkwrite(vma, old);
 		set_pte(&m->pt, epa, pte | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED);
 		flush_tlb_page(mm, addr);
 		if (st && !(vma->vm_flags & VM_SHARED))
@@ -448,8 +455,16 @@ unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned fla
 			 * in step, so only a hand-edited PTE gets here):
 			 * re-derive it from the VMA */
 			set_pte(&m->pt, epa, (pte & (PTE_PFN_MASK(&m->pt) | _PAGE_DIRTY)) |
-					      vma->vm_page_prot);
+					      (vma->vm_page_prot & ~(uint64_t)_PAGE_RW));
 			return 0;
+		}
+		if (vma->vm_file) {
+			/* do_fault(): through the page cache */
+			struct vm_fault vmf = {
+				.vma = vma, .address = addr, .flags = flags, .epa = epa, .st = st,
+				.pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT),
+			};
+			return do_fault(&vmf);
 		}
 		ret = do_anonymous_page(vma, addr, epa, flags, st);
 		if (!ret)

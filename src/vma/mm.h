@@ -76,6 +76,9 @@ void vm_stat_account(struct mm_struct *mm, unsigned long flags, long npages);
 /* PTE bits for present pages of a VMA with @vm_flags (vm_get_page_prot):
  * private writable pages start write-protected (COW). */
 uint64_t vm_get_page_prot(const struct mm_struct *mm, unsigned long vm_flags);
+/* The PTE bits of @vma's pages (vm_page_prot): vm_get_page_prot() of its
+ * flags, write-protected for shared file mappings (dirty tracking). */
+uint64_t vma_page_prot(const struct vm_area_struct *vma);
 /* vm_flags from PROT_* bits. */
 unsigned long calc_vm_prot_bits(unsigned long prot);
 
@@ -110,6 +113,9 @@ int expand_downwards(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t 
 #define FAULT_FLAG_USER		0x04
 
 #define VM_FAULT_OOM		0x0001
+#ifndef VM_FAULT_SIGBUS
+#define VM_FAULT_SIGBUS		0x0002
+#endif
 #define VM_FAULT_SIGSEGV	0x0040
 
 /* Handle a fault at @addr inside @vma (access already checked against

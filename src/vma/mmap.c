@@ -17,6 +17,7 @@
 #include <errno.h>
 
 #include "kern/machine.h"
+#include "vma/filemap.h"
 
 #define sysctl_max_map_count 65530
 #define PMD_SIZE_THP (2ULL << 20)
@@ -113,8 +114,11 @@ int64_t get_unmapped_area(struct mm_struct *mm, struct file *file, uint64_t addr
 
 	if (len > mm->task_size)
 		return -ENOMEM;
+	/* no THP on 32-bit kernels or for compat (32-bit) tasks, whose
+	 * task_size is below 4 GiB (in_compat_syscall()) */
 	if (!file && !(flags & (MAP_SHARED | MAP_FIXED)) && !addr &&
-	    mm->m && config_is_64(&mm->m->cfg) && len % PMD_SIZE_THP == 0) {
+	    config_is_64(&mm->m->cfg) && mm->task_size > (1ULL << 32) &&
+	    len % PMD_SIZE_THP == 0) {
 		/* __thp_get_unmapped_area(): ask for len + 2 MiB and place
 		 * the mapping on a 2 MiB boundary inside that, as high as it
 		 * goes (the offset of anonymous memory is 0) */
@@ -189,7 +193,7 @@ static struct shmem_object *shmem_zero_setup(struct mm_struct *mm, uint64_t len)
 
 /* mmap_region(): the range is validated and placed; replace what is there,
  * then extend a neighbour or link a new VMA. */
-static int64_t mmap_region(struct mm_struct *mm, uint64_t addr, uint64_t len,
+static int64_t mmap_region(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t len,
 			   unsigned long vm_flags, uint64_t pgoff)
 {
 	struct vm_area_struct *vma, *prev, *next;
@@ -206,8 +210,10 @@ static int64_t mmap_region(struct mm_struct *mm, uint64_t addr, uint64_t len,
 	if ((vm_flags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) == VM_WRITE)
 		vm_flags |= VM_ACCOUNT;
 	next = find_vma_prev(mm, addr, &prev);
-	if (!(vm_flags & VM_SHARED)) {
-		vma = vma_merge_new(mm, prev, next, addr, addr + len, vm_flags, NULL, NULL,
+	/* shared anonymous memory is a new shmem object each time: never
+	 * merged; files and private memory are */
+	if (!(vm_flags & VM_SHARED) || file) {
+		vma = vma_merge_new(mm, prev, next, addr, addr + len, vm_flags, NULL, file,
 				    pgoff, NULL);
 		if (vma)
 			goto out;
@@ -215,7 +221,15 @@ static int64_t mmap_region(struct mm_struct *mm, uint64_t addr, uint64_t len,
 	vma = vm_area_alloc(mm);
 	if (!vma)
 		return -ENOMEM;
-	if (vm_flags & VM_SHARED) {
+	if (file) {
+		vma->vm_file = get_file(file);
+		if (i_mmap_insert(vma)) {
+			vma->vm_file = NULL;
+			fput(file);
+			vm_area_free(vma);
+			return -ENOMEM;
+		}
+	} else if (vm_flags & VM_SHARED) {
 		shm = shmem_zero_setup(mm, len);
 		if (!shm) {
 			vm_area_free(vma);
@@ -225,9 +239,9 @@ static int64_t mmap_region(struct mm_struct *mm, uint64_t addr, uint64_t len,
 	vma->vm_start = addr;
 	vma->vm_end = addr + len;
 	vma->vm_flags = vm_flags;
-	vma->vm_page_prot = vm_get_page_prot(mm, vm_flags);
 	vma->vm_pgoff = pgoff;
 	vma->shm = shm;
+	vma->vm_page_prot = vma_page_prot(vma);
 	vma_link(mm, vma);
 out:
 	vm_stat_account(mm, vm_flags, (long)(len >> PAGE_SHIFT));
@@ -246,8 +260,6 @@ int64_t do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t
 	*populate = 0;
 	if (!len)
 		return -EINVAL;
-	if (file)
-		return -ENODEV;	/* file mappings arrive with the page cache */
 	if (flags & MAP_FIXED_NOREPLACE)
 		flags |= MAP_FIXED;
 	if (!(flags & MAP_FIXED))
@@ -259,8 +271,25 @@ int64_t do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t
 		return -EOVERFLOW;
 	if (mm->map_count > sysctl_max_map_count)
 		return -ENOMEM;
-	if ((flags & MAP_TYPE) != MAP_SHARED && (flags & MAP_TYPE) != MAP_PRIVATE)
+	if (!file && (flags & MAP_TYPE) != MAP_SHARED && (flags & MAP_TYPE) != MAP_PRIVATE)
 		return -EINVAL;	/* anonymous: only the two legacy types */
+	if (file) {
+		switch (flags & MAP_TYPE) {
+		case MAP_SHARED:
+			/* legacy: unknown flags are ignored */
+			flags &= LEGACY_MAP_MASK | MAP_FIXED_NOREPLACE;
+			break;
+		case MAP_SHARED_VALIDATE:
+			/* flags_mask: no MAP_SYNC without DAX */
+			if (flags & ~(unsigned long)(LEGACY_MAP_MASK | MAP_FIXED_NOREPLACE))
+				return -EOPNOTSUPP;
+			break;
+		case MAP_PRIVATE:
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
 	if ((flags & MAP_FIXED) && (addr & ~PAGE_MASK))
 		return -EINVAL;
 	r = get_unmapped_area(mm, file, addr, len, pgoff, flags);
@@ -275,7 +304,13 @@ int64_t do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t
 		vm_flags |= VM_GROWSDOWN;
 	if (flags & MAP_LOCKED)
 		vm_flags |= VM_LOCKED;
-	if ((flags & MAP_TYPE) == MAP_SHARED) {
+	if (file) {
+		/* simulated files are open read-write (FMODE_READ|FMODE_WRITE) */
+		if ((flags & MAP_TYPE) != MAP_PRIVATE)
+			vm_flags |= VM_SHARED | VM_MAYSHARE;
+		if (vm_flags & VM_GROWSDOWN)
+			return -EINVAL;
+	} else if ((flags & MAP_TYPE) == MAP_SHARED) {
 		if (vm_flags & VM_GROWSDOWN)
 			return -EINVAL;
 		pgoff = 0;
@@ -288,7 +323,7 @@ int64_t do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t
 		vm_flags |= VM_NORESERVE;
 	/* may_expand_vm() with RLIMIT_AS unlimited: nothing to refuse */
 	(void)count_vma_pages_range;
-	r = mmap_region(mm, addr, len, vm_flags, pgoff);
+	r = mmap_region(mm, file, addr, len, vm_flags, pgoff);
 	if (r >= 0 && ((vm_flags & VM_LOCKED) ||
 		       (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE))
 		*populate = len;
@@ -408,7 +443,7 @@ static int do_brk_flags(struct mm_struct *mm, struct vm_area_struct *prev, uint6
 		vma->vm_end = addr + len;
 		vma->vm_pgoff = addr >> PAGE_SHIFT;
 		vma->vm_flags = flags;
-		vma->vm_page_prot = vm_get_page_prot(mm, flags);
+		vma->vm_page_prot = vma_page_prot(vma);
 		vma_link(mm, vma);
 	}
 	vm_stat_account(mm, flags, (long)(len >> PAGE_SHIFT));

@@ -44,7 +44,7 @@ static int mprotect_fixup(struct mm_struct *mm, struct vm_area_struct **pvma, ui
 			return ret;
 	}
 	vma->vm_flags = newflags;
-	vma->vm_page_prot = vm_get_page_prot(mm, newflags);
+	vma->vm_page_prot = vma_page_prot(vma);
 	change_protection(vma, start, end);
 	vm_stat_account(mm, oldflags, -nrpages);
 	vm_stat_account(mm, newflags, nrpages);

@@ -17,6 +17,7 @@
 #include "kern/machine.h"
 #include "mmu/pgformat.h"
 #include "phys/slab.h"
+#include "vma/filemap.h"
 
 /* ---- objects (vm_area_cachep, anon_vma_cachep: slab objects in simulated RAM) ---- */
 
@@ -51,6 +52,14 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 		vma->anon_vma->refcount++;
 	if (vma->shm)
 		vma->shm->refcount++;
+	if (vma->vm_file) {
+		/* the copy maps the file too: a reference and an i_mmap entry */
+		get_file(vma->vm_file);
+		if (i_mmap_insert(vma)) {
+			vm_area_free(vma);
+			return NULL;
+		}
+	}
 	return vma;
 }
 
@@ -78,6 +87,10 @@ void vm_area_free(struct vm_area_struct *vma)
 
 	put_anon_vma(mm, vma->anon_vma);
 	shmem_put(mm, vma->shm);
+	if (vma->vm_file) {
+		i_mmap_remove(vma);
+		fput(vma->vm_file);
+	}
 	kmem_cache_free(mm->m->vm_area_cachep, vma);
 }
 
@@ -333,6 +346,17 @@ void vm_stat_account(struct mm_struct *mm, unsigned long flags, long npages)
 		mm->data_vm += (unsigned long)npages;
 	if (flags & VM_LOCKED)
 		mm->locked_vm += (unsigned long)npages;
+}
+
+uint64_t vma_page_prot(const struct vm_area_struct *vma)
+{
+	uint64_t prot = vm_get_page_prot(vma->vm_mm, vma->vm_flags);
+
+	/* vma_wants_writenotify(): a shared file mapping keeps its pages
+	 * write-protected so that the first write marks the page dirty */
+	if (vma->vm_file && (vma->vm_flags & VM_SHARED))
+		prot &= ~(uint64_t)_PAGE_RW;
+	return prot;
 }
 
 unsigned long calc_vm_prot_bits(unsigned long prot)

@@ -8,6 +8,7 @@
  * every access.
  */
 #include "vma_test.h"
+#include "vma/filemap.h"
 
 #define PRW (PROT_READ | PROT_WRITE)
 
@@ -318,6 +319,56 @@ static void test_fault_x86_32_highmem_frames(void **state)
 	vmsim_machine_destroy(m);
 }
 
+static void test_fault_file_mappings_private_and_shared(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0), *c;
+	struct vmsim_error err = { 0 };
+	struct file *f;
+	struct page *cache;
+	uint64_t p, sh, v;
+	char buf[16];
+
+	(void)state;
+	assert_int_equal(filemap_create(machine_page_cache(m), "/data.bin", "0123456789abcdef", 16,
+					8192, &f, &err), 0);
+	p = (uint64_t)vm_mmap(t->mm, f, 0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0);
+	sh = (uint64_t)vm_mmap(t->mm, f, 0, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	fput(f);
+	vt_check(m);
+	/* different offsets of one file do not merge, the same file does not
+	 * merge across private and shared */
+	assert_int_equal(t->mm->map_count, 2);
+	/* a private read maps the page-cache page read-only: RssFile */
+	assert_int_equal(vt_read_ok(t, p), 0x3736353433323130ULL);
+	cache = filemap_find_page(vma_lookup(t->mm, p)->vm_file, 0);
+	assert_non_null(cache);
+	assert_int_equal(get_mm_counter(t->mm, MM_FILEPAGES), 1);
+	/* a private write copies it: the cache keeps the file's bytes */
+	assert_int_equal(vt_write(t, p, 0x4141414141414141ULL), 0);
+	assert_int_equal(get_mm_counter(t->mm, MM_ANONPAGES), 1);
+	assert_int_equal(get_mm_counter(t->mm, MM_FILEPAGES), 0);
+	filemap_read(vma_lookup(t->mm, p)->vm_file, 0, buf, 8);
+	assert_memory_equal(buf, "01234567", 8);
+	/* a shared write goes to the cache page itself and dirties it */
+	assert_int_equal(vt_write(t, sh + 8, 0x5a5a5a5a5a5a5a5aULL), 0);
+	assert_true(test_page_flag(cache, PG_dirty));
+	filemap_read(vma_lookup(t->mm, sh)->vm_file, 8, buf, 8);
+	assert_memory_equal(buf, "ZZZZZZZZ", 8);
+	/* fork: the child sees the shared write and its own private copy */
+	assert_int_equal(do_fork(t, "c", 0, &c), 0);
+	assert_int_equal(vt_read(c, sh + 8, &v), 0);
+	assert_int_equal(v, 0x5a5a5a5a5a5a5a5aULL);
+	assert_int_equal(vt_read_ok(c, p), 0x4141414141414141ULL);
+	/* unmapping drops the mappings, the cache keeps its pages */
+	assert_int_equal(do_munmap(t->mm, p, 8192), 0);
+	vt_check(m);
+	do_exit(c);
+	do_exit(t);
+	vt_check(m);
+	vmsim_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_exit_returns_every_frame_x86_64),
 		cmocka_unit_test(test_exit_returns_every_frame_x86_32),
 		cmocka_unit_test(test_fault_x86_32_highmem_frames),
+		cmocka_unit_test(test_fault_file_mappings_private_and_shared),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

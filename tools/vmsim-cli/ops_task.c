@@ -20,6 +20,7 @@
 #include "mmu/mmu.h"
 #include "scenario.h"
 #include "util/strbuf.h"
+#include "vma/filemap.h"
 #include "vma/mm.h"
 
 /* The task named by the step's `task` argument. */
@@ -142,23 +143,28 @@ static int op_mmap(struct scn *s, struct scn_step *st)
 	struct task_struct *t;
 	uint64_t addr = 0, len, off = 0;
 	unsigned long prot, flags;
-	const char *file = NULL;
+	struct file *file = NULL;
 	int ret;
 
 	if ((ret = arg_task(s, st, "task", &t)) ||
 	    (ret = scn_arg_u64(s, st, "addr", false, &addr)) < 0 ||
 	    (ret = scn_arg_u64(s, st, "length", true, &len)) ||
 	    (ret = arg_prot(s, st, &prot)) || (ret = arg_map_flags(s, st, &flags)) ||
-	    (ret = scn_arg_str(s, st, "file", false, &file)) < 0 ||
 	    (ret = scn_arg_u64(s, st, "offset", false, &off)) < 0)
 		return ret < 0 ? ret : -EINVAL;
-	if (file)
-		return scn_bad(s, st, scn_arg(st, "file"), "file-backed mmap needs the page cache, "
-			       "which this build does not model yet; map anonymous memory");
-	if (!(flags & MAP_ANONYMOUS))
+	if (scn_arg(st, "file")) {
+		if (flags & MAP_ANONYMOUS)
+			return scn_bad(s, st, scn_arg(st, "flags"), "a file mapping is not 'anonymous'");
+		/* a scenario-declared file or a host path (the page cache's) */
+		if ((ret = scn_file(s, st, "file", &file)))
+			return ret;
+	} else if (!(flags & MAP_ANONYMOUS)) {
 		return scn_bad(s, st, scn_arg(st, "flags"), "without 'file' the mapping must be "
 			       "anonymous (add 'anonymous' to flags)");
-	set_result(st, vm_mmap(t->mm, NULL, addr, len, prot, flags, off));
+	}
+	set_result(st, vm_mmap(t->mm, file, addr, len, prot, flags, off));
+	if (file)
+		fput(file);	/* the VMA holds its own reference */
 	return 0;
 }
 
