@@ -76,16 +76,20 @@ static int alloc_thread_stack(struct vmsim_machine *m, struct task_struct *t)
  */
 static int task_caches_init(struct vmsim_machine *m)
 {
-	if (m->task_struct_cachep)
-		return 0;
-	m->task_struct_cachep = kmem_cache_create(&m->pm, "task_struct", sizeof(struct task_named),
-						  0, SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT);
-	m->mm_cachep = kmem_cache_create(&m->pm, "mm_struct", sizeof(struct mm_struct), 0,
-					 SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT);
-	m->vm_area_cachep = kmem_cache_create(&m->pm, "vm_area_struct",
-					      sizeof(struct vm_area_struct), 0, SLAB_ACCOUNT);
-	m->anon_vma_cachep = kmem_cache_create(&m->pm, "anon_vma", sizeof(struct anon_vma), 0,
-					       SLAB_ACCOUNT);
+	/* each one that is missing (a failed attempt may have made some) */
+	if (!m->task_struct_cachep)
+		m->task_struct_cachep = kmem_cache_create(&m->pm, "task_struct",
+							  sizeof(struct task_named), 0,
+							  SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT);
+	if (!m->mm_cachep)
+		m->mm_cachep = kmem_cache_create(&m->pm, "mm_struct", sizeof(struct mm_struct), 0,
+						 SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT);
+	if (!m->vm_area_cachep)
+		m->vm_area_cachep = kmem_cache_create(&m->pm, "vm_area_struct",
+						      sizeof(struct vm_area_struct), 0, SLAB_ACCOUNT);
+	if (!m->anon_vma_cachep)
+		m->anon_vma_cachep = kmem_cache_create(&m->pm, "anon_vma", sizeof(struct anon_vma),
+						       0, SLAB_ACCOUNT);
 	if (!m->task_struct_cachep || !m->mm_cachep || !m->vm_area_cachep || !m->anon_vma_cachep)
 		return -ENOMEM;
 	return 0;
@@ -183,6 +187,8 @@ static void leave_mm(struct mm_struct *mm)
 		if (m->cpus[c].cr3 == mm->pgd) {
 			mmu_load_cr3(&m->cpus[c], m->kernel_pgd, 0, false);
 			m->current[c] = NULL;
+			if (c == 0 && m->pm.events)
+				m->pm.events->task = NULL;
 		}
 		if (m->cpus[c].pcid_enabled)
 			tlb_flush_pcid(&m->cpus[c], (unsigned)(mm->ctx_id % 4095) + 1);
@@ -429,6 +435,8 @@ void do_exit(struct task_struct *t)
 		if (m->current[c] == t) {
 			/* the CPU goes idle on the kernel's tables */
 			m->current[c] = NULL;
+			if (c == 0 && m->pm.events)
+				m->pm.events->task = NULL;
 			if (m->cpus[c].cr3 == t->mm->pgd && t->mm->mm_users == 1)
 				mmu_load_cr3(&m->cpus[c], m->kernel_pgd, 0, false);
 		}
@@ -447,6 +455,8 @@ void context_switch(struct vmsim_machine *m, unsigned c, struct task_struct *t)
 
 	t->nvcsw++;
 	m->current[c] = t;
+	if (c == 0 && m->pm.events)
+		m->pm.events->task = ((struct task_named *)t)->name;	/* "task=NAME" */
 	if (cpu->cr3 == mm->pgd)
 		return;		/* same mm (CLONE_VM): no CR3 write, no flush */
 	if (cpu->pcid_enabled && m->pcid_owner) {
