@@ -321,7 +321,7 @@ int elf_read_host_file(const char *path, struct host_arena *ha, uint8_t **bufp, 
 	struct stat st;
 	uint8_t *buf;
 	size_t len, got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);	/* a FIFO must not block */
 
 	*bufp = NULL;
 	*lenp = 0;

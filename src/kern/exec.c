@@ -729,7 +729,9 @@ static int open_elf(struct binprm *b, const char *shown, const char *host, struc
 
 	if (!pc)
 		return verr(b->err, -ENOMEM, "%s: out of memory", shown);
-	ret = filemap_open(pc, host, NULL, f, &e);
+	if (!interp && b->a->file)
+		*f = get_file(b->a->file);
+	ret = *f ? 0 : filemap_open(pc, host, NULL, f, &e);
 	if (ret) {
 		if (interp)
 			return verr(b->err, ret, "%s: interpreter %s", b->filename, e.msg);

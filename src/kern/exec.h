@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 struct task_struct;
+struct file;
 struct vmsim_error;
 
 /* include/uapi/linux/auxvec.h and asm/auxvec.h */
@@ -47,6 +48,8 @@ struct vmsim_error;
 struct exec_args {
 	const char *filename;		/* the path given to execve: AT_EXECFN, maps name base */
 	const char *host_path;		/* where to read it on the host (NULL: filename) */
+	struct file *file;		/* or a file already in the page cache (a
+					 * scenario's in-memory file); not consumed */
 	const char *sysroot;		/* NULL, or the host directory PT_INTERP is relative to */
 	const char *const *argv;	/* argc strings */
 	int argc;

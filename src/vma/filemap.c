@@ -191,7 +191,9 @@ static int __filemap_open(struct page_cache *pc, const char *host_path, const ch
 	int fd;
 
 	*out = NULL;
-	fd = open(host_path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO named by a hostile PT_INTERP must not hang us;
+	 * it is refused below as not a regular file */
+	fd = open(host_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return verr(err, -errno, "%s: %s", host_path, strerror(errno));
 	if (fstat(fd, &st) < 0) {

@@ -194,11 +194,6 @@ static int sim_exec(struct sim *s, const char *path, uint64_t rlimit, const char
 	a.argc = argc;
 	a.stack_rlimit = rlimit;
 	ret = do_execve(s->t, &a, &s->r, &err);
-	if (ret == -ENODEV) {
-		/* do_mmap() of the process layer does not take files yet */
-		vmsim_machine_destroy(s->m);
-		return ret;
-	}
 	if (ret)
 		fail_msg("vmsim exec %s: %s", path, err.msg);
 	return 0;
@@ -349,10 +344,7 @@ static void diff_case_args(const char *what, const char *path, const char *rlimi
 		print_message("the host oracle cannot run here (not x86-64 Linux, or ptrace refused)\n");
 		skip();
 	}
-	if (sim_exec(&s, path, rlimit, args) == -ENODEV) {
-		print_message("%s: file-backed mmap is not wired into do_mmap yet\n", what);
-		skip();
-	}
+	sim_exec(&s, path, rlimit, args);
 	compare_exec(what, &o, &s);
 	if (trace)
 		replay(what, &o, &s);
