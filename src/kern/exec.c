@@ -830,8 +830,8 @@ int do_execve(struct task_struct *t, const struct exec_args *a, struct exec_resu
 	r->compat = b->compat;
 	b->task_size = b->native32 ? m->cfg.task_size : b->compat ? COMPAT_TASK_SIZE :
 		       m->cfg.task_size;
-	/* STACK_TOP_MAX is the 64-bit TASK_SIZE even for compat tasks */
-	b->stack_top_max = b->native32 ? m->cfg.task_size : m->cfg.task_size;
+	/* STACK_TOP_MAX is the machine's TASK_SIZE: 64-bit even for compat tasks */
+	b->stack_top_max = m->cfg.task_size;
 	if (b->elf.interp) {
 		snprintf(r->interp, sizeof(r->interp), "%s", b->elf.interp);
 		if (a->sysroot)
@@ -900,8 +900,8 @@ int do_execve(struct task_struct *t, const struct exec_args *a, struct exec_resu
 	setup_new_exec(b);
 	/* 4: setup_arg_pages, then the strings into the pages at their place */
 	{
-		uint64_t old_p = b->p;
-		size_t used = (size_t)(b->stack_top_max - old_p);
+		/* the strings, gathered below STACK_TOP_MAX, land below the new top */
+		size_t used = (size_t)(b->stack_top_max - b->p);
 
 		ret = setup_arg_pages(b, randomize_stack_top(b, b->native32 || b->compat ?
 							       b->task_size : b->stack_top_max));
