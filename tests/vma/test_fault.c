@@ -369,6 +369,47 @@ static void test_fault_file_mappings_private_and_shared(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* Running out of simulated RAM: the fault reports -ENOMEM (the OOM
+ * killer's case), nothing half-done stays behind, and exit still returns
+ * every frame. */
+static void test_fault_out_of_memory_is_clean(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "80MiB");
+	struct task_struct *t = vt_spawn(m, "warm", 0, 0), *c;
+	struct vt_free before, after;
+	struct access_result r;
+	uint64_t a, off;
+	uint8_t one = 1;
+	int ret = 0;
+
+	(void)state;
+	do_exit(t);
+	vt_free_snapshot(m, &before);
+	t = vt_spawn(m, "a", 0, 0);
+	a = vt_mmap(t, 0, 64 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	for (off = 0; off < 64 * MiB; off += 4096) {
+		ret = task_access(t, a + off, MMU_WRITE, &one, 1, &r);
+		if (ret)
+			break;
+	}
+	assert_int_equal(ret, -ENOMEM);
+	vt_check(m);
+	assert_int_equal(get_mm_rss(t->mm), off / 4096);
+	/* fork needs frames for tables: it fails cleanly or succeeds */
+	ret = do_fork(t, "c", 0, &c);
+	vt_check(m);
+	if (ret == 0)
+		do_exit(c);
+	else
+		assert_int_equal(ret, -ENOMEM);
+	assert_null(task_find(m, "c"));
+	do_exit(t);
+	vt_check(m);
+	vt_free_snapshot(m, &after);
+	assert_int_equal(after.total, before.total);
+	vmsim_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_exit_returns_every_frame_x86_32),
 		cmocka_unit_test(test_fault_x86_32_highmem_frames),
 		cmocka_unit_test(test_fault_file_mappings_private_and_shared),
+		cmocka_unit_test(test_fault_out_of_memory_is_clean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

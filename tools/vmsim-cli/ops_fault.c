@@ -9,7 +9,10 @@
  *   exit   { task }
  * Accesses run on CPU 0 as the task (switching to it first), translate,
  * fault and retry like the CPU; a SIGSEGV is the outcome OUT_SEGV with
- * segv_code 1 (SEGV_MAPERR) or 2 (SEGV_ACCERR).
+ * segv_code 1 (SEGV_MAPERR) or 2 (SEGV_ACCERR).  Invariant: the bytes a
+ * task reads are those in simulated RAM behind its translation; nothing
+ * here touches page tables or frames except through task_access(),
+ * do_fork(), do_exit() and context_switch().
  */
 #include <errno.h>
 #include <string.h>

@@ -8,7 +8,9 @@
  *                                 break; value: the break brk() returns
  * and the task part of `expect`: { task, rss, vm, maps, ... counters }.
  * System-call failures are outcomes (OUT_ERROR with the kernel's errno);
- * bad scenario text is scn_bad().
+ * bad scenario text is scn_bad().  Invariant: an op changes the machine
+ * only through the process layer's calls (vm_mmap, do_munmap, do_mprotect,
+ * sys_brk, task_spawn), so the checker's view after a step is the kernel's.
  */
 #include <errno.h>
 #include <inttypes.h>
