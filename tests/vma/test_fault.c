@@ -247,6 +247,38 @@ static void test_fault_switch_loads_cr3(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* With PCIDs a switch keeps the other task's TLB entries; an munmap while
+ * that task is switched out must still drop them (no stale translation
+ * when it runs again). */
+static void test_fault_pcid_switch_and_stale_entries(void **state)
+{
+	const char *sets[] = { "memory.size=256MiB", "cpu.pcid=true", NULL };
+	struct vmsim_error err = { 0 };
+	struct vmsim_machine *m = vmsim_machine_create("x86_64", sets, &err);
+	struct task_struct *a, *b;
+	uint64_t pa_addr, walks, v;
+
+	(void)state;
+	if (!m)
+		fail_msg("boot: %s", err.msg);
+	a = vt_spawn(m, "a", 0, 0);
+	b = vt_spawn(m, "b", 0, 0);
+	pa_addr = vt_mmap(a, 0, 4096, PRW, MAP_PRIVATE);
+	assert_int_equal(vt_write(a, pa_addr, 5), 0);
+	context_switch(m, 0, b);
+	context_switch(m, 0, a);
+	/* a's entry survived the two CR3 loads: no walk for this read */
+	walks = m->cpus[0].st.walks;
+	assert_int_equal(vt_read_ok(a, pa_addr), 5);
+	assert_int_equal(m->cpus[0].st.walks, walks);
+	/* unmap while b runs: a's PCID entries are flushed */
+	context_switch(m, 0, b);
+	assert_int_equal(do_munmap(a->mm, pa_addr, 4096), 0);
+	vt_check(m);
+	assert_int_equal(vt_read(a, pa_addr, &v), SEGV_MAPERR);
+	vmsim_machine_destroy(m);
+}
+
 /* Spawn, map, fault, fork, COW, brk, exit: the buddy free counts, order
  * by order, are back where they were. */
 static void exit_returns_every_frame(const char *arch)
@@ -419,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_fault_shared_anon_survives_fork_and_clone_vm),
 		cmocka_unit_test(test_fault_stack_growth_and_limits),
 		cmocka_unit_test(test_fault_switch_loads_cr3),
+		cmocka_unit_test(test_fault_pcid_switch_and_stale_entries),
 		cmocka_unit_test(test_exit_returns_every_frame_x86_64),
 		cmocka_unit_test(test_exit_returns_every_frame_x86_32),
 		cmocka_unit_test(test_fault_x86_32_highmem_frames),
