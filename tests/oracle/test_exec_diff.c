@@ -94,8 +94,8 @@ static int parse_map(const char *l, struct map_line *m)
 }
 
 /* Run the oracle; 77 means skip. */
-static int run_oracle(const char *path, const char *rlimit, bool trace, const char *args,
-		      struct oracle *o)
+static int run_oracle(const char *path, const char *rlimit, bool trace, const char *arg0,
+		      const char *args, struct oracle *o)
 {
 	const char *exe = getenv("EXEC_ORACLE");
 	char cmd[1024], line[4096];
@@ -105,8 +105,9 @@ static int run_oracle(const char *path, const char *rlimit, bool trace, const ch
 	memset(o, 0, sizeof(*o));
 	if (!exe)
 		return 77;
-	snprintf(cmd, sizeof(cmd), "%s --stack-rlimit %s %s %s %s", exe, rlimit,
-		 trace ? "--trace" : "", path, args ? args : "");
+	snprintf(cmd, sizeof(cmd), "%s --stack-rlimit %s %s %s%s %s %s", exe, rlimit,
+		 trace ? "--trace" : "", arg0 ? "--arg0 " : "", arg0 ? arg0 : "", path,
+		 args ? args : "");
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	while (fgets(line, sizeof(line), p)) {
@@ -170,13 +171,14 @@ struct sim {
 	struct exec_result r;
 };
 
-static int sim_exec(struct sim *s, const char *path, uint64_t rlimit, const char *args)
+static int sim_exec(struct sim *s, const char *path, uint64_t rlimit, const char *arg0,
+		    const char *args)
 {
 	int ret;
 
 	struct vmsim_error err = { 0 };
 	const char *sets[] = { "memory.size=512MiB", NULL };
-	const char *argv[8] = { path };
+	const char *argv[8] = { arg0 ? arg0 : path };
 	char words[256], *save = NULL;
 	struct exec_args a = { 0 };
 	int argc = 1;
@@ -331,7 +333,7 @@ static void sim_free(struct sim *s)
 
 /* One case: exec compared; with @trace the run-on replayed too. */
 static void diff_case_args(const char *what, const char *path, const char *rlimit_arg,
-			   uint64_t rlimit, bool trace, const char *args)
+			   uint64_t rlimit, bool trace, const char *arg0, const char *args)
 {
 	static struct oracle o;
 	struct sim s;
@@ -340,11 +342,11 @@ static void diff_case_args(const char *what, const char *path, const char *rlimi
 		print_message("%s: %s not available here\n", what, path ? path : "(probe)");
 		skip();
 	}
-	if (run_oracle(path, rlimit_arg, trace, args, &o) == 77) {
+	if (run_oracle(path, rlimit_arg, trace, arg0, args, &o) == 77) {
 		print_message("the host oracle cannot run here (not x86-64 Linux, or ptrace refused)\n");
 		skip();
 	}
-	sim_exec(&s, path, rlimit, args);
+	sim_exec(&s, path, rlimit, arg0, args);
 	compare_exec(what, &o, &s);
 	if (trace)
 		replay(what, &o, &s);
@@ -356,7 +358,7 @@ static void diff_case_args(const char *what, const char *path, const char *rlimi
 static void diff_case(const char *what, const char *path, const char *rlimit_arg, uint64_t rlimit,
 		      bool trace)
 {
-	diff_case_args(what, path, rlimit_arg, rlimit, trace, NULL);
+	diff_case_args(what, path, rlimit_arg, rlimit, trace, NULL, NULL);
 }
 
 static char *probe(const char *name)
@@ -435,7 +437,9 @@ static const char *make_i386(bool no_gnu_stack)
 }
 
 static void test_diff_true_dynamic_pie(void **s) { (void)s; diff_case("true", "/usr/bin/true", "8388608", 8 * MiB, true); }
-static void test_diff_true_with_arguments(void **s) { (void)s; diff_case_args("true a bb", "/usr/bin/true", "8388608", 8 * MiB, true, "a bb --long-option=x"); }
+static void test_diff_true_with_arguments(void **s) { (void)s; diff_case_args("true a bb", "/usr/bin/true", "8388608", 8 * MiB, true, NULL, "a bb --long-option=x"); }
+/* argv[0] other than the file name: AT_EXECFN keeps the name execve got */
+static void test_diff_true_arg0(void **s) { (void)s; diff_case_args("true as [x]", "/usr/bin/true", "8388608", 8 * MiB, true, "a-much-longer-argv0-than-the-path", NULL); }
 static void test_diff_true_rlimit_256m(void **s) { (void)s; diff_case("true 256M", "/usr/bin/true", "268435456", 256 * MiB, true); }
 static void test_diff_true_rlimit_unlimited(void **s) { (void)s; diff_case("true unlimited", "/usr/bin/true", "unlimited", CFG_UNLIMITED, true); }
 static void test_diff_ld_so_run_directly(void **s) { (void)s; diff_case("ld.so", "/lib64/ld-linux-x86-64.so.2", "8388608", 8 * MiB, true); }
@@ -469,6 +473,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_diff_true_dynamic_pie),
 		cmocka_unit_test(test_diff_true_with_arguments),
+		cmocka_unit_test(test_diff_true_arg0),
 		cmocka_unit_test(test_diff_true_rlimit_256m),
 		cmocka_unit_test(test_diff_true_rlimit_unlimited),
 		cmocka_unit_test(test_diff_ld_so_run_directly),
