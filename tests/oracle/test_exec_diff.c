@@ -449,6 +449,7 @@ static void test_diff_probe_static(void **s) { (void)s; diff_case("static", prob
 static void test_diff_probe_static_pie(void **s) { (void)s; diff_case("static-pie", probe("static_pie"), "8388608", 8 * MiB, true); }
 static void test_diff_probe_execstack(void **s) { (void)s; diff_case("execstack", probe("execstack"), "8388608", 8 * MiB, true); }
 static void test_diff_probe_align_2m(void **s) { (void)s; diff_case("p_align 2M", probe("align2m"), "8388608", 8 * MiB, true); }
+static void test_diff_probe_align_2m_pie(void **s) { (void)s; diff_case("PIE p_align 2M", probe("align2m_pie"), "8388608", 8 * MiB, true); }
 static void test_diff_probe_i386(void **s) { (void)s; diff_case("i386", probe("i386"), "8388608", 8 * MiB, false); }
 /* i386 system calls have other numbers: these run without the trace */
 static void test_diff_i386_by_hand(void **s)
@@ -483,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_diff_probe_static_pie),
 		cmocka_unit_test(test_diff_probe_execstack),
 		cmocka_unit_test(test_diff_probe_align_2m),
+		cmocka_unit_test(test_diff_probe_align_2m_pie),
 		cmocka_unit_test(test_diff_probe_i386),
 		cmocka_unit_test(test_diff_i386_by_hand),
 		cmocka_unit_test(test_diff_i386_read_implies_exec),
