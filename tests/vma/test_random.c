@@ -2,11 +2,13 @@
  * Randomized test of the process layer against an independent model.
  *
  * Several tasks (spawned and forked) receive thousands of random mmap
- * (fixed and top-down), munmap, mprotect, brk, read, write, fork and exit
- * operations.  The model knows, per task and per page, only what a
- * program could observe: mapped or not, the protection, whether it was
- * written since it was mapped (resident), and the 8 bytes it holds at the
- * page start.  After every operation:
+ * (fixed and top-down, private and shared), munmap, mprotect, brk, read,
+ * write, fork and exit operations.  The model knows, per task and per
+ * page, only what a program could observe: mapped or not, the protection,
+ * whether it is resident (a private page written since it was mapped; a
+ * shared page accessed since this task mapped or inherited it) and the 8
+ * bytes it holds at the page start, which for shared memory live in a
+ * "cell" every sharer sees.  After every operation:
  *   - the whole-machine checker (tree vs list, counters vs VMAs, PTEs vs
  *     VMAs, frame refcounts/mapcounts vs all mappings, buddy lists);
  *   - every task's VMAs against the model, page by page, both ways;
@@ -22,9 +24,15 @@
 struct mpage {
 	uint64_t va;
 	unsigned prot;		/* PROT_* */
-	bool resident;		/* written since mapped: an anonymous frame */
-	uint64_t value;		/* its first 8 bytes */
+	bool resident;		/* private: written since mapped (an anonymous
+				 * frame); shared: touched by this task */
+	uint64_t value;		/* private: its first 8 bytes */
+	int cell;		/* shared: index in cells[], else -1 */
 };
+
+#define MAXCELLS 20000
+static uint64_t cells[MAXCELLS];	/* the bytes of shared pages */
+static int ncells;
 
 struct mtask {
 	struct task_struct *t;
@@ -60,13 +68,23 @@ static void mremove(struct mtask *mt, uint64_t start, uint64_t end)
 			i++;
 }
 
-static void madd(struct mtask *mt, uint64_t start, uint64_t end, unsigned prot)
+static void madd(struct mtask *mt, uint64_t start, uint64_t end, unsigned prot, bool shared)
 {
 	mremove(mt, start, end);
 	for (uint64_t va = start; va < end; va += PAGE_SIZE) {
 		assert_true(mt->n < MAXPAGES);
-		mt->p[mt->n++] = (struct mpage){ va, prot, false, 0 };
+		mt->p[mt->n++] = (struct mpage){ va, prot, false, 0, -1 };
+		if (shared) {
+			assert_true(ncells < MAXCELLS);
+			cells[ncells] = 0;
+			mt->p[mt->n - 1].cell = ncells++;
+		}
 	}
+}
+
+static uint64_t mvalue(const struct mpage *p)
+{
+	return p->cell >= 0 ? cells[p->cell] : p->value;
 }
 
 /* The window where fixed mappings go, and the heap's start. */
@@ -79,7 +97,7 @@ static void compare(struct mtask *mt)
 	struct mm_struct *mm = mt->t->mm;
 	struct vmsim_machine *m = mm->m;
 	struct vm_area_struct *vma;
-	unsigned long pages = 0, resident = 0;
+	unsigned long pages = 0, resident = 0, shresident = 0;
 
 	for_each_vma(mm, vma) {
 		for (uint64_t va = vma->vm_start; va < vma->vm_end; va += PAGE_SIZE) {
@@ -93,6 +111,10 @@ static void compare(struct mtask *mt)
 			if (p->prot != prot)
 				fail_msg("%s: %#llx prot %u, model %u", mt->name,
 					 (unsigned long long)va, prot, p->prot);
+			if (!!(vma->vm_flags & VM_SHARED) != (p->cell >= 0))
+				fail_msg("%s: %#llx shared %d, model %d", mt->name,
+					 (unsigned long long)va, !!(vma->vm_flags & VM_SHARED),
+					 p->cell >= 0);
 			pages++;
 		}
 	}
@@ -105,18 +127,22 @@ static void compare(struct mtask *mt)
 
 		if (!p->resident)
 			continue;
-		resident++;
+		if (p->cell >= 0)
+			shresident++;
+		else
+			resident++;
 		/* present, or PROT_NONE keeping its frame */
 		if (!(pte & (_PAGE_PRESENT | _PAGE_PROTNONE)))
 			fail_msg("%s: %#llx resident in the model, no PTE", mt->name,
 				 (unsigned long long)p->va);
 		memcpy(&v, phys_to_host(&m->pm, pte & m->pt.fmt->entry_addr_mask), sizeof(v));
-		if (v != p->value)
+		if (v != mvalue(p))
 			fail_msg("%s: %#llx holds %#llx, the model %#llx", mt->name,
 				 (unsigned long long)p->va, (unsigned long long)v,
-				 (unsigned long long)p->value);
+				 (unsigned long long)mvalue(p));
 	}
 	assert_int_equal(get_mm_counter(mm, MM_ANONPAGES), resident);
+	assert_int_equal(get_mm_counter(mm, MM_SHMEMPAGES), shresident);
 }
 
 static struct mtask *pick(void)
@@ -133,12 +159,16 @@ static void op_mmap_fixed(struct mtask *mt)
 	uint64_t start = WIN + (uint64_t)rnd(WIN_PAGES) * PAGE_SIZE;
 	uint64_t len = (uint64_t)(1 + rnd(8)) * PAGE_SIZE;
 	unsigned prot = rnd(4) == 0 ? PROT_NONE : rnd(2) ? PROT_READ | PROT_WRITE : PROT_READ;
+	bool shared = rnd(4) == 0;
 
 	if (start + len > WIN + WIN_PAGES * PAGE_SIZE)
 		len = WIN + WIN_PAGES * PAGE_SIZE - start;
+	if (shared && ncells + 8 >= MAXCELLS)
+		shared = false;
 	assert_int_equal(vm_mmap(mt->t->mm, NULL, start, len, prot,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0), (int64_t)start);
-	madd(mt, start, start + len, prot);
+				 (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_FIXED, 0),
+			 (int64_t)start);
+	madd(mt, start, start + len, prot, shared);
 }
 
 static void op_mmap_any(struct mtask *mt)
@@ -156,7 +186,7 @@ static void op_mmap_any(struct mtask *mt)
 		if (mfind(mt, va))
 			fail_msg("top-down mmap at %#llx overlaps a mapped page", (unsigned long long)va);
 	assert_true((uint64_t)r + len <= mt->t->mm->mmap_base);
-	madd(mt, (uint64_t)r, (uint64_t)r + len, PROT_READ | PROT_WRITE);
+	madd(mt, (uint64_t)r, (uint64_t)r + len, PROT_READ | PROT_WRITE, false);
 }
 
 static void op_munmap(struct mtask *mt)
@@ -234,7 +264,7 @@ static void op_brk(struct mtask *mt)
 	}
 	assert_int_equal(got, want);
 	if (newend > mt->brk)
-		madd(mt, mt->brk, newend, PROT_READ | PROT_WRITE);
+		madd(mt, mt->brk, newend, PROT_READ | PROT_WRITE, false);
 	else
 		mremove(mt, newend, mt->brk);
 	mt->brk = newend;
@@ -263,7 +293,10 @@ static void op_access(struct mtask *mt)
 		} else {
 			assert_int_equal(segv, 0);
 			p->resident = true;
-			p->value = v;
+			if (p->cell >= 0)
+				cells[p->cell] = v;
+			else
+				p->value = v;
 		}
 	} else {
 		segv = vt_read(mt->t, va, &v);
@@ -273,7 +306,9 @@ static void op_access(struct mtask *mt)
 			assert_int_equal(segv, SEGV_ACCERR);
 		} else {
 			assert_int_equal(segv, 0);
-			assert_int_equal(v, p->value);	/* 0 until written */
+			assert_int_equal(v, mvalue(p));	/* 0 until written */
+			if (p->cell >= 0)
+				p->resident = true;	/* the shared page is mapped now */
 		}
 	}
 }
@@ -291,6 +326,10 @@ static void op_fork(struct mtask *mt)
 		assert_int_equal(do_fork(mt->t, c->name, 0, &c->t), 0);
 		memcpy(c->p, mt->p, mt->n * sizeof(mt->p[0]));
 		c->n = mt->n;
+		/* shared memory is faulted in again by the child */
+		for (unsigned k = 0; k < c->n; k++)
+			if (c->p[k].cell >= 0)
+				c->p[k].resident = false;
 		c->brk = mt->brk;
 		return;
 	}
@@ -315,6 +354,7 @@ static void run(const char *arch, unsigned nops, unsigned s)
 	struct vt_free before, after;
 
 	seed = s;
+	ncells = 0;
 	memset(tasks, 0, sizeof(tasks));
 	tasks[0].t = vt_spawn(m, "warm", HEAP, 0);
 	do_exit(tasks[0].t);
