@@ -213,9 +213,11 @@ static int smaps_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	return 0;
 }
 
-static void smaps_flags(struct strbuf *sb, unsigned long f)
+/* show_smap_vma_flags(): the two-letter mnemonics in bit order, each
+ * followed by a space.  VM_SOFTDIRTY prints "sd" only with
+ * CONFIG_MEM_SOFT_DIRTY, which the reference kernel does not have. */
+static void vm_flags_str(unsigned long f, char *buf, size_t len)
 {
-	/* show_smap_vma_flags(): the mnemonics in bit order */
 	static const struct { unsigned long bit; const char *s; } names[] = {
 		{ VM_READ, "rd" }, { VM_WRITE, "wr" }, { VM_EXEC, "ex" }, { VM_SHARED, "sh" },
 		{ VM_MAYREAD, "mr" }, { VM_MAYWRITE, "mw" }, { VM_MAYEXEC, "me" },
@@ -223,14 +225,12 @@ static void smaps_flags(struct strbuf *sb, unsigned long f)
 		{ VM_LOCKED, "lo" }, { VM_IO, "io" }, { VM_DONTCOPY, "dc" },
 		{ VM_DONTEXPAND, "de" }, { VM_ACCOUNT, "ac" }, { VM_NORESERVE, "nr" },
 	};
+	size_t used = 0;
 
-	sb_puts(sb, "VmFlags:");
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && used + 4 < len; i++)
 		if (f & names[i].bit)
-			sb_printf(sb, " %s", names[i].s);
-	/* VM_SOFTDIRTY prints "sd" only with CONFIG_MEM_SOFT_DIRTY, which the
-	 * reference kernel does not have */
-	sb_puts(sb, " \n");
+			used += (size_t)snprintf(buf + used, len - used, "%s ", names[i].s);
 }
 
 static int view_smaps(struct vmsim_machine *m, const struct view_args *a, bool json,
@@ -250,22 +250,24 @@ static int view_smaps(struct vmsim_machine *m, const struct view_args *a, bool j
 		void *arg[2] = { &mss, m };
 		struct vma_line l;
 		unsigned long locked;
+		char flags[64];
 
 		walk_pte_range(t->mm, vma->vm_start, vma->vm_end, smaps_pte, arg);
 		vma_line_of(vma, &l);
 		locked = vma->vm_flags & VM_LOCKED ? (unsigned long)(mss.pss >> PSS_SHIFT) : 0;
+		vm_flags_str(vma->vm_flags, flags, sizeof(flags));
 		if (json) {
 			sb_puts(sb, first ? "\n  " : ",\n  ");
 			json_line(sb, &l);
 			sb_printf(sb, ", \"Size\": %" PRIu64 ", \"Rss\": %lu, \"Pss\": %" PRIu64
 				  ", \"Pss_Dirty\": %" PRIu64 ", \"Shared_Clean\": %lu, \"Shared_Dirty\": %lu"
 				  ", \"Private_Clean\": %lu, \"Private_Dirty\": %lu, \"Referenced\": %lu"
-				  ", \"Anonymous\": %lu, \"Locked\": %lu, \"VmFlags\": %lu}",
+				  ", \"Anonymous\": %lu, \"Locked\": %lu, \"VmFlags\": \"%s\"}",
 				  (vma->vm_end - vma->vm_start) >> 10, mss.resident >> 10,
 				  mss.pss >> (10 + PSS_SHIFT), mss.pss_dirty >> (10 + PSS_SHIFT),
 				  mss.shared_clean >> 10, mss.shared_dirty >> 10, mss.private_clean >> 10,
 				  mss.private_dirty >> 10, mss.referenced >> 10, mss.anonymous >> 10,
-				  locked >> 10, vma->vm_flags);
+				  locked >> 10, flags);
 			first = false;
 			continue;
 		}
@@ -300,7 +302,7 @@ static int view_smaps(struct vmsim_machine *m, const struct view_args *a, bool j
 			  is64 && vma_is_anonymous(vma) && !(vma->vm_flags & VM_SHARED) &&
 			  ((vma->vm_start + (2ULL << 20) - 1) & ~((2ULL << 20) - 1)) + (2ULL << 20) <=
 			  vma->vm_end);
-		smaps_flags(sb, vma->vm_flags);
+		sb_printf(sb, "VmFlags: %s\n", flags);
 	}
 	if (json)
 		sb_puts(sb, "\n]");
