@@ -159,20 +159,6 @@ static uint64_t round_hint_to_min(const struct mm_struct *mm, uint64_t hint)
 	return hint;
 }
 
-/* Pages of [start, end) already mapped (count_vma_pages_range). */
-static unsigned long count_vma_pages_range(struct mm_struct *mm, uint64_t start, uint64_t end)
-{
-	struct vm_area_struct *vma = find_vma_intersection(mm, start, end);
-	unsigned long n = 0;
-
-	for (; vma && vma->vm_start < end; vma = vma_next(vma)) {
-		uint64_t s = vma->vm_start > start ? vma->vm_start : start;
-		uint64_t e = vma->vm_end < end ? vma->vm_end : end;
-		n += (unsigned long)((e - s) >> PAGE_SHIFT);
-	}
-	return n;
-}
-
 static struct shmem_object *shmem_zero_setup(struct mm_struct *mm, uint64_t len)
 {
 	struct shmem_object *obj = host_zalloc(&mm->m->ha, sizeof(*obj));
@@ -321,8 +307,7 @@ int64_t do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t
 	/* overcommit heuristic (mode 0) honours MAP_NORESERVE */
 	if (flags & MAP_NORESERVE)
 		vm_flags |= VM_NORESERVE;
-	/* may_expand_vm() with RLIMIT_AS unlimited: nothing to refuse */
-	(void)count_vma_pages_range;
+	/* may_expand_vm(): RLIMIT_AS is unlimited here, nothing to refuse */
 	r = mmap_region(mm, file, addr, len, vm_flags, pgoff);
 	if (r >= 0 && ((vm_flags & VM_LOCKED) ||
 		       (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE))
