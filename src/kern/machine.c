@@ -114,6 +114,8 @@ int machine_check(struct vmsim_machine *m, struct vmsim_error *err)
 		ret = kspace_check(m, err);
 	if (!ret)
 		ret = task_check_all(m, err);
+	if (!ret)
+		ret = page_cache_check(m->page_cache, err);
 	return ret;
 }
 

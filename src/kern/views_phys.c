@@ -160,11 +160,11 @@ static int meminfo(struct vmsim_machine *m, const struct view_args *a, bool json
 	unsigned n = 0;
 
 	for (unsigned nid = 0; nid < pm->nr_nodes; nid++) {
-		for (unsigned t = 0; t < MAX_NR_ZONES; t++) {
-			struct zone *z = &pm->node_data[nid].node_zones[t];
+		for (unsigned zt = 0; zt < MAX_NR_ZONES; zt++) {
+			struct zone *z = &pm->node_data[nid].node_zones[zt];
 
 			total += z->managed_pages;
-			if (is_highmem_idx((enum zone_type)t)) {
+			if (is_highmem_idx((enum zone_type)zt)) {
 				high_total += z->managed_pages;
 				high_free += z->free_pages;
 			}

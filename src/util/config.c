@@ -201,4 +201,7 @@ void config_derive(struct vmsim_config *c)
 		c->pkmap_base = 0;
 	}
 	c->mmap_base = config_mmap_base(c, c->stack_rlimit);
+	/* fault_around_bytes_set(): max(val, PAGE_SIZE); one page = off */
+	if (c->fault_around_bytes == 0)
+		c->fault_around_bytes = PAGE_SIZE_4K;
 }

@@ -101,7 +101,7 @@ static const struct key_def keys[CFG_NR_KEYS] = {
 	[CFG_MMAP_MIN_ADDR] = { "process.mmap_min_addr", KT_SIZE, F(mmap_min_addr), 0, UINT64_MAX, AALL },
 	[CFG_RANDOMIZE] = { "process.randomize", KT_BOOL, F(randomize), 0, 1, AALL },
 	[CFG_SEED] = { "process.seed", KT_UINT, F(seed), 0, UINT64_MAX, AALL },
-	[CFG_FAULT_AROUND_BYTES] = { "pagecache.fault_around_bytes", KT_SIZE, F(fault_around_bytes), PAGE, 4 * MiB, AALL },
+	[CFG_FAULT_AROUND_BYTES] = { "pagecache.fault_around_bytes", KT_SIZE, F(fault_around_bytes), 0, 4 * MiB, AALL },
 	[CFG_VDSO_VVAR] = { "vdso.vvar", KT_UINT, F(vdso_pages[0]), 0, 64, AALL },
 	[CFG_VDSO_VVAR_VCLOCK] = { "vdso.vvar_vclock", KT_UINT, F(vdso_pages[1]), 0, 64, AALL },
 	[CFG_VDSO_VDSO] = { "vdso.vdso", KT_UINT, F(vdso_pages[2]), 0, 64, AALL },
@@ -1030,8 +1030,9 @@ static int validate_process(const struct vmsim_config *c, struct vmsim_error *er
 			    "process.mmap_min_addr 0x%" PRIx64 " is not below mmap_base 0x%" PRIx64,
 			    c->mmap_min_addr, c->mmap_base);
 	/* fault_around_bytes_set(): at most one page table's worth, a power of
-	 * two number of pages */
-	if (!is_pow2(c->fault_around_bytes) ||
+	 * two number of pages; 0 means one page, which is no fault-around at
+	 * all (the kernel's max(val, PAGE_SIZE); config_derive() makes it so) */
+	if ((c->fault_around_bytes && !is_pow2(c->fault_around_bytes)) ||
 	    c->fault_around_bytes > (config_is_64(c) ? 512 : 1024) * PAGE)
 		return ferr(c, err, CFG_FAULT_AROUND_BYTES, -1,
 			    "pagecache.fault_around_bytes %s must be a power of two from 4KiB to %s",

@@ -135,6 +135,8 @@ case("--set memory.size=64MiB", p.returncode == 0 and json.loads(p.stdout)["MemT
 p = run("--set", "memory.size=64MB", "info")
 case("--set with a bad size exits 2", p.returncode == 2 and "--set" in p.stderr and
      len(p.stderr.splitlines()) == 1, p.stderr)
+p = run("--set", "pagecache.fault_around_bytes=0", "info")
+case("fault_around_bytes 0 (off) is accepted", p.returncode == 0, p.stderr)
 p = run("--set", "memory.sise=1GiB", "info")
 case("--set with an unknown key exits 2", p.returncode == 2 and "memory.sise" in p.stderr, p.stderr)
 p = run("-c", "tests/configs/does-not-exist.yaml", "info")

@@ -63,7 +63,8 @@ static void usage(FILE *f)
 		"  layout [--svg FILE]       the virtual address-space map\n"
 #endif
 #ifdef VMSIM_HAVE_CMD_EXEC
-		"  exec [--sysroot DIR] [--arg A]... [--env K=V]... ELF   load a real ELF\n"
+		"  exec [--sysroot DIR] [--arg A]... [--env K=V]... [--arg0 NAME]\n"
+		"       [--stack-rlimit N|unlimited] ELF     load a real ELF as Linux's exec does\n"
 #endif
 #ifdef VMSIM_HAVE_CMD_REPLAY
 		"  replay [--format lackey|vmsim] TRACE   replay a memory trace\n"
