@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kern/exec.h"
 #include "kern/machine.h"
 #include "kern/task.h"
 #include "mmu/mmu.h"
@@ -173,12 +174,16 @@ static void summary(struct replay_cli *rc, const char *trace, enum trace_format 
 		printf("oom       the simulated machine ran out of memory: the task was killed\n");
 }
 
-/* --task-layout exec:ELF: the task runs the binary's exec first. */
+/* --task-layout exec:ELF: the task execs the binary first (argv[0] = the
+ * path, no environment), so the trace meets the kernel's layout of it. */
 static int replay_exec(struct vmsim_machine *m, struct task_struct *t, const char *path,
 		       struct vmsim_error *err)
 {
-	return verr(err, -ENOSYS, "replay: --task-layout exec:%s needs exec, which this build "
-		    "does not have", path);
+	const char *argv[] = { path };
+	struct exec_args a = { .filename = path, .argv = argv, .argc = 1 };
+	struct exec_result r;
+
+	return do_execve(t, &a, &r, err);
 }
 
 static void usage(void)
