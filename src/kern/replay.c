@@ -62,11 +62,7 @@ void replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc, struct vm
 	uint64_t pa;
 
 	for (int tries = 0; tries < 4; tries++) {
-		struct access_result r;
-		uint8_t byte;
-		int ret = task_access(rp->t, va, acc, &byte, 1, &r);
-
-		ret = ret < 0 ? ret : r.segv;
+		int ret = do_user_addr_fault(rp->t, f);
 
 		if (ret < 0) {
 			rp->oom = true;		/* the OOM killer would end the task */
@@ -99,5 +95,5 @@ void replay_snapshot(const struct replay *rp, struct replay_counters *c)
 	c->walks = rp->cpu->st.walks;
 	c->entries_read = rp->cpu->st.entries_read;
 	c->rss = get_mm_rss(rp->t->mm);
-	c->pt_pages = rp->t->mm->pgtables_bytes / PAGE_SIZE;
+	c->pt_pages = mm_pgtables_bytes(rp->t->mm) / PAGE_SIZE;
 }

@@ -10,7 +10,9 @@
 
 #include "kern/machine.h"
 #include "kern/views.h"
+#include "kern/task.h"
 #include "mmu/mmu.h"
+#include "vma/mm_types.h"
 
 void stat_u64(struct stat_sink *s, uint64_t v, const char *fmt, ...)
 {
@@ -74,7 +76,28 @@ static void stats_mmu(struct vmsim_machine *m, struct stat_sink *s)
 	}
 }
 
-static const stats_fn registry[] = { stats_phys, stats_mmu };
+/* Per task: its faults and its memory, under task.NAME (the scenario's name). */
+static void stats_tasks(struct vmsim_machine *m, struct stat_sink *s)
+{
+	struct task_struct *t;
+
+	list_for_each_entry(t, &m->tasks, tasks) {
+		const struct fault_stats *f = &t->fst;
+		const char *name = task_name(t);
+
+		stat_u64(s, f->min_flt, "task.%s.min_flt", name);
+		stat_u64(s, f->demand_zero, "task.%s.demand_zero", name);
+		stat_u64(s, f->zero_page, "task.%s.zero_page", name);
+		stat_u64(s, f->cow, "task.%s.cow", name);
+		stat_u64(s, f->cow_reuse, "task.%s.cow_reuse", name);
+		stat_u64(s, f->stack_grow, "task.%s.stack_grow", name);
+		stat_u64(s, f->segv, "task.%s.segv", name);
+		stat_u64(s, t->mm ? get_mm_rss(t->mm) : 0, "task.%s.rss_pages", name);
+		stat_u64(s, t->mm ? t->mm->total_vm : 0, "task.%s.vm_pages", name);
+	}
+}
+
+static const stats_fn registry[] = { stats_phys, stats_mmu, stats_tasks };
 
 void stats_render(struct vmsim_machine *m, bool json, struct strbuf *sb)
 {

@@ -136,6 +136,11 @@ void task_shutdown(struct vmsim_machine *m)
 	m->anon_vma_cachep = m->vm_area_cachep = m->mm_cachep = m->task_struct_cachep = NULL;
 }
 
+const char *task_name(const struct task_struct *t)
+{
+	return ((const struct task_named *)t)->name;
+}
+
 struct task_struct *task_find(struct vmsim_machine *m, const char *name)
 {
 	struct task_struct *t;
@@ -478,7 +483,7 @@ void context_switch(struct vmsim_machine *m, unsigned c, struct task_struct *t)
  * do_user_addr_fault(): 0 when the fault was handled (retry the access),
  * SEGV_MAPERR / SEGV_ACCERR for a signal, -ENOMEM when out of memory.
  */
-static int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f)
+int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f)
 {
 	struct mm_struct *mm = t->mm;
 	const uint32_t ec = f->error_code;

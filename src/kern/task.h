@@ -76,6 +76,18 @@ struct access_result {
 };
 
 /*
+ * The page fault a user access of @t took (@f from translate()), as
+ * arch/x86/mm/fault.c do_user_addr_fault() handles it: find the VMA, grow
+ * the stack, check the access, handle_mm_fault().  0 when the access can
+ * be retried, SEGV_MAPERR/SEGV_ACCERR for a SIGSEGV, -ENOMEM when the
+ * kernel ran out of memory.
+ */
+int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f);
+
+/* The name a scenario gave the task (comm changes at exec; this does not). */
+const char *task_name(const struct task_struct *t);
+
+/*
  * An access of @size bytes (1..8, may cross a page) at @va by @t on CPU 0
  * (switched to first if needed): translate, take the page fault, retry, as
  * the CPU and do_user_addr_fault() would.  @buf is read from (write) or

@@ -311,28 +311,6 @@ static int view_smaps(struct vmsim_machine *m, const struct view_args *a, bool j
 
 /* ---- status ---- */
 
-static int count_tables(const struct pt_ctx *pt, uint64_t table, unsigned depth, uint64_t base,
-			uint64_t limit)
-{
-	const struct pt_format *f = pt->fmt;
-	int n = 0;
-
-	if (depth >= PT_MAX_LEVELS)
-		return 0;
-	for (unsigned i = 0; i < pt_ptrs_per_table(f, depth); i++) {
-		uint64_t va = base + ((uint64_t)i << f->lvl[depth].shift);
-		uint64_t e;
-
-		if (va >= limit)
-			break;
-		e = pt_read(pt, table + (uint64_t)i * f->entry_size);
-		if (!(e & _PAGE_PRESENT) || pt_entry_leaf(pt, depth, e) || depth + 1 >= f->levels)
-			continue;
-		n += 1 + count_tables(pt, pt_entry_addr(pt, depth, e), depth + 1, va, limit);
-	}
-	return n;
-}
-
 static int view_status(struct vmsim_machine *m, const struct view_args *a, bool json,
 		       struct strbuf *sb)
 {
@@ -349,8 +327,7 @@ static int view_status(struct vmsim_machine *m, const struct view_args *a, bool 
 	hiwater_rss = mm->hiwater_rss > rss ? mm->hiwater_rss : rss;
 	text = (unsigned long)((PAGE_ALIGN(mm->end_code) - (mm->start_code & PAGE_MASK)) >> 10);
 	lib = mm->exec_vm * kb > text ? mm->exec_vm * kb - text : 0;
-	/* mm_pgtables_bytes(): every table below the root of the user half */
-	pte_kb = (unsigned long)count_tables(&m->pt, mm->pgd, 0, 0, mm->task_size) * kb;
+	pte_kb = mm_pgtables_bytes(mm) >> 10;
 	if (json) {
 		sb_puts(sb, "{\"Name\": ");
 		sb_json_str(sb, t->comm);

@@ -565,3 +565,33 @@ void exit_mmap(struct mm_struct *mm)
 	free_pgtables(mm, 0, mm->task_size);
 	flush_tlb_mm_range(mm, 0, mm->task_size);
 }
+
+/* Page-table pages below @table that map [base, limit). */
+static unsigned long count_tables(const struct pt_ctx *pt, uint64_t table, unsigned depth,
+				  uint64_t base, uint64_t limit)
+{
+	const struct pt_format *f = pt->fmt;
+	unsigned long n = 0;
+
+	if (depth >= f->levels)
+		return 0;
+	for (unsigned i = 0; i < pt_ptrs_per_table(f, depth); i++) {
+		uint64_t va = base + ((uint64_t)i << f->lvl[depth].shift);
+		uint64_t e;
+
+		if (va >= limit)
+			break;
+		e = pt_read(pt, table + (uint64_t)i * f->entry_size);
+		if (!(e & _PAGE_PRESENT) || pt_entry_leaf(pt, depth, e) || depth + 1 >= f->levels)
+			continue;
+		n += 1 + count_tables(pt, pt_entry_addr(pt, depth, e), depth + 1, va, limit);
+	}
+	return n;
+}
+
+unsigned long mm_pgtables_bytes(const struct mm_struct *mm)
+{
+	/* every table below the root of the user half (VmPTE): counted from
+	 * the tables themselves, so it cannot drift from them */
+	return count_tables(&mm->m->pt, mm->pgd, 0, 0, mm->task_size) * PAGE_SIZE;
+}

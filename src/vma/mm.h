@@ -159,4 +159,7 @@ struct page *mm_zero_page(struct vmsim_machine *m);
  * -EFAULT with the first violation in @err. */
 int check_mm(struct mm_struct *mm, struct vmsim_error *err);
 
+/* Bytes of page-table pages that map the user half (VmPTE). */
+unsigned long mm_pgtables_bytes(const struct mm_struct *mm);
+
 #endif

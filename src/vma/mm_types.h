@@ -210,7 +210,6 @@ struct mm_struct {
 	unsigned long total_vm, locked_vm, pinned_vm;
 	unsigned long data_vm, exec_vm, stack_vm;
 	long rss_stat[NR_MM_COUNTERS];
-	unsigned long pgtables_bytes;	/* VmPTE */
 
 	uint64_t start_code, end_code, start_data, end_data;
 	uint64_t start_brk, brk, start_stack;

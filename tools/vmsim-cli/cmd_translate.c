@@ -19,17 +19,7 @@
 #include "mmu/mmu.h"
 #include "util/parse.h"
 #include "util/strbuf.h"
-
-static void fault_str(uint32_t code, char *buf, size_t len)
-{
-	static const char *const names[] = { "P", "W", "U", "RSVD", "I", "PK" };
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (unsigned i = 0; i < 6; i++)
-		if (code >> i & 1)
-			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "", names[i]);
-}
+#include "walk_explain.h"
 
 static int usage(const char *msg)
 {
@@ -109,24 +99,15 @@ int cmd_translate(struct vmsim_machine *m, int argc, char **argv, bool json)
 			  acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch",
 			  mode == MMU_USER ? "user" : "kernel", f->name, cpu->cr3);
 		if (explain) {
-			sb_puts(&sb, ", \"walk\": [");
-			for (unsigned i = 0; i < t.n; i++) {
-				pt_flags_str(f, t.lv[i].entry, t.lv[i].depth, buf, sizeof(buf));
-				sb_printf(&sb, "%s{\"level\": \"%s\", \"table\": \"0x%" PRIx64 "\", \"index\": %u, "
-					  "\"entry_addr\": \"0x%" PRIx64 "\", \"entry\": \"0x%0*" PRIx64 "\", \"flags\": ",
-					  i ? ", " : "", f->lvl[t.lv[i].depth].name, t.lv[i].table_pa,
-					  t.lv[i].index, t.lv[i].entry_pa, (int)f->entry_size * 2, t.lv[i].entry);
-				sb_json_str(&sb, buf);
-				sb_puts(&sb, "}");
-			}
-			sb_puts(&sb, "]");
+			sb_puts(&sb, ", \"walk\": ");
+			walk_explain(&sb, f, &t, pok, &wr, va, true);
 		}
 		if (ok) {
 			sb_printf(&sb, ", \"pa\": \"0x%" PRIx64 "\"}\n", pa);
 		} else if (fault.gp) {
 			sb_puts(&sb, ", \"fault\": \"#GP\", \"reason\": \"non-canonical address\"}\n");
 		} else {
-			fault_str(fault.error_code, buf, sizeof(buf));
+			fault_bits_str(fault.error_code, buf, sizeof(buf));
 			sb_printf(&sb, ", \"fault\": {\"error_code\": \"0x%x\", \"bits\": ", fault.error_code);
 			sb_json_str(&sb, buf);
 			sb_printf(&sb, ", \"level\": \"%s\"}}\n", f->lvl[fault.depth].name);
@@ -136,30 +117,14 @@ int cmd_translate(struct vmsim_machine *m, int argc, char **argv, bool json)
 			  mode == MMU_USER ? "user" : "kernel",
 			  acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch", va, f->name,
 			  cpu->cr3);
-		if (explain) {
-			for (unsigned i = 0; i < t.n; i++) {
-				const struct pt_level_desc *l = &f->lvl[t.lv[i].depth];
-
-				pt_flags_str(f, t.lv[i].entry, t.lv[i].depth, buf, sizeof(buf));
-				sb_printf(&sb, "  %-3s (%-5s) table %#" PRIx64 " [%3u] entry @%#" PRIx64
-					  " = %0*" PRIx64 "  %s\n", l->name, l->intel, t.lv[i].table_pa,
-					  t.lv[i].index, t.lv[i].entry_pa, (int)f->entry_size * 2,
-					  t.lv[i].entry, buf[0] ? buf : "(not present)");
-			}
-			if (pok) {
-				/* a success: say where the page offset came from */
-				sb_printf(&sb, "  %s page at %#" PRIx64 " + offset %#" PRIx64 "\n",
-					  wr.shift == 12 ? "4 KiB" : wr.shift == 21 ? "2 MiB" :
-					  wr.shift == 22 ? "4 MiB" : "1 GiB", wr.page_pa,
-					  (uint64_t)(va & ((1ULL << wr.shift) - 1)));
-			}
-		}
+		if (explain)
+			walk_explain(&sb, f, &t, pok, &wr, va, false);
 		if (ok) {
 			sb_printf(&sb, "-> pa %#" PRIx64 "\n", pa);
 		} else if (fault.gp) {
 			sb_puts(&sb, "-> #GP: non-canonical address\n");
 		} else {
-			fault_str(fault.error_code, buf, sizeof(buf));
+			fault_bits_str(fault.error_code, buf, sizeof(buf));
 			sb_printf(&sb, "-> page fault, error code %#x [%s] at the %s\n", fault.error_code,
 				  buf[0] ? buf : "not present, supervisor read", f->lvl[fault.depth].name);
 		}

@@ -25,6 +25,7 @@
 #include "mmu/mmu.h"
 #include "mmu/pgtable.h"
 #include "scenario.h"
+#include "walk_explain.h"
 
 /* The task named by `task`, or NULL when absent; -EINVAL (reported) if
  * no task has that name. */
@@ -50,6 +51,36 @@ static uint64_t op_root(struct scn *s, const struct task_struct *t)
 	return t ? task_pgd(t) : scn_machine(s)->kernel_pgd;
 }
 
+/* `explain: true`: the walk level by level, read before A/D change. */
+static void explain_walk(struct scn *s, const struct scn_step *st, struct vmsim_cpu *cpu,
+			 uint64_t root, uint64_t va, enum mmu_access acc, enum mmu_mode mode)
+{
+	struct walk_trace wt;
+	struct walk_result wr;
+	struct vmsim_fault pf;
+	struct strbuf sb = STRBUF_INIT, j = STRBUF_INIT;
+	bool ok = mmu_walk_peek(cpu, root, va, acc, mode, &wr, &pf, &wt);
+
+	if (scn_json(s)) {
+		sb_puts(&j, "{\"walk\": ");
+		walk_explain(&j, cpu->fmt, &wt, ok, &wr, va, true);
+		sb_putc(&j, '}');
+		scn_emit(s, st, NULL, sb_str(&j));
+	} else {
+		sb_printf(&sb, "# step %d: translate %#llx (%s %s), CR3 %#llx\n", st->index,
+			  (unsigned long long)va, mode == MMU_USER ? "user" : "kernel",
+			  acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch",
+			  (unsigned long long)root);
+		walk_explain(&sb, cpu->fmt, &wt, ok, &wr, va, false);
+		if (!ok && !pf.gp)
+			sb_printf(&sb, "  -> page fault, error code %#x at the %s\n", pf.error_code,
+				  cpu->fmt->lvl[pf.depth].name);
+		scn_emit(s, st, sb_str(&sb), NULL);
+	}
+	sb_free(&sb);
+	sb_free(&j);
+}
+
 static int op_translate(struct scn *s, struct scn_step *st)
 {
 	struct vmsim_machine *m = scn_machine(s);
@@ -60,9 +91,11 @@ static int op_translate(struct scn *s, struct scn_step *st)
 	struct vmsim_fault f;
 	struct task_struct *t;
 	uint64_t va, pa, root;
-	bool ok;
+	bool ok, explain = false;
 	int ret;
 
+	if ((ret = scn_arg_bool(s, st, "explain", &explain)) < 0)
+		return ret;
 	if ((ret = arg_task(s, st, &t)) ||
 	    (ret = scn_arg_u64(s, st, "addr", true, &va)) < 0 ||
 	    (ret = scn_arg_str(s, st, "access", false, &acc_s)) < 0 ||
@@ -88,6 +121,8 @@ static int op_translate(struct scn *s, struct scn_step *st)
 	if (t)
 		context_switch(m, 0, t);
 	root = op_root(s, t);
+	if (explain)
+		explain_walk(s, st, cpu, root, va, acc, mode);
 	if (cpu->cr3 == root) {
 		ok = translate(cpu, va, acc, mode, &pa, &f);
 	} else {
@@ -300,7 +335,7 @@ static int op_cpu(struct scn *s, struct scn_step *st)
 	return 0;
 }
 
-static const char *const translate_keys[] = { "task", "addr", "access", "mode", NULL };
+static const char *const translate_keys[] = { "task", "addr", "access", "mode", "explain", NULL };
 static const char *const pte_keys[] = { "task", "addr", "level", "set", "clear", "flush", NULL };
 static const char *const cpu_keys[] = { "wp", "nxe", "pse", "smep", "smap", NULL };
 
