@@ -368,6 +368,7 @@ static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uin
 		set_pte(&m->pt, epa, ent);
 		if (st)
 			st->zero_page++;
+		MM_EV(mm, "fault", "addr=%#llx kind=zero_page", (unsigned long long)addr);
 		return 0;
 	}
 	if (anon_vma_prepare(vma))
@@ -383,6 +384,8 @@ static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uin
 	set_pte(&m->pt, epa, ent);
 	if (st)
 		st->demand_zero++;
+	MM_EV(mm, "fault", "addr=%#llx kind=demand_zero pfn=%#lx", (unsigned long long)addr,
+	      page_to_pfn(&m->pm, page));
 	return 0;
 }
 
@@ -407,6 +410,8 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 		flush_tlb_page(mm, addr);
 		if (st && !(vma->vm_flags & VM_SHARED))
 			st->cow_reuse++;
+		MM_EV(mm, "fault", "addr=%#llx kind=%s", (unsigned long long)addr,
+		      vma->vm_flags & VM_SHARED ? "write_shared" : "cow_reuse");
 		return 0;
 	}
 	/* wp_page_copy() */
@@ -434,6 +439,8 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 	}
 	if (st)
 		st->cow++;
+	MM_EV(mm, "fault", "addr=%#llx kind=cow pfn=%#lx", (unsigned long long)addr,
+	      page_to_pfn(&m->pm, page));
 	return 0;
 }
 

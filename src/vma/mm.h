@@ -159,6 +159,9 @@ struct page *mm_zero_page(struct vmsim_machine *m);
  * -EFAULT with the first violation in @err. */
 int check_mm(struct mm_struct *mm, struct vmsim_error *err);
 
+/* An event of this mm's machine for the --trace-events log. */
+#define MM_EV(mm, kind, ...) EV((mm)->m->pm.events, (kind), __VA_ARGS__)
+
 /* Bytes of page-table pages that map the user half (VmPTE). */
 unsigned long mm_pgtables_bytes(const struct mm_struct *mm);
 

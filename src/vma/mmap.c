@@ -17,6 +17,7 @@
 #include <errno.h>
 
 #include "kern/machine.h"
+#include "util/errname.h"
 #include "vma/filemap.h"
 
 #define sysctl_max_map_count 65530
@@ -237,8 +238,9 @@ out:
 	return (int64_t)addr;
 }
 
-int64_t do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t len,
-		unsigned long prot, unsigned long flags, uint64_t pgoff, uint64_t *populate)
+static int64_t __do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t len,
+			 unsigned long prot, unsigned long flags, uint64_t pgoff,
+			 uint64_t *populate)
 {
 	unsigned long vm_flags;
 	int64_t r;
@@ -315,6 +317,21 @@ int64_t do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t
 	return r;
 }
 
+int64_t do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t len,
+		unsigned long prot, unsigned long flags, uint64_t pgoff, uint64_t *populate)
+{
+	int64_t r = __do_mmap(mm, file, addr, len, prot, flags, pgoff, populate);
+
+	if (r >= 0)
+		MM_EV(mm, "mmap", "start=%#llx end=%#llx prot=%#lx flags=%#lx%s", (unsigned long long)r,
+		      (unsigned long long)(r + PAGE_ALIGN(len)), prot, flags, file ? " file" : "");
+	else
+		MM_EV(mm, "mmap", "addr=%#llx len=%#llx prot=%#lx flags=%#lx error=%s",
+		      (unsigned long long)addr, (unsigned long long)len, prot, flags,
+		      errno_name((int)r));
+	return r;
+}
+
 int64_t vm_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t len,
 		unsigned long prot, unsigned long flags, uint64_t offset)
 {
@@ -369,7 +386,7 @@ static void unmap_region(struct mm_struct *mm, struct vm_area_struct *first, uin
 	flush_tlb_mm_range(mm, start, end);
 }
 
-int do_munmap(struct mm_struct *mm, uint64_t start, uint64_t len)
+static int __do_munmap(struct mm_struct *mm, uint64_t start, uint64_t len)
 {
 	struct vm_area_struct *vma, *last;
 	uint64_t end;
@@ -402,6 +419,15 @@ int do_munmap(struct mm_struct *mm, uint64_t start, uint64_t len)
 	/* the splits may have replaced the first VMA's lower part */
 	unmap_region(mm, find_vma(mm, start), end);
 	return 0;
+}
+
+int do_munmap(struct mm_struct *mm, uint64_t start, uint64_t len)
+{
+	int r = __do_munmap(mm, start, len);
+
+	MM_EV(mm, "munmap", "start=%#llx end=%#llx%s%s", (unsigned long long)start,
+	      (unsigned long long)(start + PAGE_ALIGN(len)), r ? " error=" : "", r ? errno_name(r) : "");
+	return r;
 }
 
 /* ---- brk ---- */
@@ -437,7 +463,7 @@ static int do_brk_flags(struct mm_struct *mm, struct vm_area_struct *prev, uint6
 	return 0;
 }
 
-uint64_t sys_brk(struct mm_struct *mm, uint64_t brk)
+static uint64_t __sys_brk(struct mm_struct *mm, uint64_t brk)
 {
 	const uint64_t origbrk = mm->brk;
 	uint64_t newbrk, oldbrk;
@@ -484,6 +510,15 @@ uint64_t sys_brk(struct mm_struct *mm, uint64_t brk)
 		return origbrk;
 	mm->brk = brk;
 	return brk;
+}
+
+uint64_t sys_brk(struct mm_struct *mm, uint64_t brk)
+{
+	uint64_t old = mm->brk, r = __sys_brk(mm, brk);
+
+	MM_EV(mm, "brk", "asked=%#llx old=%#llx new=%#llx", (unsigned long long)brk,
+	      (unsigned long long)old, (unsigned long long)r);
+	return r;
 }
 
 /* ---- stack growth ---- */

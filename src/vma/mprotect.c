@@ -15,6 +15,7 @@
 #include <errno.h>
 
 #include "kern/machine.h"
+#include "util/errname.h"
 
 /* mprotect_fixup(): give [start, end) of @vma the flags @newflags.
  * *@pvma becomes the VMA holding the range afterwards. */
@@ -55,7 +56,7 @@ static int mprotect_fixup(struct mm_struct *mm, struct vm_area_struct **pvma, ui
 	return 0;
 }
 
-int do_mprotect(struct mm_struct *mm, uint64_t start, uint64_t len, unsigned long prot)
+static int __do_mprotect(struct mm_struct *mm, uint64_t start, uint64_t len, unsigned long prot)
 {
 	struct vm_area_struct *vma;
 	uint64_t end, tmp, nstart;
@@ -110,4 +111,14 @@ int do_mprotect(struct mm_struct *mm, uint64_t start, uint64_t len, unsigned lon
 		error = -ENOMEM;
 	flush_tlb_mm_range(mm, start, end);
 	return error;
+}
+
+int do_mprotect(struct mm_struct *mm, uint64_t start, uint64_t len, unsigned long prot)
+{
+	int r = __do_mprotect(mm, start, len, prot);
+
+	MM_EV(mm, "mprotect", "start=%#llx end=%#llx prot=%#lx%s%s", (unsigned long long)start,
+	      (unsigned long long)(start + PAGE_ALIGN(len)), prot, r ? " error=" : "",
+	      r ? errno_name(r) : "");
+	return r;
 }

@@ -84,6 +84,14 @@ with tempfile.TemporaryDirectory() as d:
          kinds)
     case("the first event is the first allocation", lines and lines[0].startswith("1 alloc_pages pfn=0x100 order=0 zone=DMA"),
          lines[:1])
+    log2 = os.path.join(d, "ev2.log")
+    p = run("--trace-events", log2, "run", "examples/showcase.yaml")
+    kinds2 = {l.split()[1] for l in open(log2).read().splitlines()}
+    case("the showcase logs every layer's events",
+         {"alloc_pages", "free_pages", "page_fault", "tlb_fill", "tlb_flush", "fault",
+          "mmap", "munmap", "brk"} <= kinds2, kinds2)
+    faults = [l for l in open(log2).read().splitlines() if " fault " in l and "kind=cow" in l]
+    case("the child's copy-on-write is logged with its task", any("task=child" in l for l in faults), faults)
 p = run("--trace-events", "/nonexistent/dir/x.log", "info")
 case("--trace-events to an unwritable path exits 2", p.returncode == 2 and "/nonexistent/dir/x.log" in p.stderr, p.stderr)
 
