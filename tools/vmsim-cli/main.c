@@ -67,7 +67,8 @@ static void usage(FILE *f)
 		"       [--stack-rlimit N|unlimited] ELF     load a real ELF as Linux's exec does\n"
 #endif
 #ifdef VMSIM_HAVE_CMD_REPLAY
-		"  replay [--format lackey|vmsim] TRACE   replay a memory trace\n"
+		"  replay [--format lackey|vmsim] [--task-layout flat|exec:ELF] [--interval N] [-q]\n"
+		"         TRACE|-           replay a memory trace through the TLB, walks and faults\n"
 #endif
 		"  convert-trace IN OUT      a lackey trace to vmsim's binary format\n"
 		"  help                      this text\n"
