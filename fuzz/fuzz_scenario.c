@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_tmpfile.h"
 #include "scenario_run.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,16 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vmsim_error err = { 0 };
 	struct scenario_result res;
 	FILE *devnull;
-	int fd = mkstemps(path, 5);
 
-	if (fd < 0)
+	if (!fuzz_tmpfile(path, 5, data, size))
 		return 0;
-	if (write(fd, data, size) != (ssize_t)size) {
-		close(fd);
-		unlink(path);
-		return 0;
-	}
-	close(fd);
 	devnull = fopen("/dev/null", "w");
 	if (devnull) {
 		/* the CLI's --set applies last, so the cap holds whatever the

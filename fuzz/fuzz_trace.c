@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_tmpfile.h"
 #include "util/trace.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -19,16 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vmsim_error err = { 0 };
 	struct trace_reader r;
 	struct trace_rec rec;
-	int fd = mkstemp(path), ret;
+	int ret;
 
-	if (fd < 0)
+	if (!fuzz_tmpfile(path, 0, data, size))
 		return 0;
-	if (write(fd, data, size) != (ssize_t)size) {
-		close(fd);
-		unlink(path);
-		return 0;
-	}
-	close(fd);
 	if (trace_open(&r, path, -1, &err) == 0) {
 		while ((ret = trace_next(&r, &rec, &err)) == 1)
 			;

@@ -37,18 +37,6 @@
 #include "ops.h"
 #include "scenario.h"
 
-static void set_error(struct scn_step *st, int err)
-{
-	st->out.kind = OUT_ERROR;
-	st->out.err = err;
-}
-
-static void set_value(struct scn_step *st, uint64_t v)
-{
-	st->out.kind = OUT_VALUE;
-	st->out.value = v;
-}
-
 /* The allocated frame at physical address @key's value, or NULL (and the
  * step's outcome set to EINVAL). */
 static int arg_page(struct scn *s, struct scn_step *st, const char *key, struct page **out)
@@ -62,12 +50,12 @@ static int arg_page(struct scn *s, struct scn_step *st, const char *key, struct 
 	if (ret < 0)
 		return ret;
 	if ((pa & (PAGE_SIZE - 1)) || !pfn_valid(pm, (unsigned long)(pa >> PAGE_SHIFT))) {
-		set_error(st, -EINVAL);
+		scn_error(st, -EINVAL);
 		return 0;
 	}
 	page = pfn_to_page(pm, (unsigned long)(pa >> PAGE_SHIFT));
 	if (page_ref_count(page) <= 0 || PageBuddy(page)) {
-		set_error(st, -EINVAL);
+		scn_error(st, -EINVAL);
 		return 0;
 	}
 	*out = page;
@@ -106,9 +94,9 @@ static int do_vmalloc(struct scn *s, struct scn_step *st, bool zero)
 	}
 	addr = zero ? vzalloc(m, size, caller) : vmalloc(m, size, caller);
 	if (!addr)
-		set_error(st, -ENOMEM);
+		scn_error(st, -ENOMEM);
 	else
-		set_value(st, addr);
+		scn_value(st, addr);
 	return 0;
 }
 
@@ -131,7 +119,7 @@ static int op_vfree(struct scn *s, struct scn_step *st)
 		return ret;
 	ret = vfree(scn_machine(s), addr);
 	if (ret)
-		set_error(st, ret);
+		scn_error(st, ret);
 	return 0;
 }
 
@@ -153,9 +141,9 @@ static int op_vmalloc_to_page(struct scn *s, struct scn_step *st)
 		return ret;
 	page = vmalloc_to_page(m, addr);
 	if (!page)
-		set_error(st, -EFAULT);
+		scn_error(st, -EFAULT);
 	else
-		set_value(st, page_to_phys(&m->pm, page));
+		scn_value(st, page_to_phys(&m->pm, page));
 	return 0;
 }
 
@@ -169,9 +157,9 @@ static int op_kmap(struct scn *s, struct scn_step *st)
 		return ret;
 	addr = kmap(scn_machine(s), page);
 	if (!addr)
-		set_error(st, -EAGAIN);
+		scn_error(st, -EAGAIN);
 	else
-		set_value(st, addr);
+		scn_value(st, addr);
 	return 0;
 }
 
@@ -184,7 +172,7 @@ static int op_kunmap(struct scn *s, struct scn_step *st)
 		return ret;
 	ret = kunmap(scn_machine(s), page);
 	if (ret)
-		set_error(st, ret);
+		scn_error(st, ret);
 	return 0;
 }
 
@@ -202,9 +190,9 @@ static int op_kmap_local(struct scn *s, struct scn_step *st)
 		return ret;
 	addr = kmap_local_page(scn_machine(s), cpu, page);
 	if (!addr)
-		set_error(st, -EBUSY);
+		scn_error(st, -EBUSY);
 	else
-		set_value(st, addr);
+		scn_value(st, addr);
 	return 0;
 }
 
@@ -218,7 +206,7 @@ static int op_kunmap_local(struct scn *s, struct scn_step *st)
 		return ret;
 	ret = kunmap_local(scn_machine(s), cpu, addr);
 	if (ret)
-		set_error(st, ret);
+		scn_error(st, ret);
 	return 0;
 }
 
@@ -233,9 +221,9 @@ static int op_set_fixmap(struct scn *s, struct scn_step *st)
 		return ret;
 	ret = idx > ~0u ? -EINVAL : set_fixmap(m, (unsigned)idx, phys);
 	if (ret)
-		set_error(st, ret);
+		scn_error(st, ret);
 	else
-		set_value(st, __fix_to_virt(m, (unsigned)idx));
+		scn_value(st, __fix_to_virt(m, (unsigned)idx));
 	return 0;
 }
 
@@ -248,7 +236,7 @@ static int op_clear_fixmap(struct scn *s, struct scn_step *st)
 		return ret;
 	ret = idx > ~0u ? -EINVAL : clear_fixmap(scn_machine(s), (unsigned)idx);
 	if (ret)
-		set_error(st, ret);
+		scn_error(st, ret);
 	return 0;
 }
 
@@ -269,7 +257,7 @@ static int get_size(struct scn *s, struct scn_step *st, unsigned *size)
 static void set_fault(struct scn_step *st, const struct vmsim_fault *f)
 {
 	if (f->gp) {
-		set_error(st, -EFAULT);
+		scn_error(st, -EFAULT);
 		return;
 	}
 	st->out.kind = OUT_FAULT;
@@ -289,7 +277,7 @@ static int op_kread(struct scn *s, struct scn_step *st)
 	if (kread(scn_machine(s), addr, size, &v, &f))
 		set_fault(st, &f);
 	else
-		set_value(st, v);
+		scn_value(st, v);
 	return 0;
 }
 

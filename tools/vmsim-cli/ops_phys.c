@@ -45,12 +45,10 @@ static int op_alloc_pages(struct scn *s, struct scn_step *st)
 			       (unsigned long long)node, pm->nr_nodes);
 	page = alloc_pages_node(pm, (int)node, gfp, (unsigned)order);
 	if (!page) {
-		st->out.kind = OUT_ERROR;
-		st->out.err = -ENOMEM;
+		scn_error(st, -ENOMEM);
 		return 0;
 	}
-	st->out.kind = OUT_VALUE;
-	st->out.value = page_to_phys(pm, page);
+	scn_value(st, page_to_phys(pm, page));
 	if (scn_note_alloc(s, st->out.value, (unsigned)order))
 		return -ENOMEM;
 	return 0;
@@ -76,16 +74,14 @@ static int op_free_pages(struct scn *s, struct scn_step *st)
 		order = known;
 	}
 	if ((pa & (PAGE_SIZE - 1)) || !pfn_valid(pm, pa >> PAGE_SHIFT)) {
-		st->out.kind = OUT_ERROR;
-		st->out.err = -EINVAL;
+		scn_error(st, -EINVAL);
 		return 0;
 	}
 	page = pfn_to_page(pm, pa >> PAGE_SHIFT);
 	/* Linux would report "Bad page state" and taint; we refuse the call */
 	if (page_ref_count(page) <= 0 || PageBuddy(page) || PageReserved(page) ||
 	    order > pm->max_order) {
-		st->out.kind = OUT_ERROR;
-		st->out.err = -EINVAL;
+		scn_error(st, -EINVAL);
 		return 0;
 	}
 	scn_alloc_order(s, pa, &known, true);

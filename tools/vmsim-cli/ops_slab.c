@@ -43,18 +43,6 @@ static struct phys_mem *pm_of(struct scn *s)
 	return &scn_machine(s)->pm;
 }
 
-static void set_error(struct scn_step *st, int err)
-{
-	st->out.kind = OUT_ERROR;
-	st->out.err = err;
-}
-
-static void set_value(struct scn_step *st, uint64_t v)
-{
-	st->out.kind = OUT_VALUE;
-	st->out.value = v;
-}
-
 /* Print the allocator's last report under the step (text), or keep it
  * with the step's output (JSON). */
 static void report(struct scn *s, struct scn_step *st)
@@ -78,7 +66,7 @@ static void report(struct scn *s, struct scn_step *st)
 static void set_result(struct scn *s, struct scn_step *st, int ret)
 {
 	if (ret) {
-		set_error(st, ret);
+		scn_error(st, ret);
 		report(s, st);
 	} else {
 		st->out.kind = OUT_NONE;
@@ -142,15 +130,15 @@ static int do_kmalloc(struct scn *s, struct scn_step *st, bool zero)
 	if ((ret = scn_arg_u64(s, st, "size", true, &size)) < 0 || (ret = arg_gfp(s, st, &gfp)))
 		return ret;
 	if (size == 0) {
-		set_value(st, ZERO_SIZE_PTR);
+		scn_value(st, ZERO_SIZE_PTR);
 		return 0;
 	}
 	p = kmalloc(pm, (size_t)size, zero ? gfp | __GFP_ZERO : gfp);
 	if (!p) {
-		set_error(st, -ENOMEM);
+		scn_error(st, -ENOMEM);
 		return 0;
 	}
-	set_value(st, ptr_to_kaddr(pm, p));
+	scn_value(st, ptr_to_kaddr(pm, p));
 	return 0;
 }
 
@@ -199,9 +187,9 @@ static int op_ksize(struct scn *s, struct scn_step *st)
 		return ret;
 	n = p ? ksize(pm_of(s), p) : 0;
 	if (!n)
-		set_error(st, -EINVAL);
+		scn_error(st, -EINVAL);
 	else
-		set_value(st, n);
+		scn_value(st, n);
 	return 0;
 }
 
@@ -268,15 +256,15 @@ static int op_kmem_cache_create(struct scn *s, struct scn_step *st)
 	    (ret = arg_flags(s, st, &flags)))
 		return ret;
 	if (size > UINT32_MAX || align > UINT32_MAX) {
-		set_error(st, -EINVAL);
+		scn_error(st, -EINVAL);
 		return 0;
 	}
 	c = kmem_cache_create(pm, name, (unsigned)size, (unsigned)align, flags);
 	if (!c) {
-		set_error(st, pm->slab->last_err ? pm->slab->last_err : -ENOMEM);
+		scn_error(st, pm->slab->last_err ? pm->slab->last_err : -ENOMEM);
 		return 0;
 	}
-	set_value(st, ptr_to_kaddr(pm, c->obj));
+	scn_value(st, ptr_to_kaddr(pm, c->obj));
 	return 0;
 }
 
@@ -292,14 +280,14 @@ static int op_kmem_cache_alloc(struct scn *s, struct scn_step *st)
 	p = kmem_cache_alloc(c, gfp);
 	if (!p) {
 		if (c->dead) {
-			set_error(st, -EINVAL);
+			scn_error(st, -EINVAL);
 			report(s, st);
 		} else {
-			set_error(st, -ENOMEM);
+			scn_error(st, -ENOMEM);
 		}
 		return 0;
 	}
-	set_value(st, ptr_to_kaddr(pm_of(s), p));
+	scn_value(st, ptr_to_kaddr(pm_of(s), p));
 	return 0;
 }
 
@@ -332,10 +320,10 @@ static int op_kmem_cache_shrink(struct scn *s, struct scn_step *st)
 	if ((ret = arg_cache(s, st, &c)))
 		return ret;
 	if (c->dead) {
-		set_error(st, -EINVAL);
+		scn_error(st, -EINVAL);
 		return 0;
 	}
-	set_value(st, kmem_cache_shrink(c));
+	scn_value(st, kmem_cache_shrink(c));
 	return 0;
 }
 
@@ -365,7 +353,7 @@ static int op_get_freepointer(struct scn *s, struct scn_step *st)
 		return ret;
 	slab = p ? virt_to_slab(pm, p) : NULL;
 	if (!slab || slab->mapping != c) {
-		set_error(st, -EINVAL);
+		scn_error(st, -EINVAL);
 		return 0;
 	}
 	/* walk the slab's chain: only a free object has a free pointer */
@@ -380,12 +368,12 @@ static int op_get_freepointer(struct scn *s, struct scn_step *st)
 		memcpy(&v, o + c->offset, c->fp_size);
 	}
 	if (!fp) {
-		set_error(st, -EINVAL);
+		scn_error(st, -EINVAL);
 		return 0;
 	}
 	v = 0;
 	memcpy(&v, (uint8_t *)p + c->offset, c->fp_size);
-	set_value(st, v);
+	scn_value(st, v);
 	return 0;
 }
 

@@ -52,6 +52,19 @@ struct scn_step {
 	bool expect_done;		/* the op checked its own expect */
 };
 
+/* The outcome of a step: a value, or a failed call with its errno. */
+static inline void scn_value(struct scn_step *st, uint64_t v)
+{
+	st->out.kind = OUT_VALUE;
+	st->out.value = v;
+}
+
+static inline void scn_error(struct scn_step *st, int err)
+{
+	st->out.kind = OUT_ERROR;
+	st->out.err = err;
+}
+
 typedef int (*scn_op_fn)(struct scn *s, struct scn_step *st);
 
 struct scn_op {
