@@ -279,8 +279,10 @@ int kwrite(struct vmsim_machine *m, uint64_t va, unsigned size, uint64_t val,
 		uint64_t p = i < split ? pa[0] + i : pa[1] + (i - split);
 		uint8_t *b = ram_byte(m, p);
 
-		if (b)
+		if (b) {
 			*b = (uint8_t)(val >> (8 * i));
+			frame_mark_touched(&m->pm, p >> PAGE_SHIFT);
+		}
 	}
 	return 0;
 }

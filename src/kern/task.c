@@ -564,10 +564,13 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 			/* a read-modify-write that stores what it read (lock
 			 * or [x], 0): the write access without new data */
 		} else if (pa + chunk <= m->pm.ram_size) {
-			if (acc == MMU_WRITE)
+			if (acc == MMU_WRITE) {
 				memcpy(phys_to_host(&m->pm, pa), p, chunk);
-			else
+				/* a hand-edited PTE may point at a free frame */
+				frame_mark_touched(&m->pm, pa >> PAGE_SHIFT);
+			} else {
 				memcpy(p, phys_to_host(&m->pm, pa), chunk);
+			}
 		} else if (acc != MMU_WRITE) {
 			memset(p, 0xff, chunk);	/* no RAM there: the bus reads ones */
 		}

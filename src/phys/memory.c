@@ -322,6 +322,13 @@ int phys_init(struct phys_mem *pm, const struct vmsim_config *cfg,
 		ret = verr(err, -ENOMEM, "cannot map %zu bytes of mem_map", pm->mem_map_bytes);
 		goto fail;
 	}
+	pm->touched_bytes = PAGE_ALIGN(((pm->max_pfn + 63) / 64) * 8);
+	pm->touched = host_map_lazy(pm->touched_bytes);
+	if (!pm->touched) {
+		ret = verr(err, -ENOMEM, "cannot map %zu bytes of the touched-frame map",
+			   pm->touched_bytes);
+		goto fail;
+	}
 	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
 		init_node(pm, nid);
 	ret = memblock_free_all(pm);
@@ -343,6 +350,9 @@ void phys_finish(struct phys_mem *pm)
 		return;
 	host_unmap_lazy(pm->mem_map, pm->mem_map_bytes);
 	host_unmap_lazy(pm->ram, pm->ram_size);
+	host_unmap_lazy(pm->touched, pm->touched_bytes);
+	pm->touched = NULL;
+	pm->touched_bytes = 0;
 	pm->mem_map = NULL;
 	pm->ram = NULL;
 	pm->mem_map_bytes = 0;

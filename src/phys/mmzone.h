@@ -115,6 +115,8 @@ struct phys_mem {
 	uint64_t ram_size;
 	struct page *mem_map;		/* mem_map[pfn] */
 	size_t mem_map_bytes;
+	uint64_t *touched;		/* 1 bit per frame: may hold data (see frame_touched()) */
+	size_t touched_bytes;
 	unsigned long max_pfn;		/* one past the last frame */
 	unsigned long max_low_pfn;	/* one past the last direct-mapped frame */
 	unsigned max_order;		/* MAX_PAGE_ORDER */
@@ -173,6 +175,24 @@ static inline void *phys_to_host(const struct phys_mem *pm, uint64_t pa)
 static inline void *page_host(const struct phys_mem *pm, const struct page *p)
 {
 	return pm->ram + page_to_phys(pm, p);
+}
+
+/*
+ * Frames that were never handed out nor written since boot still hold the
+ * zeroes of the fresh host mapping, so __GFP_ZERO needs no memset for them
+ * (and never-used frames stay host zero pages).  A frame becomes "touched"
+ * when it goes back to the free lists (it was handed out, so it may hold
+ * data) and when anything writes it by physical address outside an
+ * allocation (kwrite, a task write through a hand-edited PTE).
+ */
+static inline bool frame_touched(const struct phys_mem *pm, unsigned long pfn)
+{
+	return (pm->touched[pfn >> 6] >> (pfn & 63)) & 1;
+}
+
+static inline void frame_mark_touched(struct phys_mem *pm, unsigned long pfn)
+{
+	pm->touched[pfn >> 6] |= 1ULL << (pfn & 63);
 }
 
 /* Kernel virtual address of a lowmem page: PAGE_OFFSET + phys.  For a

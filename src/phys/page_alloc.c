@@ -338,8 +338,14 @@ static PHYS_NOINLINE void prep_new_page_slow(struct phys_mem *pm, struct page *p
 {
 	if (pm->page_poisoning)
 		check_poison(pm, page, order);
-	if (gfp & __GFP_ZERO)
-		memset(page_host(pm, page), 0, PAGE_SIZE << order);
+	if (gfp & __GFP_ZERO) {
+		/* only frames that may hold data need clearing (frame_touched()) */
+		unsigned long pfn = page_to_pfn(pm, page);
+
+		for (unsigned long i = 0; i < (1UL << order); i++)
+			if (frame_touched(pm, pfn + i))
+				memset(page_host(pm, page + i), 0, PAGE_SIZE);
+	}
 	if (order && (gfp & __GFP_COMP)) {
 		set_page_flag(page, PG_head);
 		page[1].private = order;
@@ -556,6 +562,8 @@ static PHYS_ALWAYS_INLINE void free_frozen_pages(struct phys_mem *pm, struct pag
 
 	if (!free_pages_prepare(pm, page, order))
 		return;
+	for (unsigned long i = 0; i < (1UL << order); i++)
+		frame_mark_touched(pm, pfn + i);
 	zone = page_zone(pm, page);
 	EV(pm->events, "free_pages", "pfn=%#lx order=%u zone=%s", pfn, order, zone->name);
 	__free_one_page(pm, zone, page, pfn, order, FPI_NONE);
