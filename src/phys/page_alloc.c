@@ -562,8 +562,10 @@ static PHYS_ALWAYS_INLINE void free_frozen_pages(struct phys_mem *pm, struct pag
 
 	if (!free_pages_prepare(pm, page, order))
 		return;
+	/* test first: a frame that recurs is marked already (a load, no store) */
 	for (unsigned long i = 0; i < (1UL << order); i++)
-		frame_mark_touched(pm, pfn + i);
+		if (__builtin_expect(!frame_touched(pm, pfn + i), 0))
+			frame_mark_touched(pm, pfn + i);
 	zone = page_zone(pm, page);
 	EV(pm->events, "free_pages", "pfn=%#lx order=%u zone=%s", pfn, order, zone->name);
 	__free_one_page(pm, zone, page, pfn, order, FPI_NONE);
