@@ -595,7 +595,7 @@ static void refs_add(struct frame_refs *fr, uint64_t x)
 {
 	if (fr->n == fr->cap) {
 		size_t cap = fr->cap ? fr->cap * 2 : 256;
-		uint64_t *v = realloc(fr->v, cap * sizeof(*v));
+		uint64_t *v = host_realloc(&fr->m->ha, fr->v, fr->cap * sizeof(*v), cap * sizeof(*v));
 
 		if (!v) {
 			fr->oom = true;
@@ -706,6 +706,6 @@ int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 		}
 	}
 out:
-	free(fr.v);
+	host_free(&m->ha, fr.v, fr.cap * sizeof(*fr.v));
 	return ret;
 }
