@@ -399,10 +399,13 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 		EV(cpu->events, "page_fault", "cpu=%d va=%#llx access=%s mode=%s error=%#x",
 		   cpu->id, (unsigned long long)va, access_name(acc),
 		   mode == MMU_USER ? "user" : "kernel", f->error_code);
-		/* #PF invalidates the TLB entries for the faulting address */
-		l1_drop_va(cpu, TLB_D, va);
-		l1_drop_va(cpu, TLB_I, va);
-		l2_drop_va(cpu, va);
+		/* #PF invalidates the TLB entries for the faulting address;
+		 * the arrays this lookup just searched in vain hold none */
+		if (in_l1)
+			l1_drop_va(cpu, k, va);
+		l1_drop_va(cpu, !k, va);
+		if (in_l2)
+			l2_drop_va(cpu, va);
 		return false;
 	}
 	if (cpu->l2.entries && array_holds(&cpu->l2, r.shift))
