@@ -54,12 +54,10 @@ void mmu_load_cr3(struct vmsim_cpu *cpu, uint64_t root_pa, unsigned pcid, bool n
 	cpu->cr3 = root_pa;
 	if (!cpu->pcid_enabled) {
 		cpu->pcid = 0;
-		cpu->key_pcid = 0;
 		tlb_flush_nonglobal(cpu);
 		return;
 	}
-	cpu->pcid = pcid & 0xfff;
-	cpu->key_pcid = (uint64_t)cpu->pcid << TLB_PCID_SHIFT;
+	tlb_switch_pcid(cpu, pcid & 0xfff);
 	if (!noflush)
 		tlb_flush_pcid(cpu, cpu->pcid);
 }

@@ -65,7 +65,7 @@ struct vmsim_fault {
 #define TLB_OK_BIT(acc, mode) ((unsigned)(mode) * 4u + (unsigned)(acc))
 
 #define TLB_TAG_INVALID	(~0ULL)
-#define TLB_PCID_SHIFT	52	/* fast-table tag: va >> 12 | pcid << 52 */
+#define TLB_PCID_SHIFT	52	/* array tags: PCID in bits 63..52 */
 #define TLB_PCID_MASK	(0xfffULL << TLB_PCID_SHIFT)
 
 /*
@@ -120,14 +120,16 @@ struct tlb_array {
 };
 
 /* Fast-table slot: a copy of an L1 entry for one 4 KiB page under the
- * PCID current when it was filled (32 bytes).  A global entry's slot is
- * refilled after a PCID switch (a slow hit), so the hit compares the tag
- * alone. */
+ * current PCID (32 bytes, two per cache line).  A PCID switch clears the
+ * fast tables (a global entry's slot is refilled by a slow hit), so the
+ * tag is the vpn alone and a hit compares it with va >> 12 directly.  The
+ * physical address is va + addend (one add, as in QEMU's TLB) and the
+ * allowed accesses sit in a field of their own, so a hit needs no masking. */
 struct tlb_fast {
-	uint64_t tag;		/* va >> 12 | pcid << 52; all ones = invalid */
-	uint64_t pa_ok;		/* physical 4 KiB page | ok bits in 11..0 */
+	uint64_t tag;		/* va >> 12; all ones = invalid */
+	uint64_t addend;	/* physical 4 KiB page - virtual 4 KiB page (mod 2^64) */
 	tlb_stamp_t *lru;	/* the mirrored entry's LRU stamp */
-	uint64_t unused;	/* keeps slots 32-byte aligned */
+	uint64_t ok;		/* TLB_OK_BIT bits of the entry; 0 when invalid */
 };
 
 enum tlb_kind { TLB_D, TLB_I, TLB_NR_KINDS };
@@ -152,7 +154,6 @@ struct vmsim_cpu {
 	/* ---- hot: read by every translate() ---- */
 	struct tlb_fast *fast[TLB_NR_KINDS];
 	uint64_t fast_mask[TLB_NR_KINDS];
-	uint64_t key_pcid;		/* current PCID << 52 */
 	uint64_t tick[TLB_NR_KINDS];	/* L1 clock: one per hit or fill */
 
 	/* ---- the rest ---- */
@@ -235,6 +236,8 @@ void invlpg(struct vmsim_cpu *cpu, uint64_t va);
 /* Set up / free the TLB arrays of @cpu (cpu.c calls these). */
 int tlb_init(struct vmsim_cpu *cpu, const struct vmsim_config *cfg, struct vmsim_error *err);
 void tlb_finish(struct vmsim_cpu *cpu);
+/* Make @pcid current without flushing (CR3 load with bit 63 set). */
+void tlb_switch_pcid(struct vmsim_cpu *cpu, unsigned pcid);
 /* Re-derive every entry's allowed accesses after a CR0.WP/SMEP/SMAP change. */
 void tlb_recompute_ok(struct vmsim_cpu *cpu);
 /* The entry of @a that maps @va for @pcid (or a global one), NULL if none.
@@ -269,10 +272,10 @@ static inline bool translate(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access
 	const uint64_t vpn = va >> 12;
 	const struct tlb_fast *s = &cpu->fast[k][vpn & cpu->fast_mask[k]];
 
-	if (__builtin_expect(s->tag == (vpn | cpu->key_pcid) &&
-			     (s->pa_ok >> TLB_OK_BIT(acc, mode) & 1), 1)) {
+	if (__builtin_expect(s->tag == vpn &&
+			     (s->ok >> TLB_OK_BIT(acc, mode) & 1), 1)) {
 		*s->lru = ++cpu->tick[k];
-		*pa = (s->pa_ok & ~0xfffULL) | (va & 0xfff);
+		*pa = va + s->addend;
 		return true;
 	}
 	return mmu_translate_slow(cpu, va, acc, mode, pa, f);

@@ -8,15 +8,18 @@
  *    lru is 0 exactly for invalid ways, and nvalid/nlarge count the valid
  *    ways;
  *  - every valid fast-table slot mirrors a valid L1 entry (same page,
- *    PCID or global, allowed accesses) and points at its LRU stamp;
- *    whenever an L1 entry is evicted, invalidated or its rights change,
- *    the slots mirroring it are cleared first;
+ *    the current PCID or global, allowed accesses) and points at its LRU
+ *    stamp; whenever an L1 entry is evicted, invalidated or its rights
+ *    change, or the PCID changes, the slots mirroring it are cleared first;
  *  - a translation that faults leaves no entry for its address (the
  *    hardware invalidates on #PF); a write through an entry whose D was
  *    clear re-walks so the walk can set D.
  * A set is searched through one-byte tag signatures compared 16 at a time,
  * so a lookup does not scan the ways; only LRU victim choice reads them
- * all (branch-free).
+ * all (branch-free).  The miss path is bound by instruction count more than
+ * by loads: a miss computes its 4 KiB key and signature once (struct
+ * tlb_probe) for all its probes and inserts, an insert right after a
+ * fruitless probe does not search again, and the refill is inlined.
  */
 #include "mmu/mmu.h"
 
@@ -34,8 +37,9 @@ static tlb_stamp_t dummy_lru;	/* what invalid fast slots point at */
 static inline void fast_invalidate_slot(struct tlb_fast *s)
 {
 	s->tag = TLB_TAG_INVALID;
-	s->pa_ok = 0;
+	s->addend = 0;
 	s->lru = &dummy_lru;
+	s->ok = 0;
 }
 
 static void fast_clear(struct vmsim_cpu *cpu, unsigned k)
@@ -63,24 +67,33 @@ static inline uint64_t global_key(uint64_t key)
 	return (key & ~TLB_PCID_MASK) | TLB_TAG_G;
 }
 
-/* Drop every fast slot that mirrors way @i of @a (an L1 array of @k). */
-static void fast_forget(struct vmsim_cpu *cpu, unsigned k, struct tlb_array *a, unsigned i)
+/* Drop every fast slot that mirrors large way @i of @a (an L1 array of
+ * @k): a large entry may back a slot per 4 KiB page it covers.  Rare, so
+ * out of line. */
+static __attribute__((noinline)) void fast_forget_large(struct vmsim_cpu *cpu, unsigned k,
+							struct tlb_array *a, unsigned i)
 {
-	tlb_stamp_t *lru = &a->lru[i];
+	const tlb_stamp_t *lru = &a->lru[i];
 
-	if (a->e[i].shift == 12) {
-		/* its one slot: the 4 KiB vpn's low bits */
-		uint64_t vpn = a->tag[i] & TLB_TAG_VPN_MASK;
-		struct tlb_fast *s = &cpu->fast[k][vpn & cpu->fast_mask[k]];
-
-		if (s->lru == lru)
-			fast_invalidate_slot(s);
-		return;
-	}
-	/* a large entry may back a slot per 4 KiB page it covers */
 	for (uint64_t j = 0; j <= cpu->fast_mask[k]; j++)
 		if (cpu->fast[k][j].lru == lru)
 			fast_invalidate_slot(&cpu->fast[k][j]);
+}
+
+/* Drop every fast slot that mirrors way @i of @a (an L1 array of @k).  A
+ * 4 KiB entry has one slot, its vpn's low bits: inline, as every L1 refill
+ * that evicts pays it. */
+static inline void fast_forget(struct vmsim_cpu *cpu, unsigned k, struct tlb_array *a, unsigned i)
+{
+	if (a->e[i].shift == 12) {
+		uint64_t vpn = a->tag[i] & TLB_TAG_VPN_MASK;
+		struct tlb_fast *s = &cpu->fast[k][vpn & cpu->fast_mask[k]];
+
+		if (s->lru == &a->lru[i])
+			fast_invalidate_slot(s);
+		return;
+	}
+	fast_forget_large(cpu, k, a, i);
 }
 
 static inline void way_invalidate(struct tlb_array *a, unsigned i)
@@ -164,10 +177,10 @@ static inline uint64_t sig_match(const uint8_t *sig, unsigned n, uint8_t v)
 /* Way of the set at index @base of @a that maps key @k (same PCID, or
  * global), or -1.  No scan over the ways: one signature compare for the
  * whole set, then the full tag of the (usually single) candidate. */
-static inline int set_find(const struct tlb_array *a, unsigned base, uint64_t k)
+static inline int set_find(const struct tlb_array *a, unsigned base, uint64_t k, uint8_t sig)
 {
 	const uint64_t *t = &a->tag[base];
-	uint64_t m = sig_match(&a->sig[base], a->ways, tag_sig(k));
+	uint64_t m = sig_match(&a->sig[base], a->ways, sig);
 
 	while (m) {
 		unsigned i = (unsigned)__builtin_ctzll(m);
@@ -179,9 +192,28 @@ static inline int set_find(const struct tlb_array *a, unsigned base, uint64_t k)
 	return -1;
 }
 
-/* Index of the entry of @a mapping @va for @pcid (or global), or -1. */
-static inline __attribute__((always_inline)) int array_find(const struct vmsim_cpu *cpu, const struct tlb_array *a, uint64_t va,
-		      unsigned pcid)
+/*
+ * What a TLB miss computes once about its address and reuses in every
+ * probe and insert of a 4 KiB entry on the way: the key under the current
+ * PCID and its signature (which ignores PCID and G, so it is also the
+ * signature of the global tag).
+ */
+struct tlb_probe {
+	uint64_t key;
+	uint8_t sig;
+};
+
+static inline void probe_init(const struct vmsim_cpu *cpu, uint64_t va, struct tlb_probe *p)
+{
+	p->key = make_key(cpu, va, 12, cpu->pcid);
+	p->sig = tag_sig(p->key);
+}
+
+/* Index of the entry of @a mapping @va for @pcid (or global), or -1.  @p
+ * (or NULL) holds the 4 KiB key of @va under @pcid. */
+static inline __attribute__((always_inline)) int
+array_find(const struct vmsim_cpu *cpu, const struct tlb_array *a, uint64_t va, unsigned pcid,
+	   const struct tlb_probe *p)
 {
 	for (unsigned i = 0; i < a->nshifts; i++) {
 		unsigned s = a->shifts[i];
@@ -190,9 +222,13 @@ static inline __attribute__((always_inline)) int array_find(const struct vmsim_c
 
 		if (s != 12 && !a->nlarge)
 			continue;
-		k = make_key(cpu, va, s, pcid);
 		base = ((va >> s) & a->set_mask) * a->ways;
-		w = set_find(a, (unsigned)base, k);
+		if (p && s == 12) {
+			w = set_find(a, (unsigned)base, p->key, p->sig);
+		} else {
+			k = make_key(cpu, va, s, pcid);
+			w = set_find(a, (unsigned)base, k, tag_sig(k));
+		}
 		if (w >= 0)
 			return (int)base + w;
 	}
@@ -208,35 +244,50 @@ static bool array_holds(const struct tlb_array *a, unsigned shift)
 }
 
 /*
- * Put a translation into @a: reuse the way that already has this tag, else
- * the least recently used (an invalid way has stamp 0, so it goes first).
- * @k is the L1 kind whose fast table mirrors @a, or -1 for L2.  Returns
- * the index.
+ * The least recently used way of the set at @base of @a; an invalid way
+ * has stamp 0, so the first invalid one goes first.  One branch-free pass
+ * (the compiler makes the selects cmovs; two interleaved passes measured
+ * slower, compiled to branches that random sets mispredict).
  */
-static unsigned array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k,
-			     struct tlb_stats *st, uint64_t va, unsigned shift, uint64_t page_pa,
-			     uint8_t rights, unsigned depth, uint64_t stamp, bool absent)
+static inline unsigned lru_victim(const struct tlb_array *a, unsigned base)
 {
-	uint64_t key = make_key(cpu, va, shift, cpu->pcid);
+	const tlb_stamp_t *lru = &a->lru[base];
+	tlb_stamp_t best = lru[0];
+	unsigned v = 0;
+
+	for (unsigned j = 1; j < a->ways; j++) {
+		bool lt = lru[j] < best;
+
+		best = lt ? lru[j] : best;
+		v = lt ? j : v;
+	}
+	return v;
+}
+
+/*
+ * Put a translation into @a: reuse the way that already has this tag, else
+ * the LRU victim (an invalid way first).  @k is the L1 kind whose fast
+ * table mirrors @a, or -1 for L2.  @absent: the caller has just searched
+ * @a for @va and found nothing, so the set need not be searched again.
+ * Returns the index.  Inline: it is the bulk of every refill.
+ */
+static inline __attribute__((always_inline)) unsigned
+array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats *st, uint64_t va,
+	     unsigned shift, uint64_t page_pa, uint8_t rights, unsigned depth, uint64_t stamp,
+	     bool absent, const struct tlb_probe *p)
+{
+	uint64_t key = shift == 12 ? p->key : make_key(cpu, va, shift, cpu->pcid);
+	uint8_t sig = shift == 12 ? p->sig : tag_sig(key);	/* the tag's too */
 	uint64_t tag = rights & TLB_R_G ? global_key(key) : key;
 	unsigned base = (unsigned)((va >> shift) & a->set_mask) * a->ways, i;
-	/* @absent: the caller just looked and found no entry for @va */
-	int w = absent ? -1 : set_find(a, base, key);
+	int w = absent ? -1 : set_find(a, base, key, sig);
+	struct tlb_entry *e;
+	const bool large = shift != 12;
 
-	if (w < 0) {
-		const tlb_stamp_t *lru = &a->lru[base];
-		tlb_stamp_t best = lru[0];
-		unsigned v = 0;
-
-		for (unsigned j = 1; j < a->ways; j++) {
-			bool lt = lru[j] < best;
-
-			best = lt ? lru[j] : best;
-			v = lt ? j : v;
-		}
-		w = (int)v;
-	}
+	if (w < 0)
+		w = (int)lru_victim(a, base);
 	i = base + (unsigned)w;
+	e = &a->e[i];
 	if (a->tag[i] != TLB_TAG_INVALID) {
 		if (k >= 0)
 			fast_forget(cpu, (unsigned)k, a, i);
@@ -244,20 +295,21 @@ static unsigned array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k,
 			a->evictions++;
 			st->evictions++;
 		}
-		way_invalidate(a, i);
+		/* every field is overwritten below: only the counts change */
+		a->nlarge -= e->shift != 12;
+	} else {
+		a->nvalid++;
 	}
+	a->nlarge += large;
 	a->tag[i] = tag;
-	a->sig[i] = tag_sig(tag);
+	a->sig[i] = sig;
 	a->lru[i] = stamp;
-	a->e[i].pa = page_pa;
-	a->e[i].pcid = (uint16_t)cpu->pcid;
-	a->e[i].shift = (uint8_t)shift;
-	a->e[i].rights = rights;
-	a->e[i].ok = cpu->ok_table[rights & 31];
-	a->e[i].depth = (uint8_t)depth;
-	a->nvalid++;
-	if (shift != 12)
-		a->nlarge++;
+	e->pa = page_pa;
+	e->pcid = (uint16_t)cpu->pcid;
+	e->shift = (uint8_t)shift;
+	e->rights = rights;
+	e->ok = cpu->ok_table[rights & 31];
+	e->depth = (uint8_t)depth;
 	st->fills++;
 	return i;
 }
@@ -270,25 +322,28 @@ static inline void fast_fill(struct vmsim_cpu *cpu, unsigned k, struct tlb_array
 	uint64_t vpn = va >> 12;
 	struct tlb_fast *s = &cpu->fast[k][vpn & cpu->fast_mask[k]];
 
-	/* under the current PCID, global entries too (see struct tlb_fast) */
-	s->tag = vpn | cpu->key_pcid;
-	s->pa_ok = (e->pa + (va & ((1ULL << e->shift) - 1) & ~0xfffULL)) | e->ok;
+	/* valid under the current PCID only, global entries too: a PCID
+	 * switch clears the table (see struct tlb_fast) */
+	s->tag = vpn;
+	s->addend = e->pa + (va & ((1ULL << e->shift) - 1) & ~0xfffULL) - (va & ~0xfffULL);
 	s->lru = &a->lru[i];
+	s->ok = e->ok;
 }
 
 /* The L1 entry of @k for @va: *arr and the index, or false. */
-static bool l1_find(struct vmsim_cpu *cpu, unsigned k, uint64_t va, struct tlb_array **arr,
-		    unsigned *idx)
+static inline __attribute__((always_inline)) bool
+l1_find(struct vmsim_cpu *cpu, unsigned k, uint64_t va, const struct tlb_probe *p,
+	struct tlb_array **arr, unsigned *idx)
 {
 	int i;
 
-	if (cpu->l1[k].nvalid && (i = array_find(cpu, &cpu->l1[k], va, cpu->pcid)) >= 0) {
+	if (cpu->l1[k].nvalid && (i = array_find(cpu, &cpu->l1[k], va, cpu->pcid, p)) >= 0) {
 		*arr = &cpu->l1[k];
 		*idx = (unsigned)i;
 		return true;
 	}
 	if (cpu->l1_large[k].nvalid &&
-	    (i = array_find(cpu, &cpu->l1_large[k], va, cpu->pcid)) >= 0) {
+	    (i = array_find(cpu, &cpu->l1_large[k], va, cpu->pcid, NULL)) >= 0) {
 		*arr = &cpu->l1_large[k];
 		*idx = (unsigned)i;
 		return true;
@@ -299,8 +354,9 @@ static bool l1_find(struct vmsim_cpu *cpu, unsigned k, uint64_t va, struct tlb_a
 /* Fill L1 of @k from a translation and mirror it in the fast table; large
  * pages go to the large array, or are split to their 4 KiB piece when
  * there is none. */
-static void l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, unsigned shift,
-		    uint64_t page_pa, uint8_t rights, unsigned depth, bool absent)
+static inline __attribute__((always_inline)) void l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, unsigned shift,
+		    uint64_t page_pa, uint8_t rights, unsigned depth, bool absent,
+		    const struct tlb_probe *p)
 {
 	struct tlb_array *a = &cpu->l1[k];
 	unsigned i;
@@ -316,7 +372,7 @@ static void l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, unsigned shi
 	if (!a->entries)
 		return;
 	i = array_insert(cpu, a, (int)k, &cpu->st_l1[k], va, shift, page_pa, rights, depth,
-			 ++cpu->tick[k], absent);
+			 ++cpu->tick[k], absent, p);
 	fast_fill(cpu, k, a, i, va);
 }
 
@@ -327,7 +383,7 @@ static void l1_drop_va(struct vmsim_cpu *cpu, unsigned k, uint64_t va)
 	for (unsigned j = 0; j < 2; j++) {
 		int i;
 
-		while (arrs[j]->nvalid && (i = array_find(cpu, arrs[j], va, cpu->pcid)) >= 0) {
+		while (arrs[j]->nvalid && (i = array_find(cpu, arrs[j], va, cpu->pcid, NULL)) >= 0) {
 			fast_forget(cpu, k, arrs[j], (unsigned)i);
 			way_invalidate(arrs[j], (unsigned)i);
 		}
@@ -338,8 +394,29 @@ static void l2_drop_va(struct vmsim_cpu *cpu, uint64_t va)
 {
 	int i;
 
-	while (cpu->l2.nvalid && (i = array_find(cpu, &cpu->l2, va, cpu->pcid)) >= 0)
+	while (cpu->l2.nvalid && (i = array_find(cpu, &cpu->l2, va, cpu->pcid, NULL)) >= 0)
 		way_invalidate(&cpu->l2, (unsigned)i);
+}
+
+/*
+ * Start loading the lines of the L2 set that holds @va's 4 KiB page: its
+ * signatures, tags and stamps.  The L2 is far bigger than the host's L1
+ * cache, and a miss needs these lines in a chain (signatures, then a tag,
+ * then every stamp for the victim); prefetched here they arrive while the
+ * L1 is searched and the tables are walked.  No effect on the model.
+ */
+static inline void l2_prefetch(const struct vmsim_cpu *cpu, uint64_t va)
+{
+	const struct tlb_array *a = &cpu->l2;
+	unsigned base = (unsigned)((va >> 12) & a->set_mask) * a->ways;
+
+	if (!a->entries)
+		return;
+	__builtin_prefetch(&a->sig[base]);
+	__builtin_prefetch(&a->tag[base]);
+	__builtin_prefetch(&a->tag[base + a->ways - 1]);
+	__builtin_prefetch(&a->lru[base], 1);
+	__builtin_prefetch(&a->lru[base + a->ways - 1], 1);
 }
 
 static const char *access_name(enum mmu_access acc)
@@ -354,6 +431,7 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 	const uint8_t bit = (uint8_t)(1u << TLB_OK_BIT(acc, mode));
 	struct tlb_array *a;
 	struct walk_result r;
+	struct tlb_probe p;
 	unsigned i;
 	bool in_l1 = false, in_l2 = false;
 
@@ -362,7 +440,9 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 	if (__builtin_expect(!pt_va_canonical(cpu->fmt, va), 0))
 		return mmu_walk(cpu, cpu->cr3, va, acc, mode, &r, f, NULL);
 
-	if (l1_find(cpu, k, va, &a, &i)) {
+	l2_prefetch(cpu, va);
+	probe_init(cpu, va, &p);
+	if (l1_find(cpu, k, va, &p, &a, &i)) {
 		if (a->e[i].ok & bit) {
 			/* a hit the fast table did not hold (slot collision) */
 			a->lru[i] = ++cpu->tick[k];
@@ -379,14 +459,14 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 	} else {
 		cpu->st_l1[k].misses++;
 		if (cpu->l2.nvalid) {
-			int j = array_find(cpu, &cpu->l2, va, cpu->pcid);
+			int j = array_find(cpu, &cpu->l2, va, cpu->pcid, &p);
 
 			if (j >= 0 && (cpu->l2.e[j].ok & bit)) {
 				const struct tlb_entry e2 = cpu->l2.e[j];
 
 				cpu->st_l2.hits++;
 				cpu->l2.lru[j] = ++cpu->tick_l2;
-				l1_fill(cpu, k, va, e2.shift, e2.pa, e2.rights, e2.depth, true);
+				l1_fill(cpu, k, va, e2.shift, e2.pa, e2.rights, e2.depth, true, &p);
 				*pa = e2.pa + (va & ((1ULL << e2.shift) - 1));
 				return true;
 			}
@@ -410,8 +490,9 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 	}
 	if (cpu->l2.entries && array_holds(&cpu->l2, r.shift))
 		array_insert(cpu, &cpu->l2, -1, &cpu->st_l2, va, r.shift, r.page_pa, r.rights,
-			     r.depth, ++cpu->tick_l2, !in_l2 && array_holds(&cpu->l2, 12) && r.shift == 12);
-	l1_fill(cpu, k, va, r.shift, r.page_pa, r.rights, r.depth, !in_l1 && r.shift == 12);
+			     r.depth, ++cpu->tick_l2, !in_l2 && array_holds(&cpu->l2, 12) && r.shift == 12,
+			     &p);
+	l1_fill(cpu, k, va, r.shift, r.page_pa, r.rights, r.depth, !in_l1 && r.shift == 12, &p);
 	EV(cpu->events, "tlb_fill", "cpu=%d va=%#llx pa=%#llx page=%uK tlb=%s", cpu->id,
 	   (unsigned long long)(va & ~((1ULL << r.shift) - 1)), (unsigned long long)r.page_pa,
 	   1u << (r.shift - 10), k ? "i" : "d");
@@ -492,6 +573,17 @@ void invlpg(struct vmsim_cpu *cpu, uint64_t va)
 	l2_drop_va(cpu, va);
 }
 
+void tlb_switch_pcid(struct vmsim_cpu *cpu, unsigned pcid)
+{
+	/* fast slots carry no PCID: those of the old one must go (the model
+	 * arrays keep their entries, tagged with their PCID) */
+	if (pcid != cpu->pcid) {
+		fast_clear(cpu, TLB_D);
+		fast_clear(cpu, TLB_I);
+	}
+	cpu->pcid = pcid;
+}
+
 void tlb_recompute_ok(struct vmsim_cpu *cpu)
 {
 	for (unsigned r = 0; r < 32; r++)
@@ -526,7 +618,7 @@ struct tlb_entry *tlb_array_lookup(struct tlb_array *a, uint64_t va, unsigned pc
 
 	if (!a->entries || !a->nvalid)
 		return NULL;
-	i = array_find(&wide, a, va, pcid);
+	i = array_find(&wide, a, va, pcid, NULL);
 	return i < 0 ? NULL : &a->e[i];
 }
 
@@ -555,14 +647,14 @@ int tlb_check(struct vmsim_cpu *cpu, char *msg, size_t len)
 	for (unsigned k = 0; k < TLB_NR_KINDS; k++) {
 		for (uint64_t s_i = 0; s_i <= cpu->fast_mask[k]; s_i++) {
 			const struct tlb_fast *s = &cpu->fast[k][s_i];
-			uint64_t vpn = s->tag & ~TLB_PCID_MASK;
+			uint64_t vpn = s->tag;
 			struct tlb_array *a;
 			unsigned i;
 			const struct tlb_entry *e;
 			bool global;
 
 			if (s->tag == TLB_TAG_INVALID) {
-				if (s->pa_ok & 0xfff) {
+				if (s->ok) {
 					snprintf(msg, len, "fast[%u][%llu] invalid with ok bits", k,
 						 (unsigned long long)s_i);
 					return -1;
@@ -581,10 +673,10 @@ int tlb_check(struct vmsim_cpu *cpu, char *msg, size_t len)
 			}
 			e = &a->e[i];
 			global = a->tag[i] & TLB_TAG_G;
-			if ((s->pa_ok & 0xfff) != e->ok ||
-			    (!global && (s->tag >> TLB_PCID_SHIFT) != e->pcid) ||
+			if (s->ok != e->ok ||
+			    (!global && e->pcid != cpu->pcid) ||
 			    (((vpn << 12) & cpu->va_mask) >> e->shift) != (a->tag[i] & TLB_TAG_VPN_MASK) ||
-			    (s->pa_ok & ~0xfffULL) != e->pa + (((vpn << 12) & ((1ULL << e->shift) - 1)))) {
+			    (vpn << 12) + s->addend != e->pa + ((vpn << 12) & ((1ULL << e->shift) - 1))) {
 				snprintf(msg, len, "fast[%u][%llu] differs from the %s entry it mirrors",
 					 k, (unsigned long long)s_i, a->name);
 				return -1;
