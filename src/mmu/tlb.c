@@ -158,7 +158,10 @@ static inline uint64_t sig_match(const uint8_t *sig, unsigned n, uint8_t v)
 #ifdef __SSE2__
 	/* 16 ways per compare; the arrays are padded so reading a full
 	 * 16 bytes past a short set stays inside the allocation */
-	const __m128i vv = _mm_set1_epi8((char)v);
+	/* v in every byte, built in a register: _mm_set1_epi8() of a byte
+	 * spilled to the stack made GCC reload it 4 bytes wide, a failed
+	 * store forward per probe */
+	const __m128i vv = _mm_shuffle_epi32(_mm_cvtsi32_si128((int)(v * 0x01010101u)), 0);
 
 	for (; w < n; w += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(sig + w));
