@@ -236,7 +236,9 @@ void invlpg(struct vmsim_cpu *cpu, uint64_t va);
 /* Set up / free the TLB arrays of @cpu (cpu.c calls these). */
 int tlb_init(struct vmsim_cpu *cpu, const struct vmsim_config *cfg, struct vmsim_error *err);
 void tlb_finish(struct vmsim_cpu *cpu);
-/* Make @pcid current without flushing (CR3 load with bit 63 set). */
+/* Make @pcid current (a CR3 load with PCIDs): the model's entries stay,
+ * the fast tables, which carry no PCID, are cleared if it changes.  The
+ * caller flushes @pcid's entries unless CR3 bit 63 was set. */
 void tlb_switch_pcid(struct vmsim_cpu *cpu, unsigned pcid);
 /* Re-derive every entry's allowed accesses after a CR0.WP/SMEP/SMAP change. */
 void tlb_recompute_ok(struct vmsim_cpu *cpu);

@@ -357,9 +357,9 @@ l1_find(struct vmsim_cpu *cpu, unsigned k, uint64_t va, const struct tlb_probe *
 /* Fill L1 of @k from a translation and mirror it in the fast table; large
  * pages go to the large array, or are split to their 4 KiB piece when
  * there is none. */
-static inline __attribute__((always_inline)) void l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, unsigned shift,
-		    uint64_t page_pa, uint8_t rights, unsigned depth, bool absent,
-		    const struct tlb_probe *p)
+static inline __attribute__((always_inline)) void
+l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, unsigned shift, uint64_t page_pa,
+	uint8_t rights, unsigned depth, bool absent, const struct tlb_probe *p)
 {
 	struct tlb_array *a = &cpu->l1[k];
 	unsigned i;
