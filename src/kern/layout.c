@@ -249,17 +249,25 @@ static uint8_t *ram_byte(struct vmsim_machine *m, uint64_t pa)
 	return pa < m->pm.ram_size ? (uint8_t *)phys_to_host(&m->pm, pa) : NULL;
 }
 
+/* The host byte behind byte @i of an access that kaccess() translated to
+ * @pa[0] (and, past @split, @pa[1]); NULL where no RAM is. */
+static uint8_t *access_byte(struct vmsim_machine *m, const uint64_t pa[2], uint64_t split,
+			    unsigned i, uint64_t *phys)
+{
+	*phys = i < split ? pa[0] + i : pa[1] + (i - split);
+	return ram_byte(m, *phys);
+}
+
 int kread(struct vmsim_machine *m, uint64_t va, unsigned size, uint64_t *val,
 	  struct vmsim_fault *f)
 {
-	uint64_t pa[2], split, v = 0;
+	uint64_t pa[2], split, v = 0, p;
 	int ret = kaccess(m, va, size, MMU_READ, pa, &split, f);
 
 	if (ret)
 		return ret;
 	for (unsigned i = 0; i < size; i++) {
-		uint64_t p = i < split ? pa[0] + i : pa[1] + (i - split);
-		uint8_t *b = ram_byte(m, p);
+		uint8_t *b = access_byte(m, pa, split, i, &p);
 
 		v |= (uint64_t)(b ? *b : 0xff) << (8 * i);
 	}
@@ -270,14 +278,13 @@ int kread(struct vmsim_machine *m, uint64_t va, unsigned size, uint64_t *val,
 int kwrite(struct vmsim_machine *m, uint64_t va, unsigned size, uint64_t val,
 	   struct vmsim_fault *f)
 {
-	uint64_t pa[2], split;
+	uint64_t pa[2], split, p;
 	int ret = kaccess(m, va, size, MMU_WRITE, pa, &split, f);
 
 	if (ret)
 		return ret;
 	for (unsigned i = 0; i < size; i++) {
-		uint64_t p = i < split ? pa[0] + i : pa[1] + (i - split);
-		uint8_t *b = ram_byte(m, p);
+		uint8_t *b = access_byte(m, pa, split, i, &p);
 
 		if (b) {
 			*b = (uint8_t)(val >> (8 * i));
