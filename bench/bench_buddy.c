@@ -3,18 +3,21 @@
  * host's own allocator (jemalloc when built with it, else libc malloc)
  * measured in the same run, so the ratio is stable across machines.
  *
- *  1. order-0 alloc_pages + __free_pages pairs vs malloc(4096) + free,
- *     (a) on a fresh machine, where every order-0 page comes from
- *     splitting a max-order block and every free merges it back (the
- *     worst case without Linux's per-CPU lists), and (b) warm, with one
- *     order-0 page held so the order-0 list is never empty;
+ *  1. order-0 alloc_pages + __free_pages pairs vs malloc(4096) + free on
+ *     the default machine, where they go through the per-CPU page lists
+ *     (the target), and for comparison with `buddy.pcp: false`: (a) on a
+ *     fresh machine, where every order-0 page comes from splitting a
+ *     max-order block and every free merges it back, and (b) warm, with
+ *     one order-0 page held so the order-0 list is never empty;
  *  2. mixed orders 0-10 through a window of 64 live blocks (free the
- *     oldest, allocate the next) vs malloc(4096 << order) the same way.
+ *     oldest, allocate the next) vs malloc(4096 << order) the same way,
+ *     default machine.
  *
  * Each measurement alternates the two sides ROUNDS times and keeps each
  * side's best time, so a busy host (other jobs) disturbs the ratio less.
  * Prints ops/s of each side and the time ratio (goal: order-0 <= 2x,
- * mixed <= 4x the reference's time).  Not a test: nothing is asserted.
+ * mixed <= 4x the reference's time).  Not a test: nothing is asserted but
+ * that every page comes back (after drain_all_pages()).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -100,10 +103,13 @@ static double run_malloc_mixed(const unsigned char *orders, long n)
 	return now() - t;
 }
 
-static void report(const char *what, long n, double t, double ref)
+static void report(const char *what, long n, double t, double ref, double target)
 {
-	printf("%-34s %12.0f ops/s   reference %12.0f ops/s   time ratio %.2fx\n",
-	       what, n / t, n / ref, t / ref);
+	printf("%-44s %12.0f ops/s   reference %12.0f ops/s   time ratio %.2fx", what, n / t,
+	       n / ref, t / ref);
+	if (target > 0)
+		printf(" (target <= %.0fx%s)", target, t / ref <= target ? ", met" : ", MISSED");
+	printf("\n");
 }
 
 static double best(double a, double b)
@@ -111,49 +117,70 @@ static double best(double a, double b)
 	return a < b ? a : b;
 }
 
+/* ROUNDS alternations of the pair loop and malloc's; the best of each. */
+static void bench_pairs(struct phys_mem *pm, long n, const char *what, double target)
+{
+	double t = 1e9, ref = 1e9;
+
+	for (int r = 0; r < ROUNDS; r++) {
+		ref = best(ref, run_malloc_pairs(n));
+		t = best(t, run_pairs(pm, n));
+	}
+	report(what, n, t, ref, target);
+}
+
+static int boot(struct phys_mem *pm, struct vmsim_config *cfg, struct host_arena *ha, bool pcp)
+{
+	struct vmsim_error err = { 0 };
+
+	if (config_builtin(cfg, "x86_64", &err))
+		return -1;
+	cfg->pcp = pcp;
+	if (phys_init(pm, cfg, ha, &err)) {
+		fprintf(stderr, "phys_init: %s\n", err.msg);
+		return -1;
+	}
+	pm->page_poisoning = false;
+	return 0;
+}
+
+/* Every page back in the buddy lists, and no bad_page() report. */
+static bool all_back(struct phys_mem *pm)
+{
+	drain_all_pages(pm, NULL);
+	return nr_free_pages(pm) == pm->totalram_pages && !pm->vmstat.bad_page;
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 4000000;
 	long nm = n / 4;
-	struct vmsim_config cfg;
-	struct vmsim_error err = { 0 };
+	struct vmsim_config cfg, cfg_off;
 	struct host_arena ha;
-	struct phys_mem pm;
+	struct phys_mem pm, pm_off;
 	unsigned char *orders = malloc((size_t)nm);
 	uint64_t s = 88172645463325252ULL;
 	struct page *held;
+	struct zone *z;
 	double t, ref;
 
-	if (!orders || config_builtin(&cfg, "x86_64", &err))
-		return 1;
 	host_arena_init(&ha);
-	if (phys_init(&pm, &cfg, &ha, &err)) {
-		fprintf(stderr, "phys_init: %s\n", err.msg);
+	if (!orders || boot(&pm, &cfg, &ha, true) || boot(&pm_off, &cfg_off, &ha, false))
 		return 1;
-	}
-	pm.page_poisoning = false;
-	printf("machine: x86_64 4 GiB, max_order %u; %ld pairs, %ld mixed ops\n",
-	       pm.max_order, n, nm);
+	z = pm.node_data[0].zonelist[gfp_zone(&pm, GFP_KERNEL)][0];
+	printf("machine: x86_64 4 GiB, max_order %u, GFP_KERNEL from %s (pcp batch %d, high %d..%d);"
+	       " %ld pairs, %ld mixed ops\n", pm.max_order, z->name, z->pageset_batch,
+	       z->pageset_high_min, z->pageset_high_max, n, nm);
 
 	/* warm both sides up once */
 	run_pairs(&pm, n / 10);
 	run_malloc_pairs(n / 10);
 
-	t = ref = 1e9;
-	for (int r = 0; r < ROUNDS; r++) {
-		ref = best(ref, run_malloc_pairs(n));
-		t = best(t, run_pairs(&pm, n));
-	}
-	report("order-0 pair, fresh (split/merge)", n, t, ref);
-
-	held = alloc_pages(&pm, GFP_KERNEL, 0);	/* its buddy stays on list 0 */
-	t = ref = 1e9;
-	for (int r = 0; r < ROUNDS; r++) {
-		ref = best(ref, run_malloc_pairs(n));
-		t = best(t, run_pairs(&pm, n));
-	}
-	report("order-0 pair, warm list", n, t, ref);
-	__free_pages(&pm, held, 0);
+	bench_pairs(&pm, n, "order-0 pair (per-CPU lists, the default)", 2);
+	bench_pairs(&pm_off, n, "order-0 pair, pcp off, fresh (split/merge)", 0);
+	held = alloc_pages(&pm_off, GFP_KERNEL, 0);	/* its buddy stays on list 0 */
+	bench_pairs(&pm_off, n, "order-0 pair, pcp off, warm list", 0);
+	__free_pages(&pm_off, held, 0);
 
 	for (long i = 0; i < nm; i++) {
 		s ^= s << 13;
@@ -166,13 +193,14 @@ int main(int argc, char **argv)
 		ref = best(ref, run_malloc_mixed(orders, nm));
 		t = best(t, run_mixed(&pm, orders, nm));
 	}
-	report("mixed orders 0-10, 64 live", nm, t, ref);
+	report("mixed orders 0-10, 64 live", nm, t, ref, 4);
 
-	if (nr_free_pages(&pm) != pm.totalram_pages || pm.vmstat.bad_page) {
+	if (!all_back(&pm) || !all_back(&pm_off)) {
 		fprintf(stderr, "bench_buddy: free count not restored\n");
 		return 1;
 	}
 	phys_finish(&pm);
+	phys_finish(&pm_off);
 	host_arena_finish(&ha);
 	free(orders);
 	return 0;

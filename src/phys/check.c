@@ -17,9 +17,13 @@
  *    above max_order, free_pages == sum nr_free[k] << k;
  *  - every initialized PG_buddy page in the zone heads a listed block, and
  *    every initialized page carries this zone's links;
+ *  - every page on a per-CPU list heads a block of its list's order,
+ *    aligned, inside the zone, not PG_buddy, refcount 0, unmapped, in no
+ *    other free block; pcp->count is the pages listed, batch >= 1, and
+ *    free_pages + pcp pages <= managed;
  *  - totalram_pages == sum of managed pages.
  */
-#include "phys/buddy.h"
+#include "phys/pcp.h"
 
 #include <errno.h>
 #include <string.h>
@@ -118,6 +122,66 @@ static int check_lists(struct phys_mem *pm, struct zone *z, unsigned long *free,
 	return 0;
 }
 
+/* The blocks on @z's per-CPU lists: mark their frames in @free. */
+static int check_pcp(struct phys_mem *pm, struct zone *z, unsigned long *free,
+		     unsigned long *npcp, struct vmsim_error *err)
+{
+	const char *zn = z->name;
+
+	for (unsigned c = 0; c < pm->nr_cpus; c++) {
+		const struct per_cpu_pages *pcp = &z->per_cpu_pageset[c];
+		unsigned long pages = 0;
+
+		if (pcp->batch < 1 || pcp->count < 0)
+			return verr(err, -EFAULT, "zone %s cpu %u: batch %d count %d", zn, c,
+				    pcp->batch, pcp->count);
+		for (unsigned pi = 0; pi < NR_PCP_LISTS; pi++) {
+			const struct list_head *l = &pcp->lists[pi], *e = l->next, *prev = l;
+			unsigned order = pindex_to_order(pm, pi);
+			unsigned long n = 0, bound = z->spanned_pages + 1;
+
+			for (; e != l; prev = e, e = e->next) {
+				const struct page *p;
+				unsigned long pfn;
+
+				if (++n > bound || !e || e->prev != prev)
+					return verr(err, -EFAULT, "zone %s cpu %u pcp list %u: broken at entry %lu",
+						    zn, c, pi, n);
+				if (order == PCP_NO_THP)
+					return verr(err, -EFAULT, "zone %s cpu %u: THP list used without THP",
+						    zn, c);
+				p = list_entry(e, struct page, lru);
+				if (p < pm->mem_map || p >= pm->mem_map + pm->max_pfn)
+					return verr(err, -EFAULT, "zone %s cpu %u pcp list %u: entry %lu is not a struct page",
+						    zn, c, pi, n);
+				pfn = page_to_pfn(pm, p);
+				if (pfn & ((1UL << order) - 1) || pfn < z->zone_start_pfn ||
+				    pfn + (1UL << order) > zone_end_pfn(z))
+					return verr(err, -EFAULT, "pcp pfn %#lx order %u misaligned or outside zone %s",
+						    pfn, order, zn);
+				for (unsigned long i = 0; i < (1UL << order); i++) {
+					const struct page *t = &p[i];
+
+					if (test_and_set(free, pfn + i))
+						return verr(err, -EFAULT, "pcp pfn %#lx also in another free block",
+							    pfn + i);
+					if (PageBuddy(t) || t->_refcount || t->_mapcount != -1 ||
+					    PageReserved(t) || !page_links_ok(t, z))
+						return verr(err, -EFAULT, "pcp pfn %#lx: buddy %d refcount %d mapcount %d reserved %d",
+							    pfn + i, PageBuddy(t), t->_refcount,
+							    page_mapcount(t), PageReserved(t));
+				}
+				pages += 1UL << order;
+			}
+		}
+		if (pages != (unsigned long)pcp->count)
+			return verr(err, -EFAULT, "zone %s cpu %u: pcp count %d, pages listed %lu", zn, c,
+				    pcp->count, pages);
+		*npcp += pages;
+	}
+	return 0;
+}
+
 static int check_deferred(struct phys_mem *pm, struct zone *z, unsigned long *free,
 			  unsigned long *npages, struct vmsim_error *err)
 {
@@ -187,7 +251,7 @@ static int check_zone(struct phys_mem *pm, struct zone *z, unsigned long *free,
 		      unsigned long *head, struct vmsim_error *err)
 {
 	const struct pglist_data *pgdat = z->zone_pgdat;
-	unsigned long npages = 0;
+	unsigned long npages = 0, npcp = 0;
 	unsigned long sum = 0;
 	int ret;
 
@@ -200,6 +264,8 @@ static int check_zone(struct phys_mem *pm, struct zone *z, unsigned long *free,
 	ret = check_deferred(pm, z, free, &npages, err);
 	if (!ret)
 		ret = check_lists(pm, z, free, head, &npages, err);
+	if (!ret)
+		ret = check_pcp(pm, z, free, &npcp, err);
 	if (ret)
 		return ret;
 	for (unsigned k = 0; k <= pm->max_order; k++)
@@ -207,9 +273,9 @@ static int check_zone(struct phys_mem *pm, struct zone *z, unsigned long *free,
 	if (sum != z->free_pages || npages != z->free_pages)
 		return verr(err, -EFAULT, "zone %s: free_pages %lu, sum of nr_free %lu, pages listed %lu",
 			    z->name, z->free_pages, sum, npages);
-	if (z->free_pages > z->managed_pages)
-		return verr(err, -EFAULT, "zone %s: %lu free of %lu managed", z->name,
-			    z->free_pages, z->managed_pages);
+	if (z->free_pages + npcp > z->managed_pages)
+		return verr(err, -EFAULT, "zone %s: %lu free and %lu on pcp lists of %lu managed",
+			    z->name, z->free_pages, npcp, z->managed_pages);
 	return check_mem_map(pm, z, free, head, err);
 }
 

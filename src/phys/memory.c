@@ -10,7 +10,7 @@
  * init, see buddy.c), so a 64 GiB machine boots without touching its
  * 768 MiB mem_map.  Nothing here is allocated except the two mappings.
  */
-#include "phys/buddy.h"
+#include "phys/pcp.h"
 
 #include <errno.h>
 #include <string.h>
@@ -337,6 +337,11 @@ int phys_init(struct phys_mem *pm, const struct vmsim_config *cfg,
 		goto fail;
 	}
 	build_all_zonelists(pm);
+	ret = pcp_init(pm);
+	if (ret) {
+		verr(err, ret, "cannot allocate the per-CPU page lists");
+		goto fail;
+	}
 	init_per_zone_wmark_min(pm);
 	return 0;
 fail:
@@ -351,6 +356,7 @@ void phys_finish(struct phys_mem *pm)
 	host_unmap_lazy(pm->mem_map, pm->mem_map_bytes);
 	host_unmap_lazy(pm->ram, pm->ram_size);
 	host_unmap_lazy(pm->touched, pm->touched_bytes);
+	pcp_finish(pm);
 	pm->touched = NULL;
 	pm->touched_bytes = 0;
 	pm->mem_map = NULL;

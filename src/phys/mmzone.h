@@ -54,6 +54,36 @@ struct deferred_range {
 	unsigned long next_pfn, end_pfn;
 };
 
+/*
+ * Per-CPU page lists (struct per_cpu_pages, Linux v6.12 include/linux/
+ * mmzone.h): each CPU keeps recently freed pages of orders 0..
+ * PAGE_ALLOC_COSTLY_ORDER (and, on x86_64, the THP order) of each zone on
+ * lists of its own, so most allocations and frees never touch the buddy
+ * lists.  Pages on them are out of free_area[] and out of NR_FREE_PAGES
+ * (buddyinfo and MemFree do not show them), refcount 0, not PageBuddy.
+ * Linux has one list per migratetype and order; vmsim has no migratetypes,
+ * so one list per order (see pcp.c).
+ */
+#define PAGE_ALLOC_COSTLY_ORDER 3
+#define NR_LOWORDER_PCP_LISTS (PAGE_ALLOC_COSTLY_ORDER + 1)
+#define NR_PCP_LISTS (NR_LOWORDER_PCP_LISTS + 1)	/* + the THP list */
+#define PCP_BATCH_SCALE_MAX 5	/* CONFIG_PCP_BATCH_SCALE_MAX */
+
+/* pcp->flags */
+#define PCPF_PREV_FREE_HIGH_ORDER 0x01	/* the last free was of order 1..3 */
+#define PCPF_FREE_HIGH_BATCH 0x02	/* (set by Linux for large L2 caches) */
+
+struct per_cpu_pages {
+	int count;		/* pages on the lists */
+	int high;		/* above this, free a batch back to the buddy */
+	int high_min, high_max;	/* range the auto-tuned high moves in */
+	int batch;		/* pages moved to/from the buddy lists at once */
+	uint8_t flags;		/* PCPF_* */
+	uint8_t alloc_factor;	/* refill batch scaling: grows on allocations */
+	short free_count;	/* pages freed since the last allocation (decays) */
+	struct list_head lists[NR_PCP_LISTS];
+};
+
 /* one range per gap between reserved ranges, +2 for the kernel image and
  * the zone's end */
 #define MAX_DEFERRED_RANGES (CFG_MAX_RESERVE + 2)
@@ -74,6 +104,10 @@ struct zone {
 	unsigned nr_deferred;		/* ranges in deferred[] */
 	unsigned deferred_first;	/* first range that is not used up */
 	unsigned long nr_deferred_blocks; /* max-order blocks still deferred */
+	struct per_cpu_pages *per_cpu_pageset;	/* [cpu], pcp.c */
+	int pageset_high_min, pageset_high_max, pageset_batch;
+	bool below_high;		/* ZONE_BELOW_HIGH: free pages fell below the
+					 * high watermark; pcp->high shrinks */
 	/* statistics */
 	unsigned long pgalloc, pgfree;	/* pages allocated / freed in this zone */
 	unsigned long alloc_fail;	/* requests this zone could not serve */
@@ -135,6 +169,13 @@ struct phys_mem {
 					 * PAGE_POISON, check on allocation */
 	struct slab_state *slab;	/* slab caches and kmalloc (slab.c);
 					 * NULL until kmem_cache_init() */
+	/* per-CPU page lists (pcp.c) */
+	unsigned nr_cpus;		/* pagesets per zone */
+	unsigned this_cpu;		/* the CPU allocating (smp_processor_id()) */
+	unsigned pcp_thp_order;		/* HPAGE_PMD_ORDER on x86_64, else none (~0u) */
+	bool pcp_enabled;		/* buddy.pcp: false = zone_pcp_disable() */
+	unsigned percpu_pagelist_high_fraction;	/* vm sysctl: 0 = auto-tuned */
+	struct per_cpu_pages *pagesets;	/* nodes * zones * cpus, host memory */
 };
 
 #define PAGE_POISON 0xaa
@@ -272,8 +313,19 @@ static inline unsigned long wmark_pages(const struct zone *z, enum zone_watermar
 	return z->_watermark[w];
 }
 
-/* Sum of free pages over all zones. */
+/* Sum of free pages over all zones (NR_FREE_PAGES: pcp pages excluded). */
 unsigned long nr_free_pages(const struct phys_mem *pm);
+
+/* NR_FREE_PAGES plus the pages on every per-CPU list: every page the
+ * allocator could hand out (what a conservation check compares). */
+unsigned long nr_free_pages_with_pcp(const struct phys_mem *pm);
+
+/* Pages on @zone's per-CPU lists, all CPUs (Linux's zoneinfo "count"). */
+unsigned long zone_pcp_pages(const struct phys_mem *pm, const struct zone *zone);
+
+/* Give every per-CPU list page of @zone (NULL: of every zone) back to the
+ * buddy lists (drain_all_pages()). */
+void drain_all_pages(struct phys_mem *pm, struct zone *zone);
 
 /* Give a PG_reserved page to the buddy allocator (free_reserved_page()):
  * clears PG_reserved, counts it as managed and frees it.  -EINVAL if the

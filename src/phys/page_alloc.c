@@ -11,13 +11,17 @@
  * free, reserved page, mapped page) is refused and reported through
  * bad_page() instead.
  *
- * Not modelled (documented in docs/physical-memory.md): per-CPU page lists
- * (Linux's pcp lists hold order <= 3 pages outside buddyinfo; here every
- * free page is in the buddy lists, so buddyinfo is exact), migratetypes
+ * Orders 0..3 (and the THP order on x86_64) go through the per-CPU page
+ * lists first (rmqueue_pcplist(), free_unref_page_commit(); sizing, refill
+ * and flush in pcp.c), as in Linux; `buddy.pcp: false` sends everything
+ * straight to the buddy lists, which zone_pcp_disable() amounts to.
+ *
+ * Not modelled (documented in docs/physical-memory.md): migratetypes
  * (one free list per order), reclaim and compaction (the slow path only
- * lowers the watermark), highatomic reserves and CMA.
+ * lowers the watermark and drains the per-CPU lists), highatomic reserves
+ * and CMA.
  */
-#include "phys/buddy.h"
+#include "phys/pcp.h"
 
 #include <errno.h>
 #include <string.h>
@@ -252,7 +256,10 @@ static void calculate_totalreserve_pages(struct phys_mem *pm)
 void init_per_zone_wmark_min(struct phys_mem *pm)
 {
 	calculate_min_free_kbytes(pm);
+	/* setup_per_zone_wmarks(): the watermarks, then the pcp batch and
+	 * high limits that derive from them (zone_pcp_update()) */
 	__setup_per_zone_wmarks(pm);
+	zone_pcp_update_all(pm);
 	calculate_totalreserve_pages(pm);
 	setup_per_zone_lowmem_reserve(pm);
 	calculate_totalreserve_pages(pm);
@@ -394,8 +401,46 @@ static PHYS_ALWAYS_INLINE void prep_new_page(struct phys_mem *pm, struct page *p
 }
 
 /*
+ * __rmqueue_pcplist() + rmqueue_pcplist(): the hottest page of this CPU's
+ * list for @order, refilling an empty list from the buddy lists first.
+ * An allocation halves the run of frees that sizes the next flush.
+ */
+static PHYS_ALWAYS_INLINE struct page *rmqueue_pcplist(struct phys_mem *pm, struct zone *zone,
+						    unsigned order)
+{
+	struct per_cpu_pages *pcp = this_cpu_pcp(pm, zone);
+	struct list_head *list = &pcp->lists[order_to_pindex(order)];
+	struct page *page;
+
+	pcp->free_count >>= 1;
+	if (__builtin_expect(list_empty(list), 0) && !pcp_refill(pm, zone, pcp, order, list))
+		return NULL;
+	page = list_first_entry(list, struct page, lru);
+	list_del(&page->lru);
+	pcp->count -= 1 << order;
+	return page;
+}
+
+/* rmqueue(): the per-CPU list for the orders it serves, else (or when the
+ * zone had nothing to refill it with) the buddy lists (rmqueue_buddy()). */
+static PHYS_ALWAYS_INLINE struct page *rmqueue(struct phys_mem *pm, struct zone *zone,
+					    unsigned order)
+{
+	if (__builtin_expect(pm->pcp_enabled && pcp_allowed_order(pm, order), 1)) {
+		struct page *page = rmqueue_pcplist(pm, zone, order);
+
+		if (page)
+			return page;
+	}
+	return __rmqueue_smallest(pm, zone, order);
+}
+
+/*
  * get_page_from_freelist(): the first zone of @zonelist that passes its
- * watermark (unless ALLOC_NO_WATERMARKS) and has a block gives it.
+ * watermark (unless ALLOC_NO_WATERMARKS) and has a block gives it.  A zone
+ * is first checked against its high watermark; failing that marks it
+ * ZONE_BELOW_HIGH (which shrinks pcp->high on frees until a flush finds
+ * it back above) and skips that check until then.
  * @count_fail: charge refusals to zone->alloc_fail (last pass only).
  */
 static PHYS_ALWAYS_INLINE struct page *
@@ -406,6 +451,12 @@ get_page_from_freelist(struct phys_mem *pm, struct zone *const *zonelist, unsign
 		struct zone *z = *zp;
 		struct page *page;
 
+		if (!z->below_high) {
+			if (__zone_watermark_ok(z, order, wmark_pages(z, WMARK_HIGH), highest,
+						alloc_flags))
+				goto try_this_zone;
+			z->below_high = true;
+		}
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
 		    !__zone_watermark_ok(z, order, wmark_pages(z, alloc_flags & ALLOC_WMARK_MASK),
 				       highest, alloc_flags)) {
@@ -413,7 +464,8 @@ get_page_from_freelist(struct phys_mem *pm, struct zone *const *zonelist, unsign
 				z->alloc_fail++;
 			continue;
 		}
-		page = __rmqueue_smallest(pm, z, order);
+try_this_zone:
+		page = rmqueue(pm, z, order);
 		if (page) {
 			z->pgalloc += 1UL << order;
 			pm->vmstat.pgalloc[z->type] += 1UL << order;
@@ -439,6 +491,15 @@ static PHYS_NOINLINE struct page *__alloc_pages_slowpath(struct phys_mem *pm,
 	struct page *page;
 
 	page = get_page_from_freelist(pm, zonelist, order, highest, alloc_flags, !no_wmarks);
+	if (!page && (gfp & __GFP_DIRECT_RECLAIM) && pcp_pages_any(pm)) {
+		/*
+		 * __alloc_pages_direct_reclaim(): after reclaim, pages may be
+		 * pinned on the per-CPU lists; drain them and retry.  vmsim
+		 * reclaims nothing, so this drain is the whole of it.
+		 */
+		drain_all_pages(pm, NULL);
+		page = get_page_from_freelist(pm, zonelist, order, highest, alloc_flags, !no_wmarks);
+	}
 	if (!page && no_wmarks)
 		page = get_page_from_freelist(pm, zonelist, order, highest,
 					      alloc_flags | ALLOC_NO_WATERMARKS, true);
@@ -481,7 +542,10 @@ struct page *alloc_pages_node(struct phys_mem *pm, int nid, gfp_t gfp, unsigned 
 
 struct page *alloc_pages(struct phys_mem *pm, gfp_t gfp, unsigned order)
 {
-	/* numa_node_id(): the single simulated CPU sits on node 0 */
+	/* numa_node_id(): the single simulated CPU sits on node 0; order 0
+	 * as a constant: the common case's own inlined copy */
+	if (order == 0)
+		return __alloc_pages(pm, 0, gfp, 0);
 	return __alloc_pages(pm, 0, gfp, order);
 }
 
@@ -581,7 +645,40 @@ static PHYS_NOINLINE bool free_pages_prepare_slow(struct phys_mem *pm, struct pa
 	return true;
 }
 
-/* __free_frozen_pages(): refcount already zero; back to the buddy lists. */
+/*
+ * free_unref_page_commit(): onto the head of this CPU's list (the hottest
+ * page is the next one handed out), then, once the list holds @high
+ * pages, flush a batch or more back to the buddy lists (pcp_flush()).  A
+ * run of order 1..3 frees with no allocation between (free_high) flushes
+ * everything: such pages fragment memory if they linger.
+ */
+static PHYS_ALWAYS_INLINE void free_unref_page_commit(struct phys_mem *pm, struct zone *zone,
+						   struct page *page, unsigned order)
+{
+	struct per_cpu_pages *pcp = this_cpu_pcp(pm, zone);
+	unsigned pindex = order_to_pindex(order);
+	int batch = pcp->batch, high;
+	bool free_high = false;
+
+	pcp->alloc_factor >>= 1;
+	list_add(&page->lru, &pcp->lists[pindex]);
+	pcp->count += 1 << order;
+	if (order && order <= PAGE_ALLOC_COSTLY_ORDER) {
+		free_high = pcp->free_count >= batch && (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) &&
+			    (!(pcp->flags & PCPF_FREE_HIGH_BATCH) || pcp->count >= batch);
+		pcp->flags |= PCPF_PREV_FREE_HIGH_ORDER;
+	} else if (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) {
+		pcp->flags &= ~PCPF_PREV_FREE_HIGH_ORDER;
+	}
+	if (pcp->free_count < batch << PCP_BATCH_SCALE_MAX)
+		pcp->free_count += 1 << order;
+	high = nr_pcp_high(pcp, zone, batch, free_high);
+	if (pcp->count >= high)
+		pcp_flush(pm, zone, pcp, batch, high, free_high, pindex);
+}
+
+/* __free_frozen_pages(): refcount already zero; onto this CPU's list for
+ * the orders it keeps (free_unref_page()), else back to the buddy lists. */
 static PHYS_ALWAYS_INLINE void free_frozen_pages(struct phys_mem *pm, struct page *page,
 					     unsigned long pfn, unsigned order)
 {
@@ -595,9 +692,12 @@ static PHYS_ALWAYS_INLINE void free_frozen_pages(struct phys_mem *pm, struct pag
 			frame_mark_touched(pm, pfn + i);
 	zone = page_zone(pm, page);
 	EV(pm->events, "free_pages", "pfn=%#lx order=%u zone=%s", pfn, order, zone->name);
-	__free_one_page(pm, zone, page, pfn, order, FPI_NONE);
 	zone->pgfree += 1UL << order;
 	pm->vmstat.pgfree += 1UL << order;
+	if (__builtin_expect(pm->pcp_enabled && pcp_allowed_order(pm, order), 1))
+		free_unref_page_commit(pm, zone, page, order);
+	else
+		__free_one_page(pm, zone, page, pfn, order, FPI_NONE);
 }
 
 /*
@@ -638,7 +738,11 @@ void __free_pages(struct phys_mem *pm, struct page *page, unsigned order)
 	head = PageHead(page);
 	last = put_page_testzero(pm, page);
 	if (last == 1) {
-		free_frozen_pages(pm, page, pfn, order);
+		/* order 0 as a constant: the common case's own inlined copy */
+		if (order == 0)
+			free_frozen_pages(pm, page, pfn, 0);
+		else
+			free_frozen_pages(pm, page, pfn, order);
 	} else if (last == 0 && !head) {
 		/* ___free_pages(): someone else still holds the first page of
 		 * a non-compound block; free the rest, halving down. */

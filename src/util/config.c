@@ -31,6 +31,7 @@ void config_defaults(struct vmsim_config *c, enum vmsim_arch arch)
 	c->nr_reserve = 1;
 	c->reserve[0] = (struct cfg_reserve){ .start = 0, .size = 1 * MiB, .name = "bios" };
 	c->max_order = 10;
+	c->pcp = true;
 	c->cpu_count = 1;
 	c->wp = true;
 	c->pse = true;

@@ -38,6 +38,7 @@ enum cfg_key_id {
 	CFG_NAME, CFG_ARCH,
 	CFG_MEM_SIZE, CFG_MEM_NODES, CFG_RESERVE, CFG_KERNEL_START, CFG_KERNEL_SIZE,
 	CFG_ZONE_DMA, CFG_ZONE_DMA32, CFG_MAX_ORDER, CFG_MIN_FREE_KBYTES,
+	CFG_PCP, CFG_PCP_HIGH_FRACTION,
 	CFG_CPU_COUNT, CFG_CPU_WP, CFG_CPU_NXE, CFG_CPU_PCID, CFG_CPU_PSE,
 	CFG_CPU_SMEP, CFG_CPU_SMAP, CFG_CPU_PHYS_BITS,
 	CFG_TLB_L1D_ENTRIES, CFG_TLB_L1D_WAYS, CFG_TLB_L1I_ENTRIES, CFG_TLB_L1I_WAYS,
@@ -100,6 +101,8 @@ struct vmsim_config {
 	/* buddy: */
 	unsigned max_order;		/* MAX_PAGE_ORDER: 10 */
 	uint64_t min_free_kbytes;	/* 0 = derive as Linux does */
+	bool pcp;			/* per-CPU page lists (false: zone_pcp_disable()) */
+	unsigned pcp_high_fraction;	/* percpu_pagelist_high_fraction: 0 or >= 8 */
 
 	/* cpu: */
 	unsigned cpu_count;

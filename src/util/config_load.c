@@ -73,6 +73,8 @@ static const struct key_def keys[CFG_NR_KEYS] = {
 	[CFG_ZONE_DMA32] = { "zones.DMA32", KT_SIZE, F(zone_dma32_end), PAGE, 4 * GiB, A64 },
 	[CFG_MAX_ORDER] = { "buddy.max_order", KT_UINT, F(max_order), 1, CFG_MAX_ORDER_LIMIT, AALL },
 	[CFG_MIN_FREE_KBYTES] = { "buddy.min_free_kbytes", KT_UINT, F(min_free_kbytes), 0, 1ULL << 40, AALL },
+	[CFG_PCP] = { "buddy.pcp", KT_BOOL, F(pcp), 0, 1, AALL },
+	[CFG_PCP_HIGH_FRACTION] = { "buddy.percpu_pagelist_high_fraction", KT_UINT, F(pcp_high_fraction), 0, 1ULL << 31, AALL },
 	[CFG_CPU_COUNT] = { "cpu.count", KT_UINT, F(cpu_count), 1, CFG_MAX_CPUS, AALL },
 	[CFG_CPU_WP] = { "cpu.wp", KT_BOOL, F(wp), 0, 1, AALL },
 	[CFG_CPU_NXE] = { "cpu.nxe", KT_BOOL, F(nxe), 0, 1, AALL },
@@ -848,6 +850,11 @@ static int validate_zones(const struct vmsim_config *c, struct vmsim_error *err)
 		return ferr(c, err, CFG_MIN_FREE_KBYTES, -1,
 			    "buddy.min_free_kbytes %" PRIu64 " is not below lowmem (%s)",
 			    c->min_free_kbytes, fmt_size(c->lowmem_end, b1));
+	/* the sysctl's handler refuses 1..7 (MIN_PERCPU_PAGELIST_HIGH_FRACTION) */
+	if (c->pcp_high_fraction && c->pcp_high_fraction < 8)
+		return ferr(c, err, CFG_PCP_HIGH_FRACTION, -1,
+			    "buddy.percpu_pagelist_high_fraction %u must be 0 (auto) or at least 8",
+			    c->pcp_high_fraction);
 	return 0;
 }
 

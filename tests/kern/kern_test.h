@@ -72,7 +72,7 @@ static inline uint32_t wr(struct vmsim_machine *m, uint64_t va, unsigned size, u
  * this number is back where it was. */
 static inline unsigned long frames_accounted(struct vmsim_machine *m)
 {
-	return nr_free_pages(&m->pm) + m->pt.nr_tables;
+	return nr_free_pages_with_pcp(&m->pm) + m->pt.nr_tables;
 }
 
 #endif

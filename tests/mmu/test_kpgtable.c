@@ -169,7 +169,7 @@ static void test_kpgtable_x86_32_without_pse_uses_4k(void **state)
 static void check_shared_kernel_half(const char *name, uint64_t kva, uint64_t kpa)
 {
 	struct vmsim_machine *m = boot(name);
-	unsigned long free_before = nr_free_pages(&m->pm), tables = m->pt.nr_tables;
+	unsigned long free_before = nr_free_pages_with_pcp(&m->pm), tables = m->pt.nr_tables;
 	uint64_t root, pa;
 	struct vmsim_fault f;
 	struct pt_path p;
@@ -191,7 +191,7 @@ static void check_shared_kernel_half(const char *name, uint64_t kva, uint64_t kp
 	mmu_load_cr3(&m->cpus[0], m->kernel_pgd, 0, false);
 	mm_pgd_free(m, root);
 	assert_int_equal(m->pt.nr_tables, tables);
-	assert_int_equal(nr_free_pages(&m->pm), free_before);
+	assert_int_equal(nr_free_pages_with_pcp(&m->pm), free_before);
 	vmsim_machine_destroy(m);
 }
 

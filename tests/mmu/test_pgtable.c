@@ -74,7 +74,7 @@ static void check_map_unmap(const char *name)
 {
 	struct vmsim_machine *m = boot(name, NULL);
 	struct pt_ctx *pt = &m->pt;
-	unsigned long base = pt->nr_tables, free0 = nr_free_pages(&m->pm);
+	unsigned long base = pt->nr_tables, free0 = nr_free_pages_with_pcp(&m->pm);
 	unsigned large = pt->fmt->levels == 4 ? 21 : 22;
 	uint64_t root, epa, old;
 	struct pt_path p;
@@ -137,7 +137,7 @@ static void check_map_unmap(const char *name)
 	/* pgd_free frees all the user half's tables */
 	mm_pgd_free(m, root);
 	assert_int_equal(pt->nr_tables, base);
-	assert_int_equal(nr_free_pages(&m->pm), free0);
+	assert_int_equal(nr_free_pages_with_pcp(&m->pm), free0);
 	vmsim_machine_destroy(m);
 }
 
@@ -219,7 +219,7 @@ static void test_pgtable_out_of_memory(void **state)
 	int ret = 0;
 
 	(void)state;
-	free0 = nr_free_pages(&m->pm);
+	free0 = nr_free_pages_with_pcp(&m->pm);
 	assert_int_equal(mm_pgd_alloc(m, &root), 0);
 	/* one PTE table per 2 MiB: map until the buddy allocator gives out */
 	for (va = 0; ret == 0 && va < (1ULL << 40); va += 1ULL << 21)
@@ -228,7 +228,7 @@ static void test_pgtable_out_of_memory(void **state)
 	check_tables(m, root, base);
 	mm_pgd_free(m, root);
 	assert_int_equal(pt->nr_tables, base);
-	assert_int_equal(nr_free_pages(&m->pm), free0);
+	assert_int_equal(nr_free_pages_with_pcp(&m->pm), free0);
 	vmsim_machine_destroy(m);
 }
 

@@ -30,7 +30,10 @@ struct test_machine {
 };
 
 /* Boot @arch with @mem bytes of RAM (0 = the built-in size); @tweak, if
- * given, edits the config before config_finalize().  Returns NULL only
+ * given, edits the config before config_finalize().  The per-CPU page
+ * lists are off (buddy.pcp: false) unless @tweak turns them on: most phys
+ * tests state exact buddy-list answers, which pcp lists would move
+ * (test_pcp.c tests them).  Returns NULL only
  * when the host refuses the address space (-ENOMEM: e.g. 64 GiB under
  * valgrind), so big-machine tests can skip; any other failure fails. */
 static inline struct test_machine *tm_try_boot(const char *arch, uint64_t mem,
@@ -44,6 +47,7 @@ static inline struct test_machine *tm_try_boot(const char *arch, uint64_t mem,
 	assert_int_equal(config_builtin(&tm->cfg, arch, &err), 0);
 	if (mem)
 		tm->cfg.mem_size = mem;
+	tm->cfg.pcp = false;
 	if (tweak)
 		tweak(&tm->cfg);
 	if (config_finalize(&tm->cfg, &err)) {

@@ -27,7 +27,7 @@ static void test_fault_demand_zero_and_zero_page(void **state)
 	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
 	struct task_struct *t = vt_spawn(m, "a", 0, 0);
 	uint64_t a = vt_mmap(t, 0, 16 * KiB, PRW, MAP_PRIVATE);
-	unsigned long free0 = nr_free_pages(&m->pm);
+	unsigned long free0 = nr_free_pages_with_pcp(&m->pm);
 
 	(void)state;
 	/* a read maps the shared zero page: no frame, no rss */
@@ -52,7 +52,7 @@ static void test_fault_demand_zero_and_zero_page(void **state)
 	assert_int_equal(page_mapcount(frame_of(t, a + 8192)), 1);
 	assert_true(PageAnon(frame_of(t, a + 8192)));
 	/* 2 frames + PTE, PMD and PUD tables + the anon_vma slab's page */
-	assert_int_equal(nr_free_pages(&m->pm), free0 - 6);
+	assert_int_equal(nr_free_pages_with_pcp(&m->pm), free0 - 6);
 	/* the rest of the page reads zero: the frame was zeroed */
 	{
 		uint64_t v;
@@ -113,12 +113,12 @@ static void test_fault_cow_after_fork(void **state)
 	assert_false(mm_pte_lookup(p->mm, a) & _PAGE_RW);
 	assert_false(mm_pte_lookup(c->mm, a) & _PAGE_RW);
 	assert_int_equal(get_mm_rss(c->mm), 2);
-	free0 = nr_free_pages(&m->pm);
+	free0 = nr_free_pages_with_pcp(&m->pm);
 	/* the child writes: it gets a copy, the parent keeps its bytes */
 	assert_int_equal(vt_write(c, a, 0x3333), 0);
 	cpg = frame_of(c, a);
 	assert_ptr_not_equal(cpg, pg);
-	assert_int_equal(nr_free_pages(&m->pm), free0 - 1);
+	assert_int_equal(nr_free_pages_with_pcp(&m->pm), free0 - 1);
 	assert_int_equal(vt_read_ok(c, a), 0x3333);
 	assert_int_equal(vt_read_ok(p, a), 0x1111);
 	assert_int_equal(page_ref_count(pg), 1);
@@ -129,7 +129,7 @@ static void test_fault_cow_after_fork(void **state)
 	assert_ptr_equal(frame_of(p, a), pg);
 	assert_int_equal(p->fst.cow_reuse, 1);
 	assert_int_equal(p->fst.cow, 0);
-	assert_int_equal(nr_free_pages(&m->pm), free0 - 1);
+	assert_int_equal(nr_free_pages_with_pcp(&m->pm), free0 - 1);
 	/* second page: the parent writes first, copies; the child then reuses */
 	assert_int_equal(vt_write(p, a + 4096, 0x5555), 0);
 	assert_int_equal(vt_write(c, a + 4096, 0x6666), 0);

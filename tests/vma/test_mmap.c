@@ -148,12 +148,12 @@ static void test_munmap_middle_and_across_vmas(void **state)
 	vt_mmap(t, a, 16 * KiB, PRW, ANON_P | MAP_FIXED);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(vt_write(t, a + (uint64_t)i * 4096, (uint64_t)i + 1), 0);
-	free0 = nr_free_pages(&m->pm);
+	free0 = nr_free_pages_with_pcp(&m->pm);
 	/* the middle two pages: one VMA becomes two, two frames come back */
 	assert_int_equal(do_munmap(t->mm, a + 4096, 8192), 0);
 	vt_check(m);
 	assert_layout(t->mm, "20000000-20001000 rw- 20003000-20004000 rw-");
-	assert_int_equal(nr_free_pages(&m->pm), free0 + 2);
+	assert_int_equal(nr_free_pages_with_pcp(&m->pm), free0 + 2);
 	assert_int_equal(get_mm_rss(t->mm), 2);
 	assert_int_equal(vt_read_ok(t, a), 1);
 	assert_int_equal(vt_read_ok(t, a + 3 * 4096), 4);
@@ -168,7 +168,7 @@ static void test_munmap_middle_and_across_vmas(void **state)
 	vt_check(m);
 	assert_int_equal(t->mm->map_count, 0);
 	assert_int_equal(t->mm->total_vm, 0);
-	assert_int_equal(nr_free_pages(&m->pm), free0 + 4 + 3);	/* frames + PTE/PMD/PUD tables */
+	assert_int_equal(nr_free_pages_with_pcp(&m->pm), free0 + 4 + 3);	/* frames + PTE/PMD/PUD tables */
 	vmsim_machine_destroy(m);
 }
 

@@ -128,7 +128,8 @@ static inline const char *vt_layout(struct mm_struct *mm, char *buf, size_t len)
 		fail_msg("layout\n  got:  %s\n  want: %s", _g, want);		\
 } while (0)
 
-/* Free pages per zone and order, after giving empty slabs back. */
+/* Free pages per zone and order, after giving empty slabs and the per-CPU
+ * lists back. */
 struct vt_free { unsigned long nr[MAX_NR_ZONES][NR_ORDERS_LIMIT]; unsigned long total; };
 
 static inline void vt_free_snapshot(struct vmsim_machine *m, struct vt_free *f)
@@ -140,6 +141,9 @@ static inline void vt_free_snapshot(struct vmsim_machine *m, struct vt_free *f)
 		kmem_cache_shrink(m->vm_area_cachep);
 		kmem_cache_shrink(m->anon_vma_cachep);
 	}
+	/* the per-CPU lists back to the buddy lists, so that equal blocks
+	 * per order mean every frame came back and merged */
+	drain_all_pages(&m->pm, NULL);
 	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
 		for (unsigned o = 0; o <= m->pm.max_order; o++)
 			f->nr[z][o] = m->pm.node_data[0].node_zones[z].free_area[o].nr_free;
