@@ -78,6 +78,33 @@ static int buddyinfo(struct vmsim_machine *m, const struct view_args *a, bool js
 	return 0;
 }
 
+/* The "pagesets" part of a zone: one per CPU, as zoneinfo_show_print()
+ * prints it (its "vm stats threshold" line is left out: vmsim keeps no
+ * per-CPU vmstat deltas). */
+static void zoneinfo_pagesets(const struct phys_mem *pm, const struct zone *z, bool json,
+			      struct strbuf *sb)
+{
+	sb_puts(sb, json ? ",\"pagesets\":[" : "\n  pagesets");
+	for (unsigned c = 0; c < pm->nr_cpus; c++) {
+		const struct per_cpu_pages *pcp = &z->per_cpu_pageset[c];
+
+		if (json)
+			sb_printf(sb, "%s{\"cpu\":%u,\"count\":%d,\"high\":%d,\"batch\":%d,"
+				  "\"high_min\":%d,\"high_max\":%d}", c ? "," : "", c, pcp->count,
+				  pcp->high, pcp->batch, pcp->high_min, pcp->high_max);
+		else
+			sb_printf(sb, "\n    cpu: %u"
+				      "\n              count:    %d"
+				      "\n              high:     %d"
+				      "\n              batch:    %d"
+				      "\n              high_min: %d"
+				      "\n              high_max: %d",
+				  c, pcp->count, pcp->high, pcp->batch, pcp->high_min, pcp->high_max);
+	}
+	if (json)
+		sb_putc(sb, ']');
+}
+
 static void zoneinfo_zone(struct zone *z, void *arg)
 {
 	struct zone_out *o = arg;
@@ -98,8 +125,11 @@ static void zoneinfo_zone(struct zone *z, void *arg)
 			  z->managed_pages);
 		for (unsigned i = 0; i < nzones; i++)
 			sb_printf(sb, "%s%lu", i ? "," : "", z->lowmem_reserve[types[i]]);
-		sb_printf(sb, "],\"start_pfn\":%lu,\"pgalloc\":%lu,\"pgfree\":%lu}",
+		sb_printf(sb, "],\"start_pfn\":%lu,\"pgalloc\":%lu,\"pgfree\":%lu",
 			  z->zone_start_pfn, z->pgalloc, z->pgfree);
+		if (populated_zone(z))
+			zoneinfo_pagesets(o->pm, z, true, sb);
+		sb_putc(sb, '}');
 		return;
 	}
 	sb_printf(sb, "Node %d, zone %8s", z->zone_pgdat->node_id, z->name);
@@ -125,6 +155,7 @@ static void zoneinfo_zone(struct zone *z, void *arg)
 		return;
 	}
 	sb_printf(sb, "\n      %-12s %lu", "nr_free_pages", z->free_pages);
+	zoneinfo_pagesets(o->pm, z, false, sb);
 	sb_printf(sb, "\n  node_unreclaimable:  %u"
 		      "\n  start_pfn:           %lu\n", 0u, z->zone_start_pfn);
 }

@@ -2,8 +2,9 @@
  * Scenario ops of physical memory and the generic ones:
  *   alloc_pages { order, zone | gfp, node }   value: physical address
  *   free_pages  { page, order }                order defaults to the alloc's
+ *   drain_pages { zone, node }                 every zone when no zone
  *   show        VIEW | { what, task, addr }
- *   expect      { free_pages } | { zone, node, free, nr_free, managed }
+ *   expect      { free_pages } | { zone, node, free, nr_free, managed, pcp }
  */
 #include <errno.h>
 #include <string.h>
@@ -157,6 +158,47 @@ static struct zone *find_zone(struct phys_mem *pm, unsigned nid, const char *nam
 	return NULL;
 }
 
+/* `zone` (+ `node`) of a step: NULL and 0 when the step names no zone,
+ * -EINVAL after a message when it names one that is not there. */
+static int step_zone(struct scn *s, struct scn_step *st, struct zone **out)
+{
+	struct phys_mem *pm = &scn_machine(s)->pm;
+	const char *zname = NULL;
+	uint64_t nid = 0;
+	int ret;
+
+	*out = NULL;
+	if ((ret = scn_arg_str(s, st, "zone", false, &zname)) < 0 ||
+	    (ret = scn_arg_u64(s, st, "node", false, &nid)) < 0)
+		return ret;
+	if (nid >= pm->nr_nodes)
+		return scn_bad(s, st, scn_arg(st, "node"), "node %llu: the machine has %u node(s)",
+			       (unsigned long long)nid, pm->nr_nodes);
+	if (zname) {
+		*out = find_zone(pm, (unsigned)nid, zname);
+		if (!*out || !populated_zone(*out))
+			return scn_bad(s, st, scn_arg(st, "zone"), "no populated zone '%s' on node %llu",
+				       zname, (unsigned long long)nid);
+	}
+	return 0;
+}
+
+/* drain_all_pages(): the per-CPU lists of one zone, or of all, back to the
+ * buddy lists.  The outcome is the number of pages drained. */
+static int op_drain_pages(struct scn *s, struct scn_step *st)
+{
+	struct phys_mem *pm = &scn_machine(s)->pm;
+	unsigned long before = nr_free_pages(pm);
+	struct zone *z;
+	int ret;
+
+	if ((ret = step_zone(s, st, &z)) < 0)
+		return ret;
+	drain_all_pages(pm, z);
+	scn_value(st, nr_free_pages(pm) - before);
+	return 0;
+}
+
 static void expect_num(struct scn *s, struct scn_step *st, const char *what,
 		       unsigned long want, unsigned long got)
 {
@@ -172,30 +214,20 @@ static void expect_num(struct scn *s, struct scn_step *st, const char *what,
 static int expect_phys(struct scn *s, struct scn_step *st)
 {
 	struct phys_mem *pm = &scn_machine(s)->pm;
-	const char *zname = NULL;
-	uint64_t v, nid = 0;
+	uint64_t v;
 	const struct ynode *n;
-	struct zone *z = NULL;
+	struct zone *z;
 	int ret;
 
-	if ((ret = scn_arg_str(s, st, "zone", false, &zname)) < 0 ||
-	    (ret = scn_arg_u64(s, st, "node", false, &nid)) < 0)
+	if ((ret = step_zone(s, st, &z)) < 0)
 		return ret;
-	if (nid >= pm->nr_nodes)
-		return scn_bad(s, st, scn_arg(st, "node"), "node %llu: the machine has %u node(s)",
-			       (unsigned long long)nid, pm->nr_nodes);
-	if (zname) {
-		z = find_zone(pm, (unsigned)nid, zname);
-		if (!z || !populated_zone(z))
-			return scn_bad(s, st, scn_arg(st, "zone"), "no populated zone '%s' on node %llu",
-				       zname, (unsigned long long)nid);
-	}
 	if (scn_arg_u64(s, st, "free_pages", false, &v) == 0) {
 		expect_num(s, st, "free_pages", v, nr_free_pages(pm));
 		scn_checked(s);
 	}
-	if ((scn_arg(st, "free") || scn_arg(st, "nr_free") || scn_arg(st, "managed")) && !z)
-		return scn_bad(s, st, st->args, "free, nr_free and managed need a zone");
+	if ((scn_arg(st, "free") || scn_arg(st, "nr_free") || scn_arg(st, "managed") ||
+	     scn_arg(st, "pcp")) && !z)
+		return scn_bad(s, st, st->args, "free, nr_free, managed and pcp need a zone");
 	if ((ret = scn_arg_u64(s, st, "free", false, &v)) == 0) {
 		expect_num(s, st, "free", v, z->free_pages);
 		scn_checked(s);
@@ -203,6 +235,11 @@ static int expect_phys(struct scn *s, struct scn_step *st)
 		return ret;
 	if ((ret = scn_arg_u64(s, st, "managed", false, &v)) == 0) {
 		expect_num(s, st, "managed", v, z->managed_pages);
+		scn_checked(s);
+	} else if (ret < 0)
+		return ret;
+	if ((ret = scn_arg_u64(s, st, "pcp", false, &v)) == 0) {
+		expect_num(s, st, "pcp", v, zone_pcp_pages(pm, z));
 		scn_checked(s);
 	} else if (ret < 0)
 		return ret;
@@ -270,15 +307,17 @@ static int op_expect(struct scn *s, struct scn_step *st)
 
 static const char *const alloc_keys[] = { "order", "zone", "gfp", "node", NULL };
 static const char *const free_keys[] = { "page", "order", NULL };
+static const char *const drain_keys[] = { "zone", "node", NULL };
 static const char *const show_keys[] = { "what", "task", "addr", NULL };
 static const char *const expect_keys[] = { "free_pages", "zone", "node", "free", "nr_free",
-					   "managed", NULL };
+					   "managed", "pcp", NULL };
 
 const struct scn_expect_part scn_expect_phys = { expect_keys, expect_phys };
 
 const struct scn_op scn_ops_phys[] = {
 	{ "alloc_pages", op_alloc_pages, alloc_keys },
 	{ "free_pages", op_free_pages, free_keys },
+	{ "drain_pages", op_drain_pages, drain_keys },
 	{ "show", op_show, show_keys },
 	{ "expect", op_expect, NULL },	/* keys: every part's */
 	{ NULL, NULL, NULL },
