@@ -43,7 +43,7 @@ static void check_same_values(const struct vmsim_config *a, const struct vmsim_c
 		assert_string_equal(a->reserve[i].name, b->reserve[i].name);
 	}
 	EQ(kernel_start); EQ(kernel_size); EQ(zone_dma_end); EQ(zone_dma32_end);
-	EQ(max_order); EQ(min_free_kbytes); EQ(cpu_count); EQ(wp); EQ(nxe); EQ(pcid);
+	EQ(max_order); EQ(min_free_kbytes); EQ(pcp); EQ(pcp_high_fraction); EQ(cpu_count); EQ(wp); EQ(nxe); EQ(pcid);
 	EQ(pse); EQ(smep); EQ(smap); EQ(phys_bits);
 	EQ(l1d.entries); EQ(l1d.ways); EQ(l1i.entries); EQ(l1i.ways); EQ(l2.entries);
 	EQ(l2.ways); EQ(l1d_large.entries); EQ(l1d_large.ways); EQ(l1i_large.entries);
