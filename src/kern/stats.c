@@ -41,6 +41,7 @@ static void stats_phys(struct vmsim_machine *m, struct stat_sink *s)
 	unsigned n = arch_zone_types(pm, types);
 
 	stat_u64(s, nr_free_pages(pm), "nr_free_pages");
+	stat_u64(s, nr_free_pages_with_pcp(pm) - nr_free_pages(pm), "pcp_pages");
 	for (unsigned i = 0; i < n; i++)
 		stat_u64(s, pm->vmstat.pgalloc[types[i]], "pgalloc_%s", zname[types[i]]);
 	stat_u64(s, pm->vmstat.pgfree, "pgfree");
