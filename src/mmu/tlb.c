@@ -253,47 +253,26 @@ static bool array_holds(const struct tlb_array *a, unsigned shift)
 	return false;
 }
 
-/* Index of the smallest of the @n stamps at @lru, the first on a tie.
- * One branch-free pass (the compiler makes the selects cmovs; two
- * interleaved passes measured slower, compiled to branches that random
- * sets mispredict). */
-static inline __attribute__((always_inline)) unsigned lru_min(const tlb_stamp_t *lru, unsigned n)
+/*
+ * The least recently used way of the set at @base of @a; an invalid way
+ * has stamp 0, so the first invalid one goes first.  One branch-free pass
+ * (the compiler makes the selects cmovs; two interleaved passes measured
+ * slower, compiled to branches that random sets mispredict; unrolling it
+ * for constant set sizes took instructions off but no time).
+ */
+static inline unsigned lru_victim(const struct tlb_array *a, unsigned base)
 {
+	const tlb_stamp_t *lru = &a->lru[base];
 	tlb_stamp_t best = lru[0];
 	unsigned v = 0;
 
-#pragma GCC unroll 16
-	for (unsigned j = 1; j < n; j++) {
+	for (unsigned j = 1; j < a->ways; j++) {
 		bool lt = lru[j] < best;
 
 		best = lt ? lru[j] : best;
 		v = lt ? j : v;
 	}
 	return v;
-}
-
-/*
- * The least recently used way of the set at @base of @a; an invalid way
- * has stamp 0, so the first invalid one goes first.  The usual set sizes
- * get a constant count, so the pass is unrolled: a loop over a variable
- * count cost more in its control than in the compares.
- */
-static inline unsigned lru_victim(const struct tlb_array *a, unsigned base)
-{
-	const tlb_stamp_t *lru = &a->lru[base];
-
-	switch (a->ways) {
-	case 4:
-		return lru_min(lru, 4);
-	case 8:
-		return lru_min(lru, 8);
-	case 12:
-		return lru_min(lru, 12);
-	case 16:
-		return lru_min(lru, 16);
-	default:
-		return lru_min(lru, a->ways);
-	}
 }
 
 /*
