@@ -157,36 +157,43 @@ static inline uint64_t ref_lookup(const struct hitset *h, uint64_t va)
 	return ~0ULL;
 }
 
+/* Both loops hold what they use in locals (the cpu, the table, the
+ * address list): a call on translate's miss path may write any memory
+ * reachable from @h, so reading it through @h would reload it each time. */
 static double run_indep(struct hitset *h, int kind, unsigned reps)
 {
 	uint64_t sum = 0, pa;
 	struct vmsim_fault f;
 	const uint8_t *ram = h->m->pm.ram;
+	struct vmsim_cpu *cpu = h->cpu;
+	const struct hitset ref = *h;
+	const uint64_t *vas = h->va;
+	const unsigned nva = h->nva;
 	double t0 = now();
 
 	for (unsigned r = 0; r < reps; r++)
-		for (unsigned j = 0; j < h->nva; j++) {
-			uint64_t va = h->va[j];
+		for (unsigned j = 0; j < nva; j++) {
+			uint64_t va = vas[j];
 
 			switch (kind) {
 			case 0:
-				translate(h->cpu, va, MMU_READ, MMU_USER, &pa, &f);
+				translate(cpu, va, MMU_READ, MMU_USER, &pa, &f);
 				sum += pa;
 				break;
 			case 1:
-				sum += ref_lookup(h, va);
+				sum += ref_lookup(&ref, va);
 				break;
 			case 2:
-				translate(h->cpu, va, MMU_READ, MMU_USER, &pa, &f);
+				translate(cpu, va, MMU_READ, MMU_USER, &pa, &f);
 				sum += ram[pa];
 				break;
 			default:
-				sum += ram[ref_lookup(h, va)];
+				sum += ram[ref_lookup(&ref, va)];
 				break;
 			}
 		}
 	sink = sum;
-	return (now() - t0) * 1e9 / ((double)reps * h->nva);
+	return (now() - t0) * 1e9 / ((double)reps * nva);
 }
 
 static double run_chain(struct hitset *h, int ref, unsigned n)

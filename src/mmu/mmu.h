@@ -138,8 +138,6 @@ struct walk_level {
 	uint64_t rsvd;		/* reserved bits of a table entry / 4K leaf */
 	uint64_t rsvd_large;	/* reserved bits of a large leaf (PS=1) here */
 	uint64_t ps_mask;	/* _PAGE_PSE when PS makes a leaf here, else 0 */
-	uint8_t shift;
-	uint16_t idx_mask;
 };
 
 struct mmu_stats {

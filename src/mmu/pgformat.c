@@ -10,40 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const struct pt_format pt_format_x86_32 = {
-	.name = "x86_32",
-	.levels = 2,
-	.entry_size = 4,
-	.va_bits = 32,
-	.max_phys_bits = 40,		/* PSE-36 */
-	.entry_addr_mask = 0xfffff000ULL,
-	.nx_bit = 0,
-	.large_hi_src = 13, .large_hi_bits = 8, .large_hi_dst = 32,
-	.large_needs_pse = true,
-	.lvl = {
-		{ "pgd", "PDE", 22, 10, true },	/* 4 MiB pages with CR4.PSE */
-		{ "pte", "PTE", 12, 10, false },
-	},
-	/* pud and pmd fold into the pgd, as in pgtable-nopmd.h */
-	.depth_of = { [PT_PGD] = 0, [PT_PUD] = 0, [PT_PMD] = 0, [PT_PTE] = 1 },
-};
-
-const struct pt_format pt_format_x86_64 = {
-	.name = "x86_64",
-	.levels = 4,
-	.entry_size = 8,
-	.va_bits = 48,
-	.max_phys_bits = 52,
-	.entry_addr_mask = 0x000ffffffffff000ULL,
-	.nx_bit = _PAGE_NX,
-	.lvl = {
-		{ "pgd", "PML4E", 39, 9, false },
-		{ "pud", "PDPTE", 30, 9, true },	/* 1 GiB pages */
-		{ "pmd", "PDE", 21, 9, true },		/* 2 MiB pages */
-		{ "pte", "PTE", 12, 9, false },
-	},
-	.depth_of = { [PT_PGD] = 0, [PT_PUD] = 1, [PT_PMD] = 2, [PT_PTE] = 3 },
-};
+const struct pt_format pt_format_x86_32 = PT_FORMAT_X86_32_INIT;
+const struct pt_format pt_format_x86_64 = PT_FORMAT_X86_64_INIT;
 
 const struct pt_format *pt_format_by_name(const char *name)
 {

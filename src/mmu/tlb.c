@@ -163,6 +163,10 @@ static inline uint64_t sig_match(const uint8_t *sig, unsigned n, uint8_t v)
 	 * store forward per probe */
 	const __m128i vv = _mm_shuffle_epi32(_mm_cvtsi32_si128((int)(v * 0x01010101u)), 0);
 
+	if (n <= 16)	/* the usual set: one compare, no loop */
+		return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			       _mm_loadu_si128((const __m128i *)(const void *)sig), vv)) &
+		       ((1u << n) - 1);
 	for (; w < n; w += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(sig + w));
 
@@ -203,12 +207,14 @@ static inline int set_find(const struct tlb_array *a, unsigned base, uint64_t k,
  */
 struct tlb_probe {
 	uint64_t key;
+	uint64_t vpn;		/* va >> 12: the set of a 4 KiB entry */
 	uint8_t sig;
 };
 
 static inline void probe_init(const struct vmsim_cpu *cpu, uint64_t va, struct tlb_probe *p)
 {
-	p->key = make_key(cpu, va, 12, cpu->pcid);
+	p->vpn = va >> 12;
+	p->key = (p->vpn & (cpu->va_mask >> 12)) | (uint64_t)cpu->pcid << TLB_PCID_SHIFT;
 	p->sig = tag_sig(p->key);
 }
 
@@ -225,10 +231,11 @@ array_find(const struct vmsim_cpu *cpu, const struct tlb_array *a, uint64_t va, 
 
 		if (s != 12 && !a->nlarge)
 			continue;
-		base = ((va >> s) & a->set_mask) * a->ways;
 		if (p && s == 12) {
+			base = (p->vpn & a->set_mask) * a->ways;
 			w = set_find(a, (unsigned)base, p->key, p->sig);
 		} else {
+			base = ((va >> s) & a->set_mask) * a->ways;
 			k = make_key(cpu, va, s, pcid);
 			w = set_find(a, (unsigned)base, k, tag_sig(k));
 		}
@@ -250,7 +257,8 @@ static bool array_holds(const struct tlb_array *a, unsigned shift)
  * The least recently used way of the set at @base of @a; an invalid way
  * has stamp 0, so the first invalid one goes first.  One branch-free pass
  * (the compiler makes the selects cmovs; two interleaved passes measured
- * slower, compiled to branches that random sets mispredict).
+ * slower, compiled to branches that random sets mispredict; unrolling it
+ * for constant set sizes took instructions off but no time).
  */
 static inline unsigned lru_victim(const struct tlb_array *a, unsigned base)
 {
@@ -279,40 +287,43 @@ array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats
 	     unsigned shift, uint64_t page_pa, uint8_t rights, unsigned depth, uint64_t stamp,
 	     bool absent, const struct tlb_probe *p)
 {
-	uint64_t key = shift == 12 ? p->key : make_key(cpu, va, shift, cpu->pcid);
-	uint8_t sig = shift == 12 ? p->sig : tag_sig(key);	/* the tag's too */
-	uint64_t tag = rights & TLB_R_G ? global_key(key) : key;
-	unsigned base = (unsigned)((va >> shift) & a->set_mask) * a->ways, i;
+	const bool small = shift == 12;
+	const uint64_t key = small ? p->key : make_key(cpu, va, shift, cpu->pcid);
+	const uint8_t sig = small ? p->sig : tag_sig(key);	/* the tag's too */
+	const unsigned base = (unsigned)(((small ? p->vpn : va >> shift) & a->set_mask) * a->ways);
 	int w = absent ? -1 : set_find(a, base, key, sig);
-	struct tlb_entry *e;
-	const bool large = shift != 12;
+	uint64_t old;
+	unsigned i;
 
 	if (w < 0)
 		w = (int)lru_victim(a, base);
 	i = base + (unsigned)w;
-	e = &a->e[i];
-	if (a->tag[i] != TLB_TAG_INVALID) {
+	old = a->tag[i];
+	if (old != TLB_TAG_INVALID) {
 		if (k >= 0)
 			fast_forget(cpu, (unsigned)k, a, i);
-		if (a->tag[i] != key && a->tag[i] != global_key(key)) {
+		if (old != key && old != global_key(key)) {
 			a->evictions++;
 			st->evictions++;
 		}
 		/* every field is overwritten below: only the counts change */
-		a->nlarge -= e->shift != 12;
+		a->nlarge -= a->e[i].shift != 12;
 	} else {
 		a->nvalid++;
 	}
-	a->nlarge += large;
-	a->tag[i] = tag;
+	a->nlarge += !small;
+	a->tag[i] = rights & TLB_R_G ? global_key(key) : key;
 	a->sig[i] = sig;
 	a->lru[i] = stamp;
-	e->pa = page_pa;
-	e->pcid = (uint16_t)cpu->pcid;
-	e->shift = (uint8_t)shift;
-	e->rights = rights;
-	e->ok = cpu->ok_table[rights & 31];
-	e->depth = (uint8_t)depth;
+	/* one aggregate store: the compiler writes it as two words */
+	a->e[i] = (struct tlb_entry){
+		.pa = page_pa,
+		.pcid = (uint16_t)cpu->pcid,
+		.shift = (uint8_t)shift,
+		.rights = rights,
+		.ok = cpu->ok_table[rights & 31],
+		.depth = (uint8_t)depth,
+	};
 	st->fills++;
 	return i;
 }

@@ -40,8 +40,6 @@ void mmu_update_walk_levels(struct vmsim_cpu *cpu)
 		bool last = d == f->levels - 1;
 
 		memset(w, 0, sizeof(*w));
-		w->shift = l->shift;
-		w->idx_mask = (uint16_t)((1u << l->bits) - 1);
 		w->rsvd = hi | nx;
 		if (!last && !l->large)
 			w->rsvd |= _PAGE_PSE;	/* PS in a PML4E */
@@ -82,20 +80,26 @@ static inline void write_entry(struct vmsim_cpu *cpu, uint64_t pa, uint64_t v)
 		*(uint32_t *)(void *)p = (uint32_t)v;
 }
 
-/* The walk; @commit selects the hardware's side effects (A/D, stats). */
+/*
+ * The walk; @commit selects the hardware's side effects (A/D, stats).
+ * @fmt is cpu->fmt, passed apart so that a caller with a constant format
+ * gets this loop with the format's numbers folded in (levels, entry size,
+ * index widths): still the one generic walker, instantiated per format.
+ */
 static inline __attribute__((always_inline)) bool
-walk_core(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc,
-	  enum mmu_mode mode, struct walk_result *r, struct vmsim_fault *f,
+walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uint64_t va,
+	  enum mmu_access acc, enum mmu_mode mode, struct walk_result *r, struct vmsim_fault *f,
 	  struct walk_trace *trace, bool commit)
 {
-	const struct pt_format *fmt = cpu->fmt;
 	const unsigned esz = fmt->entry_size, last = fmt->levels - 1;
-	const uint64_t amask = fmt->entry_addr_mask, nxb = fmt->nx_bit;
+	const uint64_t amask = fmt->entry_addr_mask;
 	const uint8_t *ram = cpu->pm->ram;
 	uint64_t ent[PT_MAX_LEVELS], epa[PT_MAX_LEVELS];
-	uint64_t table = root & amask, e = 0, rsvd;
+	/* AND of the entries used gives R/W, U/S and "all accessed"; their
+	 * OR gives NX */
+	uint64_t table = root & amask, e = 0, all = ~0ULL, any = 0;
 	uint32_t err = X86_PF_PROT;
-	unsigned d = 0, w = 1, u = 1, x = 1;
+	unsigned d, w, u, x;
 
 	if (mode == MMU_USER)
 		err |= X86_PF_USER;
@@ -116,9 +120,13 @@ walk_core(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc
 	}
 	if (commit)
 		cpu->st.walks++;
-	for (;; d++) {
+#pragma GCC unroll 4
+	for (d = 0; d < PT_MAX_LEVELS; d++) {
 		const struct walk_level *wl = &cpu->wl[d];
-		uint64_t pa = table + ((va >> wl->shift) & wl->idx_mask) * esz;
+		const unsigned index = (unsigned)(va >> fmt->lvl[d].shift) &
+				       ((1u << fmt->lvl[d].bits) - 1);
+		const uint64_t pa = table + (uint64_t)index * esz;
+		bool leaf;
 
 		if (__builtin_expect(table < cpu->ram_size, 1))
 			e = esz == 8 ? *(const uint64_t *)(const void *)(ram + pa)
@@ -129,7 +137,7 @@ walk_core(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc
 		epa[d] = pa;
 		if (trace) {
 			trace->lv[d].depth = d;
-			trace->lv[d].index = (unsigned)((va >> wl->shift) & wl->idx_mask);
+			trace->lv[d].index = index;
 			trace->lv[d].table_pa = table;
 			trace->lv[d].entry_pa = pa;
 			trace->lv[d].entry = e;
@@ -139,28 +147,20 @@ walk_core(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc
 			err &= ~X86_PF_PROT;
 			goto fault;
 		}
-		if (d == last || (e & wl->ps_mask)) {
-			rsvd = d == last ? wl->rsvd : wl->rsvd_large;
-			if (e & rsvd) {
-				err |= X86_PF_RSVD;
-				goto fault;
-			}
-			w &= (unsigned)(e >> 1);
-			u &= (unsigned)(e >> 2);
-			x &= !(e & nxb);
-			break;
-		}
-		if (e & wl->rsvd) {
+		leaf = d == last || (fmt->lvl[d].large && (e & wl->ps_mask));
+		if (e & (leaf && d != last ? wl->rsvd_large : wl->rsvd)) {
 			err |= X86_PF_RSVD;
 			goto fault;
 		}
-		w &= (unsigned)(e >> 1);
-		u &= (unsigned)(e >> 2);
-		x &= !(e & nxb);
+		all &= e;
+		any |= e;
+		if (leaf)
+			break;
 		table = e & amask;
 	}
-	w &= 1;
-	u &= 1;
+	w = (unsigned)(all >> 1) & 1;
+	u = (unsigned)(all >> 2) & 1;
+	x = !(any & fmt->nx_bit);
 	/* permission checks on the combined rights */
 	if (mode == MMU_USER) {
 		if (!u || (acc == MMU_WRITE && !w) || (acc == MMU_FETCH && !x))
@@ -172,7 +172,8 @@ walk_core(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc
 	}
 
 	{
-		unsigned shift = cpu->wl[d].shift;
+		const unsigned shift = fmt->lvl[d].shift;
+		const uint64_t want = _PAGE_ACCESSED | (acc == MMU_WRITE ? _PAGE_DIRTY : 0);
 		uint64_t base = e & amask & ~((1ULL << shift) - 1);
 
 		if (d != last && fmt->large_hi_bits)	/* PSE-36 */
@@ -180,14 +181,13 @@ walk_core(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc
 				<< fmt->large_hi_dst;
 		if (commit) {
 			cpu->st.entries_read += d + 1;
-			for (unsigned i = 0; i < d; i++)
-				if (!(ent[i] & _PAGE_ACCESSED)) {
-					write_entry(cpu, epa[i], ent[i] | _PAGE_ACCESSED);
-					cpu->st.ad_writes++;
-				}
-			{
-				uint64_t want = _PAGE_ACCESSED | (acc == MMU_WRITE ? _PAGE_DIRTY : 0);
-
+			/* the steady state: every A (and D) already set */
+			if (!(all & _PAGE_ACCESSED) || (e & want) != want) {
+				for (unsigned i = 0; i < d; i++)
+					if (!(ent[i] & _PAGE_ACCESSED)) {
+						write_entry(cpu, epa[i], ent[i] | _PAGE_ACCESSED);
+						cpu->st.ad_writes++;
+					}
 				if ((e & want) != want) {
 					e |= want;
 					write_entry(cpu, epa[d], e);
@@ -220,16 +220,24 @@ fault:
 	return false;
 }
 
+/* Constant copies of the formats (see PT_FORMAT_X86_64_INIT). */
+static const struct pt_format walk_x86_32 = PT_FORMAT_X86_32_INIT;
+static const struct pt_format walk_x86_64 = PT_FORMAT_X86_64_INIT;
+
 bool mmu_walk(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc,
 	      enum mmu_mode mode, struct walk_result *r, struct vmsim_fault *f,
 	      struct walk_trace *trace)
 {
-	return walk_core(cpu, root, va, acc, mode, r, f, trace, true);
+	if (cpu->fmt == &pt_format_x86_64)
+		return walk_core(cpu, &walk_x86_64, root, va, acc, mode, r, f, trace, true);
+	if (cpu->fmt == &pt_format_x86_32)
+		return walk_core(cpu, &walk_x86_32, root, va, acc, mode, r, f, trace, true);
+	return walk_core(cpu, cpu->fmt, root, va, acc, mode, r, f, trace, true);
 }
 
 bool mmu_walk_peek(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc,
 		   enum mmu_mode mode, struct walk_result *r, struct vmsim_fault *f,
 		   struct walk_trace *trace)
 {
-	return walk_core(cpu, root, va, acc, mode, r, f, trace, false);
+	return walk_core(cpu, cpu->fmt, root, va, acc, mode, r, f, trace, false);
 }
