@@ -261,7 +261,7 @@ static uint8_t *access_byte(struct vmsim_machine *m, const uint64_t pa[2], uint6
 int kread(struct vmsim_machine *m, uint64_t va, unsigned size, uint64_t *val,
 	  struct vmsim_fault *f)
 {
-	uint64_t pa[2], split, v = 0, p;
+	uint64_t pa[2] = { 0, 0 }, split, v = 0, p;
 	int ret = kaccess(m, va, size, MMU_READ, pa, &split, f);
 
 	if (ret)
@@ -278,7 +278,7 @@ int kread(struct vmsim_machine *m, uint64_t va, unsigned size, uint64_t *val,
 int kwrite(struct vmsim_machine *m, uint64_t va, unsigned size, uint64_t val,
 	   struct vmsim_fault *f)
 {
-	uint64_t pa[2], split, p;
+	uint64_t pa[2] = { 0, 0 }, split, p;
 	int ret = kaccess(m, va, size, MMU_WRITE, pa, &split, f);
 
 	if (ret)

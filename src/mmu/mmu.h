@@ -119,17 +119,30 @@ struct tlb_array {
 	uint64_t evictions;	/* per array; level totals in struct tlb_stats */
 };
 
-/* Fast-table slot: a copy of an L1 entry for one 4 KiB page under the
+/*
+ * Fast-table slot: a copy of an L1 entry for one 4 KiB page under the
  * current PCID (32 bytes, two per cache line).  A PCID switch clears the
- * fast tables (a global entry's slot is refilled by a slow hit), so the
- * tag is the vpn alone and a hit compares it with va >> 12 directly.  The
- * physical address is va + addend (one add, as in QEMU's TLB) and the
- * allowed accesses sit in a field of their own, so a hit needs no masking. */
+ * fast tables (a global entry's slot is refilled by a slow hit), so a tag
+ * needs no PCID.  As in QEMU's TLB a slot has a tag per kind of access --
+ * read (or fetch, in the I table) and write -- that holds the page only
+ * where the entry allows that access, so the tag compare is the permission
+ * check.  A tag also carries the mode (bit 63: user) of the access that
+ * filled the slot: an access in the other mode misses here, and the slow
+ * path's L1 hit refills the slot for it.  The physical address is va +
+ * addend (one add).
+ */
+#define TLB_FAST_USER (1ULL << 63)
+
+/* The tag of a fast slot that lets @acc at @mode through to page @vpn. */
+static inline uint64_t tlb_fast_key(uint64_t vpn, enum mmu_mode mode)
+{
+	return vpn | (mode == MMU_USER ? TLB_FAST_USER : 0);
+}
+
 struct tlb_fast {
-	uint64_t tag;		/* va >> 12; all ones = invalid */
+	uint64_t tag[2];	/* [acc == MMU_WRITE]: tlb_fast_key() if allowed, else all ones */
 	uint64_t addend;	/* physical 4 KiB page - virtual 4 KiB page (mod 2^64) */
 	tlb_stamp_t *lru;	/* the mirrored entry's LRU stamp */
-	uint64_t ok;		/* TLB_OK_BIT bits of the entry; 0 when invalid */
 };
 
 enum tlb_kind { TLB_D, TLB_I, TLB_NR_KINDS };
@@ -152,7 +165,9 @@ struct vmsim_cpu {
 	/* ---- hot: read by every translate() ---- */
 	struct tlb_fast *fast[TLB_NR_KINDS];
 	uint64_t fast_mask[TLB_NR_KINDS];
-	uint64_t tick[TLB_NR_KINDS];	/* L1 clock: one per hit or fill */
+	tlb_stamp_t tick[TLB_NR_KINDS];	/* L1 clock: one per hit or fill (a stamp's
+					 * type: storing it cannot change the
+					 * table pointers and masks above) */
 
 	/* ---- the rest ---- */
 	int id;
@@ -263,7 +278,7 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 /*
  * Translate @va for an access at @mode: true and *pa, or false and *f.
  * Sets A/D in the tables as the hardware does, fills the TLBs.  The hit is
- * inline: one slot, one tag compare, one permission bit.
+ * inline: one slot, one tag compare (which is the permission check).
  */
 static inline bool translate(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 			     enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f)
@@ -272,13 +287,20 @@ static inline bool translate(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access
 	const uint64_t vpn = va >> 12;
 	const struct tlb_fast *s = &cpu->fast[k][vpn & cpu->fast_mask[k]];
 
-	if (__builtin_expect(s->tag == vpn &&
-			     (s->ok >> TLB_OK_BIT(acc, mode) & 1), 1)) {
+	if (__builtin_expect(s->tag[acc == MMU_WRITE] == tlb_fast_key(vpn, mode), 1)) {
 		*s->lru = ++cpu->tick[k];
 		*pa = va + s->addend;
 		return true;
 	}
-	return mmu_translate_slow(cpu, va, acc, mode, pa, f);
+	{
+		/* the slow path writes a local: the caller's @pa does not
+		 * escape, so its hits can keep it in a register */
+		uint64_t p = 0;
+		bool ok = mmu_translate_slow(cpu, va, acc, mode, &p, f);
+
+		*pa = p;
+		return ok;
+	}
 }
 
 /*

@@ -36,10 +36,24 @@ static tlb_stamp_t dummy_lru;	/* what invalid fast slots point at */
 
 static inline void fast_invalidate_slot(struct tlb_fast *s)
 {
-	s->tag = TLB_TAG_INVALID;
+	s->tag[0] = s->tag[1] = TLB_TAG_INVALID;
 	s->addend = 0;
 	s->lru = &dummy_lru;
-	s->ok = 0;
+}
+
+/*
+ * The tags of a slot of fast table @k for page @vpn, filled by an access at
+ * @mode to an entry that allows @ok (TLB_OK_BIT bits): read (fetch for the
+ * I table) and write, each the key if allowed at @mode, else invalid.
+ */
+static inline void fast_set_tags(struct tlb_fast *s, unsigned k, uint64_t vpn,
+				 enum mmu_mode mode, uint8_t ok)
+{
+	const uint64_t key = tlb_fast_key(vpn, mode);
+	const enum mmu_access first = k == TLB_I ? MMU_FETCH : MMU_READ;
+
+	s->tag[0] = ok >> TLB_OK_BIT(first, mode) & 1 ? key : TLB_TAG_INVALID;
+	s->tag[1] = k == TLB_D && (ok >> TLB_OK_BIT(MMU_WRITE, mode) & 1) ? key : TLB_TAG_INVALID;
 }
 
 static void fast_clear(struct vmsim_cpu *cpu, unsigned k)
@@ -330,7 +344,7 @@ array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats
 
 /* Mirror way @i of L1 array @a into the fast table of @k for @va's page. */
 static inline void fast_fill(struct vmsim_cpu *cpu, unsigned k, struct tlb_array *a, unsigned i,
-			     uint64_t va)
+			     uint64_t va, enum mmu_mode mode)
 {
 	const struct tlb_entry *e = &a->e[i];
 	uint64_t vpn = va >> 12;
@@ -338,10 +352,9 @@ static inline void fast_fill(struct vmsim_cpu *cpu, unsigned k, struct tlb_array
 
 	/* valid under the current PCID only, global entries too: a PCID
 	 * switch clears the table (see struct tlb_fast) */
-	s->tag = vpn;
+	fast_set_tags(s, k, vpn, mode, e->ok);
 	s->addend = e->pa + (va & ((1ULL << e->shift) - 1) & ~0xfffULL) - (va & ~0xfffULL);
 	s->lru = &a->lru[i];
-	s->ok = e->ok;
 }
 
 /* The L1 entry of @k for @va: *arr and the index, or false. */
@@ -369,8 +382,8 @@ l1_find(struct vmsim_cpu *cpu, unsigned k, uint64_t va, const struct tlb_probe *
  * pages go to the large array, or are split to their 4 KiB piece when
  * there is none. */
 static inline __attribute__((always_inline)) void
-l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, unsigned shift, uint64_t page_pa,
-	uint8_t rights, unsigned depth, bool absent, const struct tlb_probe *p)
+l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, enum mmu_mode mode, unsigned shift,
+	uint64_t page_pa, uint8_t rights, unsigned depth, bool absent, const struct tlb_probe *p)
 {
 	struct tlb_array *a = &cpu->l1[k];
 	unsigned i;
@@ -387,7 +400,7 @@ l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, unsigned shift, uint64_t
 		return;
 	i = array_insert(cpu, a, (int)k, &cpu->st_l1[k], va, shift, page_pa, rights, depth,
 			 ++cpu->tick[k], absent, p);
-	fast_fill(cpu, k, a, i, va);
+	fast_fill(cpu, k, a, i, va, mode);
 }
 
 static void l1_drop_va(struct vmsim_cpu *cpu, unsigned k, uint64_t va)
@@ -460,7 +473,7 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 		if (a->e[i].ok & bit) {
 			/* a hit the fast table did not hold (slot collision) */
 			a->lru[i] = ++cpu->tick[k];
-			fast_fill(cpu, k, a, i, va);
+			fast_fill(cpu, k, a, i, va, mode);
 			*pa = a->e[i].pa + (va & ((1ULL << a->e[i].shift) - 1));
 			return true;
 		}
@@ -480,7 +493,7 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 
 				cpu->st_l2.hits++;
 				cpu->l2.lru[j] = ++cpu->tick_l2;
-				l1_fill(cpu, k, va, e2.shift, e2.pa, e2.rights, e2.depth, true, &p);
+				l1_fill(cpu, k, va, mode, e2.shift, e2.pa, e2.rights, e2.depth, true, &p);
 				*pa = e2.pa + (va & ((1ULL << e2.shift) - 1));
 				return true;
 			}
@@ -506,7 +519,8 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 		array_insert(cpu, &cpu->l2, -1, &cpu->st_l2, va, r.shift, r.page_pa, r.rights,
 			     r.depth, ++cpu->tick_l2, !in_l2 && array_holds(&cpu->l2, 12) && r.shift == 12,
 			     &p);
-	l1_fill(cpu, k, va, r.shift, r.page_pa, r.rights, r.depth, !in_l1 && r.shift == 12, &p);
+	l1_fill(cpu, k, va, mode, r.shift, r.page_pa, r.rights, r.depth, !in_l1 && r.shift == 12,
+		&p);
 	EV(cpu->events, "tlb_fill", "cpu=%d va=%#llx pa=%#llx page=%uK tlb=%s", cpu->id,
 	   (unsigned long long)(va & ~((1ULL << r.shift) - 1)), (unsigned long long)r.page_pa,
 	   1u << (r.shift - 10), k ? "i" : "d");
@@ -661,20 +675,17 @@ int tlb_check(struct vmsim_cpu *cpu, char *msg, size_t len)
 	for (unsigned k = 0; k < TLB_NR_KINDS; k++) {
 		for (uint64_t s_i = 0; s_i <= cpu->fast_mask[k]; s_i++) {
 			const struct tlb_fast *s = &cpu->fast[k][s_i];
-			uint64_t vpn = s->tag;
+			uint64_t key = s->tag[0] != TLB_TAG_INVALID ? s->tag[0] : s->tag[1];
+			enum mmu_mode mode = key & TLB_FAST_USER ? MMU_USER : MMU_KERNEL;
+			uint64_t vpn = key & ~TLB_FAST_USER;
 			struct tlb_array *a;
 			unsigned i;
 			const struct tlb_entry *e;
+			struct tlb_fast want;
 			bool global;
 
-			if (s->tag == TLB_TAG_INVALID) {
-				if (s->ok) {
-					snprintf(msg, len, "fast[%u][%llu] invalid with ok bits", k,
-						 (unsigned long long)s_i);
-					return -1;
-				}
+			if (key == TLB_TAG_INVALID)
 				continue;
-			}
 			if ((vpn & cpu->fast_mask[k]) != s_i) {
 				snprintf(msg, len, "fast[%u][%llu] in the wrong slot", k,
 					 (unsigned long long)s_i);
@@ -687,7 +698,8 @@ int tlb_check(struct vmsim_cpu *cpu, char *msg, size_t len)
 			}
 			e = &a->e[i];
 			global = a->tag[i] & TLB_TAG_G;
-			if (s->ok != e->ok ||
+			fast_set_tags(&want, k, vpn, mode, e->ok);
+			if (memcmp(want.tag, s->tag, sizeof(want.tag)) ||
 			    (!global && e->pcid != cpu->pcid) ||
 			    (((vpn << 12) & cpu->va_mask) >> e->shift) != (a->tag[i] & TLB_TAG_VPN_MASK) ||
 			    (vpn << 12) + s->addend != e->pa + ((vpn << 12) & ((1ULL << e->shift) - 1))) {
