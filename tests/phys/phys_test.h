@@ -92,6 +92,28 @@ static inline void assert_lists_ok(struct phys_mem *pm)
 		fail_msg("check_free_lists: %s", err.msg);
 }
 
+/* alloc_pages() that must succeed: refcount 1, lists still consistent. */
+static inline struct page *alloc_checked(struct phys_mem *pm, gfp_t gfp, unsigned order)
+{
+	struct page *p = alloc_pages(pm, gfp, order);
+
+	if (!p)
+		fail_msg("alloc order %u: NULL", order);
+	assert_int_equal(page_ref_count(p), 1);
+	assert_lists_ok(pm);
+	return p;
+}
+
+/* __free_pages() that must be accepted (no bad_page report). */
+static inline void free_checked(struct phys_mem *pm, struct page *p, unsigned order)
+{
+	unsigned long bad = pm->vmstat.bad_page;
+
+	__free_pages(pm, p, order);
+	assert_int_equal(pm->vmstat.bad_page, bad);
+	assert_lists_ok(pm);
+}
+
 static inline struct zone *tz(struct phys_mem *pm, enum zone_type t)
 {
 	return &pm->node_data[0].node_zones[t];

@@ -18,26 +18,14 @@
 static const unsigned long boot_dma[11] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 3 };
 static const unsigned long boot_dma32[11] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4 };
 
+/* An allocation that must return the block at @pfn. */
 static struct page *alloc_ok(struct phys_mem *pm, gfp_t gfp, unsigned order, unsigned long pfn)
 {
-	struct page *p = alloc_pages(pm, gfp, order);
+	struct page *p = alloc_checked(pm, gfp, order);
 
-	if (!p)
-		fail_msg("alloc order %u: NULL, expected pfn %lu", order, pfn);
 	if (page_to_pfn(pm, p) != pfn)
 		fail_msg("alloc order %u: pfn %lu, expected %lu", order, page_to_pfn(pm, p), pfn);
-	assert_int_equal(page_ref_count(p), 1);
-	assert_lists_ok(pm);
 	return p;
-}
-
-static void free_ok(struct phys_mem *pm, struct page *p, unsigned order)
-{
-	unsigned long bad = pm->vmstat.bad_page;
-
-	__free_pages(pm, p, order);
-	assert_int_equal(pm->vmstat.bad_page, bad);
-	assert_lists_ok(pm);
 }
 
 static void test_buddy_struct_page_size(void **state)
@@ -119,22 +107,22 @@ static void test_buddy_split_merge_known_answer(void **state)
 	d = alloc_ok(pm, GFP_DMA, 9, 1024);
 	assert_buddyinfo(pm, ZONE_DMA, (unsigned long[]){ 1, 1, 1, 0, 1, 1, 1, 1, 0, 1, 2 }, "d");
 	/* c's buddy is pfn 0 (reserved): no merge, head of the order-9 list */
-	free_ok(pm, c, 9);
+	free_checked(pm, c, 9);
 	assert_buddyinfo(pm, ZONE_DMA, (unsigned long[]){ 1, 1, 1, 0, 1, 1, 1, 1, 0, 2, 2 }, "free c");
 	assert_int_equal(list_head_pfn(pm, ZONE_DMA, 9), 512);
 	e = alloc_ok(pm, GFP_DMA, 9, 512);
 	/* d merges with 1536 into an order-10 block queued at the head,
 	 * ahead of the deferred 2048 and 3072 */
-	free_ok(pm, d, 9);
+	free_checked(pm, d, 9);
 	assert_buddyinfo(pm, ZONE_DMA, (unsigned long[]){ 1, 1, 1, 0, 1, 1, 1, 1, 0, 0, 3 }, "free d");
 	f = alloc_ok(pm, GFP_DMA, 10, 1024);
-	free_ok(pm, f, 10);
-	free_ok(pm, b, 3);
+	free_checked(pm, f, 10);
+	free_checked(pm, b, 3);
 	assert_buddyinfo(pm, ZONE_DMA, (unsigned long[]){ 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 3 }, "free b");
 	/* a merges all the way up to order 8 */
-	free_ok(pm, a, 0);
+	free_checked(pm, a, 0);
 	assert_buddyinfo(pm, ZONE_DMA, (unsigned long[]){ 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 3 }, "free a");
-	free_ok(pm, e, 9);
+	free_checked(pm, e, 9);
 	assert_buddyinfo(pm, ZONE_DMA, boot_dma, "back to boot");
 	assert_buddyinfo(pm, ZONE_DMA32, boot_dma32, "DMA32 untouched");
 	assert_int_equal(tz(pm, ZONE_DMA)->pgalloc, 1 + 8 + 512 + 512 + 512 + 1024);
@@ -160,15 +148,15 @@ static void test_buddy_tail_vs_head_placement(void **state)
 	p[4] = alloc_ok(pm, GFP_DMA, 0, 260);
 	p[5] = alloc_ok(pm, GFP_DMA, 0, 261);
 	assert_int_equal(list_head_pfn(pm, ZONE_DMA, 1), 262);
-	free_ok(pm, p[0], 0);	/* 256: order-1 buddy 258 busy -> head */
-	free_ok(pm, p[3], 0);	/* 259: order-1 buddy 256 not order 1 -> head */
-	free_ok(pm, p[5], 0);	/* 261: order-1 buddy 262 free at order 1 -> tail */
+	free_checked(pm, p[0], 0);	/* 256: order-1 buddy 258 busy -> head */
+	free_checked(pm, p[3], 0);	/* 259: order-1 buddy 256 not order 1 -> head */
+	free_checked(pm, p[5], 0);	/* 261: order-1 buddy 262 free at order 1 -> tail */
 	assert_buddyinfo(pm, ZONE_DMA, (unsigned long[]){ 3, 1, 0, 1, 1, 1, 1, 1, 0, 1, 3 }, "3 frees");
 	p[0] = alloc_ok(pm, GFP_DMA, 0, 259);
 	p[3] = alloc_ok(pm, GFP_DMA, 0, 256);
 	p[5] = alloc_ok(pm, GFP_DMA, 0, 261);
 	for (unsigned i = 0; i < 6; i++)
-		free_ok(pm, p[i], 0);
+		free_checked(pm, p[i], 0);
 	assert_buddyinfo(pm, ZONE_DMA, boot_dma, "back to boot");
 	tm_free(tm);
 }
@@ -336,7 +324,7 @@ static void test_buddy_bad_page_hook(void **state)
 	pm->bad_page_hook = count_hook;
 	pm->bad_page_ctx = &calls;
 	p = alloc_ok(pm, GFP_DMA, 0, 256);
-	free_ok(pm, p, 0);
+	free_checked(pm, p, 0);
 	__free_pages(pm, p, 0);
 	put_page(pm, p);
 	assert_int_equal(calls, 2);
@@ -389,17 +377,17 @@ static void test_buddy_gfp_zero_and_no_zero(void **state)
 	p = alloc_ok(pm, GFP_DMA, 1, 256);
 	b = page_host(pm, p);
 	memset(b, 0x5c, 2 * PAGE_SIZE);
-	free_ok(pm, p, 1);
+	free_checked(pm, p, 1);
 	/* alloc_pages does not zero: the old bytes are still there */
 	p = alloc_ok(pm, GFP_DMA, 1, 256);
 	assert_int_equal(b[0], 0x5c);
 	assert_int_equal(b[2 * PAGE_SIZE - 1], 0x5c);
-	free_ok(pm, p, 1);
+	free_checked(pm, p, 1);
 	p = alloc_ok(pm, GFP_DMA | __GFP_ZERO, 1, 256);
 	for (size_t i = 0; i < 2 * PAGE_SIZE; i++)
 		if (b[i])
 			fail_msg("byte %zu not zeroed", i);
-	free_ok(pm, p, 1);
+	free_checked(pm, p, 1);
 	/* the kernel-address variants */
 	{
 		uint64_t va = get_zeroed_page(pm, GFP_DMA);
@@ -424,16 +412,16 @@ static void test_buddy_poison_catches_use_after_free(void **state)
 	pm->page_poisoning = true;
 	p = alloc_ok(pm, GFP_DMA, 0, 256);
 	b = page_host(pm, p);
-	free_ok(pm, p, 0);
+	free_checked(pm, p, 0);
 	assert_int_equal(b[100], PAGE_POISON);
 	p = alloc_ok(pm, GFP_DMA, 0, 256);	/* intact poison: silent */
 	assert_int_equal(pm->vmstat.bad_page, 0);
-	free_ok(pm, p, 0);
+	free_checked(pm, p, 0);
 	b[123] = 1;				/* write after free */
 	p = alloc_ok(pm, GFP_DMA, 0, 256);
 	assert_int_equal(pm->vmstat.bad_page, 1);
 	assert_non_null(strstr(pm->bad_page_msg, "poison"));
-	free_ok(pm, p, 0);
+	free_checked(pm, p, 0);
 	tm_free(tm);
 }
 

@@ -38,26 +38,6 @@ static unsigned long pcp_count(struct phys_mem *pm, enum zone_type t)
 	return zone_pcp_pages(pm, tz(pm, t));
 }
 
-static struct page *alloc_ok(struct phys_mem *pm, gfp_t gfp, unsigned order)
-{
-	struct page *p = alloc_pages(pm, gfp, order);
-
-	if (!p)
-		fail_msg("alloc order %u: NULL", order);
-	assert_int_equal(page_ref_count(p), 1);
-	assert_lists_ok(pm);
-	return p;
-}
-
-static void free_ok(struct phys_mem *pm, struct page *p, unsigned order)
-{
-	unsigned long bad = pm->vmstat.bad_page;
-
-	__free_pages(pm, p, order);
-	assert_int_equal(pm->vmstat.bad_page, bad);
-	assert_lists_ok(pm);
-}
-
 /* zone_batchsize() restated: min(managed/1024, 256)/4, at least 1, rounded
  * down to 2^n - 1 of one and a half times that, at least 1. */
 static int expected_batch(unsigned long managed)
@@ -138,7 +118,7 @@ static void test_pcp_sizing_x86_32(void **state)
 		assert_pageset(pm, types[i], b, lo > 4 * b ? lo : 4 * b, hi > 4 * b ? hi : 4 * b);
 	}
 	assert_int_equal(pm->pcp_thp_order, PCP_NO_THP);
-	free_ok(pm, alloc_ok(pm, GFP_HIGHUSER, 9), 9);
+	free_checked(pm, alloc_checked(pm, GFP_HIGHUSER, 9), 9);
 	assert_int_equal(pcp_count(pm, ZONE_HIGHMEM) + pcp_count(pm, ZONE_NORMAL), 0);
 	tm_free(tm);
 }
@@ -184,14 +164,14 @@ static void test_pcp_lifo_and_ascending(void **state)
 	struct page *a, *b, *c;
 
 	(void)state;
-	a = alloc_ok(pm, GFP_KERNEL, 0);
-	b = alloc_ok(pm, GFP_KERNEL, 0);
+	a = alloc_checked(pm, GFP_KERNEL, 0);
+	b = alloc_checked(pm, GFP_KERNEL, 0);
 	assert_ptr_equal(b, a + 1);
-	free_ok(pm, b, 0);
-	free_ok(pm, a, 0);
-	c = alloc_ok(pm, GFP_KERNEL, 0);
+	free_checked(pm, b, 0);
+	free_checked(pm, a, 0);
+	c = alloc_checked(pm, GFP_KERNEL, 0);
 	assert_ptr_equal(c, a);
-	c = alloc_ok(pm, GFP_KERNEL, 0);
+	c = alloc_checked(pm, GFP_KERNEL, 0);
 	assert_ptr_equal(c, b);
 	tm_free(tm);
 }
@@ -270,11 +250,11 @@ static void test_pcp_free_high_run(void **state)
 
 	(void)state;
 	for (unsigned i = 0; i < 40; i++)
-		pages[i] = alloc_ok(pm, GFP_KERNEL, 1);
+		pages[i] = alloc_checked(pm, GFP_KERNEL, 1);
 	/* order-1 refills: max(63 >> 1, 2) = 31 blocks, twice */
 	assert_int_equal(pcp_count(pm, ZONE_DMA32), (62 - 40) * 2);
 	for (unsigned i = 0; i < 40; i++) {
-		free_ok(pm, pages[i], 1);
+		free_checked(pm, pages[i], 1);
 		if (i + 1 < 33)
 			assert_int_equal(pcp_count(pm, ZONE_DMA32), (22 + i + 1) * 2);
 		else
@@ -291,17 +271,17 @@ static void test_pcp_thp_list(void **state)
 	struct phys_mem *pm = &tm->pm;
 	struct zone *z = tz(pm, ZONE_DMA32);
 	unsigned long free0 = z->free_pages;
-	struct page *p = alloc_ok(pm, GFP_KERNEL, 9);
+	struct page *p = alloc_checked(pm, GFP_KERNEL, 9);
 
 	(void)state;
 	assert_int_equal(pcp_count(pm, ZONE_DMA32), 512);
 	assert_int_equal(z->free_pages, free0 - 1024);
-	free_ok(pm, p, 9);
+	free_checked(pm, p, 9);
 	assert_int_equal(pcp_count(pm, ZONE_DMA32), 1024);
 	/* order 4 is not a pcp order: straight from and to the buddy lists */
-	p = alloc_ok(pm, GFP_KERNEL, 4);
+	p = alloc_checked(pm, GFP_KERNEL, 4);
 	assert_int_equal(pcp_count(pm, ZONE_DMA32), 1024);
-	free_ok(pm, p, 4);
+	free_checked(pm, p, 4);
 	assert_int_equal(z->free_pages, free0 - 1024);
 	drain_all_pages(pm, NULL);
 	assert_lists_ok(pm);
@@ -322,9 +302,9 @@ static void test_pcp_drain_restores_buddyinfo(void **state)
 	for (unsigned o = 0; o <= 10; o++)
 		boot[o] = tz(pm, ZONE_DMA32)->free_area[o].nr_free;
 	for (unsigned i = 0; i < 50; i++)
-		p[i] = alloc_ok(pm, GFP_DMA32, i % 4);
+		p[i] = alloc_checked(pm, GFP_DMA32, i % 4);
 	for (unsigned i = 0; i < 50; i++)
-		free_ok(pm, p[i], i % 4);
+		free_checked(pm, p[i], i % 4);
 	drain_all_pages(pm, tz(pm, ZONE_DMA32));
 	assert_lists_ok(pm);
 	for (unsigned o = 0; o <= 10; o++)
@@ -357,14 +337,14 @@ static void test_pcp_drained_before_failing(void **state)
 	assert_int_equal(pcp_count(pm, ZONE_DMA) + pcp_count(pm, ZONE_DMA32), 0);
 	free_at_oom = nr_free_pages(pm);
 	for (unsigned i = 0; i < 3; i++)
-		free_ok(pm, held[--n], 0);
+		free_checked(pm, held[--n], 0);
 	assert_int_equal(nr_free_pages(pm), free_at_oom);
 	assert_int_equal(nr_free_pages_with_pcp(pm), free_at_oom + 3);
 	assert_null(alloc_pages(pm, GFP_NOWAIT, 0));
-	held[n++] = alloc_ok(pm, GFP_KERNEL, 0);
+	held[n++] = alloc_checked(pm, GFP_KERNEL, 0);
 	assert_int_equal(nr_free_pages_with_pcp(pm), free_at_oom + 2);
 	while (n)
-		free_ok(pm, held[--n], 0);
+		free_checked(pm, held[--n], 0);
 	drain_all_pages(pm, NULL);
 	assert_int_equal(nr_free_pages(pm), pm->totalram_pages);
 	free(held);
@@ -377,11 +357,11 @@ static void test_pcp_off_goes_straight_to_buddy(void **state)
 	struct test_machine *tm = tm_boot("x86_64", 64 * MiB, NULL);
 	struct phys_mem *pm = &tm->pm;
 	unsigned long free0 = nr_free_pages(pm);
-	struct page *p = alloc_ok(pm, GFP_KERNEL, 0);
+	struct page *p = alloc_checked(pm, GFP_KERNEL, 0);
 
 	(void)state;
 	assert_int_equal(nr_free_pages(pm), free0 - 1);
-	free_ok(pm, p, 0);
+	free_checked(pm, p, 0);
 	assert_int_equal(nr_free_pages(pm), free0);
 	assert_int_equal(nr_free_pages_with_pcp(pm), free0);
 	tm_free(tm);
