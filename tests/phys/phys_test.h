@@ -114,6 +114,15 @@ static inline void free_checked(struct phys_mem *pm, struct page *p, unsigned or
 	assert_lists_ok(pm);
 }
 
+/* xorshift64: the randomized tests' reproducible sequence (state @s != 0). */
+static inline uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
 static inline struct zone *tz(struct phys_mem *pm, enum zone_type t)
 {
 	return &pm->node_data[0].node_zones[t];

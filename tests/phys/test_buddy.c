@@ -609,14 +609,6 @@ struct held {
 	bool comp;
 };
 
-static uint64_t rng_next(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static void odd_machine(struct vmsim_config *c)
 {
 	c->reserve[0].size = 4096;

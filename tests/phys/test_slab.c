@@ -819,14 +819,6 @@ struct live_obj {
 	uint32_t tag;
 };
 
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static void fill(struct live_obj *o)
 {
 	for (size_t i = 0; i < o->size; i++)
@@ -856,7 +848,7 @@ static void run_random(const char *arch, uint64_t seed, unsigned steps)
 	for (int i = 0; i < 3; i++)
 		assert_non_null(own[i]);
 	for (unsigned step = 0; step < steps; step++) {
-		uint64_t r = rnd(&seed);
+		uint64_t r = rng_next(&seed);
 
 		if (nlive && (r % 100) < 45) {
 			unsigned i = (unsigned)((r >> 8) % nlive);
