@@ -109,6 +109,7 @@ struct tlb_array {
 	uint64_t *tag;		/* all ones = invalid */
 	uint8_t *sig;		/* one-byte hash of each tag, 0 = invalid */
 	tlb_stamp_t *lru;	/* last use (tick); 0 = invalid; smallest is evicted */
+	uint64_t *order;	/* per set, or NULL: the ways by recency (see tlb.c) */
 	struct tlb_entry *e;
 	unsigned entries, ways, sets;
 	uint64_t set_mask;

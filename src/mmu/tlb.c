@@ -30,6 +30,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "mmu/walk_core.h"
 #include "util/error.h"
 
 static tlb_stamp_t dummy_lru;	/* what invalid fast slots point at */
@@ -268,6 +269,76 @@ static bool array_holds(const struct tlb_array *a, unsigned shift)
 }
 
 /*
+ * The recency index of an array that no fast-table hit touches (the L2):
+ * per set, one 64-bit word whose 4-bit field r holds the way at recency
+ * rank r -- 0 the most recently used, ways - 1 the victim -- for sets of up
+ * to 16 ways.  It orders the ways as their stamps do (invalid ways last,
+ * the lowest index last of all, as lru_victim() picks them), so the victim
+ * is one field instead of a scan, and a use is a few shifts.  Unused fields
+ * (sets of fewer than 16 ways) hold 0xf, which is no way's number.
+ * Invalidations, rare, rebuild a set's word from the stamps.
+ */
+#define ORDER_NIBBLES 0x1111111111111111ULL
+
+static inline unsigned order_victim(const struct tlb_array *a, unsigned set)
+{
+	return (unsigned)(a->order[set] >> (4 * (a->ways - 1))) & 15;
+}
+
+/* Make way @w of @set the most recently used. */
+static inline void order_touch(struct tlb_array *a, unsigned set, unsigned w)
+{
+	const uint64_t o = a->order[set], x = o ^ (w * ORDER_NIBBLES);
+	/* the lowest all-zero field of x is w's rank (a borrow can only
+	 * flag fields above a true zero) */
+	const unsigned sh = (unsigned)__builtin_ctzll((x - ORDER_NIBBLES) & ~x &
+						      (ORDER_NIBBLES << 3)) & ~3u;
+
+	/* the ways above rank sh move down one rank, w goes to rank 0 */
+	a->order[set] = (o & ((~0ULL << sh) << 4)) | ((o & ((1ULL << sh) - 1)) << 4) | w;
+}
+
+/* The word @set's stamps give. */
+static uint64_t order_from_stamps(const struct tlb_array *a, unsigned set)
+{
+	const tlb_stamp_t *lru = &a->lru[set * a->ways];
+	unsigned by_rank[16], n = 0;
+	uint64_t o = ~0ULL;
+
+	for (unsigned w = a->ways; w-- > 0;) {	/* highest index first: ties go after */
+		unsigned r = n++;
+
+		while (r > 0 && lru[by_rank[r - 1]] < lru[w]) {
+			by_rank[r] = by_rank[r - 1];
+			r--;
+		}
+		by_rank[r] = w;
+	}
+	for (unsigned r = 0; r < n; r++)
+		o = (o & ~(15ULL << (4 * r))) | (uint64_t)by_rank[r] << (4 * r);
+	return o;
+}
+
+static void order_rebuild(struct tlb_array *a, unsigned set)
+{
+	if (a->order)
+		a->order[set] = order_from_stamps(a, set);
+}
+
+static void order_rebuild_all(struct tlb_array *a)
+{
+	for (unsigned set = 0; a->order && set < a->sets; set++)
+		a->order[set] = order_from_stamps(a, set);
+}
+
+/* Way @i of @a has just been used (its stamp set). */
+static inline void way_touched(struct tlb_array *a, unsigned i)
+{
+	if (a->order)
+		order_touch(a, i / a->ways, i % a->ways);
+}
+
+/*
  * The least recently used way of the set at @base of @a; an invalid way
  * has stamp 0, so the first invalid one goes first.  One branch-free pass
  * (the compiler makes the selects cmovs; two interleaved passes measured
@@ -276,6 +347,8 @@ static bool array_holds(const struct tlb_array *a, unsigned shift)
  */
 static inline unsigned lru_victim(const struct tlb_array *a, unsigned base)
 {
+	if (a->order)
+		return order_victim(a, base / a->ways);
 	const tlb_stamp_t *lru = &a->lru[base];
 	tlb_stamp_t best = lru[0];
 	unsigned v = 0;
@@ -329,6 +402,7 @@ array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats
 	a->tag[i] = rights & TLB_R_G ? global_key(key) : key;
 	a->sig[i] = sig;
 	a->lru[i] = stamp;
+	way_touched(a, i);
 	/* one aggregate store: the compiler writes it as two words */
 	a->e[i] = (struct tlb_entry){
 		.pa = page_pa,
@@ -421,8 +495,10 @@ static void l2_drop_va(struct vmsim_cpu *cpu, uint64_t va)
 {
 	int i;
 
-	while (cpu->l2.nvalid && (i = array_find(cpu, &cpu->l2, va, cpu->pcid, NULL)) >= 0)
+	while (cpu->l2.nvalid && (i = array_find(cpu, &cpu->l2, va, cpu->pcid, NULL)) >= 0) {
 		way_invalidate(&cpu->l2, (unsigned)i);
+		order_rebuild(&cpu->l2, (unsigned)i / cpu->l2.ways);
+	}
 }
 
 /*
@@ -451,8 +527,13 @@ static const char *access_name(enum mmu_access acc)
 	return acc == MMU_WRITE ? "write" : acc == MMU_FETCH ? "fetch" : "read";
 }
 
-bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
-			enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f)
+/*
+ * The miss path for format @fmt (a constant copy, so the inlined walk and
+ * the canonical check fold its numbers).
+ */
+static inline __attribute__((always_inline)) bool
+translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t va,
+	       enum mmu_access acc, enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f)
 {
 	const unsigned k = acc == MMU_FETCH;
 	const uint8_t bit = (uint8_t)(1u << TLB_OK_BIT(acc, mode));
@@ -464,8 +545,8 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 
 	/* the arrays compare truncated addresses: keep non-canonical ones
 	 * away from them (the walk reports #GP) */
-	if (__builtin_expect(!pt_va_canonical(cpu->fmt, va), 0))
-		return mmu_walk(cpu, cpu->cr3, va, acc, mode, &r, f, NULL);
+	if (__builtin_expect(!pt_va_canonical(fmt, va), 0))
+		return walk_core(cpu, fmt, cpu->cr3, va, acc, mode, &r, f, NULL, true);
 
 	l2_prefetch(cpu, va);
 	probe_init(cpu, va, &p);
@@ -493,6 +574,7 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 
 				cpu->st_l2.hits++;
 				cpu->l2.lru[j] = ++cpu->tick_l2;
+				way_touched(&cpu->l2, (unsigned)j);
 				l1_fill(cpu, k, va, mode, e2.shift, e2.pa, e2.rights, e2.depth, true, &p);
 				*pa = e2.pa + (va & ((1ULL << e2.shift) - 1));
 				return true;
@@ -502,7 +584,7 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 		cpu->st_l2.misses++;
 	}
 
-	if (!mmu_walk(cpu, cpu->cr3, va, acc, mode, &r, f, NULL)) {
+	if (!walk_core(cpu, fmt, cpu->cr3, va, acc, mode, &r, f, NULL, true)) {
 		EV(cpu->events, "page_fault", "cpu=%d va=%#llx access=%s mode=%s error=%#x",
 		   cpu->id, (unsigned long long)va, access_name(acc),
 		   mode == MMU_USER ? "user" : "kernel", f->error_code);
@@ -528,6 +610,16 @@ bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 	return true;
 }
 
+bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
+			enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f)
+{
+	if (cpu->fmt == &pt_format_x86_64)
+		return translate_slow(cpu, &walk_x86_64, va, acc, mode, pa, f);
+	if (cpu->fmt == &pt_format_x86_32)
+		return translate_slow(cpu, &walk_x86_32, va, acc, mode, pa, f);
+	return translate_slow(cpu, cpu->fmt, va, acc, mode, pa, f);
+}
+
 /* ---- flushes ---- */
 
 typedef bool (*entry_pred)(const struct tlb_array *a, unsigned i, uint64_t arg);
@@ -547,6 +639,7 @@ static void flush_where(struct vmsim_cpu *cpu, entry_pred pred, uint64_t arg)
 	for (unsigned i = 0; cpu->l2.nvalid && i < cpu->l2.entries; i++)
 		if (cpu->l2.tag[i] != TLB_TAG_INVALID && pred(&cpu->l2, i, arg))
 			way_invalidate(&cpu->l2, i);
+	order_rebuild_all(&cpu->l2);
 	cpu->st_l2.flushes++;
 }
 
@@ -750,6 +843,13 @@ int tlb_check(struct vmsim_cpu *cpu, char *msg, size_t len)
 						return -1;
 					}
 			}
+			for (unsigned set = 0; a->order && set < a->sets; set++)
+				if (a->order[set] != order_from_stamps(a, set)) {
+					snprintf(msg, len, "%s set %u: recency index %#llx, stamps say %#llx",
+						 a->name, set, (unsigned long long)a->order[set],
+						 (unsigned long long)order_from_stamps(a, set));
+					return -1;
+				}
 			if (nvalid != a->nvalid || nlarge != a->nlarge) {
 				snprintf(msg, len, "%s counts %u/%u valid/large, found %u/%u", a->name,
 					 a->nvalid, a->nlarge, nvalid, nlarge);
@@ -762,23 +862,31 @@ int tlb_check(struct vmsim_cpu *cpu, char *msg, size_t len)
 
 /* ---- set-up ---- */
 
+/* Free what array_init() got (any of it: a failed init calls this too). */
 static void array_finish(struct vmsim_cpu *cpu, struct tlb_array *a)
 {
-	if (a->e) {
+	if (a->e)
 		host_free(cpu->ha, a->e, sizeof(*a->e) * a->entries);
+	if (a->tag)
 		host_free(cpu->ha, a->tag, sizeof(*a->tag) * a->entries);
+	if (a->lru)
 		host_free(cpu->ha, a->lru, sizeof(*a->lru) * a->entries);
+	if (a->sig)
 		host_free(cpu->ha, a->sig, a->entries + 16);
-	}
+	if (a->order)
+		host_free(cpu->ha, a->order, sizeof(*a->order) * a->sets);
+	a->order = NULL;
 	a->e = NULL;
 	a->sig = NULL;
 	a->tag = NULL;
 	a->lru = NULL;
 }
 
+/* @indexed: keep the recency index (an array no fast-table hit touches,
+ * of at most 16 ways). */
 static int array_init(struct vmsim_cpu *cpu, struct tlb_array *a, const char *name,
 		      const struct cfg_tlb *g, const uint8_t *shifts, unsigned nshifts,
-		      struct vmsim_error *err)
+		      bool indexed, struct vmsim_error *err)
 {
 	unsigned sets;
 
@@ -803,20 +911,16 @@ static int array_init(struct vmsim_cpu *cpu, struct tlb_array *a, const char *na
 	a->tag = host_alloc(cpu->ha, sizeof(*a->tag) * a->entries);
 	a->lru = host_zalloc(cpu->ha, sizeof(*a->lru) * a->entries);
 	a->sig = host_zalloc(cpu->ha, a->entries + 16);	/* + a 16-byte compare's overrun */
-	if (!a->e || !a->tag || !a->lru || !a->sig) {
-		if (a->e)
-			host_free(cpu->ha, a->e, sizeof(*a->e) * a->entries);
-		if (a->tag)
-			host_free(cpu->ha, a->tag, sizeof(*a->tag) * a->entries);
-		if (a->lru)
-			host_free(cpu->ha, a->lru, sizeof(*a->lru) * a->entries);
-		if (a->sig)
-			host_free(cpu->ha, a->sig, a->entries + 16);
+	if (indexed && a->ways <= 16)
+		a->order = host_alloc(cpu->ha, sizeof(*a->order) * sets);
+	if (!a->e || !a->tag || !a->lru || !a->sig || (indexed && a->ways <= 16 && !a->order)) {
+		array_finish(cpu, a);
 		memset(a, 0, sizeof(*a));
 		return verr(err, -ENOMEM, "out of host memory for tlb.%s", name);
 	}
 	for (unsigned i = 0; i < a->entries; i++)
 		a->tag[i] = TLB_TAG_INVALID;
+	order_rebuild_all(a);
 	return 0;
 }
 
@@ -881,13 +985,13 @@ int tlb_init(struct vmsim_cpu *cpu, const struct vmsim_config *cfg, struct vmsim
 			large[nlarge++] = f->lvl[d].shift;
 	if (nlarge)
 		l2s[nl2++] = large[0];
-	if ((ret = array_init(cpu, &cpu->l1[TLB_D], "l1d", &cfg->l1d, l2s, 1, err)) ||
-	    (ret = array_init(cpu, &cpu->l1[TLB_I], "l1i", &cfg->l1i, l2s, 1, err)) ||
+	if ((ret = array_init(cpu, &cpu->l1[TLB_D], "l1d", &cfg->l1d, l2s, 1, false, err)) ||
+	    (ret = array_init(cpu, &cpu->l1[TLB_I], "l1i", &cfg->l1i, l2s, 1, false, err)) ||
 	    (ret = array_init(cpu, &cpu->l1_large[TLB_D], "l1d_large", &cfg->l1d_large,
-			      large, nlarge, err)) ||
+			      large, nlarge, false, err)) ||
 	    (ret = array_init(cpu, &cpu->l1_large[TLB_I], "l1i_large", &cfg->l1i_large,
-			      large, nlarge, err)) ||
-	    (ret = array_init(cpu, &cpu->l2, "l2", &cfg->l2, l2s, nl2, err)) ||
+			      large, nlarge, false, err)) ||
+	    (ret = array_init(cpu, &cpu->l2, "l2", &cfg->l2, l2s, nl2, true, err)) ||
 	    (ret = fast_init(cpu, TLB_D, err)) || (ret = fast_init(cpu, TLB_I, err))) {
 		tlb_finish(cpu);
 		return ret;

@@ -1,0 +1,181 @@
+/*
+ * The page walk itself, for the two files that run it: walk.c (mmu_walk,
+ * mmu_walk_peek) and tlb.c, whose miss path inlines it so a TLB miss pays
+ * no call and no walk_result through memory.  Internal to src/mmu.
+ *
+ * Rules (LINUX-RULES.md section 2, Intel SDM vol. 3 ch. 4):
+ *   top level first; a not-present entry faults with P=0 (its other bits,
+ *   reserved ones included, are ignored); a reserved bit in a present entry
+ *   faults with RSVD and P=1 before anything below is read; R/W and U/S are
+ *   ANDed over all levels, NX ORed; then the permission checks on the
+ *   combined rights.  Invariant: a faulting walk writes nothing; a
+ *   successful one sets A on every entry used (only where it was clear) and
+ *   D on the leaf for a write.  I/D is reported only with EFER.NXE or
+ *   CR4.SMEP.
+ */
+#ifndef VMSIM_MMU_WALK_CORE_H
+#define VMSIM_MMU_WALK_CORE_H
+
+#include "mmu/mmu.h"
+#include "phys/mmzone.h"
+
+/* Constant copies of the formats (see PT_FORMAT_X86_64_INIT): a caller
+ * that dispatches on cpu->fmt passes these, and the walk's loop gets the
+ * format's numbers folded in. */
+static const struct pt_format walk_x86_32 = PT_FORMAT_X86_32_INIT;
+static const struct pt_format walk_x86_64 = PT_FORMAT_X86_64_INIT;
+
+static inline void write_entry(struct vmsim_cpu *cpu, uint64_t pa, uint64_t v)
+{
+	uint8_t *p;
+
+	if (pa + cpu->fmt->entry_size > cpu->ram_size)
+		return;		/* no memory there: the write goes nowhere */
+	p = phys_to_host(cpu->pm, pa);
+	if (cpu->fmt->entry_size == 8)
+		*(uint64_t *)(void *)p = v;
+	else
+		*(uint32_t *)(void *)p = (uint32_t)v;
+}
+
+/*
+ * The walk; @commit selects the hardware's side effects (A/D, stats).
+ * @fmt is cpu->fmt, passed apart so that a caller with a constant format
+ * gets this loop with the format's numbers folded in (levels, entry size,
+ * index widths): still the one generic walker, instantiated per format.
+ */
+static inline __attribute__((always_inline)) bool
+walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uint64_t va,
+	  enum mmu_access acc, enum mmu_mode mode, struct walk_result *r, struct vmsim_fault *f,
+	  struct walk_trace *trace, bool commit)
+{
+	const unsigned esz = fmt->entry_size, last = fmt->levels - 1;
+	const uint64_t amask = fmt->entry_addr_mask;
+	const uint8_t *ram = cpu->pm->ram;
+	uint64_t ent[PT_MAX_LEVELS], epa[PT_MAX_LEVELS];
+	/* AND of the entries used gives R/W, U/S and "all accessed"; their
+	 * OR gives NX */
+	uint64_t table = root & amask, e = 0, all = ~0ULL, any = 0;
+	uint32_t err = X86_PF_PROT;
+	unsigned d, w, u, x;
+
+	if (mode == MMU_USER)
+		err |= X86_PF_USER;
+	if (acc == MMU_WRITE)
+		err |= X86_PF_WRITE;
+	else if (acc == MMU_FETCH)
+		err |= X86_PF_INSTR;
+	if (trace)
+		trace->n = 0;
+	if (__builtin_expect(!pt_va_canonical(fmt, va), 0)) {
+		f->addr = va;
+		f->error_code = 0;
+		f->depth = -1;
+		f->gp = true;
+		if (commit)
+			cpu->st.faults++;
+		return false;
+	}
+	if (commit)
+		cpu->st.walks++;
+#pragma GCC unroll 4
+	for (d = 0; d < PT_MAX_LEVELS; d++) {
+		const struct walk_level *wl = &cpu->wl[d];
+		const unsigned index = (unsigned)(va >> fmt->lvl[d].shift) &
+				       ((1u << fmt->lvl[d].bits) - 1);
+		const uint64_t pa = table + (uint64_t)index * esz;
+		bool leaf;
+
+		if (__builtin_expect(table < cpu->ram_size, 1))
+			e = esz == 8 ? *(const uint64_t *)(const void *)(ram + pa)
+				     : *(const uint32_t *)(const void *)(ram + pa);
+		else
+			e = esz == 8 ? ~0ULL : 0xffffffffULL;
+		ent[d] = e;
+		epa[d] = pa;
+		if (trace) {
+			trace->lv[d].depth = d;
+			trace->lv[d].index = index;
+			trace->lv[d].table_pa = table;
+			trace->lv[d].entry_pa = pa;
+			trace->lv[d].entry = e;
+			trace->n = d + 1;
+		}
+		if (!(e & _PAGE_PRESENT)) {
+			err &= ~X86_PF_PROT;
+			goto fault;
+		}
+		leaf = d == last || (fmt->lvl[d].large && (e & wl->ps_mask));
+		if (e & (leaf && d != last ? wl->rsvd_large : wl->rsvd)) {
+			err |= X86_PF_RSVD;
+			goto fault;
+		}
+		all &= e;
+		any |= e;
+		if (leaf)
+			break;
+		table = e & amask;
+	}
+	w = (unsigned)(all >> 1) & 1;
+	u = (unsigned)(all >> 2) & 1;
+	x = !(any & fmt->nx_bit);
+	/* permission checks on the combined rights */
+	if (mode == MMU_USER) {
+		if (!u || (acc == MMU_WRITE && !w) || (acc == MMU_FETCH && !x))
+			goto fault;
+	} else {
+		if ((acc == MMU_WRITE && !w && cpu->wp) || (acc == MMU_FETCH && !x) ||
+		    (acc == MMU_FETCH && u && cpu->smep) || (acc != MMU_FETCH && u && cpu->smap))
+			goto fault;
+	}
+
+	{
+		const unsigned shift = fmt->lvl[d].shift;
+		const uint64_t want = _PAGE_ACCESSED | (acc == MMU_WRITE ? _PAGE_DIRTY : 0);
+		uint64_t base = e & amask & ~((1ULL << shift) - 1);
+
+		if (d != last && fmt->large_hi_bits)	/* PSE-36 */
+			base |= ((e >> fmt->large_hi_src) & ((1ULL << fmt->large_hi_bits) - 1))
+				<< fmt->large_hi_dst;
+		if (commit) {
+			cpu->st.entries_read += d + 1;
+			/* the steady state: every A (and D) already set */
+			if (!(all & _PAGE_ACCESSED) || (e & want) != want) {
+				for (unsigned i = 0; i < d; i++)
+					if (!(ent[i] & _PAGE_ACCESSED)) {
+						write_entry(cpu, epa[i], ent[i] | _PAGE_ACCESSED);
+						cpu->st.ad_writes++;
+					}
+				if ((e & want) != want) {
+					e |= want;
+					write_entry(cpu, epa[d], e);
+					cpu->st.ad_writes++;
+				}
+			}
+		}
+		r->page_pa = base;
+		r->pa = base | (va & ((1ULL << shift) - 1));
+		r->shift = shift;
+		r->depth = d;
+		r->leaf = e;
+		r->rights = (uint8_t)((w ? TLB_R_W : 0) | (u ? TLB_R_U : 0) | (x ? TLB_R_X : 0) |
+				      (e & _PAGE_DIRTY ? TLB_R_D : 0) |
+				      (e & _PAGE_GLOBAL ? TLB_R_G : 0));
+		return true;
+	}
+
+fault:
+	if (!cpu->nxe && !cpu->smep)
+		err &= ~X86_PF_INSTR;
+	f->addr = va;
+	f->error_code = err;
+	f->depth = (int)d;
+	f->gp = false;
+	if (commit) {
+		cpu->st.entries_read += d + 1;
+		cpu->st.faults++;
+	}
+	return false;
+}
+
+#endif
