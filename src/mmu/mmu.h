@@ -127,17 +127,19 @@ struct tlb_array {
  * needs no PCID.  As in QEMU's TLB a slot has a tag per kind of access --
  * read (or fetch, in the I table) and write -- that holds the page only
  * where the entry allows that access, so the tag compare is the permission
- * check.  A tag also carries the mode (bit 63: user) of the access that
- * filled the slot: an access in the other mode misses here, and the slow
+ * check.  A tag also carries the mode of the access that filled the slot
+ * (tlb_fast_key()): an access in the other mode misses here, and the slow
  * path's L1 hit refills the slot for it.  The physical address is va +
  * addend (one add).
+ *
+ * The tag of a fast slot that lets @acc at @mode through to page @vpn:
+ * the page above the mode bit (bit 0, 1 = user).  Bit 0 rather than a high
+ * bit: a key is then one lea, where a high bit costs a 64-bit constant the
+ * caller's loop would keep in a register of its own.
  */
-#define TLB_FAST_USER (1ULL << 63)
-
-/* The tag of a fast slot that lets @acc at @mode through to page @vpn. */
 static inline uint64_t tlb_fast_key(uint64_t vpn, enum mmu_mode mode)
 {
-	return vpn | (mode == MMU_USER ? TLB_FAST_USER : 0);
+	return vpn << 1 | (mode == MMU_USER);
 }
 
 struct tlb_fast {
