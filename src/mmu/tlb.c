@@ -501,27 +501,6 @@ static void l2_drop_va(struct vmsim_cpu *cpu, uint64_t va)
 	}
 }
 
-/*
- * Start loading the lines of the L2 set that holds @va's 4 KiB page: its
- * signatures, tags and stamps.  The L2 is far bigger than the host's L1
- * cache, and a miss needs these lines in a chain (signatures, then a tag,
- * then every stamp for the victim); prefetched here they arrive while the
- * L1 is searched and the tables are walked.  No effect on the model.
- */
-static inline void l2_prefetch(const struct vmsim_cpu *cpu, uint64_t va)
-{
-	const struct tlb_array *a = &cpu->l2;
-	unsigned base = (unsigned)((va >> 12) & a->set_mask) * a->ways;
-
-	if (!a->entries)
-		return;
-	__builtin_prefetch(&a->sig[base]);
-	__builtin_prefetch(&a->tag[base]);
-	__builtin_prefetch(&a->tag[base + a->ways - 1]);
-	__builtin_prefetch(&a->lru[base], 1);
-	__builtin_prefetch(&a->lru[base + a->ways - 1], 1);
-}
-
 static const char *access_name(enum mmu_access acc)
 {
 	return acc == MMU_WRITE ? "write" : acc == MMU_FETCH ? "fetch" : "read";
@@ -548,7 +527,6 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t va,
 	if (__builtin_expect(!pt_va_canonical(fmt, va), 0))
 		return walk_core(cpu, fmt, cpu->cr3, va, acc, mode, &r, f, NULL, true);
 
-	l2_prefetch(cpu, va);
 	probe_init(cpu, va, &p);
 	if (l1_find(cpu, k, va, &p, &a, &i)) {
 		if (a->e[i].ok & bit) {
