@@ -116,7 +116,9 @@ struct tlb_array {
 	uint8_t shifts[3];	/* page sizes it holds, probe order */
 	unsigned nshifts;
 	unsigned nvalid;	/* valid entries (lets lookups skip an empty array) */
-	unsigned nlarge;	/* valid entries above 4 KiB */
+	bool mixed;		/* holds 4 KiB and larger pages (the L2) */
+	unsigned nlarge;	/* mixed: valid entries above 4 KiB (lets a lookup
+				 * skip the large sizes); else 0 */
 	uint64_t evictions;	/* per array; level totals in struct tlb_stats */
 };
 

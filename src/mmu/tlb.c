@@ -5,8 +5,8 @@
  * Invariants (tlb_check() verifies them in tests):
  *  - an array's sets are a power of two; an entry of page size 2^s for va
  *    sits in set (va >> s) & set_mask; a tag appears at most once per set;
- *    lru is 0 exactly for invalid ways, and nvalid/nlarge count the valid
- *    ways;
+ *    lru is 0 exactly for invalid ways; nvalid counts the valid ways and,
+ *    in an array of 4 KiB and large pages, nlarge the large ones;
  *  - every valid fast-table slot mirrors a valid L1 entry (same page,
  *    the current PCID or global, allowed accesses) and points at its LRU
  *    stamp; whenever an L1 entry is evicted, invalidated or its rights
@@ -104,8 +104,13 @@ static inline void fast_forget(struct vmsim_cpu *cpu, unsigned k, struct tlb_arr
 		uint64_t vpn = a->tag[i] & TLB_TAG_VPN_MASK;
 		struct tlb_fast *s = &cpu->fast[k][vpn & cpu->fast_mask[k]];
 
-		if (s->lru == &a->lru[i])
-			fast_invalidate_slot(s);
+		/* whether the slot still mirrors way i is a coin toss on a
+		 * random miss stream: no branch.  Invalid tags are enough (a
+		 * slot is valid by its tags alone); the rest stays stale. */
+		const uint64_t gone = -(uint64_t)(s->lru == &a->lru[i]);
+
+		s->tag[0] |= gone;
+		s->tag[1] |= gone;
 		return;
 	}
 	fast_forget_large(cpu, k, a, i);
@@ -116,7 +121,7 @@ static inline void way_invalidate(struct tlb_array *a, unsigned i)
 	if (a->tag[i] == TLB_TAG_INVALID)
 		return;
 	a->nvalid--;
-	if (a->e[i].shift != 12)
+	if (a->mixed && a->e[i].shift != 12)
 		a->nlarge--;
 	a->tag[i] = TLB_TAG_INVALID;
 	a->sig[i] = 0;
@@ -226,34 +231,50 @@ struct tlb_probe {
 	uint8_t sig;
 };
 
-static inline void probe_init(const struct vmsim_cpu *cpu, uint64_t va, struct tlb_probe *p)
+/* @fmt: cpu->fmt, or a constant copy of it (its va width then folds) */
+static inline void probe_init(const struct vmsim_cpu *cpu, const struct pt_format *fmt,
+			      uint64_t va, struct tlb_probe *p)
 {
+	const uint64_t vpn_mask = fmt->va_bits >= 64 ? ~0ULL >> 12 : (1ULL << (fmt->va_bits - 12)) - 1;
+
 	p->vpn = va >> 12;
-	p->key = (p->vpn & (cpu->va_mask >> 12)) | (uint64_t)cpu->pcid << TLB_PCID_SHIFT;
+	p->key = (p->vpn & vpn_mask) | (uint64_t)cpu->pcid << TLB_PCID_SHIFT;
 	p->sig = tag_sig(p->key);
 }
 
 /* Index of the entry of @a mapping @va for @pcid (or global), or -1.  @p
- * (or NULL) holds the 4 KiB key of @va under @pcid. */
+ * (or NULL) holds the 4 KiB key of @va under @pcid.  The 4 KiB size comes
+ * first in an array that holds it (shifts[0]); the large sizes are probed
+ * only while the array holds a large entry. */
 static inline __attribute__((always_inline)) int
 array_find(const struct vmsim_cpu *cpu, const struct tlb_array *a, uint64_t va, unsigned pcid,
 	   const struct tlb_probe *p)
 {
-	for (unsigned i = 0; i < a->nshifts; i++) {
-		unsigned s = a->shifts[i];
-		uint64_t k, base;
+	unsigned i = 0;
+
+	if (a->shifts[0] == 12) {
+		uint64_t base, k;
 		int w;
 
-		if (s != 12 && !a->nlarge)
-			continue;
-		if (p && s == 12) {
+		if (p) {
 			base = (p->vpn & a->set_mask) * a->ways;
 			w = set_find(a, (unsigned)base, p->key, p->sig);
 		} else {
-			base = ((va >> s) & a->set_mask) * a->ways;
-			k = make_key(cpu, va, s, pcid);
+			base = ((va >> 12) & a->set_mask) * a->ways;
+			k = make_key(cpu, va, 12, pcid);
 			w = set_find(a, (unsigned)base, k, tag_sig(k));
 		}
+		if (w >= 0)
+			return (int)base + w;
+		if (!a->nlarge)
+			return -1;
+		i = 1;
+	}
+	for (; i < a->nshifts; i++) {
+		unsigned s = a->shifts[i];
+		uint64_t k = make_key(cpu, va, s, pcid), base = ((va >> s) & a->set_mask) * a->ways;
+		int w = set_find(a, (unsigned)base, k, tag_sig(k));
+
 		if (w >= 0)
 			return (int)base + w;
 	}
@@ -367,13 +388,14 @@ static inline unsigned lru_victim(const struct tlb_array *a, unsigned base)
  * the LRU victim (an invalid way first).  @k is the L1 kind whose fast
  * table mirrors @a, or -1 for L2.  @absent: the caller has just searched
  * @a for @va and found nothing, so the set need not be searched again.
- * Returns the index.  Inline: it is the bulk of every refill.
+ * @ne is the entry (make_entry()).  Returns the index.  Inline: it is the
+ * bulk of every refill.
  */
 static inline __attribute__((always_inline)) unsigned
 array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats *st, uint64_t va,
-	     unsigned shift, uint64_t page_pa, uint8_t rights, unsigned depth, uint64_t stamp,
-	     bool absent, const struct tlb_probe *p)
+	     const struct tlb_entry *ne, uint64_t stamp, bool absent, const struct tlb_probe *p)
 {
+	const unsigned shift = ne->shift;
 	const bool small = shift == 12;
 	const uint64_t key = small ? p->key : make_key(cpu, va, shift, cpu->pcid);
 	const uint8_t sig = small ? p->sig : tag_sig(key);	/* the tag's too */
@@ -394,17 +416,28 @@ array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats
 			st->evictions++;
 		}
 		/* every field is overwritten below: only the counts change */
-		a->nlarge -= a->e[i].shift != 12;
+		if (a->mixed)
+			a->nlarge -= a->e[i].shift != 12;
 	} else {
 		a->nvalid++;
 	}
-	a->nlarge += !small;
-	a->tag[i] = rights & TLB_R_G ? global_key(key) : key;
+	if (a->mixed)
+		a->nlarge += !small;
+	a->tag[i] = ne->rights & TLB_R_G ? global_key(key) : key;
 	a->sig[i] = sig;
 	a->lru[i] = stamp;
 	way_touched(a, i);
-	/* one aggregate store: the compiler writes it as two words */
-	a->e[i] = (struct tlb_entry){
+	a->e[i] = *ne;
+	st->fills++;
+	return i;
+}
+
+/* The entry for a page of 2^@shift at @page_pa under the current PCID,
+ * built once per miss for both the L2 and the L1. */
+static inline struct tlb_entry make_entry(const struct vmsim_cpu *cpu, unsigned shift,
+					  uint64_t page_pa, uint8_t rights, unsigned depth)
+{
+	return (struct tlb_entry){
 		.pa = page_pa,
 		.pcid = (uint16_t)cpu->pcid,
 		.shift = (uint8_t)shift,
@@ -412,8 +445,6 @@ array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats
 		.ok = cpu->ok_table[rights & 31],
 		.depth = (uint8_t)depth,
 	};
-	st->fills++;
-	return i;
 }
 
 /* Mirror way @i of L1 array @a into the fast table of @k for @va's page. */
@@ -452,28 +483,30 @@ l1_find(struct vmsim_cpu *cpu, unsigned k, uint64_t va, const struct tlb_probe *
 	return false;
 }
 
-/* Fill L1 of @k from a translation and mirror it in the fast table; large
- * pages go to the large array, or are split to their 4 KiB piece when
- * there is none. */
+/* Fill L1 of @k with entry @ne and mirror it in the fast table; a large
+ * page goes to the large array, or is split to its 4 KiB piece when there
+ * is none. */
 static inline __attribute__((always_inline)) void
-l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, enum mmu_mode mode, unsigned shift,
-	uint64_t page_pa, uint8_t rights, unsigned depth, bool absent, const struct tlb_probe *p)
+l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, enum mmu_mode mode,
+	const struct tlb_entry *ne, bool absent, const struct tlb_probe *p)
 {
 	struct tlb_array *a = &cpu->l1[k];
+	struct tlb_entry split;
 	unsigned i;
 
-	if (shift != 12) {
-		if (cpu->l1_large[k].entries && array_holds(&cpu->l1_large[k], shift)) {
+	if (ne->shift != 12) {
+		if (cpu->l1_large[k].entries && array_holds(&cpu->l1_large[k], ne->shift)) {
 			a = &cpu->l1_large[k];
 		} else {
-			page_pa += va & ((1ULL << shift) - 1) & ~0xfffULL;
-			shift = 12;
+			split = *ne;
+			split.pa += va & ((1ULL << ne->shift) - 1) & ~0xfffULL;
+			split.shift = 12;
+			ne = &split;
 		}
 	}
 	if (!a->entries)
 		return;
-	i = array_insert(cpu, a, (int)k, &cpu->st_l1[k], va, shift, page_pa, rights, depth,
-			 ++cpu->tick[k], absent, p);
+	i = array_insert(cpu, a, (int)k, &cpu->st_l1[k], va, ne, ++cpu->tick[k], absent, p);
 	fast_fill(cpu, k, a, i, va, mode);
 }
 
@@ -518,6 +551,7 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t va,
 	const uint8_t bit = (uint8_t)(1u << TLB_OK_BIT(acc, mode));
 	struct tlb_array *a;
 	struct walk_result r;
+	struct tlb_entry ne;
 	struct tlb_probe p;
 	unsigned i;
 	bool in_l1 = false, in_l2 = false;
@@ -527,7 +561,7 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t va,
 	if (__builtin_expect(!pt_va_canonical(fmt, va), 0))
 		return walk_core(cpu, fmt, cpu->cr3, va, acc, mode, &r, f, NULL, true);
 
-	probe_init(cpu, va, &p);
+	probe_init(cpu, fmt, va, &p);
 	if (l1_find(cpu, k, va, &p, &a, &i)) {
 		if (a->e[i].ok & bit) {
 			/* a hit the fast table did not hold (slot collision) */
@@ -553,7 +587,7 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t va,
 				cpu->st_l2.hits++;
 				cpu->l2.lru[j] = ++cpu->tick_l2;
 				way_touched(&cpu->l2, (unsigned)j);
-				l1_fill(cpu, k, va, mode, e2.shift, e2.pa, e2.rights, e2.depth, true, &p);
+				l1_fill(cpu, k, va, mode, &e2, true, &p);
 				*pa = e2.pa + (va & ((1ULL << e2.shift) - 1));
 				return true;
 			}
@@ -575,12 +609,11 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t va,
 			l2_drop_va(cpu, va);
 		return false;
 	}
+	ne = make_entry(cpu, r.shift, r.page_pa, r.rights, r.depth);
 	if (cpu->l2.entries && array_holds(&cpu->l2, r.shift))
-		array_insert(cpu, &cpu->l2, -1, &cpu->st_l2, va, r.shift, r.page_pa, r.rights,
-			     r.depth, ++cpu->tick_l2, !in_l2 && array_holds(&cpu->l2, 12) && r.shift == 12,
-			     &p);
-	l1_fill(cpu, k, va, mode, r.shift, r.page_pa, r.rights, r.depth, !in_l1 && r.shift == 12,
-		&p);
+		array_insert(cpu, &cpu->l2, -1, &cpu->st_l2, va, &ne, ++cpu->tick_l2,
+			     !in_l2 && array_holds(&cpu->l2, 12) && r.shift == 12, &p);
+	l1_fill(cpu, k, va, mode, &ne, !in_l1 && r.shift == 12, &p);
 	EV(cpu->events, "tlb_fill", "cpu=%d va=%#llx pa=%#llx page=%uK tlb=%s", cpu->id,
 	   (unsigned long long)(va & ~((1ULL << r.shift) - 1)), (unsigned long long)r.page_pa,
 	   1u << (r.shift - 10), k ? "i" : "d");
@@ -804,7 +837,7 @@ int tlb_check(struct vmsim_cpu *cpu, char *msg, size_t len)
 					continue;
 				}
 				nvalid++;
-				nlarge += e->shift != 12;
+				nlarge += a->mixed && e->shift != 12;
 				/* tag = va >> shift (truncated), set = (va >> shift) & mask */
 				if (((a->tag[i] & TLB_TAG_VPN_MASK) & a->set_mask) != set || !a->lru[i] ||
 				    !array_holds(a, e->shift)) {
@@ -885,6 +918,7 @@ static int array_init(struct vmsim_cpu *cpu, struct tlb_array *a, const char *na
 	a->set_mask = sets - 1;
 	memcpy(a->shifts, shifts, nshifts);
 	a->nshifts = nshifts;
+	a->mixed = nshifts > 1 && shifts[0] == 12;
 	a->e = host_zalloc(cpu->ha, sizeof(*a->e) * a->entries);
 	a->tag = host_alloc(cpu->ha, sizeof(*a->tag) * a->entries);
 	a->lru = host_zalloc(cpu->ha, sizeof(*a->lru) * a->entries);
