@@ -56,15 +56,11 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 	/* AND of the entries used gives R/W, U/S and "all accessed"; their
 	 * OR gives NX */
 	uint64_t table = root & amask, e = 0, all = ~0ULL, any = 0;
+	/* what decided a fault (the access's own bits are added there, so a
+	 * successful walk does not compute an error code) */
 	uint32_t err = X86_PF_PROT;
 	unsigned d, w, u, x;
 
-	if (mode == MMU_USER)
-		err |= X86_PF_USER;
-	if (acc == MMU_WRITE)
-		err |= X86_PF_WRITE;
-	else if (acc == MMU_FETCH)
-		err |= X86_PF_INSTR;
 	if (trace)
 		trace->n = 0;
 	if (__builtin_expect(!pt_va_canonical(fmt, va), 0)) {
@@ -102,7 +98,7 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 			trace->n = d + 1;
 		}
 		if (!(e & _PAGE_PRESENT)) {
-			err &= ~X86_PF_PROT;
+			err = 0;
 			goto fault;
 		}
 		leaf = d == last || (fmt->lvl[d].large && (e & wl->ps_mask));
@@ -165,8 +161,12 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 	}
 
 fault:
-	if (!cpu->nxe && !cpu->smep)
-		err &= ~X86_PF_INSTR;
+	if (mode == MMU_USER)
+		err |= X86_PF_USER;
+	if (acc == MMU_WRITE)
+		err |= X86_PF_WRITE;
+	else if (acc == MMU_FETCH && (cpu->nxe || cpu->smep))
+		err |= X86_PF_INSTR;	/* I/D only with NX or SMEP on */
 	f->addr = va;
 	f->error_code = err;
 	f->depth = (int)d;
