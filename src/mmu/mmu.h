@@ -13,10 +13,11 @@
  * Each array is set-associative with a power-of-two number of sets, LRU
  * within a set.  A per-kind direct-mapped "fast table" indexed by
  * vpn & (n - 1) mirrors L1 entries (one slot per 4 KiB page), so a hit is
- * one tag compare and one permission bit test; it is only ever a copy of an
- * L1 entry that exists, so it changes nothing the model decides (which
- * entries are present, LRU order, evictions).  Invalid slots and entries
- * are all ones.
+ * one tag compare, which is also the permission check (struct tlb_fast).
+ * The fast table is only ever a copy of an L1 entry that exists, so it
+ * changes nothing the model decides (which entries are present, LRU order,
+ * evictions).  The L2 also keeps a per-set recency index for its victim
+ * (tlb.c).  Invalid slots and entries are all ones.
  */
 #ifndef VMSIM_MMU_MMU_H
 #define VMSIM_MMU_MMU_H
