@@ -411,7 +411,9 @@ array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats
 	if (old != TLB_TAG_INVALID) {
 		if (k >= 0)
 			fast_forget(cpu, (unsigned)k, a, i);
-		if (old != key && old != global_key(key)) {
+		/* a way that held this page is a refill, not an eviction
+		 * (never the case right after a fruitless search) */
+		if (absent || (old != key && old != global_key(key))) {
 			a->evictions++;
 			st->evictions++;
 		}
