@@ -1,5 +1,6 @@
 /*
- * The TLB model: geometry from the config, LRU replacement within a set,
+ * The TLB model: geometry from the config, LRU replacement within a set
+ * (L1 by stamps, L2 by its recency index),
  * the L2 refill path, global pages across CR3 loads, PCID separation,
  * invlpg of a large page, stale entries after an entry change without a
  * flush, the dirty-bit re-walk, invalidation on a fault, and a randomized
@@ -133,6 +134,51 @@ static void test_tlb_lru_replacement(void **state)
 	assert_int_equal(r.cpu->st.walks, walks);
 	assert_int_equal(r.cpu->st_l2.hits, l2hits + 1);
 	assert_false(in_l1d(&r, va[2]));	/* the next LRU victim */
+	rig_finish(&r);
+}
+
+/* The L2 (12 ways, victim from its recency index): a page the L1 lost and
+ * the L2 gave back is the most recent of its set again, so the next walk
+ * into the set evicts the page used least recently after it, and an
+ * invlpg frees a way that the next walk takes before any valid one. */
+static void test_tlb_l2_lru_replacement(void **state)
+{
+	struct rig r;
+	/* default L2: 1536 entries, 12 ways, 128 sets: a stride of 128
+	 * pages lands in one set (and in one L1d set, which keeps 4) */
+	uint64_t va[14];
+	const struct tlb_array *l2;
+
+	(void)state;
+	rig_init(&r, "x86_64", NULL);
+	l2 = &r.cpu->l2;
+	assert_int_equal(l2->ways, 12);
+	for (unsigned i = 0; i < 14; i++) {
+		va[i] = 0x30000000ULL + (uint64_t)i * 128 * 4096;
+		assert_int_equal(pt_map(&r.m->pt, r.root, va[i], 0x300000 + i * 4096, 12, URW,
+					_PAGE_TABLE), 0);
+	}
+	for (unsigned i = 0; i < 12; i++)
+		xl(&r, va[i], MMU_READ);
+	for (unsigned i = 0; i < 12; i++)
+		assert_non_null(tlb_array_lookup(&r.cpu->l2, va[i], 0));
+	uint64_t walks = r.cpu->st.walks;
+
+	xl(&r, va[0], MMU_READ);	/* L1d miss, L2 hit: va[1] is now the L2's LRU */
+	assert_int_equal(r.cpu->st.walks, walks);
+	xl(&r, va[12], MMU_READ);
+	assert_null(tlb_array_lookup(&r.cpu->l2, va[1], 0));
+	assert_non_null(tlb_array_lookup(&r.cpu->l2, va[0], 0));
+	for (unsigned i = 2; i <= 12; i++)
+		assert_non_null(tlb_array_lookup(&r.cpu->l2, va[i], 0));
+	/* a free way goes before the LRU one (va[2]) */
+	invlpg(r.cpu, va[7]);
+	check(&r);
+	xl(&r, va[13], MMU_READ);
+	assert_non_null(tlb_array_lookup(&r.cpu->l2, va[2], 0));
+	assert_non_null(tlb_array_lookup(&r.cpu->l2, va[13], 0));
+	assert_null(tlb_array_lookup(&r.cpu->l2, va[7], 0));
+	assert_int_equal(tlb_array_valid(l2), 12);
 	rig_finish(&r);
 }
 
@@ -444,6 +490,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tlb_geometry_from_config),
 		cmocka_unit_test(test_tlb_lru_replacement),
+		cmocka_unit_test(test_tlb_l2_lru_replacement),
 		cmocka_unit_test(test_tlb_global_survives_cr3_load),
 		cmocka_unit_test(test_tlb_pcid_separation),
 		cmocka_unit_test(test_tlb_invlpg_large_page),
