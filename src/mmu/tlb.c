@@ -33,7 +33,9 @@
 #include "mmu/walk_core.h"
 #include "util/error.h"
 
-static tlb_stamp_t dummy_lru;	/* what invalid fast slots point at */
+static tlb_stamp_t dummy_lru;	/* what cleared fast slots point at (a slot whose
+				 * tags fast_forget() invalidated keeps its stale
+				 * pointer: only the tags make a slot valid) */
 
 static inline void fast_invalidate_slot(struct tlb_fast *s)
 {
