@@ -452,8 +452,8 @@ static void bench_walks(const char *arch, uint64_t mapped)
 	free(va);
 }
 
-/* bench_mmu miss NPAGES [KEY=VALUE...]: random translations over NPAGES
- * pages with the given TLB geometry, for tuning the miss path. */
+/* bench_mmu miss NPAGES [arch=x86_32] [KEY=VALUE...]: random translations
+ * over NPAGES pages with the given TLB geometry, for tuning the miss path. */
 static void bench_miss(unsigned npages, char **set, int nset)
 {
 	const char *sets[16] = { "memory.size=512MiB" };
@@ -464,9 +464,15 @@ static void bench_miss(unsigned npages, char **set, int nset)
 	struct vmsim_fault f;
 	double t0;
 
-	for (int i = 0; i < nset && i < 14; i++)
-		sets[i + 1] = set[i];
-	m = machine("x86_64", sets);
+	const char *arch = "x86_64";
+	int ns = 1;
+
+	for (int i = 0; i < nset && ns < 15; i++)
+		if (strncmp(set[i], "arch=", 5) == 0)
+			arch = set[i] + 5;
+		else
+			sets[ns++] = set[i];
+	m = machine(arch, sets);
 	cpu = &m->cpus[0];
 	if (mm_pgd_alloc(m, &root))
 		exit(2);
@@ -503,6 +509,8 @@ int main(int argc, char **argv)
 	printf("vmsim MMU benchmark (ratio = ns per op / reference ns per op)\n");
 	if (argc < 2 || strcmp(argv[1], "walks") != 0)
 		bench_hits();
+	if (argc >= 2 && strcmp(argv[1], "hits") == 0)
+		return 0;
 	bench_walks("x86_64", 64ULL << 20);
 	bench_walks("x86_64", 1ULL << 30);
 	bench_walks("x86_64", 16ULL << 30);

@@ -111,6 +111,7 @@ struct tlb_array {
 	uint8_t *sig;		/* one-byte hash of each tag, 0 = invalid */
 	tlb_stamp_t *lru;	/* last use (tick); 0 = invalid; smallest is evicted */
 	uint64_t *order;	/* per set, or NULL: the ways by recency (see tlb.c) */
+	uint64_t order_pad;	/* an order word's fields above the ways (all 0xf) */
 	struct tlb_entry *e;
 	unsigned entries, ways, sets;
 	uint64_t set_mask;

@@ -97,25 +97,30 @@ static __attribute__((noinline)) void fast_forget_large(struct vmsim_cpu *cpu, u
 			fast_invalidate_slot(&cpu->fast[k][j]);
 }
 
-/* Drop every fast slot that mirrors way @i of @a (an L1 array of @k).  A
- * 4 KiB entry has one slot, its vpn's low bits: inline, as every L1 refill
- * that evicts pays it. */
+/* Drop the fast slot that mirrors way @i, a 4 KiB entry, of @a (an L1
+ * array of @k): its one slot is its vpn's low bits.  Inline, as every L1
+ * refill that evicts pays it. */
+static inline void fast_forget_small(struct vmsim_cpu *cpu, unsigned k, struct tlb_array *a,
+				     unsigned i)
+{
+	uint64_t vpn = a->tag[i] & TLB_TAG_VPN_MASK;
+	struct tlb_fast *s = &cpu->fast[k][vpn & cpu->fast_mask[k]];
+	/* whether the slot still mirrors way i is a coin toss on a random
+	 * miss stream: no branch.  Invalid tags are enough (a slot is valid
+	 * by its tags alone); the rest stays stale. */
+	const uint64_t gone = -(uint64_t)(s->lru == &a->lru[i]);
+
+	s->tag[0] |= gone;
+	s->tag[1] |= gone;
+}
+
+/* Drop every fast slot that mirrors way @i of @a (an L1 array of @k). */
 static inline void fast_forget(struct vmsim_cpu *cpu, unsigned k, struct tlb_array *a, unsigned i)
 {
-	if (a->e[i].shift == 12) {
-		uint64_t vpn = a->tag[i] & TLB_TAG_VPN_MASK;
-		struct tlb_fast *s = &cpu->fast[k][vpn & cpu->fast_mask[k]];
-
-		/* whether the slot still mirrors way i is a coin toss on a
-		 * random miss stream: no branch.  Invalid tags are enough (a
-		 * slot is valid by its tags alone); the rest stays stale. */
-		const uint64_t gone = -(uint64_t)(s->lru == &a->lru[i]);
-
-		s->tag[0] |= gone;
-		s->tag[1] |= gone;
-		return;
-	}
-	fast_forget_large(cpu, k, a, i);
+	if (a->e[i].shift == 12)
+		fast_forget_small(cpu, k, a, i);
+	else
+		fast_forget_large(cpu, k, a, i);
 }
 
 static inline void way_invalidate(struct tlb_array *a, unsigned i)
@@ -321,6 +326,14 @@ static inline void order_touch(struct tlb_array *a, unsigned set, unsigned w)
 	a->order[set] = (o & ((~0ULL << sh) << 4)) | ((o & ((1ULL << sh) - 1)) << 4) | w;
 }
 
+/* The victim of @set, way @w, has just been filled: it becomes the most
+ * recent and every other way moves down one rank -- the word shifts up
+ * one field.  Fields above the ways stay 0xf. */
+static inline void order_push(struct tlb_array *a, unsigned set, unsigned w)
+{
+	a->order[set] = a->order[set] << 4 | a->order_pad | w;
+}
+
 /* The word @set's stamps give. */
 static uint64_t order_from_stamps(const struct tlb_array *a, unsigned set)
 {
@@ -354,11 +367,13 @@ static void order_rebuild_all(struct tlb_array *a)
 		a->order[set] = order_from_stamps(a, set);
 }
 
-/* Way @i of @a has just been used (its stamp set). */
-static inline void way_touched(struct tlb_array *a, unsigned i)
+/* Way @w of @set of @a has just been used (its stamp set).  Set and way
+ * come from the caller: a division by the way count would cost more than
+ * the rest of the update. */
+static inline void way_touched(struct tlb_array *a, unsigned set, unsigned w)
 {
 	if (a->order)
-		order_touch(a, i / a->ways, i % a->ways);
+		order_touch(a, set, w);
 }
 
 /*
@@ -368,11 +383,11 @@ static inline void way_touched(struct tlb_array *a, unsigned i)
  * slower, compiled to branches that random sets mispredict; unrolling it
  * for constant set sizes took instructions off but no time).
  */
-static inline unsigned lru_victim(const struct tlb_array *a, unsigned base)
+static inline unsigned lru_victim(const struct tlb_array *a, unsigned set)
 {
 	if (a->order)
-		return order_victim(a, base / a->ways);
-	const tlb_stamp_t *lru = &a->lru[base];
+		return order_victim(a, set);
+	const tlb_stamp_t *lru = &a->lru[set * a->ways];
 	tlb_stamp_t best = lru[0];
 	unsigned v = 0;
 
@@ -390,28 +405,37 @@ static inline unsigned lru_victim(const struct tlb_array *a, unsigned base)
  * the LRU victim (an invalid way first).  @k is the L1 kind whose fast
  * table mirrors @a, or -1 for L2.  @absent: the caller has just searched
  * @a for @va and found nothing, so the set need not be searched again.
- * @ne is the entry (make_entry()).  Returns the index.  Inline: it is the
- * bulk of every refill.
+ * @ne is the entry (make_entry()); @small: it maps 4 KiB, so @p has its
+ * key.  Returns the index.  Inline, and called with @small and @absent
+ * constant: it is the bulk of every refill, and a runtime choice let the
+ * compiler compute both sides (the large page's key, the set search) on
+ * every miss and select one.
  */
 static inline __attribute__((always_inline)) unsigned
 array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats *st, uint64_t va,
-	     const struct tlb_entry *ne, uint64_t stamp, bool absent, const struct tlb_probe *p)
+	     const struct tlb_entry *ne, uint64_t stamp, bool absent, const struct tlb_probe *p,
+	     bool small)
 {
-	const unsigned shift = ne->shift;
-	const bool small = shift == 12;
-	const uint64_t key = small ? p->key : make_key(cpu, va, shift, cpu->pcid);
+	const uint64_t key = small ? p->key : make_key(cpu, va, ne->shift, cpu->pcid);
 	const uint8_t sig = small ? p->sig : tag_sig(key);	/* the tag's too */
-	const unsigned base = (unsigned)(((small ? p->vpn : va >> shift) & a->set_mask) * a->ways);
+	const unsigned set = (unsigned)((small ? p->vpn : va >> ne->shift) & a->set_mask);
+	const unsigned base = set * a->ways;
 	int w = absent ? -1 : set_find(a, base, key, sig);
+	bool victim = false;
 	uint64_t old;
 	unsigned i;
 
-	if (w < 0)
-		w = (int)lru_victim(a, base);
+	if (w < 0) {
+		w = (int)lru_victim(a, set);
+		victim = true;
+	}
 	i = base + (unsigned)w;
 	old = a->tag[i];
 	if (old != TLB_TAG_INVALID) {
-		if (k >= 0)
+		/* in an L1, a 4 KiB entry goes to the 4 KiB array */
+		if (k >= 0 && small)
+			fast_forget_small(cpu, (unsigned)k, a, i);
+		else if (k >= 0)
 			fast_forget(cpu, (unsigned)k, a, i);
 		/* a way that held this page is a refill, not an eviction
 		 * (never the case right after a fruitless search) */
@@ -430,7 +454,10 @@ array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats
 	a->tag[i] = ne->rights & TLB_R_G ? global_key(key) : key;
 	a->sig[i] = sig;
 	a->lru[i] = stamp;
-	way_touched(a, i);
+	if (victim && a->order)
+		order_push(a, set, (unsigned)w);
+	else
+		way_touched(a, set, (unsigned)w);
 	a->e[i] = *ne;
 	st->fills++;
 	return i;
@@ -451,11 +478,11 @@ static inline struct tlb_entry make_entry(const struct vmsim_cpu *cpu, unsigned 
 	};
 }
 
-/* Mirror way @i of L1 array @a into the fast table of @k for @va's page. */
+/* Mirror way @i of L1 array @a, holding entry @e, into the fast table of
+ * @k for @va's page. */
 static inline void fast_fill(struct vmsim_cpu *cpu, unsigned k, struct tlb_array *a, unsigned i,
-			     uint64_t va, enum mmu_mode mode)
+			     const struct tlb_entry *e, uint64_t va, enum mmu_mode mode)
 {
-	const struct tlb_entry *e = &a->e[i];
 	uint64_t vpn = va >> 12;
 	struct tlb_fast *s = &cpu->fast[k][vpn & cpu->fast_mask[k]];
 
@@ -487,31 +514,44 @@ l1_find(struct vmsim_cpu *cpu, unsigned k, uint64_t va, const struct tlb_probe *
 	return false;
 }
 
+/* Fill the 4 KiB array of L1 @k with entry @ne (4 KiB) and mirror it in
+ * the fast table.  @absent: as for array_insert(), a constant. */
+static inline __attribute__((always_inline)) void
+l1_fill_small(struct vmsim_cpu *cpu, unsigned k, uint64_t va, enum mmu_mode mode,
+	      const struct tlb_entry *ne, bool absent, const struct tlb_probe *p)
+{
+	struct tlb_array *a = &cpu->l1[k];
+	unsigned i;
+
+	if (!a->entries)
+		return;
+	i = array_insert(cpu, a, (int)k, &cpu->st_l1[k], va, ne, ++cpu->tick[k], absent, p, true);
+	fast_fill(cpu, k, a, i, ne, va, mode);
+}
+
 /* Fill L1 of @k with entry @ne and mirror it in the fast table; a large
  * page goes to the large array, or is split to its 4 KiB piece when there
  * is none. */
-static inline __attribute__((always_inline)) void
-l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, enum mmu_mode mode,
-	const struct tlb_entry *ne, bool absent, const struct tlb_probe *p)
+static void l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, enum mmu_mode mode,
+		    const struct tlb_entry *ne, const struct tlb_probe *p)
 {
-	struct tlb_array *a = &cpu->l1[k];
+	struct tlb_array *a = &cpu->l1_large[k];
 	struct tlb_entry split;
 	unsigned i;
 
-	if (ne->shift != 12) {
-		if (cpu->l1_large[k].entries && array_holds(&cpu->l1_large[k], ne->shift)) {
-			a = &cpu->l1_large[k];
-		} else {
-			split = *ne;
-			split.pa += va & ((1ULL << ne->shift) - 1) & ~0xfffULL;
-			split.shift = 12;
-			ne = &split;
-		}
-	}
-	if (!a->entries)
+	if (ne->shift == 12) {
+		l1_fill_small(cpu, k, va, mode, ne, false, p);
 		return;
-	i = array_insert(cpu, a, (int)k, &cpu->st_l1[k], va, ne, ++cpu->tick[k], absent, p);
-	fast_fill(cpu, k, a, i, va, mode);
+	}
+	if (!a->entries || !array_holds(a, ne->shift)) {
+		split = *ne;
+		split.pa += va & ((1ULL << ne->shift) - 1) & ~0xfffULL;
+		split.shift = 12;
+		l1_fill_small(cpu, k, va, mode, &split, false, p);
+		return;
+	}
+	i = array_insert(cpu, a, (int)k, &cpu->st_l1[k], va, ne, ++cpu->tick[k], false, p, false);
+	fast_fill(cpu, k, a, i, ne, va, mode);
 }
 
 static void l1_drop_va(struct vmsim_cpu *cpu, unsigned k, uint64_t va)
@@ -543,6 +583,23 @@ static const char *access_name(enum mmu_access acc)
 	return acc == MMU_WRITE ? "write" : acc == MMU_FETCH ? "fetch" : "read";
 }
 
+/* Put entry @ne, just walked for @va, in the L2 and the L1 of @k: the
+ * general case (a large page, a level without 4 KiB entries, an entry
+ * that may be there already). */
+static void refill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, enum mmu_mode mode,
+		   const struct tlb_entry *ne, const struct tlb_probe *p)
+{
+	if (cpu->l2.entries && array_holds(&cpu->l2, ne->shift)) {
+		if (ne->shift == 12)
+			array_insert(cpu, &cpu->l2, -1, &cpu->st_l2, va, ne, ++cpu->tick_l2, false,
+				     p, true);
+		else
+			array_insert(cpu, &cpu->l2, -1, &cpu->st_l2, va, ne, ++cpu->tick_l2, false,
+				     p, false);
+	}
+	l1_fill(cpu, k, va, mode, ne, p);
+}
+
 /*
  * The miss path for format @fmt (a constant copy, so the inlined walk and
  * the canonical check fold its numbers).
@@ -570,7 +627,7 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t va,
 		if (a->e[i].ok & bit) {
 			/* a hit the fast table did not hold (slot collision) */
 			a->lru[i] = ++cpu->tick[k];
-			fast_fill(cpu, k, a, i, va, mode);
+			fast_fill(cpu, k, a, i, &a->e[i], va, mode);
 			*pa = a->e[i].pa + (va & ((1ULL << a->e[i].shift) - 1));
 			return true;
 		}
@@ -589,9 +646,14 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t va,
 				const struct tlb_entry e2 = cpu->l2.e[j];
 
 				cpu->st_l2.hits++;
+				const unsigned set = (unsigned)((va >> e2.shift) & cpu->l2.set_mask);
+
 				cpu->l2.lru[j] = ++cpu->tick_l2;
-				way_touched(&cpu->l2, (unsigned)j);
-				l1_fill(cpu, k, va, mode, &e2, true, &p);
+				way_touched(&cpu->l2, set, (unsigned)j - set * cpu->l2.ways);
+				if (e2.shift == 12)	/* not in L1: its search failed */
+					l1_fill_small(cpu, k, va, mode, &e2, true, &p);
+				else
+					l1_fill(cpu, k, va, mode, &e2, &p);
 				*pa = e2.pa + (va & ((1ULL << e2.shift) - 1));
 				return true;
 			}
@@ -614,10 +676,14 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t va,
 		return false;
 	}
 	ne = make_entry(cpu, r.shift, r.page_pa, r.rights, r.depth);
-	if (cpu->l2.entries && array_holds(&cpu->l2, r.shift))
-		array_insert(cpu, &cpu->l2, -1, &cpu->st_l2, va, &ne, ++cpu->tick_l2,
-			     !in_l2 && array_holds(&cpu->l2, 12) && r.shift == 12, &p);
-	l1_fill(cpu, k, va, mode, &ne, !in_l1 && r.shift == 12, &p);
+	if (__builtin_expect(r.shift == 12 && !in_l1 && !in_l2 && cpu->l2.entries &&
+			     cpu->l2.shifts[0] == 12, 1)) {
+		/* the usual miss: a 4 KiB page that neither level holds */
+		array_insert(cpu, &cpu->l2, -1, &cpu->st_l2, va, &ne, ++cpu->tick_l2, true, &p, true);
+		l1_fill_small(cpu, k, va, mode, &ne, true, &p);
+	} else {
+		refill(cpu, k, va, mode, &ne, &p);
+	}
 	EV(cpu->events, "tlb_fill", "cpu=%d va=%#llx pa=%#llx page=%uK tlb=%s", cpu->id,
 	   (unsigned long long)(va & ~((1ULL << r.shift) - 1)), (unsigned long long)r.page_pa,
 	   1u << (r.shift - 10), k ? "i" : "d");
@@ -927,8 +993,10 @@ static int array_init(struct vmsim_cpu *cpu, struct tlb_array *a, const char *na
 	a->tag = host_alloc(cpu->ha, sizeof(*a->tag) * a->entries);
 	a->lru = host_zalloc(cpu->ha, sizeof(*a->lru) * a->entries);
 	a->sig = host_zalloc(cpu->ha, a->entries + 16);	/* + a 16-byte compare's overrun */
-	if (indexed && a->ways <= 16)
+	if (indexed && a->ways <= 16) {
 		a->order = host_alloc(cpu->ha, sizeof(*a->order) * sets);
+		a->order_pad = a->ways < 16 ? ~0ULL << (4 * a->ways) : 0;
+	}
 	if (!a->e || !a->tag || !a->lru || !a->sig || (indexed && a->ways <= 16 && !a->order)) {
 		array_finish(cpu, a);
 		memset(a, 0, sizeof(*a));
