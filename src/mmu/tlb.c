@@ -605,10 +605,9 @@ static void refill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, enum mmu_mode
  * the canonical check fold its numbers).
  */
 static inline __attribute__((always_inline)) bool
-translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t va,
+translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, uint64_t va,
 	       enum mmu_access acc, enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f)
 {
-	const unsigned k = acc == MMU_FETCH;
 	const uint8_t bit = (uint8_t)(1u << TLB_OK_BIT(acc, mode));
 	struct tlb_array *a;
 	struct walk_result r;
@@ -694,11 +693,15 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t va,
 bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 			enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f)
 {
+	/* one copy per constant format and L1 kind: the kind picks the
+	 * arrays, and a constant one makes their fields fixed offsets */
 	if (cpu->fmt == &pt_format_x86_64)
-		return translate_slow(cpu, &walk_x86_64, va, acc, mode, pa, f);
+		return acc == MMU_FETCH ? translate_slow(cpu, &walk_x86_64, TLB_I, va, acc, mode, pa, f)
+					: translate_slow(cpu, &walk_x86_64, TLB_D, va, acc, mode, pa, f);
 	if (cpu->fmt == &pt_format_x86_32)
-		return translate_slow(cpu, &walk_x86_32, va, acc, mode, pa, f);
-	return translate_slow(cpu, cpu->fmt, va, acc, mode, pa, f);
+		return acc == MMU_FETCH ? translate_slow(cpu, &walk_x86_32, TLB_I, va, acc, mode, pa, f)
+					: translate_slow(cpu, &walk_x86_32, TLB_D, va, acc, mode, pa, f);
+	return translate_slow(cpu, cpu->fmt, acc == MMU_FETCH, va, acc, mode, pa, f);
 }
 
 /* ---- flushes ---- */
