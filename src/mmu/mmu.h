@@ -158,6 +158,8 @@ struct walk_level {
 	uint64_t rsvd;		/* reserved bits of a table entry / 4K leaf */
 	uint64_t rsvd_large;	/* reserved bits of a large leaf (PS=1) here */
 	uint64_t ps_mask;	/* _PAGE_PSE when PS makes a leaf here, else 0 */
+	uint64_t stop;		/* P | rsvd | ps_mask: an entry with any of these
+				 * differing from a present table entry */
 };
 
 struct mmu_stats {

@@ -45,6 +45,9 @@ void mmu_update_walk_levels(struct vmsim_cpu *cpu)
 				if (f->large_hi_dst + i < m)
 					w->rsvd_large &= ~(1ULL << (f->large_hi_src + i));
 		}
+		/* what makes the walk leave its usual path here: not
+		 * present, a reserved bit, or PS where it makes a leaf */
+		w->stop = _PAGE_PRESENT | w->rsvd | w->ps_mask;
 	}
 }
 

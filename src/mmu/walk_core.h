@@ -39,6 +39,35 @@ static inline void write_entry(struct vmsim_cpu *cpu, uint64_t pa, uint64_t v)
 }
 
 /*
+ * Set A on the entries above the leaf at depth @d of @va's walk from @root
+ * where it is clear, and the bits @want on the leaf: the writes of a walk
+ * that has just succeeded, reading the same entries again (the rare case --
+ * in a steady state every A is set -- so the walk itself keeps no copy of
+ * what it read).  Returns the leaf as written.
+ */
+static __attribute__((noinline, unused)) uint64_t
+walk_set_ad(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, unsigned d, uint64_t want)
+{
+	const struct pt_format *fmt = cpu->fmt;
+	uint64_t table = root & fmt->entry_addr_mask, e = 0;
+
+	for (unsigned i = 0; i <= d; i++) {
+		const uint64_t pa = table + ((va >> fmt->lvl[i].shift) &
+					     ((1ULL << fmt->lvl[i].bits) - 1)) * fmt->entry_size;
+		const uint64_t bits = i < d ? _PAGE_ACCESSED : want;
+
+		e = mmu_read_entry(cpu, pa);
+		if ((e & bits) != bits) {
+			e |= bits;
+			write_entry(cpu, pa, e);
+			cpu->st.ad_writes++;
+		}
+		table = e & fmt->entry_addr_mask;
+	}
+	return e;
+}
+
+/*
  * The walk; @commit selects the hardware's side effects (A/D, stats).
  * @fmt is cpu->fmt, passed apart so that a caller with a constant format
  * gets this loop with the format's numbers folded in (levels, entry size,
@@ -52,7 +81,6 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 	const unsigned esz = fmt->entry_size, last = fmt->levels - 1;
 	const uint64_t amask = fmt->entry_addr_mask;
 	const uint8_t *ram = cpu->pm->ram;
-	uint64_t ent[PT_MAX_LEVELS], epa[PT_MAX_LEVELS];
 	/* AND of the entries used gives R/W, U/S and "all accessed"; their
 	 * OR gives NX */
 	uint64_t table = root & amask, e = 0, all = ~0ULL, any = 0;
@@ -87,8 +115,6 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 				     : *(const uint32_t *)(const void *)(ram + pa);
 		else
 			e = esz == 8 ? ~0ULL : 0xffffffffULL;
-		ent[d] = e;
-		epa[d] = pa;
 		if (trace) {
 			trace->lv[d].depth = d;
 			trace->lv[d].index = index;
@@ -97,14 +123,20 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 			trace->lv[d].entry = e;
 			trace->n = d + 1;
 		}
-		if (!(e & _PAGE_PRESENT)) {
-			err = 0;
-			goto fault;
-		}
-		leaf = d == last || (fmt->lvl[d].large && (e & wl->ps_mask));
-		if (e & (leaf && d != last ? wl->rsvd_large : wl->rsvd)) {
-			err |= X86_PF_RSVD;
-			goto fault;
+		/* one test for the usual table entry or 4 KiB leaf: present,
+		 * no reserved bit, and (above the last level) PS clear */
+		if (__builtin_expect(((e ^ _PAGE_PRESENT) & wl->stop) != 0, 0)) {
+			if (!(e & _PAGE_PRESENT)) {
+				err = 0;
+				goto fault;
+			}
+			leaf = d != last && fmt->lvl[d].large && (e & wl->ps_mask);
+			if (!leaf || (e & wl->rsvd_large)) {
+				err |= X86_PF_RSVD;
+				goto fault;
+			}
+		} else {
+			leaf = d == last;
 		}
 		all &= e;
 		any |= e;
@@ -136,18 +168,8 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 		if (commit) {
 			cpu->st.entries_read += d + 1;
 			/* the steady state: every A (and D) already set */
-			if (!(all & _PAGE_ACCESSED) || (e & want) != want) {
-				for (unsigned i = 0; i < d; i++)
-					if (!(ent[i] & _PAGE_ACCESSED)) {
-						write_entry(cpu, epa[i], ent[i] | _PAGE_ACCESSED);
-						cpu->st.ad_writes++;
-					}
-				if ((e & want) != want) {
-					e |= want;
-					write_entry(cpu, epa[d], e);
-					cpu->st.ad_writes++;
-				}
-			}
+			if (__builtin_expect(!(all & _PAGE_ACCESSED) || (e & want) != want, 0))
+				e = walk_set_ad(cpu, root, va, d, want);
 		}
 		r->page_pa = base;
 		r->pa = base | (va & ((1ULL << shift) - 1));
