@@ -115,6 +115,7 @@ struct tlb_array {
 	struct tlb_entry *e;
 	unsigned entries, ways, sets;
 	uint64_t set_mask;
+	uint64_t all_ways;	/* bitmap of a set's ways */
 	uint8_t shifts[3];	/* page sizes it holds, probe order */
 	unsigned nshifts;
 	unsigned nvalid;	/* valid entries (lets lookups skip an empty array) */

@@ -176,8 +176,9 @@ static inline uint8_t tag_sig(uint64_t tag)
 	return h ? h : 1;
 }
 
-/* Bitmap of the ways among @n signatures at @sig equal to @v. */
-static inline uint64_t sig_match(const uint8_t *sig, unsigned n, uint8_t v)
+/* Bitmap of the ways among @n signatures at @sig equal to @v; @all is
+ * the bitmap of all @n ways. */
+static inline uint64_t sig_match(const uint8_t *sig, unsigned n, uint64_t all, uint8_t v)
 {
 	uint64_t m = 0;
 	unsigned w = 0;
@@ -192,20 +193,17 @@ static inline uint64_t sig_match(const uint8_t *sig, unsigned n, uint8_t v)
 
 	if (n <= 16)	/* the usual set: one compare, no loop */
 		return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-			       _mm_loadu_si128((const __m128i *)(const void *)sig), vv)) &
-		       ((1u << n) - 1);
+			       _mm_loadu_si128((const __m128i *)(const void *)sig), vv)) & all;
 	for (; w < n; w += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(sig + w));
 
 		m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vv)) << w;
 	}
-	if (n < 64)
-		m &= (1ULL << n) - 1;
 #else
 	for (; w < n; w++)
 		m |= (uint64_t)(sig[w] == v) << w;
 #endif
-	return m;
+	return m & all;
 }
 
 /* Way of the set at index @base of @a that maps key @k (same PCID, or
@@ -214,7 +212,7 @@ static inline uint64_t sig_match(const uint8_t *sig, unsigned n, uint8_t v)
 static inline int set_find(const struct tlb_array *a, unsigned base, uint64_t k, uint8_t sig)
 {
 	const uint64_t *t = &a->tag[base];
-	uint64_t m = sig_match(&a->sig[base], a->ways, sig);
+	uint64_t m = sig_match(&a->sig[base], a->ways, a->all_ways, sig);
 
 	while (m) {
 		unsigned i = (unsigned)__builtin_ctzll(m);
@@ -439,10 +437,8 @@ array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats
 			fast_forget(cpu, (unsigned)k, a, i);
 		/* a way that held this page is a refill, not an eviction
 		 * (never the case right after a fruitless search) */
-		if (absent || (old != key && old != global_key(key))) {
-			a->evictions++;
-			st->evictions++;
-		}
+		if (absent || (old != key && old != global_key(key)))
+			a->evictions++;	/* a level's count is its arrays' sum */
 		/* every field is overwritten below: only the counts change */
 		if (a->mixed)
 			a->nlarge -= a->e[i].shift != 12;
@@ -459,7 +455,8 @@ array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats
 	else
 		way_touched(a, set, (unsigned)w);
 	a->e[i] = *ne;
-	st->fills++;
+	if (st)		/* L1: its hits are derived from the fills */
+		st->fills++;
 	return i;
 }
 
@@ -591,10 +588,10 @@ static void refill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, enum mmu_mode
 {
 	if (cpu->l2.entries && array_holds(&cpu->l2, ne->shift)) {
 		if (ne->shift == 12)
-			array_insert(cpu, &cpu->l2, -1, &cpu->st_l2, va, ne, ++cpu->tick_l2, false,
+			array_insert(cpu, &cpu->l2, -1, NULL, va, ne, ++cpu->tick_l2, false,
 				     p, true);
 		else
-			array_insert(cpu, &cpu->l2, -1, &cpu->st_l2, va, ne, ++cpu->tick_l2, false,
+			array_insert(cpu, &cpu->l2, -1, NULL, va, ne, ++cpu->tick_l2, false,
 				     p, false);
 	}
 	l1_fill(cpu, k, va, mode, ne, p);
@@ -644,9 +641,9 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 			if (j >= 0 && (cpu->l2.e[j].ok & bit)) {
 				const struct tlb_entry e2 = cpu->l2.e[j];
 
-				cpu->st_l2.hits++;
 				const unsigned set = (unsigned)((va >> e2.shift) & cpu->l2.set_mask);
 
+				cpu->st_l2.hits++;
 				cpu->l2.lru[j] = ++cpu->tick_l2;
 				way_touched(&cpu->l2, set, (unsigned)j - set * cpu->l2.ways);
 				if (e2.shift == 12)	/* not in L1: its search failed */
@@ -678,7 +675,7 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 	if (__builtin_expect(r.shift == 12 && !in_l1 && !in_l2 && cpu->l2.entries &&
 			     cpu->l2.shifts[0] == 12, 1)) {
 		/* the usual miss: a 4 KiB page that neither level holds */
-		array_insert(cpu, &cpu->l2, -1, &cpu->st_l2, va, &ne, ++cpu->tick_l2, true, &p, true);
+		array_insert(cpu, &cpu->l2, -1, NULL, va, &ne, ++cpu->tick_l2, true, &p, true);
 		l1_fill_small(cpu, k, va, mode, &ne, true, &p);
 	} else {
 		refill(cpu, k, va, mode, &ne, &p);
@@ -806,12 +803,18 @@ void tlb_recompute_ok(struct vmsim_cpu *cpu)
 
 void tlb_get_stats(const struct vmsim_cpu *cpu, unsigned level, struct tlb_stats *out)
 {
+	/* the miss path keeps one count where two are tied: every L1 tick
+	 * is a hit (derived) or a fill, every L2 tick a hit or a fill
+	 * (derived), and evictions are counted per array */
 	if (level >= TLB_NR_KINDS) {
 		*out = cpu->st_l2;
+		out->fills = cpu->tick_l2 - cpu->st_l2.hits;
+		out->evictions = cpu->l2.evictions;
 		return;
 	}
 	*out = cpu->st_l1[level];
 	out->hits = cpu->tick[level] - cpu->st_l1[level].fills;
+	out->evictions = cpu->l1[level].evictions + cpu->l1_large[level].evictions;
 }
 
 struct tlb_entry *tlb_array_lookup(struct tlb_array *a, uint64_t va, unsigned pcid)
@@ -989,6 +992,7 @@ static int array_init(struct vmsim_cpu *cpu, struct tlb_array *a, const char *na
 	a->ways = g->ways;
 	a->sets = sets;
 	a->set_mask = sets - 1;
+	a->all_ways = a->ways < 64 ? (1ULL << a->ways) - 1 : ~0ULL;
 	memcpy(a->shifts, shifts, nshifts);
 	a->nshifts = nshifts;
 	a->mixed = nshifts > 1 && shifts[0] == 12;

@@ -78,6 +78,7 @@ static void test_tlb_geometry_from_config(void **state)
 			       "tlb.l2.ways=8", NULL };
 	const char *bad[] = { "tlb.l1d.entries=48", "tlb.l1d.ways=4", NULL };
 	struct vmsim_error err = { 0 };
+	struct tlb_stats st;
 	struct rig r;
 
 	(void)state;
@@ -97,7 +98,8 @@ static void test_tlb_geometry_from_config(void **state)
 	for (unsigned i = 0; i < 3; i++)
 		xl(&r, 0x10000000ULL + i * 16 * 4096, MMU_READ);
 	assert_int_equal(tlb_array_valid(&r.cpu->l1[TLB_D]), 2);
-	assert_int_equal(r.cpu->st_l1[TLB_D].evictions, 1);
+	tlb_get_stats(r.cpu, TLB_D, &st);
+	assert_int_equal(st.evictions, 1);
 	rig_finish(&r);
 
 	assert_null(vmsim_machine_create("x86_64", bad, &err));
