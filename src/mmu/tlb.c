@@ -103,8 +103,9 @@ static __attribute__((noinline)) void fast_forget_large(struct vmsim_cpu *cpu, u
 static inline void fast_forget_small(struct vmsim_cpu *cpu, unsigned k, struct tlb_array *a,
 				     unsigned i)
 {
-	uint64_t vpn = a->tag[i] & TLB_TAG_VPN_MASK;
-	struct tlb_fast *s = &cpu->fast[k][vpn & cpu->fast_mask[k]];
+	/* the tag's low bits are the vpn's (the fast table has far fewer
+	 * than 2^40 slots) */
+	struct tlb_fast *s = &cpu->fast[k][a->tag[i] & cpu->fast_mask[k]];
 	/* whether the slot still mirrors way i is a coin toss on a random
 	 * miss stream: no branch.  Invalid tags are enough (a slot is valid
 	 * by its tags alone); the rest stays stale. */
@@ -375,11 +376,11 @@ static inline void way_touched(struct tlb_array *a, unsigned set, unsigned w)
 }
 
 /*
- * The least recently used way of the set at @base of @a; an invalid way
- * has stamp 0, so the first invalid one goes first.  One branch-free pass
- * (the compiler makes the selects cmovs; two interleaved passes measured
- * slower, compiled to branches that random sets mispredict; unrolling it
- * for constant set sizes took instructions off but no time).
+ * The least recently used way of @set of @a: the recency index's last
+ * rank, or from the stamps, where an invalid way has stamp 0 so the first
+ * invalid one goes first.  Branch-free (a random miss stream mispredicts
+ * any branch on the stamps): a 4-way tournament in masks, else one pass
+ * whose selects the compiler makes cmovs.
  */
 static inline unsigned lru_victim(const struct tlb_array *a, unsigned set)
 {
@@ -389,6 +390,19 @@ static inline unsigned lru_victim(const struct tlb_array *a, unsigned set)
 	tlb_stamp_t best = lru[0];
 	unsigned v = 0;
 
+	if (a->ways == 4) {
+		/* the usual L1: a tournament, in masks.  Written with ?:, GCC
+		 * made branches of it, which a random miss stream mispredicts */
+		const tlb_stamp_t b01 = -(tlb_stamp_t)(lru[1] < lru[0]);
+		const tlb_stamp_t b23 = -(tlb_stamp_t)(lru[3] < lru[2]);
+		const tlb_stamp_t m01 = lru[0] ^ ((lru[0] ^ lru[1]) & b01);
+		const tlb_stamp_t m23 = lru[2] ^ ((lru[2] ^ lru[3]) & b23);
+		const unsigned v01 = (unsigned)b01 & 1, v23 = 2 + ((unsigned)b23 & 1);
+		unsigned last = m23 < m01;
+
+		__asm__("" : "+r"(last));	/* a value: keep it from a branch */
+		return v01 ^ ((v01 ^ v23) & -last);
+	}
 	for (unsigned j = 1; j < a->ways; j++) {
 		bool lt = lru[j] < best;
 
@@ -476,17 +490,18 @@ static inline struct tlb_entry make_entry(const struct vmsim_cpu *cpu, unsigned 
 }
 
 /* Mirror way @i of L1 array @a, holding entry @e, into the fast table of
- * @k for @va's page. */
+ * @k for @va's page.  @small: @e maps 4 KiB (a constant). */
 static inline void fast_fill(struct vmsim_cpu *cpu, unsigned k, struct tlb_array *a, unsigned i,
-			     const struct tlb_entry *e, uint64_t va, enum mmu_mode mode)
+			     const struct tlb_entry *e, bool small, uint64_t va, enum mmu_mode mode)
 {
 	uint64_t vpn = va >> 12;
 	struct tlb_fast *s = &cpu->fast[k][vpn & cpu->fast_mask[k]];
+	const uint64_t in_page = small ? 0 : va & ((1ULL << e->shift) - 1) & ~0xfffULL;
 
 	/* valid under the current PCID only, global entries too: a PCID
 	 * switch clears the table (see struct tlb_fast) */
 	fast_set_tags(s, k, vpn, mode, e->ok);
-	s->addend = e->pa + (va & ((1ULL << e->shift) - 1) & ~0xfffULL) - (va & ~0xfffULL);
+	s->addend = e->pa + in_page - (va & ~0xfffULL);
 	s->lru = &a->lru[i];
 }
 
@@ -523,7 +538,7 @@ l1_fill_small(struct vmsim_cpu *cpu, unsigned k, uint64_t va, enum mmu_mode mode
 	if (!a->entries)
 		return;
 	i = array_insert(cpu, a, (int)k, &cpu->st_l1[k], va, ne, ++cpu->tick[k], absent, p, true);
-	fast_fill(cpu, k, a, i, ne, va, mode);
+	fast_fill(cpu, k, a, i, ne, true, va, mode);
 }
 
 /* Fill L1 of @k with entry @ne and mirror it in the fast table; a large
@@ -548,7 +563,7 @@ static void l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, enum mmu_mod
 		return;
 	}
 	i = array_insert(cpu, a, (int)k, &cpu->st_l1[k], va, ne, ++cpu->tick[k], false, p, false);
-	fast_fill(cpu, k, a, i, ne, va, mode);
+	fast_fill(cpu, k, a, i, ne, false, va, mode);
 }
 
 static void l1_drop_va(struct vmsim_cpu *cpu, unsigned k, uint64_t va)
@@ -623,7 +638,7 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 		if (a->e[i].ok & bit) {
 			/* a hit the fast table did not hold (slot collision) */
 			a->lru[i] = ++cpu->tick[k];
-			fast_fill(cpu, k, a, i, &a->e[i], va, mode);
+			fast_fill(cpu, k, a, i, &a->e[i], false, va, mode);
 			*pa = a->e[i].pa + (va & ((1ULL << a->e[i].shift) - 1));
 			return true;
 		}
