@@ -25,6 +25,9 @@
 static const struct pt_format walk_x86_32 = PT_FORMAT_X86_32_INIT;
 static const struct pt_format walk_x86_64 = PT_FORMAT_X86_64_INIT;
 
+_Static_assert(TLB_R_W == _PAGE_RW >> 1 && TLB_R_U == _PAGE_USER >> 1,
+	       "walk_core() shifts R/W and U/S into TLB rights");
+
 static inline void write_entry(struct vmsim_cpu *cpu, uint64_t pa, uint64_t v)
 {
 	uint8_t *p;
@@ -87,7 +90,8 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 	/* what decided a fault (the access's own bits are added there, so a
 	 * successful walk does not compute an error code) */
 	uint32_t err = X86_PF_PROT;
-	unsigned d, w, u, x;
+	uint8_t rights;
+	unsigned d;
 
 	if (trace)
 		trace->n = 0;
@@ -144,18 +148,14 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 			break;
 		table = e & amask;
 	}
-	w = (unsigned)(all >> 1) & 1;
-	u = (unsigned)(all >> 2) & 1;
-	x = !(any & fmt->nx_bit);
-	/* permission checks on the combined rights */
-	if (mode == MMU_USER) {
-		if (!u || (acc == MMU_WRITE && !w) || (acc == MMU_FETCH && !x))
-			goto fault;
-	} else {
-		if ((acc == MMU_WRITE && !w && cpu->wp) || (acc == MMU_FETCH && !x) ||
-		    (acc == MMU_FETCH && u && cpu->smep) || (acc != MMU_FETCH && u && cpu->smap))
-			goto fault;
-	}
+	/* R/W and U/S of every level ANDed, NX of any level: TLB_R_W and
+	 * TLB_R_U are _PAGE_RW and _PAGE_USER one bit down */
+	rights = (uint8_t)((all >> 1 & (TLB_R_W | TLB_R_U)) | (any & fmt->nx_bit ? 0 : TLB_R_X));
+	/* the permission check is the TLB's: ok_table holds the SDM rules
+	 * for each rights value under the current CR0.WP, SMEP and SMAP
+	 * (tlb_ok_mask(); with D given, as the walk sets D itself) */
+	if (!(cpu->ok_table[rights | TLB_R_D] >> TLB_OK_BIT(acc, mode) & 1))
+		goto fault;
 
 	{
 		const unsigned shift = fmt->lvl[d].shift;
@@ -176,8 +176,7 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 		r->shift = shift;
 		r->depth = d;
 		r->leaf = e;
-		r->rights = (uint8_t)((w ? TLB_R_W : 0) | (u ? TLB_R_U : 0) | (x ? TLB_R_X : 0) |
-				      (e & _PAGE_DIRTY ? TLB_R_D : 0) |
+		r->rights = (uint8_t)(rights | (e & _PAGE_DIRTY ? TLB_R_D : 0) |
 				      (e & _PAGE_GLOBAL ? TLB_R_G : 0));
 		return true;
 	}
