@@ -138,13 +138,16 @@ struct tlb_array {
  * addend (one add).
  *
  * The tag of a fast slot that lets @acc at @mode through to page @vpn:
- * the page above the mode bit (bit 0, 1 = user).  Bit 0 rather than a high
- * bit: a key is then one lea, where a high bit costs a 64-bit constant the
- * caller's loop would keep in a register of its own.
+ * the page itself for a user access, with bit 63 set for a kernel one (a
+ * vpn has at most 52 bits).  The user key is then the very value that
+ * indexes the table: no instruction at all on the hit path of the mode
+ * traces and processes use; a kernel key is one bts.
  */
+#define TLB_FAST_KERNEL (1ULL << 63)
+
 static inline uint64_t tlb_fast_key(uint64_t vpn, enum mmu_mode mode)
 {
-	return vpn << 1 | (mode == MMU_USER);
+	return mode == MMU_USER ? vpn : vpn | TLB_FAST_KERNEL;
 }
 
 struct tlb_fast {
@@ -174,7 +177,7 @@ struct mmu_stats {
 struct vmsim_cpu {
 	/* ---- hot: read by every translate() ---- */
 	struct tlb_fast *fast[TLB_NR_KINDS];
-	uint64_t fast_mask[TLB_NR_KINDS];
+	uint32_t fast_mask[TLB_NR_KINDS];
 	tlb_stamp_t tick[TLB_NR_KINDS];	/* L1 clock: one per hit or fill (a stamp's
 					 * type: storing it cannot change the
 					 * table pointers and masks above) */

@@ -871,8 +871,8 @@ int tlb_check(struct vmsim_cpu *cpu, char *msg, size_t len)
 		for (uint64_t s_i = 0; s_i <= cpu->fast_mask[k]; s_i++) {
 			const struct tlb_fast *s = &cpu->fast[k][s_i];
 			uint64_t key = s->tag[0] != TLB_TAG_INVALID ? s->tag[0] : s->tag[1];
-			enum mmu_mode mode = key & 1 ? MMU_USER : MMU_KERNEL;
-			uint64_t vpn = key >> 1;
+			enum mmu_mode mode = key & TLB_FAST_KERNEL ? MMU_KERNEL : MMU_USER;
+			uint64_t vpn = key & ~TLB_FAST_KERNEL;
 			struct tlb_array *a;
 			unsigned i;
 			const struct tlb_entry *e;
