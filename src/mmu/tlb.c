@@ -300,7 +300,7 @@ static bool array_holds(const struct tlb_array *a, unsigned shift)
  * per set, one 64-bit word whose 4-bit field r holds the way at recency
  * rank r -- 0 the most recently used, ways - 1 the victim -- for sets of up
  * to 16 ways.  It orders the ways as their stamps do (invalid ways last,
- * the lowest index last of all, as lru_victim() picks them), so the victim
+ * the lowest index last of all, as stamp_victim() picks them), so the victim
  * is one field instead of a scan, and a use is a few shifts.  Unused fields
  * (sets of fewer than 16 ways) hold 0xf, which is no way's number.
  * Invalidations, rare, rebuild a set's word from the stamps.
@@ -376,16 +376,14 @@ static inline void way_touched(struct tlb_array *a, unsigned set, unsigned w)
 }
 
 /*
- * The least recently used way of @set of @a: the recency index's last
- * rank, or from the stamps, where an invalid way has stamp 0 so the first
- * invalid one goes first.  Branch-free (a random miss stream mispredicts
- * any branch on the stamps): a 4-way tournament in masks, else one pass
- * whose selects the compiler makes cmovs.
+ * The least recently used way of @set of @a by the stamps, where an
+ * invalid way has stamp 0 so the first invalid one goes first (an array
+ * with a recency index has it as order_victim()).  Branch-free (a random
+ * miss stream mispredicts any branch on the stamps): a 4-way tournament in
+ * masks, else one pass whose selects the compiler makes cmovs.
  */
-static inline unsigned lru_victim(const struct tlb_array *a, unsigned set)
+static inline unsigned stamp_victim(const struct tlb_array *a, unsigned set)
 {
-	if (a->order)
-		return order_victim(a, set);
 	const tlb_stamp_t *lru = &a->lru[set * a->ways];
 	tlb_stamp_t best = lru[0];
 	unsigned v = 0;
@@ -438,7 +436,8 @@ array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats
 	unsigned i;
 
 	if (w < 0) {
-		w = (int)lru_victim(a, set);
+		/* an L1 has no recency index (fast hits renew only stamps) */
+		w = (int)(k < 0 && a->order ? order_victim(a, set) : stamp_victim(a, set));
 		victim = true;
 	}
 	i = base + (unsigned)w;
@@ -464,9 +463,9 @@ array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats
 	a->tag[i] = ne->rights & TLB_R_G ? global_key(key) : key;
 	a->sig[i] = sig;
 	a->lru[i] = stamp;
-	if (victim && a->order)
+	if (k < 0 && victim && a->order)
 		order_push(a, set, (unsigned)w);
-	else
+	else if (k < 0)
 		way_touched(a, set, (unsigned)w);
 	a->e[i] = *ne;
 	if (st)		/* L1: its hits are derived from the fills */
