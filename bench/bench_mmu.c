@@ -507,13 +507,15 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	printf("vmsim MMU benchmark (ratio = ns per op / reference ns per op)\n");
-	if (argc < 2 || strcmp(argv[1], "walks") != 0)
+	if (argc < 2 || strncmp(argv[1], "walks", 5) != 0)
 		bench_hits();
 	if (argc >= 2 && strcmp(argv[1], "hits") == 0)
 		return 0;
-	bench_walks("x86_64", 64ULL << 20);
-	bench_walks("x86_64", 1ULL << 30);
-	bench_walks("x86_64", 16ULL << 30);
+	if (argc < 2 || strcmp(argv[1], "walks32") != 0) {
+		bench_walks("x86_64", 64ULL << 20);
+		bench_walks("x86_64", 1ULL << 30);
+		bench_walks("x86_64", 16ULL << 30);
+	}
 	bench_walks("x86_32", 64ULL << 20);
 	bench_walks("x86_32", 1ULL << 30);
 	return 0;

@@ -97,7 +97,6 @@ struct tlb_entry {
 	uint8_t shift;		/* page size: 12, 21, 22, 30 */
 	uint8_t rights;		/* TLB_R_* */
 	uint8_t ok;		/* TLB_OK_BIT set, from rights and CR state */
-	uint8_t depth;		/* depth of the leaf entry that mapped it */
 };
 
 struct tlb_stats {

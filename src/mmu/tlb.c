@@ -476,7 +476,7 @@ array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats
 /* The entry for a page of 2^@shift at @page_pa under the current PCID,
  * built once per miss for both the L2 and the L1. */
 static inline struct tlb_entry make_entry(const struct vmsim_cpu *cpu, unsigned shift,
-					  uint64_t page_pa, uint8_t rights, unsigned depth)
+					  uint64_t page_pa, uint8_t rights)
 {
 	return (struct tlb_entry){
 		.pa = page_pa,
@@ -484,7 +484,6 @@ static inline struct tlb_entry make_entry(const struct vmsim_cpu *cpu, unsigned 
 		.shift = (uint8_t)shift,
 		.rights = rights,
 		.ok = cpu->ok_table[rights & 31],
-		.depth = (uint8_t)depth,
 	};
 }
 
@@ -685,7 +684,7 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 			l2_drop_va(cpu, va);
 		return false;
 	}
-	ne = make_entry(cpu, r.shift, r.page_pa, r.rights, r.depth);
+	ne = make_entry(cpu, r.shift, r.page_pa, r.rights);
 	if (__builtin_expect(r.shift == 12 && !in_l1 && !in_l2 && cpu->l2.entries &&
 			     cpu->l2.shifts[0] == 12, 1)) {
 		/* the usual miss: a 4 KiB page that neither level holds */
