@@ -84,6 +84,16 @@ static inline uint64_t global_key(uint64_t key)
 	return (key & ~TLB_PCID_MASK) | TLB_TAG_G;
 }
 
+/* The tag of an entry with @rights for @key: its global key if G is set.
+ * In masks: a branch here is a coin toss in a process that maps both. */
+static inline uint64_t entry_tag(uint64_t key, uint8_t rights)
+{
+	const uint64_t g = -(uint64_t)(rights >> 4 & 1);
+
+	_Static_assert(TLB_R_G == 1 << 4, "entry_tag() reads G as bit 4");
+	return key ^ ((key ^ global_key(key)) & g);
+}
+
 /* Drop every fast slot that mirrors large way @i of @a (an L1 array of
  * @k): a large entry may back a slot per 4 KiB page it covers.  Rare, so
  * out of line. */
@@ -192,7 +202,7 @@ static inline uint64_t sig_match(const uint8_t *sig, unsigned n, uint64_t all, u
 	 * store forward per probe */
 	const __m128i vv = _mm_shuffle_epi32(_mm_cvtsi32_si128((int)(v * 0x01010101u)), 0);
 
-	if (n <= 16)	/* the usual set: one compare, no loop */
+	if (__builtin_expect(n <= 16, 1))	/* the usual set: one compare, no loop */
 		return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
 			       _mm_loadu_si128((const __m128i *)(const void *)sig), vv)) & all;
 	for (; w < n; w += 16) {
@@ -215,6 +225,8 @@ static inline int set_find(const struct tlb_array *a, unsigned base, uint64_t k,
 	const uint64_t *t = &a->tag[base];
 	uint64_t m = sig_match(&a->sig[base], a->ways, a->all_ways, sig);
 
+	if (__builtin_expect(!m, 1))	/* the miss path's usual answer */
+		return -1;
 	while (m) {
 		unsigned i = (unsigned)__builtin_ctzll(m);
 
@@ -258,7 +270,9 @@ array_find(const struct vmsim_cpu *cpu, const struct tlb_array *a, uint64_t va, 
 {
 	unsigned i = 0;
 
-	if (a->shifts[0] == 12) {
+	/* (the expectations lay the usual probe out straight: GCC had put
+	 * it out of line, a few taken jumps per probe) */
+	if (__builtin_expect(a->shifts[0] == 12, 1)) {
 		uint64_t base, k;
 		int w;
 
@@ -272,7 +286,7 @@ array_find(const struct vmsim_cpu *cpu, const struct tlb_array *a, uint64_t va, 
 		}
 		if (w >= 0)
 			return (int)base + w;
-		if (!a->nlarge)
+		if (__builtin_expect(!a->nlarge, 1))
 			return -1;
 		i = 1;
 	}
@@ -388,7 +402,7 @@ static inline unsigned stamp_victim(const struct tlb_array *a, unsigned set)
 	tlb_stamp_t best = lru[0];
 	unsigned v = 0;
 
-	if (a->ways == 4) {
+	if (__builtin_expect(a->ways == 4, 1)) {
 		/* the usual L1: a tournament, in masks.  Written with ?:, GCC
 		 * made branches of it, which a random miss stream mispredicts */
 		const tlb_stamp_t b01 = -(tlb_stamp_t)(lru[1] < lru[0]);
@@ -452,15 +466,16 @@ array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats
 		 * (never the case right after a fruitless search) */
 		if (absent || (old != key && old != global_key(key)))
 			a->evictions++;	/* a level's count is its arrays' sum */
-		/* every field is overwritten below: only the counts change */
-		if (a->mixed)
+		/* every field is overwritten below: only the counts change
+		 * (an L1's 4 KiB array mixes no sizes) */
+		if ((k < 0 || !small) && a->mixed)
 			a->nlarge -= a->e[i].shift != 12;
 	} else {
 		a->nvalid++;
 	}
-	if (a->mixed)
-		a->nlarge += !small;
-	a->tag[i] = ne->rights & TLB_R_G ? global_key(key) : key;
+	if (!small && a->mixed)
+		a->nlarge++;
+	a->tag[i] = entry_tag(key, ne->rights);
 	a->sig[i] = sig;
 	a->lru[i] = stamp;
 	if (k < 0 && victim && a->order)
@@ -510,12 +525,13 @@ l1_find(struct vmsim_cpu *cpu, unsigned k, uint64_t va, const struct tlb_probe *
 {
 	int i;
 
-	if (cpu->l1[k].nvalid && (i = array_find(cpu, &cpu->l1[k], va, cpu->pcid, p)) >= 0) {
+	if (__builtin_expect(cpu->l1[k].nvalid != 0, 1) &&
+	    (i = array_find(cpu, &cpu->l1[k], va, cpu->pcid, p)) >= 0) {
 		*arr = &cpu->l1[k];
 		*idx = (unsigned)i;
 		return true;
 	}
-	if (cpu->l1_large[k].nvalid &&
+	if (__builtin_expect(cpu->l1_large[k].nvalid != 0, 0) &&
 	    (i = array_find(cpu, &cpu->l1_large[k], va, cpu->pcid, NULL)) >= 0) {
 		*arr = &cpu->l1_large[k];
 		*idx = (unsigned)i;
