@@ -664,7 +664,7 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 		in_l2 = true;	/* L2 may hold it: let the insert look */
 	} else {
 		cpu->st_l1[k].misses++;
-		if (cpu->l2.nvalid) {
+		if (__builtin_expect(cpu->l2.nvalid != 0, 1)) {
 			int j = array_find(cpu, &cpu->l2, va, cpu->pcid, &p);
 
 			if (j >= 0 && (cpu->l2.e[j].ok & bit)) {
