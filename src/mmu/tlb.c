@@ -260,19 +260,27 @@ static inline void probe_init(const struct vmsim_cpu *cpu, const struct pt_forma
 	p->sig = tag_sig(p->key);
 }
 
+/* Which page sizes an array holds, for a probe that knows it (a constant
+ * lets the probe skip the tests): the L1 4 KiB arrays hold only 4 KiB
+ * pages, the L2 4 KiB first then a large size, the L1 large arrays only
+ * large ones (tlb_init()). */
+enum array_sizes { SIZES_ANY, SIZES_4K, SIZES_4K_FIRST, SIZES_LARGE };
+
 /* Index of the entry of @a mapping @va for @pcid (or global), or -1.  @p
  * (or NULL) holds the 4 KiB key of @va under @pcid.  The 4 KiB size comes
  * first in an array that holds it (shifts[0]); the large sizes are probed
- * only while the array holds a large entry. */
+ * only while the array holds a large entry.  @sizes: what @a holds, if
+ * the caller knows (a constant). */
 static inline __attribute__((always_inline)) int
 array_find(const struct vmsim_cpu *cpu, const struct tlb_array *a, uint64_t va, unsigned pcid,
-	   const struct tlb_probe *p)
+	   const struct tlb_probe *p, enum array_sizes sizes)
 {
 	unsigned i = 0;
 
 	/* (the expectations lay the usual probe out straight: GCC had put
 	 * it out of line, a few taken jumps per probe) */
-	if (__builtin_expect(a->shifts[0] == 12, 1)) {
+	if (sizes == SIZES_4K || sizes == SIZES_4K_FIRST ||
+	    (sizes == SIZES_ANY && __builtin_expect(a->shifts[0] == 12, 1))) {
 		uint64_t base, k;
 		int w;
 
@@ -286,7 +294,7 @@ array_find(const struct vmsim_cpu *cpu, const struct tlb_array *a, uint64_t va, 
 		}
 		if (w >= 0)
 			return (int)base + w;
-		if (__builtin_expect(!a->nlarge, 1))
+		if (sizes == SIZES_4K || __builtin_expect(!a->nlarge, 1))
 			return -1;
 		i = 1;
 	}
@@ -389,39 +397,33 @@ static inline void way_touched(struct tlb_array *a, unsigned set, unsigned w)
 		order_touch(a, set, w);
 }
 
+static inline uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;	/* a cmov */
+}
+
 /*
  * The least recently used way of @set of @a by the stamps, where an
  * invalid way has stamp 0 so the first invalid one goes first (an array
- * with a recency index has it as order_victim()).  Branch-free (a random
- * miss stream mispredicts any branch on the stamps): a 4-way tournament in
- * masks, else one pass whose selects the compiler makes cmovs.
+ * with a recency index has it as order_victim()).  Branch-free, as a
+ * random miss stream mispredicts any branch on the stamps: each way's
+ * stamp gets its index in the low bits (a stamp is far below 2^57) and
+ * the victim is the low bits of the minimum -- which, among equal stamps,
+ * is the lowest index.  A minimum is a compare and a cmov.
  */
-static inline unsigned stamp_victim(const struct tlb_array *a, unsigned set)
+static inline __attribute__((always_inline)) unsigned
+stamp_victim(const struct tlb_array *a, unsigned set)
 {
 	const tlb_stamp_t *lru = &a->lru[set * a->ways];
-	tlb_stamp_t best = lru[0];
-	unsigned v = 0;
+	uint64_t best;
 
-	if (__builtin_expect(a->ways == 4, 1)) {
-		/* the usual L1: a tournament, in masks.  Written with ?:, GCC
-		 * made branches of it, which a random miss stream mispredicts */
-		const tlb_stamp_t b01 = -(tlb_stamp_t)(lru[1] < lru[0]);
-		const tlb_stamp_t b23 = -(tlb_stamp_t)(lru[3] < lru[2]);
-		const tlb_stamp_t m01 = lru[0] ^ ((lru[0] ^ lru[1]) & b01);
-		const tlb_stamp_t m23 = lru[2] ^ ((lru[2] ^ lru[3]) & b23);
-		const unsigned v01 = (unsigned)b01 & 1, v23 = 2 + ((unsigned)b23 & 1);
-		unsigned last = m23 < m01;
-
-		__asm__("" : "+r"(last));	/* a value: keep it from a branch */
-		return v01 ^ ((v01 ^ v23) & -last);
-	}
-	for (unsigned j = 1; j < a->ways; j++) {
-		bool lt = lru[j] < best;
-
-		best = lt ? lru[j] : best;
-		v = lt ? j : v;
-	}
-	return v;
+	if (__builtin_expect(a->ways == 4, 1))	/* the usual L1: a tournament */
+		return (unsigned)min_u64(min_u64(lru[0] << 2, lru[1] << 2 | 1),
+					 min_u64(lru[2] << 2 | 2, lru[3] << 2 | 3)) & 3;
+	best = lru[0] << 6;
+	for (unsigned j = 1; j < a->ways; j++)	/* at most 64 ways */
+		best = min_u64(best, lru[j] << 6 | j);
+	return (unsigned)best & 63;
 }
 
 /*
@@ -526,13 +528,13 @@ l1_find(struct vmsim_cpu *cpu, unsigned k, uint64_t va, const struct tlb_probe *
 	int i;
 
 	if (__builtin_expect(cpu->l1[k].nvalid != 0, 1) &&
-	    (i = array_find(cpu, &cpu->l1[k], va, cpu->pcid, p)) >= 0) {
+	    (i = array_find(cpu, &cpu->l1[k], va, cpu->pcid, p, SIZES_4K)) >= 0) {
 		*arr = &cpu->l1[k];
 		*idx = (unsigned)i;
 		return true;
 	}
 	if (__builtin_expect(cpu->l1_large[k].nvalid != 0, 0) &&
-	    (i = array_find(cpu, &cpu->l1_large[k], va, cpu->pcid, NULL)) >= 0) {
+	    (i = array_find(cpu, &cpu->l1_large[k], va, cpu->pcid, NULL, SIZES_LARGE)) >= 0) {
 		*arr = &cpu->l1_large[k];
 		*idx = (unsigned)i;
 		return true;
@@ -587,7 +589,7 @@ static void l1_drop_va(struct vmsim_cpu *cpu, unsigned k, uint64_t va)
 	for (unsigned j = 0; j < 2; j++) {
 		int i;
 
-		while (arrs[j]->nvalid && (i = array_find(cpu, arrs[j], va, cpu->pcid, NULL)) >= 0) {
+		while (arrs[j]->nvalid && (i = array_find(cpu, arrs[j], va, cpu->pcid, NULL, SIZES_ANY)) >= 0) {
 			fast_forget(cpu, k, arrs[j], (unsigned)i);
 			way_invalidate(arrs[j], (unsigned)i);
 		}
@@ -598,7 +600,7 @@ static void l2_drop_va(struct vmsim_cpu *cpu, uint64_t va)
 {
 	int i;
 
-	while (cpu->l2.nvalid && (i = array_find(cpu, &cpu->l2, va, cpu->pcid, NULL)) >= 0) {
+	while (cpu->l2.nvalid && (i = array_find(cpu, &cpu->l2, va, cpu->pcid, NULL, SIZES_4K_FIRST)) >= 0) {
 		way_invalidate(&cpu->l2, (unsigned)i);
 		order_rebuild(&cpu->l2, (unsigned)i / cpu->l2.ways);
 	}
@@ -665,7 +667,7 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 	} else {
 		cpu->st_l1[k].misses++;
 		if (__builtin_expect(cpu->l2.nvalid != 0, 1)) {
-			int j = array_find(cpu, &cpu->l2, va, cpu->pcid, &p);
+			int j = array_find(cpu, &cpu->l2, va, cpu->pcid, &p, SIZES_4K_FIRST);
 
 			if (j >= 0 && (cpu->l2.e[j].ok & bit)) {
 				const struct tlb_entry e2 = cpu->l2.e[j];
@@ -701,8 +703,7 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 		return false;
 	}
 	ne = make_entry(cpu, r.shift, r.page_pa, r.rights);
-	if (__builtin_expect(r.shift == 12 && !in_l1 && !in_l2 && cpu->l2.entries &&
-			     cpu->l2.shifts[0] == 12, 1)) {
+	if (__builtin_expect(r.shift == 12 && !in_l1 && !in_l2 && cpu->l2.entries, 1)) {
 		/* the usual miss: a 4 KiB page that neither level holds */
 		array_insert(cpu, &cpu->l2, -1, NULL, va, &ne, ++cpu->tick_l2, true, &p, true);
 		l1_fill_small(cpu, k, va, mode, &ne, true, &p);
@@ -715,6 +716,7 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 	*pa = r.pa;
 	return true;
 }
+
 
 bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 			enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f)
@@ -855,7 +857,7 @@ struct tlb_entry *tlb_array_lookup(struct tlb_array *a, uint64_t va, unsigned pc
 
 	if (!a->entries || !a->nvalid)
 		return NULL;
-	i = array_find(&wide, a, va, pcid, NULL);
+	i = array_find(&wide, a, va, pcid, NULL, SIZES_ANY);
 	return i < 0 ? NULL : &a->e[i];
 }
 

@@ -70,6 +70,73 @@ walk_set_ad(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, unsigned d, uint6
 	return e;
 }
 
+/* The end of a walk that faulted at depth @d: the error code from what
+ * decided it (@err: P, RSVD) and the access. */
+static inline __attribute__((always_inline)) bool
+walk_fault(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc, enum mmu_mode mode,
+	   struct vmsim_fault *f, uint32_t err, unsigned d, bool commit)
+{
+	if (mode == MMU_USER)
+		err |= X86_PF_USER;
+	if (acc == MMU_WRITE)
+		err |= X86_PF_WRITE;
+	else if (acc == MMU_FETCH && (cpu->nxe || cpu->smep))
+		err |= X86_PF_INSTR;	/* I/D only with NX or SMEP on */
+	f->addr = va;
+	f->error_code = err;
+	f->depth = (int)d;
+	f->gp = false;
+	if (commit) {
+		cpu->st.entries_read += d + 1;
+		cpu->st.faults++;
+	}
+	return false;
+}
+
+/*
+ * The end of a walk that reached leaf @e at depth @d, @all and @any the AND
+ * and OR of the entries used: the permission check, then A/D and the
+ * result.  Each exit of the walk's (unrolled) loop calls it with its own
+ * constant depth, so the page size and masks of a 4 KiB leaf are
+ * constants, not values merged from every depth.
+ */
+static inline __attribute__((always_inline)) bool
+walk_leaf(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uint64_t va,
+	  enum mmu_access acc, enum mmu_mode mode, struct walk_result *r, struct vmsim_fault *f,
+	  bool commit, unsigned d, uint64_t e, uint64_t all, uint64_t any)
+{
+	const unsigned shift = fmt->lvl[d].shift;
+	const uint64_t want = _PAGE_ACCESSED | (acc == MMU_WRITE ? _PAGE_DIRTY : 0);
+	/* R/W and U/S of every level ANDed, NX of any level: TLB_R_W and
+	 * TLB_R_U are _PAGE_RW and _PAGE_USER one bit down */
+	const uint8_t rights = (uint8_t)((all >> 1 & (TLB_R_W | TLB_R_U)) |
+					 (any & fmt->nx_bit ? 0 : TLB_R_X));
+	uint64_t base = e & fmt->entry_addr_mask & ~((1ULL << shift) - 1);
+
+	/* the permission check is the TLB's: ok_table holds the SDM rules
+	 * for each rights value under the current CR0.WP, SMEP and SMAP
+	 * (tlb_ok_mask(); with D given, as the walk sets D itself) */
+	if (!(cpu->ok_table[rights | TLB_R_D] >> TLB_OK_BIT(acc, mode) & 1))
+		return walk_fault(cpu, va, acc, mode, f, X86_PF_PROT, d, commit);
+	if (d != fmt->levels - 1 && fmt->large_hi_bits)	/* PSE-36 */
+		base |= ((e >> fmt->large_hi_src) & ((1ULL << fmt->large_hi_bits) - 1))
+			<< fmt->large_hi_dst;
+	if (commit) {
+		cpu->st.entries_read += d + 1;
+		/* the steady state: every A (and D) already set */
+		if (__builtin_expect(!(all & _PAGE_ACCESSED) || (e & want) != want, 0))
+			e = walk_set_ad(cpu, root, va, d, want);
+	}
+	r->page_pa = base;
+	r->pa = base | (va & ((1ULL << shift) - 1));
+	r->shift = shift;
+	r->depth = d;
+	r->leaf = e;
+	r->rights = (uint8_t)(rights | (e & _PAGE_DIRTY ? TLB_R_D : 0) |
+			      (e & _PAGE_GLOBAL ? TLB_R_G : 0));
+	return true;
+}
+
 /*
  * The walk; @commit selects the hardware's side effects (A/D, stats).
  * @fmt is cpu->fmt, passed apart so that a caller with a constant format
@@ -87,11 +154,6 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 	/* AND of the entries used gives R/W, U/S and "all accessed"; their
 	 * OR gives NX */
 	uint64_t table = root & amask, e = 0, all = ~0ULL, any = 0;
-	/* what decided a fault (the access's own bits are added there, so a
-	 * successful walk does not compute an error code) */
-	uint32_t err = X86_PF_PROT;
-	uint8_t rights;
-	unsigned d;
 
 	if (trace)
 		trace->n = 0;
@@ -107,12 +169,11 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 	if (commit)
 		cpu->st.walks++;
 #pragma GCC unroll 4
-	for (d = 0; d < PT_MAX_LEVELS; d++) {
+	for (unsigned d = 0; d < PT_MAX_LEVELS; d++) {
 		const struct walk_level *wl = &cpu->wl[d];
 		const unsigned index = (unsigned)(va >> fmt->lvl[d].shift) &
 				       ((1u << fmt->lvl[d].bits) - 1);
 		const uint64_t pa = table + (uint64_t)index * esz;
-		bool leaf;
 
 		if (__builtin_expect(table < cpu->ram_size, 1))
 			e = esz == 8 ? *(const uint64_t *)(const void *)(ram + pa)
@@ -130,73 +191,23 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 		/* one test for the usual table entry or 4 KiB leaf: present,
 		 * no reserved bit, and (above the last level) PS clear */
 		if (__builtin_expect(((e ^ _PAGE_PRESENT) & wl->stop) != 0, 0)) {
-			if (!(e & _PAGE_PRESENT)) {
-				err = 0;
-				goto fault;
-			}
-			leaf = d != last && fmt->lvl[d].large && (e & wl->ps_mask);
-			if (!leaf || (e & wl->rsvd_large)) {
-				err |= X86_PF_RSVD;
-				goto fault;
-			}
-		} else {
-			leaf = d == last;
+			if (!(e & _PAGE_PRESENT))
+				return walk_fault(cpu, va, acc, mode, f, 0, d, commit);
+			/* a large leaf, or a reserved bit */
+			if (d == last || !fmt->lvl[d].large || !(e & wl->ps_mask) ||
+			    (e & wl->rsvd_large))
+				return walk_fault(cpu, va, acc, mode, f, X86_PF_PROT | X86_PF_RSVD,
+						  d, commit);
+			return walk_leaf(cpu, fmt, root, va, acc, mode, r, f, commit, d, e,
+					 all & e, any | e);
 		}
 		all &= e;
 		any |= e;
-		if (leaf)
-			break;
+		if (d == last)
+			return walk_leaf(cpu, fmt, root, va, acc, mode, r, f, commit, d, e, all, any);
 		table = e & amask;
 	}
-	/* R/W and U/S of every level ANDed, NX of any level: TLB_R_W and
-	 * TLB_R_U are _PAGE_RW and _PAGE_USER one bit down */
-	rights = (uint8_t)((all >> 1 & (TLB_R_W | TLB_R_U)) | (any & fmt->nx_bit ? 0 : TLB_R_X));
-	/* the permission check is the TLB's: ok_table holds the SDM rules
-	 * for each rights value under the current CR0.WP, SMEP and SMAP
-	 * (tlb_ok_mask(); with D given, as the walk sets D itself) */
-	if (!(cpu->ok_table[rights | TLB_R_D] >> TLB_OK_BIT(acc, mode) & 1))
-		goto fault;
-
-	{
-		const unsigned shift = fmt->lvl[d].shift;
-		const uint64_t want = _PAGE_ACCESSED | (acc == MMU_WRITE ? _PAGE_DIRTY : 0);
-		uint64_t base = e & amask & ~((1ULL << shift) - 1);
-
-		if (d != last && fmt->large_hi_bits)	/* PSE-36 */
-			base |= ((e >> fmt->large_hi_src) & ((1ULL << fmt->large_hi_bits) - 1))
-				<< fmt->large_hi_dst;
-		if (commit) {
-			cpu->st.entries_read += d + 1;
-			/* the steady state: every A (and D) already set */
-			if (__builtin_expect(!(all & _PAGE_ACCESSED) || (e & want) != want, 0))
-				e = walk_set_ad(cpu, root, va, d, want);
-		}
-		r->page_pa = base;
-		r->pa = base | (va & ((1ULL << shift) - 1));
-		r->shift = shift;
-		r->depth = d;
-		r->leaf = e;
-		r->rights = (uint8_t)(rights | (e & _PAGE_DIRTY ? TLB_R_D : 0) |
-				      (e & _PAGE_GLOBAL ? TLB_R_G : 0));
-		return true;
-	}
-
-fault:
-	if (mode == MMU_USER)
-		err |= X86_PF_USER;
-	if (acc == MMU_WRITE)
-		err |= X86_PF_WRITE;
-	else if (acc == MMU_FETCH && (cpu->nxe || cpu->smep))
-		err |= X86_PF_INSTR;	/* I/D only with NX or SMEP on */
-	f->addr = va;
-	f->error_code = err;
-	f->depth = (int)d;
-	f->gp = false;
-	if (commit) {
-		cpu->st.entries_read += d + 1;
-		cpu->st.faults++;
-	}
-	return false;
+	__builtin_unreachable();	/* the last level is a leaf or a fault */
 }
 
 #endif

@@ -5,7 +5,8 @@
  * invlpg of a large page, stale entries after an entry change without a
  * flush, the dirty-bit re-walk, invalidation on a fault, and a randomized
  * run that checks tlb_check() and compares every translation with a fresh
- * side-effect-free walk after each step.
+ * side-effect-free walk after each step, and a randomized run that checks
+ * the L1d and L2 set by set against a list-per-set LRU model.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -487,6 +488,163 @@ static void test_tlb_random_matches_walk(void **state)
 	random_run("x86_64", small);
 }
 
+/*
+ * Exact LRU against a model: a random stream of reads (and some invlpgs)
+ * over more pages than the L2 holds, under geometries that take each way
+ * of choosing a victim (4-way tournament, the general pass over stamps,
+ * the L2's recency index, an L2 too wide for one), and after every step
+ * the L1d and L2 sets the page maps to hold exactly what a list-per-set
+ * LRU model says.  The model: an L1 hit renews the L1 entry only; an L1
+ * miss that hits the L2 renews the L2 entry and fills the L1; a miss in
+ * both fills the L2 then the L1; a fill evicts a set's least recent entry
+ * only when the set is full; invlpg removes the page from both.
+ */
+struct lru_model {
+	unsigned ways, sets;
+	uint64_t *vpn;		/* per set, ways slots, most recent first */
+	unsigned *n;		/* per set: slots in use */
+};
+
+static void model_init(struct lru_model *m, const struct tlb_array *a)
+{
+	m->ways = a->ways;
+	m->sets = a->sets;
+	m->vpn = calloc((size_t)a->entries + 1, sizeof(*m->vpn));
+	m->n = calloc((size_t)a->sets + 1, sizeof(*m->n));
+	assert_non_null(m->vpn);
+	assert_non_null(m->n);
+}
+
+static void model_finish(struct lru_model *m)
+{
+	free(m->vpn);
+	free(m->n);
+}
+
+/* Index of @vpn in its set, or -1. */
+static int model_find(const struct lru_model *m, uint64_t vpn)
+{
+	unsigned s = (unsigned)(vpn & (m->sets - 1));
+
+	for (unsigned i = 0; i < m->n[s]; i++)
+		if (m->vpn[s * m->ways + i] == vpn)
+			return (int)i;
+	return -1;
+}
+
+static void model_remove(struct lru_model *m, uint64_t vpn)
+{
+	unsigned s = (unsigned)(vpn & (m->sets - 1));
+	int i = model_find(m, vpn);
+
+	if (i < 0)
+		return;
+	memmove(&m->vpn[s * m->ways + (unsigned)i], &m->vpn[s * m->ways + (unsigned)i + 1],
+		(m->n[s] - (unsigned)i - 1) * sizeof(*m->vpn));
+	m->n[s]--;
+}
+
+/* Make @vpn the most recent of its set, evicting the least recent if it
+ * is new and the set full.  Returns whether it was there. */
+static bool model_use(struct lru_model *m, uint64_t vpn)
+{
+	unsigned s = (unsigned)(vpn & (m->sets - 1));
+	bool had = model_find(m, vpn) >= 0;
+	uint64_t *set = &m->vpn[s * m->ways];
+
+	if (had)
+		model_remove(m, vpn);
+	else if (m->n[s] == m->ways)
+		m->n[s]--;	/* the least recent goes */
+	memmove(&set[1], &set[0], m->n[s] * sizeof(*set));
+	set[0] = vpn;
+	m->n[s]++;
+	return had;
+}
+
+/* The set of @a that @vpn maps to holds exactly the model's pages. */
+static void model_check(const struct lru_model *m, const struct tlb_array *a, uint64_t vpn,
+			const char *what, unsigned step)
+{
+	unsigned s = (unsigned)(vpn & (m->sets - 1)), valid = 0;
+
+	for (unsigned w = 0; w < a->ways; w++)
+		valid += a->tag[s * a->ways + w] != TLB_TAG_INVALID;
+	if (valid != m->n[s])
+		fail_msg("step %u: %s set %u holds %u pages, the model %u", step, what, s, valid,
+			 m->n[s]);
+	for (unsigned i = 0; i < m->n[s]; i++)
+		if (!tlb_array_lookup((struct tlb_array *)a, m->vpn[s * m->ways + i] << 12, 0))
+			fail_msg("step %u: %s set %u lost page %#llx (model rank %u)", step, what,
+				 s, (unsigned long long)m->vpn[s * m->ways + i], i);
+}
+
+static void lru_run(const char **sets, unsigned steps)
+{
+	struct rig r;
+	struct lru_model l1, l2;
+	const uint64_t base = 0x40000000ULL;
+	unsigned npages, seed = 12345;
+	bool has_l2;
+
+	rig_init(&r, "x86_64", sets);
+	has_l2 = r.cpu->l2.entries != 0;
+	npages = 2 * (has_l2 ? r.cpu->l2.entries : r.cpu->l1[TLB_D].entries);
+	for (unsigned i = 0; i < npages; i++)
+		assert_int_equal(pt_map(&r.m->pt, r.root, base + (uint64_t)i * 4096,
+					0x1000000 + (uint64_t)i * 4096, 12, URW, _PAGE_TABLE), 0);
+	model_init(&l1, &r.cpu->l1[TLB_D]);
+	if (has_l2)
+		model_init(&l2, &r.cpu->l2);
+	for (unsigned step = 0; step < steps; step++) {
+		unsigned x, page;
+		uint64_t vpn;
+
+		seed = seed * 1103515245u + 12345u;
+		x = seed >> 8;
+		/* mostly a small hot set (L1 hits), else anywhere */
+		page = x % 4 ? x % (r.cpu->l1[TLB_D].entries * 2) : x % npages;
+		vpn = (base >> 12) + page;
+		if (x % 97 == 0) {
+			invlpg(r.cpu, vpn << 12);
+			model_remove(&l1, vpn);
+			if (has_l2)
+				model_remove(&l2, vpn);
+		} else {
+			assert_int_equal(xl(&r, vpn << 12, MMU_READ), 0x1000000 + (uint64_t)page * 4096);
+			if (!model_use(&l1, vpn) && has_l2)
+				model_use(&l2, vpn);
+		}
+		model_check(&l1, &r.cpu->l1[TLB_D], vpn, "L1d", step);
+		if (has_l2)
+			model_check(&l2, &r.cpu->l2, vpn, "L2", step);
+	}
+	model_finish(&l1);
+	if (has_l2)
+		model_finish(&l2);
+	rig_finish(&r);
+}
+
+static void test_tlb_random_lru_matches_model(void **state)
+{
+	/* L1d 4-way (tournament), L2 12-way (recency index) */
+	const char *dflt[] = { NULL };
+	/* 2-way and 8-way L1d (the general pass), an L2 of 32 ways (too
+	 * wide for a recency index: stamps) */
+	const char *two[] = { "tlb.l1d.entries=32", "tlb.l1d.ways=2", "tlb.l2.entries=256",
+			      "tlb.l2.ways=8", NULL };
+	const char *wide[] = { "tlb.l1d.entries=64", "tlb.l1d.ways=8", "tlb.l2.entries=512",
+			       "tlb.l2.ways=32", NULL };
+	/* a fully associative L1d and no L2 */
+	const char *full[] = { "tlb.l1d.entries=16", "tlb.l1d.ways=16", "tlb.l2.entries=0", NULL };
+
+	(void)state;
+	lru_run(dflt, 20000);
+	lru_run(two, 20000);
+	lru_run(wide, 20000);
+	lru_run(full, 20000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -502,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_tlb_fetch_uses_l1i),
 		cmocka_unit_test(test_tlb_statistics_count),
 		cmocka_unit_test(test_tlb_random_matches_walk),
+		cmocka_unit_test(test_tlb_random_lru_matches_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
