@@ -628,13 +628,41 @@ static void refill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, enum mmu_mode
 	l1_fill(cpu, k, va, mode, ne, p);
 }
 
+/* The miss path's general case (out of line): every case of
+ * translate_slow() with @usual false. */
+static bool translate_general(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
+			      enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f);
+
+/* After the walk for @va faulted: the event, and the invalidation #PF
+ * does of the address's entries (@in_l1, @in_l2: the levels the lookup
+ * found them in; the arrays it searched in vain hold none). */
+static __attribute__((noinline)) bool miss_fault(struct vmsim_cpu *cpu, unsigned k, uint64_t va,
+						 enum mmu_access acc, enum mmu_mode mode,
+						 const struct vmsim_fault *f, bool in_l1, bool in_l2)
+{
+	EV(cpu->events, "page_fault", "cpu=%d va=%#llx access=%s mode=%s error=%#x", cpu->id,
+	   (unsigned long long)va, access_name(acc), mode == MMU_USER ? "user" : "kernel",
+	   f->error_code);
+	if (in_l1)
+		l1_drop_va(cpu, k, va);
+	l1_drop_va(cpu, !k, va);
+	if (in_l2)
+		l2_drop_va(cpu, va);
+	return false;
+}
+
 /*
  * The miss path for format @fmt (a constant copy, so the inlined walk and
- * the canonical check fold its numbers).
+ * the canonical check fold its numbers) and L1 kind @k.  @usual: this is
+ * the copy for the usual miss -- the address in no array, or a 4 KiB
+ * page in the L2 -- which hands anything else to translate_general()
+ * before it changes anything.  Kept apart, that copy carries only the
+ * usual case's values, and GCC no longer spills them around the others.
  */
 static inline __attribute__((always_inline)) bool
 translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, uint64_t va,
-	       enum mmu_access acc, enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f)
+	       enum mmu_access acc, enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f,
+	       bool usual)
 {
 	const uint8_t bit = (uint8_t)(1u << TLB_OK_BIT(acc, mode));
 	struct tlb_array *a;
@@ -646,11 +674,16 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 
 	/* the arrays compare truncated addresses: keep non-canonical ones
 	 * away from them (the walk reports #GP) */
-	if (__builtin_expect(!pt_va_canonical(fmt, va), 0))
+	if (__builtin_expect(!pt_va_canonical(fmt, va), 0)) {
+		if (usual)
+			return translate_general(cpu, va, acc, mode, pa, f);
 		return walk_core(cpu, fmt, cpu->cr3, va, acc, mode, &r, f, NULL, true);
+	}
 
 	probe_init(cpu, fmt, va, &p);
 	if (l1_find(cpu, k, va, &p, &a, &i)) {
+		if (usual)
+			return translate_general(cpu, va, acc, mode, pa, f);
 		if (a->e[i].ok & bit) {
 			/* a hit the fast table did not hold (slot collision) */
 			a->lru[i] = ++cpu->tick[k];
@@ -660,48 +693,35 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 		}
 		/* clean entry written, or rights refused: the hardware
 		 * re-walks (and faults if the tables still say no) */
-		cpu->st_l1[k].misses++;
-		cpu->st_l2.misses++;
 		in_l1 = true;
 		in_l2 = true;	/* L2 may hold it: let the insert look */
-	} else {
-		cpu->st_l1[k].misses++;
-		if (__builtin_expect(cpu->l2.nvalid != 0, 1)) {
-			int j = array_find(cpu, &cpu->l2, va, cpu->pcid, &p, SIZES_4K_FIRST);
+	} else if (__builtin_expect(cpu->l2.nvalid != 0, 1)) {
+		int j = array_find(cpu, &cpu->l2, va, cpu->pcid, &p, SIZES_4K_FIRST);
 
-			if (j >= 0 && (cpu->l2.e[j].ok & bit)) {
-				const struct tlb_entry e2 = cpu->l2.e[j];
+		if (usual && j >= 0 && (cpu->l2.e[j].shift != 12 || !(cpu->l2.e[j].ok & bit)))
+			return translate_general(cpu, va, acc, mode, pa, f);
+		if (j >= 0 && (cpu->l2.e[j].ok & bit)) {
+			const struct tlb_entry e2 = cpu->l2.e[j];
+			const unsigned set = (unsigned)((va >> e2.shift) & cpu->l2.set_mask);
 
-				const unsigned set = (unsigned)((va >> e2.shift) & cpu->l2.set_mask);
-
-				cpu->st_l2.hits++;
-				cpu->l2.lru[j] = ++cpu->tick_l2;
-				way_touched(&cpu->l2, set, (unsigned)j - set * cpu->l2.ways);
-				if (e2.shift == 12)	/* not in L1: its search failed */
-					l1_fill_small(cpu, k, va, mode, &e2, true, &p);
-				else
-					l1_fill(cpu, k, va, mode, &e2, &p);
-				*pa = e2.pa + (va & ((1ULL << e2.shift) - 1));
-				return true;
-			}
-			in_l2 = j >= 0;
+			cpu->st_l1[k].misses++;
+			cpu->st_l2.hits++;
+			cpu->l2.lru[j] = ++cpu->tick_l2;
+			way_touched(&cpu->l2, set, (unsigned)j - set * cpu->l2.ways);
+			if (e2.shift == 12)	/* not in L1: its search failed */
+				l1_fill_small(cpu, k, va, mode, &e2, true, &p);
+			else
+				l1_fill(cpu, k, va, mode, &e2, &p);
+			*pa = e2.pa + (va & ((1ULL << e2.shift) - 1));
+			return true;
 		}
-		cpu->st_l2.misses++;
+		in_l2 = j >= 0;
 	}
+	cpu->st_l1[k].misses++;
+	cpu->st_l2.misses++;
 
-	if (!walk_core(cpu, fmt, cpu->cr3, va, acc, mode, &r, f, NULL, true)) {
-		EV(cpu->events, "page_fault", "cpu=%d va=%#llx access=%s mode=%s error=%#x",
-		   cpu->id, (unsigned long long)va, access_name(acc),
-		   mode == MMU_USER ? "user" : "kernel", f->error_code);
-		/* #PF invalidates the TLB entries for the faulting address;
-		 * the arrays this lookup just searched in vain hold none */
-		if (in_l1)
-			l1_drop_va(cpu, k, va);
-		l1_drop_va(cpu, !k, va);
-		if (in_l2)
-			l2_drop_va(cpu, va);
-		return false;
-	}
+	if (!walk_core(cpu, fmt, cpu->cr3, va, acc, mode, &r, f, NULL, true))
+		return miss_fault(cpu, k, va, acc, mode, f, in_l1, in_l2);
 	ne = make_entry(cpu, r.shift, r.page_pa, r.rights);
 	if (__builtin_expect(r.shift == 12 && !in_l1 && !in_l2 && cpu->l2.entries, 1)) {
 		/* the usual miss: a 4 KiB page that neither level holds */
@@ -717,19 +737,33 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 	return true;
 }
 
+/* One copy per constant format and L1 kind: the kind picks the arrays,
+ * and a constant one makes their fields fixed offsets. */
+#define TRANSLATE_SLOW_DISPATCH(usual)                                                        \
+	do {                                                                                   \
+		if (cpu->fmt == &pt_format_x86_64)                                             \
+			return acc == MMU_FETCH                                                \
+			       ? translate_slow(cpu, &walk_x86_64, TLB_I, va, acc, mode, pa, f, usual) \
+			       : translate_slow(cpu, &walk_x86_64, TLB_D, va, acc, mode, pa, f, usual); \
+		if (cpu->fmt == &pt_format_x86_32)                                             \
+			return acc == MMU_FETCH                                                \
+			       ? translate_slow(cpu, &walk_x86_32, TLB_I, va, acc, mode, pa, f, usual) \
+			       : translate_slow(cpu, &walk_x86_32, TLB_D, va, acc, mode, pa, f, usual); \
+	} while (0)
+
+static __attribute__((noinline)) bool translate_general(struct vmsim_cpu *cpu, uint64_t va,
+							enum mmu_access acc, enum mmu_mode mode,
+							uint64_t *pa, struct vmsim_fault *f)
+{
+	TRANSLATE_SLOW_DISPATCH(false);
+	return translate_slow(cpu, cpu->fmt, acc == MMU_FETCH, va, acc, mode, pa, f, false);
+}
 
 bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 			enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f)
 {
-	/* one copy per constant format and L1 kind: the kind picks the
-	 * arrays, and a constant one makes their fields fixed offsets */
-	if (cpu->fmt == &pt_format_x86_64)
-		return acc == MMU_FETCH ? translate_slow(cpu, &walk_x86_64, TLB_I, va, acc, mode, pa, f)
-					: translate_slow(cpu, &walk_x86_64, TLB_D, va, acc, mode, pa, f);
-	if (cpu->fmt == &pt_format_x86_32)
-		return acc == MMU_FETCH ? translate_slow(cpu, &walk_x86_32, TLB_I, va, acc, mode, pa, f)
-					: translate_slow(cpu, &walk_x86_32, TLB_D, va, acc, mode, pa, f);
-	return translate_slow(cpu, cpu->fmt, acc == MMU_FETCH, va, acc, mode, pa, f);
+	TRANSLATE_SLOW_DISPATCH(true);
+	return translate_general(cpu, va, acc, mode, pa, f);
 }
 
 /* ---- flushes ---- */
