@@ -739,30 +739,40 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 
 /* One copy per constant format and L1 kind: the kind picks the arrays,
  * and a constant one makes their fields fixed offsets. */
-#define TRANSLATE_SLOW_DISPATCH(usual)                                                        \
+#define TRANSLATE_SLOW_FORMATS(usual, ACC, MODE)                                               \
 	do {                                                                                   \
 		if (cpu->fmt == &pt_format_x86_64)                                             \
-			return acc == MMU_FETCH                                                \
-			       ? translate_slow(cpu, &walk_x86_64, TLB_I, va, acc, mode, pa, f, usual) \
-			       : translate_slow(cpu, &walk_x86_64, TLB_D, va, acc, mode, pa, f, usual); \
+			return (ACC) == MMU_FETCH                                              \
+			       ? translate_slow(cpu, &walk_x86_64, TLB_I, va, ACC, MODE, pa, f, usual) \
+			       : translate_slow(cpu, &walk_x86_64, TLB_D, va, ACC, MODE, pa, f, usual); \
 		if (cpu->fmt == &pt_format_x86_32)                                             \
-			return acc == MMU_FETCH                                                \
-			       ? translate_slow(cpu, &walk_x86_32, TLB_I, va, acc, mode, pa, f, usual) \
-			       : translate_slow(cpu, &walk_x86_32, TLB_D, va, acc, mode, pa, f, usual); \
+			return (ACC) == MMU_FETCH                                              \
+			       ? translate_slow(cpu, &walk_x86_32, TLB_I, va, ACC, MODE, pa, f, usual) \
+			       : translate_slow(cpu, &walk_x86_32, TLB_D, va, ACC, MODE, pa, f, usual); \
 	} while (0)
 
 static __attribute__((noinline)) bool translate_general(struct vmsim_cpu *cpu, uint64_t va,
 							enum mmu_access acc, enum mmu_mode mode,
 							uint64_t *pa, struct vmsim_fault *f)
 {
-	TRANSLATE_SLOW_DISPATCH(false);
+	TRANSLATE_SLOW_FORMATS(false, acc, mode);
 	return translate_slow(cpu, cpu->fmt, acc == MMU_FETCH, va, acc, mode, pa, f, false);
 }
 
 bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 			enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f)
 {
-	TRANSLATE_SLOW_DISPATCH(true);
+	/* the usual miss of a user access (what processes and traces do) has
+	 * a copy per access type as well: the access and the mode are then
+	 * constants in the walk's check and in the fast-table tags */
+	if (mode == MMU_USER) {
+		if (acc == MMU_READ)
+			TRANSLATE_SLOW_FORMATS(true, MMU_READ, MMU_USER);
+		else if (acc == MMU_WRITE)
+			TRANSLATE_SLOW_FORMATS(true, MMU_WRITE, MMU_USER);
+		else
+			TRANSLATE_SLOW_FORMATS(true, MMU_FETCH, MMU_USER);
+	}
 	return translate_general(cpu, va, acc, mode, pa, f);
 }
 
