@@ -218,6 +218,9 @@ static double run_chain(struct hitset *h, int ref, unsigned n)
 /* Best of ROUNDS alternating rounds of ours and the reference: the host
  * is shared, and the minimum is the run least disturbed by others. */
 #define ROUNDS 7
+/* The walk cases alternate ours, mmu_walk and the reference this many
+ * times (each round is a few hundred milliseconds at 1 GiB) */
+#define WALK_ROUNDS 5
 
 static void best_indep(struct hitset *h, int ours, int ref, unsigned reps, double *a, double *b)
 {
@@ -358,7 +361,7 @@ static void bench_walks(const char *arch, uint64_t mapped)
 		const uint64_t z = chain ? zero : ~0ULL;
 
 		ours[chain] = walk[chain] = ref[chain] = 1e30;
-		for (int round = 0; round < 3; round++) {
+		for (int round = 0; round < WALK_ROUNDS; round++) {
 			uint64_t dep = 0;
 			double x;
 
@@ -422,7 +425,7 @@ static void bench_walks(const char *arch, uint64_t mapped)
 		double best = 1e30, bestw = 1e30, x;
 		uint64_t dep = 0;
 
-		for (int round = 0; round < 3; round++) {
+		for (int round = 0; round < WALK_ROUNDS; round++) {
 			pt_walk_range(pt, root, base, base + mapped - 1, clear_accessed, pt);
 			tlb_flush_all(cpu);
 			t0 = now();
