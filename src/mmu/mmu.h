@@ -195,6 +195,9 @@ struct vmsim_cpu {
 	uint64_t ram_size;
 	struct walk_level wl[PT_MAX_LEVELS];
 	uint8_t ok_table[32];		/* tlb_ok_mask() of each rights value */
+	bool usual_geom[TLB_NR_KINDS];	/* L1 of 4 ways, an L2 with a recency
+					 * index: the usual miss path's own copy
+					 * serves this kind (tlb.c) */
 
 	struct tlb_array l1[TLB_NR_KINDS];	/* 4 KiB */
 	struct tlb_array l1_large[TLB_NR_KINDS];

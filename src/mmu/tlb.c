@@ -188,8 +188,9 @@ static inline uint8_t tag_sig(uint64_t tag)
 }
 
 /* Bitmap of the ways among @n signatures at @sig equal to @v; @all is
- * the bitmap of all @n ways. */
-static inline uint64_t sig_match(const uint8_t *sig, unsigned n, uint64_t all, uint8_t v)
+ * the bitmap of all @n ways.  @narrow: the caller knows n <= 16. */
+static inline uint64_t sig_match(const uint8_t *sig, unsigned n, uint64_t all, uint8_t v,
+				 bool narrow)
 {
 	uint64_t m = 0;
 	unsigned w = 0;
@@ -202,7 +203,7 @@ static inline uint64_t sig_match(const uint8_t *sig, unsigned n, uint64_t all, u
 	 * store forward per probe */
 	const __m128i vv = _mm_shuffle_epi32(_mm_cvtsi32_si128((int)(v * 0x01010101u)), 0);
 
-	if (__builtin_expect(n <= 16, 1))	/* the usual set: one compare, no loop */
+	if (narrow || __builtin_expect(n <= 16, 1))	/* the usual set: one compare, no loop */
 		return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
 			       _mm_loadu_si128((const __m128i *)(const void *)sig), vv)) & all;
 	for (; w < n; w += 16) {
@@ -220,10 +221,11 @@ static inline uint64_t sig_match(const uint8_t *sig, unsigned n, uint64_t all, u
 /* Way of the set at index @base of @a that maps key @k (same PCID, or
  * global), or -1.  No scan over the ways: one signature compare for the
  * whole set, then the full tag of the (usually single) candidate. */
-static inline int set_find(const struct tlb_array *a, unsigned base, uint64_t k, uint8_t sig)
+static inline int set_find(const struct tlb_array *a, unsigned base, uint64_t k, uint8_t sig,
+			   bool narrow)
 {
 	const uint64_t *t = &a->tag[base];
-	uint64_t m = sig_match(&a->sig[base], a->ways, a->all_ways, sig);
+	uint64_t m = sig_match(&a->sig[base], a->ways, a->all_ways, sig, narrow);
 
 	if (__builtin_expect(!m, 1))	/* the miss path's usual answer */
 		return -1;
@@ -270,10 +272,11 @@ enum array_sizes { SIZES_ANY, SIZES_4K, SIZES_4K_FIRST, SIZES_LARGE };
  * (or NULL) holds the 4 KiB key of @va under @pcid.  The 4 KiB size comes
  * first in an array that holds it (shifts[0]); the large sizes are probed
  * only while the array holds a large entry.  @sizes: what @a holds, if
- * the caller knows (a constant). */
+ * the caller knows (a constant); @narrow: the caller knows its sets have
+ * at most 16 ways. */
 static inline __attribute__((always_inline)) int
 array_find(const struct vmsim_cpu *cpu, const struct tlb_array *a, uint64_t va, unsigned pcid,
-	   const struct tlb_probe *p, enum array_sizes sizes)
+	   const struct tlb_probe *p, enum array_sizes sizes, bool narrow)
 {
 	unsigned i = 0;
 
@@ -286,11 +289,11 @@ array_find(const struct vmsim_cpu *cpu, const struct tlb_array *a, uint64_t va, 
 
 		if (p) {
 			base = (p->vpn & a->set_mask) * a->ways;
-			w = set_find(a, (unsigned)base, p->key, p->sig);
+			w = set_find(a, (unsigned)base, p->key, p->sig, narrow);
 		} else {
 			base = ((va >> 12) & a->set_mask) * a->ways;
 			k = make_key(cpu, va, 12, pcid);
-			w = set_find(a, (unsigned)base, k, tag_sig(k));
+			w = set_find(a, (unsigned)base, k, tag_sig(k), narrow);
 		}
 		if (w >= 0)
 			return (int)base + w;
@@ -301,7 +304,7 @@ array_find(const struct vmsim_cpu *cpu, const struct tlb_array *a, uint64_t va, 
 	for (; i < a->nshifts; i++) {
 		unsigned s = a->shifts[i];
 		uint64_t k = make_key(cpu, va, s, pcid), base = ((va >> s) & a->set_mask) * a->ways;
-		int w = set_find(a, (unsigned)base, k, tag_sig(k));
+		int w = set_find(a, (unsigned)base, k, tag_sig(k), narrow);
 
 		if (w >= 0)
 			return (int)base + w;
@@ -412,12 +415,12 @@ static inline uint64_t min_u64(uint64_t a, uint64_t b)
  * is the lowest index.  A minimum is a compare and a cmov.
  */
 static inline __attribute__((always_inline)) unsigned
-stamp_victim(const struct tlb_array *a, unsigned set)
+stamp_victim(const struct tlb_array *a, unsigned set, bool four)
 {
-	const tlb_stamp_t *lru = &a->lru[set * a->ways];
+	const tlb_stamp_t *lru = &a->lru[set * (four ? 4 : a->ways)];
 	uint64_t best;
 
-	if (__builtin_expect(a->ways == 4, 1))	/* the usual L1: a tournament */
+	if (four || __builtin_expect(a->ways == 4, 1))	/* the usual L1: a tournament */
 		return (unsigned)min_u64(min_u64(lru[0] << 2, lru[1] << 2 | 1),
 					 min_u64(lru[2] << 2 | 2, lru[3] << 2 | 3)) & 3;
 	best = lru[0] << 6;
@@ -435,25 +438,27 @@ stamp_victim(const struct tlb_array *a, unsigned set)
  * key.  Returns the index.  Inline, and called with @small and @absent
  * constant: it is the bulk of every refill, and a runtime choice let the
  * compiler compute both sides (the large page's key, the set search) on
- * every miss and select one.
+ * every miss and select one.  @usual: the usual geometry (usual_geom:
+ * an L1 of 4 ways, an L2 with a recency index), known to the caller.
  */
 static inline __attribute__((always_inline)) unsigned
 array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats *st, uint64_t va,
 	     const struct tlb_entry *ne, uint64_t stamp, bool absent, const struct tlb_probe *p,
-	     bool small)
+	     bool small, bool usual)
 {
 	const uint64_t key = small ? p->key : make_key(cpu, va, ne->shift, cpu->pcid);
 	const uint8_t sig = small ? p->sig : tag_sig(key);	/* the tag's too */
 	const unsigned set = (unsigned)((small ? p->vpn : va >> ne->shift) & a->set_mask);
-	const unsigned base = set * a->ways;
-	int w = absent ? -1 : set_find(a, base, key, sig);
+	const unsigned base = set * (usual && k >= 0 ? 4 : a->ways);
+	int w = absent ? -1 : set_find(a, base, key, sig, usual);
 	bool victim = false;
 	uint64_t old;
 	unsigned i;
 
 	if (w < 0) {
 		/* an L1 has no recency index (fast hits renew only stamps) */
-		w = (int)(k < 0 && a->order ? order_victim(a, set) : stamp_victim(a, set));
+		w = (int)(k < 0 && (usual || a->order) ? order_victim(a, set)
+						       : stamp_victim(a, set, usual));
 		victim = true;
 	}
 	i = base + (unsigned)w;
@@ -480,7 +485,7 @@ array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats
 	a->tag[i] = entry_tag(key, ne->rights);
 	a->sig[i] = sig;
 	a->lru[i] = stamp;
-	if (k < 0 && victim && a->order)
+	if (k < 0 && victim && (usual || a->order))
 		order_push(a, set, (unsigned)w);
 	else if (k < 0)
 		way_touched(a, set, (unsigned)w);
@@ -520,21 +525,23 @@ static inline void fast_fill(struct vmsim_cpu *cpu, unsigned k, struct tlb_array
 	s->lru = &a->lru[i];
 }
 
-/* The L1 entry of @k for @va: *arr and the index, or false. */
+/* The L1 entry of @k for @va: *arr and the index, or false.  @usual: the
+ * usual geometry, known to the caller (an empty array is then probed in
+ * vain rather than tested first). */
 static inline __attribute__((always_inline)) bool
 l1_find(struct vmsim_cpu *cpu, unsigned k, uint64_t va, const struct tlb_probe *p,
-	struct tlb_array **arr, unsigned *idx)
+	struct tlb_array **arr, unsigned *idx, bool usual)
 {
 	int i;
 
-	if (__builtin_expect(cpu->l1[k].nvalid != 0, 1) &&
-	    (i = array_find(cpu, &cpu->l1[k], va, cpu->pcid, p, SIZES_4K)) >= 0) {
+	if ((usual || __builtin_expect(cpu->l1[k].nvalid != 0, 1)) &&
+	    (i = array_find(cpu, &cpu->l1[k], va, cpu->pcid, p, SIZES_4K, usual)) >= 0) {
 		*arr = &cpu->l1[k];
 		*idx = (unsigned)i;
 		return true;
 	}
 	if (__builtin_expect(cpu->l1_large[k].nvalid != 0, 0) &&
-	    (i = array_find(cpu, &cpu->l1_large[k], va, cpu->pcid, NULL, SIZES_LARGE)) >= 0) {
+	    (i = array_find(cpu, &cpu->l1_large[k], va, cpu->pcid, NULL, SIZES_LARGE, false)) >= 0) {
 		*arr = &cpu->l1_large[k];
 		*idx = (unsigned)i;
 		return true;
@@ -543,17 +550,18 @@ l1_find(struct vmsim_cpu *cpu, unsigned k, uint64_t va, const struct tlb_probe *
 }
 
 /* Fill the 4 KiB array of L1 @k with entry @ne (4 KiB) and mirror it in
- * the fast table.  @absent: as for array_insert(), a constant. */
+ * the fast table.  @absent, @usual: as for array_insert(), constants. */
 static inline __attribute__((always_inline)) void
 l1_fill_small(struct vmsim_cpu *cpu, unsigned k, uint64_t va, enum mmu_mode mode,
-	      const struct tlb_entry *ne, bool absent, const struct tlb_probe *p)
+	      const struct tlb_entry *ne, bool absent, const struct tlb_probe *p, bool usual)
 {
 	struct tlb_array *a = &cpu->l1[k];
 	unsigned i;
 
-	if (!a->entries)
+	if (!usual && !a->entries)
 		return;
-	i = array_insert(cpu, a, (int)k, &cpu->st_l1[k], va, ne, ++cpu->tick[k], absent, p, true);
+	i = array_insert(cpu, a, (int)k, &cpu->st_l1[k], va, ne, ++cpu->tick[k], absent, p, true,
+			 usual);
 	fast_fill(cpu, k, a, i, ne, true, va, mode);
 }
 
@@ -568,17 +576,18 @@ static void l1_fill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, enum mmu_mod
 	unsigned i;
 
 	if (ne->shift == 12) {
-		l1_fill_small(cpu, k, va, mode, ne, false, p);
+		l1_fill_small(cpu, k, va, mode, ne, false, p, false);
 		return;
 	}
 	if (!a->entries || !array_holds(a, ne->shift)) {
 		split = *ne;
 		split.pa += va & ((1ULL << ne->shift) - 1) & ~0xfffULL;
 		split.shift = 12;
-		l1_fill_small(cpu, k, va, mode, &split, false, p);
+		l1_fill_small(cpu, k, va, mode, &split, false, p, false);
 		return;
 	}
-	i = array_insert(cpu, a, (int)k, &cpu->st_l1[k], va, ne, ++cpu->tick[k], false, p, false);
+	i = array_insert(cpu, a, (int)k, &cpu->st_l1[k], va, ne, ++cpu->tick[k], false, p, false,
+			 false);
 	fast_fill(cpu, k, a, i, ne, false, va, mode);
 }
 
@@ -589,7 +598,7 @@ static void l1_drop_va(struct vmsim_cpu *cpu, unsigned k, uint64_t va)
 	for (unsigned j = 0; j < 2; j++) {
 		int i;
 
-		while (arrs[j]->nvalid && (i = array_find(cpu, arrs[j], va, cpu->pcid, NULL, SIZES_ANY)) >= 0) {
+		while (arrs[j]->nvalid && (i = array_find(cpu, arrs[j], va, cpu->pcid, NULL, SIZES_ANY, false)) >= 0) {
 			fast_forget(cpu, k, arrs[j], (unsigned)i);
 			way_invalidate(arrs[j], (unsigned)i);
 		}
@@ -600,7 +609,7 @@ static void l2_drop_va(struct vmsim_cpu *cpu, uint64_t va)
 {
 	int i;
 
-	while (cpu->l2.nvalid && (i = array_find(cpu, &cpu->l2, va, cpu->pcid, NULL, SIZES_4K_FIRST)) >= 0) {
+	while (cpu->l2.nvalid && (i = array_find(cpu, &cpu->l2, va, cpu->pcid, NULL, SIZES_4K_FIRST, false)) >= 0) {
 		way_invalidate(&cpu->l2, (unsigned)i);
 		order_rebuild(&cpu->l2, (unsigned)i / cpu->l2.ways);
 	}
@@ -620,10 +629,10 @@ static void refill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, enum mmu_mode
 	if (cpu->l2.entries && array_holds(&cpu->l2, ne->shift)) {
 		if (ne->shift == 12)
 			array_insert(cpu, &cpu->l2, -1, NULL, va, ne, ++cpu->tick_l2, false,
-				     p, true);
+				     p, true, false);
 		else
 			array_insert(cpu, &cpu->l2, -1, NULL, va, ne, ++cpu->tick_l2, false,
-				     p, false);
+				     p, false, false);
 	}
 	l1_fill(cpu, k, va, mode, ne, p);
 }
@@ -655,9 +664,10 @@ static __attribute__((noinline)) bool miss_fault(struct vmsim_cpu *cpu, unsigned
  * The miss path for format @fmt (a constant copy, so the inlined walk and
  * the canonical check fold its numbers) and L1 kind @k.  @usual: this is
  * the copy for the usual miss -- the address in no array, or a 4 KiB
- * page in the L2 -- which hands anything else to translate_general()
- * before it changes anything.  Kept apart, that copy carries only the
- * usual case's values, and GCC no longer spills them around the others.
+ * page in the L2, under the usual geometry (cpu->usual_geom) -- which
+ * hands anything else to translate_general() before it changes anything.
+ * Kept apart, that copy carries only the usual case's values, and GCC no
+ * longer spills them around the others.
  */
 static inline __attribute__((always_inline)) bool
 translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, uint64_t va,
@@ -674,14 +684,14 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 
 	/* the arrays compare truncated addresses: keep non-canonical ones
 	 * away from them (the walk reports #GP) */
-	if (__builtin_expect(!pt_va_canonical(fmt, va), 0)) {
+	if (__builtin_expect(!pt_va_canonical(fmt, va) || (usual && !cpu->usual_geom[k]), 0)) {
 		if (usual)
 			return translate_general(cpu, va, acc, mode, pa, f);
 		return walk_core(cpu, fmt, cpu->cr3, va, acc, mode, &r, f, NULL, true);
 	}
 
 	probe_init(cpu, fmt, va, &p);
-	if (l1_find(cpu, k, va, &p, &a, &i)) {
+	if (l1_find(cpu, k, va, &p, &a, &i, usual)) {
 		if (usual)
 			return translate_general(cpu, va, acc, mode, pa, f);
 		if (a->e[i].ok & bit) {
@@ -695,8 +705,8 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 		 * re-walks (and faults if the tables still say no) */
 		in_l1 = true;
 		in_l2 = true;	/* L2 may hold it: let the insert look */
-	} else if (__builtin_expect(cpu->l2.nvalid != 0, 1)) {
-		int j = array_find(cpu, &cpu->l2, va, cpu->pcid, &p, SIZES_4K_FIRST);
+	} else if (usual || __builtin_expect(cpu->l2.nvalid != 0, 1)) {
+		int j = array_find(cpu, &cpu->l2, va, cpu->pcid, &p, SIZES_4K_FIRST, usual);
 
 		if (usual && j >= 0 && (cpu->l2.e[j].shift != 12 || !(cpu->l2.e[j].ok & bit)))
 			return translate_general(cpu, va, acc, mode, pa, f);
@@ -709,7 +719,7 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 			cpu->l2.lru[j] = ++cpu->tick_l2;
 			way_touched(&cpu->l2, set, (unsigned)j - set * cpu->l2.ways);
 			if (e2.shift == 12)	/* not in L1: its search failed */
-				l1_fill_small(cpu, k, va, mode, &e2, true, &p);
+				l1_fill_small(cpu, k, va, mode, &e2, true, &p, usual);
 			else
 				l1_fill(cpu, k, va, mode, &e2, &p);
 			*pa = e2.pa + (va & ((1ULL << e2.shift) - 1));
@@ -723,10 +733,11 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 	if (!walk_core(cpu, fmt, cpu->cr3, va, acc, mode, &r, f, NULL, true))
 		return miss_fault(cpu, k, va, acc, mode, f, in_l1, in_l2);
 	ne = make_entry(cpu, r.shift, r.page_pa, r.rights);
-	if (__builtin_expect(r.shift == 12 && !in_l1 && !in_l2 && cpu->l2.entries, 1)) {
+	if (__builtin_expect(r.shift == 12 && !in_l1 && !in_l2 && (usual || cpu->l2.entries), 1)) {
 		/* the usual miss: a 4 KiB page that neither level holds */
-		array_insert(cpu, &cpu->l2, -1, NULL, va, &ne, ++cpu->tick_l2, true, &p, true);
-		l1_fill_small(cpu, k, va, mode, &ne, true, &p);
+		array_insert(cpu, &cpu->l2, -1, NULL, va, &ne, ++cpu->tick_l2, true, &p, true,
+			     usual);
+		l1_fill_small(cpu, k, va, mode, &ne, true, &p, usual);
 	} else {
 		refill(cpu, k, va, mode, &ne, &p);
 	}
@@ -901,7 +912,7 @@ struct tlb_entry *tlb_array_lookup(struct tlb_array *a, uint64_t va, unsigned pc
 
 	if (!a->entries || !a->nvalid)
 		return NULL;
-	i = array_find(&wide, a, va, pcid, NULL, SIZES_ANY);
+	i = array_find(&wide, a, va, pcid, NULL, SIZES_ANY, false);
 	return i < 0 ? NULL : &a->e[i];
 }
 
@@ -1162,6 +1173,9 @@ int tlb_init(struct vmsim_cpu *cpu, const struct vmsim_config *cfg, struct vmsim
 		tlb_finish(cpu);
 		return ret;
 	}
+	for (unsigned k = 0; k < TLB_NR_KINDS; k++)
+		cpu->usual_geom[k] = cpu->l1[k].entries && cpu->l1[k].ways == 4 &&
+				     cpu->l2.entries && cpu->l2.order;
 	tlb_recompute_ok(cpu);
 	return 0;
 }
