@@ -598,7 +598,8 @@ static void l1_drop_va(struct vmsim_cpu *cpu, unsigned k, uint64_t va)
 	for (unsigned j = 0; j < 2; j++) {
 		int i;
 
-		while (arrs[j]->nvalid && (i = array_find(cpu, arrs[j], va, cpu->pcid, NULL, SIZES_ANY, false)) >= 0) {
+		while (arrs[j]->nvalid &&
+		       (i = array_find(cpu, arrs[j], va, cpu->pcid, NULL, SIZES_ANY, false)) >= 0) {
 			fast_forget(cpu, k, arrs[j], (unsigned)i);
 			way_invalidate(arrs[j], (unsigned)i);
 		}
@@ -609,7 +610,8 @@ static void l2_drop_va(struct vmsim_cpu *cpu, uint64_t va)
 {
 	int i;
 
-	while (cpu->l2.nvalid && (i = array_find(cpu, &cpu->l2, va, cpu->pcid, NULL, SIZES_4K_FIRST, false)) >= 0) {
+	while (cpu->l2.nvalid &&
+	       (i = array_find(cpu, &cpu->l2, va, cpu->pcid, NULL, SIZES_4K_FIRST, false)) >= 0) {
 		way_invalidate(&cpu->l2, (unsigned)i);
 		order_rebuild(&cpu->l2, (unsigned)i / cpu->l2.ways);
 	}
