@@ -173,6 +173,15 @@ struct mmu_stats {
 	uint64_t cr3_loads;
 };
 
+/* What a miss path returns when the translation faulted (no physical
+ * address is all ones: MAXPHYADDR is at most 52). */
+#define MMU_FAULTED (~0ULL)
+
+struct vmsim_cpu;
+/* The miss path of a user access of one type: the physical address, or
+ * MMU_FAULTED and *f. */
+typedef uint64_t (*mmu_miss_fn)(struct vmsim_cpu *cpu, uint64_t va, struct vmsim_fault *f);
+
 struct vmsim_cpu {
 	/* ---- hot: read by every translate() ---- */
 	struct tlb_fast *fast[TLB_NR_KINDS];
@@ -180,6 +189,9 @@ struct vmsim_cpu {
 	tlb_stamp_t tick[TLB_NR_KINDS];	/* L1 clock: one per hit or fill (a stamp's
 					 * type: storing it cannot change the
 					 * table pointers and masks above) */
+	mmu_miss_fn miss_user[3];	/* per enum mmu_access: the miss path for
+					 * this CPU's format and TLB geometry,
+					 * chosen once by tlb_init() */
 
 	/* ---- the rest ---- */
 	int id;
@@ -195,9 +207,6 @@ struct vmsim_cpu {
 	uint64_t ram_size;
 	struct walk_level wl[PT_MAX_LEVELS];
 	uint8_t ok_table[32];		/* tlb_ok_mask() of each rights value */
-	bool usual_geom[TLB_NR_KINDS];	/* L1 of 4 ways, an L2 with a recency
-					 * index: the usual miss path's own copy
-					 * serves this kind (tlb.c) */
 
 	struct tlb_array l1[TLB_NR_KINDS];	/* 4 KiB */
 	struct tlb_array l1_large[TLB_NR_KINDS];
@@ -287,8 +296,9 @@ unsigned tlb_array_valid(const struct tlb_array *a);
 
 /* ---- translation (tlb.c, walk.c) ---- */
 
-bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
-			enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f);
+/* The miss path of any access: the physical address, or MMU_FAULTED. */
+uint64_t mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
+			    enum mmu_mode mode, struct vmsim_fault *f);
 
 /*
  * Translate @va for an access at @mode: true and *pa, or false and *f.
@@ -308,13 +318,14 @@ static inline bool translate(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access
 		return true;
 	}
 	{
-		/* the slow path writes a local: the caller's @pa does not
-		 * escape, so its hits can keep it in a register */
-		uint64_t p = 0;
-		bool ok = mmu_translate_slow(cpu, va, acc, mode, &p, f);
+		/* the address comes back by value: the caller's @pa does not
+		 * escape, so its hits can keep it in a register; a user
+		 * access (a constant at most call sites) calls its own copy */
+		const uint64_t p = mode == MMU_USER ? cpu->miss_user[acc](cpu, va, f)
+						    : mmu_translate_slow(cpu, va, acc, mode, f);
 
-		*pa = p;
-		return ok;
+		*pa = p == MMU_FAULTED ? 0 : p;
+		return p != MMU_FAULTED;
 	}
 }
 

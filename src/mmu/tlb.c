@@ -438,8 +438,9 @@ stamp_victim(const struct tlb_array *a, unsigned set, bool four)
  * key.  Returns the index.  Inline, and called with @small and @absent
  * constant: it is the bulk of every refill, and a runtime choice let the
  * compiler compute both sides (the large page's key, the set search) on
- * every miss and select one.  @usual: the usual geometry (usual_geom:
- * an L1 of 4 ways, an L2 with a recency index), known to the caller.
+ * every miss and select one.  @usual: the usual geometry (an L1 of 4
+ * ways, an L2 with a recency index: choose_miss_paths()), known to the
+ * caller.
  */
 static inline __attribute__((always_inline)) unsigned
 array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats *st, uint64_t va,
@@ -641,13 +642,13 @@ static void refill(struct vmsim_cpu *cpu, unsigned k, uint64_t va, enum mmu_mode
 
 /* The miss path's general case (out of line): every case of
  * translate_slow() with @usual false. */
-static bool translate_general(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
-			      enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f);
+static uint64_t translate_general(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
+				  enum mmu_mode mode, struct vmsim_fault *f);
 
 /* After the walk for @va faulted: the event, and the invalidation #PF
  * does of the address's entries (@in_l1, @in_l2: the levels the lookup
  * found them in; the arrays it searched in vain hold none). */
-static __attribute__((noinline)) bool miss_fault(struct vmsim_cpu *cpu, unsigned k, uint64_t va,
+static __attribute__((noinline)) uint64_t miss_fault(struct vmsim_cpu *cpu, unsigned k, uint64_t va,
 						 enum mmu_access acc, enum mmu_mode mode,
 						 const struct vmsim_fault *f, bool in_l1, bool in_l2)
 {
@@ -659,22 +660,22 @@ static __attribute__((noinline)) bool miss_fault(struct vmsim_cpu *cpu, unsigned
 	l1_drop_va(cpu, !k, va);
 	if (in_l2)
 		l2_drop_va(cpu, va);
-	return false;
+	return MMU_FAULTED;
 }
 
 /*
  * The miss path for format @fmt (a constant copy, so the inlined walk and
  * the canonical check fold its numbers) and L1 kind @k.  @usual: this is
  * the copy for the usual miss -- the address in no array, or a 4 KiB
- * page in the L2, under the usual geometry (cpu->usual_geom) -- which
- * hands anything else to translate_general() before it changes anything.
+ * page in the L2, for a user access; tlb_init() gives it only to a CPU
+ * of the usual geometry (choose_miss_paths()) -- which hands anything
+ * else to translate_general() before it changes anything.
  * Kept apart, that copy carries only the usual case's values, and GCC no
  * longer spills them around the others.
  */
-static inline __attribute__((always_inline)) bool
+static inline __attribute__((always_inline)) uint64_t
 translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, uint64_t va,
-	       enum mmu_access acc, enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f,
-	       bool usual)
+	       enum mmu_access acc, enum mmu_mode mode, struct vmsim_fault *f, bool usual)
 {
 	const uint8_t bit = (uint8_t)(1u << TLB_OK_BIT(acc, mode));
 	struct tlb_array *a;
@@ -686,22 +687,22 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 
 	/* the arrays compare truncated addresses: keep non-canonical ones
 	 * away from them (the walk reports #GP) */
-	if (__builtin_expect(!pt_va_canonical(fmt, va) || (usual && !cpu->usual_geom[k]), 0)) {
+	if (__builtin_expect(!pt_va_canonical(fmt, va), 0)) {
 		if (usual)
-			return translate_general(cpu, va, acc, mode, pa, f);
-		return walk_core(cpu, fmt, cpu->cr3, va, acc, mode, &r, f, NULL, true);
+			return translate_general(cpu, va, acc, mode, f);
+		walk_core(cpu, fmt, cpu->cr3, va, acc, mode, &r, f, NULL, true);	/* #GP */
+		return MMU_FAULTED;
 	}
 
 	probe_init(cpu, fmt, va, &p);
 	if (l1_find(cpu, k, va, &p, &a, &i, usual)) {
 		if (usual)
-			return translate_general(cpu, va, acc, mode, pa, f);
+			return translate_general(cpu, va, acc, mode, f);
 		if (a->e[i].ok & bit) {
 			/* a hit the fast table did not hold (slot collision) */
 			a->lru[i] = ++cpu->tick[k];
 			fast_fill(cpu, k, a, i, &a->e[i], false, va, mode);
-			*pa = a->e[i].pa + (va & ((1ULL << a->e[i].shift) - 1));
-			return true;
+			return a->e[i].pa + (va & ((1ULL << a->e[i].shift) - 1));
 		}
 		/* clean entry written, or rights refused: the hardware
 		 * re-walks (and faults if the tables still say no) */
@@ -711,7 +712,7 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 		int j = array_find(cpu, &cpu->l2, va, cpu->pcid, &p, SIZES_4K_FIRST, usual);
 
 		if (usual && j >= 0 && (cpu->l2.e[j].shift != 12 || !(cpu->l2.e[j].ok & bit)))
-			return translate_general(cpu, va, acc, mode, pa, f);
+			return translate_general(cpu, va, acc, mode, f);
 		if (j >= 0 && (cpu->l2.e[j].ok & bit)) {
 			const struct tlb_entry e2 = cpu->l2.e[j];
 			const unsigned set = (unsigned)((va >> e2.shift) & cpu->l2.set_mask);
@@ -724,8 +725,7 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 				l1_fill_small(cpu, k, va, mode, &e2, true, &p, usual);
 			else
 				l1_fill(cpu, k, va, mode, &e2, &p);
-			*pa = e2.pa + (va & ((1ULL << e2.shift) - 1));
-			return true;
+			return e2.pa + (va & ((1ULL << e2.shift) - 1));
 		}
 		in_l2 = j >= 0;
 	}
@@ -746,47 +746,88 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 	EV(cpu->events, "tlb_fill", "cpu=%d va=%#llx pa=%#llx page=%uK tlb=%s", cpu->id,
 	   (unsigned long long)(va & ~((1ULL << r.shift) - 1)), (unsigned long long)r.page_pa,
 	   1u << (r.shift - 10), k ? "i" : "d");
-	*pa = r.pa;
-	return true;
+	return r.pa;
 }
 
-/* One copy per constant format and L1 kind: the kind picks the arrays,
- * and a constant one makes their fields fixed offsets. */
-#define TRANSLATE_SLOW_FORMATS(usual, ACC, MODE)                                               \
-	do {                                                                                   \
-		if (cpu->fmt == &pt_format_x86_64)                                             \
-			return (ACC) == MMU_FETCH                                              \
-			       ? translate_slow(cpu, &walk_x86_64, TLB_I, va, ACC, MODE, pa, f, usual) \
-			       : translate_slow(cpu, &walk_x86_64, TLB_D, va, ACC, MODE, pa, f, usual); \
-		if (cpu->fmt == &pt_format_x86_32)                                             \
-			return (ACC) == MMU_FETCH                                              \
-			       ? translate_slow(cpu, &walk_x86_32, TLB_I, va, ACC, MODE, pa, f, usual) \
-			       : translate_slow(cpu, &walk_x86_32, TLB_D, va, ACC, MODE, pa, f, usual); \
-	} while (0)
-
-static __attribute__((noinline)) bool translate_general(struct vmsim_cpu *cpu, uint64_t va,
-							enum mmu_access acc, enum mmu_mode mode,
-							uint64_t *pa, struct vmsim_fault *f)
-{
-	TRANSLATE_SLOW_FORMATS(false, acc, mode);
-	return translate_slow(cpu, cpu->fmt, acc == MMU_FETCH, va, acc, mode, pa, f, false);
-}
-
-bool mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
-			enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f)
-{
-	/* the usual miss of a user access (what processes and traces do) has
-	 * a copy per access type as well: the access and the mode are then
-	 * constants in the walk's check and in the fast-table tags */
-	if (mode == MMU_USER) {
-		if (acc == MMU_READ)
-			TRANSLATE_SLOW_FORMATS(true, MMU_READ, MMU_USER);
-		else if (acc == MMU_WRITE)
-			TRANSLATE_SLOW_FORMATS(true, MMU_WRITE, MMU_USER);
-		else
-			TRANSLATE_SLOW_FORMATS(true, MMU_FETCH, MMU_USER);
+/* The miss path of a user access of type @ACC for format @FMT (the walk's
+ * constant copy), under the usual geometry: the copy tlb_init() picks. */
+#define USUAL_MISS(name, FMT, ACC)                                                             \
+	static uint64_t name(struct vmsim_cpu *cpu, uint64_t va, struct vmsim_fault *f)        \
+	{                                                                                      \
+		return translate_slow(cpu, &(FMT), (ACC) == MMU_FETCH, va, ACC, MMU_USER, f,   \
+				      true);                                                   \
 	}
-	return translate_general(cpu, va, acc, mode, pa, f);
+USUAL_MISS(miss_x86_64_read, walk_x86_64, MMU_READ)
+USUAL_MISS(miss_x86_64_write, walk_x86_64, MMU_WRITE)
+USUAL_MISS(miss_x86_64_fetch, walk_x86_64, MMU_FETCH)
+USUAL_MISS(miss_x86_32_read, walk_x86_32, MMU_READ)
+USUAL_MISS(miss_x86_32_write, walk_x86_32, MMU_WRITE)
+USUAL_MISS(miss_x86_32_fetch, walk_x86_32, MMU_FETCH)
+
+static __attribute__((noinline)) uint64_t translate_general(struct vmsim_cpu *cpu, uint64_t va,
+							    enum mmu_access acc,
+							    enum mmu_mode mode,
+							    struct vmsim_fault *f)
+{
+	/* one copy per constant format and L1 kind: the kind picks the
+	 * arrays, and a constant one makes their fields fixed offsets */
+	const unsigned k = acc == MMU_FETCH;
+
+	if (cpu->fmt == &pt_format_x86_64)
+		return k ? translate_slow(cpu, &walk_x86_64, TLB_I, va, acc, mode, f, false)
+			 : translate_slow(cpu, &walk_x86_64, TLB_D, va, acc, mode, f, false);
+	if (cpu->fmt == &pt_format_x86_32)
+		return k ? translate_slow(cpu, &walk_x86_32, TLB_I, va, acc, mode, f, false)
+			 : translate_slow(cpu, &walk_x86_32, TLB_D, va, acc, mode, f, false);
+	return translate_slow(cpu, cpu->fmt, k, va, acc, mode, f, false);
+}
+
+uint64_t mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
+			    enum mmu_mode mode, struct vmsim_fault *f)
+{
+	return translate_general(cpu, va, acc, mode, f);
+}
+
+/* A user access of one type under a format or a geometry that has no
+ * usual copy. */
+static uint64_t miss_general_read(struct vmsim_cpu *cpu, uint64_t va, struct vmsim_fault *f)
+{
+	return translate_general(cpu, va, MMU_READ, MMU_USER, f);
+}
+
+static uint64_t miss_general_write(struct vmsim_cpu *cpu, uint64_t va, struct vmsim_fault *f)
+{
+	return translate_general(cpu, va, MMU_WRITE, MMU_USER, f);
+}
+
+static uint64_t miss_general_fetch(struct vmsim_cpu *cpu, uint64_t va, struct vmsim_fault *f)
+{
+	return translate_general(cpu, va, MMU_FETCH, MMU_USER, f);
+}
+
+/* The miss paths tlb_init() gives @cpu: the usual copies of its format
+ * (the usual miss of a user access -- what processes and traces do -- has
+ * a copy per access type, so the access and the mode are constants in the
+ * walk's check and in the fast-table tags) where the geometry is the usual
+ * one (a 4-way L1, an L2 with a recency index), else the general path. */
+static void choose_miss_paths(struct vmsim_cpu *cpu)
+{
+	static const mmu_miss_fn x86_64[3] = { miss_x86_64_read, miss_x86_64_write,
+					       miss_x86_64_fetch };
+	static const mmu_miss_fn x86_32[3] = { miss_x86_32_read, miss_x86_32_write,
+					       miss_x86_32_fetch };
+	static const mmu_miss_fn general[3] = { miss_general_read, miss_general_write,
+						miss_general_fetch };
+	const mmu_miss_fn *usual = cpu->fmt == &pt_format_x86_64 ? x86_64
+				   : cpu->fmt == &pt_format_x86_32 ? x86_32 : general;
+
+	for (unsigned acc = MMU_READ; acc <= MMU_FETCH; acc++) {
+		const unsigned k = acc == MMU_FETCH;
+		const bool usual_geom = cpu->l1[k].entries && cpu->l1[k].ways == 4 &&
+					cpu->l2.entries && cpu->l2.order;
+
+		cpu->miss_user[acc] = usual_geom ? usual[acc] : general[acc];
+	}
 }
 
 /* ---- flushes ---- */
@@ -1175,9 +1216,7 @@ int tlb_init(struct vmsim_cpu *cpu, const struct vmsim_config *cfg, struct vmsim
 		tlb_finish(cpu);
 		return ret;
 	}
-	for (unsigned k = 0; k < TLB_NR_KINDS; k++)
-		cpu->usual_geom[k] = cpu->l1[k].entries && cpu->l1[k].ways == 4 &&
-				     cpu->l2.entries && cpu->l2.order;
+	choose_miss_paths(cpu);
 	tlb_recompute_ok(cpu);
 	return 0;
 }
