@@ -184,7 +184,7 @@ static inline uint8_t tag_sig(uint64_t tag)
 {
 	uint8_t h = (uint8_t)(((tag & TLB_TAG_MATCH_MASK) * 0x9e3779b97f4a7c15ULL) >> 56);
 
-	return h ? h : 1;
+	return __builtin_expect(h != 0, 1) ? h : 1;	/* (GCC had put the usual h out of line) */
 }
 
 /* Bitmap of the ways among @n signatures at @sig equal to @v; @all is
