@@ -480,12 +480,17 @@ static void test_tlb_random_matches_walk(void **state)
 {
 	const char *pcid[] = { "cpu.pcid=true", NULL };
 	const char *small[] = { "tlb.l2.entries=0", "tlb.l1d_large.entries=0", NULL };
+	/* a 4-way L1i: fetches take the usual miss path too (the default
+	 * 8-way L1i sends them down the general one) */
+	const char *l1i4[] = { "tlb.l1i.entries=64", "tlb.l1i.ways=4", NULL };
 
 	(void)state;
 	random_run("x86_64", NULL);
 	random_run("x86_32", NULL);
 	random_run("x86_64", pcid);
 	random_run("x86_64", small);
+	random_run("x86_64", l1i4);
+	random_run("x86_32", l1i4);
 }
 
 /*
