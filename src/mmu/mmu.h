@@ -301,9 +301,10 @@ uint64_t mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access 
 			    enum mmu_mode mode, struct vmsim_fault *f);
 
 /*
- * Translate @va for an access at @mode: true and *pa, or false and *f.
- * Sets A/D in the tables as the hardware does, fills the TLBs.  The hit is
- * inline: one slot, one tag compare (which is the permission check).
+ * Translate @va for an access at @mode: true and *pa, or false and *f
+ * (*pa is then MMU_FAULTED).  Sets A/D in the tables as the hardware does,
+ * fills the TLBs.  The hit is inline: one slot, one tag compare (which is
+ * the permission check).
  */
 static inline bool translate(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 			     enum mmu_mode mode, uint64_t *pa, struct vmsim_fault *f)
@@ -320,11 +321,14 @@ static inline bool translate(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access
 	{
 		/* the address comes back by value: the caller's @pa does not
 		 * escape, so its hits can keep it in a register; a user
-		 * access (a constant at most call sites) calls its own copy */
+		 * access (a constant at most call sites) calls its own copy.
+		 * (*pa = 0 on a fault, a cmov, made GCC stop keeping the fast
+		 * table's base and mask in registers across a caller's hit
+		 * loop: +0.2-0.4 ns a hit.) */
 		const uint64_t p = mode == MMU_USER ? cpu->miss_user[acc](cpu, va, f)
 						    : mmu_translate_slow(cpu, va, acc, mode, f);
 
-		*pa = p == MMU_FAULTED ? 0 : p;
+		*pa = p;
 		return p != MMU_FAULTED;
 	}
 }
