@@ -94,17 +94,19 @@ walk_fault(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc, enum mmu_mod
 }
 
 /*
- * The end of a walk that reached leaf @e at depth @d, @all and @any the AND
- * and OR of the entries used: the permission check, then A/D and the
- * result.  Each exit of the walk's (unrolled) loop calls it with its own
- * constant depth, so the page size and masks of a 4 KiB leaf are
- * constants, not values merged from every depth.
+ * The end of a walk that reached leaf @e at depth @d, read at @leaf_pa;
+ * @above is the AND of the entries above it, @any the OR of all those used:
+ * the permission check, then A/D and the result.  Each exit of the walk's
+ * (unrolled) loop calls it with its own constant depth, so the page size
+ * and masks of a 4 KiB leaf are constants, not values merged from every
+ * depth.
  */
 static inline __attribute__((always_inline)) bool
 walk_leaf(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uint64_t va,
 	  enum mmu_access acc, enum mmu_mode mode, struct walk_result *r, struct vmsim_fault *f,
-	  bool commit, unsigned d, uint64_t e, uint64_t all, uint64_t any)
+	  bool commit, unsigned d, uint64_t e, uint64_t leaf_pa, uint64_t above, uint64_t any)
 {
+	const uint64_t all = above & e;
 	const unsigned shift = fmt->lvl[d].shift;
 	const uint64_t want = _PAGE_ACCESSED | (acc == MMU_WRITE ? _PAGE_DIRTY : 0);
 	/* R/W and U/S of every level ANDed, NX of any level: TLB_R_W and
@@ -123,9 +125,18 @@ walk_leaf(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 			<< fmt->large_hi_dst;
 	if (commit) {
 		cpu->st.entries_read += d + 1;
-		/* the steady state: every A (and D) already set */
-		if (__builtin_expect(!(all & _PAGE_ACCESSED) || (e & want) != want, 0))
-			e = walk_set_ad(cpu, root, va, d, want);
+		/* the steady state: every A (and D) already set; next, the
+		 * first use of a page (or write to it) under tables Linux
+		 * made with A set: the leaf alone, written where it was read */
+		if (__builtin_expect(!(all & _PAGE_ACCESSED) || (e & want) != want, 0)) {
+			if (above & _PAGE_ACCESSED) {
+				e |= want;
+				write_entry(cpu, leaf_pa, e);
+				cpu->st.ad_writes++;
+			} else {
+				e = walk_set_ad(cpu, root, va, d, want);
+			}
+		}
 	}
 	r->page_pa = base;
 	r->pa = base | (va & ((1ULL << shift) - 1));
@@ -198,13 +209,14 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 			    (e & wl->rsvd_large))
 				return walk_fault(cpu, va, acc, mode, f, X86_PF_PROT | X86_PF_RSVD,
 						  d, commit);
-			return walk_leaf(cpu, fmt, root, va, acc, mode, r, f, commit, d, e,
-					 all & e, any | e);
+			return walk_leaf(cpu, fmt, root, va, acc, mode, r, f, commit, d, e, pa,
+					 all, any | e);
 		}
+		if (d == last)
+			return walk_leaf(cpu, fmt, root, va, acc, mode, r, f, commit, d, e, pa, all,
+					 any | e);
 		all &= e;
 		any |= e;
-		if (d == last)
-			return walk_leaf(cpu, fmt, root, va, acc, mode, r, f, commit, d, e, all, any);
 		table = e & amask;
 	}
 	__builtin_unreachable();	/* the last level is a leaf or a fault */
