@@ -34,7 +34,7 @@
 
 struct phys_mem;
 
-enum mmu_access { MMU_READ, MMU_WRITE, MMU_FETCH };
+enum mmu_access { MMU_READ, MMU_WRITE, MMU_FETCH, MMU_NR_ACCESSES };
 enum mmu_mode { MMU_KERNEL, MMU_USER };	/* CPL 0, CPL 3 */
 
 /* #PF error code bits (arch/x86/include/asm/trap_pf.h) */
@@ -189,9 +189,9 @@ struct vmsim_cpu {
 	tlb_stamp_t tick[TLB_NR_KINDS];	/* L1 clock: one per hit or fill (a stamp's
 					 * type: storing it cannot change the
 					 * table pointers and masks above) */
-	mmu_miss_fn miss_user[3];	/* per enum mmu_access: the miss path for
-					 * this CPU's format and TLB geometry,
-					 * chosen once by tlb_init() */
+	/* per access type: the miss path for this CPU's format and TLB
+	 * geometry, chosen once by tlb_init() */
+	mmu_miss_fn miss_user[MMU_NR_ACCESSES];
 
 	/* ---- the rest ---- */
 	int id;

@@ -812,11 +812,11 @@ static uint64_t miss_general_fetch(struct vmsim_cpu *cpu, uint64_t va, struct vm
  * one (a 4-way L1, an L2 with a recency index), else the general path. */
 static void choose_miss_paths(struct vmsim_cpu *cpu)
 {
-	static const mmu_miss_fn x86_64[3] = { miss_x86_64_read, miss_x86_64_write,
+	static const mmu_miss_fn x86_64[MMU_NR_ACCESSES] = { miss_x86_64_read, miss_x86_64_write,
 					       miss_x86_64_fetch };
-	static const mmu_miss_fn x86_32[3] = { miss_x86_32_read, miss_x86_32_write,
+	static const mmu_miss_fn x86_32[MMU_NR_ACCESSES] = { miss_x86_32_read, miss_x86_32_write,
 					       miss_x86_32_fetch };
-	static const mmu_miss_fn general[3] = { miss_general_read, miss_general_write,
+	static const mmu_miss_fn general[MMU_NR_ACCESSES] = { miss_general_read, miss_general_write,
 						miss_general_fetch };
 	const mmu_miss_fn *usual = cpu->fmt == &pt_format_x86_64 ? x86_64
 				   : cpu->fmt == &pt_format_x86_32 ? x86_32 : general;

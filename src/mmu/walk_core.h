@@ -45,8 +45,9 @@ static inline void write_entry(struct vmsim_cpu *cpu, uint64_t pa, uint64_t v)
  * Set A on the entries above the leaf at depth @d of @va's walk from @root
  * where it is clear, and the bits @want on the leaf: the writes of a walk
  * that has just succeeded, reading the same entries again (the rare case --
- * in a steady state every A is set -- so the walk itself keeps no copy of
- * what it read).  Returns the leaf as written.
+ * a table entry without A; Linux makes them with A set -- so the walk
+ * itself keeps no copy of what it read above the leaf).  Returns the leaf
+ * as written.
  */
 static __attribute__((noinline, unused)) uint64_t
 walk_set_ad(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, unsigned d, uint64_t want)

@@ -20,11 +20,6 @@ static inline void rb_set_parent(struct rb_node *n, struct rb_node *p)
 	n->__rb_parent_color = (uintptr_t)p | (n->__rb_parent_color & 1);
 }
 
-static inline void rb_set_parent_color(struct rb_node *n, struct rb_node *p, int color)
-{
-	n->__rb_parent_color = (uintptr_t)p | (uintptr_t)color;
-}
-
 static inline void rb_set_color(struct rb_node *n, int color)
 {
 	n->__rb_parent_color = (n->__rb_parent_color & ~(uintptr_t)1) | (uintptr_t)color;

@@ -477,11 +477,6 @@ bool i_mmap_contains(const struct file *f, const struct vm_area_struct *vma)
 
 /* ---- faults ---- */
 
-static inline uint64_t pt_pfn_mask(const struct pt_ctx *pt)
-{
-	return pt->fmt->entry_addr_mask & ~0xfffULL;
-}
-
 /* do_set_pte(): map @page at the PTE @epa, charging it to the mm. */
 static void map_file_page(struct vm_area_struct *vma, uint64_t epa, struct page *page, bool write)
 {

@@ -22,11 +22,6 @@
 
 #define PTE_PFN_MASK(pt) ((pt)->fmt->entry_addr_mask & ~0xfffULL)
 
-static inline unsigned pte_depth(const struct pt_ctx *pt)
-{
-	return pt->fmt->levels - 1;
-}
-
 static inline struct page *pte_page(struct vmsim_machine *m, uint64_t pte)
 {
 	uint64_t pfn = (pte & PTE_PFN_MASK(&m->pt)) >> PAGE_SHIFT;
