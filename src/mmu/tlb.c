@@ -690,7 +690,7 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 	if (__builtin_expect(!pt_va_canonical(fmt, va), 0)) {
 		if (usual)
 			return translate_general(cpu, va, acc, mode, f);
-		walk_core(cpu, fmt, cpu->cr3, va, acc, mode, &r, f, NULL, true);	/* #GP */
+		walk_core(cpu, fmt, cpu->cr3, va, acc, mode, &r, f, NULL, true, false);	/* #GP */
 		return MMU_FAULTED;
 	}
 
@@ -729,11 +729,23 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 		}
 		in_l2 = j >= 0;
 	}
-	cpu->st_l1[k].misses++;
-	cpu->st_l2.misses++;
-
-	if (!walk_core(cpu, fmt, cpu->cr3, va, acc, mode, &r, f, NULL, true))
-		return miss_fault(cpu, k, va, acc, mode, f, in_l1, in_l2);
+	if (usual) {
+		/* the usual walk writes and counts nothing unless it maps the
+		 * page; the general path does the rest, events included */
+		if (__builtin_expect(cpu->events != NULL, 0) ||
+		    !walk_core(cpu, fmt, cpu->cr3, va, acc, mode, &r, f, NULL, true, true))
+			return translate_general(cpu, va, acc, mode, f);
+		/* the arrays' fields again from @cpu: cheaper than keeping
+		 * the probes' copies across the walk (GCC spilled them) */
+		__asm__("" : "+r"(cpu));
+		cpu->st_l1[k].misses++;
+		cpu->st_l2.misses++;
+	} else {
+		cpu->st_l1[k].misses++;
+		cpu->st_l2.misses++;
+		if (!walk_core(cpu, fmt, cpu->cr3, va, acc, mode, &r, f, NULL, true, false))
+			return miss_fault(cpu, k, va, acc, mode, f, in_l1, in_l2);
+	}
 	ne = make_entry(cpu, r.shift, r.page_pa, r.rights);
 	if (__builtin_expect(r.shift == 12 && !in_l1 && !in_l2 && (usual || cpu->l2.entries), 1)) {
 		/* the usual miss: a 4 KiB page that neither level holds */
@@ -743,9 +755,10 @@ translate_slow(struct vmsim_cpu *cpu, const struct pt_format *fmt, unsigned k, u
 	} else {
 		refill(cpu, k, va, mode, &ne, &p);
 	}
-	EV(cpu->events, "tlb_fill", "cpu=%d va=%#llx pa=%#llx page=%uK tlb=%s", cpu->id,
-	   (unsigned long long)(va & ~((1ULL << r.shift) - 1)), (unsigned long long)r.page_pa,
-	   1u << (r.shift - 10), k ? "i" : "d");
+	if (!usual)	/* (the usual path has none) */
+		EV(cpu->events, "tlb_fill", "cpu=%d va=%#llx pa=%#llx page=%uK tlb=%s", cpu->id,
+		   (unsigned long long)(va & ~((1ULL << r.shift) - 1)),
+		   (unsigned long long)r.page_pa, 1u << (r.shift - 10), k ? "i" : "d");
 	return r.pa;
 }
 

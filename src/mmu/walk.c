@@ -68,15 +68,15 @@ bool mmu_walk(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access
 	      struct walk_trace *trace)
 {
 	if (cpu->fmt == &pt_format_x86_64)
-		return walk_core(cpu, &walk_x86_64, root, va, acc, mode, r, f, trace, true);
+		return walk_core(cpu, &walk_x86_64, root, va, acc, mode, r, f, trace, true, false);
 	if (cpu->fmt == &pt_format_x86_32)
-		return walk_core(cpu, &walk_x86_32, root, va, acc, mode, r, f, trace, true);
-	return walk_core(cpu, cpu->fmt, root, va, acc, mode, r, f, trace, true);
+		return walk_core(cpu, &walk_x86_32, root, va, acc, mode, r, f, trace, true, false);
+	return walk_core(cpu, cpu->fmt, root, va, acc, mode, r, f, trace, true, false);
 }
 
 bool mmu_walk_peek(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc,
 		   enum mmu_mode mode, struct walk_result *r, struct vmsim_fault *f,
 		   struct walk_trace *trace)
 {
-	return walk_core(cpu, cpu->fmt, root, va, acc, mode, r, f, trace, false);
+	return walk_core(cpu, cpu->fmt, root, va, acc, mode, r, f, trace, false, false);
 }

@@ -72,11 +72,13 @@ walk_set_ad(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, unsigned d, uint6
 }
 
 /* The end of a walk that faulted at depth @d: the error code from what
- * decided it (@err: P, RSVD) and the access. */
+ * decided it (@err: P, RSVD) and the access.  @usual: see walk_core(). */
 static inline __attribute__((always_inline)) bool
 walk_fault(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc, enum mmu_mode mode,
-	   struct vmsim_fault *f, uint32_t err, unsigned d, bool commit)
+	   struct vmsim_fault *f, uint32_t err, unsigned d, bool commit, bool usual)
 {
+	if (usual)
+		return false;	/* nothing written: the caller's general path redoes it */
 	if (mode == MMU_USER)
 		err |= X86_PF_USER;
 	if (acc == MMU_WRITE)
@@ -105,7 +107,8 @@ walk_fault(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc, enum mmu_mod
 static inline __attribute__((always_inline)) bool
 walk_leaf(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uint64_t va,
 	  enum mmu_access acc, enum mmu_mode mode, struct walk_result *r, struct vmsim_fault *f,
-	  bool commit, unsigned d, uint64_t e, uint64_t leaf_pa, uint64_t above, uint64_t any)
+	  bool commit, bool usual, unsigned d, uint64_t e, uint64_t leaf_pa, uint64_t above,
+	  uint64_t any)
 {
 	const uint64_t all = above & e;
 	const unsigned shift = fmt->lvl[d].shift;
@@ -120,12 +123,11 @@ walk_leaf(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 	 * for each rights value under the current CR0.WP, SMEP and SMAP
 	 * (tlb_ok_mask(); with D given, as the walk sets D itself) */
 	if (!(cpu->ok_table[rights | TLB_R_D] >> TLB_OK_BIT(acc, mode) & 1))
-		return walk_fault(cpu, va, acc, mode, f, X86_PF_PROT, d, commit);
+		return walk_fault(cpu, va, acc, mode, f, X86_PF_PROT, d, commit, usual);
 	if (d != fmt->levels - 1 && fmt->large_hi_bits)	/* PSE-36 */
 		base |= ((e >> fmt->large_hi_src) & ((1ULL << fmt->large_hi_bits) - 1))
 			<< fmt->large_hi_dst;
 	if (commit) {
-		cpu->st.entries_read += d + 1;
 		/* the steady state: every A (and D) already set; next, the
 		 * first use of a page (or write to it) under tables Linux
 		 * made with A set: the leaf alone, written where it was read */
@@ -134,10 +136,16 @@ walk_leaf(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 				e |= want;
 				write_entry(cpu, leaf_pa, e);
 				cpu->st.ad_writes++;
+			} else if (usual) {
+				return false;	/* A above the leaf: walk_set_ad() */
 			} else {
 				e = walk_set_ad(cpu, root, va, d, want);
 			}
 		}
+		/* (a usual walk counts itself only now: a bail counts nothing) */
+		if (usual)
+			cpu->st.walks++;
+		cpu->st.entries_read += d + 1;
 	}
 	r->page_pa = base;
 	r->pa = base | (va & ((1ULL << shift) - 1));
@@ -151,6 +159,12 @@ walk_leaf(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 
 /*
  * The walk; @commit selects the hardware's side effects (A/D, stats).
+ * @usual: the TLB miss path's usual walk, a 4 KiB page whose tables have
+ * A set, which writes at most its leaf; anything else (a fault, a large
+ * page, A to set above the leaf) returns false having written and counted
+ * nothing, and the caller hands the miss to its general path, which walks
+ * again.  The usual walk then makes no call, so its caller needs no
+ * registers saved around one.
  * @fmt is cpu->fmt, passed apart so that a caller with a constant format
  * gets this loop with the format's numbers folded in (levels, entry size,
  * index widths): still the one generic walker, instantiated per format.
@@ -158,7 +172,7 @@ walk_leaf(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 static inline __attribute__((always_inline)) bool
 walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uint64_t va,
 	  enum mmu_access acc, enum mmu_mode mode, struct walk_result *r, struct vmsim_fault *f,
-	  struct walk_trace *trace, bool commit)
+	  struct walk_trace *trace, bool commit, bool usual)
 {
 	const unsigned esz = fmt->entry_size, last = fmt->levels - 1;
 	const uint64_t amask = fmt->entry_addr_mask;
@@ -170,6 +184,8 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 	if (trace)
 		trace->n = 0;
 	if (__builtin_expect(!pt_va_canonical(fmt, va), 0)) {
+		if (usual)
+			return false;
 		f->addr = va;
 		f->error_code = 0;
 		f->depth = -1;
@@ -178,7 +194,7 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 			cpu->st.faults++;
 		return false;
 	}
-	if (commit)
+	if (commit && !usual)
 		cpu->st.walks++;
 #pragma GCC unroll 4
 	for (unsigned d = 0; d < PT_MAX_LEVELS; d++) {
@@ -204,18 +220,19 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 		 * no reserved bit, and (above the last level) PS clear */
 		if (__builtin_expect(((e ^ _PAGE_PRESENT) & wl->stop) != 0, 0)) {
 			if (!(e & _PAGE_PRESENT))
-				return walk_fault(cpu, va, acc, mode, f, 0, d, commit);
-			/* a large leaf, or a reserved bit */
-			if (d == last || !fmt->lvl[d].large || !(e & wl->ps_mask) ||
+				return walk_fault(cpu, va, acc, mode, f, 0, d, commit, usual);
+			/* a large leaf, or a reserved bit (the usual walk maps
+			 * 4 KiB pages only: the general path's refill) */
+			if (usual || d == last || !fmt->lvl[d].large || !(e & wl->ps_mask) ||
 			    (e & wl->rsvd_large))
 				return walk_fault(cpu, va, acc, mode, f, X86_PF_PROT | X86_PF_RSVD,
-						  d, commit);
-			return walk_leaf(cpu, fmt, root, va, acc, mode, r, f, commit, d, e, pa,
-					 all, any | e);
+						  d, commit, usual);
+			return walk_leaf(cpu, fmt, root, va, acc, mode, r, f, commit, false, d, e,
+					 pa, all, any | e);
 		}
 		if (d == last)
-			return walk_leaf(cpu, fmt, root, va, acc, mode, r, f, commit, d, e, pa, all,
-					 any | e);
+			return walk_leaf(cpu, fmt, root, va, acc, mode, r, f, commit, usual, d, e,
+					 pa, all, any | e);
 		all &= e;
 		any |= e;
 		table = e & amask;
