@@ -314,7 +314,15 @@ static inline bool translate(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access
 	const struct tlb_fast *s = &cpu->fast[k][vpn & cpu->fast_mask[k]];
 
 	if (__builtin_expect(s->tag[acc == MMU_WRITE] == tlb_fast_key(vpn, mode), 1)) {
-		*s->lru = ++cpu->tick[k];
+		const tlb_stamp_t t = cpu->tick[k] + 1;
+
+		/* the stamp first, then the clock: the next hit's load of
+		 * the clock then follows its store directly, with no store to
+		 * an address still being loaded in between (measured: a hit
+		 * plus a load 0.95 -> 0.89 ns, `*s->lru = ++cpu->tick[k]`
+		 * stores the other way round) */
+		*s->lru = t;
+		cpu->tick[k] = t;
 		*pa = va + s->addend;
 		return true;
 	}
