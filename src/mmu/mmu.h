@@ -118,9 +118,8 @@ struct tlb_array {
 	uint8_t shifts[3];	/* page sizes it holds, probe order */
 	unsigned nshifts;
 	unsigned nvalid;	/* valid entries (lets lookups skip an empty array) */
-	bool mixed;		/* holds 4 KiB and larger pages (the L2) */
-	unsigned nlarge;	/* mixed: valid entries above 4 KiB (lets a lookup
-				 * skip the large sizes); else 0 */
+	unsigned nlarge;	/* valid entries above 4 KiB (lets a lookup of an
+				 * array that also holds 4 KiB skip the large sizes) */
 	uint64_t evictions;	/* per array; level totals in struct tlb_stats */
 };
 

@@ -5,8 +5,8 @@
  * Invariants (tlb_check() verifies them in tests):
  *  - an array's sets are a power of two; an entry of page size 2^s for va
  *    sits in set (va >> s) & set_mask; a tag appears at most once per set;
- *    lru is 0 exactly for invalid ways; nvalid counts the valid ways and,
- *    in an array of 4 KiB and large pages, nlarge the large ones;
+ *    lru is 0 exactly for invalid ways; nvalid counts the valid ways,
+ *    nlarge the large ones;
  *  - every valid fast-table slot mirrors a valid L1 entry (same page,
  *    the current PCID or global, allowed accesses) and points at its LRU
  *    stamp; whenever an L1 entry is evicted, invalidated or its rights
@@ -134,13 +134,18 @@ static inline void fast_forget(struct vmsim_cpu *cpu, unsigned k, struct tlb_arr
 		fast_forget_large(cpu, k, a, i);
 }
 
+/* 1 if valid tag @t maps a page above 4 KiB (its size field), else 0. */
+static inline unsigned tag_large(uint64_t t)
+{
+	return (t >> TLB_TAG_SIZE_SHIFT & 3) != 0;
+}
+
 static inline void way_invalidate(struct tlb_array *a, unsigned i)
 {
 	if (a->tag[i] == TLB_TAG_INVALID)
 		return;
 	a->nvalid--;
-	if (a->mixed && a->e[i].shift != 12)
-		a->nlarge--;
+	a->nlarge -= tag_large(a->tag[i]);
 	a->tag[i] = TLB_TAG_INVALID;
 	a->sig[i] = 0;
 	a->lru[i] = 0;
@@ -475,13 +480,14 @@ array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats
 		if (absent || (old != key && old != global_key(key)))
 			a->evictions++;	/* a level's count is its arrays' sum */
 		/* every field is overwritten below: only the counts change
-		 * (an L1's 4 KiB array mixes no sizes) */
-		if ((k < 0 || !small) && a->mixed)
-			a->nlarge -= a->e[i].shift != 12;
+		 * (an L1's 4 KiB array holds no other size; the tag says the
+		 * old entry's, with no load and no branch) */
+		if (k < 0 || !small)
+			a->nlarge -= tag_large(old);
 	} else {
 		a->nvalid++;
 	}
-	if (!small && a->mixed)
+	if (!small)
 		a->nlarge++;
 	a->tag[i] = entry_tag(key, ne->rights);
 	a->sig[i] = sig;
@@ -1055,7 +1061,7 @@ int tlb_check(struct vmsim_cpu *cpu, char *msg, size_t len)
 					continue;
 				}
 				nvalid++;
-				nlarge += a->mixed && e->shift != 12;
+				nlarge += e->shift != 12;
 				/* tag = va >> shift (truncated), set = (va >> shift) & mask */
 				if (((a->tag[i] & TLB_TAG_VPN_MASK) & a->set_mask) != set || !a->lru[i] ||
 				    !array_holds(a, e->shift)) {
@@ -1137,7 +1143,6 @@ static int array_init(struct vmsim_cpu *cpu, struct tlb_array *a, const char *na
 	a->all_ways = a->ways < 64 ? (1ULL << a->ways) - 1 : ~0ULL;
 	memcpy(a->shifts, shifts, nshifts);
 	a->nshifts = nshifts;
-	a->mixed = nshifts > 1 && shifts[0] == 12;
 	a->e = host_zalloc(cpu->ha, sizeof(*a->e) * a->entries);
 	a->tag = host_alloc(cpu->ha, sizeof(*a->tag) * a->entries);
 	a->lru = host_zalloc(cpu->ha, sizeof(*a->lru) * a->entries);
