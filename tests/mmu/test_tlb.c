@@ -67,6 +67,19 @@ static uint64_t xl(struct rig *r, uint64_t va, enum mmu_access a)
 	return pa;
 }
 
+/* Map @n user pages @stride pages apart from @base (so they share a TLB
+ * set when @stride is the set count) onto consecutive frames from @pa;
+ * their addresses go to @va. */
+static void map_strided(struct rig *r, uint64_t base, unsigned stride, uint64_t pa, unsigned n,
+			uint64_t *va)
+{
+	for (unsigned i = 0; i < n; i++) {
+		va[i] = base + (uint64_t)i * stride * 4096;
+		assert_int_equal(pt_map(&r->m->pt, r->root, va[i], pa + i * 4096, 12, URW,
+					_PAGE_TABLE), 0);
+	}
+}
+
 static bool in_l1d(struct rig *r, uint64_t va)
 {
 	return tlb_array_lookup(&r->cpu->l1[TLB_D], va, r->cpu->pcid) ||
@@ -116,11 +129,7 @@ static void test_tlb_lru_replacement(void **state)
 
 	(void)state;
 	rig_init(&r, "x86_64", NULL);
-	for (unsigned i = 0; i < 5; i++) {
-		va[i] = 0x20000000ULL + (uint64_t)i * 16 * 4096;
-		assert_int_equal(pt_map(&r.m->pt, r.root, va[i], 0x200000 + i * 4096, 12, URW,
-					_PAGE_TABLE), 0);
-	}
+	map_strided(&r, 0x20000000ULL, 16, 0x200000, 5, va);
 	for (unsigned i = 0; i < 4; i++)
 		xl(&r, va[i], MMU_READ);
 	for (unsigned i = 0; i < 4; i++)
@@ -156,11 +165,7 @@ static void test_tlb_l2_lru_replacement(void **state)
 	rig_init(&r, "x86_64", NULL);
 	l2 = &r.cpu->l2;
 	assert_int_equal(l2->ways, 12);
-	for (unsigned i = 0; i < 14; i++) {
-		va[i] = 0x30000000ULL + (uint64_t)i * 128 * 4096;
-		assert_int_equal(pt_map(&r.m->pt, r.root, va[i], 0x300000 + i * 4096, 12, URW,
-					_PAGE_TABLE), 0);
-	}
+	map_strided(&r, 0x30000000ULL, 128, 0x300000, 14, va);
 	for (unsigned i = 0; i < 12; i++)
 		xl(&r, va[i], MMU_READ);
 	for (unsigned i = 0; i < 12; i++)
