@@ -277,10 +277,13 @@ int main(int argc, char **argv)
 		if (arg0)
 			argv[i] = (char *)arg0;
 		execve(path, argv + i, envp);
-		why = 'e';
-		if (write(pfd[1], &why, 1) < 0)
+		{
+			char msg[2] = { 'e', (char)errno };	/* errno values fit */
+			ssize_t w = write(pfd[1], msg, sizeof(msg));
+
+			(void)w;
 			_exit(1);
-		_exit(1);
+		}
 	}
 	close(pfd[1]);
 	if (waitpid(pid, &status, 0) < 0)
@@ -293,7 +296,14 @@ int main(int argc, char **argv)
 		case 'p': printf("SKIP: personality(ADDR_NO_RANDOMIZE) refused\n"); return SKIP;
 		case 't': printf("SKIP: ptrace(PTRACE_TRACEME) not permitted here\n"); return SKIP;
 		}
-		fprintf(stderr, "exec_oracle: %s: execve failed\n", argv[i]);
+		{
+			char e = 0;
+
+			if (why == 'e' && read(pfd[0], &e, 1) == 1)
+				fprintf(stderr, "exec_oracle: %s: execve: %s\n", argv[i], strerror(e));
+			else
+				fprintf(stderr, "exec_oracle: %s: execve failed\n", argv[i]);
+		}
 		return 1;
 	}
 	if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0) {
