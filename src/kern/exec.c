@@ -199,7 +199,13 @@ static int copy_to_mm(struct mm_struct *mm, uint64_t va, const void *src, size_t
 			if (ret)
 				return -EFAULT;
 		}
-		memcpy((uint8_t *)phys_to_host(&m->pm, (pte & mask)) + off, s, n);
+		{
+			uint8_t *dst = phys_to_host_range(&m->pm, (pte & mask) + off, n);
+
+			if (!dst)
+				return -EFAULT;	/* a PTE naming memory that is not there */
+			memcpy(dst, s, n);
+		}
 		s += n;
 		va += n;
 		len -= n;

@@ -246,7 +246,7 @@ static int kaccess(struct vmsim_machine *m, uint64_t va, unsigned size, enum mmu
 
 static uint8_t *ram_byte(struct vmsim_machine *m, uint64_t pa)
 {
-	return pa < m->pm.ram_size ? (uint8_t *)phys_to_host(&m->pm, pa) : NULL;
+	return phys_to_host_range(&m->pm, pa, 1);
 }
 
 /* The host byte behind byte @i of an access that kaccess() translated to

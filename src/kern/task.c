@@ -537,6 +537,7 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 	while (size) {
 		size_t chunk = PAGE_SIZE - (va & (PAGE_SIZE - 1));
 		struct vmsim_fault f;
+		uint8_t *host;
 		uint64_t pa;
 		int tries;
 
@@ -563,13 +564,13 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 		if (!buf) {
 			/* a read-modify-write that stores what it read (lock
 			 * or [x], 0): the write access without new data */
-		} else if (pa + chunk <= m->pm.ram_size) {
+		} else if ((host = phys_to_host_range(&m->pm, pa, chunk))) {
 			if (acc == MMU_WRITE) {
-				memcpy(phys_to_host(&m->pm, pa), p, chunk);
+				memcpy(host, p, chunk);
 				/* a hand-edited PTE may point at a free frame */
 				frame_mark_touched(&m->pm, pa >> PAGE_SHIFT);
 			} else {
-				memcpy(p, phys_to_host(&m->pm, pa), chunk);
+				memcpy(p, host, chunk);
 			}
 		} else if (acc != MMU_WRITE) {
 			memset(p, 0xff, chunk);	/* no RAM there: the bus reads ones */

@@ -6,7 +6,9 @@
  *              memory print as one line, and so do table entries whose
  *              tables are empty;
  *   tlb        each CPU's TLB arrays: geometry, statistics, valid entries.
- * Text and JSON.  Invariant: a view only reads (no A/D, no TLB change).
+ * Text and JSON.  Invariant: a view only reads (no A/D, no TLB change, no
+ * entry cleared): a bad entry (pt_entry_kind()) is shown as it reads but
+ * never followed.
  */
 #include "kern/views.h"
 
@@ -53,8 +55,6 @@ static bool table_empty(const struct pt_ctx *pt, uint64_t table, unsigned depth)
 {
 	unsigned n = pt_ptrs_per_table(pt->fmt, depth);
 
-	if (table >= pt->pm->ram_size)
-		return false;
 	for (unsigned i = 0; i < n; i++)
 		if (pt_read(pt, table + (uint64_t)i * pt->fmt->entry_size) & _PAGE_PRESENT)
 			return false;
@@ -120,12 +120,12 @@ static void dump_table(struct dump *d, uint64_t table, unsigned depth, uint64_t 
 
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t va = pt_canonical(f, base + ((uint64_t)i << shift));
-		uint64_t e, pa, fl;
-		bool leaf, empty = false;
+		uint64_t epa = table + (uint64_t)i * f->entry_size, e, pa, fl;
+		bool leaf, follow, empty = false;
 
 		if (va + ((1ULL << shift) - 1) < start || va > last)
 			continue;
-		e = pt_read(pt, table + (uint64_t)i * f->entry_size);
+		e = pt_read(pt, epa);
 		if (!(e & _PAGE_PRESENT)) {
 			run_flush(d);
 			continue;
@@ -133,8 +133,9 @@ static void dump_table(struct dump *d, uint64_t table, unsigned depth, uint64_t 
 		leaf = pt_entry_leaf(pt, depth, e);
 		pa = pt_entry_addr(pt, depth, e);
 		fl = flag_bits(pt, e);
-		if (!leaf)
-			empty = depth + 1 < f->levels && table_empty(pt, pa, depth + 1);
+		follow = !leaf && pt_entry_kind(pt, depth, epa, e, true) == PT_ENTRY_TABLE;
+		if (follow)
+			empty = table_empty(pt, pa, depth + 1);
 		/* extend the run: same table, next index, same flags, and for
 		 * leaves the next physical page, for tables empty ones */
 		if (d->open && d->depth == depth && d->first + d->count == i && d->flags == fl &&
@@ -154,7 +155,7 @@ static void dump_table(struct dump *d, uint64_t table, unsigned depth, uint64_t 
 		d->pa = pa;
 		d->flags = fl;
 		d->next_pa = leaf ? pa + (1ULL << shift) : (empty ? 1 : 0);
-		if (!leaf && !empty && pa < pt->pm->ram_size) {
+		if (follow && !empty) {
 			run_flush(d);
 			dump_table(d, pa, depth + 1, va, start, last);
 		}

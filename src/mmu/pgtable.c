@@ -1,15 +1,21 @@
 /*
  * Page-table editing in simulated RAM (see pgtable.h).  Invariant: every
  * non-leaf present entry this code writes points at a PG_table page it
- * allocated, pt->nr_tables counts those pages, and a table is freed only
- * after the entry pointing at it is cleared.
+ * allocated whose page->index names that entry (the root's: PT_LINK_ROOT),
+ * pt->nr_tables counts those pages, and a table is freed only after the
+ * entry pointing at it is cleared.  Entries are input: every read and
+ * write of one goes through phys_to_host_range(), and a walk follows an
+ * entry only when pt_entry_kind() says it is a table.
  */
 #include "mmu/pgtable.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
+#include "phys/buddy.h"
 #include "phys/mmzone.h"
+#include "util/events.h"
 
 void pt_ctx_init(struct pt_ctx *pt, struct phys_mem *pm, const struct vmsim_config *cfg)
 {
@@ -18,6 +24,7 @@ void pt_ctx_init(struct pt_ctx *pt, struct phys_mem *pm, const struct vmsim_conf
 	pt->fmt = config_is_64(cfg) ? &pt_format_x86_64 : &pt_format_x86_32;
 	pt->phys_bits = cfg->phys_bits;
 	pt->pse = cfg->pse;
+	pt->console = stderr;	/* the kernel's log, as a console shows it */
 	/* x86_64: the upper canonical half starts at root index 256;
 	 * x86_32: KERNEL_PGD_BOUNDARY = pgd_index(PAGE_OFFSET) (768) */
 	if (config_is_64(cfg))
@@ -28,14 +35,12 @@ void pt_ctx_init(struct pt_ctx *pt, struct phys_mem *pm, const struct vmsim_conf
 
 uint64_t pt_read(const struct pt_ctx *pt, uint64_t epa)
 {
-	const void *p;
+	const void *p = phys_to_host_range(pt->pm, epa, pt->fmt->entry_size);
 
 	/* an entry pointing outside RAM (a scenario may set any bit) reads
 	 * as the bus does: all ones */
-	if (epa + pt->fmt->entry_size > pt->pm->ram_size)
+	if (!p)
 		return pt->fmt->entry_size == 8 ? ~0ULL : 0xffffffffULL;
-	p = phys_to_host(pt->pm, epa);
-
 	if (pt->fmt->entry_size == 8)
 		return *(const uint64_t *)p;
 	return *(const uint32_t *)p;
@@ -43,16 +48,129 @@ uint64_t pt_read(const struct pt_ctx *pt, uint64_t epa)
 
 void set_pte(const struct pt_ctx *pt, uint64_t epa, uint64_t val)
 {
-	void *p;
+	void *p = phys_to_host_range(pt->pm, epa, pt->fmt->entry_size);
 
-	if (epa + pt->fmt->entry_size > pt->pm->ram_size)
-		return;
-	p = phys_to_host(pt->pm, epa);
-
+	if (!p)
+		return;		/* no memory there: the write goes nowhere */
 	if (pt->fmt->entry_size == 8)
 		*(uint64_t *)p = val;
 	else
 		*(uint32_t *)p = (uint32_t)val;
+}
+
+/* ---- validating entries ---- */
+
+bool pt_entry_bad(const struct pt_ctx *pt, unsigned depth, uint64_t e)
+{
+	const struct pt_format *f = pt->fmt;
+	/* pXd_flags(): everything but the PFN field (PTE_PFN_MASK: bits
+	 * 12..51 on x86_64, 12..31 on 2-level x86_32) */
+	const uint64_t flags = e & ~(f->entry_addr_mask & ~0xfffULL);
+
+	/* pmd_bad(): exactly a kernel table entry, U/S and A aside; on
+	 * x86_32's two levels the page-directory entry is the pmd */
+	if ((int)depth == f->depth_of[PT_PMD])
+		return (flags & ~(_PAGE_USER | _PAGE_ACCESSED)) !=
+		       (_KERNPG_TABLE & ~_PAGE_ACCESSED);
+	/* pud_bad(): nothing beyond _KERNPG_TABLE and U/S */
+	if ((int)depth == f->depth_of[PT_PUD])
+		return (flags & ~(_KERNPG_TABLE | _PAGE_USER)) != 0;
+	/* the x86_64 root entry: pgd_bad() is 0 under 4-level paging and
+	 * p4d_bad() judges it (NX allowed: page-table isolation sets it) */
+	return (flags & ~(_KERNPG_TABLE | _PAGE_USER | _PAGE_NX)) != 0;
+}
+
+/* The page of table frame @table, if it is one: in RAM and PG_table. */
+static struct page *pt_table_page(const struct pt_ctx *pt, uint64_t table)
+{
+	unsigned long pfn = (unsigned long)(table >> PAGE_SHIFT);
+	struct page *page;
+
+	if (!phys_to_host_range(pt->pm, table, PAGE_SIZE) || !pfn_valid(pt->pm, pfn))
+		return NULL;
+	page = pfn_to_page(pt->pm, pfn);
+	return PageTable(page) ? page : NULL;
+}
+
+/* Is @table the table linked from the entry at @epa?  A root's kernel-half
+ * entry links the table that hangs from init_mm's root. */
+static bool pt_link_ok(const struct pt_ctx *pt, unsigned depth, uint64_t epa, uint64_t table)
+{
+	const struct page *page = pt_table_page(pt, table);
+
+	if (!page)
+		return false;
+	if (page->index == epa)
+		return true;
+	return depth == 0 && pt->kernel_root &&
+	       (epa & (PAGE_SIZE - 1)) >= (uint64_t)pt->kernel_pgd_boundary * pt->fmt->entry_size &&
+	       page->index == pt->kernel_root + (epa & (PAGE_SIZE - 1));
+}
+
+enum pt_entry_kind pt_entry_kind(const struct pt_ctx *pt, unsigned depth, uint64_t epa,
+				 uint64_t e, bool large)
+{
+	if (pt_entry_none(e))
+		return PT_ENTRY_NONE;
+	/* pXd_leaf(): present with PS, where the format has large pages */
+	if (large && (e & _PAGE_PRESENT) && pt_entry_leaf(pt, depth, e))
+		return PT_ENTRY_LEAF;
+	if (pt_entry_bad(pt, depth, e) || !pt_link_ok(pt, depth, epa, pt_entry_addr(pt, depth, e)))
+		return PT_ENTRY_BAD;
+	return PT_ENTRY_TABLE;
+}
+
+void pt_clear_bad(struct pt_ctx *pt, unsigned depth, uint64_t epa, uint64_t e)
+{
+	const struct pt_format *f = pt->fmt;
+
+	/* pgd_clear_bad() / p4d_clear_bad() / pud_clear_bad() /
+	 * pmd_clear_bad() in mm/pgtable-generic.c (6.12), each printing
+	 * through its pXd_ERROR() at that line.  x86_32's two levels fold
+	 * p4d, pud and pmd into the pgd: pmd_clear_bad() prints pgd_ERROR()
+	 * of pgtable-2level.h.  x86_64 under 4-level paging folds the p4d at
+	 * run time, so its root entry is reported as a p4d.  The kernel's %p
+	 * is the entry's kernel virtual address, printed unhashed. */
+	if (f->levels == 2) {
+		snprintf(pt->bad_msg, sizeof(pt->bad_msg),
+			 "mm/pgtable-generic.c:54: bad pgd %08" PRIx64 ".", e & (uint64_t)0xffffffff);
+	} else {
+		static const char *const name[] = { "p4d", "pud", "pmd" };
+		static const int line[] = { 34, 42, 54 };
+		unsigned d = depth < 3 ? depth : 2;
+
+		snprintf(pt->bad_msg, sizeof(pt->bad_msg),
+			 "mm/pgtable-generic.c:%d: bad %s %016" PRIx64 "(%016" PRIx64 ")", line[d],
+			 name[d], pt->pm->cfg->page_offset + epa, e);
+	}
+	pt->nr_bad++;
+	EV(pt->pm->events, "bad_pgtable", "level=%s entry=%#" PRIx64 " val=%#" PRIx64,
+	   f->levels == 2 ? "pgd" : depth == 0 ? "p4d" : f->lvl[depth].name, epa, e);
+	if (pt->console) {
+		/* after what the program printed so far, not inside it */
+		fflush(stdout);
+		fprintf(pt->console, "%s\n", pt->bad_msg);
+		fflush(pt->console);
+	}
+	set_pte(pt, epa, 0);
+}
+
+uint64_t pt_owned_table(const struct pt_ctx *pt, unsigned depth, uint64_t epa, uint64_t e)
+{
+	const struct page *page;
+	uint64_t table = pt_entry_addr(pt, depth, e);
+
+	page = pt_table_page(pt, table);
+	if (page && page->index == epa)
+		return table;
+	/* the entry's address was changed: the table that names this entry
+	 * as its link (rare, so a scan of mem_map) */
+	for (unsigned long pfn = 0; pfn < pt->pm->max_pfn; pfn++) {
+		page = pfn_to_page(pt->pm, pfn);
+		if (PageTable(page) && page->index == epa)
+			return (uint64_t)pfn << PAGE_SHIFT;
+	}
+	return 0;
 }
 
 bool pt_entry_leaf(const struct pt_ctx *pt, unsigned depth, uint64_t e)
@@ -113,6 +231,7 @@ int pt_alloc_table(struct pt_ctx *pt, uint64_t *pa)
 	if (!page)
 		return -ENOMEM;
 	set_page_flag(page, PG_table);
+	page->index = PT_LINK_ROOT;
 	pt->nr_tables++;
 	*pa = page_to_phys(pt->pm, page);
 	return 0;
@@ -120,11 +239,31 @@ int pt_alloc_table(struct pt_ctx *pt, uint64_t *pa)
 
 void pt_free_table(struct pt_ctx *pt, uint64_t pa)
 {
-	struct page *page = pfn_to_page(pt->pm, (unsigned long)(pa >> PAGE_SHIFT));
+	struct page *page = pt_table_page(pt, pa);
 
+	if (!page) {
+		/* pagetable_free() of a frame that is no page table */
+		unsigned long pfn = (unsigned long)(pa >> PAGE_SHIFT);
+
+		if (pfn_valid(pt->pm, pfn))
+			bad_page(pt->pm, pfn_to_page(pt->pm, pfn), "freeing a page table that is not one");
+		else
+			bad_pfn(pt->pm, pfn, "freeing a page table beyond RAM");
+		return;
+	}
 	clear_page_flag(page, PG_table);
+	page->index = 0;
 	pt->nr_tables--;
 	__free_pages(pt->pm, page, 0);
+}
+
+void pt_set_table(struct pt_ctx *pt, uint64_t epa, uint64_t table, uint64_t flags)
+{
+	struct page *page = pt_table_page(pt, table);
+
+	if (page)
+		page->index = epa;
+	set_pte(pt, epa, pt_mk_table(pt, table, flags));
 }
 
 void pgd_sync_kernel(struct pt_ctx *pt, uint64_t root, uint64_t kernel_root)
@@ -136,6 +275,8 @@ void pgd_sync_kernel(struct pt_ctx *pt, uint64_t root, uint64_t kernel_root)
 	 * roots share the kernel's lower tables */
 	memcpy(phys_to_host(pt->pm, root + (uint64_t)b * esz),
 	       phys_to_host(pt->pm, kernel_root + (uint64_t)b * esz), (size_t)(n - b) * esz);
+	/* the tables those entries link hang from init_mm's root */
+	pt->kernel_root = kernel_root;
 }
 
 int pgd_alloc(struct pt_ctx *pt, uint64_t kernel_root, uint64_t *root)
@@ -149,27 +290,43 @@ int pgd_alloc(struct pt_ctx *pt, uint64_t kernel_root, uint64_t *root)
 	return 0;
 }
 
-/* Free the tables below the entry @e at @depth (not the mapped pages). */
-static void free_subtree(struct pt_ctx *pt, unsigned depth, uint64_t e)
+/*
+ * Free the tables below the entry at @epa (depth @depth), not the mapped
+ * pages (free_pgd_range()).  A bad entry is reported and cleared
+ * (pXd_none_or_clear_bad()), and the table that hung from it is freed
+ * all the same: teardown leaves nothing behind.
+ */
+static void free_subtree(struct pt_ctx *pt, unsigned depth, uint64_t epa)
 {
-	uint64_t table;
-	unsigned n;
+	uint64_t e = pt_read(pt, epa), table;
 
-	if (!(e & _PAGE_PRESENT) || pt_entry_leaf(pt, depth, e))
+	switch (pt_entry_kind(pt, depth, epa, e, true)) {
+	case PT_ENTRY_TABLE:
+		table = pt_entry_addr(pt, depth, e);
+		break;
+	case PT_ENTRY_BAD:
+		pt_clear_bad(pt, depth, epa, e);
+		table = pt_owned_table(pt, depth, epa, e);
+		break;
+	default:
 		return;
-	table = pt_entry_addr(pt, depth, e);
-	n = pt_ptrs_per_table(pt->fmt, depth + 1);
-	if (depth + 1 < pt->fmt->levels - 1)
-		for (unsigned i = 0; i < n; i++)
-			free_subtree(pt, depth + 1,
-				     pt_read(pt, table + (uint64_t)i * pt->fmt->entry_size));
+	}
+	if (table)
+		pt_free_table_tree(pt, table, depth + 1);
+}
+
+void pt_free_table_tree(struct pt_ctx *pt, uint64_t table, unsigned depth)
+{
+	if (depth < pt->fmt->levels - 1)
+		for (unsigned i = 0; i < pt_ptrs_per_table(pt->fmt, depth); i++)
+			free_subtree(pt, depth, table + (uint64_t)i * pt->fmt->entry_size);
 	pt_free_table(pt, table);
 }
 
 void pgd_free(struct pt_ctx *pt, uint64_t root)
 {
 	for (unsigned i = 0; i < pt->kernel_pgd_boundary; i++)
-		free_subtree(pt, 0, pt_read(pt, root + (uint64_t)i * pt->fmt->entry_size));
+		free_subtree(pt, 0, root + (uint64_t)i * pt->fmt->entry_size);
 	pt_free_table(pt, root);
 }
 
@@ -178,7 +335,7 @@ void pt_free_tree(struct pt_ctx *pt, uint64_t root)
 	unsigned n = pt_ptrs_per_table(pt->fmt, 0);
 
 	for (unsigned i = 0; i < n; i++)
-		free_subtree(pt, 0, pt_read(pt, root + (uint64_t)i * pt->fmt->entry_size));
+		free_subtree(pt, 0, root + (uint64_t)i * pt->fmt->entry_size);
 	pt_free_table(pt, root);
 }
 
@@ -218,15 +375,24 @@ int pt_alloc_entry(struct pt_ctx *pt, uint64_t root, uint64_t va, unsigned depth
 			return 0;
 		}
 		e = pt_read(pt, epa);
-		if (!(e & _PAGE_PRESENT)) {
+		switch (pt_entry_kind(pt, d, epa, e, true)) {
+		case PT_ENTRY_LEAF:
+			return -EEXIST;
+		case PT_ENTRY_TABLE:
+			next = pt_entry_addr(pt, d, e);
+			break;
+		case PT_ENTRY_BAD:
+			/* __pte_alloc() after pmd_clear_bad(): what hung
+			 * from it is lost, as in the kernel (the process
+			 * layer reclaims a user entry before it gets here) */
+			pt_clear_bad(pt, d, epa, e);
+			/* fall through */
+		default:
 			ret = pt_alloc_table(pt, &next);
 			if (ret)
 				return ret;
-			set_pte(pt, epa, pt_mk_table(pt, next, table_flags));
-		} else if (pt_entry_leaf(pt, d, e)) {
-			return -EEXIST;
-		} else {
-			next = pt_entry_addr(pt, d, e);
+			pt_set_table(pt, epa, next, table_flags);
+			break;
 		}
 		table = next;
 	}
@@ -256,7 +422,8 @@ int pt_map(struct pt_ctx *pt, uint64_t root, uint64_t va, uint64_t pa, unsigned 
 	if (ret)
 		return ret;
 	old = pt_read(pt, epa);
-	if ((old & _PAGE_PRESENT) && !pt_entry_leaf(pt, (unsigned)d, old))
+	if (d < (int)pt->fmt->levels - 1 &&
+	    pt_entry_kind(pt, (unsigned)d, epa, old, true) == PT_ENTRY_TABLE)
 		return -EEXIST;		/* a table of smaller pages is there */
 	set_pte(pt, epa, pt_mk_leaf(pt, (unsigned)d, pa, flags));
 	return 0;
@@ -317,11 +484,25 @@ static bool free_empty(struct pt_ctx *pt, uint64_t table, unsigned depth, uint64
 		uint64_t va = pt_canonical(f, base + (uint64_t)i * span);
 		uint64_t end = va + span - 1;
 		uint64_t epa = table + (uint64_t)i * f->entry_size, e = pt_read(pt, epa);
+		enum pt_entry_kind k;
 
-		if (!(e & _PAGE_PRESENT))
+		if (depth == f->levels - 1) {
+			empty &= !(e & _PAGE_PRESENT);
 			continue;
-		if (end < start || va > last || pt_entry_leaf(pt, depth, e)) {
+		}
+		k = pt_entry_kind(pt, depth, epa, e, true);
+		if (k == PT_ENTRY_NONE)
+			continue;
+		if (end < start || va > last || k == PT_ENTRY_LEAF) {
 			empty = false;
+			continue;
+		}
+		if (k == PT_ENTRY_BAD) {
+			uint64_t owned = pt_owned_table(pt, depth, epa, e);
+
+			pt_clear_bad(pt, depth, epa, e);
+			if (owned)
+				pt_free_table_tree(pt, owned, depth + 1);
 			continue;
 		}
 		uint64_t child = pt_entry_addr(pt, depth, e);
@@ -364,13 +545,10 @@ static int walk_range(const struct pt_ctx *pt, uint64_t table, unsigned depth, u
 		ret = fn(arg, va, depth, epa, e, leaf);
 		if (ret)
 			return ret;
-		if (!leaf) {
-			uint64_t child = pt_entry_addr(pt, depth, e);
-
-			/* a table beyond RAM cannot be read: report it only */
-			if (child >= pt->pm->ram_size)
-				continue;
-			ret = walk_range(pt, child, depth + 1, va, start, last, fn, arg);
+		/* a bad entry is shown, never followed */
+		if (!leaf && pt_entry_kind(pt, depth, epa, e, true) == PT_ENTRY_TABLE) {
+			ret = walk_range(pt, pt_entry_addr(pt, depth, e), depth + 1, va, start, last,
+					 fn, arg);
 			if (ret)
 				return ret;
 		}

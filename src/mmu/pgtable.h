@@ -10,12 +10,22 @@
  *
  * Nothing here touches a TLB: after changing a live entry the caller
  * flushes (invlpg, flush_tlb_*), as the kernel does.
+ *
+ * Any entry may hold any bits (a scenario's `pte` op writes them, and RAM
+ * is input), so a software walk never follows an entry without asking
+ * pt_entry_kind() first: pXd_none(), pXd_leaf(), pXd_bad() as x86 Linux
+ * defines them, plus the simulator's own guard that the address names a
+ * page-table page linked from that very entry (each table page records
+ * the entry that links it, in page->index).  A walk that changes the
+ * tables clears a bad entry with pt_clear_bad(), the kernel's
+ * pXd_clear_bad(): one report in the kernel's words, then the entry is 0.
  */
 #ifndef VMSIM_MMU_PGTABLE_H
 #define VMSIM_MMU_PGTABLE_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "mmu/pgformat.h"
 #include "util/config.h"
@@ -29,7 +39,16 @@ struct pt_ctx {
 	bool pse;			/* build large x86_32 leaves (CR4.PSE) */
 	unsigned kernel_pgd_boundary;	/* first root index of the kernel half */
 	unsigned long nr_tables;	/* table pages allocated and not freed */
+	uint64_t kernel_root;		/* init_mm's root: every root's kernel half
+					 * links the tables that hang from it */
+	unsigned long nr_bad;		/* entries reported and cleared as bad */
+	FILE *console;			/* where the kernel's reports go (the
+					 * CLI's stderr); NULL: kept in bad_msg only */
+	char bad_msg[96];		/* the last "bad pmd" report */
 };
+
+/* page->index of a root table: it hangs from no entry */
+#define PT_LINK_ROOT (~0ULL)
 
 void pt_ctx_init(struct pt_ctx *pt, struct phys_mem *pm, const struct vmsim_config *cfg);
 
@@ -61,6 +80,46 @@ bool pt_entry_leaf(const struct pt_ctx *pt, unsigned depth, uint64_t e);
  * (PSE-36 high bits included). */
 uint64_t pt_entry_addr(const struct pt_ctx *pt, unsigned depth, uint64_t e);
 
+/* ---- validating an entry before following it ---- */
+
+/* pXd_none(): an empty slot.  x86 ignores A and D here
+ * (_PAGE_KNL_ERRATUM_MASK: some CPUs set them in not-present entries). */
+static inline bool pt_entry_none(uint64_t e)
+{
+	return (e & ~(_PAGE_ACCESSED | _PAGE_DIRTY)) == 0;
+}
+
+/* pXd_bad() of x86 Linux for a non-none entry at table @depth (not the
+ * PTE level): flag bits a table entry may not carry.  Address bits are
+ * not looked at (the kernel does not either). */
+bool pt_entry_bad(const struct pt_ctx *pt, unsigned depth, uint64_t e);
+
+enum pt_entry_kind {
+	PT_ENTRY_NONE,		/* pXd_none(): nothing below */
+	PT_ENTRY_TABLE,		/* a table the walk may follow */
+	PT_ENTRY_LEAF,		/* a large page (only where @large allows it) */
+	PT_ENTRY_BAD,		/* pXd_bad(), or its address is not the table
+				 * linked from this entry: never followed */
+};
+
+/* What a software walk finds in entry @e, read at @epa, of a table at
+ * @depth above the PTE level.  @large: PS makes a large page here where
+ * the format has them (this layer's walks; the process layer maps user
+ * memory with 4 KiB pages only and passes false: PS is then a flag a table
+ * entry may not have, as in a kernel without transparent huge pages). */
+enum pt_entry_kind pt_entry_kind(const struct pt_ctx *pt, unsigned depth, uint64_t epa,
+				 uint64_t e, bool large);
+
+/* pXd_clear_bad(): report @e, read at @epa (depth @depth), as the kernel
+ * does (pXd_ERROR(): "mm/pgtable-generic.c:54: bad pmd ADDR(VALUE)" on
+ * the console, and a bad_pgtable event), then clear the entry. */
+void pt_clear_bad(struct pt_ctx *pt, unsigned depth, uint64_t epa, uint64_t e);
+
+/* The table page that hangs from the entry at @epa, whatever the entry
+ * now says (its address may have been changed): 0 if there is none.  A
+ * root's kernel-half entries own nothing (the kernel's tables are shared). */
+uint64_t pt_owned_table(const struct pt_ctx *pt, unsigned depth, uint64_t epa, uint64_t e);
+
 /* An entry pointing at table @table_pa (_PAGE_TABLE / _KERNPG_TABLE). */
 uint64_t pt_mk_table(const struct pt_ctx *pt, uint64_t table_pa, uint64_t flags);
 /* A leaf at @depth mapping @pa with @flags (_PAGE_* bits; PS is added for a
@@ -69,9 +128,18 @@ uint64_t pt_mk_leaf(const struct pt_ctx *pt, unsigned depth, uint64_t pa, uint64
 
 /* ---- table pages ---- */
 
-/* A zeroed table page; its physical address in *pa.  -ENOMEM. */
+/* A zeroed table page, linked from no entry yet (a root); its physical
+ * address in *pa.  -ENOMEM. */
 int pt_alloc_table(struct pt_ctx *pt, uint64_t *pa);
+/* Free table page @pa.  A frame that is not a page-table page (no
+ * PG_table, or not in RAM) is reported as a bad page and not freed. */
 void pt_free_table(struct pt_ctx *pt, uint64_t pa);
+/* Point the entry at @epa at table @table (flags @flags) and record the
+ * link in the table's page. */
+void pt_set_table(struct pt_ctx *pt, uint64_t epa, uint64_t table, uint64_t flags);
+/* Free table @table at @depth and every table below it (not the pages
+ * mapped), clearing bad entries on the way. */
+void pt_free_table_tree(struct pt_ctx *pt, uint64_t table, unsigned depth);
 
 /* A new root whose kernel half (x86_32: the top quarter from pgd_index(
  * PAGE_OFFSET); x86_64: entries 256..511) is copied from @kernel_root
@@ -107,8 +175,10 @@ static inline int pte_alloc(struct pt_ctx *pt, uint64_t root, uint64_t va, uint6
 	return pt_alloc_entry(pt, root, va, (unsigned)pt->fmt->depth_of[PT_PTE], _PAGE_TABLE, epa);
 }
 
-/* The path a walk takes for @va: entries from the root down to the leaf or
- * to the first non-present entry.  n = entries on the path. */
+/* The path the hardware walk takes for @va: entries from the root down to
+ * the leaf or to the first non-present entry (a table outside RAM reads as
+ * all ones, as the bus returns).  n = entries on the path.  Changes
+ * nothing: for the `pte` op and the views. */
 struct pt_path {
 	unsigned n;
 	uint64_t epa[PT_MAX_LEVELS];
@@ -142,7 +212,9 @@ void pt_free_empty(struct pt_ctx *pt, uint64_t root, uint64_t start, uint64_t la
 
 /* Visit present entries covering [start, last] (inclusive, so the whole
  * space is 0..~0), top-down, in address order.  @fn gets the first va the
- * entry covers; a non-zero return stops the walk and is returned. */
+ * entry covers; a non-zero return stops the walk and is returned.  A bad
+ * entry is visited (leaf = false) but not followed, nor cleared: the
+ * visitors are views and checkers. */
 typedef int (*pt_visit_fn)(void *arg, uint64_t va, unsigned depth, uint64_t entry_pa,
 			   uint64_t e, bool leaf);
 int pt_walk_range(const struct pt_ctx *pt, uint64_t root, uint64_t start, uint64_t last,

@@ -53,11 +53,10 @@ void mmu_update_walk_levels(struct vmsim_cpu *cpu)
 
 uint64_t mmu_read_entry(const struct vmsim_cpu *cpu, uint64_t pa)
 {
-	const uint8_t *p;
+	const uint8_t *p = phys_to_host_range(cpu->pm, pa, cpu->fmt->entry_size);
 
-	if (pa + cpu->fmt->entry_size > cpu->ram_size)
+	if (!p)
 		return cpu->fmt->entry_size == 8 ? ~0ULL : 0xffffffffULL;
-	p = phys_to_host(cpu->pm, pa);
 	if (cpu->fmt->entry_size == 8)
 		return *(const uint64_t *)(const void *)p;
 	return *(const uint32_t *)(const void *)p;

@@ -30,11 +30,10 @@ _Static_assert(TLB_R_W == _PAGE_RW >> 1 && TLB_R_U == _PAGE_USER >> 1,
 
 static inline void write_entry(struct vmsim_cpu *cpu, uint64_t pa, uint64_t v)
 {
-	uint8_t *p;
+	uint8_t *p = phys_to_host_range(cpu->pm, pa, cpu->fmt->entry_size);
 
-	if (pa + cpu->fmt->entry_size > cpu->ram_size)
+	if (!p)
 		return;		/* no memory there: the write goes nowhere */
-	p = phys_to_host(cpu->pm, pa);
 	if (cpu->fmt->entry_size == 8)
 		*(uint64_t *)(void *)p = v;
 	else
@@ -203,6 +202,9 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 				       ((1u << fmt->lvl[d].bits) - 1);
 		const uint64_t pa = table + (uint64_t)index * esz;
 
+		/* phys_to_host_range() for the one load of the hot path:
+		 * the table is page aligned and RAM a whole number of pages,
+		 * so a table inside RAM holds every entry of it */
 		if (__builtin_expect(table < cpu->ram_size, 1))
 			e = esz == 8 ? *(const uint64_t *)(const void *)(ram + pa)
 				     : *(const uint32_t *)(const void *)(ram + pa);

@@ -207,9 +207,25 @@ static inline bool pfn_valid(const struct phys_mem *pm, unsigned long pfn)
 	return pfn < pm->max_pfn;
 }
 
-/* Host pointer to simulated physical address @pa (caller checks bounds). */
+/* Host pointer to simulated physical address @pa, for an address the
+ * simulator made itself (a frame it allocated, a page's own address).  An
+ * address read from simulated memory goes through phys_to_host_range(). */
 static inline void *phys_to_host(const struct phys_mem *pm, uint64_t pa)
 {
+	return pm->ram + pa;
+}
+
+/*
+ * Host pointer to the @len bytes at simulated physical address @pa, or NULL
+ * when any of them lies outside RAM.  Every address that comes from
+ * simulated memory (a page-table entry, anything a scenario can write)
+ * reaches the host only through here: no host pointer is ever formed from
+ * a physical address that is not inside RAM.
+ */
+static inline void *phys_to_host_range(const struct phys_mem *pm, uint64_t pa, uint64_t len)
+{
+	if (len > pm->ram_size || pa > pm->ram_size - len)
+		return NULL;
 	return pm->ram + pa;
 }
 

@@ -44,8 +44,48 @@ static inline int mm_counter(const struct page *page)
 
 /* ---- walking the PTE level ---- */
 
+/*
+ * The user half is walked the way mm/memory.c walks it: an entry above the
+ * PTE level is followed only when pt_entry_kind() says it is a table.  User
+ * memory is mapped with 4 KiB pages only (no transparent huge pages), so PS
+ * there makes an entry bad, as pmd_bad() finds it in such a kernel.
+ *
+ * A walk that changes the tables (zap, mprotect, fork, free_pgtables, the
+ * fault path) clears a bad entry as pXd_none_or_clear_bad() does.  The
+ * kernel then leaks the table that hung from it, with the pages it mapped,
+ * and later reports "Bad rss-counter state"; the simulator knows which
+ * table hung there (its page records the entry) and gives it back with
+ * its pages, as an unmap would, so that no memory is lost.  A walk that
+ * only looks (views, checkers) follows that same table without clearing
+ * anything: until a changing walk meets the entry, its pages are still
+ * the process's.
+ */
+static void reclaim_bad(struct mm_struct *mm, unsigned depth, uint64_t epa, uint64_t e,
+			uint64_t va);
+
+/* The table to walk below entry @e at @epa (depth @depth) of @mm, for the
+ * range at @va: its address, or 0 when there is none. */
+static uint64_t user_table(struct mm_struct *mm, unsigned depth, uint64_t epa, uint64_t e,
+			   uint64_t va, bool clear)
+{
+	struct pt_ctx *pt = &mm->m->pt;
+
+	switch (pt_entry_kind(pt, depth, epa, e, false)) {
+	case PT_ENTRY_TABLE:
+		return pt_entry_addr(pt, depth, e);
+	case PT_ENTRY_BAD:
+		if (!clear)
+			return pt_owned_table(pt, depth, epa, e);
+		pt_clear_bad(pt, depth, epa, e);
+		reclaim_bad(mm, depth, epa, e, va);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 static int walk_level(struct mm_struct *mm, uint64_t table, unsigned depth, uint64_t base,
-		      uint64_t start, uint64_t end, pte_visit_fn fn, void *arg)
+		      uint64_t start, uint64_t end, pte_visit_fn fn, void *arg, bool clear)
 {
 	const struct pt_ctx *pt = &mm->m->pt;
 	const struct pt_format *f = pt->fmt;
@@ -62,7 +102,7 @@ static int walk_level(struct mm_struct *mm, uint64_t table, unsigned depth, uint
 
 	for (; i < n; i++) {
 		uint64_t va = base + (uint64_t)i * span;
-		uint64_t epa, e;
+		uint64_t epa, e, child;
 
 		if (va >= end)
 			break;
@@ -73,12 +113,11 @@ static int walk_level(struct mm_struct *mm, uint64_t table, unsigned depth, uint
 				return ret;
 			continue;
 		}
-		/* user memory is mapped with 4 KiB pages only: a table entry
-		 * that is not present has nothing below it */
-		if (!(e & _PAGE_PRESENT) || pt_entry_leaf(pt, depth, e))
+		child = user_table(mm, depth, epa, e, va, clear);
+		if (!child)
 			continue;
-		ret = walk_level(mm, pt_entry_addr(pt, depth, e), depth + 1, va,
-				 start > va ? start : va, end, fn, arg);
+		ret = walk_level(mm, child, depth + 1, va, start > va ? start : va, end, fn, arg,
+				 clear);
 		if (ret)
 			return ret;
 	}
@@ -89,17 +128,48 @@ int walk_pte_range(struct mm_struct *mm, uint64_t start, uint64_t end, pte_visit
 {
 	if (start >= end)
 		return 0;
-	return walk_level(mm, mm->pgd, 0, 0, start, end, fn, arg);
+	return walk_level(mm, mm->pgd, 0, 0, start, end, fn, arg, false);
+}
+
+/* walk_pte_range() for a walk that changes the PTEs: bad entries above
+ * them are cleared. */
+static int change_pte_range(struct mm_struct *mm, uint64_t start, uint64_t end, pte_visit_fn fn,
+			    void *arg)
+{
+	if (start >= end)
+		return 0;
+	return walk_level(mm, mm->pgd, 0, 0, start, end, fn, arg, true);
 }
 
 uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr)
 {
-	struct pt_path p;
+	/* follow_page(): a bad entry on the way means no page */
+	const struct pt_ctx *pt = &mm->m->pt;
+	const unsigned last = pt->fmt->levels - 1;
+	uint64_t table = mm->pgd;
 
-	pt_lookup(&mm->m->pt, mm->pgd, addr, &p);
-	if (p.n == mm->m->pt.fmt->levels)
-		return p.e[p.n - 1];
-	return 0;
+	for (unsigned d = 0; d < last; d++) {
+		uint64_t epa = pt_offset(pt, table, d, addr), e = pt_read(pt, epa);
+
+		if (pt_entry_kind(pt, d, epa, e, false) != PT_ENTRY_TABLE)
+			return 0;
+		table = pt_entry_addr(pt, d, e);
+	}
+	return pt_read(pt, pt_offset(pt, table, last, addr));
+}
+
+/* The fault path's pud_alloc()/pmd_alloc()/pte_offset_map(): clear a bad
+ * entry on @addr's path, so that pte_alloc() builds that part anew. */
+static void clear_bad_path(struct mm_struct *mm, uint64_t addr)
+{
+	struct pt_ctx *pt = &mm->m->pt;
+	uint64_t table = mm->pgd;
+
+	for (unsigned d = 0; d + 1 < pt->fmt->levels && table; d++) {
+		uint64_t epa = pt_offset(pt, table, d, addr), e = pt_read(pt, epa);
+
+		table = user_table(mm, d, epa, e, addr & ~(pt_entry_span(pt->fmt, d) - 1), true);
+	}
 }
 
 /* ---- TLB ---- */
@@ -143,28 +213,61 @@ static inline void flush_tlb_page(struct mm_struct *mm, uint64_t addr)
 
 /* ---- zap, protection, page tables ---- */
 
-static int zap_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
+/* zap_present_ptes() of one PTE of @mm; @vma: its VMA, or NULL. */
+static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t epa, uint64_t pte)
 {
-	struct vm_area_struct *vma = arg;
-	struct mm_struct *mm = vma->vm_mm;
 	struct vmsim_machine *m = mm->m;
 	struct page *page = pte_page(m, pte);
 
 	pte_clear(&m->pt, epa);
 	if (!page || page == m->zero_page)
-		return 0;	/* the zero page is never counted */
-	if (vma->vm_file)
+		return;		/* the zero page is never counted */
+	if (vma && vma->vm_file)
 		filemap_zap_pte(vma, page, pte);	/* a dirty PTE dirties the cache page */
 	mm->rss_stat[mm_counter(page)]--;
 	page->_mapcount--;
 	put_page(&m->pm, page);
+}
+
+static int zap_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
+{
+	struct vm_area_struct *vma = arg;
+
+	zap_pte(vma->vm_mm, vma, epa, pte);
 	(void)va;
 	return 0;
 }
 
+/* A PTE below a cleared bad entry: unmapped in whichever VMA it lies. */
+static int zap_lost(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
+{
+	struct mm_struct *mm = arg;
+	struct vm_area_struct *vma = find_vma(mm, va);
+
+	zap_pte(mm, vma && vma->vm_start <= va ? vma : NULL, epa, pte);
+	return 0;
+}
+
+/* The table that hung from the bad entry at @epa (now clear), covering
+ * @va: its pages unmapped, its tables freed. */
+static void reclaim_bad(struct mm_struct *mm, unsigned depth, uint64_t epa, uint64_t e,
+			uint64_t va)
+{
+	struct pt_ctx *pt = &mm->m->pt;
+	const uint64_t span = pt_entry_span(pt->fmt, depth);
+	uint64_t table = pt_owned_table(pt, depth, epa, e);
+
+	if (!table)
+		return;
+	if (depth + 1 < pt->fmt->levels)
+		walk_level(mm, table, depth + 1, va, va, va + span - 1, zap_lost, mm, true);
+	pt_free_table_tree(pt, table, depth + 1);
+	flush_tlb_mm_range(mm, va, va + span - 1 > mm->task_size ? mm->task_size : va + span);
+}
+
 void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 {
-	walk_pte_range(vma->vm_mm, start, end, zap_one, vma);
+	change_pte_range(vma->vm_mm, start, end, zap_one, vma);
 }
 
 /*
@@ -186,12 +289,12 @@ static void free_range(struct mm_struct *mm, uint64_t table, unsigned depth, uin
 	for (uint64_t a = addr; a < end;) {
 		uint64_t es = a & ~(span - 1), next = es + span;
 		uint64_t epa = pt_offset(pt, table, depth, a), e = pt_read(pt, epa);
+		uint64_t child;
 
 		if (next > end || next < es)
 			next = end;
-		if ((e & _PAGE_PRESENT) && !pt_entry_leaf(pt, depth, e)) {
-			uint64_t child = pt_entry_addr(pt, depth, e);
-
+		child = user_table(mm, depth, epa, e, es, true);
+		if (child) {
 			if (depth + 1 < leaf)
 				free_range(mm, child, depth + 1, a, next, floor, ceiling);
 			if (es >= floor && es + span <= ceiling && es + span > es) {
@@ -263,7 +366,7 @@ void change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 {
 	struct prot_walk w = { vma };
 
-	walk_pte_range(vma->vm_mm, start, end, change_one, &w);
+	change_pte_range(vma->vm_mm, start, end, change_one, &w);
 }
 
 /* ---- anon_vma ---- */
@@ -448,6 +551,7 @@ unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned fla
 	unsigned ret;
 
 	addr &= PAGE_MASK;
+	clear_bad_path(mm, addr);
 	if (pte_alloc(&m->pt, mm->pgd, addr, &epa))
 		return VM_FAULT_OOM;
 	pte = pt_read(&m->pt, epa);
@@ -549,7 +653,7 @@ int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src)
 	 * or never written) is faulted in again by the child */
 	if (!src->anon_vma)
 		return 0;
-	walk_pte_range(src->vm_mm, src->vm_start, src->vm_end, copy_one, &w);
+	change_pte_range(src->vm_mm, src->vm_start, src->vm_end, copy_one, &w);
 	update_hiwater_rss(dst->vm_mm);
 	return w.err;
 }
@@ -579,14 +683,27 @@ static unsigned long count_tables(const struct pt_ctx *pt, uint64_t table, unsig
 		return 0;
 	for (unsigned i = 0; i < pt_ptrs_per_table(f, depth); i++) {
 		uint64_t va = base + ((uint64_t)i << f->lvl[depth].shift);
-		uint64_t e;
+		uint64_t epa, e, child;
 
 		if (va >= limit)
 			break;
-		e = pt_read(pt, table + (uint64_t)i * f->entry_size);
-		if (!(e & _PAGE_PRESENT) || pt_entry_leaf(pt, depth, e) || depth + 1 >= f->levels)
+		if (depth + 1 >= f->levels)
 			continue;
-		n += 1 + count_tables(pt, pt_entry_addr(pt, depth, e), depth + 1, va, limit);
+		epa = table + (uint64_t)i * f->entry_size;
+		e = pt_read(pt, epa);
+		/* the tables the mm holds, a bad entry's own included */
+		switch (pt_entry_kind(pt, depth, epa, e, false)) {
+		case PT_ENTRY_TABLE:
+			child = pt_entry_addr(pt, depth, e);
+			break;
+		case PT_ENTRY_BAD:
+			child = pt_owned_table(pt, depth, epa, e);
+			break;
+		default:
+			child = 0;
+		}
+		if (child)
+			n += 1 + count_tables(pt, child, depth + 1, va, limit);
 	}
 	return n;
 }

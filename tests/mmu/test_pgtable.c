@@ -232,6 +232,141 @@ static void test_pgtable_out_of_memory(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* pXd_bad() as x86 Linux 6.12 judges a table entry: flags only. */
+static void test_pgtable_bad_flags(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64", NULL);
+	const struct pt_ctx *pt = &m->pt;
+	const uint64_t t = 0x304d000, ok = t | _PAGE_TABLE;
+
+	(void)state;
+	/* pmd_bad(): exactly P RW D, with U/S and A optional */
+	assert_false(pt_entry_bad(pt, 2, ok));
+	assert_false(pt_entry_bad(pt, 2, t | _KERNPG_TABLE));
+	assert_false(pt_entry_bad(pt, 2, (t | _KERNPG_TABLE) & ~_PAGE_ACCESSED));
+	assert_true(pt_entry_bad(pt, 2, ok & ~_PAGE_DIRTY));
+	assert_true(pt_entry_bad(pt, 2, ok & ~_PAGE_RW));
+	assert_true(pt_entry_bad(pt, 2, ok & ~_PAGE_PRESENT));
+	assert_true(pt_entry_bad(pt, 2, ok | _PAGE_PSE));
+	assert_true(pt_entry_bad(pt, 2, ok | _PAGE_NX));
+	assert_true(pt_entry_bad(pt, 2, ok | _PAGE_GLOBAL));
+	assert_true(pt_entry_bad(pt, 2, ok | 1ULL << 9));
+	assert_true(pt_entry_bad(pt, 2, ok | 1ULL << 52));
+	/* address bits are the PFN, not flags: bit 51 is not pmd_bad() */
+	assert_false(pt_entry_bad(pt, 2, ok | 1ULL << 51));
+	/* pud_bad(): nothing beyond _KERNPG_TABLE and U/S, none required */
+	assert_false(pt_entry_bad(pt, 1, ok));
+	assert_false(pt_entry_bad(pt, 1, ok & ~(_PAGE_PRESENT | _PAGE_RW | _PAGE_DIRTY)));
+	assert_true(pt_entry_bad(pt, 1, ok | _PAGE_PCD));
+	assert_true(pt_entry_bad(pt, 1, ok | _PAGE_NX));
+	/* the root: p4d_bad(), which lets NX through (page-table isolation) */
+	assert_false(pt_entry_bad(pt, 0, ok | _PAGE_NX));
+	assert_true(pt_entry_bad(pt, 0, ok | _PAGE_PSE));
+	assert_true(pt_entry_bad(pt, 0, ok | _PAGE_PWT));
+	/* pXd_none() ignores A and D */
+	assert_true(pt_entry_none(_PAGE_ACCESSED | _PAGE_DIRTY));
+	assert_false(pt_entry_none(_PAGE_RW));
+	vmsim_machine_destroy(m);
+
+	m = boot("x86_32", NULL);
+	pt = &m->pt;
+	/* the page-directory entry is the pmd of two-level paging */
+	assert_false(pt_entry_bad(pt, 0, 0x0100d067));
+	assert_false(pt_entry_bad(pt, 0, 0x8100d067));
+	assert_true(pt_entry_bad(pt, 0, 0x0100d065));
+	assert_true(pt_entry_bad(pt, 0, 0x0100d0e7));
+	assert_true(pt_entry_bad(pt, 0, 0x0100d267));
+	vmsim_machine_destroy(m);
+}
+
+/* An entry is followed only when it links its own table; a bad one is
+ * reported in the kernel's words and cleared; a frame that is no page
+ * table is never freed as one. */
+static void test_pgtable_clear_bad(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64", NULL);
+	struct pt_ctx *pt = &m->pt;
+	unsigned long base = pt->nr_tables, bad_pages = m->pm.vmstat.bad_page;
+	uint64_t root, epa, pmd_epa, pte_table, e, other;
+	struct pt_path p;
+	struct page *data;
+
+	(void)state;
+	pt->console = NULL;
+	assert_int_equal(mm_pgd_alloc(m, &root), 0);
+	assert_int_equal(pt_map(pt, root, 0x10000000, 0x100000, 12, URW, _PAGE_TABLE), 0);
+	assert_int_equal(pt_map(pt, root, 0x10200000, 0x101000, 12, URW, _PAGE_TABLE), 0);
+	pt_lookup(pt, root, 0x10000000, &p);
+	pmd_epa = p.epa[2];
+	e = p.e[2];
+	pte_table = pt_entry_addr(pt, 2, e);
+	assert_int_equal(pt_entry_kind(pt, 2, pmd_epa, e, false), PT_ENTRY_TABLE);
+	/* a root's kernel-half entry links the kernel's table */
+	epa = pgd_offset(pt, root, m->cfg.page_offset);
+	assert_int_equal(pt_entry_kind(pt, 0, epa, pt_read(pt, epa), true), PT_ENTRY_TABLE);
+	assert_int_equal(pt_owned_table(pt, 0, epa, pt_read(pt, epa)), 0);
+	/* beyond RAM, into a frame that is no table, into another table */
+	assert_int_equal(pt_entry_kind(pt, 2, pmd_epa, e | 1ULL << 40, false), PT_ENTRY_BAD);
+	data = alloc_pages(&m->pm, GFP_KERNEL, 0);
+	assert_non_null(data);
+	assert_int_equal(pt_entry_kind(pt, 2, pmd_epa, page_to_phys(&m->pm, data) | _PAGE_TABLE, false),
+			 PT_ENTRY_BAD);
+	pt_lookup(pt, root, 0x10200000, &p);
+	other = p.epa[3] & ~0xfffULL;	/* the other PTE table */
+	assert_int_equal(pt_entry_kind(pt, 2, pmd_epa, other | _PAGE_TABLE, false), PT_ENTRY_BAD);
+	/* PS: a large page where allowed, bad where it is not */
+	assert_int_equal(pt_entry_kind(pt, 2, pmd_epa, e | _PAGE_PSE, true), PT_ENTRY_LEAF);
+	assert_int_equal(pt_entry_kind(pt, 2, pmd_epa, e | _PAGE_PSE, false), PT_ENTRY_BAD);
+	/* the table that hangs from an entry, whatever the entry says */
+	assert_int_equal(pt_owned_table(pt, 2, pmd_epa, e | 1ULL << 51), pte_table);
+	assert_int_equal(pt_owned_table(pt, 2, pmd_epa, e ^ _PAGE_RW), pte_table);
+	/* the report */
+	set_pte(pt, pmd_epa, e | 1ULL << 51);
+	pt_clear_bad(pt, 2, pmd_epa, e | 1ULL << 51);
+	assert_int_equal(pt_read(pt, pmd_epa), 0);
+	assert_int_equal(pt->nr_bad, 1);
+	{
+		char want[96];
+
+		snprintf(want, sizeof(want), "mm/pgtable-generic.c:54: bad pmd %016llx(%016llx)",
+			 (unsigned long long)(m->cfg.page_offset + pmd_epa),
+			 (unsigned long long)(e | 1ULL << 51));
+		assert_string_equal(pt->bad_msg, want);
+	}
+	/* freeing a frame that is no page table: refused and reported */
+	pt_free_table(pt, page_to_phys(&m->pm, data));
+	assert_int_equal(m->pm.vmstat.bad_page, bad_pages + 1);
+	assert_int_equal(page_ref_count(data), 1);
+	__free_pages(&m->pm, data, 0);
+	/* the cleared entry's table is still owned: free it, then the rest */
+	pt_free_table_tree(pt, pte_table, 3);
+	pt_unmap(pt, root, 0x10200000, &e);
+	mm_pgd_free(m, root);
+	assert_int_equal(pt->nr_tables, base);
+	vmsim_machine_destroy(m);
+
+	m = boot("x86_32", NULL);
+	pt = &m->pt;
+	pt->console = NULL;
+	assert_int_equal(mm_pgd_alloc(m, &root), 0);
+	assert_int_equal(pt_map(pt, root, 0x10000000, 0x100000, 12, URW, _PAGE_TABLE), 0);
+	epa = pgd_offset(pt, root, 0x10000000);
+	e = pt_read(pt, epa);
+	pte_table = pt_entry_addr(pt, 0, e);
+	pt_clear_bad(pt, 0, epa, e | 0x80000000);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "mm/pgtable-generic.c:54: bad pgd %08llx.",
+			 (unsigned long long)(e | 0x80000000));
+		assert_string_equal(pt->bad_msg, want);
+	}
+	assert_int_equal(pt_owned_table(pt, 0, epa, e | 0x80000000), pte_table);
+	pt_free_table_tree(pt, pte_table, 1);
+	mm_pgd_free(m, root);
+	vmsim_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +375,8 @@ int main(void)
 		cmocka_unit_test(test_pgtable_entries),
 		cmocka_unit_test(test_pgtable_walk_range_kernel),
 		cmocka_unit_test(test_pgtable_out_of_memory),
+		cmocka_unit_test(test_pgtable_bad_flags),
+		cmocka_unit_test(test_pgtable_clear_bad),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
