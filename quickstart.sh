@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # vmsim quick start.
-#   ./quickstart.sh        install what is missing, build, run the showcase
+#   ./quickstart.sh        install what is missing, build the CLI, run the showcase
 #   ./quickstart.sh test   install what is missing, build (plain and
 #                          ASan+UBSan), run every test; ends "N passed, N failed"
 set -euo pipefail
@@ -27,27 +27,38 @@ configure() {
 	local dir=$1
 	shift
 	if [ ! -f "$dir/build.ninja" ]; then
+		echo "== configuring $dir/ (meson setup)"
 		meson setup "$dir" --werror "$@" >/dev/null
 	fi
 }
 
+# build DIR WHAT FIRST_TIME [TARGET]: ninja, quiet unless it fails;
+# FIRST_TIME says how long the first build of DIR takes
 build() {
-	echo "== building $1"
-	ninja -C "$1" >/dev/null
+	local dir=$1 what=$2 first=$3 target=${4:-}
+	[ -f "$dir/.ninja_log" ] || what="$what (first time: $first)"
+	echo "== building $what"
+	if ! ninja -C "$dir" $target >"$dir/build-output.txt" 2>&1; then
+		tail -40 "$dir/build-output.txt"
+		echo "== the build failed; the whole output is in $dir/build-output.txt" >&2
+		exit 1
+	fi
 }
 
+cli=build/tools/vmsim-cli/vmsim-cli
 install_missing
 case "${1:-showcase}" in
 showcase)
 	configure build
-	build build
-	exec scripts/showcase.sh build/tools/vmsim-cli/vmsim-cli
+	# only what the showcase runs; `./quickstart.sh test` builds the rest
+	build build vmsim-cli "under a minute" tools/vmsim-cli/vmsim-cli
+	exec scripts/showcase.sh "$cli"
 	;;
 test)
 	configure build
 	configure build-asan -Db_sanitize=address,undefined -Db_lundef=false -Djemalloc=disabled
-	build build
-	build build-asan
+	build build "everything in build/: the library, the CLI, the tests" "a few minutes"
+	build build-asan "everything in build-asan/ (ASan+UBSan)" "a few minutes"
 	status=0
 	for dir in build build-asan; do
 		echo "== tests in $dir"

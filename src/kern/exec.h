@@ -3,7 +3,7 @@
  * strings, setup_new_exec, setup_arg_pages) and fs/binfmt_elf.c
  * (load_elf_binary, elf_load/elf_map, load_elf_interp, create_elf_tables)
  * with arch/x86's mmap_base, ELF_ET_DYN_BASE, randomization and map_vdso.
- * LINUX-RULES.md section 1 is the specification; docs/exec.md says what
+ * docs/linux-rules.md section 1 states the rules; docs/exec.md says what
  * is reproduced exactly and what is not.
  */
 #ifndef VMSIM_KERN_EXEC_H

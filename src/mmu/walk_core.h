@@ -3,7 +3,7 @@
  * mmu_walk_peek) and tlb.c, whose miss path inlines it so a TLB miss pays
  * no call and no walk_result through memory.  Internal to src/mmu.
  *
- * Rules (LINUX-RULES.md section 2, Intel SDM vol. 3 ch. 4):
+ * Rules (docs/linux-rules.md section 6, Intel SDM vol. 3 ch. 4):
  *   top level first; a not-present entry faults with P=0 (its other bits,
  *   reserved ones included, are ignored); a reserved bit in a present entry
  *   faults with RSVD and P=1 before anything below is read; R/W and U/S are

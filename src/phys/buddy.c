@@ -4,7 +4,7 @@
  * (__free_one_page(), expand(), __rmqueue_smallest(), buddy_merge_likely())
  * is inline in buddy.h so that alloc_pages()/__free_pages() inline it; its
  * placement policy is exactly Linux's mm/page_alloc.c (v6.12; see
- * LINUX-RULES.md 3.2).
+ * docs/linux-rules.md section 7).
  *
  * Invariant: a block of order k on free_area[k].free_list starts at a
  * 2^k-aligned pfn inside its zone, its head page has PG_buddy and private

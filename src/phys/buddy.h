@@ -66,7 +66,7 @@ struct page *take_deferred_block(struct phys_mem *pm, struct zone *zone);
 /*
  * ---- the split/merge core, inline for the allocation fast path ----
  *
- * Linux's placement policy (mm/page_alloc.c v6.12, LINUX-RULES.md 3.2).
+ * Linux's placement policy (mm/page_alloc.c v6.12, docs/linux-rules.md 7).
  * Invariant (zone->lock held in Linux; one thread here): a block of order
  * k on free_area[k].free_list starts at a 2^k-aligned pfn inside its zone,
  * its head page has PG_buddy and private == k, its other pages are neither

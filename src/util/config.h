@@ -30,7 +30,7 @@ enum vmsim_arch { ARCH_X86_32, ARCH_X86_64 };
 #define CFG_UNLIMITED UINT64_MAX	/* RLIM_INFINITY for stack_rlimit */
 
 /*
- * Every key a config can give, in the order of DESIGN.md section 4.  The id
+ * Every key a config can give, in the order of docs/config.md's table.  The id
  * indexes vmsim_config.given and .src; config_load.c holds the table that
  * names, types and checks each one.
  */

@@ -1,6 +1,6 @@
 /*
  * load_elf_binary in vmsim (kern/exec.c), checked without the host
- * oracle: mmap_base against LINUX-RULES' formula for the three rlimits
+ * oracle: mmap_base against the kernel's formula for the three rlimits
  * and the compat task; the initial stack read back through the task's
  * own accesses (argc, argv and envp pointers to the right strings, the
  * auxv as reported, AT_EXECFN and AT_PLATFORM strings, 16-byte sp); a
@@ -94,7 +94,7 @@ static void test_exec_mmap_base_formula(void **state)
 	const uint64_t ts = 0x7ffffffff000ULL;
 
 	(void)state;
-	/* LINUX-RULES 1 (1): the clamp to [128 MiB, 5/6 TASK_SIZE] */
+	/* mmap_base(): the clamp to [128 MiB, 5/6 TASK_SIZE] */
 	assert_int_equal(exec_mmap_base(ts, 8ULL << 20, 0, 0), 0x7ffff7fff000ULL);
 	assert_int_equal(exec_mmap_base(ts, 256ULL << 20, 0, 0), 0x7fffefeff000ULL);
 	assert_int_equal(exec_mmap_base(ts, UINT64_MAX, 0, 0), 0x155555556000ULL);

@@ -5,7 +5,7 @@
  * EFER.NXE (and CR4.PSE on x86_32), for the 4-level and the 2-level format.
  * Each case goes through translate() (TLB then walk) and is checked against
  * expect(), an independent statement of the SDM rules written here as the
- * LINUX-RULES.md section 2.2 procedure: fault or not, the exact error code,
+ * procedure of docs/linux-rules.md section 6: fault or not, the exact error code,
  * the deciding depth, the physical address, and every entry's value after
  * (A on the levels walked and D on the leaf only on success, nothing
  * changed on a fault).  expect() does not call the code under test.
@@ -389,7 +389,7 @@ static void test_permissions_x86_64_pdpte_matrix(void **state)
 	rig_finish(&r);
 }
 
-/* Spot values from LINUX-RULES.md's table, through the same rig. */
+/* Spot values from docs/linux-rules.md's table, through the same rig. */
 static void test_permissions_typical_codes(void **state)
 {
 	struct rig r;

@@ -67,7 +67,7 @@ static void zone_starts_at_pfn1(struct vmsim_config *c)
 	c->kernel_size = 4 * MiB;
 }
 
-/* LINUX-RULES 3.2: a zone starting at pfn 1 gets one block of each order
+/* Boot freeing: a zone starting at pfn 1 gets one block of each order
  * 0..9, then order-10 blocks, each list ascending. */
 static void test_buddy_boot_orders_from_pfn1(void **state)
 {

@@ -86,7 +86,7 @@ static void assert_formulas(struct phys_mem *pm, const unsigned long managed[MAX
 	}
 }
 
-/* The boot rule of LINUX-RULES 3.2 for zone [lo, hi) minus reserved frames:
+/* The boot rule of __free_pages_memory() for zone [lo, hi) minus reserved frames:
  * blocks of order min(max, __ffs(pfn)) shrunk to fit. */
 static void boot_rule(const struct vmsim_config *c, unsigned long lo, unsigned long hi,
 		      unsigned long count[11])

@@ -136,7 +136,7 @@ static void test_config_mmap_base_known_answers(void **state)
 	struct vmsim_config c;
 
 	builtin(&c, "x86_64");
-	/* LINUX-RULES.md 1(1): 8 MiB -> gap clamped up to 128 MiB */
+	/* mmap_base(): 8 MiB -> gap clamped up to 128 MiB */
 	assert_int_equal(config_mmap_base(&c, 8 * MiB), 0x7ffff7fff000ULL);
 	assert_int_equal(config_mmap_base(&c, 256 * MiB), 0x7fffefeff000ULL);
 	/* rlimit + pad overflows: gap = RLIM_INFINITY, clamped to 5/6 */

@@ -2,7 +2,7 @@
  * Known-answer tests of the address-space calls: where mmap places a
  * mapping (top-down from mmap_base, hint, MAP_FIXED, THP alignment, the
  * stack guard gap), how VMAs merge and split, munmap of any range, mprotect
- * split and merge back, sys_brk growth/shrink/refusal (with the LINUX-RULES
+ * split and merge back, sys_brk growth/shrink/refusal (with the linux-rules.md
  * examples), and the errno of every bad argument.  The checker runs after
  * every call.
  */
@@ -223,7 +223,7 @@ static void test_brk_grow_shrink_refuse(void **state)
 	assert_int_equal(mm->start_brk, b0);
 	assert_int_equal(sys_brk(mm, 0), b0);		/* the query */
 	assert_int_equal(mm->map_count, 0);		/* no [heap] before growth */
-	/* LINUX-RULES: brk(0x55555557a000) gives 555555559000-55555557a000 */
+	/* the kernel: brk(0x55555557a000) gives 555555559000-55555557a000 */
 	assert_int_equal(sys_brk(mm, 0x55555557a000ULL), 0x55555557a000ULL);
 	vt_check(m);
 	assert_layout(mm, "555555559000-55555557a000 rw-");
@@ -258,7 +258,7 @@ static void test_brk_not_merged_with_bss_below_start_brk(void **state)
 	struct mm_struct *mm = t->mm;
 
 	(void)state;
-	/* the static program of LINUX-RULES 1.7: an anonymous bss VMA ends
+	/* the static program of docs/linux-rules.md 3: an anonymous bss VMA ends
 	 * exactly at start_brk, with the same rw-p flags */
 	vt_mmap(t, 0x4a7000, 0x5000, PRW, MAP_PRIVATE | MAP_FIXED);
 	assert_int_equal(sys_brk(mm, 0x4acd00), 0x4acd00);

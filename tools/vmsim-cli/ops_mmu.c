@@ -1,5 +1,5 @@
 /*
- * Scenario ops of the MMU (DESIGN.md section 6):
+ * Scenario ops of the MMU (docs/scenarios.md):
  *   translate { addr, access: read|write|fetch, mode: user|kernel }
  *             the bare MMU on cpu 0: TLB then walk, A/D set like hardware;
  *             outcome pa (value) or fault (x86 error code)
