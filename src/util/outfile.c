@@ -3,7 +3,10 @@
  * The temporary is ".NAME.XXXXXX" beside the file it replaces, created
  * with O_EXCL (never through a planted link) and mode 0666 so the umask
  * applies as it would to the file itself; a file it replaces keeps its
- * permission bits.  Invariant: live[] lists every temporary that exists.
+ * permission bits.  The stream is a cookie stream over the descriptor, so
+ * the errno of a failed write is kept for the message even when the write
+ * happened long before the commit.  Invariant: live[] lists every
+ * temporary that exists.
  */
 #include "util/outfile.h"
 
@@ -71,10 +74,64 @@ static const char *which_input(const struct stat *st, const char *const *inputs)
 	return NULL;
 }
 
+/* What was written; 0 on error (fopencookie(3): never negative, which
+ * glibc's buffer arithmetic would take for a count). */
+static ssize_t cookie_write(void *cookie, const char *buf, size_t n)
+{
+	struct outfile *o = cookie;
+
+	for (size_t done = 0; done < n;) {
+		ssize_t w = write(o->fd, buf + done, n - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (!o->werr)
+				o->werr = w < 0 ? errno : EIO;
+			return 0;
+		}
+		done += (size_t)w;
+	}
+	return (ssize_t)n;
+}
+
+static int cookie_close(void *cookie)
+{
+	struct outfile *o = cookie;
+	int ret = close(o->fd);
+
+	if (ret && !o->werr)
+		o->werr = errno;
+	o->fd = -1;
+	return ret;
+}
+
+/* The stream over o->fd; on failure o->fd is closed and the errno returned. */
+static int open_stream(struct outfile *o)
+{
+	static const cookie_io_functions_t io = { .write = cookie_write, .close = cookie_close };
+
+	o->werr = 0;
+	o->f = fopencookie(o, "w", io);
+	if (!o->f) {
+		int e = errno;
+
+		close(o->fd);
+		o->fd = -1;
+		return e;
+	}
+	return 0;
+}
+
 static int open_in_place(struct outfile *o, struct vmsim_error *err)
 {
-	o->f = fopen(o->path, "w");
-	return o->f ? 0 : fail(o, err, errno);
+	int e;
+
+	o->fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (o->fd < 0)
+		return fail(o, err, errno);
+	e = open_stream(o);
+	return e ? fail(o, err, e) : 0;
 }
 
 /* Six letters that differ between processes and between calls. */
@@ -100,7 +157,7 @@ static int create_temp(struct outfile *o, const struct stat *old, struct vmsim_e
 	const char *base = slash ? slash + 1 : o->dest;
 	int dirlen = slash ? (int)(slash - o->dest) + 1 : 0;
 	int baselen = (int)strlen(base) > TMP_BASE_MAX ? TMP_BASE_MAX : (int)strlen(base);
-	int n, fd = -1;
+	int n, e, fd = -1;
 
 	n = snprintf(o->tmp, sizeof(o->tmp), "%.*s.%.*s.XXXXXX", dirlen, o->dest, baselen, base);
 	if (n < 0 || (size_t)n >= sizeof(o->tmp)) {
@@ -114,19 +171,16 @@ static int create_temp(struct outfile *o, const struct stat *old, struct vmsim_e
 			break;
 	}
 	if (fd < 0) {
-		int e = errno;
-
+		e = errno;
 		o->tmp[0] = '\0';
 		return fail(o, err, e);
 	}
 	live_add(o->tmp);
 	if (old)
 		(void)fchmod(fd, old->st_mode & 07777);	/* best effort, as editors do */
-	o->f = fdopen(fd, "w");
-	if (!o->f) {
-		int e = errno;
-
-		close(fd);
+	o->fd = fd;
+	e = open_stream(o);
+	if (e) {
 		outfile_abort(o);
 		return fail(o, err, e);
 	}
@@ -141,6 +195,8 @@ int outfile_open(struct outfile *o, const char *path, const char *const *inputs,
 	const char *in;
 
 	o->f = NULL;
+	o->fd = -1;
+	o->werr = 0;
 	o->path = path;
 	o->dest[0] = o->tmp[0] = '\0';
 	if (!path[0])
@@ -170,20 +226,29 @@ int outfile_open(struct outfile *o, const char *path, const char *const *inputs,
 	return create_temp(o, exists ? &st : NULL, err);
 }
 
+int outfile_fdopen(struct outfile *o, int fd, const char *name, struct vmsim_error *err)
+{
+	int e;
+
+	o->path = name;
+	o->dest[0] = o->tmp[0] = '\0';
+	o->fd = fd;
+	e = open_stream(o);
+	return e ? fail(o, err, e) : 0;
+}
+
 int outfile_commit(struct outfile *o, struct vmsim_error *err)
 {
 	int e = 0;
 
 	if (!o->f)
 		return 0;
-	errno = 0;
-	/* a write that failed earlier left ferror() set; its errno may be gone */
 	if (fflush(o->f) == EOF || ferror(o->f))
-		e = errno ? errno : EIO;
-	else if (o->tmp[0] && fsync(fileno(o->f)) != 0)
+		e = o->werr ? o->werr : EIO;
+	else if (o->tmp[0] && fsync(o->fd) != 0)
 		e = errno;
 	if (fclose(o->f) == EOF && !e)
-		e = errno;
+		e = o->werr ? o->werr : EIO;
 	o->f = NULL;
 	if (!e && o->tmp[0] && rename(o->tmp, o->dest) != 0)
 		e = errno;

@@ -20,8 +20,11 @@
 
 #include "vmsim/error.h"
 
+/* An open outfile must stay where it is (its stream points back to it). */
 struct outfile {
 	FILE *f;		/* write here; NULL when closed */
+	int fd;
+	int werr;		/* errno of the first failed write, 0 if none */
 	const char *path;	/* the target as the user named it (messages) */
 	char dest[PATH_MAX];	/* what the temporary replaces: the target, or
 				 * the file its symbolic link names */
@@ -37,6 +40,11 @@ struct outfile {
  */
 int outfile_open(struct outfile *o, const char *path, const char *const *inputs,
 		 struct vmsim_error *err);
+
+/* A stream over the open descriptor @fd, written in place (standard
+ * output), so its writes are checked by the same commit; @name stands for
+ * the path in messages.  0, or a negative errno in @err. */
+int outfile_fdopen(struct outfile *o, int fd, const char *name, struct vmsim_error *err);
 
 /* Flush, check for any write error, sync, close and rename into place.
  * 0, or a negative errno with "PATH: reason" in @err; either way the

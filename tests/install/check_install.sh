@@ -22,4 +22,13 @@ echo "$out" | grep -q "^Node 0, zone  HighMem" || { echo "unexpected output:"; e
 echo "$out" | grep -q "order-3 block at pfn" || { echo "unexpected output:"; echo "$out"; exit 1; }
 # the installed CLI runs too
 "$tmp$prefix/bin/vmsim-cli" -c x86_32 buddyinfo | grep -q HighMem
-echo "installed library, headers, pkg-config file and CLI work"
+# its manual page and bash completion, where man and bash-completion look
+man=$(find "$tmp" -path '*/man/man1/vmsim-cli.1')
+[ -n "$man" ] && [ "${man#"$tmp$prefix"/}" = share/man/man1/vmsim-cli.1 ] ||
+	{ echo "vmsim-cli.1 not installed in share/man/man1 (found: ${man:-nothing})"; exit 1; }
+grep -q '^\.TH VMSIM\\-CLI 1' "$man" || { echo "$man is not the vmsim-cli(1) page"; exit 1; }
+comp="$tmp$prefix/share/bash-completion/completions/vmsim-cli"
+[ -f "$comp" ] || { echo "no bash completion in share/bash-completion/completions"; exit 1; }
+got=$(bash -c "source '$comp'; COMP_WORDS=(vmsim-cli transl); COMP_CWORD=1; _vmsim_cli; echo \"\${COMPREPLY[*]}\"")
+[ "$got" = translate ] || { echo "the installed completion completes 'transl' to '$got'"; exit 1; }
+echo "installed library, headers, pkg-config file, CLI, man page and completion work"

@@ -174,8 +174,8 @@ static void bash(void)
 		printf("%s%s", i ? " " : "", names[i]);
 	printf("'\n_vmsim_cli_commands='");
 	for (size_t i = 0; cli_commands[i]; i++)
-		printf("%s ", cli_commands[i]->name);
-	printf("'\"$_vmsim_cli_views\"\n\n");
+		printf("%s%s", i ? " " : "", cli_commands[i]->name);
+	printf("'\n\n");
 	/* the options that take a value in the next word, before the command */
 	printf("_vmsim_cli_global_with_value='");
 	for (size_t i = 0; cli_global.opts[i].key; i++)
@@ -192,7 +192,8 @@ static void bash(void)
 	       "\tfile) COMPREPLY=($(compgen -f -- \"$3\")) ;;\n"
 	       "\tdir) COMPREPLY=($(compgen -d -- \"$3\")) ;;\n"
 	       "\twords) COMPREPLY=($(compgen -W \"$2\" -- \"$3\")) ;;\n"
-	       "\tcommand) COMPREPLY=($(compgen -W \"$_vmsim_cli_commands\" -- \"$3\")) ;;\n"
+	       "\tcommand) COMPREPLY=($(compgen -W \"$_vmsim_cli_commands $_vmsim_cli_views\" "
+	       "-- \"$3\")) ;;\n"
 	       "\tviews)\n"
 	       "\t\t[[ $3 == *,* ]] && pre=${3%%,*},\n"
 	       "\t\tCOMPREPLY=($(compgen -P \"$pre\" -W \"$_vmsim_cli_views\" -- \"${3##*,}\")) ;;\n"
@@ -216,8 +217,9 @@ static void bash(void)
 	       "\t\t\tbreak\n"
 	       "\t\tfi\n"
 	       "\tdone\n"
-	       "\t# a view's name is the show command\n"
-	       "\t[[ \" $_vmsim_cli_views \" == *\" $cmd \"* ]] && cmd=show\n"
+	       "\t# a view's name is the show command, unless a command has that name\n"
+	       "\t[[ \" $_vmsim_cli_views \" == *\" $cmd \"* &&\n"
+	       "\t   \" $_vmsim_cli_commands \" != *\" $cmd \"* ]] && cmd=show\n"
 	       "\t# the option whose value is being typed: --opt VAL, --opt=VAL (split at\n"
 	       "\t# '=' by COMP_WORDBREAKS or not)\n"
 	       "\tif [[ $cur == --*=* ]]; then\n"

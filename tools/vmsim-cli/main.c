@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -103,22 +104,47 @@ static int run(struct cli *c, int argc, char **argv)
 	return cmd->run(c, argc - next, argv + next);
 }
 
+/* stdout through an outfile stream: the first failed write's errno is
+ * kept for the message however long before the end it happened. */
+static struct outfile out;
+static FILE *std_out;
+
+static void wrap_stdout(void)
+{
+	struct vmsim_error err = { 0 };
+
+	if (outfile_fdopen(&out, STDOUT_FILENO, "standard output", &err) != 0)
+		return;		/* out of host memory: plain stdout, checked all the same */
+	if (isatty(STDOUT_FILENO))
+		setvbuf(out.f, NULL, _IOLBF, 0);
+	std_out = stdout;
+	stdout = out.f;
+}
+
 /* Everything printed reached stdout; 2 (one line) if not.  A closed pipe
  * is no error to report: the reader has what it wanted. */
 static int check_stdout(void)
 {
-	errno = 0;
-	if (fflush(stdout) != EOF && !ferror(stdout) && fclose(stdout) != EOF)
+	struct vmsim_error err = { 0 };
+	int ret;
+
+	if (!std_out) {
+		if (fflush(stdout) != EOF && !ferror(stdout))
+			return 0;
+		ret = errno ? -errno : -EIO;
+		snprintf(err.msg, sizeof(err.msg), "standard output: %s", strerror(-ret));
+	} else {
+		ret = outfile_commit(&out, &err);
+		stdout = std_out;
+	}
+	if (!ret)
 		return 0;
-	if (errno == EPIPE) {
+	if (ret == -EPIPE) {
 		outfile_unlink_temps();
 		signal(SIGPIPE, SIG_DFL);
 		raise(SIGPIPE);
 	}
-	if (errno)
-		fprintf(stderr, "vmsim-cli: standard output: %s\n", strerror(errno));
-	else
-		fprintf(stderr, "vmsim-cli: standard output: write error\n");
+	fprintf(stderr, "vmsim-cli: %s\n", err.msg);
 	return 2;
 }
 
@@ -128,6 +154,7 @@ int main(int argc, char **argv)
 	int ret;
 
 	catch_signals();
+	wrap_stdout();
 	ret = run(&c, argc, argv);
 	if (check_stdout())
 		ret = 2;
