@@ -26,6 +26,15 @@
 
 static const struct cli_opt help_opt = { HELP_KEY, "help", ARG_NONE, NULL, "print this help" };
 
+const struct cli_opt *cli_option(const struct cli_cmd *cmd, size_t i)
+{
+	size_t n = 0;
+
+	while (cmd->opts && cmd->opts[n].key)
+		n++;
+	return i < n ? &cmd->opts[i] : i == n ? &help_opt : NULL;
+}
+
 /* ---- option parsing ---- */
 
 static const char *cmd_prefix(const struct cli_cmd *cmd, char *buf, size_t len)
@@ -58,36 +67,23 @@ void cli_getopt_init(struct cli_getopt *g, const struct cli_cmd *cmd, int argc, 
 	opterr = 0;	/* the messages are ours, one line each */
 }
 
-static size_t nr_opts(const struct cli_cmd *cmd)
-{
-	size_t n = 0;
-
-	while (cmd->opts && cmd->opts[n].key)
-		n++;
-	return n;
-}
-
-static const struct cli_opt *opt_at(const struct cli_cmd *cmd, size_t i)
-{
-	return i < nr_opts(cmd) ? &cmd->opts[i] : &help_opt;
-}
-
 static const struct cli_opt *opt_by_name(const struct cli_cmd *cmd, const char *name, size_t len)
 {
-	for (size_t i = 0; i <= nr_opts(cmd); i++) {
-		const struct cli_opt *o = opt_at(cmd, i);
+	const struct cli_opt *o;
 
+	for (size_t i = 0; (o = cli_option(cmd, i)); i++)
 		if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
 			return o;
-	}
 	return NULL;
 }
 
 static const struct cli_opt *opt_by_key(const struct cli_cmd *cmd, int key)
 {
-	for (size_t i = 0; i <= nr_opts(cmd); i++)
-		if (opt_at(cmd, i)->key == key)
-			return opt_at(cmd, i);
+	const struct cli_opt *o;
+
+	for (size_t i = 0; (o = cli_option(cmd, i)); i++)
+		if (o->key == key)
+			return o;
 	return NULL;
 }
 
@@ -105,10 +101,10 @@ static int bad_long_option(struct cli_getopt *g, const char *word)
 
 	if (o && eq)
 		return cli_usage_error(cmd, "option '--%s' takes no value", o->name);
-	for (size_t i = 0; i <= nr_opts(cmd) && n < CLI_MAX_OPTS + 1; i++) {
-		cands[n++] = opt_at(cmd, i)->name;
-		if (strncmp(opt_at(cmd, i)->name, name, len) == 0 && matches++ == 0)
-			first = opt_at(cmd, i)->name;
+	for (; n < CLI_MAX_OPTS + 1 && (o = cli_option(cmd, n)); n++) {
+		cands[n] = o->name;
+		if (strncmp(o->name, name, len) == 0 && matches++ == 0)
+			first = o->name;
 	}
 	snprintf(buf, sizeof(buf), "%.*s", (int)len, name);
 	if (matches > 1)
@@ -137,12 +133,33 @@ static const char *failed_long_word(struct cli_getopt *g)
 	return o && strncmp(w + 2, o->name, strcspn(w + 2, "=")) == 0 ? w : NULL;
 }
 
+/* What went wrong with the option getopt_long just refused, in one line. */
+static void option_error(struct cli_getopt *g, bool no_value)
+{
+	const char *word = failed_long_word(g);
+	const struct cli_opt *o;
+	char label[64];
+
+	if (no_value) {
+		o = word ? opt_by_name(g->cmd, word + 2, strcspn(word + 2, "=")) :
+			   opt_by_key(g->cmd, optopt);
+		cli_opt_label(o, label, sizeof(label));
+		cli_usage_error(g->cmd, "option %s needs a value", label);
+	} else if (word) {
+		bad_long_option(g, word);
+	} else if (g->cmd != &cli_global && opt_by_key(&cli_global, optopt)) {
+		cli_usage_error(g->cmd, "'-%c' is a global option: put it before the command", optopt);
+	} else {
+		cli_usage_error(g->cmd, "unknown option '-%c'", optopt);
+	}
+}
+
 int cli_getopt(struct cli_getopt *g)
 {
 	struct option lo[CLI_MAX_OPTS + 2];
 	char so[3 * CLI_MAX_OPTS + 8], *p = so;
-	size_t n = nr_opts(g->cmd);
-	const char *word;
+	const struct cli_opt *o;
+	size_t n;
 	int key;
 
 	/* rebuilt on each call: the tables are small and this keeps no state
@@ -150,10 +167,8 @@ int cli_getopt(struct cli_getopt *g)
 	if (g->in_order)
 		*p++ = '+';
 	*p++ = ':';
-	for (size_t i = 0; i <= n && i < CLI_MAX_OPTS + 1; i++) {
-		const struct cli_opt *o = opt_at(g->cmd, i);
-
-		lo[i] = (struct option){ o->name, o->kind == ARG_NONE ? no_argument : required_argument,
+	for (n = 0; n < CLI_MAX_OPTS + 1 && (o = cli_option(g->cmd, n)); n++) {
+		lo[n] = (struct option){ o->name, o->kind == ARG_NONE ? no_argument : required_argument,
 					 NULL, o->key };
 		if (o->key < 256) {
 			*p++ = (char)o->key;
@@ -162,7 +177,7 @@ int cli_getopt(struct cli_getopt *g)
 		}
 	}
 	*p = '\0';
-	lo[n + 1] = (struct option){ 0 };
+	lo[n] = (struct option){ 0 };
 	key = getopt_long(g->argc, g->argv, so, lo, NULL);
 	g->arg = optarg;
 	if (key == -1) {
@@ -174,24 +189,9 @@ int cli_getopt(struct cli_getopt *g)
 		g->status = 0;
 		return -1;
 	}
-	g->status = 2;
 	if (key == '?' || key == ':') {
-		word = failed_long_word(g);
-		if (key == ':') {
-			const struct cli_opt *o = word ? opt_by_name(g->cmd, word + 2, strcspn(word + 2, "="))
-						       : opt_by_key(g->cmd, optopt);
-			char label[64];
-
-			cli_opt_label(o, label, sizeof(label));
-			cli_usage_error(g->cmd, "option %s needs a value", label);
-		} else if (word) {
-			bad_long_option(g, word);
-		} else if (g->cmd != &cli_global && opt_by_key(&cli_global, optopt)) {
-			cli_usage_error(g->cmd, "'-%c' is a global option: put it before the command",
-					optopt);
-		} else {
-			cli_usage_error(g->cmd, "unknown option '-%c'", optopt);
-		}
+		option_error(g, key == ':');
+		g->status = 2;
 		return -1;
 	}
 	return key;
@@ -377,11 +377,12 @@ static void help_row(FILE *f, const char *label, const char *text)
 
 static void help_opts(FILE *f, const struct cli_cmd *cmd)
 {
+	const struct cli_opt *o;
 	char label[64];
 
-	for (size_t i = 0; i <= nr_opts(cmd); i++) {
-		cli_opt_label(opt_at(cmd, i), label, sizeof(label));
-		help_row(f, label, opt_at(cmd, i)->help);
+	for (size_t i = 0; (o = cli_option(cmd, i)); i++) {
+		cli_opt_label(o, label, sizeof(label));
+		help_row(f, label, o->help);
 	}
 }
 

@@ -59,6 +59,9 @@ struct cli_cmd {
 	int (*run)(struct cli *c, int argc, char **argv);
 };
 
+/* The @i-th option of @cmd, the implied -h, --help last; NULL after it. */
+const struct cli_opt *cli_option(const struct cli_cmd *cmd, size_t i);
+
 /* The command list in help order, NULL-ended; the global options. */
 extern const struct cli_cmd *const cli_commands[];
 extern const struct cli_cmd cli_global;

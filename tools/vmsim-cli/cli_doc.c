@@ -42,11 +42,9 @@ static void roff(const char *s)
 
 static void man_opts(const struct cli_cmd *cmd)
 {
-	static const struct cli_opt help = { 'h', "help", ARG_NONE, NULL, "print this help" };
+	const struct cli_opt *o;
 
-	for (size_t i = 0;; i++) {
-		const struct cli_opt *o = cmd->opts && cmd->opts[i].key ? &cmd->opts[i] : &help;
-
+	for (size_t i = 0; (o = cli_option(cmd, i)); i++) {
 		fputs(".TP\n", stdout);
 		if (o->key < 256)
 			printf("\\fB\\-%c\\fR, ", o->key);
@@ -62,8 +60,6 @@ static void man_opts(const struct cli_cmd *cmd)
 		putchar('\n');
 		roff(o->help);
 		putchar('\n');
-		if (o == &help)
-			break;
 	}
 }
 
@@ -137,9 +133,9 @@ static const char *kind_name(enum cli_arg_kind k)
 /* "cmd:--opt|cmd:-o) kind=K words='W';;" for each option taking a value. */
 static void bash_values(const struct cli_cmd *cmd, const char *name)
 {
-	for (size_t i = 0; cmd->opts && cmd->opts[i].key; i++) {
-		const struct cli_opt *o = &cmd->opts[i];
+	const struct cli_opt *o;
 
+	for (size_t i = 0; (o = cli_option(cmd, i)); i++) {
 		if (o->kind == ARG_NONE)
 			continue;
 		printf("\t'%s:--%s'", name, o->name);
@@ -154,16 +150,18 @@ static void bash_values(const struct cli_cmd *cmd, const char *name)
 
 static void bash_opts(const struct cli_cmd *cmd)
 {
-	for (size_t i = 0; cmd->opts && cmd->opts[i].key; i++) {
-		printf("--%s ", cmd->opts[i].name);
-		if (cmd->opts[i].key < 256)
-			printf("-%c ", cmd->opts[i].key);
+	const struct cli_opt *o;
+
+	for (size_t i = 0; (o = cli_option(cmd, i)); i++) {
+		printf("%s--%s", i ? " " : "", o->name);
+		if (o->key < 256)
+			printf(" -%c", o->key);
 	}
-	printf("--help -h");
 }
 
 static void bash(void)
 {
+	const struct cli_opt *o;
 	struct strbuf views = STRBUF_INIT;
 	const char *names[CLI_MAX_VIEWS];
 	size_t n = cli_view_names(&views, names, CLI_MAX_VIEWS);
@@ -178,11 +176,11 @@ static void bash(void)
 	printf("'\n\n");
 	/* the options that take a value in the next word, before the command */
 	printf("_vmsim_cli_global_with_value='");
-	for (size_t i = 0; cli_global.opts[i].key; i++)
-		if (cli_global.opts[i].kind != ARG_NONE) {
-			printf(" --%s", cli_global.opts[i].name);
-			if (cli_global.opts[i].key < 256)
-				printf(" -%c", cli_global.opts[i].key);
+	for (size_t i = 0; (o = cli_option(&cli_global, i)); i++)
+		if (o->kind != ARG_NONE) {
+			printf(" --%s", o->name);
+			if (o->key < 256)
+				printf(" -%c", o->key);
 		}
 	printf(" '\n\n"
 	       "# complete one value of kind $1 (words $2) for the word $3\n"

@@ -203,7 +203,7 @@ static const struct cli_opt replay_opts[] = {
 static int run_replay(struct cli *c, int argc, char **argv)
 {
 	struct replay_cli rc = { .json = c->json, .intervals = STRBUF_INIT };
-	const char *trace, *layout = "flat";
+	const char *trace, *layout = "flat", *exec_elf;
 	struct vmsim_machine *m;
 	struct spawn_args sa = { 0 };
 	struct vmsim_error err = { 0 };
@@ -237,11 +237,11 @@ static int run_replay(struct cli *c, int argc, char **argv)
 		return cli_usage_error(&cmd_replay, "%s", argc == g.next ? "which trace? (- for "
 				       "standard input)" : "one trace at a time");
 	trace = argv[g.next];
-	if (strcmp(layout, "flat") != 0 && (strncmp(layout, "exec:", 5) != 0 || !layout[5]))
+	exec_elf = strncmp(layout, "exec:", 5) == 0 ? layout + 5 : NULL;
+	if ((strcmp(layout, "flat") != 0 && !exec_elf) || (exec_elf && !*exec_elf))
 		return cli_usage_error(&cmd_replay, "--task-layout is flat or exec:ELF, not '%s'", layout);
 	cli_input(c, trace);
-	if (layout[0] == 'e')
-		cli_input(c, layout + 5);
+	cli_input(c, exec_elf);
 	m = cli_boot(c);
 	if (!m)
 		return 2;
@@ -252,8 +252,8 @@ static int run_replay(struct cli *c, int argc, char **argv)
 		return 2;
 	}
 	ret = task_spawn(m, "replay", &sa, &t);
-	if (!ret && layout[0] == 'e')
-		ret = replay_exec(m, t, layout + 5, &err);
+	if (!ret && exec_elf)
+		ret = replay_exec(m, t, exec_elf, &err);
 	else if (ret)
 		verr(&err, ret, "replay: cannot create the task: %s", errno_name(ret));
 	if (ret) {
@@ -262,7 +262,7 @@ static int run_replay(struct cli *c, int argc, char **argv)
 		vmsim_machine_destroy(m);
 		return 2;
 	}
-	replay_init(&rc.rp, m, t, strcmp(layout, "flat") == 0 ? REPLAY_FLAT : REPLAY_TASK);
+	replay_init(&rc.rp, m, t, exec_elf ? REPLAY_TASK : REPLAY_FLAT);
 	rc.tty = isatty(2);
 	rc.next_interval = rc.interval ? rc.interval : UINT64_MAX;
 	rc.t0 = now();
