@@ -13,6 +13,7 @@ import re
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -244,6 +245,8 @@ if os.access("/dev/full", os.W_OK):
          p.stderr == "vmsim-cli: /dev/full: No space left on device\n", p.stderr)
     p = run("convert-trace", LACKEY, "/dev/full")
     case("convert-trace to /dev/full exits 2", one_line_error(p) and "/dev/full" in p.stderr, p.stderr)
+    case("/dev/full is still the device (written in place, never replaced)",
+         stat.S_ISCHR(os.stat("/dev/full").st_mode))
 else:
     print("SKIP: /dev/full is not writable here (the write-error cases)")
 
@@ -269,12 +272,20 @@ case("convert-trace T HARDLINK(T) is refused", one_line_error(p) and open(t, "rb
 p = run("--trace-events", t, "convert-trace", t, os.path.join(tmp, "o.vmt"))
 case("--trace-events onto the input is refused", one_line_error(p) and open(t, "rb").read() == before,
      p.stderr)
-p = run("--trace-events", "examples/buddy.yaml", "run", "examples/buddy.yaml")
-case("--trace-events onto the scenario is refused", one_line_error(p), p.stderr)
-p = run("-c", "configs/x86_32.yaml", "layout", "--svg", "configs/x86_32.yaml")
-case("--svg onto the config is refused", one_line_error(p), p.stderr)
-p = run("--trace-events", TRUE or "/bin/true", "exec", TRUE or "/bin/true")
-case("--trace-events onto the ELF is refused", one_line_error(p), p.stderr)
+# each input is a copy in the scratch folder: a CLI that failed to refuse
+# must not be able to replace anything outside it
+scn, cfg, elf = (os.path.join(tmp, n) for n in ("buddy.yaml", "x86_32.yaml", "true"))
+shutil.copy("examples/buddy.yaml", scn)
+shutil.copy("configs/x86_32.yaml", cfg)
+shutil.copy(TRUE or "/bin/sh", elf)
+for what, args, victim in (
+        ("the scenario", ["--trace-events", scn, "run", scn], scn),
+        ("the config", ["-c", cfg, "layout", "--svg", cfg], cfg),
+        ("the ELF", ["--trace-events", elf, "exec", elf], elf)):
+    old = open(victim, "rb").read()
+    p = run(*args)
+    case(f"an output onto {what} is refused", one_line_error(p) and "is the input file" in p.stderr and
+         open(victim, "rb").read() == old, p.stderr)
 case("no temporaries left", temporaries(tmp) == [], temporaries(tmp))
 
 out = os.path.join(tmp, "old.vmt")
@@ -443,8 +454,10 @@ def complete(line):
 for line, want in (("vmsim-cli tra", ["translate"]),
                    ("vmsim-cli bud", ["buddyinfo"]),
                    ("vmsim-cli --js", ["--json"]),
-                   ("vmsim-cli -c x86_", ["x86_32", "x86_64"]),
-                   ("vmsim-cli --config x86_3", ["x86_32"]),
+                   # the built-in machines and the config files (cwd: the scratch folder)
+                   ("vmsim-cli -c x86_", ["x86_32", "x86_32.yaml", "x86_64"]),
+                   ("vmsim-cli --config x86_3", ["x86_32", "x86_32.yaml"]),
+                   ("vmsim-cli run bud", ["buddy.yaml"]),
                    ("vmsim-cli -c x86_32 trans", ["translate"]),
                    ("vmsim-cli translate --access ", ["fetch", "read", "write"]),
                    ("vmsim-cli translate --access=w", ["--access=write"]),
