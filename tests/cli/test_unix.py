@@ -419,7 +419,7 @@ def help_rows(text):
     """each option row and paragraph of a --help, whitespace-normalised"""
     rows, cur = [], []
     for line in text.splitlines()[2:]:
-        if line.startswith("  ") and line[2] != " " or not line.strip() or line.endswith(":"):
+        if re.match(r"^  \S|^      --", line) or not line.strip() or line.endswith(":"):
             if cur:
                 rows.append(" ".join(" ".join(cur).split()))
             cur = [] if not line.strip() or line.endswith(":") else [line]
