@@ -16,27 +16,19 @@ import signal
 import stat
 import subprocess
 import sys
+
+from cases import case, summary
 import tempfile
 
 CLI, MAN, COMPLETION = (os.path.abspath(a) for a in sys.argv[1:4])
 LACKEY = "tests/traces/true-start.lackey"
 TRUE = "/usr/bin/true" if os.access("/usr/bin/true", os.X_OK) else None
-passed = failed = 0
 
 
 def run(*args, **kw):
     kw.setdefault("capture_output", True)
     kw.setdefault("text", True)
     return subprocess.run([CLI, *args], timeout=120, **kw)
-
-
-def case(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
 
 
 def one_line_error(p, status=2):
@@ -477,7 +469,4 @@ for cmd in commands:
     case(f"completion offers {cmd}'s options, as --help lists them", got == want, (got, want))
 
 shutil.rmtree(tmp)
-print(f"[  PASSED  ] {passed} test(s).")
-if failed:
-    print(f"[  FAILED  ] {failed} test(s), listed above.")
-sys.exit(1 if failed else 0)
+summary()
