@@ -153,8 +153,10 @@ static bool make_binary(const char *path, unsigned long long n, unsigned pages)
 		rec.addr = 0x10000000ULL + (x % pages) * 4096 + ((x >> 20) & 0xff8);
 		rec.size = 8;
 		rec.type = (x >> 40) % 3 == 0 ? TRACE_S : TRACE_L;
-		if (trace_write(&w, &rec, &err))
+		if (trace_write(&w, &rec, &err)) {
+			trace_writer_abort(&w);
 			return false;
+		}
 	}
 	return trace_writer_close(&w, &err) == 0;
 }

@@ -4,7 +4,7 @@
  * error (or a completed run); a crash, a sanitizer report or a violated
  * invariant after a step is a bug.  Machines are capped at 256 MiB so that
  * one input cannot ask for a huge boot.  (Invariant violations count as
- * failed expectations here; run the corpus through `vmsim-cli run --check`
+ * failed expectations here; run the corpus through `vmsim-cli --check run`
  * to see them.)
  */
 #include <stdint.h>

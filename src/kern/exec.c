@@ -820,7 +820,7 @@ int do_execve(struct task_struct *t, const struct exec_args *a, struct exec_resu
 	b->native32 = !config_is_64(&m->cfg);
 	b->randomize = m->cfg.randomize;
 	b->rng = m->cfg.seed * 0x9e3779b97f4a7c15ULL + (uint64_t)t->pid;
-	b->rlimit = a->stack_rlimit ? a->stack_rlimit : m->cfg.stack_rlimit;
+	b->rlimit = a->stack_rlimit || a->has_stack_rlimit ? a->stack_rlimit : m->cfg.stack_rlimit;
 
 	/* 1: the executable and its interpreter, checked before anything changes */
 	ret = open_elf(b, a->filename, a->host_path ? a->host_path : a->filename, &b->file, &b->elf,

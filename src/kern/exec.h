@@ -56,6 +56,7 @@ struct exec_args {
 	const char *const *envp;	/* envc strings */
 	int envc;
 	uint64_t stack_rlimit;		/* RLIMIT_STACK; 0: the config's; CFG_UNLIMITED */
+	bool has_stack_rlimit;		/* stack_rlimit is the limit even when 0 */
 };
 
 /* What load_elf_binary leaves besides the mm: the registers and the

@@ -289,24 +289,32 @@ long trace_read_batch(struct trace_reader *r, struct trace_rec *recs, size_t max
 	return (long)n;
 }
 
-int trace_writer_open(struct trace_writer *w, const char *path, struct vmsim_error *err)
+static int writer_open(struct trace_writer *w, const char *path, const char *const *inputs,
+		       struct vmsim_error *err)
 {
+	int ret;
+
 	w->n = 0;
 	w->records = 0;
-	w->f = fopen(path, "wb");
-	if (!w->f)
-		return verr(err, -EIO, "%s: %s", path, strerror(errno));
-	if (fwrite(TRACE_MAGIC, 1, 8, w->f) != 8) {
-		fclose(w->f);
-		return verr(err, -EIO, "%s: write error", path);
+	ret = outfile_open(&w->out, path, inputs, err);
+	if (ret)
+		return ret;
+	if (fwrite(TRACE_MAGIC, 1, 8, w->out.f) != 8) {
+		ret = verr(err, -EIO, "%s: %s", path, strerror(errno));
+		outfile_abort(&w->out);
 	}
-	return 0;
+	return ret;
+}
+
+int trace_writer_open(struct trace_writer *w, const char *path, struct vmsim_error *err)
+{
+	return writer_open(w, path, NULL, err);
 }
 
 static int flush_words(struct trace_writer *w, struct vmsim_error *err)
 {
-	if (w->n && fwrite(w->buf, 8, w->n, w->f) != w->n)
-		return verr(err, -EIO, "trace: write error");
+	if (w->n && fwrite(w->buf, 8, w->n, w->out.f) != w->n)
+		return verr(err, -EIO, "%s: %s", w->out.path, strerror(errno));
 	w->n = 0;
 	return 0;
 }
@@ -332,14 +340,21 @@ int trace_writer_close(struct trace_writer *w, struct vmsim_error *err)
 {
 	int ret = flush_words(w, err);
 
-	if (fclose(w->f) && !ret)
-		ret = verr(err, -EIO, "trace: write error");
-	w->f = NULL;
-	return ret;
+	if (ret) {
+		outfile_abort(&w->out);
+		return ret;
+	}
+	return outfile_commit(&w->out, err);
+}
+
+void trace_writer_abort(struct trace_writer *w)
+{
+	outfile_abort(&w->out);
 }
 
 long long trace_convert(const char *in, const char *out, struct vmsim_error *err)
 {
+	const char *inputs[] = { in, NULL };
 	struct trace_reader r;
 	struct trace_writer w;
 	struct trace_rec rec;
@@ -348,7 +363,7 @@ long long trace_convert(const char *in, const char *out, struct vmsim_error *err
 	ret = trace_open(&r, in, TRACE_LACKEY, err);
 	if (ret)
 		return ret;
-	ret = trace_writer_open(&w, out, err);
+	ret = writer_open(&w, out, inputs, err);
 	if (ret) {
 		trace_close(&r);
 		return ret;
@@ -359,11 +374,10 @@ long long trace_convert(const char *in, const char *out, struct vmsim_error *err
 			break;
 	}
 	trace_close(&r);
-	if (trace_writer_close(&w, err) && !ret)
-		ret = -EIO;
 	if (ret < 0) {
-		remove(out);	/* no partial output */
+		trace_writer_abort(&w);	/* no partial output; an older file stays */
 		return ret;
 	}
-	return (long long)w.records;
+	ret = trace_writer_close(&w, err);
+	return ret < 0 ? ret : (long long)w.records;
 }

@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "util/outfile.h"
 #include "vmsim/error.h"
 
 enum trace_type { TRACE_I, TRACE_L, TRACE_S, TRACE_M };
@@ -76,9 +77,10 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error
 long trace_read_batch(struct trace_reader *r, struct trace_rec *recs, size_t max,
 		      struct vmsim_error *err);
 
-/* Binary writer. */
+/* Binary writer: through an outfile, so the file appears whole at close
+ * or not at all. */
 struct trace_writer {
-	FILE *f;
+	struct outfile out;
 	uint64_t buf[4096];
 	unsigned n;
 	uint64_t records;
@@ -86,7 +88,10 @@ struct trace_writer {
 
 int trace_writer_open(struct trace_writer *w, const char *path, struct vmsim_error *err);
 int trace_write(struct trace_writer *w, const struct trace_rec *rec, struct vmsim_error *err);
+/* Write what is buffered and put the file in place; 0 or -EIO/-ENOSPC... */
 int trace_writer_close(struct trace_writer *w, struct vmsim_error *err);
+/* Drop the file being written; an older file of that name stays. */
+void trace_writer_abort(struct trace_writer *w);
 
 static inline uint64_t trace_encode(const struct trace_rec *rec)
 {
@@ -102,7 +107,8 @@ static inline void trace_decode(uint64_t w, struct trace_rec *rec)
 	rec->addr = (uint64_t)((int64_t)(w << 16) >> 16);
 }
 
-/* Lackey text -> binary; returns records written or a negative errno. */
+/* Lackey text -> binary; returns records written or a negative errno.
+ * @out may not be @in (-EINVAL); on any error an existing @out is kept. */
 long long trace_convert(const char *in, const char *out, struct vmsim_error *err);
 
 const char *trace_type_name(enum trace_type t);

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Run vmsim-cli once and check its exit status and output.
 
-usage: check_cli.py CLI SCENARIO_OR_ARGS...
-  A scenario file is run with `CLI run FILE`.  Its header comments say what
+usage: check_cli.py CLI SCENARIO [GLOBAL OPTION]...
+  The scenario file is run with `CLI [GLOBAL OPTION]... run FILE`.  Its header comments say what
   to expect:
     # exit: N             the exit status (default 0)
     # stderr: TEXT        a line that must appear on stderr, exactly
@@ -30,7 +30,7 @@ def main():
                 want_err.append(body[7:].strip())
             elif body.startswith("stdout:"):
                 want_out.append(body[7:].strip())
-    p = subprocess.run([cli, "run", path] + sys.argv[3:], capture_output=True, text=True,
+    p = subprocess.run([cli] + sys.argv[3:] + ["run", path], capture_output=True, text=True,
                        timeout=600)
     ok = True
     if p.returncode != want_exit:

@@ -9,21 +9,13 @@ import re
 import subprocess
 import sys
 
+from cases import case, summary
+
 CLI = sys.argv[1]
-passed = failed = 0
 
 
 def run(*args):
     return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=120)
-
-
-def case(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
 
 
 BUDDY = re.compile(r"^Node \d+, zone +\S+ (( +\d+) ){11}$")
@@ -174,7 +166,4 @@ case("a missing scenario exits 2", p.returncode == 2 and "none-such.yaml" in p.s
 p = run("--set", "memory.size=64GiB", "--json", "meminfo")
 case("a 64 GiB machine boots", p.returncode == 0 and json.loads(p.stdout)["MemTotal"] > 60 << 20, p.stderr)
 
-print(f"[  PASSED  ] {passed} test(s).")
-if failed:
-    print(f"[  FAILED  ] {failed} test(s), listed above.")
-sys.exit(1 if failed else 0)
+summary()

@@ -65,5 +65,15 @@ done
 cli=$(find "$tmp/stage" -path '*/bin/vmsim-cli' | head -1)
 [ -n "$cli" ] || fail "no vmsim-cli installed"
 "$cli" -c x86_32 buddyinfo | grep -q HighMem || fail "the installed vmsim-cli does not run"
-echo "installed: libvmsim.so.0 (soname checked), libvmsim.a, headers, vmsim.pc, vmsim-cli;"
-echo "hello.c built and run with a run path, with LD_LIBRARY_PATH and statically"
+prefix=${cli%/bin/vmsim-cli}
+# its manual page and bash completion, where man and bash-completion look
+man=$(find "$tmp/stage" -path '*/man/man1/vmsim-cli.1')
+[ -n "$man" ] && [ "${man#"$prefix"/}" = share/man/man1/vmsim-cli.1 ] ||
+	fail "vmsim-cli.1 not installed in share/man/man1 (found: ${man:-nothing})"
+grep -q '^\.TH VMSIM\\-CLI 1' "$man" || fail "$man is not the vmsim-cli(1) page"
+comp="$prefix/share/bash-completion/completions/vmsim-cli"
+[ -f "$comp" ] || fail "no bash completion in share/bash-completion/completions"
+got=$(bash -c "source '$comp'; COMP_WORDS=(vmsim-cli transl); COMP_CWORD=1; _vmsim_cli; echo \"\${COMPREPLY[*]}\"")
+[ "$got" = translate ] || fail "the installed completion completes 'transl' to '$got'"
+echo "installed: libvmsim.so.0 (soname checked), libvmsim.a, headers, vmsim.pc, vmsim-cli,"
+echo "its man page and completion; hello.c built and run with a run path, with LD_LIBRARY_PATH and statically"

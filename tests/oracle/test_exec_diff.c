@@ -196,6 +196,7 @@ static int sim_exec(struct sim *s, const char *path, uint64_t rlimit, const char
 	a.argv = argv;
 	a.argc = argc;
 	a.stack_rlimit = rlimit;
+	a.has_stack_rlimit = true;	/* the oracle always sets one, 0 included */
 	ret = do_execve(s->t, &a, &s->r, &err);
 	if (ret)
 		fail_msg("vmsim exec %s: %s", path, err.msg);
@@ -448,6 +449,11 @@ static void test_diff_true_with_arguments(void **s) { (void)s; diff_case_args("t
 /* argv[0] other than the file name: AT_EXECFN keeps the name execve got */
 static void test_diff_true_arg0(void **s) { (void)s; diff_case_args("true as [x]", "/usr/bin/true", "8388608", 8 * MiB, true, "a-much-longer-argv0-than-the-path", NULL); }
 static void test_diff_true_rlimit_256m(void **s) { (void)s; diff_case("true 256M", "/usr/bin/true", "268435456", 256 * MiB, true); }
+/* RLIMIT_STACK 0: setup_arg_pages() keeps the stack at the pages of the
+ * strings (stack_base = vm_end - 0 is above vm_start: no expansion), and
+ * mmap_base takes the 128 MiB minimum gap.  Not traced: the program cannot
+ * grow its stack past that page and dies. */
+static void test_diff_true_rlimit_0(void **s) { (void)s; diff_case("true rlimit 0", "/usr/bin/true", "0", 0, false); }
 static void test_diff_true_rlimit_unlimited(void **s) { (void)s; diff_case("true unlimited", "/usr/bin/true", "unlimited", CFG_UNLIMITED, true); }
 static void test_diff_ld_so_run_directly(void **s) { (void)s; diff_case("ld.so", "/lib64/ld-linux-x86-64.so.2", "8388608", 8 * MiB, true); }
 static void test_diff_probe_pie(void **s) { (void)s; diff_case("pie", probe("pie"), "8388608", 8 * MiB, true); }
@@ -555,6 +561,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_diff_true_with_arguments),
 		cmocka_unit_test(test_diff_true_arg0),
 		cmocka_unit_test(test_diff_true_rlimit_256m),
+		cmocka_unit_test(test_diff_true_rlimit_0),
 		cmocka_unit_test(test_diff_true_rlimit_unlimited),
 		cmocka_unit_test(test_diff_ld_so_run_directly),
 		cmocka_unit_test(test_diff_probe_pie),

@@ -1,65 +1,158 @@
 /*
  * vmsim-cli exec [--sysroot DIR] [--arg A]... [--env K=V]... [--arg0 NAME]
- *                [--stack-rlimit N|unlimited] ELF
+ *                [--stack-rlimit SIZE|unlimited] [--show VIEW,...] [--] ELF [ARG]...
  *
  * Spawns a task, execs ELF into it (kern/exec.c) and prints the address
- * space the kernel would have built: /proc/PID/maps, the initial ip and
- * sp, the mm fields of /proc/PID/stat and the auxiliary vector.  argv is
- * [ELF, A...] (argv[0] replaced by --arg0), the environment is empty
- * unless --env gives it, as for the host oracle the tests compare with.
+ * space the kernel would have built: the --show views of the task
+ * (/proc/PID/maps by default), the initial ip and sp, the mm fields of
+ * /proc/PID/stat and the auxiliary vector.  argv is [ELF, A..., ARG...]
+ * (argv[0] replaced by --arg0), the environment is empty unless --env
+ * gives it, as for the host oracle the tests compare with.
  * Invariant: nothing is printed on stdout unless the exec succeeded; a
  * failure is one line on stderr and exit status 2.
  */
-#include "cmd_exec.h"
-
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "kern/exec.h"
 #include "kern/machine.h"
 #include "kern/task.h"
 #include "kern/views.h"
 #include "util/config.h"
 #include "util/error.h"
-#include "util/parse.h"
 #include "util/strbuf.h"
 #include "vma/mm.h"
 
 #define MAX_STRINGS 256
+#define MAX_SHOW 8
 
-static int usage(const char *why)
+enum { OPT_SYSROOT = 256, OPT_ARG, OPT_ENV, OPT_ARG0, OPT_RLIMIT, OPT_SHOW };
+
+static const struct cli_opt exec_opts[] = {
+	{ OPT_SYSROOT, "sysroot", ARG_DIR, "DIR",
+	  "read an absolute ELF path, and the interpreter, under DIR" },
+	{ OPT_ARG, "arg", ARG_TEXT, "A",
+	  "append A to the program's arguments; may be repeated (the operands after ELF come "
+	  "after these)" },
+	{ OPT_ENV, "env", ARG_TEXT, "KEY=VALUE",
+	  "add KEY=VALUE to the environment, which is otherwise empty; may be repeated" },
+	{ OPT_ARG0, "arg0", ARG_TEXT, "NAME", "argv[0] (default ELF as given)" },
+	{ OPT_RLIMIT, "stack-rlimit", ARG_TEXT, "SIZE|unlimited",
+	  "RLIMIT_STACK for the exec (8MiB, 0x800000, unlimited; default the config's "
+	  "process.stack_rlimit); 0 is a limit too: the stack keeps the pages of its strings "
+	  "and cannot grow" },
+	{ OPT_SHOW, "show", ARG_VIEWS, "VIEW[,VIEW]...",
+	  "the views of the new task to print, in order (default maps): maps, smaps, status, "
+	  "pagetable or any other view; may be repeated" },
+	{ 0 },
+};
+
+/* What the command line asks for. */
+struct exec_req {
+	const char *args[MAX_STRINGS], *envs[MAX_STRINGS];
+	int nargs, nenvs;
+	const char *sysroot, *arg0, *elf;
+	uint64_t rlimit;
+	bool has_rlimit;
+	char show[MAX_SHOW][32];	/* the --show views, in order */
+	int nshow;
+};
+
+static int parse_rlimit(struct exec_req *q, const char *v)
 {
-	fprintf(stderr, "vmsim-cli exec: %s\n"
-		"usage: vmsim-cli exec [--sysroot DIR] [--arg A]... [--env K=V]... [--arg0 NAME]\n"
-		"                      [--stack-rlimit N|unlimited] ELF\n", why);
-	return 2;
-}
-
-static int parse_rlimit(const char *v, uint64_t *out)
-{
-	char *end;
-
+	q->has_rlimit = true;
 	if (strcmp(v, "unlimited") == 0 || strcmp(v, "infinity") == 0) {
-		*out = CFG_UNLIMITED;
+		q->rlimit = CFG_UNLIMITED;
 		return 0;
 	}
-	errno = 0;
-	*out = strtoull(v, &end, 0);
-	if (errno || end == v)
-		return -EINVAL;
-	/* sizes may carry a unit */
-	if (strcmp(end, "KiB") == 0 || strcmp(end, "K") == 0)
-		*out <<= 10;
-	else if (strcmp(end, "MiB") == 0 || strcmp(end, "M") == 0)
-		*out <<= 20;
-	else if (strcmp(end, "GiB") == 0 || strcmp(end, "G") == 0)
-		*out <<= 30;
-	else if (*end)
-		return -EINVAL;
-	return *out ? 0 : -EINVAL;
+	if (cli_size(&cmd_exec, "--stack-rlimit", v, &q->rlimit))
+		return 2;
+	if (q->rlimit == CFG_UNLIMITED)
+		return cli_usage_error(&cmd_exec, "--stack-rlimit %s is RLIM_INFINITY: say 'unlimited'",
+				       v);
+	return 0;
+}
+
+/* --show VIEW,VIEW: each a known view, at most MAX_SHOW in all. */
+static int parse_show(struct exec_req *q, const char *v)
+{
+	for (const char *p = v;; p++) {
+		size_t len = strcspn(p, ",");
+
+		if (q->nshow == MAX_SHOW)
+			return cli_usage_error(&cmd_exec, "--show: at most %d views", MAX_SHOW);
+		if (len < sizeof(q->show[0])) {
+			memcpy(q->show[q->nshow], p, len);
+			q->show[q->nshow][len] = '\0';
+		}
+		if (len >= sizeof(q->show[0]) || !cli_is_view(q->show[q->nshow]))
+			return cli_usage_error(&cmd_exec, "--show: no view '%.*s'", (int)len, p);
+		q->nshow++;
+		p += strcspn(p, ",");
+		if (!*p)
+			return 0;
+	}
+}
+
+static int add_arg(struct exec_req *q, const char *v)
+{
+	if (q->nargs == MAX_STRINGS)
+		return cli_usage_error(&cmd_exec, "at most %d arguments", MAX_STRINGS - 1);
+	q->args[q->nargs++] = v;
+	return 0;
+}
+
+static int add_env(struct exec_req *q, const char *v)
+{
+	if (q->nenvs == MAX_STRINGS)
+		return cli_usage_error(&cmd_exec, "at most %d --env", MAX_STRINGS);
+	if (!strchr(v, '='))
+		return cli_usage_error(&cmd_exec, "--env takes KEY=VALUE, not '%s'", v);
+	q->envs[q->nenvs++] = v;
+	return 0;
+}
+
+/* true to go on; false to stop with exit status *status (0 after --help) */
+static bool parse_exec(struct exec_req *q, int argc, char **argv, int *status)
+{
+	struct cli_getopt g;
+	int k, ret = 0;
+
+	q->nargs = 1;
+	cli_getopt_init(&g, &cmd_exec, argc, argv, false);
+	while (!ret && (k = cli_getopt(&g)) > 0) {
+		if (k == OPT_SYSROOT)
+			q->sysroot = g.arg;
+		else if (k == OPT_ARG)
+			ret = add_arg(q, g.arg);
+		else if (k == OPT_ENV)
+			ret = add_env(q, g.arg);
+		else if (k == OPT_ARG0)
+			q->arg0 = g.arg;
+		else if (k == OPT_RLIMIT)
+			ret = parse_rlimit(q, g.arg);
+		else
+			ret = parse_show(q, g.arg);
+	}
+	*status = ret ? ret : g.status;
+	if (ret || k < 0)
+		return false;
+	if (g.next == argc) {
+		*status = cli_usage_error(&cmd_exec, "which ELF file?");
+		return false;
+	}
+	q->elf = argv[g.next];
+	for (int i = g.next + 1; i < argc && !ret; i++)
+		ret = add_arg(q, argv[i]);
+	*status = ret;
+	q->args[0] = q->arg0 ? q->arg0 : q->elf;
+	if (!q->nshow)
+		strcpy(q->show[q->nshow++], "maps");
+	return !ret;
 }
 
 static void print_mm(struct strbuf *sb, const struct mm_struct *mm, bool json)
@@ -81,80 +174,81 @@ static void print_mm(struct strbuf *sb, const struct mm_struct *mm, bool json)
 	}
 }
 
-int cmd_exec(struct vmsim_machine *m, int argc, char **argv, bool json)
+/* Each --show view of the new task into @sb: text blocks separated by a
+ * blank line, or JSON members "NAME": VIEW.  0, or 2 with the one line. */
+static int show_views(struct vmsim_machine *m, const struct exec_req *q, bool json,
+		      struct strbuf *sb)
 {
-	const char *args[MAX_STRINGS], *envs[MAX_STRINGS];
-	const char *sysroot = NULL, *arg0 = NULL, *elf = NULL;
+	struct view_args va = { .task = "exec" };
+	struct strbuf v = STRBUF_INIT;
+	int ret = 0;
+
+	for (int i = 0; i < q->nshow && !ret; i++) {
+		sb_reset(&v);
+		ret = view_render(m, q->show[i], &va, json, &v);
+		if (ret || v.oom) {
+			fprintf(stderr, "vmsim-cli: exec: %s: %s\n", q->show[i],
+				v.oom ? "out of host memory" : sb_str(&v));
+			ret = 2;
+		} else if (json) {
+			sb_printf(sb, ", \"%s\": %s", q->show[i], sb_str(&v));
+		} else {
+			sb_printf(sb, "%s%s", i ? "\n" : "", sb_str(&v));
+		}
+	}
+	sb_free(&v);
+	return ret;
+}
+
+static int run_exec(struct cli *c, int argc, char **argv)
+{
+	struct exec_req q = { 0 };
 	char host[4096];
-	int nargs = 1, nenvs = 0, ret;
-	uint64_t rlimit = 0;
+	int ret;
 	struct exec_args ea = { 0 };
 	struct exec_result r;
 	struct vmsim_error err = { 0 };
+	struct vmsim_machine *m;
 	struct task_struct *t;
-	struct strbuf sb = STRBUF_INIT;
-	struct view_args va = { .task = "exec" };
+	struct strbuf sb = STRBUF_INIT, views = STRBUF_INIT;
+	const char *elf;
+	bool json = c->json;
 
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (strcmp(a, "--sysroot") == 0 || strcmp(a, "--arg") == 0 ||
-		    strcmp(a, "--env") == 0 || strcmp(a, "--arg0") == 0 ||
-		    strcmp(a, "--stack-rlimit") == 0) {
-			if (!v)
-				return usage("option needs a value");
-			i++;
-			if (a[2] == 's' && a[3] == 'y') {
-				sysroot = v;
-			} else if (strcmp(a, "--arg") == 0) {
-				if (nargs == MAX_STRINGS)
-					return usage("too many --arg");
-				args[nargs++] = v;
-			} else if (strcmp(a, "--env") == 0) {
-				if (nenvs == MAX_STRINGS)
-					return usage("too many --env");
-				if (!strchr(v, '='))
-					return usage("--env takes KEY=VALUE");
-				envs[nenvs++] = v;
-			} else if (strcmp(a, "--arg0") == 0) {
-				arg0 = v;
-			} else if (parse_rlimit(v, &rlimit)) {
-				return usage("--stack-rlimit takes a size (8MiB, 0x800000) or 'unlimited'");
-			}
-		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "vmsim-cli exec: unknown option '%s'\n", a);
-			return 2;
-		} else if (elf) {
-			return usage("one ELF file only (program arguments go in --arg)");
-		} else {
-			elf = a;
-		}
-	}
-	if (!elf)
-		return usage("which ELF file?");
-	args[0] = arg0 ? arg0 : elf;
+	if (!parse_exec(&q, argc, argv, &ret))
+		return ret;
+	elf = q.elf;
 	/* the file is looked up under the sysroot as the interpreter is */
-	if (sysroot && elf[0] == '/')
-		snprintf(host, sizeof(host), "%s%s", sysroot, elf);
+	if (q.sysroot && elf[0] == '/')
+		snprintf(host, sizeof(host), "%s%s", q.sysroot, elf);
 	else
 		snprintf(host, sizeof(host), "%s", elf);
+	cli_input(c, host);
+	m = cli_boot(c);
+	if (!m)
+		return 2;
 	ret = task_spawn(m, "exec", NULL, &t);
 	if (ret) {
 		fprintf(stderr, "vmsim-cli exec: cannot create a task: %s\n", strerror(-ret));
+		vmsim_machine_destroy(m);
 		return 2;
 	}
 	ea.filename = elf;
 	ea.host_path = host;
-	ea.sysroot = sysroot;
-	ea.argv = args;
-	ea.argc = nargs;
-	ea.envp = envs;
-	ea.envc = nenvs;
-	ea.stack_rlimit = rlimit;
+	ea.sysroot = q.sysroot;
+	ea.argv = q.args;
+	ea.argc = q.nargs;
+	ea.envp = q.envs;
+	ea.envc = q.nenvs;
+	ea.stack_rlimit = q.rlimit;
+	ea.has_stack_rlimit = q.has_rlimit;
 	ret = do_execve(t, &ea, &r, &err);
-	if (ret) {
+	if (ret)
 		fprintf(stderr, "vmsim-cli: exec: %s\n", err.msg[0] ? err.msg : strerror(-ret));
+	else
+		ret = show_views(m, &q, json, &views);
+	if (ret) {
+		sb_free(&views);
+		vmsim_machine_destroy(m);
 		return 2;
 	}
 	if (json) {
@@ -169,12 +263,10 @@ int cmd_exec(struct vmsim_machine *m, int argc, char **argv, bool json)
 		for (unsigned i = 0; i < r.nr_auxv; i++)
 			sb_printf(&sb, "%s{\"type\": \"%s\", \"value\": \"0x%" PRIx64 "\"}", i ? ", " : "",
 				  auxv_name(r.auxv[i][0]), r.auxv[i][1]);
-		sb_puts(&sb, "], \"maps\": ");
-		view_render(m, "maps", &va, true, &sb);
-		sb_puts(&sb, "}\n");
+		sb_printf(&sb, "]%s}\n", sb_str(&views));
 	} else {
 		sb_printf(&sb, "exec %s%s%s\n", elf, r.interp[0] ? " with interpreter " : "", r.interp);
-		view_render(m, "maps", &va, false, &sb);
+		sb_puts(&sb, sb_str(&views));
 		sb_printf(&sb, "\nip           0x%" PRIx64 "\nsp           0x%" PRIx64 "\n", r.ip, r.sp);
 		print_mm(&sb, t->mm, false);
 		sb_puts(&sb, "\nauxv\n");
@@ -183,5 +275,23 @@ int cmd_exec(struct vmsim_machine *m, int argc, char **argv, bool json)
 	}
 	fputs(sb_str(&sb), stdout);
 	sb_free(&sb);
+	sb_free(&views);
+	vmsim_machine_destroy(m);
 	return 0;
 }
+
+const struct cli_cmd cmd_exec = {
+	.name = "exec",
+	.operands = "[--] ELF [ARG]...",
+	.summary = "load a real ELF file as Linux's execve does and show the new task",
+	.operand_kind = ARG_FILE,
+	.about = "Spawns a task and execs ELF into it as load_elf_binary would, with its "
+		 "PT_INTERP, then prints what the kernel built: the views asked for with --show "
+		 "(default /proc/PID/maps), the initial ip and sp, the mm fields of /proc/PID/stat "
+		 "and the auxiliary vector. argv is ELF (or --arg0), then the --arg values, then "
+		 "the ARG operands; write -- before ELF when an ARG starts with '-'. The "
+		 "environment is empty unless --env gives it. Nothing is printed unless the exec "
+		 "succeeded.",
+	.opts = exec_opts,
+	.run = run_exec,
+};

@@ -3,54 +3,92 @@
  * virtual address space (start, last byte, size, what maps it), and
  * optionally draw it as an SVG picture.  The map comes from the booted
  * machine (kern/layout.c), so it shows the live numbers of a fresh boot.
- * Invariant: nothing is written to FILE unless the whole picture rendered.
+ * Invariant: FILE is written whole (through a temporary, util/outfile.c)
+ * before anything is printed, or not at all and nothing is printed.
  */
-#include "cmd_layout.h"
-
 #include <stdio.h>
-#include <string.h>
 
+#include "cli.h"
 #include "kern/layout.h"
+#include "kern/machine.h"
 #include "util/strbuf.h"
 
-static int usage(void)
-{
-	fprintf(stderr, "usage: vmsim-cli layout [--svg FILE]\n");
-	return 2;
-}
+enum { OPT_SVG = 256 };
 
-int cmd_layout(struct vmsim_machine *m, int argc, char **argv, bool json)
+static const struct cli_opt layout_opts[] = {
+	{ OPT_SVG, "svg", ARG_FILE, "FILE", "also draw the map as an SVG picture into FILE" },
+	{ 0 },
+};
+
+/* The picture into @path; 0, or 2 with the one line printed. */
+static int write_svg(struct cli *c, struct vmsim_machine *m, const char *path)
 {
-	const char *svg = NULL;
 	struct strbuf sb = STRBUF_INIT;
-	int ret = 0;
+	struct outfile o;
+	int ret = cli_output(c, &o, path);
 
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--svg") == 0 && i + 1 < argc && !svg)
-			svg = argv[++i];
-		else
-			return usage();
-	}
-	layout_render(m, json, &sb);
+	if (ret)
+		return ret;
+	layout_svg(m, &sb);
 	if (sb.oom) {
 		fprintf(stderr, "vmsim-cli: out of host memory\n");
-		sb_free(&sb);
-		return 2;
-	}
-	fputs(sb_str(&sb), stdout);
-	if (json)
-		fputc('\n', stdout);
-	if (svg) {
-		FILE *f;
-
-		sb_reset(&sb);
-		layout_svg(m, &sb);
-		f = sb.oom ? NULL : fopen(svg, "w");
-		if (!f || fputs(sb_str(&sb), f) == EOF || fclose(f) != 0) {
-			fprintf(stderr, "vmsim-cli: %s: cannot write the SVG\n", svg);
-			ret = 2;
-		}
+		outfile_abort(&o);
+		ret = 2;
+	} else {
+		fputs(sb_str(&sb), o.f);
+		ret = cli_output_commit(&o);
 	}
 	sb_free(&sb);
 	return ret;
 }
+
+static int run_layout(struct cli *c, int argc, char **argv)
+{
+	const char *svg = NULL;
+	struct strbuf sb = STRBUF_INIT;
+	struct vmsim_machine *m;
+	struct cli_getopt g;
+	int k, ret;
+
+	cli_getopt_init(&g, &cmd_layout, argc, argv, false);
+	while ((k = cli_getopt(&g)) > 0) {
+		if (svg)
+			return cli_usage_error(&cmd_layout, "one --svg only");
+		svg = g.arg;
+	}
+	if (k < 0)
+		return g.status;
+	if (argc != g.next)
+		return cli_usage_error(&cmd_layout, "takes no arguments, only --svg FILE");
+	m = cli_boot(c);
+	if (!m)
+		return 2;
+	ret = svg ? write_svg(c, m, svg) : 0;
+	if (!ret) {
+		layout_render(m, c->json, &sb);
+		if (sb.oom) {
+			fprintf(stderr, "vmsim-cli: out of host memory\n");
+			ret = 2;
+		} else {
+			fputs(sb_str(&sb), stdout);
+			if (c->json)
+				fputc('\n', stdout);
+		}
+	}
+	sb_free(&sb);
+	vmsim_machine_destroy(m);
+	return ret;
+}
+
+const struct cli_cmd cmd_layout = {
+	.name = "layout",
+	.operands = "",
+	.summary = "print the virtual address-space map, kernel and user regions",
+	.operand_kind = ARG_NONE,
+	.about = "Every region of the booted machine's address space: its first and last byte, "
+		 "its size and what maps it (the direct map, vmalloc, pkmap, fixmap, the user "
+		 "half, ...), with the live numbers of the configuration. With --svg the same map "
+		 "is drawn as a picture; the file is written whole before the map is printed.",
+	.opts = layout_opts,
+	.run = run_layout,
+};

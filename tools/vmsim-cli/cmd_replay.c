@@ -8,14 +8,14 @@
  * Invariant: the replay streams; host memory stays bounded whatever the
  * trace's length (the reader's buffer, plus the simulated frames touched).
  */
-#include "cmd_replay.h"
-
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "kern/exec.h"
 #include "kern/machine.h"
 #include "kern/task.h"
@@ -186,83 +186,83 @@ static int replay_exec(struct vmsim_machine *m, struct task_struct *t, const cha
 	return do_execve(t, &a, &r, err);
 }
 
-static void usage(void)
-{
-	fprintf(stderr, "usage: vmsim-cli replay [--format lackey|vmsim] [--task-layout flat|exec:ELF]\n"
-			"                        [--interval N] [-q] TRACE|-\n");
-}
+enum { OPT_FORMAT = 256, OPT_LAYOUT, OPT_INTERVAL, OPT_QUIET = 'q' };
 
-int cmd_replay(struct vmsim_machine *m, int argc, char **argv, bool json)
+static const struct cli_opt replay_opts[] = {
+	{ OPT_FORMAT, "format", ARG_WORDS, "lackey|vmsim",
+	  "the trace's format (default: the binary format when its magic is there, else lackey)" },
+	{ OPT_LAYOUT, "task-layout", ARG_TEXT, "flat|exec:ELF",
+	  "flat (default): every page the trace touches gets a VMA on demand; exec:ELF: the task "
+	  "execs ELF first and the trace meets the kernel's layout of it" },
+	{ OPT_INTERVAL, "interval", ARG_TEXT, "N",
+	  "print a row of counters every N accesses (a time series)" },
+	{ OPT_QUIET, "quiet", ARG_NONE, NULL, "no progress line on a terminal" },
+	{ 0 },
+};
+
+static int run_replay(struct cli *c, int argc, char **argv)
 {
-	struct replay_cli rc = { .json = json, .intervals = STRBUF_INIT };
-	const char *trace = NULL, *layout = "flat";
+	struct replay_cli rc = { .json = c->json, .intervals = STRBUF_INIT };
+	const char *trace, *layout = "flat", *exec_elf;
+	struct vmsim_machine *m;
 	struct spawn_args sa = { 0 };
 	struct vmsim_error err = { 0 };
 	struct task_struct *t;
 	struct trace_reader r;
 	struct trace_rec recs[BATCH];
+	struct cli_getopt g;
 	long got;
-	int fmt = -1, ret, status = 0;
+	int fmt = -1, ret, status = 0, k;
 	double secs;
 
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-			i++;
-			if (strcmp(argv[i], "lackey") == 0)
-				fmt = TRACE_LACKEY;
-			else if (strcmp(argv[i], "vmsim") == 0)
-				fmt = TRACE_BINARY;
-			else {
-				fprintf(stderr, "vmsim-cli: replay: --format lackey or vmsim\n");
+	cli_getopt_init(&g, &cmd_replay, argc, argv, false);
+	while ((k = cli_getopt(&g)) > 0) {
+		if (k == OPT_FORMAT) {
+			fmt = cli_choice(&cmd_replay, k, g.arg);
+			if (fmt < 0)
 				return 2;
-			}
-		} else if (strcmp(argv[i], "--task-layout") == 0 && i + 1 < argc) {
-			layout = argv[++i];
-		} else if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
-			char *end;
-
-			rc.interval = strtoull(argv[++i], &end, 10);
-			if (*end || rc.interval == 0) {
-				fprintf(stderr, "vmsim-cli: replay: --interval takes a positive count\n");
+			fmt = fmt == 0 ? TRACE_LACKEY : TRACE_BINARY;
+		} else if (k == OPT_LAYOUT) {
+			layout = g.arg;
+		} else if (k == OPT_INTERVAL) {
+			if (cli_count(&cmd_replay, "--interval", g.arg, 1, &rc.interval))
 				return 2;
-			}
-		} else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0) {
-			rc.quiet = true;
-		} else if (!trace && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0)) {
-			trace = argv[i];
 		} else {
-			usage();
-			return 2;
+			rc.quiet = true;
 		}
 	}
-	if (!trace) {
-		usage();
+	if (k < 0)
+		return g.status;
+	if (argc - g.next != 1)
+		return cli_usage_error(&cmd_replay, "%s", argc == g.next ? "which trace? (- for "
+				       "standard input)" : "one trace at a time");
+	trace = argv[g.next];
+	exec_elf = strncmp(layout, "exec:", 5) == 0 ? layout + 5 : NULL;
+	if ((strcmp(layout, "flat") != 0 && !exec_elf) || (exec_elf && !*exec_elf))
+		return cli_usage_error(&cmd_replay, "--task-layout is flat or exec:ELF, not '%s'", layout);
+	cli_input(c, trace);
+	cli_input(c, exec_elf);
+	m = cli_boot(c);
+	if (!m)
 		return 2;
-	}
-	if (strcmp(layout, "flat") != 0 && strncmp(layout, "exec:", 5) != 0) {
-		fprintf(stderr, "vmsim-cli: replay: --task-layout flat or exec:ELF\n");
-		return 2;
-	}
 	ret = trace_open(&r, trace, fmt, &err);
 	if (ret) {
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
+		vmsim_machine_destroy(m);
 		return 2;
 	}
 	ret = task_spawn(m, "replay", &sa, &t);
+	if (!ret && exec_elf)
+		ret = replay_exec(m, t, exec_elf, &err);
+	else if (ret)
+		verr(&err, ret, "replay: cannot create the task: %s", errno_name(ret));
 	if (ret) {
-		fprintf(stderr, "vmsim-cli: replay: cannot create the task: %s\n", errno_name(ret));
+		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
 		trace_close(&r);
-		return 1;
+		vmsim_machine_destroy(m);
+		return 2;
 	}
-	if (strncmp(layout, "exec:", 5) == 0) {
-		ret = replay_exec(m, t, layout + 5, &err);
-		if (ret) {
-			fprintf(stderr, "vmsim-cli: %s\n", err.msg);
-			trace_close(&r);
-			return 2;
-		}
-	}
-	replay_init(&rc.rp, m, t, strcmp(layout, "flat") == 0 ? REPLAY_FLAT : REPLAY_TASK);
+	replay_init(&rc.rp, m, t, exec_elf ? REPLAY_TASK : REPLAY_FLAT);
 	rc.tty = isatty(2);
 	rc.next_interval = rc.interval ? rc.interval : UINT64_MAX;
 	rc.t0 = now();
@@ -295,5 +295,22 @@ int cmd_replay(struct vmsim_machine *m, int argc, char **argv, bool json)
 	}
 	trace_close(&r);
 	sb_free(&rc.intervals);
+	vmsim_machine_destroy(m);
 	return status;
 }
+
+const struct cli_cmd cmd_replay = {
+	.name = "replay",
+	.operands = "TRACE|-",
+	.summary = "replay a memory trace through the TLB, page walks and faults",
+	.operand_kind = ARG_FILE,
+	.about = "TRACE is a Valgrind lackey trace (valgrind --tool=lackey --trace-mem=yes) or "
+		 "vmsim's binary format (convert-trace), - for standard input; it is streamed, so "
+		 "any length replays in bounded host memory. Every access goes through the TLB, "
+		 "the walk and the fault handler of one task. The report counts accesses by type, "
+		 "TLB hits and misses per level, walks, faults by kind, RSS and page-table pages, "
+		 "time and rate. The exit status is 1 when the simulated machine ran out of "
+		 "memory, 2 at a bad trace line (the counters so far are printed first).",
+	.opts = replay_opts,
+	.run = run_replay,
+};

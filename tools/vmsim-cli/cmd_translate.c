@@ -1,6 +1,6 @@
 /*
  * vmsim-cli translate [--access read|write|fetch] [--mode user|kernel]
- *                     [--explain] [--task T] ADDR
+ *                     [--explain] ADDR
  *
  * One translation of ADDR on cpu 0 of a freshly booted machine, so with
  * the kernel's page tables (a task's translations are the scenario op's):
@@ -9,32 +9,34 @@
  * read before the translation changes any A/D bit.  A fault is an answer,
  * not an error: exit status 0 either way, 2 for bad usage.
  */
-#include "cmd_translate.h"
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "kern/machine.h"
 #include "mmu/mmu.h"
 #include "util/parse.h"
 #include "util/strbuf.h"
 #include "walk_explain.h"
 
-static int usage(const char *msg)
-{
-	fprintf(stderr, "vmsim-cli translate: %s\n"
-		"usage: vmsim-cli translate [--access read|write|fetch] [--mode user|kernel] "
-		"[--explain] ADDR\n", msg);
-	return 2;
-}
+enum { OPT_ACCESS = 256, OPT_MODE, OPT_EXPLAIN };
 
-int cmd_translate(struct vmsim_machine *m, int argc, char **argv, bool json)
+static const struct cli_opt translate_opts[] = {
+	{ OPT_ACCESS, "access", ARG_WORDS, "read|write|fetch", "the kind of access (default read)" },
+	{ OPT_MODE, "mode", ARG_WORDS, "user|kernel", "the privilege of the access (default kernel)" },
+	{ OPT_EXPLAIN, "explain", ARG_NONE, NULL,
+	  "show the walk level by level: each table's physical address, the index, the entry's "
+	  "address and value and its decoded flags" },
+	{ 0 },
+};
+
+/* The report of one translation on cpu 0 of @m. */
+static void translate_one(struct vmsim_machine *m, uint64_t va, enum mmu_access acc,
+			  enum mmu_mode mode, bool explain, bool json)
 {
-	enum mmu_access acc = MMU_READ;
-	enum mmu_mode mode = MMU_KERNEL;
-	bool explain = false, have_addr = false, ok, pok;
-	uint64_t va = 0, pa = 0;
+	bool ok, pok;
+	uint64_t pa = 0;
 	struct vmsim_cpu *cpu = &m->cpus[0];
 	const struct pt_format *f = cpu->fmt;
 	struct walk_trace t;
@@ -42,52 +44,6 @@ int cmd_translate(struct vmsim_machine *m, int argc, char **argv, bool json)
 	struct vmsim_fault fault, pf;
 	struct strbuf sb = STRBUF_INIT;
 	char buf[96];
-
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--explain") == 0) {
-			explain = true;
-		} else if (strcmp(a, "--access") == 0 || strcmp(a, "--mode") == 0 ||
-			   strcmp(a, "--task") == 0) {
-			const char *v = i + 1 < argc ? argv[++i] : NULL;
-
-			if (!v)
-				return usage("option needs a value");
-			if (a[2] == 't')
-				return usage("--task: this command boots a fresh machine, which has no "
-					     "tasks; use a scenario's translate op with task:");
-			if (a[2] == 'a') {
-				if (strcmp(v, "read") == 0)
-					acc = MMU_READ;
-				else if (strcmp(v, "write") == 0)
-					acc = MMU_WRITE;
-				else if (strcmp(v, "fetch") == 0)
-					acc = MMU_FETCH;
-				else
-					return usage("--access is read, write or fetch");
-			} else {
-				if (strcmp(v, "user") == 0)
-					mode = MMU_USER;
-				else if (strcmp(v, "kernel") == 0)
-					mode = MMU_KERNEL;
-				else
-					return usage("--mode is user or kernel");
-			}
-		} else if (a[0] == '-' && a[1] == '-') {
-			snprintf(buf, sizeof(buf), "unknown option %s", a);
-			return usage(buf);
-		} else if (have_addr) {
-			return usage("one address only");
-		} else if (parse_u64(a, &va)) {
-			snprintf(buf, sizeof(buf), "'%s' is not an address", a);
-			return usage(buf);
-		} else {
-			have_addr = true;
-		}
-	}
-	if (!have_addr)
-		return usage("missing ADDR");
 
 	/* the walk as the hardware will do it, before A/D change */
 	pok = mmu_walk_peek(cpu, cpu->cr3, va, acc, mode, &wr, &pf, &t);
@@ -131,5 +87,57 @@ int cmd_translate(struct vmsim_machine *m, int argc, char **argv, bool json)
 	}
 	fputs(sb_str(&sb), stdout);
 	sb_free(&sb);
+}
+
+static int run_translate(struct cli *c, int argc, char **argv)
+{
+	enum mmu_access acc = MMU_READ;
+	enum mmu_mode mode = MMU_KERNEL;
+	bool explain = false;
+	struct vmsim_machine *m;
+	struct cli_getopt g;
+	uint64_t va;
+	int k;
+
+	cli_getopt_init(&g, &cmd_translate, argc, argv, false);
+	while ((k = cli_getopt(&g)) > 0) {
+		int i = k == OPT_EXPLAIN ? 0 : cli_choice(&cmd_translate, k, g.arg);
+
+		if (i < 0)
+			return 2;
+		if (k == OPT_EXPLAIN)
+			explain = true;
+		else if (k == OPT_ACCESS)
+			acc = i == 0 ? MMU_READ : i == 1 ? MMU_WRITE : MMU_FETCH;
+		else
+			mode = i == 0 ? MMU_USER : MMU_KERNEL;
+	}
+	if (k < 0)
+		return g.status;
+	if (argc - g.next != 1)
+		return cli_usage_error(&cmd_translate, "%s", argc == g.next ? "which address?" :
+				       "one address only");
+	if (parse_u64(argv[g.next], &va))
+		return cli_usage_error(&cmd_translate, "'%s' is not an address (0x hex or decimal, "
+				       "below 2^64)", argv[g.next]);
+	m = cli_boot(c);
+	if (!m)
+		return 2;
+	translate_one(m, va, acc, mode, explain, c->json);
+	vmsim_machine_destroy(m);
 	return 0;
 }
+
+const struct cli_cmd cmd_translate = {
+	.name = "translate",
+	.operands = "ADDR",
+	.summary = "translate one virtual address through the kernel's page tables",
+	.operand_kind = ARG_TEXT,
+	.about = "One translation of ADDR on cpu 0 of a freshly booted machine, so with the "
+		 "kernel's page tables: the TLB, then the walk, setting Accessed and Dirty as the "
+		 "hardware does. A fault is an answer, not an error: its x86 error code and the "
+		 "level it stopped at are printed and the exit status is 0. A task's translations "
+		 "are the scenario op translate's (task:).",
+	.opts = translate_opts,
+	.run = run_translate,
+};

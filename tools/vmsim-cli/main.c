@@ -1,341 +1,170 @@
 /*
- * vmsim-cli: the command-line front end.  Global options may appear before
- * or after the command word; the rest of the arguments belong to the command.
+ * vmsim-cli: the global options, the command, and the end of the run.
+ * The commands themselves are tables in cmd_*.c (see cli.h).
  *
- * Exit status: 0 success; 1 a scenario expectation failed; 2 bad input
- * (usage, config, scenario, ELF, trace) with one line naming the file and
- * line on stderr.
+ * Exit status: 0 success; 1 a scenario expectation failed (or a replayed
+ * machine ran out of memory); 2 bad usage, bad input or an environment
+ * failure, with one line on stderr.  Invariant: a run whose output did
+ * not all reach stdout and its files exits 2, never 0; a closed pipe on
+ * stdout ends it as SIGPIPE ends any filter, quietly, and no temporary
+ * file is left behind.
  */
 #include <errno.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "kern/machine.h"
-#include "kern/views.h"
-#include "scenario_run.h"
-#include "util/strbuf.h"
-#include "util/trace.h"
-#include "vmsim-config.h"
+#include "cli.h"
 
-#ifdef VMSIM_HAVE_CMD_TRANSLATE
-#include "cmd_translate.h"
-#endif
-#ifdef VMSIM_HAVE_CMD_LAYOUT
-#include "cmd_layout.h"
-#endif
-#ifdef VMSIM_HAVE_CMD_REPLAY
-#include "cmd_replay.h"
-#endif
-#ifdef VMSIM_HAVE_CMD_EXEC
-#include "cmd_exec.h"
-#endif
-
-#define MAX_SETS 64
-
-static void usage(FILE *f)
+/* A fatal signal: remove the temporaries, then die of it. */
+static void on_fatal_signal(int sig)
 {
-	struct strbuf views = STRBUF_INIT;
-
-	view_names(&views);
-	fprintf(f,
-		"usage: vmsim-cli [-c CONFIG|NAME] [--set KEY=VALUE]... [--json] COMMAND [ARGS]\n"
-		"\n"
-		"  -c, --config C     a built-in machine (x86_64, x86_32) or a YAML config file;\n"
-		"                     default x86_64\n"
-		"  --set KEY=VALUE    override one config key (memory.size=256MiB, cpu.wp=false, ...)\n"
-		"  --json             print one JSON document instead of text\n"
-		"  --check            run every consistency checker after each scenario step\n"
-		"  --trace-events F   log every page allocation, free, fault, TLB fill and flush\n"
-		"                     and VMA change to F, one line each (- for stderr)\n"
-		"\n"
-		"commands:\n"
-		"  info                      machine summary: arch, paging, RAM, zones, layout\n"
-		"  buddyinfo | zoneinfo | meminfo | ...   a kernel view after boot\n"
-		"  show VIEW                 any view (%s)\n"
-		"  run SCENARIO.yaml         run a scenario; print its shows and a summary\n"
-#ifdef VMSIM_HAVE_CMD_TRANSLATE
-		"  translate [--access read|write|fetch] [--mode user|kernel] [--explain] ADDR\n"
-		"                            one translation, level by level with --explain\n"
-#endif
-#ifdef VMSIM_HAVE_CMD_LAYOUT
-		"  layout [--svg FILE]       the virtual address-space map\n"
-#endif
-#ifdef VMSIM_HAVE_CMD_EXEC
-		"  exec [--sysroot DIR] [--arg A]... [--env K=V]... [--arg0 NAME]\n"
-		"       [--stack-rlimit N|unlimited] ELF     load a real ELF as Linux's exec does\n"
-#endif
-#ifdef VMSIM_HAVE_CMD_REPLAY
-		"  replay [--format lackey|vmsim] [--task-layout flat|exec:ELF] [--interval N] [-q]\n"
-		"         TRACE|-           replay a memory trace through the TLB, walks and faults\n"
-#endif
-		"  convert-trace IN OUT      a lackey trace to vmsim's binary format\n"
-		"  help                      this text\n"
-		"\n"
-		"exit status: 0 ok, 1 a scenario expectation failed, 2 bad input\n",
-		sb_str(&views));
-	sb_free(&views);
+	outfile_unlink_temps();
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
-struct cli {
-	const char *config;
-	const char *sets[MAX_SETS + 1];
-	unsigned nr_sets;
-	bool json;
-	bool check;
-	struct event_log events;	/* --trace-events; events.f NULL when off */
-	int argc;		/* command and its arguments */
-	char **argv;
-};
-
-/* Pull the global options out of argv; leave the command and its args. */
-static int parse_globals(struct cli *c, int argc, char **argv)
+static void catch_signals(void)
 {
-	static char *rest[4096];
-	int n = 0;
+	static const int fatal[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = on_fatal_signal };
+	sigset_t pipe;
 
-	if (argc > 4096) {
-		fprintf(stderr, "vmsim-cli: too many arguments\n");
-		return 2;
+	/* a filter dies of a closed pipe even when its parent ignored
+	 * SIGPIPE or blocked it: `vmsim-cli ... | head -1` ends quietly */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	sigprocmask(SIG_UNBLOCK, &pipe, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	/* interrupts keep the disposition the parent chose when it ignores them */
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+		struct sigaction old;
+
+		if (sigaction(fatal[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(fatal[i], &sa, NULL);
 	}
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
+}
 
-		if (strcmp(a, "--") == 0) {
-			while (++i < argc)
-				rest[n++] = argv[i];
+static int parse_globals(struct cli *c, int argc, char **argv, int *next)
+{
+	struct cli_getopt g;
+	int k;
+
+	cli_getopt_init(&g, &cli_global, argc, argv, true);
+	while ((k = cli_getopt(&g)) > 0) {
+		switch (k) {
+		case GOPT_CONFIG:
+			c->config = g.arg;
 			break;
-		} else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
-			if (++i >= argc) {
-				fprintf(stderr, "vmsim-cli: %s needs a machine name or config file\n", a);
-				return 2;
-			}
-			c->config = argv[i];
-		} else if (strncmp(a, "--config=", 9) == 0) {
-			c->config = a + 9;
-		} else if (strcmp(a, "--set") == 0 || strncmp(a, "--set=", 6) == 0) {
-			const char *kv = a[5] == '=' ? a + 6 : (++i < argc ? argv[i] : NULL);
-
-			if (!kv) {
-				fprintf(stderr, "vmsim-cli: --set needs KEY=VALUE\n");
-				return 2;
-			}
-			if (c->nr_sets == MAX_SETS) {
-				fprintf(stderr, "vmsim-cli: at most %d --set options\n", MAX_SETS);
-				return 2;
-			}
-			c->sets[c->nr_sets++] = kv;
-		} else if (strcmp(a, "--json") == 0) {
+		case GOPT_SET:
+			if (c->nr_sets == CLI_MAX_SETS)
+				return cli_usage_error(NULL, "at most %d --set options", CLI_MAX_SETS);
+			if (!strchr(g.arg, '='))
+				return cli_usage_error(NULL, "--set takes KEY=VALUE, not '%s'", g.arg);
+			c->sets[c->nr_sets++] = g.arg;
+			break;
+		case GOPT_JSON:
 			c->json = true;
-		} else if (strcmp(a, "--check") == 0) {
+			break;
+		case GOPT_CHECK:
 			c->check = true;
-		} else if (strcmp(a, "--trace-events") == 0) {
-			if (++i >= argc) {
-				fprintf(stderr, "vmsim-cli: --trace-events needs a file name\n");
-				return 2;
-			}
-			if (c->events.f && c->events.f != stderr)
-				fclose(c->events.f);
-			c->events.f = strcmp(argv[i], "-") == 0 ? stderr : fopen(argv[i], "w");
-			if (!c->events.f) {
-				fprintf(stderr, "vmsim-cli: %s: %s\n", argv[i], strerror(errno));
-				return 2;
-			}
-		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			rest[n++] = (char *)"help";
-		} else if (strcmp(a, "--version") == 0) {
-			rest[n++] = (char *)"version";
-		} else {
-			rest[n++] = argv[i];
+			break;
+		case GOPT_TRACE_EVENTS:
+			c->events_path = g.arg;
+			break;
+		case GOPT_VERBOSE:
+			c->verbose = true;
+			break;
+		case GOPT_VERSION:
+			*next = -1;
+			return 0;
 		}
 	}
-	c->sets[c->nr_sets] = NULL;
-	c->argc = n;
-	c->argv = rest;
-	return 0;
+	*next = g.next;
+	return k < 0 ? g.status : 0;
 }
 
-static struct vmsim_machine *boot(struct cli *c)
+static int run(struct cli *c, int argc, char **argv)
+{
+	const struct cli_cmd *cmd;
+	int next = 0, ret = parse_globals(c, argc, argv, &next);
+	char *version[] = { (char *)"version", NULL };
+
+	if (ret)
+		return ret;
+	if (next < 0)
+		return cmd_version.run(c, 1, version);
+	if (next >= argc)
+		return cli_usage_error(NULL, "which command?");
+	cmd = cli_find(argv[next]);
+	if (!cmd)
+		return cli_unknown_command(argv[next]);
+	c->cmd = cmd;
+	cli_input(c, c->config);
+	return cmd->run(c, argc - next, argv + next);
+}
+
+/* stdout through an outfile stream: the first failed write's errno is
+ * kept for the message however long before the end it happened. */
+static struct outfile out;
+static FILE *std_out;
+
+static void wrap_stdout(void)
 {
 	struct vmsim_error err = { 0 };
-	struct vmsim_machine *m = vmsim_machine_create(c->config, c->sets, &err);
 
-	if (!m)
-		fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : "cannot boot the machine");
-	else if (c->events.f)
-		machine_set_event_log(m, &c->events);
-	return m;
+	if (outfile_fdopen(&out, STDOUT_FILENO, "standard output", &err) != 0)
+		return;		/* out of host memory: plain stdout, checked all the same */
+	if (isatty(STDOUT_FILENO))
+		setvbuf(out.f, NULL, _IOLBF, 0);
+	std_out = stdout;
+	stdout = out.f;
 }
 
-static int cmd_view(struct cli *c, const char *name)
+/* Everything printed reached stdout; 2 (one line) if not.  A closed pipe
+ * is no error to report: the reader has what it wanted. */
+static int check_stdout(void)
 {
-	struct vmsim_machine *m = boot(c);
-	struct strbuf sb = STRBUF_INIT;
+	struct vmsim_error err = { 0 };
 	int ret;
 
-	if (!m)
-		return 2;
-	ret = view_render(m, name, NULL, c->json, &sb);
-	if (ret == -ENOENT) {
-		struct strbuf names = STRBUF_INIT;
-		view_names(&names);
-		fprintf(stderr, "vmsim-cli: no view '%s' (views: %s)\n", name, sb_str(&names));
-		sb_free(&names);
-	} else if (ret || sb.oom) {
-		fprintf(stderr, "vmsim-cli: %s: %s\n", name, sb.oom ? "out of host memory" : sb_str(&sb));
+	if (!std_out) {
+		if (fflush(stdout) != EOF && !ferror(stdout))
+			return 0;
+		ret = errno ? -errno : -EIO;
+		snprintf(err.msg, sizeof(err.msg), "standard output: %s", strerror(-ret));
 	} else {
-		fputs(sb_str(&sb), stdout);
-		if (c->json)
-			putchar('\n');
+		ret = outfile_commit(&out, &err);
+		stdout = std_out;
 	}
-	sb_free(&sb);
-	vmsim_machine_destroy(m);
-	return ret || sb.oom ? 2 : 0;
+	if (!ret)
+		return 0;
+	if (ret == -EPIPE) {
+		outfile_unlink_temps();
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+	fprintf(stderr, "vmsim-cli: %s\n", err.msg);
+	return 2;
 }
-
-static int cmd_run(struct cli *c)
-{
-	struct vmsim_error err = { 0 };
-	struct scenario_result res;
-	int ret;
-
-	if (c->argc != 2) {
-		fprintf(stderr, "usage: vmsim-cli run SCENARIO.yaml\n");
-		return 2;
-	}
-	struct scenario_opts o = {
-		.config = c->config, .sets = c->sets, .json = c->json, .check = c->check,
-		.events = c->events.f ? &c->events : NULL,
-	};
-
-	ret = scenario_run(c->argv[1], &o, stdout, &err, &res);
-	fflush(stdout);
-	if (ret) {
-		fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : strerror(-ret));
-		return 2;
-	}
-	return res.failed ? 1 : 0;
-}
-
-/* Lackey text -> vmsim binary trace (docs/trace-format.md). */
-static int cmd_convert_trace(struct cli *c)
-{
-	struct vmsim_error err = { 0 };
-	long long n;
-
-	if (c->argc != 3) {
-		fprintf(stderr, "usage: vmsim-cli convert-trace IN.lackey OUT.vmt\n");
-		return 2;
-	}
-	n = trace_convert(c->argv[1], c->argv[2], &err);
-	if (n < 0) {
-		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
-		return 2;
-	}
-	if (!c->json)
-		printf("%s: %lld accesses written to %s\n", c->argv[1], n, c->argv[2]);
-	else
-		printf("{\"accesses\":%lld}\n", n);
-	return 0;
-}
-
-#if defined(VMSIM_HAVE_CMD_TRANSLATE) || defined(VMSIM_HAVE_CMD_LAYOUT) || \
-	defined(VMSIM_HAVE_CMD_REPLAY) || defined(VMSIM_HAVE_CMD_EXEC)
-typedef int (*machine_cmd)(struct vmsim_machine *m, int argc, char **argv, bool json);
-
-static int with_machine(struct cli *c, machine_cmd fn)
-{
-	struct vmsim_machine *m = boot(c);
-	int ret;
-
-	if (!m)
-		return 2;
-	ret = fn(m, c->argc - 1, c->argv + 1, c->json);
-	vmsim_machine_destroy(m);
-	return ret;
-}
-#endif
-
-static int cli_main(struct cli *c, int argc, char **argv);
 
 int main(int argc, char **argv)
 {
 	struct cli c = { .config = "x86_64" };
-	int ret = cli_main(&c, argc, argv);
+	int ret;
 
-	if (c.events.f && c.events.f != stderr)
-		fclose(c.events.f);
+	catch_signals();
+	wrap_stdout();
+	ret = run(&c, argc, argv);
+	if (check_stdout())
+		ret = 2;
+	/* the event log is kept when the run completed (0, 1): a failed
+	 * expectation is when it is wanted most */
+	if (c.events.f && c.events.f != stderr) {
+		if (ret <= 1)
+			ret = cli_output_commit(&c.events_out) ? 2 : ret;
+		else
+			outfile_abort(&c.events_out);
+	}
 	return ret;
-}
-
-static int cli_main(struct cli *c, int argc, char **argv)
-{
-	const char *cmd;
-	int ret = parse_globals(c, argc, argv);
-
-	if (ret)
-		return ret;
-	if (c->argc == 0) {
-		usage(stderr);
-		return 2;
-	}
-	cmd = c->argv[0];
-	if (strcmp(cmd, "help") == 0) {
-		usage(stdout);
-		return 0;
-	}
-	if (strcmp(cmd, "version") == 0) {
-		printf("vmsim-cli %s\n", VMSIM_VERSION);
-		return 0;
-	}
-	if (strcmp(cmd, "run") == 0)
-		return cmd_run(c);
-	if (strcmp(cmd, "convert-trace") == 0)
-		return cmd_convert_trace(c);
-	if (strcmp(cmd, "show") == 0) {
-		if (c->argc != 2) {
-			fprintf(stderr, "usage: vmsim-cli show VIEW\n");
-			return 2;
-		}
-		return cmd_view(c, c->argv[1]);
-	}
-#ifdef VMSIM_HAVE_CMD_TRANSLATE
-	if (strcmp(cmd, "translate") == 0)
-		return with_machine(c, cmd_translate);
-#endif
-#ifdef VMSIM_HAVE_CMD_LAYOUT
-	if (strcmp(cmd, "layout") == 0)
-		return with_machine(c, cmd_layout);
-#endif
-#ifdef VMSIM_HAVE_CMD_REPLAY
-	if (strcmp(cmd, "replay") == 0)
-		return with_machine(c, cmd_replay);
-#endif
-#ifdef VMSIM_HAVE_CMD_EXEC
-	if (strcmp(cmd, "exec") == 0)
-		return with_machine(c, cmd_exec);
-#endif
-	if (c->argc == 1) {
-		/* a view name used as a command: vmsim-cli buddyinfo */
-		struct strbuf probe = STRBUF_INIT;
-		bool known;
-
-		view_names(&probe);
-		known = false;
-		for (const char *p = sb_str(&probe); *p;) {
-			size_t len = strcspn(p, ",");
-			if (len == strlen(cmd) && strncmp(p, cmd, len) == 0)
-				known = true;
-			p += len;
-			while (*p == ',' || *p == ' ')
-				p++;
-		}
-		sb_free(&probe);
-		if (known)
-			return cmd_view(c, cmd);
-	}
-	fprintf(stderr, "vmsim-cli: unknown command '%s'\n", cmd);
-	usage(stderr);
-	return 2;
 }

@@ -14,6 +14,7 @@ struct scenario_opts {
 	const char *const *sets;	/* --set KEY=VALUE, NULL ended */
 	bool json;
 	bool check;			/* run machine_check() after every step */
+	bool verbose;			/* -v: print every step's result */
 	struct event_log *events;	/* --trace-events, or NULL */
 };
 

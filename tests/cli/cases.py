@@ -1,0 +1,23 @@
+"""What the CLI test scripts share: a case is a name and a condition; a
+failed one prints one line, and summary() prints a CMocka-style count so
+the suite's log reads like the C tests'."""
+import sys
+
+passed = failed = 0
+
+
+def case(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail}")
+
+
+def summary():
+    """print the counts and exit: 1 if a case failed"""
+    print(f"[  PASSED  ] {passed} test(s).")
+    if failed:
+        print(f"[  FAILED  ] {failed} test(s), listed above.")
+    sys.exit(1 if failed else 0)

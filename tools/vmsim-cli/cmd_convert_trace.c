@@ -1,0 +1,51 @@
+/*
+ * vmsim-cli convert-trace IN OUT: a Valgrind lackey trace to vmsim's
+ * binary format (docs/trace-format.md).  OUT is written through a
+ * temporary and renamed into place when complete (util/outfile.c), and it
+ * may not be IN: a bad line, a full disk or a refused name leaves any
+ * existing OUT, and IN, as they were.
+ */
+#include "cli.h"
+#include "util/trace.h"
+
+static int run_convert_trace(struct cli *c, int argc, char **argv)
+{
+	struct vmsim_error err = { 0 };
+	struct cli_getopt g;
+	const char *in, *out;
+	long long n;
+	int ret;
+
+	cli_getopt_init(&g, &cmd_convert_trace, argc, argv, false);
+	if (cli_getopt(&g))	/* no options but --help */
+		return g.status;
+	if (argc - g.next != 2)
+		return cli_usage_error(&cmd_convert_trace, "needs the input trace and the output file");
+	in = argv[g.next];
+	out = argv[g.next + 1];
+	cli_input(c, in);
+	ret = cli_start(c);
+	if (ret)
+		return ret;
+	n = trace_convert(in, out, &err);
+	if (n < 0) {
+		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
+		return 2;
+	}
+	if (!c->json)
+		printf("%s: %lld accesses written to %s\n", in, n, out);
+	else
+		printf("{\"accesses\":%lld}\n", n);
+	return 0;
+}
+
+const struct cli_cmd cmd_convert_trace = {
+	.name = "convert-trace",
+	.operands = "IN OUT",
+	.summary = "convert a lackey trace to vmsim's compact binary format",
+	.operand_kind = ARG_FILE,
+	.about = "IN is a Valgrind lackey trace (valgrind --tool=lackey --trace-mem=yes), or - "
+		 "for standard input; OUT receives 8 bytes per access (docs/trace-format.md). OUT "
+		 "appears only when the whole trace converted, and it may not be IN.",
+	.run = run_convert_trace,
+};

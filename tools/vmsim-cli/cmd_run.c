@@ -1,0 +1,56 @@
+/*
+ * vmsim-cli run SCENARIO: run a scenario file (scenario.c) with the global
+ * options (-c, --set, --json, --check, --trace-events, --verbose) and turn
+ * its outcome into the exit status: 0 every expectation held, 1 one
+ * failed, 2 the scenario is bad input (one line "FILE:LINE:COL: ...").
+ */
+#include <string.h>
+
+#include "cli.h"
+#include "scenario_run.h"
+
+static int run_run(struct cli *c, int argc, char **argv)
+{
+	struct vmsim_error err = { 0 };
+	struct scenario_result res;
+	struct cli_getopt g;
+	int ret;
+
+	cli_getopt_init(&g, &cmd_run, argc, argv, false);
+	if (cli_getopt(&g))	/* no options but --help */
+		return g.status;
+	if (argc - g.next != 1)
+		return cli_usage_error(&cmd_run, "%s", argc == g.next ? "which scenario file?" :
+				       "one scenario file at a time");
+	cli_input(c, argv[g.next]);
+	ret = cli_check_machine(c);
+	if (!ret)
+		ret = cli_start(c);
+	if (ret)
+		return ret;
+	struct scenario_opts o = {
+		.config = c->config, .sets = c->sets, .json = c->json, .check = c->check,
+		.verbose = c->verbose, .events = c->events.f ? &c->events : NULL,
+	};
+
+	ret = scenario_run(argv[g.next], &o, stdout, &err, &res);
+	fflush(stdout);
+	if (ret) {
+		fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : strerror(-ret));
+		return 2;
+	}
+	return res.failed ? 1 : 0;
+}
+
+const struct cli_cmd cmd_run = {
+	.name = "run",
+	.operands = "SCENARIO",
+	.summary = "run a scenario file: its steps, shows and expectations, then a summary",
+	.operand_kind = ARG_FILE,
+	.about = "SCENARIO is a YAML file naming a machine and listing steps (see "
+		 "docs/scenarios.md). The scenario's machine: wins over -c; --set applies after "
+		 "its set:. With --check every consistency checker runs after each step, and a "
+		 "broken invariant counts as a failed expectation; with --verbose every step's "
+		 "result is printed. The exit status is 1 when an expectation failed.",
+	.run = run_run,
+};

@@ -1,0 +1,80 @@
+/*
+ * vmsim-cli show VIEW, and VIEW as a command of its own (vmsim-cli
+ * buddyinfo): one of the kernel's views of a freshly booted machine, in
+ * the kernel's text format or as JSON (kern/views.c).  Invariant: nothing
+ * is printed unless the whole view rendered.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kern/machine.h"
+#include "kern/views.h"
+#include "util/strbuf.h"
+
+/* "no view 'X'; did you mean 'Y'? (views: ...)" */
+static int unknown_view(const char *name)
+{
+	struct strbuf sb = STRBUF_INIT, all = STRBUF_INIT;
+	const char *names[CLI_MAX_VIEWS], *near;
+	size_t n = cli_view_names(&sb, names, CLI_MAX_VIEWS);
+
+	near = cli_nearest(name, names, n);
+	view_names(&all);
+	if (near)
+		fprintf(stderr, "vmsim-cli: no view '%s'; did you mean '%s'? (views: %s)\n", name,
+			near, sb_str(&all));
+	else
+		fprintf(stderr, "vmsim-cli: no view '%s' (views: %s)\n", name, sb_str(&all));
+	sb_free(&sb);
+	sb_free(&all);
+	return 2;
+}
+
+static int run_show(struct cli *c, int argc, char **argv)
+{
+	bool shortcut = strcmp(argv[0], "show") != 0;
+	struct vmsim_machine *m;
+	struct strbuf sb = STRBUF_INIT;
+	struct cli_getopt g;
+	const char *name;
+	int ret;
+
+	cli_getopt_init(&g, &cmd_show, argc, argv, false);
+	if (cli_getopt(&g))	/* no options but --help */
+		return g.status;
+	if (shortcut && argc != g.next)
+		return cli_usage_error(&cmd_show, "'%s' takes no arguments", argv[0]);
+	if (!shortcut && argc - g.next != 1)
+		return cli_usage_error(&cmd_show, "%s", argc == g.next ? "which view?" :
+				       "one view at a time");
+	name = shortcut ? argv[0] : argv[g.next];
+	if (!cli_is_view(name))
+		return unknown_view(name);
+	m = cli_boot(c);
+	if (!m)
+		return 2;
+	ret = view_render(m, name, NULL, c->json, &sb);
+	if (ret || sb.oom) {
+		fprintf(stderr, "vmsim-cli: %s: %s\n", name, sb.oom ? "out of host memory" : sb_str(&sb));
+	} else {
+		fputs(sb_str(&sb), stdout);
+		if (c->json)
+			putchar('\n');
+	}
+	sb_free(&sb);
+	vmsim_machine_destroy(m);
+	return ret || sb.oom ? 2 : 0;
+}
+
+const struct cli_cmd cmd_show = {
+	.name = "show",
+	.operands = "VIEW",
+	.summary = "print one of the kernel's views of the machine after boot",
+	.operand_kind = ARG_VIEWS,
+	.about = "VIEW is one of the views listed by 'vmsim-cli help' (buddyinfo, zoneinfo, "
+		 "meminfo, slabinfo, vmallocinfo, pagetable, tlb, stats, ...), in the kernel's "
+		 "text format, or as JSON with --json. A view's name is also a command of its own: "
+		 "'vmsim-cli buddyinfo' is 'vmsim-cli show buddyinfo'.",
+	.run = run_show,
+};
