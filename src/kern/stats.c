@@ -22,11 +22,10 @@ void stat_u64(struct stat_sink *s, uint64_t v, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(name, sizeof(name), fmt, ap);
 	va_end(ap);
-	if (s->json)
-		sb_printf(s->sb, "%s\"%s\":%llu", s->first ? "" : ",", name, (unsigned long long)v);
+	if (s->jw)
+		json_key_u64(s->jw, name, v);
 	else
 		sb_printf(s->sb, "%s %llu\n", name, (unsigned long long)v);
-	s->first = false;
 }
 
 /* The page allocator, with /proc/vmstat's names. */
@@ -100,22 +99,23 @@ static void stats_tasks(struct vmsim_machine *m, struct stat_sink *s)
 
 static const stats_fn registry[] = { stats_phys, stats_mmu, stats_tasks };
 
-void stats_render(struct vmsim_machine *m, bool json, struct strbuf *sb)
+void stats_render(struct vmsim_machine *m, struct json_writer *jw, struct strbuf *sb)
 {
-	struct stat_sink s = { sb, json, true };
+	struct stat_sink s = { jw, sb };
 
-	if (json)
-		sb_putc(sb, '{');
+	if (jw)
+		json_object_begin(jw);
 	for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
 		registry[i](m, &s);
-	if (json)
-		sb_putc(sb, '}');
+	if (jw)
+		json_object_end(jw);
 }
 
-static int view_stats(struct vmsim_machine *m, const struct view_args *a, bool json,
+static int view_stats(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 		      struct strbuf *sb)
 {
-	stats_render(m, json, sb);
+	(void)a;
+	stats_render(m, jw, sb);
 	return 0;
 }
 

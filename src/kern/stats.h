@@ -11,13 +11,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/json.h"
 #include "util/strbuf.h"
 
 struct vmsim_machine;
 
 struct stat_sink {
+	struct json_writer *jw;	/* members of one object; NULL: text lines */
 	struct strbuf *sb;
-	bool json, first;
 };
 
 /* Emit one counter; @fmt builds the name (printf style). */
@@ -26,7 +27,7 @@ void stat_u64(struct stat_sink *s, uint64_t v, const char *fmt, ...)
 
 typedef void (*stats_fn)(struct vmsim_machine *m, struct stat_sink *s);
 
-/* Render every registered counter. */
-void stats_render(struct vmsim_machine *m, bool json, struct strbuf *sb);
+/* Every registered counter: text lines into @sb, or with @jw one object. */
+void stats_render(struct vmsim_machine *m, struct json_writer *jw, struct strbuf *sb);
 
 #endif

@@ -62,9 +62,15 @@ static int parse_rlimit(const char *v, uint64_t *out)
 	return *out ? 0 : -EINVAL;
 }
 
-static void print_mm(struct strbuf *sb, const struct mm_struct *mm, bool json)
+struct mm_field {
+	const char *name;
+	uint64_t v;
+};
+
+/* The mm fields /proc/PID/stat shows, in its order. */
+static unsigned mm_fields(const struct mm_struct *mm, struct mm_field f[12])
 {
-	const struct { const char *name; uint64_t v; } f[] = {
+	const struct mm_field all[] = {
 		{ "start_code", mm->start_code }, { "end_code", mm->end_code },
 		{ "start_data", mm->start_data }, { "end_data", mm->end_data },
 		{ "start_brk", mm->start_brk }, { "brk", mm->brk },
@@ -73,12 +79,49 @@ static void print_mm(struct strbuf *sb, const struct mm_struct *mm, bool json)
 		{ "env_end", mm->env_end }, { "mmap_base", mm->mmap_base },
 	};
 
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		if (json)
-			sb_printf(sb, "%s\"%s\": \"0x%" PRIx64 "\"", i ? ", " : "", f[i].name, f[i].v);
-		else
-			sb_printf(sb, "%-12s 0x%" PRIx64 "\n", f[i].name, f[i].v);
+	memcpy(f, all, sizeof(all));
+	return sizeof(all) / sizeof(all[0]);
+}
+
+/* The report as one JSON document: the addresses as "0x" strings, the
+ * maps as the maps view writes them. */
+static int exec_json(struct vmsim_machine *m, struct task_struct *t, const char *elf,
+		     const struct exec_result *r, const struct view_args *va, struct strbuf *sb,
+		     struct strbuf *msg)
+{
+	struct json_writer jw;
+	struct mm_field f[12];
+	unsigned n = mm_fields(t->mm, f);
+	int ret;
+
+	json_init(&jw, sb);
+	json_object_begin(&jw);
+	json_key_str(&jw, "file", elf);
+	json_key_str(&jw, "interp", r->interp[0] ? r->interp : NULL);
+	json_key_hex(&jw, "ip", r->ip);
+	json_key_hex(&jw, "sp", r->sp);
+	json_key(&jw, "mm");
+	json_object_begin(&jw);
+	for (unsigned i = 0; i < n; i++)
+		json_key_hex(&jw, f[i].name, f[i].v);
+	json_object_end(&jw);
+	json_key(&jw, "auxv");
+	json_array_begin(&jw);
+	for (unsigned i = 0; i < r->nr_auxv; i++) {
+		json_object_begin(&jw);
+		json_key_str(&jw, "type", auxv_name(r->auxv[i][0]));
+		json_key_hex(&jw, "value", r->auxv[i][1]);
+		json_object_end(&jw);
 	}
+	json_array_end(&jw);
+	json_key(&jw, "maps");
+	ret = view_json(m, "maps", va, &jw, msg);
+	if (ret)
+		return ret;
+	json_object_end(&jw);
+	ret = json_finish(&jw);
+	sb_putc(sb, '\n');
+	return ret;
 }
 
 int cmd_exec(struct vmsim_machine *m, int argc, char **argv, bool json)
@@ -158,25 +201,26 @@ int cmd_exec(struct vmsim_machine *m, int argc, char **argv, bool json)
 		return 2;
 	}
 	if (json) {
-		sb_puts(&sb, "{\"file\": ");
-		sb_json_str(&sb, elf);
-		sb_puts(&sb, ", \"interp\": ");
-		sb_json_str(&sb, r.interp);
-		sb_printf(&sb, ", \"ip\": \"0x%" PRIx64 "\", \"sp\": \"0x%" PRIx64 "\", \"mm\": {",
-			  r.ip, r.sp);
-		print_mm(&sb, t->mm, true);
-		sb_puts(&sb, "}, \"auxv\": [");
-		for (unsigned i = 0; i < r.nr_auxv; i++)
-			sb_printf(&sb, "%s{\"type\": \"%s\", \"value\": \"0x%" PRIx64 "\"}", i ? ", " : "",
-				  auxv_name(r.auxv[i][0]), r.auxv[i][1]);
-		sb_puts(&sb, "], \"maps\": ");
-		view_render(m, "maps", &va, true, &sb);
-		sb_puts(&sb, "}\n");
+		struct strbuf msg = STRBUF_INIT;
+
+		ret = exec_json(m, t, elf, &r, &va, &sb, &msg);
+		if (ret)
+			fprintf(stderr, "vmsim-cli: exec: %s\n", msg.len ? sb_str(&msg) :
+				ret == -ENOMEM ? "out of host memory" : strerror(-ret));
+		sb_free(&msg);
+		if (ret) {
+			sb_free(&sb);
+			return 2;
+		}
 	} else {
+		struct mm_field f[12];
+		unsigned n = mm_fields(t->mm, f);
+
 		sb_printf(&sb, "exec %s%s%s\n", elf, r.interp[0] ? " with interpreter " : "", r.interp);
 		view_render(m, "maps", &va, false, &sb);
 		sb_printf(&sb, "\nip           0x%" PRIx64 "\nsp           0x%" PRIx64 "\n", r.ip, r.sp);
-		print_mm(&sb, t->mm, false);
+		for (unsigned i = 0; i < n; i++)
+			sb_printf(&sb, "%-12s 0x%" PRIx64 "\n", f[i].name, f[i].v);
 		sb_puts(&sb, "\nauxv\n");
 		for (unsigned i = 0; i < r.nr_auxv; i++)
 			sb_printf(&sb, "  %-20s 0x%" PRIx64 "\n", auxv_name(r.auxv[i][0]), r.auxv[i][1]);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kern/layout.h"
+#include "kern/views.h"
 #include "util/strbuf.h"
 
 static int usage(void)
@@ -31,8 +32,8 @@ int cmd_layout(struct vmsim_machine *m, int argc, char **argv, bool json)
 		else
 			return usage();
 	}
-	layout_render(m, json, &sb);
-	if (sb.oom) {
+	/* the layout view; its failure can only be host memory */
+	if (view_render(m, "layout", NULL, json, &sb) || sb.oom) {
 		fprintf(stderr, "vmsim-cli: out of host memory\n");
 		sb_free(&sb);
 		return 2;

@@ -29,6 +29,13 @@ static int usage(const char *msg)
 	return 2;
 }
 
+static int out_of_memory(struct strbuf *sb)
+{
+	fprintf(stderr, "vmsim-cli: out of host memory\n");
+	sb_free(sb);
+	return 2;
+}
+
 int cmd_translate(struct vmsim_machine *m, int argc, char **argv, bool json)
 {
 	enum mmu_access acc = MMU_READ;
@@ -94,31 +101,40 @@ int cmd_translate(struct vmsim_machine *m, int argc, char **argv, bool json)
 	ok = translate(cpu, va, acc, mode, &pa, &fault);
 
 	if (json) {
-		sb_printf(&sb, "{\"addr\": \"0x%" PRIx64 "\", \"access\": \"%s\", \"mode\": \"%s\", "
-			  "\"format\": \"%s\", \"cr3\": \"0x%" PRIx64 "\"", va,
-			  acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch",
-			  mode == MMU_USER ? "user" : "kernel", f->name, cpu->cr3);
+		struct json_writer jw;
+
+		json_init(&jw, &sb);
+		json_object_begin(&jw);
+		json_key_hex(&jw, "addr", va);
+		json_key_str(&jw, "access", acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch");
+		json_key_str(&jw, "mode", mode == MMU_USER ? "user" : "kernel");
+		json_key_str(&jw, "format", f->name);
+		json_key_hex(&jw, "cr3", cpu->cr3);
 		if (explain) {
-			sb_puts(&sb, ", \"walk\": ");
-			walk_explain(&sb, f, &t, pok, &wr, va, true);
+			json_key(&jw, "walk");
+			walk_explain_json(&jw, f, &t);
 		}
-		if (ok) {
-			sb_printf(&sb, ", \"pa\": \"0x%" PRIx64 "\"}\n", pa);
-		} else if (fault.gp) {
-			sb_puts(&sb, ", \"fault\": \"#GP\", \"reason\": \"non-canonical address\"}\n");
-		} else {
-			fault_bits_str(fault.error_code, buf, sizeof(buf));
-			sb_printf(&sb, ", \"fault\": {\"error_code\": \"0x%x\", \"bits\": ", fault.error_code);
-			sb_json_str(&sb, buf);
-			sb_printf(&sb, ", \"level\": \"%s\"}}\n", f->lvl[fault.depth].name);
-		}
+		json_key(&jw, "pa");
+		if (ok)
+			json_hex(&jw, pa);
+		else
+			json_null(&jw);
+		json_key(&jw, "fault");
+		if (ok)
+			json_null(&jw);
+		else
+			fault_json(&jw, f, &fault);
+		json_object_end(&jw);
+		if (json_finish(&jw))
+			return out_of_memory(&sb);
+		sb_putc(&sb, '\n');
 	} else {
 		sb_printf(&sb, "%s %s access to %#" PRIx64 " (%s, CR3 %#" PRIx64 ")\n",
 			  mode == MMU_USER ? "user" : "kernel",
 			  acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch", va, f->name,
 			  cpu->cr3);
 		if (explain)
-			walk_explain(&sb, f, &t, pok, &wr, va, false);
+			walk_explain(&sb, f, &t, pok, &wr, va);
 		if (ok) {
 			sb_printf(&sb, "-> pa %#" PRIx64 "\n", pa);
 		} else if (fault.gp) {

@@ -15,6 +15,7 @@
 #include "kern/machine.h"
 #include "kern/views.h"
 #include "scenario_run.h"
+#include "util/json.h"
 #include "util/strbuf.h"
 #include "util/trace.h"
 #include "vmsim-config.h"
@@ -233,10 +234,28 @@ static int cmd_convert_trace(struct cli *c)
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
 		return 2;
 	}
-	if (!c->json)
+	if (!c->json) {
 		printf("%s: %lld accesses written to %s\n", c->argv[1], n, c->argv[2]);
-	else
-		printf("{\"accesses\":%lld}\n", n);
+	} else {
+		struct strbuf sb = STRBUF_INIT;
+		struct json_writer jw;
+		int ret;
+
+		json_init(&jw, &sb);
+		json_object_begin(&jw);
+		json_key_str(&jw, "trace", c->argv[1]);
+		json_key_str(&jw, "output", c->argv[2]);
+		json_key_u64(&jw, "accesses", (uint64_t)n);
+		json_object_end(&jw);
+		ret = json_finish(&jw);
+		if (!ret)
+			printf("%s\n", sb_str(&sb));
+		sb_free(&sb);
+		if (ret) {
+			fprintf(stderr, "vmsim-cli: out of host memory\n");
+			return 2;
+		}
+	}
 	return 0;
 }
 
