@@ -188,6 +188,15 @@ try:
     check("replay of a vmsim binary trace", "replay", ["--json", "replay", "-q", vmt])
     check("replay from stdin", "replay", ["--json", "replay", "-q", "-"],
           stdin=open(TRACES[0], "rb").read())
+    check("replay through exec's layout", "replay",
+          ["--json", "replay", "-q", "--task-layout", "exec:/usr/bin/true", TRACES[0]])
+    bad = os.path.join(tmp, "bad.lackey")
+    open(bad, "w").write("I  401000,4\n L 402000,8\n oops\n")
+    d = check("replay stopped by a bad line: the document still completes", "replay",
+              ["--json", "replay", "-q", "--interval", "1", bad], expect_rc=(2,))
+    if d:
+        case("replay stopped by a bad line: the counts so far", d["accesses"]["total"] == 2 and
+             len(d["intervals"]) == 2, d)
     check("exec /usr/bin/true", "exec", ["--json", "exec", "/usr/bin/true"])
     check("exec with arguments and environment", "exec",
           ["--json", "exec", "--arg", "a b", "--env", "K=\x01v\"", "/usr/bin/true"])
@@ -213,7 +222,6 @@ try:
     odd = (b"odd-" + bytes(range(0x80, 0x100)) + b"-\xe2\x82\xac\xe2\x82-\xf0\x9f\x98-"
            b"\xc0\xaf-\xe0\x80\xaf-\xf4\x90\x80\x80-\xed\xa0\x80-" + bytes(range(1, 0x20)) +
            b"\x7f\"\\-end")
-    want = odd.decode("utf-8", "replace")
     bdir = os.fsencode(tmp)
     elf = os.path.join(bdir, odd)
     shutil.copyfile("/usr/bin/true", elf)
