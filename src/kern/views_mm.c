@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "kern/machine.h"
+#include "kern/stats.h"
 #include "kern/task.h"
 #include "vma/filemap.h"
 #include "vma/mm.h"
@@ -379,8 +380,9 @@ static int view_status(struct vmsim_machine *m, const struct view_args *a, struc
 	const size_t n = sizeof(lines) / sizeof(lines[0]);
 
 	if (jw) {
-		const struct fault_stats *f = &t->fst;
+		struct stat_field f[FAULT_STAT_FIELDS];
 
+		fault_stat_fields(&t->fst, f);
 		json_object_begin(jw);
 		json_key_str(jw, "Name", t->comm);
 		json_key_i64(jw, "Pid", t->pid);
@@ -389,13 +391,7 @@ static int view_status(struct vmsim_machine *m, const struct view_args *a, struc
 			if (lines[i].modeled)
 				json_key_u64(jw, lines[i].name, lines[i].bytes);
 		/* the task's faults, under the statistics' names */
-		json_key_u64(jw, "min_flt", f->min_flt);
-		json_key_u64(jw, "demand_zero", f->demand_zero);
-		json_key_u64(jw, "zero_page", f->zero_page);
-		json_key_u64(jw, "cow", f->cow);
-		json_key_u64(jw, "cow_reuse", f->cow_reuse);
-		json_key_u64(jw, "stack_grow", f->stack_grow);
-		json_key_u64(jw, "segv", f->segv);
+		json_stat_fields(jw, f, FAULT_STAT_FIELDS);
 		json_object_end(jw);
 		return 0;
 	}

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "kern/machine.h"
+#include "kern/stats.h"
 #include "kern/task.h"
 #include "mmu/mmu.h"
 #include "mmu/pgtable.h"
@@ -234,36 +235,47 @@ static int view_pagetable(struct vmsim_machine *m, const struct view_args *a,
 static const char *const level_names[3] = { "L1d", "L1i", "L2" };
 static const char *const level_keys[3] = { "l1d", "l1i", "l2" };
 
-static void tlb_rights(const struct tlb_entry *e, char *r, size_t len)
+/* One TLB array: its geometry, then its valid entries. */
+static void tlb_array_show(const struct vmsim_cpu *cpu, const struct tlb_array *a,
+			   struct json_writer *jw, struct strbuf *sb)
 {
-	snprintf(r, len, "%s%s%s%s%s", e->rights & TLB_R_W ? "W" : "-",
-		 e->rights & TLB_R_U ? "U" : "-", e->rights & TLB_R_X ? "X" : "-",
-		 e->rights & TLB_R_D ? "D" : "-", e->rights & TLB_R_G ? "G" : "-");
-}
-
-static void tlb_array_json(const struct vmsim_cpu *cpu, const struct tlb_array *a,
-			   struct json_writer *jw)
-{
-	json_object_begin(jw);
-	json_key_str(jw, "name", a->name);
-	json_key_u64(jw, "entries", a->entries);
-	json_key_u64(jw, "ways", a->ways);
-	json_key_u64(jw, "sets", a->sets);
-	json_key_u64(jw, "valid", tlb_array_valid(a));
-	json_key_u64(jw, "evictions", a->evictions);
-	json_key(jw, "contents");
-	json_array_begin(jw);
+	if (jw) {
+		json_object_begin(jw);
+		json_key_str(jw, "name", a->name);
+		json_key_u64(jw, "entries", a->entries);
+		json_key_u64(jw, "ways", a->ways);
+		json_key_u64(jw, "sets", a->sets);
+		json_key_u64(jw, "valid", tlb_array_valid(a));
+		json_key_u64(jw, "evictions", a->evictions);
+		json_key(jw, "contents");
+		json_array_begin(jw);
+	} else if (a->entries) {
+		sb_printf(sb, "  %-10s %5u entries %2u ways %4u sets, %u valid, %" PRIu64
+			  " evictions\n", a->name, a->entries, a->ways, a->sets, tlb_array_valid(a),
+			  a->evictions);
+	} else {
+		sb_printf(sb, "  %-10s absent\n", a->name);
+	}
 	for (unsigned j = 0; j < a->entries; j++) {
 		const struct tlb_entry *e = &a->e[j];
+		uint64_t va;
 		char r[16];
 
 		if (a->tag[j] == TLB_TAG_INVALID)
 			continue;
-		tlb_rights(e, r, sizeof(r));
+		va = tlb_entry_va(cpu, a, j);
+		snprintf(r, sizeof(r), "%s%s%s%s%s", e->rights & TLB_R_W ? "W" : "-",
+			 e->rights & TLB_R_U ? "U" : "-", e->rights & TLB_R_X ? "X" : "-",
+			 e->rights & TLB_R_D ? "D" : "-", e->rights & TLB_R_G ? "G" : "-");
+		if (!jw) {
+			sb_printf(sb, "    set %4u way %2u  %016" PRIx64 " -> %#-12" PRIx64 " %s pcid %u %s\n",
+				  j / a->ways, j % a->ways, va, e->pa, size_name(e->shift), e->pcid, r);
+			continue;
+		}
 		json_object_begin(jw);
 		json_key_u64(jw, "set", j / a->ways);
 		json_key_u64(jw, "way", j % a->ways);
-		json_key_hex(jw, "va", tlb_entry_va(cpu, a, j));
+		json_key_hex(jw, "va", va);
 		json_key_hex(jw, "pa", e->pa);
 		json_key_u64(jw, "page_size", 1ULL << e->shift);
 		json_key_u64(jw, "pcid", e->pcid);
@@ -271,29 +283,9 @@ static void tlb_array_json(const struct vmsim_cpu *cpu, const struct tlb_array *
 		json_key_u64(jw, "lru", a->lru[j]);
 		json_object_end(jw);
 	}
-	json_array_end(jw);
-	json_object_end(jw);
-}
-
-static void tlb_array_dump(const struct vmsim_cpu *cpu, const struct tlb_array *a,
-			   struct strbuf *sb)
-{
-	if (a->entries)
-		sb_printf(sb, "  %-10s %5u entries %2u ways %4u sets, %u valid, %" PRIu64
-			  " evictions\n", a->name, a->entries, a->ways, a->sets, tlb_array_valid(a),
-			  a->evictions);
-	else
-		sb_printf(sb, "  %-10s absent\n", a->name);
-	for (unsigned j = 0; j < a->entries; j++) {
-		const struct tlb_entry *e = &a->e[j];
-		char r[16];
-
-		if (a->tag[j] == TLB_TAG_INVALID)
-			continue;
-		tlb_rights(e, r, sizeof(r));
-		sb_printf(sb, "    set %4u way %2u  %016" PRIx64 " -> %#-12" PRIx64 " %s pcid %u %s\n",
-			  j / a->ways, j % a->ways, tlb_entry_va(cpu, a, j), e->pa,
-			  size_name(e->shift), e->pcid, r);
+	if (jw) {
+		json_array_end(jw);
+		json_object_end(jw);
 	}
 }
 
@@ -320,23 +312,20 @@ static void tlb_cpu_json(unsigned c, const struct vmsim_cpu *cpu,
 	json_object_begin(jw);
 	for (unsigned l = 0; l < 3; l++) {
 		struct tlb_stats st;
+		struct stat_field f[TLB_STAT_FIELDS];
 
 		tlb_get_stats(cpu, l, &st);
+		tlb_stat_fields(&st, f);
 		json_key(jw, level_keys[l]);
 		json_object_begin(jw);
-		json_key_u64(jw, "hits", st.hits);
-		json_key_u64(jw, "misses", st.misses);
-		json_key_u64(jw, "fills", st.fills);
-		json_key_u64(jw, "evictions", st.evictions);
-		json_key_u64(jw, "flushes", st.flushes);
-		json_key_u64(jw, "invlpg", st.invlpg);
+		json_stat_fields(jw, f, TLB_STAT_FIELDS);
 		json_object_end(jw);
 	}
 	json_object_end(jw);
 	json_key(jw, "arrays");
 	json_array_begin(jw);
 	for (unsigned i = 0; i < 5; i++)
-		tlb_array_json(cpu, arrs[i], jw);
+		tlb_array_show(cpu, arrs[i], jw, NULL);
 	json_array_end(jw);
 	json_object_end(jw);
 }
@@ -377,7 +366,7 @@ static int view_tlb(struct vmsim_machine *m, const struct view_args *a, struct j
 			  ", faults %" PRIu64 "\n", cpu->st.walks, cpu->st.entries_read,
 			  cpu->st.ad_writes, cpu->st.faults);
 		for (unsigned i = 0; i < 5; i++)
-			tlb_array_dump(cpu, arrs[i], sb);
+			tlb_array_show(cpu, arrs[i], NULL, sb);
 	}
 	if (jw) {
 		json_array_end(jw);

@@ -18,19 +18,11 @@ import subprocess
 import sys
 import tempfile
 
+from report import case, finish
+
 CLI = sys.argv[1]
 SHORT, LONG = 20_000, 400_000
 LIMIT_KIB = 8 << 10          # allowed growth of the peak RSS, KiB
-passed = failed = 0
-
-
-def case(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
 
 
 def write_trace(path, n):
@@ -76,7 +68,4 @@ with tempfile.TemporaryDirectory() as d:
          doc.get("accesses"))
     print(f"peak RSS {rss1} KiB ({SHORT} rows), {rss2} KiB ({LONG} rows, {size} bytes of JSON)")
 
-print(f"[  PASSED  ] {passed} test(s).")
-if failed:
-    print(f"[  FAILED  ] {failed} test(s), listed above.")
-sys.exit(1 if failed else 0)
+finish()

@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 
+from report import case, finish
+
 
 def import_jsonschema():
     try:
@@ -47,17 +49,6 @@ jsonschema = import_jsonschema()
 
 CLI = sys.argv[1]
 SCHEMA_DIR = "docs/schema"
-passed = failed = 0
-
-
-def case(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {str(detail)[:2000]}")
-
 
 schemas = {}
 for path in sorted(glob.glob(os.path.join(SCHEMA_DIR, "*.schema.json"))):
@@ -272,7 +263,4 @@ steps:
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
-print(f"[  PASSED  ] {passed} test(s).")
-if failed:
-    print(f"[  FAILED  ] {failed} test(s), listed above.")
-sys.exit(1 if failed else 0)
+finish()

@@ -26,6 +26,7 @@
 #include "util/error.h"
 #include "util/trace.h"
 #include "kern/replay.h"
+#include "kern/stats.h"
 #include "util/json.h"
 #include "util/strbuf.h"
 #include "vma/mm.h"
@@ -131,56 +132,56 @@ static void json_head(struct replay_cli *rc, const char *trace, enum trace_forma
 	}
 }
 
-static void json_counts(struct json_writer *jw, const char *key, const char *const *names,
-			const uint64_t *v, unsigned n)
+/* @key: {the @n fields}. */
+static void json_group(struct json_writer *jw, const char *key, const struct stat_field *f,
+		       unsigned n)
 {
 	json_key(jw, key);
 	json_object_begin(jw);
-	for (unsigned i = 0; i < n; i++)
-		json_key_u64(jw, names[i], v[i]);
+	json_stat_fields(jw, f, n);
 	json_object_end(jw);
 }
 
-/* JSON: the totals after the rows; 0, or -errno if the document did not
- * come out whole. */
+/* JSON: the totals after the rows, under the statistics' names; 0, or
+ * -errno if the document did not come out whole. */
 static int json_tail(struct replay_cli *rc, double secs, double rate)
 {
 	const struct replay *rp = &rc->rp;
-	const struct fault_stats *fs = &rp->t->fst;
 	struct json_writer *jw = &rc->jw;
 	struct replay_counters c;
-	static const char *const acc_names[] = { "total", "I", "L", "S", "M", "page_touches",
-						 "crossing_pages" };
-	static const char *const fault_names[] = { "min_flt", "demand_zero", "zero_page", "cow",
-						   "cow_reuse", "stack_grow", "segv" };
-	static const char *const region_names[] = { "created", "size", "unmappable_accesses" };
-	static const char *const tlb_names[] = { "hits", "misses", "evictions" };
+	struct stat_field f[FAULT_STAT_FIELDS];
 	static const char *const lv_names[] = { "l1d", "l1i", "l2" };
 	int ret;
 
 	replay_snapshot(rp, &c);
 	const struct tlb_stats *lv[3] = { &c.l1d, &c.l1i, &c.l2 };
-	const uint64_t acc[] = { rp->accesses, rp->by_type[0], rp->by_type[1], rp->by_type[2],
-				 rp->by_type[3], rp->page_touches, rp->crossings };
-	const uint64_t faults[] = { fs->min_flt, fs->demand_zero, fs->zero_page, fs->cow,
-				    fs->cow_reuse, fs->stack_grow, rp->segv };
-	const uint64_t regions[] = { rp->regions, rp->region_bytes, rp->unmappable };
+	const struct stat_field acc[] = {
+		{ "total", rp->accesses }, { "I", rp->by_type[0] }, { "L", rp->by_type[1] },
+		{ "S", rp->by_type[2] }, { "M", rp->by_type[3] },
+		{ "page_touches", rp->page_touches }, { "crossing_pages", rp->crossings },
+	};
+	const struct stat_field regions[] = {
+		{ "created", rp->regions }, { "size", rp->region_bytes },
+		{ "unmappable_accesses", rp->unmappable },
+	};
 
 	if (rc->interval)
 		json_array_end(jw);
-	json_counts(jw, "accesses", acc_names, acc, 7);
+	json_group(jw, "accesses", acc, sizeof(acc) / sizeof(acc[0]));
 	json_key(jw, "tlb");
 	json_object_begin(jw);
 	for (unsigned i = 0; i < 3; i++) {
-		const uint64_t t[] = { lv[i]->hits, lv[i]->misses, lv[i]->evictions };
+		struct stat_field t[TLB_STAT_FIELDS];
 
-		json_counts(jw, lv_names[i], tlb_names, t, 3);
+		tlb_stat_fields(lv[i], t);
+		json_group(jw, lv_names[i], t, TLB_STAT_FIELDS);
 	}
 	json_object_end(jw);
 	json_key_u64(jw, "walks", c.walks);
 	json_key_u64(jw, "walk_entries_read", c.entries_read);
-	json_counts(jw, "faults", fault_names, faults, 7);
-	json_counts(jw, "regions", region_names, regions, 3);
+	fault_stat_fields(&rp->t->fst, f);
+	json_group(jw, "faults", f, FAULT_STAT_FIELDS);
+	json_group(jw, "regions", regions, sizeof(regions) / sizeof(regions[0]));
 	json_key_u64(jw, "rss_pages", c.rss);
 	json_key_u64(jw, "page_table_pages", c.pt_pages);
 	json_key(jw, "seconds");
