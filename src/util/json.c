@@ -8,7 +8,6 @@
 #include "util/json.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
@@ -47,8 +46,8 @@ static bool in_object(const struct json_writer *w)
 	return w->depth && (w->object >> (w->depth - 1) & 1);
 }
 
-/* Before a value: the comma or the key's colon is already decided here.
- * False (and nothing written) when a value may not come now. */
+/* Before a value: the comma it needs in an array (in an object the key
+ * wrote it).  False, with nothing written, when no value may come now. */
 static bool value_start(struct json_writer *w)
 {
 	uint64_t bit;

@@ -67,5 +67,13 @@ with tempfile.TemporaryDirectory() as d:
     case("the totals follow the rows", doc.get("accesses", {}).get("total") == LONG,
          doc.get("accesses"))
     print(f"peak RSS {rss1} KiB ({SHORT} rows), {rss2} KiB ({LONG} rows, {size} bytes of JSON)")
+    if os.path.exists("/dev/full"):
+        with open("/dev/full", "wb") as full:
+            p = subprocess.run([CLI, "--json", "replay", "-q", "--interval", "1", short],
+                               stdout=full, stderr=subprocess.PIPE, text=True)
+        case("a stdout that refuses writes: exit 2 and a message", p.returncode == 2 and
+             p.stderr.strip() == "vmsim-cli: replay: cannot write the report", (p.returncode, p.stderr))
+    else:
+        print("note: no /dev/full on this host; the write-error case is not run")
 
 finish()
