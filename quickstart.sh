@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-want=(meson ninja-build pkg-config gcc gcc-multilib libyaml-dev libjemalloc-dev libcmocka-dev python3)
+want=(meson ninja-build pkg-config gcc gcc-multilib libyaml-dev libjemalloc-dev libcmocka-dev python3
+	python3-jsonschema)
 
 install_missing() {
 	local missing=()

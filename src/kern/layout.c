@@ -612,30 +612,37 @@ static const char *kind_name(enum kregion_kind k)
 	return names[k];
 }
 
-void layout_render(struct vmsim_machine *m, bool json, struct strbuf *sb)
+void layout_render(struct vmsim_machine *m, struct json_writer *jw, struct strbuf *sb)
 {
 	struct kregion r[KREGION_MAX];
 	unsigned n = kernel_layout(m, r, KREGION_MAX);
 	int w = config_is_64(&m->cfg) ? 16 : 8;
 	char sz[32];
 
-	if (json) {
-		sb_puts(sb, "{\"machine\":");
-		sb_json_str(sb, m->cfg.name);
-		sb_printf(sb, ",\"arch\":\"%s\",\"regions\":[", config_is_64(&m->cfg) ? "x86_64"
-										       : "x86_32");
+	if (jw) {
+		json_object_begin(jw);
+		json_key_str(jw, "machine", m->cfg.name);
+		json_key_str(jw, "arch", config_is_64(&m->cfg) ? "x86_64" : "x86_32");
+		json_key(jw, "regions");
+		json_array_begin(jw);
 		for (unsigned i = 0; i < n; i++) {
-			layout_size_str(r[i].last - r[i].start + 1, sz, sizeof(sz));
-			sb_printf(sb, "%s{\"name\":", i ? "," : "");
-			sb_json_str(sb, r[i].name);
-			sb_printf(sb, ",\"kind\":\"%s\",\"start\":%" PRIu64 ",\"last\":%" PRIu64
-				  ",\"size\":", kind_name(r[i].kind), r[i].start, r[i].last);
-			sb_json_str(sb, sz);
-			sb_puts(sb, ",\"mapped_by\":");
-			sb_json_str(sb, r[i].what);
-			sb_putc(sb, '}');
+			uint64_t size = r[i].last - r[i].start + 1;
+
+			json_object_begin(jw);
+			json_key_str(jw, "name", r[i].name);
+			json_key_str(jw, "kind", kind_name(r[i].kind));
+			json_key_hex(jw, "start", r[i].start);
+			json_key_hex(jw, "last", r[i].last);
+			json_key(jw, "size");
+			if (size)
+				json_u64(jw, size);
+			else
+				json_double(jw, 18446744073709551616.0, 0);	/* all 2^64 bytes */
+			json_key_str(jw, "mapped_by", r[i].what);
+			json_object_end(jw);
 		}
-		sb_puts(sb, "]}");
+		json_array_end(jw);
+		json_object_end(jw);
 		return;
 	}
 	if (config_is_64(&m->cfg))

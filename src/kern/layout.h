@@ -19,6 +19,7 @@
 
 #include "kern/machine.h"
 #include "mmu/mmu.h"
+#include "util/json.h"
 #include "util/strbuf.h"
 
 /* Roots that hold a copy of the kernel half (Linux: pgd_list).  x86_32
@@ -120,7 +121,7 @@ unsigned kernel_layout(struct vmsim_machine *m, struct kregion *r, unsigned max)
 void layout_size_str(uint64_t size, char *buf, unsigned len);
 
 /* The layout as text (mm.rst-style table) or JSON, and as an SVG picture. */
-void layout_render(struct vmsim_machine *m, bool json, struct strbuf *sb);
+void layout_render(struct vmsim_machine *m, struct json_writer *jw, struct strbuf *sb);
 void layout_svg(struct vmsim_machine *m, struct strbuf *sb);
 
 #endif

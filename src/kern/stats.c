@@ -22,11 +22,37 @@ void stat_u64(struct stat_sink *s, uint64_t v, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(name, sizeof(name), fmt, ap);
 	va_end(ap);
-	if (s->json)
-		sb_printf(s->sb, "%s\"%s\":%llu", s->first ? "" : ",", name, (unsigned long long)v);
+	if (s->jw)
+		json_key_u64(s->jw, name, v);
 	else
 		sb_printf(s->sb, "%s %llu\n", name, (unsigned long long)v);
-	s->first = false;
+}
+
+void tlb_stat_fields(const struct tlb_stats *t, struct stat_field f[TLB_STAT_FIELDS])
+{
+	f[0] = (struct stat_field){ "hits", t->hits };
+	f[1] = (struct stat_field){ "misses", t->misses };
+	f[2] = (struct stat_field){ "fills", t->fills };
+	f[3] = (struct stat_field){ "evictions", t->evictions };
+	f[4] = (struct stat_field){ "flushes", t->flushes };
+	f[5] = (struct stat_field){ "invlpg", t->invlpg };
+}
+
+void fault_stat_fields(const struct fault_stats *fs, struct stat_field f[FAULT_STAT_FIELDS])
+{
+	f[0] = (struct stat_field){ "min_flt", fs->min_flt };
+	f[1] = (struct stat_field){ "demand_zero", fs->demand_zero };
+	f[2] = (struct stat_field){ "zero_page", fs->zero_page };
+	f[3] = (struct stat_field){ "cow", fs->cow };
+	f[4] = (struct stat_field){ "cow_reuse", fs->cow_reuse };
+	f[5] = (struct stat_field){ "stack_grow", fs->stack_grow };
+	f[6] = (struct stat_field){ "segv", fs->segv };
+}
+
+void json_stat_fields(struct json_writer *jw, const struct stat_field *f, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		json_key_u64(jw, f[i].name, f[i].v);
 }
 
 /* The page allocator, with /proc/vmstat's names. */
@@ -60,14 +86,12 @@ static void stats_mmu(struct vmsim_machine *m, struct stat_sink *s)
 
 		for (unsigned l = 0; l < 3; l++) {
 			struct tlb_stats t;
+			struct stat_field f[TLB_STAT_FIELDS];
 
 			tlb_get_stats(cpu, l, &t);
-			stat_u64(s, t.hits, "cpu%u.tlb.%s.hits", c, lvl[l]);
-			stat_u64(s, t.misses, "cpu%u.tlb.%s.misses", c, lvl[l]);
-			stat_u64(s, t.fills, "cpu%u.tlb.%s.fills", c, lvl[l]);
-			stat_u64(s, t.evictions, "cpu%u.tlb.%s.evictions", c, lvl[l]);
-			stat_u64(s, t.flushes, "cpu%u.tlb.%s.flushes", c, lvl[l]);
-			stat_u64(s, t.invlpg, "cpu%u.tlb.%s.invlpg", c, lvl[l]);
+			tlb_stat_fields(&t, f);
+			for (unsigned i = 0; i < TLB_STAT_FIELDS; i++)
+				stat_u64(s, f[i].v, "cpu%u.tlb.%s.%s", c, lvl[l], f[i].name);
 		}
 		stat_u64(s, cpu->st.walks, "cpu%u.walks", c);
 		stat_u64(s, cpu->st.entries_read, "cpu%u.walk_entries_read", c);
@@ -83,16 +107,12 @@ static void stats_tasks(struct vmsim_machine *m, struct stat_sink *s)
 	struct task_struct *t;
 
 	list_for_each_entry(t, &m->tasks, tasks) {
-		const struct fault_stats *f = &t->fst;
+		struct stat_field f[FAULT_STAT_FIELDS];
 		const char *name = task_name(t);
 
-		stat_u64(s, f->min_flt, "task.%s.min_flt", name);
-		stat_u64(s, f->demand_zero, "task.%s.demand_zero", name);
-		stat_u64(s, f->zero_page, "task.%s.zero_page", name);
-		stat_u64(s, f->cow, "task.%s.cow", name);
-		stat_u64(s, f->cow_reuse, "task.%s.cow_reuse", name);
-		stat_u64(s, f->stack_grow, "task.%s.stack_grow", name);
-		stat_u64(s, f->segv, "task.%s.segv", name);
+		fault_stat_fields(&t->fst, f);
+		for (unsigned i = 0; i < FAULT_STAT_FIELDS; i++)
+			stat_u64(s, f[i].v, "task.%s.%s", name, f[i].name);
 		stat_u64(s, t->mm ? get_mm_rss(t->mm) : 0, "task.%s.rss_pages", name);
 		stat_u64(s, t->mm ? t->mm->total_vm : 0, "task.%s.vm_pages", name);
 	}
@@ -100,22 +120,23 @@ static void stats_tasks(struct vmsim_machine *m, struct stat_sink *s)
 
 static const stats_fn registry[] = { stats_phys, stats_mmu, stats_tasks };
 
-void stats_render(struct vmsim_machine *m, bool json, struct strbuf *sb)
+void stats_render(struct vmsim_machine *m, struct json_writer *jw, struct strbuf *sb)
 {
-	struct stat_sink s = { sb, json, true };
+	struct stat_sink s = { jw, sb };
 
-	if (json)
-		sb_putc(sb, '{');
+	if (jw)
+		json_object_begin(jw);
 	for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
 		registry[i](m, &s);
-	if (json)
-		sb_putc(sb, '}');
+	if (jw)
+		json_object_end(jw);
 }
 
-static int view_stats(struct vmsim_machine *m, const struct view_args *a, bool json,
+static int view_stats(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 		      struct strbuf *sb)
 {
-	stats_render(m, json, sb);
+	(void)a;
+	stats_render(m, jw, sb);
 	return 0;
 }
 

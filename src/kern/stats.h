@@ -11,13 +11,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/json.h"
 #include "util/strbuf.h"
 
 struct vmsim_machine;
 
 struct stat_sink {
+	struct json_writer *jw;	/* members of one object; NULL: text lines */
 	struct strbuf *sb;
-	bool json, first;
 };
 
 /* Emit one counter; @fmt builds the name (printf style). */
@@ -26,7 +27,25 @@ void stat_u64(struct stat_sink *s, uint64_t v, const char *fmt, ...)
 
 typedef void (*stats_fn)(struct vmsim_machine *m, struct stat_sink *s);
 
-/* Render every registered counter. */
-void stats_render(struct vmsim_machine *m, bool json, struct strbuf *sb);
+/* A counter under its name, for every rendering that lists a structure's
+ * counters (stats, the tlb and status views, replay), so that one
+ * quantity has one name everywhere. */
+struct stat_field {
+	const char *name;
+	uint64_t v;
+};
+
+struct tlb_stats;
+struct fault_stats;
+
+#define TLB_STAT_FIELDS 6	/* hits misses fills evictions flushes invlpg */
+void tlb_stat_fields(const struct tlb_stats *t, struct stat_field f[TLB_STAT_FIELDS]);
+#define FAULT_STAT_FIELDS 7	/* min_flt demand_zero zero_page cow cow_reuse stack_grow segv */
+void fault_stat_fields(const struct fault_stats *fs, struct stat_field f[FAULT_STAT_FIELDS]);
+/* @n fields as members of the open JSON object. */
+void json_stat_fields(struct json_writer *jw, const struct stat_field *f, unsigned n);
+
+/* Every registered counter: text lines into @sb, or with @jw one object. */
+void stats_render(struct vmsim_machine *m, struct json_writer *jw, struct strbuf *sb);
 
 #endif

@@ -13,19 +13,19 @@
 #include "kern/layout.h"
 #include "kern/vmalloc.h"
 
-static int vmallocinfo(struct vmsim_machine *m, const struct view_args *a, bool json,
-		       struct strbuf *sb)
+static int vmallocinfo(struct vmsim_machine *m, const struct view_args *a,
+		       struct json_writer *jw, struct strbuf *sb)
 {
 	(void)a;
-	vmallocinfo_render(m, json, sb);
+	vmallocinfo_render(m, jw, sb);
 	return 0;
 }
 
-static int layout(struct vmsim_machine *m, const struct view_args *a, bool json,
+static int layout(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 		  struct strbuf *sb)
 {
 	(void)a;
-	layout_render(m, json, sb);
+	layout_render(m, jw, sb);
 	return 0;
 }
 

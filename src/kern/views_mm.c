@@ -5,6 +5,7 @@
  *   smaps   /proc/PID/smaps: the maps line and the per-VMA memory lines
  *   status  /proc/PID/status: Name, Pid, PPid and the Vm* / Rss* lines
  * The task is the view's `task` argument, or the one running on CPU 0.
+ * The JSON has the same names with every size in bytes (the text's kB).
  * Invariant: a view only reads (no A/D bits, no TLB change, no counters).
  */
 #include "kern/views.h"
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "kern/machine.h"
+#include "kern/stats.h"
 #include "kern/task.h"
 #include "vma/filemap.h"
 #include "vma/mm.h"
@@ -100,40 +102,48 @@ static void maps_line(struct strbuf *sb, const struct vma_line *l, bool is64)
 	sb_putc(sb, '\n');
 }
 
-static void json_line(struct strbuf *sb, const struct vma_line *l)
+/* The maps fields of one VMA as members of the open JSON object. */
+static void json_maps_fields(struct json_writer *jw, const struct vma_line *l)
 {
-	sb_printf(sb, "{\"start\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64 "\", \"perms\": \"%s\", "
-		  "\"offset\": \"0x%" PRIx64 "\", \"dev\": \"%02x:%02x\", \"inode\": %" PRIu64
-		  ", \"name\": ", l->start, l->end, l->perms, l->pgoff, l->major, l->minor, l->ino);
-	if (l->name)
-		sb_json_str(sb, l->name);
-	else
-		sb_puts(sb, "\"\"");
+	char dev[16];
+
+	snprintf(dev, sizeof(dev), "%02x:%02x", l->major, l->minor);
+	json_key_hex(jw, "start", l->start);
+	json_key_hex(jw, "end", l->end);
+	json_key_str(jw, "perms", l->perms);
+	json_key_u64(jw, "offset", l->pgoff);
+	json_key_str(jw, "dev", dev);
+	json_key_u64(jw, "inode", l->ino);
+	json_key_str(jw, "name", l->name ? l->name : "");
 }
 
-static int view_maps(struct vmsim_machine *m, const struct view_args *a, bool json,
+static void maps_entry(struct json_writer *jw, struct strbuf *sb, const struct vma_line *l,
+		       bool is64)
+{
+	if (!jw) {
+		maps_line(sb, l, is64);
+		return;
+	}
+	json_object_begin(jw);
+	json_maps_fields(jw, l);
+	json_object_end(jw);
+}
+
+static int view_maps(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 		     struct strbuf *sb)
 {
 	struct task_struct *t = view_task(m, a, sb);
 	const bool is64 = config_is_64(&m->cfg);
 	struct vm_area_struct *vma;
 	struct vma_line l;
-	bool first = true;
 
 	if (!t)
 		return -EINVAL;
-	if (json)
-		sb_puts(sb, "[");
+	if (jw)
+		json_array_begin(jw);
 	for_each_vma(t->mm, vma) {
 		vma_line_of(vma, &l);
-		if (json) {
-			sb_puts(sb, first ? "\n  " : ",\n  ");
-			json_line(sb, &l);
-			sb_puts(sb, "}");
-		} else {
-			maps_line(sb, &l, is64);
-		}
-		first = false;
+		maps_entry(jw, sb, &l, is64);
 	}
 	if (is64 && t->mm->task_size > (1ULL << 32)) {
 		/* the gate VMA (vsyscall=xonly): not in the tree, shown for
@@ -141,16 +151,11 @@ static int view_maps(struct vmsim_machine *m, const struct view_args *a, bool js
 		 * is below 4 GiB, has none */
 		struct vma_line g = { 0xffffffffff600000ULL, 0xffffffffff601000ULL, 0, 0, "--xp",
 				      0, 0, "[vsyscall]" };
-		if (json) {
-			sb_puts(sb, first ? "\n  " : ",\n  ");
-			json_line(sb, &g);
-			sb_puts(sb, "}");
-		} else {
-			maps_line(sb, &g, is64);
-		}
+
+		maps_entry(jw, sb, &g, is64);
 	}
-	if (json)
-		sb_puts(sb, "\n]");
+	if (jw)
+		json_array_end(jw);
 	return 0;
 }
 
@@ -233,91 +238,116 @@ static void vm_flags_str(unsigned long f, char *buf, size_t len)
 			used += (size_t)snprintf(buf + used, len - used, "%s ", names[i].s);
 }
 
-static int view_smaps(struct vmsim_machine *m, const struct view_args *a, bool json,
+/* One line of smaps or status: its name and bytes (printed in kB).  The
+ * lines Linux prints but vmsim does not model (KSM, swap, hugetlb) are
+ * zeros in the text, for readers of the kernel's format, and absent from
+ * the JSON, which carries only quantities the simulator knows. */
+struct kb_line {
+	const char *name;
+	uint64_t bytes;
+	bool modeled;
+};
+
+/* THPeligible: anonymous private memory on x86_64 that can hold an
+ * aligned 2 MiB page (thp_vma_allowable_order, THP "always") */
+static bool thp_eligible(const struct vm_area_struct *vma, bool is64)
+{
+	uint64_t huge = 2ULL << 20;
+
+	return is64 && vma_is_anonymous(vma) && !(vma->vm_flags & VM_SHARED) &&
+	       ((vma->vm_start + huge - 1) & ~(huge - 1)) + huge <= vma->vm_end;
+}
+
+static void smaps_vma(struct vmsim_machine *m, struct vm_area_struct *vma, bool is64,
+		      struct json_writer *jw, struct strbuf *sb)
+{
+	struct mem_size_stats mss = { 0 };
+	void *arg[2] = { &mss, m };
+	struct vma_line l;
+	char flags[64];
+	uint64_t pss, locked;
+
+	walk_pte_range(vma->vm_mm, vma->vm_start, vma->vm_end, smaps_pte, arg);
+	vma_line_of(vma, &l);
+	pss = mss.pss >> PSS_SHIFT;
+	locked = vma->vm_flags & VM_LOCKED ? pss : 0;
+	vm_flags_str(vma->vm_flags, flags, sizeof(flags));
+	const struct kb_line lines[] = {
+		{ "Size", vma->vm_end - vma->vm_start, true },
+		{ "KernelPageSize", PAGE_SIZE, true },
+		{ "MMUPageSize", PAGE_SIZE, true },
+		{ "Rss", mss.resident, true },
+		{ "Pss", pss, true },
+		{ "Pss_Dirty", mss.pss_dirty >> PSS_SHIFT, true },
+		{ "Shared_Clean", mss.shared_clean, true },
+		{ "Shared_Dirty", mss.shared_dirty, true },
+		{ "Private_Clean", mss.private_clean, true },
+		{ "Private_Dirty", mss.private_dirty, true },
+		{ "Referenced", mss.referenced, true },
+		{ "Anonymous", mss.anonymous, true },
+		{ "KSM", 0, false },
+		{ "LazyFree", 0, false },
+		{ "AnonHugePages", 0, false },
+		{ "ShmemPmdMapped", 0, false },
+		{ "FilePmdMapped", 0, false },
+		{ "Shared_Hugetlb", 0, false },
+		{ "Private_Hugetlb", 0, false },
+		{ "Swap", 0, false },
+		{ "SwapPss", 0, false },
+		{ "Locked", locked, true },
+	};
+	const size_t n = sizeof(lines) / sizeof(lines[0]);
+
+	if (jw) {
+		json_object_begin(jw);
+		json_maps_fields(jw, &l);
+		for (size_t i = 0; i < n; i++)
+			if (lines[i].modeled)
+				json_key_u64(jw, lines[i].name, lines[i].bytes);
+		json_key_bool(jw, "THPeligible", thp_eligible(vma, is64));
+		json_key(jw, "VmFlags");
+		json_words(jw, flags);
+		json_object_end(jw);
+		return;
+	}
+	maps_line(sb, &l, is64);
+	for (size_t i = 0; i < n; i++) {
+		char label[24];
+
+		snprintf(label, sizeof(label), "%s:", lines[i].name);
+		sb_printf(sb, "%-16s%8llu kB\n", label, (unsigned long long)(lines[i].bytes >> 10));
+	}
+	sb_printf(sb, "THPeligible:    %8d\n", thp_eligible(vma, is64));
+	sb_printf(sb, "VmFlags: %s\n", flags);
+}
+
+static int view_smaps(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 		      struct strbuf *sb)
 {
 	struct task_struct *t = view_task(m, a, sb);
 	const bool is64 = config_is_64(&m->cfg);
 	struct vm_area_struct *vma;
-	bool first = true;
 
 	if (!t)
 		return -EINVAL;
-	if (json)
-		sb_puts(sb, "[");
-	for_each_vma(t->mm, vma) {
-		struct mem_size_stats mss = { 0 };
-		void *arg[2] = { &mss, m };
-		struct vma_line l;
-		unsigned long locked;
-		char flags[64];
-
-		walk_pte_range(t->mm, vma->vm_start, vma->vm_end, smaps_pte, arg);
-		vma_line_of(vma, &l);
-		locked = vma->vm_flags & VM_LOCKED ? (unsigned long)(mss.pss >> PSS_SHIFT) : 0;
-		vm_flags_str(vma->vm_flags, flags, sizeof(flags));
-		if (json) {
-			sb_puts(sb, first ? "\n  " : ",\n  ");
-			json_line(sb, &l);
-			sb_printf(sb, ", \"Size\": %" PRIu64 ", \"Rss\": %lu, \"Pss\": %" PRIu64
-				  ", \"Pss_Dirty\": %" PRIu64 ", \"Shared_Clean\": %lu, \"Shared_Dirty\": %lu"
-				  ", \"Private_Clean\": %lu, \"Private_Dirty\": %lu, \"Referenced\": %lu"
-				  ", \"Anonymous\": %lu, \"Locked\": %lu, \"VmFlags\": \"%s\"}",
-				  (vma->vm_end - vma->vm_start) >> 10, mss.resident >> 10,
-				  mss.pss >> (10 + PSS_SHIFT), mss.pss_dirty >> (10 + PSS_SHIFT),
-				  mss.shared_clean >> 10, mss.shared_dirty >> 10, mss.private_clean >> 10,
-				  mss.private_dirty >> 10, mss.referenced >> 10, mss.anonymous >> 10,
-				  locked >> 10, flags);
-			first = false;
-			continue;
-		}
-		maps_line(sb, &l, is64);
-#define SMAP(name, kb) sb_printf(sb, "%-16s%8lu kB\n", name ":", (unsigned long)(kb))
-		SMAP("Size", (vma->vm_end - vma->vm_start) >> 10);
-		SMAP("KernelPageSize", PAGE_SIZE >> 10);
-		SMAP("MMUPageSize", PAGE_SIZE >> 10);
-		SMAP("Rss", mss.resident >> 10);
-		SMAP("Pss", mss.pss >> (10 + PSS_SHIFT));
-		SMAP("Pss_Dirty", mss.pss_dirty >> (10 + PSS_SHIFT));
-		SMAP("Shared_Clean", mss.shared_clean >> 10);
-		SMAP("Shared_Dirty", mss.shared_dirty >> 10);
-		SMAP("Private_Clean", mss.private_clean >> 10);
-		SMAP("Private_Dirty", mss.private_dirty >> 10);
-		SMAP("Referenced", mss.referenced >> 10);
-		SMAP("Anonymous", mss.anonymous >> 10);
-		SMAP("KSM", 0);
-		SMAP("LazyFree", 0);
-		SMAP("AnonHugePages", 0);
-		SMAP("ShmemPmdMapped", 0);
-		SMAP("FilePmdMapped", 0);
-		SMAP("Shared_Hugetlb", 0);
-		SMAP("Private_Hugetlb", 0);
-		SMAP("Swap", 0);
-		SMAP("SwapPss", 0);
-		SMAP("Locked", locked >> 10);
-#undef SMAP
-		/* THPeligible: anonymous private memory on x86_64 that can hold
-		 * an aligned 2 MiB page (thp_vma_allowable_order, THP "always") */
-		sb_printf(sb, "THPeligible:    %8d\n",
-			  is64 && vma_is_anonymous(vma) && !(vma->vm_flags & VM_SHARED) &&
-			  ((vma->vm_start + (2ULL << 20) - 1) & ~((2ULL << 20) - 1)) + (2ULL << 20) <=
-			  vma->vm_end);
-		sb_printf(sb, "VmFlags: %s\n", flags);
-	}
-	if (json)
-		sb_puts(sb, "\n]");
+	if (jw)
+		json_array_begin(jw);
+	for_each_vma(t->mm, vma)
+		smaps_vma(m, vma, is64, jw, sb);
+	if (jw)
+		json_array_end(jw);
 	return 0;
 }
 
 /* ---- status ---- */
 
-static int view_status(struct vmsim_machine *m, const struct view_args *a, bool json,
+static int view_status(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 		       struct strbuf *sb)
 {
 	struct task_struct *t = view_task(m, a, sb);
 	struct mm_struct *mm;
-	unsigned long text, lib, hiwater_vm, hiwater_rss, rss, pte_kb;
-	const unsigned long kb = PAGE_SIZE >> 10;
+	unsigned long hiwater_vm, hiwater_rss, rss;
+	uint64_t text, exec;
 
 	if (!t)
 		return -EINVAL;
@@ -325,45 +355,51 @@ static int view_status(struct vmsim_machine *m, const struct view_args *a, bool 
 	rss = get_mm_rss(mm);
 	hiwater_vm = mm->hiwater_vm > mm->total_vm ? mm->hiwater_vm : mm->total_vm;
 	hiwater_rss = mm->hiwater_rss > rss ? mm->hiwater_rss : rss;
-	text = (unsigned long)((PAGE_ALIGN(mm->end_code) - (mm->start_code & PAGE_MASK)) >> 10);
-	lib = mm->exec_vm * kb > text ? mm->exec_vm * kb - text : 0;
-	pte_kb = mm_pgtables_bytes(mm) >> 10;
-	if (json) {
-		sb_puts(sb, "{\"Name\": ");
-		sb_json_str(sb, t->comm);
-		sb_printf(sb, ", \"Pid\": %d, \"PPid\": %d, \"VmPeak\": %lu, \"VmSize\": %lu, "
-			  "\"VmLck\": %lu, \"VmPin\": %lu, \"VmHWM\": %lu, \"VmRSS\": %lu, "
-			  "\"RssAnon\": %lu, \"RssFile\": %lu, \"RssShmem\": %lu, \"VmData\": %lu, "
-			  "\"VmStk\": %lu, \"VmExe\": %lu, \"VmLib\": %lu, \"VmPTE\": %lu, "
-			  "\"VmSwap\": 0, \"min_flt\": %lu, \"cow\": %lu, \"zero_page\": %lu, "
-			  "\"segv\": %lu}",
-			  t->pid, t->parent ? t->parent->pid : 0, hiwater_vm * kb, mm->total_vm * kb,
-			  mm->locked_vm * kb, mm->pinned_vm * kb, hiwater_rss * kb, rss * kb,
-			  get_mm_counter(mm, MM_ANONPAGES) * kb, get_mm_counter(mm, MM_FILEPAGES) * kb,
-			  get_mm_counter(mm, MM_SHMEMPAGES) * kb, mm->data_vm * kb, mm->stack_vm * kb,
-			  text, lib, pte_kb, t->fst.min_flt, t->fst.cow, t->fst.zero_page, t->fst.segv);
+	text = PAGE_ALIGN(mm->end_code) - (mm->start_code & PAGE_MASK);
+	exec = (uint64_t)mm->exec_vm << PAGE_SHIFT;
+#define P(pages) ((uint64_t)(pages) << PAGE_SHIFT)
+	const struct kb_line lines[] = {
+		{ "VmPeak", P(hiwater_vm), true },
+		{ "VmSize", P(mm->total_vm), true },
+		{ "VmLck", P(mm->locked_vm), true },
+		{ "VmPin", P(mm->pinned_vm), true },
+		{ "VmHWM", P(hiwater_rss), true },
+		{ "VmRSS", P(rss), true },
+		{ "RssAnon", P(get_mm_counter(mm, MM_ANONPAGES)), true },
+		{ "RssFile", P(get_mm_counter(mm, MM_FILEPAGES)), true },
+		{ "RssShmem", P(get_mm_counter(mm, MM_SHMEMPAGES)), true },
+		{ "VmData", P(mm->data_vm), true },
+		{ "VmStk", P(mm->stack_vm), true },
+		{ "VmExe", text, true },
+		{ "VmLib", exec > text ? exec - text : 0, true },
+		{ "VmPTE", mm_pgtables_bytes(mm), true },
+		{ "VmSwap", 0, false },
+		{ "HugetlbPages", 0, false },
+	};
+#undef P
+	const size_t n = sizeof(lines) / sizeof(lines[0]);
+
+	if (jw) {
+		struct stat_field f[FAULT_STAT_FIELDS];
+
+		fault_stat_fields(&t->fst, f);
+		json_object_begin(jw);
+		json_key_str(jw, "Name", t->comm);
+		json_key_i64(jw, "Pid", t->pid);
+		json_key_i64(jw, "PPid", t->parent ? t->parent->pid : 0);
+		for (size_t i = 0; i < n; i++)
+			if (lines[i].modeled)
+				json_key_u64(jw, lines[i].name, lines[i].bytes);
+		/* the task's faults, under the statistics' names */
+		json_stat_fields(jw, f, FAULT_STAT_FIELDS);
+		json_object_end(jw);
 		return 0;
 	}
 	sb_printf(sb, "Name:\t%s\nPid:\t%d\nPPid:\t%d\n", t->comm, t->pid,
 		  t->parent ? t->parent->pid : 0);
-#define STATUS(name, v) sb_printf(sb, "%s:\t%8lu kB\n", name, (unsigned long)(v))
-	STATUS("VmPeak", hiwater_vm * kb);
-	STATUS("VmSize", mm->total_vm * kb);
-	STATUS("VmLck", mm->locked_vm * kb);
-	STATUS("VmPin", mm->pinned_vm * kb);
-	STATUS("VmHWM", hiwater_rss * kb);
-	STATUS("VmRSS", rss * kb);
-	sb_printf(sb, "RssAnon:\t%8lu kB\n", get_mm_counter(mm, MM_ANONPAGES) * kb);
-	sb_printf(sb, "RssFile:\t%8lu kB\n", get_mm_counter(mm, MM_FILEPAGES) * kb);
-	sb_printf(sb, "RssShmem:\t%8lu kB\n", get_mm_counter(mm, MM_SHMEMPAGES) * kb);
-	STATUS("VmData", mm->data_vm * kb);
-	STATUS("VmStk", mm->stack_vm * kb);
-	STATUS("VmExe", text);
-	STATUS("VmLib", lib);
-	STATUS("VmPTE", pte_kb);
-	STATUS("VmSwap", 0);
-#undef STATUS
-	sb_printf(sb, "HugetlbPages:\t%8lu kB\n", 0UL);
+	for (size_t i = 0; i < n; i++)
+		sb_printf(sb, "%s:\t%8llu kB\n", lines[i].name,
+			  (unsigned long long)(lines[i].bytes >> 10));
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "kern/machine.h"
+#include "kern/stats.h"
 #include "kern/task.h"
 #include "mmu/mmu.h"
 #include "mmu/pgtable.h"
@@ -36,14 +37,14 @@ static const char *size_name(unsigned shift)
 
 struct dump {
 	const struct pt_ctx *pt;
-	bool json;
+	struct json_writer *jw;	/* NULL: text into sb */
 	struct strbuf *sb;
-	unsigned nitems;
 	/* the pending run */
 	bool open;
 	bool leaf;
 	unsigned depth, first, count;
 	uint64_t va, pa, next_pa, flags;
+	uint64_t table, entry;	/* the table holding the run, its first entry */
 };
 
 static uint64_t flag_bits(const struct pt_ctx *pt, uint64_t e)
@@ -61,6 +62,35 @@ static bool table_empty(const struct pt_ctx *pt, uint64_t table, unsigned depth)
 	return true;
 }
 
+/* A run as JSON: where its entries are, the first one's value (as in
+ * translate's walk), and what they map. */
+static void run_json(const struct dump *d, const char *flags)
+{
+	const struct pt_format *f = d->pt->fmt;
+	struct json_writer *jw = d->jw;
+	unsigned shift = f->lvl[d->depth].shift;
+
+	json_object_begin(jw);
+	json_key_str(jw, "level", f->lvl[d->depth].name);
+	json_key_u64(jw, "depth", d->depth);
+	json_key_u64(jw, "index", d->first);
+	json_key_u64(jw, "count", d->count);
+	json_key_hex(jw, "start", d->va);
+	json_key_hex(jw, "last", d->va + ((uint64_t)d->count << shift) - 1);
+	json_key_hex(jw, "table", d->table);
+	json_key_hex(jw, "entry_addr", d->table + (uint64_t)d->first * f->entry_size);
+	json_key_hex(jw, "entry", d->entry);
+	json_key(jw, "flags");
+	json_words(jw, flags);
+	json_key_bool(jw, "leaf", d->leaf);
+	json_key_hex(jw, "pa", d->pa);
+	if (d->leaf)
+		json_key_u64(jw, "page_size", 1ULL << shift);
+	else
+		json_key_bool(jw, "empty", d->count > 1 || d->next_pa == 1);
+	json_object_end(jw);
+}
+
 static void run_flush(struct dump *d)
 {
 	const struct pt_format *f = d->pt->fmt;
@@ -72,20 +102,8 @@ static void run_flush(struct dump *d)
 		return;
 	d->open = false;
 	pt_flags_str(f, d->flags, d->depth, flags, sizeof(flags));
-	if (d->json) {
-		sb_printf(d->sb, "%s\n    {\"level\": \"%s\", \"depth\": %u, \"index\": %u, \"count\": %u, "
-			  "\"va\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64 "\", \"leaf\": %s, ",
-			  d->nitems++ ? "," : "", f->lvl[d->depth].name, d->depth, d->first, d->count,
-			  d->va, d->va + span - 1, d->leaf ? "true" : "false");
-		if (d->leaf)
-			sb_printf(d->sb, "\"size\": \"%s\", \"pa\": \"0x%" PRIx64 "\", ",
-				  size_name(shift), d->pa);
-		else
-			sb_printf(d->sb, "\"table\": \"0x%" PRIx64 "\", \"empty\": %s, ", d->pa,
-				  d->count > 1 || d->next_pa == 1 ? "true" : "false");
-		sb_printf(d->sb, "\"entry\": \"0x%" PRIx64 "\", \"flags\": ", d->flags);
-		sb_json_str(d->sb, flags);
-		sb_puts(d->sb, "}");
+	if (d->jw) {
+		run_json(d, flags);
 		return;
 	}
 	sb_printf(d->sb, "%*s%s[%u", (int)d->depth * 2, "", f->lvl[d->depth].name, d->first);
@@ -154,6 +172,8 @@ static void dump_table(struct dump *d, uint64_t table, unsigned depth, uint64_t 
 		d->va = va;
 		d->pa = pa;
 		d->flags = fl;
+		d->table = table;
+		d->entry = e;
 		d->next_pa = leaf ? pa + (1ULL << shift) : (empty ? 1 : 0);
 		if (follow && !empty) {
 			run_flush(d);
@@ -165,26 +185,32 @@ static void dump_table(struct dump *d, uint64_t table, unsigned depth, uint64_t 
 
 /* Render the tables under @root (for [start, last]). */
 static void dump_pagetable(const struct pt_ctx *pt, uint64_t root, const char *owner,
-			   uint64_t start, uint64_t last, bool json, struct strbuf *sb)
+			   uint64_t start, uint64_t last, struct json_writer *jw, struct strbuf *sb)
 {
-	struct dump d = { .pt = pt, .json = json, .sb = sb };
+	struct dump d = { .pt = pt, .jw = jw, .sb = sb };
 
-	if (json) {
-		sb_puts(sb, "{\"owner\": ");
-		sb_json_str(sb, owner);
-		sb_printf(sb, ", \"format\": \"%s\", \"levels\": %u, \"root\": \"0x%" PRIx64
-			  "\", \"entries\": [", pt->fmt->name, pt->fmt->levels, root);
+	if (jw) {
+		json_object_begin(jw);
+		json_key_str(jw, "owner", owner);
+		json_key_str(jw, "format", pt->fmt->name);
+		json_key_u64(jw, "levels", pt->fmt->levels);
+		json_key_u64(jw, "entry_size", pt->fmt->entry_size);
+		json_key_hex(jw, "root", root);
+		json_key(jw, "entries");
+		json_array_begin(jw);
 	} else {
 		sb_printf(sb, "page table of %s: root %#" PRIx64 ", %s %u-level, %u-byte entries\n",
 			  owner, root, pt->fmt->name, pt->fmt->levels, pt->fmt->entry_size);
 	}
 	dump_table(&d, root, 0, 0, start, last);
-	if (json)
-		sb_puts(sb, "\n]}\n");
+	if (jw) {
+		json_array_end(jw);
+		json_object_end(jw);
+	}
 }
 
-static int view_pagetable(struct vmsim_machine *m, const struct view_args *a, bool json,
-			  struct strbuf *sb)
+static int view_pagetable(struct vmsim_machine *m, const struct view_args *a,
+			  struct json_writer *jw, struct strbuf *sb)
 {
 	uint64_t start = 0, last = ~0ULL, root = m->kernel_pgd;
 	char owner[64] = "init_mm (kernel)";
@@ -203,27 +229,34 @@ static int view_pagetable(struct vmsim_machine *m, const struct view_args *a, bo
 		start = a->addr & PAGE_MASK;
 		last = start + PAGE_SIZE - 1;
 	}
-	dump_pagetable(&m->pt, root, owner, start, last, json, sb);
+	dump_pagetable(&m->pt, root, owner, start, last, jw, sb);
 	return 0;
 }
 
 static const char *const level_names[3] = { "L1d", "L1i", "L2" };
+static const char *const level_keys[3] = { "l1d", "l1i", "l2" };
 
-static void tlb_array_dump(const struct vmsim_cpu *cpu, const struct tlb_array *a, bool json,
-			   struct strbuf *sb)
+/* One TLB array: its geometry, then its valid entries. */
+static void tlb_array_show(const struct vmsim_cpu *cpu, const struct tlb_array *a,
+			   struct json_writer *jw, struct strbuf *sb)
 {
-	bool first = true;
-
-	if (json)
-		sb_printf(sb, "{\"name\": \"%s\", \"entries\": %u, \"ways\": %u, \"sets\": %u, "
-			  "\"valid\": %u, \"evictions\": %" PRIu64 ", \"contents\": [",
-			  a->name, a->entries, a->ways, a->sets, tlb_array_valid(a), a->evictions);
-	else if (a->entries)
+	if (jw) {
+		json_object_begin(jw);
+		json_key_str(jw, "name", a->name);
+		json_key_u64(jw, "entries", a->entries);
+		json_key_u64(jw, "ways", a->ways);
+		json_key_u64(jw, "sets", a->sets);
+		json_key_u64(jw, "valid", tlb_array_valid(a));
+		json_key_u64(jw, "evictions", a->evictions);
+		json_key(jw, "contents");
+		json_array_begin(jw);
+	} else if (a->entries) {
 		sb_printf(sb, "  %-10s %5u entries %2u ways %4u sets, %u valid, %" PRIu64
 			  " evictions\n", a->name, a->entries, a->ways, a->sets, tlb_array_valid(a),
 			  a->evictions);
-	else
+	} else {
 		sb_printf(sb, "  %-10s absent\n", a->name);
+	}
 	for (unsigned j = 0; j < a->entries; j++) {
 		const struct tlb_entry *e = &a->e[j];
 		uint64_t va;
@@ -235,80 +268,111 @@ static void tlb_array_dump(const struct vmsim_cpu *cpu, const struct tlb_array *
 		snprintf(r, sizeof(r), "%s%s%s%s%s", e->rights & TLB_R_W ? "W" : "-",
 			 e->rights & TLB_R_U ? "U" : "-", e->rights & TLB_R_X ? "X" : "-",
 			 e->rights & TLB_R_D ? "D" : "-", e->rights & TLB_R_G ? "G" : "-");
-		if (json) {
-			sb_printf(sb, "%s{\"set\": %u, \"way\": %u, \"va\": \"0x%" PRIx64 "\", \"pa\": \"0x%"
-				  PRIx64 "\", \"size\": \"%s\", \"pcid\": %u, \"rights\": \"%s\", \"lru\": %"
-				  PRIu64 "}", first ? "" : ", ", j / a->ways, j % a->ways, va, e->pa,
-				  size_name(e->shift), e->pcid, r, (uint64_t)a->lru[j]);
-			first = false;
-		} else {
+		if (!jw) {
 			sb_printf(sb, "    set %4u way %2u  %016" PRIx64 " -> %#-12" PRIx64 " %s pcid %u %s\n",
 				  j / a->ways, j % a->ways, va, e->pa, size_name(e->shift), e->pcid, r);
+			continue;
 		}
+		json_object_begin(jw);
+		json_key_u64(jw, "set", j / a->ways);
+		json_key_u64(jw, "way", j % a->ways);
+		json_key_hex(jw, "va", va);
+		json_key_hex(jw, "pa", e->pa);
+		json_key_u64(jw, "page_size", 1ULL << e->shift);
+		json_key_u64(jw, "pcid", e->pcid);
+		json_key_str(jw, "rights", r);
+		json_key_u64(jw, "lru", a->lru[j]);
+		json_object_end(jw);
 	}
-	if (json)
-		sb_puts(sb, "]}");
+	if (jw) {
+		json_array_end(jw);
+		json_object_end(jw);
+	}
 }
 
-static int view_tlb(struct vmsim_machine *m, const struct view_args *a, bool json,
+/* One CPU's TLBs and walker as JSON, with the statistics' names. */
+static void tlb_cpu_json(unsigned c, const struct vmsim_cpu *cpu,
+			 const struct tlb_array *const arrs[5], struct json_writer *jw)
+{
+	json_object_begin(jw);
+	json_key_u64(jw, "cpu", c);
+	json_key_hex(jw, "cr3", cpu->cr3);
+	json_key_u64(jw, "pcid", cpu->pcid);
+	json_key_bool(jw, "wp", cpu->wp);
+	json_key_bool(jw, "nxe", cpu->nxe);
+	json_key_bool(jw, "pse", cpu->pse);
+	json_key_bool(jw, "smep", cpu->smep);
+	json_key_bool(jw, "smap", cpu->smap);
+	json_key_bool(jw, "pcide", cpu->pcid_enabled);
+	json_key_u64(jw, "walks", cpu->st.walks);
+	json_key_u64(jw, "walk_entries_read", cpu->st.entries_read);
+	json_key_u64(jw, "ad_writes", cpu->st.ad_writes);
+	json_key_u64(jw, "translation_faults", cpu->st.faults);
+	json_key_u64(jw, "cr3_loads", cpu->st.cr3_loads);
+	json_key(jw, "levels");
+	json_object_begin(jw);
+	for (unsigned l = 0; l < 3; l++) {
+		struct tlb_stats st;
+		struct stat_field f[TLB_STAT_FIELDS];
+
+		tlb_get_stats(cpu, l, &st);
+		tlb_stat_fields(&st, f);
+		json_key(jw, level_keys[l]);
+		json_object_begin(jw);
+		json_stat_fields(jw, f, TLB_STAT_FIELDS);
+		json_object_end(jw);
+	}
+	json_object_end(jw);
+	json_key(jw, "arrays");
+	json_array_begin(jw);
+	for (unsigned i = 0; i < 5; i++)
+		tlb_array_show(cpu, arrs[i], jw, NULL);
+	json_array_end(jw);
+	json_object_end(jw);
+}
+
+static int view_tlb(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 		    struct strbuf *sb)
 {
 	(void)a;
-	if (json)
-		sb_puts(sb, "{\"cpus\": [");
+	if (jw) {
+		json_object_begin(jw);
+		json_key(jw, "cpus");
+		json_array_begin(jw);
+	}
 	for (unsigned c = 0; c < m->nr_cpus; c++) {
 		struct vmsim_cpu *cpu = &m->cpus[c];
-		const struct tlb_array *arrs[5] = { &cpu->l1[TLB_D], &cpu->l1_large[TLB_D],
-						    &cpu->l1[TLB_I], &cpu->l1_large[TLB_I], &cpu->l2 };
+		const struct tlb_array *const arrs[5] = { &cpu->l1[TLB_D], &cpu->l1_large[TLB_D],
+							  &cpu->l1[TLB_I], &cpu->l1_large[TLB_I],
+							  &cpu->l2 };
 
-		if (json) {
-			sb_printf(sb, "%s{\"cpu\": %u, \"cr3\": \"0x%" PRIx64 "\", \"pcid\": %u, "
-				  "\"wp\": %s, \"nxe\": %s, \"pse\": %s, \"smep\": %s, \"smap\": %s, "
-				  "\"walks\": %" PRIu64 ", \"entries_read\": %" PRIu64 ", \"ad_writes\": %"
-				  PRIu64 ", \"faults\": %" PRIu64 ", \"levels\": {",
-				  c ? ", " : "", c, cpu->cr3, cpu->pcid, cpu->wp ? "true" : "false",
-				  cpu->nxe ? "true" : "false", cpu->pse ? "true" : "false",
-				  cpu->smep ? "true" : "false", cpu->smap ? "true" : "false",
-				  cpu->st.walks, cpu->st.entries_read, cpu->st.ad_writes, cpu->st.faults);
-		} else {
-			sb_printf(sb, "cpu %u: cr3 %#" PRIx64 " pcid %u  CR0.WP=%d EFER.NXE=%d CR4.PSE=%d "
-				  "SMEP=%d SMAP=%d PCIDE=%d\n", c, cpu->cr3, cpu->pcid, cpu->wp, cpu->nxe,
-				  cpu->pse, cpu->smep, cpu->smap, cpu->pcid_enabled);
-			sb_printf(sb, "  %-4s %12s %12s %12s %12s %10s %8s\n", "", "hits", "misses",
-				  "fills", "evictions", "flushes", "invlpg");
+		if (jw) {
+			tlb_cpu_json(c, cpu, arrs, jw);
+			continue;
 		}
+		sb_printf(sb, "cpu %u: cr3 %#" PRIx64 " pcid %u  CR0.WP=%d EFER.NXE=%d CR4.PSE=%d "
+			  "SMEP=%d SMAP=%d PCIDE=%d\n", c, cpu->cr3, cpu->pcid, cpu->wp, cpu->nxe,
+			  cpu->pse, cpu->smep, cpu->smap, cpu->pcid_enabled);
+		sb_printf(sb, "  %-4s %12s %12s %12s %12s %10s %8s\n", "", "hits", "misses",
+			  "fills", "evictions", "flushes", "invlpg");
 		for (unsigned l = 0; l < 3; l++) {
 			struct tlb_stats st;
 
 			tlb_get_stats(cpu, l, &st);
-			if (json)
-				sb_printf(sb, "%s\"%s\": {\"hits\": %" PRIu64 ", \"misses\": %" PRIu64
-					  ", \"fills\": %" PRIu64 ", \"evictions\": %" PRIu64
-					  ", \"flushes\": %" PRIu64 ", \"invlpg\": %" PRIu64 "}",
-					  l ? ", " : "", level_names[l], st.hits, st.misses, st.fills,
-					  st.evictions, st.flushes, st.invlpg);
-			else
-				sb_printf(sb, "  %-4s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
-					  " %10" PRIu64 " %8" PRIu64 "\n", level_names[l], st.hits,
-					  st.misses, st.fills, st.evictions, st.flushes, st.invlpg);
+			sb_printf(sb, "  %-4s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
+				  " %10" PRIu64 " %8" PRIu64 "\n", level_names[l], st.hits,
+				  st.misses, st.fills, st.evictions, st.flushes, st.invlpg);
 		}
-		if (json) {
-			sb_puts(sb, "}, \"arrays\": [");
-		} else {
-			sb_printf(sb, "  walks %" PRIu64 ", entries read %" PRIu64 ", A/D writes %" PRIu64
-				  ", faults %" PRIu64 "\n", cpu->st.walks, cpu->st.entries_read,
-				  cpu->st.ad_writes, cpu->st.faults);
-		}
-		for (unsigned i = 0; i < 5; i++) {
-			if (json && i)
-				sb_puts(sb, ", ");
-			tlb_array_dump(cpu, arrs[i], json, sb);
-		}
-		if (json)
-			sb_puts(sb, "]}");
+		sb_printf(sb, "  walks %" PRIu64 ", entries read %" PRIu64 ", A/D writes %" PRIu64
+			  ", faults %" PRIu64 "\n", cpu->st.walks, cpu->st.entries_read,
+			  cpu->st.ad_writes, cpu->st.faults);
+		for (unsigned i = 0; i < 5; i++)
+			tlb_array_show(cpu, arrs[i], NULL, sb);
 	}
-	if (json)
-		sb_puts(sb, "]}\n");
+	if (jw) {
+		json_array_end(jw);
+		json_object_end(jw);
+	}
 	return 0;
 }
 

@@ -42,67 +42,117 @@ static void for_each_zone_in_order(struct phys_mem *pm, bool populated_only,
 
 struct zone_out {
 	struct phys_mem *pm;
-	bool json, first;
+	struct json_writer *jw;	/* NULL: text into sb */
 	struct strbuf *sb;
 };
 
 static void buddyinfo_zone(struct zone *z, void *arg)
 {
 	struct zone_out *o = arg;
+	struct json_writer *jw = o->jw;
 
-	if (o->json) {
-		sb_printf(o->sb, "%s{\"node\":%d,\"zone\":\"%s\",\"nr_free\":[",
-			  o->first ? "" : ",", z->zone_pgdat->node_id, z->name);
+	if (jw) {
+		json_object_begin(jw);
+		json_key_i64(jw, "node", z->zone_pgdat->node_id);
+		json_key_str(jw, "zone", z->name);
+		json_key(jw, "nr_free");
+		json_array_begin(jw);
 		for (unsigned k = 0; k < nr_orders(o->pm); k++)
-			sb_printf(o->sb, "%s%lu", k ? "," : "", z->free_area[k].nr_free);
-		sb_puts(o->sb, "]}");
-	} else {
-		sb_printf(o->sb, "Node %d, zone %8s ", z->zone_pgdat->node_id, z->name);
-		for (unsigned k = 0; k < nr_orders(o->pm); k++)
-			sb_printf(o->sb, "%6lu ", z->free_area[k].nr_free);
-		sb_putc(o->sb, '\n');
+			json_u64(jw, z->free_area[k].nr_free);
+		json_array_end(jw);
+		json_object_end(jw);
+		return;
 	}
-	o->first = false;
+	sb_printf(o->sb, "Node %d, zone %8s ", z->zone_pgdat->node_id, z->name);
+	for (unsigned k = 0; k < nr_orders(o->pm); k++)
+		sb_printf(o->sb, "%6lu ", z->free_area[k].nr_free);
+	sb_putc(o->sb, '\n');
 }
 
-static int buddyinfo(struct vmsim_machine *m, const struct view_args *a, bool json,
+/* The zones as /proc walks them: a JSON array, or text lines. */
+static void zones_out(struct phys_mem *pm, bool populated_only, struct json_writer *jw,
+		      struct strbuf *sb, void (*fn)(struct zone *z, void *arg))
+{
+	struct zone_out o = { pm, jw, sb };
+
+	if (jw)
+		json_array_begin(jw);
+	for_each_zone_in_order(pm, populated_only, fn, &o);
+	if (jw)
+		json_array_end(jw);
+}
+
+static int buddyinfo(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 		     struct strbuf *sb)
 {
-	struct zone_out o = { &m->pm, json, true, sb };
-
-	if (json)
-		sb_putc(sb, '[');
-	for_each_zone_in_order(&m->pm, true, buddyinfo_zone, &o);
-	if (json)
-		sb_putc(sb, ']');
+	(void)a;
+	zones_out(&m->pm, true, jw, sb, buddyinfo_zone);
 	return 0;
 }
 
 /* The "pagesets" part of a zone: one per CPU, as zoneinfo_show_print()
  * prints it (its "vm stats threshold" line is left out: vmsim keeps no
  * per-CPU vmstat deltas). */
-static void zoneinfo_pagesets(const struct phys_mem *pm, const struct zone *z, bool json,
-			      struct strbuf *sb)
+static void zoneinfo_pagesets(const struct phys_mem *pm, const struct zone *z, struct strbuf *sb)
 {
-	sb_puts(sb, json ? ",\"pagesets\":[" : "\n  pagesets");
+	sb_puts(sb, "\n  pagesets");
 	for (unsigned c = 0; c < pm->nr_cpus; c++) {
 		const struct per_cpu_pages *pcp = &z->per_cpu_pageset[c];
 
-		if (json)
-			sb_printf(sb, "%s{\"cpu\":%u,\"count\":%d,\"high\":%d,\"batch\":%d,"
-				  "\"high_min\":%d,\"high_max\":%d}", c ? "," : "", c, pcp->count,
-				  pcp->high, pcp->batch, pcp->high_min, pcp->high_max);
-		else
-			sb_printf(sb, "\n    cpu: %u"
-				      "\n              count:    %d"
-				      "\n              high:     %d"
-				      "\n              batch:    %d"
-				      "\n              high_min: %d"
-				      "\n              high_max: %d",
-				  c, pcp->count, pcp->high, pcp->batch, pcp->high_min, pcp->high_max);
+		sb_printf(sb, "\n    cpu: %u"
+			      "\n              count:    %d"
+			      "\n              high:     %d"
+			      "\n              batch:    %d"
+			      "\n              high_min: %d"
+			      "\n              high_max: %d",
+			  c, pcp->count, pcp->high, pcp->batch, pcp->high_min, pcp->high_max);
 	}
-	if (json)
-		sb_putc(sb, ']');
+}
+
+/* One zone of zoneinfo as JSON: the same numbers under struct zone's and
+ * the kernel helpers' names, page counts ending in _pages. */
+static void zoneinfo_zone_json(const struct phys_mem *pm, const struct zone *z,
+			       struct json_writer *jw)
+{
+	enum zone_type types[MAX_NR_ZONES];
+	unsigned nzones = arch_zone_types(pm, types);
+
+	json_object_begin(jw);
+	json_key_i64(jw, "node", z->zone_pgdat->node_id);
+	json_key_str(jw, "zone", z->name);
+	json_key_u64(jw, "free_pages", z->free_pages);
+	json_key_u64(jw, "min_wmark_pages", wmark_pages(z, WMARK_MIN));
+	json_key_u64(jw, "low_wmark_pages", wmark_pages(z, WMARK_LOW));
+	json_key_u64(jw, "high_wmark_pages", wmark_pages(z, WMARK_HIGH));
+	json_key_u64(jw, "promo_wmark_pages", wmark_pages(z, WMARK_PROMO));
+	json_key_u64(jw, "spanned_pages", z->spanned_pages);
+	json_key_u64(jw, "present_pages", z->present_pages);
+	json_key_u64(jw, "managed_pages", z->managed_pages);
+	json_key(jw, "protection_pages");
+	json_array_begin(jw);
+	for (unsigned i = 0; i < nzones; i++)
+		json_u64(jw, z->lowmem_reserve[types[i]]);
+	json_array_end(jw);
+	json_key_u64(jw, "start_pfn", z->zone_start_pfn);
+	json_key_u64(jw, "pgalloc", z->pgalloc);
+	json_key_u64(jw, "pgfree", z->pgfree);
+	/* per-CPU lists exist for populated zones only, as in the text */
+	json_key(jw, "pagesets");
+	json_array_begin(jw);
+	for (unsigned c = 0; populated_zone(z) && c < pm->nr_cpus; c++) {
+		const struct per_cpu_pages *pcp = &z->per_cpu_pageset[c];
+
+		json_object_begin(jw);
+		json_key_u64(jw, "cpu", c);
+		json_key_i64(jw, "count", pcp->count);
+		json_key_i64(jw, "high", pcp->high);
+		json_key_i64(jw, "batch", pcp->batch);
+		json_key_i64(jw, "high_min", pcp->high_min);
+		json_key_i64(jw, "high_max", pcp->high_max);
+		json_object_end(jw);
+	}
+	json_array_end(jw);
+	json_object_end(jw);
 }
 
 static void zoneinfo_zone(struct zone *z, void *arg)
@@ -112,24 +162,8 @@ static void zoneinfo_zone(struct zone *z, void *arg)
 	enum zone_type types[MAX_NR_ZONES];
 	unsigned nzones = arch_zone_types(o->pm, types);
 
-	if (o->json && !o->first)
-		sb_putc(sb, ',');
-	o->first = false;
-	if (o->json) {
-		sb_printf(sb, "{\"node\":%d,\"zone\":\"%s\",\"free\":%lu,\"min\":%lu,\"low\":%lu,"
-			  "\"high\":%lu,\"promo\":%lu,\"spanned\":%lu,\"present\":%lu,"
-			  "\"managed\":%lu,\"protection\":[",
-			  z->zone_pgdat->node_id, z->name, z->free_pages, wmark_pages(z, WMARK_MIN),
-			  wmark_pages(z, WMARK_LOW), wmark_pages(z, WMARK_HIGH),
-			  wmark_pages(z, WMARK_PROMO), z->spanned_pages, z->present_pages,
-			  z->managed_pages);
-		for (unsigned i = 0; i < nzones; i++)
-			sb_printf(sb, "%s%lu", i ? "," : "", z->lowmem_reserve[types[i]]);
-		sb_printf(sb, "],\"start_pfn\":%lu,\"pgalloc\":%lu,\"pgfree\":%lu",
-			  z->zone_start_pfn, z->pgalloc, z->pgfree);
-		if (populated_zone(z))
-			zoneinfo_pagesets(o->pm, z, true, sb);
-		sb_putc(sb, '}');
+	if (o->jw) {
+		zoneinfo_zone_json(o->pm, z, o->jw);
 		return;
 	}
 	sb_printf(sb, "Node %d, zone %8s", z->zone_pgdat->node_id, z->name);
@@ -155,41 +189,37 @@ static void zoneinfo_zone(struct zone *z, void *arg)
 		return;
 	}
 	sb_printf(sb, "\n      %-12s %lu", "nr_free_pages", z->free_pages);
-	zoneinfo_pagesets(o->pm, z, false, sb);
+	zoneinfo_pagesets(o->pm, z, sb);
 	sb_printf(sb, "\n  node_unreclaimable:  %u"
 		      "\n  start_pfn:           %lu\n", 0u, z->zone_start_pfn);
 }
 
-static int zoneinfo(struct vmsim_machine *m, const struct view_args *a, bool json,
+static int zoneinfo(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 		    struct strbuf *sb)
 {
-	struct zone_out o = { &m->pm, json, true, sb };
-
+	(void)a;
 	/* zoneinfo lists every zone, populated or not, as the kernel does */
-	if (json)
-		sb_putc(sb, '[');
-	for_each_zone_in_order(&m->pm, false, zoneinfo_zone, &o);
-	if (json)
-		sb_putc(sb, ']');
+	zones_out(&m->pm, false, jw, sb, zoneinfo_zone);
 	return 0;
 }
 
 struct meminfo_line {
 	const char *name;
-	unsigned long kb;
+	uint64_t bytes;		/* the text prints it in kB */
 };
 
-static int meminfo(struct vmsim_machine *m, const struct view_args *a, bool json,
+static int meminfo(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 		   struct strbuf *sb)
 {
 	struct phys_mem *pm = &m->pm;
 	unsigned long total = 0, free = nr_free_pages(pm), high_total = 0, high_free = 0;
 	long avail;
 	struct meminfo_line lines[24];
-	unsigned long stack_kb = 0, slab = slab_total_pages(pm), slab_rec = slab_reclaimable_pages(pm);
+	unsigned long stack_pages = 0, slab = slab_total_pages(pm), slab_rec = slab_reclaimable_pages(pm);
 	struct task_struct *t;
 	unsigned n = 0;
 
+	(void)a;
 	for (unsigned nid = 0; nid < pm->nr_nodes; nid++) {
 		for (unsigned zt = 0; zt < MAX_NR_ZONES; zt++) {
 			struct zone *z = &pm->node_data[nid].node_zones[zt];
@@ -205,48 +235,47 @@ static int meminfo(struct vmsim_machine *m, const struct view_args *a, bool json
 	avail = (long)free - (long)pm->totalreserve_pages;
 	if (avail < 0)
 		avail = 0;
-#define KB(pages) ((pages) << (PAGE_SHIFT - 10))
-	lines[n++] = (struct meminfo_line){ "MemTotal", KB(total) };
-	lines[n++] = (struct meminfo_line){ "MemFree", KB(free) };
-	lines[n++] = (struct meminfo_line){ "MemAvailable", KB((unsigned long)avail) };
+#define B(pages) ((uint64_t)(pages) << PAGE_SHIFT)
+	lines[n++] = (struct meminfo_line){ "MemTotal", B(total) };
+	lines[n++] = (struct meminfo_line){ "MemFree", B(free) };
+	lines[n++] = (struct meminfo_line){ "MemAvailable", B(avail) };
 	if (m->cfg.arch == ARCH_X86_32) {
-		lines[n++] = (struct meminfo_line){ "HighTotal", KB(high_total) };
-		lines[n++] = (struct meminfo_line){ "HighFree", KB(high_free) };
-		lines[n++] = (struct meminfo_line){ "LowTotal", KB(total - high_total) };
-		lines[n++] = (struct meminfo_line){ "LowFree", KB(free - high_free) };
+		lines[n++] = (struct meminfo_line){ "HighTotal", B(high_total) };
+		lines[n++] = (struct meminfo_line){ "HighFree", B(high_free) };
+		lines[n++] = (struct meminfo_line){ "LowTotal", B(total - high_total) };
+		lines[n++] = (struct meminfo_line){ "LowFree", B(free - high_free) };
 	}
-	lines[n++] = (struct meminfo_line){ "KReclaimable", KB(slab_rec) };
-	lines[n++] = (struct meminfo_line){ "Slab", KB(slab) };
-	lines[n++] = (struct meminfo_line){ "SReclaimable", KB(slab_rec) };
-	lines[n++] = (struct meminfo_line){ "SUnreclaim", KB(slab - slab_rec) };
+	lines[n++] = (struct meminfo_line){ "KReclaimable", B(slab_rec) };
+	lines[n++] = (struct meminfo_line){ "Slab", B(slab) };
+	lines[n++] = (struct meminfo_line){ "SReclaimable", B(slab_rec) };
+	lines[n++] = (struct meminfo_line){ "SUnreclaim", B(slab - slab_rec) };
 	list_for_each_entry(t, &m->tasks, tasks)
 		if (t->stack_page)
-			stack_kb += KB(1UL << t->stack_order);
-	lines[n++] = (struct meminfo_line){ "KernelStack", stack_kb };
+			stack_pages += 1UL << t->stack_order;
+	lines[n++] = (struct meminfo_line){ "KernelStack", B(stack_pages) };
 	/* VMALLOC_TOTAL = VMALLOC_END - VMALLOC_START, and x86_64's VMALLOC_END
 	 * is the last byte (the host shows 34359738367 kB) while x86_32's is
 	 * one past the end */
 	lines[n++] = (struct meminfo_line){ "VmallocTotal",
-		(unsigned long)((m->cfg.vmalloc_end - m->cfg.vmalloc_start -
-				 (config_is_64(&m->cfg) ? 1 : 0)) >> 10) };
-	lines[n++] = (struct meminfo_line){ "VmallocUsed", KB(vmalloc_used_pages(m)) };
+		m->cfg.vmalloc_end - m->cfg.vmalloc_start - (config_is_64(&m->cfg) ? 1 : 0) };
+	lines[n++] = (struct meminfo_line){ "VmallocUsed", B(vmalloc_used_pages(m)) };
 	lines[n++] = (struct meminfo_line){ "VmallocChunk", 0 };	/* always 0 since Linux 5.3 */
 	/* vmsim: mem_map lives in host memory, not in simulated RAM */
-	lines[n++] = (struct meminfo_line){ "MemMap", pm->mem_map_bytes >> 10 };
-#undef KB
-	if (json)
-		sb_putc(sb, '{');
-	for (unsigned i = 0; i < n; i++) {
-		if (json) {
-			sb_printf(sb, "%s\"%s\":%lu", i ? "," : "", lines[i].name, lines[i].kb);
-		} else {
-			char label[32];
-			snprintf(label, sizeof(label), "%s:", lines[i].name);
-			sb_printf(sb, "%-15s %8lu kB\n", label, lines[i].kb);
-		}
+	lines[n++] = (struct meminfo_line){ "MemMap", pm->mem_map_bytes };
+#undef B
+	if (jw) {
+		json_object_begin(jw);
+		for (unsigned i = 0; i < n; i++)
+			json_key_u64(jw, lines[i].name, lines[i].bytes);
+		json_object_end(jw);
+		return 0;
 	}
-	if (json)
-		sb_putc(sb, '}');
+	for (unsigned i = 0; i < n; i++) {
+		char label[32];
+
+		snprintf(label, sizeof(label), "%s:", lines[i].name);
+		sb_printf(sb, "%-15s %8llu kB\n", label, (unsigned long long)(lines[i].bytes >> 10));
+	}
 	return 0;
 }
 
@@ -258,21 +287,108 @@ static const char *arch_name(const struct vmsim_config *c)
 static void info_zone(struct zone *z, void *arg)
 {
 	struct zone_out *o = arg;
+	struct json_writer *jw = o->jw;
 
-	if (o->json)
-		sb_printf(o->sb, "%s{\"node\":%d,\"zone\":\"%s\",\"start_pfn\":%lu,"
-			  "\"spanned\":%lu,\"present\":%lu,\"managed\":%lu,\"free\":%lu}",
-			  o->first ? "" : ",", z->zone_pgdat->node_id, z->name, z->zone_start_pfn,
-			  z->spanned_pages, z->present_pages, z->managed_pages, z->free_pages);
-	else
+	if (!jw) {
 		sb_printf(o->sb, "          %4d %-8s %12lu %10lu %10lu %10lu %10lu\n",
 			  z->zone_pgdat->node_id, z->name, z->zone_start_pfn,
 			  z->zone_start_pfn + z->spanned_pages, z->present_pages,
 			  z->managed_pages, z->free_pages);
-	o->first = false;
+		return;
+	}
+	json_object_begin(jw);
+	json_key_i64(jw, "node", z->zone_pgdat->node_id);
+	json_key_str(jw, "zone", z->name);
+	json_key_u64(jw, "start_pfn", z->zone_start_pfn);
+	json_key_u64(jw, "spanned_pages", z->spanned_pages);
+	json_key_u64(jw, "present_pages", z->present_pages);
+	json_key_u64(jw, "managed_pages", z->managed_pages);
+	json_key_u64(jw, "free_pages", z->free_pages);
+	json_object_end(jw);
 }
 
-static int info(struct vmsim_machine *m, const struct view_args *a, bool json,
+static void json_range(struct json_writer *jw, const char *name, uint64_t start, uint64_t end)
+{
+	json_object_begin(jw);
+	json_key_str(jw, "name", name);
+	json_key_hex(jw, "start", start);
+	json_key_hex(jw, "end", end);
+	json_object_end(jw);
+}
+
+static void json_tlb_geometry(struct json_writer *jw, const char *name, const struct cfg_tlb *t)
+{
+	json_key(jw, name);
+	json_object_begin(jw);
+	json_key_u64(jw, "entries", t->entries);
+	json_key_u64(jw, "ways", t->ways);
+	json_object_end(jw);
+}
+
+/* The machine summary as JSON: what the text says, as numbers. */
+static void info_json(struct vmsim_machine *m, const char *paging, struct json_writer *jw)
+{
+	const struct vmsim_config *c = &m->cfg;
+	struct phys_mem *pm = &m->pm;
+
+	json_object_begin(jw);
+	json_key_str(jw, "name", c->name);
+	json_key_str(jw, "arch", arch_name(c));
+	json_key_str(jw, "paging", paging);
+	json_key_u64(jw, "cpus", c->cpu_count);
+	json_key_bool(jw, "wp", c->wp);
+	json_key_bool(jw, "nxe", c->nxe);
+	json_key_bool(jw, "pse", c->pse);
+	json_key_bool(jw, "pcid", c->pcid);
+	json_key_u64(jw, "phys_bits", c->phys_bits);
+	json_key_u64(jw, "ram", c->mem_size);
+	json_key_u64(jw, "nodes", c->nodes);
+	json_key_u64(jw, "max_pfn", pm->max_pfn);
+	json_key_u64(jw, "max_order", c->max_order);
+	json_key_u64(jw, "mem_map_size", pm->mem_map_bytes);
+	json_key_u64(jw, "struct_page_size", sizeof(struct page));
+	json_key_u64(jw, "reserved_pages", pm->reserved_pages);
+	json_key(jw, "reserved");
+	json_array_begin(jw);
+	for (unsigned i = 0; i < c->nr_reserve; i++)
+		json_range(jw, c->reserve[i].name, c->reserve[i].start,
+			   c->reserve[i].start + c->reserve[i].size);
+	json_range(jw, "kernel", c->kernel_start, c->kernel_start + c->kernel_size);
+	json_array_end(jw);
+	json_key(jw, "zones");
+	zones_out(pm, true, jw, NULL, info_zone);
+	json_key(jw, "layout");
+	json_object_begin(jw);
+	json_key_hex(jw, "task_size", c->task_size);
+	json_key_hex(jw, "page_offset", c->page_offset);
+	json_key_hex(jw, "high_memory", c->high_memory);
+	json_key_hex(jw, "vmalloc_start", c->vmalloc_start);
+	json_key_hex(jw, "vmalloc_end", c->vmalloc_end);
+	if (c->arch == ARCH_X86_32) {
+		json_key_hex(jw, "pkmap_base", c->pkmap_base);
+		json_key_u64(jw, "last_pkmap", c->last_pkmap);
+	}
+	json_key_hex(jw, "fixaddr_start", c->fixaddr_start);
+	json_key_hex(jw, "fixaddr_end", c->fixaddr_top + PAGE_SIZE);
+	json_key_hex(jw, "mmap_base", c->mmap_base);
+	json_key(jw, "stack_rlimit");
+	if (c->stack_rlimit == CFG_UNLIMITED)
+		json_null(jw);
+	else
+		json_u64(jw, c->stack_rlimit);
+	json_object_end(jw);
+	json_key(jw, "tlb");
+	json_object_begin(jw);
+	json_tlb_geometry(jw, "l1d", &c->l1d);
+	json_tlb_geometry(jw, "l1i", &c->l1i);
+	json_tlb_geometry(jw, "l2", &c->l2);
+	json_tlb_geometry(jw, "l1d_large", &c->l1d_large);
+	json_tlb_geometry(jw, "l1i_large", &c->l1i_large);
+	json_object_end(jw);
+	json_object_end(jw);
+}
+
+static int info(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 		struct strbuf *sb)
 {
 	const struct vmsim_config *c = &m->cfg;
@@ -282,23 +398,9 @@ static int info(struct vmsim_machine *m, const struct view_args *a, bool json,
 		? "4-level (PGD/PUD/PMD/PTE 9/9/9/9/12), 8-byte entries, 2 MiB and 1 GiB pages"
 		: "2-level (PGD/PTE 10/10/12), 4-byte entries, 4 MiB PSE pages";
 
-	if (json) {
-		sb_printf(sb, "{\"name\":");
-		sb_json_str(sb, c->name);
-		sb_printf(sb, ",\"arch\":\"%s\",\"paging\":", arch_name(c));
-		sb_json_str(sb, paging);
-		sb_printf(sb, ",\"ram\":%" PRIu64 ",\"nodes\":%u,\"max_order\":%u,"
-			  "\"cpus\":%u,\"phys_bits\":%u,\"mem_map_bytes\":%zu,\"zones\":[",
-			  c->mem_size, c->nodes, c->max_order, c->cpu_count, c->phys_bits,
-			  pm->mem_map_bytes);
-		struct zone_out o = { pm, true, true, sb };
-
-		for_each_zone_in_order(pm, true, info_zone, &o);
-		sb_printf(sb, "],\"layout\":{\"task_size\":%" PRIu64 ",\"page_offset\":%" PRIu64
-			  ",\"high_memory\":%" PRIu64 ",\"vmalloc_start\":%" PRIu64
-			  ",\"vmalloc_end\":%" PRIu64 ",\"mmap_base\":%" PRIu64 "}}",
-			  c->task_size, c->page_offset, c->high_memory, c->vmalloc_start,
-			  c->vmalloc_end, c->mmap_base);
+	(void)a;
+	if (jw) {
+		info_json(m, paging, jw);
 		return 0;
 	}
 	sb_printf(sb, "machine   %s (%s)\n", c->name, arch_name(c));
@@ -316,11 +418,7 @@ static int info(struct vmsim_machine *m, const struct view_args *a, bool json,
 	sb_printf(sb, " kernel [%#" PRIx64 "-%#" PRIx64 ")\n", c->kernel_start,
 		  c->kernel_start + c->kernel_size);
 	sb_puts(sb, "zones     node zone        start_pfn    end_pfn    present    managed       free\n");
-	{
-		struct zone_out o = { pm, false, true, sb };
-
-		for_each_zone_in_order(pm, true, info_zone, &o);
-	}
+	zones_out(pm, true, NULL, sb, info_zone);
 	sb_printf(sb, "layout    user      0x%016" PRIx64 "-0x%016" PRIx64 "  (TASK_SIZE)\n", (uint64_t)0,
 		  c->task_size);
 	sb_printf(sb, "          lowmem    0x%016" PRIx64 "-0x%016" PRIx64 "  (PAGE_OFFSET..high_memory)\n",

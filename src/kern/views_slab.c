@@ -32,48 +32,56 @@ static void cache_show(const struct kmem_cache *s, struct strbuf *sb)
 	sb_putc(sb, '\n');
 }
 
-static void cache_json(const struct kmem_cache *s, struct strbuf *sb)
+static void cache_json(const struct kmem_cache *s, struct json_writer *jw)
 {
 	struct slabinfo si;
 
 	get_slabinfo(s, &si);
-	sb_puts(sb, "{\"name\":");
-	sb_json_str(sb, s->name);
-	sb_printf(sb, ",\"active_objs\":%lu,\"num_objs\":%lu,\"objsize\":%u,\"objperslab\":%u,"
-		      "\"pagesperslab\":%d,\"active_slabs\":%lu,\"num_slabs\":%lu,"
-		      "\"object_size\":%u,\"align\":%u,\"offset\":%u,\"order\":%u,"
-		      "\"allocs\":%lu,\"frees\":%lu,\"alloc_slab\":%lu,\"free_slab\":%lu,"
-		      "\"alloc_fail\":%lu,\"errors\":%lu}",
-		  si.active_objs, si.num_objs, si.objsize, si.objects_per_slab, 1 << si.cache_order,
-		  si.active_slabs, si.num_slabs, s->object_size, s->align, s->offset, s->order,
-		  s->stat.alloc, s->stat.free, s->stat.alloc_slab, s->stat.free_slab,
-		  s->stat.alloc_fail, s->stat.errors);
+	json_object_begin(jw);
+	json_key_str(jw, "name", s->name);
+	json_key_u64(jw, "active_objs", si.active_objs);
+	json_key_u64(jw, "num_objs", si.num_objs);
+	json_key_u64(jw, "objsize", si.objsize);
+	json_key_u64(jw, "objperslab", si.objects_per_slab);
+	json_key_u64(jw, "pagesperslab", 1u << si.cache_order);
+	json_key_u64(jw, "active_slabs", si.active_slabs);
+	json_key_u64(jw, "num_slabs", si.num_slabs);
+	json_key_u64(jw, "object_size", s->object_size);
+	json_key_u64(jw, "align", s->align);
+	json_key_u64(jw, "offset", s->offset);
+	json_key_u64(jw, "order", s->order);
+	json_key_u64(jw, "allocs", s->stat.alloc);
+	json_key_u64(jw, "frees", s->stat.free);
+	json_key_u64(jw, "alloc_slab", s->stat.alloc_slab);
+	json_key_u64(jw, "free_slab", s->stat.free_slab);
+	json_key_u64(jw, "alloc_fail", s->stat.alloc_fail);
+	json_key_u64(jw, "errors", s->stat.errors);
+	json_object_end(jw);
 }
 
-static int slabinfo(struct vmsim_machine *m, const struct view_args *a, bool json,
+static int slabinfo(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 		    struct strbuf *sb)
 {
 	struct slab_state *ss = m->pm.slab;
 	const struct kmem_cache *s;
-	bool first = true;
 
 	(void)a;
 	if (!ss) {
 		sb_puts(sb, "the slab allocator is not initialized");
 		return -ENODEV;
 	}
-	if (json) {
-		sb_puts(sb, "{\"caches\":[");
-		list_for_each_entry(s, &ss->slab_caches, list) {
-			if (!first)
-				sb_putc(sb, ',');
-			cache_json(s, sb);
-			first = false;
-		}
-		sb_printf(sb, "],\"slab_pages\":%lu,\"reclaimable_pages\":%lu,"
-			      "\"large_kmalloc_pages\":%lu,\"errors\":%lu}",
-			  ss->nr_slab_pages, ss->nr_slab_reclaimable, ss->nr_large_kmalloc_pages,
-			  ss->nr_errors);
+	if (jw) {
+		json_object_begin(jw);
+		json_key(jw, "caches");
+		json_array_begin(jw);
+		list_for_each_entry(s, &ss->slab_caches, list)
+			cache_json(s, jw);
+		json_array_end(jw);
+		json_key_u64(jw, "slab_pages", ss->nr_slab_pages);
+		json_key_u64(jw, "reclaimable_pages", ss->nr_slab_reclaimable);
+		json_key_u64(jw, "large_kmalloc_pages", ss->nr_large_kmalloc_pages);
+		json_key_u64(jw, "errors", ss->nr_errors);
+		json_object_end(jw);
 		return 0;
 	}
 	sb_puts(sb, "slabinfo - version: 2.1\n");

@@ -513,7 +513,31 @@ void vmalloc_finish(struct vmsim_machine *m)
 
 /* ---- /proc/vmallocinfo ---- */
 
-void vmallocinfo_render(struct vmsim_machine *m, bool json, struct strbuf *sb)
+static const char *vm_type(const struct vm_struct *v)
+{
+	return (v->flags & VM_ALLOC) ? "vmalloc" : (v->flags & VM_MAP) ? "vmap" : "other";
+}
+
+/* One busy area as JSON: its range, size, caller, pages and their nodes. */
+static void vm_area_json(struct vmsim_machine *m, const struct vm_struct *v,
+			 const unsigned *counters, struct json_writer *jw)
+{
+	json_object_begin(jw);
+	json_key_hex(jw, "start", v->addr);
+	json_key_hex(jw, "end", v->addr + v->size);
+	json_key_u64(jw, "size", v->size);
+	json_key_str(jw, "type", vm_type(v));
+	json_key_str(jw, "caller", v->caller);
+	json_key_u64(jw, "nr_pages", v->nr_pages);
+	json_key(jw, "node_pages");
+	json_array_begin(jw);
+	for (unsigned n = 0; n < m->pm.nr_nodes; n++)
+		json_u64(jw, counters[n]);
+	json_array_end(jw);
+	json_object_end(jw);
+}
+
+void vmallocinfo_render(struct vmsim_machine *m, struct json_writer *jw, struct strbuf *sb)
 {
 	struct vmap_state *s = vs(m);
 	/* %pK prints a pointer's full width: 16 hex digits, 8 on 32-bit */
@@ -521,11 +545,10 @@ void vmallocinfo_render(struct vmsim_machine *m, bool json, struct strbuf *sb)
 	/* show_numa_info() needs CONFIG_NUMA: on for the x86_64 machines,
 	 * and for any machine with more than one node */
 	bool numa = config_is_64(&m->cfg) || m->pm.nr_nodes > 1;
-	bool first = true;
 	struct list_head *pos;
 
-	if (json)
-		sb_putc(sb, '[');
+	if (jw)
+		json_array_begin(jw);
 	for (pos = s->busy.next; pos != &s->busy; pos = pos->next) {
 		struct vm_struct *v = va_of(pos)->vm;
 		unsigned counters[MAX_NUMNODES] = { 0 };
@@ -534,19 +557,8 @@ void vmallocinfo_render(struct vmsim_machine *m, bool json, struct strbuf *sb)
 			continue;
 		for (unsigned i = 0; i < v->nr_pages; i++)
 			counters[page_to_nid(v->pages[i])]++;
-		if (json) {
-			sb_printf(sb, "%s{\"start\":%" PRIu64 ",\"end\":%" PRIu64 ",\"size\":%" PRIu64
-				  ",\"caller\":", first ? "" : ",", v->addr, v->addr + v->size,
-				  v->size);
-			sb_json_str(sb, v->caller);
-			sb_printf(sb, ",\"pages\":%u,\"type\":\"%s\"", v->nr_pages,
-				  (v->flags & VM_ALLOC) ? "vmalloc" : (v->flags & VM_MAP) ? "vmap"
-											 : "other");
-			sb_puts(sb, ",\"nodes\":[");
-			for (unsigned n = 0; n < m->pm.nr_nodes; n++)
-				sb_printf(sb, "%s%u", n ? "," : "", counters[n]);
-			sb_puts(sb, "]}");
-			first = false;
+		if (jw) {
+			vm_area_json(m, v, counters, jw);
 			continue;
 		}
 		sb_printf(sb, "0x%0*" PRIx64 "-0x%0*" PRIx64 " %7" PRIu64, w, v->addr, w,
@@ -573,18 +585,20 @@ void vmallocinfo_render(struct vmsim_machine *m, bool json, struct strbuf *sb)
 	for (pos = s->lazy.next; pos != &s->lazy; pos = pos->next) {
 		struct vmap_area *va = va_of(pos);
 
-		if (json) {
-			sb_printf(sb, "%s{\"start\":%" PRIu64 ",\"end\":%" PRIu64 ",\"size\":%" PRIu64
-				  ",\"type\":\"unpurged vm_area\"}", first ? "" : ",", va->va_start,
-				  va->va_end, va->va_end - va->va_start);
-			first = false;
+		if (jw) {
+			json_object_begin(jw);
+			json_key_hex(jw, "start", va->va_start);
+			json_key_hex(jw, "end", va->va_end);
+			json_key_u64(jw, "size", va->va_end - va->va_start);
+			json_key_str(jw, "type", "unpurged vm_area");
+			json_object_end(jw);
 			continue;
 		}
 		sb_printf(sb, "0x%0*" PRIx64 "-0x%0*" PRIx64 " %7" PRIu64 " unpurged vm_area\n", w,
 			  va->va_start, w, va->va_end, va->va_end - va->va_start);
 	}
-	if (json)
-		sb_putc(sb, ']');
+	if (jw)
+		json_array_end(jw);
 }
 
 /* ---- checker ---- */

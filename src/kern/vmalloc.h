@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "kern/machine.h"
+#include "util/json.h"
 #include "util/list.h"
 #include "util/strbuf.h"
 
@@ -107,8 +108,8 @@ struct page *vmalloc_to_page(struct vmsim_machine *m, uint64_t addr);
 /* For /proc/meminfo's VmallocUsed (vmalloc_nr_pages()). */
 unsigned long vmalloc_used_pages(const struct vmsim_machine *m);
 
-/* /proc/vmallocinfo (text) or a JSON array of the same. */
-void vmallocinfo_render(struct vmsim_machine *m, bool json, struct strbuf *sb);
+/* /proc/vmallocinfo as text into @sb, or with @jw a JSON array of the same. */
+void vmallocinfo_render(struct vmsim_machine *m, struct json_writer *jw, struct strbuf *sb);
 
 /* Checker: the lists sorted, disjoint and tiling [start, end) exactly;
  * busy areas mapped page by page to their frames; no PTE on a guard page

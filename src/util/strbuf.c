@@ -47,12 +47,7 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
 
 void sb_puts(struct strbuf *sb, const char *s)
 {
-	size_t n = strlen(s);
-
-	if (!grow(sb, n))
-		return;
-	memcpy(sb->buf + sb->len, s, n + 1);
-	sb->len += n;
+	sb_add(sb, s, strlen(s));
 }
 
 void sb_putc(struct strbuf *sb, char c)
@@ -63,25 +58,13 @@ void sb_putc(struct strbuf *sb, char c)
 	sb->buf[sb->len] = '\0';
 }
 
-void sb_json_str(struct strbuf *sb, const char *s)
+void sb_add(struct strbuf *sb, const char *s, size_t n)
 {
-	sb_putc(sb, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			sb_putc(sb, '\\');
-			sb_putc(sb, (char)c);
-		} else if (c == '\n') {
-			sb_puts(sb, "\\n");
-		} else if (c == '\t') {
-			sb_puts(sb, "\\t");
-		} else if (c < 0x20) {
-			sb_printf(sb, "\\u%04x", c);
-		} else {
-			sb_putc(sb, (char)c);
-		}
-	}
-	sb_putc(sb, '"');
+	if (!grow(sb, n))
+		return;
+	memcpy(sb->buf + sb->len, s, n);
+	sb->len += n;
+	sb->buf[sb->len] = '\0';
 }
 
 void sb_reset(struct strbuf *sb)

@@ -19,8 +19,8 @@ struct strbuf {
 void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_puts(struct strbuf *sb, const char *s);
 void sb_putc(struct strbuf *sb, char c);
-/* Append @s as a JSON string literal, quotes included. */
-void sb_json_str(struct strbuf *sb, const char *s);
+/* Append the @n bytes at @s (which need not be NUL-terminated). */
+void sb_add(struct strbuf *sb, const char *s, size_t n);
 void sb_reset(struct strbuf *sb);	/* empty it, keep the memory */
 void sb_free(struct strbuf *sb);
 static inline const char *sb_str(const struct strbuf *sb)

@@ -118,6 +118,7 @@ static void test_layout_live_numbers(void **state)
 	struct vmsim_machine *m = boot("x86_32");
 	struct kregion r[KREGION_MAX];
 	struct strbuf sb = STRBUF_INIT;
+	struct json_writer jw;
 	unsigned n;
 
 	(void)state;
@@ -125,11 +126,14 @@ static void test_layout_live_numbers(void **state)
 	n = kernel_layout(m, r, KREGION_MAX);
 	assert_non_null(strstr(find(r, n, "vmalloc")->what, "1 areas (0 lazily freed), 3 pages; "
 							     "3 x 4 KiB pages"));
-	layout_render(m, false, &sb);
+	layout_render(m, NULL, &sb);
 	assert_non_null(strstr(sb_str(&sb), "f7bfe000  ff3fdfff    120 MiB     vmalloc"));
 	sb_reset(&sb);
-	layout_render(m, true, &sb);
-	assert_non_null(strstr(sb_str(&sb), "\"name\":\"pkmap\",\"kind\":\"pkmap\",\"start\":4282384384"));
+	json_init(&jw, &sb);
+	layout_render(m, &jw, &sb);
+	assert_int_equal(json_finish(&jw), 0);
+	assert_non_null(strstr(sb_str(&sb), "{\"name\":\"pkmap\",\"kind\":\"pkmap\",\"start\":\"0xff400000\","
+					    "\"last\":\"0xff7fffff\",\"size\":4194304,"));
 	sb_reset(&sb);
 	layout_svg(m, &sb);
 	assert_non_null(strstr(sb_str(&sb), "<svg"));

@@ -18,7 +18,7 @@ static void vinfo(struct vmsim_machine *m, char *buf, size_t len)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	vmallocinfo_render(m, false, &sb);
+	vmallocinfo_render(m, NULL, &sb);
 	snprintf(buf, len, "%s", sb_str(&sb));
 	sb_free(&sb);
 }

@@ -6,6 +6,8 @@
  * existing OUT, and IN, as they were.
  */
 #include "cli.h"
+#include "util/json.h"
+#include "util/strbuf.h"
 #include "util/trace.h"
 
 static int run_convert_trace(struct cli *c, int argc, char **argv)
@@ -32,10 +34,27 @@ static int run_convert_trace(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
 		return 2;
 	}
-	if (!c->json)
+	if (!c->json) {
 		printf("%s: %lld accesses written to %s\n", in, n, out);
-	else
-		printf("{\"accesses\":%lld}\n", n);
+	} else {
+		struct strbuf sb = STRBUF_INIT;
+		struct json_writer jw;
+
+		json_init(&jw, &sb);
+		json_object_begin(&jw);
+		json_key_str(&jw, "trace", in);
+		json_key_str(&jw, "output", out);
+		json_key_u64(&jw, "accesses", (uint64_t)n);
+		json_object_end(&jw);
+		ret = json_finish(&jw);
+		if (!ret)
+			printf("%s\n", sb_str(&sb));
+		sb_free(&sb);
+		if (ret) {
+			fprintf(stderr, "vmsim-cli: out of host memory\n");
+			return 2;
+		}
+	}
 	return 0;
 }
 

@@ -24,6 +24,7 @@
 #include "kern/views.h"
 #include "util/config.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/strbuf.h"
 #include "vma/mm.h"
 
@@ -155,9 +156,15 @@ static bool parse_exec(struct exec_req *q, int argc, char **argv, int *status)
 	return !ret;
 }
 
-static void print_mm(struct strbuf *sb, const struct mm_struct *mm, bool json)
+struct mm_field {
+	const char *name;
+	uint64_t v;
+};
+
+/* The mm fields /proc/PID/stat shows, in its order, and mmap_base. */
+static unsigned mm_fields(const struct mm_struct *mm, struct mm_field f[12])
 {
-	const struct { const char *name; uint64_t v; } f[] = {
+	const struct mm_field all[] = {
 		{ "start_code", mm->start_code }, { "end_code", mm->end_code },
 		{ "start_data", mm->start_data }, { "end_data", mm->end_data },
 		{ "start_brk", mm->start_brk }, { "brk", mm->brk },
@@ -166,18 +173,63 @@ static void print_mm(struct strbuf *sb, const struct mm_struct *mm, bool json)
 		{ "env_end", mm->env_end }, { "mmap_base", mm->mmap_base },
 	};
 
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		if (json)
-			sb_printf(sb, "%s\"%s\": \"0x%" PRIx64 "\"", i ? ", " : "", f[i].name, f[i].v);
-		else
-			sb_printf(sb, "%-12s 0x%" PRIx64 "\n", f[i].name, f[i].v);
-	}
+	memcpy(f, all, sizeof(all));
+	return sizeof(all) / sizeof(all[0]);
 }
 
-/* Each --show view of the new task into @sb: text blocks separated by a
- * blank line, or JSON members "NAME": VIEW.  0, or 2 with the one line. */
-static int show_views(struct vmsim_machine *m, const struct exec_req *q, bool json,
-		      struct strbuf *sb)
+/* The report as one JSON document: the addresses as "0x" strings, each
+ * --show view under its name as the view writes it.  0, or 2 with the one
+ * line printed. */
+static int exec_json(struct vmsim_machine *m, struct task_struct *t, const struct exec_req *q,
+		     const struct exec_result *r, struct strbuf *sb)
+{
+	struct view_args va = { .task = "exec" };
+	struct strbuf msg = STRBUF_INIT;
+	struct json_writer jw;
+	struct mm_field f[12];
+	unsigned n = mm_fields(t->mm, f);
+	int ret = 0;
+
+	json_init(&jw, sb);
+	json_object_begin(&jw);
+	json_key_str(&jw, "file", q->elf);
+	json_key_str(&jw, "interp", r->interp[0] ? r->interp : NULL);
+	json_key_hex(&jw, "ip", r->ip);
+	json_key_hex(&jw, "sp", r->sp);
+	json_key(&jw, "mm");
+	json_object_begin(&jw);
+	for (unsigned i = 0; i < n; i++)
+		json_key_hex(&jw, f[i].name, f[i].v);
+	json_object_end(&jw);
+	json_key(&jw, "auxv");
+	json_array_begin(&jw);
+	for (unsigned i = 0; i < r->nr_auxv; i++) {
+		json_object_begin(&jw);
+		json_key_str(&jw, "type", auxv_name(r->auxv[i][0]));
+		json_key_hex(&jw, "value", r->auxv[i][1]);
+		json_object_end(&jw);
+	}
+	json_array_end(&jw);
+	for (int i = 0; i < q->nshow && !ret; i++) {
+		json_key(&jw, q->show[i]);
+		ret = view_json(m, q->show[i], &va, &jw, &msg);
+		if (ret)
+			fprintf(stderr, "vmsim-cli: exec: %s: %s\n", q->show[i], msg.len ? sb_str(&msg) :
+				ret == -ENOMEM ? "out of host memory" : strerror(-ret));
+	}
+	json_object_end(&jw);
+	if (!ret && json_finish(&jw)) {
+		fprintf(stderr, "vmsim-cli: out of host memory\n");
+		ret = -ENOMEM;
+	}
+	sb_putc(sb, '\n');
+	sb_free(&msg);
+	return ret ? 2 : 0;
+}
+
+/* Each --show view of the new task into @sb, as text blocks separated by
+ * a blank line.  0, or 2 with the one line printed. */
+static int show_views(struct vmsim_machine *m, const struct exec_req *q, struct strbuf *sb)
 {
 	struct view_args va = { .task = "exec" };
 	struct strbuf v = STRBUF_INIT;
@@ -185,13 +237,11 @@ static int show_views(struct vmsim_machine *m, const struct exec_req *q, bool js
 
 	for (int i = 0; i < q->nshow && !ret; i++) {
 		sb_reset(&v);
-		ret = view_render(m, q->show[i], &va, json, &v);
+		ret = view_render(m, q->show[i], &va, false, &v);
 		if (ret || v.oom) {
 			fprintf(stderr, "vmsim-cli: exec: %s: %s\n", q->show[i],
 				v.oom ? "out of host memory" : sb_str(&v));
 			ret = 2;
-		} else if (json) {
-			sb_printf(sb, ", \"%s\": %s", q->show[i], sb_str(&v));
 		} else {
 			sb_printf(sb, "%s%s", i ? "\n" : "", sb_str(&v));
 		}
@@ -210,7 +260,7 @@ static int run_exec(struct cli *c, int argc, char **argv)
 	struct vmsim_error err = { 0 };
 	struct vmsim_machine *m;
 	struct task_struct *t;
-	struct strbuf sb = STRBUF_INIT, views = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT;
 	const char *elf;
 	bool json = c->json;
 
@@ -242,40 +292,35 @@ static int run_exec(struct cli *c, int argc, char **argv)
 	ea.stack_rlimit = q.rlimit;
 	ea.has_stack_rlimit = q.has_rlimit;
 	ret = do_execve(t, &ea, &r, &err);
-	if (ret)
-		fprintf(stderr, "vmsim-cli: exec: %s\n", err.msg[0] ? err.msg : strerror(-ret));
-	else
-		ret = show_views(m, &q, json, &views);
 	if (ret) {
-		sb_free(&views);
-		vmsim_machine_destroy(m);
-		return 2;
-	}
-	if (json) {
-		sb_puts(&sb, "{\"file\": ");
-		sb_json_str(&sb, elf);
-		sb_puts(&sb, ", \"interp\": ");
-		sb_json_str(&sb, r.interp);
-		sb_printf(&sb, ", \"ip\": \"0x%" PRIx64 "\", \"sp\": \"0x%" PRIx64 "\", \"mm\": {",
-			  r.ip, r.sp);
-		print_mm(&sb, t->mm, true);
-		sb_puts(&sb, "}, \"auxv\": [");
-		for (unsigned i = 0; i < r.nr_auxv; i++)
-			sb_printf(&sb, "%s{\"type\": \"%s\", \"value\": \"0x%" PRIx64 "\"}", i ? ", " : "",
-				  auxv_name(r.auxv[i][0]), r.auxv[i][1]);
-		sb_printf(&sb, "]%s}\n", sb_str(&views));
+		fprintf(stderr, "vmsim-cli: exec: %s\n", err.msg[0] ? err.msg : strerror(-ret));
+		ret = 2;
+	} else if (json) {
+		ret = exec_json(m, t, &q, &r, &sb);
 	} else {
+		struct mm_field f[12];
+		unsigned n = mm_fields(t->mm, f);
+
 		sb_printf(&sb, "exec %s%s%s\n", elf, r.interp[0] ? " with interpreter " : "", r.interp);
-		sb_puts(&sb, sb_str(&views));
+		ret = show_views(m, &q, &sb);
 		sb_printf(&sb, "\nip           0x%" PRIx64 "\nsp           0x%" PRIx64 "\n", r.ip, r.sp);
-		print_mm(&sb, t->mm, false);
+		for (unsigned i = 0; i < n; i++)
+			sb_printf(&sb, "%-12s 0x%" PRIx64 "\n", f[i].name, f[i].v);
 		sb_puts(&sb, "\nauxv\n");
 		for (unsigned i = 0; i < r.nr_auxv; i++)
 			sb_printf(&sb, "  %-20s 0x%" PRIx64 "\n", auxv_name(r.auxv[i][0]), r.auxv[i][1]);
+		if (!ret && sb.oom) {
+			fprintf(stderr, "vmsim-cli: out of host memory\n");
+			ret = 2;
+		}
+	}
+	if (ret) {
+		sb_free(&sb);
+		vmsim_machine_destroy(m);
+		return 2;
 	}
 	fputs(sb_str(&sb), stdout);
 	sb_free(&sb);
-	sb_free(&views);
 	vmsim_machine_destroy(m);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "kern/layout.h"
 #include "kern/machine.h"
+#include "kern/views.h"
 #include "util/strbuf.h"
 
 enum { OPT_SVG = 256 };
@@ -65,8 +66,8 @@ static int run_layout(struct cli *c, int argc, char **argv)
 		return 2;
 	ret = svg ? write_svg(c, m, svg) : 0;
 	if (!ret) {
-		layout_render(m, c->json, &sb);
-		if (sb.oom) {
+		/* the layout view; its failure can only be host memory */
+		if (view_render(m, "layout", NULL, c->json, &sb) || sb.oom) {
 			fprintf(stderr, "vmsim-cli: out of host memory\n");
 			ret = 2;
 		} else {

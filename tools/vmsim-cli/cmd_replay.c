@@ -7,6 +7,8 @@
  *
  * Invariant: the replay streams; host memory stays bounded whatever the
  * trace's length (the reader's buffer, plus the simulated frames touched).
+ * The output streams too: interval rows go out as they come, the JSON
+ * ones through a streaming json_writer that holds at most one chunk.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +26,8 @@
 #include "util/error.h"
 #include "util/trace.h"
 #include "kern/replay.h"
+#include "kern/stats.h"
+#include "util/json.h"
 #include "util/strbuf.h"
 #include "vma/mm.h"
 
@@ -35,7 +39,9 @@ struct replay_cli {
 	struct replay rp;
 	uint64_t interval, next_interval;
 	bool json, quiet, tty;
-	struct strbuf intervals;	/* JSON rows; text rows are printed at once */
+	bool header_done;		/* text: the rows' header line is out */
+	struct strbuf out;		/* JSON: the streaming writer's buffer */
+	struct json_writer jw;
 	double t0, next_progress;
 	uint64_t next_progress_count;
 };
@@ -53,21 +59,25 @@ static double now(void)
 static void interval_row(struct replay_cli *rc)
 {
 	struct replay *rp = &rc->rp;
+	struct json_writer *jw = &rc->jw;
 	struct replay_counters c;
 
 	replay_snapshot(rp, &c);
 	if (rc->json) {
-		sb_printf(&rc->intervals, "%s{\"accesses\":%llu,\"l1d_misses\":%llu,\"l1i_misses\":%llu,"
-			  "\"l2_misses\":%llu,\"walks\":%llu,\"minor_faults\":%lu,\"rss\":%lu}",
-			  rc->intervals.len ? "," : "", (unsigned long long)rp->accesses,
-			  (unsigned long long)c.l1d.misses, (unsigned long long)c.l1i.misses,
-			  (unsigned long long)c.l2.misses, (unsigned long long)c.walks,
-			  rp->t->fst.min_flt, c.rss);
+		json_object_begin(jw);
+		json_key_u64(jw, "accesses", rp->accesses);
+		json_key_u64(jw, "l1d_misses", c.l1d.misses);
+		json_key_u64(jw, "l1i_misses", c.l1i.misses);
+		json_key_u64(jw, "l2_misses", c.l2.misses);
+		json_key_u64(jw, "walks", c.walks);
+		json_key_u64(jw, "min_flt", rp->t->fst.min_flt);
+		json_key_u64(jw, "rss_pages", c.rss);
+		json_object_end(jw);
 		return;
 	}
-	if (!rc->intervals.len) {
-		printf("# accesses l1d_misses l1i_misses l2_misses walks minor_faults rss_pages\n");
-		sb_puts(&rc->intervals, "header");
+	if (!rc->header_done) {
+		printf("# accesses l1d_misses l1i_misses l2_misses walks min_flt rss_pages\n");
+		rc->header_done = true;
 	}
 	printf("%llu %llu %llu %llu %llu %lu %lu\n", (unsigned long long)rp->accesses,
 	       (unsigned long long)c.l1d.misses, (unsigned long long)c.l1i.misses,
@@ -99,53 +109,105 @@ static void progress(struct replay_cli *rc, const struct trace_reader *r, bool f
 	fflush(stderr);
 }
 
-static void summary(struct replay_cli *rc, const char *trace, enum trace_format fmt, double secs,
-		    const char *layout)
+static const char *format_name(enum trace_format fmt)
+{
+	return fmt == TRACE_BINARY ? "vmsim" : "lackey";
+}
+
+/* JSON: what the document says before any interval row. */
+static void json_head(struct replay_cli *rc, const char *trace, enum trace_format fmt,
+		      const char *layout)
+{
+	struct json_writer *jw = &rc->jw;
+
+	json_init_stream(jw, &rc->out, stdout);
+	json_object_begin(jw);
+	json_key_str(jw, "trace", trace);
+	json_key_str(jw, "format", format_name(fmt));
+	json_key_str(jw, "layout", layout);
+	json_key_str(jw, "machine", rc->rp.m->cfg.name);
+	if (rc->interval) {
+		json_key(jw, "intervals");
+		json_array_begin(jw);
+	}
+}
+
+/* @key: {the @n fields}. */
+static void json_group(struct json_writer *jw, const char *key, const struct stat_field *f,
+		       unsigned n)
+{
+	json_key(jw, key);
+	json_object_begin(jw);
+	json_stat_fields(jw, f, n);
+	json_object_end(jw);
+}
+
+/* JSON: the totals after the rows, under the statistics' names; 0, or
+ * -errno if the document did not come out whole. */
+static int json_tail(struct replay_cli *rc, double secs, double rate)
+{
+	const struct replay *rp = &rc->rp;
+	struct json_writer *jw = &rc->jw;
+	struct replay_counters c;
+	struct stat_field f[FAULT_STAT_FIELDS];
+	static const char *const lv_names[] = { "l1d", "l1i", "l2" };
+	int ret;
+
+	replay_snapshot(rp, &c);
+	const struct tlb_stats *lv[3] = { &c.l1d, &c.l1i, &c.l2 };
+	const struct stat_field acc[] = {
+		{ "total", rp->accesses }, { "I", rp->by_type[0] }, { "L", rp->by_type[1] },
+		{ "S", rp->by_type[2] }, { "M", rp->by_type[3] },
+		{ "page_touches", rp->page_touches }, { "crossing_pages", rp->crossings },
+	};
+	const struct stat_field regions[] = {
+		{ "created", rp->regions }, { "size", rp->region_bytes },
+		{ "unmappable_accesses", rp->unmappable },
+	};
+
+	if (rc->interval)
+		json_array_end(jw);
+	json_group(jw, "accesses", acc, sizeof(acc) / sizeof(acc[0]));
+	json_key(jw, "tlb");
+	json_object_begin(jw);
+	for (unsigned i = 0; i < 3; i++) {
+		struct stat_field t[TLB_STAT_FIELDS];
+
+		tlb_stat_fields(lv[i], t);
+		json_group(jw, lv_names[i], t, TLB_STAT_FIELDS);
+	}
+	json_object_end(jw);
+	json_key_u64(jw, "walks", c.walks);
+	json_key_u64(jw, "walk_entries_read", c.entries_read);
+	fault_stat_fields(&rp->t->fst, f);
+	json_group(jw, "faults", f, FAULT_STAT_FIELDS);
+	json_group(jw, "regions", regions, sizeof(regions) / sizeof(regions[0]));
+	json_key_u64(jw, "rss_pages", c.rss);
+	json_key_u64(jw, "page_table_pages", c.pt_pages);
+	json_key(jw, "seconds");
+	json_double(jw, secs, 6);
+	json_key(jw, "accesses_per_second");
+	json_double(jw, rate, 0);
+	json_key_bool(jw, "out_of_memory", rp->oom);
+	json_object_end(jw);
+	ret = json_finish(jw);
+	if (!ret && (putchar('\n') == EOF || fflush(stdout)))
+		ret = -EIO;
+	return ret;
+}
+
+/* The report: text, or the JSON document's tail.  0 or -errno. */
+static int summary(struct replay_cli *rc, const char *trace, enum trace_format fmt, double secs,
+		   const char *layout)
 {
 	const struct replay *rp = &rc->rp;
 	const struct fault_stats *fs = &rp->t->fst;
 	struct replay_counters c;
 	double rate = secs > 0 ? (double)rp->accesses / secs : 0;
 
+	if (rc->json)
+		return json_tail(rc, secs, rate);
 	replay_snapshot(rp, &c);
-	if (rc->json) {
-		struct strbuf sb = STRBUF_INIT;
-
-		sb_puts(&sb, "{\"trace\":");
-		sb_json_str(&sb, trace);
-		sb_printf(&sb, ",\"format\":\"%s\",\"layout\":", fmt == TRACE_BINARY ? "vmsim" : "lackey");
-		sb_json_str(&sb, layout);
-		sb_printf(&sb, ",\"machine\":\"%s\",\"accesses\":{\"total\":%llu,\"I\":%llu,\"L\":%llu,"
-			  "\"S\":%llu,\"M\":%llu,\"page_touches\":%llu,\"crossing_pages\":%llu},",
-			  rp->m->cfg.name, (unsigned long long)rp->accesses,
-			  (unsigned long long)rp->by_type[0], (unsigned long long)rp->by_type[1],
-			  (unsigned long long)rp->by_type[2], (unsigned long long)rp->by_type[3],
-			  (unsigned long long)rp->page_touches, (unsigned long long)rp->crossings);
-		sb_puts(&sb, "\"tlb\":{");
-		const struct tlb_stats *lv[3] = { &c.l1d, &c.l1i, &c.l2 };
-		const char *ln[3] = { "l1d", "l1i", "l2" };
-		for (int i = 0; i < 3; i++)
-			sb_printf(&sb, "%s\"%s\":{\"hits\":%llu,\"misses\":%llu,\"evictions\":%llu}",
-				  i ? "," : "", ln[i], (unsigned long long)lv[i]->hits,
-				  (unsigned long long)lv[i]->misses, (unsigned long long)lv[i]->evictions);
-		sb_printf(&sb, "},\"walks\":%llu,\"walk_entries_read\":%llu,"
-			  "\"faults\":{\"minor\":%lu,\"demand_zero\":%lu,\"zero_page\":%lu,\"cow\":%lu,"
-			  "\"cow_reuse\":%lu,\"stack_grow\":%lu,\"segv\":%llu},"
-			  "\"regions\":{\"created\":%llu,\"bytes\":%llu,\"unmappable_accesses\":%llu},"
-			  "\"rss_pages\":%lu,\"page_table_pages\":%lu,\"seconds\":%.6f,"
-			  "\"accesses_per_second\":%.0f,\"out_of_memory\":%s",
-			  (unsigned long long)c.walks, (unsigned long long)c.entries_read, fs->min_flt,
-			  fs->demand_zero, fs->zero_page, fs->cow, fs->cow_reuse, fs->stack_grow,
-			  (unsigned long long)rp->segv, (unsigned long long)rp->regions,
-			  (unsigned long long)rp->region_bytes, (unsigned long long)rp->unmappable,
-			  c.rss, c.pt_pages, secs, rate, rp->oom ? "true" : "false");
-		if (rc->interval)
-			sb_printf(&sb, ",\"intervals\":[%s]", sb_str(&rc->intervals));
-		sb_puts(&sb, "}\n");
-		fputs(sb_str(&sb), stdout);
-		sb_free(&sb);
-		return;
-	}
 	printf("replay    %s (%s), %s layout, machine %s\n", trace,
 	       fmt == TRACE_BINARY ? "vmsim binary" : "lackey", layout, rp->m->cfg.name);
 	printf("accesses  %llu: I %llu, L %llu, S %llu, M %llu; %llu page translations, "
@@ -172,6 +234,7 @@ static void summary(struct replay_cli *rc, const char *trace, enum trace_format 
 	printf("time      %.3f s, %.2f M accesses/s\n", secs, rate / 1e6);
 	if (rp->oom)
 		printf("oom       the simulated machine ran out of memory: the task was killed\n");
+	return 0;
 }
 
 /* --task-layout exec:ELF: the task execs the binary first (argv[0] = the
@@ -202,7 +265,7 @@ static const struct cli_opt replay_opts[] = {
 
 static int run_replay(struct cli *c, int argc, char **argv)
 {
-	struct replay_cli rc = { .json = c->json, .intervals = STRBUF_INIT };
+	struct replay_cli rc = { .json = c->json, .out = STRBUF_INIT };
 	const char *trace, *layout = "flat", *exec_elf;
 	struct vmsim_machine *m;
 	struct spawn_args sa = { 0 };
@@ -212,7 +275,7 @@ static int run_replay(struct cli *c, int argc, char **argv)
 	struct trace_rec recs[BATCH];
 	struct cli_getopt g;
 	long got;
-	int fmt = -1, ret, status = 0, k;
+	int fmt = -1, ret, out, status = 0, k;
 	double secs;
 
 	cli_getopt_init(&g, &cmd_replay, argc, argv, false);
@@ -263,6 +326,8 @@ static int run_replay(struct cli *c, int argc, char **argv)
 		return 2;
 	}
 	replay_init(&rc.rp, m, t, exec_elf ? REPLAY_TASK : REPLAY_FLAT);
+	if (rc.json)
+		json_head(&rc, trace, r.fmt, layout);
 	rc.tty = isatty(2);
 	rc.next_interval = rc.interval ? rc.interval : UINT64_MAX;
 	rc.t0 = now();
@@ -285,7 +350,7 @@ static int run_replay(struct cli *c, int argc, char **argv)
 	ret = got < 0 ? (int)got : 0;
 	secs = now() - rc.t0;
 	progress(&rc, &r, true);
-	summary(&rc, trace, r.fmt, secs, layout);
+	out = summary(&rc, trace, r.fmt, secs, layout);
 	if (ret < 0) {
 		/* the counters so far are out; then the line that stopped us */
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
@@ -293,8 +358,14 @@ static int run_replay(struct cli *c, int argc, char **argv)
 	} else if (rc.rp.oom) {
 		status = 1;
 	}
+	if (out) {
+		/* a write error on stdout is main's one line (cli_finish) */
+		if (out == -ENOMEM)
+			fprintf(stderr, "vmsim-cli: out of host memory\n");
+		status = 2;
+	}
 	trace_close(&r);
-	sb_free(&rc.intervals);
+	sb_free(&rc.out);
 	vmsim_machine_destroy(m);
 	return status;
 }

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "kern/machine.h"
 #include "mmu/mmu.h"
+#include "util/json.h"
 #include "util/parse.h"
 #include "util/strbuf.h"
 #include "walk_explain.h"
@@ -31,9 +32,16 @@ static const struct cli_opt translate_opts[] = {
 	{ 0 },
 };
 
-/* The report of one translation on cpu 0 of @m. */
-static void translate_one(struct vmsim_machine *m, uint64_t va, enum mmu_access acc,
-			  enum mmu_mode mode, bool explain, bool json)
+static int out_of_memory(struct strbuf *sb)
+{
+	fprintf(stderr, "vmsim-cli: out of host memory\n");
+	sb_free(sb);
+	return 2;
+}
+
+/* The report of one translation on cpu 0 of @m: 0, or 2 out of host memory. */
+static int translate_one(struct vmsim_machine *m, uint64_t va, enum mmu_access acc,
+			 enum mmu_mode mode, bool explain, bool json)
 {
 	bool ok, pok;
 	uint64_t pa = 0;
@@ -50,31 +58,40 @@ static void translate_one(struct vmsim_machine *m, uint64_t va, enum mmu_access 
 	ok = translate(cpu, va, acc, mode, &pa, &fault);
 
 	if (json) {
-		sb_printf(&sb, "{\"addr\": \"0x%" PRIx64 "\", \"access\": \"%s\", \"mode\": \"%s\", "
-			  "\"format\": \"%s\", \"cr3\": \"0x%" PRIx64 "\"", va,
-			  acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch",
-			  mode == MMU_USER ? "user" : "kernel", f->name, cpu->cr3);
+		struct json_writer jw;
+
+		json_init(&jw, &sb);
+		json_object_begin(&jw);
+		json_key_hex(&jw, "addr", va);
+		json_key_str(&jw, "access", acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch");
+		json_key_str(&jw, "mode", mode == MMU_USER ? "user" : "kernel");
+		json_key_str(&jw, "format", f->name);
+		json_key_hex(&jw, "cr3", cpu->cr3);
 		if (explain) {
-			sb_puts(&sb, ", \"walk\": ");
-			walk_explain(&sb, f, &t, pok, &wr, va, true);
+			json_key(&jw, "walk");
+			walk_explain_json(&jw, f, &t);
 		}
-		if (ok) {
-			sb_printf(&sb, ", \"pa\": \"0x%" PRIx64 "\"}\n", pa);
-		} else if (fault.gp) {
-			sb_puts(&sb, ", \"fault\": \"#GP\", \"reason\": \"non-canonical address\"}\n");
-		} else {
-			fault_bits_str(fault.error_code, buf, sizeof(buf));
-			sb_printf(&sb, ", \"fault\": {\"error_code\": \"0x%x\", \"bits\": ", fault.error_code);
-			sb_json_str(&sb, buf);
-			sb_printf(&sb, ", \"level\": \"%s\"}}\n", f->lvl[fault.depth].name);
-		}
+		json_key(&jw, "pa");
+		if (ok)
+			json_hex(&jw, pa);
+		else
+			json_null(&jw);
+		json_key(&jw, "fault");
+		if (ok)
+			json_null(&jw);
+		else
+			fault_json(&jw, f, &fault);
+		json_object_end(&jw);
+		if (json_finish(&jw))
+			return out_of_memory(&sb);
+		sb_putc(&sb, '\n');
 	} else {
 		sb_printf(&sb, "%s %s access to %#" PRIx64 " (%s, CR3 %#" PRIx64 ")\n",
 			  mode == MMU_USER ? "user" : "kernel",
 			  acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch", va, f->name,
 			  cpu->cr3);
 		if (explain)
-			walk_explain(&sb, f, &t, pok, &wr, va, false);
+			walk_explain(&sb, f, &t, pok, &wr, va);
 		if (ok) {
 			sb_printf(&sb, "-> pa %#" PRIx64 "\n", pa);
 		} else if (fault.gp) {
@@ -84,9 +101,12 @@ static void translate_one(struct vmsim_machine *m, uint64_t va, enum mmu_access 
 			sb_printf(&sb, "-> page fault, error code %#x [%s] at the %s\n", fault.error_code,
 				  buf[0] ? buf : "not present, supervisor read", f->lvl[fault.depth].name);
 		}
+		if (sb.oom)
+			return out_of_memory(&sb);
 	}
 	fputs(sb_str(&sb), stdout);
 	sb_free(&sb);
+	return 0;
 }
 
 static int run_translate(struct cli *c, int argc, char **argv)
@@ -123,9 +143,9 @@ static int run_translate(struct cli *c, int argc, char **argv)
 	m = cli_boot(c);
 	if (!m)
 		return 2;
-	translate_one(m, va, acc, mode, explain, c->json);
+	k = translate_one(m, va, acc, mode, explain, c->json);
 	vmsim_machine_destroy(m);
-	return 0;
+	return k;
 }
 
 const struct cli_cmd cmd_translate = {

@@ -137,8 +137,15 @@ static int op_exec(struct scn *s, struct scn_step *st)
 		st->out.kind = OUT_ERROR;
 		st->out.err = ret;
 		/* without an expectation the reason is worth a line */
-		if (!st->expect)
+		if (!st->expect && scn_output(s)) {
+			struct json_writer *jw = scn_output(s);
+
+			json_object_begin(jw);
+			json_key_str(jw, "message", err.msg);
+			json_object_end(jw);
+		} else if (!st->expect) {
 			fprintf(scn_out(s), "exec: %s\n", err.msg);
+		}
 		return 0;
 	}
 	st->out.kind = OUT_VALUE;

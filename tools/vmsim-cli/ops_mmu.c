@@ -58,27 +58,27 @@ static void explain_walk(struct scn *s, const struct scn_step *st, struct vmsim_
 	struct walk_trace wt;
 	struct walk_result wr;
 	struct vmsim_fault pf;
-	struct strbuf sb = STRBUF_INIT, j = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT;
+	struct json_writer *jw = scn_output(s);
 	bool ok = mmu_walk_peek(cpu, root, va, acc, mode, &wr, &pf, &wt);
 
-	if (scn_json(s)) {
-		sb_puts(&j, "{\"walk\": ");
-		walk_explain(&j, cpu->fmt, &wt, ok, &wr, va, true);
-		sb_putc(&j, '}');
-		scn_emit(s, st, NULL, sb_str(&j));
-	} else {
-		sb_printf(&sb, "# step %d: translate %#llx (%s %s), CR3 %#llx\n", st->index,
-			  (unsigned long long)va, mode == MMU_USER ? "user" : "kernel",
-			  acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch",
-			  (unsigned long long)root);
-		walk_explain(&sb, cpu->fmt, &wt, ok, &wr, va, false);
-		if (!ok && !pf.gp)
-			sb_printf(&sb, "  -> page fault, error code %#x at the %s\n", pf.error_code,
-				  cpu->fmt->lvl[pf.depth].name);
-		scn_emit(s, st, sb_str(&sb), NULL);
+	if (jw) {
+		json_object_begin(jw);
+		json_key(jw, "walk");
+		walk_explain_json(jw, cpu->fmt, &wt);
+		json_object_end(jw);
+		return;
 	}
+	sb_printf(&sb, "# step %d: translate %#llx (%s %s), CR3 %#llx\n", st->index,
+		  (unsigned long long)va, mode == MMU_USER ? "user" : "kernel",
+		  acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch",
+		  (unsigned long long)root);
+	walk_explain(&sb, cpu->fmt, &wt, ok, &wr, va);
+	if (!ok && !pf.gp)
+		sb_printf(&sb, "  -> page fault, error code %#x at the %s\n", pf.error_code,
+			  cpu->fmt->lvl[pf.depth].name);
+	scn_print(s, sb_str(&sb));
 	sb_free(&sb);
-	sb_free(&j);
 }
 
 static int op_translate(struct scn *s, struct scn_step *st)

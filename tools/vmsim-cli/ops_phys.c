@@ -96,6 +96,7 @@ static int op_show(struct scn *s, struct scn_step *st)
 	struct view_args va = { 0 };
 	const char *what = NULL;
 	struct strbuf sb = STRBUF_INIT;
+	struct json_writer *jw;
 	uint64_t addr;
 	int ret;
 
@@ -115,7 +116,16 @@ static int op_show(struct scn *s, struct scn_step *st)
 	} else {
 		return scn_bad(s, st, st->args, "show: a view name, or { what: VIEW, task: T }");
 	}
-	ret = view_render(scn_machine(s), what, &va, scn_json(s), &sb);
+	jw = scn_output(s);
+	if (jw) {
+		json_object_begin(jw);
+		json_key_str(jw, "view", what);
+		json_key(jw, "data");
+		ret = view_json(scn_machine(s), what, &va, jw, &sb);
+		json_object_end(jw);
+	} else {
+		ret = view_render(scn_machine(s), what, &va, false, &sb);
+	}
 	if (ret == -ENOENT) {
 		struct strbuf names = STRBUF_INIT;
 		view_names(&names);
@@ -133,16 +143,9 @@ static int op_show(struct scn *s, struct scn_step *st)
 		sb_free(&sb);
 		return -ENOMEM;
 	}
-	if (!scn_json(s)) {
+	if (!jw) {
 		fprintf(scn_out(s), "# step %d: show %s\n", st->index, what);
-		scn_emit(s, st, sb_str(&sb), NULL);
-	} else {
-		struct strbuf j = STRBUF_INIT;
-		sb_puts(&j, "{\"view\":");
-		sb_json_str(&j, what);
-		sb_printf(&j, ",\"data\":%s}", sb_str(&sb));
-		scn_emit(s, st, NULL, sb_str(&j));
-		sb_free(&j);
+		scn_print(s, sb_str(&sb));
 	}
 	sb_free(&sb);
 	return 0;

@@ -48,18 +48,15 @@ static struct phys_mem *pm_of(struct scn *s)
 static void report(struct scn *s, struct scn_step *st)
 {
 	const char *msg = pm_of(s)->slab->err_msg;
-	struct strbuf sb = STRBUF_INIT;
+	struct json_writer *jw = scn_output(s);
 
-	if (scn_json(s)) {
-		sb_puts(&sb, "{\"slab_error\":");
-		sb_json_str(&sb, msg);
-		sb_putc(&sb, '}');
-		scn_emit(s, st, NULL, sb_str(&sb));
+	if (jw) {
+		json_object_begin(jw);
+		json_key_str(jw, "message", msg);
+		json_object_end(jw);
 	} else {
-		sb_printf(&sb, "# step %d: %s\n", st->index, msg);
-		scn_emit(s, st, sb_str(&sb), NULL);
+		fprintf(scn_out(s), "# step %d: %s\n", st->index, msg);
 	}
-	sb_free(&sb);
 }
 
 /* The outcome of a library call that returns 0 or a negative errno. */

@@ -22,6 +22,7 @@
 #include "util/errname.h"
 #include "util/error.h"
 #include "util/hostalloc.h"
+#include "util/json.h"
 #include "util/parse.h"
 #include "util/strbuf.h"
 
@@ -47,12 +48,14 @@ struct scn {
 	unsigned checked, failed;	/* expectations */
 	struct scn_name *names;
 	size_t nr_names, cap_names;
-	struct strbuf json_steps;	/* JSON mode: the "steps" array items */
-	struct strbuf json_fail;	/* JSON mode: the "failures" array items */
+	/* JSON mode: the document, kept until the run completes (a bad
+	 * step prints nothing on stdout), and the failures, which are found
+	 * while steps are written and join the document at its end */
+	struct strbuf jdoc_sb, jfail_sb;
+	struct json_writer jdoc, jfail;
 	struct scn_alloc *allocs;
 	size_t nr_allocs, cap_allocs;
 	const struct scn_step *cur;
-	struct strbuf cur_json;		/* JSON output of the current step */
 };
 
 /* ---------------------------------------------------------------- names */
@@ -161,29 +164,25 @@ void scn_mismatch(struct scn *s, const struct scn_step *st, const char *expected
 	fprintf(stderr, "%s:%d: step %d (%s): expected %s, got %s\n", s->file, at->line,
 		st->index, st->op, expected, got);
 	if (s->json) {
-		if (s->json_fail.len)
-			sb_putc(&s->json_fail, ',');
-		sb_printf(&s->json_fail, "{\"line\":%d,\"step\":%d,\"op\":", at->line, st->index);
-		sb_json_str(&s->json_fail, st->op);
-		sb_puts(&s->json_fail, ",\"expected\":");
-		sb_json_str(&s->json_fail, expected);
-		sb_puts(&s->json_fail, ",\"got\":");
-		sb_json_str(&s->json_fail, got);
-		sb_putc(&s->json_fail, '}');
+		json_object_begin(&s->jfail);
+		json_key_i64(&s->jfail, "line", at->line);
+		json_key_i64(&s->jfail, "step", st->index);
+		json_key_str(&s->jfail, "op", st->op);
+		json_key_str(&s->jfail, "expected", expected);
+		json_key_str(&s->jfail, "got", got);
+		json_object_end(&s->jfail);
 	}
 }
 
-void scn_emit(struct scn *s, const struct scn_step *st, const char *text, const char *json)
+void scn_print(struct scn *s, const char *text)
 {
-	if (s->json) {
-		if (json) {
-			if (s->cur_json.len)
-				sb_putc(&s->cur_json, ',');
-			sb_puts(&s->cur_json, json);
-		}
-		return;
-	}
-	fputs(text, s->out);
+	if (!s->json)
+		fputs(text, s->out);
+}
+
+struct json_writer *scn_output(struct scn *s)
+{
+	return s->json ? &s->jdoc : NULL;
 }
 
 struct vmsim_machine *scn_machine(struct scn *s)
@@ -332,6 +331,50 @@ static void describe(const struct scn_outcome *o, char *buf, size_t len)
 		snprintf(buf, len, "segv %s", o->segv_code == 2 ? "accerr" : "maperr");
 		break;
 	}
+}
+
+/* The outcome as JSON: {"kind": ..., and the kind's value}. */
+static void outcome_json(struct json_writer *jw, const struct scn_outcome *o)
+{
+	char bits[64];
+	static const char *const bit_names[] = { "P", "W", "U", "RSVD", "I", "PK" };
+	size_t used = 0;
+
+	json_object_begin(jw);
+	switch (o->kind) {
+	case OUT_NONE:
+	case OUT_VALUE:
+		if (o->has_pa) {
+			json_key_str(jw, "kind", "pa");
+			json_key_hex(jw, "pa", o->pa);
+		} else if (o->kind == OUT_VALUE) {
+			json_key_str(jw, "kind", "value");
+			json_key_hex(jw, "value", o->value);
+		} else {
+			json_key_str(jw, "kind", "ok");
+		}
+		break;
+	case OUT_ERROR:
+		json_key_str(jw, "kind", "error");
+		json_key_str(jw, "error", errno_name(o->err));
+		break;
+	case OUT_FAULT:
+		bits[0] = '\0';
+		for (unsigned b = 0; b < 6; b++)
+			if (o->fault_code & (1u << b))
+				used += (size_t)snprintf(bits + used, sizeof(bits) - used, "%s ",
+							 bit_names[b]);
+		json_key_str(jw, "kind", "fault");
+		json_key_u64(jw, "error_code", o->fault_code);
+		json_key(jw, "bits");
+		json_words(jw, bits);
+		break;
+	case OUT_SEGV:
+		json_key_str(jw, "kind", "segv");
+		json_key_str(jw, "code", o->segv_code == 2 ? "accerr" : "maperr");
+		break;
+	}
+	json_object_end(jw);
 }
 
 static bool failed_outcome(const struct scn_outcome *o)
@@ -537,7 +580,14 @@ static int run_step(struct scn *s, const struct ynode *node, int index)
 		return ret;
 	op = scn_find_op(st.op);
 	s->cur = &st;
-	sb_reset(&s->cur_json);
+	if (s->json) {
+		json_object_begin(&s->jdoc);
+		json_key_i64(&s->jdoc, "step", index);
+		json_key_i64(&s->jdoc, "line", node->line);
+		json_key_str(&s->jdoc, "op", st.op);
+		json_key(&s->jdoc, "output");
+		json_array_begin(&s->jdoc);
+	}
 	ret = op->fn(s, &st);
 	if (ret)
 		return ret;
@@ -565,18 +615,10 @@ static int run_step(struct scn *s, const struct ynode *node, int index)
 			return verr(s->err, -ENOMEM, "out of host memory");
 	}
 	if (s->json) {
-		char got[200];
-
-		describe(&st.out, got, sizeof(got));
-		if (s->json_steps.len)
-			sb_putc(&s->json_steps, ',');
-		sb_printf(&s->json_steps, "{\"step\":%d,\"line\":%d,\"op\":", index, node->line);
-		sb_json_str(&s->json_steps, st.op);
-		sb_puts(&s->json_steps, ",\"result\":");
-		sb_json_str(&s->json_steps, got);
-		if (s->cur_json.len)
-			sb_printf(&s->json_steps, ",\"output\":%s", sb_str(&s->cur_json));
-		sb_putc(&s->json_steps, '}');
+		json_array_end(&s->jdoc);
+		json_key(&s->jdoc, "result");
+		outcome_json(&s->jdoc, &st.out);
+		json_object_end(&s->jdoc);
 	}
 	return 0;
 }
@@ -630,6 +672,46 @@ static void check_invariants(struct scn *s, const struct ynode *node, int index)
 }
 
 /* --------------------------------------------------------------- entry */
+
+/* JSON mode: open the document and the failures list once the machine is up. */
+static void json_begin(struct scn *s)
+{
+	json_init(&s->jdoc, &s->jdoc_sb);
+	json_object_begin(&s->jdoc);
+	json_key_str(&s->jdoc, "scenario", s->file);
+	json_key_str(&s->jdoc, "machine", s->m->cfg.name);
+	json_key(&s->jdoc, "steps");
+	json_array_begin(&s->jdoc);
+	json_init(&s->jfail, &s->jfail_sb);
+	json_array_begin(&s->jfail);
+}
+
+/* Close the document: the counts, then the failures gathered on the way. */
+static int json_end(struct scn *s, const struct scenario_result *res)
+{
+	int ret;
+
+	json_array_end(&s->jdoc);
+	json_key(&s->jdoc, "steps_run");
+	json_u64(&s->jdoc, res->steps_run);
+	json_key(&s->jdoc, "expectations");
+	json_object_begin(&s->jdoc);
+	json_key_u64(&s->jdoc, "checked", s->checked);
+	json_key_u64(&s->jdoc, "failed", s->failed);
+	json_object_end(&s->jdoc);
+	json_array_end(&s->jfail);
+	ret = json_finish(&s->jfail);
+	json_key(&s->jdoc, "failures");
+	json_embed(&s->jdoc, &s->jfail);
+	json_object_end(&s->jdoc);
+	if (!ret)
+		ret = json_finish(&s->jdoc);
+	if (ret == -ENOMEM)
+		return verr(s->err, ret, "out of host memory");
+	if (ret)
+		return verr(s->err, ret, "%s: the JSON report came out malformed", s->file);
+	return 0;
+}
 
 int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 		 struct vmsim_error *err, struct scenario_result *res)
@@ -688,6 +770,8 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 		goto out;
 	if (o->events)
 		machine_set_event_log(s.m, o->events);
+	if (json)
+		json_begin(&s);
 	for (size_t i = 0; i < steps->n; i++) {
 		ret = run_step(&s, steps->items[i], (int)i + 1);
 		res->steps_run = (unsigned)i + (ret ? 0 : 1);
@@ -699,16 +783,9 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 	res->checked = s.checked;
 	res->failed = s.failed;
 	if (json && !ret) {
-		fprintf(out, "{\"scenario\":");
-		struct strbuf t = STRBUF_INIT;
-		sb_json_str(&t, file);
-		fprintf(out, "%s,\"machine\":", sb_str(&t));
-		sb_reset(&t);
-		sb_json_str(&t, s.m->cfg.name);
-		fprintf(out, "%s,\"steps\":[%s],\"expectations\":{\"checked\":%u,\"failed\":%u},"
-			"\"failures\":[%s]}\n", sb_str(&t), sb_str(&s.json_steps), s.checked,
-			s.failed, sb_str(&s.json_fail));
-		sb_free(&t);
+		ret = json_end(&s, res);
+		if (!ret)
+			fprintf(out, "%s\n", sb_str(&s.jdoc_sb));
 	} else if (!ret) {
 		fprintf(out, "%s: %u steps, %u expectations checked, %u failed\n", file,
 			res->steps_run, s.checked, s.failed);
@@ -720,9 +797,8 @@ out:
 		host_free(NULL, s.names[i].name, strlen(s.names[i].name) + 1);
 	host_free(NULL, s.names, s.cap_names * sizeof(*s.names));
 	host_free(NULL, s.allocs, s.cap_allocs * sizeof(*s.allocs));
-	sb_free(&s.json_steps);
-	sb_free(&s.json_fail);
-	sb_free(&s.cur_json);
+	sb_free(&s.jdoc_sb);
+	sb_free(&s.jfail_sb);
 	ydoc_free(&s.doc);
 	return ret;
 }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "util/json.h"
 #include "util/yaml.h"
 
 struct vmsim_machine;
@@ -112,9 +113,12 @@ int scn_define(struct scn *s, const char *name, uint64_t value);
 int scn_note_alloc(struct scn *s, uint64_t pa, unsigned order);
 int scn_alloc_order(struct scn *s, uint64_t pa, unsigned *order, bool forget);
 
-/* Print an op's text block (show:, and the like): text mode prints it;
- * JSON mode collects @json (a JSON value, may be NULL) under the step. */
-void scn_emit(struct scn *s, const struct scn_step *st, const char *text, const char *json);
+/* An op's text block (show:, and the like): printed in text mode only. */
+void scn_print(struct scn *s, const char *text);
+/* JSON mode: the writer inside the current step's "output" array, where an
+ * op writes one object per block it would print ({"view", "data"},
+ * {"walk"}, {"message"}); NULL in text mode. */
+struct json_writer *scn_output(struct scn *s);
 
 /* Op tables, one per ops_*.c file, merged in ops.c. */
 extern const struct scn_op scn_ops_phys[];

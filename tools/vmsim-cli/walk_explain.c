@@ -15,25 +15,51 @@ void fault_bits_str(uint32_t code, char *buf, size_t len)
 			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "", names[i]);
 }
 
-void walk_explain(struct strbuf *sb, const struct pt_format *f, const struct walk_trace *t,
-		  bool ok, const struct walk_result *wr, uint64_t va, bool json)
+void fault_json(struct json_writer *jw, const struct pt_format *f, const struct vmsim_fault *fault)
+{
+	char bits[64];
+
+	json_object_begin(jw);
+	if (fault->gp) {
+		json_key_str(jw, "vector", "#GP");
+		json_key_str(jw, "reason", "non-canonical address");
+	} else {
+		fault_bits_str(fault->error_code, bits, sizeof(bits));
+		json_key_str(jw, "vector", "#PF");
+		json_key_u64(jw, "error_code", fault->error_code);
+		json_key(jw, "bits");
+		json_words(jw, bits);
+		json_key_str(jw, "level", f->lvl[fault->depth].name);
+	}
+	json_object_end(jw);
+}
+
+void walk_explain_json(struct json_writer *jw, const struct pt_format *f,
+		       const struct walk_trace *t)
 {
 	char buf[96];
 
-	if (json) {
-		sb_puts(sb, "[");
-		for (unsigned i = 0; i < t->n; i++) {
-			pt_flags_str(f, t->lv[i].entry, t->lv[i].depth, buf, sizeof(buf));
-			sb_printf(sb, "%s{\"level\": \"%s\", \"table\": \"0x%" PRIx64 "\", \"index\": %u, "
-				  "\"entry_addr\": \"0x%" PRIx64 "\", \"entry\": \"0x%0*" PRIx64 "\", \"flags\": ",
-				  i ? ", " : "", f->lvl[t->lv[i].depth].name, t->lv[i].table_pa,
-				  t->lv[i].index, t->lv[i].entry_pa, (int)f->entry_size * 2, t->lv[i].entry);
-			sb_json_str(sb, buf);
-			sb_puts(sb, "}");
-		}
-		sb_puts(sb, "]");
-		return;
+	json_array_begin(jw);
+	for (unsigned i = 0; i < t->n; i++) {
+		pt_flags_str(f, t->lv[i].entry, t->lv[i].depth, buf, sizeof(buf));
+		json_object_begin(jw);
+		json_key_str(jw, "level", f->lvl[t->lv[i].depth].name);
+		json_key_hex(jw, "table", t->lv[i].table_pa);
+		json_key_u64(jw, "index", t->lv[i].index);
+		json_key_hex(jw, "entry_addr", t->lv[i].entry_pa);
+		json_key_hex(jw, "entry", t->lv[i].entry);
+		json_key(jw, "flags");
+		json_words(jw, buf);
+		json_object_end(jw);
 	}
+	json_array_end(jw);
+}
+
+void walk_explain(struct strbuf *sb, const struct pt_format *f, const struct walk_trace *t,
+		  bool ok, const struct walk_result *wr, uint64_t va)
+{
+	char buf[96];
+
 	for (unsigned i = 0; i < t->n; i++) {
 		const struct pt_level_desc *l = &f->lvl[t->lv[i].depth];
 

@@ -11,14 +11,22 @@
 #include <stdint.h>
 
 #include "mmu/mmu.h"
+#include "util/json.h"
 #include "util/strbuf.h"
 
-/* Text lines (two-space indent) or, with @json, a JSON array of levels.
- * @ok says whether the walk reached a page (@wr then describes it). */
+/* Text lines (two-space indent).  @ok says whether the walk reached a
+ * page (@wr then describes it). */
 void walk_explain(struct strbuf *sb, const struct pt_format *f, const struct walk_trace *t,
-		  bool ok, const struct walk_result *wr, uint64_t va, bool json);
+		  bool ok, const struct walk_result *wr, uint64_t va);
+/* The same levels as a JSON array: per level the table's physical address,
+ * the index, the entry's address and raw value, its flags. */
+void walk_explain_json(struct json_writer *jw, const struct pt_format *f,
+		       const struct walk_trace *t);
 
 /* "P W U" for an x86 page-fault error code. */
 void fault_bits_str(uint32_t code, char *buf, size_t len);
+/* A translation's fault as a JSON object: {vector: "#PF", error_code,
+ * bits, level} or {vector: "#GP", reason}. */
+void fault_json(struct json_writer *jw, const struct pt_format *f, const struct vmsim_fault *fault);
 
 #endif
