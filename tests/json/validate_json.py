@@ -189,6 +189,8 @@ try:
         case("replay stopped by a bad line: the counts so far", d["accesses"]["total"] == 2 and
              len(d["intervals"]) == 2, d)
     check("exec /usr/bin/true", "exec", ["--json", "exec", "/usr/bin/true"])
+    check("exec with --show of every task view", "exec",
+          ["--json", "exec", "--show", "status,smaps,pagetable,maps", "/usr/bin/true"])
     check("exec with arguments and environment", "exec",
           ["--json", "exec", "--arg", "a b", "--env", "K=\x01v\"", "/usr/bin/true"])
     src = os.path.join(tmp, "t.c")
