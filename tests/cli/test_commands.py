@@ -126,6 +126,13 @@ with tempfile.TemporaryDirectory() as d:
     case("a bad trace line exits 2 naming the line", p.returncode == 2 and
          p.stderr.strip() == f"vmsim-cli: {bad}:3: expected I, L, S or M: ' oops'", p.stderr)
     case("the counters so far are printed", "accesses  2:" in p.stdout, p.stdout)
+    # a file that is not a trace fails on its first line, before any report
+    for notrace, first in (("/bin/true", "'\\x7fELF\\x02"), ("examples/buddy.yaml", "'# The buddy")):
+        p = run("replay", "-q", notrace)
+        case(f"replay of {notrace} exits 2 on line 1, no report",
+             p.returncode == 2 and p.stdout == "" and len(p.stderr.splitlines()) == 1 and
+             p.stderr.startswith(f"vmsim-cli: {notrace}:1: expected I, L, S or M: {first}") and
+             all(c >= " " for c in p.stderr.rstrip("\n")), (p.stdout, p.stderr))
     vmt = os.path.join(d, "t.vmt")
     p = run("convert-trace", "tests/traces/true-start.lackey", vmt)
     case("convert-trace exits 0", p.returncode == 0, p.stderr)
