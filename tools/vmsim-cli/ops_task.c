@@ -21,6 +21,7 @@
 #include "kern/views.h"
 #include "mmu/mmu.h"
 #include "scenario.h"
+#include "util/err.h"
 #include "util/strbuf.h"
 #include "vma/filemap.h"
 #include "vma/mm.h"
@@ -102,9 +103,10 @@ static int arg_map_flags(struct scn *s, struct scn_step *st, unsigned long *flag
 	return 0;
 }
 
+/* An address or an errno in one value (IS_ERR_VALUE), or a pid. */
 static void set_result(struct scn_step *st, int64_t r)
 {
-	if (r < 0) {
+	if (IS_ERR_VALUE(r)) {
 		st->out.kind = OUT_ERROR;
 		st->out.err = (int)r;
 	} else {
