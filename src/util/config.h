@@ -203,4 +203,16 @@ static inline bool config_is_64(const struct vmsim_config *c)
 	return c->arch == ARCH_X86_64;
 }
 
+/*
+ * THREAD_SIZE_ORDER: every task's kernel stack is one buddy block of this
+ * order, 16 KiB on x86_64 (order 2, page_64_types.h) and 8 KiB on x86_32
+ * (order 1, page_32_types.h).  It is the largest block spawning, forking
+ * or exec'ing a task needs (page tables and slabs fit in smaller ones), so
+ * buddy.max_order must reach it.
+ */
+static inline unsigned config_thread_size_order(const struct vmsim_config *c)
+{
+	return config_is_64(c) ? 2 : 1;
+}
+
 #endif
