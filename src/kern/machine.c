@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/error.h"
 
@@ -29,6 +30,10 @@ int machine_configure(struct vmsim_config *cfg, const char *config,
 		config_defaults(cfg, ARCH_X86_64);
 	else if (strcmp(config, "x86_32") == 0)
 		config_defaults(cfg, ARCH_X86_32);
+	else if (!config_name_is_path(config) && access(config, F_OK) != 0)
+		/* a bare word that is no file: most likely a built-in misspelt */
+		return verr(err, -ENOENT, "%s: no built-in machine of that name (" CFG_BUILTINS
+			    ") and no config file", config);
 	else
 		ret = config_load_file(cfg, config, err);
 	if (!ret && set)

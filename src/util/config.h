@@ -155,6 +155,14 @@ struct vmsim_config {
 /* Defaults of @arch; nothing is marked given.  Never fails. */
 void config_defaults(struct vmsim_config *c, enum vmsim_arch arch);
 
+/* The built-in machines' names, for messages. */
+#define CFG_BUILTINS "x86_32, x86_64"
+
+/* Does @name read as a config file (a '/' in it, or a .yaml/.yml ending)
+ * rather than a built-in's name?  Only for choosing the message when it
+ * is neither. */
+bool config_name_is_path(const char *name);
+
 /* A built-in machine ("x86_32", "x86_64"), finalized.  -ENOENT if unknown. */
 int config_builtin(struct vmsim_config *c, const char *name, struct vmsim_error *err);
 

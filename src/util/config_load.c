@@ -1095,6 +1095,14 @@ int config_finalize(struct vmsim_config *c, struct vmsim_error *err)
 	return ret;
 }
 
+bool config_name_is_path(const char *name)
+{
+	size_t len = strlen(name);
+
+	return strchr(name, '/') || (len > 5 && strcmp(name + len - 5, ".yaml") == 0) ||
+	       (len > 4 && strcmp(name + len - 4, ".yml") == 0);
+}
+
 int config_builtin(struct vmsim_config *c, const char *name, struct vmsim_error *err)
 {
 	if (strcmp(name, "x86_64") == 0)
@@ -1102,7 +1110,7 @@ int config_builtin(struct vmsim_config *c, const char *name, struct vmsim_error 
 	else if (strcmp(name, "x86_32") == 0)
 		config_defaults(c, ARCH_X86_32);
 	else
-		return verr(err, -ENOENT, "unknown built-in machine '%s' (x86_32, x86_64)", name);
+		return verr(err, -ENOENT, "unknown built-in machine '%s' (" CFG_BUILTINS ")", name);
 	return config_finalize(c, err);
 }
 

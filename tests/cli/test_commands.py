@@ -181,6 +181,38 @@ case("a missing scenario exits 2", p.returncode == 2 and "none-such.yaml" in p.s
 p = run("--set", "memory.size=64GiB", "--json", "meminfo")
 case("a 64 GiB machine boots", p.returncode == 0 and json.loads(p.stdout)["MemTotal"] > 60 << 20, p.stderr)
 
+p = run("-c", "x86_65", "info")
+case("-c with an unknown built-in lists the built-ins", p.returncode == 2 and p.stderr ==
+     "vmsim-cli: x86_65: no built-in machine of that name (x86_32, x86_64) and no config file\n",
+     p.stderr)
+
+# scenario steps on stderr: silent when every step did what it should,
+# one line per failed step without an expect, one per step with -v
+p = run("run", "examples/buddy.yaml")
+case("a scenario whose steps all succeed prints nothing on stderr",
+     p.returncode == 0 and p.stderr == "", p.stderr)
+q = run("-v", "run", "examples/buddy.yaml")
+nsteps = int(re.search(r": (\d+) steps", p.stdout).group(1))
+vlines = q.stderr.splitlines()
+case("-v prints one stderr line per step, in order", q.returncode == 0 and
+     len(vlines) == nsteps and all(re.match(rf"examples/buddy.yaml:\d+: step {i + 1} \(\w+\): ", l)
+                                   for i, l in enumerate(vlines)), q.stderr)
+case("-v leaves stdout as it is", q.stdout == p.stdout)
+case("--verbose is -v", run("--verbose", "run", "examples/buddy.yaml").stderr == q.stderr)
+oom = "tests/scenarios/outcomes/oom-is-an-outcome.yaml"
+q = run("-v", "run", oom)
+case("-v: a failed step's line is printed once", q.returncode == 0 and
+     sum(bool(re.fullmatch(rf"{oom}:\d+: step 3 \(spawn\): ENOMEM", l)) for l in q.stderr.splitlines()) == 1,
+     q.stderr)
+p = run("--json", "run", oom)
+try:
+    steps = json.loads(p.stdout)["steps"]
+    ok = p.returncode == 0 and "step " not in p.stderr and steps[3]["result"].startswith(
+        "not run: task 'q' was not created: step 3 (spawn): ENOMEM")
+except (ValueError, KeyError, IndexError):
+    ok = False
+case("--json: outcomes in the document, no step lines on stderr", ok, (p.stdout[:300], p.stderr))
+
 print(f"[  PASSED  ] {passed} test(s).")
 if failed:
     print(f"[  FAILED  ] {failed} test(s), listed above.")

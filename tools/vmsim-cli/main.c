@@ -47,6 +47,7 @@ static void usage(FILE *f)
 		"  --set KEY=VALUE    override one config key (memory.size=256MiB, cpu.wp=false, ...)\n"
 		"  --json             print one JSON document instead of text\n"
 		"  --check            run every consistency checker after each scenario step\n"
+		"  -v, --verbose      print every scenario step's result on stderr\n"
 		"  --trace-events F   log every page allocation, free, fault, TLB fill and flush\n"
 		"                     and VMA change to F, one line each (- for stderr)\n"
 		"\n"
@@ -84,6 +85,7 @@ struct cli {
 	unsigned nr_sets;
 	bool json;
 	bool check;
+	bool verbose;		/* -v: a line for every scenario step */
 	struct event_log events;	/* --trace-events; events.f NULL when off */
 	int argc;		/* command and its arguments */
 	char **argv;
@@ -130,6 +132,8 @@ static int parse_globals(struct cli *c, int argc, char **argv)
 			c->json = true;
 		} else if (strcmp(a, "--check") == 0) {
 			c->check = true;
+		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+			c->verbose = true;
 		} else if (strcmp(a, "--trace-events") == 0) {
 			if (++i >= argc) {
 				fprintf(stderr, "vmsim-cli: --trace-events needs a file name\n");
@@ -206,7 +210,7 @@ static int cmd_run(struct cli *c)
 	}
 	struct scenario_opts o = {
 		.config = c->config, .sets = c->sets, .json = c->json, .check = c->check,
-		.events = c->events.f ? &c->events : NULL,
+		.verbose = c->verbose, .events = c->events.f ? &c->events : NULL,
 	};
 
 	ret = scenario_run(c->argv[1], &o, stdout, &err, &res);

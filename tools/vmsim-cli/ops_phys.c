@@ -100,8 +100,11 @@ static int op_show(struct scn *s, struct scn_step *st)
 	if (st->args && st->args->type == YNODE_SCALAR) {
 		what = st->args->scalar;
 	} else if (st->args && st->args->type == YNODE_MAP) {
+		struct task_struct *t;
+
 		if ((ret = scn_arg_str(s, st, "what", true, &what)) < 0 ||
-		    (ret = scn_arg_str(s, st, "task", false, &va.task)) < 0)
+		    (ret = scn_arg_str(s, st, "task", false, &va.task)) < 0 ||
+		    (ret = scn_arg_task(s, st, "task", false, &t)) < 0)
 			return ret;
 		ret = scn_arg_u64(s, st, "addr", false, &addr);
 		if (ret < 0)
