@@ -331,10 +331,13 @@ int64_t do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t
 	if (!IS_ERR_VALUE(r))
 		MM_EV(mm, "mmap", "start=%#llx end=%#llx prot=%#lx flags=%#lx%s", (unsigned long long)r,
 		      (unsigned long long)(r + PAGE_ALIGN(len)), prot, flags, file ? " file" : "");
-	else
+	else {
+		char eb[24];
+
 		MM_EV(mm, "mmap", "addr=%#llx len=%#llx prot=%#lx flags=%#lx error=%s",
 		      (unsigned long long)addr, (unsigned long long)len, prot, flags,
-		      errno_name((int)r));
+		      errno_str((int)r, eb));
+	}
 	return r;
 }
 

@@ -471,18 +471,6 @@ static void describe_fault(uint32_t code, char *buf, size_t len)
 		snprintf(buf + used, len - used, "] (error code 0x%x)", code);
 }
 
-/* An errno by its name; one without a name (a MAP_FIXED address in
- * -4095..-1 comes back as itself) by its number. */
-static const char *errno_text(int err, char buf[24])
-{
-	const char *n = errno_name(err);
-
-	if (strcmp(n, "E?") != 0)
-		return n;
-	snprintf(buf, 24, "errno %d", err < 0 ? -err : err);
-	return buf;
-}
-
 static void describe(const struct scn_step *st, char *buf, size_t len)
 {
 	const struct scn_outcome *o = &st->out;
@@ -499,7 +487,7 @@ static void describe(const struct scn_step *st, char *buf, size_t len)
 			snprintf(buf, len, "0x%llx", (unsigned long long)o->value);
 		break;
 	case OUT_ERROR:
-		snprintf(buf, len, "error %s", errno_text(o->err, eb));
+		snprintf(buf, len, "error %s", errno_str(o->err, eb));
 		break;
 	case OUT_FAULT:
 		describe_fault(o->fault_code, buf, len);
@@ -526,7 +514,7 @@ static void result_line(const struct scn_step *st, char *buf, size_t len)
 	char eb[24];
 
 	if (st->out.kind == OUT_ERROR)
-		cut_printf(buf, len, "%s%s%s", errno_text(st->out.err, eb), st->why[0] ? ": " : "",
+		cut_printf(buf, len, "%s%s%s", errno_str(st->out.err, eb), st->why[0] ? ": " : "",
 			   st->why);
 	else
 		describe(st, buf, len);
