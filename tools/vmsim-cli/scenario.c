@@ -520,6 +520,22 @@ static void result_line(const struct scn_step *st, char *buf, size_t len)
 		describe(st, buf, len);
 }
 
+/* The number an expect names: 0 with *v; 1 when it is a $NAME a failed
+ * step left without a value (reported as a mismatch: @got against the
+ * missing value); -EINVAL (reported) when it is not a number. */
+static int expected_number(struct scn *s, struct scn_step *st, const struct ynode *n,
+			   const char *got, uint64_t *v)
+{
+	int ret = scn_node_u64(s, st, n, v);
+
+	if (ret == SCN_NOT_RUN) {
+		s->not_run = false;	/* the step ran; its expectation cannot hold */
+		scn_mismatch(s, st, n->scalar, "%s; %s", got, s->not_run_why);
+		return 1;
+	}
+	return ret ? -EINVAL : 0;
+}
+
 /* Check st->out against st->expect.  Returns 0 (checked, maybe mismatched)
  * or -EINVAL for an expect of a form the core does not know. */
 static int check_expect(struct scn *s, struct scn_step *st)
@@ -545,15 +561,9 @@ static int check_expect(struct scn *s, struct scn_step *st)
 				scn_mismatch(s, st, "segv", "%s", got);
 			return 0;
 		}
-		ret = scn_node_u64(s, st, e, &v);
-		if (ret == SCN_NOT_RUN) {
-			/* the expected value itself is missing */
-			s->not_run = false;
-			scn_mismatch(s, st, e->scalar, "%s; %s", got, s->not_run_why);
-			return 0;
-		}
+		ret = expected_number(s, st, e, got, &v);
 		if (ret)
-			return -EINVAL;
+			return ret > 0 ? 0 : ret;
 		ok = (o->kind == OUT_VALUE && !o->has_pa && o->value == v) ||
 		     (o->has_pa && !failed_outcome(o) && o->pa == v);
 		if (!ok)
@@ -621,14 +631,9 @@ static int check_expect(struct scn *s, struct scn_step *st)
 	if (strcmp(k, "pa") == 0) {
 		uint64_t pa;
 
-		ret = scn_node_u64(s, st, v, &pa);
-		if (ret == SCN_NOT_RUN) {
-			s->not_run = false;
-			scn_mismatch(s, st, v->scalar, "%s; %s", got, s->not_run_why);
-			return 0;
-		}
+		ret = expected_number(s, st, v, got, &pa);
 		if (ret)
-			return -EINVAL;
+			return ret > 0 ? 0 : ret;
 		if (!(o->has_pa && !failed_outcome(o) && o->pa == pa))
 			scn_mismatch(s, st, (snprintf(want, sizeof(want), "pa 0x%llx",
 						      (unsigned long long)pa), want), "%s", got);
