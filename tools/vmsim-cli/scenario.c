@@ -373,7 +373,7 @@ int scn_node_u64(struct scn *s, struct scn_step *st, const struct ynode *n, uint
 		if (len == 0)
 			return scn_bad(s, st, n, "'%s': a name must follow '$'", t);
 		if (!lookup(s, t + 1, len, &base)) {
-			char name[128];
+			char name[256];
 
 			snprintf(name, sizeof(name), "%.*s", (int)len, t + 1);
 			ret = scn_check_lost(s, st, SCN_VALUE, name, n);
