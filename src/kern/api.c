@@ -4,6 +4,7 @@
  * caller gets -EINVAL, never a crash, for a bad pfn or name.
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "kern/gfpnames.h"
@@ -46,14 +47,10 @@ int vmsim_alloc_pages(struct vmsim_machine *m, const char *gfps, unsigned order,
 
 int vmsim_free_pages(struct vmsim_machine *m, uint64_t pfn, unsigned order)
 {
-	struct page *page;
-
-	if (!m || !pfn_valid(&m->pm, pfn) || order > m->pm.max_order ||
-	    (pfn & ((1ULL << order) - 1)))
+	/* only the head of a block allocated at @order: anything else would
+	 * free pages the caller does not own (bad_page() on Linux) */
+	if (!m || pfn > ULONG_MAX || !free_pages_allowed(&m->pm, (unsigned long)pfn, order))
 		return -EINVAL;
-	page = pfn_to_page(&m->pm, pfn);
-	if (page_ref_count(page) <= 0 || PageBuddy(page) || PageReserved(page))
-		return -EINVAL;
-	__free_pages(&m->pm, page, order);
+	__free_pages(&m->pm, pfn_to_page(&m->pm, (unsigned long)pfn), order);
 	return 0;
 }

@@ -37,6 +37,7 @@
 #include "mmu/mmu.h"
 #include "phys/mmzone.h"
 #include "util/config.h"
+#include "util/err.h"
 #include "util/error.h"
 #include "util/hostalloc.h"
 #include "vma/filemap.h"
@@ -452,7 +453,7 @@ static int vm_brk_flags(struct binprm *b, uint64_t addr, uint64_t len, bool exec
 		return 0;
 	r = vm_mmap(b->mm, NULL, addr, len, (unsigned long)prot,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0);
-	return r < 0 ? (int)r : 0;
+	return IS_ERR_VALUE(r) ? (int)r : 0;
 }
 
 /* elf_load(): the file part, the zeroed tail of its last page, the bss. */
@@ -498,7 +499,7 @@ static int64_t elf_load(struct binprm *b, struct file *f, uint64_t addr, const s
 
 static int map_error(struct binprm *b, int64_t e, const char *what)
 {
-	int code = e < 0 && e > -4096 ? (int)e : -EINVAL;
+	int code = IS_ERR_VALUE(e) ? (int)e : -EINVAL;
 
 	if (code == -EEXIST)
 		return verr(b->err, code, "%s: %s collides with an existing mapping", b->filename, what);
@@ -535,7 +536,7 @@ static int64_t load_elf_interp(struct binprm *b, uint64_t no_base)
 		map_addr = elf_load(b, b->interp_file, load_addr + vaddr, ph, prot, type, total_size);
 		total_size = 0;
 		if (BAD_ADDR(map_addr, b->task_size))
-			return map_addr < 0 ? map_addr : -EINVAL;
+			return IS_ERR_VALUE(map_addr) ? map_addr : -EINVAL;
 		if (!load_addr_set && ie->e_type == ET_DYN) {
 			load_addr = (uint64_t)map_addr - ELF_PAGESTART(vaddr);
 			load_addr_set = true;
@@ -591,7 +592,7 @@ static int map_vdso(struct binprm *b)
 	if (!vvar && !vclock && !vdso)
 		return 0;
 	addr = get_unmapped_area(b->mm, NULL, 0, vvar + vclock + vdso, 0, 0);
-	if (addr < 0)
+	if (IS_ERR_VALUE(addr))
 		return map_error(b, addr, "the vDSO");
 	ret = install_special_mapping(b->mm, (uint64_t)addr, vvar,
 				      VM_READ | VM_MAYREAD | VM_IO | VM_PFNMAP, &vvar_ops);
@@ -1008,7 +1009,7 @@ int do_execve(struct task_struct *t, const struct exec_args *a, struct exec_resu
 	if (b->has_interp) {
 		int64_t ia = load_elf_interp(b, load_bias);
 
-		if (ia < 0 || BAD_ADDR(ia, b->task_size)) {
+		if (BAD_ADDR(ia, b->task_size)) {
 			ret = map_error(b, ia, "the interpreter");
 			goto out;
 		}

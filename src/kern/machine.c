@@ -12,7 +12,9 @@
 #include "phys/slab.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/error.h"
 
@@ -28,6 +30,10 @@ int machine_configure(struct vmsim_config *cfg, const char *config,
 		config_defaults(cfg, ARCH_X86_64);
 	else if (strcmp(config, "x86_32") == 0)
 		config_defaults(cfg, ARCH_X86_32);
+	else if (!config_name_is_path(config) && access(config, F_OK) != 0)
+		/* a bare word that is no file: most likely a built-in misspelt */
+		return verr(err, -ENOENT, "%s: no built-in machine of that name (" CFG_BUILTINS
+			    ") and no config file", config);
 	else
 		ret = config_load_file(cfg, config, err);
 	if (!ret && set)
@@ -47,6 +53,22 @@ int machine_configure(struct vmsim_config *cfg, const char *config,
 	return config_finalize(cfg, err);
 }
 
+/* current->comm of the CPU that allocates, for bad_page() reports. */
+static const char *machine_current_comm(const struct phys_mem *pm)
+{
+	const struct vmsim_machine *m = container_of(pm, struct vmsim_machine, pm);
+	const struct task_struct *t = m->current[pm->this_cpu];
+
+	return t ? t->comm : NULL;
+}
+
+/* The kernel prints bad_page() on its console: here stderr, one line. */
+static void machine_bad_page(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", msg);
+}
+
 int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 {
 	int ret;
@@ -57,6 +79,8 @@ int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 		host_arena_finish(&m->ha);
 		return ret;
 	}
+	m->pm.bad_page_comm = machine_current_comm;
+	m->pm.bad_page_hook = machine_bad_page;
 	/* CPUs, the kernel's page tables, CR3 (kpgtable.c) */
 	ret = kernel_mmu_boot(m, err);
 	if (ret) {

@@ -10,6 +10,7 @@
 
 #include "kern/machine.h"
 #include "kern/task.h"
+#include "util/err.h"
 #include "vma/mm.h"
 
 #define REGION_SHIFT 20
@@ -47,7 +48,7 @@ static bool make_region(struct replay *rp, uint64_t va)
 		end = mm->task_size;
 	ret = do_mmap(mm, NULL, start, end - start, PROT_READ | PROT_WRITE | PROT_EXEC,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, 0, &populate);
-	if (ret < 0) {
+	if (IS_ERR_VALUE(ret)) {
 		rp->oom = ret == -ENOMEM;
 		return false;
 	}

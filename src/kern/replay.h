@@ -64,11 +64,14 @@ static inline void replay_touch(struct replay *rp, uint64_t va, enum mmu_access 
 	replay_fault(rp, va, acc, &f);
 }
 
-/* One trace record: M is a read then a write; a record that crosses into
- * the next page touches both pages. */
+/* One trace record: M is a read then a write; a record that crosses page
+ * boundaries touches every page it covers, in address order (a size of up
+ * to 16383 bytes spans up to five pages).  The last page is reached by
+ * stepping, so an access that wraps past the top of the address space
+ * ends on page 0 as the address arithmetic does. */
 static inline void replay_one(struct replay *rp, const struct trace_rec *rec)
 {
-	uint64_t last = rec->addr + rec->size - 1;
+	uint64_t last = (rec->addr + rec->size - 1) & ~0xfffULL;
 	enum mmu_access acc = rec->type == TRACE_I ? MMU_FETCH
 			    : rec->type == TRACE_S ? MMU_WRITE : MMU_READ;
 
@@ -77,11 +80,16 @@ static inline void replay_one(struct replay *rp, const struct trace_rec *rec)
 	replay_touch(rp, rec->addr, acc);
 	if (rec->type == TRACE_M)
 		replay_touch(rp, rec->addr, MMU_WRITE);
-	if (__builtin_expect(((rec->addr ^ last) >> 12) != 0, 0)) {
+	if (__builtin_expect((rec->addr & ~0xfffULL) != last, 0)) {
+		uint64_t va = rec->addr & ~0xfffULL;
+
 		rp->crossings++;
-		replay_touch(rp, last & ~0xfffULL, acc);
-		if (rec->type == TRACE_M)
-			replay_touch(rp, last & ~0xfffULL, MMU_WRITE);
+		do {
+			va += 0x1000;
+			replay_touch(rp, va, acc);
+			if (rec->type == TRACE_M)
+				replay_touch(rp, va, MMU_WRITE);
+		} while (va != last);
 	}
 }
 

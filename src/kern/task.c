@@ -59,7 +59,7 @@ static void free_mm(struct vmsim_machine *m, struct mm_struct *mm)
 /* THREAD_SIZE: 16 KiB on x86_64 (order 2), 8 KiB on x86_32 (order 1). */
 static int alloc_thread_stack(struct vmsim_machine *m, struct task_struct *t)
 {
-	t->stack_order = config_is_64(&m->cfg) ? 2 : 1;
+	t->stack_order = config_thread_size_order(&m->cfg);
 	t->stack_page = alloc_pages(&m->pm, GFP_KERNEL, t->stack_order);
 	if (!t->stack_page)
 		return -ENOMEM;

@@ -91,25 +91,50 @@ int zone_defer_blocks(struct phys_mem *pm, struct zone *zone,
 	return 0;
 }
 
-void bad_pfn(struct phys_mem *pm, unsigned long pfn, const char *reason)
+/* current->comm for a report: the running task's, or the idle task's. */
+static const char *report_comm(const struct phys_mem *pm, char idle[16])
+{
+	const char *comm = pm->bad_page_comm ? pm->bad_page_comm(pm) : NULL;
+
+	if (comm)
+		return comm;
+	snprintf(idle, 16, "swapper/%u", pm->this_cpu);
+	return idle;
+}
+
+/* Count it, log the event, hand the line to the hook. */
+static void report(struct phys_mem *pm, unsigned long pfn, const char *reason)
 {
 	pm->vmstat.bad_page++;
-	snprintf(pm->bad_page_msg, sizeof(pm->bad_page_msg), "BUG: Bad page: pfn:%#lx: %s",
-		 pfn, reason);
 	EV(pm->events, "bad_page", "pfn=%#lx reason=\"%s\"", pfn, reason);
 	if (pm->bad_page_hook)
 		pm->bad_page_hook(pm->bad_page_ctx, pm->bad_page_msg);
 }
 
+/*
+ * bad_page() prints "BUG: Bad page state in process COMM  pfn:PFN" and
+ * dump_page() the page's fields and "page dumped because: REASON": here
+ * the same on one line.  A pfn outside mem_map has no fields to show.
+ */
+void bad_pfn(struct phys_mem *pm, unsigned long pfn, const char *reason)
+{
+	char idle[16];
+
+	snprintf(pm->bad_page_msg, sizeof(pm->bad_page_msg),
+		 "BUG: Bad page state in process %s  pfn:%05lx: page dumped because: %s",
+		 report_comm(pm, idle), pfn, reason);
+	report(pm, pfn, reason);
+}
+
 void bad_page(struct phys_mem *pm, const struct page *page, const char *reason)
 {
 	unsigned long pfn = page_to_pfn(pm, page);
+	char idle[16];
 
-	pm->vmstat.bad_page++;
 	snprintf(pm->bad_page_msg, sizeof(pm->bad_page_msg),
-		 "BUG: Bad page state: pfn:%#lx refcount:%d mapcount:%d flags:%#x: %s",
-		 pfn, page->_refcount, page_mapcount(page), page->flags, reason);
-	EV(pm->events, "bad_page", "pfn=%#lx reason=\"%s\"", pfn, reason);
-	if (pm->bad_page_hook)
-		pm->bad_page_hook(pm->bad_page_ctx, pm->bad_page_msg);
+		 "BUG: Bad page state in process %s  pfn:%05lx: page: refcount:%d mapcount:%d "
+		 "index:0x%llx flags:0x%x: page dumped because: %s", report_comm(pm, idle), pfn,
+		 page->_refcount, page_mapcount(page), (unsigned long long)page->index,
+		 page->flags, reason);
+	report(pm, pfn, reason);
 }

@@ -25,6 +25,7 @@
 
 #define MAX_ORDER_LIMIT 12	/* largest max_order a config may ask for */
 #define NR_ORDERS_LIMIT (MAX_ORDER_LIMIT + 1)
+_Static_assert(MAX_ORDER_LIMIT + 1 <= PAGE_ALLOC_ORDER_MASK, "the allocation order field is too narrow");
 #define MAX_NUMNODES CFG_MAX_NODES
 
 enum zone_type {
@@ -136,11 +137,17 @@ struct vm_event_state {
 };
 
 /*
- * bad_page() report hook: called with a one-line description whenever a
- * free is refused (double free, freeing a reserved page, order mismatch).
- * The page is left as it was (Linux leaks it the same way).
+ * bad_page() reports: the hook is called with the one-line report whenever
+ * a free is refused (double free, freeing a reserved page, order mismatch)
+ * or a free page was written; the page is left as it was (Linux leaks it
+ * the same way).  The comm hook names the task running on this CPU for
+ * the report's "in process" (current->comm); NULL, or a NULL answer, is
+ * the idle task, "swapper/CPU".  The machine sets both: the report goes
+ * to stderr, as the kernel's goes to its console.
  */
+struct phys_mem;
 typedef void (*bad_page_hook_t)(void *ctx, const char *msg);
+typedef const char *(*bad_page_comm_t)(const struct phys_mem *pm);
 
 struct phys_mem {
 	const struct vmsim_config *cfg;
@@ -162,9 +169,10 @@ struct phys_mem {
 	unsigned long totalreserve_pages; /* calculate_totalreserve_pages() */
 	struct vm_event_state vmstat;
 	bad_page_hook_t bad_page_hook;	/* NULL: message kept in bad_page_msg */
+	bad_page_comm_t bad_page_comm;	/* current->comm for the report */
 	struct event_log *events;	/* --trace-events, or NULL */
-	void *bad_page_ctx;
-	char bad_page_msg[160];		/* the last bad_page() report */
+	void *bad_page_ctx;		/* of bad_page_hook */
+	char bad_page_msg[256];		/* the last bad_page() report */
 	bool page_poisoning;		/* page_poison=1: fill freed frames with
 					 * PAGE_POISON, check on allocation */
 	struct slab_state *slab;	/* slab caches and kmalloc (slab.c);
@@ -290,8 +298,14 @@ static inline struct page *alloc_page(struct phys_mem *pm, gfp_t gfp)
 	return alloc_pages(pm, gfp, 0);
 }
 
-/* Drop a reference; at zero the block returns to the buddy lists. */
+/* Drop a reference; at zero the block returns to the buddy lists.  A free
+ * of a page that is not the head of a block allocated at @order is refused
+ * and reported through bad_page(). */
 void __free_pages(struct phys_mem *pm, struct page *page, unsigned order);
+/* Would __free_pages() of @pfn at @order be accepted: a frame that heads a
+ * block allocated at exactly that order and still referenced?  For callers
+ * that refuse a bad free with -EINVAL instead of a bad_page() report. */
+bool free_pages_allowed(const struct phys_mem *pm, unsigned long pfn, unsigned order);
 static inline void __free_page(struct phys_mem *pm, struct page *page)
 {
 	__free_pages(pm, page, 0);

@@ -2,7 +2,8 @@
  * struct page: one per physical frame, in mem_map[] (phys_mem->mem_map).
  *
  * Layout (48 bytes; Linux's is 64):
- *   flags    32 bits: PG_* in bits 0..23, zone index 24..26, node 27..31
+ *   flags    32 bits: PG_* in bits 0..18, the allocation order of a
+ *            block's head 19..22, zone index 24..26, node 27..31
  *   private  32 bits: buddy order while PageBuddy; slab: inuse/objects;
  *            page[1] of a compound block: its order (Linux: folio order)
  *   lru      free-area list link (buddy), slab list link, later LRU;
@@ -67,8 +68,33 @@ struct page {
 	int32_t _mapcount;
 };
 
+/*
+ * The order a block was allocated at, plus one, in bits 19..22 of its head
+ * page's flags (0: not the head of a block the allocator handed out).
+ * Linux keeps this only with CONFIG_PAGE_OWNER (page_owner->order); here it
+ * is always kept, so that a free of the wrong order -- which on Linux
+ * silently frees a neighbour's pages or leaks its own -- is refused.
+ * prep_new_page() sets it; freeing clears it with the other flags.
+ */
+#define PAGE_ALLOC_ORDER_SHIFT 19
+#define PAGE_ALLOC_ORDER_MASK 0xfu
+
 _Static_assert(sizeof(struct page) <= 48, "struct page must stay within 48 bytes");
-_Static_assert(__NR_PAGEFLAGS <= PAGE_ZONE_SHIFT, "page flags overlap the zone/node links");
+_Static_assert(__NR_PAGEFLAGS <= PAGE_ALLOC_ORDER_SHIFT, "page flags overlap the allocation order");
+_Static_assert(PAGE_ALLOC_ORDER_SHIFT + 4 <= PAGE_ZONE_SHIFT,
+	       "the allocation order overlaps the zone/node links");
+
+/* The order @p was allocated at as a block's head, or -1. */
+static inline int page_alloc_order(const struct page *p)
+{
+	return (int)((p->flags >> PAGE_ALLOC_ORDER_SHIFT) & PAGE_ALLOC_ORDER_MASK) - 1;
+}
+
+static inline void set_page_alloc_order(struct page *p, unsigned order)
+{
+	p->flags = (p->flags & ~(PAGE_ALLOC_ORDER_MASK << PAGE_ALLOC_ORDER_SHIFT)) |
+		   ((order + 1) << PAGE_ALLOC_ORDER_SHIFT);
+}
 
 static inline bool test_page_flag(const struct page *p, enum pageflags f)
 {

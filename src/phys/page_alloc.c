@@ -8,8 +8,10 @@
  * Invariant: a page handed out has refcount 1 on its head and is off every
  * free list; a block returns to the buddy lists only when its head's
  * refcount drops to zero, and a free that would corrupt the lists (double
- * free, reserved page, mapped page) is refused and reported through
- * bad_page() instead.
+ * free, reserved page, mapped page, an order other than the block's) is
+ * refused and reported through bad_page() instead.  The head of every
+ * block handed out records its order (page_alloc_order()) until it is
+ * freed.
  *
  * Orders 0..3 (and the THP order on x86_64) go through the per-CPU page
  * lists first (rmqueue_pcplist(), free_unref_page_commit(); sizing, refill
@@ -24,6 +26,7 @@
 #include "phys/pcp.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -390,12 +393,15 @@ static PHYS_NOINLINE void prep_new_page_slow(struct phys_mem *pm, struct page *p
 	}
 }
 
-/* post_alloc_hook() + prep_compound_page(): refcount 1 on the head, frames
- * zeroed for __GFP_ZERO, head/tail marks for __GFP_COMP (order > 0). */
+/* post_alloc_hook() + prep_compound_page(): refcount 1 on the head and its
+ * allocation order, frames zeroed for __GFP_ZERO, head/tail marks for
+ * __GFP_COMP (order > 0).  A free page's order field is clear (freeing
+ * and __init_single_page() clear it), so it is or-ed in. */
 static PHYS_ALWAYS_INLINE void prep_new_page(struct phys_mem *pm, struct page *page,
 					  unsigned order, gfp_t gfp)
 {
 	page->_refcount = 1;
+	page->flags |= (order + 1) << PAGE_ALLOC_ORDER_SHIFT;
 	if (__builtin_expect(pm->page_poisoning || (gfp & (__GFP_ZERO | __GFP_COMP)), 0))
 		prep_new_page_slow(pm, page, order, gfp);
 }
@@ -721,6 +727,21 @@ static PHYS_ALWAYS_INLINE int put_page_testzero(struct phys_mem *pm, struct page
 	return --page->_refcount == 0;
 }
 
+/* A free of @order at @page, whose head records another order: refused. */
+static PHYS_NOINLINE void bad_free_order(struct phys_mem *pm, struct page *page, unsigned order)
+{
+	char why[96];
+	int was = page_alloc_order(page);
+
+	if (was < 0)
+		snprintf(why, sizeof(why), "free of order %u: not the head of an allocated block",
+			 order);
+	else
+		snprintf(why, sizeof(why), "free of order %u: the block was allocated at order %d",
+			 order, was);
+	bad_page(pm, page, why);
+}
+
 void __free_pages(struct phys_mem *pm, struct page *page, unsigned order)
 {
 	unsigned long pfn;
@@ -735,6 +756,15 @@ void __free_pages(struct phys_mem *pm, struct page *page, unsigned order)
 		bad_pfn(pm, pfn, "free of a page outside mem_map or of an impossible order");
 		return;
 	}
+	/* a referenced page that is not the head of a block of this order
+	 * would free pages it does not own (a neighbour's, a free block's,
+	 * one on a per-CPU list) or leak its own; a free page or a reserved
+	 * one is put_page_testzero()'s to report */
+	if (__builtin_expect(page_alloc_order(page) != (int)order, 0) && page->_refcount > 0 &&
+	    !PageReserved(page)) {
+		bad_free_order(pm, page, order);
+		return;
+	}
 	head = PageHead(page);
 	last = put_page_testzero(pm, page);
 	if (last == 1) {
@@ -745,10 +775,23 @@ void __free_pages(struct phys_mem *pm, struct page *page, unsigned order)
 			free_frozen_pages(pm, page, pfn, order);
 	} else if (last == 0 && !head) {
 		/* ___free_pages(): someone else still holds the first page of
-		 * a non-compound block; free the rest, halving down. */
+		 * a non-compound block; free the rest, halving down.  The head
+		 * stays, a block of order 0 from now on. */
+		if (order)
+			set_page_alloc_order(page, 0);
 		while (order-- > 0)
 			free_frozen_pages(pm, page + (1UL << order), pfn + (1UL << order), order);
 	}
+}
+
+bool free_pages_allowed(const struct phys_mem *pm, unsigned long pfn, unsigned order)
+{
+	const struct page *page;
+
+	if (!pfn_valid(pm, pfn) || order > pm->max_order || (pfn & ((1UL << order) - 1)))
+		return false;
+	page = &pm->mem_map[pfn];
+	return page_alloc_order(page) == (int)order && page->_refcount > 0 && !PageReserved(page);
 }
 
 void get_page(struct page *page)

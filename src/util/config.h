@@ -155,6 +155,14 @@ struct vmsim_config {
 /* Defaults of @arch; nothing is marked given.  Never fails. */
 void config_defaults(struct vmsim_config *c, enum vmsim_arch arch);
 
+/* The built-in machines' names, for messages. */
+#define CFG_BUILTINS "x86_32, x86_64"
+
+/* Does @name read as a config file (a '/' in it, or a .yaml/.yml ending)
+ * rather than a built-in's name?  Only for choosing the message when it
+ * is neither. */
+bool config_name_is_path(const char *name);
+
 /* A built-in machine ("x86_32", "x86_64"), finalized.  -ENOENT if unknown. */
 int config_builtin(struct vmsim_config *c, const char *name, struct vmsim_error *err);
 
@@ -201,6 +209,18 @@ static inline bool config_given(const struct vmsim_config *c, enum cfg_key_id id
 static inline bool config_is_64(const struct vmsim_config *c)
 {
 	return c->arch == ARCH_X86_64;
+}
+
+/*
+ * THREAD_SIZE_ORDER: every task's kernel stack is one buddy block of this
+ * order, 16 KiB on x86_64 (order 2, page_64_types.h) and 8 KiB on x86_32
+ * (order 1, page_32_types.h).  It is the largest block spawning, forking
+ * or exec'ing a task needs (page tables and slabs fit in smaller ones), so
+ * buddy.max_order must reach it.
+ */
+static inline unsigned config_thread_size_order(const struct vmsim_config *c)
+{
+	return config_is_64(c) ? 2 : 1;
 }
 
 #endif

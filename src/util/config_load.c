@@ -365,6 +365,8 @@ static int parse_scalar(struct applier *a, const struct key_def *k, const struct
 			return aerr(a, v, -EINVAL, "unknown arch '%s' (x86_32, x86_64)", s);
 		return 0;
 	case KT_UINT:
+		if (s[0] == '-')
+			return aerr(a, v, -ERANGE, "%s %s is negative", k->path, s);
 		ret = parse_u64(s, out);
 		if (ret == -ERANGE)
 			return aerr(a, v, -ERANGE, "number '%s' for %s does not fit in 64 bits", s, k->path);
@@ -382,6 +384,8 @@ static int parse_scalar(struct applier *a, const struct key_def *k, const struct
 		/* fall through */
 	case KT_SIZE:
 	case KT_ADDR:
+		if (s[0] == '-')
+			return aerr(a, v, -ERANGE, "%s %s is negative", k->path, s);
 		ret = parse_size(s, out);
 		if (ret == -ERANGE)
 			return aerr(a, v, -ERANGE, "size '%s' for %s does not fit in 64 bits", s, k->path);
@@ -439,6 +443,9 @@ static int apply_reserve(struct applier *a, const struct ynode *v)
 				if (!vn->scalar[0] || strlen(vn->scalar) >= sizeof(r[n].name))
 					return aerr(a, vn, -EINVAL, "reserve name must be 1..%zu characters",
 						    sizeof(r[n].name) - 1);
+				if (has_control_char(vn->scalar))
+					return aerr(a, vn, -EINVAL,
+						    "reserve name holds a control character");
 				memcpy(r[n].name, vn->scalar, strlen(vn->scalar) + 1);
 				continue;
 			}
@@ -491,6 +498,8 @@ static int apply_leaf(struct applier *a, int id, const struct ynode *kn, const s
 		if (n < k->min || n > k->max)
 			return aerr(a, v, -EINVAL, "%s must be %" PRIu64 "..%" PRIu64 " characters",
 				    k->path, k->min, k->max);
+		if (has_control_char(v->scalar))
+			return aerr(a, v, -EINVAL, "%s holds a control character", k->path);
 		memcpy(c->name, v->scalar, n + 1);
 		mark_given(a, id, v);
 		return 0;
@@ -744,6 +753,19 @@ static int validate_memory(const struct vmsim_config *c, struct vmsim_error *err
 			    "memory.size %s is more than %u physical address bits can address (%s)",
 			    fmt_size(c->mem_size, b1), c->phys_bits, fmt_size(limit, b2));
 	}
+	/* fork/spawn/exec take THREAD_SIZE from the buddy allocator: a
+	 * smaller max_order could boot but never create a task */
+	if (c->max_order < config_thread_size_order(c))
+		return ferr(c, err, CFG_MAX_ORDER, CFG_ARCH,
+			    "buddy.max_order %u is below THREAD_SIZE_ORDER %u: %s's %s kernel "
+			    "stacks could never be allocated (at least %u)", c->max_order,
+			    config_thread_size_order(c), arch_name(c->arch),
+			    config_is_64(c) ? "16KiB" : "8KiB", config_thread_size_order(c));
+	/* every later rule adds the image's start and size */
+	if (c->kernel_start + c->kernel_size < c->kernel_start)
+		return ferr(c, err, CFG_KERNEL_SIZE, CFG_KERNEL_START,
+			    "kernel_image.start 0x%" PRIx64 " + kernel_image.size 0x%" PRIx64
+			    " wraps past 2^64", c->kernel_start, c->kernel_size);
 	if (c->mem_size % c->nodes || (c->mem_size / c->nodes) % block)
 		return ferr(c, err, CFG_MEM_NODES, CFG_MEM_SIZE,
 			    "memory.size %s does not split into %u node(s) of whole %s max-order blocks",
@@ -766,8 +788,9 @@ static int validate_reserve(const struct vmsim_config *c, struct vmsim_error *er
 			return verr_src(c, err, -EINVAL, src, m);
 		}
 		if (r->start >= c->mem_size || c->mem_size - r->start < r->size) {
-			snprintf(m, sizeof(m), "reserve '%s' [%s, %s) lies beyond the end of RAM (%s)",
-				 r->name, fmt_size(r->start, b1), fmt_size(r->start + r->size, b2),
+			/* start + size may wrap: say it as start and size */
+			snprintf(m, sizeof(m), "reserve '%s' [0x%" PRIx64 ", +%s) lies beyond the end "
+				 "of RAM (%s)", r->name, r->start, fmt_size(r->size, b2),
 				 fmt_size(c->mem_size, b3));
 			return verr_src(c, err, -EINVAL, src, m);
 		}
@@ -797,7 +820,7 @@ static int validate_kernel(const struct vmsim_config *c, struct vmsim_error *err
 		ret = check_align(c, err, CFG_KERNEL_SIZE, PAGE, " (the page size)");
 	if (ret)
 		return ret;
-	if (end < c->kernel_start || end > c->mem_size)
+	if (end > c->mem_size)
 		return ferr(c, err, CFG_MEM_SIZE, CFG_KERNEL_START,
 			    "memory.size %s is smaller than the end of the kernel image (%s)",
 			    fmt_size(c->mem_size, b1), fmt_size(end, b2));
@@ -1072,6 +1095,14 @@ int config_finalize(struct vmsim_config *c, struct vmsim_error *err)
 	return ret;
 }
 
+bool config_name_is_path(const char *name)
+{
+	size_t len = strlen(name);
+
+	return strchr(name, '/') || (len > 5 && strcmp(name + len - 5, ".yaml") == 0) ||
+	       (len > 4 && strcmp(name + len - 4, ".yml") == 0);
+}
+
 int config_builtin(struct vmsim_config *c, const char *name, struct vmsim_error *err)
 {
 	if (strcmp(name, "x86_64") == 0)
@@ -1079,7 +1110,7 @@ int config_builtin(struct vmsim_config *c, const char *name, struct vmsim_error 
 	else if (strcmp(name, "x86_32") == 0)
 		config_defaults(c, ARCH_X86_32);
 	else
-		return verr(err, -ENOENT, "unknown built-in machine '%s' (x86_32, x86_64)", name);
+		return verr(err, -ENOENT, "unknown built-in machine '%s' (" CFG_BUILTINS ")", name);
 	return config_finalize(c, err);
 }
 

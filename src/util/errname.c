@@ -2,6 +2,7 @@
 #include "util/errname.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 static const struct { int no; const char *name; } names[] = {
@@ -25,6 +26,16 @@ const char *errno_name(int err)
 		if (names[i].no == err)
 			return names[i].name;
 	return "E?";
+}
+
+const char *errno_str(int err, char buf[24])
+{
+	const char *n = errno_name(err);
+
+	if (strcmp(n, "E?") != 0)
+		return n;
+	snprintf(buf, 24, "errno %d", err < 0 ? -err : err);
+	return buf;
 }
 
 int errno_from_name(const char *name)

@@ -110,6 +110,42 @@ int parse_bool(const char *s, bool *out)
 	return -EINVAL;
 }
 
+bool has_control_char(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+char *escape_bytes(const char *p, size_t n, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	if (!cap)
+		return out;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		size_t need = c == '\\' ? 2 : (c < 0x20 || c >= 0x7f) ? 4 : 1;
+
+		if (o + need >= cap)
+			break;
+		if (need == 4) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			if (need == 2)
+				out[o++] = '\\';
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 const char *fmt_size(uint64_t v, char buf[32])
 {
 	static const char *names[] = { "TiB", "GiB", "MiB", "KiB" };

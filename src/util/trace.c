@@ -16,6 +16,7 @@
 
 #include "util/error.h"
 #include "util/hostalloc.h"
+#include "util/parse.h"
 
 #define TRACE_BUF (1u << 20)
 #define TRACE_MAX_LINE 4096
@@ -101,6 +102,16 @@ int trace_open(struct trace_reader *r, const char *path, int fmt, struct vmsim_e
 			    fmt == TRACE_BINARY ? "vmsim binary (no VMSIMTR1 header)"
 						: "lackey (it is a vmsim binary trace)");
 	}
+	if (r->fmt == TRACE_LACKEY) {
+		/* read the first record now: a file that is not a trace fails
+		 * here, on its first bad line, before anything is replayed */
+		ret = trace_next(r, &r->peek, err);
+		if (ret < 0) {
+			trace_close(r);
+			return ret;
+		}
+		r->has_peek = ret == 1;
+	}
 	return 0;
 }
 
@@ -113,15 +124,18 @@ void trace_close(struct trace_reader *r)
 	r->buf = NULL;
 }
 
+/* "TRACE:LINE: what: 'text'", the text escaped: a file that is not a
+ * trace at all (an ELF binary, say) still gives one printable line. */
 static int bad_line(struct trace_reader *r, struct vmsim_error *err, const char *what,
 		    const char *p, const char *end)
 {
-	int n = (int)(end - p);
+	size_t n = (size_t)(end - p);
+	char text[4 * 60 + 1];
 
 	if (n > 60)
 		n = 60;
-	return verr(err, -EINVAL, "%s:%llu: %s: '%.*s'", r->name, (unsigned long long)r->line,
-		    what, n, p);
+	return verr(err, -EINVAL, "%s:%llu: %s: '%s'", r->name, (unsigned long long)r->line,
+		    what, escape_bytes(p, n, text, sizeof(text)));
 }
 
 /* Parse one lackey line [p, end).  1 = record, 0 = skipped line, <0 error. */
@@ -202,6 +216,11 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error
 		if (rec->size == 0)
 			return verr(err, -EINVAL, "%s: record %llu: size 0", r->name,
 				    (unsigned long long)r->line);
+		return 1;
+	}
+	if (r->has_peek) {
+		*rec = r->peek;
+		r->has_peek = false;
 		return 1;
 	}
 	for (;;) {

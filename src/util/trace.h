@@ -16,8 +16,9 @@
  * so any canonical x86-64 (and every x86-32) address round-trips.
  *
  * Invariant: a reader never allocates per record and never reads past its
- * buffer; a malformed record stops the stream with trace_error() naming
- * the line (text) or record number (binary).
+ * buffer; a malformed record stops the stream with an error naming the
+ * line (text) or record number (binary), the line's text quoted with its
+ * control bytes escaped.
  */
 #ifndef VMSIM_UTIL_TRACE_H
 #define VMSIM_UTIL_TRACE_H
@@ -53,12 +54,15 @@ struct trace_reader {
 	uint64_t bytes_read;
 	uint64_t total_bytes;		/* file size when known, else 0 */
 	int pending;			/* an error found after a batch's good records */
+	bool has_peek;			/* lackey: trace_open() read the first record */
+	struct trace_rec peek;
 };
 
 /*
  * Open @path ("-" for standard input).  @fmt is the format, or -1 to detect
- * it (the binary magic, else lackey).  Returns 0 or a negative errno with
- * @err filled.
+ * it (the binary magic, else lackey).  A lackey trace's first record is read
+ * here, so a file that is not a trace fails at open with its first bad line
+ * ("TRACE:LINE: ...").  Returns 0 or a negative errno with @err filled.
  */
 int trace_open(struct trace_reader *r, const char *path, int fmt, struct vmsim_error *err);
 void trace_close(struct trace_reader *r);

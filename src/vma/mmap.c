@@ -10,13 +10,16 @@
  * counters equal the sums over the VMAs (vm_stat_account on every change),
  * and no present PTE lies outside a VMA.  Failed calls change nothing,
  * except where the kernel itself leaves partial work (a munmap that fails
- * on the second split leaves the first).
+ * on the second split leaves the first).  Calls that return an address
+ * return an errno only as -MAX_ERRNO..-1 (IS_ERR_VALUE); any other value is
+ * an address, even one at 2^63 or above, as in the kernel.
  */
 #include "vma/mm.h"
 
 #include <errno.h>
 
 #include "kern/machine.h"
+#include "util/err.h"
 #include "util/errname.h"
 #include "vma/filemap.h"
 
@@ -101,7 +104,7 @@ static int64_t arch_get_unmapped_area_topdown(struct mm_struct *mm, uint64_t add
 		}
 	}
 	r = unmapped_area_topdown(mm, len, low, mm->mmap_base, align_mask);
-	if (r >= 0)
+	if (!IS_ERR_VALUE(r))
 		return r;
 	/* "A failed mmap() very likely causes application failure, so fall
 	 * back to the bottom-up function here." */
@@ -124,7 +127,7 @@ int64_t get_unmapped_area(struct mm_struct *mm, struct file *file, uint64_t addr
 		 * the mapping on a 2 MiB boundary inside that, as high as it
 		 * goes (the offset of anonymous memory is 0) */
 		r = arch_get_unmapped_area_topdown(mm, 0, len + PMD_SIZE_THP, flags, 0);
-		if (r >= 0) {
+		if (!IS_ERR_VALUE(r)) {
 			uint64_t ret = (uint64_t)r, off_sub = (0 - ret) & (PMD_SIZE_THP - 1);
 
 			r = (int64_t)(off_sub ? ret + off_sub : ret + PMD_SIZE_THP);
@@ -135,7 +138,10 @@ int64_t get_unmapped_area(struct mm_struct *mm, struct file *file, uint64_t addr
 		r = arch_get_unmapped_area_topdown(mm, addr, len, flags, 0);
 	}
 	(void)pgoff;
-	if (r < 0)
+	/* MAP_FIXED returns the address as given: one in the kernel half or
+	 * at 2^63 and above is refused here (ENOMEM), and one in
+	 * -MAX_ERRNO..-1 comes back as that "errno", as Linux returns it */
+	if (IS_ERR_VALUE(r))
 		return r;
 	addr = (uint64_t)r;
 	if (addr > mm->task_size - len)
@@ -253,12 +259,20 @@ static int64_t __do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr,
 	if (!(flags & MAP_FIXED))
 		addr = round_hint_to_min(mm, addr);
 	len = PAGE_ALIGN(len);
-	if (!len || len > mm->task_size)
-		return -ENOMEM;
+	if (!len)
+		return -ENOMEM;	/* it wrapped; too long for the task is get_unmapped_area's */
 	if (pgoff + (len >> PAGE_SHIFT) < pgoff)
 		return -EOVERFLOW;
 	if (mm->map_count > sysctl_max_map_count)
 		return -ENOMEM;
+	/* the address first (an unaligned or kernel-half MAP_FIXED address
+	 * fails there), then the map type, in do_mmap()'s order */
+	r = get_unmapped_area(mm, file, addr, len, pgoff, flags);
+	if (IS_ERR_VALUE(r))
+		return r;
+	addr = (uint64_t)r;
+	if ((flags & MAP_FIXED_NOREPLACE) && find_vma_intersection(mm, addr, addr + len))
+		return -EEXIST;
 	if (!file && (flags & MAP_TYPE) != MAP_SHARED && (flags & MAP_TYPE) != MAP_PRIVATE)
 		return -EINVAL;	/* anonymous: only the two legacy types */
 	if (file) {
@@ -278,14 +292,6 @@ static int64_t __do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr,
 			return -EINVAL;
 		}
 	}
-	if ((flags & MAP_FIXED) && (addr & ~PAGE_MASK))
-		return -EINVAL;
-	r = get_unmapped_area(mm, file, addr, len, pgoff, flags);
-	if (r < 0)
-		return r;
-	addr = (uint64_t)r;
-	if ((flags & MAP_FIXED_NOREPLACE) && find_vma_intersection(mm, addr, addr + len))
-		return -EEXIST;
 	vm_flags = calc_vm_prot_bits(prot) | mm->def_flags | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
 	/* calc_vm_flag_bits() */
 	if (flags & MAP_GROWSDOWN)
@@ -311,7 +317,7 @@ static int64_t __do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr,
 		vm_flags |= VM_NORESERVE;
 	/* may_expand_vm(): RLIMIT_AS is unlimited here, nothing to refuse */
 	r = mmap_region(mm, file, addr, len, vm_flags, pgoff);
-	if (r >= 0 && ((vm_flags & VM_LOCKED) ||
+	if (!IS_ERR_VALUE(r) && ((vm_flags & VM_LOCKED) ||
 		       (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE))
 		*populate = len;
 	return r;
@@ -322,13 +328,16 @@ int64_t do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t
 {
 	int64_t r = __do_mmap(mm, file, addr, len, prot, flags, pgoff, populate);
 
-	if (r >= 0)
+	if (!IS_ERR_VALUE(r))
 		MM_EV(mm, "mmap", "start=%#llx end=%#llx prot=%#lx flags=%#lx%s", (unsigned long long)r,
 		      (unsigned long long)(r + PAGE_ALIGN(len)), prot, flags, file ? " file" : "");
-	else
+	else {
+		char eb[24];
+
 		MM_EV(mm, "mmap", "addr=%#llx len=%#llx prot=%#lx flags=%#lx error=%s",
 		      (unsigned long long)addr, (unsigned long long)len, prot, flags,
-		      errno_name((int)r));
+		      errno_str((int)r, eb));
+	}
 	return r;
 }
 
@@ -345,7 +354,7 @@ int64_t vm_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t
 	if (!file && !(flags & MAP_ANONYMOUS))
 		return -EBADF;
 	r = do_mmap(mm, file, addr, len, prot, flags, offset >> PAGE_SHIFT, &populate);
-	if (r >= 0 && populate) {
+	if (!IS_ERR_VALUE(r) && populate) {
 		/* mm_populate(): fault the range in; failures are ignored
 		 * there too (the mapping stays) */
 		uint64_t start = (uint64_t)r, end = start + populate;

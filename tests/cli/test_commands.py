@@ -118,6 +118,13 @@ with tempfile.TemporaryDirectory() as d:
     case("a bad trace line exits 2 naming the line", p.returncode == 2 and
          p.stderr.strip() == f"vmsim-cli: {bad}:3: expected I, L, S or M: ' oops'", p.stderr)
     case("the counters so far are printed", "accesses  2:" in p.stdout, p.stdout)
+    # a file that is not a trace fails on its first line, before any report
+    for notrace, first in (("/bin/true", "'\\x7fELF\\x02"), ("examples/buddy.yaml", "'# The buddy")):
+        p = run("replay", "-q", notrace)
+        case(f"replay of {notrace} exits 2 on line 1, no report",
+             p.returncode == 2 and p.stdout == "" and len(p.stderr.splitlines()) == 1 and
+             p.stderr.startswith(f"vmsim-cli: {notrace}:1: expected I, L, S or M: {first}") and
+             all(c >= " " for c in p.stderr.rstrip("\n")), (p.stdout, p.stderr))
     vmt = os.path.join(d, "t.vmt")
     p = run("convert-trace", "tests/traces/true-start.lackey", vmt)
     case("convert-trace exits 0", p.returncode == 0, p.stderr)
@@ -165,5 +172,32 @@ case("a missing scenario exits 2", p.returncode == 2 and "none-such.yaml" in p.s
 # a 64 GiB machine boots quickly (deferred struct page init); generous bound
 p = run("--set", "memory.size=64GiB", "--json", "meminfo")
 case("a 64 GiB machine boots", p.returncode == 0 and json.loads(p.stdout)["MemTotal"] > 60 << 30, p.stderr)
+
+# scenario steps on stderr: silent when every step did what it should,
+# one line per failed step without an expect, one per step with -v
+p = run("run", "examples/buddy.yaml")
+case("a scenario whose steps all succeed prints nothing on stderr",
+     p.returncode == 0 and p.stderr == "", p.stderr)
+q = run("-v", "run", "examples/buddy.yaml")
+nsteps = int(re.search(r": (\d+) steps", p.stdout).group(1))
+vlines = q.stderr.splitlines()
+case("-v prints one stderr line per step, in order", q.returncode == 0 and
+     len(vlines) == nsteps and all(re.match(rf"examples/buddy.yaml:\d+: step {i + 1} \(\w+\): ", l)
+                                   for i, l in enumerate(vlines)), q.stderr)
+case("-v leaves stdout as it is", q.stdout == p.stdout)
+case("--verbose is -v", run("--verbose", "run", "examples/buddy.yaml").stderr == q.stderr)
+oom = "tests/scenarios/outcomes/oom-is-an-outcome.yaml"
+q = run("-v", "run", oom)
+case("-v: a failed step's line is printed once", q.returncode == 0 and
+     sum(bool(re.fullmatch(rf"{oom}:\d+: step 3 \(spawn\): ENOMEM", l)) for l in q.stderr.splitlines()) == 1,
+     q.stderr)
+p = run("--json", "run", oom)
+try:
+    steps = json.loads(p.stdout)["steps"]
+    ok = p.returncode == 0 and "step " not in p.stderr and steps[3]["result"] == {
+        "kind": "not_run", "reason": "task 'q' was not created: step 3 (spawn): ENOMEM"}
+except (ValueError, KeyError, IndexError):
+    ok = False
+case("--json: outcomes in the document, no step lines on stderr", ok, (p.stdout[:300], p.stderr))
 
 summary()

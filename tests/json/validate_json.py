@@ -235,17 +235,17 @@ try:
     with open(scn, "w") as f:
         f.write("""machine: x86_32
 steps:
-  - spawn: { task: "t\\x01\\"\\\\\\u00e9" }
-  - mmap: { task: "t\\x01\\"\\\\\\u00e9", length: 8KiB, prot: rw-, flags: [private, anonymous], as: buf }
-  - touch: { task: "t\\x01\\"\\\\\\u00e9", addr: $buf, length: 8KiB, access: write }
-  - read: { task: "t\\x01\\"\\\\\\u00e9", addr: 0, expect: segv }
-  - show: { what: maps, task: "t\\x01\\"\\\\\\u00e9" }
-  - show: { what: smaps, task: "t\\x01\\"\\\\\\u00e9" }
-  - show: { what: status, task: "t\\x01\\"\\\\\\u00e9" }
-  - show: { what: pagetable, task: "t\\x01\\"\\\\\\u00e9" }
+  - spawn: { task: "t\\"\\\\\\u00e9" }
+  - mmap: { task: "t\\"\\\\\\u00e9", length: 8KiB, prot: rw-, flags: [private, anonymous], as: buf }
+  - touch: { task: "t\\"\\\\\\u00e9", addr: $buf, length: 8KiB, access: write }
+  - read: { task: "t\\"\\\\\\u00e9", addr: 0, expect: segv }
+  - show: { what: maps, task: "t\\"\\\\\\u00e9" }
+  - show: { what: smaps, task: "t\\"\\\\\\u00e9" }
+  - show: { what: status, task: "t\\"\\\\\\u00e9" }
+  - show: { what: pagetable, task: "t\\"\\\\\\u00e9" }
   - show: stats
-  - translate: { task: "t\\x01\\"\\\\\\u00e9", addr: $buf, access: write, mode: user, explain: true }
-  - exec: { task: "t\\x01\\"\\\\\\u00e9", path: /nonexistent/file }
+  - translate: { task: "t\\"\\\\\\u00e9", addr: $buf, access: write, mode: user, explain: true }
+  - exec: { task: "t\\"\\\\\\u00e9", path: /nonexistent/file }
   - alloc_pages: { order: 0, zone: DMA, expect: 0x1 }
 """)
     d = check("run of a scenario with an odd name", "run", [b"--json", b"run", scn],
@@ -255,11 +255,12 @@ steps:
              d["scenario"])
         outputs = [o for s in d["steps"] for o in s["output"]]
         stats = [o["data"] for o in outputs if o.get("view") == "stats"]
-        case("run: a task name with control characters keys the statistics",
-             stats and "task.t\x01\"\\\u00e9.rss_pages" in stats[0] and
-             stats[0]["task.t\x01\"\\\u00e9.rss_pages"] == 2, stats)
-        case("run: an exec failure is a message in the step's output",
-             any("message" in o for o in outputs), outputs)
+        case("run: a task name with a quote, a backslash and an e-acute keys the statistics",
+             stats and "task.t\"\\\u00e9.rss_pages" in stats[0] and
+             stats[0]["task.t\"\\\u00e9.rss_pages"] == 2, stats)
+        case("run: an exec failure's reason is in the step's result",
+             any(s["result"].get("kind") == "error" and "nonexistent" in s["result"].get("reason", "")
+                 for s in d["steps"]), d["steps"])
         case("run: the walk is in the step's output", any("walk" in o for o in outputs), outputs)
         case("run: the failed expectation is listed", len(d["failures"]) == 1, d["failures"])
 finally:

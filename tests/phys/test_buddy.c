@@ -333,6 +333,131 @@ static void test_buddy_bad_page_hook(void **state)
 	tm_free(tm);
 }
 
+static void pcp_on(struct vmsim_config *c)
+{
+	c->pcp = true;
+}
+
+/*
+ * A free of the wrong order is refused and reported, whatever surrounds
+ * the block: too large (it would free a neighbour, a free buddy or pages
+ * on a per-CPU list, whose links it would overwrite), too small (it would
+ * leak the rest), of a tail page, or of a compound block at another order.
+ * Nothing moves; the right order then frees the block.
+ */
+static void test_buddy_wrong_order_free_refused(void **state)
+{
+	for (int pcp = 0; pcp < 2; pcp++) {
+		struct test_machine *tm = tm_boot("x86_64", 64 * MiB, pcp ? pcp_on : NULL);
+		struct phys_mem *pm = &tm->pm;
+		unsigned long free0 = nr_free_pages(pm), bad = 0;
+		struct page *a, *b, *c;
+		static const struct { int which; unsigned order; const char *why; } wrong[] = {
+			{ 0, 3, "free of order 3: the block was allocated at order 2" },
+			{ 0, 1, "free of order 1: the block was allocated at order 2" },
+			{ 0, 0, "free of order 0: the block was allocated at order 2" },
+			{ 1, 0, "put_page on a page with zero refcount" },	/* a tail */
+			{ 2, 2, "free of order 2: the block was allocated at order 3" },
+		};
+
+		(void)state;
+		a = alloc_checked(pm, GFP_KERNEL, 2);
+		b = alloc_checked(pm, GFP_KERNEL, 2);
+		c = alloc_checked(pm, GFP_KERNEL | __GFP_COMP, 3);
+		/* b's pages go back (to a per-CPU list with pcp on), next to a */
+		free_checked(pm, b, 2);
+		assert_int_equal(page_alloc_order(a), 2);
+		assert_int_equal(page_alloc_order(b), -1);
+		for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+			struct page *p = wrong[i].which == 0 ? a : wrong[i].which == 1 ? a + 1 : c;
+			unsigned long before = nr_free_pages_with_pcp(pm);
+
+			assert_false(free_pages_allowed(pm, page_to_pfn(pm, p), wrong[i].order));
+			__free_pages(pm, p, wrong[i].order);
+			assert_int_equal(pm->vmstat.bad_page, ++bad);
+			if (!strstr(pm->bad_page_msg, wrong[i].why))
+				fail_msg("pcp %d case %zu: \"%s\"", pcp, i, pm->bad_page_msg);
+			assert_int_equal(nr_free_pages_with_pcp(pm), before);
+			assert_int_equal(page_ref_count(p == a + 1 ? a : p), 1);
+			assert_lists_ok(pm);
+		}
+		/* the right orders are accepted, and everything comes back */
+		assert_true(free_pages_allowed(pm, page_to_pfn(pm, a), 2));
+		assert_true(free_pages_allowed(pm, page_to_pfn(pm, c), 3));
+		free_checked(pm, a, 2);
+		free_checked(pm, c, 3);
+		assert_int_equal(nr_free_pages_with_pcp(pm), free0);
+		/* freed: the order is gone with the rest of the flags */
+		assert_int_equal(page_alloc_order(a), -1);
+		assert_false(free_pages_allowed(pm, page_to_pfn(pm, a), 2));
+		tm_free(tm);
+	}
+}
+
+/* free_pages_allowed(): only a referenced block head at its own order. */
+static void test_buddy_free_pages_allowed(void **state)
+{
+	struct test_machine *tm = tm_boot("x86_64", 64 * MiB, NULL);
+	struct phys_mem *pm = &tm->pm;
+	struct page *p = alloc_checked(pm, GFP_KERNEL, 1);
+	unsigned long pfn = page_to_pfn(pm, p);
+
+	(void)state;
+	assert_true(free_pages_allowed(pm, pfn, 1));
+	assert_false(free_pages_allowed(pm, pfn, 0));
+	assert_false(free_pages_allowed(pm, pfn, 2));
+	assert_false(free_pages_allowed(pm, pfn + 1, 0));
+	assert_false(free_pages_allowed(pm, pfn, pm->max_order + 1));
+	assert_false(free_pages_allowed(pm, pm->max_pfn, 0));
+	assert_false(free_pages_allowed(pm, 0, 0));	/* reserved */
+	assert_false(free_pages_allowed(pm, ~0UL, 0));
+	/* a second reference: still the head at order 1 */
+	get_page(p);
+	assert_true(free_pages_allowed(pm, pfn, 1));
+	/* ___free_pages() keeps the held head as a block of order 0 */
+	free_checked(pm, p, 1);
+	assert_int_equal(page_alloc_order(p), 0);
+	assert_true(free_pages_allowed(pm, pfn, 0));
+	assert_false(free_pages_allowed(pm, pfn, 1));
+	free_checked(pm, p, 0);
+	assert_false(free_pages_allowed(pm, pfn, 0));
+	tm_free(tm);
+}
+
+static const char *comm_a(const struct phys_mem *pm)
+{
+	(void)pm;
+	return "a";
+}
+
+/* The report reads like the kernel's bad_page() + dump_page(), on one
+ * line: the running task's comm (the idle task's when none runs), the
+ * pfn, the page's fields, the reason. */
+static void test_buddy_bad_page_report_format(void **state)
+{
+	struct test_machine *tm = tm_boot("x86_64", 64 * MiB, NULL);
+	struct phys_mem *pm = &tm->pm;
+	struct page *p = alloc_checked(pm, GFP_KERNEL, 0);
+	char want[256];
+
+	(void)state;
+	free_checked(pm, p, 0);
+	__free_pages(pm, p, 0);
+	snprintf(want, sizeof(want), "BUG: Bad page state in process swapper/0  pfn:%05lx: page: "
+		 "refcount:0 mapcount:0 index:0x0 flags:0x%x: page dumped because: freeing a free "
+		 "page (double free)", page_to_pfn(pm, p), p->flags);
+	assert_string_equal(pm->bad_page_msg, want);
+	pm->bad_page_comm = comm_a;
+	__free_pages(pm, pfn_to_page(pm, 0), 0);
+	assert_non_null(strstr(pm->bad_page_msg, "BUG: Bad page state in process a  pfn:00000: "));
+	assert_non_null(strstr(pm->bad_page_msg, "page dumped because: freeing a reserved page"));
+	__free_pages(pm, p, 20);
+	assert_non_null(strstr(pm->bad_page_msg, "BUG: Bad page state in process a  pfn:"));
+	assert_int_equal(pm->vmstat.bad_page, 3);
+	assert_null(strchr(pm->bad_page_msg, '\n'));
+	tm_free(tm);
+}
+
 static void test_buddy_compound_pages(void **state)
 {
 	struct test_machine *tm = tm_boot("x86_64", 64 * MiB, NULL);
@@ -732,6 +857,9 @@ int main(void)
 		cmocka_unit_test(test_buddy_high_order_needs_block),
 		cmocka_unit_test(test_buddy_refcount_and_bad_frees),
 		cmocka_unit_test(test_buddy_bad_page_hook),
+		cmocka_unit_test(test_buddy_wrong_order_free_refused),
+		cmocka_unit_test(test_buddy_free_pages_allowed),
+		cmocka_unit_test(test_buddy_bad_page_report_format),
 		cmocka_unit_test(test_buddy_compound_pages),
 		cmocka_unit_test(test_buddy_gfp_zero_and_no_zero),
 		cmocka_unit_test(test_buddy_poison_catches_use_after_free),

@@ -357,8 +357,26 @@ static const struct {
 	{ "x86_64", "reserve", "[{start: 0", "--set reserve=[{start: 0: value is not valid YAML flow syntax" },
 	{ "x86_64", "reserve", "{start: 0}", "--set reserve={start: 0}: reserve must be a sequence of "
 	  "{start, size, name}, not a mapping" },
-	{ "x86_64", "process.stack_rlimit", "-1", "--set process.stack_rlimit=-1: bad size '-1' for "
-	  "process.stack_rlimit (a number with an optional KiB/MiB/GiB/TiB suffix, or unlimited)" },
+	{ "x86_64", "process.stack_rlimit", "-1", "--set process.stack_rlimit=-1: "
+	  "process.stack_rlimit -1 is negative" },
+	/* negative and wrapping values are refused, never wrapped around */
+	{ "x86_64", "cpu.count", "-1", "--set cpu.count=-1: cpu.count -1 is negative" },
+	{ "x86_64", "layout.task_size", "-0x1000", "--set layout.task_size=-0x1000: "
+	  "layout.task_size -0x1000 is negative" },
+	{ "x86_64", "memory.size", "0x10000000000000000", "--set memory.size=0x10000000000000000: "
+	  "size '0x10000000000000000' for memory.size does not fit in 64 bits" },
+	{ "x86_64", "memory.size", "17179869184GiB", "--set memory.size=17179869184GiB: "
+	  "size '17179869184GiB' for memory.size does not fit in 64 bits" },
+	{ "x86_64", "kernel_image.size", "0xffffffffff000000", "--set kernel_image.size="
+	  "0xffffffffff000000: kernel_image.start 0x1000000 + kernel_image.size "
+	  "0xffffffffff000000 wraps past 2^64" },
+	{ "x86_64", "reserve", "[{start: 0xfffffffffffff000, size: 8KiB}]", "--set reserve=[{start: "
+	  "0xfffffffffffff000, size: 8KiB}]: reserve 'reserved' [0xfffffffffffff000, +8KiB) lies "
+	  "beyond the end of RAM (4GiB)" },
+	/* the smallest block a task needs: THREAD_SIZE */
+	{ "x86_64", "buddy.max_order", "1", "--set buddy.max_order=1: buddy.max_order 1 is below "
+	  "THREAD_SIZE_ORDER 2: x86_64's 16KiB kernel stacks could never be allocated (at least 2)" },
+	{ "x86_64", "name", "a\x1b[2Jb", "--set name=a [2Jb: name holds a control character" },
 	{ "x86_64", "cpu", "{count: 2, smap: yes please}", "--set cpu={count: 2, smap: yes please}: "
 	  "bad boolean 'yes please' for cpu.smap (true or false)" },
 	/* messages stay one line whatever the value holds */
@@ -384,6 +402,33 @@ static void test_config_bad_sets_give_exact_messages(void **state)
 		assert_int_equal(ret, err.code);
 		if (strcmp(err.msg, bad_sets[i].msg) != 0)
 			fail_msg("case %zu:\n  expected: %s\n  got:      %s", i, bad_sets[i].msg, err.msg);
+	}
+	(void)state;
+}
+
+/* buddy.max_order may go down to THREAD_SIZE_ORDER and no further: the
+ * kernel stack is the largest block a task needs (tests/scenarios/
+ * min-max-order-*.yaml spawn, fork and exec at exactly that order). */
+static void test_config_max_order_floor_is_thread_size(void **state)
+{
+	static const struct { const char *arch, *order; int ret; } cases[] = {
+		{ "x86_64", "2", 0 }, { "x86_64", "1", -EINVAL },
+		{ "x86_32", "1", 0 }, { "x86_32", "2", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vmsim_config c;
+		struct vmsim_error err = { 0 };
+		int ret;
+
+		builtin(&c, cases[i].arch);
+		ret = config_set(&c, "buddy.max_order", cases[i].order, "--set", 0, 0, &err);
+		if (!ret)
+			ret = config_finalize(&c, &err);
+		if (ret != cases[i].ret)
+			fail_msg("%s max_order %s: %d (%s)", cases[i].arch, cases[i].order, ret, err.msg);
+		if (!ret)
+			assert_true(c.max_order >= config_thread_size_order(&c));
 	}
 	(void)state;
 }
@@ -643,6 +688,7 @@ int main(void)
 		cmocka_unit_test(test_config_bad_files_give_exact_messages),
 		cmocka_unit_test(test_config_missing_file),
 		cmocka_unit_test(test_config_bad_sets_give_exact_messages),
+		cmocka_unit_test(test_config_max_order_floor_is_thread_size),
 		cmocka_unit_test(test_config_set_with_position),
 		cmocka_unit_test(test_config_arch_override_rebases_keys_not_given),
 		cmocka_unit_test(test_config_arch_key_position_does_not_matter),

@@ -107,10 +107,13 @@ static void test_trace_lackey_errors_name_the_line(void **state)
 		write_file("bad.lackey", cases[i].text, strlen(cases[i].text));
 		assert_int_equal(chdir(tmpdir), 0);
 		snprintf(path, sizeof(path), "bad.lackey");
-		assert_int_equal(trace_open(&r, path, -1, &err), 0);
-		while ((ret = trace_next(&r, &rec, &err)) == 1)
-			;
-		trace_close(&r);
+		/* a bad first record fails the open itself */
+		ret = trace_open(&r, path, -1, &err);
+		if (ret == 0) {
+			while ((ret = trace_next(&r, &rec, &err)) == 1)
+				;
+			trace_close(&r);
+		}
 		assert_int_equal(ret, -EINVAL);
 		if (strcmp(err.msg, cases[i].msg) != 0)
 			fail_msg("case %zu: got \"%s\", want \"%s\"", i, err.msg, cases[i].msg);
@@ -288,6 +291,56 @@ static void test_trace_batch_matches_single_and_defers_errors(void **state)
 	}
 }
 
+/* A file that is not a trace fails at open, on its first bad line, with
+ * the line's bytes escaped: one printable line whatever the file holds. */
+static void test_trace_not_a_trace_fails_at_open(void **state)
+{
+	static const char elf[] = "\x7f" "ELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0>\0\x01\0\0\0\n";
+	static const char yaml[] = "# a scenario\nmachine: x86_64\nsteps:\n  - show: buddyinfo\n";
+	static const char later[] = "==1== Lackey\n\n==1== more\n\tL 1000,4\n";
+	struct vmsim_error err = { 0 };
+	struct trace_reader r;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s", write_file("elf", elf, sizeof(elf) - 1));
+	assert_int_equal(trace_open(&r, path, -1, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "elf:1: expected I, L, S or M: "
+				      "'\\x7fELF\\x02\\x01\\x01\\x00\\x00"));
+	for (const char *c = err.msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			fail_msg("control byte 0x%02x in \"%s\"", (unsigned char)*c, err.msg);
+
+	memset(&err, 0, sizeof(err));
+	snprintf(path, sizeof(path), "%s", write_file("s.yaml", yaml, sizeof(yaml) - 1));
+	assert_int_equal(trace_open(&r, path, -1, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "s.yaml:1: expected I, L, S or M: '# a scenario'"));
+
+	/* Valgrind's lines and blank lines are skipped: the first record
+	 * line is what is checked, and it names its own line */
+	memset(&err, 0, sizeof(err));
+	snprintf(path, sizeof(path), "%s", write_file("tab.lackey", later, sizeof(later) - 1));
+	assert_int_equal(trace_open(&r, path, -1, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "tab.lackey:4: expected I, L, S or M: '\\x09L 1000,4'"));
+
+	/* a good first record is kept for the first trace_next(), and the
+	 * line count is the file's */
+	{
+		static const char ok[] = "==1== Lackey\n L 2000,4\n S 3000,8\n";
+		struct trace_rec rec;
+
+		snprintf(path, sizeof(path), "%s", write_file("ok.lackey", ok, sizeof(ok) - 1));
+		assert_int_equal(trace_open(&r, path, -1, &err), 0);
+		assert_int_equal(trace_next(&r, &rec, &err), 1);
+		assert_int_equal(rec.addr, 0x2000);
+		assert_int_equal(rec.type, TRACE_L);
+		assert_int_equal(trace_next(&r, &rec, &err), 1);
+		assert_int_equal(rec.addr, 0x3000);
+		assert_int_equal(trace_next(&r, &rec, &err), 0);
+		assert_int_equal(r.line, 3);
+		trace_close(&r);
+	}
+}
+
 static void test_trace_missing_file(void **state)
 {
 	struct vmsim_error err = { 0 };
@@ -307,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_trace_binary_truncated_record),
 		cmocka_unit_test(test_trace_convert_lackey_to_binary),
 		cmocka_unit_test(test_trace_batch_matches_single_and_defers_errors),
+		cmocka_unit_test(test_trace_not_a_trace_fails_at_open),
 		cmocka_unit_test(test_trace_missing_file),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

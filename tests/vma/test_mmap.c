@@ -4,9 +4,16 @@
  * stack guard gap), how VMAs merge and split, munmap of any range, mprotect
  * split and merge back, sys_brk growth/shrink/refusal (with the linux-rules.md
  * examples), and the errno of every bad argument.  The checker runs after
- * every call.
+ * every call.  MAP_FIXED outside user space is also asked of the host
+ * kernel, where that cannot map anything, and must fail the same way.
  */
 #include "vma_test.h"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util/err.h"
+#include "util/errname.h"
 
 #define PR (PROT_READ)
 #define PRW (PROT_READ | PROT_WRITE)
@@ -100,6 +107,101 @@ static void test_mmap_errors_use_kernel_errno(void **state)
 	/* munmap of nothing is fine */
 	assert_int_equal(do_munmap(mm, 0x10000000, 4096), 0);
 	vmsim_machine_destroy(m);
+}
+
+/*
+ * MAP_FIXED does no address check of its own (arch_get_unmapped_area_topdown
+ * returns the address), so __get_unmapped_area() decides: an address that
+ * is an error value comes back as itself, anything past TASK_SIZE - len is
+ * ENOMEM (before the alignment check, so an unaligned kernel address is
+ * ENOMEM too), and the map type is checked only after the address.  Never
+ * a huge address taken for an errno, or the other way round.
+ */
+static const struct { uint64_t addr, len; unsigned long flags; int64_t want; } fixed_cases[] = {
+	{ 0xffff888000000000ULL, 4096, MAP_FIXED, -ENOMEM },		/* the direct map */
+	{ 0x8000000000000000ULL, 4096, MAP_FIXED, -ENOMEM },		/* 2^63 */
+	{ 0xfffffffffffff000ULL, 4096, MAP_FIXED, -ENOMEM },		/* -4096: not an errno */
+	{ 0xfffffffffffff001ULL, 4096, MAP_FIXED, -4095 },		/* -4095: returned as is */
+	{ 0xffffffffffffffffULL, 4096, MAP_FIXED, -1 },		/* -1, read as EPERM */
+	{ 0xffffffffffffe001ULL, 4096, MAP_FIXED, -ENOMEM },		/* unaligned, kernel half */
+	{ 0x0000800000000000ULL, 4096, MAP_FIXED, -ENOMEM },		/* 2^47, past TASK_SIZE */
+	{ 0x00007ffffffff000ULL, 4096, MAP_FIXED, -ENOMEM },		/* at TASK_SIZE */
+	{ 0x00007fffffffe000ULL, 8192, MAP_FIXED, -ENOMEM },		/* ends past it */
+	{ 0xffff888000000000ULL, 4096, MAP_FIXED_NOREPLACE, -ENOMEM },
+	{ 0xffff888000000000ULL, 4096, MAP_FIXED | MAP_SHARED_VALIDATE, -ENOMEM }, /* address first */
+	{ 0x0000000010000000ULL, 4096, MAP_FIXED | MAP_SHARED_VALIDATE, -EINVAL }, /* then the type */
+	{ 0x0000000010000001ULL, 4096, MAP_FIXED, -EINVAL },		/* unaligned, user half */
+	{ 0x0000000010000000ULL, ~0ULL, MAP_FIXED, -ENOMEM },		/* the length wraps */
+};
+
+static void test_mmap_fixed_outside_user_space_errno(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(fixed_cases) / sizeof(fixed_cases[0]); i++) {
+		unsigned long fl = fixed_cases[i].flags;
+		int64_t r;
+
+		if (!(fl & MAP_TYPE))
+			fl |= MAP_PRIVATE;
+		r = vm_mmap(t->mm, NULL, fixed_cases[i].addr, fixed_cases[i].len, PROT_READ,
+			    fl | MAP_ANONYMOUS, 0);
+		if (r != fixed_cases[i].want)
+			fail_msg("case %zu: mmap(%#llx, MAP_FIXED): %lld, want %lld", i,
+				 (unsigned long long)fixed_cases[i].addr, (long long)r,
+				 (long long)fixed_cases[i].want);
+		assert_true(IS_ERR_VALUE(r));
+	}
+	assert_int_equal(t->mm->map_count, 0);
+	/* a hint there is only a hint: the mapping goes top-down */
+	assert_int_equal(vt_mmap(t, 0xffff888000000000ULL, 4096, PR, ANON_P), BASE64 - 0x1000);
+	assert_int_equal(vt_mmap(t, 0xfffffffffffff001ULL, 4096, PRW, ANON_P), BASE64 - 0x2000);
+	/* IS_ERR_VALUE is exactly -4095..-1 */
+	assert_false(IS_ERR_VALUE(0xfffffffffffff000ULL));
+	assert_true(IS_ERR_VALUE(0xfffffffffffff001ULL));
+	assert_true(IS_ERR_VALUE(-1LL));
+	assert_false(IS_ERR_VALUE(0x8000000000000000ULL));
+	assert_false(IS_ERR_VALUE(0));
+	vmsim_machine_destroy(m);
+}
+
+/* The same calls on the host: each fails there, so nothing is mapped.  A
+ * host whose user space is not 47 bits (LA57 maps 2^47 with MAP_FIXED)
+ * or that is not x86_64 has other answers: skipped, saying why. */
+static void test_mmap_fixed_outside_user_space_matches_host(void **state)
+{
+	(void)state;
+#if defined(__x86_64__) && defined(SYS_mmap)
+	long probe = syscall(SYS_mmap, 0x800000000000UL, 4096UL, PROT_READ,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0L);
+
+	if (probe != -1) {
+		syscall(SYS_munmap, (unsigned long)probe, 4096UL);
+		print_message("skipped: the host maps 2^47 (5-level paging), its TASK_SIZE differs\n");
+		skip();
+	}
+	for (size_t i = 0; i < sizeof(fixed_cases) / sizeof(fixed_cases[0]); i++) {
+		unsigned long fl = fixed_cases[i].flags;
+		long r;
+
+		if (!(fl & MAP_TYPE))
+			fl |= MAP_PRIVATE;
+		errno = 0;
+		r = syscall(SYS_mmap, (unsigned long)fixed_cases[i].addr,
+			    (unsigned long)fixed_cases[i].len, PROT_READ, fl | MAP_ANONYMOUS, -1, 0L);
+		if (r != -1)
+			fail_msg("case %zu: the host mapped %#lx", i, (unsigned long)r);
+		if (-errno != fixed_cases[i].want)
+			fail_msg("case %zu: mmap(%#llx) on the host: errno %d (%s), we say %lld", i,
+				 (unsigned long long)fixed_cases[i].addr, errno, errno_name(errno),
+				 (long long)fixed_cases[i].want);
+	}
+#else
+	print_message("skipped: not an x86_64 host\n");
+	skip();
+#endif
 }
 
 static void test_mmap_thp_alignment_for_2mib_multiples(void **state)
@@ -295,6 +397,8 @@ int main(void)
 		cmocka_unit_test(test_mmap_base_and_topdown_placement),
 		cmocka_unit_test(test_mmap_hint_fixed_and_noreplace),
 		cmocka_unit_test(test_mmap_errors_use_kernel_errno),
+		cmocka_unit_test(test_mmap_fixed_outside_user_space_errno),
+		cmocka_unit_test(test_mmap_fixed_outside_user_space_matches_host),
 		cmocka_unit_test(test_mmap_thp_alignment_for_2mib_multiples),
 		cmocka_unit_test(test_mmap_stack_guard_gap_keeps_mappings_away),
 		cmocka_unit_test(test_munmap_middle_and_across_vmas),

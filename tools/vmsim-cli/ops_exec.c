@@ -87,7 +87,7 @@ static const char *const exec_keys[] = { "task", "path", "argv", "env", "sysroot
 
 static int op_exec(struct scn *s, struct scn_step *st)
 {
-	const char *argv[MAX_STRINGS], *envp[MAX_STRINGS], *name, *path, *sysroot = NULL;
+	const char *argv[MAX_STRINGS], *envp[MAX_STRINGS], *path, *sysroot = NULL;
 	char host[PATH_MAX], root[PATH_MAX];
 	struct exec_args a = { 0 };
 	struct exec_result r;
@@ -96,7 +96,7 @@ static int op_exec(struct scn *s, struct scn_step *st)
 	uint64_t rlimit = 0;
 	int ret, argc, envc;
 
-	if ((ret = scn_arg_str(s, st, "task", true, &name)) ||
+	if ((ret = scn_arg_task(s, st, "task", true, &t)) ||
 	    (ret = scn_arg_str(s, st, "path", true, &path)) ||
 	    (ret = scn_arg_str(s, st, "sysroot", false, &sysroot)) < 0)
 		return ret < 0 ? ret : -EINVAL;
@@ -108,9 +108,6 @@ static int op_exec(struct scn *s, struct scn_step *st)
 		else if ((ret = scn_arg_u64(s, st, "stack_rlimit", false, &rlimit)) < 0)
 			return ret;
 	}
-	t = task_find(scn_machine(s), name);
-	if (!t)
-		return scn_bad(s, st, scn_arg(st, "task"), "no task '%s' (spawn it first)", name);
 	if ((ret = arg_strings(s, st, "argv", argv, &argc)) < 0 ||
 	    (ret = arg_strings(s, st, "env", envp, &envc)) < 0)
 		return ret;
@@ -136,16 +133,8 @@ static int op_exec(struct scn *s, struct scn_step *st)
 	if (ret) {
 		st->out.kind = OUT_ERROR;
 		st->out.err = ret;
-		/* without an expectation the reason is worth a line */
-		if (!st->expect && scn_output(s)) {
-			struct json_writer *jw = scn_output(s);
-
-			json_object_begin(jw);
-			json_key_str(jw, "message", err.msg);
-			json_object_end(jw);
-		} else if (!st->expect) {
-			fprintf(scn_out(s), "exec: %s\n", err.msg);
-		}
+		/* the reason goes with the errno on the step's stderr line */
+		snprintf(st->why, sizeof(st->why), "%.*s", (int)sizeof(st->why) - 1, err.msg);
 		return 0;
 	}
 	st->out.kind = OUT_VALUE;

@@ -23,15 +23,7 @@
 
 static int arg_task(struct scn *s, struct scn_step *st, struct task_struct **t)
 {
-	const char *name;
-	int ret = scn_arg_str(s, st, "task", true, &name);
-
-	if (ret)
-		return ret < 0 ? ret : -EINVAL;
-	*t = task_find(scn_machine(s), name);
-	if (!*t)
-		return scn_bad(s, st, scn_arg(st, "task"), "no task '%s' (spawn or fork it first)", name);
-	return 0;
+	return scn_arg_task(s, st, "task", true, t);
 }
 
 /* Turn an access result into the step's outcome; -ENOMEM is the OOM
@@ -190,6 +182,7 @@ static int op_fork(struct scn *s, struct scn_step *st)
 	if (ret) {
 		st->out.kind = OUT_ERROR;
 		st->out.err = ret;
+		scn_note_lost(s, st, SCN_TASK, child);	/* later steps naming it are not run */
 	} else {
 		st->out.kind = OUT_VALUE;
 		st->out.value = (uint64_t)c->pid;
@@ -225,6 +218,8 @@ static int op_exit(struct scn *s, struct scn_step *st)
 
 	if ((ret = arg_task(s, st, &t)))
 		return ret;
+	/* its name now says that it exited, should a later step use it */
+	scn_note_gone(s, st, SCN_TASK, task_name(t));
 	do_exit(t);
 	st->out.kind = OUT_NONE;
 	return 0;

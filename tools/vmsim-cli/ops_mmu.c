@@ -27,22 +27,12 @@
 #include "scenario.h"
 #include "walk_explain.h"
 
-/* The task named by `task`, or NULL when absent; -EINVAL (reported) if
- * no task has that name. */
+/* The task named by `task`, or NULL when absent (the kernel's tables). */
 static int arg_task(struct scn *s, struct scn_step *st, struct task_struct **t)
 {
-	const char *name = NULL;
-	int ret = scn_arg_str(s, st, "task", false, &name);
+	int ret = scn_arg_task(s, st, "task", false, t);
 
-	*t = NULL;
-	if (ret < 0)
-		return ret;
-	if (ret == 1)
-		return 0;
-	*t = task_find(scn_machine(s), name);
-	if (!*t)
-		return scn_bad(s, st, scn_arg(st, "task"), "no task '%s'", name);
-	return 0;
+	return ret == 1 ? 0 : ret;
 }
 
 /* The root of the page tables the op works on: the task's or the kernel's. */

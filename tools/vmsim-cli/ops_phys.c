@@ -74,17 +74,15 @@ static int op_free_pages(struct scn *s, struct scn_step *st)
 				       "0x%llx; give its order", (unsigned long long)pa);
 		order = known;
 	}
-	if ((pa & (PAGE_SIZE - 1)) || !pfn_valid(pm, pa >> PAGE_SHIFT)) {
+	/* a page that is free, reserved, not a block's head or of another
+	 * order: Linux would report "Bad page state" (or free a neighbour's
+	 * pages); the call is refused instead */
+	if ((pa & (PAGE_SIZE - 1)) || order > pm->max_order ||
+	    !free_pages_allowed(pm, (unsigned long)(pa >> PAGE_SHIFT), (unsigned)order)) {
 		scn_error(st, -EINVAL);
 		return 0;
 	}
-	page = pfn_to_page(pm, pa >> PAGE_SHIFT);
-	/* Linux would report "Bad page state" and taint; we refuse the call */
-	if (page_ref_count(page) <= 0 || PageBuddy(page) || PageReserved(page) ||
-	    order > pm->max_order) {
-		scn_error(st, -EINVAL);
-		return 0;
-	}
+	page = pfn_to_page(pm, (unsigned long)(pa >> PAGE_SHIFT));
 	scn_alloc_order(s, pa, &known, true);
 	__free_pages(pm, page, (unsigned)order);
 	st->out.kind = OUT_NONE;
@@ -103,8 +101,11 @@ static int op_show(struct scn *s, struct scn_step *st)
 	if (st->args && st->args->type == YNODE_SCALAR) {
 		what = st->args->scalar;
 	} else if (st->args && st->args->type == YNODE_MAP) {
+		struct task_struct *t;
+
 		if ((ret = scn_arg_str(s, st, "what", true, &what)) < 0 ||
-		    (ret = scn_arg_str(s, st, "task", false, &va.task)) < 0)
+		    (ret = scn_arg_str(s, st, "task", false, &va.task)) < 0 ||
+		    (ret = scn_arg_task(s, st, "task", false, &t)) < 0)
 			return ret;
 		ret = scn_arg_u64(s, st, "addr", false, &addr);
 		if (ret < 0)

@@ -85,7 +85,8 @@ static int arg_gfp(struct scn *s, struct scn_step *st, gfp_t *gfp)
 
 /*
  * The cache named by `cache:`.  A destroyed one is returned too (the call
- * on it is what reports the error); a name never created is bad input.
+ * on it is what reports the error); one whose kmem_cache_create failed
+ * makes the step not run; a name never created is bad input.
  */
 static int arg_cache(struct scn *s, struct scn_step *st, struct kmem_cache **out)
 {
@@ -98,10 +99,13 @@ static int arg_cache(struct scn *s, struct scn_step *st, struct kmem_cache **out
 	*out = kmem_cache_find(pm, name);
 	if (!*out)
 		*out = kmem_cache_find_dead(pm, name);
-	if (!*out)
-		return scn_bad(s, st, scn_arg(st, "cache"), "no cache '%s' (kmem_cache_create it "
-			       "first, or name a kmalloc-N cache)", name);
-	return 0;
+	if (*out)
+		return 0;
+	ret = scn_check_lost(s, st, SCN_CACHE, name, scn_arg(st, "cache"));
+	if (ret)
+		return ret;
+	return scn_bad(s, st, scn_arg(st, "cache"), "no cache '%s' (kmem_cache_create it "
+		       "first, or name a kmalloc-N cache)", name);
 }
 
 /* `addr:` as a host pointer into lowmem; NULL with st->out set to
@@ -254,11 +258,13 @@ static int op_kmem_cache_create(struct scn *s, struct scn_step *st)
 		return ret;
 	if (size > UINT32_MAX || align > UINT32_MAX) {
 		scn_error(st, -EINVAL);
+		scn_note_lost(s, st, SCN_CACHE, name);
 		return 0;
 	}
 	c = kmem_cache_create(pm, name, (unsigned)size, (unsigned)align, flags);
 	if (!c) {
 		scn_error(st, pm->slab->last_err ? pm->slab->last_err : -ENOMEM);
+		scn_note_lost(s, st, SCN_CACHE, name);	/* later steps naming it are not run */
 		return 0;
 	}
 	scn_value(st, ptr_to_kaddr(pm, c->obj));

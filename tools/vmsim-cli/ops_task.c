@@ -21,22 +21,15 @@
 #include "kern/views.h"
 #include "mmu/mmu.h"
 #include "scenario.h"
+#include "util/err.h"
 #include "util/strbuf.h"
 #include "vma/filemap.h"
 #include "vma/mm.h"
 
-/* The task named by the step's `task` argument. */
+/* The task named by the step's `task` argument (required). */
 static int arg_task(struct scn *s, struct scn_step *st, const char *key, struct task_struct **t)
 {
-	const char *name;
-	int ret = scn_arg_str(s, st, key, true, &name);
-
-	if (ret)
-		return ret < 0 ? ret : -EINVAL;
-	*t = task_find(scn_machine(s), name);
-	if (!*t)
-		return scn_bad(s, st, scn_arg(st, key), "no task '%s' (spawn or fork it first)", name);
-	return 0;
+	return scn_arg_task(s, st, key, true, t);
 }
 
 /* prot written like the maps column: "rw-", "r-x", "---" (or "none"). */
@@ -102,9 +95,10 @@ static int arg_map_flags(struct scn *s, struct scn_step *st, unsigned long *flag
 	return 0;
 }
 
+/* An address or an errno in one value (IS_ERR_VALUE), or a pid. */
 static void set_result(struct scn_step *st, int64_t r)
 {
-	if (r < 0) {
+	if (IS_ERR_VALUE(r)) {
 		st->out.kind = OUT_ERROR;
 		st->out.err = (int)r;
 	} else {
@@ -134,6 +128,8 @@ static int op_spawn(struct scn *s, struct scn_step *st)
 		return scn_bad(s, st, st->args, "spawn: a task name up to 47 characters, and a stack "
 			       "within the stack rlimit");
 	set_result(st, ret ? ret : t->pid);
+	if (ret)
+		scn_note_lost(s, st, SCN_TASK, name);	/* later steps naming it are not run */
 	return 0;
 }
 
@@ -217,16 +213,19 @@ static int op_brk(struct scn *s, struct scn_step *st)
 	if ((ret = arg_task(s, st, "task", &t)))
 		return ret;
 	if (n && n->type == YNODE_SCALAR && (n->scalar[0] == '+' || n->scalar[0] == '-')) {
-		/* relative to the current break, like sbrk(N) */
+		/* relative to the current break, like sbrk(N); a break that
+		 * would wrap is a mistake in the scenario, not an address */
 		struct ynode rel = *n;
-		uint64_t d;
+		uint64_t d, brk = t->mm->brk;
 
 		rel.scalar = n->scalar + 1;
 		if ((ret = scn_node_u64(s, st, &rel, &d)))
 			return ret;
-		want = n->scalar[0] == '+' ? t->mm->brk + d : t->mm->brk - d;
-		if (n->scalar[0] == '-' && d > t->mm->brk)
-			want = 0;
+		if (n->scalar[0] == '+' ? brk + d < brk : d > brk)
+			return scn_bad(s, st, n, "brk %s: the break 0x%llx %c 0x%llx %s", n->scalar,
+				       (unsigned long long)brk, n->scalar[0], (unsigned long long)d,
+				       n->scalar[0] == '+' ? "wraps past 2^64" : "is below 0");
+		want = n->scalar[0] == '+' ? brk + d : brk - d;
 	} else if (n && (ret = scn_node_u64(s, st, n, &want))) {
 		return ret;
 	}

@@ -7,8 +7,12 @@
  *
  * Invariant: a bad scenario (exit 2) is detected before the first step runs
  * whenever the mistake is visible in the text (unknown op, unknown key,
- * wrong shape); only values that depend on earlier results ($NAME) can
- * fail later, and then the run stops at that step with the same message form.
+ * wrong shape, a name with a control character); only values that depend
+ * on earlier results ($NAME) can fail later, and then the run stops at that
+ * step with the same message form.  What the machine does is never bad
+ * input: a step that fails, faults or segfaults has that outcome, printed
+ * as one stderr line when no `expect:` was given, and a step that names
+ * what a failed step did not create is not run (OUT_NOT_RUN), saying why.
  */
 #include "scenario_run.h"
 
@@ -16,8 +20,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kern/machine.h"
+#include "kern/task.h"
 #include "ops.h"
 #include "util/errname.h"
 #include "util/error.h"
@@ -34,6 +40,14 @@ struct scn_name {
 struct scn_alloc {
 	uint64_t pa;
 	unsigned order;
+};
+
+/* A name a failed step did not create, or one that ended. */
+struct scn_lost {
+	char *name;
+	enum scn_name_kind kind;
+	bool gone;		/* it existed and ended (a task exited) */
+	char why[200];		/* "step 3 (fork): ENOMEM", "exited at step 5" */
 };
 
 struct scn {
@@ -55,13 +69,21 @@ struct scn {
 	struct json_writer jdoc, jfail;
 	struct scn_alloc *allocs;
 	size_t nr_allocs, cap_allocs;
-	const struct scn_step *cur;
+	struct scn_lost *lost;
+	size_t nr_lost, cap_lost;
+	bool verbose;			/* a line for every step, not only failed ones */
+	bool not_run;			/* the current step named something lost */
+	char not_run_why[240];
+	const struct scn_step *cur;	/* the step running, or NULL */
 };
 
 /* ---------------------------------------------------------------- names */
 
+static void forget_lost(struct scn *s, enum scn_name_kind kind, const char *name);
+
 int scn_define(struct scn *s, const char *name, uint64_t value)
 {
+	forget_lost(s, SCN_VALUE, name);
 	for (size_t i = 0; i < s->nr_names; i++) {
 		if (strcmp(s->names[i].name, name) == 0) {
 			s->names[i].value = value;
@@ -121,6 +143,127 @@ int scn_alloc_order(struct scn *s, uint64_t pa, unsigned *order, bool forget)
 		}
 	}
 	return -ENOENT;
+}
+
+/* ------------------------------------------------------- lost names */
+
+/* snprintf() into a fixed record, where a long name may cut the text. */
+static void __attribute__((format(printf, 3, 4)))
+cut_printf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+static const char *const kind_names[] = { "task", "cache", "value" };
+
+static struct scn_lost *find_lost(struct scn *s, enum scn_name_kind kind, const char *name)
+{
+	for (size_t i = 0; i < s->nr_lost; i++)
+		if (s->lost[i].kind == kind && strcmp(s->lost[i].name, name) == 0)
+			return &s->lost[i];
+	return NULL;
+}
+
+static void forget_lost(struct scn *s, enum scn_name_kind kind, const char *name)
+{
+	struct scn_lost *l = find_lost(s, kind, name);
+
+	if (!l)
+		return;
+	host_free(NULL, l->name, strlen(l->name) + 1);
+	*l = s->lost[--s->nr_lost];
+}
+
+/* The record for @name, new or reused; NULL when the host is out of memory. */
+static struct scn_lost *note(struct scn *s, enum scn_name_kind kind, const char *name)
+{
+	struct scn_lost *l = find_lost(s, kind, name);
+
+	if (l)
+		return l;
+	if (s->nr_lost == s->cap_lost) {
+		size_t nc = s->cap_lost ? 2 * s->cap_lost : 8;
+		struct scn_lost *nl = host_realloc(NULL, s->lost, s->cap_lost * sizeof(*nl),
+						   nc * sizeof(*nl));
+		if (!nl)
+			return NULL;
+		s->lost = nl;
+		s->cap_lost = nc;
+	}
+	l = &s->lost[s->nr_lost];
+	l->name = host_strdup(NULL, name);
+	if (!l->name)
+		return NULL;
+	l->kind = kind;
+	s->nr_lost++;
+	return l;
+}
+
+static void result_line(const struct scn_step *st, char *buf, size_t len);
+
+void scn_note_lost(struct scn *s, const struct scn_step *st, enum scn_name_kind kind,
+		   const char *name)
+{
+	struct scn_lost *l = note(s, kind, name);
+	char res[300];
+
+	if (!l)
+		return;		/* the name is then merely unknown later */
+	result_line(st, res, sizeof(res));
+	l->gone = false;
+	cut_printf(l->why, sizeof(l->why), "step %d (%s): %s", st->index, st->op, res);
+}
+
+void scn_note_gone(struct scn *s, const struct scn_step *st, enum scn_name_kind kind,
+		   const char *name)
+{
+	struct scn_lost *l = note(s, kind, name);
+
+	if (!l)
+		return;
+	l->gone = true;
+	cut_printf(l->why, sizeof(l->why), "it ended at step %d (%s)", st->index, st->op);
+}
+
+int scn_check_lost(struct scn *s, struct scn_step *st, enum scn_name_kind kind,
+		   const char *name, const struct ynode *at)
+{
+	const struct scn_lost *l = find_lost(s, kind, name);
+
+	if (!l)
+		return 0;
+	if (l->gone)
+		return scn_bad(s, st, at, "no %s '%s': %s", kind_names[kind], name, l->why);
+	s->not_run = true;
+	if (kind == SCN_VALUE)
+		cut_printf(s->not_run_why, sizeof(s->not_run_why), "'$%s' has no value: %s", name,
+			   l->why);
+	else
+		cut_printf(s->not_run_why, sizeof(s->not_run_why), "%s '%s' was not created: %s",
+			   kind_names[kind], name, l->why);
+	return SCN_NOT_RUN;
+}
+
+int scn_arg_task(struct scn *s, struct scn_step *st, const char *key, bool required,
+		 struct task_struct **t)
+{
+	const char *name;
+	int ret = scn_arg_str(s, st, key, required, &name);
+
+	*t = NULL;
+	if (ret)
+		return ret;
+	*t = task_find(s->m, name);
+	if (*t)
+		return 0;
+	ret = scn_check_lost(s, st, SCN_TASK, name, scn_arg(st, key));
+	if (ret)
+		return ret;
+	return scn_bad(s, st, scn_arg(st, key), "no task '%s' (spawn or fork it first)", name);
 }
 
 /* ------------------------------------------------------------ reporting */
@@ -228,9 +371,16 @@ int scn_node_u64(struct scn *s, struct scn_step *st, const struct ynode *n, uint
 
 		if (len == 0)
 			return scn_bad(s, st, n, "'%s': a name must follow '$'", t);
-		if (!lookup(s, t + 1, len, &base))
+		if (!lookup(s, t + 1, len, &base)) {
+			char name[256];
+
+			snprintf(name, sizeof(name), "%.*s", (int)len, t + 1);
+			ret = scn_check_lost(s, st, SCN_VALUE, name, n);
+			if (ret)
+				return ret;
 			return scn_bad(s, st, n, "'%s': no earlier step kept a value as '%.*s'",
 				       t, (int)len, t + 1);
+		}
 		t += 1 + len;
 		if (*t == '\0') {
 			*out = base;
@@ -239,10 +389,21 @@ int scn_node_u64(struct scn *s, struct scn_step *st, const struct ynode *n, uint
 		sign = *t == '+' ? 1 : -1;
 		t++;
 	}
+	if (t[0] == '-')
+		return scn_bad(s, st, n, "'%s' is negative (numbers are 0 to 2^64-1)", n->scalar);
 	ret = parse_size(t, &off);
+	if (ret == -ERANGE)
+		return scn_bad(s, st, n, "'%s' does not fit in 64 bits", n->scalar);
 	if (ret)
 		return scn_bad(s, st, n, "'%s' is not a number (decimal, 0x hex, a size like "
 			       "4KiB, or $NAME+OFFSET)", n->scalar);
+	/* an offset that wraps is a mistake, not an address */
+	if (sign > 0 && base + off < base)
+		return scn_bad(s, st, n, "'%s': 0x%llx + 0x%llx wraps past 2^64", n->scalar,
+			       (unsigned long long)base, (unsigned long long)off);
+	if (sign < 0 && off > base)
+		return scn_bad(s, st, n, "'%s': 0x%llx - 0x%llx is below 0", n->scalar,
+			       (unsigned long long)base, (unsigned long long)off);
 	if (sign > 0)
 		*out = base + off;
 	else if (sign < 0)
@@ -309,8 +470,11 @@ static void describe_fault(uint32_t code, char *buf, size_t len)
 		snprintf(buf + used, len - used, "] (error code 0x%x)", code);
 }
 
-static void describe(const struct scn_outcome *o, char *buf, size_t len)
+static void describe(const struct scn_step *st, char *buf, size_t len)
 {
+	const struct scn_outcome *o = &st->out;
+	char eb[24];
+
 	switch (o->kind) {
 	case OUT_NONE:
 		snprintf(buf, len, o->has_pa ? "pa 0x%llx" : "ok", (unsigned long long)o->pa);
@@ -322,7 +486,7 @@ static void describe(const struct scn_outcome *o, char *buf, size_t len)
 			snprintf(buf, len, "0x%llx", (unsigned long long)o->value);
 		break;
 	case OUT_ERROR:
-		snprintf(buf, len, "error %s", errno_name(o->err));
+		snprintf(buf, len, "error %s", errno_str(o->err, eb));
 		break;
 	case OUT_FAULT:
 		describe_fault(o->fault_code, buf, len);
@@ -330,12 +494,17 @@ static void describe(const struct scn_outcome *o, char *buf, size_t len)
 	case OUT_SEGV:
 		snprintf(buf, len, "segv %s", o->segv_code == 2 ? "accerr" : "maperr");
 		break;
+	case OUT_NOT_RUN:
+		cut_printf(buf, len, "not run: %s", st->why);
+		break;
 	}
 }
 
-/* The outcome as JSON: {"kind": ..., and the kind's value}. */
-static void outcome_json(struct json_writer *jw, const struct scn_outcome *o)
+/* The outcome as JSON: {"kind": ..., and the kind's value}; an error or a
+ * step not run says why when the op said. */
+static void outcome_json(struct json_writer *jw, const struct scn_step *st)
 {
+	const struct scn_outcome *o = &st->out;
 	char bits[64];
 	static const char *const bit_names[] = { "P", "W", "U", "RSVD", "I", "PK" };
 	size_t used = 0;
@@ -356,7 +525,15 @@ static void outcome_json(struct json_writer *jw, const struct scn_outcome *o)
 		break;
 	case OUT_ERROR:
 		json_key_str(jw, "kind", "error");
-		json_key_str(jw, "error", errno_name(o->err));
+		/* errno_name() says "E?" for a number without a name */
+		json_key_str(jw, "error", strcmp(errno_name(o->err), "E?") ? errno_name(o->err) : NULL);
+		json_key_i64(jw, "errno", o->err < 0 ? -o->err : o->err);
+		if (st->why[0])
+			json_key_str(jw, "reason", st->why);
+		break;
+	case OUT_NOT_RUN:
+		json_key_str(jw, "kind", "not_run");
+		json_key_str(jw, "reason", st->why);
 		break;
 	case OUT_FAULT:
 		bits[0] = '\0';
@@ -379,7 +556,37 @@ static void outcome_json(struct json_writer *jw, const struct scn_outcome *o)
 
 static bool failed_outcome(const struct scn_outcome *o)
 {
-	return o->kind == OUT_ERROR || o->kind == OUT_FAULT || o->kind == OUT_SEGV;
+	return o->kind == OUT_ERROR || o->kind == OUT_FAULT || o->kind == OUT_SEGV ||
+	       o->kind == OUT_NOT_RUN;
+}
+
+/* A step's result as its stderr line says it: an error by its errno name
+ * (and the op's reason), the rest as describe() has it. */
+static void result_line(const struct scn_step *st, char *buf, size_t len)
+{
+	char eb[24];
+
+	if (st->out.kind == OUT_ERROR)
+		cut_printf(buf, len, "%s%s%s", errno_str(st->out.err, eb), st->why[0] ? ": " : "",
+			   st->why);
+	else
+		describe(st, buf, len);
+}
+
+/* The number an expect names: 0 with *v; 1 when it is a $NAME a failed
+ * step left without a value (reported as a mismatch: @got against the
+ * missing value); -EINVAL (reported) when it is not a number. */
+static int expected_number(struct scn *s, struct scn_step *st, const struct ynode *n,
+			   const char *got, uint64_t *v)
+{
+	int ret = scn_node_u64(s, st, n, v);
+
+	if (ret == SCN_NOT_RUN) {
+		s->not_run = false;	/* the step ran; its expectation cannot hold */
+		scn_mismatch(s, st, n->scalar, "%s; %s", got, s->not_run_why);
+		return 1;
+	}
+	return ret ? -EINVAL : 0;
 }
 
 /* Check st->out against st->expect.  Returns 0 (checked, maybe mismatched)
@@ -388,10 +595,11 @@ static int check_expect(struct scn *s, struct scn_step *st)
 {
 	const struct ynode *e = st->expect;
 	const struct scn_outcome *o = &st->out;
-	char got[200], want[200];
+	char got[300], want[200];
 	bool ok;
+	int ret;
 
-	describe(o, got, sizeof(got));
+	describe(st, got, sizeof(got));
 	s->checked++;
 	if (e->type == YNODE_SCALAR) {
 		uint64_t v;
@@ -406,8 +614,9 @@ static int check_expect(struct scn *s, struct scn_step *st)
 				scn_mismatch(s, st, "segv", "%s", got);
 			return 0;
 		}
-		if (scn_node_u64(s, st, e, &v))
-			return -EINVAL;
+		ret = expected_number(s, st, e, got, &v);
+		if (ret)
+			return ret > 0 ? 0 : ret;
 		ok = (o->kind == OUT_VALUE && !o->has_pa && o->value == v) ||
 		     (o->has_pa && !failed_outcome(o) && o->pa == v);
 		if (!ok)
@@ -423,7 +632,12 @@ static int check_expect(struct scn *s, struct scn_step *st)
 
 	if (strcmp(k, "error") == 0) {
 		int no = v->type == YNODE_SCALAR ? errno_from_name(v->scalar) : 0;
+		uint64_t num;
 
+		/* an errno without a name by its number, 1..4095 */
+		if (!no && v->type == YNODE_SCALAR && !parse_u64(v->scalar, &num) && num &&
+		    num <= 4095)
+			no = (int)num;
 		if (!no)
 			return scn_bad(s, st, v, "expect error: an errno name like ENOMEM");
 		if (!(o->kind == OUT_ERROR && o->err == -no))
@@ -470,8 +684,9 @@ static int check_expect(struct scn *s, struct scn_step *st)
 	if (strcmp(k, "pa") == 0) {
 		uint64_t pa;
 
-		if (scn_node_u64(s, st, v, &pa))
-			return -EINVAL;
+		ret = expected_number(s, st, v, got, &pa);
+		if (ret)
+			return ret > 0 ? 0 : ret;
 		if (!(o->has_pa && !failed_outcome(o) && o->pa == pa))
 			scn_mismatch(s, st, (snprintf(want, sizeof(want), "pa 0x%llx",
 						      (unsigned long long)pa), want), "%s", got);
@@ -533,6 +748,11 @@ static int step_parse(struct scn *s, const struct ynode *node, int index, struct
 	return 0;
 }
 
+/* Arguments that name something (a task, a cache, a file): no control
+ * characters.  File contents and values may hold anything. */
+static const char *const name_keys[] = { "task", "child", "name", "cache", "file", "path",
+					 "sysroot", "what", "caller" };
+
 /* Check a step's op and keys before anything runs. */
 static int step_validate(struct scn *s, struct scn_step *st, const struct ynode *as)
 {
@@ -545,8 +765,16 @@ static int step_validate(struct scn *s, struct scn_step *st, const struct ynode 
 			       st->op, list);
 	}
 	if (as && (as->type != YNODE_SCALAR || !as->scalar[0] ||
-		   strcspn(as->scalar, "+-$ ") != strlen(as->scalar)))
-		return scn_bad(s, st, as, "'as' takes a plain name");
+		   strcspn(as->scalar, "+-$ ") != strlen(as->scalar) || has_control_char(as->scalar)))
+		return scn_bad(s, st, as, "'as' takes a plain name (no '+', '-', '$', blank or "
+			       "control character)");
+	/* names are echoed by views and messages, one per line */
+	for (size_t i = 0; i < sizeof(name_keys) / sizeof(name_keys[0]); i++) {
+		const struct ynode *n = scn_arg(st, name_keys[i]);
+
+		if (n && n->type == YNODE_SCALAR && has_control_char(n->scalar))
+			return scn_bad(s, st, n, "'%s' holds a control character", name_keys[i]);
+	}
 	if (st->args && st->args->type == YNODE_MAP && op->keys) {
 		for (size_t i = 0; i < st->args->n; i++) {
 			const struct ynode *k = ymap_key(st->args, i);
@@ -568,11 +796,22 @@ static int step_validate(struct scn *s, struct scn_step *st, const struct ynode 
 	return 0;
 }
 
+/* The step's line on stderr: "FILE:LINE: step N (op): RESULT". */
+static void step_line(struct scn *s, const struct scn_step *st, const char *extra)
+{
+	char res[400];
+
+	result_line(st, res, sizeof(res));
+	fprintf(stderr, "%s:%d: step %d (%s): %s%s\n", s->file, st->node->line, st->index, st->op,
+		res, extra);
+}
+
 static int run_step(struct scn *s, const struct ynode *node, int index)
 {
 	struct scn_step st;
 	const struct ynode *as;
 	const struct scn_op *op;
+	char extra[160] = "";
 	int ret;
 
 	ret = step_parse(s, node, index, &st, &as);
@@ -588,7 +827,22 @@ static int run_step(struct scn *s, const struct ynode *node, int index)
 		json_key(&s->jdoc, "output");
 		json_array_begin(&s->jdoc);
 	}
+	s->not_run = false;
 	ret = op->fn(s, &st);
+	if (s->not_run) {
+		/* it named what an earlier failed step did not create: whatever
+		 * the op returned on its way out, this is the outcome */
+		ret = 0;
+		memset(&st.out, 0, sizeof(st.out));
+		st.out.kind = OUT_NOT_RUN;
+		cut_printf(st.why, sizeof(st.why), "%s", s->not_run_why);
+		if (st.expect_done) {
+			/* an op that checks its own quantities checked none */
+			s->checked++;
+			scn_mismatch(s, &st, "its checks to run", "not run: %s", st.why);
+		}
+	}
+	s->cur = NULL;
 	if (ret)
 		return ret;
 	if (st.expect && !st.expect_done) {
@@ -600,30 +854,41 @@ static int run_step(struct scn *s, const struct ynode *node, int index)
 		uint64_t v = st.out.has_pa ? st.out.pa : st.out.value;
 
 		if (st.out.kind != OUT_VALUE && !st.out.has_pa) {
-			if (failed_outcome(&st.out)) {
-				char got[200];
-				describe(&st.out, got, sizeof(got));
-				/* keep going: the name stays undefined and any later use
-				 * reports it; say why here */
-				fprintf(stderr, "%s:%d: step %d (%s): no value for '%s': %s\n",
-					s->file, node->line, index, st.op, as->scalar, got);
-				return 0;
-			}
-			return scn_bad(s, &st, as, "this op has no value to keep with 'as'");
-		}
-		if (scn_define(s, as->scalar, v))
+			if (!failed_outcome(&st.out))
+				return scn_bad(s, &st, as, "this op has no value to keep with 'as'");
+			/* the name stays undefined: later steps using it are
+			 * not run, and say why */
+			scn_note_lost(s, &st, SCN_VALUE, as->scalar);
+			cut_printf(extra, sizeof(extra), " (no value for '%s')", as->scalar);
+		} else if (scn_define(s, as->scalar, v)) {
 			return verr(s->err, -ENOMEM, "out of host memory");
+		}
 	}
+	/* a failure nobody expected is not silent; -v shows every step */
+	if (!s->json && (s->verbose || (failed_outcome(&st.out) && !st.expect && !st.expect_done)))
+		step_line(s, &st, extra);
 	if (s->json) {
 		json_array_end(&s->jdoc);
 		json_key(&s->jdoc, "result");
-		outcome_json(&s->jdoc, &st.out);
+		outcome_json(&s->jdoc, &st);
 		json_object_end(&s->jdoc);
 	}
 	return 0;
 }
 
 /* ------------------------------------------------------------- machine */
+
+/* A bad_page() report names the step that caused it. */
+static void scn_bad_page(void *ctx, const char *msg)
+{
+	const struct scn *s = ctx;
+
+	if (s->cur)
+		fprintf(stderr, "%s:%d: step %d (%s): %s\n", s->file, s->cur->node->line,
+			s->cur->index, s->cur->op, msg);
+	else
+		fprintf(stderr, "%s: %s\n", s->file, msg);
+}
 
 static int boot_machine(struct scn *s, const char *cli_config, const char *const *sets)
 {
@@ -644,6 +909,18 @@ static int boot_machine(struct scn *s, const char *cli_config, const char *const
 			snprintf(path, sizeof(path), "%s/%s", s->dir, config);
 			config = path;
 		}
+		/* a name that is neither a built-in nor a file: say which it
+		 * looked like, at the scenario's line */
+		if (strcmp(config, "x86_64") != 0 && strcmp(config, "x86_32") != 0 &&
+		    access(config, F_OK) != 0) {
+			if (config_name_is_path(mach->scalar))
+				return scn_bad(s, NULL, mach, "machine: no config file %s (%s); the "
+					       "built-in machines are " CFG_BUILTINS, config,
+					       strerror(errno));
+			return scn_bad(s, NULL, mach, "machine: no built-in machine '%s' (built-ins: "
+				       CFG_BUILTINS "; or a config file relative to the scenario)",
+				       mach->scalar);
+		}
 	}
 	if (set && set->type != YNODE_MAP)
 		return scn_bad(s, NULL, set, "set: a mapping of config keys to values");
@@ -658,6 +935,8 @@ static int boot_machine(struct scn *s, const char *cli_config, const char *const
 		return ret;
 	}
 	s->m = m;
+	m->pm.bad_page_hook = scn_bad_page;
+	m->pm.bad_page_ctx = s;
 	return 0;
 }
 
@@ -716,7 +995,8 @@ static int json_end(struct scn *s, const struct scenario_result *res)
 int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 		 struct vmsim_error *err, struct scenario_result *res)
 {
-	struct scn s = { .file = file, .out = out, .json = o->json, .err = err };
+	struct scn s = { .file = file, .out = out, .json = o->json, .err = err,
+			 .verbose = o->verbose };
 	const bool json = o->json;
 	const struct ynode *steps;
 	const char *slash;
@@ -797,6 +1077,9 @@ out:
 		host_free(NULL, s.names[i].name, strlen(s.names[i].name) + 1);
 	host_free(NULL, s.names, s.cap_names * sizeof(*s.names));
 	host_free(NULL, s.allocs, s.cap_allocs * sizeof(*s.allocs));
+	for (size_t i = 0; i < s.nr_lost; i++)
+		host_free(NULL, s.lost[i].name, strlen(s.lost[i].name) + 1);
+	host_free(NULL, s.lost, s.cap_lost * sizeof(*s.lost));
 	sb_free(&s.jdoc_sb);
 	sb_free(&s.jfail_sb);
 	ydoc_free(&s.doc);

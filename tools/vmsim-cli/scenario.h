@@ -11,6 +11,14 @@
  * "SCENARIO:LINE:COL: ...".  A failed expectation goes through
  * scn_mismatch(): it is reported as "SCENARIO:LINE: step N (op): expected X,
  * got Y", counted, and the run continues (exit status 1 at the end).
+ *
+ * What the simulated machine does is never bad input: a call that fails
+ * (ENOMEM, an OOM), faults or segfaults is the step's outcome, and without
+ * an `expect:` the core prints it as one line "SCENARIO:LINE: step N (op):
+ * ENOMEM".  A later step that names what such a step failed to create (a
+ * task, a cache, an `as:` value) is not run, and its outcome says why
+ * (OUT_NOT_RUN): the lookups below return SCN_NOT_RUN, which the op passes
+ * up like any negative code.
  */
 #ifndef VMSIM_CLI_SCENARIO_H
 #define VMSIM_CLI_SCENARIO_H
@@ -31,6 +39,7 @@ enum scn_outcome_kind {
 	OUT_ERROR,	/* a failing call: err is a negative errno */
 	OUT_FAULT,	/* a raw translation fault: fault_code is the x86 error code */
 	OUT_SEGV,	/* SIGSEGV delivered to the task: segv_code 1 maperr, 2 accerr */
+	OUT_NOT_RUN,	/* an earlier step failed to create what this one names */
 };
 
 struct scn_outcome {
@@ -51,7 +60,12 @@ struct scn_step {
 	const struct ynode *expect;	/* NULL when absent */
 	struct scn_outcome out;
 	bool expect_done;		/* the op checked its own expect */
+	char why[240];			/* OUT_ERROR: the reason, when the op has one;
+					 * OUT_NOT_RUN: what is missing and why */
 };
+
+/* Returned by the lookups when the step is not run (see above). */
+#define SCN_NOT_RUN (-4096)
 
 /* The outcome of a step: a value, or a failed call with its errno. */
 static inline void scn_value(struct scn_step *st, uint64_t v)
@@ -87,6 +101,32 @@ int scn_node_u64(struct scn *s, struct scn_step *st, const struct ynode *n, uint
 int scn_arg_str(struct scn *s, struct scn_step *st, const char *key, bool required,
 		const char **out);
 int scn_arg_bool(struct scn *s, struct scn_step *st, const char *key, bool *out);
+
+struct task_struct;
+/*
+ * The task named by argument @key: 0 with *t set; 1 when the argument is
+ * absent and not @required (*t NULL); SCN_NOT_RUN when a step failed to
+ * create it; otherwise a scn_bad() code (no step ever created it, or it
+ * exited).
+ */
+int scn_arg_task(struct scn *s, struct scn_step *st, const char *key, bool required,
+		 struct task_struct **t);
+
+/* What a name refers to, for the records below. */
+enum scn_name_kind { SCN_TASK, SCN_CACHE, SCN_VALUE };
+
+/* The step @st, which should have created @name, failed (its outcome is
+ * set): later steps naming it are not run.  A later success forgets it. */
+void scn_note_lost(struct scn *s, const struct scn_step *st, enum scn_name_kind kind,
+		   const char *name);
+/* @name ended at step @st (a task exited): naming it later is bad input. */
+void scn_note_gone(struct scn *s, const struct scn_step *st, enum scn_name_kind kind,
+		   const char *name);
+/* For a name no lookup found: SCN_NOT_RUN if a failed step should have
+ * made it (the step is then not run), a scn_bad() code if it is gone, 0
+ * if neither (the caller reports the unknown name). */
+int scn_check_lost(struct scn *s, struct scn_step *st, enum scn_name_kind kind,
+		   const char *name, const struct ynode *at);
 
 /* ---- results and reporting ---- */
 

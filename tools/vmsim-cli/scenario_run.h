@@ -14,7 +14,8 @@ struct scenario_opts {
 	const char *const *sets;	/* --set KEY=VALUE, NULL ended */
 	bool json;
 	bool check;			/* run machine_check() after every step */
-	bool verbose;			/* -v: print every step's result */
+	bool verbose;			/* -v: a stderr line with every step's result,
+					 * not only for steps that fail without an expect */
 	struct event_log *events;	/* --trace-events, or NULL */
 };
 
@@ -26,7 +27,10 @@ struct scenario_result {
 /*
  * Run @file.  The scenario's `machine:` wins over o->config; the CLI's
  * --set o->sets apply after the scenario's `set:`.  With o->check, an
- * invariant violated after a step counts as a failed expectation.  Returns 0 when the run
+ * invariant violated after a step counts as a failed expectation.  In text
+ * mode a step that fails, faults, segfaults or is not run without an
+ * `expect:` prints "FILE:LINE: step N (op): RESULT" on stderr (o->verbose:
+ * every step does); the run goes on.  Returns 0 when the run
  * completed (res->failed says whether expectations held) or a negative
  * errno for bad input, with @err filled ("FILE:LINE:COL: ...").
  */
