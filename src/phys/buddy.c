@@ -133,8 +133,8 @@ void bad_page(struct phys_mem *pm, const struct page *page, const char *reason)
 
 	snprintf(pm->bad_page_msg, sizeof(pm->bad_page_msg),
 		 "BUG: Bad page state in process %s  pfn:%05lx: page: refcount:%d mapcount:%d "
-		 "index:0x%llx flags:0x%x: page dumped because: %s", report_comm(pm, idle), pfn,
+		 "index:0x%llx flags:0x%llx: page dumped because: %s", report_comm(pm, idle), pfn,
 		 page->_refcount, page_mapcount(page), (unsigned long long)page->index,
-		 page->flags, reason);
+		 (unsigned long long)page->flags, reason);
 	report(pm, pfn, reason);
 }

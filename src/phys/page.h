@@ -1,16 +1,16 @@
 /*
  * struct page: one per physical frame, in mem_map[] (phys_mem->mem_map).
  *
- * Layout (48 bytes; Linux's is 64):
- *   flags    32 bits: PG_* in bits 0..18, the allocation order of a
- *            block's head 19..22, zone index 24..26, node 27..31
- *   private  32 bits: buddy order while PageBuddy; slab: inuse/objects;
- *            page[1] of a compound block: its order (Linux: folio order)
- *   lru      free-area list link (buddy), slab list link, later LRU;
+ * Layout (56 bytes; Linux's is 64):
+ *   flags    64 bits: PG_* in bits 0..31, the allocation order of a
+ *            block's head 32..35, zone index 40..42, node 43..47
+ *   lru      free-area list link (buddy), slab list link, LRU list link;
  *            tail page of a compound block: lru.next = &head->lru (Linux
  *            overlays compound_head on lru.next the same way)
  *   mapping  address_space / anon marker; slab: its kmem_cache
  *   index    page offset in the mapping; slab: first free object address
+ *   private  32 bits: buddy order while PageBuddy; slab: inuse/objects;
+ *            page[1] of a compound block: its order (Linux: folio order)
  *   _refcount, _mapcount (-1 = not mapped, as in Linux)
  *
  * A frame whose struct page was never initialized (deferred init, see
@@ -53,33 +53,33 @@ enum pageflags {
 	__NR_PAGEFLAGS
 };
 
-#define PAGE_ZONE_SHIFT 24
-#define PAGE_ZONE_MASK 0x7u
-#define PAGE_NODE_SHIFT 27
-#define PAGE_NODE_MASK 0x1fu
+#define PAGE_ZONE_SHIFT 40
+#define PAGE_ZONE_MASK 0x7ULL
+#define PAGE_NODE_SHIFT 43
+#define PAGE_NODE_MASK 0x1fULL
 
 struct page {
-	uint32_t flags;
-	uint32_t private;
+	uint64_t flags;
 	struct list_head lru;
 	void *mapping;
 	uint64_t index;
+	uint32_t private;
 	int32_t _refcount;
 	int32_t _mapcount;
 };
 
 /*
- * The order a block was allocated at, plus one, in bits 19..22 of its head
+ * The order a block was allocated at, plus one, in bits 32..35 of its head
  * page's flags (0: not the head of a block the allocator handed out).
  * Linux keeps this only with CONFIG_PAGE_OWNER (page_owner->order); here it
  * is always kept, so that a free of the wrong order -- which on Linux
  * silently frees a neighbour's pages or leaks its own -- is refused.
  * prep_new_page() sets it; freeing clears it with the other flags.
  */
-#define PAGE_ALLOC_ORDER_SHIFT 19
-#define PAGE_ALLOC_ORDER_MASK 0xfu
+#define PAGE_ALLOC_ORDER_SHIFT 32
+#define PAGE_ALLOC_ORDER_MASK 0xfULL
 
-_Static_assert(sizeof(struct page) <= 48, "struct page must stay within 48 bytes");
+_Static_assert(sizeof(struct page) <= 56, "struct page must stay within 56 bytes");
 _Static_assert(__NR_PAGEFLAGS <= PAGE_ALLOC_ORDER_SHIFT, "page flags overlap the allocation order");
 _Static_assert(PAGE_ALLOC_ORDER_SHIFT + 4 <= PAGE_ZONE_SHIFT,
 	       "the allocation order overlaps the zone/node links");
@@ -93,22 +93,22 @@ static inline int page_alloc_order(const struct page *p)
 static inline void set_page_alloc_order(struct page *p, unsigned order)
 {
 	p->flags = (p->flags & ~(PAGE_ALLOC_ORDER_MASK << PAGE_ALLOC_ORDER_SHIFT)) |
-		   ((order + 1) << PAGE_ALLOC_ORDER_SHIFT);
+		   ((uint64_t)(order + 1) << PAGE_ALLOC_ORDER_SHIFT);
 }
 
 static inline bool test_page_flag(const struct page *p, enum pageflags f)
 {
-	return (p->flags >> f) & 1u;
+	return (p->flags >> f) & 1;
 }
 
 static inline void set_page_flag(struct page *p, enum pageflags f)
 {
-	p->flags |= 1u << f;
+	p->flags |= 1ULL << f;
 }
 
 static inline void clear_page_flag(struct page *p, enum pageflags f)
 {
-	p->flags &= ~(1u << f);
+	p->flags &= ~(1ULL << f);
 }
 
 #define PageReserved(p) test_page_flag(p, PG_reserved)
@@ -132,7 +132,7 @@ static inline unsigned page_to_nid(const struct page *p)
 static inline void set_page_links(struct page *p, unsigned zone, unsigned nid)
 {
 	p->flags &= ~((PAGE_ZONE_MASK << PAGE_ZONE_SHIFT) | (PAGE_NODE_MASK << PAGE_NODE_SHIFT));
-	p->flags |= (zone << PAGE_ZONE_SHIFT) | (nid << PAGE_NODE_SHIFT);
+	p->flags |= ((uint64_t)zone << PAGE_ZONE_SHIFT) | ((uint64_t)nid << PAGE_NODE_SHIFT);
 }
 
 #define PageTail(p) test_page_flag(p, PG_tail)

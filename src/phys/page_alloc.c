@@ -401,7 +401,7 @@ static PHYS_ALWAYS_INLINE void prep_new_page(struct phys_mem *pm, struct page *p
 					  unsigned order, gfp_t gfp)
 {
 	page->_refcount = 1;
-	page->flags |= (order + 1) << PAGE_ALLOC_ORDER_SHIFT;
+	page->flags |= (uint64_t)(order + 1) << PAGE_ALLOC_ORDER_SHIFT;
 	if (__builtin_expect(pm->page_poisoning || (gfp & (__GFP_ZERO | __GFP_COMP)), 0))
 		prep_new_page_slow(pm, page, order, gfp);
 }
@@ -558,15 +558,15 @@ struct page *alloc_pages(struct phys_mem *pm, gfp_t gfp, unsigned order)
 /* ---- freeing -------------------------------------------------------- */
 
 #define PAGE_FLAGS_CHECK_AT_FREE \
-	((1u << PG_lru) | (1u << PG_locked) | (1u << PG_private) | (1u << PG_writeback) | \
-	 (1u << PG_reserved) | (1u << PG_slab) | (1u << PG_active) | (1u << PG_buddy) | \
-	 (1u << PG_table))
+	((1ULL << PG_lru) | (1ULL << PG_locked) | (1ULL << PG_private) | (1ULL << PG_writeback) | \
+	 (1ULL << PG_reserved) | (1ULL << PG_slab) | (1ULL << PG_active) | (1ULL << PG_buddy) | \
+	 (1ULL << PG_table))
 
 /* Why a page about to be freed is not in the state a free page must be
  * in (page_bad_reason()), or NULL.  @tail: a tail of the compound block. */
 static const char *page_bad_reason(const struct page *p, bool tail, bool not_head)
 {
-	uint32_t flags = p->flags & ~(tail ? 1u << PG_tail : 0u);
+	uint64_t flags = p->flags & ~(tail ? 1ULL << PG_tail : 0);
 
 	if (p->_mapcount != -1)
 		return "nonzero mapcount";
@@ -592,7 +592,7 @@ static PHYS_NOINLINE bool free_pages_prepare_slow(struct phys_mem *pm, struct pa
 static PHYS_ALWAYS_INLINE bool free_pages_prepare(struct phys_mem *pm, struct page *page,
 					       unsigned order)
 {
-	const uint32_t keep = (PAGE_ZONE_MASK << PAGE_ZONE_SHIFT) | (PAGE_NODE_MASK << PAGE_NODE_SHIFT);
+	const uint64_t keep = (PAGE_ZONE_MASK << PAGE_ZONE_SHIFT) | (PAGE_NODE_MASK << PAGE_NODE_SHIFT);
 
 	if (__builtin_expect(order == 0 && !pm->page_poisoning && page->_mapcount == -1 &&
 			     !(page->flags & PAGE_FLAGS_CHECK_AT_FREE) && !PageHead(page) &&
@@ -610,8 +610,8 @@ static PHYS_ALWAYS_INLINE bool free_pages_prepare(struct phys_mem *pm, struct pa
 static PHYS_NOINLINE bool free_pages_prepare_slow(struct phys_mem *pm, struct page *page,
 					       unsigned order)
 {
-	const uint32_t keep = (PAGE_ZONE_MASK << PAGE_ZONE_SHIFT) | (PAGE_NODE_MASK << PAGE_NODE_SHIFT);
-	const uint32_t check = PAGE_FLAGS_CHECK_AT_FREE;
+	const uint64_t keep = (PAGE_ZONE_MASK << PAGE_ZONE_SHIFT) | (PAGE_NODE_MASK << PAGE_NODE_SHIFT);
+	const uint64_t check = PAGE_FLAGS_CHECK_AT_FREE;
 	unsigned long nr = 1UL << order;
 	bool compound = PageHead(page);
 	bool bad = false;

@@ -31,7 +31,7 @@ static struct page *alloc_ok(struct phys_mem *pm, gfp_t gfp, unsigned order, uns
 static void test_buddy_struct_page_size(void **state)
 {
 	(void)state;
-	assert_true(sizeof(struct page) <= 48);
+	assert_true(sizeof(struct page) <= 56);
 }
 
 static void test_buddy_boot_small_machine(void **state)
@@ -444,8 +444,8 @@ static void test_buddy_bad_page_report_format(void **state)
 	free_checked(pm, p, 0);
 	__free_pages(pm, p, 0);
 	snprintf(want, sizeof(want), "BUG: Bad page state in process swapper/0  pfn:%05lx: page: "
-		 "refcount:0 mapcount:0 index:0x0 flags:0x%x: page dumped because: freeing a free "
-		 "page (double free)", page_to_pfn(pm, p), p->flags);
+		 "refcount:0 mapcount:0 index:0x0 flags:0x%llx: page dumped because: freeing a free "
+		 "page (double free)", page_to_pfn(pm, p), (unsigned long long)p->flags);
 	assert_string_equal(pm->bad_page_msg, want);
 	pm->bad_page_comm = comm_a;
 	__free_pages(pm, pfn_to_page(pm, 0), 0);
