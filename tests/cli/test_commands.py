@@ -170,6 +170,23 @@ case("help exits 0", p.returncode == 0 and "usage:" in p.stdout)
 p = run("run", "tests/scenarios/none-such.yaml")
 case("a missing scenario exits 2", p.returncode == 2 and "none-such.yaml" in p.stderr, p.stderr)
 
+# configs and scenarios are regular files of at most 64 MiB: a FIFO (no
+# writer: must not hang), a device and an oversized file are refused at once
+with tempfile.TemporaryDirectory() as d:
+    fifo = os.path.join(d, "fifo.yaml")
+    os.mkfifo(fifo)
+    big = os.path.join(d, "big.yaml")
+    with open(big, "wb") as f:
+        f.truncate((64 << 20) + 1)
+    for what, path, msg in (("a FIFO", fifo, "is a FIFO"),
+                            ("/dev/zero", "/dev/zero", "is a character device"),
+                            ("a directory", d, "is a directory"),
+                            ("a file over the cap", big, "at most 64 MiB")):
+        for args in (["-c", path, "info"], ["run", path]):
+            p = run(*args)
+            case(f"{args[0]} {what} exits 2 with one line", p.returncode == 2 and msg in p.stderr
+                 and path in p.stderr and len(p.stderr.splitlines()) == 1, p.stderr)
+
 # a 64 GiB machine boots quickly (deferred struct page init); generous bound
 p = run("--set", "memory.size=64GiB", "--json", "meminfo")
 case("a 64 GiB machine boots", p.returncode == 0 and json.loads(p.stdout)["MemTotal"] > 60 << 20, p.stderr)
