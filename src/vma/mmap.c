@@ -26,52 +26,143 @@
 /* ---- get_unmapped_area ---- */
 
 /*
+ * The gap search (unmapped_area_topdown / unmapped_area of Linux 4.x,
+ * which the maple tree's gap tracking replaced with the same results): the
+ * gap below a VMA runs from the previous VMA's vm_end_gap() (0 for the
+ * first) to vm_start_gap(), and the tail gap from the last VMA's end up.
+ * A search wants the highest (top-down) or lowest (bottom-up) gap that
+ * still holds @length once clipped to [low, high).  Each VMA caches in
+ * rb_subtree_gap the largest gap below any VMA of its subtree, so the
+ * descent skips every subtree whose gaps are all too small, and those
+ * wholly outside [low, high): O(log n) VMAs visited instead of all of them.
+ */
+struct gap_query {
+	uint64_t length, low, high;
+};
+
+static uint64_t gap_start_of(const struct vm_area_struct *vma)
+{
+	const struct vm_area_struct *prev = vma_prev(vma);
+
+	return prev ? vm_end_gap(prev) : 0;
+}
+
+/* The gap below @vma clipped to [low, high) holds q->length: its top. */
+static bool gap_fits_topdown(const struct vm_area_struct *vma, const struct gap_query *q,
+			     uint64_t *gap_end)
+{
+	uint64_t start = gap_start_of(vma), end = vm_start_gap(vma);
+
+	if (start < q->low)
+		start = q->low;
+	if (end > q->high)
+		end = q->high;
+	*gap_end = end;
+	return end > start && end - start >= q->length;
+}
+
+/* The rightmost VMA under @n whose gap fits, or NULL. */
+static struct vm_area_struct *find_gap_topdown(struct rb_node *n, const struct gap_query *q,
+					       uint64_t *gap_end)
+{
+	struct vm_area_struct *vma, *r;
+
+	if (!n)
+		return NULL;
+	vma = rb_entry(n, struct vm_area_struct, vm_rb);
+	if (vma->rb_subtree_gap < q->length)
+		return NULL;
+	/* gaps to the right start at vma's end or above */
+	if (vma->vm_end + q->length <= q->high &&
+	    (r = find_gap_topdown(n->rb_right, q, gap_end)))
+		return r;
+	if (gap_fits_topdown(vma, q, gap_end))
+		return vma;
+	/* gaps to the left end below vma's start */
+	if (vma->vm_start >= q->low + q->length)
+		return find_gap_topdown(n->rb_left, q, gap_end);
+	return NULL;
+}
+
+/*
  * unmapped_area_topdown(): the highest gap in [low, high) that holds
- * @length (len plus the alignment slack, as Linux sizes its search), where
- * a gap runs from the previous VMA's end to the next VMA's vm_start_gap().
+ * @length (len plus the alignment slack, as Linux sizes its search).
  * The mapping goes at the top of the gap, aligned down.  -ENOMEM if none.
  */
 static int64_t unmapped_area_topdown(struct mm_struct *mm, uint64_t len, uint64_t low,
 				     uint64_t high, uint64_t align_mask)
 {
-	uint64_t length = len + align_mask, gap_start, gap_end, addr;
-	struct vm_area_struct *next, *prev;
+	struct gap_query q = { len + align_mask, low, high };
+	struct vm_area_struct *last = mm_last_vma(mm);
+	uint64_t gap_start, gap_end, addr;
 
-	if (length < len || high < low)
+	if (q.length < len || high < low || high - low < q.length)
 		return -ENOMEM;
-	next = find_vma(mm, high);
-	prev = next ? vma_prev(next) : mm_last_vma(mm);
-	for (;;) {
-		gap_end = next && vm_start_gap(next) < high ? vm_start_gap(next) : high;
-		gap_start = prev ? vm_end_gap(prev) : 0;
-		if (gap_start < low)
-			gap_start = low;
-		if (gap_end > gap_start && gap_end - gap_start >= length) {
-			addr = gap_end - len;
-			addr -= addr & align_mask;
-			return (int64_t)addr;
-		}
-		if (!prev || prev->vm_start <= low)
+	/* the tail gap, above every VMA */
+	gap_start = last ? vm_end_gap(last) : 0;
+	if (gap_start < low)
+		gap_start = low;
+	gap_end = high;
+	if (gap_start >= high || high - gap_start < q.length) {
+		if (!find_gap_topdown(mm->mm_rb.rb_node, &q, &gap_end))
 			return -ENOMEM;
-		next = prev;
-		prev = vma_prev(prev);
 	}
+	addr = gap_end - len;
+	addr -= addr & align_mask;
+	return (int64_t)addr;
+}
+
+/* The gap below @vma starts (clipped to @low) where a bottom-up mapping
+ * would go, and holds q->length below its end and below q->high. */
+static bool gap_fits_bottomup(const struct vm_area_struct *vma, const struct gap_query *q,
+			      uint64_t *gap_start)
+{
+	uint64_t start = gap_start_of(vma), end = vm_start_gap(vma);
+
+	if (start < q->low)
+		start = q->low;
+	*gap_start = start;
+	return end > start && end - start >= q->length && start <= q->high &&
+	       q->high - start >= q->length;
+}
+
+/* The leftmost VMA under @n whose gap fits, or NULL. */
+static struct vm_area_struct *find_gap_bottomup(struct rb_node *n, const struct gap_query *q,
+						uint64_t *gap_start)
+{
+	struct vm_area_struct *vma, *r;
+
+	if (!n)
+		return NULL;
+	vma = rb_entry(n, struct vm_area_struct, vm_rb);
+	if (vma->rb_subtree_gap < q->length)
+		return NULL;
+	if (vma->vm_start >= q->low + q->length &&
+	    (r = find_gap_bottomup(n->rb_left, q, gap_start)))
+		return r;
+	if (gap_fits_bottomup(vma, q, gap_start))
+		return vma;
+	if (vma->vm_end + q->length <= q->high)
+		return find_gap_bottomup(n->rb_right, q, gap_start);
+	return NULL;
 }
 
 /* unmapped_area(): bottom-up, the fallback when top-down finds nothing. */
 static int64_t unmapped_area(struct mm_struct *mm, uint64_t len, uint64_t low, uint64_t high)
 {
-	struct vm_area_struct *vma;
-	uint64_t start = low;
+	struct gap_query q = { len, low, high };
+	struct vm_area_struct *last = mm_last_vma(mm);
+	uint64_t start;
 
-	for_each_vma(mm, vma) {
-		if (vm_start_gap(vma) > start && vm_start_gap(vma) - start >= len &&
-		    start + len <= high)
-			return (int64_t)start;
-		if (vm_end_gap(vma) > start)
-			start = vm_end_gap(vma);
-	}
-	if (start + len <= high && start + len > start)
+	if (high < low || high - low < len)
+		return -ENOMEM;
+	if (find_gap_bottomup(mm->mm_rb.rb_node, &q, &start))
+		return (int64_t)start;
+	/* the tail gap */
+	start = last ? vm_end_gap(last) : 0;
+	if (start < low)
+		start = low;
+	if (start < high && high - start >= len)
 		return (int64_t)start;
 	return -ENOMEM;
 }
@@ -551,6 +642,7 @@ int expand_downwards(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t 
 	update_hiwater_vm(mm);
 	vma->vm_start = address;
 	vma->vm_pgoff -= grow;
+	vma_gap_update(vma);
 	vmacache_invalidate(mm);
 	return 0;
 }
