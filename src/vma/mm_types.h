@@ -23,7 +23,7 @@
 #include "util/rbtree.h"
 
 struct vmsim_machine;
-struct file;		/* the page-cache issue brings files; until then NULL */
+struct file;		/* vma/filemap.h */
 
 /* vm_flags (include/linux/mm.h) */
 #define VM_NONE		0x00000000UL
@@ -173,6 +173,7 @@ struct vm_area_struct {
 	uint64_t vm_page_prot;		/* PTE bits for present pages */
 	uint64_t vm_pgoff;		/* offset in PAGE_SIZE units (anon: vm_start >> 12) */
 	struct file *vm_file;
+	struct list_head shared;	/* on vm_file->f_mapping.i_mmap (Linux: shared.rb) */
 	struct anon_vma *anon_vma;
 	struct shmem_object *shm;	/* shared anonymous: its pages */
 	const struct vm_operations_struct *vm_ops;

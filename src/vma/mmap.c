@@ -301,12 +301,7 @@ static int64_t mmap_region(struct mm_struct *mm, struct file *file, uint64_t add
 		return -ENOMEM;
 	if (file) {
 		vma->vm_file = get_file(file);
-		if (i_mmap_insert(vma)) {
-			vma->vm_file = NULL;
-			fput(file);
-			vm_area_free(vma);
-			return -ENOMEM;
-		}
+		i_mmap_insert(vma);
 	} else if (vm_flags & VM_SHARED) {
 		shm = shmem_zero_setup(mm, len);
 		if (!shm) {

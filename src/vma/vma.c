@@ -37,6 +37,7 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 		return NULL;
 	vma->vm_mm = mm;
 	INIT_LIST_HEAD(&vma->vm_list);
+	INIT_LIST_HEAD(&vma->shared);
 	RB_CLEAR_NODE(&vma->vm_rb);
 	return vma;
 }
@@ -49,6 +50,7 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 		return NULL;
 	*vma = *orig;
 	INIT_LIST_HEAD(&vma->vm_list);
+	INIT_LIST_HEAD(&vma->shared);
 	RB_CLEAR_NODE(&vma->vm_rb);
 	if (vma->anon_vma)
 		vma->anon_vma->refcount++;
@@ -57,10 +59,7 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 	if (vma->vm_file) {
 		/* the copy maps the file too: a reference and an i_mmap entry */
 		get_file(vma->vm_file);
-		if (i_mmap_insert(vma)) {
-			vm_area_free(vma);
-			return NULL;
-		}
+		i_mmap_insert(vma);
 	}
 	return vma;
 }
