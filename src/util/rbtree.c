@@ -14,8 +14,10 @@
  * Augmented trees (lib/rbtree_augmented.h's idea): each node may cache a
  * value computed from itself and its children's values.  A rotation
  * changes the subtrees of exactly the two rotated nodes, so it recomputes
- * those two; an insert or erase first recomputes the path from the changed
- * place to the root (O(log n)), then rebalances.  After every augmented
+ * those two; an insert recomputes upward from the new leaf until a value
+ * stays the same, an erase recomputes the whole path from the changed
+ * place to the root (a successor may have moved up it); then they
+ * rebalance.  After every augmented
  * call each node's value is what compute() would give it.
  */
 #include "util/rbtree.h"
@@ -159,18 +161,20 @@ void rb_insert_color(struct rb_node *node, struct rb_root *root)
 	insert_color(node, root, NULL);
 }
 
-void rb_insert_augmented(struct rb_node *node, struct rb_root *root,
-			 const struct rb_augment_callbacks *aug)
-{
-	augment_path(node, aug);
-	insert_color(node, root, aug);
-}
-
 void rb_augment_propagate(struct rb_node *node, const struct rb_augment_callbacks *aug)
 {
 	/* a node whose value did not change leaves its ancestors' as they are */
 	for (; node && aug->compute(node); node = rb_parent(node))
 		;
+}
+
+void rb_insert_augmented(struct rb_node *node, struct rb_root *root,
+			 const struct rb_augment_callbacks *aug)
+{
+	/* the ancestors only gained a leaf: where a value does not change,
+	 * none above it does (unlike erase, where a node moves up) */
+	rb_augment_propagate(node, aug);
+	insert_color(node, root, aug);
 }
 
 /*

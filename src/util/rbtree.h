@@ -93,7 +93,8 @@ struct rb_augment_callbacks {
 };
 
 /* rb_insert_color() for an augmented tree: the caller hangs @node with
- * rb_link_node(); its value and its ancestors' are computed here. */
+ * rb_link_node() and sets its value to what a leaf of no weight has (0 for
+ * a maximum); its real value and its ancestors' are computed here. */
 void rb_insert_augmented(struct rb_node *node, struct rb_root *root,
 			 const struct rb_augment_callbacks *aug);
 /* rb_erase() for an augmented tree. */

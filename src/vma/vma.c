@@ -147,20 +147,22 @@ void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 		}
 	}
 	/* the list position follows from the descent: right after the
-	 * greatest VMA below, or first; it goes on the list first because
-	 * the gaps the tree caches are computed from the list neighbours */
+	 * greatest VMA below, or first; the gaps the tree caches are
+	 * computed from the list neighbours, so the list changes first */
 	if (prev_node)
 		list_add(&vma->vm_list,
 			 &rb_entry(prev_node, struct vm_area_struct, vm_rb)->vm_list);
 	else
 		list_add(&vma->vm_list, &mm->mmap_list);
 	vma->vm_mm = mm;
+	/* the gap below the next VMA now ends at this one: brought up to
+	 * date while it is the only stale value, then the new leaf joins
+	 * (each step assumes every other cached gap is right) */
+	if ((next = vma_next(vma)))
+		vma_gap_update(next);
 	rb_link_node(&vma->vm_rb, parent, link);
 	vma->rb_subtree_gap = 0;
 	rb_insert_augmented(&vma->vm_rb, &mm->mm_rb, &vma_gap_callbacks);
-	/* the gap below the next VMA now ends at this one */
-	if ((next = vma_next(vma)))
-		vma_gap_update(next);
 	mm->map_count++;
 }
 
@@ -168,10 +170,12 @@ void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	struct vm_area_struct *next = vma_next(vma);
 
-	list_del_init(&vma->vm_list);
+	/* out of the tree while the list still has it (so the erase sees
+	 * consistent gaps), then off the list; then the gap below the next
+	 * VMA reaches down to the one before */
 	rb_erase_augmented(&vma->vm_rb, &mm->mm_rb, &vma_gap_callbacks);
 	RB_CLEAR_NODE(&vma->vm_rb);
-	/* the gap below the next VMA now reaches down to the one before */
+	list_del_init(&vma->vm_list);
 	if (next)
 		vma_gap_update(next);
 	mm->map_count--;

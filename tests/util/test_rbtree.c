@@ -276,6 +276,7 @@ static void ainsert(struct rb_root *root, struct aitem *it)
 									: &parent->rb_right;
 	}
 	rb_link_node(&it->rb, parent, link);
+	it->subtree_max = -1;	/* a leaf of no weight, as rb_insert_augmented() wants */
 	rb_insert_augmented(&it->rb, root, &aitem_cb);
 }
 
