@@ -14,10 +14,9 @@
  * Augmented trees (lib/rbtree_augmented.h's idea): each node may cache a
  * value computed from itself and its children's values.  A rotation
  * changes the subtrees of exactly the two rotated nodes, so it recomputes
- * those two; an insert recomputes upward from the new leaf until a value
- * stays the same, an erase recomputes the whole path from the changed
- * place to the root (a successor may have moved up it); then they
- * rebalance.  After every augmented
+ * those two; an insert recomputes upward from the new leaf, an erase from
+ * where the splice happened (all the way through a successor that moved
+ * up), each until a value stays the same; then they rebalance.  After every augmented
  * call each node's value is what compute() would give it.
  */
 #include "util/rbtree.h"
@@ -97,13 +96,6 @@ static void rotate_right(struct rb_node *x, struct rb_root *root,
 	change_child(x, y, p, root);
 	rb_set_parent(x, y);
 	augment_rotate(x, y, aug);
-}
-
-/* Recompute @n and every ancestor (the subtrees on that path changed). */
-static void augment_path(struct rb_node *n, const struct rb_augment_callbacks *aug)
-{
-	for (; n; n = rb_parent(n))
-		aug->compute(n);
 }
 
 static void insert_color(struct rb_node *node, struct rb_root *root,
@@ -252,7 +244,7 @@ static void erase_color(struct rb_node *node, struct rb_node *parent, struct rb_
 static void erase(struct rb_node *node, struct rb_root *root,
 		  const struct rb_augment_callbacks *aug)
 {
-	struct rb_node *child, *parent;
+	struct rb_node *child, *parent, *moved = NULL;
 	int color;
 
 	if (!node->rb_left || !node->rb_right) {
@@ -287,12 +279,25 @@ static void erase(struct rb_node *node, struct rb_root *root,
 		rb_set_parent(node->rb_left, succ);
 		change_child(node, succ, rb_parent(node), root);
 		succ->__rb_parent_color = node->__rb_parent_color;
+		moved = succ;
 	}
 	/* the subtrees from where the splice happened up to the root lost
-	 * @node (and the successor moved up along that path): recompute them
-	 * before the rotations, which keep values right locally */
-	if (aug)
-		augment_path(parent, aug);
+	 * @node: recompute them before the rotations (which keep values right
+	 * locally).  Up to a successor that moved into @node's place every
+	 * value is recomputed (its cached one belongs to its old place);
+	 * above it, or above a plain splice, the first value that stays the
+	 * same ends the walk */
+	if (aug) {
+		struct rb_node *n = parent;
+
+		if (moved) {
+			for (; n != moved; n = rb_parent(n))
+				aug->compute(n);
+			aug->compute(moved);
+			n = rb_parent(moved);
+		}
+		rb_augment_propagate(n, aug);
+	}
 	if (color == RB_BLACK)
 		erase_color(child, parent, root, aug);
 }
