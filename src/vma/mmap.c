@@ -38,50 +38,67 @@
  */
 struct gap_query {
 	uint64_t length, low, high;
+	bool topdown;			/* the highest gap, else the lowest */
 };
 
-static uint64_t gap_start_of(const struct vm_area_struct *vma)
+/* The gap below @vma, clipped to [low, high), is [*start, *end) and holds
+ * q->length. */
+static bool gap_fits(const struct vm_area_struct *vma, const struct gap_query *q,
+		     uint64_t *start, uint64_t *end)
 {
 	const struct vm_area_struct *prev = vma_prev(vma);
 
-	return prev ? vm_end_gap(prev) : 0;
+	*start = prev ? vm_end_gap(prev) : 0;
+	*end = vm_start_gap(vma);
+	if (*start < q->low)
+		*start = q->low;
+	if (*end > q->high)
+		*end = q->high;
+	return *end > *start && *end - *start >= q->length;
 }
 
-/* The gap below @vma clipped to [low, high) holds q->length: its top. */
-static bool gap_fits_topdown(const struct vm_area_struct *vma, const struct gap_query *q,
-			     uint64_t *gap_end)
+/* The VMA under @n whose gap fits, the rightmost for a top-down search
+ * and the leftmost for a bottom-up one, or NULL; its clipped gap in
+ * [*start, *end). */
+static struct vm_area_struct *find_gap(struct rb_node *n, const struct gap_query *q,
+				       uint64_t *start, uint64_t *end)
 {
-	uint64_t start = gap_start_of(vma), end = vm_start_gap(vma);
-
-	if (start < q->low)
-		start = q->low;
-	if (end > q->high)
-		end = q->high;
-	*gap_end = end;
-	return end > start && end - start >= q->length;
-}
-
-/* The rightmost VMA under @n whose gap fits, or NULL. */
-static struct vm_area_struct *find_gap_topdown(struct rb_node *n, const struct gap_query *q,
-					       uint64_t *gap_end)
-{
+	struct rb_node *near, *far;
 	struct vm_area_struct *vma, *r;
+	bool right, left;
 
 	if (!n)
 		return NULL;
 	vma = rb_entry(n, struct vm_area_struct, vm_rb);
 	if (vma->rb_subtree_gap < q->length)
 		return NULL;
-	/* gaps to the right start at vma's end or above */
-	if (vma->vm_end + q->length <= q->high &&
-	    (r = find_gap_topdown(n->rb_right, q, gap_end)))
+	/* gaps to the right start at vma's end or above; gaps to the left
+	 * end below its start */
+	right = vma->vm_end + q->length <= q->high;
+	left = vma->vm_start >= q->low + q->length;
+	near = q->topdown ? n->rb_right : n->rb_left;
+	far = q->topdown ? n->rb_left : n->rb_right;
+	if ((q->topdown ? right : left) && (r = find_gap(near, q, start, end)))
 		return r;
-	if (gap_fits_topdown(vma, q, gap_end))
+	if (gap_fits(vma, q, start, end))
 		return vma;
-	/* gaps to the left end below vma's start */
-	if (vma->vm_start >= q->low + q->length)
-		return find_gap_topdown(n->rb_left, q, gap_end);
+	if (q->topdown ? left : right)
+		return find_gap(far, q, start, end);
 	return NULL;
+}
+
+/* The tail gap, above every VMA, clipped to [low, high): [*start, *end)
+ * holds q->length. */
+static bool tail_gap_fits(struct mm_struct *mm, const struct gap_query *q, uint64_t *start,
+			  uint64_t *end)
+{
+	struct vm_area_struct *last = mm_last_vma(mm);
+
+	*start = last ? vm_end_gap(last) : 0;
+	if (*start < q->low)
+		*start = q->low;
+	*end = q->high;
+	return *end > *start && *end - *start >= q->length;
 }
 
 /*
@@ -92,79 +109,32 @@ static struct vm_area_struct *find_gap_topdown(struct rb_node *n, const struct g
 static int64_t unmapped_area_topdown(struct mm_struct *mm, uint64_t len, uint64_t low,
 				     uint64_t high, uint64_t align_mask)
 {
-	struct gap_query q = { len + align_mask, low, high };
-	struct vm_area_struct *last = mm_last_vma(mm);
-	uint64_t gap_start, gap_end, addr;
+	struct gap_query q = { len + align_mask, low, high, true };
+	uint64_t start, end, addr;
 
 	if (q.length < len || high < low || high - low < q.length)
 		return -ENOMEM;
-	/* the tail gap, above every VMA */
-	gap_start = last ? vm_end_gap(last) : 0;
-	if (gap_start < low)
-		gap_start = low;
-	gap_end = high;
-	if (gap_start >= high || high - gap_start < q.length) {
-		if (!find_gap_topdown(mm->mm_rb.rb_node, &q, &gap_end))
-			return -ENOMEM;
-	}
-	addr = gap_end - len;
+	if (!tail_gap_fits(mm, &q, &start, &end) &&
+	    !find_gap(mm->mm_rb.rb_node, &q, &start, &end))
+		return -ENOMEM;
+	addr = end - len;
 	addr -= addr & align_mask;
 	return (int64_t)addr;
 }
 
-/* The gap below @vma starts (clipped to @low) where a bottom-up mapping
- * would go, and holds q->length below its end and below q->high. */
-static bool gap_fits_bottomup(const struct vm_area_struct *vma, const struct gap_query *q,
-			      uint64_t *gap_start)
-{
-	uint64_t start = gap_start_of(vma), end = vm_start_gap(vma);
-
-	if (start < q->low)
-		start = q->low;
-	*gap_start = start;
-	return end > start && end - start >= q->length && start <= q->high &&
-	       q->high - start >= q->length;
-}
-
-/* The leftmost VMA under @n whose gap fits, or NULL. */
-static struct vm_area_struct *find_gap_bottomup(struct rb_node *n, const struct gap_query *q,
-						uint64_t *gap_start)
-{
-	struct vm_area_struct *vma, *r;
-
-	if (!n)
-		return NULL;
-	vma = rb_entry(n, struct vm_area_struct, vm_rb);
-	if (vma->rb_subtree_gap < q->length)
-		return NULL;
-	if (vma->vm_start >= q->low + q->length &&
-	    (r = find_gap_bottomup(n->rb_left, q, gap_start)))
-		return r;
-	if (gap_fits_bottomup(vma, q, gap_start))
-		return vma;
-	if (vma->vm_end + q->length <= q->high)
-		return find_gap_bottomup(n->rb_right, q, gap_start);
-	return NULL;
-}
-
-/* unmapped_area(): bottom-up, the fallback when top-down finds nothing. */
+/* unmapped_area(): bottom-up, the fallback when top-down finds nothing;
+ * the mapping goes at the bottom of the lowest gap that holds it. */
 static int64_t unmapped_area(struct mm_struct *mm, uint64_t len, uint64_t low, uint64_t high)
 {
-	struct gap_query q = { len, low, high };
-	struct vm_area_struct *last = mm_last_vma(mm);
-	uint64_t start;
+	struct gap_query q = { len, low, high, false };
+	uint64_t start, end;
 
 	if (high < low || high - low < len)
 		return -ENOMEM;
-	if (find_gap_bottomup(mm->mm_rb.rb_node, &q, &start))
-		return (int64_t)start;
-	/* the tail gap */
-	start = last ? vm_end_gap(last) : 0;
-	if (start < low)
-		start = low;
-	if (start < high && high - start >= len)
-		return (int64_t)start;
-	return -ENOMEM;
+	if (!find_gap(mm->mm_rb.rb_node, &q, &start, &end) &&
+	    !tail_gap_fits(mm, &q, &start, &end))
+		return -ENOMEM;
+	return (int64_t)start;
 }
 
 /* arch_get_unmapped_area_topdown() for one length and alignment. */
