@@ -186,6 +186,18 @@ with tempfile.TemporaryDirectory() as d:
             p = run(*args)
             case(f"{args[0]} {what} exits 2 with one line", p.returncode == 2 and msg in p.stderr
                  and path in p.stderr and len(p.stderr.splitlines()) == 1, p.stderr)
+    # exec opens the file without waiting on a FIFO, and reads a 2 GiB
+    # (sparse) binary page by page
+    p = run("exec", fifo)
+    case("exec of a FIFO exits 2 at once", p.returncode == 2 and "not a regular file" in p.stderr,
+         p.stderr)
+    if os.access("/usr/bin/true", os.R_OK):
+        bigexe = os.path.join(d, "true-2g")
+        with open("/usr/bin/true", "rb") as src, open(bigexe, "wb") as dst:
+            dst.write(src.read())
+            dst.truncate(2 << 30)
+        p = run("exec", bigexe)
+        case("exec of a 2 GiB binary runs", p.returncode == 0 and "true-2g" in p.stdout, p.stderr)
 
 # a 64 GiB machine boots quickly (deferred struct page init); generous bound
 p = run("--set", "memory.size=64GiB", "--json", "meminfo")
