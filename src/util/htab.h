@@ -4,8 +4,9 @@
  * lookup examines about two slots), grown and shrunk by rehashing.  Each
  * slot keeps the item's 64-bit hash next to the pointer, so a probe
  * compares hashes before the caller compares keys, and a rehash needs no
- * callback.  Hashes are SipHash under a per-table key from the host
- * (util/siphash.h): crafted input cannot pile keys into one run of slots.
+ * callback.  Hashes are SipHash under a key from the host (AT_RANDOM,
+ * util/siphash.h), so crafted input cannot pile keys into one run of
+ * slots.
  *
  * The table does not know what the keys are: the caller hashes its key
  * with htab_hash(), inserts the item under that hash, and on lookup walks

@@ -199,6 +199,19 @@ with tempfile.TemporaryDirectory() as d:
         p = run("exec", bigexe)
         case("exec of a 2 GiB binary runs", p.returncode == 0 and "true-2g" in p.stdout, p.stderr)
 
+# 2 * 10^5 steps whose `as:` names are each used once: the names are hashed,
+# so this runs in seconds (with a scan per name it took minutes)
+with tempfile.TemporaryDirectory() as d:
+    big = os.path.join(d, "steps.yaml")
+    n = 100000
+    with open(big, "w") as f:
+        f.write("machine: x86_64\nsteps:\n")
+        f.writelines(f"  - kmalloc: {{ size: 64, as: k{i} }}\n" for i in range(n))
+        f.writelines(f"  - kfree: {{ addr: $k{i} }}\n" for i in range(n))
+    p = run("run", big)
+    case("a scenario of 2*10^5 steps runs", p.returncode == 0 and f"{2 * n} steps" in p.stdout,
+         p.stderr[:300])
+
 # a 64 GiB machine boots quickly (deferred struct page init); generous bound
 p = run("--set", "memory.size=64GiB", "--json", "meminfo")
 case("a 64 GiB machine boots", p.returncode == 0 and json.loads(p.stdout)["MemTotal"] > 60 << 20, p.stderr)
