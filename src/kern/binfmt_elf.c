@@ -4,19 +4,21 @@
  * PT_GNU_STACK loops, the per-PT_LOAD BAD_ADDR checks) and of vm_mmap()
  * for the file offsets the loader will ask for.
  *
+ * The file is read the way the kernel reads it, in pieces: its first bytes
+ * (the ELF header), the program headers, the PT_INTERP path; each is at
+ * most a page, so exec never holds a whole binary in host memory (the
+ * segments reach memory page by page through the page cache's faults).
+ *
  * Invariant: every offset, size and count read from the file is checked
- * against the buffer (with overflow-safe arithmetic) before it is used,
- * so no input, however hostile, makes this code read out of bounds; a
- * failure leaves *eb empty and one "NAME: reason" line in the error.
+ * against the file size (with overflow-safe arithmetic) before it is
+ * read, so no input, however hostile, makes this code read out of bounds;
+ * a failure leaves *eb empty and one "NAME: reason" line in the error.
  */
 #include "kern/binfmt_elf.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "util/error.h"
 #include "util/hostalloc.h"
@@ -168,9 +170,24 @@ static int check_load(const struct elf_phdr *ph, unsigned idx, uint64_t task_siz
 	return 0;
 }
 
-int elf_parse(const uint8_t *buf, size_t len, const char *name, uint64_t task_size,
-	      struct host_arena *ha, struct elf_binary *eb, struct vmsim_error *err)
+/* elf_read(): @len bytes at @off of the file, or -EIO as the kernel's
+ * short kernel_read() gives. */
+static int elf_read(const struct elf_source *src, uint64_t off, void *buf, size_t len,
+		    const char *name, struct vmsim_error *err)
 {
+	int ret = src->read(src->ctx, off, buf, len);
+
+	if (ret)
+		return verr(err, -EIO, "%s: cannot read %zu bytes at 0x%llx", name, len,
+			    (unsigned long long)off);
+	return 0;
+}
+
+int elf_parse_from(const struct elf_source *src, const char *name, uint64_t task_size,
+		   struct host_arena *ha, struct elf_binary *eb, struct vmsim_error *err)
+{
+	const uint64_t len = src->size;
+	uint8_t buf[EHDR64_SIZE], *hdrs;
 	bool is64;
 	unsigned phsize, nr_load = 0;
 	uint64_t size;
@@ -178,6 +195,10 @@ int elf_parse(const uint8_t *buf, size_t len, const char *name, uint64_t task_si
 
 	memset(eb, 0, sizeof(*eb));
 	eb->file_size = len;
+	/* prepare_binprm(): the first bytes (BINPRM_BUF_SIZE; the ELF header
+	 * is all that is used of them) */
+	if (elf_read(src, 0, buf, len < sizeof(buf) ? (size_t)len : sizeof(buf), name, err))
+		return -EIO;
 	if (len < EI_NIDENT || memcmp(buf, "\177ELF", 4) != 0)
 		return verr(err, -ENOEXEC, "%s: not an ELF file (bad magic)", name);
 	if (buf[EI_CLASS] != ELFCLASS64 && buf[EI_CLASS] != ELFCLASS32)
@@ -187,8 +208,8 @@ int elf_parse(const uint8_t *buf, size_t len, const char *name, uint64_t task_si
 		return verr(err, -ENOEXEC, "%s: not a little-endian ELF file (EI_DATA %u)", name,
 			    buf[EI_DATA]);
 	if (len < (is64 ? EHDR64_SIZE : EHDR32_SIZE))
-		return verr(err, -ENOEXEC, "%s: truncated ELF header (%zu bytes, need %u)", name,
-			    len, is64 ? EHDR64_SIZE : EHDR32_SIZE);
+		return verr(err, -ENOEXEC, "%s: truncated ELF header (%llu bytes, need %u)", name,
+			    (unsigned long long)len, is64 ? EHDR64_SIZE : EHDR32_SIZE);
 	eb->ei_class = buf[EI_CLASS];
 	eb->e_type = get16(buf + 16);
 	eb->e_machine = get16(buf + 18);
@@ -227,13 +248,25 @@ int elf_parse(const uint8_t *buf, size_t len, const char *name, uint64_t task_si
 			    eb->e_phnum, (unsigned)(ELF_MIN_ALIGN / phsize));
 	if (eb->e_phoff > len || size > len - eb->e_phoff)
 		return verr(err, -EIO,
-			    "%s: program headers at 0x%llx (%llu bytes) run past the end of the file (%zu bytes)",
-			    name, (unsigned long long)eb->e_phoff, (unsigned long long)size, len);
-	eb->phdr = host_alloc(ha, (size_t)eb->e_phnum * sizeof(*eb->phdr));
-	if (!eb->phdr)
+			    "%s: program headers at 0x%llx (%llu bytes) run past the end of the file (%llu bytes)",
+			    name, (unsigned long long)eb->e_phoff, (unsigned long long)size,
+			    (unsigned long long)len);
+	/* one buffer for the program headers, then for the PT_INTERP path:
+	 * both are at most a page (checked above, and ELF_PATH_MAX) */
+	hdrs = host_alloc(ha, ELF_PATH_MAX);
+	if (!hdrs)
 		return verr(err, -ENOMEM, "%s: out of memory", name);
+	if (elf_read(src, eb->e_phoff, hdrs, (size_t)size, name, err)) {
+		host_free(ha, hdrs, ELF_PATH_MAX);
+		return -EIO;
+	}
+	eb->phdr = host_alloc(ha, (size_t)eb->e_phnum * sizeof(*eb->phdr));
+	if (!eb->phdr) {
+		host_free(ha, hdrs, ELF_PATH_MAX);
+		return verr(err, -ENOMEM, "%s: out of memory", name);
+	}
 	for (unsigned i = 0; i < eb->e_phnum; i++)
-		read_phdr(buf + eb->e_phoff + (uint64_t)i * phsize, is64, &eb->phdr[i]);
+		read_phdr(hdrs + (uint64_t)i * phsize, is64, &eb->phdr[i]);
 
 	/* the PT_INTERP loop: the first one counts */
 	for (unsigned i = 0; i < eb->e_phnum; i++) {
@@ -251,11 +284,15 @@ int elf_parse(const uint8_t *buf, size_t len, const char *name, uint64_t task_si
 				   name, (unsigned long long)ph->p_offset);
 			goto fail;
 		}
-		if (buf[ph->p_offset + ph->p_filesz - 1] != '\0') {
+		if (elf_read(src, ph->p_offset, hdrs, (size_t)ph->p_filesz, name, err)) {
+			ret = -EIO;
+			goto fail;
+		}
+		if (hdrs[ph->p_filesz - 1] != '\0') {
 			ret = verr(err, -ENOEXEC, "%s: PT_INTERP path is not NUL-terminated", name);
 			goto fail;
 		}
-		eb->interp = host_strdup(ha, (const char *)buf + ph->p_offset);
+		eb->interp = host_strdup(ha, (const char *)hdrs);
 		if (!eb->interp) {
 			ret = verr(err, -ENOMEM, "%s: out of memory", name);
 			goto fail;
@@ -297,10 +334,37 @@ int elf_parse(const uint8_t *buf, size_t len, const char *name, uint64_t task_si
 			   (unsigned long long)eb->total_size);
 		goto fail;
 	}
+	host_free(ha, hdrs, ELF_PATH_MAX);
 	return 0;
 fail:
+	host_free(ha, hdrs, ELF_PATH_MAX);
 	elf_binary_free(ha, eb);
 	return ret;
+}
+
+struct mem_source {
+	const uint8_t *buf;
+	size_t len;
+};
+
+static int mem_read(void *ctx, uint64_t off, void *dst, size_t n)
+{
+	const struct mem_source *m = ctx;
+
+	/* elf_parse_from() checks every range against the size first */
+	if (off > m->len || n > m->len - off)
+		return -EIO;
+	memcpy(dst, m->buf + off, n);
+	return 0;
+}
+
+int elf_parse(const uint8_t *buf, size_t len, const char *name, uint64_t task_size,
+	      struct host_arena *ha, struct elf_binary *eb, struct vmsim_error *err)
+{
+	struct mem_source m = { buf, len };
+	struct elf_source src = { mem_read, &m, len };
+
+	return elf_parse_from(&src, name, task_size, ha, eb, err);
 }
 
 void elf_binary_free(struct host_arena *ha, struct elf_binary *eb)
@@ -313,51 +377,4 @@ void elf_binary_free(struct host_arena *ha, struct elf_binary *eb)
 		host_free(ha, eb->interp, strlen(eb->interp) + 1);
 	eb->phdr = NULL;
 	eb->interp = NULL;
-}
-
-int elf_read_host_file(const char *path, struct host_arena *ha, uint8_t **bufp, size_t *lenp,
-		       struct vmsim_error *err)
-{
-	struct stat st;
-	uint8_t *buf;
-	size_t len, got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);	/* a FIFO must not block */
-
-	*bufp = NULL;
-	*lenp = 0;
-	if (fd < 0)
-		return verr(err, -errno, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int e = S_ISDIR(st.st_mode) ? EISDIR : EACCES;
-
-		close(fd);
-		return verr(err, -e, "%s: %s", path, e == EISDIR ? "is a directory" :
-			    "not a regular file");
-	}
-	len = (size_t)st.st_size;
-	/* host_alloc refuses 0 bytes: keep one byte so an empty file reads
-	 * as an empty buffer rather than an allocation failure */
-	buf = host_alloc(ha, len ? len : 1);
-	if (!buf) {
-		close(fd);
-		return verr(err, -ENOMEM, "%s: out of memory for %zu bytes", path, len);
-	}
-	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = n < 0 ? errno : EIO;
-
-			close(fd);
-			host_free(ha, buf, len ? len : 1);
-			return verr(err, -e, "%s: read: %s", path, strerror(e));
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	*bufp = buf;
-	*lenp = len;
-	return 0;
 }

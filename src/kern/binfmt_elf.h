@@ -5,9 +5,11 @@
  * normalised to one in-memory form whose field names are the kernel's
  * (struct elfhdr / struct elf_phdr).
  *
- * elf_parse() is pure: it reads only the bytes it is given, so it is the
- * fuzz target (fuzz/fuzz_elf.c) and never trusts an offset or a count
- * before checking it against the buffer.
+ * elf_parse_from() reads the file through a callback, only the pieces
+ * the kernel reads (header, program headers, PT_INTERP), each at most a
+ * page; exec passes the page cache.  elf_parse() is the same over a
+ * buffer: the fuzz target (fuzz/fuzz_elf.c).  Neither trusts an offset or
+ * a count before checking it against the file size.
  */
 #ifndef VMSIM_KERN_BINFMT_ELF_H
 #define VMSIM_KERN_BINFMT_ELF_H
@@ -97,6 +99,14 @@ static inline unsigned elf_word(const struct elf_binary *eb)
 	return eb->ei_class == ELFCLASS32 ? 4 : 8;
 }
 
+/* Where elf_parse_from() reads the file: read() copies @len bytes at @off
+ * into @buf and returns 0, or a negative errno; @size is the file's size. */
+struct elf_source {
+	int (*read)(void *ctx, uint64_t off, void *buf, size_t len);
+	void *ctx;
+	uint64_t size;
+};
+
 /*
  * Parse and check @len bytes of an ELF file named @name (for messages).
  * @task_size is the TASK_SIZE of the task it would make (segment bounds
@@ -109,6 +119,9 @@ static inline unsigned elf_word(const struct elf_binary *eb)
  */
 int elf_parse(const uint8_t *buf, size_t len, const char *name, uint64_t task_size,
 	      struct host_arena *ha, struct elf_binary *eb, struct vmsim_error *err);
+/* The same, reading the file through @src; a failed read is -EIO. */
+int elf_parse_from(const struct elf_source *src, const char *name, uint64_t task_size,
+		   struct host_arena *ha, struct elf_binary *eb, struct vmsim_error *err);
 void elf_binary_free(struct host_arena *ha, struct elf_binary *eb);
 
 /* total_mapping_size(): from the lowest PAGESTART(p_vaddr) to the highest
@@ -117,11 +130,6 @@ uint64_t elf_total_mapping_size(const struct elf_phdr *ph, unsigned n);
 /* maximum_alignment(): the largest power-of-two p_align of the PT_LOADs,
  * page aligned (others are skipped as invalid, as the kernel does). */
 uint64_t elf_maximum_alignment(const struct elf_phdr *ph, unsigned n);
-
-/* A host file read whole into host memory, for elf_parse() and the page
- * cache: 0, or -errno with "PATH: reason" in @err. */
-int elf_read_host_file(const char *path, struct host_arena *ha, uint8_t **buf,
-		       size_t *len, struct vmsim_error *err);
 
 /* "PT_LOAD", "PT_GNU_STACK", ... or NULL for other types. */
 const char *elf_pt_name(uint32_t p_type);

@@ -727,11 +727,19 @@ static int create_elf_tables(struct binprm *b, uint64_t interp_load_addr, uint64
 
 /* ---- 1: files ---- */
 
+/* kernel_read() of the headers: through the page cache's view of the
+ * file (cached frames, else the backing file), caching nothing. */
+static int read_file(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	return filemap_read(ctx, off, buf, len);
+}
+
 static int open_elf(struct binprm *b, const char *shown, const char *host, struct file **f,
 		    struct elf_binary *eb, bool interp)
 {
 	struct page_cache *pc = machine_page_cache(b->m);
 	struct vmsim_error e = { 0 };
+	struct elf_source src = { read_file, NULL, 0 };
 	int ret;
 
 	if (!pc)
@@ -744,8 +752,10 @@ static int open_elf(struct binprm *b, const char *shown, const char *host, struc
 			return verr(b->err, ret, "%s: interpreter %s", b->filename, e.msg);
 		return verr(b->err, ret, "%s", e.msg);
 	}
-	ret = elf_parse((*f)->data, (*f)->data_len, shown,
-			b->native32 ? b->m->cfg.task_size : 0, &b->m->ha, eb, &e);
+	src.ctx = *f;
+	src.size = (*f)->f_mapping.i_size;
+	ret = elf_parse_from(&src, shown, b->native32 ? b->m->cfg.task_size : 0, &b->m->ha,
+			     eb, &e);
 	if (ret) {
 		fput(*f);
 		*f = NULL;

@@ -10,6 +10,7 @@
 #include "phys/mmzone.h"
 #include "util/config.h"
 #include "util/hostalloc.h"
+#include "util/htab.h"
 #include "vmsim/machine.h"
 
 struct vmsim_cpu;
@@ -37,6 +38,8 @@ struct vmsim_machine {
 
 	/* process layer (kern/task.c) */
 	struct list_head tasks;		/* every task_struct, in creation order */
+	struct htab task_names;		/* every task_struct, by its scenario name */
+	unsigned long nr_threads;	/* tasks on the list */
 	int last_pid;
 	unsigned long last_ctx_id;	/* mm->context.ctx_id source */
 	struct page *zero_page;		/* empty_zero_page (a kernel-image frame) */

@@ -8,7 +8,10 @@
  * tasks share one mm); an mm's page-table root is loaded in a CPU's CR3
  * only while a task using it is that CPU's current task; when the last
  * user goes, every frame, table and VMA of the mm returns to where it came
- * from (a test compares the buddy free counts).
+ * from (a test compares the buddy free counts).  Every task is on
+ * m->tasks and in the m->task_names hash, and on its parent's children
+ * list, so that finding a task and exiting one cost the same however many
+ * tasks there are (task_check_all() verifies the three agree).
  */
 #include "kern/task.h"
 
@@ -21,6 +24,7 @@
 #include "kern/machine.h"
 #include "phys/slab.h"
 #include "util/error.h"
+#include "util/htab.h"
 #include "vma/filemap.h"
 #include "vma/mm.h"
 
@@ -100,6 +104,8 @@ int task_init(struct vmsim_machine *m, struct vmsim_error *err)
 	uint64_t zpa = m->cfg.kernel_start + m->cfg.kernel_size - PAGE_SIZE;
 
 	INIT_LIST_HEAD(&m->tasks);
+	htab_init(&m->task_names, &m->ha);
+	m->nr_threads = 0;
 	m->last_pid = 0;
 	m->last_ctx_id = 0;
 	/* empty_zero_page lives in the kernel image (its .bss) on Linux;
@@ -121,6 +127,7 @@ void task_shutdown(struct vmsim_machine *m)
 {
 	while (m->tasks.next && !list_empty(&m->tasks))
 		do_exit(list_last_entry(&m->tasks, struct task_struct, tasks));
+	htab_destroy(&m->task_names);
 	if (m->pcid_owner)
 		host_free(&m->ha, m->pcid_owner, 4096 * sizeof(m->pcid_owner[0]));
 	m->pcid_owner = NULL;
@@ -143,12 +150,28 @@ const char *task_name(const struct task_struct *t)
 
 struct task_struct *task_find(struct vmsim_machine *m, const char *name)
 {
-	struct task_struct *t;
+	struct htab_iter it;
+	struct task_named *tn;
 
-	list_for_each_entry(t, &m->tasks, tasks)
-		if (strcmp(((struct task_named *)t)->name, name) == 0)
-			return t;
+	htab_for_each_possible(&m->task_names, htab_hash_str(&m->task_names, name), it, tn)
+		if (strcmp(tn->name, name) == 0)
+			return &tn->t;
 	return NULL;
+}
+
+/* Make @t visible: on the task list, in the name hash, under its parent.
+ * -ENOMEM (the hash could not grow) leaves it nowhere. */
+static int attach_pid(struct vmsim_machine *m, struct task_struct *t)
+{
+	struct task_named *tn = (struct task_named *)t;
+
+	if (htab_insert(&m->task_names, htab_hash_str(&m->task_names, tn->name), tn))
+		return -ENOMEM;
+	list_add_tail(&t->tasks, &m->tasks);
+	if (t->parent)
+		list_add_tail(&t->sibling, &t->parent->children);
+	m->nr_threads++;
+	return 0;
 }
 
 uint64_t task_pgd(const struct task_struct *t)
@@ -243,6 +266,8 @@ static struct task_struct *new_task(struct vmsim_machine *m, const char *name, i
 	snprintf(((struct task_named *)t)->name, TASK_NAME_LEN, "%s", name);
 	snprintf(t->comm, sizeof(t->comm), "%s", name);	/* truncated like set_task_comm */
 	INIT_LIST_HEAD(&t->tasks);
+	INIT_LIST_HEAD(&t->children);
+	INIT_LIST_HEAD(&t->sibling);
 	if (alloc_thread_stack(m, t)) {
 		free_task_struct(m, t);
 		*err = -ENOMEM;
@@ -320,8 +345,12 @@ int task_spawn(struct vmsim_machine *m, const char *name, const struct spawn_arg
 		return -ENOMEM;
 	}
 	t->mm = mm;
+	if (attach_pid(m, t)) {
+		mmput(mm);
+		free_task(m, t);
+		return -ENOMEM;
+	}
 	t->pid = ++m->last_pid;
-	list_add_tail(&t->tasks, &m->tasks);
 	*out = t;
 	return 0;
 }
@@ -423,8 +452,12 @@ int do_fork(struct task_struct *parent, const char *name, unsigned long clone_fl
 		}
 	}
 	t->parent = parent;
+	if (attach_pid(m, t)) {
+		mmput(t->mm);
+		free_task(m, t);
+		return -ENOMEM;
+	}
 	t->pid = ++m->last_pid;
-	list_add_tail(&t->tasks, &m->tasks);
 	*out = t;
 	return 0;
 }
@@ -434,7 +467,7 @@ int do_fork(struct task_struct *parent, const char *name, unsigned long clone_fl
 void do_exit(struct task_struct *t)
 {
 	struct vmsim_machine *m = t->mm->m;
-	struct task_struct *o;
+	struct task_struct *o, *tmp;
 
 	for (unsigned c = 0; c < m->nr_cpus; c++)
 		if (m->current[c] == t) {
@@ -445,10 +478,17 @@ void do_exit(struct task_struct *t)
 			if (m->cpus[c].cr3 == t->mm->pgd && t->mm->mm_users == 1)
 				mmu_load_cr3(&m->cpus[c], m->kernel_pgd, 0, false);
 		}
-	list_for_each_entry(o, &m->tasks, tasks)
-		if (o->parent == t)
-			o->parent = NULL;	/* reparented (to init) */
+	/* forget_original_parent(): only the children are touched */
+	list_for_each_entry_safe(o, tmp, &t->children, sibling) {
+		o->parent = NULL;	/* reparented (to init) */
+		list_del_init(&o->sibling);
+	}
+	if (t->parent)
+		list_del_init(&t->sibling);
+	htab_remove(&m->task_names, htab_hash_str(&m->task_names, task_name(t)),
+		    (struct task_named *)t);
 	list_del(&t->tasks);
+	m->nr_threads--;
 	mmput(t->mm);
 	free_task(m, t);
 }
@@ -627,10 +667,81 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* One mm and the tasks using it, for the checker. */
+struct mm_use {
+	struct mm_struct *mm;
+	const struct task_struct *first;	/* the first task on the list using it */
+	int users;
+};
+
+/*
+ * The task list, the name hash and the children lists agree, and each mm
+ * once in @uses (in the order of the tasks' first use) with its user count;
+ * *nr gets the number of mms.  Linear in the tasks.
+ */
+static int check_task_index(struct vmsim_machine *m, struct mm_use *uses, size_t *nr,
+			    struct vmsim_error *err)
+{
+	unsigned long tasks = 0, with_parent = 0, children = 0;
+	struct task_struct *t, *c;
+	struct htab by_mm;
+	int ret = 0;
+
+	*nr = 0;
+	htab_init(&by_mm, &m->ha);
+	list_for_each_entry(t, &m->tasks, tasks) {
+		uint64_t hash = htab_hash_u64(&by_mm, (uint64_t)(uintptr_t)t->mm);
+		struct mm_use *u = NULL, *x;
+		struct htab_iter it;
+
+		if (++tasks > m->nr_threads)
+			break;
+		if (task_find(m, task_name(t)) != t) {
+			ret = verr(err, -EFAULT, "task %s: not found under its name", task_name(t));
+			break;
+		}
+		htab_for_each_possible(&by_mm, hash, it, x)
+			if (x->mm == t->mm)
+				u = x;
+		if (!u) {
+			u = &uses[(*nr)++];
+			*u = (struct mm_use){ .mm = t->mm, .first = t };
+			if (htab_insert(&by_mm, hash, u)) {
+				ret = verr(err, -ENOMEM, "out of host memory");
+				break;
+			}
+		}
+		u->users++;
+		with_parent += t->parent != NULL;
+		list_for_each_entry(c, &t->children, sibling) {
+			if (c->parent != t) {
+				ret = verr(err, -EFAULT, "task %s: on the children of %s, whose child it "
+					   "is not", task_name(c), task_name(t));
+				break;
+			}
+			children++;
+		}
+		if (ret)
+			break;
+	}
+	htab_destroy(&by_mm);
+	if (ret)
+		return ret;
+	if (tasks != m->nr_threads || m->task_names.nr != m->nr_threads)
+		return verr(err, -EFAULT, "tasks: nr_threads %lu, %lu%s on the list, %zu by name",
+			    m->nr_threads, tasks, tasks > m->nr_threads ? " or more" : "",
+			    m->task_names.nr);
+	if (with_parent != children)
+		return verr(err, -EFAULT, "tasks: %lu have a parent, %lu are on children lists",
+			    with_parent, children);
+	return 0;
+}
+
 int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 {
 	struct frame_refs fr = { .m = m };
-	struct task_struct *t, *o;
+	struct mm_use *uses = NULL;
+	size_t nr_mm = 0, uses_size = m->nr_threads * sizeof(*uses);
 	const uint8_t *z;
 	int ret = 0;
 
@@ -640,24 +751,22 @@ int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 	for (unsigned i = 0; i < PAGE_SIZE; i++)
 		if (z[i])
 			return verr(err, -EFAULT, "mm: the zero page holds a non-zero byte at %u", i);
-	list_for_each_entry(t, &m->tasks, tasks) {
-		struct mm_struct *mm = t->mm;
+	if (uses_size) {
+		uses = host_alloc(&m->ha, uses_size);
+		if (!uses)
+			return verr(err, -ENOMEM, "out of host memory");
+	}
+	if ((ret = check_task_index(m, uses, &nr_mm, err)))
+		goto out;
+	for (size_t i = 0; i < nr_mm; i++) {
+		struct mm_struct *mm = uses[i].mm;
 		struct vm_area_struct *vma;
-		bool first = true;
-		int users = 0;
 
-		list_for_each_entry(o, &m->tasks, tasks) {
-			if (o->mm == mm) {
-				if (o != t && users == 0)
-					first = false;	/* an earlier task has this mm */
-				users++;
-			}
+		if (uses[i].users != mm->mm_users) {
+			ret = verr(err, -EFAULT, "mm of %s: mm_users %d, %d tasks use it",
+				   uses[i].first->comm, mm->mm_users, uses[i].users);
+			goto out;
 		}
-		if (!first)
-			continue;
-		if (users != mm->mm_users)
-			return verr(err, -EFAULT, "mm of %s: mm_users %d, %d tasks use it",
-				    t->comm, mm->mm_users, users);
 		if ((ret = check_mm(mm, err)))
 			goto out;
 		walk_pte_range(mm, 0, mm->task_size, collect_pte, &fr);
@@ -667,18 +776,11 @@ int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 
 			if (!obj || (long)obj->ino < 0)
 				continue;
-			for (unsigned long i = 0; i < obj->nr_pages; i++)
-				if (obj->pages[i])
-					refs_add(&fr, (uint64_t)page_to_pfn(&m->pm, obj->pages[i]) << 1 | 1);
+			for (unsigned long p = 0; p < obj->nr_pages; p++)
+				if (obj->pages[p])
+					refs_add(&fr, (uint64_t)page_to_pfn(&m->pm, obj->pages[p]) << 1 | 1);
 			obj->ino = ~obj->ino;	/* visited: counted once */
 		}
-	}
-	/* undo the visit marks */
-	list_for_each_entry(t, &m->tasks, tasks) {
-		struct vm_area_struct *vma;
-		for_each_vma(t->mm, vma)
-			if (vma->shm && (long)vma->shm->ino < 0)
-				vma->shm->ino = ~vma->shm->ino;
 	}
 	if (fr.oom) {
 		ret = verr(err, -ENOMEM, "out of host memory");
@@ -707,6 +809,16 @@ int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 		}
 	}
 out:
+	/* undo the visit marks (real inode numbers are never negative) */
+	for (size_t i = 0; i < nr_mm; i++) {
+		struct vm_area_struct *vma;
+
+		for_each_vma(uses[i].mm, vma)
+			if (vma->shm && (long)vma->shm->ino < 0)
+				vma->shm->ino = ~vma->shm->ino;
+	}
 	host_free(&m->ha, fr.v, fr.cap * sizeof(*fr.v));
+	if (uses)
+		host_free(&m->ha, uses, uses_size);
 	return ret;
 }

@@ -33,7 +33,9 @@ struct task_struct {
 	char comm[TASK_COMM_LEN];
 	struct mm_struct *mm;
 	struct list_head tasks;		/* on machine->tasks */
-	struct task_struct *parent;
+	struct task_struct *parent;	/* NULL: no parent (spawned, or reparented to init) */
+	struct list_head children;	/* the tasks whose parent this is */
+	struct list_head sibling;	/* on parent->children */
 	struct page *stack_page;	/* kernel stack: THREAD_SIZE from the buddy */
 	unsigned stack_order;
 	uint64_t stack;			/* its kernel virtual address */
@@ -52,7 +54,7 @@ struct spawn_args {
 int task_init(struct vmsim_machine *m, struct vmsim_error *err);
 void task_shutdown(struct vmsim_machine *m);
 
-/* The task named @name, or NULL. */
+/* The task named @name, or NULL (a hash lookup: m->task_names). */
 struct task_struct *task_find(struct vmsim_machine *m, const char *name);
 /* The page-table root (physical) of @t's mm, what CR3 holds when it runs. */
 uint64_t task_pgd(const struct task_struct *t);
@@ -63,7 +65,8 @@ int task_spawn(struct vmsim_machine *m, const char *name, const struct spawn_arg
 /* fork(): a copy of @parent named @name; CLONE_VM in @clone_flags shares the mm. */
 int do_fork(struct task_struct *parent, const char *name, unsigned long clone_flags,
 	    struct task_struct **out);
-/* exit(): release the mm reference, the kernel stack and the task. */
+/* exit(): release the mm reference, the kernel stack and the task; its
+ * children lose their parent (Linux reparents them to init). */
 void do_exit(struct task_struct *t);
 /* Run @t on CPU @cpu: load its CR3 (switch_mm_irqs_off). */
 void context_switch(struct vmsim_machine *m, unsigned cpu, struct task_struct *t);

@@ -10,6 +10,14 @@
  * The algorithm is the textbook one (CLRS ch. 13) with the cases named as
  * in lib/rbtree.c; the rotations keep parent pointers up to date because
  * erase and rb_next() walk upward.
+ *
+ * Augmented trees (lib/rbtree_augmented.h's idea): each node may cache a
+ * value computed from itself and its children's values.  A rotation
+ * changes the subtrees of exactly the two rotated nodes, so it recomputes
+ * those two; an insert recomputes upward from the new leaf, an erase from
+ * where the splice happened (all the way through a successor that moved
+ * up), each until a value stays the same; then they rebalance.  After every augmented
+ * call each node's value is what compute() would give it.
  */
 #include "util/rbtree.h"
 
@@ -49,7 +57,19 @@ static inline void change_child(struct rb_node *old, struct rb_node *new_node,
  *      / \          / \
  *     b   c        a   b
  */
-static void rotate_left(struct rb_node *x, struct rb_root *root)
+/* After a rotation that put @y where @x was: x's subtree changed, y's now
+ * holds what x's held, so both values are recomputed and nothing above. */
+static inline void augment_rotate(struct rb_node *x, struct rb_node *y,
+				  const struct rb_augment_callbacks *aug)
+{
+	if (aug) {
+		aug->compute(x);
+		aug->compute(y);
+	}
+}
+
+static void rotate_left(struct rb_node *x, struct rb_root *root,
+			const struct rb_augment_callbacks *aug)
 {
 	struct rb_node *y = x->rb_right, *p = rb_parent(x);
 
@@ -60,9 +80,11 @@ static void rotate_left(struct rb_node *x, struct rb_root *root)
 	rb_set_parent(y, p);
 	change_child(x, y, p, root);
 	rb_set_parent(x, y);
+	augment_rotate(x, y, aug);
 }
 
-static void rotate_right(struct rb_node *x, struct rb_root *root)
+static void rotate_right(struct rb_node *x, struct rb_root *root,
+			 const struct rb_augment_callbacks *aug)
 {
 	struct rb_node *y = x->rb_left, *p = rb_parent(x);
 
@@ -73,9 +95,11 @@ static void rotate_right(struct rb_node *x, struct rb_root *root)
 	rb_set_parent(y, p);
 	change_child(x, y, p, root);
 	rb_set_parent(x, y);
+	augment_rotate(x, y, aug);
 }
 
-void rb_insert_color(struct rb_node *node, struct rb_root *root)
+static void insert_color(struct rb_node *node, struct rb_root *root,
+			 const struct rb_augment_callbacks *aug)
 {
 	struct rb_node *parent, *gparent, *uncle;
 
@@ -94,14 +118,14 @@ void rb_insert_color(struct rb_node *node, struct rb_root *root)
 			}
 			if (node == parent->rb_right) {
 				/* Case 2: turn the zig-zag into a line */
-				rotate_left(parent, root);
+				rotate_left(parent, root, aug);
 				node = parent;
 				parent = rb_parent(node);
 			}
 			/* Case 3: rotate the grandparent */
 			rb_set_color(parent, RB_BLACK);
 			rb_set_color(gparent, RB_RED);
-			rotate_right(gparent, root);
+			rotate_right(gparent, root, aug);
 		} else {
 			uncle = gparent->rb_left;
 			if (rb_is_red(uncle)) {
@@ -112,23 +136,45 @@ void rb_insert_color(struct rb_node *node, struct rb_root *root)
 				continue;
 			}
 			if (node == parent->rb_left) {
-				rotate_right(parent, root);
+				rotate_right(parent, root, aug);
 				node = parent;
 				parent = rb_parent(node);
 			}
 			rb_set_color(parent, RB_BLACK);
 			rb_set_color(gparent, RB_RED);
-			rotate_left(gparent, root);
+			rotate_left(gparent, root, aug);
 		}
 	}
 	rb_set_color(root->rb_node, RB_BLACK);
+}
+
+void rb_insert_color(struct rb_node *node, struct rb_root *root)
+{
+	insert_color(node, root, NULL);
+}
+
+void rb_augment_propagate(struct rb_node *node, const struct rb_augment_callbacks *aug)
+{
+	/* a node whose value did not change leaves its ancestors' as they are */
+	for (; node && aug->compute(node); node = rb_parent(node))
+		;
+}
+
+void rb_insert_augmented(struct rb_node *node, struct rb_root *root,
+			 const struct rb_augment_callbacks *aug)
+{
+	/* the ancestors only gained a leaf: where a value does not change,
+	 * none above it does (unlike erase, where a node moves up) */
+	rb_augment_propagate(node, aug);
+	insert_color(node, root, aug);
 }
 
 /*
  * Restore the black height after a black node was removed from below
  * @parent (on the side where @node, possibly NULL, now hangs).
  */
-static void erase_color(struct rb_node *node, struct rb_node *parent, struct rb_root *root)
+static void erase_color(struct rb_node *node, struct rb_node *parent, struct rb_root *root,
+			const struct rb_augment_callbacks *aug)
 {
 	struct rb_node *sib;
 
@@ -139,7 +185,7 @@ static void erase_color(struct rb_node *node, struct rb_node *parent, struct rb_
 				/* Case 1: make the sibling black */
 				rb_set_color(sib, RB_BLACK);
 				rb_set_color(parent, RB_RED);
-				rotate_left(parent, root);
+				rotate_left(parent, root, aug);
 				sib = parent->rb_right;
 			}
 			if (!rb_is_red(sib->rb_left) && !rb_is_red(sib->rb_right)) {
@@ -153,14 +199,14 @@ static void erase_color(struct rb_node *node, struct rb_node *parent, struct rb_
 				/* Case 3: the near nephew is red: rotate it out */
 				rb_set_color(sib->rb_left, RB_BLACK);
 				rb_set_color(sib, RB_RED);
-				rotate_right(sib, root);
+				rotate_right(sib, root, aug);
 				sib = parent->rb_right;
 			}
 			/* Case 4: the far nephew is red */
 			rb_set_color(sib, rb_is_black(parent) ? RB_BLACK : RB_RED);
 			rb_set_color(parent, RB_BLACK);
 			rb_set_color(sib->rb_right, RB_BLACK);
-			rotate_left(parent, root);
+			rotate_left(parent, root, aug);
 			node = root->rb_node;
 			break;
 		} else {
@@ -168,7 +214,7 @@ static void erase_color(struct rb_node *node, struct rb_node *parent, struct rb_
 			if (rb_is_red(sib)) {
 				rb_set_color(sib, RB_BLACK);
 				rb_set_color(parent, RB_RED);
-				rotate_right(parent, root);
+				rotate_right(parent, root, aug);
 				sib = parent->rb_left;
 			}
 			if (!rb_is_red(sib->rb_left) && !rb_is_red(sib->rb_right)) {
@@ -180,13 +226,13 @@ static void erase_color(struct rb_node *node, struct rb_node *parent, struct rb_
 			if (!rb_is_red(sib->rb_left)) {
 				rb_set_color(sib->rb_right, RB_BLACK);
 				rb_set_color(sib, RB_RED);
-				rotate_left(sib, root);
+				rotate_left(sib, root, aug);
 				sib = parent->rb_left;
 			}
 			rb_set_color(sib, rb_is_black(parent) ? RB_BLACK : RB_RED);
 			rb_set_color(parent, RB_BLACK);
 			rb_set_color(sib->rb_left, RB_BLACK);
-			rotate_right(parent, root);
+			rotate_right(parent, root, aug);
 			node = root->rb_node;
 			break;
 		}
@@ -195,9 +241,10 @@ static void erase_color(struct rb_node *node, struct rb_node *parent, struct rb_
 		rb_set_color(node, RB_BLACK);
 }
 
-void rb_erase(struct rb_node *node, struct rb_root *root)
+static void erase(struct rb_node *node, struct rb_root *root,
+		  const struct rb_augment_callbacks *aug)
 {
-	struct rb_node *child, *parent;
+	struct rb_node *child, *parent, *moved = NULL;
 	int color;
 
 	if (!node->rb_left || !node->rb_right) {
@@ -232,9 +279,38 @@ void rb_erase(struct rb_node *node, struct rb_root *root)
 		rb_set_parent(node->rb_left, succ);
 		change_child(node, succ, rb_parent(node), root);
 		succ->__rb_parent_color = node->__rb_parent_color;
+		moved = succ;
+	}
+	/* the subtrees from where the splice happened up to the root lost
+	 * @node: recompute them before the rotations (which keep values right
+	 * locally).  Up to a successor that moved into @node's place every
+	 * value is recomputed (its cached one belongs to its old place);
+	 * above it, or above a plain splice, the first value that stays the
+	 * same ends the walk */
+	if (aug) {
+		struct rb_node *n = parent;
+
+		if (moved) {
+			for (; n != moved; n = rb_parent(n))
+				aug->compute(n);
+			aug->compute(moved);
+			n = rb_parent(moved);
+		}
+		rb_augment_propagate(n, aug);
 	}
 	if (color == RB_BLACK)
-		erase_color(child, parent, root);
+		erase_color(child, parent, root, aug);
+}
+
+void rb_erase(struct rb_node *node, struct rb_root *root)
+{
+	erase(node, root, NULL);
+}
+
+void rb_erase_augmented(struct rb_node *node, struct rb_root *root,
+			const struct rb_augment_callbacks *aug)
+{
+	erase(node, root, aug);
 }
 
 void rb_replace_node(struct rb_node *victim, struct rb_node *new_node, struct rb_root *root)

@@ -81,6 +81,29 @@ void rb_erase(struct rb_node *node, struct rb_root *root);
 /* Put @new where @victim is (same key position); no rebalancing. */
 void rb_replace_node(struct rb_node *victim, struct rb_node *new_node, struct rb_root *root);
 
+/*
+ * Augmented trees: each node caches a value computed from the node and
+ * its children's cached values (a subtree maximum, say).  compute()
+ * recomputes @node's value from its children's and returns true when it
+ * changed.  The augmented insert and erase keep every cached value right
+ * through the rebalancing.
+ */
+struct rb_augment_callbacks {
+	bool (*compute)(struct rb_node *node);
+};
+
+/* rb_insert_color() for an augmented tree: the caller hangs @node with
+ * rb_link_node() and sets its value to what a leaf of no weight has (0 for
+ * a maximum); its real value and its ancestors' are computed here. */
+void rb_insert_augmented(struct rb_node *node, struct rb_root *root,
+			 const struct rb_augment_callbacks *aug);
+/* rb_erase() for an augmented tree. */
+void rb_erase_augmented(struct rb_node *node, struct rb_root *root,
+			const struct rb_augment_callbacks *aug);
+/* @node's own part of its value changed (not the tree's shape): recompute
+ * it and its ancestors, stopping where a value stays the same. */
+void rb_augment_propagate(struct rb_node *node, const struct rb_augment_callbacks *aug);
+
 /* In-order traversal; NULL at the ends. */
 struct rb_node *rb_first(const struct rb_root *root);
 struct rb_node *rb_last(const struct rb_root *root);

@@ -3,6 +3,14 @@
  * recursive descent over events; every node is allocated from the host
  * layer so that the OOM tests can fail any one of them.
  *
+ * Cost is linear in the input: a mapping's duplicate-key check compares a
+ * new key with the earlier ones directly while there are few of them and
+ * through a hash set of its keys (util/htab.h) once there are more.  Files
+ * are read whole, so a file must be a regular file of at most
+ * YDOC_MAX_FILE bytes: a FIFO, a device like /dev/zero or a 2 GiB file is
+ * refused before any of it is read (and a FIFO is opened without waiting
+ * for a writer).
+ *
  * Invariant: a load either returns 0 with the whole tree attached to the
  * doc, or an error with the doc empty (root and file NULL) and nothing left
  * allocated; a partial tree is always owned by exactly one parent node.
@@ -10,13 +18,17 @@
 #include "util/yaml.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "util/error.h"
 #include "util/hostalloc.h"
+#include "util/htab.h"
 
 struct yload {
 	yaml_parser_t parser;
@@ -26,6 +38,9 @@ struct yload {
 };
 
 #define YAML_MAX_DEPTH 64
+/* up to this many keys a new key is compared with each earlier one; past
+ * it the mapping's keys go into a hash set */
+#define YAML_SCAN_KEYS 8
 
 static void ynode_free(struct ynode *n)
 {
@@ -101,9 +116,58 @@ static int parse_child(struct yload *l, struct ynode **child, bool *end)
 	return ret;
 }
 
-/* Parse the children of a collection whose start event was consumed.  On
- * error the partial tree stays attached to @n, which the caller frees. */
-static int parse_children(struct yload *l, struct ynode *n)
+static int duplicate_key(struct yload *l, const struct ynode *key)
+{
+	char shown[64];
+
+	/* messages are one line: a quoted key may hold '\n' */
+	snprintf(shown, sizeof(shown), "%s", key->scalar);
+	for (char *p = shown; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return verr_at(l->err, -EINVAL, l->file, key->line, key->col, "duplicate key '%s'", shown);
+}
+
+/*
+ * Refuse @key if mapping @n already has it, and remember it in @keys.  The
+ * first YAML_SCAN_KEYS keys are compared one by one; when the mapping grows
+ * past that, they all go into @keys and every later key costs one lookup.
+ */
+static int check_new_key(struct yload *l, struct ynode *n, struct htab *keys,
+			 const struct ynode *key)
+{
+	struct htab_iter it;
+	struct ynode *k;
+	uint64_t hash;
+
+	if (n->n < YAML_SCAN_KEYS) {
+		for (size_t i = 0; i < n->n; i++)
+			if (strcmp(ymap_key(n, i)->scalar, key->scalar) == 0)
+				return duplicate_key(l, key);
+		return 0;
+	}
+	if (n->n == YAML_SCAN_KEYS) {
+		for (size_t i = 0; i < n->n; i++) {
+			k = ymap_key(n, i);
+			if (htab_insert(keys, htab_hash_str(keys, k->scalar), k))
+				return verr(l->err, -ENOMEM, "%s: out of host memory", l->file);
+		}
+	}
+	hash = htab_hash_str(keys, key->scalar);
+	htab_for_each_possible(keys, hash, it, k)
+		if (strcmp(k->scalar, key->scalar) == 0)
+			return duplicate_key(l, key);
+	/* the key is not stored yet: a failed pair leaves it in the set,
+	 * which is harmless as the set goes with this mapping's parse */
+	if (htab_insert(keys, hash, (void *)key))
+		return verr(l->err, -ENOMEM, "%s: out of host memory", l->file);
+	return 0;
+}
+
+/* Parse the children of a collection whose start event was consumed, with
+ * @keys the hash set of a mapping's keys.  On error the partial tree stays
+ * attached to @n, which the caller frees. */
+static int parse_items(struct yload *l, struct ynode *n, struct htab *keys)
 {
 	size_t cap = 0;
 	struct ynode *key, *val;
@@ -128,19 +192,10 @@ static int parse_children(struct yload *l, struct ynode *n)
 			ynode_free(key);
 			return ret;
 		}
-		for (size_t i = 0; i < n->n; i++) {
-			if (strcmp(ymap_key(n, i)->scalar, key->scalar) == 0) {
-				char shown[64];
-				/* messages are one line: a quoted key may hold '\n' */
-				snprintf(shown, sizeof(shown), "%s", key->scalar);
-				for (char *p = shown; *p; p++)
-					if ((unsigned char)*p < 0x20 || *p == 0x7f)
-						*p = ' ';
-				ret = verr_at(l->err, -EINVAL, l->file, key->line, key->col,
-					      "duplicate key '%s'", shown);
-				ynode_free(key);
-				return ret;
-			}
+		ret = check_new_key(l, n, keys, key);
+		if (ret) {
+			ynode_free(key);
+			return ret;
 		}
 		ret = parse_child(l, &val, &end);
 		if (ret || end) {
@@ -160,6 +215,17 @@ static int parse_children(struct yload *l, struct ynode *n)
 		}
 		n->n++;
 	}
+}
+
+static int parse_children(struct yload *l, struct ynode *n)
+{
+	struct htab keys;
+	int ret;
+
+	htab_init(&keys, NULL);
+	ret = parse_items(l, n, &keys);
+	htab_destroy(&keys);
+	return ret;
 }
 
 static int parse_node(struct yload *l, yaml_event_t *ev, struct ynode **out)
@@ -296,41 +362,79 @@ int ydoc_load_string(struct ydoc *doc, const char *name, const char *text,
 	return ret;
 }
 
+/* What a path that is not a regular file is, for the message. */
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
 int ydoc_load_file(struct ydoc *doc, const char *path, struct vmsim_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int ret;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is
+	 * refused below like every file that is not a regular one */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	char *buf;
+	size_t len = 0, cap;
+	int ret, e;
 
-	if (!f)
-		return verr(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path,
-			    strerror(errno));
+	memset(doc, 0, sizeof(*doc));
+	if (fd < 0)
+		return verr(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		e = errno;
+		close(fd);
+		return verr(err, -EIO, "%s: %s", path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return verr(err, -EINVAL, "%s: is %s; a config or scenario must be a regular file",
+			    path, file_kind(st.st_mode));
+	}
+	if ((uint64_t)st.st_size > YDOC_MAX_FILE) {
+		close(fd);
+		return verr(err, -EFBIG, "%s: %llu bytes; a config or scenario may have at most "
+			    "%u MiB", path, (unsigned long long)st.st_size, YDOC_MAX_FILE >> 20);
+	}
+	/* one byte more than the size says, to see a file that grew since */
+	cap = (size_t)st.st_size + 1;
+	buf = host_alloc(NULL, cap);
+	if (!buf) {
+		close(fd);
+		return verr(err, -ENOMEM, "%s: out of host memory", path);
+	}
 	for (;;) {
-		if (len + 4096 > cap) {
-			size_t nc = cap ? cap * 2 : 16384;
-			char *nb = host_realloc(NULL, buf, cap, nc);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return verr(err, -ENOMEM, "%s: out of host memory", path);
-			}
-			buf = nb;
-			cap = nc;
+		ssize_t got = read(fd, buf + len, cap - len);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			e = errno;
+			host_free(NULL, buf, cap);
+			close(fd);
+			return verr(err, -EIO, "%s: read error: %s", path, strerror(e));
 		}
-		size_t got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0)
+		len += (size_t)got;
+		if (got == 0 || len == cap)
 			break;
 	}
-	if (ferror(f)) {
-		free(buf);
-		fclose(f);
-		return verr(err, -EIO, "%s: read error", path);
+	close(fd);
+	if (len == cap) {
+		host_free(NULL, buf, cap);
+		return verr(err, -EIO, "%s: the file grew while it was read", path);
 	}
-	fclose(f);
-	ret = ydoc_load_string(doc, path, buf ? buf : "", len, err);
-	free(buf);
+	ret = ydoc_load_string(doc, path, buf, len, err);
+	host_free(NULL, buf, cap);
 	return ret;
 }
 

@@ -6,6 +6,8 @@
  *
  * Invariant: a mapping's keys are scalars and unique (a duplicate key is a
  * load error); mapping pairs are stored as items[2i] = key, items[2i+1] = value.
+ * Loading costs time linear in the text; ymap_get() scans its mapping, for
+ * the small mappings of known keys that configs and scenario steps use.
  */
 #ifndef VMSIM_UTIL_YAML_H
 #define VMSIM_UTIL_YAML_H
@@ -32,8 +34,12 @@ struct ydoc {
 	struct ynode *root;	/* NULL for an empty document */
 };
 
+/* The largest file ydoc_load_file() reads (configs and scenarios). */
+#define YDOC_MAX_FILE (64u << 20)
+
 /* Load a file / a string.  On error fills @err ("FILE:LINE:COL: ...") and
- * returns -EINVAL (syntax) or -ENOENT/-EIO (file) or -ENOMEM. */
+ * returns -EINVAL (syntax, or a path that is not a regular file), -EFBIG
+ * (a file larger than YDOC_MAX_FILE), -ENOENT/-EIO (file) or -ENOMEM. */
 int ydoc_load_file(struct ydoc *doc, const char *path, struct vmsim_error *err);
 int ydoc_load_string(struct ydoc *doc, const char *name, const char *text,
 		     size_t len, struct vmsim_error *err);

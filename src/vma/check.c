@@ -6,7 +6,8 @@
  * It verifies, independently of the code that maintains them:
  *   - the red-black tree is valid and holds exactly the VMAs of the list,
  *     in the same order; VMAs are page aligned, non-empty, disjoint, below
- *     task_size, and point back at their mm;
+ *     task_size, and point back at their mm; every rb_subtree_gap is the
+ *     largest gap below a VMA of that subtree, recomputed from the list;
  *   - total_vm, data_vm, exec_vm, stack_vm, locked_vm and map_count equal
  *     the sums over the VMAs;
  *   - every non-zero user PTE lies in a VMA, grants no more than the VMA
@@ -90,6 +91,34 @@ static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	return 0;
 }
 
+/* Every VMA's rb_subtree_gap under @n is the largest gap below a VMA of
+ * its subtree, recomputed from the list: *max gets @n's.  0 or -EFAULT. */
+static int check_subtree_gaps(const struct rb_node *n, uint64_t *max, struct vmsim_error *err)
+{
+	const struct vm_area_struct *vma;
+	uint64_t l = 0, r = 0, want;
+	int ret;
+
+	*max = 0;
+	if (!n)
+		return 0;
+	if ((ret = check_subtree_gaps(n->rb_left, &l, err)) ||
+	    (ret = check_subtree_gaps(n->rb_right, &r, err)))
+		return ret;
+	vma = rb_entry(n, struct vm_area_struct, vm_rb);
+	want = vma_compute_gap(vma);
+	if (l > want)
+		want = l;
+	if (r > want)
+		want = r;
+	if (vma->rb_subtree_gap != want)
+		return verr(err, -EFAULT, "mm: VMA %#" PRIx64 "-%#" PRIx64 " caches a subtree gap "
+			    "of %#" PRIx64 ", its subtree has %#" PRIx64, vma->vm_start, vma->vm_end,
+			    vma->rb_subtree_gap, want);
+	*max = want;
+	return 0;
+}
+
 int check_mm(struct mm_struct *mm, struct vmsim_error *err)
 {
 	unsigned long total = 0, data = 0, exec = 0, stack = 0, locked = 0;
@@ -97,6 +126,7 @@ int check_mm(struct mm_struct *mm, struct vmsim_error *err)
 	struct vm_area_struct *vma, *prev = NULL;
 	struct rb_node *rb;
 	char msg[160];
+	uint64_t gap;
 	long n;
 	int count = 0;
 
@@ -142,6 +172,8 @@ int check_mm(struct mm_struct *mm, struct vmsim_error *err)
 	if (n != count || count != mm->map_count)
 		return verr(err, -EFAULT, "mm: map_count %d, list %d, tree %ld", mm->map_count,
 			    count, n);
+	if (check_subtree_gaps(mm->mm_rb.rb_node, &gap, err))
+		return -EFAULT;
 	if (total != mm->total_vm || data != mm->data_vm || exec != mm->exec_vm ||
 	    stack != mm->stack_vm || locked != mm->locked_vm)
 		return verr(err, -EFAULT, "mm: counters total/data/exec/stack/locked %lu/%lu/%lu/%lu/%lu,"

@@ -4,12 +4,20 @@
  * page, filemap_map_pages for fault-around, and the do_read_fault /
  * do_shared_fault / do_fault_around logic of mm/memory.c.
  *
+ * Host files are read page by page: the file stays open and a page is
+ * pread() when a fault or a header read first needs it, never the whole
+ * file at open (a 2 GiB binary costs what its touched pages cost).  A
+ * short read (the file shrank since it was opened) leaves the rest of the
+ * page zero, as the last partial page past EOF is; a failed read is -EIO,
+ * which a fault turns into SIGBUS as filemap_fault() does.
+ *
  * Invariant: every page in a file's i_pages has page->mapping pointing at
  * that address_space and page->index equal to its key, holds exactly one
  * reference for the cache (plus one per PTE that maps it, _mapcount + 1
  * PTEs), and counts in nr_dirty iff PG_dirty is set; nrpages equals the
  * tree's entries; a file's i_mmap holds exactly the linked VMAs whose
- * vm_file it is.  page_cache_check() verifies it.
+ * vm_file it is; every file is in the name hash, every host file in the
+ * inode hash, and nowhere else.  page_cache_check() verifies it.
  */
 #include "vma/filemap.h"
 
@@ -30,11 +38,6 @@
 #include "util/hostalloc.h"
 #include "vma/mm.h"
 
-struct i_mmap_node {
-	struct list_head list;
-	struct vm_area_struct *vma;
-};
-
 /* ---- the machine's cache ---- */
 
 void page_cache_init(struct page_cache *pc, struct vmsim_machine *m)
@@ -42,7 +45,23 @@ void page_cache_init(struct page_cache *pc, struct vmsim_machine *m)
 	memset(pc, 0, sizeof(*pc));
 	pc->m = m;
 	INIT_LIST_HEAD(&pc->files);
+	htab_init(&pc->by_name, &m->ha);
+	htab_init(&pc->by_inode, &m->ha);
 	pc->next_ino = 1;
+}
+
+static uint64_t name_hash(const struct page_cache *pc, const char *name)
+{
+	return htab_hash_str(&pc->by_name, name);
+}
+
+/* A host file's identity: its device and inode. */
+static uint64_t inode_hash(const struct page_cache *pc, unsigned dev_major, unsigned dev_minor,
+			   uint64_t ino)
+{
+	uint64_t key[2] = { (uint64_t)dev_major << 32 | dev_minor, ino };
+
+	return htab_hash(&pc->by_inode, key, sizeof(key));
 }
 
 struct page_cache *machine_page_cache(struct vmsim_machine *m)
@@ -81,18 +100,22 @@ static void truncate_inode_pages(struct file *f)
 
 static void file_free(struct file *f)
 {
-	struct host_arena *ha = &f->pc->m->ha;
-	struct i_mmap_node *n, *tmp;
+	struct page_cache *pc = f->pc;
+	struct host_arena *ha = &pc->m->ha;
+	struct vm_area_struct *vma, *tmp;
 
 	truncate_inode_pages(f);
-	list_for_each_entry_safe(n, tmp, &f->f_mapping.i_mmap, list) {
-		list_del(&n->list);
-		host_free(ha, n, sizeof(*n));
-	}
+	list_for_each_entry_safe(vma, tmp, &f->f_mapping.i_mmap, shared)
+		list_del_init(&vma->shared);
 	if (f->data)
 		host_free(ha, (void *)f->data, f->data_len);
+	if (f->fd >= 0)
+		close(f->fd);
+	htab_remove(&pc->by_name, name_hash(pc, f->f_path), f);
+	if (f->host_backed)
+		htab_remove(&pc->by_inode, inode_hash(pc, f->dev_major, f->dev_minor, f->i_ino), f);
 	list_del(&f->f_list);
-	f->pc->nr_files--;
+	pc->nr_files--;
 	host_free(ha, f->f_path, strlen(f->f_path) + 1);
 	host_free(ha, f, sizeof(*f));
 }
@@ -115,6 +138,8 @@ void page_cache_destroy(struct vmsim_machine *m)
 		return;
 	page_cache_finish(pc);
 	m->page_cache = NULL;
+	htab_destroy(&pc->by_name);
+	htab_destroy(&pc->by_inode);
 	host_free(&m->ha, pc, sizeof(*pc));
 }
 
@@ -127,6 +152,8 @@ static void page_cache_put(struct page_cache *pc)
 	if (pc->nr_files || m->page_cache != pc)
 		return;
 	m->page_cache = NULL;
+	htab_destroy(&pc->by_name);
+	htab_destroy(&pc->by_inode);
 	host_free(&m->ha, pc, sizeof(*pc));
 }
 
@@ -159,8 +186,16 @@ static struct file *file_alloc(struct page_cache *pc, const char *name, struct v
 		verr(err, -ENOMEM, "%s: out of memory", name);
 		return NULL;
 	}
+	if (htab_insert(&pc->by_name, name_hash(pc, name), f)) {
+		host_free(ha, f->f_path, strlen(f->f_path) + 1);
+		host_free(ha, f, sizeof(*f));
+		verr(err, -ENOMEM, "%s: out of memory", name);
+		return NULL;
+	}
 	f->pc = pc;
 	f->f_count = 1;
+	f->f_seq = pc->next_seq++;
+	f->fd = -1;
 	xa_init(&f->f_mapping.i_pages, ha);
 	INIT_LIST_HEAD(&f->f_mapping.i_mmap);
 	f->f_mapping.host = f;
@@ -171,12 +206,29 @@ static struct file *file_alloc(struct page_cache *pc, const char *name, struct v
 
 struct file *filemap_lookup(struct page_cache *pc, const char *name)
 {
-	struct file *f;
+	struct file *f, *oldest = NULL;
+	struct htab_iter it;
 
 	if (!pc)
 		return NULL;
-	list_for_each_entry(f, &pc->files, f_list)
-		if (strcmp(f->f_path, name) == 0)
+	/* a host file replaced under the same path is a second file of
+	 * that name: the first one opened answers, as on the list */
+	htab_for_each_possible(&pc->by_name, name_hash(pc, name), it, f)
+		if (strcmp(f->f_path, name) == 0 && (!oldest || f->f_seq < oldest->f_seq))
+			oldest = f;
+	return oldest;
+}
+
+/* The cached host file of device and inode @st, or NULL. */
+static struct file *find_inode(struct page_cache *pc, const struct stat *st)
+{
+	unsigned maj = major(st->st_dev), min = minor(st->st_dev);
+	uint64_t ino = (uint64_t)st->st_ino;
+	struct htab_iter it;
+	struct file *f;
+
+	htab_for_each_possible(&pc->by_inode, inode_hash(pc, maj, min, ino), it, f)
+		if (f->i_ino == ino && f->dev_major == maj && f->dev_minor == min)
 			return f;
 	return NULL;
 }
@@ -187,8 +239,7 @@ static int __filemap_open(struct page_cache *pc, const char *host_path, const ch
 	char real[PATH_MAX];
 	struct stat st;
 	struct file *f;
-	void *data = NULL;
-	int fd;
+	int fd, e;
 
 	*out = NULL;
 	/* O_NONBLOCK: a FIFO named by a hostile PT_INTERP must not hang us;
@@ -197,8 +248,7 @@ static int __filemap_open(struct page_cache *pc, const char *host_path, const ch
 	if (fd < 0)
 		return verr(err, -errno, "%s: %s", host_path, strerror(errno));
 	if (fstat(fd, &st) < 0) {
-		int e = errno;
-
+		e = errno;
 		close(fd);
 		return verr(err, -e, "%s: %s", host_path, strerror(e));
 	}
@@ -208,55 +258,30 @@ static int __filemap_open(struct page_cache *pc, const char *host_path, const ch
 		       verr(err, -EACCES, "%s: not a regular file", host_path);
 	}
 	/* the same inode opened twice is one cached file */
-	list_for_each_entry(f, &pc->files, f_list) {
-		if (f->host_backed && f->i_ino == (uint64_t)st.st_ino &&
-		    f->dev_major == major(st.st_dev) && f->dev_minor == minor(st.st_dev)) {
-			close(fd);
-			*out = get_file(f);
-			return 0;
-		}
+	f = find_inode(pc, &st);
+	if (f) {
+		close(fd);
+		*out = get_file(f);
+		return 0;
 	}
-	/* the bytes are read once, as the disk would give them; pages are
-	 * copied from here into frames on first use */
-	if (st.st_size > 0) {
-		size_t len = (size_t)st.st_size, got = 0;
-
-		data = host_alloc(&pc->m->ha, len);
-		if (!data) {
-			close(fd);
-			return verr(err, -ENOMEM, "%s: out of memory for %zu bytes", host_path, len);
-		}
-		while (got < len) {
-			ssize_t n = read(fd, (uint8_t *)data + got, len - got);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				int e = n < 0 ? errno : EIO;
-
-				close(fd);
-				host_free(&pc->m->ha, data, len);
-				return verr(err, -e, "%s: read: %s", host_path, strerror(e));
-			}
-			got += (size_t)n;
-		}
-	}
-	close(fd);
 	if (!name)
 		name = realpath(host_path, real) ? real : host_path;
 	f = file_alloc(pc, name, err);
 	if (!f) {
-		if (data)
-			host_free(&pc->m->ha, data, (size_t)st.st_size);
+		close(fd);
 		return -ENOMEM;
 	}
-	f->data = data;
-	f->data_len = (size_t)st.st_size;
 	f->host_backed = true;
 	f->f_mapping.i_size = (uint64_t)st.st_size;
 	f->i_ino = (uint64_t)st.st_ino;
 	f->dev_major = major(st.st_dev);
 	f->dev_minor = minor(st.st_dev);
+	f->fd = fd;
+	if (htab_insert(&pc->by_inode, inode_hash(pc, f->dev_major, f->dev_minor, f->i_ino), f)) {
+		f->host_backed = false;		/* not in the inode hash */
+		file_free(f);
+		return verr(err, -ENOMEM, "%s: out of memory", host_path);
+	}
 	*out = f;
 	return 0;
 }
@@ -338,17 +363,33 @@ struct page *filemap_find_page(struct file *f, uint64_t index)
 	return xa_load(&f->f_mapping.i_pages, index);
 }
 
-/* Copy page @index of the backing bytes into @dst, zeros past EOF. */
-static void read_backing(const struct file *f, uint64_t index, uint8_t *dst)
+/* Copy @len bytes at @off of the backing file into @dst, zeros past its
+ * end (an in-memory file's data_len, or where a host read comes up
+ * short).  0, or -EIO when the host read fails. */
+static int read_backing(const struct file *f, uint64_t off, uint8_t *dst, size_t len)
 {
-	uint64_t off = index << PAGE_SHIFT;
 	size_t n = 0;
 
-	if (off < f->data_len)
-		n = f->data_len - off < PAGE_SIZE ? (size_t)(f->data_len - off) : PAGE_SIZE;
-	if (n)
-		memcpy(dst, f->data + off, n);
-	memset(dst + n, 0, PAGE_SIZE - n);
+	if (f->fd < 0) {
+		if (off < f->data_len)
+			n = f->data_len - off < len ? (size_t)(f->data_len - off) : len;
+		if (n)
+			memcpy(dst, f->data + off, n);
+	} else {
+		while (n < len) {
+			ssize_t got = pread(f->fd, dst + n, len - n, (off_t)(off + n));
+
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0)
+				return -EIO;
+			if (got == 0)
+				break;
+			n += (size_t)got;
+		}
+	}
+	memset(dst + n, 0, len - n);
+	return 0;
 }
 
 int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *major)
@@ -372,7 +413,10 @@ int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *ma
 	page = alloc_page(pm, GFP_HIGHUSER_MOVABLE);
 	if (!page)
 		return -ENOMEM;
-	read_backing(f, index, page_host(pm, page));
+	if (read_backing(f, index << PAGE_SHIFT, page_host(pm, page), PAGE_SIZE)) {
+		put_page(pm, page);
+		return -EIO;
+	}
 	page->mapping = as;
 	page->index = index;
 	set_page_flag(page, PG_uptodate);
@@ -388,7 +432,7 @@ int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *ma
 	return 0;
 }
 
-void filemap_read(struct file *f, uint64_t off, void *buf, size_t len)
+int filemap_read(struct file *f, uint64_t off, void *buf, size_t len)
 {
 	uint8_t *dst = buf;
 
@@ -398,16 +442,15 @@ void filemap_read(struct file *f, uint64_t off, void *buf, size_t len)
 		size_t n = PAGE_SIZE - in < len ? PAGE_SIZE - in : len;
 		struct page *page = filemap_find_page(f, index);
 
-		if (page) {
+		if (page)
 			memcpy(dst, (uint8_t *)page_host(&f->pc->m->pm, page) + in, n);
-		} else {
-			for (size_t i = 0; i < n; i++)
-				dst[i] = off + i < f->data_len ? f->data[off + i] : 0;
-		}
+		else if (read_backing(f, off, dst, n))
+			return -EIO;
 		dst += n;
 		off += n;
 		len -= n;
 	}
+	return 0;
 }
 
 void set_page_dirty(struct page *page)
@@ -432,45 +475,32 @@ void clear_page_dirty(struct page *page)
 
 /* ---- i_mmap ---- */
 
-int i_mmap_insert(struct vm_area_struct *vma)
+void i_mmap_insert(struct vm_area_struct *vma)
 {
 	struct file *f = vma->vm_file;
-	struct i_mmap_node *n;
 
 	if (!f)
-		return 0;
-	n = host_alloc(&f->pc->m->ha, sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	n->vma = vma;
-	list_add_tail(&n->list, &f->f_mapping.i_mmap);
+		return;
+	list_add_tail(&vma->shared, &f->f_mapping.i_mmap);
 	f->f_mapping.i_mmap_count++;
-	return 0;
 }
 
 void i_mmap_remove(struct vm_area_struct *vma)
 {
 	struct file *f = vma->vm_file;
-	struct i_mmap_node *n;
 
-	if (!f)
+	if (!f || list_empty(&vma->shared))
 		return;
-	list_for_each_entry(n, &f->f_mapping.i_mmap, list) {
-		if (n->vma == vma) {
-			list_del(&n->list);
-			f->f_mapping.i_mmap_count--;
-			host_free(&f->pc->m->ha, n, sizeof(*n));
-			return;
-		}
-	}
+	list_del_init(&vma->shared);
+	f->f_mapping.i_mmap_count--;
 }
 
 bool i_mmap_contains(const struct file *f, const struct vm_area_struct *vma)
 {
-	const struct i_mmap_node *n;
+	const struct vm_area_struct *v;
 
-	list_for_each_entry(n, &f->f_mapping.i_mmap, list)
-		if (n->vma == vma)
+	list_for_each_entry(v, &f->f_mapping.i_mmap, shared)
+		if (v == vma)
 			return true;
 	return false;
 }
@@ -622,17 +652,33 @@ void filemap_zap_pte(struct vm_area_struct *vma, struct page *page, uint64_t pte
 
 int page_cache_check(struct page_cache *pc, struct vmsim_error *err)
 {
+	unsigned long files = 0, host_files = 0;
 	struct file *f;
 
 	if (!pc)
 		return 0;
+	if (htab_check(&pc->by_name, err) || htab_check(&pc->by_inode, err))
+		return -EFAULT;
 	list_for_each_entry(f, &pc->files, f_list) {
 		struct address_space *as = &f->f_mapping;
 		unsigned long pages = 0, dirty = 0, maps = 0;
-		struct i_mmap_node *n;
+		struct vm_area_struct *vma;
+		struct file *named = filemap_lookup(pc, f->f_path);
 		struct page *page;
 		uint64_t index;
 
+		files++;
+		if (!named || (named != f && named->f_seq > f->f_seq))
+			return verr(err, -EFAULT, "page cache: %s is not found by its name", f->f_path);
+		if (f->host_backed) {
+			struct stat st = { .st_dev = makedev(f->dev_major, f->dev_minor),
+					   .st_ino = (ino_t)f->i_ino };
+
+			host_files++;
+			if (find_inode(pc, &st) != f)
+				return verr(err, -EFAULT, "page cache: %s is not found by its inode",
+					    f->f_path);
+		}
 		if (xa_check(&as->i_pages, err))
 			return -EFAULT;
 		xa_for_each(&as->i_pages, index, page) {
@@ -651,9 +697,9 @@ int page_cache_check(struct page_cache *pc, struct vmsim_error *err)
 		if (pages != as->nrpages || dirty != as->nr_dirty)
 			return verr(err, -EFAULT, "page cache: %s counts %lu pages / %lu dirty, has %lu / %lu",
 				    f->f_path, as->nrpages, as->nr_dirty, pages, dirty);
-		list_for_each_entry(n, &as->i_mmap, list) {
+		list_for_each_entry(vma, &as->i_mmap, shared) {
 			maps++;
-			if (n->vma->vm_file != f)
+			if (vma->vm_file != f)
 				return verr(err, -EFAULT, "page cache: %s i_mmap holds a VMA of another file",
 					    f->f_path);
 		}
@@ -661,5 +707,9 @@ int page_cache_check(struct page_cache *pc, struct vmsim_error *err)
 			return verr(err, -EFAULT, "page cache: %s counts %lu mappings, has %lu", f->f_path,
 				    as->i_mmap_count, maps);
 	}
+	if (files != pc->nr_files || files != pc->by_name.nr || host_files != pc->by_inode.nr)
+		return verr(err, -EFAULT, "page cache: %lu files (nr_files %lu), %lu host files; "
+			    "hashed: %zu by name, %zu by inode", files, pc->nr_files, host_files,
+			    pc->by_name.nr, pc->by_inode.nr);
 	return 0;
 }

@@ -5,12 +5,15 @@
  * read through it (do_read_fault with fault-around, do_shared_fault,
  * filemap_map_pages, page_mkwrite).
  *
- * A simulated file is either a host file (read-only on the host: its bytes
- * are copied into page-cache frames on first use, zero-filled past EOF,
- * and writes through shared mappings stay in the simulated frames) or an
- * in-memory file a scenario declares with contents and a size.  A file
- * stays cached when its last mapping goes, as an inode stays in the inode
- * cache: a later exec or mmap finds its pages still there.
+ * A simulated file is either a host file (kept open read-only on the
+ * host: each page is read with pread() when it is first needed, zero-
+ * filled past EOF, and writes through shared mappings stay in the
+ * simulated frames) or an in-memory file a scenario declares with
+ * contents and a size.  A file stays cached while it is referenced, as an
+ * inode stays in the inode cache: a later exec or mmap finds its pages
+ * still there.  Files are found by name and host files by device and
+ * inode through hash tables, so opening the n-th file costs what the
+ * first did.
  */
 #ifndef VMSIM_VMA_FILEMAP_H
 #define VMSIM_VMA_FILEMAP_H
@@ -19,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/htab.h"
 #include "util/list.h"
 #include "vma/pagecache_xa.h"
 
@@ -42,7 +46,7 @@ struct address_space {
 	struct xarray i_pages;		/* page index -> struct page (one reference each) */
 	unsigned long nrpages;
 	unsigned long nr_dirty;		/* pages with PG_dirty */
-	struct list_head i_mmap;	/* struct i_mmap_node, in insertion order */
+	struct list_head i_mmap;	/* the VMAs mapping it (vma->shared), in insertion order */
 	unsigned long i_mmap_count;	/* VMAs mapping the file */
 	uint64_t i_size;		/* bytes */
 	struct file *host;		/* the file this mapping belongs to */
@@ -52,12 +56,14 @@ struct page_cache;
 
 struct file {
 	struct page_cache *pc;
-	struct list_head f_list;	/* on pc->files */
+	struct list_head f_list;	/* on pc->files, oldest first */
+	unsigned long f_seq;		/* its place in that order */
 	int f_count;			/* references from VMAs and open users */
 	char *f_path;			/* as /proc/PID/maps shows it */
 	uint64_t i_ino;
 	unsigned dev_major, dev_minor;
-	const uint8_t *data;		/* backing bytes, data_len of them (may be NULL) */
+	int fd;				/* host file: open read-only, pages read from it */
+	const uint8_t *data;		/* in-memory file: data_len bytes (may be NULL) */
 	size_t data_len;
 	bool host_backed;		/* a host file (identified by dev/ino) */
 	struct address_space f_mapping;
@@ -67,7 +73,10 @@ struct file {
 struct page_cache {
 	struct vmsim_machine *m;
 	struct list_head files;
+	struct htab by_name;		/* every file, by f_path */
+	struct htab by_inode;		/* host files, by device and inode */
 	unsigned long nr_files;
+	unsigned long next_seq;
 	unsigned long next_ino;		/* for in-memory files */
 	unsigned long lookups;		/* find_get_page() calls */
 	unsigned long hits;
@@ -83,10 +92,12 @@ void page_cache_finish(struct page_cache *pc);
 void page_cache_destroy(struct vmsim_machine *m);
 
 /*
- * The file at @host_path (opened read-only on the host), shown as @name
- * (NULL: the host's real path).  Opening the same host inode again
- * returns the same struct file, so its pages are shared.  The result
- * holds one reference (fput()).  -errno with "PATH: reason" in @err.
+ * The file at @host_path (opened read-only on the host and kept open),
+ * shown as @name (NULL: the host's real path).  It must be a regular file
+ * (a FIFO is refused without waiting for a writer, a device or directory
+ * by name).  Opening the same host inode again returns the same struct
+ * file, so its pages are shared.  The result holds one reference
+ * (fput()).  -errno with "PATH: reason" in @err.
  */
 int filemap_open(struct page_cache *pc, const char *host_path, const char *name,
 		 struct file **out, struct vmsim_error *err);
@@ -94,7 +105,7 @@ int filemap_open(struct page_cache *pc, const char *host_path, const char *name,
  * @contents (copied; the rest reads as zeros). */
 int filemap_create(struct page_cache *pc, const char *name, const void *contents, size_t len,
 		   uint64_t size, struct file **out, struct vmsim_error *err);
-/* The file called @name (as shown), or NULL. */
+/* The file called @name (as shown), or NULL; the oldest if several are. */
 struct file *filemap_lookup(struct page_cache *pc, const char *name);
 
 static inline struct file *get_file(struct file *f)
@@ -106,15 +117,16 @@ static inline struct file *get_file(struct file *f)
 void fput(struct file *f);
 
 /* Read @len bytes at @off of the file's contents as the page cache sees
- * them (cached frames first, then the backing bytes, zeros past EOF). */
-void filemap_read(struct file *f, uint64_t off, void *buf, size_t len);
+ * them (cached frames first, then the backing file, zeros past EOF),
+ * without caching what it reads.  0, or -EIO when the host read fails. */
+int filemap_read(struct file *f, uint64_t off, void *buf, size_t len);
 
 /*
  * find_get_page() / filemap_fault()'s read: the cached page at @index,
  * read in (zero-filled past EOF) when missing.  No reference is added:
  * the cache keeps its own.  *major is set when the page had to be read.
- * -ENXIO for an index at or past the end of the file (SIGBUS),
- * -ENOMEM when no frame is left.
+ * -ENXIO for an index at or past the end of the file (SIGBUS), -EIO when
+ * the host read fails (SIGBUS too), -ENOMEM when no frame is left.
  */
 int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *major);
 /* The cached page at @index or NULL, without reading. */
@@ -126,8 +138,9 @@ void clear_page_dirty(struct page *page);
 /* The file a page-cache page belongs to, or NULL for other pages. */
 struct file *page_file(const struct page *page);
 
-/* i_mmap (vma_interval_tree_insert/remove): the VMAs mapping a file. */
-int i_mmap_insert(struct vm_area_struct *vma);
+/* i_mmap (vma_interval_tree_insert/remove): the VMAs mapping a file,
+ * linked through vma->shared, so either call is O(1). */
+void i_mmap_insert(struct vm_area_struct *vma);
 void i_mmap_remove(struct vm_area_struct *vma);
 bool i_mmap_contains(const struct file *f, const struct vm_area_struct *vma);
 

@@ -31,6 +31,12 @@ void vm_area_free(struct vm_area_struct *vma);
 void vma_link(struct mm_struct *mm, struct vm_area_struct *vma);
 /* Remove @vma from the tree and the list (it is not freed). */
 void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma);
+/* @vma's vm_start, or the vm_end of the VMA before it, moved: refresh the
+ * gaps the tree caches for get_unmapped_area() (vma_gap_update). */
+void vma_gap_update(struct vm_area_struct *vma);
+/* The free gap below @vma: from the previous VMA's vm_end_gap() (0 for
+ * the first) up to vm_start_gap(@vma), 0 where a guard gap overlaps. */
+uint64_t vma_compute_gap(const struct vm_area_struct *vma);
 /* Drop every cached lookup (a VMA moved, shrank or went away). */
 static inline void vmacache_invalidate(struct mm_struct *mm)
 {

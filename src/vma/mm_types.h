@@ -6,6 +6,8 @@
  * Every VMA of an mm is, at the same time,
  *   - on mm->mmap_list, sorted by address (Linux before 6.1: vm_next/vm_prev),
  *   - in mm->mm_rb, a red-black tree keyed by vm_start (util/rbtree.h),
+ *     augmented with rb_subtree_gap: the largest free gap (vm_start_gap()
+ *     minus the previous VMA's vm_end_gap()) below any VMA of the subtree,
  * and the two always hold the same VMAs in the same order; VMAs never
  * overlap and are page aligned.  check_mm() (vma/check.c) verifies this,
  * the counters and the page tables after every scenario step.
@@ -21,7 +23,7 @@
 #include "util/rbtree.h"
 
 struct vmsim_machine;
-struct file;		/* the page-cache issue brings files; until then NULL */
+struct file;		/* vma/filemap.h */
 
 /* vm_flags (include/linux/mm.h) */
 #define VM_NONE		0x00000000UL
@@ -164,10 +166,14 @@ struct vm_area_struct {
 	struct mm_struct *vm_mm;
 	struct list_head vm_list;	/* on mm->mmap_list, by address */
 	struct rb_node vm_rb;		/* in mm->mm_rb, keyed by vm_start */
+	uint64_t rb_subtree_gap;	/* the largest free gap below a VMA of this
+					 * subtree (Linux 4.x): the gap search skips
+					 * subtrees whose gaps are all too small */
 	unsigned long vm_flags;
 	uint64_t vm_page_prot;		/* PTE bits for present pages */
 	uint64_t vm_pgoff;		/* offset in PAGE_SIZE units (anon: vm_start >> 12) */
 	struct file *vm_file;
+	struct list_head shared;	/* on vm_file->f_mapping.i_mmap (Linux: shared.rb) */
 	struct anon_vma *anon_vma;
 	struct shmem_object *shm;	/* shared anonymous: its pages */
 	const struct vm_operations_struct *vm_ops;

@@ -29,54 +29,115 @@
 /* ---- get_unmapped_area ---- */
 
 /*
+ * The gap search (unmapped_area_topdown / unmapped_area of Linux 4.x,
+ * which the maple tree's gap tracking replaced with the same results): the
+ * gap below a VMA runs from the previous VMA's vm_end_gap() (0 for the
+ * first) to vm_start_gap(), and the tail gap from the last VMA's end up.
+ * A search wants the highest (top-down) or lowest (bottom-up) gap that
+ * still holds @length once clipped to [low, high).  Each VMA caches in
+ * rb_subtree_gap the largest gap below any VMA of its subtree, so the
+ * descent skips every subtree whose gaps are all too small, and those
+ * wholly outside [low, high): O(log n) VMAs visited instead of all of them.
+ */
+struct gap_query {
+	uint64_t length, low, high;
+	bool topdown;			/* the highest gap, else the lowest */
+};
+
+/* The gap below @vma, clipped to [low, high), is [*start, *end) and holds
+ * q->length. */
+static bool gap_fits(const struct vm_area_struct *vma, const struct gap_query *q,
+		     uint64_t *start, uint64_t *end)
+{
+	const struct vm_area_struct *prev = vma_prev(vma);
+
+	*start = prev ? vm_end_gap(prev) : 0;
+	*end = vm_start_gap(vma);
+	if (*start < q->low)
+		*start = q->low;
+	if (*end > q->high)
+		*end = q->high;
+	return *end > *start && *end - *start >= q->length;
+}
+
+/* The VMA under @n whose gap fits, the rightmost for a top-down search
+ * and the leftmost for a bottom-up one, or NULL; its clipped gap in
+ * [*start, *end). */
+static struct vm_area_struct *find_gap(struct rb_node *n, const struct gap_query *q,
+				       uint64_t *start, uint64_t *end)
+{
+	struct rb_node *near, *far;
+	struct vm_area_struct *vma, *r;
+	bool right, left;
+
+	if (!n)
+		return NULL;
+	vma = rb_entry(n, struct vm_area_struct, vm_rb);
+	if (vma->rb_subtree_gap < q->length)
+		return NULL;
+	/* gaps to the right start at vma's end or above; gaps to the left
+	 * end below its start */
+	right = vma->vm_end + q->length <= q->high;
+	left = vma->vm_start >= q->low + q->length;
+	near = q->topdown ? n->rb_right : n->rb_left;
+	far = q->topdown ? n->rb_left : n->rb_right;
+	if ((q->topdown ? right : left) && (r = find_gap(near, q, start, end)))
+		return r;
+	if (gap_fits(vma, q, start, end))
+		return vma;
+	if (q->topdown ? left : right)
+		return find_gap(far, q, start, end);
+	return NULL;
+}
+
+/* The tail gap, above every VMA, clipped to [low, high): [*start, *end)
+ * holds q->length. */
+static bool tail_gap_fits(struct mm_struct *mm, const struct gap_query *q, uint64_t *start,
+			  uint64_t *end)
+{
+	struct vm_area_struct *last = mm_last_vma(mm);
+
+	*start = last ? vm_end_gap(last) : 0;
+	if (*start < q->low)
+		*start = q->low;
+	*end = q->high;
+	return *end > *start && *end - *start >= q->length;
+}
+
+/*
  * unmapped_area_topdown(): the highest gap in [low, high) that holds
- * @length (len plus the alignment slack, as Linux sizes its search), where
- * a gap runs from the previous VMA's end to the next VMA's vm_start_gap().
+ * @length (len plus the alignment slack, as Linux sizes its search).
  * The mapping goes at the top of the gap, aligned down.  -ENOMEM if none.
  */
 static int64_t unmapped_area_topdown(struct mm_struct *mm, uint64_t len, uint64_t low,
 				     uint64_t high, uint64_t align_mask)
 {
-	uint64_t length = len + align_mask, gap_start, gap_end, addr;
-	struct vm_area_struct *next, *prev;
+	struct gap_query q = { len + align_mask, low, high, true };
+	uint64_t start, end, addr;
 
-	if (length < len || high < low)
+	if (q.length < len || high < low || high - low < q.length)
 		return -ENOMEM;
-	next = find_vma(mm, high);
-	prev = next ? vma_prev(next) : mm_last_vma(mm);
-	for (;;) {
-		gap_end = next && vm_start_gap(next) < high ? vm_start_gap(next) : high;
-		gap_start = prev ? vm_end_gap(prev) : 0;
-		if (gap_start < low)
-			gap_start = low;
-		if (gap_end > gap_start && gap_end - gap_start >= length) {
-			addr = gap_end - len;
-			addr -= addr & align_mask;
-			return (int64_t)addr;
-		}
-		if (!prev || prev->vm_start <= low)
-			return -ENOMEM;
-		next = prev;
-		prev = vma_prev(prev);
-	}
+	if (!tail_gap_fits(mm, &q, &start, &end) &&
+	    !find_gap(mm->mm_rb.rb_node, &q, &start, &end))
+		return -ENOMEM;
+	addr = end - len;
+	addr -= addr & align_mask;
+	return (int64_t)addr;
 }
 
-/* unmapped_area(): bottom-up, the fallback when top-down finds nothing. */
+/* unmapped_area(): bottom-up, the fallback when top-down finds nothing;
+ * the mapping goes at the bottom of the lowest gap that holds it. */
 static int64_t unmapped_area(struct mm_struct *mm, uint64_t len, uint64_t low, uint64_t high)
 {
-	struct vm_area_struct *vma;
-	uint64_t start = low;
+	struct gap_query q = { len, low, high, false };
+	uint64_t start, end;
 
-	for_each_vma(mm, vma) {
-		if (vm_start_gap(vma) > start && vm_start_gap(vma) - start >= len &&
-		    start + len <= high)
-			return (int64_t)start;
-		if (vm_end_gap(vma) > start)
-			start = vm_end_gap(vma);
-	}
-	if (start + len <= high && start + len > start)
-		return (int64_t)start;
-	return -ENOMEM;
+	if (high < low || high - low < len)
+		return -ENOMEM;
+	if (!find_gap(mm->mm_rb.rb_node, &q, &start, &end) &&
+	    !tail_gap_fits(mm, &q, &start, &end))
+		return -ENOMEM;
+	return (int64_t)start;
 }
 
 /* arch_get_unmapped_area_topdown() for one length and alignment. */
@@ -216,12 +277,7 @@ static int64_t mmap_region(struct mm_struct *mm, struct file *file, uint64_t add
 		return -ENOMEM;
 	if (file) {
 		vma->vm_file = get_file(file);
-		if (i_mmap_insert(vma)) {
-			vma->vm_file = NULL;
-			fput(file);
-			vm_area_free(vma);
-			return -ENOMEM;
-		}
+		i_mmap_insert(vma);
 	} else if (vm_flags & VM_SHARED) {
 		shm = shmem_zero_setup(mm, len);
 		if (!shm) {
@@ -560,6 +616,7 @@ int expand_downwards(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t 
 	update_hiwater_vm(mm);
 	vma->vm_start = address;
 	vma->vm_pgoff -= grow;
+	vma_gap_update(vma);
 	vmacache_invalidate(mm);
 	return 0;
 }

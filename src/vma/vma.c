@@ -4,10 +4,12 @@
  * splitting (mm/vma.c, mm/mmap.c), and the vm counters.
  *
  * Invariant kept by every function here: the list and the tree hold the
- * same VMAs in the same order, VMAs are page aligned and disjoint, and the
- * lookup cache only holds VMAs that are linked and unchanged since they
- * were cached (anything that moves a boundary or unlinks calls
- * vmacache_invalidate()).
+ * same VMAs in the same order, VMAs are page aligned and disjoint, every
+ * VMA's rb_subtree_gap is the largest gap below a VMA of its subtree
+ * (anything that moves a vm_start, or the vm_end before one, calls
+ * vma_gap_update()), and the lookup cache only holds VMAs that are linked
+ * and unchanged since they were cached (anything that moves a boundary or
+ * unlinks calls vmacache_invalidate()).
  */
 #include "vma/mm.h"
 
@@ -35,6 +37,7 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 		return NULL;
 	vma->vm_mm = mm;
 	INIT_LIST_HEAD(&vma->vm_list);
+	INIT_LIST_HEAD(&vma->shared);
 	RB_CLEAR_NODE(&vma->vm_rb);
 	return vma;
 }
@@ -47,6 +50,7 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 		return NULL;
 	*vma = *orig;
 	INIT_LIST_HEAD(&vma->vm_list);
+	INIT_LIST_HEAD(&vma->shared);
 	RB_CLEAR_NODE(&vma->vm_rb);
 	if (vma->anon_vma)
 		vma->anon_vma->refcount++;
@@ -55,10 +59,7 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 	if (vma->vm_file) {
 		/* the copy maps the file too: a reference and an i_mmap entry */
 		get_file(vma->vm_file);
-		if (i_mmap_insert(vma)) {
-			vm_area_free(vma);
-			return NULL;
-		}
+		i_mmap_insert(vma);
 	}
 	return vma;
 }
@@ -96,10 +97,44 @@ void vm_area_free(struct vm_area_struct *vma)
 
 /* ---- tree and list ---- */
 
+uint64_t vma_compute_gap(const struct vm_area_struct *vma)
+{
+	const struct vm_area_struct *prev = vma_prev(vma);
+	uint64_t gap_end = vm_start_gap(vma), gap_start = prev ? vm_end_gap(prev) : 0;
+
+	return gap_end > gap_start ? gap_end - gap_start : 0;
+}
+
+static uint64_t subtree_gap(const struct rb_node *n)
+{
+	return n ? rb_entry(n, struct vm_area_struct, vm_rb)->rb_subtree_gap : 0;
+}
+
+/* vma_compute_subtree_gap(): the node's own gap or its children's. */
+static bool vma_gap_compute(struct rb_node *n)
+{
+	struct vm_area_struct *vma = rb_entry(n, struct vm_area_struct, vm_rb);
+	uint64_t max = vma_compute_gap(vma), old = vma->rb_subtree_gap;
+
+	if (subtree_gap(n->rb_left) > max)
+		max = subtree_gap(n->rb_left);
+	if (subtree_gap(n->rb_right) > max)
+		max = subtree_gap(n->rb_right);
+	vma->rb_subtree_gap = max;
+	return max != old;
+}
+
+static const struct rb_augment_callbacks vma_gap_callbacks = { vma_gap_compute };
+
+void vma_gap_update(struct vm_area_struct *vma)
+{
+	rb_augment_propagate(&vma->vm_rb, &vma_gap_callbacks);
+}
+
 void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	struct rb_node **link = &mm->mm_rb.rb_node, *parent = NULL, *prev_node = NULL;
-	struct vm_area_struct *v;
+	struct vm_area_struct *v, *next;
 
 	while (*link) {
 		parent = *link;
@@ -111,24 +146,38 @@ void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 			link = &parent->rb_right;
 		}
 	}
-	rb_link_node(&vma->vm_rb, parent, link);
-	rb_insert_color(&vma->vm_rb, &mm->mm_rb);
 	/* the list position follows from the descent: right after the
-	 * greatest VMA below, or first */
+	 * greatest VMA below, or first; the gaps the tree caches are
+	 * computed from the list neighbours, so the list changes first */
 	if (prev_node)
 		list_add(&vma->vm_list,
 			 &rb_entry(prev_node, struct vm_area_struct, vm_rb)->vm_list);
 	else
 		list_add(&vma->vm_list, &mm->mmap_list);
 	vma->vm_mm = mm;
+	/* the gap below the next VMA now ends at this one: brought up to
+	 * date while it is the only stale value, then the new leaf joins
+	 * (each step assumes every other cached gap is right) */
+	if ((next = vma_next(vma)))
+		vma_gap_update(next);
+	rb_link_node(&vma->vm_rb, parent, link);
+	vma->rb_subtree_gap = 0;
+	rb_insert_augmented(&vma->vm_rb, &mm->mm_rb, &vma_gap_callbacks);
 	mm->map_count++;
 }
 
 void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma)
 {
-	rb_erase(&vma->vm_rb, &mm->mm_rb);
+	struct vm_area_struct *next = vma_next(vma);
+
+	/* out of the tree while the list still has it (so the erase sees
+	 * consistent gaps), then off the list; then the gap below the next
+	 * VMA reaches down to the one before */
+	rb_erase_augmented(&vma->vm_rb, &mm->mm_rb, &vma_gap_callbacks);
 	RB_CLEAR_NODE(&vma->vm_rb);
 	list_del_init(&vma->vm_list);
+	if (next)
+		vma_gap_update(next);
 	mm->map_count--;
 	vmacache_invalidate(mm);
 }
@@ -262,6 +311,8 @@ struct vm_area_struct *vma_merge_new(struct mm_struct *mm, struct vm_area_struct
 			vm_area_free(next);
 		} else {
 			prev->vm_end = end;	/* case 2 */
+			if ((next = vma_next(prev)))
+				vma_gap_update(next);
 		}
 		vmacache_invalidate(mm);
 		return prev;
@@ -275,6 +326,7 @@ struct vm_area_struct *vma_merge_new(struct mm_struct *mm, struct vm_area_struct
 		}
 		next->vm_start = addr;
 		next->vm_pgoff = pgoff;
+		vma_gap_update(next);
 		vmacache_invalidate(mm);
 		return next;
 	}
@@ -317,6 +369,7 @@ int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t addr, i
 	if (!n)
 		return -ENOMEM;
 	if (new_below) {
+		/* vma_link(n) below refreshes vma's gap: n becomes its prev */
 		n->vm_end = addr;
 		vma->vm_pgoff += (addr - vma->vm_start) >> PAGE_SHIFT;
 		vma->vm_start = addr;

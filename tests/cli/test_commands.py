@@ -169,6 +169,48 @@ case("help exits 0", p.returncode == 0 and "usage:" in p.stdout)
 p = run("run", "tests/scenarios/none-such.yaml")
 case("a missing scenario exits 2", p.returncode == 2 and "none-such.yaml" in p.stderr, p.stderr)
 
+# configs and scenarios are regular files of at most 64 MiB: a FIFO (no
+# writer: must not hang), a device and an oversized file are refused at once
+with tempfile.TemporaryDirectory() as d:
+    fifo = os.path.join(d, "fifo.yaml")
+    os.mkfifo(fifo)
+    big = os.path.join(d, "big.yaml")
+    with open(big, "wb") as f:
+        f.truncate((64 << 20) + 1)
+    for what, path, msg in (("a FIFO", fifo, "is a FIFO"),
+                            ("/dev/zero", "/dev/zero", "is a character device"),
+                            ("a directory", d, "is a directory"),
+                            ("a file over the cap", big, "at most 64 MiB")):
+        for args in (["-c", path, "info"], ["run", path]):
+            p = run(*args)
+            case(f"{args[0]} {what} exits 2 with one line", p.returncode == 2 and msg in p.stderr
+                 and path in p.stderr and len(p.stderr.splitlines()) == 1, p.stderr)
+    # exec opens the file without waiting on a FIFO, and reads a 2 GiB
+    # (sparse) binary page by page
+    p = run("exec", fifo)
+    case("exec of a FIFO exits 2 at once", p.returncode == 2 and "not a regular file" in p.stderr,
+         p.stderr)
+    if os.access("/usr/bin/true", os.R_OK):
+        bigexe = os.path.join(d, "true-2g")
+        with open("/usr/bin/true", "rb") as src, open(bigexe, "wb") as dst:
+            dst.write(src.read())
+            dst.truncate(2 << 30)
+        p = run("exec", bigexe)
+        case("exec of a 2 GiB binary runs", p.returncode == 0 and "true-2g" in p.stdout, p.stderr)
+
+# 2 * 10^5 steps whose `as:` names are each used once: the names are hashed,
+# so this runs in seconds (with a scan per name it took minutes)
+with tempfile.TemporaryDirectory() as d:
+    big = os.path.join(d, "steps.yaml")
+    n = 100000
+    with open(big, "w") as f:
+        f.write("machine: x86_64\nsteps:\n")
+        f.writelines(f"  - kmalloc: {{ size: 64, as: k{i} }}\n" for i in range(n))
+        f.writelines(f"  - kfree: {{ addr: $k{i} }}\n" for i in range(n))
+    p = run("run", big)
+    case("a scenario of 2*10^5 steps runs", p.returncode == 0 and f"{2 * n} steps" in p.stdout,
+         p.stderr[:300])
+
 # a 64 GiB machine boots quickly (deferred struct page init); generous bound
 p = run("--set", "memory.size=64GiB", "--json", "meminfo")
 case("a 64 GiB machine boots", p.returncode == 0 and json.loads(p.stdout)["MemTotal"] > 60 << 30, p.stderr)

@@ -7,7 +7,9 @@
  * failed exec (corrupt file, missing interpreter, argument list too long,
  * 64-bit file on the x86_32 machine) leaves the task's mm untouched;
  * randomization is reproducible per seed, differs between seeds and
- * stays within Linux's entropy; a second exec frees the first image.
+ * stays within Linux's entropy; a second exec frees the first image; a
+ * 2 GiB binary is read page by page (host memory and page cache grow by
+ * a few pages), and a failed read is -EIO.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +325,96 @@ static void test_exec_twice_replaces_the_image(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* A copy of /usr/bin/true padded to 2 GiB with a hole: 0, or -1 to skip. */
+static int padded_true(char *path, size_t len)
+{
+	FILE *in = fopen(TRUE_PATH, "rb"), *out;
+	char buf[4096];
+	size_t n;
+	int ret = 0;
+
+	if (!in)
+		return -1;
+	snprintf(path, len, "/tmp/vmsim-exec-big-%d", (int)getpid());
+	out = fopen(path, "wb");
+	if (!out) {
+		fclose(in);
+		return -1;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			ret = -1;
+	fclose(in);
+	if (fclose(out) || ret || truncate(path, (off_t)(2ULL << 30)) != 0) {
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+/* exec reads the headers and the pages it touches, never the whole file:
+ * a 2 GiB binary costs a few pages of host memory and of page cache. */
+static void test_exec_reads_the_file_page_by_page(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64", NULL, NULL);
+	struct task_struct *t = spawn(m);
+	struct vmsim_error err = { 0 };
+	struct exec_result r;
+	char path[64];
+	const char *argv[] = { "big" };
+	struct exec_args a = { .filename = "/bin/big", .argv = argv, .argc = 1 };
+	size_t live = m->ha.live;
+
+	(void)state;
+	if (padded_true(path, sizeof(path))) {
+		print_message("no %s to copy, or no room for a sparse copy\n", TRUE_PATH);
+		vmsim_machine_destroy(m);
+		skip();
+	}
+	a.host_path = path;
+	assert_int_equal(do_execve(t, &a, &r, &err), 0);
+	check_all(m);
+	/* the image's own file pages: a few, read when something needed them */
+	assert_true(m->page_cache->reads < 16);
+	assert_true(m->ha.live - live < (1u << 20));
+	unlink(path);
+	vmsim_machine_destroy(m);
+}
+
+/* A failed read of the headers is -EIO, and the task keeps its mm. */
+static void test_exec_read_error_is_eio(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64", NULL, NULL);
+	struct task_struct *t = spawn(m);
+	struct vmsim_error err = { 0 };
+	struct mm_struct *before = t->mm;
+	struct exec_result r;
+	struct file *f;
+	char path[64];
+	const char *argv[] = { "big" };
+	struct exec_args a = { .filename = "/bin/big", .argv = argv, .argc = 1 };
+	int dir;
+
+	(void)state;
+	if (padded_true(path, sizeof(path))) {
+		print_message("no %s to copy, or no room for a sparse copy\n", TRUE_PATH);
+		vmsim_machine_destroy(m);
+		skip();
+	}
+	assert_int_equal(filemap_open(machine_page_cache(m), path, NULL, &f, &err), 0);
+	dir = open("/", O_RDONLY | O_DIRECTORY);
+	assert_true(dir >= 0 && dup2(dir, f->fd) == f->fd);
+	close(dir);
+	a.file = f;
+	assert_int_equal(do_execve(t, &a, &r, &err), -EIO);
+	assert_non_null(strstr(err.msg, "/bin/big: cannot read 64 bytes at 0x0"));
+	assert_ptr_equal(t->mm, before);
+	check_all(m);
+	fput(f);
+	unlink(path);
+	vmsim_machine_destroy(m);
+}
+
 static void test_exec_sysroot_finds_the_interpreter_there(void **state)
 {
 	struct vmsim_machine *m = boot("x86_64", NULL, NULL);
@@ -417,6 +510,8 @@ int main(void)
 		cmocka_unit_test(test_exec_64bit_file_on_x86_32_refused),
 		cmocka_unit_test(test_exec_randomization_per_seed),
 		cmocka_unit_test(test_exec_twice_replaces_the_image),
+		cmocka_unit_test(test_exec_reads_the_file_page_by_page),
+		cmocka_unit_test(test_exec_read_error_is_eio),
 		cmocka_unit_test(test_exec_sysroot_finds_the_interpreter_there),
 		cmocka_unit_test(test_exec_oom_sweep),
 	};

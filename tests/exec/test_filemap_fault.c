@@ -233,7 +233,7 @@ static void test_filemap_private_cow_and_shared_dirty(void **state)
 	assert_int_equal(rd(a, va + 3 * 4096), 0xaa);
 	assert_int_equal(rd(b, vb + 3 * 4096), 4);
 	assert_int_equal(pfn_of(b, vb + 3 * 4096), cache_pfn);
-	filemap_read(f, 3 * 4096, &byte, 1);
+	assert_int_equal(filemap_read(f, 3 * 4096, &byte, 1), 0);
 	assert_int_equal(byte, 4);
 	assert_int_equal(f->f_mapping.nr_dirty, 0);
 	assert_int_equal(a->mm->rss_stat[MM_ANONPAGES], 1);
@@ -246,7 +246,7 @@ static void test_filemap_private_cow_and_shared_dirty(void **state)
 	assert_int_equal(f->f_mapping.nr_dirty, 1);
 	assert_int_equal(rd(b, vb + 3 * 4096), 0x55);
 	assert_int_equal(rd(a, va + 3 * 4096), 0xaa);
-	filemap_read(f, 3 * 4096, &byte, 1);
+	assert_int_equal(filemap_read(f, 3 * 4096, &byte, 1), 0);
 	assert_int_equal(byte, 0x55);
 	/* a read then a write through the shared mapping: the first write to
 	 * the write-protected page is seen (page_mkwrite) and dirties it */

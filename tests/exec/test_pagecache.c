@@ -3,8 +3,11 @@
  * vma/filemap.c) without a process: stores and erases against a plain
  * array model with the tree checker after every step, the read of host
  * and in-memory files into frames (zero-filled past EOF, SIGBUS past the
- * last page), one cached file per host inode, dirty accounting, i_mmap,
- * frames returned when the last reference goes, and an OOM sweep.
+ * last page), pages read from the host file only when asked for (a 2 GiB
+ * file opens for the price of its touched pages), a failed host read as
+ * -EIO, FIFOs, devices and directories refused, one cached file per host
+ * inode, 10^5 files found by name through the hash, dirty accounting,
+ * i_mmap, frames returned when the last reference goes, and an OOM sweep.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,9 +16,11 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kern/machine.h"
@@ -229,11 +234,11 @@ static void test_filemap_reads_pages_zero_filled_past_eof(void **state)
 	{
 		unsigned char buf[8];
 
-		filemap_read(f, 3 * 4096 + 4, buf, 2);
+		assert_int_equal(filemap_read(f, 3 * 4096 + 4, buf, 2), 0);
 		assert_int_equal(buf[1], 0x55);
-		filemap_read(f, 4096, buf, 1);
+		assert_int_equal(filemap_read(f, 4096, buf, 1), 0);
 		assert_int_equal(buf[0], 1);
-		filemap_read(f, 3 * 4096 + 200, buf, 1);
+		assert_int_equal(filemap_read(f, 3 * 4096 + 200, buf, 1), 0);
 		assert_int_equal(buf[0], 0);
 	}
 	assert_int_equal(f->f_mapping.nrpages, 1);
@@ -266,8 +271,8 @@ static void test_filemap_memory_file_and_i_mmap(void **state)
 	assert_int_equal(filemap_get_page(f, 3, &p, &major), -ENXIO);
 	v1.vm_file = f;
 	v2.vm_file = f;
-	assert_int_equal(i_mmap_insert(&v1), 0);
-	assert_int_equal(i_mmap_insert(&v2), 0);
+	i_mmap_insert(&v1);
+	i_mmap_insert(&v2);
 	assert_true(i_mmap_contains(f, &v2));
 	pc_ok(m);
 	i_mmap_remove(&v1);
@@ -277,6 +282,158 @@ static void test_filemap_memory_file_and_i_mmap(void **state)
 	pc_ok(m);
 	fput(f);
 	assert_null(m->page_cache);
+	vmsim_machine_destroy(m);
+}
+
+/* Opening reads nothing: a 2 GiB (sparse) file costs only the pages that
+ * are asked for, each read from the host file when first needed, so a
+ * byte changed on the host after the open is what the page shows. */
+static void test_filemap_reads_pages_on_demand(void **state)
+{
+	const uint64_t size = 2ULL << 30;
+	struct vmsim_machine *m = boot();
+	struct vmsim_error err = { 0 };
+	struct page *p;
+	struct file *f;
+	size_t live;
+	bool major;
+	FILE *h;
+
+	(void)state;
+	write_tmp(4096, 7);
+	assert_int_equal(truncate(tmp_path, (off_t)size), 0);
+	live = m->ha.live;
+	assert_int_equal(filemap_open(machine_page_cache(m), tmp_path, NULL, &f, &err), 0);
+	assert_int_equal(f->f_mapping.i_size, size);
+	assert_true(m->ha.live - live < 64 * 1024);
+	/* written on the host after the open */
+	h = fopen(tmp_path, "r+b");
+	assert_non_null(h);
+	assert_int_equal(fseek(h, (long)(size - 4096), SEEK_SET), 0);
+	assert_int_equal(fputc(0x5a, h), 0x5a);
+	fclose(h);
+	assert_int_equal(filemap_get_page(f, size / 4096 - 1, &p, &major), 0);
+	assert_true(major);
+	assert_int_equal(((unsigned char *)page_host(&m->pm, p))[0], 0x5a);
+	assert_int_equal(filemap_get_page(f, 0, &p, &major), 0);
+	assert_int_equal(((unsigned char *)page_host(&m->pm, p))[1], 7);
+	assert_int_equal(f->pc->reads, 2);
+	assert_int_equal(f->f_mapping.nrpages, 2);
+	assert_true(m->ha.live - live < 64 * 1024);
+	pc_ok(m);
+	/* the host file shrinks: a page past its new end reads as zeros
+	 * (the cached size stays; a short read is zero-filled) */
+	assert_int_equal(truncate(tmp_path, 4096), 0);
+	assert_int_equal(filemap_get_page(f, 5, &p, &major), 0);
+	for (int i = 0; i < 4096; i++)
+		if (((unsigned char *)page_host(&m->pm, p))[i])
+			fail_msg("byte %d of a page past the host's EOF", i);
+	fput(f);
+	unlink(tmp_path);
+	vmsim_machine_destroy(m);
+}
+
+/* A host read that fails is -EIO (a fault turns it into SIGBUS), and
+ * nothing is cached for that page. */
+static void test_filemap_read_error_is_eio(void **state)
+{
+	struct vmsim_machine *m = boot();
+	struct vmsim_error err = { 0 };
+	unsigned char buf[4];
+	struct page *p;
+	struct file *f;
+	bool major;
+	int dir;
+
+	(void)state;
+	write_tmp(3 * 4096, 1);
+	assert_int_equal(filemap_open(machine_page_cache(m), tmp_path, NULL, &f, &err), 0);
+	assert_int_equal(filemap_get_page(f, 0, &p, &major), 0);
+	/* the file's descriptor now names a directory: pread() fails */
+	dir = open("/", O_RDONLY | O_DIRECTORY);
+	assert_true(dir >= 0);
+	assert_true(dup2(dir, f->fd) == f->fd);
+	close(dir);
+	assert_int_equal(filemap_get_page(f, 1, &p, &major), -EIO);
+	assert_null(filemap_find_page(f, 1));
+	assert_int_equal(filemap_read(f, 4096, buf, sizeof(buf)), -EIO);
+	/* what is cached is still read from the frame */
+	assert_int_equal(filemap_read(f, 1, buf, 1), 0);
+	assert_int_equal(buf[0], 1);
+	pc_ok(m);
+	fput(f);
+	unlink(tmp_path);
+	vmsim_machine_destroy(m);
+}
+
+/* What is not a regular file is refused by name, a FIFO without waiting
+ * for a writer. */
+static void test_filemap_open_refuses_what_is_not_a_file(void **state)
+{
+	struct vmsim_machine *m = boot();
+	struct vmsim_error err = { 0 };
+	char fifo[64];
+	struct file *f;
+
+	(void)state;
+	snprintf(fifo, sizeof(fifo), "/tmp/vmsim-pc-fifo-%d", (int)getpid());
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(filemap_open(machine_page_cache(m), fifo, NULL, &f, &err), -EACCES);
+	assert_non_null(strstr(err.msg, ": not a regular file"));
+	verr_clear(&err);
+	assert_int_equal(filemap_open(machine_page_cache(m), "/dev/zero", NULL, &f, &err), -EACCES);
+	assert_string_equal(err.msg, "/dev/zero: not a regular file");
+	verr_clear(&err);
+	assert_int_equal(filemap_open(machine_page_cache(m), "/", NULL, &f, &err), -EISDIR);
+	assert_string_equal(err.msg, "/: is a directory");
+	verr_clear(&err);
+	assert_int_equal(filemap_open(machine_page_cache(m), "/nonexistent/x", NULL, &f, &err),
+			 -ENOENT);
+	assert_string_equal(err.msg, "/nonexistent/x: No such file or directory");
+	assert_null(m->page_cache);
+	unlink(fifo);
+	vmsim_machine_destroy(m);
+}
+
+/* 10^5 files made and found by name, and one host file found by inode
+ * among them: a few probed slots per lookup, not a walk over the files. */
+static void test_filemap_many_files_found_by_hash(void **state)
+{
+	enum { N = 100000 };
+	struct vmsim_machine *m = boot();
+	struct vmsim_error err = { 0 };
+	struct file **f = malloc(N * sizeof(*f)), *h, *again;
+	struct page_cache *pc;
+	char name[32];
+
+	(void)state;
+	assert_non_null(f);
+	pc = machine_page_cache(m);
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "/d/f%d", i);
+		assert_null(filemap_lookup(pc, name));
+		assert_int_equal(filemap_create(pc, name, "x", 1, 4096, &f[i], &err), 0);
+	}
+	write_tmp(4096, 3);
+	assert_int_equal(filemap_open(pc, tmp_path, NULL, &h, &err), 0);
+	pc_ok(m);
+	pc->by_name.probes = pc->by_inode.probes = 0;
+	for (int i = 0; i < N; i++) {
+		snprintf(name, sizeof(name), "/d/f%d", i);
+		assert_ptr_equal(filemap_lookup(pc, name), f[i]);
+	}
+	assert_int_equal(filemap_open(pc, tmp_path, NULL, &again, &err), 0);
+	assert_ptr_equal(again, h);
+	if (pc->by_name.probes > 4ULL * N || pc->by_inode.probes > 16)
+		fail_msg("%lu probes by name, %lu by inode", pc->by_name.probes,
+			 pc->by_inode.probes);
+	fput(again);
+	fput(h);
+	for (int i = 0; i < N; i++)
+		fput(f[i]);
+	assert_null(m->page_cache);
+	unlink(tmp_path);
+	free(f);
 	vmsim_machine_destroy(m);
 }
 
@@ -322,6 +479,10 @@ int main(void)
 		cmocka_unit_test(test_xa_store_oom_changes_nothing),
 		cmocka_unit_test(test_filemap_reads_pages_zero_filled_past_eof),
 		cmocka_unit_test(test_filemap_memory_file_and_i_mmap),
+		cmocka_unit_test(test_filemap_reads_pages_on_demand),
+		cmocka_unit_test(test_filemap_read_error_is_eio),
+		cmocka_unit_test(test_filemap_open_refuses_what_is_not_a_file),
+		cmocka_unit_test(test_filemap_many_files_found_by_hash),
 		cmocka_unit_test(test_filemap_oom_sweep),
 	};
 

@@ -3,7 +3,9 @@
  * orders that exercise every rebalancing case, erasure of leaves, inner
  * nodes and the root, traversal both ways, rb_replace_node, and a long
  * randomized run against a sorted array, with rb_check() (colours, black
- * heights, parent links) after every operation.
+ * heights, parent links) after every operation; and an augmented tree
+ * (subtree maxima) whose cached values are checked after random inserts,
+ * erases and value changes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -237,6 +239,102 @@ static void test_rbtree_check_detects_corruption(void **state)
 	assert_true(rb_check(&root, msg, sizeof(msg)) < 0);
 }
 
+/* ---- augmented: each node caches the largest val in its subtree ---- */
+
+struct aitem {
+	struct rb_node rb;
+	long key, val, subtree_max;
+};
+
+static long subtree_max(const struct rb_node *n)
+{
+	return n ? rb_entry(n, struct aitem, rb)->subtree_max : -1;
+}
+
+static bool aitem_compute(struct rb_node *n)
+{
+	struct aitem *a = rb_entry(n, struct aitem, rb);
+	long max = a->val, old = a->subtree_max;
+
+	if (subtree_max(n->rb_left) > max)
+		max = subtree_max(n->rb_left);
+	if (subtree_max(n->rb_right) > max)
+		max = subtree_max(n->rb_right);
+	a->subtree_max = max;
+	return max != old;
+}
+
+static const struct rb_augment_callbacks aitem_cb = { aitem_compute };
+
+static void ainsert(struct rb_root *root, struct aitem *it)
+{
+	struct rb_node **link = &root->rb_node, *parent = NULL;
+
+	while (*link) {
+		parent = *link;
+		link = it->key < rb_entry(parent, struct aitem, rb)->key ? &parent->rb_left
+									: &parent->rb_right;
+	}
+	rb_link_node(&it->rb, parent, link);
+	it->subtree_max = -1;	/* a leaf of no weight, as rb_insert_augmented() wants */
+	rb_insert_augmented(&it->rb, root, &aitem_cb);
+}
+
+/* Every cached value is the true subtree maximum; returns that of @n. */
+static long check_aug(const struct rb_node *n)
+{
+	const struct aitem *a;
+	long l, r, max;
+
+	if (!n)
+		return -1;
+	a = rb_entry(n, struct aitem, rb);
+	l = check_aug(n->rb_left);
+	r = check_aug(n->rb_right);
+	max = a->val > l ? a->val : l;
+	max = max > r ? max : r;
+	if (a->subtree_max != max)
+		fail_msg("key %ld: cached %ld, subtree max %ld", a->key, a->subtree_max, max);
+	return max;
+}
+
+/* Random inserts, erases and value changes: after each, the tree is valid
+ * and every cached maximum is right (every rebalancing case is hit). */
+static void test_rbtree_augmented_values_follow_every_change(void **state)
+{
+	enum { N = 3000 };
+	struct aitem *items = calloc(N, sizeof(*items));
+	bool *in = calloc(N, sizeof(*in));
+	struct rb_root root = RB_ROOT;
+	unsigned long x = 12345;
+	char msg[160];
+
+	(void)state;
+	for (int op = 0; op < 30000; op++) {
+		int i;
+
+		x = x * 6364136223846793005UL + 1442695040888963407UL;
+		i = (int)((x >> 33) % N);
+		if (!in[i]) {
+			items[i].key = (long)((x >> 13) % 100000);
+			items[i].val = (long)((x >> 40) % 1000000);
+			ainsert(&root, &items[i]);
+			in[i] = true;
+		} else if ((x >> 20) & 1) {
+			rb_erase_augmented(&items[i].rb, &root, &aitem_cb);
+			in[i] = false;
+		} else {
+			items[i].val = (long)((x >> 40) % 1000000);
+			rb_augment_propagate(&items[i].rb, &aitem_cb);
+		}
+		if (rb_check(&root, msg, sizeof(msg)) < 0)
+			fail_msg("op %d: %s", op, msg);
+		check_aug(root.rb_node);
+	}
+	free(items);
+	free(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_rbtree_replace_node_keeps_shape),
 		cmocka_unit_test(test_rbtree_random_against_sorted_array),
 		cmocka_unit_test(test_rbtree_check_detects_corruption),
+		cmocka_unit_test(test_rbtree_augmented_values_follow_every_change),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,9 @@
  * Tests of the YAML tree loader (util/yaml.c): node types, positions and
  * quoting, the refusals (duplicate keys, anchors/aliases, several
  * documents, NUL bytes, deep nesting, non-scalar keys), syntax errors with
- * their position, files, and OOM at every host allocation.  Invariant
+ * their position, files (and the paths refused before reading: FIFOs,
+ * devices, files over the size cap), duplicate keys in long mappings and
+ * a 2 * 10^5-key mapping, and OOM at every host allocation.  Invariant
  * checked: on error the doc is empty and the message is one line
  * "NAME:LINE:COL: ...".
  */
@@ -13,10 +15,14 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "util/error.h"
 #include "util/hostalloc.h"
 #include "util/yaml.h"
 
@@ -178,7 +184,9 @@ static void test_yaml_files(void **state)
 	assert_int_equal(ydoc_load_file(&d, "tests/util/no-such-file.yaml", &err), -ENOENT);
 	assert_string_equal(err.msg, "tests/util/no-such-file.yaml: No such file or directory");
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(ydoc_load_file(&d, "tests/util", &err), -EIO);
+	assert_int_equal(ydoc_load_file(&d, "tests/util", &err), -EINVAL);
+	assert_string_equal(err.msg, "tests/util: is a directory; a config or scenario must be a "
+			    "regular file");
 	assert_true(fd >= 0);
 	f = fdopen(fd, "w");
 	/* bigger than the loader's first 16 KiB buffer */
@@ -195,9 +203,102 @@ static void test_yaml_files(void **state)
 	(void)state;
 }
 
+/* Paths that would hang or exhaust the host are refused before reading. */
+static void test_yaml_files_bounded(void **state)
+{
+	char dir[] = "/tmp/vmsim-test-yaml-XXXXXX", fifo[64], big[64];
+	struct vmsim_error err = { 0 };
+	struct ydoc d;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* a FIFO with no writer: opening it must not wait */
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(ydoc_load_file(&d, fifo, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "/fifo: is a FIFO; a config or scenario must be a "
+				"regular file"));
+	assert_null(d.root);
+	verr_clear(&err);
+	assert_int_equal(ydoc_load_file(&d, "/dev/zero", &err), -EINVAL);
+	assert_string_equal(err.msg, "/dev/zero: is a character device; a config or scenario "
+			    "must be a regular file");
+	/* one byte over the cap (a sparse file: nothing is written) */
+	snprintf(big, sizeof(big), "%s/big.yaml", dir);
+	fd = open(big, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)YDOC_MAX_FILE + 1), 0);
+	close(fd);
+	verr_clear(&err);
+	assert_int_equal(ydoc_load_file(&d, big, &err), -EFBIG);
+	assert_non_null(strstr(err.msg, "/big.yaml: 67108865 bytes; a config or scenario may "
+				"have at most 64 MiB"));
+	/* at the cap it is read (all NULs here: a clean syntax error) */
+	assert_int_equal(truncate(big, (off_t)YDOC_MAX_FILE), 0);
+	verr_clear(&err);
+	assert_int_equal(ydoc_load_file(&d, big, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "/big.yaml:1:1: "));
+	remove(big);
+	remove(fifo);
+	rmdir(dir);
+}
+
+/* Duplicates past the first keys are found through the mapping's hash set,
+ * wherever the first copy is. */
+static void test_yaml_duplicate_keys_in_long_mappings(void **state)
+{
+	char text[4096];
+	size_t n = 0;
+
+	(void)state;
+	for (int i = 0; i < 20; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "k%d: %d\n", i, i);
+	snprintf(text + n, sizeof(text) - n, "k3: again\n");
+	load_bad(text, "t.yaml:21:1: duplicate key 'k3'");
+	snprintf(text + n, sizeof(text) - n, "k17: again\n");
+	load_bad(text, "t.yaml:21:1: duplicate key 'k17'");
+	/* the ninth key, the first one looked up in the set */
+	n = 0;
+	for (int i = 0; i < 8; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "k%d: %d\n", i, i);
+	snprintf(text + n, sizeof(text) - n, "k0: again\n");
+	load_bad(text, "t.yaml:9:1: duplicate key 'k0'");
+	/* a nested long mapping has its own set */
+	load_bad("a: 1\nm: {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9, j: 10, a: 11}\n",
+		 "t.yaml:2:66: duplicate key 'a'");
+}
+
+/* 2 * 10^5 keys in one mapping.  Comparing each key with all earlier ones
+ * took minutes at this size; through the hash set it is a fraction of a
+ * second, far inside the test's timeout. */
+static void test_yaml_many_keys_load_in_linear_time(void **state)
+{
+	enum { N = 200000 };
+	char *text = malloc((size_t)N * 24);
+	struct vmsim_error err = { 0 };
+	size_t n = 0;
+	struct ydoc d;
+
+	(void)state;
+	assert_non_null(text);
+	for (int i = 0; i < N; i++)
+		n += (size_t)sprintf(text + n, "key%d: %d\n", i, i);
+	assert_int_equal(ydoc_load_string(&d, "big.yaml", text, n, &err), 0);
+	assert_int_equal(d.root->n, N);
+	assert_string_equal(ymap_val(d.root, N - 1)->scalar, "199999");
+	ydoc_free(&d);
+	n += (size_t)sprintf(text + n, "key123456: dup\n");
+	assert_int_equal(ydoc_load_string(&d, "big.yaml", text, n, &err), -EINVAL);
+	assert_string_equal(err.msg, "big.yaml:200001:1: duplicate key 'key123456'");
+	free(text);
+}
+
 static void test_yaml_survives_every_oom(void **state)
 {
-	const char *text = "a: 1\nb: { c: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], d: x }\n"
+	/* b's mapping is long enough to use a hash set of its keys */
+	const char *text = "a: 1\nb: { c: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], d: x, d1: 1, d2: 2,"
+			   " d3: 3, d4: 4, d5: 5, d6: 6, d7: 7, d8: 8, d9: 9 }\n"
 			   "e: [ {f: 1}, {g: 2} ]\nh: 'quoted'\n";
 	long n;
 
@@ -233,6 +334,9 @@ int main(void)
 		cmocka_unit_test(test_yaml_nul_byte_refused),
 		cmocka_unit_test(test_yaml_depth_limit),
 		cmocka_unit_test(test_yaml_files),
+		cmocka_unit_test(test_yaml_files_bounded),
+		cmocka_unit_test(test_yaml_duplicate_keys_in_long_mappings),
+		cmocka_unit_test(test_yaml_many_keys_load_in_linear_time),
 		cmocka_unit_test(test_yaml_survives_every_oom),
 	};
 

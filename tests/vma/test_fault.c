@@ -380,12 +380,12 @@ static void test_fault_file_mappings_private_and_shared(void **state)
 	assert_int_equal(vt_write(t, p, 0x4141414141414141ULL), 0);
 	assert_int_equal(get_mm_counter(t->mm, MM_ANONPAGES), 1);
 	assert_int_equal(get_mm_counter(t->mm, MM_FILEPAGES), 0);
-	filemap_read(vma_lookup(t->mm, p)->vm_file, 0, buf, 8);
+	assert_int_equal(filemap_read(vma_lookup(t->mm, p)->vm_file, 0, buf, 8), 0);
 	assert_memory_equal(buf, "01234567", 8);
 	/* a shared write goes to the cache page itself and dirties it */
 	assert_int_equal(vt_write(t, sh + 8, 0x5a5a5a5a5a5a5a5aULL), 0);
 	assert_true(test_page_flag(cache, PG_dirty));
-	filemap_read(vma_lookup(t->mm, sh)->vm_file, 8, buf, 8);
+	assert_int_equal(filemap_read(vma_lookup(t->mm, sh)->vm_file, 8, buf, 8), 0);
 	assert_memory_equal(buf, "ZZZZZZZZ", 8);
 	/* fork: the child sees the shared write and its own private copy */
 	assert_int_equal(do_fork(t, "c", 0, &c), 0);

@@ -3,9 +3,11 @@
  * mapping (top-down from mmap_base, hint, MAP_FIXED, THP alignment, the
  * stack guard gap), how VMAs merge and split, munmap of any range, mprotect
  * split and merge back, sys_brk growth/shrink/refusal (with the linux-rules.md
- * examples), and the errno of every bad argument.  The checker runs after
- * every call.  MAP_FIXED outside user space is also asked of the host
- * kernel, where that cannot map anything, and must fail the same way.
+ * examples), and the errno of every bad argument; the gap search through
+ * the tree's cached gaps against a scan of every VMA over random layouts,
+ * and 65000 VMAs placed one below the other.  The checker runs after every
+ * call.  MAP_FIXED outside user space is also asked of the host kernel,
+ * where that cannot map anything, and must fail the same way.
  */
 #include "vma_test.h"
 
@@ -391,6 +393,238 @@ static void test_mmap_x86_32_layout(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* ---- the gap search against a scan of every VMA ---- */
+
+/* The search as a walk over every gap, top-down from high (what
+ * unmapped_area_topdown did before the tree kept gaps). */
+static int64_t ref_topdown(struct mm_struct *mm, uint64_t len, uint64_t low, uint64_t high,
+			   uint64_t align_mask)
+{
+	uint64_t length = len + align_mask, gap_start, gap_end, addr;
+	struct vm_area_struct *next, *prev;
+
+	if (length < len || high < low)
+		return -ENOMEM;
+	next = find_vma(mm, high);
+	prev = next ? vma_prev(next) : mm_last_vma(mm);
+	for (;;) {
+		gap_end = next && vm_start_gap(next) < high ? vm_start_gap(next) : high;
+		gap_start = prev ? vm_end_gap(prev) : 0;
+		if (gap_start < low)
+			gap_start = low;
+		if (gap_end > gap_start && gap_end - gap_start >= length) {
+			addr = gap_end - len;
+			return (int64_t)(addr - (addr & align_mask));
+		}
+		if (!prev || prev->vm_start <= low)
+			return -ENOMEM;
+		next = prev;
+		prev = vma_prev(prev);
+	}
+}
+
+static int64_t ref_bottomup(struct mm_struct *mm, uint64_t len, uint64_t low, uint64_t high)
+{
+	struct vm_area_struct *vma;
+	uint64_t start = low;
+
+	for_each_vma(mm, vma) {
+		if (vm_start_gap(vma) > start && vm_start_gap(vma) - start >= len &&
+		    start + len <= high)
+			return (int64_t)start;
+		if (vm_end_gap(vma) > start)
+			start = vm_end_gap(vma);
+	}
+	return start + len <= high && start + len > start ? (int64_t)start : -ENOMEM;
+}
+
+static int64_t ref_arch(struct mm_struct *mm, uint64_t len)
+{
+	uint64_t low = mm->mmap_min_addr > PAGE_SIZE ? mm->mmap_min_addr : PAGE_SIZE;
+	int64_t r;
+
+	if (len > mm->task_size)
+		return -ENOMEM;
+	r = ref_topdown(mm, len, low, mm->mmap_base, 0);
+	if (r >= 0)
+		return r;
+	return ref_bottomup(mm, len, mm->mmap_base > low ? mm->mmap_base : low, mm->task_size);
+}
+
+/* get_unmapped_area() of anonymous private memory without a hint. */
+static int64_t ref_get_unmapped_area(struct mm_struct *mm, uint64_t len)
+{
+	const uint64_t pmd = 2 * MiB;
+	int64_t r;
+
+	if (len > mm->task_size)
+		return -ENOMEM;
+	if (mm->task_size > (1ULL << 32) && len % pmd == 0) {
+		r = ref_arch(mm, len + pmd);
+		if (r >= 0) {
+			uint64_t off = (0 - (uint64_t)r) & (pmd - 1);
+			r = (int64_t)(off ? (uint64_t)r + off : (uint64_t)r + pmd);
+		} else {
+			r = ref_arch(mm, len);
+		}
+	} else {
+		r = ref_arch(mm, len);
+	}
+	if (r < 0)
+		return r;
+	if ((uint64_t)r > mm->task_size - len)
+		return -ENOMEM;
+	return (uint64_t)r < mm->mmap_min_addr ? -EPERM : r;
+}
+
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ULL;
+static uint64_t rnd(uint64_t n)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state % n;
+}
+
+/*
+ * Random fixed mappings (mixed protections, some growing down), munmaps,
+ * mprotects, hint-less mmaps (which merge), stack growth, in a window
+ * around a lowered mmap_base so that top-down searches fail and fall back
+ * to bottom-up.  After each change the checker (which recomputes every
+ * cached subtree gap) runs, and searches of many lengths give what the
+ * scan over every VMA gives.
+ */
+static void gap_search_vs_scan(const char *arch, uint64_t base)
+{
+	static const unsigned long prots[] = { PR, PRW, PROT_NONE, PROT_READ | PROT_EXEC };
+	struct vmsim_machine *m = vt_boot(arch, "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+	struct mm_struct *mm = t->mm;
+	const uint64_t win = 96 * MiB;
+
+	mm->mmap_base = base;
+	for (int op = 0; op < 3000; op++) {
+		uint64_t a = mm->mmap_min_addr + rnd(win / PAGE_SIZE) * PAGE_SIZE;
+		uint64_t len = (1 + rnd(rnd(8) ? 16 : 1024)) * PAGE_SIZE;
+		unsigned long prot = prots[rnd(4)];
+		struct access_result r;
+		uint64_t v = 0;
+
+		switch (rnd(6)) {
+		case 0:
+		case 1:
+			vm_mmap(mm, NULL, a, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+				(rnd(8) ? 0 : MAP_GROWSDOWN), 0);
+			break;
+		case 2:
+			do_munmap(mm, a, len);
+			break;
+		case 3:
+			do_mprotect(mm, a, len, prot);
+			break;
+		case 4:
+			vm_mmap(mm, NULL, 0, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, 0);
+			break;
+		case 5:
+			/* a read just below some VMA grows it if it is a stack */
+			task_access(t, a, MMU_READ, &v, sizeof(v), &r);
+			break;
+		}
+		vt_check(m);
+		for (int q = 0; q < 8; q++) {
+			uint64_t l = rnd(4) ? (1 + rnd(64)) * PAGE_SIZE : (1 + rnd(4)) * 2 * MiB;
+			int64_t got = get_unmapped_area(mm, NULL, 0, l, 0, MAP_PRIVATE | MAP_ANONYMOUS);
+			int64_t want = ref_get_unmapped_area(mm, l);
+
+			if (got != want)
+				fail_msg("%s op %d: length %#llx at %#llx, the scan says %#llx", arch, op,
+					 (unsigned long long)l, (long long)got, (long long)want);
+		}
+	}
+	vmsim_machine_destroy(m);
+}
+
+/* One-page VMAs of alternating protections over [lo, hi): a deep tree
+ * with no gap at all. */
+static void fill(struct task_struct *t, uint64_t lo, uint64_t hi)
+{
+	for (uint64_t a = lo; a < hi; a += PAGE_SIZE)
+		if (vm_mmap(t->mm, NULL, a, PAGE_SIZE, (a >> PAGE_SHIFT) & 1 ? PR : PRW,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0) != (int64_t)a)
+			fail_msg("fill at %#llx", (unsigned long long)a);
+}
+
+/* The only gap that fits sits exactly at an edge of [low, high): the
+ * descent must not prune the subtree that holds it. */
+static void test_mmap_gap_search_edges(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+	const uint64_t min = t->mm->mmap_min_addr, base = 8 * MiB, l = 4 * PAGE_SIZE;
+
+	(void)state;
+	t->mm->mmap_base = base;
+	/* at the bottom: [min, min + l) free, everything above full */
+	fill(t, min + l, base + 64 * PAGE_SIZE);
+	vt_check(m);
+	assert_int_equal(get_unmapped_area(t->mm, NULL, 0, l, 0, MAP_PRIVATE), min);
+	assert_int_equal(get_unmapped_area(t->mm, NULL, 0, l + PAGE_SIZE, 0, MAP_PRIVATE),
+			 base + 64 * PAGE_SIZE);
+	/* at the top: [base - l, base) free below the mappings above base */
+	assert_int_equal(do_munmap(t->mm, base - l, l), 0);
+	fill(t, min, min + l);
+	vt_check(m);
+	assert_int_equal(get_unmapped_area(t->mm, NULL, 0, l, 0, MAP_PRIVATE), base - l);
+	/* bottom-up above base: the first hole that fits */
+	assert_int_equal(do_munmap(t->mm, base + 40 * PAGE_SIZE, 2 * l), 0);
+	assert_int_equal(get_unmapped_area(t->mm, NULL, 0, 2 * l, 0, MAP_PRIVATE),
+			 base + 40 * PAGE_SIZE);
+	assert_int_equal(do_munmap(t->mm, base + 10 * PAGE_SIZE, 2 * l), 0);
+	assert_int_equal(get_unmapped_area(t->mm, NULL, 0, 2 * l, 0, MAP_PRIVATE),
+			 base + 10 * PAGE_SIZE);
+	vmsim_machine_destroy(m);
+}
+
+static void test_mmap_gap_search_matches_a_scan(void **state)
+{
+	(void)state;
+	gap_search_vs_scan("x86_64", 64 * MiB);
+	gap_search_vs_scan("x86_32", 48 * MiB);
+}
+
+/* 65000 one-page mappings without a hint, alternating protections so that
+ * none merge: each lands right below the last, found through the tree in
+ * a few steps rather than after passing every VMA above (which made this
+ * quadratic); 65530 is the kernel's max_map_count. */
+static void test_mmap_many_vmas_place_in_log_time(void **state)
+{
+	enum { N = 65000 };
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+	uint64_t expect = BASE64;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		int64_t a = vm_mmap(t->mm, NULL, 0, PAGE_SIZE, i & 1 ? PR : PRW,
+				    MAP_PRIVATE | MAP_ANONYMOUS, 0);
+
+		expect -= PAGE_SIZE;
+		if (a != (int64_t)expect)
+			fail_msg("mapping %d at %#llx, expected %#llx", i, (long long)a,
+				 (unsigned long long)expect);
+	}
+	assert_int_equal(t->mm->map_count, N);
+	vt_check(m);
+	/* a hole in the middle is found again from the top */
+	assert_int_equal(do_munmap(t->mm, expect + (N / 2) * PAGE_SIZE, 2 * PAGE_SIZE), 0);
+	assert_int_equal(vt_mmap(t, 0, 2 * PAGE_SIZE, PROT_EXEC, ANON_P),
+			 expect + (N / 2) * PAGE_SIZE);
+	assert_int_equal(do_munmap(t->mm, expect, N * PAGE_SIZE), 0);
+	assert_int_equal(t->mm->map_count, 0);
+	vt_check(m);
+	vmsim_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +640,9 @@ int main(void)
 		cmocka_unit_test(test_brk_grow_shrink_refuse),
 		cmocka_unit_test(test_brk_not_merged_with_bss_below_start_brk),
 		cmocka_unit_test(test_mmap_x86_32_layout),
+		cmocka_unit_test(test_mmap_gap_search_edges),
+		cmocka_unit_test(test_mmap_gap_search_matches_a_scan),
+		cmocka_unit_test(test_mmap_many_vmas_place_in_log_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,8 @@
  * input: a step that fails, faults or segfaults has that outcome, printed
  * as one stderr line when no `expect:` was given, and a step that names
  * what a failed step did not create is not run (OUT_NOT_RUN), saying why.
+ * `as:` names and the blocks alloc_pages steps returned are found through
+ * hash tables, so the 10^5th step costs what the first one did.
  */
 #include "scenario_run.h"
 
@@ -28,16 +30,23 @@
 #include "util/errname.h"
 #include "util/error.h"
 #include "util/hostalloc.h"
+#include "util/htab.h"
 #include "util/json.h"
+#include "util/list.h"
 #include "util/parse.h"
 #include "util/strbuf.h"
 
+/* An `as:` name and its value, in s->names by name. */
 struct scn_name {
-	char *name;
+	struct list_head list;		/* on s->name_list, for freeing */
 	uint64_t value;
+	size_t len;
+	char name[];
 };
 
+/* A block an alloc_pages step returned, in s->allocs by address. */
 struct scn_alloc {
+	struct list_head list;		/* on s->alloc_list, for freeing */
 	uint64_t pa;
 	unsigned order;
 };
@@ -60,15 +69,15 @@ struct scn {
 	struct vmsim_error *err;	/* bad input: the first message */
 	int bad;			/* a scn_bad() happened */
 	unsigned checked, failed;	/* expectations */
-	struct scn_name *names;
-	size_t nr_names, cap_names;
+	struct htab names;		/* struct scn_name by name */
+	struct list_head name_list;
 	/* JSON mode: the document, kept until the run completes (a bad
 	 * step prints nothing on stdout), and the failures, which are found
 	 * while steps are written and join the document at its end */
 	struct strbuf jdoc_sb, jfail_sb;
 	struct json_writer jdoc, jfail;
-	struct scn_alloc *allocs;
-	size_t nr_allocs, cap_allocs;
+	struct htab allocs;		/* struct scn_alloc by pa */
+	struct list_head alloc_list;
 	struct scn_lost *lost;
 	size_t nr_lost, cap_lost;
 	bool verbose;			/* a line for every step, not only failed ones */
@@ -81,68 +90,96 @@ struct scn {
 
 static void forget_lost(struct scn *s, enum scn_name_kind kind, const char *name);
 
+static struct scn_name *find_name(struct scn *s, const char *name, size_t len)
+{
+	struct htab_iter it;
+	struct scn_name *n;
+
+	htab_for_each_possible(&s->names, htab_hash(&s->names, name, len), it, n)
+		if (n->len == len && memcmp(n->name, name, len) == 0)
+			return n;
+	return NULL;
+}
+
 int scn_define(struct scn *s, const char *name, uint64_t value)
 {
+	size_t len = strlen(name);
+	struct scn_name *n = find_name(s, name, len);
+
 	forget_lost(s, SCN_VALUE, name);
-	for (size_t i = 0; i < s->nr_names; i++) {
-		if (strcmp(s->names[i].name, name) == 0) {
-			s->names[i].value = value;
-			return 0;
-		}
+	if (n) {
+		n->value = value;
+		return 0;
 	}
-	if (s->nr_names == s->cap_names) {
-		size_t nc = s->cap_names ? 2 * s->cap_names : 16;
-		struct scn_name *nn = host_realloc(NULL, s->names,
-						   s->cap_names * sizeof(*nn), nc * sizeof(*nn));
-		if (!nn)
-			return -ENOMEM;
-		s->names = nn;
-		s->cap_names = nc;
-	}
-	s->names[s->nr_names].name = host_strdup(NULL, name);
-	if (!s->names[s->nr_names].name)
+	n = host_alloc(NULL, sizeof(*n) + len + 1);
+	if (!n)
 		return -ENOMEM;
-	s->names[s->nr_names++].value = value;
+	n->value = value;
+	n->len = len;
+	memcpy(n->name, name, len + 1);
+	if (htab_insert(&s->names, htab_hash(&s->names, name, len), n)) {
+		host_free(NULL, n, sizeof(*n) + len + 1);
+		return -ENOMEM;
+	}
+	list_add_tail(&n->list, &s->name_list);
 	return 0;
 }
 
 static bool lookup(struct scn *s, const char *name, size_t len, uint64_t *v)
 {
-	for (size_t i = 0; i < s->nr_names; i++) {
-		if (strlen(s->names[i].name) == len && memcmp(s->names[i].name, name, len) == 0) {
-			*v = s->names[i].value;
-			return true;
-		}
-	}
-	return false;
+	const struct scn_name *n = find_name(s, name, len);
+
+	if (n)
+		*v = n->value;
+	return n != NULL;
+}
+
+static struct scn_alloc *find_alloc(struct scn *s, uint64_t pa)
+{
+	struct htab_iter it;
+	struct scn_alloc *a;
+
+	htab_for_each_possible(&s->allocs, htab_hash_u64(&s->allocs, pa), it, a)
+		if (a->pa == pa)
+			return a;
+	return NULL;
 }
 
 int scn_note_alloc(struct scn *s, uint64_t pa, unsigned order)
 {
-	if (s->nr_allocs == s->cap_allocs) {
-		size_t nc = s->cap_allocs ? 2 * s->cap_allocs : 16;
-		struct scn_alloc *na = host_realloc(NULL, s->allocs,
-						    s->cap_allocs * sizeof(*na), nc * sizeof(*na));
-		if (!na)
-			return -ENOMEM;
-		s->allocs = na;
-		s->cap_allocs = nc;
+	struct scn_alloc *a = find_alloc(s, pa);
+
+	if (a) {
+		/* the block was freed some other way and handed out again */
+		a->order = order;
+		return 0;
 	}
-	s->allocs[s->nr_allocs++] = (struct scn_alloc){ pa, order };
+	a = host_alloc(NULL, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->pa = pa;
+	a->order = order;
+	if (htab_insert(&s->allocs, htab_hash_u64(&s->allocs, pa), a)) {
+		host_free(NULL, a, sizeof(*a));
+		return -ENOMEM;
+	}
+	list_add_tail(&a->list, &s->alloc_list);
 	return 0;
 }
 
 int scn_alloc_order(struct scn *s, uint64_t pa, unsigned *order, bool forget)
 {
-	for (size_t i = s->nr_allocs; i-- > 0;) {
-		if (s->allocs[i].pa == pa) {
-			*order = s->allocs[i].order;
-			if (forget)
-				s->allocs[i] = s->allocs[--s->nr_allocs];
-			return 0;
-		}
+	struct scn_alloc *a = find_alloc(s, pa);
+
+	if (!a)
+		return -ENOENT;
+	*order = a->order;
+	if (forget) {
+		htab_remove(&s->allocs, htab_hash_u64(&s->allocs, pa), a);
+		list_del(&a->list);
+		host_free(NULL, a, sizeof(*a));
 	}
-	return -ENOENT;
+	return 0;
 }
 
 /* ------------------------------------------------------- lost names */
@@ -999,10 +1036,16 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 			 .verbose = o->verbose };
 	const bool json = o->json;
 	const struct ynode *steps;
+	struct scn_name *n, *ntmp;
+	struct scn_alloc *a, *atmp;
 	const char *slash;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	htab_init(&s.names, NULL);
+	htab_init(&s.allocs, NULL);
+	INIT_LIST_HEAD(&s.name_list);
+	INIT_LIST_HEAD(&s.alloc_list);
 	slash = strrchr(file, '/');
 	if (slash)
 		snprintf(s.dir, sizeof(s.dir), "%.*s", (int)(slash - file), file);
@@ -1073,10 +1116,12 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 out:
 	if (s.m)
 		vmsim_machine_destroy(s.m);
-	for (size_t i = 0; i < s.nr_names; i++)
-		host_free(NULL, s.names[i].name, strlen(s.names[i].name) + 1);
-	host_free(NULL, s.names, s.cap_names * sizeof(*s.names));
-	host_free(NULL, s.allocs, s.cap_allocs * sizeof(*s.allocs));
+	list_for_each_entry_safe(n, ntmp, &s.name_list, list)
+		host_free(NULL, n, sizeof(*n) + n->len + 1);
+	list_for_each_entry_safe(a, atmp, &s.alloc_list, list)
+		host_free(NULL, a, sizeof(*a));
+	htab_destroy(&s.names);
+	htab_destroy(&s.allocs);
 	for (size_t i = 0; i < s.nr_lost; i++)
 		host_free(NULL, s.lost[i].name, strlen(s.lost[i].name) + 1);
 	host_free(NULL, s.lost, s.cap_lost * sizeof(*s.lost));
