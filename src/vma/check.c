@@ -8,7 +8,8 @@
  *     in the same order; VMAs are page aligned, non-empty, disjoint, below
  *     task_size, and point back at their mm;
  *   - total_vm, data_vm, exec_vm, stack_vm, locked_vm and map_count equal
- *     the sums over the VMAs;
+ *     the sums over the VMAs (locked_vm plus what mremap(MREMAP_DONTUNMAP)
+ *     left counted, locked_vm_dontunmap);
  *   - every non-zero user PTE lies in a VMA, grants no more than the VMA
  *     (RW only with VM_WRITE, executable only with VM_EXEC, present only
  *     when the VMA allows some access), and rss_stat equals the PTEs
@@ -121,9 +122,6 @@ int check_mm(struct mm_struct *mm, struct vmsim_error *err)
 			return verr(err, -EFAULT, "mm: VMAs %#" PRIx64 "-%#" PRIx64 " and %#" PRIx64
 				    "-%#" PRIx64 " overlap or are out of order", prev->vm_start,
 				    prev->vm_end, vma->vm_start, vma->vm_end);
-		if (vma->shm && vma->vm_pgoff + vma_pages(vma) > vma->shm->nr_pages)
-			return verr(err, -EFAULT, "mm: shared VMA %#" PRIx64 " beyond its object",
-				    vma->vm_start);
 		unsigned long np = vma_pages(vma), f = vma->vm_flags;
 		total += np;
 		if ((f & (VM_EXEC | VM_WRITE | VM_STACK)) == VM_EXEC)
@@ -143,10 +141,11 @@ int check_mm(struct mm_struct *mm, struct vmsim_error *err)
 		return verr(err, -EFAULT, "mm: map_count %d, list %d, tree %ld", mm->map_count,
 			    count, n);
 	if (total != mm->total_vm || data != mm->data_vm || exec != mm->exec_vm ||
-	    stack != mm->stack_vm || locked != mm->locked_vm)
+	    stack != mm->stack_vm || locked + mm->locked_vm_dontunmap != mm->locked_vm)
 		return verr(err, -EFAULT, "mm: counters total/data/exec/stack/locked %lu/%lu/%lu/%lu/%lu,"
 			    " VMAs say %lu/%lu/%lu/%lu/%lu", mm->total_vm, mm->data_vm, mm->exec_vm,
-			    mm->stack_vm, mm->locked_vm, total, data, exec, stack, locked);
+			    mm->stack_vm, mm->locked_vm, total, data, exec, stack,
+			    locked + mm->locked_vm_dontunmap);
 	if (mm->hiwater_vm < mm->total_vm)
 		return verr(err, -EFAULT, "mm: hiwater_vm %lu below total_vm %lu", mm->hiwater_vm,
 			    mm->total_vm);
