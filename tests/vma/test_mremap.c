@@ -471,6 +471,14 @@ static void test_mremap_fixed_several_vmas(void **state)
 			     "33004000-33006000 rw-");
 	verify(t, 0x33000000, 1, 11);
 	assert_int_equal(vt_read_ok(t, 0x31000000), 0);
+	/* each VMA clears only its own destination: what lies where the
+	 * gaps land stays (the host kept the PROT_NONE pages there) */
+	map_at(t, 0x34000000, 6 * PG, PROT_NONE, MAP_PRIVATE);
+	assert_int_equal(mr(t, 0x31000000, 5 * PG, 5 * PG, FIXED, 0x34000000), 0x34000000);
+	assert_layout(t->mm, "30000000-30001000 rw- 31005000-31006000 rw- 33000000-33001000 rw- "
+			     "33002000-33003000 r-- 33004000-33006000 rw- 34000000-34001000 rw- "
+			     "34001000-34002000 --- 34002000-34003000 r-- 34003000-34004000 --- "
+			     "34004000-34005000 rw- 34005000-34006000 ---");
 	vmsim_machine_destroy(m);
 }
 
