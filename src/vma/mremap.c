@@ -163,14 +163,17 @@ static void split_huge_pmd(struct vm_area_struct *vma, uint64_t pmd_epa, uint64_
 }
 
 /*
- * Move the table linked from the entry at @old_epa (table depth @depth) to
- * the empty entry at @new_epa: the entry is cleared, the new one populated
- * (pmd_populate()/pud_populate(): _PAGE_TABLE) and the table page records
- * its new link.  Only a table the walk may follow is moved; a bad entry is
- * left for move_ptes()'s walk to clear.
+ * move_normal_pmd() / move_normal_pud(): an extent that spans a whole PMD
+ * (PUD) entry on both sides takes the table below it along: the old entry
+ * is cleared, the empty new one populated (pmd_populate()/pud_populate():
+ * _PAGE_TABLE), the table page records its new link and the old range is
+ * flushed.  Only a table the walk may follow moves; a bad entry is left
+ * for move_ptes()'s walk to clear.
  */
-static bool relink_table(struct mm_struct *mm, unsigned depth, uint64_t old_epa, uint64_t new_epa)
+static bool move_normal_entry(struct pagetable_move_control *pmc, unsigned depth, uint64_t old_epa,
+			      uint64_t new_epa)
 {
+	struct mm_struct *mm = pmc->old->vm_mm;
 	struct pt_ctx *pt = &mm->m->pt;
 	uint64_t e = pt_read(pt, old_epa);
 
@@ -182,30 +185,7 @@ static bool relink_table(struct mm_struct *mm, unsigned depth, uint64_t old_epa,
 		return false;
 	pte_clear(pt, old_epa);
 	pt_set_table(pt, new_epa, pt_entry_addr(pt, depth, e), _PAGE_TABLE);
-	return true;
-}
-
-/* move_normal_pmd(): the whole PTE table of a PMD-aligned extent. */
-static bool move_normal_pmd(struct pagetable_move_control *pmc, uint64_t old_pmd, uint64_t new_pmd)
-{
-	struct mm_struct *mm = pmc->old->vm_mm;
-
-	if (!relink_table(mm, pmd_depth(&mm->m->pt), old_pmd, new_pmd))
-		return false;
-	flush_tlb_mm_range(mm, pmc->old_addr, pmc->old_addr + pmd_size(&mm->m->pt));
-	return true;
-}
-
-/* move_normal_pud(): the whole PMD table of a PUD-aligned extent (x86
- * selects HAVE_MOVE_PUD). */
-static bool move_normal_pud(struct pagetable_move_control *pmc, uint64_t old_pud, uint64_t new_pud)
-{
-	struct mm_struct *mm = pmc->old->vm_mm;
-	const unsigned d = pud_depth(&mm->m->pt);
-
-	if (!relink_table(mm, d, old_pud, new_pud))
-		return false;
-	flush_tlb_mm_range(mm, pmc->old_addr, pmc->old_addr + pt_entry_span(mm->m->pt.fmt, d));
+	flush_tlb_mm_range(mm, pmc->old_addr, pmc->old_addr + pt_entry_span(pt->fmt, depth));
 	return true;
 }
 
@@ -285,6 +265,24 @@ static void try_realign_addr(struct pagetable_move_control *pmc, uint64_t size)
 	pmc->new_addr &= ~(size - 1);
 }
 
+/* The entries of table depth @depth for the next step, with its extent
+ * within one entry of @span: the old one (get_old_pud()/get_old_pmd()) and
+ * the new one, its tables allocated (alloc_new_pud()/alloc_new_pmd()).
+ * 1 when nothing is mapped there (the step is skipped), -ENOMEM. */
+static int old_and_new_entry(struct pagetable_move_control *pmc, unsigned depth, uint64_t span,
+			     uint64_t *extent, uint64_t *old_epa, uint64_t *new_epa)
+{
+	struct mm_struct *mm = pmc->old->vm_mm;
+
+	*extent = get_extent(pmc, span);
+	*old_epa = depth == pmd_depth(&mm->m->pt) ? get_old_pmd(mm, pmc->old_addr) :
+						    get_old_pud(mm, pmc->old_addr);
+	if (!*old_epa)
+		return 1;
+	*new_epa = walk_to(mm, pmc->new_addr, depth, true);
+	return *new_epa ? 0 : -ENOMEM;
+}
+
 /*
  * move_page_tables(): move the entries of [old_addr, old_addr + len) of
  * pmc->old to new_addr in pmc->new.  Returns the bytes moved, which is
@@ -294,8 +292,10 @@ static uint64_t move_page_tables(struct pagetable_move_control *pmc)
 {
 	struct mm_struct *mm = pmc->old->vm_mm;
 	struct pt_ctx *pt = &mm->m->pt;
+	const unsigned pud = pud_depth(pt), pmd = pmd_depth(pt);
 	const uint64_t pmd_span = pmd_size(pt), orig = pmc->old_end - pmc->len_in;
-	uint64_t extent, old_pmd, new_pmd;
+	uint64_t extent, old_e, new_e;
+	int r;
 
 	if (!pmc->len_in)
 		return 0;
@@ -303,39 +303,34 @@ static uint64_t move_page_tables(struct pagetable_move_control *pmc)
 	for (; pmc->old_addr < pmc->old_end; pmc->old_addr += extent, pmc->new_addr += extent) {
 		if (has_pud(pt)) {
 			/* a PUD-sized extent moves its PMD table whole */
-			const uint64_t pud_span = pt_entry_span(pt->fmt, pud_depth(pt));
-			uint64_t old_pud, new_pud;
+			const uint64_t pud_span = pt_entry_span(pt->fmt, pud);
 
-			extent = get_extent(pmc, pud_span);
-			old_pud = get_old_pud(mm, pmc->old_addr);
-			if (!old_pud)
+			r = old_and_new_entry(pmc, pud, pud_span, &extent, &old_e, &new_e);
+			if (r > 0)
 				continue;
-			new_pud = walk_to(mm, pmc->new_addr, pud_depth(pt), true);
-			if (!new_pud)
+			if (r < 0)
 				break;
-			if (extent == pud_span && move_normal_pud(pmc, old_pud, new_pud))
+			if (extent == pud_span && move_normal_entry(pmc, pud, old_e, new_e))
 				continue;
 		}
-		extent = get_extent(pmc, pmd_span);
-		old_pmd = get_old_pmd(mm, pmc->old_addr);
-		if (!old_pmd)
+		r = old_and_new_entry(pmc, pmd, pmd_span, &extent, &old_e, &new_e);
+		if (r > 0)
 			continue;
-		new_pmd = walk_to(mm, pmc->new_addr, pmd_depth(pt), true);
-		if (!new_pmd)
+		if (r < 0)
 			break;
-		if (pmd_trans_huge(mm, old_pmd)) {
-			if (extent == pmd_span && move_huge_pmd(pmc, old_pmd, new_pmd))
+		if (pmd_trans_huge(mm, old_e)) {
+			if (extent == pmd_span && move_huge_pmd(pmc, old_e, new_e))
 				continue;
-			split_huge_pmd(pmc->old, old_pmd, pmc->old_addr);
-		} else if (extent == pmd_span && move_normal_pmd(pmc, old_pmd, new_pmd)) {
+			split_huge_pmd(pmc->old, old_e, pmc->old_addr);
+		} else if (extent == pmd_span && move_normal_entry(pmc, pmd, old_e, new_e)) {
 			continue;
 		}
-		if (pt_entry_none(pt_read(pt, old_pmd)))
+		if (pt_entry_none(pt_read(pt, old_e)))
 			continue;
 		/* pte_alloc() of the destination */
 		if (!walk_to(mm, pmc->new_addr, pt->fmt->levels - 1, true))
 			break;
-		move_ptes(pmc, extent, old_pmd, new_pmd);
+		move_ptes(pmc, extent, old_e, new_e);
 	}
 	/* a realigned start that failed at once has moved nothing */
 	return pmc->old_addr < orig ? 0 : pmc->old_addr - orig;

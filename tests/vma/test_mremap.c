@@ -105,6 +105,31 @@ static void pmd_of(struct task_struct *t, uint64_t va, uint64_t *epa, uint64_t *
 	*e = p.n > d ? p.e[d] : 0;
 }
 
+/* The page table that @va's PMD entry links, 0 if none. */
+static uint64_t pte_table_of(struct task_struct *t, uint64_t va)
+{
+	uint64_t epa, e;
+
+	pmd_of(t, va, &epa, &e);
+	return e & _PAGE_PRESENT ? e & t->mm->m->pt.fmt->entry_addr_mask & ~0xfffULL : 0;
+}
+
+/* Map @len of private memory at @a, write every page, move it to @b with
+ * MREMAP_FIXED and check the data there: did the PTE table of @a + @off
+ * move along (now the one of @b + @off)? */
+static bool moves_table(struct task_struct *t, uint64_t a, uint64_t b, uint64_t len,
+			uint64_t off, uint64_t seed)
+{
+	uint64_t table;
+
+	map_at(t, a, len, PRW, MAP_PRIVATE);
+	fill(t, a, len / PG, seed);
+	table = pte_table_of(t, a + off);
+	assert_int_equal(mr(t, a, len, len, FIXED, b), b);
+	verify(t, b, len / PG, seed);
+	return table && pte_table_of(t, b + off) == table;
+}
+
 static struct vm_area_struct *vma_at(struct task_struct *t, uint64_t va)
 {
 	struct vm_area_struct *vma = vma_lookup(t->mm, va);
@@ -277,28 +302,26 @@ static void test_mremap_move_relinks_pte_tables(void **state)
 	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
 	struct task_struct *t = vt_spawn(m, "a", 0, 0);
 	const uint64_t a = 0x40000000, b = 0x40800000;
-	uint64_t old_epa, old_e, new_epa, new_e, table;
+	uint64_t old_epa, new_epa, e, table;
 	unsigned long tables;
 
 	(void)state;
-	map_at(t, a, 4 * MiB, PRW, MAP_PRIVATE);
-	fill(t, a, 1024, 4);
-	tables = m->pt.nr_tables;
-	pmd_of(t, a + 2 * MiB, &old_epa, &old_e);
-	table = old_e & m->pt.fmt->entry_addr_mask & ~0xfffULL;
-	assert_int_equal(mr(t, a, 4 * MiB, 4 * MiB, FIXED, b), b);
-	pmd_of(t, b + 2 * MiB, &new_epa, &new_e);
-	assert_int_equal(new_e & m->pt.fmt->entry_addr_mask & ~0xfffULL, table);
+	assert_true(moves_table(t, a, b, 4 * MiB, 2 * MiB, 4));
+	pmd_of(t, b + 2 * MiB, &new_epa, &e);
+	table = pte_table_of(t, b + 2 * MiB);
 	assert_int_equal(pfn_to_page(&m->pm, (unsigned long)(table >> 12))->index, new_epa);
-	assert_int_equal(pt_read(&m->pt, old_epa), 0);
-	/* no table was made or freed: the two PTE tables moved, and both
-	 * ranges are in the same 1 GiB span, under the same PMD table */
-	assert_int_equal(m->pt.nr_tables, tables);
-	verify(t, b, 1024, 4);
+	/* the old entry, in the same PMD table, is empty */
+	pmd_of(t, a + 2 * MiB, &old_epa, &e);
+	assert_int_not_equal(old_epa, 0);
+	assert_int_equal(e, 0);
 	assert_int_equal(get_mm_rss(t->mm), 1024);
 	/* back again, leaving b mapped: the TLB entries the reads just made
-	 * for b must not survive the relink */
+	 * for b must not survive the relink; no table is made or freed (both
+	 * ranges lie under the same PMD table) */
+	tables = m->pt.nr_tables;
 	assert_int_equal(mr(t, b, 4 * MiB, 4 * MiB, FIXED | MREMAP_DONTUNMAP, a), a);
+	assert_int_equal(pte_table_of(t, a + 2 * MiB), table);
+	assert_int_equal(m->pt.nr_tables, tables);
 	verify(t, a, 1024, 4);
 	assert_int_equal(vt_read_ok(t, b + 3 * MiB), 0);
 	assert_int_equal(get_mm_rss(t->mm), 1024);
@@ -359,28 +382,12 @@ static void test_mremap_realigns_to_pmd(void **state)
 {
 	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
 	struct task_struct *t = vt_spawn(m, "a", 0, 0);
-	const uint64_t a = 0x40100000, b = 0x60100000;
-	uint64_t e1, e2, epa;
 
 	(void)state;
-	map_at(t, a, 3 * MiB, PRW, MAP_PRIVATE);
-	fill(t, a, 768, 6);
-	pmd_of(t, a, &epa, &e1);
-	assert_int_equal(mr(t, a, 3 * MiB, 3 * MiB, FIXED, b), b);
-	pmd_of(t, b, &epa, &e2);
-	assert_int_equal(e2 & ~0xfffULL & m->pt.fmt->entry_addr_mask,
-			 e1 & ~0xfffULL & m->pt.fmt->entry_addr_mask);
-	verify(t, b, 768, 6);
+	assert_true(moves_table(t, 0x40100000, 0x60100000, 3 * MiB, 0, 6));
 	/* not when something is mapped below the start in that span */
 	map_at(t, 0x70000000, PG, PROT_READ, MAP_PRIVATE);
-	map_at(t, 0x70100000, MiB, PRW, MAP_PRIVATE);
-	fill(t, 0x70100000, 256, 7);
-	pmd_of(t, 0x70100000, &epa, &e1);
-	assert_int_equal(mr(t, 0x70100000, MiB, MiB, FIXED, 0x72100000), 0x72100000);
-	pmd_of(t, 0x72100000, &epa, &e2);
-	assert_int_not_equal(e2 & ~0xfffULL & m->pt.fmt->entry_addr_mask,
-			     e1 & ~0xfffULL & m->pt.fmt->entry_addr_mask);
-	verify(t, 0x72100000, 256, 7);
+	assert_false(moves_table(t, 0x70100000, 0x72100000, MiB, 0, 7));
 	vmsim_machine_destroy(m);
 }
 
@@ -389,17 +396,10 @@ static void test_mremap_x86_32(void **state)
 {
 	struct vmsim_machine *m = vt_boot("x86_32", "256MiB");
 	struct task_struct *t = vt_spawn(m, "a", 0, 0);
-	const uint64_t a = 0x10000000, b = 0x20000000;
-	uint64_t e1, e2, epa;
+	const uint64_t b = 0x20000000;
 
 	(void)state;
-	map_at(t, a, 8 * MiB, PRW, MAP_PRIVATE);
-	fill(t, a, 2048, 8);
-	pmd_of(t, a + 4 * MiB, &epa, &e1);
-	assert_int_equal(mr(t, a, 8 * MiB, 8 * MiB, FIXED, b), b);
-	pmd_of(t, b + 4 * MiB, &epa, &e2);
-	assert_int_equal(e2 & 0xfffff000ULL, e1 & 0xfffff000ULL);
-	verify(t, b, 2048, 8);
+	assert_true(moves_table(t, 0x10000000, b, 8 * MiB, 4 * MiB, 8));
 	/* grow with a move, top-down below mmap_base */
 	map_at(t, b + 8 * MiB, PG, PROT_READ, MAP_PRIVATE);
 	assert_int_equal(mr(t, b, 8 * MiB, 9 * MiB, MAYMOVE, 0), t->mm->mmap_base - 9 * MiB);
