@@ -198,6 +198,7 @@ struct mm_struct *mm_alloc(struct vmsim_machine *m)
 	mm->task_size = m->cfg.task_size;
 	mm->mmap_min_addr = m->cfg.mmap_min_addr;
 	mm->stack_rlimit = m->cfg.stack_rlimit;
+	mm->memlock_rlimit = MLOCK_LIMIT;
 	mm->mmap_base = m->cfg.mmap_base;
 	mm->stack_guard_gap = (uint64_t)STACK_GUARD_GAP_PAGES << PAGE_SHIFT;
 	mm->mm_users = 1;
@@ -406,6 +407,7 @@ static struct mm_struct *dup_mm(struct mm_struct *oldmm)
 	mm->mmap_base = oldmm->mmap_base;
 	mm->mmap_min_addr = oldmm->mmap_min_addr;
 	mm->stack_rlimit = oldmm->stack_rlimit;
+	mm->memlock_rlimit = oldmm->memlock_rlimit;
 	mm->stack_guard_gap = oldmm->stack_guard_gap;
 	mm->start_code = oldmm->start_code;
 	mm->end_code = oldmm->end_code;

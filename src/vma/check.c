@@ -9,7 +9,8 @@
  *     task_size, and point back at their mm; every rb_subtree_gap is the
  *     largest gap below a VMA of that subtree, recomputed from the list;
  *   - total_vm, data_vm, exec_vm, stack_vm, locked_vm and map_count equal
- *     the sums over the VMAs;
+ *     the sums over the VMAs (locked_vm plus what mremap(MREMAP_DONTUNMAP)
+ *     left counted, locked_vm_dontunmap);
  *   - every non-zero user PTE lies in a VMA, grants no more than the VMA
  *     (RW only with VM_WRITE, executable only with VM_EXEC, present only
  *     when the VMA allows some access), and rss_stat equals the PTEs
@@ -151,9 +152,6 @@ int check_mm(struct mm_struct *mm, struct vmsim_error *err)
 			return verr(err, -EFAULT, "mm: VMAs %#" PRIx64 "-%#" PRIx64 " and %#" PRIx64
 				    "-%#" PRIx64 " overlap or are out of order", prev->vm_start,
 				    prev->vm_end, vma->vm_start, vma->vm_end);
-		if (vma->shm && vma->vm_pgoff + vma_pages(vma) > vma->shm->nr_pages)
-			return verr(err, -EFAULT, "mm: shared VMA %#" PRIx64 " beyond its object",
-				    vma->vm_start);
 		unsigned long np = vma_pages(vma), f = vma->vm_flags;
 		total += np;
 		if ((f & (VM_EXEC | VM_WRITE | VM_STACK)) == VM_EXEC)
@@ -175,10 +173,11 @@ int check_mm(struct mm_struct *mm, struct vmsim_error *err)
 	if (check_subtree_gaps(mm->mm_rb.rb_node, &gap, err))
 		return -EFAULT;
 	if (total != mm->total_vm || data != mm->data_vm || exec != mm->exec_vm ||
-	    stack != mm->stack_vm || locked != mm->locked_vm)
+	    stack != mm->stack_vm || locked + mm->locked_vm_dontunmap != mm->locked_vm)
 		return verr(err, -EFAULT, "mm: counters total/data/exec/stack/locked %lu/%lu/%lu/%lu/%lu,"
 			    " VMAs say %lu/%lu/%lu/%lu/%lu", mm->total_vm, mm->data_vm, mm->exec_vm,
-			    mm->stack_vm, mm->locked_vm, total, data, exec, stack, locked);
+			    mm->stack_vm, mm->locked_vm, total, data, exec, stack,
+			    locked + mm->locked_vm_dontunmap);
 	if (mm->hiwater_vm < mm->total_vm)
 		return verr(err, -EFAULT, "mm: hiwater_vm %lu below total_vm %lu", mm->hiwater_vm,
 			    mm->total_vm);

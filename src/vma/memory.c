@@ -158,6 +158,13 @@ uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr)
 	return pt_read(pt, pt_offset(pt, table, last, addr));
 }
 
+uint64_t mm_user_table(struct mm_struct *mm, unsigned depth, uint64_t epa, uint64_t va)
+{
+	const uint64_t span = pt_entry_span(mm->m->pt.fmt, depth);
+
+	return user_table(mm, depth, epa, pt_read(&mm->m->pt, epa), va & ~(span - 1), true);
+}
+
 /* The fault path's pud_alloc()/pmd_alloc()/pte_offset_map(): clear a bad
  * entry on @addr's path, so that pte_alloc() builds that part anew. */
 static void clear_bad_path(struct mm_struct *mm, uint64_t addr)

@@ -74,8 +74,12 @@ struct vm_area_struct *vma_merge_new(struct mm_struct *mm, struct vm_area_struct
  * where the kernel's rules allow.  Returns the VMA that now holds it. */
 struct vm_area_struct *vma_merge_existing(struct mm_struct *mm, struct vm_area_struct *vma);
 /* Split @vma at @addr (page aligned, strictly inside).  The new VMA is the
- * lower part if @new_below, else the upper part.  -ENOMEM. */
+ * lower part if @new_below, else the upper part.  -ENOMEM, or -EINVAL for
+ * a special mapping ([vdso], [vvar]), which never splits. */
 int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t addr, int new_below);
+/* @vma no longer needs its anon_vma (mremap moved every page it had
+ * away): drop it; the next anonymous fault prepares one again. */
+void unlink_anon_vmas(struct vm_area_struct *vma);
 
 /* Account @npages of a mapping with @flags in total_vm/exec_vm/stack_vm/data_vm. */
 void vm_stat_account(struct mm_struct *mm, unsigned long flags, long npages);
@@ -89,6 +93,9 @@ uint64_t vma_page_prot(const struct vm_area_struct *vma);
 unsigned long calc_vm_prot_bits(unsigned long prot);
 
 /* ---- mmap.c ---- */
+
+/* vm.max_map_count: VMAs an mm may have (DEFAULT_MAX_MAP_COUNT) */
+#define sysctl_max_map_count 65530
 
 /* A free range of @len bytes: the hint @addr if it is free, otherwise the
  * highest fitting gap below mmap_base (x86-64 top-down).  MAP_FIXED
@@ -111,6 +118,18 @@ int do_mprotect(struct mm_struct *mm, uint64_t start, uint64_t len, unsigned lon
 /* Grow a VM_GROWSDOWN @vma down to @address (page aligned by the caller):
  * 0, or -ENOMEM beyond the rlimit or inside the guard gap of the VMA below. */
 int expand_downwards(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t address);
+/* RLIMIT_MEMLOCK's default (uapi/linux/resource.h MLOCK_LIMIT) */
+#define MLOCK_LIMIT (8ULL << 20)
+/* May @bytes more be locked when @flags has VM_LOCKED?  Tasks lack
+ * CAP_IPC_LOCK, so locked_vm plus them must stay within RLIMIT_MEMLOCK. */
+bool mlock_future_ok(const struct mm_struct *mm, unsigned long flags, uint64_t bytes);
+
+/* ---- mremap.c ---- */
+
+/* mremap(2): the new address of the mapping, or a negative errno
+ * (Linux 6.18's checks and errnos; docs/processes.md has the table). */
+int64_t do_mremap(struct mm_struct *mm, uint64_t addr, uint64_t old_len, uint64_t new_len,
+		  unsigned long flags, uint64_t new_addr);
 
 /* ---- memory.c: faults, PTE ranges, teardown ---- */
 
@@ -149,6 +168,11 @@ void exit_mmap(struct mm_struct *mm);
 int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src);
 /* The PTE value mapping @addr in @mm (0 if none), for checks and views. */
 uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr);
+/* The table below the user entry at @epa (table depth @depth) that maps
+ * @va, or 0 when there is none.  A bad entry is cleared as a walk that
+ * changes the tables clears it (pXd_none_or_clear_bad()), the pages below
+ * it unmapped. */
+uint64_t mm_user_table(struct mm_struct *mm, unsigned depth, uint64_t epa, uint64_t va);
 
 /* Per-page visitor over the PTE level of [start, end): @fn gets each entry
  * that is not zero (present or PROT_NONE). */

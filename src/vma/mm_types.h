@@ -131,6 +131,17 @@ struct file;		/* vma/filemap.h */
 #define MAP_UNINITIALIZED 0x4000000
 #endif
 
+/* mremap() flags (uapi/linux/mman.h) */
+#ifndef MREMAP_MAYMOVE
+#define MREMAP_MAYMOVE	1
+#endif
+#ifndef MREMAP_FIXED
+#define MREMAP_FIXED	2
+#endif
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
 /* rss_stat counters (enum in mm_types_task.h) */
 enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };
 
@@ -210,10 +221,15 @@ struct mm_struct {
 	uint64_t mmap_base;
 	uint64_t mmap_min_addr;
 	uint64_t stack_rlimit;		/* RLIMIT_STACK of the owner */
+	uint64_t memlock_rlimit;	/* RLIMIT_MEMLOCK of the owner (bytes) */
 	uint64_t stack_guard_gap;	/* 256 pages */
 
 	unsigned long hiwater_rss, hiwater_vm;	/* VmHWM, VmPeak */
 	unsigned long total_vm, locked_vm, pinned_vm;
+	/* pages locked_vm still counts although no VM_LOCKED VMA maps them:
+	 * mremap(MREMAP_DONTUNMAP) clears VM_LOCKED from the source VMA
+	 * without unaccounting it, as Linux does (check_mm adds them back) */
+	unsigned long locked_vm_dontunmap;
 	unsigned long data_vm, exec_vm, stack_vm;
 	long rss_stat[NR_MM_COUNTERS];
 

@@ -23,7 +23,6 @@
 #include "util/errname.h"
 #include "vma/filemap.h"
 
-#define sysctl_max_map_count 65530
 #define PMD_SIZE_THP (2ULL << 20)
 
 /* ---- get_unmapped_area ---- */
@@ -584,6 +583,16 @@ uint64_t sys_brk(struct mm_struct *mm, uint64_t brk)
 	MM_EV(mm, "brk", "asked=%#llx old=%#llx new=%#llx", (unsigned long long)brk,
 	      (unsigned long long)old, (unsigned long long)r);
 	return r;
+}
+
+/* ---- mlock limits ---- */
+
+bool mlock_future_ok(const struct mm_struct *mm, unsigned long flags, uint64_t bytes)
+{
+	/* capable(CAP_IPC_LOCK) is false: tasks are unprivileged */
+	if (!(flags & VM_LOCKED))
+		return true;
+	return (bytes >> PAGE_SHIFT) + mm->locked_vm <= mm->memlock_rlimit >> PAGE_SHIFT;
 }
 
 /* ---- stack growth ---- */

@@ -82,6 +82,12 @@ static void shmem_put(struct mm_struct *mm, struct shmem_object *obj)
 	host_free(&mm->m->ha, obj, sizeof(*obj));
 }
 
+void unlink_anon_vmas(struct vm_area_struct *vma)
+{
+	put_anon_vma(vma->vm_mm, vma->anon_vma);
+	vma->anon_vma = NULL;
+}
+
 void vm_area_free(struct vm_area_struct *vma)
 {
 	struct mm_struct *mm = vma->vm_mm;
@@ -364,8 +370,12 @@ struct vm_area_struct *vma_merge_existing(struct mm_struct *mm, struct vm_area_s
 
 int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t addr, int new_below)
 {
-	struct vm_area_struct *n = vm_area_dup(vma);
+	struct vm_area_struct *n;
 
+	/* special_mapping_split(): [vdso] and [vvar] keep their size */
+	if (vma->vm_ops && vma->vm_ops->name)
+		return -EINVAL;
+	n = vm_area_dup(vma);
 	if (!n)
 		return -ENOMEM;
 	if (new_below) {

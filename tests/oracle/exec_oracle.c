@@ -10,7 +10,7 @@
  *   map LINE             (/proc/PID/maps, verbatim)
  *
  * With --trace it lets the program run on, stopping at every system call
- * (PTRACE_SYSCALL), and prints each brk/mmap/munmap/mprotect with its
+ * (PTRACE_SYSCALL), and prints each brk/mmap/munmap/mprotect/mremap with its
  * arguments and result ("sys mmap ADDR LEN PROT FLAGS FD OFF PATH = RES"),
  * then the maps once more at exit_group ("final LINE").
  *
@@ -144,6 +144,7 @@ static const char *sys_name(long nr)
 	case 10: return "mprotect";
 	case 11: return "munmap";
 	case 12: return "brk";
+	case 25: return "mremap";
 	}
 	return NULL;
 }
@@ -201,6 +202,9 @@ static int trace(pid_t pid)
 				printf("sys brk 0x%llx = %lld\n", a[0], res);
 			else if (nr == 11)
 				printf("sys munmap 0x%llx 0x%llx = %lld\n", a[0], a[1], res);
+			else if (nr == 25)
+				printf("sys mremap 0x%llx 0x%llx 0x%llx 0x%llx 0x%llx = %lld\n", a[0],
+				       a[1], a[2], a[3], a[4], res);
 			else
 				printf("sys %s 0x%llx 0x%llx 0x%llx = %lld\n", name, a[0], a[1], a[2], res);
 		}

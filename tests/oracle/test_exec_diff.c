@@ -9,7 +9,7 @@
  *     stack, arguments, environment),
  *   - the auxv: the same types in the same order, and equal values for
  *     every address entry (and PHNUM/PHENT/PAGESZ);
- * and, for the traced cases, every brk/mmap/munmap/mprotect the program
+ * and, for the traced cases, every brk/mmap/munmap/mprotect/mremap the program
  * made after exec is replayed in vmsim in order, each result compared,
  * and the final maps compared once more.
  *
@@ -149,6 +149,10 @@ static int run_oracle(const char *path, const char *rlimit, bool trace, const ch
 			} else if (sscanf(line, "sys mprotect 0x%" SCNx64 " 0x%" SCNx64 " 0x%" SCNx64
 					  " = %lld", &s->a[0], &s->a[1], &s->a[2], &res) == 4) {
 				strcpy(s->what, "mprotect");
+			} else if (sscanf(line, "sys mremap 0x%" SCNx64 " 0x%" SCNx64 " 0x%" SCNx64
+					  " 0x%" SCNx64 " 0x%" SCNx64 " = %lld", &s->a[0], &s->a[1],
+					  &s->a[2], &s->a[3], &s->a[4], &res) == 6) {
+				strcpy(s->what, "mremap");
 			} else {
 				continue;
 			}
@@ -303,6 +307,8 @@ static void replay(const char *what, const struct oracle *o, struct sim *s)
 			got = do_munmap(mm, c->a[0], c->a[1]);
 		} else if (!strcmp(c->what, "mprotect")) {
 			got = do_mprotect(mm, c->a[0], c->a[1], (unsigned long)c->a[2]);
+		} else if (!strcmp(c->what, "mremap")) {
+			got = do_mremap(mm, c->a[0], c->a[1], c->a[2], (unsigned long)c->a[3], c->a[4]);
 		} else {
 			struct file *f = NULL;
 			struct vmsim_error err = { 0 };
@@ -463,6 +469,8 @@ static void test_diff_probe_static_pie(void **s) { (void)s; diff_case("static-pi
 static void test_diff_probe_execstack(void **s) { (void)s; diff_case("execstack", probe("execstack"), "8388608", 8 * MiB, true); }
 static void test_diff_probe_align_2m(void **s) { (void)s; diff_case("p_align 2M", probe("align2m"), "8388608", 8 * MiB, true); }
 static void test_diff_probe_align_2m_pie(void **s) { (void)s; diff_case("PIE p_align 2M", probe("align2m_pie"), "8388608", 8 * MiB, true); }
+/* every shape of mremap, each answer and the final maps the host's */
+static void test_diff_probe_mremap(void **s) { (void)s; diff_case("mremap", probe("mremap"), "8388608", 8 * MiB, true); }
 
 /*
  * Why the host cannot run i386 programs, or NULL when it can.  Kernels
@@ -571,6 +579,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_diff_probe_execstack),
 		cmocka_unit_test(test_diff_probe_align_2m),
 		cmocka_unit_test(test_diff_probe_align_2m_pie),
+		cmocka_unit_test(test_diff_probe_mremap),
 	};
 	const struct CMUnitTest i386[] = {
 		cmocka_unit_test(test_diff_probe_i386),

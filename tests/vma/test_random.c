@@ -2,8 +2,9 @@
  * Randomized test of the process layer against an independent model.
  *
  * Several tasks (spawned and forked) receive thousands of random mmap
- * (fixed and top-down, private and shared), munmap, mprotect, brk, read,
- * write, fork and exit operations.  The model knows, per task and per
+ * (fixed and top-down, private and shared), munmap, mprotect, mremap
+ * (in place, moving, fixed, DONTUNMAP, across VMAs, shared duplicates),
+ * brk, read, write, fork and exit operations.  The model knows, per task and per
  * page, only what a program could observe: mapped or not, the protection,
  * whether it is resident (a private page written since it was mapped; a
  * shared page accessed since this task mapped or inherited it) and the 8
@@ -232,6 +233,164 @@ static void op_mprotect(struct mtask *mt)
 			mfind(mt, a)->prot = prot;
 }
 
+/* ---- mremap ---- */
+
+/* Take the model pages of [start, end) out into @out (at most @max). */
+static unsigned mtake(struct mtask *mt, uint64_t start, uint64_t end, struct mpage *out,
+		      unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < mt->n;)
+		if (mt->p[i].va >= start && mt->p[i].va < end) {
+			assert_true(n < max);
+			out[n++] = mt->p[i];
+			mt->p[i] = mt->p[--mt->n];
+		} else {
+			i++;
+		}
+	return n;
+}
+
+/* Put pages back, each @shift bytes away; @fresh: as DONTUNMAP leaves the
+ * source: mapped, no page (private: zeros; shared: the same memory). */
+static void mput(struct mtask *mt, const struct mpage *pg, unsigned n, int64_t shift, bool fresh)
+{
+	for (unsigned i = 0; i < n; i++) {
+		assert_true(mt->n < MAXPAGES);
+		mt->p[mt->n] = pg[i];
+		mt->p[mt->n].va = (uint64_t)((int64_t)pg[i].va + shift);
+		if (fresh) {
+			mt->p[mt->n].resident = false;
+			if (mt->p[mt->n].cell < 0)
+				mt->p[mt->n].value = 0;
+		}
+		mt->n++;
+	}
+}
+
+static bool mrange_free(struct mtask *mt, uint64_t start, uint64_t end)
+{
+	for (uint64_t va = start; va < end; va += PAGE_SIZE)
+		if (mfind(mt, va))
+			return false;
+	return true;
+}
+
+static void op_mremap(struct mtask *mt)
+{
+	static struct mpage moved[MAXPAGES];
+	struct mm_struct *mm = mt->t->mm;
+	uint64_t addr, old_len = (uint64_t)(1 + rnd(6)) * PAGE_SIZE;
+	uint64_t new_len = (uint64_t)(1 + rnd(8)) * PAGE_SIZE, new_addr = 0, eff;
+	const unsigned kind = rnd(6);
+	unsigned long flags = MREMAP_MAYMOVE;
+	struct vm_area_struct *vma;
+	struct mpage *p0;
+	int64_t want = 0, r;
+	unsigned n, prot;
+
+	if (!mt->n || mt->n + 16 >= MAXPAGES)
+		return;
+	addr = rnd(10) ? mt->p[rnd(mt->n)].va : WIN + (uint64_t)rnd(WIN_PAGES) * PAGE_SIZE;
+	switch (kind) {
+	case 0:
+		flags = 0;			/* in place only */
+		break;
+	case 2:
+		flags |= MREMAP_FIXED;
+		break;
+	case 3:
+		flags |= MREMAP_DONTUNMAP;	/* a hint, or none */
+		new_len = old_len;
+		break;
+	case 4:
+		flags |= MREMAP_FIXED | MREMAP_DONTUNMAP;
+		new_len = old_len;
+		break;
+	case 5:
+		old_len = 0;			/* duplicate (shared only) */
+		break;
+	}
+	if ((flags & MREMAP_FIXED) || ((flags & MREMAP_DONTUNMAP) && rnd(2)))
+		new_addr = WIN + (uint64_t)rnd(WIN_PAGES) * PAGE_SIZE;
+	if (rnd(4) == 0 && (flags & MREMAP_FIXED))
+		new_len = old_len;		/* a move across VMAs */
+	p0 = mfind(mt, addr);
+	vma = find_vma(mm, addr);
+	/* the model does not follow a shared object past a VMA's end, so
+	 * shared memory neither grows nor duplicates beyond its VMA */
+	if (p0 && p0->cell >= 0 && old_len && new_len > old_len)
+		return;
+	if (!old_len && p0 && (p0->cell < 0 || new_len > vma->vm_end - addr))
+		return;
+	/* the answer the kernel gives, in its order of checks */
+	if ((flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) &&
+	    addr + old_len > new_addr && new_addr + new_len > addr) {
+		want = -EINVAL;
+	} else if ((flags & MREMAP_FIXED) && old_len == new_len) {
+		want = p0 ? 0 : -EFAULT;	/* remap_move: no gap at the start */
+	} else if (!p0) {
+		want = -EFAULT;
+	} else if (new_len > old_len || (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP))) {
+		eff = old_len < new_len ? old_len : new_len;
+		if (eff > vma->vm_end - addr)
+			want = -EFAULT;
+		else if (new_len > old_len && !(flags & MREMAP_MAYMOVE) &&
+			 (addr + old_len != vma->vm_end ||
+			  !mrange_free(mt, vma->vm_end, vma->vm_end + new_len - old_len)))
+			want = -ENOMEM;
+	}
+	r = do_mremap(mm, addr, old_len, new_len, flags, new_addr);
+	if (want) {
+		assert_int_equal(r, want);
+		return;
+	}
+	if (r < 0)
+		fail_msg("mremap(%#llx, %#llx, %#llx, %#lx, %#llx) = %lld", (unsigned long long)addr,
+			 (unsigned long long)old_len, (unsigned long long)new_len, flags,
+			 (unsigned long long)new_addr, (long long)r);
+	eff = old_len < new_len ? old_len : new_len;
+	prot = p0->prot;	/* p0 moves about as pages come and go */
+	if (!old_len) {
+		/* a second mapping of the same shared pages */
+		for (uint64_t off = 0; off < new_len; off += PAGE_SIZE) {
+			struct mpage c = *mfind(mt, addr + off);
+
+			mput(mt, &c, 1, (int64_t)((uint64_t)r - addr), true);
+		}
+	} else if ((flags & MREMAP_FIXED) && old_len == new_len) {
+		/* every VMA of the range, each keeping its distance; each
+		 * clears only its own destination, not the gaps' */
+		assert_int_equal(r, new_addr);
+		n = mtake(mt, addr, addr + old_len, moved, MAXPAGES);
+		for (unsigned i = 0; i < n; i++)
+			mremove(mt, moved[i].va - addr + new_addr, moved[i].va - addr + new_addr + PAGE_SIZE);
+		if (flags & MREMAP_DONTUNMAP)
+			mput(mt, moved, n, 0, true);
+		mput(mt, moved, n, (int64_t)(new_addr - addr), false);
+	} else if ((uint64_t)r == addr && !(flags & (MREMAP_FIXED | MREMAP_DONTUNMAP))) {
+		/* in place */
+		if (new_len < old_len)
+			mremove(mt, addr + new_len, addr + old_len);
+		else
+			madd(mt, addr + old_len, addr + new_len, prot, false);
+	} else {
+		/* a move of part of one VMA, shrunk first or grown after */
+		if (flags & MREMAP_FIXED)
+			mremove(mt, new_addr, new_addr + new_len);
+		else if (!(flags & MREMAP_DONTUNMAP) || !new_addr)
+			assert_true(mrange_free(mt, (uint64_t)r, (uint64_t)r + new_len));
+		mremove(mt, addr + eff, addr + old_len);
+		n = mtake(mt, addr, addr + eff, moved, MAXPAGES);
+		if (flags & MREMAP_DONTUNMAP)
+			mput(mt, moved, n, 0, true);
+		mput(mt, moved, n, (int64_t)((uint64_t)r - addr), false);
+		if (new_len > eff)
+			madd(mt, (uint64_t)r + eff, (uint64_t)r + new_len, prot, false);
+	}
+}
+
 static void op_brk(struct mtask *mt)
 {
 	struct mm_struct *mm = mt->t->mm;
@@ -376,6 +535,8 @@ static void run(const char *arch, unsigned nops, unsigned s)
 			op_mprotect(mt);
 		else if (k < 58)
 			op_brk(mt);
+		else if (k < 64)
+			op_mremap(mt);
 		else if (k < 96)
 			op_access(mt);
 		else if (k < 98)

@@ -4,13 +4,15 @@
  *   mmap     { task, addr, length, prot, flags, file, offset }  value: the address
  *   munmap   { task, addr, length }
  *   mprotect { task, addr, length, prot }
+ *   mremap   { task, old_address, old_size, new_size, flags, new_address }
+ *            value: the new address
  *   brk      { task, addr }       addr absolute, or +N / -N from the current
  *                                 break; value: the break brk() returns
  * and the task part of `expect`: { task, rss, vm, maps, ... counters }.
  * System-call failures are outcomes (OUT_ERROR with the kernel's errno);
  * bad scenario text is scn_bad().  Invariant: an op changes the machine
  * only through the process layer's calls (vm_mmap, do_munmap, do_mprotect,
- * sys_brk, task_spawn), so the checker's view after a step is the kernel's.
+ * do_mremap, sys_brk, task_spawn), so the checker's view after a step is the kernel's.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -52,47 +54,64 @@ static int arg_prot(struct scn *s, struct scn_step *st, unsigned long *prot)
 	return 0;
 }
 
-static const struct { const char *name; unsigned long flag; } map_flags[] = {
+struct flag_name {
+	const char *name;
+	unsigned long flag;
+};
+
+static const struct flag_name map_flags[] = {
 	{ "shared", MAP_SHARED }, { "private", MAP_PRIVATE },
 	{ "shared_validate", MAP_SHARED_VALIDATE }, { "anonymous", MAP_ANONYMOUS },
 	{ "fixed", MAP_FIXED }, { "fixed_noreplace", MAP_FIXED_NOREPLACE },
 	{ "populate", MAP_POPULATE }, { "growsdown", MAP_GROWSDOWN },
 	{ "noreserve", MAP_NORESERVE }, { "locked", MAP_LOCKED }, { "stack", MAP_STACK },
-	{ "nonblock", MAP_NONBLOCK },
+	{ "nonblock", MAP_NONBLOCK }, { NULL, 0 },
 };
+
+static const struct flag_name mremap_flags[] = {
+	{ "maymove", MREMAP_MAYMOVE }, { "fixed", MREMAP_FIXED },
+	{ "dontunmap", MREMAP_DONTUNMAP }, { NULL, 0 },
+};
+
+/* The `flags` argument: one name, or a list of names from @names (the
+ * system call's flags in lower case without their prefix); @hint lists
+ * them for the error message.  @required: the key must be there. */
+static int arg_flags(struct scn *s, struct scn_step *st, const struct flag_name *names,
+		     bool required, const char *hint, unsigned long *flags)
+{
+	const struct ynode *n = scn_arg(st, "flags");
+	size_t count;
+
+	*flags = 0;
+	if (!n) {
+		if (!required)
+			return 0;
+		return scn_bad(s, st, st->args, "missing argument 'flags' (e.g. %s)", hint);
+	}
+	if (n->type != YNODE_SEQ && n->type != YNODE_SCALAR)
+		return scn_bad(s, st, n, "flags: a list like %s", hint);
+	count = n->type == YNODE_SEQ ? n->n : 1;
+	for (size_t i = 0; i < count; i++) {
+		const struct ynode *f = n->type == YNODE_SEQ ? n->items[i] : n;
+		const struct flag_name *j;
+
+		for (j = names; j->name; j++)
+			if (f->type == YNODE_SCALAR && strcmp(f->scalar, j->name) == 0)
+				break;
+		if (!j->name)
+			return scn_bad(s, st, f, "unknown flag '%s' (one of %s)",
+				       f->type == YNODE_SCALAR ? f->scalar : "?", hint);
+		*flags |= j->flag;
+	}
+	return 0;
+}
 
 static int arg_map_flags(struct scn *s, struct scn_step *st, unsigned long *flags)
 {
-	const struct ynode *n = scn_arg(st, "flags");
-
-	*flags = 0;
-	if (!n)
-		return scn_bad(s, st, st->args, "missing argument 'flags' (e.g. [private, anonymous])");
-	if (n->type == YNODE_SCALAR) {
-		/* one flag written alone */
-		for (size_t j = 0; j < sizeof(map_flags) / sizeof(map_flags[0]); j++)
-			if (strcmp(n->scalar, map_flags[j].name) == 0) {
-				*flags = map_flags[j].flag;
-				return 0;
-			}
-		return scn_bad(s, st, n, "unknown mmap flag '%s'", n->scalar);
-	}
-	if (n->type != YNODE_SEQ)
-		return scn_bad(s, st, n, "flags: a list like [private, anonymous]");
-	for (size_t i = 0; i < n->n; i++) {
-		const struct ynode *f = n->items[i];
-		size_t j;
-
-		for (j = 0; j < sizeof(map_flags) / sizeof(map_flags[0]); j++)
-			if (f->type == YNODE_SCALAR && strcmp(f->scalar, map_flags[j].name) == 0)
-				break;
-		if (j == sizeof(map_flags) / sizeof(map_flags[0]))
-			return scn_bad(s, st, f, "unknown mmap flag '%s' (private, shared, anonymous, "
-				       "fixed, fixed_noreplace, populate, growsdown, noreserve, locked)",
-				       f->type == YNODE_SCALAR ? f->scalar : "?");
-		*flags |= map_flags[j].flag;
-	}
-	return 0;
+	return arg_flags(s, st, map_flags, true,
+			 "[private, anonymous]: private, shared, shared_validate, anonymous, fixed, "
+			 "fixed_noreplace, populate, growsdown, noreserve, locked, stack, nonblock",
+			 flags);
 }
 
 /* An address or an errno in one value (IS_ERR_VALUE), or a pid. */
@@ -201,6 +220,29 @@ static int op_mprotect(struct scn *s, struct scn_step *st)
 	return 0;
 }
 
+/* mremap(2) with the system call's argument names; flags maymove, fixed,
+ * dontunmap (none: resize in place only). */
+static const char *const mremap_keys[] = { "task", "old_address", "old_size", "new_size",
+					   "flags", "new_address", NULL };
+
+static int op_mremap(struct scn *s, struct scn_step *st)
+{
+	struct task_struct *t;
+	uint64_t old_addr, old_size, new_size, new_addr = 0;
+	unsigned long flags;
+	int ret;
+
+	if ((ret = arg_task(s, st, "task", &t)) ||
+	    (ret = scn_arg_u64(s, st, "old_address", true, &old_addr)) ||
+	    (ret = scn_arg_u64(s, st, "old_size", true, &old_size)) ||
+	    (ret = scn_arg_u64(s, st, "new_size", true, &new_size)) ||
+	    (ret = scn_arg_u64(s, st, "new_address", false, &new_addr)) < 0 ||
+	    (ret = arg_flags(s, st, mremap_flags, false, "[maymove, fixed, dontunmap]", &flags)))
+		return ret < 0 ? ret : -EINVAL;
+	set_result(st, do_mremap(t->mm, old_addr, old_size, new_size, flags, new_addr));
+	return 0;
+}
+
 static const char *const brk_keys[] = { "task", "addr", NULL };
 
 static int op_brk(struct scn *s, struct scn_step *st)
@@ -239,6 +281,7 @@ const struct scn_op scn_ops_task[] = {
 	{ "mmap", op_mmap, mmap_keys },
 	{ "munmap", op_munmap, range_keys },
 	{ "mprotect", op_mprotect, mprotect_keys },
+	{ "mremap", op_mremap, mremap_keys },
 	{ "brk", op_brk, brk_keys },
 	{ NULL, NULL, NULL },
 };

@@ -165,7 +165,7 @@ extern const struct scn_op scn_ops_phys[];
 extern const struct scn_op scn_ops_mmu[];
 extern const struct scn_op scn_ops_slab[];	/* kmalloc kfree kmem_cache_* */
 extern const struct scn_op scn_ops_kmem[];	/* vmalloc vfree kmap kunmap kread kwrite */
-extern const struct scn_op scn_ops_task[];	/* spawn mmap munmap mprotect brk */
+extern const struct scn_op scn_ops_task[];	/* spawn mmap munmap mprotect mremap brk */
 extern const struct scn_op scn_ops_fault[];	/* read write fetch touch fork switch exit */
 extern const struct scn_op scn_ops_exec[];	/* exec file */
 
