@@ -21,12 +21,12 @@ static void oom_sweep(const char *config)
 	struct vmsim_machine *m = NULL;
 	long n;
 
-	for (n = 0; n < 100000 && !m; n++) {
+	for (n = 1; n < 100000 && !m; n++) {
 		struct vmsim_error err = { 0 };
 
-		host_fail_after(n);
+		host_fail_at((unsigned long)n, HOST_FAIL_PERSISTENT);
 		m = vmsim_machine_create(config, sets, &err);
-		host_fail_after(-1);
+		host_fail_at(0, HOST_FAIL_ONCE);
 		if (!m && err.code != -ENOMEM)
 			fail_msg("round %ld: error %d (%s), expected -ENOMEM", n, err.code, err.msg);
 	}
