@@ -11,6 +11,7 @@
  * failure is one line on stderr and exit status 2.
  */
 #include "cmd_exec.h"
+#include "cli_oom.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -140,6 +141,8 @@ int cmd_exec(struct vmsim_machine *m, int argc, char **argv, bool json)
 	else
 		snprintf(host, sizeof(host), "%s", elf);
 	ret = task_spawn(m, "exec", NULL, &t);
+	if (ret && cli_host_oom())
+		return 2;
 	if (ret) {
 		fprintf(stderr, "vmsim-cli exec: cannot create a task: %s\n", strerror(-ret));
 		return 2;
@@ -153,6 +156,8 @@ int cmd_exec(struct vmsim_machine *m, int argc, char **argv, bool json)
 	ea.envc = nenvs;
 	ea.stack_rlimit = rlimit;
 	ret = do_execve(t, &ea, &r, &err);
+	if (ret && cli_host_oom())
+		return 2;
 	if (ret) {
 		fprintf(stderr, "vmsim-cli: exec: %s\n", err.msg[0] ? err.msg : strerror(-ret));
 		return 2;
@@ -180,6 +185,10 @@ int cmd_exec(struct vmsim_machine *m, int argc, char **argv, bool json)
 		sb_puts(&sb, "\nauxv\n");
 		for (unsigned i = 0; i < r.nr_auxv; i++)
 			sb_printf(&sb, "  %-20s 0x%" PRIx64 "\n", auxv_name(r.auxv[i][0]), r.auxv[i][1]);
+	}
+	if (cli_host_oom()) {
+		sb_free(&sb);
+		return 2;
 	}
 	fputs(sb_str(&sb), stdout);
 	sb_free(&sb);

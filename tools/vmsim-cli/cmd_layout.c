@@ -6,6 +6,7 @@
  * Invariant: nothing is written to FILE unless the whole picture rendered.
  */
 #include "cmd_layout.h"
+#include "cli_oom.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +23,7 @@ static int usage(void)
 int cmd_layout(struct vmsim_machine *m, int argc, char **argv, bool json)
 {
 	const char *svg = NULL;
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT, pic = STRBUF_INIT;
 	int ret = 0;
 
 	for (int i = 0; i < argc; i++) {
@@ -31,26 +32,28 @@ int cmd_layout(struct vmsim_machine *m, int argc, char **argv, bool json)
 		else
 			return usage();
 	}
+	/* both rendered before either is written: out of host memory
+	 * leaves no half-done output */
 	layout_render(m, json, &sb);
-	if (sb.oom) {
-		fprintf(stderr, "vmsim-cli: out of host memory\n");
+	if (svg)
+		layout_svg(m, &pic);
+	if (cli_host_oom()) {
 		sb_free(&sb);
+		sb_free(&pic);
 		return 2;
 	}
 	fputs(sb_str(&sb), stdout);
 	if (json)
 		fputc('\n', stdout);
 	if (svg) {
-		FILE *f;
+		FILE *f = fopen(svg, "w");
 
-		sb_reset(&sb);
-		layout_svg(m, &sb);
-		f = sb.oom ? NULL : fopen(svg, "w");
-		if (!f || fputs(sb_str(&sb), f) == EOF || fclose(f) != 0) {
+		if (!f || fputs(sb_str(&pic), f) == EOF || fclose(f) != 0) {
 			fprintf(stderr, "vmsim-cli: %s: cannot write the SVG\n", svg);
 			ret = 2;
 		}
 	}
 	sb_free(&sb);
+	sb_free(&pic);
 	return ret;
 }

@@ -9,6 +9,7 @@
  * trace's length (the reader's buffer, plus the simulated frames touched).
  */
 #include "cmd_replay.h"
+#include "cli_oom.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -55,6 +56,8 @@ static void interval_row(struct replay_cli *rc)
 	struct replay *rp = &rc->rp;
 	struct replay_counters c;
 
+	if (cli_host_oom())
+		return;		/* the replay ends at the failure: no more rows */
 	replay_snapshot(rp, &c);
 	if (rc->json) {
 		sb_printf(&rc->intervals, "%s{\"accesses\":%llu,\"l1d_misses\":%llu,\"l1i_misses\":%llu,"
@@ -66,8 +69,10 @@ static void interval_row(struct replay_cli *rc)
 		return;
 	}
 	if (!rc->intervals.len) {
-		printf("# accesses l1d_misses l1i_misses l2_misses walks minor_faults rss_pages\n");
 		sb_puts(&rc->intervals, "header");
+		if (rc->intervals.oom)
+			return;
+		printf("# accesses l1d_misses l1i_misses l2_misses walks minor_faults rss_pages\n");
 	}
 	printf("%llu %llu %llu %llu %llu %lu %lu\n", (unsigned long long)rp->accesses,
 	       (unsigned long long)c.l1d.misses, (unsigned long long)c.l1i.misses,
@@ -142,7 +147,8 @@ static void summary(struct replay_cli *rc, const char *trace, enum trace_format 
 		if (rc->interval)
 			sb_printf(&sb, ",\"intervals\":[%s]", sb_str(&rc->intervals));
 		sb_puts(&sb, "}\n");
-		fputs(sb_str(&sb), stdout);
+		if (!sb.oom)
+			fputs(sb_str(&sb), stdout);
 		sb_free(&sb);
 		return;
 	}
@@ -244,11 +250,17 @@ int cmd_replay(struct vmsim_machine *m, int argc, char **argv, bool json)
 		return 2;
 	}
 	ret = trace_open(&r, trace, fmt, &err);
+	if (ret && cli_host_oom())
+		return 2;
 	if (ret) {
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
 		return 2;
 	}
 	ret = task_spawn(m, "replay", &sa, &t);
+	if (ret && cli_host_oom()) {
+		trace_close(&r);
+		return 2;
+	}
 	if (ret) {
 		fprintf(stderr, "vmsim-cli: replay: cannot create the task: %s\n", errno_name(ret));
 		trace_close(&r);
@@ -256,6 +268,10 @@ int cmd_replay(struct vmsim_machine *m, int argc, char **argv, bool json)
 	}
 	if (strncmp(layout, "exec:", 5) == 0) {
 		ret = replay_exec(m, t, layout + 5, &err);
+		if (ret && cli_host_oom()) {
+			trace_close(&r);
+			return 2;
+		}
 		if (ret) {
 			fprintf(stderr, "vmsim-cli: %s\n", err.msg);
 			trace_close(&r);
@@ -275,7 +291,7 @@ int cmd_replay(struct vmsim_machine *m, int argc, char **argv, bool json)
 				rc.next_interval += rc.interval;
 			}
 		}
-		if (__builtin_expect(rc.rp.oom, 0))
+		if (__builtin_expect(rc.rp.oom, 0) || cli_host_oom())
 			break;
 		if (rc.rp.accesses >= rc.next_progress_count) {
 			progress(&rc, &r, false);
@@ -285,6 +301,12 @@ int cmd_replay(struct vmsim_machine *m, int argc, char **argv, bool json)
 	ret = got < 0 ? (int)got : 0;
 	secs = now() - rc.t0;
 	progress(&rc, &r, true);
+	if (cli_host_oom()) {
+		/* no counters: they stop at a failure the trace did not cause */
+		trace_close(&r);
+		sb_free(&rc.intervals);
+		return 2;
+	}
 	summary(&rc, trace, r.fmt, secs, layout);
 	if (ret < 0) {
 		/* the counters so far are out; then the line that stopped us */

@@ -10,6 +10,7 @@
  * not an error: exit status 0 either way, 2 for bad usage.
  */
 #include "cmd_translate.h"
+#include "cli_oom.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -128,6 +129,10 @@ int cmd_translate(struct vmsim_machine *m, int argc, char **argv, bool json)
 			sb_printf(&sb, "-> page fault, error code %#x [%s] at the %s\n", fault.error_code,
 				  buf[0] ? buf : "not present, supervisor read", f->lvl[fault.depth].name);
 		}
+	}
+	if (cli_host_oom()) {
+		sb_free(&sb);
+		return 2;
 	}
 	fputs(sb_str(&sb), stdout);
 	sb_free(&sb);

@@ -4,7 +4,10 @@
  *
  * Exit status: 0 success; 1 a scenario expectation failed; 2 bad input
  * (usage, config, scenario, ELF, trace) with one line naming the file and
- * line on stderr.
+ * line on stderr.  Out of host memory anywhere ends the run with exactly one
+ * line, "vmsim-cli: out of host memory", and status 2 (cli_oom.h); the
+ * environment variable VMSIM_HOST_FAIL=N[,persistent] makes the N-th host
+ * allocation fail, to test that (docs/getting-started.md).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -12,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_oom.h"
 #include "kern/machine.h"
 #include "kern/views.h"
 #include "scenario_run.h"
@@ -34,11 +38,20 @@
 
 #define MAX_SETS 64
 
-static void usage(FILE *f)
+/* The usage text on @f, after a line saying @unknown is no command when it
+ * is not NULL; nothing at all when the host refuses the memory to list the
+ * views. */
+static void usage(FILE *f, const char *unknown)
 {
 	struct strbuf views = STRBUF_INIT;
 
 	view_names(&views);
+	if (views.oom) {
+		sb_free(&views);
+		return;
+	}
+	if (unknown)
+		fprintf(f, "vmsim-cli: unknown command '%s'\n", unknown);
 	fprintf(f,
 		"usage: vmsim-cli [-c CONFIG|NAME] [--set KEY=VALUE]... [--json] COMMAND [ARGS]\n"
 		"\n"
@@ -161,7 +174,7 @@ static struct vmsim_machine *boot(struct cli *c)
 	struct vmsim_error err = { 0 };
 	struct vmsim_machine *m = vmsim_machine_create(c->config, c->sets, &err);
 
-	if (!m)
+	if (!m && !cli_host_oom())
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : "cannot boot the machine");
 	else if (c->events.f)
 		machine_set_event_log(m, &c->events);
@@ -177,13 +190,15 @@ static int cmd_view(struct cli *c, const char *name)
 	if (!m)
 		return 2;
 	ret = view_render(m, name, NULL, c->json, &sb);
-	if (ret == -ENOENT) {
+	if (cli_host_oom()) {
+		ret = -ENOMEM;
+	} else if (ret == -ENOENT) {
 		struct strbuf names = STRBUF_INIT;
 		view_names(&names);
 		fprintf(stderr, "vmsim-cli: no view '%s' (views: %s)\n", name, sb_str(&names));
 		sb_free(&names);
-	} else if (ret || sb.oom) {
-		fprintf(stderr, "vmsim-cli: %s: %s\n", name, sb.oom ? "out of host memory" : sb_str(&sb));
+	} else if (ret) {
+		fprintf(stderr, "vmsim-cli: %s: %s\n", name, sb_str(&sb));
 	} else {
 		fputs(sb_str(&sb), stdout);
 		if (c->json)
@@ -191,7 +206,7 @@ static int cmd_view(struct cli *c, const char *name)
 	}
 	sb_free(&sb);
 	vmsim_machine_destroy(m);
-	return ret || sb.oom ? 2 : 0;
+	return ret ? 2 : 0;
 }
 
 static int cmd_run(struct cli *c)
@@ -212,6 +227,8 @@ static int cmd_run(struct cli *c)
 	ret = scenario_run(c->argv[1], &o, stdout, &err, &res);
 	fflush(stdout);
 	if (ret) {
+		if (cli_host_oom())
+			return 2;
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : strerror(-ret));
 		return 2;
 	}
@@ -229,6 +246,8 @@ static int cmd_convert_trace(struct cli *c)
 		return 2;
 	}
 	n = trace_convert(c->argv[1], c->argv[2], &err);
+	if (cli_host_oom())
+		return 2;
 	if (n < 0) {
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
 		return 2;
@@ -262,10 +281,25 @@ static int cli_main(struct cli *c, int argc, char **argv);
 int main(int argc, char **argv)
 {
 	struct cli c = { .config = "x86_64" };
-	int ret = cli_main(&c, argc, argv);
+	const char *fail = getenv("VMSIM_HOST_FAIL");
+	int ret;
 
+	/* a testing aid: arm host fault injection before anything allocates */
+	if (fail && *fail && host_fail_parse(fail)) {
+		fprintf(stderr, "vmsim-cli: VMSIM_HOST_FAIL='%s': expected N or N,persistent "
+			"(N >= 1)\n", fail);
+		return 2;
+	}
+	ret = cli_main(&c, argc, argv);
 	if (c.events.f && c.events.f != stderr)
 		fclose(c.events.f);
+	if (cli_host_oom()) {
+		/* whatever the command returned: it stopped printing at the
+		 * failure, and this is the one line that says why */
+		fflush(stdout);
+		fputs("vmsim-cli: out of host memory\n", stderr);
+		return 2;
+	}
 	return ret;
 }
 
@@ -277,12 +311,12 @@ static int cli_main(struct cli *c, int argc, char **argv)
 	if (ret)
 		return ret;
 	if (c->argc == 0) {
-		usage(stderr);
+		usage(stderr, NULL);
 		return 2;
 	}
 	cmd = c->argv[0];
 	if (strcmp(cmd, "help") == 0) {
-		usage(stdout);
+		usage(stdout, NULL);
 		return 0;
 	}
 	if (strcmp(cmd, "version") == 0) {
@@ -334,8 +368,9 @@ static int cli_main(struct cli *c, int argc, char **argv)
 		sb_free(&probe);
 		if (known)
 			return cmd_view(c, cmd);
+		if (cli_host_oom())
+			return 2;	/* the list of views could not be made */
 	}
-	fprintf(stderr, "vmsim-cli: unknown command '%s'\n", cmd);
-	usage(stderr);
+	usage(stderr, cmd);
 	return 2;
 }

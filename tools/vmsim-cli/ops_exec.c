@@ -23,6 +23,7 @@
 #include "scenario.h"
 #include "util/config.h"
 #include "util/error.h"
+#include "util/strbuf.h"
 #include "vma/filemap.h"
 
 #define MAX_STRINGS 128
@@ -137,8 +138,13 @@ static int op_exec(struct scn *s, struct scn_step *st)
 		st->out.kind = OUT_ERROR;
 		st->out.err = ret;
 		/* without an expectation the reason is worth a line */
-		if (!st->expect)
-			fprintf(scn_out(s), "exec: %s\n", err.msg);
+		if (!st->expect) {
+			struct strbuf line = STRBUF_INIT;
+
+			sb_printf(&line, "exec: %s\n", err.msg);
+			scn_emit(s, st, sb_str(&line), NULL);
+			sb_free(&line);
+		}
 		return 0;
 	}
 	st->out.kind = OUT_VALUE;

@@ -134,7 +134,10 @@ static int op_show(struct scn *s, struct scn_step *st)
 		return -ENOMEM;
 	}
 	if (!scn_json(s)) {
-		fprintf(scn_out(s), "# step %d: show %s\n", st->index, what);
+		char head[160];
+
+		snprintf(head, sizeof(head), "# step %d: show %s\n", st->index, what);
+		scn_emit(s, st, head, NULL);
 		scn_emit(s, st, sb_str(&sb), NULL);
 	} else {
 		struct strbuf j = STRBUF_INIT;

@@ -9,6 +9,11 @@
  * whenever the mistake is visible in the text (unknown op, unknown key,
  * wrong shape); only values that depend on earlier results ($NAME) can
  * fail later, and then the run stops at that step with the same message form.
+ *
+ * Host exhaustion (util/hostalloc.h) is not a step's outcome: a step during
+ * which the host refused an allocation ends the run with -ENOMEM "out of
+ * host memory", whatever the op made of it.  A step's text is held until
+ * the step is over, so the output is always the output of whole steps.
  */
 #include "scenario_run.h"
 
@@ -53,7 +58,15 @@ struct scn {
 	size_t nr_allocs, cap_allocs;
 	const struct scn_step *cur;
 	struct strbuf cur_json;		/* JSON output of the current step */
+	struct strbuf cur_text;		/* text output of the current step */
+	unsigned long host_oom_base;	/* host_oom_count() when the run began */
 };
+
+/* The host refused an allocation since the run began. */
+static bool host_oom(const struct scn *s)
+{
+	return host_oom_count() != s->host_oom_base;
+}
 
 /* ---------------------------------------------------------------- names */
 
@@ -154,6 +167,9 @@ void scn_mismatch(struct scn *s, const struct scn_step *st, const char *expected
 	va_list ap;
 	const struct ynode *at = st->expect ? st->expect : st->node;
 
+	/* a comparison spoiled by host exhaustion: the step ends the run */
+	if (host_oom(s))
+		return;
 	va_start(ap, fmt);
 	vsnprintf(got, sizeof(got), fmt, ap);
 	va_end(ap);
@@ -183,7 +199,7 @@ void scn_emit(struct scn *s, const struct scn_step *st, const char *text, const 
 		}
 		return;
 	}
-	fputs(text, s->out);
+	sb_puts(&s->cur_text, text);
 }
 
 struct vmsim_machine *scn_machine(struct scn *s)
@@ -538,7 +554,10 @@ static int run_step(struct scn *s, const struct ynode *node, int index)
 	op = scn_find_op(st.op);
 	s->cur = &st;
 	sb_reset(&s->cur_json);
+	sb_reset(&s->cur_text);
 	ret = op->fn(s, &st);
+	if (host_oom(s))
+		return verr(s->err, -ENOMEM, "out of host memory");
 	if (ret)
 		return ret;
 	if (st.expect && !st.expect_done) {
@@ -578,6 +597,9 @@ static int run_step(struct scn *s, const struct ynode *node, int index)
 			sb_printf(&s->json_steps, ",\"output\":%s", sb_str(&s->cur_json));
 		sb_putc(&s->json_steps, '}');
 	}
+	if (host_oom(s))
+		return verr(s->err, -ENOMEM, "out of host memory");
+	fputs(sb_str(&s->cur_text), s->out);
 	return 0;
 }
 
@@ -634,7 +656,8 @@ static void check_invariants(struct scn *s, const struct ynode *node, int index)
 int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 		 struct vmsim_error *err, struct scenario_result *res)
 {
-	struct scn s = { .file = file, .out = out, .json = o->json, .err = err };
+	struct scn s = { .file = file, .out = out, .json = o->json, .err = err,
+			 .host_oom_base = host_oom_count() };
 	const bool json = o->json;
 	const struct ynode *steps;
 	const char *slash;
@@ -695,23 +718,34 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 			break;
 		if (o->check)
 			check_invariants(&s, steps->items[i], (int)i + 1);
+		if (host_oom(&s)) {
+			ret = verr(err, -ENOMEM, "out of host memory");
+			break;
+		}
 	}
 	res->checked = s.checked;
 	res->failed = s.failed;
-	if (json && !ret) {
-		fprintf(out, "{\"scenario\":");
+	if (!ret) {
+		/* the last words as one piece: all of them, or none */
 		struct strbuf t = STRBUF_INIT;
-		sb_json_str(&t, file);
-		fprintf(out, "%s,\"machine\":", sb_str(&t));
-		sb_reset(&t);
-		sb_json_str(&t, s.m->cfg.name);
-		fprintf(out, "%s,\"steps\":[%s],\"expectations\":{\"checked\":%u,\"failed\":%u},"
-			"\"failures\":[%s]}\n", sb_str(&t), sb_str(&s.json_steps), s.checked,
-			s.failed, sb_str(&s.json_fail));
+
+		if (json) {
+			sb_puts(&t, "{\"scenario\":");
+			sb_json_str(&t, file);
+			sb_puts(&t, ",\"machine\":");
+			sb_json_str(&t, s.m->cfg.name);
+			sb_printf(&t, ",\"steps\":[%s],\"expectations\":{\"checked\":%u,\"failed\":%u},"
+				  "\"failures\":[%s]}\n", sb_str(&s.json_steps), s.checked, s.failed,
+				  sb_str(&s.json_fail));
+		} else {
+			sb_printf(&t, "%s: %u steps, %u expectations checked, %u failed\n", file,
+				  res->steps_run, s.checked, s.failed);
+		}
+		if (host_oom(&s))
+			ret = verr(err, -ENOMEM, "out of host memory");
+		else
+			fputs(sb_str(&t), out);
 		sb_free(&t);
-	} else if (!ret) {
-		fprintf(out, "%s: %u steps, %u expectations checked, %u failed\n", file,
-			res->steps_run, s.checked, s.failed);
 	}
 out:
 	if (s.m)
@@ -723,6 +757,7 @@ out:
 	sb_free(&s.json_steps);
 	sb_free(&s.json_fail);
 	sb_free(&s.cur_json);
+	sb_free(&s.cur_text);
 	ydoc_free(&s.doc);
 	return ret;
 }
