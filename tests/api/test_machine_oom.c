@@ -13,10 +13,9 @@
  * or in one-shot mode a success if the code coped), leave every checker
  * passing, and the machine's teardown must bring the arena to zero live
  * bytes.  Each op is swept cold (the first task also creates the slab
- * caches and the kernel's list of page-table roots, which stay) and, when
- * exiting its tasks undoes it, warm too (after one untroubled run): then a
- * failed round must give back all it took, the arena's live bytes and the
- * free frames exactly as before.
+ * caches, which stay) and warm (after one untroubled run and its undo):
+ * then a round must give back all it took once its tasks have exited, the
+ * arena's live bytes and the free frames exactly as before.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -87,7 +86,6 @@ struct oom_ctx {
 	struct file *file;		/* file: a cached file to map */
 	struct trace_rec *recs;		/* replay: the first records of a trace */
 	size_t nrec;
-	bool self_undoing;		/* after undo, the machine is as before the op */
 };
 
 struct oom_op {
@@ -150,11 +148,6 @@ static int mmap_fault_run(struct vmsim_machine *m, struct oom_ctx *c)
 	return do_munmap(t->mm, (uint64_t)priv + 8 * 4096, 2 * 4096);
 }
 
-static void mmap_fault_setup(struct vmsim_machine *m, struct oom_ctx *c)
-{
-	c->self_undoing = true;
-}
-
 static void mmap_fault_undo(struct vmsim_machine *m, struct oom_ctx *c)
 {
 	exit_task(m, "t");
@@ -177,7 +170,6 @@ static void fork_setup(struct vmsim_machine *m, struct oom_ctx *c)
 	for (unsigned i = 0; i < 8; i++)
 		assert_int_equal(user_write(c->parent, 0x10000000 + i * 4096ULL, 0xa0 + i), 0);
 	assert_int_equal(user_write(c->parent, 0x20000000, 0x55), 0);
-	c->self_undoing = true;
 }
 
 static int fork_run(struct vmsim_machine *m, struct oom_ctx *c)
@@ -217,9 +209,6 @@ static void file_setup(struct vmsim_machine *m, struct oom_ctx *c)
 		memset(data + i * 4096, (int)i + 1, 4096);
 	assert_int_equal(filemap_create(machine_page_cache(m), "/data", data, sizeof(data),
 					sizeof(data), &c->file, &err), 0);
-	/* warm, the pages a first run read stay cached: later rounds must
-	 * give back the rest */
-	c->self_undoing = true;
 }
 
 static int file_run(struct vmsim_machine *m, struct oom_ctx *c)
@@ -310,7 +299,6 @@ static void replay_undo(struct vmsim_machine *m, struct oom_ctx *c)
 static void views_setup(struct vmsim_machine *m, struct oom_ctx *c)
 {
 	assert_int_equal(mmap_fault_run(m, c), 0);
-	c->self_undoing = true;
 }
 
 static int views_run(struct vmsim_machine *m, struct oom_ctx *c)
@@ -382,6 +370,8 @@ static void sweep_op(const struct oom_op *op, enum host_fail_mode mode, bool war
 		if (op->setup)
 			op->setup(m, &c);
 		if (warm) {
+			/* the caches a first run creates, the pages it reads into
+			 * the page cache, stay: a warm round starts after them */
 			assert_int_equal(op->run(m, &c), 0);
 			op->undo(m, &c);
 		}
@@ -422,63 +412,25 @@ static void sweep_op(const struct oom_op *op, enum host_fail_mode mode, bool war
 }
 
 static const struct oom_op ops[] = {
-	{ "mmap and faults", mmap_fault_setup, mmap_fault_run, mmap_fault_undo, false },
+	{ "mmap and faults", NULL, mmap_fault_run, mmap_fault_undo, false },
 	{ "fork", fork_setup, fork_run, fork_undo, true },
 	{ "file mappings", file_setup, file_run, file_undo, false },
 	{ "replay", replay_setup, replay_run, replay_undo, false },
 	{ "views", views_setup, views_run, views_undo, false },
 };
 
-static void sweep_both(const char *name)
+/* Each op swept cold and warm, in both modes; the op is the test's state. */
+static void test_op_survives_oom(void **state)
 {
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-		if (strcmp(ops[i].name, name) == 0) {
-			for (int warm = 0; warm < 2; warm++) {
-				struct oom_ctx c = { 0 };
+	const struct oom_op *op = *state;
 
-				if (warm) {
-					/* only ops that their undo reverses */
-					struct vmsim_machine *m = boot();
-
-					ops[i].setup(m, &c);
-					vmsim_machine_destroy(m);
-					free(c.recs);
-					if (!c.self_undoing)
-						break;
-				}
-				sweep_op(&ops[i], HOST_FAIL_ONCE, warm);
-				sweep_op(&ops[i], HOST_FAIL_PERSISTENT, warm);
-			}
-			return;
-		}
+	for (int warm = 0; warm < 2; warm++) {
+		sweep_op(op, HOST_FAIL_ONCE, warm);
+		sweep_op(op, HOST_FAIL_PERSISTENT, warm);
 	}
-	fail_msg("no op %s", name);
 }
 
-static void test_mmap_and_faults_survive_oom(void **state)
-{
-	sweep_both("mmap and faults");
-}
-
-static void test_fork_survives_oom(void **state)
-{
-	sweep_both("fork");
-}
-
-static void test_file_mappings_survive_oom(void **state)
-{
-	sweep_both("file mappings");
-}
-
-static void test_replay_survives_oom(void **state)
-{
-	sweep_both("replay");
-}
-
-static void test_views_survive_oom(void **state)
-{
-	sweep_both("views");
-}
+#define OOM_TEST(fn_name, i) { fn_name, test_op_survives_oom, NULL, NULL, (void *)&ops[i] }
 
 int main(void)
 {
@@ -486,11 +438,11 @@ int main(void)
 		cmocka_unit_test(test_machine_create_survives_oom_x86_64),
 		cmocka_unit_test(test_machine_create_survives_oom_x86_32),
 		cmocka_unit_test(test_machine_create_survives_oom_config_file),
-		cmocka_unit_test(test_mmap_and_faults_survive_oom),
-		cmocka_unit_test(test_fork_survives_oom),
-		cmocka_unit_test(test_file_mappings_survive_oom),
-		cmocka_unit_test(test_replay_survives_oom),
-		cmocka_unit_test(test_views_survive_oom),
+		OOM_TEST("test_mmap_and_faults_survive_oom", 0),
+		OOM_TEST("test_fork_survives_oom", 1),
+		OOM_TEST("test_file_mappings_survive_oom", 2),
+		OOM_TEST("test_replay_survives_oom", 3),
+		OOM_TEST("test_views_survive_oom", 4),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

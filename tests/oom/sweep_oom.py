@@ -123,7 +123,10 @@ def main():
         ("run cow-fork", ["run", "examples/cow-fork.yaml"], 11, False),
         # a real ELF and its interpreter
         ("exec true", ["exec", "/usr/bin/true"], 1, True),
-        ("exec true --json", ["--json", "exec", "/usr/bin/true"], 1, True),
+        ("exec true --json", ["--json", "exec", "/usr/bin/true"], 3, True),
+        # the event log (a file, not stdout) on a booted machine
+        ("exec --trace-events", ["--trace-events", os.path.join(tmp, "ev.log"), "exec",
+                                 "/usr/bin/true"], 1, True),
         # a trace: the summary, and a time series printed as it goes
         ("replay", ["replay", "tests/traces/true-start.lackey"], 1, True),
         ("replay --interval", ["replay", "--interval", "2000", "tests/traces/true-start.lackey"],

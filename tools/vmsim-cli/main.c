@@ -7,7 +7,7 @@
  * line on stderr.  Out of host memory anywhere ends the run with exactly one
  * line, "vmsim-cli: out of host memory", and status 2 (cli_oom.h); the
  * environment variable VMSIM_HOST_FAIL=N[,persistent] makes the N-th host
- * allocation fail, to test that (docs/getting-started.md).
+ * allocation fail, to test that (docs/output-formats.md).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -174,10 +174,13 @@ static struct vmsim_machine *boot(struct cli *c)
 	struct vmsim_error err = { 0 };
 	struct vmsim_machine *m = vmsim_machine_create(c->config, c->sets, &err);
 
-	if (!m && !cli_host_oom())
-		fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : "cannot boot the machine");
-	else if (c->events.f)
+	if (!m) {
+		if (!cli_host_oom())
+			fprintf(stderr, "vmsim-cli: %s\n",
+				err.msg[0] ? err.msg : "cannot boot the machine");
+	} else if (c->events.f) {
 		machine_set_event_log(m, &c->events);
+	}
 	return m;
 }
 
