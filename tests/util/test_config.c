@@ -650,13 +650,13 @@ static void test_config_load_survives_every_oom(void **state)
 {
 	long n;
 
-	for (n = 0; n < 100000; n++) {
+	for (n = 1; n <= 100000; n++) {
 		struct vmsim_config c;
 		struct vmsim_error err = { 0 };
 		char *text = NULL;
 		int ret;
 
-		host_fail_after(n);
+		host_fail_at((unsigned long)n, HOST_FAIL_PERSISTENT);
 		ret = config_load_file(&c, "configs/x86_64.yaml", &err);
 		if (!ret)
 			ret = config_set(&c, "reserve", "[{start: 0, size: 1MiB, name: bios}]", "--set",
@@ -665,7 +665,7 @@ static void test_config_load_survives_every_oom(void **state)
 			ret = config_finalize(&c, &err);
 		if (!ret)
 			ret = config_dump_yaml(&c, &text, &err);
-		host_fail_after(-1);
+		host_fail_at(0, HOST_FAIL_ONCE);
 		if (!ret) {
 			free(text);
 			break;
