@@ -9,6 +9,8 @@
  *     task_size, and point back at their mm;
  *   - total_vm, data_vm, exec_vm, stack_vm, locked_vm and map_count equal
  *     the sums over the VMAs;
+ *   - a VMA of shared anonymous memory is on its object's i_mmap, which
+ *     holds one entry per user of the object;
  *   - every non-zero user PTE lies in a VMA, grants no more than the VMA
  *     (RW only with VM_WRITE, executable only with VM_EXEC, present only
  *     when the VMA allows some access), and rss_stat equals the PTEs
@@ -23,6 +25,7 @@
 
 #include "kern/machine.h"
 #include "util/error.h"
+#include "vma/filemap.h"
 
 struct pte_check {
 	struct mm_struct *mm;
@@ -124,6 +127,11 @@ int check_mm(struct mm_struct *mm, struct vmsim_error *err)
 		if (vma->shm && vma->vm_pgoff + vma_pages(vma) > vma->shm->nr_pages)
 			return verr(err, -EFAULT, "mm: shared VMA %#" PRIx64 " beyond its object",
 				    vma->vm_start);
+		if (vma->shm && (!i_mmap_contains(vma) ||
+				 vma->shm->i_mmap_count != vma->shm->refcount))
+			return verr(err, -EFAULT, "mm: shared VMA %#" PRIx64 " missing from its object's"
+				    " i_mmap (%lu entries, %lu users)", vma->vm_start,
+				    vma->shm->i_mmap_count, vma->shm->refcount);
 		unsigned long np = vma_pages(vma), f = vma->vm_flags;
 		total += np;
 		if ((f & (VM_EXEC | VM_WRITE | VM_STACK)) == VM_EXEC)

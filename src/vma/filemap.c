@@ -90,7 +90,7 @@ static void file_free(struct file *f)
 		host_free(ha, n, sizeof(*n));
 	}
 	if (f->data)
-		host_free(ha, (void *)f->data, f->data_len);
+		host_free(ha, f->data, f->data_len);
 	list_del(&f->f_list);
 	f->pc->nr_files--;
 	host_free(ha, f->f_path, strlen(f->f_path) + 1);
@@ -351,25 +351,15 @@ static void read_backing(const struct file *f, uint64_t index, uint8_t *dst)
 	memset(dst + n, 0, PAGE_SIZE - n);
 }
 
-int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *major)
+/* A new cache page for @index (not cached yet) read from the backing
+ * bytes: *out, or -ENOMEM. */
+static int page_cache_read(struct file *f, uint64_t index, struct page **out)
 {
 	struct address_space *as = &f->f_mapping;
 	struct page_cache *pc = f->pc;
 	struct phys_mem *pm = &pc->m->pm;
-	struct page *page;
+	struct page *page = alloc_page(pm, GFP_HIGHUSER_MOVABLE);
 
-	pc->lookups++;
-	*major = false;
-	page = xa_load(&as->i_pages, index);
-	if (page) {
-		pc->hits++;
-		*out = page;
-		return 0;
-	}
-	/* filemap_fault: a page wholly past i_size is SIGBUS */
-	if (index >= (as->i_size + PAGE_SIZE - 1) >> PAGE_SHIFT)
-		return -ENXIO;
-	page = alloc_page(pm, GFP_HIGHUSER_MOVABLE);
 	if (!page)
 		return -ENOMEM;
 	read_backing(f, index, page_host(pm, page));
@@ -383,9 +373,62 @@ int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *ma
 	}
 	as->nrpages++;
 	pc->reads++;
-	*major = true;
 	*out = page;
 	return 0;
+}
+
+int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *major)
+{
+	struct address_space *as = &f->f_mapping;
+	struct page_cache *pc = f->pc;
+	struct page *page;
+	int ret;
+
+	pc->lookups++;
+	*major = false;
+	page = xa_load(&as->i_pages, index);
+	if (page) {
+		pc->hits++;
+		*out = page;
+		return 0;
+	}
+	/* filemap_fault: a page wholly past i_size is SIGBUS */
+	if (index >= (as->i_size + PAGE_SIZE - 1) >> PAGE_SHIFT)
+		return -ENXIO;
+	ret = page_cache_read(f, index, out);
+	if (!ret)
+		*major = true;
+	return ret;
+}
+
+uint64_t force_page_cache_readahead(struct file *f, uint64_t index, uint64_t nr_to_read)
+{
+	const struct vmsim_config *c = &f->pc->m->cfg;
+	const uint64_t i_size = f->f_mapping.i_size;
+	/* a request above the readahead window may still be as large as
+	 * the device's largest I/O (bdi->io_pages) */
+	uint64_t ra_pages = c->read_ahead_kb >> (PAGE_SHIFT - 10);
+	uint64_t io_pages = c->max_sectors_kb >> (PAGE_SHIFT - 10);
+	uint64_t max_pages = ra_pages > io_pages ? ra_pages : io_pages, end_index, read = 0;
+
+	if (nr_to_read > max_pages)
+		nr_to_read = max_pages;
+	/* do_page_cache_ra(): nothing past the page that holds i_size */
+	if (!i_size)
+		return 0;
+	end_index = (i_size - 1) >> PAGE_SHIFT;
+	for (; nr_to_read && index <= end_index; index++, nr_to_read--) {
+		struct page *page;
+
+		/* page_cache_ra_unbounded(): cached pages are skipped, and
+		 * the read stops where no frame is left */
+		if (xa_load(&f->f_mapping.i_pages, index))
+			continue;
+		if (page_cache_read(f, index, &page))
+			break;
+		read++;
+	}
+	return read;
 }
 
 void filemap_read(struct file *f, uint64_t off, void *buf, size_t len)
@@ -432,47 +475,157 @@ void clear_page_dirty(struct page *page)
 
 /* ---- i_mmap ---- */
 
+/* The i_mmap list @vma belongs on: its file's, or its shared anonymous
+ * object's (a shmem inode in the kernel); NULL for other memory.  *@ha is
+ * the host arena of the machine the object belongs to. */
+static struct list_head *vma_i_mmap(const struct vm_area_struct *vma, unsigned long **count,
+				    struct host_arena **ha)
+{
+	if (vma->vm_file) {
+		*count = &vma->vm_file->f_mapping.i_mmap_count;
+		*ha = &vma->vm_file->pc->m->ha;
+		return &vma->vm_file->f_mapping.i_mmap;
+	}
+	if (vma->shm) {
+		*count = &vma->shm->i_mmap_count;
+		*ha = &vma->vm_mm->m->ha;
+		return &vma->shm->i_mmap;
+	}
+	return NULL;
+}
+
 int i_mmap_insert(struct vm_area_struct *vma)
 {
-	struct file *f = vma->vm_file;
+	unsigned long *count;
+	struct host_arena *ha;
+	struct list_head *head = vma_i_mmap(vma, &count, &ha);
 	struct i_mmap_node *n;
 
-	if (!f)
+	if (!head)
 		return 0;
-	n = host_alloc(&f->pc->m->ha, sizeof(*n));
+	n = host_alloc(ha, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	n->vma = vma;
-	list_add_tail(&n->list, &f->f_mapping.i_mmap);
-	f->f_mapping.i_mmap_count++;
+	list_add_tail(&n->list, head);
+	(*count)++;
 	return 0;
 }
 
 void i_mmap_remove(struct vm_area_struct *vma)
 {
-	struct file *f = vma->vm_file;
+	unsigned long *count;
+	struct host_arena *ha;
+	struct list_head *head = vma_i_mmap(vma, &count, &ha);
 	struct i_mmap_node *n;
 
-	if (!f)
+	if (!head)
 		return;
-	list_for_each_entry(n, &f->f_mapping.i_mmap, list) {
+	list_for_each_entry(n, head, list) {
 		if (n->vma == vma) {
 			list_del(&n->list);
-			f->f_mapping.i_mmap_count--;
-			host_free(&f->pc->m->ha, n, sizeof(*n));
+			(*count)--;
+			host_free(ha, n, sizeof(*n));
 			return;
 		}
 	}
 }
 
-bool i_mmap_contains(const struct file *f, const struct vm_area_struct *vma)
+bool i_mmap_contains(const struct vm_area_struct *vma)
 {
+	unsigned long *count;
+	struct host_arena *ha;
+	const struct list_head *head = vma_i_mmap(vma, &count, &ha);
 	const struct i_mmap_node *n;
 
-	list_for_each_entry(n, &f->f_mapping.i_mmap, list)
+	if (!head)
+		return false;
+	list_for_each_entry(n, head, list)
 		if (n->vma == vma)
 			return true;
 	return false;
+}
+
+/* ---- hole punching (fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) ---- */
+
+/*
+ * unmap_mapping_range(..., even_cows = 0): every VMA on @i_mmap loses its
+ * PTEs of the object's pages [first, last]; the private copies a
+ * MAP_PRIVATE mapping made of them stay (they are anonymous now).
+ */
+static void unmap_mapping_range(struct list_head *i_mmap, uint64_t first, uint64_t last)
+{
+	struct i_mmap_node *n;
+
+	list_for_each_entry(n, i_mmap, list) {
+		struct vm_area_struct *vma = n->vma;
+		uint64_t vfirst = vma->vm_pgoff, vlast = vma->vm_pgoff + vma_pages(vma) - 1;
+		uint64_t start, end;
+
+		if (vlast < first || vfirst > last)
+			continue;
+		start = vma->vm_start + (((first > vfirst ? first : vfirst) - vfirst) << PAGE_SHIFT);
+		end = vma->vm_start + (((last < vlast ? last : vlast) - vfirst + 1) << PAGE_SHIFT);
+		zap_mapping_range(vma, start, end);
+		flush_tlb_mm_range(vma->vm_mm, start, end);
+	}
+}
+
+/* truncate_inode_pages_range(): the cached pages [first, last] leave the
+ * file's cache; nothing maps them any more. */
+static void truncate_inode_pages_range(struct file *f, uint64_t first, uint64_t last)
+{
+	struct address_space *as = &f->f_mapping;
+	uint64_t index = first;
+	struct page *page;
+
+	while (index <= last && (page = xa_find(&as->i_pages, &index, last))) {
+		xa_erase(&as->i_pages, index);
+		if (test_page_flag(page, PG_dirty))
+			as->nr_dirty--;
+		clear_page_flag(page, PG_dirty);
+		clear_page_flag(page, PG_uptodate);
+		page->mapping = NULL;
+		as->nrpages--;
+		put_page(&f->pc->m->pm, page);
+		if (index == last)
+			break;
+		index++;
+	}
+}
+
+int filemap_punch_hole(struct vm_area_struct *vma, uint64_t offset, uint64_t len)
+{
+	uint64_t first = offset >> PAGE_SHIFT, last = (offset + len - 1) >> PAGE_SHIFT;
+	struct shmem_object *obj = vma->shm;
+	struct file *f = vma->vm_file;
+
+	if (!len)
+		return 0;
+	if (f) {
+		/* ext4_punch_hole() and shmem_fallocate() alike for whole
+		 * pages: unmap, drop the cached pages, and the bytes read as
+		 * zeros from now on (past the end of the file nothing is
+		 * cached or stored, so nothing changes there) */
+		unmap_mapping_range(&f->f_mapping.i_mmap, first, last);
+		truncate_inode_pages_range(f, first, last);
+		if (offset < f->data_len)
+			memset(f->data + offset, 0,
+			       (size_t)(len < f->data_len - offset ? len : f->data_len - offset));
+		return 0;
+	}
+	if (!obj)
+		return -EINVAL;
+	/* shmem_fallocate(): unmap, then shmem_truncate_range() gives the
+	 * object's pages back */
+	unmap_mapping_range(&obj->i_mmap, first, last);
+	for (uint64_t i = first; i <= last && i < obj->nr_pages; i++) {
+		if (obj->pages[i]) {
+			put_page(&vma->vm_mm->m->pm, obj->pages[i]);
+			obj->pages[i] = NULL;
+		}
+	}
+	return 0;
 }
 
 /* ---- faults ---- */

@@ -57,7 +57,7 @@ struct file {
 	char *f_path;			/* as /proc/PID/maps shows it */
 	uint64_t i_ino;
 	unsigned dev_major, dev_minor;
-	const uint8_t *data;		/* backing bytes, data_len of them (may be NULL) */
+	uint8_t *data;			/* backing bytes, data_len of them (may be NULL) */
 	size_t data_len;
 	bool host_backed;		/* a host file (identified by dev/ino) */
 	struct address_space f_mapping;
@@ -117,6 +117,15 @@ void filemap_read(struct file *f, uint64_t off, void *buf, size_t len);
  * -ENOMEM when no frame is left.
  */
 int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *major);
+/*
+ * force_page_cache_readahead() (POSIX_FADV_WILLNEED, MADV_WILLNEED): read
+ * pages [@index, @index + @nr_to_read) that are not cached yet into the
+ * cache, at most the device's readahead window or largest request
+ * (pagecache.read_ahead_kb, pagecache.max_sectors_kb), never past the end
+ * of the file, stopping quietly when memory runs out.  The I/O completes
+ * at once.  Returns the pages read.
+ */
+uint64_t force_page_cache_readahead(struct file *f, uint64_t index, uint64_t nr_to_read);
 /* The cached page at @index or NULL, without reading. */
 struct page *filemap_find_page(struct file *f, uint64_t index);
 /* folio_mark_dirty(): a shared mapping wrote the page. */
@@ -126,10 +135,22 @@ void clear_page_dirty(struct page *page);
 /* The file a page-cache page belongs to, or NULL for other pages. */
 struct file *page_file(const struct page *page);
 
-/* i_mmap (vma_interval_tree_insert/remove): the VMAs mapping a file. */
+/* i_mmap (vma_interval_tree_insert/remove): the VMAs mapping a file, and
+ * those mapping a shared anonymous object (a shmem inode in the kernel).
+ * Other VMAs have none: insert does nothing, contains is false. */
 int i_mmap_insert(struct vm_area_struct *vma);
 void i_mmap_remove(struct vm_area_struct *vma);
-bool i_mmap_contains(const struct file *f, const struct vm_area_struct *vma);
+bool i_mmap_contains(const struct vm_area_struct *vma);
+
+/*
+ * vfs_fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) of [@offset,
+ * @offset + @len) (page aligned) of what @vma maps, a file or a shared
+ * anonymous object: every mapping of the pages there loses them (private
+ * copies stay), the cache or the object drops them, and the range reads
+ * as zeros afterwards; the size does not change.  0, or -EINVAL when
+ * @vma maps neither.
+ */
+int filemap_punch_hole(struct vm_area_struct *vma, uint64_t offset, uint64_t len);
 
 /*
  * Fault handling for file VMAs, what mm/memory.c's do_fault() does:

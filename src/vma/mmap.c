@@ -20,7 +20,6 @@
 #include "util/errname.h"
 #include "vma/filemap.h"
 
-#define sysctl_max_map_count 65530
 #define PMD_SIZE_THP (2ULL << 20)
 
 /* ---- get_unmapped_area ---- */
@@ -173,6 +172,7 @@ static struct shmem_object *shmem_zero_setup(struct mm_struct *mm, uint64_t len)
 		return NULL;
 	}
 	obj->refcount = 1;
+	INIT_LIST_HEAD(&obj->i_mmap);
 	/* the inode number /proc/PID/maps shows for "/dev/zero (deleted)" */
 	obj->ino = ++mm->m->last_ctx_id;
 	return obj;
@@ -228,6 +228,10 @@ static int64_t mmap_region(struct mm_struct *mm, struct file *file, uint64_t add
 	vma->vm_flags = vm_flags;
 	vma->vm_pgoff = pgoff;
 	vma->shm = shm;
+	if (shm && i_mmap_insert(vma)) {
+		vm_area_free(vma);	/* drops the new object with it */
+		return -ENOMEM;
+	}
 	vma->vm_page_prot = vma_page_prot(vma);
 	vma_link(mm, vma);
 out:
