@@ -872,6 +872,18 @@ static void test_madvise_smaps_vmflags(void **state)
 	assert_int_equal(adv(t, WIN + 0x100000, 2 * P, MADV_MERGEABLE), 0);
 	assert_string_equal(vmflags_line(m, WIN + 0x100000, buf, sizeof(buf)),
 			    "VmFlags: rd wr mr mw me lo rr dc ac wf dd hg mg ");
+	/* every mnemonic show_smap_vma_flags() has on x86_64 without
+	 * CONFIG_MEM_SOFT_DIRTY, on a VMA given every flag for the view only */
+	{
+		struct vm_area_struct *vma = find_vma(t->mm, WIN);
+		unsigned long saved = vma->vm_flags;
+
+		vma->vm_flags = 0xffffffffUL;
+		vmflags_line(m, WIN, buf, sizeof(buf));
+		vma->vm_flags = saved;
+		assert_string_equal(buf, "VmFlags: rd wr ex sh mr mw me ms gd um pf uw lo io sr rr dc de "
+				    "lf ac nr ht sf ar wf dd mm hg nh mg ");
+	}
 	vmsim_machine_destroy(m);
 }
 
