@@ -1,15 +1,19 @@
 /*
  * The page cache and the file-fault paths (see filemap.h): mm/filemap.c's
  * address_space with its radix tree, filemap_fault's read of a missing
- * page, filemap_map_pages for fault-around, and the do_read_fault /
- * do_shared_fault / do_fault_around logic of mm/memory.c.
+ * page, filemap_map_pages for fault-around, the do_read_fault /
+ * do_shared_fault / do_fault_around logic of mm/memory.c, readahead
+ * (force_page_cache_readahead, for MADV_WILLNEED) and hole punching
+ * (unmap_mapping_range + truncate_inode_pages_range, for MADV_REMOVE, of
+ * files and of shared anonymous objects alike).
  *
  * Invariant: every page in a file's i_pages has page->mapping pointing at
  * that address_space and page->index equal to its key, holds exactly one
  * reference for the cache (plus one per PTE that maps it, _mapcount + 1
  * PTEs), and counts in nr_dirty iff PG_dirty is set; nrpages equals the
  * tree's entries; a file's i_mmap holds exactly the linked VMAs whose
- * vm_file it is.  page_cache_check() verifies it.
+ * vm_file it is, a shared anonymous object's those whose shm it is.
+ * page_cache_check() and check_mm() verify it.
  */
 #include "vma/filemap.h"
 
@@ -58,15 +62,15 @@ struct page_cache *machine_page_cache(struct vmsim_machine *m)
 	return m->page_cache;
 }
 
-/* truncate_inode_pages(): drop the cache's reference on every page. */
-static void truncate_inode_pages(struct file *f)
+/* truncate_inode_pages_range(): the cached pages [first, last] leave the
+ * file's cache; nothing maps them any more. */
+static void truncate_inode_pages_range(struct file *f, uint64_t first, uint64_t last)
 {
 	struct address_space *as = &f->f_mapping;
-	struct phys_mem *pm = &f->pc->m->pm;
+	uint64_t index = first;
 	struct page *page;
-	uint64_t index;
 
-	xa_for_each(&as->i_pages, index, page) {
+	while (index <= last && (page = xa_find(&as->i_pages, &index, last))) {
 		xa_erase(&as->i_pages, index);
 		if (test_page_flag(page, PG_dirty))
 			as->nr_dirty--;
@@ -74,9 +78,18 @@ static void truncate_inode_pages(struct file *f)
 		clear_page_flag(page, PG_uptodate);
 		page->mapping = NULL;
 		as->nrpages--;
-		put_page(pm, page);
+		put_page(&f->pc->m->pm, page);
+		if (index == last)
+			break;
+		index++;
 	}
-	xa_destroy(&as->i_pages);
+}
+
+/* truncate_inode_pages(): drop the cache's reference on every page. */
+static void truncate_inode_pages(struct file *f)
+{
+	truncate_inode_pages_range(f, 0, UINT64_MAX);
+	xa_destroy(&f->f_mapping.i_pages);
 }
 
 static void file_free(struct file *f)
@@ -568,29 +581,6 @@ static void unmap_mapping_range(struct list_head *i_mmap, uint64_t first, uint64
 		end = vma->vm_start + (((last < vlast ? last : vlast) - vfirst + 1) << PAGE_SHIFT);
 		zap_mapping_range(vma, start, end);
 		flush_tlb_mm_range(vma->vm_mm, start, end);
-	}
-}
-
-/* truncate_inode_pages_range(): the cached pages [first, last] leave the
- * file's cache; nothing maps them any more. */
-static void truncate_inode_pages_range(struct file *f, uint64_t first, uint64_t last)
-{
-	struct address_space *as = &f->f_mapping;
-	uint64_t index = first;
-	struct page *page;
-
-	while (index <= last && (page = xa_find(&as->i_pages, &index, last))) {
-		xa_erase(&as->i_pages, index);
-		if (test_page_flag(page, PG_dirty))
-			as->nr_dirty--;
-		clear_page_flag(page, PG_dirty);
-		clear_page_flag(page, PG_uptodate);
-		page->mapping = NULL;
-		as->nrpages--;
-		put_page(&f->pc->m->pm, page);
-		if (index == last)
-			break;
-		index++;
 	}
 }
 
