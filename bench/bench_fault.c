@@ -422,6 +422,6 @@ int main(int argc, char **argv)
 	if (want(argc, argv, "teardown"))
 		report("teardown of 1 GiB written, per page", sim_teardown(), host_teardown(), 0.5);
 	if (want(argc, argv, "dontneed"))
-		report_dontneed(pages, 10);
+		report_dontneed(pages, 20);
 	return 0;
 }
