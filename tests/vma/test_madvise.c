@@ -12,7 +12,11 @@
  */
 #include "vma_test.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "kern/views.h"
+#include "util/hostalloc.h"
 #include "util/strbuf.h"
 #include "vma/filemap.h"
 
@@ -580,6 +584,104 @@ static void test_madvise_remove(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* Byte @i of page @pg of the host file at @path (read with pread). */
+static int host_byte(const char *path, uint64_t pg, unsigned i)
+{
+	unsigned char b = 0;
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, 1, (off_t)(pg * P + i)), 1);
+	close(fd);
+	return b;
+}
+
+/*
+ * A host file is read page by page and never written: a punched hole is a
+ * record of pages that read as zeros, for faults and for the header reads
+ * (filemap_read) alike, joined with the holes it touches; a page written
+ * in a hole afterwards is the cache's and wins over the record.  A punch
+ * that cannot record its hole (out of host memory) is ENOMEM and changes
+ * nothing.
+ */
+static void test_madvise_remove_host_file(void **state)
+{
+	struct vmsim_machine *m = boot64();
+	struct task_struct *t = vt_spawn(m, "t", 0, 0);
+	struct vmsim_error err = { 0 };
+	unsigned char page[4096];
+	char path[64];
+	struct file *f;
+	uint64_t a;
+	uint8_t b;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/vmsim-madv-%d", (int)getpid());
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	for (unsigned i = 0; i < 6; i++) {
+		memset(page, (int)(i + 1), sizeof(page));
+		assert_int_equal(write(fd, page, sizeof(page)), (ssize_t)sizeof(page));
+	}
+	close(fd);
+	assert_int_equal(filemap_open(machine_page_cache(m), path, "/data", &f, &err), 0);
+	/* 8 pages mapped over 6 of file: the last two are past EOF */
+	a = map_file(t, f, WIN, 8 * P, PRW, MAP_SHARED);
+	for (unsigned i = 0; i < 6; i++)
+		assert_int_equal(vt_read_ok(t, a + i * P), 0x0101010101010101ULL * (i + 1));
+	wr64(t, a + 2 * P, 0xd0d0);
+
+	/* out of host memory: the hole cannot be recorded, nothing changes */
+	host_fail_after(0);
+	assert_int_equal(do_madvise(t->mm, a + P, 2 * P, MADV_REMOVE, &t->fst), -ENOMEM);
+	host_fail_after(-1);
+	vt_check(m);
+	assert_int_equal(f->nr_holes, 0);
+	assert_true(present(t, a + 2 * P));
+	assert_int_equal(vt_read_ok(t, a + 2 * P), 0xd0d0);
+
+	assert_int_equal(adv(t, a + P, 2 * P, MADV_REMOVE), 0);
+	assert_int_equal(f->nr_holes, 1);
+	assert_false(present(t, a + P));
+	assert_null(filemap_find_page(f, 2));
+	assert_int_equal(f->f_mapping.nr_dirty, 0);
+	/* the header-read path sees the hole, and the bytes around it */
+	assert_int_equal(filemap_read(f, 2 * P - 1, &b, 1), 0);
+	assert_int_equal(b, 0);
+	assert_int_equal(filemap_read(f, 3 * P, &b, 1), 0);
+	assert_int_equal(b, 4);
+	assert_int_equal(vt_read_ok(t, a + P), 0);
+	assert_int_equal(vt_read_ok(t, a + 2 * P), 0);
+	assert_int_equal(vt_read_ok(t, a + 3 * P), 0x0404040404040404ULL);
+	/* the host's bytes are untouched */
+	assert_int_equal(host_byte(path, 1, 0), 2);
+	assert_int_equal(host_byte(path, 2, 8), 3);
+
+	/* holes that touch become one; past EOF nothing is recorded */
+	assert_int_equal(adv(t, a + 4 * P, P, MADV_REMOVE), 0);
+	assert_int_equal(f->nr_holes, 2);
+	assert_int_equal(adv(t, a + 3 * P, P, MADV_REMOVE), 0);
+	assert_int_equal(f->nr_holes, 1);
+	assert_int_equal(f->holes[0].first, 1);
+	assert_int_equal(f->holes[0].last, 4);
+	assert_int_equal(adv(t, a + 5 * P, 3 * P, MADV_REMOVE), 0);
+	assert_int_equal(f->nr_holes, 1);
+	assert_int_equal(f->holes[0].last, 5);
+	assert_int_equal(vt_read_ok(t, a + 5 * P), 0);
+	assert_int_equal(vt_read_ok(t, a), 0x0101010101010101ULL);
+
+	/* written after the punch: the cached page is the file's now */
+	wr64(t, a + 3 * P, 0xe0e0);
+	assert_int_equal(adv(t, a + 3 * P, P, MADV_DONTNEED), 0);
+	assert_false(present(t, a + 3 * P));
+	assert_int_equal(vt_read_ok(t, a + 3 * P), 0xe0e0);
+	assert_int_equal(host_byte(path, 3, 0), 4);
+	fput(f);
+	vmsim_machine_destroy(m);
+	unlink(path);
+}
+
 /* ---- populating ---- */
 
 static void test_madvise_populate(void **state)
@@ -901,6 +1003,7 @@ int main(void)
 		cmocka_unit_test(test_madvise_wipeonfork),
 		cmocka_unit_test(test_madvise_dontfork),
 		cmocka_unit_test(test_madvise_remove),
+		cmocka_unit_test(test_madvise_remove_host_file),
 		cmocka_unit_test(test_madvise_populate),
 		cmocka_unit_test(test_madvise_cold_and_pageout),
 		cmocka_unit_test(test_madvise_willneed),

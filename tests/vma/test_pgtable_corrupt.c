@@ -1,9 +1,10 @@
 /*
  * Randomized corruption of page tables: between random operations of
  * random tasks (faults, fork, munmap, mprotect, madvise, exit, the views,
- * hardware walks), flip random bits of random entries at every level -- the PGD,
- * PUD and PMD of the user half, the PTEs, and at the end the kernel's own
- * root -- as a scenario's `pte` op may.  Checked after every step:
+ * hardware walks), flip random bits of random entries at every level --
+ * the PGD, PUD and PMD of the user half, the PTEs, and at the end the
+ * kernel's own root -- as a scenario's `pte` op may.  Checked after every
+ * step:
  *   - nothing crashes and nothing trips a sanitizer (the suite runs under
  *     ASan and UBSan);
  *   - machine_check() passes: a bad entry a walk has not met yet still
