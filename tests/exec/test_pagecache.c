@@ -273,10 +273,10 @@ static void test_filemap_memory_file_and_i_mmap(void **state)
 	v2.vm_file = f;
 	i_mmap_insert(&v1);
 	i_mmap_insert(&v2);
-	assert_true(i_mmap_contains(f, &v2));
+	assert_true(i_mmap_contains(&v2));
 	pc_ok(m);
 	i_mmap_remove(&v1);
-	assert_false(i_mmap_contains(f, &v1));
+	assert_false(i_mmap_contains(&v1));
 	assert_int_equal(f->f_mapping.i_mmap_count, 1);
 	i_mmap_remove(&v2);
 	pc_ok(m);

@@ -54,7 +54,7 @@ static void check_same_values(const struct vmsim_config *a, const struct vmsim_c
 	EQ(fixaddr_tot_start); EQ(fix_kmap_slots); EQ(cpu_entry_area_base); EQ(ldt_base);
 	EQ(maxmem); EQ(vmalloc_reserve);
 	EQ(stack_rlimit); EQ(mmap_min_addr); EQ(randomize); EQ(seed); EQ(mmap_base);
-	EQ(fault_around_bytes); EQ(vdso_pages[0]); EQ(vdso_pages[1]); EQ(vdso_pages[2]);
+	EQ(fault_around_bytes); EQ(read_ahead_kb); EQ(max_sectors_kb); EQ(vdso_pages[0]); EQ(vdso_pages[1]); EQ(vdso_pages[2]);
 #undef EQ
 }
 

@@ -170,6 +170,7 @@ extern const struct scn_op scn_ops_kmem[];	/* vmalloc vfree kmap kunmap kread kw
 extern const struct scn_op scn_ops_task[];	/* spawn mmap munmap mprotect mremap brk */
 extern const struct scn_op scn_ops_fault[];	/* read write fetch touch fork switch exit */
 extern const struct scn_op scn_ops_exec[];	/* exec file */
+extern const struct scn_op scn_ops_madvise[];	/* madvise */
 
 struct file;
 /* The file named by @key: a file declared with the `file` op, else a host
