@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vma/huge_mm.h"
 #include "vma/mm_types.h"
 
 struct vmsim_machine;
@@ -145,13 +146,30 @@ int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src);
 uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr);
 
 /* Per-page visitor over the PTE level of [start, end): @fn gets each entry
- * that is not zero (present or PROT_NONE). */
+ * that is not zero (present or PROT_NONE).  A huge PMD shows as the PTEs
+ * that would map its pages (huge_pmd_pte()), @epa being the PMD's. */
 typedef int (*pte_visit_fn)(void *arg, uint64_t va, uint64_t epa, uint64_t pte);
 int walk_pte_range(struct mm_struct *mm, uint64_t start, uint64_t end, pte_visit_fn fn,
 		   void *arg);
 
+/* A look-only walk that tells huge PMDs apart (walk_page_range() with
+ * struct mm_walk_ops): @pmd_entry gets each huge PMD with the huge page it
+ * maps (the head page, or the huge zero page), @pte_entry every other
+ * mapped page.  A non-zero return stops the walk and is returned. */
+typedef int (*pmd_visit_fn)(void *arg, uint64_t va, uint64_t epa, uint64_t pmd,
+			    struct page *folio);
+struct mm_walk_ops {
+	pte_visit_fn pte_entry;
+	pmd_visit_fn pmd_entry;		/* NULL: huge PMDs go to pte_entry page by page */
+};
+int walk_page_range(struct mm_struct *mm, uint64_t start, uint64_t end,
+		    const struct mm_walk_ops *ops, void *arg);
+
 /* The shared zero page, and whether a PTE maps it. */
 struct page *mm_zero_page(struct vmsim_machine *m);
+/* anon_vma_prepare(): give @vma an anon_vma before its first anonymous
+ * page.  -ENOMEM. */
+int anon_vma_prepare(struct vm_area_struct *vma);
 
 /* ---- check.c ---- */
 

@@ -42,6 +42,8 @@ struct file;		/* the page-cache issue brings files; until then NULL */
 #define VM_ACCOUNT	0x00100000UL
 #define VM_NORESERVE	0x00200000UL
 #define VM_SOFTDIRTY	0x08000000UL
+#define VM_HUGEPAGE	0x20000000UL	/* MADV_HUGEPAGE: huge pages under "madvise" */
+#define VM_NOHUGEPAGE	0x40000000UL	/* MADV_NOHUGEPAGE, MAP_STACK: never huge pages */
 #define VM_STACK	VM_GROWSDOWN
 #define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
 /* flags that never block a merge (VM_IGNORE_MERGE) */
@@ -128,6 +130,12 @@ struct file;		/* the page-cache issue brings files; until then NULL */
 #ifndef MAP_UNINITIALIZED
 #define MAP_UNINITIALIZED 0x4000000
 #endif
+
+/* mm->flags bits (include/linux/sched/coredump.h) */
+#define MMF_HUGE_ZERO_PAGE	23	/* holds a reference on the huge zero page */
+#define MMF_DISABLE_THP		24	/* prctl(PR_SET_THP_DISABLE) */
+/* the bits fork copies to the child (MMF_INIT_MASK) */
+#define MMF_INIT_MASK		(1UL << MMF_DISABLE_THP)
 
 /* rss_stat counters (enum in mm_types_task.h) */
 enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };
@@ -218,6 +226,7 @@ struct mm_struct {
 	int mm_users;			/* tasks using the address space */
 	int mm_count;			/* references to the struct (mm_users counts 1) */
 	unsigned long def_flags;
+	unsigned long flags;		/* 1 << MMF_* */
 };
 
 static inline unsigned long get_mm_counter(const struct mm_struct *mm, int member)

@@ -316,6 +316,8 @@ int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t addr, i
 
 	if (!n)
 		return -ENOMEM;
+	/* __split_vma(): no huge PMD may straddle the new boundary */
+	vma_adjust_trans_huge(vma, vma->vm_start, addr, 0);
 	if (new_below) {
 		n->vm_end = addr;
 		vma->vm_pgoff += (addr - vma->vm_start) >> PAGE_SHIFT;
