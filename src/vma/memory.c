@@ -284,22 +284,59 @@ uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr)
 	return pt_read(pt, pt_offset(pt, table, last, addr));
 }
 
-/* The fault path's pud_alloc()/pmd_alloc()/pte_offset_map(): clear a bad
- * entry on @addr's path, so that pte_alloc() builds that part anew; a huge
- * PMD on the path stays. */
-static void clear_bad_path(struct mm_struct *mm, uint64_t addr)
+/* The fault path's pud_alloc() and pmd_alloc(): the PMD entry of @addr in
+ * *@pmd, the tables above it made where missing; a bad entry on the way
+ * (the PMD included) is cleared first, what hung from it reclaimed, so
+ * that the part is built anew.  -ENOMEM. */
+static int fault_pmd_alloc(struct mm_struct *mm, uint64_t addr, uint64_t *pmd)
 {
 	struct pt_ctx *pt = &mm->m->pt;
+	const unsigned pmd_depth = mm->m->thp.pmd_depth;
 	uint64_t table = mm->pgd;
 
-	for (unsigned d = 0; d + 1 < pt->fmt->levels && table; d++) {
-		uint64_t epa = pt_offset(pt, table, d, addr), e = pt_read(pt, epa);
+	for (unsigned d = 0;; d++) {
+		uint64_t epa = pt_offset(pt, table, d, addr), e = pt_read(pt, epa), next;
 		struct page *folio;
+		enum pt_entry_kind k;
 
-		if (user_entry(mm, d, epa, e, addr & ~(pt_entry_span(pt->fmt, d) - 1), true, &table,
-			       &folio) == PT_ENTRY_LEAF)
-			return;
+		k = user_entry(mm, d, epa, e, addr & ~(pt_entry_span(pt->fmt, d) - 1), true, &next,
+			       &folio);
+		if (d == pmd_depth) {
+			*pmd = epa;
+			return 0;
+		}
+		if (k != PT_ENTRY_TABLE) {
+			if (pt_alloc_table(pt, &next))
+				return -ENOMEM;
+			pt_set_table(pt, epa, next, _PAGE_TABLE);
+		}
+		table = next;
 	}
+}
+
+/* pte_alloc() below the PMD at @pmd (no huge page): the PTE of @addr in
+ * *@epa, a table made when the PMD is empty.  -ENOMEM, or -EEXIST for a
+ * huge PMD. */
+static int fault_pte_alloc(struct mm_struct *mm, uint64_t pmd, uint64_t addr, uint64_t *epa)
+{
+	struct pt_ctx *pt = &mm->m->pt;
+	const unsigned pmd_depth = mm->m->thp.pmd_depth;
+	uint64_t e = pt_read(pt, pmd), table;
+	struct page *folio;
+
+	switch (user_entry(mm, pmd_depth, pmd, e, addr & HPAGE_PMD_MASK(mm->m), true, &table,
+			   &folio)) {
+	case PT_ENTRY_TABLE:
+		break;
+	case PT_ENTRY_LEAF:
+		return -EEXIST;
+	default:
+		if (pt_alloc_table(pt, &table))
+			return -ENOMEM;
+		pt_set_table(pt, pmd, table, _PAGE_TABLE);
+	}
+	*epa = pt_offset(pt, table, pmd_depth + 1, addr);
+	return 0;
 }
 
 /* ---- TLB ---- */
@@ -730,10 +767,9 @@ unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned fla
 	unsigned ret;
 
 	addr &= PAGE_MASK;
-	clear_bad_path(mm, addr);
 	/* __handle_mm_fault(): the PMD first -- an empty one may take a
 	 * huge page, a huge one is handled at its level or split */
-	if (pmd_alloc(&m->pt, mm->pgd, addr, &pmd))
+	if (fault_pmd_alloc(mm, addr, &pmd))
 		return VM_FAULT_OOM;
 	orig = pt_read(&m->pt, pmd);
 	if (pt_entry_none(orig)) {
@@ -760,7 +796,7 @@ unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned fla
 		}
 		/* split: the PTE path copies the page */
 	}
-	if (pte_alloc(&m->pt, mm->pgd, addr, &epa))
+	if (fault_pte_alloc(mm, pmd, addr, &epa))
 		return VM_FAULT_OOM;
 	pte = pt_read(&m->pt, epa);
 	if (!(pte & _PAGE_PRESENT)) {
