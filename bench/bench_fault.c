@@ -30,11 +30,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "kern/machine.h"
+#include "phys/clear_frame.h"
 #include "kern/task.h"
 #include "vma/mm.h"
 #include "vmsim/machine.h"
@@ -322,25 +320,6 @@ static double host_teardown(void)
 
 #define THP_SIZE (2UL << 20)
 
-/* clear_frame() of the page allocator, for a 4 KiB frame */
-static void zero_frame(void *p)
-{
-#ifdef __SSE2__
-	__m128i z = _mm_setzero_si128();
-	__m128i *q = p;
-
-	for (size_t i = 0; i < 4096 / sizeof(*q); i += 4) {
-		_mm_stream_si128(q + i, z);
-		_mm_stream_si128(q + i + 1, z);
-		_mm_stream_si128(q + i + 2, z);
-		_mm_stream_si128(q + i + 3, z);
-	}
-	_mm_sfence();
-#else
-	memset(p, 0, 4096);
-#endif
-}
-
 /*
  * A write to each 2 MiB of a 64 MiB mapping (one huge-page fault each),
  * and, alternating with it so that both see the same load of the machine,
@@ -378,7 +357,7 @@ static void thp_fault_vs_zero(unsigned long n, int rounds, double *sim_ns, doubl
 		do_munmap(t->mm, (uint64_t)a, n * THP_SIZE);
 		t0 = now();
 		for (unsigned long i = 0; i < n * THP_SIZE; i += 4096)
-			zero_frame(buf + i);
+			clear_frame(buf + i);
 		dt = now() - t0;
 		if (dt < best_zero)
 			best_zero = dt;

@@ -364,9 +364,9 @@ static void zap_deposited_table(struct mm_struct *mm, uint64_t pmd)
 /* ---- faults ---- */
 
 /* map_anon_folio_pmd(): @folio, zeroed, mapped writable (where the VMA
- * allows) and dirty by the PMD at @pmd, whose table is deposited. */
+ * allows) and dirty by the empty PMD at @pmd, with @pgtable deposited. */
 static void map_anon_folio_pmd(struct vm_area_struct *vma, struct page *folio, uint64_t pmd,
-			       uint64_t haddr)
+			       uint64_t haddr, uint64_t pgtable, struct fault_stats *st)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct vmsim_machine *m = mm->m;
@@ -374,10 +374,13 @@ static void map_anon_folio_pmd(struct vm_area_struct *vma, struct page *folio, u
 
 	if (vma->vm_flags & VM_WRITE)
 		flags |= _PAGE_RW;	/* maybe_pmd_mkwrite() */
+	pgtable_trans_huge_deposit(&m->pt, pmd, pgtable, folio);
 	folio_add_new_anon_rmap_pmd(vma, folio, haddr);
 	set_pte(&m->pt, pmd, pt_mk_leaf(&m->pt, m->thp.pmd_depth, page_to_phys(&m->pm, folio), flags));
 	mm->rss_stat[MM_ANONPAGES] += (long)HPAGE_PMD_NR(m);
 	m->thp.fault_alloc++;
+	if (st)
+		st->demand_zero++;
 	MM_EV(mm, "fault", "addr=%#" PRIx64 " kind=thp pfn=%#lx", haddr, page_to_pfn(&m->pm, folio));
 }
 
@@ -437,10 +440,7 @@ unsigned do_huge_pmd_anonymous_page(struct vm_area_struct *vma, uint64_t address
 		__free_pages(&m->pm, folio, m->thp.order);
 		return VM_FAULT_OOM;
 	}
-	pgtable_trans_huge_deposit(pt, pmd, pgtable, folio);
-	map_anon_folio_pmd(vma, folio, pmd, haddr);
-	if (st)
-		st->demand_zero++;
+	map_anon_folio_pmd(vma, folio, pmd, haddr, pgtable, st);
 	return 0;
 }
 
@@ -491,9 +491,9 @@ static unsigned do_huge_zero_wp_pmd(struct vm_area_struct *vma, uint64_t address
 		return VM_FAULT_FALLBACK;
 	pte_clear(pt, pmd);			/* pmdp_huge_clear_flush() */
 	flush_pmd_tlb_range(mm, haddr, haddr + HPAGE_PMD_SIZE(m));
+	/* the zero PMD's table, recorded anew for the huge page */
 	pgtable = pgtable_trans_huge_withdraw(pt, pmd);
-	pgtable_trans_huge_deposit(pt, pmd, pgtable, folio);
-	map_anon_folio_pmd(vma, folio, pmd, haddr);
+	map_anon_folio_pmd(vma, folio, pmd, haddr, pgtable, NULL);
 	if (st)
 		st->cow++;
 	return 0;
