@@ -549,6 +549,49 @@ static void test_thp_mprotect_splits_a_half(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* split_huge_page_test.c's split_pmd_thp() shape: four huge pages filled
+ * with a byte pattern, every PMD split (here by a protection change of one
+ * page in each and back), every byte the same afterwards, AnonHugePages 0,
+ * Rss unchanged. */
+static void test_thp_split_keeps_every_byte(void **state)
+{
+	struct vmsim_machine *m = boot_thp("x86_64", "256MiB", "always", NULL);
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+	const uint64_t len = 4 * M2;
+	uint64_t a = vt_mmap(t, 0x40000000, len, PRW, MAP_PRIVATE | MAP_FIXED);
+	struct access_result r;
+
+	(void)state;
+	for (uint64_t off = 0; off < len; off += 8) {
+		uint64_t v = 0;
+
+		for (unsigned b = 0; b < 8; b++)
+			v |= (uint64_t)(uint8_t)(off + b) << (8 * b);
+		assert_int_equal(task_access(t, a + off, MMU_WRITE, &v, 8, &r), 0);
+	}
+	vt_check(m);
+	assert_int_equal(smaps_field(t, a, "AnonHugePages"), 8192);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(do_mprotect(t->mm, a + i * M2 + 5 * PAGE_SIZE, PAGE_SIZE, PROT_READ), 0);
+		assert_int_equal(do_mprotect(t->mm, a + i * M2 + 5 * PAGE_SIZE, PAGE_SIZE, PRW), 0);
+	}
+	vt_check(m);
+	assert_layout(t->mm, "40000000-40800000 rw-");
+	assert_int_equal(m->thp.split_pmd, 4);
+	assert_int_equal(smaps_field(t, a, "AnonHugePages"), 0);
+	assert_int_equal(smaps_field(t, a, "Rss"), 8192);
+	for (uint64_t off = 0; off < len; off += 8) {
+		uint64_t v = 0, want = 0;
+
+		for (unsigned b = 0; b < 8; b++)
+			want |= (uint64_t)(uint8_t)(off + b) << (8 * b);
+		assert_int_equal(task_access(t, a + off, MMU_READ, &v, 8, &r), 0);
+		if (v != want)
+			fail_msg("byte %#llx corrupted", (unsigned long long)off);
+	}
+	vmsim_machine_destroy(m);
+}
+
 /* A VMA split alone -- no page-table walk, as a flag change such as
  * MADV_NOHUGEPAGE of half a huge page makes it -- splits the huge PMD it
  * would cut (vma_adjust_trans_huge()), so no huge PMD straddles two VMAs. */
@@ -818,6 +861,7 @@ int main(void)
 		cmocka_unit_test(test_thp_partial_munmap_splits),
 		cmocka_unit_test(test_thp_mprotect_splits_a_half),
 		cmocka_unit_test(test_thp_vma_split_splits_the_pmd_it_cuts),
+		cmocka_unit_test(test_thp_split_keeps_every_byte),
 		cmocka_unit_test(test_thp_fork_copy_on_write),
 		cmocka_unit_test(test_thp_x86_32_maps_4mib_pages),
 		cmocka_unit_test(test_thp_corrupted_huge_pmd_is_bad_and_reclaimed),
