@@ -106,9 +106,11 @@ static enum pt_entry_kind user_entry(struct mm_struct *mm, unsigned depth, uint6
 /*
  * A walk's callbacks.  Look-only walks give @pte (and maybe @pmd, else a
  * huge PMD goes to @pte one page at a time, as the PTEs a split would
- * make); changing walks give @pte and @huge, which handles a huge PMD met
- * for [start, end) of it: 0 when done with it, WALK_SPLIT after splitting
- * it (the walk goes on into the new table), anything else stops the walk.
+ * make); changing walks give @pte and maybe @huge, which handles a huge
+ * PMD met for [start, end) of it: 0 when done with it, WALK_SPLIT after
+ * splitting it (the walk goes on into the new table), anything else stops
+ * the walk.  A changing walk without @huge splits every huge PMD it meets
+ * and changes the PTEs (walk_pmd_range() without a pmd_entry).
  */
 #define WALK_SPLIT 0x7fffffff
 
@@ -127,6 +129,14 @@ static int walk_huge(struct mm_struct *mm, const struct pt_walk *w, uint64_t va,
 
 	if (w->huge)
 		return w->huge(w->arg, va, epa, start, end);
+	if (w->clear) {
+		struct vm_area_struct *vma = find_vma(mm, va);
+
+		if (!vma || vma->vm_start > va)
+			return 0;
+		__split_huge_pmd(vma, epa, start);
+		return WALK_SPLIT;
+	}
 	if (w->pmd)
 		return w->pmd(w->arg, va, epa, e, folio);
 	for (uint64_t a = start; a < end; a += PAGE_SIZE)
