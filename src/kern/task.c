@@ -115,6 +115,7 @@ int task_init(struct vmsim_machine *m, struct vmsim_error *err)
 	m->zero_page = pfn_to_page(&m->pm, (unsigned long)(zpa >> PAGE_SHIFT));
 	set_page_flag(m->zero_page, PG_zero);
 	memset(phys_to_host(&m->pm, zpa), 0, PAGE_SIZE);
+	hugepage_init(m);
 	if (m->cfg.pcid) {
 		m->pcid_owner = host_zalloc(&m->ha, 4096 * sizeof(m->pcid_owner[0]));
 		if (!m->pcid_owner)
@@ -128,6 +129,7 @@ void task_shutdown(struct vmsim_machine *m)
 	while (m->tasks.next && !list_empty(&m->tasks))
 		do_exit(list_last_entry(&m->tasks, struct task_struct, tasks));
 	htab_destroy(&m->task_names);
+	hugepage_shutdown(m);
 	if (m->pcid_owner)
 		host_free(&m->ha, m->pcid_owner, 4096 * sizeof(m->pcid_owner[0]));
 	m->pcid_owner = NULL;
@@ -429,6 +431,7 @@ static struct mm_struct *dup_mm(struct mm_struct *oldmm)
 	mm->env_start = oldmm->env_start;
 	mm->env_end = oldmm->env_end;
 	mm->def_flags = oldmm->def_flags;
+	mm->flags = oldmm->flags & MMF_INIT_MASK;
 	/* dup_mm() memcpy()s the parent: the high-water marks come along */
 	mm->hiwater_vm = oldmm->hiwater_vm;
 	mm->hiwater_rss = oldmm->hiwater_rss;
@@ -635,8 +638,11 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 
 /* ---- the cross-mm checker ---- */
 
+/* What refers to a frame: pfn << 2 | one of these. */
+enum { REF_PTE, REF_OBJECT, REF_PMD };
+
 struct frame_refs {
-	uint64_t *v;		/* pfn << 1 | 1 for an object's reference */
+	uint64_t *v;		/* pfn << 2 | REF_* */
 	size_t n, cap;
 	struct vmsim_machine *m;
 	bool oom;
@@ -665,9 +671,24 @@ static int collect_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 
 	if (pfn_valid(&fr->m->pm, (unsigned long)pfn) &&
 	    pfn_to_page(&fr->m->pm, (unsigned long)pfn) != fr->m->zero_page)
-		refs_add(fr, pfn << 1);
+		refs_add(fr, pfn << 2 | REF_PTE);
 	(void)va;
 	(void)epa;
+	return 0;
+}
+
+/* A huge PMD maps its whole huge page: one mapping, at the head. */
+static int collect_pmd(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t pmd,
+		       struct page *folio)
+{
+	struct frame_refs *fr = arg;
+
+	if (!is_huge_zero_folio(fr->m, folio))	/* counted apart, per mm */
+		refs_add(fr, (uint64_t)page_to_pfn(&fr->m->pm, folio) << 2 | REF_PMD);
+	(void)addr;
+	(void)next;
+	(void)epa;
+	(void)pmd;
 	return 0;
 }
 
@@ -747,12 +768,79 @@ static int check_task_index(struct vmsim_machine *m, struct mm_use *uses, size_t
 	return 0;
 }
 
+/* The references of [*i, ...) to frame @pfn, advancing *i past them. */
+static void count_refs(const struct frame_refs *fr, size_t *i, uint64_t pfn, long n[3])
+{
+	n[REF_PTE] = n[REF_OBJECT] = n[REF_PMD] = 0;
+	for (; *i < fr->n && fr->v[*i] >> 2 == pfn; (*i)++)
+		n[fr->v[*i] & 3]++;
+}
+
+/*
+ * Every frame the sorted references name: its mapcount is its PTE
+ * mappings plus the PMD mappings of its huge page; the refcount (the
+ * head's, for a huge page) is every mapping plus the other references.
+ * A huge page is checked whole -- each of its pages, mapped or not --
+ * when the first reference into it comes up.
+ */
+static int check_frame_refs(struct vmsim_machine *m, const struct frame_refs *fr,
+			    struct vmsim_error *err)
+{
+	for (size_t i = 0; i < fr->n;) {
+		uint64_t pfn = fr->v[i] >> 2;
+		struct page *page = pfn_to_page(&m->pm, (unsigned long)pfn), *head;
+		long n[3], refs, pmds;
+		unsigned long hpfn, nr;
+
+		if (!PageCompound(page)) {
+			count_refs(fr, &i, pfn, n);
+			if (page_file(page))
+				n[REF_OBJECT]++;	/* the page cache's own reference */
+			if (page_mapcount(page) != n[REF_PTE] ||
+			    page_ref_count(page) != n[REF_PTE] + n[REF_OBJECT])
+				return verr(err, -EFAULT, "mm: frame %#" PRIx64 ": mapcount %d refcount"
+					    " %d, but %ld mappings and %ld other references", pfn,
+					    page_mapcount(page), page_ref_count(page), n[REF_PTE],
+					    n[REF_OBJECT]);
+			if (n[REF_PMD])
+				return verr(err, -EFAULT, "mm: a huge PMD maps frame %#" PRIx64
+					    ", which heads no huge page", pfn);
+			continue;
+		}
+		head = compound_head(page);
+		hpfn = page_to_pfn(&m->pm, head);
+		nr = 1UL << compound_order(head);
+		refs = pmds = 0;
+		/* the references sort by pfn: this huge page's come together */
+		for (unsigned long k = 0; k < nr; k++) {
+			count_refs(fr, &i, hpfn + k, n);
+			if (k == 0)
+				pmds = n[REF_PMD];
+			else if (n[REF_PMD])
+				return verr(err, -EFAULT, "mm: a huge PMD maps frame %#lx, a tail page",
+					    hpfn + k);
+			if (page_mapcount(head + k) != n[REF_PTE] + pmds)
+				return verr(err, -EFAULT, "mm: frame %#lx of the huge page at %#lx:"
+					    " mapcount %d, but %ld PTE and %ld PMD mappings", hpfn + k,
+					    hpfn, page_mapcount(head + k), n[REF_PTE], pmds);
+			refs += n[REF_PTE] + n[REF_OBJECT];
+		}
+		if (folio_entire_mapcount(head) != pmds || page_ref_count(head) != refs + pmds)
+			return verr(err, -EFAULT, "mm: huge page at %#lx: %d PMD mappings and refcount"
+				    " %d, but %ld PMD mappings and %ld other references", hpfn,
+				    folio_entire_mapcount(head), page_ref_count(head), pmds, refs);
+	}
+	return 0;
+}
+
 int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 {
 	struct frame_refs fr = { .m = m };
+	const struct mm_walk_ops collect = { .pte_entry = collect_pte, .pmd_entry = collect_pmd };
 	struct mm_use *uses = NULL;
 	size_t nr_mm = 0, uses_size = m->nr_threads * sizeof(*uses);
 	const uint8_t *z;
+	long huge_zero_refs = 0;
 	int ret = 0;
 
 	if (!m->tasks.next)
@@ -779,7 +867,9 @@ int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 		}
 		if ((ret = check_mm(mm, err)))
 			goto out;
-		walk_pte_range(mm, 0, mm->task_size, collect_pte, &fr);
+		if (mm->flags & (1UL << MMF_HUGE_ZERO_PAGE))
+			huge_zero_refs++;
+		walk_page_range_ro(mm, 0, mm->task_size, &collect, &fr);
 		/* each shared-memory object holds one reference per page */
 		for_each_vma(mm, vma) {
 			struct shmem_object *obj = vma->shm;
@@ -788,7 +878,8 @@ int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 				continue;
 			for (unsigned long p = 0; p < obj->nr_pages; p++)
 				if (obj->pages[p])
-					refs_add(&fr, (uint64_t)page_to_pfn(&m->pm, obj->pages[p]) << 1 | 1);
+					refs_add(&fr, (uint64_t)page_to_pfn(&m->pm, obj->pages[p]) << 2 |
+						      REF_OBJECT);
 			obj->ino = ~obj->ino;	/* visited: counted once */
 		}
 	}
@@ -798,26 +889,9 @@ int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 	}
 	if (fr.n)
 		qsort(fr.v, fr.n, sizeof(fr.v[0]), cmp_u64);
-	for (size_t i = 0; i < fr.n;) {
-		uint64_t pfn = fr.v[i] >> 1;
-		long maps = 0, extra = 0;
-		struct page *page = pfn_to_page(&m->pm, (unsigned long)pfn);
-
-		for (; i < fr.n && fr.v[i] >> 1 == pfn; i++) {
-			if (fr.v[i] & 1)
-				extra++;
-			else
-				maps++;
-		}
-		if (page_file(page))
-			extra++;	/* the page cache's own reference */
-		if (page_mapcount(page) != maps || page_ref_count(page) != maps + extra) {
-			ret = verr(err, -EFAULT, "mm: frame %#" PRIx64 ": mapcount %d refcount %d,"
-				   " but %ld mappings and %ld other references", pfn,
-				   page_mapcount(page), page_ref_count(page), maps, extra);
-			goto out;
-		}
-	}
+	ret = check_frame_refs(m, &fr, err);
+	if (!ret)
+		ret = check_huge_zero_page(m, huge_zero_refs, err);
 out:
 	/* undo the visit marks (real inode numbers are never negative) */
 	for (size_t i = 0; i < nr_mm; i++) {

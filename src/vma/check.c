@@ -16,7 +16,8 @@
  *   - every non-zero user PTE lies in a VMA, grants no more than the VMA
  *     (RW only with VM_WRITE, executable only with VM_EXEC, present only
  *     when the VMA allows some access), and rss_stat equals the PTEs
- *     counted per kind.
+ *     counted per kind -- a huge PMD counting as the PTEs of its pages,
+ *     and lying in one private anonymous VMA (check_huge_pmds()).
  * Frame refcounts against all mappings of all tasks are checked one level
  * up (task_check_all() in kern/task.c), where every mm is known.
  */
@@ -82,7 +83,8 @@ static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 				    pte & _PAGE_RW ? "writable" : "in a shared VMA", va);
 		return 0;
 	}
-	if (PageBuddy(page) || page_ref_count(page) <= 0)
+	/* a page of a huge page: the head holds the references */
+	if (PageBuddy(page) || page_ref_count(compound_head(page)) <= 0)
 		return verr(c->err, -EFAULT, "mm: PTE at %#" PRIx64 " maps free frame %#" PRIx64,
 			    va, pfn);
 	if (PageAnon(page))
@@ -190,7 +192,10 @@ int check_mm(struct mm_struct *mm, struct vmsim_error *err)
 		return verr(err, -EFAULT, "mm: hiwater_vm %lu below total_vm %lu", mm->hiwater_vm,
 			    mm->total_vm);
 	c.nx = mm->m->pt.fmt->nx_bit && mm->m->cfg.nxe;
+	/* huge PMDs show here as the PTEs of their pages */
 	if (walk_pte_range(mm, 0, mm->task_size, check_pte, &c))
+		return -EFAULT;
+	if (check_huge_pmds(mm, err))
 		return -EFAULT;
 	for (int i = 0; i < NR_MM_COUNTERS; i++)
 		if (c.rss[i] != mm->rss_stat[i])

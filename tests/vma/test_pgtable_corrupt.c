@@ -18,7 +18,13 @@
  * PTE flips are restricted to bits that change neither the frame nor the
  * rights (A, D, PWT, PCD, G, the ignored bits): a PTE that names another
  * frame breaks the frame accounting in the kernel too ("Bad page map"),
- * and no walk can tell.  Above the PTE level any bit goes.
+ * and no walk can tell.  Above the PTE level any bit goes, but for the
+ * rights of a PMD that maps a transparent huge page (P, RW, US, NX),
+ * which is a leaf like a PTE; its PS and address bits do go: such a PMD
+ * is no huge PMD any more, and the walks treat it as bad.  The runs with
+ * transparent huge pages ("always", with the huge zero page) also map
+ * whole huge-page slots, so that faults, forks, partial munmaps and
+ * mprotects meet huge PMDs, split them and copy them.
  */
 #include "vma_test.h"
 
@@ -42,12 +48,13 @@ static unsigned rnd(unsigned n)
 
 struct ctx {
 	struct vmsim_machine *m;
+	bool thp;
 	struct task_struct *t[NTASK];
 	unsigned spawned;
 	const char *arch;
 	unsigned seed;		/* the run's seed, for messages */
 	unsigned step;
-	unsigned long flips, bad_flips;
+	unsigned long flips, bad_flips, huge_flips;
 };
 
 static uint64_t slot_addr(const struct ctx *c, unsigned s)
@@ -105,6 +112,22 @@ static void op_mmap_touch(struct ctx *c, struct task_struct *t)
 		if (rnd(3))
 			assert_int_equal(task_access(t, a + p, MMU_WRITE, &v, sizeof(v), &res), 0);
 	}
+}
+
+/* A whole huge page's span (slot-aligned: 2 MiB on x86_64, the 4 MiB
+ * of four slots on x86_32), read first (the huge zero page) or written. */
+static void op_mmap_huge(struct ctx *c, struct task_struct *t)
+{
+	const uint64_t size = HPAGE_PMD_SIZE(c->m);
+	unsigned s = rnd(NSLOTS);
+	uint64_t a = slot_addr(c, config_is_64(&c->m->cfg) ? s : s & 4), v = a;
+	int64_t r = vm_mmap(t->mm, NULL, a, size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0);
+	struct access_result res;
+
+	assert_true(r == (int64_t)a);
+	a += rnd(6) * PAGE_SIZE;
+	assert_int_equal(task_access(t, a, rnd(2) ? MMU_WRITE : MMU_READ, &v, sizeof(v), &res), 0);
 }
 
 static void op_access(struct ctx *c, struct task_struct *t)
@@ -192,14 +215,23 @@ static void op_walk(struct ctx *c, struct task_struct *t)
 		assert_true(f.gp || (f.depth >= 0 && (unsigned)f.depth < tr.n));
 }
 
-/* A bit of an entry to flip: any bit above the PTE level, and at the PTE
- * level one that changes neither the frame nor the rights. */
-static unsigned flip_bit(struct ctx *c, unsigned depth)
+/* A bit of an entry to flip: any bit above the PTE level but the rights
+ * of a huge PMD, and at the PTE level one that changes neither the frame
+ * nor the rights. */
+static unsigned flip_bit(struct ctx *c, unsigned depth, bool huge)
 {
 	const struct pt_format *f = c->m->pt.fmt;
 	static const unsigned pte_bits[] = { 3, 4, 5, 6, 8, 9, 10, 11, 52, 55, 58, 62 };
 	unsigned width = f->entry_size * 8;
 
+	if (huge) {
+		unsigned b;
+
+		do
+			b = rnd(4) ? 3 + rnd(16) : rnd(width);	/* often PS and the address */
+		while (b <= 2 || b == 63 || b >= width);
+		return b;
+	}
 	if (depth == f->levels - 1) {
 		unsigned b;
 
@@ -230,6 +262,7 @@ static void op_corrupt(struct ctx *c, struct task_struct *t)
 	uint64_t va = slot_addr(c, rnd(NSLOTS)) + rnd(6) * PAGE_SIZE, e;
 	struct pt_path p;
 	unsigned depth, bit, n;
+	bool huge;
 
 	pt_lookup(pt, t->mm->pgd, va, &p);
 	/* entry n is this walk's while entry n - 1 links its table */
@@ -237,18 +270,25 @@ static void op_corrupt(struct ctx *c, struct task_struct *t)
 	     pt_entry_kind(pt, n - 1, p.epa[n - 1], p.e[n - 1], false) == PT_ENTRY_TABLE; n++)
 		;
 	depth = rnd(n);
+	/* a huge PMD, the leaf of its path, is the entry to hit most */
+	if (c->thp && p.leaf && n == p.n && p.n - 1 == c->m->thp.pmd_depth && rnd(2))
+		depth = p.n - 1;
 	e = p.e[depth];
 	if (!e)
 		return;
-	bit = flip_bit(c, depth);
+	huge = depth == c->m->thp.pmd_depth && huge_pmd_folio(t->mm, p.epa[depth], e);
+	bit = flip_bit(c, depth, huge);
 	e ^= 1ULL << bit;
 	set_pte(pt, p.epa[depth], e);
 	for (unsigned i = 0; i < c->m->nr_cpus; i++)
 		invlpg(&c->m->cpus[i], va);
 	c->flips++;
 	if (depth < pt->fmt->levels - 1 &&
-	    pt_entry_kind(pt, depth, p.epa[depth], e, false) == PT_ENTRY_BAD)
+	    pt_entry_kind(pt, depth, p.epa[depth], e, false) == PT_ENTRY_BAD &&
+	    !huge_pmd_folio(t->mm, p.epa[depth], e))
 		c->bad_flips++;
+	if (huge)
+		c->huge_flips++;
 }
 
 /* The last step before teardown: the kernel's own root, any bit of any
@@ -269,13 +309,23 @@ static void corrupt_kernel_root(struct ctx *c)
 	}
 }
 
-static void run(const char *arch, unsigned s)
+static void run(const char *arch, unsigned s, bool thp)
 {
-	struct ctx c = { .arch = arch, .seed = s };
+	struct ctx c = { .arch = arch, .seed = s, .thp = thp };
 	struct vt_free before, after;
 	unsigned long tables0, reported;
 
-	c.m = vt_boot(arch, "64MiB");
+	if (thp) {
+		const char *sets[] = { "memory.size=64MiB", "transparent_hugepage.enabled=always",
+				       "transparent_hugepage.use_zero_page=true", NULL };
+		struct vmsim_error err = { 0 };
+
+		c.m = vmsim_machine_create(arch, sets, &err);
+		if (!c.m)
+			fail_msg("boot %s: %s", arch, err.msg);
+	} else {
+		c.m = vt_boot(arch, "64MiB");
+	}
 	c.m->pt.console = NULL;		/* thousands of reports: kept, not printed */
 	seed = s;
 	/* the slab caches of tasks exist from the first spawn on */
@@ -297,7 +347,10 @@ static void run(const char *arch, unsigned s)
 		reported = c.m->pt.nr_bad;
 		if (k < 22) {
 			what = "mmap";
-			op_mmap_touch(&c, *tp);
+			if (thp && rnd(3) == 0)
+				op_mmap_huge(&c, *tp);
+			else
+				op_mmap_touch(&c, *tp);
 		} else if (k < 35) {
 			what = "access";
 			op_access(&c, *tp);
@@ -341,9 +394,10 @@ static void run(const char *arch, unsigned s)
 						lvl, &va), 2);
 			epa = va - c.m->cfg.page_offset;
 			e = pt_read(&c.m->pt, epa);
+			/* (or a huge PMD a fault mapped there since) */
 			if (e && pt_entry_kind(&c.m->pt, strcmp(lvl, "p4d") == 0 ? 0 :
 					       strcmp(lvl, "pud") == 0 ? 1 : 2, epa, e, false) !=
-				 PT_ENTRY_TABLE)
+				 PT_ENTRY_TABLE && !(c.thp && strcmp(lvl, "pmd") == 0))
 				fail_msg("%s seed %u step %u: %s still set", arch, s, c.step,
 					 c.m->pt.bad_msg);
 		}
@@ -353,6 +407,8 @@ static void run(const char *arch, unsigned s)
 		if (c.t[i])
 			do_exit(c.t[i]);
 	check(&c, "exit all");
+	/* the huge zero page stays until its shrinker runs: run it */
+	hugepage_shutdown(c.m);
 	vt_free_snapshot(c.m, &after);
 	if (after.total != before.total || c.m->pt.nr_tables != tables0)
 		fail_msg("%s seed %u: %lu free pages and %lu tables before, %lu and %lu after", arch, s,
@@ -360,6 +416,10 @@ static void run(const char *arch, unsigned s)
 	/* the run did what it is for */
 	assert_true(c.bad_flips > 10);
 	assert_true(c.m->pt.nr_bad > 10);
+	if (thp) {
+		assert_true(c.huge_flips > 10);
+		assert_true(c.m->thp.fault_alloc > 50 && c.m->thp.split_pmd > 20);
+	}
 	corrupt_kernel_root(&c);
 	vmsim_machine_destroy(c.m);
 }
@@ -368,14 +428,28 @@ static void test_pgtable_corrupt_x86_64(void **state)
 {
 	(void)state;
 	for (unsigned s = 1; s <= 4; s++)
-		run("x86_64", s);
+		run("x86_64", s, false);
 }
 
 static void test_pgtable_corrupt_x86_32(void **state)
 {
 	(void)state;
 	for (unsigned s = 1; s <= 4; s++)
-		run("x86_32", s);
+		run("x86_32", s, false);
+}
+
+static void test_pgtable_corrupt_thp_x86_64(void **state)
+{
+	(void)state;
+	for (unsigned s = 1; s <= 4; s++)
+		run("x86_64", s, true);
+}
+
+static void test_pgtable_corrupt_thp_x86_32(void **state)
+{
+	(void)state;
+	for (unsigned s = 1; s <= 4; s++)
+		run("x86_32", s, true);
 }
 
 int main(void)
@@ -383,6 +457,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pgtable_corrupt_x86_64),
 		cmocka_unit_test(test_pgtable_corrupt_x86_32),
+		cmocka_unit_test(test_pgtable_corrupt_thp_x86_64),
+		cmocka_unit_test(test_pgtable_corrupt_thp_x86_32),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
