@@ -218,6 +218,22 @@ static struct vm_area_struct *vma_at(struct task_struct *t, uint64_t va)
 	return vma;
 }
 
+/* Under @enabled, an aligned 2 MiB VMA given @advice is not eligible and
+ * its first write maps a 4 KiB page. */
+static void no_huge_page_after(const char *mem, const char *enabled, int advice)
+{
+	struct vmsim_machine *m = boot_thp("x86_64", mem, enabled, NULL);
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+	uint64_t a = vt_mmap(t, 0x40000000, M2, PRW, MAP_PRIVATE | MAP_FIXED);
+
+	assert_int_equal(do_madvise(t->mm, a, M2, advice, NULL), 0);
+	assert_int_equal(smaps_field(t, a, "THPeligible"), 0);
+	assert_int_equal(vt_write(t, a, 1), 0);
+	assert_null(huge_folio_of(t, a));
+	assert_int_equal(get_mm_rss(t->mm), 1);
+	vmsim_machine_destroy(m);
+}
+
 static void test_thp_settings_and_vmas_decide(void **state)
 {
 	struct vmsim_machine *m = boot_thp("x86_64", "1GiB", NULL, NULL);
@@ -283,25 +299,10 @@ static void test_thp_settings_and_vmas_decide(void **state)
 	assert_null(huge_folio_of(t, b));
 	vmsim_machine_destroy(m);
 
-	/* always: MADV_NOHUGEPAGE keeps a VMA out */
-	m = boot_thp("x86_64", "256MiB", "always", NULL);
-	t = vt_spawn(m, "a", 0, 0);
-	a = vt_mmap(t, 0x40000000, M2, PRW, MAP_PRIVATE | MAP_FIXED);
-	assert_int_equal(do_madvise(t->mm, a, M2, MADV_NOHUGEPAGE, NULL), 0);
-	assert_int_equal(smaps_field(t, a, "THPeligible"), 0);
-	assert_int_equal(vt_write(t, a, 1), 0);
-	assert_null(huge_folio_of(t, a));
-	vmsim_machine_destroy(m);
-
-	/* never: no VMA, madvised or not */
-	m = boot_thp("x86_64", "1GiB", "never", NULL);
-	t = vt_spawn(m, "a", 0, 0);
-	a = vt_mmap(t, 0x40000000, M2, PRW, MAP_PRIVATE | MAP_FIXED);
-	assert_int_equal(do_madvise(t->mm, a, M2, MADV_HUGEPAGE, NULL), 0);
-	assert_int_equal(smaps_field(t, a, "THPeligible"), 0);
-	assert_int_equal(vt_write(t, a, 1), 0);
-	assert_null(huge_folio_of(t, a));
-	vmsim_machine_destroy(m);
+	/* always: MADV_NOHUGEPAGE keeps a VMA out; never: no VMA, madvised
+	 * or not */
+	no_huge_page_after("256MiB", "always", MADV_NOHUGEPAGE);
+	no_huge_page_after("1GiB", "never", MADV_HUGEPAGE);
 }
 
 /* hugepage_init(): under 512 MiB every flag starts cleared; a key given
