@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "util/hostalloc.h"
 
 #define BITS_PER_WORD (8 * sizeof(unsigned long))
 
@@ -159,6 +160,8 @@ static int check_pcp(struct phys_mem *pm, struct zone *z, unsigned long *free,
 				    pfn + (1UL << order) > zone_end_pfn(z))
 					return verr(err, -EFAULT, "pcp pfn %#lx order %u misaligned or outside zone %s",
 						    pfn, order, zn);
+				if (pfn_deferred(z, pfn))
+					return verr(err, -EFAULT, "pcp pfn %#lx is in a deferred block", pfn);
 				for (unsigned long i = 0; i < (1UL << order); i++) {
 					const struct page *t = &p[i];
 
@@ -182,10 +185,65 @@ static int check_pcp(struct phys_mem *pm, struct zone *z, unsigned long *free,
 	return 0;
 }
 
-static int check_deferred(struct phys_mem *pm, struct zone *z, unsigned long *free,
-			  unsigned long *npages, struct vmsim_error *err)
+/*
+ * Every struct page of mem_map[pfn, end) must still be all zero (never
+ * initialized).  Only the host pages of mem_map that the host has backed
+ * are read: one it never backed holds zeroes by construction, so a
+ * machine of many TiB, nearly all deferred, costs what was touched.
+ */
+static int check_untouched(struct phys_mem *pm, unsigned long pfn, unsigned long end,
+			   struct vmsim_error *err)
+{
+	enum { CHUNK = 4096 };	/* host pages asked about per mincore() */
+	static const struct page zero;
+	const size_t hp = host_page_size();
+	const uintptr_t base = (uintptr_t)pm->mem_map;
+	uintptr_t lo = (base + pfn * sizeof(struct page)) & ~(uintptr_t)(hp - 1);
+	uintptr_t hi = base + end * sizeof(struct page);
+	unsigned char vec[CHUNK];
+
+	for (uintptr_t a = lo; a < hi; a += CHUNK * hp) {
+		size_t len = hi - a < CHUNK * hp ? hi - a : CHUNK * hp;
+		size_t npages = (len + hp - 1) / hp;
+		bool all = host_lazy_backed((const void *)a, len, vec) != 0;
+
+		for (size_t i = 0; i < npages; i++) {
+			uintptr_t from, to;
+			unsigned long p0, p1;
+			uint64_t w;
+
+			if (!all && i % 8 == 0 && i + 8 <= npages &&
+			    (memcpy(&w, vec + i, 8), !(w & 0x0101010101010101ULL))) {
+				i += 7;		/* eight pages the host never backed */
+				continue;
+			}
+			if (!all && !(vec[i] & 1))
+				continue;
+			from = a + i * hp;
+			to = from + hp;
+			p0 = (unsigned long)((from - base) / sizeof(struct page));
+			p1 = (unsigned long)((to - base + sizeof(struct page) - 1) / sizeof(struct page));
+			for (unsigned long q = p0 < pfn ? pfn : p0; q < p1 && q < end; q++)
+				if (memcmp(&pm->mem_map[q], &zero, sizeof(zero)))
+					return verr(err, -EFAULT, "deferred pfn %#lx has a written struct page",
+						    q);
+		}
+	}
+	return 0;
+}
+
+/*
+ * The deferred ranges: aligned, ordered, inside the zone, their struct
+ * pages never written.  They stay out of the free bitmap: a machine of
+ * many TiB is nearly all deferred, and a bit per frame of it would cost
+ * the checker more host memory than the machine.  The lists and per-CPU
+ * lists are kept out of them by pfn_deferred() on each of their blocks.
+ */
+static int check_deferred(struct phys_mem *pm, struct zone *z, unsigned long *npages,
+			  struct vmsim_error *err)
 {
 	unsigned long nblocks = 0, prev_end = z->zone_start_pfn, sz = 1UL << pm->max_order;
+	int ret;
 
 	if (z->deferred_first > z->nr_deferred || z->nr_deferred > MAX_DEFERRED_RANGES)
 		return verr(err, -EFAULT, "zone %s: deferred range indexes %u/%u", z->name,
@@ -198,23 +256,9 @@ static int check_deferred(struct phys_mem *pm, struct zone *z, unsigned long *fr
 			return verr(err, -EFAULT, "zone %s: bad deferred range [%#lx, %#lx)", z->name,
 				    r->next_pfn, r->end_pfn);
 		prev_end = r->end_pfn;
-		for (unsigned long pfn = r->next_pfn; pfn < r->end_pfn; pfn += sz) {
-			const struct page *p = &pm->mem_map[pfn];
-
-			if (p->flags || p->_refcount || p->lru.next)
-				return verr(err, -EFAULT, "deferred pfn %#lx has a written struct page", pfn);
-			/* one bit per block head is enough: lists never reach in */
-			for (unsigned long i = 0; i < sz; i += BITS_PER_WORD) {
-				if (test_bit(free, pfn + i))
-					return verr(err, -EFAULT, "deferred pfn %#lx also on a list", pfn + i);
-				if (sz >= BITS_PER_WORD)
-					free[(pfn + i) / BITS_PER_WORD] = ~0UL;
-				else
-					for (unsigned long j = 0; j < sz; j++)
-						test_and_set(free, pfn + j);
-			}
-			nblocks++;
-		}
+		if ((ret = check_untouched(pm, r->next_pfn, r->end_pfn, err)))
+			return ret;
+		nblocks += (r->end_pfn - r->next_pfn) >> pm->max_order;
 	}
 	if (nblocks != z->nr_deferred_blocks)
 		return verr(err, -EFAULT, "zone %s: %lu deferred blocks counted, %lu recorded",
@@ -227,13 +271,14 @@ static int check_deferred(struct phys_mem *pm, struct zone *z, unsigned long *fr
 static int check_mem_map(struct phys_mem *pm, struct zone *z, const unsigned long *free,
 			 const unsigned long *head, struct vmsim_error *err)
 {
-	unsigned long sz = 1UL << pm->max_order;
+	unsigned ri = z->deferred_first;	/* check_deferred() found them sorted */
 
 	for (unsigned long pfn = z->zone_start_pfn; pfn < zone_end_pfn(z); pfn++) {
 		const struct page *p = &pm->mem_map[pfn];
 
-		if (!(pfn & (sz - 1)) && pfn + sz <= zone_end_pfn(z) && pfn_deferred(z, pfn)) {
-			pfn += sz - 1;	/* never written: nothing to see */
+		if (ri < z->nr_deferred && pfn == z->deferred[ri].next_pfn) {
+			/* never written: check_deferred() looked at them */
+			pfn = z->deferred[ri++].end_pfn - 1;
 			continue;
 		}
 		if (!page_links_ok(p, z))
@@ -261,7 +306,7 @@ static int check_zone(struct phys_mem *pm, struct zone *z, unsigned long *free,
 	if (z->present_pages != z->spanned_pages || z->managed_pages > z->present_pages)
 		return verr(err, -EFAULT, "zone %s: spanned %lu present %lu managed %lu", z->name,
 			    z->spanned_pages, z->present_pages, z->managed_pages);
-	ret = check_deferred(pm, z, free, &npages, err);
+	ret = check_deferred(pm, z, &npages, err);
 	if (!ret)
 		ret = check_lists(pm, z, free, head, &npages, err);
 	if (!ret)
@@ -282,7 +327,8 @@ static int check_zone(struct phys_mem *pm, struct zone *z, unsigned long *free,
 int check_free_lists(struct phys_mem *pm, struct vmsim_error *err)
 {
 	size_t words = pm->max_pfn / BITS_PER_WORD + 1;
-	unsigned long *free = host_zalloc(NULL, 2 * words * sizeof(unsigned long));
+	/* lazily zeroed: only the words of frames on a list cost host memory */
+	unsigned long *free = host_map_lazy(2 * words * sizeof(unsigned long));
 	unsigned long managed = 0;
 	int ret = 0;
 
@@ -298,6 +344,6 @@ int check_free_lists(struct phys_mem *pm, struct vmsim_error *err)
 	if (!ret && managed != pm->totalram_pages)
 		ret = verr(err, -EFAULT, "totalram_pages %lu, zones manage %lu", pm->totalram_pages,
 			   managed);
-	host_free(NULL, free, 2 * words * sizeof(unsigned long));
+	host_unmap_lazy(free, 2 * words * sizeof(unsigned long));
 	return ret;
 }
