@@ -139,7 +139,11 @@ char *host_strdup(struct host_arena *ha, const char *s)
 
 void *host_map_lazy(size_t size)
 {
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	void *p;
+
+	if (should_fail())
+		return NULL;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;

@@ -37,7 +37,7 @@ void host_fail_after(long n);
 
 /*
  * Map @size bytes of lazily-backed zero memory (MAP_NORESERVE): untouched
- * pages cost the host nothing.  NULL on failure.
+ * pages cost the host nothing.  NULL on failure (fault injection included).
  */
 void *host_map_lazy(size_t size);
 /* The same, advising the host to back it with huge pages (MADV_HUGEPAGE)
