@@ -179,6 +179,7 @@ struct mm_struct *mm_alloc(struct vmsim_machine *m)
 	mm->stack_guard_gap = (uint64_t)STACK_GUARD_GAP_PAGES << PAGE_SHIFT;
 	mm->mm_users = 1;
 	mm->mm_count = 1;
+	mm_track_dirty(mm);
 	return mm;
 }
 
@@ -209,12 +210,14 @@ static void mmdrop(struct mm_struct *mm)
 	if (--mm->mm_count)
 		return;
 	leave_mm(mm);
+	mm_track_release(mm);
 	mm_pgd_free(m, mm->pgd);
 	free_mm(m, mm);
 }
 
 void mmput(struct mm_struct *mm)
 {
+	mm_track_dirty(mm);
 	if (--mm->mm_users)
 		return;
 	exit_mmap(mm);
@@ -415,6 +418,7 @@ int do_fork(struct task_struct *parent, const char *name, unsigned long clone_fl
 	if (clone_flags & CLONE_VM) {
 		t->mm = parent->mm;
 		t->mm->mm_users++;
+		mm_track_dirty(t->mm);
 	} else {
 		t->mm = dup_mm(parent->mm);
 		if (!t->mm) {
@@ -580,132 +584,4 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 		size -= chunk;
 	}
 	return 0;
-}
-
-/* ---- the cross-mm checker ---- */
-
-struct frame_refs {
-	uint64_t *v;		/* pfn << 1 | 1 for an object's reference */
-	size_t n, cap;
-	struct vmsim_machine *m;
-	bool oom;
-};
-
-static void refs_add(struct frame_refs *fr, uint64_t x)
-{
-	if (fr->n == fr->cap) {
-		size_t cap = fr->cap ? fr->cap * 2 : 256;
-		uint64_t *v = host_realloc(&fr->m->ha, fr->v, fr->cap * sizeof(*v), cap * sizeof(*v));
-
-		if (!v) {
-			fr->oom = true;
-			return;
-		}
-		fr->v = v;
-		fr->cap = cap;
-	}
-	fr->v[fr->n++] = x;
-}
-
-static int collect_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
-{
-	struct frame_refs *fr = arg;
-	uint64_t pfn = (pte & fr->m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT;
-
-	if (pfn_valid(&fr->m->pm, (unsigned long)pfn) &&
-	    pfn_to_page(&fr->m->pm, (unsigned long)pfn) != fr->m->zero_page)
-		refs_add(fr, pfn << 1);
-	(void)va;
-	(void)epa;
-	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
-{
-	struct frame_refs fr = { .m = m };
-	struct task_struct *t, *o;
-	const uint8_t *z;
-	int ret = 0;
-
-	if (!m->tasks.next)
-		return 0;
-	z = phys_to_host(&m->pm, page_to_phys(&m->pm, m->zero_page));
-	for (unsigned i = 0; i < PAGE_SIZE; i++)
-		if (z[i])
-			return verr(err, -EFAULT, "mm: the zero page holds a non-zero byte at %u", i);
-	list_for_each_entry(t, &m->tasks, tasks) {
-		struct mm_struct *mm = t->mm;
-		struct vm_area_struct *vma;
-		bool first = true;
-		int users = 0;
-
-		list_for_each_entry(o, &m->tasks, tasks) {
-			if (o->mm == mm) {
-				if (o != t && users == 0)
-					first = false;	/* an earlier task has this mm */
-				users++;
-			}
-		}
-		if (!first)
-			continue;
-		if (users != mm->mm_users)
-			return verr(err, -EFAULT, "mm of %s: mm_users %d, %d tasks use it",
-				    t->comm, mm->mm_users, users);
-		if ((ret = check_mm(mm, err)))
-			goto out;
-		walk_pte_range(mm, 0, mm->task_size, collect_pte, &fr);
-		/* each shared-memory object holds one reference per page */
-		for_each_vma(mm, vma) {
-			struct shmem_object *obj = vma->shm;
-
-			if (!obj || (long)obj->ino < 0)
-				continue;
-			for (unsigned long i = 0; i < obj->nr_pages; i++)
-				if (obj->pages[i])
-					refs_add(&fr, (uint64_t)page_to_pfn(&m->pm, obj->pages[i]) << 1 | 1);
-			obj->ino = ~obj->ino;	/* visited: counted once */
-		}
-	}
-	/* undo the visit marks */
-	list_for_each_entry(t, &m->tasks, tasks) {
-		struct vm_area_struct *vma;
-		for_each_vma(t->mm, vma)
-			if (vma->shm && (long)vma->shm->ino < 0)
-				vma->shm->ino = ~vma->shm->ino;
-	}
-	if (fr.oom) {
-		ret = verr(err, -ENOMEM, "out of host memory");
-		goto out;
-	}
-	if (fr.n)
-		qsort(fr.v, fr.n, sizeof(fr.v[0]), cmp_u64);
-	for (size_t i = 0; i < fr.n;) {
-		uint64_t pfn = fr.v[i] >> 1;
-		long maps = 0, extra = 0;
-		struct page *page = pfn_to_page(&m->pm, (unsigned long)pfn);
-
-		for (; i < fr.n && fr.v[i] >> 1 == pfn; i++) {
-			if (fr.v[i] & 1)
-				extra++;
-			else
-				maps++;
-		}
-		if (page_file(page))
-			extra++;	/* the page cache's own reference */
-		if (page_mapcount(page) != maps || page_ref_count(page) != maps + extra) {
-			ret = verr(err, -EFAULT, "mm: frame %#" PRIx64 ": mapcount %d refcount %d,"
-				   " but %ld mappings and %ld other references", pfn,
-				   page_mapcount(page), page_ref_count(page), maps, extra);
-			goto out;
-		}
-	}
-out:
-	host_free(&m->ha, fr.v, fr.cap * sizeof(*fr.v));
-	return ret;
 }

@@ -152,6 +152,7 @@ static inline void __free_one_page(struct phys_mem *pm, struct zone *zone, struc
 	unsigned long buddy_pfn = 0;
 	bool to_tail;
 
+	phys_track(pm, pfn);	/* merges stay inside this max-order block */
 	zone->free_pages += 1UL << order;
 	while (order < pm->max_order) {
 		buddy_pfn = pfn ^ (1UL << order);
@@ -210,6 +211,7 @@ static inline struct page *__rmqueue_smallest(struct phys_mem *pm, struct zone *
 		} else {
 			continue;
 		}
+		phys_track(pm, page_to_pfn(pm, page));
 		expand(zone, page, order, cur);
 		/* the block left, its upper parts came back: net 2^order */
 		zone->free_pages -= 1UL << order;

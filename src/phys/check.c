@@ -123,7 +123,23 @@ static int check_lists(struct phys_mem *pm, struct zone *z, unsigned long *free,
 	return 0;
 }
 
-/* The blocks on @z's per-CPU lists: mark their frames in @free. */
+/* True when @pfn (not deferred) lies inside a block on @z's free lists:
+ * the block of order k holding it would start at pfn rounded down to 2^k. */
+static bool in_buddy_block(const struct phys_mem *pm, const struct zone *z, unsigned long pfn)
+{
+	for (unsigned k = 0; k <= pm->max_order; k++) {
+		unsigned long h = pfn & ~((1UL << k) - 1);
+
+		if (h < z->zone_start_pfn)
+			break;
+		if (PageBuddy(&pm->mem_map[h]) && buddy_order(&pm->mem_map[h]) >= k)
+			return true;
+	}
+	return false;
+}
+
+/* The blocks on @z's per-CPU lists: mark their frames in @free, or, with
+ * @free NULL (incremental pass), look for a free block around each. */
 static int check_pcp(struct phys_mem *pm, struct zone *z, unsigned long *free,
 		     unsigned long *npcp, struct vmsim_error *err)
 {
@@ -162,10 +178,12 @@ static int check_pcp(struct phys_mem *pm, struct zone *z, unsigned long *free,
 						    pfn, order, zn);
 				if (pfn_deferred(z, pfn))
 					return verr(err, -EFAULT, "pcp pfn %#lx is in a deferred block", pfn);
+				if (!free && in_buddy_block(pm, z, pfn))
+					return verr(err, -EFAULT, "pcp pfn %#lx also in a free block", pfn);
 				for (unsigned long i = 0; i < (1UL << order); i++) {
 					const struct page *t = &p[i];
 
-					if (test_and_set(free, pfn + i))
+					if (free && test_and_set(free, pfn + i))
 						return verr(err, -EFAULT, "pcp pfn %#lx also in another free block",
 							    pfn + i);
 					if (PageBuddy(t) || t->_refcount || t->_mapcount != -1 ||
@@ -292,13 +310,14 @@ static int check_mem_map(struct phys_mem *pm, struct zone *z, const unsigned lon
 	return 0;
 }
 
-static int check_zone(struct phys_mem *pm, struct zone *z, unsigned long *free,
-		      unsigned long *head, struct vmsim_error *err)
+/* What a zone's own numbers must satisfy: inside its node, no holes,
+ * free_pages the sum of its nr_free counts, nothing above max_order, and
+ * room in managed for the free and per-CPU pages. */
+static int check_zone_counters(struct phys_mem *pm, struct zone *z, unsigned long npcp,
+			       struct vmsim_error *err)
 {
 	const struct pglist_data *pgdat = z->zone_pgdat;
-	unsigned long npages = 0, npcp = 0;
 	unsigned long sum = 0;
-	int ret;
 
 	if (z->spanned_pages && (z->zone_start_pfn < pgdat->node_start_pfn ||
 				 zone_end_pfn(z) > pgdat->node_start_pfn + pgdat->node_spanned_pages))
@@ -306,22 +325,56 @@ static int check_zone(struct phys_mem *pm, struct zone *z, unsigned long *free,
 	if (z->present_pages != z->spanned_pages || z->managed_pages > z->present_pages)
 		return verr(err, -EFAULT, "zone %s: spanned %lu present %lu managed %lu", z->name,
 			    z->spanned_pages, z->present_pages, z->managed_pages);
+	for (unsigned k = 0; k < NR_ORDERS_LIMIT; k++) {
+		if (k > pm->max_order && z->free_area[k].nr_free)
+			return verr(err, -EFAULT, "node %d %s: order %u above max_order %u in use",
+				    pgdat->node_id, z->name, k, pm->max_order);
+		sum += z->free_area[k].nr_free << k;
+	}
+	if (sum != z->free_pages)
+		return verr(err, -EFAULT, "zone %s: free_pages %lu, sum of nr_free %lu", z->name,
+			    z->free_pages, sum);
+	if (z->nr_deferred_blocks > z->free_area[pm->max_order].nr_free)
+		return verr(err, -EFAULT, "zone %s: %lu deferred blocks, nr_free[%u] %lu", z->name,
+			    z->nr_deferred_blocks, pm->max_order, z->free_area[pm->max_order].nr_free);
+	if (z->free_pages + npcp > z->managed_pages)
+		return verr(err, -EFAULT, "zone %s: %lu free and %lu on pcp lists of %lu managed",
+			    z->name, z->free_pages, npcp, z->managed_pages);
+	return 0;
+}
+
+static int check_zone(struct phys_mem *pm, struct zone *z, unsigned long *free,
+		      unsigned long *head, struct vmsim_error *err)
+{
+	unsigned long npages = 0, npcp = 0;
+	int ret;
+
 	ret = check_deferred(pm, z, &npages, err);
 	if (!ret)
 		ret = check_lists(pm, z, free, head, &npages, err);
 	if (!ret)
 		ret = check_pcp(pm, z, free, &npcp, err);
+	if (!ret)
+		ret = check_zone_counters(pm, z, npcp, err);
 	if (ret)
 		return ret;
-	for (unsigned k = 0; k <= pm->max_order; k++)
-		sum += z->free_area[k].nr_free << k;
-	if (sum != z->free_pages || npages != z->free_pages)
-		return verr(err, -EFAULT, "zone %s: free_pages %lu, sum of nr_free %lu, pages listed %lu",
-			    z->name, z->free_pages, sum, npages);
-	if (z->free_pages + npcp > z->managed_pages)
-		return verr(err, -EFAULT, "zone %s: %lu free and %lu on pcp lists of %lu managed",
-			    z->name, z->free_pages, npcp, z->managed_pages);
+	if (npages != z->free_pages)
+		return verr(err, -EFAULT, "zone %s: free_pages %lu, pages listed %lu", z->name,
+			    z->free_pages, npages);
 	return check_mem_map(pm, z, free, head, err);
+}
+
+static int check_totalram(struct phys_mem *pm, struct vmsim_error *err)
+{
+	unsigned long managed = 0;
+
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
+		for (unsigned t = 0; t < MAX_NR_ZONES; t++)
+			managed += pm->node_data[nid].node_zones[t].managed_pages;
+	if (managed != pm->totalram_pages)
+		return verr(err, -EFAULT, "totalram_pages %lu, zones manage %lu", pm->totalram_pages,
+			    managed);
+	return 0;
 }
 
 int check_free_lists(struct phys_mem *pm, struct vmsim_error *err)
@@ -329,21 +382,271 @@ int check_free_lists(struct phys_mem *pm, struct vmsim_error *err)
 	size_t words = pm->max_pfn / BITS_PER_WORD + 1;
 	/* lazily zeroed: only the words of frames on a list cost host memory */
 	unsigned long *free = host_map_lazy(2 * words * sizeof(unsigned long));
-	unsigned long managed = 0;
 	int ret = 0;
 
 	if (!free)
 		return verr(err, -ENOMEM, "check_free_lists: no host memory for the bitmap");
 	for (unsigned nid = 0; nid < pm->nr_nodes && !ret; nid++)
-		for (unsigned t = 0; t < MAX_NR_ZONES && !ret; t++) {
+		for (unsigned t = 0; t < MAX_NR_ZONES && !ret; t++)
+			ret = check_zone(pm, &pm->node_data[nid].node_zones[t], free, free + words, err);
+	if (!ret)
+		ret = check_totalram(pm, err);
+	host_unmap_lazy(free, 2 * words * sizeof(unsigned long));
+	return ret;
+}
+
+/* ---- the dirty set (--check) and the incremental pass ---------------- */
+
+struct phys_track {
+	unsigned long *map;		/* a bit per max-order block: marked */
+	size_t map_bytes;
+	unsigned long *blocks;		/* the marked blocks, in marking order */
+	size_t n, cap;
+	bool lost;			/* a mark was dropped (host memory) */
+};
+
+int phys_track_start(struct phys_mem *pm)
+{
+	struct phys_track *t;
+
+	if (pm->track)
+		return 0;
+	t = host_zalloc(pm->ha, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->map_bytes = ((pm->max_pfn >> pm->max_order) / BITS_PER_WORD + 1) * sizeof(unsigned long);
+	t->map = host_map_lazy(t->map_bytes);
+	if (!t->map) {
+		host_free(pm->ha, t, sizeof(*t));
+		return -ENOMEM;
+	}
+	pm->track = t;
+	return 0;
+}
+
+void phys_track_stop(struct phys_mem *pm)
+{
+	struct phys_track *t = pm->track;
+
+	if (!t)
+		return;
+	host_unmap_lazy(t->map, t->map_bytes);
+	host_free(pm->ha, t->blocks, t->cap * sizeof(t->blocks[0]));
+	host_free(pm->ha, t, sizeof(*t));
+	pm->track = NULL;
+}
+
+void __phys_track(struct phys_mem *pm, unsigned long pfn)
+{
+	struct phys_track *t = pm->track;
+	unsigned long b = pfn >> pm->max_order;
+
+	if (pfn >= pm->max_pfn || test_and_set(t->map, b))
+		return;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 64;
+		unsigned long *nb = host_realloc(pm->ha, t->blocks, t->cap * sizeof(*nb),
+						 cap * sizeof(*nb));
+
+		if (!nb) {
+			t->lost = true;
+			return;
+		}
+		t->blocks = nb;
+		t->cap = cap;
+	}
+	t->blocks[t->n++] = b;
+}
+
+size_t phys_tracked_blocks(const struct phys_mem *pm, const unsigned long **blocks, bool *lost)
+{
+	const struct phys_track *t = pm->track;
+
+	*blocks = t ? t->blocks : NULL;
+	*lost = t && t->lost;
+	return t ? t->n : 0;
+}
+
+void phys_track_clear(struct phys_mem *pm)
+{
+	struct phys_track *t = pm->track;
+
+	if (!t)
+		return;
+	if (t->lost) {
+		memset(t->map, 0, t->map_bytes);	/* marks without a list entry */
+		t->lost = false;
+	} else {
+		for (size_t i = 0; i < t->n; i++)
+			t->map[t->blocks[i] / BITS_PER_WORD] &= ~(1UL << (t->blocks[i] % BITS_PER_WORD));
+	}
+	t->n = 0;
+}
+
+/* The zone whose span holds @pfn (by the spans: the page's own links are
+ * what gets checked), or NULL. */
+static struct zone *zone_of_pfn(struct phys_mem *pm, unsigned long pfn)
+{
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
+		for (unsigned t = 0; t < MAX_NR_ZONES; t++) {
 			struct zone *z = &pm->node_data[nid].node_zones[t];
 
-			managed += z->managed_pages;
-			ret = check_zone(pm, z, free, free + words, err);
+			if (z->spanned_pages && zone_spans_pfn(z, pfn))
+				return z;
 		}
-	if (!ret && managed != pm->totalram_pages)
-		ret = verr(err, -EFAULT, "totalram_pages %lu, zones manage %lu", pm->totalram_pages,
-			   managed);
-	host_unmap_lazy(free, 2 * words * sizeof(unsigned long));
+	return NULL;
+}
+
+/* @e as a struct page of mem_map, or NULL when it points anywhere else
+ * (pointer arithmetic only: nothing behind @e is read). */
+static struct page *lru_page(const struct phys_mem *pm, const struct list_head *e)
+{
+	const char *c = (const char *)e - offsetof(struct page, lru);
+	const char *lo = (const char *)pm->mem_map, *hi = (const char *)(pm->mem_map + pm->max_pfn);
+
+	if (c < lo || c >= hi || (uintptr_t)(c - lo) % sizeof(struct page))
+		return NULL;
+	return (struct page *)c;
+}
+
+/*
+ * The free block at @p (@pfn, order @k) is linked into free_area[k] of
+ * @z as far as its neighbours tell: each is that list's head or another
+ * free block of order k of @z, and each links back.  The neighbours are
+ * classified before anything behind them is read.
+ */
+static int check_free_links(struct phys_mem *pm, struct zone *z, struct page *p,
+			    unsigned long pfn, unsigned k, struct vmsim_error *err)
+{
+	const struct list_head *head = &z->free_area[k].free_list;
+	struct list_head *nb[2] = { p->lru.next, p->lru.prev };
+
+	for (int i = 0; i < 2; i++) {
+		struct page *q = nb[i] == head ? NULL : lru_page(pm, nb[i]);
+
+		if (nb[i] != head && !q)
+			return verr(err, -EFAULT, "free pfn %#lx order %u: %s link points outside "
+				    "mem_map and its list", pfn, k, i ? "prev" : "next");
+		if (q && (!PageBuddy(q) || buddy_order(q) != k || !page_links_ok(q, z)))
+			return verr(err, -EFAULT, "free pfn %#lx order %u: linked to pfn %#lx, not a "
+				    "free block of its list", pfn, k, page_to_pfn(pm, q));
+		if ((i ? nb[i]->next : nb[i]->prev) != &p->lru)
+			return verr(err, -EFAULT, "free pfn %#lx order %u: its %s does not link back",
+				    pfn, k, i ? "prev" : "next");
+	}
+	return 0;
+}
+
+/* One free block found while walking a marked block: the rules of
+ * check_lists() that need no list walk. */
+static int check_free_block(struct phys_mem *pm, struct zone *z, unsigned long pfn,
+			    struct vmsim_error *err)
+{
+	struct page *p = &pm->mem_map[pfn];
+	unsigned k = buddy_order(p);
+
+	if (k > pm->max_order || (pfn & ((1UL << k) - 1)) || pfn + (1UL << k) > zone_end_pfn(z))
+		return verr(err, -EFAULT, "pfn %#lx: PG_buddy of order %u misaligned or outside "
+			    "zone %s", pfn, k, z->name);
+	for (unsigned long i = 0; i < (1UL << k); i++) {
+		const struct page *t = &p[i];
+
+		if (i && PageBuddy(t))
+			return verr(err, -EFAULT, "pfn %#lx: PG_buddy inside the order-%u block at %#lx",
+				    pfn + i, k, pfn);
+		if (t->_refcount != 0 || t->_mapcount != -1 || PageReserved(t))
+			return verr(err, -EFAULT, "free pfn %#lx: refcount %d mapcount %d reserved %d",
+				    pfn + i, t->_refcount, page_mapcount(t), PageReserved(t));
+		if (!page_links_ok(t, z))
+			return verr(err, -EFAULT, "free pfn %#lx: links to node %u zone %u, not %d %s",
+				    pfn + i, page_to_nid(t), page_zonenum(t), z->zone_pgdat->node_id,
+				    z->name);
+	}
+	return check_free_links(pm, z, p, pfn, k, err);
+}
+
+/* Every frame of max-order block @b: deferred ones untouched, free blocks
+ * whole and linked, every other page linked to its zone. */
+static int check_block(struct phys_mem *pm, unsigned long b, struct vmsim_error *err)
+{
+	unsigned long start = b << pm->max_order, end = start + (1UL << pm->max_order);
+	struct zone *z = NULL;
+	int ret;
+
+	if (end > pm->max_pfn)
+		end = pm->max_pfn;
+	for (unsigned long pfn = start; pfn < end;) {
+		const struct page *p;
+
+		if (!z || !zone_spans_pfn(z, pfn)) {
+			z = zone_of_pfn(pm, pfn);
+			if (!z) {
+				pfn++;
+				continue;
+			}
+		}
+		if (pfn_deferred(z, pfn)) {
+			/* deferred ranges are whole max-order blocks */
+			if ((ret = check_untouched(pm, pfn, end, err)))
+				return ret;
+			break;
+		}
+		p = &pm->mem_map[pfn];
+		if (!page_links_ok(p, z))
+			return verr(err, -EFAULT, "pfn %#lx: links to node %u zone %u, not %d %s", pfn,
+				    page_to_nid(p), page_zonenum(p), z->zone_pgdat->node_id, z->name);
+		if (PageBuddy(p)) {
+			if ((ret = check_free_block(pm, z, pfn, err)))
+				return ret;
+			pfn += 1UL << buddy_order(p);
+			continue;
+		}
+		if (PageReserved(p) && p->_refcount < 1)
+			return verr(err, -EFAULT, "reserved pfn %#lx has refcount %d", pfn, p->_refcount);
+		pfn++;
+	}
+	return 0;
+}
+
+int check_free_lists_tracked(struct phys_mem *pm, struct vmsim_error *err)
+{
+	struct zone *zones[MAX_NUMNODES * MAX_NR_ZONES];
+	unsigned nzones = 0;
+	const unsigned long *blocks;
+	bool lost;
+	size_t n = phys_tracked_blocks(pm, &blocks, &lost);
+	int ret = 0;
+
+	if (lost)
+		return check_free_lists(pm, err);
+	for (size_t i = 0; i < n && !ret; i++) {
+		unsigned long start = blocks[i] << pm->max_order;
+		unsigned long end = start + (1UL << pm->max_order);
+
+		ret = check_block(pm, blocks[i], err);
+		/* the zones the block overlaps: their counters and pcp lists */
+		for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
+			for (unsigned t = 0; t < MAX_NR_ZONES; t++) {
+				struct zone *z = &pm->node_data[nid].node_zones[t];
+				unsigned j;
+
+				if (!z->spanned_pages || zone_end_pfn(z) <= start ||
+				    z->zone_start_pfn >= end)
+					continue;
+				for (j = 0; j < nzones && zones[j] != z; j++)
+					;
+				if (j == nzones)
+					zones[nzones++] = z;
+			}
+	}
+	for (unsigned j = 0; j < nzones && !ret; j++) {
+		unsigned long npcp = 0;
+
+		ret = check_pcp(pm, zones[j], NULL, &npcp, err);
+		if (!ret)
+			ret = check_zone_counters(pm, zones[j], npcp, err);
+	}
+	if (!ret)
+		ret = check_totalram(pm, err);
 	return ret;
 }

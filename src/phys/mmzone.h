@@ -114,6 +114,7 @@ struct zone {
 };
 
 struct slab_state;
+struct phys_track;
 
 struct pglist_data {
 	int node_id;
@@ -176,6 +177,8 @@ struct phys_mem {
 	bool pcp_enabled;		/* buddy.pcp: false = zone_pcp_disable() */
 	unsigned percpu_pagelist_high_fraction;	/* vm sysctl: 0 = auto-tuned */
 	struct per_cpu_pages *pagesets;	/* nodes * zones * cpus, host memory */
+	struct phys_track *track;	/* --check: what changed since the last
+					 * check (check.c), NULL when off */
 };
 
 #define PAGE_POISON 0xaa
@@ -342,5 +345,33 @@ void init_per_zone_wmark_min(struct phys_mem *pm);
 /* Consistency checker for tests: free lists vs struct page vs counters.
  * Returns 0, or -EFAULT with a description of the first violation in @err. */
 int check_free_lists(struct phys_mem *pm, struct vmsim_error *err);
+
+/*
+ * The dirty set of the incremental checker (--check): the max-order
+ * blocks whose frames or struct pages an allocation, a free, a slab
+ * object or a kernel write changed since the last check.  phys_track()
+ * is what the mutating code calls; it costs a NULL test when tracking is
+ * off.  A block is the unit because every buddy merge, split and per-CPU
+ * list move stays inside the max-order block it started in.
+ */
+int phys_track_start(struct phys_mem *pm);	/* 0 or -ENOMEM */
+void phys_track_stop(struct phys_mem *pm);
+void __phys_track(struct phys_mem *pm, unsigned long pfn);
+static inline void phys_track(struct phys_mem *pm, unsigned long pfn)
+{
+	if (__builtin_expect(pm->track != NULL, 0))
+		__phys_track(pm, pfn);
+}
+/* The marked blocks (block index = pfn >> max_order); *lost is true when a
+ * mark could not be kept (host memory), so only a full check is sound. */
+size_t phys_tracked_blocks(const struct phys_mem *pm, const unsigned long **blocks, bool *lost);
+/* Forget the marks (after a check covered them). */
+void phys_track_clear(struct phys_mem *pm);
+/* check_free_lists() restricted to the marked blocks and their zones:
+ * the blocks' struct pages and free-list links, the zones' counters and
+ * per-CPU lists.  What only a whole-zone walk sees (nr_free against the
+ * list lengths, a listed block that lost PG_buddy outside the marked
+ * blocks) is left to check_free_lists(). */
+int check_free_lists_tracked(struct phys_mem *pm, struct vmsim_error *err);
 
 #endif

@@ -530,6 +530,7 @@ static PHYS_ALWAYS_INLINE struct page *__alloc_pages(struct phys_mem *pm, int ni
 		}
 	}
 	prep_new_page(pm, page, order, gfp);
+	phys_track(pm, page_to_pfn(pm, page));
 	EV(pm->events, "alloc_pages", "pfn=%#lx order=%u zone=%s gfp=%#x",
 	   page_to_pfn(pm, page), order, page_zone(pm, page)->name, gfp);
 	return page;
@@ -691,6 +692,7 @@ static PHYS_ALWAYS_INLINE void free_frozen_pages(struct phys_mem *pm, struct pag
 		if (__builtin_expect(!frame_touched(pm, pfn + i), 0))
 			frame_mark_touched(pm, pfn + i);
 	zone = page_zone(pm, page);
+	phys_track(pm, pfn);
 	EV(pm->events, "free_pages", "pfn=%#lx order=%u zone=%s", pfn, order, zone->name);
 	zone->pgfree += 1UL << order;
 	pm->vmstat.pgfree += 1UL << order;

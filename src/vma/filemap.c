@@ -93,6 +93,7 @@ static void file_free(struct file *f)
 		host_free(ha, (void *)f->data, f->data_len);
 	list_del(&f->f_list);
 	f->pc->nr_files--;
+	f->pc->check_dirty = true;
 	host_free(ha, f->f_path, strlen(f->f_path) + 1);
 	host_free(ha, f, sizeof(*f));
 }
@@ -165,6 +166,7 @@ static struct file *file_alloc(struct page_cache *pc, const char *name, struct v
 	INIT_LIST_HEAD(&f->f_mapping.i_mmap);
 	f->f_mapping.host = f;
 	list_add_tail(&f->f_list, &pc->files);
+	pc->check_dirty = true;
 	pc->nr_files++;
 	return f;
 }
@@ -382,6 +384,7 @@ int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *ma
 		return -ENOMEM;
 	}
 	as->nrpages++;
+	f->check_dirty = true;
 	pc->reads++;
 	*major = true;
 	*out = page;
@@ -418,6 +421,7 @@ void set_page_dirty(struct page *page)
 		return;
 	set_page_flag(page, PG_dirty);
 	f->f_mapping.nr_dirty++;
+	f->check_dirty = true;
 }
 
 void clear_page_dirty(struct page *page)
@@ -428,6 +432,7 @@ void clear_page_dirty(struct page *page)
 		return;
 	clear_page_flag(page, PG_dirty);
 	f->f_mapping.nr_dirty--;
+	f->check_dirty = true;
 }
 
 /* ---- i_mmap ---- */
@@ -445,6 +450,7 @@ int i_mmap_insert(struct vm_area_struct *vma)
 	n->vma = vma;
 	list_add_tail(&n->list, &f->f_mapping.i_mmap);
 	f->f_mapping.i_mmap_count++;
+	f->check_dirty = true;
 	return 0;
 }
 
@@ -459,6 +465,7 @@ void i_mmap_remove(struct vm_area_struct *vma)
 		if (n->vma == vma) {
 			list_del(&n->list);
 			f->f_mapping.i_mmap_count--;
+			f->check_dirty = true;
 			host_free(&f->pc->m->ha, n, sizeof(*n));
 			return;
 		}
@@ -620,46 +627,66 @@ void filemap_zap_pte(struct vm_area_struct *vma, struct page *page, uint64_t pte
 
 /* ---- checker ---- */
 
-int page_cache_check(struct page_cache *pc, struct vmsim_error *err)
+static int check_file(struct file *f, struct vmsim_error *err)
+{
+	struct address_space *as = &f->f_mapping;
+	unsigned long pages = 0, dirty = 0, maps = 0;
+	struct i_mmap_node *n;
+	struct page *page;
+	uint64_t index;
+
+	if (xa_check(&as->i_pages, err))
+		return -EFAULT;
+	xa_for_each(&as->i_pages, index, page) {
+		pages++;
+		if (page->mapping != as || page->index != index)
+			return verr(err, -EFAULT, "page cache: %s page %llu has mapping/index wrong",
+				    f->f_path, (unsigned long long)index);
+		if (page_ref_count(page) != page_mapcount(page) + 1)
+			return verr(err, -EFAULT,
+				    "page cache: %s page %llu: refcount %d, mapcount %d",
+				    f->f_path, (unsigned long long)index, page_ref_count(page),
+				    page_mapcount(page));
+		if (test_page_flag(page, PG_dirty))
+			dirty++;
+	}
+	if (pages != as->nrpages || dirty != as->nr_dirty)
+		return verr(err, -EFAULT, "page cache: %s counts %lu pages / %lu dirty, has %lu / %lu",
+			    f->f_path, as->nrpages, as->nr_dirty, pages, dirty);
+	list_for_each_entry(n, &as->i_mmap, list) {
+		maps++;
+		if (n->vma->vm_file != f)
+			return verr(err, -EFAULT, "page cache: %s i_mmap holds a VMA of another file",
+				    f->f_path);
+	}
+	if (maps != as->i_mmap_count)
+		return verr(err, -EFAULT, "page cache: %s counts %lu mappings, has %lu", f->f_path,
+			    as->i_mmap_count, maps);
+	return 0;
+}
+
+static int check_files(struct page_cache *pc, bool all, struct vmsim_error *err)
 {
 	struct file *f;
+	int ret;
 
 	if (!pc)
 		return 0;
-	list_for_each_entry(f, &pc->files, f_list) {
-		struct address_space *as = &f->f_mapping;
-		unsigned long pages = 0, dirty = 0, maps = 0;
-		struct i_mmap_node *n;
-		struct page *page;
-		uint64_t index;
-
-		if (xa_check(&as->i_pages, err))
-			return -EFAULT;
-		xa_for_each(&as->i_pages, index, page) {
-			pages++;
-			if (page->mapping != as || page->index != index)
-				return verr(err, -EFAULT, "page cache: %s page %llu has mapping/index wrong",
-					    f->f_path, (unsigned long long)index);
-			if (page_ref_count(page) != page_mapcount(page) + 1)
-				return verr(err, -EFAULT,
-					    "page cache: %s page %llu: refcount %d, mapcount %d",
-					    f->f_path, (unsigned long long)index, page_ref_count(page),
-					    page_mapcount(page));
-			if (test_page_flag(page, PG_dirty))
-				dirty++;
-		}
-		if (pages != as->nrpages || dirty != as->nr_dirty)
-			return verr(err, -EFAULT, "page cache: %s counts %lu pages / %lu dirty, has %lu / %lu",
-				    f->f_path, as->nrpages, as->nr_dirty, pages, dirty);
-		list_for_each_entry(n, &as->i_mmap, list) {
-			maps++;
-			if (n->vma->vm_file != f)
-				return verr(err, -EFAULT, "page cache: %s i_mmap holds a VMA of another file",
-					    f->f_path);
-		}
-		if (maps != as->i_mmap_count)
-			return verr(err, -EFAULT, "page cache: %s counts %lu mappings, has %lu", f->f_path,
-				    as->i_mmap_count, maps);
-	}
+	list_for_each_entry(f, &pc->files, f_list)
+		if ((all || pc->check_dirty || f->check_dirty) && (ret = check_file(f, err)))
+			return ret;
+	list_for_each_entry(f, &pc->files, f_list)
+		f->check_dirty = false;
+	pc->check_dirty = false;
 	return 0;
+}
+
+int page_cache_check(struct page_cache *pc, struct vmsim_error *err)
+{
+	return check_files(pc, true, err);
+}
+
+int page_cache_check_dirty(struct page_cache *pc, struct vmsim_error *err)
+{
+	return check_files(pc, false, err);
 }

@@ -164,6 +164,7 @@ static int zap_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 
 void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 {
+	mm_track_dirty(vma->vm_mm);
 	walk_pte_range(vma->vm_mm, start, end, zap_one, vma);
 }
 
@@ -208,6 +209,7 @@ void free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling)
 	/* no VMA above: the hole reaches the top of the user half */
 	const uint64_t top = config_is_64(&mm->m->cfg) ? 1ULL << 47 : mm->task_size;
 
+	mm_track_dirty(mm);
 	if (ceiling >= mm->task_size)
 		ceiling = top;
 	if (ceiling > floor)
@@ -221,6 +223,7 @@ void free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uin
 {
 	const uint64_t top = config_is_64(&mm->m->cfg) ? 1ULL << 47 : mm->task_size;
 
+	mm_track_dirty(mm);
 	if (ceiling >= mm->task_size)
 		ceiling = top;
 	if (end > start)
@@ -263,6 +266,7 @@ void change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 {
 	struct prot_walk w = { vma };
 
+	mm_track_dirty(vma->vm_mm);
 	walk_pte_range(vma->vm_mm, start, end, change_one, &w);
 }
 
@@ -448,6 +452,7 @@ unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned fla
 	unsigned ret;
 
 	addr &= PAGE_MASK;
+	mm_track_dirty(mm);
 	if (pte_alloc(&m->pt, mm->pgd, addr, &epa))
 		return VM_FAULT_OOM;
 	pte = pt_read(&m->pt, epa);
@@ -549,6 +554,8 @@ int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src)
 	 * or never written) is faulted in again by the child */
 	if (!src->anon_vma)
 		return 0;
+	mm_track_dirty(dst->vm_mm);
+	mm_track_dirty(src->vm_mm);
 	walk_pte_range(src->vm_mm, src->vm_start, src->vm_end, copy_one, &w);
 	update_hiwater_rss(dst->vm_mm);
 	return w.err;

@@ -101,6 +101,8 @@ void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 	struct rb_node **link = &mm->mm_rb.rb_node, *parent = NULL, *prev_node = NULL;
 	struct vm_area_struct *v;
 
+	mm_track_dirty(mm);
+
 	while (*link) {
 		parent = *link;
 		v = rb_entry(parent, struct vm_area_struct, vm_rb);
@@ -336,6 +338,7 @@ int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t addr, i
 
 void vm_stat_account(struct mm_struct *mm, unsigned long flags, long npages)
 {
+	mm_track_dirty(mm);
 	mm->total_vm += (unsigned long)npages;
 	/* is_exec_mapping / is_stack_mapping / is_data_mapping (mm/internal.h) */
 	if ((flags & (VM_EXEC | VM_WRITE | VM_STACK)) == VM_EXEC)

@@ -157,6 +157,11 @@ int cmd_exec(struct vmsim_machine *m, int argc, char **argv, bool json)
 		fprintf(stderr, "vmsim-cli: exec: %s\n", err.msg[0] ? err.msg : strerror(-ret));
 		return 2;
 	}
+	/* --check: every invariant after the exec */
+	if (machine_checking(m) && machine_check(m, &err)) {
+		fprintf(stderr, "vmsim-cli: exec: invariant violated: %s\n", err.msg);
+		return 1;
+	}
 	if (json) {
 		sb_puts(&sb, "{\"file\": ");
 		sb_json_str(&sb, elf);

@@ -197,12 +197,12 @@ int cmd_replay(struct vmsim_machine *m, int argc, char **argv, bool json)
 	struct replay_cli rc = { .json = json, .intervals = STRBUF_INIT };
 	const char *trace = NULL, *layout = "flat";
 	struct spawn_args sa = { 0 };
-	struct vmsim_error err = { 0 };
+	struct vmsim_error err = { 0 }, cerr = { 0 };
 	struct task_struct *t;
 	struct trace_reader r;
 	struct trace_rec recs[BATCH];
 	long got;
-	int fmt = -1, ret, status = 0;
+	int fmt = -1, ret, status = 0, bad = 0;
 	double secs;
 
 	for (int i = 0; i < argc; i++) {
@@ -280,8 +280,13 @@ int cmd_replay(struct vmsim_machine *m, int argc, char **argv, bool json)
 		if (rc.rp.accesses >= rc.next_progress_count) {
 			progress(&rc, &r, false);
 			rc.next_progress_count = rc.rp.accesses + PROGRESS_EVERY;
+			/* --check: what the accesses since the last point changed */
+			if (machine_checking(m) && (bad = machine_check_point(m, &cerr)))
+				break;
 		}
 	}
+	if (!bad && machine_checking(m))
+		bad = machine_check(m, &cerr);
 	ret = got < 0 ? (int)got : 0;
 	secs = now() - rc.t0;
 	progress(&rc, &r, true);
@@ -292,6 +297,11 @@ int cmd_replay(struct vmsim_machine *m, int argc, char **argv, bool json)
 		status = 2;
 	} else if (rc.rp.oom) {
 		status = 1;
+	}
+	if (bad) {
+		fprintf(stderr, "vmsim-cli: replay: invariant violated after %llu accesses: %s\n",
+			(unsigned long long)rc.rp.accesses, cerr.msg);
+		status = status ? status : 1;
 	}
 	trace_close(&r);
 	sb_free(&rc.intervals);

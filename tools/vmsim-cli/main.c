@@ -33,6 +33,7 @@
 #endif
 
 #define MAX_SETS 64
+#define CHECK_EVERY_DEFAULT 100	/* --check: a full check every 100 points */
 
 static void usage(FILE *f)
 {
@@ -46,7 +47,9 @@ static void usage(FILE *f)
 		"                     default x86_64\n"
 		"  --set KEY=VALUE    override one config key (memory.size=256MiB, cpu.wp=false, ...)\n"
 		"  --json             print one JSON document instead of text\n"
-		"  --check            run every consistency checker after each scenario step\n"
+		"  --check[=N]        check every invariant after each scenario step, exec and\n"
+		"                     65536 replayed accesses: what changed, and everything\n"
+		"                     every N checks (default %u; 0: only at the end) and at the end\n"
 		"  --trace-events F   log every page allocation, free, fault, TLB fill and flush\n"
 		"                     and VMA change to F, one line each (- for stderr)\n"
 		"\n"
@@ -74,7 +77,7 @@ static void usage(FILE *f)
 		"  help                      this text\n"
 		"\n"
 		"exit status: 0 ok, 1 a scenario expectation failed, 2 bad input\n",
-		sb_str(&views));
+		CHECK_EVERY_DEFAULT, sb_str(&views));
 	sb_free(&views);
 }
 
@@ -84,6 +87,7 @@ struct cli {
 	unsigned nr_sets;
 	bool json;
 	bool check;
+	unsigned check_every;	/* --check=N */
 	struct event_log events;	/* --trace-events; events.f NULL when off */
 	int argc;		/* command and its arguments */
 	char **argv;
@@ -128,8 +132,21 @@ static int parse_globals(struct cli *c, int argc, char **argv)
 			c->sets[c->nr_sets++] = kv;
 		} else if (strcmp(a, "--json") == 0) {
 			c->json = true;
-		} else if (strcmp(a, "--check") == 0) {
+		} else if (strcmp(a, "--check") == 0 || strncmp(a, "--check=", 8) == 0) {
+			char *end;
+			unsigned long every = CHECK_EVERY_DEFAULT;
+
+			if (a[7] == '=') {
+				errno = 0;
+				every = strtoul(a + 8, &end, 10);
+				if (errno || end == a + 8 || *end || a[8] == '-' || every > 1000000000UL) {
+					fprintf(stderr, "vmsim-cli: --check=N takes a count of checks "
+							"(0: a full check only at the end)\n");
+					return 2;
+				}
+			}
 			c->check = true;
+			c->check_every = (unsigned)every;
 		} else if (strcmp(a, "--trace-events") == 0) {
 			if (++i >= argc) {
 				fprintf(stderr, "vmsim-cli: --trace-events needs a file name\n");
@@ -206,7 +223,7 @@ static int cmd_run(struct cli *c)
 	}
 	struct scenario_opts o = {
 		.config = c->config, .sets = c->sets, .json = c->json, .check = c->check,
-		.events = c->events.f ? &c->events : NULL,
+		.check_every = c->check_every, .events = c->events.f ? &c->events : NULL,
 	};
 
 	ret = scenario_run(c->argv[1], &o, stdout, &err, &res);
@@ -251,6 +268,11 @@ static int with_machine(struct cli *c, machine_cmd fn)
 
 	if (!m)
 		return 2;
+	if (c->check && machine_check_start(m, c->check_every)) {
+		fprintf(stderr, "vmsim-cli: out of host memory\n");
+		vmsim_machine_destroy(m);
+		return 2;
+	}
 	ret = fn(m, c->argc - 1, c->argv + 1, c->json);
 	vmsim_machine_destroy(m);
 	return ret;

@@ -619,13 +619,17 @@ static int boot_machine(struct scn *s, const char *cli_config, const char *const
 	return 0;
 }
 
-/* After a step: every layer's consistency checker (--check). */
-static void check_invariants(struct scn *s, const struct ynode *node, int index)
+/*
+ * After a step (--check): the invariants of what the step changed, or of
+ * everything every N steps; after the last step (@final), of everything.
+ * A violation counts as a failed expectation of that step.
+ */
+static void check_invariants(struct scn *s, const struct ynode *node, int index, bool final)
 {
 	struct vmsim_error e = { 0 };
 	struct scn_step st = { .index = index, .node = node, .op = "invariants" };
 
-	if (machine_check(s->m, &e))
+	if (final ? machine_check(s->m, &e) : machine_check_point(s->m, &e))
 		scn_mismatch(s, &st, "consistent state", "%s", e.msg);
 }
 
@@ -688,13 +692,17 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 		goto out;
 	if (o->events)
 		machine_set_event_log(s.m, o->events);
+	if (o->check && machine_check_start(s.m, o->check_every)) {
+		ret = verr(err, -ENOMEM, "out of host memory");
+		goto out;
+	}
 	for (size_t i = 0; i < steps->n; i++) {
 		ret = run_step(&s, steps->items[i], (int)i + 1);
 		res->steps_run = (unsigned)i + (ret ? 0 : 1);
 		if (ret)
 			break;
 		if (o->check)
-			check_invariants(&s, steps->items[i], (int)i + 1);
+			check_invariants(&s, steps->items[i], (int)i + 1, i + 1 == steps->n);
 	}
 	res->checked = s.checked;
 	res->failed = s.failed;

@@ -13,7 +13,8 @@ struct scenario_opts {
 	const char *config;		/* -c, or NULL */
 	const char *const *sets;	/* --set KEY=VALUE, NULL ended */
 	bool json;
-	bool check;			/* run machine_check() after every step */
+	bool check;			/* check the invariants after every step */
+	unsigned check_every;		/* a full check every N steps (0: at the end) */
 	struct event_log *events;	/* --trace-events, or NULL */
 };
 
@@ -25,7 +26,8 @@ struct scenario_result {
 /*
  * Run @file.  The scenario's `machine:` wins over o->config; the CLI's
  * --set o->sets apply after the scenario's `set:`.  With o->check, an
- * invariant violated after a step counts as a failed expectation.  Returns 0 when the run
+ * invariant violated after a step (machine_check_point()) or after the
+ * last one (machine_check()) counts as a failed expectation.  Returns 0 when the run
  * completed (res->failed says whether expectations held) or a negative
  * errno for bad input, with @err filled ("FILE:LINE:COL: ...").
  */
