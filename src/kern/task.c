@@ -23,6 +23,7 @@
 #include "util/error.h"
 #include "vma/filemap.h"
 #include "vma/mm.h"
+#include "vma/mmdebug.h"
 
 #define TASK_NAME_LEN 48
 
@@ -210,6 +211,7 @@ static void mmdrop(struct mm_struct *mm)
 	if (--mm->mm_count)
 		return;
 	leave_mm(mm);
+	check_mm_freed(mm);
 	mm_track_release(mm);
 	mm_pgd_free(m, mm->pgd);
 	free_mm(m, mm);
@@ -218,6 +220,8 @@ static void mmdrop(struct mm_struct *mm)
 void mmput(struct mm_struct *mm)
 {
 	mm_track_dirty(mm);
+	if (VM_BUG_ON_MM(mm->mm_users <= 0, mm))
+		return;
 	if (--mm->mm_users)
 		return;
 	exit_mmap(mm);

@@ -26,6 +26,7 @@
  * page as a buddy.
  */
 #include "phys/buddy.h"
+#include "phys/mmdebug.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -96,20 +97,29 @@ void bad_pfn(struct phys_mem *pm, unsigned long pfn, const char *reason)
 	pm->vmstat.bad_page++;
 	snprintf(pm->bad_page_msg, sizeof(pm->bad_page_msg), "BUG: Bad page: pfn:%#lx: %s",
 		 pfn, reason);
+	snprintf(pm->bug_report, sizeof(pm->bug_report), "%s", pm->bad_page_msg);
 	EV(pm->events, "bad_page", "pfn=%#lx reason=\"%s\"", pfn, reason);
 	if (pm->bad_page_hook)
-		pm->bad_page_hook(pm->bad_page_ctx, pm->bad_page_msg);
+		pm->bad_page_hook(pm->bad_page_ctx, pm->bug_report);
 }
 
 void bad_page(struct phys_mem *pm, const struct page *page, const char *reason)
 {
 	unsigned long pfn = page_to_pfn(pm, page);
 
+	char dump[512];
+	int n;
+
 	pm->vmstat.bad_page++;
 	snprintf(pm->bad_page_msg, sizeof(pm->bad_page_msg),
 		 "BUG: Bad page state: pfn:%#lx refcount:%d mapcount:%d flags:%#x: %s",
 		 pfn, page->_refcount, page_mapcount(page), page->flags, reason);
+	/* the kernel's report: the line, then dump_page() */
+	dump_page(pm, page, reason, dump, sizeof(dump));
+	n = snprintf(pm->bug_report, sizeof(pm->bug_report), "%s\n%s", pm->bad_page_msg, dump);
+	if (n > 0 && (size_t)n < sizeof(pm->bug_report) && pm->bug_report[n - 1] == '\n')
+		pm->bug_report[n - 1] = '\0';
 	EV(pm->events, "bad_page", "pfn=%#lx reason=\"%s\"", pfn, reason);
 	if (pm->bad_page_hook)
-		pm->bad_page_hook(pm->bad_page_ctx, pm->bad_page_msg);
+		pm->bad_page_hook(pm->bad_page_ctx, pm->bug_report);
 }

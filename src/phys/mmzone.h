@@ -133,13 +133,16 @@ struct vm_event_state {
 	unsigned long pgfree;			/* pages freed */
 	unsigned long allocfail;		/* alloc_pages() calls -> NULL */
 	unsigned long bad_page;			/* bad_page() reports */
+	unsigned long vm_bug;			/* VM_BUG_ON*() / VM_WARN_ON() reports */
 	unsigned long deferred_init_blocks;	/* max-order blocks initialized late */
 };
 
 /*
- * bad_page() report hook: called with a one-line description whenever a
- * free is refused (double free, freeing a reserved page, order mismatch).
- * The page is left as it was (Linux leaks it the same way).
+ * Report hook: called with the kernel's report (several lines, the first
+ * "BUG: Bad page state ..." or "kernel BUG at ...") whenever a free is
+ * refused (double free, freeing a reserved page, order mismatch; the page
+ * is left as it was, Linux leaks it the same way) or a VM_BUG_ON*() check
+ * fails (phys/mmdebug.h; the operation is refused).
  */
 typedef void (*bad_page_hook_t)(void *ctx, const char *msg);
 
@@ -165,7 +168,8 @@ struct phys_mem {
 	bad_page_hook_t bad_page_hook;	/* NULL: message kept in bad_page_msg */
 	struct event_log *events;	/* --trace-events, or NULL */
 	void *bad_page_ctx;
-	char bad_page_msg[160];		/* the last bad_page() report */
+	char bad_page_msg[160];		/* the last report's first line */
+	char bug_report[768];		/* the last report, whole */
 	bool page_poisoning;		/* page_poison=1: fill freed frames with
 					 * PAGE_POISON, check on allocation */
 	struct slab_state *slab;	/* slab caches and kmalloc (slab.c);

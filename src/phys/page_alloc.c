@@ -314,6 +314,28 @@ static unsigned gfp_to_alloc_flags(gfp_t gfp)
 	return flags;
 }
 
+#define PAGE_FLAGS_CHECK_AT_FREE \
+	((1u << PG_lru) | (1u << PG_locked) | (1u << PG_private) | (1u << PG_writeback) | \
+	 (1u << PG_reserved) | (1u << PG_slab) | (1u << PG_active) | (1u << PG_buddy) | \
+	 (1u << PG_table))
+
+/* Why a page about to be freed is not in the state a free page must be
+ * in (page_bad_reason()), or NULL.  @tail: a tail of the compound block. */
+static const char *page_bad_reason(const struct page *p, bool tail, bool not_head)
+{
+	uint32_t flags = p->flags & ~(tail ? 1u << PG_tail : 0u);
+
+	if (p->_mapcount != -1)
+		return "nonzero mapcount";
+	if (p->mapping && !PageAnon(p) && !tail)
+		return "non-NULL mapping";
+	if (not_head && p->_refcount != 0)
+		return "nonzero _refcount";
+	if (flags & PAGE_FLAGS_CHECK_AT_FREE)
+		return "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
+	return NULL;
+}
+
 /* ---- allocation ----------------------------------------------------- */
 
 /*
@@ -506,6 +528,28 @@ static PHYS_NOINLINE struct page *__alloc_pages_slowpath(struct phys_mem *pm,
 	return page;
 }
 
+/*
+ * check_new_page(): a block leaving the free lists must look free (head
+ * page: unreferenced, unmapped, no mapping, no flag a free page cannot
+ * have).  One that does not was written after it was freed: bad_page(),
+ * and the block is leaked, as Linux's check_new_pages() does.
+ */
+static inline bool new_page_suspect(const struct page *page)
+{
+	return page->_refcount | (page->_mapcount + 1) | (page->flags & PAGE_FLAGS_CHECK_AT_FREE) |
+	       (page->mapping != NULL);
+}
+
+static PHYS_NOINLINE bool check_new_page_bad(struct phys_mem *pm, struct page *page)
+{
+	const char *why = page_bad_reason(page, false, true);
+
+	if (!why && page->mapping)
+		why = "non-NULL mapping";
+	bad_page(pm, page, why ? why : "PAGE_FLAGS_CHECK_AT_PREP flag(s) set");
+	return true;
+}
+
 /* __alloc_pages(): the fast path at the low watermark, inlined into both
  * entry points, then the slow path out of line. */
 static PHYS_ALWAYS_INLINE struct page *__alloc_pages(struct phys_mem *pm, int nid, gfp_t gfp,
@@ -520,6 +564,7 @@ static PHYS_ALWAYS_INLINE struct page *__alloc_pages(struct phys_mem *pm, int ni
 		return NULL;
 	}
 	zonelist = pm->node_data[nid].zonelist[highest];
+retry:
 	page = get_page_from_freelist(pm, zonelist, order, highest, ALLOC_WMARK_LOW, false);
 	if (__builtin_expect(!page, 0)) {
 		page = __alloc_pages_slowpath(pm, zonelist, gfp, order, highest);
@@ -529,6 +574,8 @@ static PHYS_ALWAYS_INLINE struct page *__alloc_pages(struct phys_mem *pm, int ni
 			return NULL;
 		}
 	}
+	if (__builtin_expect(new_page_suspect(page), 0) && check_new_page_bad(pm, page))
+		goto retry;	/* the block stays out: leaked */
 	prep_new_page(pm, page, order, gfp);
 	phys_track(pm, page_to_pfn(pm, page));
 	EV(pm->events, "alloc_pages", "pfn=%#lx order=%u zone=%s gfp=%#x",
@@ -551,28 +598,6 @@ struct page *alloc_pages(struct phys_mem *pm, gfp_t gfp, unsigned order)
 }
 
 /* ---- freeing -------------------------------------------------------- */
-
-#define PAGE_FLAGS_CHECK_AT_FREE \
-	((1u << PG_lru) | (1u << PG_locked) | (1u << PG_private) | (1u << PG_writeback) | \
-	 (1u << PG_reserved) | (1u << PG_slab) | (1u << PG_active) | (1u << PG_buddy) | \
-	 (1u << PG_table))
-
-/* Why a page about to be freed is not in the state a free page must be
- * in (page_bad_reason()), or NULL.  @tail: a tail of the compound block. */
-static const char *page_bad_reason(const struct page *p, bool tail, bool not_head)
-{
-	uint32_t flags = p->flags & ~(tail ? 1u << PG_tail : 0u);
-
-	if (p->_mapcount != -1)
-		return "nonzero mapcount";
-	if (p->mapping && !PageAnon(p) && !tail)
-		return "non-NULL mapping";
-	if (not_head && p->_refcount != 0)
-		return "nonzero _refcount";
-	if (flags & PAGE_FLAGS_CHECK_AT_FREE)
-		return "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
-	return NULL;
-}
 
 /*
  * free_pages_prepare(): every page of the block must be in the state a

@@ -19,6 +19,7 @@
 #include "kern/machine.h"
 #include "mmu/mmu.h"
 #include "vma/filemap.h"
+#include "vma/mmdebug.h"
 
 #define PTE_PFN_MASK(pt) ((pt)->fmt->entry_addr_mask & ~0xfffULL)
 
@@ -156,6 +157,11 @@ static int zap_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	if (vma->vm_file)
 		filemap_zap_pte(vma, page, pte);	/* a dirty PTE dirties the cache page */
 	mm->rss_stat[mm_counter(page)]--;
+	if (page->_mapcount < 0) {
+		/* zap_present_folio_ptes(): a mapping of a page nobody maps */
+		print_bad_pte(vma, va, pte, page);
+		return 0;
+	}
 	page->_mapcount--;
 	put_page(&m->pm, page);
 	(void)va;
@@ -453,6 +459,9 @@ unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned fla
 
 	addr &= PAGE_MASK;
 	mm_track_dirty(mm);
+	/* folio_add_new_anon_rmap()'s VM_BUG_ON_VMA, before anything is made */
+	if (VM_BUG_ON_VMA(addr < vma->vm_start || addr >= vma->vm_end, vma, mm))
+		return VM_FAULT_SIGSEGV;
 	if (pte_alloc(&m->pt, mm->pgd, addr, &epa))
 		return VM_FAULT_OOM;
 	pte = pt_read(&m->pt, epa);
@@ -496,6 +505,9 @@ int populate_vma_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t
 	const bool write = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
 	struct mm_struct *mm = vma->vm_mm;
 
+	if (VM_BUG_ON_VMA(start < vma->vm_start, vma, mm) ||
+	    VM_BUG_ON_VMA(end > vma->vm_end, vma, mm))
+		return -EFAULT;
 	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
 		return 0;
 	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
@@ -564,13 +576,17 @@ int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src)
 void exit_mmap(struct mm_struct *mm)
 {
 	struct vm_area_struct *vma, *tmp;
+	int count = 0, map_count = mm->map_count;
 
 	list_for_each_entry_safe(vma, tmp, &mm->mmap_list, vm_list) {
 		zap_page_range(vma, vma->vm_start, vma->vm_end);
 		vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
 		vma_unlink(mm, vma);
 		vm_area_free(vma);
+		count++;
 	}
+	/* BUG_ON(count != mm->map_count) */
+	(void)VM_BUG_ON_MM(count != map_count, mm);
 	free_pgtables(mm, 0, mm->task_size);
 	flush_tlb_mm_range(mm, 0, mm->task_size);
 }

@@ -18,6 +18,7 @@
 #include "mmu/pgformat.h"
 #include "phys/slab.h"
 #include "vma/filemap.h"
+#include "vma/mmdebug.h"
 
 /* ---- objects (vm_area_cachep, anon_vma_cachep: slab objects in simulated RAM) ---- */
 
@@ -96,23 +97,35 @@ void vm_area_free(struct vm_area_struct *vma)
 
 /* ---- tree and list ---- */
 
+/*
+ * A VMA that is empty or already linked, or that would overlap a
+ * neighbour (find_vma_links() finding one: BUG() in __insert_vm_struct()),
+ * is reported and left out of the tree.
+ */
 void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	struct rb_node **link = &mm->mm_rb.rb_node, *parent = NULL, *prev_node = NULL;
-	struct vm_area_struct *v;
+	struct vm_area_struct *v, *prev = NULL, *next = NULL;
 
 	mm_track_dirty(mm);
-
+	if (VM_BUG_ON_VMA(vma->vm_start >= vma->vm_end, vma, mm) ||
+	    VM_BUG_ON_VMA(!RB_EMPTY_NODE(&vma->vm_rb), vma, mm))
+		return;
 	while (*link) {
 		parent = *link;
 		v = rb_entry(parent, struct vm_area_struct, vm_rb);
 		if (vma->vm_start < v->vm_start) {
+			next = v;		/* last node we went left of */
 			link = &parent->rb_left;
 		} else {
 			prev_node = parent;	/* last node we went right of */
+			prev = v;
 			link = &parent->rb_right;
 		}
 	}
+	if (VM_BUG_ON_VMA(prev && prev->vm_end > vma->vm_start, vma, mm) ||
+	    VM_BUG_ON_VMA(next && next->vm_start < vma->vm_end, vma, mm))
+		return;
 	rb_link_node(&vma->vm_rb, parent, link);
 	rb_insert_color(&vma->vm_rb, &mm->mm_rb);
 	/* the list position follows from the descent: right after the
@@ -128,6 +141,10 @@ void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 
 void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma)
 {
+	/* a VMA that is not in this mm's tree is reported and left alone */
+	if (VM_BUG_ON_VMA(RB_EMPTY_NODE(&vma->vm_rb), vma, mm) ||
+	    VM_BUG_ON_VMA(vma->vm_mm != mm, vma, mm))
+		return;
 	rb_erase(&vma->vm_rb, &mm->mm_rb);
 	RB_CLEAR_NODE(&vma->vm_rb);
 	list_del_init(&vma->vm_list);
@@ -314,8 +331,13 @@ struct vm_area_struct *vma_merge_existing(struct mm_struct *mm, struct vm_area_s
 
 int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t addr, int new_below)
 {
-	struct vm_area_struct *n = vm_area_dup(vma);
+	struct vm_area_struct *n;
 
+	/* __split_vma(): WARN_ON(vma->vm_start >= addr); WARN_ON(vma->vm_end <= addr) */
+	if (VM_WARN_ON(vma->vm_start >= addr, &mm->m->pm) ||
+	    VM_WARN_ON(vma->vm_end <= addr, &mm->m->pm))
+		return -EINVAL;
+	n = vm_area_dup(vma);
 	if (!n)
 		return -ENOMEM;
 	if (new_below) {

@@ -261,19 +261,33 @@ static int cmd_convert_trace(struct cli *c)
 	defined(VMSIM_HAVE_CMD_REPLAY) || defined(VMSIM_HAVE_CMD_EXEC)
 typedef int (*machine_cmd)(struct vmsim_machine *m, int argc, char **argv, bool json);
 
+/* The kernel's reports (bad_page(), VM_BUG_ON*()): on stderr as the
+ * kernel logs them; the command then fails. */
+static void kernel_report(void *ctx, const char *msg)
+{
+	++*(unsigned *)ctx;
+	fprintf(stderr, "%s\n", msg);
+}
+
 static int with_machine(struct cli *c, machine_cmd fn)
 {
 	struct vmsim_machine *m = boot(c);
+	unsigned reports = 0;
 	int ret;
 
 	if (!m)
 		return 2;
+	m->pm.bad_page_hook = kernel_report;
+	m->pm.bad_page_ctx = &reports;
 	if (c->check && machine_check_start(m, c->check_every)) {
 		fprintf(stderr, "vmsim-cli: out of host memory\n");
 		vmsim_machine_destroy(m);
 		return 2;
 	}
 	ret = fn(m, c->argc - 1, c->argv + 1, c->json);
+	if (reports && !ret)
+		ret = 1;
+	m->pm.bad_page_hook = NULL;	/* teardown reports nothing to the user */
 	vmsim_machine_destroy(m);
 	return ret;
 }

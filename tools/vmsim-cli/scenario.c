@@ -53,6 +53,8 @@ struct scn {
 	size_t nr_allocs, cap_allocs;
 	const struct scn_step *cur;
 	struct strbuf cur_json;		/* JSON output of the current step */
+	struct strbuf reports;		/* the kernel's reports during this step */
+	unsigned nr_reports;
 };
 
 /* ---------------------------------------------------------------- names */
@@ -619,17 +621,38 @@ static int boot_machine(struct scn *s, const char *cli_config, const char *const
 	return 0;
 }
 
+/* The kernel's reports (bad_page(), VM_BUG_ON*(), print_bad_pte()),
+ * collected for the step that raised them. */
+static void kernel_report(void *ctx, const char *msg)
+{
+	struct scn *s = ctx;
+
+	s->nr_reports++;
+	sb_puts(&s->reports, msg);
+	sb_putc(&s->reports, '\n');
+}
+
 /*
- * After a step (--check): the invariants of what the step changed, or of
- * everything every N steps; after the last step (@final), of everything.
- * A violation counts as a failed expectation of that step.
+ * After a step: a kernel report it raised is printed as the kernel logs
+ * it (stderr) and fails the step.  With --check (@check), the invariants
+ * of what the step changed, or of everything every N steps and after the
+ * last step (@final); a violation fails the step too.
  */
-static void check_invariants(struct scn *s, const struct ynode *node, int index, bool final)
+static void check_invariants(struct scn *s, const struct ynode *node, int index, bool check,
+			     bool final)
 {
 	struct vmsim_error e = { 0 };
 	struct scn_step st = { .index = index, .node = node, .op = "invariants" };
 
-	if (final ? machine_check(s->m, &e) : machine_check_point(s->m, &e))
+	if (s->nr_reports) {
+		fputs(sb_str(&s->reports), stderr);
+		scn_mismatch(s, &st, "no kernel BUG report", "%u report%s, the last: %.*s",
+			     s->nr_reports, s->nr_reports > 1 ? "s" : "",
+			     (int)strcspn(s->m->pm.bug_report, "\n"), s->m->pm.bug_report);
+		sb_reset(&s->reports);
+		s->nr_reports = 0;
+	}
+	if (check && (final ? machine_check(s->m, &e) : machine_check_point(s->m, &e)))
 		scn_mismatch(s, &st, "consistent state", "%s", e.msg);
 }
 
@@ -696,13 +719,14 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 		ret = verr(err, -ENOMEM, "out of host memory");
 		goto out;
 	}
+	s.m->pm.bad_page_hook = kernel_report;
+	s.m->pm.bad_page_ctx = &s;
 	for (size_t i = 0; i < steps->n; i++) {
 		ret = run_step(&s, steps->items[i], (int)i + 1);
 		res->steps_run = (unsigned)i + (ret ? 0 : 1);
 		if (ret)
 			break;
-		if (o->check)
-			check_invariants(&s, steps->items[i], (int)i + 1, i + 1 == steps->n);
+		check_invariants(&s, steps->items[i], (int)i + 1, o->check, i + 1 == steps->n);
 	}
 	res->checked = s.checked;
 	res->failed = s.failed;
@@ -731,6 +755,7 @@ out:
 	sb_free(&s.json_steps);
 	sb_free(&s.json_fail);
 	sb_free(&s.cur_json);
+	sb_free(&s.reports);
 	ydoc_free(&s.doc);
 	return ret;
 }
