@@ -52,9 +52,9 @@ void dump_page(const struct phys_mem *pm, const struct page *page, const char *r
 		return;
 	buf[0] = '\0';
 	used = add(buf, len, used, "page: refcount:%d mapcount:%d mapping:%016" PRIxPTR
-		   " index:%#" PRIx64 " pfn:%#lx\n", page->_refcount, page_mapcount(page),
+		   " index:0x%" PRIx64 " pfn:0x%lx\n", page->_refcount, page_mapcount(page),
 		   (uintptr_t)page->mapping, page->index, page_to_pfn(pm, page));
-	used = add(buf, len, used, "flags: %#x(", page->flags);
+	used = add(buf, len, used, "flags: 0x%x(", page->flags);
 	for (unsigned f = 0; f < __NR_PAGEFLAGS; f++)
 		if (test_page_flag(page, (enum pageflags)f)) {
 			used = add(buf, len, used, "%s%s", sep, pageflag_names[f]);
@@ -81,8 +81,10 @@ bool vm_bug_report(struct phys_mem *pm, const char *dump, const char *what, enum
 		add(pm->bug_report, sizeof(pm->bug_report), used,
 		    "WARNING: %s at %s:%d", what, file, line);
 	else if (kind == VM_REPORT_BUG)
-		add(pm->bug_report, sizeof(pm->bug_report), used,
-		    "%s%skernel BUG at %s:%d!", dump ? "" : what, dump ? "" : "\n", file, line);
+		/* the check's text, unless the dump said it ("page dumped because:") */
+		add(pm->bug_report, sizeof(pm->bug_report), used, "%s%skernel BUG at %s:%d!",
+		    dump && strstr(dump, what) ? "" : what, dump && strstr(dump, what) ? "" : "\n",
+		    file, line);
 	else if (used && pm->bug_report[used - 1] == '\n')
 		pm->bug_report[used - 1] = '\0';
 	if (kind == VM_REPORT_ALERT)

@@ -30,13 +30,14 @@ void dump_vma(const struct vm_area_struct *vma, char *buf, size_t len)
 	int n;
 	size_t used;
 
-	n = snprintf(buf, len, "vma %p start %016" PRIx64 " end %016" PRIx64 " mm %p\n"
-		     "prot %" PRIx64 " anon_vma %p vm_ops %p\n"
-		     "pgoff %" PRIx64 " file %p private_data %p\n"
-		     "flags: %#lx(", (const void *)vma, vma->vm_start, vma->vm_end,
-		     (void *)vma->vm_mm, vma->vm_page_prot, (void *)vma->anon_vma,
-		     (const void *)vma->vm_ops, vma->vm_pgoff, (void *)vma->vm_file,
-		     (void *)vma->shm, vma->vm_flags);
+	n = snprintf(buf, len, "vma %016" PRIxPTR " start %016" PRIx64 " end %016" PRIx64
+		     " mm %016" PRIxPTR "\n"
+		     "prot %" PRIx64 " anon_vma %016" PRIxPTR " vm_ops %016" PRIxPTR "\n"
+		     "pgoff %" PRIx64 " file %016" PRIxPTR " private_data %016" PRIxPTR "\n"
+		     "flags: 0x%lx(", (uintptr_t)vma, vma->vm_start, vma->vm_end,
+		     (uintptr_t)vma->vm_mm, vma->vm_page_prot, (uintptr_t)vma->anon_vma,
+		     (uintptr_t)vma->vm_ops, vma->vm_pgoff, (uintptr_t)vma->vm_file,
+		     (uintptr_t)vma->shm, vma->vm_flags);
 	used = n < 0 ? 0 : (size_t)n;
 	for (size_t i = 0; i < sizeof(vmaflag_names) / sizeof(vmaflag_names[0]); i++) {
 		if (!(vma->vm_flags & vmaflag_names[i].flag) || used >= len)
@@ -51,7 +52,7 @@ void dump_vma(const struct vm_area_struct *vma, char *buf, size_t len)
 
 void dump_mm(const struct mm_struct *mm, char *buf, size_t len)
 {
-	snprintf(buf, len, "mm %p task_size %" PRIu64 "\n"
+	snprintf(buf, len, "mm %016" PRIxPTR " task_size %" PRIu64 "\n"
 		 "mmap_base %" PRIu64 "\n"
 		 "pgd %016" PRIx64 " mm_users %d mm_count %d map_count %d\n"
 		 "hiwater_rss %lx hiwater_vm %lx total_vm %lx locked_vm %lx\n"
@@ -61,8 +62,8 @@ void dump_mm(const struct mm_struct *mm, char *buf, size_t len)
 		 "start_brk %" PRIx64 " brk %" PRIx64 " start_stack %" PRIx64 "\n"
 		 "arg_start %" PRIx64 " arg_end %" PRIx64 " env_start %" PRIx64 " env_end %" PRIx64
 		 "\n"
-		 "def_flags: %#lx\n",
-		 (const void *)mm, mm->task_size, mm->mmap_base, mm->pgd, mm->mm_users,
+		 "def_flags: 0x%lx\n",
+		 (uintptr_t)mm, mm->task_size, mm->mmap_base, mm->pgd, mm->mm_users,
 		 mm->mm_count, mm->map_count, mm->hiwater_rss, mm->hiwater_vm, mm->total_vm,
 		 mm->locked_vm, mm->pinned_vm, mm->data_vm, mm->exec_vm, mm->stack_vm,
 		 mm->start_code, mm->end_code, mm->start_data, mm->end_data, mm->start_brk,
@@ -94,7 +95,8 @@ void print_bad_pte(struct vm_area_struct *vma, uint64_t addr, uint64_t pte, stru
 	char what[128], dump[768];
 	int n = 0;
 
-	snprintf(what, sizeof(what), "BUG: Bad page map in mm %p  pte:%08" PRIx64, (void *)mm, pte);
+	snprintf(what, sizeof(what), "BUG: Bad page map in mm %016" PRIxPTR "  pte:%08" PRIx64,
+		 (uintptr_t)mm, pte);
 	if (page)
 		dump_page(pm, page, "bad pte", dump, sizeof(dump));
 	else
@@ -102,8 +104,9 @@ void print_bad_pte(struct vm_area_struct *vma, uint64_t addr, uint64_t pte, stru
 	n = (int)strlen(dump);
 	if ((size_t)n < sizeof(dump))
 		snprintf(dump + n, sizeof(dump) - (size_t)n,
-			 "addr:%016" PRIx64 " vm_flags:%08lx anon_vma:%p mapping:%p index:%" PRIx64,
-			 addr, vma->vm_flags, (void *)vma->anon_vma, (void *)vma->vm_file,
+			 "addr:%016" PRIx64 " vm_flags:%08lx anon_vma:%016" PRIxPTR
+			 " mapping:%016" PRIxPTR " index:%" PRIx64,
+			 addr, vma->vm_flags, (uintptr_t)vma->anon_vma, (uintptr_t)vma->vm_file,
 			 vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT));
 	vm_bug_report(pm, dump, what, VM_REPORT_ALERT, __FILE__, __LINE__);
 }
@@ -120,8 +123,9 @@ void check_mm_freed(struct mm_struct *mm)
 	for (int i = 0; i < NR_MM_COUNTERS; i++) {
 		if (!mm->rss_stat[i])
 			continue;
-		snprintf(what, sizeof(what), "BUG: Bad rss-counter state mm:%p type:%s val:%ld",
-			 (void *)mm, resident_page_types[i], mm->rss_stat[i]);
+		snprintf(what, sizeof(what),
+			 "BUG: Bad rss-counter state mm:%016" PRIxPTR " type:%s val:%ld",
+			 (uintptr_t)mm, resident_page_types[i], mm->rss_stat[i]);
 		vm_bug_report(pm, NULL, what, VM_REPORT_ALERT, __FILE__, __LINE__);
 	}
 	bytes = mm_pgtables_bytes(mm);

@@ -154,14 +154,15 @@ static int zap_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	pte_clear(&m->pt, epa);
 	if (!page || page == m->zero_page)
 		return 0;	/* the zero page is never counted */
-	if (vma->vm_file)
-		filemap_zap_pte(vma, page, pte);	/* a dirty PTE dirties the cache page */
-	mm->rss_stat[mm_counter(page)]--;
-	if (page->_mapcount < 0) {
-		/* zap_present_folio_ptes(): a mapping of a page nobody maps */
+	if (page->_mapcount < 0 || page_ref_count(page) <= 0) {
+		/* zap_present_folio_ptes(): the entry maps a page nobody maps
+		 * (or a free one): reported, and the page left alone */
 		print_bad_pte(vma, va, pte, page);
 		return 0;
 	}
+	if (vma->vm_file)
+		filemap_zap_pte(vma, page, pte);	/* a dirty PTE dirties the cache page */
+	mm->rss_stat[mm_counter(page)]--;
 	page->_mapcount--;
 	put_page(&m->pm, page);
 	(void)va;
