@@ -52,12 +52,37 @@ static bool page_links_ok(const struct page *p, const struct zone *z)
 	return page_zonenum(p) == z->type && page_to_nid(p) == (unsigned)z->zone_pgdat->node_id;
 }
 
+/* The pages of the free block at @p (@pfn, order @k) of @z: unreferenced,
+ * unmapped, not reserved, linked to @z, PG_buddy on the head only; with
+ * @free, each frame marked there, once. */
+static int check_free_pages(const struct zone *z, const struct page *p, unsigned long pfn,
+			    unsigned k, unsigned long *free, struct vmsim_error *err)
+{
+	for (unsigned long i = 0; i < (1UL << k); i++) {
+		const struct page *t = &p[i];
+
+		if (free && test_and_set(free, pfn + i))
+			return verr(err, -EFAULT, "pfn %#lx in two free blocks", pfn + i);
+		if (i && PageBuddy(t))
+			return verr(err, -EFAULT, "pfn %#lx: PG_buddy inside the order-%u block at %#lx",
+				    pfn + i, k, pfn);
+		if (t->_refcount != 0 || t->_mapcount != -1 || PageReserved(t))
+			return verr(err, -EFAULT, "free pfn %#lx: refcount %d mapcount %d reserved %d",
+				    pfn + i, t->_refcount, page_mapcount(t), PageReserved(t));
+		if (!page_links_ok(t, z))
+			return verr(err, -EFAULT, "free pfn %#lx: links to node %u zone %u, not %d %s",
+				    pfn + i, page_to_nid(t), page_zonenum(t), z->zone_pgdat->node_id,
+				    z->name);
+	}
+	return 0;
+}
+
 /* The free blocks on @z's lists: mark frames in @free and heads in @head. */
 static int check_lists(struct phys_mem *pm, struct zone *z, unsigned long *free,
 		       unsigned long *head, unsigned long *npages, struct vmsim_error *err)
 {
 	const char *zn = z->name;
-	int nid = z->zone_pgdat->node_id;
+	int nid = z->zone_pgdat->node_id, ret;
 
 	for (unsigned k = 0; k < NR_ORDERS_LIMIT; k++) {
 		struct free_area *area = &z->free_area[k];
@@ -97,21 +122,8 @@ static int check_lists(struct phys_mem *pm, struct zone *z, unsigned long *free,
 			if (pfn_deferred(z, pfn))
 				return verr(err, -EFAULT, "pfn %#lx both listed and deferred", pfn);
 			test_and_set(head, pfn);
-			for (unsigned long i = 0; i < (1UL << k); i++) {
-				const struct page *t = &p[i];
-
-				if (test_and_set(free, pfn + i))
-					return verr(err, -EFAULT, "pfn %#lx in two free blocks", pfn + i);
-				if (i && PageBuddy(t))
-					return verr(err, -EFAULT, "pfn %#lx: PG_buddy inside the order-%u block at %#lx",
-						    pfn + i, k, pfn);
-				if (t->_refcount != 0 || t->_mapcount != -1 || PageReserved(t))
-					return verr(err, -EFAULT, "free pfn %#lx: refcount %d mapcount %d reserved %d",
-						    pfn + i, t->_refcount, page_mapcount(t), PageReserved(t));
-				if (!page_links_ok(t, z))
-					return verr(err, -EFAULT, "free pfn %#lx: links to node %u zone %u, not %d %s",
-						    pfn + i, page_to_nid(t), page_zonenum(t), nid, zn);
-			}
+			if ((ret = check_free_pages(z, p, pfn, k, free, err)))
+				return ret;
 		}
 		if (k == pm->max_order)
 			n += z->nr_deferred_blocks;
@@ -544,24 +556,13 @@ static int check_free_block(struct phys_mem *pm, struct zone *z, unsigned long p
 {
 	struct page *p = &pm->mem_map[pfn];
 	unsigned k = buddy_order(p);
+	int ret;
 
 	if (k > pm->max_order || (pfn & ((1UL << k) - 1)) || pfn + (1UL << k) > zone_end_pfn(z))
 		return verr(err, -EFAULT, "pfn %#lx: PG_buddy of order %u misaligned or outside "
 			    "zone %s", pfn, k, z->name);
-	for (unsigned long i = 0; i < (1UL << k); i++) {
-		const struct page *t = &p[i];
-
-		if (i && PageBuddy(t))
-			return verr(err, -EFAULT, "pfn %#lx: PG_buddy inside the order-%u block at %#lx",
-				    pfn + i, k, pfn);
-		if (t->_refcount != 0 || t->_mapcount != -1 || PageReserved(t))
-			return verr(err, -EFAULT, "free pfn %#lx: refcount %d mapcount %d reserved %d",
-				    pfn + i, t->_refcount, page_mapcount(t), PageReserved(t));
-		if (!page_links_ok(t, z))
-			return verr(err, -EFAULT, "free pfn %#lx: links to node %u zone %u, not %d %s",
-				    pfn + i, page_to_nid(t), page_zonenum(t), z->zone_pgdat->node_id,
-				    z->name);
-	}
+	if ((ret = check_free_pages(z, p, pfn, k, NULL, err)))
+		return ret;
 	return check_free_links(pm, z, p, pfn, k, err);
 }
 

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,43 +41,25 @@ static struct vmsim_machine *boot(const char *arch, unsigned every)
 	return m;
 }
 
-/* A point that must pass. */
-static void point_ok(struct vmsim_machine *m)
+/* A point (or, @full, a full pass) that must pass (@what NULL) or fail
+ * with a message containing @what. */
+static void run_check(struct vmsim_machine *m, bool full, const char *what)
 {
 	struct vmsim_error err = { 0 };
+	int ret = full ? machine_check(m, &err) : machine_check_point(m, &err);
 
-	if (machine_check_point(m, &err))
-		fail_msg("point: %s", err.msg);
+	if (!what && ret)
+		fail_msg("%s: %s", full ? "full check" : "point", err.msg);
+	if (what && !ret)
+		fail_msg("%s passed; expected a report of '%s'", full ? "full check" : "point", what);
+	if (what && !strstr(err.msg, what))
+		fail_msg("%s: '%s', expected '%s'", full ? "full check" : "point", err.msg, what);
 }
 
-/* A point that must fail with a message containing @what. */
-static void point_fails(struct vmsim_machine *m, const char *what)
-{
-	struct vmsim_error err = { 0 };
-
-	if (!machine_check_point(m, &err))
-		fail_msg("point passed; expected a report of '%s'", what);
-	if (!strstr(err.msg, what))
-		fail_msg("point: '%s', expected '%s'", err.msg, what);
-}
-
-static void full_ok(struct vmsim_machine *m)
-{
-	struct vmsim_error err = { 0 };
-
-	if (machine_check(m, &err))
-		fail_msg("full check: %s", err.msg);
-}
-
-static void full_fails(struct vmsim_machine *m, const char *what)
-{
-	struct vmsim_error err = { 0 };
-
-	if (!machine_check(m, &err))
-		fail_msg("full check passed; expected a report of '%s'", what);
-	if (!strstr(err.msg, what))
-		fail_msg("full check: '%s', expected '%s'", err.msg, what);
-}
+#define point_ok(m) run_check((m), false, NULL)
+#define point_fails(m, what) run_check((m), false, (what))
+#define full_ok(m) run_check((m), true, NULL)
+#define full_fails(m, what) run_check((m), true, (what))
 
 static struct task_struct *spawn(struct vmsim_machine *m, const char *name)
 {
@@ -381,6 +364,20 @@ static void on_report(void *ctx, const char *msg)
 	snprintf(r->last, sizeof(r->last), "%s", msg);
 }
 
+static void watch_reports(struct vmsim_machine *m, struct reports *r)
+{
+	m->pm.bad_page_hook = on_report;
+	m->pm.bad_page_ctx = r;
+}
+
+/* @n reports so far, the last one holding @text */
+static void assert_reported(const struct reports *r, int n, const char *text)
+{
+	assert_int_equal(r->n, n);
+	if (!strstr(r->last, text))
+		fail_msg("report lacks '%s':\n%s", text, r->last);
+}
+
 static void test_vm_bug_vma_link_refuses_an_overlap(void **state)
 {
 	struct vmsim_machine *m = boot("x86_64", 0);
@@ -391,8 +388,7 @@ static void test_vm_bug_vma_link_refuses_an_overlap(void **state)
 	int count = a->mm->map_count;
 
 	(void)state;
-	m->pm.bad_page_hook = on_report;
-	m->pm.bad_page_ctx = &r;
+	watch_reports(m, &r);
 	vma->vm_start = buf + 4 * KiB;
 	vma->vm_end = buf + 8 * KiB;
 	vma_link(a->mm, vma);
@@ -405,8 +401,7 @@ static void test_vm_bug_vma_link_refuses_an_overlap(void **state)
 	vma->vm_start = vma->vm_end = 0x1000;
 	vma_link(a->mm, vma);
 	vma_unlink(a->mm, vma);
-	assert_int_equal(r.n, 3);
-	assert_non_null(strstr(r.last, "RB_EMPTY_NODE"));
+	assert_reported(&r, 3, "RB_EMPTY_NODE");
 	assert_int_equal(m->pm.vmstat.vm_bug, 3);
 	vm_area_free(vma);
 	full_ok(m);
@@ -420,12 +415,10 @@ static void test_vm_bug_mmput_underflow_is_refused(void **state)
 	struct reports r = { 0 };
 
 	(void)state;
-	m->pm.bad_page_hook = on_report;
-	m->pm.bad_page_ctx = &r;
+	watch_reports(m, &r);
 	a->mm->mm_users = 0;
 	mmput(a->mm);
-	assert_int_equal(r.n, 1);
-	assert_non_null(strstr(r.last, "VM_BUG_ON_MM(mm->mm_users <= 0)"));
+	assert_reported(&r, 1, "VM_BUG_ON_MM(mm->mm_users <= 0)");
 	assert_non_null(strstr(r.last, "mm_users 0"));
 	a->mm->mm_users = 1;
 	full_ok(m);
@@ -439,16 +432,14 @@ static void test_vm_bug_new_page_written_after_free(void **state)
 	struct page *p, *q;
 
 	(void)state;
-	m->pm.bad_page_hook = on_report;
-	m->pm.bad_page_ctx = &r;
+	watch_reports(m, &r);
 	p = alloc_pages(&m->pm, GFP_KERNEL, 0);
 	__free_pages(&m->pm, p, 0);	/* onto this CPU's list, next out */
 	p->_refcount = 1;		/* a write after free */
 	q = alloc_pages(&m->pm, GFP_KERNEL, 0);
 	assert_non_null(q);
 	assert_ptr_not_equal(p, q);	/* the bad page was skipped (leaked) */
-	assert_int_equal(r.n, 1);
-	assert_non_null(strstr(r.last, "BUG: Bad page state"));
+	assert_reported(&r, 1, "BUG: Bad page state");
 	assert_non_null(strstr(r.last, "page dumped because: nonzero _refcount"));
 	__free_pages(&m->pm, q, 0);
 	full_ok(m);
@@ -464,12 +455,10 @@ static void test_vm_bug_free_one_page_outside_zone(void **state)
 	struct reports r = { 0 };
 
 	(void)state;
-	m->pm.bad_page_hook = on_report;
-	m->pm.bad_page_ctx = &r;
+	watch_reports(m, &r);
 	/* a block of DMA32 given to DMA's lists: bad_range() */
 	__free_one_page(&m->pm, dma, pfn_to_page(&m->pm, pfn), pfn, 0, FPI_NONE);
-	assert_int_equal(r.n, 1);
-	assert_non_null(strstr(r.last, "VM_BUG_ON_PAGE(bad_range(zone, pfn, order))"));
+	assert_reported(&r, 1, "VM_BUG_ON_PAGE(bad_range(zone, pfn, order))");
 	assert_int_equal(dma->free_pages, free);
 	full_ok(m);
 	vmsim_machine_destroy(m);
@@ -484,14 +473,12 @@ static void test_vm_bug_zap_of_an_unmapped_page(void **state)
 	struct page *p;
 
 	(void)state;
-	m->pm.bad_page_hook = on_report;
-	m->pm.bad_page_ctx = &r;
+	watch_reports(m, &r);
 	write64(a, buf, 1);
 	p = frame_at(a, buf);
 	p->_mapcount = -1;	/* the page forgets its mapping */
 	assert_int_equal(do_munmap(a->mm, buf, 4 * KiB), 0);
-	assert_int_equal(r.n, 1);
-	assert_non_null(strstr(r.last, "BUG: Bad page map in mm"));
+	assert_reported(&r, 1, "BUG: Bad page map in mm");
 	assert_non_null(strstr(r.last, "page dumped because: bad pte"));
 	assert_int_equal(page_ref_count(p), 1);	/* not put: leaked, not freed twice */
 	vmsim_machine_destroy(m);
@@ -504,12 +491,10 @@ static void test_vm_bug_rss_counter_at_mm_free(void **state)
 	struct reports r = { 0 };
 
 	(void)state;
-	m->pm.bad_page_hook = on_report;
-	m->pm.bad_page_ctx = &r;
+	watch_reports(m, &r);
 	a->mm->rss_stat[MM_ANONPAGES] = 2;
 	do_exit(a);
-	assert_int_equal(r.n, 1);
-	assert_non_null(strstr(r.last, "BUG: Bad rss-counter state mm:"));
+	assert_reported(&r, 1, "BUG: Bad rss-counter state mm:");
 	assert_non_null(strstr(r.last, "type:MM_ANONPAGES val:2"));
 	full_ok(m);
 	vmsim_machine_destroy(m);
