@@ -6,7 +6,6 @@
 #ifndef VMSIM_PHYS_BUDDY_H
 #define VMSIM_PHYS_BUDDY_H
 
-#include "phys/mmdebug.h"
 #include "phys/mmzone.h"
 
 /* fpi_t flags of __free_one_page() (mm/page_alloc.c) */
@@ -141,29 +140,23 @@ static inline bool buddy_merge_likely(const struct phys_mem *pm, const struct zo
 	return page_is_buddy(pm, zone, higher_page_pfn ^ (1UL << (order + 1)), order + 1);
 }
 
-/* bad_range(): @page's block of 2^order lies outside @zone
- * (page_outside_zone_boundaries()). */
-static inline bool bad_range(const struct zone *zone, unsigned long pfn, unsigned order)
-{
-	return pfn < zone->zone_start_pfn || pfn + (1UL << order) > zone_end_pfn(zone);
-}
-
 /*
  * __free_one_page(): free 2^order pages at @page (pfn @pfn) into @zone,
  * merging with free buddies, then queue the block at the head, or at the
  * tail for FPI_TO_TAIL (boot) or when buddy_merge_likely().  The pages are
- * initialized, unreferenced and not PageBuddy.  A misaligned block or one
- * outside the zone is reported (VM_BUG_ON_PAGE) and not freed.
+ * initialized, unreferenced and not PageBuddy.
+ *
+ * Linux's VM_BUG_ON_PAGE()s here and in expand() (alignment, bad_range())
+ * are left out: __free_pages() checks the block against mem_map and its
+ * order (bad_pfn()) before anything reaches a list, and each of them cost
+ * the order-0 pair without per-CPU lists 3% of its instructions
+ * (bench_buddy, cachegrind), more than all the other checks together.
  */
 static inline void __free_one_page(struct phys_mem *pm, struct zone *zone, struct page *page,
 				   unsigned long pfn, unsigned order, unsigned fpi_flags)
 {
 	unsigned long buddy_pfn = 0;
 	bool to_tail;
-
-	if (VM_BUG_ON_PAGE(pfn & ((1UL << order) - 1), page, pm) ||
-	    VM_BUG_ON_PAGE(bad_range(zone, pfn, order), page, pm))
-		return;
 
 	phys_track(pm, pfn);	/* merges stay inside this max-order block */
 	zone->free_pages += 1UL << order;
@@ -187,23 +180,17 @@ static inline void __free_one_page(struct phys_mem *pm, struct zone *zone, struc
 }
 
 /*
- * expand(): split the 2^high block at @page (pfn @pfn) down to 2^low,
- * putting each upper half at the head of the list one order down; the
- * caller keeps the lowest 2^low pages.  An upper half outside the zone is
- * reported (VM_BUG_ON_PAGE) and leaked.
+ * expand(): split the 2^high block at @page down to 2^low, putting each
+ * upper half at the head of the list one order down; the caller keeps the
+ * lowest 2^low pages.
  */
-static inline void expand(struct phys_mem *pm, struct zone *zone, struct page *page,
-			  unsigned long pfn, unsigned low, unsigned high)
+static inline void expand(struct zone *zone, struct page *page, unsigned low, unsigned high)
 {
 	unsigned long size = 1UL << high;
 
 	while (high > low) {
 		high--;
 		size >>= 1;
-		if (VM_BUG_ON_PAGE(bad_range(zone, pfn + size, high), &page[size], pm)) {
-			zone->free_pages -= size;	/* leaked, not free */
-			continue;
-		}
 		__add_to_free_list(zone, &page[size], high, false);
 		set_buddy_order(&page[size], high);
 	}
@@ -231,7 +218,7 @@ static inline struct page *__rmqueue_smallest(struct phys_mem *pm, struct zone *
 			continue;
 		}
 		phys_track(pm, page_to_pfn(pm, page));
-		expand(pm, zone, page, page_to_pfn(pm, page), order, cur);
+		expand(zone, page, order, cur);
 		/* the block left, its upper parts came back: net 2^order */
 		zone->free_pages -= 1UL << order;
 		return page;

@@ -39,9 +39,16 @@ enum vm_report { VM_REPORT_BUG, VM_REPORT_WARN, VM_REPORT_ALERT };
  * check ("VM_BUG_ON_PAGE(cond)") or the alert's text.  Returns true, for
  * the macros. */
 bool vm_bug_report(struct phys_mem *pm, const char *dump, const char *what, enum vm_report kind,
-		   const char *file, int line);
+		   const char *file, int line) __attribute__((cold));
 bool vm_bug_page(struct phys_mem *pm, const struct page *page, const char *what,
-		 const char *file, int line);
+		 const char *file, int line) __attribute__((cold));
+
+/* IS_ENABLED(CONFIG_DEBUG_VM), for a check written out by hand */
+#ifndef VMSIM_NO_VM_DEBUG
+#define DEBUG_VM 1
+#else
+#define DEBUG_VM 0
+#endif
 
 #ifndef VMSIM_NO_VM_DEBUG
 #define VM_BUG_ON(cond, pm) \
@@ -54,9 +61,10 @@ bool vm_bug_page(struct phys_mem *pm, const struct page *page, const char *what,
 	(__builtin_expect(!!(cond), 0) && \
 	 vm_bug_page((pm), (page), "VM_BUG_ON_PAGE(" #cond ")", __FILE__, __LINE__))
 #else
-#define VM_BUG_ON(cond, pm) ((void)(pm), false)
-#define VM_WARN_ON(cond, pm) ((void)(pm), false)
-#define VM_BUG_ON_PAGE(cond, page, pm) ((void)(page), (void)(pm), false)
+/* sizeof: the condition is compiled (its names count as used), not run */
+#define VM_BUG_ON(cond, pm) ((void)sizeof(!!(cond)), (void)(pm), false)
+#define VM_WARN_ON(cond, pm) ((void)sizeof(!!(cond)), (void)(pm), false)
+#define VM_BUG_ON_PAGE(cond, page, pm) ((void)sizeof(!!(cond)), (void)(page), (void)(pm), false)
 #endif
 
 #endif

@@ -542,6 +542,13 @@ static int copy_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		return 1;
 	}
 	if (page && page != m->zero_page) {
+		/* a page the parent maps is mapped and referenced: anything
+		 * else is a count gone wrong, not to be copied into the child */
+		if (VM_BUG_ON_PAGE(page_mapcount(page) <= 0 || page_ref_count(page) <= 0, page,
+				   &m->pm)) {
+			w->err = -EFAULT;
+			return 1;
+		}
 		get_page(page);
 		page->_mapcount++;
 		dst_mm->rss_stat[mm_counter(page)]++;

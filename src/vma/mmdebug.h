@@ -26,8 +26,9 @@ void dump_mm(const struct mm_struct *mm, char *buf, size_t len);
 /* The reports; @mm is the mm the caller works on (its machine takes the
  * report: the VMA's own vm_mm may be what is wrong). */
 bool vm_bug_vma(const struct mm_struct *mm, const struct vm_area_struct *vma, const char *what,
-		const char *file, int line);
-bool vm_bug_mm(const struct mm_struct *mm, const char *what, const char *file, int line);
+		const char *file, int line) __attribute__((cold));
+bool vm_bug_mm(const struct mm_struct *mm, const char *what, const char *file, int line)
+	__attribute__((cold));
 
 /* print_bad_pte(): "BUG: Bad page map ..." for a PTE whose page is in a
  * state no mapping can leave it in (@page may be NULL). */
@@ -44,8 +45,8 @@ void check_mm_freed(struct mm_struct *mm);
 	(__builtin_expect(!!(cond), 0) && \
 	 vm_bug_mm((mm), "VM_BUG_ON_MM(" #cond ")", __FILE__, __LINE__))
 #else
-#define VM_BUG_ON_VMA(cond, vma, mm) ((void)(vma), (void)(mm), false)
-#define VM_BUG_ON_MM(cond, mm) ((void)(mm), false)
+#define VM_BUG_ON_VMA(cond, vma, mm) ((void)sizeof(!!(cond)), (void)(vma), (void)(mm), false)
+#define VM_BUG_ON_MM(cond, mm) ((void)sizeof(!!(cond)), (void)(mm), false)
 #endif
 
 #endif

@@ -97,6 +97,30 @@ void vm_area_free(struct vm_area_struct *vma)
 
 /* ---- tree and list ---- */
 
+/* The VMAs around list position @at (the entry @vma would follow). */
+static inline void link_neighbours(struct mm_struct *mm, struct list_head *at,
+				   struct vm_area_struct **prev, struct vm_area_struct **next)
+{
+	*prev = at == &mm->mmap_list ? NULL : list_entry(at, struct vm_area_struct, vm_list);
+	*next = at->next == &mm->mmap_list ? NULL :
+		list_entry(at->next, struct vm_area_struct, vm_list);
+}
+
+/* vma_link()'s VM_BUG_ON_VMA()s, each with its own report, once the one
+ * combined test on the fast path failed. */
+static __attribute__((cold, noinline)) bool vma_link_bad(struct mm_struct *mm,
+							 struct vm_area_struct *vma,
+							 struct list_head *at)
+{
+	struct vm_area_struct *prev, *next;
+
+	link_neighbours(mm, at, &prev, &next);
+	return VM_BUG_ON_VMA(vma->vm_start >= vma->vm_end, vma, mm) ||
+	       VM_BUG_ON_VMA(!RB_EMPTY_NODE(&vma->vm_rb), vma, mm) ||
+	       VM_BUG_ON_VMA(prev && prev->vm_end > vma->vm_start, vma, mm) ||
+	       VM_BUG_ON_VMA(next && next->vm_start < vma->vm_end, vma, mm);
+}
+
 /*
  * A VMA that is empty or already linked, or that would overlap a
  * neighbour (find_vma_links() finding one: BUG() in __insert_vm_struct()),
@@ -105,45 +129,50 @@ void vm_area_free(struct vm_area_struct *vma)
 void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	struct rb_node **link = &mm->mm_rb.rb_node, *parent = NULL, *prev_node = NULL;
-	struct vm_area_struct *v, *prev = NULL, *next = NULL;
+	struct vm_area_struct *v, *prev, *next;
+	struct list_head *at;
 
 	mm_track_dirty(mm);
-	if (VM_BUG_ON_VMA(vma->vm_start >= vma->vm_end, vma, mm) ||
-	    VM_BUG_ON_VMA(!RB_EMPTY_NODE(&vma->vm_rb), vma, mm))
-		return;
 	while (*link) {
 		parent = *link;
 		v = rb_entry(parent, struct vm_area_struct, vm_rb);
 		if (vma->vm_start < v->vm_start) {
-			next = v;		/* last node we went left of */
 			link = &parent->rb_left;
 		} else {
 			prev_node = parent;	/* last node we went right of */
-			prev = v;
 			link = &parent->rb_right;
 		}
 	}
-	if (VM_BUG_ON_VMA(prev && prev->vm_end > vma->vm_start, vma, mm) ||
-	    VM_BUG_ON_VMA(next && next->vm_start < vma->vm_end, vma, mm))
+	/* the list position follows from the descent: right after the
+	 * greatest VMA below, or first */
+	at = prev_node ? &rb_entry(prev_node, struct vm_area_struct, vm_rb)->vm_list
+		       : &mm->mmap_list;
+	link_neighbours(mm, at, &prev, &next);
+	if (DEBUG_VM &&
+	    __builtin_expect((vma->vm_start >= vma->vm_end) | !RB_EMPTY_NODE(&vma->vm_rb) |
+			     (prev && prev->vm_end > vma->vm_start) |
+			     (next && next->vm_start < vma->vm_end), 0) &&
+	    vma_link_bad(mm, vma, at))
 		return;
 	rb_link_node(&vma->vm_rb, parent, link);
 	rb_insert_color(&vma->vm_rb, &mm->mm_rb);
-	/* the list position follows from the descent: right after the
-	 * greatest VMA below, or first */
-	if (prev_node)
-		list_add(&vma->vm_list,
-			 &rb_entry(prev_node, struct vm_area_struct, vm_rb)->vm_list);
-	else
-		list_add(&vma->vm_list, &mm->mmap_list);
+	list_add(&vma->vm_list, at);
 	vma->vm_mm = mm;
 	mm->map_count++;
+}
+
+static __attribute__((cold, noinline)) bool vma_unlink_bad(struct mm_struct *mm,
+							   struct vm_area_struct *vma)
+{
+	return VM_BUG_ON_VMA(RB_EMPTY_NODE(&vma->vm_rb), vma, mm) ||
+	       VM_BUG_ON_VMA(vma->vm_mm != mm, vma, mm);
 }
 
 void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	/* a VMA that is not in this mm's tree is reported and left alone */
-	if (VM_BUG_ON_VMA(RB_EMPTY_NODE(&vma->vm_rb), vma, mm) ||
-	    VM_BUG_ON_VMA(vma->vm_mm != mm, vma, mm))
+	if (DEBUG_VM && __builtin_expect(RB_EMPTY_NODE(&vma->vm_rb) | (vma->vm_mm != mm), 0) &&
+	    vma_unlink_bad(mm, vma))
 		return;
 	rb_erase(&vma->vm_rb, &mm->mm_rb);
 	RB_CLEAR_NODE(&vma->vm_rb);
@@ -334,8 +363,9 @@ int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t addr, i
 	struct vm_area_struct *n;
 
 	/* __split_vma(): WARN_ON(vma->vm_start >= addr); WARN_ON(vma->vm_end <= addr) */
-	if (VM_WARN_ON(vma->vm_start >= addr, &mm->m->pm) ||
-	    VM_WARN_ON(vma->vm_end <= addr, &mm->m->pm))
+	if (DEBUG_VM && __builtin_expect((vma->vm_start >= addr) | (vma->vm_end <= addr), 0) &&
+	    (VM_WARN_ON(vma->vm_start >= addr, &mm->m->pm) ||
+	     VM_WARN_ON(vma->vm_end <= addr, &mm->m->pm)))
 		return -EINVAL;
 	n = vm_area_dup(vma);
 	if (!n)

@@ -446,20 +446,24 @@ static void test_vm_bug_new_page_written_after_free(void **state)
 	vmsim_machine_destroy(m);
 }
 
-static void test_vm_bug_free_one_page_outside_zone(void **state)
+static void test_vm_bug_fork_of_a_page_without_mapcount(void **state)
 {
 	struct vmsim_machine *m = boot("x86_64", 0);
-	struct zone *dma = phys_zone(&m->pm, 0, ZONE_DMA);
-	struct zone *normal = phys_zone(&m->pm, 0, ZONE_DMA32);
-	unsigned long pfn = normal->zone_start_pfn, free = dma->free_pages;
+	struct task_struct *a = spawn(m, "a"), *b = NULL;
+	uint64_t buf = map_anon(a, 4 * KiB);
 	struct reports r = { 0 };
+	struct page *p;
 
 	(void)state;
 	watch_reports(m, &r);
-	/* a block of DMA32 given to DMA's lists: bad_range() */
-	__free_one_page(&m->pm, dma, pfn_to_page(&m->pm, pfn), pfn, 0, FPI_NONE);
-	assert_reported(&r, 1, "VM_BUG_ON_PAGE(bad_range(zone, pfn, order))");
-	assert_int_equal(dma->free_pages, free);
+	write64(a, buf, 1);
+	p = frame_at(a, buf);
+	p->_mapcount = -1;	/* mapped, but its mapcount says not */
+	assert_int_equal(do_fork(a, "b", 0, &b), -ENOMEM);	/* dup_mm() failed: fork says ENOMEM */
+	assert_reported(&r, 1, "VM_BUG_ON_PAGE(page_mapcount(page) <= 0 || page_ref_count(page) <= 0)");
+	assert_non_null(strstr(r.last, "kernel BUG at"));
+	assert_int_equal(page_ref_count(p), 1);	/* nothing was taken for the child */
+	p->_mapcount = 0;
 	full_ok(m);
 	vmsim_machine_destroy(m);
 }
@@ -515,7 +519,7 @@ int main(void)
 		cmocka_unit_test(test_vm_bug_vma_link_refuses_an_overlap),
 		cmocka_unit_test(test_vm_bug_mmput_underflow_is_refused),
 		cmocka_unit_test(test_vm_bug_new_page_written_after_free),
-		cmocka_unit_test(test_vm_bug_free_one_page_outside_zone),
+		cmocka_unit_test(test_vm_bug_fork_of_a_page_without_mapcount),
 		cmocka_unit_test(test_vm_bug_zap_of_an_unmapped_page),
 		cmocka_unit_test(test_vm_bug_rss_counter_at_mm_free),
 	};
