@@ -44,6 +44,7 @@ struct machine_checker {
 	bool kspace_dirty;		/* vmalloc, pkmap or kernel PTEs changed */
 	bool force_full;		/* the next point is a full pass */
 	uint64_t khalf_sig;		/* init_mm's kernel-half root entries */
+	uint64_t tlb_sig[CFG_MAX_CPUS];	/* tlb_sig() of each CPU at the last check */
 	unsigned long nr_full, nr_incremental;
 };
 
@@ -81,13 +82,56 @@ static int check_zero_page(struct vmsim_machine *m, struct vmsim_error *err)
 	return 0;
 }
 
-static int check_tlbs(struct vmsim_machine *m, struct vmsim_error *err)
+/* A digest of what moves whenever a CPU's TLB changes or what tlb_check()
+ * compares it with does: the LRU clocks (a hit or a fill), the fill,
+ * eviction and flush counters, CR3 and the control bits. */
+static uint64_t tlb_sig(const struct vmsim_cpu *cpu)
 {
+	const struct tlb_stats *st[TLB_NR_KINDS + 1];
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+#define MIX(x) (h = (h ^ (uint64_t)(x)) * 0x100000001b3ULL)
+	for (unsigned k = 0; k < TLB_NR_KINDS; k++) {
+		MIX(cpu->tick[k]);
+		st[k] = &cpu->st_l1[k];
+	}
+	st[TLB_NR_KINDS] = &cpu->st_l2;
+	for (unsigned k = 0; k <= TLB_NR_KINDS; k++) {
+		MIX(st[k]->hits);
+		MIX(st[k]->misses);
+		MIX(st[k]->fills);
+		MIX(st[k]->evictions);
+		MIX(st[k]->flushes);
+		MIX(st[k]->invlpg);
+	}
+	MIX(cpu->tick_l2);
+	MIX(cpu->st.walks);
+	MIX(cpu->st.cr3_loads);
+	MIX(cpu->cr3);
+	MIX(cpu->pcid);
+	MIX(cpu->pcid_enabled | cpu->wp << 1 | cpu->nxe << 2 | cpu->pse << 3 | cpu->smep << 4 |
+	    cpu->smap << 5);
+#undef MIX
+	return h;
+}
+
+/* Every CPU's TLB; with @changed_only, those whose tlb_sig() moved since
+ * the last check. */
+static int check_tlbs(struct vmsim_machine *m, bool changed_only, struct vmsim_error *err)
+{
+	struct machine_checker *c = m->checker;
 	char msg[200];
 
-	for (unsigned c = 0; c < m->nr_cpus; c++)
-		if (tlb_check(&m->cpus[c], msg, sizeof(msg)))
-			return verr(err, -EFAULT, "cpu %u TLB: %s", c, msg);
+	for (unsigned i = 0; i < m->nr_cpus; i++) {
+		uint64_t sig = tlb_sig(&m->cpus[i]);
+
+		if (changed_only && c && c->tlb_sig[i] == sig)
+			continue;
+		if (tlb_check(&m->cpus[i], msg, sizeof(msg)))
+			return verr(err, -EFAULT, "cpu %u TLB: %s", i, msg);
+		if (c)
+			c->tlb_sig[i] = sig;
+	}
 	return 0;
 }
 
@@ -150,7 +194,7 @@ int machine_check(struct vmsim_machine *m, struct vmsim_error *err)
 	if (!ret)
 		ret = page_cache_check(m->page_cache, err);
 	if (!ret)
-		ret = check_tlbs(m, err);
+		ret = check_tlbs(m, false, err);
 	if (c) {
 		/* everything was looked at: the marks start over */
 		phys_track_clear(&m->pm);
@@ -239,7 +283,7 @@ static int check_marked(struct vmsim_machine *m, struct vmsim_error *err)
 	if ((ret = check_mms_tracked(m, err)) ||
 	    (ret = page_cache_check_dirty(m->page_cache, err)))
 		return ret;
-	return check_tlbs(m, err);
+	return check_tlbs(m, true, err);
 }
 
 int machine_check_point(struct vmsim_machine *m, struct vmsim_error *err)

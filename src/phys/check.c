@@ -66,6 +66,9 @@ static int check_free_pages(const struct zone *z, const struct page *p, unsigned
 		if (i && PageBuddy(t))
 			return verr(err, -EFAULT, "pfn %#lx: PG_buddy inside the order-%u block at %#lx",
 				    pfn + i, k, pfn);
+		if (i && t->lru.next)
+			return verr(err, -EFAULT, "pfn %#lx inside the free order-%u block at %#lx is "
+				    "linked on a list", pfn + i, k, pfn);
 		if (t->_refcount != 0 || t->_mapcount != -1 || PageReserved(t))
 			return verr(err, -EFAULT, "free pfn %#lx: refcount %d mapcount %d reserved %d",
 				    pfn + i, t->_refcount, page_mapcount(t), PageReserved(t));
@@ -135,23 +138,7 @@ static int check_lists(struct phys_mem *pm, struct zone *z, unsigned long *free,
 	return 0;
 }
 
-/* True when @pfn (not deferred) lies inside a block on @z's free lists:
- * the block of order k holding it would start at pfn rounded down to 2^k. */
-static bool in_buddy_block(const struct phys_mem *pm, const struct zone *z, unsigned long pfn)
-{
-	for (unsigned k = 0; k <= pm->max_order; k++) {
-		unsigned long h = pfn & ~((1UL << k) - 1);
-
-		if (h < z->zone_start_pfn)
-			break;
-		if (PageBuddy(&pm->mem_map[h]) && buddy_order(&pm->mem_map[h]) >= k)
-			return true;
-	}
-	return false;
-}
-
-/* The blocks on @z's per-CPU lists: mark their frames in @free, or, with
- * @free NULL (incremental pass), look for a free block around each. */
+/* The blocks on @z's per-CPU lists: mark their frames in @free. */
 static int check_pcp(struct phys_mem *pm, struct zone *z, unsigned long *free,
 		     unsigned long *npcp, struct vmsim_error *err)
 {
@@ -190,12 +177,10 @@ static int check_pcp(struct phys_mem *pm, struct zone *z, unsigned long *free,
 						    pfn, order, zn);
 				if (pfn_deferred(z, pfn))
 					return verr(err, -EFAULT, "pcp pfn %#lx is in a deferred block", pfn);
-				if (!free && in_buddy_block(pm, z, pfn))
-					return verr(err, -EFAULT, "pcp pfn %#lx also in a free block", pfn);
 				for (unsigned long i = 0; i < (1UL << order); i++) {
 					const struct page *t = &p[i];
 
-					if (free && test_and_set(free, pfn + i))
+					if (test_and_set(free, pfn + i))
 						return verr(err, -EFAULT, "pcp pfn %#lx also in another free block",
 							    pfn + i);
 					if (PageBuddy(t) || t->_refcount || t->_mapcount != -1 ||
@@ -566,8 +551,46 @@ static int check_free_block(struct phys_mem *pm, struct zone *z, unsigned long p
 	return check_free_links(pm, z, p, pfn, k, err);
 }
 
+/* @e is the head of one of @z's per-CPU lists. */
+static bool pcp_list_head(const struct phys_mem *pm, const struct zone *z,
+			  const struct list_head *e)
+{
+	for (unsigned c = 0; c < pm->nr_cpus; c++)
+		for (unsigned i = 0; i < NR_PCP_LISTS; i++)
+			if (e == &z->per_cpu_pageset[c].lists[i])
+				return true;
+	return false;
+}
+
+/*
+ * A page on a per-CPU list (unreferenced, not PG_buddy, linked): its
+ * neighbours are heads of @z's per-CPU lists or pages like it of @z, each
+ * linking back.  The list's length against pcp->count is the full pass's.
+ */
+static int check_pcp_links(struct phys_mem *pm, struct zone *z, struct page *p,
+			   unsigned long pfn, struct vmsim_error *err)
+{
+	struct list_head *nb[2] = { p->lru.next, p->lru.prev };
+
+	for (int i = 0; i < 2; i++) {
+		struct page *q = lru_page(pm, nb[i]);
+
+		if (!q && !pcp_list_head(pm, z, nb[i]))
+			return verr(err, -EFAULT, "pcp pfn %#lx: %s link points outside mem_map and "
+				    "zone %s's per-CPU lists", pfn, i ? "prev" : "next", z->name);
+		if (q && (PageBuddy(q) || q->_refcount || !page_links_ok(q, z)))
+			return verr(err, -EFAULT, "pcp pfn %#lx: linked to pfn %#lx, not a per-CPU "
+				    "page of zone %s", pfn, page_to_pfn(pm, q), z->name);
+		if ((i ? nb[i]->next : nb[i]->prev) != &p->lru)
+			return verr(err, -EFAULT, "pcp pfn %#lx: its %s does not link back", pfn,
+				    i ? "prev" : "next");
+	}
+	return 0;
+}
+
 /* Every frame of max-order block @b: deferred ones untouched, free blocks
- * whole and linked, every other page linked to its zone. */
+ * whole and linked, per-CPU list pages linked, every other page linked to
+ * its zone. */
 static int check_block(struct phys_mem *pm, unsigned long b, struct vmsim_error *err)
 {
 	unsigned long start = b << pm->max_order, end = start + (1UL << pm->max_order);
@@ -577,7 +600,7 @@ static int check_block(struct phys_mem *pm, unsigned long b, struct vmsim_error 
 	if (end > pm->max_pfn)
 		end = pm->max_pfn;
 	for (unsigned long pfn = start; pfn < end;) {
-		const struct page *p;
+		struct page *p;
 
 		if (!z || !zone_spans_pfn(z, pfn)) {
 			z = zone_of_pfn(pm, pfn);
@@ -585,12 +608,9 @@ static int check_block(struct phys_mem *pm, unsigned long b, struct vmsim_error 
 				pfn++;
 				continue;
 			}
-		}
-		if (pfn_deferred(z, pfn)) {
 			/* deferred ranges are whole max-order blocks */
-			if ((ret = check_untouched(pm, pfn, end, err)))
-				return ret;
-			break;
+			if (pfn_deferred(z, pfn))
+				return check_untouched(pm, pfn, end, err);
 		}
 		p = &pm->mem_map[pfn];
 		if (!page_links_ok(p, z))
@@ -604,6 +624,11 @@ static int check_block(struct phys_mem *pm, unsigned long b, struct vmsim_error 
 		}
 		if (PageReserved(p) && p->_refcount < 1)
 			return verr(err, -EFAULT, "reserved pfn %#lx has refcount %d", pfn, p->_refcount);
+		/* unreferenced and linked, not a compound tail (whose lru.next
+		 * is its head): on a per-CPU list */
+		if (!p->_refcount && !PageTail(p) && p->lru.next &&
+		    (ret = check_pcp_links(pm, z, p, pfn, err)))
+			return ret;
 		pfn++;
 	}
 	return 0;
@@ -643,7 +668,15 @@ int check_free_lists_tracked(struct phys_mem *pm, struct vmsim_error *err)
 	for (unsigned j = 0; j < nzones && !ret; j++) {
 		unsigned long npcp = 0;
 
-		ret = check_pcp(pm, zones[j], NULL, &npcp, err);
+		/* the counts, not the lists: those can be long (pcp->high) */
+		for (unsigned c = 0; c < pm->nr_cpus && !ret; c++) {
+			const struct per_cpu_pages *pcp = &zones[j]->per_cpu_pageset[c];
+
+			if (pcp->batch < 1 || pcp->count < 0)
+				ret = verr(err, -EFAULT, "zone %s cpu %u: batch %d count %d",
+					   zones[j]->name, c, pcp->batch, pcp->count);
+			npcp += pcp->count > 0 ? (unsigned long)pcp->count : 0;
+		}
 		if (!ret)
 			ret = check_zone_counters(pm, zones[j], npcp, err);
 	}

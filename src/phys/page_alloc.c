@@ -539,13 +539,10 @@ static PHYS_NOINLINE struct page *__alloc_pages_slowpath(struct phys_mem *pm,
  */
 static inline bool new_page_suspect(const struct page *page)
 {
-	/* _refcount 0 and _mapcount -1 side by side: one 8-byte compare */
-	uint64_t counts;
-
-	_Static_assert(offsetof(struct page, _mapcount) == offsetof(struct page, _refcount) + 4,
-		       "_refcount and _mapcount are adjacent");
-	memcpy(&counts, &page->_refcount, sizeof(counts));
-	return counts != 0xffffffff00000000ULL;
+	/* two 4-byte loads: one 8-byte load over both would wait for the
+	 * 4-byte stores of the page's free, still in the store buffer when
+	 * a page is freed and taken again at once */
+	return (page->_refcount | (page->_mapcount + 1)) != 0;
 }
 
 static PHYS_NOINLINE bool check_new_page_bad(struct phys_mem *pm, struct page *page)

@@ -181,6 +181,26 @@ static void test_check_point_catches_free_block_in_the_step(void **state)
 	vmsim_machine_destroy(m);
 }
 
+static void test_check_point_catches_pcp_list_in_the_step(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64", 0);
+	struct list_head *prev;
+	struct page *p;
+
+	(void)state;
+	point_ok(m);
+	/* the step: an order-0 page freed onto this CPU's list, then (test
+	 * hook) its back link broken */
+	p = alloc_pages(&m->pm, GFP_KERNEL, 0);
+	__free_pages(&m->pm, p, 0);
+	prev = p->lru.prev;
+	p->lru.prev = &p[1].lru;
+	point_fails(m, "pcp pfn");
+	p->lru.prev = prev;
+	point_ok(m);
+	vmsim_machine_destroy(m);
+}
+
 static void test_check_point_catches_slab_in_the_step(void **state)
 {
 	struct vmsim_machine *m = boot("x86_64", 0);
@@ -511,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_check_point_catches_mapcount_of_a_page_left),
 		cmocka_unit_test(test_check_point_catches_vma_tree_in_the_step),
 		cmocka_unit_test(test_check_point_catches_free_block_in_the_step),
+		cmocka_unit_test(test_check_point_catches_pcp_list_in_the_step),
 		cmocka_unit_test(test_check_point_catches_slab_in_the_step),
 		cmocka_unit_test(test_check_untracked_corruption_waits_for_the_full_pass),
 		cmocka_unit_test(test_check_untracked_free_block_waits_for_the_full_pass),
