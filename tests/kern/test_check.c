@@ -398,131 +398,143 @@ static void assert_reported(const struct reports *r, int n, const char *text)
 		fail_msg("report lacks '%s':\n%s", text, r->last);
 }
 
+/* The always-on checks' tests: a machine with one task "a", its reports
+ * collected. */
+struct bug_fixture {
+	struct vmsim_machine *m;
+	struct task_struct *a;
+	struct reports r;
+};
+
+static int bug_setup(void **state)
+{
+	struct bug_fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	f->m = boot("x86_64", 0);
+	f->a = spawn(f->m, "a");
+	watch_reports(f->m, &f->r);
+	*state = f;
+	return 0;
+}
+
+static int bug_teardown(void **state)
+{
+	struct bug_fixture *f = *state;
+
+	vmsim_machine_destroy(f->m);
+	free(f);
+	return 0;
+}
+
 static void test_vm_bug_vma_link_refuses_an_overlap(void **state)
 {
-	struct vmsim_machine *m = boot("x86_64", 0);
-	struct task_struct *a = spawn(m, "a");
-	uint64_t buf = map_anon(a, 16 * KiB);
-	struct vm_area_struct *vma = vm_area_alloc(a->mm);
-	struct reports r = { 0 };
-	int count = a->mm->map_count;
+	struct bug_fixture *f = *state;
+	struct mm_struct *mm = f->a->mm;
+	uint64_t buf = map_anon(f->a, 16 * KiB);
+	struct vm_area_struct *vma = vm_area_alloc(mm);
+	int count = mm->map_count;
 
-	(void)state;
-	watch_reports(m, &r);
 	vma->vm_start = buf + 4 * KiB;
 	vma->vm_end = buf + 8 * KiB;
-	vma_link(a->mm, vma);
-	assert_int_equal(r.n, 1);
-	assert_int_equal(a->mm->map_count, count);
-	assert_non_null(strstr(r.last, "VM_BUG_ON_VMA(prev && prev->vm_end > vma->vm_start)"));
-	assert_non_null(strstr(r.last, "kernel BUG at"));
-	assert_non_null(strstr(r.last, "flags: 0x0()"));
+	vma_link(mm, vma);
+	assert_reported(&f->r, 1, "VM_BUG_ON_VMA(prev && prev->vm_end > vma->vm_start)");
+	assert_int_equal(mm->map_count, count);
+	assert_non_null(strstr(f->r.last, "kernel BUG at"));
+	assert_non_null(strstr(f->r.last, "flags: 0x0()"));
 	/* empty, then unlinking one that is in no tree: refused too */
 	vma->vm_start = vma->vm_end = 0x1000;
-	vma_link(a->mm, vma);
-	vma_unlink(a->mm, vma);
-	assert_reported(&r, 3, "RB_EMPTY_NODE");
-	assert_int_equal(m->pm.vmstat.vm_bug, 3);
+	vma_link(mm, vma);
+	vma_unlink(mm, vma);
+	assert_reported(&f->r, 3, "RB_EMPTY_NODE");
+	assert_int_equal(f->m->pm.vmstat.vm_bug, 3);
 	vm_area_free(vma);
-	full_ok(m);
-	vmsim_machine_destroy(m);
+	full_ok(f->m);
 }
 
 static void test_vm_bug_mmput_underflow_is_refused(void **state)
 {
-	struct vmsim_machine *m = boot("x86_64", 0);
-	struct task_struct *a = spawn(m, "a");
-	struct reports r = { 0 };
+	struct bug_fixture *f = *state;
 
-	(void)state;
-	watch_reports(m, &r);
-	a->mm->mm_users = 0;
-	mmput(a->mm);
-	assert_reported(&r, 1, "VM_BUG_ON_MM(mm->mm_users <= 0)");
-	assert_non_null(strstr(r.last, "mm_users 0"));
-	a->mm->mm_users = 1;
-	full_ok(m);
-	vmsim_machine_destroy(m);
+	f->a->mm->mm_users = 0;
+	mmput(f->a->mm);
+	assert_reported(&f->r, 1, "VM_BUG_ON_MM(mm->mm_users <= 0)");
+	assert_non_null(strstr(f->r.last, "mm_users 0"));
+	f->a->mm->mm_users = 1;
+	full_ok(f->m);
 }
 
 static void test_vm_bug_new_page_written_after_free(void **state)
 {
-	struct vmsim_machine *m = boot("x86_64", 0);
-	struct reports r = { 0 };
-	struct page *p, *q;
+	struct bug_fixture *f = *state;
+	struct phys_mem *pm = &f->m->pm;
+	struct page *p = alloc_pages(pm, GFP_KERNEL, 0), *q;
 
-	(void)state;
-	watch_reports(m, &r);
-	p = alloc_pages(&m->pm, GFP_KERNEL, 0);
-	__free_pages(&m->pm, p, 0);	/* onto this CPU's list, next out */
+	__free_pages(pm, p, 0);		/* onto this CPU's list, next out */
 	p->_refcount = 1;		/* a write after free */
-	q = alloc_pages(&m->pm, GFP_KERNEL, 0);
+	q = alloc_pages(pm, GFP_KERNEL, 0);
 	assert_non_null(q);
 	assert_ptr_not_equal(p, q);	/* the bad page was skipped (leaked) */
-	assert_reported(&r, 1, "BUG: Bad page state");
-	assert_non_null(strstr(r.last, "page dumped because: nonzero _refcount"));
-	__free_pages(&m->pm, q, 0);
-	full_ok(m);
-	vmsim_machine_destroy(m);
+	assert_reported(&f->r, 1, "BUG: Bad page state");
+	assert_non_null(strstr(f->r.last, "page dumped because: nonzero _refcount"));
+	__free_pages(pm, q, 0);
+	full_ok(f->m);
+}
+
+/* A page of @f's task, written, whose mapcount then says it is not mapped. */
+static struct page *unmapped_mapped_page(struct bug_fixture *f, uint64_t *buf)
+{
+	struct page *p;
+
+	*buf = map_anon(f->a, 4 * KiB);
+	write64(f->a, *buf, 1);
+	p = frame_at(f->a, *buf);
+	p->_mapcount = -1;
+	return p;
 }
 
 static void test_vm_bug_fork_of_a_page_without_mapcount(void **state)
 {
-	struct vmsim_machine *m = boot("x86_64", 0);
-	struct task_struct *a = spawn(m, "a"), *b = NULL;
-	uint64_t buf = map_anon(a, 4 * KiB);
-	struct reports r = { 0 };
-	struct page *p;
+	struct bug_fixture *f = *state;
+	struct task_struct *b = NULL;
+	uint64_t buf;
+	struct page *p = unmapped_mapped_page(f, &buf);
 
-	(void)state;
-	watch_reports(m, &r);
-	write64(a, buf, 1);
-	p = frame_at(a, buf);
-	p->_mapcount = -1;	/* mapped, but its mapcount says not */
-	assert_int_equal(do_fork(a, "b", 0, &b), -ENOMEM);	/* dup_mm() failed: fork says ENOMEM */
-	assert_reported(&r, 1, "VM_BUG_ON_PAGE(page_mapcount(page) <= 0 || page_ref_count(page) <= 0)");
-	assert_non_null(strstr(r.last, "kernel BUG at"));
+	/* dup_mm() fails, and fork says ENOMEM */
+	assert_int_equal(do_fork(f->a, "b", 0, &b), -ENOMEM);
+	assert_reported(&f->r, 1,
+			"VM_BUG_ON_PAGE(page_mapcount(page) <= 0 || page_ref_count(page) <= 0)");
+	assert_non_null(strstr(f->r.last, "kernel BUG at"));
 	assert_int_equal(page_ref_count(p), 1);	/* nothing was taken for the child */
 	p->_mapcount = 0;
-	full_ok(m);
-	vmsim_machine_destroy(m);
+	full_ok(f->m);
 }
 
 static void test_vm_bug_zap_of_an_unmapped_page(void **state)
 {
-	struct vmsim_machine *m = boot("x86_64", 0);
-	struct task_struct *a = spawn(m, "a");
-	uint64_t buf = map_anon(a, 4 * KiB);
-	struct reports r = { 0 };
-	struct page *p;
+	struct bug_fixture *f = *state;
+	uint64_t buf;
+	struct page *p = unmapped_mapped_page(f, &buf);
 
-	(void)state;
-	watch_reports(m, &r);
-	write64(a, buf, 1);
-	p = frame_at(a, buf);
-	p->_mapcount = -1;	/* the page forgets its mapping */
-	assert_int_equal(do_munmap(a->mm, buf, 4 * KiB), 0);
-	assert_reported(&r, 1, "BUG: Bad page map in mm");
-	assert_non_null(strstr(r.last, "page dumped because: bad pte"));
+	assert_int_equal(do_munmap(f->a->mm, buf, 4 * KiB), 0);
+	assert_reported(&f->r, 1, "BUG: Bad page map in mm");
+	assert_non_null(strstr(f->r.last, "page dumped because: bad pte"));
 	assert_int_equal(page_ref_count(p), 1);	/* not put: leaked, not freed twice */
-	vmsim_machine_destroy(m);
 }
 
 static void test_vm_bug_rss_counter_at_mm_free(void **state)
 {
-	struct vmsim_machine *m = boot("x86_64", 0);
-	struct task_struct *a = spawn(m, "a");
-	struct reports r = { 0 };
+	struct bug_fixture *f = *state;
 
-	(void)state;
-	watch_reports(m, &r);
-	a->mm->rss_stat[MM_ANONPAGES] = 2;
-	do_exit(a);
-	assert_reported(&r, 1, "BUG: Bad rss-counter state mm:");
-	assert_non_null(strstr(r.last, "type:MM_ANONPAGES val:2"));
-	full_ok(m);
-	vmsim_machine_destroy(m);
+	f->a->mm->rss_stat[MM_ANONPAGES] = 2;
+	do_exit(f->a);
+	assert_reported(&f->r, 1, "BUG: Bad rss-counter state mm:");
+	assert_non_null(strstr(f->r.last, "type:MM_ANONPAGES val:2"));
+	full_ok(f->m);
 }
+
+#define BUG_TEST(t) cmocka_unit_test_setup_teardown(t, bug_setup, bug_teardown)
 
 int main(void)
 {
@@ -537,12 +549,12 @@ int main(void)
 		cmocka_unit_test(test_check_untracked_free_block_waits_for_the_full_pass),
 		cmocka_unit_test(test_check_full_pass_names_an_unmarked_change),
 		cmocka_unit_test(test_check_random_points_and_full_passes_agree),
-		cmocka_unit_test(test_vm_bug_vma_link_refuses_an_overlap),
-		cmocka_unit_test(test_vm_bug_mmput_underflow_is_refused),
-		cmocka_unit_test(test_vm_bug_new_page_written_after_free),
-		cmocka_unit_test(test_vm_bug_fork_of_a_page_without_mapcount),
-		cmocka_unit_test(test_vm_bug_zap_of_an_unmapped_page),
-		cmocka_unit_test(test_vm_bug_rss_counter_at_mm_free),
+		BUG_TEST(test_vm_bug_vma_link_refuses_an_overlap),
+		BUG_TEST(test_vm_bug_mmput_underflow_is_refused),
+		BUG_TEST(test_vm_bug_new_page_written_after_free),
+		BUG_TEST(test_vm_bug_fork_of_a_page_without_mapcount),
+		BUG_TEST(test_vm_bug_zap_of_an_unmapped_page),
+		BUG_TEST(test_vm_bug_rss_counter_at_mm_free),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
