@@ -14,12 +14,14 @@
  *   - every non-zero user PTE lies in a VMA, grants no more than the VMA
  *     (RW only with VM_WRITE, executable only with VM_EXEC, present only
  *     when the VMA allows some access), and rss_stat equals the PTEs
- *     counted per kind.
+ *     counted per kind;
+ *   - the kernel half of the root is init_mm's.
  *
  * The cross-mm rule: every frame a user PTE maps (the zero page aside)
  * has _mapcount + 1 == the PTEs mapping it in all mms, and _refcount ==
  * those plus one per shared-memory object holding it plus one for the
- * page cache.  The full pass counts every mm's PTEs.  The incremental
+ * page cache; a frame nothing maps any more is unmapped, and, if still a
+ * user page, holds only the cache's or its object's reference.  The full pass counts every mm's PTEs.  The incremental
  * pass keeps, per mm, the sorted frames its PTEs mapped at the last check
  * and, per frame, the sum over all mms (the shadow counts): after a step
  * it re-walks only the mms marked dirty (mm_track_dirty(), called by
@@ -37,7 +39,6 @@
 
 #include "kern/machine.h"
 #include "util/error.h"
-
 #include "vma/filemap.h"
 
 /* A growable array of u64 (frames). */
@@ -649,8 +650,8 @@ int check_mms_tracked(struct vmsim_machine *m, struct vmsim_error *err)
 			struct mm_struct *mm = r->mm;
 
 			if (r->users != mm->mm_users)
-				ret = verr(err, -EFAULT, "mm %p: mm_users %d, %d tasks use it", (void *)mm,
-					   mm->mm_users, r->users);
+				ret = verr(err, -EFAULT, "mm of root %#" PRIx64 ": mm_users %d, %d tasks "
+					   "use it", mm->pgd, mm->mm_users, r->users);
 			if (!ret)
 				ret = check_mm_frames(mm, &now, err);
 			if (!ret) {
@@ -731,8 +732,8 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 		struct mm_rec *r, *old;
 
 		if (users[i] != mm->mm_users) {
-			ret = verr(err, -EFAULT, "mm %p: mm_users %d, %d tasks use it", (void *)mm,
-				   mm->mm_users, users[i]);
+			ret = verr(err, -EFAULT, "mm of root %#" PRIx64 ": mm_users %d, %d tasks use it",
+				   mm->pgd, mm->mm_users, users[i]);
 			break;
 		}
 		ret = check_mm_frames(mm, &now, err);
@@ -753,8 +754,8 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 		if (!ret && t && !t->lost && !(old && old->dirty) &&
 		    (!old || old->sig != mm_sig(mm) || old->n != now.n ||
 		     (now.n && memcmp(old->frames, now.v, now.n * sizeof(now.v[0])))))
-			ret = verr(err, -EFAULT, "mm %p changed since the last check without being "
-				   "marked for it (an untracked change)", (void *)mm);
+			ret = verr(err, -EFAULT, "mm of root %#" PRIx64 " changed since the last check "
+				   "without being marked for it (an untracked change)", mm->pgd);
 		if (!ret && t) {
 			r = rec_add(&fresh, mm);
 			if (!r || rec_take(ha, r, &now))
