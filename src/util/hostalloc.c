@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "vmsim-config.h"
 
@@ -138,7 +139,11 @@ char *host_strdup(struct host_arena *ha, const char *s)
 
 void *host_map_lazy(size_t size)
 {
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	void *p;
+
+	if (should_fail())
+		return NULL;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
@@ -160,4 +165,22 @@ void host_unmap_lazy(void *p, size_t size)
 {
 	if (p)
 		munmap(p, size);
+}
+
+int host_lazy_backed(const void *p, size_t len, unsigned char *vec)
+{
+	uintptr_t start = (uintptr_t)p & ~(uintptr_t)(host_page_size() - 1);
+
+	return mincore((void *)start, len + ((uintptr_t)p - start), vec);
+}
+
+size_t host_page_size(void)
+{
+	static size_t sz;
+
+	if (!sz) {
+		long v = sysconf(_SC_PAGESIZE);
+		sz = v > 0 ? (size_t)v : 4096;
+	}
+	return sz;
 }

@@ -49,8 +49,10 @@ const struct cli_cmd cmd_run = {
 	.operand_kind = ARG_FILE,
 	.about = "SCENARIO is a YAML file naming a machine and listing steps (see "
 		 "docs/scenarios.md). The scenario's machine: wins over -c; --set applies after "
-		 "its set:. With --check every consistency checker runs after each step, and a "
-		 "broken invariant counts as a failed expectation; with --verbose every step's "
-		 "result is printed. The exit status is 1 when an expectation failed.",
+		 "its set:. With --check the invariants of what each step changed are checked "
+		 "after it, and everything every N steps and after the last; a broken invariant "
+		 "counts as a failed expectation, and so does a BUG the kernel reported during a "
+		 "step, with or without --check. With --verbose every step's result is printed. "
+		 "The exit status is 1 when an expectation failed.",
 	.run = run_run,
 };
