@@ -24,6 +24,8 @@
 #include "vma/mm.h"
 #include "vmsim/machine.h"
 
+#include "bench.h"
+
 #define FORKS 1000
 #define ROUNDS 3
 
@@ -39,18 +41,7 @@ static double now(void)
 
 static struct vmsim_machine *boot(const char *mem)
 {
-	char set[64];
-	const char *sets[] = { set, NULL };
-	struct vmsim_error err = { 0 };
-	struct vmsim_machine *m;
-
-	snprintf(set, sizeof(set), "memory.size=%s", mem);
-	m = vmsim_machine_create("x86_64", sets, &err);
-	if (!m) {
-		fprintf(stderr, "bench_check: boot %s: %s\n", mem, err.msg);
-		exit(1);
-	}
-	return m;
+	return bench_boot("bench_check", mem);
 }
 
 static void check(struct vmsim_machine *m, enum mode mode)

@@ -229,6 +229,13 @@ static void test_check_point_catches_slab_in_the_step(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* Pages 0..@n-1 from @va written with their number plus one. */
+static void write_pages(struct task_struct *t, uint64_t va, int n)
+{
+	for (int i = 0; i < n; i++)
+		write64(t, va + (uint64_t)i * 4 * KiB, (uint64_t)i + 1);
+}
+
 /* An mremap move of 4 written pages from @from to @to (MAYMOVE|FIXED):
  * its result checked, the pages at their new place. */
 static void move_4_pages(struct task_struct *t, uint64_t from, uint64_t to)
@@ -250,8 +257,7 @@ static void test_check_point_catches_a_bad_mremap_move(void **state)
 	struct page *p;
 
 	(void)state;
-	for (int i = 0; i < 4; i++)
-		write64(a, buf + (uint64_t)i * 4 * KiB, (uint64_t)i + 1);
+	write_pages(a, buf, 4);
 	point_ok(m);
 	move_4_pages(a, buf, to);
 	p = frame_at(a, to + 8 * KiB);
@@ -275,8 +281,7 @@ static void test_check_point_catches_a_pte_an_mremap_move_left(void **state)
 	struct pt_path path;
 
 	(void)state;
-	for (int i = 0; i < 8; i++)
-		write64(a, buf + (uint64_t)i * 4 * KiB, (uint64_t)i + 1);
+	write_pages(a, buf, 8);
 	/* the old PTE's slot: the half of the VMA that stays keeps its table */
 	pt_lookup(&m->pt, a->mm->pgd, buf, &path);
 	assert_true(path.leaf);
@@ -306,8 +311,7 @@ static void test_check_mremap_moves_keep_the_records_current(void **state)
 
 	(void)state;
 	assert_int_equal(big, 0x200000000ULL);
-	for (int i = 0; i < 4; i++)
-		write64(a, buf + (uint64_t)i * 4 * KiB, (uint64_t)i + 1);
+	write_pages(a, buf, 4);
 	write64(a, big, 7);
 	write64(a, big + MiB, 8);
 	full_ok(m);
