@@ -13,6 +13,8 @@
  *   - total_vm, data_vm, exec_vm, stack_vm, locked_vm and map_count equal
  *     the sums over the VMAs (locked_vm plus what mremap(MREMAP_DONTUNMAP)
  *     left counted, locked_vm_dontunmap);
+ *   - a VMA of shared anonymous memory is on its object's i_mmap, which
+ *     holds one entry per user of the object;
  *   - every non-zero user PTE lies in a VMA, grants no more than the VMA
  *     (RW only with VM_WRITE, executable only with VM_EXEC, present only
  *     when the VMA allows some access), and rss_stat equals the PTEs
@@ -23,8 +25,9 @@
  * has _mapcount + 1 == the PTEs mapping it in all mms, and _refcount ==
  * those plus one per shared-memory object holding it plus one for the
  * page cache; a frame nothing maps any more is unmapped, and, if still a
- * user page, holds only the cache's or its object's reference.  The full pass counts every mm's PTEs.  The incremental
- * pass keeps, per mm, the sorted frames its PTEs mapped at the last check
+ * user page, holds only the cache's or its object's reference.  The full
+ * pass counts every mm's PTEs.  The incremental pass keeps, per mm, the
+ * sorted frames its PTEs mapped at the last check
  * and, per frame, the sum over all mms (the shadow counts): after a step
  * it re-walks only the mms marked dirty (mm_track_dirty(), called by
  * every path that changes an mm) and the mms that went away, moves the
@@ -228,6 +231,11 @@ static int check_mm_frames(struct mm_struct *mm, struct u64vec *frames, struct v
 			return verr(err, -EFAULT, "mm: VMAs %#" PRIx64 "-%#" PRIx64 " and %#" PRIx64
 				    "-%#" PRIx64 " overlap or are out of order", prev->vm_start,
 				    prev->vm_end, vma->vm_start, vma->vm_end);
+		if (vma->shm && (!i_mmap_contains(vma) ||
+				 vma->shm->i_mmap_count != vma->shm->refcount))
+			return verr(err, -EFAULT, "mm: shared VMA %#" PRIx64 " missing from its object's"
+				    " i_mmap (%lu entries, %lu users)", vma->vm_start,
+				    vma->shm->i_mmap_count, vma->shm->refcount);
 		unsigned long np = vma_pages(vma), f = vma->vm_flags;
 		total += np;
 		if ((f & (VM_EXEC | VM_WRITE | VM_STACK)) == VM_EXEC)

@@ -140,7 +140,23 @@ static int change_pte_range(struct mm_struct *mm, uint64_t start, uint64_t end, 
 {
 	if (start >= end)
 		return 0;
+	mm_track_dirty(mm);	/* --check: the tables change */
 	return walk_level(mm, mm->pgd, 0, 0, start, end, fn, arg, true);
+}
+
+int walk_page_range(struct mm_struct *mm, uint64_t start, uint64_t end, pte_visit_fn fn, void *arg)
+{
+	return change_pte_range(mm, start, end, fn, arg);
+}
+
+struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t pte)
+{
+	struct page *page;
+
+	if (!(pte & _PAGE_PRESENT))
+		return NULL;
+	page = pte_page(vma->vm_mm->m, pte);
+	return page == vma->vm_mm->m->zero_page ? NULL : page;
 }
 
 uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr)
@@ -282,8 +298,24 @@ static void reclaim_bad(struct mm_struct *mm, unsigned depth, uint64_t epa, uint
 
 void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 {
-	mm_track_dirty(vma->vm_mm);
 	change_pte_range(vma->vm_mm, start, end, zap_one, vma);
+}
+
+/* should_zap_folio() without even_cows: a private mapping keeps the
+ * anonymous copies it made of the object's pages. */
+static int zap_mapping_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
+{
+	struct vm_area_struct *vma = arg;
+	struct page *page = pte_page(vma->vm_mm->m, pte);
+
+	if (page && PageAnon(page))
+		return 0;
+	return zap_one(arg, va, epa, pte);
+}
+
+void zap_mapping_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
+{
+	change_pte_range(vma->vm_mm, start, end, zap_mapping_one, vma);
 }
 
 /*
@@ -384,7 +416,6 @@ void change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 {
 	struct prot_walk w = { vma };
 
-	mm_track_dirty(vma->vm_mm);
 	change_pte_range(vma->vm_mm, start, end, change_one, &w);
 }
 
@@ -686,8 +717,7 @@ int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src)
 	 * or never written) is faulted in again by the child */
 	if (!src->anon_vma)
 		return 0;
-	mm_track_dirty(dst->vm_mm);
-	mm_track_dirty(src->vm_mm);
+	mm_track_dirty(dst->vm_mm);	/* the source: change_pte_range() */
 	change_pte_range(src->vm_mm, src->vm_start, src->vm_end, copy_one, &w);
 	update_hiwater_rss(dst->vm_mm);
 	return w.err;

@@ -329,6 +329,28 @@ static void test_check_mremap_moves_keep_the_records_current(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* madvise() that only changes a whole VMA's flags (no split, no merge,
+ * no page touched) marks the mm too: the full pass after the point finds
+ * every mm as the point recorded it. */
+static void test_check_madvise_flags_are_marked(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64", 0);
+	struct task_struct *a = spawn(m, "a");
+	uint64_t buf = map_anon(a, 16 * KiB);
+
+	(void)state;
+	write_pages(a, buf, 2);
+	full_ok(m);
+	assert_int_equal(do_madvise(a->mm, buf, 16 * KiB, MADV_DONTFORK, NULL), 0);
+	assert_true(vma_lookup(a->mm, buf)->vm_flags & VM_DONTCOPY);
+	point_ok(m);
+	full_ok(m);
+	assert_int_equal(do_madvise(a->mm, buf, 16 * KiB, MADV_DOFORK, NULL), 0);
+	point_ok(m);
+	full_ok(m);
+	vmsim_machine_destroy(m);
+}
+
 /* Two files of 4 pages in @m's page cache, "/f" and "/g". */
 static void make_files(struct vmsim_machine *m, struct file **f, struct file **g)
 {
@@ -371,6 +393,33 @@ static void test_check_point_checks_the_files_a_step_touched(void **state)
 	point_ok(m);
 	full_fails(m, "/g counts 1 mappings, has 0");
 	g->f_mapping.i_mmap_count--;
+	full_ok(m);
+	vmsim_machine_destroy(m);
+}
+
+/* MADV_REMOVE punches a hole in a file: the file is checked by the point
+ * after it (test hook: the hole it recorded left empty). */
+static void test_check_point_checks_a_punched_file(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64", 0);
+	struct task_struct *a = spawn(m, "a");
+	struct file *f, *g;
+	uint64_t va, v, first;
+	struct access_result r;
+
+	(void)state;
+	make_files(m, &f, &g);
+	va = (uint64_t)vm_mmap(a->mm, f, 0, 16 * KiB, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	assert_true((int64_t)va > 0);
+	assert_int_equal(task_access(a, va + 4 * KiB, MMU_READ, &v, sizeof(v), &r), 0);
+	point_ok(m);
+	assert_int_equal(do_madvise(a->mm, va + 4 * KiB, 8 * KiB, MADV_REMOVE, NULL), 0);
+	assert_int_equal(f->nr_holes, 1);
+	first = f->holes[0].first;
+	f->holes[0].first = f->holes[0].last + 1;
+	point_fails(m, "/f hole 0");
+	f->holes[0].first = first;
+	point_ok(m);
 	full_ok(m);
 	vmsim_machine_destroy(m);
 }
@@ -705,7 +754,9 @@ int main(void)
 		cmocka_unit_test(test_check_point_catches_a_bad_mremap_move),
 		cmocka_unit_test(test_check_point_catches_a_pte_an_mremap_move_left),
 		cmocka_unit_test(test_check_mremap_moves_keep_the_records_current),
+		cmocka_unit_test(test_check_madvise_flags_are_marked),
 		cmocka_unit_test(test_check_point_checks_the_files_a_step_touched),
+		cmocka_unit_test(test_check_point_checks_a_punched_file),
 		cmocka_unit_test(test_check_untracked_corruption_waits_for_the_full_pass),
 		cmocka_unit_test(test_check_untracked_free_block_waits_for_the_full_pass),
 		cmocka_unit_test(test_check_full_pass_names_an_unmarked_change),
