@@ -57,6 +57,16 @@ for opt in ("--check", "--check=0", "--check=1"):
          p.returncode == 1 and ":20: step 4 (invariants): expected consistent state, got mm: PTE at"
          in p.stderr, p.stderr)
 
+# a change no mark covers: the full check finds it, after the step N says
+untracked = "tests/scenarios/fail/check-untracked-kwrite.yaml"
+for opt, steps in (("--check=1", [6, 7, 8]), ("--check=2", [7, 8]), ("--check", [8]),
+                   ("--check=0", [8])):
+    p = run(opt, "run", untracked)
+    got = [int(l.split("step ")[1].split(" ")[0]) for l in p.stderr.splitlines()
+           if "(invariants): expected consistent state" in l]
+    case(f"{opt}: an untracked change is found by the full checks, after steps {steps}",
+         p.returncode == 1 and got == steps, p.stderr)
+
 # exec: checked after the exec
 probe = run("exec", "/bin/true")
 if probe.returncode != 0:

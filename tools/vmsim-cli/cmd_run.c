@@ -31,6 +31,7 @@ static int run_run(struct cli *c, int argc, char **argv)
 		return ret;
 	struct scenario_opts o = {
 		.config = c->config, .sets = c->sets, .json = c->json, .check = c->check,
+		.check_every = c->check_every,
 		.verbose = c->verbose, .events = c->events.f ? &c->events : NULL,
 	};
 
