@@ -229,6 +229,65 @@ static void test_check_point_catches_slab_in_the_step(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* ---- what main-line paths mark: mremap, madvise, the page cache ---- */
+
+struct reports {
+	int n;
+	char last[768];
+};
+
+static void on_report(void *ctx, const char *msg)
+{
+	struct reports *r = ctx;
+
+	r->n++;
+	snprintf(r->last, sizeof(r->last), "%s", msg);
+}
+
+static void watch_reports(struct vmsim_machine *m, struct reports *r)
+{
+	m->pm.bad_page_hook = on_report;
+	m->pm.bad_page_ctx = r;
+}
+
+/* @n reports so far, the last one holding @text */
+static void assert_reported(const struct reports *r, int n, const char *text)
+{
+	assert_int_equal(r->n, n);
+	if (!strstr(r->last, text))
+		fail_msg("report lacks '%s':\n%s", text, r->last);
+}
+
+/* A fixture: a machine checked with a full pass only when asked, one task
+ * "a", the kernel's reports collected. */
+struct fixture {
+	struct vmsim_machine *m;
+	struct task_struct *a;
+	struct reports r;
+};
+
+static int fixture_setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	f->m = boot("x86_64", 0);
+	f->a = spawn(f->m, "a");
+	watch_reports(f->m, &f->r);
+	*state = f;
+	return 0;
+}
+
+static int fixture_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	vmsim_machine_destroy(f->m);
+	free(f);
+	return 0;
+}
+
 /* Pages 0..@n-1 from @va written with their number plus one. */
 static void write_pages(struct task_struct *t, uint64_t va, int n)
 {
@@ -251,12 +310,12 @@ static void move_4_pages(struct task_struct *t, uint64_t from, uint64_t to)
  * it twice would leave them) is caught by the point right after it. */
 static void test_check_point_catches_a_bad_mremap_move(void **state)
 {
-	struct vmsim_machine *m = boot("x86_64", 0);
-	struct task_struct *a = spawn(m, "a");
+	struct fixture *f = *state;
+	struct vmsim_machine *m = f->m;
+	struct task_struct *a = f->a;
 	uint64_t buf = map_anon(a, 16 * KiB), to = 0x40000000;
 	struct page *p;
 
-	(void)state;
 	write_pages(a, buf, 4);
 	point_ok(m);
 	move_4_pages(a, buf, to);
@@ -268,19 +327,18 @@ static void test_check_point_catches_a_bad_mremap_move(void **state)
 	p->_refcount--;
 	point_ok(m);
 	full_ok(m);
-	vmsim_machine_destroy(m);
 }
 
 /* The same for a PTE the move left behind (test hook: the moved entry
  * written back at its old place, a move_ptes() that forgot to clear it). */
 static void test_check_point_catches_a_pte_an_mremap_move_left(void **state)
 {
-	struct vmsim_machine *m = boot("x86_64", 0);
-	struct task_struct *a = spawn(m, "a");
+	struct fixture *f = *state;
+	struct vmsim_machine *m = f->m;
+	struct task_struct *a = f->a;
 	uint64_t buf = map_anon(a, 32 * KiB), to = 0x40000000, pte;
 	struct pt_path path;
 
-	(void)state;
 	write_pages(a, buf, 8);
 	/* the old PTE's slot: the half of the VMA that stays keeps its table */
 	pt_lookup(&m->pt, a->mm->pgd, buf, &path);
@@ -292,7 +350,6 @@ static void test_check_point_catches_a_pte_an_mremap_move_left(void **state)
 	point_fails(m, "outside every VMA");
 	pte_clear(&m->pt, path.epa[path.n - 1]);
 	point_ok(m);
-	vmsim_machine_destroy(m);
 }
 
 /* The records a point keeps follow an mremap move: the next full pass,
@@ -301,15 +358,15 @@ static void test_check_point_catches_a_pte_an_mremap_move_left(void **state)
  * marked the mm). */
 static void test_check_mremap_moves_keep_the_records_current(void **state)
 {
-	struct vmsim_machine *m = boot("x86_64", 0);
-	struct task_struct *a = spawn(m, "a");
+	struct fixture *f = *state;
+	struct vmsim_machine *m = f->m;
+	struct task_struct *a = f->a;
 	uint64_t buf = map_anon(a, 16 * KiB);
 	/* 2 MiB aligned both ways: the page table moves whole */
 	uint64_t big = (uint64_t)vm_mmap(a->mm, NULL, 0x200000000ULL, 2 * MiB,
 					 PROT_READ | PROT_WRITE,
 					 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0);
 
-	(void)state;
 	assert_int_equal(big, 0x200000000ULL);
 	write_pages(a, buf, 4);
 	write64(a, big, 7);
@@ -326,7 +383,6 @@ static void test_check_mremap_moves_keep_the_records_current(void **state)
 	assert_int_equal(do_mremap(a->mm, 0x40000000, 64 * KiB, 8 * KiB, 0, 0), 0x40000000);
 	point_ok(m);
 	full_ok(m);
-	vmsim_machine_destroy(m);
 }
 
 /* madvise() that only changes a whole VMA's flags (no split, no merge,
@@ -334,11 +390,11 @@ static void test_check_mremap_moves_keep_the_records_current(void **state)
  * every mm as the point recorded it. */
 static void test_check_madvise_flags_are_marked(void **state)
 {
-	struct vmsim_machine *m = boot("x86_64", 0);
-	struct task_struct *a = spawn(m, "a");
+	struct fixture *f = *state;
+	struct vmsim_machine *m = f->m;
+	struct task_struct *a = f->a;
 	uint64_t buf = map_anon(a, 16 * KiB);
 
-	(void)state;
 	write_pages(a, buf, 2);
 	full_ok(m);
 	assert_int_equal(do_madvise(a->mm, buf, 16 * KiB, MADV_DONTFORK, NULL), 0);
@@ -348,7 +404,6 @@ static void test_check_madvise_flags_are_marked(void **state)
 	assert_int_equal(do_madvise(a->mm, buf, 16 * KiB, MADV_DOFORK, NULL), 0);
 	point_ok(m);
 	full_ok(m);
-	vmsim_machine_destroy(m);
 }
 
 /* Two files of 4 pages in @m's page cache, "/f" and "/g". */
@@ -369,14 +424,14 @@ static void make_files(struct vmsim_machine *m, struct file **f, struct file **g
  * counts drift). */
 static void test_check_point_checks_the_files_a_step_touched(void **state)
 {
-	struct vmsim_machine *m = boot("x86_64", 0);
-	struct task_struct *a = spawn(m, "a");
+	struct fixture *fx = *state;
+	struct vmsim_machine *m = fx->m;
+	struct task_struct *a = fx->a;
 	struct file *f, *g;
 	uint64_t va;
 	struct access_result r;
 	uint64_t v;
 
-	(void)state;
 	make_files(m, &f, &g);
 	va = (uint64_t)vm_mmap(a->mm, f, 0, 16 * KiB, PROT_READ, MAP_PRIVATE, 0);
 	assert_true((int64_t)va > 0);
@@ -394,20 +449,19 @@ static void test_check_point_checks_the_files_a_step_touched(void **state)
 	full_fails(m, "/g counts 1 mappings, has 0");
 	g->f_mapping.i_mmap_count--;
 	full_ok(m);
-	vmsim_machine_destroy(m);
 }
 
 /* MADV_REMOVE punches a hole in a file: the file is checked by the point
  * after it (test hook: the hole it recorded left empty). */
 static void test_check_point_checks_a_punched_file(void **state)
 {
-	struct vmsim_machine *m = boot("x86_64", 0);
-	struct task_struct *a = spawn(m, "a");
+	struct fixture *fx = *state;
+	struct vmsim_machine *m = fx->m;
+	struct task_struct *a = fx->a;
 	struct file *f, *g;
 	uint64_t va, v, first;
 	struct access_result r;
 
-	(void)state;
 	make_files(m, &f, &g);
 	va = (uint64_t)vm_mmap(a->mm, f, 0, 16 * KiB, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	assert_true((int64_t)va > 0);
@@ -421,7 +475,6 @@ static void test_check_point_checks_a_punched_file(void **state)
 	f->holes[0].first = first;
 	point_ok(m);
 	full_ok(m);
-	vmsim_machine_destroy(m);
 }
 
 /* ---- corruption outside what was tracked: the next full pass ---- */
@@ -577,66 +630,9 @@ static void test_check_random_points_and_full_passes_agree(void **state)
 
 /* ---- the always-on checks ---- */
 
-struct reports {
-	int n;
-	char last[768];
-};
-
-static void on_report(void *ctx, const char *msg)
-{
-	struct reports *r = ctx;
-
-	r->n++;
-	snprintf(r->last, sizeof(r->last), "%s", msg);
-}
-
-static void watch_reports(struct vmsim_machine *m, struct reports *r)
-{
-	m->pm.bad_page_hook = on_report;
-	m->pm.bad_page_ctx = r;
-}
-
-/* @n reports so far, the last one holding @text */
-static void assert_reported(const struct reports *r, int n, const char *text)
-{
-	assert_int_equal(r->n, n);
-	if (!strstr(r->last, text))
-		fail_msg("report lacks '%s':\n%s", text, r->last);
-}
-
-/* The always-on checks' tests: a machine with one task "a", its reports
- * collected. */
-struct bug_fixture {
-	struct vmsim_machine *m;
-	struct task_struct *a;
-	struct reports r;
-};
-
-static int bug_setup(void **state)
-{
-	struct bug_fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	f->m = boot("x86_64", 0);
-	f->a = spawn(f->m, "a");
-	watch_reports(f->m, &f->r);
-	*state = f;
-	return 0;
-}
-
-static int bug_teardown(void **state)
-{
-	struct bug_fixture *f = *state;
-
-	vmsim_machine_destroy(f->m);
-	free(f);
-	return 0;
-}
-
 static void test_vm_bug_vma_link_refuses_an_overlap(void **state)
 {
-	struct bug_fixture *f = *state;
+	struct fixture *f = *state;
 	struct mm_struct *mm = f->a->mm;
 	uint64_t buf = map_anon(f->a, 16 * KiB);
 	struct vm_area_struct *vma = vm_area_alloc(mm);
@@ -661,7 +657,7 @@ static void test_vm_bug_vma_link_refuses_an_overlap(void **state)
 
 static void test_vm_bug_mmput_underflow_is_refused(void **state)
 {
-	struct bug_fixture *f = *state;
+	struct fixture *f = *state;
 
 	f->a->mm->mm_users = 0;
 	mmput(f->a->mm);
@@ -673,7 +669,7 @@ static void test_vm_bug_mmput_underflow_is_refused(void **state)
 
 static void test_vm_bug_new_page_written_after_free(void **state)
 {
-	struct bug_fixture *f = *state;
+	struct fixture *f = *state;
 	struct phys_mem *pm = &f->m->pm;
 	struct page *p = alloc_pages(pm, GFP_KERNEL, 0), *q;
 
@@ -689,7 +685,7 @@ static void test_vm_bug_new_page_written_after_free(void **state)
 }
 
 /* A page of @f's task, written, whose mapcount then says it is not mapped. */
-static struct page *unmapped_mapped_page(struct bug_fixture *f, uint64_t *buf)
+static struct page *unmapped_mapped_page(struct fixture *f, uint64_t *buf)
 {
 	struct page *p;
 
@@ -702,7 +698,7 @@ static struct page *unmapped_mapped_page(struct bug_fixture *f, uint64_t *buf)
 
 static void test_vm_bug_fork_of_a_page_without_mapcount(void **state)
 {
-	struct bug_fixture *f = *state;
+	struct fixture *f = *state;
 	struct task_struct *b = NULL;
 	uint64_t buf;
 	struct page *p = unmapped_mapped_page(f, &buf);
@@ -719,7 +715,7 @@ static void test_vm_bug_fork_of_a_page_without_mapcount(void **state)
 
 static void test_vm_bug_zap_of_an_unmapped_page(void **state)
 {
-	struct bug_fixture *f = *state;
+	struct fixture *f = *state;
 	uint64_t buf;
 	struct page *p = unmapped_mapped_page(f, &buf);
 
@@ -731,7 +727,7 @@ static void test_vm_bug_zap_of_an_unmapped_page(void **state)
 
 static void test_vm_bug_rss_counter_at_mm_free(void **state)
 {
-	struct bug_fixture *f = *state;
+	struct fixture *f = *state;
 
 	f->a->mm->rss_stat[MM_ANONPAGES] = 2;
 	do_exit(f->a);
@@ -740,7 +736,7 @@ static void test_vm_bug_rss_counter_at_mm_free(void **state)
 	full_ok(f->m);
 }
 
-#define BUG_TEST(t) cmocka_unit_test_setup_teardown(t, bug_setup, bug_teardown)
+#define FIXTURE_TEST(t) cmocka_unit_test_setup_teardown(t, fixture_setup, fixture_teardown)
 
 int main(void)
 {
@@ -751,22 +747,22 @@ int main(void)
 		cmocka_unit_test(test_check_point_catches_free_block_in_the_step),
 		cmocka_unit_test(test_check_point_catches_pcp_list_in_the_step),
 		cmocka_unit_test(test_check_point_catches_slab_in_the_step),
-		cmocka_unit_test(test_check_point_catches_a_bad_mremap_move),
-		cmocka_unit_test(test_check_point_catches_a_pte_an_mremap_move_left),
-		cmocka_unit_test(test_check_mremap_moves_keep_the_records_current),
-		cmocka_unit_test(test_check_madvise_flags_are_marked),
-		cmocka_unit_test(test_check_point_checks_the_files_a_step_touched),
-		cmocka_unit_test(test_check_point_checks_a_punched_file),
+		FIXTURE_TEST(test_check_point_catches_a_bad_mremap_move),
+		FIXTURE_TEST(test_check_point_catches_a_pte_an_mremap_move_left),
+		FIXTURE_TEST(test_check_mremap_moves_keep_the_records_current),
+		FIXTURE_TEST(test_check_madvise_flags_are_marked),
+		FIXTURE_TEST(test_check_point_checks_the_files_a_step_touched),
+		FIXTURE_TEST(test_check_point_checks_a_punched_file),
 		cmocka_unit_test(test_check_untracked_corruption_waits_for_the_full_pass),
 		cmocka_unit_test(test_check_untracked_free_block_waits_for_the_full_pass),
 		cmocka_unit_test(test_check_full_pass_names_an_unmarked_change),
 		cmocka_unit_test(test_check_random_points_and_full_passes_agree),
-		BUG_TEST(test_vm_bug_vma_link_refuses_an_overlap),
-		BUG_TEST(test_vm_bug_mmput_underflow_is_refused),
-		BUG_TEST(test_vm_bug_new_page_written_after_free),
-		BUG_TEST(test_vm_bug_fork_of_a_page_without_mapcount),
-		BUG_TEST(test_vm_bug_zap_of_an_unmapped_page),
-		BUG_TEST(test_vm_bug_rss_counter_at_mm_free),
+		FIXTURE_TEST(test_vm_bug_vma_link_refuses_an_overlap),
+		FIXTURE_TEST(test_vm_bug_mmput_underflow_is_refused),
+		FIXTURE_TEST(test_vm_bug_new_page_written_after_free),
+		FIXTURE_TEST(test_vm_bug_fork_of_a_page_without_mapcount),
+		FIXTURE_TEST(test_vm_bug_zap_of_an_unmapped_page),
+		FIXTURE_TEST(test_vm_bug_rss_counter_at_mm_free),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
