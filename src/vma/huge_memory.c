@@ -8,7 +8,7 @@
  * 6.18 reference host alike), a write to the huge zero page maps a huge
  * page in its place (6.13 on; 6.12 split it).
  *
- * Invariants (check_huge_pmds(), task_check_all()):
+ * Invariants (check_huge_pmd() and check_mms() in vma/check.c):
  *   - every huge PMD lies inside one private anonymous VMA and owns one
  *     deposited page table that records the entry and the page it maps;
  *   - a huge page's head counts its PMD mappings in _entire_mapcount and
@@ -235,6 +235,7 @@ static struct page *mm_get_huge_zero_folio(struct mm_struct *mm)
 		return m->thp.huge_zero_folio;
 	if (!get_huge_zero_page(m))
 		return NULL;
+	mm_track_dirty(mm);
 	mm->flags |= 1UL << MMF_HUGE_ZERO_PAGE;
 	return m->thp.huge_zero_folio;
 }
@@ -242,6 +243,7 @@ static struct page *mm_get_huge_zero_folio(struct mm_struct *mm)
 void mm_put_huge_zero_folio(struct mm_struct *mm)
 {
 	if (mm->flags & (1UL << MMF_HUGE_ZERO_PAGE)) {
+		mm_track_dirty(mm);
 		mm->flags &= ~(1UL << MMF_HUGE_ZERO_PAGE);
 		put_huge_zero_page(mm->m);
 	}
@@ -394,6 +396,7 @@ static void map_anon_folio_pmd(struct vm_area_struct *vma, struct page *folio, u
 
 	if (vma->vm_flags & VM_WRITE)
 		flags |= _PAGE_RW;	/* maybe_pmd_mkwrite() */
+	mm_track_dirty(mm);
 	pgtable_trans_huge_deposit(&m->pt, pmd, pgtable, folio);
 	folio_add_new_anon_rmap_pmd(vma, folio, haddr);
 	set_pte(&m->pt, pmd, pt_mk_leaf(&m->pt, m->thp.pmd_depth, page_to_phys(&m->pm, folio), flags));
@@ -445,6 +448,7 @@ unsigned do_huge_pmd_anonymous_page(struct vm_area_struct *vma, uint64_t address
 		}
 		/* set_huge_zero_folio(): read-only, as vm_page_prot of a
 		 * private mapping always is */
+		mm_track_dirty(mm);
 		pgtable_trans_huge_deposit(pt, pmd, pgtable, zero);
 		set_pte(pt, pmd, pt_mk_leaf(pt, m->thp.pmd_depth, page_to_phys(&m->pm, zero),
 					    vma->vm_page_prot & ~_PAGE_RW));
@@ -473,8 +477,10 @@ void huge_pmd_set_accessed(struct vm_area_struct *vma, uint64_t address, uint64_
 	/* touch_pmd() */
 	uint64_t e = orig | _PAGE_ACCESSED | (flags & FAULT_FLAG_WRITE ? _PAGE_DIRTY : 0);
 
-	if (e != orig)
+	if (e != orig) {
+		mm_track_dirty(mm);
 		set_pte(&m->pt, pmd, e);
+	}
 	/* the entry allowed the access: a stale TLB entry did not */
 	flush_pmd_tlb_range(mm, haddr, haddr + HPAGE_PMD_SIZE(m));
 }
@@ -490,6 +496,7 @@ unsigned do_huge_pmd_numa_page(struct vm_area_struct *vma, uint64_t address, uin
 	/* the PMD of a PROT_NONE mapping in a VMA that allows access now
 	 * (mprotect keeps PMDs in step, so only a hand-edited one gets
 	 * here): the VMA's protection, read-only until a write fault */
+	mm_track_dirty(mm);
 	set_pte(&m->pt, pmd, (orig & keep) | (vma->vm_page_prot & ~_PAGE_RW) | _PAGE_ACCESSED);
 	flush_pmd_tlb_range(mm, haddr, haddr + HPAGE_PMD_SIZE(m));
 	return 0;
@@ -509,6 +516,7 @@ static unsigned do_huge_zero_wp_pmd(struct vm_area_struct *vma, uint64_t address
 
 	if (!folio)
 		return VM_FAULT_FALLBACK;
+	mm_track_dirty(mm);
 	pte_clear(pt, pmd);			/* pmdp_huge_clear_flush() */
 	flush_pmd_tlb_range(mm, haddr, haddr + HPAGE_PMD_SIZE(m));
 	/* the zero PMD's table, recorded anew for the huge page */
@@ -545,6 +553,7 @@ unsigned do_huge_pmd_wp_page(struct vm_area_struct *vma, uint64_t address, uint6
 	folio->mapping = vma->anon_vma;		/* folio_move_anon_rmap() */
 	set_page_flag(folio, PG_anon_exclusive);
 reuse:
+	mm_track_dirty(mm);
 	e = orig | _PAGE_ACCESSED | _PAGE_DIRTY;
 	if (vma->vm_flags & VM_WRITE)
 		e |= _PAGE_RW;
@@ -574,6 +583,8 @@ int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma
 		return 0;
 	if (pt_alloc_table(pt, &pgtable))	/* pte_alloc_one() */
 		return -ENOMEM;
+	mm_track_dirty(src_mm);
+	mm_track_dirty(dst_mm);
 	if (is_huge_zero_folio(m, folio)) {
 		/* only a reference: the page exists */
 		mm_get_huge_zero_folio(dst_mm);
@@ -600,6 +611,7 @@ int zap_huge_pmd(struct mm_struct *mm, uint64_t pmd, uint64_t addr)
 
 	if (!folio)
 		return 0;
+	mm_track_dirty(mm);
 	pte_clear(&m->pt, pmd);		/* pmdp_huge_get_and_clear_full() */
 	zap_deposited_table(mm, pmd);
 	if (!is_huge_zero_folio(m, folio)) {
@@ -619,6 +631,7 @@ bool zap_bad_huge_pmd(struct mm_struct *mm, uint64_t pmd)
 
 	if (!dep)
 		return false;
+	mm_track_dirty(mm);
 	zap_deposited_table(mm, pmd);
 	if (folio && !is_huge_zero_folio(m, folio)) {
 		folio_remove_rmap_pmd(m, folio);
@@ -652,6 +665,7 @@ void change_huge_pmd(struct vm_area_struct *vma, uint64_t pmd, uint64_t addr)
 
 	if (!folio)
 		return;
+	mm_track_dirty(mm);
 	e = (old & keep) | vma->vm_page_prot;
 	if (is_huge_zero_folio(m, folio))
 		e &= ~_PAGE_RW;
@@ -702,6 +716,7 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, uint64_t pmd, ui
 	bool exclusive;
 	uint64_t pgtable, flags;
 
+	mm_track_dirty(mm);
 	m->thp.split_pmd++;
 	MM_EV(mm, "thp", "what=split_pmd addr=%#" PRIx64, haddr);
 	if (is_huge_zero_folio(m, folio)) {
@@ -804,6 +819,7 @@ bool move_huge_pmd(struct vm_area_struct *vma, uint64_t old_addr, uint64_t new_a
 	folio = huge_pmd_folio(mm, old_pmd, e);
 	if (!folio)
 		return false;
+	mm_track_dirty(mm);
 	pte_clear(pt, old_pmd);			/* pmdp_huge_get_and_clear() */
 	pgtable = pgtable_trans_huge_withdraw(pt, old_pmd);
 	pgtable_trans_huge_deposit(pt, new_pmd, pgtable, folio);
@@ -815,16 +831,9 @@ bool move_huge_pmd(struct vm_area_struct *vma, uint64_t old_addr, uint64_t new_a
 
 /* ---- checks ---- */
 
-struct huge_check {
-	struct mm_struct *mm;
-	struct vmsim_error *err;
-};
-
-static int check_one_pmd(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t e,
-			 struct page *folio)
+int check_huge_pmd(struct mm_struct *mm, uint64_t addr, uint64_t epa, uint64_t e,
+		   struct page *folio, struct vmsim_error *err)
 {
-	struct huge_check *c = arg;
-	struct mm_struct *mm = c->mm;
 	struct vmsim_machine *m = mm->m;
 	const uint64_t size = HPAGE_PMD_SIZE(m), va = addr & ~(size - 1);
 	struct vm_area_struct *vma = find_vma(mm, va);
@@ -836,40 +845,45 @@ static int check_one_pmd(void *arg, uint64_t addr, uint64_t next, uint64_t epa, 
 			 huge_pmd_folio(mm, epa, pt_read(&m->pt, epa)) != folio;
 
 	if (!bad && (!vma || vma->vm_start > va || va + size > vma->vm_end))
-		return verr(c->err, -EFAULT, "mm: huge PMD at %#" PRIx64 " not inside one VMA", va);
+		return verr(err, -EFAULT, "mm: huge PMD at %#" PRIx64 " not inside one VMA", va);
 	if (!bad && (!vma_is_anon_thp(vma) || (vma->vm_flags & VM_SHARED)))
-		return verr(c->err, -EFAULT, "mm: huge PMD at %#" PRIx64
+		return verr(err, -EFAULT, "mm: huge PMD at %#" PRIx64
 			    " in a VMA that is not private anonymous memory", va);
 	if (is_huge_zero_folio(m, folio)) {
 		if (e & _PAGE_RW)
-			return verr(c->err, -EFAULT, "mm: huge zero page mapped writable at %#" PRIx64,
-				    va);
+			return verr(err, -EFAULT, "mm: huge zero page mapped writable at %#" PRIx64, va);
 		if (!(mm->flags & (1UL << MMF_HUGE_ZERO_PAGE)))
-			return verr(c->err, -EFAULT, "mm: huge zero page mapped at %#" PRIx64
+			return verr(err, -EFAULT, "mm: huge zero page mapped at %#" PRIx64
 				    " without the mm's reference", va);
 		return 0;
 	}
 	if (!PageHead(folio) || compound_order(folio) != m->thp.order || !PageAnon(folio) ||
 	    folio_entire_mapcount(folio) < 1)
-		return verr(c->err, -EFAULT, "mm: huge PMD at %#" PRIx64 " maps pfn %#lx, which is"
+		return verr(err, -EFAULT, "mm: huge PMD at %#" PRIx64 " maps pfn %#lx, which is"
 			    " no PMD-mapped anonymous huge page", va, page_to_pfn(&m->pm, folio));
-	(void)next;
-	(void)epa;
 	return 0;
 }
 
-int check_huge_pmds(struct mm_struct *mm, struct vmsim_error *err)
-{
-	struct huge_check c = { mm, err };
-	const struct mm_walk_ops ops = { .pmd_entry = check_one_pmd };
-
-	return walk_page_range_ro(mm, 0, mm->task_size, &ops, &c) ? -EFAULT : 0;
-}
-
-int check_huge_zero_page(struct vmsim_machine *m, long mm_refs, struct vmsim_error *err)
+int check_huge_zero_contents(struct vmsim_machine *m, struct vmsim_error *err)
 {
 	const struct thp_state *t = &m->thp;
-	const uint8_t *z;
+	const uint64_t *z;
+
+	if (!t->huge_zero_folio)
+		return 0;
+	z = page_host(&m->pm, t->huge_zero_folio);
+	for (uint64_t i = 0; i < HPAGE_PMD_SIZE(m) / sizeof(*z); i++)
+		if (z[i])
+			return verr(err, -EFAULT, "thp: the huge zero page holds a non-zero byte at %#"
+				    PRIx64, i * sizeof(*z) + (unsigned)__builtin_ctzll(z[i]) / 8);
+	return 0;
+}
+
+int check_huge_zero_page(struct vmsim_machine *m, long mm_refs, bool contents,
+			 struct vmsim_error *err)
+{
+	const struct thp_state *t = &m->thp;
+	int ret;
 
 	if (!t->huge_zero_folio) {
 		if (t->huge_zero_refcount || mm_refs)
@@ -877,11 +891,8 @@ int check_huge_zero_page(struct vmsim_machine *m, long mm_refs, struct vmsim_err
 				    " but no huge zero page", t->huge_zero_refcount, mm_refs);
 		return 0;
 	}
-	z = page_host(&m->pm, t->huge_zero_folio);
-	for (uint64_t i = 0; i < HPAGE_PMD_SIZE(m); i++)
-		if (z[i])
-			return verr(err, -EFAULT, "thp: the huge zero page holds a non-zero byte at %#"
-				    PRIx64, i);
+	if (contents && (ret = check_huge_zero_contents(m, err)))
+		return ret;
 	if (t->huge_zero_refcount != 1 + mm_refs)
 		return verr(err, -EFAULT, "thp: huge zero refcount %ld, but the shrinker and %ld mm"
 			    " references", t->huge_zero_refcount, mm_refs);

@@ -166,13 +166,19 @@ void flush_pmd_tlb_range(struct mm_struct *mm, uint64_t start, uint64_t end);
 /* __mmput(): the mm's reference on the huge zero page. */
 void mm_put_huge_zero_folio(struct mm_struct *mm);
 
-/* check_mm()'s part: every huge PMD of @mm lies in one anonymous private
- * VMA, maps a huge page that counts it, and a huge zero PMD is covered by
- * the mm's reference.  0 or -EFAULT. */
-int check_huge_pmds(struct mm_struct *mm, struct vmsim_error *err);
-/* The machine-wide part: the huge zero page is all zeroes and its
- * refcount is the shrinker's plus @mm_refs, the mms with
- * MMF_HUGE_ZERO_PAGE. */
-int check_huge_zero_page(struct vmsim_machine *m, long mm_refs, struct vmsim_error *err);
+/* check_mm()'s part, for the huge PMD at @epa (value @e, covering @addr)
+ * that a look-only walk showed mapping @folio: it lies inside one
+ * private anonymous VMA (unless it, or an entry above it, is corrupted),
+ * maps a PMD-mapped anonymous huge page, or the huge zero page read-only
+ * under the mm's reference.  0 or -EFAULT. */
+int check_huge_pmd(struct mm_struct *mm, uint64_t addr, uint64_t epa, uint64_t e,
+		   struct page *folio, struct vmsim_error *err);
+/* The machine-wide part: the huge zero page's refcount is the shrinker's
+ * plus @mm_refs, the mms with MMF_HUGE_ZERO_PAGE, and (with @contents) it
+ * holds only zeroes.  0 or -EFAULT. */
+int check_huge_zero_page(struct vmsim_machine *m, long mm_refs, bool contents,
+			 struct vmsim_error *err);
+/* Only the zeroes: for a check that knows the page's block changed. */
+int check_huge_zero_contents(struct vmsim_machine *m, struct vmsim_error *err);
 
 #endif
