@@ -23,6 +23,7 @@
 #include "util/error.h"
 #include "vma/filemap.h"
 #include "vma/mm.h"
+#include "vma/rmap.h"
 
 #define TASK_NAME_LEN 48
 
@@ -90,7 +91,12 @@ static int task_caches_init(struct vmsim_machine *m)
 	if (!m->anon_vma_cachep)
 		m->anon_vma_cachep = kmem_cache_create(&m->pm, "anon_vma", sizeof(struct anon_vma),
 						       0, SLAB_ACCOUNT);
-	if (!m->task_struct_cachep || !m->mm_cachep || !m->vm_area_cachep || !m->anon_vma_cachep)
+	if (!m->anon_vma_chain_cachep)
+		m->anon_vma_chain_cachep = kmem_cache_create(&m->pm, "anon_vma_chain",
+							     sizeof(struct anon_vma_chain), 0,
+							     SLAB_ACCOUNT);
+	if (!m->task_struct_cachep || !m->mm_cachep || !m->vm_area_cachep || !m->anon_vma_cachep ||
+	    !m->anon_vma_chain_cachep)
 		return -ENOMEM;
 	return 0;
 }
@@ -125,6 +131,8 @@ void task_shutdown(struct vmsim_machine *m)
 		host_free(&m->ha, m->pcid_owner, 4096 * sizeof(m->pcid_owner[0]));
 	m->pcid_owner = NULL;
 	/* kmem_cache_finish() frees whatever is left of them */
+	if (m->anon_vma_chain_cachep)
+		kmem_cache_destroy(m->anon_vma_chain_cachep);
 	if (m->anon_vma_cachep)
 		kmem_cache_destroy(m->anon_vma_cachep);
 	if (m->vm_area_cachep)
@@ -133,7 +141,8 @@ void task_shutdown(struct vmsim_machine *m)
 		kmem_cache_destroy(m->mm_cachep);
 	if (m->task_struct_cachep)
 		kmem_cache_destroy(m->task_struct_cachep);
-	m->anon_vma_cachep = m->vm_area_cachep = m->mm_cachep = m->task_struct_cachep = NULL;
+	m->anon_vma_chain_cachep = m->anon_vma_cachep = m->vm_area_cachep = m->mm_cachep = NULL;
+	m->task_struct_cachep = NULL;
 }
 
 const char *task_name(const struct task_struct *t)
@@ -328,9 +337,9 @@ int task_spawn(struct vmsim_machine *m, const char *name, const struct spawn_arg
 
 /* ---- fork ---- */
 
-/* dup_mmap(): the child gets a copy of every VMA (its own anon_vma where
- * the parent has one) and of the PTEs of anonymous memory, write-protected
- * in both for private writable mappings. */
+/* dup_mmap(): the child gets a copy of every VMA (linked to the parent's
+ * anon_vmas and to one of its own, anon_vma_fork) and of the PTEs of
+ * anonymous memory, write-protected in both for private writable mappings. */
 static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 {
 	struct vm_area_struct *mpnt, *tmp;
@@ -344,17 +353,12 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 			return -ENOMEM;
 		tmp->vm_mm = mm;
 		tmp->vm_flags &= ~VM_LOCKED;	/* mlock is not inherited */
-		if (tmp->anon_vma) {
-			/* anon_vma_fork(): a new anon_vma for the child */
-			struct anon_vma *av = anon_vma_alloc(mm->m);
-
-			tmp->anon_vma->refcount--;	/* the parent's keeps its other users */
-			tmp->anon_vma = av;
-			if (!av) {
-				vm_area_free(tmp);
-				return -ENOMEM;
-			}
-			av->refcount = 1;
+		/* the child's VMA joins the parent's anon_vmas and gets one of
+		 * its own for the pages it will copy */
+		if (anon_vma_fork(tmp, mpnt)) {
+			tmp->anon_vma = NULL;
+			vm_area_free(tmp);
+			return -ENOMEM;
 		}
 		vma_link(mm, tmp);
 		vm_stat_account(mm, tmp->vm_flags, (long)vma_pages(tmp));
@@ -627,6 +631,40 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* anon_vma_check() over the distinct mms of all tasks. */
+static int check_anon_vmas(struct vmsim_machine *m, struct vmsim_error *err)
+{
+	struct mm_struct **mms = NULL;
+	unsigned n = 0, cap = 0;
+	struct task_struct *t;
+	int ret;
+
+	list_for_each_entry(t, &m->tasks, tasks) {
+		unsigned i;
+
+		for (i = 0; i < n && mms[i] != t->mm; i++)
+			;
+		if (i < n)
+			continue;
+		if (n == cap) {
+			unsigned ncap = cap ? cap * 2 : 16;
+			struct mm_struct **v = host_realloc(&m->ha, mms, cap * sizeof(*v),
+							    ncap * sizeof(*v));
+
+			if (!v) {
+				host_free(&m->ha, mms, cap * sizeof(*mms));
+				return verr(err, -ENOMEM, "out of host memory");
+			}
+			mms = v;
+			cap = ncap;
+		}
+		mms[n++] = t->mm;
+	}
+	ret = anon_vma_check(mms, n, err);
+	host_free(&m->ha, mms, cap * sizeof(*mms));
+	return ret;
+}
+
 int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 {
 	struct frame_refs fr = { .m = m };
@@ -684,6 +722,8 @@ int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 		ret = verr(err, -ENOMEM, "out of host memory");
 		goto out;
 	}
+	if ((ret = check_anon_vmas(m, err)))
+		goto out;
 	if (fr.n)
 		qsort(fr.v, fr.n, sizeof(fr.v[0]), cmp_u64);
 	for (size_t i = 0; i < fr.n;) {

@@ -42,6 +42,8 @@ struct file;		/* the page-cache issue brings files; until then NULL */
 #define VM_ACCOUNT	0x00100000UL
 #define VM_NORESERVE	0x00200000UL
 #define VM_SOFTDIRTY	0x08000000UL
+#define VM_HUGEPAGE	0x20000000UL	/* MADV_HUGEPAGE */
+#define VM_NOHUGEPAGE	0x40000000UL	/* MADV_NOHUGEPAGE, MAP_STACK */
 #define VM_STACK	VM_GROWSDOWN
 #define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
 /* flags that never block a merge (VM_IGNORE_MERGE) */
@@ -137,12 +139,9 @@ enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };
  * non-present entry). */
 #define _PAGE_PROTNONE	(1ULL << 8)
 
-/* The anon_vma placeholder: the reverse-map root of anonymous pages.  Here
- * it only decides vma_merge compatibility (is_mergeable_anon_vma), as
- * the rmap chains arrive later; refcounted by the VMAs that use it. */
-struct anon_vma {
-	unsigned long refcount;
-};
+/* The reverse map of anonymous pages (vma/rmap.h). */
+struct anon_vma;
+struct anon_vma_chain;
 
 /* Shared anonymous memory (shmem_zero_setup: "/dev/zero (deleted)"): the
  * pages of the object, by page offset, held with one reference each. */
@@ -168,7 +167,8 @@ struct vm_area_struct {
 	uint64_t vm_page_prot;		/* PTE bits for present pages */
 	uint64_t vm_pgoff;		/* offset in PAGE_SIZE units (anon: vm_start >> 12) */
 	struct file *vm_file;
-	struct anon_vma *anon_vma;
+	struct list_head anon_vma_chain;	/* its anon_vma_chains (vma/rmap.h), newest first */
+	struct anon_vma *anon_vma;	/* where its new anonymous pages go */
 	struct shmem_object *shm;	/* shared anonymous: its pages */
 	const struct vm_operations_struct *vm_ops;
 };
@@ -202,6 +202,7 @@ struct mm_struct {
 
 	uint64_t task_size;
 	uint64_t mmap_base;
+	uint64_t mmap_legacy_base;	/* bottom-up start: TASK_UNMAPPED_BASE (+ random) */
 	uint64_t mmap_min_addr;
 	uint64_t stack_rlimit;		/* RLIMIT_STACK of the owner */
 	uint64_t stack_guard_gap;	/* 256 pages */

@@ -19,6 +19,7 @@
 #include "kern/machine.h"
 #include "util/errname.h"
 #include "vma/filemap.h"
+#include "vma/rmap.h"
 
 #define sysctl_max_map_count 65530
 #define PMD_SIZE_THP (2ULL << 20)
@@ -538,6 +539,10 @@ int expand_downwards(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t 
 	if (prev && !(prev->vm_flags & VM_GROWSDOWN) && (prev->vm_flags & VM_ACCESS_FLAGS) &&
 	    address - prev->vm_end < mm->stack_guard_gap)
 		return -ENOMEM;
+	/* We must make sure the anon_vma is allocated (its tree is keyed by
+	 * the vm_pgoff that growing changes). */
+	if (anon_vma_prepare(vma))
+		return -ENOMEM;
 	if (address >= vma->vm_start)
 		return 0;
 	size = vma->vm_end - address;
@@ -549,8 +554,10 @@ int expand_downwards(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t 
 		return -ENOMEM;
 	vm_stat_account(mm, vma->vm_flags, (long)grow);
 	update_hiwater_vm(mm);
+	anon_vma_interval_tree_pre_update_vma(vma);
 	vma->vm_start = address;
 	vma->vm_pgoff -= grow;
+	anon_vma_interval_tree_post_update_vma(vma);
 	vmacache_invalidate(mm);
 	return 0;
 }

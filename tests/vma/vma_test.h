@@ -102,6 +102,17 @@ static inline uint64_t vt_read_ok(struct task_struct *t, uint64_t va)
 	return v;
 }
 
+/* The frame a present PTE maps at @va, or NULL. */
+static inline struct page *vt_frame_of(struct task_struct *t, uint64_t va)
+{
+	uint64_t pte = mm_pte_lookup(t->mm, va);
+
+	if (!(pte & _PAGE_PRESENT))
+		return NULL;
+	return pfn_to_page(&t->mm->m->pm,
+			   (unsigned long)((pte & t->mm->m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT));
+}
+
 /* "start-end perms" of every VMA, for comparing layouts in one string */
 static inline const char *vt_layout(struct mm_struct *mm, char *buf, size_t len)
 {
@@ -140,6 +151,7 @@ static inline void vt_free_snapshot(struct vmsim_machine *m, struct vt_free *f)
 		kmem_cache_shrink(m->mm_cachep);
 		kmem_cache_shrink(m->vm_area_cachep);
 		kmem_cache_shrink(m->anon_vma_cachep);
+		kmem_cache_shrink(m->anon_vma_chain_cachep);
 	}
 	/* the per-CPU lists back to the buddy lists, so that equal blocks
 	 * per order mean every frame came back and merged */
