@@ -323,7 +323,11 @@ static void setup_new_exec(struct binprm *b)
 	struct mm_struct *mm = b->mm;
 	uint64_t rl = b->rlimit == CFG_UNLIMITED ? UINT64_MAX : b->rlimit;
 	uint64_t pad = b->randomize ? stack_rnd_mask(b) << PAGE_SHIFT : 0;
+	uint64_t rnd = arch_mmap_rnd(b);
 
+	/* arch_pick_mmap_base(): the bottom-up base is TASK_UNMAPPED_BASE plus
+	 * the same random offset (a 32-bit kernel's generic code adds none) */
+	mm->mmap_legacy_base = PAGE_ALIGN(b->task_size / 3) + (b->native32 ? 0 : rnd);
 	if (b->native32) {
 		/* a 32-bit kernel: unsigned long is 32 bits wide */
 		uint64_t gap = rl > 0xffffffffULL ? 0xffffffffULL : rl;
@@ -334,9 +338,9 @@ static void setup_new_exec(struct binprm *b)
 			gap = SZ_128M;
 		else if (gap > b->task_size / 6 * 5)
 			gap = b->task_size / 6 * 5;
-		mm->mmap_base = PAGE_ALIGN(b->task_size - gap - arch_mmap_rnd(b));
+		mm->mmap_base = PAGE_ALIGN(b->task_size - gap - rnd);
 	} else {
-		mm->mmap_base = exec_mmap_base(b->task_size, rl, arch_mmap_rnd(b), pad);
+		mm->mmap_base = exec_mmap_base(b->task_size, rl, rnd, pad);
 	}
 	mm->task_size = b->task_size;
 	mm->stack_rlimit = b->rlimit;

@@ -185,6 +185,8 @@ struct mm_struct *mm_alloc(struct vmsim_machine *m)
 	mm->mmap_min_addr = m->cfg.mmap_min_addr;
 	mm->stack_rlimit = m->cfg.stack_rlimit;
 	mm->mmap_base = m->cfg.mmap_base;
+	/* mmap_legacy_base(): TASK_UNMAPPED_BASE, PAGE_ALIGN(TASK_SIZE / 3) */
+	mm->mmap_legacy_base = PAGE_ALIGN(mm->task_size / 3);
 	mm->stack_guard_gap = (uint64_t)STACK_GUARD_GAP_PAGES << PAGE_SHIFT;
 	mm->mm_users = 1;
 	mm->mm_count = 1;
@@ -379,6 +381,7 @@ static struct mm_struct *dup_mm(struct mm_struct *oldmm)
 		return NULL;
 	mm->task_size = oldmm->task_size;
 	mm->mmap_base = oldmm->mmap_base;
+	mm->mmap_legacy_base = oldmm->mmap_legacy_base;
 	mm->mmap_min_addr = oldmm->mmap_min_addr;
 	mm->stack_rlimit = oldmm->stack_rlimit;
 	mm->stack_guard_gap = oldmm->stack_guard_gap;

@@ -229,6 +229,7 @@ static void vm_flags_str(unsigned long f, char *buf, size_t len)
 		{ VM_MAYSHARE, "ms" }, { VM_GROWSDOWN, "gd" }, { VM_PFNMAP, "pf" },
 		{ VM_LOCKED, "lo" }, { VM_IO, "io" }, { VM_DONTCOPY, "dc" },
 		{ VM_DONTEXPAND, "de" }, { VM_ACCOUNT, "ac" }, { VM_NORESERVE, "nr" },
+		{ VM_HUGEPAGE, "hg" }, { VM_NOHUGEPAGE, "nh" },
 	};
 	size_t used = 0;
 
@@ -249,12 +250,13 @@ struct kb_line {
 };
 
 /* THPeligible: anonymous private memory on x86_64 that can hold an
- * aligned 2 MiB page (thp_vma_allowable_order, THP "always") */
+ * aligned 2 MiB page (thp_vma_allowable_order, THP "always"), unless
+ * VM_NOHUGEPAGE forbids it (vma_thp_disabled) */
 static bool thp_eligible(const struct vm_area_struct *vma, bool is64)
 {
 	uint64_t huge = 2ULL << 20;
 
-	return is64 && vma_is_anonymous(vma) && !(vma->vm_flags & VM_SHARED) &&
+	return is64 && vma_is_anonymous(vma) && !(vma->vm_flags & (VM_SHARED | VM_NOHUGEPAGE)) &&
 	       ((vma->vm_start + huge - 1) & ~(huge - 1)) + huge <= vma->vm_end;
 }
 
@@ -264,7 +266,7 @@ static void smaps_vma(struct vmsim_machine *m, struct vm_area_struct *vma, bool 
 	struct mem_size_stats mss = { 0 };
 	void *arg[2] = { &mss, m };
 	struct vma_line l;
-	char flags[64];
+	char flags[96];
 	uint64_t pss, locked;
 
 	walk_pte_range(vma->vm_mm, vma->vm_start, vma->vm_end, smaps_pte, arg);

@@ -104,6 +104,7 @@ static const struct key_def keys[CFG_NR_KEYS] = {
 	[CFG_RANDOMIZE] = { "process.randomize", KT_BOOL, F(randomize), 0, 1, AALL },
 	[CFG_SEED] = { "process.seed", KT_UINT, F(seed), 0, UINT64_MAX, AALL },
 	[CFG_FAULT_AROUND_BYTES] = { "pagecache.fault_around_bytes", KT_SIZE, F(fault_around_bytes), 0, 4 * MiB, AALL },
+	[CFG_VFS_LARGE_FOLIOS] = { "vfs.large_folios", KT_BOOL, F(large_folios), 0, 1, AALL },
 	[CFG_VDSO_VVAR] = { "vdso.vvar", KT_UINT, F(vdso_pages[0]), 0, 64, AALL },
 	[CFG_VDSO_VVAR_VCLOCK] = { "vdso.vvar_vclock", KT_UINT, F(vdso_pages[1]), 0, 64, AALL },
 	[CFG_VDSO_VDSO] = { "vdso.vdso", KT_UINT, F(vdso_pages[2]), 0, 64, AALL },

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -553,6 +554,57 @@ static void test_diff_i386_read_implies_exec(void **s)
 	unlink(p);
 }
 
+/*
+ * A 3 MiB file for the placement probe, in the current directory, on a
+ * file system whose files the kernel maps at 2 MiB boundaries (ext4 or
+ * xfs: thp_get_unmapped_area), which is what vmsim's default
+ * vfs.large_folios says.  NULL (with the reason printed) elsewhere.
+ */
+static const char *big_file(void)
+{
+	static char path[512];
+	static const unsigned long large_folio_fs[] = { 0xEF53 /* ext4 */, 0x58465342 /* xfs */ };
+	char cwd[400];
+	struct statfs sf;
+	FILE *f;
+	bool ok = false;
+
+	if (!getcwd(cwd, sizeof(cwd)) || statfs(cwd, &sf) != 0) {
+		print_message("skipped: cannot tell the file system of the current directory\n");
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof(large_folio_fs) / sizeof(large_folio_fs[0]); i++)
+		ok |= (unsigned long)sf.f_type == large_folio_fs[i];
+	if (!ok) {
+		print_message("skipped: %s is on a file system (magic %#lx) that is neither ext4 nor xfs:"
+			      " its mmap placement is not the one vfs.large_folios=true models\n", cwd,
+			      (unsigned long)sf.f_type);
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/oracle-big-%d.bin", cwd, (int)getpid());
+	f = fopen(path, "wb");
+	if (!f || fseek(f, 3 * MiB - 1, SEEK_SET) != 0 || fputc(1, f) == EOF || fclose(f) != 0)
+		fail_msg("cannot write %s", path);
+	return path;
+}
+
+static void placement_case(const char *what, const char *kind)
+{
+	const char *big = big_file();
+
+	if (!big)
+		skip();
+	diff_case_args(what, probe(kind), "8388608", 8 * MiB, true, NULL, big);
+	unlink(big);
+}
+
+/* THP alignment of anonymous memory and of a file, MAP_STACK, MAP_32BIT,
+ * hints, and the bottom-up fallback when nothing fits below mmap_base */
+static void test_diff_placement_static(void **s) { (void)s; placement_case("placement (static)", "place_static"); }
+/* the same in a dynamic program that needs libstdc++, more than 2 MiB:
+ * ld.so's mapping of it lands on a 2 MiB boundary */
+static void test_diff_placement_libstdcxx(void **s) { (void)s; placement_case("placement (libstdc++)", "place_stdcxx"); }
+
 /* --only-i386: the i386 group alone (the skip-path check runs it so) */
 int main(int argc, char **argv)
 {
@@ -571,6 +623,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_diff_probe_execstack),
 		cmocka_unit_test(test_diff_probe_align_2m),
 		cmocka_unit_test(test_diff_probe_align_2m_pie),
+		cmocka_unit_test(test_diff_placement_static),
+		cmocka_unit_test(test_diff_placement_libstdcxx),
 	};
 	const struct CMUnitTest i386[] = {
 		cmocka_unit_test(test_diff_probe_i386),

@@ -65,7 +65,7 @@ static const struct { const char *name; unsigned long flag; } map_flags[] = {
 	{ "fixed", MAP_FIXED }, { "fixed_noreplace", MAP_FIXED_NOREPLACE },
 	{ "populate", MAP_POPULATE }, { "growsdown", MAP_GROWSDOWN },
 	{ "noreserve", MAP_NORESERVE }, { "locked", MAP_LOCKED }, { "stack", MAP_STACK },
-	{ "nonblock", MAP_NONBLOCK },
+	{ "nonblock", MAP_NONBLOCK }, { "32bit", MAP_32BIT },
 };
 
 static int arg_map_flags(struct scn *s, struct scn_step *st, unsigned long *flags)
