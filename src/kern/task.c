@@ -488,7 +488,8 @@ void context_switch(struct vmsim_machine *m, unsigned c, struct task_struct *t)
 
 /*
  * do_user_addr_fault(): 0 when the fault was handled (retry the access),
- * SEGV_MAPERR / SEGV_ACCERR for a signal, -ENOMEM when out of memory.
+ * SEGV_MAPERR / SEGV_ACCERR for a SIGSEGV, FAULT_SIGBUS for a SIGBUS,
+ * -ENOMEM when out of memory.
  */
 int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f)
 {
@@ -524,9 +525,10 @@ int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f)
 	ret = handle_mm_fault(vma, f->addr, flags, &t->fst);
 	if (ret & VM_FAULT_OOM)
 		return -ENOMEM;
-	if (ret & (VM_FAULT_SIGSEGV | VM_FAULT_SIGBUS))
-		return SEGV_MAPERR;	/* SIGBUS (a file page past EOF) has no outcome of
-					 * its own in scenarios yet: reported as SIGSEGV */
+	if (ret & VM_FAULT_SIGBUS)
+		return FAULT_SIGBUS;	/* do_sigbus(): BUS_ADRERR at the address */
+	if (ret & VM_FAULT_SIGSEGV)
+		return SEGV_MAPERR;
 	t->fst.min_flt++;
 	return 0;
 }
@@ -561,6 +563,12 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 			ret = tries < 4 ? do_user_addr_fault(t, &f) : SEGV_ACCERR;
 			if (ret < 0)
 				return ret;
+			if (ret == FAULT_SIGBUS) {
+				r->sigbus = BUS_ADRERR;
+				r->segv_addr = f.addr;
+				t->fst.sigbus++;
+				return 0;
+			}
 			if (ret) {
 				r->segv = ret;
 				r->segv_addr = f.gp ? va : f.addr;

@@ -383,7 +383,7 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 	uint64_t ent;
 
 	if (idx >= obj->nr_pages)
-		return VM_FAULT_SIGSEGV;	/* SIGBUS on Linux: beyond the object */
+		return VM_FAULT_SIGBUS;	/* shmem_fault(): beyond the object */
 	page = obj->pages[idx];
 	if (!page) {
 		/* shmem_get_folio(): a zeroed page that the object keeps */

@@ -183,6 +183,7 @@ struct fault_stats {
 	unsigned long demand_zero;	/* zeroed frames mapped */
 	unsigned long stack_grow;	/* faults that grew a VM_GROWSDOWN VMA */
 	unsigned long segv;		/* SIGSEGV delivered */
+	unsigned long sigbus;		/* SIGBUS delivered (a file page past EOF) */
 };
 
 #define VMACACHE_SIZE 4

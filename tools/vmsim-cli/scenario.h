@@ -31,6 +31,7 @@ enum scn_outcome_kind {
 	OUT_ERROR,	/* a failing call: err is a negative errno */
 	OUT_FAULT,	/* a raw translation fault: fault_code is the x86 error code */
 	OUT_SEGV,	/* SIGSEGV delivered to the task: segv_code 1 maperr, 2 accerr */
+	OUT_SIGBUS,	/* SIGBUS delivered to the task (BUS_ADRERR: past the end of a file) */
 };
 
 struct scn_outcome {
