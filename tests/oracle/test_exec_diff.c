@@ -605,6 +605,44 @@ static void test_diff_placement_static(void **s) { (void)s; placement_case("plac
  * ld.so's mapping of it lands on a 2 MiB boundary */
 static void test_diff_placement_libstdcxx(void **s) { (void)s; placement_case("placement (libstdc++)", "place_stdcxx"); }
 
+/* An executable script @name in the current directory: "#!" + @line. */
+static const char *write_script(char *path, size_t n, const char *name, const char *line)
+{
+	char cwd[400];
+	FILE *f;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		fail_msg("getcwd: %s", strerror(errno));
+	snprintf(path, n, "%s/oracle-%s-%d", cwd, name, (int)getpid());
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "#!%s\nexit 3\n", line) < 0 || fclose(f) != 0)
+		fail_msg("cannot write %s", path);
+	chmod(path, 0755);
+	return path;
+}
+
+/* A "#!" script run by the host: its interpreter (the PIE probe) with the
+ * argv binfmt_script builds ("probe -x  y script A B"), AT_EXECFN the
+ * script's path; and a script whose interpreter is that script. */
+static void test_diff_script(void **s)
+{
+	const char *pie = probe("pie");
+	char line[600], one[512], two[512];
+
+	(void)s;
+	if (!pie) {
+		print_message("skipped: the PIE probe was not built\n");
+		skip();
+	}
+	snprintf(line, sizeof(line), "%s  -x  y \t", pie);
+	write_script(one, sizeof(one), "script", line);
+	diff_case_args("#! script", one, "8388608", 8 * MiB, true, NULL, "A B");
+	write_script(two, sizeof(two), "script2", one);
+	diff_case_args("#! script of a script", two, "8388608", 8 * MiB, true, NULL, "C");
+	unlink(two);
+	unlink(one);
+}
+
 /* --only-i386: the i386 group alone (the skip-path check runs it so) */
 int main(int argc, char **argv)
 {
@@ -625,6 +663,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_diff_probe_align_2m_pie),
 		cmocka_unit_test(test_diff_placement_static),
 		cmocka_unit_test(test_diff_placement_libstdcxx),
+		cmocka_unit_test(test_diff_script),
 	};
 	const struct CMUnitTest i386[] = {
 		cmocka_unit_test(test_diff_probe_i386),
