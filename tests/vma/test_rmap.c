@@ -277,6 +277,49 @@ static void test_rmap_forked_vmas_do_not_merge(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* tools/testing/vma's test_anon_vma_non_mergeable: a range filling the hole
+ * between two VMAs with different anon_vmas merges with the one before
+ * only; with one of them unfaulted, all three become one and the merged
+ * VMA takes the anon_vma (and chain) of the faulted one (dup_anon_vma). */
+static void test_rmap_hole_between_different_anon_vmas(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = vt_spawn(m, "p", 0, 0);
+	uint64_t co = carveout(t, 40), a, b;
+	struct anon_vma *av;
+
+	(void)state;
+	a = vt_mmap(t, co + P, 3 * P, PRW, MAP_PRIVATE | MAP_FIXED);
+	b = vt_mmap(t, co + 7 * P, 3 * P, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(vt_write(t, a, 1), 0);
+	assert_int_equal(vt_write(t, b, 1), 0);
+	assert_ptr_not_equal(vma_lookup(t->mm, a)->anon_vma, vma_lookup(t->mm, b)->anon_vma);
+	vt_mmap(t, co + 4 * P, 3 * P, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_span(t, a, co, 1, 7);
+	assert_span(t, b, co, 7, 10);
+	/* the same through mprotect: the middle made RW again joins prev */
+	assert_int_equal(do_mprotect(t->mm, co + 4 * P, 3 * P, PROT_READ), 0);
+	assert_span(t, co + 4 * P, co, 4, 7);
+	assert_int_equal(do_mprotect(t->mm, co + 4 * P, 3 * P, PRW), 0);
+	vt_check(m);
+	assert_span(t, a, co, 1, 7);
+	assert_span(t, b, co, 7, 10);
+
+	/* only the one after is faulted: one VMA, with its anon_vma */
+	a = vt_mmap(t, co + 20 * P, 3 * P, PRW, MAP_PRIVATE | MAP_FIXED);
+	b = vt_mmap(t, co + 26 * P, 3 * P, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(vt_write(t, b + 2 * P, 1), 0);
+	av = vma_lookup(t->mm, b)->anon_vma;
+	vt_mmap(t, co + 23 * P, 3 * P, PRW, MAP_PRIVATE | MAP_FIXED);
+	vt_check(m);
+	assert_span(t, a, co, 20, 29);
+	assert_ptr_equal(vma_lookup(t->mm, a)->anon_vma, av);
+	assert_int_equal(chain_len(vma_lookup(t->mm, a)), 1);
+	assert_int_equal(av->num_active_vmas, 1);
+	do_exit(t);
+	vmsim_machine_destroy(m);
+}
+
 /* anon_vma_clone() reuses an anon_vma that no VMA uses and that has one
  * child: a chain of forks whose middle process exited does not grow the
  * family by one anon_vma per generation. */
@@ -420,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_rmap_walk_finds_every_mapping),
 		cmocka_unit_test(test_rmap_mprotect_merges_unfaulted_neighbours),
 		cmocka_unit_test(test_rmap_forked_vmas_do_not_merge),
+		cmocka_unit_test(test_rmap_hole_between_different_anon_vmas),
 		cmocka_unit_test(test_rmap_fork_reuses_orphaned_anon_vma),
 		cmocka_unit_test(test_rmap_checker_catches_wrong_index_and_anon_vma),
 		cmocka_unit_test(test_rmap_stack_growth_keeps_tree_order),
