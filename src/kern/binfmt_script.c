@@ -51,7 +51,8 @@ int load_script(const uint8_t *data, size_t len, struct script_line *out)
 	const char *i_name, *i_sep, *i_arg, *i_end;
 
 	memset(buf, 0, sizeof(buf));
-	memcpy(buf, data, len < sizeof(buf) ? len : sizeof(buf));
+	if (len)
+		memcpy(buf, data, len < sizeof(buf) ? len : sizeof(buf));
 	memset(out, 0, sizeof(*out));
 
 	/* Not ours to exec if we don't start with "#!". */

@@ -59,6 +59,12 @@ static void test_script_line_words(void **state)
 	P("hello\n", 1, NULL, NULL);
 	P("#", 1, NULL, NULL);
 	P("", 1, NULL, NULL);
+	{
+		/* an empty file has no bytes at all */
+		struct script_line l;
+
+		assert_int_equal(load_script(NULL, 0, &l), 1);
+	}
 	P("\x7f" "ELF", 1, NULL, NULL);
 }
 
