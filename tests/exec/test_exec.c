@@ -206,6 +206,22 @@ static const char *write_file(char *path, size_t n, const char *name, const char
 	return path;
 }
 
+/* @n scripts PREFIX1..PREFIXn, each run by the one before, the first by
+ * @interp; their paths in @paths. */
+static void write_chain(char paths[][64], int n, const char *prefix, const char *interp)
+{
+	char text[128];
+
+	snprintf(text, sizeof(text), "#!%.100s\n", interp);
+	for (int i = 0; i < n; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "%.2s%d", prefix, i + 1);
+		write_file(paths[i], 64, name, text);
+		snprintf(text, sizeof(text), "#!%.63s\n", paths[i]);
+	}
+}
+
 /* argv as the new stack holds it, joined by '|' */
 static void stack_argv(struct task_struct *t, uint64_t sp, char *out, size_t n)
 {
@@ -263,14 +279,7 @@ static void test_exec_script_runs_its_interpreter(void **state)
 	check_all(m);
 
 	/* scripts whose interpreters are scripts: five levels run */
-	snprintf(text, sizeof(text), "#!%s\n", TRUE_PATH);
-	for (int i = 0; i < 6; i++) {
-		char n[8];
-
-		snprintf(n, sizeof(n), "c%d", i + 1);
-		write_file(chain[i], sizeof(chain[i]), n, text);
-		snprintf(text, sizeof(text), "#!%.63s\n", chain[i]);
-	}
+	write_chain(chain, 6, "c", TRUE_PATH);
 	argv[0] = chain[4];
 	assert_int_equal(try_exec(t, chain[4], argv, 1, NULL, 0, 0, &r, &err), 0);
 	context_switch(m, 0, t);
@@ -292,14 +301,7 @@ static void test_exec_script_runs_its_interpreter(void **state)
 	}
 	/* the 6th level's interpreter is opened before the depth is checked:
 	 * missing, it is ENOENT (d6); one level more is ELOOP (d7) */
-	snprintf(text, sizeof(text), "#!/nonexistent/zz\n");
-	for (int i = 0; i < 7; i++) {
-		char n[8];
-
-		snprintf(n, sizeof(n), "d%d", i + 1);
-		write_file(dchain[i], sizeof(dchain[i]), n, text);
-		snprintf(text, sizeof(text), "#!%.63s\n", dchain[i]);
-	}
+	write_chain(dchain, 7, "d", "/nonexistent/zz");
 	argv[0] = dchain[5];
 	assert_int_equal(try_exec(t, dchain[5], argv, 1, NULL, 0, 0, &r, &err), -ENOENT);
 	argv[0] = dchain[6];

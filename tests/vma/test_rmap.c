@@ -175,61 +175,51 @@ static void test_rmap_walk_finds_every_mapping(void **state)
 	assert_int_equal(vt_write(t, a + 3 * P, 3), 0);
 	assert_ptr_equal(vt_frame_of(t, a + 3 * P), page);
 	assert_ptr_equal(page_anon_vma(page), vma_lookup(t->mm, a + 3 * P)->anon_vma);
-	do_exit(c);
-	do_exit(t);
-	vt_check(m);
-	vmsim_machine_destroy(m);
+	vt_teardown(m);
 }
 
 /* merge.c mprotect_unfaulted_*: a faulted VMA merges with unfaulted
- * neighbours that now match (6.16 on; 6.12 refused, see linux-rules). */
+ * neighbours that now match (6.16 on; 6.12 refused, see linux-rules).
+ * Each case maps its pages read-write, makes ranges read-only ('p') and
+ * faults a page in ('w') in its order, and must end as one VMA. */
 static void test_rmap_mprotect_merges_unfaulted_neighbours(void **state)
 {
+	static const struct {
+		const char *name;
+		unsigned pages;
+		struct { char op; unsigned first, n; } step[4];
+	} cases[] = {
+		{ "unfaulted_left", 10, { { 'p', 0, 5 }, { 'w', 5, 1 }, { 'p', 5, 5 } } },
+		{ "unfaulted_right", 10, { { 'p', 5, 5 }, { 'w', 0, 1 }, { 'p', 0, 5 } } },
+		{ "unfaulted_both", 9, { { 'p', 0, 3 }, { 'p', 6, 3 }, { 'w', 3, 1 }, { 'p', 3, 3 } } },
+		{ "faulted_left_unfaulted_right", 9,
+		  { { 'p', 6, 3 }, { 'w', 0, 1 }, { 'p', 0, 3 }, { 'p', 3, 3 } } },
+		{ "unfaulted_left_faulted_right", 9,
+		  { { 'p', 0, 3 }, { 'w', 3, 1 }, { 'p', 6, 3 }, { 'p', 3, 3 } } },
+	};
 	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
 	struct task_struct *t = vt_spawn(m, "p", 0, 0);
-	uint64_t co = carveout(t, 120), p;
+	uint64_t co = carveout(t, 120);
 
 	(void)state;
-	/* unfaulted_left */
-	p = vt_mmap(t, co + P, 10 * P, PRW, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE);
-	assert_int_equal(do_mprotect(t->mm, p, 5 * P, PROT_READ), 0);
-	assert_int_equal(vt_write(t, p + 5 * P, 'x'), 0);
-	assert_int_equal(do_mprotect(t->mm, p + 5 * P, 5 * P, PROT_READ), 0);
-	vt_check(m);
-	assert_span(t, p, p, 0, 10);
-	/* unfaulted_right */
-	p = vt_mmap(t, co + 20 * P, 10 * P, PRW, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE);
-	assert_int_equal(do_mprotect(t->mm, p + 5 * P, 5 * P, PROT_READ), 0);
-	assert_int_equal(vt_write(t, p, 'x'), 0);
-	assert_int_equal(do_mprotect(t->mm, p, 5 * P, PROT_READ), 0);
-	vt_check(m);
-	assert_span(t, p, p, 0, 10);
-	/* unfaulted_both */
-	p = vt_mmap(t, co + 40 * P, 9 * P, PRW, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE);
-	assert_int_equal(do_mprotect(t->mm, p, 3 * P, PROT_READ), 0);
-	assert_int_equal(do_mprotect(t->mm, p + 6 * P, 3 * P, PROT_READ), 0);
-	assert_int_equal(vt_write(t, p + 3 * P, 'x'), 0);
-	assert_int_equal(do_mprotect(t->mm, p + 3 * P, 3 * P, PROT_READ), 0);
-	vt_check(m);
-	assert_span(t, p, p, 0, 9);
-	/* faulted_left_unfaulted_right */
-	p = vt_mmap(t, co + 60 * P, 9 * P, PRW, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE);
-	assert_int_equal(do_mprotect(t->mm, p + 6 * P, 3 * P, PROT_READ), 0);
-	assert_int_equal(vt_write(t, p, 'x'), 0);
-	assert_int_equal(do_mprotect(t->mm, p, 3 * P, PROT_READ), 0);
-	assert_int_equal(do_mprotect(t->mm, p + 3 * P, 3 * P, PROT_READ), 0);
-	vt_check(m);
-	assert_span(t, p, p, 0, 9);
-	/* unfaulted_left_faulted_right */
-	p = vt_mmap(t, co + 80 * P, 9 * P, PRW, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE);
-	assert_int_equal(do_mprotect(t->mm, p, 3 * P, PROT_READ), 0);
-	assert_int_equal(vt_write(t, p + 3 * P, 'x'), 0);
-	assert_int_equal(do_mprotect(t->mm, p + 6 * P, 3 * P, PROT_READ), 0);
-	assert_int_equal(do_mprotect(t->mm, p + 3 * P, 3 * P, PROT_READ), 0);
-	vt_check(m);
-	assert_span(t, p, p, 0, 9);
-	do_exit(t);
-	vmsim_machine_destroy(m);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t p = vt_mmap(t, co + (1 + 20 * i) * P, cases[i].pages * P, PRW,
+				     MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE);
+
+		for (unsigned k = 0; k < 4 && cases[i].step[k].op; k++) {
+			uint64_t at = p + cases[i].step[k].first * P;
+
+			if (cases[i].step[k].op == 'w')
+				assert_int_equal(vt_write(t, at, 'x'), 0);
+			else
+				assert_int_equal(do_mprotect(t->mm, at, cases[i].step[k].n * P,
+							     PROT_READ), 0);
+			vt_check(m);
+		}
+		print_message("%s\n", cases[i].name);
+		assert_span(t, p, p, 0, (long)cases[i].pages);
+	}
+	vt_teardown(m);
 }
 
 /* merge.c forked_target_vma and forked_source_vma, in the child and in
@@ -271,10 +261,7 @@ static void test_rmap_forked_vmas_do_not_merge(void **state)
 	assert_int_equal(chain_len(vma_lookup(t->mm, q)), 1);
 	vt_mmap(t, q + 5 * P, 5 * P, PRW, MAP_PRIVATE | MAP_FIXED);
 	assert_span(t, q, q, 0, 10);
-	do_exit(c);
-	do_exit(t);
-	vt_check(m);
-	vmsim_machine_destroy(m);
+	vt_teardown(m);
 }
 
 /* tools/testing/vma's test_anon_vma_non_mergeable: a range filling the hole
@@ -316,8 +303,7 @@ static void test_rmap_hole_between_different_anon_vmas(void **state)
 	assert_ptr_equal(vma_lookup(t->mm, a)->anon_vma, av);
 	assert_int_equal(chain_len(vma_lookup(t->mm, a)), 1);
 	assert_int_equal(av->num_active_vmas, 1);
-	do_exit(t);
-	vmsim_machine_destroy(m);
+	vt_teardown(m);
 }
 
 /* anon_vma_clone() reuses an anon_vma that no VMA uses and that has one
@@ -349,11 +335,7 @@ static void test_rmap_fork_reuses_orphaned_anon_vma(void **state)
 	assert_int_equal(av_c1->num_active_vmas, 1);
 	assert_int_equal(chain_len(vma_lookup(c3->mm, a)), 3);
 	/* the root is never reused: it is its own child */
-	do_exit(c3);
-	do_exit(c2);
-	do_exit(p);
-	vt_check(m);
-	vmsim_machine_destroy(m);
+	vt_teardown(m);
 }
 
 /* The checker fails on a page whose rmap is wrong (so that its passing
@@ -398,8 +380,7 @@ static void test_rmap_checker_catches_wrong_index_and_anon_vma(void **state)
 	assert_non_null(strstr(err.msg, "num_active_vmas"));
 	vma_lookup(t->mm, a)->anon_vma->num_active_vmas--;
 	vt_check(m);
-	do_exit(t);
-	vmsim_machine_destroy(m);
+	vt_teardown(m);
 }
 
 /* A growing stack prepares its anon_vma and moves in the anon_vma's tree
@@ -419,10 +400,7 @@ static void test_rmap_stack_growth_keeps_tree_order(void **state)
 	assert_int_equal(vt_write(c, top - 40 * P, 1), 0);
 	vt_check(m);
 	assert_int_equal(vma_lookup(t->mm, top)->vm_pgoff, (top - 16 * P) >> PAGE_SHIFT);
-	do_exit(c);
-	do_exit(t);
-	vt_check(m);
-	vmsim_machine_destroy(m);
+	vt_teardown(m);
 }
 
 /* Every anon_vma and chain is given back (the slab caches empty again). */
@@ -430,7 +408,7 @@ static void test_rmap_exit_frees_every_object(void **state)
 {
 	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
 	struct task_struct *t = vt_spawn(m, "p", 0, 0), *c[3];
-	struct vt_free before, after;
+	struct vt_free before;
 	uint64_t a;
 
 	(void)state;
@@ -448,12 +426,11 @@ static void test_rmap_exit_frees_every_object(void **state)
 	c[2] = fork_ok(t, "c2");
 	do_exit(t);
 	vt_check(m);
-	for (unsigned i = 0; i < 3; i++)
+	for (unsigned i = 0; i < 3; i++) {
 		do_exit(c[i]);
-	vt_check(m);
-	vt_free_snapshot(m, &after);
-	assert_int_equal(after.total, before.total);
-	vmsim_machine_destroy(m);
+		vt_check(m);
+	}
+	vt_destroy_all_freed(m, &before);
 }
 
 int main(void)
