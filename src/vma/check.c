@@ -16,9 +16,13 @@
  *   - every non-zero user PTE lies in a VMA, grants no more than the VMA
  *     (RW only with VM_WRITE, executable only with VM_EXEC, present only
  *     when the VMA allows some access), and rss_stat equals the PTEs
- *     counted per kind.
- * Frame refcounts against all mappings of all tasks are checked one level
- * up (task_check_all() in kern/task.c), where every mm is known.
+ *     counted per kind;
+ *   - each VMA's anon_vma chain is well formed, and each anonymous page
+ *     it maps has an anon_vma on that chain and the VMA's linear index
+ *     (the reverse map finds it: vma/rmap.h).
+ * Frame refcounts against all mappings of all tasks, and the anon_vma
+ * counters, are checked one level up (task_check_all() in kern/task.c),
+ * where every mm is known.
  */
 #include "vma/mm.h"
 
@@ -28,6 +32,7 @@
 #include "kern/machine.h"
 #include "util/error.h"
 #include "vma/filemap.h"
+#include "vma/rmap.h"
 
 struct pte_check {
 	struct mm_struct *mm;
@@ -85,9 +90,11 @@ static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	if (PageBuddy(page) || page_ref_count(page) <= 0)
 		return verr(c->err, -EFAULT, "mm: PTE at %#" PRIx64 " maps free frame %#" PRIx64,
 			    va, pfn);
-	if (PageAnon(page))
+	if (PageAnon(page)) {
+		if (check_vma_rmap(vma, page, va, c->err))
+			return -EFAULT;
 		c->rss[MM_ANONPAGES]++;
-	else if (test_page_flag(page, PG_swapbacked))
+	} else if (test_page_flag(page, PG_swapbacked))
 		c->rss[MM_SHMEMPAGES]++;
 	else
 		c->rss[MM_FILEPAGES]++;
@@ -155,6 +162,8 @@ int check_mm(struct mm_struct *mm, struct vmsim_error *err)
 			return verr(err, -EFAULT, "mm: VMAs %#" PRIx64 "-%#" PRIx64 " and %#" PRIx64
 				    "-%#" PRIx64 " overlap or are out of order", prev->vm_start,
 				    prev->vm_end, vma->vm_start, vma->vm_end);
+		if (check_vma_rmap(vma, NULL, 0, err))
+			return -EFAULT;
 		if (vma->shm && (!i_mmap_contains(vma) ||
 				 vma->shm->i_mmap_count != vma->shm->refcount))
 			return verr(err, -EFAULT, "mm: shared VMA %#" PRIx64 " missing from its object's"
