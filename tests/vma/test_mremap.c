@@ -911,6 +911,57 @@ static void test_mremap_after_fork(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/*
+ * The merge rules for VMAs that existed at a fork (is_mergeable_anon_vma):
+ * the parent's chains hold their own anon_vma alone, the child's also the
+ * parent's, so only the parent merges
+ *   - a never-faulted VMA moved right after one that existed at fork (the
+ *     target has the anon_vma: vma_had_uncowed_parents(target));
+ *   - a faulted VMA that existed at fork moved back right before a
+ *     never-faulted one (the target takes the source's anon_vma, refused
+ *     when the VMA copied from was forked: copied_from, 6.18.y).
+ * Each layout is the host's (Linux 6.18, the same calls in a forked child
+ * and then in the parent).  The reverse map stays right in both: the
+ * checker finds every page's anon_vma on its VMA's chain at its index.
+ */
+static void mremap_fork_merges(struct task_struct *t, const char *want)
+{
+	map_at(t, 0x30000000, 2 * PG, PRW, MAP_PRIVATE);
+	assert_int_equal(mr(t, 0x30000000, 2 * PG, 2 * PG, FIXED, 0x11004000), 0x11004000);
+	assert_int_equal(mr(t, 0x13000000, 4 * PG, 4 * PG, FIXED, 0x12000000), 0x12000000);
+	map_at(t, 0x13004000, 2 * PG, PRW, MAP_PRIVATE);
+	assert_int_equal(mr(t, 0x12000000, 4 * PG, 4 * PG, FIXED, 0x13000000), 0x13000000);
+	assert_layout(t->mm, want);
+	verify(t, 0x11000000, 4, 24);
+	verify(t, 0x13000000, 4, 25);
+	/* the merged range faults into the anon_vma it now shares */
+	assert_int_equal(vt_write(t, 0x11004000, 1), 0);
+	assert_int_equal(vt_write(t, 0x13004000, 2), 0);
+	vt_check(t->mm->m);
+}
+
+static void test_mremap_fork_child_merges_not(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *p = vt_spawn(m, "p", 0, 0), *c;
+
+	(void)state;
+	map_at(p, 0x11000000, 4 * PG, PRW, MAP_PRIVATE);
+	fill(p, 0x11000000, 4, 24);
+	map_at(p, 0x13000000, 4 * PG, PRW, MAP_PRIVATE);
+	fill(p, 0x13000000, 4, 25);
+	assert_int_equal(do_fork(p, "c", 0, &c), 0);
+	mremap_fork_merges(c, "11000000-11004000 rw- 11004000-11006000 rw- "
+			   "13000000-13004000 rw- 13004000-13006000 rw-");
+	mremap_fork_merges(p, "11000000-11006000 rw- 13000000-13006000 rw-");
+	/* the child's pages are still the parent's until written */
+	verify(c, 0x11000000, 4, 24);
+	verify(c, 0x13000000, 4, 25);
+	do_exit(c);
+	vt_check(m);
+	vmsim_machine_destroy(m);
+}
+
 /* ---- a stack ---- */
 
 static void test_mremap_stack(void **state)
@@ -1060,6 +1111,7 @@ int main(void)
 		cmocka_unit_test(test_mremap_placement),
 		cmocka_unit_test(test_mremap_special_mappings),
 		cmocka_unit_test(test_mremap_after_fork),
+		cmocka_unit_test(test_mremap_fork_child_merges_not),
 		cmocka_unit_test(test_mremap_stack),
 		cmocka_unit_test(test_mremap_realloc_pattern),
 		cmocka_unit_test(test_mremap_oom_reverts),
