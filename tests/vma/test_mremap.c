@@ -917,9 +917,10 @@ static void test_mremap_after_fork(void **state)
  * parent's, so only the parent merges
  *   - a never-faulted VMA moved right after one that existed at fork (the
  *     target has the anon_vma: vma_had_uncowed_parents(target));
- *   - a faulted VMA that existed at fork moved back right before a
- *     never-faulted one (the target takes the source's anon_vma, refused
- *     when the VMA copied from was forked: copied_from, 6.18.y).
+ *   - a faulted VMA that existed at fork moved back right before, or
+ *     right after, a never-faulted one (the target takes the source's
+ *     anon_vma, refused when the VMA copied from was forked:
+ *     copied_from, 6.18.y).
  * Each layout is the host's (Linux 6.18, the same calls in a forked child
  * and then in the parent).  The reverse map stays right in both: the
  * checker finds every page's anon_vma on its VMA's chain at its index.
@@ -931,12 +932,17 @@ static void mremap_fork_merges(struct task_struct *t, const char *want)
 	assert_int_equal(mr(t, 0x13000000, 4 * PG, 4 * PG, FIXED, 0x12000000), 0x12000000);
 	map_at(t, 0x13004000, 2 * PG, PRW, MAP_PRIVATE);
 	assert_int_equal(mr(t, 0x12000000, 4 * PG, 4 * PG, FIXED, 0x13000000), 0x13000000);
+	assert_int_equal(mr(t, 0x15000000, 4 * PG, 4 * PG, FIXED, 0x16000000), 0x16000000);
+	map_at(t, 0x14ffe000, 2 * PG, PRW, MAP_PRIVATE);
+	assert_int_equal(mr(t, 0x16000000, 4 * PG, 4 * PG, FIXED, 0x15000000), 0x15000000);
 	assert_layout(t->mm, want);
 	verify(t, 0x11000000, 4, 24);
 	verify(t, 0x13000000, 4, 25);
+	verify(t, 0x15000000, 4, 26);
 	/* the merged range faults into the anon_vma it now shares */
 	assert_int_equal(vt_write(t, 0x11004000, 1), 0);
 	assert_int_equal(vt_write(t, 0x13004000, 2), 0);
+	assert_int_equal(vt_write(t, 0x14ffe000, 3), 0);
 	vt_check(t->mm->m);
 }
 
@@ -950,13 +956,17 @@ static void test_mremap_fork_child_merges_not(void **state)
 	fill(p, 0x11000000, 4, 24);
 	map_at(p, 0x13000000, 4 * PG, PRW, MAP_PRIVATE);
 	fill(p, 0x13000000, 4, 25);
+	map_at(p, 0x15000000, 4 * PG, PRW, MAP_PRIVATE);
+	fill(p, 0x15000000, 4, 26);
 	assert_int_equal(do_fork(p, "c", 0, &c), 0);
 	mremap_fork_merges(c, "11000000-11004000 rw- 11004000-11006000 rw- "
-			   "13000000-13004000 rw- 13004000-13006000 rw-");
-	mremap_fork_merges(p, "11000000-11006000 rw- 13000000-13006000 rw-");
+			   "13000000-13004000 rw- 13004000-13006000 rw- "
+			   "14ffe000-15000000 rw- 15000000-15004000 rw-");
+	mremap_fork_merges(p, "11000000-11006000 rw- 13000000-13006000 rw- 14ffe000-15004000 rw-");
 	/* the child's pages are still the parent's until written */
 	verify(c, 0x11000000, 4, 24);
 	verify(c, 0x13000000, 4, 25);
+	verify(c, 0x15000000, 4, 26);
 	do_exit(c);
 	vt_check(m);
 	vmsim_machine_destroy(m);

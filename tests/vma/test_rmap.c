@@ -314,27 +314,34 @@ static void test_rmap_fork_reuses_orphaned_anon_vma(void **state)
 	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
 	struct task_struct *p = vt_spawn(m, "p", 0, 0), *c1, *c2, *c3;
 	uint64_t a = vt_mmap(p, 0, 2 * P, PRW, MAP_PRIVATE);
-	struct anon_vma *av_c1, *av_c2;
+	struct anon_vma *root, *av_c1, *av_c2;
 
 	(void)state;
 	assert_int_equal(vt_write(p, a, 1), 0);
+	root = vma_lookup(p->mm, a)->anon_vma;
 	c1 = fork_ok(p, "c1");
 	av_c1 = vma_lookup(c1->mm, a)->anon_vma;
 	c2 = fork_ok(c1, "c2");
 	av_c2 = vma_lookup(c2->mm, a)->anon_vma;
 	assert_ptr_equal(av_c2->parent, av_c1);
 	assert_int_equal(chain_len(vma_lookup(c2->mm, a)), 3);
-	/* c1 goes: its anon_vma stays (c2's VMA links it) but has no VMA */
+	/* c1 and p go: their anon_vmas stay (c2's VMA links them) but have
+	 * no VMA */
 	do_exit(c1);
+	do_exit(p);
 	vt_check(m);
 	assert_int_equal(av_c1->num_active_vmas, 0);
 	assert_int_equal(av_c1->num_children, 1);
-	/* c2's fork: the chain offers av_c1 (no VMA, one child): reused */
+	assert_int_equal(root->num_active_vmas, 0);
+	/* the root is never reused: it is its own child, so with av_c1 it
+	 * has two */
+	assert_int_equal(root->num_children, 2);
+	/* c2's fork: the chain offers the root first (skipped), then av_c1
+	 * (no VMA, one child): reused */
 	c3 = fork_ok(c2, "c3");
 	assert_ptr_equal(vma_lookup(c3->mm, a)->anon_vma, av_c1);
 	assert_int_equal(av_c1->num_active_vmas, 1);
 	assert_int_equal(chain_len(vma_lookup(c3->mm, a)), 3);
-	/* the root is never reused: it is its own child */
 	vt_teardown(m);
 }
 
