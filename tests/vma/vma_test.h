@@ -74,14 +74,21 @@ static inline uint64_t vt_mmap(struct task_struct *t, uint64_t addr, uint64_t le
 	return (uint64_t)r;
 }
 
-/* 0 (ok), or SEGV_MAPERR / SEGV_ACCERR */
+/* The signal an access got: 0 (none), SEGV_MAPERR / SEGV_ACCERR, or
+ * FAULT_SIGBUS. */
+static inline int vt_signal(const struct access_result *r)
+{
+	return r->sigbus ? FAULT_SIGBUS : r->segv;
+}
+
+/* 0 (ok), SEGV_MAPERR / SEGV_ACCERR, or FAULT_SIGBUS */
 static inline int vt_write(struct task_struct *t, uint64_t va, uint64_t v)
 {
 	struct access_result r;
 
 	assert_int_equal(task_access(t, va, MMU_WRITE, &v, sizeof(v), &r), 0);
 	vt_check(t->mm->m);
-	return r.segv;
+	return vt_signal(&r);
 }
 
 static inline int vt_read(struct task_struct *t, uint64_t va, uint64_t *v)
@@ -91,7 +98,7 @@ static inline int vt_read(struct task_struct *t, uint64_t va, uint64_t *v)
 	*v = 0;
 	assert_int_equal(task_access(t, va, MMU_READ, v, sizeof(*v), &r), 0);
 	vt_check(t->mm->m);
-	return r.segv;
+	return vt_signal(&r);
 }
 
 static inline uint64_t vt_read_ok(struct task_struct *t, uint64_t va)
