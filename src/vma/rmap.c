@@ -171,6 +171,9 @@ int __anon_vma_prepare(struct vm_area_struct *vma)
 	struct anon_vma_chain *avc = anon_vma_chain_alloc(m);
 	struct anon_vma *anon_vma;
 
+	/* --check: the VMA changes, also on paths that then fail (a stack
+	 * that may not grow has its anon_vma all the same) */
+	mm_track_dirty(vma->vm_mm);
 	if (!avc)
 		return -ENOMEM;
 	anon_vma = find_mergeable_anon_vma(vma);
@@ -193,6 +196,7 @@ int anon_vma_clone(struct vm_area_struct *dst, struct vm_area_struct *src)
 	struct vmsim_machine *m = vma_machine(src);
 	struct anon_vma_chain *avc, *pavc;
 
+	mm_track_dirty(dst->vm_mm);	/* --check: dst's chain changes */
 	/* oldest first, each added at the head: the same order as @src's */
 	list_for_each_entry_reverse(pavc, &src->anon_vma_chain, same_vma) {
 		struct anon_vma *anon_vma = pavc->anon_vma;
@@ -271,6 +275,7 @@ void unlink_anon_vmas(struct vm_area_struct *vma)
 	struct vmsim_machine *m = vma_machine(vma);
 	struct anon_vma_chain *avc, *next;
 
+	mm_track_dirty(vma->vm_mm);	/* --check: the chain goes */
 	/* Unlink each anon_vma chained to the VMA.  This list is ordered
 	 * from newest to oldest, ensuring the root anon_vma gets freed last. */
 	list_for_each_entry_safe(avc, next, &vma->anon_vma_chain, same_vma) {
