@@ -36,6 +36,7 @@
 #include "mmu/mmu.h"
 #include "util/error.h"
 #include "vma/mm.h"
+#include "vma/rmap.h"
 
 static inline struct vmsim_machine *vma_machine(const struct vm_area_struct *vma)
 {
@@ -333,12 +334,9 @@ static void folio_add_new_anon_rmap_pmd(struct vm_area_struct *vma, struct page 
 {
 	struct vmsim_machine *m = vma_machine(vma);
 
-	/* folio_test_anon() is the head's in Linux; here each page says it,
-	 * so that the pages a split maps count as anonymous */
-	for (unsigned long i = 0; i < HPAGE_PMD_NR(m); i++)
-		set_page_flag(&folio[i], PG_anon);
-	folio->mapping = vma->anon_vma;
-	folio->index = vma->vm_pgoff + ((haddr - vma->vm_start) >> PAGE_SHIFT);
+	/* the head's ->mapping makes every page of it anonymous (PageAnon()),
+	 * mapped by the PMD now or by PTEs after a split */
+	__folio_set_anon(folio, vma, haddr);
 	folio_set_entire_mapcount(folio, 1);
 	set_page_flag(folio, PG_anon_exclusive);
 	m->thp.nr_anon_thps++;
@@ -550,7 +548,7 @@ unsigned do_huge_pmd_wp_page(struct vm_area_struct *vma, uint64_t address, uint6
 	/* reused only without other references: a fork's child may map it */
 	if (page_ref_count(folio) > 1)
 		goto fallback;
-	folio->mapping = vma->anon_vma;		/* folio_move_anon_rmap() */
+	page_move_anon_rmap(folio, vma);	/* folio_move_anon_rmap() */
 	set_page_flag(folio, PG_anon_exclusive);
 reuse:
 	mm_track_dirty(mm);

@@ -384,7 +384,7 @@ static const struct {
 	{ "x86_64", "memory.size", "1\nGiB", "--set memory.size=1 GiB: bad size '1 GiB' for "
 	  "memory.size (a number with an optional KiB/MiB/GiB/TiB suffix)" },
 	{ "x86_64", "", "1", "--set =1: unknown key '' (valid: name, arch, memory, reserve, "
-	  "kernel_image, zones, buddy, cpu, tlb, layout, process, pagecache, vdso, transparent_hugepage)" },
+	  "kernel_image, zones, buddy, cpu, tlb, layout, process, pagecache, vfs, vdso, transparent_hugepage)" },
 	{ "x86_64", "transparent_hugepage.enabled", "yes", "--set transparent_hugepage.enabled=yes: "
 	  "bad value 'yes' for transparent_hugepage.enabled (always, madvise, never)" },
 	{ "x86_32", "transparent_hugepage", "{defrag: sometimes}", "--set transparent_hugepage={defrag: "

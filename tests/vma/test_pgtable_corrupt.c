@@ -21,7 +21,18 @@
  * and no walk can tell.  Above the PTE level any bit goes, but for the
  * rights of a PMD that maps a transparent huge page (P, RW, US, NX),
  * which is a leaf like a PTE; its PS and address bits do go: such a PMD
- * is no huge PMD any more, and the walks treat it as bad.  The runs with
+ * is no huge PMD any more, and the walks treat it as bad.  No entry is
+ * ever redirected to a frame the CPU could walk on through, nor made a
+ * leaf over one (a huge PMD's new address, a table entry whose PS is set:
+ * every frame of the span it then maps): a page-table page (another
+ * table's entries read as the next level's give the task a user-writable
+ * mapping of that table, and the hardware writes through it without a
+ * fault that would let the kernel see the bad entry), a slab page (the
+ * kernel's objects), a free frame (it may become either), or any frame
+ * holding a present-looking entry.  Such corruption is undefined on the
+ * real machine too; what is tested is everything a fault or a software
+ * walk can meet.  Flips are made only on entries of the tables
+ * themselves, never through an entry that is already bad.  The runs with
  * transparent huge pages ("always", with the huge zero page) also map
  * whole huge-page slots, so that faults, forks, partial munmaps and
  * mprotects meet huge PMDs, split them and copy them.
@@ -252,6 +263,39 @@ static unsigned flip_bit(struct ctx *c, unsigned depth, bool huge)
 	}
 }
 
+/* May an entry above the PTE level point at frame @pa without giving the
+ * CPU a path through live kernel memory (see the header)? */
+static bool safe_target(struct ctx *c, uint64_t pa)
+{
+	struct phys_mem *pm = &c->m->pm;
+	const unsigned esize = c->m->pt.fmt->entry_size;
+	const uint8_t *b;
+	struct page *page, *head;
+
+	if (!pfn_valid(pm, (unsigned long)(pa >> PAGE_SHIFT)))
+		return true;	/* beyond RAM: the walk faults there */
+	page = pfn_to_page(pm, (unsigned long)(pa >> PAGE_SHIFT));
+	/* a page of a compound block: the head holds its kind and references */
+	head = compound_head(page);
+	if (PageTable(page) || PageSlab(head) || PageBuddy(page) || page_ref_count(head) == 0)
+		return false;
+	b = phys_to_host(pm, pa & ~(uint64_t)(PAGE_SIZE - 1));
+	for (unsigned off = 0; off < PAGE_SIZE; off += esize)
+		if (b[off] & _PAGE_PRESENT)
+			return false;
+	return true;
+}
+
+/* The same for every frame of [@pa, @pa + @span) that lies in RAM: the
+ * frames a leaf entry above the PTE level maps. */
+static bool safe_span(struct ctx *c, uint64_t pa, uint64_t span)
+{
+	for (uint64_t a = pa; a - pa < span; a += PAGE_SIZE)
+		if (!safe_target(c, a))
+			return false;
+	return true;
+}
+
 /* Flip a bit of the entry at a random level on a random slot's walk.  The
  * walk ends at a bad entry: below it lies a table that is not this
  * entry's (another level's, or another task's), and a bit flipped there
@@ -279,6 +323,12 @@ static void op_corrupt(struct ctx *c, struct task_struct *t)
 	huge = depth == c->m->thp.pmd_depth && huge_pmd_folio(t->mm, p.epa[depth], e);
 	bit = flip_bit(c, depth, huge);
 	e ^= 1ULL << bit;
+	if (depth < pt->fmt->levels - 1 && (e & _PAGE_PRESENT) &&
+	    (pt_entry_addr(pt, depth, e) != pt_entry_addr(pt, depth, p.e[depth]) ||
+	     pt_entry_leaf(pt, depth, e) != pt_entry_leaf(pt, depth, p.e[depth])) &&
+	    !safe_span(c, pt_entry_addr(pt, depth, e),
+		       pt_entry_leaf(pt, depth, e) ? pt_entry_span(pt->fmt, depth) : PAGE_SIZE))
+		return;
 	set_pte(pt, p.epa[depth], e);
 	for (unsigned i = 0; i < c->m->nr_cpus; i++)
 		invlpg(&c->m->cpus[i], va);
@@ -394,7 +444,12 @@ static void run(const char *arch, unsigned s, bool thp)
 						lvl, &va), 2);
 			epa = va - c.m->cfg.page_offset;
 			e = pt_read(&c.m->pt, epa);
-			/* (or a huge PMD a fault mapped there since) */
+			/* unless the table that held it went too (it hung from
+			 * a bad entry above, reclaimed in the same step), and
+			 * its frame may now be anything (or a huge PMD a fault
+			 * mapped there since) */
+			if (!PageTable(pfn_to_page(&c.m->pm, (unsigned long)(epa >> PAGE_SHIFT))))
+				e = 0;
 			if (e && pt_entry_kind(&c.m->pt, strcmp(lvl, "p4d") == 0 ? 0 :
 					       strcmp(lvl, "pud") == 0 ? 1 : 2, epa, e, false) !=
 				 PT_ENTRY_TABLE && !(c.thp && strcmp(lvl, "pmd") == 0))
