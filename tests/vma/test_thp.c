@@ -24,7 +24,6 @@
 #include "kern/views.h"
 #include "mmu/mmu.h"
 #include "mmu/pgtable.h"
-#include "vma/rmap.h"
 
 #define PRW (PROT_READ | PROT_WRITE)
 #define M2 (2 * MiB)
@@ -305,6 +304,62 @@ static void test_thp_settings_and_vmas_decide(void **state)
 	 * or not */
 	no_huge_page_after("256MiB", "always", MADV_NOHUGEPAGE);
 	no_huge_page_after("1GiB", "never", MADV_HUGEPAGE);
+}
+
+/* MAP_STACK sets VM_NOHUGEPAGE: the stack is placed THP-aligned all the
+ * same but takes no huge page; MADV_HUGEPAGE trades nh for hg and the next
+ * fault in a free span is huge; MADV_NOHUGEPAGE keeps the huge page mapped
+ * and only the faults after it small.  Each step's smaps is the host's
+ * (6.18, enabled=madvise): Rss 4, 4, 2052, 2052, 8 kB; AnonHugePages 0, 0,
+ * 2048, 2048, 0 kB; THPeligible 0, 1, 1, 0, 0. */
+static void test_thp_map_stack_and_the_advice(void **state)
+{
+	static const long rss[] = { 4, 4, 2052, 2052, 8 }, huge[] = { 0, 0, 2048, 2048, 0 };
+	static const long eligible[] = { 0, 1, 1, 0, 0 };
+	struct vmsim_machine *m = boot_thp("x86_64", "256MiB", "always", NULL);
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+	unsigned step = 0;
+	uint64_t c;
+
+	(void)state;
+	/* under "always": a stack is never huge, as THPeligible says */
+	c = vt_mmap(t, 0x40000000, M2, PRW, MAP_PRIVATE | MAP_FIXED | MAP_STACK);
+	assert_int_equal(vt_write(t, c + 8, 1), 0);
+	assert_null(huge_folio_of(t, c));
+	assert_int_equal(smaps_field(t, c, "THPeligible"), 0);
+	assert_int_equal(m->thp.fault_alloc, 0);
+	vmsim_machine_destroy(m);
+
+	/* the host's setting, madvise: placed aligned all the same */
+	m = boot_thp("x86_64", "1GiB", NULL, NULL);
+	t = vt_spawn(m, "a", 0, 0);
+	c = vt_mmap(t, 0, 2 * M2, PRW, MAP_PRIVATE | MAP_STACK);
+	assert_int_equal(c % M2, 0);
+#define STEP(hg, nh) do {								\
+		assert_int_equal(smaps_field(t, c, "Rss"), rss[step]);			\
+		assert_int_equal(smaps_field(t, c, "AnonHugePages"), huge[step]);	\
+		assert_int_equal(smaps_field(t, c, "THPeligible"), eligible[step]);	\
+		assert_int_equal(!!(vma_at(t, c)->vm_flags & VM_HUGEPAGE), hg);	\
+		assert_int_equal(!!(vma_at(t, c)->vm_flags & VM_NOHUGEPAGE), nh);	\
+		step++;									\
+	} while (0)
+	assert_int_equal(vt_write(t, c, 1), 0);
+	STEP(0, 1);
+	assert_int_equal(do_madvise(t->mm, c, 2 * M2, MADV_HUGEPAGE, NULL), 0);
+	STEP(1, 0);
+	assert_int_equal(vt_write(t, c + M2, 1), 0);
+	assert_non_null(huge_folio_of(t, c + M2));
+	STEP(1, 0);
+	assert_int_equal(do_madvise(t->mm, c, 2 * M2, MADV_NOHUGEPAGE, NULL), 0);
+	assert_non_null(huge_folio_of(t, c + M2));
+	STEP(0, 1);
+	assert_int_equal(do_madvise(t->mm, c + M2, M2, MADV_DONTNEED, NULL), 0);
+	assert_int_equal(vt_write(t, c + M2, 1), 0);
+	assert_null(huge_folio_of(t, c + M2));
+	STEP(0, 1);
+#undef STEP
+	assert_int_equal(m->thp.fault_alloc, 1);
+	vmsim_machine_destroy(m);
 }
 
 /* hugepage_init(): under 512 MiB every flag starts cleared; a key given
@@ -726,219 +781,6 @@ static void test_thp_fork_of_a_split_huge_page(void **state)
 	assert_int_equal(vt_read_ok(t, a + 0x4000), 0);
 	do_exit(c);
 	vt_check(m);
-	vmsim_machine_destroy(m);
-}
-
-/* ---- the reverse map ---- */
-
-struct rmap_hits {
-	struct vm_area_struct *vma[4];
-	uint64_t addr[4];
-	unsigned n;
-};
-
-static int note_hit(struct vm_area_struct *vma, uint64_t addr, void *arg)
-{
-	struct rmap_hits *h = arg;
-
-	if (h->n < 4) {
-		h->vma[h->n] = vma;
-		h->addr[h->n] = addr;
-	}
-	h->n++;
-	return 0;
-}
-
-/* The VMAs and addresses rmap_walk_anon() finds for @page. */
-static struct rmap_hits rmap_of(struct page *page)
-{
-	struct rmap_hits h = { 0 };
-
-	assert_int_equal(rmap_walk_anon(page, note_hit, &h), 0);
-	return h;
-}
-
-/* A huge page is in the anon_vma reverse map as a small page is: the fault
- * prepares the anon_vma (for the huge zero page too), the head records it
- * and the index of its first page, every page of it is anonymous through
- * the head and found by the rmap walk at its own address, PMD-mapped, after
- * fork in both mms, and PTE-mapped after a split. */
-static void test_thp_rmap_of_a_huge_page(void **state)
-{
-	struct vmsim_machine *m = boot_thp("x86_64", "256MiB", "always", "true");
-	struct task_struct *t = vt_spawn(m, "a", 0, 0), *c;
-	const uint64_t a = vt_mmap(t, 0x40000000, 3 * M2, PRW, MAP_PRIVATE | MAP_FIXED);
-	struct vm_area_struct *vma = vma_at(t, a);
-	struct page *folio, *zero, *copy;
-	struct anon_vma *av;
-	struct rmap_hits h;
-
-	(void)state;
-	assert_null(vma->anon_vma);
-	/* the huge zero page: the anon_vma is made, the page is in no rmap */
-	assert_int_equal(vt_read_ok(t, a), 0);
-	zero = huge_folio_of(t, a);
-	assert_true(is_huge_zero_folio(m, zero));
-	av = vma->anon_vma;
-	assert_non_null(av);
-	assert_false(PageAnon(zero));
-	assert_null(page_anon_vma(zero));
-	/* a huge page: the head holds the anon_vma and the first page's index */
-	assert_int_equal(vt_write(t, a + M2 + 0x7008, 0x77), 0);
-	folio = huge_folio_of(t, a + M2);
-	assert_ptr_equal(page_anon_vma(folio), av);
-	assert_int_equal(folio->index, linear_page_index(vma, a + M2));
-	assert_true(PageAnon(folio + 7) && PageAnon(folio + 511));
-	assert_null(folio[7].mapping);
-	assert_ptr_equal(page_anon_vma(folio + 7), av);
-	assert_int_equal(page_pgoff(folio + 7), linear_page_index(vma, a + M2 + 0x7000));
-	h = rmap_of(folio + 7);
-	assert_int_equal(h.n, 1);
-	assert_ptr_equal(h.vma[0], vma);
-	assert_int_equal(h.addr[0], a + M2 + 0x7000);
-	/* fork: the child's VMA is on the parent's anon_vma, so the walk of a
-	 * page the two share finds both, at the same address */
-	assert_int_equal(do_fork(t, "b", 0, &c), 0);
-	vt_check(m);
-	assert_ptr_equal(huge_folio_of(c, a + M2), folio);
-	h = rmap_of(folio + 7);
-	assert_int_equal(h.n, 2);
-	assert_true(h.vma[0]->vm_mm != h.vma[1]->vm_mm);
-	assert_int_equal(h.addr[0], a + M2 + 0x7000);
-	assert_int_equal(h.addr[1], a + M2 + 0x7000);
-	/* the child's write splits its PMD: the PTE-mapped pages keep the
-	 * folio's rmap, and the 4 KiB copy is the child's own anon_vma's */
-	assert_int_equal(vt_write(c, a + M2 + 0x2000, 0x22), 0);
-	assert_null(huge_folio_of(c, a + M2));
-	assert_ptr_equal(frame_of(c, a + M2 + 0x7000), folio + 7);
-	h = rmap_of(folio + 7);
-	assert_int_equal(h.n, 2);
-	copy = frame_of(c, a + M2 + 0x2000);
-	assert_false(PageCompound(copy));
-	assert_ptr_equal(page_anon_vma(copy), vma_at(c, a)->anon_vma);
-	assert_true(vma_at(c, a)->anon_vma != av);
-	h = rmap_of(copy);
-	assert_int_equal(h.n, 1);
-	assert_ptr_equal(h.vma[0]->vm_mm, c->mm);
-	/* the child's write to the huge zero page maps a huge page of its own
-	 * anon_vma, which only the child finds */
-	assert_int_equal(vt_write(c, a + 8, 0x33), 0);
-	assert_ptr_equal(page_anon_vma(huge_folio_of(c, a)), vma_at(c, a)->anon_vma);
-	h = rmap_of(huge_folio_of(c, a) + 100);
-	assert_int_equal(h.n, 1);
-	assert_ptr_equal(h.vma[0]->vm_mm, c->mm);
-	assert_int_equal(h.addr[0], a + 100 * PAGE_SIZE);
-	vt_check(m);
-	do_exit(c);
-	vt_check(m);
-	vmsim_machine_destroy(m);
-}
-
-/* A write that reuses a huge page nothing else maps any more moves it to
- * the writer's own anon_vma (folio_move_anon_rmap()); a write-protected
- * PTE of an exclusive page of a split one is made writable and leaves the
- * folio, and its pages' ->mapping, as they are. */
-static void test_thp_reuse_moves_the_folio_to_the_vma_anon_vma(void **state)
-{
-	struct vmsim_machine *m = boot_thp("x86_64", "256MiB", "always", NULL);
-	struct task_struct *t = vt_spawn(m, "a", 0, 0), *c;
-	const uint64_t a = vt_mmap(t, 0x40000000, 2 * M2, PRW, MAP_PRIVATE | MAP_FIXED);
-	struct anon_vma *pav;
-	struct page *folio;
-	struct pt_path path;
-	struct rmap_hits h;
-	uint64_t pte;
-
-	(void)state;
-	assert_int_equal(vt_write(t, a + 8, 0x11), 0);
-	folio = huge_folio_of(t, a);
-	pav = vma_at(t, a)->anon_vma;
-	assert_int_equal(do_fork(t, "b", 0, &c), 0);
-	do_exit(t);
-	vt_check(m);
-	/* the child alone maps it, still through the parent's anon_vma */
-	assert_ptr_equal(page_anon_vma(folio), pav);
-	assert_true(vma_at(c, a)->anon_vma != pav);
-	assert_false(PageAnonExclusive(folio));
-	assert_int_equal(vt_write(c, a + 16, 0x22), 0);
-	assert_ptr_equal(huge_folio_of(c, a), folio);
-	assert_int_equal(c->fst.cow_reuse, 1);
-	assert_true(PageAnonExclusive(folio));
-	assert_ptr_equal(page_anon_vma(folio), vma_at(c, a)->anon_vma);
-	h = rmap_of(folio + 3);
-	assert_int_equal(h.n, 1);
-	assert_ptr_equal(h.vma[0]->vm_mm, c->mm);
-	/* split it (its pages stay exclusive), write-protect one PTE by hand
-	 * and write there: reused in place */
-	assert_int_equal(do_munmap(c->mm, a + M2 - PAGE_SIZE, PAGE_SIZE), 0);
-	assert_true(PageAnonExclusive(folio + 5));
-	pt_lookup(&m->pt, c->mm->pgd, a + 5 * PAGE_SIZE, &path);
-	assert_true(path.leaf && path.n == m->pt.fmt->levels);
-	pte = path.e[path.n - 1];
-	assert_true(pte & _PAGE_RW);
-	set_pte(&m->pt, path.epa[path.n - 1], pte & ~(uint64_t)_PAGE_RW);
-	flush_tlb_mm_range(c->mm, a + 5 * PAGE_SIZE, a + 6 * PAGE_SIZE);
-	assert_int_equal(vt_write(c, a + 5 * PAGE_SIZE, 0x55), 0);
-	assert_int_equal(c->fst.cow_reuse, 2);
-	assert_ptr_equal(frame_of(c, a + 5 * PAGE_SIZE), folio + 5);
-	assert_null(folio[5].mapping);
-	assert_ptr_equal(page_anon_vma(folio + 5), vma_at(c, a)->anon_vma);
-	vt_check(m);
-	do_exit(c);
-	vmsim_machine_destroy(m);
-}
-
-/* MAP_STACK sets VM_NOHUGEPAGE: the stack is placed THP-aligned all the
- * same but takes no huge page; MADV_HUGEPAGE trades nh for hg and the next
- * fault in a free span is huge; MADV_NOHUGEPAGE keeps the huge page mapped
- * and only the faults after it small.  Each step's smaps is the host's
- * (6.18, enabled=madvise): Rss 4, 4, 2052, 2052, 8 kB; AnonHugePages 0, 0,
- * 2048, 2048, 0 kB; THPeligible 0, 1, 1, 0, 0. */
-static void test_thp_map_stack_and_the_advice(void **state)
-{
-	struct vmsim_machine *m = boot_thp("x86_64", "1GiB", NULL, NULL);
-	struct task_struct *t = vt_spawn(m, "a", 0, 0);
-	const uint64_t c = vt_mmap(t, 0, 2 * M2, PRW, MAP_PRIVATE | MAP_STACK);
-	static const long rss[] = { 4, 4, 2052, 2052, 8 }, huge[] = { 0, 0, 2048, 2048, 0 };
-	static const long eligible[] = { 0, 1, 1, 0, 0 };
-	unsigned step = 0;
-
-	(void)state;
-	assert_int_equal(c % M2, 0);
-#define STEP(hg, nh) do {								\
-		assert_int_equal(smaps_field(t, c, "Rss"), rss[step]);			\
-		assert_int_equal(smaps_field(t, c, "AnonHugePages"), huge[step]);	\
-		assert_int_equal(smaps_field(t, c, "THPeligible"), eligible[step]);	\
-		assert_int_equal(!!(vma_at(t, c)->vm_flags & VM_HUGEPAGE), hg);	\
-		assert_int_equal(!!(vma_at(t, c)->vm_flags & VM_NOHUGEPAGE), nh);	\
-		step++;									\
-	} while (0)
-	assert_int_equal(vt_write(t, c, 1), 0);
-	STEP(0, 1);
-	assert_int_equal(do_madvise(t->mm, c, 2 * M2, MADV_HUGEPAGE, NULL), 0);
-	STEP(1, 0);
-	assert_int_equal(vt_write(t, c + M2, 1), 0);
-	assert_non_null(huge_folio_of(t, c + M2));
-	STEP(1, 0);
-	assert_int_equal(do_madvise(t->mm, c, 2 * M2, MADV_NOHUGEPAGE, NULL), 0);
-	assert_non_null(huge_folio_of(t, c + M2));
-	STEP(0, 1);
-	assert_int_equal(do_madvise(t->mm, c + M2, M2, MADV_DONTNEED, NULL), 0);
-	assert_int_equal(vt_write(t, c + M2, 1), 0);
-	assert_null(huge_folio_of(t, c + M2));
-	STEP(0, 1);
-#undef STEP
-	assert_int_equal(m->thp.fault_alloc, 1);
-	vmsim_machine_destroy(m);
-
-	/* under "always" too: a stack is never huge, as THPeligible says */
-	m = boot_thp("x86_64", "256MiB", "always", NULL);
-	t = vt_spawn(m, "a", 0, 0);
-	assert_int_equal(vt_write(t, vt_mmap(t, 0x40000000, M2, PRW,
-					      MAP_PRIVATE | MAP_FIXED | MAP_STACK) + 8, 1), 0);
-	assert_null(huge_folio_of(t, 0x40000000));
-	assert_int_equal(smaps_field(t, 0x40000000, "THPeligible"), 0);
-	assert_int_equal(m->thp.fault_alloc, 0);
 	vmsim_machine_destroy(m);
 }
 
@@ -1371,11 +1213,144 @@ static void test_thp_exit_frees_everything(void **state)
 	exit_frees_everything("x86_32", "512MiB");
 }
 
+/* ---- the reverse map ---- */
+
+/* A huge page is in the anon_vma reverse map as a small page is: the fault
+ * prepares the anon_vma (for the huge zero page too), the head records it
+ * and the index of its first page, every page of it is anonymous through
+ * the head and found by the rmap walk at its own address, PMD-mapped, after
+ * fork in both mms, and PTE-mapped after a split. */
+static void test_thp_rmap_of_a_huge_page(void **state)
+{
+	struct vmsim_machine *m = boot_thp("x86_64", "256MiB", "always", "true");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0), *c;
+	const uint64_t a = vt_mmap(t, 0x40000000, 3 * M2, PRW, MAP_PRIVATE | MAP_FIXED);
+	struct vm_area_struct *vma = vma_at(t, a);
+	struct page *folio, *zero, *copy;
+	struct anon_vma *av;
+	struct vt_rmap_hits h;
+
+	(void)state;
+	assert_null(vma->anon_vma);
+	/* the huge zero page: the anon_vma is made, the page is in no rmap */
+	assert_int_equal(vt_read_ok(t, a), 0);
+	zero = huge_folio_of(t, a);
+	assert_true(is_huge_zero_folio(m, zero));
+	av = vma->anon_vma;
+	assert_non_null(av);
+	assert_false(PageAnon(zero));
+	assert_null(page_anon_vma(zero));
+	/* a huge page: the head holds the anon_vma and the first page's index */
+	assert_int_equal(vt_write(t, a + M2 + 0x7008, 0x77), 0);
+	folio = huge_folio_of(t, a + M2);
+	assert_ptr_equal(page_anon_vma(folio), av);
+	assert_int_equal(folio->index, linear_page_index(vma, a + M2));
+	assert_true(PageAnon(folio + 7) && PageAnon(folio + 511));
+	assert_null(folio[7].mapping);
+	assert_ptr_equal(page_anon_vma(folio + 7), av);
+	assert_int_equal(page_pgoff(folio + 7), linear_page_index(vma, a + M2 + 0x7000));
+	h = vt_rmap_of(folio + 7);
+	assert_int_equal(h.n, 1);
+	assert_ptr_equal(h.vma[0], vma);
+	assert_int_equal(h.addr[0], a + M2 + 0x7000);
+	/* fork: the child's VMA is on the parent's anon_vma, so the walk of a
+	 * page the two share finds both, at the same address */
+	assert_int_equal(do_fork(t, "b", 0, &c), 0);
+	vt_check(m);
+	assert_ptr_equal(huge_folio_of(c, a + M2), folio);
+	h = vt_rmap_of(folio + 7);
+	assert_int_equal(h.n, 2);
+	assert_true(h.vma[0]->vm_mm != h.vma[1]->vm_mm);
+	assert_int_equal(h.addr[0], a + M2 + 0x7000);
+	assert_int_equal(h.addr[1], a + M2 + 0x7000);
+	/* the child's write splits its PMD: the PTE-mapped pages keep the
+	 * folio's rmap, and the 4 KiB copy is the child's own anon_vma's */
+	assert_int_equal(vt_write(c, a + M2 + 0x2000, 0x22), 0);
+	assert_null(huge_folio_of(c, a + M2));
+	assert_ptr_equal(frame_of(c, a + M2 + 0x7000), folio + 7);
+	h = vt_rmap_of(folio + 7);
+	assert_int_equal(h.n, 2);
+	copy = frame_of(c, a + M2 + 0x2000);
+	assert_false(PageCompound(copy));
+	assert_ptr_equal(page_anon_vma(copy), vma_at(c, a)->anon_vma);
+	assert_true(vma_at(c, a)->anon_vma != av);
+	h = vt_rmap_of(copy);
+	assert_int_equal(h.n, 1);
+	assert_ptr_equal(h.vma[0]->vm_mm, c->mm);
+	/* the child's write to the huge zero page maps a huge page of its own
+	 * anon_vma, which only the child finds */
+	assert_int_equal(vt_write(c, a + 8, 0x33), 0);
+	assert_ptr_equal(page_anon_vma(huge_folio_of(c, a)), vma_at(c, a)->anon_vma);
+	h = vt_rmap_of(huge_folio_of(c, a) + 100);
+	assert_int_equal(h.n, 1);
+	assert_ptr_equal(h.vma[0]->vm_mm, c->mm);
+	assert_int_equal(h.addr[0], a + 100 * PAGE_SIZE);
+	vt_check(m);
+	do_exit(c);
+	vt_check(m);
+	vmsim_machine_destroy(m);
+}
+
+/* A write that reuses a huge page nothing else maps any more moves it to
+ * the writer's own anon_vma (folio_move_anon_rmap()); a write-protected
+ * PTE of an exclusive page of a split one is made writable and leaves the
+ * folio, and its pages' ->mapping, as they are. */
+static void test_thp_reuse_moves_the_folio_to_the_vma_anon_vma(void **state)
+{
+	struct vmsim_machine *m = boot_thp("x86_64", "256MiB", "always", NULL);
+	struct task_struct *t = vt_spawn(m, "a", 0, 0), *c;
+	const uint64_t a = vt_mmap(t, 0x40000000, 2 * M2, PRW, MAP_PRIVATE | MAP_FIXED);
+	struct anon_vma *pav;
+	struct page *folio;
+	struct pt_path path;
+	struct vt_rmap_hits h;
+	uint64_t pte;
+
+	(void)state;
+	assert_int_equal(vt_write(t, a + 8, 0x11), 0);
+	folio = huge_folio_of(t, a);
+	pav = vma_at(t, a)->anon_vma;
+	assert_int_equal(do_fork(t, "b", 0, &c), 0);
+	do_exit(t);
+	vt_check(m);
+	/* the child alone maps it, still through the parent's anon_vma */
+	assert_ptr_equal(page_anon_vma(folio), pav);
+	assert_true(vma_at(c, a)->anon_vma != pav);
+	assert_false(PageAnonExclusive(folio));
+	assert_int_equal(vt_write(c, a + 16, 0x22), 0);
+	assert_ptr_equal(huge_folio_of(c, a), folio);
+	assert_int_equal(c->fst.cow_reuse, 1);
+	assert_true(PageAnonExclusive(folio));
+	assert_ptr_equal(page_anon_vma(folio), vma_at(c, a)->anon_vma);
+	h = vt_rmap_of(folio + 3);
+	assert_int_equal(h.n, 1);
+	assert_ptr_equal(h.vma[0]->vm_mm, c->mm);
+	/* split it (its pages stay exclusive), write-protect one PTE by hand
+	 * and write there: reused in place */
+	assert_int_equal(do_munmap(c->mm, a + M2 - PAGE_SIZE, PAGE_SIZE), 0);
+	assert_true(PageAnonExclusive(folio + 5));
+	pt_lookup(&m->pt, c->mm->pgd, a + 5 * PAGE_SIZE, &path);
+	assert_true(path.leaf && path.n == m->pt.fmt->levels);
+	pte = path.e[path.n - 1];
+	assert_true(pte & _PAGE_RW);
+	set_pte(&m->pt, path.epa[path.n - 1], pte & ~(uint64_t)_PAGE_RW);
+	flush_tlb_mm_range(c->mm, a + 5 * PAGE_SIZE, a + 6 * PAGE_SIZE);
+	assert_int_equal(vt_write(c, a + 5 * PAGE_SIZE, 0x55), 0);
+	assert_int_equal(c->fst.cow_reuse, 2);
+	assert_ptr_equal(frame_of(c, a + 5 * PAGE_SIZE), folio + 5);
+	assert_null(folio[5].mapping);
+	assert_ptr_equal(page_anon_vma(folio + 5), vma_at(c, a)->anon_vma);
+	vt_check(m);
+	do_exit(c);
+	vmsim_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_thp_fault_maps_a_pmd_leaf),
 		cmocka_unit_test(test_thp_settings_and_vmas_decide),
+		cmocka_unit_test(test_thp_map_stack_and_the_advice),
 		cmocka_unit_test(test_thp_defaults_follow_the_machine_size),
 		cmocka_unit_test(test_thp_falls_back_without_a_free_pmd_block),
 		cmocka_unit_test(test_thp_huge_zero_page_then_write),
@@ -1386,9 +1361,6 @@ int main(void)
 		cmocka_unit_test(test_thp_split_keeps_every_byte),
 		cmocka_unit_test(test_thp_fork_copy_on_write),
 		cmocka_unit_test(test_thp_fork_of_a_split_huge_page),
-		cmocka_unit_test(test_thp_rmap_of_a_huge_page),
-		cmocka_unit_test(test_thp_reuse_moves_the_folio_to_the_vma_anon_vma),
-		cmocka_unit_test(test_thp_map_stack_and_the_advice),
 		cmocka_unit_test(test_thp_x86_32_maps_4mib_pages),
 		cmocka_unit_test(test_thp_corrupted_huge_pmd_is_bad_and_reclaimed),
 		cmocka_unit_test(test_thp_move_huge_pmd_moves_page_and_table),
@@ -1397,6 +1369,8 @@ int main(void)
 		cmocka_unit_test(test_thp_madvise_flags_split_at_new_boundaries),
 		cmocka_unit_test(test_thp_mremap_moves_whole_or_splits),
 		cmocka_unit_test(test_thp_exit_frees_everything),
+		cmocka_unit_test(test_thp_rmap_of_a_huge_page),
+		cmocka_unit_test(test_thp_reuse_moves_the_folio_to_the_vma_anon_vma),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
