@@ -23,6 +23,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -34,6 +35,7 @@
 #include <unistd.h>
 
 #include "kern/exec.h"
+#include "mmu/mmu.h"
 #include "kern/machine.h"
 #include "kern/task.h"
 #include "kern/views.h"
@@ -43,29 +45,30 @@
 #include "vma/filemap.h"
 #include "vma/mm.h"
 
-#define MAXL 256
+#define MAXL 1024	/* VMAs of one state */
 
 struct map_line {
 	uint64_t start, end, off;
 	char perms[5];
 	char name[256];
+	char flags[128];	/* VmFlags, when the line came with them */
 };
 
-struct sysc {
-	char what[12];
-	uint64_t a[6];
-	int fd;
-	char path[256];
-	int64_t res;
-};
-
-struct oracle {
+/* What the oracle prints about the new image, before the trace. */
+struct exec_state {
 	uint64_t ip, sp;
 	uint64_t mm[10];	/* in the order of mm_names */
-	unsigned nauxv, nmaps, nfinal, nsys;
+	unsigned nauxv, nmaps;
 	uint64_t auxv[32][2];
-	struct map_line maps[MAXL], final[MAXL];
-	struct sysc sys[MAXL];
+	struct map_line maps[MAXL];
+};
+
+/* The oracle's output, read line by line while the test replays it. */
+struct oracle {
+	FILE *p;
+	char line[8192];
+	bool pending;		/* line holds a trace line not yet taken */
+	struct exec_state x;
 };
 
 static const char *const mm_names[10] = {
@@ -94,80 +97,100 @@ static int parse_map(const char *l, struct map_line *m)
 	return 0;
 }
 
-/* Run the oracle; 77 means skip. */
-static int run_oracle(const char *path, const char *rlimit, bool trace, const char *arg0,
-		      const char *args, struct oracle *o)
+static bool is_trace_line(const char *l)
+{
+	static const char *const kinds[] = { "touch ", "sys ", "vec ", "vmas ", "final ", "exit " };
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strncmp(l, kinds[i], strlen(kinds[i])) == 0)
+			return true;
+	return false;
+}
+
+/* The next line of the oracle's output (without its newline), or NULL at its end. */
+static const char *oracle_line(struct oracle *o)
+{
+	size_t n;
+
+	if (o->pending) {
+		o->pending = false;
+		return o->line;
+	}
+	if (!fgets(o->line, sizeof(o->line), o->p))
+		return NULL;
+	n = strlen(o->line);
+	if (n && o->line[n - 1] == '\n')
+		o->line[--n] = '\0';
+	return o->line;
+}
+
+/* Start the oracle and read the exec state; the trace (if any) is left
+ * for oracle_line().  77 means skip, with the oracle's reason in @why. */
+static int oracle_open(struct oracle *o, const char *path, const char *opts, const char *arg0,
+		       const char *args, char *why, size_t whylen)
 {
 	const char *exe = getenv("EXEC_ORACLE");
-	char cmd[1024], line[4096];
-	FILE *p;
-	int st;
+	struct exec_state *x = &o->x;
+	char cmd[2048];
+	const char *line;
 
 	memset(o, 0, sizeof(*o));
+	snprintf(why, whylen, "EXEC_ORACLE is not set");
 	if (!exe)
 		return 77;
-	snprintf(cmd, sizeof(cmd), "%s --stack-rlimit %s %s %s%s %s %s", exe, rlimit,
-		 trace ? "--trace" : "", arg0 ? "--arg0 " : "", arg0 ? arg0 : "", path,
-		 args ? args : "");
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p)) {
+	snprintf(cmd, sizeof(cmd), "%s %s %s%s %s %s", exe, opts, arg0 ? "--arg0 " : "",
+		 arg0 ? arg0 : "", path, args ? args : "");
+	o->p = popen(cmd, "r");
+	assert_non_null(o->p);
+	while ((line = oracle_line(o))) {
 		unsigned long long a, b;
 		char name[64];
 
+		if (strncmp(line, "SKIP: ", 6) == 0) {
+			snprintf(why, whylen, "%s", line + 6);
+			while (oracle_line(o))
+				;
+			pclose(o->p);
+			return 77;
+		}
+		if (is_trace_line(line)) {
+			o->pending = true;
+			break;
+		}
 		if (sscanf(line, "rip 0x%llx", &a) == 1) {
-			o->ip = a;
+			x->ip = a;
 		} else if (sscanf(line, "rsp 0x%llx", &a) == 1) {
-			o->sp = a;
-		} else if (o->nfinal == 0 && sscanf(line, "mm %63s 0x%llx", name, &a) == 2) {
+			x->sp = a;
+		} else if (sscanf(line, "mm %63s 0x%llx", name, &a) == 2) {
 			for (int i = 0; i < 10; i++)
 				if (strcmp(name, mm_names[i]) == 0)
-					o->mm[i] = a;
-		} else if (sscanf(line, "auxv %llu 0x%llx", &a, &b) == 2 && o->nauxv < 32) {
-			o->auxv[o->nauxv][0] = a;
-			o->auxv[o->nauxv++][1] = b;
-		} else if (strncmp(line, "map ", 4) == 0 && o->nmaps < MAXL) {
-			if (parse_map(line + 4, &o->maps[o->nmaps]) == 0)
-				o->nmaps++;
-		} else if (strncmp(line, "final ", 6) == 0 && o->nfinal < MAXL) {
-			if (parse_map(line + 6, &o->final[o->nfinal]) == 0)
-				o->nfinal++;
-		} else if (strncmp(line, "sys ", 4) == 0 && o->nsys < MAXL) {
-			struct sysc *s = &o->sys[o->nsys];
-			long long res;
-
-			memset(s, 0, sizeof(*s));
-			if (sscanf(line, "sys mmap 0x%" SCNx64 " 0x%" SCNx64 " 0x%" SCNx64 " 0x%" SCNx64
-				   " %d 0x%" SCNx64 " %255s = %lld", &s->a[0], &s->a[1], &s->a[2],
-				   &s->a[3], &s->fd, &s->a[5], s->path, &res) == 8) {
-				strcpy(s->what, "mmap");
-			} else if (sscanf(line, "sys brk 0x%" SCNx64 " = %lld", &s->a[0], &res) == 2) {
-				strcpy(s->what, "brk");
-			} else if (sscanf(line, "sys munmap 0x%" SCNx64 " 0x%" SCNx64 " = %lld",
-					  &s->a[0], &s->a[1], &res) == 3) {
-				strcpy(s->what, "munmap");
-			} else if (sscanf(line, "sys mprotect 0x%" SCNx64 " 0x%" SCNx64 " 0x%" SCNx64
-					  " = %lld", &s->a[0], &s->a[1], &s->a[2], &res) == 4) {
-				strcpy(s->what, "mprotect");
-			} else if (sscanf(line, "sys mremap 0x%" SCNx64 " 0x%" SCNx64 " 0x%" SCNx64
-					  " 0x%" SCNx64 " 0x%" SCNx64 " = %lld", &s->a[0], &s->a[1],
-					  &s->a[2], &s->a[3], &s->a[4], &res) == 6) {
-				strcpy(s->what, "mremap");
-			} else {
-				continue;
-			}
-			s->res = res;
-			o->nsys++;
+					x->mm[i] = a;
+		} else if (sscanf(line, "auxv %llu 0x%llx", &a, &b) == 2 && x->nauxv < 32) {
+			x->auxv[x->nauxv][0] = a;
+			x->auxv[x->nauxv++][1] = b;
+		} else if (strncmp(line, "map ", 4) == 0 && x->nmaps < MAXL) {
+			if (parse_map(line + 4, &x->maps[x->nmaps]) == 0)
+				x->nmaps++;
 		}
 	}
-	st = pclose(p);
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
-		return 77;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		fail_msg("oracle failed on %s (status %d)", path, st);
-	if (!o->nmaps || !o->ip)
-		fail_msg("oracle printed no state for %s", path);
+	if (!x->nmaps || !x->ip) {
+		int st = pclose(o->p);
+
+		fail_msg("oracle printed no state for %s (status %d)", path, st);
+	}
 	return 0;
+}
+
+/* The oracle's end: it must have exited 0 (the skips came earlier). */
+static void oracle_close(struct oracle *o, const char *what)
+{
+	int st;
+
+	while (oracle_line(o))
+		;
+	st = pclose(o->p);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("%s: the oracle failed (status %d)", what, st);
 }
 
 struct sim {
@@ -183,8 +206,8 @@ static int sim_exec(struct sim *s, const char *path, uint64_t rlimit, const char
 
 	struct vmsim_error err = { 0 };
 	const char *sets[] = { "memory.size=512MiB", NULL };
-	const char *argv[8] = { arg0 ? arg0 : path };
-	char words[256], *save = NULL;
+	const char *argv[16] = { arg0 ? arg0 : path };
+	char words[512], *save = NULL;
 	struct exec_args a = { 0 };
 	int argc = 1;
 
@@ -195,7 +218,7 @@ static int sim_exec(struct sim *s, const char *path, uint64_t rlimit, const char
 	a.filename = path;
 	/* the oracle's shell splits the extra arguments at blanks: so do we */
 	snprintf(words, sizeof(words), "%s", args ? args : "");
-	for (char *w = strtok_r(words, " ", &save); w && argc < 8; w = strtok_r(NULL, " ", &save))
+	for (char *w = strtok_r(words, " ", &save); w && argc < 16; w = strtok_r(NULL, " ", &save))
 		argv[argc++] = w;
 	a.argv = argv;
 	a.argc = argc;
@@ -207,46 +230,117 @@ static int sim_exec(struct sim *s, const char *path, uint64_t rlimit, const char
 	return 0;
 }
 
+/* Lines of a rendered view, one at a time. */
+static const char *next_view_line(const char **p, char *line, size_t size)
+{
+	const char *e;
+	size_t len;
+
+	if (!**p)
+		return NULL;
+	e = strchr(*p, '\n');
+	len = e ? (size_t)(e - *p) : strlen(*p);
+	snprintf(line, size, "%.*s", (int)len, *p);
+	*p += len + (e ? 1 : 0);
+	return line;
+}
+
 static unsigned sim_maps(struct sim *s, struct map_line *out)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct view_args va = { .task = "t" };
 	unsigned n = 0;
 	const char *p;
+	char line[512];
 
 	assert_int_equal(view_render(s->m, "maps", &va, false, &sb), 0);
 	p = sb_str(&sb);
-	while (*p && n < MAXL) {
-		const char *e = strchr(p, '\n');
-		char line[512];
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-
-		snprintf(line, sizeof(line), "%.*s", (int)len, p);
+	while (n < MAXL && next_view_line(&p, line, sizeof(line)))
 		if (parse_map(line, &out[n]) == 0)
 			n++;
-		p += len + (e ? 1 : 0);
+	sb_free(&sb);
+	return n;
+}
+
+/* The maps, each line with its smaps VmFlags (the gate VMA, which smaps
+ * leaves out, without). */
+static unsigned sim_vmas(struct sim *s, struct map_line *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct view_args va = { .task = "t" };
+	unsigned n = sim_maps(s, out), i = 0;
+	const char *p;
+	char line[512];
+	struct map_line m;
+
+	assert_int_equal(view_render(s->m, "smaps", &va, false, &sb), 0);
+	p = sb_str(&sb);
+	while (next_view_line(&p, line, sizeof(line))) {
+		if (strncmp(line, "VmFlags:", 8) == 0) {
+			if (i < n)
+				snprintf(out[i].flags, sizeof(out[i].flags), "%.127s", line + 8);
+		} else if (isxdigit((unsigned char)line[0]) && !isupper((unsigned char)line[0]) &&
+			   parse_map(line, &m) == 0) {
+			for (i = 0; i < n && out[i].start != m.start; i++)
+				;
+		}
 	}
 	sb_free(&sb);
 	return n;
 }
 
+/* Does the word list @flags hold @word? */
+static bool has_flag(const char *flags, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *f = flags; (f = strstr(f, word)); f += n)
+		if ((f == flags || f[-1] == ' ' || f[-1] == '[') &&
+		    (f[n] == ' ' || f[n] == ']' || f[n] == '\0'))
+			return true;
+	return false;
+}
+
+/* The VmFlags mnemonics vmsim's smaps prints (show_smap_vma_flags);
+ * others the host may print (sd, mt, ss, sl, ...) are not compared. */
+static const char *const vm_flag_words[] = {
+	"rd", "wr", "ex", "sh", "mr", "mw", "me", "ms", "gd", "um", "pf", "uw", "lo", "io", "sr",
+	"rr", "dc", "de", "lf", "ac", "nr", "ht", "sf", "ar", "wf", "dd", "mm", "hg", "nh", "mg",
+};
+
+static void fmt_map(char *buf, size_t size, const struct map_line *m)
+{
+	if (!m)
+		snprintf(buf, size, "(none)");
+	else
+		snprintf(buf, size, "%" PRIx64 "-%" PRIx64 " %s %08" PRIx64 " %s%s%s%s", m->start,
+			 m->end, m->perms, m->off, m->name, m->flags[0] ? " [" : "", m->flags,
+			 m->flags[0] ? "]" : "");
+}
+
+/* Line by line: start, end, perms, offset, name (device and inode
+ * aside); and VmFlags where both sides have them. */
 static void compare_maps(const char *what, const struct map_line *host, unsigned nh,
 			 const struct map_line *sim, unsigned ns)
 {
 	for (unsigned i = 0; i < nh || i < ns; i++) {
 		const struct map_line *h = i < nh ? &host[i] : NULL, *v = i < ns ? &sim[i] : NULL;
+		const char *differs = NULL;
 
 		if (!h || !v || h->start != v->start || h->end != v->end ||
-		    strcmp(h->perms, v->perms) || h->off != v->off || strcmp(h->name, v->name)) {
-			char hs[400] = "(none)", vs[400] = "(none)";
+		    strcmp(h->perms, v->perms) || h->off != v->off || strcmp(h->name, v->name))
+			differs = "";
+		for (size_t k = 0; !differs && h->flags[0] && v->flags[0] &&
+		     k < sizeof(vm_flag_words) / sizeof(vm_flag_words[0]); k++)
+			if (has_flag(h->flags, vm_flag_words[k]) != has_flag(v->flags, vm_flag_words[k]))
+				differs = vm_flag_words[k];
+		if (differs) {
+			char hs[512], vs[512];
 
-			if (h)
-				snprintf(hs, sizeof(hs), "%" PRIx64 "-%" PRIx64 " %s %08" PRIx64 " %s",
-					 h->start, h->end, h->perms, h->off, h->name);
-			if (v)
-				snprintf(vs, sizeof(vs), "%" PRIx64 "-%" PRIx64 " %s %08" PRIx64 " %s",
-					 v->start, v->end, v->perms, v->off, v->name);
-			fail_msg("%s: maps line %u: host '%s', vmsim '%s'", what, i + 1, hs, vs);
+			fmt_map(hs, sizeof(hs), h);
+			fmt_map(vs, sizeof(vs), v);
+			fail_msg("%s: maps line %u%s%s: host '%s', vmsim '%s'", what, i + 1,
+				 differs[0] ? ", VmFlags " : "", differs, hs, vs);
 		}
 	}
 }
@@ -262,7 +356,7 @@ static bool is_address_aux(uint64_t type)
 	return false;
 }
 
-static void compare_exec(const char *what, const struct oracle *o, struct sim *s)
+static void compare_exec(const char *what, const struct exec_state *o, struct sim *s)
 {
 	static struct map_line sm[MAXL];
 	const struct mm_struct *mm = s->t->mm;
@@ -291,42 +385,198 @@ static void compare_exec(const char *what, const struct oracle *o, struct sim *s
 	}
 }
 
-/* Replay the recorded calls in vmsim, comparing each result. */
-static void replay(const char *what, const struct oracle *o, struct sim *s)
+/* ---- the trace ---- */
+
+/* One recorded call: "sys tN NAME ARG... = RES [PATH]". */
+struct sysc {
+	int thread;
+	char what[32];
+	uint64_t a[6];
+	unsigned nargs;
+	int64_t res;
+	char path[4096];
+};
+
+static int parse_call(const char *line, struct sysc *c)
 {
-	static struct map_line sm[MAXL];
-	struct mm_struct *mm = s->t->mm;
+	const char *p;
+	char *end;
+	int n = 0;
 
-	for (unsigned i = 0; i < o->nsys; i++) {
-		const struct sysc *c = &o->sys[i];
-		int64_t got;
-
-		if (!strcmp(c->what, "brk")) {
-			got = (int64_t)sys_brk(mm, c->a[0]);
-		} else if (!strcmp(c->what, "munmap")) {
-			got = do_munmap(mm, c->a[0], c->a[1]);
-		} else if (!strcmp(c->what, "mprotect")) {
-			got = do_mprotect(mm, c->a[0], c->a[1], (unsigned long)c->a[2]);
-		} else if (!strcmp(c->what, "mremap")) {
-			got = do_mremap(mm, c->a[0], c->a[1], c->a[2], (unsigned long)c->a[3], c->a[4]);
-		} else {
-			struct file *f = NULL;
-			struct vmsim_error err = { 0 };
-
-			if (!(c->a[3] & MAP_ANONYMOUS) && c->fd >= 0) {
-				if (filemap_open(machine_page_cache(s->m), c->path, NULL, &f, &err))
-					fail_msg("%s: call %u: %s", what, i + 1, err.msg);
-			}
-			got = vm_mmap(mm, f, c->a[0], c->a[1], (unsigned long)c->a[2],
-				      (unsigned long)c->a[3], c->a[5]);
-			fput(f);
-		}
-		if (got != c->res)
-			fail_msg("%s: call %u (%s 0x%" PRIx64 " 0x%" PRIx64 "): host %" PRId64
-				 ", vmsim %" PRId64, what, i + 1, c->what, c->a[0], c->a[1], c->res, got);
+	memset(c, 0, sizeof(*c));
+	if (sscanf(line, "sys t%d %31s%n", &c->thread, c->what, &n) != 2)
+		return -1;
+	for (p = line + n; *p == ' '; p++) {
+		p++;
+		if (*p == '=')
+			break;
+		if (c->nargs == 6)
+			return -1;
+		c->a[c->nargs++] = *p == '-' ? (uint64_t)strtoll(p, &end, 0) : strtoull(p, &end, 0);
+		if (end == p)
+			return -1;
+		p = end - 1;
 	}
-	if (o->nfinal)
-		compare_maps(what, o->final, o->nfinal, sm, sim_maps(s, sm));
+	if (*p != '=')
+		return -1;
+	c->res = strtoll(p + 1, &end, 10);
+	if (end == p + 1)
+		return -1;
+	if (*end == ' ')
+		snprintf(c->path, sizeof(c->path), "%s", end + 1);
+	return 0;
+}
+
+/* Where the replay is: what is compared next, and what it has done. */
+struct replay {
+	const char *what;
+	struct oracle *o;
+	struct sim *s;
+	unsigned calls, touched, states, threads;
+	struct sysc last;		/* the call just replayed */
+	bool final;
+	int exit_status;		/* -1: not seen; 256+N: killed by signal N */
+	int want_exit;			/* ... and what it must be */
+	unsigned char *vec;		/* vmsim's mincore vector of the last call */
+	size_t nvec;
+	struct map_line host[MAXL], sim[MAXL];
+	unsigned nhost;
+};
+
+static void replay_touch(struct replay *rp, const char *line)
+{
+	unsigned long long addr, pages;
+	char kind;
+
+	if (sscanf(line, "touch 0x%llx %llu %c", &addr, &pages, &kind) != 3)
+		fail_msg("%s: bad oracle line '%s'", rp->what, line);
+	for (unsigned long long i = 0; i < pages; i++) {
+		struct access_result r = { 0 };
+		uint64_t va = addr + i * PAGE_SIZE;
+
+		if (task_access(rp->s->t, va, kind == 'w' ? MMU_WRITE : MMU_READ, NULL, 1, &r) || r.segv)
+			fail_msg("%s: after call %u: the program %s %#" PRIx64 " on the host; vmsim %s",
+				 rp->what, rp->calls, kind == 'w' ? "wrote" : "read", va,
+				 r.segv ? "raised SIGSEGV" : "ran out of memory");
+		rp->touched++;
+	}
+}
+
+static int64_t replay_mmap(struct replay *rp, const struct sysc *c)
+{
+	struct file *f = NULL;
+	struct vmsim_error err = { 0 };
+	int64_t got;
+
+	if (!(c->a[3] & MAP_ANONYMOUS) && (int)c->a[4] >= 0 &&
+	    filemap_open(machine_page_cache(rp->s->m), c->path, NULL, &f, &err))
+		fail_msg("%s: call %u: %s", rp->what, rp->calls, err.msg);
+	got = vm_mmap(rp->s->t->mm, f, c->a[0], c->a[1], (unsigned long)c->a[2],
+		      (unsigned long)c->a[3], c->a[5]);
+	fput(f);
+	return got;
+}
+
+static void replay_call(struct replay *rp, const char *line)
+{
+	struct sysc *c = &rp->last;
+	struct mm_struct *mm = rp->s->t->mm;
+	int64_t got;
+
+	if (parse_call(line, c))
+		fail_msg("%s: bad oracle line '%s'", rp->what, line);
+	rp->calls++;
+	if ((unsigned)c->thread + 1 > rp->threads)
+		rp->threads = (unsigned)c->thread + 1;
+	if (!strcmp(c->what, "brk"))
+		got = (int64_t)sys_brk(mm, c->a[0]);
+	else if (!strcmp(c->what, "mmap"))
+		got = replay_mmap(rp, c);
+	else if (!strcmp(c->what, "munmap"))
+		got = do_munmap(mm, c->a[0], c->a[1]);
+	else if (!strcmp(c->what, "mprotect"))
+		got = do_mprotect(mm, c->a[0], c->a[1], (unsigned long)c->a[2]);
+	else if (!strcmp(c->what, "mremap"))
+		got = do_mremap(mm, c->a[0], c->a[1], c->a[2], (unsigned long)c->a[3], c->a[4]);
+	else if (!strcmp(c->what, "madvise"))
+		got = do_madvise(mm, c->a[0], c->a[1], (int)c->a[2], NULL);
+	else
+		fail_msg("%s: call %u (%s, thread %d): vmsim has no %s to replay", rp->what,
+			 rp->calls, line, c->thread, c->what);
+	if (got != c->res)
+		fail_msg("%s: call %u (thread %d: %s 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64
+			 "): host %" PRId64 ", vmsim %" PRId64, rp->what, rp->calls, c->thread,
+			 c->what, c->a[0], c->a[1], c->a[2], c->res, got);
+}
+
+/* "vmas N" / "final N" and the N lines after it: the host's VMAs now. */
+static void read_state(struct replay *rp, unsigned n)
+{
+	rp->nhost = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const char *line = oracle_line(rp->o), *rb = NULL;
+		struct map_line *m = &rp->host[rp->nhost];
+
+		if (!line || strncmp(line, "vma [", 5) || !(rb = strchr(line, ']')) ||
+		    parse_map(rb + 2, m))
+			fail_msg("%s: bad oracle state line '%s'", rp->what, line ? line : "(end)");
+		snprintf(m->flags, sizeof(m->flags), "%.*s", (int)(rb - line - 5), line + 5);
+		if (rp->nhost < MAXL)
+			rp->nhost++;
+	}
+}
+
+static void compare_state(struct replay *rp, const char *when)
+{
+	char what[256];
+
+	snprintf(what, sizeof(what), "%s: %s", rp->what, when);
+	compare_maps(what, rp->host, rp->nhost, rp->sim, sim_vmas(rp->s, rp->sim));
+	rp->states++;
+}
+
+/* Replay the oracle's trace in order, comparing as it goes. */
+static void replay(struct replay *rp)
+{
+	const char *line;
+	unsigned n;
+	int v;
+
+	rp->exit_status = -1;
+	while ((line = oracle_line(rp->o))) {
+		char when[160];
+
+		snprintf(when, sizeof(when), "after call %u (%s, thread %d)", rp->calls,
+			 rp->last.what, rp->last.thread);
+		if (!strncmp(line, "touch ", 6)) {
+			replay_touch(rp, line);
+		} else if (!strncmp(line, "sys ", 4)) {
+			replay_call(rp, line);
+		} else if (!strcmp(line, "vmas same")) {
+			compare_state(rp, when);
+		} else if (sscanf(line, "vmas %u", &n) == 1) {
+			read_state(rp, n);
+			compare_state(rp, when);
+		} else if (sscanf(line, "final %u", &n) == 1) {
+			read_state(rp, n);
+			compare_state(rp, "at exit");
+			rp->final = true;
+		} else if (sscanf(line, "exit status %d", &v) == 1) {
+			rp->exit_status = v;
+		} else if (sscanf(line, "exit signal %d", &v) == 1) {
+			rp->exit_status = 256 + v;
+		} else {
+			fail_msg("%s: unknown oracle line '%s'", rp->what, line);
+		}
+	}
+	if (!rp->final)
+		fail_msg("%s: the oracle printed no final state", rp->what);
+	/* a trace cut short by a crash is no comparison */
+	if (rp->exit_status != rp->want_exit)
+		fail_msg("%s: the program ended with %s %d, not status %d", rp->what,
+			 rp->exit_status > 255 ? "signal" : "status",
+			 rp->exit_status > 255 ? rp->exit_status - 256 : rp->exit_status,
+			 rp->want_exit);
 }
 
 static void sim_free(struct sim *s)
@@ -339,34 +589,71 @@ static void sim_free(struct sim *s)
 	vmsim_machine_destroy(s->m);
 }
 
-/* One case: exec compared; with @trace the run-on replayed too. */
+/* One differential case. */
+struct diff_opts {
+	const char *what, *path;
+	const char *rlimit_arg;		/* the oracle's --stack-rlimit */
+	uint64_t rlimit;		/* ... and vmsim's */
+	bool trace;			/* replay what the program does after exec */
+	const char *arg0, *args;	/* argv[0] when not the path; more arguments */
+	const char *oracle_opts;	/* more options for the oracle */
+	unsigned threads;		/* skip unless the program ran this many threads */
+	int exit_status;		/* how the traced program must end */
+};
+
+/* Exec compared; with @trace the run-on replayed and compared too. */
+static void diff_run(const struct diff_opts *d)
+{
+	static struct oracle o;
+	static struct replay rp;
+	char opts[512], why[256];
+	struct sim s;
+
+	if (!d->path) {
+		print_message("skipped: %s: the probe was not built (the compiler cannot link it: "
+			      "-m32 needs gcc-multilib)\n", d->what);
+		skip();
+	}
+	if (access(d->path, X_OK) != 0) {
+		print_message("skipped: %s: %s is not on this host\n", d->what, d->path);
+		skip();
+	}
+	snprintf(opts, sizeof(opts), "--stack-rlimit %s %s %s", d->rlimit_arg,
+		 d->trace ? "--trace" : "", d->oracle_opts ? d->oracle_opts : "");
+	if (oracle_open(&o, d->path, opts, d->arg0, d->args, why, sizeof(why)) == 77) {
+		print_message("skipped: %s: the host oracle cannot run here: %s\n", d->what, why);
+		skip();
+	}
+	sim_exec(&s, d->path, d->rlimit, d->arg0, d->args);
+	compare_exec(d->what, &o.x, &s);
+	memset(&rp, 0, sizeof(rp));
+	rp.what = d->what;
+	rp.o = &o;
+	rp.s = &s;
+	rp.want_exit = d->exit_status;
+	if (d->trace)
+		replay(&rp);
+	oracle_close(&o, d->what);
+	print_message("%s: %u maps lines, %u auxv entries, %u calls of %u threads and %u touched "
+		      "pages replayed, %u states: equal\n", d->what, o.x.nmaps, o.x.nauxv, rp.calls,
+		      rp.threads, rp.touched, rp.states);
+	sim_free(&s);
+	free(rp.vec);
+	if (rp.threads < d->threads) {
+		print_message("skipped: %s: the program ran %u thread(s) on this host, not %u: its "
+			      "calls were compared, but not as a multi-threaded program's\n", d->what,
+			      rp.threads, d->threads);
+		skip();
+	}
+}
+
 static void diff_case_args(const char *what, const char *path, const char *rlimit_arg,
 			   uint64_t rlimit, bool trace, const char *arg0, const char *args)
 {
-	static struct oracle o;
-	struct sim s;
+	const struct diff_opts d = { .what = what, .path = path, .rlimit_arg = rlimit_arg,
+				     .rlimit = rlimit, .trace = trace, .arg0 = arg0, .args = args };
 
-	if (!path) {
-		print_message("skipped: %s: the probe was not built (the compiler cannot link it: "
-			      "-m32 needs gcc-multilib)\n", what);
-		skip();
-	}
-	if (access(path, X_OK) != 0) {
-		print_message("skipped: %s: %s is not on this host\n", what, path);
-		skip();
-	}
-	if (run_oracle(path, rlimit_arg, trace, arg0, args, &o) == 77) {
-		print_message("skipped: %s: the host oracle cannot run here (not x86-64 Linux, or "
-			      "ptrace refused)\n", what);
-		skip();
-	}
-	sim_exec(&s, path, rlimit, arg0, args);
-	compare_exec(what, &o, &s);
-	if (trace)
-		replay(what, &o, &s);
-	print_message("%s: %u maps lines, %u auxv entries, %u calls replayed: equal\n", what,
-		      o.nmaps, o.nauxv, o.nsys);
-	sim_free(&s);
+	diff_run(&d);
 }
 
 static void diff_case(const char *what, const char *path, const char *rlimit_arg, uint64_t rlimit,
@@ -461,7 +748,16 @@ static void test_diff_true_rlimit_256m(void **s) { (void)s; diff_case("true 256M
  * grow its stack past that page and dies. */
 static void test_diff_true_rlimit_0(void **s) { (void)s; diff_case("true rlimit 0", "/usr/bin/true", "0", 0, false); }
 static void test_diff_true_rlimit_unlimited(void **s) { (void)s; diff_case("true unlimited", "/usr/bin/true", "unlimited", CFG_UNLIMITED, true); }
-static void test_diff_ld_so_run_directly(void **s) { (void)s; diff_case("ld.so", "/lib64/ld-linux-x86-64.so.2", "8388608", 8 * MiB, true); }
+/* with no program to run it prints its usage and exits 1 */
+static void test_diff_ld_so_run_directly(void **s)
+{
+	const struct diff_opts d = { .what = "ld.so", .path = "/lib64/ld-linux-x86-64.so.2",
+				     .rlimit_arg = "8388608", .rlimit = 8 * MiB, .trace = true,
+				     .exit_status = 1 };
+
+	(void)s;
+	diff_run(&d);
+}
 static void test_diff_probe_pie(void **s) { (void)s; diff_case("pie", probe("pie"), "8388608", 8 * MiB, true); }
 static void test_diff_probe_nopie(void **s) { (void)s; diff_case("non-PIE", probe("nopie"), "8388608", 8 * MiB, true); }
 static void test_diff_probe_static(void **s) { (void)s; diff_case("static", probe("static"), "8388608", 8 * MiB, true); }
@@ -471,6 +767,20 @@ static void test_diff_probe_align_2m(void **s) { (void)s; diff_case("p_align 2M"
 static void test_diff_probe_align_2m_pie(void **s) { (void)s; diff_case("PIE p_align 2M", probe("align2m_pie"), "8388608", 8 * MiB, true); }
 /* every shape of mremap, each answer and the final maps the host's */
 static void test_diff_probe_mremap(void **s) { (void)s; diff_case("mremap", probe("mremap"), "8388608", 8 * MiB, true); }
+/* every advice that splits, merges, drops or fills: each answer, the pages
+ * and the VMAs with their VmFlags after each call the host's */
+static void test_diff_probe_madvise(void **s) { (void)s; diff_case("madvise", probe("madvise"), "8388608", 8 * MiB, true); }
+
+/* Four threads allocating at once, their calls in the order the host ran them. */
+static void test_diff_probe_threads(void **s)
+{
+	const struct diff_opts d = { .what = "threads", .path = probe("threads"),
+				     .rlimit_arg = "8388608", .rlimit = 8 * MiB, .trace = true,
+				     .threads = 5 };
+
+	(void)s;
+	diff_run(&d);
+}
 
 /*
  * Why the host cannot run i386 programs, or NULL when it can.  Kernels
@@ -580,6 +890,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_diff_probe_align_2m),
 		cmocka_unit_test(test_diff_probe_align_2m_pie),
 		cmocka_unit_test(test_diff_probe_mremap),
+		cmocka_unit_test(test_diff_probe_madvise),
+		cmocka_unit_test(test_diff_probe_threads),
 	};
 	const struct CMUnitTest i386[] = {
 		cmocka_unit_test(test_diff_probe_i386),
