@@ -354,6 +354,10 @@ static int64_t __do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr,
 		vm_flags |= VM_GROWSDOWN;
 	if (flags & MAP_LOCKED)
 		vm_flags |= VM_LOCKED;
+	/* a thread stack gets no huge pages (6.7 on, kernels with
+	 * CONFIG_TRANSPARENT_HUGEPAGE: not non-PAE x86_32) */
+	if ((flags & MAP_STACK) && config_is_64(&mm->m->cfg))
+		vm_flags |= VM_NOHUGEPAGE;
 	if (file) {
 		/* simulated files are open read-write (FMODE_READ|FMODE_WRITE) */
 		if ((flags & MAP_TYPE) != MAP_PRIVATE)
