@@ -77,6 +77,7 @@ int main(int argc, char **argv)
 	madvise(w + 12 * PG, 4 * PG, MADV_HUGEPAGE);
 	madvise(w + 14 * PG, 2 * PG, MADV_NOHUGEPAGE);
 	madvise(w + 12 * PG, 2 * PG, MADV_NOHUGEPAGE);
+	madvise(w + 13 * PG, 2 * PG, MADV_HUGEPAGE);
 	/* KSM's flag, where the host kernel has KSM */
 	if (access("/sys/kernel/mm/ksm", F_OK) == 0) {
 		madvise(w + 6 * PG, 2 * PG, MADV_MERGEABLE);

@@ -783,6 +783,69 @@ static void test_diff_probe_threads(void **s)
 }
 
 /*
+ * A text file for the compressors to work on: 60000 lines of eight words
+ * drawn by a fixed LCG (2.7 MB: several blocks for each thread).  Returns
+ * its path; the caller unlinks it.
+ */
+static const char *make_text(void)
+{
+	static const char *const words[] = { "alpha", "beta", "gamma", "delta", "page",
+					     "frame", "vma", "merge", "split", "thread" };
+	static char path[64];
+	uint64_t x = 1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/vmsim-oracle-text-%d", (int)getpid());
+	f = fopen(path, "w");
+	if (!f)
+		fail_msg("cannot write %s", path);
+	for (int line = 0; line < 60000; line++)
+		for (int w = 0; w < 8; w++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			fprintf(f, "%s%c", words[(x >> 33) % 10], w == 7 ? '\n' : ' ');
+		}
+	if (fclose(f))
+		fail_msg("cannot write %s", path);
+	return path;
+}
+
+/* A real multi-threaded program of the host: @prog with @opts on the text. */
+static void diff_host_threads(const char *what, const char *prog, const char *opts)
+{
+	const char *text;
+	char args[256];
+
+	if (access(prog, X_OK) != 0) {
+		print_message("skipped: %s: %s is not installed on this host\n", what, prog);
+		skip();
+	}
+	text = make_text();
+	snprintf(args, sizeof(args), "%s %s", opts, text);
+	{
+		const struct diff_opts d = { .what = what, .path = prog, .rlimit_arg = "8388608",
+					     .rlimit = 8 * MiB, .trace = true, .args = args,
+					     .threads = 2 };
+
+		diff_run(&d);
+	}
+	unlink(text);
+}
+
+/* xz's multi-threaded encoder: a thread per block, each with its own
+ * arena, the main thread reading and writing. */
+static void test_diff_xz_two_threads(void **s)
+{
+	(void)s;
+	diff_host_threads("xz -T2", "/usr/bin/xz", "-T2 -1 --block-size=262144 -c");
+}
+/* zstd's worker pool: threads that exit give their stacks back (madvise). */
+static void test_diff_zstd_two_threads(void **s)
+{
+	(void)s;
+	diff_host_threads("zstd -T2", "/usr/bin/zstd", "-q -T2 -c");
+}
+
+/*
  * Why the host cannot run i386 programs, or NULL when it can.  Kernels
  * built without IA32_EMULATION (or booted with ia32_emulation=false)
  * refuse them in execve with ENOEXEC; the i386 cases then have nothing to
@@ -892,6 +955,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_diff_probe_mremap),
 		cmocka_unit_test(test_diff_probe_madvise),
 		cmocka_unit_test(test_diff_probe_threads),
+		cmocka_unit_test(test_diff_xz_two_threads),
+		cmocka_unit_test(test_diff_zstd_two_threads),
 	};
 	const struct CMUnitTest i386[] = {
 		cmocka_unit_test(test_diff_probe_i386),
