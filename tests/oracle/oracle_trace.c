@@ -388,7 +388,7 @@ int oracle_trace(pid_t pid)
 			if (resume(t))
 				return 1;
 			continue;
-		} else if (event == PTRACE_EVENT_EXEC) {
+		} else if (event == PTRACE_EVENT_EXEC && !done) {
 			fprintf(stderr, "exec_oracle: the program ran execve again: its trace ends\n");
 			return 1;
 		} else if (event == 0 && sig == (SIGTRAP | 0x80)) {

@@ -15,28 +15,14 @@
  * host state the simulation does not have (MADV_HWPOISON, MADV_COLLAPSE,
  * the guard-region advice), and it writes only where the VMA shapes it
  * sets up depend on it (an anon_vma decides whether two VMAs may merge).
+ * Every advice comes from <sys/mman.h> (the build skips the probe when
+ * the C library's headers are older than MADV_DONTNEED_LOCKED).
  */
 #include <stdint.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#ifndef MADV_WIPEONFORK
-#define MADV_WIPEONFORK 18
-#define MADV_KEEPONFORK 19
-#endif
-#ifndef MADV_COLD
-#define MADV_COLD 20
-#define MADV_PAGEOUT 21
-#endif
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#define MADV_POPULATE_WRITE 23
-#endif
-#ifndef MADV_DONTNEED_LOCKED
-#define MADV_DONTNEED_LOCKED 24
-#endif
 
 #define PG 4096UL
 #define RW (PROT_READ | PROT_WRITE)

@@ -9,13 +9,19 @@
  *     stack, arguments, environment),
  *   - the auxv: the same types in the same order, and equal values for
  *     every address entry (and PHNUM/PHENT/PAGESZ);
- * and, for the traced cases, every brk/mmap/munmap/mprotect/mremap the program
- * made after exec is replayed in vmsim in order, each result compared,
- * and the final maps compared once more.
+ * and, for the traced cases, what the program did after exec is replayed
+ * in vmsim as the oracle prints it (oracle_trace.c), in the order the
+ * host kernel ran it, every thread's calls in one sequence: the pages its
+ * threads touched (a user access of the task each, so that faults give
+ * VMAs their anon_vmas as on the host), each memory call with its result
+ * compared, the VMAs and their VmFlags compared after every call, and the
+ * VMAs at exit.
  *
  * Invariant: every expected value is read from the host kernel while the
- * test runs; nothing is copied from an earlier run.  The test skips when
- * the oracle does (not x86-64 Linux, or ptrace refused).
+ * test runs; nothing is copied from an earlier run.  A case skips with the
+ * reason when the oracle does (not x86-64 Linux, ptrace or a setting
+ * refused), when its program is not on the host or its probe was not
+ * built, or when a multi-threaded program ran fewer threads than it needs.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -437,8 +443,6 @@ struct replay {
 	bool final;
 	int exit_status;		/* -1: not seen; 256+N: killed by signal N */
 	int want_exit;			/* ... and what it must be */
-	unsigned char *vec;		/* vmsim's mincore vector of the last call */
-	size_t nvec;
 	struct map_line host[MAXL], sim[MAXL];
 	unsigned nhost;
 };
@@ -481,7 +485,7 @@ static void replay_call(struct replay *rp, const char *line)
 {
 	struct sysc *c = &rp->last;
 	struct mm_struct *mm = rp->s->t->mm;
-	int64_t got;
+	int64_t got = 0;
 
 	if (parse_call(line, c))
 		fail_msg("%s: bad oracle line '%s'", rp->what, line);
@@ -569,14 +573,16 @@ static void replay(struct replay *rp)
 			fail_msg("%s: unknown oracle line '%s'", rp->what, line);
 		}
 	}
-	if (!rp->final)
-		fail_msg("%s: the oracle printed no final state", rp->what);
 	/* a trace cut short by a crash is no comparison */
+	if (rp->exit_status < 0)
+		fail_msg("%s: the oracle did not see the program end", rp->what);
 	if (rp->exit_status != rp->want_exit)
 		fail_msg("%s: the program ended with %s %d, not status %d", rp->what,
 			 rp->exit_status > 255 ? "signal" : "status",
 			 rp->exit_status > 255 ? rp->exit_status - 256 : rp->exit_status,
 			 rp->want_exit);
+	if (!rp->final)
+		fail_msg("%s: the oracle printed no final state", rp->what);
 }
 
 static void sim_free(struct sim *s)
@@ -610,8 +616,9 @@ static void diff_run(const struct diff_opts *d)
 	struct sim s;
 
 	if (!d->path) {
-		print_message("skipped: %s: the probe was not built (the compiler cannot link it: "
-			      "-m32 needs gcc-multilib)\n", d->what);
+		print_message("skipped: %s: the probe was not built (the compiler cannot link it, "
+			      "as -m32 without gcc-multilib, or the C library's headers lack what "
+			      "it calls)\n", d->what);
 		skip();
 	}
 	if (access(d->path, X_OK) != 0) {
@@ -638,7 +645,6 @@ static void diff_run(const struct diff_opts *d)
 		      "pages replayed, %u states: equal\n", d->what, o.x.nmaps, o.x.nauxv, rp.calls,
 		      rp.threads, rp.touched, rp.states);
 	sim_free(&s);
-	free(rp.vec);
 	if (rp.threads < d->threads) {
 		print_message("skipped: %s: the program ran %u thread(s) on this host, not %u: its "
 			      "calls were compared, but not as a multi-threaded program's\n", d->what,
