@@ -233,6 +233,9 @@ static int sim_exec(struct sim *s, const char *path, uint64_t rlimit, const char
 	ret = do_execve(s->t, &a, &s->r, &err);
 	if (ret)
 		fail_msg("vmsim exec %s: %s", path, err.msg);
+	/* the checkers after every replayed call: what the call changed,
+	 * and every 100 calls the whole machine */
+	assert_int_equal(machine_check_start(s->m, 100), 0);
 	return 0;
 }
 
@@ -485,6 +488,7 @@ static void replay_call(struct replay *rp, const char *line)
 {
 	struct sysc *c = &rp->last;
 	struct mm_struct *mm = rp->s->t->mm;
+	struct vmsim_error err = { 0 };
 	int64_t got = 0;
 
 	if (parse_call(line, c))
@@ -511,6 +515,8 @@ static void replay_call(struct replay *rp, const char *line)
 		fail_msg("%s: call %u (thread %d: %s 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64
 			 "): host %" PRId64 ", vmsim %" PRId64, rp->what, rp->calls, c->thread,
 			 c->what, c->a[0], c->a[1], c->a[2], c->res, got);
+	if (machine_check_point(rp->s->m, &err))
+		fail_msg("%s: call %u (%s): checker: %s", rp->what, rp->calls, c->what, err.msg);
 }
 
 /* "vmas N" / "final N" and the N lines after it: the host's VMAs now. */
@@ -592,6 +598,10 @@ static void sim_free(struct sim *s)
 	if (machine_check(s->m, &err) || task_check_all(s->m, &err) ||
 	    page_cache_check(s->m->page_cache, &err))
 		fail_msg("checker: %s", err.msg);
+	/* an always-on check that fired refused something the host did */
+	if (s->m->pm.vmstat.vm_bug)
+		fail_msg("vmsim reported %llu failed VM_BUG_ON/VM_WARN_ON checks",
+			 (unsigned long long)s->m->pm.vmstat.vm_bug);
 	vmsim_machine_destroy(s->m);
 }
 
