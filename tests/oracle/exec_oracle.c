@@ -296,6 +296,18 @@ int main(int argc, char **argv)
 		printf("SKIP: PTRACE_GETREGS: %s\n", strerror(errno));
 		return SKIP;
 	}
+	if (do_trace) {
+		/* the trace reads each call's arguments and result so (5.3 on) */
+		struct __ptrace_syscall_info info;
+
+		if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(info), &info) < 0) {
+			printf("SKIP: PTRACE_GET_SYSCALL_INFO: %s (Linux 5.3 has it)\n",
+			       strerror(errno));
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, __WALL);
+			return SKIP;
+		}
+	}
 	printf("rip 0x%llx\nrsp 0x%llx\n", (unsigned long long)r.rip, (unsigned long long)r.rsp);
 	print_stat(pid);
 	print_auxv(pid, is32);

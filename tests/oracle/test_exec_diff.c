@@ -77,6 +77,17 @@ struct oracle {
 	struct exec_state x;
 };
 
+/*
+ * What a case leaves behind when it fails midway (cmocka jumps out of it):
+ * the oracle's pipe (with its reader gone the oracle ends, and its program
+ * with it), the machine, and a file the test wrote.  diff_teardown() after
+ * every case releases what is still there.
+ */
+static struct oracle *live_oracle;
+struct sim;
+static struct sim *live_sim;
+static const char *live_file;
+
 static const char *const mm_names[10] = {
 	"start_code", "end_code", "start_stack", "start_data", "end_data", "start_brk",
 	"arg_start", "arg_end", "env_start", "env_end",
@@ -148,6 +159,7 @@ static int oracle_open(struct oracle *o, const char *path, const char *opts, con
 		 arg0 ? arg0 : "", path, args ? args : "");
 	o->p = popen(cmd, "r");
 	assert_non_null(o->p);
+	live_oracle = o;
 	while ((line = oracle_line(o))) {
 		unsigned long long a, b;
 		char name[64];
@@ -156,6 +168,7 @@ static int oracle_open(struct oracle *o, const char *path, const char *opts, con
 			snprintf(why, whylen, "%s", line + 6);
 			while (oracle_line(o))
 				;
+			live_oracle = NULL;
 			pclose(o->p);
 			return 77;
 		}
@@ -180,7 +193,10 @@ static int oracle_open(struct oracle *o, const char *path, const char *opts, con
 		}
 	}
 	if (!x->nmaps || !x->ip) {
-		int st = pclose(o->p);
+		int st;
+
+		live_oracle = NULL;
+		st = pclose(o->p);
 
 		fail_msg("oracle printed no state for %s (status %d)", path, st);
 	}
@@ -194,6 +210,7 @@ static void oracle_close(struct oracle *o, const char *what)
 
 	while (oracle_line(o))
 		;
+	live_oracle = NULL;
 	st = pclose(o->p);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		fail_msg("%s: the oracle failed (status %d)", what, st);
@@ -220,6 +237,7 @@ static int sim_exec(struct sim *s, const char *path, uint64_t rlimit, const char
 	s->m = vmsim_machine_create("x86_64", sets, &err);
 	if (!s->m)
 		fail_msg("boot: %s", err.msg);
+	live_sim = s;
 	assert_int_equal(task_spawn(s->m, "t", NULL, &s->t), 0);
 	a.filename = path;
 	/* the oracle's shell splits the extra arguments at blanks: so do we */
@@ -591,6 +609,22 @@ static void replay(struct replay *rp)
 		fail_msg("%s: the oracle printed no final state", rp->what);
 }
 
+/* diff_teardown() after every case releases what is still there. */
+static int diff_teardown(void **state)
+{
+	(void)state;
+	if (live_oracle)
+		pclose(live_oracle->p);
+	if (live_sim)
+		vmsim_machine_destroy(live_sim->m);
+	if (live_file)
+		unlink(live_file);
+	live_oracle = NULL;
+	live_sim = NULL;
+	live_file = NULL;
+	return 0;
+}
+
 static void sim_free(struct sim *s)
 {
 	struct vmsim_error err = { 0 };
@@ -602,6 +636,7 @@ static void sim_free(struct sim *s)
 	if (s->m->pm.vmstat.vm_bug)
 		fail_msg("vmsim reported %llu failed VM_BUG_ON/VM_WARN_ON checks",
 			 (unsigned long long)s->m->pm.vmstat.vm_bug);
+	live_sim = NULL;
 	vmsim_machine_destroy(s->m);
 }
 
@@ -622,8 +657,8 @@ static void diff_run(const struct diff_opts *d)
 {
 	static struct oracle o;
 	static struct replay rp;
+	static struct sim s;
 	char opts[512], why[256];
-	struct sim s;
 
 	if (!d->path) {
 		print_message("skipped: %s: the probe was not built (the compiler cannot link it, "
@@ -745,6 +780,7 @@ static const char *make_i386(bool no_gnu_stack)
 	memcpy(img + code_off, code, sizeof(code));
 	memset(img + 0x1100, 0x5a, 0x20);
 	snprintf(out, 64, "/tmp/vmsim-i386-%d-%d", (int)getpid(), no_gnu_stack);
+	live_file = out;
 	f = fopen(out, "wb");
 	if (!f || fwrite(img, 1, sizeof(img), f) != sizeof(img))
 		fail_msg("cannot write %s", out);
@@ -812,6 +848,7 @@ static const char *make_text(void)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/tmp/vmsim-oracle-text-%d", (int)getpid());
+	live_file = path;
 	f = fopen(path, "w");
 	if (!f)
 		fail_msg("cannot write %s", path);
@@ -845,6 +882,7 @@ static void diff_host_threads(const char *what, const char *prog, const char *op
 		diff_run(&d);
 	}
 	unlink(text);
+	live_file = NULL;
 }
 
 /* xz's multi-threaded encoder: a thread per block, each with its own
@@ -902,6 +940,7 @@ static const char *ia32_missing(void)
 	close(pfd[0]);
 	ran = waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 	unlink(p);
+	live_file = NULL;
 	if (!ran) {
 		snprintf(buf, sizeof(buf), "the host kernel cannot run i386 programs (execve: %s%s)",
 			 err ? strerror(err) : "the program did not exit 0",
@@ -938,6 +977,7 @@ static void test_diff_i386_by_hand(void **s)
 	p = make_i386(false);
 	diff_case("i386 (hand-made)", p, "8388608", 8 * MiB, false);
 	unlink(p);
+	live_file = NULL;
 }
 static void test_diff_i386_read_implies_exec(void **s)
 {
@@ -948,36 +988,39 @@ static void test_diff_i386_read_implies_exec(void **s)
 	p = make_i386(true);
 	diff_case("i386 without PT_GNU_STACK", p, "8388608", 8 * MiB, false);
 	unlink(p);
+	live_file = NULL;
 }
+
+#define DIFF_TEST(f) cmocka_unit_test_teardown(f, diff_teardown)
 
 /* --only-i386: the i386 group alone (the skip-path check runs it so) */
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_diff_true_dynamic_pie),
-		cmocka_unit_test(test_diff_true_with_arguments),
-		cmocka_unit_test(test_diff_true_arg0),
-		cmocka_unit_test(test_diff_true_rlimit_256m),
-		cmocka_unit_test(test_diff_true_rlimit_0),
-		cmocka_unit_test(test_diff_true_rlimit_unlimited),
-		cmocka_unit_test(test_diff_ld_so_run_directly),
-		cmocka_unit_test(test_diff_probe_pie),
-		cmocka_unit_test(test_diff_probe_nopie),
-		cmocka_unit_test(test_diff_probe_static),
-		cmocka_unit_test(test_diff_probe_static_pie),
-		cmocka_unit_test(test_diff_probe_execstack),
-		cmocka_unit_test(test_diff_probe_align_2m),
-		cmocka_unit_test(test_diff_probe_align_2m_pie),
-		cmocka_unit_test(test_diff_probe_mremap),
-		cmocka_unit_test(test_diff_probe_madvise),
-		cmocka_unit_test(test_diff_probe_threads),
-		cmocka_unit_test(test_diff_xz_two_threads),
-		cmocka_unit_test(test_diff_zstd_two_threads),
+		DIFF_TEST(test_diff_true_dynamic_pie),
+		DIFF_TEST(test_diff_true_with_arguments),
+		DIFF_TEST(test_diff_true_arg0),
+		DIFF_TEST(test_diff_true_rlimit_256m),
+		DIFF_TEST(test_diff_true_rlimit_0),
+		DIFF_TEST(test_diff_true_rlimit_unlimited),
+		DIFF_TEST(test_diff_ld_so_run_directly),
+		DIFF_TEST(test_diff_probe_pie),
+		DIFF_TEST(test_diff_probe_nopie),
+		DIFF_TEST(test_diff_probe_static),
+		DIFF_TEST(test_diff_probe_static_pie),
+		DIFF_TEST(test_diff_probe_execstack),
+		DIFF_TEST(test_diff_probe_align_2m),
+		DIFF_TEST(test_diff_probe_align_2m_pie),
+		DIFF_TEST(test_diff_probe_mremap),
+		DIFF_TEST(test_diff_probe_madvise),
+		DIFF_TEST(test_diff_probe_threads),
+		DIFF_TEST(test_diff_xz_two_threads),
+		DIFF_TEST(test_diff_zstd_two_threads),
 	};
 	const struct CMUnitTest i386[] = {
-		cmocka_unit_test(test_diff_probe_i386),
-		cmocka_unit_test(test_diff_i386_by_hand),
-		cmocka_unit_test(test_diff_i386_read_implies_exec),
+		DIFF_TEST(test_diff_probe_i386),
+		DIFF_TEST(test_diff_i386_by_hand),
+		DIFF_TEST(test_diff_i386_read_implies_exec),
 	};
 	int failed = 0;
 
