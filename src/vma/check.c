@@ -19,6 +19,9 @@
  *     (RW only with VM_WRITE, executable only with VM_EXEC, present only
  *     when the VMA allows some access), and rss_stat equals the PTEs
  *     counted per kind;
+ *   - each VMA's anon_vma chain is well formed, and each anonymous page
+ *     it maps has an anon_vma on that chain and the VMA's linear index
+ *     (the reverse map finds it: vma/rmap.h);
  *   - the kernel half of the root is init_mm's.
  *
  * The cross-mm rule: every frame a user PTE maps (the zero page aside)
@@ -34,6 +37,12 @@
  * shadow counts by the difference, and checks the rule on every frame
  * those mms map or mapped.  Every full pass also compares each clean mm
  * with its record: a difference is a change no path marked.
+ *
+ * The anon_vma rule (anon_vma_check(), vma/rmap.c): every anon_vma's tree
+ * and its counters against the chains of all VMAs of all mms.  Only the
+ * full pass checks it: an anon_vma's VMAs may lie in mms no step marked;
+ * the incremental pass still checks the chains and the pages' rmap of
+ * every marked mm (check_mm()).
  */
 #include "vma/mm.h"
 
@@ -45,6 +54,7 @@
 #include "kern/machine.h"
 #include "util/error.h"
 #include "vma/filemap.h"
+#include "vma/rmap.h"
 
 /* A growable array of u64 (frames). */
 struct u64vec {
@@ -146,9 +156,11 @@ static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 			    va, pfn);
 	if (c->frames)
 		vec_push(&m->ha, c->frames, pfn);
-	if (PageAnon(page))
+	if (PageAnon(page)) {
+		if (check_vma_rmap(vma, page, va, c->err))
+			return -EFAULT;
 		c->rss[MM_ANONPAGES]++;
-	else if (test_page_flag(page, PG_swapbacked))
+	} else if (test_page_flag(page, PG_swapbacked))
 		c->rss[MM_SHMEMPAGES]++;
 	else
 		c->rss[MM_FILEPAGES]++;
@@ -231,6 +243,8 @@ static int check_mm_frames(struct mm_struct *mm, struct u64vec *frames, struct v
 			return verr(err, -EFAULT, "mm: VMAs %#" PRIx64 "-%#" PRIx64 " and %#" PRIx64
 				    "-%#" PRIx64 " overlap or are out of order", prev->vm_start,
 				    prev->vm_end, vma->vm_start, vma->vm_end);
+		if (check_vma_rmap(vma, NULL, 0, err))
+			return -EFAULT;
 		if (vma->shm && (!i_mmap_contains(vma) ||
 				 vma->shm->i_mmap_count != vma->shm->refcount))
 			return verr(err, -EFAULT, "mm: shared VMA %#" PRIx64 " missing from its object's"
@@ -806,6 +820,9 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 		}
 		vec_free(ha, &now);
 	}
+	/* the anon_vmas, whose VMAs may lie in any of the mms */
+	if (!ret)
+		ret = anon_vma_check(mms, n, err);
 	for (size_t i = 0; i < fm.cap && !ret; i++)
 		if (fm.v[i].key)
 			ret = check_frame(m, fm.v[i].key - 1, fm.v[i].maps, fm.v[i].objrefs, err);

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,13 +81,36 @@ struct oracle {
 /*
  * What a case leaves behind when it fails midway (cmocka jumps out of it):
  * the oracle's pipe (with its reader gone the oracle ends, and its program
- * with it), the machine, and a file the test wrote.  diff_teardown() after
- * every case releases what is still there.
+ * with it), the machine, and the files the test wrote.  diff_teardown()
+ * after every case releases what is still there.
  */
 static struct oracle *live_oracle;
 struct sim;
 static struct sim *live_sim;
-static const char *live_file;
+
+/* Files a case writes (at most four at a time): diff_teardown() removes
+ * them, also when a failed comparison ended the case early. */
+static char scratch[4][512];
+
+/* Note @path as scratch. */
+static void add_scratch(const char *path)
+{
+	for (size_t i = 0; i < sizeof(scratch) / sizeof(scratch[0]); i++)
+		if (!scratch[i][0] || strcmp(scratch[i], path) == 0) {
+			snprintf(scratch[i], sizeof(scratch[i]), "%s", path);
+			return;
+		}
+	fail_msg("too many scratch files");
+}
+
+static void remove_scratch(void)
+{
+	for (size_t i = 0; i < sizeof(scratch) / sizeof(scratch[0]); i++)
+		if (scratch[i][0]) {
+			unlink(scratch[i]);
+			scratch[i][0] = '\0';
+		}
+}
 
 static const char *const mm_names[10] = {
 	"start_code", "end_code", "start_stack", "start_data", "end_data", "start_brk",
@@ -617,11 +641,9 @@ static int diff_teardown(void **state)
 		pclose(live_oracle->p);
 	if (live_sim)
 		vmsim_machine_destroy(live_sim->m);
-	if (live_file)
-		unlink(live_file);
+	remove_scratch();
 	live_oracle = NULL;
 	live_sim = NULL;
-	live_file = NULL;
 	return 0;
 }
 
@@ -780,7 +802,7 @@ static const char *make_i386(bool no_gnu_stack)
 	memcpy(img + code_off, code, sizeof(code));
 	memset(img + 0x1100, 0x5a, 0x20);
 	snprintf(out, 64, "/tmp/vmsim-i386-%d-%d", (int)getpid(), no_gnu_stack);
-	live_file = out;
+	add_scratch(out);
 	f = fopen(out, "wb");
 	if (!f || fwrite(img, 1, sizeof(img), f) != sizeof(img))
 		fail_msg("cannot write %s", out);
@@ -837,7 +859,7 @@ static void test_diff_probe_threads(void **s)
 /*
  * A text file for the compressors to work on: 60000 lines of eight words
  * drawn by a fixed LCG (2.7 MB: several blocks for each thread).  Returns
- * its path; the caller unlinks it.
+ * its path (a scratch file).
  */
 static const char *make_text(void)
 {
@@ -848,7 +870,7 @@ static const char *make_text(void)
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/tmp/vmsim-oracle-text-%d", (int)getpid());
-	live_file = path;
+	add_scratch(path);
 	f = fopen(path, "w");
 	if (!f)
 		fail_msg("cannot write %s", path);
@@ -881,8 +903,6 @@ static void diff_host_threads(const char *what, const char *prog, const char *op
 
 		diff_run(&d);
 	}
-	unlink(text);
-	live_file = NULL;
 }
 
 /* xz's multi-threaded encoder: a thread per block, each with its own
@@ -939,8 +959,6 @@ static const char *ia32_missing(void)
 		err = 0;
 	close(pfd[0]);
 	ran = waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-	unlink(p);
-	live_file = NULL;
 	if (!ran) {
 		snprintf(buf, sizeof(buf), "the host kernel cannot run i386 programs (execve: %s%s)",
 			 err ? strerror(err) : "the program did not exit 0",
@@ -976,8 +994,6 @@ static void test_diff_i386_by_hand(void **s)
 	need_ia32();
 	p = make_i386(false);
 	diff_case("i386 (hand-made)", p, "8388608", 8 * MiB, false);
-	unlink(p);
-	live_file = NULL;
 }
 static void test_diff_i386_read_implies_exec(void **s)
 {
@@ -987,8 +1003,94 @@ static void test_diff_i386_read_implies_exec(void **s)
 	need_ia32();
 	p = make_i386(true);
 	diff_case("i386 without PT_GNU_STACK", p, "8388608", 8 * MiB, false);
-	unlink(p);
-	live_file = NULL;
+}
+
+/*
+ * A 3 MiB file for the placement probe, in the current directory, on a
+ * file system whose files the kernel maps at 2 MiB boundaries (ext4 or
+ * xfs: thp_get_unmapped_area), which is what vmsim's default
+ * vfs.large_folios says.  NULL (with the reason printed) elsewhere.
+ */
+static const char *big_file(void)
+{
+	static char path[512];
+	static const unsigned long large_folio_fs[] = { 0xEF53 /* ext4 */, 0x58465342 /* xfs */ };
+	char cwd[400];
+	struct statfs sf;
+	FILE *f;
+	bool ok = false;
+
+	if (!getcwd(cwd, sizeof(cwd)) || statfs(cwd, &sf) != 0) {
+		print_message("skipped: cannot tell the file system of the current directory\n");
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof(large_folio_fs) / sizeof(large_folio_fs[0]); i++)
+		ok |= (unsigned long)sf.f_type == large_folio_fs[i];
+	if (!ok) {
+		print_message("skipped: %s is on a file system (magic %#lx) that is neither ext4 nor xfs:"
+			      " its mmap placement is not the one vfs.large_folios=true models\n", cwd,
+			      (unsigned long)sf.f_type);
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/oracle-big-%d.bin", cwd, (int)getpid());
+	add_scratch(path);
+	f = fopen(path, "wb");
+	if (!f || fseek(f, 3 * MiB - 1, SEEK_SET) != 0 || fputc(1, f) == EOF || fclose(f) != 0)
+		fail_msg("cannot write %s", path);
+	return path;
+}
+
+static void placement_case(const char *what, const char *kind)
+{
+	const char *big = big_file();
+
+	if (!big)
+		skip();
+	diff_case_args(what, probe(kind), "8388608", 8 * MiB, true, NULL, big);
+}
+
+/* THP alignment of anonymous memory and of a file, MAP_STACK, MAP_32BIT,
+ * hints, and the bottom-up fallback when nothing fits below mmap_base */
+static void test_diff_placement_static(void **s) { (void)s; placement_case("placement (static)", "place_static"); }
+/* the same in a dynamic program that needs libstdc++, more than 2 MiB:
+ * ld.so's mapping of it lands on a 2 MiB boundary */
+static void test_diff_placement_libstdcxx(void **s) { (void)s; placement_case("placement (libstdc++)", "place_stdcxx"); }
+
+/* An executable script @name in the current directory: "#!" + @line. */
+static const char *write_script(char *path, size_t n, const char *name, const char *line)
+{
+	char cwd[400];
+	FILE *f;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		fail_msg("getcwd: %s", strerror(errno));
+	snprintf(path, n, "%s/oracle-%s-%d", cwd, name, (int)getpid());
+	add_scratch(path);
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "#!%s\nexit 3\n", line) < 0 || fclose(f) != 0)
+		fail_msg("cannot write %s", path);
+	chmod(path, 0755);
+	return path;
+}
+
+/* A "#!" script run by the host: its interpreter (the PIE probe) with the
+ * argv binfmt_script builds ("probe -x  y script A B"), AT_EXECFN the
+ * script's path; and a script whose interpreter is that script. */
+static void test_diff_script(void **s)
+{
+	const char *pie = probe("pie");
+	char line[600], one[512], two[512];
+
+	(void)s;
+	if (!pie) {
+		print_message("skipped: the PIE probe was not built\n");
+		skip();
+	}
+	snprintf(line, sizeof(line), "%s  -x  y \t", pie);
+	write_script(one, sizeof(one), "script", line);
+	diff_case_args("#! script", one, "8388608", 8 * MiB, true, NULL, "A B");
+	write_script(two, sizeof(two), "script2", one);
+	diff_case_args("#! script of a script", two, "8388608", 8 * MiB, true, NULL, "C");
 }
 
 #define DIFF_TEST(f) cmocka_unit_test_teardown(f, diff_teardown)
@@ -1016,6 +1118,9 @@ int main(int argc, char **argv)
 		DIFF_TEST(test_diff_probe_threads),
 		DIFF_TEST(test_diff_xz_two_threads),
 		DIFF_TEST(test_diff_zstd_two_threads),
+		DIFF_TEST(test_diff_placement_static),
+		DIFF_TEST(test_diff_placement_libstdcxx),
+		DIFF_TEST(test_diff_script),
 	};
 	const struct CMUnitTest i386[] = {
 		DIFF_TEST(test_diff_probe_i386),
