@@ -974,9 +974,53 @@ static void test_diff_probe_align_2m(void **s) { (void)s; diff_case("p_align 2M"
 static void test_diff_probe_align_2m_pie(void **s) { (void)s; diff_case("PIE p_align 2M", probe("align2m_pie"), "8388608", 8 * MiB, true); }
 /* every shape of mremap, each answer and the final maps the host's */
 static void test_diff_probe_mremap(void **s) { (void)s; diff_case("mremap", probe("mremap"), "8388608", 8 * MiB, true); }
+/*
+ * Does VMSIM_TEST_PRETEND_MISSING (a comma-separated list) name @what?
+ * The host capabilities a case probes for (ia32, thp, ptrace: the oracle
+ * reads the same list) and the host programs it runs (xz, zstd) can be
+ * reported missing so, and the skip paths are tested on hosts that have
+ * them (check_skips.py).
+ */
+static bool pretend_missing(const char *what)
+{
+	const char *list = getenv("VMSIM_TEST_PRETEND_MISSING");
+	size_t n = strlen(what);
+
+	for (const char *p = list; p && *p; p += strcspn(p, ","), p += *p == ',')
+		if (strncmp(p, what, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+/*
+ * Cases whose calls depend on a kernel built with transparent huge pages,
+ * as vmsim models it (MADV_HUGEPAGE and MADV_NOHUGEPAGE are EINVAL
+ * without; files and 2 MiB anonymous mappings are not THP-aligned): skip
+ * with the reason on a host without them.  The mode (always, madvise,
+ * never) does not matter here: it decides faults, not the VMAs compared.
+ */
+static void need_thp(const char *what)
+{
+	static const char knob[] = "/sys/kernel/mm/transparent_hugepage/enabled";
+
+	const bool missing = pretend_missing("thp") || access(knob, R_OK) != 0;
+
+	if (missing) {
+		print_message("skipped: %s: the host kernel has no transparent huge pages (%s: %s)\n",
+			      what, knob, pretend_missing("thp") ? "VMSIM_TEST_PRETEND_MISSING has thp" :
+			      strerror(errno));
+		skip();
+	}
+}
+
 /* every advice that splits, merges, drops or fills: each answer, the pages
  * and the VMAs with their VmFlags after each call the host's */
-static void test_diff_probe_madvise(void **s) { (void)s; diff_case("madvise", probe("madvise"), "8388608", 8 * MiB, true); }
+static void test_diff_probe_madvise(void **s)
+{
+	(void)s;
+	need_thp("madvise");
+	diff_case("madvise", probe("madvise"), "8388608", 8 * MiB, true);
+}
 
 /* the mlock family over one VMA, holes and the 8 MiB RLIMIT_MEMLOCK,
  * mlockall, mincore's vectors and msync's flags: each answer, each vector
@@ -1036,7 +1080,7 @@ static void diff_host_threads(const char *what, const char *prog, const char *op
 	const char *text;
 	char args[256];
 
-	if (access(prog, X_OK) != 0) {
+	if (pretend_missing(strrchr(prog, '/') + 1) || access(prog, X_OK) != 0) {
 		print_message("skipped: %s: %s is not installed on this host\n", what, prog);
 		skip();
 	}
@@ -1071,8 +1115,7 @@ static void test_diff_zstd_two_threads(void **s)
  * refuse them in execve with ENOEXEC; the i386 cases then have nothing to
  * compare against and are skipped with this reason.  Probed once, by
  * running the hand-made program (no ptrace, no multilib needed).
- * VMSIM_TEST_PRETEND_NO_IA32 makes the probe answer "missing", so the
- * skip path itself is tested on hosts that do run i386 code.
+ * VMSIM_TEST_PRETEND_MISSING=ia32 makes the probe answer "missing".
  */
 static const char *ia32_missing(void)
 {
@@ -1087,8 +1130,8 @@ static const char *ia32_missing(void)
 	if (probed)
 		return why;
 	probed = true;
-	if (getenv("VMSIM_TEST_PRETEND_NO_IA32"))
-		return why = "IA-32 emulation reported off (VMSIM_TEST_PRETEND_NO_IA32 is set)";
+	if (pretend_missing("ia32"))
+		return why = "IA-32 emulation reported off (VMSIM_TEST_PRETEND_MISSING has ia32)";
 	p = make_i386(false);
 	if (pipe2(pfd, O_CLOEXEC) < 0 || (pid = fork()) < 0)
 		fail_msg("cannot probe i386 execution: %s", strerror(errno));
@@ -1188,7 +1231,10 @@ static const char *big_file(void)
 
 static void placement_case(const char *what, const char *kind)
 {
-	const char *big = big_file();
+	const char *big;
+
+	need_thp(what);
+	big = big_file();
 
 	if (!big)
 		skip();
