@@ -175,6 +175,8 @@ struct mm_struct *mm_alloc(struct vmsim_machine *m)
 	mm->task_size = m->cfg.task_size;
 	mm->mmap_min_addr = m->cfg.mmap_min_addr;
 	mm->stack_rlimit = m->cfg.stack_rlimit;
+	mm->memlock_rlimit = m->cfg.memlock_rlimit;
+	mm->cap_ipc_lock = m->cfg.cap_ipc_lock;
 	mm->mmap_base = m->cfg.mmap_base;
 	mm->stack_guard_gap = (uint64_t)STACK_GUARD_GAP_PAGES << PAGE_SHIFT;
 	mm->mm_users = 1;
@@ -343,7 +345,7 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 		if (!tmp)
 			return -ENOMEM;
 		tmp->vm_mm = mm;
-		tmp->vm_flags &= ~VM_LOCKED;	/* mlock is not inherited */
+		tmp->vm_flags &= ~VM_LOCKED_MASK;	/* mlock is not inherited */
 		if (tmp->anon_vma) {
 			/* anon_vma_fork(): a new anon_vma for the child */
 			struct anon_vma *av = anon_vma_alloc(mm->m);
@@ -377,6 +379,8 @@ static struct mm_struct *dup_mm(struct mm_struct *oldmm)
 	mm->mmap_base = oldmm->mmap_base;
 	mm->mmap_min_addr = oldmm->mmap_min_addr;
 	mm->stack_rlimit = oldmm->stack_rlimit;
+	mm->memlock_rlimit = oldmm->memlock_rlimit;
+	mm->cap_ipc_lock = oldmm->cap_ipc_lock;
 	mm->stack_guard_gap = oldmm->stack_guard_gap;
 	mm->start_code = oldmm->start_code;
 	mm->end_code = oldmm->end_code;
@@ -389,7 +393,9 @@ static struct mm_struct *dup_mm(struct mm_struct *oldmm)
 	mm->arg_end = oldmm->arg_end;
 	mm->env_start = oldmm->env_start;
 	mm->env_end = oldmm->env_end;
-	mm->def_flags = oldmm->def_flags;
+	/* mm_init(): only VM_INIT_DEF_MASK (VM_NOHUGEPAGE) is inherited, not
+	 * the lock of mlockall(MCL_FUTURE) */
+	mm->def_flags = oldmm->def_flags & ~VM_LOCKED_MASK;
 	/* dup_mm() memcpy()s the parent: the high-water marks come along */
 	mm->hiwater_vm = oldmm->hiwater_vm;
 	mm->hiwater_rss = oldmm->hiwater_rss;
@@ -630,6 +636,7 @@ static int cmp_u64(const void *a, const void *b)
 int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 {
 	struct frame_refs fr = { .m = m };
+	struct mlock_census mc = { 0 };
 	struct task_struct *t, *o;
 	const uint8_t *z;
 	int ret = 0;
@@ -661,6 +668,7 @@ int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 		if ((ret = check_mm(mm, err)))
 			goto out;
 		walk_pte_range(mm, 0, mm->task_size, collect_pte, &fr);
+		mlock_census_mm(&mc, mm);
 		/* each shared-memory object holds one reference per page */
 		for_each_vma(mm, vma) {
 			struct shmem_object *obj = vma->shm;
@@ -706,7 +714,9 @@ int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 			goto out;
 		}
 	}
+	ret = mlock_census_check(&mc, err);
 out:
+	mlock_census_free(&mc);
 	host_free(&m->ha, fr.v, fr.cap * sizeof(*fr.v));
 	return ret;
 }

@@ -17,6 +17,8 @@
  *    above max_order, free_pages == sum nr_free[k] << k;
  *  - every initialized PG_buddy page in the zone heads a listed block, and
  *    every initialized page carries this zone's links;
+ *  - PG_mlocked pages are mapped and not free, and the zone's NR_MLOCK
+ *    counts them;
  *  - every page on a per-CPU list heads a block of its list's order,
  *    aligned, inside the zone, not PG_buddy, refcount 0, unmapped, in no
  *    other free block; pcp->count is the pages listed, batch >= 1, and
@@ -223,11 +225,12 @@ static int check_deferred(struct phys_mem *pm, struct zone *z, unsigned long *fr
 	return 0;
 }
 
-/* Every initialized page of @z: links right; PG_buddy only on list heads. */
+/* Every initialized page of @z: links right; PG_buddy only on list heads;
+ * PG_mlocked only on mapped pages, as many as NR_MLOCK says. */
 static int check_mem_map(struct phys_mem *pm, struct zone *z, const unsigned long *free,
 			 const unsigned long *head, struct vmsim_error *err)
 {
-	unsigned long sz = 1UL << pm->max_order;
+	unsigned long sz = 1UL << pm->max_order, mlocked = 0;
 
 	for (unsigned long pfn = z->zone_start_pfn; pfn < zone_end_pfn(z); pfn++) {
 		const struct page *p = &pm->mem_map[pfn];
@@ -243,7 +246,16 @@ static int check_mem_map(struct phys_mem *pm, struct zone *z, const unsigned lon
 			return verr(err, -EFAULT, "pfn %#lx is PG_buddy but on no free list", pfn);
 		if (!test_bit(free, pfn) && PageReserved(p) && p->_refcount < 1)
 			return verr(err, -EFAULT, "reserved pfn %#lx has refcount %d", pfn, p->_refcount);
+		if (PageMlocked(p)) {
+			if (test_bit(free, pfn) || p->_mapcount < 0)
+				return verr(err, -EFAULT, "pfn %#lx is PG_mlocked but %s", pfn,
+					    test_bit(free, pfn) ? "free" : "mapped nowhere");
+			mlocked++;
+		}
 	}
+	if (mlocked != z->nr_mlock)
+		return verr(err, -EFAULT, "zone %s: NR_MLOCK %lu, %lu pages are PG_mlocked", z->name,
+			    z->nr_mlock, mlocked);
 	return 0;
 }
 

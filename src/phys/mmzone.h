@@ -111,6 +111,7 @@ struct zone {
 	/* statistics */
 	unsigned long pgalloc, pgfree;	/* pages allocated / freed in this zone */
 	unsigned long alloc_fail;	/* requests this zone could not serve */
+	unsigned long nr_mlock;		/* NR_MLOCK: PG_mlocked pages (meminfo Mlocked) */
 };
 
 struct slab_state;
@@ -133,6 +134,8 @@ struct vm_event_state {
 	unsigned long allocfail;		/* alloc_pages() calls -> NULL */
 	unsigned long bad_page;			/* bad_page() reports */
 	unsigned long deferred_init_blocks;	/* max-order blocks initialized late */
+	unsigned long unevictable_pgs_mlocked;	/* pages that became PG_mlocked */
+	unsigned long unevictable_pgs_munlocked; /* pages that stopped being PG_mlocked */
 };
 
 /*

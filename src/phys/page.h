@@ -7,7 +7,10 @@
  *            page[1] of a compound block: its order (Linux: folio order)
  *   lru      free-area list link (buddy), slab list link, later LRU;
  *            tail page of a compound block: lru.next = &head->lru (Linux
- *            overlays compound_head on lru.next the same way)
+ *            overlays compound_head on lru.next the same way); a
+ *            PG_mlocked page, which sits on no list (Linux: the
+ *            unevictable "list" that does not exist), keeps mlock_count,
+ *            the number of VM_LOCKED mappings, in the place of lru.prev
  *   mapping  address_space / anon marker; slab: its kmem_cache
  *   index    page offset in the mapping; slab: first free object address
  *   _refcount, _mapcount (-1 = not mapped, as in Linux)
@@ -49,6 +52,7 @@ enum pageflags {
 	PG_guard,		/* vmalloc guard / poisoned (debug) */
 	PG_tail,		/* Linux: bit 0 of compound_head */
 	PG_poisoned,		/* free frame filled with PAGE_POISON (page_poison=1) */
+	PG_mlocked,		/* mapped by a VM_LOCKED VMA (unevictable) */
 	__NR_PAGEFLAGS
 };
 
@@ -60,7 +64,13 @@ enum pageflags {
 struct page {
 	uint32_t flags;
 	uint32_t private;
-	struct list_head lru;
+	union {
+		struct list_head lru;
+		struct {
+			void *__filler;		/* lru.next: never a tail mark */
+			unsigned int mlock_count;
+		};
+	};
 	void *mapping;
 	uint64_t index;
 	int32_t _refcount;
@@ -92,6 +102,7 @@ static inline void clear_page_flag(struct page *p, enum pageflags f)
 #define PageHead(p) test_page_flag(p, PG_head)
 #define PageDirty(p) test_page_flag(p, PG_dirty)
 #define PageAnon(p) test_page_flag(p, PG_anon)
+#define PageMlocked(p) test_page_flag(p, PG_mlocked)
 
 static inline unsigned page_zonenum(const struct page *p)
 {

@@ -554,7 +554,7 @@ struct page *alloc_pages(struct phys_mem *pm, gfp_t gfp, unsigned order)
 #define PAGE_FLAGS_CHECK_AT_FREE \
 	((1u << PG_lru) | (1u << PG_locked) | (1u << PG_private) | (1u << PG_writeback) | \
 	 (1u << PG_reserved) | (1u << PG_slab) | (1u << PG_active) | (1u << PG_buddy) | \
-	 (1u << PG_table))
+	 (1u << PG_table) | (1u << PG_mlocked))
 
 /* Why a page about to be freed is not in the state a free page must be
  * in (page_bad_reason()), or NULL.  @tail: a tail of the compound block. */
