@@ -59,6 +59,16 @@ bool mlock_future_ok(const struct mm_struct *mm, unsigned long flags, uint64_t b
 
 /* ---- pages ---- */
 
+unsigned long nr_mlock_pages(const struct phys_mem *pm)
+{
+	unsigned long sum = 0;
+
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
+		for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+			sum += pm->node_data[nid].node_zones[z].nr_mlock;
+	return sum;
+}
+
 void mlock_folio(struct vmsim_machine *m, struct page *page)
 {
 	struct page *head = compound_head(page);
@@ -437,7 +447,7 @@ static int cmp_pfn(const void *a, const void *b)
 int mlock_census_check(struct mlock_census *c, struct vmsim_error *err)
 {
 	struct vmsim_machine *m = c->m;
-	unsigned long pages = 0, nr_mlock = 0;
+	unsigned long pages = 0, nr_mlock = nr_mlock_pages(&m->pm);
 
 	if (!m)
 		return 0;
@@ -459,9 +469,6 @@ int mlock_census_check(struct mlock_census *c, struct vmsim_error *err)
 		}
 		pages++;
 	}
-	for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++)
-		for (unsigned z = 0; z < MAX_NR_ZONES; z++)
-			nr_mlock += m->pm.node_data[nid].node_zones[z].nr_mlock;
 	if (nr_mlock != pages)
 		return verr(err, -EFAULT, "mlock: NR_MLOCK is %lu, VM_LOCKED VMAs map %lu pages",
 			    nr_mlock, pages);

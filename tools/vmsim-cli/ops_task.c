@@ -39,6 +39,11 @@ static int arg_task(struct scn *s, struct scn_step *st, const char *key, struct 
 	return 0;
 }
 
+int scn_task(struct scn *s, struct scn_step *st, struct task_struct **t)
+{
+	return arg_task(s, st, "task", t);
+}
+
 /* prot written like the maps column: "rw-", "r-x", "---" (or "none"). */
 static int arg_prot(struct scn *s, struct scn_step *st, unsigned long *prot)
 {

@@ -124,6 +124,11 @@ extern const struct scn_op scn_ops_kmem[];	/* vmalloc vfree kmap kunmap kread kw
 extern const struct scn_op scn_ops_task[];	/* spawn mmap munmap mprotect brk */
 extern const struct scn_op scn_ops_fault[];	/* read write fetch touch fork switch exit */
 extern const struct scn_op scn_ops_exec[];	/* exec file */
+extern const struct scn_op scn_ops_mlock[];	/* mlock mlock2 munlock mlockall munlockall mincore msync */
+
+struct task_struct;
+/* The task named by the step's `task` argument (ops_task.c). */
+int scn_task(struct scn *s, struct scn_step *st, struct task_struct **t);
 
 struct file;
 /* The file named by @key: a file declared with the `file` op, else a host
@@ -143,5 +148,6 @@ struct scn_expect_part {
 
 extern const struct scn_expect_part scn_expect_phys;
 extern const struct scn_expect_part scn_expect_task;
+extern const struct scn_expect_part scn_expect_mlock;
 
 #endif
