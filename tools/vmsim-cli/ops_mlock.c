@@ -15,6 +15,7 @@
  * outcome { error: ERRNO }.  Invariant: an op changes the machine only
  * through sys_mlock() and the other calls of src/vma/mm.h.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -69,6 +70,9 @@ static int arg_flags(struct scn *s, struct scn_step *st, const char *key,
 			*out |= names[j].flag;
 			continue;
 		}
+		if (!isdigit((unsigned char)it->scalar[0]) && it->scalar[0] != '$')
+			return scn_bad(s, st, it, "%s: unknown flag '%s' (%s, or a number)", key,
+				       it->scalar, list);
 		if (scn_node_u64(s, st, it, &v))
 			return -EINVAL;
 		if (v > UINT32_MAX)
