@@ -3,16 +3,22 @@
  *
  * Several tasks (spawned and forked) receive thousands of random mmap
  * (fixed and top-down, private and shared), munmap, mprotect, brk, read,
- * write, fork and exit operations.  The model knows, per task and per
+ * write, fork, exit, mlock / mlock2 / munlock, mlockall / munlockall,
+ * mincore and msync operations.  The model knows, per task and per
  * page, only what a program could observe: mapped or not, the protection,
- * whether it is resident (a private page written since it was mapped; a
- * shared page accessed since this task mapped or inherited it) and the 8
- * bytes it holds at the page start, which for shared memory live in a
- * "cell" every sharer sees.  After every operation:
+ * whether it is resident (a private page written since it was mapped, or
+ * faulted in writable by a lock; a shared page accessed or prefaulted
+ * since this task mapped or inherited it), whether it is locked (and on
+ * fault only), and the 8 bytes it holds at the page start, which for
+ * shared memory live in a "cell" every sharer sees; per task, whether
+ * mlockall(MCL_FUTURE) is in force.  It predicts each call's result from
+ * the kernel's rules, RLIMIT_MEMLOCK and CAP_IPC_LOCK included.  After
+ * every operation:
  *   - the whole-machine checker (tree vs list, counters vs VMAs, PTEs vs
  *     VMAs, frame refcounts/mapcounts vs all mappings, buddy lists);
- *   - every task's VMAs against the model, page by page, both ways;
- *   - total_vm and rss_stat[MM_ANONPAGES] against the model's counts;
+ *   - every task's VMAs against the model, page by page, both ways, lock
+ *     flags included, and mm->def_flags;
+ *   - total_vm, locked_vm and rss_stat[MM_ANONPAGES] against the model;
  *   - the bytes of every resident page, read through the page tables
  *     without faulting, against the model.
  */
@@ -28,6 +34,7 @@ struct mpage {
 				 * frame); shared: touched by this task */
 	uint64_t value;		/* private: its first 8 bytes */
 	int cell;		/* shared: index in cells[], else -1 */
+	bool locked, onfault;	/* VM_LOCKED, VM_LOCKONFAULT */
 };
 
 #define MAXCELLS 20000
@@ -40,7 +47,12 @@ struct mtask {
 	struct mpage p[MAXPAGES];
 	unsigned n;
 	uint64_t brk;		/* the model's break (page aligned heap end) */
+	unsigned long def;	/* mm->def_flags: what mlockall(MCL_FUTURE) set */
 };
+
+/* The run's RLIMIT_MEMLOCK in pages and CAP_IPC_LOCK. */
+static uint64_t lim_pages;
+static bool cap_ipc_lock;
 
 static struct mtask tasks[NTASK];
 static unsigned seed = 1;
@@ -73,7 +85,9 @@ static void madd(struct mtask *mt, uint64_t start, uint64_t end, unsigned prot, 
 	mremove(mt, start, end);
 	for (uint64_t va = start; va < end; va += PAGE_SIZE) {
 		assert_true(mt->n < MAXPAGES);
-		mt->p[mt->n++] = (struct mpage){ va, prot, false, 0, -1 };
+		/* new mappings take mm->def_flags (mlockall(MCL_FUTURE)) */
+		mt->p[mt->n++] = (struct mpage){ va, prot, false, 0, -1, (mt->def & VM_LOCKED) != 0,
+						 (mt->def & VM_LOCKONFAULT) != 0 };
 		if (shared) {
 			assert_true(ncells < MAXCELLS);
 			cells[ncells] = 0;
@@ -99,6 +113,8 @@ static void compare(struct mtask *mt)
 	struct vm_area_struct *vma;
 	unsigned long pages = 0, resident = 0, shresident = 0;
 
+	unsigned long locked = 0;
+
 	for_each_vma(mm, vma) {
 		for (uint64_t va = vma->vm_start; va < vma->vm_end; va += PAGE_SIZE) {
 			struct mpage *p = mfind(mt, va);
@@ -115,12 +131,20 @@ static void compare(struct mtask *mt)
 				fail_msg("%s: %#llx shared %d, model %d", mt->name,
 					 (unsigned long long)va, !!(vma->vm_flags & VM_SHARED),
 					 p->cell >= 0);
+			if (!!(vma->vm_flags & VM_LOCKED) != p->locked ||
+			    !!(vma->vm_flags & VM_LOCKONFAULT) != p->onfault)
+				fail_msg("%s: %#llx lock flags %#lx, model %d/%d", mt->name,
+					 (unsigned long long)va, vma->vm_flags & VM_LOCKED_MASK,
+					 p->locked, p->onfault);
+			locked += p->locked;
 			pages++;
 		}
 	}
 	if (pages != mt->n)
 		fail_msg("%s: %lu pages mapped, the model has %u", mt->name, pages, mt->n);
 	assert_int_equal(mm->total_vm, pages);
+	assert_int_equal(mm->locked_vm, locked);
+	assert_int_equal(mm->def_flags, mt->def);
 	for (unsigned i = 0; i < mt->n; i++) {
 		struct mpage *p = &mt->p[i];
 		uint64_t pte = mm_pte_lookup(mm, p->va), v = 0;
@@ -145,6 +169,54 @@ static void compare(struct mtask *mt)
 	assert_int_equal(get_mm_counter(mm, MM_SHMEMPAGES), shresident);
 }
 
+/* ---- locks in the model ---- */
+
+static unsigned long mlocked_pages(const struct mtask *mt)
+{
+	unsigned long n = 0;
+
+	for (unsigned i = 0; i < mt->n; i++)
+		n += mt->p[i].locked;
+	return n;
+}
+
+/* mlock_future_ok(): may @npages more be locked? */
+static bool may_lock(const struct mtask *mt, unsigned long flags, uint64_t npages)
+{
+	return !(flags & VM_LOCKED) || cap_ipc_lock || mlocked_pages(mt) + npages <= lim_pages;
+}
+
+/* __mm_populate() of the mapped pages of [start, end), in address order:
+ * a private writable page gets a frame (COW broken), a shared accessible
+ * one is mapped; pages locked on fault are left alone.  A PROT_NONE page
+ * is an error: with @ignore_errors its VMA is skipped, else the prefault
+ * stops there.  false when it stopped. */
+static void mpopulate_page(struct mpage *p)
+{
+	if (!p->onfault && p->prot != PROT_NONE && (p->cell >= 0 || (p->prot & PROT_WRITE)))
+		p->resident = true;
+}
+
+static bool mpopulate(struct mtask *mt, uint64_t start, uint64_t end, bool ignore_errors)
+{
+	if (ignore_errors) {
+		/* the order does not matter: every page the model has */
+		for (unsigned i = 0; i < mt->n; i++)
+			if (mt->p[i].va >= start && mt->p[i].va < end)
+				mpopulate_page(&mt->p[i]);
+		return true;
+	}
+	for (uint64_t va = start; va < end; va += PAGE_SIZE) {
+		struct mpage *p = mfind(mt, va);
+
+		if (p && !p->onfault && p->prot == PROT_NONE)
+			return false;
+		if (p)
+			mpopulate_page(p);
+	}
+	return true;
+}
+
 static struct mtask *pick(void)
 {
 	for (;;) {
@@ -165,10 +237,19 @@ static void op_mmap_fixed(struct mtask *mt)
 		len = WIN + WIN_PAGES * PAGE_SIZE - start;
 	if (shared && ncells + 8 >= MAXCELLS)
 		shared = false;
+	/* after mlockall(MCL_FUTURE) the new pages count before the old go */
+	if (!may_lock(mt, mt->def, len >> PAGE_SHIFT)) {
+		assert_int_equal(vm_mmap(mt->t->mm, NULL, start, len, prot,
+					 (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_FIXED, 0),
+				 -EAGAIN);
+		return;
+	}
 	assert_int_equal(vm_mmap(mt->t->mm, NULL, start, len, prot,
 				 (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_FIXED, 0),
 			 (int64_t)start);
 	madd(mt, start, start + len, prot, shared);
+	if (mt->def & VM_LOCKED)
+		mpopulate(mt, start, start + len, true);
 }
 
 static void op_mmap_any(struct mtask *mt)
@@ -179,6 +260,10 @@ static void op_mmap_any(struct mtask *mt)
 	if (mt->n + 4 >= MAXPAGES)
 		return;
 	r = vm_mmap(mt->t->mm, NULL, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (!may_lock(mt, mt->def, len >> PAGE_SHIFT)) {
+		assert_int_equal(r, -EAGAIN);
+		return;
+	}
 	assert_true(r > 0);
 	/* wherever it went, the model had nothing there, and it is below
 	 * mmap_base */
@@ -187,6 +272,8 @@ static void op_mmap_any(struct mtask *mt)
 			fail_msg("top-down mmap at %#llx overlaps a mapped page", (unsigned long long)va);
 	assert_true((uint64_t)r + len <= mt->t->mm->mmap_base);
 	madd(mt, (uint64_t)r, (uint64_t)r + len, PROT_READ | PROT_WRITE, false);
+	if (mt->def & VM_LOCKED)
+		mpopulate(mt, (uint64_t)r, (uint64_t)r + len, true);
 }
 
 static void op_munmap(struct mtask *mt)
@@ -228,8 +315,15 @@ static void op_mprotect(struct mtask *mt)
 	ret = do_mprotect(mt->t->mm, start, len, prot);
 	assert_int_equal(ret, want);
 	if (mfind(mt, start))
-		for (uint64_t a = start; a < va; a += PAGE_SIZE)
-			mfind(mt, a)->prot = prot;
+		for (uint64_t a = start; a < va; a += PAGE_SIZE) {
+			struct mpage *p = mfind(mt, a);
+
+			/* a private locked page made writable breaks COW now */
+			if (p->locked && !p->onfault && p->cell < 0 && !(p->prot & PROT_WRITE) &&
+			    (prot & PROT_WRITE))
+				p->resident = true;
+			p->prot = prot;
+		}
 }
 
 static void op_brk(struct mtask *mt)
@@ -239,10 +333,13 @@ static void op_brk(struct mtask *mt)
 	uint64_t newend = PAGE_ALIGN(want), got;
 	bool ok = true;
 
-	/* growth must find the new pages (and one more) unmapped */
+	/* growth must find the new pages (and one more) unmapped, and fit
+	 * RLIMIT_MEMLOCK after mlockall(MCL_FUTURE) */
 	for (uint64_t va = mt->brk; va < newend + PAGE_SIZE; va += PAGE_SIZE)
 		if (newend > mt->brk && mfind(mt, va))
 			ok = false;
+	if (newend > mt->brk && !may_lock(mt, mt->def, (newend - mt->brk) >> PAGE_SHIFT))
+		ok = false;
 	/* shrinking needs a VMA holding the part given back, starting below
 	 * the old break */
 	if (newend < mt->brk) {
@@ -263,9 +360,11 @@ static void op_brk(struct mtask *mt)
 		return;
 	}
 	assert_int_equal(got, want);
-	if (newend > mt->brk)
+	if (newend > mt->brk) {
 		madd(mt, mt->brk, newend, PROT_READ | PROT_WRITE, false);
-	else
+		if (mt->def & VM_LOCKED)
+			mpopulate(mt, mt->brk, newend, true);
+	} else
 		mremove(mt, newend, mt->brk);
 	mt->brk = newend;
 }
@@ -326,13 +425,169 @@ static void op_fork(struct mtask *mt)
 		assert_int_equal(do_fork(mt->t, c->name, 0, &c->t), 0);
 		memcpy(c->p, mt->p, mt->n * sizeof(mt->p[0]));
 		c->n = mt->n;
-		/* shared memory is faulted in again by the child */
-		for (unsigned k = 0; k < c->n; k++)
+		/* shared memory is faulted in again by the child; no lock is
+		 * inherited, nor mlockall(MCL_FUTURE) */
+		for (unsigned k = 0; k < c->n; k++) {
 			if (c->p[k].cell >= 0)
 				c->p[k].resident = false;
+			c->p[k].locked = c->p[k].onfault = false;
+		}
+		c->def = 0;
 		c->brk = mt->brk;
 		return;
 	}
+}
+
+/* A range of the window: its first page and length in pages; sometimes
+ * an address inside the first page, with the length ending in the last. */
+static void win_range(unsigned max, uint64_t *addr, uint64_t *bytes, uint64_t *start,
+		      uint64_t *end)
+{
+	uint64_t off = rnd(3) == 0 ? rnd(PAGE_SIZE) : 0;
+
+	*start = WIN + (uint64_t)rnd(WIN_PAGES) * PAGE_SIZE;
+	*end = *start + (uint64_t)(1 + rnd(max)) * PAGE_SIZE;
+	if (*end > WIN + (WIN_PAGES + 4) * PAGE_SIZE)
+		*end = WIN + (WIN_PAGES + 4) * PAGE_SIZE;
+	*addr = *start + off;
+	*bytes = *end - *addr;
+}
+
+static void op_mlock(struct mtask *mt)
+{
+	const unsigned kind = rnd(3);	/* mlock, mlock2(MLOCK_ONFAULT), munlock */
+	struct mm_struct *mm = mt->t->mm;
+	uint64_t addr, bytes, start, end, va, held = 0;
+	int want = 0, ret;
+
+	win_range(12, &addr, &bytes, &start, &end);
+	for (va = start; va < end; va += PAGE_SIZE)
+		held += mfind(mt, va) && mfind(mt, va)->locked;
+	if (kind != 2 && lim_pages == 0 && !cap_ipc_lock)
+		want = -EPERM;
+	else if (kind != 2 && !cap_ipc_lock &&
+		 mlocked_pages(mt) + ((end - start) >> PAGE_SHIFT) - held > lim_pages)
+		want = -ENOMEM;	/* pages already locked are not charged twice */
+	if (!want) {
+		/* VMA by VMA until a hole */
+		for (va = start; va < end; va += PAGE_SIZE) {
+			struct mpage *p = mfind(mt, va);
+
+			if (!p) {
+				want = -ENOMEM;
+				break;
+			}
+			p->locked = kind != 2;
+			p->onfault = kind == 1;
+		}
+		/* then the prefault, which a PROT_NONE page stops */
+		if (!want && kind == 0 && !mpopulate(mt, start, end, false))
+			want = -ENOMEM;
+	}
+	if (kind == 0)
+		ret = sys_mlock(mm, addr, bytes, &mt->t->fst);
+	else if (kind == 1)
+		ret = sys_mlock2(mm, addr, bytes, MLOCK_ONFAULT, &mt->t->fst);
+	else
+		ret = sys_munlock(mm, addr, bytes);
+	if (ret != want)
+		fail_msg("%s: %s %#llx+%#llx: %d, the model says %d", mt->name,
+			 kind == 0 ? "mlock" : kind == 1 ? "mlock2" : "munlock",
+			 (unsigned long long)addr, (unsigned long long)bytes, ret, want);
+}
+
+static void op_mlockall(struct mtask *mt)
+{
+	static const int choice[] = {
+		0, MCL_ONFAULT, 8, MCL_CURRENT, MCL_FUTURE, MCL_CURRENT | MCL_FUTURE,
+		MCL_CURRENT | MCL_ONFAULT, MCL_FUTURE | MCL_ONFAULT,
+		MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT, -1 /* munlockall */,
+	};
+	const int flags = choice[rnd(sizeof(choice) / sizeof(choice[0]))];
+	struct mm_struct *mm = mt->t->mm;
+	int want = 0;
+
+	if (flags < 0) {
+		assert_int_equal(sys_munlockall(mm), 0);
+		mt->def = 0;
+		for (unsigned i = 0; i < mt->n; i++)
+			mt->p[i].locked = mt->p[i].onfault = false;
+		return;
+	}
+	if (!flags || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) || flags == MCL_ONFAULT)
+		want = -EINVAL;
+	else if (lim_pages == 0 && !cap_ipc_lock)
+		want = -EPERM;
+	else if ((flags & MCL_CURRENT) && !cap_ipc_lock && mt->n > lim_pages)
+		want = -ENOMEM;	/* total_vm over the limit */
+	assert_int_equal(sys_mlockall(mm, flags, &mt->t->fst), want);
+	if (want)
+		return;
+	mt->def = flags & MCL_FUTURE ? VM_LOCKED | (flags & MCL_ONFAULT ? VM_LOCKONFAULT : 0) : 0;
+	if (!(flags & MCL_CURRENT))
+		return;
+	for (unsigned i = 0; i < mt->n; i++) {
+		mt->p[i].locked = true;
+		mt->p[i].onfault = (flags & MCL_ONFAULT) != 0;
+	}
+	mpopulate(mt, 0, mm->task_size, true);
+}
+
+static void op_mincore(struct mtask *mt)
+{
+	uint64_t addr, bytes, start, end, va;
+	unsigned char vec[16];
+	int want = 0, ret;
+
+	win_range(12, &addr, &bytes, &start, &end);
+	if (addr != start)
+		want = -EINVAL;
+	for (va = start; va < end && !want; va += PAGE_SIZE)
+		if (!mfind(mt, va))
+			want = -ENOMEM;
+	ret = sys_mincore(mt->t->mm, addr, bytes, vec, sizeof(vec));
+	if (ret != want)
+		fail_msg("%s: mincore %#llx+%#llx: %d, the model says %d", mt->name,
+			 (unsigned long long)addr, (unsigned long long)bytes, ret, want);
+	/* a page the model knows resident is; one never mapped by this task
+	 * through a PTE may be too (the zero page, the shared object) */
+	for (va = start; va < end && !ret; va += PAGE_SIZE)
+		if (mfind(mt, va)->resident && !vec[(va - start) >> PAGE_SHIFT])
+			fail_msg("%s: mincore says %#llx is not resident", mt->name,
+				 (unsigned long long)va);
+}
+
+static void op_msync(struct mtask *mt)
+{
+	static const int choice[] = {
+		0, MS_ASYNC, MS_SYNC, MS_INVALIDATE, MS_ASYNC | MS_INVALIDATE,
+		MS_SYNC | MS_INVALIDATE, MS_ASYNC | MS_SYNC, 8,
+	};
+	const int flags = choice[rnd(sizeof(choice) / sizeof(choice[0]))];
+	uint64_t addr, bytes, start, end, va;
+	bool hole = false;
+	int want = 0;
+
+	win_range(12, &addr, &bytes, &start, &end);
+	if ((flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) || addr != start ||
+	    ((flags & MS_ASYNC) && (flags & MS_SYNC)))
+		want = -EINVAL;
+	/* VMA by VMA: a hole is ENOMEM at the end (at once for MS_ASYNC
+	 * alone), locked memory under MS_INVALIDATE is EBUSY */
+	for (va = start; va < end && !want; va += PAGE_SIZE) {
+		struct mpage *p = mfind(mt, va);
+
+		if (!p) {
+			hole = true;
+			if (flags == MS_ASYNC)
+				want = -ENOMEM;
+		} else if ((flags & MS_INVALIDATE) && p->locked) {
+			want = -EBUSY;
+		}
+	}
+	if (!want && hole)
+		want = -ENOMEM;
+	assert_int_equal(sys_msync(mt->t->mm, addr, bytes, flags), want);
 }
 
 static void op_exit(struct mtask *mt)
@@ -348,11 +603,22 @@ static void op_exit(struct mtask *mt)
 	mt->n = 0;
 }
 
-static void run(const char *arch, unsigned nops, unsigned s)
+/* @memlock: RLIMIT_MEMLOCK ("unlimited" or a size); @cap: CAP_IPC_LOCK */
+static void run(const char *arch, unsigned nops, unsigned s, const char *memlock, bool cap)
 {
-	struct vmsim_machine *m = vt_boot(arch, "256MiB");
+	char lim[64], capset[64];
+	const char *sets[] = { "memory.size=256MiB", lim, capset, NULL };
+	struct vmsim_error err = { 0 };
+	struct vmsim_machine *m;
 	struct vt_free before, after;
 
+	snprintf(lim, sizeof(lim), "process.memlock_rlimit=%s", memlock);
+	snprintf(capset, sizeof(capset), "process.cap_ipc_lock=%s", cap ? "true" : "false");
+	m = vmsim_machine_create(arch, sets, &err);
+	if (!m)
+		fail_msg("boot %s: %s", arch, err.msg);
+	lim_pages = m->cfg.memlock_rlimit >> PAGE_SHIFT;
+	cap_ipc_lock = cap;
 	seed = s;
 	ncells = 0;
 	memset(tasks, 0, sizeof(tasks));
@@ -376,6 +642,14 @@ static void run(const char *arch, unsigned nops, unsigned s)
 			op_mprotect(mt);
 		else if (k < 58)
 			op_brk(mt);
+		else if (k < 66)
+			op_mlock(mt);
+		else if (k < 68)
+			op_mlockall(mt);
+		else if (k < 72)
+			op_mincore(mt);
+		else if (k < 75)
+			op_msync(mt);
 		else if (k < 96)
 			op_access(mt);
 		else if (k < 98)
@@ -399,14 +673,15 @@ static void run(const char *arch, unsigned nops, unsigned s)
 static void test_random_ops_x86_64(void **state)
 {
 	(void)state;
-	run("x86_64", 4000, 1);
-	run("x86_64", 4000, 77);
+	run("x86_64", 4000, 1, "256KiB", false);
+	run("x86_64", 4000, 77, "0", true);
+	run("x86_64", 3000, 3, "0", false);
 }
 
 static void test_random_ops_x86_32(void **state)
 {
 	(void)state;
-	run("x86_32", 3000, 5);
+	run("x86_32", 3000, 5, "unlimited", false);
 }
 
 int main(void)
