@@ -8,8 +8,10 @@
  * (or the zero page) with rights no wider than the VMA's; every mapped
  * frame other than the zero page has _mapcount + 1 == the number of PTEs
  * mapping it and _refcount == that plus the references a shared-memory
- * object holds; rss_stat counts those PTEs per kind.  A PROT_NONE page keeps
- * its frame in a non-present PTE marked _PAGE_PROTNONE, as on Linux.
+ * object holds; rss_stat counts those PTEs per kind; a page is PG_mlocked
+ * while VM_LOCKED VMAs map it (mlock_vma_page / munlock_vma_page where a
+ * mapping is made or goes, as the kernel's rmap does).  A PROT_NONE page
+ * keeps its frame in a non-present PTE marked _PAGE_PROTNONE, as on Linux.
  */
 #include "vma/mm.h"
 

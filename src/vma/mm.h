@@ -1,6 +1,7 @@
 /*
  * The process-layer API (Linux: mm/mmap.c, mm/vma.c, mm/mprotect.c,
- * mm/memory.c).  Every call takes the mm it works on; addresses are user
+ * mm/memory.c, mm/mlock.c, mm/gup.c, mm/mincore.c, mm/msync.c).  Every
+ * call takes the mm it works on; addresses are user
  * virtual addresses.  Actions return 0 or a negative errno, as the system
  * calls do; do_mmap and sys_brk return addresses.
  */

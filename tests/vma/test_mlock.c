@@ -475,6 +475,36 @@ static void test_mlock_count_of_a_page_mapped_twice(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* LTP mlock04: a shared file mapping that is only writable is locked and
+ * faulted in by reads (FOLL_FORCE), dirtying nothing */
+static void test_mlock_write_only_shared_file(void **state)
+{
+	struct task_struct *t;
+	struct vmsim_machine *m = boot(&t);
+	struct mm_struct *mm = t->mm;
+	struct vmsim_error err = { 0 };
+	struct file *f;
+	uint64_t a;
+
+	(void)state;
+	assert_int_equal(filemap_create(machine_page_cache(m), "/f", NULL, 0, 40960, &f, &err), 0);
+	for (int round = 0; round < 3; round++) {
+		a = (uint64_t)vm_mmap(mm, f, 0, 40960, PROT_WRITE, MAP_SHARED, 0);
+		assert_int_equal(sys_mlock(mm, a, 40960, &t->fst), 0);
+		vt_check(m);
+		assert_mincore(t, a, 40960, "1111111111");
+		assert_int_equal(get_mm_counter(mm, MM_FILEPAGES), 10);
+		assert_int_equal(nr_mlock_pages(&m->pm), 10);
+		assert_int_equal(f->f_mapping.nr_dirty, 0);
+		assert_int_equal(sys_munlock(mm, a, 40960), 0);
+		assert_int_equal(nr_mlock_pages(&m->pm), 0);
+		assert_int_equal(do_munmap(mm, a, 40960), 0);
+		vt_check(m);
+	}
+	fput(f);
+	vmsim_machine_destroy(m);
+}
+
 /* mincore (LTP mincore01..04, the host): what is resident, and errors */
 static void test_mincore_reports_ptes_and_the_page_cache(void **state)
 {
@@ -701,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_mlock_stack_growth_within_limit),
 		cmocka_unit_test(test_mlockall_flags_future_and_fork),
 		cmocka_unit_test(test_mlock_count_of_a_page_mapped_twice),
+		cmocka_unit_test(test_mlock_write_only_shared_file),
 		cmocka_unit_test(test_mincore_reports_ptes_and_the_page_cache),
 		cmocka_unit_test(test_msync_errors_and_writeback),
 		cmocka_unit_test(test_mlock_random_against_limit),
