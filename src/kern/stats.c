@@ -12,7 +12,7 @@
 #include "kern/views.h"
 #include "kern/task.h"
 #include "mmu/mmu.h"
-#include "vma/mm.h"
+#include "vma/mm_types.h"
 
 void stat_u64(struct stat_sink *s, uint64_t v, const char *fmt, ...)
 {
@@ -48,7 +48,7 @@ static void stats_phys(struct vmsim_machine *m, struct stat_sink *s)
 	stat_u64(s, pm->vmstat.allocfail, "allocfail");
 	stat_u64(s, pm->vmstat.bad_page, "bad_page");
 	stat_u64(s, pm->vmstat.deferred_init_blocks, "deferred_init_blocks");
-	stat_u64(s, nr_mlock_pages(pm), "nr_mlock");
+	stat_u64(s, global_zone_page_state(pm, nr_mlock), "nr_mlock");
 	stat_u64(s, pm->vmstat.unevictable_pgs_mlocked, "unevictable_pgs_mlocked");
 	stat_u64(s, pm->vmstat.unevictable_pgs_munlocked, "unevictable_pgs_munlocked");
 }

@@ -17,7 +17,6 @@
 #include "kern/vmalloc.h"
 #include "phys/slab.h"
 #include "util/parse.h"
-#include "vma/mm.h"
 
 static unsigned long nr_orders(const struct phys_mem *pm)
 {
@@ -210,7 +209,7 @@ static int meminfo(struct vmsim_machine *m, const struct view_args *a, bool json
 	lines[n++] = (struct meminfo_line){ "MemTotal", KB(total) };
 	lines[n++] = (struct meminfo_line){ "MemFree", KB(free) };
 	lines[n++] = (struct meminfo_line){ "MemAvailable", KB((unsigned long)avail) };
-	lines[n++] = (struct meminfo_line){ "Mlocked", KB(nr_mlock_pages(pm)) };
+	lines[n++] = (struct meminfo_line){ "Mlocked", KB(global_zone_page_state(pm, nr_mlock)) };
 	if (m->cfg.arch == ARCH_X86_32) {
 		lines[n++] = (struct meminfo_line){ "HighTotal", KB(high_total) };
 		lines[n++] = (struct meminfo_line){ "HighFree", KB(high_free) };

@@ -14,6 +14,7 @@
 #define VMSIM_PHYS_MMZONE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "phys/gfp.h"
@@ -263,6 +264,30 @@ static inline struct zone *page_zone(struct phys_mem *pm, const struct page *p)
 {
 	return &pm->node_data[page_to_nid(p)].node_zones[page_zonenum(p)];
 }
+
+/* for_each_zone(): every zone of every node, populated or not (@nid is
+ * the caller's unsigned counter) */
+#define for_each_zone(pm, nid, z)						\
+	for ((nid) = 0; (nid) < (pm)->nr_nodes; (nid)++)			\
+		for ((z) = (pm)->node_data[nid].node_zones;			\
+		     (z) < (pm)->node_data[nid].node_zones + MAX_NR_ZONES; (z)++)
+
+/* A counter of struct zone summed over every zone, the member given by
+ * its offset: use global_zone_page_state(). */
+static inline unsigned long global_zone_counter(const struct phys_mem *pm, size_t offset)
+{
+	const struct zone *z;
+	unsigned long sum = 0;
+	unsigned nid;
+
+	for_each_zone(pm, nid, z)
+		sum += *(const unsigned long *)(const void *)((const char *)z + offset);
+	return sum;
+}
+
+/* global_zone_page_state(pm, nr_mlock): the machine's NR_MLOCK, ... */
+#define global_zone_page_state(pm, member) \
+	global_zone_counter((pm), offsetof(struct zone, member))
 
 static inline bool populated_zone(const struct zone *z)
 {

@@ -808,10 +808,5 @@ void free_pages(struct phys_mem *pm, uint64_t addr, unsigned order)
 
 unsigned long nr_free_pages(const struct phys_mem *pm)
 {
-	unsigned long sum = 0;
-
-	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
-		for (unsigned t = 0; t < MAX_NR_ZONES; t++)
-			sum += pm->node_data[nid].node_zones[t].free_pages;
-	return sum;
+	return global_zone_page_state(pm, free_pages);
 }

@@ -59,15 +59,6 @@ bool mlock_future_ok(const struct mm_struct *mm, unsigned long flags, uint64_t b
 
 /* ---- pages ---- */
 
-unsigned long nr_mlock_pages(const struct phys_mem *pm)
-{
-	unsigned long sum = 0;
-
-	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
-		for (unsigned z = 0; z < MAX_NR_ZONES; z++)
-			sum += pm->node_data[nid].node_zones[z].nr_mlock;
-	return sum;
-}
 
 void mlock_folio(struct vmsim_machine *m, struct page *page)
 {
@@ -469,9 +460,9 @@ int mlock_census_check(struct mlock_census *c, struct vmsim_error *err)
 		}
 		pages++;
 	}
-	if (nr_mlock_pages(&m->pm) != pages)
+	if (global_zone_page_state(&m->pm, nr_mlock) != pages)
 		return verr(err, -EFAULT, "mlock: NR_MLOCK is %lu, VM_LOCKED VMAs map %lu pages",
-			    nr_mlock_pages(&m->pm), pages);
+			    global_zone_page_state(&m->pm, nr_mlock), pages);
 	return 0;
 }
 

@@ -18,7 +18,6 @@ struct vmsim_machine;
 struct vmsim_error;
 struct fault_stats;
 struct page;
-struct phys_mem;
 
 /* ---- vma.c: VMA objects, the tree and list, lookup, merge, split ---- */
 
@@ -188,8 +187,6 @@ int sys_munlockall(struct mm_struct *mm);
  */
 void mlock_vma_page(struct page *page, struct vm_area_struct *vma);
 void munlock_vma_page(struct page *page, struct vm_area_struct *vma);
-/* global_zone_page_state(NR_MLOCK): PG_mlocked pages of the machine. */
-unsigned long nr_mlock_pages(const struct phys_mem *pm);
 /* mlock_folio() / munlock_folio(): one more (or one less) VM_LOCKED
  * mapping of the folio headed by @page's head; NR_MLOCK follows. */
 void mlock_folio(struct vmsim_machine *m, struct page *page);

@@ -98,14 +98,14 @@ static void test_mlock_split_merge_and_rounding(void **state)
 	assert_int_equal(get_mm_counter(mm, MM_ANONPAGES), 5);
 	assert_true(PageMlocked(page_at(t, WIN + 8 * PG)));
 	assert_int_equal(page_at(t, WIN + 8 * PG)->mlock_count, 1);
-	assert_int_equal(nr_mlock_pages(&m->pm), 5);
+	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 5);
 	/* unlock pages 4..7: they join the unlocked VMA below, page 8 stays */
 	assert_int_equal(sys_munlock(mm, WIN + 4 * PG, 4 * PG), 0);
 	vt_check(m);
 	assert_layout(mm, "10000000-10008000 rw- 10008000-10009000 rw- 10009000-10010000 rw-");
 	assert_int_equal(mm->locked_vm, 1);
 	assert_false(PageMlocked(page_at(t, WIN + 4 * PG)));
-	assert_int_equal(nr_mlock_pages(&m->pm), 1);
+	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 1);
 	/* the pages stay resident after munlock */
 	assert_mincore(t, WIN, 16 * PG, "0000111110000000");
 	assert_int_equal(sys_munlock(mm, WIN, 16 * PG), 0);
@@ -196,13 +196,13 @@ static void test_mlock2_onfault_faults_and_vma_management(void **state)
 	assert_int_equal(get_mm_rss(mm), 0);
 	assert_int_equal(vt_write(t, WIN, 1), 0);
 	assert_true(PageMlocked(page_at(t, WIN)));
-	assert_int_equal(nr_mlock_pages(&m->pm), 1);
+	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 1);
 	assert_int_equal(sys_munlock(mm, WIN + PG, PG), 0);
 	vt_check(m);
 	assert_int_equal(mm->map_count, 3);
 	assert_int_equal(sys_munlock(mm, WIN, 3 * PG), 0);
 	assert_int_equal(mm->map_count, 1);
-	assert_int_equal(nr_mlock_pages(&m->pm), 0);
+	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 0);
 	/* ONFAULT then a plain mlock: counted once, the page populated now */
 	assert_int_equal(sys_mlock2(mm, WIN + PG, PG, MLOCK_ONFAULT, NULL), 0);
 	assert_int_equal(mm->locked_vm, 1);
@@ -432,7 +432,7 @@ static void test_mlockall_flags_future_and_fork(void **state)
 	do_exit(c);
 	assert_int_equal(sys_munlockall(mm), 0);
 	assert_int_equal(mm->locked_vm, 0);
-	assert_int_equal(nr_mlock_pages(&m->pm), 0);
+	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 0);
 	vt_check(m);
 	vmsim_machine_destroy(m);
 }
@@ -460,7 +460,7 @@ static void test_mlock_count_of_a_page_mapped_twice(void **state)
 	assert_int_equal(page->mlock_count, 1);
 	assert_int_equal(sys_mlock(mm, WIN + 2 * PG, PG, NULL), 0);
 	assert_int_equal(page->mlock_count, 2);
-	assert_int_equal(nr_mlock_pages(&m->pm), 1);
+	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 1);
 	assert_int_equal(m->pm.vmstat.unevictable_pgs_mlocked, 1);
 	assert_int_equal(sys_munlock(mm, WIN, PG), 0);
 	assert_true(PageMlocked(page));
@@ -494,10 +494,10 @@ static void test_mlock_write_only_shared_file(void **state)
 		vt_check(m);
 		assert_mincore(t, a, 40960, "1111111111");
 		assert_int_equal(get_mm_counter(mm, MM_FILEPAGES), 10);
-		assert_int_equal(nr_mlock_pages(&m->pm), 10);
+		assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 10);
 		assert_int_equal(f->f_mapping.nr_dirty, 0);
 		assert_int_equal(sys_munlock(mm, a, 40960), 0);
-		assert_int_equal(nr_mlock_pages(&m->pm), 0);
+		assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 0);
 		assert_int_equal(do_munmap(mm, a, 40960), 0);
 		vt_check(m);
 	}

@@ -10,7 +10,7 @@ static const struct scn_op *const tables[] = {
 };
 
 static const struct scn_expect_part *const expect_parts[] = {
-	&scn_expect_phys, &scn_expect_task, &scn_expect_mlock,
+	&scn_expect_phys, &scn_expect_task,
 };
 
 const struct scn_expect_part *const *scn_expect_parts(size_t *n)

@@ -9,7 +9,6 @@
  *   mincore    { task, addr, length }          value: pages resident;
  *                                              expect: { vec: "1100" } or { vec: [1, 1, 0, 0] }
  *   msync      { task, addr, length, flags }   flags: [async | sync | invalidate]
- * and the `expect` part { mlocked } (the machine's NR_MLOCK pages).
  * Flags are names or plain numbers (`flags: 0x8`, `[onfault, 2]`), so that
  * a scenario can pass the bits the kernel refuses.  A failing call is the
  * outcome { error: ERRNO }.  Invariant: an op changes the machine only
@@ -17,7 +16,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <string.h>
 
 #include "kern/machine.h"
@@ -103,19 +101,8 @@ static int range_args(struct scn *s, struct scn_step *st, const char *len_key,
 static const char *const lock_keys[] = { "task", "addr", "len", NULL };
 static const char *const lock2_keys[] = { "task", "addr", "len", "flags", NULL };
 
+/* mlock, mlock2 and munlock: the op's name says which */
 static int op_mlock(struct scn *s, struct scn_step *st)
-{
-	struct task_struct *t;
-	uint64_t addr, len;
-	int ret = range_args(s, st, "len", &t, &addr, &len);
-
-	if (ret)
-		return ret;
-	set_errno(st, sys_mlock(t->mm, addr, len, &t->fst));
-	return 0;
-}
-
-static int op_mlock2(struct scn *s, struct scn_step *st)
 {
 	static const struct flag_name names[] = { { "onfault", MLOCK_ONFAULT } };
 	struct task_struct *t;
@@ -124,19 +111,13 @@ static int op_mlock2(struct scn *s, struct scn_step *st)
 
 	if (ret || (ret = arg_flags(s, st, "flags", names, 1, &flags)))
 		return ret;
-	set_errno(st, sys_mlock2(t->mm, addr, len, flags, &t->fst));
-	return 0;
-}
-
-static int op_munlock(struct scn *s, struct scn_step *st)
-{
-	struct task_struct *t;
-	uint64_t addr, len;
-	int ret = range_args(s, st, "len", &t, &addr, &len);
-
-	if (ret)
-		return ret;
-	set_errno(st, sys_munlock(t->mm, addr, len));
+	if (strcmp(st->op, "munlock") == 0)
+		ret = sys_munlock(t->mm, addr, len);
+	else if (strcmp(st->op, "mlock2") == 0)
+		ret = sys_mlock2(t->mm, addr, len, flags, &t->fst);
+	else
+		ret = sys_mlock(t->mm, addr, len, &t->fst);
+	set_errno(st, ret);
 	return 0;
 }
 
@@ -298,36 +279,11 @@ static int op_msync(struct scn *s, struct scn_step *st)
 
 const struct scn_op scn_ops_mlock[] = {
 	{ "mlock", op_mlock, lock_keys },
-	{ "mlock2", op_mlock2, lock2_keys },
-	{ "munlock", op_munlock, lock_keys },
+	{ "mlock2", op_mlock, lock2_keys },
+	{ "munlock", op_mlock, lock_keys },
 	{ "mlockall", op_mlockall, mlockall_keys },
 	{ "munlockall", op_munlockall, task_keys },
 	{ "mincore", op_mincore, mincore_keys },
 	{ "msync", op_msync, msync_keys },
 	{ NULL, NULL, NULL },
 };
-
-/* ---- expect ---- */
-
-static const char *const mlock_expect_keys[] = { "mlocked", NULL };
-
-static int expect_mlock(struct scn *s, struct scn_step *st)
-{
-	uint64_t want, got;
-	char w[64];
-	int ret;
-
-	if (!scn_arg(st, "mlocked"))
-		return 0;
-	if ((ret = scn_arg_u64(s, st, "mlocked", true, &want)))
-		return ret;
-	got = nr_mlock_pages(&scn_machine(s)->pm);
-	scn_checked(s);
-	if (want != got) {
-		snprintf(w, sizeof(w), "mlocked %" PRIu64, want);
-		scn_mismatch(s, st, w, "%" PRIu64, got);
-	}
-	return 0;
-}
-
-const struct scn_expect_part scn_expect_mlock = { mlock_expect_keys, expect_mlock };

@@ -148,6 +148,5 @@ struct scn_expect_part {
 
 extern const struct scn_expect_part scn_expect_phys;
 extern const struct scn_expect_part scn_expect_task;
-extern const struct scn_expect_part scn_expect_mlock;
 
 #endif
