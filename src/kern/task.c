@@ -198,7 +198,8 @@ struct mm_struct *mm_alloc(struct vmsim_machine *m)
 	mm->task_size = m->cfg.task_size;
 	mm->mmap_min_addr = m->cfg.mmap_min_addr;
 	mm->stack_rlimit = m->cfg.stack_rlimit;
-	mm->memlock_rlimit = MLOCK_LIMIT;
+	mm->memlock_rlimit = m->cfg.memlock_rlimit;
+	mm->cap_ipc_lock = m->cfg.cap_ipc_lock;
 	mm->mmap_base = m->cfg.mmap_base;
 	mm->stack_guard_gap = (uint64_t)STACK_GUARD_GAP_PAGES << PAGE_SHIFT;
 	mm->mm_users = 1;
@@ -374,7 +375,7 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 		if (!tmp)
 			return -ENOMEM;
 		tmp->vm_mm = mm;
-		tmp->vm_flags &= ~VM_LOCKED;	/* mlock is not inherited */
+		tmp->vm_flags &= ~VM_LOCKED_MASK;	/* mlock is not inherited */
 		if (tmp->vm_flags & VM_WIPEONFORK) {
 			/* a clean slate: the parent's anon_vma is not shared */
 			if (tmp->anon_vma)
@@ -416,6 +417,7 @@ static struct mm_struct *dup_mm(struct mm_struct *oldmm)
 	mm->mmap_min_addr = oldmm->mmap_min_addr;
 	mm->stack_rlimit = oldmm->stack_rlimit;
 	mm->memlock_rlimit = oldmm->memlock_rlimit;
+	mm->cap_ipc_lock = oldmm->cap_ipc_lock;
 	mm->stack_guard_gap = oldmm->stack_guard_gap;
 	mm->start_code = oldmm->start_code;
 	mm->end_code = oldmm->end_code;
@@ -428,7 +430,9 @@ static struct mm_struct *dup_mm(struct mm_struct *oldmm)
 	mm->arg_end = oldmm->arg_end;
 	mm->env_start = oldmm->env_start;
 	mm->env_end = oldmm->env_end;
-	mm->def_flags = oldmm->def_flags;
+	/* mm_init(): only VM_INIT_DEF_MASK (VM_NOHUGEPAGE) is inherited, not
+	 * the lock of mlockall(MCL_FUTURE) */
+	mm->def_flags = oldmm->def_flags & ~VM_LOCKED_MASK;
 	/* dup_mm() memcpy()s the parent: the high-water marks come along */
 	mm->hiwater_vm = oldmm->hiwater_vm;
 	mm->hiwater_rss = oldmm->hiwater_rss;
@@ -752,6 +756,7 @@ int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 	struct frame_refs fr = { .m = m };
 	struct mm_use *uses = NULL;
 	size_t nr_mm = 0, uses_size = m->nr_threads * sizeof(*uses);
+	struct mlock_census mc = { .m = m };
 	const uint8_t *z;
 	int ret = 0;
 
@@ -780,6 +785,7 @@ int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 		if ((ret = check_mm(mm, err)))
 			goto out;
 		walk_pte_range(mm, 0, mm->task_size, collect_pte, &fr);
+		mlock_census_mm(&mc, mm);
 		/* each shared-memory object holds one reference per page */
 		for_each_vma(mm, vma) {
 			struct shmem_object *obj = vma->shm;
@@ -818,6 +824,7 @@ int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 			goto out;
 		}
 	}
+	ret = mlock_census_check(&mc, err);
 out:
 	/* undo the visit marks (real inode numbers are never negative) */
 	for (size_t i = 0; i < nr_mm; i++) {
@@ -827,6 +834,7 @@ out:
 			if (vma->shm && (long)vma->shm->ino < 0)
 				vma->shm->ino = ~vma->shm->ino;
 	}
+	mlock_census_free(&mc);
 	host_free(&m->ha, fr.v, fr.cap * sizeof(*fr.v));
 	if (uses)
 		host_free(&m->ha, uses, uses_size);

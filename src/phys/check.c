@@ -17,6 +17,9 @@
  *    above max_order, free_pages == sum nr_free[k] << k;
  *  - every initialized PG_buddy page in the zone heads a listed block, and
  *    every initialized page carries this zone's links;
+ *  - PG_mlocked pages are in use (not free, referenced) with a non-zero
+ *    mlock_count, and the zone's NR_MLOCK counts them (which mappings
+ *    hold the locks is checked a layer up, mlock_census_check());
  *  - every page on a per-CPU list heads a block of its list's order,
  *    aligned, inside the zone, not PG_buddy, refcount 0, unmapped, in no
  *    other free block; pcp->count is the pages listed, batch >= 1, and
@@ -223,11 +226,12 @@ static int check_deferred(struct phys_mem *pm, struct zone *z, unsigned long *fr
 	return 0;
 }
 
-/* Every initialized page of @z: links right; PG_buddy only on list heads. */
+/* Every initialized page of @z: links right; PG_buddy only on list heads;
+ * PG_mlocked only on pages in use, as many as NR_MLOCK says. */
 static int check_mem_map(struct phys_mem *pm, struct zone *z, const unsigned long *free,
 			 const unsigned long *head, struct vmsim_error *err)
 {
-	unsigned long sz = 1UL << pm->max_order;
+	unsigned long sz = 1UL << pm->max_order, mlocked = 0;
 
 	for (unsigned long pfn = z->zone_start_pfn; pfn < zone_end_pfn(z); pfn++) {
 		const struct page *p = &pm->mem_map[pfn];
@@ -243,7 +247,17 @@ static int check_mem_map(struct phys_mem *pm, struct zone *z, const unsigned lon
 			return verr(err, -EFAULT, "pfn %#lx is PG_buddy but on no free list", pfn);
 		if (!test_bit(free, pfn) && PageReserved(p) && p->_refcount < 1)
 			return verr(err, -EFAULT, "reserved pfn %#lx has refcount %d", pfn, p->_refcount);
+		if (PageMlocked(p)) {
+			if (test_bit(free, pfn) || p->_refcount < 1 || !p->mlock_count)
+				return verr(err, -EFAULT, "pfn %#lx is PG_mlocked but %s", pfn,
+					    test_bit(free, pfn) ? "free" : p->_refcount < 1 ?
+					    "unreferenced" : "has mlock_count 0");
+			mlocked++;
+		}
 	}
+	if (mlocked != z->nr_mlock)
+		return verr(err, -EFAULT, "zone %s: NR_MLOCK %lu, %lu pages are PG_mlocked", z->name,
+			    z->nr_mlock, mlocked);
 	return 0;
 }
 
@@ -300,4 +314,29 @@ int check_free_lists(struct phys_mem *pm, struct vmsim_error *err)
 			   managed);
 	host_free(NULL, free, 2 * words * sizeof(unsigned long));
 	return ret;
+}
+
+unsigned long mlock_count_sum(const struct phys_mem *pm)
+{
+	const unsigned long sz = 1UL << pm->max_order;
+	unsigned long sum = 0;
+
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++) {
+		for (unsigned t = 0; t < MAX_NR_ZONES; t++) {
+			const struct zone *z = &pm->node_data[nid].node_zones[t];
+
+			for (unsigned long pfn = z->zone_start_pfn; pfn < zone_end_pfn(z); pfn++) {
+				const struct page *p = &pm->mem_map[pfn];
+
+				if (!(pfn & (sz - 1)) && pfn + sz <= zone_end_pfn(z) &&
+				    pfn_deferred(z, pfn)) {
+					pfn += sz - 1;	/* never initialized */
+					continue;
+				}
+				if (PageMlocked(p))
+					sum += p->mlock_count;
+			}
+		}
+	}
+	return sum;
 }

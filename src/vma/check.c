@@ -10,15 +10,18 @@
  *     largest gap below a VMA of that subtree, recomputed from the list;
  *   - total_vm, data_vm, exec_vm, stack_vm, locked_vm and map_count equal
  *     the sums over the VMAs (locked_vm plus what mremap(MREMAP_DONTUNMAP)
- *     left counted, locked_vm_dontunmap);
+ *     left counted, locked_vm_dontunmap); VM_LOCKONFAULT comes only with
+ *     VM_LOCKED, and special mappings (VM_SPECIAL) are never locked;
  *   - a VMA of shared anonymous memory is on its object's i_mmap, which
  *     holds one entry per user of the object;
  *   - every non-zero user PTE lies in a VMA, grants no more than the VMA
  *     (RW only with VM_WRITE, executable only with VM_EXEC, present only
  *     when the VMA allows some access), and rss_stat equals the PTEs
  *     counted per kind.
- * Frame refcounts against all mappings of all tasks are checked one level
- * up (task_check_all() in kern/task.c), where every mm is known.
+ * Frame refcounts against all mappings of all tasks, and PG_mlocked and
+ * mlock_count against the VM_LOCKED mappings (mlock_census_check()), are
+ * checked one level up (task_check_all() in kern/task.c), where every mm
+ * is known.
  */
 #include "vma/mm.h"
 
@@ -155,6 +158,11 @@ int check_mm(struct mm_struct *mm, struct vmsim_error *err)
 			return verr(err, -EFAULT, "mm: VMAs %#" PRIx64 "-%#" PRIx64 " and %#" PRIx64
 				    "-%#" PRIx64 " overlap or are out of order", prev->vm_start,
 				    prev->vm_end, vma->vm_start, vma->vm_end);
+		if (((vma->vm_flags & VM_LOCKONFAULT) && !(vma->vm_flags & VM_LOCKED)) ||
+		    ((vma->vm_flags & VM_LOCKED) && (vma->vm_flags & VM_SPECIAL)))
+			return verr(err, -EFAULT, "mm: VMA %#" PRIx64 " has lock flags %#lx with "
+				    "flags %#lx", vma->vm_start, vma->vm_flags & VM_LOCKED_MASK,
+				    vma->vm_flags);
 		if (vma->shm && (!i_mmap_contains(vma) ||
 				 vma->shm->i_mmap_count != vma->shm->refcount))
 			return verr(err, -EFAULT, "mm: shared VMA %#" PRIx64 " missing from its object's"

@@ -633,9 +633,9 @@ static void test_madvise_remove_host_file(void **state)
 	wr64(t, a + 2 * P, 0xd0d0);
 
 	/* out of host memory: the hole cannot be recorded, nothing changes */
-	host_fail_after(0);
+	host_fail_at(1, HOST_FAIL_PERSISTENT);
 	assert_int_equal(do_madvise(t->mm, a + P, 2 * P, MADV_REMOVE, &t->fst), -ENOMEM);
-	host_fail_after(-1);
+	host_fail_at(0, HOST_FAIL_ONCE);
 	vt_check(m);
 	assert_int_equal(f->nr_holes, 0);
 	assert_true(present(t, a + 2 * P));
