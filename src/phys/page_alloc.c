@@ -802,10 +802,10 @@ void get_page(struct page *page)
 
 /*
  * __page_cache_release(): a page still PG_mlocked when its last reference
- * goes loses the flag here, not in a bad-page report ("when truncation or
- * holepunching raced with munlock after VM_LOCKED was cleared, Mlocked may
- * still be found set here"; here, after mremap(MREMAP_DONTUNMAP)), and
- * the locks its mlock_count still held go with it.
+ * goes loses the flag here rather than in a bad-page report.  The kernel
+ * expects it after a race of truncation with munlock; here it is a page
+ * whose VMA mremap(MREMAP_DONTUNMAP) unlocked without munlocking it.  The
+ * locks its mlock_count still held go with it.
  */
 static void page_cache_release(struct phys_mem *pm, struct page *page)
 {
