@@ -11,7 +11,7 @@
  * from (a test compares the buddy free counts).  Every task is on
  * m->tasks and in the m->task_names hash, and on its parent's children
  * list, so that finding a task and exiting one cost the same however many
- * tasks there are (task_check_all() verifies the three agree).
+ * tasks there are (check_task_index() verifies the three agree).
  */
 #include "kern/task.h"
 
@@ -27,6 +27,7 @@
 #include "util/htab.h"
 #include "vma/filemap.h"
 #include "vma/mm.h"
+#include "vma/mmdebug.h"
 
 #define TASK_NAME_LEN 48
 
@@ -204,6 +205,7 @@ struct mm_struct *mm_alloc(struct vmsim_machine *m)
 	mm->stack_guard_gap = (uint64_t)STACK_GUARD_GAP_PAGES << PAGE_SHIFT;
 	mm->mm_users = 1;
 	mm->mm_count = 1;
+	mm_track_dirty(mm);
 	return mm;
 }
 
@@ -234,12 +236,17 @@ static void mmdrop(struct mm_struct *mm)
 	if (--mm->mm_count)
 		return;
 	leave_mm(mm);
+	check_mm_freed(mm);
+	mm_track_release(mm);
 	mm_pgd_free(m, mm->pgd);
 	free_mm(m, mm);
 }
 
 void mmput(struct mm_struct *mm)
 {
+	mm_track_dirty(mm);
+	if (VM_BUG_ON_MM(mm->mm_users <= 0, mm))
+		return;
 	if (--mm->mm_users)
 		return;
 	exit_mmap(mm);
@@ -458,6 +465,7 @@ int do_fork(struct task_struct *parent, const char *name, unsigned long clone_fl
 	if (clone_flags & CLONE_VM) {
 		t->mm = parent->mm;
 		t->mm->mm_users++;
+		mm_track_dirty(t->mm);
 	} else {
 		t->mm = dup_mm(parent->mm);
 		if (!t->mm) {
@@ -637,75 +645,21 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 	return 0;
 }
 
-/* ---- the cross-mm checker ---- */
+/* ---- the task index, for the checker ---- */
 
-struct frame_refs {
-	uint64_t *v;		/* pfn << 1 | 1 for an object's reference */
-	size_t n, cap;
-	struct vmsim_machine *m;
-	bool oom;
-};
-
-static void refs_add(struct frame_refs *fr, uint64_t x)
-{
-	if (fr->n == fr->cap) {
-		size_t cap = fr->cap ? fr->cap * 2 : 256;
-		uint64_t *v = host_realloc(&fr->m->ha, fr->v, fr->cap * sizeof(*v), cap * sizeof(*v));
-
-		if (!v) {
-			fr->oom = true;
-			return;
-		}
-		fr->v = v;
-		fr->cap = cap;
-	}
-	fr->v[fr->n++] = x;
-}
-
-static int collect_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
-{
-	struct frame_refs *fr = arg;
-	uint64_t pfn = (pte & fr->m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT;
-
-	if (pfn_valid(&fr->m->pm, (unsigned long)pfn) &&
-	    pfn_to_page(&fr->m->pm, (unsigned long)pfn) != fr->m->zero_page)
-		refs_add(fr, pfn << 1);
-	(void)va;
-	(void)epa;
-	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* One mm and the tasks using it, for the checker. */
-struct mm_use {
-	struct mm_struct *mm;
-	const struct task_struct *first;	/* the first task on the list using it */
-	int users;
-};
-
-/*
- * The task list, the name hash and the children lists agree, and each mm
- * once in @uses (in the order of the tasks' first use) with its user count;
- * *nr gets the number of mms.  Linear in the tasks.
- */
-static int check_task_index(struct vmsim_machine *m, struct mm_use *uses, size_t *nr,
-			    struct vmsim_error *err)
+int check_task_index(struct vmsim_machine *m, struct mm_struct **mms, int *users, size_t *nr,
+		     struct vmsim_error *err)
 {
 	unsigned long tasks = 0, with_parent = 0, children = 0;
 	struct task_struct *t, *c;
-	struct htab by_mm;
+	struct htab by_mm;	/* mm -> its index in @mms */
 	int ret = 0;
 
 	*nr = 0;
 	htab_init(&by_mm, &m->ha);
 	list_for_each_entry(t, &m->tasks, tasks) {
 		uint64_t hash = htab_hash_u64(&by_mm, (uint64_t)(uintptr_t)t->mm);
-		struct mm_use *u = NULL, *x;
+		struct mm_struct **u = NULL, **x;
 		struct htab_iter it;
 
 		if (++tasks > m->nr_threads)
@@ -715,17 +669,18 @@ static int check_task_index(struct vmsim_machine *m, struct mm_use *uses, size_t
 			break;
 		}
 		htab_for_each_possible(&by_mm, hash, it, x)
-			if (x->mm == t->mm)
+			if (*x == t->mm)
 				u = x;
 		if (!u) {
-			u = &uses[(*nr)++];
-			*u = (struct mm_use){ .mm = t->mm, .first = t };
+			u = &mms[*nr];
+			*u = t->mm;
+			users[(*nr)++] = 0;
 			if (htab_insert(&by_mm, hash, u)) {
 				ret = verr(err, -ENOMEM, "out of host memory");
 				break;
 			}
 		}
-		u->users++;
+		users[u - mms]++;
 		with_parent += t->parent != NULL;
 		list_for_each_entry(c, &t->children, sibling) {
 			if (c->parent != t) {
@@ -749,94 +704,4 @@ static int check_task_index(struct vmsim_machine *m, struct mm_use *uses, size_t
 		return verr(err, -EFAULT, "tasks: %lu have a parent, %lu are on children lists",
 			    with_parent, children);
 	return 0;
-}
-
-int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
-{
-	struct frame_refs fr = { .m = m };
-	struct mm_use *uses = NULL;
-	size_t nr_mm = 0, uses_size = m->nr_threads * sizeof(*uses);
-	struct mlock_census mc = { .m = m };
-	const uint8_t *z;
-	int ret = 0;
-
-	if (!m->tasks.next)
-		return 0;
-	z = phys_to_host(&m->pm, page_to_phys(&m->pm, m->zero_page));
-	for (unsigned i = 0; i < PAGE_SIZE; i++)
-		if (z[i])
-			return verr(err, -EFAULT, "mm: the zero page holds a non-zero byte at %u", i);
-	if (uses_size) {
-		uses = host_alloc(&m->ha, uses_size);
-		if (!uses)
-			return verr(err, -ENOMEM, "out of host memory");
-	}
-	if ((ret = check_task_index(m, uses, &nr_mm, err)))
-		goto out;
-	for (size_t i = 0; i < nr_mm; i++) {
-		struct mm_struct *mm = uses[i].mm;
-		struct vm_area_struct *vma;
-
-		if (uses[i].users != mm->mm_users) {
-			ret = verr(err, -EFAULT, "mm of %s: mm_users %d, %d tasks use it",
-				   uses[i].first->comm, mm->mm_users, uses[i].users);
-			goto out;
-		}
-		if ((ret = check_mm(mm, err)))
-			goto out;
-		walk_pte_range(mm, 0, mm->task_size, collect_pte, &fr);
-		mlock_census_mm(&mc, mm);
-		/* each shared-memory object holds one reference per page */
-		for_each_vma(mm, vma) {
-			struct shmem_object *obj = vma->shm;
-
-			if (!obj || (long)obj->ino < 0)
-				continue;
-			for (unsigned long p = 0; p < obj->nr_pages; p++)
-				if (obj->pages[p])
-					refs_add(&fr, (uint64_t)page_to_pfn(&m->pm, obj->pages[p]) << 1 | 1);
-			obj->ino = ~obj->ino;	/* visited: counted once */
-		}
-	}
-	if (fr.oom) {
-		ret = verr(err, -ENOMEM, "out of host memory");
-		goto out;
-	}
-	if (fr.n)
-		qsort(fr.v, fr.n, sizeof(fr.v[0]), cmp_u64);
-	for (size_t i = 0; i < fr.n;) {
-		uint64_t pfn = fr.v[i] >> 1;
-		long maps = 0, extra = 0;
-		struct page *page = pfn_to_page(&m->pm, (unsigned long)pfn);
-
-		for (; i < fr.n && fr.v[i] >> 1 == pfn; i++) {
-			if (fr.v[i] & 1)
-				extra++;
-			else
-				maps++;
-		}
-		if (page_file(page))
-			extra++;	/* the page cache's own reference */
-		if (page_mapcount(page) != maps || page_ref_count(page) != maps + extra) {
-			ret = verr(err, -EFAULT, "mm: frame %#" PRIx64 ": mapcount %d refcount %d,"
-				   " but %ld mappings and %ld other references", pfn,
-				   page_mapcount(page), page_ref_count(page), maps, extra);
-			goto out;
-		}
-	}
-	ret = mlock_census_check(&mc, err);
-out:
-	/* undo the visit marks (real inode numbers are never negative) */
-	for (size_t i = 0; i < nr_mm; i++) {
-		struct vm_area_struct *vma;
-
-		for_each_vma(uses[i].mm, vma)
-			if (vma->shm && (long)vma->shm->ino < 0)
-				vma->shm->ino = ~vma->shm->ino;
-	}
-	mlock_census_free(&mc);
-	host_free(&m->ha, fr.v, fr.cap * sizeof(*fr.v));
-	if (uses)
-		host_free(&m->ha, uses, uses_size);
-	return ret;
 }

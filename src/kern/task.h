@@ -102,8 +102,15 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 		size_t size, struct access_result *r);
 
 /* Every mm's check_mm(), plus refcounts and mapcounts of every mapped
- * frame against the mappings of all tasks. */
+ * frame against the mappings of all tasks (kern/check.c). */
 int task_check_all(struct vmsim_machine *m, struct vmsim_error *err);
+/* The task list, the name hash and the children lists agree, and
+ * nr_threads counts the tasks; each mm the tasks use goes once into @mms
+ * (room for nr_threads), in the order of its first task, with the number
+ * of tasks using it in @users; *nr gets the number of mms.  Linear in the
+ * tasks.  0, or -EFAULT / -ENOMEM with @err. */
+int check_task_index(struct vmsim_machine *m, struct mm_struct **mms, int *users, size_t *nr,
+		     struct vmsim_error *err);
 
 /* mm life cycle (kernel/fork.c) */
 struct mm_struct *mm_alloc(struct vmsim_machine *m);

@@ -92,7 +92,7 @@ struct page {
  * (the kernel's count may then undercount: "reclaim will fix it"), and
  * putting it back (__mlock_folio) sets mlock_count = !!PG_mlocked.  With
  * no LRU, every PG_mlocked page counts as on the unevictable list, so
- * mlock_count is exact (mlock_census_check() in vma/mlock.c says so).
+ * mlock_count is exact (check_mms() in vma/check.c holds it to that).
  */
 
 /*

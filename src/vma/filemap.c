@@ -94,6 +94,7 @@ static void truncate_inode_pages_range(struct file *f, uint64_t first, uint64_t 
 	uint64_t index = first;
 	struct page *page;
 
+	f->check_dirty = true;
 	while (index <= last && (page = xa_find(&as->i_pages, &index, last))) {
 		xa_erase(&as->i_pages, index);
 		if (test_page_flag(page, PG_dirty))
@@ -135,6 +136,7 @@ static void file_free(struct file *f)
 		htab_remove(&pc->by_inode, inode_hash(pc, f->dev_major, f->dev_minor, f->i_ino), f);
 	list_del(&f->f_list);
 	pc->nr_files--;
+	pc->check_dirty = true;
 	host_free(ha, f->f_path, strlen(f->f_path) + 1);
 	host_free(ha, f, sizeof(*f));
 }
@@ -219,6 +221,7 @@ static struct file *file_alloc(struct page_cache *pc, const char *name, struct v
 	INIT_LIST_HEAD(&f->f_mapping.i_mmap);
 	f->f_mapping.host = f;
 	list_add_tail(&f->f_list, &pc->files);
+	pc->check_dirty = true;
 	pc->nr_files++;
 	return f;
 }
@@ -415,6 +418,7 @@ static int add_hole(struct file *f, uint64_t first, uint64_t last)
 	struct host_arena *ha = &f->pc->m->ha;
 	size_t i = hole_search(f, first ? first - 1 : 0), j = i;
 
+	f->check_dirty = true;
 	while (j < f->nr_holes && f->holes[j].first <= last + 1)
 		j++;
 	if (i == j) {
@@ -505,6 +509,7 @@ static int page_cache_read(struct file *f, uint64_t index, struct page **out)
 		return -ENOMEM;
 	}
 	as->nrpages++;
+	f->check_dirty = true;
 	pc->reads++;
 	*out = page;
 	return 0;
@@ -594,6 +599,7 @@ void set_page_dirty(struct page *page)
 		return;
 	set_page_flag(page, PG_dirty);
 	f->f_mapping.nr_dirty++;
+	f->check_dirty = true;
 }
 
 void clear_page_dirty(struct page *page)
@@ -604,6 +610,7 @@ void clear_page_dirty(struct page *page)
 		return;
 	clear_page_flag(page, PG_dirty);
 	f->f_mapping.nr_dirty--;
+	f->check_dirty = true;
 }
 
 /* ---- i_mmap ---- */
@@ -633,6 +640,8 @@ void i_mmap_insert(struct vm_area_struct *vma)
 		return;
 	list_add_tail(&vma->shared, head);
 	(*count)++;
+	if (vma->vm_file)
+		vma->vm_file->check_dirty = true;
 }
 
 void i_mmap_remove(struct vm_area_struct *vma)
@@ -643,6 +652,8 @@ void i_mmap_remove(struct vm_area_struct *vma)
 		return;
 	list_del_init(&vma->shared);
 	(*count)--;
+	if (vma->vm_file)
+		vma->vm_file->check_dirty = true;
 }
 
 bool i_mmap_contains(const struct vm_area_struct *vma)
@@ -933,76 +944,105 @@ void filemap_zap_pte(struct vm_area_struct *vma, struct page *page, uint64_t pte
 
 /* ---- checker ---- */
 
-int page_cache_check(struct page_cache *pc, struct vmsim_error *err)
+/* One file: found by its name (and inode), its pages, counts and i_mmap. */
+static int check_file(struct page_cache *pc, struct file *f, struct vmsim_error *err)
+{
+	struct address_space *as = &f->f_mapping;
+	unsigned long pages = 0, dirty = 0, maps = 0;
+	struct vm_area_struct *vma;
+	struct file *named = filemap_lookup(pc, f->f_path);
+	struct page *page;
+	uint64_t index;
+
+	if (!named || (named != f && named->f_seq > f->f_seq))
+		return verr(err, -EFAULT, "page cache: %s is not found by its name", f->f_path);
+	if (f->host_backed) {
+		struct stat st = { .st_dev = makedev(f->dev_major, f->dev_minor),
+				   .st_ino = (ino_t)f->i_ino };
+
+		if (find_inode(pc, &st) != f)
+			return verr(err, -EFAULT, "page cache: %s is not found by its inode",
+				    f->f_path);
+	}
+	if (xa_check(&as->i_pages, err))
+		return -EFAULT;
+	xa_for_each(&as->i_pages, index, page) {
+		pages++;
+		if (page->mapping != as || page->index != index)
+			return verr(err, -EFAULT, "page cache: %s page %llu has mapping/index wrong",
+				    f->f_path, (unsigned long long)index);
+		if (page_ref_count(page) != page_mapcount(page) + 1)
+			return verr(err, -EFAULT,
+				    "page cache: %s page %llu: refcount %d, mapcount %d",
+				    f->f_path, (unsigned long long)index, page_ref_count(page),
+				    page_mapcount(page));
+		if (test_page_flag(page, PG_dirty))
+			dirty++;
+	}
+	if (pages != as->nrpages || dirty != as->nr_dirty)
+		return verr(err, -EFAULT, "page cache: %s counts %lu pages / %lu dirty, has %lu / %lu",
+			    f->f_path, as->nrpages, as->nr_dirty, pages, dirty);
+	list_for_each_entry(vma, &as->i_mmap, shared) {
+		maps++;
+		if (vma->vm_file != f)
+			return verr(err, -EFAULT, "page cache: %s i_mmap holds a VMA of another file",
+				    f->f_path);
+	}
+	if (maps != as->i_mmap_count)
+		return verr(err, -EFAULT, "page cache: %s counts %lu mappings, has %lu", f->f_path,
+			    as->i_mmap_count, maps);
+	if (f->nr_holes > f->holes_cap)
+		return verr(err, -EFAULT, "page cache: %s has %zu holes in room for %zu",
+			    f->f_path, f->nr_holes, f->holes_cap);
+	for (size_t i = 0; i < f->nr_holes; i++)
+		if (f->holes[i].first > f->holes[i].last ||
+		    (i && f->holes[i - 1].last + 1 >= f->holes[i].first))
+			return verr(err, -EFAULT, "page cache: %s hole %zu (pages %llu-%llu) is "
+				    "empty, out of order or touches the one before", f->f_path, i,
+				    (unsigned long long)f->holes[i].first,
+				    (unsigned long long)f->holes[i].last);
+	return 0;
+}
+
+/*
+ * Every file (@all, or when files came or went since the last check: the
+ * hashes and the file counts too), else those marked since; the marks are
+ * cleared when nothing was found wrong.
+ */
+static int check_files(struct page_cache *pc, bool all, struct vmsim_error *err)
 {
 	unsigned long files = 0, host_files = 0;
 	struct file *f;
+	int ret;
 
 	if (!pc)
 		return 0;
-	if (htab_check(&pc->by_name, err) || htab_check(&pc->by_inode, err))
+	all = all || pc->check_dirty;
+	if (all && (htab_check(&pc->by_name, err) || htab_check(&pc->by_inode, err)))
 		return -EFAULT;
 	list_for_each_entry(f, &pc->files, f_list) {
-		struct address_space *as = &f->f_mapping;
-		unsigned long pages = 0, dirty = 0, maps = 0;
-		struct vm_area_struct *vma;
-		struct file *named = filemap_lookup(pc, f->f_path);
-		struct page *page;
-		uint64_t index;
-
 		files++;
-		if (!named || (named != f && named->f_seq > f->f_seq))
-			return verr(err, -EFAULT, "page cache: %s is not found by its name", f->f_path);
-		if (f->host_backed) {
-			struct stat st = { .st_dev = makedev(f->dev_major, f->dev_minor),
-					   .st_ino = (ino_t)f->i_ino };
-
-			host_files++;
-			if (find_inode(pc, &st) != f)
-				return verr(err, -EFAULT, "page cache: %s is not found by its inode",
-					    f->f_path);
-		}
-		if (xa_check(&as->i_pages, err))
-			return -EFAULT;
-		xa_for_each(&as->i_pages, index, page) {
-			pages++;
-			if (page->mapping != as || page->index != index)
-				return verr(err, -EFAULT, "page cache: %s page %llu has mapping/index wrong",
-					    f->f_path, (unsigned long long)index);
-			if (page_ref_count(page) != page_mapcount(page) + 1)
-				return verr(err, -EFAULT,
-					    "page cache: %s page %llu: refcount %d, mapcount %d",
-					    f->f_path, (unsigned long long)index, page_ref_count(page),
-					    page_mapcount(page));
-			if (test_page_flag(page, PG_dirty))
-				dirty++;
-		}
-		if (pages != as->nrpages || dirty != as->nr_dirty)
-			return verr(err, -EFAULT, "page cache: %s counts %lu pages / %lu dirty, has %lu / %lu",
-				    f->f_path, as->nrpages, as->nr_dirty, pages, dirty);
-		list_for_each_entry(vma, &as->i_mmap, shared) {
-			maps++;
-			if (vma->vm_file != f)
-				return verr(err, -EFAULT, "page cache: %s i_mmap holds a VMA of another file",
-					    f->f_path);
-		}
-		if (maps != as->i_mmap_count)
-			return verr(err, -EFAULT, "page cache: %s counts %lu mappings, has %lu", f->f_path,
-				    as->i_mmap_count, maps);
-		if (f->nr_holes > f->holes_cap)
-			return verr(err, -EFAULT, "page cache: %s has %zu holes in room for %zu",
-				    f->f_path, f->nr_holes, f->holes_cap);
-		for (size_t i = 0; i < f->nr_holes; i++)
-			if (f->holes[i].first > f->holes[i].last ||
-			    (i && f->holes[i - 1].last + 1 >= f->holes[i].first))
-				return verr(err, -EFAULT, "page cache: %s hole %zu (pages %llu-%llu) is "
-					    "empty, out of order or touches the one before", f->f_path, i,
-					    (unsigned long long)f->holes[i].first,
-					    (unsigned long long)f->holes[i].last);
+		host_files += f->host_backed;
+		if ((all || f->check_dirty) && (ret = check_file(pc, f, err)))
+			return ret;
 	}
-	if (files != pc->nr_files || files != pc->by_name.nr || host_files != pc->by_inode.nr)
+	if (all && (files != pc->nr_files || files != pc->by_name.nr ||
+		    host_files != pc->by_inode.nr))
 		return verr(err, -EFAULT, "page cache: %lu files (nr_files %lu), %lu host files; "
 			    "hashed: %zu by name, %zu by inode", files, pc->nr_files, host_files,
 			    pc->by_name.nr, pc->by_inode.nr);
+	list_for_each_entry(f, &pc->files, f_list)
+		f->check_dirty = false;
+	pc->check_dirty = false;
 	return 0;
+}
+
+int page_cache_check(struct page_cache *pc, struct vmsim_error *err)
+{
+	return check_files(pc, true, err);
+}
+
+int page_cache_check_dirty(struct page_cache *pc, struct vmsim_error *err)
+{
+	return check_files(pc, false, err);
 }

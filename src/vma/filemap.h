@@ -73,6 +73,7 @@ struct file {
 	struct file_hole *holes;	/* punched pages: sorted, disjoint, never touching */
 	size_t nr_holes, holes_cap;
 	bool host_backed;		/* a host file (identified by dev/ino) */
+	bool check_dirty;		/* changed since the last check (--check) */
 	struct address_space f_mapping;
 };
 
@@ -89,6 +90,7 @@ struct page_cache {
 	unsigned long hits;
 	unsigned long reads;		/* pages read from the backing file (misses) */
 	unsigned long around_mapped;	/* PTEs fault-around installed */
+	bool check_dirty;		/* files came or went since the last check */
 };
 
 void page_cache_init(struct page_cache *pc, struct vmsim_machine *m);
@@ -214,5 +216,9 @@ struct page_cache *machine_page_cache(struct vmsim_machine *m);
  * against the pages, page->mapping/index, i_mmap against the VMAs' files.
  * 0 or -EFAULT with the first problem in @err. */
 int page_cache_check(struct page_cache *pc, struct vmsim_error *err);
+/* The same for the files changed since the last check (all of them when
+ * files came or went): --check's incremental pass.  Either clears the
+ * marks when it finds nothing wrong. */
+int page_cache_check_dirty(struct page_cache *pc, struct vmsim_error *err);
 
 #endif

@@ -21,6 +21,7 @@
 #include "kern/machine.h"
 #include "mmu/mmu.h"
 #include "vma/filemap.h"
+#include "vma/mmdebug.h"
 
 #define PTE_PFN_MASK(pt) ((pt)->fmt->entry_addr_mask & ~0xfffULL)
 
@@ -78,6 +79,7 @@ static uint64_t user_table(struct mm_struct *mm, unsigned depth, uint64_t epa, u
 	case PT_ENTRY_BAD:
 		if (!clear)
 			return pt_owned_table(pt, depth, epa, e);
+		mm_track_dirty(mm);
 		pt_clear_bad(pt, depth, epa, e);
 		reclaim_bad(mm, depth, epa, e, va);
 		return 0;
@@ -140,6 +142,7 @@ static int change_pte_range(struct mm_struct *mm, uint64_t start, uint64_t end, 
 {
 	if (start >= end)
 		return 0;
+	mm_track_dirty(mm);	/* --check: the tables change */
 	return walk_level(mm, mm->pgd, 0, 0, start, end, fn, arg, true);
 }
 
@@ -237,8 +240,9 @@ static inline void flush_tlb_page(struct mm_struct *mm, uint64_t addr)
 
 /* ---- zap, protection, page tables ---- */
 
-/* zap_present_ptes() of one PTE of @mm; @vma: its VMA, or NULL. */
-static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t epa, uint64_t pte)
+/* zap_present_ptes() of one PTE of @mm at @va; @vma: its VMA, or NULL. */
+static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t va, uint64_t epa,
+		    uint64_t pte)
 {
 	struct vmsim_machine *m = mm->m;
 	struct page *page = pte_page(m, pte);
@@ -246,6 +250,12 @@ static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t e
 	pte_clear(&m->pt, epa);
 	if (!page || page == m->zero_page)
 		return;		/* the zero page is never counted */
+	if (page->_mapcount < 0 || page_ref_count(page) <= 0) {
+		/* zap_present_folio_ptes(): the entry maps a page nobody maps
+		 * (or a free one): reported, and the page left alone */
+		print_bad_pte(mm, vma, va, pte, page);
+		return;
+	}
 	if (vma && vma->vm_file)
 		filemap_zap_pte(vma, page, pte);	/* a dirty PTE dirties the cache page */
 	if (vma)
@@ -259,8 +269,7 @@ static int zap_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct vm_area_struct *vma = arg;
 
-	zap_pte(vma->vm_mm, vma, epa, pte);
-	(void)va;
+	zap_pte(vma->vm_mm, vma, va, epa, pte);
 	return 0;
 }
 
@@ -270,7 +279,7 @@ static int zap_lost(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	struct mm_struct *mm = arg;
 	struct vm_area_struct *vma = find_vma(mm, va);
 
-	zap_pte(mm, vma && vma->vm_start <= va ? vma : NULL, epa, pte);
+	zap_pte(mm, vma && vma->vm_start <= va ? vma : NULL, va, epa, pte);
 	return 0;
 }
 
@@ -354,6 +363,7 @@ void free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling)
 	/* no VMA above: the hole reaches the top of the user half */
 	const uint64_t top = config_is_64(&mm->m->cfg) ? 1ULL << 47 : mm->task_size;
 
+	mm_track_dirty(mm);
 	if (ceiling >= mm->task_size)
 		ceiling = top;
 	if (ceiling > floor)
@@ -367,6 +377,7 @@ void free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uin
 {
 	const uint64_t top = config_is_64(&mm->m->cfg) ? 1ULL << 47 : mm->task_size;
 
+	mm_track_dirty(mm);
 	if (ceiling >= mm->task_size)
 		ceiling = top;
 	if (end > start)
@@ -597,6 +608,10 @@ unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned fla
 	unsigned ret;
 
 	addr &= PAGE_MASK;
+	mm_track_dirty(mm);
+	/* folio_add_new_anon_rmap()'s VM_BUG_ON_VMA, before anything is made */
+	if (VM_BUG_ON_VMA(addr < vma->vm_start || addr >= vma->vm_end, vma, mm))
+		return VM_FAULT_SIGSEGV;
 	clear_bad_path(mm, addr);
 	if (pte_alloc(&m->pt, mm->pgd, addr, &epa))
 		return VM_FAULT_OOM;
@@ -641,6 +656,9 @@ int populate_vma_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t
 	const bool write = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
 	struct mm_struct *mm = vma->vm_mm;
 
+	if (VM_BUG_ON_VMA(start < vma->vm_start, vma, mm) ||
+	    VM_BUG_ON_VMA(end > vma->vm_end, vma, mm))
+		return -EFAULT;
 	/* the VM_LOCKONFAULT case has never faulted pages in, nor PROT_NONE */
 	if (vma->vm_flags & VM_LOCKONFAULT)
 		return 0;
@@ -681,6 +699,13 @@ static int copy_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		return 1;
 	}
 	if (page && page != m->zero_page) {
+		/* a page the parent maps is mapped and referenced: anything
+		 * else is a count gone wrong, not to be copied into the child */
+		if (VM_BUG_ON_PAGE(page_mapcount(page) <= 0 || page_ref_count(page) <= 0, page,
+				   &m->pm)) {
+			w->err = -EFAULT;
+			return 1;
+		}
 		get_page(page);
 		page->_mapcount++;
 		dst_mm->rss_stat[mm_counter(page)]++;
@@ -706,6 +731,7 @@ int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src)
 	 * or never written) is faulted in again by the child */
 	if (!src->anon_vma)
 		return 0;
+	mm_track_dirty(dst->vm_mm);	/* the source: change_pte_range() */
 	change_pte_range(src->vm_mm, src->vm_start, src->vm_end, copy_one, &w);
 	update_hiwater_rss(dst->vm_mm);
 	return w.err;
@@ -714,13 +740,17 @@ int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src)
 void exit_mmap(struct mm_struct *mm)
 {
 	struct vm_area_struct *vma, *tmp;
+	int count = 0, map_count = mm->map_count;
 
 	list_for_each_entry_safe(vma, tmp, &mm->mmap_list, vm_list) {
 		zap_page_range(vma, vma->vm_start, vma->vm_end);
 		vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
 		vma_unlink(mm, vma);
 		vm_area_free(vma);
+		count++;
 	}
+	/* BUG_ON(count != mm->map_count) */
+	(void)VM_BUG_ON_MM(count != map_count, mm);
 	free_pgtables(mm, 0, mm->task_size);
 	flush_tlb_mm_range(mm, 0, mm->task_size);
 }

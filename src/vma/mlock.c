@@ -14,7 +14,7 @@
  * the pages already there, and the fault and unmap paths call
  * mlock_vma_page() / munlock_vma_page() as the kernel's rmap does.
  *
- * Invariants (check_mm, mlock_census_check, check_free_lists):
+ * Invariants (check_mm and check_mms in check.c, check_free_lists):
  *   - locked_vm is the number of pages in VM_LOCKED VMAs, plus what
  *     mremap(MREMAP_DONTUNMAP) left counted (mm->locked_vm_dontunmap);
  *   - VM_LOCKONFAULT only with VM_LOCKED, and neither on VM_SPECIAL VMAs;
@@ -180,6 +180,7 @@ static int mlock_fixup(struct mm_struct *mm, struct vm_area_struct **pvma, uint6
 	ret = vma_modify_flags(mm, vma, start, end, newflags, &vma);
 	if (ret)
 		return ret;
+	mm_track_dirty(mm);	/* --check: flags, locked_vm and page locks change */
 	/* Keep track of amount of locked VM. */
 	nr_pages = (long)((end - start) >> PAGE_SHIFT);
 	if (!(newflags & VM_LOCKED))
@@ -403,92 +404,4 @@ void mlock_vma_pages_stale(struct vm_area_struct *vma)
 {
 	if ((vma->vm_flags & (VM_LOCKED | VM_SPECIAL)) == VM_LOCKED)
 		walk_pte_range(vma->vm_mm, vma->vm_start, vma->vm_end, stale_pte, vma);
-}
-
-/* ---- the checker's census ---- */
-
-struct census_walk {
-	struct mlock_census *c;
-	struct vmsim_machine *m;
-};
-
-static int census_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
-{
-	struct census_walk *w = arg;
-	struct mlock_census *c = w->c;
-	struct page *page = pte_normal_page(w->m, pte);
-
-	if (!page)
-		return 0;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 256;
-		uint64_t *v = host_realloc(&w->m->ha, c->pfn, c->cap * sizeof(*v), cap * sizeof(*v));
-
-		if (!v) {
-			c->oom = true;
-			return 1;
-		}
-		c->pfn = v;
-		c->cap = cap;
-	}
-	c->pfn[c->n++] = page_to_pfn(&w->m->pm, page);
-	(void)va;
-	(void)epa;
-	return 0;
-}
-
-void mlock_census_mm(struct mlock_census *c, struct mm_struct *mm)
-{
-	struct census_walk w = { c, c->m };
-	struct vm_area_struct *vma;
-
-	for_each_vma(mm, vma)
-		if ((vma->vm_flags & (VM_LOCKED | VM_SPECIAL)) == VM_LOCKED && !c->oom)
-			walk_pte_range(mm, vma->vm_start, vma->vm_end, census_pte, &w);
-}
-
-static int cmp_pfn(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-int mlock_census_check(struct mlock_census *c, struct vmsim_error *err)
-{
-	struct vmsim_machine *m = c->m;
-	unsigned long sum;
-
-	if (c->oom)
-		return verr(err, -ENOMEM, "out of host memory");
-	if (c->n)
-		qsort(c->pfn, c->n, sizeof(c->pfn[0]), cmp_pfn);
-	for (size_t i = 0; i < c->n;) {
-		uint64_t pfn = c->pfn[i];
-		struct page *page = pfn_to_page(&m->pm, (unsigned long)pfn);
-		unsigned long maps = 0;
-
-		for (; i < c->n && c->pfn[i] == pfn; i++)
-			maps++;
-		if (!PageMlocked(page) || page->mlock_count < maps) {
-			return verr(err, -EFAULT, "mlock: frame %#" PRIx64 " is %sPG_mlocked with "
-				    "mlock_count %u, but %lu VM_LOCKED mappings map it", pfn,
-				    PageMlocked(page) ? "" : "not ", page->mlock_count, maps);
-		}
-	}
-	/* every lock beyond those mappings is one mremap(MREMAP_DONTUNMAP)
-	 * left behind */
-	sum = mlock_count_sum(&m->pm);
-	if ((long)(sum - c->n) != m->pm.mlock_stale)
-		return verr(err, -EFAULT, "mlock: mlock_count sums to %lu over the PG_mlocked pages, "
-			    "VM_LOCKED mappings make %zu and mremap(MREMAP_DONTUNMAP) left %ld",
-			    sum, c->n, m->pm.mlock_stale);
-	return 0;
-}
-
-void mlock_census_free(struct mlock_census *c)
-{
-	host_free(&c->m->ha, c->pfn, c->cap * sizeof(c->pfn[0]));
-	c->pfn = NULL;
-	c->n = c->cap = 0;
 }

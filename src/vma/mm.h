@@ -40,9 +40,14 @@ void vma_gap_update(struct vm_area_struct *vma);
 /* The free gap below @vma: from the previous VMA's vm_end_gap() (0 for
  * the first) up to vm_start_gap(@vma), 0 where a guard gap overlaps. */
 uint64_t vma_compute_gap(const struct vm_area_struct *vma);
+/* --check's dirty set (check.c): every path that changes an mm's VMAs,
+ * counters or page tables marks it; a NULL test when checking is off. */
+void mm_track_dirty(struct mm_struct *mm);
+
 /* Drop every cached lookup (a VMA moved, shrank or went away). */
 static inline void vmacache_invalidate(struct mm_struct *mm)
 {
+	mm_track_dirty(mm);
 	for (unsigned i = 0; i < VMACACHE_SIZE; i++)
 		mm->vmacache[i] = NULL;
 	mm->vmacache_seqnum++;
@@ -315,23 +320,6 @@ void munlock_folio(struct vmsim_machine *m, struct page *page);
  * keep are counted as stale (phys_mem.mlock_stale) for the checker. */
 void mlock_vma_pages_stale(struct vm_area_struct *vma);
 
-/*
- * The cross-mm check of mlock counts: every page that VM_LOCKED VMAs map
- * is PG_mlocked with mlock_count at least the number of those mappings,
- * and what all mlock_counts hold beyond them is exactly the stale locks
- * (none unless mremap(MREMAP_DONTUNMAP) left some).  Set @m, feed every
- * mm once, then check.
- */
-struct mlock_census {
-	struct vmsim_machine *m;
-	uint64_t *pfn;		/* one entry per locked mapping */
-	size_t n, cap;
-	bool oom;
-};
-void mlock_census_mm(struct mlock_census *c, struct mm_struct *mm);
-/* 0 or -EFAULT (-ENOMEM without host memory) with @err. */
-int mlock_census_check(struct mlock_census *c, struct vmsim_error *err);
-void mlock_census_free(struct mlock_census *c);
 
 /* ---- gup.c ---- */
 
@@ -373,6 +361,31 @@ int sys_msync(struct mm_struct *mm, uint64_t start, uint64_t len, int flags);
 /* VMA tree and list, counters, page tables vs VMAs, for one mm.  0, or
  * -EFAULT with the first violation in @err. */
 int check_mm(struct mm_struct *mm, struct vmsim_error *err);
+
+/* The full pass over the machine's @n distinct mms, @users[i] the tasks
+ * using mms[i]: check_mm() of each, mm_users, and every mapped frame's
+ * mapcount and refcount against the PTEs and shared-memory objects of all
+ * of them.  With tracking on, each mm that was not marked must also be
+ * as the last check recorded it (else a path changed it unmarked), and
+ * the records start afresh from this pass. */
+int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *users, size_t n,
+	      struct vmsim_error *err);
+
+/* Tracking for the incremental pass (machine_check_start()).  The first
+ * pass after mm_track_start() must be check_mms(): nothing is recorded. */
+int mm_track_start(struct vmsim_machine *m);	/* 0 or -ENOMEM */
+void mm_track_stop(struct vmsim_machine *m);
+/* The mm is about to be freed (its frames leave the counts). */
+void mm_track_release(struct mm_struct *mm);
+/* One task uses @mm (call for every task before check_mms_tracked()). */
+void mm_track_note_user(struct mm_struct *mm);
+/* True when a mark or record was lost (host memory, a failed pass): only
+ * check_mms() is sound until it ran. */
+bool mm_track_lost(const struct vmsim_machine *m);
+/* The incremental pass: check_mm() and mm_users of every marked mm, and
+ * the frame rule over every frame a marked or released mm maps or mapped
+ * at the last check.  Clears the marks. */
+int check_mms_tracked(struct vmsim_machine *m, struct vmsim_error *err);
 
 /* An event of this mm's machine for the --trace-events log. */
 #define MM_EV(mm, kind, ...) EV((mm)->m->pm.events, (kind), __VA_ARGS__)

@@ -300,6 +300,7 @@ static uint64_t move_page_tables(struct pagetable_move_control *pmc)
 
 	if (!pmc->len_in)
 		return 0;
+	mm_track_dirty(mm);	/* --check: the page tables change */
 	try_realign_addr(pmc, pmd_span);
 	for (; pmc->old_addr < pmc->old_end; pmc->old_addr += extent, pmc->new_addr += extent) {
 		if (has_pud(pt)) {
@@ -630,6 +631,7 @@ static int64_t move_vma(struct vma_remap_struct *vrm)
 		return err;
 	if (!vrm_calc_charge(vrm))
 		return -ENOMEM;
+	mm_track_dirty(mm);	/* --check: VMAs, tables and counters change */
 	err = copy_vma_and_data(vrm, &new_vma);
 	if (err && !new_vma)
 		return err;

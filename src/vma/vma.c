@@ -20,6 +20,7 @@
 #include "mmu/pgformat.h"
 #include "phys/slab.h"
 #include "vma/filemap.h"
+#include "vma/mmdebug.h"
 
 /* ---- objects (vm_area_cachep, anon_vma_cachep: slab objects in simulated RAM) ---- */
 
@@ -131,14 +132,47 @@ static const struct rb_augment_callbacks vma_gap_callbacks = { vma_gap_compute }
 
 void vma_gap_update(struct vm_area_struct *vma)
 {
+	mm_track_dirty(vma->vm_mm);	/* the tree changed */
 	rb_augment_propagate(&vma->vm_rb, &vma_gap_callbacks);
 }
 
+
+/* The VMAs around list position @at (the entry @vma would follow). */
+static inline void link_neighbours(struct mm_struct *mm, struct list_head *at,
+				   struct vm_area_struct **prev, struct vm_area_struct **next)
+{
+	*prev = at == &mm->mmap_list ? NULL : list_entry(at, struct vm_area_struct, vm_list);
+	*next = at->next == &mm->mmap_list ? NULL :
+		list_entry(at->next, struct vm_area_struct, vm_list);
+}
+
+/* vma_link()'s VM_BUG_ON_VMA()s, each with its own report, once the one
+ * combined test on the fast path failed. */
+static __attribute__((cold, noinline)) bool vma_link_bad(struct mm_struct *mm,
+							 struct vm_area_struct *vma,
+							 struct list_head *at)
+{
+	struct vm_area_struct *prev, *next;
+
+	link_neighbours(mm, at, &prev, &next);
+	return VM_BUG_ON_VMA(vma->vm_start >= vma->vm_end, vma, mm) ||
+	       VM_BUG_ON_VMA(!RB_EMPTY_NODE(&vma->vm_rb), vma, mm) ||
+	       VM_BUG_ON_VMA(prev && prev->vm_end > vma->vm_start, vma, mm) ||
+	       VM_BUG_ON_VMA(next && next->vm_start < vma->vm_end, vma, mm);
+}
+
+/*
+ * A VMA that is empty or already linked, or that would overlap a
+ * neighbour (find_vma_links() finding one: BUG() in __insert_vm_struct()),
+ * is reported and left out of the tree.
+ */
 void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	struct rb_node **link = &mm->mm_rb.rb_node, *parent = NULL, *prev_node = NULL;
-	struct vm_area_struct *v, *next;
+	struct vm_area_struct *v, *prev, *next;
+	struct list_head *at;
 
+	mm_track_dirty(mm);
 	while (*link) {
 		parent = *link;
 		v = rb_entry(parent, struct vm_area_struct, vm_rb);
@@ -152,16 +186,21 @@ void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 	/* the list position follows from the descent: right after the
 	 * greatest VMA below, or first; the gaps the tree caches are
 	 * computed from the list neighbours, so the list changes first */
-	if (prev_node)
-		list_add(&vma->vm_list,
-			 &rb_entry(prev_node, struct vm_area_struct, vm_rb)->vm_list);
-	else
-		list_add(&vma->vm_list, &mm->mmap_list);
+	at = prev_node ? &rb_entry(prev_node, struct vm_area_struct, vm_rb)->vm_list
+		       : &mm->mmap_list;
+	link_neighbours(mm, at, &prev, &next);
+	if (DEBUG_VM &&
+	    __builtin_expect((vma->vm_start >= vma->vm_end) | !RB_EMPTY_NODE(&vma->vm_rb) |
+			     (prev && prev->vm_end > vma->vm_start) |
+			     (next && next->vm_start < vma->vm_end), 0) &&
+	    vma_link_bad(mm, vma, at))
+		return;
+	list_add(&vma->vm_list, at);
 	vma->vm_mm = mm;
 	/* the gap below the next VMA now ends at this one: brought up to
 	 * date while it is the only stale value, then the new leaf joins
 	 * (each step assumes every other cached gap is right) */
-	if ((next = vma_next(vma)))
+	if (next)
 		vma_gap_update(next);
 	rb_link_node(&vma->vm_rb, parent, link);
 	vma->rb_subtree_gap = 0;
@@ -169,10 +208,22 @@ void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 	mm->map_count++;
 }
 
+static __attribute__((cold, noinline)) bool vma_unlink_bad(struct mm_struct *mm,
+							   struct vm_area_struct *vma)
+{
+	return VM_BUG_ON_VMA(RB_EMPTY_NODE(&vma->vm_rb), vma, mm) ||
+	       VM_BUG_ON_VMA(vma->vm_mm != mm, vma, mm);
+}
+
 void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma)
 {
-	struct vm_area_struct *next = vma_next(vma);
+	struct vm_area_struct *next;
 
+	/* a VMA that is not in this mm's tree is reported and left alone */
+	if (DEBUG_VM && __builtin_expect(RB_EMPTY_NODE(&vma->vm_rb) | (vma->vm_mm != mm), 0) &&
+	    vma_unlink_bad(mm, vma))
+		return;
+	next = vma_next(vma);
 	/* out of the tree while the list still has it (so the erase sees
 	 * consistent gaps), then off the list; then the gap below the next
 	 * VMA reaches down to the one before */
@@ -477,6 +528,11 @@ int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t addr, i
 {
 	struct vm_area_struct *n;
 
+	/* __split_vma(): WARN_ON(vma->vm_start >= addr); WARN_ON(vma->vm_end <= addr) */
+	if (DEBUG_VM && __builtin_expect((vma->vm_start >= addr) | (vma->vm_end <= addr), 0) &&
+	    (VM_WARN_ON(vma->vm_start >= addr, &mm->m->pm) ||
+	     VM_WARN_ON(vma->vm_end <= addr, &mm->m->pm)))
+		return -EINVAL;
 	/* special_mapping_split(): [vdso] and [vvar] keep their size */
 	if (vma->vm_ops && vma->vm_ops->name)
 		return -EINVAL;
@@ -504,6 +560,7 @@ int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t addr, i
 
 void vm_stat_account(struct mm_struct *mm, unsigned long flags, long npages)
 {
+	mm_track_dirty(mm);
 	mm->total_vm += (unsigned long)npages;
 	/* is_exec_mapping / is_stack_mapping / is_data_mapping (mm/internal.h) */
 	if ((flags & (VM_EXEC | VM_WRITE | VM_STACK)) == VM_EXEC)

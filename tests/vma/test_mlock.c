@@ -939,6 +939,50 @@ static void test_mlock_at_map_count_limit(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/*
+ * The checker's own rules on locks (each a mutation it must see): a lock
+ * left on a page no VMA maps, without mremap having left any, is "mapped
+ * nowhere"; one lock more than the locked mappings is an error unless
+ * mremap left that many.
+ */
+static void test_checker_sees_stray_locks(void **state)
+{
+	struct task_struct *t;
+	struct vmsim_machine *m = boot(&t);
+	struct mm_struct *mm = t->mm;
+	struct vmsim_error err = { 0 };
+	struct file *f;
+	struct page *page;
+
+	(void)state;
+	assert_int_equal(filemap_create(machine_page_cache(m), "/f", "x", 1, PG, &f, &err), 0);
+	assert_int_equal(vm_mmap(mm, f, WIN, PG, PRW, MAP_SHARED | MAP_FIXED | MAP_LOCKED, 0),
+			 (int64_t)WIN);
+	page = filemap_find_page(f, 0);
+	assert_int_equal(do_munmap(mm, WIN, PG), 0);
+	vt_check(m);
+	/* a munlock that did not happen: cached, unmapped, still locked */
+	set_page_flag(page, PG_mlocked);
+	page->mlock_count = 1;
+	page_zone(&m->pm, page)->nr_mlock++;
+	assert_int_equal(machine_check(m, &err), -EFAULT);
+	assert_non_null(strstr(err.msg, "mapped nowhere"));
+	clear_page_flag(page, PG_mlocked);
+	page_zone(&m->pm, page)->nr_mlock--;
+	vt_check(m);
+	/* a lock too many on a mapped page */
+	vt_mmap(t, WIN + 4 * PG, 2 * PG, PRW, ANON | MAP_FIXED);
+	assert_int_equal(sys_mlock(mm, WIN + 4 * PG, 2 * PG, NULL), 0);
+	page_at(t, WIN + 4 * PG)->mlock_count++;
+	err = (struct vmsim_error){ 0 };
+	assert_int_equal(machine_check(m, &err), -EFAULT);
+	assert_non_null(strstr(err.msg, "mlock_count 2, but 1 VM_LOCKED"));
+	page_at(t, WIN + 4 * PG)->mlock_count--;
+	vt_check(m);
+	fput(f);
+	vmsim_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -959,6 +1003,7 @@ int main(void)
 		cmocka_unit_test(test_mremap_grows_locked_mapping),
 		cmocka_unit_test(test_madvise_on_locked_memory),
 		cmocka_unit_test(test_mlock_at_map_count_limit),
+		cmocka_unit_test(test_checker_sees_stray_locks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,6 +90,7 @@ struct scn {
 	bool not_run;			/* the current step named something lost */
 	char not_run_why[240];
 	const struct scn_step *cur;	/* the step running, or NULL */
+	unsigned nr_reports;		/* kernel reports the current step raised */
 	struct strbuf cur_text;		/* text mode: the current step's output */
 	unsigned long host_oom_base;	/* host_oom_count() when the run began */
 };
@@ -952,11 +953,13 @@ static int run_step(struct scn *s, const struct ynode *node, int index)
 
 /* ------------------------------------------------------------- machine */
 
-/* A bad_page() report names the step that caused it. */
+/* A kernel report (bad_page(), VM_BUG_ON*(), print_bad_pte()) names the
+ * step that caused it, which then fails (check_invariants()). */
 static void scn_bad_page(void *ctx, const char *msg)
 {
-	const struct scn *s = ctx;
+	struct scn *s = ctx;
 
+	s->nr_reports++;
 	if (s->cur)
 		fprintf(stderr, "%s:%d: step %d (%s): %s\n", s->file, s->cur->node->line,
 			s->cur->index, s->cur->op, msg);
@@ -1014,13 +1017,24 @@ static int boot_machine(struct scn *s, const char *cli_config, const char *const
 	return 0;
 }
 
-/* After a step: every layer's consistency checker (--check). */
-static void check_invariants(struct scn *s, const struct ynode *node, int index)
+/*
+ * After a step: a kernel report it raised (printed as it came, by
+ * scn_bad_page()) fails it.  With --check (@check), the invariants of what
+ * the step changed, or of everything every N steps and after the last
+ * step (@final); a violation fails the step too.
+ */
+static void check_invariants(struct scn *s, const struct ynode *node, int index, bool check,
+			     bool final)
 {
 	struct vmsim_error e = { 0 };
 	struct scn_step st = { .index = index, .node = node, .op = "invariants" };
 
-	if (machine_check(s->m, &e))
+	if (s->nr_reports) {
+		scn_mismatch(s, &st, "no kernel BUG report", "%u report%s, the last: %s",
+			     s->nr_reports, s->nr_reports > 1 ? "s" : "", s->m->pm.bad_page_msg);
+		s->nr_reports = 0;
+	}
+	if (check && (final ? machine_check(s->m, &e) : machine_check_point(s->m, &e)))
 		scn_mismatch(s, &st, "consistent state", "%s", e.msg);
 }
 
@@ -1132,13 +1146,16 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 		machine_set_event_log(s.m, o->events);
 	if (json)
 		json_begin(&s);
+	if (o->check && machine_check_start(s.m, o->check_every)) {
+		ret = out_of_host_memory(&s);
+		goto out;
+	}
 	for (size_t i = 0; i < steps->n; i++) {
 		ret = run_step(&s, steps->items[i], (int)i + 1);
 		res->steps_run = (unsigned)i + (ret ? 0 : 1);
 		if (ret)
 			break;
-		if (o->check)
-			check_invariants(&s, steps->items[i], (int)i + 1);
+		check_invariants(&s, steps->items[i], (int)i + 1, o->check, i + 1 == steps->n);
 		if (host_oom(&s)) {
 			ret = out_of_host_memory(&s);
 			break;
