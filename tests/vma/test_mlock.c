@@ -74,6 +74,21 @@ static const char *mincore_str(struct task_struct *t, uint64_t va, uint64_t len,
 	assert_string_equal(mincore_str(t, va, len, _b), want);		\
 } while (0)
 
+/* "/f", @pages pages of the page cache, mapped shared, rw and locked at
+ * WIN: the mapping's pages are in the cache, each mlocked once. */
+static struct file *map_locked_file(struct task_struct *t, uint64_t pages)
+{
+	struct vmsim_machine *m = t->mm->m;
+	struct vmsim_error err = { 0 };
+	struct file *f;
+
+	assert_int_equal(filemap_create(machine_page_cache(m), "/f", "x", 1, pages * PG, &f, &err),
+			 0);
+	assert_int_equal(vm_mmap(t->mm, f, WIN, pages * PG, PRW,
+				 MAP_SHARED | MAP_FIXED | MAP_LOCKED, 0), (int64_t)WIN);
+	return f;
+}
+
 /* mlock of the middle splits a VMA in three and populates what it locks;
  * munlock merges back (the host's answer for this very sequence) */
 static void test_mlock_split_merge_and_rounding(void **state)
@@ -444,14 +459,10 @@ static void test_mlock_count_of_a_page_mapped_twice(void **state)
 	struct task_struct *t;
 	struct vmsim_machine *m = boot(&t);
 	struct mm_struct *mm = t->mm;
-	struct vmsim_error err = { 0 };
-	struct file *f;
+	struct file *f = map_locked_file(t, 1);
 	struct page *page;
 
 	(void)state;
-	assert_int_equal(filemap_create(machine_page_cache(m), "/f", "x", 1, PG, &f, &err), 0);
-	assert_int_equal(vm_mmap(mm, f, WIN, PG, PRW, MAP_SHARED | MAP_FIXED | MAP_LOCKED, 0),
-			 (int64_t)WIN);
 	assert_int_equal(vm_mmap(mm, f, WIN + 2 * PG, PG, PROT_READ, MAP_SHARED | MAP_FIXED, 0),
 			 (int64_t)(WIN + 2 * PG));
 	vt_check(m);
@@ -784,14 +795,10 @@ static void test_mremap_dontunmap_locked_file_page(void **state)
 	struct task_struct *t;
 	struct vmsim_machine *m = boot(&t);
 	struct mm_struct *mm = t->mm;
-	struct vmsim_error err = { 0 };
-	struct file *f;
+	struct file *f = map_locked_file(t, 4);
 	struct page *page;
 
 	(void)state;
-	assert_int_equal(filemap_create(machine_page_cache(m), "/f", "x", 1, 4 * PG, &f, &err), 0);
-	assert_int_equal(vm_mmap(mm, f, WIN, 4 * PG, PRW, MAP_SHARED | MAP_FIXED | MAP_LOCKED, 0),
-			 (int64_t)WIN);
 	assert_int_equal(vm_mmap(mm, f, WIN + 8 * PG, 4 * PG, PRW, MAP_SHARED | MAP_FIXED, 0),
 			 (int64_t)(WIN + 8 * PG));
 	page = filemap_find_page(f, 0);
@@ -950,14 +957,11 @@ static void test_checker_sees_stray_locks(void **state)
 	struct task_struct *t;
 	struct vmsim_machine *m = boot(&t);
 	struct mm_struct *mm = t->mm;
+	struct file *f = map_locked_file(t, 1);
 	struct vmsim_error err = { 0 };
-	struct file *f;
 	struct page *page;
 
 	(void)state;
-	assert_int_equal(filemap_create(machine_page_cache(m), "/f", "x", 1, PG, &f, &err), 0);
-	assert_int_equal(vm_mmap(mm, f, WIN, PG, PRW, MAP_SHARED | MAP_FIXED | MAP_LOCKED, 0),
-			 (int64_t)WIN);
 	page = filemap_find_page(f, 0);
 	assert_int_equal(do_munmap(mm, WIN, PG), 0);
 	vt_check(m);
