@@ -48,6 +48,7 @@ struct vmsim_machine {
 	struct task_struct *current[CFG_MAX_CPUS];	/* running task per CPU */
 	unsigned long *pcid_owner;	/* with PCIDs: ctx_id each PCID last served */
 	struct kmem_cache *task_struct_cachep, *mm_cachep, *vm_area_cachep, *anon_vma_cachep;
+	struct kmem_cache *anon_vma_chain_cachep;
 
 	/* --check (kern/check.c): NULL when off */
 	struct machine_checker *checker;

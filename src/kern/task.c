@@ -27,6 +27,7 @@
 #include "util/htab.h"
 #include "vma/filemap.h"
 #include "vma/mm.h"
+#include "vma/rmap.h"
 #include "vma/mmdebug.h"
 
 #define TASK_NAME_LEN 48
@@ -95,7 +96,12 @@ static int task_caches_init(struct vmsim_machine *m)
 	if (!m->anon_vma_cachep)
 		m->anon_vma_cachep = kmem_cache_create(&m->pm, "anon_vma", sizeof(struct anon_vma),
 						       0, SLAB_ACCOUNT);
-	if (!m->task_struct_cachep || !m->mm_cachep || !m->vm_area_cachep || !m->anon_vma_cachep)
+	if (!m->anon_vma_chain_cachep)
+		m->anon_vma_chain_cachep = kmem_cache_create(&m->pm, "anon_vma_chain",
+							     sizeof(struct anon_vma_chain), 0,
+							     SLAB_ACCOUNT);
+	if (!m->task_struct_cachep || !m->mm_cachep || !m->vm_area_cachep || !m->anon_vma_cachep ||
+	    !m->anon_vma_chain_cachep)
 		return -ENOMEM;
 	return 0;
 }
@@ -133,6 +139,8 @@ void task_shutdown(struct vmsim_machine *m)
 		host_free(&m->ha, m->pcid_owner, 4096 * sizeof(m->pcid_owner[0]));
 	m->pcid_owner = NULL;
 	/* kmem_cache_finish() frees whatever is left of them */
+	if (m->anon_vma_chain_cachep)
+		kmem_cache_destroy(m->anon_vma_chain_cachep);
 	if (m->anon_vma_cachep)
 		kmem_cache_destroy(m->anon_vma_cachep);
 	if (m->vm_area_cachep)
@@ -141,7 +149,8 @@ void task_shutdown(struct vmsim_machine *m)
 		kmem_cache_destroy(m->mm_cachep);
 	if (m->task_struct_cachep)
 		kmem_cache_destroy(m->task_struct_cachep);
-	m->anon_vma_cachep = m->vm_area_cachep = m->mm_cachep = m->task_struct_cachep = NULL;
+	m->anon_vma_chain_cachep = m->anon_vma_cachep = m->vm_area_cachep = m->mm_cachep = NULL;
+	m->task_struct_cachep = NULL;
 }
 
 const char *task_name(const struct task_struct *t)
@@ -202,6 +211,8 @@ struct mm_struct *mm_alloc(struct vmsim_machine *m)
 	mm->memlock_rlimit = m->cfg.memlock_rlimit;
 	mm->cap_ipc_lock = m->cfg.cap_ipc_lock;
 	mm->mmap_base = m->cfg.mmap_base;
+	/* mmap_legacy_base(): TASK_UNMAPPED_BASE, PAGE_ALIGN(TASK_SIZE / 3) */
+	mm->mmap_legacy_base = PAGE_ALIGN(mm->task_size / 3);
 	mm->stack_guard_gap = (uint64_t)STACK_GUARD_GAP_PAGES << PAGE_SHIFT;
 	mm->mm_users = 1;
 	mm->mm_count = 1;
@@ -367,9 +378,10 @@ int task_spawn(struct vmsim_machine *m, const char *name, const struct spawn_arg
 /* ---- fork ---- */
 
 /* dup_mmap(): the child gets a copy of every VMA but the VM_DONTCOPY ones
- * (its own anon_vma where the parent has one) and of the PTEs of anonymous
- * memory, write-protected in both for private writable mappings; a
- * VM_WIPEONFORK VMA comes empty, with no anon_vma until its first fault. */
+ * (linked to the parent's anon_vmas and to one of its own, anon_vma_fork)
+ * and of the PTEs of anonymous memory, write-protected in both for private
+ * writable mappings; a VM_WIPEONFORK VMA comes empty, with no anon_vma
+ * until its first fault. */
 static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 {
 	struct vm_area_struct *mpnt, *tmp;
@@ -384,21 +396,15 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 		tmp->vm_mm = mm;
 		tmp->vm_flags &= ~VM_LOCKED_MASK;	/* mlock is not inherited */
 		if (tmp->vm_flags & VM_WIPEONFORK) {
-			/* a clean slate: the parent's anon_vma is not shared */
-			if (tmp->anon_vma)
-				tmp->anon_vma->refcount--;	/* the parent keeps it */
+			/* a clean slate in the child: no anon_vma until its
+			 * first fault, as no page is copied */
 			tmp->anon_vma = NULL;
-		} else if (tmp->anon_vma) {
-			/* anon_vma_fork(): a new anon_vma for the child */
-			struct anon_vma *av = anon_vma_alloc(mm->m);
-
-			tmp->anon_vma->refcount--;	/* the parent's keeps its other users */
-			tmp->anon_vma = av;
-			if (!av) {
-				vm_area_free(tmp);
-				return -ENOMEM;
-			}
-			av->refcount = 1;
+		} else if (anon_vma_fork(tmp, mpnt)) {
+			/* the child's VMA joins the parent's anon_vmas and
+			 * gets one of its own for the pages it will copy */
+			tmp->anon_vma = NULL;
+			vm_area_free(tmp);
+			return -ENOMEM;
 		}
 		vma_link(mm, tmp);
 		vm_stat_account(mm, tmp->vm_flags, (long)vma_pages(tmp));
@@ -421,6 +427,7 @@ static struct mm_struct *dup_mm(struct mm_struct *oldmm)
 		return NULL;
 	mm->task_size = oldmm->task_size;
 	mm->mmap_base = oldmm->mmap_base;
+	mm->mmap_legacy_base = oldmm->mmap_legacy_base;
 	mm->mmap_min_addr = oldmm->mmap_min_addr;
 	mm->stack_rlimit = oldmm->stack_rlimit;
 	mm->memlock_rlimit = oldmm->memlock_rlimit;
@@ -543,7 +550,8 @@ void context_switch(struct vmsim_machine *m, unsigned c, struct task_struct *t)
 
 /*
  * do_user_addr_fault(): 0 when the fault was handled (retry the access),
- * SEGV_MAPERR / SEGV_ACCERR for a signal, -ENOMEM when out of memory.
+ * SEGV_MAPERR / SEGV_ACCERR for a SIGSEGV, FAULT_SIGBUS for a SIGBUS,
+ * -ENOMEM when out of memory.
  */
 int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f)
 {
@@ -579,9 +587,10 @@ int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f)
 	ret = handle_mm_fault(vma, f->addr, flags, &t->fst);
 	if (ret & VM_FAULT_OOM)
 		return -ENOMEM;
-	if (ret & (VM_FAULT_SIGSEGV | VM_FAULT_SIGBUS))
-		return SEGV_MAPERR;	/* SIGBUS (a file page past EOF) has no outcome of
-					 * its own in scenarios yet: reported as SIGSEGV */
+	if (ret & VM_FAULT_SIGBUS)
+		return FAULT_SIGBUS;	/* do_sigbus(): BUS_ADRERR at the address */
+	if (ret & VM_FAULT_SIGSEGV)
+		return SEGV_MAPERR;
 	t->fst.min_flt++;
 	return 0;
 }
@@ -616,6 +625,12 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 			ret = tries < 4 ? do_user_addr_fault(t, &f) : SEGV_ACCERR;
 			if (ret < 0)
 				return ret;
+			if (ret == FAULT_SIGBUS) {
+				r->sigbus = BUS_ADRERR;
+				r->segv_addr = f.addr;
+				t->fst.sigbus++;
+				return 0;
+			}
 			if (ret) {
 				r->segv = ret;
 				r->segv_addr = f.gp ? va : f.addr;

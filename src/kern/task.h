@@ -27,6 +27,11 @@ struct vmsim_error;
 #define SEGV_MAPERR 1
 #define SEGV_ACCERR 2
 #endif
+#ifndef BUS_ADRERR
+#define BUS_ADRERR 2		/* SIGBUS si_code: nonexistent physical address */
+#endif
+/* do_user_addr_fault()'s SIGBUS (BUS_ADRERR), apart from the SIGSEGV codes */
+#define FAULT_SIGBUS 0x100
 
 struct task_struct {
 	int pid;
@@ -74,7 +79,8 @@ void context_switch(struct vmsim_machine *m, unsigned cpu, struct task_struct *t
 /* The result of a user access. */
 struct access_result {
 	int segv;			/* 0, SEGV_MAPERR or SEGV_ACCERR */
-	uint64_t segv_addr;
+	int sigbus;			/* 0 or BUS_ADRERR: a SIGBUS instead */
+	uint64_t segv_addr;		/* the address of either signal (si_addr) */
 	unsigned faults;		/* page faults taken on the way */
 };
 
@@ -82,8 +88,9 @@ struct access_result {
  * The page fault a user access of @t took (@f from translate()), as
  * arch/x86/mm/fault.c do_user_addr_fault() handles it: find the VMA, grow
  * the stack, check the access, handle_mm_fault().  0 when the access can
- * be retried, SEGV_MAPERR/SEGV_ACCERR for a SIGSEGV, -ENOMEM when the
- * kernel ran out of memory.
+ * be retried, SEGV_MAPERR/SEGV_ACCERR for a SIGSEGV, FAULT_SIGBUS for a
+ * SIGBUS (mm_fault_error() of VM_FAULT_SIGBUS: a file page wholly past the
+ * end of the file), -ENOMEM when the kernel ran out of memory.
  */
 int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f);
 

@@ -16,13 +16,14 @@
 #include "phys/mmzone.h"
 
 /* pageflag_names[] (include/trace/events/mmflags.h), in enum order; the
- * page types Linux keeps in page_type (buddy, table) are listed too */
+ * page types Linux keeps in page_type (buddy, table) are listed too (an
+ * anonymous page is told by its mapping: "anon flags") */
 static const char *const pageflag_names[__NR_PAGEFLAGS] = {
 	[PG_locked] = "locked", [PG_referenced] = "referenced", [PG_uptodate] = "uptodate",
 	[PG_dirty] = "dirty", [PG_lru] = "lru", [PG_active] = "active", [PG_slab] = "slab",
 	[PG_reserved] = "reserved", [PG_private] = "private", [PG_writeback] = "writeback",
 	[PG_head] = "head", [PG_swapbacked] = "swapbacked", [PG_buddy] = "buddy",
-	[PG_table] = "table", [PG_anon] = "anon", [PG_zero] = "zero", [PG_guard] = "guard",
+	[PG_table] = "table", [PG_zero] = "zero", [PG_guard] = "guard",
 	[PG_tail] = "tail", [PG_poisoned] = "poisoned",
 };
 
@@ -54,7 +55,9 @@ void dump_page(const struct phys_mem *pm, const struct page *page, const char *r
 	used = add(buf, len, used, "page: refcount:%d mapcount:%d mapping:%016" PRIxPTR
 		   " index:0x%" PRIx64 " pfn:0x%lx\n", page->_refcount, page_mapcount(page),
 		   (uintptr_t)page->mapping, page->index, page_to_pfn(pm, page));
-	used = add(buf, len, used, "flags: 0x%" PRIx64 "(", page->flags);
+	/* __dump_folio(): "anon flags" for an anonymous page */
+	used = add(buf, len, used, "%sflags: 0x%" PRIx64 "(", PageAnon(page) ? "anon " : "",
+		   page->flags);
 	for (unsigned f = 0; f < __NR_PAGEFLAGS; f++)
 		if (test_page_flag(page, (enum pageflags)f)) {
 			used = add(buf, len, used, "%s%s", sep, pageflag_names[f]);

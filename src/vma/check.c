@@ -20,6 +20,9 @@
  *     (RW only with VM_WRITE, executable only with VM_EXEC, present only
  *     when the VMA allows some access), and rss_stat equals the PTEs
  *     counted per kind;
+ *   - each VMA's anon_vma chain is well formed, and each anonymous page
+ *     it maps has an anon_vma on that chain and the VMA's linear index
+ *     (the reverse map finds it: vma/rmap.h);
  *   - the kernel half of the root is init_mm's.
  *
  * The cross-mm rule: every frame a user PTE maps (the zero page aside)
@@ -41,6 +44,12 @@
  * mapped (the mlock sum over all frames only in the full pass).  Every
  * full pass also compares each clean mm with its record: a difference is
  * a change no path marked.
+ *
+ * The anon_vma rule (anon_vma_check(), vma/rmap.c): every anon_vma's tree
+ * and its counters against the chains of all VMAs of all mms.  Only the
+ * full pass checks it: an anon_vma's VMAs may lie in mms no step marked;
+ * the incremental pass still checks the chains and the pages' rmap of
+ * every marked mm (check_mm()).
  */
 #include "vma/mm.h"
 
@@ -52,6 +61,7 @@
 #include "kern/machine.h"
 #include "util/error.h"
 #include "vma/filemap.h"
+#include "vma/rmap.h"
 
 /* A growable array of u64 (frames). */
 struct u64vec {
@@ -160,9 +170,11 @@ static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 			    va, pfn);
 	if (c->frames)
 		vec_push(&m->ha, c->frames, pfn << 1 | pte_locks(vma, page));
-	if (PageAnon(page))
+	if (PageAnon(page)) {
+		if (check_vma_rmap(vma, page, va, c->err))
+			return -EFAULT;
 		c->rss[MM_ANONPAGES]++;
-	else if (test_page_flag(page, PG_swapbacked))
+	} else if (test_page_flag(page, PG_swapbacked))
 		c->rss[MM_SHMEMPAGES]++;
 	else
 		c->rss[MM_FILEPAGES]++;
@@ -250,6 +262,8 @@ static int check_mm_frames(struct mm_struct *mm, struct u64vec *frames, struct v
 			return verr(err, -EFAULT, "mm: VMA %#" PRIx64 " has lock flags %#lx with "
 				    "flags %#lx", vma->vm_start, vma->vm_flags & VM_LOCKED_MASK,
 				    vma->vm_flags);
+		if (check_vma_rmap(vma, NULL, 0, err))
+			return -EFAULT;
 		if (vma->shm && (!i_mmap_contains(vma) ||
 				 vma->shm->i_mmap_count != vma->shm->refcount))
 			return verr(err, -EFAULT, "mm: shared VMA %#" PRIx64 " missing from its object's"
@@ -845,6 +859,9 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 		}
 		vec_free(ha, &now);
 	}
+	/* the anon_vmas, whose VMAs may lie in any of the mms */
+	if (!ret)
+		ret = anon_vma_check(mms, n, err);
 	for (size_t i = 0; i < fm.cap && !ret; i++)
 		if (fm.v[i].key)
 			ret = check_frame(m, fm.v[i].key - 1, fm.v[i].maps, fm.v[i].locked,

@@ -46,6 +46,7 @@
 #include "util/error.h"
 #include "util/hostalloc.h"
 #include "vma/mm.h"
+#include "vma/rmap.h"
 
 /* ---- the machine's cache ---- */
 
@@ -894,6 +895,62 @@ static uint64_t fault_around_pages(const struct vmsim_machine *m)
 	return n ? n : 1;
 }
 
+/* vmf_error(): what a failed filemap_get_page() makes of the fault: OOM
+ * for want of a frame, SIGBUS for a page past EOF (-ENXIO) or a failed
+ * host read (-EIO), as filemap_fault() answers. */
+static unsigned vmf_error(int err)
+{
+	return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+}
+
+/*
+ * do_cow_fault(): the first write to a page of a private file mapping.
+ * The private copy is made at once from the page cache page (read in if
+ * needed) and mapped writable: the cache page itself is never mapped by
+ * this PTE, so a later write through a shared mapping of the file is not
+ * seen here.
+ */
+static unsigned do_cow_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	struct vmsim_machine *m = mm->m;
+	struct page *cow, *page;
+	uint64_t ent;
+	bool major;
+	int err;
+
+	/* vmf_anon_prepare(), then folio_prealloc() before __do_fault() */
+	if (anon_vma_prepare(vma))
+		return VM_FAULT_OOM;
+	cow = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE);
+	if (!cow)
+		return VM_FAULT_OOM;
+	err = filemap_get_page(vma->vm_file, vmf->pgoff, &page, &major);
+	if (err) {
+		put_page(&m->pm, cow);
+		return vmf_error(err);
+	}
+	if (major && vmf->st)
+		vmf->st->maj_flt++;	/* the page had to be read: VM_FAULT_MAJOR */
+	memcpy(page_host(&m->pm, cow), page_host(&m->pm, page), PAGE_SIZE);
+	/* finish_fault() -> set_pte_range(): a new exclusive anonymous page,
+	 * dirty and writable (maybe_mkwrite) */
+	page_add_new_anon_rmap(cow, vma, vmf->address);
+	mlock_vma_page(cow, vma);	/* folio_add_lru_vma(): mlock_new_folio() */
+	mm->rss_stat[MM_ANONPAGES]++;
+	ent = page_to_phys(&m->pm, cow) | vma->vm_page_prot | _PAGE_DIRTY;
+	if (vma->vm_flags & VM_WRITE)
+		ent |= _PAGE_RW;
+	set_pte(&m->pt, vmf->epa, ent);
+	if (vmf->st)
+		vmf->st->cow++;
+	MM_EV(mm, "fault", "addr=%#llx kind=cow_file pfn=%#lx", (unsigned long long)vmf->address,
+	      page_to_pfn(&m->pm, cow));
+	update_hiwater_rss(mm);
+	return 0;
+}
+
 unsigned do_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -905,6 +962,8 @@ unsigned do_fault(struct vm_fault *vmf)
 	unsigned ret = 0;
 	int err;
 
+	if (write && !shared)
+		return do_cow_fault(vmf);
 	if (!write) {
 		uint64_t nr = fault_around_pages(mm->m);
 
@@ -914,16 +973,15 @@ unsigned do_fault(struct vm_fault *vmf)
 	}
 	err = filemap_get_page(vma->vm_file, vmf->pgoff, &page, &major);
 	if (err)
-		return err == -ENXIO ? VM_FAULT_SIGBUS : VM_FAULT_OOM;
+		return vmf_error(err);
 	if (major && vmf->st)
 		vmf->st->maj_flt++;	/* the page had to be read: VM_FAULT_MAJOR */
-	if (write && shared) {
+	if (write) {
 		/* do_shared_fault(): the page cache page itself, now dirty */
 		map_file_page(vma, vmf->epa, page, true);
 		set_page_dirty(page);
 	} else {
-		/* do_read_fault(); a private write maps the cache page first
-		 * and the retried write copies it (do_wp_page) */
+		/* do_read_fault() */
 		map_file_page(vma, vmf->epa, page, false);
 	}
 	update_hiwater_rss(mm);

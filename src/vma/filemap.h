@@ -185,8 +185,8 @@ int filemap_punch_hole(struct vm_area_struct *vma, uint64_t offset, uint64_t len
  *   read:           do_read_fault(): fault-around over cached pages, then
  *                   the page itself, mapped read-only (private) or
  *                   write-protected (shared, to see the first write);
- *   private write:  the cache page mapped read-only, so that the retried
- *                   write copies it (do_wp_page's wp_page_copy);
+ *   private write:  do_cow_fault(): a private anonymous copy of the cache
+ *                   page, mapped writable at once;
  *   shared write:   do_shared_fault(): the cache page, writable, dirty.
  * @epa is the physical address of the PTE for @addr (allocated by the
  * caller).  Returns 0 or VM_FAULT_* (SIGBUS past EOF, OOM).

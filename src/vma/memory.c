@@ -21,6 +21,7 @@
 #include "kern/machine.h"
 #include "mmu/mmu.h"
 #include "vma/filemap.h"
+#include "vma/rmap.h"
 #include "vma/mmdebug.h"
 
 #define PTE_PFN_MASK(pt) ((pt)->fmt->entry_addr_mask & ~0xfffULL)
@@ -423,54 +424,6 @@ void change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 	change_pte_range(vma->vm_mm, start, end, change_one, &w);
 }
 
-/* ---- anon_vma ---- */
-
-/* anon_vma_prepare(): give @vma an anon_vma before its first anonymous
- * page, reusing an adjacent compatible VMA's one so that they can still
- * merge later (find_mergeable_anon_vma). */
-static int anon_vma_prepare(struct vm_area_struct *vma)
-{
-	struct vm_area_struct *near[2] = { vma_prev(vma), vma_next(vma) };
-	struct anon_vma *av = NULL;
-
-	if (vma->anon_vma)
-		return 0;
-	for (int i = 0; i < 2 && !av; i++) {
-		struct vm_area_struct *n = near[i];
-
-		if (!n || !n->anon_vma || n->vm_file != vma->vm_file || n->shm != vma->shm)
-			continue;
-		if ((n->vm_flags ^ vma->vm_flags) & ~(VM_ACCESS_FLAGS | VM_SOFTDIRTY))
-			continue;
-		if (i == 0 && n->vm_end == vma->vm_start &&
-		    n->vm_pgoff + vma_pages(n) == vma->vm_pgoff)
-			av = n->anon_vma;
-		if (i == 1 && n->vm_start == vma->vm_end &&
-		    vma->vm_pgoff + vma_pages(vma) == n->vm_pgoff)
-			av = n->anon_vma;
-	}
-	if (av) {
-		av->refcount++;
-	} else {
-		av = anon_vma_alloc(vma->vm_mm->m);
-		if (!av)
-			return -ENOMEM;
-		av->refcount = 1;
-	}
-	vma->anon_vma = av;
-	return 0;
-}
-
-/* A new private anonymous page, mapped by one PTE (folio_add_new_anon_rmap). */
-static void page_add_new_anon_rmap(struct vm_area_struct *vma, struct page *page, uint64_t addr)
-{
-	set_page_flag(page, PG_anon);
-	page->mapping = vma->anon_vma;
-	page->index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
-	page->_mapcount = 0;
-	mlock_vma_page(page, vma);	/* folio_add_lru_vma(): mlock_new_folio */
-}
-
 /* ---- faults ---- */
 
 static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint64_t epa,
@@ -484,7 +437,7 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 	uint64_t ent;
 
 	if (idx >= obj->nr_pages)
-		return VM_FAULT_SIGSEGV;	/* SIGBUS on Linux: beyond the object */
+		return VM_FAULT_SIGBUS;	/* shmem_fault(): beyond the object */
 	page = obj->pages[idx];
 	if (!page) {
 		/* shmem_get_folio(): a zeroed page that the object keeps */
@@ -530,7 +483,8 @@ static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uin
 	page = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
 	if (!page)
 		return VM_FAULT_OOM;
-	page_add_new_anon_rmap(vma, page, addr);
+	page_add_new_anon_rmap(page, vma, addr);
+	mlock_vma_page(page, vma);	/* folio_add_lru_vma(): mlock_new_folio() */
 	mm->rss_stat[MM_ANONPAGES]++;
 	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot;
 	if (vma->vm_flags & VM_WRITE)
@@ -560,6 +514,10 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 		/* wp_page_reuse(); for a file, wp_page_shared -> page_mkwrite */
 		if (old && vma->vm_file && (vma->vm_flags & VM_SHARED))
 			filemap_page_mkwrite(vma, old);
+		/* wp_can_reuse_anon_folio(): a page only this PTE maps moves to
+		 * the VMA's own anon_vma (folio_move_anon_rmap) */
+		if (!(vma->vm_flags & VM_SHARED) && vma->anon_vma)
+			page_move_anon_rmap(old, vma);
 		set_pte(&m->pt, epa, pte | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED);
 		flush_tlb_page(mm, addr);
 		if (st && !(vma->vm_flags & VM_SHARED))
@@ -581,7 +539,8 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 			return VM_FAULT_OOM;
 		memcpy(page_host(&m->pm, page), page_host(&m->pm, old), PAGE_SIZE);
 	}
-	page_add_new_anon_rmap(vma, page, addr);
+	page_add_new_anon_rmap(page, vma, addr);
+	mlock_vma_page(page, vma);	/* folio_add_lru_vma(): mlock_new_folio() */
 	mm->rss_stat[MM_ANONPAGES]++;
 	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot | _PAGE_RW | _PAGE_DIRTY;
 	set_pte(&m->pt, epa, ent);

@@ -23,11 +23,11 @@ struct page;
 
 /* A zeroed VMA of @mm (vm_area_cachep); NULL when out of memory. */
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
-/* A copy of @orig, not linked anywhere (vm_area_dup); anon_vma/shm refs taken. */
+/* A copy of @orig, not linked anywhere (vm_area_dup): file and shm refs
+ * taken, the anon_vma pointer copied but no chain (anon_vma_clone() or
+ * anon_vma_fork() links it, vma/rmap.h). */
 struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig);
-/* A zeroed anon_vma (anon_vma_cachep), refcount to be set; NULL on OOM. */
-struct anon_vma *anon_vma_alloc(struct vmsim_machine *m);
-/* Free an unlinked VMA, dropping its anon_vma and shm references. */
+/* Free an unlinked VMA: its anon_vma chain, shm and file references. */
 void vm_area_free(struct vm_area_struct *vma);
 
 /* Insert @vma (not overlapping any) into the tree and the list. */
@@ -68,15 +68,23 @@ static inline struct vm_area_struct *vma_lookup(struct mm_struct *mm, uint64_t a
 }
 
 /*
- * Merge a new range [addr, end) that lies in the hole between @prev and
- * @next (either may be NULL; a NULL @prev is not looked up, so brk can
- * keep the bss out) into a neighbour with the same
+ * vma_merge_new_range(): merge a new range [addr, end) that lies in the
+ * hole between @prev and @next (either may be NULL; a NULL @prev is not
+ * looked up, so brk can keep the bss out) into a neighbour with the same
  * attributes: prev extended, next extended down, or prev swallowing next.
- * Returns the VMA now covering the range, or NULL when no merge applies.
+ * @anon_vma: the anon_vma of the memory the range holds (vmg->anon_vma:
+ * NULL for new memory, the VMA's own when mremap grows it in place).
+ * @copied_from: the VMA whose pages the range takes over (mremap's
+ * copy_vma, whose anon_vma is @anon_vma), which must not be a fork child
+ * for a neighbour to take its anon_vma, and whose chain the merged VMA
+ * then gets; NULL otherwise.  Returns the VMA now covering the range, or
+ * NULL when no merge applies (or the anon_vma could not be shared for want
+ * of memory).
  */
 struct vm_area_struct *vma_merge_new(struct mm_struct *mm, struct vm_area_struct *prev,
-				     struct vm_area_struct *next, uint64_t addr, uint64_t end, unsigned long vm_flags,
-				     struct anon_vma *anon_vma, struct file *file,
+				     struct vm_area_struct *next, uint64_t addr, uint64_t end,
+				     unsigned long vm_flags, struct anon_vma *anon_vma,
+				     struct vm_area_struct *copied_from, struct file *file,
 				     uint64_t pgoff, struct shmem_object *shm);
 /* After @vma's attributes changed (mprotect): merge it with its neighbours
  * where the kernel's rules allow.  Returns the VMA that now holds it. */
@@ -95,9 +103,6 @@ int vma_modify_flags(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t 
  * lower part if @new_below, else the upper part.  -ENOMEM, or -EINVAL for
  * a special mapping ([vdso], [vvar]), which never splits. */
 int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t addr, int new_below);
-/* @vma no longer needs its anon_vma (mremap moved every page it had
- * away): drop it; the next anonymous fault prepares one again. */
-void unlink_anon_vmas(struct vm_area_struct *vma);
 
 /* Account @npages of a mapping with @flags in total_vm/exec_vm/stack_vm/data_vm. */
 void vm_stat_account(struct mm_struct *mm, unsigned long flags, long npages);

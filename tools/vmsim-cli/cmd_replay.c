@@ -228,8 +228,11 @@ static int summary(struct replay_cli *rc, const char *trace, enum trace_format f
 	printf("walks     %llu, page-table entries read %llu\n", (unsigned long long)c.walks,
 	       (unsigned long long)c.entries_read);
 	printf("faults    %lu minor: %lu demand-zero, %lu zero-page, %lu cow (+%lu reused), "
-	       "%lu stack growth; %llu SIGSEGV\n", fs->min_flt, fs->demand_zero, fs->zero_page,
+	       "%lu stack growth; %llu SIGSEGV", fs->min_flt, fs->demand_zero, fs->zero_page,
 	       fs->cow, fs->cow_reuse, fs->stack_grow, (unsigned long long)rp->segv);
+	if (fs->sigbus)
+		printf(", %lu SIGBUS", fs->sigbus);	/* a file page past the end of a file */
+	printf("\n");
 	if (rp->layout == REPLAY_FLAT)
 		printf("regions   %llu created on demand (%llu KiB); %llu accesses outside user space\n",
 		       (unsigned long long)rp->regions, (unsigned long long)rp->region_bytes >> 10,

@@ -560,6 +560,9 @@ static void describe(const struct scn_step *st, char *buf, size_t len)
 	case OUT_SEGV:
 		snprintf(buf, len, "segv %s", o->segv_code == 2 ? "accerr" : "maperr");
 		break;
+	case OUT_SIGBUS:
+		snprintf(buf, len, "sigbus adrerr");
+		break;
 	case OUT_NOT_RUN:
 		cut_printf(buf, len, "not run: %s", st->why);
 		break;
@@ -616,6 +619,10 @@ static void outcome_json(struct json_writer *jw, const struct scn_step *st)
 		json_key_str(jw, "kind", "segv");
 		json_key_str(jw, "code", o->segv_code == 2 ? "accerr" : "maperr");
 		break;
+	case OUT_SIGBUS:
+		json_key_str(jw, "kind", "sigbus");
+		json_key_str(jw, "code", "adrerr");
+		break;
 	}
 	json_object_end(jw);
 }
@@ -623,7 +630,7 @@ static void outcome_json(struct json_writer *jw, const struct scn_step *st)
 static bool failed_outcome(const struct scn_outcome *o)
 {
 	return o->kind == OUT_ERROR || o->kind == OUT_FAULT || o->kind == OUT_SEGV ||
-	       o->kind == OUT_NOT_RUN;
+	       o->kind == OUT_SIGBUS || o->kind == OUT_NOT_RUN;
 }
 
 /* A step's result as its stderr line says it: an error by its errno name
@@ -680,6 +687,11 @@ static int check_expect(struct scn *s, struct scn_step *st)
 				scn_mismatch(s, st, "segv", "%s", got);
 			return 0;
 		}
+		if (strcmp(e->scalar, "sigbus") == 0) {
+			if (o->kind != OUT_SIGBUS)
+				scn_mismatch(s, st, "sigbus", "%s", got);
+			return 0;
+		}
 		ret = expected_number(s, st, e, got, &v);
 		if (ret)
 			return ret > 0 ? 0 : ret;
@@ -691,7 +703,7 @@ static int check_expect(struct scn *s, struct scn_step *st)
 		return 0;
 	}
 	if (e->type != YNODE_MAP || e->n != 1)
-		return scn_bad(s, st, e, "this op's expect is a number, ok, segv, "
+		return scn_bad(s, st, e, "this op's expect is a number, ok, segv, sigbus, "
 			       "{segv: maperr|accerr}, {error: ENAME}, {fault: [bits]} or {pa: ADDR}");
 	const char *k = ymap_key(e, 0)->scalar;
 	const struct ynode *v = ymap_val(e, 0);
