@@ -11,6 +11,7 @@
 #include "vma_test.h"
 
 #include "vma/filemap.h"
+#include "vma/rmap.h"
 
 #define PG 4096ULL
 #define PRW (PROT_READ | PROT_WRITE)
@@ -947,6 +948,193 @@ static void test_mlock_at_map_count_limit(void **state)
 }
 
 /*
+ * A lock on a private file mapping (the host's answers): writable, the
+ * prefault writes, so every page is copied at once (do_cow_fault) and the
+ * copies are what is locked, anonymous and PG_mlocked, while the page cache
+ * pages stay unlocked and later writes to the file are not seen; the same
+ * for mmap(MAP_LOCKED); read-only, the cache pages themselves are mapped
+ * and locked.
+ */
+static void test_mlock_private_file_copies(void **state)
+{
+	struct task_struct *t;
+	struct vmsim_machine *m = boot(&t);
+	struct mm_struct *mm = t->mm;
+	struct vmsim_error err = { 0 };
+	const uint64_t p = WIN, q = WIN + 8 * PG, r = WIN + 16 * PG, s = WIN + 24 * PG;
+	struct file *f;
+
+	(void)state;
+	assert_int_equal(filemap_create(machine_page_cache(m), "/f", "h", 1, 4 * PG, &f, &err), 0);
+	assert_int_equal(vm_mmap(mm, f, p, 4 * PG, PRW, MAP_PRIVATE | MAP_FIXED, 0), (int64_t)p);
+	assert_int_equal(sys_mlock(mm, p, 4 * PG, &t->fst), 0);
+	vt_check(m);
+	assert_int_equal(get_mm_counter(mm, MM_ANONPAGES), 4);
+	assert_int_equal(get_mm_counter(mm, MM_FILEPAGES), 0);
+	for (unsigned i = 0; i < 4; i++) {
+		struct page *copy = page_at(t, p + i * PG);
+
+		assert_true(PageAnon(copy) && PageMlocked(copy));
+		assert_int_equal(copy->mlock_count, 1);
+		assert_false(PageMlocked(filemap_find_page(f, i)));
+	}
+	assert_int_equal(vm_mmap(mm, f, q, 4 * PG, PRW, MAP_PRIVATE | MAP_LOCKED | MAP_FIXED, 0),
+			 (int64_t)q);
+	vt_check(m);
+	assert_int_equal(get_mm_counter(mm, MM_ANONPAGES), 8);
+	assert_true(PageAnon(page_at(t, q + 3 * PG)) && PageMlocked(page_at(t, q + 3 * PG)));
+	assert_int_equal(vm_mmap(mm, f, r, 4 * PG, PROT_READ, MAP_PRIVATE | MAP_FIXED, 0),
+			 (int64_t)r);
+	assert_int_equal(sys_mlock(mm, r, 4 * PG, &t->fst), 0);
+	vt_check(m);
+	assert_int_equal(get_mm_counter(mm, MM_ANONPAGES), 8);
+	assert_int_equal(get_mm_counter(mm, MM_FILEPAGES), 4);
+	assert_ptr_equal(page_at(t, r), filemap_find_page(f, 0));
+	assert_true(PageMlocked(filemap_find_page(f, 0)));
+	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 12);
+	/* a write through a shared mapping reaches the cache and the
+	 * read-only mapping, not the locked copies */
+	assert_int_equal(vm_mmap(mm, f, s, PG, PRW, MAP_SHARED | MAP_FIXED, 0), (int64_t)s);
+	assert_int_equal(vt_write(t, s, 'H'), 0);
+	assert_int_equal(vt_read_ok(t, r) & 0xff, 'H');
+	assert_int_equal(vt_read_ok(t, p) & 0xff, 'h');
+	assert_int_equal(vt_read_ok(t, q) & 0xff, 'h');
+	assert_int_equal(do_munmap(mm, p, 32 * PG), 0);
+	vt_check(m);
+	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 0);
+	assert_int_equal(mm->locked_vm, 0);
+	fput(f);
+	vmsim_machine_destroy(m);
+}
+
+/* The VMAs meeting [WIN, WIN + 16 pages) as the host's smaps shows them,
+ * in pages from WIN: "[0,1) [1,3)lo [3,4)" ("lolf": locked on fault). */
+static const char *lock_layout(struct task_struct *t, char *buf, size_t size)
+{
+	struct vm_area_struct *vma;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (vma = find_vma(t->mm, WIN); vma && vma->vm_start < WIN + 16 * PG; vma = vma_next(vma))
+		n += (size_t)snprintf(buf + n, size - n, "%s[%llu,%llu)%s%s", n ? " " : "",
+				      (unsigned long long)((vma->vm_start - WIN) / PG),
+				      (unsigned long long)((vma->vm_end - WIN) / PG),
+				      vma->vm_flags & VM_LOCKED ? "lo" : "",
+				      vma->vm_flags & VM_LOCKONFAULT ? "lf" : "");
+	return buf;
+}
+
+/*
+ * mlock and munlock of VMAs that existed at a fork, in the child and in the
+ * parent (is_mergeable_anon_vma() with vma_had_uncowed_parents()).  Four
+ * faulted pages X at WIN are forked; each task then runs the steps below
+ * and, after each, has the VMAs and VmLck this host's 6.18 showed for the
+ * same program (the parent's answers are the same whether the child still
+ * lives or not).  A split of X merges back in both: its parts share one
+ * anon_vma.  New memory Y after X: the parent's X (a chain of one) takes it
+ * in at mmap, and Y locked or unlocked with X stays one VMA; the child's X
+ * (a chain of two: the parent's anon_vma and its own) never merges with
+ * Y, neither at mmap nor when a lock makes their flags equal, and Y,
+ * faulted by the lock, gets an anon_vma of its own (the child's X may not
+ * lend its anon_vma either).  With X never faulted before the fork, the
+ * child's X has no chain and the child behaves as the parent.
+ */
+struct fork_lock_step {
+	enum { FL_MLOCK, FL_MLOCK2_ONFAULT, FL_MUNLOCK, FL_MMAP } op;
+	unsigned first, pages;
+	const char *child, *parent;
+	unsigned long vmlck_kb;
+};
+
+static const struct fork_lock_step fork_lock_steps[] = {
+	{ FL_MLOCK, 1, 2, "[0,1) [1,3)lo [3,4)", "[0,1) [1,3)lo [3,4)", 8 },
+	{ FL_MUNLOCK, 1, 2, "[0,4)", "[0,4)", 0 },
+	{ FL_MMAP, 4, 2, "[0,4) [4,6)", "[0,6)", 0 },
+	{ FL_MLOCK, 3, 3, "[0,3) [3,4)lo [4,6)lo", "[0,3) [3,6)lo", 12 },
+	{ FL_MUNLOCK, 0, 6, "[0,4) [4,6)", "[0,6)", 0 },
+	{ FL_MLOCK2_ONFAULT, 1, 4, "[0,1) [1,4)lolf [4,5)lolf [5,6)", "[0,1) [1,5)lolf [5,6)", 16 },
+	{ FL_MLOCK, 0, 6, "[0,4)lo [4,6)lo", "[0,6)lo", 24 },
+	{ FL_MUNLOCK, 2, 2, "[0,2)lo [2,4) [4,6)lo", "[0,2)lo [2,4) [4,6)lo", 16 },
+	{ FL_MUNLOCK, 0, 6, "[0,4) [4,6)", "[0,6)", 0 },
+};
+
+static void fork_lock_step(struct task_struct *t, const struct fork_lock_step *st, bool child)
+{
+	struct mm_struct *mm = t->mm;
+	const uint64_t a = WIN + st->first * PG, len = st->pages * PG;
+	const char *want = child ? st->child : st->parent;
+	char got[256];
+
+	switch (st->op) {
+	case FL_MLOCK:
+		assert_int_equal(sys_mlock(mm, a, len, &t->fst), 0);
+		break;
+	case FL_MLOCK2_ONFAULT:
+		assert_int_equal(sys_mlock2(mm, a, len, MLOCK_ONFAULT, &t->fst), 0);
+		break;
+	case FL_MUNLOCK:
+		assert_int_equal(sys_munlock(mm, a, len), 0);
+		break;
+	case FL_MMAP:
+		assert_int_equal(vm_mmap(mm, NULL, a, len, PRW, ANON | MAP_FIXED, 0), (int64_t)a);
+		break;
+	}
+	vt_check(mm->m);
+	lock_layout(t, got, sizeof(got));
+	if (strcmp(got, want) != 0)
+		fail_msg("%s, step %u [%u,%u): got %s, want %s", child ? "child" : "parent",
+			 (unsigned)(st - fork_lock_steps), st->first, st->first + st->pages, got,
+			 want);
+	assert_int_equal(mm->locked_vm * (PG / 1024), st->vmlck_kb);
+}
+
+static void run_fork_lock_steps(bool faulted)
+{
+	struct task_struct *t, *c;
+	struct vmsim_machine *m = boot(&t);
+	struct vm_area_struct *x, *y;
+
+	vt_mmap(t, WIN, 4 * PG, PRW, ANON | MAP_FIXED);
+	for (unsigned i = 0; faulted && i < 4; i++)
+		assert_int_equal(vt_write(t, WIN + i * PG, i + 1), 0);
+	assert_int_equal(do_fork(t, "c", 0, &c), 0);
+	vt_check(m);
+	for (size_t i = 0; i < sizeof(fork_lock_steps) / sizeof(fork_lock_steps[0]); i++) {
+		fork_lock_step(c, &fork_lock_steps[i], faulted);
+		fork_lock_step(t, &fork_lock_steps[i], false);
+		if (i != 3)
+			continue;
+		/* the lock populated Y in both: the child's Y has an anon_vma
+		 * of its own, not X's; the parent's Y is part of X */
+		x = vma_lookup(c->mm, WIN);
+		y = vma_lookup(c->mm, WIN + 4 * PG);
+		assert_non_null(y->anon_vma);
+		if (faulted) {
+			assert_ptr_not_equal(y->anon_vma, x->anon_vma);
+			assert_ptr_equal(y->anon_vma->root, y->anon_vma);
+			assert_true(list_is_singular(&y->anon_vma_chain));
+			assert_false(list_is_singular(&x->anon_vma_chain));
+		} else {
+			assert_ptr_equal(y, vma_lookup(c->mm, WIN + 3 * PG));
+		}
+		assert_ptr_equal(vma_lookup(t->mm, WIN + 4 * PG), vma_lookup(t->mm, WIN + 3 * PG));
+	}
+	/* the child's copies, made by the lock's write faults, kept the
+	 * contents the fork shared */
+	for (unsigned i = 0; faulted && i < 4; i++)
+		assert_int_equal(vt_read_ok(c, WIN + i * PG), i + 1);
+	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 0);
+	vt_teardown(m);
+}
+
+static void test_mlock_merges_after_fork(void **state)
+{
+	(void)state;
+	run_fork_lock_steps(true);
+	run_fork_lock_steps(false);
+}
+
+/*
  * The checker's own rules on locks (each a mutation it must see): a lock
  * left on a page no VMA maps, without mremap having left any, is "mapped
  * nowhere"; one lock more than the locked mappings is an error unless
@@ -1008,6 +1196,8 @@ int main(void)
 		cmocka_unit_test(test_madvise_on_locked_memory),
 		cmocka_unit_test(test_mlock_at_map_count_limit),
 		cmocka_unit_test(test_checker_sees_stray_locks),
+		cmocka_unit_test(test_mlock_merges_after_fork),
+		cmocka_unit_test(test_mlock_private_file_copies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
