@@ -12,7 +12,8 @@
  *     largest gap below a VMA of that subtree, recomputed from the list;
  *   - total_vm, data_vm, exec_vm, stack_vm, locked_vm and map_count equal
  *     the sums over the VMAs (locked_vm plus what mremap(MREMAP_DONTUNMAP)
- *     left counted, locked_vm_dontunmap);
+ *     left counted, locked_vm_dontunmap); VM_LOCKONFAULT comes only with
+ *     VM_LOCKED, and special mappings (VM_SPECIAL) are never locked;
  *   - a VMA of shared anonymous memory is on its object's i_mmap, which
  *     holds one entry per user of the object;
  *   - every non-zero user PTE lies in a VMA, grants no more than the VMA
@@ -34,15 +35,25 @@
  * page is checked whole: each of its pages is mapped by its PTEs plus
  * the PMDs that map the whole (counted at the head, in _entire_mapcount),
  * and the head's _refcount is every mapping of every page; the huge zero
- * page holds one reference per mm that took one, plus its own.  The full
+ * page holds one reference per mm that took one, plus its own.  The same
+ * counts give the mlock rule: a frame VM_LOCKED VMAs map is PG_mlocked
+ * with an mlock_count of at least those mappings; what the counts hold
+ * beyond them, on all frames together, is the locks mremap's DONTUNMAP
+ * left (phys_mem.mlock_stale: none, unless it ran, and then each count is
+ * exact).  A huge page's lock follows the kernel's events, which leave its
+ * count short where a PMD is split or some of its pages unmapped in a
+ * locked VMA ("reclaim will fix it"): it is held only to the zones' rules
+ * and to no more locks than its locked mappings (check_folio()).  The full
  * pass counts every mm's PTEs and huge PMDs.  The incremental pass keeps,
- * per mm, the sorted frames its PTEs and huge PMDs mapped at the last check
- * and, per frame, the sum over all mms (the shadow counts): after a step
- * it re-walks only the mms marked dirty (mm_track_dirty(), called by
- * every path that changes an mm) and the mms that went away, moves the
- * shadow counts by the difference, and checks the rule on every frame
- * those mms map or mapped.  Every full pass also compares each clean mm
- * with its record: a difference is a change no path marked.
+ * per mm, the sorted frames its PTEs and huge PMDs mapped at the last
+ * check (each marked when a locked VMA maps it) and, per frame, the sums
+ * over all mms (the shadow counts): after a step it re-walks only the mms
+ * marked dirty (mm_track_dirty(), called by every path that changes an
+ * mm) and the mms that went away, moves the shadow counts by the
+ * difference, and checks the rules on every frame those mms map or
+ * mapped (the mlock sum over all frames only in the full pass).  Every
+ * full pass also compares each clean mm with its record: a difference is
+ * a change no path marked.
  *
  * The anon_vma rule (anon_vma_check(), vma/rmap.c): every anon_vma's tree
  * and its counters against the chains of all VMAs of all mms.  Only the
@@ -103,10 +114,14 @@ static void vec_sort(struct u64vec *a)
 		qsort(a->v, a->n, sizeof(a->v[0]), cmp_u64);
 }
 
-/* A mapping of a frame, as the frame lists hold it: pfn << 1, and 1 for
- * a huge PMD (of the huge page the frame heads) rather than a PTE. */
+/* A mapping of a frame, as the frame lists hold it: pfn << FRAME_SHIFT,
+ * FRAME_PMD for a huge PMD (of the huge page the frame heads) rather than a
+ * PTE, FRAME_LOCKED when it lies in a VMA whose mappings hold locks
+ * (pte_locks()). */
 #define FRAME_PMD 1
-#define FRAME_PFN(x) ((x) >> 1)
+#define FRAME_LOCKED 2
+#define FRAME_SHIFT 2
+#define FRAME_PFN(x) ((x) >> FRAME_SHIFT)
 
 struct pte_check {
 	struct mm_struct *mm;
@@ -116,6 +131,14 @@ struct pte_check {
 	struct u64vec *frames;		/* NULL, or gets each mapping (FRAME_PMD) */
 	bool nx;
 };
+
+/* Do @vma's mappings hold locks on what they map (mlock_vma_page()'s
+ * rule: a VM_LOCKED VMA that is not special)?  A page of a huge page is
+ * counted towards its folio's rule (check_folio()), not a page's. */
+static inline bool pte_locks(const struct vm_area_struct *vma)
+{
+	return (vma->vm_flags & (VM_LOCKED | VM_SPECIAL)) == VM_LOCKED;
+}
 
 static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
@@ -167,7 +190,7 @@ static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		return verr(c->err, -EFAULT, "mm: PTE at %#" PRIx64 " maps free frame %#" PRIx64,
 			    va, pfn);
 	if (c->frames)
-		vec_push(&m->ha, c->frames, pfn << 1);
+		vec_push(&m->ha, c->frames, pfn << FRAME_SHIFT | (pte_locks(vma) ? FRAME_LOCKED : 0));
 	if (PageAnon(page)) {
 		if (check_vma_rmap(vma, page, va, c->err))
 			return -EFAULT;
@@ -201,7 +224,8 @@ static int check_pmd(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint
 		ret = check_pte(c, a, epa, huge_pmd_pte(mm, e, folio, a - va));
 	c->frames = frames;
 	if (!ret && frames && !is_huge_zero_folio(m, folio))
-		vec_push(&m->ha, frames, (uint64_t)page_to_pfn(&m->pm, folio) << 1 | FRAME_PMD);
+		vec_push(&m->ha, frames, (uint64_t)page_to_pfn(&m->pm, folio) << FRAME_SHIFT | FRAME_PMD |
+			 (pte_locks(c->vma) ? FRAME_LOCKED : 0));
 	return ret;
 }
 
@@ -281,6 +305,11 @@ static int check_mm_frames(struct mm_struct *mm, struct u64vec *frames, struct v
 			return verr(err, -EFAULT, "mm: VMAs %#" PRIx64 "-%#" PRIx64 " and %#" PRIx64
 				    "-%#" PRIx64 " overlap or are out of order", prev->vm_start,
 				    prev->vm_end, vma->vm_start, vma->vm_end);
+		if (((vma->vm_flags & VM_LOCKONFAULT) && !(vma->vm_flags & VM_LOCKED)) ||
+		    ((vma->vm_flags & VM_LOCKED) && (vma->vm_flags & VM_SPECIAL)))
+			return verr(err, -EFAULT, "mm: VMA %#" PRIx64 " has lock flags %#lx with "
+				    "flags %#lx", vma->vm_start, vma->vm_flags & VM_LOCKED_MASK,
+				    vma->vm_flags);
 		if (check_vma_rmap(vma, NULL, 0, err))
 			return -EFAULT;
 		if (vma->shm && (!i_mmap_contains(vma) ||
@@ -345,6 +374,8 @@ struct frame_count {
 	int32_t maps;		/* PTEs mapping the frame, all mms */
 	int32_t pmds;		/* huge PMDs mapping the huge page it heads */
 	int32_t objrefs;	/* shared-memory objects holding it (full pass) */
+	int32_t locked;		/* of @maps, those of VM_LOCKED VMAs */
+	int32_t pmds_locked;	/* of @pmds, those of VM_LOCKED VMAs */
 };
 
 struct frame_map {
@@ -408,19 +439,30 @@ static void frame_map_free(struct host_arena *ha, struct frame_map *fm)
 }
 
 /*
- * The rule for one frame, given the PTEs mapping it (@fc->maps) and, in the
- * full pass, the shared-memory objects holding it (@fc->objrefs; @full
- * false in the incremental pass, where a shmem page is taken as held by
- * one object and the full pass checks that it is).  A frame nothing maps
- * any more that is no longer a user page (freed, perhaps reused) only has
- * to be unmapped.
+ * The rules for one frame, given the PTEs mapping it (@fc->maps, @fc->locked
+ * of them in VM_LOCKED VMAs) and, in the full pass, the shared-memory
+ * objects holding it (@fc->objrefs; @full false in the incremental pass,
+ * where a shmem page is taken as held by one object and the full pass
+ * checks that it is).  A frame nothing maps any more that is no longer a
+ * user page (freed, perhaps reused) only has to be unmapped.
  */
 static int check_frame(struct vmsim_machine *m, uint64_t pfn, const struct frame_count *fc,
 		       bool full, struct vmsim_error *err)
 {
 	struct page *page = pfn_to_page(&m->pm, (unsigned long)pfn);
 	long file = page_file(page) ? 1 : 0, maps = fc->maps, objrefs = fc->objrefs;
+	long locked = fc->locked;
 	bool shmem = test_page_flag(page, PG_swapbacked) && !PageAnon(page) && !file;
+	const long stale = m->pm.mlock_stale > 0 ? m->pm.mlock_stale : 0;
+
+	/* each locked mapping holds a lock; more only where mremap left them */
+	if ((locked || PageMlocked(page)) &&
+	    (!PageMlocked(page) || page->mlock_count < locked ||
+	     page->mlock_count - locked > stale))
+		return verr(err, -EFAULT, "mlock: frame %#" PRIx64 " is %sPG_mlocked with "
+			    "mlock_count %u, but %ld VM_LOCKED mappings map it and mremap left %ld "
+			    "locks", pfn, PageMlocked(page) ? "" : "not ", page->mlock_count, locked,
+			    m->pm.mlock_stale);
 
 	if (fc->pmds)
 		return verr(err, -EFAULT, "mm: a huge PMD maps frame %#" PRIx64 ", which heads no "
@@ -458,7 +500,7 @@ static int check_folio(struct vmsim_machine *m, struct page *head, const struct 
 {
 	const unsigned long hpfn = page_to_pfn(&m->pm, head), nr = 1UL << compound_order(head);
 	const long pmds = frame_at(fm, hpfn).pmds;
-	long refs = 0;
+	long refs = 0, locked = frame_at(fm, hpfn).pmds_locked;
 
 	for (unsigned long k = 0; k < nr; k++) {
 		const struct frame_count fc = frame_at(fm, hpfn + k);
@@ -469,8 +511,19 @@ static int check_folio(struct vmsim_machine *m, struct page *head, const struct 
 		if (fc.objrefs)
 			return verr(err, -EFAULT, "mm: frame %#lx of the huge page at %#lx is held by "
 				    "a shared-memory object", hpfn + k, hpfn);
+		if (k && PageMlocked(head + k))
+			return verr(err, -EFAULT, "mlock: frame %#lx, a tail page, is PG_mlocked",
+				    hpfn + k);
 		refs += fc.maps;
+		locked += fc.locked;
 	}
+	/* each lock came with a mapping of a locked VMA, and each such
+	 * mapping that goes takes one (munlock_vma_folio()): never more locks
+	 * than locked mappings, but for those mremap's DONTUNMAP left */
+	if (PageMlocked(head) && head->mlock_count > locked + (long)m->thp.mlock_stale)
+		return verr(err, -EFAULT, "mlock: huge page at %#lx has mlock_count %u, but %ld "
+			    "VM_LOCKED mappings map it and mremap left %lu locks on huge pages", hpfn,
+			    head->mlock_count, locked, m->thp.mlock_stale);
 	if (!refs && !pmds && !PageAnon(head)) {
 		for (unsigned long k = 0; k < nr; k++)
 			if (head[k]._mapcount != -1)
@@ -529,7 +582,7 @@ static int check_frames(struct vmsim_machine *m, struct u64vec *pfns, const stru
 struct mm_rec {
 	struct mm_struct *mm;		/* NULL once the mm is gone */
 	struct mm_rec *next;		/* hash chain */
-	uint64_t *frames;		/* sorted: the frame of each PTE (with
+	uint64_t *frames;		/* sorted: each mapping, FRAME_* (with
 					 * repeats), zero page left out */
 	size_t n;
 	uint64_t sig;			/* mm_sig() at the last check */
@@ -822,10 +875,15 @@ static int rec_update(struct mm_track *t, struct mm_rec *r, struct u64vec *now,
 		fc = frame_get(ha, &t->counts, FRAME_PFN(x));
 		if (!fc)
 			return -ENOMEM;
-		if (x & FRAME_PMD)
+		if (x & FRAME_PMD) {
 			fc->pmds += (int32_t)delta;
-		else
+			if (x & FRAME_LOCKED)
+				fc->pmds_locked += (int32_t)delta;
+		} else {
 			fc->maps += (int32_t)delta;
+			if (x & FRAME_LOCKED)
+				fc->locked += (int32_t)delta;
+		}
 	}
 	if (touched->oom)
 		return -ENOMEM;
@@ -917,6 +975,7 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 	struct mm_track fresh = { .m = m };
 	struct u64vec keys = { 0 };
 	long huge_zero_refs = 0;
+	unsigned long locks = 0, held;
 	int ret = 0;
 
 	for (size_t i = 0; i < n && !ret; i++) {
@@ -934,12 +993,20 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 		for (size_t j = 0; j < now.n && !ret; j++) {
 			struct frame_count *fc = frame_get(ha, &fm, FRAME_PFN(now.v[j]));
 
-			if (!fc)
+			if (!fc) {
 				ret = verr(err, -ENOMEM, "out of host memory");
-			else if (now.v[j] & FRAME_PMD)
+			} else if (now.v[j] & FRAME_PMD) {
 				fc->pmds++;
-			else
+				fc->pmds_locked += (now.v[j] & FRAME_LOCKED) != 0;
+			} else {
 				fc->maps++;
+				if (now.v[j] & FRAME_LOCKED) {
+					fc->locked++;
+					/* the exact sum is of small pages' locks */
+					locks += !PageCompound(pfn_to_page(&m->pm, (unsigned long)
+									   FRAME_PFN(now.v[j])));
+				}
+			}
 		}
 		huge_zero_refs += (mm->flags & (1UL << MMF_HUGE_ZERO_PAGE)) != 0;
 		for_each_vma(mm, vma)
@@ -977,6 +1044,15 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 	vec_free(ha, &keys);
 	if (!ret)
 		ret = check_huge_zero_page(m, huge_zero_refs, true, err);
+	/* every lock is a locked mapping's or one mremap left, on pages no VMA
+	 * maps any more too; without those (the usual case) each frame's count
+	 * was exact above, and the zones' checker finds unmapped mlocked pages
+	 * (huge pages, whose counts may fall short, are left out of both) */
+	if (!ret && m->pm.mlock_stale &&
+	    (long)((held = mlock_count_sum(&m->pm)) - locks) != m->pm.mlock_stale)
+		ret = verr(err, -EFAULT, "mlock: the mlock_counts of all PG_mlocked pages sum to %lu,"
+			   " VM_LOCKED mappings make %lu and mremap left %ld", held, locks,
+			   m->pm.mlock_stale);
 	vec_free(ha, &objs);
 	if (t) {
 		/* the records of this pass replace the old ones */

@@ -18,7 +18,14 @@
  *   - nr_anon_thps counts the huge pages with at least one PMD mapping;
  *   - the huge zero page is never counted in rss and holds
  *     huge_zero_refcount = 1 (the shrinker's) + 1 per mm with
- *     MMF_HUGE_ZERO_PAGE.
+ *     MMF_HUGE_ZERO_PAGE;
+ *   - a huge page's lock (PG_mlocked, mlock_count, on the head) is taken
+ *     as the kernel takes it: by a fault in a VM_LOCKED VMA
+ *     (mlock_new_folio()) and by mlock's walk of a PMD or of a huge page
+ *     PTEs map whole; each PMD or run of PTEs a VM_LOCKED VMA unmaps gives
+ *     one back (munlock_vma_folio()), so the count may fall short of the
+ *     locked mappings -- never above them.  A split keeps the lock (the
+ *     reference host's answer).
  *
  * Not modelled: khugepaged's collapse of small pages into huge ones,
  * compaction (defrag only decides the allocation's GFP flags), the
@@ -397,6 +404,9 @@ static void map_anon_folio_pmd(struct vm_area_struct *vma, struct page *folio, u
 	mm_track_dirty(mm);
 	pgtable_trans_huge_deposit(&m->pt, pmd, pgtable, folio);
 	folio_add_new_anon_rmap_pmd(vma, folio, haddr);
+	/* folio_add_lru_vma(): mlock_new_folio() in a locked VMA */
+	if ((vma->vm_flags & (VM_LOCKED | VM_SPECIAL)) == VM_LOCKED)
+		mlock_folio(m, folio);
 	set_pte(&m->pt, pmd, pt_mk_leaf(&m->pt, m->thp.pmd_depth, page_to_phys(&m->pm, folio), flags));
 	mm->rss_stat[MM_ANONPAGES] += (long)HPAGE_PMD_NR(m);
 	m->thp.fault_alloc++;
@@ -601,7 +611,7 @@ int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma
 	return 0;
 }
 
-int zap_huge_pmd(struct mm_struct *mm, uint64_t pmd, uint64_t addr)
+int zap_huge_pmd(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t pmd, uint64_t addr)
 {
 	struct vmsim_machine *m = mm->m;
 	uint64_t e = pt_read(&m->pt, pmd);
@@ -613,6 +623,8 @@ int zap_huge_pmd(struct mm_struct *mm, uint64_t pmd, uint64_t addr)
 	pte_clear(&m->pt, pmd);		/* pmdp_huge_get_and_clear_full() */
 	zap_deposited_table(mm, pmd);
 	if (!is_huge_zero_folio(m, folio)) {
+		if (vma)
+			munlock_vma_page(folio, vma);	/* folio_remove_rmap_pmd() */
 		folio_remove_rmap_pmd(m, folio);
 		mm->rss_stat[MM_ANONPAGES] -= (long)HPAGE_PMD_NR(m);
 		put_page(&m->pm, folio);
@@ -621,17 +633,21 @@ int zap_huge_pmd(struct mm_struct *mm, uint64_t pmd, uint64_t addr)
 	return 1;
 }
 
-bool zap_bad_huge_pmd(struct mm_struct *mm, uint64_t pmd)
+bool zap_bad_huge_pmd(struct mm_struct *mm, uint64_t pmd, uint64_t addr)
 {
 	struct vmsim_machine *m = mm->m;
 	struct page *dep = pgtable_trans_huge_deposited(&m->pt, pmd);
 	struct page *folio = dep ? dep->mapping : NULL;
+	struct vm_area_struct *vma = find_vma(mm, addr);
 
 	if (!dep)
 		return false;
 	mm_track_dirty(mm);
 	zap_deposited_table(mm, pmd);
 	if (folio && !is_huge_zero_folio(m, folio)) {
+		/* the mapping's lock goes with it, as a zap's would */
+		if (vma && vma->vm_start <= addr)
+			munlock_vma_page(folio, vma);
 		folio_remove_rmap_pmd(m, folio);
 		mm->rss_stat[MM_ANONPAGES] -= (long)HPAGE_PMD_NR(m);
 		put_page(&m->pm, folio);
@@ -671,6 +687,43 @@ void change_huge_pmd(struct vm_area_struct *vma, uint64_t pmd, uint64_t addr)
 		e |= _PAGE_RW;
 	set_pte(&m->pt, pmd, e);
 	(void)addr;
+}
+
+/* ---- locked memory ---- */
+
+void mlock_huge_pmd(struct vm_area_struct *vma, uint64_t pmd)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct page *folio = huge_pmd_folio(mm, pmd, pt_read(&mm->m->pt, pmd));
+
+	/* mlock_pte_range(): the huge zero page is never locked */
+	if (!folio || is_huge_zero_folio(mm->m, folio))
+		return;
+	if (vma->vm_flags & VM_LOCKED)
+		mlock_folio(mm->m, folio);
+	else
+		munlock_folio(mm->m, folio);
+}
+
+static int stale_huge_pmd(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t pmd,
+			  struct page *folio)
+{
+	struct vmsim_machine *m = arg;
+
+	if (!is_huge_zero_folio(m, folio) && PageMlocked(folio))
+		m->thp.mlock_stale++;
+	(void)addr;
+	(void)next;
+	(void)epa;
+	(void)pmd;
+	return 0;
+}
+
+void mlock_huge_pmds_stale(struct vm_area_struct *vma)
+{
+	const struct mm_walk_ops ops = { .pmd_entry = stale_huge_pmd };
+
+	walk_page_range_ro(vma->vm_mm, vma->vm_start, vma->vm_end, &ops, vma->vm_mm->m);
 }
 
 /* ---- splitting ---- */
@@ -751,6 +804,9 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, uint64_t pmd, ui
 	for (unsigned long i = 0; i < nr; i++)
 		set_pte(pt, pgtable + i * pt->fmt->entry_size,
 			pt_mk_leaf(pt, leaf, page_to_phys(&m->pm, folio + i), flags));
+	/* the lock stays: on the reference host (6.18) a huge page mlocked
+	 * through its PMD is still PG_mlocked after the split (Mlocked and
+	 * unevictable_pgs_munlocked unchanged), until PTEs of it are unmapped */
 	folio_remove_rmap_pmd(m, folio);
 	pt_set_table(pt, pmd, pgtable, _PAGE_TABLE);	/* pmd_populate() */
 }

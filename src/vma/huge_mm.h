@@ -59,6 +59,9 @@ struct thp_state {
 	unsigned long fault_alloc, fault_fallback, split_pmd;
 	unsigned long zero_page_alloc, zero_page_alloc_failed;
 	unsigned long nr_anon_thps;	/* NR_ANON_THPS: anonymous huge pages a PMD maps */
+	/* the locks on huge pages that mremap(MREMAP_DONTUNMAP) left held by
+	 * no VM_LOCKED mapping (never decreases: the checker's allowance) */
+	unsigned long mlock_stale;
 };
 
 #define HPAGE_PMD_SHIFT(m)	((m)->thp.shift)
@@ -131,14 +134,24 @@ void huge_pmd_set_accessed(struct vm_area_struct *vma, uint64_t address, uint64_
  * write-protected.  0 or -ENOMEM. */
 int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
 		  uint64_t dst_pmd, uint64_t src_pmd, uint64_t addr);
-/* Unmap the whole huge PMD at @pmd of @mm and free its deposited table.
- * The caller flushes the TLB. */
-int zap_huge_pmd(struct mm_struct *mm, uint64_t pmd, uint64_t addr);
+/* Unmap the whole huge PMD at @pmd of @mm, in @vma (NULL: below a bad
+ * entry, in no VMA), and free its deposited table.  The caller flushes the
+ * TLB. */
+int zap_huge_pmd(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t pmd, uint64_t addr);
 /* mprotect of a whole huge PMD: the VMA's new protection. */
 void change_huge_pmd(struct vm_area_struct *vma, uint64_t pmd, uint64_t addr);
-/* A bad entry at @pmd was cleared: unmap the huge page recorded with its
- * deposited table and free the table.  false when there was none. */
-bool zap_bad_huge_pmd(struct mm_struct *mm, uint64_t pmd);
+/* A bad entry at @pmd (covering @addr) was cleared: unmap the huge page
+ * recorded with its deposited table and free the table.  false when there
+ * was none. */
+bool zap_bad_huge_pmd(struct mm_struct *mm, uint64_t pmd, uint64_t addr);
+/* mlock_vma_pages_range()'s huge PMD at @pmd of @vma: the huge page it maps
+ * (not the huge zero page) gains a lock if @vma is VM_LOCKED, else loses
+ * one. */
+void mlock_huge_pmd(struct vm_area_struct *vma, uint64_t pmd);
+/* mremap(MREMAP_DONTUNMAP) takes VM_LOCKED from @vma without munlocking:
+ * each mlocked huge page a PMD of it maps keeps a lock no VM_LOCKED
+ * mapping holds. */
+void mlock_huge_pmds_stale(struct vm_area_struct *vma);
 
 /* Split the huge PMD at @pmd (mapping @address) into a table of PTEs that
  * map the same pages with the same rights: __split_huge_pmd() and the

@@ -8,9 +8,11 @@
  * (or the zero page) with rights no wider than the VMA's; every mapped
  * frame other than the zero page has _mapcount + 1 == the number of PTEs
  * mapping it and _refcount == that plus the references a shared-memory
- * object holds; rss_stat counts those PTEs per kind.  A PROT_NONE page keeps
- * its frame in a non-present PTE marked _PAGE_PROTNONE, as on Linux.  A
- * PMD may instead map a transparent huge page (vma/huge_memory.c), which
+ * object holds; rss_stat counts those PTEs per kind; a page is PG_mlocked
+ * while VM_LOCKED VMAs map it (mlock_vma_page / munlock_vma_page where a
+ * mapping is made or goes, as the kernel's rmap does).  A PROT_NONE page
+ * keeps its frame in a non-present PTE marked _PAGE_PROTNONE, as on Linux.
+ * A PMD may instead map a transparent huge page (vma/huge_memory.c), which
  * every walk here hands to that file: unmapped, changed or copied whole
  * when the range covers it, split into PTEs first when it does not.
  */
@@ -424,9 +426,22 @@ static inline void flush_tlb_page(struct mm_struct *mm, uint64_t addr)
 
 /* ---- zap, protection, page tables ---- */
 
-/* zap_present_ptes() of one PTE of @mm at @va; @vma: its VMA, or NULL. */
+/*
+ * zap_pte_range()'s state: the VMA, and where the run of PTEs mapping
+ * consecutive pages of one huge page would go on (the page and its
+ * address; folio_pte_batch() gives such a run, within one PTE table, to
+ * one folio_remove_rmap_ptes(), which gives back one lock).
+ */
+struct zap_details {
+	struct vm_area_struct *vma;
+	struct page *run;
+	uint64_t run_va;
+};
+
+/* zap_present_ptes() of one PTE of @mm at @va; @vma: its VMA, or NULL;
+ * @zd: the run it may continue, or NULL. */
 static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t va, uint64_t epa,
-		    uint64_t pte)
+		    uint64_t pte, struct zap_details *zd)
 {
 	struct vmsim_machine *m = mm->m;
 	struct page *page = pte_page(m, pte);
@@ -443,6 +458,17 @@ static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t v
 	}
 	if (vma && vma->vm_file)
 		filemap_zap_pte(vma, page, pte);	/* a dirty PTE dirties the cache page */
+	if (vma && !(zd && zd->run == page && zd->run_va == va))
+		munlock_vma_page(page, vma);	/* folio_remove_rmap_ptes() */
+	if (zd) {
+		struct page *head = compound_head(page);
+		const bool more = PageCompound(page) &&
+				  (unsigned long)(page + 1 - head) < 1UL << compound_order(head) &&
+				  ((va + PAGE_SIZE) & (HPAGE_PMD_SIZE(m) - 1));
+
+		zd->run = more ? page + 1 : NULL;
+		zd->run_va = va + PAGE_SIZE;
+	}
 	mm->rss_stat[mm_counter(page)]--;
 	page->_mapcount--;
 	put_page(&m->pm, page);
@@ -450,9 +476,9 @@ static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t v
 
 static int zap_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
-	struct vm_area_struct *vma = arg;
+	struct zap_details *zd = arg;
 
-	zap_pte(vma->vm_mm, vma, va, epa, pte);
+	zap_pte(zd->vma->vm_mm, zd->vma, va, epa, pte, zd);
 	return 0;
 }
 
@@ -461,12 +487,12 @@ static int zap_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 static int zap_huge(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t pmd,
 		    struct page *folio)
 {
-	struct vm_area_struct *vma = arg;
+	struct vm_area_struct *vma = ((struct zap_details *)arg)->vma;
 
 	(void)pmd;
 	(void)folio;
 	if (next - addr == HPAGE_PMD_SIZE(vma->vm_mm->m)) {
-		zap_huge_pmd(vma->vm_mm, epa, addr);
+		zap_huge_pmd(vma->vm_mm, vma, epa, addr);
 		return 0;
 	}
 	__split_huge_pmd(vma, epa, addr);
@@ -479,7 +505,7 @@ static int zap_lost(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	struct mm_struct *mm = arg;
 	struct vm_area_struct *vma = find_vma(mm, va);
 
-	zap_pte(mm, vma && vma->vm_start <= va ? vma : NULL, va, epa, pte);
+	zap_pte(mm, vma && vma->vm_start <= va ? vma : NULL, va, epa, pte, NULL);
 	return 0;
 }
 
@@ -488,11 +514,13 @@ static int zap_lost_huge(void *arg, uint64_t addr, uint64_t next, uint64_t epa, 
 			 struct page *folio)
 {
 	struct mm_struct *mm = arg;
+	struct vm_area_struct *vma = find_vma(mm, addr);
 
 	(void)next;
 	(void)pmd;
 	(void)folio;
-	zap_huge_pmd(mm, epa, addr & HPAGE_PMD_MASK(mm->m));
+	zap_huge_pmd(mm, vma && vma->vm_start <= addr ? vma : NULL, epa,
+		     addr & HPAGE_PMD_MASK(mm->m));
 	return 0;
 }
 
@@ -508,7 +536,7 @@ static void reclaim_bad(struct mm_struct *mm, unsigned depth, uint64_t epa, uint
 	uint64_t table = pt_owned_table(pt, depth, epa, e);
 
 	/* a PMD that mapped a huge page: that page and its deposited table */
-	if (depth == mm->m->thp.pmd_depth && zap_bad_huge_pmd(mm, epa))
+	if (depth == mm->m->thp.pmd_depth && zap_bad_huge_pmd(mm, epa, va))
 		flush_tlb_mm_range(mm, va, end);
 	if (!table)
 		return;
@@ -520,15 +548,17 @@ static void reclaim_bad(struct mm_struct *mm, unsigned depth, uint64_t epa, uint
 
 void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 {
-	change_pte_range(vma->vm_mm, start, end, zap_one, zap_huge, vma);
+	struct zap_details zd = { .vma = vma };
+
+	change_pte_range(vma->vm_mm, start, end, zap_one, zap_huge, &zd);
 }
 
 /* should_zap_folio() without even_cows: a private mapping keeps the
  * anonymous copies it made of the object's pages. */
 static int zap_mapping_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
-	struct vm_area_struct *vma = arg;
-	struct page *page = pte_page(vma->vm_mm->m, pte);
+	struct zap_details *zd = arg;
+	struct page *page = pte_page(zd->vma->vm_mm->m, pte);
 
 	if (page && PageAnon(page))
 		return 0;
@@ -537,8 +567,10 @@ static int zap_mapping_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 
 void zap_mapping_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 {
+	struct zap_details zd = { .vma = vma };
+
 	/* (THP maps only private anonymous memory: no huge PMD here) */
-	change_pte_range(vma->vm_mm, start, end, zap_mapping_one, NULL, vma);
+	change_pte_range(vma->vm_mm, start, end, zap_mapping_one, NULL, &zd);
 }
 
 /*
@@ -692,6 +724,7 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 	}
 	get_page(page);
 	page->_mapcount++;
+	mlock_vma_page(page, vma);
 	mm->rss_stat[MM_SHMEMPAGES]++;
 	ent = (page_to_phys(&m->pm, page)) | vma->vm_page_prot;
 	if (flags & FAULT_FLAG_WRITE)
@@ -725,6 +758,7 @@ static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uin
 	if (!page)
 		return VM_FAULT_OOM;
 	page_add_new_anon_rmap(page, vma, addr);
+	mlock_vma_page(page, vma);	/* folio_add_lru_vma(): mlock_new_folio() */
 	mm->rss_stat[MM_ANONPAGES]++;
 	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot;
 	if (vma->vm_flags & VM_WRITE)
@@ -782,6 +816,7 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 		memcpy(page_host(&m->pm, page), page_host(&m->pm, old), PAGE_SIZE);
 	}
 	page_add_new_anon_rmap(page, vma, addr);
+	mlock_vma_page(page, vma);	/* folio_add_lru_vma(): mlock_new_folio() */
 	mm->rss_stat[MM_ANONPAGES]++;
 	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot | _PAGE_RW | _PAGE_DIRTY;
 	set_pte(&m->pt, epa, ent);
@@ -789,6 +824,7 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 	if (old && old != m->zero_page) {
 		mm->rss_stat[mm_counter(old)]--;
 		old->_mapcount--;
+		munlock_vma_page(old, vma);
 		put_page(&m->pm, old);
 	}
 	if (st)
@@ -886,15 +922,22 @@ int populate_vma_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t
 	if (VM_BUG_ON_VMA(start < vma->vm_start, vma, mm) ||
 	    VM_BUG_ON_VMA(end > vma->vm_end, vma, mm))
 		return -EFAULT;
-	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
+	/* the VM_LOCKONFAULT case has never faulted pages in, nor PROT_NONE */
+	if (vma->vm_flags & VM_LOCKONFAULT)
 		return 0;
+	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
+		return -EFAULT;
 	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
 		uint64_t pte = mm_pte_lookup(mm, a);
+		unsigned ret;
 
 		if ((pte & _PAGE_PRESENT) && (!write || (pte & _PAGE_RW)))
 			continue;
-		if (handle_mm_fault(vma, a, write ? FAULT_FLAG_WRITE : 0, st))
-			return -ENOMEM;
+		ret = handle_mm_fault(vma, a, write ? FAULT_FLAG_WRITE : 0, st);
+		if (ret)
+			return ret & VM_FAULT_OOM ? -ENOMEM : -EFAULT;
+		if (st)
+			st->min_flt++;	/* GUP faults count for the task (mm_account_fault) */
 	}
 	return 0;
 }

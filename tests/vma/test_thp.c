@@ -1345,6 +1345,266 @@ static void test_thp_reuse_moves_the_folio_to_the_vma_anon_vma(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* ---- locked memory ---- */
+
+static unsigned long nr_mlock(struct vmsim_machine *m)
+{
+	return global_zone_page_state(&m->pm, nr_mlock);
+}
+
+/* mincore's vector of [a, a + len): how many pages are resident. */
+static unsigned resident(struct task_struct *t, uint64_t a, uint64_t len)
+{
+	unsigned char vec[1024];
+	unsigned n = 0;
+
+	assert_true(len / PAGE_SIZE <= sizeof(vec));
+	assert_int_equal(sys_mincore(t->mm, a, len, vec, sizeof(vec)), 0);
+	for (uint64_t i = 0; i < len / PAGE_SIZE; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+/*
+ * mlock, mincore and huge pages, each answer the reference host's (6.18,
+ * enabled=madvise, MADV_HUGEPAGE; meminfo Mlocked, vmstat
+ * unevictable_pgs_*, smaps, mincore):
+ *   - mlock of 4 MiB populates two huge pages, mlocked whole: Mlocked
+ *     4096 kB, 1024 pages mlocked; mincore 1024 of 1024; munlock gives
+ *     them back;
+ *   - mlock of two pages inside a huge PMD splits it (thp_split_pmd + 1),
+ *     leaves three VMAs (Locked 8 kB in the middle one) and locks nothing:
+ *     the huge page lies across three VMAs; mlock of the other huge PMD
+ *     whole locks it (2048 kB); munlock of all merges the VMAs again
+ *     (AnonHugePages 2048 of Rss 4096 kB); mlock of the split huge page's
+ *     whole span locks it too, its PTEs mapping all of it (2048 kB);
+ *   - mlock of a read-only region maps the huge zero page: Rss 0, mincore
+ *     512 of 512, nothing mlocked, no huge page allocated;
+ *   - MLOCK_ONFAULT populates nothing (mincore 0); the first write maps a
+ *     huge page, mlocked (Locked and Mlocked 2048 kB); munmap munlocks it.
+ */
+static void test_thp_mlock_and_mincore(void **state)
+{
+	struct vmsim_machine *m = boot_thp("x86_64", "1GiB", NULL, NULL);
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+	const uint64_t a = 0x40000000, b = 0x40800000, c = 0x41000000, d = 0x41400000;
+	unsigned long mlocked0;
+
+	(void)state;
+	vt_mmap(t, a, 2 * M2, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(do_madvise(t->mm, a, 2 * M2, MADV_HUGEPAGE, NULL), 0);
+	assert_int_equal(resident(t, a, 2 * M2), 0);
+	assert_int_equal(sys_mlock(t->mm, a, 2 * M2, &t->fst), 0);
+	vt_check(m);
+	assert_int_equal(m->thp.fault_alloc, 2);
+	assert_int_equal(smaps_field(t, a, "AnonHugePages"), 4096);
+	assert_int_equal(smaps_field(t, a, "Locked"), 4096);
+	assert_int_equal(nr_mlock(m), 1024);
+	assert_int_equal(m->pm.vmstat.unevictable_pgs_mlocked, 1024);
+	assert_true(PageMlocked(huge_folio_of(t, a)) && huge_folio_of(t, a)->mlock_count == 1);
+	assert_int_equal(resident(t, a, 2 * M2), 1024);
+	assert_int_equal(sys_munlock(t->mm, a, 2 * M2), 0);
+	vt_check(m);
+	assert_int_equal(nr_mlock(m), 0);
+	assert_int_equal(m->pm.vmstat.unevictable_pgs_munlocked, 1024);
+	assert_int_equal(do_munmap(t->mm, a, 2 * M2), 0);
+
+	/* two pages inside a huge PMD */
+	vt_mmap(t, b, 2 * M2, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(do_madvise(t->mm, b, 2 * M2, MADV_HUGEPAGE, NULL), 0);
+	assert_int_equal(vt_write(t, b, 1), 0);
+	assert_int_equal(vt_write(t, b + M2, 1), 0);
+	mlocked0 = m->pm.vmstat.unevictable_pgs_mlocked;
+	assert_int_equal(sys_mlock(t->mm, b + PAGE_SIZE, 2 * PAGE_SIZE, &t->fst), 0);
+	vt_check(m);
+	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(t->mm->map_count, 3);
+	assert_int_equal(smaps_field(t, b, "Rss"), 4);
+	assert_int_equal(smaps_field(t, b + PAGE_SIZE, "Locked"), 8);
+	assert_int_equal(smaps_field(t, b + PAGE_SIZE, "AnonHugePages"), 0);
+	assert_int_equal(smaps_field(t, b + 3 * PAGE_SIZE, "Rss"), 4084);
+	assert_int_equal(smaps_field(t, b + 3 * PAGE_SIZE, "AnonHugePages"), 2048);
+	assert_int_equal(nr_mlock(m), 0);
+	assert_int_equal(m->pm.vmstat.unevictable_pgs_mlocked, mlocked0);
+	assert_int_equal(resident(t, b, 2 * M2), 1024);
+	assert_int_equal(sys_mlock(t->mm, b + M2, M2, &t->fst), 0);
+	vt_check(m);
+	assert_int_equal(nr_mlock(m), 512);
+	assert_int_equal(sys_munlock(t->mm, b, 2 * M2), 0);
+	vt_check(m);
+	assert_int_equal(nr_mlock(m), 0);
+	assert_int_equal(t->mm->map_count, 1);
+	assert_int_equal(smaps_field(t, b, "Rss"), 4096);
+	assert_int_equal(smaps_field(t, b, "AnonHugePages"), 2048);
+	assert_int_equal(sys_mlock(t->mm, b, M2, &t->fst), 0);
+	vt_check(m);
+	assert_int_equal(nr_mlock(m), 512);
+	assert_true(PageMlocked(frame_of(t, b + 5 * PAGE_SIZE) - 5));
+	assert_int_equal(sys_munlock(t->mm, b, M2), 0);
+	vt_check(m);
+	assert_int_equal(nr_mlock(m), 0);
+
+	/* read-only: the huge zero page */
+	vt_mmap(t, c, M2, PROT_READ, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(do_madvise(t->mm, c, M2, MADV_HUGEPAGE, NULL), 0);
+	mlocked0 = m->thp.fault_alloc;
+	assert_int_equal(sys_mlock(t->mm, c, M2, &t->fst), 0);
+	vt_check(m);
+	assert_true(is_huge_zero_folio(m, huge_folio_of(t, c)));
+	assert_int_equal(smaps_field(t, c, "Rss"), 0);
+	assert_int_equal(smaps_field(t, c, "Locked"), 0);
+	assert_int_equal(resident(t, c, M2), 512);
+	assert_int_equal(m->thp.fault_alloc, mlocked0);
+	assert_int_equal(nr_mlock(m), 0);
+
+	/* MLOCK_ONFAULT */
+	vt_mmap(t, d, M2, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(do_madvise(t->mm, d, M2, MADV_HUGEPAGE, NULL), 0);
+	assert_int_equal(sys_mlock2(t->mm, d, M2, MLOCK_ONFAULT, &t->fst), 0);
+	assert_int_equal(smaps_field(t, d, "Rss"), 0);
+	assert_int_equal(resident(t, d, M2), 0);
+	assert_int_equal(vt_write(t, d + 5, 1), 0);
+	assert_non_null(huge_folio_of(t, d));
+	assert_int_equal(smaps_field(t, d, "Locked"), 2048);
+	assert_int_equal(nr_mlock(m), 512);
+	assert_int_equal(resident(t, d, M2), 512);
+	mlocked0 = m->pm.vmstat.unevictable_pgs_munlocked;
+	assert_int_equal(do_munmap(t->mm, d, M2), 0);
+	vt_check(m);
+	assert_int_equal(nr_mlock(m), 0);
+	assert_int_equal(m->pm.vmstat.unevictable_pgs_munlocked, mlocked0 + 512);
+	vmsim_machine_destroy(m);
+}
+
+/* The lock of a huge page, the reference host's answers (6.18, meminfo
+ * Mlocked, vmstat thp_split_pmd and unevictable_pgs_munlocked): a split in
+ * a locked VMA keeps it (mprotect of one page: split + 1, Mlocked 4096 kB
+ * still), unmapping any of its pages then gives it back (Mlocked 2048 kB,
+ * munlocked + 512), and so does a munmap that splits (2048 kB less); a
+ * huge page that PTEs map is locked by mlock only when the call's range
+ * holds all of it ([4K, 2M): nothing; [0, 2M): 2048 kB) and they map every
+ * page of it. */
+static void test_thp_mlock_split_and_unmap(void **state)
+{
+	struct vmsim_machine *m = boot_thp("x86_64", "1GiB", NULL, NULL);
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+	const uint64_t a = 0x40000000;
+	unsigned long munlocked0;
+	struct page *folio;
+
+	(void)state;
+	vt_mmap(t, a, 2 * M2, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(do_madvise(t->mm, a, 2 * M2, MADV_HUGEPAGE, NULL), 0);
+	assert_int_equal(sys_mlock(t->mm, a, 2 * M2, &t->fst), 0);
+	folio = huge_folio_of(t, a);
+	munlocked0 = m->pm.vmstat.unevictable_pgs_munlocked;
+	assert_int_equal(do_mprotect(t->mm, a, PAGE_SIZE, PROT_READ), 0);
+	vt_check(m);
+	assert_int_equal(m->thp.split_pmd, 1);
+	assert_null(huge_folio_of(t, a));
+	assert_true(PageMlocked(folio));
+	assert_int_equal(nr_mlock(m), 1024);
+	assert_int_equal(do_munmap(t->mm, a + 20 * PAGE_SIZE, PAGE_SIZE), 0);
+	vt_check(m);
+	assert_false(PageMlocked(folio));
+	assert_int_equal(nr_mlock(m), 512);
+	assert_int_equal(m->pm.vmstat.unevictable_pgs_munlocked, munlocked0 + 512);
+	assert_int_equal(do_munmap(t->mm, a + M2 + 8 * PAGE_SIZE, 2 * PAGE_SIZE), 0);
+	vt_check(m);
+	assert_int_equal(m->thp.split_pmd, 2);
+	assert_int_equal(nr_mlock(m), 0);
+	assert_int_equal(do_munmap(t->mm, a, 2 * M2), 0);
+
+	/* a huge page PTEs map, locked only by a range that holds it whole */
+	vt_mmap(t, a, 2 * M2, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(do_madvise(t->mm, a, 2 * M2, MADV_HUGEPAGE, NULL), 0);
+	assert_int_equal(vt_write(t, a, 1), 0);
+	folio = huge_folio_of(t, a);
+	assert_int_equal(do_mprotect(t->mm, a, PAGE_SIZE, PROT_READ), 0);
+	assert_int_equal(do_mprotect(t->mm, a, PAGE_SIZE, PRW), 0);
+	assert_int_equal(t->mm->map_count, 1);
+	assert_null(huge_folio_of(t, a));
+	assert_int_equal(sys_mlock(t->mm, a + PAGE_SIZE, M2 - PAGE_SIZE, &t->fst), 0);
+	vt_check(m);
+	assert_false(PageMlocked(folio));
+	assert_int_equal(sys_munlock(t->mm, a, 2 * M2), 0);
+	assert_int_equal(sys_mlock(t->mm, a, M2, &t->fst), 0);
+	vt_check(m);
+	assert_true(PageMlocked(folio) && folio->mlock_count == 1);
+	assert_int_equal(nr_mlock(m), 512);
+	assert_int_equal(do_munmap(t->mm, a + 8 * PAGE_SIZE, 2 * PAGE_SIZE), 0);
+	vt_check(m);
+	assert_false(PageMlocked(folio));
+	assert_int_equal(nr_mlock(m), 0);
+	/* with two pages zapped, not even a range that holds it locks it (host:
+	 * KPF_MLOCKED clear): its PTEs do not map all of it when mlock walks
+	 * them, before the populate fills the two with small pages, mlocked */
+	assert_int_equal(do_munmap(t->mm, a, 2 * M2), 0);
+	vt_mmap(t, a, 2 * M2, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(do_madvise(t->mm, a, 2 * M2, MADV_HUGEPAGE, NULL), 0);
+	assert_int_equal(vt_write(t, a, 1), 0);
+	folio = huge_folio_of(t, a);
+	assert_int_equal(do_madvise(t->mm, a + 8 * PAGE_SIZE, 2 * PAGE_SIZE, MADV_DONTNEED, NULL), 0);
+	assert_int_equal(sys_mlock(t->mm, a, M2, &t->fst), 0);
+	vt_check(m);
+	assert_false(PageMlocked(folio));
+	assert_false(PageCompound(frame_of(t, a + 8 * PAGE_SIZE)));
+	assert_true(PageMlocked(frame_of(t, a + 8 * PAGE_SIZE)));
+	assert_int_equal(nr_mlock(m), 2);
+	vmsim_machine_destroy(m);
+}
+
+/* Locks a fork's child takes on the parent's huge page, as the reference
+ * host's /proc/kpageflags shows them (KPF_MLOCKED of the head): the
+ * child's MLOCK_ONFAULT walk locks the page through its PMD (mlock_count
+ * 2); unmapping a run of two of its pages gives back one lock, the next
+ * page the other, and the parent's lock is gone with it.  A child's plain
+ * mlock copies every page (populate breaks COW) and each copy gives a lock
+ * back: the parent's page ends unlocked too. */
+static void test_thp_mlock_in_a_fork_child(void **state)
+{
+	struct vmsim_machine *m = boot_thp("x86_64", "1GiB", NULL, NULL);
+	struct task_struct *t = vt_spawn(m, "a", 0, 0), *c;
+	const uint64_t a = 0x40000000;
+	struct page *folio;
+
+	(void)state;
+	vt_mmap(t, a, M2, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(do_madvise(t->mm, a, M2, MADV_HUGEPAGE, NULL), 0);
+	assert_int_equal(sys_mlock(t->mm, a, M2, &t->fst), 0);
+	folio = huge_folio_of(t, a);
+	assert_int_equal(do_fork(t, "b", 0, &c), 0);
+	assert_false(vma_at(c, a)->vm_flags & VM_LOCKED);
+	assert_int_equal(sys_mlock2(c->mm, a, M2, MLOCK_ONFAULT, &c->fst), 0);
+	vt_check(m);
+	assert_true(PageMlocked(folio) && folio->mlock_count == 2);
+	assert_int_equal(do_munmap(c->mm, a + 8 * PAGE_SIZE, 2 * PAGE_SIZE), 0);
+	vt_check(m);
+	assert_true(PageMlocked(folio) && folio->mlock_count == 1);
+	assert_int_equal(do_munmap(c->mm, a + 16 * PAGE_SIZE, PAGE_SIZE), 0);
+	vt_check(m);
+	assert_false(PageMlocked(folio));
+	do_exit(c);
+	vt_check(m);
+	assert_false(PageMlocked(folio));
+	assert_int_equal(nr_mlock(m), 0);
+
+	assert_int_equal(do_munmap(t->mm, a, M2), 0);
+	vt_mmap(t, a, M2, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(do_madvise(t->mm, a, M2, MADV_HUGEPAGE, NULL), 0);
+	assert_int_equal(sys_mlock(t->mm, a, M2, &t->fst), 0);
+	folio = huge_folio_of(t, a);
+	assert_int_equal(do_fork(t, "b", 0, &c), 0);
+	assert_int_equal(sys_mlock(c->mm, a, M2, &c->fst), 0);
+	vt_check(m);
+	assert_ptr_not_equal(frame_of(c, a), folio);
+	assert_false(PageMlocked(folio));
+	assert_ptr_equal(huge_folio_of(t, a), folio);
+	do_exit(c);
+	vt_check(m);
+	vmsim_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1371,6 +1631,9 @@ int main(void)
 		cmocka_unit_test(test_thp_exit_frees_everything),
 		cmocka_unit_test(test_thp_rmap_of_a_huge_page),
 		cmocka_unit_test(test_thp_reuse_moves_the_folio_to_the_vma_anon_vma),
+		cmocka_unit_test(test_thp_mlock_and_mincore),
+		cmocka_unit_test(test_thp_mlock_split_and_unmap),
+		cmocka_unit_test(test_thp_mlock_in_a_fork_child),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
