@@ -536,3 +536,14 @@ struct vmsim_machine *cli_boot(struct cli *c)
 	m->pm.bad_page_ctx = c;
 	return m;
 }
+
+void cli_csv_str(FILE *f, const char *s)
+{
+	putc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			putc('"', f);
+		putc(*s, f);
+	}
+	putc('"', f);
+}

@@ -152,6 +152,9 @@ int cli_choice(const struct cli_cmd *cmd, int key, const char *v);
  * likely typo, or NULL. */
 const char *cli_nearest(const char *word, const char *const *cands, size_t n);
 
+/* @s as one CSV field (RFC 4180): in double quotes, a quote doubled. */
+void cli_csv_str(FILE *f, const char *s);
+
 /* ---- help ---- */
 
 /* The command's usage and options (@cmd NULL or &cli_global: the whole CLI). */

@@ -28,6 +28,7 @@
 #include "util/errname.h"
 #include "util/error.h"
 #include "util/trace.h"
+#include "kern/replace.h"
 #include "kern/replay.h"
 #include "kern/stats.h"
 #include "util/json.h"
@@ -40,8 +41,11 @@
 
 struct replay_cli {
 	struct replay rp;
+	struct replace rs;		/* --frames: the policy */
+	const struct replace_ops *policy;	/* NULL without --frames */
+	struct replace_params params;
 	uint64_t interval, next_interval;
-	bool json, quiet, tty;
+	bool json, csv, quiet, tty;
 	bool header_done;		/* text: the rows' header line is out */
 	struct strbuf out;		/* JSON: the streaming writer's buffer */
 	struct json_writer jw;
@@ -116,7 +120,12 @@ static void progress(struct replay_cli *rc, const struct trace_reader *r, bool f
 
 static const char *format_name(enum trace_format fmt)
 {
-	return fmt == TRACE_BINARY ? "vmsim" : "lackey";
+	return fmt == TRACE_BINARY ? "vmsim" : fmt == TRACE_PAGES ? "pages" : "lackey";
+}
+
+static const char *format_label(enum trace_format fmt)
+{
+	return fmt == TRACE_BINARY ? "vmsim binary" : fmt == TRACE_PAGES ? "page numbers" : "lackey";
 }
 
 /* JSON: what the document says before any interval row. */
@@ -144,6 +153,33 @@ static void json_group(struct json_writer *jw, const char *key, const struct sta
 	json_key(jw, key);
 	json_object_begin(jw);
 	json_stat_fields(jw, f, n);
+	json_object_end(jw);
+}
+
+/* JSON: "replacement": the policy, its parameters and its counts. */
+static void json_replacement(struct replay_cli *rc)
+{
+	const struct replace *rs = &rc->rs;
+	struct json_writer *jw = &rc->jw;
+
+	json_key(jw, "replacement");
+	json_object_begin(jw);
+	json_key_str(jw, "policy", rc->policy->name);
+	json_key_u64(jw, "frames", rc->params.frames);
+	if (rc->policy->flags & REPLACE_TICKS)
+		json_key_u64(jw, "refresh", rc->params.refresh);
+	if (rc->policy == replace_find("wsclock"))
+		json_key_u64(jw, "tau", rc->params.tau);
+	if (rc->policy == replace_find("random") || rc->policy == replace_find("nru"))
+		json_key_u64(jw, "seed", rc->params.seed);
+	json_key_u64(jw, "references", rs->st.references);
+	json_key_u64(jw, "faults", rs->st.faults);
+	json_key_u64(jw, "first_use_faults", rs->st.first_faults);
+	json_key_u64(jw, "evictions", rs->st.evictions);
+	json_key_u64(jw, "dirty_evictions", rs->st.dirty_evictions);
+	json_key_u64(jw, "disk_writes", rs->st.disk_writes);
+	json_key_u64(jw, "ticks", rs->st.ticks);
+	json_key_u64(jw, "bit_clears", rs->st.bit_clears);
 	json_object_end(jw);
 }
 
@@ -187,6 +223,8 @@ static int json_tail(struct replay_cli *rc, double secs, double rate)
 	fault_stat_fields(&rp->t->fst, f);
 	json_group(jw, "faults", f, FAULT_STAT_FIELDS);
 	json_group(jw, "regions", regions, sizeof(regions) / sizeof(regions[0]));
+	if (rc->policy)
+		json_replacement(rc);
 	json_key_u64(jw, "rss_pages", c.rss);
 	json_key_u64(jw, "page_table_pages", c.pt_pages);
 	json_key(jw, "seconds");
@@ -201,7 +239,39 @@ static int json_tail(struct replay_cli *rc, double secs, double rate)
 	return ret;
 }
 
-/* The report: text, or the JSON document's tail.  0 or -errno. */
+/* --csv: a header and one row, the same names as the JSON's. */
+static int csv_summary(struct replay_cli *rc, const char *trace, enum trace_format fmt,
+		       double secs)
+{
+	const struct replay *rp = &rc->rp;
+	const struct replace_stats *st = &rc->rs.st;
+	struct replay_counters c;
+
+	replay_snapshot(rp, &c);
+	printf("trace,format,policy,frames,accesses,references,faults,first_use_faults,evictions,"
+	       "dirty_evictions,disk_writes,min_flt,walks,l1d_misses,l1i_misses,l2_misses,"
+	       "rss_pages,seconds\n");
+	cli_csv_str(stdout, trace);
+	printf(",%s,%s,", format_name(fmt), rc->policy ? rc->policy->name : "");
+	if (rc->policy)
+		printf("%llu,", (unsigned long long)rc->params.frames);
+	else
+		printf(",");
+	printf("%llu,", (unsigned long long)rp->accesses);
+	if (rc->policy)
+		printf("%llu,%llu,%llu,%llu,%llu,%llu,", (unsigned long long)st->references,
+		       (unsigned long long)st->faults, (unsigned long long)st->first_faults,
+		       (unsigned long long)st->evictions, (unsigned long long)st->dirty_evictions,
+		       (unsigned long long)st->disk_writes);
+	else
+		printf(",,,,,,");
+	printf("%lu,%llu,%llu,%llu,%llu,%lu,%.6f\n", rp->t->fst.min_flt,
+	       (unsigned long long)c.walks, (unsigned long long)c.l1d.misses,
+	       (unsigned long long)c.l1i.misses, (unsigned long long)c.l2.misses, c.rss, secs);
+	return fflush(stdout) ? -EIO : 0;
+}
+
+/* The report: text, the CSV row or the JSON document's tail.  0 or -errno. */
 static int summary(struct replay_cli *rc, const char *trace, enum trace_format fmt, double secs,
 		   const char *layout)
 {
@@ -212,9 +282,21 @@ static int summary(struct replay_cli *rc, const char *trace, enum trace_format f
 
 	if (rc->json)
 		return json_tail(rc, secs, rate);
+	if (rc->csv)
+		return csv_summary(rc, trace, fmt, secs);
 	replay_snapshot(rp, &c);
-	printf("replay    %s (%s), %s layout, machine %s\n", trace,
-	       fmt == TRACE_BINARY ? "vmsim binary" : "lackey", layout, rp->m->cfg.name);
+	printf("replay    %s (%s), %s layout, machine %s\n", trace, format_label(fmt), layout,
+	       rp->m->cfg.name);
+	if (rc->policy) {
+		const struct replace_stats *st = &rc->rs.st;
+
+		printf("policy    %s in %llu frames: %llu references, %llu page faults (%llu first "
+		       "use), %llu evictions, %llu dirty (%llu writes to disk)\n", rc->policy->name,
+		       (unsigned long long)rc->params.frames, (unsigned long long)st->references,
+		       (unsigned long long)st->faults, (unsigned long long)st->first_faults,
+		       (unsigned long long)st->evictions, (unsigned long long)st->dirty_evictions,
+		       (unsigned long long)st->disk_writes);
+	}
 	printf("accesses  %llu: I %llu, L %llu, S %llu, M %llu; %llu page translations, "
 	       "%llu accesses crossing a page\n", (unsigned long long)rp->accesses,
 	       (unsigned long long)rp->by_type[0], (unsigned long long)rp->by_type[1],
@@ -257,11 +339,25 @@ static int replay_exec(struct vmsim_machine *m, struct task_struct *t, const cha
 	return do_execve(t, &a, &r, err);
 }
 
-enum { OPT_FORMAT = 256, OPT_LAYOUT, OPT_INTERVAL, OPT_QUIET = 'q' };
+enum { OPT_FORMAT = 256, OPT_LAYOUT, OPT_INTERVAL, OPT_FRAMES, OPT_POLICY, OPT_REFRESH, OPT_TAU,
+       OPT_SEED, OPT_CSV, OPT_QUIET = 'q' };
 
 static const struct cli_opt replay_opts[] = {
-	{ OPT_FORMAT, "format", ARG_WORDS, "lackey|vmsim",
-	  "the trace's format (default: the binary format when its magic is there, else lackey)" },
+	{ OPT_FORMAT, "format", ARG_WORDS, "lackey|vmsim|pages",
+	  "the trace's format (default: the binary format when its magic is there, page numbers "
+	  "when the first line holds only those, else lackey)" },
+	{ OPT_FRAMES, "frames", ARG_TEXT, "N",
+	  "give the task's pages N page frames: a page fault of the policy loads a page, evicting "
+	  "one when N are resident (pure demand paging; page tables not counted)" },
+	{ OPT_POLICY, "policy", ARG_WORDS,
+	  "fifo|lru|opt|clock|enhanced-clock|nru|aging|lfu|random|wsclock|linux",
+	  "the replacement policy with --frames (default lru)" },
+	{ OPT_REFRESH, "refresh", ARG_TEXT, "N",
+	  "nru, aging: clear the Accessed bits every N references, as an OS tick would "
+	  "(default 1000)" },
+	{ OPT_TAU, "tau", ARG_TEXT, "N", "wsclock: the working-set window, in references (default 1000)" },
+	{ OPT_SEED, "seed", ARG_TEXT, "N", "random, nru: the random generator's seed (default 1)" },
+	{ OPT_CSV, "csv", ARG_NONE, NULL, "print the totals as a CSV header and one row" },
 	{ OPT_LAYOUT, "task-layout", ARG_TEXT, "flat|exec:ELF",
 	  "flat (default): every page the trace touches gets a VMA on demand; exec:ELF: the task "
 	  "execs ELF first and the trace meets the kernel's layout of it" },
@@ -273,7 +369,12 @@ static const struct cli_opt replay_opts[] = {
 
 static int run_replay(struct cli *c, int argc, char **argv)
 {
-	struct replay_cli rc = { .json = c->json, .out = STRBUF_INIT };
+	struct replay_cli rc = { .json = c->json, .out = STRBUF_INIT,
+				 .params = { .refresh = REPLACE_DEFAULT_REFRESH,
+					     .tau = REPLACE_DEFAULT_TAU,
+					     .seed = REPLACE_DEFAULT_SEED } };
+	const char *policy = NULL;
+	bool frames = false;
 	const char *trace, *layout = "flat", *exec_elf;
 	struct vmsim_machine *m;
 	struct spawn_args sa = { 0 };
@@ -292,7 +393,26 @@ static int run_replay(struct cli *c, int argc, char **argv)
 			fmt = cli_choice(&cmd_replay, k, g.arg);
 			if (fmt < 0)
 				return 2;
-			fmt = fmt == 0 ? TRACE_LACKEY : TRACE_BINARY;
+			fmt = fmt == 0 ? TRACE_LACKEY : fmt == 1 ? TRACE_BINARY : TRACE_PAGES;
+		} else if (k == OPT_FRAMES) {
+			if (cli_count(&cmd_replay, "--frames", g.arg, 1, &rc.params.frames))
+				return 2;
+			frames = true;
+		} else if (k == OPT_POLICY) {
+			if (cli_choice(&cmd_replay, k, g.arg) < 0)
+				return 2;
+			policy = g.arg;
+		} else if (k == OPT_REFRESH) {
+			if (cli_count(&cmd_replay, "--refresh", g.arg, 1, &rc.params.refresh))
+				return 2;
+		} else if (k == OPT_TAU) {
+			if (cli_count(&cmd_replay, "--tau", g.arg, 0, &rc.params.tau))
+				return 2;
+		} else if (k == OPT_SEED) {
+			if (cli_count(&cmd_replay, "--seed", g.arg, 0, &rc.params.seed))
+				return 2;
+		} else if (k == OPT_CSV) {
+			rc.csv = true;
 		} else if (k == OPT_LAYOUT) {
 			layout = g.arg;
 		} else if (k == OPT_INTERVAL) {
@@ -308,6 +428,21 @@ static int run_replay(struct cli *c, int argc, char **argv)
 		return cli_usage_error(&cmd_replay, "%s", argc == g.next ? "which trace? (- for "
 				       "standard input)" : "one trace at a time");
 	trace = argv[g.next];
+	if (policy && !frames)
+		return cli_usage_error(&cmd_replay, "--policy needs --frames N");
+	if (frames) {
+		rc.policy = replace_find(policy ? policy : "lru");
+		if (!rc.policy->available) {
+			fprintf(stderr, "vmsim-cli: replay: %s\n", rc.policy->missing);
+			return 2;
+		}
+		if (rc.params.frames > REPLACE_MAX_FRAMES)
+			return cli_usage_error(&cmd_replay, "--frames is at most %llu",
+					       (unsigned long long)REPLACE_MAX_FRAMES);
+	}
+	if (rc.csv && (rc.json || rc.interval))
+		return cli_usage_error(&cmd_replay, "--csv prints one table: not with %s",
+				       rc.json ? "--json" : "--interval");
 	exec_elf = strncmp(layout, "exec:", 5) == 0 ? layout + 5 : NULL;
 	if ((strcmp(layout, "flat") != 0 && !exec_elf) || (exec_elf && !*exec_elf))
 		return cli_usage_error(&cmd_replay, "--task-layout is flat or exec:ELF, not '%s'", layout);
@@ -336,6 +471,20 @@ static int run_replay(struct cli *c, int argc, char **argv)
 		return 2;
 	}
 	replay_init(&rc.rp, m, t, exec_elf ? REPLAY_TASK : REPLAY_FLAT);
+	if (rc.policy) {
+		ret = replace_init(&rc.rs, rc.policy, &rc.params, m, t, &rc.rp.page_touches, &err);
+		if (!ret && (rc.policy->flags & REPLACE_FUTURE))
+			ret = replace_opt_prepare(&rc.rs, trace, r.fmt, &err);
+		if (ret) {
+			if (!cli_host_oom())
+				fprintf(stderr, "vmsim-cli: replay: %s\n", err.msg);
+			replace_destroy(&rc.rs);
+			trace_close(&r);
+			vmsim_machine_destroy(m);
+			return 2;
+		}
+		rc.rp.rs = &rc.rs;
+	}
 	if (rc.json)
 		json_head(&rc, trace, r.fmt, layout);
 	rc.tty = isatty(2);
@@ -356,12 +505,13 @@ static int run_replay(struct cli *c, int argc, char **argv)
 			progress(&rc, &r, false);
 			rc.next_progress_count = rc.rp.accesses + PROGRESS_EVERY;
 			/* --check: what the accesses since the last point changed */
-			if (machine_checking(m) && (bad = machine_check_point(m, &cerr)))
+			if (machine_checking(m) && ((bad = machine_check_point(m, &cerr)) ||
+						    (bad = replace_check(&rc.rs, &cerr))))
 				break;
 		}
 	}
-	if (!bad && machine_checking(m) && !cli_host_oom())
-		bad = machine_check(m, &cerr);
+	if (!bad && machine_checking(m) && !cli_host_oom() && !(bad = machine_check(m, &cerr)))
+		bad = replace_check(&rc.rs, &cerr);
 	ret = got < 0 ? (int)got : 0;
 	secs = now() - rc.t0;
 	progress(&rc, &r, true);
@@ -389,6 +539,7 @@ static int run_replay(struct cli *c, int argc, char **argv)
 	}
 	trace_close(&r);
 	sb_free(&rc.out);
+	replace_destroy(&rc.rs);
 	vmsim_machine_destroy(m);
 	return status;
 }
