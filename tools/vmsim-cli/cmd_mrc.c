@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "cli_oom.h"
 #include "kern/mrc.h"
+#include "util/hostalloc.h"
 #include "util/json.h"
 #include "util/outfile.h"
 #include "util/strbuf.h"
@@ -56,11 +57,18 @@ struct mrc_cli {
 	double sample;
 	uint64_t points;
 	uint64_t *rows;			/* the frame counts of the table */
-	uint64_t nrows;
+	uint64_t nrows, nrows_cap;
 	uint64_t *opt;			/* --opt: faults per row */
 	double secs;
 	double mae, maxe;		/* --error: miss-ratio error against exact */
 };
+
+/* The one error line, unless the host refused memory (main() says so). */
+static void say(const char *msg)
+{
+	if (!cli_host_oom())
+		fprintf(stderr, "vmsim-cli: %s\n", msg);
+}
 
 static double now(void)
 {
@@ -97,9 +105,10 @@ static int choose_rows(struct mrc_cli *mcl, uint64_t footprint)
 
 	if (mcl->points && mcl->points < n)
 		n = mcl->points;
-	mcl->rows = calloc(n, sizeof(*mcl->rows));
+	mcl->rows = host_zalloc(NULL, n * sizeof(*mcl->rows));
 	if (!mcl->rows)
 		return -ENOMEM;
+	mcl->nrows_cap = n;
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t f = n == footprint || n == 1 ? i + 1
 			   : (uint64_t)llround(pow((double)footprint, (double)i / (double)(n - 1)));
@@ -196,14 +205,14 @@ static void json_num_or_null(struct json_writer *jw, const char *key, double v, 
 		json_double(jw, v, decimals);
 }
 
-static int print_json(struct mrc_cli *mcl)
+/* The JSON document into @sb (printed once everything is ready).  0, or
+ * -errno when it did not come out whole. */
+static int render_json(struct mrc_cli *mcl, struct strbuf *sb)
 {
 	const struct mrc *mc = &mcl->mc;
-	struct strbuf sb = STRBUF_INIT;
 	struct json_writer jw;
-	int ret;
 
-	json_init_stream(&jw, &sb, stdout);
+	json_init(&jw, sb);
 	json_object_begin(&jw);
 	json_key_str(&jw, "trace", mcl->trace);
 	json_key_str(&jw, "format", format_name(mcl->fmt));
@@ -259,11 +268,7 @@ static int print_json(struct mrc_cli *mcl)
 	json_key(&jw, "references_per_second");
 	json_double(&jw, mcl->secs > 0 ? (double)mc->refs / mcl->secs : 0, 0);
 	json_object_end(&jw);
-	ret = json_finish(&jw);
-	sb_free(&sb);
-	if (!ret && (putchar('\n') == EOF || fflush(stdout)))
-		ret = -EIO;
-	return ret;
+	return json_finish(&jw);
 }
 
 static void print_csv(struct mrc_cli *mcl)
@@ -298,21 +303,21 @@ static void print_csv(struct mrc_cli *mcl)
 	}
 }
 
-/* The --curve as a picture.  0, or 2 with the one line printed. */
-static int write_svg(struct cli *c, struct mrc_cli *mcl, const char *path)
+/* The --curve as a picture, into @sb.  0, or -ENOMEM. */
+static int render_svg(struct mrc_cli *mcl, struct strbuf *sb)
 {
 	const struct mrc *mc = &mcl->mc;
 	uint64_t n = mcl->tlb_curve ? tlb_rows(mcl) : mcl->nrows;
-	double *x = calloc(n + 1, sizeof(double)), *y[2] = { calloc(n + 1, sizeof(double)),
-							     calloc(n + 1, sizeof(double)) };
+	double *x = host_zalloc(NULL, 3 * (n + 1) * sizeof(double)), *y[2];
 	struct svg_series s[2];
 	struct svg_chart ch = { 0 };
-	struct strbuf sb = STRBUF_INIT, title = STRBUF_INIT;
-	struct outfile o;
-	int ret = 2;
+	struct strbuf title = STRBUF_INIT;
+	int ret = -ENOMEM;
 
-	if (!x || !y[0] || !y[1])
-		goto out;
+	if (!x)
+		return ret;
+	y[0] = x + n + 1;
+	y[1] = y[0] + n + 1;
 	for (uint64_t i = 0; i < n; i++) {
 		if (mcl->tlb_curve) {
 			double a = mrc_tlb_misses(mc, 1ULL << i, false);
@@ -339,21 +344,11 @@ static int write_svg(struct cli *c, struct mrc_cli *mcl, const char *path)
 	ch.logx = mcl->tlb_curve || (mcl->points && mcl->nrows > 1);
 	ch.series = s;
 	ch.nseries = mcl->tlb_curve || mcl->opt ? 2 : 1;
-	svg_chart(&sb, &ch);
-	if (sb.oom)
-		goto out;
-	ret = cli_output(c, &o, path);
-	if (ret)
-		goto out;
-	fputs(sb_str(&sb), o.f);
-	ret = cli_output_commit(&o);
-out:
-	if (ret == 2 && (!x || !y[0] || !y[1] || sb.oom))
-		fprintf(stderr, "vmsim-cli: out of host memory\n");
-	free(x);
-	free(y[0]);
-	free(y[1]);
-	sb_free(&sb);
+	if (!title.oom) {
+		svg_chart(sb, &ch);
+		ret = sb->oom ? -ENOMEM : 0;
+	}
+	host_free(NULL, x, 3 * (n + 1) * sizeof(double));
 	sb_free(&title);
 	return ret;
 }
@@ -385,6 +380,7 @@ static int run_mrc(struct cli *c, int argc, char **argv)
 	struct trace_reader r;
 	struct trace_rec recs[256];
 	const char *svg = NULL;
+	struct strbuf doc = STRBUF_INIT, pic = STRBUF_INIT;
 	int fmt = -1, k, ret, status = 0;
 	long got;
 	double t0;
@@ -439,14 +435,13 @@ static int run_mrc(struct cli *c, int argc, char **argv)
 		return 2;
 	ret = trace_open(&r, mcl.trace, fmt, &err);
 	if (ret) {
-		if (!cli_host_oom())
-			fprintf(stderr, "vmsim-cli: %s\n", err.msg);
+		say(err.msg);
 		return 2;
 	}
 	mcl.fmt = r.fmt;
 	if (mrc_init(&mcl.mc, &mo, &err)) {
 		trace_close(&r);
-		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
+		say(err.msg);
 		return 2;
 	}
 	t0 = now();
@@ -460,17 +455,17 @@ static int run_mrc(struct cli *c, int argc, char **argv)
 	trace_close(&r);
 	if (got < 0) {
 		/* a bad record: no curve from part of a trace */
-		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
+		say(err.msg);
 		status = 2;
 		goto out;
 	}
 	if (mrc_finish(&mcl.mc, &err)) {
-		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
+		say(err.msg);
 		status = 2;
 		goto out;
 	}
 	if (choose_rows(&mcl, mrc_footprint(&mcl.mc))) {
-		fprintf(stderr, "vmsim-cli: out of host memory\n");
+		say("out of host memory");
 		status = 2;
 		goto out;
 	}
@@ -482,14 +477,15 @@ static int run_mrc(struct cli *c, int argc, char **argv)
 			status = 2;
 			goto out;
 		}
-		mcl.opt = calloc(mcl.nrows, sizeof(*mcl.opt));
-		for (uint64_t i = 0; mcl.opt && i < mcl.nrows; i++) {
+		mcl.opt = host_zalloc(NULL, mcl.nrows * sizeof(*mcl.opt));
+		bool failed = !mcl.opt;
+
+		for (uint64_t i = 0; !failed && i < mcl.nrows; i++) {
 			mcl.opt[i] = mrc_opt_faults(&mcl.mc, mcl.rows[i]);
-			if (mcl.opt[i] == UINT64_MAX)
-				break;
+			failed = mcl.opt[i] == UINT64_MAX;
 		}
-		if (!mcl.opt || (mcl.nrows && mcl.opt[mcl.nrows - 1] == UINT64_MAX)) {
-			fprintf(stderr, "vmsim-cli: out of host memory\n");
+		if (failed) {
+			say("out of host memory");
 			status = 2;
 			goto out;
 		}
@@ -497,17 +493,39 @@ static int run_mrc(struct cli *c, int argc, char **argv)
 	if (mo.exact_too)
 		measure_error(&mcl);
 	mcl.secs = now() - t0;
-	if (mcl.json)
-		status = print_json(&mcl) ? 2 : 0;
-	else if (mcl.csv)
+	/* everything that needs host memory first: out of it, no output at all */
+	if ((mcl.json && render_json(&mcl, &doc)) || (svg && render_svg(&mcl, &pic)) ||
+	    cli_host_oom()) {
+		say("out of host memory");
+		status = 2;
+		goto out;
+	}
+	if (svg) {
+		struct outfile o;
+
+		status = cli_output(c, &o, svg);
+		if (!status) {
+			fputs(sb_str(&pic), o.f);
+			status = cli_output_commit(&o);
+		}
+		if (status)
+			goto out;
+	}
+	if (mcl.json) {
+		fputs(sb_str(&doc), stdout);
+		putchar('\n');
+	} else if (mcl.csv) {
 		print_csv(&mcl);
-	else
+	} else {
 		print_text(&mcl);
-	if (!status && svg)
-		status = write_svg(c, &mcl, svg);
+	}
 out:
-	free(mcl.rows);
-	free(mcl.opt);
+	sb_free(&doc);
+	sb_free(&pic);
+	if (mcl.rows)
+		host_free(NULL, mcl.rows, mcl.nrows_cap * sizeof(*mcl.rows));
+	if (mcl.opt)
+		host_free(NULL, mcl.opt, mcl.nrows * sizeof(*mcl.opt));
 	mrc_destroy(&mcl.mc);
 	return status;
 }

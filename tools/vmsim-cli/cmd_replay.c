@@ -549,15 +549,21 @@ const struct cli_cmd cmd_replay = {
 	.operands = "TRACE|-",
 	.summary = "replay a memory trace through the TLB, page walks and faults",
 	.operand_kind = ARG_FILE,
-	.about = "TRACE is a Valgrind lackey trace (valgrind --tool=lackey --trace-mem=yes) or "
-		 "vmsim's binary format (convert-trace), - for standard input; it is streamed, so "
+	.about = "TRACE is a Valgrind lackey trace (valgrind --tool=lackey --trace-mem=yes), "
+		 "vmsim's binary format (convert-trace) or a reference string of page numbers "
+		 "(7 0 1 2 0 3 ...), - for standard input; it is streamed, so "
 		 "any length replays in bounded host memory. Every access goes through the TLB, "
 		 "the walk and the fault handler of one task. The report counts accesses by type, "
 		 "TLB hits and misses per level, walks, faults by kind, RSS and page-table pages, "
 		 "time and rate. With --check the invariants are checked every 65536 accesses and at "
 		 "the end. The exit status is 1 when the simulated machine ran out of memory, "
 		 "--check found a broken invariant (the replay stops there) or the kernel reported a "
-		 "BUG, 2 at a bad trace line (the counters so far are printed first).",
+		 "BUG, 2 at a bad trace line (the counters so far are printed first).\n\n"
+		 "With --frames N the task's pages get N page frames and --policy chooses which "
+		 "page a page fault evicts: the textbook policies, run on the real page tables "
+		 "(the Accessed and Dirty bits the MMU sets, evictions that clear the PTE and flush "
+		 "the TLB). The report adds the references, page faults (first uses included), "
+		 "evictions and dirty evictions (writes to disk).",
 	.opts = replay_opts,
 	.run = run_replay,
 };
