@@ -6,9 +6,11 @@
  * allocation, 16 bytes a slot.
  *
  * The hash is a multiply-shift under a random odd multiplier (and xor key)
- * drawn from the host's AT_RANDOM bytes (util/siphash.h), so a trace cannot
- * be crafted to pile its pages into one run of slots; nothing a user sees
- * depends on the slot order (there is no iteration in key order).
+ * drawn from the host's AT_RANDOM bytes (util/siphash.h), applied to the
+ * page number's group of 8, so a trace cannot be crafted to pile its pages
+ * into one run of slots (at most 8 keys share a home group by their low
+ * bits); nothing a user sees depends on the slot order (there is no
+ * iteration in key order).
  *
  * Invariant (pagemap_check()): every key sits in the run of occupied slots
  * that starts at its home slot, nr counts them, nr * 2 <= capacity after
@@ -43,9 +45,14 @@ struct pagemap {
 int pagemap_init(struct pagemap *pm, size_t hint);
 void pagemap_destroy(struct pagemap *pm);
 
+/* Pages in one aligned group of 8 keep their order in neighbouring slots
+ * (a trace walking through memory then walks through the map, a cache
+ * line at a time); the groups are scattered by the keyed hash. */
 static inline uint64_t pagemap_home(const struct pagemap *pm, uint64_t key)
 {
-	return ((key ^ pm->xor) * pm->mul) >> pm->shift;
+	uint64_t group = (((key >> 3) ^ pm->xor) * pm->mul) >> (pm->shift + 3);
+
+	return ((group << 3) | (key & 7)) & pm->mask;
 }
 
 /* The slot holding @key, or NULL. */
