@@ -86,21 +86,24 @@ static unsigned frame_class(const struct replace *rs, uint32_t s)
 	return (pte & _PAGE_ACCESSED ? 2u : 0u) + (pte & _PAGE_DIRTY ? 1u : 0u);
 }
 
-static uint64_t next_random(struct replace *rs)
+uint64_t replace_random(uint64_t *state)
 {
-	/* xorshift64* (Vigna) */
-	rs->rng ^= rs->rng >> 12;
-	rs->rng ^= rs->rng << 25;
-	rs->rng ^= rs->rng >> 27;
-	return rs->rng * 0x2545f4914f6cdd1dULL;
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545f4914f6cdd1dULL;
 }
 
-/* Uniform in [0, n). */
-static uint32_t random_below(struct replace *rs, uint32_t n)
+uint32_t replace_random_below(uint64_t *state, uint32_t n)
 {
 	__extension__ typedef unsigned __int128 u128;
 
-	return (uint32_t)(((u128)next_random(rs) * n) >> 64);
+	return (uint32_t)(((u128)replace_random(state) * n) >> 64);
+}
+
+static uint32_t random_below(struct replace *rs, uint32_t n)
+{
+	return replace_random_below(&rs->rng, n);
 }
 
 static uint32_t ring_next(const struct replace *rs, uint32_t s)
@@ -445,7 +448,7 @@ static const struct replace_ops replace_lfu = {
 	.flags = REPLACE_REFS, .available = true,
 	.reference = lfu_reference, .victim = heap_victim, .admit = lfu_admit,
 };
-static const struct replace_ops replace_random = {
+static const struct replace_ops replace_rand = {
 	.name = "random", .about = "a uniformly random frame (seeded)",
 	.available = true, .victim = random_victim,
 };
@@ -462,7 +465,7 @@ static const struct replace_ops replace_linux = {
 
 const struct replace_ops *const replace_policies[] = {
 	&replace_fifo, &replace_lru, &replace_opt, &replace_clock, &replace_eclock, &replace_nru,
-	&replace_aging, &replace_lfu, &replace_random, &replace_wsclock, &replace_linux, NULL,
+	&replace_aging, &replace_lfu, &replace_rand, &replace_wsclock, &replace_linux, NULL,
 };
 
 const struct replace_ops *replace_find(const char *name)

@@ -171,6 +171,11 @@ static inline void trace_rec_touches(const struct trace_rec *rec,
 	}
 }
 
+/* The seeded generator of random and nru (xorshift64*, Vigna): the next
+ * number from *@state (non-zero), and one uniform in [0, @n). */
+uint64_t replace_random(uint64_t *state);
+uint32_t replace_random_below(uint64_t *state, uint32_t n);
+
 /* The slow halves of replace_hit() (replace.c). */
 void replace_reference(struct replace *rs, uint64_t vpn);
 void replace_do_tick(struct replace *rs);

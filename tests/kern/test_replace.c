@@ -109,14 +109,24 @@ static size_t parse_string(const char *s, struct ref *refs)
 	return n;
 }
 
-static uint64_t faults_of(const char *policy, uint64_t frames, const char *string)
+/* @string in @frames frames, a tick every @refresh references: the
+ * number of references. */
+static size_t run_string(const char *policy, uint64_t frames, uint64_t refresh,
+			 const char *string, struct run *r)
 {
-	struct replace_params p = { .frames = frames, .refresh = 1000, .tau = 1000, .seed = 1 };
+	struct replace_params p = { .frames = frames, .refresh = refresh, .tau = 1000, .seed = 1 };
 	struct ref refs[64];
 	size_t n = parse_string(string, refs);
-	struct run r;
 
-	replay_string(policy, &p, refs, n, &r);
+	replay_string(policy, &p, refs, n, r);
+	return n;
+}
+
+static uint64_t faults_of(const char *policy, uint64_t frames, const char *string)
+{
+	struct run r;
+	size_t n = run_string(policy, frames, 1000, string, &r);
+
 	assert_int_equal(r.st.references, n);
 	/* the first @frames faults fill empty frames, every later one evicts */
 	assert_int_equal(r.st.evictions, r.st.faults > frames ? r.st.faults - frames : 0);
@@ -166,12 +176,8 @@ static void test_replace_belady_anomaly_fifo_only(void **state)
  */
 static void test_replace_clock_by_hand(void **state)
 {
-	struct replace_params p = { .frames = 3, .refresh = 1000, .tau = 1000, .seed = 1 };
-	struct ref refs[16];
-	size_t n = parse_string("1 2 3 2 4 1 3 5", refs);
 	struct run r;
-
-	replay_string("clock", &p, refs, n, &r);
+	run_string("clock", 3, 1000, "1 2 3 2 4 1 3 5", &r);
 	assert_int_equal(r.st.faults, 6);
 	assert_int_equal(r.st.evictions, 3);
 	assert_int_equal(r.nr_resident, 3);
@@ -186,12 +192,8 @@ static void test_replace_clock_by_hand(void **state)
  * clean) 2w (evicts 3) 3 (evicts 1) 1 (evicts 2w: dirty). */
 static void test_replace_dirty_evictions_are_disk_writes(void **state)
 {
-	struct replace_params p = { .frames = 2, .refresh = 1000, .tau = 1000, .seed = 1 };
-	struct ref refs[16];
-	size_t n = parse_string("1w 2 3 1 2w 3 1", refs);
 	struct run r;
-
-	replay_string("fifo", &p, refs, n, &r);
+	run_string("fifo", 2, 1000, "1w 2 3 1 2w 3 1", &r);
 	assert_int_equal(r.st.faults, 7);
 	assert_int_equal(r.st.evictions, 5);
 	assert_int_equal(r.st.dirty_evictions, 2);
@@ -203,16 +205,12 @@ static void test_replace_dirty_evictions_are_disk_writes(void **state)
  * (both referenced: both cleared; then (0,0) is 2, the clean one). */
 static void test_replace_enhanced_clock_prefers_clean(void **state)
 {
-	struct replace_params p = { .frames = 2, .refresh = 1000, .tau = 1000, .seed = 1 };
-	struct ref refs[8];
-	size_t n = parse_string("1w 2 3", refs);
 	struct run r;
-
-	replay_string("enhanced-clock", &p, refs, n, &r);
+	run_string("enhanced-clock", 2, 1000, "1w 2 3", &r);
 	assert_int_equal(r.st.dirty_evictions, 0);
 	assert_int_equal(r.resident[0], 1);
 	assert_int_equal(r.resident[1], 3);
-	replay_string("clock", &p, refs, n, &r);
+	run_string("clock", 2, 1000, "1w 2 3", &r);
 	assert_int_equal(r.st.dirty_evictions, 1);
 	assert_int_equal(r.resident[0], 3);
 }
@@ -227,12 +225,8 @@ static void test_replace_enhanced_clock_prefers_clean(void **state)
  */
 static void test_replace_aging_keeps_eight_ticks(void **state)
 {
-	struct replace_params p = { .frames = 3, .refresh = 1, .tau = 1000, .seed = 1 };
-	struct ref refs[16];
-	size_t n = parse_string("1 2 1 3 3 3 3 3 3 3 4", refs);
 	struct run r;
-
-	replay_string("aging", &p, refs, n, &r);
+	size_t n = run_string("aging", 3, 1, "1 2 1 3 3 3 3 3 3 3 4", &r);
 	assert_int_equal(r.st.faults, 4);
 	assert_int_equal(r.st.ticks, n);
 	assert_int_equal(r.resident[0], 1);
@@ -254,19 +248,11 @@ struct model {
 	struct replace_stats st;
 };
 
-static uint64_t model_random(struct model *md)
-{
-	md->rng ^= md->rng >> 12;
-	md->rng ^= md->rng << 25;
-	md->rng ^= md->rng >> 27;
-	return md->rng * 0x2545f4914f6cdd1dULL;
-}
-
+/* The same seeded generator as the policies (its sequence is part of
+ * what random and nru do). */
 static unsigned model_below(struct model *md, unsigned n)
 {
-	__extension__ typedef unsigned __int128 u128;
-
-	return (unsigned)(((u128)model_random(md) * n) >> 64);
+	return replace_random_below(&md->rng, n);
 }
 
 static unsigned model_next(const struct model *md, unsigned s)

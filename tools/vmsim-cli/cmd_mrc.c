@@ -139,13 +139,56 @@ static double per_kilo(const struct mrc_cli *mcl, double misses)
 
 /* ---- output ---- */
 
-/* A per-kilo column: "-" without instructions to count by. */
-static void print_kilo(double v, const char *end)
+/* A per-kilo column: "-" (text) or nothing (CSV) without instructions
+ * to count by. */
+static void print_kilo(double v, bool csv, const char *end)
 {
-	if (isnan(v))
-		printf("%9s%s", "-", end);
+	if (!isnan(v))
+		printf(csv ? "%.4f" : "%9.3f", v);
+	else if (!csv)
+		printf("%9s", "-");
+	fputs(end, stdout);
+}
+
+/* The frames table, as text columns or CSV. */
+static void print_curve(const struct mrc_cli *mcl, bool csv)
+{
+	const struct mrc *mc = &mcl->mc;
+
+	if (csv)
+		printf("frames,lru_faults,lru_miss_ratio%s\n", mcl->opt ? ",opt_faults" : "");
 	else
-		printf("%9.3f%s", v, end);
+		printf("\n%8s %12s %10s%s\n", "frames", "lru_faults", "miss_ratio",
+		       mcl->opt ? "   opt_faults" : "");
+	for (uint64_t i = 0; i < mcl->nrows; i++) {
+		double f = mrc_lru_faults(mc, mcl->rows[i]);
+
+		printf(csv ? "%llu,%lld,%.8f" : "%8llu %12lld %10.6f", (unsigned long long)mcl->rows[i],
+		       llround(f), mc->refs ? f / (double)mc->refs : 0);
+		if (mcl->opt)
+			printf(csv ? ",%llu" : " %12llu", (unsigned long long)mcl->opt[i]);
+		printf("\n");
+	}
+}
+
+/* The TLB-reach table, as text columns or CSV. */
+static void print_tlb(const struct mrc_cli *mcl, bool csv)
+{
+	const struct mrc *mc = &mcl->mc;
+
+	if (csv)
+		printf("entries,misses_4k,mpki_4k,misses_2m,mpki_2m\n");
+	else
+		printf("\n%11s %12s %9s %12s %9s\n", "tlb_entries", "misses_4k", "mpki_4k",
+		       "misses_2m", "mpki_2m");
+	for (unsigned k = 0; k < tlb_rows(mcl); k++) {
+		double a = mrc_tlb_misses(mc, 1ULL << k, false), b = mrc_tlb_misses(mc, 1ULL << k, true);
+
+		printf(csv ? "%llu,%lld," : "%11llu %12lld ", 1ULL << k, llround(a));
+		print_kilo(per_kilo(mcl, a), csv, csv ? "," : " ");
+		printf(csv ? "%lld," : "%12lld ", llround(b));
+		print_kilo(per_kilo(mcl, b), csv, "\n");
+	}
 }
 
 static void print_text(struct mrc_cli *mcl)
@@ -166,27 +209,8 @@ static void print_text(struct mrc_cli *mcl)
 			       mcl->mae, mcl->maxe);
 		printf("\n");
 	}
-	printf("\n%8s %12s %10s%s\n", "frames", "lru_faults", "miss_ratio", mcl->opt ? "   opt_faults" : "");
-	for (uint64_t i = 0; i < mcl->nrows; i++) {
-		double f = mrc_lru_faults(mc, mcl->rows[i]);
-
-		printf("%8llu %12lld %10.6f", (unsigned long long)mcl->rows[i], llround(f),
-		       mc->refs ? f / (double)mc->refs : 0);
-		if (mcl->opt)
-			printf(" %12llu", (unsigned long long)mcl->opt[i]);
-		printf("\n");
-	}
-	printf("\n%11s %12s %9s %12s %9s\n", "tlb_entries", "misses_4k", "mpki_4k", "misses_2m",
-	       "mpki_2m");
-	for (unsigned k = 0; k < tlb_rows(mcl); k++) {
-		double a = mrc_tlb_misses(mc, 1ULL << k, false), b = mrc_tlb_misses(mc, 1ULL << k, true);
-		double pa = per_kilo(mcl, a), pb = per_kilo(mcl, b);
-
-		printf("%11llu %12lld ", 1ULL << k, llround(a));
-		print_kilo(pa, " ");
-		printf("%12lld ", llround(b));
-		print_kilo(pb, "\n");
-	}
+	print_curve(mcl, false);
+	print_tlb(mcl, false);
 	printf("\ntime      %.3f s, %.2f M references/s; host memory %llu bytes, %.1f per distinct "
 	       "page\n", mcl->secs, mcl->secs > 0 ? (double)mc->refs / mcl->secs / 1e6 : 0,
 	       (unsigned long long)(mattson_bytes(&mc->small) + mattson_bytes(&mc->huge) +
@@ -269,38 +293,6 @@ static int render_json(struct mrc_cli *mcl, struct strbuf *sb)
 	json_double(&jw, mcl->secs > 0 ? (double)mc->refs / mcl->secs : 0, 0);
 	json_object_end(&jw);
 	return json_finish(&jw);
-}
-
-static void print_csv(struct mrc_cli *mcl)
-{
-	const struct mrc *mc = &mcl->mc;
-
-	if (mcl->tlb_curve) {
-		printf("entries,misses_4k,mpki_4k,misses_2m,mpki_2m\n");
-		for (unsigned k = 0; k < tlb_rows(mcl); k++) {
-			double a = mrc_tlb_misses(mc, 1ULL << k, false);
-			double b = mrc_tlb_misses(mc, 1ULL << k, true);
-
-			printf("%llu,%lld,", 1ULL << k, llround(a));
-			if (mc->instructions)
-				printf("%.4f", per_kilo(mcl, a));
-			printf(",%lld,", llround(b));
-			if (mc->instructions)
-				printf("%.4f", per_kilo(mcl, b));
-			printf("\n");
-		}
-		return;
-	}
-	printf("frames,lru_faults,lru_miss_ratio%s\n", mcl->opt ? ",opt_faults" : "");
-	for (uint64_t i = 0; i < mcl->nrows; i++) {
-		double f = mrc_lru_faults(mc, mcl->rows[i]);
-
-		printf("%llu,%lld,%.8f", (unsigned long long)mcl->rows[i], llround(f),
-		       mc->refs ? f / (double)mc->refs : 0);
-		if (mcl->opt)
-			printf(",%llu", (unsigned long long)mcl->opt[i]);
-		printf("\n");
-	}
 }
 
 /* The --curve as a picture, into @sb.  0, or -ENOMEM. */
@@ -515,7 +507,10 @@ static int run_mrc(struct cli *c, int argc, char **argv)
 		fputs(sb_str(&doc), stdout);
 		putchar('\n');
 	} else if (mcl.csv) {
-		print_csv(&mcl);
+		if (mcl.tlb_curve)
+			print_tlb(&mcl, true);
+		else
+			print_curve(&mcl, true);
 	} else {
 		print_text(&mcl);
 	}

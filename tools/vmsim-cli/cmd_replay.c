@@ -159,8 +159,14 @@ static void json_group(struct json_writer *jw, const char *key, const struct sta
 /* JSON: "replacement": the policy, its parameters and its counts. */
 static void json_replacement(struct replay_cli *rc)
 {
-	const struct replace *rs = &rc->rs;
+	const struct replace_stats *st = &rc->rs.st;
 	struct json_writer *jw = &rc->jw;
+	const struct stat_field counts[] = {
+		{ "references", st->references }, { "faults", st->faults },
+		{ "first_use_faults", st->first_faults }, { "evictions", st->evictions },
+		{ "dirty_evictions", st->dirty_evictions }, { "disk_writes", st->disk_writes },
+		{ "ticks", st->ticks }, { "bit_clears", st->bit_clears },
+	};
 
 	json_key(jw, "replacement");
 	json_object_begin(jw);
@@ -172,14 +178,7 @@ static void json_replacement(struct replay_cli *rc)
 		json_key_u64(jw, "tau", rc->params.tau);
 	if (rc->policy == replace_find("random") || rc->policy == replace_find("nru"))
 		json_key_u64(jw, "seed", rc->params.seed);
-	json_key_u64(jw, "references", rs->st.references);
-	json_key_u64(jw, "faults", rs->st.faults);
-	json_key_u64(jw, "first_use_faults", rs->st.first_faults);
-	json_key_u64(jw, "evictions", rs->st.evictions);
-	json_key_u64(jw, "dirty_evictions", rs->st.dirty_evictions);
-	json_key_u64(jw, "disk_writes", rs->st.disk_writes);
-	json_key_u64(jw, "ticks", rs->st.ticks);
-	json_key_u64(jw, "bit_clears", rs->st.bit_clears);
+	json_stat_fields(jw, counts, sizeof(counts) / sizeof(counts[0]));
 	json_object_end(jw);
 }
 
