@@ -165,7 +165,8 @@ void svg_chart(struct strbuf *sb, const struct svg_chart *c)
 			svg_text(sb, x, H - B + 20, "middle", 12, "#333", buf);
 		}
 	} else {
-		double xs = nice_step(sx.hi - sx.lo, 8);
+		/* x values are counts (frames, accesses): no tick between two */
+		double xs = fmax(nice_step(sx.hi - sx.lo, 8), 1);
 
 		for (double v = ceil(sx.lo / xs) * xs; v <= sx.hi * (1 + 1e-9); v += xs) {
 			double x = map(&sx, v);

@@ -25,7 +25,7 @@ struct svg_series {
 
 struct svg_chart {
 	const char *title, *xlabel, *ylabel;
-	bool logx;			/* x on a log2 scale (x >= 1) */
+	bool logx;			/* x on a log2 scale (x >= 1); x values are counts */
 	const struct svg_series *series;
 	size_t nseries;
 };

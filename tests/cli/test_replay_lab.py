@@ -131,6 +131,24 @@ with tempfile.TemporaryDirectory() as tmp:
         except (OSError, ET.ParseError) as e:
             case(f"mrc --svg {curve}: well-formed", False, f"{e} {p.stderr}")
 
+    svg = os.path.join(tmp, "interval.svg")
+    p = run("replay", "-q", "--interval", "2000", "--frames", "6", "--policy", "clock", "--svg", svg,
+            LACKEY)
+    try:
+        root = ET.parse(svg).getroot()
+        texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+        lines = list(root.iter("{http://www.w3.org/2000/svg}polyline"))
+        points = lines[0].get("points").split() if lines else []
+        case("replay --interval --svg: the counters over time, the policy's faults too",
+             p.returncode == 0 and "accesses" in texts and "page faults (policy)" in texts and
+             "events per 2000 accesses" in texts and len(lines) == 5 and len(points) == 9,
+             (texts, len(points), p.stderr))
+    except (OSError, ET.ParseError) as e:
+        case("replay --interval --svg: well-formed", False, f"{e} {p.stderr}")
+    p = run("replay", "--svg", svg, LACKEY)
+    case("replay --svg without --interval: refused", p.returncode == 2 and
+         "give --interval N" in p.stderr, p.stderr)
+
     # ---- reference strings: the format ----
     def trace(name, text):
         path = os.path.join(tmp, name)

@@ -99,7 +99,8 @@ VALUES = {
                "policy": ("clock", ["-q", "--frames", "4", LACKEY]),
                "refresh": ("100", ["-q", "--frames", "4", "--policy", "aging", LACKEY]),
                "tau": ("100", ["-q", "--frames", "4", "--policy", "wsclock", LACKEY]),
-               "seed": ("7", ["-q", "--frames", "4", "--policy", "random", LACKEY])},
+               "seed": ("7", ["-q", "--frames", "4", "--policy", "random", LACKEY]),
+               "svg": (os.path.join(tmp, "r.svg"), ["-q", "--interval", "5000", LACKEY])},
     "mrc": {"format": ("lackey", [LACKEY]), "sample": ("0.5", [LACKEY]),
             "points": ("4", [LACKEY]), "curve": ("tlb", [LACKEY]),
             "svg": (os.path.join(tmp, "m.svg"), [LACKEY])},
@@ -473,7 +474,7 @@ for line, want in (("vmsim-cli tra", ["translate"]),
                    ("vmsim-cli mrc --curve ", ["frames", "tlb"]),
                    ("vmsim-cli --json replay -", sorted(["--format", "--task-layout", "--interval",
                                                          "--frames", "--policy", "--refresh",
-                                                         "--tau", "--seed", "--csv",
+                                                         "--tau", "--seed", "--csv", "--svg",
                                                          "--quiet", "-q", "--help", "-h"]))):
     got, err = complete(line)
     case(f"completion of '{line}'", got == want and not err, (got, err))

@@ -32,12 +32,25 @@
 #include "kern/replay.h"
 #include "kern/stats.h"
 #include "util/json.h"
+#include "util/hostalloc.h"
 #include "util/strbuf.h"
+#include "util/svg.h"
 #include "vma/mm.h"
 
 
 #define PROGRESS_EVERY (1u << 16)
 #define BATCH 256
+
+/* --svg with --interval: per row, the accesses and the counters' deltas
+ * since the row before (kept in host memory: 48 bytes a row). */
+#define PLOT_SERIES 5
+struct interval_plot {
+	const char *path;
+	double *x, *y[PLOT_SERIES];
+	size_t n, cap;
+	uint64_t last[PLOT_SERIES];
+	bool failed;			/* the host refused: no picture */
+};
 
 struct replay_cli {
 	struct replay rp;
@@ -46,6 +59,7 @@ struct replay_cli {
 	struct replace_params params;
 	uint64_t interval, next_interval;
 	bool json, csv, quiet, tty;
+	struct interval_plot plot;	/* --svg: the rows kept for the picture */
 	bool header_done;		/* text: the rows' header line is out */
 	struct strbuf out;		/* JSON: the streaming writer's buffer */
 	struct json_writer jw;
@@ -63,6 +77,83 @@ static double now(void)
 
 /* ---- output ---- */
 
+/* The row's deltas into the plot. */
+static void plot_row(struct replay_cli *rc, const struct replay_counters *c)
+{
+	struct interval_plot *pl = &rc->plot;
+	const uint64_t now_v[PLOT_SERIES] = { c->l1d.misses, c->l2.misses, c->walks,
+					      rc->rp.t->fst.min_flt,
+					      rc->policy ? rc->rs.st.faults : 0 };
+
+	if (pl->failed)
+		return;
+	if (pl->n == pl->cap) {
+		size_t cap = pl->cap ? pl->cap * 2 : 256, old = pl->cap * sizeof(double);
+		double *x = host_realloc(NULL, pl->x, old, cap * sizeof(double));
+
+		pl->failed = !x;
+		if (x)
+			pl->x = x;
+		for (int k = 0; k < PLOT_SERIES && !pl->failed; k++) {
+			double *y = host_realloc(NULL, pl->y[k], old, cap * sizeof(double));
+
+			pl->failed = !y;
+			if (y)
+				pl->y[k] = y;
+		}
+		if (pl->failed)
+			return;
+		pl->cap = cap;
+	}
+	pl->x[pl->n] = (double)rc->rp.accesses;
+	for (int k = 0; k < PLOT_SERIES; k++) {
+		pl->y[k][pl->n] = (double)(now_v[k] - pl->last[k]);
+		pl->last[k] = now_v[k];
+	}
+	pl->n++;
+}
+
+/* The rows as a picture into the --svg file: 0, or 2 with the line said. */
+static int plot_write(struct cli *c, struct replay_cli *rc, const char *trace)
+{
+	static const char *const names[PLOT_SERIES] = { "L1d TLB misses", "L2 TLB misses",
+							"page walks", "minor faults",
+							"page faults (policy)" };
+	struct interval_plot *pl = &rc->plot;
+	struct svg_series s[PLOT_SERIES];
+	struct strbuf sb = STRBUF_INIT, title = STRBUF_INIT, ylabel = STRBUF_INIT;
+	struct svg_chart ch = { .xlabel = "accesses" };
+	struct outfile o;
+	int ret = 2;
+
+	for (int k = 0; k < PLOT_SERIES; k++)
+		s[k] = (struct svg_series){ names[k], pl->x, pl->y[k], pl->n };
+	sb_printf(&title, "%s: counters per interval", trace);
+	sb_printf(&ylabel, "events per %llu accesses", (unsigned long long)rc->interval);
+	ch.title = sb_str(&title);
+	ch.ylabel = sb_str(&ylabel);
+	ch.series = s;
+	ch.nseries = rc->policy ? PLOT_SERIES : PLOT_SERIES - 1;
+	svg_chart(&sb, &ch);
+	if (!pl->failed && !sb.oom && !title.oom && !ylabel.oom && !cli_output(c, &o, pl->path)) {
+		fputs(sb_str(&sb), o.f);
+		ret = cli_output_commit(&o);
+	}
+	sb_free(&sb);
+	sb_free(&title);
+	sb_free(&ylabel);
+	return ret;
+}
+
+static void plot_free(struct interval_plot *pl)
+{
+	if (pl->x)
+		host_free(NULL, pl->x, pl->cap * sizeof(double));
+	for (int k = 0; k < PLOT_SERIES; k++)
+		if (pl->y[k])
+			host_free(NULL, pl->y[k], pl->cap * sizeof(double));
+}
+
 static void interval_row(struct replay_cli *rc)
 {
 	struct replay *rp = &rc->rp;
@@ -72,6 +163,8 @@ static void interval_row(struct replay_cli *rc)
 	if (cli_host_oom())
 		return;		/* the replay ends at the failure: no more rows */
 	replay_snapshot(rp, &c);
+	if (rc->plot.path)
+		plot_row(rc, &c);
 	if (rc->json) {
 		json_object_begin(jw);
 		json_key_u64(jw, "accesses", rp->accesses);
@@ -339,7 +432,7 @@ static int replay_exec(struct vmsim_machine *m, struct task_struct *t, const cha
 }
 
 enum { OPT_FORMAT = 256, OPT_LAYOUT, OPT_INTERVAL, OPT_FRAMES, OPT_POLICY, OPT_REFRESH, OPT_TAU,
-       OPT_SEED, OPT_CSV, OPT_QUIET = 'q' };
+       OPT_SEED, OPT_CSV, OPT_SVG, OPT_QUIET = 'q' };
 
 static const struct cli_opt replay_opts[] = {
 	{ OPT_FORMAT, "format", ARG_WORDS, "lackey|vmsim|pages",
@@ -362,6 +455,9 @@ static const struct cli_opt replay_opts[] = {
 	  "execs ELF first and the trace meets the kernel's layout of it" },
 	{ OPT_INTERVAL, "interval", ARG_TEXT, "N",
 	  "print a row of counters every N accesses (a time series)" },
+	{ OPT_SVG, "svg", ARG_FILE, "FILE",
+	  "with --interval: draw the counters per interval (TLB misses, walks, faults) as an SVG "
+	  "picture into FILE" },
 	{ OPT_QUIET, "quiet", ARG_NONE, NULL, "no progress line on a terminal" },
 	{ 0 },
 };
@@ -412,6 +508,10 @@ static int run_replay(struct cli *c, int argc, char **argv)
 				return 2;
 		} else if (k == OPT_CSV) {
 			rc.csv = true;
+		} else if (k == OPT_SVG) {
+			if (rc.plot.path)
+				return cli_usage_error(&cmd_replay, "one --svg only");
+			rc.plot.path = g.arg;
 		} else if (k == OPT_LAYOUT) {
 			layout = g.arg;
 		} else if (k == OPT_INTERVAL) {
@@ -439,6 +539,8 @@ static int run_replay(struct cli *c, int argc, char **argv)
 			return cli_usage_error(&cmd_replay, "--frames is at most %llu",
 					       (unsigned long long)REPLACE_MAX_FRAMES);
 	}
+	if (rc.plot.path && !rc.interval)
+		return cli_usage_error(&cmd_replay, "--svg draws the --interval rows: give --interval N");
 	if (rc.csv && (rc.json || rc.interval))
 		return cli_usage_error(&cmd_replay, "--csv prints one table: not with %s",
 				       rc.json ? "--json" : "--interval");
@@ -535,9 +637,12 @@ static int run_replay(struct cli *c, int argc, char **argv)
 		/* a write error on stdout is main's one line (check_stdout) */
 		if (out)
 			status = 2;
+		if (rc.plot.path && ret == 0 && !cli_host_oom() && plot_write(c, &rc, trace))
+			status = 2;
 	}
 	trace_close(&r);
 	sb_free(&rc.out);
+	plot_free(&rc.plot);
 	replace_destroy(&rc.rs);
 	vmsim_machine_destroy(m);
 	return status;
