@@ -37,6 +37,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "kern/machine.h"
 #include "kern/task.h"
@@ -680,12 +681,14 @@ int replace_opt_prepare(struct replace *rs, const char *path, int fmt, struct vm
 	struct opt_pass op = { .rs = rs };
 	struct trace_reader r;
 	struct trace_rec recs[256];
+	struct stat st;
 	long got;
 	int ret;
 
-	if (strcmp(path, "-") == 0)
+	if (strcmp(path, "-") == 0 || stat(path, &st) || !S_ISREG(st.st_mode))
 		return verr(err, -EINVAL, "--policy opt reads the trace twice (the future first): "
-			    "give a file, not standard input");
+			    "give a file, not %s", strcmp(path, "-") == 0 ? "standard input"
+						   : "a pipe or a device");
 	ret = trace_open(&r, path, fmt, err);
 	if (ret)
 		return ret;

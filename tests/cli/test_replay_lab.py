@@ -180,6 +180,9 @@ with tempfile.TemporaryDirectory() as tmp:
     p = run("replay", "-q", "--frames", "3", "--policy", "opt", "-", stdin=open(SILB).read())
     case("opt from standard input: refused (the trace is read twice)", p.returncode == 2 and
          "give a file, not standard input" in p.stderr, p.stderr)
+    p = run("replay", "-q", "--frames", "3", "--policy", "opt", "/dev/stdin", stdin=open(SILB).read())
+    case("opt from a pipe by name: refused", p.returncode == 2 and
+         "give a file, not a pipe or a device" in p.stderr, p.stderr)
     p = run("replay", "-q", "--frames", "3", "-", stdin=open(SILB).read())
     case("lru from standard input", p.returncode == 0 and "12 page faults" in p.stdout, p.stderr)
 
