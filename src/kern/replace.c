@@ -587,10 +587,14 @@ static uint64_t pte_addr(struct replace *rs, uint64_t va)
 int replace_fault(struct replace *rs, uint64_t va)
 {
 	uint64_t vpn = va >> 12, epa;
-	struct pagemap_slot *ms = pagemap_find(&rs->map, vpn);
+	struct pagemap_slot *ms = rs->map.slots ? pagemap_find(&rs->map, vpn) : NULL;
 	bool added;
 	uint32_t s;
 
+	if (rs->ops->flags & REPLACE_KERNEL) {
+		rs->st.references++;	/* the kernel's reclaim keeps its own counts */
+		return 0;
+	}
 	if (ms) {
 		/* resident: a protection fault (copy-on-write) is a reference */
 		rs->st.references++;

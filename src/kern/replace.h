@@ -33,8 +33,12 @@
  * A policy is a struct replace_ops.  The textbook ones pick victims here;
  * one that lets the kernel's own reclaim decide (REPLACE_KERNEL: `linux`,
  * a memory cgroup of N frames with a swap area) only sets the machine up
- * in its .setup hook and reports the kernel's counters; this build has no
- * reclaim, so it is listed and refused (replace_find()).
+ * in its .setup hook (memory.max = N pages, the task in the cgroup, a swap
+ * area) and has no frame table: replace_fault() and replace_hit() only
+ * count its references, and the report takes the faults and evictions
+ * from the kernel's vmstat counters.  This build has no reclaim, so it is
+ * listed with .available false and refused by replace_init() with its
+ * .missing reason; plugging it in is that hook and the flag.
  */
 #ifndef VMSIM_KERN_REPLACE_H
 #define VMSIM_KERN_REPLACE_H
