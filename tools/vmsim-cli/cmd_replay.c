@@ -382,9 +382,10 @@ static int summary(struct replay_cli *rc, const char *trace, enum trace_format f
 	if (rc->policy) {
 		const struct replace_stats *st = &rc->rs.st;
 
-		printf("policy    %s in %llu frames: %llu references, %llu page faults (%llu first "
+		printf("policy    %s in %llu frame%s: %llu references, %llu page faults (%llu first "
 		       "use), %llu evictions, %llu dirty (%llu writes to disk)\n", rc->policy->name,
-		       (unsigned long long)rc->params.frames, (unsigned long long)st->references,
+		       (unsigned long long)rc->params.frames, rc->params.frames == 1 ? "" : "s",
+		       (unsigned long long)st->references,
 		       (unsigned long long)st->faults, (unsigned long long)st->first_faults,
 		       (unsigned long long)st->evictions, (unsigned long long)st->dirty_evictions,
 		       (unsigned long long)st->disk_writes);
