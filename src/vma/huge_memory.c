@@ -99,6 +99,20 @@ void hugepage_init(struct vmsim_machine *m)
 		t->flags |= 1UL << TRANSPARENT_HUGEPAGE_USE_ZERO_PAGE_FLAG;
 }
 
+void hugepage_set_enabled(struct vmsim_machine *m, unsigned enabled)
+{
+	struct thp_state *t = &m->thp;
+
+	m->cfg.thp_enabled = enabled;
+	if (thp_flag(m, TRANSPARENT_HUGEPAGE_UNSUPPORTED))
+		return;
+	t->flags &= ~((1UL << TRANSPARENT_HUGEPAGE_FLAG) | (1UL << TRANSPARENT_HUGEPAGE_REQ_MADV_FLAG));
+	if (enabled == THP_ENABLED_ALWAYS)
+		t->flags |= 1UL << TRANSPARENT_HUGEPAGE_FLAG;
+	else if (enabled == THP_ENABLED_MADVISE)
+		t->flags |= 1UL << TRANSPARENT_HUGEPAGE_REQ_MADV_FLAG;
+}
+
 bool hugepage_global_enabled(const struct vmsim_machine *m)
 {
 	return thp_flag(m, TRANSPARENT_HUGEPAGE_FLAG) ||

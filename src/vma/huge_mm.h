@@ -84,6 +84,9 @@ void hugepage_init(struct vmsim_machine *m);
  * shrinker would free it once nothing maps it. */
 void hugepage_shutdown(struct vmsim_machine *m);
 
+/* enabled_store(): the enabled setting (THP_ENABLED_*) as written to sysfs
+ * after boot; the other flags stay. */
+void hugepage_set_enabled(struct vmsim_machine *m, unsigned enabled);
 bool hugepage_global_enabled(const struct vmsim_machine *m);
 bool hugepage_global_always(const struct vmsim_machine *m);
 
