@@ -482,6 +482,17 @@ static int zap_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	return 0;
 }
 
+/* A changing walk's huge PMD at @epa, of which the range covers [addr,
+ * next): true when that is all of it, else it is split, for the walk to
+ * go on into its PTEs (WALK_SPLIT). */
+static bool huge_pmd_whole(struct vm_area_struct *vma, uint64_t addr, uint64_t next, uint64_t epa)
+{
+	if (next - addr == HPAGE_PMD_SIZE(vma->vm_mm->m))
+		return true;
+	__split_huge_pmd(vma, epa, addr);
+	return false;
+}
+
 /* zap_pmd_range()'s huge PMD: unmapped whole when the range covers it,
  * else split and unmapped page by page. */
 static int zap_huge(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t pmd,
@@ -491,12 +502,10 @@ static int zap_huge(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint6
 
 	(void)pmd;
 	(void)folio;
-	if (next - addr == HPAGE_PMD_SIZE(vma->vm_mm->m)) {
-		zap_huge_pmd(vma->vm_mm, vma, epa, addr);
-		return 0;
-	}
-	__split_huge_pmd(vma, epa, addr);
-	return WALK_SPLIT;
+	if (!huge_pmd_whole(vma, addr, next, epa))
+		return WALK_SPLIT;
+	zap_huge_pmd(vma->vm_mm, vma, epa, addr);
+	return 0;
 }
 
 /* A PTE below a cleared bad entry: unmapped in whichever VMA it lies. */
@@ -683,12 +692,10 @@ static int change_huge(void *arg, uint64_t addr, uint64_t next, uint64_t epa, ui
 
 	(void)pmd;
 	(void)folio;
-	if (next - addr == HPAGE_PMD_SIZE(vma->vm_mm->m)) {
-		change_huge_pmd(vma, epa, addr);
-		return 0;
-	}
-	__split_huge_pmd(vma, epa, addr);
-	return WALK_SPLIT;
+	if (!huge_pmd_whole(vma, addr, next, epa))
+		return WALK_SPLIT;
+	change_huge_pmd(vma, epa, addr);
+	return 0;
 }
 
 void change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end)
