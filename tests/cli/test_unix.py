@@ -96,6 +96,7 @@ VALUES = {
              "show": ("status,maps", [TRUE])},
     "replay": {"format": ("lackey", ["-q", LACKEY]), "task-layout": ("flat", ["-q", LACKEY]),
                "interval": ("5000", ["-q", LACKEY])},
+    "convert-trace": {"format": ("lackey", [LACKEY, os.path.join(tmp, "both.vmt")])},
 }
 GLOBAL_VALUES = {"config": "x86_32", "set": "memory.size=64MiB",
                  "trace-events": os.path.join(tmp, "ev.log")}
@@ -461,7 +462,7 @@ for line, want in (("vmsim-cli tra", ["translate"]),
                    ("vmsim-cli exec --show maps,sm", ["maps,smaps"]),
                    ("vmsim-cli show zone", ["zoneinfo"]),
                    ("vmsim-cli help conv", ["convert-trace"]),
-                   ("vmsim-cli replay --format ", ["lackey", "vmsim"]),
+                   ("vmsim-cli replay --format ", sorted(["lackey", "vmsim", "rw", "ls", "champsim"])),
                    ("vmsim-cli --json replay -", sorted(["--format", "--task-layout", "--interval",
                                                          "--quiet", "-q", "--help", "-h"]))):
     got, err = complete(line)

@@ -114,11 +114,6 @@ static void progress(struct replay_cli *rc, const struct trace_reader *r, bool f
 	fflush(stderr);
 }
 
-static const char *format_name(enum trace_format fmt)
-{
-	return fmt == TRACE_BINARY ? "vmsim" : "lackey";
-}
-
 /* JSON: what the document says before any interval row. */
 static void json_head(struct replay_cli *rc, const char *trace, enum trace_format fmt,
 		      const char *layout)
@@ -128,7 +123,7 @@ static void json_head(struct replay_cli *rc, const char *trace, enum trace_forma
 	json_init_stream(jw, &rc->out, stdout);
 	json_object_begin(jw);
 	json_key_str(jw, "trace", trace);
-	json_key_str(jw, "format", format_name(fmt));
+	json_key_str(jw, "format", trace_format_name(fmt));
 	json_key_str(jw, "layout", layout);
 	json_key_str(jw, "machine", rc->rp.m->cfg.name);
 	if (rc->interval) {
@@ -202,8 +197,8 @@ static int json_tail(struct replay_cli *rc, double secs, double rate)
 }
 
 /* The report: text, or the JSON document's tail.  0 or -errno. */
-static int summary(struct replay_cli *rc, const char *trace, enum trace_format fmt, double secs,
-		   const char *layout)
+static int summary(struct replay_cli *rc, const char *trace, enum trace_format fmt,
+		   const char *comp, double secs, const char *layout)
 {
 	const struct replay *rp = &rc->rp;
 	const struct fault_stats *fs = &rp->t->fst;
@@ -213,8 +208,8 @@ static int summary(struct replay_cli *rc, const char *trace, enum trace_format f
 	if (rc->json)
 		return json_tail(rc, secs, rate);
 	replay_snapshot(rp, &c);
-	printf("replay    %s (%s), %s layout, machine %s\n", trace,
-	       fmt == TRACE_BINARY ? "vmsim binary" : "lackey", layout, rp->m->cfg.name);
+	printf("replay    %s (%s%s%s), %s layout, machine %s\n", trace, trace_format_label(fmt),
+	       comp ? ", " : "", comp ? comp : "", layout, rp->m->cfg.name);
 	printf("accesses  %llu: I %llu, L %llu, S %llu, M %llu; %llu page translations, "
 	       "%llu accesses crossing a page\n", (unsigned long long)rp->accesses,
 	       (unsigned long long)rp->by_type[0], (unsigned long long)rp->by_type[1],
@@ -260,8 +255,8 @@ static int replay_exec(struct vmsim_machine *m, struct task_struct *t, const cha
 enum { OPT_FORMAT = 256, OPT_LAYOUT, OPT_INTERVAL, OPT_QUIET = 'q' };
 
 static const struct cli_opt replay_opts[] = {
-	{ OPT_FORMAT, "format", ARG_WORDS, "lackey|vmsim",
-	  "the trace's format (default: the binary format when its magic is there, else lackey)" },
+	{ OPT_FORMAT, "format", ARG_WORDS, TRACE_FORMAT_WORDS,
+	  "the trace's format (default: detected from its content, docs/trace-format.md)" },
 	{ OPT_LAYOUT, "task-layout", ARG_TEXT, "flat|exec:ELF",
 	  "flat (default): every page the trace touches gets a VMA on demand; exec:ELF: the task "
 	  "execs ELF first and the trace meets the kernel's layout of it" },
@@ -289,10 +284,9 @@ static int run_replay(struct cli *c, int argc, char **argv)
 	cli_getopt_init(&g, &cmd_replay, argc, argv, false);
 	while ((k = cli_getopt(&g)) > 0) {
 		if (k == OPT_FORMAT) {
-			fmt = cli_choice(&cmd_replay, k, g.arg);
+			fmt = cli_choice(&cmd_replay, k, g.arg);	/* TRACE_FORMAT_WORDS' order */
 			if (fmt < 0)
 				return 2;
-			fmt = fmt == 0 ? TRACE_LACKEY : TRACE_BINARY;
 		} else if (k == OPT_LAYOUT) {
 			layout = g.arg;
 		} else if (k == OPT_INTERVAL) {
@@ -370,7 +364,7 @@ static int run_replay(struct cli *c, int argc, char **argv)
 		 * (and main() says why) */
 		status = 2;
 	} else {
-		out = summary(&rc, trace, r.fmt, secs, layout);
+		out = summary(&rc, trace, r.fmt, trace_compression_name(r.in.comp), secs, layout);
 		if (ret < 0) {
 			/* the counters so far are out; then the line that stopped us */
 			fprintf(stderr, "vmsim-cli: %s\n", err.msg);
@@ -398,9 +392,11 @@ const struct cli_cmd cmd_replay = {
 	.operands = "TRACE|-",
 	.summary = "replay a memory trace through the TLB, page walks and faults",
 	.operand_kind = ARG_FILE,
-	.about = "TRACE is a Valgrind lackey trace (valgrind --tool=lackey --trace-mem=yes) or "
-		 "vmsim's binary format (convert-trace), - for standard input; it is streamed, so "
-		 "any length replays in bounded host memory. Every access goes through the TLB, "
+	.about = "TRACE is a Valgrind lackey trace (valgrind --tool=lackey --trace-mem=yes), "
+		 "vmsim's binary format (convert-trace), a course trace (ADDR R|W or l|s ADDR lines) "
+		 "or a ChampSim trace, detected from its content, and may be compressed with gzip, "
+		 "xz or zstd; - for standard input. It is streamed, so any length replays in bounded "
+		 "host memory. Every access goes through the TLB, "
 		 "the walk and the fault handler of one task. The report counts accesses by type, "
 		 "TLB hits and misses per level, walks, faults by kind, RSS and page-table pages, "
 		 "time and rate. With --check the invariants are checked every 65536 accesses and at "
