@@ -210,36 +210,48 @@ bool trace_parse_hex(const char **pp, const char *end, bool allow_0x, uint64_t *
 	return true;
 }
 
-bool trace_probe_line_parser(const char *buf, size_t len, bool eof, trace_line_parser parse)
+/* A line format's probe: its first line that is not blank parses. */
+static bool probe_lines(const struct trace_format_ops *ops, const char *buf, size_t len,
+			bool eof)
 {
 	const char *p, *end;
 	struct trace_rec rec;
 
-	return trace_probe_first_line(buf, len, eof, &p, &end) && parse(p, end, &rec) == 1;
+	return trace_probe_first_line(buf, len, eof, &p, &end) && ops->parse_line(p, end, &rec) == 1;
 }
 
-int trace_next_parsed(struct trace_reader *r, struct trace_rec *rec, trace_line_parser parse,
-		      const char *what, struct vmsim_error *err)
+/* A line format's next(): the next line that is a record. */
+static int next_line_record(struct trace_reader *r, struct trace_rec *rec,
+			    struct vmsim_error *err)
 {
 	const char *p, *end;
 	int ret;
 
 	while ((ret = trace_next_line(r, &p, &end, err)) == 1) {
-		ret = parse(p, end, rec);
+		ret = r->ops->parse_line(p, end, rec);
 		if (ret < 0)
-			return trace_bad_line(r, err, what, p, end);
+			return trace_bad_line(r, err, r->ops->bad_line, p, end);
 		if (ret)
 			return ret;
 	}
 	return ret;
 }
 
+static int format_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error *err)
+{
+	return r->ops->next ? r->ops->next(r, rec, err) : next_line_record(r, rec, err);
+}
+
 /* The format of the data in the buffer: the first probe that claims it. */
 static enum trace_format detect(const struct trace_reader *r)
 {
-	for (int i = 0; i < TRACE_NR_FORMATS; i++)
-		if (formats[i]->probe(r->buf, r->len, r->eof))
+	for (int i = 0; i < TRACE_NR_FORMATS; i++) {
+		const struct trace_format_ops *ops = formats[i];
+
+		if (ops->probe ? ops->probe(r->buf, r->len, r->eof) :
+				 probe_lines(ops, r->buf, r->len, r->eof))
 			return (enum trace_format)i;
+	}
 	return TRACE_LACKEY;
 }
 
@@ -282,7 +294,7 @@ int trace_open(struct trace_reader *r, const char *path, int fmt, struct vmsim_e
 		 * on its first bad line, before anything is replayed */
 		struct trace_rec first;
 
-		ret = r->ops->next(r, &first, err);
+		ret = format_next(r, &first, err);
 		if (ret == 1) {
 			/* before what next() queued behind it */
 			memmove(&r->queue[1], &r->queue[0], r->qlen * sizeof(r->queue[0]));
@@ -312,7 +324,7 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error
 			r->qpos = r->qlen = 0;
 		return 1;
 	}
-	return r->ops->next(r, rec, err);
+	return format_next(r, rec, err);
 }
 
 long trace_read_batch(struct trace_reader *r, struct trace_rec *recs, size_t max,

@@ -17,9 +17,19 @@
 #include "util/error.h"
 #include "util/trace.h"
 
+/* A one-line-one-record syntax: 1 with *rec filled, 0 for a line to skip
+ * (blank), -1 for a line in another form. */
+typedef int (*trace_line_parser)(const char *p, const char *end, struct trace_rec *rec);
+
 struct trace_format_ops {
 	const char *name;	/* the --format word, and "format" in JSON */
 	const char *label;	/* in reports: "vmsim binary" */
+	/* A format whose every line is one record (or blank) gives only its
+	 * line parser and the message for a line it refuses, "TRACE:LINE:
+	 * @bad_line: 'text'"; the reader then probes (the first line that is
+	 * not blank parses) and reads with it, and probe and next stay NULL. */
+	trace_line_parser parse_line;
+	const char *bad_line;
 	/* Does the start of the (decompressed) data look like this format?
 	 * [buf, buf + len) is all of it when @eof, else at least TRACE_PROBE
 	 * bytes. */
@@ -61,15 +71,6 @@ int trace_bad_record(struct trace_reader *r, struct vmsim_error *err, const char
  * the data holds none whole (or has a NUL: binary data is never text). */
 bool trace_probe_first_line(const char *buf, size_t len, bool eof, const char **p,
 			    const char **end);
-
-/* A one-line-one-record syntax: 1 with *rec filled, 0 for a line to skip
- * (blank), -1 for a line in another form. */
-typedef int (*trace_line_parser)(const char *p, const char *end, struct trace_rec *rec);
-/* The probe and next() of such a format: the first line that is not
- * blank parses; a line that does not is "TRACE:LINE: @what: 'text'". */
-bool trace_probe_line_parser(const char *buf, size_t len, bool eof, trace_line_parser parse);
-int trace_next_parsed(struct trace_reader *r, struct trace_rec *rec, trace_line_parser parse,
-		      const char *what, struct vmsim_error *err);
 
 /* 0..15 for a hex digit, 0xff otherwise (branch-light: parsers' inner loops) */
 static inline unsigned trace_hexval(unsigned char c)

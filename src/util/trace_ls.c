@@ -45,19 +45,9 @@ static int parse_ls(const char *p, const char *end, struct trace_rec *rec)
 	return 1;
 }
 
-static bool ls_probe(const char *buf, size_t len, bool eof)
-{
-	return trace_probe_line_parser(buf, len, eof, parse_ls);
-}
-
-static int ls_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error *err)
-{
-	return trace_next_parsed(r, rec, parse_ls, "expected l or s, then a hex address", err);
-}
-
 const struct trace_format_ops trace_ls_ops = {
 	.name = "ls",
 	.label = "l|s ADDR",
-	.probe = ls_probe,
-	.next = ls_next,
+	.parse_line = parse_ls,
+	.bad_line = "expected l or s, then a hex address",
 };

@@ -33,19 +33,9 @@ static int parse_rw(const char *p, const char *end, struct trace_rec *rec)
 	return 1;
 }
 
-static bool rw_probe(const char *buf, size_t len, bool eof)
-{
-	return trace_probe_line_parser(buf, len, eof, parse_rw);
-}
-
-static int rw_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error *err)
-{
-	return trace_next_parsed(r, rec, parse_rw, "expected a hex address, then R or W", err);
-}
-
 const struct trace_format_ops trace_rw_ops = {
 	.name = "rw",
 	.label = "ADDR R|W",
-	.probe = rw_probe,
-	.next = rw_next,
+	.parse_line = parse_rw,
+	.bad_line = "expected a hex address, then R or W",
 };
