@@ -82,8 +82,8 @@ static int refill(struct trace_reader *r, struct vmsim_error *err)
 	return 0;
 }
 
-int trace_next_line(struct trace_reader *r, const char **lp, const char **lend,
-		    struct vmsim_error *err)
+int trace_next_line_slow(struct trace_reader *r, const char **lp, const char **lend,
+			 struct vmsim_error *err)
 {
 	int ret;
 
@@ -190,24 +190,6 @@ bool trace_probe_first_line(const char *buf, size_t len, bool eof, const char **
 		p = nl ? nl + 1 : end;
 	}
 	return false;
-}
-
-bool trace_parse_hex(const char **pp, const char *end, bool allow_0x, uint64_t *out)
-{
-	const char *p = *pp;
-	uint64_t v = 0;
-	unsigned digits = 0;
-
-	if (allow_0x && end - p > 2 && p[0] == '0' && (p[1] | 0x20) == 'x' &&
-	    trace_hexval((unsigned char)p[2]) != 0xff)
-		p += 2;
-	for (; p < end && trace_hexval((unsigned char)*p) != 0xff; p++, digits++)
-		v = (v << 4) | trace_hexval((unsigned char)*p);
-	if (digits == 0 || digits > 16)
-		return false;
-	*pp = p;
-	*out = v;
-	return true;
 }
 
 /* A line format's probe: its first line that is not blank parses. */

@@ -14,6 +14,8 @@
 #ifndef VMSIM_UTIL_TRACE_FORMAT_H
 #define VMSIM_UTIL_TRACE_FORMAT_H
 
+#include <string.h>
+
 #include "util/error.h"
 #include "util/trace.h"
 
@@ -52,10 +54,29 @@ extern const struct trace_format_ops trace_lackey_ops, trace_vmsim_ops, trace_rw
 /* The longest text line (longer ones are an error). */
 #define TRACE_MAX_LINE 4096
 
+/* trace_next_line() when the buffer holds no whole line. */
+int trace_next_line_slow(struct trace_reader *r, const char **p, const char **end,
+			 struct vmsim_error *err);
+
 /* The next line of text, without its "\n" or "\r\n": 1 with [*p, *end),
- * valid until the next call; 0 at the end; or a negative errno. */
-int trace_next_line(struct trace_reader *r, const char **p, const char **end,
-		    struct vmsim_error *err);
+ * valid until the next call; 0 at the end; or a negative errno.  Inline:
+ * a text format's inner loop. */
+static inline int trace_next_line(struct trace_reader *r, const char **lp, const char **lend,
+				  struct vmsim_error *err)
+{
+	const char *p = r->buf + r->pos, *end = r->buf + r->len;
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	if (__builtin_expect(!nl, 0))
+		return trace_next_line_slow(r, lp, lend, err);
+	r->line++;
+	r->pos = (size_t)(nl - r->buf) + 1;
+	if (nl > p && nl[-1] == '\r')
+		nl--;
+	*lp = p;
+	*lend = nl;
+	return 1;
+}
 /* The next @n-byte record into @out: 1; 0 at a clean end; or -EINVAL for a
  * record cut short ("record N: truncated (K of @n bytes)"). */
 int trace_next_bytes(struct trace_reader *r, void *out, size_t n, struct vmsim_error *err);
@@ -85,7 +106,24 @@ static inline unsigned trace_hexval(unsigned char c)
 
 /* A hex address of 1 to 16 digits at *p, with an optional 0x when
  * @allow_0x; *p moves past it.  false (and *p unmoved) if there is none. */
-bool trace_parse_hex(const char **p, const char *end, bool allow_0x, uint64_t *out);
+static inline bool trace_parse_hex(const char **pp, const char *end, bool allow_0x,
+				   uint64_t *out)
+{
+	const char *p = *pp;
+	uint64_t v = 0;
+	unsigned digits = 0;
+
+	if (allow_0x && end - p > 2 && p[0] == '0' && (p[1] | 0x20) == 'x' &&
+	    trace_hexval((unsigned char)p[2]) != 0xff)
+		p += 2;
+	for (; p < end && trace_hexval((unsigned char)*p) != 0xff; p++, digits++)
+		v = (v << 4) | trace_hexval((unsigned char)*p);
+	if (digits == 0 || digits > 16)
+		return false;
+	*pp = p;
+	*out = v;
+	return true;
+}
 
 static inline const char *trace_skip_blanks(const char *p, const char *end)
 {

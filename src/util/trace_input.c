@@ -29,6 +29,7 @@
 
 #define RAW_BUF (256u << 10)
 #define HDR 16u				/* the size in front of a decoder's block */
+#define MAGIC_MAX 16u			/* the longest magic number looked at (bzip2: 10) */
 
 /* ---- the decoders' allocations, through hostalloc (sizes kept in front) ---- */
 
@@ -221,9 +222,10 @@ int trace_input_open(struct trace_input *in, const char *path, struct vmsim_erro
 		trace_input_close(in);
 		return verr(err, -ENOMEM, "%s: out of host memory", path);
 	}
-	/* enough for every magic number (a pipe may deliver little at once) */
-	while (!in->raw_eof && in->raw_len < 16) {
-		size_t got = fread(in->raw + in->raw_len, 1, RAW_BUF - in->raw_len, in->f);
+	/* enough for every magic number, and no more: a plain trace's bytes
+	 * then go straight from the file to the reader's buffer */
+	while (!in->raw_eof && in->raw_len < MAGIC_MAX) {
+		size_t got = fread(in->raw + in->raw_len, 1, MAGIC_MAX - in->raw_len, in->f);
 
 		in->raw_len += got;
 		in->raw_bytes += got;
