@@ -176,6 +176,10 @@ try:
                          list(range(1000, d["accesses"]["total"] + 1, 1000)), d["intervals"][:3])
     vmt = os.path.join(tmp, "t.vmt")
     check("convert-trace", "convert-trace", ["--json", "convert-trace", TRACES[0], vmt])
+    sw = check("sweep", "sweep", ["--json", "sweep", "-j", "2", "--set",
+                                  "memory.size=64MiB,128MiB", *TRACES])
+    if sw is not None:
+        case("sweep: a row per trace and value", len(sw) == 2 * len(TRACES), len(sw))
     check("replay of a vmsim binary trace", "replay", ["--json", "replay", "-q", vmt])
     check("replay from stdin", "replay", ["--json", "replay", "-q", "-"],
           stdin=open(TRACES[0], "rb").read())

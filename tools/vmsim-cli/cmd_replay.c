@@ -116,7 +116,7 @@ static void progress(struct replay_cli *rc, const struct trace_reader *r, bool f
 
 /* JSON: what the document says before any interval row. */
 static void json_head(struct replay_cli *rc, const char *trace, enum trace_format fmt,
-		      const char *layout)
+		      const char *comp, const char *layout)
 {
 	struct json_writer *jw = &rc->jw;
 
@@ -124,6 +124,7 @@ static void json_head(struct replay_cli *rc, const char *trace, enum trace_forma
 	json_object_begin(jw);
 	json_key_str(jw, "trace", trace);
 	json_key_str(jw, "format", trace_format_name(fmt));
+	json_key_str(jw, "compression", comp);
 	json_key_str(jw, "layout", layout);
 	json_key_str(jw, "machine", rc->rp.m->cfg.name);
 	if (rc->interval) {
@@ -331,7 +332,7 @@ static int run_replay(struct cli *c, int argc, char **argv)
 	}
 	replay_init(&rc.rp, m, t, exec_elf ? REPLAY_TASK : REPLAY_FLAT);
 	if (rc.json)
-		json_head(&rc, trace, r.fmt, layout);
+		json_head(&rc, trace, r.fmt, trace_compression_name(r.in.comp), layout);
 	rc.tty = isatty(2);
 	rc.next_interval = rc.interval ? rc.interval : UINT64_MAX;
 	rc.t0 = now();
