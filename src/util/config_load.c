@@ -42,6 +42,7 @@ enum ktype {
 	KT_BOOL,
 	KT_RLIMIT,	/* a size or `unlimited` */
 	KT_RESERVE,	/* sequence of {start, size, name} */
+	KT_CONTENTS,	/* stored | none */
 };
 
 #define A32 1u
@@ -66,6 +67,7 @@ static const struct key_def keys[CFG_NR_KEYS] = {
 	[CFG_ARCH] = { "arch", KT_ARCH, F(arch), 0, 0, AALL },
 	[CFG_MEM_SIZE] = { "memory.size", KT_SIZE, F(mem_size), PAGE, UINT64_MAX, AALL },
 	[CFG_MEM_NODES] = { "memory.nodes", KT_UINT, F(nodes), 1, CFG_MAX_NODES, AALL },
+	[CFG_MEM_CONTENTS] = { "memory.contents", KT_CONTENTS, F(contents), 0, 1, AALL },
 	[CFG_RESERVE] = { "reserve", KT_RESERVE, F(reserve), 0, 0, AALL },
 	[CFG_KERNEL_START] = { "kernel_image.start", KT_ADDR, F(kernel_start), 0, UINT64_MAX, AALL },
 	[CFG_KERNEL_SIZE] = { "kernel_image.size", KT_SIZE, F(kernel_size), PAGE, UINT64_MAX, AALL },
@@ -358,6 +360,15 @@ static int parse_scalar(struct applier *a, const struct key_def *k, const struct
 		if (parse_bool(s, &bv))
 			return aerr(a, v, -EINVAL, "bad boolean '%s' for %s (true or false)", s, k->path);
 		*out = bv;
+		return 0;
+	case KT_CONTENTS:
+		if (strcmp(s, "stored") == 0)
+			*out = 1;
+		else if (strcmp(s, "none") == 0)
+			*out = 0;
+		else
+			return aerr(a, v, -EINVAL, "bad %s '%s' (stored, or none: page contents are "
+				    "not kept)", k->path, s);
 		return 0;
 	case KT_ARCH:
 		if (strcmp(s, "x86_32") == 0)
@@ -1164,6 +1175,9 @@ static void put_value(struct strbuf *sb, const struct vmsim_config *c, int id)
 	switch (k->type) {
 	case KT_BOOL:
 		sb_puts(sb, v ? "true" : "false");
+		break;
+	case KT_CONTENTS:
+		sb_puts(sb, v ? "stored" : "none");
 		break;
 	case KT_UINT:
 		sb_printf(sb, "%" PRIu64, v);
