@@ -261,8 +261,6 @@ static int value(struct jp *j, int depth, bool emit)
 		int ret;
 
 		sb_reset(&j->val);
-		sb_putc(&j->val, '\0');	/* an empty string still has a buffer */
-		sb_reset(&j->val);
 		ret = string(j, &j->val);
 		return ret ? ret : scalar_out(j, emit, JSON_STRING, sb_str(&j->val));
 	}
@@ -278,11 +276,12 @@ static int value(struct jp *j, int depth, bool emit)
 		if (lit(j, "null"))
 			return scalar_out(j, emit, JSON_NULL, "null");
 		break;
-	default: {
-		int ret = number(j);
+	default:
+		if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')) {
+			int ret = number(j);
 
-		return ret ? ret : scalar_out(j, emit, JSON_NUMBER, sb_str(&j->val));
-	}
+			return ret ? ret : scalar_out(j, emit, JSON_NUMBER, sb_str(&j->val));
+		}
 	}
 	return bad(j, "expected a value");
 }
