@@ -228,7 +228,7 @@ static int container(struct jp *j, int depth, bool emit, bool is_object)
 				return bad(j, "expected ':'");
 			j->p++;
 		}
-		ret = value(j, depth + 1, emit && is_object);
+		ret = value(j, depth + 1, emit);
 		if (ret)
 			return ret;
 		j->path.len = base;	/* back to the parent's path */
