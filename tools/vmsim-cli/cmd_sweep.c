@@ -25,7 +25,6 @@
  * holds anything.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,9 +36,7 @@
 #include "cli.h"
 #include "cli_oom.h"
 #include "sweep.h"
-#include "util/error.h"
 #include "util/hostalloc.h"
-#include "util/parse.h"
 #include "util/strbuf.h"
 
 #define MAX_AXES 16
