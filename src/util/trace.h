@@ -70,6 +70,9 @@ struct trace_reader {
 	int pending;			/* an error found after a batch's good records */
 	unsigned qlen, qpos;		/* records decoded, not yet delivered */
 	struct trace_rec queue[TRACE_QUEUE];
+	/* a format with several records a line: what is left of the line
+	 * (valid until its next trace_next_line()) */
+	const char *rest, *rest_end;
 };
 
 /*
