@@ -120,6 +120,10 @@ try:
              "NAME=V1,V2,..., not 'memory.size' (try 'vmsim-cli sweep --help')"),
             (["sweep", "--set", "memory.size=1,,2", rw], "vmsim-cli sweep: --set memory.size: "
              "an empty value, or a tab or newline in one (try 'vmsim-cli sweep --help')"),
+            (["sweep", "a\tb.rw"], "vmsim-cli sweep: a trace's name with a tab or a newline "
+             "cannot be a table's field: rename it (try 'vmsim-cli sweep --help')"),
+            (["sweep", "--set", "mem\tory=1,2", rw], "vmsim-cli sweep: --set takes "
+             "NAME=V1,V2,..., not 'mem\tory=1,2' (try 'vmsim-cli sweep --help')"),
             (["sweep", "--emit", "slurm", rw], "vmsim-cli sweep: --emit writes the jobs' "
              "files: it needs --out DIR (try 'vmsim-cli sweep --help')"),
             (["sweep", "merge", tmp], f"vmsim-cli: sweep merge: {tmp}/jobs.tsv: No such file "

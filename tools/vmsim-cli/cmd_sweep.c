@@ -131,7 +131,7 @@ static int add_named_axis(struct sweep *s, const char *arg, bool is_set, const c
 {
 	const char *eq = strchr(arg, '=');
 
-	if (!eq || eq == arg || !eq[1])
+	if (!eq || eq == arg || !eq[1] || strcspn(arg, "\t\n") < (size_t)(eq - arg))
 		return cli_usage_error(&cmd_sweep, "%s takes NAME=V1,V2,..., not '%s'", opt, arg);
 	return add_axis(s, arg, (size_t)(eq - arg), eq + 1, is_set, opt);
 }
@@ -453,6 +453,9 @@ static int run_sweep(struct cli *c, int argc, char **argv)
 		if (strcmp(argv[i], "-") == 0)
 			ret = cli_usage_error(&cmd_sweep, "a sweep reads its traces many times: name "
 					      "files, not standard input");
+		else if (strpbrk(argv[i], "\t\n"))
+			ret = cli_usage_error(&cmd_sweep, "a trace's name with a tab or a newline "
+					      "cannot be a table's field: rename it");
 		else if (s.nr_traces == MAX_TRACES)
 			ret = cli_usage_error(&cmd_sweep, "at most %d traces", MAX_TRACES);
 		else if (access(argv[i], R_OK))
