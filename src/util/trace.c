@@ -35,6 +35,7 @@ static const struct trace_format_ops *const formats[TRACE_NR_FORMATS] = {
 	[TRACE_RW] = &trace_rw_ops,
 	[TRACE_LS] = &trace_ls_ops,
 	[TRACE_CHAMPSIM] = &trace_champsim_ops,
+	[TRACE_PAGES] = &trace_pages_ops,
 };
 
 const char *trace_type_name(enum trace_type t)
@@ -192,13 +193,15 @@ bool trace_probe_first_line(const char *buf, size_t len, bool eof, const char **
 	return false;
 }
 
-/* A line format's probe: its first line that is not blank parses. */
-static bool probe_lines(const struct trace_format_ops *ops, const char *buf, size_t len,
-			bool eof)
+bool trace_format_probe(enum trace_format fmt, const char *buf, size_t len, bool eof)
 {
+	const struct trace_format_ops *ops = formats[fmt];
 	const char *p, *end;
 	struct trace_rec rec;
 
+	if (ops->probe)
+		return ops->probe(buf, len, eof);
+	/* a line format: its first line that is not blank parses */
 	return trace_probe_first_line(buf, len, eof, &p, &end) && ops->parse_line(p, end, &rec) == 1;
 }
 
@@ -227,13 +230,9 @@ static int format_next(struct trace_reader *r, struct trace_rec *rec, struct vms
 /* The format of the data in the buffer: the first probe that claims it. */
 static enum trace_format detect(const struct trace_reader *r)
 {
-	for (int i = 0; i < TRACE_NR_FORMATS; i++) {
-		const struct trace_format_ops *ops = formats[i];
-
-		if (ops->probe ? ops->probe(r->buf, r->len, r->eof) :
-				 probe_lines(ops, r->buf, r->len, r->eof))
+	for (int i = 0; i < TRACE_NR_FORMATS; i++)
+		if (trace_format_probe((enum trace_format)i, r->buf, r->len, r->eof))
 			return (enum trace_format)i;
-	}
 	return TRACE_LACKEY;
 }
 

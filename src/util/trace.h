@@ -14,6 +14,8 @@
  * "s 1fff0" (ls): one access per line, no size (1 byte).
  * ChampSim: 64-byte input_instr records, an I for the instruction pointer
  * and an L or S per memory operand.
+ * Reference strings (pages): the textbooks' page numbers, "7 0 1 2w", one
+ * or many per line, each a one-byte access to that page.
  *
  * Binary format (docs/trace-format.md): the 8 bytes "VMSIMTR1", then one
  * little-endian 64-bit word per access:
@@ -40,11 +42,14 @@
 enum trace_type { TRACE_I, TRACE_L, TRACE_S, TRACE_M };
 /* The formats, in the order of TRACE_FORMAT_WORDS (--format's words). */
 enum trace_format { TRACE_LACKEY, TRACE_BINARY, TRACE_RW, TRACE_LS, TRACE_CHAMPSIM,
-		    TRACE_NR_FORMATS };
-#define TRACE_FORMAT_WORDS "lackey|vmsim|rw|ls|champsim"
+		    TRACE_PAGES, TRACE_NR_FORMATS };
+#define TRACE_FORMAT_WORDS "lackey|vmsim|rw|ls|champsim|pages"
 
 #define TRACE_MAGIC "VMSIMTR1"
 #define TRACE_MAX_SIZE 16383u
+/* A reference string's page N is the 4 KiB page at this base + N * 4096
+ * (trace_pages.c). */
+#define TRACE_PAGES_BASE 0x10000000ULL
 
 struct trace_rec {
 	uint64_t addr;

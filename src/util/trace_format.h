@@ -47,12 +47,17 @@ struct trace_format_ops {
 };
 
 extern const struct trace_format_ops trace_lackey_ops, trace_vmsim_ops, trace_rw_ops,
-	trace_ls_ops, trace_champsim_ops;
+	trace_ls_ops, trace_champsim_ops, trace_pages_ops;
 
 /* How much of the data detection looks at (fewer bytes at a short end). */
 #define TRACE_PROBE 4096u
 /* The longest text line (longer ones are an error). */
 #define TRACE_MAX_LINE 4096
+
+/* Does the start of the data, as for a probe, look like format @fmt?  Its
+ * probe, or for a line format: the first line that is not blank parses.
+ * Detection asks each format in turn; no two claim the same data. */
+bool trace_format_probe(enum trace_format fmt, const char *buf, size_t len, bool eof);
 
 /* trace_next_line() when the buffer holds no whole line. */
 int trace_next_line_slow(struct trace_reader *r, const char **p, const char **end,

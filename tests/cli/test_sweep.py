@@ -81,6 +81,36 @@ try:
     case("-j 1 and -j 2 give the same table",
          [untimed(r) for r in rows1] == [untimed(r) for r in rows], p1.stderr)
 
+    # ---- policies and frames: Silberschatz's table, a reference string ----
+    silb = "tests/traces/silberschatz.pages"
+    want_faults = {("fifo", "3"): 15, ("fifo", "4"): 10, ("lru", "3"): 12, ("lru", "4"): 8,
+                   ("opt", "3"): 9, ("opt", "4"): 8}
+    pp = run("--json", "sweep", "-j", "2", "--policy", "fifo,lru,opt", "--frames", "3,4", silb)
+    prows = json.loads(pp.stdout) if pp.returncode == 0 else []
+    got_faults = {(r["--policy"], r["--frames"]): r["replacement.faults"] for r in prows}
+    case("sweep over --policy fifo,lru,opt and --frames 3,4: the textbook's faults",
+         got_faults == want_faults and [(r["--policy"], r["--frames"]) for r in prows] ==
+         [(p, f) for p in ("fifo", "lru", "opt") for f in ("3", "4")],
+         got_faults or pp.stderr)
+    case("each policy row names its policy, frames and format",
+         prows and all(r["replacement.policy"] == r["--policy"] and
+                       str(r["replacement.frames"]) == r["--frames"] and
+                       r["format"] == "pages" for r in prows), prows[:1])
+    for r in prows:
+        single = run("--json", "replay", "-q", "--policy", r["--policy"], "--frames",
+                     r["--frames"], silb)
+        want = untimed(flat(json.loads(single.stdout))) if single.returncode == 0 else {}
+        got = {k: v for k, v in untimed(r).items() if k not in ("job", "--policy", "--frames")}
+        case(f"policy job {r['job']} equals replay --policy {r['--policy']} --frames "
+             f"{r['--frames']} alone", got == want and want.get("replacement.faults") ==
+             want_faults[(r["--policy"], r["--frames"])],
+             {k: (got.get(k), want.get(k)) for k in set(got) | set(want)
+              if got.get(k) != want.get(k)} or single.stderr)
+    bp = run("sweep", "-j", "2", "--policy", "lru,lruu", "--frames", "3", silb)
+    case("a misspelt policy: its job fails with replay's line", bp.returncode == 2 and
+         bp.stdout == "" and "vmsim-cli: sweep: job 2 failed (exit status 2): " in bp.stderr and
+         "did you mean 'lru'?" in bp.stderr, bp.stderr)
+
     c = run("sweep", "-j", "2", "--set", "memory.size=64MiB", LACKEY, rw)
     table = list(csv.reader(io.StringIO(c.stdout)))
     case("CSV: a header and a row per job", c.returncode == 0 and len(table) == 3 and

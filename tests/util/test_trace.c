@@ -1,8 +1,9 @@
 /*
  * Trace readers and the binary format: known records from lackey text,
- * the course formats and ChampSim records (built byte by byte at their
- * documented offsets), every malformed-line or record message with its
- * number, detection, lines that straddle the reader's buffer, binary round
+ * the course formats, reference strings and ChampSim records (built byte
+ * by byte at their documented offsets), every malformed-line or record
+ * message with its number, detection (no format's probe claims another's
+ * sample), lines that straddle the reader's buffer, binary round
  * trips of canonical addresses, the converter, and compressed input (gzip,
  * xz, zstd) that reads as the plain text, or fails when cut or damaged.
  */
@@ -23,6 +24,7 @@
 #include <zstd.h>
 
 #include "util/trace.h"
+#include "util/trace_format.h"
 
 static char tmpdir[] = "/tmp/vmsim-trace-XXXXXX";
 
@@ -440,6 +442,16 @@ static void test_trace_course_formats_errors_name_the_line(void **state)
 		{ "1000 R\n", TRACE_LACKEY, "bad:1: expected I, L, S or M: '1000 R'" },
 		{ "1000 R\n", TRACE_BINARY, "bad:1: not a vmsim binary trace (no VMSIMTR1 header)" },
 		{ "1000 R\n", TRACE_CHAMPSIM, "bad: record 1: truncated (7 of 64 bytes)" },
+		{ "1000 R\n", TRACE_PAGES, "bad:1: expected a page number: 'R'" },
+		{ "7 0 1\n2 x 3\n", -1, "bad:2: expected a page number: 'x'" },
+		{ "# c\n7 0 1\n\n12q 3\n", -1,
+		  "bad:4: expected a page number with an optional r or w: '12q'" },
+		{ "7 0 1\n1,2ww\n", -1,
+		  "bad:2: expected a page number with an optional r or w: '2ww'" },
+		{ "1 17179869184\n", -1,
+		  "bad:1: page number too large (at most 17179869183): '17179869184'" },
+		{ "7 0 1 2\n", TRACE_RW, "bad:1: expected a hex address, then R or W: '7 0 1 2'" },
+		{ "7 0 1 2\n", TRACE_LACKEY, "bad:1: expected I, L, S or M: '7 0 1 2'" },
 	};
 	char cwd[4096];
 
@@ -454,6 +466,69 @@ static void test_trace_course_formats_errors_name_the_line(void **state)
 		if (d.ret != -EINVAL || strcmp(d.err.msg, cases[i].msg) != 0)
 			fail_msg("case %zu: %d \"%s\", want \"%s\"", i, d.ret, d.err.msg, cases[i].msg);
 	}
+}
+
+/* Reference strings: several records a line, separators, comments, the
+ * r and w suffixes, the largest page. */
+static void test_trace_pages_known_records(void **state)
+{
+	const struct trace_rec want[] = {
+		{ TRACE_PAGES_BASE + 7 * 4096, 1, TRACE_L }, { TRACE_PAGES_BASE, 1, TRACE_L },
+		{ TRACE_PAGES_BASE + 1 * 4096, 1, TRACE_L }, { TRACE_PAGES_BASE + 2 * 4096, 1, TRACE_S },
+		{ TRACE_PAGES_BASE + 3 * 4096, 1, TRACE_S }, { TRACE_PAGES_BASE + 4 * 4096, 1, TRACE_L },
+		{ TRACE_PAGES_BASE + (17179869183ULL << 12), 1, TRACE_L },
+		{ TRACE_PAGES_BASE + 5 * 4096, 1, TRACE_L },
+	};
+
+	expect_records("a.pages", "# Silberschatz\n\n 7 0,1\t2w\r\n3W 4r # tail 9 9\n"
+		       "17179869183\n#\n5", TRACE_PAGES, want, 8);
+}
+
+/* A page list bigger than the reader's buffer, lines of 0 to 40 numbers:
+ * every number, in order, whatever line the refills cut through. */
+static void test_trace_pages_across_refills(void **state)
+{
+	size_t cap = 4u << 20, len = 0, n = 0, i;
+	char *text = malloc(cap);
+	uint64_t *pages = malloc(sizeof(*pages) * (cap / 2));
+	struct vmsim_error err = { 0 };
+	struct trace_reader r;
+	struct trace_rec rec;
+	char path[256];
+	uint64_t x = 88172645463325252ULL;
+
+	assert_non_null(text);
+	assert_non_null(pages);
+	while (len < cap - 4096) {
+		unsigned k = (unsigned)(x % 41);
+
+		for (unsigned j = 0; j < k; j++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			pages[n] = x % 100000;
+			len += (size_t)snprintf(text + len, cap - len, "%s%llu%s", j ? " " : "",
+						(unsigned long long)pages[n], x & 64 ? "w" : "");
+			pages[n] |= (x & 64) << 57;	/* bit 63: a write */
+			n++;
+		}
+		text[len++] = '\n';
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+	}
+	snprintf(path, sizeof(path), "%s", write_file("big.pages", text, len));
+	assert_int_equal(trace_open(&r, path, -1, &err), 0);
+	assert_int_equal(r.fmt, TRACE_PAGES);
+	for (i = 0; i < n; i++) {
+		uint64_t page = pages[i] & ~(1ULL << 63);
+
+		if (trace_next(&r, &rec, &err) != 1 || rec.addr != TRACE_PAGES_BASE + (page << 12) ||
+		    rec.type != (pages[i] >> 63 ? TRACE_S : TRACE_L))
+			fail_msg("number %zu of %zu: %#llx %s, want page %llu (%s)", i, n,
+				 (unsigned long long)rec.addr, err.msg, (unsigned long long)page,
+				 pages[i] >> 63 ? "w" : "r");
+	}
+	assert_int_equal(trace_next(&r, &rec, &err), 0);
+	trace_close(&r);
+	free(text);
+	free(pages);
 }
 
 /* ---- ChampSim: records built byte by byte at the offsets of
@@ -572,36 +647,61 @@ static void test_trace_champsim_errors_name_the_record(void **state)
 	}
 }
 
-/* Detection: each format's sample is taken for what it is, and the
- * formats' first lines do not claim each other's. */
+/* Detection: each format's sample is taken for what it is, and no other
+ * format's probe claims it, pair by pair, so the table's order does not
+ * decide: the look-alikes are here (an rw address of decimal digits, a
+ * page list after a comment, "1000 12" and "1000w" against "1000 W"). */
 static void test_trace_detection(void **state)
 {
-	static const struct { const char *text; int fmt; } cases[] = {
-		{ "==1== Lackey\nI  1000,4\n", TRACE_LACKEY },
-		{ "\n L 1000,4\n", TRACE_LACKEY },
-		{ "1000 R\n", TRACE_RW },
-		{ "0x1000 W\n", TRACE_RW },
-		{ "l 0x1000\n", TRACE_LS },
-		{ "s 1000 12\n", TRACE_LS },
-		{ "L 1000 4\n", TRACE_LACKEY },	/* no ls in capitals: lackey's error */
-		{ "# comment\n", TRACE_LACKEY },	/* nothing claims it: lackey's error */
-		{ "", TRACE_LACKEY },		/* empty: no records */
+	static const struct { const char *text; size_t len; int fmt; } cases[] = {
+		{ "==1== Lackey\nI  1000,4\n", 0, TRACE_LACKEY },
+		{ "\n L 1000,4\n", 0, TRACE_LACKEY },
+		{ "I  04016c0,3\n", 0, TRACE_LACKEY },
+		{ "1000 R\n", 0, TRACE_RW },
+		{ "0x1000 W\n", 0, TRACE_RW },
+		{ "10000000 r\n", 0, TRACE_RW },
+		{ "1000 w\n7 0 1\n", 0, TRACE_RW },
+		{ "l 0x1000\n", 0, TRACE_LS },
+		{ "s 1000 12\n", 0, TRACE_LS },
+		{ "7 0 1 2 0 3\n", 0, TRACE_PAGES },
+		{ "# a reference string\n\n7,0,1\n", 0, TRACE_PAGES },
+		{ "1000w\n", 0, TRACE_PAGES },
+		{ "1000 12\n", 0, TRACE_PAGES },
+		{ "7", 0, TRACE_PAGES },
+		{ "VMSIMTR1\x01\0\0\0\0\0\x01\x40", 16, TRACE_BINARY },
+		{ NULL, 64, TRACE_CHAMPSIM },	/* a record built below */
+		{ "L 1000 4\n", 0, -1 },		/* no ls in capitals: lackey's error */
+		{ "# comment\n", 0, -1 },		/* nothing claims it: lackey's error */
+		{ "7 0 x\n", 0, -1 },		/* not all pages: lackey's error */
+		{ "0041f7a0 12\n", 0, -1 },		/* hex is no page number */
+		{ "7 0 2x\n", 0, -1 },
+		{ "123456789012 1\n", 0, -1 },	/* 12 digits: above every page */
+		{ "", 0, -1 },			/* empty: no records */
 	};
+	unsigned char cs[64] = { 0x00, 0x10, 0x40 };	/* ip 0x401000, no operands */
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *text = cases[i].text ? cases[i].text : (const char *)cs;
+		size_t len = cases[i].len ? cases[i].len : strlen(text);
+		int want = cases[i].fmt < 0 ? TRACE_LACKEY : cases[i].fmt;
 		char path[256];
 		struct vmsim_error err = { 0 };
 		struct trace_reader r;
 		int ret;
 
-		snprintf(path, sizeof(path), "%s",
-			 write_file("detect", cases[i].text, strlen(cases[i].text)));
+		for (int f = 0; f < TRACE_NR_FORMATS; f++)
+			if (trace_format_probe((enum trace_format)f, text, len, true) !=
+			    (f == cases[i].fmt))
+				fail_msg("case %zu: the %s probe says %s", i,
+					 trace_format_name((enum trace_format)f),
+					 f == cases[i].fmt ? "no" : "yes");
+		snprintf(path, sizeof(path), "%s", write_file("detect", text, len));
 		ret = trace_open(&r, path, -1, &err);
 		if (ret == 0) {
-			if ((int)r.fmt != cases[i].fmt)
+			if ((int)r.fmt != want)
 				fail_msg("case %zu: %s", i, trace_format_name(r.fmt));
 			trace_close(&r);
-		} else if (cases[i].fmt != TRACE_LACKEY || !strstr(err.msg, "detect:1: expected")) {
+		} else if (cases[i].fmt >= 0 || !strstr(err.msg, "detect:1: expected")) {
 			fail_msg("case %zu: %s", i, err.msg);
 		}
 	}
@@ -776,6 +876,8 @@ int main(void)
 		cmocka_unit_test(test_trace_binary_truncated_record),
 		cmocka_unit_test(test_trace_course_formats_known_records),
 		cmocka_unit_test(test_trace_course_formats_errors_name_the_line),
+		cmocka_unit_test(test_trace_pages_known_records),
+		cmocka_unit_test(test_trace_pages_across_refills),
 		cmocka_unit_test(test_trace_champsim_known_records),
 		cmocka_unit_test(test_trace_champsim_errors_name_the_record),
 		cmocka_unit_test(test_trace_detection),

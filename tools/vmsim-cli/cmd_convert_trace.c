@@ -79,7 +79,7 @@ const struct cli_cmd cmd_convert_trace = {
 	.operands = "IN OUT",
 	.summary = "convert a trace to vmsim's compact binary format",
 	.operand_kind = ARG_FILE,
-	.about = "IN is a trace in any format replay reads (lackey, vmsim, rw, ls, champsim; "
+	.about = "IN is a trace in any format replay reads (lackey, vmsim, rw, ls, champsim, pages; "
 		 "compressed with gzip, xz or zstd or not), detected from its content unless "
 		 "--format says it, or - for standard input; OUT receives 8 bytes per access "
 		 "(docs/trace-format.md). OUT appears only when the whole trace converted, and it "
