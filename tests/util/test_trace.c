@@ -480,8 +480,19 @@ static void test_trace_pages_known_records(void **state)
 		{ TRACE_PAGES_BASE + 5 * 4096, 1, TRACE_L },
 	};
 
+	char long_line[6000];
+	struct digest d;
+
 	expect_records("a.pages", "# Silberschatz\n\n 7 0,1\t2w\r\n3W 4r # tail 9 9\n"
 		       "17179869183\n#\n5", TRACE_PAGES, want, 8);
+	/* a line is at most TRACE_MAX_LINE bytes, in this format as in the others */
+	memcpy(long_line, "1 2\n", 4);
+	for (size_t i = 4; i + 1 < sizeof(long_line); i += 2)
+		memcpy(long_line + i, "7 ", 2);
+	d = digest(write_file("long.pages", long_line, sizeof(long_line) - 1), -1);
+	assert_int_equal(d.fmt, TRACE_PAGES);
+	assert_int_equal(d.ret, -EINVAL);
+	assert_non_null(strstr(d.err.msg, "long.pages:2: line longer than 4096 bytes"));
 }
 
 /* A page list bigger than the reader's buffer, lines of 0 to 40 numbers:
