@@ -27,12 +27,17 @@
 #include "mmu/pgtable.h"
 
 #define NTASK 4
+/* the default run; VMSIM_CORRUPT_SEEDS ("N": 1..N, or "A-B") and
+ * VMSIM_CORRUPT_STEPS override it, VMSIM_CORRUPT_ARCH runs one architecture
+ * only (for sweeps over many seeds) */
+#define NSEEDS 4
 #define NOPS 1500
 /* where the tasks map: a few PMD spans apart, in two PUD spans (x86_64)
  * or two PDE spans (x86_32), so that corruptions hit shared tables */
 #define NSLOTS 8
 
 static unsigned seed;
+static bool trace;	/* VMSIM_CORRUPT_TRACE: each step on stderr */
 
 static unsigned rnd(unsigned n)
 {
@@ -242,6 +247,10 @@ static void op_corrupt(struct ctx *c, struct task_struct *t)
 		return;
 	bit = flip_bit(c, depth);
 	e ^= 1ULL << bit;
+	if (trace)
+		fprintf(stderr, "  va %#llx depth %u entry %#llx: %#llx -> %#llx\n",
+			(unsigned long long)va, depth, (unsigned long long)p.epa[depth],
+			(unsigned long long)p.e[depth], (unsigned long long)e);
 	set_pte(pt, p.epa[depth], e);
 	for (unsigned i = 0; i < c->m->nr_cpus; i++)
 		invlpg(&c->m->cpus[i], va);
@@ -269,6 +278,8 @@ static void corrupt_kernel_root(struct ctx *c)
 	}
 }
 
+static unsigned nsteps = NOPS;
+
 static void run(const char *arch, unsigned s)
 {
 	struct ctx c = { .arch = arch, .seed = s };
@@ -276,7 +287,8 @@ static void run(const char *arch, unsigned s)
 	unsigned long tables0, reported;
 
 	c.m = vt_boot(arch, "64MiB");
-	c.m->pt.console = NULL;		/* thousands of reports: kept, not printed */
+	/* thousands of reports: kept, not printed (but traced) */
+	c.m->pt.console = trace ? stderr : NULL;
 	seed = s;
 	/* the slab caches of tasks exist from the first spawn on */
 	op_spawn(&c);
@@ -285,16 +297,18 @@ static void run(const char *arch, unsigned s)
 	vt_free_snapshot(c.m, &before);
 	tables0 = c.m->pt.nr_tables;
 	op_spawn(&c);
-	for (c.step = 0; c.step < NOPS; c.step++) {
+	for (c.step = 0; c.step < nsteps; c.step++) {
 		struct task_struct **tp = pick(&c);
 		unsigned k = rnd(100);
 		const char *what;
+		char who[16];
 
 		if (!tp) {
 			op_spawn(&c);
 			continue;
 		}
 		reported = c.m->pt.nr_bad;
+		snprintf(who, sizeof(who), "%s", task_name(*tp));
 		if (k < 22) {
 			what = "mmap";
 			op_mmap_touch(&c, *tp);
@@ -330,6 +344,10 @@ static void run(const char *arch, unsigned s)
 			what = "corrupt";
 			op_corrupt(&c, *tp);
 		}
+		if (trace)
+			fprintf(stderr, "step %u: %s %s%s%s\n", c.step, what, who,
+				c.m->pt.nr_bad != reported ? ": " : "",
+				c.m->pt.nr_bad != reported ? c.m->pt.bad_msg : "");
 		/* a report names the entry it cleared: empty now, or a table
 		 * the fault path built anew there */
 		if (c.m->pt.nr_bad != reported && config_is_64(&c.m->cfg)) {
@@ -364,18 +382,53 @@ static void run(const char *arch, unsigned s)
 	vmsim_machine_destroy(c.m);
 }
 
+/* A decimal number from the environment variable @name, or @def. */
+static unsigned long env_num(const char *name, const char *text, unsigned long def)
+{
+	unsigned long v;
+	char *end;
+
+	if (!text || !*text)
+		return def;
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno || end == text || (*end && *end != '-') || v == 0 || v > 1000000000)
+		fail_msg("%s: bad number '%s'", name, text);
+	return v;
+}
+
+static void run_seeds(const char *arch)
+{
+	const char *only = getenv("VMSIM_CORRUPT_ARCH"), *seeds = getenv("VMSIM_CORRUPT_SEEDS");
+	unsigned long first = 1, last = NSEEDS;
+
+	if (only && *only && strcmp(only, arch) != 0)
+		skip();
+	trace = getenv("VMSIM_CORRUPT_TRACE") != NULL;
+	nsteps = (unsigned)env_num("VMSIM_CORRUPT_STEPS", getenv("VMSIM_CORRUPT_STEPS"), NOPS);
+	if (seeds && *seeds) {
+		const char *dash = strchr(seeds, '-');
+
+		last = env_num("VMSIM_CORRUPT_SEEDS", seeds, NSEEDS);
+		if (dash) {
+			first = last;
+			last = env_num("VMSIM_CORRUPT_SEEDS", dash + 1, NSEEDS);
+		}
+	}
+	for (unsigned long s = first; s <= last; s++)
+		run(arch, (unsigned)s);
+}
+
 static void test_pgtable_corrupt_x86_64(void **state)
 {
 	(void)state;
-	for (unsigned s = 1; s <= 4; s++)
-		run("x86_64", s);
+	run_seeds("x86_64");
 }
 
 static void test_pgtable_corrupt_x86_32(void **state)
 {
 	(void)state;
-	for (unsigned s = 1; s <= 4; s++)
-		run("x86_32", s);
+	run_seeds("x86_32");
 }
 
 int main(void)
