@@ -46,6 +46,9 @@ struct vmsim_machine {
 	struct task_struct *current[CFG_MAX_CPUS];	/* running task per CPU */
 	unsigned long *pcid_owner;	/* with PCIDs: ctx_id each PCID last served */
 	struct kmem_cache *task_struct_cachep, *mm_cachep, *vm_area_cachep, *anon_vma_cachep;
+	unsigned long nr_dropped_stores;	/* user stores a corrupted mapping aimed at
+						 * the simulator's own structures
+						 * (task_access()) */
 };
 
 /* Read @config (built-in name or file), apply the YAML mapping @set (from

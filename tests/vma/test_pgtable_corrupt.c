@@ -22,6 +22,7 @@
  */
 #include "vma_test.h"
 
+#include "kern/layout.h"
 #include "kern/views.h"
 #include "mmu/mmu.h"
 #include "mmu/pgtable.h"
@@ -440,6 +441,95 @@ static void run_seeds(const char *arch)
 		run(arch, (unsigned)s);
 }
 
+/* Point @t's PTE for @va at frame @pa (writable, flags otherwise kept), as
+ * a corrupted table would, and flush; returns the PTE it replaced. */
+static uint64_t remap_pte(struct task_struct *t, uint64_t va, uint64_t pa)
+{
+	struct vmsim_machine *m = t->mm->m;
+	struct pt_path p;
+
+	pt_lookup(&m->pt, t->mm->pgd, va, &p);
+	assert_true(p.leaf);
+	set_pte(&m->pt, p.epa[p.n - 1], (pa & PAGE_MASK) | (p.e[p.n - 1] & 0xfff) | _PAGE_RW);
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		invlpg(&m->cpus[i], va);
+	return p.e[p.n - 1];
+}
+
+static void restore_pte(struct task_struct *t, uint64_t va, uint64_t pte)
+{
+	struct vmsim_machine *m = t->mm->m;
+	struct pt_path p;
+
+	pt_lookup(&m->pt, t->mm->pgd, va, &p);
+	set_pte(&m->pt, p.epa[p.n - 1], pte);
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		invlpg(&m->cpus[i], va);
+}
+
+/*
+ * The simulator's own structures (task_struct, mm_struct, vm_area_struct,
+ * anon_vma) live in slab pages of simulated RAM, host pointers included:
+ * no store the machine makes reaches them, whatever an entry says.  A
+ * kernel store through the direct map is refused (EPERM), an entry write
+ * into such a frame goes nowhere, and a user store through a PTE naming
+ * the frame is dropped and counted; loads still see the bytes.
+ */
+static void host_structs(const char *arch)
+{
+	struct vmsim_machine *m = vt_boot(arch, "64MiB");
+	const unsigned esz = m->pt.fmt->entry_size;
+	const uint64_t a = 0x10000000;
+	uint64_t v = 0x1122334455667788ULL;
+	struct vm_area_struct *vma, saved;
+	struct access_result r;
+	struct vmsim_fault f;
+	struct task_struct *t;
+	uint64_t vpa, pte, got;
+
+	m->pt.console = NULL;
+	t = vt_spawn(m, "t", 0, 0);
+	vt_mmap(t, a, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(vt_write(t, a, 1), 0);
+	vma = find_vma(t->mm, a);
+	vpa = (uint64_t)((uint8_t *)vma - m->pm.ram);
+	assert_true(frame_holds_host_structs(&m->pm, (unsigned long)(vpa >> PAGE_SHIFT)));
+	saved = *vma;
+
+	assert_int_equal(kwrite(m, m->cfg.page_offset + vpa, 8, v, &f), -EPERM);
+	assert_int_equal(kread(m, m->cfg.page_offset + vpa + offsetof(struct vm_area_struct,
+								     vm_start), 4, &got, &f), 0);
+	assert_int_equal(got, a & 0xffffffffULL);
+	set_pte(&m->pt, vpa & ~(uint64_t)(esz - 1), v);
+
+	pte = remap_pte(t, a, vpa);
+	assert_int_equal(task_access(t, a + (vpa & (PAGE_SIZE - 8)), MMU_WRITE, &v, 8, &r), 0);
+	assert_int_equal(r.segv, 0);
+	assert_int_equal(m->nr_dropped_stores, 1);
+	got = 0;
+	assert_int_equal(task_access(t, a + (vpa & (PAGE_SIZE - 8)), MMU_READ, &got, 8, &r), 0);
+	assert_memory_equal(&got, (uint8_t *)vma - (vpa & 7), 8);
+	restore_pte(t, a, pte);
+
+	assert_memory_equal(vma, &saved, sizeof(saved));
+	vt_check(m);
+	do_exit(t);
+	vt_check(m);
+	vmsim_machine_destroy(m);
+}
+
+static void test_host_structs_x86_64(void **state)
+{
+	(void)state;
+	host_structs("x86_64");
+}
+
+static void test_host_structs_x86_32(void **state)
+{
+	(void)state;
+	host_structs("x86_32");
+}
+
 static void test_pgtable_corrupt_x86_64(void **state)
 {
 	(void)state;
@@ -457,6 +547,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pgtable_corrupt_x86_64),
 		cmocka_unit_test(test_pgtable_corrupt_x86_32),
+		cmocka_unit_test(test_host_structs_x86_64),
+		cmocka_unit_test(test_host_structs_x86_32),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
