@@ -518,6 +518,79 @@ static void host_structs(const char *arch)
 	vmsim_machine_destroy(m);
 }
 
+/*
+ * A table entry of task a whose address names task b's page directory (a
+ * page-table page, but not the one linked from that entry): the hardware
+ * walk follows it, so a's PTEs there are b's PMD entries, and one of them
+ * maps b's PTE table into a as a writable user page.  a's store there is
+ * dropped (on a real machine it would write PTEs into b that no walk can
+ * tell from real ones); a's next fault under the entry reports it and
+ * clears it, and the checker passes throughout.
+ */
+static void wild_table_store(const char *arch)
+{
+	struct vmsim_machine *m = vt_boot(arch, "64MiB");
+	const unsigned dir = m->pt.fmt->levels - 2;	/* the PMD, or x86_32's PDE */
+	const uint64_t vb = config_is_64(&m->cfg) ? 0x40000000 : 0x10000000;
+	/* the address whose PTE index is b's PMD index for vb */
+	const uint64_t va = vb + ((uint64_t)pt_index(m->pt.fmt, dir, vb) << PAGE_SHIFT);
+	struct task_struct *a, *b;
+	struct pt_path pa, pb;
+	struct access_result r;
+	uint64_t v = 0x1122334455667788ULL, got, bpte;
+
+	m->pt.console = NULL;
+	a = vt_spawn(m, "a", 0, 0);
+	b = vt_spawn(m, "b", 0, 0);
+	vt_mmap(a, vb, 1 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED);
+	vt_mmap(b, vb, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(vt_write(a, vb, 1), 0);
+	assert_int_equal(vt_write(b, vb, 2), 0);
+	pt_lookup(&m->pt, b->mm->pgd, vb, &pb);
+	pt_lookup(&m->pt, a->mm->pgd, vb, &pa);
+	assert_true(pa.leaf && pb.leaf);
+	bpte = pb.e[dir + 1];
+	set_pte(&m->pt, pa.epa[dir], (pb.epa[dir] & PAGE_MASK) | (pa.e[dir] & 0xfff));
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		tlb_flush_all(&m->cpus[i]);
+	assert_int_equal(machine_check(m, &(struct vmsim_error){ 0 }), 0);
+
+	assert_int_equal(task_access(a, va, MMU_WRITE, &v, sizeof(v), &r), 0);
+	assert_int_equal(r.segv, 0);
+	assert_int_equal(pt_read(&m->pt, pb.epa[dir + 1]), bpte);
+	assert_int_equal(m->nr_dropped_stores, 1);
+	assert_int_equal(task_access(a, va, MMU_READ, &got, sizeof(got), &r), 0);
+	if (m->pt.fmt->entry_size == 4)
+		got &= 0xffffffffULL;
+	assert_int_equal(got, bpte);
+	vt_check(m);
+
+	/* the next page under the bad entry is b's next PMD slot, empty: a
+	 * fault, which reports and clears the entry (a's pages below it go
+	 * back with their table) */
+	assert_int_equal(m->pt.nr_bad, 0);
+	assert_int_equal(vt_read_ok(a, va + PAGE_SIZE), 0);
+	assert_int_equal(m->pt.nr_bad, 1);
+	assert_int_equal(vt_read_ok(a, vb), 0);
+	assert_int_equal(vt_read_ok(b, vb), 2);
+	do_exit(a);
+	do_exit(b);
+	vt_check(m);
+	vmsim_machine_destroy(m);
+}
+
+static void test_wild_table_store_x86_64(void **state)
+{
+	(void)state;
+	wild_table_store("x86_64");
+}
+
+static void test_wild_table_store_x86_32(void **state)
+{
+	(void)state;
+	wild_table_store("x86_32");
+}
+
 static void test_host_structs_x86_64(void **state)
 {
 	(void)state;
@@ -549,6 +622,8 @@ int main(void)
 		cmocka_unit_test(test_pgtable_corrupt_x86_32),
 		cmocka_unit_test(test_host_structs_x86_64),
 		cmocka_unit_test(test_host_structs_x86_32),
+		cmocka_unit_test(test_wild_table_store_x86_64),
+		cmocka_unit_test(test_wild_table_store_x86_32),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
