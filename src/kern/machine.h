@@ -47,8 +47,9 @@ struct vmsim_machine {
 	unsigned long *pcid_owner;	/* with PCIDs: ctx_id each PCID last served */
 	struct kmem_cache *task_struct_cachep, *mm_cachep, *vm_area_cachep, *anon_vma_cachep;
 	unsigned long nr_dropped_stores;	/* user stores a corrupted mapping aimed at
-						 * a page table or the simulator's own
-						 * structures (task_access()) */
+						 * a page table, the zero page or the
+						 * simulator's own structures
+						 * (task_access()) */
 };
 
 /* Read @config (built-in name or file), apply the YAML mapping @set (from

@@ -577,12 +577,13 @@ int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f)
 }
 
 /*
- * A user store translated to @pa in a page-table page or in a frame of the
- * simulator's own structures: only a corrupted entry (a table entry whose
- * address names another frame, a PS bit where user memory has no large
- * pages, a hand-edited PTE) maps such a frame into user space.  On a real
- * machine the store would corrupt the kernel's memory; here it would turn
- * one bad entry into PTEs no walk can tell from real ones, or rewrite the
+ * A user store translated to @pa in a page-table page, the zero page or a
+ * frame of the simulator's own structures: only a corrupted entry (a table
+ * entry whose address names another frame, a PS bit where user memory has
+ * no large pages, a hand-edited PTE) maps such a frame into user space
+ * writable.  On a real machine the store would corrupt the kernel's
+ * memory; here it would turn one bad entry into PTEs no walk can tell from
+ * real ones, into non-zero bytes in every zero-page mapping, or rewrite the
  * host's own pointers.  So it is dropped, with one line on the console and
  * a wild_store event.  Returns true when @pa is such a frame.
  */
@@ -596,6 +597,8 @@ static bool store_refused(struct vmsim_machine *m, const struct task_struct *t, 
 		what = "a slab page of the simulator's own structures";
 	else if (pfn_valid(&m->pm, pfn) && PageTable(pfn_to_page(&m->pm, pfn)))
 		what = "a page-table page";
+	else if (pfn_valid(&m->pm, pfn) && pfn_to_page(&m->pm, pfn) == m->zero_page)
+		what = "the zero page";
 	else
 		return false;
 	m->nr_dropped_stores++;
