@@ -10,15 +10,28 @@
  *   - machine_check() passes: a bad entry a walk has not met yet still
  *     holds its table, one that a walk cleared gave its table and pages
  *     back;
- *   - every bad entry reported was cleared (it reads 0 afterwards);
+ *   - every bad entry reported was cleared (it reads 0 afterwards, or
+ *     a table built anew; unless the table holding it went back whole);
  * and at the end, when every task has exited, every frame is free again
  * (the buddy free count of before) and no page-table page is left over.
- * Seeded, so a failure names the seed and step that reproduce it.
+ * Seeded, so a failure names the seed and step that reproduce it; the
+ * seeds that once failed run first, as regression cases.
+ *
+ * Above the PTE level any bit goes, the address bits included: an entry
+ * may name a frame beyond RAM, a data page, a slab page or another table.
+ * The hardware walk follows such an entry as a CPU would; what it must
+ * not do -- store into a page table, the zero page or the simulator's own
+ * structures -- is dropped (test_host_structs, test_wild_table_store),
+ * and the software walks clear the entry with the kernel's report.
  *
  * PTE flips are restricted to bits that change neither the frame nor the
- * rights (A, D, PWT, PCD, G, the ignored bits): a PTE that names another
- * frame breaks the frame accounting in the kernel too ("Bad page map"),
- * and no walk can tell.  Above the PTE level any bit goes.
+ * rights (A, D, PWT, PCD, G, the ignored bits).  A PTE that names another
+ * frame, or grants more than its VMA, is wrong in a way no walk can tell
+ * (its frame, its rights and the counts all come from it; the kernel's
+ * "Bad page map" is as late), so the checker's invariants cannot hold
+ * after one, on Linux either; what such a PTE must not do is crash the
+ * host or reach the simulator's own memory, which test_host_structs
+ * checks with a PTE naming a VMA's frame.
  */
 #include "vma_test.h"
 
@@ -31,7 +44,7 @@
 /* the default run; VMSIM_CORRUPT_SEEDS ("N": 1..N, or "A-B") and
  * VMSIM_CORRUPT_STEPS override it, VMSIM_CORRUPT_ARCH runs one architecture
  * only (for sweeps over many seeds) */
-#define NSEEDS 4
+#define NSEEDS 6
 #define NOPS 1500
 /* where the tasks map: a few PMD spans apart, in two PUD spans (x86_64)
  * or two PDE spans (x86_32), so that corruptions hit shared tables */
@@ -279,7 +292,6 @@ static void corrupt_kernel_root(struct ctx *c)
 	}
 }
 
-static unsigned nsteps = NOPS;
 
 /* The depth of page-table page @table, from the links its page and those
  * above it record (page->index: the entry linking it); -1 when the frame
@@ -299,7 +311,7 @@ static int table_depth(const struct pt_ctx *pt, uint64_t table)
 	return -1;
 }
 
-static void run(const char *arch, unsigned s)
+static void run(const char *arch, unsigned s, unsigned nsteps)
 {
 	struct ctx c = { .arch = arch, .seed = s };
 	struct vt_free before, after;
@@ -397,9 +409,11 @@ static void run(const char *arch, unsigned s)
 	if (after.total != before.total || c.m->pt.nr_tables != tables0)
 		fail_msg("%s seed %u: %lu free pages and %lu tables before, %lu and %lu after", arch, s,
 			 before.total, tables0, after.total, c.m->pt.nr_tables);
-	/* the run did what it is for */
-	assert_true(c.bad_flips > 10);
-	assert_true(c.m->pt.nr_bad > 10);
+	/* a run of the usual length did what it is for */
+	if (nsteps >= 1000) {
+		assert_true(c.bad_flips > 10);
+		assert_true(c.m->pt.nr_bad > 10);
+	}
 	corrupt_kernel_root(&c);
 	vmsim_machine_destroy(c.m);
 }
@@ -419,10 +433,32 @@ static unsigned long env_num(const char *name, const char *text, unsigned long d
 	return v;
 }
 
+/*
+ * Seeds that failed once, each run to just past the step where it failed
+ * (a seed's steps do not depend on how many follow):
+ *  - a bad root entry met first gives back the whole subtree, the table
+ *    holding the entry reported next included, whose frame is a slab page
+ *    by the end of the step (the test then read a VMA as the entry);
+ *  - a PMD naming another task's PMD table: the hardware walk maps that
+ *    task's PTE table as a writable page, and a store wrote PTEs into it.
+ */
+static const struct {
+	const char *arch;
+	unsigned seed, steps;
+} regressions[] = {
+	{ "x86_64", 24, 110 },	/* a table freed whole */
+	{ "x86_64", 207, 320 },
+	{ "x86_64", 264, 320 },
+	{ "x86_64", 285, 240 },
+	{ "x86_64", 188, 170 },	/* a store into another task's PTE table */
+	{ "x86_64", 256, 580 },
+};
+
 static void run_seeds(const char *arch)
 {
 	const char *only = getenv("VMSIM_CORRUPT_ARCH"), *seeds = getenv("VMSIM_CORRUPT_SEEDS");
 	unsigned long first = 1, last = NSEEDS;
+	unsigned nsteps;
 
 	if (only && *only && strcmp(only, arch) != 0)
 		skip();
@@ -436,9 +472,25 @@ static void run_seeds(const char *arch)
 			first = last;
 			last = env_num("VMSIM_CORRUPT_SEEDS", dash + 1, NSEEDS);
 		}
+	} else {
+		for (size_t i = 0; i < sizeof(regressions) / sizeof(regressions[0]); i++)
+			if (strcmp(regressions[i].arch, arch) == 0)
+				run(arch, regressions[i].seed, regressions[i].steps);
 	}
 	for (unsigned long s = first; s <= last; s++)
-		run(arch, (unsigned)s);
+		run(arch, (unsigned)s, nsteps);
+}
+
+static void test_pgtable_corrupt_x86_64(void **state)
+{
+	(void)state;
+	run_seeds("x86_64");
+}
+
+static void test_pgtable_corrupt_x86_32(void **state)
+{
+	(void)state;
+	run_seeds("x86_32");
 }
 
 /* Point @t's PTE for @va at frame @pa (writable, flags otherwise kept), as
@@ -609,18 +661,6 @@ static void test_host_structs_x86_32(void **state)
 {
 	(void)state;
 	host_structs("x86_32");
-}
-
-static void test_pgtable_corrupt_x86_64(void **state)
-{
-	(void)state;
-	run_seeds("x86_64");
-}
-
-static void test_pgtable_corrupt_x86_32(void **state)
-{
-	(void)state;
-	run_seeds("x86_32");
 }
 
 int main(void)
