@@ -454,8 +454,9 @@ static const struct {
 	{ "x86_64", 256, 580 },
 };
 
-static void run_seeds(const char *arch)
+static void pgtable_corrupt(void **state)
 {
+	const char *arch = *state;
 	const char *only = getenv("VMSIM_CORRUPT_ARCH"), *seeds = getenv("VMSIM_CORRUPT_SEEDS");
 	unsigned long first = 1, last = NSEEDS;
 	unsigned nsteps;
@@ -479,18 +480,6 @@ static void run_seeds(const char *arch)
 	}
 	for (unsigned long s = first; s <= last; s++)
 		run(arch, (unsigned)s, nsteps);
-}
-
-static void test_pgtable_corrupt_x86_64(void **state)
-{
-	(void)state;
-	run_seeds("x86_64");
-}
-
-static void test_pgtable_corrupt_x86_32(void **state)
-{
-	(void)state;
-	run_seeds("x86_32");
 }
 
 /* Point @t's PTE for @va at frame @pa (writable, flags otherwise kept), as
@@ -528,8 +517,9 @@ static void restore_pte(struct task_struct *t, uint64_t va, uint64_t pte)
  * the frame is dropped and counted; loads still see the bytes.  So is a
  * user store into the zero page (the checker finds it still all zeroes).
  */
-static void host_structs(const char *arch)
+static void host_structs(void **state)
 {
+	const char *arch = *state;
 	struct vmsim_machine *m = vt_boot(arch, "64MiB");
 	const unsigned esz = m->pt.fmt->entry_size;
 	const uint64_t a = 0x10000000;
@@ -587,8 +577,9 @@ static void host_structs(const char *arch)
  * tell from real ones); a's next fault under the entry reports it and
  * clears it, and the checker passes throughout.
  */
-static void wild_table_store(const char *arch)
+static void wild_table_store(void **state)
 {
+	const char *arch = *state;
 	struct vmsim_machine *m = vt_boot(arch, "64MiB");
 	const unsigned dir = m->pt.fmt->levels - 2;	/* the PMD, or x86_32's PDE */
 	const uint64_t vb = config_is_64(&m->cfg) ? 0x40000000 : 0x10000000;
@@ -639,39 +630,17 @@ static void wild_table_store(const char *arch)
 	vmsim_machine_destroy(m);
 }
 
-static void test_wild_table_store_x86_64(void **state)
-{
-	(void)state;
-	wild_table_store("x86_64");
-}
-
-static void test_wild_table_store_x86_32(void **state)
-{
-	(void)state;
-	wild_table_store("x86_32");
-}
-
-static void test_host_structs_x86_64(void **state)
-{
-	(void)state;
-	host_structs("x86_64");
-}
-
-static void test_host_structs_x86_32(void **state)
-{
-	(void)state;
-	host_structs("x86_32");
-}
+/* Each case on both formats: the state is the architecture's name. */
+#define BOTH(fn)                                                        \
+	{ #fn "_x86_64", fn, NULL, NULL, (void *)(uintptr_t) "x86_64" }, \
+	{ #fn "_x86_32", fn, NULL, NULL, (void *)(uintptr_t) "x86_32" }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pgtable_corrupt_x86_64),
-		cmocka_unit_test(test_pgtable_corrupt_x86_32),
-		cmocka_unit_test(test_host_structs_x86_64),
-		cmocka_unit_test(test_host_structs_x86_32),
-		cmocka_unit_test(test_wild_table_store_x86_64),
-		cmocka_unit_test(test_wild_table_store_x86_32),
+		BOTH(pgtable_corrupt),
+		BOTH(host_structs),
+		BOTH(wild_table_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
