@@ -12,8 +12,8 @@
  *   successful one sets A on every entry used (only where it was clear) and
  *   D on the leaf for a write -- except in a frame of the simulator's own
  *   structures, which a corrupted entry can make the walk read as a table
- *   but which no simulated store changes.  I/D is reported only with EFER.NXE or
- *   CR4.SMEP.
+ *   but which no simulated store changes.  I/D is reported only with
+ *   EFER.NXE or CR4.SMEP.
  */
 #ifndef VMSIM_MMU_WALK_CORE_H
 #define VMSIM_MMU_WALK_CORE_H

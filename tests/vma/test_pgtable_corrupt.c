@@ -521,9 +521,11 @@ static void restore_pte(struct task_struct *t, uint64_t va, uint64_t pte)
  * anon_vma) live in slab pages of simulated RAM, host pointers included:
  * no store the machine makes reaches them, whatever an entry says.  A
  * kernel store through the direct map is refused (EPERM), an entry write
- * into such a frame goes nowhere, and a user store through a PTE naming
- * the frame is dropped and counted; loads still see the bytes.  So is a
- * user store into the zero page (the checker finds it still all zeroes).
+ * into such a frame goes nowhere, a user store through a PTE naming the
+ * frame is dropped and counted, and the walk's A/D writes skip an entry
+ * it read from such a frame through a table entry naming it; loads still
+ * see the bytes.  So is a user store into the zero page dropped (the
+ * checker finds it still all zeroes).
  */
 static void host_structs(void **state)
 {
@@ -562,6 +564,34 @@ static void host_structs(void **state)
 	assert_memory_equal(&got, (uint8_t *)vma - (vpa & 7), 8);
 	restore_pte(t, a, pte);
 	assert_memory_equal(vma, &saved, sizeof(saved));
+
+	/* a table entry naming the VMA's frame: the walk reads its bytes as
+	 * PTEs; one shaped as a present PTE without A (vm_pgoff, set here
+	 * by hand) maps a page, and the walk's A bit stays out of it */
+	{
+		const unsigned dir = m->pt.fmt->levels - 2;
+		const uint64_t fpa = vpa + offsetof(struct vm_area_struct, vm_pgoff);
+		const uint64_t shaped = (pte & PAGE_MASK) | _PAGE_PRESENT | _PAGE_USER;
+		const uint64_t va2 = (a & ~(pt_entry_span(m->pt.fmt, dir) - 1)) +
+				     ((fpa & (PAGE_SIZE - 1)) / esz) * PAGE_SIZE;
+		const uint64_t pgoff = vma->vm_pgoff;
+		struct pt_path p;
+
+		vma->vm_pgoff = shaped;
+		pt_lookup(&m->pt, t->mm->pgd, a, &p);
+		set_pte(&m->pt, p.epa[dir], (vpa & PAGE_MASK) | (p.e[dir] & 0xfff));
+		for (unsigned i = 0; i < m->nr_cpus; i++)
+			tlb_flush_all(&m->cpus[i]);
+		assert_int_equal(task_access(t, va2, MMU_READ, &got, 8, &r), 0);
+		assert_int_equal(r.segv, 0);
+		assert_int_equal(got & 0xff, 1);	/* what t wrote at a */
+		assert_int_equal(vma->vm_pgoff, shaped);
+		vma->vm_pgoff = pgoff;
+		set_pte(&m->pt, p.epa[dir], p.e[dir]);
+		for (unsigned i = 0; i < m->nr_cpus; i++)
+			tlb_flush_all(&m->cpus[i]);
+		vt_check(m);
+	}
 
 	/* the zero page, which every read-only anonymous page shares */
 	pte = remap_pte(t, a, page_to_phys(&m->pm, m->zero_page));
