@@ -55,8 +55,8 @@ typedef unsigned int slab_flags_t;
 #define SLAB_RECLAIM_ACCOUNT	0x00020000U	/* counted as SReclaimable */
 #define SLAB_ACCOUNT		0x04000000U	/* accepted (no memcg here) */
 /* vmsim's own (internal): the objects are the simulator's C structures
- * (task_struct, mm_struct, vm_area_struct, anon_vma), host pointers
- * included, so no simulated store may change their frames (see
+ * (task_struct, mm_struct, vm_area_struct, anon_vma, anon_vma_chain),
+ * host pointers included, so no simulated store may change their frames (see
  * frame_holds_host_structs()) */
 #define SLAB_HOST_STRUCTS	0x20000000U
 
@@ -308,5 +308,9 @@ void get_slabinfo(const struct kmem_cache *s, struct slabinfo *si);
  */
 struct vmsim_error;
 int check_slab_caches(struct phys_mem *pm, struct vmsim_error *err);
+/* The same for the slabs in the blocks phys_track() marked (--check's
+ * incremental pass): each whole, on the list its fill level says, of a
+ * live cache.  The per-cache and global counters are check_slab_caches()'s. */
+int check_slab_tracked(struct phys_mem *pm, struct vmsim_error *err);
 
 #endif

@@ -383,7 +383,7 @@ static const struct {
 	{ "x86_64", "memory.size", "1\nGiB", "--set memory.size=1 GiB: bad size '1 GiB' for "
 	  "memory.size (a number with an optional KiB/MiB/GiB/TiB suffix)" },
 	{ "x86_64", "", "1", "--set =1: unknown key '' (valid: name, arch, memory, reserve, "
-	  "kernel_image, zones, buddy, cpu, tlb, layout, process, pagecache, vdso)" },
+	  "kernel_image, zones, buddy, cpu, tlb, layout, process, pagecache, vfs, vdso)" },
 };
 
 static void test_config_bad_sets_give_exact_messages(void **state)

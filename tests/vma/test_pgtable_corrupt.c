@@ -518,7 +518,7 @@ static void restore_pte(struct task_struct *t, uint64_t va, uint64_t pte)
 
 /*
  * The simulator's own structures (task_struct, mm_struct, vm_area_struct,
- * anon_vma) live in slab pages of simulated RAM, host pointers included:
+ * anon_vma, anon_vma_chain) live in slab pages of simulated RAM, host pointers included:
  * no store the machine makes reaches them, whatever an entry says.  A
  * kernel store through the direct map is refused (EPERM), an entry write
  * into such a frame goes nowhere, a user store through a PTE naming the
