@@ -43,7 +43,8 @@
 #define NTASK 4
 /* the default run; VMSIM_CORRUPT_SEEDS ("N": 1..N, or "A-B") and
  * VMSIM_CORRUPT_STEPS override it, VMSIM_CORRUPT_ARCH runs one architecture
- * only (for sweeps over many seeds) */
+ * only and VMSIM_CORRUPT_SET configures the machine (for sweeps over many
+ * seeds and configurations) */
 #define NSEEDS 6
 #define NOPS 1500
 /* where the tasks map: a few PMD spans apart, in two PUD spans (x86_64)
@@ -91,6 +92,16 @@ static struct task_struct **pick(struct ctx *c)
 		if (c->t[i])
 			return &c->t[i];
 	return NULL;
+}
+
+/* Every CPU's TLB forgets @va (all of it: @va == ~0). */
+static void flush_tlbs(struct vmsim_machine *m, uint64_t va)
+{
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		if (va == ~0ULL)
+			tlb_flush_all(&m->cpus[i]);
+		else
+			invlpg(&m->cpus[i], va);
 }
 
 static void check(struct ctx *c, const char *what)
@@ -273,8 +284,7 @@ static void op_corrupt(struct ctx *c, struct task_struct *t)
 			(unsigned long long)va, depth, (unsigned long long)p.epa[depth],
 			(unsigned long long)p.e[depth], (unsigned long long)e);
 	set_pte(pt, p.epa[depth], e);
-	for (unsigned i = 0; i < c->m->nr_cpus; i++)
-		invlpg(&c->m->cpus[i], va);
+	flush_tlbs(c->m, va);
 	c->flips++;
 	if (depth < pt->fmt->levels - 1 &&
 	    pt_entry_kind(pt, depth, p.epa[depth], e, false) == PT_ENTRY_BAD)
@@ -318,13 +328,39 @@ static int table_depth(const struct pt_ctx *pt, uint64_t table)
 	return -1;
 }
 
+/* The run's machine: 64 MiB of @arch, with the "KEY=VALUE" overrides of
+ * VMSIM_CORRUPT_SET (comma-separated: "cpu.pse=false,buddy.max_order=8"
+ * runs without large pages and without the allocator's THP order). */
+static struct vmsim_machine *boot(const char *arch)
+{
+	const char *env = getenv("VMSIM_CORRUPT_SET");
+	char buf[256], *sets[16] = { "memory.size=64MiB" }, *save = NULL;
+	struct vmsim_error err = { 0 };
+	struct vmsim_machine *m;
+	unsigned n = 1;
+
+	if (env && strlen(env) >= sizeof(buf))
+		fail_msg("VMSIM_CORRUPT_SET: longer than %zu bytes", sizeof(buf) - 1);
+	snprintf(buf, sizeof(buf), "%s", env ? env : "");
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (n + 1 >= sizeof(sets) / sizeof(sets[0]))
+			fail_msg("VMSIM_CORRUPT_SET: more than %zu settings",
+				 sizeof(sets) / sizeof(sets[0]) - 2);
+		sets[n++] = tok;
+	}
+	m = vmsim_machine_create(arch, (const char *const *)sets, &err);
+	if (!m)
+		fail_msg("boot %s (VMSIM_CORRUPT_SET '%s'): %s", arch, env ? env : "", err.msg);
+	return m;
+}
+
 static void run(const char *arch, unsigned s, unsigned nsteps)
 {
 	struct ctx c = { .arch = arch, .seed = s };
 	struct vt_free before, after;
 	unsigned long tables0, reported;
 
-	c.m = vt_boot(arch, "64MiB");
+	c.m = boot(arch);
 	/* thousands of reports: kept, not printed (but traced) */
 	c.m->pt.console = trace ? stderr : NULL;
 	seed = s;
@@ -500,8 +536,7 @@ static uint64_t remap_pte(struct task_struct *t, uint64_t va, uint64_t pa)
 	pt_lookup(&m->pt, t->mm->pgd, va, &p);
 	assert_true(p.leaf);
 	set_pte(&m->pt, p.epa[p.n - 1], (pa & PAGE_MASK) | (p.e[p.n - 1] & 0xfff) | _PAGE_RW);
-	for (unsigned i = 0; i < m->nr_cpus; i++)
-		invlpg(&m->cpus[i], va);
+	flush_tlbs(m, va);
 	return p.e[p.n - 1];
 }
 
@@ -512,8 +547,7 @@ static void restore_pte(struct task_struct *t, uint64_t va, uint64_t pte)
 
 	pt_lookup(&m->pt, t->mm->pgd, va, &p);
 	set_pte(&m->pt, p.epa[p.n - 1], pte);
-	for (unsigned i = 0; i < m->nr_cpus; i++)
-		invlpg(&m->cpus[i], va);
+	flush_tlbs(m, va);
 }
 
 /*
@@ -580,16 +614,14 @@ static void host_structs(void **state)
 		vma->vm_pgoff = shaped;
 		pt_lookup(&m->pt, t->mm->pgd, a, &p);
 		set_pte(&m->pt, p.epa[dir], (vpa & PAGE_MASK) | (p.e[dir] & 0xfff));
-		for (unsigned i = 0; i < m->nr_cpus; i++)
-			tlb_flush_all(&m->cpus[i]);
+		flush_tlbs(m, ~0ULL);
 		assert_int_equal(task_access(t, va2, MMU_READ, &got, 8, &r), 0);
 		assert_int_equal(r.segv, 0);
 		assert_int_equal(got & 0xff, 1);	/* what t wrote at a */
 		assert_int_equal(vma->vm_pgoff, shaped);
 		vma->vm_pgoff = pgoff;
 		set_pte(&m->pt, p.epa[dir], p.e[dir]);
-		for (unsigned i = 0; i < m->nr_cpus; i++)
-			tlb_flush_all(&m->cpus[i]);
+		flush_tlbs(m, ~0ULL);
 		vt_check(m);
 	}
 
@@ -640,8 +672,7 @@ static void wild_table_store(void **state)
 	assert_true(pa.leaf && pb.leaf);
 	bpte = pb.e[dir + 1];
 	set_pte(&m->pt, pa.epa[dir], (pb.epa[dir] & PAGE_MASK) | (pa.e[dir] & 0xfff));
-	for (unsigned i = 0; i < m->nr_cpus; i++)
-		tlb_flush_all(&m->cpus[i]);
+	flush_tlbs(m, ~0ULL);
 	assert_int_equal(machine_check(m, &(struct vmsim_error){ 0 }), 0);
 
 	assert_int_equal(task_access(a, va, MMU_WRITE, &v, sizeof(v), &r), 0);
