@@ -39,6 +39,7 @@
 #include "kern/views.h"
 #include "mmu/mmu.h"
 #include "mmu/pgtable.h"
+#include "vma/rmap.h"
 
 #define NTASK 4
 /* the default run; VMSIM_CORRUPT_SEEDS ("N": 1..N, or "A-B") and
@@ -592,6 +593,18 @@ static void host_structs(void **state)
 	saved = *vma;
 
 	assert_int_equal(kwrite(m, m->cfg.page_offset + vpa, 8, v, &f), -EPERM);
+	/* the reverse map's links: the anon_vma and its chain entry */
+	{
+		const struct anon_vma_chain *avc =
+			list_first_entry(&vma->anon_vma_chain, struct anon_vma_chain, same_vma);
+		const uint64_t apa[] = {
+			(uint64_t)((const uint8_t *)vma->anon_vma - m->pm.ram),
+			(uint64_t)((const uint8_t *)avc - m->pm.ram),
+		};
+
+		for (unsigned i = 0; i < 2; i++)
+			assert_int_equal(kwrite(m, m->cfg.page_offset + apa[i], 8, v, &f), -EPERM);
+	}
 	assert_int_equal(kread(m, m->cfg.page_offset + vpa + offsetof(struct vm_area_struct,
 								     vm_start), 4, &got, &f), 0);
 	assert_int_equal(got, a & 0xffffffffULL);
@@ -639,8 +652,6 @@ static void host_structs(void **state)
 	restore_pte(t, a, pte);
 	vt_check(m);
 	assert_int_equal(m->nr_dropped_stores, 2);
-
-	vt_check(m);
 	do_exit(t);
 	vt_check(m);
 	vmsim_machine_destroy(m);
