@@ -239,6 +239,7 @@ static int meminfo(struct vmsim_machine *m, const struct view_args *a, struct js
 	lines[n++] = (struct meminfo_line){ "MemTotal", B(total) };
 	lines[n++] = (struct meminfo_line){ "MemFree", B(free) };
 	lines[n++] = (struct meminfo_line){ "MemAvailable", B(avail) };
+	lines[n++] = (struct meminfo_line){ "Mlocked", B(global_zone_page_state(pm, nr_mlock)) };
 	if (m->cfg.arch == ARCH_X86_32) {
 		lines[n++] = (struct meminfo_line){ "HighTotal", B(high_total) };
 		lines[n++] = (struct meminfo_line){ "HighFree", B(high_free) };
