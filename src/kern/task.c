@@ -26,6 +26,7 @@
 #include "util/error.h"
 #include "util/htab.h"
 #include "vma/filemap.h"
+#include "vma/huge_mm.h"
 #include "vma/mm.h"
 #include "vma/rmap.h"
 #include "vma/mmdebug.h"
@@ -124,6 +125,7 @@ int task_init(struct vmsim_machine *m, struct vmsim_error *err)
 	m->zero_page = pfn_to_page(&m->pm, (unsigned long)(zpa >> PAGE_SHIFT));
 	set_page_flag(m->zero_page, PG_zero);
 	memset(phys_to_host(&m->pm, zpa), 0, PAGE_SIZE);
+	hugepage_init(m);
 	if (m->cfg.pcid) {
 		m->pcid_owner = host_zalloc(&m->ha, 4096 * sizeof(m->pcid_owner[0]));
 		if (!m->pcid_owner)
@@ -137,6 +139,7 @@ void task_shutdown(struct vmsim_machine *m)
 	while (m->tasks.next && !list_empty(&m->tasks))
 		do_exit(list_last_entry(&m->tasks, struct task_struct, tasks));
 	htab_destroy(&m->task_names);
+	hugepage_shutdown(m);
 	if (m->pcid_owner)
 		host_free(&m->ha, m->pcid_owner, 4096 * sizeof(m->pcid_owner[0]));
 	m->pcid_owner = NULL;
@@ -449,6 +452,7 @@ static struct mm_struct *dup_mm(struct mm_struct *oldmm)
 	/* mm_init(): only VM_INIT_DEF_MASK (VM_NOHUGEPAGE) is inherited, not
 	 * the lock of mlockall(MCL_FUTURE) */
 	mm->def_flags = oldmm->def_flags & ~VM_LOCKED_MASK;
+	mm->flags = oldmm->flags & MMF_INIT_MASK;
 	/* dup_mm() memcpy()s the parent: the high-water marks come along */
 	mm->hiwater_vm = oldmm->hiwater_vm;
 	mm->hiwater_rss = oldmm->hiwater_rss;
@@ -598,14 +602,15 @@ int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f)
 }
 
 /*
- * A user store translated to @pa in a page-table page, the zero page or a
- * frame of the simulator's own structures: only a corrupted entry (a table
- * entry whose address names another frame, a PS bit where user memory has
- * no large pages, a hand-edited PTE) maps such a frame into user space
- * writable.  On a real machine the store would corrupt the kernel's
- * memory; here it would turn one bad entry into PTEs no walk can tell from
- * real ones, into non-zero bytes in every zero-page mapping, or rewrite the
- * host's own pointers.  So it is dropped, with one line on the console and
+ * A user store translated to @pa in a page-table page, the zero page, a
+ * page of the huge zero page or a frame of the simulator's own structures:
+ * only a corrupted entry (a table entry whose address names another frame,
+ * a PS bit set on a table entry, a huge PMD whose address names another
+ * span -- each 4 KiB of a large leaf is judged alone --, a hand-edited
+ * PTE) maps such a frame into user space writable.  On a real machine the
+ * store would corrupt the kernel's memory; here it would turn one bad
+ * entry into PTEs no walk can tell from real ones, into non-zero bytes in
+ * every zero-page mapping, or rewrite the host's own pointers.  So it is dropped, with one line on the console and
  * a wild_store event.  Returns true when @pa is such a frame.
  */
 static bool store_refused(struct vmsim_machine *m, const struct task_struct *t, uint64_t va,
@@ -620,6 +625,9 @@ static bool store_refused(struct vmsim_machine *m, const struct task_struct *t, 
 		what = "a page-table page";
 	else if (pfn_valid(&m->pm, pfn) && pfn_to_page(&m->pm, pfn) == m->zero_page)
 		what = "the zero page";
+	else if (pfn_valid(&m->pm, pfn) &&
+		 is_huge_zero_folio(m, compound_head(pfn_to_page(&m->pm, pfn))))
+		what = "the huge zero page";
 	else
 		return false;
 	m->nr_dropped_stores++;

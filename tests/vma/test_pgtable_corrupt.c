@@ -18,11 +18,23 @@
  * seeds that once failed run first, as regression cases.
  *
  * Above the PTE level any bit goes, the address bits included: an entry
- * may name a frame beyond RAM, a data page, a slab page or another table.
- * The hardware walk follows such an entry as a CPU would; what it must
- * not do -- store into a page table, the zero page or the simulator's own
- * structures -- is dropped (test_host_structs, test_wild_table_store),
- * and the software walks clear the entry with the kernel's report.
+ * may name a frame beyond RAM, a data page, a slab page or another table,
+ * and a table entry whose PS bit is set becomes a leaf over whatever span
+ * its address names.  The hardware walk follows such an entry as a CPU
+ * would; what it must not do -- store into a page table, the zero page,
+ * the huge zero page or the simulator's own structures, by a user write
+ * through the mapping or by the walk's A/D bits -- is dropped
+ * (test_host_structs, test_wild_table_store, test_huge_pmd_stores), and
+ * the software walks clear the entry with the kernel's report.
+ *
+ * A PMD that maps a transparent huge page is a leaf like a PTE: its
+ * rights (P, RW, US, NX) stay, and its PS and address bits go (often
+ * chosen): such a PMD is no huge PMD any more, the walks treat it as bad,
+ * and the hardware maps the 2 MiB (4 MiB) its new address names, page
+ * tables and slab pages included, under the same store rules.  The runs
+ * with transparent huge pages ("always", with the huge zero page) also map
+ * whole huge-page slots, so that faults, forks, partial munmaps and
+ * mprotects meet huge PMDs, split them and copy them.
  *
  * PTE flips are restricted to bits that change neither the frame nor the
  * rights (A, D, PWT, PCD, G, the ignored bits).  A PTE that names another
@@ -31,7 +43,8 @@
  * "Bad page map" is as late), so the checker's invariants cannot hold
  * after one, on Linux either; what such a PTE must not do is crash the
  * host or reach the simulator's own memory, which test_host_structs
- * checks with a PTE naming a VMA's frame.
+ * checks with a PTE naming a VMA's frame.  Flips are made only on entries
+ * of the tables themselves, never through an entry that is already bad.
  */
 #include "vma_test.h"
 
@@ -44,8 +57,9 @@
 #define NTASK 4
 /* the default run; VMSIM_CORRUPT_SEEDS ("N": 1..N, or "A-B") and
  * VMSIM_CORRUPT_STEPS override it, VMSIM_CORRUPT_ARCH runs one architecture
- * only and VMSIM_CORRUPT_SET configures the machine (for sweeps over many
- * seeds and configurations) */
+ * only, VMSIM_CORRUPT_THP ("0", "1") the runs without or with transparent
+ * huge pages only, and VMSIM_CORRUPT_SET configures the machine (for sweeps
+ * over many seeds and configurations) */
 #define NSEEDS 6
 #define NOPS 1500
 /* where the tasks map: a few PMD spans apart, in two PUD spans (x86_64)
@@ -68,12 +82,13 @@ static unsigned rnd(unsigned n)
 
 struct ctx {
 	struct vmsim_machine *m;
+	bool thp;
 	struct task_struct *t[NTASK];
 	unsigned spawned;
 	const char *arch;
 	unsigned seed;		/* the run's seed, for messages */
 	unsigned step;
-	unsigned long flips, bad_flips;
+	unsigned long flips, bad_flips, huge_flips;
 };
 
 static uint64_t slot_addr(const struct ctx *c, unsigned s)
@@ -141,6 +156,22 @@ static void op_mmap_touch(struct ctx *c, struct task_struct *t)
 		if (rnd(3))
 			assert_int_equal(task_access(t, a + p, MMU_WRITE, &v, sizeof(v), &res), 0);
 	}
+}
+
+/* A whole huge page's span (slot-aligned: 2 MiB on x86_64, the 4 MiB
+ * of four slots on x86_32), read first (the huge zero page) or written. */
+static void op_mmap_huge(struct ctx *c, struct task_struct *t)
+{
+	const uint64_t size = HPAGE_PMD_SIZE(c->m);
+	unsigned s = rnd(NSLOTS);
+	uint64_t a = slot_addr(c, config_is_64(&c->m->cfg) ? s : s & 4), v = a;
+	int64_t r = vm_mmap(t->mm, NULL, a, size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0);
+	struct access_result res;
+
+	assert_true(r == (int64_t)a);
+	a += rnd(6) * PAGE_SIZE;
+	assert_int_equal(task_access(t, a, rnd(2) ? MMU_WRITE : MMU_READ, &v, sizeof(v), &res), 0);
 }
 
 static void op_access(struct ctx *c, struct task_struct *t)
@@ -236,16 +267,25 @@ static void op_walk(struct ctx *c, struct task_struct *t)
 		assert_true(f.gp || (f.depth >= 0 && (unsigned)f.depth < tr.n));
 }
 
-/* A bit of an entry to flip: any bit above the PTE level, and at the PTE
- * level one that changes neither the frame nor the rights. */
-static unsigned flip_bit(struct ctx *c, unsigned depth)
+/* A bit of an entry to flip: any bit above the PTE level but the rights
+ * of a huge PMD (@huge), and at the PTE level one that changes neither the
+ * frame nor the rights. */
+static unsigned flip_bit(struct ctx *c, unsigned depth, bool huge)
 {
 	const struct pt_format *f = c->m->pt.fmt;
 	static const unsigned pte_bits[] = { 3, 4, 5, 6, 8, 9, 10, 11, 52, 55, 58, 62 };
 	unsigned width = f->entry_size * 8;
 
-	if (depth == f->levels - 1 && pte_any)
+	if ((huge || depth == f->levels - 1) && pte_any)
 		return rnd(width);
+	if (huge) {
+		unsigned b;
+
+		do
+			b = rnd(4) ? 3 + rnd(16) : rnd(width);	/* often PS and the address */
+		while (b <= 2 || b == 63 || b >= width);
+		return b;
+	}
 	if (depth == f->levels - 1) {
 		unsigned b;
 
@@ -276,6 +316,7 @@ static void op_corrupt(struct ctx *c, struct task_struct *t)
 	uint64_t va = slot_addr(c, rnd(NSLOTS)) + rnd(6) * PAGE_SIZE, e;
 	struct pt_path p;
 	unsigned depth, bit, n;
+	bool huge;
 
 	pt_lookup(pt, t->mm->pgd, va, &p);
 	/* entry n is this walk's while entry n - 1 links its table */
@@ -283,10 +324,14 @@ static void op_corrupt(struct ctx *c, struct task_struct *t)
 	     pt_entry_kind(pt, n - 1, p.epa[n - 1], p.e[n - 1], false) == PT_ENTRY_TABLE; n++)
 		;
 	depth = rnd(n);
+	/* a huge PMD, the leaf of its path, is the entry to hit most */
+	if (c->thp && p.leaf && n == p.n && p.n - 1 == c->m->thp.pmd_depth && rnd(2))
+		depth = p.n - 1;
 	e = p.e[depth];
 	if (!e)
 		return;
-	bit = flip_bit(c, depth);
+	huge = depth == c->m->thp.pmd_depth && huge_pmd_folio(t->mm, p.epa[depth], e);
+	bit = flip_bit(c, depth, huge);
 	e ^= 1ULL << bit;
 	if (trace)
 		fprintf(stderr, "  va %#llx depth %u entry %#llx: %#llx -> %#llx\n",
@@ -296,8 +341,11 @@ static void op_corrupt(struct ctx *c, struct task_struct *t)
 	flush_tlbs(c->m, va);
 	c->flips++;
 	if (depth < pt->fmt->levels - 1 &&
-	    pt_entry_kind(pt, depth, p.epa[depth], e, false) == PT_ENTRY_BAD)
+	    pt_entry_kind(pt, depth, p.epa[depth], e, false) == PT_ENTRY_BAD &&
+	    !huge_pmd_folio(t->mm, p.epa[depth], e))
 		c->bad_flips++;
+	if (huge)
+		c->huge_flips++;
 }
 
 /* The last step before teardown: the kernel's own root, any bit of any
@@ -337,24 +385,40 @@ static int table_depth(const struct pt_ctx *pt, uint64_t table)
 	return -1;
 }
 
-/* The run's machine: 64 MiB of @arch, with the "KEY=VALUE" overrides of
- * VMSIM_CORRUPT_SET (comma-separated: "cpu.pse=false,buddy.max_order=8"
- * runs without large pages and without the allocator's THP order). */
-static struct vmsim_machine *boot(const char *arch)
+/* Is @e, read at @epa, a huge PMD (of whichever task: the entry records
+ * its page with the table it deposited)? */
+static bool huge_pmd_at(struct ctx *c, uint64_t epa, uint64_t e)
 {
-	const char *env = getenv("VMSIM_CORRUPT_SET");
+	for (unsigned i = 0; i < NTASK; i++)
+		if (c->t[i])
+			return huge_pmd_folio(c->t[i]->mm, epa, e) != NULL;
+	return false;	/* no task: no table either */
+}
+
+/* A machine of 64 MiB of @arch, with transparent huge pages ("always",
+ * the huge zero page on) when @thp, and the "KEY=VALUE" overrides of @env
+ * (a run's VMSIM_CORRUPT_SET, comma-separated:
+ * "cpu.pse=false,buddy.max_order=8" runs without large pages and without
+ * the allocator's THP order). */
+static struct vmsim_machine *boot(const char *arch, bool thp, const char *env)
+{
 	char buf[256], *sets[16] = { "memory.size=64MiB" }, *save = NULL;
 	struct vmsim_error err = { 0 };
 	struct vmsim_machine *m;
-	unsigned n = 1;
+	unsigned n = 1, fixed;
 
+	if (thp) {
+		sets[n++] = "transparent_hugepage.enabled=always";
+		sets[n++] = "transparent_hugepage.use_zero_page=true";
+	}
+	fixed = n;
 	if (env && strlen(env) >= sizeof(buf))
 		fail_msg("VMSIM_CORRUPT_SET: longer than %zu bytes", sizeof(buf) - 1);
 	snprintf(buf, sizeof(buf), "%s", env ? env : "");
 	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (n + 1 >= sizeof(sets) / sizeof(sets[0]))
 			fail_msg("VMSIM_CORRUPT_SET: more than %zu settings",
-				 sizeof(sets) / sizeof(sets[0]) - 2);
+				 sizeof(sets) / sizeof(sets[0]) - 1 - fixed);
 		sets[n++] = tok;
 	}
 	m = vmsim_machine_create(arch, (const char *const *)sets, &err);
@@ -363,13 +427,13 @@ static struct vmsim_machine *boot(const char *arch)
 	return m;
 }
 
-static void run(const char *arch, unsigned s, unsigned nsteps)
+static void run(const char *arch, unsigned s, unsigned nsteps, bool thp)
 {
-	struct ctx c = { .arch = arch, .seed = s };
+	struct ctx c = { .arch = arch, .seed = s, .thp = thp };
 	struct vt_free before, after;
 	unsigned long tables0, reported;
 
-	c.m = boot(arch);
+	c.m = boot(arch, thp, getenv("VMSIM_CORRUPT_SET"));
 	/* thousands of reports: kept, not printed (but traced) */
 	c.m->pt.console = trace ? stderr : NULL;
 	seed = s;
@@ -394,7 +458,10 @@ static void run(const char *arch, unsigned s, unsigned nsteps)
 		snprintf(who, sizeof(who), "%s", task_name(*tp));
 		if (k < 22) {
 			what = "mmap";
-			op_mmap_touch(&c, *tp);
+			if (thp && rnd(3) == 0)
+				op_mmap_huge(&c, *tp);
+			else
+				op_mmap_touch(&c, *tp);
 		} else if (k < 35) {
 			what = "access";
 			op_access(&c, *tp);
@@ -432,9 +499,10 @@ static void run(const char *arch, unsigned s, unsigned nsteps)
 				c.m->pt.nr_bad != reported ? ": " : "",
 				c.m->pt.nr_bad != reported ? c.m->pt.bad_msg : "");
 		/* a report names the entry it cleared: empty now, or a table
-		 * the fault path built anew there -- unless the table holding
-		 * the entry went back whole (a bad entry above it was met
-		 * first), and its frame is something else by now */
+		 * the fault path built anew there (or a huge PMD a fault
+		 * mapped there since) -- unless the table holding the entry
+		 * went back whole (a bad entry above it was met first), and
+		 * its frame is something else by now */
 		if (c.m->pt.nr_bad != reported && config_is_64(&c.m->cfg)) {
 			unsigned long long va;
 			char lvl[8];
@@ -447,7 +515,8 @@ static void run(const char *arch, unsigned s, unsigned nsteps)
 			depth = strcmp(lvl, "p4d") == 0 ? 0 : strcmp(lvl, "pud") == 0 ? 1 : 2;
 			e = pt_read(&c.m->pt, epa);
 			if (e && table_depth(&c.m->pt, epa & PAGE_MASK) == depth &&
-			    pt_entry_kind(&c.m->pt, (unsigned)depth, epa, e, false) != PT_ENTRY_TABLE)
+			    pt_entry_kind(&c.m->pt, (unsigned)depth, epa, e, false) != PT_ENTRY_TABLE &&
+			    !huge_pmd_at(&c, epa, e))
 				fail_msg("%s seed %u step %u: %s still set", arch, s, c.step,
 					 c.m->pt.bad_msg);
 		}
@@ -457,6 +526,8 @@ static void run(const char *arch, unsigned s, unsigned nsteps)
 		if (c.t[i])
 			do_exit(c.t[i]);
 	check(&c, "exit all");
+	/* the huge zero page stays until its shrinker runs: run it */
+	hugepage_shutdown(c.m);
 	vt_free_snapshot(c.m, &after);
 	if (!pte_any && (after.total != before.total || c.m->pt.nr_tables != tables0))
 		fail_msg("%s seed %u: %lu free pages and %lu tables before, %lu and %lu after", arch, s,
@@ -465,6 +536,10 @@ static void run(const char *arch, unsigned s, unsigned nsteps)
 	if (nsteps >= 1000) {
 		assert_true(c.bad_flips > 10);
 		assert_true(c.m->pt.nr_bad > 10);
+		if (thp) {
+			assert_true(c.huge_flips > 10);
+			assert_true(c.m->thp.fault_alloc > 50 && c.m->thp.split_pmd > 20);
+		}
 	}
 	corrupt_kernel_root(&c);
 	vmsim_machine_destroy(c.m);
@@ -497,23 +572,27 @@ static unsigned long env_num(const char *name, const char *text, unsigned long d
 static const struct {
 	const char *arch;
 	unsigned seed, steps;
+	bool thp;
 } regressions[] = {
-	{ "x86_64", 24, 110 },	/* a table freed whole */
-	{ "x86_64", 207, 320 },
-	{ "x86_64", 264, 320 },
-	{ "x86_64", 285, 240 },
-	{ "x86_64", 188, 170 },	/* a store into another task's PTE table */
-	{ "x86_64", 256, 580 },
+	{ "x86_64", 24, 110, false },	/* a table freed whole */
+	{ "x86_64", 207, 320, false },
+	{ "x86_64", 264, 320, false },
+	{ "x86_64", 285, 240, false },
+	{ "x86_64", 188, 170, false },	/* a store into another task's PTE table */
+	{ "x86_64", 256, 580, false },
 };
 
-static void pgtable_corrupt(void **state)
+/* The runs of @arch, with transparent huge pages or without (@thp);
+ * VMSIM_CORRUPT_THP "0" or "1" keeps the sweep to the one kind. */
+static void sweep(const char *arch, bool thp)
 {
-	const char *arch = *state;
 	const char *only = getenv("VMSIM_CORRUPT_ARCH"), *seeds = getenv("VMSIM_CORRUPT_SEEDS");
+	const char *kind = getenv("VMSIM_CORRUPT_THP");
 	unsigned long first = 1, last = NSEEDS;
 	unsigned nsteps;
 
-	if (only && *only && strcmp(only, arch) != 0)
+	if ((only && *only && strcmp(only, arch) != 0) ||
+	    (kind && *kind && strcmp(kind, thp ? "1" : "0") != 0))
 		skip();
 	trace = getenv("VMSIM_CORRUPT_TRACE") != NULL;
 	pte_any = getenv("VMSIM_CORRUPT_PTE_ANY") != NULL;
@@ -528,11 +607,21 @@ static void pgtable_corrupt(void **state)
 		}
 	} else {
 		for (size_t i = 0; i < sizeof(regressions) / sizeof(regressions[0]); i++)
-			if (strcmp(regressions[i].arch, arch) == 0)
-				run(arch, regressions[i].seed, regressions[i].steps);
+			if (strcmp(regressions[i].arch, arch) == 0 && regressions[i].thp == thp)
+				run(arch, regressions[i].seed, regressions[i].steps, thp);
 	}
 	for (unsigned long s = first; s <= last; s++)
-		run(arch, (unsigned)s, nsteps);
+		run(arch, (unsigned)s, nsteps, thp);
+}
+
+static void pgtable_corrupt(void **state)
+{
+	sweep(*state, false);
+}
+
+static void pgtable_corrupt_thp(void **state)
+{
+	sweep(*state, true);
 }
 
 /* Point @t's PTE for @va at frame @pa (writable, flags otherwise kept), as
@@ -718,6 +807,117 @@ static void wild_table_store(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* Re-aim @t's huge PMD for @va at the huge-page span holding @pa (the
+ * rights, A, D and the ignored bits kept), and flush. */
+static void aim_huge_pmd(struct task_struct *t, uint64_t va, uint64_t pa)
+{
+	struct vmsim_machine *m = t->mm->m;
+	const uint64_t epa = mm_find_pmd(t->mm, va);
+
+	set_pte(&m->pt, epa, pt_mk_leaf(&m->pt, m->thp.pmd_depth, pa,
+					pt_read(&m->pt, epa) & ~m->pt.fmt->entry_addr_mask));
+	flush_tlbs(m, ~0ULL);
+}
+
+/*
+ * A huge PMD whose address bits now name another span: the hardware maps
+ * the 2 MiB (4 MiB on x86_32) there whatever it holds, and a user store
+ * through it is judged 4 KiB by 4 KiB as through a PTE -- into the
+ * simulator's own structures, the page table holding that very PMD, the
+ * zero page or the huge zero page it is dropped and counted, and a load
+ * reads the bytes.  And on x86_64, a PUD naming a slab frame of those
+ * structures, one of whose fields is shaped as a huge PMD without A and
+ * D: the walk maps the huge page the field names, and neither a read's A
+ * nor a write's D reaches the field.  With the entries restored the
+ * checker passes.
+ */
+static void huge_pmd_stores(void **state)
+{
+	const char *arch = *state;
+	struct vmsim_machine *m = boot(arch, true, NULL);
+	const uint64_t hsize = HPAGE_PMD_SIZE(m);
+	const uint64_t a = config_is_64(&m->cfg) ? 0x40000000 : 0x10000000, z = a + hsize;
+	uint64_t v = 0x1122334455667788ULL, pmd, epa, got, want;
+	struct access_result r;
+	struct task_struct *t;
+	struct vm_area_struct *vma;
+	struct page *folio;
+
+	m->pt.console = NULL;
+	t = vt_spawn(m, "t", 0, 0);
+	vt_mmap(t, a, 2 * hsize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(vt_write(t, a, 1), 0);		/* a huge page */
+	assert_int_equal(vt_read_ok(t, z), 0);		/* the huge zero page */
+	epa = mm_find_pmd(t->mm, a);
+	pmd = pt_read(&m->pt, epa);
+	folio = huge_pmd_folio(t->mm, epa, pmd);
+	assert_non_null(folio);
+	assert_true(is_huge_zero_folio(m, huge_pmd_folio(t->mm, mm_find_pmd(t->mm, z),
+							  pt_read(&m->pt, mm_find_pmd(t->mm, z)))));
+	vma = find_vma(t->mm, a);
+
+	{
+		const uint64_t target[] = {
+			(uint64_t)((uint8_t *)vma - m->pm.ram) + offsetof(struct vm_area_struct,
+									   vm_start),
+			epa,	/* the table holding the PMD */
+			page_to_phys(&m->pm, m->zero_page) + 64,
+			page_to_phys(&m->pm, m->thp.huge_zero_folio + 3) + 128,
+		};
+
+		for (unsigned i = 0; i < sizeof(target) / sizeof(target[0]); i++) {
+			const uint64_t pa = target[i] & ~7ULL, va = a + (pa & (hsize - 1));
+
+			aim_huge_pmd(t, a, pa);
+			memcpy(&want, m->pm.ram + pa, 8);
+			assert_int_equal(task_access(t, va, MMU_WRITE, &v, 8, &r), 0);
+			assert_int_equal(r.segv, 0);
+			assert_int_equal(m->nr_dropped_stores, i + 1);
+			assert_memory_equal(m->pm.ram + pa, &want, 8);
+			got = ~want;
+			assert_int_equal(task_access(t, va, MMU_READ, &got, 8, &r), 0);
+			assert_int_equal(got, want);
+			set_pte(&m->pt, epa, pmd);
+			flush_tlbs(m, ~0ULL);
+			vt_check(m);
+		}
+	}
+
+	if (config_is_64(&m->cfg)) {
+		const unsigned pud = m->thp.pmd_depth - 1;
+		const uint64_t vpa = (uint64_t)((uint8_t *)vma - m->pm.ram);
+		const uint64_t fpa = vpa + offsetof(struct vm_area_struct, vm_pgoff);
+		const uint64_t shaped = pt_mk_leaf(&m->pt, m->thp.pmd_depth,
+						   page_to_phys(&m->pm, folio),
+						   _PAGE_PRESENT | _PAGE_RW | _PAGE_USER);
+		const uint64_t va2 = (a & ~(pt_entry_span(m->pt.fmt, pud) - 1)) +
+				     ((fpa & (PAGE_SIZE - 1)) / 8) * hsize + 8;
+		const uint64_t pgoff = vma->vm_pgoff;
+		struct pt_path p;
+
+		assert_true(frame_holds_host_structs(&m->pm, (unsigned long)(vpa >> PAGE_SHIFT)));
+		vma->vm_pgoff = shaped;
+		pt_lookup(&m->pt, t->mm->pgd, a, &p);
+		set_pte(&m->pt, p.epa[pud], (vpa & PAGE_MASK) | (p.e[pud] & 0xfff));
+		flush_tlbs(m, ~0ULL);
+		assert_int_equal(task_access(t, va2 - 8, MMU_READ, &got, 8, &r), 0);
+		assert_int_equal(r.segv, 0);
+		assert_int_equal(got & 0xff, 1);	/* what t wrote at a */
+		assert_int_equal(task_access(t, va2, MMU_WRITE, &v, 8, &r), 0);
+		assert_int_equal(r.segv, 0);
+		assert_int_equal(vma->vm_pgoff, shaped);
+		vma->vm_pgoff = pgoff;
+		set_pte(&m->pt, p.epa[pud], p.e[pud]);
+		flush_tlbs(m, ~0ULL);
+		assert_int_equal(vt_read_ok(t, a + 8), v);	/* the huge page's own store */
+		assert_int_equal(m->nr_dropped_stores, 4);
+	}
+	vt_check(m);
+	do_exit(t);
+	vt_check(m);
+	vmsim_machine_destroy(m);
+}
+
 /*
  * A PTE naming a free frame (written by hand, or found through a
  * corrupted table) at fork: taking a reference on a page nobody holds
@@ -771,8 +971,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		BOTH(pgtable_corrupt),
+		BOTH(pgtable_corrupt_thp),
 		BOTH(host_structs),
 		BOTH(wild_table_store),
+		BOTH(huge_pmd_stores),
 		BOTH(fork_free_frame),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
