@@ -932,9 +932,7 @@ static void huge_pmd_stores(void **state)
 		assert_int_equal(m->nr_dropped_stores, 4);
 	}
 	vt_check(m);
-	do_exit(t);
-	vt_check(m);
-	vmsim_machine_destroy(m);
+	vt_teardown(m);
 }
 
 /*
@@ -988,9 +986,7 @@ static void bad_huge_pmd_split(void **state)
 		/* the page went back: demand-zero */
 		assert_int_equal(vt_read_ok(t, a + PAGE_SIZE), 0);
 		vt_check(m);
-		do_exit(t);
-		vt_check(m);
-		vmsim_machine_destroy(m);
+		vt_teardown(m);
 	}
 }
 
