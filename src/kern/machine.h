@@ -50,6 +50,10 @@ struct vmsim_machine {
 	struct task_struct *current[CFG_MAX_CPUS];	/* running task per CPU */
 	unsigned long *pcid_owner;	/* with PCIDs: ctx_id each PCID last served */
 	struct kmem_cache *task_struct_cachep, *mm_cachep, *vm_area_cachep, *anon_vma_cachep;
+	unsigned long nr_dropped_stores;	/* user stores a corrupted mapping aimed at
+						 * a page table, the zero page, the huge
+						 * zero page or the simulator's own
+						 * structures (task_access()) */
 	struct kmem_cache *anon_vma_chain_cachep;
 
 	/* --check (kern/check.c): NULL when off */
