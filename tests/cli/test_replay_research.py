@@ -215,4 +215,51 @@ with tempfile.TemporaryDirectory() as tmp:
          rows[0]["pud_entries_read"] == "" and rows[0]["pmd_entries_read"] == "" and
          rows[0]["pgd_entries_read"] != "", p.stdout)
 
+    # ---- --thp: 2 MiB pages serve the flat layout's regions ----
+    # 8 MiB (four aligned PMD spans) written page by page, twice: without
+    # huge pages every 4 KiB page is walked to (and 2048 pages overflow the
+    # L2's 1536 entries, so the second pass walks them all again); with
+    # them one walk maps each 2 MiB and four L1d large entries hold it all.
+    seq = os.path.join(tmp, "seq.lackey")
+    open(seq, "w").write("".join(f" S {0x40000000 + i * 4096:x},8\n" for i in range(2048)) * 2)
+    res = {}
+    for mode in ("never", "always", "madvise"):
+        p = run("--json", "replay", "-q", "--thp", mode, "--interval", "2048", seq)
+        res[mode] = json.loads(p.stdout) if p.returncode == 0 else {}
+        case(f"--thp {mode}: runs", p.returncode == 0, p.stderr)
+    for mode in ("never", "madvise"):
+        d = res[mode]
+        wl = d.get("walk_levels", {})
+        case(f"--thp {mode}: 512 pages mapped by walks per 2 MiB and pass",
+             wl.get("pte", {}).get("pages_mapped") == 2 * 4 * 512 and
+             wl.get("pmd", {}).get("pages_mapped") == 0, wl)
+        case(f"--thp {mode}: the second pass walks every page again",
+             [r["delta"]["walks"] for r in d.get("intervals", [])][1:] == [2048], d.get("intervals"))
+    d = res["always"]
+    wl = d.get("walk_levels", {})
+    case("--thp always: one page mapped by a walk per 2 MiB", wl.get("pmd", {}).get("pages_mapped")
+         == 4 and wl.get("pte", {}).get("pages_mapped") == 0 and
+         wl.get("pte", {}).get("entries_read") == 0, wl)
+    case("--thp always: the first pass walks about once per 2 MiB (the faults' walks too)",
+         d.get("walks", 99) <= 3 * 4, d.get("walks"))
+    case("--thp always: the second pass walks none", [r["delta"]["walks"] for r in
+                                                      d.get("intervals", [])][1:] == [0],
+         d.get("intervals"))
+    case("--thp always: the L1d large array took the four pages",
+         d.get("tlb", {}).get("l1d_large", {}).get("fills") == 4, d.get("tlb"))
+    case("--thp always: RSS still 2048 pages", d.get("rss_pages") == 2048, d.get("rss_pages"))
+    p = run("-c", "x86_32", "--json", "replay", "-q", "--thp", "always", seq)
+    d = json.loads(p.stdout) if p.returncode == 0 else {}
+    case("x86_32 --thp always: 4 MiB pages", d.get("walk_levels", {}).get("pgd", {})
+         .get("pages_mapped") == 2 and d.get("walk_levels", {}).get("pte", {})
+         .get("pages_mapped") == 0, d)
+    p = run("replay", "--thp", "always", "--frames", "3", seq)
+    case("--thp always with --frames: refused", p.returncode == 2 and
+         "--frames turns transparent huge pages off" in p.stderr and
+         len(p.stderr.strip().splitlines()) == 1, p.stderr)
+    p = run("replay", "-q", "--thp", "never", "--frames", "3", seq)
+    case("--thp never with --frames: fine", p.returncode == 0, p.stderr)
+    p = run("replay", "--thp", "sometimes", seq)
+    case("--thp sometimes: refused", p.returncode == 2, p.stderr)
+
 summary()

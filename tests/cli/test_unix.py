@@ -100,6 +100,7 @@ VALUES = {
                "refresh": ("100", ["-q", "--frames", "4", "--policy", "aging", LACKEY]),
                "tau": ("100", ["-q", "--frames", "4", "--policy", "wsclock", LACKEY]),
                "seed": ("7", ["-q", "--frames", "4", "--policy", "random", LACKEY]),
+               "thp": ("always", ["-q", LACKEY]),
                "svg": (os.path.join(tmp, "r.svg"), ["-q", "--interval", "5000", LACKEY])},
     "mrc": {"format": ("lackey", [LACKEY]), "sample": ("0.5", [LACKEY]),
             "points": ("4", [LACKEY]), "curve": ("tlb", [LACKEY]),
@@ -489,7 +490,7 @@ for line, want in (("vmsim-cli tra", ["translate"]),
                    ("vmsim-cli mrc --curve ", ["frames", "tlb"]),
                    ("vmsim-cli --json replay -", sorted(["--format", "--task-layout", "--interval",
                                                          "--frames", "--policy", "--refresh",
-                                                         "--tau", "--seed", "--csv", "--svg",
+                                                         "--tau", "--seed", "--csv", "--svg", "--thp",
                                                          "--quiet", "-q", "--help", "-h"]))):
     got, err = complete(line)
     case(f"completion of '{line}'", got == want and not err, (got, err))

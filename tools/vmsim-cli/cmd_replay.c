@@ -35,6 +35,7 @@
 #include "util/hostalloc.h"
 #include "util/strbuf.h"
 #include "util/svg.h"
+#include "vma/huge_mm.h"
 #include "vma/mm.h"
 
 
@@ -727,7 +728,7 @@ static int replay_exec(struct vmsim_machine *m, struct task_struct *t, const cha
 }
 
 enum { OPT_FORMAT = 256, OPT_LAYOUT, OPT_INTERVAL, OPT_FRAMES, OPT_POLICY, OPT_REFRESH, OPT_TAU,
-       OPT_SEED, OPT_CSV, OPT_SVG, OPT_QUIET = 'q' };
+       OPT_SEED, OPT_CSV, OPT_SVG, OPT_THP, OPT_QUIET = 'q' };
 
 static const struct cli_opt replay_opts[] = {
 	{ OPT_FORMAT, "format", ARG_WORDS, TRACE_FORMAT_WORDS,
@@ -754,6 +755,10 @@ static const struct cli_opt replay_opts[] = {
 	{ OPT_SVG, "svg", ARG_FILE, "FILE",
 	  "with --interval: draw the counters per interval (TLB misses, walks, faults) as an SVG "
 	  "picture into FILE" },
+	{ OPT_THP, "thp", ARG_WORDS, "always|madvise|never",
+	  "transparent huge pages, as written to /sys/kernel/mm/transparent_hugepage/enabled "
+	  "(default: the config's): always backs the flat layout's regions with 2 MiB pages "
+	  "where aligned" },
 	{ OPT_QUIET, "quiet", ARG_NONE, NULL, "no progress line on a terminal" },
 	{ 0 },
 };
@@ -775,7 +780,7 @@ static int run_replay(struct cli *c, int argc, char **argv)
 	struct trace_rec recs[BATCH];
 	struct cli_getopt g;
 	long got;
-	int fmt = -1, ret, out, status = 0, k, bad = 0;
+	int fmt = -1, thp = -1, ret, out, status = 0, k, bad = 0;
 	double secs;
 
 	cli_getopt_init(&g, &cmd_replay, argc, argv, false);
@@ -800,6 +805,10 @@ static int run_replay(struct cli *c, int argc, char **argv)
 				return 2;
 		} else if (k == OPT_SEED) {
 			if (cli_count(&cmd_replay, "--seed", g.arg, 0, &rc.params.seed))
+				return 2;
+		} else if (k == OPT_THP) {
+			thp = cli_choice(&cmd_replay, k, g.arg);	/* enum thp_enabled_mode's order */
+			if (thp < 0)
 				return 2;
 		} else if (k == OPT_CSV) {
 			rc.csv = true;
@@ -834,6 +843,10 @@ static int run_replay(struct cli *c, int argc, char **argv)
 			return cli_usage_error(&cmd_replay, "--frames is at most %llu",
 					       (unsigned long long)REPLACE_MAX_FRAMES);
 	}
+	if (frames && thp >= 0 && thp != THP_ENABLED_NEVER)
+		return cli_usage_error(&cmd_replay, "--frames turns transparent huge pages off (a huge "
+				       "page would map 512 pages in no frame): not with --thp %s",
+				       thp == THP_ENABLED_ALWAYS ? "always" : "madvise");
 	if (rc.plot.path && !rc.interval)
 		return cli_usage_error(&cmd_replay, "--svg draws the --interval rows: give --interval N");
 	if (rc.csv && rc.json)
@@ -846,6 +859,8 @@ static int run_replay(struct cli *c, int argc, char **argv)
 	m = cli_boot(c);
 	if (!m)
 		return 2;
+	if (thp >= 0)
+		hugepage_set_enabled(m, (unsigned)thp);
 	ret = trace_open(&r, trace, fmt, &err);
 	if (ret) {
 		if (!cli_host_oom())
