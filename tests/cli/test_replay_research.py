@@ -262,4 +262,47 @@ with tempfile.TemporaryDirectory() as tmp:
     p = run("replay", "--thp", "sometimes", seq)
     case("--thp sometimes: refused", p.returncode == 2, p.stderr)
 
+    # ---- sweep --svg: page faults against frames, a line per policy ----
+    import xml.etree.ElementTree as ET
+    NS = "{http://www.w3.org/2000/svg}"
+    pic = os.path.join(tmp, "sweep.svg")
+    p = run("sweep", "-j", "2", "--policy", "fifo,lru,opt", "--frames", "1,2,3,4,5",
+            "--svg", pic, "examples/belady.pages")
+    table = list(csv.DictReader(io.StringIO(p.stdout)))
+    case("sweep --svg: the table still comes out", p.returncode == 0 and len(table) == 15,
+         p.stdout[:200] + p.stderr)
+    try:
+        root = ET.parse(pic).getroot()
+        texts = [t.text for t in root.iter(NS + "text")]
+        lines = [l.get("points").split() for l in root.iter(NS + "polyline")]
+        case("sweep --svg: axes and a legend per policy", all(w in texts for w in (
+             "frames", "page faults", "fifo", "lru", "opt")) and len(lines) == 3, texts)
+        # Belady's anomaly on the picture: fifo's line goes up from 3 to 4
+        # frames (9 to 10 faults), so its 4th point is higher (smaller y)
+        fifo = [tuple(map(float, q.split(","))) for q in lines[0]] if lines else []
+        case("sweep --svg: fifo's points in frame order, Belady's rise at 4 frames",
+             len(fifo) == 5 and [q[0] for q in fifo] == sorted(q[0] for q in fifo) and
+             fifo[3][1] < fifo[2][1], fifo)
+    except (OSError, ET.ParseError) as e:
+        case("sweep --svg: well-formed", False, f"{e} {p.stderr}")
+    out = os.path.join(tmp, "sweep-dir")
+    p = run("sweep", "-j", "2", "--out", out, "--frames", "3,4", "--policy", "lru",
+            "examples/belady.pages", "examples/silberschatz.pages")
+    pic2 = os.path.join(tmp, "merge.svg")
+    p2 = run("sweep", "merge", "--svg", pic2, out)
+    case("sweep merge --svg: the same table", p.returncode == 0 and p2.stdout == p.stdout,
+         p2.stderr)
+    try:
+        texts = [t.text for t in ET.parse(pic2).getroot().iter(NS + "text")]
+        case("sweep merge --svg: a line per policy and trace",
+             "lru examples/belady.pages" in texts and "lru examples/silberschatz.pages" in texts,
+             texts)
+    except (OSError, ET.ParseError) as e:
+        case("sweep merge --svg: well-formed", False, f"{e} {p2.stderr}")
+    p = run("sweep", "--svg", pic, "examples/belady.pages")
+    case("sweep --svg without --frames: refused", p.returncode == 2 and
+         "give --frames" in p.stderr, p.stderr)
+    p = run("sweep", "merge", "--svg", out)
+    case("sweep merge --svg without a directory: refused", p.returncode == 2, p.stderr)
+
 summary()

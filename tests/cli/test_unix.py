@@ -111,7 +111,8 @@ VALUES = {
               "vary": ("interval=5000", [LACKEY]), "frames": ("3,4", [LACKEY]),
               "policy": ("fifo,lru", ["--frames", "4", LACKEY]), "jobs": ("2", [LACKEY]),
               "out": (os.path.join(tmp, "sweep-{n}"), [LACKEY]),
-              "emit": ("parallel", ["--out", os.path.join(tmp, "emit-{n}"), LACKEY])},
+              "emit": ("parallel", ["--out", os.path.join(tmp, "emit-{n}"), LACKEY]),
+              "svg": (os.path.join(tmp, "sweep.svg"), ["--frames", "3,4", LACKEY])},
 }
 GLOBAL_VALUES = {"config": "x86_32", "set": "memory.size=64MiB",
                  "trace-events": os.path.join(tmp, "ev.log")}
