@@ -110,26 +110,22 @@ static unsigned nr_counters(const struct replay_cli *rc)
 static void counter_values(const struct replay_cli *rc, const struct replay_counters *c,
 			   uint64_t v[NR_COUNTERS])
 {
+	const struct tlb_stats *lv[3] = { &c->l1d, &c->l1i, &c->l2 };
 	const struct replace_stats *st = &rc->rs.st;
+	struct stat_field f[FAULT_STAT_FIELDS];
 
+	_Static_assert(C_SIGBUS - C_MIN_FLT + 1 == FAULT_STAT_FIELDS, "the faults' columns");
 	v[C_ACCESSES] = c->accesses;
 	v[C_INSTRUCTIONS] = c->instructions;
-	v[C_L1D_HITS] = c->l1d.hits;
-	v[C_L1D_MISSES] = c->l1d.misses;
-	v[C_L1I_HITS] = c->l1i.hits;
-	v[C_L1I_MISSES] = c->l1i.misses;
-	v[C_L2_HITS] = c->l2.hits;
-	v[C_L2_MISSES] = c->l2.misses;
+	for (unsigned i = 0; i < 3; i++) {
+		v[C_L1D_HITS + 2 * i] = lv[i]->hits;
+		v[C_L1D_MISSES + 2 * i] = lv[i]->misses;
+	}
 	v[C_WALKS] = c->walks;
 	v[C_ENTRIES_READ] = c->entries_read;
-	v[C_MIN_FLT] = c->fst.min_flt;
-	v[C_DEMAND_ZERO] = c->fst.demand_zero;
-	v[C_ZERO_PAGE] = c->fst.zero_page;
-	v[C_COW] = c->fst.cow;
-	v[C_COW_REUSE] = c->fst.cow_reuse;
-	v[C_STACK_GROW] = c->fst.stack_grow;
-	v[C_SEGV] = c->fst.segv;
-	v[C_SIGBUS] = c->fst.sigbus;
+	fault_stat_fields(&c->fst, f);	/* min_flt ... sigbus, our order */
+	for (unsigned i = 0; i < FAULT_STAT_FIELDS; i++)
+		v[C_MIN_FLT + i] = f[i].v;
 	v[C_POLICY_FAULTS] = rc->policy ? st->faults : 0;
 	v[C_EVICTIONS] = rc->policy ? st->evictions : 0;
 	v[C_DIRTY_EVICTIONS] = rc->policy ? st->dirty_evictions : 0;
