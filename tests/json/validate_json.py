@@ -172,9 +172,15 @@ try:
                 d = check(f"{mach} replay {' '.join(extra)} {t}", "replay",
                           ["-c", mach, "--json", "replay", "-q", *extra, t])
                 if d and extra:
-                    case(f"{mach} replay --interval 1000 {t}: a row per 1000 accesses",
-                         [r["accesses"] for r in d["intervals"]] ==
-                         list(range(1000, d["accesses"]["total"] + 1, 1000)), d["intervals"][:3])
+                    total = d["accesses"]["total"]
+                    case(f"{mach} replay --interval 1000 {t}: a row per 1000 accesses, and "
+                         "the partial one", [r["accesses"] for r in d["intervals"]] ==
+                         list(range(1000, total + 1, 1000)) + ([total] if total % 1000 else []),
+                         d["intervals"][:3])
+                    case(f"{mach} replay --interval 1000 {t}: the deltas add up to the totals",
+                         sum(r["delta"]["walks"] for r in d["intervals"]) == d["walks"] and
+                         sum(r["delta"]["instructions"] for r in d["intervals"]) ==
+                         d["accesses"]["I"], d["intervals"][:3])
         for t in TRACES:
             for policy in ("fifo", "opt", "wsclock", "nru"):
                 d = check(f"{mach} replay --frames 4 --policy {policy} {t}", "replay",
