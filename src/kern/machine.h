@@ -20,6 +20,8 @@ struct vmap_state;
 struct highmem_state;
 struct task_struct;
 struct kmem_cache;
+struct cpu_fbatches;
+struct swap_state;
 
 struct vmsim_machine {
 	struct vmsim_config cfg;
@@ -46,6 +48,14 @@ struct vmsim_machine {
 	struct task_struct *current[CFG_MAX_CPUS];	/* running task per CPU */
 	unsigned long *pcid_owner;	/* with PCIDs: ctx_id each PCID last served */
 	struct kmem_cache *task_struct_cachep, *mm_cachep, *vm_area_cachep, *anon_vma_cachep;
+
+	/* page aging and reclaim (vma/swap.c, vmscan.c, workingset.c) */
+	struct cpu_fbatches *cpu_fbatches;	/* [nr_cpus]: LRU batches */
+	struct list_head mm_list;	/* every mm_struct (reclaim's reverse-map walks) */
+	unsigned workingset_bucket_order;	/* shadow timestamp granularity */
+	struct swap_state *swap;	/* swap areas, slot caches (vma/swapfile.c) */
+	struct page **wb_queue;		/* pages under writeback (vma/page-writeback.c) */
+	unsigned wb_nr, wb_cap;
 };
 
 /* Read @config (built-in name or file), apply the YAML mapping @set (from

@@ -104,6 +104,7 @@ int task_init(struct vmsim_machine *m, struct vmsim_error *err)
 	uint64_t zpa = m->cfg.kernel_start + m->cfg.kernel_size - PAGE_SIZE;
 
 	INIT_LIST_HEAD(&m->tasks);
+	INIT_LIST_HEAD(&m->mm_list);
 	htab_init(&m->task_names, &m->ha);
 	m->nr_threads = 0;
 	m->last_pid = 0;
@@ -189,11 +190,13 @@ struct mm_struct *mm_alloc(struct vmsim_machine *m)
 		return NULL;
 	mm->m = m;
 	INIT_LIST_HEAD(&mm->mmap_list);
+	INIT_LIST_HEAD(&mm->mmlist);
 	mm->mm_rb = RB_ROOT;
 	if (mm_pgd_alloc(m, &mm->pgd)) {
 		free_mm(m, mm);
 		return NULL;
 	}
+	list_add_tail(&mm->mm_list, &m->mm_list);
 	mm->ctx_id = ++m->last_ctx_id;
 	mm->task_size = m->cfg.task_size;
 	mm->mmap_min_addr = m->cfg.mmap_min_addr;
@@ -233,6 +236,7 @@ static void mmdrop(struct mm_struct *mm)
 	if (--mm->mm_count)
 		return;
 	leave_mm(mm);
+	list_del(&mm->mm_list);
 	mm_pgd_free(m, mm->pgd);
 	free_mm(m, mm);
 }
@@ -242,6 +246,8 @@ void mmput(struct mm_struct *mm)
 	if (--mm->mm_users)
 		return;
 	exit_mmap(mm);
+	if (!list_empty(&mm->mmlist))
+		list_del_init(&mm->mmlist);	/* off swapoff's list */
 	mmdrop(mm);
 }
 
@@ -562,7 +568,11 @@ int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f)
 	if (ret & (VM_FAULT_SIGSEGV | VM_FAULT_SIGBUS))
 		return SEGV_MAPERR;	/* SIGBUS (a file page past EOF) has no outcome of
 					 * its own in scenarios yet: reported as SIGSEGV */
-	t->fst.min_flt++;
+	/* mm_account_fault(): a fault that read from a file or swap is major */
+	if (ret & VM_FAULT_MAJOR)
+		t->fst.maj_flt++;
+	else
+		t->fst.min_flt++;
 	return 0;
 }
 
@@ -655,12 +665,22 @@ static int collect_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	struct frame_refs *fr = arg;
 	uint64_t pfn = (pte & fr->m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT;
 
+	if (is_swap_pte(pte))
+		return 0;	/* a swap entry maps no frame (swap_check() counts it) */
 	if (pfn_valid(&fr->m->pm, (unsigned long)pfn) &&
 	    pfn_to_page(&fr->m->pm, (unsigned long)pfn) != fr->m->zero_page)
 		refs_add(fr, pfn << 1);
 	(void)va;
 	(void)epa;
 	return 0;
+}
+
+/* One reference a cache, an LRU batch or the writeback queue holds. */
+static void collect_cache_ref(void *arg, struct page *page)
+{
+	struct frame_refs *fr = arg;
+
+	refs_add(fr, (uint64_t)page_to_pfn(&fr->m->pm, page) << 1 | 1);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -784,6 +804,9 @@ int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 			obj->ino = ~obj->ino;	/* visited: counted once */
 		}
 	}
+	/* the page cache's, the swap cache's, the LRU batches' and the
+	 * writeback queue's references */
+	page_census(m, collect_cache_ref, &fr);
 	if (fr.oom) {
 		ret = verr(err, -ENOMEM, "out of host memory");
 		goto out;
@@ -801,8 +824,11 @@ int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 			else
 				maps++;
 		}
-		if (page_file(page))
-			extra++;	/* the page cache's own reference */
+		if (PageBuddy(page)) {
+			ret = verr(err, -EFAULT, "mm: frame %#" PRIx64 " is free but %ld mappings "
+				   "and %ld other references hold it", pfn, maps, extra);
+			goto out;
+		}
 		if (page_mapcount(page) != maps || page_ref_count(page) != maps + extra) {
 			ret = verr(err, -EFAULT, "mm: frame %#" PRIx64 ": mapcount %d refcount %d,"
 				   " but %ld mappings and %ld other references", pfn,

@@ -9,8 +9,9 @@
  *            overlays compound_head on lru.next the same way)
  *   mapping  address_space / anon marker; slab: its kmem_cache
  *   index    page offset in the mapping; slab: first free object address
- *   private  32 bits: buddy order while PageBuddy; slab: inuse/objects;
- *            page[1] of a compound block: its order (Linux: folio order)
+ *   private  buddy order while PageBuddy; slab: inuse/objects; page[1]
+ *            of a compound block: its order (Linux: folio order); a
+ *            swap-cache page: its swp_entry_t (Linux: folio->swap)
  *   _refcount, _mapcount (-1 = not mapped, as in Linux)
  *
  * A frame whose struct page was never initialized (deferred init, see
@@ -50,6 +51,15 @@ enum pageflags {
 	PG_guard,		/* vmalloc guard / poisoned (debug) */
 	PG_tail,		/* Linux: bit 0 of compound_head */
 	PG_poisoned,		/* free frame filled with PAGE_POISON (page_poison=1) */
+	PG_workingset,		/* was active before eviction, or refaulted into it */
+	PG_unevictable,		/* on the unevictable list (mlocked, ...) */
+	PG_mlocked,		/* mapped by a VM_LOCKED VMA */
+	PG_swapcache,		/* in the swap cache: ->private holds its swp_entry_t */
+	PG_reclaim,		/* written back for reclaim: rotate to the inactive
+				 * tail when done (PG_readahead while in the swap
+				 * cache for a read ahead, as Linux aliases them) */
+	PG_anon_exclusive,	/* an anonymous page only one PTE may map
+				 * (Linux: PG_mappedtodisk on anon pages) */
 	__NR_PAGEFLAGS
 };
 
@@ -63,7 +73,7 @@ struct page {
 	struct list_head lru;
 	void *mapping;
 	uint64_t index;
-	uint32_t private;
+	uint64_t private;
 	int32_t _refcount;
 	int32_t _mapcount;
 };
@@ -118,6 +128,27 @@ static inline void clear_page_flag(struct page *p, enum pageflags f)
 #define PageHead(p) test_page_flag(p, PG_head)
 #define PageDirty(p) test_page_flag(p, PG_dirty)
 #define PageAnon(p) test_page_flag(p, PG_anon)
+#define PageLRU(p) test_page_flag(p, PG_lru)
+#define PageActive(p) test_page_flag(p, PG_active)
+#define PageSwapCache(p) test_page_flag(p, PG_swapcache)
+#define PageSwapBacked(p) test_page_flag(p, PG_swapbacked)
+#define PageUnevictable(p) test_page_flag(p, PG_unevictable)
+#define PageMlocked(p) test_page_flag(p, PG_mlocked)
+#define PageWriteback(p) test_page_flag(p, PG_writeback)
+#define PageReclaim(p) test_page_flag(p, PG_reclaim)
+#define PageWorkingset(p) test_page_flag(p, PG_workingset)
+#define PageReferenced(p) test_page_flag(p, PG_referenced)
+#define PageAnonExclusive(p) test_page_flag(p, PG_anon_exclusive)
+#define PG_readahead PG_reclaim
+
+/* Clear @f and say whether it was set (TestClearPageX). */
+static inline bool test_clear_page_flag(struct page *p, enum pageflags f)
+{
+	bool was = test_page_flag(p, f);
+
+	clear_page_flag(p, f);
+	return was;
+}
 
 static inline unsigned page_zonenum(const struct page *p)
 {
@@ -149,7 +180,7 @@ static inline struct page *compound_head(struct page *p)
 /* Order of a compound block's head (0 for a page that is not a head). */
 static inline unsigned compound_order(const struct page *p)
 {
-	return PageHead(p) ? p[1].private : 0;
+	return PageHead(p) ? (unsigned)p[1].private : 0;
 }
 
 static inline int page_ref_count(const struct page *p)
@@ -164,7 +195,7 @@ static inline int page_mapcount(const struct page *p)
 
 static inline unsigned buddy_order(const struct page *p)
 {
-	return p->private;
+	return (unsigned)p->private;
 }
 
 #endif

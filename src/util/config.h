@@ -49,6 +49,7 @@ enum cfg_key_id {
 	CFG_FIXADDR_TOP, CFG_LAST_PKMAP, CFG_VMALLOC_RESERVE,
 	CFG_STACK_RLIMIT, CFG_MMAP_MIN_ADDR, CFG_RANDOMIZE, CFG_SEED,
 	CFG_FAULT_AROUND_BYTES, CFG_VDSO_VVAR, CFG_VDSO_VVAR_VCLOCK, CFG_VDSO_VDSO,
+	CFG_SWAP_SIZE, CFG_VM_SWAPPINESS, CFG_VM_PAGE_CLUSTER, CFG_KSWAPD_INTERVAL,
 	CFG_NR_KEYS
 };
 
@@ -138,6 +139,12 @@ struct vmsim_config {
 	uint64_t mmap_base;		/* derived: arch_pick_mmap_layout() */
 	uint64_t fault_around_bytes;	/* page cache fault-around, 64 KiB */
 	unsigned vdso_pages[3];		/* [vvar], [vvar_vclock], [vdso] */
+
+	/* memory pressure: */
+	uint64_t swap_size;		/* the swap area swapon'ed at boot; 0: none */
+	unsigned swappiness;		/* vm.swappiness: 0..200 */
+	unsigned page_cluster;		/* vm.page-cluster: log2 of the swap readahead window */
+	unsigned kswapd_interval;	/* accesses between kswapd points; 0: steps only */
 
 	/* derived by config_finalize() (x86_32, see config.c): */
 	uint64_t cpu_entry_area_base;	/* CPU_ENTRY_AREA_BASE */

@@ -11,13 +11,20 @@
  * page zero, as the last partial page past EOF is; a failed read is -EIO,
  * which a fault turns into SIGBUS as filemap_fault() does.
  *
+ * Under memory pressure reclaim drops clean pages (__filemap_remove_folio(),
+ * leaving a workingset shadow entry in the page's slot) and writes dirty
+ * ones back first (filemap_writepage()): a file's written-back pages are
+ * kept in host memory beside its original contents, and a page read
+ * again comes from there.  The host file itself is never written.
+ *
  * Invariant: every page in a file's i_pages has page->mapping pointing at
  * that address_space and page->index equal to its key, holds exactly one
  * reference for the cache (plus one per PTE that maps it, _mapcount + 1
  * PTEs), and counts in nr_dirty iff PG_dirty is set; nrpages equals the
- * tree's entries; a file's i_mmap holds exactly the linked VMAs whose
- * vm_file it is; every file is in the name hash, every host file in the
- * inode hash, and nowhere else.  page_cache_check() verifies it.
+ * tree's page entries (shadow entries are values, not pages); a file's
+ * i_mmap holds exactly the linked VMAs whose vm_file it is; every file is
+ * in the name hash, every host file in the inode hash, and nowhere else.
+ * page_cache_check() verifies it.
  */
 #include "vma/filemap.h"
 
@@ -37,6 +44,9 @@
 #include "util/error.h"
 #include "util/hostalloc.h"
 #include "vma/mm.h"
+#include "vma/swap.h"
+#include "vma/workingset.h"
+#include "vma/writeback.h"
 
 /* ---- the machine's cache ---- */
 
@@ -77,7 +87,14 @@ struct page_cache *machine_page_cache(struct vmsim_machine *m)
 	return m->page_cache;
 }
 
-/* truncate_inode_pages(): drop the cache's reference on every page. */
+/* The page cache gauges of @page's node: NR_FILE_PAGES. */
+static void account_cache(struct phys_mem *pm, const struct page *page, long nr)
+{
+	mod_node_page_state(&pm->node_data[page_to_nid(page)], NR_FILE_PAGES, nr);
+}
+
+/* truncate_inode_pages(): drop the cache's reference on every page, and
+ * every shadow entry. */
 static void truncate_inode_pages(struct file *f)
 {
 	struct address_space *as = &f->f_mapping;
@@ -87,15 +104,30 @@ static void truncate_inode_pages(struct file *f)
 
 	xa_for_each(&as->i_pages, index, page) {
 		xa_erase(&as->i_pages, index);
-		if (test_page_flag(page, PG_dirty))
-			as->nr_dirty--;
-		clear_page_flag(page, PG_dirty);
+		if (xa_is_value(page))
+			continue;
+		clear_page_dirty(page);
 		clear_page_flag(page, PG_uptodate);
 		page->mapping = NULL;
 		as->nrpages--;
+		account_cache(pm, page, -1);
 		put_page(pm, page);
 	}
 	xa_destroy(&as->i_pages);
+}
+
+/* The host copies of the written-back pages go with the file. */
+static void free_written(struct file *f)
+{
+	struct host_arena *ha = &f->pc->m->ha;
+	uint64_t index;
+	void *copy;
+
+	xa_for_each(&f->written, index, copy) {
+		xa_erase(&f->written, index);
+		host_free(ha, copy, PAGE_SIZE);
+	}
+	xa_destroy(&f->written);
 }
 
 static void file_free(struct file *f)
@@ -105,6 +137,7 @@ static void file_free(struct file *f)
 	struct vm_area_struct *vma, *tmp;
 
 	truncate_inode_pages(f);
+	free_written(f);
 	list_for_each_entry_safe(vma, tmp, &f->f_mapping.i_mmap, shared)
 		list_del_init(&vma->shared);
 	if (f->data)
@@ -163,9 +196,9 @@ void fput(struct file *f)
 
 	if (!f || --f->f_count > 0)
 		return;
-	/* The last user is gone: Linux would keep the clean pages until
-	 * reclaim; vmsim, which has no reclaim, evicts them now (dirty
-	 * pages of a host file have nowhere to go: they are dropped). */
+	/* The last user is gone: Linux would keep the inode and its clean
+	 * pages until reclaim; vmsim has no inode cache, so the file goes
+	 * with its pages and what was written back to it. */
 	pc = f->pc;
 	file_free(f);
 	page_cache_put(pc);
@@ -197,6 +230,7 @@ static struct file *file_alloc(struct page_cache *pc, const char *name, struct v
 	f->f_seq = pc->next_seq++;
 	f->fd = -1;
 	xa_init(&f->f_mapping.i_pages, ha);
+	xa_init(&f->written, ha);
 	INIT_LIST_HEAD(&f->f_mapping.i_mmap);
 	f->f_mapping.host = f;
 	list_add_tail(&f->f_list, &pc->files);
@@ -360,7 +394,9 @@ struct file *page_file(const struct page *page)
 
 struct page *filemap_find_page(struct file *f, uint64_t index)
 {
-	return xa_load(&f->f_mapping.i_pages, index);
+	void *p = xa_load(&f->f_mapping.i_pages, index);
+
+	return xa_is_value(p) ? NULL : p;
 }
 
 /* Copy @len bytes at @off of the backing file into @dst, zeros past its
@@ -368,8 +404,15 @@ struct page *filemap_find_page(struct file *f, uint64_t index)
  * short).  0, or -EIO when the host read fails. */
 static int read_backing(const struct file *f, uint64_t off, uint8_t *dst, size_t len)
 {
+	const uint8_t *copy = xa_load(&f->written, off >> PAGE_SHIFT);
 	size_t n = 0;
 
+	if (copy) {
+		/* written back under memory pressure: this is the file now
+		 * (callers never cross a page) */
+		memcpy(dst, copy + (off & (PAGE_SIZE - 1)), len);
+		return 0;
+	}
 	if (f->fd < 0) {
 		if (off < f->data_len)
 			n = f->data_len - off < len ? (size_t)(f->data_len - off) : len;
@@ -399,9 +442,11 @@ int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *ma
 	struct phys_mem *pm = &pc->m->pm;
 	struct page *page;
 
+	void *shadow;
+
 	pc->lookups++;
 	*major = false;
-	page = xa_load(&as->i_pages, index);
+	page = filemap_find_page(f, index);
 	if (page) {
 		pc->hits++;
 		*out = page;
@@ -413,6 +458,11 @@ int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *ma
 	page = alloc_page(pm, GFP_HIGHUSER_MOVABLE);
 	if (!page)
 		return -ENOMEM;
+	if (filemap_find_page(f, index)) {
+		/* read in while the allocation reclaimed: use that one */
+		put_page(pm, page);
+		return filemap_get_page(f, index, out, major);
+	}
 	if (read_backing(f, index << PAGE_SHIFT, page_host(pm, page), PAGE_SIZE)) {
 		put_page(pm, page);
 		return -EIO;
@@ -420,15 +470,65 @@ int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *ma
 	page->mapping = as;
 	page->index = index;
 	set_page_flag(page, PG_uptodate);
+	shadow = xa_load(&as->i_pages, index);
 	if (xa_store(&as->i_pages, index, page, NULL)) {
 		page->mapping = NULL;
 		put_page(pm, page);
 		return -ENOMEM;
 	}
 	as->nrpages++;
+	account_cache(pm, page, 1);
+	count_vm_events(pm, PGPGIN, PAGE_SIZE >> 10);
 	pc->reads++;
+	/* filemap_add_folio(): a refault's distance may activate it, then
+	 * onto the LRU */
+	if (shadow)
+		workingset_refault(pc->m, page, shadow);
+	folio_add_lru(pc->m, page);
 	*major = true;
 	*out = page;
+	return 0;
+}
+
+void __filemap_remove_folio(struct vmsim_machine *m, struct page *page, void *shadow)
+{
+	struct address_space *as = page->mapping;
+
+	if (shadow)
+		xa_store(&as->i_pages, page->index, shadow, NULL);
+	else
+		xa_erase(&as->i_pages, page->index);
+	clear_page_flag(page, PG_uptodate);
+	page->mapping = NULL;
+	as->nrpages--;
+	account_cache(&m->pm, page, -1);
+}
+
+int filemap_writepage(struct vmsim_machine *m, struct page *page)
+{
+	struct address_space *as = page->mapping;
+	struct file *f = as->host;
+	uint64_t off = page->index << PAGE_SHIFT;
+	uint8_t *copy = xa_load(&f->written, page->index);
+
+	if (!copy) {
+		copy = host_alloc(&m->ha, PAGE_SIZE);
+		if (!copy || xa_store(&f->written, page->index, copy, NULL)) {
+			if (copy)
+				host_free(&m->ha, copy, PAGE_SIZE);
+			set_page_dirty(page);	/* nowhere to write: stays dirty */
+			return AOP_WRITEPAGE_ACTIVATE;
+		}
+	}
+	folio_start_writeback(m, page);
+	memcpy(copy, page_host(&m->pm, page), PAGE_SIZE);
+	/* the bytes past i_size in the last page are not the file's */
+	if (as->i_size < off + PAGE_SIZE)
+		memset(copy + (as->i_size > off ? as->i_size - off : 0), 0,
+		       PAGE_SIZE - (as->i_size > off ? (size_t)(as->i_size - off) : 0));
+	count_vm_events(&m->pm, PGPGOUT, PAGE_SIZE >> 10);
+	MM_EV_M(m, "writepage", "pfn=%#lx file=%s index=%llu", page_to_pfn(&m->pm, page), f->f_path,
+		(unsigned long long)page->index);
 	return 0;
 }
 
@@ -453,6 +553,18 @@ int filemap_read(struct file *f, uint64_t off, void *buf, size_t len)
 	return 0;
 }
 
+/* folio_account_dirtied() / folio_account_cleaned() */
+static void account_dirty(struct file *f, struct page *page, long nr)
+{
+	struct phys_mem *pm = &f->pc->m->pm;
+
+	f->f_mapping.nr_dirty += nr;
+	mod_lruvec_state(folio_lruvec(pm, page), NR_FILE_DIRTY, nr);
+	mod_zone_page_state(page_zone(pm, page), NR_ZONE_WRITE_PENDING, nr);
+	if (nr > 0)
+		mod_node_page_state(&pm->node_data[page_to_nid(page)], NR_DIRTIED, nr);
+}
+
 void set_page_dirty(struct page *page)
 {
 	struct file *f = page_file(page);
@@ -460,7 +572,7 @@ void set_page_dirty(struct page *page)
 	if (!f || test_page_flag(page, PG_dirty))
 		return;
 	set_page_flag(page, PG_dirty);
-	f->f_mapping.nr_dirty++;
+	account_dirty(f, page, 1);
 }
 
 void clear_page_dirty(struct page *page)
@@ -470,7 +582,7 @@ void clear_page_dirty(struct page *page)
 	if (!f || !test_page_flag(page, PG_dirty))
 		return;
 	clear_page_flag(page, PG_dirty);
-	f->f_mapping.nr_dirty--;
+	account_dirty(f, page, -1);
 }
 
 /* ---- i_mmap ---- */
@@ -548,10 +660,17 @@ unsigned filemap_map_pages(struct vm_fault *vmf, uint64_t start_pgoff, uint64_t 
 		uint64_t addr = vma->vm_start + ((index - vma->vm_pgoff) << PAGE_SHIFT);
 		uint64_t epa;
 
+		if (xa_is_value(page)) {
+			index++;	/* a shadow: the page is not here */
+			continue;
+		}
 		if (addr == vmf->address) {
 			epa = vmf->epa;
 		} else if (pte_alloc(&m->pt, mm->pgd, addr, &epa)) {
 			break;
+		} else if (filemap_find_page(f, index) != page) {
+			index++;	/* reclaimed while the table was allocated */
+			continue;
 		}
 		if (pt_read(&m->pt, epa) == 0) {
 			map_file_page(vma, epa, page, false);
@@ -621,8 +740,11 @@ unsigned do_fault(struct vm_fault *vmf)
 	err = filemap_get_page(vma->vm_file, vmf->pgoff, &page, &major);
 	if (err)
 		return err == -ENXIO ? VM_FAULT_SIGBUS : VM_FAULT_OOM;
-	if (major && vmf->st)
-		vmf->st->maj_flt++;	/* the page had to be read: VM_FAULT_MAJOR */
+	if (major) {
+		/* the page had to be read */
+		count_vm_event(&mm->m->pm, PGMAJFAULT);
+		ret = VM_FAULT_MAJOR;
+	}
 	if (write && shared) {
 		/* do_shared_fault(): the page cache page itself, now dirty */
 		map_file_page(vma, vmf->epa, page, true);
@@ -682,11 +804,15 @@ int page_cache_check(struct page_cache *pc, struct vmsim_error *err)
 		if (xa_check(&as->i_pages, err))
 			return -EFAULT;
 		xa_for_each(&as->i_pages, index, page) {
+			if (xa_is_value(page))
+				continue;	/* a shadow entry */
 			pages++;
 			if (page->mapping != as || page->index != index)
 				return verr(err, -EFAULT, "page cache: %s page %llu has mapping/index wrong",
 					    f->f_path, (unsigned long long)index);
-			if (page_ref_count(page) != page_mapcount(page) + 1)
+			/* the exact count, batches included, is the page
+			 * census's (task_check_all()) */
+			if (page_ref_count(page) < page_mapcount(page) + 1)
 				return verr(err, -EFAULT,
 					    "page cache: %s page %llu: refcount %d, mapcount %d",
 					    f->f_path, (unsigned long long)index, page_ref_count(page),

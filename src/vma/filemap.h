@@ -67,6 +67,7 @@ struct file {
 	size_t data_len;
 	bool host_backed;		/* a host file (identified by dev/ino) */
 	struct address_space f_mapping;
+	struct xarray written;		/* index -> host copy of a written-back page */
 };
 
 /* The machine's page cache: every simulated file and the counters. */
@@ -131,6 +132,14 @@ int filemap_read(struct file *f, uint64_t off, void *buf, size_t len);
 int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *major);
 /* The cached page at @index or NULL, without reading. */
 struct page *filemap_find_page(struct file *f, uint64_t index);
+/* __filemap_remove_folio(): reclaim takes @page out of its file's cache,
+ * @shadow (may be NULL) left in its slot; the cache's reference is the
+ * caller's to drop. */
+void __filemap_remove_folio(struct vmsim_machine *m, struct page *page, void *shadow);
+/* a_ops->writepage: @page's bytes become the file's (kept in host
+ * memory), the write under way (PG_writeback) until the queue completes.
+ * 0, or AOP_WRITEPAGE_ACTIVATE when there was no memory to write into. */
+int filemap_writepage(struct vmsim_machine *m, struct page *page);
 /* folio_mark_dirty(): a shared mapping wrote the page. */
 void set_page_dirty(struct page *page);
 /* Clear a page's dirty state (as writeback would), keeping it cached. */

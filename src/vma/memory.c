@@ -5,11 +5,18 @@
  * at exit.
  *
  * Invariant: every non-zero user PTE lies inside a VMA and maps a frame
- * (or the zero page) with rights no wider than the VMA's; every mapped
- * frame other than the zero page has _mapcount + 1 == the number of PTEs
- * mapping it and _refcount == that plus the references a shared-memory
- * object holds; rss_stat counts those PTEs per kind.  A PROT_NONE page keeps
- * its frame in a non-present PTE marked _PAGE_PROTNONE, as on Linux.
+ * (or the zero page) with rights no wider than the VMA's, or holds a swap
+ * entry naming a slot in use; every mapped frame other than the zero page
+ * has _mapcount + 1 == the number of PTEs mapping it and _refcount ==
+ * that plus the references its caches and LRU batches hold; rss_stat
+ * counts those PTEs per kind, swap entries in MM_SWAPENTS.  A PROT_NONE
+ * page keeps its frame in a non-present PTE marked _PAGE_PROTNONE, as on
+ * Linux; a swapped-out page is a swap entry in a non-present PTE
+ * (do_swap_page() brings it back).
+ *
+ * Any allocation here may reclaim, which may unmap pages of this very
+ * mm: what was read from a PTE before an allocation is checked again
+ * after it, as the kernel does under the PTE lock (pte_same()).
  */
 #include "vma/mm.h"
 
@@ -19,6 +26,9 @@
 #include "kern/machine.h"
 #include "mmu/mmu.h"
 #include "vma/filemap.h"
+#include "vma/swap.h"
+#include "vma/swapfile.h"
+#include "vma/writeback.h"
 
 #define PTE_PFN_MASK(pt) ((pt)->fmt->entry_addr_mask & ~0xfffULL)
 
@@ -40,6 +50,29 @@ static inline int mm_counter(const struct page *page)
 	if (PageAnon(page))
 		return MM_ANONPAGES;
 	return test_page_flag(page, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES;
+}
+
+/* A swap entry naming no slot in use: the kernel's message on the
+ * console (get_swap_device()'s "Bad swap file entry" and friends). */
+static void bad_swap_entry(struct mm_struct *mm, uint64_t addr, uint64_t pte, swp_entry_t entry,
+			   const char *why)
+{
+	struct pt_ctx *pt = &mm->m->pt;
+
+	if (!why)
+		why = "Unused swap offset entry";
+	snprintf(pt->bad_msg, sizeof(pt->bad_msg), "get_swap_device: %s %08llx", why,
+		 (unsigned long long)entry.val);
+	if (pt->console)
+		fprintf(pt->console, "%s\n", pt->bad_msg);
+	MM_EV(mm, "bad_swap_pte", "addr=%#llx pte=%#llx", (unsigned long long)addr,
+	      (unsigned long long)pte);
+}
+
+/* pte_to_swp_entry() */
+static swp_entry_t pte_to_swp_entry(const struct vmsim_machine *m, uint64_t pte)
+{
+	return swp_entry(pt_pte_swp_type(m->pt.fmt, pte), pt_pte_swp_offset(m->pt.fmt, pte));
 }
 
 /* ---- walking the PTE level ---- */
@@ -141,7 +174,7 @@ static int change_pte_range(struct mm_struct *mm, uint64_t start, uint64_t end, 
 	return walk_level(mm, mm->pgd, 0, 0, start, end, fn, arg, true);
 }
 
-uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr)
+uint64_t mm_pte_epa(struct mm_struct *mm, uint64_t addr)
 {
 	/* follow_page(): a bad entry on the way means no page */
 	const struct pt_ctx *pt = &mm->m->pt;
@@ -155,7 +188,14 @@ uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr)
 			return 0;
 		table = pt_entry_addr(pt, d, e);
 	}
-	return pt_read(pt, pt_offset(pt, table, last, addr));
+	return pt_offset(pt, table, last, addr);
+}
+
+uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr)
+{
+	uint64_t epa = mm_pte_epa(mm, addr);
+
+	return epa ? pt_read(&mm->m->pt, epa) : 0;
 }
 
 uint64_t mm_user_table(struct mm_struct *mm, unsigned depth, uint64_t epa, uint64_t va)
@@ -220,19 +260,43 @@ static inline void flush_tlb_page(struct mm_struct *mm, uint64_t addr)
 
 /* ---- zap, protection, page tables ---- */
 
-/* zap_present_ptes() of one PTE of @mm; @vma: its VMA, or NULL. */
-static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t epa, uint64_t pte)
+/* zap_present_ptes() of one PTE of @mm; @vma: its VMA, or NULL.  A file
+ * page keeps what the PTE says: dirty dirties it, young marks it
+ * accessed; an anonymous page its last mapping leaves is dropped from
+ * the swap cache (free_pages_and_swap_cache()). */
+static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t epa, uint64_t pte,
+		    uint64_t va)
 {
 	struct vmsim_machine *m = mm->m;
-	struct page *page = pte_page(m, pte);
+	struct page *page;
 
+	if (is_swap_pte(pte)) {
+		/* zap_nonpresent_ptes(): the entry's user goes, and with
+		 * the last one the slot and its swap-cache page */
+		swp_entry_t entry = pte_to_swp_entry(m, pte);
+		const char *why = NULL;
+
+		pte_clear(&m->pt, epa);
+		if (!non_swap_entry(entry) && get_swap_device(m, entry, &why) &&
+		    free_swap_and_cache(m, entry))
+			mm->rss_stat[MM_SWAPENTS]--;
+		else
+			bad_swap_entry(mm, va, pte, entry, why);
+		return;
+	}
+	page = pte_page(m, pte);
 	pte_clear(&m->pt, epa);
 	if (!page || page == m->zero_page)
 		return;		/* the zero page is never counted */
-	if (vma && vma->vm_file)
+	if (vma && vma->vm_file && !PageAnon(page)) {
 		filemap_zap_pte(vma, page, pte);	/* a dirty PTE dirties the cache page */
+		if (pte & _PAGE_ACCESSED)
+			folio_mark_accessed(m, page);
+	}
 	mm->rss_stat[mm_counter(page)]--;
 	page->_mapcount--;
+	if (PageAnon(page))
+		free_swap_cache(m, page);	/* the PTE's reference keeps it meanwhile */
 	put_page(&m->pm, page);
 }
 
@@ -240,8 +304,7 @@ static int zap_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct vm_area_struct *vma = arg;
 
-	zap_pte(vma->vm_mm, vma, epa, pte);
-	(void)va;
+	zap_pte(vma->vm_mm, vma, epa, pte, va);
 	return 0;
 }
 
@@ -251,7 +314,7 @@ static int zap_lost(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	struct mm_struct *mm = arg;
 	struct vm_area_struct *vma = find_vma(mm, va);
 
-	zap_pte(mm, vma && vma->vm_start <= va ? vma : NULL, epa, pte);
+	zap_pte(mm, vma && vma->vm_start <= va ? vma : NULL, epa, pte, va);
 	return 0;
 }
 
@@ -274,6 +337,9 @@ static void reclaim_bad(struct mm_struct *mm, unsigned depth, uint64_t epa, uint
 
 void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 {
+	/* the pages still in this CPU's LRU batches go onto their lists
+	 * first, so that their last reference can free them here */
+	lru_add_drain(vma->vm_mm->m);
 	change_pte_range(vma->vm_mm, start, end, zap_one, vma);
 }
 
@@ -337,13 +403,6 @@ void free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uin
 		free_range(mm, mm->pgd, 0, start, end, floor, ceiling);
 }
 
-/* Private anonymous page that only this PTE uses (PageAnonExclusive):
- * it may be made writable without a copy. */
-static bool page_exclusive(const struct page *page)
-{
-	return PageAnon(page) && page_ref_count(page) == 1 && page_mapcount(page) == 1;
-}
-
 struct prot_walk {
 	struct vm_area_struct *vma;
 };
@@ -354,15 +413,19 @@ static int change_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	struct vmsim_machine *m = vma->vm_mm->m;
 	const uint64_t keep = PTE_PFN_MASK(&m->pt) | _PAGE_DIRTY;
 	uint64_t prot = vma->vm_page_prot, ent;
-	struct page *page = pte_page(m, pte);
+	struct page *page;
 
+	if (!(pte & (_PAGE_PRESENT | _PAGE_PROTNONE)))
+		return 0;	/* a swap entry keeps its place on swap */
+	page = pte_page(m, pte);
 	ent = (pte & keep) | prot;
 	/* can_change_pte_writable(): a private page nobody else maps goes
 	 * straight to writable instead of taking a COW fault that would
 	 * only reuse it */
 	if ((prot & _PAGE_PRESENT) && (vma->vm_flags & VM_WRITE) && !(ent & _PAGE_RW) && page &&
 	    page != m->zero_page &&
-	    ((vma->vm_flags & VM_SHARED) ? (pte & _PAGE_DIRTY) != 0 : page_exclusive(page)))
+	    ((vma->vm_flags & VM_SHARED) ? (pte & _PAGE_DIRTY) != 0 :
+	     PageAnon(page) && PageAnonExclusive(page)))
 		ent |= _PAGE_RW;	/* a shared page already dirty needs no notify */
 	set_pte(&m->pt, epa, ent);
 	(void)va;
@@ -414,10 +477,13 @@ static int anon_vma_prepare(struct vm_area_struct *vma)
 	return 0;
 }
 
-/* A new private anonymous page, mapped by one PTE (folio_add_new_anon_rmap). */
+/* A new private anonymous page, mapped by one PTE and exclusive to it
+ * (folio_add_new_anon_rmap() with RMAP_EXCLUSIVE): swap-backed. */
 static void page_add_new_anon_rmap(struct vm_area_struct *vma, struct page *page, uint64_t addr)
 {
 	set_page_flag(page, PG_anon);
+	set_page_flag(page, PG_swapbacked);
+	set_page_flag(page, PG_anon_exclusive);
 	page->mapping = vma->anon_vma;
 	page->index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	page->_mapcount = 0;
@@ -439,13 +505,23 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 		return VM_FAULT_SIGSEGV;	/* SIGBUS on Linux: beyond the object */
 	page = obj->pages[idx];
 	if (!page) {
-		/* shmem_get_folio(): a zeroed page that the object keeps */
+		/* shmem_get_folio(): a zeroed page that the object keeps,
+		 * aging on the anon lists (swap-backed) */
 		page = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
 		if (!page)
 			return VM_FAULT_OOM;
+		if (obj->pages[idx] || !pt_entry_none(pt_read(&m->pt, epa))) {
+			/* filled while the allocation reclaimed: retry */
+			put_page(&m->pm, page);
+			return 0;
+		}
 		set_page_flag(page, PG_swapbacked);
+		page->mapping = obj;
 		page->index = idx;
 		obj->pages[idx] = page;
+		mod_node_page_state(&m->pm.node_data[page_to_nid(page)], NR_FILE_PAGES, 1);
+		mod_node_page_state(&m->pm.node_data[page_to_nid(page)], NR_SHMEM, 1);
+		folio_add_lru(m, page);
 	}
 	get_page(page);
 	page->_mapcount++;
@@ -454,6 +530,28 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 	if (flags & FAULT_FLAG_WRITE)
 		ent |= _PAGE_DIRTY;
 	set_pte(&m->pt, epa, ent);
+	return 0;
+}
+
+/*
+ * shmem_writepage(): a shmem page reclaim wants to write.  Shared
+ * anonymous memory does not go to swap here: its pages are kept (the
+ * kernel's writepage returns the same answer for an object that may not
+ * swap, e.g. SHM_LOCK'ed).
+ */
+int shmem_writepage(struct vmsim_machine *m, struct page *page)
+{
+	(void)m;
+	set_page_flag(page, PG_dirty);
+	return AOP_WRITEPAGE_ACTIVATE;
+}
+
+/* shmem_unuse(): swapoff's pass over shmem objects; they hold no swap
+ * entries (shmem_writepage() keeps their pages in memory). */
+int shmem_unuse(struct vmsim_machine *m, unsigned type)
+{
+	(void)m;
+	(void)type;
 	return 0;
 }
 
@@ -481,7 +579,13 @@ static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uin
 	page = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
 	if (!page)
 		return VM_FAULT_OOM;
+	if (!pt_entry_none(pt_read(&m->pt, epa))) {
+		/* vmf_pte_changed(): filled while the allocation reclaimed */
+		put_page(&m->pm, page);
+		return 0;
+	}
 	page_add_new_anon_rmap(vma, page, addr);
+	folio_add_lru_vma(m, page, vma);
 	mm->rss_stat[MM_ANONPAGES]++;
 	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot;
 	if (vma->vm_flags & VM_WRITE)
@@ -495,9 +599,29 @@ static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uin
 }
 
 /*
+ * wp_can_reuse_anon_folio(): may a write fault reuse @page in place?  Only
+ * when this PTE holds its only reference: the LRU batches' references are
+ * drained first, and a swap-cache copy nobody else needs is dropped.
+ */
+static bool wp_can_reuse_anon_folio(struct vmsim_machine *m, struct page *page)
+{
+	if (page_ref_count(page) > 3)
+		return false;
+	if (!PageLRU(page))
+		lru_add_drain(m);
+	if (page_ref_count(page) > 1 + PageSwapCache(page))
+		return false;
+	if (PageSwapCache(page))
+		folio_free_swap(m, page);
+	return page_ref_count(page) == 1;
+}
+
+/*
  * A write to a present read-only page of a writable VMA (do_wp_page):
- * shared mappings just become writable; a private page is reused when this
- * PTE is its only user, and copied otherwise (the zero page always is).
+ * shared mappings just become writable; a private anonymous page is
+ * reused when this PTE is its exclusive owner (PG_anon_exclusive, or
+ * wp_can_reuse_anon_folio()), and copied otherwise (the zero page and
+ * file pages always are).
  */
 static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t epa,
 			   uint64_t pte, struct fault_stats *st)
@@ -507,10 +631,15 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 	struct page *old = pte_page(m, pte), *page;
 	uint64_t ent;
 
-	if ((vma->vm_flags & VM_SHARED) || (old && old != m->zero_page && page_exclusive(old))) {
+	if (old == m->zero_page)
+		old = NULL;	/* vm_normal_page(): not a page of its own */
+	if ((vma->vm_flags & VM_SHARED) ||
+	    (old && PageAnon(old) && (PageAnonExclusive(old) || wp_can_reuse_anon_folio(m, old)))) {
 		/* wp_page_reuse(); for a file, wp_page_shared -> page_mkwrite */
 		if (old && vma->vm_file && (vma->vm_flags & VM_SHARED))
 			filemap_page_mkwrite(vma, old);
+		if (old && !(vma->vm_flags & VM_SHARED))
+			set_page_flag(old, PG_anon_exclusive);
 		set_pte(&m->pt, epa, pte | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED);
 		flush_tlb_page(mm, addr);
 		if (st && !(vma->vm_flags & VM_SHARED))
@@ -519,34 +648,166 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 		      vma->vm_flags & VM_SHARED ? "write_shared" : "cow_reuse");
 		return 0;
 	}
-	/* wp_page_copy() */
-	if (anon_vma_prepare(vma))
+	/* wp_page_copy(): the old page stays referenced while the new one
+	 * is allocated, which may reclaim (and unmap the old one) */
+	if (old)
+		get_page(old);
+	if (anon_vma_prepare(vma)) {
+		if (old)
+			put_page(&m->pm, old);
 		return VM_FAULT_OOM;
-	if (!old || old == m->zero_page) {
-		page = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
-		if (!page)
-			return VM_FAULT_OOM;
-	} else {
-		page = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE);
-		if (!page)
-			return VM_FAULT_OOM;
+	}
+	page = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE | (old ? 0 : __GFP_ZERO));
+	if (!page) {
+		if (old)
+			put_page(&m->pm, old);
+		return VM_FAULT_OOM;
+	}
+	if (old)
 		memcpy(page_host(&m->pm, page), page_host(&m->pm, old), PAGE_SIZE);
+	if (pt_read(&m->pt, epa) != pte) {
+		/* the PTE changed meanwhile: let the access fault again */
+		put_page(&m->pm, page);
+		if (old)
+			put_page(&m->pm, old);
+		return 0;
 	}
 	page_add_new_anon_rmap(vma, page, addr);
+	folio_add_lru_vma(m, page, vma);
 	mm->rss_stat[MM_ANONPAGES]++;
 	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot | _PAGE_RW | _PAGE_DIRTY;
 	set_pte(&m->pt, epa, ent);
 	flush_tlb_page(mm, addr);
-	if (old && old != m->zero_page) {
+	if (old) {
 		mm->rss_stat[mm_counter(old)]--;
 		old->_mapcount--;
-		put_page(&m->pm, old);
+		put_page(&m->pm, old);		/* the PTE's reference */
+		free_swap_cache(m, old);
+		put_page(&m->pm, old);		/* ours */
 	}
 	if (st)
 		st->cow++;
 	MM_EV(mm, "fault", "addr=%#llx kind=cow pfn=%#lx", (unsigned long long)addr,
 	      page_to_pfn(&m->pm, page));
 	return 0;
+}
+
+void page_add_anon_rmap(struct vm_area_struct *vma, struct page *page, uint64_t addr,
+			bool exclusive)
+{
+	if (!PageAnon(page)) {
+		/* read in by readahead or swapoff, mapped for the first time */
+		page_add_new_anon_rmap(vma, page, addr);
+		if (!exclusive)
+			clear_page_flag(page, PG_anon_exclusive);
+		return;
+	}
+	page->_mapcount++;
+	if (exclusive)
+		set_page_flag(page, PG_anon_exclusive);
+}
+
+/* should_try_to_free_swap(): drop the swap copy of a page just swapped
+ * in when swap is filling up, the VMA is mlocked, or a write is about to
+ * make the copy stale anyway and this fault holds the only other use. */
+static bool should_try_to_free_swap(struct vmsim_machine *m, struct page *page,
+				    struct vm_area_struct *vma, unsigned flags)
+{
+	if (!PageSwapCache(page))
+		return false;
+	if (vm_swap_full(m) || (vma->vm_flags & VM_LOCKED) || PageMlocked(page))
+		return true;
+	return (flags & FAULT_FLAG_WRITE) && page_ref_count(page) == 2;
+}
+
+/*
+ * do_swap_page(): a swap entry in the PTE.  The page comes from the swap
+ * cache, or is read with its readahead window (a major fault); the PTE
+ * maps it again -- writable at once when the entry said it was exclusive
+ * -- and the entry's use goes, its slot with it when the cached copy is
+ * no longer worth keeping.  A write then takes the COW path.
+ */
+static unsigned do_swap_page(struct vm_area_struct *vma, uint64_t addr, uint64_t epa,
+			     uint64_t orig_pte, unsigned flags, struct fault_stats *st)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vmsim_machine *m = mm->m;
+	swp_entry_t entry = pte_to_swp_entry(m, orig_pte);
+	const char *why = NULL;
+	bool exclusive, major = false;
+	struct page *page;
+	unsigned ret = 0;
+	uint64_t pte;
+
+	if (non_swap_entry(entry)) {
+		bad_swap_entry(mm, addr, orig_pte, entry, "Bad swap file entry");
+		return VM_FAULT_SIGBUS;
+	}
+	if (!get_swap_device(m, entry, &why)) {
+		bad_swap_entry(mm, addr, orig_pte, entry, why);
+		return 0;	/* the access faults again */
+	}
+	if (anon_vma_prepare(vma))
+		return VM_FAULT_OOM;
+	page = swap_cache_get_folio(m, entry, vma, addr);
+	if (page) {
+		get_page(page);
+	} else {
+		page = swapin_readahead(m, entry, vma, addr, &major);
+		if (!page)
+			return pt_read(&m->pt, epa) == orig_pte ? VM_FAULT_OOM : 0;
+		/* had to read it from the swap area */
+		ret = VM_FAULT_MAJOR;
+		count_vm_event(&m->pm, PGMAJFAULT);
+	}
+	set_page_flag(page, PG_locked);
+	/* still the cached copy of this entry, and the entry still there? */
+	if (!PageSwapCache(page) || page->private != entry.val ||
+	    pt_read(&m->pt, epa) != orig_pte)
+		goto out_page;
+	if (!test_page_flag(page, PG_uptodate)) {
+		ret = VM_FAULT_SIGBUS;
+		goto out_page;
+	}
+	/* a write needs the LRU batches' references gone to see the
+	 * page's own count */
+	if ((flags & FAULT_FLAG_WRITE) && !PageLRU(page))
+		lru_add_drain(m);
+	exclusive = pt_pte_swp_exclusive(m->pt.fmt, orig_pte);
+	swap_free(m, entry);
+	if (should_try_to_free_swap(m, page, vma, flags))
+		folio_free_swap(m, page);
+	mm->rss_stat[MM_ANONPAGES]++;
+	mm->rss_stat[MM_SWAPENTS]--;
+	pte = page_to_phys(&m->pm, page) | vma->vm_page_prot;
+	if (exclusive || page_ref_count(page) == 1) {
+		if (vma->vm_flags & VM_WRITE) {
+			pte |= _PAGE_RW;
+			if (flags & FAULT_FLAG_WRITE) {
+				pte |= _PAGE_DIRTY;
+				flags &= ~FAULT_FLAG_WRITE;
+			}
+		}
+		exclusive = true;
+	}
+	/* the lookup's reference is the PTE's from now on */
+	page_add_anon_rmap(vma, page, addr, exclusive);
+	set_pte(&m->pt, epa, pte);
+	clear_page_flag(page, PG_locked);
+	MM_EV(mm, "swap_in", "addr=%#llx pfn=%#lx swap=%u:%#llx%s", (unsigned long long)addr,
+	      page_to_pfn(&m->pm, page), swp_type(entry), (unsigned long long)swp_offset(entry),
+	      major ? " major" : "");
+	if (flags & FAULT_FLAG_WRITE) {
+		unsigned wp = do_wp_page(vma, addr, epa, pte, st);
+
+		if (wp & VM_FAULT_ERROR)
+			return wp & VM_FAULT_ERROR;
+	}
+	return ret;
+out_page:
+	clear_page_flag(page, PG_locked);
+	put_page(&m->pm, page);
+	return ret;
 }
 
 unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned flags,
@@ -558,10 +819,17 @@ unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned fla
 	unsigned ret;
 
 	addr &= PAGE_MASK;
+	count_vm_event(&m->pm, PGFAULT);
 	clear_bad_path(mm, addr);
 	if (pte_alloc(&m->pt, mm->pgd, addr, &epa))
 		return VM_FAULT_OOM;
 	pte = pt_read(&m->pt, epa);
+	if (is_swap_pte(pte)) {
+		ret = do_swap_page(vma, addr, epa, pte, flags, st);
+		if (!(ret & VM_FAULT_ERROR))
+			update_hiwater_rss(mm);
+		return ret;
+	}
 	if (!(pte & _PAGE_PRESENT)) {
 		if (pte & _PAGE_PROTNONE) {
 			/* the VMA allows the access now (mprotect keeps PTEs
@@ -580,13 +848,13 @@ unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned fla
 			return do_fault(&vmf);
 		}
 		ret = do_anonymous_page(vma, addr, epa, flags, st);
-		if (!ret)
+		if (!(ret & VM_FAULT_ERROR))
 			update_hiwater_rss(mm);
 		return ret;
 	}
 	if ((flags & FAULT_FLAG_WRITE) && !(pte & _PAGE_RW)) {
 		ret = do_wp_page(vma, addr, epa, pte, st);
-		if (!ret)
+		if (!(ret & VM_FAULT_ERROR))
 			update_hiwater_rss(mm);
 		return ret;
 	}
@@ -605,12 +873,22 @@ int populate_vma_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t
 	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
 		return 0;
 	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
-		uint64_t pte = mm_pte_lookup(mm, a);
+		/* __get_user_pages(): fault until the page is there (a
+		 * fault that backed out is retried) */
+		for (int tries = 0;; tries++) {
+			uint64_t pte = mm_pte_lookup(mm, a);
+			unsigned ret;
 
-		if ((pte & _PAGE_PRESENT) && (!write || (pte & _PAGE_RW)))
-			continue;
-		if (handle_mm_fault(vma, a, write ? FAULT_FLAG_WRITE : 0, st))
-			return -ENOMEM;
+			if ((pte & _PAGE_PRESENT) && (!write || (pte & _PAGE_RW)))
+				break;
+			if (tries == 4)
+				return -EFAULT;	/* a PTE no fault mends */
+			ret = handle_mm_fault(vma, a, write ? FAULT_FLAG_WRITE : 0, st);
+			if (ret & VM_FAULT_OOM)
+				return -ENOMEM;
+			if (ret & VM_FAULT_ERROR)
+				return -EFAULT;
+		}
 	}
 	return 0;
 }
@@ -627,17 +905,48 @@ static int copy_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	struct copy_walk *w = arg;
 	struct mm_struct *dst_mm = w->dst->vm_mm;
 	struct vmsim_machine *m = dst_mm->m;
-	struct page *page = pte_page(m, pte);
+	struct page *page;
 	uint64_t depa;
 
 	if (pte_alloc(&m->pt, dst_mm->pgd, va, &depa)) {
 		w->err = -ENOMEM;
 		return 1;
 	}
+	/* the table's allocation may have reclaimed: read the entry again */
+	pte = pt_read(&m->pt, epa);
+	if (pt_entry_none(pte))
+		return 0;
+	if (is_swap_pte(pte)) {
+		/* copy_nonpresent_pte(): both hold the entry, shared now */
+		swp_entry_t entry = pte_to_swp_entry(m, pte);
+		int err = non_swap_entry(entry) ? -ENOENT : swap_duplicate(m, entry);
+
+		if (err == -ENOMEM) {
+			w->err = err;
+			return 1;
+		}
+		if (err) {
+			bad_swap_entry(w->src->vm_mm, va, pte, entry, NULL);
+		} else {
+			if (list_empty(&dst_mm->mmlist))
+				list_add(&dst_mm->mmlist, &m->swap->mmlist);
+			if (pt_pte_swp_exclusive(m->pt.fmt, pte)) {
+				pte &= ~(1ULL << m->pt.fmt->swp.exclusive_bit);
+				set_pte(&m->pt, epa, pte);
+			}
+			dst_mm->rss_stat[MM_SWAPENTS]++;
+		}
+		set_pte(&m->pt, depa, pte);
+		return 0;
+	}
+	page = pte_page(m, pte);
 	if (page && page != m->zero_page) {
 		get_page(page);
 		page->_mapcount++;
 		dst_mm->rss_stat[mm_counter(page)]++;
+		/* folio_try_dup_anon_rmap_pte(): shared from now on */
+		if (PageAnon(page))
+			clear_page_flag(page, PG_anon_exclusive);
 	}
 	/* copy_present_pte(): a private writable page is shared read-only
 	 * by both until one of them writes */

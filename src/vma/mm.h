@@ -142,9 +142,14 @@ int64_t do_mremap(struct mm_struct *mm, uint64_t addr, uint64_t old_len, uint64_
 #define VM_FAULT_SIGBUS		0x0002
 #endif
 #define VM_FAULT_SIGSEGV	0x0040
+#ifndef VM_FAULT_MAJOR
+#define VM_FAULT_MAJOR		0x0004	/* the page was read from a file or swap */
+#endif
+#define VM_FAULT_ERROR		(VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV)
 
 /* Handle a fault at @addr inside @vma (access already checked against
- * the VMA): 0, or VM_FAULT_*.  Statistics go to @st (may be NULL). */
+ * the VMA): 0, or VM_FAULT_* (VM_FAULT_MAJOR alone is success: the page
+ * had to be read).  Statistics go to @st (may be NULL). */
 unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned flags,
 			 struct fault_stats *st);
 /* Unmap [start, end) of @vma: frames released, rss updated.  No flush. */
@@ -158,6 +163,14 @@ void free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling);
 /* The same, walking only [start, end) (what was just unmapped) inside it. */
 void free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t floor,
 			 uint64_t ceiling);
+/* do_swap_page()'s rmap: a page read from swap mapped at @addr of @vma
+ * (a new anonymous page if it was not yet one), exclusive to this PTE
+ * when the swap PTE said so. */
+void page_add_anon_rmap(struct vm_area_struct *vma, struct page *page, uint64_t addr,
+			bool exclusive);
+/* Shared anonymous memory and swap (shmem_writepage(), shmem_unuse()). */
+int shmem_writepage(struct vmsim_machine *m, struct page *page);
+int shmem_unuse(struct vmsim_machine *m, unsigned type);
 /* Prefault [start, end) of @vma as writes or reads (MAP_POPULATE). */
 int populate_vma_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end,
 			    struct fault_stats *st);
@@ -168,6 +181,9 @@ void exit_mmap(struct mm_struct *mm);
 int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src);
 /* The PTE value mapping @addr in @mm (0 if none), for checks and views. */
 uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr);
+/* The physical address of that PTE, 0 when no page table holds it (the
+ * walk follows only good table entries). */
+uint64_t mm_pte_epa(struct mm_struct *mm, uint64_t addr);
 /* The table below the user entry at @epa (table depth @depth) that maps
  * @va, or 0 when there is none.  A bad entry is cleared as a walk that
  * changes the tables clears it (pXd_none_or_clear_bad()), the pages below
@@ -188,9 +204,15 @@ struct page *mm_zero_page(struct vmsim_machine *m);
 /* VMA tree and list, counters, page tables vs VMAs, for one mm.  0, or
  * -EFAULT with the first violation in @err. */
 int check_mm(struct mm_struct *mm, struct vmsim_error *err);
+/* Every page reference held by something other than a PTE or a shmem
+ * object: the page cache (one per page), the swap cache (one per page),
+ * each LRU batch entry, the writeback queue.  @fn once per reference. */
+void page_census(struct vmsim_machine *m, void (*fn)(void *arg, struct page *page), void *arg);
 
 /* An event of this mm's machine for the --trace-events log. */
 #define MM_EV(mm, kind, ...) EV((mm)->m->pm.events, (kind), __VA_ARGS__)
+/* The same for machine @m. */
+#define MM_EV_M(m, kind, ...) EV((m)->pm.events, (kind), __VA_ARGS__)
 
 /* Bytes of page-table pages that map the user half (VmPTE). */
 unsigned long mm_pgtables_bytes(const struct mm_struct *mm);

@@ -188,6 +188,7 @@ struct vm_area_struct {
 	struct anon_vma *anon_vma;
 	struct shmem_object *shm;	/* shared anonymous: its pages */
 	const struct vm_operations_struct *vm_ops;
+	unsigned long swap_readahead_info;	/* last swap-in fault: address, window, hits */
 };
 
 /* Per-task fault statistics (task_struct min_flt and friends). */
@@ -206,6 +207,7 @@ struct fault_stats {
 
 struct mm_struct {
 	struct vmsim_machine *m;
+	struct list_head mm_list;	/* on m->mm_list, every mm of the machine */
 	struct list_head mmap_list;	/* VMAs by address (Linux: mm->mmap) */
 	struct rb_root mm_rb;
 	int map_count;			/* VMAs */
@@ -237,6 +239,7 @@ struct mm_struct {
 	uint64_t start_brk, brk, start_stack;
 	uint64_t arg_start, arg_end, env_start, env_end;
 
+	struct list_head mmlist;	/* on the swap mmlist once it swapped (init_mm.mmlist) */
 	int mm_users;			/* tasks using the address space */
 	int mm_count;			/* references to the struct (mm_users counts 1) */
 	unsigned long def_flags;

@@ -74,10 +74,18 @@ static void shmem_put(struct mm_struct *mm, struct shmem_object *obj)
 {
 	if (!obj || --obj->refcount)
 		return;
-	/* the object's own reference on each page it holds */
-	for (unsigned long i = 0; i < obj->nr_pages; i++)
-		if (obj->pages[i])
-			put_page(&mm->m->pm, obj->pages[i]);
+	/* the object's own reference on each page it holds: the pages
+	 * leave its cache (shmem_truncate_range()) */
+	for (unsigned long i = 0; i < obj->nr_pages; i++) {
+		struct page *page = obj->pages[i];
+
+		if (!page)
+			continue;
+		page->mapping = NULL;
+		mod_node_page_state(&mm->m->pm.node_data[page_to_nid(page)], NR_FILE_PAGES, -1);
+		mod_node_page_state(&mm->m->pm.node_data[page_to_nid(page)], NR_SHMEM, -1);
+		put_page(&mm->m->pm, page);
+	}
 	host_free(&mm->m->ha, obj->pages, obj->nr_pages * sizeof(obj->pages[0]));
 	host_free(&mm->m->ha, obj, sizeof(*obj));
 }

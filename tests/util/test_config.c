@@ -55,6 +55,7 @@ static void check_same_values(const struct vmsim_config *a, const struct vmsim_c
 	EQ(maxmem); EQ(vmalloc_reserve);
 	EQ(stack_rlimit); EQ(mmap_min_addr); EQ(randomize); EQ(seed); EQ(mmap_base);
 	EQ(fault_around_bytes); EQ(vdso_pages[0]); EQ(vdso_pages[1]); EQ(vdso_pages[2]);
+	EQ(swap_size); EQ(swappiness); EQ(page_cluster); EQ(kswapd_interval);
 #undef EQ
 }
 
@@ -383,7 +384,7 @@ static const struct {
 	{ "x86_64", "memory.size", "1\nGiB", "--set memory.size=1 GiB: bad size '1 GiB' for "
 	  "memory.size (a number with an optional KiB/MiB/GiB/TiB suffix)" },
 	{ "x86_64", "", "1", "--set =1: unknown key '' (valid: name, arch, memory, reserve, "
-	  "kernel_image, zones, buddy, cpu, tlb, layout, process, pagecache, vdso)" },
+	  "kernel_image, zones, buddy, cpu, tlb, layout, process, pagecache, vdso, swap, vm, kswapd)" },
 };
 
 static void test_config_bad_sets_give_exact_messages(void **state)
