@@ -364,9 +364,10 @@ int task_spawn(struct vmsim_machine *m, const char *name, const struct spawn_arg
 
 /* ---- fork ---- */
 
-/* dup_mmap(): the child gets a copy of every VMA (its own anon_vma where
- * the parent has one) and of the PTEs of anonymous memory, write-protected
- * in both for private writable mappings. */
+/* dup_mmap(): the child gets a copy of every VMA but the VM_DONTCOPY ones
+ * (its own anon_vma where the parent has one) and of the PTEs of anonymous
+ * memory, write-protected in both for private writable mappings; a
+ * VM_WIPEONFORK VMA comes empty, with no anon_vma until its first fault. */
 static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 {
 	struct vm_area_struct *mpnt, *tmp;
@@ -380,7 +381,12 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 			return -ENOMEM;
 		tmp->vm_mm = mm;
 		tmp->vm_flags &= ~VM_LOCKED;	/* mlock is not inherited */
-		if (tmp->anon_vma) {
+		if (tmp->vm_flags & VM_WIPEONFORK) {
+			/* a clean slate: the parent's anon_vma is not shared */
+			if (tmp->anon_vma)
+				tmp->anon_vma->refcount--;	/* the parent keeps it */
+			tmp->anon_vma = NULL;
+		} else if (tmp->anon_vma) {
 			/* anon_vma_fork(): a new anon_vma for the child */
 			struct anon_vma *av = anon_vma_alloc(mm->m);
 
@@ -394,6 +400,8 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 		}
 		vma_link(mm, tmp);
 		vm_stat_account(mm, tmp->vm_flags, (long)vma_pages(tmp));
+		if (tmp->vm_flags & VM_WIPEONFORK)
+			continue;	/* its pages stay the parent's */
 		ret = copy_page_range(tmp, mpnt);
 		if (ret)
 			return ret;

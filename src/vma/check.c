@@ -11,6 +11,8 @@
  *   - total_vm, data_vm, exec_vm, stack_vm, locked_vm and map_count equal
  *     the sums over the VMAs (locked_vm plus what mremap(MREMAP_DONTUNMAP)
  *     left counted, locked_vm_dontunmap);
+ *   - a VMA of shared anonymous memory is on its object's i_mmap, which
+ *     holds one entry per user of the object;
  *   - every non-zero user PTE lies in a VMA, grants no more than the VMA
  *     (RW only with VM_WRITE, executable only with VM_EXEC, present only
  *     when the VMA allows some access), or is a swap entry naming a slot
@@ -178,6 +180,11 @@ int check_mm(struct mm_struct *mm, struct vmsim_error *err)
 			return verr(err, -EFAULT, "mm: VMAs %#" PRIx64 "-%#" PRIx64 " and %#" PRIx64
 				    "-%#" PRIx64 " overlap or are out of order", prev->vm_start,
 				    prev->vm_end, vma->vm_start, vma->vm_end);
+		if (vma->shm && (!i_mmap_contains(vma) ||
+				 vma->shm->i_mmap_count != vma->shm->refcount))
+			return verr(err, -EFAULT, "mm: shared VMA %#" PRIx64 " missing from its object's"
+				    " i_mmap (%lu entries, %lu users)", vma->vm_start,
+				    vma->shm->i_mmap_count, vma->shm->refcount);
 		unsigned long np = vma_pages(vma), f = vma->vm_flags;
 		total += np;
 		if ((f & (VM_EXEC | VM_WRITE | VM_STACK)) == VM_EXEC)

@@ -1,15 +1,22 @@
 /*
  * The page cache and the file-fault paths (see filemap.h): mm/filemap.c's
  * address_space with its radix tree, filemap_fault's read of a missing
- * page, filemap_map_pages for fault-around, and the do_read_fault /
- * do_shared_fault / do_fault_around logic of mm/memory.c.
+ * page, filemap_map_pages for fault-around, the do_read_fault /
+ * do_shared_fault / do_fault_around logic of mm/memory.c, readahead
+ * (force_page_cache_readahead, for MADV_WILLNEED) and hole punching
+ * (unmap_mapping_range + truncate_inode_pages_range, for MADV_REMOVE, of
+ * files and of shared anonymous objects alike).
  *
  * Host files are read page by page: the file stays open and a page is
  * pread() when a fault or a header read first needs it, never the whole
  * file at open (a 2 GiB binary costs what its touched pages cost).  A
  * short read (the file shrank since it was opened) leaves the rest of the
  * page zero, as the last partial page past EOF is; a failed read is -EIO,
- * which a fault turns into SIGBUS as filemap_fault() does.
+ * which a fault turns into SIGBUS as filemap_fault() does.  The host file
+ * is never written: a punched hole is recorded as a range of pages that
+ * reads as zeros (what a filesystem's unwritten extents read as), and a
+ * page cached since then, which holds the file's bytes from then on,
+ * wins over the record.
  *
  * Under memory pressure reclaim drops clean pages (__filemap_remove_folio(),
  * leaving a workingset shadow entry in the page's slot) and writes dirty
@@ -22,9 +29,11 @@
  * reference for the cache (plus one per PTE that maps it, _mapcount + 1
  * PTEs), and counts in nr_dirty iff PG_dirty is set; nrpages equals the
  * tree's page entries (shadow entries are values, not pages); a file's
- * i_mmap holds exactly the linked VMAs whose vm_file it is; every file is
- * in the name hash, every host file in the inode hash, and nowhere else.
- * page_cache_check() verifies it.
+ * i_mmap holds exactly the linked VMAs whose vm_file it is, a shared
+ * anonymous object's those whose shm it is; a file's holes are sorted,
+ * disjoint and never touch.  Every file is in the name hash, every host
+ * file in the inode hash, and nowhere else.  page_cache_check() and
+ * check_mm() verify it.
  */
 #include "vma/filemap.h"
 
@@ -93,40 +102,60 @@ static void account_cache(struct phys_mem *pm, const struct page *page, long nr)
 	mod_node_page_state(&pm->node_data[page_to_nid(page)], NR_FILE_PAGES, nr);
 }
 
-/* truncate_inode_pages(): drop the cache's reference on every page, and
- * every shadow entry. */
-static void truncate_inode_pages(struct file *f)
+/* truncate_inode_pages_range(): the cached pages [first, last] leave the
+ * file's cache, and so do the shadow entries of pages reclaimed there;
+ * nothing maps them any more. */
+static void truncate_inode_pages_range(struct file *f, uint64_t first, uint64_t last)
 {
 	struct address_space *as = &f->f_mapping;
-	struct phys_mem *pm = &f->pc->m->pm;
+	uint64_t index = first;
 	struct page *page;
-	uint64_t index;
 
-	xa_for_each(&as->i_pages, index, page) {
+	while (index <= last && (page = xa_find(&as->i_pages, &index, last))) {
 		xa_erase(&as->i_pages, index);
-		if (xa_is_value(page))
-			continue;
-		clear_page_dirty(page);
-		clear_page_flag(page, PG_uptodate);
-		page->mapping = NULL;
-		as->nrpages--;
-		account_cache(pm, page, -1);
-		put_page(pm, page);
+		if (!xa_is_value(page)) {
+			struct phys_mem *pm = &f->pc->m->pm;
+
+			clear_page_dirty(page);
+			clear_page_flag(page, PG_uptodate);
+			page->mapping = NULL;
+			as->nrpages--;
+			account_cache(pm, page, -1);
+			put_page(pm, page);
+		}
+		if (index == last)
+			break;
+		index++;
 	}
-	xa_destroy(&as->i_pages);
+}
+
+/* truncate_inode_pages(): drop the cache's reference on every page. */
+static void truncate_inode_pages(struct file *f)
+{
+	truncate_inode_pages_range(f, 0, UINT64_MAX);
+	xa_destroy(&f->f_mapping.i_pages);
+}
+
+/* The host copies of pages [first, last] written back under memory
+ * pressure go: the file no longer holds those bytes. */
+static void drop_written(struct file *f, uint64_t first, uint64_t last)
+{
+	uint64_t index = first;
+	void *copy;
+
+	while (index <= last && (copy = xa_find(&f->written, &index, last))) {
+		xa_erase(&f->written, index);
+		host_free(&f->pc->m->ha, copy, PAGE_SIZE);
+		if (index == last)
+			break;
+		index++;
+	}
 }
 
 /* The host copies of the written-back pages go with the file. */
 static void free_written(struct file *f)
 {
-	struct host_arena *ha = &f->pc->m->ha;
-	uint64_t index;
-	void *copy;
-
-	xa_for_each(&f->written, index, copy) {
-		xa_erase(&f->written, index);
-		host_free(ha, copy, PAGE_SIZE);
-	}
+	drop_written(f, 0, UINT64_MAX);
 	xa_destroy(&f->written);
 }
 
@@ -142,6 +171,7 @@ static void file_free(struct file *f)
 		list_del_init(&vma->shared);
 	if (f->data)
 		host_free(ha, (void *)f->data, f->data_len);
+	host_free(ha, f->holes, f->holes_cap * sizeof(f->holes[0]));
 	if (f->fd >= 0)
 		close(f->fd);
 	htab_remove(&pc->by_name, name_hash(pc, f->f_path), f);
@@ -399,21 +429,91 @@ struct page *filemap_find_page(struct file *f, uint64_t index)
 	return xa_is_value(p) ? NULL : p;
 }
 
-/* Copy @len bytes at @off of the backing file into @dst, zeros past its
- * end (an in-memory file's data_len, or where a host read comes up
- * short).  0, or -EIO when the host read fails. */
+/* ---- holes (fallocate(FALLOC_FL_PUNCH_HOLE)) ---- */
+
+/* The first hole of @f that ends at or after page @index (nr_holes when
+ * none does). */
+static size_t hole_search(const struct file *f, uint64_t index)
+{
+	size_t lo = 0, hi = f->nr_holes;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->holes[mid].last < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool page_in_hole(const struct file *f, uint64_t index)
+{
+	size_t i = hole_search(f, index);
+
+	return i < f->nr_holes && f->holes[i].first <= index;
+}
+
+/* Record pages [first, last] as a hole, joined with every hole it overlaps
+ * or touches.  0, or -ENOMEM with nothing changed. */
+static int add_hole(struct file *f, uint64_t first, uint64_t last)
+{
+	struct host_arena *ha = &f->pc->m->ha;
+	size_t i = hole_search(f, first ? first - 1 : 0), j = i;
+
+	while (j < f->nr_holes && f->holes[j].first <= last + 1)
+		j++;
+	if (i == j) {
+		/* a hole of its own at i */
+		if (f->nr_holes == f->holes_cap) {
+			size_t cap = f->holes_cap ? 2 * f->holes_cap : 4;
+			struct file_hole *h = host_realloc(ha, f->holes,
+							   f->holes_cap * sizeof(*h), cap * sizeof(*h));
+
+			if (!h)
+				return -ENOMEM;
+			f->holes = h;
+			f->holes_cap = cap;
+		}
+		memmove(&f->holes[i + 1], &f->holes[i], (f->nr_holes - i) * sizeof(f->holes[0]));
+		f->holes[i].first = first;
+		f->holes[i].last = last;
+		f->nr_holes++;
+		return 0;
+	}
+	/* holes i..j-1 become one */
+	if (f->holes[i].first < first)
+		first = f->holes[i].first;
+	if (f->holes[j - 1].last > last)
+		last = f->holes[j - 1].last;
+	f->holes[i].first = first;
+	f->holes[i].last = last;
+	memmove(&f->holes[i + 1], &f->holes[j], (f->nr_holes - j) * sizeof(f->holes[0]));
+	f->nr_holes -= j - i - 1;
+	return 0;
+}
+
+/* ---- reading ---- */
+
+/* Copy @len bytes at @off of the backing file into @dst (the range lies in
+ * one page), zeros past its end (an in-memory file's data_len, or where a
+ * host read comes up short) and in a punched hole.  0, or -EIO when the
+ * host read fails. */
 static int read_backing(const struct file *f, uint64_t off, uint8_t *dst, size_t len)
 {
 	const uint8_t *copy = xa_load(&f->written, off >> PAGE_SHIFT);
 	size_t n = 0;
 
 	if (copy) {
-		/* written back under memory pressure: this is the file now
-		 * (callers never cross a page) */
+		/* written back under memory pressure since any hole was
+		 * punched: this is the file now (callers never cross a page) */
 		memcpy(dst, copy + (off & (PAGE_SIZE - 1)), len);
 		return 0;
 	}
-	if (f->fd < 0) {
+	if (page_in_hole(f, off >> PAGE_SHIFT)) {
+		/* nothing is read */
+	} else if (f->fd < 0) {
 		if (off < f->data_len)
 			n = f->data_len - off < len ? (size_t)(f->data_len - off) : len;
 		if (n)
@@ -435,33 +535,24 @@ static int read_backing(const struct file *f, uint64_t off, uint8_t *dst, size_t
 	return 0;
 }
 
-int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *major)
+/* A new cache page for @index (not cached yet) read from the backing
+ * bytes: *out, or -ENOMEM, or -EIO when the host read fails. */
+static int page_cache_read(struct file *f, uint64_t index, struct page **out)
 {
 	struct address_space *as = &f->f_mapping;
 	struct page_cache *pc = f->pc;
 	struct phys_mem *pm = &pc->m->pm;
-	struct page *page;
-
+	struct page *page = alloc_page(pm, GFP_HIGHUSER_MOVABLE), *cached;
 	void *shadow;
 
-	pc->lookups++;
-	*major = false;
-	page = filemap_find_page(f, index);
-	if (page) {
-		pc->hits++;
-		*out = page;
-		return 0;
-	}
-	/* filemap_fault: a page wholly past i_size is SIGBUS */
-	if (index >= (as->i_size + PAGE_SIZE - 1) >> PAGE_SHIFT)
-		return -ENXIO;
-	page = alloc_page(pm, GFP_HIGHUSER_MOVABLE);
 	if (!page)
 		return -ENOMEM;
-	if (filemap_find_page(f, index)) {
+	cached = filemap_find_page(f, index);
+	if (cached) {
 		/* read in while the allocation reclaimed: use that one */
 		put_page(pm, page);
-		return filemap_get_page(f, index, out, major);
+		*out = cached;
+		return 0;
 	}
 	if (read_backing(f, index << PAGE_SHIFT, page_host(pm, page), PAGE_SIZE)) {
 		put_page(pm, page);
@@ -485,7 +576,6 @@ int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *ma
 	if (shadow)
 		workingset_refault(pc->m, page, shadow);
 	folio_add_lru(pc->m, page);
-	*major = true;
 	*out = page;
 	return 0;
 }
@@ -530,6 +620,61 @@ int filemap_writepage(struct vmsim_machine *m, struct page *page)
 	MM_EV_M(m, "writepage", "pfn=%#lx file=%s index=%llu", page_to_pfn(&m->pm, page), f->f_path,
 		(unsigned long long)page->index);
 	return 0;
+}
+
+int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *major)
+{
+	struct address_space *as = &f->f_mapping;
+	struct page_cache *pc = f->pc;
+	struct page *page;
+	int ret;
+
+	pc->lookups++;
+	*major = false;
+	page = filemap_find_page(f, index);
+	if (page) {
+		pc->hits++;
+		*out = page;
+		return 0;
+	}
+	/* filemap_fault: a page wholly past i_size is SIGBUS */
+	if (index >= (as->i_size + PAGE_SIZE - 1) >> PAGE_SHIFT)
+		return -ENXIO;
+	ret = page_cache_read(f, index, out);
+	if (!ret)
+		*major = true;
+	return ret;
+}
+
+uint64_t force_page_cache_readahead(struct file *f, uint64_t index, uint64_t nr_to_read)
+{
+	const struct vmsim_config *c = &f->pc->m->cfg;
+	const uint64_t i_size = f->f_mapping.i_size;
+	/* a request above the readahead window may still be as large as
+	 * the device's largest I/O (bdi->io_pages) */
+	uint64_t ra_pages = c->read_ahead_kb >> (PAGE_SHIFT - 10);
+	uint64_t io_pages = c->max_sectors_kb >> (PAGE_SHIFT - 10);
+	uint64_t max_pages = ra_pages > io_pages ? ra_pages : io_pages, end_index, read = 0;
+
+	if (nr_to_read > max_pages)
+		nr_to_read = max_pages;
+	/* do_page_cache_ra(): nothing past the page that holds i_size */
+	if (!i_size)
+		return 0;
+	end_index = (i_size - 1) >> PAGE_SHIFT;
+	for (; nr_to_read && index <= end_index; index++, nr_to_read--) {
+		struct page *page;
+
+		/* page_cache_ra_unbounded(): cached pages are skipped, and
+		 * the read stops where no frame is left or a read fails (the
+		 * fault that needs the page reports the error) */
+		if (filemap_find_page(f, index))
+			continue;
+		if (page_cache_read(f, index, &page))
+			break;
+		read++;
+	}
+	return read;
 }
 
 int filemap_read(struct file *f, uint64_t off, void *buf, size_t len)
@@ -587,34 +732,118 @@ void clear_page_dirty(struct page *page)
 
 /* ---- i_mmap ---- */
 
+/* The i_mmap list @vma belongs on and its count: its file's, or its
+ * shared anonymous object's (a shmem inode in the kernel); NULL for other
+ * memory. */
+static struct list_head *vma_i_mmap(const struct vm_area_struct *vma, unsigned long **count)
+{
+	if (vma->vm_file) {
+		*count = &vma->vm_file->f_mapping.i_mmap_count;
+		return &vma->vm_file->f_mapping.i_mmap;
+	}
+	if (vma->shm) {
+		*count = &vma->shm->i_mmap_count;
+		return &vma->shm->i_mmap;
+	}
+	return NULL;
+}
+
 void i_mmap_insert(struct vm_area_struct *vma)
 {
-	struct file *f = vma->vm_file;
+	unsigned long *count;
+	struct list_head *head = vma_i_mmap(vma, &count);
 
-	if (!f)
+	if (!head)
 		return;
-	list_add_tail(&vma->shared, &f->f_mapping.i_mmap);
-	f->f_mapping.i_mmap_count++;
+	list_add_tail(&vma->shared, head);
+	(*count)++;
 }
 
 void i_mmap_remove(struct vm_area_struct *vma)
 {
-	struct file *f = vma->vm_file;
+	unsigned long *count;
 
-	if (!f || list_empty(&vma->shared))
+	if (!vma_i_mmap(vma, &count) || list_empty(&vma->shared))
 		return;
 	list_del_init(&vma->shared);
-	f->f_mapping.i_mmap_count--;
+	(*count)--;
 }
 
-bool i_mmap_contains(const struct file *f, const struct vm_area_struct *vma)
+bool i_mmap_contains(const struct vm_area_struct *vma)
 {
+	unsigned long *count;
+	const struct list_head *head = vma_i_mmap(vma, &count);
 	const struct vm_area_struct *v;
 
-	list_for_each_entry(v, &f->f_mapping.i_mmap, shared)
+	if (!head)
+		return false;
+	list_for_each_entry(v, head, shared)
 		if (v == vma)
 			return true;
 	return false;
+}
+
+/* ---- hole punching (fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) ---- */
+
+/*
+ * unmap_mapping_range(..., even_cows = 0): every VMA on @i_mmap loses its
+ * PTEs of the object's pages [first, last]; the private copies a
+ * MAP_PRIVATE mapping made of them stay (they are anonymous now).
+ */
+static void unmap_mapping_range(struct list_head *i_mmap, uint64_t first, uint64_t last)
+{
+	struct vm_area_struct *vma;
+
+	list_for_each_entry(vma, i_mmap, shared) {
+		uint64_t vfirst = vma->vm_pgoff, vlast = vma->vm_pgoff + vma_pages(vma) - 1;
+		uint64_t start, end;
+
+		if (vlast < first || vfirst > last)
+			continue;
+		start = vma->vm_start + (((first > vfirst ? first : vfirst) - vfirst) << PAGE_SHIFT);
+		end = vma->vm_start + (((last < vlast ? last : vlast) - vfirst + 1) << PAGE_SHIFT);
+		zap_mapping_range(vma, start, end);
+		flush_tlb_mm_range(vma->vm_mm, start, end);
+	}
+}
+
+int filemap_punch_hole(struct vm_area_struct *vma, uint64_t offset, uint64_t len)
+{
+	uint64_t first = offset >> PAGE_SHIFT, last = (offset + len - 1) >> PAGE_SHIFT;
+	struct shmem_object *obj = vma->shm;
+	struct file *f = vma->vm_file;
+
+	if (!len)
+		return 0;
+	if (f) {
+		const uint64_t i_size = f->f_mapping.i_size;
+
+		/* ext4_punch_hole() and shmem_fallocate() alike for whole
+		 * pages: the range reads as zeros from now on (recorded
+		 * first: the one step that can fail), its mappings lose the
+		 * pages and the cache drops them.  Past the end of the file
+		 * nothing is cached or stored, so nothing is recorded there. */
+		if (i_size && first <= (i_size - 1) >> PAGE_SHIFT) {
+			int ret = add_hole(f, first, last < (i_size - 1) >> PAGE_SHIFT ?
+						     last : (i_size - 1) >> PAGE_SHIFT);
+
+			if (ret)
+				return ret;
+		}
+		unmap_mapping_range(&f->f_mapping.i_mmap, first, last);
+		truncate_inode_pages_range(f, first, last);
+		drop_written(f, first, last);
+		return 0;
+	}
+	if (!obj)
+		return -EINVAL;
+	/* shmem_fallocate(): unmap, then shmem_truncate_range() gives the
+	 * object's pages back */
+	unmap_mapping_range(&obj->i_mmap, first, last);
+	for (uint64_t i = first; i <= last && i < obj->nr_pages; i++)
+		if (obj->pages[i])
+			shmem_remove_page(vma->vm_mm->m, obj, i);
+	return 0;
 }
 
 /* ---- faults ---- */
@@ -832,6 +1061,16 @@ int page_cache_check(struct page_cache *pc, struct vmsim_error *err)
 		if (maps != as->i_mmap_count)
 			return verr(err, -EFAULT, "page cache: %s counts %lu mappings, has %lu", f->f_path,
 				    as->i_mmap_count, maps);
+		if (f->nr_holes > f->holes_cap)
+			return verr(err, -EFAULT, "page cache: %s has %zu holes in room for %zu",
+				    f->f_path, f->nr_holes, f->holes_cap);
+		for (size_t i = 0; i < f->nr_holes; i++)
+			if (f->holes[i].first > f->holes[i].last ||
+			    (i && f->holes[i - 1].last + 1 >= f->holes[i].first))
+				return verr(err, -EFAULT, "page cache: %s hole %zu (pages %llu-%llu) is "
+					    "empty, out of order or touches the one before", f->f_path, i,
+					    (unsigned long long)f->holes[i].first,
+					    (unsigned long long)f->holes[i].last);
 	}
 	if (files != pc->nr_files || files != pc->by_name.nr || host_files != pc->by_inode.nr)
 		return verr(err, -EFAULT, "page cache: %lu files (nr_files %lu), %lu host files; "

@@ -174,6 +174,21 @@ static int change_pte_range(struct mm_struct *mm, uint64_t start, uint64_t end, 
 	return walk_level(mm, mm->pgd, 0, 0, start, end, fn, arg, true);
 }
 
+int walk_page_range(struct mm_struct *mm, uint64_t start, uint64_t end, pte_visit_fn fn, void *arg)
+{
+	return change_pte_range(mm, start, end, fn, arg);
+}
+
+struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t pte)
+{
+	struct page *page;
+
+	if (!(pte & _PAGE_PRESENT))
+		return NULL;
+	page = pte_page(vma->vm_mm->m, pte);
+	return page == vma->vm_mm->m->zero_page ? NULL : page;
+}
+
 uint64_t mm_pte_epa(struct mm_struct *mm, uint64_t addr)
 {
 	/* follow_page(): a bad entry on the way means no page */
@@ -341,6 +356,23 @@ void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 	 * first, so that their last reference can free them here */
 	lru_add_drain(vma->vm_mm->m);
 	change_pte_range(vma->vm_mm, start, end, zap_one, vma);
+}
+
+/* should_zap_folio() without even_cows: a private mapping keeps the
+ * anonymous copies it made of the object's pages. */
+static int zap_mapping_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
+{
+	struct vm_area_struct *vma = arg;
+	struct page *page = pte_page(vma->vm_mm->m, pte);
+
+	if (page && PageAnon(page))
+		return 0;
+	return zap_one(arg, va, epa, pte);
+}
+
+void zap_mapping_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
+{
+	change_pte_range(vma->vm_mm, start, end, zap_mapping_one, vma);
 }
 
 /*
@@ -544,6 +576,18 @@ int shmem_writepage(struct vmsim_machine *m, struct page *page)
 	(void)m;
 	set_page_flag(page, PG_dirty);
 	return AOP_WRITEPAGE_ACTIVATE;
+}
+
+void shmem_remove_page(struct vmsim_machine *m, struct shmem_object *obj, unsigned long idx)
+{
+	struct page *page = obj->pages[idx];
+	struct pglist_data *pgdat = &m->pm.node_data[page_to_nid(page)];
+
+	obj->pages[idx] = NULL;
+	page->mapping = NULL;
+	mod_node_page_state(pgdat, NR_FILE_PAGES, -1);
+	mod_node_page_state(pgdat, NR_SHMEM, -1);
+	put_page(&m->pm, page);
 }
 
 /* shmem_unuse(): swapoff's pass over shmem objects; they hold no swap

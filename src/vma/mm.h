@@ -73,6 +73,16 @@ struct vm_area_struct *vma_merge_new(struct mm_struct *mm, struct vm_area_struct
 /* After @vma's attributes changed (mprotect): merge it with its neighbours
  * where the kernel's rules allow.  Returns the VMA that now holds it. */
 struct vm_area_struct *vma_merge_existing(struct mm_struct *mm, struct vm_area_struct *vma);
+/*
+ * vma_modify_flags(): prepare [start, end) of @vma (inside it) to take
+ * @new_flags: merge it into a neighbour that matches with those flags
+ * (vma_merge_existing_range), or else split @vma at start and end.
+ * *@out is the VMA that holds the range afterwards; the caller sets its
+ * flags.  -ENOMEM (a split at the map count limit or out of memory),
+ * -EINVAL (a special mapping cannot be split).
+ */
+int vma_modify_flags(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t start,
+		     uint64_t end, unsigned long new_flags, struct vm_area_struct **out);
 /* Split @vma at @addr (page aligned, strictly inside).  The new VMA is the
  * lower part if @new_below, else the upper part.  -ENOMEM, or -EINVAL for
  * a special mapping ([vdso], [vvar]), which never splits. */
@@ -131,6 +141,78 @@ bool mlock_future_ok(const struct mm_struct *mm, unsigned long flags, uint64_t b
 int64_t do_mremap(struct mm_struct *mm, uint64_t addr, uint64_t old_len, uint64_t new_len,
 		  unsigned long flags, uint64_t new_addr);
 
+/* ---- madvise.c ---- */
+
+/* MADV_* (uapi/asm-generic/mman-common.h); the host's <sys/mman.h> may
+ * define them first, with the same values */
+#ifndef MADV_NORMAL
+#define MADV_NORMAL		0
+#define MADV_RANDOM		1
+#define MADV_SEQUENTIAL		2
+#define MADV_WILLNEED		3
+#define MADV_DONTNEED		4
+#endif
+#ifndef MADV_FREE
+#define MADV_FREE		8
+#endif
+#ifndef MADV_REMOVE
+#define MADV_REMOVE		9
+#define MADV_DONTFORK		10
+#define MADV_DOFORK		11
+#endif
+#ifndef MADV_MERGEABLE
+#define MADV_MERGEABLE		12
+#define MADV_UNMERGEABLE	13
+#endif
+#ifndef MADV_HUGEPAGE
+#define MADV_HUGEPAGE		14
+#define MADV_NOHUGEPAGE		15
+#endif
+#ifndef MADV_DONTDUMP
+#define MADV_DONTDUMP		16
+#define MADV_DODUMP		17
+#endif
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK		18
+#define MADV_KEEPONFORK		19
+#endif
+#ifndef MADV_COLD
+#define MADV_COLD		20
+#define MADV_PAGEOUT		21
+#endif
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ	22
+#define MADV_POPULATE_WRITE	23
+#endif
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED	24
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE		25
+#endif
+#ifndef MADV_HWPOISON
+#define MADV_HWPOISON		100
+#endif
+#ifndef MADV_SOFT_OFFLINE
+#define MADV_SOFT_OFFLINE	101
+#endif
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL	102
+#define MADV_GUARD_REMOVE	103
+#endif
+
+/*
+ * madvise(2) of [start, start + len_in) with advice @behavior: 0 or a
+ * negative errno.  @st gets the faults MADV_POPULATE_* takes (the calling
+ * task's counters; may be NULL).
+ */
+int do_madvise(struct mm_struct *mm, uint64_t start, uint64_t len_in, int behavior,
+	       struct fault_stats *st);
+/* The kernel's name of an advice without MADV_, in lower case ("dontneed"),
+ * or NULL; and back (-1 when unknown). */
+const char *madvise_behavior_name(int behavior);
+int madvise_behavior_from_name(const char *name);
+
 /* ---- memory.c: faults, PTE ranges, teardown ---- */
 
 #define FAULT_FLAG_WRITE	0x01
@@ -154,6 +236,9 @@ unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned fla
 			 struct fault_stats *st);
 /* Unmap [start, end) of @vma: frames released, rss updated.  No flush. */
 void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end);
+/* The same for unmap_mapping_range(): only the PTEs that map the file's
+ * (or shared object's) own pages; anonymous COW copies stay.  No flush. */
+void zap_mapping_range(struct vm_area_struct *vma, uint64_t start, uint64_t end);
 /* Re-derive the protection of present PTEs in [start, end) of @vma. */
 void change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end);
 /* Flush [start, end) of @mm from every CPU's TLB (flush_tlb_mm_range). */
@@ -171,6 +256,9 @@ void page_add_anon_rmap(struct vm_area_struct *vma, struct page *page, uint64_t 
 /* Shared anonymous memory and swap (shmem_writepage(), shmem_unuse()). */
 int shmem_writepage(struct vmsim_machine *m, struct page *page);
 int shmem_unuse(struct vmsim_machine *m, unsigned type);
+/* shmem_undo_range() for one page: page @idx of @obj leaves the object
+ * (the page cache gauges follow) and the object's reference goes. */
+void shmem_remove_page(struct vmsim_machine *m, struct shmem_object *obj, unsigned long idx);
 /* Prefault [start, end) of @vma as writes or reads (MAP_POPULATE). */
 int populate_vma_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end,
 			    struct fault_stats *st);
@@ -191,10 +279,18 @@ uint64_t mm_pte_epa(struct mm_struct *mm, uint64_t addr);
 uint64_t mm_user_table(struct mm_struct *mm, unsigned depth, uint64_t epa, uint64_t va);
 
 /* Per-page visitor over the PTE level of [start, end): @fn gets each entry
- * that is not zero (present or PROT_NONE). */
+ * that is not zero (present or PROT_NONE).  walk_pte_range() only looks
+ * (views, checkers: a bad entry above is followed, not cleared);
+ * walk_page_range() is for walks that change the entries they visit: a bad
+ * entry on the way is cleared as the kernel's page walk clears it. */
 typedef int (*pte_visit_fn)(void *arg, uint64_t va, uint64_t epa, uint64_t pte);
 int walk_pte_range(struct mm_struct *mm, uint64_t start, uint64_t end, pte_visit_fn fn,
 		   void *arg);
+int walk_page_range(struct mm_struct *mm, uint64_t start, uint64_t end, pte_visit_fn fn,
+		    void *arg);
+/* The page a present @pte of @vma maps, NULL for the zero page, a pfn
+ * beyond RAM or a non-present entry (the kernel's "special" mappings). */
+struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t pte);
 
 /* The shared zero page, and whether a PTE maps it. */
 struct page *mm_zero_page(struct vmsim_machine *m);

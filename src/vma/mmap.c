@@ -239,6 +239,7 @@ static struct shmem_object *shmem_zero_setup(struct mm_struct *mm, uint64_t len)
 		return NULL;
 	}
 	obj->refcount = 1;
+	INIT_LIST_HEAD(&obj->i_mmap);
 	/* the inode number /proc/PID/maps shows for "/dev/zero (deleted)" */
 	obj->ino = ++mm->m->last_ctx_id;
 	return obj;
@@ -276,7 +277,6 @@ static int64_t mmap_region(struct mm_struct *mm, struct file *file, uint64_t add
 		return -ENOMEM;
 	if (file) {
 		vma->vm_file = get_file(file);
-		i_mmap_insert(vma);
 	} else if (vm_flags & VM_SHARED) {
 		shm = shmem_zero_setup(mm, len);
 		if (!shm) {
@@ -289,6 +289,7 @@ static int64_t mmap_region(struct mm_struct *mm, struct file *file, uint64_t add
 	vma->vm_flags = vm_flags;
 	vma->vm_pgoff = pgoff;
 	vma->shm = shm;
+	i_mmap_insert(vma);	/* the file's or the new object's */
 	vma->vm_page_prot = vma_page_prot(vma);
 	vma_link(mm, vma);
 out:

@@ -6,8 +6,8 @@
  * An anonymous page's candidates are the anonymous VMAs of every address
  * space at the page's linear index (page->index, which fork, split and
  * mremap keep valid, as the kernel's anon_vma interval tree relies on); a
- * page cache page's are the VMAs on its file's i_mmap; a shmem page's the
- * VMAs of its object.  Each candidate is confirmed by reading its PTE:
+ * page cache page's are the VMAs on its file's i_mmap; a shmem page's those
+ * on its object's i_mmap.  Each candidate is confirmed by reading its PTE:
  * only a present PTE holding the page's frame maps it, so a VMA that
  * merely could map it, or one whose tables changed, is passed over.
  *
@@ -56,11 +56,13 @@ static int rmap_walk_anon(struct vmsim_machine *m, struct page *page, rmap_one_f
 	return 0;
 }
 
-static int rmap_walk_file(struct file *f, struct page *page, rmap_one_fn fn, void *arg)
+/* rmap_walk_file(): the VMAs on an i_mmap list (a file's, or a shmem
+ * object's) that cover the page's index. */
+static int rmap_walk_file(struct list_head *i_mmap, struct page *page, rmap_one_fn fn, void *arg)
 {
 	struct vm_area_struct *vma, *tmp;
 
-	list_for_each_entry_safe(vma, tmp, &f->f_mapping.i_mmap, shared) {
+	list_for_each_entry_safe(vma, tmp, i_mmap, shared) {
 		uint64_t addr = vma_address(vma, page->index);
 		int ret;
 
@@ -73,28 +75,6 @@ static int rmap_walk_file(struct file *f, struct page *page, rmap_one_fn fn, voi
 	return 0;
 }
 
-static int rmap_walk_shmem(struct vmsim_machine *m, struct page *page, rmap_one_fn fn, void *arg)
-{
-	struct shmem_object *obj = page->mapping;
-	struct mm_struct *mm;
-
-	list_for_each_entry(mm, &m->mm_list, mm_list) {
-		struct vm_area_struct *vma;
-
-		for_each_vma(mm, vma) {
-			uint64_t addr;
-			int ret;
-
-			if (vma->shm != obj || !(addr = vma_address(vma, page->index)))
-				continue;
-			ret = fn(vma, addr, arg);
-			if (ret)
-				return ret;
-		}
-	}
-	return 0;
-}
-
 int rmap_walk(struct vmsim_machine *m, struct page *page, rmap_one_fn fn, void *arg)
 {
 	struct file *f;
@@ -102,9 +82,10 @@ int rmap_walk(struct vmsim_machine *m, struct page *page, rmap_one_fn fn, void *
 	if (PageAnon(page))
 		return rmap_walk_anon(m, page, fn, arg);
 	if ((f = page_file(page)))
-		return rmap_walk_file(f, page, fn, arg);
+		return rmap_walk_file(&f->f_mapping.i_mmap, page, fn, arg);
 	if (PageSwapBacked(page) && page->mapping && !PageSwapCache(page))
-		return rmap_walk_shmem(m, page, fn, arg);
+		return rmap_walk_file(&((struct shmem_object *)page->mapping)->i_mmap, page, fn,
+				      arg);
 	return 0;
 }
 

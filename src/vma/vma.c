@@ -56,11 +56,10 @@ struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig)
 		vma->anon_vma->refcount++;
 	if (vma->shm)
 		vma->shm->refcount++;
-	if (vma->vm_file) {
-		/* the copy maps the file too: a reference and an i_mmap entry */
+	if (vma->vm_file)
 		get_file(vma->vm_file);
-		i_mmap_insert(vma);
-	}
+	/* the copy maps the file or shared object too: an i_mmap entry */
+	i_mmap_insert(vma);
 	return vma;
 }
 
@@ -76,16 +75,9 @@ static void shmem_put(struct mm_struct *mm, struct shmem_object *obj)
 		return;
 	/* the object's own reference on each page it holds: the pages
 	 * leave its cache (shmem_truncate_range()) */
-	for (unsigned long i = 0; i < obj->nr_pages; i++) {
-		struct page *page = obj->pages[i];
-
-		if (!page)
-			continue;
-		page->mapping = NULL;
-		mod_node_page_state(&mm->m->pm.node_data[page_to_nid(page)], NR_FILE_PAGES, -1);
-		mod_node_page_state(&mm->m->pm.node_data[page_to_nid(page)], NR_SHMEM, -1);
-		put_page(&mm->m->pm, page);
-	}
+	for (unsigned long i = 0; i < obj->nr_pages; i++)
+		if (obj->pages[i])
+			shmem_remove_page(mm->m, obj, i);
 	host_free(&mm->m->ha, obj->pages, obj->nr_pages * sizeof(obj->pages[0]));
 	host_free(&mm->m->ha, obj, sizeof(*obj));
 }
@@ -100,12 +92,10 @@ void vm_area_free(struct vm_area_struct *vma)
 {
 	struct mm_struct *mm = vma->vm_mm;
 
+	i_mmap_remove(vma);
 	put_anon_vma(mm, vma->anon_vma);
 	shmem_put(mm, vma->shm);
-	if (vma->vm_file) {
-		i_mmap_remove(vma);
-		fput(vma->vm_file);
-	}
+	fput(vma->vm_file);
 	kmem_cache_free(mm->m->vm_area_cachep, vma);
 }
 
@@ -374,6 +364,114 @@ struct vm_area_struct *vma_merge_existing(struct mm_struct *mm, struct vm_area_s
 	}
 	vmacache_invalidate(mm);
 	return vma;
+}
+
+/*
+ * vma_merge_existing_range() for flags: [start, end) of @vma, with
+ * @new_flags, joins @vma's neighbours where it reaches @vma's edge and they
+ * match.  Returns the VMA that now holds the range, or NULL when no merge
+ * applies (and nothing changed).
+ */
+static struct vm_area_struct *vma_merge_existing_range(struct mm_struct *mm,
+							struct vm_area_struct *vma,
+							uint64_t start, uint64_t end,
+							unsigned long new_flags)
+{
+	struct vm_area_struct *prev = vma_prev(vma), *next = vma_next(vma);
+	const bool left_side = start == vma->vm_start, right_side = end == vma->vm_end;
+	const uint64_t pgoff = vma->vm_pgoff + ((start - vma->vm_start) >> PAGE_SHIFT);
+	const uint64_t pglen = (end - start) >> PAGE_SHIFT;
+	bool merge_left, merge_right;
+
+	/* special mappings, and a range inside the VMA, never merge */
+	if ((new_flags & VM_SPECIAL) || (vma->vm_ops && vma->vm_ops->name) ||
+	    (!left_side && !right_side))
+		return NULL;
+	merge_left = left_side && prev && prev->vm_end == start &&
+		     can_vma_merge_after(prev, new_flags, vma->anon_vma, vma->vm_file, pgoff,
+					 vma->shm);
+	merge_right = right_side && next && next->vm_start == end &&
+		      can_vma_merge_before(next, new_flags, vma->anon_vma, vma->vm_file, pgoff,
+					   pglen, vma->shm);
+	/* can_vma_merge_right(): prev and next must be able to share one
+	 * anon_vma to become one VMA; otherwise prev alone takes it */
+	if (merge_left && merge_right && !is_mergeable_anon_vma(prev->anon_vma, next->anon_vma))
+		merge_right = false;
+	if (!merge_left && !merge_right)
+		return NULL;
+	if (merge_left && merge_right) {
+		/* prev grows over vma and next, which go */
+		prev->vm_end = next->vm_end;
+		absorb_anon_vma(mm, prev, vma);
+		absorb_anon_vma(mm, prev, next);
+		vma_unlink(mm, vma);
+		vm_area_free(vma);
+		vma_unlink(mm, next);
+		vm_area_free(next);
+		return prev;
+	}
+	if (merge_left) {
+		/* prev grows to end; vma shrinks from below or goes */
+		prev->vm_end = end;
+		absorb_anon_vma(mm, prev, vma);
+		if (right_side) {
+			vma_unlink(mm, vma);
+			vm_area_free(vma);
+		} else {
+			vma->vm_start = end;
+			vma->vm_pgoff += pglen;
+			vma_gap_update(vma);
+		}
+		vmacache_invalidate(mm);
+		return prev;
+	}
+	/* next grows down to start; vma shrinks from above or goes (the
+	 * order of the list and tree does not change) */
+	next->vm_start = start;
+	next->vm_pgoff = pgoff;
+	absorb_anon_vma(mm, next, vma);
+	if (left_side) {
+		vma_unlink(mm, vma);
+		vm_area_free(vma);
+	} else {
+		vma->vm_end = start;
+		vma_gap_update(next);
+	}
+	vmacache_invalidate(mm);
+	return next;
+}
+
+int vma_modify_flags(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t start,
+		     uint64_t end, unsigned long new_flags, struct vm_area_struct **out)
+{
+	struct vm_area_struct *merged;
+	int ret;
+
+	/* First, try to merge. */
+	merged = vma_merge_existing_range(mm, vma, start, end, new_flags);
+	if (merged) {
+		*out = merged;
+		return 0;
+	}
+	/* Then split off what lies outside the range; the kernel's
+	 * split_vma() refuses to go past the map count limit, vmsim's leaves
+	 * that check to its callers */
+	if (vma->vm_start < start) {
+		if (mm->map_count >= sysctl_max_map_count)
+			return -ENOMEM;
+		ret = split_vma(mm, vma, start, 1);
+		if (ret)
+			return ret;
+	}
+	if (vma->vm_end > end) {
+		if (mm->map_count >= sysctl_max_map_count)
+			return -ENOMEM;
+		ret = split_vma(mm, vma, end, 0);
+		if (ret)
+			return ret;
+	}
+	*out = vma;
+	return 0;
 }
 
 int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t addr, int new_below)

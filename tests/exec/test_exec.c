@@ -474,16 +474,16 @@ static void test_exec_oom_sweep(void **state)
 	assert_int_equal(try_exec(t, TRUE_PATH, argv, 1, NULL, 0, 0, &r, &err), 0);
 	assert_true(vm_mmap(t->mm, NULL, 0, 0x2000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, 0) > 0);
 	maps_text(m, &before);
-	for (n = 0;; n++) {
+	for (n = 1;; n++) {
 		struct mm_struct *mm = t->mm;
 		size_t live = m->ha.live;
 		int ret;
 
 		struct exec_args ea = { .filename = TRUE_PATH, .argv = argv, .argc = 1 };
 
-		host_fail_after(n);
+		host_fail_at((unsigned long)n, HOST_FAIL_PERSISTENT);
 		ret = do_execve(t, &ea, &r, &err);
-		host_fail_after(-1);
+		host_fail_at(0, HOST_FAIL_ONCE);
 		if (!ret)
 			break;
 		if (ret != -ENOMEM)

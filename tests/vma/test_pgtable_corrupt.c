@@ -1,9 +1,10 @@
 /*
  * Randomized corruption of page tables: between random operations of
- * random tasks (faults, fork, munmap, mprotect, exit, the views, hardware
- * walks), flip random bits of random entries at every level -- the PGD,
- * PUD and PMD of the user half, the PTEs, and at the end the kernel's own
- * root -- as a scenario's `pte` op may.  Checked after every step:
+ * random tasks (faults, fork, munmap, mprotect, madvise, exit, the views,
+ * hardware walks), flip random bits of random entries at every level --
+ * the PGD, PUD and PMD of the user half, the PTEs, and at the end the
+ * kernel's own root -- as a scenario's `pte` op may.  Checked after every
+ * step:
  *   - nothing crashes and nothing trips a sanitizer (the suite runs under
  *     ASan and UBSan);
  *   - machine_check() passes: a bad entry a walk has not met yet still
@@ -130,6 +131,27 @@ static void op_mprotect(struct ctx *c, struct task_struct *t)
 	assert_true(r == 0 || r == -ENOMEM);	/* ENOMEM: a hole in the range */
 }
 
+/* The advice that walks or changes the page tables of the range: each
+ * meets the bad entries a flip left on its way (and clears them, as the
+ * kernel's page walk does).  A hole in the range is ENOMEM; populating a
+ * read-only mapping for writing is EINVAL. */
+static void op_madvise(struct ctx *c, struct task_struct *t)
+{
+	static const int advice[] = {
+		MADV_DONTNEED, MADV_FREE, MADV_COLD, MADV_PAGEOUT, MADV_POPULATE_READ,
+		MADV_POPULATE_WRITE, MADV_WILLNEED, MADV_DONTFORK, MADV_WIPEONFORK,
+	};
+	uint64_t a = slot_addr(c, rnd(NSLOTS)) + rnd(4) * PAGE_SIZE;
+	uint64_t len = (1 + rnd(4)) * PAGE_SIZE;
+	int adv = advice[rnd(sizeof(advice) / sizeof(advice[0]))];
+	int r = do_madvise(t->mm, a, len, adv, &t->fst);
+
+	if (r && r != -ENOMEM && !(r == -EINVAL && adv == MADV_POPULATE_WRITE))
+		fail_msg("%s seed %u step %u: madvise(%#llx, %#llx, %s) = %d", c->arch, c->seed,
+			 c->step, (unsigned long long)a, (unsigned long long)len,
+			 madvise_behavior_name(adv), r);
+}
+
 static void op_fork(struct ctx *c, struct task_struct *t)
 {
 	char name[16];
@@ -198,16 +220,23 @@ static unsigned flip_bit(struct ctx *c, unsigned depth)
 	}
 }
 
-/* Flip a bit of the entry at a random level on a random slot's walk. */
+/* Flip a bit of the entry at a random level on a random slot's walk.  The
+ * walk ends at a bad entry: below it lies a table that is not this
+ * entry's (another level's, or another task's), and a bit flipped there
+ * could rename the frame of some PTE, which no walk can tell. */
 static void op_corrupt(struct ctx *c, struct task_struct *t)
 {
 	struct pt_ctx *pt = &c->m->pt;
 	uint64_t va = slot_addr(c, rnd(NSLOTS)) + rnd(6) * PAGE_SIZE, e;
 	struct pt_path p;
-	unsigned depth, bit;
+	unsigned depth, bit, n;
 
 	pt_lookup(pt, t->mm->pgd, va, &p);
-	depth = rnd(p.n);
+	/* entry n is this walk's while entry n - 1 links its table */
+	for (n = 1; n < p.n &&
+	     pt_entry_kind(pt, n - 1, p.epa[n - 1], p.e[n - 1], false) == PT_ENTRY_TABLE; n++)
+		;
+	depth = rnd(n);
 	e = p.e[depth];
 	if (!e)
 		return;
@@ -269,9 +298,12 @@ static void run(const char *arch, unsigned s)
 		if (k < 22) {
 			what = "mmap";
 			op_mmap_touch(&c, *tp);
-		} else if (k < 40) {
+		} else if (k < 35) {
 			what = "access";
 			op_access(&c, *tp);
+		} else if (k < 40) {
+			what = "madvise";
+			op_madvise(&c, *tp);
 		} else if (k < 48) {
 			what = "munmap";
 			op_munmap(&c, *tp);

@@ -6,6 +6,7 @@
  * stderr and exit status 2, printed before the command writes anything.
  */
 #include "cli.h"
+#include "cli_oom.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -308,6 +309,10 @@ int cli_unknown_command(const char *name)
 	const char *cands[CLI_MAX_VIEWS + 16], *near;
 	size_t n = cli_view_names(&views, cands, CLI_MAX_VIEWS);
 
+	if (views.oom) {
+		sb_free(&views);
+		return 2;	/* main() says why */
+	}
 	for (size_t i = 0; cli_commands[i] && n < CLI_MAX_VIEWS + 16; i++)
 		cands[n++] = cli_commands[i]->name;
 	near = cli_nearest(name, cands, n);
@@ -392,6 +397,13 @@ void cli_help(FILE *f, const struct cli_cmd *cmd)
 		struct strbuf views = STRBUF_INIT;
 		char label[64];
 
+		/* the view list first: without it, no help at all */
+		view_names(&views);
+		sb_puts(&views, ": the same as show VIEW");
+		if (views.oom) {
+			sb_free(&views);
+			return;
+		}
 		fprintf(f, "usage: vmsim-cli [GLOBAL OPTION]... COMMAND [OPTION]... [ARG]...\n\n");
 		wrap(f, cli_global.about, 0, 0);
 		fprintf(f, "\nglobal options (before the command):\n");
@@ -402,8 +414,6 @@ void cli_help(FILE *f, const struct cli_cmd *cmd)
 				 cli_commands[i]->operands);
 			help_row(f, label, cli_commands[i]->summary);
 		}
-		view_names(&views);
-		sb_puts(&views, ": the same as show VIEW");
 		help_row(f, "VIEW", sb_str(&views));
 		sb_free(&views);
 		fprintf(f, "\n'vmsim-cli help COMMAND' or 'vmsim-cli COMMAND --help' describes a "
@@ -495,6 +505,8 @@ struct vmsim_machine *cli_boot(struct cli *c)
 	if (cli_check_machine(c) || cli_start(c))
 		return NULL;
 	m = vmsim_machine_create(c->config, c->sets, &err);
+	if (!m && cli_host_oom())
+		return NULL;	/* main() says why */
 	if (!m)
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : "cannot boot the machine");
 	else if (c->events.f)

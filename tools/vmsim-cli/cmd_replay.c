@@ -9,6 +9,8 @@
  * trace's length (the reader's buffer, plus the simulated frames touched).
  * The output streams too: interval rows go out as they come, the JSON
  * ones through a streaming json_writer that holds at most one chunk.
+ * Out of host memory (cli_oom.h) the replay stops at the failure: no row
+ * after it, no summary, no message of its own (main() says why).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_oom.h"
 #include "kern/exec.h"
 #include "kern/machine.h"
 #include "kern/task.h"
@@ -62,6 +65,8 @@ static void interval_row(struct replay_cli *rc)
 	struct json_writer *jw = &rc->jw;
 	struct replay_counters c;
 
+	if (cli_host_oom())
+		return;		/* the replay ends at the failure: no more rows */
 	replay_snapshot(rp, &c);
 	if (rc->json) {
 		json_object_begin(jw);
@@ -310,7 +315,8 @@ static int run_replay(struct cli *c, int argc, char **argv)
 		return 2;
 	ret = trace_open(&r, trace, fmt, &err);
 	if (ret) {
-		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
+		if (!cli_host_oom())
+			fprintf(stderr, "vmsim-cli: %s\n", err.msg);
 		vmsim_machine_destroy(m);
 		return 2;
 	}
@@ -320,7 +326,8 @@ static int run_replay(struct cli *c, int argc, char **argv)
 	else if (ret)
 		verr(&err, ret, "replay: cannot create the task: %s", errno_name(ret));
 	if (ret) {
-		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
+		if (!cli_host_oom())
+			fprintf(stderr, "vmsim-cli: %s\n", err.msg);
 		trace_close(&r);
 		vmsim_machine_destroy(m);
 		return 2;
@@ -340,7 +347,7 @@ static int run_replay(struct cli *c, int argc, char **argv)
 				rc.next_interval += rc.interval;
 			}
 		}
-		if (__builtin_expect(rc.rp.oom, 0))
+		if (__builtin_expect(rc.rp.oom, 0) || cli_host_oom())
 			break;
 		if (rc.rp.accesses >= rc.next_progress_count) {
 			progress(&rc, &r, false);
@@ -350,19 +357,22 @@ static int run_replay(struct cli *c, int argc, char **argv)
 	ret = got < 0 ? (int)got : 0;
 	secs = now() - rc.t0;
 	progress(&rc, &r, true);
-	out = summary(&rc, trace, r.fmt, secs, layout);
-	if (ret < 0) {
-		/* the counters so far are out; then the line that stopped us */
-		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
+	if (cli_host_oom()) {
+		/* no counters: they stop at a failure the trace did not cause
+		 * (and main() says why) */
 		status = 2;
-	} else if (rc.rp.oom) {
-		status = 1;
-	}
-	if (out) {
-		/* a write error on stdout is main's one line (cli_finish) */
-		if (out == -ENOMEM)
-			fprintf(stderr, "vmsim-cli: out of host memory\n");
-		status = 2;
+	} else {
+		out = summary(&rc, trace, r.fmt, secs, layout);
+		if (ret < 0) {
+			/* the counters so far are out; then the line that stopped us */
+			fprintf(stderr, "vmsim-cli: %s\n", err.msg);
+			status = 2;
+		} else if (rc.rp.oom) {
+			status = 1;
+		}
+		/* a write error on stdout is main's one line (check_stdout) */
+		if (out)
+			status = 2;
 	}
 	trace_close(&r);
 	sb_free(&rc.out);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_oom.h"
 #include "scenario_run.h"
 
 static int run_run(struct cli *c, int argc, char **argv)
@@ -36,7 +37,10 @@ static int run_run(struct cli *c, int argc, char **argv)
 	ret = scenario_run(argv[g.next], &o, stdout, &err, &res);
 	fflush(stdout);
 	if (ret) {
-		fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : strerror(-ret));
+		/* out of host memory: the steps before it are printed, main()
+		 * says why */
+		if (!cli_host_oom())
+			fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : strerror(-ret));
 		return 2;
 	}
 	return res.failed ? 1 : 0;

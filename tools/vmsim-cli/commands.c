@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_oom.h"
 #include "kern/views.h"
 #include "util/strbuf.h"
 #include "vmsim-config.h"
@@ -102,7 +103,7 @@ static int run_help(struct cli *c, int argc, char **argv)
 	}
 	cmd = cli_find(argv[g.next]);
 	if (!cmd)
-		return cli_unknown_command(argv[g.next]);
+		return cli_host_oom() ? 2 : cli_unknown_command(argv[g.next]);
 	cli_help(stdout, cmd);
 	return 0;
 }

@@ -7,14 +7,20 @@
  * failure, with one line on stderr.  Invariant: a run whose output did
  * not all reach stdout and its files exits 2, never 0; a closed pipe on
  * stdout ends it as SIGPIPE ends any filter, quietly, and no temporary
- * file is left behind.
+ * file is left behind.  Out of host memory anywhere ends the run with
+ * exactly one line, "vmsim-cli: out of host memory", and status 2
+ * (cli_oom.h); the environment variable VMSIM_HOST_FAIL=N[,persistent]
+ * makes the N-th host allocation fail, to test that
+ * (docs/output-formats.md).
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_oom.h"
 
 /* A fatal signal: remove the temporaries, then die of it. */
 static void on_fatal_signal(int sig)
@@ -97,8 +103,10 @@ static int run(struct cli *c, int argc, char **argv)
 	if (next >= argc)
 		return cli_usage_error(NULL, "which command?");
 	cmd = cli_find(argv[next]);
+	/* without host memory to list the views, a view's name finds no
+	 * command: not the user's mistake */
 	if (!cmd)
-		return cli_unknown_command(argv[next]);
+		return cli_host_oom() ? 2 : cli_unknown_command(argv[next]);
 	c->cmd = cmd;
 	cli_input(c, c->config);
 	return cmd->run(c, argc - next, argv + next);
@@ -151,11 +159,20 @@ static int check_stdout(void)
 int main(int argc, char **argv)
 {
 	struct cli c = { .config = "x86_64" };
+	const char *fail = getenv("VMSIM_HOST_FAIL");
 	int ret;
 
+	/* a testing aid: armed before anything allocates */
+	if (fail && *fail && host_fail_parse(fail)) {
+		fprintf(stderr, "vmsim-cli: VMSIM_HOST_FAIL='%s': expected N or N,persistent "
+			"(N >= 1)\n", fail);
+		return 2;
+	}
 	catch_signals();
 	wrap_stdout();
 	ret = run(&c, argc, argv);
+	if (cli_host_oom())
+		ret = 2;	/* no event log of a run the host cut short */
 	if (check_stdout())
 		ret = 2;
 	/* the event log is kept when the run completed (0, 1): a failed
@@ -165,6 +182,12 @@ int main(int argc, char **argv)
 			ret = cli_output_commit(&c.events_out) ? 2 : ret;
 		else
 			outfile_abort(&c.events_out);
+	}
+	if (cli_host_oom()) {
+		/* whatever the command returned: it stopped printing at the
+		 * failure, and this is the one line that says why */
+		fputs("vmsim-cli: out of host memory\n", stderr);
+		return 2;
 	}
 	return ret;
 }

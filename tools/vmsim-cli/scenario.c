@@ -15,6 +15,12 @@
  * what a failed step did not create is not run (OUT_NOT_RUN), saying why.
  * `as:` names and the blocks alloc_pages steps returned are found through
  * hash tables, so the 10^5th step costs what the first one did.
+ *
+ * Host exhaustion (util/hostalloc.h) is not a step's outcome: a step during
+ * which the host refused an allocation ends the run with -ENOMEM "out of
+ * host memory", whatever the op made of it, and prints nothing of its own
+ * (no output, no step line).  A step's text is held until the step is
+ * over, so stdout is always the output of whole steps.
  */
 #include "scenario_run.h"
 
@@ -84,7 +90,20 @@ struct scn {
 	bool not_run;			/* the current step named something lost */
 	char not_run_why[240];
 	const struct scn_step *cur;	/* the step running, or NULL */
+	struct strbuf cur_text;		/* text mode: the current step's output */
+	unsigned long host_oom_base;	/* host_oom_count() when the run began */
 };
+
+/* The host refused an allocation since the run began. */
+static bool host_oom(const struct scn *s)
+{
+	return host_oom_count() != s->host_oom_base;
+}
+
+static int out_of_host_memory(struct scn *s)
+{
+	return verr(s->err, -ENOMEM, "out of host memory");
+}
 
 /* ---------------------------------------------------------------- names */
 
@@ -337,6 +356,9 @@ void scn_mismatch(struct scn *s, const struct scn_step *st, const char *expected
 	va_list ap;
 	const struct ynode *at = st->expect ? st->expect : st->node;
 
+	/* a comparison spoiled by host exhaustion: the step ends the run */
+	if (host_oom(s))
+		return;
 	va_start(ap, fmt);
 	vsnprintf(got, sizeof(got), fmt, ap);
 	va_end(ap);
@@ -357,7 +379,18 @@ void scn_mismatch(struct scn *s, const struct scn_step *st, const char *expected
 void scn_print(struct scn *s, const char *text)
 {
 	if (!s->json)
-		fputs(text, s->out);
+		sb_puts(&s->cur_text, text);
+}
+
+void scn_printf(struct scn *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->json)
+		return;
+	va_start(ap, fmt);
+	sb_vprintf(&s->cur_text, fmt, ap);
+	va_end(ap);
 }
 
 struct json_writer *scn_output(struct scn *s)
@@ -368,11 +401,6 @@ struct json_writer *scn_output(struct scn *s)
 struct vmsim_machine *scn_machine(struct scn *s)
 {
 	return s->m;
-}
-
-FILE *scn_out(struct scn *s)
-{
-	return s->out;
 }
 
 bool scn_json(struct scn *s)
@@ -865,7 +893,12 @@ static int run_step(struct scn *s, const struct ynode *node, int index)
 		json_array_begin(&s->jdoc);
 	}
 	s->not_run = false;
+	sb_reset(&s->cur_text);
 	ret = op->fn(s, &st);
+	if (host_oom(s)) {
+		s->cur = NULL;
+		return out_of_host_memory(s);
+	}
 	if (s->not_run) {
 		/* it named what an earlier failed step did not create: whatever
 		 * the op returned on its way out, this is the outcome */
@@ -898,18 +931,22 @@ static int run_step(struct scn *s, const struct ynode *node, int index)
 			scn_note_lost(s, &st, SCN_VALUE, as->scalar);
 			cut_printf(extra, sizeof(extra), " (no value for '%s')", as->scalar);
 		} else if (scn_define(s, as->scalar, v)) {
-			return verr(s->err, -ENOMEM, "out of host memory");
+			return out_of_host_memory(s);
 		}
 	}
-	/* a failure nobody expected is not silent; -v shows every step */
-	if (!s->json && (s->verbose || (failed_outcome(&st.out) && !st.expect && !st.expect_done)))
-		step_line(s, &st, extra);
+	if (host_oom(s))
+		return out_of_host_memory(s);
 	if (s->json) {
 		json_array_end(&s->jdoc);
 		json_key(&s->jdoc, "result");
 		outcome_json(&s->jdoc, &st);
 		json_object_end(&s->jdoc);
+		return 0;
 	}
+	fputs(sb_str(&s->cur_text), s->out);
+	/* a failure nobody expected is not silent; -v shows every step */
+	if (s->verbose || (failed_outcome(&st.out) && !st.expect && !st.expect_done))
+		step_line(s, &st, extra);
 	return 0;
 }
 
@@ -1033,7 +1070,7 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 		 struct vmsim_error *err, struct scenario_result *res)
 {
 	struct scn s = { .file = file, .out = out, .json = o->json, .err = err,
-			 .verbose = o->verbose };
+			 .verbose = o->verbose, .host_oom_base = host_oom_count() };
 	const bool json = o->json;
 	const struct ynode *steps;
 	struct scn_name *n, *ntmp;
@@ -1102,6 +1139,10 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 			break;
 		if (o->check)
 			check_invariants(&s, steps->items[i], (int)i + 1);
+		if (host_oom(&s)) {
+			ret = out_of_host_memory(&s);
+			break;
+		}
 	}
 	res->checked = s.checked;
 	res->failed = s.failed;
@@ -1127,6 +1168,7 @@ out:
 	host_free(NULL, s.lost, s.cap_lost * sizeof(*s.lost));
 	sb_free(&s.jdoc_sb);
 	sb_free(&s.jfail_sb);
+	sb_free(&s.cur_text);
 	ydoc_free(&s.doc);
 	return ret;
 }

@@ -140,7 +140,6 @@ void scn_mismatch(struct scn *s, const struct scn_step *st, const char *expected
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 struct vmsim_machine *scn_machine(struct scn *s);
-FILE *scn_out(struct scn *s);
 bool scn_json(struct scn *s);
 /* Directory of the scenario file, for relative paths. */
 const char *scn_dir(struct scn *s);
@@ -153,8 +152,11 @@ int scn_define(struct scn *s, const char *name, uint64_t value);
 int scn_note_alloc(struct scn *s, uint64_t pa, unsigned order);
 int scn_alloc_order(struct scn *s, uint64_t pa, unsigned *order, bool forget);
 
-/* An op's text block (show:, and the like): printed in text mode only. */
+/* An op's text block (show:, and the like): text mode only, held with the
+ * step's output and printed when the step is over (so a step that meets
+ * host exhaustion prints none of it). */
 void scn_print(struct scn *s, const char *text);
+void scn_printf(struct scn *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* JSON mode: the writer inside the current step's "output" array, where an
  * op writes one object per block it would print ({"view", "data"},
  * {"walk"}, {"message"}); NULL in text mode. */
@@ -168,6 +170,7 @@ extern const struct scn_op scn_ops_kmem[];	/* vmalloc vfree kmap kunmap kread kw
 extern const struct scn_op scn_ops_task[];	/* spawn mmap munmap mprotect mremap brk */
 extern const struct scn_op scn_ops_fault[];	/* read write fetch touch fork switch exit */
 extern const struct scn_op scn_ops_exec[];	/* exec file */
+extern const struct scn_op scn_ops_madvise[];	/* madvise */
 
 struct file;
 /* The file named by @key: a file declared with the `file` op, else a host
