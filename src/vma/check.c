@@ -64,8 +64,7 @@ static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 				    " outside every VMA", pte, va);
 	}
 	if (is_swap_pte(pte)) {
-		swp_entry_t entry = swp_entry(pt_pte_swp_type(m->pt.fmt, pte),
-					      pt_pte_swp_offset(m->pt.fmt, pte));
+		swp_entry_t entry = pte_to_swp_entry(m->pt.fmt, pte);
 
 		if (non_swap_entry(entry) || !get_swap_device(m, entry, NULL) ||
 		    !swap_swapcount(m, entry))

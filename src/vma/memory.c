@@ -69,12 +69,6 @@ static void bad_swap_entry(struct mm_struct *mm, uint64_t addr, uint64_t pte, sw
 	      (unsigned long long)pte);
 }
 
-/* pte_to_swp_entry() */
-static swp_entry_t pte_to_swp_entry(const struct vmsim_machine *m, uint64_t pte)
-{
-	return swp_entry(pt_pte_swp_type(m->pt.fmt, pte), pt_pte_swp_offset(m->pt.fmt, pte));
-}
-
 /* ---- walking the PTE level ---- */
 
 /*
@@ -275,6 +269,20 @@ static inline void flush_tlb_page(struct mm_struct *mm, uint64_t addr)
 
 /* ---- zap, protection, page tables ---- */
 
+void zap_nonpresent_pte(struct mm_struct *mm, uint64_t epa, uint64_t pte, uint64_t va)
+{
+	struct vmsim_machine *m = mm->m;
+	swp_entry_t entry = pte_to_swp_entry(m->pt.fmt, pte);
+	const char *why = NULL;
+
+	pte_clear(&m->pt, epa);
+	if (!non_swap_entry(entry) && get_swap_device(m, entry, &why) &&
+	    free_swap_and_cache(m, entry))
+		mm->rss_stat[MM_SWAPENTS]--;
+	else
+		bad_swap_entry(mm, va, pte, entry, why);
+}
+
 /* zap_present_ptes() of one PTE of @mm; @vma: its VMA, or NULL.  A file
  * page keeps what the PTE says: dirty dirties it, young marks it
  * accessed; an anonymous page its last mapping leaves is dropped from
@@ -286,17 +294,7 @@ static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t e
 	struct page *page;
 
 	if (is_swap_pte(pte)) {
-		/* zap_nonpresent_ptes(): the entry's user goes, and with
-		 * the last one the slot and its swap-cache page */
-		swp_entry_t entry = pte_to_swp_entry(m, pte);
-		const char *why = NULL;
-
-		pte_clear(&m->pt, epa);
-		if (!non_swap_entry(entry) && get_swap_device(m, entry, &why) &&
-		    free_swap_and_cache(m, entry))
-			mm->rss_stat[MM_SWAPENTS]--;
-		else
-			bad_swap_entry(mm, va, pte, entry, why);
+		zap_nonpresent_pte(mm, epa, pte, va);
 		return;
 	}
 	page = pte_page(m, pte);
@@ -776,7 +774,7 @@ static unsigned do_swap_page(struct vm_area_struct *vma, uint64_t addr, uint64_t
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct vmsim_machine *m = mm->m;
-	swp_entry_t entry = pte_to_swp_entry(m, orig_pte);
+	swp_entry_t entry = pte_to_swp_entry(m->pt.fmt, orig_pte);
 	const char *why = NULL;
 	bool exclusive, major = false;
 	struct page *page;
@@ -962,7 +960,7 @@ static int copy_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		return 0;
 	if (is_swap_pte(pte)) {
 		/* copy_nonpresent_pte(): both hold the entry, shared now */
-		swp_entry_t entry = pte_to_swp_entry(m, pte);
+		swp_entry_t entry = pte_to_swp_entry(m->pt.fmt, pte);
 		int err = non_swap_entry(entry) ? -ENOENT : swap_duplicate(m, entry);
 
 		if (err == -ENOMEM) {

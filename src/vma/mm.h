@@ -253,6 +253,10 @@ void free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uin
  * when the swap PTE said so. */
 void page_add_anon_rmap(struct vm_area_struct *vma, struct page *page, uint64_t addr,
 			bool exclusive);
+/* zap_nonpresent_ptes() of one swap PTE of @mm at @va: cleared, the
+ * entry's user gone, and with the last one the slot and its swap-cache
+ * page; an entry naming no slot in use is reported (print_bad_pte()). */
+void zap_nonpresent_pte(struct mm_struct *mm, uint64_t epa, uint64_t pte, uint64_t va);
 /* Shared anonymous memory and swap (shmem_writepage(), shmem_unuse()). */
 int shmem_writepage(struct vmsim_machine *m, struct page *page);
 int shmem_unuse(struct vmsim_machine *m, unsigned type);

@@ -279,17 +279,11 @@ static void read_new(struct vmsim_machine *m, struct page *page)
 		set_page_flag(page, PG_uptodate);
 }
 
-struct page *read_swap_cache_async(struct vmsim_machine *m, swp_entry_t entry,
-				   struct vm_area_struct *vma, uint64_t addr)
+struct page *read_swap_cache_async(struct vmsim_machine *m, swp_entry_t entry)
 {
-	struct page *page = swap_cache_get_folio(m, entry, vma, addr);
 	bool allocated;
+	struct page *page = __read_swap_cache_async(m, entry, &allocated);
 
-	if (page) {
-		get_page(page);
-		return page;
-	}
-	page = __read_swap_cache_async(m, entry, &allocated);
 	if (page && allocated)
 		read_new(m, page);
 	return page;
@@ -311,8 +305,7 @@ struct page *swapin_readahead(struct vmsim_machine *m, swp_entry_t entry,
 
 			if (!is_swap_pte(pte))
 				continue;
-			e = swp_entry(pt_pte_swp_type(m->pt.fmt, pte),
-				      pt_pte_swp_offset(m->pt.fmt, pte));
+			e = pte_to_swp_entry(m->pt.fmt, pte);
 			if (non_swap_entry(e) || !get_swap_device(m, e, NULL))
 				continue;
 			page = __read_swap_cache_async(m, e, &allocated);

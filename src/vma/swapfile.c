@@ -820,7 +820,14 @@ static int unuse_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	if (!is_swap_pte(pte) || pt_pte_swp_type(m->pt.fmt, pte) != w->type)
 		return 0;
 	entry = swp_entry(w->type, pt_pte_swp_offset(m->pt.fmt, pte));
-	page = read_swap_cache_async(m, entry, vma, va);
+	page = swap_cache_get_folio(m, entry, vma, va);
+	if (page) {
+		get_page(page);
+	} else {
+		bool major;
+
+		page = swapin_readahead(m, entry, vma, va, &major);
+	}
 	if (!page) {
 		if (!swap_swapcount(m, entry))
 			return 0;	/* freed meanwhile */

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mmu/pgformat.h"
 #include "util/list.h"
 #include "vma/pagecache_xa.h"
 
@@ -54,6 +55,13 @@ static inline unsigned swp_type(swp_entry_t entry)
 static inline uint64_t swp_offset(swp_entry_t entry)
 {
 	return entry.val & SWP_OFFSET_MASK;
+}
+
+/* pte_to_swp_entry(): the entry a swap PTE (is_swap_pte()) holds, in the
+ * format @f of the machine's page tables. */
+static inline swp_entry_t pte_to_swp_entry(const struct pt_format *f, uint64_t pte)
+{
+	return swp_entry(pt_pte_swp_type(f, pte), pt_pte_swp_offset(f, pte));
 }
 
 /* non_swap_entry(): a type the kernel keeps for special entries */
@@ -257,9 +265,10 @@ struct page *swap_cache_get_folio(struct vmsim_machine *m, swp_entry_t entry,
  * or NULL when out of memory.  *@major: it had to be read. */
 struct page *swapin_readahead(struct vmsim_machine *m, swp_entry_t entry,
 			      struct vm_area_struct *vma, uint64_t addr, bool *major);
-/* read_swap_cache_async() without readahead, for swapoff. */
-struct page *read_swap_cache_async(struct vmsim_machine *m, swp_entry_t entry,
-				   struct vm_area_struct *vma, uint64_t addr);
+/* read_swap_cache_async(): the page for @entry, from the swap cache or
+ * read into it, without readahead (MADV_WILLNEED); a new reference for
+ * the caller, or NULL when the slot is unused or memory ran out. */
+struct page *read_swap_cache_async(struct vmsim_machine *m, swp_entry_t entry);
 
 /* ---- page_io.c ---- */
 

@@ -414,7 +414,9 @@ static void test_madvise_free(void **state)
 	struct vmsim_machine *m = boot64();
 	struct task_struct *t = vt_spawn(m, "a", 0, 0);
 	struct file *f = make_file(m, "/f", 4);
+	const unsigned long *ev = m->pm.vmstat.event;
 	uint64_t a, sa, pf;
+	struct page *p0;
 
 	(void)state;
 	pf = map_file(t, f, WIN, 4 * P, PRW, MAP_PRIVATE);
@@ -423,11 +425,32 @@ static void test_madvise_free(void **state)
 	assert_int_equal(adv(t, pf, 4 * P, MADV_FREE), -EINVAL);
 	assert_int_equal(adv(t, sa, 4 * P, MADV_FREE), -EINVAL);
 	wr64(t, a, 3);
+	wr64(t, a + P, 5);
 	wr64(t, a + 3 * P, 4);
-	/* without reclaim the pages go at once, as with MADV_DONTNEED */
+	p0 = vm_normal_page(find_vma(t->mm, a), mm_pte_lookup(t->mm, a));
+	/* the pages stay mapped and keep their bytes, but turn clean and
+	 * old, and move to the inactive file list as no longer swap-backed */
 	assert_int_equal(adv(t, a, 4 * P, MADV_FREE), 0);
-	assert_int_equal(get_mm_counter(t->mm, MM_ANONPAGES), 0);
+	assert_int_equal(get_mm_counter(t->mm, MM_ANONPAGES), 3);
+	assert_int_equal(mm_pte_lookup(t->mm, a) & (_PAGE_DIRTY | _PAGE_ACCESSED), 0);
+	lru_add_drain(m);
+	assert_int_equal(ev[PGLAZYFREE], 3);
+	assert_true(PageLRU(p0));
+	assert_false(PageSwapBacked(p0));
+	assert_int_equal(folio_lru_list(p0), LRU_INACTIVE_FILE);
+	assert_int_equal(vt_read_ok(t, a + 3 * P), 4);
+	/* written again: reclaim (MADV_PAGEOUT here) must keep it and make
+	 * it swap-backed again; the clean ones are freed, and read as zeros */
+	wr64(t, a, 7);
+	assert_int_equal(adv(t, a, 4 * P, MADV_PAGEOUT), 0);
+	assert_int_equal(ev[PGLAZYFREED], 2);
+	assert_int_equal(get_mm_counter(t->mm, MM_ANONPAGES), 1);
+	assert_true(PageSwapBacked(p0));
+	assert_ptr_equal(vm_normal_page(find_vma(t->mm, a), mm_pte_lookup(t->mm, a)), p0);
+	assert_int_equal(vt_read_ok(t, a), 7);
+	assert_int_equal(vt_read_ok(t, a + P), 0);
 	assert_int_equal(vt_read_ok(t, a + 3 * P), 0);
+	vt_check(m);
 	fput(f);
 	vmsim_machine_destroy(m);
 }

@@ -455,11 +455,11 @@ static void op_madvise(struct mtask *mt)
 		shared = p->cell >= 0;
 		switch (adv) {
 		case MADV_FREE:
-			if (shared) {
+			/* lazily freed: no memory pressure here makes reclaim
+			 * free it, so it keeps its bytes */
+			if (shared)
 				want = -EINVAL;
-				break;
-			}
-			/* fall through - dropped at once, as DONTNEED */
+			break;
 		case MADV_DONTNEED:
 			p->resident = false;
 			if (!shared)
