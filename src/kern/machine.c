@@ -125,6 +125,7 @@ int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 	}
 	workingset_init(m);
 	reclaim_init(m);
+	m->kswapd_countdown = m->cfg.kswapd_interval;
 	if (m->cfg.swap_size) {
 		unsigned type;
 
@@ -175,6 +176,11 @@ int machine_check(struct vmsim_machine *m, struct vmsim_error *err)
 	if (!ret)
 		ret = swap_check(m, err);
 	return ret;
+}
+
+void machine_kswapd_point(struct vmsim_machine *m)
+{
+	kswapd_run(m);
 }
 
 void machine_set_event_log(struct vmsim_machine *m, struct event_log *ev)

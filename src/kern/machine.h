@@ -56,6 +56,7 @@ struct vmsim_machine {
 	struct swap_state *swap;	/* swap areas, slot caches (vma/swapfile.c) */
 	struct page **wb_queue;		/* pages under writeback (vma/page-writeback.c) */
 	unsigned wb_nr, wb_cap;
+	unsigned kswapd_countdown;	/* user accesses left until the next kswapd point */
 };
 
 /* Read @config (built-in name or file), apply the YAML mapping @set (from
@@ -71,5 +72,18 @@ void machine_shutdown(struct vmsim_machine *m);
 int machine_check(struct vmsim_machine *m, struct vmsim_error *err);
 /* Send every layer's events to @ev (NULL turns logging off). */
 void machine_set_event_log(struct vmsim_machine *m, struct event_log *ev);
+
+/* A kswapd point (vmscan.c's kswapd_run()): kswapd, when woken, runs
+ * until it sleeps.  Between scenario steps, and every kswapd.interval user
+ * accesses (task_access(), trace replay) through kswapd_tick(). */
+void machine_kswapd_point(struct vmsim_machine *m);
+
+static inline void kswapd_tick(struct vmsim_machine *m)
+{
+	if (__builtin_expect(m->kswapd_countdown != 0, 1) && --m->kswapd_countdown == 0) {
+		m->kswapd_countdown = m->cfg.kswapd_interval;
+		machine_kswapd_point(m);
+	}
+}
 
 #endif

@@ -640,6 +640,7 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 		va += chunk;
 		size -= chunk;
 	}
+	kswapd_tick(m);
 	return 0;
 }
 

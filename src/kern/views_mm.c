@@ -4,6 +4,7 @@
  *   maps    /proc/PID/maps: one line per VMA, then [vsyscall] on x86_64
  *   smaps   /proc/PID/smaps: the maps line and the per-VMA memory lines
  *   status  /proc/PID/status: Name, Pid, PPid and the Vm* / Rss* lines
+ *   swaps   /proc/swaps: the swap areas (mm/swapfile.c swap_show())
  * The task is the view's `task` argument, or the one running on CPU 0.
  * The JSON has the same names with every size in bytes (the text's kB).
  * Invariant: a view only reads (no A/D bits, no TLB change, no counters).
@@ -19,6 +20,7 @@
 #include "kern/task.h"
 #include "vma/filemap.h"
 #include "vma/mm.h"
+#include "vma/swapfile.h"
 
 static struct task_struct *view_task(struct vmsim_machine *m, const struct view_args *a,
 				     struct strbuf *sb)
@@ -163,8 +165,8 @@ static int view_maps(struct vmsim_machine *m, const struct view_args *a, struct 
 
 struct mem_size_stats {
 	unsigned long resident, shared_clean, shared_dirty, private_clean, private_dirty;
-	unsigned long referenced, anonymous;
-	uint64_t pss, pss_dirty;	/* in bytes << PSS_SHIFT */
+	unsigned long referenced, anonymous, lazyfree, swap;
+	uint64_t pss, pss_dirty, swap_pss;	/* in bytes << PSS_SHIFT */
 	bool zero_page;
 };
 
@@ -179,6 +181,19 @@ static int smaps_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	bool dirty = pte & _PAGE_DIRTY, young = pte & _PAGE_ACCESSED;
 	int mapcount;
 
+	if (is_swap_pte(pte)) {
+		/* a swapped-out page: its share of the slot by the slot's
+		 * users (swp_swapcount()) */
+		swp_entry_t entry = pte_to_swp_entry(m->pt.fmt, pte);
+		unsigned users;
+
+		if (non_swap_entry(entry))
+			return 0;
+		users = swap_swapcount(m, entry);
+		mss->swap += PAGE_SIZE;
+		mss->swap_pss += ((uint64_t)PAGE_SIZE << PSS_SHIFT) / (users >= 2 ? users : 1);
+		return 0;
+	}
 	if (!(pte & _PAGE_PRESENT))
 		return 0;	/* PROT_NONE pages are not resident in smaps */
 	if (!pfn_valid(&m->pm, (unsigned long)pfn))
@@ -190,8 +205,12 @@ static int smaps_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	mss->resident += PAGE_SIZE;
 	if (young || test_page_flag(page, PG_referenced))
 		mss->referenced += PAGE_SIZE;
-	if (PageAnon(page))
+	if (PageAnon(page)) {
 		mss->anonymous += PAGE_SIZE;
+		/* MADV_FREE'd and not written since */
+		if (!PageSwapBacked(page) && !dirty && !PageDirty(page))
+			mss->lazyfree += PAGE_SIZE;
+	}
 	dirty = dirty || PageDirty(page);
 	mapcount = page_mapcount(page);
 	/* smaps_page_accumulate(): a page mapped more than once is shared and
@@ -244,7 +263,7 @@ static void vm_flags_str(unsigned long f, char *buf, size_t len)
 }
 
 /* One line of smaps or status: its name and bytes (printed in kB).  The
- * lines Linux prints but vmsim does not model (KSM, swap, hugetlb) are
+ * lines Linux prints but vmsim does not model (KSM, hugetlb) are
  * zeros in the text, for readers of the kernel's format, and absent from
  * the JSON, which carries only quantities the simulator knows. */
 struct kb_line {
@@ -291,14 +310,14 @@ static void smaps_vma(struct vmsim_machine *m, struct vm_area_struct *vma, bool 
 		{ "Referenced", mss.referenced, true },
 		{ "Anonymous", mss.anonymous, true },
 		{ "KSM", 0, false },
-		{ "LazyFree", 0, false },
+		{ "LazyFree", mss.lazyfree, true },
 		{ "AnonHugePages", 0, false },
 		{ "ShmemPmdMapped", 0, false },
 		{ "FilePmdMapped", 0, false },
 		{ "Shared_Hugetlb", 0, false },
 		{ "Private_Hugetlb", 0, false },
-		{ "Swap", 0, false },
-		{ "SwapPss", 0, false },
+		{ "Swap", mss.swap, true },
+		{ "SwapPss", mss.swap_pss >> PSS_SHIFT, true },
 		{ "Locked", locked, true },
 	};
 	const size_t n = sizeof(lines) / sizeof(lines[0]);
@@ -378,7 +397,7 @@ static int view_status(struct vmsim_machine *m, const struct view_args *a, struc
 		{ "VmExe", text, true },
 		{ "VmLib", exec > text ? exec - text : 0, true },
 		{ "VmPTE", mm_pgtables_bytes(mm), true },
-		{ "VmSwap", 0, false },
+		{ "VmSwap", P(get_mm_counter(mm, MM_SWAPENTS)), true },
 		{ "HugetlbPages", 0, false },
 	};
 #undef P
@@ -408,9 +427,19 @@ static int view_status(struct vmsim_machine *m, const struct view_args *a, struc
 	return 0;
 }
 
+/* ---- swaps ---- */
+
+static int view_swaps(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
+		      struct strbuf *sb)
+{
+	(void)a;
+	return swaps_show(m, jw, sb);
+}
+
 const struct view views_mm[] = {
 	{ "maps", view_maps },
 	{ "smaps", view_smaps },
 	{ "status", view_status },
+	{ "swaps", view_swaps },
 	{ NULL, NULL },
 };

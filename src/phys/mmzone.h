@@ -472,6 +472,11 @@ static inline void mod_zone_page_state(struct zone *z, enum zone_stat_item item,
 	z->vm_stat[item] += delta;
 }
 
+/* The statistic /proc/vmstat calls @name, summed over the zones or nodes
+ * that keep it (the pgalloc_*, allocstall_* and pgskip_* per zone by the
+ * zone's vmstat name): 0, or -ENOENT for a name vmsim does not keep. */
+int vmstat_read(const struct phys_mem *pm, const char *name, unsigned long *out);
+
 /* The sum of @item over every node (global_node_page_state()). */
 static inline unsigned long global_node_page_state(const struct phys_mem *pm,
 						   enum node_stat_item item)

@@ -1,10 +1,15 @@
 /*
  * The names /proc/vmstat prints for each statistic (mm/vmstat.c
- * vmstat_text), indexed by the enums of phys/vmstat.h.  Invariant: one
- * name per item, none missing (the arrays are sized by the enums and a
- * test walks them for NULLs).
+ * vmstat_text), indexed by the enums of phys/vmstat.h, and the lookup of a
+ * statistic by that name.  Invariant: one name per item, none missing (the
+ * arrays are sized by the enums and a test walks them for NULLs).
  */
 #include "phys/vmstat.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "phys/mmzone.h"
 
 const char *const zone_stat_name[NR_VM_ZONE_STAT_ITEMS] = {
 	[NR_ZONE_INACTIVE_ANON] = "nr_zone_inactive_anon",
@@ -74,3 +79,70 @@ const char *const vm_event_name[NR_VM_EVENT_ITEMS] = {
 	[SWAP_RA] = "swap_ra",
 	[SWAP_RA_HIT] = "swap_ra_hit",
 };
+
+/* The zone part of pgalloc_*, allocstall_*, pgskip_* (TEXTS_FOR_ZONES). */
+static const char *const zone_vmstat_name[MAX_NR_ZONES] = {
+	[ZONE_DMA] = "dma", [ZONE_DMA32] = "dma32", [ZONE_NORMAL] = "normal",
+	[ZONE_HIGHMEM] = "high", [ZONE_MOVABLE] = "movable",
+};
+
+/* @name is @prefix followed by a zone's vmstat name: that zone's index. */
+static int zone_suffix(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (strncmp(name, prefix, n))
+		return -1;
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		if (strcmp(name + n, zone_vmstat_name[z]) == 0)
+			return z;
+	return -1;
+}
+
+int vmstat_read(const struct phys_mem *pm, const char *name, unsigned long *out)
+{
+	int z;
+
+	for (int i = 0; i < NR_VM_ZONE_STAT_ITEMS; i++) {
+		long sum = 0;
+
+		if (strcmp(name, zone_stat_name[i]))
+			continue;
+		for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
+			for (int t = 0; t < MAX_NR_ZONES; t++)
+				sum += pm->node_data[nid].node_zones[t].vm_stat[i];
+		*out = sum > 0 ? (unsigned long)sum : 0;
+		return 0;
+	}
+	for (int i = 0; i < NR_VM_NODE_STAT_ITEMS; i++)
+		if (strcmp(name, node_stat_name[i]) == 0) {
+			*out = global_node_page_state(pm, (enum node_stat_item)i);
+			return 0;
+		}
+	for (int i = 0; i < NR_VM_EVENT_ITEMS; i++)
+		if (strcmp(name, vm_event_name[i]) == 0) {
+			*out = pm->vmstat.event[i];
+			return 0;
+		}
+	if (strcmp(name, "nr_free_pages") == 0) {
+		*out = nr_free_pages(pm);
+		return 0;
+	}
+	if (strcmp(name, "pgfree") == 0) {
+		*out = pm->vmstat.pgfree;
+		return 0;
+	}
+	if ((z = zone_suffix(name, "pgalloc_")) >= 0) {
+		*out = pm->vmstat.pgalloc[z];
+		return 0;
+	}
+	if ((z = zone_suffix(name, "allocstall_")) >= 0) {
+		*out = pm->vmstat.allocstall[z];
+		return 0;
+	}
+	if ((z = zone_suffix(name, "pgskip_")) >= 0) {
+		*out = pm->vmstat.pgskip[z];
+		return 0;
+	}
+	return -ENOENT;
+}

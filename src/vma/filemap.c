@@ -622,6 +622,51 @@ int filemap_writepage(struct vmsim_machine *m, struct page *page)
 	return 0;
 }
 
+/* mapping_try_invalidate() of a whole file: the pages dropped. */
+static unsigned long mapping_try_invalidate(struct vmsim_machine *m, struct file *f)
+{
+	struct address_space *as = &f->f_mapping;
+	unsigned long count = 0;
+	uint64_t index = 0;
+	void *entry;
+
+	while ((entry = xa_find(&as->i_pages, &index, UINT64_MAX))) {
+		struct page *page = entry;
+
+		if (xa_is_value(entry)) {
+			xa_erase(&as->i_pages, index);	/* clear_shadow_entries() */
+		} else if (PageDirty(page) || PageWriteback(page) || page_ref_count(page) > 1) {
+			/* mapping_evict_folio() refuses: dirty, under writeback,
+			 * mapped or held (by an LRU batch of another CPU, say);
+			 * invalidation is a hint that it is no longer of interest */
+			deactivate_file_folio(m, page);
+		} else {
+			__filemap_remove_folio(m, page, NULL);
+			put_page(&m->pm, page);		/* the cache's: the last one */
+			count++;
+		}
+		if (index == UINT64_MAX)
+			break;
+		index++;
+	}
+	return count;
+}
+
+unsigned long drop_pagecache(struct vmsim_machine *m)
+{
+	struct page_cache *pc = m->page_cache;
+	unsigned long count = 0;
+	struct file *f;
+
+	lru_add_drain_all(m);
+	if (pc)
+		list_for_each_entry(f, &pc->files, f_list)
+			count += mapping_try_invalidate(m, f);
+	count_vm_event(&m->pm, DROP_PAGECACHE);
+	MM_EV_M(m, "drop_caches", "pages=%lu", count);
+	return count;
+}
+
 int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *major)
 {
 	struct address_space *as = &f->f_mapping;

@@ -156,6 +156,11 @@ void __filemap_remove_folio(struct vmsim_machine *m, struct page *page, void *sh
  * memory), the write under way (PG_writeback) until the queue completes.
  * 0, or AOP_WRITEPAGE_ACTIVATE when there was no memory to write into. */
 int filemap_writepage(struct vmsim_machine *m, struct page *page);
+/* echo 1 > /proc/sys/vm/drop_caches: every clean page cache page that
+ * nothing maps or holds leaves its file, and every shadow entry goes
+ * (invalidate_mapping_pages() of each file); a page that cannot go is
+ * deactivated instead.  The pages dropped. */
+unsigned long drop_pagecache(struct vmsim_machine *m);
 /* folio_mark_dirty(): a shared mapping wrote the page. */
 void set_page_dirty(struct page *page);
 /* Clear a page's dirty state (as writeback would), keeping it cached. */

@@ -293,7 +293,7 @@ static const char *const task_expect_keys[] = {
 	"task", "rss", "vm", "maps", "anon", "shmem", "data_vm", "stack_vm", "exec_vm",
 	"locked_vm", "map_count", "brk", "start_brk", "faults", "cow", "cow_reuse", "zero_page",
 	"demand_zero", "stack_grow", "segv", "mm_users", "hiwater_rss", "hiwater_vm", "tasks",
-	"l1d_hits", "l1d_misses", "l2_hits", "l2_misses", "walks", NULL
+	"l1d_hits", "l1d_misses", "l2_hits", "l2_misses", "walks", "swap", "major_faults", NULL
 };
 
 static void expect_u64(struct scn *s, struct scn_step *st, const char *what, uint64_t want,
@@ -385,7 +385,7 @@ static int expect_task(struct scn *s, struct scn_step *st)
 		{ "brk", 9 }, { "start_brk", 10 }, { "faults", 11 }, { "cow", 12 },
 		{ "cow_reuse", 13 }, { "zero_page", 14 }, { "demand_zero", 15 },
 		{ "stack_grow", 16 }, { "segv", 17 }, { "mm_users", 18 }, { "hiwater_rss", 19 },
-		{ "hiwater_vm", 20 },
+		{ "hiwater_vm", 20 }, { "swap", 21 }, { "major_faults", 22 },
 	};
 	struct task_struct *t;
 	const struct ynode *n;
@@ -449,6 +449,8 @@ static int expect_task(struct scn *s, struct scn_step *st)
 		case 18: got = (uint64_t)mm->mm_users; break;
 		case 19: got = mm->hiwater_rss > get_mm_rss(mm) ? mm->hiwater_rss : get_mm_rss(mm); break;
 		case 20: got = mm->hiwater_vm > mm->total_vm ? mm->hiwater_vm : mm->total_vm; break;
+		case 21: got = get_mm_counter(mm, MM_SWAPENTS); break;
+		case 22: got = t->fst.maj_flt; break;
 		}
 		expect_u64(s, st, nums[i].key, want, got);
 	}

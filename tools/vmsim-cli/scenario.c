@@ -1137,6 +1137,8 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 		res->steps_run = (unsigned)i + (ret ? 0 : 1);
 		if (ret)
 			break;
+		/* a kswapd point: woken during the step, it runs now */
+		machine_kswapd_point(s.m);
 		if (o->check)
 			check_invariants(&s, steps->items[i], (int)i + 1);
 		if (host_oom(&s)) {

@@ -171,6 +171,7 @@ extern const struct scn_op scn_ops_task[];	/* spawn mmap munmap mprotect mremap 
 extern const struct scn_op scn_ops_fault[];	/* read write fetch touch fork switch exit */
 extern const struct scn_op scn_ops_exec[];	/* exec file */
 extern const struct scn_op scn_ops_madvise[];	/* madvise */
+extern const struct scn_op scn_ops_swap[];	/* swapon swapoff drop_caches sysctl */
 
 struct file;
 /* The file named by @key: a file declared with the `file` op, else a host
@@ -190,5 +191,6 @@ struct scn_expect_part {
 
 extern const struct scn_expect_part scn_expect_phys;
 extern const struct scn_expect_part scn_expect_task;
+extern const struct scn_expect_part scn_expect_reclaim;
 
 #endif
