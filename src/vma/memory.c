@@ -508,9 +508,11 @@ static int anon_vma_prepare(struct vm_area_struct *vma)
 }
 
 /* A new private anonymous page, mapped by one PTE and exclusive to it
- * (folio_add_new_anon_rmap() with RMAP_EXCLUSIVE): swap-backed. */
+ * (folio_add_new_anon_rmap() with RMAP_EXCLUSIVE): swap-backed, and
+ * uptodate, its contents made (the callers' __folio_mark_uptodate()). */
 static void page_add_new_anon_rmap(struct vm_area_struct *vma, struct page *page, uint64_t addr)
 {
+	set_page_flag(page, PG_uptodate);
 	set_page_flag(page, PG_anon);
 	set_page_flag(page, PG_swapbacked);
 	set_page_flag(page, PG_anon_exclusive);
@@ -546,6 +548,7 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 			return 0;
 		}
 		set_page_flag(page, PG_swapbacked);
+		set_page_flag(page, PG_uptodate);
 		page->mapping = obj;
 		page->index = idx;
 		obj->pages[idx] = page;
