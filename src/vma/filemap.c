@@ -1038,12 +1038,6 @@ void filemap_page_mkwrite(struct vm_area_struct *vma, struct page *page)
 		set_page_dirty(page);
 }
 
-void filemap_zap_pte(struct vm_area_struct *vma, struct page *page, uint64_t pte)
-{
-	if (vma->vm_file && (pte & _PAGE_DIRTY) && page_file(page))
-		set_page_dirty(page);
-}
-
 /* ---- checker ---- */
 
 int page_cache_check(struct page_cache *pc, struct vmsim_error *err)

@@ -213,8 +213,6 @@ unsigned filemap_map_pages(struct vm_fault *vmf, uint64_t start_pgoff, uint64_t 
 /* The first write to a write-protected page of a shared file mapping
  * (wp_page_shared -> page_mkwrite): mark the cache page dirty. */
 void filemap_page_mkwrite(struct vm_area_struct *vma, struct page *page);
-/* zap_pte_range(): a dirty PTE of a file page dirties the page. */
-void filemap_zap_pte(struct vm_area_struct *vma, struct page *page, uint64_t pte);
 
 /* The page cache of machine @m (owned by the machine). */
 struct page_cache *machine_page_cache(struct vmsim_machine *m);

@@ -301,9 +301,12 @@ static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t e
 	pte_clear(&m->pt, epa);
 	if (!page || page == m->zero_page)
 		return;		/* the zero page is never counted */
-	if (vma && vma->vm_file && !PageAnon(page)) {
-		filemap_zap_pte(vma, page, pte);	/* a dirty PTE dirties the cache page */
-		if (pte & _PAGE_ACCESSED)
+	if (vma && !PageAnon(page)) {
+		/* a page cache or shmem page: a dirty PTE dirties it, a
+		 * young one marks it accessed */
+		if (pte & _PAGE_DIRTY)
+			folio_mark_dirty(m, page);
+		if ((pte & _PAGE_ACCESSED) && vma_has_recency(vma))
 			folio_mark_accessed(m, page);
 	}
 	mm->rss_stat[mm_counter(page)]--;

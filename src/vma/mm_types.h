@@ -305,6 +305,14 @@ static inline bool vma_is_anonymous(const struct vm_area_struct *vma)
 	return !vma->vm_file && !vma->shm && !vma->vm_ops;
 }
 
+/* vma_has_recency(): whether accesses through @vma say a page is in use;
+ * MADV_SEQUENTIAL and MADV_RANDOM mappings tell reclaim not to count
+ * theirs. */
+static inline bool vma_has_recency(const struct vm_area_struct *vma)
+{
+	return !(vma->vm_flags & (VM_SEQ_READ | VM_RAND_READ));
+}
+
 static inline bool is_cow_mapping(unsigned long flags)
 {
 	return (flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;

@@ -123,6 +123,10 @@ static int folio_referenced_one(struct vm_area_struct *vma, uint64_t addr, void 
 	struct vmsim_machine *m = mm->m;
 	uint64_t epa, pte;
 
+	/* invalid_folio_referenced_vma(): references without recency are
+	 * not counted (the mapping is skipped, as if not there) */
+	if (!vma_has_recency(vma))
+		return 0;
 	if (!page_vma_mapped(vma, pra->page, addr, &epa))
 		return 0;
 	if (vma->vm_flags & VM_LOCKED) {
