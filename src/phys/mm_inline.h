@@ -26,6 +26,17 @@ static inline struct lruvec *folio_lruvec(struct phys_mem *pm, const struct page
 	return &pm->node_data[page_to_nid(page)].__lruvec;
 }
 
+/*
+ * parent_lruvec(): the lruvec of @lruvec's parent cgroup on the same node,
+ * which reclaim costs propagate to; NULL at the root (the node's own
+ * lruvec, the only one without memory cgroups).
+ */
+static inline struct lruvec *parent_lruvec(struct lruvec *lruvec)
+{
+	(void)lruvec;
+	return NULL;
+}
+
 /* folio_is_file_lru(): page cache and MADV_FREE'd anonymous pages (not
  * swap-backed) age on the file lists; anonymous and shmem pages on the
  * anon lists.  1 or 0, an index into ANON_AND_FILE arrays. */

@@ -143,21 +143,25 @@ void lru_note_cost(struct lruvec *lruvec, bool file, unsigned long nr_io,
 		   unsigned long nr_rotated)
 {
 	/* an I/O costs as much as rotating SWAP_CLUSTER_MAX pages */
-	unsigned long cost = nr_io * SWAP_CLUSTER_MAX + nr_rotated, lrusize;
+	const unsigned long cost = nr_io * SWAP_CLUSTER_MAX + nr_rotated;
 
-	if (file)
-		lruvec->file_cost += cost;
-	else
-		lruvec->anon_cost += cost;
-	/* decay: a floating average that weighs recent costs more */
-	lrusize = lruvec_page_state(lruvec, NR_INACTIVE_ANON) +
-		  lruvec_page_state(lruvec, NR_ACTIVE_ANON) +
-		  lruvec_page_state(lruvec, NR_INACTIVE_FILE) +
-		  lruvec_page_state(lruvec, NR_ACTIVE_FILE);
-	if (lruvec->file_cost + lruvec->anon_cost > lrusize / 4) {
-		lruvec->file_cost /= 2;
-		lruvec->anon_cost /= 2;
-	}
+	do {
+		unsigned long lrusize;
+
+		if (file)
+			lruvec->file_cost += cost;
+		else
+			lruvec->anon_cost += cost;
+		/* decay: a floating average that weighs recent costs more */
+		lrusize = lruvec_page_state(lruvec, NR_INACTIVE_ANON) +
+			  lruvec_page_state(lruvec, NR_ACTIVE_ANON) +
+			  lruvec_page_state(lruvec, NR_INACTIVE_FILE) +
+			  lruvec_page_state(lruvec, NR_ACTIVE_FILE);
+		if (lruvec->file_cost + lruvec->anon_cost > lrusize / 4) {
+			lruvec->file_cost /= 2;
+			lruvec->anon_cost /= 2;
+		}
+	} while ((lruvec = parent_lruvec(lruvec)));
 }
 
 void lru_note_cost_refault(struct vmsim_machine *m, struct page *page)

@@ -838,9 +838,9 @@ static void shrink_node(struct vmsim_machine *m, struct pglist_data *pgdat, stru
 		/* every page taken was under writeback: flag the node */
 		if (sc->nr.writeback && sc->nr.writeback == sc->nr.taken)
 			pgdat->flags |= PGDAT_WRITEBACK;
-		/* every file page taken was dirty and unqueued: kswapd may
-		 * write file pages itself from now on */
-		if (sc->nr.unqueued_dirty && sc->nr.unqueued_dirty == sc->nr.file_taken)
+		/* every file page taken (if any) was dirty and unqueued:
+		 * kswapd may write file pages itself from now on */
+		if (sc->nr.unqueued_dirty == sc->nr.file_taken)
 			pgdat->flags |= PGDAT_DIRTY;
 	}
 	if (sc->nr.dirty && sc->nr.dirty == sc->nr.congested && sc->kswapd)
@@ -963,17 +963,18 @@ static bool allow_direct_reclaim(struct vmsim_machine *m, struct pglist_data *pg
 static void throttle_direct_reclaim(struct vmsim_machine *m, struct zone *const *zonelist,
 				    gfp_t gfp)
 {
+	const enum zone_type highidx = gfp_zone(&m->pm, gfp);
 	struct pglist_data *pgdat = NULL;
 
+	/* the first node with a usable zone up to ZONE_NORMAL */
 	for (struct zone *const *zp = zonelist; *zp; zp++)
-		if ((*zp)->type <= ZONE_NORMAL) {
+		if ((*zp)->type <= highidx && (*zp)->type <= ZONE_NORMAL) {
 			pgdat = (*zp)->zone_pgdat;
 			break;
 		}
 	if (!pgdat || allow_direct_reclaim(m, pgdat))
 		return;
 	count_vm_event(&m->pm, PGSCAN_DIRECT_THROTTLE);
-	(void)gfp;
 	kswapd_run(m);
 }
 
@@ -1159,18 +1160,34 @@ static enum zone_type kswapd_highest_zoneidx(const struct pglist_data *pgdat, en
 
 /*
  * kswapd(): a woken node's daemon, from its wakeup to its next sleep:
- * balance the node, try to sleep (balanced, or given up), and go round
- * again while it may not.  The kernel's short nap before the full sleep
- * sees no allocation here, so a balanced node sleeps at once and an
- * unbalanced one counts a high watermark hit quickly.
+ * balance the node, then kswapd_try_to_sleep(): balanced (or given up
+ * on), it naps and, woken by nobody (no allocation runs while kswapd
+ * does here), sleeps; not balanced, it counts a high watermark hit
+ * quickly and balances again.  A high-order request it fell back from
+ * is judged at the order it reached.
  */
 static void kswapd_node(struct vmsim_machine *m, struct pglist_data *pgdat)
 {
 	enum zone_type highest_zoneidx = pgdat->kswapd_last_highest;
 	int alloc_order, reclaim_order;
+	unsigned rounds = 0;
 
-	/* bounded: every round either frees memory or counts a failure */
-	for (unsigned rounds = 0; rounds < 4 * MAX_RECLAIM_RETRIES + 1000; rounds++) {
+	goto woken;	/* from the sleep in kswapd_try_to_sleep() */
+	for (;;) {
+		alloc_order = reclaim_order = (int)pgdat->kswapd_order;
+		highest_zoneidx = kswapd_highest_zoneidx(pgdat, highest_zoneidx);
+try_sleep:
+		/* bounded: a node that cannot be balanced fails each round
+		 * and is given up on after MAX_RECLAIM_RETRIES */
+		if (prepare_kswapd_sleep(pgdat, reclaim_order, highest_zoneidx) ||
+		    ++rounds > 4 * MAX_RECLAIM_RETRIES + 1000) {
+			pgdat->kswapd_woken = false;
+			pgdat->kswapd_last_highest = highest_zoneidx;
+			MM_EV_M(m, "kswapd_sleep", "node=%d", pgdat->node_id);
+			return;
+		}
+		count_vm_event(&m->pm, KSWAPD_HIGH_WMARK_HIT_QUICKLY);
+woken:
 		alloc_order = (int)pgdat->kswapd_order;
 		highest_zoneidx = kswapd_highest_zoneidx(pgdat, highest_zoneidx);
 		pgdat->kswapd_order = 0;
@@ -1178,17 +1195,9 @@ static void kswapd_node(struct vmsim_machine *m, struct pglist_data *pgdat)
 		MM_EV_M(m, "kswapd_wake", "node=%d order=%d highest_zone=%u", pgdat->node_id,
 			alloc_order, (unsigned)highest_zoneidx);
 		reclaim_order = balance_pgdat(m, pgdat, alloc_order, highest_zoneidx);
-		if (prepare_kswapd_sleep(pgdat, reclaim_order < alloc_order ? reclaim_order : alloc_order,
-					 highest_zoneidx)) {
-			pgdat->kswapd_woken = false;
-			pgdat->kswapd_last_highest = highest_zoneidx;
-			MM_EV_M(m, "kswapd_sleep", "node=%d", pgdat->node_id);
-			return;
-		}
-		count_vm_event(&m->pm, KSWAPD_HIGH_WMARK_HIT_QUICKLY);
+		if (reclaim_order < alloc_order)
+			goto try_sleep;
 	}
-	pgdat->kswapd_woken = false;
-	pgdat->kswapd_last_highest = highest_zoneidx;
 }
 
 void kswapd_run(struct vmsim_machine *m)

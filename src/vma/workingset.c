@@ -82,13 +82,17 @@ static void unpack_shadow(const void *shadow, int *memcgid, int *nid, unsigned l
 
 void workingset_age_nonresident(struct lruvec *lruvec, unsigned long nr_pages)
 {
-	/* (a cgroup's ancestors age with it: parent_lruvec() belongs to
-	 * memory cgroups) */
-	lruvec->nonresident_age += nr_pages;
+	/* a cgroup's ancestors age with it: a page has an LRU position in
+	 * each of them */
+	do {
+		lruvec->nonresident_age += nr_pages;
+	} while ((lruvec = parent_lruvec(lruvec)));
 }
 
 void *workingset_eviction(struct vmsim_machine *m, struct page *page)
 {
+	/* the reclaim target's lruvec: the node's in global reclaim (a
+	 * cgroup's reclaim would age the target cgroup's instead) */
 	struct lruvec *lruvec = folio_lruvec(&m->pm, page);
 	unsigned long eviction = lruvec->nonresident_age >> m->workingset_bucket_order;
 
