@@ -89,6 +89,9 @@ void replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc, struct vm
 					rp->unmappable++;
 				return;
 			}
+		} else if (ret == FAULT_SIGBUS) {
+			rp->t->fst.sigbus++;
+			return;
 		} else if (ret) {
 			rp->segv++;
 			rp->t->fst.segv++;

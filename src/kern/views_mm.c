@@ -273,12 +273,13 @@ struct kb_line {
 };
 
 /* THPeligible: anonymous private memory on x86_64 that can hold an
- * aligned 2 MiB page (thp_vma_allowable_order, THP "always") */
+ * aligned 2 MiB page (thp_vma_allowable_order, THP "always"), unless
+ * VM_NOHUGEPAGE forbids it (vma_thp_disabled) */
 static bool thp_eligible(const struct vm_area_struct *vma, bool is64)
 {
 	uint64_t huge = 2ULL << 20;
 
-	return is64 && vma_is_anonymous(vma) && !(vma->vm_flags & VM_SHARED) &&
+	return is64 && vma_is_anonymous(vma) && !(vma->vm_flags & (VM_SHARED | VM_NOHUGEPAGE)) &&
 	       ((vma->vm_start + huge - 1) & ~(huge - 1)) + huge <= vma->vm_end;
 }
 

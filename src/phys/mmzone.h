@@ -153,6 +153,7 @@ struct lruvec {
 
 /* kswapd_failures at which kswapd gives up on a node (MAX_RECLAIM_RETRIES) */
 #define MAX_RECLAIM_RETRIES 16
+struct phys_track;
 
 struct pglist_data {
 	int node_id;
@@ -181,6 +182,7 @@ struct vm_event_state {
 	unsigned long pgfree;			/* pages freed */
 	unsigned long allocfail;		/* alloc_pages() calls -> NULL */
 	unsigned long bad_page;			/* bad_page() reports */
+	unsigned long vm_bug;			/* VM_BUG_ON*() / VM_WARN_ON() reports */
 	unsigned long deferred_init_blocks;	/* max-order blocks initialized late */
 	unsigned long event[NR_VM_EVENT_ITEMS];	/* vmsim/vmstat.h's events */
 	unsigned long allocstall[MAX_NR_ZONES];	/* direct reclaim entries, by highest zone */
@@ -188,13 +190,16 @@ struct vm_event_state {
 };
 
 /*
- * bad_page() reports: the hook is called with the one-line report whenever
- * a free is refused (double free, freeing a reserved page, order mismatch)
- * or a free page was written; the page is left as it was (Linux leaks it
- * the same way).  The comm hook names the task running on this CPU for
- * the report's "in process" (current->comm); NULL, or a NULL answer, is
- * the idle task, "swapper/CPU".  The machine sets both: the report goes
- * to stderr, as the kernel's goes to its console.
+ * Kernel reports: the hook is called with the report whenever a free is
+ * refused (bad_page(): double free, freeing a reserved page, order
+ * mismatch, a free page that was written; one line, the page left as it
+ * was, as Linux leaks it) or an always-on check fails (VM_BUG_ON*(),
+ * VM_WARN_ON(), print_bad_pte(): phys/mmdebug.h, vma/mmdebug.h; the
+ * kernel's lines, the dump first, and the operation refused).  The comm
+ * hook names the task running on this CPU for bad_page()'s "in process"
+ * (current->comm); NULL, or a NULL answer, is the idle task,
+ * "swapper/CPU".  The machine sets both: the report goes to stderr, as
+ * the kernel's goes to its console.
  */
 struct phys_mem;
 typedef void (*bad_page_hook_t)(void *ctx, const char *msg);
@@ -242,7 +247,9 @@ struct phys_mem {
 	bad_page_comm_t bad_page_comm;	/* current->comm for the report */
 	struct event_log *events;	/* --trace-events, or NULL */
 	void *bad_page_ctx;		/* of bad_page_hook */
-	char bad_page_msg[256];		/* the last bad_page() report */
+	char bad_page_msg[256];		/* the last report's headline: bad_page()'s
+					 * line, "CHECK at FILE:LINE", the alert */
+	char bug_report[768];		/* the last report, whole */
 	bool page_poisoning;		/* page_poison=1: fill freed frames with
 					 * PAGE_POISON, check on allocation */
 	struct slab_state *slab;	/* slab caches and kmalloc (slab.c);
@@ -259,6 +266,9 @@ struct phys_mem {
 	long total_swap_pages;		/* usable slots of every area */
 	bool memalloc;			/* PF_MEMALLOC: the CPU is reclaiming, its
 					 * own allocations must not reclaim again */
+
+	struct phys_track *track;	/* --check: what changed since the last
+					 * check (check.c), NULL when off */
 };
 
 #define PAGE_POISON 0xaa
@@ -563,5 +573,32 @@ static inline unsigned long zone_reclaimable_pages(const struct phys_mem *pm, co
 bool __zone_watermark_ok_free(const struct zone *z, unsigned order, unsigned long mark,
 			      enum zone_type highest_zoneidx, unsigned alloc_flags,
 			      long free_pages);
+/*
+ * The dirty set of the incremental checker (--check): the max-order
+ * blocks whose frames or struct pages an allocation, a free, a slab
+ * object or a kernel write changed since the last check.  phys_track()
+ * is what the mutating code calls; it costs a NULL test when tracking is
+ * off.  A block is the unit because every buddy merge, split and per-CPU
+ * list move stays inside the max-order block it started in.
+ */
+int phys_track_start(struct phys_mem *pm);	/* 0 or -ENOMEM */
+void phys_track_stop(struct phys_mem *pm);
+void __phys_track(struct phys_mem *pm, unsigned long pfn);
+static inline void phys_track(struct phys_mem *pm, unsigned long pfn)
+{
+	if (__builtin_expect(pm->track != NULL, 0))
+		__phys_track(pm, pfn);
+}
+/* The marked blocks (block index = pfn >> max_order); *lost is true when a
+ * mark could not be kept (host memory), so only a full check is sound. */
+size_t phys_tracked_blocks(const struct phys_mem *pm, const unsigned long **blocks, bool *lost);
+/* Forget the marks (after a check covered them). */
+void phys_track_clear(struct phys_mem *pm);
+/* check_free_lists() restricted to the marked blocks and their zones:
+ * the blocks' struct pages and free-list links, the zones' counters and
+ * per-CPU lists.  What only a whole-zone walk sees (nr_free against the
+ * list lengths, a listed block that lost PG_buddy outside the marked
+ * blocks) is left to check_free_lists(). */
+int check_free_lists_tracked(struct phys_mem *pm, struct vmsim_error *err);
 
 #endif

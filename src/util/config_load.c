@@ -106,6 +106,7 @@ static const struct key_def keys[CFG_NR_KEYS] = {
 	[CFG_FAULT_AROUND_BYTES] = { "pagecache.fault_around_bytes", KT_SIZE, F(fault_around_bytes), 0, 4 * MiB, AALL },
 	[CFG_READ_AHEAD_KB] = { "pagecache.read_ahead_kb", KT_UINT, F(read_ahead_kb), 0, 1U << 22, AALL },
 	[CFG_MAX_SECTORS_KB] = { "pagecache.max_sectors_kb", KT_UINT, F(max_sectors_kb), 4, 1U << 22, AALL },
+	[CFG_VFS_LARGE_FOLIOS] = { "vfs.large_folios", KT_BOOL, F(large_folios), 0, 1, AALL },
 	[CFG_VDSO_VVAR] = { "vdso.vvar", KT_UINT, F(vdso_pages[0]), 0, 64, AALL },
 	[CFG_VDSO_VVAR_VCLOCK] = { "vdso.vvar_vclock", KT_UINT, F(vdso_pages[1]), 0, 64, AALL },
 	[CFG_VDSO_VDSO] = { "vdso.vdso", KT_UINT, F(vdso_pages[2]), 0, 64, AALL },

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "vmsim-config.h"
 
@@ -220,6 +221,24 @@ void host_unmap_lazy(void *p, size_t size)
 {
 	if (p)
 		munmap(p, size);
+}
+
+int host_lazy_backed(const void *p, size_t len, unsigned char *vec)
+{
+	uintptr_t start = (uintptr_t)p & ~(uintptr_t)(host_page_size() - 1);
+
+	return mincore((void *)start, len + ((uintptr_t)p - start), vec);
+}
+
+size_t host_page_size(void)
+{
+	static size_t sz;
+
+	if (!sz) {
+		long v = sysconf(_SC_PAGESIZE);
+		sz = v > 0 ? (size_t)v : 4096;
+	}
+	return sz;
 }
 
 /*

@@ -87,5 +87,12 @@ void *host_map_lazy(size_t size);
  * simulated RAM, which is touched in frame-sized pieces all over. */
 void *host_map_lazy_huge(size_t size);
 void host_unmap_lazy(void *p, size_t size);
+/* Which host pages of [p, p + len) of a lazy mapping the host has backed
+ * (mincore()): vec[i] bit 0 for the i-th page from p rounded down to a
+ * host page.  A page never backed reads as zeroes.  -1 (errno set) when
+ * the host cannot tell: the caller must then treat every page as backed. */
+int host_lazy_backed(const void *p, size_t len, unsigned char *vec);
+/* The host's page size (what host_lazy_backed() counts in). */
+size_t host_page_size(void);
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * check_mm(): the consistency checker of one address space, run after
  * every scenario step under --check and after every operation in the
- * randomized tests.
+ * randomized tests; and the cross-mm rule that a frame's counts are its
+ * mappings, checked over every mm (check_mms) or, incrementally, over the
+ * mms a step changed (check_mms_tracked).
  *
  * It verifies, independently of the code that maintains them:
  *   - the red-black tree is valid and holds exactly the VMAs of the list,
@@ -17,20 +19,42 @@
  *     (RW only with VM_WRITE, executable only with VM_EXEC, present only
  *     when the VMA allows some access), or is a swap entry naming a slot
  *     in use in an anonymous VMA; rss_stat equals the PTEs counted per
- *     kind, MM_SWAPENTS the swap entries.
- * Frame refcounts against all mappings of all tasks are checked one level
- * up (task_check_all() in kern/task.c), where every mm is known; the
- * references other than mappings come from page_census() here.
+ *     kind, MM_SWAPENTS the swap entries;
+ *   - each VMA's anon_vma chain is well formed, and each anonymous page
+ *     it maps has an anon_vma on that chain and the VMA's linear index
+ *     (the reverse map finds it: vma/rmap.h);
+ *   - the kernel half of the root is init_mm's.
+ *
+ * The cross-mm rule: every frame a user PTE maps (the zero page aside)
+ * has _mapcount + 1 == the PTEs mapping it in all mms, and _refcount ==
+ * those plus one per shared-memory object holding it, plus one for the
+ * page cache or the swap cache, plus one per LRU batch slot holding it
+ * (page_pins_collect()); a frame nothing maps any more is unmapped, and, if still a
+ * user page, holds only the cache's or its object's reference.  The full
+ * pass counts every mm's PTEs.  The incremental pass keeps, per mm, the
+ * sorted frames its PTEs mapped at the last check
+ * and, per frame, the sum over all mms (the shadow counts): after a step
+ * it re-walks only the mms marked dirty (mm_track_dirty(), called by
+ * every path that changes an mm) and the mms that went away, moves the
+ * shadow counts by the difference, and checks the rule on every frame
+ * those mms map or mapped.  Every full pass also compares each clean mm
+ * with its record: a difference is a change no path marked.
+ *
+ * The anon_vma rule (anon_vma_check(), vma/rmap.c): every anon_vma's tree
+ * and its counters against the chains of all VMAs of all mms.  Only the
+ * full pass checks it: an anon_vma's VMAs may lie in mms no step marked;
+ * the incremental pass still checks the chains and the pages' rmap of
+ * every marked mm (check_mm()).
  *
  * lru_check() is the LRU lists' checker: each list walked (bounded), its
  * pages' flags naming it, the sizes recounted per zone, every page
- * carrying PG_lru found on its list, every page a PTE maps on a list or
- * in an lru_add batch, nothing isolated between operations.
+ * carrying PG_lru found on its list, nothing isolated between operations.
  */
 #include "vma/mm.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kern/machine.h"
@@ -39,12 +63,55 @@
 #include "vma/swap.h"
 #include "vma/swapfile.h"
 #include "vma/writeback.h"
+#include "vma/rmap.h"
+
+/* A growable array of u64 (frames). */
+struct u64vec {
+	uint64_t *v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void vec_push(struct host_arena *ha, struct u64vec *a, uint64_t x)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? 2 * a->cap : 64;
+		uint64_t *v = host_realloc(ha, a->v, a->cap * sizeof(*v), cap * sizeof(*v));
+
+		if (!v) {
+			a->oom = true;
+			return;
+		}
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = x;
+}
+
+static void vec_free(struct host_arena *ha, struct u64vec *a)
+{
+	host_free(ha, a->v, a->cap * sizeof(*a->v));
+	*a = (struct u64vec){ 0 };
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void vec_sort(struct u64vec *a)
+{
+	if (a->n > 1)
+		qsort(a->v, a->n, sizeof(a->v[0]), cmp_u64);
+}
 
 struct pte_check {
 	struct mm_struct *mm;
 	struct vm_area_struct *vma;	/* the VMA the last PTE was in */
 	long rss[NR_MM_COUNTERS];
 	struct vmsim_error *err;
+	struct u64vec *frames;		/* NULL, or gets each mapped frame */
 	bool nx;
 };
 
@@ -109,9 +176,13 @@ static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	if (PageBuddy(page) || page_ref_count(page) <= 0)
 		return verr(c->err, -EFAULT, "mm: PTE at %#" PRIx64 " maps free frame %#" PRIx64,
 			    va, pfn);
-	if (PageAnon(page))
+	if (c->frames)
+		vec_push(&m->ha, c->frames, pfn);
+	if (PageAnon(page)) {
+		if (check_vma_rmap(vma, page, va, c->err))
+			return -EFAULT;
 		c->rss[MM_ANONPAGES]++;
-	else if (test_page_flag(page, PG_swapbacked))
+	} else if (test_page_flag(page, PG_swapbacked))
 		c->rss[MM_SHMEMPAGES]++;
 	else
 		c->rss[MM_FILEPAGES]++;
@@ -147,10 +218,25 @@ static int check_subtree_gaps(const struct rb_node *n, uint64_t *max, struct vms
 	return 0;
 }
 
-int check_mm(struct mm_struct *mm, struct vmsim_error *err)
+/* The first root entry of @mm's kernel half that is not init_mm's, or -1. */
+static long kernel_half_differs(const struct mm_struct *mm)
+{
+	const struct vmsim_machine *m = mm->m;
+	const struct pt_ctx *pt = &m->pt;
+	unsigned n = pt_ptrs_per_table(pt->fmt, 0), esz = pt->fmt->entry_size;
+
+	for (unsigned j = pt->kernel_pgd_boundary; j < n; j++)
+		if (pt_read(pt, mm->pgd + (uint64_t)j * esz) !=
+		    pt_read(pt, m->kernel_pgd + (uint64_t)j * esz))
+			return j;
+	return -1;
+}
+
+/* check_mm(), handing each frame the PTEs map to @frames (may be NULL). */
+static int check_mm_frames(struct mm_struct *mm, struct u64vec *frames, struct vmsim_error *err)
 {
 	unsigned long total = 0, data = 0, exec = 0, stack = 0, locked = 0;
-	struct pte_check c = { .mm = mm, .err = err };
+	struct pte_check c = { .mm = mm, .err = err, .frames = frames };
 	struct vm_area_struct *vma, *prev = NULL;
 	struct rb_node *rb;
 	char msg[160];
@@ -179,6 +265,8 @@ int check_mm(struct mm_struct *mm, struct vmsim_error *err)
 			return verr(err, -EFAULT, "mm: VMAs %#" PRIx64 "-%#" PRIx64 " and %#" PRIx64
 				    "-%#" PRIx64 " overlap or are out of order", prev->vm_start,
 				    prev->vm_end, vma->vm_start, vma->vm_end);
+		if (check_vma_rmap(vma, NULL, 0, err))
+			return -EFAULT;
 		if (vma->shm && (!i_mmap_contains(vma) ||
 				 vma->shm->i_mmap_count != vma->shm->refcount))
 			return verr(err, -EFAULT, "mm: shared VMA %#" PRIx64 " missing from its object's"
@@ -213,6 +301,8 @@ int check_mm(struct mm_struct *mm, struct vmsim_error *err)
 	if (mm->hiwater_vm < mm->total_vm)
 		return verr(err, -EFAULT, "mm: hiwater_vm %lu below total_vm %lu", mm->hiwater_vm,
 			    mm->total_vm);
+	if ((n = kernel_half_differs(mm)) >= 0)
+		return verr(err, -EFAULT, "mm: root entry %ld differs from init_mm's kernel half", n);
 	c.nx = mm->m->pt.fmt->nx_bit && mm->m->cfg.nxe;
 	if (walk_pte_range(mm, 0, mm->task_size, check_pte, &c))
 		return -EFAULT;
@@ -220,108 +310,283 @@ int check_mm(struct mm_struct *mm, struct vmsim_error *err)
 		if (c.rss[i] != mm->rss_stat[i])
 			return verr(err, -EFAULT, "mm: rss counter %d is %ld, the page tables map %ld",
 				    i, mm->rss_stat[i], c.rss[i]);
+	if (frames && frames->oom)
+		return verr(err, -ENOMEM, "out of host memory");
 	return 0;
 }
 
-/* ---- the references that are not mappings ---- */
-
-struct census_batch {
-	void (*fn)(void *arg, struct page *page);
-	void *arg;
-};
-
-static void census_batched(void *arg, struct page *page, bool lru_add)
+int check_mm(struct mm_struct *mm, struct vmsim_error *err)
 {
-	struct census_batch *cb = arg;
-
-	(void)lru_add;
-	cb->fn(cb->arg, page);
+	return check_mm_frames(mm, NULL, err);
 }
 
-void page_census(struct vmsim_machine *m, void (*fn)(void *arg, struct page *page), void *arg)
+/* ---- frame counts: maps and object references per frame ---- */
+
+/* Open addressing on pfn + 1 (0: empty slot), linear probing.  Entries
+ * whose counts fall to zero stay: the next full pass starts afresh. */
+struct frame_count {
+	uint64_t key;
+	int32_t maps;		/* PTEs mapping the frame, all mms */
+	int32_t objrefs;	/* shared-memory objects holding it (full pass) */
+};
+
+struct frame_map {
+	struct frame_count *v;
+	size_t cap, n;		/* cap: 0 or a power of two */
+};
+
+static inline size_t frame_hash(uint64_t key, size_t cap)
 {
-	struct census_batch cb = { fn, arg };
-	struct page_cache *pc = m->page_cache;
+	return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 17) & (cap - 1);
+}
 
-	if (pc) {
-		struct file *f;
+/* The entry of @pfn, made if missing; NULL when out of host memory. */
+static struct frame_count *frame_get(struct host_arena *ha, struct frame_map *fm, uint64_t pfn)
+{
+	uint64_t key = pfn + 1;
+	size_t i;
 
-		list_for_each_entry(f, &pc->files, f_list) {
-			struct page *page;
-			uint64_t index;
+	if (2 * (fm->n + 1) > fm->cap) {
+		size_t cap = fm->cap ? 2 * fm->cap : 1024;
+		struct frame_count *v = host_zalloc(ha, cap * sizeof(*v));
 
-			xa_for_each(&f->f_mapping.i_pages, index, page)
-				if (!xa_is_value(page))
-					fn(arg, page);
+		if (!v)
+			return NULL;
+		for (size_t j = 0; j < fm->cap; j++) {
+			if (!fm->v[j].key)
+				continue;
+			for (i = frame_hash(fm->v[j].key, cap); v[i].key; i = (i + 1) & (cap - 1))
+				;
+			v[i] = fm->v[j];
 		}
+		host_free(ha, fm->v, fm->cap * sizeof(*fm->v));
+		fm->v = v;
+		fm->cap = cap;
 	}
-	for (unsigned t = 0; m->swap && t < MAX_SWAPFILES; t++) {
-		struct swap_info_struct *si = m->swap->swap_info[t];
-		struct page *page;
-		uint64_t index;
+	for (i = frame_hash(key, fm->cap); fm->v[i].key; i = (i + 1) & (fm->cap - 1))
+		if (fm->v[i].key == key)
+			return &fm->v[i];
+	fm->v[i].key = key;
+	fm->n++;
+	return &fm->v[i];
+}
 
-		if (!si)
-			continue;
-		xa_for_each(&si->swap_cache, index, page)
-			if (!xa_is_value(page))
-				fn(arg, page);
+static void frame_map_free(struct host_arena *ha, struct frame_map *fm)
+{
+	host_free(ha, fm->v, fm->cap * sizeof(*fm->v));
+	*fm = (struct frame_map){ 0 };
+}
+
+/*
+ * The rule for one frame, given the PTEs mapping it (@maps) and, in the
+ * full pass, the shared-memory objects holding it (@objrefs; < 0 in the
+ * incremental pass, where a shmem page is taken as held by one object and
+ * the full pass checks that it is).  Besides those, the page cache or the
+ * swap cache holds one reference, and each LRU batch slot one (@pins).  A
+ * frame nothing maps any more that is no longer a user page (freed,
+ * perhaps reused) only has to be unmapped.  A user page is on its LRU
+ * list or in a batch (check_page_lru()).
+ */
+static int check_frame(struct vmsim_machine *m, uint64_t pfn, long maps, long objrefs,
+		       const struct page_pins *pins, struct vmsim_error *err)
+{
+	struct page *page = pfn_to_page(&m->pm, (unsigned long)pfn);
+	long file = page_file(page) ? 1 : 0, cache = file + PageSwapCache(page);
+	bool shmem = test_page_flag(page, PG_swapbacked) && !PageAnon(page) && !file &&
+		     !PageSwapCache(page);
+	long other;
+
+	if (objrefs < 0)
+		objrefs = shmem;
+	else if (shmem != (objrefs > 0))
+		return verr(err, -EFAULT, "mm: frame %#" PRIx64 ": %s, but %ld shared-memory "
+			    "objects hold it", pfn, shmem ? "a shmem page" : "not a shmem page",
+			    objrefs);
+	if (!maps && !objrefs && !cache && !PageAnon(page)) {
+		if (page_mapcount(page))
+			return verr(err, -EFAULT, "mm: frame %#" PRIx64 ": mapcount %d, but no "
+				    "mappings", pfn, page_mapcount(page));
+		return 0;
 	}
+	other = objrefs + cache + page_pins(pins, page);
+	if (page_mapcount(page) != maps || page_ref_count(page) != maps + other)
+		return verr(err, -EFAULT, "mm: frame %#" PRIx64 ": mapcount %d refcount %d,"
+			    " but %ld mappings and %ld other references", pfn,
+			    page_mapcount(page), page_ref_count(page), maps, other);
+	if (!page_ref_count(page))
+		return 0;	/* an anonymous page all let go of: freed */
+	return check_page_lru(m, page, pins, err);
+}
+
+/* ---- the references the LRU batches hold ---- */
+
+struct page_pins {
+	uint64_t *pfns;		/* sorted, one per batch slot (a page is in one at most) */
+	size_t n, cap;
+	struct vmsim_machine *m;
+	bool oom;
+};
+
+static void pin_note(void *arg, struct page *page, bool lru_add)
+{
+	struct page_pins *p = arg;
+
+	(void)lru_add;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 64;
+		uint64_t *v = host_realloc(&p->m->ha, p->pfns, p->cap * sizeof(*v), cap * sizeof(*v));
+
+		if (!v) {
+			p->oom = true;
+			return;
+		}
+		p->pfns = v;
+		p->cap = cap;
+	}
+	p->pfns[p->n++] = page_to_pfn(&p->m->pm, page);
+}
+
+struct page_pins *page_pins_collect(struct vmsim_machine *m)
+{
+	struct page_pins *p = host_zalloc(&m->ha, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->m = m;
+	lru_for_each_batched(m, pin_note, p);
 	for (unsigned i = 0; i < m->wb_nr; i++)
-		fn(arg, m->wb_queue[i]);
-	lru_for_each_batched(m, census_batched, &cb);
+		pin_note(p, m->wb_queue[i], false);
+	if (p->oom) {
+		page_pins_free(p);
+		return NULL;
+	}
+	if (p->n > 1)
+		qsort(p->pfns, p->n, sizeof(p->pfns[0]), cmp_u64);
+	return p;
+}
+
+unsigned page_pins(const struct page_pins *p, const struct page *page)
+{
+	uint64_t pfn = page_to_pfn(&p->m->pm, page);
+	size_t lo = 0, hi = p->n;
+	unsigned n = 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->pfns[mid] < pfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < p->n && p->pfns[lo] == pfn; lo++)
+		n++;
+	return n;
+}
+
+void page_pins_free(struct page_pins *p)
+{
+	struct host_arena *ha;
+
+	if (!p)
+		return;
+	ha = &p->m->ha;
+	host_free(ha, p->pfns, p->cap * sizeof(*p->pfns));
+	host_free(ha, p, sizeof(*p));
 }
 
 /* ---- the LRU lists ---- */
 
-struct lru_census {
-	struct vmsim_machine *m;
-	uint8_t *where;		/* per pfn: 0 nowhere, 1 on a list, 2 lru_add batch, 3 move batch */
-	const char *err;
-	unsigned long pfn;
-};
-
-static void note_batched(void *arg, struct page *page, bool lru_add)
+/* @e as the lru link of a struct page of mem_map, or NULL (pointer
+ * arithmetic only: nothing behind @e is read). */
+static struct page *lru_link_page(const struct phys_mem *pm, const struct list_head *e)
 {
-	struct lru_census *lc = arg;
-	unsigned long pfn = page_to_pfn(&lc->m->pm, page);
+	const char *c = (const char *)e - offsetof(struct page, lru);
+	const char *lo = (const char *)pm->mem_map, *hi = (const char *)(pm->mem_map + pm->max_pfn);
 
-	if (lc->where[pfn] == 2 || lc->where[pfn] == 3) {
-		lc->err = "is in two LRU batches";
-		lc->pfn = pfn;
-	}
-	lc->where[pfn] = lru_add ? 2 : 3;
+	if (c < lo || c >= hi || (uintptr_t)(c - lo) % sizeof(struct page))
+		return NULL;
+	return (struct page *)c;
 }
 
-/* One lruvec's lists against the pages' flags and the sizes it keeps. */
-static int check_lruvec(struct lru_census *lc, struct lruvec *lruvec, struct vmsim_error *err)
+int check_page_lru(struct vmsim_machine *m, struct page *page, const struct page_pins *pins,
+		   struct vmsim_error *err)
 {
-	struct vmsim_machine *m = lc->m;
-	unsigned long counted[MAX_NR_ZONES][NR_LRU_LISTS];
+	const unsigned long pfn = page_to_pfn(&m->pm, page);
+	const unsigned pinned = pins ? page_pins(pins, page) : 0;
+	struct lruvec *lruvec;
+	enum lru_list lru;
+
+	if (!m->cpu_fbatches)
+		return 0;
+	if (PageActive(page) && PageUnevictable(page))
+		return verr(err, -EFAULT, "lru: pfn %#lx is both active and unevictable", pfn);
+	if (!PageLRU(page)) {
+		/* in lru_add (on no list), or in a move batch (on its list
+		 * with PG_lru taken), or nowhere: isolated, which nothing
+		 * is between operations */
+		if (!pinned)
+			return verr(err, -EFAULT, "lru: user page pfn %#lx is on no LRU list and in "
+				    "no batch", pfn);
+		return 0;
+	}
+	lru = folio_lru_list(page);
+	if (lru == LRU_UNEVICTABLE)
+		return 0;	/* counted, on no list (lruvec_add_folio()) */
+	lruvec = folio_lruvec(&m->pm, page);
+	/* its neighbours on list @lru are pages of that list or its head,
+	 * and link back: classified before anything behind them is read */
+	for (int i = 0; i < 2; i++) {
+		struct list_head *nb = i ? page->lru.prev : page->lru.next;
+		struct page *q = nb == &lruvec->lists[lru] ? NULL : lru_link_page(&m->pm, nb);
+
+		if (nb != &lruvec->lists[lru] && !q)
+			return verr(err, -EFAULT, "lru: pfn %#lx on list %s: %s link points outside "
+				    "mem_map and its list", pfn, lru_list_name(lru), i ? "prev" : "next");
+		if (q && (folio_lru_list(q) != lru || folio_lruvec(&m->pm, q) != lruvec))
+			return verr(err, -EFAULT, "lru: pfn %#lx on list %s is linked to pfn %#lx, "
+				    "which is not", pfn, lru_list_name(lru), page_to_pfn(&m->pm, q));
+		if ((i ? nb->next : nb->prev) != &page->lru)
+			return verr(err, -EFAULT, "lru: pfn %#lx on list %s: its %s does not link back",
+				    pfn, lru_list_name(lru), i ? "prev" : "next");
+	}
+	return 0;
+}
+
+/* One lruvec's lists against the pages' flags and the sizes it keeps;
+ * @seen gets each page walked. */
+static int check_lruvec(struct vmsim_machine *m, struct lruvec *lruvec, struct frame_map *seen,
+			struct vmsim_error *err)
+{
+	unsigned long counted[MAX_NR_ZONES][NR_LRU_LISTS], size[NR_LRU_LISTS] = { 0 };
 	enum lru_list lru;
 
 	memset(counted, 0, sizeof(counted));
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+		for (lru = 0; lru < NR_LRU_LISTS; lru++)
+			size[lru] += lruvec->lru_zone_size[z][lru];
 	for (lru = 0; lru < LRU_UNEVICTABLE; lru++) {
 		struct list_head *head = &lruvec->lists[lru], *pos = head->next;
 		unsigned long steps = 0;
 
 		while (pos != head) {
-			struct page *page = list_entry(pos, struct page, lru);
+			struct page *page = lru_link_page(&m->pm, pos);
+			struct frame_count *fc;
 			unsigned long pfn;
 
-			if (pos < &m->pm.mem_map[0].lru || pos > &m->pm.mem_map[m->pm.max_pfn - 1].lru ||
-			    ++steps > m->pm.max_pfn)
-				return verr(err, -EFAULT, "lru: list %s is broken or cyclic",
-					    lru_list_name(lru));
+			/* a walk longer than the list's size is a cycle or a
+			 * count gone wrong: either is reported below */
+			if (!page || ++steps > size[lru] + 1)
+				return verr(err, -EFAULT, "lru: list %s is broken, cyclic or longer than "
+					    "its %lu pages", lru_list_name(lru), size[lru]);
 			pfn = page_to_pfn(&m->pm, page);
 			if (pos->next->prev != pos)
 				return verr(err, -EFAULT, "lru: list %s is broken at pfn %#lx",
 					    lru_list_name(lru), pfn);
-			if (lc->where[pfn] == 1 || lc->where[pfn] == 2)
-				return verr(err, -EFAULT, "lru: pfn %#lx is on two lists (or a list and "
-					    "the lru_add batch)", pfn);
-			if (!PageLRU(page) && lc->where[pfn] != 3)
-				return verr(err, -EFAULT, "lru: pfn %#lx is on list %s without PG_lru "
-					    "and in no batch", pfn, lru_list_name(lru));
+			if (!(fc = frame_get(&m->ha, seen, pfn)))
+				return verr(err, -ENOMEM, "out of host memory");
+			if (fc->maps++)
+				return verr(err, -EFAULT, "lru: pfn %#lx is on two lists", pfn);
 			if (folio_lru_list(page) != lru)
 				return verr(err, -EFAULT, "lru: pfn %#lx on list %s has the flags of %s",
 					    pfn, lru_list_name(lru), lru_list_name(folio_lru_list(page)));
@@ -330,7 +595,6 @@ static int check_lruvec(struct lru_census *lc, struct lruvec *lruvec, struct vms
 			if (PageBuddy(page) || page_ref_count(page) <= 0)
 				return verr(err, -EFAULT, "lru: pfn %#lx on list %s is free", pfn,
 					    lru_list_name(lru));
-			lc->where[pfn] = 1;
 			counted[page_zonenum(page)][lru]++;
 			pos = pos->next;
 		}
@@ -344,27 +608,101 @@ static int check_lruvec(struct lru_census *lc, struct lruvec *lruvec, struct vms
 	return 0;
 }
 
+/* The frames of @z whose struct pages were initialized: every one but
+ * those of the deferred ranges (which are never read, so a large machine
+ * costs what its initialized part does).  @fn stops the walk non-zero. */
+static int for_each_initialized_pfn(struct phys_mem *pm, struct zone *z,
+				    int (*fn)(struct page *page, void *arg), void *arg)
+{
+	unsigned long pfn = z->zone_start_pfn, end = z->zone_start_pfn + z->spanned_pages;
+
+	while (pfn < end) {
+		unsigned long stop = end;
+		int ret;
+
+		for (unsigned r = 0; r < z->nr_deferred; r++) {
+			const struct deferred_range *d = &z->deferred[r];
+
+			if (d->next_pfn >= d->end_pfn)
+				continue;
+			if (pfn >= d->next_pfn && pfn < d->end_pfn) {
+				pfn = d->end_pfn;
+				stop = 0;
+				break;
+			}
+			if (d->next_pfn > pfn && d->next_pfn < stop)
+				stop = d->next_pfn;
+		}
+		for (; pfn < stop && pfn < pm->max_pfn; pfn++)
+			if ((ret = fn(&pm->mem_map[pfn], arg)))
+				return ret;
+		if (stop == end || pfn >= pm->max_pfn)
+			break;
+	}
+	return 0;
+}
+
+struct lru_scan {
+	struct vmsim_machine *m;
+	struct frame_map *seen;		/* the pages on the lists */
+	struct page_pins *pins;
+	unsigned long unevictable[MAX_NUMNODES][MAX_NR_ZONES];
+	unsigned long pfn;
+	const char *why;
+};
+
+static int lru_scan_page(struct page *page, void *arg)
+{
+	struct lru_scan *ls = arg;
+	struct phys_mem *pm = &ls->m->pm;
+	unsigned long pfn = page_to_pfn(pm, page);
+	const struct frame_map *fm = ls->seen;
+	bool listed = false;
+
+	if (!(page->flags & ((1ULL << PG_lru) | (1ULL << PG_active) | (1ULL << PG_unevictable))))
+		return 0;
+	if (fm->cap)
+		for (size_t i = frame_hash(pfn + 1, fm->cap); fm->v[i].key; i = (i + 1) & (fm->cap - 1))
+			if (fm->v[i].key == pfn + 1) {
+				listed = true;
+				break;
+			}
+	ls->pfn = pfn;
+	if (PageLRU(page) && PageUnevictable(page)) {
+		ls->unevictable[page_to_nid(page)][page_zonenum(page)]++;
+		return 0;
+	}
+	if (PageLRU(page) && !listed) {
+		ls->why = "has PG_lru but is on no list";
+		return 1;
+	}
+	if (!PageLRU(page) && !listed && !page_pins(ls->pins, page)) {
+		ls->why = "has LRU flags off every list and batch";
+		return 1;
+	}
+	return 0;
+}
+
 int lru_check(struct vmsim_machine *m, struct vmsim_error *err)
 {
-	struct lru_census lc = { .m = m };
-	unsigned long unevictable[MAX_NUMNODES][MAX_NR_ZONES];
+	struct frame_map seen = { 0 };
+	struct lru_scan ls = { .m = m, .seen = &seen };
 	int ret = 0;
 
 	if (!m->cpu_fbatches)
 		return 0;
-	lc.where = host_zalloc(&m->ha, m->pm.max_pfn);
-	if (!lc.where)
+	if (!(ls.pins = page_pins_collect(m)))
 		return verr(err, -ENOMEM, "out of host memory");
-	memset(unevictable, 0, sizeof(unevictable));
-	lru_for_each_batched(m, note_batched, &lc);
-	if (lc.err) {
-		ret = verr(err, -EFAULT, "lru: pfn %#lx %s", lc.pfn, lc.err);
-		goto out;
-	}
+	for (size_t i = 1; i < ls.pins->n; i++)
+		if (ls.pins->pfns[i] == ls.pins->pfns[i - 1]) {
+			ret = verr(err, -EFAULT, "lru: pfn %#" PRIx64 " is in two LRU batches",
+				   ls.pins->pfns[i]);
+			goto out;
+		}
 	for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++) {
 		struct pglist_data *pgdat = &m->pm.node_data[nid];
 
-		if ((ret = check_lruvec(&lc, &pgdat->__lruvec, err)))
+		if ((ret = check_lruvec(m, &pgdat->__lruvec, &seen, err)))
 			goto out;
 		if (node_page_state(pgdat, NR_ISOLATED_ANON) || node_page_state(pgdat, NR_ISOLATED_FILE)) {
 			ret = verr(err, -EFAULT, "lru: node %u has pages isolated between operations", nid);
@@ -373,23 +711,13 @@ int lru_check(struct vmsim_machine *m, struct vmsim_error *err)
 	}
 	/* every page with PG_lru was on its list (or is unevictable, which
 	 * is only counted); no other page keeps list flags */
-	for (unsigned long pfn = 0; pfn < m->pm.max_pfn; pfn++) {
-		struct page *page = &m->pm.mem_map[pfn];
-
-		if (PageLRU(page) && PageUnevictable(page)) {
-			unevictable[page_to_nid(page)][page_zonenum(page)]++;
-			continue;
-		}
-		if (PageLRU(page) && lc.where[pfn] != 1) {
-			ret = verr(err, -EFAULT, "lru: pfn %#lx has PG_lru but is on no list", pfn);
-			goto out;
-		}
-		if (!PageLRU(page) && lc.where[pfn] == 0 &&
-		    (page->flags & ((1ULL << PG_active) | (1ULL << PG_unevictable)))) {
-			ret = verr(err, -EFAULT, "lru: pfn %#lx has LRU flags off every list", pfn);
-			goto out;
-		}
-	}
+	for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++)
+		for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+			if (for_each_initialized_pfn(&m->pm, &m->pm.node_data[nid].node_zones[z],
+						     lru_scan_page, &ls)) {
+				ret = verr(err, -EFAULT, "lru: pfn %#lx %s", ls.pfn, ls.why);
+				goto out;
+			}
 	for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++) {
 		struct pglist_data *pgdat = &m->pm.node_data[nid];
 		long total[NR_LRU_LISTS] = { 0 };
@@ -397,11 +725,11 @@ int lru_check(struct vmsim_machine *m, struct vmsim_error *err)
 		for (unsigned z = 0; z < MAX_NR_ZONES; z++) {
 			const struct zone *zone = &pgdat->node_zones[z];
 
-			if (pgdat->__lruvec.lru_zone_size[z][LRU_UNEVICTABLE] != unevictable[nid][z]) {
+			if (pgdat->__lruvec.lru_zone_size[z][LRU_UNEVICTABLE] != ls.unevictable[nid][z]) {
 				ret = verr(err, -EFAULT, "lru: node %u zone %s counts %lu unevictable "
 					   "pages, %lu are", nid, zone->name,
 					   pgdat->__lruvec.lru_zone_size[z][LRU_UNEVICTABLE],
-					   unevictable[nid][z]);
+					   ls.unevictable[nid][z]);
 				goto out;
 			}
 			for (enum lru_list lru = 0; lru < NR_LRU_LISTS; lru++) {
@@ -428,6 +756,473 @@ int lru_check(struct vmsim_machine *m, struct vmsim_error *err)
 		ret = verr(err, -EFAULT, "writeback: %u writes pending between operations",
 			   writeback_pending(m));
 out:
-	host_free(&m->ha, lc.where, m->pm.max_pfn);
+	frame_map_free(&m->ha, &seen);
+	page_pins_free(ls.pins);
+	return ret;
+}
+
+/* ---- per-mm records and the dirty set ---- */
+
+struct mm_rec {
+	struct mm_struct *mm;		/* NULL once the mm is gone */
+	struct mm_rec *next;		/* hash chain */
+	uint64_t *frames;		/* sorted: the frame of each PTE (with
+					 * repeats), zero page left out */
+	size_t n;
+	uint64_t sig;			/* mm_sig() at the last check */
+	int users;			/* tasks seen using it in this pass */
+	bool dirty;			/* on the dirty list */
+};
+
+struct mm_track {
+	struct vmsim_machine *m;
+	struct mm_rec **buckets;	/* by mm address */
+	size_t nbuckets, nrecs;
+	struct mm_rec **dirty;		/* marked since the last check (gone ones too) */
+	size_t ndirty, capdirty;
+	struct mm_struct *last;		/* the mm marked last: a repeat costs a compare */
+	struct frame_map counts;	/* the shadow: maps per frame, all mms */
+	bool lost;			/* something could not be recorded */
+};
+
+static inline size_t mm_hash(const struct mm_struct *mm, size_t n)
+{
+	return (size_t)(((uintptr_t)mm >> 6) * 0x9e3779b97f4a7c15ULL >> 20) & (n - 1);
+}
+
+/* A digest of what check_mm() verifies about @mm besides the PTEs: the
+ * VMAs and the counters.  Equal digests are taken as "unchanged". */
+static uint64_t mm_sig(const struct mm_struct *mm)
+{
+	const struct vm_area_struct *vma;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+#define MIX(x) (h = (h ^ (uint64_t)(x)) * 0x100000001b3ULL)
+	for_each_vma(mm, vma) {
+		MIX(vma->vm_start);
+		MIX(vma->vm_end);
+		MIX(vma->rb_subtree_gap);
+		MIX(vma->vm_flags);
+		MIX(vma->vm_pgoff);
+		MIX(vma->vm_page_prot);
+		MIX((uintptr_t)vma->vm_file);
+		MIX((uintptr_t)vma->shm);
+		MIX((uintptr_t)vma->anon_vma);
+	}
+	MIX(mm->map_count);
+	MIX(mm->total_vm);
+	MIX(mm->data_vm);
+	MIX(mm->exec_vm);
+	MIX(mm->stack_vm);
+	MIX(mm->locked_vm);
+	MIX(mm->locked_vm_dontunmap);
+	MIX(mm->hiwater_vm);
+	MIX(mm->mm_users);
+	for (int i = 0; i < NR_MM_COUNTERS; i++)
+		MIX(mm->rss_stat[i]);
+#undef MIX
+	return h;
+}
+
+static struct mm_rec *rec_find(struct mm_track *t, const struct mm_struct *mm)
+{
+	struct mm_rec *r;
+
+	if (!t->nbuckets)
+		return NULL;
+	for (r = t->buckets[mm_hash(mm, t->nbuckets)]; r; r = r->next)
+		if (r->mm == mm)
+			return r;
+	return NULL;
+}
+
+static void rec_free(struct host_arena *ha, struct mm_rec *r)
+{
+	host_free(ha, r->frames, r->n * sizeof(r->frames[0]));
+	host_free(ha, r, sizeof(*r));
+}
+
+/* Hash a new record of @mm in; NULL when out of host memory. */
+static struct mm_rec *rec_add(struct mm_track *t, struct mm_struct *mm)
+{
+	struct host_arena *ha = &t->m->ha;
+	struct mm_rec *r;
+	size_t b;
+
+	if (t->nrecs >= t->nbuckets) {
+		size_t nb = t->nbuckets ? 2 * t->nbuckets : 64;
+		struct mm_rec **nv = host_zalloc(ha, nb * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		for (size_t i = 0; i < t->nbuckets; i++)
+			while (t->buckets[i]) {
+				struct mm_rec *x = t->buckets[i];
+
+				t->buckets[i] = x->next;
+				b = mm_hash(x->mm, nb);
+				x->next = nv[b];
+				nv[b] = x;
+			}
+		host_free(ha, t->buckets, t->nbuckets * sizeof(*t->buckets));
+		t->buckets = nv;
+		t->nbuckets = nb;
+	}
+	r = host_zalloc(ha, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->mm = mm;
+	b = mm_hash(mm, t->nbuckets);
+	r->next = t->buckets[b];
+	t->buckets[b] = r;
+	t->nrecs++;
+	return r;
+}
+
+static void rec_unhash(struct mm_track *t, struct mm_rec *r)
+{
+	struct mm_rec **pp = &t->buckets[mm_hash(r->mm, t->nbuckets)];
+
+	while (*pp != r)
+		pp = &(*pp)->next;
+	*pp = r->next;
+	r->next = NULL;
+	t->nrecs--;
+}
+
+static bool push_dirty(struct mm_track *t, struct mm_rec *r)
+{
+	if (t->ndirty == t->capdirty) {
+		size_t cap = t->capdirty ? 2 * t->capdirty : 16;
+		struct mm_rec **v = host_realloc(&t->m->ha, t->dirty, t->capdirty * sizeof(*v),
+						 cap * sizeof(*v));
+
+		if (!v)
+			return false;
+		t->dirty = v;
+		t->capdirty = cap;
+	}
+	t->dirty[t->ndirty++] = r;
+	r->dirty = true;
+	return true;
+}
+
+void mm_track_dirty(struct mm_struct *mm)
+{
+	struct mm_track *t = mm->m->mm_track;
+	struct mm_rec *r;
+
+	if (!t || t->last == mm)
+		return;
+	r = rec_find(t, mm);
+	if (!r)
+		r = rec_add(t, mm);
+	if (!r || (!r->dirty && !push_dirty(t, r))) {
+		t->lost = true;
+		return;
+	}
+	t->last = mm;
+}
+
+void mm_track_release(struct mm_struct *mm)
+{
+	struct mm_track *t = mm->m->mm_track;
+	struct mm_rec *r;
+
+	if (!t)
+		return;
+	if (t->last == mm)
+		t->last = NULL;	/* the next mm at this address is another */
+	r = rec_find(t, mm);
+	if (!r)
+		return;
+	rec_unhash(t, r);
+	r->mm = NULL;		/* its frames leave the counts at the next check */
+	if (!r->dirty && !push_dirty(t, r)) {
+		rec_free(&t->m->ha, r);
+		t->lost = true;
+	}
+}
+
+void mm_track_note_user(struct mm_struct *mm)
+{
+	struct mm_track *t = mm->m->mm_track;
+	struct mm_rec *r = t ? rec_find(t, mm) : NULL;
+
+	if (r && r->dirty)
+		r->users++;
+}
+
+bool mm_track_lost(const struct vmsim_machine *m)
+{
+	return m->mm_track && m->mm_track->lost;
+}
+
+int mm_track_start(struct vmsim_machine *m)
+{
+	struct mm_track *t;
+
+	if (m->mm_track)
+		return 0;
+	t = host_zalloc(&m->ha, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->m = m;
+	t->lost = true;		/* nothing recorded yet: the first check is full */
+	m->mm_track = t;
+	return 0;
+}
+
+/* Drop every record (and the counts) of @t. */
+static void track_reset(struct mm_track *t)
+{
+	struct host_arena *ha = &t->m->ha;
+
+	for (size_t i = 0; i < t->ndirty; i++)
+		if (!t->dirty[i]->mm)
+			rec_free(ha, t->dirty[i]);	/* gone: in no bucket */
+	for (size_t i = 0; i < t->nbuckets; i++)
+		while (t->buckets[i]) {
+			struct mm_rec *r = t->buckets[i];
+
+			t->buckets[i] = r->next;
+			rec_free(ha, r);
+		}
+	t->nrecs = 0;
+	t->ndirty = 0;
+	t->last = NULL;
+	frame_map_free(ha, &t->counts);
+}
+
+void mm_track_stop(struct vmsim_machine *m)
+{
+	struct mm_track *t = m->mm_track;
+
+	if (!t)
+		return;
+	track_reset(t);
+	host_free(&m->ha, t->buckets, t->nbuckets * sizeof(*t->buckets));
+	host_free(&m->ha, t->dirty, t->capdirty * sizeof(*t->dirty));
+	host_free(&m->ha, t, sizeof(*t));
+	m->mm_track = NULL;
+}
+
+/* ---- the incremental pass ---- */
+
+/* Give @r the frames of @now (sorted), which it takes over. */
+static int rec_take(struct host_arena *ha, struct mm_rec *r, struct u64vec *now)
+{
+	uint64_t *v = NULL;
+
+	/* exactly n entries: the record is freed by its size */
+	if (now->n) {
+		v = host_realloc(ha, now->v, now->cap * sizeof(now->v[0]), now->n * sizeof(now->v[0]));
+		if (!v)
+			return -ENOMEM;
+	} else {
+		vec_free(ha, now);
+	}
+	host_free(ha, r->frames, r->n * sizeof(r->frames[0]));
+	r->frames = v;
+	r->n = now->n;
+	*now = (struct u64vec){ 0 };
+	return 0;
+}
+
+/*
+ * Move @r from its recorded frames to @now (sorted; taken over), moving
+ * the counts by the difference and adding every frame of either to
+ * @touched.
+ */
+static int rec_update(struct mm_track *t, struct mm_rec *r, struct u64vec *now,
+		      struct u64vec *touched)
+{
+	struct host_arena *ha = &t->m->ha;
+	size_t i = 0, j = 0;
+
+	while (i < r->n || j < now->n) {
+		uint64_t pfn = j == now->n || (i < r->n && r->frames[i] < now->v[j]) ? r->frames[i]
+										      : now->v[j];
+		long delta = 0;
+		struct frame_count *fc;
+
+		for (; i < r->n && r->frames[i] == pfn; i++)
+			delta--;
+		for (; j < now->n && now->v[j] == pfn; j++)
+			delta++;
+		vec_push(ha, touched, pfn);
+		if (!delta)
+			continue;
+		fc = frame_get(ha, &t->counts, pfn);
+		if (!fc)
+			return -ENOMEM;
+		fc->maps += (int32_t)delta;
+	}
+	if (touched->oom)
+		return -ENOMEM;
+	return rec_take(ha, r, now);
+}
+
+int check_mms_tracked(struct vmsim_machine *m, struct vmsim_error *err)
+{
+	struct mm_track *t = m->mm_track;
+	struct host_arena *ha = &m->ha;
+	struct u64vec touched = { 0 };
+	struct page_pins *pins = NULL;
+	int ret = 0;
+
+	for (size_t i = 0; i < t->ndirty && !ret; i++) {
+		struct mm_rec *r = t->dirty[i];
+		struct u64vec now = { 0 };
+
+		if (r->mm) {
+			struct mm_struct *mm = r->mm;
+
+			if (r->users != mm->mm_users)
+				ret = verr(err, -EFAULT, "mm of root %#" PRIx64 ": mm_users %d, %d tasks "
+					   "use it", mm->pgd, mm->mm_users, r->users);
+			if (!ret)
+				ret = check_mm_frames(mm, &now, err);
+			if (!ret) {
+				vec_sort(&now);
+				r->sig = mm_sig(mm);
+			}
+		}
+		if (!ret && (ret = rec_update(t, r, &now, &touched)) == -ENOMEM)
+			verr(err, -ENOMEM, "out of host memory");
+		vec_free(ha, &now);
+	}
+	vec_sort(&touched);
+	if (!ret && touched.n && !(pins = page_pins_collect(m)))
+		ret = verr(err, -ENOMEM, "out of host memory");
+	for (size_t i = 0; i < touched.n && !ret; i++) {
+		struct frame_count *fc;
+
+		if (i && touched.v[i] == touched.v[i - 1])
+			continue;
+		fc = frame_get(ha, &t->counts, touched.v[i]);
+		if (!fc)
+			ret = verr(err, -ENOMEM, "out of host memory");
+		else
+			ret = check_frame(m, touched.v[i], fc->maps, -1, pins, err);
+	}
+	page_pins_free(pins);
+	vec_free(ha, &touched);
+	/* a failed pass leaves records half moved: the next one starts afresh */
+	if (ret)
+		t->lost = true;
+	for (size_t i = 0; i < t->ndirty; i++) {
+		struct mm_rec *r = t->dirty[i];
+
+		r->dirty = false;
+		r->users = 0;
+		if (!r->mm)
+			rec_free(ha, r);
+	}
+	t->ndirty = 0;
+	t->last = NULL;
+	return ret;
+}
+
+/* ---- the full pass ---- */
+
+/* Count @obj's pages once (@seen: the objects counted so far). */
+static int count_object(struct vmsim_machine *m, struct frame_map *fm, struct u64vec *seen,
+			const struct shmem_object *obj)
+{
+	for (size_t i = 0; i < seen->n; i++)
+		if (seen->v[i] == (uintptr_t)obj)
+			return 0;
+	vec_push(&m->ha, seen, (uintptr_t)obj);
+	for (unsigned long i = 0; i < obj->nr_pages; i++) {
+		struct frame_count *fc;
+
+		if (!obj->pages[i])
+			continue;
+		fc = frame_get(&m->ha, fm, page_to_pfn(&m->pm, obj->pages[i]));
+		if (!fc)
+			return -ENOMEM;
+		fc->objrefs++;
+	}
+	return seen->oom ? -ENOMEM : 0;
+}
+
+int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *users, size_t n,
+	      struct vmsim_error *err)
+{
+	struct mm_track *t = m->mm_track;
+	struct host_arena *ha = &m->ha;
+	struct frame_map fm = { 0 };
+	struct u64vec objs = { 0 };
+	struct mm_track fresh = { .m = m };
+	struct page_pins *pins = NULL;
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		struct mm_struct *mm = mms[i];
+		struct u64vec now = { 0 };
+		struct vm_area_struct *vma;
+		struct mm_rec *r, *old;
+
+		if (users[i] != mm->mm_users) {
+			ret = verr(err, -EFAULT, "mm of root %#" PRIx64 ": mm_users %d, %d tasks use it",
+				   mm->pgd, mm->mm_users, users[i]);
+			break;
+		}
+		ret = check_mm_frames(mm, &now, err);
+		for (size_t j = 0; j < now.n && !ret; j++) {
+			struct frame_count *fc = frame_get(ha, &fm, now.v[j]);
+
+			if (!fc)
+				ret = verr(err, -ENOMEM, "out of host memory");
+			else
+				fc->maps++;
+		}
+		for_each_vma(mm, vma)
+			if (!ret && vma->shm && count_object(m, &fm, &objs, vma->shm))
+				ret = verr(err, -ENOMEM, "out of host memory");
+		vec_sort(&now);
+		/* a clean mm must look as it did at the last check */
+		old = t && !t->lost ? rec_find(t, mm) : NULL;
+		if (!ret && t && !t->lost && !(old && old->dirty) &&
+		    (!old || old->sig != mm_sig(mm) || old->n != now.n ||
+		     (now.n && memcmp(old->frames, now.v, now.n * sizeof(now.v[0])))))
+			ret = verr(err, -EFAULT, "mm of root %#" PRIx64 " changed since the last check "
+				   "without being marked for it (an untracked change)", mm->pgd);
+		if (!ret && t) {
+			r = rec_add(&fresh, mm);
+			if (!r || rec_take(ha, r, &now))
+				ret = verr(err, -ENOMEM, "out of host memory");
+			else
+				r->sig = mm_sig(mm);
+		}
+		vec_free(ha, &now);
+	}
+	/* the anon_vmas, whose VMAs may lie in any of the mms */
+	if (!ret)
+		ret = anon_vma_check(mms, n, err);
+	if (!ret && !(pins = page_pins_collect(m)))
+		ret = verr(err, -ENOMEM, "out of host memory");
+	for (size_t i = 0; i < fm.cap && !ret; i++)
+		if (fm.v[i].key)
+			ret = check_frame(m, fm.v[i].key - 1, fm.v[i].maps, fm.v[i].objrefs, pins, err);
+	page_pins_free(pins);
+	vec_free(ha, &objs);
+	if (t) {
+		/* the records of this pass replace the old ones */
+		track_reset(t);
+		host_free(ha, t->buckets, t->nbuckets * sizeof(*t->buckets));
+		t->buckets = fresh.buckets;
+		t->nbuckets = fresh.nbuckets;
+		t->nrecs = fresh.nrecs;
+		frame_map_free(ha, &fresh.counts);
+		t->counts = fm;
+		t->lost = ret != 0;
+		fm = (struct frame_map){ 0 };
+	} else {
+		track_reset(&fresh);
+		host_free(ha, fresh.buckets, fresh.nbuckets * sizeof(*fresh.buckets));
+	}
+	frame_map_free(ha, &fm);
 	return ret;
 }

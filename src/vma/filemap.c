@@ -53,6 +53,7 @@
 #include "util/error.h"
 #include "util/hostalloc.h"
 #include "vma/mm.h"
+#include "vma/rmap.h"
 #include "vma/swap.h"
 #include "vma/workingset.h"
 #include "vma/writeback.h"
@@ -111,6 +112,7 @@ static void truncate_inode_pages_range(struct file *f, uint64_t first, uint64_t 
 	uint64_t index = first;
 	struct page *page;
 
+	f->check_dirty = true;
 	while (index <= last && (page = xa_find(&as->i_pages, &index, last))) {
 		xa_erase(&as->i_pages, index);
 		if (!xa_is_value(page)) {
@@ -179,6 +181,7 @@ static void file_free(struct file *f)
 		htab_remove(&pc->by_inode, inode_hash(pc, f->dev_major, f->dev_minor, f->i_ino), f);
 	list_del(&f->f_list);
 	pc->nr_files--;
+	pc->check_dirty = true;
 	host_free(ha, f->f_path, strlen(f->f_path) + 1);
 	host_free(ha, f, sizeof(*f));
 }
@@ -264,6 +267,7 @@ static struct file *file_alloc(struct page_cache *pc, const char *name, struct v
 	INIT_LIST_HEAD(&f->f_mapping.i_mmap);
 	f->f_mapping.host = f;
 	list_add_tail(&f->f_list, &pc->files);
+	pc->check_dirty = true;
 	pc->nr_files++;
 	return f;
 }
@@ -462,6 +466,7 @@ static int add_hole(struct file *f, uint64_t first, uint64_t last)
 	struct host_arena *ha = &f->pc->m->ha;
 	size_t i = hole_search(f, first ? first - 1 : 0), j = i;
 
+	f->check_dirty = true;
 	while (j < f->nr_holes && f->holes[j].first <= last + 1)
 		j++;
 	if (i == j) {
@@ -570,6 +575,7 @@ static int page_cache_read(struct file *f, uint64_t index, struct page **out)
 	as->nrpages++;
 	account_cache(pm, page, 1);
 	count_vm_events(pm, PGPGIN, PAGE_SIZE >> 10);
+	f->check_dirty = true;
 	pc->reads++;
 	/* filemap_add_folio(): a refault's distance may activate it, then
 	 * onto the LRU */
@@ -763,6 +769,7 @@ void set_page_dirty(struct page *page)
 		return;
 	set_page_flag(page, PG_dirty);
 	account_dirty(f, page, 1);
+	f->check_dirty = true;
 }
 
 void clear_page_dirty(struct page *page)
@@ -773,6 +780,7 @@ void clear_page_dirty(struct page *page)
 		return;
 	clear_page_flag(page, PG_dirty);
 	account_dirty(f, page, -1);
+	f->check_dirty = true;
 }
 
 /* ---- i_mmap ---- */
@@ -802,6 +810,8 @@ void i_mmap_insert(struct vm_area_struct *vma)
 		return;
 	list_add_tail(&vma->shared, head);
 	(*count)++;
+	if (vma->vm_file)
+		vma->vm_file->check_dirty = true;
 }
 
 void i_mmap_remove(struct vm_area_struct *vma)
@@ -812,6 +822,8 @@ void i_mmap_remove(struct vm_area_struct *vma)
 		return;
 	list_del_init(&vma->shared);
 	(*count)--;
+	if (vma->vm_file)
+		vma->vm_file->check_dirty = true;
 }
 
 bool i_mmap_contains(const struct vm_area_struct *vma)
@@ -993,6 +1005,71 @@ static uint64_t fault_around_pages(const struct vmsim_machine *m)
 	return n ? n : 1;
 }
 
+/* vmf_error(): what a failed filemap_get_page() makes of the fault: OOM
+ * for want of a frame, SIGBUS for a page past EOF (-ENXIO) or a failed
+ * host read (-EIO), as filemap_fault() answers. */
+static unsigned vmf_error(int err)
+{
+	return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+}
+
+/*
+ * do_cow_fault(): the first write to a page of a private file mapping.
+ * The private copy is made at once from the page cache page (read in if
+ * needed) and mapped writable: the cache page itself is never mapped by
+ * this PTE, so a later write through a shared mapping of the file is not
+ * seen here.
+ */
+static unsigned do_cow_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	struct vmsim_machine *m = mm->m;
+	struct page *cow, *page;
+	unsigned ret = 0;
+	uint64_t ent;
+	bool major;
+	int err;
+
+	/* vmf_anon_prepare(), then folio_prealloc() before __do_fault() */
+	if (anon_vma_prepare(vma))
+		return VM_FAULT_OOM;
+	cow = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE);
+	if (!cow)
+		return VM_FAULT_OOM;
+	err = filemap_get_page(vma->vm_file, vmf->pgoff, &page, &major);
+	if (err) {
+		put_page(&m->pm, cow);
+		return vmf_error(err);
+	}
+	if (major) {
+		/* the page had to be read */
+		count_vm_event(&m->pm, PGMAJFAULT);
+		ret = VM_FAULT_MAJOR;
+	}
+	memcpy(page_host(&m->pm, cow), page_host(&m->pm, page), PAGE_SIZE);
+	if (!pt_entry_none(pt_read(&m->pt, vmf->epa))) {
+		/* vmf_pte_changed(): filled while the allocations reclaimed */
+		put_page(&m->pm, cow);
+		return ret;
+	}
+	/* finish_fault() -> set_pte_range(): a new exclusive anonymous page,
+	 * dirty and writable (maybe_mkwrite) */
+	page_add_new_anon_rmap(cow, vma, vmf->address);
+	folio_add_lru_vma(m, cow, vma);
+	mm->rss_stat[MM_ANONPAGES]++;
+	ent = page_to_phys(&m->pm, cow) | vma->vm_page_prot | _PAGE_DIRTY;
+	if (vma->vm_flags & VM_WRITE)
+		ent |= _PAGE_RW;
+	set_pte(&m->pt, vmf->epa, ent);
+	if (vmf->st)
+		vmf->st->cow++;
+	MM_EV(mm, "fault", "addr=%#llx kind=cow_file pfn=%#lx", (unsigned long long)vmf->address,
+	      page_to_pfn(&m->pm, cow));
+	update_hiwater_rss(mm);
+	return ret;
+}
+
 unsigned do_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -1004,6 +1081,8 @@ unsigned do_fault(struct vm_fault *vmf)
 	unsigned ret = 0;
 	int err;
 
+	if (write && !shared)
+		return do_cow_fault(vmf);
 	if (!write) {
 		uint64_t nr = fault_around_pages(mm->m);
 
@@ -1013,19 +1092,18 @@ unsigned do_fault(struct vm_fault *vmf)
 	}
 	err = filemap_get_page(vma->vm_file, vmf->pgoff, &page, &major);
 	if (err)
-		return err == -ENXIO ? VM_FAULT_SIGBUS : VM_FAULT_OOM;
+		return vmf_error(err);
 	if (major) {
 		/* the page had to be read */
 		count_vm_event(&mm->m->pm, PGMAJFAULT);
 		ret = VM_FAULT_MAJOR;
 	}
-	if (write && shared) {
+	if (write) {
 		/* do_shared_fault(): the page cache page itself, now dirty */
 		map_file_page(vma, vmf->epa, page, true);
 		set_page_dirty(page);
 	} else {
-		/* do_read_fault(); a private write maps the cache page first
-		 * and the retried write copies it (do_wp_page) */
+		/* do_read_fault() */
 		map_file_page(vma, vmf->epa, page, false);
 	}
 	update_hiwater_rss(mm);
@@ -1040,80 +1118,117 @@ void filemap_page_mkwrite(struct vm_area_struct *vma, struct page *page)
 
 /* ---- checker ---- */
 
-int page_cache_check(struct page_cache *pc, struct vmsim_error *err)
+/* One file: found by its name (and inode), its pages, counts and i_mmap. */
+static int check_file(struct page_cache *pc, struct file *f, const struct page_pins *pins,
+		      struct vmsim_error *err)
+{
+	struct address_space *as = &f->f_mapping;
+	unsigned long pages = 0, dirty = 0, maps = 0;
+	struct vm_area_struct *vma;
+	struct file *named = filemap_lookup(pc, f->f_path);
+	struct page *page;
+	uint64_t index;
+
+	if (!named || (named != f && named->f_seq > f->f_seq))
+		return verr(err, -EFAULT, "page cache: %s is not found by its name", f->f_path);
+	if (f->host_backed) {
+		struct stat st = { .st_dev = makedev(f->dev_major, f->dev_minor),
+				   .st_ino = (ino_t)f->i_ino };
+
+		if (find_inode(pc, &st) != f)
+			return verr(err, -EFAULT, "page cache: %s is not found by its inode",
+				    f->f_path);
+	}
+	if (xa_check(&as->i_pages, err))
+		return -EFAULT;
+	xa_for_each(&as->i_pages, index, page) {
+		if (xa_is_value(page))
+			continue;	/* a shadow entry (workingset.c) */
+		pages++;
+		if (page->mapping != as || page->index != index)
+			return verr(err, -EFAULT, "page cache: %s page %llu has mapping/index wrong",
+				    f->f_path, (unsigned long long)index);
+		/* the cache's reference, the mappings' and the LRU batches' */
+		if (page_ref_count(page) != page_mapcount(page) + 1 + (int)page_pins(pins, page))
+			return verr(err, -EFAULT,
+				    "page cache: %s page %llu: refcount %d, mapcount %d, %u in "
+				    "LRU batches", f->f_path, (unsigned long long)index,
+				    page_ref_count(page), page_mapcount(page), page_pins(pins, page));
+		if (check_page_lru(pc->m, page, pins, err))
+			return -EFAULT;
+		if (test_page_flag(page, PG_dirty))
+			dirty++;
+	}
+	if (pages != as->nrpages || dirty != as->nr_dirty)
+		return verr(err, -EFAULT, "page cache: %s counts %lu pages / %lu dirty, has %lu / %lu",
+			    f->f_path, as->nrpages, as->nr_dirty, pages, dirty);
+	list_for_each_entry(vma, &as->i_mmap, shared) {
+		maps++;
+		if (vma->vm_file != f)
+			return verr(err, -EFAULT, "page cache: %s i_mmap holds a VMA of another file",
+				    f->f_path);
+	}
+	if (maps != as->i_mmap_count)
+		return verr(err, -EFAULT, "page cache: %s counts %lu mappings, has %lu", f->f_path,
+			    as->i_mmap_count, maps);
+	if (f->nr_holes > f->holes_cap)
+		return verr(err, -EFAULT, "page cache: %s has %zu holes in room for %zu",
+			    f->f_path, f->nr_holes, f->holes_cap);
+	for (size_t i = 0; i < f->nr_holes; i++)
+		if (f->holes[i].first > f->holes[i].last ||
+		    (i && f->holes[i - 1].last + 1 >= f->holes[i].first))
+			return verr(err, -EFAULT, "page cache: %s hole %zu (pages %llu-%llu) is "
+				    "empty, out of order or touches the one before", f->f_path, i,
+				    (unsigned long long)f->holes[i].first,
+				    (unsigned long long)f->holes[i].last);
+	return 0;
+}
+
+/*
+ * Every file (@all, or when files came or went since the last check: the
+ * hashes and the file counts too), else those marked since; the marks are
+ * cleared when nothing was found wrong.
+ */
+static int check_files(struct page_cache *pc, bool all, struct vmsim_error *err)
 {
 	unsigned long files = 0, host_files = 0;
+	struct page_pins *pins;
 	struct file *f;
+	int ret = 0;
 
 	if (!pc)
 		return 0;
-	if (htab_check(&pc->by_name, err) || htab_check(&pc->by_inode, err))
+	all = all || pc->check_dirty;
+	if (all && (htab_check(&pc->by_name, err) || htab_check(&pc->by_inode, err)))
 		return -EFAULT;
+	if (!(pins = page_pins_collect(pc->m)))
+		return verr(err, -ENOMEM, "out of host memory");
 	list_for_each_entry(f, &pc->files, f_list) {
-		struct address_space *as = &f->f_mapping;
-		unsigned long pages = 0, dirty = 0, maps = 0;
-		struct vm_area_struct *vma;
-		struct file *named = filemap_lookup(pc, f->f_path);
-		struct page *page;
-		uint64_t index;
-
 		files++;
-		if (!named || (named != f && named->f_seq > f->f_seq))
-			return verr(err, -EFAULT, "page cache: %s is not found by its name", f->f_path);
-		if (f->host_backed) {
-			struct stat st = { .st_dev = makedev(f->dev_major, f->dev_minor),
-					   .st_ino = (ino_t)f->i_ino };
-
-			host_files++;
-			if (find_inode(pc, &st) != f)
-				return verr(err, -EFAULT, "page cache: %s is not found by its inode",
-					    f->f_path);
-		}
-		if (xa_check(&as->i_pages, err))
-			return -EFAULT;
-		xa_for_each(&as->i_pages, index, page) {
-			if (xa_is_value(page))
-				continue;	/* a shadow entry */
-			pages++;
-			if (page->mapping != as || page->index != index)
-				return verr(err, -EFAULT, "page cache: %s page %llu has mapping/index wrong",
-					    f->f_path, (unsigned long long)index);
-			/* the exact count, batches included, is the page
-			 * census's (task_check_all()) */
-			if (page_ref_count(page) < page_mapcount(page) + 1)
-				return verr(err, -EFAULT,
-					    "page cache: %s page %llu: refcount %d, mapcount %d",
-					    f->f_path, (unsigned long long)index, page_ref_count(page),
-					    page_mapcount(page));
-			if (test_page_flag(page, PG_dirty))
-				dirty++;
-		}
-		if (pages != as->nrpages || dirty != as->nr_dirty)
-			return verr(err, -EFAULT, "page cache: %s counts %lu pages / %lu dirty, has %lu / %lu",
-				    f->f_path, as->nrpages, as->nr_dirty, pages, dirty);
-		list_for_each_entry(vma, &as->i_mmap, shared) {
-			maps++;
-			if (vma->vm_file != f)
-				return verr(err, -EFAULT, "page cache: %s i_mmap holds a VMA of another file",
-					    f->f_path);
-		}
-		if (maps != as->i_mmap_count)
-			return verr(err, -EFAULT, "page cache: %s counts %lu mappings, has %lu", f->f_path,
-				    as->i_mmap_count, maps);
-		if (f->nr_holes > f->holes_cap)
-			return verr(err, -EFAULT, "page cache: %s has %zu holes in room for %zu",
-				    f->f_path, f->nr_holes, f->holes_cap);
-		for (size_t i = 0; i < f->nr_holes; i++)
-			if (f->holes[i].first > f->holes[i].last ||
-			    (i && f->holes[i - 1].last + 1 >= f->holes[i].first))
-				return verr(err, -EFAULT, "page cache: %s hole %zu (pages %llu-%llu) is "
-					    "empty, out of order or touches the one before", f->f_path, i,
-					    (unsigned long long)f->holes[i].first,
-					    (unsigned long long)f->holes[i].last);
+		host_files += f->host_backed;
+		if ((all || f->check_dirty) && (ret = check_file(pc, f, pins, err)))
+			break;
 	}
-	if (files != pc->nr_files || files != pc->by_name.nr || host_files != pc->by_inode.nr)
+	page_pins_free(pins);
+	if (ret)
+		return ret;
+	if (all && (files != pc->nr_files || files != pc->by_name.nr ||
+		    host_files != pc->by_inode.nr))
 		return verr(err, -EFAULT, "page cache: %lu files (nr_files %lu), %lu host files; "
 			    "hashed: %zu by name, %zu by inode", files, pc->nr_files, host_files,
 			    pc->by_name.nr, pc->by_inode.nr);
+	list_for_each_entry(f, &pc->files, f_list)
+		f->check_dirty = false;
+	pc->check_dirty = false;
 	return 0;
+}
+
+int page_cache_check(struct page_cache *pc, struct vmsim_error *err)
+{
+	return check_files(pc, true, err);
+}
+
+int page_cache_check_dirty(struct page_cache *pc, struct vmsim_error *err)
+{
+	return check_files(pc, false, err);
 }

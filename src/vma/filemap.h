@@ -73,6 +73,7 @@ struct file {
 	struct file_hole *holes;	/* punched pages: sorted, disjoint, never touching */
 	size_t nr_holes, holes_cap;
 	bool host_backed;		/* a host file (identified by dev/ino) */
+	bool check_dirty;		/* changed since the last check (--check) */
 	struct address_space f_mapping;
 	struct xarray written;		/* index -> host copy of a written-back page */
 };
@@ -90,6 +91,7 @@ struct page_cache {
 	unsigned long hits;
 	unsigned long reads;		/* pages read from the backing file (misses) */
 	unsigned long around_mapped;	/* PTEs fault-around installed */
+	bool check_dirty;		/* files came or went since the last check */
 };
 
 void page_cache_init(struct page_cache *pc, struct vmsim_machine *m);
@@ -192,8 +194,8 @@ int filemap_punch_hole(struct vm_area_struct *vma, uint64_t offset, uint64_t len
  *   read:           do_read_fault(): fault-around over cached pages, then
  *                   the page itself, mapped read-only (private) or
  *                   write-protected (shared, to see the first write);
- *   private write:  the cache page mapped read-only, so that the retried
- *                   write copies it (do_wp_page's wp_page_copy);
+ *   private write:  do_cow_fault(): a private anonymous copy of the cache
+ *                   page, mapped writable at once;
  *   shared write:   do_shared_fault(): the cache page, writable, dirty.
  * @epa is the physical address of the PTE for @addr (allocated by the
  * caller).  Returns 0 or VM_FAULT_* (SIGBUS past EOF, OOM).
@@ -221,5 +223,9 @@ struct page_cache *machine_page_cache(struct vmsim_machine *m);
  * against the pages, page->mapping/index, i_mmap against the VMAs' files.
  * 0 or -EFAULT with the first problem in @err. */
 int page_cache_check(struct page_cache *pc, struct vmsim_error *err);
+/* The same for the files changed since the last check (all of them when
+ * files came or went): --check's incremental pass.  Either clears the
+ * marks when it finds nothing wrong. */
+int page_cache_check_dirty(struct page_cache *pc, struct vmsim_error *err);
 
 #endif

@@ -132,6 +132,7 @@ static int madvise_update_vma(struct mm_struct *mm, struct vm_area_struct *vma,
 	if (ret)
 		return ret;
 	*prev = vma;
+	mm_track_dirty(mm);	/* --check: the flags change in place */
 	vma->vm_flags = new_flags;
 	return 0;
 }

@@ -29,6 +29,8 @@
 #include "vma/swap.h"
 #include "vma/swapfile.h"
 #include "vma/writeback.h"
+#include "vma/rmap.h"
+#include "vma/mmdebug.h"
 
 #define PTE_PFN_MASK(pt) ((pt)->fmt->entry_addr_mask & ~0xfffULL)
 
@@ -103,6 +105,7 @@ static uint64_t user_table(struct mm_struct *mm, unsigned depth, uint64_t epa, u
 	case PT_ENTRY_BAD:
 		if (!clear)
 			return pt_owned_table(pt, depth, epa, e);
+		mm_track_dirty(mm);
 		pt_clear_bad(pt, depth, epa, e);
 		reclaim_bad(mm, depth, epa, e, va);
 		return 0;
@@ -165,6 +168,7 @@ static int change_pte_range(struct mm_struct *mm, uint64_t start, uint64_t end, 
 {
 	if (start >= end)
 		return 0;
+	mm_track_dirty(mm);	/* --check: the tables change */
 	return walk_level(mm, mm->pgd, 0, 0, start, end, fn, arg, true);
 }
 
@@ -283,12 +287,12 @@ void zap_nonpresent_pte(struct mm_struct *mm, uint64_t epa, uint64_t pte, uint64
 		bad_swap_entry(mm, va, pte, entry, why);
 }
 
-/* zap_present_ptes() of one PTE of @mm; @vma: its VMA, or NULL.  A file
- * page keeps what the PTE says: dirty dirties it, young marks it
+/* zap_present_ptes() of one PTE of @mm at @va; @vma: its VMA, or NULL.
+ * A file page keeps what the PTE says: dirty dirties it, young marks it
  * accessed; an anonymous page its last mapping leaves is dropped from
  * the swap cache (free_pages_and_swap_cache()). */
-static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t epa, uint64_t pte,
-		    uint64_t va)
+static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t va, uint64_t epa,
+		    uint64_t pte)
 {
 	struct vmsim_machine *m = mm->m;
 	struct page *page;
@@ -301,6 +305,12 @@ static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t e
 	pte_clear(&m->pt, epa);
 	if (!page || page == m->zero_page)
 		return;		/* the zero page is never counted */
+	if (page->_mapcount < 0 || page_ref_count(page) <= 0) {
+		/* zap_present_folio_ptes(): the entry maps a page nobody maps
+		 * (or a free one): reported, and the page left alone */
+		print_bad_pte(mm, vma, va, pte, page);
+		return;
+	}
 	if (vma && !PageAnon(page)) {
 		/* a page cache or shmem page: a dirty PTE dirties it, a
 		 * young one marks it accessed */
@@ -320,7 +330,7 @@ static int zap_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct vm_area_struct *vma = arg;
 
-	zap_pte(vma->vm_mm, vma, epa, pte, va);
+	zap_pte(vma->vm_mm, vma, va, epa, pte);
 	return 0;
 }
 
@@ -330,7 +340,7 @@ static int zap_lost(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	struct mm_struct *mm = arg;
 	struct vm_area_struct *vma = find_vma(mm, va);
 
-	zap_pte(mm, vma && vma->vm_start <= va ? vma : NULL, epa, pte, va);
+	zap_pte(mm, vma && vma->vm_start <= va ? vma : NULL, va, epa, pte);
 	return 0;
 }
 
@@ -417,6 +427,7 @@ void free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling)
 	/* no VMA above: the hole reaches the top of the user half */
 	const uint64_t top = config_is_64(&mm->m->cfg) ? 1ULL << 47 : mm->task_size;
 
+	mm_track_dirty(mm);
 	if (ceiling >= mm->task_size)
 		ceiling = top;
 	if (ceiling > floor)
@@ -430,6 +441,7 @@ void free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uin
 {
 	const uint64_t top = config_is_64(&mm->m->cfg) ? 1ULL << 47 : mm->task_size;
 
+	mm_track_dirty(mm);
 	if (ceiling >= mm->task_size)
 		ceiling = top;
 	if (end > start)
@@ -472,58 +484,6 @@ void change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 	change_pte_range(vma->vm_mm, start, end, change_one, &w);
 }
 
-/* ---- anon_vma ---- */
-
-/* anon_vma_prepare(): give @vma an anon_vma before its first anonymous
- * page, reusing an adjacent compatible VMA's one so that they can still
- * merge later (find_mergeable_anon_vma). */
-static int anon_vma_prepare(struct vm_area_struct *vma)
-{
-	struct vm_area_struct *near[2] = { vma_prev(vma), vma_next(vma) };
-	struct anon_vma *av = NULL;
-
-	if (vma->anon_vma)
-		return 0;
-	for (int i = 0; i < 2 && !av; i++) {
-		struct vm_area_struct *n = near[i];
-
-		if (!n || !n->anon_vma || n->vm_file != vma->vm_file || n->shm != vma->shm)
-			continue;
-		if ((n->vm_flags ^ vma->vm_flags) & ~(VM_ACCESS_FLAGS | VM_SOFTDIRTY))
-			continue;
-		if (i == 0 && n->vm_end == vma->vm_start &&
-		    n->vm_pgoff + vma_pages(n) == vma->vm_pgoff)
-			av = n->anon_vma;
-		if (i == 1 && n->vm_start == vma->vm_end &&
-		    vma->vm_pgoff + vma_pages(vma) == n->vm_pgoff)
-			av = n->anon_vma;
-	}
-	if (av) {
-		av->refcount++;
-	} else {
-		av = anon_vma_alloc(vma->vm_mm->m);
-		if (!av)
-			return -ENOMEM;
-		av->refcount = 1;
-	}
-	vma->anon_vma = av;
-	return 0;
-}
-
-/* A new private anonymous page, mapped by one PTE and exclusive to it
- * (folio_add_new_anon_rmap() with RMAP_EXCLUSIVE): swap-backed, and
- * uptodate, its contents made (the callers' __folio_mark_uptodate()). */
-static void page_add_new_anon_rmap(struct vm_area_struct *vma, struct page *page, uint64_t addr)
-{
-	set_page_flag(page, PG_uptodate);
-	set_page_flag(page, PG_anon);
-	set_page_flag(page, PG_swapbacked);
-	set_page_flag(page, PG_anon_exclusive);
-	page->mapping = vma->anon_vma;
-	page->index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
-	page->_mapcount = 0;
-}
-
 /* ---- faults ---- */
 
 static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint64_t epa,
@@ -537,7 +497,7 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 	uint64_t ent;
 
 	if (idx >= obj->nr_pages)
-		return VM_FAULT_SIGSEGV;	/* SIGBUS on Linux: beyond the object */
+		return VM_FAULT_SIGBUS;	/* shmem_fault(): beyond the object */
 	page = obj->pages[idx];
 	if (!page) {
 		/* shmem_get_folio(): a zeroed page that the object keeps,
@@ -632,7 +592,7 @@ static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uin
 		put_page(&m->pm, page);
 		return 0;
 	}
-	page_add_new_anon_rmap(vma, page, addr);
+	page_add_new_anon_rmap(page, vma, addr);
 	folio_add_lru_vma(m, page, vma);
 	mm->rss_stat[MM_ANONPAGES]++;
 	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot;
@@ -686,8 +646,12 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 		/* wp_page_reuse(); for a file, wp_page_shared -> page_mkwrite */
 		if (old && vma->vm_file && (vma->vm_flags & VM_SHARED))
 			filemap_page_mkwrite(vma, old);
-		if (old && !(vma->vm_flags & VM_SHARED))
+		/* wp_can_reuse_anon_folio(): a page only this PTE maps moves to
+		 * the VMA's own anon_vma (folio_move_anon_rmap) and is exclusive */
+		if (!(vma->vm_flags & VM_SHARED) && vma->anon_vma && PageAnon(old)) {
+			page_move_anon_rmap(old, vma);
 			set_page_flag(old, PG_anon_exclusive);
+		}
 		set_pte(&m->pt, epa, pte | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED);
 		flush_tlb_page(mm, addr);
 		if (st && !(vma->vm_flags & VM_SHARED))
@@ -720,7 +684,7 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 			put_page(&m->pm, old);
 		return 0;
 	}
-	page_add_new_anon_rmap(vma, page, addr);
+	page_add_new_anon_rmap(page, vma, addr);
 	folio_add_lru_vma(m, page, vma);
 	mm->rss_stat[MM_ANONPAGES]++;
 	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot | _PAGE_RW | _PAGE_DIRTY;
@@ -738,21 +702,6 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 	MM_EV(mm, "fault", "addr=%#llx kind=cow pfn=%#lx", (unsigned long long)addr,
 	      page_to_pfn(&m->pm, page));
 	return 0;
-}
-
-void page_add_anon_rmap(struct vm_area_struct *vma, struct page *page, uint64_t addr,
-			bool exclusive)
-{
-	if (!PageAnon(page)) {
-		/* read in by readahead or swapoff, mapped for the first time */
-		page_add_new_anon_rmap(vma, page, addr);
-		if (!exclusive)
-			clear_page_flag(page, PG_anon_exclusive);
-		return;
-	}
-	page->_mapcount++;
-	if (exclusive)
-		set_page_flag(page, PG_anon_exclusive);
 }
 
 /* should_try_to_free_swap(): drop the swap copy of a page just swapped
@@ -839,7 +788,7 @@ static unsigned do_swap_page(struct vm_area_struct *vma, uint64_t addr, uint64_t
 		exclusive = true;
 	}
 	/* the lookup's reference is the PTE's from now on */
-	page_add_anon_rmap(vma, page, addr, exclusive);
+	page_add_anon_rmap(page, vma, addr, exclusive);
 	set_pte(&m->pt, epa, pte);
 	clear_page_flag(page, PG_locked);
 	MM_EV(mm, "swap_in", "addr=%#llx pfn=%#lx swap=%u:%#llx%s", (unsigned long long)addr,
@@ -868,6 +817,10 @@ unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned fla
 
 	addr &= PAGE_MASK;
 	count_vm_event(&m->pm, PGFAULT);
+	mm_track_dirty(mm);
+	/* folio_add_new_anon_rmap()'s VM_BUG_ON_VMA, before anything is made */
+	if (VM_BUG_ON_VMA(addr < vma->vm_start || addr >= vma->vm_end, vma, mm))
+		return VM_FAULT_SIGSEGV;
 	clear_bad_path(mm, addr);
 	if (pte_alloc(&m->pt, mm->pgd, addr, &epa))
 		return VM_FAULT_OOM;
@@ -918,6 +871,9 @@ int populate_vma_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t
 	const bool write = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
 	struct mm_struct *mm = vma->vm_mm;
 
+	if (VM_BUG_ON_VMA(start < vma->vm_start, vma, mm) ||
+	    VM_BUG_ON_VMA(end > vma->vm_end, vma, mm))
+		return -EFAULT;
 	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
 		return 0;
 	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
@@ -989,6 +945,13 @@ static int copy_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	}
 	page = pte_page(m, pte);
 	if (page && page != m->zero_page) {
+		/* a page the parent maps is mapped and referenced: anything
+		 * else is a count gone wrong, not to be copied into the child */
+		if (VM_BUG_ON_PAGE(page_mapcount(page) <= 0 || page_ref_count(page) <= 0, page,
+				   &m->pm)) {
+			w->err = -EFAULT;
+			return 1;
+		}
 		get_page(page);
 		page->_mapcount++;
 		dst_mm->rss_stat[mm_counter(page)]++;
@@ -1017,6 +980,7 @@ int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src)
 	 * or never written) is faulted in again by the child */
 	if (!src->anon_vma)
 		return 0;
+	mm_track_dirty(dst->vm_mm);	/* the source: change_pte_range() */
 	change_pte_range(src->vm_mm, src->vm_start, src->vm_end, copy_one, &w);
 	update_hiwater_rss(dst->vm_mm);
 	return w.err;
@@ -1025,13 +989,17 @@ int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src)
 void exit_mmap(struct mm_struct *mm)
 {
 	struct vm_area_struct *vma, *tmp;
+	int count = 0, map_count = mm->map_count;
 
 	list_for_each_entry_safe(vma, tmp, &mm->mmap_list, vm_list) {
 		zap_page_range(vma, vma->vm_start, vma->vm_end);
 		vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
 		vma_unlink(mm, vma);
 		vm_area_free(vma);
+		count++;
 	}
+	/* BUG_ON(count != mm->map_count) */
+	(void)VM_BUG_ON_MM(count != map_count, mm);
 	free_pgtables(mm, 0, mm->task_size);
 	flush_tlb_mm_range(mm, 0, mm->task_size);
 }

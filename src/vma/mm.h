@@ -8,6 +8,7 @@
 #define VMSIM_VMA_MM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vma/mm_types.h"
@@ -20,11 +21,11 @@ struct fault_stats;
 
 /* A zeroed VMA of @mm (vm_area_cachep); NULL when out of memory. */
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
-/* A copy of @orig, not linked anywhere (vm_area_dup); anon_vma/shm refs taken. */
+/* A copy of @orig, not linked anywhere (vm_area_dup): file and shm refs
+ * taken, the anon_vma pointer copied but no chain (anon_vma_clone() or
+ * anon_vma_fork() links it, vma/rmap.h). */
 struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig);
-/* A zeroed anon_vma (anon_vma_cachep), refcount to be set; NULL on OOM. */
-struct anon_vma *anon_vma_alloc(struct vmsim_machine *m);
-/* Free an unlinked VMA, dropping its anon_vma and shm references. */
+/* Free an unlinked VMA: its anon_vma chain, shm and file references. */
 void vm_area_free(struct vm_area_struct *vma);
 
 /* Insert @vma (not overlapping any) into the tree and the list. */
@@ -37,9 +38,14 @@ void vma_gap_update(struct vm_area_struct *vma);
 /* The free gap below @vma: from the previous VMA's vm_end_gap() (0 for
  * the first) up to vm_start_gap(@vma), 0 where a guard gap overlaps. */
 uint64_t vma_compute_gap(const struct vm_area_struct *vma);
+/* --check's dirty set (check.c): every path that changes an mm's VMAs,
+ * counters or page tables marks it; a NULL test when checking is off. */
+void mm_track_dirty(struct mm_struct *mm);
+
 /* Drop every cached lookup (a VMA moved, shrank or went away). */
 static inline void vmacache_invalidate(struct mm_struct *mm)
 {
+	mm_track_dirty(mm);
 	for (unsigned i = 0; i < VMACACHE_SIZE; i++)
 		mm->vmacache[i] = NULL;
 	mm->vmacache_seqnum++;
@@ -60,15 +66,23 @@ static inline struct vm_area_struct *vma_lookup(struct mm_struct *mm, uint64_t a
 }
 
 /*
- * Merge a new range [addr, end) that lies in the hole between @prev and
- * @next (either may be NULL; a NULL @prev is not looked up, so brk can
- * keep the bss out) into a neighbour with the same
+ * vma_merge_new_range(): merge a new range [addr, end) that lies in the
+ * hole between @prev and @next (either may be NULL; a NULL @prev is not
+ * looked up, so brk can keep the bss out) into a neighbour with the same
  * attributes: prev extended, next extended down, or prev swallowing next.
- * Returns the VMA now covering the range, or NULL when no merge applies.
+ * @anon_vma: the anon_vma of the memory the range holds (vmg->anon_vma:
+ * NULL for new memory, the VMA's own when mremap grows it in place).
+ * @copied_from: the VMA whose pages the range takes over (mremap's
+ * copy_vma, whose anon_vma is @anon_vma), which must not be a fork child
+ * for a neighbour to take its anon_vma, and whose chain the merged VMA
+ * then gets; NULL otherwise.  Returns the VMA now covering the range, or
+ * NULL when no merge applies (or the anon_vma could not be shared for want
+ * of memory).
  */
 struct vm_area_struct *vma_merge_new(struct mm_struct *mm, struct vm_area_struct *prev,
-				     struct vm_area_struct *next, uint64_t addr, uint64_t end, unsigned long vm_flags,
-				     struct anon_vma *anon_vma, struct file *file,
+				     struct vm_area_struct *next, uint64_t addr, uint64_t end,
+				     unsigned long vm_flags, struct anon_vma *anon_vma,
+				     struct vm_area_struct *copied_from, struct file *file,
 				     uint64_t pgoff, struct shmem_object *shm);
 /* After @vma's attributes changed (mprotect): merge it with its neighbours
  * where the kernel's rules allow.  Returns the VMA that now holds it. */
@@ -87,9 +101,6 @@ int vma_modify_flags(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t 
  * lower part if @new_below, else the upper part.  -ENOMEM, or -EINVAL for
  * a special mapping ([vdso], [vvar]), which never splits. */
 int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t addr, int new_below);
-/* @vma no longer needs its anon_vma (mremap moved every page it had
- * away): drop it; the next anonymous fault prepares one again. */
-void unlink_anon_vmas(struct vm_area_struct *vma);
 
 /* Account @npages of a mapping with @flags in total_vm/exec_vm/stack_vm/data_vm. */
 void vm_stat_account(struct mm_struct *mm, unsigned long flags, long npages);
@@ -248,11 +259,6 @@ void free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling);
 /* The same, walking only [start, end) (what was just unmapped) inside it. */
 void free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t floor,
 			 uint64_t ceiling);
-/* do_swap_page()'s rmap: a page read from swap mapped at @addr of @vma
- * (a new anonymous page if it was not yet one), exclusive to this PTE
- * when the swap PTE said so. */
-void page_add_anon_rmap(struct vm_area_struct *vma, struct page *page, uint64_t addr,
-			bool exclusive);
 /* zap_nonpresent_ptes() of one swap PTE of @mm at @va: cleared, the
  * entry's user gone, and with the last one the slot and its swap-cache
  * page; an entry naming no slot in use is reported (print_bad_pte()). */
@@ -304,10 +310,44 @@ struct page *mm_zero_page(struct vmsim_machine *m);
 /* VMA tree and list, counters, page tables vs VMAs, for one mm.  0, or
  * -EFAULT with the first violation in @err. */
 int check_mm(struct mm_struct *mm, struct vmsim_error *err);
-/* Every page reference held by something other than a PTE or a shmem
- * object: the page cache (one per page), the swap cache (one per page),
- * each LRU batch entry, the writeback queue.  @fn once per reference. */
-void page_census(struct vmsim_machine *m, void (*fn)(void *arg, struct page *page), void *arg);
+/* The page references the LRU batches (and the writeback queue) hold,
+ * collected once for a checker's pass: page_pins() of a page is how many
+ * it holds.  NULL when out of host memory; page_pins_free() takes NULL. */
+struct page_pins;
+struct page_pins *page_pins_collect(struct vmsim_machine *m);
+unsigned page_pins(const struct page_pins *pins, const struct page *page);
+void page_pins_free(struct page_pins *pins);
+/* A user page's place on the LRU: on the list its flags name, linked to
+ * neighbours of that list (or its head) that link back, or, without
+ * PG_lru, in a batch (@pins may be NULL: none).  Constant time.  0 or
+ * -EFAULT. */
+int check_page_lru(struct vmsim_machine *m, struct page *page, const struct page_pins *pins,
+		   struct vmsim_error *err);
+
+/* The full pass over the machine's @n distinct mms, @users[i] the tasks
+ * using mms[i]: check_mm() of each, mm_users, and every mapped frame's
+ * mapcount and refcount against the PTEs and shared-memory objects of all
+ * of them.  With tracking on, each mm that was not marked must also be
+ * as the last check recorded it (else a path changed it unmarked), and
+ * the records start afresh from this pass. */
+int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *users, size_t n,
+	      struct vmsim_error *err);
+
+/* Tracking for the incremental pass (machine_check_start()).  The first
+ * pass after mm_track_start() must be check_mms(): nothing is recorded. */
+int mm_track_start(struct vmsim_machine *m);	/* 0 or -ENOMEM */
+void mm_track_stop(struct vmsim_machine *m);
+/* The mm is about to be freed (its frames leave the counts). */
+void mm_track_release(struct mm_struct *mm);
+/* One task uses @mm (call for every task before check_mms_tracked()). */
+void mm_track_note_user(struct mm_struct *mm);
+/* True when a mark or record was lost (host memory, a failed pass): only
+ * check_mms() is sound until it ran. */
+bool mm_track_lost(const struct vmsim_machine *m);
+/* The incremental pass: check_mm() and mm_users of every marked mm, and
+ * the frame rule over every frame a marked or released mm maps or mapped
+ * at the last check.  Clears the marks. */
+int check_mms_tracked(struct vmsim_machine *m, struct vmsim_error *err);
 
 /* An event of this mm's machine for the --trace-events log. */
 #define MM_EV(mm, kind, ...) EV((mm)->m->pm.events, (kind), __VA_ARGS__)

@@ -168,12 +168,9 @@ enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };
  * non-present entry). */
 #define _PAGE_PROTNONE	(1ULL << 8)
 
-/* The anon_vma placeholder: the reverse-map root of anonymous pages.  Here
- * it only decides vma_merge compatibility (is_mergeable_anon_vma), as
- * the rmap chains arrive later; refcounted by the VMAs that use it. */
-struct anon_vma {
-	unsigned long refcount;
-};
+/* The reverse map of anonymous pages (vma/rmap.h). */
+struct anon_vma;
+struct anon_vma_chain;
 
 /* Shared anonymous memory (shmem_zero_setup: "/dev/zero (deleted)"): the
  * pages of the object, by page offset, held with one reference each, and
@@ -208,7 +205,8 @@ struct vm_area_struct {
 	struct file *vm_file;
 	struct list_head shared;	/* on vm_file->f_mapping.i_mmap or shm->i_mmap
 					 * (Linux: shared.rb) */
-	struct anon_vma *anon_vma;
+	struct list_head anon_vma_chain;	/* its anon_vma_chains (vma/rmap.h), newest first */
+	struct anon_vma *anon_vma;	/* where its new anonymous pages go */
 	struct shmem_object *shm;	/* shared anonymous: its pages */
 	const struct vm_operations_struct *vm_ops;
 	unsigned long swap_readahead_info;	/* last swap-in fault: address, window, hits */
@@ -224,6 +222,7 @@ struct fault_stats {
 	unsigned long demand_zero;	/* zeroed frames mapped */
 	unsigned long stack_grow;	/* faults that grew a VM_GROWSDOWN VMA */
 	unsigned long segv;		/* SIGSEGV delivered */
+	unsigned long sigbus;		/* SIGBUS delivered (a file page past EOF) */
 };
 
 #define VMACACHE_SIZE 4
@@ -244,6 +243,7 @@ struct mm_struct {
 
 	uint64_t task_size;
 	uint64_t mmap_base;
+	uint64_t mmap_legacy_base;	/* bottom-up start: TASK_UNMAPPED_BASE (+ random) */
 	uint64_t mmap_min_addr;
 	uint64_t stack_rlimit;		/* RLIMIT_STACK of the owner */
 	uint64_t memlock_rlimit;	/* RLIMIT_MEMLOCK of the owner (bytes) */

@@ -38,6 +38,7 @@
 #include "util/json.h"
 #include "util/strbuf.h"
 #include "vma/mm.h"
+#include "vma/rmap.h"
 #include "vma/swap.h"
 
 #define SWAP_FLAG_PRIO_MASK 0x7fff
@@ -800,10 +801,11 @@ static void unuse_pte(struct vm_area_struct *vma, uint64_t addr, uint64_t epa, u
 	struct vmsim_machine *m = mm->m;
 	bool exclusive = pt_pte_swp_exclusive(m->pt.fmt, old_pte);
 
+	mm_track_dirty(mm);	/* --check: the tables change */
 	mm->rss_stat[MM_SWAPENTS]--;
 	mm->rss_stat[MM_ANONPAGES]++;
 	get_page(page);
-	page_add_anon_rmap(vma, page, addr, exclusive);
+	page_add_anon_rmap(page, vma, addr, exclusive);
 	set_pte(&m->pt, epa, page_to_phys(&m->pm, page) |
 			     (vma->vm_page_prot & ~(uint64_t)_PAGE_ACCESSED));
 	swap_free(m, entry);
@@ -1094,7 +1096,8 @@ static int check_clusters(const struct swap_info_struct *si, struct vmsim_error 
 
 /* One area's slots against @users and the caches. */
 static int check_area(struct vmsim_machine *m, const struct swap_info_struct *si,
-		      const uint32_t *users, const uint8_t *in_slot_cache, struct vmsim_error *err)
+		      const uint32_t *users, const uint8_t *in_slot_cache,
+		      const struct page_pins *pins, struct vmsim_error *err)
 {
 	unsigned long inuse = 0, stored = 0, cached = 0;
 
@@ -1129,12 +1132,18 @@ static int check_area(struct vmsim_machine *m, const struct swap_info_struct *si
 		if (page && (!PageSwapCache(page) || page->private != swp_entry(si->type, o).val))
 			return verr(err, -EFAULT, "swap %s: the swap cache's page of slot %#x "
 				    "does not know it", si->name, o);
+		/* the swap cache's reference, the mappings' and the batches' */
+		if (page && page_ref_count(page) != page_mapcount(page) + 1 + (int)page_pins(pins, page))
+			return verr(err, -EFAULT, "swap %s: the swap cache's page of slot %#x: "
+				    "refcount %d, mapcount %d, %u in LRU batches", si->name, o,
+				    page_ref_count(page), page_mapcount(page), page_pins(pins, page));
+		if (page && check_page_lru(m, page, pins, err))
+			return -EFAULT;
 	}
 	if (inuse != si->inuse_pages || stored != si->nr_stored || cached != si->cache_pages)
 		return verr(err, -EFAULT, "swap %s: %lu slots used (inuse_pages %u), %lu copies "
 			    "(counted %lu), %lu cached pages (counted %lu)", si->name, inuse,
 			    si->inuse_pages, stored, si->nr_stored, cached, si->cache_pages);
-	(void)m;
 	return check_clusters(si, err);
 }
 
@@ -1144,11 +1153,14 @@ int swap_check(struct vmsim_machine *m, struct vmsim_error *err)
 	struct swap_census sc = { .m = m };
 	uint8_t *in_slot_cache[MAX_SWAPFILES] = { 0 };
 	long free = 0, total = 0, cached = 0;
+	struct page_pins *pins;
 	struct mm_struct *mm;
 	int ret = 0;
 
 	if (!ss)
 		return 0;
+	if (!(pins = page_pins_collect(m)))
+		return verr(err, -ENOMEM, "out of host memory");
 	for (unsigned t = 0; t < MAX_SWAPFILES; t++) {
 		struct swap_info_struct *si = ss->swap_info[t];
 
@@ -1190,7 +1202,7 @@ int swap_check(struct vmsim_machine *m, struct vmsim_error *err)
 
 		if (!si)
 			continue;
-		if ((ret = check_area(m, si, sc.users[t], in_slot_cache[t], err)))
+		if ((ret = check_area(m, si, sc.users[t], in_slot_cache[t], pins, err)))
 			goto out;
 		cached += si->cache_pages;
 		if (si->flags & SWP_WRITEOK) {
@@ -1204,6 +1216,7 @@ int swap_check(struct vmsim_machine *m, struct vmsim_error *err)
 			   "counters say %ld, %ld, %lu", free, total, cached, m->pm.nr_swap_pages,
 			   m->pm.total_swap_pages, global_node_page_state(&m->pm, NR_SWAPCACHE));
 out:
+	page_pins_free(pins);
 	for (unsigned t = 0; t < MAX_SWAPFILES; t++) {
 		if (sc.users[t])
 			host_free(&m->ha, sc.users[t], ss->swap_info[t]->max * sizeof(uint32_t));

@@ -144,6 +144,10 @@ def sweep_all(cli, tmp, only):
         # a real ELF and its interpreter
         ("exec true", ["exec", "/usr/bin/true"], 1, True),
         ("exec true --json", ["--json", "exec", "/usr/bin/true"], 3, True),
+        # the checkers' own allocations (a full check after the exec; a
+        # point every 65536 accesses and a full check at the end)
+        ("exec --check", ["--check", "exec", "/usr/bin/true"], 3, True),
+        ("replay --check", ["--check=2", "replay", "tests/traces/true-start.lackey"], 3, True),
         # the event log (a file, not stdout) on a booted machine
         ("exec --trace-events", ["--trace-events", os.path.join(tmp, "ev{run}.log"), "exec",
                                  "/usr/bin/true"], 2, True),

@@ -384,7 +384,7 @@ static const struct {
 	{ "x86_64", "memory.size", "1\nGiB", "--set memory.size=1 GiB: bad size '1 GiB' for "
 	  "memory.size (a number with an optional KiB/MiB/GiB/TiB suffix)" },
 	{ "x86_64", "", "1", "--set =1: unknown key '' (valid: name, arch, memory, reserve, "
-	  "kernel_image, zones, buddy, cpu, tlb, layout, process, pagecache, vdso, swap, vm, kswapd)" },
+	  "kernel_image, zones, buddy, cpu, tlb, layout, process, pagecache, vfs, vdso, swap, vm, kswapd)" },
 };
 
 static void test_config_bad_sets_give_exact_messages(void **state)

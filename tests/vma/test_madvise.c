@@ -322,6 +322,103 @@ static void test_madvise_flags_merge_both_sides(void **state)
 }
 
 /*
+ * A faulted VMA, or part of one, merged into a never-faulted neighbour by
+ * a flag change: the neighbour takes its anon_vma and chain
+ * (dup_anon_vma), so that the reverse map still finds the pages that now
+ * lie in the neighbour; the host merges all three shapes (6.18).
+ */
+static void test_madvise_merge_takes_anon_vma(void **state)
+{
+	struct vmsim_machine *m = boot64();
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+	struct anon_vma *av;
+
+	(void)state;
+	/* the whole VMA into the one before */
+	vt_mmap(t, WIN, 2 * P, PRW, MAP_PRIVATE | MAP_FIXED);
+	vt_mmap(t, WIN + 2 * P, 2 * P, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(adv(t, WIN + 2 * P, 2 * P, MADV_DONTDUMP), 0);
+	wr64(t, WIN + 2 * P, 1);
+	av = find_vma(t->mm, WIN + 2 * P)->anon_vma;
+	assert_int_equal(adv(t, WIN + 2 * P, 2 * P, MADV_DODUMP), 0);
+	assert_flags(t->mm, "10000000-10004000:-");
+	assert_ptr_equal(find_vma(t->mm, WIN)->anon_vma, av);
+	/* its lower half into the one before */
+	vt_mmap(t, 0x12000000, 2 * P, PRW, MAP_PRIVATE | MAP_FIXED);
+	vt_mmap(t, 0x12002000, 4 * P, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(adv(t, 0x12002000, 4 * P, MADV_DONTDUMP), 0);
+	for (unsigned i = 0; i < 4; i++)
+		wr64(t, 0x12002000 + i * P, 0x20 + i);
+	assert_int_equal(adv(t, 0x12002000, 2 * P, MADV_DODUMP), 0);
+	/* its upper half into the one after */
+	vt_mmap(t, 0x14000000, 4 * P, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(adv(t, 0x14000000, 4 * P, MADV_DONTDUMP), 0);
+	for (unsigned i = 0; i < 4; i++)
+		wr64(t, 0x14000000 + i * P, 0x40 + i);
+	vt_mmap(t, 0x14004000, 2 * P, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(adv(t, 0x14002000, 2 * P, MADV_DODUMP), 0);
+	assert_flags(t->mm, "10000000-10004000:- 12000000-12004000:- 12004000-12006000:dd "
+			    "14000000-14002000:dd 14002000-14006000:-");
+	assert_ptr_equal(find_vma(t->mm, 0x12000000)->anon_vma,
+			 find_vma(t->mm, 0x12004000)->anon_vma);
+	assert_ptr_equal(find_vma(t->mm, 0x14000000)->anon_vma,
+			 find_vma(t->mm, 0x14004000)->anon_vma);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(vt_read_ok(t, 0x12002000 + i * P), 0x20 + i);
+		assert_int_equal(vt_read_ok(t, 0x14000000 + i * P), 0x40 + i);
+	}
+	vmsim_machine_destroy(m);
+}
+
+/*
+ * A flag change that would merge with a VMA that existed at fork: only the
+ * parent merges (the anon_vma rules of vma_merge_existing_range()).  An
+ * unfaulted VMA joining a forked faulted neighbour would take that
+ * neighbour's anon_vma, whose chain in the child holds the parent's too;
+ * a forked faulted VMA joining an unfaulted neighbour would hand it that
+ * chain.  The layouts are the host's (DONTDUMP set before the fork,
+ * DODUMP in the child, then in the parent).
+ */
+static void test_madvise_fork_merge_rules(void **state)
+{
+	struct vmsim_machine *m = boot64();
+	struct task_struct *p = vt_spawn(m, "p", 0, 0), *c;
+	const char *apart = "10000000-10004000:- 10004000-10006000:- 12000000-12004000:- "
+			    "12004000-12006000:-";
+
+	(void)state;
+	vt_mmap(p, WIN, 4 * P, PRW, MAP_PRIVATE | MAP_FIXED);
+	vt_mmap(p, WIN + 4 * P, 2 * P, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(adv(p, WIN + 4 * P, 2 * P, MADV_DONTDUMP), 0);
+	vt_mmap(p, 0x12000000, 4 * P, PRW, MAP_PRIVATE | MAP_FIXED);
+	vt_mmap(p, 0x12004000, 2 * P, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(adv(p, 0x12000000, 4 * P, MADV_DONTDUMP), 0);
+	for (unsigned i = 0; i < 4; i++) {
+		wr64(p, WIN + i * P, 0x3000 + i);
+		wr64(p, 0x12000000 + i * P, 0x4000 + i);
+	}
+	assert_int_equal(do_fork(p, "c", 0, &c), 0);
+	/* the unfaulted VMA after the forked one, then the forked one
+	 * before the unfaulted one */
+	assert_int_equal(adv(c, WIN + 4 * P, 2 * P, MADV_DODUMP), 0);
+	assert_int_equal(adv(c, 0x12000000, 4 * P, MADV_DODUMP), 0);
+	assert_flags(c->mm, apart);
+	assert_int_equal(adv(p, WIN + 4 * P, 2 * P, MADV_DODUMP), 0);
+	assert_int_equal(adv(p, 0x12000000, 4 * P, MADV_DODUMP), 0);
+	assert_flags(p->mm, "10000000-10006000:- 12000000-12006000:-");
+	/* the pages follow the rmap in both: written, read back, checked */
+	for (unsigned i = 0; i < 6; i++) {
+		wr64(c, WIN + i * P, 0x5000 + i);
+		wr64(p, 0x12000000 + i * P, 0x6000 + i);
+	}
+	vt_check(m);
+	assert_int_equal(vt_read_ok(c, 0x12000000), 0x4000);
+	assert_int_equal(vt_read_ok(p, WIN + 3 * P), 0x3003);
+	do_exit(c);
+	vmsim_machine_destroy(m);
+}
+
+/*
  * vm.max_map_count: a split past 65530 VMAs fails (ENOMEM, reported as
  * EAGAIN), and nothing changes; a merge needs no split and still works.
  */
@@ -1025,6 +1122,8 @@ int main(void)
 		cmocka_unit_test(test_madvise_gaps_apply_to_mapped_parts),
 		cmocka_unit_test(test_madvise_flags_split_and_merge),
 		cmocka_unit_test(test_madvise_flags_merge_both_sides),
+		cmocka_unit_test(test_madvise_merge_takes_anon_vma),
+		cmocka_unit_test(test_madvise_fork_merge_rules),
 		cmocka_unit_test(test_madvise_map_count_limit),
 		cmocka_unit_test(test_madvise_dontneed_by_kind),
 		cmocka_unit_test(test_madvise_free),

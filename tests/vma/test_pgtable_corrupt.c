@@ -18,7 +18,16 @@
  * PTE flips are restricted to bits that change neither the frame nor the
  * rights (A, D, PWT, PCD, G, the ignored bits): a PTE that names another
  * frame breaks the frame accounting in the kernel too ("Bad page map"),
- * and no walk can tell.  Above the PTE level any bit goes.
+ * and no walk can tell.  Above the PTE level any bit goes, except that an
+ * entry is never redirected to a frame the CPU could walk on through: a
+ * page-table page (another table's entries read as the next level's give
+ * the task a user-writable mapping of that table, and the hardware writes
+ * through it without a fault that would let the kernel see the bad entry),
+ * a slab page (the kernel's objects), a free frame (it may become either),
+ * or any frame holding a present-looking entry.  Such corruption is
+ * undefined on the real machine too; what is tested is everything a fault
+ * or a software walk can meet.  Flips are made only on entries of the
+ * tables themselves, never through an entry that is already bad.
  */
 #include "vma_test.h"
 
@@ -220,6 +229,27 @@ static unsigned flip_bit(struct ctx *c, unsigned depth)
 	}
 }
 
+/* May an entry above the PTE level point at frame @pa without giving the
+ * CPU a path through live kernel memory (see the header)? */
+static bool safe_target(struct ctx *c, uint64_t pa)
+{
+	struct phys_mem *pm = &c->m->pm;
+	const unsigned esize = c->m->pt.fmt->entry_size;
+	const uint8_t *b;
+	struct page *page;
+
+	if (!pfn_valid(pm, (unsigned long)(pa >> PAGE_SHIFT)))
+		return true;	/* beyond RAM: the walk faults there */
+	page = pfn_to_page(pm, (unsigned long)(pa >> PAGE_SHIFT));
+	if (PageTable(page) || PageSlab(page) || PageBuddy(page) || page_ref_count(page) == 0)
+		return false;
+	b = phys_to_host(pm, pa & ~(uint64_t)(PAGE_SIZE - 1));
+	for (unsigned off = 0; off < PAGE_SIZE; off += esize)
+		if (b[off] & _PAGE_PRESENT)
+			return false;
+	return true;
+}
+
 /* Flip a bit of the entry at a random level on a random slot's walk.  The
  * walk ends at a bad entry: below it lies a table that is not this
  * entry's (another level's, or another task's), and a bit flipped there
@@ -242,6 +272,10 @@ static void op_corrupt(struct ctx *c, struct task_struct *t)
 		return;
 	bit = flip_bit(c, depth);
 	e ^= 1ULL << bit;
+	if (depth < pt->fmt->levels - 1 && (e & _PAGE_PRESENT) &&
+	    pt_entry_addr(pt, depth, e) != pt_entry_addr(pt, depth, p.e[depth]) &&
+	    !safe_target(c, pt_entry_addr(pt, depth, e)))
+		return;
 	set_pte(pt, p.epa[depth], e);
 	for (unsigned i = 0; i < c->m->nr_cpus; i++)
 		invlpg(&c->m->cpus[i], va);
@@ -341,6 +375,11 @@ static void run(const char *arch, unsigned s)
 						lvl, &va), 2);
 			epa = va - c.m->cfg.page_offset;
 			e = pt_read(&c.m->pt, epa);
+			/* unless the table that held it went too (it hung from
+			 * a bad entry above, reclaimed in the same step), and
+			 * its frame may now be anything */
+			if (!PageTable(pfn_to_page(&c.m->pm, (unsigned long)(epa >> PAGE_SHIFT))))
+				e = 0;
 			if (e && pt_entry_kind(&c.m->pt, strcmp(lvl, "p4d") == 0 ? 0 :
 					       strcmp(lvl, "pud") == 0 ? 1 : 2, epa, e, false) !=
 				 PT_ENTRY_TABLE)

@@ -169,11 +169,14 @@ int cli_getopt(struct cli_getopt *g)
 		*p++ = '+';
 	*p++ = ':';
 	for (n = 0; n < CLI_MAX_OPTS + 1 && (o = cli_option(g->cmd, n)); n++) {
-		lo[n] = (struct option){ o->name, o->kind == ARG_NONE ? no_argument : required_argument,
+		lo[n] = (struct option){ o->name, o->kind == ARG_NONE ? no_argument :
+					 o->kind == ARG_OPTIONAL ? optional_argument : required_argument,
 					 NULL, o->key };
 		if (o->key < 256) {
 			*p++ = (char)o->key;
 			if (o->kind != ARG_NONE)
+				*p++ = ':';
+			if (o->kind == ARG_OPTIONAL)
 				*p++ = ':';
 		}
 	}
@@ -337,7 +340,8 @@ void cli_opt_label(const struct cli_opt *o, char *buf, size_t len)
 	}
 	if (o->key < 256)
 		snprintf(s, sizeof(s), "-%c, ", o->key);
-	snprintf(buf, len, "%s--%s%s%s", s, o->name, o->arg ? "=" : "", o->arg ? o->arg : "");
+	snprintf(buf, len, "%s--%s%s%s%s%s", s, o->name, o->kind == ARG_OPTIONAL ? "[" : "",
+		 o->arg ? "=" : "", o->arg ? o->arg : "", o->kind == ARG_OPTIONAL ? "]" : "");
 }
 
 /* @text from column @col, wrapped at WIDTH, continuation lines at @indent. */
@@ -417,8 +421,9 @@ void cli_help(FILE *f, const struct cli_cmd *cmd)
 		help_row(f, "VIEW", sb_str(&views));
 		sb_free(&views);
 		fprintf(f, "\n'vmsim-cli help COMMAND' or 'vmsim-cli COMMAND --help' describes a "
-			   "command.\nexit status: 0 ok, 1 a scenario expectation failed, 2 bad usage, "
-			   "bad input or\nan environment failure (one line on stderr).\n");
+			   "command.\nexit status: 0 ok, 1 a scenario expectation or --check failed or the "
+			   "kernel reported a BUG,\n2 bad usage, bad input or an environment failure "
+			   "(one line on stderr).\n");
 		return;
 	}
 	fprintf(f, "usage: vmsim-cli [GLOBAL OPTION]... %s [OPTION]... %s\n\n", cmd->name,
@@ -497,6 +502,16 @@ int cli_check_machine(const struct cli *c)
 	return 2;
 }
 
+/* The kernel's reports (bad_page(), VM_BUG_ON*(), print_bad_pte()): on
+ * stderr as the kernel logs them, and counted: each fails the run. */
+static void cli_kernel_report(void *ctx, const char *msg)
+{
+	struct cli *c = ctx;
+
+	c->kernel_reports++;
+	fprintf(stderr, "%s\n", msg);
+}
+
 struct vmsim_machine *cli_boot(struct cli *c)
 {
 	struct vmsim_error err = { 0 };
@@ -507,9 +522,17 @@ struct vmsim_machine *cli_boot(struct cli *c)
 	m = vmsim_machine_create(c->config, c->sets, &err);
 	if (!m && cli_host_oom())
 		return NULL;	/* main() says why */
-	if (!m)
+	if (!m) {
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : "cannot boot the machine");
-	else if (c->events.f)
+		return NULL;
+	}
+	if (c->events.f)
 		machine_set_event_log(m, &c->events);
+	if (c->check && machine_check_start(m, c->check_every)) {
+		vmsim_machine_destroy(m);
+		return NULL;	/* the host refused: main() says why */
+	}
+	m->pm.bad_page_hook = cli_kernel_report;
+	m->pm.bad_page_ctx = c;
 	return m;
 }

@@ -305,6 +305,11 @@ static int run_exec(struct cli *c, int argc, char **argv)
 		if (!cli_host_oom())
 			fprintf(stderr, "vmsim-cli: exec: %s\n", err.msg[0] ? err.msg : strerror(-ret));
 		ret = 2;
+	} else if (machine_checking(m) && machine_check(m, &err)) {
+		/* --check: every invariant after the exec */
+		if (!cli_host_oom())
+			fprintf(stderr, "vmsim-cli: exec: invariant violated: %s\n", err.msg);
+		ret = 1;
 	} else if (json) {
 		ret = exec_json(m, t, &q, &r, &sb);
 	} else {
@@ -324,7 +329,7 @@ static int run_exec(struct cli *c, int argc, char **argv)
 	if (ret || sb.oom || cli_host_oom()) {
 		sb_free(&sb);
 		vmsim_machine_destroy(m);
-		return 2;
+		return ret == 1 ? 1 : 2;
 	}
 	fputs(sb_str(&sb), stdout);
 	sb_free(&sb);
@@ -343,7 +348,8 @@ const struct cli_cmd cmd_exec = {
 		 "and the auxiliary vector. argv is ELF (or --arg0), then the --arg values, then "
 		 "the ARG operands; write -- before ELF when an ARG starts with '-'. The "
 		 "environment is empty unless --env gives it. Nothing is printed unless the exec "
-		 "succeeded.",
+		 "succeeded. With --check every invariant is checked after the exec; a broken one, "
+		 "or a BUG the kernel reported, makes the exit status 1.",
 	.opts = exec_opts,
 	.run = run_exec,
 };

@@ -3,7 +3,8 @@
  * The commands themselves are tables in cmd_*.c (see cli.h).
  *
  * Exit status: 0 success; 1 a scenario expectation failed (or a replayed
- * machine ran out of memory); 2 bad usage, bad input or an environment
+ * machine ran out of memory, --check found a broken invariant, the kernel
+ * reported a BUG); 2 bad usage, bad input or an environment
  * failure, with one line on stderr.  Invariant: a run whose output did
  * not all reach stdout and its files exits 2, never 0; a closed pipe on
  * stdout ends it as SIGPIPE ends any filter, quietly, and no temporary
@@ -14,6 +15,7 @@
  * (docs/output-formats.md).
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,9 @@
 
 #include "cli.h"
 #include "cli_oom.h"
+#include "util/parse.h"
+
+#define CHECK_EVERY_DEFAULT 100	/* --check: a full check every 100 points */
 
 /* A fatal signal: remove the temporaries, then die of it. */
 static void on_fatal_signal(int sig)
@@ -51,6 +56,20 @@ static void catch_signals(void)
 	}
 }
 
+/* --check[=N]: a full check every N points (default CHECK_EVERY_DEFAULT;
+ * 0: only at the end). */
+static int parse_check(struct cli *c, const char *v)
+{
+	uint64_t every = CHECK_EVERY_DEFAULT;
+
+	if (v && (parse_u64(v, &every) || every > UINT_MAX))
+		return cli_usage_error(NULL, "--check=N takes a count of checks between full "
+				       "ones (0: a full check only at the end), not '%s'", v);
+	c->check = true;
+	c->check_every = (unsigned)every;
+	return 0;
+}
+
 static int parse_globals(struct cli *c, int argc, char **argv, int *next)
 {
 	struct cli_getopt g;
@@ -73,7 +92,8 @@ static int parse_globals(struct cli *c, int argc, char **argv, int *next)
 			c->json = true;
 			break;
 		case GOPT_CHECK:
-			c->check = true;
+			if (parse_check(c, g.arg))
+				return 2;
 			break;
 		case GOPT_TRACE_EVENTS:
 			c->events_path = g.arg;
@@ -109,7 +129,9 @@ static int run(struct cli *c, int argc, char **argv)
 		return cli_host_oom() ? 2 : cli_unknown_command(argv[next]);
 	c->cmd = cmd;
 	cli_input(c, c->config);
-	return cmd->run(c, argc - next, argv + next);
+	ret = cmd->run(c, argc - next, argv + next);
+	/* the kernel reported a BUG (cli_boot() counted it): the run failed */
+	return !ret && c->kernel_reports ? 1 : ret;
 }
 
 /* stdout through an outfile stream: the first failed write's errno is

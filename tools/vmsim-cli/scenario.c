@@ -90,6 +90,7 @@ struct scn {
 	bool not_run;			/* the current step named something lost */
 	char not_run_why[240];
 	const struct scn_step *cur;	/* the step running, or NULL */
+	unsigned nr_reports;		/* kernel reports the current step raised */
 	struct strbuf cur_text;		/* text mode: the current step's output */
 	unsigned long host_oom_base;	/* host_oom_count() when the run began */
 };
@@ -559,6 +560,9 @@ static void describe(const struct scn_step *st, char *buf, size_t len)
 	case OUT_SEGV:
 		snprintf(buf, len, "segv %s", o->segv_code == 2 ? "accerr" : "maperr");
 		break;
+	case OUT_SIGBUS:
+		snprintf(buf, len, "sigbus adrerr");
+		break;
 	case OUT_NOT_RUN:
 		cut_printf(buf, len, "not run: %s", st->why);
 		break;
@@ -615,6 +619,10 @@ static void outcome_json(struct json_writer *jw, const struct scn_step *st)
 		json_key_str(jw, "kind", "segv");
 		json_key_str(jw, "code", o->segv_code == 2 ? "accerr" : "maperr");
 		break;
+	case OUT_SIGBUS:
+		json_key_str(jw, "kind", "sigbus");
+		json_key_str(jw, "code", "adrerr");
+		break;
 	}
 	json_object_end(jw);
 }
@@ -622,7 +630,7 @@ static void outcome_json(struct json_writer *jw, const struct scn_step *st)
 static bool failed_outcome(const struct scn_outcome *o)
 {
 	return o->kind == OUT_ERROR || o->kind == OUT_FAULT || o->kind == OUT_SEGV ||
-	       o->kind == OUT_NOT_RUN;
+	       o->kind == OUT_SIGBUS || o->kind == OUT_NOT_RUN;
 }
 
 /* A step's result as its stderr line says it: an error by its errno name
@@ -679,6 +687,11 @@ static int check_expect(struct scn *s, struct scn_step *st)
 				scn_mismatch(s, st, "segv", "%s", got);
 			return 0;
 		}
+		if (strcmp(e->scalar, "sigbus") == 0) {
+			if (o->kind != OUT_SIGBUS)
+				scn_mismatch(s, st, "sigbus", "%s", got);
+			return 0;
+		}
 		ret = expected_number(s, st, e, got, &v);
 		if (ret)
 			return ret > 0 ? 0 : ret;
@@ -690,7 +703,7 @@ static int check_expect(struct scn *s, struct scn_step *st)
 		return 0;
 	}
 	if (e->type != YNODE_MAP || e->n != 1)
-		return scn_bad(s, st, e, "this op's expect is a number, ok, segv, "
+		return scn_bad(s, st, e, "this op's expect is a number, ok, segv, sigbus, "
 			       "{segv: maperr|accerr}, {error: ENAME}, {fault: [bits]} or {pa: ADDR}");
 	const char *k = ymap_key(e, 0)->scalar;
 	const struct ynode *v = ymap_val(e, 0);
@@ -952,11 +965,13 @@ static int run_step(struct scn *s, const struct ynode *node, int index)
 
 /* ------------------------------------------------------------- machine */
 
-/* A bad_page() report names the step that caused it. */
+/* A kernel report (bad_page(), VM_BUG_ON*(), print_bad_pte()) names the
+ * step that caused it, which then fails (check_invariants()). */
 static void scn_bad_page(void *ctx, const char *msg)
 {
-	const struct scn *s = ctx;
+	struct scn *s = ctx;
 
+	s->nr_reports++;
 	if (s->cur)
 		fprintf(stderr, "%s:%d: step %d (%s): %s\n", s->file, s->cur->node->line,
 			s->cur->index, s->cur->op, msg);
@@ -1014,13 +1029,24 @@ static int boot_machine(struct scn *s, const char *cli_config, const char *const
 	return 0;
 }
 
-/* After a step: every layer's consistency checker (--check). */
-static void check_invariants(struct scn *s, const struct ynode *node, int index)
+/*
+ * After a step: a kernel report it raised (printed as it came, by
+ * scn_bad_page()) fails it.  With --check (@check), the invariants of what
+ * the step changed, or of everything every N steps and after the last
+ * step (@final); a violation fails the step too.
+ */
+static void check_invariants(struct scn *s, const struct ynode *node, int index, bool check,
+			     bool final)
 {
 	struct vmsim_error e = { 0 };
 	struct scn_step st = { .index = index, .node = node, .op = "invariants" };
 
-	if (machine_check(s->m, &e))
+	if (s->nr_reports) {
+		scn_mismatch(s, &st, "no kernel BUG report", "%u report%s, the last: %s",
+			     s->nr_reports, s->nr_reports > 1 ? "s" : "", s->m->pm.bad_page_msg);
+		s->nr_reports = 0;
+	}
+	if (check && (final ? machine_check(s->m, &e) : machine_check_point(s->m, &e)))
 		scn_mismatch(s, &st, "consistent state", "%s", e.msg);
 }
 
@@ -1132,6 +1158,10 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 		machine_set_event_log(s.m, o->events);
 	if (json)
 		json_begin(&s);
+	if (o->check && machine_check_start(s.m, o->check_every)) {
+		ret = out_of_host_memory(&s);
+		goto out;
+	}
 	for (size_t i = 0; i < steps->n; i++) {
 		ret = run_step(&s, steps->items[i], (int)i + 1);
 		res->steps_run = (unsigned)i + (ret ? 0 : 1);
@@ -1139,8 +1169,7 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 			break;
 		/* a kswapd point: woken during the step, it runs now */
 		machine_kswapd_point(s.m);
-		if (o->check)
-			check_invariants(&s, steps->items[i], (int)i + 1);
+		check_invariants(&s, steps->items[i], (int)i + 1, o->check, i + 1 == steps->n);
 		if (host_oom(&s)) {
 			ret = out_of_host_memory(&s);
 			break;

@@ -40,6 +40,7 @@ enum scn_outcome_kind {
 	OUT_FAULT,	/* a raw translation fault: fault_code is the x86 error code */
 	OUT_SEGV,	/* SIGSEGV delivered to the task: segv_code 1 maperr, 2 accerr */
 	OUT_NOT_RUN,	/* an earlier step failed to create what this one names */
+	OUT_SIGBUS,	/* SIGBUS delivered to the task (BUS_ADRERR: past the end of a file) */
 };
 
 struct scn_outcome {
