@@ -877,8 +877,12 @@ static unsigned find_next_to_unuse(const struct swap_info_struct *si, unsigned p
 /*
  * try_to_unuse(): bring every page of the area back: the shmem objects'
  * pages, then each mm on the swap mmlist, then whatever is left in the
- * swap cache.  The kernel retries until nothing is in use; a pass that
- * frees nothing here would never end, so it fails instead.
+ * swap cache.  The kernel retries until nothing is in use.  Under memory
+ * pressure reclaim may take a page back before its last user was
+ * unused (a page fork shared keeps its slot while one PTE still names
+ * it, and goes back to that slot); the kernel then loops until its OOM
+ * killer picks swapoff itself (-EINTR).  Here a whole pass that frees
+ * nothing ends it: -ENOMEM, memory cannot hold the area's pages.
  */
 static int try_to_unuse(struct vmsim_machine *m, unsigned type, struct vmsim_error *err)
 {
@@ -912,8 +916,8 @@ static int try_to_unuse(struct vmsim_machine *m, unsigned type, struct vmsim_err
 			put_page(&m->pm, page);
 		}
 		if (si->inuse_pages && si->inuse_pages == before)
-			return verr(err, -EBUSY, "swapoff: %u slots of %s stay in use",
-				    si->inuse_pages, si->name);
+			return verr(err, -ENOMEM, "swapoff: memory cannot hold the pages of %s "
+				    "(%u slots stay in use)", si->name, si->inuse_pages);
 	}
 	return 0;
 }
@@ -926,16 +930,18 @@ int sys_swapoff(struct vmsim_machine *m, unsigned type, struct vmsim_error *err)
 
 	if (!si)
 		return verr(err, -EINVAL, "swapoff: no swap area of type %u", type);
-	/* the area takes no new slots; its free ones no longer count */
+	/* the area takes no new slots and none of its slots count: each one
+	 * try_to_unuse() frees gives one back, as swap_range_free() does,
+	 * so its free ones end up subtracted */
 	si->flags &= ~SWP_WRITEOK;
-	m->pm.nr_swap_pages -= si->pages - si->inuse_pages;
+	m->pm.nr_swap_pages -= si->pages;
 	m->pm.total_swap_pages -= si->pages;
 	disable_swap_slots_cache(m);
 	ret = try_to_unuse(m, type, err);
 	if (ret) {
 		/* reinsert_swap_info() */
 		si->flags |= SWP_WRITEOK;
-		m->pm.nr_swap_pages += si->pages - si->inuse_pages;
+		m->pm.nr_swap_pages += si->pages;
 		m->pm.total_swap_pages += si->pages;
 		reenable_swap_slots_cache(m);
 		return ret;
