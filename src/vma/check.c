@@ -545,7 +545,9 @@ int check_page_lru(struct vmsim_machine *m, struct page *page, const struct page
 				    "mem_map and its list", pfn, lru_list_name(lru), i ? "prev" : "next");
 		if (q && (folio_lru_list(q) != lru || folio_lruvec(&m->pm, q) != lruvec))
 			return verr(err, -EFAULT, "lru: pfn %#lx on list %s is linked to pfn %#lx, "
-				    "which is not", pfn, lru_list_name(lru), page_to_pfn(&m->pm, q));
+				    "whose flags name %s%s", pfn, lru_list_name(lru),
+				    page_to_pfn(&m->pm, q), lru_list_name(folio_lru_list(q)),
+				    folio_lruvec(&m->pm, q) != lruvec ? " of another lruvec" : "");
 		if ((i ? nb->next : nb->prev) != &page->lru)
 			return verr(err, -EFAULT, "lru: pfn %#lx on list %s: its %s does not link back",
 				    pfn, lru_list_name(lru), i ? "prev" : "next");
