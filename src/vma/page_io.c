@@ -1,17 +1,20 @@
 /*
  * Swap I/O (mm/page_io.c of Linux v6.12): pages written to and read from
  * their slots.  The "device" is host memory: a slot's contents are a 4 KiB
- * host copy made when the slot is first written, kept until the slot is
- * freed.  A page of zeroes is no write at all: its slot's bit in the
- * area's zeromap says so (6.12's zeromap), and reading it back fills the
- * page with zeroes, so a swapped-out zero page costs a bit.
+ * block (struct swap_blocks in swapfile.h) taken when the slot is first
+ * written, kept until the slot is freed.  A page of zeroes is no write at
+ * all: its slot's bit in the area's zeromap says so (6.12's zeromap), and
+ * reading it back fills the page with zeroes, so a swapped-out zero page
+ * costs a bit.  A swapped-out page costs the host its block, the 4-byte
+ * block number and the byte of swap_map (bench/bench_swap.c measures it).
  *
  * Writes go through the block layer's queue (page-writeback.c): the page
  * is under writeback until the queue completes, then rotates to the tail
  * of its inactive list for reclaim to free.  Reads complete at once.
  *
- * Invariant: a slot has a host copy or a zeromap bit only while it is in
- * use; si->nr_stored counts the copies.
+ * Invariant: a slot has a block or a zeromap bit only while it is in use;
+ * si->nr_stored counts the slots with a block; every block handed out is
+ * a slot's or on the free chain.
  */
 #include "vma/swapfile.h"
 
@@ -19,6 +22,7 @@
 #include <string.h>
 
 #include "kern/machine.h"
+#include "util/error.h"
 #include "vma/mm.h"
 #include "vma/writeback.h"
 
@@ -45,13 +49,110 @@ static bool zeromap_test(const struct swap_info_struct *si, uint64_t o)
 	return (si->zeromap[o / 64] >> (o % 64)) & 1;
 }
 
+static uint8_t *block_addr(const struct swap_blocks *b, uint32_t n)
+{
+	return b->chunks[(n - 1) / SWAP_BLOCK_CHUNK] + (size_t)((n - 1) % SWAP_BLOCK_CHUNK) * PAGE_SIZE;
+}
+
+/* A free block's number, 0 when the host has no memory for a chunk. */
+static uint32_t block_alloc(struct swap_info_struct *si)
+{
+	struct swap_blocks *b = &si->blocks;
+	uint32_t n = b->free_head;
+
+	if (n) {
+		memcpy(&b->free_head, block_addr(b, n), sizeof(b->free_head));
+		return n;
+	}
+	if (b->nr_blocks == (uint32_t)b->nr_chunks * SWAP_BLOCK_CHUNK) {
+		uint8_t *chunk;
+
+		if (b->nr_chunks == b->cap) {
+			unsigned cap = b->cap ? 2 * b->cap : 8;
+			uint8_t **v = host_realloc(si->ha, b->chunks, b->cap * sizeof(*v),
+						   cap * sizeof(*v));
+
+			if (!v)
+				return 0;
+			b->chunks = v;
+			b->cap = cap;
+		}
+		chunk = host_alloc(si->ha, (size_t)SWAP_BLOCK_CHUNK * PAGE_SIZE);
+		if (!chunk)
+			return 0;
+		b->chunks[b->nr_chunks++] = chunk;
+	}
+	return ++b->nr_blocks;
+}
+
 void swap_slot_discard(struct swap_info_struct *si, uint64_t offset)
 {
-	if (!si->slot_data[offset])
+	uint32_t n = si->slot_block[offset];
+
+	if (!n)
 		return;
-	host_free(si->ha, si->slot_data[offset], PAGE_SIZE);
-	si->slot_data[offset] = NULL;
+	memcpy(block_addr(&si->blocks, n), &si->blocks.free_head, sizeof(si->blocks.free_head));
+	si->blocks.free_head = n;
+	si->slot_block[offset] = 0;
 	si->nr_stored--;
+}
+
+const uint8_t *swap_slot_copy(const struct swap_info_struct *si, uint64_t offset)
+{
+	uint32_t n = si->slot_block[offset];
+
+	return n ? block_addr(&si->blocks, n) : NULL;
+}
+
+int swap_blocks_check(const struct swap_info_struct *si, struct vmsim_error *err)
+{
+	const struct swap_blocks *b = &si->blocks;
+	uint8_t *seen;
+	unsigned long used = 0, free = 0;
+	int ret = 0;
+
+	if (b->nr_blocks > (uint32_t)b->nr_chunks * SWAP_BLOCK_CHUNK || b->nr_chunks > b->cap)
+		return verr(err, -EFAULT, "swap %s: %u blocks in %u chunks (room for %u)", si->name,
+			    b->nr_blocks, b->nr_chunks, b->cap);
+	if (!b->nr_blocks)
+		return 0;
+	seen = host_zalloc(si->ha, b->nr_blocks + 1);
+	if (!seen)
+		return verr(err, -ENOMEM, "out of host memory");
+	for (unsigned o = 0; o < si->max && !ret; o++) {
+		uint32_t n = si->slot_block[o];
+
+		if (!n)
+			continue;
+		if (n > b->nr_blocks || seen[n]++)
+			ret = verr(err, -EFAULT, "swap %s: slot %#x names block %u, %s", si->name, o, n,
+				   n > b->nr_blocks ? "never handed out" : "another slot's too");
+		used++;
+	}
+	for (uint32_t n = b->free_head; n && !ret; free++) {
+		if (n > b->nr_blocks || seen[n]++ || free > b->nr_blocks) {
+			ret = verr(err, -EFAULT, "swap %s: the free chain reaches block %u, %s",
+				   si->name, n, n > b->nr_blocks ? "never handed out" : "in use or seen before");
+			break;
+		}
+		memcpy(&n, block_addr(b, n), sizeof(n));
+	}
+	if (!ret && used + free != b->nr_blocks)
+		ret = verr(err, -EFAULT, "swap %s: %lu blocks in use and %lu free, %u handed out",
+			   si->name, used, free, b->nr_blocks);
+	host_free(si->ha, seen, b->nr_blocks + 1);
+	return ret;
+}
+
+void swap_blocks_free(struct swap_info_struct *si)
+{
+	struct swap_blocks *b = &si->blocks;
+
+	for (unsigned c = 0; c < b->nr_chunks; c++)
+		host_free(si->ha, b->chunks[c], (size_t)SWAP_BLOCK_CHUNK * PAGE_SIZE);
+	if (b->chunks)
+		host_free(si->ha, b->chunks, b->cap * sizeof(*b->chunks));
+	*b = (struct swap_blocks){ 0 };
 }
 
 int swap_writepage(struct vmsim_machine *m, struct page *page)
@@ -74,9 +175,9 @@ int swap_writepage(struct vmsim_machine *m, struct page *page)
 		return 0;
 	}
 	zeromap_set(si, o, false);
-	if (!si->slot_data[o]) {
-		si->slot_data[o] = host_alloc(si->ha, PAGE_SIZE);
-		if (!si->slot_data[o]) {
+	if (!si->slot_block[o]) {
+		si->slot_block[o] = block_alloc(si);
+		if (!si->slot_block[o]) {
 			/* nowhere to write: the page keeps its data, dirty */
 			set_page_flag(page, PG_dirty);
 			return -ENOMEM;
@@ -84,7 +185,7 @@ int swap_writepage(struct vmsim_machine *m, struct page *page)
 		si->nr_stored++;
 	}
 	folio_start_writeback(m, page);
-	memcpy(si->slot_data[o], src, PAGE_SIZE);
+	memcpy(block_addr(&si->blocks, si->slot_block[o]), src, PAGE_SIZE);
 	count_vm_event(&m->pm, PSWPOUT);
 	count_vm_events(&m->pm, PGPGOUT, PAGE_SIZE >> 10);
 	MM_EV_M(m, "swap_writepage", "pfn=%#lx type=%u offset=%#llx",
@@ -104,8 +205,8 @@ int swap_read_folio(struct vmsim_machine *m, struct page *page)
 	o = swp_offset(entry);
 	if (zeromap_test(si, o)) {
 		memset(dst, 0, PAGE_SIZE);
-	} else if (si->slot_data[o]) {
-		memcpy(dst, si->slot_data[o], PAGE_SIZE);
+	} else if (si->slot_block[o]) {
+		memcpy(dst, block_addr(&si->blocks, si->slot_block[o]), PAGE_SIZE);
 		count_vm_event(&m->pm, PSWPIN);
 		count_vm_events(&m->pm, PGPGIN, PAGE_SIZE >> 10);
 	} else {

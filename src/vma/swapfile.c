@@ -22,8 +22,9 @@
  *     areas, pm->total_swap_pages their usable slots;
  *   - each cluster's count is its slots in use, bad ones included, and it
  *     sits on the list its flags name;
- *   - a used slot's contents are a zeromap bit, a stored copy, or a page
- *     in the swap cache that holds them.
+ *   - a used slot's contents are a zeromap bit, a stored block, or a page
+ *     in the swap cache that holds them; each block is one slot's or
+ *     free (swap_blocks_check()).
  */
 #include "vma/swapfile.h"
 
@@ -79,11 +80,9 @@ static void free_swap_info(struct vmsim_machine *m, struct swap_info_struct *si)
 {
 	struct host_arena *ha = &m->ha;
 
-	if (si->slot_data) {
-		for (unsigned o = 0; o < si->max; o++)
-			swap_slot_discard(si, o);
-		host_free(ha, si->slot_data, si->max * sizeof(*si->slot_data));
-	}
+	if (si->slot_block)
+		host_free(ha, si->slot_block, si->max * sizeof(*si->slot_block));
+	swap_blocks_free(si);
 	if (si->swap_map)
 		host_free(ha, si->swap_map, si->max);
 	if (si->cont_count)
@@ -752,8 +751,8 @@ int sys_swapon(struct vmsim_machine *m, uint64_t size, int prio, bool has_prio, 
 	xa_init(&si->swap_cache, &m->ha);
 	si->swap_map = host_zalloc(&m->ha, si->max);
 	si->zeromap = host_zalloc(&m->ha, ((si->max + 63) / 64) * sizeof(*si->zeromap));
-	si->slot_data = host_zalloc(&m->ha, si->max * sizeof(*si->slot_data));
-	if (!si->swap_map || !si->zeromap || !si->slot_data || setup_clusters(m, si)) {
+	si->slot_block = host_zalloc(&m->ha, si->max * sizeof(*si->slot_block));
+	if (!si->swap_map || !si->zeromap || !si->slot_block || setup_clusters(m, si)) {
 		free_swap_info(m, si);
 		return verr(err, -ENOMEM, "out of host memory");
 	}
@@ -1106,6 +1105,7 @@ static int check_area(struct vmsim_machine *m, const struct swap_info_struct *si
 		      const struct page_pins *pins, struct vmsim_error *err)
 {
 	unsigned long inuse = 0, stored = 0, cached = 0;
+	int ret;
 
 	if (si->swap_map[0] != SWAP_MAP_BAD)
 		return verr(err, -EFAULT, "swap %s: the header slot is not SWAP_MAP_BAD", si->name);
@@ -1116,7 +1116,7 @@ static int check_area(struct vmsim_machine *m, const struct swap_info_struct *si
 		bool zero = (si->zeromap[o / 64] >> (o % 64)) & 1;
 		unsigned count = slot_users(si, o);
 
-		stored += si->slot_data[o] != NULL;
+		stored += si->slot_block[o] != 0;
 		cached += page != NULL;
 		if (count != users[o])
 			return verr(err, -EFAULT, "swap %s: slot %#x counts %u users, %u PTEs hold it",
@@ -1126,13 +1126,13 @@ static int check_area(struct vmsim_machine *m, const struct swap_info_struct *si
 				    "slot cache %s", si->name, o, map & SWAP_HAS_CACHE ? "set" : "clear",
 				    page ? "holds a page" : "holds none", in_slot_cache[o] ? "has it" : "not");
 		if (!map) {
-			if (zero || si->slot_data[o])
+			if (zero || si->slot_block[o])
 				return verr(err, -EFAULT, "swap %s: free slot %#x keeps contents",
 					    si->name, o);
 			continue;
 		}
 		inuse++;
-		if (count && !zero && !si->slot_data[o] && !page)
+		if (count && !zero && !si->slot_block[o] && !page)
 			return verr(err, -EFAULT, "swap %s: slot %#x has users but no contents",
 				    si->name, o);
 		if (page && (!PageSwapCache(page) || page->private != swp_entry(si->type, o).val))
@@ -1150,6 +1150,8 @@ static int check_area(struct vmsim_machine *m, const struct swap_info_struct *si
 		return verr(err, -EFAULT, "swap %s: %lu slots used (inuse_pages %u), %lu copies "
 			    "(counted %lu), %lu cached pages (counted %lu)", si->name, inuse,
 			    si->inuse_pages, stored, si->nr_stored, cached, si->cache_pages);
+	if ((ret = swap_blocks_check(si, err)))
+		return ret;
 	return check_clusters(si, err);
 }
 

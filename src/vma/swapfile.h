@@ -111,9 +111,23 @@ struct percpu_cluster {
 	unsigned next[SWAP_NR_ORDERS];
 };
 
-/* The contents behind a slot (vma/page_io.c): a host copy of the page,
- * NULL while nothing was written; zero-filled pages are a bit in
- * si->zeromap instead and cost no copy. */
+/*
+ * The "device" behind an area (vma/page_io.c): 4 KiB blocks of host
+ * memory allocated SWAP_BLOCK_CHUNK at a time, a slot naming its block by
+ * number (4 bytes a slot where a pointer takes 8).  Block n (1-based)
+ * lives in chunks[(n - 1) / SWAP_BLOCK_CHUNK]; a free block holds the
+ * number of the next free one in its first 4 bytes.  Blocks are reused,
+ * not returned to the host, until the area goes (a device keeps its
+ * size).  Zero-filled pages are a bit in si->zeromap and take no block.
+ */
+#define SWAP_BLOCK_CHUNK 16
+struct swap_blocks {
+	uint8_t **chunks;		/* [cap] */
+	unsigned nr_chunks, cap;
+	uint32_t nr_blocks;		/* blocks ever handed out (the chunks' room) */
+	uint32_t free_head;		/* first free block, 0: none */
+};
+
 struct swap_info_struct {
 	struct host_arena *ha;		/* where its maps and copies come from */
 	unsigned long flags;		/* SWP_* */
@@ -127,8 +141,9 @@ struct swap_info_struct {
 	uint8_t *swap_map;		/* [max] */
 	uint32_t *cont_count;		/* [max], once a count passes SWAP_MAP_MAX */
 	unsigned long *zeromap;		/* [max] bits: the slot holds a zero page */
-	uint8_t **slot_data;		/* [max]: what was written (page_io.c) */
-	unsigned long nr_stored;	/* slots with a host copy */
+	uint32_t *slot_block;		/* [max]: the block holding what was written, 0: none */
+	struct swap_blocks blocks;	/* (page_io.c) */
+	unsigned long nr_stored;	/* slots with a block */
 	struct swap_cluster_info *cluster_info;
 	unsigned nr_clusters;
 	struct list_head free_clusters, full_clusters;
@@ -281,5 +296,11 @@ int swap_writepage(struct vmsim_machine *m, struct page *page);
 int swap_read_folio(struct vmsim_machine *m, struct page *page);
 /* The slot's contents are gone with it (swap_range_free()). */
 void swap_slot_discard(struct swap_info_struct *si, uint64_t offset);
+/* The 4 KiB a slot holds (checkers, tests), or NULL: none written. */
+const uint8_t *swap_slot_copy(const struct swap_info_struct *si, uint64_t offset);
+/* Every block handed out is one slot's or on the free chain, once. */
+int swap_blocks_check(const struct swap_info_struct *si, struct vmsim_error *err);
+/* The area's blocks go back to the host (swapoff, teardown). */
+void swap_blocks_free(struct swap_info_struct *si);
 
 #endif

@@ -123,10 +123,10 @@ static const uint8_t *peek(struct mm_struct *mm, uint64_t va)
 	o = swp_offset(entry);
 	if ((si->zeromap[o / 64] >> (o % 64)) & 1)
 		return zeroes;
-	if (!si->slot_data[o])
+	if (!swap_slot_copy(si, o))
 		fail_msg("step %u: slot %u:%#llx of %#llx holds nothing", step, swp_type(entry),
 			 (unsigned long long)o, (unsigned long long)va);
-	return si->slot_data[o];
+	return swap_slot_copy(si, o);
 }
 
 static void verify_all(void)
