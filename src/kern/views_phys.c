@@ -3,6 +3,7 @@
  *   buddyinfo  mm/vmstat.c frag_show_print()
  *   zoneinfo   mm/vmstat.c zoneinfo_show_print()
  *   meminfo    fs/proc/meminfo.c meminfo_proc_show()
+ *   vmstat     mm/vmstat.c vmstat_show()
  *   info       vmsim's machine summary (no kernel file)
  * Each renders either the text or one JSON value with the same numbers.
  * Only quantities the simulator models are printed: a line Linux has but
@@ -16,6 +17,7 @@
 #include "kern/task.h"
 #include "kern/vmalloc.h"
 #include "phys/slab.h"
+#include "vma/swap.h"
 #include "util/parse.h"
 
 static unsigned long nr_orders(const struct phys_mem *pm)
@@ -208,14 +210,51 @@ struct meminfo_line {
 	uint64_t bytes;		/* the text prints it in kB */
 };
 
+/* Pages on the LRU (lists and batches) that are mapped: anonymous ones
+ * (AnonPages, NR_ANON_MAPPED) and page cache or shmem ones (Mapped,
+ * NR_FILE_MAPPED).  Every mapped user page is on a list or in a batch. */
+struct mapped_count {
+	unsigned long anon, file;
+};
+
+static void count_mapped(void *arg, struct page *page, bool lru_add)
+{
+	struct mapped_count *mc = arg;
+
+	(void)lru_add;
+	if (page_mapcount(page) <= 0)
+		return;
+	if (PageAnon(page))
+		mc->anon++;
+	else
+		mc->file++;
+}
+
+static void count_mapped_lists(struct vmsim_machine *m, struct mapped_count *mc)
+{
+	for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++)
+		for (enum lru_list lru = 0; lru < LRU_UNEVICTABLE; lru++) {
+			struct list_head *head = &m->pm.node_data[nid].__lruvec.lists[lru];
+			struct page *page;
+
+			list_for_each_entry(page, head, lru)
+				if (PageLRU(page))	/* not the move batches' (counted there) */
+					count_mapped(mc, page, false);
+		}
+	lru_for_each_batched(m, count_mapped, mc);
+}
+
 static int meminfo(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 		   struct strbuf *sb)
 {
 	struct phys_mem *pm = &m->pm;
 	unsigned long total = 0, free = nr_free_pages(pm), high_total = 0, high_free = 0;
+	unsigned long wmark_low = 0, pagecache, reclaimable, file_pages, swapcache;
 	long avail;
-	struct meminfo_line lines[24];
+	struct meminfo_line lines[48];
 	unsigned long stack_pages = 0, slab = slab_total_pages(pm), slab_rec = slab_reclaimable_pages(pm);
+	unsigned long lru[NR_LRU_LISTS];
+	struct mapped_count mc = { 0 };
 	struct task_struct *t;
 	unsigned n = 0;
 
@@ -225,26 +264,61 @@ static int meminfo(struct vmsim_machine *m, const struct view_args *a, struct js
 			struct zone *z = &pm->node_data[nid].node_zones[zt];
 
 			total += z->managed_pages;
+			wmark_low += low_wmark_pages(z);
 			if (is_highmem_idx((enum zone_type)zt)) {
 				high_total += z->managed_pages;
 				high_free += z->free_pages;
 			}
 		}
 	}
-	/* si_mem_available() without page cache or reclaimable slab yet */
+	for (enum lru_list l = 0; l < NR_LRU_LISTS; l++)
+		lru[l] = global_node_page_state(pm, (enum node_stat_item)(NR_LRU_BASE + l));
+	count_mapped_lists(m, &mc);
+	/* si_mem_available(): free above the reserves, plus the page cache
+	 * and the reclaimable slab, each less what reclaim could not take
+	 * without going under the low watermarks */
 	avail = (long)free - (long)pm->totalreserve_pages;
+	pagecache = lru[LRU_ACTIVE_FILE] + lru[LRU_INACTIVE_FILE];
+	pagecache -= pagecache / 2 < wmark_low ? pagecache / 2 : wmark_low;
+	avail += (long)pagecache;
+	reclaimable = slab_rec;
+	reclaimable -= reclaimable / 2 < wmark_low ? reclaimable / 2 : wmark_low;
+	avail += (long)reclaimable;
 	if (avail < 0)
 		avail = 0;
+	file_pages = global_node_page_state(pm, NR_FILE_PAGES);
+	swapcache = global_node_page_state(pm, NR_SWAPCACHE);
 #define B(pages) ((uint64_t)(pages) << PAGE_SHIFT)
 	lines[n++] = (struct meminfo_line){ "MemTotal", B(total) };
 	lines[n++] = (struct meminfo_line){ "MemFree", B(free) };
 	lines[n++] = (struct meminfo_line){ "MemAvailable", B(avail) };
+	/* no block device: no buffer heads */
+	lines[n++] = (struct meminfo_line){ "Buffers", 0 };
+	lines[n++] = (struct meminfo_line){ "Cached", B(file_pages - swapcache) };
+	lines[n++] = (struct meminfo_line){ "SwapCached", B(swapcache) };
+	lines[n++] = (struct meminfo_line){ "Active", B(lru[LRU_ACTIVE_ANON] + lru[LRU_ACTIVE_FILE]) };
+	lines[n++] = (struct meminfo_line){ "Inactive",
+		B(lru[LRU_INACTIVE_ANON] + lru[LRU_INACTIVE_FILE]) };
+	lines[n++] = (struct meminfo_line){ "Active(anon)", B(lru[LRU_ACTIVE_ANON]) };
+	lines[n++] = (struct meminfo_line){ "Inactive(anon)", B(lru[LRU_INACTIVE_ANON]) };
+	lines[n++] = (struct meminfo_line){ "Active(file)", B(lru[LRU_ACTIVE_FILE]) };
+	lines[n++] = (struct meminfo_line){ "Inactive(file)", B(lru[LRU_INACTIVE_FILE]) };
+	lines[n++] = (struct meminfo_line){ "Unevictable", B(lru[LRU_UNEVICTABLE]) };
 	if (m->cfg.arch == ARCH_X86_32) {
 		lines[n++] = (struct meminfo_line){ "HighTotal", B(high_total) };
 		lines[n++] = (struct meminfo_line){ "HighFree", B(high_free) };
 		lines[n++] = (struct meminfo_line){ "LowTotal", B(total - high_total) };
 		lines[n++] = (struct meminfo_line){ "LowFree", B(free - high_free) };
 	}
+	lines[n++] = (struct meminfo_line){ "SwapTotal",
+		B(pm->total_swap_pages > 0 ? pm->total_swap_pages : 0) };
+	lines[n++] = (struct meminfo_line){ "SwapFree",
+		B(pm->nr_swap_pages > 0 ? pm->nr_swap_pages : 0) };
+	lines[n++] = (struct meminfo_line){ "Dirty", B(global_node_page_state(pm, NR_FILE_DIRTY)) };
+	lines[n++] = (struct meminfo_line){ "Writeback", B(global_node_page_state(pm, NR_WRITEBACK)) };
+	lines[n++] = (struct meminfo_line){ "AnonPages", B(mc.anon) };
+	lines[n++] = (struct meminfo_line){ "Mapped", B(mc.file) };
+	lines[n++] = (struct meminfo_line){ "Shmem", B(global_node_page_state(pm, NR_SHMEM)) };
 	lines[n++] = (struct meminfo_line){ "KReclaimable", B(slab_rec) };
 	lines[n++] = (struct meminfo_line){ "Slab", B(slab) };
 	lines[n++] = (struct meminfo_line){ "SReclaimable", B(slab_rec) };
@@ -439,10 +513,63 @@ static int info(struct vmsim_machine *m, const struct view_args *a, struct json_
 	return 0;
 }
 
+/* /proc/vmstat: the zone gauges, the node gauges, then the events, with
+ * the per-zone pgalloc_, allocstall_ and pgskip_ after pswpout as the
+ * kernel orders them (zones of the arch's configuration only). */
+static void vmstat_line(struct json_writer *jw, struct strbuf *sb, const char *name,
+			unsigned long v)
+{
+	if (jw)
+		json_key_u64(jw, name, v);
+	else
+		sb_printf(sb, "%s %lu\n", name, v);
+}
+
+static int vmstat(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
+		  struct strbuf *sb)
+{
+	static const char *const per_zone[] = { "pgalloc_", "allocstall_", "pgskip_" };
+	const struct phys_mem *pm = &m->pm;
+	unsigned long v;
+
+	(void)a;
+	if (jw)
+		json_object_begin(jw);
+	vmstat_line(jw, sb, "nr_free_pages", nr_free_pages(pm));
+	for (int i = 0; i < NR_VM_ZONE_STAT_ITEMS; i++)
+		if (!vmstat_read(pm, zone_stat_name[i], &v))
+			vmstat_line(jw, sb, zone_stat_name[i], v);
+	for (int i = 0; i < NR_VM_NODE_STAT_ITEMS; i++)
+		vmstat_line(jw, sb, node_stat_name[i],
+			    global_node_page_state(pm, (enum node_stat_item)i));
+	for (int i = 0; i < NR_VM_EVENT_ITEMS; i++) {
+		vmstat_line(jw, sb, vm_event_name[i], pm->vmstat.event[i]);
+		if (i != PSWPOUT)
+			continue;
+		for (unsigned k = 0; k < sizeof(per_zone) / sizeof(per_zone[0]); k++)
+			for (int z = 0; z < MAX_NR_ZONES; z++) {
+				char name[32];
+
+				/* x86_64 has no HIGHMEM, x86_32 no DMA32 */
+				if ((z == ZONE_HIGHMEM && config_is_64(&m->cfg)) ||
+				    (z == ZONE_DMA32 && !config_is_64(&m->cfg)))
+					continue;
+				snprintf(name, sizeof(name), "%s%s", per_zone[k], zone_vmstat_name[z]);
+				if (!vmstat_read(pm, name, &v))
+					vmstat_line(jw, sb, name, v);
+			}
+		vmstat_line(jw, sb, "pgfree", pm->vmstat.pgfree);
+	}
+	if (jw)
+		json_object_end(jw);
+	return 0;
+}
+
 const struct view views_phys[] = {
 	{ "info", info },
 	{ "buddyinfo", buddyinfo },
 	{ "zoneinfo", zoneinfo },
 	{ "meminfo", meminfo },
+	{ "vmstat", vmstat },
 	{ NULL, NULL },
 };

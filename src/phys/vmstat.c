@@ -81,7 +81,7 @@ const char *const vm_event_name[NR_VM_EVENT_ITEMS] = {
 };
 
 /* The zone part of pgalloc_*, allocstall_*, pgskip_* (TEXTS_FOR_ZONES). */
-static const char *const zone_vmstat_name[MAX_NR_ZONES] = {
+const char *const zone_vmstat_name[MAX_NR_ZONES] = {
 	[ZONE_DMA] = "dma", [ZONE_DMA32] = "dma32", [ZONE_NORMAL] = "normal",
 	[ZONE_HIGHMEM] = "high", [ZONE_MOVABLE] = "movable",
 };

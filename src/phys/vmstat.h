@@ -118,5 +118,8 @@ enum vm_event_item {
 extern const char *const zone_stat_name[NR_VM_ZONE_STAT_ITEMS];
 extern const char *const node_stat_name[NR_VM_NODE_STAT_ITEMS];
 extern const char *const vm_event_name[NR_VM_EVENT_ITEMS];
+/* The zone part of pgalloc_dma, allocstall_dma32, ... (TEXTS_FOR_ZONES),
+ * indexed by enum zone_type. */
+extern const char *const zone_vmstat_name[];
 
 #endif

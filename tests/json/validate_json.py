@@ -144,7 +144,7 @@ def check(label, schema, args, expect_rc=(0,), stdin=None):
 
 
 VIEWS = ["info", "buddyinfo", "zoneinfo", "meminfo", "slabinfo", "vmallocinfo", "layout",
-         "pagetable", "tlb", "stats", "swaps"]
+         "pagetable", "tlb", "stats", "swaps", "vmstat"]
 TRACES = sorted(glob.glob("tests/traces/*"))
 ADDRS = {"x86_64": ["0xffff880000123456", "0xffffffff81000000", "0x1000", "0x800000000000"],
          "x86_32": ["0xc0123456", "0xf7000000", "0x1000"]}
