@@ -1139,7 +1139,7 @@ static int count_object(struct vmsim_machine *m, struct frame_map *fm, struct u6
 	for (unsigned long i = 0; i < obj->nr_pages; i++) {
 		struct frame_count *fc;
 
-		if (!obj->pages[i])
+		if (!shmem_slot_page(obj->pages[i]))
 			continue;
 		fc = frame_get(&m->ha, fm, page_to_pfn(&m->pm, obj->pages[i]));
 		if (!fc)

@@ -494,11 +494,23 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 	uint64_t idx = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	struct shmem_object *obj = vma->shm;
 	struct page *page;
+	unsigned ret = 0;
 	uint64_t ent;
 
 	if (idx >= obj->nr_pages)
 		return VM_FAULT_SIGBUS;	/* shmem_fault(): beyond the object */
+	if (shmem_is_swap(obj->pages[idx])) {
+		bool major = false;
+
+		if (shmem_swapin(m, obj, idx, &major))
+			return VM_FAULT_OOM;
+		if (!pt_entry_none(pt_read(&m->pt, epa)))
+			return major ? VM_FAULT_MAJOR : 0;	/* filled meanwhile */
+		ret = major ? VM_FAULT_MAJOR : 0;
+	}
 	page = obj->pages[idx];
+	if (shmem_is_swap(page))
+		return ret;	/* swapped out again while being read: fault again */
 	if (!page) {
 		/* shmem_get_folio(): a zeroed page that the object keeps,
 		 * aging on the anon lists (swap-backed) */
@@ -526,27 +538,96 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 	if (flags & FAULT_FLAG_WRITE)
 		ent |= _PAGE_DIRTY;
 	set_pte(&m->pt, epa, ent);
-	return 0;
+	return ret;
 }
 
 /*
- * shmem_writepage(): a shmem page reclaim wants to write.  Shared
- * anonymous memory does not go to swap here: its pages are kept (the
- * kernel's writepage returns the same answer for an object that may not
- * swap, e.g. SHM_LOCK'ed).
+ * shmem_writepage(): a shmem page reclaim wants to write (unmapped by
+ * then, clean of its PTEs' dirty bits): a swap slot, the swap cache in
+ * place of the object (the object's slot now holds the swap entry,
+ * SWAP_MAP_SHMEM), and the write.  Without a free slot the page stays,
+ * dirty, and is activated (AOP_WRITEPAGE_ACTIVATE), as the kernel's
+ * redirty path answers.
  */
 int shmem_writepage(struct vmsim_machine *m, struct page *page)
 {
-	(void)m;
+	struct shmem_object *obj = page->mapping;
+	unsigned long idx = page->index;
+	swp_entry_t entry;
+
+	if (page_mapcount(page) > 0 || m->pm.total_swap_pages <= 0)
+		goto redirty;
+	entry = folio_alloc_swap(m, page);
+	if (!entry.val)
+		goto redirty;
+	if (add_to_swap_cache(m, page, entry, NULL)) {
+		put_swap_folio(m, entry);
+		goto redirty;
+	}
+	swap_shmem_alloc(m, entry);
+	/* shmem_delete_from_page_cache(): the object keeps the entry */
+	obj->pages[idx] = shmem_swap_slot(entry.val);
+	page->mapping = NULL;
+	mod_node_page_state(&m->pm.node_data[page_to_nid(page)], NR_FILE_PAGES, -1);
+	mod_node_page_state(&m->pm.node_data[page_to_nid(page)], NR_SHMEM, -1);
+	put_page(&m->pm, page);		/* the object's */
+	MM_EV_M(m, "shmem_writepage", "pfn=%#lx ino=%lu index=%#lx type=%u offset=%#llx",
+		page_to_pfn(&m->pm, page), obj->ino, idx, swp_type(entry),
+		(unsigned long long)swp_offset(entry));
+	return swap_writepage(m, page);
+redirty:
 	set_page_flag(page, PG_dirty);
 	return AOP_WRITEPAGE_ACTIVATE;
+}
+
+int shmem_swapin(struct vmsim_machine *m, struct shmem_object *obj, unsigned long idx,
+		 bool *major)
+{
+	struct page *slot = obj->pages[idx], *page;
+	swp_entry_t entry = { shmem_swap_val(slot) };
+
+	page = swap_cache_get_folio(m, entry, NULL, 0);
+	if (page) {
+		get_page(page);
+	} else {
+		/* shmem_swapin_cluster() reads around the slot; one page here */
+		page = read_swap_cache_async(m, entry);
+		if (!page)
+			return -ENOMEM;
+		*major = true;
+		count_vm_event(&m->pm, PGMAJFAULT);
+	}
+	if (obj->pages[idx] != slot || !PageSwapCache(page) || page->private != entry.val ||
+	    !test_page_flag(page, PG_uptodate)) {
+		put_page(&m->pm, page);		/* changed meanwhile, or unreadable */
+		return obj->pages[idx] != slot ? 0 : -ENOMEM;
+	}
+	/* shmem_add_to_page_cache() in the entry's place, then out of the
+	 * swap cache and the object's use of the slot dropped; the copy is
+	 * gone, so the page is dirty */
+	delete_from_swap_cache(m, page);
+	swap_free(m, entry);
+	page->mapping = obj;
+	page->index = idx;
+	obj->pages[idx] = page;		/* our reference becomes the object's */
+	mod_node_page_state(&m->pm.node_data[page_to_nid(page)], NR_FILE_PAGES, 1);
+	mod_node_page_state(&m->pm.node_data[page_to_nid(page)], NR_SHMEM, 1);
+	set_page_flag(page, PG_dirty);
+	return 0;
 }
 
 void shmem_remove_page(struct vmsim_machine *m, struct shmem_object *obj, unsigned long idx)
 {
 	struct page *page = obj->pages[idx];
-	struct pglist_data *pgdat = &m->pm.node_data[page_to_nid(page)];
+	struct pglist_data *pgdat;
 
+	if (shmem_is_swap(page)) {
+		/* shmem_free_swap(): the slot goes with the object's use */
+		obj->pages[idx] = NULL;
+		free_swap_and_cache(m, (swp_entry_t){ shmem_swap_val(page) });
+		return;
+	}
+	pgdat = &m->pm.node_data[page_to_nid(page)];
 	obj->pages[idx] = NULL;
 	page->mapping = NULL;
 	mod_node_page_state(pgdat, NR_FILE_PAGES, -1);
@@ -554,12 +635,41 @@ void shmem_remove_page(struct vmsim_machine *m, struct shmem_object *obj, unsign
 	put_page(&m->pm, page);
 }
 
-/* shmem_unuse(): swapoff's pass over shmem objects; they hold no swap
- * entries (shmem_writepage() keeps their pages in memory). */
+/* One object's entries of area @type back in memory. */
+static int shmem_unuse_object(struct vmsim_machine *m, struct shmem_object *obj, unsigned type)
+{
+	for (unsigned long i = 0; i < obj->nr_pages; i++) {
+		bool major = false;
+		int ret;
+
+		if (!shmem_is_swap(obj->pages[i]) ||
+		    swp_type((swp_entry_t){ shmem_swap_val(obj->pages[i]) }) != type)
+			continue;
+		if ((ret = shmem_swapin(m, obj, i, &major)))
+			return ret;
+	}
+	return 0;
+}
+
 int shmem_unuse(struct vmsim_machine *m, unsigned type)
 {
-	(void)m;
-	(void)type;
+	struct mm_struct *mm;
+
+	/* every object through the VMAs that map it (the first of its
+	 * i_mmap, so each once) */
+	list_for_each_entry(mm, &m->mm_list, mm_list) {
+		struct vm_area_struct *vma;
+
+		for_each_vma(mm, vma) {
+			int ret;
+
+			if (!vma->shm ||
+			    list_first_entry(&vma->shm->i_mmap, struct vm_area_struct, shared) != vma)
+				continue;
+			if ((ret = shmem_unuse_object(m, vma->shm, type)))
+				return ret;
+		}
+	}
 	return 0;
 }
 

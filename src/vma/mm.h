@@ -265,6 +265,11 @@ void free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uin
 void zap_nonpresent_pte(struct mm_struct *mm, uint64_t epa, uint64_t pte, uint64_t va);
 /* Shared anonymous memory and swap (shmem_writepage(), shmem_unuse()). */
 int shmem_writepage(struct vmsim_machine *m, struct page *page);
+/* shmem_swapin_folio(): the page of @obj's swap entry at @idx back in the
+ * object (from the swap cache, or read: *@major).  0, also when the slot
+ * changed meanwhile; -ENOMEM. */
+int shmem_swapin(struct vmsim_machine *m, struct shmem_object *obj, unsigned long idx,
+		 bool *major);
 int shmem_unuse(struct vmsim_machine *m, unsigned type);
 /* shmem_undo_range() for one page: page @idx of @obj leaves the object
  * (the page cache gauges follow) and the object's reference goes. */

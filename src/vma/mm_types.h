@@ -179,11 +179,36 @@ struct anon_vma_chain;
 struct shmem_object {
 	unsigned long refcount;		/* VMAs using it */
 	unsigned long nr_pages;		/* size of pages[] */
-	struct page **pages;
+	struct page **pages;		/* each: NULL, a page (holding a reference),
+					 * or a swap entry (shmem_is_swap()) */
 	unsigned long ino;		/* for the maps line */
 	struct list_head i_mmap;	/* the VMAs mapping it (vma->shared) */
 	unsigned long i_mmap_count;	/* equals refcount */
 };
+
+/* A swapped-out page of a shmem object: its swp_entry_t's value in the
+ * slot, tagged with bit 0 as swp_to_radix_entry() tags it (pages are
+ * aligned, so bit 0 of a real one is clear). */
+static inline bool shmem_is_swap(const struct page *p)
+{
+	return ((uintptr_t)p & 1) != 0;
+}
+
+static inline uint64_t shmem_swap_val(const struct page *p)
+{
+	return (uint64_t)((uintptr_t)p >> 1);
+}
+
+static inline struct page *shmem_swap_slot(uint64_t val)
+{
+	return (struct page *)(uintptr_t)(val << 1 | 1);
+}
+
+/* The page a shmem slot holds, NULL for none or a swap entry. */
+static inline struct page *shmem_slot_page(struct page *p)
+{
+	return shmem_is_swap(p) ? NULL : p;
+}
 
 struct vm_area_struct;
 struct vm_operations_struct {

@@ -55,8 +55,10 @@ static unsigned slot_users(const struct swap_info_struct *si, uint64_t offset)
 {
 	uint8_t ent = si->swap_map[offset];
 
-	if (ent == SWAP_MAP_BAD || ent == SWAP_MAP_SHMEM)
-		return ent == SWAP_MAP_SHMEM ? 1 : 0;
+	if (ent == SWAP_MAP_BAD)
+		return 0;
+	if ((ent & ~SWAP_HAS_CACHE) == SWAP_MAP_SHMEM)
+		return 1;	/* one shmem object holds it */
 	if (ent & COUNT_CONTINUED)
 		return si->cont_count[offset];
 	return swap_count(ent);
@@ -550,6 +552,15 @@ int swap_duplicate(struct vmsim_machine *m, swp_entry_t entry)
 	}
 	si->swap_map[offset] = count | has_cache;
 	return 0;
+}
+
+void swap_shmem_alloc(struct vmsim_machine *m, swp_entry_t entry)
+{
+	struct swap_info_struct *si = get_swap_device(m, entry, NULL);
+	uint64_t offset = swp_offset(entry);
+
+	if (si)
+		si->swap_map[offset] = SWAP_MAP_SHMEM | (si->swap_map[offset] & SWAP_HAS_CACHE);
 }
 
 void swap_free(struct vmsim_machine *m, swp_entry_t entry)
@@ -1181,12 +1192,37 @@ int swap_check(struct vmsim_machine *m, struct vmsim_error *err)
 			goto out;
 		}
 	}
-	list_for_each_entry(mm, &m->mm_list, mm_list)
+	list_for_each_entry(mm, &m->mm_list, mm_list) {
+		struct vm_area_struct *vma;
+
 		if (walk_pte_range(mm, 0, mm->task_size, census_pte, &sc)) {
 			ret = verr(err, -EFAULT, "swap: PTE %#llx %s", (unsigned long long)sc.bad_pte,
 				   sc.err);
 			goto out;
 		}
+		/* a shmem object's swapped pages: one user each, counted
+		 * through the first VMA on its i_mmap only */
+		for_each_vma(mm, vma) {
+			const struct shmem_object *obj = vma->shm;
+
+			if (!obj || list_first_entry(&obj->i_mmap, struct vm_area_struct, shared) != vma)
+				continue;
+			for (unsigned long i = 0; i < obj->nr_pages; i++) {
+				swp_entry_t e;
+
+				if (!shmem_is_swap(obj->pages[i]))
+					continue;
+				e.val = shmem_swap_val(obj->pages[i]);
+				if (!get_swap_device(m, e, NULL) || !sc.users[swp_type(e)] ||
+				    swp_offset(e) >= ss->swap_info[swp_type(e)]->max) {
+					ret = verr(err, -EFAULT, "swap: a shmem object holds %#llx, a slot "
+						   "of no area", (unsigned long long)e.val);
+					goto out;
+				}
+				sc.users[swp_type(e)][swp_offset(e)]++;
+			}
+		}
+	}
 	for (unsigned c = 0; c < m->nr_cpus; c++) {
 		const struct swap_slots_cache *cache = &ss->slots[c];
 		const swp_entry_t *lists[2] = { cache->slots + cache->cur, cache->slots_ret };

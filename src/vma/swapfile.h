@@ -201,6 +201,8 @@ struct swap_info_struct *get_swap_device(struct vmsim_machine *m, swp_entry_t en
 /* swap_duplicate(): one more user of @entry (fork, unmap).  0, or
  * -ENOENT when the slot is free or names no area. */
 int swap_duplicate(struct vmsim_machine *m, swp_entry_t entry);
+/* swap_shmem_alloc(): a shmem object holds the slot (SWAP_MAP_SHMEM). */
+void swap_shmem_alloc(struct vmsim_machine *m, swp_entry_t entry);
 /* swap_free(): one user fewer; the slot goes when none is left. */
 void swap_free(struct vmsim_machine *m, swp_entry_t entry);
 /* free_swap_and_cache(): a PTE holding @entry went away: one user fewer,

@@ -199,14 +199,13 @@ static pageout_t pageout(struct vmsim_machine *m, struct page *page, enum mappin
 		return PAGE_KEEP;
 	if (mapping == MAPPING_NONE)
 		return PAGE_KEEP;
-	if (mapping == MAPPING_SHMEM)
-		res = shmem_writepage(m, page);
-	else if (!folio_clear_dirty_for_io(m, page))
+	if (!folio_clear_dirty_for_io(m, page))
 		return PAGE_CLEAN;
-	else {
-		set_page_flag(page, PG_reclaim);
+	set_page_flag(page, PG_reclaim);
+	if (mapping == MAPPING_SHMEM)
+		res = shmem_writepage(m, page);		/* to swap, through the swap cache */
+	else
 		res = mapping == MAPPING_SWAP ? swap_writepage(m, page) : filemap_writepage(m, page);
-	}
 	if (res == AOP_WRITEPAGE_ACTIVATE) {
 		clear_page_flag(page, PG_reclaim);
 		return PAGE_ACTIVATE;
@@ -245,6 +244,15 @@ static bool __remove_mapping(struct vmsim_machine *m, enum mapping_kind mapping,
 		if (reclaimed && folio_is_file_lru(page))
 			shadow = workingset_eviction(m, page);
 		__filemap_remove_folio(m, page, shadow);
+	} else if (mapping == MAPPING_SHMEM) {
+		/* clean: never written since it was zeroed, so the
+		 * object's next fault makes what it held */
+		struct shmem_object *obj = page->mapping;
+
+		obj->pages[page->index] = NULL;
+		page->mapping = NULL;
+		mod_node_page_state(&m->pm.node_data[page_to_nid(page)], NR_FILE_PAGES, -1);
+		mod_node_page_state(&m->pm.node_data[page_to_nid(page)], NR_SHMEM, -1);
 	} else {
 		return false;
 	}

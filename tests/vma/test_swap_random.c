@@ -9,6 +9,8 @@
  * swap), reads through the MMU (which swap pages in, with readahead),
  * fork (swap entries and COW pages shared), exit, mmap, munmap, mremap
  * (moves, growth and shrinking, swap entries moved with their PTEs),
+ * shared anonymous memory (a quarter of the mappings: fork shares it, its
+ * pages go to swap through their object),
  * MADV_COLD and MADV_PAGEOUT, swapoff of one of two swap areas and swapon
  * again, and kswapd at every step.  The model holds each task's pages,
  * 4 KiB each, as a program would see them.
@@ -20,9 +22,10 @@
  *     counts against the PTEs and the caches; the anon_vmas);
  *   - every byte of every page of every task, wherever it is now: the
  *     frame a present PTE maps, or the swap slot a swap entry names (its
- *     swap-cache page, its zero bit, or its stored copy), or zeroes for a
- *     page never written -- read without faulting, so the check changes
- *     nothing.
+ *     swap-cache page, its zero bit, or its stored copy), or for shared
+ *     memory what its object holds (a page or a swap slot), or zeroes for
+ *     a page never written -- read without faulting, so the check
+ *     changes nothing.
  * A mismatch names the task, the address, the offset, the step and the
  * seed (VMSIM_SEED=N reruns one; VMSIM_STEPS=N sets the length).
  */
@@ -42,6 +45,7 @@
 struct mpage {
 	uint64_t va;
 	uint8_t *data;		/* PAGE_SIZE bytes, host memory */
+	unsigned *refs;		/* shared memory: the tasks' pages sharing data */
 };
 
 struct mtask {
@@ -56,6 +60,7 @@ static unsigned ntasks, total_pages, step, names;
 static uint64_t seed, seed0;
 static bool area_on[2];
 static unsigned nr_swapoff, nr_fork, nr_mremap_moved, max_pages;
+static unsigned long shmem_swapped_seen;	/* shared pages found in a swap slot */
 
 static uint64_t rnd64(void)
 {
@@ -103,8 +108,26 @@ static const uint8_t *peek(struct mm_struct *mm, uint64_t va)
 	swp_entry_t entry;
 	uint64_t o;
 
-	if (!pte)
-		return zeroes;		/* never written (or dropped clean) */
+	if (!pte) {
+		struct vm_area_struct *vma = find_vma(mm, va);
+		struct shmem_object *obj;
+		struct page *slot;
+		uint64_t idx;
+
+		if (!vma || !(obj = vma->shm))
+			return zeroes;		/* never written */
+		/* shared memory: what its object holds */
+		idx = vma->vm_pgoff + ((va - vma->vm_start) >> PAGE_SHIFT);
+		slot = idx < obj->nr_pages ? obj->pages[idx] : NULL;
+		if (!slot)
+			return zeroes;		/* never written (or dropped clean) */
+		if (!shmem_is_swap(slot))
+			return page_host(&m->pm, slot);
+		pte = 0;
+		entry.val = shmem_swap_val(slot);
+		shmem_swapped_seen++;
+		goto swapped;
+	}
 	if (pte & _PAGE_PRESENT) {
 		page = pfn_to_page(&m->pm, (unsigned long)((pte & m->pt.fmt->entry_addr_mask) >>
 							   PAGE_SHIFT));
@@ -114,6 +137,7 @@ static const uint8_t *peek(struct mm_struct *mm, uint64_t va)
 		fail_msg("step %u: PTE %#llx at %#llx is neither present nor a swap entry", step,
 			 (unsigned long long)pte, (unsigned long long)va);
 	entry = pte_to_swp_entry(m->pt.fmt, pte);
+swapped:
 	si = get_swap_device(m, entry, NULL);
 	if (!si)
 		fail_msg("step %u: swap entry %#llx at %#llx names no area", step,
@@ -161,21 +185,52 @@ static struct mpage *mfind(struct mtask *mt, uint64_t va)
 	return NULL;
 }
 
-static void madd(struct mtask *mt, uint64_t va)
+/* A page of the task at @va: private and zero, or shared memory whose
+ * bytes @share (another task's page) holds, or new shared zeroes. */
+static struct mpage *madd_page(struct mtask *mt, uint64_t va, bool shared,
+			       const struct mpage *share)
 {
+	struct mpage *mp = &mt->p[mt->n];
+
 	assert_true(mt->n < MAXPAGES);
-	mt->p[mt->n].va = va;
-	mt->p[mt->n].data = calloc(1, PAGE_SIZE);
-	assert_non_null(mt->p[mt->n].data);
+	mp->va = va;
+	if (share) {
+		mp->data = share->data;
+		mp->refs = share->refs;
+		++*mp->refs;
+	} else {
+		mp->data = calloc(1, PAGE_SIZE);
+		assert_non_null(mp->data);
+		mp->refs = NULL;
+		if (shared) {
+			mp->refs = calloc(1, sizeof(*mp->refs));
+			assert_non_null(mp->refs);
+			*mp->refs = 1;
+		}
+	}
 	mt->n++;
 	total_pages++;
+	return mp;
+}
+
+static void madd(struct mtask *mt, uint64_t va)
+{
+	madd_page(mt, va, false, NULL);
+}
+
+static void mput(struct mpage *mp)
+{
+	if (mp->refs && --*mp->refs)
+		return;
+	free(mp->refs);
+	free(mp->data);
 }
 
 static void mremove(struct mtask *mt, uint64_t start, uint64_t end)
 {
 	for (unsigned j = 0; j < mt->n;)
 		if (mt->p[j].va >= start && mt->p[j].va < end) {
-			free(mt->p[j].data);
+			mput(&mt->p[j]);
 			mt->p[j] = mt->p[--mt->n];
 			total_pages--;
 		} else {
@@ -193,17 +248,18 @@ static struct mtask *pick_task(void)
 static void op_mmap(struct mtask *mt)
 {
 	uint64_t n = 1 + rnd(48);
+	bool shared = !rnd(4);	/* shared anonymous memory: a shmem object */
 	int64_t r;
 
 	if (total_pages + n > MAXTOTAL || mt->n + n > MAXPAGES)
 		return;
 	r = vm_mmap(mt->t->mm, NULL, 0, n * PAGE_SIZE, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, 0);
+		    (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, 0);
 	if (r < 0)
 		fail_msg("step %u: mmap of %llu pages: %lld", step, (unsigned long long)n,
 			 (long long)r);
 	for (uint64_t i = 0; i < n; i++)
-		madd(mt, (uint64_t)r + i * PAGE_SIZE);
+		madd_page(mt, (uint64_t)r + i * PAGE_SIZE, shared, NULL);
 }
 
 static void op_write(struct mtask *mt)
@@ -293,6 +349,10 @@ static void op_fork(struct mtask *mt)
 	nr_fork++;
 	c->n = 0;
 	for (unsigned j = 0; j < mt->n; j++) {
+		if (mt->p[j].refs) {
+			madd_page(c, mt->p[j].va, true, &mt->p[j]);	/* the same object */
+			continue;
+		}
 		madd(c, mt->p[j].va);
 		memcpy(c->p[j].data, mt->p[j].data, PAGE_SIZE);
 	}
@@ -338,6 +398,8 @@ static void op_mremap(struct mtask *mt)
 	a = vma->vm_start + rnd((unsigned)vma_pages(vma)) * PAGE_SIZE;
 	ol = (1 + rnd((unsigned)((vma->vm_end - a) / PAGE_SIZE))) * PAGE_SIZE;
 	nl = (1 + rnd(2 * (unsigned)(ol / PAGE_SIZE))) * PAGE_SIZE;
+	if (vma->shm && nl > ol)
+		nl = ol;	/* past the object's end would be SIGBUS */
 	if (nl > ol && (total_pages + (nl - ol) / PAGE_SIZE > MAXTOTAL ||
 			mt->n + (nl - ol) / PAGE_SIZE > MAXPAGES))
 		nl = ol;
@@ -408,6 +470,7 @@ static void run(uint64_t s, unsigned steps)
 	seed = seed0 = s;
 	step = 0;
 	nr_swapoff = nr_fork = nr_mremap_moved = max_pages = 0;
+	shmem_swapped_seen = 0;
 	names = 1;
 	assert_non_null(pinned);
 	/* pin kernel pages until little is left for the tasks */
@@ -481,10 +544,12 @@ static void run(uint64_t s, unsigned steps)
 		assert_int_equal(vmstat_read(&m->pm, "pswpin", &pswpin), 0);
 		assert_int_equal(vmstat_read(&m->pm, "pswpout", &pswpout), 0);
 		printf("seed %#llx: %u steps, up to %u pages in %u free, %u forks, %u mremap moves, "
-		       "%u swapoffs, pswpin %lu, pswpout %lu\n", (unsigned long long)seed0, steps,
-		       max_pages, FREE_LEFT, nr_fork, nr_mremap_moved, nr_swapoff, pswpin, pswpout);
+		       "%u swapoffs, pswpin %lu, pswpout %lu, shared pages seen in swap %lu\n",
+		       (unsigned long long)seed0, steps, max_pages, FREE_LEFT, nr_fork,
+		       nr_mremap_moved, nr_swapoff, pswpin, pswpout, shmem_swapped_seen);
 		/* the run must have swapped both ways, or it tested nothing */
-		if (!pswpin || !pswpout || !nr_swapoff || !nr_fork || !nr_mremap_moved)
+		if (!pswpin || !pswpout || !nr_swapoff || !nr_fork || !nr_mremap_moved ||
+		    !shmem_swapped_seen)
 			fail_msg("seed %#llx: pswpin %lu pswpout %lu: no swapping happened",
 				 (unsigned long long)seed0, pswpin, pswpout);
 	}

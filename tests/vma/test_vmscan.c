@@ -284,6 +284,84 @@ static void test_vmscan_checker_catches_swap_map_counts(void **state)
 	vt_teardown(m);
 }
 
+/*
+ * Shared anonymous memory goes to swap through the swap cache
+ * (shmem_writepage()): the object keeps the swap entry, nobody's PTE
+ * does; a fault reads the page back into the object (a major fault); a
+ * never-written page is dropped, not written; swapoff brings the entries
+ * back; the object's end frees its slots.
+ */
+static void test_vmscan_shmem_pages_swap_out_and_back(void **state)
+{
+	const char *sets[] = { "memory.size=64MiB", "swap.size=1MiB", NULL };
+	struct vmsim_machine *m = boot_sets(sets);
+	struct task_struct *a = vt_spawn(m, "a", 0, 0), *b;
+	struct vmsim_error err = { 0 };
+	struct shmem_object *obj;
+	uint64_t addr, v;
+	unsigned long out0;
+
+	(void)state;
+	addr = vt_mmap(a, 0, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(vt_write(a, addr + i * PAGE_SIZE, 0x100 + i), 0);
+	v = vt_read_ok(a, addr + 3 * PAGE_SIZE);	/* read only: stays zero */
+	assert_int_equal(v, 0);
+	assert_int_equal(do_fork(a, "b", 0, &b), 0);
+	obj = find_vma(a->mm, addr)->shm;
+	lru_add_drain(m);
+	vt_check(m);
+	out0 = vmstat(m, "pswpout");
+	/* fork copied no PTE of the shared mapping (b faults them in when
+	 * it needs them): a maps each page once, and MADV_PAGEOUT takes them */
+	assert_int_equal(do_madvise(a->mm, addr, 4 * PAGE_SIZE, MADV_PAGEOUT, NULL), 0);
+	vt_check(m);
+	assert_int_equal(vmstat(m, "pswpout") - out0, 3);
+	for (unsigned i = 0; i < 3; i++)
+		assert_true(shmem_is_swap(obj->pages[i]));
+	assert_null(obj->pages[3]);		/* clean: dropped, not written */
+	assert_int_equal(a->mm->rss_stat[MM_SHMEMPAGES] + b->mm->rss_stat[MM_SHMEMPAGES], 0);
+	assert_int_equal(a->mm->rss_stat[MM_SWAPENTS], 0);	/* no PTE holds an entry */
+	assert_int_equal(vmstat(m, "nr_shmem"), 0);
+
+	/* b reads page 1 back: a major fault into the object, a sees it */
+	assert_int_equal(vt_read_ok(b, addr + PAGE_SIZE), 0x101);
+	assert_false(shmem_is_swap(obj->pages[1]));
+	assert_int_equal(vt_read_ok(a, addr + PAGE_SIZE), 0x101);
+	assert_int_equal(vt_write(a, addr + PAGE_SIZE, 0x201), 0);
+	assert_int_equal(vt_read_ok(b, addr + PAGE_SIZE), 0x201);
+	assert_int_equal(vt_read_ok(a, addr + 3 * PAGE_SIZE), 0);
+
+	/* swapoff brings pages 0 and 2 back into the object */
+	assert_int_equal(sys_swapoff(m, 0, &err), 0);
+	vt_check(m);
+	assert_false(shmem_is_swap(obj->pages[0]) || shmem_is_swap(obj->pages[2]));
+	assert_int_equal(vt_read_ok(b, addr), 0x100);
+	assert_int_equal(vt_read_ok(b, addr + 2 * PAGE_SIZE), 0x102);
+
+	/* out again to a new area (the pages only b maps: MADV_PAGEOUT
+	 * leaves a page two tasks map), then the object goes with its users */
+	assert_int_equal(sys_swapon(m, 1 * MiB, 0, false, (unsigned *)&v, &err), 0);
+	assert_int_equal(do_madvise(a->mm, addr, 4 * PAGE_SIZE, MADV_PAGEOUT, NULL), 0);
+	assert_int_equal(do_madvise(b->mm, addr, 4 * PAGE_SIZE, MADV_PAGEOUT, NULL), 0);
+	vt_check(m);
+	assert_true(shmem_is_swap(obj->pages[0]));
+	do_exit(b);
+	vt_check(m);
+	assert_int_equal(vt_read_ok(a, addr + 2 * PAGE_SIZE), 0x102);
+	assert_int_equal(do_munmap(a->mm, addr, 4 * PAGE_SIZE), 0);
+	vt_check(m);
+	{
+		unsigned long free, total;
+
+		si_swapinfo(m, &free, &total);
+		/* every slot free but those this CPU's slot cache holds */
+		assert_true(total - free <= 64);
+		assert_int_equal(m->swap->swap_info[0]->inuse_pages, total - free);
+	}
+	vt_teardown(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_vmscan_checker_catches_a_page_off_its_list),
 		cmocka_unit_test(test_vmscan_checker_catches_list_sizes),
 		cmocka_unit_test(test_vmscan_checker_catches_swap_map_counts),
+		cmocka_unit_test(test_vmscan_shmem_pages_swap_out_and_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
