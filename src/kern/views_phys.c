@@ -304,6 +304,7 @@ static int meminfo(struct vmsim_machine *m, const struct view_args *a, struct js
 	lines[n++] = (struct meminfo_line){ "Active(file)", B(lru[LRU_ACTIVE_FILE]) };
 	lines[n++] = (struct meminfo_line){ "Inactive(file)", B(lru[LRU_INACTIVE_FILE]) };
 	lines[n++] = (struct meminfo_line){ "Unevictable", B(lru[LRU_UNEVICTABLE]) };
+	lines[n++] = (struct meminfo_line){ "Mlocked", B(global_zone_page_state(pm, nr_mlock)) };
 	if (m->cfg.arch == ARCH_X86_32) {
 		lines[n++] = (struct meminfo_line){ "HighTotal", B(high_total) };
 		lines[n++] = (struct meminfo_line){ "HighFree", B(high_free) };
@@ -539,6 +540,7 @@ static int vmstat(struct vmsim_machine *m, const struct view_args *a, struct jso
 	for (int i = 0; i < NR_VM_ZONE_STAT_ITEMS; i++)
 		if (!vmstat_read(pm, zone_stat_name[i], &v))
 			vmstat_line(jw, sb, zone_stat_name[i], v);
+	vmstat_line(jw, sb, "nr_mlock", global_zone_page_state(pm, nr_mlock));
 	for (int i = 0; i < NR_VM_NODE_STAT_ITEMS; i++)
 		vmstat_line(jw, sb, node_stat_name[i],
 			    global_node_page_state(pm, (enum node_stat_item)i));

@@ -349,7 +349,7 @@ static unsigned gfp_to_alloc_flags(gfp_t gfp)
 #define PAGE_FLAGS_CHECK_AT_FREE \
 	((1ULL << PG_lru) | (1ULL << PG_locked) | (1ULL << PG_private) | (1ULL << PG_writeback) | \
 	 (1ULL << PG_reserved) | (1ULL << PG_slab) | (1ULL << PG_active) | (1ULL << PG_buddy) | \
-	 (1ULL << PG_table))
+	 (1ULL << PG_table) | (1ULL << PG_mlocked))
 
 /* Why a page about to be freed is not in the state a free page must be
  * in (page_bad_reason()), or NULL.  @tail: a tail of the compound block. */
@@ -980,19 +980,33 @@ void get_page(struct page *page)
 
 /*
  * __page_cache_release(): a page whose last reference went leaves its LRU
- * list (and the flags that said which list) before it is freed.
+ * list (and the flags that said which list) before it is freed; one
+ * still PG_mlocked loses the flag here rather than in a bad-page report.
+ * The kernel expects that after a race of truncation with munlock; here
+ * it is a page whose VMA mremap(MREMAP_DONTUNMAP) unlocked without
+ * munlocking it.  The locks its mlock_count still held go with it.
  */
 static PHYS_NOINLINE void __page_cache_release(struct phys_mem *pm, struct page *page)
 {
-	lruvec_del_folio(folio_lruvec(pm, page), page);
-	page->flags &= ~((1ULL << PG_lru) | (1ULL << PG_active) | (1ULL << PG_unevictable));
+	unsigned long nr = 1UL << compound_order(page);
+
+	if (PageLRU(page)) {
+		lruvec_del_folio(folio_lruvec(pm, page), page);
+		page->flags &= ~((1ULL << PG_lru) | (1ULL << PG_active) | (1ULL << PG_unevictable));
+	}
+	if (!PageMlocked(page))
+		return;
+	clear_page_flag(page, PG_mlocked);
+	page_zone(pm, page)->nr_mlock -= nr;
+	count_vm_events(pm, UNEVICTABLE_PGCLEARED, nr);
+	pm->mlock_stale -= page->mlock_count;
 }
 
 void put_page(struct phys_mem *pm, struct page *page)
 {
 	page = compound_head(page);
 	if (put_page_testzero(pm, page) == 1) {
-		if (__builtin_expect(PageLRU(page), 0))
+		if (__builtin_expect(PageLRU(page) || PageMlocked(page), 0))
 			__page_cache_release(pm, page);
 		free_frozen_pages(pm, page, page_to_pfn(pm, page), compound_order(page));
 	}
@@ -1042,10 +1056,5 @@ void free_pages(struct phys_mem *pm, uint64_t addr, unsigned order)
 
 unsigned long nr_free_pages(const struct phys_mem *pm)
 {
-	unsigned long sum = 0;
-
-	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
-		for (unsigned t = 0; t < MAX_NR_ZONES; t++)
-			sum += pm->node_data[nid].node_zones[t].free_pages;
-	return sum;
+	return global_zone_page_state(pm, free_pages);
 }

@@ -76,6 +76,9 @@ const char *const vm_event_name[NR_VM_EVENT_ITEMS] = {
 	[UNEVICTABLE_PGCULLED] = "unevictable_pgs_culled",
 	[UNEVICTABLE_PGSCANNED] = "unevictable_pgs_scanned",
 	[UNEVICTABLE_PGRESCUED] = "unevictable_pgs_rescued",
+	[UNEVICTABLE_PGMLOCKED] = "unevictable_pgs_mlocked",
+	[UNEVICTABLE_PGMUNLOCKED] = "unevictable_pgs_munlocked",
+	[UNEVICTABLE_PGCLEARED] = "unevictable_pgs_cleared",
 	[SWAP_RA] = "swap_ra",
 	[SWAP_RA_HIT] = "swap_ra_hit",
 };

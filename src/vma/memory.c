@@ -9,10 +9,12 @@
  * entry naming a slot in use; every mapped frame other than the zero page
  * has _mapcount + 1 == the number of PTEs mapping it and _refcount ==
  * that plus the references its caches and LRU batches hold; rss_stat
- * counts those PTEs per kind, swap entries in MM_SWAPENTS.  A PROT_NONE
- * page keeps its frame in a non-present PTE marked _PAGE_PROTNONE, as on
- * Linux; a swapped-out page is a swap entry in a non-present PTE
- * (do_swap_page() brings it back).
+ * counts those PTEs per kind, swap entries in MM_SWAPENTS; a page is
+ * PG_mlocked while VM_LOCKED VMAs map it (mlock_vma_page /
+ * munlock_vma_page where a mapping is made or goes, as the kernel's rmap
+ * does).  A PROT_NONE page keeps its frame in a non-present PTE marked
+ * _PAGE_PROTNONE, as on Linux; a swapped-out page is a swap entry in a
+ * non-present PTE (do_swap_page() brings it back).
  *
  * Any allocation here may reclaim, which may unmap pages of this very
  * mm: what was read from a PTE before an allocation is checked again
@@ -319,6 +321,8 @@ static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t v
 		if ((pte & _PAGE_ACCESSED) && vma_has_recency(vma))
 			folio_mark_accessed(m, page);
 	}
+	if (vma)
+		munlock_vma_page(page, vma);	/* folio_remove_rmap_pte() */
 	mm->rss_stat[mm_counter(page)]--;
 	page->_mapcount--;
 	if (PageAnon(page))
@@ -533,6 +537,7 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 	}
 	get_page(page);
 	page->_mapcount++;
+	mlock_vma_page(page, vma);
 	mm->rss_stat[MM_SHMEMPAGES]++;
 	ent = (page_to_phys(&m->pm, page)) | vma->vm_page_prot;
 	if (flags & FAULT_FLAG_WRITE)
@@ -703,7 +708,7 @@ static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uin
 		return 0;
 	}
 	page_add_new_anon_rmap(page, vma, addr);
-	folio_add_lru_vma(m, page, vma);
+	folio_add_lru_vma(m, page, vma);	/* mlock_new_folio() in a VM_LOCKED VMA */
 	mm->rss_stat[MM_ANONPAGES]++;
 	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot;
 	if (vma->vm_flags & VM_WRITE)
@@ -795,7 +800,7 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 		return 0;
 	}
 	page_add_new_anon_rmap(page, vma, addr);
-	folio_add_lru_vma(m, page, vma);
+	folio_add_lru_vma(m, page, vma);	/* mlock_new_folio() in a VM_LOCKED VMA */
 	mm->rss_stat[MM_ANONPAGES]++;
 	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot | _PAGE_RW | _PAGE_DIRTY;
 	set_pte(&m->pt, epa, ent);
@@ -803,6 +808,7 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 	if (old) {
 		mm->rss_stat[mm_counter(old)]--;
 		old->_mapcount--;
+		munlock_vma_page(old, vma);
 		put_page(&m->pm, old);		/* the PTE's reference */
 		free_swap_cache(m, old);
 		put_page(&m->pm, old);		/* ours */
@@ -984,8 +990,11 @@ int populate_vma_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t
 	if (VM_BUG_ON_VMA(start < vma->vm_start, vma, mm) ||
 	    VM_BUG_ON_VMA(end > vma->vm_end, vma, mm))
 		return -EFAULT;
-	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
+	/* the VM_LOCKONFAULT case has never faulted pages in, nor PROT_NONE */
+	if (vma->vm_flags & VM_LOCKONFAULT)
 		return 0;
+	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
+		return -EFAULT;
 	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
 		/* __get_user_pages(): fault until the page is there (a
 		 * fault that backed out is retried) */
@@ -998,10 +1007,13 @@ int populate_vma_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t
 			if (tries == 4)
 				return -EFAULT;	/* a PTE no fault mends */
 			ret = handle_mm_fault(vma, a, write ? FAULT_FLAG_WRITE : 0, st);
-			if (ret & VM_FAULT_OOM)
-				return -ENOMEM;
 			if (ret & VM_FAULT_ERROR)
-				return -EFAULT;
+				return ret & VM_FAULT_OOM ? -ENOMEM : -EFAULT;
+			/* GUP faults count for the task (mm_account_fault) */
+			if (st && (ret & VM_FAULT_MAJOR))
+				st->maj_flt++;
+			else if (st)
+				st->min_flt++;
 		}
 	}
 	return 0;

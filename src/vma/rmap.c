@@ -357,11 +357,15 @@ void page_add_anon_rmap(struct page *page, struct vm_area_struct *vma, uint64_t 
 			set_page_flag(page, PG_anon_exclusive);
 		else
 			clear_page_flag(page, PG_anon_exclusive);
-		return;
+	} else {
+		page->_mapcount++;
+		if (exclusive)
+			set_page_flag(page, PG_anon_exclusive);
 	}
-	page->_mapcount++;
-	if (exclusive)
-		set_page_flag(page, PG_anon_exclusive);
+	/* __folio_add_anon_rmap(): mlock_vma_folio(); a page read in for a
+	 * VM_LOCKED VMA is locked now too (the kernel leaves that one to
+	 * reclaim, whose rmap walk would find the lock) */
+	mlock_vma_page(page, vma);
 }
 
 void page_move_anon_rmap(struct page *page, struct vm_area_struct *vma)

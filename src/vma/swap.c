@@ -94,9 +94,11 @@ static void lru_add(struct vmsim_machine *m, struct lruvec *lruvec, struct page 
 		if (was_unevictable)
 			count_vm_event(&m->pm, UNEVICTABLE_PGRESCUED);
 	} else {
+		/* an mlocked page keeps its mlock_count (lru.prev, unused by a
+		 * batch or by the unevictable "list"): the kernel zeroes it
+		 * here and lets reclaim recount, vmsim keeps it exact */
 		clear_page_flag(page, PG_active);
 		set_page_flag(page, PG_unevictable);
-		page->lru.prev = NULL;	/* mlock_count = 0: reclaim recounts it */
 		if (!was_unevictable)
 			count_vm_event(&m->pm, UNEVICTABLE_PGCULLED);
 	}
@@ -112,10 +114,10 @@ void folio_add_lru(struct vmsim_machine *m, struct page *page)
 
 void folio_add_lru_vma(struct vmsim_machine *m, struct page *page, struct vm_area_struct *vma)
 {
-	/* (mlock_new_folio() for a VM_LOCKED VMA belongs to mlock: until it
-	 * marks the page PG_mlocked, the page ages like any other) */
-	(void)vma;
-	folio_add_lru(m, page);
+	if ((vma->vm_flags & (VM_LOCKED | VM_SPECIAL)) == VM_LOCKED)
+		mlock_new_folio(m, page);
+	else
+		folio_add_lru(m, page);
 }
 
 /* lru_move_tail(): to the inactive tail (writeback for reclaim ended). */

@@ -362,6 +362,50 @@ static void test_vmscan_shmem_pages_swap_out_and_back(void **state)
 	vt_teardown(m);
 }
 
+/* mlocked pages live on the unevictable list and are never reclaimed;
+ * the last munlock puts them back on the inactive list of their kind. */
+static void test_vmscan_mlocked_pages_are_unevictable(void **state)
+{
+	const char *sets[] = { "memory.size=64MiB", "swap.size=1MiB", NULL };
+	struct vmsim_machine *m = boot_sets(sets);
+	uint64_t addr;
+	struct task_struct *t = anon_task(m, &addr, 4);
+	unsigned long anon0 = vmstat(m, "nr_inactive_anon");
+
+	(void)state;
+	assert_int_equal(sys_mlock(t->mm, addr, 4 * PAGE_SIZE, NULL), 0);
+	vt_check(m);
+	assert_int_equal(vmstat(m, "nr_unevictable"), 4);
+	assert_int_equal(vmstat(m, "nr_inactive_anon"), anon0 - 4);
+	assert_int_equal(vmstat(m, "unevictable_pgs_culled"), 4);
+	assert_int_equal(vmstat(m, "unevictable_pgs_mlocked"), 4);
+	for (unsigned i = 0; i < 4; i++) {
+		struct page *p = vt_frame_of(t, addr + i * PAGE_SIZE);
+
+		assert_true(PageMlocked(p) && PageUnevictable(p) && PageLRU(p));
+		assert_int_equal(p->mlock_count, 1);
+	}
+	/* reclaim as hard as it goes: nothing locked is taken */
+	reclaim_lruvec(m, node_lruvec(m), 1024, GFP_KERNEL, true);
+	vt_check(m);
+	assert_int_equal(t->mm->rss_stat[MM_ANONPAGES], 4);
+	assert_int_equal(vmstat(m, "pswpout"), 0);
+	assert_int_equal(do_madvise(t->mm, addr, 4 * PAGE_SIZE, MADV_PAGEOUT, NULL), -EINVAL);
+	/* the last lock of two pages goes: back to the inactive list */
+	assert_int_equal(sys_munlock(t->mm, addr + 2 * PAGE_SIZE, 2 * PAGE_SIZE), 0);
+	vt_check(m);
+	assert_int_equal(vmstat(m, "nr_unevictable"), 2);
+	assert_int_equal(vmstat(m, "unevictable_pgs_rescued"), 2);
+	assert_int_equal(vmstat(m, "unevictable_pgs_munlocked"), 2);
+	assert_int_equal(do_madvise(t->mm, addr + 2 * PAGE_SIZE, 2 * PAGE_SIZE, MADV_PAGEOUT, NULL),
+			 0);
+	vt_check(m);
+	assert_int_equal(t->mm->rss_stat[MM_SWAPENTS], 2);
+	assert_int_equal(vt_read_ok(t, addr + 3 * PAGE_SIZE), 4);
+	assert_int_equal(vt_read_ok(t, addr), 1);
+	vt_teardown(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_vmscan_checker_catches_list_sizes),
 		cmocka_unit_test(test_vmscan_checker_catches_swap_map_counts),
 		cmocka_unit_test(test_vmscan_shmem_pages_swap_out_and_back),
+		cmocka_unit_test(test_vmscan_mlocked_pages_are_unevictable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

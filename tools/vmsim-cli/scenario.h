@@ -173,6 +173,7 @@ extern const struct scn_op scn_ops_fault[];	/* read write fetch touch fork switc
 extern const struct scn_op scn_ops_exec[];	/* exec file */
 extern const struct scn_op scn_ops_madvise[];	/* madvise */
 extern const struct scn_op scn_ops_swap[];	/* swapon swapoff drop_caches sysctl */
+extern const struct scn_op scn_ops_mlock[];	/* mlock mlock2 munlock mlockall munlockall mincore msync */
 
 struct file;
 /* The file named by @key: a file declared with the `file` op, else a host
