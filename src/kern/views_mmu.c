@@ -73,6 +73,25 @@ static bool table_empty(const struct pt_ctx *pt, uint64_t table, unsigned depth)
 	return true;
 }
 
+/* A run's JSON object opened with where its entries are and the first
+ * one's value (entries of @shift bits of address each). */
+static void run_json_head(const struct dump *d, unsigned shift)
+{
+	const struct pt_format *f = d->pt->fmt;
+	struct json_writer *jw = d->jw;
+
+	json_object_begin(jw);
+	json_key_str(jw, "level", f->lvl[d->depth].name);
+	json_key_u64(jw, "depth", d->depth);
+	json_key_u64(jw, "index", d->first);
+	json_key_u64(jw, "count", d->count);
+	json_key_hex(jw, "start", d->va);
+	json_key_hex(jw, "last", d->va + ((uint64_t)d->count << shift) - 1);
+	json_key_hex(jw, "table", d->table);
+	json_key_hex(jw, "entry_addr", d->table + (uint64_t)d->first * f->entry_size);
+	json_key_hex(jw, "entry", d->entry);
+}
+
 /* A run of swap entries: one area, consecutive offsets, the same
  * exclusive bit. */
 static void swap_run_flush(const struct dump *d)
@@ -84,16 +103,7 @@ static void swap_run_flush(const struct dump *d)
 	if (d->jw) {
 		struct json_writer *jw = d->jw;
 
-		json_object_begin(jw);
-		json_key_str(jw, "level", f->lvl[d->depth].name);
-		json_key_u64(jw, "depth", d->depth);
-		json_key_u64(jw, "index", d->first);
-		json_key_u64(jw, "count", d->count);
-		json_key_hex(jw, "start", d->va);
-		json_key_hex(jw, "last", d->va + ((uint64_t)d->count << PAGE_SHIFT) - 1);
-		json_key_hex(jw, "table", d->table);
-		json_key_hex(jw, "entry_addr", d->table + (uint64_t)d->first * f->entry_size);
-		json_key_hex(jw, "entry", d->entry);
+		run_json_head(d, PAGE_SHIFT);
 		json_key(jw, "swap");
 		json_object_begin(jw);
 		json_key_u64(jw, "type", d->flags);
@@ -124,16 +134,7 @@ static void run_json(const struct dump *d, const char *flags)
 	struct json_writer *jw = d->jw;
 	unsigned shift = f->lvl[d->depth].shift;
 
-	json_object_begin(jw);
-	json_key_str(jw, "level", f->lvl[d->depth].name);
-	json_key_u64(jw, "depth", d->depth);
-	json_key_u64(jw, "index", d->first);
-	json_key_u64(jw, "count", d->count);
-	json_key_hex(jw, "start", d->va);
-	json_key_hex(jw, "last", d->va + ((uint64_t)d->count << shift) - 1);
-	json_key_hex(jw, "table", d->table);
-	json_key_hex(jw, "entry_addr", d->table + (uint64_t)d->first * f->entry_size);
-	json_key_hex(jw, "entry", d->entry);
+	run_json_head(d, shift);
 	json_key(jw, "flags");
 	json_words(jw, flags);
 	json_key_bool(jw, "leaf", d->leaf);

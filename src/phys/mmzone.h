@@ -489,6 +489,9 @@ void init_per_zone_wmark_min(struct phys_mem *pm);
 /* Consistency checker for tests: free lists vs struct page vs counters.
  * Returns 0, or -EFAULT with a description of the first violation in @err. */
 int check_free_lists(struct phys_mem *pm, struct vmsim_error *err);
+/* @e as the lru link of a struct page of mem_map, or NULL when it points
+ * anywhere else (pointer arithmetic only: nothing behind @e is read). */
+struct page *lru_link_page(const struct phys_mem *pm, const struct list_head *e);
 /* The mlock_count of every PG_mlocked page, summed (for the checker of
  * mlock counts against mappings, a layer up, when mremap left locks no
  * mapping holds). */

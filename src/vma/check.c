@@ -528,18 +528,6 @@ void page_pins_free(struct page_pins *p)
 
 /* ---- the LRU lists ---- */
 
-/* @e as the lru link of a struct page of mem_map, or NULL (pointer
- * arithmetic only: nothing behind @e is read). */
-static struct page *lru_link_page(const struct phys_mem *pm, const struct list_head *e)
-{
-	const char *c = (const char *)e - offsetof(struct page, lru);
-	const char *lo = (const char *)pm->mem_map, *hi = (const char *)(pm->mem_map + pm->max_pfn);
-
-	if (c < lo || c >= hi || (uintptr_t)(c - lo) % sizeof(struct page))
-		return NULL;
-	return (struct page *)c;
-}
-
 int check_page_lru(struct vmsim_machine *m, struct page *page, const struct page_pins *pins,
 		   struct vmsim_error *err)
 {

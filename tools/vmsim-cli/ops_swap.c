@@ -143,18 +143,6 @@ const struct scn_op scn_ops_swap[] = {
 
 static const char *const reclaim_expect_keys[] = { "vmstat", "swap_free", "swap_total", NULL };
 
-static void expect_count(struct scn *s, struct scn_step *st, const char *what, uint64_t want,
-			 uint64_t got)
-{
-	char w[128];
-
-	scn_checked(s);
-	if (want != got) {
-		snprintf(w, sizeof(w), "%s %llu", what, (unsigned long long)want);
-		scn_mismatch(s, st, w, "%llu", (unsigned long long)got);
-	}
-}
-
 static int expect_reclaim(struct scn *s, struct scn_step *st)
 {
 	struct vmsim_machine *m = scn_machine(s);
@@ -165,11 +153,11 @@ static int expect_reclaim(struct scn *s, struct scn_step *st)
 	if ((ret = scn_arg_u64(s, st, "swap_free", false, &want)) < 0)
 		return ret;
 	if (ret == 0)
-		expect_count(s, st, "swap_free", want, m->pm.nr_swap_pages);
+		scn_expect_count(s, st, "swap_free", want, m->pm.nr_swap_pages);
 	if ((ret = scn_arg_u64(s, st, "swap_total", false, &want)) < 0)
 		return ret;
 	if (ret == 0)
-		expect_count(s, st, "swap_total", want, m->pm.total_swap_pages);
+		scn_expect_count(s, st, "swap_total", want, m->pm.total_swap_pages);
 	if (!n)
 		return 0;
 	if (n->type != YNODE_MAP || !n->n)
@@ -184,7 +172,7 @@ static int expect_reclaim(struct scn *s, struct scn_step *st)
 				       k->scalar);
 		if (scn_node_u64(s, st, ymap_val(n, i), &want))
 			return -EINVAL;
-		expect_count(s, st, k->scalar, want, got);
+		scn_expect_count(s, st, k->scalar, want, got);
 	}
 	return 0;
 }

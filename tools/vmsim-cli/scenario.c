@@ -350,6 +350,18 @@ void scn_checked(struct scn *s)
 	s->checked++;
 }
 
+void scn_expect_count(struct scn *s, const struct scn_step *st, const char *what, uint64_t want,
+		      uint64_t got)
+{
+	char w[128];
+
+	scn_checked(s);
+	if (want != got) {
+		snprintf(w, sizeof(w), "%s %llu", what, (unsigned long long)want);
+		scn_mismatch(s, st, w, "%llu", (unsigned long long)got);
+	}
+}
+
 void scn_mismatch(struct scn *s, const struct scn_step *st, const char *expected,
 		  const char *fmt, ...)
 {

@@ -139,6 +139,10 @@ void scn_checked(struct scn *s);
 /* Report a failed expectation of this step. */
 void scn_mismatch(struct scn *s, const struct scn_step *st, const char *expected,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* One expectation of a count: checked, and reported as "@what WANT" when
+ * it is not @got. */
+void scn_expect_count(struct scn *s, const struct scn_step *st, const char *what, uint64_t want,
+		      uint64_t got);
 
 struct vmsim_machine *scn_machine(struct scn *s);
 bool scn_json(struct scn *s);
