@@ -113,6 +113,18 @@ static void zoneinfo_pagesets(const struct phys_mem *pm, const struct zone *z, s
 
 /* One zone of zoneinfo as JSON: the same numbers under struct zone's and
  * the kernel helpers' names, page counts ending in _pages. */
+/* Is @z the first populated zone of its node (where zoneinfo prints the
+ * node's statistics)? */
+static bool zone_first_populated(const struct zone *z)
+{
+	const struct pglist_data *pgdat = z->zone_pgdat;
+
+	for (unsigned i = 0; i < MAX_NR_ZONES; i++)
+		if (populated_zone(&pgdat->node_zones[i]))
+			return &pgdat->node_zones[i] == z;
+	return false;
+}
+
 static void zoneinfo_zone_json(const struct phys_mem *pm, const struct zone *z,
 			       struct json_writer *jw)
 {
@@ -138,6 +150,24 @@ static void zoneinfo_zone_json(const struct phys_mem *pm, const struct zone *z,
 	json_key_u64(jw, "start_pfn", z->zone_start_pfn);
 	json_key_u64(jw, "pgalloc", z->pgalloc);
 	json_key_u64(jw, "pgfree", z->pgfree);
+	/* the zone's gauges (/proc/vmstat's names), and its node's with its
+	 * node's first populated zone, as the text prints them */
+	json_key(jw, "vm_stat");
+	json_object_begin(jw);
+	for (int i = 0; i < NR_VM_ZONE_STAT_ITEMS; i++)
+		json_key_u64(jw, zone_stat_name[i], zone_page_state(z, (enum zone_stat_item)i));
+	json_key_u64(jw, "nr_mlock", z->nr_mlock);
+	json_object_end(jw);
+	if (zone_first_populated(z)) {
+		json_key(jw, "node_stats");
+		json_object_begin(jw);
+		for (int i = 0; i < NR_VM_NODE_STAT_ITEMS; i++)
+			json_key_u64(jw, node_stat_name[i],
+				     node_page_state(z->zone_pgdat, (enum node_stat_item)i));
+		json_object_end(jw);
+	}
+	json_key_bool(jw, "node_unreclaimable",
+		      z->zone_pgdat->kswapd_failures >= MAX_RECLAIM_RETRIES);
 	/* per-CPU lists exist for populated zones only, as in the text */
 	json_key(jw, "pagesets");
 	json_array_begin(jw);
@@ -169,6 +199,12 @@ static void zoneinfo_zone(struct zone *z, void *arg)
 		return;
 	}
 	sb_printf(sb, "Node %d, zone %8s", z->zone_pgdat->node_id, z->name);
+	if (zone_first_populated(z)) {
+		sb_puts(sb, "\n  per-node stats");
+		for (int i = 0; i < NR_VM_NODE_STAT_ITEMS; i++)
+			sb_printf(sb, "\n      %-12s %lu", node_stat_name[i],
+				  node_page_state(z->zone_pgdat, (enum node_stat_item)i));
+	}
 	sb_printf(sb, "\n  pages free     %lu"
 		      "\n        boost    %lu"
 		      "\n        min      %lu"
@@ -191,9 +227,14 @@ static void zoneinfo_zone(struct zone *z, void *arg)
 		return;
 	}
 	sb_printf(sb, "\n      %-12s %lu", "nr_free_pages", z->free_pages);
+	for (int i = 0; i < NR_VM_ZONE_STAT_ITEMS; i++)
+		sb_printf(sb, "\n      %-12s %lu", zone_stat_name[i],
+			  zone_page_state(z, (enum zone_stat_item)i));
+	sb_printf(sb, "\n      %-12s %lu", "nr_mlock", z->nr_mlock);
 	zoneinfo_pagesets(o->pm, z, sb);
 	sb_printf(sb, "\n  node_unreclaimable:  %u"
-		      "\n  start_pfn:           %lu\n", 0u, z->zone_start_pfn);
+		      "\n  start_pfn:           %lu\n",
+		  z->zone_pgdat->kswapd_failures >= MAX_RECLAIM_RETRIES, z->zone_start_pfn);
 }
 
 static int zoneinfo(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
