@@ -522,10 +522,11 @@ static struct zone *zone_of_pfn(struct phys_mem *pm, unsigned long pfn)
 
 struct page *lru_link_page(const struct phys_mem *pm, const struct list_head *e)
 {
-	const char *c = (const char *)e - offsetof(struct page, lru);
-	const char *lo = (const char *)pm->mem_map, *hi = (const char *)(pm->mem_map + pm->max_pfn);
+	/* integer arithmetic: @e may be NULL or anything a corruption left */
+	const uintptr_t c = (uintptr_t)e - offsetof(struct page, lru);
+	const uintptr_t lo = (uintptr_t)pm->mem_map, hi = (uintptr_t)(pm->mem_map + pm->max_pfn);
 
-	if (c < lo || c >= hi || (uintptr_t)(c - lo) % sizeof(struct page))
+	if (!e || c < lo || c >= hi || (c - lo) % sizeof(struct page))
 		return NULL;
 	return (struct page *)c;
 }
