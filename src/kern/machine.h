@@ -11,6 +11,7 @@
 #include "util/config.h"
 #include "util/hostalloc.h"
 #include "util/htab.h"
+#include "vma/huge_mm.h"
 #include "vmsim/machine.h"
 
 struct vmsim_cpu;
@@ -47,6 +48,7 @@ struct vmsim_machine {
 	int last_pid;
 	unsigned long last_ctx_id;	/* mm->context.ctx_id source */
 	struct page *zero_page;		/* empty_zero_page (a kernel-image frame) */
+	struct thp_state thp;		/* transparent huge pages (vma/huge_memory.c) */
 	struct task_struct *current[CFG_MAX_CPUS];	/* running task per CPU */
 	unsigned long *pcid_owner;	/* with PCIDs: ctx_id each PCID last served */
 	struct kmem_cache *task_struct_cachep, *mm_cachep, *vm_area_cachep, *anon_vma_cachep;

@@ -123,7 +123,20 @@ static void stats_tasks(struct vmsim_machine *m, struct stat_sink *s)
 	}
 }
 
-static const stats_fn registry[] = { stats_phys, stats_mmu, stats_tasks };
+/* Transparent huge pages, with /proc/vmstat's names. */
+static void stats_thp(struct vmsim_machine *m, struct stat_sink *s)
+{
+	const struct thp_state *t = &m->thp;
+
+	stat_u64(s, t->nr_anon_thps, "nr_anon_transparent_hugepages");
+	stat_u64(s, t->fault_alloc, "thp_fault_alloc");
+	stat_u64(s, t->fault_fallback, "thp_fault_fallback");
+	stat_u64(s, t->split_pmd, "thp_split_pmd");
+	stat_u64(s, t->zero_page_alloc, "thp_zero_page_alloc");
+	stat_u64(s, t->zero_page_alloc_failed, "thp_zero_page_alloc_failed");
+}
+
+static const stats_fn registry[] = { stats_phys, stats_thp, stats_mmu, stats_tasks };
 
 void stats_render(struct vmsim_machine *m, struct json_writer *jw, struct strbuf *sb)
 {

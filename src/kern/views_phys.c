@@ -376,6 +376,9 @@ static int meminfo(struct vmsim_machine *m, const struct view_args *a, struct js
 		m->cfg.vmalloc_end - m->cfg.vmalloc_start - (config_is_64(&m->cfg) ? 1 : 0) };
 	lines[n++] = (struct meminfo_line){ "VmallocUsed", B(vmalloc_used_pages(m)) };
 	lines[n++] = (struct meminfo_line){ "VmallocChunk", 0 };	/* always 0 since Linux 5.3 */
+	/* NR_ANON_THPS: the anonymous huge pages a PMD maps */
+	lines[n++] = (struct meminfo_line){ "AnonHugePages",
+		(uint64_t)m->thp.nr_anon_thps * HPAGE_PMD_SIZE(m) };
 	/* vmsim: mem_map lives in host memory, not in simulated RAM */
 	lines[n++] = (struct meminfo_line){ "MemMap", pm->mem_map_bytes };
 #undef B

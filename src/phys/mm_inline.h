@@ -7,7 +7,8 @@
  * names for its flags (PG_unevictable: on no list, only counted), of the
  * lruvec folio_lruvec() names, and counted once in that list's
  * lru_zone_size[its zone], its node's NR_LRU_BASE + lru and its zone's
- * NR_ZONE_LRU_BASE + lru.  Flags that pick the list (PG_active,
+ * NR_ZONE_LRU_BASE + lru, by its number of pages (a huge page is one
+ * folio on the list, its head, counted 512 times; its tails never are).  Flags that pick the list (PG_active,
  * PG_unevictable, PG_swapbacked) change only while the page is off the
  * list (isolated, or between lruvec_del_folio() and lruvec_add_folio()).
  */
@@ -86,7 +87,7 @@ static inline void lruvec_add_folio(struct lruvec *lruvec, struct page *page)
 {
 	enum lru_list lru = folio_lru_list(page);
 
-	update_lru_size(lruvec, lru, page_zonenum(page), 1);
+	update_lru_size(lruvec, lru, page_zonenum(page), (long)folio_nr_pages(page));
 	if (lru != LRU_UNEVICTABLE)
 		list_add(&page->lru, &lruvec->lists[lru]);
 }
@@ -96,7 +97,7 @@ static inline void lruvec_add_folio_tail(struct lruvec *lruvec, struct page *pag
 {
 	enum lru_list lru = folio_lru_list(page);
 
-	update_lru_size(lruvec, lru, page_zonenum(page), 1);
+	update_lru_size(lruvec, lru, page_zonenum(page), (long)folio_nr_pages(page));
 	if (lru != LRU_UNEVICTABLE)
 		list_add_tail(&page->lru, &lruvec->lists[lru]);
 }
@@ -107,7 +108,7 @@ static inline void lruvec_del_folio(struct lruvec *lruvec, struct page *page)
 
 	if (lru != LRU_UNEVICTABLE)
 		list_del(&page->lru);
-	update_lru_size(lruvec, lru, page_zonenum(page), -1);
+	update_lru_size(lruvec, lru, page_zonenum(page), -(long)folio_nr_pages(page));
 }
 
 /* The page at the tail of @head (lru_to_folio()): the oldest. */

@@ -264,7 +264,7 @@ struct phys_mem {
 	/* per-CPU page lists (pcp.c) */
 	unsigned nr_cpus;		/* pagesets per zone */
 	unsigned this_cpu;		/* the CPU allocating (smp_processor_id()) */
-	unsigned pcp_thp_order;		/* HPAGE_PMD_ORDER on x86_64, else none (~0u) */
+	unsigned pcp_thp_order;		/* HPAGE_PMD_ORDER (x86_64 9, x86_32 10), or none (~0u) */
 	bool pcp_enabled;		/* buddy.pcp: false = zone_pcp_disable() */
 	unsigned percpu_pagelist_high_fraction;	/* vm sysctl: 0 = auto-tuned */
 	struct per_cpu_pages *pagesets;	/* nodes * zones * cpus, host memory */
@@ -433,6 +433,11 @@ uint64_t get_zeroed_page(struct phys_mem *pm, gfp_t gfp);
 void free_pages(struct phys_mem *pm, uint64_t addr, unsigned order);
 
 void get_page(struct page *page);
+/* The compound block headed by @head becomes blocks of order 0, each of
+ * its own (__split_huge_page()'s clear_compound_head() and
+ * split_page_owner()): head and tail marks go, every page records order 0.
+ * The pages' counts and flags are the caller's to distribute. */
+void split_compound_page(struct page *head);
 /* Drop a reference to an order-0 (or compound head) page; frees at zero,
  * clearing PG_mlocked first if it is still set (__page_cache_release()). */
 void put_page(struct phys_mem *pm, struct page *page);

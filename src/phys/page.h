@@ -11,11 +11,16 @@
  *            mappings, in the place of lru.prev (see below)
  *   mapping  address_space; anonymous: anon_vma | PAGE_MAPPING_ANON;
  *            slab: its kmem_cache
- *   index    page offset in the mapping; slab: first free object address
+ *   index    page offset in the mapping; slab: first free object address;
+ *            page[1] of a compound block: _entire_mapcount, the mappings
+ *            of the whole block by one PMD (Linux: struct folio overlays
+ *            page[1] the same way), -1 = none
  *   private  buddy order while PageBuddy; slab: inuse/objects; page[1]
  *            of a compound block: its order (Linux: folio order); a
  *            swap-cache page: its swp_entry_t (Linux: folio->swap)
- *   _refcount, _mapcount (-1 = not mapped, as in Linux)
+ *   _refcount, _mapcount (-1 = not mapped, as in Linux); in a compound
+ *            block the head's _refcount counts for the whole block and each
+ *            page's _mapcount counts the PTEs that map that page
  *
  * A frame whose struct page was never initialized (deferred init, see
  * buddy.c) is all zeroes; it is always inside a free max-order block that
@@ -60,8 +65,10 @@ enum pageflags {
 	PG_reclaim,		/* written back for reclaim: rotate to the inactive
 				 * tail when done (PG_readahead while in the swap
 				 * cache for a read ahead, as Linux aliases them) */
-	PG_anon_exclusive,	/* an anonymous page only one PTE may map
-				 * (Linux: PG_mappedtodisk on anon pages) */
+	PG_anon_exclusive,	/* an anonymous page only one PTE (or, for the
+				 * pages of a huge page, one PMD) may map (Linux:
+				 * PG_mappedtodisk on anon pages); it decides
+				 * copy-on-write reuse */
 	__NR_PAGEFLAGS
 };
 
@@ -179,7 +186,6 @@ static inline bool test_clear_page_flag(struct page *p, enum pageflags f)
 #define PAGE_MAPPING_ANON	0x1UL
 #define PAGE_MAPPING_MOVABLE	0x2UL
 #define PAGE_MAPPING_FLAGS	(PAGE_MAPPING_ANON | PAGE_MAPPING_MOVABLE)
-#define PageAnon(p) (((uintptr_t)(p)->mapping & PAGE_MAPPING_ANON) != 0)
 #define PageMlocked(p) test_page_flag(p, PG_mlocked)
 
 static inline unsigned page_zonenum(const struct page *p)
@@ -209,10 +215,24 @@ static inline struct page *compound_head(struct page *p)
 	return p;
 }
 
+/* PageAnon(): is @p's folio anonymous?  A page of a compound block (a
+ * huge page) is when its head is: only the head holds ->mapping, as only
+ * the folio does in Linux (folio_test_anon(page_folio(page))). */
+static inline bool PageAnon(const struct page *p)
+{
+	return ((uintptr_t)compound_head((struct page *)p)->mapping & PAGE_MAPPING_ANON) != 0;
+}
+
 /* Order of a compound block's head (0 for a page that is not a head). */
 static inline unsigned compound_order(const struct page *p)
 {
 	return PageHead(p) ? (unsigned)p[1].private : 0;
+}
+
+/* The pages of the folio @p heads: 1, or the compound block's. */
+static inline unsigned long folio_nr_pages(const struct page *p)
+{
+	return 1UL << compound_order(p);
 }
 
 static inline int page_ref_count(const struct page *p)
@@ -220,9 +240,41 @@ static inline int page_ref_count(const struct page *p)
 	return p->_refcount;
 }
 
+/* The mappings of the whole compound block headed by @head by one PMD
+ * (folio_entire_mapcount()); 0 for a page that heads no block. */
+static inline int folio_entire_mapcount(const struct page *head)
+{
+	return PageHead(head) ? (int)(int64_t)head[1].index + 1 : 0;
+}
+
+static inline void folio_set_entire_mapcount(struct page *head, int mapcount)
+{
+	head[1].index = (uint64_t)(int64_t)(mapcount - 1);
+}
+
+/* The mappings of page @p: the PTEs that map it, plus those of its
+ * compound block by a PMD (page_mapcount() as Linux 6.12 has it). */
 static inline int page_mapcount(const struct page *p)
 {
-	return p->_mapcount + 1;
+	int mapcount = p->_mapcount + 1;
+
+	if (__builtin_expect(PageCompound(p), 0))
+		mapcount += folio_entire_mapcount(compound_head((struct page *)p));
+	return mapcount;
+}
+
+/* folio_mapped(): does any mapping (PMD, or PTE of any of its pages) map
+ * the folio @head heads (or the page @head)? */
+static inline bool folio_mapped(const struct page *head)
+{
+	if (!PageHead(head))
+		return page_mapcount(head) > 0;
+	if (folio_entire_mapcount(head))
+		return true;
+	for (unsigned long i = 0; i < folio_nr_pages(head); i++)
+		if (head[i]._mapcount >= 0)
+			return true;
+	return false;
 }
 
 static inline unsigned buddy_order(const struct page *p)

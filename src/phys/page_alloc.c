@@ -35,9 +35,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
+
+#include "phys/clear_frame.h"
 
 /* ---- zones ---------------------------------------------------------- */
 
@@ -397,30 +396,6 @@ static void check_poison(struct phys_mem *pm, struct page *page, unsigned order)
 #define PHYS_NOINLINE __attribute__((noinline))
 
 /* The rarer parts of prep_new_page(): poison check, zeroing, compound. */
-/*
- * Zero one frame.  Streaming (non-temporal) stores write the frame without
- * reading it into the cache first and without evicting what the simulator
- * itself keeps hot there (the TLB arrays, the CPU, the tables the next
- * walk reads): a frame zeroed for a fault is rarely read back at once.
- */
-static inline void clear_frame(void *p)
-{
-#ifdef __SSE2__
-	__m128i z = _mm_setzero_si128();
-	__m128i *q = p;
-
-	for (size_t i = 0; i < PAGE_SIZE / sizeof(*q); i += 4) {
-		_mm_stream_si128(q + i, z);
-		_mm_stream_si128(q + i + 1, z);
-		_mm_stream_si128(q + i + 2, z);
-		_mm_stream_si128(q + i + 3, z);
-	}
-	_mm_sfence();
-#else
-	memset(p, 0, PAGE_SIZE);
-#endif
-}
-
 static PHYS_NOINLINE void prep_new_page_slow(struct phys_mem *pm, struct page *page,
 					  unsigned order, gfp_t gfp)
 {
@@ -972,6 +947,21 @@ bool free_pages_allowed(const struct phys_mem *pm, unsigned long pfn, unsigned o
 	return page_alloc_order(page) == (int)order && page->_refcount > 0 && !PageReserved(page);
 }
 
+void split_compound_page(struct page *head)
+{
+	const unsigned long nr = 1UL << compound_order(head);
+
+	for (unsigned long i = 1; i < nr; i++) {
+		clear_page_flag(&head[i], PG_tail);
+		head[i].lru.next = NULL;
+		head[i].lru.prev = NULL;
+		set_page_alloc_order(&head[i], 0);
+	}
+	head[1].private = 0;
+	clear_page_flag(head, PG_head);
+	set_page_alloc_order(head, 0);
+}
+
 void get_page(struct page *page)
 {
 	page = compound_head(page);
@@ -999,7 +989,9 @@ static PHYS_NOINLINE void __page_cache_release(struct phys_mem *pm, struct page 
 	clear_page_flag(page, PG_mlocked);
 	page_zone(pm, page)->nr_mlock -= nr;
 	count_vm_events(pm, UNEVICTABLE_PGCLEARED, nr);
-	pm->mlock_stale -= page->mlock_count;
+	/* (a huge page's locks are outside the exact small-page sum) */
+	if (!PageCompound(page))
+		pm->mlock_stale -= page->mlock_count;
 }
 
 void put_page(struct phys_mem *pm, struct page *page)

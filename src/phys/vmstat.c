@@ -79,6 +79,9 @@ const char *const vm_event_name[NR_VM_EVENT_ITEMS] = {
 	[UNEVICTABLE_PGMLOCKED] = "unevictable_pgs_mlocked",
 	[UNEVICTABLE_PGMUNLOCKED] = "unevictable_pgs_munlocked",
 	[UNEVICTABLE_PGCLEARED] = "unevictable_pgs_cleared",
+	[THP_SPLIT_PAGE] = "thp_split_page",
+	[THP_SPLIT_PAGE_FAILED] = "thp_split_page_failed",
+	[THP_SWPOUT_FALLBACK] = "thp_swpout_fallback",
 	[SWAP_RA] = "swap_ra",
 	[SWAP_RA_HIT] = "swap_ra_hit",
 };

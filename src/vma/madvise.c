@@ -15,6 +15,11 @@
  *                       HUGEPAGE/NOHUGEPAGE, MERGEABLE/UNMERGEABLE
  *                       (madvise_update_vma: split and merge the VMAs)
  *
+ * A huge PMD (vma/huge_memory.c) that the range covers only in part is
+ * split before DONTNEED, FREE, COLD or PAGEOUT act on its pages; a whole
+ * one is unmapped whole, or aged whole.  HUGEPAGE/NOHUGEPAGE decide the
+ * next faults' huge pages and leave the huge PMDs already there alone.
+ *
  * Invariant: the advice reaches every mapped part of the range in address
  * order until one part fails; a gap in the range is remembered and reported
  * as ENOMEM at the end, after the mapped parts took the advice.  A failed
@@ -145,6 +150,39 @@ static bool vma_ksm_compatible(const struct vm_area_struct *vma)
 				  VM_HUGETLB | VM_MIXEDMAP));
 }
 
+/* ---- huge pages in an advised range ---- */
+
+/*
+ * How madvise_free_huge_pmd() and madvise_cold_or_pageout_pte_range()
+ * begin with a huge PMD: the huge zero page and a huge page mapped
+ * elsewhere too are left alone (1); part of one is split, the PMD and then
+ * the folio, for the walk to go on into its PTEs (WALK_SPLIT); 0 when the
+ * range covers it whole.
+ */
+static int advise_huge_pmd(struct vm_area_struct *vma, uint64_t addr, uint64_t next, uint64_t epa,
+			   struct page *folio)
+{
+	struct vmsim_machine *m = vma->vm_mm->m;
+
+	if (is_huge_zero_folio(m, folio) || folio_likely_mapped_shared(folio))
+		return 1;
+	if (next - addr != HPAGE_PMD_SIZE(m)) {
+		__split_huge_pmd(vma, epa, addr);
+		split_folio(m, folio);
+		return WALK_SPLIT;
+	}
+	return 0;
+}
+
+/* A page of a huge page that PTEs map is advised as a page of its own:
+ * its folio is split first (vmsim splits it even when the range covers
+ * all of it).  false: left alone (mapped elsewhere too, or not split). */
+static bool advise_pte_page(struct vmsim_machine *m, struct page *page)
+{
+	return !PageCompound(page) ||
+	       (!folio_likely_mapped_shared(page) && !split_folio(m, compound_head(page)));
+}
+
 /* ---- dropping pages ---- */
 
 struct free_walk {
@@ -174,6 +212,8 @@ static int free_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	page = vm_normal_page(w->vma, pte);
 	if (!page)
 		return 0;
+	if (!advise_pte_page(m, page))
+		return 0;
 	if (PageSwapCache(page) || PageDirty(page)) {
 		if (page_mapcount(page) != 1)
 			return 0;
@@ -189,9 +229,35 @@ static int free_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	return 0;
 }
 
+/*
+ * madvise_free_huge_pmd(): the huge zero page and a huge page mapped
+ * elsewhere too are left alone; part of one is split first (the PMD, then
+ * the folio) and its PTEs in the range go to free_one(); the whole of one
+ * loses its dirtiness, its PMD turns clean and old, and the folio moves to
+ * the inactive file list as one lazily freed folio.
+ */
+static int free_huge(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t pmd,
+		     struct page *folio)
+{
+	struct free_walk *w = arg;
+	struct vmsim_machine *m = w->vma->vm_mm->m;
+	const int r = advise_huge_pmd(w->vma, addr, next, epa, folio);
+
+	if (r)
+		return r == WALK_SPLIT ? WALK_SPLIT : 0;
+	clear_page_flag(folio, PG_dirty);
+	if (pmd & (_PAGE_ACCESSED | _PAGE_DIRTY)) {
+		set_pte(&m->pt, epa, pmd & ~(uint64_t)(_PAGE_ACCESSED | _PAGE_DIRTY));
+		w->flush = true;
+	}
+	folio_mark_lazyfree(m, folio);
+	return 0;
+}
+
 /* madvise_free_single_vma(): MADV_FREE of [start, end) of @vma. */
 static int madvise_free_single_vma(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 {
+	const struct mm_walk_ops ops = { .pte_entry = free_one, .pmd_entry = free_huge };
 	struct free_walk w = { vma, false };
 
 	/* MADV_FREE works for only anon vma at the moment */
@@ -199,7 +265,7 @@ static int madvise_free_single_vma(struct vm_area_struct *vma, uint64_t start, u
 		return -EINVAL;
 	lru_add_drain(vma->vm_mm->m);
 	update_hiwater_rss(vma->vm_mm);
-	walk_page_range(vma->vm_mm, start, end, free_one, &w);
+	walk_page_range(vma->vm_mm, start, end, &ops, &w);
 	if (w.flush)
 		flush_tlb_mm_range(vma->vm_mm, start, end);
 	return 0;
@@ -311,6 +377,29 @@ struct cold_walk {
 	uint64_t table;			/* the PTE table they came from */
 };
 
+/* What COLD and PAGEOUT do to a page or huge page @folio that the entry
+ * @e at @epa maps: below. */
+static void cold_folio(struct cold_walk *w, uint64_t epa, uint64_t e, struct page *folio)
+{
+	struct vmsim_machine *m = w->vma->vm_mm->m;
+
+	if (!w->pageout && (e & _PAGE_ACCESSED)) {
+		set_pte(&m->pt, epa, e & ~(uint64_t)_PAGE_ACCESSED);
+		w->flush = true;
+	}
+	clear_page_flag(folio, PG_referenced);
+	if (PageActive(folio))
+		set_page_flag(folio, PG_workingset);
+	if (!w->pageout) {
+		folio_deactivate(m, folio);
+	} else if (folio_isolate_lru(m, folio)) {
+		if (PageUnevictable(folio))
+			folio_putback_lru(m, folio);
+		else
+			list_add(&folio->lru, &w->folio_list);
+	}
+}
+
 /*
  * madvise_cold_or_pageout_pte_range() for one PTE: a page on the LRU that
  * only this mapping uses loses its referenced state (and, an active one,
@@ -332,23 +421,32 @@ static int cold_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 			reclaim_pages(m, &w->folio_list);
 		w->table = table;
 	}
+	if (page && !advise_pte_page(m, page))
+		return 0;
 	if (!page || !PageLRU(page) || page_mapcount(page) != 1)
 		return 0;
-	if (!w->pageout && (pte & _PAGE_ACCESSED)) {
-		set_pte(&m->pt, epa, pte & ~(uint64_t)_PAGE_ACCESSED);
-		w->flush = true;
-	}
-	clear_page_flag(page, PG_referenced);
-	if (PageActive(page))
-		set_page_flag(page, PG_workingset);
-	if (!w->pageout) {
-		folio_deactivate(m, page);
-	} else if (folio_isolate_lru(m, page)) {
-		if (PageUnevictable(page))
-			folio_putback_lru(m, page);
-		else
-			list_add(&page->lru, &w->folio_list);
-	}
+	cold_folio(w, epa, pte, page);
+	return 0;
+}
+
+/*
+ * madvise_cold_or_pageout_pte_range() for a huge PMD: the huge zero page
+ * and a huge page mapped elsewhere too are left alone; part of one is
+ * split first (the PMD, then the folio: split_folio()) and its PTEs in the
+ * range go to cold_one(); the whole of one loses its referenced state,
+ * and is made old and moved to the head of its inactive list (MADV_COLD)
+ * or taken off the LRU for reclaim_pages() (MADV_PAGEOUT), which splits
+ * it when it cannot swap it out whole.
+ */
+static int cold_huge(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t pmd,
+		     struct page *folio)
+{
+	struct cold_walk *w = arg;
+	const int r = advise_huge_pmd(w->vma, addr, next, epa, folio);
+
+	if (r)
+		return r == WALK_SPLIT ? WALK_SPLIT : 0;
+	cold_folio(w, epa, pmd, folio);
 	return 0;
 }
 
@@ -362,6 +460,7 @@ static int cold_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 static int madvise_cold_or_pageout(struct vm_area_struct *vma, struct vm_area_struct **prev,
 				   uint64_t start, uint64_t end, bool pageout)
 {
+	const struct mm_walk_ops ops = { .pte_entry = cold_one, .pmd_entry = cold_huge };
 	struct vmsim_machine *m = vma->vm_mm->m;
 	struct cold_walk w = { vma, pageout, false, LIST_HEAD_INIT(w.folio_list), 0 };
 
@@ -372,7 +471,7 @@ static int madvise_cold_or_pageout(struct vm_area_struct *vma, struct vm_area_st
 	/* madvise_pageout(): the shared pages of a file the caller could not
 	 * write are left alone; simulated files are open for writing */
 	lru_add_drain(m);
-	walk_page_range(vma->vm_mm, start, end, cold_one, &w);
+	walk_page_range(vma->vm_mm, start, end, &ops, &w);
 	if (w.flush)
 		flush_tlb_mm_range(vma->vm_mm, start, end);
 	if (pageout)

@@ -161,6 +161,11 @@ struct file;		/* vma/filemap.h */
 #define MREMAP_DONTUNMAP 4
 #endif
 
+/* mm->flags bits (include/linux/sched/coredump.h) */
+#define MMF_HUGE_ZERO_PAGE	23	/* holds a reference on the huge zero page */
+#define MMF_DISABLE_THP		24	/* prctl(PR_SET_THP_DISABLE) */
+/* the bits fork copies to the child (MMF_INIT_MASK) */
+#define MMF_INIT_MASK		(1UL << MMF_DISABLE_THP)
 /* mlock2(), mlockall() and msync() flags (uapi/asm-generic/mman*.h) */
 #ifndef MLOCK_ONFAULT
 #define MLOCK_ONFAULT	0x01
@@ -310,6 +315,7 @@ struct mm_struct {
 	int mm_users;			/* tasks using the address space */
 	int mm_count;			/* references to the struct (mm_users counts 1) */
 	unsigned long def_flags;	/* VM_LOCKED_MASK after mlockall(MCL_FUTURE) */
+	unsigned long flags;		/* 1 << MMF_* */
 };
 
 static inline unsigned long get_mm_counter(const struct mm_struct *mm, int member)

@@ -319,17 +319,13 @@ void unlink_anon_vmas(struct vm_area_struct *vma)
 
 /* ---- the rmap of one page ---- */
 
-/* __folio_set_anon(): @page's anon_vma and index at @addr of @vma.  A page
- * not exclusive to this mapping (a swap entry fork shared) takes the
- * oldest anon_vma, the family's root, whose tree every VMA that may map
- * it is on: the rmap must find them all. */
-static void page_set_anon(struct page *page, struct vm_area_struct *vma, uint64_t addr,
-			  bool exclusive)
+void __folio_set_anon(struct page *folio, struct vm_area_struct *vma, uint64_t addr,
+		      bool exclusive)
 {
 	struct anon_vma *anon_vma = exclusive ? vma->anon_vma : vma->anon_vma->root;
 
-	page->mapping = (void *)((uintptr_t)anon_vma | PAGE_MAPPING_ANON);
-	page->index = linear_page_index(vma, addr);
+	folio->mapping = (void *)((uintptr_t)anon_vma | PAGE_MAPPING_ANON);
+	folio->index = linear_page_index(vma, addr);
 }
 
 void page_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma, uint64_t addr)
@@ -339,7 +335,7 @@ void page_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma, uint6
 	set_page_flag(page, PG_uptodate);
 	set_page_flag(page, PG_swapbacked);
 	set_page_flag(page, PG_anon_exclusive);
-	page_set_anon(page, vma, addr, true);
+	__folio_set_anon(page, vma, addr, true);
 	page->_mapcount = 0;
 }
 
@@ -351,7 +347,7 @@ void page_add_anon_rmap(struct page *page, struct vm_area_struct *vma, uint64_t 
 		 * folio_add_new_anon_rmap() with RMAP_EXCLUSIVE or not */
 		set_page_flag(page, PG_uptodate);
 		set_page_flag(page, PG_swapbacked);
-		page_set_anon(page, vma, addr, exclusive);
+		__folio_set_anon(page, vma, addr, exclusive);
 		page->_mapcount = 0;
 		if (exclusive)
 			set_page_flag(page, PG_anon_exclusive);
@@ -368,22 +364,25 @@ void page_add_anon_rmap(struct page *page, struct vm_area_struct *vma, uint64_t 
 	mlock_vma_page(page, vma);
 }
 
-void page_move_anon_rmap(struct page *page, struct vm_area_struct *vma)
+void page_move_anon_rmap(struct page *folio, struct vm_area_struct *vma)
 {
-	page->mapping = (void *)((uintptr_t)vma->anon_vma | PAGE_MAPPING_ANON);
+	folio->mapping = (void *)((uintptr_t)vma->anon_vma | PAGE_MAPPING_ANON);
 }
 
 int rmap_walk_anon(struct page *page, rmap_one_fn fn, void *arg)
 {
 	struct anon_vma *anon_vma = page_anon_vma(page);
-	const uint64_t pgoff = page->index;
+	const uint64_t pgoff = page_pgoff(page);
+	/* a huge page: every VMA that may map any of its pages, the address
+	 * being its head's there (below vm_start when the VMA begins in it) */
+	const uint64_t last = pgoff + folio_nr_pages(page) - 1;
 	struct anon_vma_chain *avc;
 	int ret;
 
 	if (!anon_vma)
 		return 0;
-	for (avc = anon_vma_interval_tree_iter_first(&anon_vma->rb_root, pgoff, pgoff); avc;
-	     avc = anon_vma_interval_tree_iter_next(avc, pgoff, pgoff)) {
+	for (avc = anon_vma_interval_tree_iter_first(&anon_vma->rb_root, pgoff, last); avc;
+	     avc = anon_vma_interval_tree_iter_next(avc, pgoff, last)) {
 		struct vm_area_struct *vma = avc->vma;
 		uint64_t addr = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
 
@@ -427,7 +426,7 @@ int rmap_walk(struct vmsim_machine *m, struct page *page, rmap_one_fn fn, void *
 	struct file *f;
 
 	if (PageAnon(page))
-		return page_mapcount(page) > 0 ? rmap_walk_anon(page, fn, arg) : 0;
+		return folio_mapped(page) ? rmap_walk_anon(page, fn, arg) : 0;
 	if ((f = page_file(page)))
 		return rmap_walk_file(&f->f_mapping.i_mmap, page, fn, arg);
 	if (PageSwapBacked(page) && page->mapping && !PageSwapCache(page))
@@ -463,6 +462,58 @@ struct folio_referenced_arg {
 	unsigned long vm_flags;
 };
 
+/*
+ * folio_referenced_one() of a huge page at @addr (its head's address) of
+ * @vma: a PMD mapping it whole has its Accessed bit tested and cleared
+ * (pmdp_clear_flush_young()), as one reference; else each PTE of @vma
+ * mapping one of its pages is, one reference each.
+ */
+static int folio_referenced_huge(struct vm_area_struct *vma, uint64_t addr,
+				 struct folio_referenced_arg *pra)
+{
+	struct page *folio = pra->page;
+	struct mm_struct *mm = vma->vm_mm;
+	struct vmsim_machine *m = mm->m;
+	const uint64_t size = HPAGE_PMD_SIZE(m);
+	uint64_t pmd = 0, e = 0, epa, pte;
+
+	if (!(addr & (size - 1)) && addr >= vma->vm_start && addr + size <= vma->vm_end &&
+	    (pmd = mm_find_pmd(mm, addr)) && pmd_trans_huge(e = pt_read(&m->pt, pmd)) &&
+	    huge_pmd_folio(mm, pmd, e) == folio) {
+		if (vma->vm_flags & VM_LOCKED) {
+			pra->vm_flags |= VM_LOCKED;
+			return 1;
+		}
+		if (e & _PAGE_ACCESSED) {
+			set_pte(&m->pt, pmd, e & ~(uint64_t)_PAGE_ACCESSED);
+			flush_pmd_tlb_range(mm, addr, addr + size);
+			pra->referenced++;
+			pra->vm_flags |= vma->vm_flags;
+		}
+		return --pra->mapcount > 0 ? 0 : 1;
+	}
+	for (unsigned long i = 0; i < folio_nr_pages(folio); i++) {
+		const uint64_t a = addr + i * PAGE_SIZE;
+
+		if (a < vma->vm_start || a >= vma->vm_end || !page_vma_mapped(vma, folio + i, a, &epa))
+			continue;
+		if (vma->vm_flags & VM_LOCKED) {
+			pra->vm_flags |= VM_LOCKED;
+			return 1;
+		}
+		pte = pt_read(&m->pt, epa);
+		if (pte & _PAGE_ACCESSED) {
+			set_pte(&m->pt, epa, pte & ~(uint64_t)_PAGE_ACCESSED);
+			flush_tlb_mm_range(mm, a, a + PAGE_SIZE);
+			pra->referenced++;
+			pra->vm_flags |= vma->vm_flags;
+		}
+		if (--pra->mapcount <= 0)
+			return 1;
+	}
+	return 0;
+}
+
 static int folio_referenced_one(struct vm_area_struct *vma, uint64_t addr, void *arg)
 {
 	struct folio_referenced_arg *pra = arg;
@@ -474,6 +525,8 @@ static int folio_referenced_one(struct vm_area_struct *vma, uint64_t addr, void 
 	 * not counted (the mapping is skipped, as if not there) */
 	if (!vma_has_recency(vma))
 		return 0;
+	if (PageHead(pra->page))
+		return folio_referenced_huge(vma, addr, pra);
 	if (!page_vma_mapped(vma, pra->page, addr, &epa))
 		return 0;
 	if (vma->vm_flags & VM_LOCKED) {
@@ -496,6 +549,13 @@ static int folio_referenced_one(struct vm_area_struct *vma, uint64_t addr, void 
 int folio_referenced(struct vmsim_machine *m, struct page *page, unsigned long *vm_flags)
 {
 	struct folio_referenced_arg pra = { .page = page, .mapcount = page_mapcount(page) };
+
+	/* folio_mapcount(): a huge page's PMD and PTE mappings */
+	if (PageHead(page)) {
+		pra.mapcount = folio_entire_mapcount(page);
+		for (unsigned long i = 0; i < folio_nr_pages(page); i++)
+			pra.mapcount += page[i]._mapcount + 1;
+	}
 
 	*vm_flags = 0;
 	if (!pra.mapcount)
@@ -692,9 +752,9 @@ int check_vma_rmap(struct vm_area_struct *vma, struct page *page, uint64_t addr,
 	if (!chain_has(vma, anon_vma))
 		return verr(err, -EFAULT, "rmap: page at %#" PRIx64 ": its anon_vma is not on the"
 			    " VMA's chain", addr);
-	if (page->index != linear_page_index(vma, addr))
+	if (page_pgoff(page) != linear_page_index(vma, addr))
 		return verr(err, -EFAULT, "rmap: page at %#" PRIx64 " has index %#" PRIx64
-			    ", the VMA puts it at %#" PRIx64, addr, page->index,
+			    ", the VMA puts it at %#" PRIx64, addr, page_pgoff(page),
 			    linear_page_index(vma, addr));
 	return 0;
 }

@@ -81,7 +81,9 @@ static void folio_batch_add_and_move(struct vmsim_machine *m, struct folio_batch
 	if (on_lru && !test_clear_page_flag(page, PG_lru))
 		return;
 	get_page(page);
-	if (!folio_batch_add(fbatch, page))
+	/* a huge page is never left in a batch (the kernel's
+	 * folio_test_large() case): its moves are applied at once */
+	if (!folio_batch_add(fbatch, page) || PageHead(page))
 		folio_batch_move_lru(m, fbatch, move_fn);
 }
 
@@ -92,7 +94,7 @@ static void lru_add(struct vmsim_machine *m, struct lruvec *lruvec, struct page 
 
 	if (folio_evictable(page)) {
 		if (was_unevictable)
-			count_vm_event(&m->pm, UNEVICTABLE_PGRESCUED);
+			count_vm_events(&m->pm, UNEVICTABLE_PGRESCUED, folio_nr_pages(page));
 	} else {
 		/* an mlocked page keeps its mlock_count (lru.prev, unused by a
 		 * batch or by the unevictable "list"): the kernel zeroes it
@@ -100,7 +102,7 @@ static void lru_add(struct vmsim_machine *m, struct lruvec *lruvec, struct page 
 		clear_page_flag(page, PG_active);
 		set_page_flag(page, PG_unevictable);
 		if (!was_unevictable)
-			count_vm_event(&m->pm, UNEVICTABLE_PGCULLED);
+			count_vm_events(&m->pm, UNEVICTABLE_PGCULLED, folio_nr_pages(page));
 	}
 	lruvec_add_folio(lruvec, page);
 	MM_EV_M(m, "lru_add", "pfn=%#lx lru=%s", page_to_pfn(&m->pm, page),

@@ -271,15 +271,16 @@ static unsigned long shrink_folio_list(struct vmsim_machine *m, struct list_head
 	while (!list_empty(folio_list)) {
 		struct page *page = lru_to_folio(folio_list);
 		enum folio_references references = FOLIOREF_RECLAIM;
+		unsigned long nr_pages = folio_nr_pages(page);
 		enum mapping_kind mapping;
 		bool dirty, writeback;
 
 		list_del(&page->lru);
 		set_page_flag(page, PG_locked);
-		sc->nr_scanned++;
+		sc->nr_scanned += nr_pages;
 		if (!folio_evictable(page))
 			goto activate_locked;
-		if (!sc->may_unmap && page_mapcount(page) > 0)
+		if (!sc->may_unmap && folio_mapped(page))
 			goto keep_locked;
 		/* how dirty the tail of the LRU is decides when kswapd
 		 * writes file pages itself and when reclaim waits */
@@ -318,8 +319,37 @@ static unsigned long shrink_folio_list(struct vmsim_machine *m, struct list_head
 		if (PageAnon(page) && PageSwapBacked(page) && !PageSwapCache(page)) {
 			if (!(sc->gfp_mask & __GFP_IO))
 				goto keep_locked;
+			if (PageHead(page)) {
+				/* a huge page: no swap cluster is ever
+				 * allocated for it whole (THP swap-out is not
+				 * modelled, as without CONFIG_THP_SWAP), so
+				 * add_to_swap() of it fails and it falls back
+				 * to 4 KiB pages: split, its tails after it on
+				 * the list, each reclaimed on its own pass */
+				clear_page_flag(page, PG_locked);
+				if (split_folio_to_list(m, page, folio_list)) {
+					set_page_flag(page, PG_locked);
+					goto activate_locked;
+				}
+				set_page_flag(page, PG_locked);
+				count_vm_event(&m->pm, THP_SWPOUT_FALLBACK);
+				/* the tails are counted when their turn comes */
+				sc->nr_scanned -= nr_pages - 1;
+				nr_pages = 1;
+			}
 			if (!add_to_swap(m, page))
 				goto activate_locked;
+		} else if (PageHead(page)) {
+			/* a huge page reclaim cannot swap out (lazily freed,
+			 * or its pages in the swap cache): split first */
+			clear_page_flag(page, PG_locked);
+			if (split_folio_to_list(m, page, folio_list)) {
+				set_page_flag(page, PG_locked);
+				goto activate_locked;
+			}
+			set_page_flag(page, PG_locked);
+			sc->nr_scanned -= nr_pages - 1;
+			nr_pages = 1;
 		}
 		if (page_mapcount(page) > 0) {
 			bool was_swapbacked = PageSwapBacked(page);
@@ -431,12 +461,12 @@ static unsigned long isolate_lru_folios(struct vmsim_machine *m, unsigned long n
 		scan++;
 		if (!PageLRU(page))
 			goto move;
-		if (!sc->may_unmap && page_mapcount(page) > 0)
+		if (!sc->may_unmap && folio_mapped(page))
 			goto move;
 		get_page(page);
 		clear_page_flag(page, PG_lru);
-		nr_taken++;
-		nr_zone_taken[page_zonenum(page)]++;
+		nr_taken += folio_nr_pages(page);
+		nr_zone_taken[page_zonenum(page)] += folio_nr_pages(page);
 		move_to = dst;
 move:
 		list_move(&page->lru, move_to);
@@ -480,9 +510,9 @@ static unsigned long move_folios_to_lru(struct vmsim_machine *m, struct lruvec *
 		page->_refcount--;
 		set_page_flag(page, PG_lru);
 		lruvec_add_folio(lruvec, page);
-		nr_moved++;
+		nr_moved += folio_nr_pages(page);
 		if (PageActive(page))
-			workingset_age_nonresident(lruvec, 1);
+			workingset_age_nonresident(lruvec, folio_nr_pages(page));
 	}
 	return nr_moved;
 }

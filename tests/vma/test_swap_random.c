@@ -34,10 +34,32 @@
 #include "vma/swapfile.h"
 
 #define NTASK 4
-#define MAXPAGES 1024		/* model pages per task */
-#define MAXTOTAL 1800		/* model pages of all tasks */
-#define FREE_LEFT 340		/* free pages left after the pin */
-#define AREA_SIZE (3 * MiB)	/* each of the two swap areas */
+#define MAXPAGES 3072		/* model pages per task, at most */
+
+/* One kind of run: the machine, what is left for the tasks, the swap. */
+struct run_cfg {
+	const char *name;
+	const char *memory;		/* memory.size */
+	bool thp;			/* transparent_hugepage.enabled=always */
+	unsigned maxpages;		/* model pages per task */
+	unsigned maxtotal;		/* model pages of all tasks */
+	unsigned free_left;		/* free pages left after the pin */
+	uint64_t area_size;		/* each of the two swap areas */
+	unsigned steps;			/* the default length */
+};
+
+static const struct run_cfg small_pages = {
+	"4k", "memory.size=8MiB", false, 1024, 1800, 340, 3 * MiB, 3000,
+};
+/* huge pages: whole aligned 2 MiB slots mapped among the small ones, in a
+ * machine with room for two or three huge pages at a time */
+static const struct run_cfg huge_pages = {
+	"thp", "memory.size=24MiB", true, 3072, 4600, 1600, 10 * MiB, 800,
+};
+static const struct run_cfg *cfg;
+#define MAXTOTAL (cfg->maxtotal)
+#define FREE_LEFT (cfg->free_left)
+#define AREA_SIZE (cfg->area_size)
 #ifndef MREMAP_MAYMOVE
 #define MREMAP_MAYMOVE 1
 #endif
@@ -77,10 +99,16 @@ static unsigned rnd(unsigned n)
 
 static struct vmsim_machine *boot(void)
 {
-	const char *sets[] = { "memory.size=8MiB", "kernel_image.start=2MiB",
-			       "kernel_image.size=2MiB", "swap.size=3MiB", NULL };
+	char swap[48];
+	const char *sets[] = { cfg->memory, "kernel_image.start=2MiB", "kernel_image.size=2MiB",
+			       swap, "transparent_hugepage.use_zero_page=true", "transparent_hugepage.defrag=always",
+			       cfg->thp ? "transparent_hugepage.enabled=always" :
+					  "transparent_hugepage.enabled=never", NULL };
 	struct vmsim_error err = { 0 };
-	struct vmsim_machine *m = vmsim_machine_create("x86_64", sets, &err);
+	struct vmsim_machine *m;
+
+	snprintf(swap, sizeof(swap), "swap.size=%lluKiB", (unsigned long long)(AREA_SIZE >> 10));
+	m = vmsim_machine_create("x86_64", sets, &err);
 
 	if (!m)
 		fail_msg("boot: %s", err.msg);
@@ -192,7 +220,7 @@ static struct mpage *madd_page(struct mtask *mt, uint64_t va, bool shared,
 {
 	struct mpage *mp = &mt->p[mt->n];
 
-	assert_true(mt->n < MAXPAGES);
+	assert_true(mt->n < cfg->maxpages);
 	mp->va = va;
 	if (share) {
 		mp->data = share->data;
@@ -251,7 +279,7 @@ static void op_mmap(struct mtask *mt)
 	bool shared = !rnd(4);	/* shared anonymous memory: a shmem object */
 	int64_t r;
 
-	if (total_pages + n > MAXTOTAL || mt->n + n > MAXPAGES)
+	if (total_pages + n > MAXTOTAL || mt->n + n > cfg->maxpages)
 		return;
 	r = vm_mmap(mt->t->mm, NULL, 0, n * PAGE_SIZE, PROT_READ | PROT_WRITE,
 		    (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, 0);
@@ -260,6 +288,28 @@ static void op_mmap(struct mtask *mt)
 			 (long long)r);
 	for (uint64_t i = 0; i < n; i++)
 		madd_page(mt, (uint64_t)r + i * PAGE_SIZE, shared, NULL);
+}
+
+/* Huge-page runs: a mapping of one or two whole PMD spans, which the
+ * kernel's placement aligns (thp_get_unmapped_area()), so that the first
+ * write faults a huge page and a first read maps the huge zero page. */
+static void op_mmap_huge(struct mtask *mt)
+{
+	const uint64_t n = (1 + rnd(2)) * 512;
+	int64_t r;
+
+	if (total_pages + n > MAXTOTAL || mt->n + n > cfg->maxpages)
+		return;
+	r = vm_mmap(mt->t->mm, NULL, 0, n * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (r < 0)
+		fail_msg("step %u: mmap of %llu pages: %lld", step, (unsigned long long)n,
+			 (long long)r);
+	if ((uint64_t)r & (2 * MiB - 1))
+		fail_msg("step %u: a %llu-page mapping at %#llx is not PMD-aligned", step,
+			 (unsigned long long)n, (long long)r);
+	for (uint64_t i = 0; i < n; i++)
+		madd(mt, (uint64_t)r + i * PAGE_SIZE);
 }
 
 static void op_write(struct mtask *mt)
@@ -368,7 +418,7 @@ static void op_exit(struct mtask *mt)
 	free(mt->p);
 	*mt = tasks[--ntasks];
 	tasks[ntasks] = (struct mtask){ 0 };
-	tasks[ntasks].p = calloc(MAXPAGES, sizeof(struct mpage));
+	tasks[ntasks].p = calloc(cfg->maxpages, sizeof(struct mpage));
 	assert_non_null(tasks[ntasks].p);
 }
 
@@ -401,7 +451,7 @@ static void op_mremap(struct mtask *mt)
 	if (vma->shm && nl > ol)
 		nl = ol;	/* past the object's end would be SIGBUS */
 	if (nl > ol && (total_pages + (nl - ol) / PAGE_SIZE > MAXTOTAL ||
-			mt->n + (nl - ol) / PAGE_SIZE > MAXPAGES))
+			mt->n + (nl - ol) / PAGE_SIZE > cfg->maxpages))
 		nl = ol;
 	r = do_mremap(mt->t->mm, a, ol, nl, MREMAP_MAYMOVE, 0);
 	if (r == -ENOMEM)
@@ -429,6 +479,12 @@ static void op_madvise(struct mtask *mt)
 		return;
 	start = mt->p[rnd(mt->n)].va;
 	len = (1 + rnd(16)) * PAGE_SIZE;
+	if (cfg->thp && rnd(2)) {
+		/* the whole PMD span around it: a huge page there is aged or
+		 * reclaimed whole (split for swap-out) */
+		start &= ~(2 * MiB - 1);
+		len = 2 * MiB;
+	}
 	ret = do_madvise(mt->t->mm, start, len, rnd(2) ? MADV_PAGEOUT : MADV_COLD, NULL);
 	/* a hole in the range is ENOMEM after the rest was advised */
 	if (ret && ret != -ENOMEM)
@@ -465,6 +521,7 @@ static void run(uint64_t s, unsigned steps)
 	struct vmsim_error err = { 0 };
 	struct page **pinned = calloc(4096, sizeof(*pinned));
 	unsigned npinned = 0, type;
+	const unsigned pin_order = cfg->thp ? 9 : 0;
 	struct spawn_args a = { 0 };
 
 	seed = seed0 = s;
@@ -473,16 +530,17 @@ static void run(uint64_t s, unsigned steps)
 	shmem_swapped_seen = 0;
 	names = 1;
 	assert_non_null(pinned);
-	/* pin kernel pages until little is left for the tasks */
-	while (nr_free_pages(&m->pm) > FREE_LEFT && npinned < 4096)
-		assert_non_null(pinned[npinned++] = alloc_page(&m->pm, GFP_KERNEL));
+	/* pin kernel pages until little is left for the tasks; for huge
+	 * pages, whole PMD blocks, so that what is left holds some */
+	while (nr_free_pages(&m->pm) > FREE_LEFT + (1u << pin_order) && npinned < 4096)
+		assert_non_null(pinned[npinned++] = alloc_pages(&m->pm, GFP_KERNEL, pin_order));
 	area_on[0] = true;
 	assert_int_equal(sys_swapon(m, AREA_SIZE, 0, false, &type, &err), 0);
 	area_on[1] = true;
 	assert_int_equal(machine_check_start(m, 16), 0);
 	for (unsigned i = 0; i < NTASK; i++) {
 		tasks[i] = (struct mtask){ 0 };
-		tasks[i].p = calloc(MAXPAGES, sizeof(struct mpage));
+		tasks[i].p = calloc(cfg->maxpages, sizeof(struct mpage));
 		assert_non_null(tasks[i].p);
 	}
 	snprintf(tasks[0].name, sizeof(tasks[0].name), "t0");
@@ -500,7 +558,7 @@ static void run(uint64_t s, unsigned steps)
 		else if (op < 60)
 			op_read(mt);
 		else if (op < 70)
-			op_mmap(mt);
+			cfg->thp && rnd(2) ? op_mmap_huge(mt) : op_mmap(mt);
 		else if (op < 75)
 			op_munmap(mt);
 		else if (op < 82)
@@ -552,6 +610,18 @@ static void run(uint64_t s, unsigned steps)
 		    !shmem_swapped_seen)
 			fail_msg("seed %#llx: pswpin %lu pswpout %lu: no swapping happened",
 				 (unsigned long long)seed0, pswpin, pswpout);
+		if (cfg->thp) {
+			const unsigned long *ev = m->pm.vmstat.event;
+
+			printf("  huge pages: %lu faulted, %lu PMD splits, %lu split into pages "
+			       "(%lu for swap-out), %lu split failures\n", m->thp.fault_alloc,
+			       m->thp.split_pmd, ev[THP_SPLIT_PAGE], ev[THP_SWPOUT_FALLBACK],
+			       ev[THP_SPLIT_PAGE_FAILED]);
+			/* huge pages must have been made, split and swapped out */
+			if (!m->thp.fault_alloc || !m->thp.split_pmd || !ev[THP_SWPOUT_FALLBACK])
+				fail_msg("seed %#llx: no huge page was swapped out",
+					 (unsigned long long)seed0);
+		}
 	}
 	for (unsigned i = 0; i < NTASK; i++) {
 		mremove(&tasks[i], 0, UINT64_MAX);
@@ -559,7 +629,7 @@ static void run(uint64_t s, unsigned steps)
 		tasks[i].p = NULL;
 	}
 	while (npinned)
-		__free_pages(&m->pm, pinned[--npinned], 0);
+		__free_pages(&m->pm, pinned[--npinned], pin_order);
 	free(pinned);
 	vt_teardown(m);
 }
@@ -571,12 +641,13 @@ static unsigned env_u(const char *name, unsigned dflt)
 	return v && *v ? (unsigned)strtoul(v, NULL, 0) : dflt;
 }
 
-static void test_swap_random_nothing_is_lost(void **state)
+static void run_all(const struct run_cfg *c)
 {
-	unsigned steps = env_u("VMSIM_STEPS", 3000);
+	unsigned steps;
 	const char *one = getenv("VMSIM_SEED");
 
-	(void)state;
+	cfg = c;
+	steps = env_u("VMSIM_STEPS", c->steps);
 	if (one && *one) {
 		run(strtoull(one, NULL, 0), steps);
 		return;
@@ -585,10 +656,26 @@ static void test_swap_random_nothing_is_lost(void **state)
 		run(s * 0x9e3779b97f4a7c15ULL, steps);
 }
 
+static void test_swap_random_nothing_is_lost(void **state)
+{
+	(void)state;
+	run_all(&small_pages);
+}
+
+/* The same under transparent_hugepage.enabled=always: huge pages faulted,
+ * split by reclaim and swapped out 4 KiB at a time, forked, copied on
+ * write, moved by mremap and partly unmapped, every byte checked. */
+static void test_swap_random_huge_pages(void **state)
+{
+	(void)state;
+	run_all(&huge_pages);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_swap_random_nothing_is_lost),
+		cmocka_unit_test(test_swap_random_huge_pages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

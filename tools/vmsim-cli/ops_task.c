@@ -295,7 +295,8 @@ static const char *const task_expect_keys[] = {
 	"locked_vm", "map_count", "brk", "start_brk", "faults", "cow", "cow_reuse", "zero_page",
 	"demand_zero", "stack_grow", "segv", "sigbus", "mm_users", "hiwater_rss", "hiwater_vm", "tasks",
 	"mlocked", "l1d_hits", "l1d_misses", "l2_hits", "l2_misses", "walks", "swap", "major_faults",
-	NULL
+	"thp_fault_alloc", "thp_fault_fallback", "thp_split_pmd", "thp_zero_page_alloc",
+	"nr_anon_transparent_hugepages", NULL
 };
 
 static void expect_u64(struct scn *s, struct scn_step *st, const char *what, uint64_t want,
@@ -421,6 +422,23 @@ static int expect_task(struct scn *s, struct scn_step *st)
 			if ((ret = scn_arg_u64(s, st, tk[i], true, &want)))
 				return ret;
 			expect_u64(s, st, tk[i], want, tv[i]);
+		}
+	}
+	{
+		/* the machine's huge-page events (/proc/vmstat names) */
+		const struct thp_state *th = &scn_machine(s)->thp;
+		static const char *const hk[] = { "thp_fault_alloc", "thp_fault_fallback",
+						  "thp_split_pmd", "thp_zero_page_alloc",
+						  "nr_anon_transparent_hugepages" };
+		const uint64_t hv[] = { th->fault_alloc, th->fault_fallback, th->split_pmd,
+					th->zero_page_alloc, th->nr_anon_thps };
+
+		for (size_t i = 0; i < sizeof(hk) / sizeof(hk[0]); i++) {
+			if (!scn_arg(st, hk[i]))
+				continue;
+			if ((ret = scn_arg_u64(s, st, hk[i], true, &want)))
+				return ret;
+			expect_u64(s, st, hk[i], want, hv[i]);
 		}
 	}
 	if (!scn_arg(st, "task"))
