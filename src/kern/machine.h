@@ -61,6 +61,10 @@ struct vmsim_machine {
 	struct page **wb_queue;		/* pages under writeback (vma/page-writeback.c) */
 	unsigned wb_nr, wb_cap;
 	unsigned kswapd_countdown;	/* user accesses left until the next kswapd point */
+	unsigned long nr_dropped_stores;	/* user stores a corrupted mapping aimed at
+						 * a page table, the zero page, the huge
+						 * zero page or the simulator's own
+						 * structures (task_access()) */
 	struct kmem_cache *anon_vma_chain_cachep;
 
 	/* --check (kern/check.c): NULL when off */

@@ -559,7 +559,10 @@ static int page_cache_read(struct file *f, uint64_t index, struct page **out)
 		*out = cached;
 		return 0;
 	}
-	if (read_backing(f, index << PAGE_SHIFT, page_host(pm, page), PAGE_SIZE)) {
+	/* memory.contents none: the page is cached, its bytes are not read
+	 * (filemap_read() takes them from the file) */
+	if (pm->cfg->contents &&
+	    read_backing(f, index << PAGE_SHIFT, page_host(pm, page), PAGE_SIZE)) {
 		put_page(pm, page);
 		return -EIO;
 	}
@@ -738,7 +741,7 @@ int filemap_read(struct file *f, uint64_t off, void *buf, size_t len)
 		size_t n = PAGE_SIZE - in < len ? PAGE_SIZE - in : len;
 		struct page *page = filemap_find_page(f, index);
 
-		if (page)
+		if (page && f->pc->m->cfg.contents)
 			memcpy(dst, (uint8_t *)page_host(&f->pc->m->pm, page) + in, n);
 		else if (read_backing(f, off, dst, n))
 			return -EIO;
@@ -1111,7 +1114,8 @@ static unsigned do_cow_fault(struct vm_fault *vmf)
 		count_vm_event(&m->pm, PGMAJFAULT);
 		ret = VM_FAULT_MAJOR;
 	}
-	memcpy(page_host(&m->pm, cow), page_host(&m->pm, page), PAGE_SIZE);
+	if (m->cfg.contents)	/* else the bytes are not kept */
+		memcpy(page_host(&m->pm, cow), page_host(&m->pm, page), PAGE_SIZE);
 	if (!pt_entry_none(pt_read(&m->pt, vmf->epa))) {
 		/* vmf_pte_changed(): filled while the allocations reclaimed */
 		put_page(&m->pm, cow);

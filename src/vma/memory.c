@@ -30,6 +30,7 @@
 
 #include "kern/machine.h"
 #include "mmu/mmu.h"
+#include "phys/buddy.h"
 #include "vma/filemap.h"
 #include "vma/swap.h"
 #include "vma/swapfile.h"
@@ -1090,7 +1091,7 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 			put_page(&m->pm, old);
 		return VM_FAULT_OOM;
 	}
-	if (old)
+	if (old && m->cfg.contents)	/* else the bytes are not kept */
 		memcpy(page_host(&m->pm, page), page_host(&m->pm, old), PAGE_SIZE);
 	if (pt_read(&m->pt, epa) != pte) {
 		/* the PTE changed meanwhile: let the access fault again */
@@ -1394,6 +1395,15 @@ static int copy_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		return 0;
 	}
 	page = pte_page(m, pte);
+	if (page && page != m->zero_page && page_ref_count(compound_head(page)) <= 0) {
+		/* a PTE naming a free frame (written by hand, or through a
+		 * corrupted table): folio_get() of a page nobody holds is
+		 * the kernel's VM_BUG_ON_FOLIO; a reference taken here would
+		 * later free the frame a second time, onto a list it is
+		 * already on.  Reported; the child does not get the entry. */
+		bad_page(&m->pm, page, "fork: a PTE maps a page with zero refcount");
+		return 0;
+	}
 	if (page && page != m->zero_page) {
 		/* the references of a page of a huge page are the head's */
 		struct page *folio = compound_head(page);
