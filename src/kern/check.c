@@ -5,7 +5,8 @@
  * lists against mem_map (phys/check.c), the slabs (phys/slab.c), the
  * kernel half of every root and the vmalloc and pkmap state (layout.c),
  * every mm and every mapped frame's counts (vma/check.c), the page cache
- * (vma/filemap.c) and every CPU's TLB (mmu/tlb.c).  Its cost grows with
+ * (vma/filemap.c), the LRU lists (vma/check.c), the swap areas and the
+ * swap cache (vma/swapfile.c) and every CPU's TLB (mmu/tlb.c).  Its cost grows with
  * RAM and with the tasks.
  *
  * machine_check_point() is what --check runs after each step: the same
@@ -36,6 +37,8 @@
 #include "util/error.h"
 #include "vma/filemap.h"
 #include "vma/mm.h"
+#include "vma/swap.h"
+#include "vma/swapfile.h"
 
 struct machine_checker {
 	unsigned every;			/* a full pass every @every points (0: never) */
@@ -190,6 +193,10 @@ int machine_check(struct vmsim_machine *m, struct vmsim_error *err)
 		ret = task_check_all(m, err);
 	if (!ret)
 		ret = page_cache_check(m->page_cache, err);
+	if (!ret)
+		ret = lru_check(m, err);
+	if (!ret)
+		ret = swap_check(m, err);
 	if (!ret)
 		ret = check_tlbs(m, false, err);
 	if (c) {

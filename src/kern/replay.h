@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kern/machine.h"
 #include "kern/replace.h"
 #include "mmu/mmu.h"
 #include "util/trace.h"
@@ -110,6 +111,7 @@ static inline void replay_one(struct replay *rp, const struct trace_rec *rec)
 				replay_touch(rp, va, MMU_WRITE);
 		} while (va != last);
 	}
+	kswapd_tick(rp->m);
 }
 
 void replay_snapshot(const struct replay *rp, struct replay_counters *c);

@@ -76,9 +76,9 @@ static void stats_phys(struct vmsim_machine *m, struct stat_sink *s)
 	stat_u64(s, pm->vmstat.bad_page, "bad_page");
 	stat_u64(s, pm->vmstat.deferred_init_blocks, "deferred_init_blocks");
 	stat_u64(s, global_zone_page_state(pm, nr_mlock), "nr_mlock");
-	stat_u64(s, pm->vmstat.unevictable_pgs_mlocked, "unevictable_pgs_mlocked");
-	stat_u64(s, pm->vmstat.unevictable_pgs_munlocked, "unevictable_pgs_munlocked");
-	stat_u64(s, pm->vmstat.unevictable_pgs_cleared, "unevictable_pgs_cleared");
+	stat_u64(s, pm->vmstat.event[UNEVICTABLE_PGMLOCKED], "unevictable_pgs_mlocked");
+	stat_u64(s, pm->vmstat.event[UNEVICTABLE_PGMUNLOCKED], "unevictable_pgs_munlocked");
+	stat_u64(s, pm->vmstat.event[UNEVICTABLE_PGCLEARED], "unevictable_pgs_cleared");
 }
 
 /* Per CPU: the TLB levels and the page walker. */

@@ -3,6 +3,7 @@
  *   buddyinfo  mm/vmstat.c frag_show_print()
  *   zoneinfo   mm/vmstat.c zoneinfo_show_print()
  *   meminfo    fs/proc/meminfo.c meminfo_proc_show()
+ *   vmstat     mm/vmstat.c vmstat_show()
  *   info       vmsim's machine summary (no kernel file)
  * Each renders either the text or one JSON value with the same numbers.
  * Only quantities the simulator models are printed: a line Linux has but
@@ -16,6 +17,7 @@
 #include "kern/task.h"
 #include "kern/vmalloc.h"
 #include "phys/slab.h"
+#include "vma/swap.h"
 #include "util/parse.h"
 
 static unsigned long nr_orders(const struct phys_mem *pm)
@@ -111,6 +113,18 @@ static void zoneinfo_pagesets(const struct phys_mem *pm, const struct zone *z, s
 
 /* One zone of zoneinfo as JSON: the same numbers under struct zone's and
  * the kernel helpers' names, page counts ending in _pages. */
+/* Is @z the first populated zone of its node (where zoneinfo prints the
+ * node's statistics)? */
+static bool zone_first_populated(const struct zone *z)
+{
+	const struct pglist_data *pgdat = z->zone_pgdat;
+
+	for (unsigned i = 0; i < MAX_NR_ZONES; i++)
+		if (populated_zone(&pgdat->node_zones[i]))
+			return &pgdat->node_zones[i] == z;
+	return false;
+}
+
 static void zoneinfo_zone_json(const struct phys_mem *pm, const struct zone *z,
 			       struct json_writer *jw)
 {
@@ -136,6 +150,24 @@ static void zoneinfo_zone_json(const struct phys_mem *pm, const struct zone *z,
 	json_key_u64(jw, "start_pfn", z->zone_start_pfn);
 	json_key_u64(jw, "pgalloc", z->pgalloc);
 	json_key_u64(jw, "pgfree", z->pgfree);
+	/* the zone's gauges (/proc/vmstat's names), and its node's with its
+	 * node's first populated zone, as the text prints them */
+	json_key(jw, "vm_stat");
+	json_object_begin(jw);
+	for (int i = 0; i < NR_VM_ZONE_STAT_ITEMS; i++)
+		json_key_u64(jw, zone_stat_name[i], zone_page_state(z, (enum zone_stat_item)i));
+	json_key_u64(jw, "nr_mlock", z->nr_mlock);
+	json_object_end(jw);
+	if (zone_first_populated(z)) {
+		json_key(jw, "node_stats");
+		json_object_begin(jw);
+		for (int i = 0; i < NR_VM_NODE_STAT_ITEMS; i++)
+			json_key_u64(jw, node_stat_name[i],
+				     node_page_state(z->zone_pgdat, (enum node_stat_item)i));
+		json_object_end(jw);
+	}
+	json_key_bool(jw, "node_unreclaimable",
+		      z->zone_pgdat->kswapd_failures >= MAX_RECLAIM_RETRIES);
 	/* per-CPU lists exist for populated zones only, as in the text */
 	json_key(jw, "pagesets");
 	json_array_begin(jw);
@@ -167,6 +199,12 @@ static void zoneinfo_zone(struct zone *z, void *arg)
 		return;
 	}
 	sb_printf(sb, "Node %d, zone %8s", z->zone_pgdat->node_id, z->name);
+	if (zone_first_populated(z)) {
+		sb_puts(sb, "\n  per-node stats");
+		for (int i = 0; i < NR_VM_NODE_STAT_ITEMS; i++)
+			sb_printf(sb, "\n      %-12s %lu", node_stat_name[i],
+				  node_page_state(z->zone_pgdat, (enum node_stat_item)i));
+	}
 	sb_printf(sb, "\n  pages free     %lu"
 		      "\n        boost    %lu"
 		      "\n        min      %lu"
@@ -189,9 +227,14 @@ static void zoneinfo_zone(struct zone *z, void *arg)
 		return;
 	}
 	sb_printf(sb, "\n      %-12s %lu", "nr_free_pages", z->free_pages);
+	for (int i = 0; i < NR_VM_ZONE_STAT_ITEMS; i++)
+		sb_printf(sb, "\n      %-12s %lu", zone_stat_name[i],
+			  zone_page_state(z, (enum zone_stat_item)i));
+	sb_printf(sb, "\n      %-12s %lu", "nr_mlock", z->nr_mlock);
 	zoneinfo_pagesets(o->pm, z, sb);
 	sb_printf(sb, "\n  node_unreclaimable:  %u"
-		      "\n  start_pfn:           %lu\n", 0u, z->zone_start_pfn);
+		      "\n  start_pfn:           %lu\n",
+		  z->zone_pgdat->kswapd_failures >= MAX_RECLAIM_RETRIES, z->zone_start_pfn);
 }
 
 static int zoneinfo(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
@@ -208,14 +251,51 @@ struct meminfo_line {
 	uint64_t bytes;		/* the text prints it in kB */
 };
 
+/* Pages on the LRU (lists and batches) that are mapped: anonymous ones
+ * (AnonPages, NR_ANON_MAPPED) and page cache or shmem ones (Mapped,
+ * NR_FILE_MAPPED).  Every mapped user page is on a list or in a batch. */
+struct mapped_count {
+	unsigned long anon, file;
+};
+
+static void count_mapped(void *arg, struct page *page, bool lru_add)
+{
+	struct mapped_count *mc = arg;
+
+	(void)lru_add;
+	if (page_mapcount(page) <= 0)
+		return;
+	if (PageAnon(page))
+		mc->anon++;
+	else
+		mc->file++;
+}
+
+static void count_mapped_lists(struct vmsim_machine *m, struct mapped_count *mc)
+{
+	for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++)
+		for (enum lru_list lru = 0; lru < LRU_UNEVICTABLE; lru++) {
+			struct list_head *head = &m->pm.node_data[nid].__lruvec.lists[lru];
+			struct page *page;
+
+			list_for_each_entry(page, head, lru)
+				if (PageLRU(page))	/* not the move batches' (counted there) */
+					count_mapped(mc, page, false);
+		}
+	lru_for_each_batched(m, count_mapped, mc);
+}
+
 static int meminfo(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 		   struct strbuf *sb)
 {
 	struct phys_mem *pm = &m->pm;
 	unsigned long total = 0, free = nr_free_pages(pm), high_total = 0, high_free = 0;
+	unsigned long wmark_low = 0, pagecache, reclaimable, file_pages, swapcache;
 	long avail;
-	struct meminfo_line lines[24];
+	struct meminfo_line lines[48];
 	unsigned long stack_pages = 0, slab = slab_total_pages(pm), slab_rec = slab_reclaimable_pages(pm);
+	unsigned long lru[NR_LRU_LISTS];
+	struct mapped_count mc = { 0 };
 	struct task_struct *t;
 	unsigned n = 0;
 
@@ -225,20 +305,46 @@ static int meminfo(struct vmsim_machine *m, const struct view_args *a, struct js
 			struct zone *z = &pm->node_data[nid].node_zones[zt];
 
 			total += z->managed_pages;
+			wmark_low += low_wmark_pages(z);
 			if (is_highmem_idx((enum zone_type)zt)) {
 				high_total += z->managed_pages;
 				high_free += z->free_pages;
 			}
 		}
 	}
-	/* si_mem_available() without page cache or reclaimable slab yet */
+	for (enum lru_list l = 0; l < NR_LRU_LISTS; l++)
+		lru[l] = global_node_page_state(pm, (enum node_stat_item)(NR_LRU_BASE + l));
+	count_mapped_lists(m, &mc);
+	/* si_mem_available(): free above the reserves, plus the page cache
+	 * and the reclaimable slab, each less what reclaim could not take
+	 * without going under the low watermarks */
 	avail = (long)free - (long)pm->totalreserve_pages;
+	pagecache = lru[LRU_ACTIVE_FILE] + lru[LRU_INACTIVE_FILE];
+	pagecache -= pagecache / 2 < wmark_low ? pagecache / 2 : wmark_low;
+	avail += (long)pagecache;
+	reclaimable = slab_rec;
+	reclaimable -= reclaimable / 2 < wmark_low ? reclaimable / 2 : wmark_low;
+	avail += (long)reclaimable;
 	if (avail < 0)
 		avail = 0;
+	file_pages = global_node_page_state(pm, NR_FILE_PAGES);
+	swapcache = global_node_page_state(pm, NR_SWAPCACHE);
 #define B(pages) ((uint64_t)(pages) << PAGE_SHIFT)
 	lines[n++] = (struct meminfo_line){ "MemTotal", B(total) };
 	lines[n++] = (struct meminfo_line){ "MemFree", B(free) };
 	lines[n++] = (struct meminfo_line){ "MemAvailable", B(avail) };
+	/* no block device: no buffer heads */
+	lines[n++] = (struct meminfo_line){ "Buffers", 0 };
+	lines[n++] = (struct meminfo_line){ "Cached", B(file_pages - swapcache) };
+	lines[n++] = (struct meminfo_line){ "SwapCached", B(swapcache) };
+	lines[n++] = (struct meminfo_line){ "Active", B(lru[LRU_ACTIVE_ANON] + lru[LRU_ACTIVE_FILE]) };
+	lines[n++] = (struct meminfo_line){ "Inactive",
+		B(lru[LRU_INACTIVE_ANON] + lru[LRU_INACTIVE_FILE]) };
+	lines[n++] = (struct meminfo_line){ "Active(anon)", B(lru[LRU_ACTIVE_ANON]) };
+	lines[n++] = (struct meminfo_line){ "Inactive(anon)", B(lru[LRU_INACTIVE_ANON]) };
+	lines[n++] = (struct meminfo_line){ "Active(file)", B(lru[LRU_ACTIVE_FILE]) };
+	lines[n++] = (struct meminfo_line){ "Inactive(file)", B(lru[LRU_INACTIVE_FILE]) };
+	lines[n++] = (struct meminfo_line){ "Unevictable", B(lru[LRU_UNEVICTABLE]) };
 	lines[n++] = (struct meminfo_line){ "Mlocked", B(global_zone_page_state(pm, nr_mlock)) };
 	if (m->cfg.arch == ARCH_X86_32) {
 		lines[n++] = (struct meminfo_line){ "HighTotal", B(high_total) };
@@ -246,6 +352,15 @@ static int meminfo(struct vmsim_machine *m, const struct view_args *a, struct js
 		lines[n++] = (struct meminfo_line){ "LowTotal", B(total - high_total) };
 		lines[n++] = (struct meminfo_line){ "LowFree", B(free - high_free) };
 	}
+	lines[n++] = (struct meminfo_line){ "SwapTotal",
+		B(pm->total_swap_pages > 0 ? pm->total_swap_pages : 0) };
+	lines[n++] = (struct meminfo_line){ "SwapFree",
+		B(pm->nr_swap_pages > 0 ? pm->nr_swap_pages : 0) };
+	lines[n++] = (struct meminfo_line){ "Dirty", B(global_node_page_state(pm, NR_FILE_DIRTY)) };
+	lines[n++] = (struct meminfo_line){ "Writeback", B(global_node_page_state(pm, NR_WRITEBACK)) };
+	lines[n++] = (struct meminfo_line){ "AnonPages", B(mc.anon) };
+	lines[n++] = (struct meminfo_line){ "Mapped", B(mc.file) };
+	lines[n++] = (struct meminfo_line){ "Shmem", B(global_node_page_state(pm, NR_SHMEM)) };
 	lines[n++] = (struct meminfo_line){ "KReclaimable", B(slab_rec) };
 	lines[n++] = (struct meminfo_line){ "Slab", B(slab) };
 	lines[n++] = (struct meminfo_line){ "SReclaimable", B(slab_rec) };
@@ -443,10 +558,64 @@ static int info(struct vmsim_machine *m, const struct view_args *a, struct json_
 	return 0;
 }
 
+/* /proc/vmstat: the zone gauges, the node gauges, then the events, with
+ * the per-zone pgalloc_, allocstall_ and pgskip_ after pswpout as the
+ * kernel orders them (zones of the arch's configuration only). */
+static void vmstat_line(struct json_writer *jw, struct strbuf *sb, const char *name,
+			unsigned long v)
+{
+	if (jw)
+		json_key_u64(jw, name, v);
+	else
+		sb_printf(sb, "%s %lu\n", name, v);
+}
+
+static int vmstat(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
+		  struct strbuf *sb)
+{
+	static const char *const per_zone[] = { "pgalloc_", "allocstall_", "pgskip_" };
+	const struct phys_mem *pm = &m->pm;
+	unsigned long v;
+
+	(void)a;
+	if (jw)
+		json_object_begin(jw);
+	vmstat_line(jw, sb, "nr_free_pages", nr_free_pages(pm));
+	for (int i = 0; i < NR_VM_ZONE_STAT_ITEMS; i++)
+		if (!vmstat_read(pm, zone_stat_name[i], &v))
+			vmstat_line(jw, sb, zone_stat_name[i], v);
+	vmstat_line(jw, sb, "nr_mlock", global_zone_page_state(pm, nr_mlock));
+	for (int i = 0; i < NR_VM_NODE_STAT_ITEMS; i++)
+		vmstat_line(jw, sb, node_stat_name[i],
+			    global_node_page_state(pm, (enum node_stat_item)i));
+	for (int i = 0; i < NR_VM_EVENT_ITEMS; i++) {
+		vmstat_line(jw, sb, vm_event_name[i], pm->vmstat.event[i]);
+		if (i != PSWPOUT)
+			continue;
+		for (unsigned k = 0; k < sizeof(per_zone) / sizeof(per_zone[0]); k++)
+			for (int z = 0; z < MAX_NR_ZONES; z++) {
+				char name[32];
+
+				/* x86_64 has no HIGHMEM, x86_32 no DMA32 */
+				if ((z == ZONE_HIGHMEM && config_is_64(&m->cfg)) ||
+				    (z == ZONE_DMA32 && !config_is_64(&m->cfg)))
+					continue;
+				snprintf(name, sizeof(name), "%s%s", per_zone[k], zone_vmstat_name[z]);
+				if (!vmstat_read(pm, name, &v))
+					vmstat_line(jw, sb, name, v);
+			}
+		vmstat_line(jw, sb, "pgfree", pm->vmstat.pgfree);
+	}
+	if (jw)
+		json_object_end(jw);
+	return 0;
+}
+
 const struct view views_phys[] = {
 	{ "info", info },
 	{ "buddyinfo", buddyinfo },
 	{ "zoneinfo", zoneinfo },
 	{ "meminfo", meminfo },
+	{ "vmstat", vmstat },
 	{ NULL, NULL },
 };

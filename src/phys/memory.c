@@ -10,6 +10,7 @@
  * init, see buddy.c), so a 64 GiB machine boots without touching its
  * 768 MiB mem_map.  Nothing here is allocated except the two mappings.
  */
+#include "phys/mm_inline.h"
 #include "phys/pcp.h"
 
 #include <errno.h>
@@ -167,7 +168,8 @@ static struct pfn_range node_span(const struct phys_mem *pm, unsigned nid)
 
 /*
  * free_area_init_core() for one node: spans and present pages (no holes:
- * RAM is contiguous from 0), empty free lists.
+ * RAM is contiguous from 0), empty free lists, empty LRU lists
+ * (pgdat_init_internals()), kswapd asleep with nothing asked of it.
  */
 static void init_node(struct phys_mem *pm, unsigned nid)
 {
@@ -194,6 +196,10 @@ static void init_node(struct phys_mem *pm, unsigned nid)
 		for (unsigned o = 0; o < NR_ORDERS_LIMIT; o++)
 			INIT_LIST_HEAD(&z->free_area[o].free_list);
 	}
+	lruvec_init(&pgdat->__lruvec, pgdat, NULL);
+	memset(pgdat->vm_stat, 0, sizeof(pgdat->vm_stat));
+	pgdat->kswapd_highest_zoneidx = MAX_NR_ZONES;
+	pgdat->kswapd_last_highest = MAX_NR_ZONES - 1;
 }
 
 /*

@@ -19,6 +19,7 @@
 
 #include "phys/gfp.h"
 #include "phys/page.h"
+#include "phys/vmstat.h"
 #include "util/config.h"
 #include "util/events.h"
 #include "util/hostalloc.h"
@@ -113,10 +114,47 @@ struct zone {
 	/* statistics */
 	unsigned long pgalloc, pgfree;	/* pages allocated / freed in this zone */
 	unsigned long alloc_fail;	/* requests this zone could not serve */
+	long vm_stat[NR_VM_ZONE_STAT_ITEMS];	/* zone_page_state() */
 	unsigned long nr_mlock;		/* NR_MLOCK: PG_mlocked pages (meminfo Mlocked) */
 };
 
 struct slab_state;
+struct mem_cgroup;
+
+/*
+ * The LRU lists of one node, or of one memory cgroup on one node (struct
+ * lruvec, include/linux/mmzone.h).  Reclaim works on one lruvec at a
+ * time; folio_lruvec() (phys/mm_inline.h) says which one a page is on.
+ * The unevictable "list" is only a count, as in Linux: its pages sit on
+ * no list (their lru.prev holds the mlock count).
+ */
+struct lruvec {
+	struct list_head lists[NR_LRU_LISTS];
+	/* how much it cost to reclaim from each type (lru_note_cost) */
+	unsigned long anon_cost, file_cost;
+	/* evictions and activations: the clock of the refault distance */
+	unsigned long nonresident_age;
+	/* WORKINGSET_ACTIVATE_* when the last reclaim cycle ended */
+	unsigned long refaults[ANON_AND_FILE];
+	unsigned long flags;		/* LRUVEC_*_CONGESTED */
+	struct pglist_data *pgdat;
+	struct mem_cgroup *memcg;	/* NULL: the node's own lruvec */
+	unsigned long lru_zone_size[MAX_NR_ZONES][NR_LRU_LISTS];
+	/* lruvec_page_state() of a memory cgroup's lruvec (the node's own
+	 * lruvec reads the node's vm_stat instead) */
+	long vm_stat[NR_VM_NODE_STAT_ITEMS];
+};
+
+/* lruvec->flags */
+#define LRUVEC_CGROUP_CONGESTED	0x1
+#define LRUVEC_NODE_CONGESTED	0x2
+
+/* pgdat->flags */
+#define PGDAT_DIRTY	0x1	/* reclaim scanned many dirty file pages at the tail */
+#define PGDAT_WRITEBACK	0x2	/* reclaim scanned many pages under writeback */
+
+/* kswapd_failures at which kswapd gives up on a node (MAX_RECLAIM_RETRIES) */
+#define MAX_RECLAIM_RETRIES 16
 struct phys_track;
 
 struct pglist_data {
@@ -128,6 +166,16 @@ struct pglist_data {
 	/* fallback order for each highest zone: zone pointers, NULL ended,
 	 * this node's zones first, then other nodes' */
 	struct zone *zonelist[MAX_NR_ZONES][MAX_NR_ZONES * MAX_NUMNODES + 1];
+	/* reclaim (vma/vmscan.c) */
+	struct lruvec __lruvec;
+	long vm_stat[NR_VM_NODE_STAT_ITEMS];	/* node_page_state() */
+	unsigned long flags;		/* PGDAT_* */
+	bool kswapd_woken;		/* wakeup_kswapd() found it asleep and woke
+					 * it: it runs at the next kswapd point */
+	unsigned kswapd_order;
+	enum zone_type kswapd_highest_zoneidx;	/* MAX_NR_ZONES: none asked */
+	enum zone_type kswapd_last_highest;	/* the last cycle's, reused when none asked */
+	unsigned kswapd_failures;	/* balance_pgdat() runs that reclaimed nothing */
 };
 
 /* /proc/vmstat-like event counters of a machine (mm/vmstat.c names). */
@@ -138,9 +186,9 @@ struct vm_event_state {
 	unsigned long bad_page;			/* bad_page() reports */
 	unsigned long vm_bug;			/* VM_BUG_ON*() / VM_WARN_ON() reports */
 	unsigned long deferred_init_blocks;	/* max-order blocks initialized late */
-	unsigned long unevictable_pgs_mlocked;	/* pages that became PG_mlocked */
-	unsigned long unevictable_pgs_munlocked; /* pages that stopped being PG_mlocked */
-	unsigned long unevictable_pgs_cleared;	/* freed while still PG_mlocked */
+	unsigned long event[NR_VM_EVENT_ITEMS];	/* vmsim/vmstat.h's events */
+	unsigned long allocstall[MAX_NR_ZONES];	/* direct reclaim entries, by highest zone */
+	unsigned long pgskip[MAX_NR_ZONES];	/* pages reclaim skipped, by their zone */
 };
 
 /*
@@ -158,6 +206,25 @@ struct vm_event_state {
 struct phys_mem;
 typedef void (*bad_page_hook_t)(void *ctx, const char *msg);
 typedef const char *(*bad_page_comm_t)(const struct phys_mem *pm);
+
+/*
+ * How the allocator's slow path reaches reclaim, which lives in the
+ * process layer (vma/vmscan.c) and is handed down at boot by the machine;
+ * each may be NULL (a machine without reclaim fails the allocation as
+ * Linux would after reclaim made no progress).
+ *   wakeup_kswapd:     a zone fell below its low watermark (wake_all_kswapds)
+ *   try_to_free_pages: direct reclaim for @order pages of @zonelist's zones;
+ *                      the pages reclaimed
+ *   oom:               out_of_memory(): reclaim made no progress; true when
+ *                      a victim was chosen and memory will come back
+ */
+struct reclaim_hooks {
+	void (*wakeup_kswapd)(struct phys_mem *pm, struct zone *zone, gfp_t gfp, unsigned order,
+			      enum zone_type highest_zoneidx);
+	unsigned long (*try_to_free_pages)(struct phys_mem *pm, struct zone *const *zonelist,
+					   unsigned order, gfp_t gfp);
+	bool (*oom)(struct phys_mem *pm, struct zone *const *zonelist, unsigned order, gfp_t gfp);
+};
 
 struct phys_mem {
 	const struct vmsim_config *cfg;
@@ -201,6 +268,12 @@ struct phys_mem {
 	bool pcp_enabled;		/* buddy.pcp: false = zone_pcp_disable() */
 	unsigned percpu_pagelist_high_fraction;	/* vm sysctl: 0 = auto-tuned */
 	struct per_cpu_pages *pagesets;	/* nodes * zones * cpus, host memory */
+	struct reclaim_hooks reclaim;	/* set by the machine at boot */
+	long nr_swap_pages;		/* free swap slots of every area (get_nr_swap_pages()) */
+	long total_swap_pages;		/* usable slots of every area */
+	bool memalloc;			/* PF_MEMALLOC: the CPU is reclaiming, its
+					 * own allocations must not reclaim again */
+
 	struct phys_track *track;	/* --check: what changed since the last
 					 * check (check.c), NULL when off */
 };
@@ -360,6 +433,11 @@ uint64_t get_zeroed_page(struct phys_mem *pm, gfp_t gfp);
 void free_pages(struct phys_mem *pm, uint64_t addr, unsigned order);
 
 void get_page(struct page *page);
+/* The compound block headed by @head becomes blocks of order 0, each of
+ * its own (__split_huge_page()'s clear_compound_head() and
+ * split_page_owner()): head and tail marks go, every page records order 0.
+ * The pages' counts and flags are the caller's to distribute. */
+void split_compound_page(struct page *head);
 /* Drop a reference to an order-0 (or compound head) page; frees at zero,
  * clearing PG_mlocked first if it is still set (__page_cache_release()). */
 void put_page(struct phys_mem *pm, struct page *page);
@@ -416,11 +494,129 @@ void init_per_zone_wmark_min(struct phys_mem *pm);
 /* Consistency checker for tests: free lists vs struct page vs counters.
  * Returns 0, or -EFAULT with a description of the first violation in @err. */
 int check_free_lists(struct phys_mem *pm, struct vmsim_error *err);
+/* @e as the lru link of a struct page of mem_map, or NULL when it points
+ * anywhere else (pointer arithmetic only: nothing behind @e is read). */
+struct page *lru_link_page(const struct phys_mem *pm, const struct list_head *e);
 /* The mlock_count of every PG_mlocked page, summed (for the checker of
  * mlock counts against mappings, a layer up, when mremap left locks no
  * mapping holds). */
 unsigned long mlock_count_sum(const struct phys_mem *pm);
 
+/* ---- statistics (mm/vmstat.c) ---- */
+
+static inline unsigned long node_page_state(const struct pglist_data *pgdat,
+					    enum node_stat_item item)
+{
+	return pgdat->vm_stat[item] > 0 ? (unsigned long)pgdat->vm_stat[item] : 0;
+}
+
+static inline void mod_node_page_state(struct pglist_data *pgdat, enum node_stat_item item,
+				       long delta)
+{
+	pgdat->vm_stat[item] += delta;
+}
+
+static inline unsigned long zone_page_state(const struct zone *z, enum zone_stat_item item)
+{
+	return z->vm_stat[item] > 0 ? (unsigned long)z->vm_stat[item] : 0;
+}
+
+static inline void mod_zone_page_state(struct zone *z, enum zone_stat_item item, long delta)
+{
+	z->vm_stat[item] += delta;
+}
+
+/* The statistic /proc/vmstat calls @name, summed over the zones or nodes
+ * that keep it (the pgalloc_*, allocstall_* and pgskip_* per zone by the
+ * zone's vmstat name): 0, or -ENOENT for a name vmsim does not keep. */
+int vmstat_read(const struct phys_mem *pm, const char *name, unsigned long *out);
+
+/* The sum of @item over every node (global_node_page_state()). */
+static inline unsigned long global_node_page_state(const struct phys_mem *pm,
+						   enum node_stat_item item)
+{
+	long sum = 0;
+
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
+		sum += pm->node_data[nid].vm_stat[item];
+	return sum > 0 ? (unsigned long)sum : 0;
+}
+
+static inline void count_vm_events(struct phys_mem *pm, enum vm_event_item item,
+				   unsigned long n)
+{
+	pm->vmstat.event[item] += n;
+}
+
+static inline void count_vm_event(struct phys_mem *pm, enum vm_event_item item)
+{
+	pm->vmstat.event[item]++;
+}
+
+static inline struct pglist_data *lruvec_pgdat(const struct lruvec *lruvec)
+{
+	return lruvec->pgdat;
+}
+
+/* A gauge as @lruvec sees it: the node's for the node's own lruvec, the
+ * memory cgroup's share for a cgroup's. */
+static inline unsigned long lruvec_page_state(const struct lruvec *lruvec,
+					      enum node_stat_item item)
+{
+	const long v = lruvec == &lruvec->pgdat->__lruvec ? lruvec->pgdat->vm_stat[item]
+							   : lruvec->vm_stat[item];
+
+	return v > 0 ? (unsigned long)v : 0;
+}
+
+/* __mod_lruvec_state(): the node's gauge, and a cgroup lruvec's own. */
+static inline void mod_lruvec_state(struct lruvec *lruvec, enum node_stat_item item, long delta)
+{
+	lruvec->pgdat->vm_stat[item] += delta;
+	if (lruvec != &lruvec->pgdat->__lruvec)
+		lruvec->vm_stat[item] += delta;
+}
+
+static inline bool managed_zone(const struct zone *z)
+{
+	return z->managed_pages != 0;
+}
+
+static inline unsigned long min_wmark_pages(const struct zone *z)
+{
+	return z->_watermark[WMARK_MIN];
+}
+
+static inline unsigned long low_wmark_pages(const struct zone *z)
+{
+	return z->_watermark[WMARK_LOW];
+}
+
+static inline unsigned long high_wmark_pages(const struct zone *z)
+{
+	return z->_watermark[WMARK_HIGH];
+}
+
+/*
+ * zone_reclaimable_pages(): the file LRU pages of @z, plus the anon ones
+ * when some swap slot is free to take them.
+ */
+static inline unsigned long zone_reclaimable_pages(const struct phys_mem *pm, const struct zone *z)
+{
+	unsigned long nr = zone_page_state(z, NR_ZONE_INACTIVE_FILE) +
+			   zone_page_state(z, NR_ZONE_ACTIVE_FILE);
+
+	if (pm->nr_swap_pages > 0)
+		nr += zone_page_state(z, NR_ZONE_INACTIVE_ANON) +
+		      zone_page_state(z, NR_ZONE_ACTIVE_ANON);
+	return nr;
+}
+
+/* __zone_watermark_ok() against @free_pages instead of the zone's own
+ * count: would the allocation pass if that many pages were free? */
+bool __zone_watermark_ok_free(const struct zone *z, unsigned order, unsigned long mark,
+			      enum zone_type highest_zoneidx, unsigned alloc_flags,
+			      long free_pages);
 /*
  * The dirty set of the incremental checker (--check): the max-order
  * blocks whose frames or struct pages an allocation, a free, a slab

@@ -144,7 +144,7 @@ def check(label, schema, args, expect_rc=(0,), stdin=None):
 
 
 VIEWS = ["info", "buddyinfo", "zoneinfo", "meminfo", "slabinfo", "vmallocinfo", "layout",
-         "pagetable", "tlb", "stats"]
+         "pagetable", "tlb", "stats", "swaps", "vmstat"]
 TRACES = sorted(glob.glob("tests/traces/*"))
 LACKEY_TRACE = "tests/traces/true-start.lackey"
 ADDRS = {"x86_64": ["0xffff880000123456", "0xffffffff81000000", "0x1000", "0x800000000000"],
@@ -159,6 +159,9 @@ try:
             if v != "stats":
                 case(f"{mach} {v} == show {v}", a == b)
         check(f"{mach} layout command", "layout", ["-c", mach, "--json", "layout"])
+        d = check(f"{mach} swaps with an area", "swaps",
+                  ["-c", mach, "--set", "swap.size=16MiB", "--json", "show", "swaps"])
+        case(f"{mach} swaps with an area lists it", bool(d) and d[0]["Filename"] == "/dev/swap0", d)
         for addr in ADDRS[mach]:
             for extra in ([], ["--explain"], ["--explain", "--access", "write", "--mode", "user"],
                           ["--access", "fetch"]):

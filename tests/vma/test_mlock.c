@@ -10,6 +10,8 @@
  */
 #include "vma_test.h"
 
+#include "vma/swap.h"
+
 #include "vma/filemap.h"
 #include "vma/rmap.h"
 
@@ -473,14 +475,14 @@ static void test_mlock_count_of_a_page_mapped_twice(void **state)
 	assert_int_equal(sys_mlock(mm, WIN + 2 * PG, PG, NULL), 0);
 	assert_int_equal(page->mlock_count, 2);
 	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 1);
-	assert_int_equal(m->pm.vmstat.unevictable_pgs_mlocked, 1);
+	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGMLOCKED], 1);
 	assert_int_equal(sys_munlock(mm, WIN, PG), 0);
 	assert_true(PageMlocked(page));
 	assert_int_equal(page->mlock_count, 1);
 	assert_int_equal(do_munmap(mm, WIN + 2 * PG, PG), 0);
 	vt_check(m);
 	assert_false(PageMlocked(page));
-	assert_int_equal(m->pm.vmstat.unevictable_pgs_munlocked, 1);
+	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGMUNLOCKED], 1);
 	/* the page stays in the cache, unlocked */
 	assert_ptr_equal(filemap_find_page(f, 0), page);
 	fput(f);
@@ -763,7 +765,7 @@ static void test_mremap_dontunmap_leaves_locked_pages(void **state)
 	assert_ptr_equal(page_at(t, 0x20000000), moved);
 	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 8);
 	assert_int_equal(m->pm.mlock_stale, 6);
-	assert_int_equal(m->pm.vmstat.unevictable_pgs_munlocked, 0);
+	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGMUNLOCKED], 0);
 	/* locked again, each page kept holds two locks; unlocked, one */
 	assert_int_equal(sys_mlock(mm, WIN, 8 * PG, NULL), 0);
 	assert_int_equal(kept->mlock_count, 2);
@@ -776,7 +778,7 @@ static void test_mremap_dontunmap_leaves_locked_pages(void **state)
 	/* the pages kept go, and their locks with them */
 	assert_int_equal(do_munmap(mm, WIN, 8 * PG), 0);
 	vt_check(m);
-	assert_int_equal(m->pm.vmstat.unevictable_pgs_cleared, 6);
+	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGCLEARED], 6);
 	assert_int_equal(m->pm.mlock_stale, 0);
 	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 2);
 	assert_int_equal(mm->locked_vm, 10);
@@ -784,7 +786,7 @@ static void test_mremap_dontunmap_leaves_locked_pages(void **state)
 	vt_check(m);
 	assert_int_equal(mm->locked_vm, 8);
 	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 0);
-	assert_int_equal(m->pm.vmstat.unevictable_pgs_cleared, 6);
+	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGCLEARED], 6);
 	vmsim_machine_destroy(m);
 }
 
@@ -817,7 +819,7 @@ static void test_mremap_dontunmap_locked_file_page(void **state)
 	vt_check(m);
 	assert_null(filemap_find_page(f, 0));
 	assert_int_equal(m->pm.mlock_stale, 0);
-	assert_int_equal(m->pm.vmstat.unevictable_pgs_cleared, 3);
+	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGCLEARED], 3);
 	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 1);
 	fput(f);
 	vmsim_machine_destroy(m);
@@ -885,7 +887,7 @@ static void test_madvise_on_locked_memory(void **state)
 	vt_check(m);
 	assert_mincore(t, WIN, 4 * PG, "0111");
 	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 3);
-	assert_int_equal(m->pm.vmstat.unevictable_pgs_munlocked, 1);
+	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGMUNLOCKED], 1);
 	assert_int_equal(lock_flags(t, WIN), VM_LOCKED);
 	assert_int_equal(do_madvise(mm, WIN, PG, MADV_POPULATE_WRITE, NULL), 0);
 	vt_check(m);
@@ -1153,7 +1155,13 @@ static void test_checker_sees_stray_locks(void **state)
 	page = filemap_find_page(f, 0);
 	assert_int_equal(do_munmap(mm, WIN, PG), 0);
 	vt_check(m);
-	/* a munlock that did not happen: cached, unmapped, still locked */
+	/* a munlock that did not happen: cached, unmapped, still locked (and
+	 * so on the unevictable "list", where mlock_count may live) */
+	lru_add_drain(m);
+	lruvec_del_folio(folio_lruvec(&m->pm, page), page);
+	set_page_flag(page, PG_unevictable);
+	clear_page_flag(page, PG_active);
+	lruvec_add_folio(folio_lruvec(&m->pm, page), page);
 	set_page_flag(page, PG_mlocked);
 	page->mlock_count = 1;
 	page_zone(&m->pm, page)->nr_mlock++;
@@ -1161,6 +1169,9 @@ static void test_checker_sees_stray_locks(void **state)
 	assert_non_null(strstr(err.msg, "mapped nowhere"));
 	clear_page_flag(page, PG_mlocked);
 	page_zone(&m->pm, page)->nr_mlock--;
+	lruvec_del_folio(folio_lruvec(&m->pm, page), page);
+	clear_page_flag(page, PG_unevictable);
+	lruvec_add_folio(folio_lruvec(&m->pm, page), page);
 	vt_check(m);
 	/* a lock too many on a mapped page */
 	vt_mmap(t, WIN + 4 * PG, 2 * PG, PRW, ANON | MAP_FIXED);

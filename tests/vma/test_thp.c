@@ -24,6 +24,8 @@
 #include "kern/views.h"
 #include "mmu/mmu.h"
 #include "mmu/pgtable.h"
+#include "vma/swap.h"
+#include "vma/swapfile.h"
 
 #define PRW (PROT_READ | PROT_WRITE)
 #define M2 (2 * MiB)
@@ -971,15 +973,25 @@ static void test_thp_madvise_dontneed_and_free(void **state)
 	assert_int_equal(smaps_field(t, a, "Rss"), 4 * 2048 - 4);
 	assert_int_equal(smaps_field(t, a, "AnonHugePages"), 3 * 2048);
 
-	/* FREE: dropped at once here (no reclaim to wait for), as DONTNEED */
+	/* FREE (madvise_free_huge_pmd()): part of a huge page splits it, the
+	 * PMD and then the folio, and that page becomes lazily freed; the
+	 * whole of one stays huge, its PMD clean and old, the folio lazily
+	 * freed whole (reclaim drops it later unless it is written) */
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PAGE], 0);
 	assert_int_equal(do_madvise(t->mm, a + 2 * M2 + 0x1000, 0x1000, MADV_FREE, NULL), 0);
 	vt_check(m);
 	assert_int_equal(m->thp.split_pmd, 2);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PAGE], 1);
 	assert_int_equal(do_madvise(t->mm, a + 3 * M2, M2, MADV_FREE, NULL), 0);
 	vt_check(m);
 	assert_int_equal(m->thp.split_pmd, 2);
-	assert_int_equal(m->thp.nr_anon_thps, 1);
-	assert_int_equal(get_mm_rss(t->mm), 3 * 512 - 2);
+	assert_int_equal(m->thp.nr_anon_thps, 2);
+	assert_non_null(huge_folio_of(t, a + 3 * M2));
+	assert_false(PageSwapBacked(huge_folio_of(t, a + 3 * M2)));
+	assert_false(pmd_entry_of(t, a + 3 * M2, NULL) & (_PAGE_ACCESSED | _PAGE_DIRTY));
+	assert_int_equal(smaps_field(t, a, "LazyFree"), 2048 + 4);
+	assert_int_equal(get_mm_rss(t->mm), 4 * 512 - 1);
+	assert_int_equal(vt_read_ok(t, a + 3 * M2 + 8), 0x103);	/* the bytes stay */
 	vmsim_machine_destroy(m);
 }
 
@@ -1400,13 +1412,13 @@ static void test_thp_mlock_and_mincore(void **state)
 	assert_int_equal(smaps_field(t, a, "AnonHugePages"), 4096);
 	assert_int_equal(smaps_field(t, a, "Locked"), 4096);
 	assert_int_equal(nr_mlock(m), 1024);
-	assert_int_equal(m->pm.vmstat.unevictable_pgs_mlocked, 1024);
+	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGMLOCKED], 1024);
 	assert_true(PageMlocked(huge_folio_of(t, a)) && huge_folio_of(t, a)->mlock_count == 1);
 	assert_int_equal(resident(t, a, 2 * M2), 1024);
 	assert_int_equal(sys_munlock(t->mm, a, 2 * M2), 0);
 	vt_check(m);
 	assert_int_equal(nr_mlock(m), 0);
-	assert_int_equal(m->pm.vmstat.unevictable_pgs_munlocked, 1024);
+	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGMUNLOCKED], 1024);
 	assert_int_equal(do_munmap(t->mm, a, 2 * M2), 0);
 
 	/* two pages inside a huge PMD */
@@ -1414,7 +1426,7 @@ static void test_thp_mlock_and_mincore(void **state)
 	assert_int_equal(do_madvise(t->mm, b, 2 * M2, MADV_HUGEPAGE, NULL), 0);
 	assert_int_equal(vt_write(t, b, 1), 0);
 	assert_int_equal(vt_write(t, b + M2, 1), 0);
-	mlocked0 = m->pm.vmstat.unevictable_pgs_mlocked;
+	mlocked0 = m->pm.vmstat.event[UNEVICTABLE_PGMLOCKED];
 	assert_int_equal(sys_mlock(t->mm, b + PAGE_SIZE, 2 * PAGE_SIZE, &t->fst), 0);
 	vt_check(m);
 	assert_int_equal(m->thp.split_pmd, 1);
@@ -1425,7 +1437,7 @@ static void test_thp_mlock_and_mincore(void **state)
 	assert_int_equal(smaps_field(t, b + 3 * PAGE_SIZE, "Rss"), 4084);
 	assert_int_equal(smaps_field(t, b + 3 * PAGE_SIZE, "AnonHugePages"), 2048);
 	assert_int_equal(nr_mlock(m), 0);
-	assert_int_equal(m->pm.vmstat.unevictable_pgs_mlocked, mlocked0);
+	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGMLOCKED], mlocked0);
 	assert_int_equal(resident(t, b, 2 * M2), 1024);
 	assert_int_equal(sys_mlock(t->mm, b + M2, M2, &t->fst), 0);
 	vt_check(m);
@@ -1468,11 +1480,11 @@ static void test_thp_mlock_and_mincore(void **state)
 	assert_int_equal(smaps_field(t, d, "Locked"), 2048);
 	assert_int_equal(nr_mlock(m), 512);
 	assert_int_equal(resident(t, d, M2), 512);
-	mlocked0 = m->pm.vmstat.unevictable_pgs_munlocked;
+	mlocked0 = m->pm.vmstat.event[UNEVICTABLE_PGMUNLOCKED];
 	assert_int_equal(do_munmap(t->mm, d, M2), 0);
 	vt_check(m);
 	assert_int_equal(nr_mlock(m), 0);
-	assert_int_equal(m->pm.vmstat.unevictable_pgs_munlocked, mlocked0 + 512);
+	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGMUNLOCKED], mlocked0 + 512);
 	vmsim_machine_destroy(m);
 }
 
@@ -1497,7 +1509,7 @@ static void test_thp_mlock_split_and_unmap(void **state)
 	assert_int_equal(do_madvise(t->mm, a, 2 * M2, MADV_HUGEPAGE, NULL), 0);
 	assert_int_equal(sys_mlock(t->mm, a, 2 * M2, &t->fst), 0);
 	folio = huge_folio_of(t, a);
-	munlocked0 = m->pm.vmstat.unevictable_pgs_munlocked;
+	munlocked0 = m->pm.vmstat.event[UNEVICTABLE_PGMUNLOCKED];
 	assert_int_equal(do_mprotect(t->mm, a, PAGE_SIZE, PROT_READ), 0);
 	vt_check(m);
 	assert_int_equal(m->thp.split_pmd, 1);
@@ -1508,7 +1520,7 @@ static void test_thp_mlock_split_and_unmap(void **state)
 	vt_check(m);
 	assert_false(PageMlocked(folio));
 	assert_int_equal(nr_mlock(m), 512);
-	assert_int_equal(m->pm.vmstat.unevictable_pgs_munlocked, munlocked0 + 512);
+	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGMUNLOCKED], munlocked0 + 512);
 	assert_int_equal(do_munmap(t->mm, a + M2 + 8 * PAGE_SIZE, 2 * PAGE_SIZE), 0);
 	vt_check(m);
 	assert_int_equal(m->thp.split_pmd, 2);
@@ -1605,6 +1617,109 @@ static void test_thp_mlock_in_a_fork_child(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* Reclaim of a PMD-mapped huge page with swap (shrink_folio_list()): no
+ * swap cluster is allocated for it whole, so it falls back to 4 KiB pages
+ * -- the PMD split, then the folio (thp_split_page, thp_swpout_fallback)
+ * -- and each of the 512 pages goes to swap (pswpout 512, 512 swap
+ * entries, rss 0); reading them back brings the bytes each page held. */
+static void test_thp_reclaim_splits_and_swaps_512_pages(void **state)
+{
+	const char *sets[] = { "memory.size=64MiB", "swap.size=4MiB",
+			       "transparent_hugepage.enabled=always", NULL };
+	struct vmsim_error err = { 0 };
+	struct vmsim_machine *m = vmsim_machine_create("x86_64", sets, &err);
+	struct task_struct *t;
+	struct page *folio;
+	unsigned long pswpout, pswpin, lru_before, lru_after;
+	uint64_t a;
+
+	(void)state;
+	if (!m)
+		fail_msg("boot: %s", err.msg);
+	t = vt_spawn(m, "a", 0, 0);
+	a = vt_mmap(t, 0x40000000, M2, PRW, MAP_PRIVATE | MAP_FIXED);
+	for (unsigned i = 0; i < 512; i++)
+		for (unsigned w = 0; w < 4; w++)
+			assert_int_equal(vt_write(t, a + i * PAGE_SIZE + w * 1024,
+						  0x5a00000000ULL + i * 16 + w), 0);
+	folio = huge_folio_of(t, a);
+	assert_non_null(folio);
+	/* one folio on the LRU, its 512 pages counted once each */
+	lru_add_drain(m);
+	assert_true(PageLRU(folio));
+	for (unsigned i = 1; i < 512; i++)
+		assert_false(PageLRU(folio + i));
+	lru_before = node_page_state(&m->pm.node_data[0], NR_INACTIVE_ANON) +
+		     node_page_state(&m->pm.node_data[0], NR_ACTIVE_ANON);
+	assert_true(lru_before >= 512);
+	vt_check(m);
+	/* the checker: a tail page with LRU flags is refused */
+	{
+		set_page_flag(folio + 7, PG_lru);
+		assert_int_not_equal(machine_check(m, &err), 0);
+		assert_non_null(strstr(err.msg, "a tail page"));
+		clear_page_flag(folio + 7, PG_lru);
+		assert_int_equal(machine_check(m, &err), 0);
+	}
+	/* folio_referenced(): the PMD's Accessed bit, tested and cleared
+	 * (pmdp_clear_flush_young()), one reference for the whole folio */
+	{
+		unsigned long vm_flags;
+
+		assert_true(pmd_entry_of(t, a, NULL) & _PAGE_ACCESSED);
+		assert_int_equal(folio_referenced(m, folio, &vm_flags), 1);
+		assert_false(pmd_entry_of(t, a, NULL) & _PAGE_ACCESSED);
+		assert_int_equal(folio_referenced(m, folio, &vm_flags), 0);
+		assert_int_equal(vt_read_ok(t, a + 5 * PAGE_SIZE), 0x5a00000000ULL + 5 * 16);
+		assert_int_equal(folio_referenced(m, folio, &vm_flags), 1);
+	}
+
+	assert_int_equal(do_madvise(t->mm, a, M2, MADV_PAGEOUT, NULL), 0);
+	vt_check(m);
+	assert_null(huge_folio_of(t, a));
+	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(m->thp.nr_anon_thps, 0);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PAGE], 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SWPOUT_FALLBACK], 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PAGE_FAILED], 0);
+	assert_int_equal(vmstat_read(&m->pm, "pswpout", &pswpout), 0);
+	assert_int_equal(pswpout, 512);
+	assert_int_equal(get_mm_counter(t->mm, MM_SWAPENTS), 512);
+	assert_int_equal(get_mm_rss(t->mm), 0);
+	for (unsigned i = 0; i < 512; i++)
+		assert_true(is_swap_pte(mm_pte_lookup(t->mm, a + i * PAGE_SIZE)));
+	/* written asynchronously: the pages wait in the swap cache, 4 KiB
+	 * pages on the anon lists now, until reclaim frees them */
+	lru_after = node_page_state(&m->pm.node_data[0], NR_INACTIVE_ANON) +
+		    node_page_state(&m->pm.node_data[0], NR_ACTIVE_ANON);
+	assert_true(lru_after <= lru_before);
+	for (unsigned i = 0; i < 512; i++) {
+		struct page *p = swap_cache_lookup(m, pte_to_swp_entry(m->pt.fmt,
+						   mm_pte_lookup(t->mm, a + i * PAGE_SIZE)));
+
+		assert_true(!p || (!PageCompound(p) && PageSwapCache(p)));
+	}
+
+	/* reclaim frees them, written: the swap slots alone hold the bytes */
+	reclaim_lruvec(m, &m->pm.node_data[0].__lruvec, 512, GFP_KERNEL, true);
+	vt_check(m);
+	for (unsigned i = 0; i < 512; i++)
+		assert_null(swap_cache_lookup(m, pte_to_swp_entry(m->pt.fmt,
+						 mm_pte_lookup(t->mm, a + i * PAGE_SIZE))));
+
+	/* back, page by page, with their bytes */
+	for (unsigned i = 0; i < 512; i++)
+		for (unsigned w = 0; w < 4; w++)
+			assert_int_equal(vt_read_ok(t, a + i * PAGE_SIZE + w * 1024),
+					 0x5a00000000ULL + i * 16 + w);
+	vt_check(m);
+	assert_int_equal(vmstat_read(&m->pm, "pswpin", &pswpin), 0);
+	assert_int_equal(pswpin, 512);
+	assert_int_equal(get_mm_counter(t->mm, MM_SWAPENTS), 0);
+	assert_int_equal(get_mm_rss(t->mm), 512);
+	vmsim_machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1626,6 +1741,7 @@ int main(void)
 		cmocka_unit_test(test_thp_move_huge_pmd_moves_page_and_table),
 		cmocka_unit_test(test_thp_madvise_dontneed_and_free),
 		cmocka_unit_test(test_thp_madvise_cold_and_pageout),
+		cmocka_unit_test(test_thp_reclaim_splits_and_swaps_512_pages),
 		cmocka_unit_test(test_thp_madvise_flags_split_at_new_boundaries),
 		cmocka_unit_test(test_thp_mremap_moves_whole_or_splits),
 		cmocka_unit_test(test_thp_exit_frees_everything),
