@@ -7,6 +7,7 @@
 #include "kern/machine.h"
 #include "kern/kpgtable.h"
 #include "kern/task.h"
+#include "kern/desc.h"
 #include "kern/layout.h"
 #include "vma/filemap.h"
 #include "vma/swap.h"
@@ -88,6 +89,14 @@ int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 	/* CPUs, the kernel's page tables, CR3 (kpgtable.c) */
 	ret = kernel_mmu_boot(m, err);
 	if (ret) {
+		phys_finish(&m->pm);
+		host_arena_finish(&m->ha);
+		return ret;
+	}
+	/* cpu_init()'s GDT: gdt_page and the kernel's segments (desc.c) */
+	ret = cpu_init_gdt(m, err);
+	if (ret) {
+		kernel_mmu_shutdown(m);
 		phys_finish(&m->pm);
 		host_arena_finish(&m->ha);
 		return ret;

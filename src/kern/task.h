@@ -33,6 +33,12 @@ struct vmsim_error;
 /* do_user_addr_fault()'s SIGBUS (BUS_ADRERR), apart from the SIGSEGV codes */
 #define FAULT_SIGBUS 0x100
 
+/* The FS/GS state a task switch saves and loads (thread_struct on x86_64). */
+struct thread_struct {
+	uint16_t fsindex, gsindex;
+	uint64_t fsbase, gsbase;
+};
+
 struct task_struct {
 	int pid;
 	char comm[TASK_COMM_LEN];
@@ -46,6 +52,7 @@ struct task_struct {
 	uint64_t stack;			/* its kernel virtual address */
 	struct fault_stats fst;		/* min_flt, cow, zero_page, segv, ... */
 	unsigned long nvcsw;		/* context switches onto a CPU */
+	struct thread_struct thread;
 };
 
 /* Options of a new task's address space, as exec would set them. */

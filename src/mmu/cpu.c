@@ -35,6 +35,7 @@ int mmu_cpu_init(struct vmsim_cpu *cpu, int id, struct phys_mem *pm,
 		return verr(err, -EINVAL, "cpu.phys_bits %u: %s supports 32..%u", cfg->phys_bits,
 			    cpu->fmt->name, cpu->fmt->max_phys_bits);
 	mmu_update_walk_levels(cpu);
+	seg_reset(cpu);
 	ret = tlb_init(cpu, cfg, err);
 	if (ret)
 		return ret;

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "mmu/pgformat.h"
+#include "mmu/segment.h"
 #include "util/config.h"
 #include "util/events.h"
 #include "util/hostalloc.h"
@@ -219,6 +220,7 @@ struct vmsim_cpu {
 	struct tlb_stats st_l1[TLB_NR_KINDS], st_l2;
 	struct mmu_stats st;
 	struct event_log *events;	/* --trace-events, or NULL */
+	struct seg_state seg;		/* segment registers, GDTR, LDTR (segment.c) */
 
 	void *fast_mem[TLB_NR_KINDS];	/* unaligned allocations */
 	size_t fast_bytes[TLB_NR_KINDS];
