@@ -279,3 +279,15 @@ void load_task_fsgs(struct vmsim_machine *m, unsigned cpu, const struct task_str
 	load_one(&m->cpus[cpu], VCPU_SREG_FS, t->thread.fsindex, t->thread.fsbase);
 	load_one(&m->cpus[cpu], VCPU_SREG_GS, t->thread.gsindex, t->thread.gsbase);
 }
+
+void save_task_fsgs(struct vmsim_machine *m, unsigned cpu, struct task_struct *t)
+{
+	const struct seg_state *st = &m->cpus[cpu].seg;
+
+	if (!config_is_64(&m->cfg))
+		return;
+	t->thread.fsindex = st->sreg[VCPU_SREG_FS].selector;
+	t->thread.fsbase = st->sreg[VCPU_SREG_FS].base;
+	t->thread.gsindex = st->sreg[VCPU_SREG_GS].selector;
+	t->thread.gsbase = st->sreg[VCPU_SREG_GS].base;
+}

@@ -96,6 +96,8 @@ struct task_struct;
  */
 int do_arch_prctl(struct task_struct *t, int option, uint64_t arg2, uint64_t *out);
 
+/* Save CPU @cpu's FS/GS into @t as it leaves (save_fsgs()). */
+void save_task_fsgs(struct vmsim_machine *m, unsigned cpu, struct task_struct *t);
 /* Load @t's FS/GS state on CPU @cpu (switch_to()'s x86_fsgsbase_load). */
 void load_task_fsgs(struct vmsim_machine *m, unsigned cpu, const struct task_struct *t);
 

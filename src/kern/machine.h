@@ -12,6 +12,7 @@
 #include "util/hostalloc.h"
 #include "util/htab.h"
 #include "vma/huge_mm.h"
+#include "vma/tlbflush.h"
 #include "vmsim/machine.h"
 
 struct vmsim_cpu;
@@ -50,7 +51,7 @@ struct vmsim_machine {
 	struct page *zero_page;		/* empty_zero_page (a kernel-image frame) */
 	struct thp_state thp;		/* transparent huge pages (vma/huge_memory.c) */
 	struct task_struct *current[CFG_MAX_CPUS];	/* running task per CPU */
-	unsigned long *pcid_owner;	/* with PCIDs: ctx_id each PCID last served */
+	struct tlb_state cpu_tlbstate[CFG_MAX_CPUS];	/* per CPU (vma/tlbflush.c) */
 	struct kmem_cache *task_struct_cachep, *mm_cachep, *vm_area_cachep, *anon_vma_cachep;
 
 	/* page aging and reclaim (vma/swap.c, vmscan.c, workingset.c) */

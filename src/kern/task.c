@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kern/desc.h"
 #include "kern/kpgtable.h"
 #include "kern/machine.h"
 #include "phys/slab.h"
@@ -127,11 +128,6 @@ int task_init(struct vmsim_machine *m, struct vmsim_error *err)
 	set_page_flag(m->zero_page, PG_zero);
 	memset(phys_to_host(&m->pm, zpa), 0, PAGE_SIZE);
 	hugepage_init(m);
-	if (m->cfg.pcid) {
-		m->pcid_owner = host_zalloc(&m->ha, 4096 * sizeof(m->pcid_owner[0]));
-		if (!m->pcid_owner)
-			return verr(err, -ENOMEM, "out of host memory");
-	}
 	return 0;
 }
 
@@ -141,9 +137,6 @@ void task_shutdown(struct vmsim_machine *m)
 		do_exit(list_last_entry(&m->tasks, struct task_struct, tasks));
 	htab_destroy(&m->task_names);
 	hugepage_shutdown(m);
-	if (m->pcid_owner)
-		host_free(&m->ha, m->pcid_owner, 4096 * sizeof(m->pcid_owner[0]));
-	m->pcid_owner = NULL;
 	/* kmem_cache_finish() frees whatever is left of them */
 	if (m->anon_vma_chain_cachep)
 		kmem_cache_destroy(m->anon_vma_chain_cachep);
@@ -234,18 +227,13 @@ static void leave_mm(struct mm_struct *mm)
 {
 	struct vmsim_machine *m = mm->m;
 
-	for (unsigned c = 0; c < m->nr_cpus; c++) {
-		if (m->cpus[c].cr3 == mm->pgd) {
-			mmu_load_cr3(&m->cpus[c], m->kernel_pgd, 0, false);
+	for (unsigned c = 0; c < m->nr_cpus; c++)
+		if (m->current[c] && m->current[c]->mm == mm) {
 			m->current[c] = NULL;
 			if (c == 0 && m->pm.events)
 				m->pm.events->task = NULL;
 		}
-		if (m->cpus[c].pcid_enabled)
-			tlb_flush_pcid(&m->cpus[c], (unsigned)(mm->ctx_id % 4095) + 1);
-	}
-	if (m->pcid_owner && m->pcid_owner[mm->ctx_id % 4095 + 1] == mm->ctx_id)
-		m->pcid_owner[mm->ctx_id % 4095 + 1] = 0;
+	tlb_leave_mm(mm);
 }
 
 static void mmdrop(struct mm_struct *mm)
@@ -481,6 +469,12 @@ int do_fork(struct task_struct *parent, const char *name, unsigned long clone_fl
 	t = new_task(m, name, &ret);
 	if (!t)
 		return ret;
+	/* copy_thread(): the child starts with the parent's FS/GS, saved
+	 * first if the parent is running */
+	for (unsigned c = 0; c < m->nr_cpus; c++)
+		if (m->current[c] == parent)
+			save_task_fsgs(m, c, parent);
+	t->thread = parent->thread;
 	if (clone_flags & CLONE_VM) {
 		t->mm = parent->mm;
 		t->mm->mm_users++;
@@ -511,14 +505,10 @@ void do_exit(struct task_struct *t)
 	struct task_struct *o, *tmp;
 
 	for (unsigned c = 0; c < m->nr_cpus; c++)
-		if (m->current[c] == t) {
-			/* the CPU goes idle on the kernel's tables */
-			m->current[c] = NULL;
-			if (c == 0 && m->pm.events)
-				m->pm.events->task = NULL;
-			if (m->cpus[c].cr3 == t->mm->pgd && t->mm->mm_users == 1)
-				mmu_load_cr3(&m->cpus[c], m->kernel_pgd, 0, false);
-		}
+		if (m->current[c] == t)
+			/* the CPU goes idle keeping the mm lazily; exit_mmap()'s
+			 * shootdown of the freed tables takes it to init_mm */
+			cpu_idle(m, c);
 	/* forget_original_parent(): only the children are touched */
 	list_for_each_entry_safe(o, tmp, &t->children, sibling) {
 		o->parent = NULL;	/* reparented (to init) */
@@ -536,26 +526,30 @@ void do_exit(struct task_struct *t)
 
 void context_switch(struct vmsim_machine *m, unsigned c, struct task_struct *t)
 {
-	struct vmsim_cpu *cpu = &m->cpus[c];
-	struct mm_struct *mm = t->mm;
+	struct task_struct *prev = m->current[c];
 
+	if (prev && prev != t)
+		save_task_fsgs(m, c, prev);
 	t->nvcsw++;
 	m->current[c] = t;
 	if (c == 0 && m->pm.events)
 		m->pm.events->task = ((struct task_named *)t)->name;	/* "task=NAME" */
-	if (cpu->cr3 == mm->pgd)
-		return;		/* same mm (CLONE_VM): no CR3 write, no flush */
-	if (cpu->pcid_enabled && m->pcid_owner) {
-		/* with PCIDs the old entries stay tagged; they are only
-		 * reusable if this PCID last served this very mm */
-		unsigned pcid = (unsigned)(mm->ctx_id % 4095) + 1;
-		bool noflush = m->pcid_owner[pcid] == mm->ctx_id;
+	/* same mm (CLONE_VM): no CR3 write, no flush */
+	switch_mm_irqs_off(m, c, t->mm);
+	if (prev != t)
+		load_task_fsgs(m, c, t);
+}
 
-		m->pcid_owner[pcid] = mm->ctx_id;
-		mmu_load_cr3(cpu, mm->pgd, pcid, noflush);
-	} else {
-		mmu_load_cr3(cpu, mm->pgd, 0, false);
-	}
+void cpu_idle(struct vmsim_machine *m, unsigned c)
+{
+	struct task_struct *prev = m->current[c];
+
+	if (prev)
+		save_task_fsgs(m, c, prev);
+	m->current[c] = NULL;
+	if (c == 0 && m->pm.events)
+		m->pm.events->task = NULL;
+	enter_lazy_tlb(m, c);
 }
 
 /* ---- user accesses and the fault handler ---- */

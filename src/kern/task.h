@@ -80,8 +80,12 @@ int do_fork(struct task_struct *parent, const char *name, unsigned long clone_fl
 /* exit(): release the mm reference, the kernel stack and the task; its
  * children lose their parent (Linux reparents them to init). */
 void do_exit(struct task_struct *t);
-/* Run @t on CPU @cpu: load its CR3 (switch_mm_irqs_off). */
+/* Run @t on CPU @cpu: its mm (switch_mm_irqs_off(): CR3, mm_cpumask,
+ * the ASID's tlb_gen) and its FS/GS state. */
 void context_switch(struct vmsim_machine *m, unsigned cpu, struct task_struct *t);
+/* CPU @cpu goes idle: no task, the last mm kept in lazy TLB mode
+ * (enter_lazy_tlb()). */
+void cpu_idle(struct vmsim_machine *m, unsigned cpu);
 
 /* The result of a user access. */
 struct access_result {

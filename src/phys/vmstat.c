@@ -84,6 +84,10 @@ const char *const vm_event_name[NR_VM_EVENT_ITEMS] = {
 	[THP_SWPOUT_FALLBACK] = "thp_swpout_fallback",
 	[SWAP_RA] = "swap_ra",
 	[SWAP_RA_HIT] = "swap_ra_hit",
+	[NR_TLB_REMOTE_FLUSH] = "nr_tlb_remote_flush",
+	[NR_TLB_REMOTE_FLUSH_RECEIVED] = "nr_tlb_remote_flush_received",
+	[NR_TLB_LOCAL_FLUSH_ALL] = "nr_tlb_local_flush_all",
+	[NR_TLB_LOCAL_FLUSH_ONE] = "nr_tlb_local_flush_one",
 };
 
 /* The zone part of pgalloc_*, allocstall_*, pgskip_* (TEXTS_FOR_ZONES). */

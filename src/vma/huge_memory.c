@@ -50,6 +50,7 @@
 #include "vma/mm.h"
 #include "vma/rmap.h"
 #include "vma/swap.h"
+#include "vma/tlbflush.h"
 
 static inline struct vmsim_machine *vma_machine(const struct vm_area_struct *vma)
 {
@@ -339,17 +340,10 @@ uint64_t mm_find_pmd(struct mm_struct *mm, uint64_t address)
 
 void flush_pmd_tlb_range(struct mm_struct *mm, uint64_t start, uint64_t end)
 {
-	struct vmsim_machine *m = mm->m;
-	const uint64_t size = HPAGE_PMD_SIZE(m);
+	const uint64_t size = HPAGE_PMD_SIZE(mm->m);
 
-	/* flush_tlb_mm_range() with PMD_SHIFT strides: one invlpg per huge
-	 * page up to the ceiling, then the whole address space */
-	if ((end - start) / size > 33) {
-		flush_tlb_mm_range(mm, start, end);
-		return;
-	}
-	for (uint64_t a = start & ~(size - 1); a < end; a += size)
-		flush_tlb_mm_range(mm, a, a + PAGE_SIZE);
+	/* one invlpg per huge page up to the ceiling, then a full flush */
+	__flush_tlb_mm_range(mm, start & ~(size - 1), end, (unsigned)__builtin_ctzll(size), false);
 }
 
 /* ---- rmap of a PMD-mapped huge page ---- */

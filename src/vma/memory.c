@@ -36,6 +36,7 @@
 #include "vma/swapfile.h"
 #include "vma/writeback.h"
 #include "vma/rmap.h"
+#include "vma/tlbflush.h"
 #include "vma/mmdebug.h"
 
 #define PTE_PFN_MASK(pt) ((pt)->fmt->entry_addr_mask & ~0xfffULL)
@@ -438,36 +439,9 @@ static int fault_pte_alloc(struct mm_struct *mm, uint64_t pmd, uint64_t addr, ui
 
 /* ---- TLB ---- */
 
-/* tlb_single_page_flush_ceiling: above this many pages a full flush is
- * cheaper than invlpg one by one */
-#define TLB_FLUSH_CEILING 33
-
-static unsigned mm_pcid(const struct mm_struct *mm)
-{
-	return mm->m->cfg.pcid ? (unsigned)(mm->ctx_id % 4095) + 1 : 0;
-}
-
 void flush_tlb_mm_range(struct mm_struct *mm, uint64_t start, uint64_t end)
 {
-	struct vmsim_machine *m = mm->m;
-
-	for (unsigned c = 0; c < m->nr_cpus; c++) {
-		struct vmsim_cpu *cpu = &m->cpus[c];
-
-		if (cpu->cr3 == mm->pgd) {
-			if (end - start <= TLB_FLUSH_CEILING * PAGE_SIZE)
-				for (uint64_t a = start; a < end; a += PAGE_SIZE)
-					invlpg(cpu, a);
-			else if (cpu->pcid_enabled)
-				tlb_flush_pcid(cpu, cpu->pcid);
-			else
-				tlb_flush_nonglobal(cpu);
-		} else if (cpu->pcid_enabled) {
-			/* entries tagged with this mm's PCID may survive a
-			 * switch away; drop them (Linux bumps tlb_gen) */
-			tlb_flush_pcid(cpu, mm_pcid(mm));
-		}
-	}
+	__flush_tlb_mm_range(mm, start, end, PAGE_SHIFT, false);
 }
 
 static inline void flush_tlb_page(struct mm_struct *mm, uint64_t addr)
@@ -671,16 +645,17 @@ void zap_mapping_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
  * free each table whose whole span lies in the hole [floor, ceiling) that
  * no VMA touches (so every entry in it is already clear), deepest first.
  */
-static void free_range(struct mm_struct *mm, uint64_t table, unsigned depth, uint64_t addr,
-		       uint64_t end, uint64_t floor, uint64_t ceiling)
+static unsigned free_range(struct mm_struct *mm, uint64_t table, unsigned depth, uint64_t addr,
+			   uint64_t end, uint64_t floor, uint64_t ceiling)
 {
 	struct pt_ctx *pt = &mm->m->pt;
 	const struct pt_format *f = pt->fmt;
 	const unsigned leaf = f->levels - 1;
+	unsigned freed = 0;
 	uint64_t span;
 
 	if (depth >= PT_MAX_LEVELS)
-		return;
+		return 0;
 	span = 1ULL << f->lvl[depth].shift;
 	for (uint64_t a = addr; a < end;) {
 		uint64_t es = a & ~(span - 1), next = es + span;
@@ -694,14 +669,16 @@ static void free_range(struct mm_struct *mm, uint64_t table, unsigned depth, uin
 		user_entry(mm, depth, epa, e, es, true, &child, &folio);
 		if (child) {
 			if (depth + 1 < leaf)
-				free_range(mm, child, depth + 1, a, next, floor, ceiling);
+				freed += free_range(mm, child, depth + 1, a, next, floor, ceiling);
 			if (es >= floor && es + span <= ceiling && es + span > es) {
 				pte_clear(pt, epa);
 				pt_free_table(pt, child);
+				freed++;
 			}
 		}
 		a = next;
 	}
+	return freed;
 }
 
 void free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling)
@@ -718,7 +695,7 @@ void free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling)
 
 /* free_pgtables() for the range [start, end) just unmapped, the hole
  * around it being [floor, ceiling). */
-void free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t floor,
+bool free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t floor,
 			 uint64_t ceiling)
 {
 	const uint64_t top = config_is_64(&mm->m->cfg) ? 1ULL << 47 : mm->task_size;
@@ -726,8 +703,7 @@ void free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uin
 	mm_track_dirty(mm);
 	if (ceiling >= mm->task_size)
 		ceiling = top;
-	if (end > start)
-		free_range(mm, mm->pgd, 0, start, end, floor, ceiling);
+	return end > start && free_range(mm, mm->pgd, 0, start, end, floor, ceiling) > 0;
 }
 
 struct prot_walk {
@@ -1484,7 +1460,7 @@ void exit_mmap(struct mm_struct *mm)
 	/* BUG_ON(count != mm->map_count) */
 	(void)VM_BUG_ON_MM(count != map_count, mm);
 	free_pgtables(mm, 0, mm->task_size);
-	flush_tlb_mm_range(mm, 0, mm->task_size);
+	__flush_tlb_mm_range(mm, 0, TLB_FLUSH_ALL, PAGE_SHIFT, true);
 	mm_put_huge_zero_folio(mm);
 }
 

@@ -250,12 +250,14 @@ void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end);
 void zap_mapping_range(struct vm_area_struct *vma, uint64_t start, uint64_t end);
 /* Re-derive the protection of present PTEs in [start, end) of @vma. */
 void change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end);
-/* Flush [start, end) of @mm from every CPU's TLB (flush_tlb_mm_range). */
+/* Flush [start, end) of @mm, page by page, from every CPU that may cache
+ * it (flush_tlb_range(): __flush_tlb_mm_range() in vma/tlbflush.h with a
+ * PAGE_SHIFT stride and no freed tables). */
 void flush_tlb_mm_range(struct mm_struct *mm, uint64_t start, uint64_t end);
 /* Free page tables that cover nothing but the hole [floor, ceiling). */
 void free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling);
 /* The same, walking only [start, end) (what was just unmapped) inside it. */
-void free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t floor,
+bool free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t floor,
 			 uint64_t ceiling);
 /* zap_nonpresent_ptes() of one swap PTE of @mm at @va: cleared, the
  * entry's user gone, and with the last one the slot and its swap-cache

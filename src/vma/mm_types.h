@@ -288,6 +288,8 @@ struct mm_struct {
 
 	uint64_t pgd;			/* page-table root (physical address) */
 	unsigned long ctx_id;		/* mm->context.ctx_id: PCID choice */
+	uint64_t tlb_gen;		/* mm->context.tlb_gen: bumped by every flush */
+	uint64_t cpu_bitmap;		/* mm_cpumask(): CPUs that may cache it (tlbflush.c) */
 
 	uint64_t task_size;
 	uint64_t mmap_base;

@@ -23,6 +23,7 @@
 #include "util/errname.h"
 #include "vma/filemap.h"
 #include "vma/rmap.h"
+#include "vma/tlbflush.h"
 
 #define PMD_SIZE_THP (2ULL << 20)
 
@@ -550,8 +551,9 @@ static void unmap_region(struct mm_struct *mm, struct vm_area_struct *first, uin
 	 * neighbours, which no VMA can have entries in */
 	floor = prev ? prev->vm_end : 0;
 	ceiling = vma ? vma->vm_start : mm->task_size;
-	free_pgtables_range(mm, start, end, floor, ceiling);
-	flush_tlb_mm_range(mm, start, end);
+	/* freed tables reach lazy CPUs too (they may walk them) */
+	__flush_tlb_mm_range(mm, start, end, PAGE_SHIFT,
+			     free_pgtables_range(mm, start, end, floor, ceiling));
 }
 
 static int __do_munmap(struct mm_struct *mm, uint64_t start, uint64_t len)
