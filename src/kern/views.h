@@ -40,6 +40,7 @@ extern const struct view views_slab[];	/* slabinfo */
 extern const struct view views_kmem[];	/* vmallocinfo layout */
 extern const struct view views_mm[];	/* maps smaps status */
 extern const struct view views_stats[];	/* stats */
+extern const struct view views_seg[];	/* gdt interrupts */
 
 /* Render view @name into @sb: its text, or with @json one complete JSON
  * document.  -ENOENT if no such view; on any failure @sb holds only the

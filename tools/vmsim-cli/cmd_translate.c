@@ -1,6 +1,6 @@
 /*
  * vmsim-cli translate [--access read|write|fetch] [--mode user|kernel]
- *                     [--explain] ADDR
+ *                     [--explain] ADDR|SEG:OFFSET
  *
  * One translation of ADDR on cpu 0 of a freshly booted machine, so with
  * the kernel's page tables (a task's translations are the scenario op's):
@@ -35,35 +35,52 @@ static const struct cli_opt translate_opts[] = {
 	{ 0 },
 };
 
-/* The report of one translation on cpu 0 of @m: 0, or 2 out of host memory
- * (nothing printed). */
-static int translate_one(struct vmsim_machine *m, uint64_t va, enum mmu_access acc,
-			 enum mmu_mode mode, bool explain, bool json)
+/* The report of one translation on cpu 0 of @m (@l: the segment of a
+ * logical address, or NULL): 0, or 2 out of host memory (nothing
+ * printed). */
+static int translate_one(struct vmsim_machine *m, const struct logical_addr *l, uint64_t va,
+			 enum mmu_access acc, enum mmu_mode mode, bool explain, bool json)
 {
-	bool ok, pok;
-	uint64_t pa = 0;
+	bool ok = false, pok = false, sok = true;
+	uint64_t pa = 0, off = va;
 	struct vmsim_cpu *cpu = &m->cpus[0];
 	const struct pt_format *f = cpu->fmt;
-	struct walk_trace t;
+	struct walk_trace t = { 0 };
 	struct walk_result wr;
 	struct vmsim_fault fault, pf;
+	struct seg_step ss;
 	struct strbuf sb = STRBUF_INIT;
-	char buf[96];
+	char buf[96], seg[16];
 
-	/* the walk as the hardware will do it, before A/D change */
-	pok = mmu_walk_peek(cpu, cpu->cr3, va, acc, mode, &wr, &pf, &t);
-	ok = translate(cpu, va, acc, mode, &pa, &fault);
+	if (l) {
+		sok = seg_step_run(cpu, l, off, 1, acc, &ss);
+		va = sok ? ss.linear : off;
+		logical_seg_str(l, seg, sizeof(seg));
+	}
+	if (sok) {
+		/* the walk as the hardware will do it, before A/D change */
+		pok = mmu_walk_peek(cpu, cpu->cr3, va, acc, mode, &wr, &pf, &t);
+		ok = translate(cpu, va, acc, mode, &pa, &fault);
+	}
 
 	if (json) {
 		struct json_writer jw;
 
 		json_init(&jw, &sb);
 		json_object_begin(&jw);
+		if (l) {
+			snprintf(buf, sizeof(buf), "%s:%#" PRIx64, seg, off);
+			json_key_str(&jw, "logical", buf);
+		}
 		json_key_hex(&jw, "addr", va);
 		json_key_str(&jw, "access", acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch");
 		json_key_str(&jw, "mode", mode == MMU_USER ? "user" : "kernel");
 		json_key_str(&jw, "format", f->name);
 		json_key_hex(&jw, "cr3", cpu->cr3);
+		if (explain && l) {
+			json_key(&jw, "segment");
+			seg_explain_json(&jw, cpu, &ss);
+		}
 		if (explain) {
 			json_key(&jw, "walk");
 			walk_explain_json(&jw, f, &t);
@@ -76,6 +93,8 @@ static int translate_one(struct vmsim_machine *m, uint64_t va, enum mmu_access a
 		json_key(&jw, "fault");
 		if (ok)
 			json_null(&jw);
+		else if (!sok)
+			seg_fault_json(&jw, &ss.fault);
 		else
 			fault_json(&jw, f, &fault);
 		json_object_end(&jw);
@@ -86,14 +105,27 @@ static int translate_one(struct vmsim_machine *m, uint64_t va, enum mmu_access a
 		}
 		sb_putc(&sb, '\n');
 	} else {
-		sb_printf(&sb, "%s %s access to %#" PRIx64 " (%s, CR3 %#" PRIx64 ")\n",
-			  mode == MMU_USER ? "user" : "kernel",
-			  acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch", va, f->name,
-			  cpu->cr3);
-		if (explain)
+		if (l)
+			sb_printf(&sb, "%s %s access to %s:%#" PRIx64 " (%s, CPL %u, CR3 %#" PRIx64 ")\n",
+				  mode == MMU_USER ? "user" : "kernel",
+				  acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch", seg, off,
+				  f->name, seg_cpl(cpu), cpu->cr3);
+		else
+			sb_printf(&sb, "%s %s access to %#" PRIx64 " (%s, CR3 %#" PRIx64 ")\n",
+				  mode == MMU_USER ? "user" : "kernel",
+				  acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch", va,
+				  f->name, cpu->cr3);
+		if (explain && l)
+			seg_explain(&sb, cpu, &ss);
+		if (explain && sok)
 			walk_explain(&sb, f, &t, pok, &wr, va);
 		if (ok) {
 			sb_printf(&sb, "-> pa %#" PRIx64 "\n", pa);
+		} else if (!sok) {
+			if (!explain) {
+				seg_fault_str(&ss.fault, buf, sizeof(buf));
+				sb_printf(&sb, "-> %s: %s\n", buf, ss.fault.why);
+			}
 		} else if (fault.gp) {
 			sb_puts(&sb, "-> #GP: non-canonical address\n");
 		} else {
@@ -116,11 +148,13 @@ static int run_translate(struct cli *c, int argc, char **argv)
 {
 	enum mmu_access acc = MMU_READ;
 	enum mmu_mode mode = MMU_KERNEL;
-	bool explain = false;
+	bool explain = false, mode_given = false;
 	struct vmsim_machine *m;
 	struct cli_getopt g;
+	struct logical_addr l;
+	const char *text;
 	uint64_t va;
-	int k;
+	int k, seg;
 
 	cli_getopt_init(&g, &cmd_translate, argc, argv, false);
 	while ((k = cli_getopt(&g)) > 0) {
@@ -128,39 +162,55 @@ static int run_translate(struct cli *c, int argc, char **argv)
 
 		if (i < 0)
 			return 2;
-		if (k == OPT_EXPLAIN)
+		if (k == OPT_EXPLAIN) {
 			explain = true;
-		else if (k == OPT_ACCESS)
+		} else if (k == OPT_ACCESS) {
 			acc = i == 0 ? MMU_READ : i == 1 ? MMU_WRITE : MMU_FETCH;
-		else
+		} else {
 			mode = i == 0 ? MMU_USER : MMU_KERNEL;
+			mode_given = true;
+		}
 	}
 	if (k < 0)
 		return g.status;
 	if (argc - g.next != 1)
 		return cli_usage_error(&cmd_translate, "%s", argc == g.next ? "which address?" :
 				       "one address only");
-	if (parse_u64(argv[g.next], &va))
+	seg = logical_prefix(argv[g.next], &l, &text);
+	if (seg < 0)
+		return cli_usage_error(&cmd_translate, "'%s': SEG:OFFSET takes es, cs, ss, ds, fs, gs "
+				       "or a 16-bit selector", argv[g.next]);
+	if (parse_u64(text, &va))
 		return cli_usage_error(&cmd_translate, "'%s' is not an address (0x hex or decimal, "
-				       "below 2^64)", argv[g.next]);
+				       "below 2^64, or SEG:OFFSET)", argv[g.next]);
+	if (seg && acc == MMU_FETCH && l.sreg >= 0 && l.sreg != VCPU_SREG_CS)
+		return cli_usage_error(&cmd_translate, "an instruction fetch goes through cs");
+	/* a fresh machine runs at CPL 0: a logical address is a kernel access */
+	if (seg && mode_given && mode == MMU_USER)
+		return cli_usage_error(&cmd_translate, "--mode user: a logical address is translated "
+				       "at the CPU's CPL, 0 after boot");
 	m = cli_boot(c);
 	if (!m)
 		return 2;
-	k = translate_one(m, va, acc, mode, explain, c->json);
+	k = translate_one(m, seg ? &l : NULL, va, acc, mode, explain, c->json);
 	vmsim_machine_destroy(m);
 	return k;
 }
 
 const struct cli_cmd cmd_translate = {
 	.name = "translate",
-	.operands = "ADDR",
+	.operands = "ADDR|SEG:OFFSET",
 	.summary = "translate one virtual address through the kernel's page tables",
 	.operand_kind = ARG_TEXT,
 	.about = "One translation of ADDR on cpu 0 of a freshly booted machine, so with the "
 		 "kernel's page tables: the TLB, then the walk, setting Accessed and Dirty as the "
 		 "hardware does. A fault is an answer, not an error: its x86 error code and the "
 		 "level it stopped at are printed and the exit status is 0. A task's translations "
-		 "are the scenario op translate's (task:).",
+		 "are the scenario op translate's (task:). A logical address SEG:OFFSET (ds:0x1000, "
+		 "fs:0x10, or a selector value, 0x2b:0x1000) goes through segmentation first: the "
+		 "register's descriptor cache (a selector value's descriptor is read from the GDT "
+		 "and checked as a load of DS would be), the limit and type checks, then the linear "
+		 "address is walked; a #GP or #SS is the answer then.",
 	.opts = translate_opts,
 	.run = run_translate,
 };

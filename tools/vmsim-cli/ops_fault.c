@@ -218,21 +218,32 @@ static int op_fork(struct scn *s, struct scn_step *st)
 	return 0;
 }
 
-static const char *const switch_keys[] = { "task", "cpu", NULL };
+static const char *const switch_keys[] = { "task", "cpu", "idle", NULL };
 
+/* switch { task, cpu } runs the task there; switch { idle: true, cpu }
+ * leaves the CPU idle, its last mm kept in lazy TLB mode. */
 static int op_switch(struct scn *s, struct scn_step *st)
 {
 	struct vmsim_machine *m = scn_machine(s);
-	struct task_struct *t;
+	struct task_struct *t = NULL;
 	uint64_t cpu = 0;
+	bool idle = false;
 	int ret;
 
-	if ((ret = arg_task(s, st, &t)) || (ret = scn_arg_u64(s, st, "cpu", false, &cpu)) < 0)
+	if ((ret = scn_arg_bool(s, st, "idle", &idle)) < 0)
+		return ret;
+	if (idle && scn_arg(st, "task"))
+		return scn_bad(s, st, scn_arg(st, "task"), "switch to a task or idle, not both");
+	if ((!idle && (ret = arg_task(s, st, &t))) ||
+	    (ret = scn_arg_u64(s, st, "cpu", false, &cpu)) < 0)
 		return ret < 0 ? ret : -EINVAL;
 	if (cpu >= m->nr_cpus)
 		return scn_bad(s, st, scn_arg(st, "cpu"), "cpu %llu: the machine has %u CPU(s)",
 			       (unsigned long long)cpu, m->nr_cpus);
-	context_switch(m, (unsigned)cpu, t);
+	if (idle)
+		cpu_idle(m, (unsigned)cpu);
+	else
+		context_switch(m, (unsigned)cpu, t);
 	st->out.kind = OUT_NONE;
 	return 0;
 }

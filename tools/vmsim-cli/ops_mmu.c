@@ -1,8 +1,11 @@
 /*
  * Scenario ops of the MMU (docs/scenarios.md):
- *   translate { addr, access: read|write|fetch, mode: user|kernel }
+ *   translate { addr, access: read|write|fetch, mode: user|kernel, size }
  *             the bare MMU on cpu 0: TLB then walk, A/D set like hardware;
- *             outcome pa (value) or fault (x86 error code)
+ *             outcome pa (value) or fault (x86 error code).  addr may be
+ *             a logical SEG:OFFSET (ds:0x1000, 0x2b:0x10): the segment
+ *             step first, at the CPU's CPL (mode follows it), whose
+ *             #GP/#SS/#NP is the outcome { gp|ss|np: CODE }
  *   pte       { addr, level: pte|pmd|pud|pgd, set: [..], clear: [..],
  *               flush: bool, expect: { set: [..], clear: [..] } }
  *             read or change one entry of addr's walk; bits by name (P RW
@@ -73,26 +76,97 @@ static void explain_walk(struct scn *s, const struct scn_step *st, struct vmsim_
 	sb_free(&sb);
 }
 
+/* `addr` as a number or as SEG:OFFSET: 1 with *l when it names a
+ * segment, 0 for a plain address, a scn_bad() code otherwise. */
+static int arg_logical(struct scn *s, struct scn_step *st, struct logical_addr *l, uint64_t *off)
+{
+	const struct ynode *n = scn_arg(st, "addr");
+	const char *rest;
+	struct ynode tmp;
+	int ret;
+
+	if (!n)
+		return scn_bad(s, st, st->args, "missing argument 'addr'");
+	if (n->type != YNODE_SCALAR || n->scalar[0] == '$' ||
+	    (ret = logical_prefix(n->scalar, l, &rest)) == 0)
+		return scn_node_u64(s, st, n, off);
+	if (ret < 0)
+		return scn_bad(s, st, n, "'%s': SEG:OFFSET takes es, cs, ss, ds, fs, gs or a 16-bit "
+			       "selector", n->scalar);
+	tmp = *n;
+	tmp.scalar = (char *)rest;
+	ret = scn_node_u64(s, st, &tmp, off);
+	return ret < 0 ? ret : 1;
+}
+
+/* The segment step of a logical address: 0 and the linear address in
+ * *va, or 1 when it faulted (the step's outcome is set). */
+static int translate_segment(struct scn *s, struct scn_step *st, struct vmsim_cpu *cpu,
+			     const struct logical_addr *l, uint64_t off, unsigned size,
+			     enum mmu_access acc, bool explain, uint64_t *va)
+{
+	struct seg_step ss;
+	bool ok = seg_step_run(cpu, l, off, size, acc, &ss);
+
+	if (explain) {
+		struct json_writer *jw = scn_output(s);
+		char seg[16];
+
+		if (jw) {
+			json_object_begin(jw);
+			json_key(jw, "segment");
+			seg_explain_json(jw, cpu, &ss);
+			json_object_end(jw);
+		} else {
+			struct strbuf sb = STRBUF_INIT;
+
+			logical_seg_str(l, seg, sizeof(seg));
+			sb_printf(&sb, "# step %d: %s:%#llx, CPL %u\n", st->index, seg,
+				  (unsigned long long)off, seg_cpl(cpu));
+			seg_explain(&sb, cpu, &ss);
+			scn_print(s, sb_str(&sb));
+			sb_free(&sb);
+		}
+	}
+	if (ok) {
+		*va = ss.linear;
+		return 0;
+	}
+	if (ss.fault.vector == X86_TRAP_PF) {
+		st->out.kind = OUT_FAULT;
+		st->out.fault_code = ss.fault.error_code;
+	} else {
+		st->out.kind = OUT_EXCEPTION;
+		st->out.vector = ss.fault.vector;
+		st->out.fault_code = ss.fault.error_code;
+		snprintf(st->why, sizeof(st->why), "%s", ss.fault.why);
+	}
+	return 1;
+}
+
 static int op_translate(struct scn *s, struct scn_step *st)
 {
 	struct vmsim_machine *m = scn_machine(s);
 	struct vmsim_cpu *cpu = &m->cpus[0];
-	const char *acc_s = "read", *mode_s = "kernel";
+	const char *acc_s = "read", *mode_s = NULL;
+	struct logical_addr l;
 	enum mmu_access acc;
 	enum mmu_mode mode;
 	struct vmsim_fault f;
 	struct task_struct *t;
-	uint64_t va, pa, root;
-	bool ok, explain = false;
+	uint64_t va, pa, root, size = 1;
+	bool ok, explain = false, logical;
 	int ret;
 
 	if ((ret = scn_arg_bool(s, st, "explain", &explain)) < 0)
 		return ret;
-	if ((ret = arg_task(s, st, &t)) ||
-	    (ret = scn_arg_u64(s, st, "addr", true, &va)) < 0 ||
-	    (ret = scn_arg_str(s, st, "access", false, &acc_s)) < 0 ||
-	    (ret = scn_arg_str(s, st, "mode", false, &mode_s)) < 0)
+	if ((ret = arg_task(s, st, &t)) || (ret = arg_logical(s, st, &l, &va)) < 0)
 		return ret < 0 ? ret : -EINVAL;
+	logical = ret == 1;
+	if ((ret = scn_arg_str(s, st, "access", false, &acc_s)) < 0 ||
+	    (ret = scn_arg_str(s, st, "mode", false, &mode_s)) < 0 ||
+	    (ret = scn_arg_u64(s, st, "size", false, &size)) < 0)
+		return ret;
 	if (strcmp(acc_s, "read") == 0)
 		acc = MMU_READ;
 	else if (strcmp(acc_s, "write") == 0)
@@ -102,16 +176,30 @@ static int op_translate(struct scn *s, struct scn_step *st)
 	else
 		return scn_bad(s, st, scn_arg(st, "access"), "access '%s': read, write or fetch",
 			       acc_s);
-	if (strcmp(mode_s, "user") == 0)
+	if (size < 1 || size > 8)
+		return scn_bad(s, st, scn_arg(st, "size"), "size %llu: 1 to 8 bytes",
+			       (unsigned long long)size);
+	if (logical && acc == MMU_FETCH && l.sreg >= 0 && l.sreg != VCPU_SREG_CS)
+		return scn_bad(s, st, scn_arg(st, "addr"), "an instruction fetch goes through cs");
+	if (!mode_s)
+		/* a logical address is translated at the CPU's privilege */
+		mode = logical && seg_cpl(cpu) == 3 ? MMU_USER : MMU_KERNEL;
+	else if (strcmp(mode_s, "user") == 0)
 		mode = MMU_USER;
 	else if (strcmp(mode_s, "kernel") == 0)
 		mode = MMU_KERNEL;
 	else
 		return scn_bad(s, st, scn_arg(st, "mode"), "mode '%s': user or kernel", mode_s);
+	if (logical && (mode == MMU_USER) != (seg_cpl(cpu) == 3))
+		return scn_bad(s, st, scn_arg(st, "mode"), "mode %s, but cpu 0 runs at CPL %u "
+			       "(CS %#x)", mode_s, seg_cpl(cpu), cpu->seg.sreg[VCPU_SREG_CS].selector);
 
 	/* a task's translation is cpu 0 running it */
 	if (t)
 		context_switch(m, 0, t);
+	if (logical &&
+	    translate_segment(s, st, cpu, &l, va, (unsigned)size, acc, explain, &va))
+		return 0;
 	root = op_root(s, t);
 	if (explain)
 		explain_walk(s, st, cpu, root, va, acc, mode);
@@ -337,7 +425,8 @@ static int op_cpu(struct scn *s, struct scn_step *st)
 	return 0;
 }
 
-static const char *const translate_keys[] = { "task", "addr", "access", "mode", "explain", NULL };
+static const char *const translate_keys[] = { "task", "addr", "access", "mode", "explain", "size",
+					       NULL };
 static const char *const pte_keys[] = { "task", "addr", "level", "set", "clear", "flush", NULL };
 static const char *const cpu_keys[] = { "wp", "nxe", "pse", "smep", "smap", NULL };
 

@@ -575,6 +575,9 @@ static void describe(const struct scn_step *st, char *buf, size_t len)
 	case OUT_SIGBUS:
 		snprintf(buf, len, "sigbus adrerr");
 		break;
+	case OUT_EXCEPTION:
+		snprintf(buf, len, "%s(0x%x)", seg_fault_name(o->vector), o->fault_code);
+		break;
 	case OUT_NOT_RUN:
 		cut_printf(buf, len, "not run: %s", st->why);
 		break;
@@ -635,6 +638,11 @@ static void outcome_json(struct json_writer *jw, const struct scn_step *st)
 		json_key_str(jw, "kind", "sigbus");
 		json_key_str(jw, "code", "adrerr");
 		break;
+	case OUT_EXCEPTION:
+		json_key_str(jw, "kind", "exception");
+		json_key_str(jw, "vector", seg_fault_name(o->vector));
+		json_key_u64(jw, "error_code", o->fault_code);
+		break;
 	}
 	json_object_end(jw);
 }
@@ -642,7 +650,7 @@ static void outcome_json(struct json_writer *jw, const struct scn_step *st)
 static bool failed_outcome(const struct scn_outcome *o)
 {
 	return o->kind == OUT_ERROR || o->kind == OUT_FAULT || o->kind == OUT_SEGV ||
-	       o->kind == OUT_SIGBUS || o->kind == OUT_NOT_RUN;
+	       o->kind == OUT_SIGBUS || o->kind == OUT_NOT_RUN || o->kind == OUT_EXCEPTION;
 }
 
 /* A step's result as its stderr line says it: an error by its errno name
@@ -771,6 +779,22 @@ static int check_expect(struct scn *s, struct scn_step *st)
 		}
 		return 0;
 	}
+	for (unsigned x = 0; x < 3; x++) {
+		static const char *const keys[] = { "gp", "ss", "np" };
+		static const unsigned vectors[] = { X86_TRAP_GP, X86_TRAP_SS, X86_TRAP_NP };
+		uint64_t code;
+
+		if (strcmp(k, keys[x]))
+			continue;
+		ret = expected_number(s, st, v, got, &code);
+		if (ret)
+			return ret > 0 ? 0 : ret;
+		if (!(o->kind == OUT_EXCEPTION && o->vector == vectors[x] && o->fault_code == code))
+			scn_mismatch(s, st, (snprintf(want, sizeof(want), "%s(0x%llx)",
+						      seg_fault_name(vectors[x]),
+						      (unsigned long long)code), want), "%s", got);
+		return 0;
+	}
 	if (strcmp(k, "pa") == 0) {
 		uint64_t pa;
 
@@ -782,7 +806,7 @@ static int check_expect(struct scn *s, struct scn_step *st)
 						      (unsigned long long)pa), want), "%s", got);
 		return 0;
 	}
-	return scn_bad(s, st, e, "unknown expect form '%s' (error, segv, fault, pa)", k);
+	return scn_bad(s, st, e, "unknown expect form '%s' (error, segv, fault, gp, ss, np, pa)", k);
 }
 
 /* ---------------------------------------------------------------- steps */

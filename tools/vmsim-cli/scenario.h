@@ -41,6 +41,7 @@ enum scn_outcome_kind {
 	OUT_SEGV,	/* SIGSEGV delivered to the task: segv_code 1 maperr, 2 accerr */
 	OUT_NOT_RUN,	/* an earlier step failed to create what this one names */
 	OUT_SIGBUS,	/* SIGBUS delivered to the task (BUS_ADRERR: past the end of a file) */
+	OUT_EXCEPTION,	/* a segmentation fault of the CPU: #GP/#SS/#NP(fault_code), vector */
 };
 
 struct scn_outcome {
@@ -49,6 +50,7 @@ struct scn_outcome {
 	int err;
 	uint32_t fault_code;
 	int segv_code;
+	unsigned vector;	/* OUT_EXCEPTION: X86_TRAP_GP, _SS, _NP */
 	bool has_pa;		/* a successful translation: pa is its result */
 	uint64_t pa;
 };
@@ -177,7 +179,8 @@ extern const struct scn_op scn_ops_fault[];	/* read write fetch touch fork switc
 extern const struct scn_op scn_ops_exec[];	/* exec file */
 extern const struct scn_op scn_ops_madvise[];	/* madvise */
 extern const struct scn_op scn_ops_swap[];	/* swapon swapoff drop_caches sysctl */
-extern const struct scn_op scn_ops_mlock[];	/* mlock mlock2 munlock mlockall munlockall mincore msync */
+extern const struct scn_op scn_ops_mlock[];
+extern const struct scn_op scn_ops_seg[];	/* segment descriptor arch_prctl */	/* mlock mlock2 munlock mlockall munlockall mincore msync */
 
 struct file;
 /* The file named by @key: a file declared with the `file` op, else a host
