@@ -1,7 +1,7 @@
 /*
  * Scenario ops of the MMU (docs/scenarios.md):
- *   translate { addr, access: read|write|fetch, mode: user|kernel, size }
- *             the bare MMU on cpu 0: TLB then walk, A/D set like hardware;
+ *   translate { addr, access: read|write|fetch, mode: user|kernel, size, cpu }
+ *             the bare MMU on cpu 0 (or cpu): TLB then walk, A/D set like hardware;
  *             outcome pa (value) or fault (x86 error code).  addr may be
  *             a logical SEG:OFFSET (ds:0x1000, 0x2b:0x10): the segment
  *             step first, at the CPU's CPL (mode follows it), whose
@@ -11,7 +11,7 @@
  *             read or change one entry of addr's walk; bits by name (P RW
  *             US PWT PCD A D PS G NX) or bitN; outcome: the entry's value
  *   cpu       { wp, nxe, pse, smep, smap }   control-register bits, all CPUs
- * With `task`, translate runs on cpu 0 switched to the task (a CR3 load if
+ * With `task`, translate runs on its CPU switched to the task (a CR3 load if
  * it was running something else, as a context switch does) and pte edits
  * the task's tables; without it they use the kernel's page tables.
  * Invariant: an op never changes a table entry unless the scenario asked,
@@ -147,14 +147,14 @@ static int translate_segment(struct scn *s, struct scn_step *st, struct vmsim_cp
 static int op_translate(struct scn *s, struct scn_step *st)
 {
 	struct vmsim_machine *m = scn_machine(s);
-	struct vmsim_cpu *cpu = &m->cpus[0];
+	struct vmsim_cpu *cpu;
 	const char *acc_s = "read", *mode_s = NULL;
 	struct logical_addr l;
 	enum mmu_access acc;
 	enum mmu_mode mode;
 	struct vmsim_fault f;
 	struct task_struct *t;
-	uint64_t va, pa, root, size = 1;
+	uint64_t va, pa, root, size = 1, c = 0;
 	bool ok, explain = false, logical;
 	int ret;
 
@@ -165,8 +165,13 @@ static int op_translate(struct scn *s, struct scn_step *st)
 	logical = ret == 1;
 	if ((ret = scn_arg_str(s, st, "access", false, &acc_s)) < 0 ||
 	    (ret = scn_arg_str(s, st, "mode", false, &mode_s)) < 0 ||
-	    (ret = scn_arg_u64(s, st, "size", false, &size)) < 0)
+	    (ret = scn_arg_u64(s, st, "size", false, &size)) < 0 ||
+	    (ret = scn_arg_u64(s, st, "cpu", false, &c)) < 0)
 		return ret;
+	if (c >= m->nr_cpus)
+		return scn_bad(s, st, scn_arg(st, "cpu"), "cpu %llu: the machine has %u CPU(s)",
+			       (unsigned long long)c, m->nr_cpus);
+	cpu = &m->cpus[c];
 	if (strcmp(acc_s, "read") == 0)
 		acc = MMU_READ;
 	else if (strcmp(acc_s, "write") == 0)
@@ -191,12 +196,13 @@ static int op_translate(struct scn *s, struct scn_step *st)
 	else
 		return scn_bad(s, st, scn_arg(st, "mode"), "mode '%s': user or kernel", mode_s);
 	if (logical && (mode == MMU_USER) != (seg_cpl(cpu) == 3))
-		return scn_bad(s, st, scn_arg(st, "mode"), "mode %s, but cpu 0 runs at CPL %u "
-			       "(CS %#x)", mode_s, seg_cpl(cpu), cpu->seg.sreg[VCPU_SREG_CS].selector);
+		return scn_bad(s, st, scn_arg(st, "mode"), "mode %s, but cpu %u runs at CPL %u "
+			       "(CS %#x)", mode_s, cpu->id, seg_cpl(cpu),
+			       cpu->seg.sreg[VCPU_SREG_CS].selector);
 
-	/* a task's translation is cpu 0 running it */
+	/* a task's translation is the CPU running it */
 	if (t)
-		context_switch(m, 0, t);
+		context_switch(m, (unsigned)c, t);
 	if (logical &&
 	    translate_segment(s, st, cpu, &l, va, (unsigned)size, acc, explain, &va))
 		return 0;
@@ -206,7 +212,7 @@ static int op_translate(struct scn *s, struct scn_step *st)
 	if (cpu->cr3 == root) {
 		ok = translate(cpu, va, acc, mode, &pa, &f);
 	} else {
-		/* cpu 0 runs other tables: walk these ones without their TLB */
+		/* the CPU runs other tables: walk these ones without their TLB */
 		struct walk_result r;
 
 		ok = mmu_walk(cpu, root, va, acc, mode, &r, &f, NULL);
@@ -426,7 +432,7 @@ static int op_cpu(struct scn *s, struct scn_step *st)
 }
 
 static const char *const translate_keys[] = { "task", "addr", "access", "mode", "explain", "size",
-					       NULL };
+					       "cpu", NULL };
 static const char *const pte_keys[] = { "task", "addr", "level", "set", "clear", "flush", NULL };
 static const char *const cpu_keys[] = { "wp", "nxe", "pse", "smep", "smap", NULL };
 
