@@ -144,11 +144,13 @@ def check(label, schema, args, expect_rc=(0,), stdin=None):
 
 
 VIEWS = ["info", "buddyinfo", "zoneinfo", "meminfo", "slabinfo", "vmallocinfo", "layout",
-         "pagetable", "tlb", "stats", "swaps", "vmstat"]
+         "pagetable", "tlb", "stats", "swaps", "vmstat", "gdt", "interrupts"]
 TRACES = sorted(glob.glob("tests/traces/*"))
 LACKEY_TRACE = "tests/traces/true-start.lackey"
-ADDRS = {"x86_64": ["0xffff880000123456", "0xffffffff81000000", "0x1000", "0x800000000000"],
-         "x86_32": ["0xc0123456", "0xf7000000", "0x1000"]}
+ADDRS = {"x86_64": ["0xffff880000123456", "0xffffffff81000000", "0x1000", "0x800000000000",
+                    "ds:0xffff880000001000", "ss:0x800000000000", "0x2b:0x1000", "0x80:0"],
+         "x86_32": ["0xc0123456", "0xf7000000", "0x1000", "0x7b:0xc0001000", "0x60:0x10",
+                    "fs:0x10"]}
 
 tmp = tempfile.mkdtemp(prefix="vmsim-schema-")
 try:
@@ -165,11 +167,19 @@ try:
         for addr in ADDRS[mach]:
             for extra in ([], ["--explain"], ["--explain", "--access", "write", "--mode", "user"],
                           ["--access", "fetch"]):
+                # a logical address runs at the CPU's CPL (0) and fetches
+                # through cs: those combinations are usage errors
+                if ":" in addr and ("--mode" in extra or
+                                    ("fetch" in extra and not addr[:1].isdigit())):
+                    continue
                 d = check(f"{mach} translate {' '.join(extra)} {addr}", "translate",
                           ["-c", mach, "--json", "translate", *extra, addr])
                 if d and "--explain" in extra:
                     case(f"{mach} translate --explain {addr} has the walk",
-                         "walk" in d and (d["walk"] or addr == "0x800000000000"), d)
+                         "walk" in d and (d["walk"] or addr == "0x800000000000" or
+                                          (d["fault"] or {}).get("vector") in ("#GP", "#SS")), d)
+                    case(f"{mach} translate --explain {addr}: the segment step of a logical address",
+                         ("segment" in d) == (":" in addr), d)
         for t in TRACES:
             for extra in ([], ["--interval", "1000"]):
                 d = check(f"{mach} replay {' '.join(extra)} {t}", "replay",

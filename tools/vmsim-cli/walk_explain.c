@@ -237,7 +237,7 @@ void seg_explain_json(struct json_writer *jw, const struct vmsim_cpu *cpu, const
 	json_key_str(jw, "register", seg_reg_name[s->r]);
 	json_key_u64(jw, "selector", sel);
 	json_key_u64(jw, "index", sel >> 3u);
-	json_key_str(jw, "table", sel & SEGMENT_TI_MASK ? "LDT" : "GDT");
+	json_key_str(jw, "descriptor_table", sel & SEGMENT_TI_MASK ? "LDT" : "GDT");
 	json_key_u64(jw, "rpl", sel & SEGMENT_RPL_MASK);
 	json_key_u64(jw, "cpl", seg_cpl(cpu));
 	json_key(jw, "descriptor");
