@@ -51,6 +51,11 @@ int view_render(struct vmsim_machine *m, const char *name, const struct view_arg
  * caller builds); -ENOENT if no such view, else as view_fn. */
 int view_json(struct vmsim_machine *m, const char *name, const struct view_args *a,
 	      struct json_writer *jw, struct strbuf *msg);
+struct segment;
+/* A segment register's hidden cache as the gdt view writes it:
+ * {selector, seg_base, limit, type, s, dpl, p, db, l, g, unusable}. */
+void segment_json(struct json_writer *jw, const struct segment *s);
+
 /* Comma-separated list of view names. */
 void view_names(struct strbuf *sb);
 

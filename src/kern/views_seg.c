@@ -17,7 +17,7 @@
 #include "kern/machine.h"
 #include "mmu/mmu.h"
 
-static void segment_json(struct json_writer *jw, const struct segment *s)
+void segment_json(struct json_writer *jw, const struct segment *s)
 {
 	json_object_begin(jw);
 	json_key_u64(jw, "selector", s->selector);

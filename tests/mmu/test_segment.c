@@ -6,29 +6,13 @@
  * checks, arch_prctl(ARCH_SET_FS), and a randomized run of DS loads and
  * accesses against an independent model written from the SDM's tables.
  */
-#include <errno.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "../kern/kern_test.h"
+
 #include <stdlib.h>
 #include <string.h>
-#include <setjmp.h>
-#include <cmocka.h>
 
 #include "kern/desc.h"
-#include "kern/machine.h"
 #include "kern/task.h"
-#include "mmu/mmu.h"
-
-static struct vmsim_machine *boot(const char *name, const char **sets)
-{
-	struct vmsim_error err = { 0 };
-	struct vmsim_machine *m = vmsim_machine_create(name, sets, &err);
-
-	if (!m)
-		fail_msg("%s", err.msg);
-	return m;
-}
 
 static void write_raw(struct vmsim_machine *m, unsigned index, uint64_t v)
 {
@@ -47,7 +31,7 @@ static void set_cpl(struct vmsim_cpu *cpu, unsigned cpl)
 
 static void test_segment_linux_selectors(void **state)
 {
-	struct vmsim_machine *m64 = boot("x86_64", NULL), *m32 = boot("x86_32", NULL);
+	struct vmsim_machine *m64 = boot("x86_64"), *m32 = boot("x86_32");
 	struct kernel_selectors k;
 
 	(void)state;
@@ -86,7 +70,7 @@ static void test_segment_linux_selectors(void **state)
 /* The bytes in RAM are GDT_ENTRY_INIT()'s encoding of the kernel's flags. */
 static void test_segment_gdt_bytes(void **state)
 {
-	struct vmsim_machine *m = boot("x86_64", NULL), *m32 = boot("x86_32", NULL);
+	struct vmsim_machine *m = boot("x86_64"), *m32 = boot("x86_32");
 	struct desc_struct d;
 	const uint8_t *p;
 
@@ -145,7 +129,7 @@ static void test_segment_gdt_bytes(void **state)
  * a 2-byte access at it is not; through SS the fault is #SS. */
 static void test_segment_limit_gp_vs_ss(void **state)
 {
-	struct vmsim_machine *m = boot("x86_32", NULL);
+	struct vmsim_machine *m = boot("x86_32");
 	struct vmsim_cpu *cpu = &m->cpus[0];
 	struct seg_fault f;
 	uint64_t la;
@@ -184,7 +168,7 @@ static void test_segment_limit_gp_vs_ss(void **state)
 
 static void test_segment_expand_down(void **state)
 {
-	struct vmsim_machine *m = boot("x86_32", NULL);
+	struct vmsim_machine *m = boot("x86_32");
 	struct vmsim_cpu *cpu = &m->cpus[0];
 	struct seg_fault f;
 	uint64_t la;
@@ -213,7 +197,7 @@ static void test_segment_expand_down(void **state)
 
 static void test_segment_null_ds_vs_ss(void **state)
 {
-	struct vmsim_machine *m = boot("x86_32", NULL), *m64 = boot("x86_64", NULL);
+	struct vmsim_machine *m = boot("x86_32"), *m64 = boot("x86_64");
 	struct vmsim_cpu *cpu = &m->cpus[0];
 	struct seg_fault f;
 	uint64_t la;
@@ -244,7 +228,7 @@ static void test_segment_null_ds_vs_ss(void **state)
 /* Load checks: privilege, type, presence, the table's limit, the LDT. */
 static void test_segment_load_checks(void **state)
 {
-	struct vmsim_machine *m = boot("x86_32", NULL);
+	struct vmsim_machine *m = boot("x86_32");
 	struct vmsim_cpu *cpu = &m->cpus[0];
 	struct seg_fault f;
 	uint64_t la;
@@ -302,7 +286,7 @@ static void test_segment_load_checks(void **state)
  * faults, and the CPU's registers keep what they had. */
 static void test_segment_corrupted_gdt(void **state)
 {
-	struct vmsim_machine *m = boot("x86_64", NULL);
+	struct vmsim_machine *m = boot("x86_64");
 	struct vmsim_cpu *cpu = &m->cpus[0];
 	struct segment before = cpu->seg.sreg[VCPU_SREG_SS];
 	struct seg_fault f;
@@ -332,7 +316,7 @@ static void test_segment_corrupted_gdt(void **state)
 /* The accessed bit: the CPU writes it into the descriptor in RAM. */
 static void test_segment_sets_accessed_bit(void **state)
 {
-	struct vmsim_machine *m = boot("x86_32", NULL);
+	struct vmsim_machine *m = boot("x86_32");
 	struct seg_fault f;
 
 	(void)state;
@@ -347,7 +331,7 @@ static void test_segment_sets_accessed_bit(void **state)
  * __KERNEL_PERCPU the user may not use; SYSENTER goes back to CPL 0. */
 static void test_segment_far_return_and_syscall(void **state)
 {
-	struct vmsim_machine *m = boot("x86_32", NULL);
+	struct vmsim_machine *m = boot("x86_32");
 	struct vmsim_cpu *cpu = &m->cpus[0];
 	struct seg_fault f;
 
@@ -372,7 +356,7 @@ static void test_segment_far_return_and_syscall(void **state)
  * WRMSR's #GP and arch_prctl's EPERM. */
 static void test_segment_64bit_fs_base_and_arch_prctl(void **state)
 {
-	struct vmsim_machine *m = boot("x86_64", NULL);
+	struct vmsim_machine *m = boot("x86_64");
 	struct vmsim_cpu *cpu = &m->cpus[0];
 	struct spawn_args sa = { 0 };
 	struct task_struct *a, *b;
@@ -410,7 +394,7 @@ static void test_segment_64bit_fs_base_and_arch_prctl(void **state)
 	assert_int_equal(out, 0x7fffffffe000ULL);
 	vmsim_machine_destroy(m);
 	/* x86_32 has no ARCH_SET_FS */
-	m = boot("x86_32", NULL);
+	m = boot("x86_32");
 	assert_int_equal(task_spawn(m, "a", &sa, &a), 0);
 	assert_int_equal(do_arch_prctl(a, ARCH_SET_FS, 0x1000, &out), -EINVAL);
 	vmsim_machine_destroy(m);
@@ -470,7 +454,7 @@ static struct model_res model(uint64_t desc, uint16_t sel, unsigned cpl, uint64_
 
 static void test_segment_random_vs_model(void **state)
 {
-	struct vmsim_machine *m = boot("x86_32", NULL);
+	struct vmsim_machine *m = boot("x86_32");
 	struct vmsim_cpu *cpu = &m->cpus[0];
 	uint64_t seed = 0x5eed;
 	unsigned seen[16] = { 0 };

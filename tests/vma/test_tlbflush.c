@@ -76,6 +76,18 @@ static void two_threads(struct vmsim_machine *m, struct task_struct **a, struct 
 	assert_int_equal((*a)->mm->cpu_bitmap, 3);
 }
 
+/* two_threads(), then a task c of its own mm run on CPU 1. */
+static struct task_struct *other_mm_on_cpu1(struct vmsim_machine *m, struct task_struct **a,
+					    struct task_struct **b, uint64_t *buf)
+{
+	struct task_struct *c;
+
+	two_threads(m, a, b, buf, 8192);
+	c = vt_spawn(m, "c", 0, 0);
+	context_switch(m, 1, c);
+	return c;
+}
+
 static void test_tlbflush_munmap_shoots_down_the_other_cpu(void **state)
 {
 	struct vmsim_machine *m = boot2(false);
@@ -112,9 +124,7 @@ static void test_tlbflush_other_mm_gets_none(void **state)
 	uint64_t buf;
 
 	(void)state;
-	two_threads(m, &a, &b, &buf, 8192);
-	c = vt_spawn(m, "c", 0, 0);
-	context_switch(m, 1, c);
+	c = other_mm_on_cpu1(m, &a, &b, &buf);
 	assert_int_equal(a->mm->cpu_bitmap, 1);
 	assert_int_equal(c->mm->cpu_bitmap, 2);
 	assert_int_equal(do_munmap(a->mm, buf, 4096), 0);
@@ -183,9 +193,7 @@ static void test_tlbflush_pcid_asid_reuse_is_checked(void **state)
 	uint64_t buf;
 
 	(void)state;
-	two_threads(m, &a, &b, &buf, 8192);
-	c = vt_spawn(m, "c", 0, 0);
-	context_switch(m, 1, c);
+	c = other_mm_on_cpu1(m, &a, &b, &buf);
 	context_switch(m, 1, b);
 	assert_true(cached(m, 1, buf));	/* same ASID, nothing changed: kept */
 	context_switch(m, 1, c);

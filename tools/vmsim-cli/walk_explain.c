@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kern/views.h"
 #include "util/parse.h"
 
 void fault_bits_str(uint32_t code, char *buf, size_t len)
@@ -251,22 +252,10 @@ void seg_explain_json(struct json_writer *jw, const struct vmsim_cpu *cpu, const
 		json_null(jw);
 	}
 	json_key(jw, "cache");
-	if (s->cached) {
-		json_object_begin(jw);
-		json_key_hex(jw, "seg_base", c->base);
-		json_key_u64(jw, "limit", c->limit);
-		json_key_u64(jw, "type", c->type);
-		json_key_bool(jw, "s", c->s);
-		json_key_u64(jw, "dpl", c->dpl);
-		json_key_bool(jw, "p", c->p);
-		json_key_bool(jw, "db", c->db);
-		json_key_bool(jw, "l", c->l);
-		json_key_bool(jw, "g", c->g);
-		json_key_bool(jw, "unusable", c->unusable);
-		json_object_end(jw);
-	} else {
+	if (s->cached)
+		segment_json(jw, c);
+	else
 		json_null(jw);
-	}
 	json_key_hex(jw, "offset", s->off);
 	json_key(jw, "linear");
 	if (s->ok)
