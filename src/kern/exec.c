@@ -37,6 +37,7 @@
 
 #include "kern/binfmt_elf.h"
 #include "kern/binfmt_script.h"
+#include "kern/desc.h"
 #include "kern/machine.h"
 #include "kern/task.h"
 #include "mmu/mmu.h"
@@ -933,16 +934,20 @@ static void binprm_free(struct binprm *b)
 }
 
 /* exec_mmap(): the task takes the new mm, CPUs running it load its root,
- * the old one is released. */
+ * the old one is released; start_thread() loads null FS and GS, whose
+ * bases a null load clears. */
 static void exec_mmap(struct task_struct *t, struct mm_struct *mm)
 {
 	struct vmsim_machine *m = mm->m;
 	struct mm_struct *old = t->mm;
 
 	t->mm = mm;
+	memset(&t->thread, 0, sizeof(t->thread));
 	for (unsigned c = 0; c < m->nr_cpus; c++)
-		if (m->current[c] == t)
+		if (m->current[c] == t) {
 			context_switch(m, c, t);
+			load_task_fsgs(m, c, t);
+		}
 	if (old)
 		mmput(old);
 }

@@ -392,6 +392,12 @@ static void test_segment_64bit_fs_base_and_arch_prctl(void **state)
 	assert_int_equal(cpu->seg.sreg[VCPU_SREG_FS].base, 0x7fffffffe000ULL);
 	assert_int_equal(do_arch_prctl(a, ARCH_GET_FS, 0, &out), 0);
 	assert_int_equal(out, 0x7fffffffe000ULL);
+	/* a child inherits it; GS is separate */
+	assert_int_equal(do_fork(a, "c", 0, &b), 0);
+	assert_int_equal(b->thread.fsbase, 0x7fffffffe000ULL);
+	assert_int_equal(do_arch_prctl(a, ARCH_SET_GS, 0x1000, &out), 0);
+	assert_int_equal(cpu->seg.sreg[VCPU_SREG_GS].base, 0x1000);
+	assert_int_equal(cpu->seg.sreg[VCPU_SREG_FS].base, 0x7fffffffe000ULL);
 	vmsim_machine_destroy(m);
 	/* x86_32 has no ARCH_SET_FS */
 	m = boot("x86_32");
