@@ -291,6 +291,142 @@ static void test_tlbflush_mprotect_cow_mremap_reclaim(void **state)
 	vt_teardown(m);
 }
 
+/* ---- randomized: no CPU running an mm ever holds a stale entry ---- */
+
+/* Every CPU that runs an mm (not lazy) caches only what the mm's tables
+ * say now: the same page, and W only where a write would pass the walk.
+ * (A lazy CPU uses nothing until it switches back.) */
+static void check_coherent(struct vmsim_machine *m, uint64_t base, unsigned pages,
+			   unsigned step)
+{
+	for (unsigned c = 0; c < m->nr_cpus; c++) {
+		const struct tlb_state *ts = &m->cpu_tlbstate[c];
+		struct vmsim_cpu *cpu = &m->cpus[c];
+
+		if (!ts->loaded_mm || ts->is_lazy)
+			continue;
+		for (unsigned i = 0; i < pages; i++) {
+			const uint64_t va = base + i * 4096ULL;
+			struct tlb_entry *arrs[2] = { tlb_array_lookup(&cpu->l1[TLB_D], va, cpu->pcid),
+						      tlb_array_lookup(&cpu->l2, va, cpu->pcid) };
+
+			for (unsigned k = 0; k < 2; k++) {
+				struct walk_result r;
+				struct vmsim_fault f;
+
+				if (!arrs[k])
+					continue;
+				if (!mmu_walk_peek(cpu, ts->loaded_mm->pgd, va, MMU_READ, MMU_USER, &r,
+						   &f, NULL) || r.page_pa != arrs[k]->pa)
+					fail_msg("step %u: cpu %u caches %#llx -> %#llx, the tables say "
+						 "otherwise", step, c, (unsigned long long)va,
+						 (unsigned long long)arrs[k]->pa);
+				if ((arrs[k]->rights & TLB_R_W) &&
+				    !mmu_walk_peek(cpu, ts->loaded_mm->pgd, va, MMU_WRITE, MMU_USER, &r,
+						   &f, NULL))
+					fail_msg("step %u: cpu %u caches %#llx writable, the page is not",
+						 step, c, (unsigned long long)va);
+			}
+		}
+	}
+}
+
+static void random_run(bool pcid)
+{
+	const char *sets[] = { "memory.size=256MiB", "cpu.count=3",
+			       pcid ? "cpu.pcid=true" : NULL, NULL };
+	struct vmsim_error err = { 0 };
+	struct vmsim_machine *m = vmsim_machine_create("x86_64", sets, &err);
+	const uint64_t base = 0x10000000;
+	const unsigned pages = 48;
+	struct task_struct *t[4];
+	uint64_t seed = pcid ? 7 : 3;
+	unsigned long sent = 0;
+
+	if (!m)
+		fail_msg("boot: %s", err.msg);
+	t[0] = vt_spawn(m, "a0", 0, 0);
+	vt_mmap(t[0], base, pages * 4096ULL, PRW, MAP_PRIVATE | MAP_FIXED);
+	assert_int_equal(do_fork(t[0], "a1", CLONE_VM, &t[1]), 0);
+	assert_int_equal(do_fork(t[0], "a2", CLONE_VM, &t[2]), 0);
+	t[3] = vt_spawn(m, "c", 0, 0);
+	vt_mmap(t[3], base, pages * 4096ULL, PRW, MAP_PRIVATE | MAP_FIXED);
+	for (unsigned step = 0; step < 3000; step++) {
+		unsigned c, op, n, i;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		c = (unsigned)(seed >> 60) % 3;
+		op = (unsigned)(seed >> 50) % 10;
+		i = (unsigned)(seed >> 20) % pages;
+		n = 1 + (unsigned)(seed >> 40) % (op == 9 ? 40 : 3);
+		if (i + n > pages)
+			n = pages - i;
+		switch (op) {
+		case 0:		/* a switch: a thread, the other process, or idle */
+			if ((seed >> 8) % 4 == 3)
+				cpu_idle(m, c);
+			else
+				context_switch(m, c, t[(seed >> 8) % 4 == 2 ? 3 : (seed >> 8) % 3]);
+			break;
+		case 1:
+		case 2:
+		case 3:		/* CPU c reads and writes what its task maps */
+			if (m->current[c])
+				for (unsigned k = 0; k < n; k++) {
+					struct vmsim_fault f;
+					uint64_t pa;
+
+					translate(&m->cpus[c], base + (i + k) * 4096ULL,
+						  op == 3 ? MMU_WRITE : MMU_READ, MMU_USER, &pa, &f);
+				}
+			break;
+		case 4:		/* a0 touches pages (faulting them in, COW) on CPU 0 */
+			for (unsigned k = 0; k < n; k++) {
+				uint64_t v = step;
+				struct access_result r;
+
+				assert_int_equal(task_access(t[0], base + (i + k) * 4096ULL, MMU_WRITE,
+							     &v, 8, &r), 0);
+			}
+			break;
+		case 5:
+			assert_int_equal(do_munmap(t[0]->mm, base + i * 4096ULL, n * 4096ULL), 0);
+			break;
+		case 6:
+			vt_mmap(t[0], base + i * 4096ULL, n * 4096ULL, PRW, MAP_PRIVATE | MAP_FIXED);
+			break;
+		case 7:
+			do_mprotect(t[0]->mm, base + i * 4096ULL, n * 4096ULL,
+				    (seed >> 4) & 1 ? PROT_READ : PRW);
+			break;
+		case 8:
+			do_madvise(t[0]->mm, base + i * 4096ULL, n * 4096ULL, MADV_DONTNEED, NULL);
+			break;
+		default:	/* a big unmap: past the ceiling */
+			assert_int_equal(do_munmap(t[0]->mm, base + i * 4096ULL, n * 4096ULL), 0);
+			break;
+		}
+		check_coherent(m, base, pages, step);
+	}
+	for (unsigned c = 0; c < m->nr_cpus; c++)
+		sent += m->cpu_tlbstate[c].nr_tlb_remote_flush;
+	assert_true(sent > 100);	/* the run did shoot down */
+	check_counts(m);
+	vt_teardown(m);
+}
+
+static void test_tlbflush_random_no_stale_entries(void **state)
+{
+	(void)state;
+	random_run(false);
+}
+
+static void test_tlbflush_random_no_stale_entries_pcid(void **state)
+{
+	(void)state;
+	random_run(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +438,8 @@ int main(void)
 		cmocka_unit_test(test_tlbflush_freed_tables_reach_lazy_cpus),
 		cmocka_unit_test(test_tlbflush_ceiling),
 		cmocka_unit_test(test_tlbflush_mprotect_cow_mremap_reclaim),
+		cmocka_unit_test(test_tlbflush_random_no_stale_entries),
+		cmocka_unit_test(test_tlbflush_random_no_stale_entries_pcid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
