@@ -123,6 +123,7 @@ const char *gdt_entry_name(const struct vmsim_machine *m, unsigned index)
 		[GDT_ENTRY_APMBIOS_BASE] = "GDT_ENTRY_APMBIOS_BASE",
 		[GDT_ENTRY_ESPFIX_SS] = "GDT_ENTRY_ESPFIX_SS",
 		[GDT_ENTRY_PERCPU] = "GDT_ENTRY_PERCPU",
+		[GDT_ENTRY_CPUNODE_32] = "GDT_ENTRY_CPUNODE",
 		[GDT_ENTRY_DOUBLEFAULT_TSS] = "GDT_ENTRY_DOUBLEFAULT_TSS",
 	};
 
@@ -199,18 +200,15 @@ int cpu_init_gdt(struct vmsim_machine *m, struct vmsim_error *err)
 		memset(page, 0, PAGE_SIZE);
 		memset(gdt, 0, sizeof(gdt));
 		gdt_page_init(m, gdt);
-		if (config_is_64(&m->cfg)) {
-			/* setup_getcpu(): vdso_encode_cpunode(cpu, node) in the
-			 * limit of a read-only expand-down DPL 3 segment, for LSL */
-			struct desc_struct *d = &gdt[GDT_ENTRY_CPUNODE_64];
-
-			*d = GDT_ENTRY_INIT(_DESC_S | _DESC_PRESENT | DESC_USER | _DESC_DB |
-					    _DESC_ACCESSED | _DESC_DATA_EXPAND_DOWN, 0, c);
-		} else {
+		/* setup_getcpu(): vdso_encode_cpunode(cpu, node 0) in the limit
+		 * of a read-only expand-down DPL 3 segment, for LSL */
+		gdt[config_is_64(&m->cfg) ? GDT_ENTRY_CPUNODE_64 : GDT_ENTRY_CPUNODE_32] =
+			GDT_ENTRY_INIT(_DESC_S | _DESC_PRESENT | DESC_USER | _DESC_DB |
+				       _DESC_ACCESSED | _DESC_DATA_EXPAND_DOWN, 0, c);
+		if (!config_is_64(&m->cfg))
 			/* setup_percpu_segment(): the per-CPU area's address */
 			gdt[GDT_ENTRY_PERCPU] = GDT_ENTRY_INIT(DESC_DATA32,
 							       (uint32_t)get_cpu_gdt_rw(m, c), 0xfffff);
-		}
 		for (unsigned i = 0; i < ks.gdt_entries; i++)
 			write_gdt_entry(m, c, i, &gdt[i]);
 		/* load_direct_gdt(): GDT_SIZE - 1 */

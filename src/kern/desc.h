@@ -44,6 +44,7 @@ struct vmsim_error;
 #define GDT_ENTRY_APMBIOS_BASE		23
 #define GDT_ENTRY_ESPFIX_SS		26
 #define GDT_ENTRY_PERCPU		27
+#define GDT_ENTRY_CPUNODE_32		28
 #define GDT_ENTRY_DOUBLEFAULT_TSS	31
 #define GDT_ENTRIES_32			32
 
@@ -64,8 +65,8 @@ uint64_t get_cpu_gdt_rw(const struct vmsim_machine *m, unsigned cpu);
 
 /*
  * Boot: write each CPU's gdt_page into RAM with the kernel's initializers
- * (and the per-CPU entries: x86_32's GDT_ENTRY_PERCPU base, x86_64's
- * GDT_ENTRY_CPUNODE), load GDTR, then CS, SS, DS, ES, FS, GS as the
+ * (and the per-CPU entries: GDT_ENTRY_CPUNODE, and x86_32's
+ * GDT_ENTRY_PERCPU base), load GDTR, then CS, SS, DS, ES, FS, GS as the
  * kernel runs with them.  -EINVAL when the kernel image has no room.
  */
 int cpu_init_gdt(struct vmsim_machine *m, struct vmsim_error *err);

@@ -104,6 +104,8 @@ static void test_segment_gdt_bytes(void **state)
 	assert_int_equal(desc_u64(&d), 0x00cffb000000ffffULL);
 	d = read_gdt_entry(m32, 0, 15);
 	assert_int_equal(desc_u64(&d), 0x00cff3000000ffffULL);
+	d = read_gdt_entry(m32, 0, 28);		/* CPUNODE on x86_32 */
+	assert_int_equal(desc_u64(&d), 0x0040f50000000000ULL);
 	d = read_gdt_entry(m32, 0, 18);		/* PNPBIOS_CS32: 0x409b, 64 KiB */
 	assert_int_equal(desc_u64(&d), 0x00409b000000ffffULL);
 	assert_int_equal(get_desc_limit(&d), 0xffff);
