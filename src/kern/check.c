@@ -153,7 +153,14 @@ static int check_tlbs(struct vmsim_machine *m, bool changed_only, struct vmsim_e
 			return verr(err, -EFAULT, "cpu %u TLB: %s", i, msg);
 		if (c)
 			c->tlb_sig[i] = sig;
+		/* a CPU running a task has its mm loaded, not lazily */
+		if (m->current[i] && (m->cpu_tlbstate[i].loaded_mm != m->current[i]->mm ||
+				      m->cpu_tlbstate[i].is_lazy))
+			return verr(err, -EFAULT, "cpu %u runs a task whose mm it has not loaded", i);
 	}
+	/* mm_cpumask and cpu_tlbstate (cheap: CPUs plus mms) */
+	if (cpu_tlbstate_check(m, msg, sizeof(msg)))
+		return verr(err, -EFAULT, "TLB shootdown state: %s", msg);
 	return 0;
 }
 

@@ -20,6 +20,8 @@
  */
 #include "vma/tlbflush.h"
 
+#include <stdio.h>
+
 #include "kern/machine.h"
 #include "mmu/mmu.h"
 #include "vma/mm_types.h"
@@ -228,4 +230,49 @@ void tlb_leave_mm(struct mm_struct *mm)
 					tlb_flush_pcid(&m->cpus[c], kern_pcid(&m->cpus[c], a));
 			}
 	}
+}
+
+int cpu_tlbstate_check(struct vmsim_machine *m, char *msg, size_t len)
+{
+	struct mm_struct *mm;
+
+	for (unsigned c = 0; c < m->nr_cpus; c++) {
+		const struct tlb_state *ts = &m->cpu_tlbstate[c];
+		const struct vmsim_cpu *cpu = &m->cpus[c];
+		const struct mm_struct *lm = ts->loaded_mm;
+
+		if (!lm) {
+			/* init_mm (its CR3 is any kernel root a test loads) */
+			if (ts->is_lazy) {
+				snprintf(msg, len, "cpu %u lazy on init_mm", c);
+				return -1;
+			}
+			continue;
+		}
+		if (cpu->cr3 != lm->pgd || !(lm->cpu_bitmap >> c & 1) ||
+		    ts->loaded_mm_asid >= TLB_NR_DYN_ASIDS) {
+			snprintf(msg, len, "cpu %u: CR3 %#llx, loaded mm's pgd %#llx, in its cpumask: "
+				 "%s, ASID %u", c, (unsigned long long)cpu->cr3,
+				 (unsigned long long)lm->pgd, lm->cpu_bitmap >> c & 1 ? "yes" : "no",
+				 ts->loaded_mm_asid);
+			return -1;
+		}
+		if (cpu->pcid_enabled && (cpu->pcid != ts->loaded_mm_asid + 1u ||
+					  ts->ctxs[ts->loaded_mm_asid].ctx_id != lm->ctx_id ||
+					  ts->ctxs[ts->loaded_mm_asid].tlb_gen > lm->tlb_gen)) {
+			snprintf(msg, len, "cpu %u: PCID %u for ASID %u, whose context is not the "
+				 "loaded mm's", c, cpu->pcid, ts->loaded_mm_asid);
+			return -1;
+		}
+	}
+	/* 6.12's rule: a CPU in a mask has that mm loaded (lazy or not) */
+	list_for_each_entry(mm, &m->mm_list, mm_list)
+		for (unsigned c = 0; c < CFG_MAX_CPUS; c++)
+			if ((mm->cpu_bitmap >> c & 1) &&
+			    (c >= m->nr_cpus || m->cpu_tlbstate[c].loaded_mm != mm)) {
+				snprintf(msg, len, "mm with pgd %#llx has cpu %u in its cpumask, which "
+					 "does not run it", (unsigned long long)mm->pgd, c);
+				return -1;
+			}
+	return 0;
 }

@@ -8,6 +8,7 @@
 #define VMSIM_VMA_TLBFLUSH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct vmsim_machine;
@@ -71,5 +72,11 @@ void __flush_tlb_mm_range(struct mm_struct *mm, uint64_t start, uint64_t end,
 /* Take every CPU still caching @mm (loaded or lazy) to init_mm, before
  * its page tables go (the shootdown exit_mmap()'s freed tables send). */
 void tlb_leave_mm(struct mm_struct *mm);
+
+/* Checker: each CPU's CR3, PCID and ASID agree with the mm it has loaded,
+ * which has the CPU in its mm_cpumask (init_mm is never lazy), and
+ * every mask bit names a CPU that has that mm loaded.  0, or -1 with a
+ * description in @msg. */
+int cpu_tlbstate_check(struct vmsim_machine *m, char *msg, size_t len);
 
 #endif
