@@ -41,9 +41,10 @@ struct vmsim_rec {
 VMSIM_API int vmsim_replay_open(struct vmsim_machine *m, struct vmsim_task *t,
 				enum vmsim_replay_layout layout, struct vmsim_replay **out);
 VMSIM_API void vmsim_replay_close(struct vmsim_replay *rp);
-/* One record; a batch of @n.  0; -EINVAL for a bad record (nothing of it
- * replayed); -ENOMEM once the machine (or the host) ran out of memory, for
- * this and every later call. */
+/* One record; a batch of @n records in order.  0; -EINVAL for a bad record
+ * (neither it nor, in a batch, the records after it are replayed); -ENOMEM
+ * once the machine (or the host) ran out of memory, for this and every
+ * later call. */
 VMSIM_API int vmsim_replay_access(struct vmsim_replay *rp, uint64_t addr, uint32_t size,
 				  enum vmsim_rec_type type);
 VMSIM_API int vmsim_replay_batch(struct vmsim_replay *rp, const struct vmsim_rec *recs,

@@ -69,12 +69,12 @@ int vmsim_replay_batch(struct vmsim_replay *r, const struct vmsim_rec *recs, siz
 {
 	if (!r || (!recs && n))
 		return -EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (!rec_ok(recs[i].size, (unsigned)recs[i].type))
-			return -EINVAL;
+	/* one pass: each record checked just before it runs */
 	for (size_t i = 0; i < n && !r->rp.oom; i++) {
 		struct trace_rec rec = { recs[i].addr, recs[i].size, (enum trace_type)recs[i].type };
 
+		if (__builtin_expect(!rec_ok(recs[i].size, (unsigned)recs[i].type), 0))
+			return -EINVAL;
 		replay_one(&r->rp, &rec);
 	}
 	return r->rp.oom ? -ENOMEM : 0;

@@ -14,6 +14,7 @@
 #include "kern/exec.h"
 #include "kern/machine.h"
 #include "kern/task.h"
+#include "kern/task_access.h"
 #include "util/config.h"
 #include "util/err.h"
 #include "util/error.h"
@@ -314,54 +315,82 @@ int vmsim_msync(struct vmsim_task *t, uint64_t addr, uint64_t len, int flags)
 
 /* ---- user accesses ---- */
 
-int vmsim_access(struct vmsim_task *vt, enum vmsim_access acc, uint64_t va, void *buf,
-		 size_t len, struct vmsim_outcome *o)
+/* How a signal (or the OOM kill) ended an access, into @o; the errno. */
+static int __attribute__((noinline)) access_stopped(int ret, const struct access_result *r,
+						    uint64_t va, size_t len, struct vmsim_outcome *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->faults = r->faults;
+	if (ret == -ENOMEM)
+		o->signal = SIGKILL;	/* what the OOM killer would do */
+	if (ret)
+		return ret;
+	o->signal = r->sigbus ? SIGBUS : SIGSEGV;
+	o->si_code = r->sigbus ? r->sigbus : r->segv;
+	o->addr = r->segv_addr;
+	/* the fault's address is where the access stopped (each page's part
+	 * starts at @va or at a page boundary) */
+	o->done = r->segv_addr > va && r->segv_addr - va < len ? (size_t)(r->segv_addr - va) : 0;
+	return -EFAULT;
+}
+
+/*
+ * The four access calls in one inline body, each with its @acc constant:
+ * they are exported, so with -fPIC they would not inline into each other.
+ * The body of task_access() is inlined here (kern/task_access.h), so a
+ * public access costs the one call an internal one does; the path of an
+ * access that completes writes the outcome field by field (no memset).
+ */
+static inline int access_one(struct task_struct *t, enum mmu_access acc, uint64_t va, void *buf,
+			     size_t len, struct vmsim_outcome *o)
 {
 	struct access_result r;
 	struct vmsim_outcome dummy;
 	int ret;
 
-	_Static_assert((int)VMSIM_READ == (int)MMU_READ && (int)VMSIM_WRITE == (int)MMU_WRITE &&
-		       (int)VMSIM_FETCH == (int)MMU_FETCH, "access kinds");
 	if (!o)
 		o = &dummy;
-	memset(o, 0, sizeof(*o));
-	if (!vt || (unsigned)acc > VMSIM_FETCH || len == 0 || va + (len - 1) < va)
+	if (__builtin_expect(!t || len == 0 || va + (len - 1) < va, 0)) {
+		memset(o, 0, sizeof(*o));
 		return -EINVAL;
-	ret = task_access(TS(vt), va, (enum mmu_access)acc, buf, len, &r);
+	}
+	ret = task_access_inline(t, va, acc, buf, len, &r);
+	if (__builtin_expect(ret || r.segv || r.sigbus, 0))
+		return access_stopped(ret, &r, va, len, o);
+	o->signal = 0;
+	o->si_code = 0;
+	o->addr = 0;
+	o->done = len;
 	o->faults = r.faults;
-	if (ret == -ENOMEM) {
-		o->signal = SIGKILL;	/* what the OOM killer would do */
-		return ret;
+	return 0;
+}
+
+int vmsim_access(struct vmsim_task *vt, enum vmsim_access acc, uint64_t va, void *buf,
+		 size_t len, struct vmsim_outcome *o)
+{
+	_Static_assert((int)VMSIM_READ == (int)MMU_READ && (int)VMSIM_WRITE == (int)MMU_WRITE &&
+		       (int)VMSIM_FETCH == (int)MMU_FETCH, "access kinds");
+	if ((unsigned)acc > VMSIM_FETCH) {
+		if (o)
+			memset(o, 0, sizeof(*o));
+		return -EINVAL;
 	}
-	if (ret)
-		return ret;
-	if (!r.segv && !r.sigbus) {
-		o->done = len;
-		return 0;
-	}
-	o->signal = r.sigbus ? SIGBUS : SIGSEGV;
-	o->si_code = r.sigbus ? r.sigbus : r.segv;
-	o->addr = r.segv_addr;
-	/* the fault's address is where the access stopped (each page's part
-	 * starts at @va or at a page boundary) */
-	o->done = r.segv_addr > va && r.segv_addr - va < len ? (size_t)(r.segv_addr - va) : 0;
-	return -EFAULT;
+	return access_one(TS(vt), (enum mmu_access)acc, va, buf, len, o);
 }
 
 int vmsim_read(struct vmsim_task *t, uint64_t va, void *buf, size_t len, struct vmsim_outcome *o)
 {
-	return vmsim_access(t, VMSIM_READ, va, buf, len, o);
+	return access_one(TS(t), MMU_READ, va, buf, len, o);
 }
 
 int vmsim_write(struct vmsim_task *t, uint64_t va, const void *buf, size_t len,
 		struct vmsim_outcome *o)
 {
 	/* task_access() only reads from the buffer of a write */
-	return vmsim_access(t, VMSIM_WRITE, va, (void *)(uintptr_t)buf, len, o);
+	return access_one(TS(t), MMU_WRITE, va, (void *)(uintptr_t)buf, len, o);
 }
 
 int vmsim_fetch(struct vmsim_task *t, uint64_t va, void *buf, size_t len, struct vmsim_outcome *o)
 {
-	return vmsim_access(t, VMSIM_FETCH, va, buf, len, o);
+	return access_one(TS(t), MMU_FETCH, va, buf, len, o);
 }

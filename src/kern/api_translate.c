@@ -49,28 +49,17 @@ static void fault_of(const struct pt_format *f, const struct vmsim_fault *pf,
 	*level = pf->gp || pf->depth < 0 ? NULL : f->lvl[pf->depth].name;
 }
 
-int vmsim_translate(struct vmsim_machine *m, struct vmsim_task *vt, uint64_t va,
-		    const struct vmsim_translate_opts *o, struct vmsim_translation *r)
+/* Everything but the kernel-tables translation without a callback. */
+static int __attribute__((noinline))
+translate_full(struct vmsim_machine *m, struct task_struct *t, uint64_t va,
+	       const struct vmsim_translate_opts *o, struct vmsim_translation *r)
 {
-	static const struct vmsim_translate_opts defaults;
-	struct task_struct *t = (struct task_struct *)vt;
-	struct vmsim_cpu *cpu;
+	struct vmsim_cpu *cpu = &m->cpus[o->cpu];
 	struct vmsim_fault pf;
 	uint64_t root, pa = 0;
 	bool ok;
 
-	if (!o)
-		o = &defaults;
-	if (!m || !r || o->cpu >= m->nr_cpus || (unsigned)o->access > VMSIM_FETCH ||
-	    (unsigned)o->mode > VMSIM_MODE_USER || (t && t->mm->m != m))
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(o->reserved) / sizeof(o->reserved[0]); i++)
-		if (o->reserved[i])
-			return -EINVAL;
-	_Static_assert((int)VMSIM_MODE_KERNEL == (int)MMU_KERNEL &&
-		       (int)VMSIM_MODE_USER == (int)MMU_USER, "modes");
 	memset(r, 0, sizeof(*r));
-	cpu = &m->cpus[o->cpu];
 	/* a task's translation is the CPU running it */
 	if (t)
 		context_switch(m, o->cpu, t);
@@ -110,6 +99,42 @@ int vmsim_translate(struct vmsim_machine *m, struct vmsim_task *vt, uint64_t va,
 		r->pa = pa;
 		return 0;
 	}
+	fault_of(cpu->fmt, &pf, &r->fault, &r->error_code, &r->fault_level);
+	return -EFAULT;
+}
+
+int vmsim_translate(struct vmsim_machine *m, struct vmsim_task *vt, uint64_t va,
+		    const struct vmsim_translate_opts *o, struct vmsim_translation *r)
+{
+	static const struct vmsim_translate_opts defaults;
+	struct task_struct *t = (struct task_struct *)vt;
+	const uint64_t *z;
+	struct vmsim_cpu *cpu;
+	struct vmsim_fault pf;
+	uint64_t pa;
+
+	_Static_assert((int)VMSIM_MODE_KERNEL == (int)MMU_KERNEL &&
+		       (int)VMSIM_MODE_USER == (int)MMU_USER, "modes");
+	if (!o)
+		o = &defaults;
+	z = o->reserved;
+	if (__builtin_expect(!m || !r || o->cpu >= m->nr_cpus || (unsigned)o->access > VMSIM_FETCH ||
+			     (unsigned)o->mode > VMSIM_MODE_USER || (t && t->mm->m != m) ||
+			     (z[0] | z[1] | z[2] | z[3] | z[4] | z[5]), 0))
+		return -EINVAL;
+	_Static_assert(sizeof(o->reserved) == 6 * sizeof(uint64_t), "reserved words");
+	cpu = &m->cpus[o->cpu];
+	if (__builtin_expect(t || o->walk || cpu->cr3 != m->kernel_pgd, 0))
+		return translate_full(m, t, va, o, r);
+	/* the kernel's tables on the CPU that runs them, no callback: the
+	 * TLB hit path, the result written field by field */
+	if (__builtin_expect(translate(cpu, va, (enum mmu_access)o->access, (enum mmu_mode)o->mode,
+				       &pa, &pf), 1)) {
+		*r = (struct vmsim_translation){ .pa = pa, .cr3 = cpu->cr3,
+						 .format = cpu->fmt->name };
+		return 0;
+	}
+	*r = (struct vmsim_translation){ .cr3 = cpu->cr3, .format = cpu->fmt->name };
 	fault_of(cpu->fmt, &pf, &r->fault, &r->error_code, &r->fault_level);
 	return -EFAULT;
 }

@@ -523,12 +523,16 @@ static void test_replay(void **state)
 	assert_int_equal(vmsim_replay_access(rp, 0x400ffe, 4, VMSIM_REC_L), 0);
 	assert_int_equal(vmsim_replay_counters(rp, &c), 0);
 	assert_int_equal(c.crossings, 1);
-	/* bad records are refused whole */
+	/* a bad record stops a batch before it; a bad one alone is refused */
 	recs[1].size = 0;
-	assert_int_equal(vmsim_replay_batch(rp, recs, 2), -EINVAL);
+	assert_int_equal(vmsim_replay_batch(rp, recs, 3), -EINVAL);
+	recs[1].size = 4;
+	recs[1].type = 4;
+	assert_int_equal(vmsim_replay_batch(rp, recs, 3), -EINVAL);
 	assert_int_equal(vmsim_replay_access(rp, 0, 20000, VMSIM_REC_L), -EINVAL);
+	assert_int_equal(vmsim_replay_access(rp, 0, 16384, VMSIM_REC_L), -EINVAL);
 	assert_int_equal(vmsim_replay_counters(rp, &c), 0);
-	assert_int_equal(c.accesses, 66);
+	assert_int_equal(c.accesses, 68);
 	/* a trace file, then its mistakes */
 	assert_int_equal(vmsim_replay_file(rp, "tests/traces/true-start.lackey", NULL, &err), 0);
 	assert_int_equal(vmsim_replay_counters(rp, &c), 0);
