@@ -148,6 +148,20 @@ static void int_translate(struct bench *b, unsigned long n)
 	}
 }
 
+/* One round of @fn (after @before): ns per op, kept in *best when lower. */
+static void round_of(struct bench *b, op_fn fn, void (*before)(struct bench *b), double *best)
+{
+	double t0, ns;
+
+	if (before)
+		before(b);
+	t0 = bench_now();
+	fn(b, OPS);
+	ns = (bench_now() - t0) * 1e9 / OPS;
+	if (ns < *best)
+		*best = ns;
+}
+
 /* Best-of-ROUNDS ns per op of each side, alternating. */
 static void compare(struct bench *b, const char *what, op_fn api, op_fn internal, const char *ref,
 		    void (*before)(struct bench *b))
@@ -155,22 +169,8 @@ static void compare(struct bench *b, const char *what, op_fn api, op_fn internal
 	double best_api = 1e30, best_int = 1e30;
 
 	for (int r = 0; r < ROUNDS; r++) {
-		double t0, t1;
-
-		if (before)
-			before(b);
-		t0 = bench_now();
-		api(b, OPS);
-		t1 = bench_now();
-		if ((t1 - t0) * 1e9 / OPS < best_api)
-			best_api = (t1 - t0) * 1e9 / OPS;
-		if (before)
-			before(b);
-		t0 = bench_now();
-		internal(b, OPS);
-		t1 = bench_now();
-		if ((t1 - t0) * 1e9 / OPS < best_int)
-			best_int = (t1 - t0) * 1e9 / OPS;
+		round_of(b, api, before, &best_api);
+		round_of(b, internal, before, &best_int);
 	}
 	printf("%-26s %7.2f ns | %-22s %7.2f ns | ratio %5.3f (target <= 1.1%s)\n", what, best_api,
 	       ref, best_int, best_api / best_int, best_api / best_int <= 1.1 ? ", met" : ", MISSED");

@@ -30,33 +30,34 @@ static void result_of(const struct scenario_result *r, struct vmsim_scenario_res
 		*res = (struct vmsim_scenario_result){ r->steps_run, r->checked, r->failed };
 }
 
-int vmsim_scenario_run(const char *path, const struct vmsim_scenario_opts *o, FILE *out,
-		       struct vmsim_scenario_result *res, struct vmsim_error *err)
+/* The scenario @name, read from @yaml when given, else from the file. */
+static int run(const char *name, const char *yaml, const struct vmsim_scenario_opts *o,
+	       FILE *out, struct vmsim_scenario_result *res, struct vmsim_error *err)
 {
 	struct scenario_opts so;
 	struct scenario_result r;
 	int ret;
 
-	if (!path || !out)
-		return verr(err, -EINVAL, "scenario: no file or no output");
 	opts_of(o, &so);
-	ret = scenario_run(path, &so, out, err, &r);
+	ret = yaml ? scenario_run_string(name, yaml, &so, out, err, &r)
+		   : scenario_run(name, &so, out, err, &r);
 	result_of(&r, res);
 	return ret;
+}
+
+int vmsim_scenario_run(const char *path, const struct vmsim_scenario_opts *o, FILE *out,
+		       struct vmsim_scenario_result *res, struct vmsim_error *err)
+{
+	if (!path || !out)
+		return verr(err, -EINVAL, "scenario: no file or no output");
+	return run(path, NULL, o, out, res, err);
 }
 
 int vmsim_scenario_run_string(const char *name, const char *yaml,
 			      const struct vmsim_scenario_opts *o, FILE *out,
 			      struct vmsim_scenario_result *res, struct vmsim_error *err)
 {
-	struct scenario_opts so;
-	struct scenario_result r;
-	int ret;
-
 	if (!yaml || !out)
 		return verr(err, -EINVAL, "scenario: no text or no output");
-	opts_of(o, &so);
-	ret = scenario_run_string(name ? name : "<scenario>", yaml, &so, out, err, &r);
-	result_of(&r, res);
-	return ret;
+	return run(name ? name : "<scenario>", yaml, o, out, res, err);
 }
