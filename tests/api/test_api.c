@@ -299,11 +299,17 @@ static void test_translate(void **state)
 	assert_true(r.walk_ok);
 	assert_int_equal(r.page_shift, 12);
 	assert_int_equal(r.pa, r.page_pa + 8);
-	/* a user fetch of a non-executable page: P|U|I on a present leaf */
+	/* a user fetch of a non-executable page: P|U|I, decided at the leaf */
 	o.access = VMSIM_FETCH;
 	o.walk = NULL;
 	assert_int_equal(vmsim_translate(m, a, p, &o, &r), -EFAULT);
 	assert_int_equal(r.error_code, 0x1 | 0x4 | 0x10);
+	assert_string_equal(r.fault_level, "pte");
+	/* the next page of the table is empty: not present at the pte */
+	o.access = VMSIM_READ;
+	assert_int_equal(vmsim_translate(m, a, p - 4096, &o, &r), -EFAULT);
+	assert_int_equal(r.error_code, 0x4);
+	assert_string_equal(r.fault_level, "pte");
 	/* non-canonical: #GP */
 	assert_int_equal(vmsim_translate(m, NULL, 0x0000800000000000ULL, NULL, &r), -EFAULT);
 	assert_int_equal(r.fault, VMSIM_FAULT_GP);
