@@ -113,7 +113,8 @@ struct vmsim_exec_info {
  * execve(2) of a real ELF file (or a "#!" script) into @t, built as Linux's
  * load_elf_binary builds it.  On failure @t keeps its old address space
  * and @err says why ("FILE: reason"): -ENOENT, -EACCES, -ENOEXEC, -ELOOP,
- * -ELIBBAD, -E2BIG, -EIO, -EINVAL, -ENOMEM, -EEXIST.  @info may be NULL.
+ * -ELIBBAD, -E2BIG (the strings do not fit the stack's limit, or more than
+ * 4096 of them), -EIO, -EINVAL, -ENOMEM, -EEXIST.  @info may be NULL.
  */
 VMSIM_API int vmsim_task_exec(struct vmsim_task *t, const struct vmsim_exec_opts *o,
 			      struct vmsim_exec_info *info, struct vmsim_error *err);
