@@ -28,8 +28,8 @@
 #include "vmsim/vmsim.h"
 
 #define PAGES 16
-#define OPS 200000
-#define ROUNDS 41
+#define OPS 20000
+#define ROUNDS 201
 #define BATCH 256
 
 static volatile uint64_t sink;

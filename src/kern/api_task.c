@@ -341,8 +341,9 @@ static int __attribute__((noinline)) access_stopped(int ret, const struct access
  * public access costs the one call an internal one does; the path of an
  * access that completes writes the outcome field by field (no memset).
  */
-static inline int access_one(struct task_struct *t, enum mmu_access acc, uint64_t va, void *buf,
-			     size_t len, struct vmsim_outcome *o)
+static inline __attribute__((always_inline)) int
+access_one(struct task_struct *t, enum mmu_access acc, uint64_t va, void *buf, size_t len,
+	   struct vmsim_outcome *o)
 {
 	struct access_result r;
 	struct vmsim_outcome dummy;
