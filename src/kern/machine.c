@@ -22,6 +22,31 @@
 
 #include "util/error.h"
 
+/* After the config itself: the YAML mapping @set, the KEY=VALUE @sets,
+ * then what Linux derives. */
+static int configure_finish(struct vmsim_config *cfg, const struct ynode *set,
+			    const char *set_file, const char *const *sets,
+			    struct vmsim_error *err)
+{
+	int ret = 0;
+
+	if (set)
+		ret = config_apply_yaml(cfg, set, set_file, err);
+	for (size_t i = 0; !ret && sets && sets[i]; i++) {
+		const char *eq = strchr(sets[i], '=');
+		char key[128];
+
+		if (!eq || eq == sets[i] || (size_t)(eq - sets[i]) >= sizeof(key))
+			return verr(err, -EINVAL, "--set %s: expected KEY=VALUE", sets[i]);
+		memcpy(key, sets[i], (size_t)(eq - sets[i]));
+		key[eq - sets[i]] = '\0';
+		ret = config_set(cfg, key, eq + 1, "--set", 0, 0, err);
+	}
+	if (ret)
+		return ret;
+	return config_finalize(cfg, err);
+}
+
 int machine_configure(struct vmsim_config *cfg, const char *config,
 		      const struct ynode *set, const char *set_file,
 		      const char *const *sets, struct vmsim_error *err)
@@ -40,21 +65,17 @@ int machine_configure(struct vmsim_config *cfg, const char *config,
 			    ") and no config file", config);
 	else
 		ret = config_load_file(cfg, config, err);
-	if (!ret && set)
-		ret = config_apply_yaml(cfg, set, set_file, err);
-	for (size_t i = 0; !ret && sets && sets[i]; i++) {
-		const char *eq = strchr(sets[i], '=');
-		char key[128];
-
-		if (!eq || eq == sets[i] || (size_t)(eq - sets[i]) >= sizeof(key))
-			return verr(err, -EINVAL, "--set %s: expected KEY=VALUE", sets[i]);
-		memcpy(key, sets[i], (size_t)(eq - sets[i]));
-		key[eq - sets[i]] = '\0';
-		ret = config_set(cfg, key, eq + 1, "--set", 0, 0, err);
-	}
 	if (ret)
 		return ret;
-	return config_finalize(cfg, err);
+	return configure_finish(cfg, set, set_file, sets, err);
+}
+
+int machine_configure_text(struct vmsim_config *cfg, const char *name, const char *text,
+			   const char *const *sets, struct vmsim_error *err)
+{
+	int ret = config_load_string(cfg, name, text, strlen(text), err);
+
+	return ret ? ret : configure_finish(cfg, NULL, NULL, sets, err);
 }
 
 /* current->comm of the CPU that allocates, for bad_page() reports. */
@@ -174,20 +195,42 @@ void machine_set_event_log(struct vmsim_machine *m, struct event_log *ev)
 		m->cpus[c].events = ev;
 }
 
-struct vmsim_machine *vmsim_machine_create(const char *config, const char *const *sets,
-					   struct vmsim_error *err)
+/* A machine from @text (a config's YAML) when given, else from @config. */
+static struct vmsim_machine *machine_create(const char *config, const char *text,
+					    const char *const *sets, struct vmsim_error *err)
 {
 	struct vmsim_machine *m = host_zalloc(NULL, sizeof(*m));
+	int ret;
 
 	if (!m) {
 		verr(err, -ENOMEM, "out of host memory");
 		return NULL;
 	}
-	if (machine_configure(&m->cfg, config, NULL, NULL, sets, err) || machine_boot(m, err)) {
+	if (text)
+		ret = machine_configure_text(&m->cfg, config, text, sets, err);
+	else
+		ret = machine_configure(&m->cfg, config, NULL, NULL, sets, err);
+	if (ret || machine_boot(m, err)) {
 		host_free(NULL, m, sizeof(*m));
 		return NULL;
 	}
 	return m;
+}
+
+struct vmsim_machine *vmsim_machine_create(const char *config, const char *const *sets,
+					   struct vmsim_error *err)
+{
+	return machine_create(config, NULL, sets, err);
+}
+
+struct vmsim_machine *vmsim_machine_create_yaml(const char *name, const char *yaml,
+						const char *const *sets, struct vmsim_error *err)
+{
+	if (!yaml) {
+		verr(err, -EINVAL, "no config text");
+		return NULL;
+	}
+	return machine_create(name ? name : "<config>", yaml, sets, err);
 }
 
 void vmsim_machine_destroy(struct vmsim_machine *m)
@@ -195,5 +238,7 @@ void vmsim_machine_destroy(struct vmsim_machine *m)
 	if (!m)
 		return;
 	machine_shutdown(m);
+	if (m->api_events)
+		host_free(NULL, m->api_events, sizeof(*m->api_events));
 	host_free(NULL, m, sizeof(*m));
 }

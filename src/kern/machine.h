@@ -70,6 +70,9 @@ struct vmsim_machine {
 	/* --check (kern/check.c): NULL when off */
 	struct machine_checker *checker;
 	struct mm_track *mm_track;	/* vma/check.c: mms changed since the last check */
+
+	/* the event subscriber of the public API (kern/api_stats.c), or NULL */
+	struct event_log *api_events;
 };
 
 /* Read @config (built-in name or file), apply the YAML mapping @set (from
@@ -77,6 +80,9 @@ struct vmsim_machine {
 int machine_configure(struct vmsim_config *cfg, const char *config,
 		      const struct ynode *set, const char *set_file,
 		      const char *const *sets, struct vmsim_error *err);
+/* The same from a config's YAML @text (@name for messages) and @sets. */
+int machine_configure_text(struct vmsim_config *cfg, const char *name, const char *text,
+			   const char *const *sets, struct vmsim_error *err);
 /* Boot a machine whose cfg is filled; on failure nothing stays allocated. */
 int machine_boot(struct vmsim_machine *m, struct vmsim_error *err);
 void machine_shutdown(struct vmsim_machine *m);

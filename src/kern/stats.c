@@ -19,10 +19,14 @@ void stat_u64(struct stat_sink *s, uint64_t v, const char *fmt, ...)
 	char name[128];
 	va_list ap;
 
+	if (s->stop)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(name, sizeof(name), fmt, ap);
 	va_end(ap);
-	if (s->jw)
+	if (s->fn)
+		s->stop = s->fn(name, v, s->arg);
+	else if (s->jw)
 		json_key_u64(s->jw, name, v);
 	else
 		sb_printf(s->sb, "%s %llu\n", name, (unsigned long long)v);
@@ -138,9 +142,19 @@ static void stats_thp(struct vmsim_machine *m, struct stat_sink *s)
 
 static const stats_fn registry[] = { stats_phys, stats_thp, stats_mmu, stats_tasks };
 
+int stats_foreach(struct vmsim_machine *m, int (*fn)(const char *name, uint64_t v, void *arg),
+		  void *arg)
+{
+	struct stat_sink s = { .fn = fn, .arg = arg };
+
+	for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]) && !s.stop; i++)
+		registry[i](m, &s);
+	return s.stop;
+}
+
 void stats_render(struct vmsim_machine *m, struct json_writer *jw, struct strbuf *sb)
 {
-	struct stat_sink s = { jw, sb };
+	struct stat_sink s = { .jw = jw, .sb = sb };
 
 	if (jw)
 		json_object_begin(jw);

@@ -14,6 +14,7 @@
  * tasks there are (check_task_index() verifies the three agree).
  */
 #include "kern/task.h"
+#include "kern/task_access.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -623,8 +624,8 @@ int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f)
  * every zero-page mapping, or rewrite the host's own pointers.  So it is dropped, with one line on the console and
  * a wild_store event.  Returns true when @pa is such a frame.
  */
-static bool store_refused(struct vmsim_machine *m, const struct task_struct *t, uint64_t va,
-			  uint64_t pa)
+bool task_store_refused(struct vmsim_machine *m, const struct task_struct *t, uint64_t va,
+			uint64_t pa)
 {
 	const unsigned long pfn = (unsigned long)(pa >> PAGE_SHIFT);
 	const char *what;
@@ -655,73 +656,7 @@ static bool store_refused(struct vmsim_machine *m, const struct task_struct *t, 
 int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *buf,
 		size_t size, struct access_result *r)
 {
-	struct vmsim_machine *m = t->mm->m;
-	struct vmsim_cpu *cpu = &m->cpus[0];
-	uint8_t *p = buf;
-
-	memset(r, 0, sizeof(*r));
-	if (buf && !m->cfg.contents)
-		return -EOPNOTSUPP;	/* memory.contents none: no bytes to read or write */
-	if (m->current[0] != t || cpu->cr3 != t->mm->pgd)
-		context_switch(m, 0, t);
-	while (size) {
-		size_t chunk = PAGE_SIZE - (va & (PAGE_SIZE - 1));
-		struct vmsim_fault f;
-		uint8_t *host;
-		uint64_t pa;
-		int tries;
-
-		if (chunk > size)
-			chunk = size;
-		for (tries = 0;; tries++) {
-			int ret;
-
-			if (translate(cpu, va, acc, MMU_USER, &pa, &f))
-				break;
-			r->faults++;
-			/* a fault that a handled fault does not cure twice
-			 * over is a bad PTE someone wrote by hand */
-			ret = tries < 4 ? do_user_addr_fault(t, &f) : SEGV_ACCERR;
-			if (ret < 0)
-				return ret;
-			if (ret == FAULT_SIGBUS) {
-				r->sigbus = BUS_ADRERR;
-				r->segv_addr = f.addr;
-				t->fst.sigbus++;
-				return 0;
-			}
-			if (ret) {
-				r->segv = ret;
-				r->segv_addr = f.gp ? va : f.addr;
-				t->fst.segv++;
-				return 0;
-			}
-		}
-		if (!buf) {
-			/* a read-modify-write that stores what it read (lock
-			 * or [x], 0): the write access without new data; or
-			 * an access whose bytes nobody looks at */
-		} else if ((host = phys_to_host_range(&m->pm, pa, chunk))) {
-			if (acc == MMU_WRITE) {
-				if (!store_refused(m, t, va, pa)) {
-					memcpy(host, p, chunk);
-					/* a hand-edited PTE may point at a
-					 * free frame */
-					frame_mark_touched(&m->pm, pa >> PAGE_SHIFT);
-				}
-			} else {
-				memcpy(p, host, chunk);
-			}
-		} else if (acc != MMU_WRITE) {
-			memset(p, 0xff, chunk);	/* no RAM there: the bus reads ones */
-		}
-		if (p)
-			p += chunk;
-		va += chunk;
-		size -= chunk;
-	}
-	kswapd_tick(m);
-	return 0;
+	return task_access_inline(t, va, acc, buf, size, r);
 }
 
 /* ---- the task index, for the checker ---- */

@@ -1104,8 +1104,9 @@ static int json_end(struct scn *s, const struct scenario_result *res)
 	return 0;
 }
 
-int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
-		 struct vmsim_error *err, struct scenario_result *res)
+/* Run the scenario of @file, read from @text when given. */
+static int run_scenario(const char *file, const char *text, const struct scenario_opts *o,
+			FILE *out, struct vmsim_error *err, struct scenario_result *res)
 {
 	struct scn s = { .file = file, .out = out, .json = o->json, .err = err,
 			 .verbose = o->verbose, .host_oom_base = host_oom_count() };
@@ -1121,12 +1122,13 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 	htab_init(&s.allocs, NULL);
 	INIT_LIST_HEAD(&s.name_list);
 	INIT_LIST_HEAD(&s.alloc_list);
-	slash = strrchr(file, '/');
+	slash = text ? NULL : strrchr(file, '/');
 	if (slash)
 		snprintf(s.dir, sizeof(s.dir), "%.*s", (int)(slash - file), file);
 	else
 		snprintf(s.dir, sizeof(s.dir), ".");
-	ret = ydoc_load_file(&s.doc, file, err);
+	ret = text ? ydoc_load_string(&s.doc, file, text, strlen(text), err)
+		   : ydoc_load_file(&s.doc, file, err);
 	if (ret)
 		return ret;
 	if (!s.doc.root || s.doc.root->type != YNODE_MAP) {
@@ -1214,4 +1216,16 @@ out:
 	sb_free(&s.cur_text);
 	ydoc_free(&s.doc);
 	return ret;
+}
+
+int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
+		 struct vmsim_error *err, struct scenario_result *res)
+{
+	return run_scenario(file, NULL, o, out, err, res);
+}
+
+int scenario_run_string(const char *name, const char *text, const struct scenario_opts *o,
+			FILE *out, struct vmsim_error *err, struct scenario_result *res)
+{
+	return run_scenario(name, text, o, out, err, res);
 }
