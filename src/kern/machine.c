@@ -5,13 +5,16 @@
  * step undoes the steps before it.
  */
 #include "kern/machine.h"
+#include "kern/cgroup.h"
 #include "kern/kpgtable.h"
+#include "kern/oom.h"
 #include "kern/task.h"
 #include "kern/layout.h"
 #include "vma/filemap.h"
 #include "phys/slab.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,6 +63,13 @@ static const char *machine_current_comm(const struct phys_mem *pm)
 	const struct task_struct *t = m->current[pm->this_cpu];
 
 	return t ? t->comm : NULL;
+}
+
+/* The page allocator's way to the OOM killer (reclaim_hooks.oom). */
+static bool machine_oom(struct phys_mem *pm, struct zone *const *zonelist, unsigned order,
+			gfp_t gfp)
+{
+	return oom_page_alloc(container_of(pm, struct vmsim_machine, pm), zonelist, order, gfp);
 }
 
 /* The kernel prints bad_page() on its console: here stderr, one line. */
@@ -112,6 +122,16 @@ int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 		machine_shutdown(m);
 		return ret;
 	}
+	/* the root cgroup and the memory controller (cgroup.c), the OOM
+	 * killer for the page allocator */
+	ret = cgroup_init(m, err);
+	if (ret) {
+		machine_shutdown(m);
+		return ret;
+	}
+	m->pm.reclaim.oom = machine_oom;
+	/* boot-time tables came from memblock; from now on each counts */
+	m->pt.account_tables = true;
 	return 0;
 }
 
@@ -121,6 +141,8 @@ void machine_shutdown(struct vmsim_machine *m)
 	machine_set_event_log(m, NULL);
 	task_shutdown(m);
 	page_cache_destroy(m);
+	/* the last charged pages went with the tasks and the page cache */
+	cgroup_finish(m);
 	kspace_shutdown(m);
 	kmem_cache_finish(&m->pm);
 	kernel_mmu_shutdown(m);
@@ -140,7 +162,23 @@ int machine_check(struct vmsim_machine *m, struct vmsim_error *err)
 		ret = task_check_all(m, err);
 	if (!ret)
 		ret = page_cache_check(m->page_cache, err);
+	if (!ret)
+		ret = cgroup_check(m, err);
 	return ret;
+}
+
+void printk(struct vmsim_machine *m, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (m->console_hook)
+		m->console_hook(m->console_ctx, line);
+	else if (m->pm.bad_page_hook)
+		m->pm.bad_page_hook(m->pm.bad_page_ctx, line);
 }
 
 void machine_set_event_log(struct vmsim_machine *m, struct event_log *ev)

@@ -58,15 +58,18 @@ static bool make_region(struct replay *rp, uint64_t va)
 }
 
 /* The page fault, as do_user_addr_fault() takes it, and the retry. */
-void replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc, struct vmsim_fault *f)
+static void __replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc,
+			   struct vmsim_fault *f)
 {
 	uint64_t pa;
 
 	for (int tries = 0; tries < 4; tries++) {
 		int ret = do_user_addr_fault(rp->t, f);
 
-		if (ret < 0) {
-			rp->oom = true;		/* the OOM killer would end the task */
+		/* the OOM killer chose the task (it stays until the replay
+		 * ends, for the report), or the fault found no memory */
+		if (ret < 0 || rp->t->sigkill) {
+			rp->oom = true;
 			return;
 		}
 		if (ret == SEGV_MAPERR && rp->layout == REPLAY_FLAT) {
@@ -86,6 +89,15 @@ void replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc, struct vm
 	/* a fault that handling does not cure is a PTE written by hand */
 	rp->segv++;
 	rp->t->fst.segv++;
+}
+
+void replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc, struct vmsim_fault *f)
+{
+	/* the task's fault (and, for a flat layout, its mmap): current, its
+	 * memory in use until the replay is over */
+	task_enter_kernel(rp->t);
+	__replay_fault(rp, va, acc, f);
+	task_leave_kernel(rp->m);
 }
 
 void replay_snapshot(const struct replay *rp, struct replay_counters *c)

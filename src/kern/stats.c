@@ -11,6 +11,7 @@
 #include "kern/machine.h"
 #include "kern/views.h"
 #include "kern/task.h"
+#include "kern/vmstat.h"
 #include "mmu/mmu.h"
 #include "vma/mm_types.h"
 
@@ -55,22 +56,19 @@ void json_stat_fields(struct json_writer *jw, const struct stat_field *f, unsign
 		json_key_u64(jw, f[i].name, f[i].v);
 }
 
-/* The page allocator, with /proc/vmstat's names. */
+static void stat_vmstat_item(void *arg, const char *name, unsigned long value)
+{
+	stat_u64(arg, value, "%s", name);
+}
+
+/* Every /proc/vmstat counter the simulator keeps, under its name and with
+ * its value there, then the page allocator's own. */
 static void stats_phys(struct vmsim_machine *m, struct stat_sink *s)
 {
 	struct phys_mem *pm = &m->pm;
-	static const char *const zname[MAX_NR_ZONES] = {
-		[ZONE_DMA] = "dma", [ZONE_DMA32] = "dma32", [ZONE_NORMAL] = "normal",
-		[ZONE_HIGHMEM] = "high", [ZONE_MOVABLE] = "movable",
-	};
-	enum zone_type types[MAX_NR_ZONES];
-	unsigned n = arch_zone_types(pm, types);
 
-	stat_u64(s, nr_free_pages(pm), "nr_free_pages");
+	vmstat_for_each(m, stat_vmstat_item, s);
 	stat_u64(s, nr_free_pages_with_pcp(pm) - nr_free_pages(pm), "pcp_pages");
-	for (unsigned i = 0; i < n; i++)
-		stat_u64(s, pm->vmstat.pgalloc[types[i]], "pgalloc_%s", zname[types[i]]);
-	stat_u64(s, pm->vmstat.pgfree, "pgfree");
 	stat_u64(s, pm->vmstat.allocfail, "allocfail");
 	stat_u64(s, pm->vmstat.bad_page, "bad_page");
 	stat_u64(s, pm->vmstat.deferred_init_blocks, "deferred_init_blocks");

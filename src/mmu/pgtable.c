@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "phys/buddy.h"
+#include "phys/mm_inline.h"
 #include "phys/mmzone.h"
 #include "util/events.h"
 
@@ -223,10 +224,10 @@ uint64_t pt_mk_leaf(const struct pt_ctx *pt, unsigned depth, uint64_t pa, uint64
 	return e;
 }
 
-int pt_alloc_table(struct pt_ctx *pt, uint64_t *pa)
+int pt_alloc_table(struct pt_ctx *pt, gfp_t gfp, uint64_t *pa)
 {
 	/* GFP_KERNEL: lowmem, so the kernel could reach it by __va() */
-	struct page *page = alloc_pages(pt->pm, GFP_KERNEL | __GFP_ZERO, 0);
+	struct page *page = alloc_pages(pt->pm, gfp, 0);
 
 	if (!page)
 		return -ENOMEM;
@@ -252,6 +253,10 @@ void pt_free_table(struct pt_ctx *pt, uint64_t pa)
 		return;
 	}
 	clear_page_flag(page, PG_table);
+	if (page->private) {
+		page->private = 0;
+		lruvec_stat_mod_folio(pt->pm, page, NR_PAGETABLE, -1);
+	}
 	page->index = 0;
 	pt->nr_tables--;
 	__free_pages(pt->pm, page, 0);
@@ -261,8 +266,13 @@ void pt_set_table(struct pt_ctx *pt, uint64_t epa, uint64_t table, uint64_t flag
 {
 	struct page *page = pt_table_page(pt, table);
 
-	if (page)
+	if (page) {
+		if (page->index == PT_LINK_ROOT && pt->account_tables && !page->private) {
+			page->private = 1;
+			lruvec_stat_mod_folio(pt->pm, page, NR_PAGETABLE, 1);
+		}
 		page->index = epa;
+	}
 	set_pte(pt, epa, pt_mk_table(pt, table, flags));
 }
 
@@ -281,7 +291,7 @@ void pgd_sync_kernel(struct pt_ctx *pt, uint64_t root, uint64_t kernel_root)
 
 int pgd_alloc(struct pt_ctx *pt, uint64_t kernel_root, uint64_t *root)
 {
-	int ret = pt_alloc_table(pt, root);
+	int ret = pt_alloc_table(pt, GFP_PGTABLE_USER, root);
 
 	if (ret)
 		return ret;
@@ -388,7 +398,13 @@ int pt_alloc_entry(struct pt_ctx *pt, uint64_t root, uint64_t va, unsigned depth
 			pt_clear_bad(pt, d, epa, e);
 			/* fall through */
 		default:
-			ret = pt_alloc_table(pt, &next);
+			/* pmd_alloc_one() and friends: GFP_PGTABLE_USER for a
+			 * process's half, _KERNEL for init_mm's */
+			ret = pt_alloc_table(pt, ((va >> pt->fmt->lvl[0].shift) &
+						  (pt_ptrs_per_table(pt->fmt, 0) - 1)) <
+						 pt->kernel_pgd_boundary ? GFP_PGTABLE_USER
+									 : GFP_PGTABLE_KERNEL,
+					     &next);
 			if (ret)
 				return ret;
 			pt_set_table(pt, epa, next, table_flags);

@@ -10,6 +10,7 @@
  * init, see buddy.c), so a 64 GiB machine boots without touching its
  * 768 MiB mem_map.  Nothing here is allocated except the two mappings.
  */
+#include "phys/mm_inline.h"
 #include "phys/pcp.h"
 
 #include <errno.h>
@@ -194,6 +195,8 @@ static void init_node(struct phys_mem *pm, unsigned nid)
 		for (unsigned o = 0; o < NR_ORDERS_LIMIT; o++)
 			INIT_LIST_HEAD(&z->free_area[o].free_list);
 	}
+	lruvec_init(&pgdat->__lruvec, pgdat, NULL);
+	memset(pgdat->vm_stat, 0, sizeof(pgdat->vm_stat));
 }
 
 /*

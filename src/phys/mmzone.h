@@ -18,6 +18,7 @@
 
 #include "phys/gfp.h"
 #include "phys/page.h"
+#include "phys/vmstat.h"
 #include "util/config.h"
 #include "util/events.h"
 #include "util/hostalloc.h"
@@ -112,9 +113,34 @@ struct zone {
 	/* statistics */
 	unsigned long pgalloc, pgfree;	/* pages allocated / freed in this zone */
 	unsigned long alloc_fail;	/* requests this zone could not serve */
+	long vm_stat[NR_VM_ZONE_STAT_ITEMS];	/* zone_page_state() (vmstat.h);
+						 * [NR_FREE_PAGES] unused: free_pages */
 };
 
 struct slab_state;
+struct mem_cgroup;
+
+/*
+ * The LRU lists of one node, or of one memory cgroup on one node (struct
+ * lruvec, include/linux/mmzone.h).  Reclaim works on one lruvec at a
+ * time; folio_lruvec() (phys/mm_inline.h) says which one a page is on.
+ */
+struct lruvec {
+	struct list_head lists[NR_LRU_LISTS];
+	/* how much it cost to reclaim from each type (lru_note_cost) */
+	unsigned long anon_cost, file_cost;
+	/* evictions and activations: the clock of the refault distance */
+	unsigned long nonresident_age;
+	/* WORKINGSET_ACTIVATE_* when the last reclaim cycle ended */
+	unsigned long refaults[ANON_AND_FILE];
+	unsigned long flags;		/* LRUVEC_*_CONGESTED */
+	struct pglist_data *pgdat;
+	struct mem_cgroup *memcg;	/* NULL: the node's own lruvec */
+	unsigned long lru_zone_size[MAX_NR_ZONES][NR_LRU_LISTS];
+	/* lruvec_page_state() of a memory cgroup's lruvec (the node's own
+	 * lruvec reads the node's vm_stat instead) */
+	long vm_stat[NR_VM_NODE_STAT_ITEMS];
+};
 
 struct pglist_data {
 	int node_id;
@@ -125,12 +151,14 @@ struct pglist_data {
 	/* fallback order for each highest zone: zone pointers, NULL ended,
 	 * this node's zones first, then other nodes' */
 	struct zone *zonelist[MAX_NR_ZONES][MAX_NR_ZONES * MAX_NUMNODES + 1];
+	struct lruvec __lruvec;		/* the node's own LRU lists (no cgroups) */
+	long vm_stat[NR_VM_NODE_STAT_ITEMS];	/* node_page_state() (vmstat.h) */
 };
 
-/* /proc/vmstat-like event counters of a machine (mm/vmstat.c names). */
+/* The machine's event counters: the kernel's vm_event_states (enum
+ * vm_event_item, /proc/vmstat), and a few of the simulator's own. */
 struct vm_event_state {
-	unsigned long pgalloc[MAX_NR_ZONES];	/* pgalloc_dma, ... pages */
-	unsigned long pgfree;			/* pages freed */
+	unsigned long event[NR_VM_EVENT_ITEMS];	/* count_vm_events() */
 	unsigned long allocfail;		/* alloc_pages() calls -> NULL */
 	unsigned long bad_page;			/* bad_page() reports */
 	unsigned long deferred_init_blocks;	/* max-order blocks initialized late */
@@ -148,6 +176,45 @@ struct vm_event_state {
 struct phys_mem;
 typedef void (*bad_page_hook_t)(void *ctx, const char *msg);
 typedef const char *(*bad_page_comm_t)(const struct phys_mem *pm);
+
+/*
+ * How the allocator's slow path reaches reclaim and the OOM killer, which
+ * live above this layer and are handed down at boot by the machine; each
+ * may be NULL (a machine without them fails the allocation).
+ *   wakeup_kswapd:     a zone fell below its low watermark (wake_all_kswapds)
+ *   try_to_free_pages: direct reclaim for @order pages of @zonelist's zones;
+ *                      the pages reclaimed
+ *   oom:               out_of_memory(): reclaim made no progress; true when
+ *                      the OOM killer freed memory, so that a retry may
+ *                      succeed (kern/oom_kill.c)
+ */
+struct reclaim_hooks {
+	void (*wakeup_kswapd)(struct phys_mem *pm, struct zone *zone, gfp_t gfp, unsigned order,
+			      enum zone_type highest_zoneidx);
+	unsigned long (*try_to_free_pages)(struct phys_mem *pm, struct zone *const *zonelist,
+					   unsigned order, gfp_t gfp);
+	bool (*oom)(struct phys_mem *pm, struct zone *const *zonelist, unsigned order, gfp_t gfp);
+};
+
+/*
+ * The memory controller's side of a page, handed down at boot
+ * (vma/memcontrol.c):
+ *   lruvecs: [memcg id] the cgroup's lruvecs, one per node, for
+ *            folio_lruvec(); [0] is the root cgroup's, where uncharged
+ *            pages are counted as Linux counts them (mem_cgroup_lruvec()
+ *            of a NULL memcg).  NULL: no memory controller.
+ *   uncharge: mem_cgroup_uncharge() of a page whose last reference went
+ *            (__folio_put()), or __memcg_kmem_uncharge_page() of a kernel
+ *            page: called for every freed page with a memcg id.
+ *   kmem_charge: __memcg_kmem_charge_page(): a __GFP_ACCOUNT page just
+ *            allocated is charged to current's cgroup; -ENOMEM when the
+ *            cgroup has no room (the allocation then fails).
+ */
+struct memcg_hooks {
+	struct lruvec **lruvecs;
+	void (*uncharge)(struct phys_mem *pm, struct page *page, unsigned order);
+	int (*kmem_charge)(struct phys_mem *pm, struct page *page, gfp_t gfp, unsigned order);
+};
 
 struct phys_mem {
 	const struct vmsim_config *cfg;
@@ -184,6 +251,12 @@ struct phys_mem {
 	bool pcp_enabled;		/* buddy.pcp: false = zone_pcp_disable() */
 	unsigned percpu_pagelist_high_fraction;	/* vm sysctl: 0 = auto-tuned */
 	struct per_cpu_pages *pagesets;	/* nodes * zones * cpus, host memory */
+	struct reclaim_hooks reclaim;	/* set by the machine at boot */
+	struct memcg_hooks memcg;	/* set by the memory controller */
+	long nr_swap_pages;		/* free swap slots of every area (get_nr_swap_pages()) */
+	long total_swap_pages;		/* usable slots of every area */
+	bool memalloc;			/* PF_MEMALLOC: the CPU is reclaiming, its
+					 * own allocations must not reclaim again */
 };
 
 #define PAGE_POISON 0xaa
@@ -342,6 +415,80 @@ static inline unsigned long wmark_pages(const struct zone *z, enum zone_watermar
 {
 	return z->_watermark[w];
 }
+
+/* ---- statistics (vmstat.h; mm/vmstat.c) ---- */
+
+static inline struct pglist_data *page_pgdat(struct phys_mem *pm, const struct page *p)
+{
+	return &pm->node_data[page_to_nid(p)];
+}
+
+/* A zone item: pages of @z in state @item. */
+static inline unsigned long zone_page_state(const struct zone *z, enum zone_stat_item item)
+{
+	long x = item == NR_FREE_PAGES ? (long)z->free_pages : z->vm_stat[item];
+
+	return x < 0 ? 0 : (unsigned long)x;
+}
+
+/* Add @delta pages to zone item @item (never NR_FREE_PAGES: the buddy
+ * allocator keeps that one). */
+static inline void mod_zone_page_state(struct zone *z, enum zone_stat_item item, long delta)
+{
+	z->vm_stat[item] += delta;
+}
+
+static inline unsigned long node_page_state(const struct pglist_data *pgdat,
+					    enum node_stat_item item)
+{
+	long x = pgdat->vm_stat[item];
+
+	return x < 0 ? 0 : (unsigned long)x;
+}
+
+static inline void mod_node_page_state(struct pglist_data *pgdat, enum node_stat_item item,
+				       long delta)
+{
+	pgdat->vm_stat[item] += delta;
+}
+
+static inline void count_vm_events(struct phys_mem *pm, enum vm_event_item item, unsigned long n)
+{
+	pm->vmstat.event[item] += n;
+}
+
+static inline void count_vm_event(struct phys_mem *pm, enum vm_event_item item)
+{
+	pm->vmstat.event[item]++;
+}
+
+static inline struct pglist_data *lruvec_pgdat(const struct lruvec *lruvec)
+{
+	return lruvec->pgdat;
+}
+
+/* A gauge as @lruvec sees it: the node's for the node's own lruvec, the
+ * memory cgroup's share for a cgroup's. */
+static inline unsigned long lruvec_page_state(const struct lruvec *lruvec,
+					      enum node_stat_item item)
+{
+	const long v = lruvec == &lruvec->pgdat->__lruvec ? lruvec->pgdat->vm_stat[item]
+							   : lruvec->vm_stat[item];
+
+	return v > 0 ? (unsigned long)v : 0;
+}
+
+/* __mod_lruvec_state(): the node's gauge, and a cgroup lruvec's own. */
+static inline void mod_lruvec_state(struct lruvec *lruvec, enum node_stat_item item, long delta)
+{
+	lruvec->pgdat->vm_stat[item] += delta;
+	if (lruvec != &lruvec->pgdat->__lruvec)
+		lruvec->vm_stat[item] += delta;
+}
+
+/* Sums over every zone / node of the machine (global_*_page_state()). */
+unsigned long global_zone_page_state(const struct phys_mem *pm, enum zone_stat_item item);
+unsigned long global_node_page_state(const struct phys_mem *pm, enum node_stat_item item);
 
 /* Sum of free pages over all zones (NR_FREE_PAGES: pcp pages excluded). */
 unsigned long nr_free_pages(const struct phys_mem *pm);

@@ -474,7 +474,7 @@ try_this_zone:
 		page = rmqueue(pm, z, order);
 		if (page) {
 			z->pgalloc += 1UL << order;
-			pm->vmstat.pgalloc[z->type] += 1UL << order;
+			count_vm_events(pm, PGALLOC_DMA + z->type, 1UL << order);
 			return page;
 		}
 		if (count_fail)
@@ -484,9 +484,34 @@ try_this_zone:
 }
 
 /*
- * __alloc_pages_slowpath() without reclaim, compaction or OOM kill: retry at
- * the min watermark with the reserves the gfp flags allow, then, for
- * __GFP_MEMALLOC, with no watermark at all.
+ * __alloc_pages_may_oom(): one more try at the high watermark (a victim
+ * killed meanwhile may have freed enough), then out_of_memory() unless the
+ * request is one the OOM killer does not serve: costly orders, callers
+ * that prefer failing (__GFP_RETRY_MAYFAIL) or must stay on one node,
+ * lowmem-only requests.  *progress: the OOM killer freed memory.
+ */
+static struct page *__alloc_pages_may_oom(struct phys_mem *pm, struct zone *const *zonelist,
+					  gfp_t gfp, unsigned order, enum zone_type highest,
+					  unsigned long *progress)
+{
+	struct page *page;
+
+	*progress = 0;
+	page = get_page_from_freelist(pm, zonelist, order, highest, ALLOC_WMARK_HIGH, false);
+	if (page || order > PAGE_ALLOC_COSTLY_ORDER || (gfp & (__GFP_RETRY_MAYFAIL | __GFP_THISNODE)) ||
+	    highest < ZONE_NORMAL || !pm->reclaim.oom)
+		return page;
+	if (pm->reclaim.oom(pm, zonelist, order, gfp))
+		*progress = 1;
+	return NULL;
+}
+
+/*
+ * __alloc_pages_slowpath(): retry at the min watermark with the reserves
+ * the gfp flags allow, drain the per-CPU lists (all a machine without
+ * reclaim can do before giving up on reclaim), __GFP_MEMALLOC without
+ * watermarks, then, for a caller that may block and retry, the OOM killer
+ * for as long as it frees memory.
  */
 static PHYS_NOINLINE struct page *__alloc_pages_slowpath(struct phys_mem *pm,
 						      struct zone *const *zonelist, gfp_t gfp,
@@ -494,14 +519,14 @@ static PHYS_NOINLINE struct page *__alloc_pages_slowpath(struct phys_mem *pm,
 {
 	bool no_wmarks = (gfp & __GFP_MEMALLOC) && !(gfp & __GFP_NOMEMALLOC);
 	unsigned alloc_flags = gfp_to_alloc_flags(gfp);
+	unsigned long progress;
 	struct page *page;
 
 	page = get_page_from_freelist(pm, zonelist, order, highest, alloc_flags, !no_wmarks);
 	if (!page && (gfp & __GFP_DIRECT_RECLAIM) && pcp_pages_any(pm)) {
 		/*
 		 * __alloc_pages_direct_reclaim(): after reclaim, pages may be
-		 * pinned on the per-CPU lists; drain them and retry.  vmsim
-		 * reclaims nothing, so this drain is the whole of it.
+		 * pinned on the per-CPU lists; drain them and retry.
 		 */
 		drain_all_pages(pm, NULL);
 		page = get_page_from_freelist(pm, zonelist, order, highest, alloc_flags, !no_wmarks);
@@ -509,7 +534,21 @@ static PHYS_NOINLINE struct page *__alloc_pages_slowpath(struct phys_mem *pm,
 	if (!page && no_wmarks)
 		page = get_page_from_freelist(pm, zonelist, order, highest,
 					      alloc_flags | ALLOC_NO_WATERMARKS, true);
-	return page;
+	/* __GFP_NORETRY and costly orders without __GFP_RETRY_MAYFAIL stop
+	 * here; so does reclaim's own allocation (PF_MEMALLOC) */
+	if (page || !(gfp & __GFP_DIRECT_RECLAIM) || (gfp & __GFP_NORETRY) || pm->memalloc ||
+	    (order > PAGE_ALLOC_COSTLY_ORDER && !(gfp & __GFP_RETRY_MAYFAIL)))
+		return page;
+	/* "Reclaim has failed us, start killing things", and retry as long
+	 * as the OOM killer makes progress */
+	for (;;) {
+		page = __alloc_pages_may_oom(pm, zonelist, gfp, order, highest, &progress);
+		if (page || !progress)
+			return page;
+		page = get_page_from_freelist(pm, zonelist, order, highest, alloc_flags, true);
+		if (page)
+			return page;
+	}
 }
 
 /* __alloc_pages(): the fast path at the low watermark, inlined into both
@@ -536,6 +575,15 @@ static PHYS_ALWAYS_INLINE struct page *__alloc_pages(struct phys_mem *pm, int ni
 		}
 	}
 	prep_new_page(pm, page, order, gfp);
+	/* __memcg_kmem_charge_page(): kernel memory a process causes counts
+	 * in its cgroup, and fails the allocation when that has no room */
+	if (__builtin_expect((gfp & __GFP_ACCOUNT) != 0, 0) && pm->memcg.kmem_charge &&
+	    pm->memcg.kmem_charge(pm, page, gfp, order)) {
+		__free_pages(pm, page, order);
+		pm->vmstat.allocfail++;
+		EV(pm->events, "alloc_fail", "order=%u gfp=%#x memcg", order, gfp);
+		return NULL;
+	}
 	EV(pm->events, "alloc_pages", "pfn=%#lx order=%u zone=%s gfp=%#x",
 	   page_to_pfn(pm, page), order, page_zone(pm, page)->name, gfp);
 	return page;
@@ -690,6 +738,11 @@ static PHYS_ALWAYS_INLINE void free_frozen_pages(struct phys_mem *pm, struct pag
 {
 	struct zone *zone;
 
+	/* __folio_put()'s mem_cgroup_uncharge(), free_pages_prepare()'s
+	 * __memcg_kmem_uncharge_page(): a charged page gives its charge back
+	 * before it is checked and freed */
+	if (__builtin_expect(page_memcg_id(page) != 0, 0) && pm->memcg.uncharge)
+		pm->memcg.uncharge(pm, page, order);
 	if (!free_pages_prepare(pm, page, order))
 		return;
 	/* test first: a frame that recurs is marked already (a load, no store) */
@@ -699,7 +752,7 @@ static PHYS_ALWAYS_INLINE void free_frozen_pages(struct phys_mem *pm, struct pag
 	zone = page_zone(pm, page);
 	EV(pm->events, "free_pages", "pfn=%#lx order=%u zone=%s", pfn, order, zone->name);
 	zone->pgfree += 1UL << order;
-	pm->vmstat.pgfree += 1UL << order;
+	count_vm_events(pm, PGFREE, 1UL << order);
 	if (__builtin_expect(pm->pcp_enabled && pcp_allowed_order(pm, order), 1))
 		free_unref_page_commit(pm, zone, page, order);
 	else
@@ -847,6 +900,25 @@ void free_pages(struct phys_mem *pm, uint64_t addr, unsigned order)
 		return;
 	}
 	__free_pages(pm, pfn_to_page(pm, (unsigned long)(off >> PAGE_SHIFT)), order);
+}
+
+unsigned long global_zone_page_state(const struct phys_mem *pm, enum zone_stat_item item)
+{
+	unsigned long sum = 0;
+
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
+		for (unsigned t = 0; t < MAX_NR_ZONES; t++)
+			sum += zone_page_state(&pm->node_data[nid].node_zones[t], item);
+	return sum;
+}
+
+unsigned long global_node_page_state(const struct phys_mem *pm, enum node_stat_item item)
+{
+	unsigned long sum = 0;
+
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
+		sum += node_page_state(&pm->node_data[nid], item);
+	return sum;
 }
 
 unsigned long nr_free_pages(const struct phys_mem *pm)

@@ -33,9 +33,11 @@
 #include "kern/machine.h"
 #include "mmu/mmu.h"
 #include "phys/gfp.h"
+#include "phys/mm_inline.h"
 #include "phys/mmzone.h"
 #include "util/error.h"
 #include "util/hostalloc.h"
+#include "vma/memcontrol.h"
 #include "vma/mm.h"
 
 /* ---- the machine's cache ---- */
@@ -77,6 +79,22 @@ struct page_cache *machine_page_cache(struct vmsim_machine *m)
 	return m->page_cache;
 }
 
+/* folio_account_dirtied(): a page-cache page became dirty. */
+static void folio_account_dirtied(struct phys_mem *pm, struct page *page)
+{
+	lruvec_stat_mod_folio(pm, page, NR_FILE_DIRTY, 1);
+	mod_zone_page_state(page_zone(pm, page), NR_ZONE_WRITE_PENDING, 1);
+	mod_node_page_state(page_pgdat(pm, page), NR_DIRTIED, 1);
+}
+
+/* folio_account_cleaned(): a dirty page-cache page is clean again (or
+ * its dirt is dropped with it). */
+static void folio_account_cleaned(struct phys_mem *pm, struct page *page)
+{
+	lruvec_stat_mod_folio(pm, page, NR_FILE_DIRTY, -1);
+	mod_zone_page_state(page_zone(pm, page), NR_ZONE_WRITE_PENDING, -1);
+}
+
 /* truncate_inode_pages(): drop the cache's reference on every page. */
 static void truncate_inode_pages(struct file *f)
 {
@@ -87,9 +105,13 @@ static void truncate_inode_pages(struct file *f)
 
 	xa_for_each(&as->i_pages, index, page) {
 		xa_erase(&as->i_pages, index);
-		if (test_page_flag(page, PG_dirty))
+		if (test_page_flag(page, PG_dirty)) {
 			as->nr_dirty--;
+			folio_account_cleaned(pm, page);
+		}
 		clear_page_flag(page, PG_dirty);
+		/* page_cache_delete() */
+		lruvec_stat_mod_folio(pm, page, NR_FILE_PAGES, -1);
 		clear_page_flag(page, PG_uptodate);
 		page->mapping = NULL;
 		as->nrpages--;
@@ -413,6 +435,12 @@ int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *ma
 	page = alloc_page(pm, GFP_HIGHUSER_MOVABLE);
 	if (!page)
 		return -ENOMEM;
+	/* filemap_add_folio(): charged to current's cgroup, with the gfp of
+	 * filemap_fault()'s allocation (vmf->gfp_mask) */
+	if (mem_cgroup_charge(pc->m, page, NULL, GFP_HIGHUSER_MOVABLE)) {
+		put_page(pm, page);
+		return -ENOMEM;
+	}
 	if (read_backing(f, index << PAGE_SHIFT, page_host(pm, page), PAGE_SIZE)) {
 		put_page(pm, page);
 		return -EIO;
@@ -426,6 +454,7 @@ int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *ma
 		return -ENOMEM;
 	}
 	as->nrpages++;
+	lruvec_stat_mod_folio(pm, page, NR_FILE_PAGES, 1);
 	pc->reads++;
 	*major = true;
 	*out = page;
@@ -461,6 +490,7 @@ void set_page_dirty(struct page *page)
 		return;
 	set_page_flag(page, PG_dirty);
 	f->f_mapping.nr_dirty++;
+	folio_account_dirtied(&f->pc->m->pm, page);
 }
 
 void clear_page_dirty(struct page *page)
@@ -471,6 +501,7 @@ void clear_page_dirty(struct page *page)
 		return;
 	clear_page_flag(page, PG_dirty);
 	f->f_mapping.nr_dirty--;
+	folio_account_cleaned(&f->pc->m->pm, page);
 }
 
 /* ---- i_mmap ---- */
@@ -522,7 +553,7 @@ static void map_file_page(struct vm_area_struct *vma, uint64_t epa, struct page 
 		ent &= ~(uint64_t)_PAGE_RW;
 	}
 	get_page(page);
-	page->_mapcount++;
+	folio_add_file_rmap_pte(&m->pm, page);
 	mm->rss_stat[MM_FILEPAGES]++;
 	set_pte(&m->pt, epa, ent);
 }
@@ -621,8 +652,13 @@ unsigned do_fault(struct vm_fault *vmf)
 	err = filemap_get_page(vma->vm_file, vmf->pgoff, &page, &major);
 	if (err)
 		return err == -ENXIO ? VM_FAULT_SIGBUS : VM_FAULT_OOM;
-	if (major && vmf->st)
-		vmf->st->maj_flt++;	/* the page had to be read: VM_FAULT_MAJOR */
+	if (major) {
+		/* filemap_fault(): the page had to be read, VM_FAULT_MAJOR */
+		count_vm_event(&mm->m->pm, PGMAJFAULT);
+		count_memcg_event_mm(mm->m, mm, PGMAJFAULT);
+		if (vmf->st)
+			vmf->st->maj_flt++;
+	}
 	if (write && shared) {
 		/* do_shared_fault(): the page cache page itself, now dirty */
 		map_file_page(vma, vmf->epa, page, true);

@@ -18,7 +18,9 @@
 
 #include "kern/machine.h"
 #include "mmu/mmu.h"
+#include "phys/mm_inline.h"
 #include "vma/filemap.h"
+#include "vma/memcontrol.h"
 
 #define PTE_PFN_MASK(pt) ((pt)->fmt->entry_addr_mask & ~0xfffULL)
 
@@ -40,6 +42,21 @@ static inline int mm_counter(const struct page *page)
 	if (PageAnon(page))
 		return MM_ANONPAGES;
 	return test_page_flag(page, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES;
+}
+
+/* ---- the reverse map's counts (mm/rmap.c) ---- */
+
+void folio_add_file_rmap_pte(struct phys_mem *pm, struct page *page)
+{
+	/* the first mapping makes it a mapped page-cache or shmem page */
+	if (++page->_mapcount == 0)
+		lruvec_stat_mod_folio(pm, page, NR_FILE_MAPPED, 1);
+}
+
+void folio_remove_rmap_pte(struct phys_mem *pm, struct page *page)
+{
+	if (page->_mapcount-- == 0)
+		lruvec_stat_mod_folio(pm, page, PageAnon(page) ? NR_ANON_MAPPED : NR_FILE_MAPPED, -1);
 }
 
 /* ---- walking the PTE level ---- */
@@ -232,7 +249,7 @@ static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t e
 	if (vma && vma->vm_file)
 		filemap_zap_pte(vma, page, pte);	/* a dirty PTE dirties the cache page */
 	mm->rss_stat[mm_counter(page)]--;
-	page->_mapcount--;
+	folio_remove_rmap_pte(&m->pm, page);
 	put_page(&m->pm, page);
 }
 
@@ -421,6 +438,23 @@ static void page_add_new_anon_rmap(struct vm_area_struct *vma, struct page *page
 	page->mapping = vma->anon_vma;
 	page->index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	page->_mapcount = 0;
+	lruvec_stat_mod_folio(&vma->vm_mm->m->pm, page, NR_ANON_MAPPED, 1);
+}
+
+/* alloc_anon_folio() / wp_page_copy() / shmem_alloc_and_add_folio(): a
+ * page for user memory of @mm charged to its cgroup (mem_cgroup_charge()
+ * with @charge_gfp: GFP_KERNEL for anonymous pages, the mapping's gfp for
+ * shmem); NULL when either the allocator or the cgroup has none. */
+static struct page *alloc_user_page(struct mm_struct *mm, gfp_t gfp, gfp_t charge_gfp)
+{
+	struct vmsim_machine *m = mm->m;
+	struct page *page = alloc_page(&m->pm, gfp);
+
+	if (page && mem_cgroup_charge(m, page, mm, charge_gfp)) {
+		put_page(&m->pm, page);
+		return NULL;
+	}
+	return page;
 }
 
 /* ---- faults ---- */
@@ -439,16 +473,20 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 		return VM_FAULT_SIGSEGV;	/* SIGBUS on Linux: beyond the object */
 	page = obj->pages[idx];
 	if (!page) {
-		/* shmem_get_folio(): a zeroed page that the object keeps */
-		page = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
+		/* shmem_get_folio(): a zeroed page that the object keeps,
+		 * charged to the faulting mm's cgroup */
+		page = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, GFP_HIGHUSER_MOVABLE);
 		if (!page)
 			return VM_FAULT_OOM;
 		set_page_flag(page, PG_swapbacked);
 		page->index = idx;
 		obj->pages[idx] = page;
+		/* shmem_add_to_page_cache() */
+		lruvec_stat_mod_folio(&m->pm, page, NR_FILE_PAGES, 1);
+		lruvec_stat_mod_folio(&m->pm, page, NR_SHMEM, 1);
 	}
 	get_page(page);
-	page->_mapcount++;
+	folio_add_file_rmap_pte(&m->pm, page);
 	mm->rss_stat[MM_SHMEMPAGES]++;
 	ent = (page_to_phys(&m->pm, page)) | vma->vm_page_prot;
 	if (flags & FAULT_FLAG_WRITE)
@@ -478,7 +516,7 @@ static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uin
 	}
 	if (anon_vma_prepare(vma))
 		return VM_FAULT_OOM;
-	page = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
+	page = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, GFP_KERNEL);
 	if (!page)
 		return VM_FAULT_OOM;
 	page_add_new_anon_rmap(vma, page, addr);
@@ -513,6 +551,7 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 			filemap_page_mkwrite(vma, old);
 		set_pte(&m->pt, epa, pte | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED);
 		flush_tlb_page(mm, addr);
+		count_vm_event(&m->pm, PGREUSE);
 		if (st && !(vma->vm_flags & VM_SHARED))
 			st->cow_reuse++;
 		MM_EV(mm, "fault", "addr=%#llx kind=%s", (unsigned long long)addr,
@@ -523,11 +562,11 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 	if (anon_vma_prepare(vma))
 		return VM_FAULT_OOM;
 	if (!old || old == m->zero_page) {
-		page = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
+		page = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, GFP_KERNEL);
 		if (!page)
 			return VM_FAULT_OOM;
 	} else {
-		page = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE);
+		page = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE, GFP_KERNEL);
 		if (!page)
 			return VM_FAULT_OOM;
 		memcpy(page_host(&m->pm, page), page_host(&m->pm, old), PAGE_SIZE);
@@ -539,7 +578,7 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 	flush_tlb_page(mm, addr);
 	if (old && old != m->zero_page) {
 		mm->rss_stat[mm_counter(old)]--;
-		old->_mapcount--;
+		folio_remove_rmap_pte(&m->pm, old);
 		put_page(&m->pm, old);
 	}
 	if (st)
@@ -549,8 +588,8 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 	return 0;
 }
 
-unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned flags,
-			 struct fault_stats *st)
+static unsigned __handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned flags,
+				  struct fault_stats *st)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct vmsim_machine *m = mm->m;
@@ -593,6 +632,18 @@ unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned fla
 	/* spurious: the PTE already allows it, a stale TLB entry did not */
 	flush_tlb_page(mm, addr);
 	return 0;
+}
+
+unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned flags,
+			 struct fault_stats *st)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned ret = __handle_mm_fault(vma, addr, flags, st);
+
+	/* mm_account_fault(): PGFAULT counts failed faults too */
+	count_vm_event(&mm->m->pm, PGFAULT);
+	count_memcg_event_mm(mm->m, mm, PGFAULT);
+	return ret;
 }
 
 int populate_vma_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end,

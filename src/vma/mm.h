@@ -15,6 +15,7 @@
 struct vmsim_machine;
 struct vmsim_error;
 struct fault_stats;
+struct phys_mem;
 
 /* ---- vma.c: VMA objects, the tree and list, lookup, merge, split ---- */
 
@@ -147,6 +148,12 @@ int64_t do_mremap(struct mm_struct *mm, uint64_t addr, uint64_t old_len, uint64_
  * the VMA): 0, or VM_FAULT_*.  Statistics go to @st (may be NULL). */
 unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned flags,
 			 struct fault_stats *st);
+/* A PTE now maps @page, a page-cache or shmem page (folio_add_file_rmap_pte):
+ * its mapcount, and NR_FILE_MAPPED on its first mapping. */
+void folio_add_file_rmap_pte(struct phys_mem *pm, struct page *page);
+/* A PTE no longer maps @page (folio_remove_rmap_pte): its mapcount, and
+ * NR_ANON_MAPPED / NR_FILE_MAPPED when that was the last mapping. */
+void folio_remove_rmap_pte(struct phys_mem *pm, struct page *page);
 /* Unmap [start, end) of @vma: frames released, rss updated.  No flush. */
 void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end);
 /* Re-derive the protection of present PTEs in [start, end) of @vma. */

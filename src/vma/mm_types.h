@@ -24,6 +24,7 @@
 
 struct vmsim_machine;
 struct file;		/* vma/filemap.h */
+struct task_struct;	/* kern/task.h */
 
 /* vm_flags (include/linux/mm.h) */
 #define VM_NONE		0x00000000UL
@@ -240,7 +241,14 @@ struct mm_struct {
 	int mm_users;			/* tasks using the address space */
 	int mm_count;			/* references to the struct (mm_users counts 1) */
 	unsigned long def_flags;
+	/* CONFIG_MEMCG: the task whose memory cgroup this mm's pages are
+	 * charged to (kern/cgroup.c keeps it; opaque here) */
+	struct task_struct *owner;
+	unsigned long flags;		/* MMF_* */
 };
+
+/* mm->flags */
+#define MMF_OOM_SKIP	0x1	/* the OOM killer is done with it (reaped or exiting) */
 
 static inline unsigned long get_mm_counter(const struct mm_struct *mm, int member)
 {

@@ -18,6 +18,7 @@
 
 #include "kern/machine.h"
 #include "mmu/pgformat.h"
+#include "phys/mm_inline.h"
 #include "phys/slab.h"
 #include "vma/filemap.h"
 
@@ -76,8 +77,12 @@ static void shmem_put(struct mm_struct *mm, struct shmem_object *obj)
 		return;
 	/* the object's own reference on each page it holds */
 	for (unsigned long i = 0; i < obj->nr_pages; i++)
-		if (obj->pages[i])
+		if (obj->pages[i]) {
+			/* shmem_delete_from_page_cache() */
+			lruvec_stat_mod_folio(&mm->m->pm, obj->pages[i], NR_FILE_PAGES, -1);
+			lruvec_stat_mod_folio(&mm->m->pm, obj->pages[i], NR_SHMEM, -1);
 			put_page(&mm->m->pm, obj->pages[i]);
+		}
 	host_free(&mm->m->ha, obj->pages, obj->nr_pages * sizeof(obj->pages[0]));
 	host_free(&mm->m->ha, obj, sizeof(*obj));
 }

@@ -144,7 +144,7 @@ def check(label, schema, args, expect_rc=(0,), stdin=None):
 
 
 VIEWS = ["info", "buddyinfo", "zoneinfo", "meminfo", "slabinfo", "vmallocinfo", "layout",
-         "pagetable", "tlb", "stats"]
+         "pagetable", "tlb", "stats", "vmstat", "memory.stat", "cgroups"]
 TRACES = sorted(glob.glob("tests/traces/*"))
 ADDRS = {"x86_64": ["0xffff880000123456", "0xffffffff81000000", "0x1000", "0x800000000000"],
          "x86_32": ["0xc0123456", "0xf7000000", "0x1000"]}
@@ -191,6 +191,9 @@ try:
     check("exec /usr/bin/true", "exec", ["--json", "exec", "/usr/bin/true"])
     check("exec with --show of every task view", "exec",
           ["--json", "exec", "--show", "status,smaps,pagetable,maps", "/usr/bin/true"])
+    check("exec with --show of the OOM and cgroup views", "exec",
+          ["--json", "exec", "--show", "oom_score,oom_score_adj,vmstat,memory.stat,cgroups",
+           "/usr/bin/true"])
     check("exec with arguments and environment", "exec",
           ["--json", "exec", "--arg", "a b", "--env", "K=\x01v\"", "/usr/bin/true"])
     src = os.path.join(tmp, "t.c")

@@ -21,6 +21,7 @@
  */
 #include "vma_test.h"
 
+#include "kern/oom.h"
 #include "kern/views.h"
 #include "mmu/mmu.h"
 #include "mmu/pgtable.h"
@@ -205,11 +206,16 @@ static void op_corrupt(struct ctx *c, struct task_struct *t)
 	uint64_t va = slot_addr(c, rnd(NSLOTS)) + rnd(6) * PAGE_SIZE, e;
 	struct pt_path p;
 	unsigned depth, bit;
+	unsigned long pfn;
 
 	pt_lookup(pt, t->mm->pgd, va, &p);
 	depth = rnd(p.n);
 	e = p.e[depth];
-	if (!e)
+	/* entries of page tables only: below a bad entry the raw lookup may
+	 * have wandered into any frame (a slab's, say), which is not a page
+	 * table to corrupt */
+	pfn = (unsigned long)(p.epa[depth] >> PAGE_SHIFT);
+	if (!e || !pfn_valid(&c->m->pm, pfn) || !test_page_flag(pfn_to_page(&c->m->pm, pfn), PG_table))
 		return;
 	bit = flip_bit(c, depth);
 	e ^= 1ULL << bit;
@@ -248,6 +254,9 @@ static void run(const char *arch, unsigned s)
 
 	c.m = vt_boot(arch, "64MiB");
 	c.m->pt.console = NULL;		/* thousands of reports: kept, not printed */
+	/* the tasks are the test's: when memory runs out, calls fail rather
+	 * than the OOM killer ending a task the test still holds */
+	oom_killer_disable(c.m);
 	seed = s;
 	/* the slab caches of tasks exist from the first spawn on */
 	op_spawn(&c);
