@@ -460,7 +460,7 @@ static int meminfo(struct vmsim_machine *m, const struct view_args *a, struct js
 
 		snprintf(label, sizeof(label), "%s:", lines[i].name);
 		if (lines[i].fmt == MI_COUNT)
-			sb_printf(sb, "%-16s %5llu\n", label, (unsigned long long)lines[i].value);
+			sb_printf(sb, "%-19s%5llu\n", label, (unsigned long long)lines[i].value);
 		else if (lines[i].fmt == MI_KB_5)
 			sb_printf(sb, "%s %5llu kB\n", label, (unsigned long long)(lines[i].value >> 10));
 		else
