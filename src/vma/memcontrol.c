@@ -741,21 +741,25 @@ static unsigned folio_nr_pages(const struct page *page)
 	return 1U << compound_order(page);
 }
 
+/* charge_memcg(): charge @page to @memcg, then commit_charge(): the page
+ * now belongs to @memcg.  0 or -ENOMEM. */
+static int charge_memcg(struct vmsim_machine *m, struct page *page, struct mem_cgroup *memcg,
+			gfp_t gfp)
+{
+	int ret = try_charge(m, memcg, gfp, folio_nr_pages(page));
+
+	if (ret)
+		return ret;
+	set_page_memcg_id(page, memcg->id);
+	return 0;
+}
+
 int mem_cgroup_charge(struct vmsim_machine *m, struct page *page, struct mm_struct *mm,
 		      gfp_t gfp)
 {
-	struct mem_cgroup *memcg;
-	int ret;
-
 	if (!m->memcg)
 		return 0;
-	memcg = get_mem_cgroup_from_mm(m, mm);
-	ret = try_charge(m, memcg, gfp, folio_nr_pages(page));
-	if (ret)
-		return ret;
-	/* commit_charge(): the page now belongs to @memcg */
-	set_page_memcg_id(page, memcg->id);
-	return 0;
+	return charge_memcg(m, page, get_mem_cgroup_from_mm(m, mm), gfp);
 }
 
 void memcg_uncharge(struct mem_cgroup *memcg, unsigned int nr_pages)
@@ -899,6 +903,100 @@ void swap_max_write(struct mem_cgroup *memcg, unsigned long max)
 	memcg->swap.max = max;
 }
 
+/* ---- swap ---- */
+
+int mem_cgroup_try_charge_swap(struct vmsim_machine *m, struct page *page, unsigned type,
+			       unsigned long offset)
+{
+	unsigned nr_pages = folio_nr_pages(page);
+	struct page_counter *counter;
+	struct mem_cgroup *memcg;
+
+	if (!m->memcg)
+		return 0;
+	memcg = folio_memcg(m, page);
+	if (!memcg)
+		return 0;
+	if (!type && !offset) {
+		/* no slot: swap is full (folio_alloc_swap() charges "entry 0") */
+		memcg_memory_event(memcg, MEMCG_SWAP_FAIL);
+		return 0;
+	}
+	if (!mem_cgroup_is_root(memcg) &&
+	    !page_counter_try_charge(&memcg->swap, nr_pages, &counter)) {
+		memcg_memory_event(memcg, MEMCG_SWAP_MAX);
+		memcg_memory_event(memcg, MEMCG_SWAP_FAIL);
+		return -ENOMEM;
+	}
+	swap_cgroup_record(m, type, offset, memcg->id, nr_pages);
+	mod_memcg_state(memcg, MEMCG_SWAP, (long)nr_pages);
+	return 0;
+}
+
+void mem_cgroup_uncharge_swap(struct vmsim_machine *m, unsigned type, unsigned long offset,
+			      unsigned nr_pages)
+{
+	struct mem_cgroup *memcg;
+	unsigned short id;
+
+	if (!m->memcg)
+		return;
+	id = swap_cgroup_record(m, type, offset, 0, nr_pages);
+	memcg = id ? mem_cgroup_from_id(m, id) : NULL;
+	if (!memcg)
+		return;
+	if (!mem_cgroup_is_root(memcg))
+		page_counter_uncharge(&memcg->swap, nr_pages);
+	mod_memcg_state(memcg, MEMCG_SWAP, -(long)nr_pages);
+}
+
+int mem_cgroup_swapin_charge_folio(struct vmsim_machine *m, struct page *page,
+				   struct mm_struct *mm, gfp_t gfp, unsigned type,
+				   unsigned long offset)
+{
+	struct mem_cgroup *memcg;
+
+	if (!m->memcg)
+		return 0;
+	memcg = mem_cgroup_from_id(m, lookup_swap_cgroup_id(m, type, offset));
+	if (!memcg)
+		memcg = get_mem_cgroup_from_mm(m, mm);
+	/* cgroup v2: the slot keeps its swap charge until it is freed */
+	return charge_memcg(m, page, memcg, gfp);
+}
+
+long mem_cgroup_get_nr_swap_pages(struct vmsim_machine *m, struct mem_cgroup *memcg)
+{
+	long nr_swap_pages = m->pm.nr_swap_pages;
+
+	for (; memcg && !mem_cgroup_is_root(memcg); memcg = parent_mem_cgroup(memcg)) {
+		long left = (long)memcg->swap.max - (long)page_counter_read(&memcg->swap);
+
+		if (left < nr_swap_pages)
+			nr_swap_pages = left;
+	}
+	return nr_swap_pages;
+}
+
+bool mem_cgroup_swap_full(struct vmsim_machine *m, struct page *page)
+{
+	struct mem_cgroup *memcg;
+
+	/* vm_swap_full(): less than half the slots free */
+	if (m->pm.nr_swap_pages * 2 < m->pm.total_swap_pages)
+		return true;
+	if (!m->memcg)
+		return false;
+	for (memcg = folio_memcg(m, page); memcg && !mem_cgroup_is_root(memcg);
+	     memcg = parent_mem_cgroup(memcg)) {
+		unsigned long usage = page_counter_read(&memcg->swap);
+
+		if (usage * 2 >= memcg->swap.high || usage * 2 >= memcg->swap.max)
+			return true;
+	}
+	return false;
+}
+
 /* ---- life cycle ---- */
 
 /* @memcg and everything below it, children first. */
@@ -942,6 +1040,7 @@ void mem_cgroup_finish(struct vmsim_machine *m)
 		return;
 	for (unsigned cpu = 0; cpu < CFG_MAX_CPUS; cpu++)
 		drain_stock(&st->stock[cpu]);
+	swap_cgroup_finish(m);
 	if (st->root)
 		free_subtree(st, st->root);
 	host_free(&m->ha, st->by_id, st->nr_ids * sizeof(*st->by_id));
@@ -955,11 +1054,50 @@ void mem_cgroup_finish(struct vmsim_machine *m)
 
 /* ---- checker ---- */
 
+/* Each cgroup's swap counter against the slots recorded for it and its
+ * descendants; its MEMCG_SWAP statistic against its own. */
+static int check_swap_charges(struct vmsim_machine *m, struct vmsim_error *err)
+{
+	struct memcg_state *st = m->memcg;
+	size_t size = st->nr_ids * sizeof(unsigned long);
+	unsigned long *own = host_zalloc(&m->ha, size);
+	struct mem_cgroup *iter;
+	int ret = 0;
+
+	if (!own)
+		return verr(err, -ENOMEM, "out of host memory");
+	swap_cgroup_count(m, own, st->nr_ids);
+	for (unsigned id = 1; id < st->nr_ids && !ret; id++)
+		if (own[id] && !st->by_id[id])
+			ret = verr(err, -EFAULT, "memcg: %lu swap slots charged to dead cgroup %u",
+				   own[id], id);
+	for_each_mem_cgroup_tree(iter, st->root) {
+		unsigned long children = 0;
+		struct mem_cgroup *c;
+
+		if (ret)
+			break;
+		list_for_each_entry(c, &iter->children, sibling)
+			children += c->swap.usage;
+		if ((long)own[iter->id] != iter->state[MEMCG_SWAP - NR_VM_NODE_STAT_ITEMS])
+			ret = verr(err, -EFAULT, "memcg %u: %lu swap slots recorded, swap statistic %ld",
+				   iter->id, own[iter->id],
+				   iter->state[MEMCG_SWAP - NR_VM_NODE_STAT_ITEMS]);
+		else if (!mem_cgroup_is_root(iter) && iter->swap.usage != own[iter->id] + children)
+			ret = verr(err, -EFAULT, "memcg %u: swap usage %lu, %lu slots of its own and "
+				   "%lu of its children", iter->id, iter->swap.usage, own[iter->id],
+				   children);
+	}
+	host_free(&m->ha, own, size);
+	return ret;
+}
+
 int mem_cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
 {
 	struct memcg_state *st = m->memcg;
 	unsigned long seen = 0;
 	struct mem_cgroup *iter;
+	int ret;
 
 	if (!st)
 		return 0;
@@ -995,6 +1133,9 @@ int mem_cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
 	if (seen != st->nr_memcgs)
 		return verr(err, -EFAULT, "memcg: %lu cgroups in the tree, %lu allocated", seen,
 			    st->nr_memcgs);
+	ret = check_swap_charges(m, err);
+	if (ret)
+		return ret;
 	for (unsigned cpu = 0; cpu < CFG_MAX_CPUS; cpu++) {
 		const struct memcg_stock_pcp *stock = &st->stock[cpu];
 

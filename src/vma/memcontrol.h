@@ -24,6 +24,7 @@
 #include "phys/gfp.h"
 #include "phys/mmzone.h"
 #include "util/list.h"
+#include "vma/swap_cgroup.h"
 
 struct vmsim_machine;
 struct mm_struct;
@@ -147,6 +148,8 @@ struct memcg_state {
 	 * it returns to user mode (mem_cgroup_handle_over_high()) */
 	unsigned long nr_pages_over_high[CFG_MAX_CPUS];
 	struct memcg_task_ops ops;
+	/* swap_cgroup.c: the cgroup of every swap slot, per swap type */
+	struct swap_cgroup_ctrl swap_cgroup[SWAP_CGROUP_TYPES];
 	/* mm/vmscan.c try_to_free_mem_cgroup_pages(): reclaim from the
 	 * lruvecs of @memcg's subtree; the pages reclaimed.  NULL: this
 	 * machine has no reclaim, a cgroup at its limit frees nothing. */
@@ -236,6 +239,34 @@ unsigned long mem_cgroup_get_max(const struct vmsim_machine *m, const struct mem
  * @oom_domain (NULL: the root) with memory.oom.group set, or NULL. */
 struct mem_cgroup *mem_cgroup_get_oom_group(struct vmsim_machine *m, struct task_struct *victim,
 					    struct mem_cgroup *oom_domain);
+
+/* ---- swap (cgroup v2: memory.swap.*) ---- */
+
+/*
+ * __mem_cgroup_try_charge_swap(): the page @page (its cgroup's) is going
+ * to swap slot (@type, @offset): charge the slot to the page's cgroup's
+ * swap counter and record it.  Slot (0, 0), the swap header, means no
+ * slot could be had: a swap_fail event.  0, or -ENOMEM over memory.swap.max
+ * (swap_max and swap_fail events): the caller frees the slot.
+ */
+int mem_cgroup_try_charge_swap(struct vmsim_machine *m, struct page *page, unsigned type,
+			       unsigned long offset);
+/* __mem_cgroup_uncharge_swap(): @nr_pages slots from (@type, @offset) are
+ * freed: their charge goes back to the cgroup recorded for them. */
+void mem_cgroup_uncharge_swap(struct vmsim_machine *m, unsigned type, unsigned long offset,
+			      unsigned nr_pages);
+/* mem_cgroup_swapin_charge_folio(): charge a page read back from slot
+ * (@type, @offset) to the cgroup that swapped it out (if it still
+ * exists), else to @mm's.  0 or -ENOMEM, as mem_cgroup_charge(). */
+int mem_cgroup_swapin_charge_folio(struct vmsim_machine *m, struct page *page,
+				   struct mm_struct *mm, gfp_t gfp, unsigned type,
+				   unsigned long offset);
+/* mem_cgroup_get_nr_swap_pages(): the swap slots @memcg may still take:
+ * the free slots, and no more than any ancestor's memory.swap.max allows. */
+long mem_cgroup_get_nr_swap_pages(struct vmsim_machine *m, struct mem_cgroup *memcg);
+/* mem_cgroup_swap_full(): swap is half full, for the machine or for the
+ * page's cgroup or an ancestor (reclaim then frees swap-cache slots). */
+bool mem_cgroup_swap_full(struct vmsim_machine *m, struct page *page);
 
 /* ---- statistics and events ---- */
 

@@ -244,6 +244,92 @@ static void test_memcg_max_below_usage_kills(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* Swap charges (cgroup v2): a slot is charged to the swapped page's
+ * cgroup and recorded, up to memory.swap.max; freeing the slot gives it
+ * back; a page read back is charged to the cgroup that swapped it out.
+ * The swap code is not involved: the slots are numbers here, and the
+ * machine's swap space is set by hand. */
+static void test_memcg_swap_charges(void **state)
+{
+	unsigned lines = 0;
+	struct vmsim_machine *m = mc_boot(&lines);
+	struct task_struct *t = vt_spawn(m, "t", 0, 0), *u = vt_spawn(m, "u", 0, 0);
+	struct mem_cgroup *p = mkdir_ok(m, "p"), *box = mkdir_ok(m, "p/box"),
+			  *other = mkdir_ok(m, "other");
+	struct page *pages[4], *in;
+	uint64_t va;
+
+	(void)state;
+	attach_ok(t, box);
+	attach_ok(u, other);
+	va = vt_mmap(t, 0, PAGES(4), PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	write_pages(t, va, 4);
+	for (unsigned i = 0; i < 4; i++)
+		pages[i] = frame_of(t, va + PAGES(i));
+	m->pm.total_swap_pages = m->pm.nr_swap_pages = 16;
+	assert_int_equal(swap_cgroup_swapon(m, 1, 16), 0);
+	assert_int_equal(swap_cgroup_swapon(m, 1, 16), -EINVAL);
+	swap_max_write(p, 3);
+	assert_int_equal(mem_cgroup_get_nr_swap_pages(m, box), 3);
+	assert_false(mem_cgroup_swap_full(m, pages[0]));
+
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(mem_cgroup_try_charge_swap(m, pages[i], 1, 5 + i), 0);
+	vt_check(m);
+	assert_int_equal(box->swap.usage, 3);
+	assert_int_equal(p->swap.usage, 3);
+	assert_int_equal(lookup_swap_cgroup_id(m, 1, 6), box->id);
+	assert_int_equal(mem_cgroup_get_nr_swap_pages(m, box), 0);
+	assert_true(mem_cgroup_swap_full(m, pages[0]));
+	/* the parent's limit refuses the fourth; the events are the page's
+	 * cgroup's (and, memory.swap.events being hierarchical, p's) */
+	assert_int_equal(mem_cgroup_try_charge_swap(m, pages[3], 1, 8), -ENOMEM);
+	assert_int_equal(box->memory_events[MEMCG_SWAP_MAX], 1);
+	assert_int_equal(p->memory_events[MEMCG_SWAP_MAX], 1);
+	assert_int_equal(box->memory_events_local[MEMCG_SWAP_MAX], 1);
+	assert_int_equal(p->memory_events_local[MEMCG_SWAP_MAX], 0);
+	assert_int_equal(box->memory_events[MEMCG_SWAP_FAIL], 1);
+	assert_int_equal(p->memory_events[MEMCG_SWAP_FAIL], 1);
+	assert_int_equal(lookup_swap_cgroup_id(m, 1, 8), 0);
+	/* no slot at all: counted, nothing charged */
+	assert_int_equal(mem_cgroup_try_charge_swap(m, pages[3], 0, 0), 0);
+	assert_int_equal(box->memory_events[MEMCG_SWAP_FAIL], 2);
+	vt_check(m);
+
+	/* a page read back from slot 6 by u belongs to box, not to u's cgroup */
+	in = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE);
+	assert_non_null(in);
+	assert_int_equal(mem_cgroup_swapin_charge_folio(m, in, u->mm, GFP_KERNEL, 1, 6), 0);
+	assert_ptr_equal(folio_memcg(m, in), box);
+	__free_pages(&m->pm, in, 0);
+	/* a slot nobody recorded: the mm's cgroup */
+	in = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE);
+	assert_int_equal(mem_cgroup_swapin_charge_folio(m, in, u->mm, GFP_KERNEL, 1, 9), 0);
+	assert_ptr_equal(folio_memcg(m, in), other);
+	__free_pages(&m->pm, in, 0);
+	vt_check(m);
+
+	/* freeing slots gives their charge back, to whoever holds the record */
+	mem_cgroup_uncharge_swap(m, 1, 5, 2);
+	assert_int_equal(box->swap.usage, 1);
+	assert_int_equal(p->swap.usage, 1);
+	vt_check(m);
+	/* a drifted counter is caught */
+	box->swap.usage++;
+	assert_int_not_equal(machine_check(m, &(struct vmsim_error){ 0 }), 0);
+	box->swap.usage--;
+	mem_cgroup_uncharge_swap(m, 1, 7, 1);
+	assert_int_equal(box->swap.usage, 0);
+	assert_int_equal(p->swap.usage, 0);
+	vt_check(m);
+	swap_cgroup_swapoff(m, 1);
+	m->pm.total_swap_pages = m->pm.nr_swap_pages = 0;
+	do_exit(t);
+	do_exit(u);
+	vt_check(m);
+	vmsim_machine_destroy(m);
+}
+
 /* The checker catches a page charged to the wrong cgroup and a counter
  * that drifted. */
 static void test_memcg_checker_catches_wrong_charges(void **state)
@@ -292,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_memcg_move_keeps_old_charges),
 		cmocka_unit_test(test_memcg_tree_rules),
 		cmocka_unit_test(test_memcg_max_below_usage_kills),
+		cmocka_unit_test(test_memcg_swap_charges),
 		cmocka_unit_test(test_memcg_checker_catches_wrong_charges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
