@@ -46,6 +46,8 @@
 #include "vma/filemap.h"
 #include "vma/mm.h"
 
+#include "bench.h"
+
 extern char **environ;
 
 static double now(void)
@@ -84,18 +86,7 @@ static void line(const char *what, double (*fn)(unsigned long), unsigned long n,
 
 static struct vmsim_machine *boot(const char *mem)
 {
-	char set[64];
-	const char *sets[] = { set, NULL };
-	struct vmsim_error err = { 0 };
-	struct vmsim_machine *m;
-
-	snprintf(set, sizeof(set), "memory.size=%s", mem);
-	m = vmsim_machine_create("x86_64", sets, &err);
-	if (!m) {
-		fprintf(stderr, "bench_scale: boot: %s\n", err.msg);
-		exit(1);
-	}
-	return m;
+	return bench_boot("bench_scale", mem);
 }
 
 static void die(const char *what, const char *msg)

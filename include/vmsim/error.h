@@ -17,6 +17,15 @@ struct vmsim_error {
 	char msg[512];		/* one line, no trailing newline */
 };
 
+/*
+ * -ENOMEM is the simulated kernel's answer when the simulated machine runs
+ * out of memory, and also what a call returns when the host refuses memory
+ * to the simulator.  To tell them apart: the host's refusals since the
+ * program started, counted process-wide; if the count moved across a call,
+ * the host ran out and the machine's state is not to be trusted.
+ */
+VMSIM_API unsigned long vmsim_host_oom_count(void);
+
 #ifdef __cplusplus
 }
 #endif

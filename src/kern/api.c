@@ -10,6 +10,7 @@
 #include "kern/gfpnames.h"
 #include "kern/machine.h"
 #include "kern/views.h"
+#include "util/hostalloc.h"
 #include "util/strbuf.h"
 
 int vmsim_show(struct vmsim_machine *m, const char *what, int json, FILE *out)
@@ -26,6 +27,11 @@ int vmsim_show(struct vmsim_machine *m, const char *what, int json, FILE *out)
 		fputs(sb_str(&sb), out);
 	sb_free(&sb);
 	return ret;
+}
+
+unsigned long vmsim_host_oom_count(void)
+{
+	return host_oom_count();
 }
 
 int vmsim_alloc_pages(struct vmsim_machine *m, const char *gfps, unsigned order, uint64_t *pfn)

@@ -1,6 +1,10 @@
 /*
- * execve() of an ELF file (see exec.h), in load_elf_binary's order:
+ * execve() of an ELF file or a "#!" script (see exec.h), in
+ * load_elf_binary's order:
  *
+ *   0  exec_binprm(): a "#!" script hands over to its interpreter
+ *      (kern/binfmt_script.c), up to 5 levels deep (the 6th is -ELOOP);
+ *      the argv rewriting is applied in step 2, after the strings;
  *   1  read and check the headers of the file and of its PT_INTERP
  *      (kern/binfmt_elf.c); nothing is touched before they pass;
  *   2  a new mm with a one-page stack VMA at STACK_TOP_MAX; the file name,
@@ -32,6 +36,7 @@
 #include <string.h>
 
 #include "kern/binfmt_elf.h"
+#include "kern/binfmt_script.h"
 #include "kern/machine.h"
 #include "kern/task.h"
 #include "mmu/mmu.h"
@@ -55,6 +60,7 @@
 #define STK_LIM			(8ULL << 20)
 #define STACK_EXPAND		131072ULL	/* setup_arg_pages: 32 pages */
 #define COMPAT_TASK_SIZE	0xffffe000ULL	/* IA32_PAGE_OFFSET */
+#define BINFMT_MAX_DEPTH	5		/* exec_binprm(): depth > 5 is -ELOOP */
 #define BAD_ADDR(x, ts)		((uint64_t)(x) >= (ts))
 
 /* the auxv values the simulated CPU reports (not addresses) */
@@ -65,6 +71,14 @@
 #define SIM_RSEQ_FEATURE_SIZE	28
 #define SIM_RSEQ_ALIGN		32
 #define VDSO32_VSYSCALL_OFFSET	0x5e0		/* __kernel_vsyscall in the 32-bit image */
+
+/* A "#!" level of the exec: what load_script() puts on the stack in place
+ * of argv[0]: the script as the previous level named it (bprm->interp),
+ * the line's argument, the interpreter. */
+struct script_level {
+	char interp[PATH_MAX];
+	struct script_line line;
+};
 
 /* One exec in progress (Linux: struct linux_binprm plus locals). */
 struct binprm {
@@ -89,9 +103,14 @@ struct binprm {
 	uint64_t argmin;
 	int argc, envc;
 	const char *filename;
+	/* "#!" levels, outermost first (one more than may run: its interpreter
+	 * is opened before the depth check fails) */
+	struct script_level scripts[BINFMT_MAX_DEPTH + 1];
+	unsigned nscripts;
 	/* the strings as they will lie on the stack, built in host memory */
 	uint8_t *strbuf;		/* covers [p, stack_top_max) after copy_strings */
 	size_t strbuf_len;
+	size_t str_used;		/* bytes of strings, argv[0] first (from arg_start) */
 };
 
 static int fail(struct binprm *b, int code, const char *fmt, const char *what)
@@ -324,7 +343,11 @@ static void setup_new_exec(struct binprm *b)
 	struct mm_struct *mm = b->mm;
 	uint64_t rl = b->rlimit == CFG_UNLIMITED ? UINT64_MAX : b->rlimit;
 	uint64_t pad = b->randomize ? stack_rnd_mask(b) << PAGE_SHIFT : 0;
+	uint64_t rnd = arch_mmap_rnd(b);
 
+	/* arch_pick_mmap_base(): the bottom-up base is TASK_UNMAPPED_BASE plus
+	 * the same random offset (a 32-bit kernel's generic code adds none) */
+	mm->mmap_legacy_base = PAGE_ALIGN(b->task_size / 3) + (b->native32 ? 0 : rnd);
 	if (b->native32) {
 		/* a 32-bit kernel: unsigned long is 32 bits wide */
 		uint64_t gap = rl > 0xffffffffULL ? 0xffffffffULL : rl;
@@ -335,9 +358,9 @@ static void setup_new_exec(struct binprm *b)
 			gap = SZ_128M;
 		else if (gap > b->task_size / 6 * 5)
 			gap = b->task_size / 6 * 5;
-		mm->mmap_base = PAGE_ALIGN(b->task_size - gap - arch_mmap_rnd(b));
+		mm->mmap_base = PAGE_ALIGN(b->task_size - gap - rnd);
 	} else {
-		mm->mmap_base = exec_mmap_base(b->task_size, rl, arch_mmap_rnd(b), pad);
+		mm->mmap_base = exec_mmap_base(b->task_size, rl, rnd, pad);
 	}
 	mm->task_size = b->task_size;
 	mm->stack_rlimit = b->rlimit;
@@ -611,6 +634,19 @@ static int map_vdso(struct binprm *b)
 
 /* ---- 8: create_elf_tables ---- */
 
+/* The bytes of the string at @va of the new stack, its NUL included: read
+ * from the strings as copy_strings() (and load_script()) left them, which
+ * lie from arg_start on (strnlen_user()). */
+static uint64_t next_string_len(const struct binprm *b, uint64_t va)
+{
+	size_t off = (size_t)(va - b->mm->arg_start);
+	const char *s = (const char *)b->strbuf + b->strbuf_len - b->str_used + off;
+
+	if (va < b->mm->arg_start || off >= b->str_used)
+		return 1;
+	return strnlen(s, b->str_used - off) + 1;
+}
+
 static void aux(struct exec_result *r, uint64_t type, uint64_t val)
 {
 	if (r->nr_auxv < EXEC_MAX_AUXV) {
@@ -699,7 +735,7 @@ static int create_elf_tables(struct binprm *b, uint64_t interp_load_addr, uint64
 	for (int i = 0; i < b->argc; i++) {
 		if ((ret = put_word(b, argv + (uint64_t)i * word, p)))
 			return fail(b, ret, "%s: %scannot write the stack", "");
-		p += strlen(b->a->argv && b->a->argc ? b->a->argv[i] : "") + 1;
+		p += next_string_len(b, p);
 	}
 	if ((ret = put_word(b, argv + (uint64_t)b->argc * word, 0)))
 		return fail(b, ret, "%s: %scannot write the stack", "");
@@ -707,7 +743,7 @@ static int create_elf_tables(struct binprm *b, uint64_t interp_load_addr, uint64
 	for (int i = 0; i < b->envc; i++) {
 		if ((ret = put_word(b, envp + (uint64_t)i * word, p)))
 			return fail(b, ret, "%s: %scannot write the stack", "");
-		p += strlen(b->a->envp[i]) + 1;
+		p += next_string_len(b, p);
 	}
 	if ((ret = put_word(b, envp + (uint64_t)b->envc * word, 0)))
 		return fail(b, ret, "%s: %scannot write the stack", "");
@@ -734,28 +770,15 @@ static int read_file(void *ctx, uint64_t off, void *buf, size_t len)
 	return filemap_read(ctx, off, buf, len);
 }
 
-static int open_elf(struct binprm *b, const char *shown, const char *host, struct file **f,
-		    struct elf_binary *eb, bool interp)
+/* The ELF headers of @f (opened), or a message naming @shown. */
+static int parse_elf(struct binprm *b, const char *shown, struct file **f, struct elf_binary *eb,
+		     bool interp)
 {
-	struct page_cache *pc = machine_page_cache(b->m);
 	struct vmsim_error e = { 0 };
-	struct elf_source src = { read_file, NULL, 0 };
-	int ret;
+	struct elf_source src = { read_file, *f, (*f)->f_mapping.i_size };
+	int ret = elf_parse_from(&src, shown, b->native32 ? b->m->cfg.task_size : 0, &b->m->ha,
+				 eb, &e);
 
-	if (!pc)
-		return verr(b->err, -ENOMEM, "%s: out of memory", shown);
-	if (!interp && b->a->file)
-		*f = get_file(b->a->file);
-	ret = *f ? 0 : filemap_open(pc, host, NULL, f, &e);
-	if (ret) {
-		if (interp)
-			return verr(b->err, ret, "%s: interpreter %s", b->filename, e.msg);
-		return verr(b->err, ret, "%s", e.msg);
-	}
-	src.ctx = *f;
-	src.size = (*f)->f_mapping.i_size;
-	ret = elf_parse_from(&src, shown, b->native32 ? b->m->cfg.task_size : 0, &b->m->ha,
-			     eb, &e);
 	if (ret) {
 		fput(*f);
 		*f = NULL;
@@ -767,6 +790,130 @@ static int open_elf(struct binprm *b, const char *shown, const char *host, struc
 			return verr(b->err, ret, "%s: bad interpreter: %s", b->filename, e.msg);
 		}
 		return verr(b->err, ret, "%s", e.msg);
+	}
+	return 0;
+}
+
+/* open_exec(): the file @shown, read from @host, or a file of the page
+ * cache by that name (a scenario's) when @cached. */
+static int open_exec(struct binprm *b, const char *shown, const char *host, bool cached,
+		     struct file **f)
+{
+	struct page_cache *pc = machine_page_cache(b->m);
+	struct vmsim_error e = { 0 };
+	struct file *found;
+	int ret;
+
+	if (!pc)
+		return verr(b->err, -ENOMEM, "%s: out of memory", shown);
+	if (cached && (found = filemap_lookup(pc, shown))) {
+		*f = get_file(found);
+		return 0;
+	}
+	ret = filemap_open(pc, host, NULL, f, &e);
+	if (ret)
+		return verr(b->err, ret, "%s", e.msg);
+	return 0;
+}
+
+/* An interpreter could not be opened: the message names the executable
+ * too ("FILE: interpreter PATH: reason"). */
+static int interp_error(struct binprm *b, int ret)
+{
+	char msg[sizeof(b->err->msg)];
+
+	snprintf(msg, sizeof(msg), "%s", b->err->msg);
+	b->err->code = 0;
+	return verr(b->err, ret, "%s: interpreter %s", b->filename, msg);
+}
+
+/* The ELF interpreter (PT_INTERP) @shown, read from @host. */
+static int open_elf_interp(struct binprm *b, const char *shown, const char *host)
+{
+	int ret = open_exec(b, shown, host, false, &b->interp_file);
+
+	if (ret)
+		return interp_error(b, ret);
+	return parse_elf(b, shown, &b->interp_file, &b->interp, true);
+}
+
+/*
+ * exec_binprm()'s loop over search_binary_handler(): b->file (opened) and
+ * each "#!" interpreter it names in turn, until a file that is no script.
+ * Each level is recorded for the argv rewriting; the interpreter is
+ * opened before the depth is checked, as load_script() opens it.  On
+ * return b->file is the binary and *@shown its name.  -ENOEXEC for a bad
+ * "#!" line, -ELOOP past BINFMT_MAX_DEPTH levels, open errors.
+ */
+static int exec_binprm(struct binprm *b, const char **shown, char *host, size_t hostlen)
+{
+	const char *interp = b->a->filename;	/* bprm->interp: the script as named */
+
+	for (unsigned depth = 0;; depth++) {
+		uint8_t buf[BINPRM_BUF_SIZE];
+		struct script_level lv;
+		size_t len;
+		int ret;
+
+		if (depth > BINFMT_MAX_DEPTH)
+			return verr(b->err, -ELOOP, "%s: more than %d levels of #! interpreters",
+				    b->filename, BINFMT_MAX_DEPTH);
+		/* prepare_binprm(): the first bytes, the rest of the buffer
+		 * NUL for a shorter file */
+		len = b->file->f_mapping.i_size < BINPRM_BUF_SIZE ?
+		      (size_t)b->file->f_mapping.i_size : BINPRM_BUF_SIZE;
+		if ((ret = filemap_read(b->file, 0, buf, len)))
+			return verr(b->err, ret, "%s: cannot read %zu bytes at 0x0", *shown, len);
+		ret = load_script(buf, len, &lv.line);
+		if (ret == 1)
+			return 0;	/* not a script: the ELF loader's turn */
+		if (ret)
+			return verr(b->err, ret, "%s: bad #! line in %s: no interpreter, or its path"
+				    " does not end within %d bytes", b->filename, *shown, BINPRM_BUF_SIZE);
+		snprintf(lv.interp, sizeof(lv.interp), "%s", interp);
+		b->scripts[b->nscripts++] = lv;
+		/* bprm_change_interp() and open_exec() of the interpreter */
+		fput(b->file);
+		b->file = NULL;
+		if (b->a->sysroot && lv.line.i_name[0] == '/')
+			snprintf(host, hostlen, "%s%s", b->a->sysroot, lv.line.i_name);
+		else
+			snprintf(host, hostlen, "%s", lv.line.i_name);
+		ret = open_exec(b, b->scripts[b->nscripts - 1].line.i_name, host, true, &b->file);
+		if (ret)
+			return interp_error(b, ret);
+		*shown = interp = b->scripts[b->nscripts - 1].line.i_name;
+	}
+}
+
+/* load_script()'s argv rewriting, once the strings are on the stack: for
+ * each level, argv[0] goes (remove_arg_zero) and the interpreter, its
+ * argument and the script take its place: "interp [arg] script argv[1..]". */
+static int script_args(struct binprm *b)
+{
+	for (unsigned i = 0; i < b->nscripts; i++) {
+		const struct script_level *lv = &b->scripts[i];
+		int ret;
+
+		if (b->argc) {
+			/* remove_arg_zero(): bprm->p past argv[0] and its NUL */
+			const char *s = (const char *)b->strbuf + b->strbuf_len -
+					(size_t)(b->stack_top_max - b->p);
+
+			b->p += strlen(s) + 1;
+			b->argc--;
+		}
+		if ((ret = copy_string(b, lv->interp)))
+			return ret;
+		b->argc++;
+		if (lv->line.has_arg) {
+			if ((ret = copy_string(b, lv->line.i_arg)))
+				return ret;
+			b->argc++;
+		}
+		if ((ret = copy_string(b, lv->line.i_name)))
+			return ret;
+		b->argc++;
 	}
 	return 0;
 }
@@ -833,11 +980,25 @@ static int __do_execve(struct task_struct *t, const struct exec_args *a, struct 
 	b->rng = m->cfg.seed * 0x9e3779b97f4a7c15ULL + (uint64_t)t->pid;
 	b->rlimit = a->stack_rlimit || a->has_stack_rlimit ? a->stack_rlimit : m->cfg.stack_rlimit;
 
-	/* 1: the executable and its interpreter, checked before anything changes */
-	ret = open_elf(b, a->filename, a->host_path ? a->host_path : a->filename, &b->file, &b->elf,
-		       false);
-	if (ret)
-		goto out;
+	/* 0, 1: the executable (after any "#!" interpreters) and its ELF
+	 * interpreter, checked before anything changes */
+	{
+		const char *shown = a->filename;
+
+		ret = 0;
+		snprintf(interp_host, sizeof(interp_host), "%s", a->host_path ? a->host_path :
+			 a->filename);
+		if (a->file)
+			b->file = get_file(a->file);
+		else
+			ret = open_exec(b, shown, interp_host, false, &b->file);
+		if (!ret)
+			ret = exec_binprm(b, &shown, interp_host, sizeof(interp_host));
+		if (!ret)
+			ret = parse_elf(b, shown, &b->file, &b->elf, false);
+		if (ret)
+			goto out;
+	}
 	if (b->native32 && b->elf.ei_class == ELFCLASS64) {
 		ret = verr(err, -ENOEXEC, "%s: a 64-bit ELF cannot run on the x86_32 machine",
 			   a->filename);
@@ -855,7 +1016,7 @@ static int __do_execve(struct task_struct *t, const struct exec_args *a, struct 
 			snprintf(interp_host, sizeof(interp_host), "%s%s", a->sysroot, b->elf.interp);
 		else
 			snprintf(interp_host, sizeof(interp_host), "%s", b->elf.interp);
-		ret = open_elf(b, b->elf.interp, interp_host, &b->interp_file, &b->interp, true);
+		ret = open_elf_interp(b, b->elf.interp, interp_host);
 		if (ret)
 			goto out;
 		if (b->interp.ei_class != b->elf.ei_class) {
@@ -901,6 +1062,8 @@ static int __do_execve(struct task_struct *t, const struct exec_args *a, struct 
 		b->argc = 1;
 		b->a = a;
 	}
+	if (!ret)
+		ret = script_args(b);
 	if (ret)
 		goto out;
 	{
@@ -921,6 +1084,8 @@ static int __do_execve(struct task_struct *t, const struct exec_args *a, struct 
 	{
 		/* the strings, gathered below STACK_TOP_MAX, land below the new top */
 		size_t used = (size_t)(b->stack_top_max - b->p);
+
+		b->str_used = used;
 
 		ret = setup_arg_pages(b, randomize_stack_top(b, b->native32 || b->compat ?
 							       b->task_size : b->stack_top_max));

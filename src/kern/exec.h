@@ -1,8 +1,10 @@
 /*
- * execve() of a real ELF file into a task: fs/exec.c (the argument
- * strings, setup_new_exec, setup_arg_pages) and fs/binfmt_elf.c
- * (load_elf_binary, elf_load/elf_map, load_elf_interp, create_elf_tables)
- * with arch/x86's mmap_base, ELF_ET_DYN_BASE, randomization and map_vdso.
+ * execve() of a real ELF file (or a "#!" script, run by its interpreter
+ * as fs/binfmt_script.c does) into a task: fs/exec.c (the argument
+ * strings, exec_binprm, setup_new_exec, setup_arg_pages) and
+ * fs/binfmt_elf.c (load_elf_binary, elf_load/elf_map, load_elf_interp,
+ * create_elf_tables) with arch/x86's mmap_base, ELF_ET_DYN_BASE,
+ * randomization and map_vdso.
  * docs/linux-rules.md section 1 states the rules; docs/exec.md says what
  * is reproduced exactly and what is not.
  */
@@ -78,8 +80,10 @@ struct exec_result {
  * when complete, so on any failure @t is left as it was (Linux kills a
  * task that fails after its point of no return).  Returns 0, or a
  * negative errno with "FILE: reason" in @err: -ENOENT/-EACCES (cannot be
- * read), -ENOEXEC (not a loadable x86 ELF), -ELIBBAD (bad interpreter),
- * -E2BIG (arguments), -EIO, -EINVAL, -ENOMEM, -EEXIST (segments collide).
+ * read, or a "#!" interpreter missing), -ENOEXEC (not a loadable x86 ELF,
+ * or a bad "#!" line), -ELOOP (more than 5 "#!" levels), -ELIBBAD (bad
+ * ELF interpreter), -E2BIG (arguments), -EIO, -EINVAL, -ENOMEM, -EEXIST
+ * (segments collide).
  */
 int do_execve(struct task_struct *t, const struct exec_args *a, struct exec_result *r,
 	      struct vmsim_error *err);

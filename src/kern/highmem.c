@@ -148,6 +148,7 @@ uint64_t kmap(struct vmsim_machine *m, struct page *page)
 
 	if (!PageHighMem(m, page))
 		return page_address(&m->pm, page);
+	kspace_mark_dirty(m);
 	/* kmap_high() */
 	vaddr = highmem_page_address(m, page);
 	if (!vaddr)
@@ -167,6 +168,7 @@ int kunmap(struct vmsim_machine *m, struct page *page)
 
 	if (!PageHighMem(m, page))
 		return 0;
+	kspace_mark_dirty(m);
 	/* kunmap_high(): BUG_ON(!vaddr), BUG() when the count would reach 0 */
 	vaddr = highmem_page_address(m, page);
 	if (!vaddr)

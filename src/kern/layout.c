@@ -169,6 +169,7 @@ int kernel_set_pte(struct vmsim_machine *m, uint64_t va, uint64_t pa, uint64_t p
 	uint64_t top = pgd_offset(pt, m->kernel_pgd, va), before = pt_read(pt, top);
 	int ret;
 
+	kspace_mark_dirty(m);
 	ret = pt_map(pt, m->kernel_pgd, va, pa, PAGE_SHIFT, prot, _KERNPG_TABLE);
 	if (ret)
 		return ret;
@@ -184,6 +185,7 @@ void kernel_clear_pte(struct vmsim_machine *m, uint64_t va, uint64_t *old)
 	struct pt_path p;
 
 	*old = 0;
+	kspace_mark_dirty(m);
 	pt_lookup(&m->pt, m->kernel_pgd, va, &p);
 	if (!p.leaf || p.n != m->pt.fmt->levels)
 		return;
@@ -283,12 +285,16 @@ int kwrite(struct vmsim_machine *m, uint64_t va, unsigned size, uint64_t val,
 
 	if (ret)
 		return ret;
+	/* a kernel write may land in anything: the frame's own structures
+	 * (slab, free lists) and the kernel's tables get checked */
+	kspace_mark_dirty(m);
 	for (unsigned i = 0; i < size; i++) {
 		uint8_t *b = access_byte(m, pa, split, i, &p);
 
 		if (b) {
 			*b = (uint8_t)(val >> (8 * i));
 			frame_mark_touched(&m->pm, p >> PAGE_SHIFT);
+			phys_track(&m->pm, (unsigned long)(p >> PAGE_SHIFT));
 		}
 	}
 	return 0;

@@ -137,8 +137,11 @@ int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 
 void machine_shutdown(struct vmsim_machine *m)
 {
-	/* teardown is not part of what the user ran: log no more */
+	/* teardown is not part of what the user ran: log, check and report
+	 * no more (a report's hook may belong to a caller that is done) */
 	machine_set_event_log(m, NULL);
+	machine_check_stop(m);
+	m->pm.bad_page_hook = NULL;
 	task_shutdown(m);
 	page_cache_destroy(m);
 	/* the last charged pages went with the tasks and the page cache */
@@ -148,23 +151,6 @@ void machine_shutdown(struct vmsim_machine *m)
 	kernel_mmu_shutdown(m);
 	phys_finish(&m->pm);
 	host_arena_finish(&m->ha);
-}
-
-int machine_check(struct vmsim_machine *m, struct vmsim_error *err)
-{
-	int ret = check_free_lists(&m->pm, err);
-
-	if (!ret)
-		ret = check_slab_caches(&m->pm, err);
-	if (!ret)
-		ret = kspace_check(m, err);
-	if (!ret)
-		ret = task_check_all(m, err);
-	if (!ret)
-		ret = page_cache_check(m->page_cache, err);
-	if (!ret)
-		ret = cgroup_check(m, err);
-	return ret;
 }
 
 void printk(struct vmsim_machine *m, const char *fmt, ...)

@@ -21,6 +21,8 @@ struct highmem_state;
 struct task_struct;
 struct kmem_cache;
 struct memcg_state;
+struct mm_track;
+struct machine_checker;
 
 struct vmsim_machine {
 	struct vmsim_config cfg;
@@ -64,6 +66,11 @@ struct vmsim_machine {
 	/* where printk() lines go; NULL: the bad_page hook's way */
 	void (*console_hook)(void *ctx, const char *line);
 	void *console_ctx;
+	struct kmem_cache *anon_vma_chain_cachep;
+
+	/* --check (kern/check.c): NULL when off */
+	struct machine_checker *checker;
+	struct mm_track *mm_track;	/* vma/check.c: mms changed since the last check */
 };
 
 /* Read @config (built-in name or file), apply the YAML mapping @set (from
@@ -74,12 +81,33 @@ int machine_configure(struct vmsim_config *cfg, const char *config,
 /* Boot a machine whose cfg is filled; on failure nothing stays allocated. */
 int machine_boot(struct vmsim_machine *m, struct vmsim_error *err);
 void machine_shutdown(struct vmsim_machine *m);
-/* Every consistency checker of every layer (free lists vs struct page,
- * page tables, ...): 0, or -EFAULT with the first violation in @err. */
+/*
+ * The consistency checkers (check.c).  machine_check(): every checker of
+ * every layer over the whole machine (free lists vs struct page, slabs,
+ * kernel tables, every mm and every mapped frame, the page cache, the
+ * TLBs): 0, or -EFAULT with the first violation in @err (-ENOMEM when the
+ * host runs out).  Its cost grows with RAM and tasks.
+ *
+ * --check runs the incremental form: machine_check_start() turns on the
+ * dirty tracking of every layer; machine_check_point() after each step
+ * (scenario step, exec, batch of replayed accesses) checks what changed
+ * since the last point, and every @every points (0: never) or when the
+ * tracking lost something, runs machine_check() instead.
+ */
 int machine_check(struct vmsim_machine *m, struct vmsim_error *err);
 /* printk(): one line of the kernel's log on the machine's console: the
  * console hook, else the bad_page hook (the CLI's stderr). */
 void printk(struct vmsim_machine *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int machine_check_start(struct vmsim_machine *m, unsigned every);	/* 0 or -ENOMEM */
+void machine_check_stop(struct vmsim_machine *m);
+bool machine_checking(const struct vmsim_machine *m);
+int machine_check_point(struct vmsim_machine *m, struct vmsim_error *err);
+/* Full and incremental passes run so far (for reports and tests). */
+void machine_check_counts(const struct vmsim_machine *m, unsigned long *full,
+			  unsigned long *incremental);
+/* The kernel address space changed (vmalloc areas, kernel PTEs, pkmap
+ * slots, a kernel write): the next incremental pass checks it. */
+void kspace_mark_dirty(struct vmsim_machine *m);
 /* Send every layer's events to @ev (NULL turns logging off). */
 void machine_set_event_log(struct vmsim_machine *m, struct event_log *ev);
 

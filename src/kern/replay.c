@@ -11,6 +11,7 @@
 #include "kern/machine.h"
 #include "kern/task.h"
 #include "util/err.h"
+#include "util/hostalloc.h"
 #include "vma/mm.h"
 
 #define REGION_SHIFT 20
@@ -18,7 +19,8 @@
 void replay_init(struct replay *rp, struct vmsim_machine *m, struct task_struct *t,
 		 enum replay_layout layout)
 {
-	*rp = (struct replay){ .m = m, .t = t, .layout = layout, .cpu = &m->cpus[0] };
+	*rp = (struct replay){ .m = m, .t = t, .layout = layout, .cpu = &m->cpus[0],
+			       .host_oom_base = host_oom_count() };
 	context_switch(m, 0, t);
 }
 
@@ -57,6 +59,16 @@ static bool make_region(struct replay *rp, uint64_t va)
 	return true;
 }
 
+/* The host refused memory during the last fault or region: whatever the
+ * kernel code made of it, the replay stops there. */
+static bool host_refused(struct replay *rp)
+{
+	if (host_oom_count() == rp->host_oom_base)
+		return false;
+	rp->oom = rp->host_oom = true;
+	return true;
+}
+
 /* The page fault, as do_user_addr_fault() takes it, and the retry. */
 static void __replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc,
 			   struct vmsim_fault *f)
@@ -66,6 +78,8 @@ static void __replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc,
 	for (int tries = 0; tries < 4; tries++) {
 		int ret = do_user_addr_fault(rp->t, f);
 
+		if (host_refused(rp))
+			return;
 		/* the OOM killer chose the task (it stays until the replay
 		 * ends, for the report), or the fault found no memory */
 		if (ret < 0 || rp->t->sigkill) {
@@ -73,11 +87,14 @@ static void __replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc,
 			return;
 		}
 		if (ret == SEGV_MAPERR && rp->layout == REPLAY_FLAT) {
-			if (!make_region(rp, va)) {
+			if (!make_region(rp, va) || host_refused(rp)) {
 				if (!rp->oom)
 					rp->unmappable++;
 				return;
 			}
+		} else if (ret == FAULT_SIGBUS) {
+			rp->t->fst.sigbus++;
+			return;
 		} else if (ret) {
 			rp->segv++;
 			rp->t->fst.segv++;

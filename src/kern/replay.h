@@ -36,7 +36,10 @@ struct replay {
 	uint64_t regions, region_bytes;	/* REPLAY_FLAT: memory created on demand */
 	uint64_t unmappable;		/* accesses no user mapping can cover */
 	uint64_t segv;			/* SIGSEGV the task would have received */
-	bool oom;			/* the machine ran out of memory: stop */
+	bool oom;			/* out of memory, simulated or host: stop */
+	bool host_oom;			/* ... and it was the host (util/hostalloc.h):
+					 * the replay's results mean nothing */
+	unsigned long host_oom_base;	/* host_oom_count() at replay_init() */
 };
 
 /* Counters of the CPU and the task at one moment. */

@@ -48,6 +48,7 @@ void fault_stat_fields(const struct fault_stats *fs, struct stat_field f[FAULT_S
 	f[4] = (struct stat_field){ "cow_reuse", fs->cow_reuse };
 	f[5] = (struct stat_field){ "stack_grow", fs->stack_grow };
 	f[6] = (struct stat_field){ "segv", fs->segv };
+	f[7] = (struct stat_field){ "sigbus", fs->sigbus };
 }
 
 void json_stat_fields(struct json_writer *jw, const struct stat_field *f, unsigned n)

@@ -40,7 +40,7 @@ struct fault_stats;
 
 #define TLB_STAT_FIELDS 6	/* hits misses fills evictions flushes invlpg */
 void tlb_stat_fields(const struct tlb_stats *t, struct stat_field f[TLB_STAT_FIELDS]);
-#define FAULT_STAT_FIELDS 7	/* min_flt demand_zero zero_page cow cow_reuse stack_grow segv */
+#define FAULT_STAT_FIELDS 8	/* min_flt demand_zero zero_page cow cow_reuse stack_grow segv sigbus */
 void fault_stat_fields(const struct fault_stats *fs, struct stat_field f[FAULT_STAT_FIELDS]);
 /* @n fields as members of the open JSON object. */
 void json_stat_fields(struct json_writer *jw, const struct stat_field *f, unsigned n);

@@ -11,7 +11,7 @@
  * from (a test compares the buddy free counts).  Every task is on
  * m->tasks and in the m->task_names hash, and on its parent's children
  * list, so that finding a task and exiting one cost the same however many
- * tasks there are (task_check_all() verifies the three agree).
+ * tasks there are (check_task_index() verifies the three agree).
  */
 #include "kern/task.h"
 
@@ -31,6 +31,8 @@
 #include "vma/filemap.h"
 #include "vma/memcontrol.h"
 #include "vma/mm.h"
+#include "vma/rmap.h"
+#include "vma/mmdebug.h"
 
 #define TASK_NAME_LEN 48
 
@@ -108,7 +110,12 @@ static int task_caches_init(struct vmsim_machine *m)
 	if (!m->anon_vma_cachep)
 		m->anon_vma_cachep = kmem_cache_create(&m->pm, "anon_vma", sizeof(struct anon_vma),
 						       0, SLAB_ACCOUNT);
-	if (!m->task_struct_cachep || !m->mm_cachep || !m->vm_area_cachep || !m->anon_vma_cachep)
+	if (!m->anon_vma_chain_cachep)
+		m->anon_vma_chain_cachep = kmem_cache_create(&m->pm, "anon_vma_chain",
+							     sizeof(struct anon_vma_chain), 0,
+							     SLAB_ACCOUNT);
+	if (!m->task_struct_cachep || !m->mm_cachep || !m->vm_area_cachep || !m->anon_vma_cachep ||
+	    !m->anon_vma_chain_cachep)
 		return -ENOMEM;
 	return 0;
 }
@@ -146,6 +153,8 @@ void task_shutdown(struct vmsim_machine *m)
 		host_free(&m->ha, m->pcid_owner, 4096 * sizeof(m->pcid_owner[0]));
 	m->pcid_owner = NULL;
 	/* kmem_cache_finish() frees whatever is left of them */
+	if (m->anon_vma_chain_cachep)
+		kmem_cache_destroy(m->anon_vma_chain_cachep);
 	if (m->anon_vma_cachep)
 		kmem_cache_destroy(m->anon_vma_cachep);
 	if (m->vm_area_cachep)
@@ -154,7 +163,8 @@ void task_shutdown(struct vmsim_machine *m)
 		kmem_cache_destroy(m->mm_cachep);
 	if (m->task_struct_cachep)
 		kmem_cache_destroy(m->task_struct_cachep);
-	m->anon_vma_cachep = m->vm_area_cachep = m->mm_cachep = m->task_struct_cachep = NULL;
+	m->anon_vma_chain_cachep = m->anon_vma_cachep = m->vm_area_cachep = m->mm_cachep = NULL;
+	m->task_struct_cachep = NULL;
 }
 
 const char *task_name(const struct task_struct *t)
@@ -214,9 +224,12 @@ struct mm_struct *mm_alloc(struct vmsim_machine *m)
 	mm->stack_rlimit = m->cfg.stack_rlimit;
 	mm->memlock_rlimit = MLOCK_LIMIT;
 	mm->mmap_base = m->cfg.mmap_base;
+	/* mmap_legacy_base(): TASK_UNMAPPED_BASE, PAGE_ALIGN(TASK_SIZE / 3) */
+	mm->mmap_legacy_base = PAGE_ALIGN(mm->task_size / 3);
 	mm->stack_guard_gap = (uint64_t)STACK_GUARD_GAP_PAGES << PAGE_SHIFT;
 	mm->mm_users = 1;
 	mm->mm_count = 1;
+	mm_track_dirty(mm);
 	return mm;
 }
 
@@ -247,12 +260,17 @@ static void mmdrop(struct mm_struct *mm)
 	if (--mm->mm_count)
 		return;
 	leave_mm(mm);
+	check_mm_freed(mm);
+	mm_track_release(mm);
 	mm_pgd_free(m, mm->pgd);
 	free_mm(m, mm);
 }
 
 void mmput(struct mm_struct *mm)
 {
+	mm_track_dirty(mm);
+	if (VM_BUG_ON_MM(mm->mm_users <= 0, mm))
+		return;
 	if (--mm->mm_users)
 		return;
 	exit_mmap(mm);
@@ -390,9 +408,11 @@ int task_spawn(struct vmsim_machine *m, const char *name, const struct spawn_arg
 
 /* ---- fork ---- */
 
-/* dup_mmap(): the child gets a copy of every VMA (its own anon_vma where
- * the parent has one) and of the PTEs of anonymous memory, write-protected
- * in both for private writable mappings. */
+/* dup_mmap(): the child gets a copy of every VMA but the VM_DONTCOPY ones
+ * (linked to the parent's anon_vmas and to one of its own, anon_vma_fork)
+ * and of the PTEs of anonymous memory, write-protected in both for private
+ * writable mappings; a VM_WIPEONFORK VMA comes empty, with no anon_vma
+ * until its first fault. */
 static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 {
 	struct vm_area_struct *mpnt, *tmp;
@@ -406,20 +426,21 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 			return -ENOMEM;
 		tmp->vm_mm = mm;
 		tmp->vm_flags &= ~VM_LOCKED;	/* mlock is not inherited */
-		if (tmp->anon_vma) {
-			/* anon_vma_fork(): a new anon_vma for the child */
-			struct anon_vma *av = anon_vma_alloc(mm->m);
-
-			tmp->anon_vma->refcount--;	/* the parent's keeps its other users */
-			tmp->anon_vma = av;
-			if (!av) {
-				vm_area_free(tmp);
-				return -ENOMEM;
-			}
-			av->refcount = 1;
+		if (tmp->vm_flags & VM_WIPEONFORK) {
+			/* a clean slate in the child: no anon_vma until its
+			 * first fault, as no page is copied */
+			tmp->anon_vma = NULL;
+		} else if (anon_vma_fork(tmp, mpnt)) {
+			/* the child's VMA joins the parent's anon_vmas and
+			 * gets one of its own for the pages it will copy */
+			tmp->anon_vma = NULL;
+			vm_area_free(tmp);
+			return -ENOMEM;
 		}
 		vma_link(mm, tmp);
 		vm_stat_account(mm, tmp->vm_flags, (long)vma_pages(tmp));
+		if (tmp->vm_flags & VM_WIPEONFORK)
+			continue;	/* its pages stay the parent's */
 		ret = copy_page_range(tmp, mpnt);
 		if (ret)
 			return ret;
@@ -437,6 +458,7 @@ static struct mm_struct *dup_mm(struct mm_struct *oldmm)
 		return NULL;
 	mm->task_size = oldmm->task_size;
 	mm->mmap_base = oldmm->mmap_base;
+	mm->mmap_legacy_base = oldmm->mmap_legacy_base;
 	mm->mmap_min_addr = oldmm->mmap_min_addr;
 	mm->stack_rlimit = oldmm->stack_rlimit;
 	mm->memlock_rlimit = oldmm->memlock_rlimit;
@@ -480,6 +502,7 @@ static int __do_fork(struct task_struct *parent, const char *name, unsigned long
 	if (clone_flags & CLONE_VM) {
 		t->mm = parent->mm;
 		t->mm->mm_users++;
+		mm_track_dirty(t->mm);
 	} else {
 		t->mm = dup_mm(parent->mm);
 		if (!t->mm) {
@@ -629,7 +652,8 @@ void context_switch(struct vmsim_machine *m, unsigned c, struct task_struct *t)
 
 /*
  * do_user_addr_fault(): 0 when the fault was handled (retry the access),
- * SEGV_MAPERR / SEGV_ACCERR for a signal, -ENOMEM when out of memory.
+ * SEGV_MAPERR / SEGV_ACCERR for a SIGSEGV, FAULT_SIGBUS for a SIGBUS,
+ * -ENOMEM when out of memory.
  */
 int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f)
 {
@@ -665,9 +689,10 @@ int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f)
 	ret = handle_mm_fault(vma, f->addr, flags, &t->fst);
 	if (ret & VM_FAULT_OOM)
 		return -ENOMEM;
-	if (ret & (VM_FAULT_SIGSEGV | VM_FAULT_SIGBUS))
-		return SEGV_MAPERR;	/* SIGBUS (a file page past EOF) has no outcome of
-					 * its own in scenarios yet: reported as SIGSEGV */
+	if (ret & VM_FAULT_SIGBUS)
+		return FAULT_SIGBUS;	/* do_sigbus(): BUS_ADRERR at the address */
+	if (ret & VM_FAULT_SIGSEGV)
+		return SEGV_MAPERR;
 	t->fst.min_flt++;
 	return 0;
 }
@@ -719,6 +744,12 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 			exit_to_user_mode(m);
 			if (ret < 0)
 				return ret;
+			if (ret == FAULT_SIGBUS) {
+				r->sigbus = BUS_ADRERR;
+				r->segv_addr = f.addr;
+				t->fst.sigbus++;
+				return 0;
+			}
 			if (ret) {
 				r->segv = ret;
 				r->segv_addr = f.gp ? va : f.addr;
@@ -748,75 +779,21 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 	return 0;
 }
 
-/* ---- the cross-mm checker ---- */
+/* ---- the task index, for the checker ---- */
 
-struct frame_refs {
-	uint64_t *v;		/* pfn << 1 | 1 for an object's reference */
-	size_t n, cap;
-	struct vmsim_machine *m;
-	bool oom;
-};
-
-static void refs_add(struct frame_refs *fr, uint64_t x)
-{
-	if (fr->n == fr->cap) {
-		size_t cap = fr->cap ? fr->cap * 2 : 256;
-		uint64_t *v = host_realloc(&fr->m->ha, fr->v, fr->cap * sizeof(*v), cap * sizeof(*v));
-
-		if (!v) {
-			fr->oom = true;
-			return;
-		}
-		fr->v = v;
-		fr->cap = cap;
-	}
-	fr->v[fr->n++] = x;
-}
-
-static int collect_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
-{
-	struct frame_refs *fr = arg;
-	uint64_t pfn = (pte & fr->m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT;
-
-	if (pfn_valid(&fr->m->pm, (unsigned long)pfn) &&
-	    pfn_to_page(&fr->m->pm, (unsigned long)pfn) != fr->m->zero_page)
-		refs_add(fr, pfn << 1);
-	(void)va;
-	(void)epa;
-	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* One mm and the tasks using it, for the checker. */
-struct mm_use {
-	struct mm_struct *mm;
-	const struct task_struct *first;	/* the first task on the list using it */
-	int users;
-};
-
-/*
- * The task list, the name hash and the children lists agree, and each mm
- * once in @uses (in the order of the tasks' first use) with its user count;
- * *nr gets the number of mms.  Linear in the tasks.
- */
-static int check_task_index(struct vmsim_machine *m, struct mm_use *uses, size_t *nr,
-			    struct vmsim_error *err)
+int check_task_index(struct vmsim_machine *m, struct mm_struct **mms, int *users, size_t *nr,
+		     struct vmsim_error *err)
 {
 	unsigned long tasks = 0, with_parent = 0, children = 0;
 	struct task_struct *t, *c;
-	struct htab by_mm;
+	struct htab by_mm;	/* mm -> its index in @mms */
 	int ret = 0;
 
 	*nr = 0;
 	htab_init(&by_mm, &m->ha);
 	list_for_each_entry(t, &m->tasks, tasks) {
 		uint64_t hash = htab_hash_u64(&by_mm, (uint64_t)(uintptr_t)t->mm);
-		struct mm_use *u = NULL, *x;
+		struct mm_struct **u = NULL, **x;
 		struct htab_iter it;
 
 		if (++tasks > m->nr_threads)
@@ -826,17 +803,18 @@ static int check_task_index(struct vmsim_machine *m, struct mm_use *uses, size_t
 			break;
 		}
 		htab_for_each_possible(&by_mm, hash, it, x)
-			if (x->mm == t->mm)
+			if (*x == t->mm)
 				u = x;
 		if (!u) {
-			u = &uses[(*nr)++];
-			*u = (struct mm_use){ .mm = t->mm, .first = t };
+			u = &mms[*nr];
+			*u = t->mm;
+			users[(*nr)++] = 0;
 			if (htab_insert(&by_mm, hash, u)) {
 				ret = verr(err, -ENOMEM, "out of host memory");
 				break;
 			}
 		}
-		u->users++;
+		users[u - mms]++;
 		with_parent += t->parent != NULL;
 		list_for_each_entry(c, &t->children, sibling) {
 			if (c->parent != t) {
@@ -860,90 +838,4 @@ static int check_task_index(struct vmsim_machine *m, struct mm_use *uses, size_t
 		return verr(err, -EFAULT, "tasks: %lu have a parent, %lu are on children lists",
 			    with_parent, children);
 	return 0;
-}
-
-int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
-{
-	struct frame_refs fr = { .m = m };
-	struct mm_use *uses = NULL;
-	size_t nr_mm = 0, uses_size = m->nr_threads * sizeof(*uses);
-	const uint8_t *z;
-	int ret = 0;
-
-	if (!m->tasks.next)
-		return 0;
-	z = phys_to_host(&m->pm, page_to_phys(&m->pm, m->zero_page));
-	for (unsigned i = 0; i < PAGE_SIZE; i++)
-		if (z[i])
-			return verr(err, -EFAULT, "mm: the zero page holds a non-zero byte at %u", i);
-	if (uses_size) {
-		uses = host_alloc(&m->ha, uses_size);
-		if (!uses)
-			return verr(err, -ENOMEM, "out of host memory");
-	}
-	if ((ret = check_task_index(m, uses, &nr_mm, err)))
-		goto out;
-	for (size_t i = 0; i < nr_mm; i++) {
-		struct mm_struct *mm = uses[i].mm;
-		struct vm_area_struct *vma;
-
-		if (uses[i].users != mm->mm_users) {
-			ret = verr(err, -EFAULT, "mm of %s: mm_users %d, %d tasks use it",
-				   uses[i].first->comm, mm->mm_users, uses[i].users);
-			goto out;
-		}
-		if ((ret = check_mm(mm, err)))
-			goto out;
-		walk_pte_range(mm, 0, mm->task_size, collect_pte, &fr);
-		/* each shared-memory object holds one reference per page */
-		for_each_vma(mm, vma) {
-			struct shmem_object *obj = vma->shm;
-
-			if (!obj || (long)obj->ino < 0)
-				continue;
-			for (unsigned long p = 0; p < obj->nr_pages; p++)
-				if (obj->pages[p])
-					refs_add(&fr, (uint64_t)page_to_pfn(&m->pm, obj->pages[p]) << 1 | 1);
-			obj->ino = ~obj->ino;	/* visited: counted once */
-		}
-	}
-	if (fr.oom) {
-		ret = verr(err, -ENOMEM, "out of host memory");
-		goto out;
-	}
-	if (fr.n)
-		qsort(fr.v, fr.n, sizeof(fr.v[0]), cmp_u64);
-	for (size_t i = 0; i < fr.n;) {
-		uint64_t pfn = fr.v[i] >> 1;
-		long maps = 0, extra = 0;
-		struct page *page = pfn_to_page(&m->pm, (unsigned long)pfn);
-
-		for (; i < fr.n && fr.v[i] >> 1 == pfn; i++) {
-			if (fr.v[i] & 1)
-				extra++;
-			else
-				maps++;
-		}
-		if (page_file(page))
-			extra++;	/* the page cache's own reference */
-		if (page_mapcount(page) != maps || page_ref_count(page) != maps + extra) {
-			ret = verr(err, -EFAULT, "mm: frame %#" PRIx64 ": mapcount %d refcount %d,"
-				   " but %ld mappings and %ld other references", pfn,
-				   page_mapcount(page), page_ref_count(page), maps, extra);
-			goto out;
-		}
-	}
-out:
-	/* undo the visit marks (real inode numbers are never negative) */
-	for (size_t i = 0; i < nr_mm; i++) {
-		struct vm_area_struct *vma;
-
-		for_each_vma(uses[i].mm, vma)
-			if (vma->shm && (long)vma->shm->ino < 0)
-				vma->shm->ino = ~vma->shm->ino;
-	}
-	host_free(&m->ha, fr.v, fr.cap * sizeof(*fr.v));
-	if (uses)
-		host_free(&m->ha, uses, uses_size);
-	return ret;
 }

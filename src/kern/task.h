@@ -28,6 +28,11 @@ struct mem_cgroup;
 #define SEGV_MAPERR 1
 #define SEGV_ACCERR 2
 #endif
+#ifndef BUS_ADRERR
+#define BUS_ADRERR 2		/* SIGBUS si_code: nonexistent physical address */
+#endif
+/* do_user_addr_fault()'s SIGBUS (BUS_ADRERR), apart from the SIGSEGV codes */
+#define FAULT_SIGBUS 0x100
 
 struct task_struct {
 	int pid;
@@ -89,7 +94,8 @@ void context_switch(struct vmsim_machine *m, unsigned cpu, struct task_struct *t
 /* The result of a user access. */
 struct access_result {
 	int segv;			/* 0, SEGV_MAPERR or SEGV_ACCERR */
-	uint64_t segv_addr;
+	int sigbus;			/* 0 or BUS_ADRERR: a SIGBUS instead */
+	uint64_t segv_addr;		/* the address of either signal (si_addr) */
 	unsigned faults;		/* page faults taken on the way */
 	bool killed;			/* the task got SIGKILL (the OOM killer chose
 					 * it) during the access, which did not
@@ -100,8 +106,9 @@ struct access_result {
  * The page fault a user access of @t took (@f from translate()), as
  * arch/x86/mm/fault.c do_user_addr_fault() handles it: find the VMA, grow
  * the stack, check the access, handle_mm_fault().  0 when the access can
- * be retried, SEGV_MAPERR/SEGV_ACCERR for a SIGSEGV, -ENOMEM when the
- * kernel ran out of memory.
+ * be retried, SEGV_MAPERR/SEGV_ACCERR for a SIGSEGV, FAULT_SIGBUS for a
+ * SIGBUS (mm_fault_error() of VM_FAULT_SIGBUS: a file page wholly past the
+ * end of the file), -ENOMEM when the kernel ran out of memory.
  */
 int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f);
 
@@ -151,8 +158,15 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 		size_t size, struct access_result *r);
 
 /* Every mm's check_mm(), plus refcounts and mapcounts of every mapped
- * frame against the mappings of all tasks. */
+ * frame against the mappings of all tasks (kern/check.c). */
 int task_check_all(struct vmsim_machine *m, struct vmsim_error *err);
+/* The task list, the name hash and the children lists agree, and
+ * nr_threads counts the tasks; each mm the tasks use goes once into @mms
+ * (room for nr_threads), in the order of its first task, with the number
+ * of tasks using it in @users; *nr gets the number of mms.  Linear in the
+ * tasks.  0, or -EFAULT / -ENOMEM with @err. */
+int check_task_index(struct vmsim_machine *m, struct mm_struct **mms, int *users, size_t *nr,
+		     struct vmsim_error *err);
 
 /* mm life cycle (kernel/fork.c) */
 struct mm_struct *mm_alloc(struct vmsim_machine *m);

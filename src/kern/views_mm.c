@@ -218,17 +218,22 @@ static int smaps_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	return 0;
 }
 
-/* show_smap_vma_flags(): the two-letter mnemonics in bit order, each
- * followed by a space.  VM_SOFTDIRTY prints "sd" only with
- * CONFIG_MEM_SOFT_DIRTY, which the reference kernel does not have. */
+/* show_smap_vma_flags(): the two-letter mnemonic of each flag set, in bit
+ * order, each followed by a space.  VM_SOFTDIRTY prints "sd" only with
+ * CONFIG_MEM_SOFT_DIRTY, which the reference kernel does not have; the
+ * protection-key bits print nothing (they have a line of their own). */
 static void vm_flags_str(unsigned long f, char *buf, size_t len)
 {
-	static const struct { unsigned long bit; const char *s; } names[] = {
+	static const struct { unsigned long bit; char s[3]; } names[] = {
 		{ VM_READ, "rd" }, { VM_WRITE, "wr" }, { VM_EXEC, "ex" }, { VM_SHARED, "sh" },
 		{ VM_MAYREAD, "mr" }, { VM_MAYWRITE, "mw" }, { VM_MAYEXEC, "me" },
-		{ VM_MAYSHARE, "ms" }, { VM_GROWSDOWN, "gd" }, { VM_PFNMAP, "pf" },
-		{ VM_LOCKED, "lo" }, { VM_IO, "io" }, { VM_DONTCOPY, "dc" },
-		{ VM_DONTEXPAND, "de" }, { VM_ACCOUNT, "ac" }, { VM_NORESERVE, "nr" },
+		{ VM_MAYSHARE, "ms" }, { VM_GROWSDOWN, "gd" }, { VM_UFFD_MISSING, "um" },
+		{ VM_PFNMAP, "pf" }, { VM_UFFD_WP, "uw" }, { VM_LOCKED, "lo" }, { VM_IO, "io" },
+		{ VM_SEQ_READ, "sr" }, { VM_RAND_READ, "rr" }, { VM_DONTCOPY, "dc" },
+		{ VM_DONTEXPAND, "de" }, { VM_LOCKONFAULT, "lf" }, { VM_ACCOUNT, "ac" },
+		{ VM_NORESERVE, "nr" }, { VM_HUGETLB, "ht" }, { VM_SYNC, "sf" }, { VM_ARCH_1, "ar" },
+		{ VM_WIPEONFORK, "wf" }, { VM_DONTDUMP, "dd" }, { VM_MIXEDMAP, "mm" },
+		{ VM_HUGEPAGE, "hg" }, { VM_NOHUGEPAGE, "nh" }, { VM_MERGEABLE, "mg" },
 	};
 	size_t used = 0;
 
@@ -249,12 +254,13 @@ struct kb_line {
 };
 
 /* THPeligible: anonymous private memory on x86_64 that can hold an
- * aligned 2 MiB page (thp_vma_allowable_order, THP "always") */
+ * aligned 2 MiB page (thp_vma_allowable_order, THP "always"), unless
+ * VM_NOHUGEPAGE forbids it (vma_thp_disabled) */
 static bool thp_eligible(const struct vm_area_struct *vma, bool is64)
 {
 	uint64_t huge = 2ULL << 20;
 
-	return is64 && vma_is_anonymous(vma) && !(vma->vm_flags & VM_SHARED) &&
+	return is64 && vma_is_anonymous(vma) && !(vma->vm_flags & (VM_SHARED | VM_NOHUGEPAGE)) &&
 	       ((vma->vm_start + huge - 1) & ~(huge - 1)) + huge <= vma->vm_end;
 }
 
@@ -264,7 +270,7 @@ static void smaps_vma(struct vmsim_machine *m, struct vm_area_struct *vma, bool 
 	struct mem_size_stats mss = { 0 };
 	void *arg[2] = { &mss, m };
 	struct vma_line l;
-	char flags[64];
+	char flags[128];
 	uint64_t pss, locked;
 
 	walk_pte_range(vma->vm_mm, vma->vm_start, vma->vm_end, smaps_pte, arg);

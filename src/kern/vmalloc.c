@@ -161,6 +161,7 @@ static void purge_vmap_area_lazy(struct vmsim_machine *m)
 
 	if (list_empty(&s->lazy))
 		return;
+	kspace_mark_dirty(m);
 	start = va_of(s->lazy.next)->va_start;
 	end = va_of(s->lazy.prev)->va_end;
 	flush_tlb_kernel_range(m, start, end);
@@ -190,6 +191,7 @@ static struct vmap_area *alloc_vmap_area(struct vmsim_machine *m, uint64_t size,
 	uint64_t nva_start = 0;
 	bool purged = false;
 
+	kspace_mark_dirty(m);
 	va = va_new(m, 0, 0);
 	if (!va)
 		return NULL;
@@ -297,6 +299,7 @@ static struct vm_struct *remove_vm_area(struct vmsim_machine *m, uint64_t addr)
 
 	if (addr & (PAGE_SIZE - 1))
 		return NULL;	/* "Trying to vfree() bad address" */
+	kspace_mark_dirty(m);
 	va = find_vmap_area(s, addr);
 	if (!va || !va->vm)
 		return NULL;

@@ -106,9 +106,10 @@ static const char *report_comm(const struct phys_mem *pm, char idle[16])
 static void report(struct phys_mem *pm, unsigned long pfn, const char *reason)
 {
 	pm->vmstat.bad_page++;
+	snprintf(pm->bug_report, sizeof(pm->bug_report), "%s", pm->bad_page_msg);
 	EV(pm->events, "bad_page", "pfn=%#lx reason=\"%s\"", pfn, reason);
 	if (pm->bad_page_hook)
-		pm->bad_page_hook(pm->bad_page_ctx, pm->bad_page_msg);
+		pm->bad_page_hook(pm->bad_page_ctx, pm->bug_report);
 }
 
 /*

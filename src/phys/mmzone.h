@@ -141,6 +141,7 @@ struct lruvec {
 	 * lruvec reads the node's vm_stat instead) */
 	long vm_stat[NR_VM_NODE_STAT_ITEMS];
 };
+struct phys_track;
 
 struct pglist_data {
 	int node_id;
@@ -161,17 +162,21 @@ struct vm_event_state {
 	unsigned long event[NR_VM_EVENT_ITEMS];	/* count_vm_events() */
 	unsigned long allocfail;		/* alloc_pages() calls -> NULL */
 	unsigned long bad_page;			/* bad_page() reports */
+	unsigned long vm_bug;			/* VM_BUG_ON*() / VM_WARN_ON() reports */
 	unsigned long deferred_init_blocks;	/* max-order blocks initialized late */
 };
 
 /*
- * bad_page() reports: the hook is called with the one-line report whenever
- * a free is refused (double free, freeing a reserved page, order mismatch)
- * or a free page was written; the page is left as it was (Linux leaks it
- * the same way).  The comm hook names the task running on this CPU for
- * the report's "in process" (current->comm); NULL, or a NULL answer, is
- * the idle task, "swapper/CPU".  The machine sets both: the report goes
- * to stderr, as the kernel's goes to its console.
+ * Kernel reports: the hook is called with the report whenever a free is
+ * refused (bad_page(): double free, freeing a reserved page, order
+ * mismatch, a free page that was written; one line, the page left as it
+ * was, as Linux leaks it) or an always-on check fails (VM_BUG_ON*(),
+ * VM_WARN_ON(), print_bad_pte(): phys/mmdebug.h, vma/mmdebug.h; the
+ * kernel's lines, the dump first, and the operation refused).  The comm
+ * hook names the task running on this CPU for bad_page()'s "in process"
+ * (current->comm); NULL, or a NULL answer, is the idle task,
+ * "swapper/CPU".  The machine sets both: the report goes to stderr, as
+ * the kernel's goes to its console.
  */
 struct phys_mem;
 typedef void (*bad_page_hook_t)(void *ctx, const char *msg);
@@ -239,7 +244,9 @@ struct phys_mem {
 	bad_page_comm_t bad_page_comm;	/* current->comm for the report */
 	struct event_log *events;	/* --trace-events, or NULL */
 	void *bad_page_ctx;		/* of bad_page_hook */
-	char bad_page_msg[256];		/* the last bad_page() report */
+	char bad_page_msg[256];		/* the last report's headline: bad_page()'s
+					 * line, "CHECK at FILE:LINE", the alert */
+	char bug_report[768];		/* the last report, whole */
 	bool page_poisoning;		/* page_poison=1: fill freed frames with
 					 * PAGE_POISON, check on allocation */
 	struct slab_state *slab;	/* slab caches and kmalloc (slab.c);
@@ -257,6 +264,8 @@ struct phys_mem {
 	long total_swap_pages;		/* usable slots of every area */
 	bool memalloc;			/* PF_MEMALLOC: the CPU is reclaiming, its
 					 * own allocations must not reclaim again */
+	struct phys_track *track;	/* --check: what changed since the last
+					 * check (check.c), NULL when off */
 };
 
 #define PAGE_POISON 0xaa
@@ -519,5 +528,33 @@ void init_per_zone_wmark_min(struct phys_mem *pm);
 /* Consistency checker for tests: free lists vs struct page vs counters.
  * Returns 0, or -EFAULT with a description of the first violation in @err. */
 int check_free_lists(struct phys_mem *pm, struct vmsim_error *err);
+
+/*
+ * The dirty set of the incremental checker (--check): the max-order
+ * blocks whose frames or struct pages an allocation, a free, a slab
+ * object or a kernel write changed since the last check.  phys_track()
+ * is what the mutating code calls; it costs a NULL test when tracking is
+ * off.  A block is the unit because every buddy merge, split and per-CPU
+ * list move stays inside the max-order block it started in.
+ */
+int phys_track_start(struct phys_mem *pm);	/* 0 or -ENOMEM */
+void phys_track_stop(struct phys_mem *pm);
+void __phys_track(struct phys_mem *pm, unsigned long pfn);
+static inline void phys_track(struct phys_mem *pm, unsigned long pfn)
+{
+	if (__builtin_expect(pm->track != NULL, 0))
+		__phys_track(pm, pfn);
+}
+/* The marked blocks (block index = pfn >> max_order); *lost is true when a
+ * mark could not be kept (host memory), so only a full check is sound. */
+size_t phys_tracked_blocks(const struct phys_mem *pm, const unsigned long **blocks, bool *lost);
+/* Forget the marks (after a check covered them). */
+void phys_track_clear(struct phys_mem *pm);
+/* check_free_lists() restricted to the marked blocks and their zones:
+ * the blocks' struct pages and free-list links, the zones' counters and
+ * per-CPU lists.  What only a whole-zone walk sees (nr_free against the
+ * list lengths, a listed block that lost PG_buddy outside the marked
+ * blocks) is left to check_free_lists(). */
+int check_free_lists_tracked(struct phys_mem *pm, struct vmsim_error *err);
 
 #endif

@@ -10,7 +10,8 @@
  *   lru      free-area list link (buddy), slab list link, LRU list link;
  *            tail page of a compound block: lru.next = &head->lru (Linux
  *            overlays compound_head on lru.next the same way)
- *   mapping  address_space / anon marker; slab: its kmem_cache
+ *   mapping  address_space; anonymous: anon_vma | PAGE_MAPPING_ANON;
+ *            slab: its kmem_cache
  *   index    page offset in the mapping; slab: first free object address
  *   private  32 bits: buddy order while PageBuddy; slab: inuse/objects;
  *            page[1] of a compound block: its order (Linux: folio order)
@@ -48,7 +49,6 @@ enum pageflags {
 	PG_swapbacked,
 	PG_buddy,		/* Linux: page_type PGTY_buddy */
 	PG_table,		/* Linux: page_type PGTY_table (page-table page) */
-	PG_anon,		/* Linux: PAGE_MAPPING_ANON in ->mapping */
 	PG_zero,		/* the shared zero page */
 	PG_guard,		/* vmalloc guard / poisoned (debug) */
 	PG_tail,		/* Linux: bit 0 of compound_head */
@@ -152,7 +152,12 @@ static inline void clear_page_flag(struct page *p, enum pageflags f)
 #define PageTable(p) test_page_flag(p, PG_table)
 #define PageHead(p) test_page_flag(p, PG_head)
 #define PageDirty(p) test_page_flag(p, PG_dirty)
-#define PageAnon(p) test_page_flag(p, PG_anon)
+/* An anonymous page's ->mapping is its anon_vma with bit 0 set (pointers
+ * are aligned, so bit 0 of a real address_space or cache is clear). */
+#define PAGE_MAPPING_ANON	0x1UL
+#define PAGE_MAPPING_MOVABLE	0x2UL
+#define PAGE_MAPPING_FLAGS	(PAGE_MAPPING_ANON | PAGE_MAPPING_MOVABLE)
+#define PageAnon(p) (((uintptr_t)(p)->mapping & PAGE_MAPPING_ANON) != 0)
 
 static inline unsigned page_zonenum(const struct page *p)
 {

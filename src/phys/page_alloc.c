@@ -23,6 +23,7 @@
  * lowers the watermark and drains the per-CPU lists), highatomic reserves
  * and CMA.
  */
+#include "phys/mmdebug.h"
 #include "phys/pcp.h"
 
 #include <errno.h>
@@ -317,6 +318,28 @@ static unsigned gfp_to_alloc_flags(gfp_t gfp)
 	return flags;
 }
 
+#define PAGE_FLAGS_CHECK_AT_FREE \
+	((1ULL << PG_lru) | (1ULL << PG_locked) | (1ULL << PG_private) | (1ULL << PG_writeback) | \
+	 (1ULL << PG_reserved) | (1ULL << PG_slab) | (1ULL << PG_active) | (1ULL << PG_buddy) | \
+	 (1ULL << PG_table))
+
+/* Why a page about to be freed is not in the state a free page must be
+ * in (page_bad_reason()), or NULL.  @tail: a tail of the compound block. */
+static const char *page_bad_reason(const struct page *p, bool tail, bool not_head)
+{
+	uint64_t flags = p->flags & ~(tail ? 1ULL << PG_tail : 0);
+
+	if (p->_mapcount != -1)
+		return "nonzero mapcount";
+	if (p->mapping && !PageAnon(p) && !tail)
+		return "non-NULL mapping";
+	if (not_head && p->_refcount != 0)
+		return "nonzero _refcount";
+	if (flags & PAGE_FLAGS_CHECK_AT_FREE)
+		return "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
+	return NULL;
+}
+
 /* ---- allocation ----------------------------------------------------- */
 
 /*
@@ -551,6 +574,32 @@ static PHYS_NOINLINE struct page *__alloc_pages_slowpath(struct phys_mem *pm,
 	}
 }
 
+/*
+ * check_new_page(): a block leaving the free lists must look free (head
+ * page unreferenced and unmapped: the two counts a stray get_page() or
+ * mapping after the free changes; Linux also looks at the mapping and the
+ * flags, which here cost the order-0 fast path more than 2%).  One that
+ * does not was written after it was freed: bad_page(), and the block is
+ * leaked, as Linux's check_new_pages() does.
+ */
+static inline bool new_page_suspect(const struct page *page)
+{
+	/* two 4-byte loads: one 8-byte load over both would wait for the
+	 * 4-byte stores of the page's free, still in the store buffer when
+	 * a page is freed and taken again at once */
+	return (page->_refcount | (page->_mapcount + 1)) != 0;
+}
+
+static PHYS_NOINLINE bool check_new_page_bad(struct phys_mem *pm, struct page *page)
+{
+	const char *why = page_bad_reason(page, false, true);
+
+	if (!why && page->mapping)
+		why = "non-NULL mapping";
+	bad_page(pm, page, why ? why : "PAGE_FLAGS_CHECK_AT_PREP flag(s) set");
+	return true;
+}
+
 /* __alloc_pages(): the fast path at the low watermark, inlined into both
  * entry points, then the slow path out of line. */
 static PHYS_ALWAYS_INLINE struct page *__alloc_pages(struct phys_mem *pm, int nid, gfp_t gfp,
@@ -565,6 +614,7 @@ static PHYS_ALWAYS_INLINE struct page *__alloc_pages(struct phys_mem *pm, int ni
 		return NULL;
 	}
 	zonelist = pm->node_data[nid].zonelist[highest];
+retry:
 	page = get_page_from_freelist(pm, zonelist, order, highest, ALLOC_WMARK_LOW, false);
 	if (__builtin_expect(!page, 0)) {
 		page = __alloc_pages_slowpath(pm, zonelist, gfp, order, highest);
@@ -574,7 +624,10 @@ static PHYS_ALWAYS_INLINE struct page *__alloc_pages(struct phys_mem *pm, int ni
 			return NULL;
 		}
 	}
+	if (DEBUG_VM && __builtin_expect(new_page_suspect(page), 0) && check_new_page_bad(pm, page))
+		goto retry;	/* the block stays out: leaked */
 	prep_new_page(pm, page, order, gfp);
+	phys_track(pm, page_to_pfn(pm, page));
 	/* __memcg_kmem_charge_page(): kernel memory a process causes counts
 	 * in its cgroup, and fails the allocation when that has no room */
 	if (__builtin_expect((gfp & __GFP_ACCOUNT) != 0, 0) && pm->memcg.kmem_charge &&
@@ -604,28 +657,6 @@ struct page *alloc_pages(struct phys_mem *pm, gfp_t gfp, unsigned order)
 }
 
 /* ---- freeing -------------------------------------------------------- */
-
-#define PAGE_FLAGS_CHECK_AT_FREE \
-	((1ULL << PG_lru) | (1ULL << PG_locked) | (1ULL << PG_private) | (1ULL << PG_writeback) | \
-	 (1ULL << PG_reserved) | (1ULL << PG_slab) | (1ULL << PG_active) | (1ULL << PG_buddy) | \
-	 (1ULL << PG_table))
-
-/* Why a page about to be freed is not in the state a free page must be
- * in (page_bad_reason()), or NULL.  @tail: a tail of the compound block. */
-static const char *page_bad_reason(const struct page *p, bool tail, bool not_head)
-{
-	uint64_t flags = p->flags & ~(tail ? 1ULL << PG_tail : 0);
-
-	if (p->_mapcount != -1)
-		return "nonzero mapcount";
-	if (p->mapping && !PageAnon(p) && !tail)
-		return "non-NULL mapping";
-	if (not_head && p->_refcount != 0)
-		return "nonzero _refcount";
-	if (flags & PAGE_FLAGS_CHECK_AT_FREE)
-		return "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
-	return NULL;
-}
 
 /*
  * free_pages_prepare(): every page of the block must be in the state a
@@ -750,6 +781,7 @@ static PHYS_ALWAYS_INLINE void free_frozen_pages(struct phys_mem *pm, struct pag
 		if (__builtin_expect(!frame_touched(pm, pfn + i), 0))
 			frame_mark_touched(pm, pfn + i);
 	zone = page_zone(pm, page);
+	phys_track(pm, pfn);
 	EV(pm->events, "free_pages", "pfn=%#lx order=%u zone=%s", pfn, order, zone->name);
 	zone->pgfree += 1UL << order;
 	count_vm_events(pm, PGFREE, 1UL << order);

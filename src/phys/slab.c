@@ -544,6 +544,7 @@ retry:
 		n->nr_partial--;
 	}
 	map_put(ss->alloc_map, lowoff, OBJ_ALLOC);
+	phys_track(s->pm, (unsigned long)(lowoff >> PAGE_SHIFT));
 	s->stat.alloc++;
 	if (s->flags & SLAB_POISON)
 		check_poison(s, obj);
@@ -591,6 +592,7 @@ static __attribute__((always_inline)) inline void *slab_alloc(struct kmem_cache 
 	slab->index = next;
 	slab->private = counters;
 	s->stat.alloc++;
+	phys_track(s->pm, (unsigned long)(lowoff >> PAGE_SHIFT));
 	return obj;
 }
 
@@ -685,6 +687,7 @@ __slab_free(struct kmem_cache *s, struct page *slab, uint8_t *obj, uint64_t lowo
 	if (unlikely((lowoff & 7) || map_state(map, lowoff) != OBJ_ALLOC))
 		return slab_free_refused(s, slab, lowoff);
 	map_put(map, lowoff, OBJ_FREE);
+	phys_track(s->pm, (unsigned long)(lowoff >> PAGE_SHIFT));
 	if (poison)
 		poison_object(s, obj);
 	set_freepointer(s, obj, slab->index);
@@ -1458,5 +1461,89 @@ int check_slab_caches(struct phys_mem *pm, struct vmsim_error *err)
 	if (pages != ss->nr_slab_pages || reclaimable != ss->nr_slab_reclaimable)
 		return verr(err, -EFAULT, "slab pages %lu (reclaimable %lu) counted, %lu (%lu) found",
 			    ss->nr_slab_pages, ss->nr_slab_reclaimable, pages, reclaimable);
+	return 0;
+}
+
+/* @mapping as a live cache of @ss (a slab's ->mapping is only followed
+ * once it is known to be one), or NULL. */
+static struct kmem_cache *live_cache(struct slab_state *ss, const void *mapping)
+{
+	struct kmem_cache *s;
+
+	list_for_each_entry(s, &ss->slab_caches, list)
+		if (s == mapping)
+			return s;
+	return NULL;
+}
+
+/* @slab's neighbours on its cache's lists: the head of the list its fill
+ * level puts it on, or slabs of the same cache and fill level, each
+ * linking back.  Classified before anything behind them is read. */
+static int check_slab_links(struct phys_mem *pm, struct kmem_cache *s, struct page *slab,
+			    struct vmsim_error *err)
+{
+	bool full = slab_inuse(slab) == slab_objects(slab);
+	const struct list_head *head = full ? &s->node.full : &s->node.partial;
+	struct list_head *nb[2] = { slab->lru.next, slab->lru.prev };
+	unsigned long pfn = page_to_pfn(pm, slab);
+
+	for (int i = 0; i < 2; i++) {
+		const char *c = (const char *)nb[i] - offsetof(struct page, lru);
+		const char *lo = (const char *)pm->mem_map, *hi = (const char *)(pm->mem_map + pm->max_pfn);
+		const struct page *q = (const struct page *)c;
+
+		if (nb[i] == head)
+			continue;
+		if (c < lo || c >= hi || (uintptr_t)(c - lo) % sizeof(struct page))
+			return verr(err, -EFAULT, "%s: slab pfn %lu: %s link points outside mem_map and "
+				    "its list", s->name, pfn, i ? "prev" : "next");
+		if (!PageSlab(q) || q->mapping != s ||
+		    (slab_inuse(q) == slab_objects(q)) != full)
+			return verr(err, -EFAULT, "%s: slab pfn %lu on the %s list next to pfn %lu, "
+				    "not a %s slab of it", s->name, pfn, full ? "full" : "partial",
+				    page_to_pfn(pm, q), full ? "full" : "partial");
+		if ((i ? nb[i]->next : nb[i]->prev) != &slab->lru)
+			return verr(err, -EFAULT, "%s: slab pfn %lu: its %s does not link back", s->name,
+				    pfn, i ? "prev" : "next");
+	}
+	return 0;
+}
+
+int check_slab_tracked(struct phys_mem *pm, struct vmsim_error *err)
+{
+	struct slab_state *ss = pm->slab;
+	const unsigned long *blocks;
+	bool lost;
+	size_t n = phys_tracked_blocks(pm, &blocks, &lost);
+	int ret;
+
+	if (!ss)
+		return 0;
+	if (lost)
+		return check_slab_caches(pm, err);
+	for (size_t i = 0; i < n; i++) {
+		unsigned long start = blocks[i] << pm->max_order;
+		unsigned long end = start + (1UL << pm->max_order);
+
+		/* slabs are lowmem; a block past it holds none */
+		if (end > pm->max_low_pfn)
+			end = pm->max_low_pfn;
+		for (unsigned long pfn = start; pfn < end; pfn++) {
+			struct page *slab = &pm->mem_map[pfn];
+			unsigned long objs = 0;
+			struct kmem_cache *s;
+
+			if (!PageSlab(slab) || PageTail(slab))
+				continue;
+			s = live_cache(ss, slab->mapping);
+			if (!s)
+				return verr(err, -EFAULT, "slab pfn %lu: its cache is not a live cache", pfn);
+			if ((ret = check_slab(pm, s, slab, slab_inuse(slab) == slab_objects(slab), &objs,
+					      err)) ||
+			    (ret = check_slab_links(pm, s, slab, err)))
+				return ret;
+			pfn += (1UL << slab_order(slab)) - 1;
+		}
+	}
 	return 0;
 }

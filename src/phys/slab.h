@@ -286,5 +286,9 @@ void get_slabinfo(const struct kmem_cache *s, struct slabinfo *si);
  */
 struct vmsim_error;
 int check_slab_caches(struct phys_mem *pm, struct vmsim_error *err);
+/* The same for the slabs in the blocks phys_track() marked (--check's
+ * incremental pass): each whole, on the list its fill level says, of a
+ * live cache.  The per-cache and global counters are check_slab_caches()'s. */
+int check_slab_tracked(struct phys_mem *pm, struct vmsim_error *err);
 
 #endif

@@ -44,6 +44,11 @@ void config_defaults(struct vmsim_config *c, enum vmsim_arch arch)
 	c->mmap_min_addr = 64 * KiB;
 	c->seed = 1;
 	c->fault_around_bytes = 64 * KiB;
+	c->read_ahead_kb = 128;		/* VM_READAHEAD_PAGES */
+	c->max_sectors_kb = 1280;	/* BLK_DEF_MAX_SECTORS_CAP */
+	/* ext4, the reference machines' root file system, maps large files
+	 * at 2 MiB boundaries (thp_get_unmapped_area) */
+	c->large_folios = true;
 	c->vdso_pages[0] = 4;
 	c->vdso_pages[1] = 2;
 	c->vdso_pages[2] = 2;

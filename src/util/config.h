@@ -48,7 +48,8 @@ enum cfg_key_id {
 	CFG_VMEMMAP, CFG_KERNEL_MAP, CFG_MODULES_START, CFG_MODULES_END,
 	CFG_FIXADDR_TOP, CFG_LAST_PKMAP, CFG_VMALLOC_RESERVE,
 	CFG_STACK_RLIMIT, CFG_MMAP_MIN_ADDR, CFG_RANDOMIZE, CFG_SEED,
-	CFG_FAULT_AROUND_BYTES, CFG_VDSO_VVAR, CFG_VDSO_VVAR_VCLOCK, CFG_VDSO_VDSO,
+	CFG_FAULT_AROUND_BYTES, CFG_READ_AHEAD_KB, CFG_MAX_SECTORS_KB, CFG_VFS_LARGE_FOLIOS,
+	CFG_VDSO_VVAR, CFG_VDSO_VVAR_VCLOCK, CFG_VDSO_VDSO,
 	CFG_NR_KEYS
 };
 
@@ -137,6 +138,11 @@ struct vmsim_config {
 	uint64_t seed;
 	uint64_t mmap_base;		/* derived: arch_pick_mmap_layout() */
 	uint64_t fault_around_bytes;	/* page cache fault-around, 64 KiB */
+	unsigned read_ahead_kb;		/* the file's device: bdi->ra_pages in KiB */
+	unsigned max_sectors_kb;	/* the device's largest request: bdi->io_pages in KiB */
+	bool large_folios;		/* files on a file system with large folios:
+					 * f_op->get_unmapped_area is
+					 * thp_get_unmapped_area (ext4, xfs) */
 	unsigned vdso_pages[3];		/* [vvar], [vvar_vclock], [vdso] */
 
 	/* derived by config_finalize() (x86_32, see config.c): */

@@ -34,6 +34,12 @@ static inline bool list_empty(const struct list_head *h)
 	return h->next == h;
 }
 
+/* Exactly one entry on the list. */
+static inline bool list_is_singular(const struct list_head *h)
+{
+	return !list_empty(h) && h->next == h->prev;
+}
+
 static inline void __list_add(struct list_head *n, struct list_head *prev,
 			      struct list_head *next)
 {
@@ -93,6 +99,11 @@ static inline void list_move_tail(struct list_head *e, struct list_head *head)
 	for (pos = list_entry((head)->next, __typeof__(*pos), member);         \
 	     &pos->member != (head);                                           \
 	     pos = list_entry(pos->member.next, __typeof__(*pos), member))
+
+#define list_for_each_entry_reverse(pos, head, member)                        \
+	for (pos = list_entry((head)->prev, __typeof__(*pos), member);         \
+	     &pos->member != (head);                                           \
+	     pos = list_entry(pos->member.prev, __typeof__(*pos), member))
 
 #define list_for_each_entry_safe(pos, n, head, member)                        \
 	for (pos = list_entry((head)->next, __typeof__(*pos), member),         \

@@ -5,6 +5,7 @@
 #ifndef VMSIM_UTIL_STRBUF_H
 #define VMSIM_UTIL_STRBUF_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -17,6 +18,7 @@ struct strbuf {
 #define STRBUF_INIT { NULL, 0, 0, false }
 
 void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void sb_puts(struct strbuf *sb, const char *s);
 void sb_putc(struct strbuf *sb, char c);
 /* Append the @n bytes at @s (which need not be NUL-terminated). */

@@ -57,6 +57,10 @@ static int parse_event(struct yload *l, yaml_event_t *ev)
 {
 	if (!yaml_parser_parse(&l->parser, ev)) {
 		const yaml_parser_t *p = &l->parser;
+
+		/* libyaml's own allocation failed: not the text's fault */
+		if (p->error == YAML_MEMORY_ERROR)
+			return verr(l->err, -ENOMEM, "%s: out of host memory", l->file);
 		return verr_at(l->err, -EINVAL, l->file, (int)p->problem_mark.line + 1,
 			       (int)p->problem_mark.column + 1, "YAML syntax error: %s%s%s",
 			       p->problem ? p->problem : "unknown",

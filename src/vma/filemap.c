@@ -1,23 +1,32 @@
 /*
  * The page cache and the file-fault paths (see filemap.h): mm/filemap.c's
  * address_space with its radix tree, filemap_fault's read of a missing
- * page, filemap_map_pages for fault-around, and the do_read_fault /
- * do_shared_fault / do_fault_around logic of mm/memory.c.
+ * page, filemap_map_pages for fault-around, the do_read_fault /
+ * do_shared_fault / do_fault_around logic of mm/memory.c, readahead
+ * (force_page_cache_readahead, for MADV_WILLNEED) and hole punching
+ * (unmap_mapping_range + truncate_inode_pages_range, for MADV_REMOVE, of
+ * files and of shared anonymous objects alike).
  *
  * Host files are read page by page: the file stays open and a page is
  * pread() when a fault or a header read first needs it, never the whole
  * file at open (a 2 GiB binary costs what its touched pages cost).  A
  * short read (the file shrank since it was opened) leaves the rest of the
  * page zero, as the last partial page past EOF is; a failed read is -EIO,
- * which a fault turns into SIGBUS as filemap_fault() does.
+ * which a fault turns into SIGBUS as filemap_fault() does.  The host file
+ * is never written: a punched hole is recorded as a range of pages that
+ * reads as zeros (what a filesystem's unwritten extents read as), and a
+ * page cached since then, which holds the file's bytes from then on,
+ * wins over the record.
  *
  * Invariant: every page in a file's i_pages has page->mapping pointing at
  * that address_space and page->index equal to its key, holds exactly one
  * reference for the cache (plus one per PTE that maps it, _mapcount + 1
  * PTEs), and counts in nr_dirty iff PG_dirty is set; nrpages equals the
  * tree's entries; a file's i_mmap holds exactly the linked VMAs whose
- * vm_file it is; every file is in the name hash, every host file in the
- * inode hash, and nowhere else.  page_cache_check() verifies it.
+ * vm_file it is, a shared anonymous object's those whose shm it is; a
+ * file's holes are sorted, disjoint and never touch.  Every file is in the
+ * name hash, every host file in the inode hash, and nowhere else.
+ * page_cache_check() and check_mm() verify it.
  */
 #include "vma/filemap.h"
 
@@ -39,6 +48,7 @@
 #include "util/hostalloc.h"
 #include "vma/memcontrol.h"
 #include "vma/mm.h"
+#include "vma/rmap.h"
 
 /* ---- the machine's cache ---- */
 
@@ -95,29 +105,46 @@ static void folio_account_cleaned(struct phys_mem *pm, struct page *page)
 	mod_zone_page_state(page_zone(pm, page), NR_ZONE_WRITE_PENDING, -1);
 }
 
-/* truncate_inode_pages(): drop the cache's reference on every page. */
-static void truncate_inode_pages(struct file *f)
+void filemap_unaccount_folio(struct phys_mem *pm, struct page *page)
+{
+	lruvec_stat_mod_folio(pm, page, NR_FILE_PAGES, -1);
+	if (test_page_flag(page, PG_swapbacked))
+		lruvec_stat_mod_folio(pm, page, NR_SHMEM, -1);
+}
+
+/* truncate_inode_pages_range(): the cached pages [first, last] leave the
+ * file's cache; nothing maps them any more. */
+static void truncate_inode_pages_range(struct file *f, uint64_t first, uint64_t last)
 {
 	struct address_space *as = &f->f_mapping;
 	struct phys_mem *pm = &f->pc->m->pm;
+	uint64_t index = first;
 	struct page *page;
-	uint64_t index;
 
-	xa_for_each(&as->i_pages, index, page) {
+	f->check_dirty = true;
+	while (index <= last && (page = xa_find(&as->i_pages, &index, last))) {
 		xa_erase(&as->i_pages, index);
 		if (test_page_flag(page, PG_dirty)) {
 			as->nr_dirty--;
 			folio_account_cleaned(pm, page);
 		}
 		clear_page_flag(page, PG_dirty);
-		/* page_cache_delete() */
-		lruvec_stat_mod_folio(pm, page, NR_FILE_PAGES, -1);
+		filemap_unaccount_folio(pm, page);
 		clear_page_flag(page, PG_uptodate);
 		page->mapping = NULL;
 		as->nrpages--;
 		put_page(pm, page);
+		if (index == last)
+			break;
+		index++;
 	}
-	xa_destroy(&as->i_pages);
+}
+
+/* truncate_inode_pages(): drop the cache's reference on every page. */
+static void truncate_inode_pages(struct file *f)
+{
+	truncate_inode_pages_range(f, 0, UINT64_MAX);
+	xa_destroy(&f->f_mapping.i_pages);
 }
 
 static void file_free(struct file *f)
@@ -131,6 +158,7 @@ static void file_free(struct file *f)
 		list_del_init(&vma->shared);
 	if (f->data)
 		host_free(ha, (void *)f->data, f->data_len);
+	host_free(ha, f->holes, f->holes_cap * sizeof(f->holes[0]));
 	if (f->fd >= 0)
 		close(f->fd);
 	htab_remove(&pc->by_name, name_hash(pc, f->f_path), f);
@@ -138,6 +166,7 @@ static void file_free(struct file *f)
 		htab_remove(&pc->by_inode, inode_hash(pc, f->dev_major, f->dev_minor, f->i_ino), f);
 	list_del(&f->f_list);
 	pc->nr_files--;
+	pc->check_dirty = true;
 	host_free(ha, f->f_path, strlen(f->f_path) + 1);
 	host_free(ha, f, sizeof(*f));
 }
@@ -222,6 +251,7 @@ static struct file *file_alloc(struct page_cache *pc, const char *name, struct v
 	INIT_LIST_HEAD(&f->f_mapping.i_mmap);
 	f->f_mapping.host = f;
 	list_add_tail(&f->f_list, &pc->files);
+	pc->check_dirty = true;
 	pc->nr_files++;
 	return f;
 }
@@ -385,14 +415,85 @@ struct page *filemap_find_page(struct file *f, uint64_t index)
 	return xa_load(&f->f_mapping.i_pages, index);
 }
 
-/* Copy @len bytes at @off of the backing file into @dst, zeros past its
- * end (an in-memory file's data_len, or where a host read comes up
- * short).  0, or -EIO when the host read fails. */
+/* ---- holes (fallocate(FALLOC_FL_PUNCH_HOLE)) ---- */
+
+/* The first hole of @f that ends at or after page @index (nr_holes when
+ * none does). */
+static size_t hole_search(const struct file *f, uint64_t index)
+{
+	size_t lo = 0, hi = f->nr_holes;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->holes[mid].last < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool page_in_hole(const struct file *f, uint64_t index)
+{
+	size_t i = hole_search(f, index);
+
+	return i < f->nr_holes && f->holes[i].first <= index;
+}
+
+/* Record pages [first, last] as a hole, joined with every hole it overlaps
+ * or touches.  0, or -ENOMEM with nothing changed. */
+static int add_hole(struct file *f, uint64_t first, uint64_t last)
+{
+	struct host_arena *ha = &f->pc->m->ha;
+	size_t i = hole_search(f, first ? first - 1 : 0), j = i;
+
+	f->check_dirty = true;
+	while (j < f->nr_holes && f->holes[j].first <= last + 1)
+		j++;
+	if (i == j) {
+		/* a hole of its own at i */
+		if (f->nr_holes == f->holes_cap) {
+			size_t cap = f->holes_cap ? 2 * f->holes_cap : 4;
+			struct file_hole *h = host_realloc(ha, f->holes,
+							   f->holes_cap * sizeof(*h), cap * sizeof(*h));
+
+			if (!h)
+				return -ENOMEM;
+			f->holes = h;
+			f->holes_cap = cap;
+		}
+		memmove(&f->holes[i + 1], &f->holes[i], (f->nr_holes - i) * sizeof(f->holes[0]));
+		f->holes[i].first = first;
+		f->holes[i].last = last;
+		f->nr_holes++;
+		return 0;
+	}
+	/* holes i..j-1 become one */
+	if (f->holes[i].first < first)
+		first = f->holes[i].first;
+	if (f->holes[j - 1].last > last)
+		last = f->holes[j - 1].last;
+	f->holes[i].first = first;
+	f->holes[i].last = last;
+	memmove(&f->holes[i + 1], &f->holes[j], (f->nr_holes - j) * sizeof(f->holes[0]));
+	f->nr_holes -= j - i - 1;
+	return 0;
+}
+
+/* ---- reading ---- */
+
+/* Copy @len bytes at @off of the backing file into @dst (the range lies in
+ * one page), zeros past its end (an in-memory file's data_len, or where a
+ * host read comes up short) and in a punched hole.  0, or -EIO when the
+ * host read fails. */
 static int read_backing(const struct file *f, uint64_t off, uint8_t *dst, size_t len)
 {
 	size_t n = 0;
 
-	if (f->fd < 0) {
+	if (page_in_hole(f, off >> PAGE_SHIFT)) {
+		/* nothing is read */
+	} else if (f->fd < 0) {
 		if (off < f->data_len)
 			n = f->data_len - off < len ? (size_t)(f->data_len - off) : len;
 		if (n)
@@ -414,25 +515,15 @@ static int read_backing(const struct file *f, uint64_t off, uint8_t *dst, size_t
 	return 0;
 }
 
-int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *major)
+/* A new cache page for @index (not cached yet) read from the backing
+ * bytes: *out, or -ENOMEM, or -EIO when the host read fails. */
+static int page_cache_read(struct file *f, uint64_t index, struct page **out)
 {
 	struct address_space *as = &f->f_mapping;
 	struct page_cache *pc = f->pc;
 	struct phys_mem *pm = &pc->m->pm;
-	struct page *page;
+	struct page *page = alloc_page(pm, GFP_HIGHUSER_MOVABLE);
 
-	pc->lookups++;
-	*major = false;
-	page = xa_load(&as->i_pages, index);
-	if (page) {
-		pc->hits++;
-		*out = page;
-		return 0;
-	}
-	/* filemap_fault: a page wholly past i_size is SIGBUS */
-	if (index >= (as->i_size + PAGE_SIZE - 1) >> PAGE_SHIFT)
-		return -ENXIO;
-	page = alloc_page(pm, GFP_HIGHUSER_MOVABLE);
 	if (!page)
 		return -ENOMEM;
 	/* filemap_add_folio(): charged to current's cgroup, with the gfp of
@@ -455,10 +546,65 @@ int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *ma
 	}
 	as->nrpages++;
 	lruvec_stat_mod_folio(pm, page, NR_FILE_PAGES, 1);
+	f->check_dirty = true;
 	pc->reads++;
-	*major = true;
 	*out = page;
 	return 0;
+}
+
+int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *major)
+{
+	struct address_space *as = &f->f_mapping;
+	struct page_cache *pc = f->pc;
+	struct page *page;
+	int ret;
+
+	pc->lookups++;
+	*major = false;
+	page = xa_load(&as->i_pages, index);
+	if (page) {
+		pc->hits++;
+		*out = page;
+		return 0;
+	}
+	/* filemap_fault: a page wholly past i_size is SIGBUS */
+	if (index >= (as->i_size + PAGE_SIZE - 1) >> PAGE_SHIFT)
+		return -ENXIO;
+	ret = page_cache_read(f, index, out);
+	if (!ret)
+		*major = true;
+	return ret;
+}
+
+uint64_t force_page_cache_readahead(struct file *f, uint64_t index, uint64_t nr_to_read)
+{
+	const struct vmsim_config *c = &f->pc->m->cfg;
+	const uint64_t i_size = f->f_mapping.i_size;
+	/* a request above the readahead window may still be as large as
+	 * the device's largest I/O (bdi->io_pages) */
+	uint64_t ra_pages = c->read_ahead_kb >> (PAGE_SHIFT - 10);
+	uint64_t io_pages = c->max_sectors_kb >> (PAGE_SHIFT - 10);
+	uint64_t max_pages = ra_pages > io_pages ? ra_pages : io_pages, end_index, read = 0;
+
+	if (nr_to_read > max_pages)
+		nr_to_read = max_pages;
+	/* do_page_cache_ra(): nothing past the page that holds i_size */
+	if (!i_size)
+		return 0;
+	end_index = (i_size - 1) >> PAGE_SHIFT;
+	for (; nr_to_read && index <= end_index; index++, nr_to_read--) {
+		struct page *page;
+
+		/* page_cache_ra_unbounded(): cached pages are skipped, and
+		 * the read stops where no frame is left or a read fails (the
+		 * fault that needs the page reports the error) */
+		if (xa_load(&f->f_mapping.i_pages, index))
+			continue;
+		if (page_cache_read(f, index, &page))
+			break;
+		read++;
+	}
+	return read;
 }
 
 int filemap_read(struct file *f, uint64_t off, void *buf, size_t len)
@@ -491,6 +637,7 @@ void set_page_dirty(struct page *page)
 	set_page_flag(page, PG_dirty);
 	f->f_mapping.nr_dirty++;
 	folio_account_dirtied(&f->pc->m->pm, page);
+	f->check_dirty = true;
 }
 
 void clear_page_dirty(struct page *page)
@@ -502,41 +649,144 @@ void clear_page_dirty(struct page *page)
 	clear_page_flag(page, PG_dirty);
 	f->f_mapping.nr_dirty--;
 	folio_account_cleaned(&f->pc->m->pm, page);
+	f->check_dirty = true;
 }
 
 /* ---- i_mmap ---- */
 
+/* The i_mmap list @vma belongs on and its count: its file's, or its
+ * shared anonymous object's (a shmem inode in the kernel); NULL for other
+ * memory. */
+static struct list_head *vma_i_mmap(const struct vm_area_struct *vma, unsigned long **count)
+{
+	if (vma->vm_file) {
+		*count = &vma->vm_file->f_mapping.i_mmap_count;
+		return &vma->vm_file->f_mapping.i_mmap;
+	}
+	if (vma->shm) {
+		*count = &vma->shm->i_mmap_count;
+		return &vma->shm->i_mmap;
+	}
+	return NULL;
+}
+
 void i_mmap_insert(struct vm_area_struct *vma)
 {
-	struct file *f = vma->vm_file;
+	unsigned long *count;
+	struct list_head *head = vma_i_mmap(vma, &count);
 
-	if (!f)
+	if (!head)
 		return;
-	list_add_tail(&vma->shared, &f->f_mapping.i_mmap);
-	f->f_mapping.i_mmap_count++;
+	list_add_tail(&vma->shared, head);
+	(*count)++;
+	if (vma->vm_file)
+		vma->vm_file->check_dirty = true;
 }
 
 void i_mmap_remove(struct vm_area_struct *vma)
 {
-	struct file *f = vma->vm_file;
+	unsigned long *count;
 
-	if (!f || list_empty(&vma->shared))
+	if (!vma_i_mmap(vma, &count) || list_empty(&vma->shared))
 		return;
 	list_del_init(&vma->shared);
-	f->f_mapping.i_mmap_count--;
+	(*count)--;
+	if (vma->vm_file)
+		vma->vm_file->check_dirty = true;
 }
 
-bool i_mmap_contains(const struct file *f, const struct vm_area_struct *vma)
+bool i_mmap_contains(const struct vm_area_struct *vma)
 {
+	unsigned long *count;
+	const struct list_head *head = vma_i_mmap(vma, &count);
 	const struct vm_area_struct *v;
 
-	list_for_each_entry(v, &f->f_mapping.i_mmap, shared)
+	if (!head)
+		return false;
+	list_for_each_entry(v, head, shared)
 		if (v == vma)
 			return true;
 	return false;
 }
 
+/* ---- hole punching (fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) ---- */
+
+/*
+ * unmap_mapping_range(..., even_cows = 0): every VMA on @i_mmap loses its
+ * PTEs of the object's pages [first, last]; the private copies a
+ * MAP_PRIVATE mapping made of them stay (they are anonymous now).
+ */
+static void unmap_mapping_range(struct list_head *i_mmap, uint64_t first, uint64_t last)
+{
+	struct vm_area_struct *vma;
+
+	list_for_each_entry(vma, i_mmap, shared) {
+		uint64_t vfirst = vma->vm_pgoff, vlast = vma->vm_pgoff + vma_pages(vma) - 1;
+		uint64_t start, end;
+
+		if (vlast < first || vfirst > last)
+			continue;
+		start = vma->vm_start + (((first > vfirst ? first : vfirst) - vfirst) << PAGE_SHIFT);
+		end = vma->vm_start + (((last < vlast ? last : vlast) - vfirst + 1) << PAGE_SHIFT);
+		zap_mapping_range(vma, start, end);
+		flush_tlb_mm_range(vma->vm_mm, start, end);
+	}
+}
+
+int filemap_punch_hole(struct vm_area_struct *vma, uint64_t offset, uint64_t len)
+{
+	uint64_t first = offset >> PAGE_SHIFT, last = (offset + len - 1) >> PAGE_SHIFT;
+	struct shmem_object *obj = vma->shm;
+	struct file *f = vma->vm_file;
+
+	if (!len)
+		return 0;
+	if (f) {
+		const uint64_t i_size = f->f_mapping.i_size;
+
+		/* ext4_punch_hole() and shmem_fallocate() alike for whole
+		 * pages: the range reads as zeros from now on (recorded
+		 * first: the one step that can fail), its mappings lose the
+		 * pages and the cache drops them.  Past the end of the file
+		 * nothing is cached or stored, so nothing is recorded there. */
+		if (i_size && first <= (i_size - 1) >> PAGE_SHIFT) {
+			int ret = add_hole(f, first, last < (i_size - 1) >> PAGE_SHIFT ?
+						     last : (i_size - 1) >> PAGE_SHIFT);
+
+			if (ret)
+				return ret;
+		}
+		unmap_mapping_range(&f->f_mapping.i_mmap, first, last);
+		truncate_inode_pages_range(f, first, last);
+		return 0;
+	}
+	if (!obj)
+		return -EINVAL;
+	/* shmem_fallocate(): unmap, then shmem_truncate_range() gives the
+	 * object's pages back */
+	unmap_mapping_range(&obj->i_mmap, first, last);
+	for (uint64_t i = first; i <= last && i < obj->nr_pages; i++) {
+		if (obj->pages[i]) {
+			filemap_unaccount_folio(&vma->vm_mm->m->pm, obj->pages[i]);
+			put_page(&vma->vm_mm->m->pm, obj->pages[i]);
+			obj->pages[i] = NULL;
+		}
+	}
+	return 0;
+}
+
 /* ---- faults ---- */
+
+/* filemap_fault(): the page had to be read, VM_FAULT_MAJOR. */
+static void count_major_fault(struct vm_fault *vmf)
+{
+	struct mm_struct *mm = vmf->vma->vm_mm;
+
+	count_vm_event(&mm->m->pm, PGMAJFAULT);
+	count_memcg_event_mm(mm->m, mm, PGMAJFAULT);
+	if (vmf->st)
+		vmf->st->maj_flt++;
+}
 
 /* do_set_pte(): map @page at the PTE @epa, charging it to the mm. */
 static void map_file_page(struct vm_area_struct *vma, uint64_t epa, struct page *page, bool write)
@@ -631,6 +881,61 @@ static uint64_t fault_around_pages(const struct vmsim_machine *m)
 	return n ? n : 1;
 }
 
+/* vmf_error(): what a failed filemap_get_page() makes of the fault: OOM
+ * for want of a frame, SIGBUS for a page past EOF (-ENXIO) or a failed
+ * host read (-EIO), as filemap_fault() answers. */
+static unsigned vmf_error(int err)
+{
+	return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+}
+
+/*
+ * do_cow_fault(): the first write to a page of a private file mapping.
+ * The private copy is made at once from the page cache page (read in if
+ * needed) and mapped writable: the cache page itself is never mapped by
+ * this PTE, so a later write through a shared mapping of the file is not
+ * seen here.
+ */
+static unsigned do_cow_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	struct vmsim_machine *m = mm->m;
+	struct page *cow, *page;
+	uint64_t ent;
+	bool major;
+	int err;
+
+	/* vmf_anon_prepare(), then folio_prealloc() before __do_fault() */
+	if (anon_vma_prepare(vma))
+		return VM_FAULT_OOM;
+	cow = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE, GFP_KERNEL);
+	if (!cow)
+		return VM_FAULT_OOM;
+	err = filemap_get_page(vma->vm_file, vmf->pgoff, &page, &major);
+	if (err) {
+		put_page(&m->pm, cow);
+		return vmf_error(err);
+	}
+	if (major)
+		count_major_fault(vmf);
+	memcpy(page_host(&m->pm, cow), page_host(&m->pm, page), PAGE_SIZE);
+	/* finish_fault() -> set_pte_range(): a new exclusive anonymous page,
+	 * dirty and writable (maybe_mkwrite) */
+	page_add_new_anon_rmap(cow, vma, vmf->address);
+	mm->rss_stat[MM_ANONPAGES]++;
+	ent = page_to_phys(&m->pm, cow) | vma->vm_page_prot | _PAGE_DIRTY;
+	if (vma->vm_flags & VM_WRITE)
+		ent |= _PAGE_RW;
+	set_pte(&m->pt, vmf->epa, ent);
+	if (vmf->st)
+		vmf->st->cow++;
+	MM_EV(mm, "fault", "addr=%#llx kind=cow_file pfn=%#lx", (unsigned long long)vmf->address,
+	      page_to_pfn(&m->pm, cow));
+	update_hiwater_rss(mm);
+	return 0;
+}
+
 unsigned do_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -642,6 +947,8 @@ unsigned do_fault(struct vm_fault *vmf)
 	unsigned ret = 0;
 	int err;
 
+	if (write && !shared)
+		return do_cow_fault(vmf);
 	if (!write) {
 		uint64_t nr = fault_around_pages(mm->m);
 
@@ -651,21 +958,15 @@ unsigned do_fault(struct vm_fault *vmf)
 	}
 	err = filemap_get_page(vma->vm_file, vmf->pgoff, &page, &major);
 	if (err)
-		return err == -ENXIO ? VM_FAULT_SIGBUS : VM_FAULT_OOM;
-	if (major) {
-		/* filemap_fault(): the page had to be read, VM_FAULT_MAJOR */
-		count_vm_event(&mm->m->pm, PGMAJFAULT);
-		count_memcg_event_mm(mm->m, mm, PGMAJFAULT);
-		if (vmf->st)
-			vmf->st->maj_flt++;
-	}
-	if (write && shared) {
+		return vmf_error(err);
+	if (major)
+		count_major_fault(vmf);
+	if (write) {
 		/* do_shared_fault(): the page cache page itself, now dirty */
 		map_file_page(vma, vmf->epa, page, true);
 		set_page_dirty(page);
 	} else {
-		/* do_read_fault(); a private write maps the cache page first
-		 * and the retried write copies it (do_wp_page) */
+		/* do_read_fault() */
 		map_file_page(vma, vmf->epa, page, false);
 	}
 	update_hiwater_rss(mm);
@@ -686,66 +987,105 @@ void filemap_zap_pte(struct vm_area_struct *vma, struct page *page, uint64_t pte
 
 /* ---- checker ---- */
 
-int page_cache_check(struct page_cache *pc, struct vmsim_error *err)
+/* One file: found by its name (and inode), its pages, counts and i_mmap. */
+static int check_file(struct page_cache *pc, struct file *f, struct vmsim_error *err)
+{
+	struct address_space *as = &f->f_mapping;
+	unsigned long pages = 0, dirty = 0, maps = 0;
+	struct vm_area_struct *vma;
+	struct file *named = filemap_lookup(pc, f->f_path);
+	struct page *page;
+	uint64_t index;
+
+	if (!named || (named != f && named->f_seq > f->f_seq))
+		return verr(err, -EFAULT, "page cache: %s is not found by its name", f->f_path);
+	if (f->host_backed) {
+		struct stat st = { .st_dev = makedev(f->dev_major, f->dev_minor),
+				   .st_ino = (ino_t)f->i_ino };
+
+		if (find_inode(pc, &st) != f)
+			return verr(err, -EFAULT, "page cache: %s is not found by its inode",
+				    f->f_path);
+	}
+	if (xa_check(&as->i_pages, err))
+		return -EFAULT;
+	xa_for_each(&as->i_pages, index, page) {
+		pages++;
+		if (page->mapping != as || page->index != index)
+			return verr(err, -EFAULT, "page cache: %s page %llu has mapping/index wrong",
+				    f->f_path, (unsigned long long)index);
+		if (page_ref_count(page) != page_mapcount(page) + 1)
+			return verr(err, -EFAULT,
+				    "page cache: %s page %llu: refcount %d, mapcount %d",
+				    f->f_path, (unsigned long long)index, page_ref_count(page),
+				    page_mapcount(page));
+		if (test_page_flag(page, PG_dirty))
+			dirty++;
+	}
+	if (pages != as->nrpages || dirty != as->nr_dirty)
+		return verr(err, -EFAULT, "page cache: %s counts %lu pages / %lu dirty, has %lu / %lu",
+			    f->f_path, as->nrpages, as->nr_dirty, pages, dirty);
+	list_for_each_entry(vma, &as->i_mmap, shared) {
+		maps++;
+		if (vma->vm_file != f)
+			return verr(err, -EFAULT, "page cache: %s i_mmap holds a VMA of another file",
+				    f->f_path);
+	}
+	if (maps != as->i_mmap_count)
+		return verr(err, -EFAULT, "page cache: %s counts %lu mappings, has %lu", f->f_path,
+			    as->i_mmap_count, maps);
+	if (f->nr_holes > f->holes_cap)
+		return verr(err, -EFAULT, "page cache: %s has %zu holes in room for %zu",
+			    f->f_path, f->nr_holes, f->holes_cap);
+	for (size_t i = 0; i < f->nr_holes; i++)
+		if (f->holes[i].first > f->holes[i].last ||
+		    (i && f->holes[i - 1].last + 1 >= f->holes[i].first))
+			return verr(err, -EFAULT, "page cache: %s hole %zu (pages %llu-%llu) is "
+				    "empty, out of order or touches the one before", f->f_path, i,
+				    (unsigned long long)f->holes[i].first,
+				    (unsigned long long)f->holes[i].last);
+	return 0;
+}
+
+/*
+ * Every file (@all, or when files came or went since the last check: the
+ * hashes and the file counts too), else those marked since; the marks are
+ * cleared when nothing was found wrong.
+ */
+static int check_files(struct page_cache *pc, bool all, struct vmsim_error *err)
 {
 	unsigned long files = 0, host_files = 0;
 	struct file *f;
+	int ret;
 
 	if (!pc)
 		return 0;
-	if (htab_check(&pc->by_name, err) || htab_check(&pc->by_inode, err))
+	all = all || pc->check_dirty;
+	if (all && (htab_check(&pc->by_name, err) || htab_check(&pc->by_inode, err)))
 		return -EFAULT;
 	list_for_each_entry(f, &pc->files, f_list) {
-		struct address_space *as = &f->f_mapping;
-		unsigned long pages = 0, dirty = 0, maps = 0;
-		struct vm_area_struct *vma;
-		struct file *named = filemap_lookup(pc, f->f_path);
-		struct page *page;
-		uint64_t index;
-
 		files++;
-		if (!named || (named != f && named->f_seq > f->f_seq))
-			return verr(err, -EFAULT, "page cache: %s is not found by its name", f->f_path);
-		if (f->host_backed) {
-			struct stat st = { .st_dev = makedev(f->dev_major, f->dev_minor),
-					   .st_ino = (ino_t)f->i_ino };
-
-			host_files++;
-			if (find_inode(pc, &st) != f)
-				return verr(err, -EFAULT, "page cache: %s is not found by its inode",
-					    f->f_path);
-		}
-		if (xa_check(&as->i_pages, err))
-			return -EFAULT;
-		xa_for_each(&as->i_pages, index, page) {
-			pages++;
-			if (page->mapping != as || page->index != index)
-				return verr(err, -EFAULT, "page cache: %s page %llu has mapping/index wrong",
-					    f->f_path, (unsigned long long)index);
-			if (page_ref_count(page) != page_mapcount(page) + 1)
-				return verr(err, -EFAULT,
-					    "page cache: %s page %llu: refcount %d, mapcount %d",
-					    f->f_path, (unsigned long long)index, page_ref_count(page),
-					    page_mapcount(page));
-			if (test_page_flag(page, PG_dirty))
-				dirty++;
-		}
-		if (pages != as->nrpages || dirty != as->nr_dirty)
-			return verr(err, -EFAULT, "page cache: %s counts %lu pages / %lu dirty, has %lu / %lu",
-				    f->f_path, as->nrpages, as->nr_dirty, pages, dirty);
-		list_for_each_entry(vma, &as->i_mmap, shared) {
-			maps++;
-			if (vma->vm_file != f)
-				return verr(err, -EFAULT, "page cache: %s i_mmap holds a VMA of another file",
-					    f->f_path);
-		}
-		if (maps != as->i_mmap_count)
-			return verr(err, -EFAULT, "page cache: %s counts %lu mappings, has %lu", f->f_path,
-				    as->i_mmap_count, maps);
+		host_files += f->host_backed;
+		if ((all || f->check_dirty) && (ret = check_file(pc, f, err)))
+			return ret;
 	}
-	if (files != pc->nr_files || files != pc->by_name.nr || host_files != pc->by_inode.nr)
+	if (all && (files != pc->nr_files || files != pc->by_name.nr ||
+		    host_files != pc->by_inode.nr))
 		return verr(err, -EFAULT, "page cache: %lu files (nr_files %lu), %lu host files; "
 			    "hashed: %zu by name, %zu by inode", files, pc->nr_files, host_files,
 			    pc->by_name.nr, pc->by_inode.nr);
+	list_for_each_entry(f, &pc->files, f_list)
+		f->check_dirty = false;
+	pc->check_dirty = false;
 	return 0;
+}
+
+int page_cache_check(struct page_cache *pc, struct vmsim_error *err)
+{
+	return check_files(pc, true, err);
+}
+
+int page_cache_check_dirty(struct page_cache *pc, struct vmsim_error *err)
+{
+	return check_files(pc, false, err);
 }

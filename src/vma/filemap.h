@@ -8,7 +8,7 @@
  * A simulated file is either a host file (kept open read-only on the
  * host: each page is read with pread() when it is first needed, zero-
  * filled past EOF, and writes through shared mappings stay in the
- * simulated frames) or an in-memory file a scenario declares with
+ * simulated frames, as do punched holes) or an in-memory file a scenario declares with
  * contents and a size.  A file stays cached while it is referenced, as an
  * inode stays in the inode cache: a later exec or mmap finds its pages
  * still there.  Files are found by name and host files by device and
@@ -31,6 +31,7 @@ struct vmsim_error;
 struct vm_area_struct;
 struct fault_stats;
 struct page;
+struct phys_mem;
 
 #ifndef VM_FAULT_SIGBUS
 #define VM_FAULT_SIGBUS		0x0002
@@ -54,6 +55,11 @@ struct address_space {
 
 struct page_cache;
 
+/* Pages [first, last] of a file read as zeros (a punched hole). */
+struct file_hole {
+	uint64_t first, last;
+};
+
 struct file {
 	struct page_cache *pc;
 	struct list_head f_list;	/* on pc->files, oldest first */
@@ -65,7 +71,10 @@ struct file {
 	int fd;				/* host file: open read-only, pages read from it */
 	const uint8_t *data;		/* in-memory file: data_len bytes (may be NULL) */
 	size_t data_len;
+	struct file_hole *holes;	/* punched pages: sorted, disjoint, never touching */
+	size_t nr_holes, holes_cap;
 	bool host_backed;		/* a host file (identified by dev/ino) */
+	bool check_dirty;		/* changed since the last check (--check) */
 	struct address_space f_mapping;
 };
 
@@ -82,6 +91,7 @@ struct page_cache {
 	unsigned long hits;
 	unsigned long reads;		/* pages read from the backing file (misses) */
 	unsigned long around_mapped;	/* PTEs fault-around installed */
+	bool check_dirty;		/* files came or went since the last check */
 };
 
 void page_cache_init(struct page_cache *pc, struct vmsim_machine *m);
@@ -129,28 +139,53 @@ int filemap_read(struct file *f, uint64_t off, void *buf, size_t len);
  * the host read fails (SIGBUS too), -ENOMEM when no frame is left.
  */
 int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *major);
+/*
+ * force_page_cache_readahead() (POSIX_FADV_WILLNEED, MADV_WILLNEED): read
+ * pages [@index, @index + @nr_to_read) that are not cached yet into the
+ * cache, at most the device's readahead window or largest request
+ * (pagecache.read_ahead_kb, pagecache.max_sectors_kb), never past the end
+ * of the file, stopping quietly when memory runs out.  The I/O completes
+ * at once.  Returns the pages read.
+ */
+uint64_t force_page_cache_readahead(struct file *f, uint64_t index, uint64_t nr_to_read);
 /* The cached page at @index or NULL, without reading. */
 struct page *filemap_find_page(struct file *f, uint64_t index);
 /* folio_mark_dirty(): a shared mapping wrote the page. */
 void set_page_dirty(struct page *page);
 /* Clear a page's dirty state (as writeback would), keeping it cached. */
 void clear_page_dirty(struct page *page);
+/* filemap_unaccount_folio(): @page leaves a file's or shared memory
+ * object's cache: NR_FILE_PAGES (and NR_SHMEM for shmem) drop. */
+void filemap_unaccount_folio(struct phys_mem *pm, struct page *page);
 /* The file a page-cache page belongs to, or NULL for other pages. */
 struct file *page_file(const struct page *page);
 
-/* i_mmap (vma_interval_tree_insert/remove): the VMAs mapping a file,
- * linked through vma->shared, so either call is O(1). */
+/* i_mmap (vma_interval_tree_insert/remove): the VMAs mapping a file, and
+ * those mapping a shared anonymous object (a shmem inode in the kernel),
+ * linked through vma->shared, so that insert and remove are O(1).  Other
+ * VMAs have none: insert does nothing, contains is false. */
 void i_mmap_insert(struct vm_area_struct *vma);
 void i_mmap_remove(struct vm_area_struct *vma);
-bool i_mmap_contains(const struct file *f, const struct vm_area_struct *vma);
+bool i_mmap_contains(const struct vm_area_struct *vma);
+
+/*
+ * vfs_fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) of [@offset,
+ * @offset + @len) (page aligned) of what @vma maps, a file or a shared
+ * anonymous object: every mapping of the pages there loses them (private
+ * copies stay), the cache or the object drops them, and the range reads
+ * as zeros afterwards (a host file is not written: the hole is recorded
+ * and lasts as long as the cached file); the size does not change.  0,
+ * -ENOMEM (nothing changed), or -EINVAL when @vma maps neither.
+ */
+int filemap_punch_hole(struct vm_area_struct *vma, uint64_t offset, uint64_t len);
 
 /*
  * Fault handling for file VMAs, what mm/memory.c's do_fault() does:
  *   read:           do_read_fault(): fault-around over cached pages, then
  *                   the page itself, mapped read-only (private) or
  *                   write-protected (shared, to see the first write);
- *   private write:  the cache page mapped read-only, so that the retried
- *                   write copies it (do_wp_page's wp_page_copy);
+ *   private write:  do_cow_fault(): a private anonymous copy of the cache
+ *                   page, mapped writable at once;
  *   shared write:   do_shared_fault(): the cache page, writable, dirty.
  * @epa is the physical address of the PTE for @addr (allocated by the
  * caller).  Returns 0 or VM_FAULT_* (SIGBUS past EOF, OOM).
@@ -180,5 +215,9 @@ struct page_cache *machine_page_cache(struct vmsim_machine *m);
  * against the pages, page->mapping/index, i_mmap against the VMAs' files.
  * 0 or -EFAULT with the first problem in @err. */
 int page_cache_check(struct page_cache *pc, struct vmsim_error *err);
+/* The same for the files changed since the last check (all of them when
+ * files came or went): --check's incremental pass.  Either clears the
+ * marks when it finds nothing wrong. */
+int page_cache_check_dirty(struct page_cache *pc, struct vmsim_error *err);
 
 #endif

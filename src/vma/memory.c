@@ -21,6 +21,8 @@
 #include "phys/mm_inline.h"
 #include "vma/filemap.h"
 #include "vma/memcontrol.h"
+#include "vma/rmap.h"
+#include "vma/mmdebug.h"
 
 #define PTE_PFN_MASK(pt) ((pt)->fmt->entry_addr_mask & ~0xfffULL)
 
@@ -93,6 +95,7 @@ static uint64_t user_table(struct mm_struct *mm, unsigned depth, uint64_t epa, u
 	case PT_ENTRY_BAD:
 		if (!clear)
 			return pt_owned_table(pt, depth, epa, e);
+		mm_track_dirty(mm);
 		pt_clear_bad(pt, depth, epa, e);
 		reclaim_bad(mm, depth, epa, e, va);
 		return 0;
@@ -155,7 +158,23 @@ static int change_pte_range(struct mm_struct *mm, uint64_t start, uint64_t end, 
 {
 	if (start >= end)
 		return 0;
+	mm_track_dirty(mm);	/* --check: the tables change */
 	return walk_level(mm, mm->pgd, 0, 0, start, end, fn, arg, true);
+}
+
+int walk_page_range(struct mm_struct *mm, uint64_t start, uint64_t end, pte_visit_fn fn, void *arg)
+{
+	return change_pte_range(mm, start, end, fn, arg);
+}
+
+struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t pte)
+{
+	struct page *page;
+
+	if (!(pte & _PAGE_PRESENT))
+		return NULL;
+	page = pte_page(vma->vm_mm->m, pte);
+	return page == vma->vm_mm->m->zero_page ? NULL : page;
 }
 
 uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr)
@@ -237,8 +256,9 @@ static inline void flush_tlb_page(struct mm_struct *mm, uint64_t addr)
 
 /* ---- zap, protection, page tables ---- */
 
-/* zap_present_ptes() of one PTE of @mm; @vma: its VMA, or NULL. */
-static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t epa, uint64_t pte)
+/* zap_present_ptes() of one PTE of @mm at @va; @vma: its VMA, or NULL. */
+static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t va, uint64_t epa,
+		    uint64_t pte)
 {
 	struct vmsim_machine *m = mm->m;
 	struct page *page = pte_page(m, pte);
@@ -246,6 +266,12 @@ static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t e
 	pte_clear(&m->pt, epa);
 	if (!page || page == m->zero_page)
 		return;		/* the zero page is never counted */
+	if (page->_mapcount < 0 || page_ref_count(page) <= 0) {
+		/* zap_present_folio_ptes(): the entry maps a page nobody maps
+		 * (or a free one): reported, and the page left alone */
+		print_bad_pte(mm, vma, va, pte, page);
+		return;
+	}
 	if (vma && vma->vm_file)
 		filemap_zap_pte(vma, page, pte);	/* a dirty PTE dirties the cache page */
 	mm->rss_stat[mm_counter(page)]--;
@@ -257,8 +283,7 @@ static int zap_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct vm_area_struct *vma = arg;
 
-	zap_pte(vma->vm_mm, vma, epa, pte);
-	(void)va;
+	zap_pte(vma->vm_mm, vma, va, epa, pte);
 	return 0;
 }
 
@@ -268,7 +293,7 @@ static int zap_lost(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	struct mm_struct *mm = arg;
 	struct vm_area_struct *vma = find_vma(mm, va);
 
-	zap_pte(mm, vma && vma->vm_start <= va ? vma : NULL, epa, pte);
+	zap_pte(mm, vma && vma->vm_start <= va ? vma : NULL, va, epa, pte);
 	return 0;
 }
 
@@ -292,6 +317,23 @@ static void reclaim_bad(struct mm_struct *mm, unsigned depth, uint64_t epa, uint
 void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 {
 	change_pte_range(vma->vm_mm, start, end, zap_one, vma);
+}
+
+/* should_zap_folio() without even_cows: a private mapping keeps the
+ * anonymous copies it made of the object's pages. */
+static int zap_mapping_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
+{
+	struct vm_area_struct *vma = arg;
+	struct page *page = pte_page(vma->vm_mm->m, pte);
+
+	if (page && PageAnon(page))
+		return 0;
+	return zap_one(arg, va, epa, pte);
+}
+
+void zap_mapping_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
+{
+	change_pte_range(vma->vm_mm, start, end, zap_mapping_one, vma);
 }
 
 /*
@@ -335,6 +377,7 @@ void free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling)
 	/* no VMA above: the hole reaches the top of the user half */
 	const uint64_t top = config_is_64(&mm->m->cfg) ? 1ULL << 47 : mm->task_size;
 
+	mm_track_dirty(mm);
 	if (ceiling >= mm->task_size)
 		ceiling = top;
 	if (ceiling > floor)
@@ -348,6 +391,7 @@ void free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uin
 {
 	const uint64_t top = config_is_64(&mm->m->cfg) ? 1ULL << 47 : mm->task_size;
 
+	mm_track_dirty(mm);
 	if (ceiling >= mm->task_size)
 		ceiling = top;
 	if (end > start)
@@ -393,59 +437,7 @@ void change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 	change_pte_range(vma->vm_mm, start, end, change_one, &w);
 }
 
-/* ---- anon_vma ---- */
-
-/* anon_vma_prepare(): give @vma an anon_vma before its first anonymous
- * page, reusing an adjacent compatible VMA's one so that they can still
- * merge later (find_mergeable_anon_vma). */
-static int anon_vma_prepare(struct vm_area_struct *vma)
-{
-	struct vm_area_struct *near[2] = { vma_prev(vma), vma_next(vma) };
-	struct anon_vma *av = NULL;
-
-	if (vma->anon_vma)
-		return 0;
-	for (int i = 0; i < 2 && !av; i++) {
-		struct vm_area_struct *n = near[i];
-
-		if (!n || !n->anon_vma || n->vm_file != vma->vm_file || n->shm != vma->shm)
-			continue;
-		if ((n->vm_flags ^ vma->vm_flags) & ~(VM_ACCESS_FLAGS | VM_SOFTDIRTY))
-			continue;
-		if (i == 0 && n->vm_end == vma->vm_start &&
-		    n->vm_pgoff + vma_pages(n) == vma->vm_pgoff)
-			av = n->anon_vma;
-		if (i == 1 && n->vm_start == vma->vm_end &&
-		    vma->vm_pgoff + vma_pages(vma) == n->vm_pgoff)
-			av = n->anon_vma;
-	}
-	if (av) {
-		av->refcount++;
-	} else {
-		av = anon_vma_alloc(vma->vm_mm->m);
-		if (!av)
-			return -ENOMEM;
-		av->refcount = 1;
-	}
-	vma->anon_vma = av;
-	return 0;
-}
-
-/* A new private anonymous page, mapped by one PTE (folio_add_new_anon_rmap). */
-static void page_add_new_anon_rmap(struct vm_area_struct *vma, struct page *page, uint64_t addr)
-{
-	set_page_flag(page, PG_anon);
-	page->mapping = vma->anon_vma;
-	page->index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
-	page->_mapcount = 0;
-	lruvec_stat_mod_folio(&vma->vm_mm->m->pm, page, NR_ANON_MAPPED, 1);
-}
-
-/* alloc_anon_folio() / wp_page_copy() / shmem_alloc_and_add_folio(): a
- * page for user memory of @mm charged to its cgroup (mem_cgroup_charge()
- * with @charge_gfp: GFP_KERNEL for anonymous pages, the mapping's gfp for
- * shmem); NULL when either the allocator or the cgroup has none. */
-static struct page *alloc_user_page(struct mm_struct *mm, gfp_t gfp, gfp_t charge_gfp)
+struct page *alloc_user_page(struct mm_struct *mm, gfp_t gfp, gfp_t charge_gfp)
 {
 	struct vmsim_machine *m = mm->m;
 	struct page *page = alloc_page(&m->pm, gfp);
@@ -456,7 +448,6 @@ static struct page *alloc_user_page(struct mm_struct *mm, gfp_t gfp, gfp_t charg
 	}
 	return page;
 }
-
 /* ---- faults ---- */
 
 static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint64_t epa,
@@ -470,7 +461,7 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 	uint64_t ent;
 
 	if (idx >= obj->nr_pages)
-		return VM_FAULT_SIGSEGV;	/* SIGBUS on Linux: beyond the object */
+		return VM_FAULT_SIGBUS;	/* shmem_fault(): beyond the object */
 	page = obj->pages[idx];
 	if (!page) {
 		/* shmem_get_folio(): a zeroed page that the object keeps,
@@ -519,7 +510,7 @@ static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uin
 	page = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, GFP_KERNEL);
 	if (!page)
 		return VM_FAULT_OOM;
-	page_add_new_anon_rmap(vma, page, addr);
+	page_add_new_anon_rmap(page, vma, addr);
 	mm->rss_stat[MM_ANONPAGES]++;
 	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot;
 	if (vma->vm_flags & VM_WRITE)
@@ -549,6 +540,10 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 		/* wp_page_reuse(); for a file, wp_page_shared -> page_mkwrite */
 		if (old && vma->vm_file && (vma->vm_flags & VM_SHARED))
 			filemap_page_mkwrite(vma, old);
+		/* wp_can_reuse_anon_folio(): a page only this PTE maps moves to
+		 * the VMA's own anon_vma (folio_move_anon_rmap) */
+		if (!(vma->vm_flags & VM_SHARED) && vma->anon_vma)
+			page_move_anon_rmap(old, vma);
 		set_pte(&m->pt, epa, pte | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED);
 		flush_tlb_page(mm, addr);
 		count_vm_event(&m->pm, PGREUSE);
@@ -571,7 +566,7 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 			return VM_FAULT_OOM;
 		memcpy(page_host(&m->pm, page), page_host(&m->pm, old), PAGE_SIZE);
 	}
-	page_add_new_anon_rmap(vma, page, addr);
+	page_add_new_anon_rmap(page, vma, addr);
 	mm->rss_stat[MM_ANONPAGES]++;
 	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot | _PAGE_RW | _PAGE_DIRTY;
 	set_pte(&m->pt, epa, ent);
@@ -597,6 +592,10 @@ static unsigned __handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, uns
 	unsigned ret;
 
 	addr &= PAGE_MASK;
+	mm_track_dirty(mm);
+	/* folio_add_new_anon_rmap()'s VM_BUG_ON_VMA, before anything is made */
+	if (VM_BUG_ON_VMA(addr < vma->vm_start || addr >= vma->vm_end, vma, mm))
+		return VM_FAULT_SIGSEGV;
 	clear_bad_path(mm, addr);
 	if (pte_alloc(&m->pt, mm->pgd, addr, &epa))
 		return VM_FAULT_OOM;
@@ -653,6 +652,9 @@ int populate_vma_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t
 	const bool write = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
 	struct mm_struct *mm = vma->vm_mm;
 
+	if (VM_BUG_ON_VMA(start < vma->vm_start, vma, mm) ||
+	    VM_BUG_ON_VMA(end > vma->vm_end, vma, mm))
+		return -EFAULT;
 	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
 		return 0;
 	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
@@ -686,6 +688,13 @@ static int copy_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		return 1;
 	}
 	if (page && page != m->zero_page) {
+		/* a page the parent maps is mapped and referenced: anything
+		 * else is a count gone wrong, not to be copied into the child */
+		if (VM_BUG_ON_PAGE(page_mapcount(page) <= 0 || page_ref_count(page) <= 0, page,
+				   &m->pm)) {
+			w->err = -EFAULT;
+			return 1;
+		}
 		get_page(page);
 		page->_mapcount++;
 		dst_mm->rss_stat[mm_counter(page)]++;
@@ -711,6 +720,7 @@ int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src)
 	 * or never written) is faulted in again by the child */
 	if (!src->anon_vma)
 		return 0;
+	mm_track_dirty(dst->vm_mm);	/* the source: change_pte_range() */
 	change_pte_range(src->vm_mm, src->vm_start, src->vm_end, copy_one, &w);
 	update_hiwater_rss(dst->vm_mm);
 	return w.err;
@@ -719,13 +729,17 @@ int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src)
 void exit_mmap(struct mm_struct *mm)
 {
 	struct vm_area_struct *vma, *tmp;
+	int count = 0, map_count = mm->map_count;
 
 	list_for_each_entry_safe(vma, tmp, &mm->mmap_list, vm_list) {
 		zap_page_range(vma, vma->vm_start, vma->vm_end);
 		vm_stat_account(mm, vma->vm_flags, -(long)vma_pages(vma));
 		vma_unlink(mm, vma);
 		vm_area_free(vma);
+		count++;
 	}
+	/* BUG_ON(count != mm->map_count) */
+	(void)VM_BUG_ON_MM(count != map_count, mm);
 	free_pgtables(mm, 0, mm->task_size);
 	flush_tlb_mm_range(mm, 0, mm->task_size);
 }

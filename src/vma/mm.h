@@ -8,8 +8,10 @@
 #define VMSIM_VMA_MM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "phys/gfp.h"
 #include "vma/mm_types.h"
 
 struct vmsim_machine;
@@ -21,11 +23,11 @@ struct phys_mem;
 
 /* A zeroed VMA of @mm (vm_area_cachep); NULL when out of memory. */
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
-/* A copy of @orig, not linked anywhere (vm_area_dup); anon_vma/shm refs taken. */
+/* A copy of @orig, not linked anywhere (vm_area_dup): file and shm refs
+ * taken, the anon_vma pointer copied but no chain (anon_vma_clone() or
+ * anon_vma_fork() links it, vma/rmap.h). */
 struct vm_area_struct *vm_area_dup(struct vm_area_struct *orig);
-/* A zeroed anon_vma (anon_vma_cachep), refcount to be set; NULL on OOM. */
-struct anon_vma *anon_vma_alloc(struct vmsim_machine *m);
-/* Free an unlinked VMA, dropping its anon_vma and shm references. */
+/* Free an unlinked VMA: its anon_vma chain, shm and file references. */
 void vm_area_free(struct vm_area_struct *vma);
 
 /* Insert @vma (not overlapping any) into the tree and the list. */
@@ -38,9 +40,14 @@ void vma_gap_update(struct vm_area_struct *vma);
 /* The free gap below @vma: from the previous VMA's vm_end_gap() (0 for
  * the first) up to vm_start_gap(@vma), 0 where a guard gap overlaps. */
 uint64_t vma_compute_gap(const struct vm_area_struct *vma);
+/* --check's dirty set (check.c): every path that changes an mm's VMAs,
+ * counters or page tables marks it; a NULL test when checking is off. */
+void mm_track_dirty(struct mm_struct *mm);
+
 /* Drop every cached lookup (a VMA moved, shrank or went away). */
 static inline void vmacache_invalidate(struct mm_struct *mm)
 {
+	mm_track_dirty(mm);
 	for (unsigned i = 0; i < VMACACHE_SIZE; i++)
 		mm->vmacache[i] = NULL;
 	mm->vmacache_seqnum++;
@@ -61,26 +68,41 @@ static inline struct vm_area_struct *vma_lookup(struct mm_struct *mm, uint64_t a
 }
 
 /*
- * Merge a new range [addr, end) that lies in the hole between @prev and
- * @next (either may be NULL; a NULL @prev is not looked up, so brk can
- * keep the bss out) into a neighbour with the same
+ * vma_merge_new_range(): merge a new range [addr, end) that lies in the
+ * hole between @prev and @next (either may be NULL; a NULL @prev is not
+ * looked up, so brk can keep the bss out) into a neighbour with the same
  * attributes: prev extended, next extended down, or prev swallowing next.
- * Returns the VMA now covering the range, or NULL when no merge applies.
+ * @anon_vma: the anon_vma of the memory the range holds (vmg->anon_vma:
+ * NULL for new memory, the VMA's own when mremap grows it in place).
+ * @copied_from: the VMA whose pages the range takes over (mremap's
+ * copy_vma, whose anon_vma is @anon_vma), which must not be a fork child
+ * for a neighbour to take its anon_vma, and whose chain the merged VMA
+ * then gets; NULL otherwise.  Returns the VMA now covering the range, or
+ * NULL when no merge applies (or the anon_vma could not be shared for want
+ * of memory).
  */
 struct vm_area_struct *vma_merge_new(struct mm_struct *mm, struct vm_area_struct *prev,
-				     struct vm_area_struct *next, uint64_t addr, uint64_t end, unsigned long vm_flags,
-				     struct anon_vma *anon_vma, struct file *file,
+				     struct vm_area_struct *next, uint64_t addr, uint64_t end,
+				     unsigned long vm_flags, struct anon_vma *anon_vma,
+				     struct vm_area_struct *copied_from, struct file *file,
 				     uint64_t pgoff, struct shmem_object *shm);
 /* After @vma's attributes changed (mprotect): merge it with its neighbours
  * where the kernel's rules allow.  Returns the VMA that now holds it. */
 struct vm_area_struct *vma_merge_existing(struct mm_struct *mm, struct vm_area_struct *vma);
+/*
+ * vma_modify_flags(): prepare [start, end) of @vma (inside it) to take
+ * @new_flags: merge it into a neighbour that matches with those flags
+ * (vma_merge_existing_range), or else split @vma at start and end.
+ * *@out is the VMA that holds the range afterwards; the caller sets its
+ * flags.  -ENOMEM (a split at the map count limit or out of memory),
+ * -EINVAL (a special mapping cannot be split).
+ */
+int vma_modify_flags(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t start,
+		     uint64_t end, unsigned long new_flags, struct vm_area_struct **out);
 /* Split @vma at @addr (page aligned, strictly inside).  The new VMA is the
  * lower part if @new_below, else the upper part.  -ENOMEM, or -EINVAL for
  * a special mapping ([vdso], [vvar]), which never splits. */
 int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t addr, int new_below);
-/* @vma no longer needs its anon_vma (mremap moved every page it had
- * away): drop it; the next anonymous fault prepares one again. */
-void unlink_anon_vmas(struct vm_area_struct *vma);
 
 /* Account @npages of a mapping with @flags in total_vm/exec_vm/stack_vm/data_vm. */
 void vm_stat_account(struct mm_struct *mm, unsigned long flags, long npages);
@@ -132,6 +154,78 @@ bool mlock_future_ok(const struct mm_struct *mm, unsigned long flags, uint64_t b
 int64_t do_mremap(struct mm_struct *mm, uint64_t addr, uint64_t old_len, uint64_t new_len,
 		  unsigned long flags, uint64_t new_addr);
 
+/* ---- madvise.c ---- */
+
+/* MADV_* (uapi/asm-generic/mman-common.h); the host's <sys/mman.h> may
+ * define them first, with the same values */
+#ifndef MADV_NORMAL
+#define MADV_NORMAL		0
+#define MADV_RANDOM		1
+#define MADV_SEQUENTIAL		2
+#define MADV_WILLNEED		3
+#define MADV_DONTNEED		4
+#endif
+#ifndef MADV_FREE
+#define MADV_FREE		8
+#endif
+#ifndef MADV_REMOVE
+#define MADV_REMOVE		9
+#define MADV_DONTFORK		10
+#define MADV_DOFORK		11
+#endif
+#ifndef MADV_MERGEABLE
+#define MADV_MERGEABLE		12
+#define MADV_UNMERGEABLE	13
+#endif
+#ifndef MADV_HUGEPAGE
+#define MADV_HUGEPAGE		14
+#define MADV_NOHUGEPAGE		15
+#endif
+#ifndef MADV_DONTDUMP
+#define MADV_DONTDUMP		16
+#define MADV_DODUMP		17
+#endif
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK		18
+#define MADV_KEEPONFORK		19
+#endif
+#ifndef MADV_COLD
+#define MADV_COLD		20
+#define MADV_PAGEOUT		21
+#endif
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ	22
+#define MADV_POPULATE_WRITE	23
+#endif
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED	24
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE		25
+#endif
+#ifndef MADV_HWPOISON
+#define MADV_HWPOISON		100
+#endif
+#ifndef MADV_SOFT_OFFLINE
+#define MADV_SOFT_OFFLINE	101
+#endif
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL	102
+#define MADV_GUARD_REMOVE	103
+#endif
+
+/*
+ * madvise(2) of [start, start + len_in) with advice @behavior: 0 or a
+ * negative errno.  @st gets the faults MADV_POPULATE_* takes (the calling
+ * task's counters; may be NULL).
+ */
+int do_madvise(struct mm_struct *mm, uint64_t start, uint64_t len_in, int behavior,
+	       struct fault_stats *st);
+/* The kernel's name of an advice without MADV_, in lower case ("dontneed"),
+ * or NULL; and back (-1 when unknown). */
+const char *madvise_behavior_name(int behavior);
+int madvise_behavior_from_name(const char *name);
+
 /* ---- memory.c: faults, PTE ranges, teardown ---- */
 
 #define FAULT_FLAG_WRITE	0x01
@@ -154,8 +248,15 @@ void folio_add_file_rmap_pte(struct phys_mem *pm, struct page *page);
 /* A PTE no longer maps @page (folio_remove_rmap_pte): its mapcount, and
  * NR_ANON_MAPPED / NR_FILE_MAPPED when that was the last mapping. */
 void folio_remove_rmap_pte(struct phys_mem *pm, struct page *page);
+/* folio_prealloc(): a page for user memory of @mm (@gfp), charged to its
+ * cgroup with @charge_gfp (GFP_KERNEL for anonymous pages, the mapping's
+ * gfp for shmem); NULL when the allocator or the cgroup has none. */
+struct page *alloc_user_page(struct mm_struct *mm, gfp_t gfp, gfp_t charge_gfp);
 /* Unmap [start, end) of @vma: frames released, rss updated.  No flush. */
 void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end);
+/* The same for unmap_mapping_range(): only the PTEs that map the file's
+ * (or shared object's) own pages; anonymous COW copies stay.  No flush. */
+void zap_mapping_range(struct vm_area_struct *vma, uint64_t start, uint64_t end);
 /* Re-derive the protection of present PTEs in [start, end) of @vma. */
 void change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end);
 /* Flush [start, end) of @mm from every CPU's TLB (flush_tlb_mm_range). */
@@ -182,10 +283,18 @@ uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr);
 uint64_t mm_user_table(struct mm_struct *mm, unsigned depth, uint64_t epa, uint64_t va);
 
 /* Per-page visitor over the PTE level of [start, end): @fn gets each entry
- * that is not zero (present or PROT_NONE). */
+ * that is not zero (present or PROT_NONE).  walk_pte_range() only looks
+ * (views, checkers: a bad entry above is followed, not cleared);
+ * walk_page_range() is for walks that change the entries they visit: a bad
+ * entry on the way is cleared as the kernel's page walk clears it. */
 typedef int (*pte_visit_fn)(void *arg, uint64_t va, uint64_t epa, uint64_t pte);
 int walk_pte_range(struct mm_struct *mm, uint64_t start, uint64_t end, pte_visit_fn fn,
 		   void *arg);
+int walk_page_range(struct mm_struct *mm, uint64_t start, uint64_t end, pte_visit_fn fn,
+		    void *arg);
+/* The page a present @pte of @vma maps, NULL for the zero page, a pfn
+ * beyond RAM or a non-present entry (the kernel's "special" mappings). */
+struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t pte);
 
 /* The shared zero page, and whether a PTE maps it. */
 struct page *mm_zero_page(struct vmsim_machine *m);
@@ -195,6 +304,31 @@ struct page *mm_zero_page(struct vmsim_machine *m);
 /* VMA tree and list, counters, page tables vs VMAs, for one mm.  0, or
  * -EFAULT with the first violation in @err. */
 int check_mm(struct mm_struct *mm, struct vmsim_error *err);
+
+/* The full pass over the machine's @n distinct mms, @users[i] the tasks
+ * using mms[i]: check_mm() of each, mm_users, and every mapped frame's
+ * mapcount and refcount against the PTEs and shared-memory objects of all
+ * of them.  With tracking on, each mm that was not marked must also be
+ * as the last check recorded it (else a path changed it unmarked), and
+ * the records start afresh from this pass. */
+int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *users, size_t n,
+	      struct vmsim_error *err);
+
+/* Tracking for the incremental pass (machine_check_start()).  The first
+ * pass after mm_track_start() must be check_mms(): nothing is recorded. */
+int mm_track_start(struct vmsim_machine *m);	/* 0 or -ENOMEM */
+void mm_track_stop(struct vmsim_machine *m);
+/* The mm is about to be freed (its frames leave the counts). */
+void mm_track_release(struct mm_struct *mm);
+/* One task uses @mm (call for every task before check_mms_tracked()). */
+void mm_track_note_user(struct mm_struct *mm);
+/* True when a mark or record was lost (host memory, a failed pass): only
+ * check_mms() is sound until it ran. */
+bool mm_track_lost(const struct vmsim_machine *m);
+/* The incremental pass: check_mm() and mm_users of every marked mm, and
+ * the frame rule over every frame a marked or released mm maps or mapped
+ * at the last check.  Clears the marks. */
+int check_mms_tracked(struct vmsim_machine *m, struct vmsim_error *err);
 
 /* An event of this mm's machine for the --trace-events log. */
 #define MM_EV(mm, kind, ...) EV((mm)->m->pm.events, (kind), __VA_ARGS__)

@@ -26,7 +26,8 @@ struct vmsim_machine;
 struct file;		/* vma/filemap.h */
 struct task_struct;	/* kern/task.h */
 
-/* vm_flags (include/linux/mm.h) */
+/* vm_flags (include/linux/mm.h), with the kernel's values: the bit
+ * numbers are what /proc/PID/smaps orders its VmFlags mnemonics by */
 #define VM_NONE		0x00000000UL
 #define VM_READ		0x00000001UL
 #define VM_WRITE	0x00000002UL
@@ -37,16 +38,33 @@ struct task_struct;	/* kern/task.h */
 #define VM_MAYEXEC	0x00000040UL
 #define VM_MAYSHARE	0x00000080UL
 #define VM_GROWSDOWN	0x00000100UL
+#define VM_UFFD_MISSING	0x00000200UL
 #define VM_PFNMAP	0x00000400UL
+#define VM_UFFD_WP	0x00001000UL
 #define VM_LOCKED	0x00002000UL
 #define VM_IO		0x00004000UL
-#define VM_DONTCOPY	0x00020000UL
+#define VM_SEQ_READ	0x00008000UL	/* MADV_SEQUENTIAL */
+#define VM_RAND_READ	0x00010000UL	/* MADV_RANDOM */
+#define VM_DONTCOPY	0x00020000UL	/* MADV_DONTFORK: fork leaves it out */
 #define VM_DONTEXPAND	0x00040000UL
+#define VM_LOCKONFAULT	0x00080000UL
 #define VM_ACCOUNT	0x00100000UL
 #define VM_NORESERVE	0x00200000UL
+#define VM_HUGETLB	0x00400000UL
+#define VM_SYNC		0x00800000UL
+#define VM_ARCH_1	0x01000000UL	/* x86: VM_PAT */
+#define VM_WIPEONFORK	0x02000000UL	/* MADV_WIPEONFORK: the child gets it empty */
+#define VM_DONTDUMP	0x04000000UL	/* MADV_DONTDUMP */
 #define VM_SOFTDIRTY	0x08000000UL
+#define VM_MIXEDMAP	0x10000000UL
+#define VM_HUGEPAGE	0x20000000UL	/* MADV_HUGEPAGE */
+#define VM_NOHUGEPAGE	0x40000000UL	/* MADV_NOHUGEPAGE (and MAP_STACK) */
+#define VM_MERGEABLE	0x80000000UL	/* MADV_MERGEABLE: KSM may merge its pages */
 #define VM_STACK	VM_GROWSDOWN
 #define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
+#define VM_LOCKED_MASK	(VM_LOCKED | VM_LOCKONFAULT)
+/* mappings that are never merged and whose pages are not normal memory */
+#define VM_SPECIAL	(VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP)
 /* flags that never block a merge (VM_IGNORE_MERGE) */
 #define VM_IGNORE_MERGE VM_SOFTDIRTY
 
@@ -151,20 +169,21 @@ enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };
  * non-present entry). */
 #define _PAGE_PROTNONE	(1ULL << 8)
 
-/* The anon_vma placeholder: the reverse-map root of anonymous pages.  Here
- * it only decides vma_merge compatibility (is_mergeable_anon_vma), as
- * the rmap chains arrive later; refcounted by the VMAs that use it. */
-struct anon_vma {
-	unsigned long refcount;
-};
+/* The reverse map of anonymous pages (vma/rmap.h). */
+struct anon_vma;
+struct anon_vma_chain;
 
 /* Shared anonymous memory (shmem_zero_setup: "/dev/zero (deleted)"): the
- * pages of the object, by page offset, held with one reference each. */
+ * pages of the object, by page offset, held with one reference each, and
+ * the VMAs mapping it (the shmem inode's i_mmap: hole punching unmaps the
+ * pages from all of them). */
 struct shmem_object {
 	unsigned long refcount;		/* VMAs using it */
 	unsigned long nr_pages;		/* size of pages[] */
 	struct page **pages;
 	unsigned long ino;		/* for the maps line */
+	struct list_head i_mmap;	/* the VMAs mapping it (vma->shared) */
+	unsigned long i_mmap_count;	/* equals refcount */
 };
 
 struct vm_area_struct;
@@ -185,8 +204,10 @@ struct vm_area_struct {
 	uint64_t vm_page_prot;		/* PTE bits for present pages */
 	uint64_t vm_pgoff;		/* offset in PAGE_SIZE units (anon: vm_start >> 12) */
 	struct file *vm_file;
-	struct list_head shared;	/* on vm_file->f_mapping.i_mmap (Linux: shared.rb) */
-	struct anon_vma *anon_vma;
+	struct list_head shared;	/* on vm_file->f_mapping.i_mmap or shm->i_mmap
+					 * (Linux: shared.rb) */
+	struct list_head anon_vma_chain;	/* its anon_vma_chains (vma/rmap.h), newest first */
+	struct anon_vma *anon_vma;	/* where its new anonymous pages go */
 	struct shmem_object *shm;	/* shared anonymous: its pages */
 	const struct vm_operations_struct *vm_ops;
 };
@@ -201,6 +222,7 @@ struct fault_stats {
 	unsigned long demand_zero;	/* zeroed frames mapped */
 	unsigned long stack_grow;	/* faults that grew a VM_GROWSDOWN VMA */
 	unsigned long segv;		/* SIGSEGV delivered */
+	unsigned long sigbus;		/* SIGBUS delivered (a file page past EOF) */
 };
 
 #define VMACACHE_SIZE 4
@@ -220,6 +242,7 @@ struct mm_struct {
 
 	uint64_t task_size;
 	uint64_t mmap_base;
+	uint64_t mmap_legacy_base;	/* bottom-up start: TASK_UNMAPPED_BASE (+ random) */
 	uint64_t mmap_min_addr;
 	uint64_t stack_rlimit;		/* RLIMIT_STACK of the owner */
 	uint64_t memlock_rlimit;	/* RLIMIT_MEMLOCK of the owner (bytes) */
@@ -280,9 +303,11 @@ static inline unsigned long vma_pages(const struct vm_area_struct *vma)
 	return (unsigned long)((vma->vm_end - vma->vm_start) >> PAGE_SHIFT);
 }
 
+/* Private anonymous memory: the kernel's !vma->vm_ops (files, shared
+ * anonymous memory and special mappings all have operations). */
 static inline bool vma_is_anonymous(const struct vm_area_struct *vma)
 {
-	return !vma->vm_file && !vma->shm;
+	return !vma->vm_file && !vma->shm && !vma->vm_ops;
 }
 
 static inline bool is_cow_mapping(unsigned long flags)

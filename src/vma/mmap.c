@@ -22,6 +22,7 @@
 #include "util/err.h"
 #include "util/errname.h"
 #include "vma/filemap.h"
+#include "vma/rmap.h"
 
 #define PMD_SIZE_THP (2ULL << 20)
 
@@ -104,28 +105,27 @@ static bool tail_gap_fits(struct mm_struct *mm, const struct gap_query *q, uint6
 }
 
 /*
- * unmapped_area_topdown(): the highest gap in [low, high) that holds
- * @length (len plus the alignment slack, as Linux sizes its search).
- * The mapping goes at the top of the gap, aligned down.  -ENOMEM if none.
+ * unmapped_area_topdown(): the highest gap in [low, high) that holds @len
+ * (no alignment: THP placement pads the length itself, see
+ * __thp_get_unmapped_area()).  The mapping goes at the top of the gap.
+ * -ENOMEM if none.
  */
 static int64_t unmapped_area_topdown(struct mm_struct *mm, uint64_t len, uint64_t low,
-				     uint64_t high, uint64_t align_mask)
+				     uint64_t high)
 {
-	struct gap_query q = { len + align_mask, low, high, true };
-	uint64_t start, end, addr;
+	struct gap_query q = { len, low, high, true };
+	uint64_t start, end;
 
-	if (q.length < len || high < low || high - low < q.length)
+	if (high < low || high - low < len)
 		return -ENOMEM;
 	if (!tail_gap_fits(mm, &q, &start, &end) &&
 	    !find_gap(mm->mm_rb.rb_node, &q, &start, &end))
 		return -ENOMEM;
-	addr = end - len;
-	addr -= addr & align_mask;
-	return (int64_t)addr;
+	return (int64_t)(end - len);
 }
 
-/* unmapped_area(): bottom-up, the fallback when top-down finds nothing;
- * the mapping goes at the bottom of the lowest gap that holds it. */
+/* unmapped_area(): bottom-up, the lowest gap in [low, high) that holds
+ * @len, the mapping at its bottom.  -ENOMEM if none. */
 static int64_t unmapped_area(struct mm_struct *mm, uint64_t len, uint64_t low, uint64_t high)
 {
 	struct gap_query q = { len, low, high, false };
@@ -139,17 +139,69 @@ static int64_t unmapped_area(struct mm_struct *mm, uint64_t len, uint64_t low, u
 	return (int64_t)start;
 }
 
-/* arch_get_unmapped_area_topdown() for one length and alignment. */
-static int64_t arch_get_unmapped_area_topdown(struct mm_struct *mm, uint64_t addr, uint64_t len,
-					      unsigned long flags, uint64_t align_mask)
+/* in_32bit_syscall(): a 32-bit kernel or a compat task, whose task_size
+ * lies below 4 GiB. */
+static bool in_32bit_syscall(const struct mm_struct *mm)
 {
-	const uint64_t low = mm->mmap_min_addr > PAGE_SIZE ? mm->mmap_min_addr : PAGE_SIZE;
+	return !config_is_64(&mm->m->cfg) || mm->task_size <= (1ULL << 32);
+}
+
+/* The lowest address a search may return: the arch's PAGE_SIZE floor, or
+ * mmap_min_addr above it (unmapped_area*()). */
+static uint64_t search_floor(const struct mm_struct *mm)
+{
+	return mm->mmap_min_addr > PAGE_SIZE ? mm->mmap_min_addr : PAGE_SIZE;
+}
+
+/*
+ * arch_get_unmapped_area() of arch/x86/kernel/sys_x86_64.c (and the
+ * generic one of a 32-bit kernel): bottom-up from mmap_legacy_base
+ * (TASK_UNMAPPED_BASE, a third of the task size), or in [1 GiB, 2 GiB)
+ * for MAP_32BIT; a hint is honoured when the range is free.
+ */
+static int64_t arch_get_unmapped_area(struct mm_struct *mm, uint64_t addr, uint64_t len,
+				      unsigned long flags)
+{
+	uint64_t begin = mm->mmap_legacy_base, end = mm->task_size, low;
+	struct vm_area_struct *vma;
+
+	if (flags & MAP_FIXED)
+		return (int64_t)addr;
+	if (!in_32bit_syscall(mm) && (flags & MAP_32BIT)) {
+		/* find_start_end(): the small code model's first 2 GiB, with
+		 * the heap's first GiB left out */
+		begin = 0x40000000ULL;
+		end = 0x80000000ULL;
+	}
+	if (len > end)
+		return -ENOMEM;
+	if (addr) {
+		addr = PAGE_ALIGN(addr);
+		vma = find_vma(mm, addr);
+		if (end - len >= addr && (!vma || addr + len <= vm_start_gap(vma)))
+			return (int64_t)addr;
+	}
+	low = begin > search_floor(mm) ? begin : search_floor(mm);
+	return unmapped_area(mm, len, low, end);
+}
+
+/* arch_get_unmapped_area_topdown(): below mmap_base, highest first; when
+ * nothing fits there, bottom-up from mmap_legacy_base ("A failed mmap()
+ * very likely causes application failure, so fall back to the bottom-up
+ * function here"). */
+static int64_t arch_get_unmapped_area_topdown(struct mm_struct *mm, const uint64_t addr0,
+					      uint64_t len, unsigned long flags)
+{
+	uint64_t addr = addr0;
 	int64_t r;
 
 	if (len > mm->task_size)
 		return -ENOMEM;
 	if (flags & MAP_FIXED)
 		return (int64_t)addr;
+	/* for MAP_32BIT mappings we force the legacy mmap base */
+	if (!in_32bit_syscall(mm) && (flags & MAP_32BIT))
+		return arch_get_unmapped_area(mm, addr0, len, flags);
 	if (addr) {
 		/* a hint is honoured when [addr, addr+len) is free, guard
 		 * gaps included (mmap_address_hint_valid + find_vma) */
@@ -163,12 +215,63 @@ static int64_t arch_get_unmapped_area_topdown(struct mm_struct *mm, uint64_t add
 				return (int64_t)addr;
 		}
 	}
-	r = unmapped_area_topdown(mm, len, low, mm->mmap_base, align_mask);
+	r = unmapped_area_topdown(mm, len, search_floor(mm), mm->mmap_base);
 	if (!IS_ERR_VALUE(r))
 		return r;
-	/* "A failed mmap() very likely causes application failure, so fall
-	 * back to the bottom-up function here." */
-	return unmapped_area(mm, len, mm->mmap_base > low ? mm->mmap_base : low, mm->task_size);
+	/* bottomup: with the hint, which is tried again there */
+	return arch_get_unmapped_area(mm, addr0, len, flags);
+}
+
+/*
+ * __thp_get_unmapped_area() (mm/huge_memory.c): look for @len + 2 MiB and
+ * place the mapping inside it where its file offset @off and its address
+ * agree modulo 2 MiB, so that the page cache's (or the anonymous) huge
+ * pages can be mapped by PMDs.  0 when it does not apply: a 32-bit task,
+ * less than one aligned 2 MiB of the file in the range, or no room for the
+ * padded length (the caller then searches for @len alone).
+ */
+static uint64_t __thp_get_unmapped_area(struct mm_struct *mm, uint64_t addr, uint64_t len,
+					uint64_t off, unsigned long flags)
+{
+	const uint64_t size = PMD_SIZE_THP;
+	uint64_t off_end = off + len, off_align = (off + size - 1) & ~(size - 1);
+	uint64_t len_pad, ret, off_sub;
+	int64_t r;
+
+	if (in_32bit_syscall(mm))
+		return 0;
+	if (off_end <= off_align || off_end - off_align < size)
+		return 0;
+	len_pad = len + size;
+	if (len_pad < len || off + len_pad < off)
+		return 0;
+	r = arch_get_unmapped_area_topdown(mm, addr, len_pad, flags);
+	/* The failure might be due to length padding. */
+	if (IS_ERR_VALUE(r))
+		return 0;
+	ret = (uint64_t)r;
+	/* Do not try to align to THP boundary if allocation at the address
+	 * hint succeeds (for the padded length: a hint with room for the
+	 * mapping but not for the padding is not honoured). */
+	if (ret == addr)
+		return addr;
+	off_sub = (off - ret) & (size - 1);
+	/* MMF_TOPDOWN (vmsim's only layout): an already aligned result
+	 * moves up by 2 MiB, to the top of the padded range */
+	if (!off_sub)
+		return ret + size;
+	return ret + off_sub;
+}
+
+/* thp_get_unmapped_area(): the aligned placement, else the plain one. */
+static int64_t thp_get_unmapped_area(struct mm_struct *mm, uint64_t addr, uint64_t len,
+				     uint64_t pgoff, unsigned long flags)
+{
+	uint64_t ret = __thp_get_unmapped_area(mm, addr, len, pgoff << PAGE_SHIFT, flags);
+
+	if (ret)
+		return (int64_t)ret;
+	return arch_get_unmapped_area_topdown(mm, addr, len, flags);
 }
 
 int64_t get_unmapped_area(struct mm_struct *mm, struct file *file, uint64_t addr,
@@ -178,26 +281,26 @@ int64_t get_unmapped_area(struct mm_struct *mm, struct file *file, uint64_t addr
 
 	if (len > mm->task_size)
 		return -ENOMEM;
-	/* no THP on 32-bit kernels or for compat (32-bit) tasks, whose
-	 * task_size is below 4 GiB (in_compat_syscall()) */
-	if (!file && !(flags & (MAP_SHARED | MAP_FIXED)) && !addr &&
-	    config_is_64(&mm->m->cfg) && mm->task_size > (1ULL << 32) &&
-	    len % PMD_SIZE_THP == 0) {
-		/* __thp_get_unmapped_area(): ask for len + 2 MiB and place
-		 * the mapping on a 2 MiB boundary inside that, as high as it
-		 * goes (the offset of anonymous memory is 0) */
-		r = arch_get_unmapped_area_topdown(mm, 0, len + PMD_SIZE_THP, flags, 0);
-		if (!IS_ERR_VALUE(r)) {
-			uint64_t ret = (uint64_t)r, off_sub = (0 - ret) & (PMD_SIZE_THP - 1);
-
-			r = (int64_t)(off_sub ? ret + off_sub : ret + PMD_SIZE_THP);
-		} else {
-			r = arch_get_unmapped_area_topdown(mm, addr, len, flags, 0);
-		}
+	/* Always treat pgoff as zero for anonymous memory. */
+	if (!file)
+		pgoff = 0;
+	if (file) {
+		/* the file system's f_op->get_unmapped_area: ext4, xfs and
+		 * others with large folios use thp_get_unmapped_area(); the
+		 * rest have none (vfs.large_folios) */
+		r = mm->m->cfg.large_folios ? thp_get_unmapped_area(mm, addr, len, pgoff, flags) :
+					      arch_get_unmapped_area_topdown(mm, addr, len, flags);
+	} else if (flags & MAP_SHARED) {
+		/* shmem_get_unmapped_area(): shmem huge pages are "never" by
+		 * default (shmem_enabled), so the plain placement */
+		r = arch_get_unmapped_area_topdown(mm, addr, len, flags);
+	} else if (!addr && len % PMD_SIZE_THP == 0) {
+		/* Ensures that larger anonymous mappings are THP aligned
+		 * (CONFIG_TRANSPARENT_HUGEPAGE; whatever the sysfs setting) */
+		r = thp_get_unmapped_area(mm, addr, len, pgoff, flags);
 	} else {
-		r = arch_get_unmapped_area_topdown(mm, addr, len, flags, 0);
+		r = arch_get_unmapped_area_topdown(mm, addr, len, flags);
 	}
-	(void)pgoff;
 	/* MAP_FIXED returns the address as given: one in the kernel half or
 	 * at 2^63 and above is refused here (ENOMEM), and one in
 	 * -MAX_ERRNO..-1 comes back as that "errno", as Linux returns it */
@@ -239,6 +342,7 @@ static struct shmem_object *shmem_zero_setup(struct mm_struct *mm, uint64_t len)
 		return NULL;
 	}
 	obj->refcount = 1;
+	INIT_LIST_HEAD(&obj->i_mmap);
 	/* the inode number /proc/PID/maps shows for "/dev/zero (deleted)" */
 	obj->ino = ++mm->m->last_ctx_id;
 	return obj;
@@ -266,7 +370,7 @@ static int64_t mmap_region(struct mm_struct *mm, struct file *file, uint64_t add
 	/* shared anonymous memory is a new shmem object each time: never
 	 * merged; files and private memory are */
 	if (!(vm_flags & VM_SHARED) || file) {
-		vma = vma_merge_new(mm, prev, next, addr, addr + len, vm_flags, NULL, file,
+		vma = vma_merge_new(mm, prev, next, addr, addr + len, vm_flags, NULL, NULL, file,
 				    pgoff, NULL);
 		if (vma)
 			goto out;
@@ -276,7 +380,6 @@ static int64_t mmap_region(struct mm_struct *mm, struct file *file, uint64_t add
 		return -ENOMEM;
 	if (file) {
 		vma->vm_file = get_file(file);
-		i_mmap_insert(vma);
 	} else if (vm_flags & VM_SHARED) {
 		shm = shmem_zero_setup(mm, len);
 		if (!shm) {
@@ -289,6 +392,7 @@ static int64_t mmap_region(struct mm_struct *mm, struct file *file, uint64_t add
 	vma->vm_flags = vm_flags;
 	vma->vm_pgoff = pgoff;
 	vma->shm = shm;
+	i_mmap_insert(vma);	/* the file's or the new object's */
 	vma->vm_page_prot = vma_page_prot(vma);
 	vma_link(mm, vma);
 out:
@@ -353,6 +457,10 @@ static int64_t __do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr,
 		vm_flags |= VM_GROWSDOWN;
 	if (flags & MAP_LOCKED)
 		vm_flags |= VM_LOCKED;
+	/* a thread stack gets no huge pages (6.7 on, kernels with
+	 * CONFIG_TRANSPARENT_HUGEPAGE: not non-PAE x86_32) */
+	if ((flags & MAP_STACK) && config_is_64(&mm->m->cfg))
+		vm_flags |= VM_NOHUGEPAGE;
 	if (file) {
 		/* simulated files are open read-write (FMODE_READ|FMODE_WRITE) */
 		if ((flags & MAP_TYPE) != MAP_PRIVATE)
@@ -508,7 +616,7 @@ static int do_brk_flags(struct mm_struct *mm, struct vm_area_struct *prev, uint6
 	if (mm->map_count > sysctl_max_map_count)
 		return -ENOMEM;
 	if (prev && prev->vm_end == addr)
-		vma = vma_merge_new(mm, prev, NULL, addr, addr + len, flags, NULL, NULL,
+		vma = vma_merge_new(mm, prev, NULL, addr, addr + len, flags, NULL, NULL, NULL,
 				    addr >> PAGE_SHIFT, NULL);
 	if (!vma) {
 		vma = vm_area_alloc(mm);
@@ -612,6 +720,10 @@ int expand_downwards(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t 
 	if (prev && !(prev->vm_flags & VM_GROWSDOWN) && (prev->vm_flags & VM_ACCESS_FLAGS) &&
 	    address - prev->vm_end < mm->stack_guard_gap)
 		return -ENOMEM;
+	/* We must make sure the anon_vma is allocated (its tree is keyed by
+	 * the vm_pgoff that growing changes). */
+	if (anon_vma_prepare(vma))
+		return -ENOMEM;
 	if (address >= vma->vm_start)
 		return 0;
 	size = vma->vm_end - address;
@@ -623,8 +735,10 @@ int expand_downwards(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t 
 		return -ENOMEM;
 	vm_stat_account(mm, vma->vm_flags, (long)grow);
 	update_hiwater_vm(mm);
+	anon_vma_interval_tree_pre_update_vma(vma);
 	vma->vm_start = address;
 	vma->vm_pgoff -= grow;
+	anon_vma_interval_tree_post_update_vma(vma);
 	vma_gap_update(vma);
 	vmacache_invalidate(mm);
 	return 0;

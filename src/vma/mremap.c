@@ -32,6 +32,7 @@
 #include "kern/machine.h"
 #include "util/errname.h"
 #include "vma/filemap.h"
+#include "vma/rmap.h"
 
 /* What kind of remap this is (enum mremap_type). */
 enum mremap_type {
@@ -299,6 +300,7 @@ static uint64_t move_page_tables(struct pagetable_move_control *pmc)
 
 	if (!pmc->len_in)
 		return 0;
+	mm_track_dirty(mm);	/* --check: the page tables change */
 	try_realign_addr(pmc, pmd_span);
 	for (; pmc->old_addr < pmc->old_end; pmc->old_addr += extent, pmc->new_addr += extent) {
 		if (has_pud(pt)) {
@@ -340,11 +342,15 @@ static uint64_t move_page_tables(struct pagetable_move_control *pmc)
 
 /*
  * copy_vma() (mm/vma.c): the VMA that will hold [addr, addr + len) with
- * @pgoff: a neighbour extended over it when they merge, else a copy of
- * *@vmap linked there.  Anonymous memory that never faulted takes the
- * offset of its new place (nothing depends on the old one), which lets it
- * merge; when that merge swallowed the source VMA itself, *@vmap becomes
- * the merged VMA.  NULL when out of memory.
+ * @pgoff: a neighbour extended over it when they merge
+ * (vma_merge_copied_range(): the source is copied_from, so a neighbour
+ * that takes its anon_vma also takes its chain), else a copy of *@vmap
+ * linked there, on every anon_vma of the source's chain (anon_vma_clone),
+ * so that the reverse map finds the pages that move.  Either way the pages
+ * keep their index: the offset carries over.  Anonymous memory that never
+ * faulted takes the offset of its new place instead (no page depends on
+ * the old one), which lets it merge; when that merge swallowed the source
+ * VMA itself, *@vmap becomes the merged VMA.  NULL when out of memory.
  */
 static struct vm_area_struct *copy_vma(struct vm_area_struct **vmap, uint64_t addr, uint64_t len,
 				       uint64_t pgoff)
@@ -359,7 +365,7 @@ static struct vm_area_struct *copy_vma(struct vm_area_struct **vmap, uint64_t ad
 	if (new_vma && new_vma->vm_start < addr + len)
 		return NULL;	/* "should never get here": the range is free */
 	new_vma = vma_merge_new(mm, prev, new_vma, addr, addr + len, vma->vm_flags, vma->anon_vma,
-				vma->vm_file, pgoff, vma->shm);
+				vma, vma->vm_file, pgoff, vma->shm);
 	if (new_vma) {
 		/* the source may now be part of new_vma (and freed if it
 		 * was the one merged away): only its start is looked at */
@@ -373,16 +379,22 @@ static struct vm_area_struct *copy_vma(struct vm_area_struct **vmap, uint64_t ad
 	new_vma->vm_start = addr;
 	new_vma->vm_end = addr + len;
 	new_vma->vm_pgoff = pgoff;
+	/* the chain is keyed by vm_pgoff: linked once the range is set */
+	if (anon_vma_clone(new_vma, vma)) {
+		vm_area_free(new_vma);
+		return NULL;
+	}
 	vma_link(mm, new_vma);
 	return new_vma;
 }
 
 /* vma_merge_extend(): @vma grown by @delta at its end, merged with the next
- * VMA when they now touch and agree.  NULL when it cannot take the range. */
+ * VMA when they now touch and agree (the new range holds @vma's anon_vma
+ * but is copied from nothing).  NULL when it cannot take the range. */
 static struct vm_area_struct *vma_merge_extend(struct vm_area_struct *vma, uint64_t delta)
 {
 	return vma_merge_new(vma->vm_mm, vma, vma_next(vma), vma->vm_end, vma->vm_end + delta,
-			     vma->vm_flags, vma->anon_vma, vma->vm_file,
+			     vma->vm_flags, vma->anon_vma, NULL, vma->vm_file,
 			     vma->vm_pgoff + vma_pages(vma), vma->shm);
 }
 
@@ -625,6 +637,7 @@ static int64_t move_vma(struct vma_remap_struct *vrm)
 		return err;
 	if (!vrm_calc_charge(vrm))
 		return -ENOMEM;
+	mm_track_dirty(mm);	/* --check: VMAs, tables and counters change */
 	err = copy_vma_and_data(vrm, &new_vma);
 	if (err && !new_vma)
 		return err;

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,32 @@ static void test_api_unknown_view_and_json(void **state)
 	vmsim_machine_destroy(NULL);
 }
 
+/* libyaml allocates through four functions of its own, called through its
+ * PLT: in a program linking libvmsim they resolve to libvmsim's, which
+ * count (and can fail) them with the simulator's host allocations. */
+static void test_api_yaml_allocates_through_libvmsim(void **state)
+{
+	const char *names[] = { "yaml_malloc", "yaml_realloc", "yaml_free", "yaml_strdup" };
+	struct vmsim_error err = { 0 };
+	struct vmsim_machine *m;
+	unsigned long refused = vmsim_host_oom_count();
+
+	for (size_t i = 0; i < 4; i++) {
+		void *p = dlsym(RTLD_DEFAULT, names[i]);
+		Dl_info di;
+
+		assert_non_null(p);
+		assert_true(dladdr(p, &di));
+		if (!strstr(di.dli_fname, "libvmsim"))
+			fail_msg("%s resolves to %s", names[i], di.dli_fname);
+	}
+	/* the parser works through them, and nothing was refused */
+	m = vmsim_machine_create("configs/x86_32.yaml", NULL, &err);
+	assert_non_null(m);
+	vmsim_machine_destroy(m);
+	assert_int_equal(vmsim_host_oom_count(), refused);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +156,7 @@ int main(void)
 		cmocka_unit_test(test_api_bad_config_names_the_problem),
 		cmocka_unit_test(test_api_alloc_free_roundtrip),
 		cmocka_unit_test(test_api_unknown_view_and_json),
+		cmocka_unit_test(test_api_yaml_allocates_through_libvmsim),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

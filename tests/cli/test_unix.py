@@ -446,6 +446,9 @@ def complete(line):
 for line, want in (("vmsim-cli tra", ["translate"]),
                    ("vmsim-cli bud", ["buddyinfo"]),
                    ("vmsim-cli --js", ["--json"]),
+                   # an optional value is never the next word
+                   ("vmsim-cli --check=5 ru", ["run"]),
+                   ("vmsim-cli --check ru", ["run"]),
                    # the built-in machines and the config files (cwd: the scratch folder)
                    ("vmsim-cli -c x86_", ["x86_32", "x86_32.yaml", "x86_64"]),
                    ("vmsim-cli --config x86_3", ["x86_32", "x86_32.yaml"]),

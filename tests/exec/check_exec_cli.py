@@ -38,6 +38,9 @@ def main():
         "phnum-huge": good[:56] + struct.pack("<H", 0xffff) + good[58:],
         "phoff-huge": good[:32] + struct.pack("<Q", 1 << 62) + good[40:],
         "script": b"#!/bin/sh\necho hi\n",
+        "script-no-interpreter": b"#!  \t\necho hi\n",
+        "script-long-path": b"#!/" + b"x" * 300 + b"\n",
+        "script-missing": b"#!/no/such/interpreter\n",
     }
     rng = random.Random(1)
     for i in range(40):

@@ -196,6 +196,138 @@ static void test_exec_initial_stack_layout(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* A file @name under /tmp with @text; the path, in @path. */
+static const char *write_file(char *path, size_t n, const char *name, const char *text)
+{
+	FILE *f;
+
+	snprintf(path, n, "/tmp/vmsim-%s-%d", name, (int)getpid());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* @n scripts PREFIX1..PREFIXn, each run by the one before, the first by
+ * @interp; their paths in @paths. */
+static void write_chain(char paths[][64], int n, const char *prefix, const char *interp)
+{
+	char text[128];
+
+	snprintf(text, sizeof(text), "#!%.100s\n", interp);
+	for (int i = 0; i < n; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "%.2s%d", prefix, i + 1);
+		write_file(paths[i], 64, name, text);
+		snprintf(text, sizeof(text), "#!%.63s\n", paths[i]);
+	}
+}
+
+/* argv as the new stack holds it, joined by '|' */
+static void stack_argv(struct task_struct *t, uint64_t sp, char *out, size_t n)
+{
+	uint64_t argc = peek(t, sp, 8);
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (uint64_t i = 0; i < argc && used + 1 < n; i++) {
+		char s[300];
+
+		peek_str(t, peek(t, sp + 8 + 8 * i, 8), s, sizeof(s));
+		used += (size_t)snprintf(out + used, n - used, "%s%s", i ? "|" : "", s);
+	}
+}
+
+/*
+ * exec of a "#!" script (fs/binfmt_script.c): the interpreter runs with
+ * argv "interp [arg] script argv[1..]" (argv[0] dropped), the nesting as
+ * deep as five scripts (a sixth is -ELOOP), AT_EXECFN and comm those of
+ * the script; a missing interpreter is -ENOENT, a bad line -ENOEXEC.  The
+ * argv each case gives is what a 6.18 host passed to its interpreter.
+ */
+static void test_exec_script_runs_its_interpreter(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64", NULL, NULL);
+	struct task_struct *t = spawn(m);
+	struct vmsim_error err = { 0 };
+	struct exec_result r;
+	char s1[64], chain[6][64], dchain[7][64], text[256], got[600], want[600], name[16];
+	const char *argv[3];
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	if (access(TRUE_PATH, R_OK) != 0) {
+		print_message("skipped: %s not available here\n", TRUE_PATH);
+		skip();
+	}
+	write_file(s1, sizeof(s1), "s1", "#!" TRUE_PATH "  -a  b \t \nexit 1\n");
+	argv[0] = "./s1";
+	argv[1] = "A";
+	argv[2] = "B";
+	assert_int_equal(try_exec(t, s1, argv, 3, NULL, 0, 0, &r, &err), 0);
+	context_switch(m, 0, t);
+	stack_argv(t, r.sp, got, sizeof(got));
+	snprintf(want, sizeof(want), "%s|-a  b|%s|A|B", TRUE_PATH, s1);
+	assert_string_equal(got, want);
+	peek_str(t, auxv_get(&r, AT_EXECFN), text, sizeof(text));
+	assert_string_equal(text, s1);
+	snprintf(name, sizeof(name), "vmsim-s1-%d", (int)getpid());
+	assert_string_equal(t->comm, name);
+	/* the interpreter is what is mapped */
+	maps_text(m, &sb);
+	assert_non_null(strstr(sb_str(&sb), TRUE_PATH));
+	assert_null(strstr(sb_str(&sb), s1));
+	check_all(m);
+
+	/* scripts whose interpreters are scripts: five levels run */
+	write_chain(chain, 6, "c", TRUE_PATH);
+	argv[0] = chain[4];
+	assert_int_equal(try_exec(t, chain[4], argv, 1, NULL, 0, 0, &r, &err), 0);
+	context_switch(m, 0, t);
+	stack_argv(t, r.sp, got, sizeof(got));
+	snprintf(want, sizeof(want), "%s|%s|%s|%s|%s|%s", TRUE_PATH, chain[0], chain[1], chain[2],
+		 chain[3], chain[4]);
+	assert_string_equal(got, want);
+	/* six is one too many; the task keeps its image */
+	maps_text(m, &sb);
+	argv[0] = chain[5];
+	assert_int_equal(try_exec(t, chain[5], argv, 1, NULL, 0, 0, &r, &err), -ELOOP);
+	assert_non_null(strstr(err.msg, chain[5]));
+	{
+		struct strbuf after = STRBUF_INIT;
+
+		maps_text(m, &after);
+		assert_string_equal(sb_str(&after), sb_str(&sb));
+		sb_free(&after);
+	}
+	/* the 6th level's interpreter is opened before the depth is checked:
+	 * missing, it is ENOENT (d6); one level more is ELOOP (d7) */
+	write_chain(dchain, 7, "d", "/nonexistent/zz");
+	argv[0] = dchain[5];
+	assert_int_equal(try_exec(t, dchain[5], argv, 1, NULL, 0, 0, &r, &err), -ENOENT);
+	argv[0] = dchain[6];
+	assert_int_equal(try_exec(t, dchain[6], argv, 1, NULL, 0, 0, &r, &err), -ELOOP);
+	for (int i = 0; i < 7; i++)
+		unlink(dchain[i]);
+	/* an interpreter that is not there, and lines that name none */
+	write_file(text, sizeof(text), "s6", "#!/nonexistent/x\n");
+	argv[0] = text;
+	assert_int_equal(try_exec(t, text, argv, 1, NULL, 0, 0, &r, &err), -ENOENT);
+	unlink(text);
+	write_file(text, sizeof(text), "s4", "#!   \t\n");
+	assert_int_equal(try_exec(t, text, argv, 1, NULL, 0, 0, &r, &err), -ENOEXEC);
+	assert_non_null(strstr(err.msg, "#!"));
+	unlink(text);
+	check_all(m);
+	unlink(s1);
+	for (int i = 0; i < 6; i++)
+		unlink(chain[i]);
+	sb_free(&sb);
+	vmsim_machine_destroy(m);
+}
+
 static void test_exec_failure_leaves_the_task_alone(void **state)
 {
 	struct vmsim_machine *m = boot("x86_64", NULL, NULL);
@@ -216,7 +348,7 @@ static void test_exec_failure_leaves_the_task_alone(void **state)
 	snprintf(path, sizeof(path), "/tmp/vmsim-exec-%d", (int)getpid());
 	f = fopen(path, "w");
 	assert_non_null(f);
-	fputs("#!/bin/sh\necho not elf\n", f);
+	fputs("echo not elf, and no #! line\n", f);
 	fclose(f);
 	argv[0] = path;
 	assert_int_equal(try_exec(t, path, argv, 1, NULL, 0, 0, &r, &err), -ENOEXEC);
@@ -381,7 +513,9 @@ static void test_exec_reads_the_file_page_by_page(void **state)
 	vmsim_machine_destroy(m);
 }
 
-/* A failed read of the headers is -EIO, and the task keeps its mm. */
+/* A failed read of the first bytes (prepare_binprm()'s BINPRM_BUF_SIZE,
+ * before any binary format looks at them) is -EIO, and the task keeps
+ * its mm. */
 static void test_exec_read_error_is_eio(void **state)
 {
 	struct vmsim_machine *m = boot("x86_64", NULL, NULL);
@@ -407,7 +541,7 @@ static void test_exec_read_error_is_eio(void **state)
 	close(dir);
 	a.file = f;
 	assert_int_equal(do_execve(t, &a, &r, &err), -EIO);
-	assert_non_null(strstr(err.msg, "/bin/big: cannot read 64 bytes at 0x0"));
+	assert_non_null(strstr(err.msg, "/bin/big: cannot read 256 bytes at 0x0"));
 	assert_ptr_equal(t->mm, before);
 	check_all(m);
 	fput(f);
@@ -474,16 +608,16 @@ static void test_exec_oom_sweep(void **state)
 	assert_int_equal(try_exec(t, TRUE_PATH, argv, 1, NULL, 0, 0, &r, &err), 0);
 	assert_true(vm_mmap(t->mm, NULL, 0, 0x2000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, 0) > 0);
 	maps_text(m, &before);
-	for (n = 0;; n++) {
+	for (n = 1;; n++) {
 		struct mm_struct *mm = t->mm;
 		size_t live = m->ha.live;
 		int ret;
 
 		struct exec_args ea = { .filename = TRUE_PATH, .argv = argv, .argc = 1 };
 
-		host_fail_after(n);
+		host_fail_at((unsigned long)n, HOST_FAIL_PERSISTENT);
 		ret = do_execve(t, &ea, &r, &err);
-		host_fail_after(-1);
+		host_fail_at(0, HOST_FAIL_ONCE);
 		if (!ret)
 			break;
 		if (ret != -ENOMEM)
@@ -507,6 +641,7 @@ int main(void)
 		cmocka_unit_test(test_exec_mmap_base_formula),
 		cmocka_unit_test(test_exec_initial_stack_layout),
 		cmocka_unit_test(test_exec_failure_leaves_the_task_alone),
+		cmocka_unit_test(test_exec_script_runs_its_interpreter),
 		cmocka_unit_test(test_exec_64bit_file_on_x86_32_refused),
 		cmocka_unit_test(test_exec_randomization_per_seed),
 		cmocka_unit_test(test_exec_twice_replaces_the_image),

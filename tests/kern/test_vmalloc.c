@@ -340,10 +340,10 @@ static void test_vmalloc_host_oom(void **state)
 	uint64_t v = 0;
 
 	(void)state;
-	for (long n = 0; n < 64 && !v; n++) {
-		host_fail_after(n);
+	for (long n = 1; n <= 64 && !v; n++) {
+		host_fail_at((unsigned long)n, HOST_FAIL_PERSISTENT);
 		v = vmalloc(m, 5 * 4096, "oom");
-		host_fail_after(-1);
+		host_fail_at(0, HOST_FAIL_ONCE);
 		check(m);
 		vm_unmap_aliases(m);
 		if (!v && m->ha.live != live)

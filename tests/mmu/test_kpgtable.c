@@ -313,11 +313,11 @@ static void test_kpgtable_boot_failures_undo(void **state)
 	long n;
 
 	(void)state;
-	for (n = 0; n < 10000 && !m; n++) {
+	for (n = 1; n <= 10000 && !m; n++) {
 		memset(&err, 0, sizeof(err));
-		host_fail_after(n);
+		host_fail_at((unsigned long)n, HOST_FAIL_PERSISTENT);
 		m = vmsim_machine_create("x86_32", NULL, &err);
-		host_fail_after(-1);
+		host_fail_at(0, HOST_FAIL_ONCE);
 		if (!m)
 			assert_int_not_equal(err.code, 0);
 	}

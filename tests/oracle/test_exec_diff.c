@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -561,6 +562,123 @@ static void test_diff_i386_read_implies_exec(void **s)
 	unlink(p);
 }
 
+/* Files a case writes next to the test: removed at exit, also when a
+ * failed comparison ends the case before its own unlink(). */
+static char scratch[4][512];
+
+static void remove_scratch(void)
+{
+	for (size_t i = 0; i < sizeof(scratch) / sizeof(scratch[0]); i++)
+		if (scratch[i][0])
+			unlink(scratch[i]);
+}
+
+/* Note @path as scratch (at most four at a time). */
+static void add_scratch(const char *path)
+{
+	static bool registered;
+
+	if (!registered)
+		registered = atexit(remove_scratch) == 0;
+	for (size_t i = 0; i < sizeof(scratch) / sizeof(scratch[0]); i++)
+		if (!scratch[i][0] || strcmp(scratch[i], path) == 0) {
+			snprintf(scratch[i], sizeof(scratch[i]), "%s", path);
+			return;
+		}
+	fail_msg("too many scratch files");
+}
+
+/*
+ * A 3 MiB file for the placement probe, in the current directory, on a
+ * file system whose files the kernel maps at 2 MiB boundaries (ext4 or
+ * xfs: thp_get_unmapped_area), which is what vmsim's default
+ * vfs.large_folios says.  NULL (with the reason printed) elsewhere.
+ */
+static const char *big_file(void)
+{
+	static char path[512];
+	static const unsigned long large_folio_fs[] = { 0xEF53 /* ext4 */, 0x58465342 /* xfs */ };
+	char cwd[400];
+	struct statfs sf;
+	FILE *f;
+	bool ok = false;
+
+	if (!getcwd(cwd, sizeof(cwd)) || statfs(cwd, &sf) != 0) {
+		print_message("skipped: cannot tell the file system of the current directory\n");
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof(large_folio_fs) / sizeof(large_folio_fs[0]); i++)
+		ok |= (unsigned long)sf.f_type == large_folio_fs[i];
+	if (!ok) {
+		print_message("skipped: %s is on a file system (magic %#lx) that is neither ext4 nor xfs:"
+			      " its mmap placement is not the one vfs.large_folios=true models\n", cwd,
+			      (unsigned long)sf.f_type);
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/oracle-big-%d.bin", cwd, (int)getpid());
+	add_scratch(path);
+	f = fopen(path, "wb");
+	if (!f || fseek(f, 3 * MiB - 1, SEEK_SET) != 0 || fputc(1, f) == EOF || fclose(f) != 0)
+		fail_msg("cannot write %s", path);
+	return path;
+}
+
+static void placement_case(const char *what, const char *kind)
+{
+	const char *big = big_file();
+
+	if (!big)
+		skip();
+	diff_case_args(what, probe(kind), "8388608", 8 * MiB, true, NULL, big);
+	unlink(big);
+}
+
+/* THP alignment of anonymous memory and of a file, MAP_STACK, MAP_32BIT,
+ * hints, and the bottom-up fallback when nothing fits below mmap_base */
+static void test_diff_placement_static(void **s) { (void)s; placement_case("placement (static)", "place_static"); }
+/* the same in a dynamic program that needs libstdc++, more than 2 MiB:
+ * ld.so's mapping of it lands on a 2 MiB boundary */
+static void test_diff_placement_libstdcxx(void **s) { (void)s; placement_case("placement (libstdc++)", "place_stdcxx"); }
+
+/* An executable script @name in the current directory: "#!" + @line. */
+static const char *write_script(char *path, size_t n, const char *name, const char *line)
+{
+	char cwd[400];
+	FILE *f;
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		fail_msg("getcwd: %s", strerror(errno));
+	snprintf(path, n, "%s/oracle-%s-%d", cwd, name, (int)getpid());
+	add_scratch(path);
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "#!%s\nexit 3\n", line) < 0 || fclose(f) != 0)
+		fail_msg("cannot write %s", path);
+	chmod(path, 0755);
+	return path;
+}
+
+/* A "#!" script run by the host: its interpreter (the PIE probe) with the
+ * argv binfmt_script builds ("probe -x  y script A B"), AT_EXECFN the
+ * script's path; and a script whose interpreter is that script. */
+static void test_diff_script(void **s)
+{
+	const char *pie = probe("pie");
+	char line[600], one[512], two[512];
+
+	(void)s;
+	if (!pie) {
+		print_message("skipped: the PIE probe was not built\n");
+		skip();
+	}
+	snprintf(line, sizeof(line), "%s  -x  y \t", pie);
+	write_script(one, sizeof(one), "script", line);
+	diff_case_args("#! script", one, "8388608", 8 * MiB, true, NULL, "A B");
+	write_script(two, sizeof(two), "script2", one);
+	diff_case_args("#! script of a script", two, "8388608", 8 * MiB, true, NULL, "C");
+	unlink(two);
+	unlink(one);
+}
+
 /* --only-i386: the i386 group alone (the skip-path check runs it so) */
 int main(int argc, char **argv)
 {
@@ -580,6 +698,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_diff_probe_align_2m),
 		cmocka_unit_test(test_diff_probe_align_2m_pie),
 		cmocka_unit_test(test_diff_probe_mremap),
+		cmocka_unit_test(test_diff_placement_static),
+		cmocka_unit_test(test_diff_placement_libstdcxx),
+		cmocka_unit_test(test_diff_script),
 	};
 	const struct CMUnitTest i386[] = {
 		cmocka_unit_test(test_diff_probe_i386),

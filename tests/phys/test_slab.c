@@ -776,10 +776,10 @@ static void test_slab_host_oom(void **state)
 	int ret = -1;
 
 	(void)state;
-	for (long n = 0; n < 200 && ret; n++) {
-		host_fail_after(n);
+	for (long n = 1; n <= 200 && ret; n++) {
+		host_fail_at((unsigned long)n, HOST_FAIL_PERSISTENT);
 		ret = kmem_cache_init(pm);
-		host_fail_after(-1);
+		host_fail_at(0, HOST_FAIL_ONCE);
 		if (ret) {
 			assert_int_equal(ret, -ENOMEM);
 			assert_null(pm->slab);
@@ -792,10 +792,10 @@ static void test_slab_host_oom(void **state)
 		size_t live1 = tm->ha.live;
 		struct kmem_cache *s = NULL;
 
-		for (long n = 0; n < 20 && !s; n++) {
-			host_fail_after(n);
+		for (long n = 1; n <= 20 && !s; n++) {
+			host_fail_at((unsigned long)n, HOST_FAIL_PERSISTENT);
 			s = kmem_cache_create(pm, "oomtest", 100, 0, 0);
-			host_fail_after(-1);
+			host_fail_at(0, HOST_FAIL_ONCE);
 			if (!s) {
 				assert_int_equal(pm->slab->last_err, -ENOMEM);
 				assert_int_equal(tm->ha.live, live1);

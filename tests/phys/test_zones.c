@@ -446,9 +446,9 @@ static void test_zones_checker_host_oom(void **state)
 	struct vmsim_error err = { 0 };
 
 	(void)state;
-	host_fail_after(0);
+	host_fail_at(1, HOST_FAIL_PERSISTENT);
 	assert_int_equal(check_free_lists(&tm->pm, &err), -ENOMEM);
-	host_fail_after(-1);
+	host_fail_at(0, HOST_FAIL_ONCE);
 	assert_lists_ok(&tm->pm);
 	tm_free(tm);
 }

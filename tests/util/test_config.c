@@ -54,7 +54,7 @@ static void check_same_values(const struct vmsim_config *a, const struct vmsim_c
 	EQ(fixaddr_tot_start); EQ(fix_kmap_slots); EQ(cpu_entry_area_base); EQ(ldt_base);
 	EQ(maxmem); EQ(vmalloc_reserve);
 	EQ(stack_rlimit); EQ(mmap_min_addr); EQ(randomize); EQ(seed); EQ(mmap_base);
-	EQ(fault_around_bytes); EQ(vdso_pages[0]); EQ(vdso_pages[1]); EQ(vdso_pages[2]);
+	EQ(fault_around_bytes); EQ(read_ahead_kb); EQ(max_sectors_kb); EQ(vdso_pages[0]); EQ(vdso_pages[1]); EQ(vdso_pages[2]);
 #undef EQ
 }
 
@@ -383,7 +383,7 @@ static const struct {
 	{ "x86_64", "memory.size", "1\nGiB", "--set memory.size=1 GiB: bad size '1 GiB' for "
 	  "memory.size (a number with an optional KiB/MiB/GiB/TiB suffix)" },
 	{ "x86_64", "", "1", "--set =1: unknown key '' (valid: name, arch, memory, reserve, "
-	  "kernel_image, zones, buddy, cpu, tlb, layout, process, pagecache, vdso)" },
+	  "kernel_image, zones, buddy, cpu, tlb, layout, process, pagecache, vfs, vdso)" },
 };
 
 static void test_config_bad_sets_give_exact_messages(void **state)
@@ -650,13 +650,13 @@ static void test_config_load_survives_every_oom(void **state)
 {
 	long n;
 
-	for (n = 0; n < 100000; n++) {
+	for (n = 1; n <= 100000; n++) {
 		struct vmsim_config c;
 		struct vmsim_error err = { 0 };
 		char *text = NULL;
 		int ret;
 
-		host_fail_after(n);
+		host_fail_at((unsigned long)n, HOST_FAIL_PERSISTENT);
 		ret = config_load_file(&c, "configs/x86_64.yaml", &err);
 		if (!ret)
 			ret = config_set(&c, "reserve", "[{start: 0, size: 1MiB, name: bios}]", "--set",
@@ -665,7 +665,7 @@ static void test_config_load_survives_every_oom(void **state)
 			ret = config_finalize(&c, &err);
 		if (!ret)
 			ret = config_dump_yaml(&c, &text, &err);
-		host_fail_after(-1);
+		host_fail_at(0, HOST_FAIL_ONCE);
 		if (!ret) {
 			free(text);
 			break;

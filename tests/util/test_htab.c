@@ -190,16 +190,16 @@ static void test_htab_oom_leaves_table_unchanged(void **state)
 
 	(void)state;
 	htab_init(&h, NULL);
-	host_fail_after(0);
+	host_fail_at(1, HOST_FAIL_PERSISTENT);
 	assert_int_equal(htab_insert(&h, htab_hash_u64(&h, 1), &it[0]), -ENOMEM);
-	host_fail_after(-1);
+	host_fail_at(0, HOST_FAIL_ONCE);
 	assert_int_equal(h.nr, 0);
 	for (unsigned i = 0; i < 4; i++)
 		assert_int_equal(htab_insert(&h, htab_hash_u64(&h, it[i].key), &it[i]), 0);
 	/* the fifth item needs 16 slots */
-	host_fail_after(0);
+	host_fail_at(1, HOST_FAIL_PERSISTENT);
 	assert_int_equal(htab_insert(&h, htab_hash_u64(&h, 5), &it[4]), -ENOMEM);
-	host_fail_after(-1);
+	host_fail_at(0, HOST_FAIL_ONCE);
 	assert_int_equal(h.nr, 4);
 	check(&h);
 	for (unsigned i = 0; i < 4; i++)

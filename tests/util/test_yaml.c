@@ -302,14 +302,14 @@ static void test_yaml_survives_every_oom(void **state)
 			   "e: [ {f: 1}, {g: 2} ]\nh: 'quoted'\n";
 	long n;
 
-	for (n = 0; n < 10000; n++) {
+	for (n = 1; n <= 10000; n++) {
 		struct ydoc d;
 		struct vmsim_error err;
 		int ret;
 
-		host_fail_after(n);
+		host_fail_at((unsigned long)n, HOST_FAIL_PERSISTENT);
 		ret = load(&d, text, &err);
-		host_fail_after(-1);
+		host_fail_at(0, HOST_FAIL_ONCE);
 		if (!ret) {
 			assert_int_equal(d.root->n, 4);
 			ydoc_free(&d);

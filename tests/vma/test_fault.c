@@ -13,15 +13,7 @@
 
 #define PRW (PROT_READ | PROT_WRITE)
 
-static struct page *frame_of(struct task_struct *t, uint64_t va)
-{
-	uint64_t pte = mm_pte_lookup(t->mm, va);
-
-	if (!(pte & _PAGE_PRESENT))
-		return NULL;
-	return pfn_to_page(&t->mm->m->pm, (unsigned long)((pte & t->mm->m->pt.fmt->entry_addr_mask) >>
-							 PAGE_SHIFT));
-}
+#define frame_of vt_frame_of
 
 static void test_fault_demand_zero_and_zero_page(void **state)
 {
@@ -52,8 +44,9 @@ static void test_fault_demand_zero_and_zero_page(void **state)
 	assert_int_equal(page_ref_count(frame_of(t, a + 8192)), 1);
 	assert_int_equal(page_mapcount(frame_of(t, a + 8192)), 1);
 	assert_true(PageAnon(frame_of(t, a + 8192)));
-	/* 2 frames + PTE, PMD and PUD tables + the anon_vma slab's page */
-	assert_int_equal(nr_free_pages_with_pcp(&m->pm), free0 - 6);
+	/* 2 frames + PTE, PMD and PUD tables + the slab pages of the
+	 * anon_vma and of the anon_vma_chain that links it to the VMA */
+	assert_int_equal(nr_free_pages_with_pcp(&m->pm), free0 - 7);
 	/* the rest of the page reads zero: the frame was zeroed */
 	{
 		uint64_t v;

@@ -10,6 +10,7 @@
  * where that cannot map anything, and must fail the same way.
  */
 #include "vma_test.h"
+#include "vma/filemap.h"
 
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -220,6 +221,190 @@ static void test_mmap_thp_alignment_for_2mib_multiples(void **state)
 	assert_int_equal(vt_mmap(t, 0, 4 * MiB, PR, ANON_P), 0x7ffff7800000ULL);
 	/* not a 2 MiB multiple, or shared: plain top-down */
 	assert_int_equal(vt_mmap(t, 0, 3 * MiB, PR, MAP_SHARED), 0x7ffff7500000ULL);
+	vmsim_machine_destroy(m);
+}
+
+/* A task whose mmap area below mmap_base is free up to @gap_end (the rest
+ * up to mmap_base taken by one anonymous mapping), as on the host after
+ * ld.so and libc: the placement tests start from the host's gap. */
+static struct task_struct *task_with_gap_end(struct vmsim_machine *m, uint64_t gap_end)
+{
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+
+	vt_mmap(t, gap_end, BASE64 - gap_end, PROT_NONE, ANON_P | MAP_FIXED);
+	return t;
+}
+
+static uint64_t file_mmap(struct task_struct *t, struct file *f, uint64_t addr, uint64_t len,
+			  unsigned long flags, uint64_t off)
+{
+	int64_t r = vm_mmap(t->mm, f, addr, len, PROT_READ, flags, off);
+
+	if (r < 0)
+		fail_msg("file mmap(%#llx, %#llx, off %#llx): %lld", (unsigned long long)addr,
+			 (unsigned long long)len, (unsigned long long)off, (long long)r);
+	vt_check(t->mm->m);
+	return (uint64_t)r;
+}
+
+static struct file *big_file(struct vmsim_machine *m, uint64_t size)
+{
+	struct vmsim_error err = { 0 };
+	struct file *f = NULL;
+
+	assert_int_equal(filemap_create(machine_page_cache(m), "/big3m", "x", 1, size, &f, &err), 0);
+	return f;
+}
+
+/*
+ * thp_get_unmapped_area() of a file on a file system with large folios
+ * (ext4 on the host): the answers a 6.18 host gave for this sequence on a
+ * 3 MiB ext4 file, below a gap ending at 0x7ffff7dd0000.  The offset must
+ * leave a whole aligned 2 MiB of the file in the mapping, and the address
+ * then matches the offset modulo 2 MiB (off_sub), or moves 2 MiB up when
+ * the padded search already gave an aligned one.
+ */
+static void test_mmap_file_thp_alignment(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = task_with_gap_end(m, 0x7ffff7dd0000ULL);
+	struct file *f = big_file(m, 3 * MiB);
+
+	(void)state;
+	/* 3 MiB at offset 0: search 5 MiB, top 0x7ffff78d0000, rounded up */
+	assert_int_equal(file_mmap(t, f, 0, 3 * MiB, MAP_PRIVATE, 0), 0x7ffff7a00000ULL);
+	/* offset 4 KiB, 2 MiB: no aligned 2 MiB of the file inside: plain */
+	assert_int_equal(file_mmap(t, f, 0, 2 * MiB, MAP_PRIVATE, 0x1000), 0x7ffff7800000ULL);
+	assert_int_equal(file_mmap(t, f, 0, 2 * MiB, MAP_PRIVATE, 0x100000), 0x7ffff7600000ULL);
+	assert_int_equal(file_mmap(t, f, 0, 0x1ff000, MAP_PRIVATE, 0), 0x7ffff7401000ULL);
+	assert_int_equal(file_mmap(t, f, 0, 0x201000, MAP_PRIVATE, 0x1000), 0x7ffff7200000ULL);
+	/* offset 4 KiB with [2 MiB, 4 MiB) of the file inside: the address
+	 * is 4 KiB past a 2 MiB boundary; the padded search's answer already
+	 * was, so the mapping goes 2 MiB higher (top-down) */
+	assert_int_equal(file_mmap(t, f, 0, 0x3ff000, MAP_PRIVATE, 0x1000), 0x7ffff6e01000ULL);
+	/* shared file mappings too */
+	assert_int_equal(file_mmap(t, f, 0, 2 * MiB, MAP_SHARED, 0), 0x7ffff6c00000ULL);
+	/* shared anonymous memory is shmem, "never" huge: plain */
+	assert_int_equal(vt_mmap(t, 0, 2 * MiB, PRW, MAP_SHARED), 0x7ffff6a00000ULL);
+	fput(f);
+	do_exit(t);
+	vmsim_machine_destroy(m);
+
+	/* a file system without large folios: no alignment */
+	{
+		const char *sets[] = { "memory.size=256MiB", "vfs.large_folios=false", NULL };
+		struct vmsim_error err = { 0 };
+
+		m = vmsim_machine_create("x86_64", sets, &err);
+		assert_non_null(m);
+		t = task_with_gap_end(m, 0x7ffff7dd0000ULL);
+		f = big_file(m, 3 * MiB);
+		assert_int_equal(file_mmap(t, f, 0, 3 * MiB, MAP_PRIVATE, 0), 0x7ffff7ad0000ULL);
+		/* anonymous memory is aligned whatever the file system */
+		assert_int_equal(vt_mmap(t, 0, 2 * MiB, PRW, ANON_P), 0x7ffff7800000ULL);
+		fput(f);
+		vmsim_machine_destroy(m);
+	}
+}
+
+/* The hint of a THP-aligned placement is tried with the padded length
+ * (6.18 host: a hint with room for the file but not for 2 MiB more is not
+ * honoured); an anonymous mapping with a hint is never aligned. */
+static void test_mmap_thp_hints(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = task_with_gap_end(m, 0x7ffff7f00000ULL);
+	struct file *f = big_file(m, 3 * MiB);
+	const uint64_t x = 0x7f0000000000ULL;
+
+	(void)state;
+	vt_mmap(t, x + 0x400000, 0x1000, PR, ANON_P | MAP_FIXED);
+	/* room for 3 MiB at the hint, not for 5: aligned elsewhere */
+	assert_int_equal(file_mmap(t, f, x + 0x1000, 3 * MiB, MAP_PRIVATE, 0), 0x7ffff7c00000ULL);
+	/* room for 5 MiB: the hint, unaligned */
+	assert_int_equal(file_mmap(t, f, x - 0x1000000 + 0x1000, 3 * MiB, MAP_PRIVATE, 0),
+			 x - 0x1000000 + 0x1000);
+	assert_int_equal(vt_mmap(t, x - 0x2000000 + 0x1000, 2 * MiB, PR, ANON_P),
+			 x - 0x2000000 + 0x1000);
+	fput(f);
+	vmsim_machine_destroy(m);
+}
+
+/*
+ * When nothing fits below mmap_base, the search goes bottom-up from
+ * TASK_UNMAPPED_BASE (mmap_legacy_base), not from mmap_base: a gap that
+ * starts below mmap_base and runs above it is used from its start.  The
+ * host's answers for this layout (everything below 0x7ffff7f00000 taken,
+ * the stack at its top).
+ */
+static void test_mmap_topdown_falls_back_bottom_up(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0x21000);
+
+	(void)state;
+	assert_int_equal(t->mm->mmap_legacy_base, 0x2aaaaaaab000ULL);
+	vt_mmap(t, 0x10000, 0x7ffff7f00000ULL - 0x10000, PROT_NONE,
+		ANON_P | MAP_FIXED | MAP_NORESERVE);
+	/* 3 MiB: 1 MiB - 4 KiB below mmap_base is all there is top-down */
+	assert_int_equal(vt_mmap(t, 0, 3 * MiB, PRW, ANON_P), 0x7ffff7f00000ULL);
+	/* nothing below mmap_base now: bottom-up, right after it */
+	assert_int_equal(vt_mmap(t, 0, 4 * KiB, PRW, ANON_P), 0x7ffff8200000ULL);
+	/* bottom-up search of 4 MiB from 0x7ffff8201000, aligned up */
+	assert_int_equal(vt_mmap(t, 0, 2 * MiB, PRW, ANON_P), 0x7ffff8400000ULL);
+	assert_layout(t->mm, "10000-7ffff7f00000 --- 7ffff7f00000-7ffff8201000 rw- "
+			     "7ffff8400000-7ffff8600000 rw- 7ffffffde000-7ffffffff000 rw-");
+	vmsim_machine_destroy(m);
+}
+
+/* MAP_32BIT: bottom-up in [1 GiB, 2 GiB), a hint kept (host answers). */
+static void test_mmap_32bit(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+
+	(void)state;
+	assert_int_equal(vt_mmap(t, 0, 4 * KiB, PRW, ANON_P | MAP_32BIT), 0x40000000ULL);
+	assert_int_equal(vt_mmap(t, 0, 2 * MiB, PRW, ANON_P | MAP_32BIT), 0x40200000ULL);
+	assert_int_equal(vt_mmap(t, 0, 12 * KiB, PRW, ANON_P | MAP_32BIT), 0x40001000ULL);
+	assert_int_equal(vt_mmap(t, 0x50000000, 4 * KiB, PRW, ANON_P | MAP_32BIT), 0x50000000ULL);
+	assert_int_equal(vt_mmap(t, 0, 4 * KiB, PRW, MAP_SHARED | MAP_32BIT), 0x40004000ULL);
+	vmsim_machine_destroy(m);
+}
+
+/* MAP_STACK sets VM_NOHUGEPAGE (6.7 on): a thread stack does not merge
+ * with plain anonymous memory next to it (host: three VMAs). */
+static void test_mmap_stack_is_nohugepage(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+	uint64_t d, e, f, c;
+
+	(void)state;
+	d = vt_mmap(t, 0, 4 * KiB, PRW, ANON_P);
+	e = vt_mmap(t, 0, 4 * KiB, PRW, ANON_P | MAP_STACK);
+	f = vt_mmap(t, 0, 4 * KiB, PRW, ANON_P);
+	assert_int_equal(e, d - 0x1000);
+	assert_int_equal(f, e - 0x1000);
+	assert_int_equal(t->mm->map_count, 3);
+	assert_true(vma_lookup(t->mm, e)->vm_flags & VM_NOHUGEPAGE);
+	assert_false(vma_lookup(t->mm, d)->vm_flags & VM_NOHUGEPAGE);
+	/* two stacks side by side merge; placement ignores the flag: a 4 MiB
+	 * stack is THP-aligned like any 2 MiB multiple */
+	assert_int_equal(vt_mmap(t, 0, 4 * KiB, PRW, ANON_P | MAP_STACK), f - 0x1000);
+	assert_int_equal(t->mm->map_count, 4);
+	c = vt_mmap(t, 0, 4 * MiB, PRW, ANON_P | MAP_STACK);
+	assert_int_equal(c & (2 * MiB - 1), 0);
+	vmsim_machine_destroy(m);
+
+	/* a kernel without transparent huge pages (x86_32 without PAE) has no
+	 * VM_NOHUGEPAGE to set */
+	m = vt_boot("x86_32", "256MiB");
+	t = vt_spawn(m, "a", 0, 0);
+	d = vt_mmap(t, 0, 4 * KiB, PRW, ANON_P);
+	e = vt_mmap(t, 0, 4 * KiB, PRW, ANON_P | MAP_STACK);
+	assert_int_equal(t->mm->map_count, 1);
+	assert_false(vma_lookup(t->mm, e)->vm_flags & VM_NOHUGEPAGE);
 	vmsim_machine_destroy(m);
 }
 
@@ -448,7 +633,9 @@ static int64_t ref_arch(struct mm_struct *mm, uint64_t len)
 	r = ref_topdown(mm, len, low, mm->mmap_base, 0);
 	if (r >= 0)
 		return r;
-	return ref_bottomup(mm, len, mm->mmap_base > low ? mm->mmap_base : low, mm->task_size);
+	/* the fallback: bottom-up from mmap_legacy_base */
+	return ref_bottomup(mm, len, mm->mmap_legacy_base > low ? mm->mmap_legacy_base : low,
+			    mm->task_size);
 }
 
 /* get_unmapped_area() of anonymous private memory without a hint. */
@@ -502,7 +689,9 @@ static void gap_search_vs_scan(const char *arch, uint64_t base)
 	struct mm_struct *mm = t->mm;
 	const uint64_t win = 96 * MiB;
 
-	mm->mmap_base = base;
+	/* both bases in the window: the bottom-up fallback starts where the
+	 * top-down search ends */
+	mm->mmap_base = mm->mmap_legacy_base = base;
 	for (int op = 0; op < 3000; op++) {
 		uint64_t a = mm->mmap_min_addr + rnd(win / PAGE_SIZE) * PAGE_SIZE;
 		uint64_t len = (1 + rnd(rnd(8) ? 16 : 1024)) * PAGE_SIZE;
@@ -563,7 +752,8 @@ static void test_mmap_gap_search_edges(void **state)
 	const uint64_t min = t->mm->mmap_min_addr, base = 8 * MiB, l = 4 * PAGE_SIZE;
 
 	(void)state;
-	t->mm->mmap_base = base;
+	/* the bottom-up fallback starts at mmap_legacy_base: here base too */
+	t->mm->mmap_base = t->mm->mmap_legacy_base = base;
 	/* at the bottom: [min, min + l) free, everything above full */
 	fill(t, min + l, base + 64 * PAGE_SIZE);
 	vt_check(m);
@@ -634,6 +824,11 @@ int main(void)
 		cmocka_unit_test(test_mmap_fixed_outside_user_space_errno),
 		cmocka_unit_test(test_mmap_fixed_outside_user_space_matches_host),
 		cmocka_unit_test(test_mmap_thp_alignment_for_2mib_multiples),
+		cmocka_unit_test(test_mmap_file_thp_alignment),
+		cmocka_unit_test(test_mmap_thp_hints),
+		cmocka_unit_test(test_mmap_topdown_falls_back_bottom_up),
+		cmocka_unit_test(test_mmap_32bit),
+		cmocka_unit_test(test_mmap_stack_is_nohugepage),
 		cmocka_unit_test(test_mmap_stack_guard_gap_keeps_mappings_away),
 		cmocka_unit_test(test_munmap_middle_and_across_vmas),
 		cmocka_unit_test(test_mprotect_split_and_merge_back),

@@ -59,8 +59,9 @@ static void fill(struct task_struct *t, uint64_t va, uint64_t n, uint64_t seed)
 		uint64_t v = pattern(seed, i);
 
 		assert_int_equal(task_access(t, va + i * PG, MMU_WRITE, &v, sizeof(v), &r), 0);
-		if (r.segv)
-			fail_msg("write %#llx: segv %d", (unsigned long long)(va + i * PG), r.segv);
+		if (vt_signal(&r))
+			fail_msg("write %#llx: signal %#x", (unsigned long long)(va + i * PG),
+				 vt_signal(&r));
 	}
 }
 
@@ -74,10 +75,10 @@ static void verify_from(struct task_struct *t, uint64_t va, uint64_t n, uint64_t
 		uint64_t v = 0, want = pattern(seed, first + i);
 
 		assert_int_equal(task_access(t, va + i * PG, MMU_READ, &v, sizeof(v), &r), 0);
-		if (r.segv || v != want)
-			fail_msg("page %llu at %#llx: segv %d, %#llx instead of %#llx",
+		if (vt_signal(&r) || v != want)
+			fail_msg("page %llu at %#llx: signal %#x, %#llx instead of %#llx",
 				 (unsigned long long)(first + i), (unsigned long long)(va + i * PG),
-				 r.segv, (unsigned long long)v, (unsigned long long)want);
+				 vt_signal(&r), (unsigned long long)v, (unsigned long long)want);
 	}
 }
 
@@ -577,6 +578,13 @@ static void test_mremap_duplicate_shared(void **state)
 	assert_int_equal(d2, BASE64 - 6 * PG);
 	assert_int_equal(vt_read_ok(t, d2), 0x64);
 	assert_int_equal(vma_at(t, d2)->vm_pgoff, 1);
+	{
+		uint64_t v;
+
+		assert_int_equal(vt_read(t, d2 + PG, &v), FAULT_SIGBUS);
+		assert_int_equal(vt_write(t, d2 + 3 * PG, 1), FAULT_SIGBUS);
+		assert_int_equal(t->fst.sigbus, 2);
+	}
 	/* a shared mapping grown in place past its object, likewise */
 	assert_int_equal(mr(t, s, 2 * PG, 3 * PG, 0, 0), s);
 	verify(t, s, 1, 17);
@@ -912,6 +920,77 @@ static void test_mremap_after_fork(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/*
+ * The merge rules for VMAs that existed at a fork (is_mergeable_anon_vma):
+ * the parent's chains hold their own anon_vma alone, the child's also the
+ * parent's, so only the parent merges
+ *   - a never-faulted VMA moved right after one that existed at fork (the
+ *     target has the anon_vma: vma_had_uncowed_parents(target));
+ *   - a faulted VMA that existed at fork moved back right before, or
+ *     right after, a never-faulted one (the target takes the source's
+ *     anon_vma, refused when the VMA copied from was forked:
+ *     copied_from, 6.18.y);
+ * while both grow a VMA that existed at fork in place up to a never-faulted
+ * VMA and merge with it (vma_merge_extend: the new range holds the VMA's
+ * anon_vma but is copied from nothing).
+ * Each layout is the host's (Linux 6.18, the same calls in a forked child
+ * and then in the parent).  The reverse map stays right in both: the
+ * checker finds every page's anon_vma on its VMA's chain at its index.
+ */
+static void mremap_fork_merges(struct task_struct *t, const char *want)
+{
+	map_at(t, 0x30000000, 2 * PG, PRW, MAP_PRIVATE);
+	assert_int_equal(mr(t, 0x30000000, 2 * PG, 2 * PG, FIXED, 0x11004000), 0x11004000);
+	assert_int_equal(mr(t, 0x13000000, 4 * PG, 4 * PG, FIXED, 0x12000000), 0x12000000);
+	map_at(t, 0x13004000, 2 * PG, PRW, MAP_PRIVATE);
+	assert_int_equal(mr(t, 0x12000000, 4 * PG, 4 * PG, FIXED, 0x13000000), 0x13000000);
+	assert_int_equal(mr(t, 0x15000000, 4 * PG, 4 * PG, FIXED, 0x16000000), 0x16000000);
+	map_at(t, 0x14ffe000, 2 * PG, PRW, MAP_PRIVATE);
+	assert_int_equal(mr(t, 0x16000000, 4 * PG, 4 * PG, FIXED, 0x15000000), 0x15000000);
+	map_at(t, 0x17006000, 2 * PG, PRW, MAP_PRIVATE);
+	assert_int_equal(mr(t, 0x17000000, 4 * PG, 6 * PG, 0, 0), 0x17000000);
+	assert_layout(t->mm, want);
+	verify(t, 0x17000000, 4, 27);
+	verify(t, 0x11000000, 4, 24);
+	verify(t, 0x13000000, 4, 25);
+	verify(t, 0x15000000, 4, 26);
+	/* the merged range faults into the anon_vma it now shares */
+	assert_int_equal(vt_write(t, 0x11004000, 1), 0);
+	assert_int_equal(vt_write(t, 0x13004000, 2), 0);
+	assert_int_equal(vt_write(t, 0x14ffe000, 3), 0);
+	assert_int_equal(vt_write(t, 0x17006000, 4), 0);
+	vt_check(t->mm->m);
+}
+
+static void test_mremap_merges_after_fork(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *p = vt_spawn(m, "p", 0, 0), *c;
+
+	(void)state;
+	map_at(p, 0x11000000, 4 * PG, PRW, MAP_PRIVATE);
+	fill(p, 0x11000000, 4, 24);
+	map_at(p, 0x13000000, 4 * PG, PRW, MAP_PRIVATE);
+	fill(p, 0x13000000, 4, 25);
+	map_at(p, 0x15000000, 4 * PG, PRW, MAP_PRIVATE);
+	fill(p, 0x15000000, 4, 26);
+	map_at(p, 0x17000000, 4 * PG, PRW, MAP_PRIVATE);
+	fill(p, 0x17000000, 4, 27);
+	assert_int_equal(do_fork(p, "c", 0, &c), 0);
+	mremap_fork_merges(c, "11000000-11004000 rw- 11004000-11006000 rw- "
+			   "13000000-13004000 rw- 13004000-13006000 rw- "
+			   "14ffe000-15000000 rw- 15000000-15004000 rw- 17000000-17008000 rw-");
+	mremap_fork_merges(p, "11000000-11006000 rw- 13000000-13006000 rw- 14ffe000-15004000 rw- "
+			   "17000000-17008000 rw-");
+	/* the child's pages are still the parent's until written */
+	verify(c, 0x11000000, 4, 24);
+	verify(c, 0x13000000, 4, 25);
+	verify(c, 0x15000000, 4, 26);
+	do_exit(c);
+	vt_check(m);
+	vmsim_machine_destroy(m);
+}
+
 /* ---- a stack ---- */
 
 static void test_mremap_stack(void **state)
@@ -1065,6 +1144,7 @@ int main(void)
 		cmocka_unit_test(test_mremap_placement),
 		cmocka_unit_test(test_mremap_special_mappings),
 		cmocka_unit_test(test_mremap_after_fork),
+		cmocka_unit_test(test_mremap_merges_after_fork),
 		cmocka_unit_test(test_mremap_stack),
 		cmocka_unit_test(test_mremap_realloc_pattern),
 		cmocka_unit_test(test_mremap_oom_reverts),

@@ -1,9 +1,10 @@
 /*
  * Randomized corruption of page tables: between random operations of
- * random tasks (faults, fork, munmap, mprotect, exit, the views, hardware
- * walks), flip random bits of random entries at every level -- the PGD,
- * PUD and PMD of the user half, the PTEs, and at the end the kernel's own
- * root -- as a scenario's `pte` op may.  Checked after every step:
+ * random tasks (faults, fork, munmap, mprotect, madvise, exit, the views,
+ * hardware walks), flip random bits of random entries at every level --
+ * the PGD, PUD and PMD of the user half, the PTEs, and at the end the
+ * kernel's own root -- as a scenario's `pte` op may.  Checked after every
+ * step:
  *   - nothing crashes and nothing trips a sanitizer (the suite runs under
  *     ASan and UBSan);
  *   - machine_check() passes: a bad entry a walk has not met yet still
@@ -17,7 +18,16 @@
  * PTE flips are restricted to bits that change neither the frame nor the
  * rights (A, D, PWT, PCD, G, the ignored bits): a PTE that names another
  * frame breaks the frame accounting in the kernel too ("Bad page map"),
- * and no walk can tell.  Above the PTE level any bit goes.
+ * and no walk can tell.  Above the PTE level any bit goes, except that an
+ * entry is never redirected to a frame the CPU could walk on through: a
+ * page-table page (another table's entries read as the next level's give
+ * the task a user-writable mapping of that table, and the hardware writes
+ * through it without a fault that would let the kernel see the bad entry),
+ * a slab page (the kernel's objects), a free frame (it may become either),
+ * or any frame holding a present-looking entry.  Such corruption is
+ * undefined on the real machine too; what is tested is everything a fault
+ * or a software walk can meet.  Flips are made only on entries of the
+ * tables themselves, never through an entry that is already bad.
  */
 #include "vma_test.h"
 
@@ -131,6 +141,27 @@ static void op_mprotect(struct ctx *c, struct task_struct *t)
 	assert_true(r == 0 || r == -ENOMEM);	/* ENOMEM: a hole in the range */
 }
 
+/* The advice that walks or changes the page tables of the range: each
+ * meets the bad entries a flip left on its way (and clears them, as the
+ * kernel's page walk does).  A hole in the range is ENOMEM; populating a
+ * read-only mapping for writing is EINVAL. */
+static void op_madvise(struct ctx *c, struct task_struct *t)
+{
+	static const int advice[] = {
+		MADV_DONTNEED, MADV_FREE, MADV_COLD, MADV_PAGEOUT, MADV_POPULATE_READ,
+		MADV_POPULATE_WRITE, MADV_WILLNEED, MADV_DONTFORK, MADV_WIPEONFORK,
+	};
+	uint64_t a = slot_addr(c, rnd(NSLOTS)) + rnd(4) * PAGE_SIZE;
+	uint64_t len = (1 + rnd(4)) * PAGE_SIZE;
+	int adv = advice[rnd(sizeof(advice) / sizeof(advice[0]))];
+	int r = do_madvise(t->mm, a, len, adv, &t->fst);
+
+	if (r && r != -ENOMEM && !(r == -EINVAL && adv == MADV_POPULATE_WRITE))
+		fail_msg("%s seed %u step %u: madvise(%#llx, %#llx, %s) = %d", c->arch, c->seed,
+			 c->step, (unsigned long long)a, (unsigned long long)len,
+			 madvise_behavior_name(adv), r);
+}
+
 static void op_fork(struct ctx *c, struct task_struct *t)
 {
 	char name[16];
@@ -199,17 +230,45 @@ static unsigned flip_bit(struct ctx *c, unsigned depth)
 	}
 }
 
-/* Flip a bit of the entry at a random level on a random slot's walk. */
+/* May an entry above the PTE level point at frame @pa without giving the
+ * CPU a path through live kernel memory (see the header)? */
+static bool safe_target(struct ctx *c, uint64_t pa)
+{
+	struct phys_mem *pm = &c->m->pm;
+	const unsigned esize = c->m->pt.fmt->entry_size;
+	const uint8_t *b;
+	struct page *page;
+
+	if (!pfn_valid(pm, (unsigned long)(pa >> PAGE_SHIFT)))
+		return true;	/* beyond RAM: the walk faults there */
+	page = pfn_to_page(pm, (unsigned long)(pa >> PAGE_SHIFT));
+	if (PageTable(page) || PageSlab(page) || PageBuddy(page) || page_ref_count(page) == 0)
+		return false;
+	b = phys_to_host(pm, pa & ~(uint64_t)(PAGE_SIZE - 1));
+	for (unsigned off = 0; off < PAGE_SIZE; off += esize)
+		if (b[off] & _PAGE_PRESENT)
+			return false;
+	return true;
+}
+
+/* Flip a bit of the entry at a random level on a random slot's walk.  The
+ * walk ends at a bad entry: below it lies a table that is not this
+ * entry's (another level's, or another task's), and a bit flipped there
+ * could rename the frame of some PTE, which no walk can tell. */
 static void op_corrupt(struct ctx *c, struct task_struct *t)
 {
 	struct pt_ctx *pt = &c->m->pt;
 	uint64_t va = slot_addr(c, rnd(NSLOTS)) + rnd(6) * PAGE_SIZE, e;
 	struct pt_path p;
-	unsigned depth, bit;
+	unsigned depth, bit, n;
 	unsigned long pfn;
 
 	pt_lookup(pt, t->mm->pgd, va, &p);
-	depth = rnd(p.n);
+	/* entry n is this walk's while entry n - 1 links its table */
+	for (n = 1; n < p.n &&
+	     pt_entry_kind(pt, n - 1, p.epa[n - 1], p.e[n - 1], false) == PT_ENTRY_TABLE; n++)
+		;
+	depth = rnd(n);
 	e = p.e[depth];
 	/* entries of page tables only: below a bad entry the raw lookup may
 	 * have wandered into any frame (a slab's, say), which is not a page
@@ -219,6 +278,10 @@ static void op_corrupt(struct ctx *c, struct task_struct *t)
 		return;
 	bit = flip_bit(c, depth);
 	e ^= 1ULL << bit;
+	if (depth < pt->fmt->levels - 1 && (e & _PAGE_PRESENT) &&
+	    pt_entry_addr(pt, depth, e) != pt_entry_addr(pt, depth, p.e[depth]) &&
+	    !safe_target(c, pt_entry_addr(pt, depth, e)))
+		return;
 	set_pte(pt, p.epa[depth], e);
 	for (unsigned i = 0; i < c->m->nr_cpus; i++)
 		invlpg(&c->m->cpus[i], va);
@@ -278,9 +341,12 @@ static void run(const char *arch, unsigned s)
 		if (k < 22) {
 			what = "mmap";
 			op_mmap_touch(&c, *tp);
-		} else if (k < 40) {
+		} else if (k < 35) {
 			what = "access";
 			op_access(&c, *tp);
+		} else if (k < 40) {
+			what = "madvise";
+			op_madvise(&c, *tp);
 		} else if (k < 48) {
 			what = "munmap";
 			op_munmap(&c, *tp);
@@ -318,6 +384,11 @@ static void run(const char *arch, unsigned s)
 						lvl, &va), 2);
 			epa = va - c.m->cfg.page_offset;
 			e = pt_read(&c.m->pt, epa);
+			/* unless the table that held it went too (it hung from
+			 * a bad entry above, reclaimed in the same step), and
+			 * its frame may now be anything */
+			if (!PageTable(pfn_to_page(&c.m->pm, (unsigned long)(epa >> PAGE_SHIFT))))
+				e = 0;
 			if (e && pt_entry_kind(&c.m->pt, strcmp(lvl, "p4d") == 0 ? 0 :
 					       strcmp(lvl, "pud") == 0 ? 1 : 2, epa, e, false) !=
 				 PT_ENTRY_TABLE)

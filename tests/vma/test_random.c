@@ -4,15 +4,17 @@
  * Several tasks (spawned and forked) receive thousands of random mmap
  * (fixed and top-down, private and shared), munmap, mprotect, mremap
  * (in place, moving, fixed, DONTUNMAP, across VMAs, shared duplicates),
- * brk, read, write, fork and exit operations.  The model knows, per task and per
- * page, only what a program could observe: mapped or not, the protection,
- * whether it is resident (a private page written since it was mapped; a
- * shared page accessed since this task mapped or inherited it) and the 8
- * bytes it holds at the page start, which for shared memory live in a
- * "cell" every sharer sees.  After every operation:
+ * madvise, brk, read, write, fork and exit operations.  The model knows,
+ * per task and per page, only what a program could observe: mapped or
+ * not, the protection, the flags madvise sets (smaps' VmFlags), whether it
+ * is resident (a private page written since it was mapped; a shared page
+ * accessed since this task mapped or inherited it) and the 8 bytes it
+ * holds at the page start, which for shared memory live in a "cell" every
+ * sharer sees.  After every operation:
  *   - the whole-machine checker (tree vs list, counters vs VMAs, PTEs vs
  *     VMAs, frame refcounts/mapcounts vs all mappings, buddy lists);
- *   - every task's VMAs against the model, page by page, both ways;
+ *   - every task's VMAs against the model, page by page, both ways
+ *     (protection, shared or private, madvise's flags);
  *   - total_vm and rss_stat[MM_ANONPAGES] against the model's counts;
  *   - the bytes of every resident page, read through the page tables
  *     without faulting, against the model.
@@ -22,9 +24,14 @@
 #define NTASK 4
 #define MAXPAGES 2048		/* model pages per task */
 
+/* the vm_flags madvise sets, which the model follows page by page */
+#define MADV_FLAGS (VM_DONTCOPY | VM_WIPEONFORK | VM_RAND_READ | VM_SEQ_READ | VM_HUGEPAGE | \
+		    VM_NOHUGEPAGE)
+
 struct mpage {
 	uint64_t va;
 	unsigned prot;		/* PROT_* */
+	unsigned long mflags;	/* MADV_FLAGS of its VMA */
 	bool resident;		/* private: written since mapped (an anonymous
 				 * frame); shared: touched by this task */
 	uint64_t value;		/* private: its first 8 bytes */
@@ -74,7 +81,7 @@ static void madd(struct mtask *mt, uint64_t start, uint64_t end, unsigned prot, 
 	mremove(mt, start, end);
 	for (uint64_t va = start; va < end; va += PAGE_SIZE) {
 		assert_true(mt->n < MAXPAGES);
-		mt->p[mt->n++] = (struct mpage){ va, prot, false, 0, -1 };
+		mt->p[mt->n++] = (struct mpage){ va, prot, 0, false, 0, -1 };
 		if (shared) {
 			assert_true(ncells < MAXCELLS);
 			cells[ncells] = 0;
@@ -116,6 +123,9 @@ static void compare(struct mtask *mt)
 				fail_msg("%s: %#llx shared %d, model %d", mt->name,
 					 (unsigned long long)va, !!(vma->vm_flags & VM_SHARED),
 					 p->cell >= 0);
+			if ((vma->vm_flags & MADV_FLAGS) != p->mflags)
+				fail_msg("%s: %#llx madvise flags %#lx, model %#lx", mt->name,
+					 (unsigned long long)va, vma->vm_flags & MADV_FLAGS, p->mflags);
 			pages++;
 		}
 	}
@@ -269,6 +279,15 @@ static void mput(struct mtask *mt, const struct mpage *pg, unsigned n, int64_t s
 	}
 }
 
+/* A private VMA grew over [start, end): new pages, its flags. */
+static void mgrow(struct mtask *mt, uint64_t start, uint64_t end, unsigned prot,
+		  unsigned long mflags)
+{
+	madd(mt, start, end, prot, false);
+	for (uint64_t va = start; va < end; va += PAGE_SIZE)
+		mfind(mt, va)->mflags = mflags;
+}
+
 static bool mrange_free(struct mtask *mt, uint64_t start, uint64_t end)
 {
 	for (uint64_t va = start; va < end; va += PAGE_SIZE)
@@ -288,6 +307,7 @@ static void op_mremap(struct mtask *mt)
 	struct vm_area_struct *vma;
 	struct mpage *p0;
 	int64_t want = 0, r;
+	unsigned long mflags;
 	unsigned n, prot;
 
 	if (!mt->n || mt->n + 16 >= MAXPAGES)
@@ -352,6 +372,7 @@ static void op_mremap(struct mtask *mt)
 			 (unsigned long long)new_addr, (long long)r);
 	eff = old_len < new_len ? old_len : new_len;
 	prot = p0->prot;	/* p0 moves about as pages come and go */
+	mflags = p0->mflags;
 	if (!old_len) {
 		/* a second mapping of the same shared pages */
 		for (uint64_t off = 0; off < new_len; off += PAGE_SIZE) {
@@ -374,7 +395,7 @@ static void op_mremap(struct mtask *mt)
 		if (new_len < old_len)
 			mremove(mt, addr + new_len, addr + old_len);
 		else
-			madd(mt, addr + old_len, addr + new_len, prot, false);
+			mgrow(mt, addr + old_len, addr + new_len, prot, mflags);
 	} else {
 		/* a move of part of one VMA, shrunk first or grown after */
 		if (flags & MREMAP_FIXED)
@@ -387,8 +408,108 @@ static void op_mremap(struct mtask *mt)
 			mput(mt, moved, n, 0, true);
 		mput(mt, moved, n, (int64_t)((uint64_t)r - addr), false);
 		if (new_len > eff)
-			madd(mt, (uint64_t)r + eff, (uint64_t)r + new_len, prot, false);
+			mgrow(mt, (uint64_t)r + eff, (uint64_t)r + new_len, prot, mflags);
 	}
+}
+
+/* The model's madvise: the pages in address order take the advice until
+ * one whose VMA refuses it (EINVAL, for the whole VMA alike); a page not
+ * mapped makes the result ENOMEM, at once for populate. */
+static void op_madvise(struct mtask *mt)
+{
+	static const int advice[] = {
+		MADV_DONTNEED, MADV_FREE, MADV_DONTFORK, MADV_DOFORK, MADV_WIPEONFORK,
+		MADV_KEEPONFORK, MADV_RANDOM, MADV_SEQUENTIAL, MADV_NORMAL, MADV_HUGEPAGE,
+		MADV_NOHUGEPAGE, MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_WILLNEED,
+		MADV_COLD, MADV_PAGEOUT, MADV_REMOVE,
+	};
+	const int adv = advice[rnd(sizeof(advice) / sizeof(advice[0]))];
+	uint64_t start, len;
+	bool hole = false;
+	int want = 0;
+
+	if (mt->n && rnd(2) == 0)
+		start = mt->p[rnd(mt->n)].va;
+	else
+		start = WIN + (uint64_t)rnd(WIN_PAGES) * PAGE_SIZE;
+	len = (uint64_t)(1 + rnd(8)) * PAGE_SIZE;
+	if (adv == MADV_REMOVE && rnd(4)) {
+		/* mostly on shared memory, where it can succeed */
+		for (unsigned k = 0, i = rnd(mt->n + 1); k < mt->n; k++)
+			if (mt->p[(i + k) % mt->n].cell >= 0) {
+				start = mt->p[(i + k) % mt->n].va;
+				len = (uint64_t)(1 + rnd(2)) * PAGE_SIZE;
+				break;
+			}
+	}
+	for (uint64_t va = start; va < start + len && !want; va += PAGE_SIZE) {
+		struct mpage *p = mfind(mt, va);
+		bool shared;
+
+		if (!p) {
+			hole = true;
+			if (adv == MADV_POPULATE_READ || adv == MADV_POPULATE_WRITE)
+				want = -ENOMEM;
+			continue;
+		}
+		shared = p->cell >= 0;
+		switch (adv) {
+		case MADV_FREE:
+			if (shared) {
+				want = -EINVAL;
+				break;
+			}
+			/* fall through - dropped at once, as DONTNEED */
+		case MADV_DONTNEED:
+			p->resident = false;
+			if (!shared)
+				p->value = 0;
+			break;
+		case MADV_REMOVE:
+			if (!shared) {
+				want = -EINVAL;
+				break;
+			}
+			/* the hole is in the object: every sharer loses the page */
+			cells[p->cell] = 0;
+			for (unsigned i = 0; i < NTASK; i++)
+				for (unsigned k = 0; tasks[i].t && k < tasks[i].n; k++)
+					if (tasks[i].p[k].cell == p->cell)
+						tasks[i].p[k].resident = false;
+			break;
+		case MADV_WIPEONFORK:
+			if (shared)
+				want = -EINVAL;
+			else
+				p->mflags |= VM_WIPEONFORK;
+			break;
+		case MADV_KEEPONFORK: p->mflags &= ~VM_WIPEONFORK; break;
+		case MADV_DONTFORK: p->mflags |= VM_DONTCOPY; break;
+		case MADV_DOFORK: p->mflags &= ~VM_DONTCOPY; break;
+		case MADV_RANDOM: p->mflags = (p->mflags & ~VM_SEQ_READ) | VM_RAND_READ; break;
+		case MADV_SEQUENTIAL: p->mflags = (p->mflags & ~VM_RAND_READ) | VM_SEQ_READ; break;
+		case MADV_NORMAL: p->mflags &= ~(VM_RAND_READ | VM_SEQ_READ); break;
+		case MADV_HUGEPAGE: p->mflags = (p->mflags & ~VM_NOHUGEPAGE) | VM_HUGEPAGE; break;
+		case MADV_NOHUGEPAGE: p->mflags = (p->mflags & ~VM_HUGEPAGE) | VM_NOHUGEPAGE; break;
+		case MADV_POPULATE_READ:
+			if (p->prot == PROT_NONE)
+				want = -EINVAL;
+			else if (shared)
+				p->resident = true;	/* private: the zero page */
+			break;
+		case MADV_POPULATE_WRITE:
+			if (!(p->prot & PROT_WRITE))
+				want = -EINVAL;
+			else
+				p->resident = true;
+			break;
+		default:	/* WILLNEED, COLD, PAGEOUT: nothing a program sees here */
+			break;
+		}
+	}
+	if (!want && hole)
+		want = -ENOMEM;
+	assert_int_equal(do_madvise(mt->t->mm, start, len, adv, &mt->t->fst), want);
 }
 
 static void op_brk(struct mtask *mt)
@@ -483,12 +604,24 @@ static void op_fork(struct mtask *mt)
 		if (task_find(mt->t->mm->m, c->name))
 			return;
 		assert_int_equal(do_fork(mt->t, c->name, 0, &c->t), 0);
-		memcpy(c->p, mt->p, mt->n * sizeof(mt->p[0]));
-		c->n = mt->n;
-		/* shared memory is faulted in again by the child */
-		for (unsigned k = 0; k < c->n; k++)
-			if (c->p[k].cell >= 0)
-				c->p[k].resident = false;
+		c->n = 0;
+		for (unsigned k = 0; k < mt->n; k++) {
+			struct mpage *p = &c->p[c->n];
+
+			/* DONTFORK: not in the child at all */
+			if (mt->p[k].mflags & VM_DONTCOPY)
+				continue;
+			*p = mt->p[k];
+			c->n++;
+			/* shared memory is faulted in again by the child;
+			 * WIPEONFORK memory starts empty there */
+			if (p->cell >= 0)
+				p->resident = false;
+			if (p->mflags & VM_WIPEONFORK) {
+				p->resident = false;
+				p->value = 0;
+			}
+		}
 		c->brk = mt->brk;
 		return;
 	}
@@ -537,6 +670,8 @@ static void run(const char *arch, unsigned nops, unsigned s)
 			op_brk(mt);
 		else if (k < 64)
 			op_mremap(mt);
+		else if (k < 72)
+			op_madvise(mt);
 		else if (k < 96)
 			op_access(mt);
 		else if (k < 98)

@@ -100,9 +100,9 @@ static void test_task_fork_fails_when_the_hash_cannot_grow(void **state)
 		int ret;
 
 		vt_free_snapshot(m, &before);
-		host_fail_after(n);
+		host_fail_at(n + 1, HOST_FAIL_PERSISTENT);
 		ret = do_fork(p, "late", 0, &c);
-		host_fail_after(-1);
+		host_fail_at(0, HOST_FAIL_ONCE);
 		vt_check(m);
 		if (ret == 0)
 			break;

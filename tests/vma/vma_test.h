@@ -74,14 +74,21 @@ static inline uint64_t vt_mmap(struct task_struct *t, uint64_t addr, uint64_t le
 	return (uint64_t)r;
 }
 
-/* 0 (ok), or SEGV_MAPERR / SEGV_ACCERR */
+/* The signal an access got: 0 (none), SEGV_MAPERR / SEGV_ACCERR, or
+ * FAULT_SIGBUS. */
+static inline int vt_signal(const struct access_result *r)
+{
+	return r->sigbus ? FAULT_SIGBUS : r->segv;
+}
+
+/* 0 (ok), SEGV_MAPERR / SEGV_ACCERR, or FAULT_SIGBUS */
 static inline int vt_write(struct task_struct *t, uint64_t va, uint64_t v)
 {
 	struct access_result r;
 
 	assert_int_equal(task_access(t, va, MMU_WRITE, &v, sizeof(v), &r), 0);
 	vt_check(t->mm->m);
-	return r.segv;
+	return vt_signal(&r);
 }
 
 static inline int vt_read(struct task_struct *t, uint64_t va, uint64_t *v)
@@ -91,7 +98,7 @@ static inline int vt_read(struct task_struct *t, uint64_t va, uint64_t *v)
 	*v = 0;
 	assert_int_equal(task_access(t, va, MMU_READ, v, sizeof(*v), &r), 0);
 	vt_check(t->mm->m);
-	return r.segv;
+	return vt_signal(&r);
 }
 
 static inline uint64_t vt_read_ok(struct task_struct *t, uint64_t va)
@@ -100,6 +107,28 @@ static inline uint64_t vt_read_ok(struct task_struct *t, uint64_t va)
 
 	assert_int_equal(vt_read(t, va, &v), 0);
 	return v;
+}
+
+/* Every task exits (the newest first), the machine is checked then
+ * destroyed: the end of most tests. */
+static inline void vt_teardown(struct vmsim_machine *m)
+{
+	while (!list_empty(&m->tasks)) {
+		do_exit(list_last_entry(&m->tasks, struct task_struct, tasks));
+		vt_check(m);
+	}
+	vmsim_machine_destroy(m);
+}
+
+/* The frame a present PTE maps at @va, or NULL. */
+static inline struct page *vt_frame_of(struct task_struct *t, uint64_t va)
+{
+	uint64_t pte = mm_pte_lookup(t->mm, va);
+
+	if (!(pte & _PAGE_PRESENT))
+		return NULL;
+	return pfn_to_page(&t->mm->m->pm,
+			   (unsigned long)((pte & t->mm->m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT));
 }
 
 /* "start-end perms" of every VMA, for comparing layouts in one string */
@@ -140,6 +169,7 @@ static inline void vt_free_snapshot(struct vmsim_machine *m, struct vt_free *f)
 		kmem_cache_shrink(m->mm_cachep);
 		kmem_cache_shrink(m->vm_area_cachep);
 		kmem_cache_shrink(m->anon_vma_cachep);
+		kmem_cache_shrink(m->anon_vma_chain_cachep);
 	}
 	/* the per-CPU lists back to the buddy lists, so that equal blocks
 	 * per order mean every frame came back and merged */
@@ -148,6 +178,16 @@ static inline void vt_free_snapshot(struct vmsim_machine *m, struct vt_free *f)
 		for (unsigned o = 0; o <= m->pm.max_order; o++)
 			f->nr[z][o] = m->pm.node_data[0].node_zones[z].free_area[o].nr_free;
 	f->total = nr_free_pages(&m->pm);
+}
+
+/* Every frame is free again, as in @before: the machine goes. */
+static inline void vt_destroy_all_freed(struct vmsim_machine *m, const struct vt_free *before)
+{
+	struct vt_free after;
+
+	vt_free_snapshot(m, &after);
+	assert_int_equal(after.total, before->total);
+	vmsim_machine_destroy(m);
 }
 
 #endif

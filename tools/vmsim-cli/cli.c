@@ -6,6 +6,7 @@
  * stderr and exit status 2, printed before the command writes anything.
  */
 #include "cli.h"
+#include "cli_oom.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -168,11 +169,14 @@ int cli_getopt(struct cli_getopt *g)
 		*p++ = '+';
 	*p++ = ':';
 	for (n = 0; n < CLI_MAX_OPTS + 1 && (o = cli_option(g->cmd, n)); n++) {
-		lo[n] = (struct option){ o->name, o->kind == ARG_NONE ? no_argument : required_argument,
+		lo[n] = (struct option){ o->name, o->kind == ARG_NONE ? no_argument :
+					 o->kind == ARG_OPTIONAL ? optional_argument : required_argument,
 					 NULL, o->key };
 		if (o->key < 256) {
 			*p++ = (char)o->key;
 			if (o->kind != ARG_NONE)
+				*p++ = ':';
+			if (o->kind == ARG_OPTIONAL)
 				*p++ = ':';
 		}
 	}
@@ -308,6 +312,10 @@ int cli_unknown_command(const char *name)
 	const char *cands[CLI_MAX_VIEWS + 16], *near;
 	size_t n = cli_view_names(&views, cands, CLI_MAX_VIEWS);
 
+	if (views.oom) {
+		sb_free(&views);
+		return 2;	/* main() says why */
+	}
 	for (size_t i = 0; cli_commands[i] && n < CLI_MAX_VIEWS + 16; i++)
 		cands[n++] = cli_commands[i]->name;
 	near = cli_nearest(name, cands, n);
@@ -332,7 +340,8 @@ void cli_opt_label(const struct cli_opt *o, char *buf, size_t len)
 	}
 	if (o->key < 256)
 		snprintf(s, sizeof(s), "-%c, ", o->key);
-	snprintf(buf, len, "%s--%s%s%s", s, o->name, o->arg ? "=" : "", o->arg ? o->arg : "");
+	snprintf(buf, len, "%s--%s%s%s%s%s", s, o->name, o->kind == ARG_OPTIONAL ? "[" : "",
+		 o->arg ? "=" : "", o->arg ? o->arg : "", o->kind == ARG_OPTIONAL ? "]" : "");
 }
 
 /* @text from column @col, wrapped at WIDTH, continuation lines at @indent. */
@@ -392,6 +401,13 @@ void cli_help(FILE *f, const struct cli_cmd *cmd)
 		struct strbuf views = STRBUF_INIT;
 		char label[64];
 
+		/* the view list first: without it, no help at all */
+		view_names(&views);
+		sb_puts(&views, ": the same as show VIEW");
+		if (views.oom) {
+			sb_free(&views);
+			return;
+		}
 		fprintf(f, "usage: vmsim-cli [GLOBAL OPTION]... COMMAND [OPTION]... [ARG]...\n\n");
 		wrap(f, cli_global.about, 0, 0);
 		fprintf(f, "\nglobal options (before the command):\n");
@@ -402,13 +418,12 @@ void cli_help(FILE *f, const struct cli_cmd *cmd)
 				 cli_commands[i]->operands);
 			help_row(f, label, cli_commands[i]->summary);
 		}
-		view_names(&views);
-		sb_puts(&views, ": the same as show VIEW");
 		help_row(f, "VIEW", sb_str(&views));
 		sb_free(&views);
 		fprintf(f, "\n'vmsim-cli help COMMAND' or 'vmsim-cli COMMAND --help' describes a "
-			   "command.\nexit status: 0 ok, 1 a scenario expectation failed, 2 bad usage, "
-			   "bad input or\nan environment failure (one line on stderr).\n");
+			   "command.\nexit status: 0 ok, 1 a scenario expectation or --check failed or the "
+			   "kernel reported a BUG,\n2 bad usage, bad input or an environment failure "
+			   "(one line on stderr).\n");
 		return;
 	}
 	fprintf(f, "usage: vmsim-cli [GLOBAL OPTION]... %s [OPTION]... %s\n\n", cmd->name,
@@ -487,6 +502,24 @@ int cli_check_machine(const struct cli *c)
 	return 2;
 }
 
+/* The kernel's reports (bad_page(), VM_BUG_ON*(), print_bad_pte()): on
+ * stderr as the kernel logs them, and counted: each fails the run. */
+static void cli_kernel_report(void *ctx, const char *msg)
+{
+	struct cli *c = ctx;
+
+	c->kernel_reports++;
+	fprintf(stderr, "%s\n", msg);
+}
+
+/* The rest of the kernel's log (the OOM killer's report): on stderr,
+ * not a failure. */
+static void cli_console(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", line);
+}
+
 struct vmsim_machine *cli_boot(struct cli *c)
 {
 	struct vmsim_error err = { 0 };
@@ -495,9 +528,20 @@ struct vmsim_machine *cli_boot(struct cli *c)
 	if (cli_check_machine(c) || cli_start(c))
 		return NULL;
 	m = vmsim_machine_create(c->config, c->sets, &err);
-	if (!m)
+	if (!m && cli_host_oom())
+		return NULL;	/* main() says why */
+	if (!m) {
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : "cannot boot the machine");
-	else if (c->events.f)
+		return NULL;
+	}
+	if (c->events.f)
 		machine_set_event_log(m, &c->events);
+	if (c->check && machine_check_start(m, c->check_every)) {
+		vmsim_machine_destroy(m);
+		return NULL;	/* the host refused: main() says why */
+	}
+	m->pm.bad_page_hook = cli_kernel_report;
+	m->pm.bad_page_ctx = c;
+	m->console_hook = cli_console;
 	return m;
 }

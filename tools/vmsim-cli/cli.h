@@ -36,6 +36,8 @@ enum cli_arg_kind {
 	ARG_VIEWS,	/* view names, comma-separated */
 	ARG_MACHINE,	/* a built-in machine or a config file */
 	ARG_COMMAND,	/* a command's name */
+	ARG_OPTIONAL,	/* anything, and optional: only --opt=VALUE gives one
+			 * (getopt_long's optional_argument), never the next word */
 };
 
 struct cli_opt {
@@ -98,6 +100,9 @@ struct cli {
 	const char *sets[CLI_MAX_SETS + 1];	/* --set, NULL-ended */
 	unsigned nr_sets;
 	bool json, check, verbose;
+	unsigned check_every;			/* --check=N: a full check every N points */
+	unsigned long kernel_reports;		/* bad_page() and VM_BUG_ON*() reports of the
+						 * command's machine (each one fails it) */
 	const char *events_path;		/* --trace-events, or NULL */
 	struct event_log events;		/* events.f NULL when off */
 	struct outfile events_out;		/* when events_path is a file */
@@ -175,7 +180,9 @@ int cli_check_machine(const struct cli *c);
 
 struct vmsim_machine;
 /* cli_check_machine(), cli_start(), then boot the machine of -c and --set with the event log
- * attached.  NULL (message printed, exit status 2) on failure. */
+ * attached, --check's tracking started, and the kernel's reports printed on stderr and
+ * counted in c->kernel_reports (main() turns a run that raised one into exit status 1).
+ * NULL (message printed, exit status 2) on failure. */
 struct vmsim_machine *cli_boot(struct cli *c);
 
 #endif

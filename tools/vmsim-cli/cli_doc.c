@@ -53,9 +53,9 @@ static void man_opts(const struct cli_cmd *cmd)
 		roff(o->name);
 		fputs("\\fR", stdout);
 		if (o->arg) {
-			fputs("=\\fI", stdout);
+			fputs(o->kind == ARG_OPTIONAL ? "[=\\fI" : "=\\fI", stdout);
 			roff(o->arg);
-			fputs("\\fR", stdout);
+			fputs(o->kind == ARG_OPTIONAL ? "\\fR]" : "\\fR", stdout);
 		}
 		putchar('\n');
 		roff(o->help);
@@ -102,7 +102,8 @@ static void man(void)
 	printf(": the same as show VIEW.\n"
 	       ".SH EXIT STATUS\n"
 	       ".TP\n0\nsuccess\n"
-	       ".TP\n1\na scenario expectation failed (or a replayed machine ran out of memory)\n"
+	       ".TP\n1\na scenario expectation failed (or a replayed machine ran out of memory, "
+	       "\\-\\-check found a broken invariant, the kernel reported a BUG)\n"
 	       ".TP\n2\nbad usage, bad input or an environment failure such as a write error, "
 	       "with one line on standard error naming the file\n"
 	       ".PP\nA closed pipe on standard output ends vmsim\\-cli as SIGPIPE ends any "
@@ -125,7 +126,7 @@ static const char *kind_name(enum cli_arg_kind k)
 	case ARG_MACHINE: return "machine";
 	case ARG_COMMAND: return "command";
 	case ARG_TEXT: return "text";
-	case ARG_NONE: break;
+	case ARG_NONE: case ARG_OPTIONAL: break;
 	}
 	return "none";
 }
@@ -136,7 +137,8 @@ static void bash_values(const struct cli_cmd *cmd, const char *name)
 	const struct cli_opt *o;
 
 	for (size_t i = 0; (o = cli_option(cmd, i)); i++) {
-		if (o->kind == ARG_NONE)
+		/* an optional value is only ever --opt=VALUE, nothing to offer */
+		if (o->kind == ARG_NONE || o->kind == ARG_OPTIONAL)
 			continue;
 		printf("\t'%s:--%s'", name, o->name);
 		if (o->key < 256)
@@ -177,7 +179,7 @@ static void bash(void)
 	/* the options that take a value in the next word, before the command */
 	printf("_vmsim_cli_global_with_value='");
 	for (size_t i = 0; (o = cli_option(&cli_global, i)); i++)
-		if (o->kind != ARG_NONE) {
+		if (o->kind != ARG_NONE && o->kind != ARG_OPTIONAL) {
 			printf(" --%s", o->name);
 			if (o->key < 256)
 				printf(" -%c", o->key);

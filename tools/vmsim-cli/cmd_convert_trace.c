@@ -6,6 +6,7 @@
  * existing OUT, and IN, as they were.
  */
 #include "cli.h"
+#include "cli_oom.h"
 #include "util/json.h"
 #include "util/strbuf.h"
 #include "util/trace.h"
@@ -30,6 +31,8 @@ static int run_convert_trace(struct cli *c, int argc, char **argv)
 	if (ret)
 		return ret;
 	n = trace_convert(in, out, &err);
+	if (cli_host_oom())
+		return 2;	/* main() says why */
 	if (n < 0) {
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
 		return 2;
@@ -49,11 +52,11 @@ static int run_convert_trace(struct cli *c, int argc, char **argv)
 		ret = json_finish(&jw);
 		if (!ret)
 			printf("%s\n", sb_str(&sb));
+		else if (!cli_host_oom())
+			fprintf(stderr, "vmsim-cli: convert-trace: the JSON report came out malformed\n");
 		sb_free(&sb);
-		if (ret) {
-			fprintf(stderr, "vmsim-cli: out of host memory\n");
+		if (ret)
 			return 2;
-		}
 	}
 	return 0;
 }

@@ -8,8 +8,9 @@
  * /proc/PID/stat and the auxiliary vector.  argv is [ELF, A..., ARG...]
  * (argv[0] replaced by --arg0), the environment is empty unless --env
  * gives it, as for the host oracle the tests compare with.
- * Invariant: nothing is printed on stdout unless the exec succeeded; a
- * failure is one line on stderr and exit status 2.
+ * Invariant: nothing is printed on stdout unless the exec succeeded and
+ * the whole report rendered; a failure is one line on stderr and exit
+ * status 2 (out of host memory: main()'s line, nothing of its own).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_oom.h"
 #include "kern/exec.h"
 #include "kern/machine.h"
 #include "kern/task.h"
@@ -83,6 +85,7 @@ static int parse_show(struct exec_req *q, const char *v)
 {
 	for (const char *p = v;; p++) {
 		size_t len = strcspn(p, ",");
+		bool known;
 
 		if (q->nshow == MAX_SHOW)
 			return cli_usage_error(&cmd_exec, "--show: at most %d views", MAX_SHOW);
@@ -90,7 +93,10 @@ static int parse_show(struct exec_req *q, const char *v)
 			memcpy(q->show[q->nshow], p, len);
 			q->show[q->nshow][len] = '\0';
 		}
-		if (len >= sizeof(q->show[0]) || !cli_is_view(q->show[q->nshow]))
+		known = len < sizeof(q->show[0]) && cli_is_view(q->show[q->nshow]);
+		if (!known && cli_host_oom())
+			return 2;	/* no list of views to look in; main() says why */
+		if (!known)
 			return cli_usage_error(&cmd_exec, "--show: no view '%.*s'", (int)len, p);
 		q->nshow++;
 		p += strcspn(p, ",");
@@ -179,7 +185,7 @@ static unsigned mm_fields(const struct mm_struct *mm, struct mm_field f[12])
 
 /* The report as one JSON document: the addresses as "0x" strings, each
  * --show view under its name as the view writes it.  0, or 2 with the one
- * line printed. */
+ * line printed (none when the host ran out of memory). */
 static int exec_json(struct vmsim_machine *m, struct task_struct *t, const struct exec_req *q,
 		     const struct exec_result *r, struct strbuf *sb)
 {
@@ -213,14 +219,15 @@ static int exec_json(struct vmsim_machine *m, struct task_struct *t, const struc
 	for (int i = 0; i < q->nshow && !ret; i++) {
 		json_key(&jw, q->show[i]);
 		ret = view_json(m, q->show[i], &va, &jw, &msg);
-		if (ret)
+		if (ret && !cli_host_oom())
 			fprintf(stderr, "vmsim-cli: exec: %s: %s\n", q->show[i], msg.len ? sb_str(&msg) :
 				ret == -ENOMEM ? "out of host memory" : strerror(-ret));
 	}
 	json_object_end(&jw);
-	if (!ret && json_finish(&jw)) {
-		fprintf(stderr, "vmsim-cli: out of host memory\n");
-		ret = -ENOMEM;
+	if (!ret) {
+		ret = json_finish(&jw);
+		if (ret && !cli_host_oom())
+			fprintf(stderr, "vmsim-cli: exec: the JSON report came out malformed\n");
 	}
 	sb_putc(sb, '\n');
 	sb_free(&msg);
@@ -228,7 +235,8 @@ static int exec_json(struct vmsim_machine *m, struct task_struct *t, const struc
 }
 
 /* Each --show view of the new task into @sb, as text blocks separated by
- * a blank line.  0, or 2 with the one line printed. */
+ * a blank line.  0, or 2 with the one line printed (none when the host ran
+ * out of memory). */
 static int show_views(struct vmsim_machine *m, const struct exec_req *q, struct strbuf *sb)
 {
 	struct view_args va = { .task = "exec" };
@@ -239,8 +247,8 @@ static int show_views(struct vmsim_machine *m, const struct exec_req *q, struct 
 		sb_reset(&v);
 		ret = view_render(m, q->show[i], &va, false, &v);
 		if (ret || v.oom) {
-			fprintf(stderr, "vmsim-cli: exec: %s: %s\n", q->show[i],
-				v.oom ? "out of host memory" : sb_str(&v));
+			if (!cli_host_oom())
+				fprintf(stderr, "vmsim-cli: exec: %s: %s\n", q->show[i], sb_str(&v));
 			ret = 2;
 		} else {
 			sb_printf(sb, "%s%s", i ? "\n" : "", sb_str(&v));
@@ -277,8 +285,9 @@ static int run_exec(struct cli *c, int argc, char **argv)
 	if (!m)
 		return 2;
 	ret = task_spawn(m, "exec", NULL, &t);
-	if (ret) {
+	if (ret && !cli_host_oom())
 		fprintf(stderr, "vmsim-cli exec: cannot create a task: %s\n", strerror(-ret));
+	if (ret) {
 		vmsim_machine_destroy(m);
 		return 2;
 	}
@@ -293,8 +302,14 @@ static int run_exec(struct cli *c, int argc, char **argv)
 	ea.has_stack_rlimit = q.has_rlimit;
 	ret = do_execve(t, &ea, &r, &err);
 	if (ret) {
-		fprintf(stderr, "vmsim-cli: exec: %s\n", err.msg[0] ? err.msg : strerror(-ret));
+		if (!cli_host_oom())
+			fprintf(stderr, "vmsim-cli: exec: %s\n", err.msg[0] ? err.msg : strerror(-ret));
 		ret = 2;
+	} else if (machine_checking(m) && machine_check(m, &err)) {
+		/* --check: every invariant after the exec */
+		if (!cli_host_oom())
+			fprintf(stderr, "vmsim-cli: exec: invariant violated: %s\n", err.msg);
+		ret = 1;
 	} else if (json) {
 		ret = exec_json(m, t, &q, &r, &sb);
 	} else {
@@ -309,15 +324,12 @@ static int run_exec(struct cli *c, int argc, char **argv)
 		sb_puts(&sb, "\nauxv\n");
 		for (unsigned i = 0; i < r.nr_auxv; i++)
 			sb_printf(&sb, "  %-20s 0x%" PRIx64 "\n", auxv_name(r.auxv[i][0]), r.auxv[i][1]);
-		if (!ret && sb.oom) {
-			fprintf(stderr, "vmsim-cli: out of host memory\n");
-			ret = 2;
-		}
 	}
-	if (ret) {
+	/* out of host memory anywhere above: no report, main() says why */
+	if (ret || sb.oom || cli_host_oom()) {
 		sb_free(&sb);
 		vmsim_machine_destroy(m);
-		return 2;
+		return ret == 1 ? 1 : 2;
 	}
 	fputs(sb_str(&sb), stdout);
 	sb_free(&sb);
@@ -336,7 +348,8 @@ const struct cli_cmd cmd_exec = {
 		 "and the auxiliary vector. argv is ELF (or --arg0), then the --arg values, then "
 		 "the ARG operands; write -- before ELF when an ARG starts with '-'. The "
 		 "environment is empty unless --env gives it. Nothing is printed unless the exec "
-		 "succeeded.",
+		 "succeeded. With --check every invariant is checked after the exec; a broken one, "
+		 "or a BUG the kernel reported, makes the exit status 1.",
 	.opts = exec_opts,
 	.run = run_exec,
 };

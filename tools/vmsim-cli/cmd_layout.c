@@ -4,11 +4,13 @@
  * optionally draw it as an SVG picture.  The map comes from the booted
  * machine (kern/layout.c), so it shows the live numbers of a fresh boot.
  * Invariant: FILE is written whole (through a temporary, util/outfile.c)
- * before anything is printed, or not at all and nothing is printed.
+ * before anything is printed, or not at all and nothing is printed; both
+ * are rendered before either is written.
  */
 #include <stdio.h>
 
 #include "cli.h"
+#include "cli_oom.h"
 #include "kern/layout.h"
 #include "kern/machine.h"
 #include "kern/views.h"
@@ -21,32 +23,22 @@ static const struct cli_opt layout_opts[] = {
 	{ 0 },
 };
 
-/* The picture into @path; 0, or 2 with the one line printed. */
-static int write_svg(struct cli *c, struct vmsim_machine *m, const char *path)
+/* The picture @pic into @path; 0, or 2 with the one line printed. */
+static int write_svg(struct cli *c, const struct strbuf *pic, const char *path)
 {
-	struct strbuf sb = STRBUF_INIT;
 	struct outfile o;
 	int ret = cli_output(c, &o, path);
 
 	if (ret)
 		return ret;
-	layout_svg(m, &sb);
-	if (sb.oom) {
-		fprintf(stderr, "vmsim-cli: out of host memory\n");
-		outfile_abort(&o);
-		ret = 2;
-	} else {
-		fputs(sb_str(&sb), o.f);
-		ret = cli_output_commit(&o);
-	}
-	sb_free(&sb);
-	return ret;
+	fputs(sb_str(pic), o.f);
+	return cli_output_commit(&o);
 }
 
 static int run_layout(struct cli *c, int argc, char **argv)
 {
 	const char *svg = NULL;
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT, pic = STRBUF_INIT;
 	struct vmsim_machine *m;
 	struct cli_getopt g;
 	int k, ret;
@@ -64,19 +56,25 @@ static int run_layout(struct cli *c, int argc, char **argv)
 	m = cli_boot(c);
 	if (!m)
 		return 2;
-	ret = svg ? write_svg(c, m, svg) : 0;
+	/* both rendered before either is written: out of host memory leaves
+	 * no output at all (main() says why) */
+	ret = view_render(m, "layout", NULL, c->json, &sb);
+	if (svg)
+		layout_svg(m, &pic);
+	if (cli_host_oom()) {
+		ret = 2;
+	} else if (ret) {
+		fprintf(stderr, "vmsim-cli: layout: %s\n", sb_str(&sb));
+		ret = 2;
+	} else if (svg)
+		ret = write_svg(c, &pic, svg);
 	if (!ret) {
-		/* the layout view; its failure can only be host memory */
-		if (view_render(m, "layout", NULL, c->json, &sb) || sb.oom) {
-			fprintf(stderr, "vmsim-cli: out of host memory\n");
-			ret = 2;
-		} else {
-			fputs(sb_str(&sb), stdout);
-			if (c->json)
-				fputc('\n', stdout);
-		}
+		fputs(sb_str(&sb), stdout);
+		if (c->json)
+			fputc('\n', stdout);
 	}
 	sb_free(&sb);
+	sb_free(&pic);
 	vmsim_machine_destroy(m);
 	return ret;
 }

@@ -9,6 +9,8 @@
  * trace's length (the reader's buffer, plus the simulated frames touched).
  * The output streams too: interval rows go out as they come, the JSON
  * ones through a streaming json_writer that holds at most one chunk.
+ * Out of host memory (cli_oom.h) the replay stops at the failure: no row
+ * after it, no summary, no message of its own (main() says why).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_oom.h"
 #include "kern/exec.h"
 #include "kern/machine.h"
 #include "kern/task.h"
@@ -62,6 +65,8 @@ static void interval_row(struct replay_cli *rc)
 	struct json_writer *jw = &rc->jw;
 	struct replay_counters c;
 
+	if (cli_host_oom())
+		return;		/* the replay ends at the failure: no more rows */
 	replay_snapshot(rp, &c);
 	if (rc->json) {
 		json_object_begin(jw);
@@ -223,8 +228,11 @@ static int summary(struct replay_cli *rc, const char *trace, enum trace_format f
 	printf("walks     %llu, page-table entries read %llu\n", (unsigned long long)c.walks,
 	       (unsigned long long)c.entries_read);
 	printf("faults    %lu minor: %lu demand-zero, %lu zero-page, %lu cow (+%lu reused), "
-	       "%lu stack growth; %llu SIGSEGV\n", fs->min_flt, fs->demand_zero, fs->zero_page,
+	       "%lu stack growth; %llu SIGSEGV", fs->min_flt, fs->demand_zero, fs->zero_page,
 	       fs->cow, fs->cow_reuse, fs->stack_grow, (unsigned long long)rp->segv);
+	if (fs->sigbus)
+		printf(", %lu SIGBUS", fs->sigbus);	/* a file page past the end of a file */
+	printf("\n");
 	if (rp->layout == REPLAY_FLAT)
 		printf("regions   %llu created on demand (%llu KiB); %llu accesses outside user space\n",
 		       (unsigned long long)rp->regions, (unsigned long long)rp->region_bytes >> 10,
@@ -269,13 +277,13 @@ static int run_replay(struct cli *c, int argc, char **argv)
 	const char *trace, *layout = "flat", *exec_elf;
 	struct vmsim_machine *m;
 	struct spawn_args sa = { 0 };
-	struct vmsim_error err = { 0 };
+	struct vmsim_error err = { 0 }, cerr = { 0 };
 	struct task_struct *t;
 	struct trace_reader r;
 	struct trace_rec recs[BATCH];
 	struct cli_getopt g;
 	long got;
-	int fmt = -1, ret, out, status = 0, k;
+	int fmt = -1, ret, out, status = 0, k, bad = 0;
 	double secs;
 
 	cli_getopt_init(&g, &cmd_replay, argc, argv, false);
@@ -310,7 +318,8 @@ static int run_replay(struct cli *c, int argc, char **argv)
 		return 2;
 	ret = trace_open(&r, trace, fmt, &err);
 	if (ret) {
-		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
+		if (!cli_host_oom())
+			fprintf(stderr, "vmsim-cli: %s\n", err.msg);
 		vmsim_machine_destroy(m);
 		return 2;
 	}
@@ -320,7 +329,8 @@ static int run_replay(struct cli *c, int argc, char **argv)
 	else if (ret)
 		verr(&err, ret, "replay: cannot create the task: %s", errno_name(ret));
 	if (ret) {
-		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
+		if (!cli_host_oom())
+			fprintf(stderr, "vmsim-cli: %s\n", err.msg);
 		trace_close(&r);
 		vmsim_machine_destroy(m);
 		return 2;
@@ -340,29 +350,42 @@ static int run_replay(struct cli *c, int argc, char **argv)
 				rc.next_interval += rc.interval;
 			}
 		}
-		if (__builtin_expect(rc.rp.oom, 0))
+		if (__builtin_expect(rc.rp.oom, 0) || cli_host_oom())
 			break;
 		if (rc.rp.accesses >= rc.next_progress_count) {
 			progress(&rc, &r, false);
 			rc.next_progress_count = rc.rp.accesses + PROGRESS_EVERY;
+			/* --check: what the accesses since the last point changed */
+			if (machine_checking(m) && (bad = machine_check_point(m, &cerr)))
+				break;
 		}
 	}
+	if (!bad && machine_checking(m) && !cli_host_oom())
+		bad = machine_check(m, &cerr);
 	ret = got < 0 ? (int)got : 0;
 	secs = now() - rc.t0;
 	progress(&rc, &r, true);
-	out = summary(&rc, trace, r.fmt, secs, layout);
-	if (ret < 0) {
-		/* the counters so far are out; then the line that stopped us */
-		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
+	if (cli_host_oom()) {
+		/* no counters: they stop at a failure the trace did not cause
+		 * (and main() says why) */
 		status = 2;
-	} else if (rc.rp.oom) {
-		status = 1;
-	}
-	if (out) {
-		/* a write error on stdout is main's one line (cli_finish) */
-		if (out == -ENOMEM)
-			fprintf(stderr, "vmsim-cli: out of host memory\n");
-		status = 2;
+	} else {
+		out = summary(&rc, trace, r.fmt, secs, layout);
+		if (ret < 0) {
+			/* the counters so far are out; then the line that stopped us */
+			fprintf(stderr, "vmsim-cli: %s\n", err.msg);
+			status = 2;
+		} else if (rc.rp.oom) {
+			status = 1;
+		}
+		if (bad) {
+			fprintf(stderr, "vmsim-cli: replay: invariant violated after %llu accesses: "
+				"%s\n", (unsigned long long)rc.rp.accesses, cerr.msg);
+			status = status ? status : 1;
+		}
+		/* a write error on stdout is main's one line (check_stdout) */
+		if (out)
+			status = 2;
 	}
 	trace_close(&r);
 	sb_free(&rc.out);
@@ -380,8 +403,10 @@ const struct cli_cmd cmd_replay = {
 		 "any length replays in bounded host memory. Every access goes through the TLB, "
 		 "the walk and the fault handler of one task. The report counts accesses by type, "
 		 "TLB hits and misses per level, walks, faults by kind, RSS and page-table pages, "
-		 "time and rate. The exit status is 1 when the simulated machine ran out of "
-		 "memory, 2 at a bad trace line (the counters so far are printed first).",
+		 "time and rate. With --check the invariants are checked every 65536 accesses and at "
+		 "the end. The exit status is 1 when the simulated machine ran out of memory, "
+		 "--check found a broken invariant (the replay stops there) or the kernel reported a "
+		 "BUG, 2 at a bad trace line (the counters so far are printed first).",
 	.opts = replay_opts,
 	.run = run_replay,
 };

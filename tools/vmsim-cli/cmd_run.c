@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_oom.h"
 #include "scenario_run.h"
 
 static int run_run(struct cli *c, int argc, char **argv)
@@ -30,13 +31,17 @@ static int run_run(struct cli *c, int argc, char **argv)
 		return ret;
 	struct scenario_opts o = {
 		.config = c->config, .sets = c->sets, .json = c->json, .check = c->check,
+		.check_every = c->check_every,
 		.verbose = c->verbose, .events = c->events.f ? &c->events : NULL,
 	};
 
 	ret = scenario_run(argv[g.next], &o, stdout, &err, &res);
 	fflush(stdout);
 	if (ret) {
-		fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : strerror(-ret));
+		/* out of host memory: the steps before it are printed, main()
+		 * says why */
+		if (!cli_host_oom())
+			fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : strerror(-ret));
 		return 2;
 	}
 	return res.failed ? 1 : 0;
@@ -49,8 +54,10 @@ const struct cli_cmd cmd_run = {
 	.operand_kind = ARG_FILE,
 	.about = "SCENARIO is a YAML file naming a machine and listing steps (see "
 		 "docs/scenarios.md). The scenario's machine: wins over -c; --set applies after "
-		 "its set:. With --check every consistency checker runs after each step, and a "
-		 "broken invariant counts as a failed expectation; with --verbose every step's "
-		 "result is printed. The exit status is 1 when an expectation failed.",
+		 "its set:. With --check the invariants of what each step changed are checked "
+		 "after it, and everything every N steps and after the last; a broken invariant "
+		 "counts as a failed expectation, and so does a BUG the kernel reported during a "
+		 "step, with or without --check. With --verbose every step's result is printed. "
+		 "The exit status is 1 when an expectation failed.",
 	.run = run_run,
 };

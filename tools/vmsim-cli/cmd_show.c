@@ -2,17 +2,20 @@
  * vmsim-cli show VIEW, and VIEW as a command of its own (vmsim-cli
  * buddyinfo): one of the kernel's views of a freshly booted machine, in
  * the kernel's text format or as JSON (kern/views.c).  Invariant: nothing
- * is printed unless the whole view rendered.
+ * is printed unless the whole view rendered; out of host memory, nothing
+ * at all (main() prints the one line).
  */
 #include <errno.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_oom.h"
 #include "kern/machine.h"
 #include "kern/views.h"
 #include "util/strbuf.h"
 
-/* "no view 'X'; did you mean 'Y'? (views: ...)" */
+/* "no view 'X'; did you mean 'Y'? (views: ...)"; nothing when the host
+ * refuses the memory to list them (main() says why). */
 static int unknown_view(const char *name)
 {
 	struct strbuf sb = STRBUF_INIT, all = STRBUF_INIT;
@@ -21,10 +24,10 @@ static int unknown_view(const char *name)
 
 	near = cli_nearest(name, names, n);
 	view_names(&all);
-	if (near)
+	if (!cli_host_oom() && near)
 		fprintf(stderr, "vmsim-cli: no view '%s'; did you mean '%s'? (views: %s)\n", name,
 			near, sb_str(&all));
-	else
+	else if (!cli_host_oom())
 		fprintf(stderr, "vmsim-cli: no view '%s' (views: %s)\n", name, sb_str(&all));
 	sb_free(&sb);
 	sb_free(&all);
@@ -50,13 +53,15 @@ static int run_show(struct cli *c, int argc, char **argv)
 				       "one view at a time");
 	name = shortcut ? argv[0] : argv[g.next];
 	if (!cli_is_view(name))
-		return unknown_view(name);
+		return cli_host_oom() ? 2 : unknown_view(name);
 	m = cli_boot(c);
 	if (!m)
 		return 2;
 	ret = view_render(m, name, NULL, c->json, &sb);
-	if (ret || sb.oom) {
-		fprintf(stderr, "vmsim-cli: %s: %s\n", name, sb.oom ? "out of host memory" : sb_str(&sb));
+	if (cli_host_oom()) {
+		ret = -ENOMEM;
+	} else if (ret) {
+		fprintf(stderr, "vmsim-cli: %s: %s\n", name, sb_str(&sb));
 	} else {
 		fputs(sb_str(&sb), stdout);
 		if (c->json)
@@ -64,7 +69,7 @@ static int run_show(struct cli *c, int argc, char **argv)
 	}
 	sb_free(&sb);
 	vmsim_machine_destroy(m);
-	return ret || sb.oom ? 2 : 0;
+	return ret ? 2 : 0;
 }
 
 const struct cli_cmd cmd_show = {

@@ -7,13 +7,16 @@
  * TLB, then walk, setting A/D like the hardware.  --explain first shows the walk level by level (table
  * physical address, index, entry address, entry value, decoded flags),
  * read before the translation changes any A/D bit.  A fault is an answer,
- * not an error: exit status 0 either way, 2 for bad usage.
+ * not an error: exit status 0 either way, 2 for bad usage.  Out of host
+ * memory, nothing is printed (main() says why).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_oom.h"
 #include "kern/machine.h"
 #include "mmu/mmu.h"
 #include "util/json.h"
@@ -32,14 +35,8 @@ static const struct cli_opt translate_opts[] = {
 	{ 0 },
 };
 
-static int out_of_memory(struct strbuf *sb)
-{
-	fprintf(stderr, "vmsim-cli: out of host memory\n");
-	sb_free(sb);
-	return 2;
-}
-
-/* The report of one translation on cpu 0 of @m: 0, or 2 out of host memory. */
+/* The report of one translation on cpu 0 of @m: 0, or 2 out of host memory
+ * (nothing printed). */
 static int translate_one(struct vmsim_machine *m, uint64_t va, enum mmu_access acc,
 			 enum mmu_mode mode, bool explain, bool json)
 {
@@ -82,8 +79,11 @@ static int translate_one(struct vmsim_machine *m, uint64_t va, enum mmu_access a
 		else
 			fault_json(&jw, f, &fault);
 		json_object_end(&jw);
-		if (json_finish(&jw))
-			return out_of_memory(&sb);
+		if (json_finish(&jw) == -EINVAL) {
+			fprintf(stderr, "vmsim-cli: translate: the JSON report came out malformed\n");
+			sb_free(&sb);
+			return 2;
+		}
 		sb_putc(&sb, '\n');
 	} else {
 		sb_printf(&sb, "%s %s access to %#" PRIx64 " (%s, CR3 %#" PRIx64 ")\n",
@@ -101,8 +101,11 @@ static int translate_one(struct vmsim_machine *m, uint64_t va, enum mmu_access a
 			sb_printf(&sb, "-> page fault, error code %#x [%s] at the %s\n", fault.error_code,
 				  buf[0] ? buf : "not present, supervisor read", f->lvl[fault.depth].name);
 		}
-		if (sb.oom)
-			return out_of_memory(&sb);
+	}
+	/* the walk and the report are whole, or nothing is printed */
+	if (sb.oom || cli_host_oom()) {
+		sb_free(&sb);
+		return 2;
 	}
 	fputs(sb_str(&sb), stdout);
 	sb_free(&sb);

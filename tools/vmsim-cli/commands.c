@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_oom.h"
 #include "kern/views.h"
 #include "util/strbuf.h"
 #include "vmsim-config.h"
@@ -16,8 +17,10 @@ static const struct cli_opt global_opts[] = {
 	{ GOPT_SET, "set", ARG_TEXT, "KEY=VALUE",
 	  "override one config key (memory.size=256MiB, cpu.wp=false, ...); may be repeated" },
 	{ GOPT_JSON, "json", ARG_NONE, NULL, "print one JSON document instead of text" },
-	{ GOPT_CHECK, "check", ARG_NONE, NULL,
-	  "run every consistency checker after each scenario step" },
+	{ GOPT_CHECK, "check", ARG_OPTIONAL, "N",
+	  "check every invariant after each scenario step, exec and 65536 replayed accesses: "
+	  "what changed, and everything every N checks (default 100; 0: only at the end) and "
+	  "at the end" },
 	{ GOPT_TRACE_EVENTS, "trace-events", ARG_FILE, "FILE",
 	  "log every page allocation and free, fault, TLB fill and flush and VMA change to FILE, "
 	  "one line each (- for standard error)" },
@@ -37,7 +40,8 @@ const struct cli_cmd cli_global = {
 		 "It prints the kernel's views of it, runs scenarios, execs real ELF files and "
 		 "replays memory traces.\n\n"
 		 "Global options come before the command, the command's own options after it. "
-		 "Every option takes its value as --opt=VALUE or --opt VALUE; -- ends the options. "
+		 "Every option takes its value as --opt=VALUE or --opt VALUE, and an optional "
+		 "one (--check[=N]) only as --opt=VALUE; -- ends the options. "
 		 "An output file (--trace-events, --svg, convert-trace) is written to a temporary "
 		 "file beside it and renamed into place only when complete.",
 	.opts = global_opts,
@@ -102,7 +106,7 @@ static int run_help(struct cli *c, int argc, char **argv)
 	}
 	cmd = cli_find(argv[g.next]);
 	if (!cmd)
-		return cli_unknown_command(argv[g.next]);
+		return cli_host_oom() ? 2 : cli_unknown_command(argv[g.next]);
 	cli_help(stdout, cmd);
 	return 0;
 }

@@ -3,18 +3,29 @@
  * The commands themselves are tables in cmd_*.c (see cli.h).
  *
  * Exit status: 0 success; 1 a scenario expectation failed (or a replayed
- * machine ran out of memory); 2 bad usage, bad input or an environment
+ * machine ran out of memory, --check found a broken invariant, the kernel
+ * reported a BUG); 2 bad usage, bad input or an environment
  * failure, with one line on stderr.  Invariant: a run whose output did
  * not all reach stdout and its files exits 2, never 0; a closed pipe on
  * stdout ends it as SIGPIPE ends any filter, quietly, and no temporary
- * file is left behind.
+ * file is left behind.  Out of host memory anywhere ends the run with
+ * exactly one line, "vmsim-cli: out of host memory", and status 2
+ * (cli_oom.h); the environment variable VMSIM_HOST_FAIL=N[,persistent]
+ * makes the N-th host allocation fail, to test that
+ * (docs/output-formats.md).
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_oom.h"
+#include "util/parse.h"
+
+#define CHECK_EVERY_DEFAULT 100	/* --check: a full check every 100 points */
 
 /* A fatal signal: remove the temporaries, then die of it. */
 static void on_fatal_signal(int sig)
@@ -45,6 +56,20 @@ static void catch_signals(void)
 	}
 }
 
+/* --check[=N]: a full check every N points (default CHECK_EVERY_DEFAULT;
+ * 0: only at the end). */
+static int parse_check(struct cli *c, const char *v)
+{
+	uint64_t every = CHECK_EVERY_DEFAULT;
+
+	if (v && (parse_u64(v, &every) || every > UINT_MAX))
+		return cli_usage_error(NULL, "--check=N takes a count of checks between full "
+				       "ones (0: a full check only at the end), not '%s'", v);
+	c->check = true;
+	c->check_every = (unsigned)every;
+	return 0;
+}
+
 static int parse_globals(struct cli *c, int argc, char **argv, int *next)
 {
 	struct cli_getopt g;
@@ -67,7 +92,8 @@ static int parse_globals(struct cli *c, int argc, char **argv, int *next)
 			c->json = true;
 			break;
 		case GOPT_CHECK:
-			c->check = true;
+			if (parse_check(c, g.arg))
+				return 2;
 			break;
 		case GOPT_TRACE_EVENTS:
 			c->events_path = g.arg;
@@ -97,11 +123,15 @@ static int run(struct cli *c, int argc, char **argv)
 	if (next >= argc)
 		return cli_usage_error(NULL, "which command?");
 	cmd = cli_find(argv[next]);
+	/* without host memory to list the views, a view's name finds no
+	 * command: not the user's mistake */
 	if (!cmd)
-		return cli_unknown_command(argv[next]);
+		return cli_host_oom() ? 2 : cli_unknown_command(argv[next]);
 	c->cmd = cmd;
 	cli_input(c, c->config);
-	return cmd->run(c, argc - next, argv + next);
+	ret = cmd->run(c, argc - next, argv + next);
+	/* the kernel reported a BUG (cli_boot() counted it): the run failed */
+	return !ret && c->kernel_reports ? 1 : ret;
 }
 
 /* stdout through an outfile stream: the first failed write's errno is
@@ -151,11 +181,20 @@ static int check_stdout(void)
 int main(int argc, char **argv)
 {
 	struct cli c = { .config = "x86_64" };
+	const char *fail = getenv("VMSIM_HOST_FAIL");
 	int ret;
 
+	/* a testing aid: armed before anything allocates */
+	if (fail && *fail && host_fail_parse(fail)) {
+		fprintf(stderr, "vmsim-cli: VMSIM_HOST_FAIL='%s': expected N or N,persistent "
+			"(N >= 1)\n", fail);
+		return 2;
+	}
 	catch_signals();
 	wrap_stdout();
 	ret = run(&c, argc, argv);
+	if (cli_host_oom())
+		ret = 2;	/* no event log of a run the host cut short */
 	if (check_stdout())
 		ret = 2;
 	/* the event log is kept when the run completed (0, 1): a failed
@@ -165,6 +204,12 @@ int main(int argc, char **argv)
 			ret = cli_output_commit(&c.events_out) ? 2 : ret;
 		else
 			outfile_abort(&c.events_out);
+	}
+	if (cli_host_oom()) {
+		/* whatever the command returned: it stopped printing at the
+		 * failure, and this is the one line that says why */
+		fputs("vmsim-cli: out of host memory\n", stderr);
+		return 2;
 	}
 	return ret;
 }

@@ -2,9 +2,10 @@
  * Scenario ops of exec and the page cache (see scenario.h):
  *   exec  { task, path, argv, env, sysroot, stack_rlimit }   value: the entry ip
  *         path (and sysroot) relative to the scenario's directory unless
- *         absolute; argv defaults to [path], env to [].  A file that
- *         cannot be executed is an outcome ({ error: ENOEXEC }), not bad
- *         scenario text, so a scenario can expect it.
+ *         absolute, or an in-memory file of that name (a "#!" script's
+ *         interpreter too); argv defaults to [path], env to [].  A file
+ *         that cannot be executed is an outcome ({ error: ENOEXEC }), not
+ *         bad scenario text, so a scenario can expect it.
  *   file  { name, size, contents }   an in-memory file of @size bytes that
  *         starts with @contents (the rest reads as zeros); mmap's `file:`
  *         finds it by name before looking on the host.
@@ -123,6 +124,14 @@ static int op_exec(struct scn *s, struct scn_step *st)
 	}
 	a.filename = path;
 	a.host_path = host;
+	{
+		/* a file the scenario declared: execve() finds it by its name */
+		struct page_cache *pc = machine_page_cache(scn_machine(s));
+
+		if (!pc)
+			return -ENOMEM;
+		a.file = filemap_lookup(pc, path);
+	}
 	a.sysroot = sysroot ? root : NULL;
 	a.argv = argv;
 	a.argc = argc;

@@ -9,7 +9,8 @@
  *   exit   { task }
  * Accesses run on CPU 0 as the task (switching to it first), translate,
  * fault and retry like the CPU; a SIGSEGV is the outcome OUT_SEGV with
- * segv_code 1 (SEGV_MAPERR) or 2 (SEGV_ACCERR).  Invariant: the bytes a
+ * segv_code 1 (SEGV_MAPERR) or 2 (SEGV_ACCERR), a SIGBUS (a file page past
+ * its end) OUT_SIGBUS.  Invariant: the bytes a
  * task reads are those in simulated RAM behind its translation; nothing
  * here touches page tables or frames except through task_access(),
  * do_fork(), do_exit() and context_switch().
@@ -43,6 +44,11 @@ static int access_outcome(struct scn_step *st, int ret, const struct access_resu
 	if (r->segv) {
 		st->out.kind = OUT_SEGV;
 		st->out.segv_code = r->segv;
+		st->out.value = r->segv_addr;
+		return 0;
+	}
+	if (r->sigbus) {
+		st->out.kind = OUT_SIGBUS;
 		st->out.value = r->segv_addr;
 		return 0;
 	}

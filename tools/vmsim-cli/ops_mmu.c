@@ -25,6 +25,7 @@
 #include "mmu/mmu.h"
 #include "mmu/pgtable.h"
 #include "scenario.h"
+#include "vma/mm.h"
 #include "walk_explain.h"
 
 /* The task named by `task`, or NULL when absent (the kernel's tables). */
@@ -249,6 +250,10 @@ static int op_pte(struct scn *s, struct scn_step *st)
 	if (set || clear) {
 		e = (e | set) & ~clear;
 		set_pte(pt, epa, e);
+		/* an edited entry is a change --check must look at */
+		if (t)
+			mm_track_dirty(t->mm);
+		kspace_mark_dirty(m);
 		if (flush)
 			for (unsigned c = 0; c < m->nr_cpus; c++)
 				invlpg(&m->cpus[c], va);

@@ -147,7 +147,7 @@ static int op_show(struct scn *s, struct scn_step *st)
 		return -ENOMEM;
 	}
 	if (!jw) {
-		fprintf(scn_out(s), "# step %d: show %s\n", st->index, what);
+		scn_printf(s, "# step %d: show %s\n", st->index, what);
 		scn_print(s, sb_str(&sb));
 	}
 	sb_free(&sb);

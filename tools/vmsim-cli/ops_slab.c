@@ -55,7 +55,7 @@ static void report(struct scn *s, struct scn_step *st)
 		json_key_str(jw, "message", msg);
 		json_object_end(jw);
 	} else {
-		fprintf(scn_out(s), "# step %d: %s\n", st->index, msg);
+		scn_printf(s, "# step %d: %s\n", st->index, msg);
 	}
 }
 

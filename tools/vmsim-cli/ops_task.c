@@ -65,7 +65,7 @@ static const struct flag_name map_flags[] = {
 	{ "fixed", MAP_FIXED }, { "fixed_noreplace", MAP_FIXED_NOREPLACE },
 	{ "populate", MAP_POPULATE }, { "growsdown", MAP_GROWSDOWN },
 	{ "noreserve", MAP_NORESERVE }, { "locked", MAP_LOCKED }, { "stack", MAP_STACK },
-	{ "nonblock", MAP_NONBLOCK }, { NULL, 0 },
+	{ "nonblock", MAP_NONBLOCK }, { "32bit", MAP_32BIT }, { NULL, 0 },
 };
 
 static const struct flag_name mremap_flags[] = {
@@ -292,7 +292,7 @@ const struct scn_op scn_ops_task[] = {
 static const char *const task_expect_keys[] = {
 	"task", "rss", "vm", "maps", "anon", "shmem", "data_vm", "stack_vm", "exec_vm",
 	"locked_vm", "map_count", "brk", "start_brk", "faults", "cow", "cow_reuse", "zero_page",
-	"demand_zero", "stack_grow", "segv", "mm_users", "hiwater_rss", "hiwater_vm", "tasks",
+	"demand_zero", "stack_grow", "segv", "sigbus", "mm_users", "hiwater_rss", "hiwater_vm", "tasks",
 	"l1d_hits", "l1d_misses", "l2_hits", "l2_misses", "walks", NULL
 };
 
@@ -385,7 +385,7 @@ static int expect_task(struct scn *s, struct scn_step *st)
 		{ "brk", 9 }, { "start_brk", 10 }, { "faults", 11 }, { "cow", 12 },
 		{ "cow_reuse", 13 }, { "zero_page", 14 }, { "demand_zero", 15 },
 		{ "stack_grow", 16 }, { "segv", 17 }, { "mm_users", 18 }, { "hiwater_rss", 19 },
-		{ "hiwater_vm", 20 },
+		{ "hiwater_vm", 20 }, { "sigbus", 21 },
 	};
 	struct task_struct *t;
 	const struct ynode *n;
@@ -449,6 +449,7 @@ static int expect_task(struct scn *s, struct scn_step *st)
 		case 18: got = (uint64_t)mm->mm_users; break;
 		case 19: got = mm->hiwater_rss > get_mm_rss(mm) ? mm->hiwater_rss : get_mm_rss(mm); break;
 		case 20: got = mm->hiwater_vm > mm->total_vm ? mm->hiwater_vm : mm->total_vm; break;
+		case 21: got = t->fst.sigbus; break;
 		}
 		expect_u64(s, st, nums[i].key, want, got);
 	}

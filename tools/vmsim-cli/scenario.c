@@ -15,6 +15,12 @@
  * what a failed step did not create is not run (OUT_NOT_RUN), saying why.
  * `as:` names and the blocks alloc_pages steps returned are found through
  * hash tables, so the 10^5th step costs what the first one did.
+ *
+ * Host exhaustion (util/hostalloc.h) is not a step's outcome: a step during
+ * which the host refused an allocation ends the run with -ENOMEM "out of
+ * host memory", whatever the op made of it, and prints nothing of its own
+ * (no output, no step line).  A step's text is held until the step is
+ * over, so stdout is always the output of whole steps.
  */
 #include "scenario_run.h"
 
@@ -91,7 +97,21 @@ struct scn {
 	bool step_task_killed;		/* ... and the OOM killer sent it SIGKILL */
 	int panic_step;			/* the step the kernel panicked in, or 0 */
 	char panic_op[32];
+	unsigned nr_reports;		/* kernel reports the current step raised */
+	struct strbuf cur_text;		/* text mode: the current step's output */
+	unsigned long host_oom_base;	/* host_oom_count() when the run began */
 };
+
+/* The host refused an allocation since the run began. */
+static bool host_oom(const struct scn *s)
+{
+	return host_oom_count() != s->host_oom_base;
+}
+
+static int out_of_host_memory(struct scn *s)
+{
+	return verr(s->err, -ENOMEM, "out of host memory");
+}
 
 /* ---------------------------------------------------------------- names */
 
@@ -376,6 +396,9 @@ void scn_mismatch(struct scn *s, const struct scn_step *st, const char *expected
 	va_list ap;
 	const struct ynode *at = st->expect ? st->expect : st->node;
 
+	/* a comparison spoiled by host exhaustion: the step ends the run */
+	if (host_oom(s))
+		return;
 	va_start(ap, fmt);
 	vsnprintf(got, sizeof(got), fmt, ap);
 	va_end(ap);
@@ -396,7 +419,18 @@ void scn_mismatch(struct scn *s, const struct scn_step *st, const char *expected
 void scn_print(struct scn *s, const char *text)
 {
 	if (!s->json)
-		fputs(text, s->out);
+		sb_puts(&s->cur_text, text);
+}
+
+void scn_printf(struct scn *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->json)
+		return;
+	va_start(ap, fmt);
+	sb_vprintf(&s->cur_text, fmt, ap);
+	va_end(ap);
 }
 
 struct json_writer *scn_output(struct scn *s)
@@ -407,11 +441,6 @@ struct json_writer *scn_output(struct scn *s)
 struct vmsim_machine *scn_machine(struct scn *s)
 {
 	return s->m;
-}
-
-FILE *scn_out(struct scn *s)
-{
-	return s->out;
 }
 
 bool scn_json(struct scn *s)
@@ -570,6 +599,9 @@ static void describe(const struct scn_step *st, char *buf, size_t len)
 	case OUT_SEGV:
 		snprintf(buf, len, "segv %s", o->segv_code == 2 ? "accerr" : "maperr");
 		break;
+	case OUT_SIGBUS:
+		snprintf(buf, len, "sigbus adrerr");
+		break;
 	case OUT_NOT_RUN:
 		cut_printf(buf, len, "not run: %s", st->why);
 		break;
@@ -634,6 +666,10 @@ static void outcome_json(struct json_writer *jw, const struct scn_step *st)
 		json_key_str(jw, "task", st->why);
 		json_key_u64(jw, "pid", o->value);
 		break;
+	case OUT_SIGBUS:
+		json_key_str(jw, "kind", "sigbus");
+		json_key_str(jw, "code", "adrerr");
+		break;
 	}
 	json_object_end(jw);
 }
@@ -641,7 +677,7 @@ static void outcome_json(struct json_writer *jw, const struct scn_step *st)
 static bool failed_outcome(const struct scn_outcome *o)
 {
 	return o->kind == OUT_ERROR || o->kind == OUT_FAULT || o->kind == OUT_SEGV ||
-	       o->kind == OUT_NOT_RUN || o->kind == OUT_KILLED;
+	       o->kind == OUT_SIGBUS || o->kind == OUT_NOT_RUN || o->kind == OUT_KILLED;
 }
 
 /* A step's result as its stderr line says it: an error by its errno name
@@ -703,6 +739,11 @@ static int check_expect(struct scn *s, struct scn_step *st)
 				scn_mismatch(s, st, "killed", "%s", got);
 			return 0;
 		}
+		if (strcmp(e->scalar, "sigbus") == 0) {
+			if (o->kind != OUT_SIGBUS)
+				scn_mismatch(s, st, "sigbus", "%s", got);
+			return 0;
+		}
 		ret = expected_number(s, st, e, got, &v);
 		if (ret)
 			return ret > 0 ? 0 : ret;
@@ -714,7 +755,7 @@ static int check_expect(struct scn *s, struct scn_step *st)
 		return 0;
 	}
 	if (e->type != YNODE_MAP || e->n != 1)
-		return scn_bad(s, st, e, "this op's expect is a number, ok, segv, killed, "
+		return scn_bad(s, st, e, "this op's expect is a number, ok, segv, sigbus, killed, "
 			       "{segv: maperr|accerr}, {error: ENAME}, {fault: [bits]}, {pa: ADDR} "
 			       "or {killed: TASK}");
 	const char *k = ymap_key(e, 0)->scalar;
@@ -982,6 +1023,7 @@ static int run_step(struct scn *s, const struct ynode *node, int index)
 		json_array_begin(&s->jdoc);
 	}
 	s->not_run = false;
+	sb_reset(&s->cur_text);
 	if (s->panic_step) {
 		/* a panicked kernel runs nothing more */
 		s->not_run = true;
@@ -992,6 +1034,10 @@ static int run_step(struct scn *s, const struct ynode *node, int index)
 		ret = 0;
 	} else {
 		ret = run_op(s, op, &st);
+	}
+	if (host_oom(s)) {
+		s->cur = NULL;
+		return out_of_host_memory(s);
 	}
 	if (s->not_run) {
 		/* it named what an earlier failed step did not create: whatever
@@ -1025,12 +1071,11 @@ static int run_step(struct scn *s, const struct ynode *node, int index)
 			scn_note_lost(s, &st, SCN_VALUE, as->scalar);
 			cut_printf(extra, sizeof(extra), " (no value for '%s')", as->scalar);
 		} else if (scn_define(s, as->scalar, v)) {
-			return verr(s->err, -ENOMEM, "out of host memory");
+			return out_of_host_memory(s);
 		}
 	}
-	/* a failure nobody expected is not silent; -v shows every step */
-	if (!s->json && (s->verbose || (failed_outcome(&st.out) && !st.expect && !st.expect_done)))
-		step_line(s, &st, extra);
+	if (host_oom(s))
+		return out_of_host_memory(s);
 	if (s->json) {
 		json_array_end(&s->jdoc);
 		if (st.nr_killed) {
@@ -1048,17 +1093,20 @@ static int run_step(struct scn *s, const struct ynode *node, int index)
 		json_key(&s->jdoc, "result");
 		outcome_json(&s->jdoc, &st);
 		json_object_end(&s->jdoc);
+		return 0;
 	}
+	fputs(sb_str(&s->cur_text), s->out);
+	/* a failure nobody expected is not silent; -v shows every step */
+	if (s->verbose || (failed_outcome(&st.out) && !st.expect && !st.expect_done))
+		step_line(s, &st, extra);
 	return 0;
 }
 
 /* ------------------------------------------------------------- machine */
 
-/* A bad_page() report names the step that caused it. */
-static void scn_bad_page(void *ctx, const char *msg)
+/* A line of the kernel's log on stderr, naming the step that caused it. */
+static void scn_log_line(struct scn *s, const char *msg)
 {
-	const struct scn *s = ctx;
-
 	if (s->cur)
 		fprintf(stderr, "%s:%d: step %d (%s): %s\n", s->file, s->cur->node->line,
 			s->cur->index, s->cur->op, msg);
@@ -1066,9 +1114,20 @@ static void scn_bad_page(void *ctx, const char *msg)
 		fprintf(stderr, "%s: %s\n", s->file, msg);
 }
 
-/* The kernel's log during a step: in text mode a stderr line naming the
- * step, as bad_page() reports are; with --json a message in the step's
- * output, so that stderr stays for the run's own failures. */
+/* A kernel report (bad_page(), VM_BUG_ON*(), print_bad_pte()) names the
+ * step that caused it, which then fails (check_invariants()). */
+static void scn_bad_page(void *ctx, const char *msg)
+{
+	struct scn *s = ctx;
+
+	s->nr_reports++;
+	scn_log_line(s, msg);
+}
+
+/* The kernel's log during a step (the OOM killer's report): in text mode
+ * a stderr line naming the step, as bad_page() reports are, but not a
+ * failure; with --json a message in the step's output, so that stderr
+ * stays for the run's own failures. */
 static void scn_console(void *ctx, const char *line)
 {
 	struct scn *s = ctx;
@@ -1079,7 +1138,7 @@ static void scn_console(void *ctx, const char *line)
 		json_object_end(&s->jdoc);
 		return;
 	}
-	scn_bad_page(ctx, line);
+	scn_log_line(s, line);
 }
 
 static int boot_machine(struct scn *s, const char *cli_config, const char *const *sets)
@@ -1136,13 +1195,24 @@ static int boot_machine(struct scn *s, const char *cli_config, const char *const
 	return 0;
 }
 
-/* After a step: every layer's consistency checker (--check). */
-static void check_invariants(struct scn *s, const struct ynode *node, int index)
+/*
+ * After a step: a kernel report it raised (printed as it came, by
+ * scn_bad_page()) fails it.  With --check (@check), the invariants of what
+ * the step changed, or of everything every N steps and after the last
+ * step (@final); a violation fails the step too.
+ */
+static void check_invariants(struct scn *s, const struct ynode *node, int index, bool check,
+			     bool final)
 {
 	struct vmsim_error e = { 0 };
 	struct scn_step st = { .index = index, .node = node, .op = "invariants" };
 
-	if (machine_check(s->m, &e))
+	if (s->nr_reports) {
+		scn_mismatch(s, &st, "no kernel BUG report", "%u report%s, the last: %s",
+			     s->nr_reports, s->nr_reports > 1 ? "s" : "", s->m->pm.bad_page_msg);
+		s->nr_reports = 0;
+	}
+	if (check && (final ? machine_check(s->m, &e) : machine_check_point(s->m, &e)))
 		scn_mismatch(s, &st, "consistent state", "%s", e.msg);
 }
 
@@ -1192,7 +1262,7 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 		 struct vmsim_error *err, struct scenario_result *res)
 {
 	struct scn s = { .file = file, .out = out, .json = o->json, .err = err,
-			 .verbose = o->verbose };
+			 .verbose = o->verbose, .host_oom_base = host_oom_count() };
 	const bool json = o->json;
 	const struct ynode *steps;
 	struct scn_name *n, *ntmp;
@@ -1254,13 +1324,20 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 		machine_set_event_log(s.m, o->events);
 	if (json)
 		json_begin(&s);
+	if (o->check && machine_check_start(s.m, o->check_every)) {
+		ret = out_of_host_memory(&s);
+		goto out;
+	}
 	for (size_t i = 0; i < steps->n; i++) {
 		ret = run_step(&s, steps->items[i], (int)i + 1);
 		res->steps_run = (unsigned)i + (ret ? 0 : 1);
 		if (ret)
 			break;
-		if (o->check)
-			check_invariants(&s, steps->items[i], (int)i + 1);
+		check_invariants(&s, steps->items[i], (int)i + 1, o->check, i + 1 == steps->n);
+		if (host_oom(&s)) {
+			ret = out_of_host_memory(&s);
+			break;
+		}
 	}
 	res->checked = s.checked;
 	res->failed = s.failed;
@@ -1286,6 +1363,7 @@ out:
 	host_free(NULL, s.lost, s.cap_lost * sizeof(*s.lost));
 	sb_free(&s.jdoc_sb);
 	sb_free(&s.jfail_sb);
+	sb_free(&s.cur_text);
 	ydoc_free(&s.doc);
 	return ret;
 }

@@ -42,6 +42,7 @@ enum scn_outcome_kind {
 	OUT_NOT_RUN,	/* an earlier step failed to create what this one names */
 	OUT_KILLED,	/* the step's task got SIGKILL from the OOM killer during it:
 			 * value is its pid; what the op was doing did not complete */
+	OUT_SIGBUS,	/* SIGBUS delivered to the task (BUS_ADRERR: past the end of a file) */
 };
 
 struct scn_outcome {
@@ -146,7 +147,6 @@ void scn_mismatch(struct scn *s, const struct scn_step *st, const char *expected
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 struct vmsim_machine *scn_machine(struct scn *s);
-FILE *scn_out(struct scn *s);
 bool scn_json(struct scn *s);
 /* Directory of the scenario file, for relative paths. */
 const char *scn_dir(struct scn *s);
@@ -159,8 +159,11 @@ int scn_define(struct scn *s, const char *name, uint64_t value);
 int scn_note_alloc(struct scn *s, uint64_t pa, unsigned order);
 int scn_alloc_order(struct scn *s, uint64_t pa, unsigned *order, bool forget);
 
-/* An op's text block (show:, and the like): printed in text mode only. */
+/* An op's text block (show:, and the like): text mode only, held with the
+ * step's output and printed when the step is over (so a step that meets
+ * host exhaustion prints none of it). */
 void scn_print(struct scn *s, const char *text);
+void scn_printf(struct scn *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* JSON mode: the writer inside the current step's "output" array, where an
  * op writes one object per block it would print ({"view", "data"},
  * {"walk"}, {"message"}); NULL in text mode. */
@@ -175,6 +178,7 @@ extern const struct scn_op scn_ops_task[];	/* spawn mmap munmap mprotect mremap 
 extern const struct scn_op scn_ops_fault[];	/* read write fetch touch fork switch exit */
 extern const struct scn_op scn_ops_exec[];	/* exec file */
 extern const struct scn_op scn_ops_cgroup[];	/* cgroup cgroup_attach oom_score_adj */
+extern const struct scn_op scn_ops_madvise[];	/* madvise */
 
 struct file;
 /* The file named by @key: a file declared with the `file` op, else a host

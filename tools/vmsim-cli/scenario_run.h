@@ -13,7 +13,8 @@ struct scenario_opts {
 	const char *config;		/* -c, or NULL */
 	const char *const *sets;	/* --set KEY=VALUE, NULL ended */
 	bool json;
-	bool check;			/* run machine_check() after every step */
+	bool check;			/* check the invariants after every step */
+	unsigned check_every;		/* a full check every N steps (0: at the end) */
 	bool verbose;			/* -v: a stderr line with every step's result,
 					 * not only for steps that fail without an expect */
 	struct event_log *events;	/* --trace-events, or NULL */
@@ -27,7 +28,10 @@ struct scenario_result {
 /*
  * Run @file.  The scenario's `machine:` wins over o->config; the CLI's
  * --set o->sets apply after the scenario's `set:`.  With o->check, an
- * invariant violated after a step counts as a failed expectation.  In text
+ * invariant violated after a step (machine_check_point()) or after the
+ * last one (machine_check()) counts as a failed expectation, and so does a
+ * kernel report (bad_page(), VM_BUG_ON*()) a step raised, with or without
+ * o->check.  In text
  * mode a step that fails, faults, segfaults or is not run without an
  * `expect:` prints "FILE:LINE: step N (op): RESULT" on stderr (o->verbose:
  * every step does); the run goes on.  Returns 0 when the run
