@@ -85,24 +85,12 @@ void cgroup_finish(struct vmsim_machine *m)
 int cgroup_mkdir(struct vmsim_machine *m, const char *path, struct mem_cgroup **out)
 {
 	struct mem_cgroup *memcg = m->memcg->root;
+	char name[CGROUP_NAME_MAX + 1];
 	int ret;
 
-	while (*path) {
-		char name[256];
-		struct mem_cgroup *child;
-		size_t len;
+	while ((ret = cgroup_path_next(&path, name)) > 0) {
+		struct mem_cgroup *child = mem_cgroup_child(memcg, name);
 
-		while (*path == '/')
-			path++;
-		len = strcspn(path, "/");
-		if (!len)
-			break;
-		if (len >= sizeof(name))
-			return -EINVAL;
-		memcpy(name, path, len);
-		name[len] = '\0';
-		path += len;
-		child = mem_cgroup_child(memcg, name);
 		if (!child) {
 			/* no internal processes: the memory controller can be
 			 * enabled for children only where no task lives */
@@ -114,6 +102,8 @@ int cgroup_mkdir(struct vmsim_machine *m, const char *path, struct mem_cgroup **
 		}
 		memcg = child;
 	}
+	if (ret < 0)
+		return ret;
 	*out = memcg;
 	return 0;
 }
@@ -255,18 +245,9 @@ static void collect_tables(struct charged_pages *cp, uint64_t table, unsigned de
 	if (depth + 1 >= f->levels)
 		return;
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t epa = table + (uint64_t)i * f->entry_size, e = pt_read(pt, epa), child;
+		uint64_t epa = table + (uint64_t)i * f->entry_size;
+		uint64_t child = pt_held_table(pt, depth, epa, pt_read(pt, epa));
 
-		switch (pt_entry_kind(pt, depth, epa, e, false)) {
-		case PT_ENTRY_TABLE:
-			child = pt_entry_addr(pt, depth, e);
-			break;
-		case PT_ENTRY_BAD:
-			child = pt_owned_table(pt, depth, epa, e);
-			break;
-		default:
-			child = 0;
-		}
 		if (!child)
 			continue;
 		add_pfn(cp, (unsigned long)(child >> PAGE_SHIFT));

@@ -426,8 +426,10 @@ static struct task_struct *named_task(struct vmsim_machine *m, const struct view
 	return t;
 }
 
-static int view_oom_score(struct vmsim_machine *m, const struct view_args *a,
-			  struct json_writer *jw, struct strbuf *sb)
+/* /proc/PID/oom_score or, @adj, oom_score_adj: the file's one number;
+ * both in JSON. */
+static int show_oom_file(struct vmsim_machine *m, const struct view_args *a,
+			 struct json_writer *jw, struct strbuf *sb, bool adj)
 {
 	struct task_struct *t = named_task(m, a, sb);
 
@@ -440,30 +442,24 @@ static int view_oom_score(struct vmsim_machine *m, const struct view_args *a,
 		json_key_u64(jw, "oom_score", proc_oom_score(t));
 		json_key_i64(jw, "oom_score_adj", t->oom_score_adj);
 		json_object_end(jw);
+	} else if (adj) {
+		sb_printf(sb, "%d\n", t->oom_score_adj);
 	} else {
 		sb_printf(sb, "%lu\n", proc_oom_score(t));
 	}
 	return 0;
 }
 
+static int view_oom_score(struct vmsim_machine *m, const struct view_args *a,
+			  struct json_writer *jw, struct strbuf *sb)
+{
+	return show_oom_file(m, a, jw, sb, false);
+}
+
 static int view_oom_score_adj(struct vmsim_machine *m, const struct view_args *a,
 			      struct json_writer *jw, struct strbuf *sb)
 {
-	struct task_struct *t = named_task(m, a, sb);
-
-	if (!t)
-		return -EINVAL;
-	if (jw) {
-		json_object_begin(jw);
-		json_key_str(jw, "task", task_name(t));
-		json_key_i64(jw, "pid", t->pid);
-		json_key_u64(jw, "oom_score", proc_oom_score(t));
-		json_key_i64(jw, "oom_score_adj", t->oom_score_adj);
-		json_object_end(jw);
-	} else {
-		sb_printf(sb, "%d\n", t->oom_score_adj);
-	}
-	return 0;
+	return show_oom_file(m, a, jw, sb, true);
 }
 
 const struct view views_memcg[] = {

@@ -174,6 +174,18 @@ uint64_t pt_owned_table(const struct pt_ctx *pt, unsigned depth, uint64_t epa, u
 	return 0;
 }
 
+uint64_t pt_held_table(const struct pt_ctx *pt, unsigned depth, uint64_t epa, uint64_t e)
+{
+	switch (pt_entry_kind(pt, depth, epa, e, false)) {
+	case PT_ENTRY_TABLE:
+		return pt_entry_addr(pt, depth, e);
+	case PT_ENTRY_BAD:
+		return pt_owned_table(pt, depth, epa, e);
+	default:
+		return 0;
+	}
+}
+
 bool pt_entry_leaf(const struct pt_ctx *pt, unsigned depth, uint64_t e)
 {
 	const struct pt_format *f = pt->fmt;

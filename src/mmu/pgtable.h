@@ -123,6 +123,11 @@ void pt_clear_bad(struct pt_ctx *pt, unsigned depth, uint64_t epa, uint64_t e);
  * root's kernel-half entries own nothing (the kernel's tables are shared). */
 uint64_t pt_owned_table(const struct pt_ctx *pt, unsigned depth, uint64_t epa, uint64_t e);
 
+/* The table a process's walk finds held by entry @e at @epa (depth
+ * @depth, no large pages): a table entry's, or what a bad entry still owns
+ * (pt_owned_table()); 0 for none. */
+uint64_t pt_held_table(const struct pt_ctx *pt, unsigned depth, uint64_t epa, uint64_t e);
+
 /* An entry pointing at table @table_pa (_PAGE_TABLE / _KERNPG_TABLE). */
 uint64_t pt_mk_table(const struct pt_ctx *pt, uint64_t table_pa, uint64_t flags);
 /* A leaf at @depth mapping @pa with @flags (_PAGE_* bits; PS is added for a

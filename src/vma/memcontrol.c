@@ -166,29 +166,36 @@ struct mem_cgroup *mem_cgroup_child(struct mem_cgroup *parent, const char *name)
 	return NULL;
 }
 
+int cgroup_path_next(const char **path, char name[CGROUP_NAME_MAX + 1])
+{
+	const char *p = *path;
+	size_t len;
+
+	while (*p == '/')
+		p++;
+	len = strcspn(p, "/");
+	if (!len)
+		return 0;
+	if (len > CGROUP_NAME_MAX)
+		return -EINVAL;
+	memcpy(name, p, len);
+	name[len] = '\0';
+	*path = p + len;
+	return 1;
+}
+
 struct mem_cgroup *mem_cgroup_lookup(struct vmsim_machine *m, const char *path)
 {
 	struct mem_cgroup *memcg = memcg_state(m)->root;
+	char name[CGROUP_NAME_MAX + 1];
+	int ret;
 
-	while (*path) {
-		char name[256];
-		size_t len;
-
-		while (*path == '/')
-			path++;
-		len = strcspn(path, "/");
-		if (!len)
-			break;
-		if (len >= sizeof(name))
-			return NULL;
-		memcpy(name, path, len);
-		name[len] = '\0';
+	while ((ret = cgroup_path_next(&path, name)) > 0) {
 		memcg = mem_cgroup_child(memcg, name);
 		if (!memcg)
 			return NULL;
-		path += len;
 	}
-	return memcg;
+	return ret ? NULL : memcg;
 }
 
 void mem_cgroup_path(const struct mem_cgroup *memcg, char *buf, size_t len)

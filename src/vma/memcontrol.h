@@ -171,6 +171,11 @@ int mem_cgroup_create(struct vmsim_machine *m, struct mem_cgroup *parent, const 
 		      struct mem_cgroup **out);
 /* The child of @parent called @name, or NULL. */
 struct mem_cgroup *mem_cgroup_child(struct mem_cgroup *parent, const char *name);
+/* The longest name of a cgroup (NAME_MAX of its kernfs directory). */
+#define CGROUP_NAME_MAX 255
+/* The next name of the path *@path ("/a//b/"): 1 with it in @name and
+ * *@path past it, 0 at the end, -EINVAL for a name that is too long. */
+int cgroup_path_next(const char **path, char name[CGROUP_NAME_MAX + 1]);
 /* The cgroup at @path ("/", "/a/b", or "a/b" from the root), or NULL. */
 struct mem_cgroup *mem_cgroup_lookup(struct vmsim_machine *m, const char *path);
 /* Its path as cgroupfs shows it ("/" for the root, "/a/b"); @len bytes. */

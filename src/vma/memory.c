@@ -755,25 +755,15 @@ static unsigned long count_tables(const struct pt_ctx *pt, uint64_t table, unsig
 		return 0;
 	for (unsigned i = 0; i < pt_ptrs_per_table(f, depth); i++) {
 		uint64_t va = base + ((uint64_t)i << f->lvl[depth].shift);
-		uint64_t epa, e, child;
+		uint64_t epa, child;
 
 		if (va >= limit)
 			break;
 		if (depth + 1 >= f->levels)
 			continue;
 		epa = table + (uint64_t)i * f->entry_size;
-		e = pt_read(pt, epa);
 		/* the tables the mm holds, a bad entry's own included */
-		switch (pt_entry_kind(pt, depth, epa, e, false)) {
-		case PT_ENTRY_TABLE:
-			child = pt_entry_addr(pt, depth, e);
-			break;
-		case PT_ENTRY_BAD:
-			child = pt_owned_table(pt, depth, epa, e);
-			break;
-		default:
-			child = 0;
-		}
+		child = pt_held_table(pt, depth, epa, pt_read(pt, epa));
 		if (child)
 			n += 1 + count_tables(pt, child, depth + 1, va, limit);
 	}
