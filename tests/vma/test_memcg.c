@@ -244,6 +244,72 @@ static void test_memcg_max_below_usage_kills(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* What reclaim was asked for: a stand-in for mm/vmscan.c that frees
+ * nothing, so that try_charge_memcg()'s loop is seen call by call. */
+static struct {
+	unsigned calls, bad;
+	struct mem_cgroup *memcg;
+} reclaim_log;
+
+static unsigned long reclaim_nothing(struct mem_cgroup *memcg, unsigned long nr_pages,
+				     gfp_t gfp_mask, unsigned reclaim_options)
+{
+	reclaim_log.calls++;
+	if (memcg != reclaim_log.memcg || nr_pages != 1 || gfp_mask != GFP_KERNEL ||
+	    reclaim_options != MEMCG_RECLAIM_MAY_SWAP)
+		reclaim_log.bad++;
+	return 0;
+}
+
+/*
+ * A charge at memory.max reclaims from the cgroup before its OOM killer
+ * runs (try_charge_memcg(), by hand): reclaim, drain the stocks and
+ * retry, reclaim again, then MAX_RECLAIM_RETRIES (16) more rounds: 18
+ * calls, each raising a max event, then one OOM.  The victim is the
+ * faulting task itself: it dies only when it returns to user mode, so its
+ * memory is still charged, and the loop runs again (17 calls) until the
+ * dying task gives up the charge: 35 calls in all, and the write never
+ * completes.
+ */
+static void test_memcg_reclaims_before_oom(void **state)
+{
+	unsigned lines = 0;
+	struct vmsim_machine *m = mc_boot(&lines);
+	struct task_struct *t = vt_spawn(m, "t", 0, 0);
+	struct mem_cgroup *box = mkdir_ok(m, "box");
+	struct access_result r = { 0 };
+	uint64_t a, v = 1, off;
+	int ret;
+
+	(void)state;
+	attach_ok(t, box);
+	memory_max_write(m, box, 100);
+	reclaim_log.memcg = box;
+	m->memcg->try_to_free_mem_cgroup_pages = reclaim_nothing;
+	a = vt_mmap(t, 0, PAGES(200), PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	for (off = 0; off < PAGES(200) && !r.killed; off += 4096) {
+		ret = task_access(t, a + off, MMU_WRITE, &v, sizeof(v), &r);
+		assert_int_equal(ret, 0);
+		/* no reclaim while the charges fit */
+		assert_true(reclaim_log.calls == 0 || r.killed);
+	}
+	assert_true(r.killed);
+	/* the 98th page did not fit: 97 pages and the PUD, PMD and PTE
+	 * tables (kernel memory of the cgroup) fill its 100 */
+	assert_int_equal(off - 4096, PAGES(97));
+	assert_int_equal(reclaim_log.calls, 35);
+	assert_int_equal(reclaim_log.bad, 0);
+	assert_int_equal(box->memory_events[MEMCG_MAX], 35);
+	assert_int_equal(box->memory_events[MEMCG_OOM], 1);
+	assert_int_equal(box->memory_events[MEMCG_OOM_KILL], 1);
+	assert_int_equal(box->memory.usage, 100);
+	m->memcg->try_to_free_mem_cgroup_pages = NULL;
+	exit_to_user_mode(m);
+	assert_null(task_find(m, "t"));
+	vt_check(m);
+	vmsim_machine_destroy(m);
+}
+
 /* Swap charges (cgroup v2): a slot is charged to the swapped page's
  * cgroup and recorded, up to memory.swap.max; freeing the slot gives it
  * back; a page read back is charged to the cgroup that swapped it out.
@@ -378,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_memcg_move_keeps_old_charges),
 		cmocka_unit_test(test_memcg_tree_rules),
 		cmocka_unit_test(test_memcg_max_below_usage_kills),
+		cmocka_unit_test(test_memcg_reclaims_before_oom),
 		cmocka_unit_test(test_memcg_swap_charges),
 		cmocka_unit_test(test_memcg_checker_catches_wrong_charges),
 	};
