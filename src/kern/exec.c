@@ -618,10 +618,12 @@ static int map_vdso(struct binprm *b)
 	if (IS_ERR_VALUE(addr))
 		return map_error(b, addr, "the vDSO");
 	ret = install_special_mapping(b->mm, (uint64_t)addr, vvar,
-				      VM_READ | VM_MAYREAD | VM_IO | VM_PFNMAP, &vvar_ops);
+				      VM_READ | VM_MAYREAD | VM_IO | VM_DONTDUMP | VM_PFNMAP,
+				      &vvar_ops);
 	if (!ret)
 		ret = install_special_mapping(b->mm, (uint64_t)addr + vvar, vclock,
-					      VM_READ | VM_MAYREAD | VM_IO | VM_PFNMAP, &vclock_ops);
+					      VM_READ | VM_MAYREAD | VM_IO | VM_DONTDUMP |
+					      VM_PFNMAP, &vclock_ops);
 	if (!ret)
 		ret = install_special_mapping(b->mm, (uint64_t)addr + vvar + vclock, vdso,
 					      VM_READ | VM_EXEC | VM_MAYREAD | VM_MAYWRITE |

@@ -1,18 +1,20 @@
 /*
- * exec_oracle: what the host kernel does on execve, captured for the
- * differential tests.  It runs PROG under ptrace with ADDR_NO_RANDOMIZE,
- * an empty environment and a fixed RLIMIT_STACK, stops it right after
- * execve (the SIGTRAP the kernel sends a PTRACE_TRACEME child) and prints
+ * exec_oracle: what the host kernel does on execve, and after it, captured
+ * for the differential tests.  It runs PROG with ADDR_NO_RANDOMIZE, an
+ * empty environment, stdin and stdout on /dev/null (its output must not
+ * mix with ours), a fixed RLIMIT_STACK (and RLIMIT_MEMLOCK when asked) and
+ * without CAP_IPC_LOCK and CAP_SYS_RAWIO (vmsim's tasks have neither, and
+ * both change what memory calls answer), seized by ptrace; it stops the
+ * program at its exec event and prints
  *
  *   rip 0x..  / rsp 0x..
  *   mm start_code 0x.. (and the other /proc/PID/stat mm fields, 26-51)
  *   auxv TYPE 0x..       (from /proc/PID/auxv, AT_NULL excluded)
  *   map LINE             (/proc/PID/maps, verbatim)
  *
- * With --trace it lets the program run on, stopping at every system call
- * (PTRACE_SYSCALL), and prints each brk/mmap/munmap/mprotect/mremap with its
- * arguments and result ("sys mmap ADDR LEN PROT FLAGS FD OFF PATH = RES"),
- * then the maps once more at exit_group ("final LINE").
+ * With --trace it lets the program run to its end and prints every memory
+ * system call of every thread, with the pages touched between them and the
+ * VMAs after each, then the VMAs at exit (oracle_trace.c has the format).
  *
  * Invariant: everything printed is read from the host kernel at run time;
  * nothing is computed here.  Exit status 0 on success, 77 (meson's skip)
@@ -37,40 +39,23 @@
 #include <unistd.h>
 
 #if defined(__linux__) && defined(__x86_64__)
+#include <linux/capability.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 
+#include "oracle.h"
+
 #define SKIP 77
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: exec_oracle [--stack-rlimit N|unlimited] [--trace] [--arg0 NAME] "
-			"PROG [ARG]...\n");
+	fprintf(stderr, "usage: exec_oracle [--stack-rlimit N|unlimited] [--memlock-rlimit N] "
+			"[--trace] [--arg0 NAME] PROG [ARG]...\n");
 	exit(2);
-}
-
-static void print_file_lines(pid_t pid, const char *what, const char *prefix)
-{
-	char path[64], line[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
-	f = fopen(path, "r");
-	if (!f) {
-		fprintf(stderr, "exec_oracle: %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	while (fgets(line, sizeof(line), f)) {
-		size_t n = strlen(line);
-
-		while (n && (line[n - 1] == '\n' || line[n - 1] == ' '))
-			line[--n] = '\0';
-		printf("%s %s\n", prefix, line);
-	}
-	fclose(f);
 }
 
 /* /proc/PID/stat fields 26..51 (1-based, proc(5)): the mm's boundaries. */
@@ -137,88 +122,103 @@ static void print_auxv(pid_t pid, bool is32)
 	close(fd);
 }
 
-static const char *sys_name(long nr)
+/* What the child is told before execve, and why it may give up. */
+struct launch {
+	struct rlimit stack, memlock;
+	bool set_memlock;
+	const char *path;
+	char **argv;
+};
+
+/*
+ * The child: its limits, personality and capabilities as the tests want
+ * them, then "k" on @report and a wait for @go (closed once the parent has
+ * seized it), then execve.  A setting the host refuses is reported as one
+ * letter (a skip); a failed execve as "e" and the errno.
+ */
+static void child(const struct launch *l, int report, int go)
 {
-	switch (nr) {
-	case 9: return "mmap";
-	case 10: return "mprotect";
-	case 11: return "munmap";
-	case 12: return "brk";
-	case 25: return "mremap";
+	char *const envp[] = { NULL };
+	char why = 0, c;
+	int null;
+
+	/* a hard limit below the wanted one cannot be raised without
+	 * privilege: report it as a skip rather than trace something else */
+	if (setrlimit(RLIMIT_STACK, &l->stack) < 0)
+		why = 'r';
+	else if (l->set_memlock && setrlimit(RLIMIT_MEMLOCK, &l->memlock) < 0)
+		why = 'm';
+	else if (personality(ADDR_NO_RANDOMIZE) < 0)
+		why = 'p';
+	/* out of the bounding set, so that execve does not grant them to
+	 * root; without CAP_SETPCAP a task has neither to lose (ambient
+	 * capabilities aside, cleared here) */
+	if (!why && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		why = 'c';
+	if (!why && ((prctl(PR_CAPBSET_DROP, CAP_IPC_LOCK, 0, 0, 0) < 0 ||
+		      prctl(PR_CAPBSET_DROP, CAP_SYS_RAWIO, 0, 0, 0) < 0) &&
+		     (errno != EPERM || geteuid() == 0)))
+		why = 'c';
+	null = open("/dev/null", O_RDWR);
+	if (!why && (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0))
+		why = 'n';
+	if (why) {
+		if (write(report, &why, 1) < 0)
+			_exit(SKIP);
+		_exit(SKIP);
+	}
+	if (null > 1)
+		close(null);
+	c = 'k';
+	if (write(report, &c, 1) != 1 || read(go, &c, 1) < 0)
+		_exit(1);
+	execve(l->path, l->argv, envp);
+	{
+		char msg[2] = { 'e', (char)errno };	/* errno values fit */
+		ssize_t w = write(report, msg, sizeof(msg));
+
+		(void)w;
+		_exit(1);
+	}
+}
+
+/* Is ptrace reported missing by VMSIM_TEST_PRETEND_MISSING (a comma
+ * list, shared with test_exec_diff), so that the skip path is tested on
+ * hosts where ptrace works? */
+static bool pretend_no_ptrace(void)
+{
+	const char *env = getenv("VMSIM_TEST_PRETEND_MISSING");
+	char list[256], *save = NULL;
+
+	snprintf(list, sizeof(list), "%s", env ? env : "");
+	for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save))
+		if (strcmp(w, "ptrace") == 0)
+			return true;
+	return false;
+}
+
+/* The oracle's reason for a child that gave up, or NULL. */
+static const char *skip_reason(char why)
+{
+	switch (why) {
+	case 'r': return "setrlimit(RLIMIT_STACK) refused";
+	case 'm': return "setrlimit(RLIMIT_MEMLOCK) refused";
+	case 'p': return "personality(ADDR_NO_RANDOMIZE) refused";
+	case 'c': return "cannot drop CAP_IPC_LOCK and CAP_SYS_RAWIO from the bounding set";
+	case 'n': return "cannot open /dev/null";
 	}
 	return NULL;
 }
 
-/* Run the stopped tracee to its exit, printing the memory system calls. */
-static int trace(pid_t pid)
-{
-	struct user_regs_struct r;
-	bool entry = true;
-	long nr = -1;
-	unsigned long long a[6] = { 0 };
-	char fdpath[PATH_MAX];
-	int status;
-
-	if (ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL) < 0)
-		return 1;
-	for (;;) {
-		if (ptrace(PTRACE_SYSCALL, pid, 0, 0) < 0)
-			return 1;
-		if (waitpid(pid, &status, 0) < 0)
-			return 1;
-		if (WIFEXITED(status) || WIFSIGNALED(status))
-			return 0;
-		if (!WIFSTOPPED(status) || WSTOPSIG(status) != (SIGTRAP | 0x80))
-			continue;	/* a signal stop: the PTRACE_SYSCALL above resumes it */
-		if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0)
-			return 1;
-		if (entry) {
-			nr = (long)r.orig_rax;
-			a[0] = r.rdi; a[1] = r.rsi; a[2] = r.rdx;
-			a[3] = r.r10; a[4] = r.r8; a[5] = r.r9;
-			fdpath[0] = '\0';
-			if (nr == 9 && !(a[3] & 0x20) && (int)a[4] >= 0) {
-				char link[64];
-				ssize_t n;
-
-				snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)pid, (int)a[4]);
-				n = readlink(link, fdpath, sizeof(fdpath) - 1);
-				fdpath[n > 0 ? n : 0] = '\0';
-			}
-			if (nr == 231 || nr == 60) {	/* exit_group, exit: the final maps */
-				print_file_lines(pid, "maps", "final");
-				printf("final-mm\n");
-				print_stat(pid);
-			}
-		} else if (sys_name(nr)) {
-			const char *name = sys_name(nr);
-			long long res = (long long)r.rax;
-
-			if (nr == 9)
-				printf("sys mmap 0x%llx 0x%llx 0x%llx 0x%llx %d 0x%llx %s = %lld\n",
-				       a[0], a[1], a[2], a[3], (int)a[4], a[5],
-				       fdpath[0] ? fdpath : "-", res);
-			else if (nr == 12)
-				printf("sys brk 0x%llx = %lld\n", a[0], res);
-			else if (nr == 11)
-				printf("sys munmap 0x%llx 0x%llx = %lld\n", a[0], a[1], res);
-			else if (nr == 25)
-				printf("sys mremap 0x%llx 0x%llx 0x%llx 0x%llx 0x%llx = %lld\n", a[0],
-				       a[1], a[2], a[3], a[4], res);
-			else
-				printf("sys %s 0x%llx 0x%llx 0x%llx = %lld\n", name, a[0], a[1], a[2], res);
-		}
-		entry = !entry;
-	}
-}
-
 int main(int argc, char **argv)
 {
-	struct rlimit rl = { 8ULL << 20, 8ULL << 20 };
-	const char *arg0 = NULL;
+	struct launch l = { .stack = { 8ULL << 20, 8ULL << 20 } };
+	const long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE |
+			  PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
 	bool do_trace = false, is32 = false;
+	const char *arg0 = NULL;
 	struct user_regs_struct r;
-	int i, status, pfd[2];
+	int i, status, rep[2], go[2];
 	pid_t pid;
 	char why = 0;
 
@@ -228,9 +228,12 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--stack-rlimit") == 0 && i + 1 < argc) {
 			i++;
 			if (strcmp(argv[i], "unlimited") == 0)
-				rl.rlim_cur = rl.rlim_max = RLIM_INFINITY;
+				l.stack.rlim_cur = l.stack.rlim_max = RLIM_INFINITY;
 			else
-				rl.rlim_cur = rl.rlim_max = strtoull(argv[i], NULL, 0);
+				l.stack.rlim_cur = l.stack.rlim_max = strtoull(argv[i], NULL, 0);
+		} else if (strcmp(argv[i], "--memlock-rlimit") == 0 && i + 1 < argc) {
+			l.memlock.rlim_cur = l.memlock.rlim_max = strtoull(argv[++i], NULL, 0);
+			l.set_memlock = true;
 		} else if (strcmp(argv[i], "--arg0") == 0 && i + 1 < argc) {
 			arg0 = argv[++i];
 		} else {
@@ -254,60 +257,54 @@ int main(int argc, char **argv)
 			close(fd);
 		}
 	}
-	if (pipe2(pfd, O_CLOEXEC) < 0)
+	/* argv: [arg0 or PROG, ARG...]: argv[i] itself becomes argv[0] */
+	l.path = argv[i];
+	l.argv = argv + i;
+	if (pipe2(rep, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0)
 		return 1;
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
 		return 1;
 	if (pid == 0) {
-		char *const envp[] = { NULL };
-		/* a hard limit below the wanted one cannot be raised without
-		 * privilege: report it as a skip rather than trace something else */
-		if (setrlimit(RLIMIT_STACK, &rl) < 0)
-			why = 'r';
-		else if (personality(ADDR_NO_RANDOMIZE) < 0)
-			why = 'p';
-		else if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
-			why = 't';
-		if (why) {
-			if (write(pfd[1], &why, 1) < 0)
-				_exit(SKIP);
-			_exit(SKIP);
-		}
-		/* argv: [arg0 or PROG, ARG...]: argv[i] itself becomes argv[0] */
-		const char *path = argv[i];
-
 		if (arg0)
 			argv[i] = (char *)arg0;
-		execve(path, argv + i, envp);
-		{
-			char msg[2] = { 'e', (char)errno };	/* errno values fit */
-			ssize_t w = write(pfd[1], msg, sizeof(msg));
-
-			(void)w;
-			_exit(1);
-		}
+		close(rep[0]);
+		close(go[1]);	/* or its read would never see EOF */
+		child(&l, rep[1], go[0]);
 	}
-	close(pfd[1]);
-	if (waitpid(pid, &status, 0) < 0)
+	close(rep[1]);
+	close(go[0]);
+	if (read(rep[0], &why, 1) != 1 || why != 'k') {
+		waitpid(pid, &status, 0);
+		if (skip_reason(why)) {
+			printf("SKIP: %s\n", skip_reason(why));
+			return SKIP;
+		}
+		fprintf(stderr, "exec_oracle: the child failed before execve\n");
 		return 1;
-	if (read(pfd[0], &why, 1) == 1 || !WIFSTOPPED(status)) {
-		if (WIFSTOPPED(status))
-			kill(pid, SIGKILL);
-		switch (why) {
-		case 'r': printf("SKIP: setrlimit(RLIMIT_STACK) refused\n"); return SKIP;
-		case 'p': printf("SKIP: personality(ADDR_NO_RANDOMIZE) refused\n"); return SKIP;
-		case 't': printf("SKIP: ptrace(PTRACE_TRACEME) not permitted here\n"); return SKIP;
-		}
-		{
-			char e = 0;
+	}
+	if (pretend_no_ptrace() || ptrace(PTRACE_SEIZE, pid, 0, opts) < 0) {
+		printf("SKIP: ptrace(PTRACE_SEIZE) not permitted here: %s\n", pretend_no_ptrace() ?
+		       "VMSIM_TEST_PRETEND_MISSING has ptrace" : strerror(errno));
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return SKIP;
+	}
+	close(go[1]);	/* the child reads EOF and runs execve */
+	if (waitpid(pid, &status, __WALL) < 0)
+		return 1;
+	if (!WIFSTOPPED(status) || status >> 16 != PTRACE_EVENT_EXEC) {
+		char e = 0;
 
-			if (why == 'e' && read(pfd[0], &e, 1) == 1)
-				fprintf(stderr, "exec_oracle: %s: execve: %s\n", argv[i], strerror(e));
-			else
-				fprintf(stderr, "exec_oracle: %s: execve failed\n", argv[i]);
+		if (WIFSTOPPED(status)) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, __WALL);
 		}
+		if (read(rep[0], &why, 1) == 1 && why == 'e' && read(rep[0], &e, 1) == 1)
+			fprintf(stderr, "exec_oracle: %s: execve: %s\n", l.path, strerror(e));
+		else
+			fprintf(stderr, "exec_oracle: %s: execve failed\n", l.path);
 		return 1;
 	}
 	if (ptrace(PTRACE_GETREGS, pid, 0, &r) < 0) {
@@ -315,23 +312,36 @@ int main(int argc, char **argv)
 		printf("SKIP: PTRACE_GETREGS: %s\n", strerror(errno));
 		return SKIP;
 	}
+	if (do_trace) {
+		/* the trace reads each call's arguments and result so (5.3 on) */
+		struct __ptrace_syscall_info info;
+
+		if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(info), &info) < 0) {
+			printf("SKIP: PTRACE_GET_SYSCALL_INFO: %s (Linux 5.3 has it)\n",
+			       strerror(errno));
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, __WALL);
+			return SKIP;
+		}
+	}
 	printf("rip 0x%llx\nrsp 0x%llx\n", (unsigned long long)r.rip, (unsigned long long)r.rsp);
 	print_stat(pid);
 	print_auxv(pid, is32);
-	print_file_lines(pid, "maps", "map");
+	oracle_print_file_lines(pid, "maps", "map");
 	fflush(stdout);
 	if (do_trace) {
-		int ret = trace(pid);
+		int ret = oracle_trace(pid);
 
 		fflush(stdout);
 		if (ret) {
 			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
+			while (waitpid(-1, &status, __WALL) > 0)
+				;
 		}
 		return ret;
 	}
 	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
+	waitpid(pid, &status, __WALL);
 	return 0;
 }
 

@@ -4,8 +4,10 @@
  * in vmsim call by call (tests/oracle/test_exec_diff.c):
  *   - anonymous memory: 2 MiB multiples THP-aligned, others not, a
  *     MAP_STACK mapping (VM_NOHUGEPAGE) next to plain memory, MAP_32BIT;
- *   - the file named by the last argument (at least 4 MiB, on the file
+ *   - the file named by the last argument (3 MiB, on the file
  *     system the test checked): THP-aligned by offset, the hint rules;
+ *     opened read-write, as vmsim's files are (a MAP_SHARED mapping of a
+ *     read-only descriptor has neither VM_SHARED nor VM_MAYWRITE on Linux);
  *   - built with -DPROBE_FALLBACK (a static program, nothing of its own
  *     below mmap_base but the vDSO): the area below mmap_base filled, so
  *     that the top-down search fails and the bottom-up one from
@@ -89,7 +91,7 @@ static void fallback(void)
 int main(int argc, char **argv)
 {
 	const unsigned long x = 0x7f0000000000UL;
-	int fd = argc > 1 ? open(argv[argc - 1], O_RDONLY) : -1;
+	int fd = argc > 1 ? open(argv[argc - 1], O_RDWR) : -1;
 
 	/* anonymous memory */
 	mmap(NULL, 2 * MiB, RW, ANON, -1, 0);

@@ -9,13 +9,19 @@
  *     stack, arguments, environment),
  *   - the auxv: the same types in the same order, and equal values for
  *     every address entry (and PHNUM/PHENT/PAGESZ);
- * and, for the traced cases, every brk/mmap/munmap/mprotect/mremap the program
- * made after exec is replayed in vmsim in order, each result compared,
- * and the final maps compared once more.
+ * and, for the traced cases, what the program did after exec is replayed
+ * in vmsim as the oracle prints it (oracle_trace.c), in the order the
+ * host kernel ran it, every thread's calls in one sequence: the pages its
+ * threads touched (a user access of the task each, so that faults give
+ * VMAs their anon_vmas as on the host), each memory call with its result
+ * compared, the VMAs and their VmFlags compared after every call, and the
+ * VMAs at exit.
  *
  * Invariant: every expected value is read from the host kernel while the
- * test runs; nothing is copied from an earlier run.  The test skips when
- * the oracle does (not x86-64 Linux, or ptrace refused).
+ * test runs; nothing is copied from an earlier run.  A case skips with the
+ * reason when the oracle does (not x86-64 Linux, ptrace or a setting
+ * refused), when its program is not on the host or its probe was not
+ * built, or when a multi-threaded program ran fewer threads than it needs.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +29,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -35,6 +42,7 @@
 #include <unistd.h>
 
 #include "kern/exec.h"
+#include "mmu/mmu.h"
 #include "kern/machine.h"
 #include "kern/task.h"
 #include "kern/views.h"
@@ -44,30 +52,65 @@
 #include "vma/filemap.h"
 #include "vma/mm.h"
 
-#define MAXL 256
+#define MAXL 1024	/* VMAs of one state */
 
 struct map_line {
 	uint64_t start, end, off;
 	char perms[5];
 	char name[256];
+	char flags[128];	/* VmFlags, when the line came with them */
 };
 
-struct sysc {
-	char what[12];
-	uint64_t a[6];
-	int fd;
-	char path[256];
-	int64_t res;
-};
-
-struct oracle {
+/* What the oracle prints about the new image, before the trace. */
+struct exec_state {
 	uint64_t ip, sp;
 	uint64_t mm[10];	/* in the order of mm_names */
-	unsigned nauxv, nmaps, nfinal, nsys;
+	unsigned nauxv, nmaps;
 	uint64_t auxv[32][2];
-	struct map_line maps[MAXL], final[MAXL];
-	struct sysc sys[MAXL];
+	struct map_line maps[MAXL];
 };
+
+/* The oracle's output, read line by line while the test replays it. */
+struct oracle {
+	FILE *p;
+	char line[8192];
+	bool pending;		/* line holds a trace line not yet taken */
+	struct exec_state x;
+};
+
+/*
+ * What a case leaves behind when it fails midway (cmocka jumps out of it):
+ * the oracle's pipe (with its reader gone the oracle ends, and its program
+ * with it), the machine, and the files the test wrote.  diff_teardown()
+ * after every case releases what is still there.
+ */
+static struct oracle *live_oracle;
+struct sim;
+static struct sim *live_sim;
+
+/* Files a case writes (at most four at a time): diff_teardown() removes
+ * them, also when a failed comparison ended the case early. */
+static char scratch[4][512];
+
+/* Note @path as scratch. */
+static void add_scratch(const char *path)
+{
+	for (size_t i = 0; i < sizeof(scratch) / sizeof(scratch[0]); i++)
+		if (!scratch[i][0] || strcmp(scratch[i], path) == 0) {
+			snprintf(scratch[i], sizeof(scratch[i]), "%s", path);
+			return;
+		}
+	fail_msg("too many scratch files");
+}
+
+static void remove_scratch(void)
+{
+	for (size_t i = 0; i < sizeof(scratch) / sizeof(scratch[0]); i++)
+		if (scratch[i][0]) {
+			unlink(scratch[i]);
+			scratch[i][0] = '\0';
+		}
+}
 
 static const char *const mm_names[10] = {
 	"start_code", "end_code", "start_stack", "start_data", "end_data", "start_brk",
@@ -95,80 +138,106 @@ static int parse_map(const char *l, struct map_line *m)
 	return 0;
 }
 
-/* Run the oracle; 77 means skip. */
-static int run_oracle(const char *path, const char *rlimit, bool trace, const char *arg0,
-		      const char *args, struct oracle *o)
+static bool is_trace_line(const char *l)
+{
+	static const char *const kinds[] = { "touch ", "sys ", "vec ", "vmas ", "final ", "exit " };
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strncmp(l, kinds[i], strlen(kinds[i])) == 0)
+			return true;
+	return false;
+}
+
+/* The next line of the oracle's output (without its newline), or NULL at its end. */
+static const char *oracle_line(struct oracle *o)
+{
+	size_t n;
+
+	if (o->pending) {
+		o->pending = false;
+		return o->line;
+	}
+	if (!fgets(o->line, sizeof(o->line), o->p))
+		return NULL;
+	n = strlen(o->line);
+	if (n && o->line[n - 1] == '\n')
+		o->line[--n] = '\0';
+	return o->line;
+}
+
+/* Start the oracle and read the exec state; the trace (if any) is left
+ * for oracle_line().  77 means skip, with the oracle's reason in @why. */
+static int oracle_open(struct oracle *o, const char *path, const char *opts, const char *arg0,
+		       const char *args, char *why, size_t whylen)
 {
 	const char *exe = getenv("EXEC_ORACLE");
-	char cmd[1024], line[4096];
-	FILE *p;
-	int st;
+	struct exec_state *x = &o->x;
+	char cmd[2048];
+	const char *line;
 
 	memset(o, 0, sizeof(*o));
+	snprintf(why, whylen, "EXEC_ORACLE is not set");
 	if (!exe)
 		return 77;
-	snprintf(cmd, sizeof(cmd), "%s --stack-rlimit %s %s %s%s %s %s", exe, rlimit,
-		 trace ? "--trace" : "", arg0 ? "--arg0 " : "", arg0 ? arg0 : "", path,
-		 args ? args : "");
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), p)) {
+	snprintf(cmd, sizeof(cmd), "%s %s %s%s %s %s", exe, opts, arg0 ? "--arg0 " : "",
+		 arg0 ? arg0 : "", path, args ? args : "");
+	o->p = popen(cmd, "r");
+	assert_non_null(o->p);
+	live_oracle = o;
+	while ((line = oracle_line(o))) {
 		unsigned long long a, b;
 		char name[64];
 
+		if (strncmp(line, "SKIP: ", 6) == 0) {
+			snprintf(why, whylen, "%s", line + 6);
+			while (oracle_line(o))
+				;
+			live_oracle = NULL;
+			pclose(o->p);
+			return 77;
+		}
+		if (is_trace_line(line)) {
+			o->pending = true;
+			break;
+		}
 		if (sscanf(line, "rip 0x%llx", &a) == 1) {
-			o->ip = a;
+			x->ip = a;
 		} else if (sscanf(line, "rsp 0x%llx", &a) == 1) {
-			o->sp = a;
-		} else if (o->nfinal == 0 && sscanf(line, "mm %63s 0x%llx", name, &a) == 2) {
+			x->sp = a;
+		} else if (sscanf(line, "mm %63s 0x%llx", name, &a) == 2) {
 			for (int i = 0; i < 10; i++)
 				if (strcmp(name, mm_names[i]) == 0)
-					o->mm[i] = a;
-		} else if (sscanf(line, "auxv %llu 0x%llx", &a, &b) == 2 && o->nauxv < 32) {
-			o->auxv[o->nauxv][0] = a;
-			o->auxv[o->nauxv++][1] = b;
-		} else if (strncmp(line, "map ", 4) == 0 && o->nmaps < MAXL) {
-			if (parse_map(line + 4, &o->maps[o->nmaps]) == 0)
-				o->nmaps++;
-		} else if (strncmp(line, "final ", 6) == 0 && o->nfinal < MAXL) {
-			if (parse_map(line + 6, &o->final[o->nfinal]) == 0)
-				o->nfinal++;
-		} else if (strncmp(line, "sys ", 4) == 0 && o->nsys < MAXL) {
-			struct sysc *s = &o->sys[o->nsys];
-			long long res;
-
-			memset(s, 0, sizeof(*s));
-			if (sscanf(line, "sys mmap 0x%" SCNx64 " 0x%" SCNx64 " 0x%" SCNx64 " 0x%" SCNx64
-				   " %d 0x%" SCNx64 " %255s = %lld", &s->a[0], &s->a[1], &s->a[2],
-				   &s->a[3], &s->fd, &s->a[5], s->path, &res) == 8) {
-				strcpy(s->what, "mmap");
-			} else if (sscanf(line, "sys brk 0x%" SCNx64 " = %lld", &s->a[0], &res) == 2) {
-				strcpy(s->what, "brk");
-			} else if (sscanf(line, "sys munmap 0x%" SCNx64 " 0x%" SCNx64 " = %lld",
-					  &s->a[0], &s->a[1], &res) == 3) {
-				strcpy(s->what, "munmap");
-			} else if (sscanf(line, "sys mprotect 0x%" SCNx64 " 0x%" SCNx64 " 0x%" SCNx64
-					  " = %lld", &s->a[0], &s->a[1], &s->a[2], &res) == 4) {
-				strcpy(s->what, "mprotect");
-			} else if (sscanf(line, "sys mremap 0x%" SCNx64 " 0x%" SCNx64 " 0x%" SCNx64
-					  " 0x%" SCNx64 " 0x%" SCNx64 " = %lld", &s->a[0], &s->a[1],
-					  &s->a[2], &s->a[3], &s->a[4], &res) == 6) {
-				strcpy(s->what, "mremap");
-			} else {
-				continue;
-			}
-			s->res = res;
-			o->nsys++;
+					x->mm[i] = a;
+		} else if (sscanf(line, "auxv %llu 0x%llx", &a, &b) == 2 && x->nauxv < 32) {
+			x->auxv[x->nauxv][0] = a;
+			x->auxv[x->nauxv++][1] = b;
+		} else if (strncmp(line, "map ", 4) == 0 && x->nmaps < MAXL) {
+			if (parse_map(line + 4, &x->maps[x->nmaps]) == 0)
+				x->nmaps++;
 		}
 	}
-	st = pclose(p);
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
-		return 77;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		fail_msg("oracle failed on %s (status %d)", path, st);
-	if (!o->nmaps || !o->ip)
-		fail_msg("oracle printed no state for %s", path);
+	if (!x->nmaps || !x->ip) {
+		int st;
+
+		live_oracle = NULL;
+		st = pclose(o->p);
+
+		fail_msg("oracle printed no state for %s (status %d)", path, st);
+	}
 	return 0;
+}
+
+/* The oracle's end: it must have exited 0 (the skips came earlier). */
+static void oracle_close(struct oracle *o, const char *what)
+{
+	int st;
+
+	while (oracle_line(o))
+		;
+	live_oracle = NULL;
+	st = pclose(o->p);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("%s: the oracle failed (status %d)", what, st);
 }
 
 struct sim {
@@ -184,19 +253,20 @@ static int sim_exec(struct sim *s, const char *path, uint64_t rlimit, const char
 
 	struct vmsim_error err = { 0 };
 	const char *sets[] = { "memory.size=512MiB", NULL };
-	const char *argv[8] = { arg0 ? arg0 : path };
-	char words[256], *save = NULL;
+	const char *argv[16] = { arg0 ? arg0 : path };
+	char words[512], *save = NULL;
 	struct exec_args a = { 0 };
 	int argc = 1;
 
 	s->m = vmsim_machine_create("x86_64", sets, &err);
 	if (!s->m)
 		fail_msg("boot: %s", err.msg);
+	live_sim = s;
 	assert_int_equal(task_spawn(s->m, "t", NULL, &s->t), 0);
 	a.filename = path;
 	/* the oracle's shell splits the extra arguments at blanks: so do we */
 	snprintf(words, sizeof(words), "%s", args ? args : "");
-	for (char *w = strtok_r(words, " ", &save); w && argc < 8; w = strtok_r(NULL, " ", &save))
+	for (char *w = strtok_r(words, " ", &save); w && argc < 16; w = strtok_r(NULL, " ", &save))
 		argv[argc++] = w;
 	a.argv = argv;
 	a.argc = argc;
@@ -205,7 +275,25 @@ static int sim_exec(struct sim *s, const char *path, uint64_t rlimit, const char
 	ret = do_execve(s->t, &a, &s->r, &err);
 	if (ret)
 		fail_msg("vmsim exec %s: %s", path, err.msg);
+	/* the checkers after every replayed call: what the call changed,
+	 * and every 100 calls the whole machine */
+	assert_int_equal(machine_check_start(s->m, 100), 0);
 	return 0;
+}
+
+/* Lines of a rendered view, one at a time. */
+static const char *next_view_line(const char **p, char *line, size_t size)
+{
+	const char *e;
+	size_t len;
+
+	if (!**p)
+		return NULL;
+	e = strchr(*p, '\n');
+	len = e ? (size_t)(e - *p) : strlen(*p);
+	snprintf(line, size, "%.*s", (int)len, *p);
+	*p += len + (e ? 1 : 0);
+	return line;
 }
 
 static unsigned sim_maps(struct sim *s, struct map_line *out)
@@ -214,40 +302,96 @@ static unsigned sim_maps(struct sim *s, struct map_line *out)
 	struct view_args va = { .task = "t" };
 	unsigned n = 0;
 	const char *p;
+	char line[512];
 
 	assert_int_equal(view_render(s->m, "maps", &va, false, &sb), 0);
 	p = sb_str(&sb);
-	while (*p && n < MAXL) {
-		const char *e = strchr(p, '\n');
-		char line[512];
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-
-		snprintf(line, sizeof(line), "%.*s", (int)len, p);
+	while (n < MAXL && next_view_line(&p, line, sizeof(line)))
 		if (parse_map(line, &out[n]) == 0)
 			n++;
-		p += len + (e ? 1 : 0);
+	sb_free(&sb);
+	return n;
+}
+
+/* The maps, each line with its smaps VmFlags (the gate VMA, which smaps
+ * leaves out, without). */
+static unsigned sim_vmas(struct sim *s, struct map_line *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct view_args va = { .task = "t" };
+	unsigned n = sim_maps(s, out), i = 0;
+	const char *p;
+	char line[512];
+	struct map_line m;
+
+	assert_int_equal(view_render(s->m, "smaps", &va, false, &sb), 0);
+	p = sb_str(&sb);
+	while (next_view_line(&p, line, sizeof(line))) {
+		if (strncmp(line, "VmFlags:", 8) == 0) {
+			if (i < n)
+				snprintf(out[i].flags, sizeof(out[i].flags), "%.127s", line + 8);
+		} else if (isxdigit((unsigned char)line[0]) && !isupper((unsigned char)line[0]) &&
+			   parse_map(line, &m) == 0) {
+			for (i = 0; i < n && out[i].start != m.start; i++)
+				;
+		}
 	}
 	sb_free(&sb);
 	return n;
 }
 
+/* Does the word list @flags hold @word? */
+static bool has_flag(const char *flags, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *f = flags; (f = strstr(f, word)); f += n)
+		if ((f == flags || f[-1] == ' ' || f[-1] == '[') &&
+		    (f[n] == ' ' || f[n] == ']' || f[n] == '\0'))
+			return true;
+	return false;
+}
+
+/* The VmFlags mnemonics vmsim's smaps prints (show_smap_vma_flags);
+ * others the host may print (sd, mt, ss, sl, ...) are not compared. */
+static const char *const vm_flag_words[] = {
+	"rd", "wr", "ex", "sh", "mr", "mw", "me", "ms", "gd", "um", "pf", "uw", "lo", "io", "sr",
+	"rr", "dc", "de", "lf", "ac", "nr", "ht", "sf", "ar", "wf", "dd", "mm", "hg", "nh", "mg",
+};
+
+static void fmt_map(char *buf, size_t size, const struct map_line *m)
+{
+	if (!m)
+		snprintf(buf, size, "(none)");
+	else
+		snprintf(buf, size, "%" PRIx64 "-%" PRIx64 " %s %08" PRIx64 " %s%s%s%s", m->start,
+			 m->end, m->perms, m->off, m->name, m->flags[0] ? " [" : "", m->flags,
+			 m->flags[0] ? "]" : "");
+}
+
+/* Line by line: start, end, perms, offset, name (device and inode
+ * aside); and VmFlags where both sides have them. */
 static void compare_maps(const char *what, const struct map_line *host, unsigned nh,
 			 const struct map_line *sim, unsigned ns)
 {
 	for (unsigned i = 0; i < nh || i < ns; i++) {
 		const struct map_line *h = i < nh ? &host[i] : NULL, *v = i < ns ? &sim[i] : NULL;
+		const char *differs = NULL;
 
 		if (!h || !v || h->start != v->start || h->end != v->end ||
-		    strcmp(h->perms, v->perms) || h->off != v->off || strcmp(h->name, v->name)) {
-			char hs[400] = "(none)", vs[400] = "(none)";
+		    strcmp(h->perms, v->perms) || h->off != v->off || strcmp(h->name, v->name))
+			differs = "";
+		for (size_t k = 0; !differs && h->flags[0] && v->flags[0] &&
+		     k < sizeof(vm_flag_words) / sizeof(vm_flag_words[0]); k++)
+			if (has_flag(h->flags, vm_flag_words[k]) != has_flag(v->flags, vm_flag_words[k]))
+				differs = vm_flag_words[k];
+		if (differs) {
+			char hs[512], vs[512];
 
-			if (h)
-				snprintf(hs, sizeof(hs), "%" PRIx64 "-%" PRIx64 " %s %08" PRIx64 " %s",
-					 h->start, h->end, h->perms, h->off, h->name);
-			if (v)
-				snprintf(vs, sizeof(vs), "%" PRIx64 "-%" PRIx64 " %s %08" PRIx64 " %s",
-					 v->start, v->end, v->perms, v->off, v->name);
-			fail_msg("%s: maps line %u: host '%s', vmsim '%s'", what, i + 1, hs, vs);
+			fmt_map(hs, sizeof(hs), h);
+			fmt_map(vs, sizeof(vs), v);
+			fail_msg("%s: maps line %u%s%s: host '%s', vmsim '%s'", what, i + 1,
+				 differs[0] ? ", VmFlags " : "", differs, hs, vs);
 		}
 	}
 }
@@ -263,7 +407,7 @@ static bool is_address_aux(uint64_t type)
 	return false;
 }
 
-static void compare_exec(const char *what, const struct oracle *o, struct sim *s)
+static void compare_exec(const char *what, const struct exec_state *o, struct sim *s)
 {
 	static struct map_line sm[MAXL];
 	const struct mm_struct *mm = s->t->mm;
@@ -292,42 +436,340 @@ static void compare_exec(const char *what, const struct oracle *o, struct sim *s
 	}
 }
 
-/* Replay the recorded calls in vmsim, comparing each result. */
-static void replay(const char *what, const struct oracle *o, struct sim *s)
+/* ---- the trace ---- */
+
+/* One recorded call: "sys tN NAME ARG... = RES [PATH]". */
+struct sysc {
+	int thread;
+	char what[32];
+	uint64_t a[6];
+	unsigned nargs;
+	int64_t res;
+	char path[4096];
+};
+
+static int parse_call(const char *line, struct sysc *c)
 {
-	static struct map_line sm[MAXL];
-	struct mm_struct *mm = s->t->mm;
+	const char *p;
+	char *end;
+	int n = 0;
 
-	for (unsigned i = 0; i < o->nsys; i++) {
-		const struct sysc *c = &o->sys[i];
-		int64_t got;
-
-		if (!strcmp(c->what, "brk")) {
-			got = (int64_t)sys_brk(mm, c->a[0]);
-		} else if (!strcmp(c->what, "munmap")) {
-			got = do_munmap(mm, c->a[0], c->a[1]);
-		} else if (!strcmp(c->what, "mprotect")) {
-			got = do_mprotect(mm, c->a[0], c->a[1], (unsigned long)c->a[2]);
-		} else if (!strcmp(c->what, "mremap")) {
-			got = do_mremap(mm, c->a[0], c->a[1], c->a[2], (unsigned long)c->a[3], c->a[4]);
-		} else {
-			struct file *f = NULL;
-			struct vmsim_error err = { 0 };
-
-			if (!(c->a[3] & MAP_ANONYMOUS) && c->fd >= 0) {
-				if (filemap_open(machine_page_cache(s->m), c->path, NULL, &f, &err))
-					fail_msg("%s: call %u: %s", what, i + 1, err.msg);
-			}
-			got = vm_mmap(mm, f, c->a[0], c->a[1], (unsigned long)c->a[2],
-				      (unsigned long)c->a[3], c->a[5]);
-			fput(f);
-		}
-		if (got != c->res)
-			fail_msg("%s: call %u (%s 0x%" PRIx64 " 0x%" PRIx64 "): host %" PRId64
-				 ", vmsim %" PRId64, what, i + 1, c->what, c->a[0], c->a[1], c->res, got);
+	memset(c, 0, sizeof(*c));
+	if (sscanf(line, "sys t%d %31s%n", &c->thread, c->what, &n) != 2)
+		return -1;
+	for (p = line + n; *p == ' '; p++) {
+		p++;
+		if (*p == '=')
+			break;
+		if (c->nargs == 6)
+			return -1;
+		c->a[c->nargs++] = *p == '-' ? (uint64_t)strtoll(p, &end, 0) : strtoull(p, &end, 0);
+		if (end == p)
+			return -1;
+		p = end - 1;
 	}
-	if (o->nfinal)
-		compare_maps(what, o->final, o->nfinal, sm, sim_maps(s, sm));
+	if (*p != '=')
+		return -1;
+	c->res = strtoll(p + 1, &end, 10);
+	if (end == p + 1)
+		return -1;
+	if (*end == ' ')
+		snprintf(c->path, sizeof(c->path), "%s", end + 1);
+	return 0;
+}
+
+/* Where the replay is: what is compared next, and what it has done. */
+struct replay {
+	const char *what;
+	struct oracle *o;
+	struct sim *s;
+	unsigned calls, touched, states, threads;
+	struct sysc last;		/* the call just replayed */
+	bool final;
+	int exit_status;		/* -1: not seen; 256+N: killed by signal N */
+	int want_exit;			/* ... and what it must be */
+	struct map_line host[MAXL], sim[MAXL];
+	unsigned nhost;
+	const char *missing;		/* the call vmsim cannot replay yet, which ended it */
+	unsigned char *vec;		/* mincore's vector in vmsim, for the "vec" line */
+	size_t vec_len;
+};
+
+static void replay_touch(struct replay *rp, const char *line)
+{
+	unsigned long long addr, pages;
+	char kind;
+
+	if (sscanf(line, "touch 0x%llx %llu %c", &addr, &pages, &kind) != 3)
+		fail_msg("%s: bad oracle line '%s'", rp->what, line);
+	for (unsigned long long i = 0; i < pages; i++) {
+		struct access_result r = { 0 };
+		uint64_t va = addr + i * PAGE_SIZE;
+
+		if (task_access(rp->s->t, va, kind == 'w' ? MMU_WRITE : MMU_READ, NULL, 1, &r) || r.segv)
+			fail_msg("%s: after call %u: the program %s %#" PRIx64 " on the host; vmsim %s",
+				 rp->what, rp->calls, kind == 'w' ? "wrote" : "read", va,
+				 r.segv ? "raised SIGSEGV" : "ran out of memory");
+		rp->touched++;
+	}
+}
+
+static int64_t replay_mmap(struct replay *rp, const struct sysc *c)
+{
+	struct file *f = NULL;
+	struct vmsim_error err = { 0 };
+	int64_t got;
+
+	if (!(c->a[3] & MAP_ANONYMOUS) && (int)c->a[4] >= 0 &&
+	    filemap_open(machine_page_cache(rp->s->m), c->path, NULL, &f, &err))
+		fail_msg("%s: call %u: %s", rp->what, rp->calls, err.msg);
+	got = vm_mmap(rp->s->t->mm, f, c->a[0], c->a[1], (unsigned long)c->a[2],
+		      (unsigned long)c->a[3], c->a[5]);
+	fput(f);
+	return got;
+}
+
+static int64_t replay_brk(struct replay *rp, const struct sysc *c)
+{
+	return (int64_t)sys_brk(rp->s->t->mm, c->a[0]);
+}
+
+static int64_t replay_munmap(struct replay *rp, const struct sysc *c)
+{
+	return do_munmap(rp->s->t->mm, c->a[0], c->a[1]);
+}
+
+static int64_t replay_mprotect(struct replay *rp, const struct sysc *c)
+{
+	return do_mprotect(rp->s->t->mm, c->a[0], c->a[1], (unsigned long)c->a[2]);
+}
+
+static int64_t replay_mremap(struct replay *rp, const struct sysc *c)
+{
+	return do_mremap(rp->s->t->mm, c->a[0], c->a[1], c->a[2], (unsigned long)c->a[3], c->a[4]);
+}
+
+static int64_t replay_madvise(struct replay *rp, const struct sysc *c)
+{
+	return do_madvise(rp->s->t->mm, c->a[0], c->a[1], (int)c->a[2], NULL);
+}
+
+#ifdef VMSIM_REPLAY_MLOCK
+static int64_t replay_mlock(struct replay *rp, const struct sysc *c)
+{
+	return sys_mlock(rp->s->t->mm, c->a[0], c->a[1], NULL);
+}
+
+static int64_t replay_mlock2(struct replay *rp, const struct sysc *c)
+{
+	return sys_mlock2(rp->s->t->mm, c->a[0], c->a[1], (int)c->a[2], NULL);
+}
+
+static int64_t replay_munlock(struct replay *rp, const struct sysc *c)
+{
+	return sys_munlock(rp->s->t->mm, c->a[0], c->a[1]);
+}
+
+static int64_t replay_mlockall(struct replay *rp, const struct sysc *c)
+{
+	return sys_mlockall(rp->s->t->mm, (int)c->a[0], NULL);
+}
+
+static int64_t replay_munlockall(struct replay *rp, const struct sysc *c)
+{
+	(void)c;
+	return sys_munlockall(rp->s->t->mm);
+}
+
+static int64_t replay_msync(struct replay *rp, const struct sysc *c)
+{
+	return sys_msync(rp->s->t->mm, c->a[0], c->a[1], (int)c->a[2]);
+}
+
+/* The vector goes to rp->vec for the "vec" line that follows (at most
+ * the oracle's 65536 pages: a longer one is not printed, and the bytes
+ * past the buffer are the kernel's EFAULT). */
+static int64_t replay_mincore(struct replay *rp, const struct sysc *c)
+{
+	const uint64_t pages = (c->a[1] + PAGE_SIZE - 1) / PAGE_SIZE;
+	int64_t got;
+
+	free(rp->vec);
+	rp->vec_len = pages < (1u << 16) ? (size_t)pages : (1u << 16);
+	rp->vec = calloc(1, rp->vec_len + 1);
+	assert_non_null(rp->vec);
+	got = sys_mincore(rp->s->t->mm, c->a[0], c->a[1], rp->vec, rp->vec_len);
+	if (got)
+		rp->vec_len = 0;
+	return got;
+}
+#endif
+
+/*
+ * The calls the tracer records that the replay knows, each with what runs
+ * it in vmsim.  NULL: a call vmsim has not got yet, though it is coming
+ * (mlock, mincore and msync: VMSIM_REPLAY_MLOCK, which tests/oracle's
+ * meson.build defines once src/vma/mlock.c is there); a program that
+ * makes one has its case skipped with the call named, its calls before it
+ * compared.  A recorded call not in the table fails the case.
+ */
+typedef int64_t replay_fn(struct replay *rp, const struct sysc *c);
+#ifdef VMSIM_REPLAY_MLOCK
+#define MLOCK_FAMILY(fn) fn
+#else
+#define MLOCK_FAMILY(fn) NULL
+#endif
+static const struct {
+	const char *name;
+	replay_fn *fn;
+} replayable[] = {
+	{ "brk", replay_brk }, { "mmap", replay_mmap }, { "munmap", replay_munmap },
+	{ "mprotect", replay_mprotect }, { "mremap", replay_mremap }, { "madvise", replay_madvise },
+	{ "mlock", MLOCK_FAMILY(replay_mlock) }, { "mlock2", MLOCK_FAMILY(replay_mlock2) },
+	{ "munlock", MLOCK_FAMILY(replay_munlock) }, { "mlockall", MLOCK_FAMILY(replay_mlockall) },
+	{ "munlockall", MLOCK_FAMILY(replay_munlockall) }, { "msync", MLOCK_FAMILY(replay_msync) },
+	{ "mincore", MLOCK_FAMILY(replay_mincore) },
+};
+
+/* Replay one "sys" line and compare its result; a call vmsim has not got
+ * yet sets rp->missing instead (the replay ends there). */
+static void replay_call(struct replay *rp, const char *line)
+{
+	struct sysc *c = &rp->last;
+	struct vmsim_error err = { 0 };
+	size_t i, n = sizeof(replayable) / sizeof(replayable[0]);
+	int64_t got;
+
+	if (parse_call(line, c))
+		fail_msg("%s: bad oracle line '%s'", rp->what, line);
+	rp->calls++;
+	if ((unsigned)c->thread + 1 > rp->threads)
+		rp->threads = (unsigned)c->thread + 1;
+	for (i = 0; i < n && strcmp(replayable[i].name, c->what); i++)
+		;
+	if (i == n)
+		fail_msg("%s: call %u (%s, thread %d): vmsim has no %s to replay", rp->what,
+			 rp->calls, line, c->thread, c->what);
+	if (!replayable[i].fn) {
+		rp->missing = replayable[i].name;
+		return;
+	}
+	got = replayable[i].fn(rp, c);
+	if (got != c->res)
+		fail_msg("%s: call %u (thread %d: %s 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64
+			 "): host %" PRId64 ", vmsim %" PRId64, rp->what, rp->calls, c->thread,
+			 c->what, c->a[0], c->a[1], c->a[2], c->res, got);
+	if (machine_check_point(rp->s->m, &err))
+		fail_msg("%s: call %u (%s): checker: %s", rp->what, rp->calls, c->what, err.msg);
+}
+
+/* "vec DIGITS" after a mincore: its vector, digit by digit ("vec -": too
+ * long to print). */
+static void compare_vec(struct replay *rp, const char *line)
+{
+	const char *digits = line + 4;
+	size_t n = strlen(digits);
+
+	if (!strcmp(digits, "-"))
+		return;
+	if (n != rp->vec_len)
+		fail_msg("%s: call %u (mincore): host vector of %zu pages, vmsim %zu", rp->what,
+			 rp->calls, n, rp->vec_len);
+	for (size_t i = 0; i < n; i++)
+		if (digits[i] != "0123456789abcdef"[rp->vec[i] & 0xf])
+			fail_msg("%s: call %u (mincore 0x%" PRIx64 "): page %zu is %c on the host, %x "
+				 "in vmsim (vector %s)", rp->what, rp->calls, rp->last.a[0], i, digits[i],
+				 rp->vec[i] & 0xf, digits);
+}
+
+/* "vmas N" / "final N" and the N lines after it: the host's VMAs now. */
+static void read_state(struct replay *rp, unsigned n)
+{
+	rp->nhost = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const char *line = oracle_line(rp->o), *rb = NULL;
+		struct map_line *m = &rp->host[rp->nhost];
+
+		if (!line || strncmp(line, "vma [", 5) || !(rb = strchr(line, ']')) ||
+		    parse_map(rb + 2, m))
+			fail_msg("%s: bad oracle state line '%s'", rp->what, line ? line : "(end)");
+		snprintf(m->flags, sizeof(m->flags), "%.*s", (int)(rb - line - 5), line + 5);
+		if (rp->nhost < MAXL)
+			rp->nhost++;
+	}
+}
+
+static void compare_state(struct replay *rp, const char *when)
+{
+	char what[256];
+
+	snprintf(what, sizeof(what), "%s: %s", rp->what, when);
+	compare_maps(what, rp->host, rp->nhost, rp->sim, sim_vmas(rp->s, rp->sim));
+	rp->states++;
+}
+
+/* Replay the oracle's trace in order, comparing as it goes. */
+static void replay(struct replay *rp)
+{
+	const char *line;
+	unsigned n;
+	int v;
+
+	rp->exit_status = -1;
+	while ((line = oracle_line(rp->o))) {
+		char when[160];
+
+		snprintf(when, sizeof(when), "after call %u (%s, thread %d)", rp->calls,
+			 rp->last.what, rp->last.thread);
+		if (!strncmp(line, "touch ", 6)) {
+			replay_touch(rp, line);
+		} else if (!strncmp(line, "sys ", 4)) {
+			replay_call(rp, line);
+			if (rp->missing)
+				return;
+		} else if (!strncmp(line, "vec ", 4)) {
+			compare_vec(rp, line);
+		} else if (!strcmp(line, "vmas same")) {
+			compare_state(rp, when);
+		} else if (sscanf(line, "vmas %u", &n) == 1) {
+			read_state(rp, n);
+			compare_state(rp, when);
+		} else if (sscanf(line, "final %u", &n) == 1) {
+			read_state(rp, n);
+			compare_state(rp, "at exit");
+			rp->final = true;
+		} else if (sscanf(line, "exit status %d", &v) == 1) {
+			rp->exit_status = v;
+		} else if (sscanf(line, "exit signal %d", &v) == 1) {
+			rp->exit_status = 256 + v;
+		} else {
+			fail_msg("%s: unknown oracle line '%s'", rp->what, line);
+		}
+	}
+	/* a trace cut short by a crash is no comparison */
+	if (rp->exit_status < 0)
+		fail_msg("%s: the oracle did not see the program end", rp->what);
+	if (rp->exit_status != rp->want_exit)
+		fail_msg("%s: the program ended with %s %d, not status %d", rp->what,
+			 rp->exit_status > 255 ? "signal" : "status",
+			 rp->exit_status > 255 ? rp->exit_status - 256 : rp->exit_status,
+			 rp->want_exit);
+	if (!rp->final)
+		fail_msg("%s: the oracle printed no final state", rp->what);
+}
+
+/* diff_teardown() after every case releases what is still there. */
+static int diff_teardown(void **state)
+{
+	(void)state;
+	if (live_oracle)
+		pclose(live_oracle->p);
+	if (live_sim)
+		vmsim_machine_destroy(live_sim->m);
+	remove_scratch();
+	live_oracle = NULL;
+	live_sim = NULL;
+	return 0;
 }
 
 static void sim_free(struct sim *s)
@@ -337,37 +779,87 @@ static void sim_free(struct sim *s)
 	if (machine_check(s->m, &err) || task_check_all(s->m, &err) ||
 	    page_cache_check(s->m->page_cache, &err))
 		fail_msg("checker: %s", err.msg);
+	/* an always-on check that fired refused something the host did */
+	if (s->m->pm.vmstat.vm_bug)
+		fail_msg("vmsim reported %llu failed VM_BUG_ON/VM_WARN_ON checks",
+			 (unsigned long long)s->m->pm.vmstat.vm_bug);
+	live_sim = NULL;
 	vmsim_machine_destroy(s->m);
 }
 
-/* One case: exec compared; with @trace the run-on replayed too. */
+/* One differential case. */
+struct diff_opts {
+	const char *what, *path;
+	const char *rlimit_arg;		/* the oracle's --stack-rlimit */
+	uint64_t rlimit;		/* ... and vmsim's */
+	bool trace;			/* replay what the program does after exec */
+	const char *arg0, *args;	/* argv[0] when not the path; more arguments */
+	const char *oracle_opts;	/* more options for the oracle */
+	unsigned threads;		/* skip unless the program ran this many threads */
+	int exit_status;		/* how the traced program must end */
+};
+
+/* Exec compared; with @trace the run-on replayed and compared too. */
+static void diff_run(const struct diff_opts *d)
+{
+	static struct oracle o;
+	static struct replay rp;
+	static struct sim s;
+	char opts[512], why[256];
+
+	if (!d->path) {
+		print_message("skipped: %s: the probe was not built (the compiler cannot link it, "
+			      "as -m32 without gcc-multilib, or the C library's headers lack what "
+			      "it calls)\n", d->what);
+		skip();
+	}
+	if (access(d->path, X_OK) != 0) {
+		print_message("skipped: %s: %s is not on this host\n", d->what, d->path);
+		skip();
+	}
+	snprintf(opts, sizeof(opts), "--stack-rlimit %s %s %s", d->rlimit_arg,
+		 d->trace ? "--trace" : "", d->oracle_opts ? d->oracle_opts : "");
+	if (oracle_open(&o, d->path, opts, d->arg0, d->args, why, sizeof(why)) == 77) {
+		print_message("skipped: %s: the host oracle cannot run here: %s\n", d->what, why);
+		skip();
+	}
+	sim_exec(&s, d->path, d->rlimit, d->arg0, d->args);
+	compare_exec(d->what, &o.x, &s);
+	free(rp.vec);	/* a failed case's, if any */
+	memset(&rp, 0, sizeof(rp));
+	rp.what = d->what;
+	rp.o = &o;
+	rp.s = &s;
+	rp.want_exit = d->exit_status;
+	if (d->trace)
+		replay(&rp);
+	oracle_close(&o, d->what);
+	if (rp.missing) {
+		sim_free(&s);
+		print_message("skipped: %s: the program called %s (call %u, thread %d), which vmsim "
+			      "cannot replay yet; its %u calls before it were equal\n", d->what,
+			      rp.missing, rp.calls, rp.last.thread, rp.calls - 1);
+		skip();
+	}
+	print_message("%s: %u maps lines, %u auxv entries, %u calls of %u threads and %u touched "
+		      "pages replayed, %u states: equal\n", d->what, o.x.nmaps, o.x.nauxv, rp.calls,
+		      rp.threads, rp.touched, rp.states);
+	sim_free(&s);
+	if (rp.threads < d->threads) {
+		print_message("skipped: %s: the program ran %u thread(s) on this host, not %u: its "
+			      "calls were compared, but not as a multi-threaded program's\n", d->what,
+			      rp.threads, d->threads);
+		skip();
+	}
+}
+
 static void diff_case_args(const char *what, const char *path, const char *rlimit_arg,
 			   uint64_t rlimit, bool trace, const char *arg0, const char *args)
 {
-	static struct oracle o;
-	struct sim s;
+	const struct diff_opts d = { .what = what, .path = path, .rlimit_arg = rlimit_arg,
+				     .rlimit = rlimit, .trace = trace, .arg0 = arg0, .args = args };
 
-	if (!path) {
-		print_message("skipped: %s: the probe was not built (the compiler cannot link it: "
-			      "-m32 needs gcc-multilib)\n", what);
-		skip();
-	}
-	if (access(path, X_OK) != 0) {
-		print_message("skipped: %s: %s is not on this host\n", what, path);
-		skip();
-	}
-	if (run_oracle(path, rlimit_arg, trace, arg0, args, &o) == 77) {
-		print_message("skipped: %s: the host oracle cannot run here (not x86-64 Linux, or "
-			      "ptrace refused)\n", what);
-		skip();
-	}
-	sim_exec(&s, path, rlimit, arg0, args);
-	compare_exec(what, &o, &s);
-	if (trace)
-		replay(what, &o, &s);
-	print_message("%s: %u maps lines, %u auxv entries, %u calls replayed: equal\n", what,
-		      o.nmaps, o.nauxv, o.nsys);
-	sim_free(&s);
+	diff_run(&d);
 }
 
 static void diff_case(const char *what, const char *path, const char *rlimit_arg, uint64_t rlimit,
@@ -443,6 +935,7 @@ static const char *make_i386(bool no_gnu_stack)
 	memcpy(img + code_off, code, sizeof(code));
 	memset(img + 0x1100, 0x5a, 0x20);
 	snprintf(out, 64, "/tmp/vmsim-i386-%d-%d", (int)getpid(), no_gnu_stack);
+	add_scratch(out);
 	f = fopen(out, "wb");
 	if (!f || fwrite(img, 1, sizeof(img), f) != sizeof(img))
 		fail_msg("cannot write %s", out);
@@ -462,7 +955,16 @@ static void test_diff_true_rlimit_256m(void **s) { (void)s; diff_case("true 256M
  * grow its stack past that page and dies. */
 static void test_diff_true_rlimit_0(void **s) { (void)s; diff_case("true rlimit 0", "/usr/bin/true", "0", 0, false); }
 static void test_diff_true_rlimit_unlimited(void **s) { (void)s; diff_case("true unlimited", "/usr/bin/true", "unlimited", CFG_UNLIMITED, true); }
-static void test_diff_ld_so_run_directly(void **s) { (void)s; diff_case("ld.so", "/lib64/ld-linux-x86-64.so.2", "8388608", 8 * MiB, true); }
+/* with no program to run it prints its usage and exits 1 */
+static void test_diff_ld_so_run_directly(void **s)
+{
+	const struct diff_opts d = { .what = "ld.so", .path = "/lib64/ld-linux-x86-64.so.2",
+				     .rlimit_arg = "8388608", .rlimit = 8 * MiB, .trace = true,
+				     .exit_status = 1 };
+
+	(void)s;
+	diff_run(&d);
+}
 static void test_diff_probe_pie(void **s) { (void)s; diff_case("pie", probe("pie"), "8388608", 8 * MiB, true); }
 static void test_diff_probe_nopie(void **s) { (void)s; diff_case("non-PIE", probe("nopie"), "8388608", 8 * MiB, true); }
 static void test_diff_probe_static(void **s) { (void)s; diff_case("static", probe("static"), "8388608", 8 * MiB, true); }
@@ -472,6 +974,140 @@ static void test_diff_probe_align_2m(void **s) { (void)s; diff_case("p_align 2M"
 static void test_diff_probe_align_2m_pie(void **s) { (void)s; diff_case("PIE p_align 2M", probe("align2m_pie"), "8388608", 8 * MiB, true); }
 /* every shape of mremap, each answer and the final maps the host's */
 static void test_diff_probe_mremap(void **s) { (void)s; diff_case("mremap", probe("mremap"), "8388608", 8 * MiB, true); }
+/*
+ * Does VMSIM_TEST_PRETEND_MISSING (a comma-separated list) name @what?
+ * The host capabilities a case probes for (ia32, thp, ptrace: the oracle
+ * reads the same list) and the host programs it runs (xz, zstd) can be
+ * reported missing so, and the skip paths are tested on hosts that have
+ * them (check_skips.py).
+ */
+static bool pretend_missing(const char *what)
+{
+	const char *list = getenv("VMSIM_TEST_PRETEND_MISSING");
+	size_t n = strlen(what);
+
+	for (const char *p = list; p && *p; p += strcspn(p, ","), p += *p == ',')
+		if (strncmp(p, what, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+/*
+ * Cases whose calls depend on a kernel built with transparent huge pages,
+ * as vmsim models it (MADV_HUGEPAGE and MADV_NOHUGEPAGE are EINVAL
+ * without; files and 2 MiB anonymous mappings are not THP-aligned): skip
+ * with the reason on a host without them.  The mode (always, madvise,
+ * never) does not matter here: it decides faults, not the VMAs compared.
+ */
+static void need_thp(const char *what)
+{
+	static const char knob[] = "/sys/kernel/mm/transparent_hugepage/enabled";
+
+	const bool missing = pretend_missing("thp") || access(knob, R_OK) != 0;
+
+	if (missing) {
+		print_message("skipped: %s: the host kernel has no transparent huge pages (%s: %s)\n",
+			      what, knob, pretend_missing("thp") ? "VMSIM_TEST_PRETEND_MISSING has thp" :
+			      strerror(errno));
+		skip();
+	}
+}
+
+/* every advice that splits, merges, drops or fills: each answer, the pages
+ * and the VMAs with their VmFlags after each call the host's */
+static void test_diff_probe_madvise(void **s)
+{
+	(void)s;
+	need_thp("madvise");
+	diff_case("madvise", probe("madvise"), "8388608", 8 * MiB, true);
+}
+
+/* the mlock family over one VMA, holes and the 8 MiB RLIMIT_MEMLOCK,
+ * mlockall, mincore's vectors and msync's flags: each answer, each vector
+ * and the VMAs with their VmFlags after each call the host's */
+static void test_diff_probe_mlock(void **s)
+{
+	const struct diff_opts d = { .what = "mlock", .path = probe("mlock"),
+				     .rlimit_arg = "8388608", .rlimit = 8 * MiB, .trace = true,
+				     .oracle_opts = "--memlock-rlimit 8388608" };
+
+	(void)s;
+	diff_run(&d);
+}
+
+/* Four threads allocating at once, their calls in the order the host ran them. */
+static void test_diff_probe_threads(void **s)
+{
+	const struct diff_opts d = { .what = "threads", .path = probe("threads"),
+				     .rlimit_arg = "8388608", .rlimit = 8 * MiB, .trace = true,
+				     .threads = 5 };
+
+	(void)s;
+	diff_run(&d);
+}
+
+/*
+ * A text file for the compressors to work on: 60000 lines of eight words
+ * drawn by a fixed LCG (2.7 MB: several blocks for each thread).  Returns
+ * its path (a scratch file).
+ */
+static const char *make_text(void)
+{
+	static const char *const words[] = { "alpha", "beta", "gamma", "delta", "page",
+					     "frame", "vma", "merge", "split", "thread" };
+	static char path[64];
+	uint64_t x = 1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/vmsim-oracle-text-%d", (int)getpid());
+	add_scratch(path);
+	f = fopen(path, "w");
+	if (!f)
+		fail_msg("cannot write %s", path);
+	for (int line = 0; line < 60000; line++)
+		for (int w = 0; w < 8; w++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			fprintf(f, "%s%c", words[(x >> 33) % 10], w == 7 ? '\n' : ' ');
+		}
+	if (fclose(f))
+		fail_msg("cannot write %s", path);
+	return path;
+}
+
+/* A real multi-threaded program of the host: @prog with @opts on the text. */
+static void diff_host_threads(const char *what, const char *prog, const char *opts)
+{
+	const char *text;
+	char args[256];
+
+	if (pretend_missing(strrchr(prog, '/') + 1) || access(prog, X_OK) != 0) {
+		print_message("skipped: %s: %s is not installed on this host\n", what, prog);
+		skip();
+	}
+	text = make_text();
+	snprintf(args, sizeof(args), "%s %s", opts, text);
+	{
+		const struct diff_opts d = { .what = what, .path = prog, .rlimit_arg = "8388608",
+					     .rlimit = 8 * MiB, .trace = true, .args = args,
+					     .threads = 2 };
+
+		diff_run(&d);
+	}
+}
+
+/* xz's multi-threaded encoder: a thread per block, each with its own
+ * arena, the main thread reading and writing. */
+static void test_diff_xz_two_threads(void **s)
+{
+	(void)s;
+	diff_host_threads("xz -T2", "/usr/bin/xz", "-T2 -1 --block-size=262144 -c");
+}
+/* zstd's worker pool: threads that exit give their stacks back (madvise). */
+static void test_diff_zstd_two_threads(void **s)
+{
+	(void)s;
+	diff_host_threads("zstd -T2", "/usr/bin/zstd", "-q -T2 -c");
+}
 
 /*
  * Why the host cannot run i386 programs, or NULL when it can.  Kernels
@@ -479,8 +1115,7 @@ static void test_diff_probe_mremap(void **s) { (void)s; diff_case("mremap", prob
  * refuse them in execve with ENOEXEC; the i386 cases then have nothing to
  * compare against and are skipped with this reason.  Probed once, by
  * running the hand-made program (no ptrace, no multilib needed).
- * VMSIM_TEST_PRETEND_NO_IA32 makes the probe answer "missing", so the
- * skip path itself is tested on hosts that do run i386 code.
+ * VMSIM_TEST_PRETEND_MISSING=ia32 makes the probe answer "missing".
  */
 static const char *ia32_missing(void)
 {
@@ -495,8 +1130,8 @@ static const char *ia32_missing(void)
 	if (probed)
 		return why;
 	probed = true;
-	if (getenv("VMSIM_TEST_PRETEND_NO_IA32"))
-		return why = "IA-32 emulation reported off (VMSIM_TEST_PRETEND_NO_IA32 is set)";
+	if (pretend_missing("ia32"))
+		return why = "IA-32 emulation reported off (VMSIM_TEST_PRETEND_MISSING has ia32)";
 	p = make_i386(false);
 	if (pipe2(pfd, O_CLOEXEC) < 0 || (pid = fork()) < 0)
 		fail_msg("cannot probe i386 execution: %s", strerror(errno));
@@ -513,7 +1148,6 @@ static const char *ia32_missing(void)
 		err = 0;
 	close(pfd[0]);
 	ran = waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-	unlink(p);
 	if (!ran) {
 		snprintf(buf, sizeof(buf), "the host kernel cannot run i386 programs (execve: %s%s)",
 			 err ? strerror(err) : "the program did not exit 0",
@@ -549,7 +1183,6 @@ static void test_diff_i386_by_hand(void **s)
 	need_ia32();
 	p = make_i386(false);
 	diff_case("i386 (hand-made)", p, "8388608", 8 * MiB, false);
-	unlink(p);
 }
 static void test_diff_i386_read_implies_exec(void **s)
 {
@@ -559,33 +1192,6 @@ static void test_diff_i386_read_implies_exec(void **s)
 	need_ia32();
 	p = make_i386(true);
 	diff_case("i386 without PT_GNU_STACK", p, "8388608", 8 * MiB, false);
-	unlink(p);
-}
-
-/* Files a case writes next to the test: removed at exit, also when a
- * failed comparison ends the case before its own unlink(). */
-static char scratch[4][512];
-
-static void remove_scratch(void)
-{
-	for (size_t i = 0; i < sizeof(scratch) / sizeof(scratch[0]); i++)
-		if (scratch[i][0])
-			unlink(scratch[i]);
-}
-
-/* Note @path as scratch (at most four at a time). */
-static void add_scratch(const char *path)
-{
-	static bool registered;
-
-	if (!registered)
-		registered = atexit(remove_scratch) == 0;
-	for (size_t i = 0; i < sizeof(scratch) / sizeof(scratch[0]); i++)
-		if (!scratch[i][0] || strcmp(scratch[i], path) == 0) {
-			snprintf(scratch[i], sizeof(scratch[i]), "%s", path);
-			return;
-		}
-	fail_msg("too many scratch files");
 }
 
 /*
@@ -625,12 +1231,14 @@ static const char *big_file(void)
 
 static void placement_case(const char *what, const char *kind)
 {
-	const char *big = big_file();
+	const char *big;
+
+	need_thp(what);
+	big = big_file();
 
 	if (!big)
 		skip();
 	diff_case_args(what, probe(kind), "8388608", 8 * MiB, true, NULL, big);
-	unlink(big);
 }
 
 /* THP alignment of anonymous memory and of a file, MAP_STACK, MAP_32BIT,
@@ -675,37 +1283,42 @@ static void test_diff_script(void **s)
 	diff_case_args("#! script", one, "8388608", 8 * MiB, true, NULL, "A B");
 	write_script(two, sizeof(two), "script2", one);
 	diff_case_args("#! script of a script", two, "8388608", 8 * MiB, true, NULL, "C");
-	unlink(two);
-	unlink(one);
 }
+
+#define DIFF_TEST(f) cmocka_unit_test_teardown(f, diff_teardown)
 
 /* --only-i386: the i386 group alone (the skip-path check runs it so) */
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_diff_true_dynamic_pie),
-		cmocka_unit_test(test_diff_true_with_arguments),
-		cmocka_unit_test(test_diff_true_arg0),
-		cmocka_unit_test(test_diff_true_rlimit_256m),
-		cmocka_unit_test(test_diff_true_rlimit_0),
-		cmocka_unit_test(test_diff_true_rlimit_unlimited),
-		cmocka_unit_test(test_diff_ld_so_run_directly),
-		cmocka_unit_test(test_diff_probe_pie),
-		cmocka_unit_test(test_diff_probe_nopie),
-		cmocka_unit_test(test_diff_probe_static),
-		cmocka_unit_test(test_diff_probe_static_pie),
-		cmocka_unit_test(test_diff_probe_execstack),
-		cmocka_unit_test(test_diff_probe_align_2m),
-		cmocka_unit_test(test_diff_probe_align_2m_pie),
-		cmocka_unit_test(test_diff_probe_mremap),
-		cmocka_unit_test(test_diff_placement_static),
-		cmocka_unit_test(test_diff_placement_libstdcxx),
-		cmocka_unit_test(test_diff_script),
+		DIFF_TEST(test_diff_true_dynamic_pie),
+		DIFF_TEST(test_diff_true_with_arguments),
+		DIFF_TEST(test_diff_true_arg0),
+		DIFF_TEST(test_diff_true_rlimit_256m),
+		DIFF_TEST(test_diff_true_rlimit_0),
+		DIFF_TEST(test_diff_true_rlimit_unlimited),
+		DIFF_TEST(test_diff_ld_so_run_directly),
+		DIFF_TEST(test_diff_probe_pie),
+		DIFF_TEST(test_diff_probe_nopie),
+		DIFF_TEST(test_diff_probe_static),
+		DIFF_TEST(test_diff_probe_static_pie),
+		DIFF_TEST(test_diff_probe_execstack),
+		DIFF_TEST(test_diff_probe_align_2m),
+		DIFF_TEST(test_diff_probe_align_2m_pie),
+		DIFF_TEST(test_diff_probe_mremap),
+		DIFF_TEST(test_diff_probe_madvise),
+		DIFF_TEST(test_diff_probe_mlock),
+		DIFF_TEST(test_diff_probe_threads),
+		DIFF_TEST(test_diff_xz_two_threads),
+		DIFF_TEST(test_diff_zstd_two_threads),
+		DIFF_TEST(test_diff_placement_static),
+		DIFF_TEST(test_diff_placement_libstdcxx),
+		DIFF_TEST(test_diff_script),
 	};
 	const struct CMUnitTest i386[] = {
-		cmocka_unit_test(test_diff_probe_i386),
-		cmocka_unit_test(test_diff_i386_by_hand),
-		cmocka_unit_test(test_diff_i386_read_implies_exec),
+		DIFF_TEST(test_diff_probe_i386),
+		DIFF_TEST(test_diff_i386_by_hand),
+		DIFF_TEST(test_diff_i386_read_implies_exec),
 	};
 	int failed = 0;
 
