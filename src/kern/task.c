@@ -222,7 +222,8 @@ struct mm_struct *mm_alloc(struct vmsim_machine *m)
 	mm->task_size = m->cfg.task_size;
 	mm->mmap_min_addr = m->cfg.mmap_min_addr;
 	mm->stack_rlimit = m->cfg.stack_rlimit;
-	mm->memlock_rlimit = MLOCK_LIMIT;
+	mm->memlock_rlimit = m->cfg.memlock_rlimit;
+	mm->cap_ipc_lock = m->cfg.cap_ipc_lock;
 	mm->mmap_base = m->cfg.mmap_base;
 	/* mmap_legacy_base(): TASK_UNMAPPED_BASE, PAGE_ALIGN(TASK_SIZE / 3) */
 	mm->mmap_legacy_base = PAGE_ALIGN(mm->task_size / 3);
@@ -425,7 +426,7 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 		if (!tmp)
 			return -ENOMEM;
 		tmp->vm_mm = mm;
-		tmp->vm_flags &= ~VM_LOCKED;	/* mlock is not inherited */
+		tmp->vm_flags &= ~VM_LOCKED_MASK;	/* mlock is not inherited */
 		if (tmp->vm_flags & VM_WIPEONFORK) {
 			/* a clean slate in the child: no anon_vma until its
 			 * first fault, as no page is copied */
@@ -462,6 +463,7 @@ static struct mm_struct *dup_mm(struct mm_struct *oldmm)
 	mm->mmap_min_addr = oldmm->mmap_min_addr;
 	mm->stack_rlimit = oldmm->stack_rlimit;
 	mm->memlock_rlimit = oldmm->memlock_rlimit;
+	mm->cap_ipc_lock = oldmm->cap_ipc_lock;
 	mm->stack_guard_gap = oldmm->stack_guard_gap;
 	mm->start_code = oldmm->start_code;
 	mm->end_code = oldmm->end_code;
@@ -474,7 +476,9 @@ static struct mm_struct *dup_mm(struct mm_struct *oldmm)
 	mm->arg_end = oldmm->arg_end;
 	mm->env_start = oldmm->env_start;
 	mm->env_end = oldmm->env_end;
-	mm->def_flags = oldmm->def_flags;
+	/* mm_init(): only VM_INIT_DEF_MASK (VM_NOHUGEPAGE) is inherited, not
+	 * the lock of mlockall(MCL_FUTURE) */
+	mm->def_flags = oldmm->def_flags & ~VM_LOCKED_MASK;
 	/* dup_mm() memcpy()s the parent: the high-water marks come along */
 	mm->hiwater_vm = oldmm->hiwater_vm;
 	mm->hiwater_rss = oldmm->hiwater_rss;

@@ -17,6 +17,10 @@
  *    above max_order, free_pages == sum nr_free[k] << k;
  *  - every initialized PG_buddy page in the zone heads a listed block, and
  *    every initialized page carries this zone's links;
+ *  - PG_mlocked pages are in use (not free, referenced) with a non-zero
+ *    mlock_count, mapped unless mremap left locks behind (mlock_stale),
+ *    and the zone's NR_MLOCK counts them (which mappings hold the locks
+ *    is checked a layer up, check_mms() in vma/check.c);
  *  - every page on a per-CPU list heads a block of its list's order,
  *    aligned, inside the zone, not PG_buddy, refcount 0, unmapped, in no
  *    other free block; pcp->count is the pages listed, batch >= 1, and
@@ -282,20 +286,29 @@ static int check_deferred(struct phys_mem *pm, struct zone *z, unsigned long *np
 	return 0;
 }
 
-/* Every initialized page of @z: links right; PG_buddy only on list heads. */
+/* Every initialized page of @z: links right; PG_buddy only on list heads;
+ * PG_mlocked only on pages in use, as many as NR_MLOCK says. */
+/* @pfn, or past the deferred ranges that start there (@*ri: the next
+ * range, sorted by address) */
+static unsigned long skip_deferred(const struct zone *z, unsigned *ri, unsigned long pfn)
+{
+	while (*ri < z->nr_deferred && pfn == z->deferred[*ri].next_pfn)
+		pfn = z->deferred[(*ri)++].end_pfn;
+	return pfn;
+}
+
 static int check_mem_map(struct phys_mem *pm, struct zone *z, const unsigned long *free,
 			 const unsigned long *head, struct vmsim_error *err)
 {
 	unsigned ri = z->deferred_first;	/* check_deferred() found them sorted */
+	unsigned long mlocked = 0;
 
-	for (unsigned long pfn = z->zone_start_pfn; pfn < zone_end_pfn(z); pfn++) {
+	/* the deferred ranges were never written: check_deferred() looked at
+	 * them */
+	for (unsigned long pfn = skip_deferred(z, &ri, z->zone_start_pfn); pfn < zone_end_pfn(z);
+	     pfn = skip_deferred(z, &ri, pfn + 1)) {
 		const struct page *p = &pm->mem_map[pfn];
 
-		if (ri < z->nr_deferred && pfn == z->deferred[ri].next_pfn) {
-			/* never written: check_deferred() looked at them */
-			pfn = z->deferred[ri++].end_pfn - 1;
-			continue;
-		}
 		if (!page_links_ok(p, z))
 			return verr(err, -EFAULT, "pfn %#lx: links to node %u zone %u, not %d %s",
 				    pfn, page_to_nid(p), page_zonenum(p), z->zone_pgdat->node_id, z->name);
@@ -303,7 +316,20 @@ static int check_mem_map(struct phys_mem *pm, struct zone *z, const unsigned lon
 			return verr(err, -EFAULT, "pfn %#lx is PG_buddy but on no free list", pfn);
 		if (!test_bit(free, pfn) && PageReserved(p) && p->_refcount < 1)
 			return verr(err, -EFAULT, "reserved pfn %#lx has refcount %d", pfn, p->_refcount);
+		if (PageMlocked(p)) {
+			/* mapped nowhere only with a lock mremap left behind */
+			if (test_bit(free, pfn) || p->_refcount < 1 || !p->mlock_count ||
+			    (p->_mapcount < 0 && pm->mlock_stale <= 0))
+				return verr(err, -EFAULT, "pfn %#lx is PG_mlocked but %s", pfn,
+					    test_bit(free, pfn) ? "free" : p->_refcount < 1 ?
+					    "unreferenced" : !p->mlock_count ? "has mlock_count 0" :
+					    "mapped nowhere");
+			mlocked++;
+		}
 	}
+	if (mlocked != zone_page_state(z, NR_MLOCK))
+		return verr(err, -EFAULT, "zone %s: NR_MLOCK %lu, %lu pages are PG_mlocked", z->name,
+			    zone_page_state(z, NR_MLOCK), mlocked);
 	return 0;
 }
 
@@ -683,4 +709,22 @@ int check_free_lists_tracked(struct phys_mem *pm, struct vmsim_error *err)
 	if (!ret)
 		ret = check_totalram(pm, err);
 	return ret;
+}
+
+unsigned long mlock_count_sum(const struct phys_mem *pm)
+{
+	unsigned long sum = 0;
+
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++) {
+		for (unsigned t = 0; t < MAX_NR_ZONES; t++) {
+			const struct zone *z = &pm->node_data[nid].node_zones[t];
+			unsigned ri = z->deferred_first;
+
+			for (unsigned long pfn = skip_deferred(z, &ri, z->zone_start_pfn);
+			     pfn < zone_end_pfn(z); pfn = skip_deferred(z, &ri, pfn + 1))
+				if (PageMlocked(&pm->mem_map[pfn]))
+					sum += pm->mem_map[pfn].mlock_count;
+		}
+	}
+	return sum;
 }

@@ -14,6 +14,7 @@
 #define VMSIM_PHYS_MMZONE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "phys/gfp.h"
@@ -240,6 +241,11 @@ struct phys_mem {
 	unsigned long reserved_pages;	/* PG_reserved at boot */
 	unsigned long totalreserve_pages; /* calculate_totalreserve_pages() */
 	struct vm_event_state vmstat;
+	/* vmsim's own, for the checker: the part of all mlock_counts that no
+	 * VM_LOCKED mapping holds.  mremap(MREMAP_DONTUNMAP) clears VM_LOCKED
+	 * from a VMA whose other pages stay mlocked, as Linux does; those
+	 * locks go only when their page is freed (put_page()). */
+	long mlock_stale;
 	bad_page_hook_t bad_page_hook;	/* NULL: message kept in bad_page_msg */
 	bad_page_comm_t bad_page_comm;	/* current->comm for the report */
 	struct event_log *events;	/* --trace-events, or NULL */
@@ -351,6 +357,14 @@ static inline struct zone *page_zone(struct phys_mem *pm, const struct page *p)
 	return &pm->node_data[page_to_nid(p)].node_zones[page_zonenum(p)];
 }
 
+/* for_each_zone(): every zone of every node, populated or not (@nid is
+ * the caller's unsigned counter) */
+#define for_each_zone(pm, nid, z)						\
+	for ((nid) = 0; (nid) < (pm)->nr_nodes; (nid)++)			\
+		for ((z) = (pm)->node_data[nid].node_zones;			\
+		     (z) < (pm)->node_data[nid].node_zones + MAX_NR_ZONES; (z)++)
+
+
 static inline bool populated_zone(const struct zone *z)
 {
 	return z->present_pages != 0;
@@ -399,7 +413,8 @@ uint64_t get_zeroed_page(struct phys_mem *pm, gfp_t gfp);
 void free_pages(struct phys_mem *pm, uint64_t addr, unsigned order);
 
 void get_page(struct page *page);
-/* Drop a reference to an order-0 (or compound head) page; frees at zero. */
+/* Drop a reference to an order-0 (or compound head) page; frees at zero,
+ * clearing PG_mlocked first if it is still set (__page_cache_release()). */
 void put_page(struct phys_mem *pm, struct page *page);
 
 /* Linux's alloc_flags (mm/internal.h), for zone_watermark_ok(). */
@@ -528,6 +543,10 @@ void init_per_zone_wmark_min(struct phys_mem *pm);
 /* Consistency checker for tests: free lists vs struct page vs counters.
  * Returns 0, or -EFAULT with a description of the first violation in @err. */
 int check_free_lists(struct phys_mem *pm, struct vmsim_error *err);
+/* The mlock_count of every PG_mlocked page, summed (for the checker of
+ * mlock counts against mappings, a layer up, when mremap left locks no
+ * mapping holds). */
+unsigned long mlock_count_sum(const struct phys_mem *pm);
 
 /*
  * The dirty set of the incremental checker (--check): the max-order

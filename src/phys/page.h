@@ -9,7 +9,9 @@
  *            folio->memcg_data, a pointer)
  *   lru      free-area list link (buddy), slab list link, LRU list link;
  *            tail page of a compound block: lru.next = &head->lru (Linux
- *            overlays compound_head on lru.next the same way)
+ *            overlays compound_head on lru.next the same way);
+ *            a PG_mlocked page keeps mlock_count, the number of VM_LOCKED
+ *            mappings, in the place of lru.prev (see below)
  *   mapping  address_space; anonymous: anon_vma | PAGE_MAPPING_ANON;
  *            slab: its kmem_cache
  *   index    page offset in the mapping; slab: first free object address
@@ -53,6 +55,7 @@ enum pageflags {
 	PG_guard,		/* vmalloc guard / poisoned (debug) */
 	PG_tail,		/* Linux: bit 0 of compound_head */
 	PG_poisoned,		/* free frame filled with PAGE_POISON (page_poison=1) */
+	PG_mlocked,		/* mapped by a VM_LOCKED VMA (unevictable) */
 	__NR_PAGEFLAGS
 };
 
@@ -63,13 +66,37 @@ enum pageflags {
 
 struct page {
 	uint64_t flags;
-	struct list_head lru;
+	union {
+		struct list_head lru;
+		/* a PG_mlocked page (struct folio's overlay, same places) */
+		struct {
+			void *__filler;		/* lru.next: never a tail mark */
+			unsigned int mlock_count;	/* lru.prev */
+		};
+	};
 	void *mapping;
 	uint64_t index;
 	uint32_t private;
 	int32_t _refcount;
 	int32_t _mapcount;
 };
+
+/*
+ * mlock_count and the LRU.  As in Linux since 5.18, a PG_mlocked page
+ * belongs on the unevictable LRU, and that "list" is only a size:
+ * lruvec_add_folio() and lruvec_del_folio() count an LRU_UNEVICTABLE folio
+ * in the lruvec but never link it (list_add/list_del are skipped for it),
+ * so its lru.next and lru.prev are free and lru.prev holds mlock_count.
+ * Whatever keeps LRU lists here must do the same: a PG_mlocked page is
+ * PG_lru and PG_unevictable and counted in LRU_UNEVICTABLE, but never
+ * linked, never list_del()ed, and never scanned by reclaim; isolating it
+ * (folio_isolate_lru) clears PG_lru without touching the list, and while
+ * it is off the LRU mlock_folio()/munlock_folio() leave mlock_count alone
+ * (the kernel's count may then undercount: "reclaim will fix it"), and
+ * putting it back (__mlock_folio) sets mlock_count = !!PG_mlocked.  With
+ * no LRU, every PG_mlocked page counts as on the unevictable list, so
+ * mlock_count is exact (check_mms() in vma/check.c holds it to that).
+ */
 
 /*
  * The order a block was allocated at, plus one, in bits 32..35 of its head
@@ -158,6 +185,7 @@ static inline void clear_page_flag(struct page *p, enum pageflags f)
 #define PAGE_MAPPING_MOVABLE	0x2UL
 #define PAGE_MAPPING_FLAGS	(PAGE_MAPPING_ANON | PAGE_MAPPING_MOVABLE)
 #define PageAnon(p) (((uintptr_t)(p)->mapping & PAGE_MAPPING_ANON) != 0)
+#define PageMlocked(p) test_page_flag(p, PG_mlocked)
 
 static inline unsigned page_zonenum(const struct page *p)
 {

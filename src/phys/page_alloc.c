@@ -321,7 +321,7 @@ static unsigned gfp_to_alloc_flags(gfp_t gfp)
 #define PAGE_FLAGS_CHECK_AT_FREE \
 	((1ULL << PG_lru) | (1ULL << PG_locked) | (1ULL << PG_private) | (1ULL << PG_writeback) | \
 	 (1ULL << PG_reserved) | (1ULL << PG_slab) | (1ULL << PG_active) | (1ULL << PG_buddy) | \
-	 (1ULL << PG_table))
+	 (1ULL << PG_table) | (1ULL << PG_mlocked))
 
 /* Why a page about to be freed is not in the state a free page must be
  * in (page_bad_reason()), or NULL.  @tail: a tail of the compound block. */
@@ -885,11 +885,32 @@ void get_page(struct page *page)
 	page->_refcount++;
 }
 
+/*
+ * __page_cache_release(): a page still PG_mlocked when its last reference
+ * goes loses the flag here rather than in a bad-page report.  The kernel
+ * expects it after a race of truncation with munlock; here it is a page
+ * whose VMA mremap(MREMAP_DONTUNMAP) unlocked without munlocking it.  The
+ * locks its mlock_count still held go with it.
+ */
+static void page_cache_release(struct phys_mem *pm, struct page *page)
+{
+	unsigned long nr = 1UL << compound_order(page);
+
+	if (!PageMlocked(page))
+		return;
+	clear_page_flag(page, PG_mlocked);
+	mod_zone_page_state(page_zone(pm, page), NR_MLOCK, -(long)nr);
+	count_vm_events(pm, UNEVICTABLE_PGCLEARED, nr);
+	pm->mlock_stale -= page->mlock_count;
+}
+
 void put_page(struct phys_mem *pm, struct page *page)
 {
 	page = compound_head(page);
-	if (put_page_testzero(pm, page) == 1)
+	if (put_page_testzero(pm, page) == 1) {
+		page_cache_release(pm, page);
 		free_frozen_pages(pm, page, page_to_pfn(pm, page), compound_order(page));
+	}
 }
 
 int free_reserved_page(struct phys_mem *pm, struct page *page)
@@ -955,10 +976,5 @@ unsigned long global_node_page_state(const struct phys_mem *pm, enum node_stat_i
 
 unsigned long nr_free_pages(const struct phys_mem *pm)
 {
-	unsigned long sum = 0;
-
-	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
-		for (unsigned t = 0; t < MAX_NR_ZONES; t++)
-			sum += pm->node_data[nid].node_zones[t].free_pages;
-	return sum;
+	return global_zone_page_state(pm, NR_FREE_PAGES);
 }

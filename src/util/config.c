@@ -43,6 +43,8 @@ void config_defaults(struct vmsim_config *c, enum vmsim_arch arch)
 	c->stack_rlimit = 8 * MiB;
 	c->mmap_min_addr = 64 * KiB;
 	c->seed = 1;
+	/* MLOCK_LIMIT since Linux 5.16; no CAP_IPC_LOCK: an ordinary user */
+	c->memlock_rlimit = 8 * MiB;
 	c->fault_around_bytes = 64 * KiB;
 	c->read_ahead_kb = 128;		/* VM_READAHEAD_PAGES */
 	c->max_sectors_kb = 1280;	/* BLK_DEF_MAX_SECTORS_CAP */

@@ -27,7 +27,7 @@ enum vmsim_arch { ARCH_X86_32, ARCH_X86_64 };
 #define CFG_MAX_RESERVE 16
 #define CFG_MAX_NODES 8
 #define CFG_NAME_LEN 64
-#define CFG_UNLIMITED UINT64_MAX	/* RLIM_INFINITY for stack_rlimit */
+#define CFG_UNLIMITED UINT64_MAX	/* RLIM_INFINITY for the rlimits */
 
 /*
  * Every key a config can give, in the order of docs/config.md's table.  The id
@@ -48,6 +48,7 @@ enum cfg_key_id {
 	CFG_VMEMMAP, CFG_KERNEL_MAP, CFG_MODULES_START, CFG_MODULES_END,
 	CFG_FIXADDR_TOP, CFG_LAST_PKMAP, CFG_VMALLOC_RESERVE,
 	CFG_STACK_RLIMIT, CFG_MMAP_MIN_ADDR, CFG_RANDOMIZE, CFG_SEED,
+	CFG_MEMLOCK_RLIMIT, CFG_CAP_IPC_LOCK,
 	CFG_FAULT_AROUND_BYTES, CFG_READ_AHEAD_KB, CFG_MAX_SECTORS_KB, CFG_VFS_LARGE_FOLIOS,
 	CFG_VDSO_VVAR, CFG_VDSO_VVAR_VCLOCK, CFG_VDSO_VDSO,
 	CFG_NR_KEYS
@@ -136,6 +137,8 @@ struct vmsim_config {
 	uint64_t mmap_min_addr;
 	bool randomize;
 	uint64_t seed;
+	uint64_t memlock_rlimit;	/* RLIMIT_MEMLOCK, CFG_UNLIMITED for unlimited */
+	bool cap_ipc_lock;		/* tasks hold CAP_IPC_LOCK (privileged) */
 	uint64_t mmap_base;		/* derived: arch_pick_mmap_layout() */
 	uint64_t fault_around_bytes;	/* page cache fault-around, 64 KiB */
 	unsigned read_ahead_kb;		/* the file's device: bdi->ra_pages in KiB */

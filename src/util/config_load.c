@@ -103,6 +103,8 @@ static const struct key_def keys[CFG_NR_KEYS] = {
 	[CFG_MMAP_MIN_ADDR] = { "process.mmap_min_addr", KT_SIZE, F(mmap_min_addr), 0, UINT64_MAX, AALL },
 	[CFG_RANDOMIZE] = { "process.randomize", KT_BOOL, F(randomize), 0, 1, AALL },
 	[CFG_SEED] = { "process.seed", KT_UINT, F(seed), 0, UINT64_MAX, AALL },
+	[CFG_MEMLOCK_RLIMIT] = { "process.memlock_rlimit", KT_RLIMIT, F(memlock_rlimit), 0, UINT64_MAX, AALL },
+	[CFG_CAP_IPC_LOCK] = { "process.cap_ipc_lock", KT_BOOL, F(cap_ipc_lock), 0, 1, AALL },
 	[CFG_FAULT_AROUND_BYTES] = { "pagecache.fault_around_bytes", KT_SIZE, F(fault_around_bytes), 0, 4 * MiB, AALL },
 	[CFG_READ_AHEAD_KB] = { "pagecache.read_ahead_kb", KT_UINT, F(read_ahead_kb), 0, 1U << 22, AALL },
 	[CFG_MAX_SECTORS_KB] = { "pagecache.max_sectors_kb", KT_UINT, F(max_sectors_kb), 4, 1U << 22, AALL },
@@ -1058,6 +1060,10 @@ static int validate_process(const struct vmsim_config *c, struct vmsim_error *er
 		return ferr(c, err, CFG_STACK_RLIMIT, CFG_ARCH,
 			    "process.stack_rlimit %s does not fit a 32-bit rlimit (use unlimited)",
 			    fmt_size(c->stack_rlimit, b1));
+	if (!config_is_64(c) && c->memlock_rlimit != CFG_UNLIMITED && c->memlock_rlimit > 0xffffffffULL)
+		return ferr(c, err, CFG_MEMLOCK_RLIMIT, CFG_ARCH,
+			    "process.memlock_rlimit %s does not fit a 32-bit rlimit (use unlimited)",
+			    fmt_size(c->memlock_rlimit, b1));
 	if (c->mmap_min_addr >= c->mmap_base)
 		return ferr(c, err, CFG_MMAP_MIN_ADDR, CFG_TASK_SIZE,
 			    "process.mmap_min_addr 0x%" PRIx64 " is not below mmap_base 0x%" PRIx64,

@@ -12,7 +12,8 @@
  *     largest gap below a VMA of that subtree, recomputed from the list;
  *   - total_vm, data_vm, exec_vm, stack_vm, locked_vm and map_count equal
  *     the sums over the VMAs (locked_vm plus what mremap(MREMAP_DONTUNMAP)
- *     left counted, locked_vm_dontunmap);
+ *     left counted, locked_vm_dontunmap); VM_LOCKONFAULT comes only with
+ *     VM_LOCKED, and special mappings (VM_SPECIAL) are never locked;
  *   - a VMA of shared anonymous memory is on its object's i_mmap, which
  *     holds one entry per user of the object;
  *   - every non-zero user PTE lies in a VMA, grants no more than the VMA
@@ -28,15 +29,21 @@
  * has _mapcount + 1 == the PTEs mapping it in all mms, and _refcount ==
  * those plus one per shared-memory object holding it plus one for the
  * page cache; a frame nothing maps any more is unmapped, and, if still a
- * user page, holds only the cache's or its object's reference.  The full
- * pass counts every mm's PTEs.  The incremental pass keeps, per mm, the
- * sorted frames its PTEs mapped at the last check
- * and, per frame, the sum over all mms (the shadow counts): after a step
- * it re-walks only the mms marked dirty (mm_track_dirty(), called by
- * every path that changes an mm) and the mms that went away, moves the
- * shadow counts by the difference, and checks the rule on every frame
- * those mms map or mapped.  Every full pass also compares each clean mm
- * with its record: a difference is a change no path marked.
+ * user page, holds only the cache's or its object's reference.  The same
+ * counts give the mlock rule: a frame VM_LOCKED VMAs map is PG_mlocked
+ * with an mlock_count of at least those mappings; what the counts hold
+ * beyond them, on all frames together, is the locks mremap's DONTUNMAP
+ * left (phys_mem.mlock_stale: none, unless it ran, and then each count is
+ * exact).  The full pass counts every mm's PTEs.  The incremental pass
+ * keeps, per mm, the sorted frames its PTEs mapped at the last check
+ * (each marked when a locked VMA maps it) and, per frame, the sums over
+ * all mms (the shadow counts): after a step it re-walks only the mms
+ * marked dirty (mm_track_dirty(), called by every path that changes an
+ * mm) and the mms that went away, moves the shadow counts by the
+ * difference, and checks the rules on every frame those mms map or
+ * mapped (the mlock sum over all frames only in the full pass).  Every
+ * full pass also compares each clean mm with its record: a difference is
+ * a change no path marked.
  *
  * The anon_vma rule (anon_vma_check(), vma/rmap.c): every anon_vma's tree
  * and its counters against the chains of all VMAs of all mms.  Only the
@@ -106,6 +113,13 @@ struct pte_check {
 	bool nx;
 };
 
+/* Does this mapping of @page hold one of its locks (mlock_vma_page()'s
+ * rule: a VM_LOCKED VMA that is not special, a page of no large folio)? */
+static inline unsigned pte_locks(const struct vm_area_struct *vma, const struct page *page)
+{
+	return (vma->vm_flags & (VM_LOCKED | VM_SPECIAL)) == VM_LOCKED && !PageCompound(page);
+}
+
 static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct pte_check *c = arg;
@@ -155,7 +169,7 @@ static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		return verr(c->err, -EFAULT, "mm: PTE at %#" PRIx64 " maps free frame %#" PRIx64,
 			    va, pfn);
 	if (c->frames)
-		vec_push(&m->ha, c->frames, pfn);
+		vec_push(&m->ha, c->frames, pfn << 1 | pte_locks(vma, page));
 	if (PageAnon(page)) {
 		if (check_vma_rmap(vma, page, va, c->err))
 			return -EFAULT;
@@ -243,6 +257,11 @@ static int check_mm_frames(struct mm_struct *mm, struct u64vec *frames, struct v
 			return verr(err, -EFAULT, "mm: VMAs %#" PRIx64 "-%#" PRIx64 " and %#" PRIx64
 				    "-%#" PRIx64 " overlap or are out of order", prev->vm_start,
 				    prev->vm_end, vma->vm_start, vma->vm_end);
+		if (((vma->vm_flags & VM_LOCKONFAULT) && !(vma->vm_flags & VM_LOCKED)) ||
+		    ((vma->vm_flags & VM_LOCKED) && (vma->vm_flags & VM_SPECIAL)))
+			return verr(err, -EFAULT, "mm: VMA %#" PRIx64 " has lock flags %#lx with "
+				    "flags %#lx", vma->vm_start, vma->vm_flags & VM_LOCKED_MASK,
+				    vma->vm_flags);
 		if (check_vma_rmap(vma, NULL, 0, err))
 			return -EFAULT;
 		if (vma->shm && (!i_mmap_contains(vma) ||
@@ -306,6 +325,7 @@ struct frame_count {
 	uint64_t key;
 	int32_t maps;		/* PTEs mapping the frame, all mms */
 	int32_t objrefs;	/* shared-memory objects holding it (full pass) */
+	int32_t locked;		/* of @maps, those of VM_LOCKED VMAs */
 };
 
 struct frame_map {
@@ -356,18 +376,29 @@ static void frame_map_free(struct host_arena *ha, struct frame_map *fm)
 }
 
 /*
- * The rule for one frame, given the PTEs mapping it (@maps) and, in the
- * full pass, the shared-memory objects holding it (@objrefs; < 0 in the
- * incremental pass, where a shmem page is taken as held by one object and
- * the full pass checks that it is).  A frame nothing maps any more that is
- * no longer a user page (freed, perhaps reused) only has to be unmapped.
+ * The rules for one frame, given the PTEs mapping it (@maps, @locked of
+ * them in VM_LOCKED VMAs) and, in the full pass, the shared-memory objects
+ * holding it (@objrefs; < 0 in the incremental pass, where a shmem page is
+ * taken as held by one object and the full pass checks that it is).  A
+ * frame nothing maps any more that is no longer a user page (freed,
+ * perhaps reused) only has to be unmapped.
  */
-static int check_frame(struct vmsim_machine *m, uint64_t pfn, long maps, long objrefs,
-		       struct vmsim_error *err)
+static int check_frame(struct vmsim_machine *m, uint64_t pfn, long maps, long locked,
+		       long objrefs, struct vmsim_error *err)
 {
 	struct page *page = pfn_to_page(&m->pm, (unsigned long)pfn);
 	long file = page_file(page) ? 1 : 0;
 	bool shmem = test_page_flag(page, PG_swapbacked) && !PageAnon(page) && !file;
+	const long stale = m->pm.mlock_stale > 0 ? m->pm.mlock_stale : 0;
+
+	/* each locked mapping holds a lock; more only where mremap left them */
+	if ((locked || PageMlocked(page)) &&
+	    (!PageMlocked(page) || page->mlock_count < locked ||
+	     page->mlock_count - locked > stale))
+		return verr(err, -EFAULT, "mlock: frame %#" PRIx64 " is %sPG_mlocked with "
+			    "mlock_count %u, but %ld VM_LOCKED mappings map it and mremap left %ld "
+			    "locks", pfn, PageMlocked(page) ? "" : "not ", page->mlock_count, locked,
+			    m->pm.mlock_stale);
 
 	if (objrefs < 0)
 		objrefs = shmem;
@@ -393,7 +424,7 @@ static int check_frame(struct vmsim_machine *m, uint64_t pfn, long maps, long ob
 struct mm_rec {
 	struct mm_struct *mm;		/* NULL once the mm is gone */
 	struct mm_rec *next;		/* hash chain */
-	uint64_t *frames;		/* sorted: the frame of each PTE (with
+	uint64_t *frames;		/* sorted: pfn << 1 | locked of each PTE (with
 					 * repeats), zero page left out */
 	size_t n;
 	uint64_t sig;			/* mm_sig() at the last check */
@@ -668,22 +699,26 @@ static int rec_update(struct mm_track *t, struct mm_rec *r, struct u64vec *now,
 	size_t i = 0, j = 0;
 
 	while (i < r->n || j < now->n) {
-		uint64_t pfn = j == now->n || (i < r->n && r->frames[i] < now->v[j]) ? r->frames[i]
-										      : now->v[j];
+		/* an entry is pfn << 1 | locked: the two kinds of a frame's
+		 * mappings come one after the other */
+		uint64_t e = j == now->n || (i < r->n && r->frames[i] < now->v[j]) ? r->frames[i]
+										    : now->v[j];
 		long delta = 0;
 		struct frame_count *fc;
 
-		for (; i < r->n && r->frames[i] == pfn; i++)
+		for (; i < r->n && r->frames[i] == e; i++)
 			delta--;
-		for (; j < now->n && now->v[j] == pfn; j++)
+		for (; j < now->n && now->v[j] == e; j++)
 			delta++;
-		vec_push(ha, touched, pfn);
+		vec_push(ha, touched, e >> 1);
 		if (!delta)
 			continue;
-		fc = frame_get(ha, &t->counts, pfn);
+		fc = frame_get(ha, &t->counts, e >> 1);
 		if (!fc)
 			return -ENOMEM;
 		fc->maps += (int32_t)delta;
+		if (e & 1)
+			fc->locked += (int32_t)delta;
 	}
 	if (touched->oom)
 		return -ENOMEM;
@@ -728,7 +763,7 @@ int check_mms_tracked(struct vmsim_machine *m, struct vmsim_error *err)
 		if (!fc)
 			ret = verr(err, -ENOMEM, "out of host memory");
 		else
-			ret = check_frame(m, touched.v[i], fc->maps, -1, err);
+			ret = check_frame(m, touched.v[i], fc->maps, fc->locked, -1, err);
 	}
 	vec_free(ha, &touched);
 	/* a failed pass leaves records half moved: the next one starts afresh */
@@ -778,6 +813,7 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 	struct frame_map fm = { 0 };
 	struct u64vec objs = { 0 };
 	struct mm_track fresh = { .m = m };
+	unsigned long locks = 0, held;
 	int ret = 0;
 
 	for (size_t i = 0; i < n && !ret; i++) {
@@ -793,12 +829,15 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 		}
 		ret = check_mm_frames(mm, &now, err);
 		for (size_t j = 0; j < now.n && !ret; j++) {
-			struct frame_count *fc = frame_get(ha, &fm, now.v[j]);
+			struct frame_count *fc = frame_get(ha, &fm, now.v[j] >> 1);
 
-			if (!fc)
+			if (!fc) {
 				ret = verr(err, -ENOMEM, "out of host memory");
-			else
+			} else {
 				fc->maps++;
+				fc->locked += now.v[j] & 1;
+				locks += now.v[j] & 1;
+			}
 		}
 		for_each_vma(mm, vma)
 			if (!ret && vma->shm && count_object(m, &fm, &objs, vma->shm))
@@ -825,7 +864,16 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 		ret = anon_vma_check(mms, n, err);
 	for (size_t i = 0; i < fm.cap && !ret; i++)
 		if (fm.v[i].key)
-			ret = check_frame(m, fm.v[i].key - 1, fm.v[i].maps, fm.v[i].objrefs, err);
+			ret = check_frame(m, fm.v[i].key - 1, fm.v[i].maps, fm.v[i].locked,
+					  fm.v[i].objrefs, err);
+	/* every lock is a locked mapping's or one mremap left, on pages no VMA
+	 * maps any more too; without those (the usual case) each frame's count
+	 * was exact above, and the zones' checker finds unmapped mlocked pages */
+	if (!ret && m->pm.mlock_stale &&
+	    (long)((held = mlock_count_sum(&m->pm)) - locks) != m->pm.mlock_stale)
+		ret = verr(err, -EFAULT, "mlock: the mlock_counts of all PG_mlocked pages sum to %lu,"
+			   " VM_LOCKED mappings make %lu and mremap left %ld", held, locks,
+			   m->pm.mlock_stale);
 	vec_free(ha, &objs);
 	if (t) {
 		/* the records of this pass replace the old ones */

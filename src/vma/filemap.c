@@ -775,6 +775,69 @@ int filemap_punch_hole(struct vm_area_struct *vma, uint64_t offset, uint64_t len
 	return 0;
 }
 
+/* ---- writeback ---- */
+
+struct mkclean_walk {
+	struct vmsim_machine *m;
+	uint64_t pfn;
+	bool changed;
+};
+
+static int mkclean_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
+{
+	struct mkclean_walk *w = arg;
+
+	if ((pte & _PAGE_PRESENT) && (pte & w->m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT == w->pfn &&
+	    (pte & (_PAGE_RW | _PAGE_DIRTY))) {
+		set_pte(&w->m->pt, epa, pte & ~(uint64_t)(_PAGE_RW | _PAGE_DIRTY));
+		w->changed = true;
+	}
+	(void)va;
+	return 0;
+}
+
+/* folio_mkclean(): every shared mapping of @page write-protected and
+ * clean (page_mkclean_one), so that the next write is seen again. */
+static void page_mkclean(struct file *f, struct page *page)
+{
+	struct vmsim_machine *m = f->pc->m;
+	struct vm_area_struct *vma;
+
+	list_for_each_entry(vma, &f->f_mapping.i_mmap, shared) {
+		struct mkclean_walk w = { m, page_to_pfn(&m->pm, page), false };
+		uint64_t addr;
+
+		if (!(vma->vm_flags & VM_SHARED) || page->index < vma->vm_pgoff ||
+		    page->index - vma->vm_pgoff >= vma_pages(vma))
+			continue;
+		addr = vma->vm_start + ((page->index - vma->vm_pgoff) << PAGE_SHIFT);
+		walk_pte_range(vma->vm_mm, addr, addr + PAGE_SIZE, mkclean_pte, &w);
+		if (w.changed)
+			flush_tlb_mm_range(vma->vm_mm, addr, addr + PAGE_SIZE);
+	}
+}
+
+int filemap_write_and_wait_range(struct file *f, uint64_t lstart, uint64_t lend)
+{
+	struct address_space *as = &f->f_mapping;
+	uint64_t index = lstart >> PAGE_SHIFT;
+	const uint64_t end = lend >> PAGE_SHIFT;
+	struct page *page;
+
+	/* the pages tagged dirty: folio_clear_dirty_for_io(), then the
+	 * write, which has no disk to go to */
+	while (index <= end && (page = xa_find(&as->i_pages, &index, end))) {
+		if (PageDirty(page)) {
+			page_mkclean(f, page);
+			clear_page_dirty(page);
+		}
+		if (index == UINT64_MAX)
+			break;
+		index++;
+	}
+	return 0;
+}
+
 /* ---- faults ---- */
 
 /* filemap_fault(): the page had to be read, VM_FAULT_MAJOR. */
@@ -804,6 +867,7 @@ static void map_file_page(struct vm_area_struct *vma, uint64_t epa, struct page 
 	}
 	get_page(page);
 	folio_add_file_rmap_pte(&m->pm, page);
+	mlock_vma_page(page, vma);	/* folio_add_file_rmap_ptes() */
 	mm->rss_stat[MM_FILEPAGES]++;
 	set_pte(&m->pt, epa, ent);
 }
@@ -923,6 +987,7 @@ static unsigned do_cow_fault(struct vm_fault *vmf)
 	/* finish_fault() -> set_pte_range(): a new exclusive anonymous page,
 	 * dirty and writable (maybe_mkwrite) */
 	page_add_new_anon_rmap(cow, vma, vmf->address);
+	mlock_vma_page(cow, vma);	/* folio_add_lru_vma(): mlock_new_folio() */
 	mm->rss_stat[MM_ANONPAGES]++;
 	ent = page_to_phys(&m->pm, cow) | vma->vm_page_prot | _PAGE_DIRTY;
 	if (vma->vm_flags & VM_WRITE)

@@ -157,6 +157,11 @@ void clear_page_dirty(struct page *page);
 /* filemap_unaccount_folio(): @page leaves a file's or shared memory
  * object's cache: NR_FILE_PAGES (and NR_SHMEM for shmem) drop. */
 void filemap_unaccount_folio(struct phys_mem *pm, struct page *page);
+/* filemap_write_and_wait_range(): write back the dirty pages of bytes
+ * [lstart, lend] (inclusive): each becomes clean, and so do the PTEs of
+ * shared mappings of it, write-protected to catch the next write.
+ * Simulated files have no disk: the bytes stay in the cache.  0. */
+int filemap_write_and_wait_range(struct file *f, uint64_t lstart, uint64_t lend);
 /* The file a page-cache page belongs to, or NULL for other pages. */
 struct file *page_file(const struct page *page);
 

@@ -8,8 +8,10 @@
  * (or the zero page) with rights no wider than the VMA's; every mapped
  * frame other than the zero page has _mapcount + 1 == the number of PTEs
  * mapping it and _refcount == that plus the references a shared-memory
- * object holds; rss_stat counts those PTEs per kind.  A PROT_NONE page keeps
- * its frame in a non-present PTE marked _PAGE_PROTNONE, as on Linux.
+ * object holds; rss_stat counts those PTEs per kind; a page is PG_mlocked
+ * while VM_LOCKED VMAs map it (mlock_vma_page / munlock_vma_page where a
+ * mapping is made or goes, as the kernel's rmap does).  A PROT_NONE page
+ * keeps its frame in a non-present PTE marked _PAGE_PROTNONE, as on Linux.
  */
 #include "vma/mm.h"
 
@@ -274,6 +276,8 @@ static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t v
 	}
 	if (vma && vma->vm_file)
 		filemap_zap_pte(vma, page, pte);	/* a dirty PTE dirties the cache page */
+	if (vma)
+		munlock_vma_page(page, vma);	/* folio_remove_rmap_pte() */
 	mm->rss_stat[mm_counter(page)]--;
 	folio_remove_rmap_pte(&m->pm, page);
 	put_page(&m->pm, page);
@@ -478,6 +482,7 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 	}
 	get_page(page);
 	folio_add_file_rmap_pte(&m->pm, page);
+	mlock_vma_page(page, vma);
 	mm->rss_stat[MM_SHMEMPAGES]++;
 	ent = (page_to_phys(&m->pm, page)) | vma->vm_page_prot;
 	if (flags & FAULT_FLAG_WRITE)
@@ -511,6 +516,7 @@ static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uin
 	if (!page)
 		return VM_FAULT_OOM;
 	page_add_new_anon_rmap(page, vma, addr);
+	mlock_vma_page(page, vma);	/* folio_add_lru_vma(): mlock_new_folio() */
 	mm->rss_stat[MM_ANONPAGES]++;
 	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot;
 	if (vma->vm_flags & VM_WRITE)
@@ -567,6 +573,7 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 		memcpy(page_host(&m->pm, page), page_host(&m->pm, old), PAGE_SIZE);
 	}
 	page_add_new_anon_rmap(page, vma, addr);
+	mlock_vma_page(page, vma);	/* folio_add_lru_vma(): mlock_new_folio() */
 	mm->rss_stat[MM_ANONPAGES]++;
 	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot | _PAGE_RW | _PAGE_DIRTY;
 	set_pte(&m->pt, epa, ent);
@@ -574,6 +581,7 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 	if (old && old != m->zero_page) {
 		mm->rss_stat[mm_counter(old)]--;
 		folio_remove_rmap_pte(&m->pm, old);
+		munlock_vma_page(old, vma);
 		put_page(&m->pm, old);
 	}
 	if (st)
@@ -655,15 +663,22 @@ int populate_vma_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t
 	if (VM_BUG_ON_VMA(start < vma->vm_start, vma, mm) ||
 	    VM_BUG_ON_VMA(end > vma->vm_end, vma, mm))
 		return -EFAULT;
-	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
+	/* the VM_LOCKONFAULT case has never faulted pages in, nor PROT_NONE */
+	if (vma->vm_flags & VM_LOCKONFAULT)
 		return 0;
+	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
+		return -EFAULT;
 	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
 		uint64_t pte = mm_pte_lookup(mm, a);
+		unsigned ret;
 
 		if ((pte & _PAGE_PRESENT) && (!write || (pte & _PAGE_RW)))
 			continue;
-		if (handle_mm_fault(vma, a, write ? FAULT_FLAG_WRITE : 0, st))
-			return -ENOMEM;
+		ret = handle_mm_fault(vma, a, write ? FAULT_FLAG_WRITE : 0, st);
+		if (ret)
+			return ret & VM_FAULT_OOM ? -ENOMEM : -EFAULT;
+		if (st)
+			st->min_flt++;	/* GUP faults count for the task (mm_account_fault) */
 	}
 	return 0;
 }

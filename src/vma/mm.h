@@ -1,6 +1,7 @@
 /*
  * The process-layer API (Linux: mm/mmap.c, mm/vma.c, mm/mprotect.c,
- * mm/memory.c).  Every call takes the mm it works on; addresses are user
+ * mm/memory.c, mm/mlock.c, mm/gup.c, mm/mincore.c, mm/msync.c).  Every
+ * call takes the mm it works on; addresses are user
  * virtual addresses.  Actions return 0 or a negative errno, as the system
  * calls do; do_mmap and sys_brk return addresses.
  */
@@ -18,6 +19,7 @@ struct vmsim_machine;
 struct vmsim_error;
 struct fault_stats;
 struct phys_mem;
+struct page;
 
 /* ---- vma.c: VMA objects, the tree and list, lookup, merge, split ---- */
 
@@ -141,11 +143,6 @@ int do_mprotect(struct mm_struct *mm, uint64_t start, uint64_t len, unsigned lon
 /* Grow a VM_GROWSDOWN @vma down to @address (page aligned by the caller):
  * 0, or -ENOMEM beyond the rlimit or inside the guard gap of the VMA below. */
 int expand_downwards(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t address);
-/* RLIMIT_MEMLOCK's default (uapi/linux/resource.h MLOCK_LIMIT) */
-#define MLOCK_LIMIT (8ULL << 20)
-/* May @bytes more be locked when @flags has VM_LOCKED?  Tasks lack
- * CAP_IPC_LOCK, so locked_vm plus them must stay within RLIMIT_MEMLOCK. */
-bool mlock_future_ok(const struct mm_struct *mm, unsigned long flags, uint64_t bytes);
 
 /* ---- mremap.c ---- */
 
@@ -266,7 +263,10 @@ void free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling);
 /* The same, walking only [start, end) (what was just unmapped) inside it. */
 void free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t floor,
 			 uint64_t ceiling);
-/* Prefault [start, end) of @vma as writes or reads (MAP_POPULATE). */
+/* Prefault [start, end) of @vma as writes (private writable, to break
+ * COW) or reads: 0, or -EFAULT (a PROT_NONE VMA, a page that cannot be
+ * mapped), -ENOMEM (out of memory).  VM_LOCKONFAULT VMAs are left alone.
+ * Each fault counts in @st's min_flt, as GUP faults do (may be NULL). */
 int populate_vma_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end,
 			    struct fault_stats *st);
 /* exit_mmap: every VMA zapped and freed, every user table freed. */
@@ -298,6 +298,80 @@ struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t pte);
 
 /* The shared zero page, and whether a PTE maps it. */
 struct page *mm_zero_page(struct vmsim_machine *m);
+
+/* ---- mlock.c: mlock(2) and friends, PG_mlocked (mm/mlock.c) ---- */
+
+/* can_do_mlock(): a non-zero RLIMIT_MEMLOCK, or CAP_IPC_LOCK. */
+bool can_do_mlock(const struct mm_struct *mm);
+/* mlock_future_ok(): may a mapping with @flags grow locked_vm by @bytes?
+ * (mmap, brk, stack growth, mremap growth; always with CAP_IPC_LOCK or
+ * without VM_LOCKED) */
+bool mlock_future_ok(const struct mm_struct *mm, unsigned long flags, uint64_t bytes);
+/*
+ * The system calls, on @mm; @st gets the faults of the prefault (may be
+ * NULL).  0 or the kernel's negative errno: EINVAL, EPERM (no rlimit and
+ * no CAP_IPC_LOCK), ENOMEM (over RLIMIT_MEMLOCK, or a range that is not
+ * wholly mapped, or a prefault that could not map a page), EAGAIN (no
+ * memory for the prefault).
+ */
+int sys_mlock(struct mm_struct *mm, uint64_t start, uint64_t len, struct fault_stats *st);
+int sys_mlock2(struct mm_struct *mm, uint64_t start, uint64_t len, int flags,
+	       struct fault_stats *st);
+int sys_munlock(struct mm_struct *mm, uint64_t start, uint64_t len);
+int sys_mlockall(struct mm_struct *mm, int flags, struct fault_stats *st);
+int sys_munlockall(struct mm_struct *mm);
+/*
+ * The rmap side (mlock_vma_folio / munlock_vma_folio of mm/internal.h):
+ * a PTE of @vma now maps @page, or no longer does.  A page mapped by a
+ * VM_LOCKED VMA is PG_mlocked, and its mlock_count is the number of such
+ * mappings; large folios are left to whoever maps them whole (PMD).
+ */
+void mlock_vma_page(struct page *page, struct vm_area_struct *vma);
+void munlock_vma_page(struct page *page, struct vm_area_struct *vma);
+/* mlock_folio() / munlock_folio(): one more (or one less) VM_LOCKED
+ * mapping of the folio headed by @page's head; NR_MLOCK follows. */
+void mlock_folio(struct vmsim_machine *m, struct page *page);
+void munlock_folio(struct vmsim_machine *m, struct page *page);
+/* VM_LOCKED is about to leave the locked @vma without a munlock of its
+ * pages (mremap's DONTUNMAP, as Linux does it): the locks its mapped pages
+ * keep are counted as stale (phys_mem.mlock_stale) for the checker. */
+void mlock_vma_pages_stale(struct vm_area_struct *vma);
+
+
+/* ---- gup.c ---- */
+
+/* __mm_populate(): fault in every page of [start, start+len) that the
+ * VMAs there allow (populate_vma_page_range), skipping VM_IO/VM_PFNMAP.
+ * The first error ends it, unless @ignore_errors (then the next VMA goes
+ * on).  0 or -ENOMEM / -EFAULT. */
+int __mm_populate(struct mm_struct *mm, uint64_t start, uint64_t len, bool ignore_errors,
+		  struct fault_stats *st);
+/* mm_populate(): MAP_POPULATE, MAP_LOCKED, mlockall, brk under MCL_FUTURE. */
+static inline void mm_populate(struct mm_struct *mm, uint64_t start, uint64_t len)
+{
+	__mm_populate(mm, start, len, true, NULL);
+}
+
+/* ---- mincore.c ---- */
+
+/*
+ * mincore(2): vec[i] = 1 when page i of [start, start+len) is resident:
+ * mapped by a PTE (PROT_NONE ones too), or, where no PTE is, in the page
+ * cache of the VMA's file or shared-memory object.  @vec holds @vec_len
+ * bytes: writing beyond them is -EFAULT, as a vector that runs into
+ * unmapped memory is.  -EINVAL (unaligned start), -ENOMEM (beyond
+ * TASK_SIZE, or a page not in a VMA).
+ */
+int sys_mincore(struct mm_struct *mm, uint64_t start, uint64_t len, unsigned char *vec,
+		size_t vec_len);
+
+/* ---- msync.c ---- */
+
+/* msync(2): MS_SYNC writes the dirty page-cache pages of shared file
+ * mappings back (they and their PTEs become clean); MS_ASYNC and
+ * MS_INVALIDATE check only.  -EINVAL, -ENOMEM (a hole), -EBUSY
+ * (MS_INVALIDATE on locked memory). */
+int sys_msync(struct mm_struct *mm, uint64_t start, uint64_t len, int flags);
 
 /* ---- check.c ---- */
 

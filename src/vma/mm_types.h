@@ -47,7 +47,7 @@ struct task_struct;	/* kern/task.h */
 #define VM_RAND_READ	0x00010000UL	/* MADV_RANDOM */
 #define VM_DONTCOPY	0x00020000UL	/* MADV_DONTFORK: fork leaves it out */
 #define VM_DONTEXPAND	0x00040000UL
-#define VM_LOCKONFAULT	0x00080000UL
+#define VM_LOCKONFAULT	0x00080000UL	/* with VM_LOCKED: lock pages as they fault in */
 #define VM_ACCOUNT	0x00100000UL
 #define VM_NORESERVE	0x00200000UL
 #define VM_HUGETLB	0x00400000UL
@@ -63,7 +63,8 @@ struct task_struct;	/* kern/task.h */
 #define VM_STACK	VM_GROWSDOWN
 #define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
 #define VM_LOCKED_MASK	(VM_LOCKED | VM_LOCKONFAULT)
-/* mappings that are never merged and whose pages are not normal memory */
+/* mappings that are never merged, whose pages are not normal memory, and
+ * that mlock leaves unlocked (the rmap never mlocks their pages) */
 #define VM_SPECIAL	(VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP)
 /* flags that never block a merge (VM_IGNORE_MERGE) */
 #define VM_IGNORE_MERGE VM_SOFTDIRTY
@@ -161,6 +162,23 @@ struct task_struct;	/* kern/task.h */
 #define MREMAP_DONTUNMAP 4
 #endif
 
+/* mlock2(), mlockall() and msync() flags (uapi/asm-generic/mman*.h) */
+#ifndef MLOCK_ONFAULT
+#define MLOCK_ONFAULT	0x01
+#endif
+#ifndef MCL_CURRENT
+#define MCL_CURRENT	1
+#define MCL_FUTURE	2
+#endif
+#ifndef MCL_ONFAULT
+#define MCL_ONFAULT	4
+#endif
+#ifndef MS_ASYNC
+#define MS_ASYNC	1
+#define MS_INVALIDATE	2
+#define MS_SYNC		4
+#endif
+
 /* rss_stat counters (enum in mm_types_task.h) */
 enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };
 
@@ -245,7 +263,8 @@ struct mm_struct {
 	uint64_t mmap_legacy_base;	/* bottom-up start: TASK_UNMAPPED_BASE (+ random) */
 	uint64_t mmap_min_addr;
 	uint64_t stack_rlimit;		/* RLIMIT_STACK of the owner */
-	uint64_t memlock_rlimit;	/* RLIMIT_MEMLOCK of the owner (bytes) */
+	uint64_t memlock_rlimit;	/* RLIMIT_MEMLOCK of the owner in bytes (UINT64_MAX: unlimited) */
+	bool cap_ipc_lock;		/* the owner is capable(CAP_IPC_LOCK) */
 	uint64_t stack_guard_gap;	/* 256 pages */
 
 	unsigned long hiwater_rss, hiwater_vm;	/* VmHWM, VmPeak */
@@ -263,7 +282,7 @@ struct mm_struct {
 
 	int mm_users;			/* tasks using the address space */
 	int mm_count;			/* references to the struct (mm_users counts 1) */
-	unsigned long def_flags;
+	unsigned long def_flags;	/* VM_LOCKED_MASK after mlockall(MCL_FUTURE) */
 	/* CONFIG_MEMCG: the task whose memory cgroup this mm's pages are
 	 * charged to (kern/cgroup.c keeps it; opaque here) */
 	struct task_struct *owner;

@@ -461,6 +461,11 @@ static int64_t __do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr,
 	 * CONFIG_TRANSPARENT_HUGEPAGE: not non-PAE x86_32) */
 	if ((flags & MAP_STACK) && config_is_64(&mm->m->cfg))
 		vm_flags |= VM_NOHUGEPAGE;
+	if ((flags & MAP_LOCKED) && !can_do_mlock(mm))
+		return -EPERM;
+	/* RLIMIT_MEMLOCK: MAP_LOCKED, or every mapping after MCL_FUTURE */
+	if (!mlock_future_ok(mm, vm_flags, len))
+		return -EAGAIN;
 	if (file) {
 		/* simulated files are open read-write (FMODE_READ|FMODE_WRITE) */
 		if ((flags & MAP_TYPE) != MAP_PRIVATE)
@@ -517,19 +522,9 @@ int64_t vm_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t
 	if (!file && !(flags & MAP_ANONYMOUS))
 		return -EBADF;
 	r = do_mmap(mm, file, addr, len, prot, flags, offset >> PAGE_SHIFT, &populate);
-	if (!IS_ERR_VALUE(r) && populate) {
-		/* mm_populate(): fault the range in; failures are ignored
-		 * there too (the mapping stays) */
-		uint64_t start = (uint64_t)r, end = start + populate;
-		struct vm_area_struct *vma;
-
-		for (vma = find_vma(mm, start); vma && vma->vm_start < end; vma = vma_next(vma)) {
-			uint64_t s = vma->vm_start > start ? vma->vm_start : start;
-			uint64_t e = vma->vm_end < end ? vma->vm_end : end;
-			if (populate_vma_page_range(vma, s, e, NULL))
-				break;
-		}
-	}
+	/* failures of the prefault are ignored: the mapping stays */
+	if (!IS_ERR_VALUE(r) && populate)
+		mm_populate(mm, (uint64_t)r, populate);
 	return r;
 }
 
@@ -663,9 +658,10 @@ static uint64_t __sys_brk(struct mm_struct *mm, uint64_t brk)
 		}
 		return brk;
 	}
-	/* check_brk_limits(): the range must be mappable at all */
+	/* check_brk_limits(): the range must be mappable at all, and locked
+	 * memory (mlockall(MCL_FUTURE)) within RLIMIT_MEMLOCK */
 	if (newbrk - oldbrk > mm->task_size || oldbrk > mm->task_size - (newbrk - oldbrk) ||
-	    oldbrk < mm->mmap_min_addr)
+	    oldbrk < mm->mmap_min_addr || !mlock_future_ok(mm, mm->def_flags, newbrk - oldbrk))
 		return origbrk;
 	/* refuse growth that comes within a page (plus a stack's guard gap)
 	 * of the next mapping */
@@ -681,6 +677,8 @@ static uint64_t __sys_brk(struct mm_struct *mm, uint64_t brk)
 	if (do_brk_flags(mm, prev, oldbrk, newbrk - oldbrk) < 0)
 		return origbrk;
 	mm->brk = brk;
+	if (mm->def_flags & VM_LOCKED)
+		mm_populate(mm, oldbrk, newbrk - oldbrk);
 	return brk;
 }
 
@@ -691,16 +689,6 @@ uint64_t sys_brk(struct mm_struct *mm, uint64_t brk)
 	MM_EV(mm, "brk", "asked=%#llx old=%#llx new=%#llx", (unsigned long long)brk,
 	      (unsigned long long)old, (unsigned long long)r);
 	return r;
-}
-
-/* ---- mlock limits ---- */
-
-bool mlock_future_ok(const struct mm_struct *mm, unsigned long flags, uint64_t bytes)
-{
-	/* capable(CAP_IPC_LOCK) is false: tasks are unprivileged */
-	if (!(flags & VM_LOCKED))
-		return true;
-	return (bytes >> PAGE_SHIFT) + mm->locked_vm <= mm->memlock_rlimit >> PAGE_SHIFT;
 }
 
 /* ---- stack growth ---- */
@@ -730,8 +718,11 @@ int expand_downwards(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t 
 	grow = (vma->vm_start - address) >> PAGE_SHIFT;
 	if (grow > vma->vm_pgoff)
 		return -ENOMEM;
-	/* acct_stack_growth(): the whole stack within RLIMIT_STACK */
+	/* acct_stack_growth(): the whole stack within RLIMIT_STACK, a locked
+	 * stack's growth within RLIMIT_MEMLOCK */
 	if (mm->stack_rlimit != UINT64_MAX && size > mm->stack_rlimit)
+		return -ENOMEM;
+	if (!mlock_future_ok(mm, vma->vm_flags, grow << PAGE_SHIFT))
 		return -ENOMEM;
 	vm_stat_account(mm, vma->vm_flags, (long)grow);
 	update_hiwater_vm(mm);

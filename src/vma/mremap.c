@@ -30,6 +30,7 @@
 #include <errno.h>
 
 #include "kern/machine.h"
+#include "util/err.h"
 #include "util/errname.h"
 #include "vma/filemap.h"
 #include "vma/rmap.h"
@@ -580,9 +581,12 @@ static void vma_set_flags(struct mm_struct *mm, struct vm_area_struct *vma, unsi
 
 /*
  * dontunmap_complete(): the source stays mapped but unlocked — the whole
- * VMA, not only the range moved — and without its anon_vma when every
- * page it had went.  locked_vm is not reduced ("because we won't unmap we
- * don't need to touch locked_vm"), so the pages it counted stay counted.
+ * VMA, not only the range moved: VM_LOCKED and VM_LOCKONFAULT both go —
+ * and without its anon_vma when every page it had went.  locked_vm is not
+ * reduced ("because we won't unmap we don't need to touch locked_vm"), so
+ * the pages it counted stay counted.  Nor are the pages it still maps
+ * outside the range munlocked: they stay PG_mlocked, their mlock_count
+ * held by no VM_LOCKED mapping, until they are freed.
  */
 static void dontunmap_complete(struct vma_remap_struct *vrm, struct vm_area_struct *new_vma)
 {
@@ -590,7 +594,8 @@ static void dontunmap_complete(struct vma_remap_struct *vrm, struct vm_area_stru
 	struct mm_struct *mm = vrm->mm;
 
 	if (vma->vm_flags & VM_LOCKED) {
-		vma_set_flags(mm, vma, vma->vm_flags & ~VM_LOCKED);
+		mlock_vma_pages_stale(vma);
+		vma_set_flags(mm, vma, vma->vm_flags & ~VM_LOCKED_MASK);
 		mm->locked_vm += vma_pages(vma);
 		mm->locked_vm_dontunmap += vma_pages(vma);
 	}
@@ -831,16 +836,9 @@ static int64_t __do_mremap(struct vma_remap_struct *vrm)
 			return err;
 		res = vrm_implies_new_addr(vrm) ? mremap_to(vrm) : mremap_at(vrm);
 	}
-	/* mm_populate() of a locked mapping's growth (failures ignored) */
-	if (res >= 0 && vrm->populate_expand) {
-		const uint64_t start = vrm->new_addr + vrm->old_len, stop = start + vrm->delta;
-		struct vm_area_struct *vma;
-
-		for (vma = find_vma(vrm->mm, start); vma && vma->vm_start < stop; vma = vma_next(vma))
-			if (populate_vma_page_range(vma, vma->vm_start > start ? vma->vm_start : start,
-						    vma->vm_end < stop ? vma->vm_end : stop, NULL))
-				break;
-	}
+	/* a locked mapping's growth is faulted in (failures ignored) */
+	if (!IS_ERR_VALUE(res) && vrm->populate_expand)
+		mm_populate(vrm->mm, vrm->new_addr + vrm->old_len, vrm->delta);
 	return res;
 }
 

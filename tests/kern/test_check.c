@@ -406,6 +406,95 @@ static void test_check_madvise_flags_are_marked(void **state)
 	full_ok(m);
 }
 
+/* mlock of a whole VMA (no split, no merge: only its flags, locked_vm
+ * and its pages' locks change) marks the mm: the point after it checks
+ * the locks, and the full pass finds every mm as the point recorded it. */
+static void test_check_mlock_is_marked(void **state)
+{
+	struct fixture *f = *state;
+	struct vmsim_machine *m = f->m;
+	struct task_struct *a = f->a;
+	uint64_t buf = map_anon(a, 16 * KiB);
+
+	write_pages(a, buf, 4);
+	full_ok(m);
+	assert_int_equal(sys_mlock(a->mm, buf, 16 * KiB, NULL), 0);
+	assert_true(PageMlocked(frame_at(a, buf)));
+	point_ok(m);
+	full_ok(m);
+	assert_int_equal(sys_munlock(a->mm, buf, 16 * KiB), 0);
+	point_ok(m);
+	full_ok(m);
+}
+
+/*
+ * A lock too many on a page the step touched is caught by that step's
+ * point, the locked mappings of mms the step left alone counted from
+ * their records: a shared page locked in a and in its child b, unlocked
+ * in b (b alone is marked), must keep exactly a's lock.
+ */
+static void test_check_point_catches_mlock_count_in_the_step(void **state)
+{
+	struct fixture *f = *state;
+	struct vmsim_machine *m = f->m;
+	struct task_struct *a = f->a, *b;
+	int64_t shm = vm_mmap(a->mm, NULL, 0, 8 * KiB, PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, 0);
+	struct page *p;
+
+	assert_true(shm > 0);
+	write_pages(a, (uint64_t)shm, 2);
+	assert_int_equal(sys_mlock(a->mm, (uint64_t)shm, 8 * KiB, NULL), 0);
+	assert_int_equal(do_fork(a, "b", 0, &b), 0);
+	assert_int_equal(sys_mlock(b->mm, (uint64_t)shm, 8 * KiB, NULL), 0);
+	p = frame_at(a, (uint64_t)shm);
+	assert_int_equal(p->mlock_count, 2);
+	full_ok(m);
+	/* the step: b's lock goes, and (test hook) the count keeps it */
+	assert_int_equal(sys_munlock(b->mm, (uint64_t)shm, 8 * KiB), 0);
+	assert_int_equal(p->mlock_count, 1);
+	p->mlock_count++;
+	point_fails(m, "mlock_count 2, but 1 VM_LOCKED mappings");
+	p->mlock_count--;
+	full_ok(m);
+	/* a lock lost in the step: PG_mlocked cleared behind its back */
+	assert_int_equal(sys_mlock(b->mm, (uint64_t)shm, 4 * KiB, NULL), 0);
+	clear_page_flag(p, PG_mlocked);
+	point_fails(m, "is not PG_mlocked");
+	set_page_flag(p, PG_mlocked);
+	full_ok(m);
+}
+
+/* mremap(MREMAP_DONTUNMAP) of part of a locked VMA leaves its other pages
+ * locked with no locked VMA mapping them: points and full passes accept
+ * those locks, and no more, until the pages go. */
+static void test_check_dontunmap_leaves_locks(void **state)
+{
+	struct fixture *f = *state;
+	struct vmsim_machine *m = f->m;
+	struct task_struct *a = f->a;
+	uint64_t buf = map_anon(a, 16 * KiB);
+	struct page *p;
+
+	write_pages(a, buf, 4);
+	assert_int_equal(sys_mlock(a->mm, buf, 16 * KiB, NULL), 0);
+	full_ok(m);
+	assert_true(do_mremap(a->mm, buf + 4 * KiB, 4 * KiB, 4 * KiB,
+			      MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0) > 0);
+	assert_int_equal(m->pm.mlock_stale, 3);
+	point_ok(m);
+	full_ok(m);
+	/* one lock more than mremap left: the full pass's sum finds it */
+	p = frame_at(a, buf);
+	p->mlock_count++;
+	full_fails(m, "sum to 5");
+	p->mlock_count--;
+	assert_int_equal(do_munmap(a->mm, buf, 16 * KiB), 0);
+	assert_int_equal(m->pm.mlock_stale, 0);
+	point_ok(m);
+	full_ok(m);
+}
+
 /* Two files of 4 pages in @m's page cache, "/f" and "/g". */
 static void make_files(struct vmsim_machine *m, struct file **f, struct file **g)
 {
@@ -570,7 +659,7 @@ static void test_check_random_points_and_full_passes_agree(void **state)
 	for (int i = 0; i < 600; i++) {
 		struct task_struct *t = tasks[rng(&s) % ntasks];
 		uint64_t base = 0x10000000ULL + (rng(&s) % 16) * 0x4000;
-		unsigned op = (unsigned)(rng(&s) % 9);
+		unsigned op = (unsigned)(rng(&s) % 11);
 		struct vmsim_error err = { 0 };
 		char name[16];
 
@@ -621,6 +710,21 @@ static void test_check_random_points_and_full_passes_agree(void **state)
 				  rng(&s) & 1 ? MREMAP_MAYMOVE | MREMAP_FIXED : MREMAP_MAYMOVE, to);
 			break;
 		}
+		case 9:
+			/* locks: mlock, mlock2 on fault, munlock, mlockall, munlockall */
+			switch (rng(&s) % 5) {
+			case 0: sys_mlock(t->mm, base, 8 * KiB, NULL); break;
+			case 1: sys_mlock2(t->mm, base, 8 * KiB, MLOCK_ONFAULT, NULL); break;
+			case 2: sys_munlock(t->mm, base + 4 * KiB, 8 * KiB); break;
+			case 3: sys_mlockall(t->mm, MCL_CURRENT, NULL); break;
+			default: sys_munlockall(t->mm); break;
+			}
+			break;
+		case 10:
+			/* DONTUNMAP: a locked source keeps its other pages locked */
+			do_mremap(t->mm, base + (rng(&s) % 2) * 4 * KiB, 4 * KiB, 4 * KiB,
+				  MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
+			break;
 		}
 		if (i & 1 ? machine_check(m, &err) : machine_check_point(m, &err))
 			fail_msg("op %d (%u) %s: %s", i, op, i & 1 ? "full" : "point", err.msg);
@@ -751,6 +855,9 @@ int main(void)
 		FIXTURE_TEST(test_check_point_catches_a_pte_an_mremap_move_left),
 		FIXTURE_TEST(test_check_mremap_moves_keep_the_records_current),
 		FIXTURE_TEST(test_check_madvise_flags_are_marked),
+		FIXTURE_TEST(test_check_mlock_is_marked),
+		FIXTURE_TEST(test_check_point_catches_mlock_count_in_the_step),
+		FIXTURE_TEST(test_check_dontunmap_leaves_locks),
 		FIXTURE_TEST(test_check_point_checks_the_files_a_step_touched),
 		FIXTURE_TEST(test_check_point_checks_a_punched_file),
 		cmocka_unit_test(test_check_untracked_corruption_waits_for_the_full_pass),

@@ -54,6 +54,7 @@ static void check_same_values(const struct vmsim_config *a, const struct vmsim_c
 	EQ(fixaddr_tot_start); EQ(fix_kmap_slots); EQ(cpu_entry_area_base); EQ(ldt_base);
 	EQ(maxmem); EQ(vmalloc_reserve);
 	EQ(stack_rlimit); EQ(mmap_min_addr); EQ(randomize); EQ(seed); EQ(mmap_base);
+	EQ(memlock_rlimit); EQ(cap_ipc_lock);
 	EQ(fault_around_bytes); EQ(read_ahead_kb); EQ(max_sectors_kb); EQ(vdso_pages[0]); EQ(vdso_pages[1]); EQ(vdso_pages[2]);
 #undef EQ
 }
@@ -618,6 +619,9 @@ static void test_config_dump_roundtrips(void **state)
 	assert_string_equal(c.name, "odd \"name\" \\ here");
 	check_roundtrip(&c);
 	load_str_ok(&c, "memory: { size: 2GiB, nodes: 2 }\nprocess.stack_rlimit: 12345\ncpu.pcid: true\n");
+	check_roundtrip(&c);
+	load_str_ok(&c, "process: { memlock_rlimit: unlimited, cap_ipc_lock: true }\n");
+	assert_true(c.memlock_rlimit == CFG_UNLIMITED && c.cap_ipc_lock);
 	check_roundtrip(&c);
 	(void)state;
 }

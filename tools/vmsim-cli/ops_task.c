@@ -8,7 +8,8 @@
  *            value: the new address
  *   brk      { task, addr }       addr absolute, or +N / -N from the current
  *                                 break; value: the break brk() returns
- * and the task part of `expect`: { task, rss, vm, maps, ... counters }.
+ * and the task part of `expect`: { task, rss, vm, maps, ... counters },
+ * with the machine-wide tasks, mlocked and CPU 0's TLB counters.
  * System-call failures are outcomes (OUT_ERROR with the kernel's errno);
  * bad scenario text is scn_bad().  Invariant: an op changes the machine
  * only through the process layer's calls (vm_mmap, do_munmap, do_mprotect,
@@ -293,7 +294,7 @@ static const char *const task_expect_keys[] = {
 	"task", "rss", "vm", "maps", "anon", "shmem", "data_vm", "stack_vm", "exec_vm",
 	"locked_vm", "map_count", "brk", "start_brk", "faults", "cow", "cow_reuse", "zero_page",
 	"demand_zero", "stack_grow", "segv", "sigbus", "mm_users", "hiwater_rss", "hiwater_vm", "tasks",
-	"l1d_hits", "l1d_misses", "l2_hits", "l2_misses", "walks", NULL
+	"mlocked", "l1d_hits", "l1d_misses", "l2_hits", "l2_misses", "walks", NULL
 };
 
 static void expect_u64(struct scn *s, struct scn_step *st, const char *what, uint64_t want,
@@ -396,6 +397,12 @@ static int expect_task(struct scn *s, struct scn_step *st)
 		if ((ret = scn_arg_u64(s, st, "tasks", true, &want)))
 			return ret;
 		expect_u64(s, st, "tasks", want, scn_machine(s)->nr_threads);
+	}
+	if (scn_arg(st, "mlocked")) {
+		/* the machine's PG_mlocked pages (NR_MLOCK) */
+		if ((ret = scn_arg_u64(s, st, "mlocked", true, &want)))
+			return ret;
+		expect_u64(s, st, "mlocked", want, global_zone_page_state(&scn_machine(s)->pm, NR_MLOCK));
 	}
 	{
 		/* CPU 0's TLB counters, for experiments on what the tasks do */

@@ -179,6 +179,7 @@ extern const struct scn_op scn_ops_fault[];	/* read write fetch touch fork switc
 extern const struct scn_op scn_ops_exec[];	/* exec file */
 extern const struct scn_op scn_ops_cgroup[];	/* cgroup cgroup_attach oom_score_adj */
 extern const struct scn_op scn_ops_madvise[];	/* madvise */
+extern const struct scn_op scn_ops_mlock[];	/* mlock mlock2 munlock mlockall munlockall mincore msync */
 
 struct file;
 /* The file named by @key: a file declared with the `file` op, else a host
