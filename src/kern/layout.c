@@ -25,6 +25,7 @@
 #include "kern/task.h"
 #include "kern/vmalloc.h"
 #include "util/error.h"
+#include "util/svg.h"
 
 #define KiB (1ULL << 10)
 #define MiB (1ULL << 20)
@@ -671,24 +672,6 @@ static const char *kind_fill(enum kregion_kind k)
 		"#f9e79f", "#d5dbdb", "#d6eaf8", "#fadbd8", "#e8e8e8",
 	};
 	return fill[k];
-}
-
-static void svg_text(struct strbuf *sb, double x, double y, const char *anchor, int size,
-		     const char *color, const char *text)
-{
-	sb_printf(sb, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%d\" text-anchor=\"%s\" "
-		      "fill=\"%s\">", x, y, size, anchor, color);
-	for (const char *p = text; *p; p++) {
-		if (*p == '<')
-			sb_puts(sb, "&lt;");
-		else if (*p == '>')
-			sb_puts(sb, "&gt;");
-		else if (*p == '&')
-			sb_puts(sb, "&amp;");
-		else
-			sb_putc(sb, *p);
-	}
-	sb_puts(sb, "</text>\n");
 }
 
 /*

@@ -100,8 +100,12 @@ static void __replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc,
 			rp->t->fst.segv++;
 			return;
 		}
-		if (translate(rp->cpu, va, acc, MMU_USER, &pa, f))
+		if (translate(rp->cpu, va, acc, MMU_USER, &pa, f)) {
+			/* the page is mapped: the N frames' accounting */
+			if (rp->rs && replace_fault(rp->rs, va))
+				rp->oom = rp->host_oom = true;
 			return;
+		}
 	}
 	/* a fault that handling does not cure is a PTE written by hand */
 	rp->segv++;

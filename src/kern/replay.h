@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kern/replace.h"
 #include "mmu/mmu.h"
 #include "util/trace.h"
 
@@ -40,6 +41,7 @@ struct replay {
 	bool host_oom;			/* ... and it was the host (util/hostalloc.h):
 					 * the replay's results mean nothing */
 	unsigned long host_oom_base;	/* host_oom_count() at replay_init() */
+	struct replace *rs;		/* page replacement in N frames, or NULL */
 };
 
 /* Counters of the CPU and the task at one moment. */
@@ -62,8 +64,11 @@ static inline void replay_touch(struct replay *rp, uint64_t va, enum mmu_access 
 	uint64_t pa;
 
 	rp->page_touches++;
-	if (__builtin_expect(translate(rp->cpu, va, acc, MMU_USER, &pa, &f), 1))
+	if (__builtin_expect(translate(rp->cpu, va, acc, MMU_USER, &pa, &f), 1)) {
+		if (rp->rs)
+			replace_hit(rp->rs, va);
 		return;
+	}
 	replay_fault(rp, va, acc, &f);
 }
 

@@ -39,7 +39,7 @@ const char *trace_type_name(enum trace_type t)
 }
 
 /* Move the unparsed tail to the front and read more.  0, or -EIO. */
-static int refill(struct trace_reader *r, struct vmsim_error *err)
+int trace_refill(struct trace_reader *r, struct vmsim_error *err)
 {
 	size_t rest = r->len - r->pos, got;
 
@@ -84,7 +84,7 @@ int trace_open(struct trace_reader *r, const char *path, int fmt, struct vmsim_e
 	}
 	/* fill until the magic can be seen (a pipe may deliver little at once) */
 	while (!r->eof && r->len < 8) {
-		ret = refill(r, err);
+		ret = trace_refill(r, err);
 		if (ret) {
 			trace_close(r);
 			return ret;
@@ -93,6 +93,8 @@ int trace_open(struct trace_reader *r, const char *path, int fmt, struct vmsim_e
 	if (r->len >= 8 && memcmp(r->buf, TRACE_MAGIC, 8) == 0) {
 		r->fmt = TRACE_BINARY;
 		r->pos = 8;
+	} else if (fmt == TRACE_PAGES || (fmt < 0 && trace_pages_detect(r->buf, r->len))) {
+		r->fmt = TRACE_PAGES;
 	} else {
 		r->fmt = TRACE_LACKEY;
 	}
@@ -100,9 +102,10 @@ int trace_open(struct trace_reader *r, const char *path, int fmt, struct vmsim_e
 		trace_close(r);
 		return verr(err, -EINVAL, "%s:1: not a %s trace", path,
 			    fmt == TRACE_BINARY ? "vmsim binary (no VMSIMTR1 header)"
-						: "lackey (it is a vmsim binary trace)");
+			    : fmt == TRACE_PAGES ? "page-number (it is a vmsim binary trace)"
+						 : "lackey (it is a vmsim binary trace)");
 	}
-	if (r->fmt == TRACE_LACKEY) {
+	if (r->fmt != TRACE_BINARY) {
 		/* read the first record now: a file that is not a trace fails
 		 * here, on its first bad line, before anything is replayed */
 		ret = trace_next(r, &r->peek, err);
@@ -198,7 +201,7 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error
 		uint64_t w;
 
 		if (r->len - r->pos < 8) {
-			ret = refill(r, err);
+			ret = trace_refill(r, err);
 			if (ret)
 				return ret;
 			if (r->len - r->pos < 8) {
@@ -223,6 +226,8 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error
 		r->has_peek = false;
 		return 1;
 	}
+	if (r->fmt == TRACE_PAGES)
+		return trace_pages_next(r, rec, err);
 	for (;;) {
 		const char *p = r->buf + r->pos, *end = r->buf + r->len;
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -239,7 +244,7 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error
 						    r->name, (unsigned long long)r->line,
 						    TRACE_MAX_LINE);
 				}
-				ret = refill(r, err);
+				ret = trace_refill(r, err);
 				if (ret)
 					return ret;
 				continue;

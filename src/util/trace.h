@@ -31,10 +31,13 @@
 #include "vmsim/error.h"
 
 enum trace_type { TRACE_I, TRACE_L, TRACE_S, TRACE_M };
-enum trace_format { TRACE_LACKEY, TRACE_BINARY };
+enum trace_format { TRACE_LACKEY, TRACE_BINARY, TRACE_PAGES };
 
 #define TRACE_MAGIC "VMSIMTR1"
 #define TRACE_MAX_SIZE 16383u
+/* A reference string's page N is the 4 KiB page at this base + N * 4096
+ * (trace_pages.c). */
+#define TRACE_PAGES_BASE 0x10000000ULL
 
 struct trace_rec {
 	uint64_t addr;
@@ -116,5 +119,14 @@ static inline void trace_decode(uint64_t w, struct trace_rec *rec)
 long long trace_convert(const char *in, const char *out, struct vmsim_error *err);
 
 const char *trace_type_name(enum trace_type t);
+
+/* For the readers of other formats (trace_*.c): move the unparsed tail to
+ * the buffer's start and read more (0, or -EIO with @err filled). */
+int trace_refill(struct trace_reader *r, struct vmsim_error *err);
+
+/* Reference strings (trace_pages.c): does the first line with a token
+ * hold only page numbers?  The next record, as trace_next(). */
+bool trace_pages_detect(const char *buf, size_t len);
+int trace_pages_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error *err);
 
 #endif

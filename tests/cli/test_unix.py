@@ -95,7 +95,15 @@ VALUES = {
              "arg0": ("name", [TRUE]), "stack-rlimit": ("1MiB", [TRUE]),
              "show": ("status,maps", [TRUE])},
     "replay": {"format": ("lackey", ["-q", LACKEY]), "task-layout": ("flat", ["-q", LACKEY]),
-               "interval": ("5000", ["-q", LACKEY])},
+               "interval": ("5000", ["-q", LACKEY]), "frames": ("4", ["-q", LACKEY]),
+               "policy": ("clock", ["-q", "--frames", "4", LACKEY]),
+               "refresh": ("100", ["-q", "--frames", "4", "--policy", "aging", LACKEY]),
+               "tau": ("100", ["-q", "--frames", "4", "--policy", "wsclock", LACKEY]),
+               "seed": ("7", ["-q", "--frames", "4", "--policy", "random", LACKEY]),
+               "svg": (os.path.join(tmp, "r.svg"), ["-q", "--interval", "5000", LACKEY])},
+    "mrc": {"format": ("lackey", [LACKEY]), "sample": ("0.5", [LACKEY]),
+            "points": ("4", [LACKEY]), "curve": ("tlb", [LACKEY]),
+            "svg": (os.path.join(tmp, "m.svg"), [LACKEY])},
 }
 GLOBAL_VALUES = {"config": "x86_32", "set": "memory.size=64MiB",
                  "trace-events": os.path.join(tmp, "ev.log")}
@@ -461,8 +469,12 @@ for line, want in (("vmsim-cli tra", ["translate"]),
                    ("vmsim-cli exec --show maps,sm", ["maps,smaps"]),
                    ("vmsim-cli show zone", ["zoneinfo"]),
                    ("vmsim-cli help conv", ["convert-trace"]),
-                   ("vmsim-cli replay --format ", ["lackey", "vmsim"]),
+                   ("vmsim-cli replay --format ", ["lackey", "pages", "vmsim"]),
+                   ("vmsim-cli replay --policy enh", ["enhanced-clock"]),
+                   ("vmsim-cli mrc --curve ", ["frames", "tlb"]),
                    ("vmsim-cli --json replay -", sorted(["--format", "--task-layout", "--interval",
+                                                         "--frames", "--policy", "--refresh",
+                                                         "--tau", "--seed", "--csv", "--svg",
                                                          "--quiet", "-q", "--help", "-h"]))):
     got, err = complete(line)
     case(f"completion of '{line}'", got == want and not err, (got, err))

@@ -146,6 +146,7 @@ def check(label, schema, args, expect_rc=(0,), stdin=None):
 VIEWS = ["info", "buddyinfo", "zoneinfo", "meminfo", "slabinfo", "vmallocinfo", "layout",
          "pagetable", "tlb", "stats", "vmstat", "memory.stat", "cgroups"]
 TRACES = sorted(glob.glob("tests/traces/*"))
+LACKEY_TRACE = "tests/traces/true-start.lackey"
 ADDRS = {"x86_64": ["0xffff880000123456", "0xffffffff81000000", "0x1000", "0x800000000000"],
          "x86_32": ["0xc0123456", "0xf7000000", "0x1000"]}
 
@@ -174,13 +175,24 @@ try:
                     case(f"{mach} replay --interval 1000 {t}: a row per 1000 accesses",
                          [r["accesses"] for r in d["intervals"]] ==
                          list(range(1000, d["accesses"]["total"] + 1, 1000)), d["intervals"][:3])
+        for t in TRACES:
+            for policy in ("fifo", "opt", "wsclock", "nru"):
+                d = check(f"{mach} replay --frames 4 --policy {policy} {t}", "replay",
+                          ["-c", mach, "--json", "replay", "-q", "--frames", "4", "--policy",
+                           policy, t])
+                if d:
+                    case(f"{mach} replay --frames: the replacement group",
+                         d["replacement"]["policy"] == policy, d)
+    for t in TRACES:
+        for extra in ([], ["--opt"], ["--sample", "0.5", "--error"], ["--points", "4"]):
+            check(f"mrc {' '.join(extra)} {t}", "mrc", ["--json", "mrc", *extra, t])
     vmt = os.path.join(tmp, "t.vmt")
-    check("convert-trace", "convert-trace", ["--json", "convert-trace", TRACES[0], vmt])
+    check("convert-trace", "convert-trace", ["--json", "convert-trace", LACKEY_TRACE, vmt])
     check("replay of a vmsim binary trace", "replay", ["--json", "replay", "-q", vmt])
     check("replay from stdin", "replay", ["--json", "replay", "-q", "-"],
-          stdin=open(TRACES[0], "rb").read())
+          stdin=open(LACKEY_TRACE, "rb").read())
     check("replay through exec's layout", "replay",
-          ["--json", "replay", "-q", "--task-layout", "exec:/usr/bin/true", TRACES[0]])
+          ["--json", "replay", "-q", "--task-layout", "exec:/usr/bin/true", LACKEY_TRACE])
     bad = os.path.join(tmp, "bad.lackey")
     open(bad, "w").write("I  401000,4\n L 402000,8\n oops\n")
     d = check("replay stopped by a bad line: the document still completes", "replay",
@@ -229,7 +241,7 @@ try:
         case("exec: the maps name it the same way", any(m["name"] == wpath for m in d["maps"]),
              [m["name"] for m in d["maps"]])
     trace = os.path.join(bdir, odd + b".lackey")
-    shutil.copyfile(TRACES[0], trace)
+    shutil.copyfile(LACKEY_TRACE, trace)
     d = check("replay of a trace with an odd name", "replay", [b"--json", b"replay", b"-q", trace])
     if d:
         case("replay: the odd name as U+FFFD replacement",

@@ -38,6 +38,7 @@ OOM_LINE = b"vmsim-cli: out of host memory\n"
 TIMING = [
     (re.compile(rb"^time  .*$", re.M), b"time"),
     (re.compile(rb'"seconds":[0-9.e+-]+,"accesses_per_second":[0-9.e+-]+'), b'"seconds"'),
+    (re.compile(rb'"seconds":[0-9.e+-]+,"references_per_second":[0-9.e+-]+'), b'"seconds"'),
 ]
 
 
@@ -157,6 +158,15 @@ def sweep_all(cli, tmp, only):
          2, False),
         ("replay --json", ["--json", "replay", "--interval", "5000",
                            "tests/traces/true-start.lackey"], 2, True),
+        # page replacement in N frames (OPT's pass first), and the curves
+        ("replay --frames opt", ["replay", "--frames", "3", "--policy", "opt",
+                                 "examples/silberschatz.pages"], 1, True),
+        ("replay --frames --json", ["--json", "replay", "--frames", "4", "--policy", "lfu",
+                                    "tests/traces/true-start.lackey"], 2, True),
+        ("mrc --json", ["--json", "mrc", "--opt", "--sample", "0.5", "--error",
+                        "tests/traces/true-start.lackey"], 1, True),
+        ("mrc --svg", ["mrc", "--opt", "--svg", os.path.join(tmp, "m{run}.svg"),
+                       "examples/silberschatz.pages"], 1, True),
         # views and one-piece commands
         ("zoneinfo --json", ["--json", "-c", "x86_32", "zoneinfo"], 1, True),
         ("translate --json", ["--json", "translate", "--explain", "0xffff880000123456"], 1, True),

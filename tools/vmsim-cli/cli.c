@@ -139,7 +139,7 @@ static void option_error(struct cli_getopt *g, bool no_value)
 {
 	const char *word = failed_long_word(g);
 	const struct cli_opt *o;
-	char label[64];
+	char label[128];
 
 	if (no_value) {
 		o = word ? opt_by_name(g->cmd, word + 2, strcspn(word + 2, "=")) :
@@ -387,7 +387,7 @@ static void help_row(FILE *f, const char *label, const char *text)
 static void help_opts(FILE *f, const struct cli_cmd *cmd)
 {
 	const struct cli_opt *o;
-	char label[64];
+	char label[128];
 
 	for (size_t i = 0; (o = cli_option(cmd, i)); i++) {
 		cli_opt_label(o, label, sizeof(label));
@@ -399,7 +399,7 @@ void cli_help(FILE *f, const struct cli_cmd *cmd)
 {
 	if (!cmd || cmd == &cli_global) {
 		struct strbuf views = STRBUF_INIT;
-		char label[64];
+		char label[128];
 
 		/* the view list first: without it, no help at all */
 		view_names(&views);
@@ -544,4 +544,15 @@ struct vmsim_machine *cli_boot(struct cli *c)
 	m->pm.bad_page_ctx = c;
 	m->console_hook = cli_console;
 	return m;
+}
+
+void cli_csv_str(FILE *f, const char *s)
+{
+	putc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			putc('"', f);
+		putc(*s, f);
+	}
+	putc('"', f);
 }

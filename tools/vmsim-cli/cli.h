@@ -81,7 +81,7 @@ enum cli_global_key {
 
 /* The commands, one file each (cmd_*.c); help and version in commands.c. */
 extern const struct cli_cmd cmd_show, cmd_layout, cmd_translate, cmd_run, cmd_exec, cmd_replay,
-	cmd_convert_trace, cmd_help, cmd_version;
+	cmd_mrc, cmd_convert_trace, cmd_help, cmd_version;
 
 /* The command called @name (a view's name finds `show`), or NULL. */
 const struct cli_cmd *cli_find(const char *name);
@@ -151,6 +151,9 @@ int cli_choice(const struct cli_cmd *cmd, int key, const char *v);
 /* The candidate nearest to @word by edit distance, close enough to be a
  * likely typo, or NULL. */
 const char *cli_nearest(const char *word, const char *const *cands, size_t n);
+
+/* @s as one CSV field (RFC 4180): in double quotes, a quote doubled. */
+void cli_csv_str(FILE *f, const char *s);
 
 /* ---- help ---- */
 

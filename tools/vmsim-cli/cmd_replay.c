@@ -28,20 +28,38 @@
 #include "util/errname.h"
 #include "util/error.h"
 #include "util/trace.h"
+#include "kern/replace.h"
 #include "kern/replay.h"
 #include "kern/stats.h"
 #include "util/json.h"
+#include "util/hostalloc.h"
 #include "util/strbuf.h"
+#include "util/svg.h"
 #include "vma/mm.h"
 
 
 #define PROGRESS_EVERY (1u << 16)
 #define BATCH 256
 
+/* --svg with --interval: per row, the accesses and the counters' deltas
+ * since the row before (kept in host memory: 48 bytes a row). */
+#define PLOT_SERIES 5
+struct interval_plot {
+	const char *path;
+	double *x, *y[PLOT_SERIES];
+	size_t n, cap;
+	uint64_t last[PLOT_SERIES];
+	bool failed;			/* the host refused: no picture */
+};
+
 struct replay_cli {
 	struct replay rp;
+	struct replace rs;		/* --frames: the policy */
+	const struct replace_ops *policy;	/* NULL without --frames */
+	struct replace_params params;
 	uint64_t interval, next_interval;
-	bool json, quiet, tty;
+	bool json, csv, quiet, tty;
+	struct interval_plot plot;	/* --svg: the rows kept for the picture */
 	bool header_done;		/* text: the rows' header line is out */
 	struct strbuf out;		/* JSON: the streaming writer's buffer */
 	struct json_writer jw;
@@ -59,6 +77,83 @@ static double now(void)
 
 /* ---- output ---- */
 
+/* The row's deltas into the plot. */
+static void plot_row(struct replay_cli *rc, const struct replay_counters *c)
+{
+	struct interval_plot *pl = &rc->plot;
+	const uint64_t now_v[PLOT_SERIES] = { c->l1d.misses, c->l2.misses, c->walks,
+					      rc->rp.t->fst.min_flt,
+					      rc->policy ? rc->rs.st.faults : 0 };
+
+	if (pl->failed)
+		return;
+	if (pl->n == pl->cap) {
+		size_t cap = pl->cap ? pl->cap * 2 : 256, old = pl->cap * sizeof(double);
+		double *x = host_realloc(NULL, pl->x, old, cap * sizeof(double));
+
+		pl->failed = !x;
+		if (x)
+			pl->x = x;
+		for (int k = 0; k < PLOT_SERIES && !pl->failed; k++) {
+			double *y = host_realloc(NULL, pl->y[k], old, cap * sizeof(double));
+
+			pl->failed = !y;
+			if (y)
+				pl->y[k] = y;
+		}
+		if (pl->failed)
+			return;
+		pl->cap = cap;
+	}
+	pl->x[pl->n] = (double)rc->rp.accesses;
+	for (int k = 0; k < PLOT_SERIES; k++) {
+		pl->y[k][pl->n] = (double)(now_v[k] - pl->last[k]);
+		pl->last[k] = now_v[k];
+	}
+	pl->n++;
+}
+
+/* The rows as a picture into the --svg file: 0, or 2 with the line said. */
+static int plot_write(struct cli *c, struct replay_cli *rc, const char *trace)
+{
+	static const char *const names[PLOT_SERIES] = { "L1d TLB misses", "L2 TLB misses",
+							"page walks", "minor faults",
+							"page faults (policy)" };
+	struct interval_plot *pl = &rc->plot;
+	struct svg_series s[PLOT_SERIES];
+	struct strbuf sb = STRBUF_INIT, title = STRBUF_INIT, ylabel = STRBUF_INIT;
+	struct svg_chart ch = { .xlabel = "accesses" };
+	struct outfile o;
+	int ret = 2;
+
+	for (int k = 0; k < PLOT_SERIES; k++)
+		s[k] = (struct svg_series){ names[k], pl->x, pl->y[k], pl->n };
+	sb_printf(&title, "%s: counters per interval", trace);
+	sb_printf(&ylabel, "events per %llu accesses", (unsigned long long)rc->interval);
+	ch.title = sb_str(&title);
+	ch.ylabel = sb_str(&ylabel);
+	ch.series = s;
+	ch.nseries = rc->policy ? PLOT_SERIES : PLOT_SERIES - 1;
+	svg_chart(&sb, &ch);
+	if (!pl->failed && !sb.oom && !title.oom && !ylabel.oom && !cli_output(c, &o, pl->path)) {
+		fputs(sb_str(&sb), o.f);
+		ret = cli_output_commit(&o);
+	}
+	sb_free(&sb);
+	sb_free(&title);
+	sb_free(&ylabel);
+	return ret;
+}
+
+static void plot_free(struct interval_plot *pl)
+{
+	if (pl->x)
+		host_free(NULL, pl->x, pl->cap * sizeof(double));
+	for (int k = 0; k < PLOT_SERIES; k++)
+		if (pl->y[k])
+			host_free(NULL, pl->y[k], pl->cap * sizeof(double));
+}
+
 static void interval_row(struct replay_cli *rc)
 {
 	struct replay *rp = &rc->rp;
@@ -68,6 +163,8 @@ static void interval_row(struct replay_cli *rc)
 	if (cli_host_oom())
 		return;		/* the replay ends at the failure: no more rows */
 	replay_snapshot(rp, &c);
+	if (rc->plot.path)
+		plot_row(rc, &c);
 	if (rc->json) {
 		json_object_begin(jw);
 		json_key_u64(jw, "accesses", rp->accesses);
@@ -116,7 +213,12 @@ static void progress(struct replay_cli *rc, const struct trace_reader *r, bool f
 
 static const char *format_name(enum trace_format fmt)
 {
-	return fmt == TRACE_BINARY ? "vmsim" : "lackey";
+	return fmt == TRACE_BINARY ? "vmsim" : fmt == TRACE_PAGES ? "pages" : "lackey";
+}
+
+static const char *format_label(enum trace_format fmt)
+{
+	return fmt == TRACE_BINARY ? "vmsim binary" : fmt == TRACE_PAGES ? "page numbers" : "lackey";
 }
 
 /* JSON: what the document says before any interval row. */
@@ -144,6 +246,32 @@ static void json_group(struct json_writer *jw, const char *key, const struct sta
 	json_key(jw, key);
 	json_object_begin(jw);
 	json_stat_fields(jw, f, n);
+	json_object_end(jw);
+}
+
+/* JSON: "replacement": the policy, its parameters and its counts. */
+static void json_replacement(struct replay_cli *rc)
+{
+	const struct replace_stats *st = &rc->rs.st;
+	struct json_writer *jw = &rc->jw;
+	const struct stat_field counts[] = {
+		{ "references", st->references }, { "faults", st->faults },
+		{ "first_use_faults", st->first_faults }, { "evictions", st->evictions },
+		{ "dirty_evictions", st->dirty_evictions }, { "disk_writes", st->disk_writes },
+		{ "ticks", st->ticks }, { "bit_clears", st->bit_clears },
+	};
+
+	json_key(jw, "replacement");
+	json_object_begin(jw);
+	json_key_str(jw, "policy", rc->policy->name);
+	json_key_u64(jw, "frames", rc->params.frames);
+	if (rc->policy->flags & REPLACE_TICKS)
+		json_key_u64(jw, "refresh", rc->params.refresh);
+	if (rc->policy == replace_find("wsclock"))
+		json_key_u64(jw, "tau", rc->params.tau);
+	if (rc->policy == replace_find("random") || rc->policy == replace_find("nru"))
+		json_key_u64(jw, "seed", rc->params.seed);
+	json_stat_fields(jw, counts, sizeof(counts) / sizeof(counts[0]));
 	json_object_end(jw);
 }
 
@@ -187,6 +315,8 @@ static int json_tail(struct replay_cli *rc, double secs, double rate)
 	fault_stat_fields(&rp->t->fst, f);
 	json_group(jw, "faults", f, FAULT_STAT_FIELDS);
 	json_group(jw, "regions", regions, sizeof(regions) / sizeof(regions[0]));
+	if (rc->policy)
+		json_replacement(rc);
 	json_key_u64(jw, "rss_pages", c.rss);
 	json_key_u64(jw, "page_table_pages", c.pt_pages);
 	json_key(jw, "seconds");
@@ -201,7 +331,39 @@ static int json_tail(struct replay_cli *rc, double secs, double rate)
 	return ret;
 }
 
-/* The report: text, or the JSON document's tail.  0 or -errno. */
+/* --csv: a header and one row, the same names as the JSON's. */
+static int csv_summary(struct replay_cli *rc, const char *trace, enum trace_format fmt,
+		       double secs)
+{
+	const struct replay *rp = &rc->rp;
+	const struct replace_stats *st = &rc->rs.st;
+	struct replay_counters c;
+
+	replay_snapshot(rp, &c);
+	printf("trace,format,policy,frames,accesses,references,faults,first_use_faults,evictions,"
+	       "dirty_evictions,disk_writes,min_flt,walks,l1d_misses,l1i_misses,l2_misses,"
+	       "rss_pages,seconds\n");
+	cli_csv_str(stdout, trace);
+	printf(",%s,%s,", format_name(fmt), rc->policy ? rc->policy->name : "");
+	if (rc->policy)
+		printf("%llu,", (unsigned long long)rc->params.frames);
+	else
+		printf(",");
+	printf("%llu,", (unsigned long long)rp->accesses);
+	if (rc->policy)
+		printf("%llu,%llu,%llu,%llu,%llu,%llu,", (unsigned long long)st->references,
+		       (unsigned long long)st->faults, (unsigned long long)st->first_faults,
+		       (unsigned long long)st->evictions, (unsigned long long)st->dirty_evictions,
+		       (unsigned long long)st->disk_writes);
+	else
+		printf(",,,,,,");
+	printf("%lu,%llu,%llu,%llu,%llu,%lu,%.6f\n", rp->t->fst.min_flt,
+	       (unsigned long long)c.walks, (unsigned long long)c.l1d.misses,
+	       (unsigned long long)c.l1i.misses, (unsigned long long)c.l2.misses, c.rss, secs);
+	return fflush(stdout) ? -EIO : 0;
+}
+
+/* The report: text, the CSV row or the JSON document's tail.  0 or -errno. */
 static int summary(struct replay_cli *rc, const char *trace, enum trace_format fmt, double secs,
 		   const char *layout)
 {
@@ -212,9 +374,22 @@ static int summary(struct replay_cli *rc, const char *trace, enum trace_format f
 
 	if (rc->json)
 		return json_tail(rc, secs, rate);
+	if (rc->csv)
+		return csv_summary(rc, trace, fmt, secs);
 	replay_snapshot(rp, &c);
-	printf("replay    %s (%s), %s layout, machine %s\n", trace,
-	       fmt == TRACE_BINARY ? "vmsim binary" : "lackey", layout, rp->m->cfg.name);
+	printf("replay    %s (%s), %s layout, machine %s\n", trace, format_label(fmt), layout,
+	       rp->m->cfg.name);
+	if (rc->policy) {
+		const struct replace_stats *st = &rc->rs.st;
+
+		printf("policy    %s in %llu frame%s: %llu references, %llu page faults (%llu first "
+		       "use), %llu evictions, %llu dirty (%llu writes to disk)\n", rc->policy->name,
+		       (unsigned long long)rc->params.frames, rc->params.frames == 1 ? "" : "s",
+		       (unsigned long long)st->references,
+		       (unsigned long long)st->faults, (unsigned long long)st->first_faults,
+		       (unsigned long long)st->evictions, (unsigned long long)st->dirty_evictions,
+		       (unsigned long long)st->disk_writes);
+	}
 	printf("accesses  %llu: I %llu, L %llu, S %llu, M %llu; %llu page translations, "
 	       "%llu accesses crossing a page\n", (unsigned long long)rp->accesses,
 	       (unsigned long long)rp->by_type[0], (unsigned long long)rp->by_type[1],
@@ -257,23 +432,45 @@ static int replay_exec(struct vmsim_machine *m, struct task_struct *t, const cha
 	return do_execve(t, &a, &r, err);
 }
 
-enum { OPT_FORMAT = 256, OPT_LAYOUT, OPT_INTERVAL, OPT_QUIET = 'q' };
+enum { OPT_FORMAT = 256, OPT_LAYOUT, OPT_INTERVAL, OPT_FRAMES, OPT_POLICY, OPT_REFRESH, OPT_TAU,
+       OPT_SEED, OPT_CSV, OPT_SVG, OPT_QUIET = 'q' };
 
 static const struct cli_opt replay_opts[] = {
-	{ OPT_FORMAT, "format", ARG_WORDS, "lackey|vmsim",
-	  "the trace's format (default: the binary format when its magic is there, else lackey)" },
+	{ OPT_FORMAT, "format", ARG_WORDS, "lackey|vmsim|pages",
+	  "the trace's format (default: the binary format when its magic is there, page numbers "
+	  "when the first line holds only those, else lackey)" },
+	{ OPT_FRAMES, "frames", ARG_TEXT, "N",
+	  "give the task's pages N page frames: a page fault of the policy loads a page, evicting "
+	  "one when N are resident (pure demand paging; page tables not counted)" },
+	{ OPT_POLICY, "policy", ARG_WORDS,
+	  "fifo|lru|opt|clock|enhanced-clock|nru|aging|lfu|random|wsclock|linux",
+	  "the replacement policy with --frames (default lru)" },
+	{ OPT_REFRESH, "refresh", ARG_TEXT, "N",
+	  "nru, aging: clear the Accessed bits every N references, as an OS tick would "
+	  "(default 1000)" },
+	{ OPT_TAU, "tau", ARG_TEXT, "N", "wsclock: the working-set window, in references (default 1000)" },
+	{ OPT_SEED, "seed", ARG_TEXT, "N", "random, nru: the random generator's seed (default 1)" },
+	{ OPT_CSV, "csv", ARG_NONE, NULL, "print the totals as a CSV header and one row" },
 	{ OPT_LAYOUT, "task-layout", ARG_TEXT, "flat|exec:ELF",
 	  "flat (default): every page the trace touches gets a VMA on demand; exec:ELF: the task "
 	  "execs ELF first and the trace meets the kernel's layout of it" },
 	{ OPT_INTERVAL, "interval", ARG_TEXT, "N",
 	  "print a row of counters every N accesses (a time series)" },
+	{ OPT_SVG, "svg", ARG_FILE, "FILE",
+	  "with --interval: draw the counters per interval (TLB misses, walks, faults) as an SVG "
+	  "picture into FILE" },
 	{ OPT_QUIET, "quiet", ARG_NONE, NULL, "no progress line on a terminal" },
 	{ 0 },
 };
 
 static int run_replay(struct cli *c, int argc, char **argv)
 {
-	struct replay_cli rc = { .json = c->json, .out = STRBUF_INIT };
+	struct replay_cli rc = { .json = c->json, .out = STRBUF_INIT,
+				 .params = { .refresh = REPLACE_DEFAULT_REFRESH,
+					     .tau = REPLACE_DEFAULT_TAU,
+					     .seed = REPLACE_DEFAULT_SEED } };
+	const char *policy = NULL;
+	bool frames = false;
 	const char *trace, *layout = "flat", *exec_elf;
 	struct vmsim_machine *m;
 	struct spawn_args sa = { 0 };
@@ -292,7 +489,30 @@ static int run_replay(struct cli *c, int argc, char **argv)
 			fmt = cli_choice(&cmd_replay, k, g.arg);
 			if (fmt < 0)
 				return 2;
-			fmt = fmt == 0 ? TRACE_LACKEY : TRACE_BINARY;
+			fmt = fmt == 0 ? TRACE_LACKEY : fmt == 1 ? TRACE_BINARY : TRACE_PAGES;
+		} else if (k == OPT_FRAMES) {
+			if (cli_count(&cmd_replay, "--frames", g.arg, 1, &rc.params.frames))
+				return 2;
+			frames = true;
+		} else if (k == OPT_POLICY) {
+			if (cli_choice(&cmd_replay, k, g.arg) < 0)
+				return 2;
+			policy = g.arg;
+		} else if (k == OPT_REFRESH) {
+			if (cli_count(&cmd_replay, "--refresh", g.arg, 1, &rc.params.refresh))
+				return 2;
+		} else if (k == OPT_TAU) {
+			if (cli_count(&cmd_replay, "--tau", g.arg, 0, &rc.params.tau))
+				return 2;
+		} else if (k == OPT_SEED) {
+			if (cli_count(&cmd_replay, "--seed", g.arg, 0, &rc.params.seed))
+				return 2;
+		} else if (k == OPT_CSV) {
+			rc.csv = true;
+		} else if (k == OPT_SVG) {
+			if (rc.plot.path)
+				return cli_usage_error(&cmd_replay, "one --svg only");
+			rc.plot.path = g.arg;
 		} else if (k == OPT_LAYOUT) {
 			layout = g.arg;
 		} else if (k == OPT_INTERVAL) {
@@ -308,6 +528,23 @@ static int run_replay(struct cli *c, int argc, char **argv)
 		return cli_usage_error(&cmd_replay, "%s", argc == g.next ? "which trace? (- for "
 				       "standard input)" : "one trace at a time");
 	trace = argv[g.next];
+	if (policy && !frames)
+		return cli_usage_error(&cmd_replay, "--policy needs --frames N");
+	if (frames) {
+		rc.policy = replace_find(policy ? policy : "lru");
+		if (!rc.policy->available) {
+			fprintf(stderr, "vmsim-cli: replay: %s\n", rc.policy->missing);
+			return 2;
+		}
+		if (rc.params.frames > REPLACE_MAX_FRAMES)
+			return cli_usage_error(&cmd_replay, "--frames is at most %llu",
+					       (unsigned long long)REPLACE_MAX_FRAMES);
+	}
+	if (rc.plot.path && !rc.interval)
+		return cli_usage_error(&cmd_replay, "--svg draws the --interval rows: give --interval N");
+	if (rc.csv && (rc.json || rc.interval))
+		return cli_usage_error(&cmd_replay, "--csv prints one table: not with %s",
+				       rc.json ? "--json" : "--interval");
 	exec_elf = strncmp(layout, "exec:", 5) == 0 ? layout + 5 : NULL;
 	if ((strcmp(layout, "flat") != 0 && !exec_elf) || (exec_elf && !*exec_elf))
 		return cli_usage_error(&cmd_replay, "--task-layout is flat or exec:ELF, not '%s'", layout);
@@ -336,6 +573,20 @@ static int run_replay(struct cli *c, int argc, char **argv)
 		return 2;
 	}
 	replay_init(&rc.rp, m, t, exec_elf ? REPLAY_TASK : REPLAY_FLAT);
+	if (rc.policy) {
+		ret = replace_init(&rc.rs, rc.policy, &rc.params, m, t, &rc.rp.page_touches, &err);
+		if (!ret && (rc.policy->flags & REPLACE_FUTURE))
+			ret = replace_opt_prepare(&rc.rs, trace, r.fmt, &err);
+		if (ret) {
+			if (!cli_host_oom())
+				fprintf(stderr, "vmsim-cli: replay: %s\n", err.msg);
+			replace_destroy(&rc.rs);
+			trace_close(&r);
+			vmsim_machine_destroy(m);
+			return 2;
+		}
+		rc.rp.rs = &rc.rs;
+	}
 	if (rc.json)
 		json_head(&rc, trace, r.fmt, layout);
 	rc.tty = isatty(2);
@@ -356,12 +607,13 @@ static int run_replay(struct cli *c, int argc, char **argv)
 			progress(&rc, &r, false);
 			rc.next_progress_count = rc.rp.accesses + PROGRESS_EVERY;
 			/* --check: what the accesses since the last point changed */
-			if (machine_checking(m) && (bad = machine_check_point(m, &cerr)))
+			if (machine_checking(m) && ((bad = machine_check_point(m, &cerr)) ||
+						    (bad = replace_check(&rc.rs, &cerr))))
 				break;
 		}
 	}
-	if (!bad && machine_checking(m) && !cli_host_oom())
-		bad = machine_check(m, &cerr);
+	if (!bad && machine_checking(m) && !cli_host_oom() && !(bad = machine_check(m, &cerr)))
+		bad = replace_check(&rc.rs, &cerr);
 	ret = got < 0 ? (int)got : 0;
 	secs = now() - rc.t0;
 	progress(&rc, &r, true);
@@ -386,9 +638,13 @@ static int run_replay(struct cli *c, int argc, char **argv)
 		/* a write error on stdout is main's one line (check_stdout) */
 		if (out)
 			status = 2;
+		if (rc.plot.path && ret == 0 && !cli_host_oom() && plot_write(c, &rc, trace))
+			status = 2;
 	}
 	trace_close(&r);
 	sb_free(&rc.out);
+	plot_free(&rc.plot);
+	replace_destroy(&rc.rs);
 	vmsim_machine_destroy(m);
 	return status;
 }
@@ -398,15 +654,21 @@ const struct cli_cmd cmd_replay = {
 	.operands = "TRACE|-",
 	.summary = "replay a memory trace through the TLB, page walks and faults",
 	.operand_kind = ARG_FILE,
-	.about = "TRACE is a Valgrind lackey trace (valgrind --tool=lackey --trace-mem=yes) or "
-		 "vmsim's binary format (convert-trace), - for standard input; it is streamed, so "
+	.about = "TRACE is a Valgrind lackey trace (valgrind --tool=lackey --trace-mem=yes), "
+		 "vmsim's binary format (convert-trace) or a reference string of page numbers "
+		 "(7 0 1 2 0 3 ...), - for standard input; it is streamed, so "
 		 "any length replays in bounded host memory. Every access goes through the TLB, "
 		 "the walk and the fault handler of one task. The report counts accesses by type, "
 		 "TLB hits and misses per level, walks, faults by kind, RSS and page-table pages, "
 		 "time and rate. With --check the invariants are checked every 65536 accesses and at "
 		 "the end. The exit status is 1 when the simulated machine ran out of memory, "
 		 "--check found a broken invariant (the replay stops there) or the kernel reported a "
-		 "BUG, 2 at a bad trace line (the counters so far are printed first).",
+		 "BUG, 2 at a bad trace line (the counters so far are printed first).\n\n"
+		 "With --frames N the task's pages get N page frames and --policy chooses which "
+		 "page a page fault evicts: the textbook policies, run on the real page tables "
+		 "(the Accessed and Dirty bits the MMU sets, evictions that clear the PTE and flush "
+		 "the TLB). The report adds the references, page faults (first uses included), "
+		 "evictions and dirty evictions (writes to disk).",
 	.opts = replay_opts,
 	.run = run_replay,
 };

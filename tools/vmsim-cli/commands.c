@@ -48,7 +48,7 @@ const struct cli_cmd cli_global = {
 };
 
 const struct cli_cmd *const cli_commands[] = {
-	&cmd_show, &cmd_layout, &cmd_translate, &cmd_run, &cmd_exec, &cmd_replay,
+	&cmd_show, &cmd_layout, &cmd_translate, &cmd_run, &cmd_exec, &cmd_replay, &cmd_mrc,
 	&cmd_convert_trace, &cmd_help, &cmd_version, NULL,
 };
 
