@@ -211,9 +211,13 @@ static int collect_mapped(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct charged_pages *cp = arg;
 	uint64_t pfn = (pte & cp->m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT;
+	struct page *page;
 
-	if (pfn_valid(&cp->m->pm, (unsigned long)pfn) &&
-	    pfn_to_page(&cp->m->pm, (unsigned long)pfn) != cp->m->zero_page)
+	if (!pfn_valid(&cp->m->pm, (unsigned long)pfn))
+		return 0;
+	page = pfn_to_page(&cp->m->pm, (unsigned long)pfn);
+	/* the zero pages belong to no cgroup */
+	if (page != cp->m->zero_page && !is_huge_zero_folio(cp->m, compound_head(page)))
 		add_pfn(cp, (unsigned long)pfn);
 	(void)va;
 	(void)epa;
@@ -228,11 +232,16 @@ static int cmp_ul(const void *a, const void *b)
 }
 
 /* The page states the checker recounts, per node and cgroup id. */
-enum { C_ANON, C_MAPPED, C_FILE, C_SHMEM, C_DIRTY, C_STACK, C_TABLES, NR_C };
+enum { C_ANON, C_MAPPED, C_FILE, C_SHMEM, C_DIRTY, C_ANON_THPS, C_STACK, C_TABLES, NR_C };
 static const enum node_stat_item c_item[NR_C] = {
-	NR_ANON_MAPPED, NR_FILE_MAPPED, NR_FILE_PAGES, NR_SHMEM, NR_FILE_DIRTY, NR_KERNEL_STACK_KB,
-	NR_PAGETABLE,
+	NR_ANON_MAPPED, NR_FILE_MAPPED, NR_FILE_PAGES, NR_SHMEM, NR_FILE_DIRTY, NR_ANON_THPS,
+	NR_KERNEL_STACK_KB, NR_PAGETABLE,
 };
+
+static void add_deposited(void *arg, uint64_t table)
+{
+	add_pfn(arg, (unsigned long)(table >> PAGE_SHIFT));
+}
 
 /* The page-table pages below @table (depth @depth) of a process's half,
  * the tables a bad entry still holds included (mm_pgtables_bytes()'s). */
@@ -244,6 +253,9 @@ static void collect_tables(struct charged_pages *cp, uint64_t table, unsigned de
 
 	if (depth + 1 >= f->levels)
 		return;
+	/* the tables deposited for huge PMDs are the mm's too */
+	if (depth == cp->m->thp.pmd_depth)
+		pgtable_trans_huge_for_each_deposited(pt, table, add_deposited, cp);
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t epa = table + (uint64_t)i * f->entry_size;
 		uint64_t child = pt_held_table(pt, depth, epa, pt_read(pt, epa));
@@ -368,15 +380,17 @@ int cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
 				(PAGE_SIZE << t->stack_order) >> 10;
 		}
 	}
-	for (size_t i = 0; i < cp.n; i++) {
-		struct page *page;
+	for (size_t i = 0, folio_end = 0; i < cp.n; i++) {
+		struct page *page, *head;
 		unsigned id, nid;
 		unsigned long *c;
 
 		if (i && cp.pfns[i] == cp.pfns[i - 1])
 			continue;
 		page = pfn_to_page(&m->pm, cp.pfns[i]);
-		id = page_memcg_id(page);
+		/* a huge page is one charge of all its pages, on its head */
+		head = compound_head(page);
+		id = page_memcg_id(head);
 		nid = page_to_nid(page);
 		/* a page charged to none counts in the root cgroup */
 		if (id && !mem_cgroup_from_id(m, id)) {
@@ -384,7 +398,15 @@ int cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
 				   "does not exist", cp.pfns[i], id);
 			goto out;
 		}
-		own[id]++;
+		if (cp.pfns[i] >= folio_end) {
+			const unsigned long hpfn = page_to_pfn(&m->pm, head);
+
+			own[id] += 1UL << compound_order(head);
+			folio_end = hpfn + (1UL << compound_order(head));
+			c = &count[(((size_t)(id ? id : 1) * nodes) + nid) * NR_C];
+			if (PageHead(head) && PageAnon(head) && folio_entire_mapcount(head) > 0)
+				c[C_ANON_THPS] += 1UL << compound_order(head);
+		}
 		c = &count[(((size_t)(id ? id : 1) * nodes) + nid) * NR_C];
 		if (PageAnon(page) && page_mapcount(page) > 0)
 			c[C_ANON]++;

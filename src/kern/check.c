@@ -86,6 +86,26 @@ static int check_zero_page(struct vmsim_machine *m, struct vmsim_error *err)
 	return 0;
 }
 
+/* The huge zero page holds zeroes: looked at when its max-order block is
+ * marked, as only a write that marks it (a kernel write) can reach it --
+ * user mappings of it are read-only, which check_mm() verifies. */
+static int check_huge_zero_marked(struct vmsim_machine *m, struct vmsim_error *err)
+{
+	const unsigned long *blocks;
+	unsigned long block;
+	size_t n;
+	bool lost;
+
+	if (!m->thp.huge_zero_folio)
+		return 0;
+	n = phys_tracked_blocks(&m->pm, &blocks, &lost);
+	block = page_to_pfn(&m->pm, m->thp.huge_zero_folio) >> m->pm.max_order;
+	for (size_t i = 0; i < n; i++)
+		if (blocks[i] == block)
+			return check_huge_zero_contents(m, err);
+	return 0;
+}
+
 /* A digest of what moves whenever a CPU's TLB changes or what tlb_check()
  * compares it with does: the LRU clocks (a hit or a fill), the fill,
  * eviction and flush counters, CR3 and the control bits. */
@@ -244,7 +264,7 @@ static int check_marked(struct vmsim_machine *m, struct vmsim_error *err)
 	int ret;
 
 	if ((ret = check_free_lists_tracked(&m->pm, err)) ||
-	    (ret = check_slab_tracked(&m->pm, err)))
+	    (ret = check_slab_tracked(&m->pm, err)) || (ret = check_huge_zero_marked(m, err)))
 		return ret;
 	phys_track_clear(&m->pm);
 	/* a new kernel-half root entry must have reached every root */

@@ -11,6 +11,7 @@
 #include "util/config.h"
 #include "util/hostalloc.h"
 #include "util/htab.h"
+#include "vma/huge_mm.h"
 #include "vmsim/machine.h"
 
 struct vmsim_cpu;
@@ -46,6 +47,7 @@ struct vmsim_machine {
 	int last_pid;
 	unsigned long last_ctx_id;	/* mm->context.ctx_id source */
 	struct page *zero_page;		/* empty_zero_page (a kernel-image frame) */
+	struct thp_state thp;		/* transparent huge pages (vma/huge_memory.c) */
 	struct task_struct *current[CFG_MAX_CPUS];	/* running task per CPU */
 	/* the task whose system call or fault runs on each CPU
 	 * (task_enter_kernel()), and how deeply such calls nest */

@@ -74,7 +74,7 @@ long oom_badness(struct task_struct *p, unsigned long totalpages)
 		return LONG_MIN;
 	/* explicitly unkillable, or already reaped */
 	adj = p->oom_score_adj;
-	if (adj == OOM_SCORE_ADJ_MIN || (mm->flags & MMF_OOM_SKIP))
+	if (adj == OOM_SCORE_ADJ_MIN || (mm->flags & (1UL << MMF_OOM_SKIP)))
 		return LONG_MIN;
 	/* the proportion of RAM (and swap) its rss, page tables and swap
 	 * entries use, in pages */
@@ -125,7 +125,7 @@ static bool task_will_free_mem(struct vmsim_machine *m, struct task_struct *t)
 {
 	struct task_struct *p;
 
-	if (!t->mm || !__task_will_free_mem(t) || (t->mm->flags & MMF_OOM_SKIP))
+	if (!t->mm || !__task_will_free_mem(t) || (t->mm->flags & (1UL << MMF_OOM_SKIP)))
 		return false;
 	if (t->mm->mm_users <= 1)
 		return true;
@@ -144,7 +144,7 @@ static int oom_evaluate_task(struct task_struct *task, struct oom_control *oc)
 		return 0;
 	/* a victim that has not freed its memory yet: kill no other */
 	if (task->oom_victim) {
-		if (task->mm->flags & MMF_OOM_SKIP)
+		if (task->mm->flags & (1UL << MMF_OOM_SKIP))
 			return 0;
 		oc->chosen = NULL;
 		oc->abort = true;
@@ -447,7 +447,7 @@ void oom_exit_victims(struct vmsim_machine *m)
 			continue;
 		/* exit_mmap() of a victim's mm: the OOM killer is done with it */
 		if (t->oom_victim)
-			t->mm->flags |= MMF_OOM_SKIP;
+			t->mm->flags |= 1UL << MMF_OOM_SKIP;
 		do_exit(t);
 		m->oom_exits++;
 		/* a task the exit took away with it cannot be @tmp: do_exit()

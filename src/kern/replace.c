@@ -520,8 +520,11 @@ int replace_init(struct replace *rs, const struct replace_ops *ops,
 		return verr(err, -ENOMEM, "out of host memory");
 	}
 	/* pure demand paging: a fault loads its own page only, so no
-	 * fault-around window maps neighbours past the policy's count */
+	 * fault-around window maps neighbours past the policy's count, and no
+	 * transparent huge page maps 512 at once outside the frames (sysfs
+	 * "never": a huge page, the huge zero page too, is no page frame) */
 	m->cfg.fault_around_bytes = PAGE_SIZE;
+	hugepage_set_enabled(m, THP_ENABLED_NEVER);
 	unmap_all(t);
 	return 0;
 }

@@ -14,7 +14,6 @@
 #include "util/hostalloc.h"
 #include "vma/mm.h"
 
-#define REGION_SHIFT 20
 
 void replay_init(struct replay *rp, struct vmsim_machine *m, struct task_struct *t,
 		 enum replay_layout layout)
@@ -33,7 +32,9 @@ static bool make_region(struct replay *rp, uint64_t va)
 {
 	struct mm_struct *mm = rp->t->mm;
 	struct vm_area_struct *prev, *next;
-	uint64_t start = va & ~((1ULL << REGION_SHIFT) - 1), end = start + (1ULL << REGION_SHIFT);
+	/* a PMD span: what one huge page maps, when THP allows it */
+	const uint64_t size = HPAGE_PMD_SIZE(rp->m);
+	uint64_t start = va & ~(size - 1), end = start + size;
 	uint64_t populate, min = PAGE_ALIGN(rp->m->cfg.mmap_min_addr);
 	int64_t ret;
 

@@ -5,9 +5,10 @@
  * bench_replay.
  *
  * Layouts: REPLAY_FLAT gives the task anonymous read-write-execute memory
- * wherever the trace goes, created on demand one aligned 1 MiB region at a
- * time (shrunk to the gap it falls in), because a traced program's
- * addresses follow its tracer's layout.  REPLAY_TASK uses the task's own
+ * wherever the trace goes, created on demand one aligned PMD span at a
+ * time (2 MiB, 4 MiB on x86_32; shrunk to the gap it falls in), because a
+ * traced program's addresses follow its tracer's layout.  A span whole
+ * from its first fault may take a transparent huge page.  REPLAY_TASK uses the task's own
  * VMAs (after an exec): an access outside them is a SIGSEGV, counted.
  */
 #ifndef VMSIM_KERN_REPLAY_H

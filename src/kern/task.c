@@ -136,6 +136,7 @@ int task_init(struct vmsim_machine *m, struct vmsim_error *err)
 	m->zero_page = pfn_to_page(&m->pm, (unsigned long)(zpa >> PAGE_SHIFT));
 	set_page_flag(m->zero_page, PG_zero);
 	memset(phys_to_host(&m->pm, zpa), 0, PAGE_SIZE);
+	hugepage_init(m);
 	if (m->cfg.pcid) {
 		m->pcid_owner = host_zalloc(&m->ha, 4096 * sizeof(m->pcid_owner[0]));
 		if (!m->pcid_owner)
@@ -149,6 +150,7 @@ void task_shutdown(struct vmsim_machine *m)
 	while (m->tasks.next && !list_empty(&m->tasks))
 		do_exit(list_last_entry(&m->tasks, struct task_struct, tasks));
 	htab_destroy(&m->task_names);
+	hugepage_shutdown(m);
 	if (m->pcid_owner)
 		host_free(&m->ha, m->pcid_owner, 4096 * sizeof(m->pcid_owner[0]));
 	m->pcid_owner = NULL;
@@ -479,6 +481,7 @@ static struct mm_struct *dup_mm(struct mm_struct *oldmm)
 	/* mm_init(): only VM_INIT_DEF_MASK (VM_NOHUGEPAGE) is inherited, not
 	 * the lock of mlockall(MCL_FUTURE) */
 	mm->def_flags = oldmm->def_flags & ~VM_LOCKED_MASK;
+	mm->flags = oldmm->flags & MMF_INIT_MASK;
 	/* dup_mm() memcpy()s the parent: the high-water marks come along */
 	mm->hiwater_vm = oldmm->hiwater_vm;
 	mm->hiwater_rss = oldmm->hiwater_rss;

@@ -3,7 +3,7 @@
  * (fs/proc/task_mmu.c, fs/proc/array.c) or as JSON:
  *   maps    /proc/PID/maps: one line per VMA, then [vsyscall] on x86_64
  *   smaps   /proc/PID/smaps: the maps line and the per-VMA memory lines
- *   status  /proc/PID/status: Name, Pid, PPid and the Vm* / Rss* lines
+ *   status  /proc/PID/status: the lines whose values vmsim knows
  * The task is the view's `task` argument, or the one running on CPU 0.
  * The JSON has the same names with every size in bytes (the text's kB).
  * Invariant: a view only reads (no A/D bits, no TLB change, no counters).
@@ -163,57 +163,106 @@ static int view_maps(struct vmsim_machine *m, const struct view_args *a, struct 
 
 struct mem_size_stats {
 	unsigned long resident, shared_clean, shared_dirty, private_clean, private_dirty;
-	unsigned long referenced, anonymous;
+	unsigned long referenced, anonymous, anonymous_thp;
 	uint64_t pss, pss_dirty;	/* in bytes << PSS_SHIFT */
-	bool zero_page;
 };
 
 #define PSS_SHIFT 12
 
+struct smaps_walk {
+	struct mem_size_stats *mss;
+	struct vmsim_machine *m;
+};
+
+/* smaps_page_accumulate(): @size bytes whose Pss share is @pss. */
+static void smaps_page_accumulate(struct mem_size_stats *mss, unsigned long size, uint64_t pss,
+				  bool dirty, bool private)
+{
+	mss->pss += pss;
+	if (dirty) {
+		mss->pss_dirty += pss;
+		if (private)
+			mss->private_dirty += size;
+		else
+			mss->shared_dirty += size;
+	} else {
+		if (private)
+			mss->private_clean += size;
+		else
+			mss->shared_clean += size;
+	}
+}
+
+/*
+ * smaps_account(): @nr pages from @page, mapped by one entry (@nr > 1: a
+ * huge PMD, @page its head).  A page whose (huge page's) refcount is one
+ * is private to this mapping; otherwise each page is shared when mapped
+ * more than once, and its Pss share is the size divided by its mapcount
+ * (PTEs and PMDs).
+ */
+static void smaps_account(struct mem_size_stats *mss, struct page *page, unsigned long nr,
+			  bool young, bool dirty)
+{
+	struct page *folio = compound_head(page);
+	const unsigned long size = nr * PAGE_SIZE;
+
+	if (PageAnon(folio))
+		mss->anonymous += size;
+	mss->resident += size;
+	if (young || test_page_flag(folio, PG_referenced))
+		mss->referenced += size;
+	dirty = dirty || PageDirty(folio);
+	if (page_ref_count(folio) == 1) {
+		smaps_page_accumulate(mss, size, (uint64_t)size << PSS_SHIFT, dirty, true);
+		return;
+	}
+	for (unsigned long i = 0; i < nr; i++) {
+		int mapcount = page_mapcount(page + i);
+		uint64_t pss = (uint64_t)PAGE_SIZE << PSS_SHIFT;
+
+		if (mapcount >= 2)
+			pss /= (unsigned)mapcount;
+		smaps_page_accumulate(mss, PAGE_SIZE, pss, dirty, mapcount < 2);
+	}
+}
+
 static int smaps_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
-	struct mem_size_stats *mss = ((void **)arg)[0];
-	struct vmsim_machine *m = ((void **)arg)[1];
+	struct smaps_walk *w = arg;
+	struct vmsim_machine *m = w->m;
 	uint64_t pfn = (pte & m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT;
 	struct page *page;
-	bool dirty = pte & _PAGE_DIRTY, young = pte & _PAGE_ACCESSED;
-	int mapcount;
 
-	if (!(pte & _PAGE_PRESENT))
-		return 0;	/* PROT_NONE pages are not resident in smaps */
+	/* pte_present(): a PROT_NONE page is resident too */
+	if (!(pte & (_PAGE_PRESENT | _PAGE_PROTNONE)))
+		return 0;
 	if (!pfn_valid(&m->pm, (unsigned long)pfn))
 		return 0;
 	page = pfn_to_page(&m->pm, (unsigned long)pfn);
 	/* smaps_pte_entry(): the zero page is a "special" PTE, not counted */
 	if (page == m->zero_page)
 		return 0;
-	mss->resident += PAGE_SIZE;
-	if (young || test_page_flag(page, PG_referenced))
-		mss->referenced += PAGE_SIZE;
-	if (PageAnon(page))
-		mss->anonymous += PAGE_SIZE;
-	dirty = dirty || PageDirty(page);
-	mapcount = page_mapcount(page);
-	/* smaps_page_accumulate(): a page mapped more than once is shared and
-	 * its Pss share is the size divided by the mapcount */
-	if (mapcount >= 2) {
-		if (dirty)
-			mss->shared_dirty += PAGE_SIZE;
-		else
-			mss->shared_clean += PAGE_SIZE;
-		mss->pss += ((uint64_t)PAGE_SIZE << PSS_SHIFT) / (unsigned)mapcount;
-		if (dirty)
-			mss->pss_dirty += ((uint64_t)PAGE_SIZE << PSS_SHIFT) / (unsigned)mapcount;
-	} else {
-		if (dirty)
-			mss->private_dirty += PAGE_SIZE;
-		else
-			mss->private_clean += PAGE_SIZE;
-		mss->pss += (uint64_t)PAGE_SIZE << PSS_SHIFT;
-		if (dirty)
-			mss->pss_dirty += (uint64_t)PAGE_SIZE << PSS_SHIFT;
-	}
+	smaps_account(w->mss, page, 1, pte & _PAGE_ACCESSED, pte & _PAGE_DIRTY);
 	(void)va;
+	(void)epa;
+	return 0;
+}
+
+/* smaps_pmd_entry(): a huge page mapped whole; the huge zero page is a
+ * special PMD (vm_normal_page_pmd() finds no page), not counted. */
+static int smaps_pmd(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t pmd,
+		     struct page *folio)
+{
+	struct smaps_walk *w = arg;
+	struct vmsim_machine *m = w->m;
+
+	if (is_huge_zero_folio(m, folio))
+		return 0;
+	if (PageAnon(folio))
+		w->mss->anonymous_thp += HPAGE_PMD_SIZE(m);
+	smaps_account(w->mss, folio, HPAGE_PMD_NR(m), pmd & _PAGE_ACCESSED, pmd & _PAGE_DIRTY);
+	(void)addr;
+	(void)next;
 	(void)epa;
 	return 0;
 }
@@ -253,27 +302,24 @@ struct kb_line {
 	bool modeled;
 };
 
-/* THPeligible: anonymous private memory on x86_64 that can hold an
- * aligned 2 MiB page (thp_vma_allowable_order, THP "always"), unless
- * VM_NOHUGEPAGE forbids it (vma_thp_disabled) */
-static bool thp_eligible(const struct vm_area_struct *vma, bool is64)
+/* THPeligible: thp_vma_allowable_order(vma, vm_flags, TVA_SMAPS |
+ * TVA_ENFORCE_SYSFS, PMD_ORDER) */
+static bool thp_eligible(struct vm_area_struct *vma)
 {
-	uint64_t huge = 2ULL << 20;
-
-	return is64 && vma_is_anonymous(vma) && !(vma->vm_flags & (VM_SHARED | VM_NOHUGEPAGE)) &&
-	       ((vma->vm_start + huge - 1) & ~(huge - 1)) + huge <= vma->vm_end;
+	return thp_vma_allowable_order(vma, vma->vm_flags, TVA_SMAPS | TVA_ENFORCE_SYSFS);
 }
 
 static void smaps_vma(struct vmsim_machine *m, struct vm_area_struct *vma, bool is64,
 		      struct json_writer *jw, struct strbuf *sb)
 {
 	struct mem_size_stats mss = { 0 };
-	void *arg[2] = { &mss, m };
+	struct smaps_walk w = { &mss, m };
+	const struct mm_walk_ops ops = { .pte_entry = smaps_pte, .pmd_entry = smaps_pmd };
 	struct vma_line l;
 	char flags[128];
 	uint64_t pss, locked;
 
-	walk_pte_range(vma->vm_mm, vma->vm_start, vma->vm_end, smaps_pte, arg);
+	walk_page_range_ro(vma->vm_mm, vma->vm_start, vma->vm_end, &ops, &w);
 	vma_line_of(vma, &l);
 	pss = mss.pss >> PSS_SHIFT;
 	locked = vma->vm_flags & VM_LOCKED ? pss : 0;
@@ -293,7 +339,7 @@ static void smaps_vma(struct vmsim_machine *m, struct vm_area_struct *vma, bool 
 		{ "Anonymous", mss.anonymous, true },
 		{ "KSM", 0, false },
 		{ "LazyFree", 0, false },
-		{ "AnonHugePages", 0, false },
+		{ "AnonHugePages", mss.anonymous_thp, true },
 		{ "ShmemPmdMapped", 0, false },
 		{ "FilePmdMapped", 0, false },
 		{ "Shared_Hugetlb", 0, false },
@@ -310,7 +356,7 @@ static void smaps_vma(struct vmsim_machine *m, struct vm_area_struct *vma, bool 
 		for (size_t i = 0; i < n; i++)
 			if (lines[i].modeled)
 				json_key_u64(jw, lines[i].name, lines[i].bytes);
-		json_key_bool(jw, "THPeligible", thp_eligible(vma, is64));
+		json_key_bool(jw, "THPeligible", thp_eligible(vma));
 		json_key(jw, "VmFlags");
 		json_words(jw, flags);
 		json_object_end(jw);
@@ -323,7 +369,7 @@ static void smaps_vma(struct vmsim_machine *m, struct vm_area_struct *vma, bool 
 		snprintf(label, sizeof(label), "%s:", lines[i].name);
 		sb_printf(sb, "%-16s%8llu kB\n", label, (unsigned long long)(lines[i].bytes >> 10));
 	}
-	sb_printf(sb, "THPeligible:    %8d\n", thp_eligible(vma, is64));
+	sb_printf(sb, "THPeligible:    %8d\n", thp_eligible(vma));
 	sb_printf(sb, "VmFlags: %s\n", flags);
 }
 
@@ -347,22 +393,64 @@ static int view_smaps(struct vmsim_machine *m, const struct view_args *a, struct
 
 /* ---- status ---- */
 
+/* cpumask_pr_args() with %*pb: the mask of @n CPUs, all allowed (vmsim
+ * has no affinity), as 32-bit hex words, most significant first, the
+ * first one only as wide as its bits need. */
+static void cpus_allowed(unsigned n, char *buf, size_t len)
+{
+	unsigned chunk = n % 32 ? n % 32 : 32;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = (int)((n + 31) / 32) - 1; i >= 0 && used < len; i--, chunk = 32)
+		used += (size_t)snprintf(buf + used, len - used, "%s%0*llx", used ? "," : "",
+					 (int)((chunk + 3) / 4), (1ULL << chunk) - 1);
+}
+
+/*
+ * /proc/PID/status (fs/proc/array.c proc_pid_status(), task_mem() of
+ * fs/proc/task_mmu.c), in the kernel's order, with every line whose
+ * value vmsim knows: it has no threads (each task is its own thread group,
+ * CLONE_VM or not), no ptrace, NUMA balancing, core dumps, LAM or CPU
+ * affinity, so Tgid is the pid, TracerPid and Ngid 0, Threads 1 and every
+ * CPU allowed.  The lines of what it does not model (Umask, Uid, Gid,
+ * FDSize, Groups, NSpgid, NSsid, signals, capabilities, seccomp,
+ * speculation, Mems_allowed, context switches) are left out.  VmSwap and
+ * HugetlbPages are printed as 0 in the text but left out of the JSON,
+ * like the smaps lines of what is not modelled.
+ */
 static int view_status(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 		       struct strbuf *sb)
 {
 	struct task_struct *t = view_task(m, a, sb);
 	struct mm_struct *mm;
 	unsigned long hiwater_vm, hiwater_rss, rss;
-	uint64_t text, exec;
+	uint64_t text, exec, untag;
+	char cpus[CFG_MAX_CPUS / 4 + CFG_MAX_CPUS / 32 + 2], cpu_list[16];
+	bool thp_enabled;
+	int ppid;
 
 	if (!t)
 		return -EINVAL;
 	mm = t->mm;
+	ppid = t->parent ? t->parent->pid : 0;
 	rss = get_mm_rss(mm);
 	hiwater_vm = mm->hiwater_vm > mm->total_vm ? mm->hiwater_vm : mm->total_vm;
 	hiwater_rss = mm->hiwater_rss > rss ? mm->hiwater_rss : rss;
-	text = PAGE_ALIGN(mm->end_code) - (mm->start_code & PAGE_MASK);
+	/* task_mem(): the executable areas split between text and lib */
 	exec = (uint64_t)mm->exec_vm << PAGE_SHIFT;
+	text = PAGE_ALIGN(mm->end_code) - (mm->start_code & PAGE_MASK);
+	if (text > exec)
+		text = exec;
+	/* task_thp_status(): CONFIG_TRANSPARENT_HUGEPAGE and not prctl'd off */
+	thp_enabled = !(mm->flags & (1UL << MMF_DISABLE_THP));
+	/* mm_untag_mask(): no linear address masking, every bit kept */
+	untag = config_is_64(&m->cfg) ? ~0ULL : 0xffffffffULL;
+	cpus_allowed(m->cfg.cpu_count, cpus, sizeof(cpus));
+	if (m->cfg.cpu_count > 1)
+		snprintf(cpu_list, sizeof(cpu_list), "0-%u", m->cfg.cpu_count - 1);
+	else
+		snprintf(cpu_list, sizeof(cpu_list), "0");
 #define P(pages) ((uint64_t)(pages) << PAGE_SHIFT)
 	const struct kb_line lines[] = {
 		{ "VmPeak", P(hiwater_vm), true },
@@ -377,7 +465,7 @@ static int view_status(struct vmsim_machine *m, const struct view_args *a, struc
 		{ "VmData", P(mm->data_vm), true },
 		{ "VmStk", P(mm->stack_vm), true },
 		{ "VmExe", text, true },
-		{ "VmLib", exec > text ? exec - text : 0, true },
+		{ "VmLib", exec - text, true },
 		{ "VmPTE", mm_pgtables_bytes(mm), true },
 		{ "VmSwap", 0, false },
 		{ "HugetlbPages", 0, false },
@@ -391,21 +479,38 @@ static int view_status(struct vmsim_machine *m, const struct view_args *a, struc
 		fault_stat_fields(&t->fst, f);
 		json_object_begin(jw);
 		json_key_str(jw, "Name", t->comm);
+		json_key_str(jw, "State", "R (running)");
+		json_key_i64(jw, "Tgid", t->pid);
+		json_key_i64(jw, "Ngid", 0);
 		json_key_i64(jw, "Pid", t->pid);
-		json_key_i64(jw, "PPid", t->parent ? t->parent->pid : 0);
+		json_key_i64(jw, "PPid", ppid);
+		json_key_i64(jw, "TracerPid", 0);
+		json_key_i64(jw, "NStgid", t->pid);
+		json_key_i64(jw, "NSpid", t->pid);
+		json_key_bool(jw, "Kthread", false);
 		for (size_t i = 0; i < n; i++)
 			if (lines[i].modeled)
 				json_key_u64(jw, lines[i].name, lines[i].bytes);
+		json_key_bool(jw, "CoreDumping", false);
+		json_key_bool(jw, "THP_enabled", thp_enabled);
+		json_key_hex(jw, "untag_mask", untag);
+		json_key_i64(jw, "Threads", 1);
+		json_key_str(jw, "Cpus_allowed", cpus);
+		json_key_str(jw, "Cpus_allowed_list", cpu_list);
 		/* the task's faults, under the statistics' names */
 		json_stat_fields(jw, f, FAULT_STAT_FIELDS);
 		json_object_end(jw);
 		return 0;
 	}
-	sb_printf(sb, "Name:\t%s\nPid:\t%d\nPPid:\t%d\n", t->comm, t->pid,
-		  t->parent ? t->parent->pid : 0);
+	sb_printf(sb, "Name:\t%s\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\n"
+		  "PPid:\t%d\nTracerPid:\t0\nNStgid:\t%d\nNSpid:\t%d\nKthread:\t0\n", t->comm,
+		  t->pid, t->pid, ppid, t->pid, t->pid);
 	for (size_t i = 0; i < n; i++)
 		sb_printf(sb, "%s:\t%8llu kB\n", lines[i].name,
 			  (unsigned long long)(lines[i].bytes >> 10));
+	sb_printf(sb, "CoreDumping:\t0\nTHP_enabled:\t%d\nuntag_mask:\t%#llx\nThreads:\t1\n"
+		  "Cpus_allowed:\t%s\nCpus_allowed_list:\t%s\n", thp_enabled,
+		  (unsigned long long)untag, cpus, cpu_list);
 	return 0;
 }
 

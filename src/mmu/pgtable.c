@@ -245,6 +245,7 @@ int pt_alloc_table(struct pt_ctx *pt, gfp_t gfp, uint64_t *pa)
 		return -ENOMEM;
 	set_page_flag(page, PG_table);
 	page->index = PT_LINK_ROOT;
+	INIT_LIST_HEAD(&page->lru);	/* the tables deposited in it */
 	pt->nr_tables++;
 	*pa = page_to_phys(pt->pm, page);
 	return 0;
@@ -253,6 +254,7 @@ int pt_alloc_table(struct pt_ctx *pt, gfp_t gfp, uint64_t *pa)
 void pt_free_table(struct pt_ctx *pt, uint64_t pa)
 {
 	struct page *page = pt_table_page(pt, pa);
+	struct page *dep;
 
 	if (!page) {
 		/* pagetable_free() of a frame that is no page table */
@@ -264,14 +266,100 @@ void pt_free_table(struct pt_ctx *pt, uint64_t pa)
 			bad_pfn(pt->pm, pfn, "freeing a page table beyond RAM");
 		return;
 	}
+	/* the tables deposited in it go with it (the process layer withdraws
+	 * them first; this keeps a mistake from leaking them) */
+	while (page->lru.next && !list_empty(&page->lru)) {
+		dep = list_first_entry(&page->lru, struct page, lru);
+		list_del(&dep->lru);
+		INIT_LIST_HEAD(&dep->lru);
+		dep->mapping = NULL;
+		pt_free_table(pt, page_to_phys(pt->pm, dep));
+	}
 	clear_page_flag(page, PG_table);
 	if (page->private) {
 		page->private = 0;
 		lruvec_stat_mod_folio(pt->pm, page, NR_PAGETABLE, -1);
 	}
 	page->index = 0;
+	page->mapping = NULL;
 	pt->nr_tables--;
 	__free_pages(pt->pm, page, 0);
+}
+
+/* ---- deposited tables ---- */
+
+void pgtable_trans_huge_deposit(struct pt_ctx *pt, uint64_t pmd_epa, uint64_t table,
+				struct page *folio)
+{
+	struct page *pmd_table = pt_table_page(pt, pmd_epa & ~(uint64_t)(PAGE_SIZE - 1));
+	struct page *page = pt_table_page(pt, table);
+
+	if (!page)
+		return;
+	if (!pmd_table) {
+		pt_free_table(pt, table);
+		return;
+	}
+	/* pte_alloc_one()'s pagetable_pte_ctor(): a deposited table is a
+	 * process's page table (NR_PAGETABLE, VmPTE) from its allocation on */
+	if (page->index == PT_LINK_ROOT && pt->account_tables && !page->private) {
+		page->private = 1;
+		lruvec_stat_mod_folio(pt->pm, page, NR_PAGETABLE, 1);
+	}
+	page->index = pmd_epa | PT_LINK_DEPOSIT;
+	page->mapping = folio;
+	list_add_tail(&page->lru, &pmd_table->lru);
+}
+
+struct page *pgtable_trans_huge_deposited(const struct pt_ctx *pt, uint64_t pmd_epa)
+{
+	struct page *pmd_table = pt_table_page(pt, pmd_epa & ~(uint64_t)(PAGE_SIZE - 1));
+	struct page *dep;
+
+	if (!pmd_table || !pmd_table->lru.next)
+		return NULL;
+	list_for_each_entry(dep, &pmd_table->lru, lru)
+		if (dep->index == (pmd_epa | PT_LINK_DEPOSIT))
+			return dep;
+	return NULL;
+}
+
+uint64_t pgtable_trans_huge_withdraw(struct pt_ctx *pt, uint64_t pmd_epa)
+{
+	struct page *dep = pgtable_trans_huge_deposited(pt, pmd_epa);
+
+	if (!dep)
+		return 0;
+	list_del(&dep->lru);
+	INIT_LIST_HEAD(&dep->lru);
+	dep->index = PT_LINK_ROOT;	/* linked from nothing until populated */
+	dep->mapping = NULL;
+	return page_to_phys(pt->pm, dep);
+}
+
+unsigned long pgtable_trans_huge_nr_deposited(const struct pt_ctx *pt, uint64_t table)
+{
+	const struct page *page = pt_table_page(pt, table);
+	const struct list_head *l;
+	unsigned long n = 0;
+
+	if (!page || !page->lru.next)
+		return 0;
+	for (l = page->lru.next; l != &page->lru; l = l->next)
+		n++;
+	return n;
+}
+
+void pgtable_trans_huge_for_each_deposited(const struct pt_ctx *pt, uint64_t table,
+					   void (*fn)(void *arg, uint64_t deposited), void *arg)
+{
+	struct page *page = pt_table_page(pt, table);
+	struct page *dep;
+
+	if (!page || !page->lru.next)
+		return;
+	list_for_each_entry(dep, &page->lru, lru)
+		fn(arg, page_to_phys(pt->pm, dep));
 }
 
 void pt_set_table(struct pt_ctx *pt, uint64_t epa, uint64_t table, uint64_t flags)

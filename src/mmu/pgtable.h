@@ -32,6 +32,7 @@
 #include "util/config.h"
 
 struct phys_mem;
+struct page;
 
 struct pt_ctx {
 	struct phys_mem *pm;
@@ -107,9 +108,11 @@ enum pt_entry_kind {
 
 /* What a software walk finds in entry @e, read at @epa, of a table at
  * @depth above the PTE level.  @large: PS makes a large page here where
- * the format has them (this layer's walks; the process layer maps user
- * memory with 4 KiB pages only and passes false: PS is then a flag a table
- * entry may not have, as in a kernel without transparent huge pages). */
+ * the format has them (this layer's walks).  The process layer passes
+ * false: there PS is a flag a table entry may not have (pmd_bad()), except
+ * in a PMD that maps a transparent huge page, which its walkers recognise
+ * first, as the kernel's test pmd_trans_huge() before pmd_bad()
+ * (vma/huge_memory.c). */
 enum pt_entry_kind pt_entry_kind(const struct pt_ctx *pt, unsigned depth, uint64_t epa,
 				 uint64_t e, bool large);
 
@@ -134,6 +137,38 @@ uint64_t pt_mk_table(const struct pt_ctx *pt, uint64_t table_pa, uint64_t flags)
  * large leaf, NX dropped where the format has none). */
 uint64_t pt_mk_leaf(const struct pt_ctx *pt, unsigned depth, uint64_t pa, uint64_t flags);
 
+/* ---- page tables deposited for huge PMDs (mm/pgtable-generic.c) ---- */
+
+/*
+ * A PMD that maps a huge page owns a page table allocated with it and kept
+ * unlinked until a split fills it with the PTEs of the pages
+ * (pgtable_trans_huge_deposit()); VmPTE counts it.  Deposits hang on a
+ * list in the page of the table that holds the PMD (Linux: pmd_huge_pte in
+ * that table's ptdesc).  Each also records -- the simulator's own guard,
+ * as page->index is for linked tables -- the entry it was deposited for
+ * (page->index = entry pa | PT_LINK_DEPOSIT, which no linked table's
+ * index equals) and the huge page that entry maps (page->mapping), so that
+ * a walk can tell a huge PMD from a corrupted entry, and unmap the page of
+ * one whose bits were changed.
+ */
+#define PT_LINK_DEPOSIT 1ULL
+
+/* Deposit table @table for the huge PMD at @pmd_epa, which maps @folio.
+ * A table that holds no PMD entry (not a page table) keeps no deposit:
+ * the table is freed. */
+void pgtable_trans_huge_deposit(struct pt_ctx *pt, uint64_t pmd_epa, uint64_t table,
+				struct page *folio);
+/* Take back the table deposited for @pmd_epa: its address, or 0. */
+uint64_t pgtable_trans_huge_withdraw(struct pt_ctx *pt, uint64_t pmd_epa);
+/* The page of the table deposited for @pmd_epa, or NULL; its ->mapping is
+ * the huge page recorded with it. */
+struct page *pgtable_trans_huge_deposited(const struct pt_ctx *pt, uint64_t pmd_epa);
+/* How many tables are deposited in table @table (a PMD table). */
+unsigned long pgtable_trans_huge_nr_deposited(const struct pt_ctx *pt, uint64_t table);
+/* Call @fn with the address of each table deposited in table @table. */
+void pgtable_trans_huge_for_each_deposited(const struct pt_ctx *pt, uint64_t table,
+					   void (*fn)(void *arg, uint64_t deposited), void *arg);
+
 /* ---- table pages ---- */
 
 /* The allocation flags of table pages: a process's are charged to the
@@ -145,8 +180,9 @@ uint64_t pt_mk_leaf(const struct pt_ctx *pt, unsigned depth, uint64_t pa, uint64
 /* A zeroed table page (@gfp: GFP_PGTABLE_USER or _KERNEL), linked from
  * no entry yet (a root); its physical address in *pa.  -ENOMEM. */
 int pt_alloc_table(struct pt_ctx *pt, gfp_t gfp, uint64_t *pa);
-/* Free table page @pa.  A frame that is not a page-table page (no
- * PG_table, or not in RAM) is reported as a bad page and not freed. */
+/* Free table page @pa, and any table still deposited in it.  A frame that
+ * is not a page-table page (no PG_table, or not in RAM) is reported as a
+ * bad page and not freed. */
 void pt_free_table(struct pt_ctx *pt, uint64_t pa);
 /* Point the entry at @epa at table @table (flags @flags) and record the
  * link in the table's page.  A table linked for the first time after boot

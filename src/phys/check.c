@@ -287,7 +287,8 @@ static int check_deferred(struct phys_mem *pm, struct zone *z, unsigned long *np
 }
 
 /* Every initialized page of @z: links right; PG_buddy only on list heads;
- * PG_mlocked only on pages in use, as many as NR_MLOCK says. */
+ * PG_mlocked only on pages in use, as many as NR_MLOCK says (a compound
+ * block's head standing for all its pages). */
 /* @pfn, or past the deferred ranges that start there (@*ri: the next
  * range, sorted by address) */
 static unsigned long skip_deferred(const struct zone *z, unsigned *ri, unsigned long pfn)
@@ -317,14 +318,16 @@ static int check_mem_map(struct phys_mem *pm, struct zone *z, const unsigned lon
 		if (!test_bit(free, pfn) && PageReserved(p) && p->_refcount < 1)
 			return verr(err, -EFAULT, "reserved pfn %#lx has refcount %d", pfn, p->_refcount);
 		if (PageMlocked(p)) {
-			/* mapped nowhere only with a lock mremap left behind */
+			/* mapped nowhere only with a lock mremap left behind (a
+			 * huge page's locks are the process layer's to check) */
 			if (test_bit(free, pfn) || p->_refcount < 1 || !p->mlock_count ||
-			    (p->_mapcount < 0 && pm->mlock_stale <= 0))
+			    (p->_mapcount < 0 && !PageCompound(p) && pm->mlock_stale <= 0))
 				return verr(err, -EFAULT, "pfn %#lx is PG_mlocked but %s", pfn,
 					    test_bit(free, pfn) ? "free" : p->_refcount < 1 ?
 					    "unreferenced" : !p->mlock_count ? "has mlock_count 0" :
 					    "mapped nowhere");
-			mlocked++;
+			/* a huge page's flag, on its head, counts all its pages */
+			mlocked += 1UL << compound_order(p);
 		}
 	}
 	if (mlocked != zone_page_state(z, NR_MLOCK))
@@ -722,7 +725,8 @@ unsigned long mlock_count_sum(const struct phys_mem *pm)
 
 			for (unsigned long pfn = skip_deferred(z, &ri, z->zone_start_pfn);
 			     pfn < zone_end_pfn(z); pfn = skip_deferred(z, &ri, pfn + 1))
-				if (PageMlocked(&pm->mem_map[pfn]))
+				if (PageMlocked(&pm->mem_map[pfn]) &&
+				    !PageCompound(&pm->mem_map[pfn]))
 					sum += pm->mem_map[pfn].mlock_count;
 		}
 	}

@@ -39,7 +39,8 @@ static inline struct lruvec *folio_lruvec(struct phys_mem *pm, const struct page
 	unsigned nid = page_to_nid(page);
 
 	if (memcg) {
-		unsigned id = page_memcg_id(page);
+		/* a huge page's charge is its head's (folio_memcg()) */
+		unsigned id = page_memcg_id(compound_head((struct page *)page));
 
 		return &(memcg[id] ? memcg[id] : memcg[0])[nid];
 	}

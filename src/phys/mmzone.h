@@ -260,7 +260,7 @@ struct phys_mem {
 	/* per-CPU page lists (pcp.c) */
 	unsigned nr_cpus;		/* pagesets per zone */
 	unsigned this_cpu;		/* the CPU allocating (smp_processor_id()) */
-	unsigned pcp_thp_order;		/* HPAGE_PMD_ORDER on x86_64, else none (~0u) */
+	unsigned pcp_thp_order;		/* HPAGE_PMD_ORDER (x86_64 9, x86_32 10), or none (~0u) */
 	bool pcp_enabled;		/* buddy.pcp: false = zone_pcp_disable() */
 	unsigned percpu_pagelist_high_fraction;	/* vm sysctl: 0 = auto-tuned */
 	struct per_cpu_pages *pagesets;	/* nodes * zones * cpus, host memory */

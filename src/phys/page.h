@@ -14,10 +14,15 @@
  *            mappings, in the place of lru.prev (see below)
  *   mapping  address_space; anonymous: anon_vma | PAGE_MAPPING_ANON;
  *            slab: its kmem_cache
- *   index    page offset in the mapping; slab: first free object address
+ *   index    page offset in the mapping; slab: first free object address;
+ *            page[1] of a compound block: _entire_mapcount, the mappings
+ *            of the whole block by one PMD (Linux: struct folio overlays
+ *            page[1] the same way), -1 = none
  *   private  32 bits: buddy order while PageBuddy; slab: inuse/objects;
  *            page[1] of a compound block: its order (Linux: folio order)
- *   _refcount, _mapcount (-1 = not mapped, as in Linux)
+ *   _refcount, _mapcount (-1 = not mapped, as in Linux); in a compound
+ *            block the head's _refcount counts for the whole block and each
+ *            page's _mapcount counts the PTEs that map that page
  *
  * A frame whose struct page was never initialized (deferred init, see
  * buddy.c) is all zeroes; it is always inside a free max-order block that
@@ -55,6 +60,9 @@ enum pageflags {
 	PG_guard,		/* vmalloc guard / poisoned (debug) */
 	PG_tail,		/* Linux: bit 0 of compound_head */
 	PG_poisoned,		/* free frame filled with PAGE_POISON (page_poison=1) */
+	PG_anon_exclusive,	/* an anonymous page only one mm maps (Linux: PG_mappedtodisk
+				 * reused); kept for the pages of huge pages, where it
+				 * decides copy-on-write (page_exclusive() in vma/memory.c) */
 	PG_mlocked,		/* mapped by a VM_LOCKED VMA (unevictable) */
 	__NR_PAGEFLAGS
 };
@@ -184,7 +192,6 @@ static inline void clear_page_flag(struct page *p, enum pageflags f)
 #define PAGE_MAPPING_ANON	0x1UL
 #define PAGE_MAPPING_MOVABLE	0x2UL
 #define PAGE_MAPPING_FLAGS	(PAGE_MAPPING_ANON | PAGE_MAPPING_MOVABLE)
-#define PageAnon(p) (((uintptr_t)(p)->mapping & PAGE_MAPPING_ANON) != 0)
 #define PageMlocked(p) test_page_flag(p, PG_mlocked)
 
 static inline unsigned page_zonenum(const struct page *p)
@@ -214,6 +221,14 @@ static inline struct page *compound_head(struct page *p)
 	return p;
 }
 
+/* PageAnon(): is @p's folio anonymous?  A page of a compound block (a
+ * huge page) is when its head is: only the head holds ->mapping, as only
+ * the folio does in Linux (folio_test_anon(page_folio(page))). */
+static inline bool PageAnon(const struct page *p)
+{
+	return ((uintptr_t)compound_head((struct page *)p)->mapping & PAGE_MAPPING_ANON) != 0;
+}
+
 /* Order of a compound block's head (0 for a page that is not a head). */
 static inline unsigned compound_order(const struct page *p)
 {
@@ -225,10 +240,30 @@ static inline int page_ref_count(const struct page *p)
 	return p->_refcount;
 }
 
+/* The mappings of the whole compound block headed by @head by one PMD
+ * (folio_entire_mapcount()); 0 for a page that heads no block. */
+static inline int folio_entire_mapcount(const struct page *head)
+{
+	return PageHead(head) ? (int)(int64_t)head[1].index + 1 : 0;
+}
+
+static inline void folio_set_entire_mapcount(struct page *head, int mapcount)
+{
+	head[1].index = (uint64_t)(int64_t)(mapcount - 1);
+}
+
+/* The mappings of page @p: the PTEs that map it, plus those of its
+ * compound block by a PMD (page_mapcount() as Linux 6.12 has it). */
 static inline int page_mapcount(const struct page *p)
 {
-	return p->_mapcount + 1;
+	int mapcount = p->_mapcount + 1;
+
+	if (__builtin_expect(PageCompound(p), 0))
+		mapcount += folio_entire_mapcount(compound_head((struct page *)p));
+	return mapcount;
 }
+
+#define PageAnonExclusive(p) test_page_flag(p, PG_anon_exclusive)
 
 static inline unsigned buddy_order(const struct page *p)
 {

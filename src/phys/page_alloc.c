@@ -29,9 +29,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
+
+#include "phys/clear_frame.h"
 
 /* ---- zones ---------------------------------------------------------- */
 
@@ -369,30 +368,6 @@ static void check_poison(struct phys_mem *pm, struct page *page, unsigned order)
 #define PHYS_NOINLINE __attribute__((noinline))
 
 /* The rarer parts of prep_new_page(): poison check, zeroing, compound. */
-/*
- * Zero one frame.  Streaming (non-temporal) stores write the frame without
- * reading it into the cache first and without evicting what the simulator
- * itself keeps hot there (the TLB arrays, the CPU, the tables the next
- * walk reads): a frame zeroed for a fault is rarely read back at once.
- */
-static inline void clear_frame(void *p)
-{
-#ifdef __SSE2__
-	__m128i z = _mm_setzero_si128();
-	__m128i *q = p;
-
-	for (size_t i = 0; i < PAGE_SIZE / sizeof(*q); i += 4) {
-		_mm_stream_si128(q + i, z);
-		_mm_stream_si128(q + i + 1, z);
-		_mm_stream_si128(q + i + 2, z);
-		_mm_stream_si128(q + i + 3, z);
-	}
-	_mm_sfence();
-#else
-	memset(p, 0, PAGE_SIZE);
-#endif
-}
-
 static PHYS_NOINLINE void prep_new_page_slow(struct phys_mem *pm, struct page *page,
 					  unsigned order, gfp_t gfp)
 {
@@ -901,7 +876,9 @@ static void page_cache_release(struct phys_mem *pm, struct page *page)
 	clear_page_flag(page, PG_mlocked);
 	mod_zone_page_state(page_zone(pm, page), NR_MLOCK, -(long)nr);
 	count_vm_events(pm, UNEVICTABLE_PGCLEARED, nr);
-	pm->mlock_stale -= page->mlock_count;
+	/* (a huge page's locks are outside the exact small-page sum) */
+	if (!PageCompound(page))
+		pm->mlock_stale -= page->mlock_count;
 }
 
 void put_page(struct phys_mem *pm, struct page *page)

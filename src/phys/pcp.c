@@ -27,7 +27,10 @@
 #define BOOT_PAGESET_HIGH 0
 #define BOOT_PAGESET_BATCH 1
 #define MIN_PERCPU_PAGELIST_HIGH_FRACTION 8
-#define HPAGE_PMD_ORDER 9	/* x86_64: a 2 MiB PMD page */
+/* HPAGE_PMD_ORDER: a PMD page is 2 MiB on x86_64, and 4 MiB on 2-level
+ * x86_32, whose page directory is the PMD (PMD_SHIFT 22) */
+#define HPAGE_PMD_ORDER_64 9
+#define HPAGE_PMD_ORDER_32 10
 
 static size_t pagesets_bytes(const struct phys_mem *pm)
 {
@@ -54,9 +57,14 @@ int pcp_init(struct phys_mem *pm)
 	pm->this_cpu = 0;
 	pm->pcp_enabled = cfg->pcp;
 	pm->percpu_pagelist_high_fraction = cfg->pcp_high_fraction;
-	/* CONFIG_TRANSPARENT_HUGEPAGE needs X86_64 or PAE */
-	pm->pcp_thp_order = config_is_64(cfg) && pm->max_order >= HPAGE_PMD_ORDER ? HPAGE_PMD_ORDER
-										   : PCP_NO_THP;
+	/* CONFIG_TRANSPARENT_HUGEPAGE: x86 selects HAVE_ARCH_TRANSPARENT_HUGEPAGE
+	 * on 32-bit kernels too, PAE or not; an order the allocator cannot
+	 * hand out has no list */
+	{
+		unsigned order = config_is_64(cfg) ? HPAGE_PMD_ORDER_64 : HPAGE_PMD_ORDER_32;
+
+		pm->pcp_thp_order = pm->max_order >= order ? order : PCP_NO_THP;
+	}
 	p = host_alloc(pm->ha, pagesets_bytes(pm));
 	if (!p)
 		return -ENOMEM;

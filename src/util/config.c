@@ -55,6 +55,12 @@ void config_defaults(struct vmsim_config *c, enum vmsim_arch arch)
 	c->vdso_pages[1] = 2;
 	c->vdso_pages[2] = 2;
 	c->zone_dma_end = 16 * MiB;
+	/* CONFIG_TRANSPARENT_HUGEPAGE_MADVISE, as Debian builds it (and as
+	 * the reference host runs: "always [madvise] never"); the defrag
+	 * default is the kernel's DEFRAG_REQ_MADV_FLAG */
+	c->thp_enabled = THP_ENABLED_MADVISE;
+	c->thp_defrag = THP_DEFRAG_MADVISE;
+	c->thp_use_zero_page = true;
 
 	if (arch == ARCH_X86_64) {
 		strcpy(c->name, "x86_64");
@@ -167,9 +173,34 @@ static void derive_fixmap(struct vmsim_config *c)
  */
 #define CEA_PAGES_PER_CPU_32 43
 
+/*
+ * hugepage_init() (mm/huge_memory.c): on a machine whose page allocator
+ * manages less than 512 MiB (totalram_pages(): RAM less the memblock
+ * reservations and the kernel image) every transparent_hugepage flag
+ * starts cleared -- enabled and defrag "never", use_zero_page 0.  A key
+ * given is what an administrator writes to sysfs after boot, so it
+ * stands; the others follow the rule.
+ */
+static void derive_thp(struct vmsim_config *c)
+{
+	uint64_t reserved = c->kernel_size;
+	bool small;
+
+	for (unsigned i = 0; i < c->nr_reserve && i < CFG_MAX_RESERVE; i++)
+		reserved += c->reserve[i].size;
+	small = c->mem_size < reserved || c->mem_size - reserved < 512 * MiB;
+	if (!config_given(c, CFG_THP_ENABLED))
+		c->thp_enabled = small ? THP_ENABLED_NEVER : THP_ENABLED_MADVISE;
+	if (!config_given(c, CFG_THP_DEFRAG))
+		c->thp_defrag = small ? THP_DEFRAG_NEVER : THP_DEFRAG_MADVISE;
+	if (!config_given(c, CFG_THP_USE_ZERO_PAGE))
+		c->thp_use_zero_page = !small;
+}
+
 void config_derive(struct vmsim_config *c)
 {
 	derive_fixmap(c);
+	derive_thp(c);
 	if (c->arch == ARCH_X86_32) {
 		/* pgtable_32_areas.h, non-PAE (PMD_SIZE = 4 MiB): the CPU entry
 		 * area sits below the fixmap (+1 page for the read-only IDT),

@@ -51,7 +51,16 @@ enum cfg_key_id {
 	CFG_MEMLOCK_RLIMIT, CFG_CAP_IPC_LOCK,
 	CFG_FAULT_AROUND_BYTES, CFG_READ_AHEAD_KB, CFG_MAX_SECTORS_KB, CFG_VFS_LARGE_FOLIOS,
 	CFG_VDSO_VVAR, CFG_VDSO_VVAR_VCLOCK, CFG_VDSO_VDSO,
+	CFG_THP_ENABLED, CFG_THP_DEFRAG, CFG_THP_USE_ZERO_PAGE,
 	CFG_NR_KEYS
+};
+
+/* transparent_hugepage.enabled and .defrag, in the order the kernel's
+ * sysfs files list them ("always [madvise] never"). */
+enum thp_enabled_mode { THP_ENABLED_ALWAYS, THP_ENABLED_MADVISE, THP_ENABLED_NEVER };
+enum thp_defrag_mode {
+	THP_DEFRAG_ALWAYS, THP_DEFRAG_DEFER, THP_DEFRAG_DEFER_MADVISE, THP_DEFRAG_MADVISE,
+	THP_DEFRAG_NEVER
 };
 
 /* Largest buddy.max_order a config may ask for; equals MAX_ORDER_LIMIT in
@@ -147,6 +156,13 @@ struct vmsim_config {
 					 * f_op->get_unmapped_area is
 					 * thp_get_unmapped_area (ext4, xfs) */
 	unsigned vdso_pages[3];		/* [vvar], [vvar_vclock], [vdso] */
+
+	/* transparent_hugepage: the sysfs knobs of
+	 * /sys/kernel/mm/transparent_hugepage, derived when not given (see
+	 * config_derive(): never on a machine under 512 MiB) */
+	unsigned thp_enabled;		/* enum thp_enabled_mode */
+	unsigned thp_defrag;		/* enum thp_defrag_mode */
+	bool thp_use_zero_page;
 
 	/* derived by config_finalize() (x86_32, see config.c): */
 	uint64_t cpu_entry_area_base;	/* CPU_ENTRY_AREA_BASE */

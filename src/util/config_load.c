@@ -42,6 +42,7 @@ enum ktype {
 	KT_BOOL,
 	KT_RLIMIT,	/* a size or `unlimited` */
 	KT_RESERVE,	/* sequence of {start, size, name} */
+	KT_ENUM,	/* one of the key's names[], stored as its index */
 };
 
 #define A32 1u
@@ -54,7 +55,13 @@ struct key_def {
 	size_t off, size;	/* the field in struct vmsim_config */
 	uint64_t min, max;	/* accepted by the parser; arch rules come later */
 	unsigned arches;	/* where the key means something */
+	const char *const *names;	/* KT_ENUM: the values, NULL-terminated */
 };
+
+/* the words of /sys/kernel/mm/transparent_hugepage/{enabled,defrag} */
+static const char *const thp_enabled_names[] = { "always", "madvise", "never", NULL };
+static const char *const thp_defrag_names[] = { "always", "defer", "defer+madvise", "madvise",
+						"never", NULL };
 
 #define F(field) offsetof(struct vmsim_config, field), sizeof(((struct vmsim_config *)0)->field)
 #define TLB(lvl, ENT, WAYS)							\
@@ -112,6 +119,12 @@ static const struct key_def keys[CFG_NR_KEYS] = {
 	[CFG_VDSO_VVAR] = { "vdso.vvar", KT_UINT, F(vdso_pages[0]), 0, 64, AALL },
 	[CFG_VDSO_VVAR_VCLOCK] = { "vdso.vvar_vclock", KT_UINT, F(vdso_pages[1]), 0, 64, AALL },
 	[CFG_VDSO_VDSO] = { "vdso.vdso", KT_UINT, F(vdso_pages[2]), 0, 64, AALL },
+	[CFG_THP_ENABLED] = { "transparent_hugepage.enabled", KT_ENUM, F(thp_enabled), 0, 0, AALL,
+			      thp_enabled_names },
+	[CFG_THP_DEFRAG] = { "transparent_hugepage.defrag", KT_ENUM, F(thp_defrag), 0, 0, AALL,
+			     thp_defrag_names },
+	[CFG_THP_USE_ZERO_PAGE] = { "transparent_hugepage.use_zero_page", KT_BOOL,
+				    F(thp_use_zero_page), 0, 1, AALL },
 };
 
 static const char *arch_name(enum vmsim_arch a)
@@ -369,6 +382,22 @@ static int parse_scalar(struct applier *a, const struct key_def *k, const struct
 		else
 			return aerr(a, v, -EINVAL, "unknown arch '%s' (x86_32, x86_64)", s);
 		return 0;
+	case KT_ENUM: {
+		char list[128];
+		size_t used = 0;
+
+		for (unsigned i = 0; k->names[i]; i++) {
+			if (strcmp(s, k->names[i]) == 0) {
+				*out = i;
+				return 0;
+			}
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+						 i ? ", " : "", k->names[i]);
+			if (used >= sizeof(list))
+				used = sizeof(list) - 1;
+		}
+		return aerr(a, v, -EINVAL, "bad value '%s' for %s (%s)", s, k->path, list);
+	}
 	case KT_UINT:
 		if (s[0] == '-')
 			return aerr(a, v, -ERANGE, "%s %s is negative", k->path, s);
@@ -435,7 +464,7 @@ static int apply_reserve(struct applier *a, const struct ynode *v)
 		for (size_t i = 0; i < e->n; i++) {
 			const struct ynode *kn = ymap_key(e, i), *vn = ymap_val(e, i);
 			const char *key = kn->scalar;
-			struct key_def kd = { "reserve.start", KT_ADDR, 0, 0, 0, UINT64_MAX, AALL };
+			struct key_def kd = { "reserve.start", KT_ADDR, 0, 0, 0, UINT64_MAX, AALL, NULL };
 			int ret;
 
 			if (strcmp(key, "start") && strcmp(key, "size") && strcmp(key, "name"))
@@ -1171,6 +1200,9 @@ static void put_value(struct strbuf *sb, const struct vmsim_config *c, int id)
 	case KT_BOOL:
 		sb_puts(sb, v ? "true" : "false");
 		break;
+	case KT_ENUM:
+		sb_puts(sb, k->names[v]);
+		break;
 	case KT_UINT:
 		sb_printf(sb, "%" PRIu64, v);
 		break;
@@ -1205,6 +1237,9 @@ int config_dump_yaml(const struct vmsim_config *c, char **out, struct vmsim_erro
 			continue;
 		/* derived unless given: leave them out so they derive again */
 		if (!config_is_64(c) && (i == CFG_VMALLOC_START || i == CFG_VMALLOC_END) &&
+		    !config_given(c, (enum cfg_key_id)i))
+			continue;
+		if ((i == CFG_THP_ENABLED || i == CFG_THP_DEFRAG || i == CFG_THP_USE_ZERO_PAGE) &&
 		    !config_given(c, (enum cfg_key_id)i))
 			continue;
 		/* skip the groups this key shares with the previous one */

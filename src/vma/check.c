@@ -19,25 +19,35 @@
  *   - every non-zero user PTE lies in a VMA, grants no more than the VMA
  *     (RW only with VM_WRITE, executable only with VM_EXEC, present only
  *     when the VMA allows some access), and rss_stat equals the PTEs
- *     counted per kind;
+ *     counted per kind -- a huge PMD counting as the PTEs of its pages,
+ *     and lying in one private anonymous VMA (check_huge_pmd());
  *   - each VMA's anon_vma chain is well formed, and each anonymous page
  *     it maps has an anon_vma on that chain and the VMA's linear index
- *     (the reverse map finds it: vma/rmap.h);
+ *     (the reverse map finds it: vma/rmap.h), a page of a huge page its
+ *     folio's, whether a PMD or a PTE maps it;
  *   - the kernel half of the root is init_mm's.
  *
  * The cross-mm rule: every frame a user PTE maps (the zero page aside)
  * has _mapcount + 1 == the PTEs mapping it in all mms, and _refcount ==
  * those plus one per shared-memory object holding it plus one for the
  * page cache; a frame nothing maps any more is unmapped, and, if still a
- * user page, holds only the cache's or its object's reference.  The same
+ * user page, holds only the cache's or its object's reference.  A huge
+ * page is checked whole: each of its pages is mapped by its PTEs plus
+ * the PMDs that map the whole (counted at the head, in _entire_mapcount),
+ * and the head's _refcount is every mapping of every page; the huge zero
+ * page holds one reference per mm that took one, plus its own.  The same
  * counts give the mlock rule: a frame VM_LOCKED VMAs map is PG_mlocked
  * with an mlock_count of at least those mappings; what the counts hold
  * beyond them, on all frames together, is the locks mremap's DONTUNMAP
  * left (phys_mem.mlock_stale: none, unless it ran, and then each count is
- * exact).  The full pass counts every mm's PTEs.  The incremental pass
- * keeps, per mm, the sorted frames its PTEs mapped at the last check
- * (each marked when a locked VMA maps it) and, per frame, the sums over
- * all mms (the shadow counts): after a step it re-walks only the mms
+ * exact).  A huge page's lock follows the kernel's events, which leave its
+ * count short where a PMD is split or some of its pages unmapped in a
+ * locked VMA ("reclaim will fix it"): it is held only to the zones' rules
+ * and to no more locks than its locked mappings (check_folio()).  The full
+ * pass counts every mm's PTEs and huge PMDs.  The incremental pass keeps,
+ * per mm, the sorted frames its PTEs and huge PMDs mapped at the last
+ * check (each marked when a locked VMA maps it) and, per frame, the sums
+ * over all mms (the shadow counts): after a step it re-walks only the mms
  * marked dirty (mm_track_dirty(), called by every path that changes an
  * mm) and the mms that went away, moves the shadow counts by the
  * difference, and checks the rules on every frame those mms map or
@@ -104,20 +114,30 @@ static void vec_sort(struct u64vec *a)
 		qsort(a->v, a->n, sizeof(a->v[0]), cmp_u64);
 }
 
+/* A mapping of a frame, as the frame lists hold it: pfn << FRAME_SHIFT,
+ * FRAME_PMD for a huge PMD (of the huge page the frame heads) rather than a
+ * PTE, FRAME_LOCKED when it lies in a VMA whose mappings hold locks
+ * (pte_locks()). */
+#define FRAME_PMD 1
+#define FRAME_LOCKED 2
+#define FRAME_SHIFT 2
+#define FRAME_PFN(x) ((x) >> FRAME_SHIFT)
+
 struct pte_check {
 	struct mm_struct *mm;
 	struct vm_area_struct *vma;	/* the VMA the last PTE was in */
 	long rss[NR_MM_COUNTERS];
 	struct vmsim_error *err;
-	struct u64vec *frames;		/* NULL, or gets each mapped frame */
+	struct u64vec *frames;		/* NULL, or gets each mapping (FRAME_PMD) */
 	bool nx;
 };
 
-/* Does this mapping of @page hold one of its locks (mlock_vma_page()'s
- * rule: a VM_LOCKED VMA that is not special, a page of no large folio)? */
-static inline unsigned pte_locks(const struct vm_area_struct *vma, const struct page *page)
+/* Do @vma's mappings hold locks on what they map (mlock_vma_page()'s
+ * rule: a VM_LOCKED VMA that is not special)?  A page of a huge page is
+ * counted towards its folio's rule (check_folio()), not a page's. */
+static inline bool pte_locks(const struct vm_area_struct *vma)
 {
-	return (vma->vm_flags & (VM_LOCKED | VM_SPECIAL)) == VM_LOCKED && !PageCompound(page);
+	return (vma->vm_flags & (VM_LOCKED | VM_SPECIAL)) == VM_LOCKED;
 }
 
 static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
@@ -165,11 +185,12 @@ static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 				    pte & _PAGE_RW ? "writable" : "in a shared VMA", va);
 		return 0;
 	}
-	if (PageBuddy(page) || page_ref_count(page) <= 0)
+	/* a page of a huge page: the head holds the references */
+	if (PageBuddy(page) || page_ref_count(compound_head(page)) <= 0)
 		return verr(c->err, -EFAULT, "mm: PTE at %#" PRIx64 " maps free frame %#" PRIx64,
 			    va, pfn);
 	if (c->frames)
-		vec_push(&m->ha, c->frames, pfn << 1 | pte_locks(vma, page));
+		vec_push(&m->ha, c->frames, pfn << FRAME_SHIFT | (pte_locks(vma) ? FRAME_LOCKED : 0));
 	if (PageAnon(page)) {
 		if (check_vma_rmap(vma, page, va, c->err))
 			return -EFAULT;
@@ -180,6 +201,32 @@ static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		c->rss[MM_FILEPAGES]++;
 	(void)epa;
 	return 0;
+}
+
+/* A huge PMD (a look-only walk also shows a corrupted one with the page
+ * its deposited table records): its own rules (check_huge_pmd()), the
+ * rules of each PTE it stands for (rights, rss), and one PMD mapping of
+ * the huge page for the frame rule. */
+static int check_pmd(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t e,
+		     struct page *folio)
+{
+	struct pte_check *c = arg;
+	struct mm_struct *mm = c->mm;
+	struct vmsim_machine *m = mm->m;
+	const uint64_t va = addr & HPAGE_PMD_MASK(m);
+	struct u64vec *frames = c->frames;
+	int ret;
+
+	if ((ret = check_huge_pmd(mm, addr, epa, e, folio, c->err)))
+		return ret;
+	c->frames = NULL;
+	for (uint64_t a = addr; a < next && !ret; a += PAGE_SIZE)
+		ret = check_pte(c, a, epa, huge_pmd_pte(mm, e, folio, a - va));
+	c->frames = frames;
+	if (!ret && frames && !is_huge_zero_folio(m, folio))
+		vec_push(&m->ha, frames, (uint64_t)page_to_pfn(&m->pm, folio) << FRAME_SHIFT | FRAME_PMD |
+			 (pte_locks(c->vma) ? FRAME_LOCKED : 0));
+	return ret;
 }
 
 /* Every VMA's rb_subtree_gap under @n is the largest gap below a VMA of
@@ -229,6 +276,7 @@ static int check_mm_frames(struct mm_struct *mm, struct u64vec *frames, struct v
 {
 	unsigned long total = 0, data = 0, exec = 0, stack = 0, locked = 0;
 	struct pte_check c = { .mm = mm, .err = err, .frames = frames };
+	const struct mm_walk_ops ops = { .pte_entry = check_pte, .pmd_entry = check_pmd };
 	struct vm_area_struct *vma, *prev = NULL;
 	struct rb_node *rb;
 	char msg[160];
@@ -301,7 +349,7 @@ static int check_mm_frames(struct mm_struct *mm, struct u64vec *frames, struct v
 	if ((n = kernel_half_differs(mm)) >= 0)
 		return verr(err, -EFAULT, "mm: root entry %ld differs from init_mm's kernel half", n);
 	c.nx = mm->m->pt.fmt->nx_bit && mm->m->cfg.nxe;
-	if (walk_pte_range(mm, 0, mm->task_size, check_pte, &c))
+	if (walk_page_range_ro(mm, 0, mm->task_size, &ops, &c))
 		return -EFAULT;
 	for (int i = 0; i < NR_MM_COUNTERS; i++)
 		if (c.rss[i] != mm->rss_stat[i])
@@ -324,8 +372,10 @@ int check_mm(struct mm_struct *mm, struct vmsim_error *err)
 struct frame_count {
 	uint64_t key;
 	int32_t maps;		/* PTEs mapping the frame, all mms */
+	int32_t pmds;		/* huge PMDs mapping the huge page it heads */
 	int32_t objrefs;	/* shared-memory objects holding it (full pass) */
 	int32_t locked;		/* of @maps, those of VM_LOCKED VMAs */
+	int32_t pmds_locked;	/* of @pmds, those of VM_LOCKED VMAs */
 };
 
 struct frame_map {
@@ -369,6 +419,19 @@ static struct frame_count *frame_get(struct host_arena *ha, struct frame_map *fm
 	return &fm->v[i];
 }
 
+/* The counts of @pfn: zeroes when the map has none. */
+static struct frame_count frame_at(const struct frame_map *fm, uint64_t pfn)
+{
+	const struct frame_count none = { 0 };
+
+	if (!fm->cap)
+		return none;
+	for (size_t i = frame_hash(pfn + 1, fm->cap); fm->v[i].key; i = (i + 1) & (fm->cap - 1))
+		if (fm->v[i].key == pfn + 1)
+			return fm->v[i];
+	return none;
+}
+
 static void frame_map_free(struct host_arena *ha, struct frame_map *fm)
 {
 	host_free(ha, fm->v, fm->cap * sizeof(*fm->v));
@@ -376,18 +439,19 @@ static void frame_map_free(struct host_arena *ha, struct frame_map *fm)
 }
 
 /*
- * The rules for one frame, given the PTEs mapping it (@maps, @locked of
- * them in VM_LOCKED VMAs) and, in the full pass, the shared-memory objects
- * holding it (@objrefs; < 0 in the incremental pass, where a shmem page is
- * taken as held by one object and the full pass checks that it is).  A
- * frame nothing maps any more that is no longer a user page (freed,
- * perhaps reused) only has to be unmapped.
+ * The rules for one frame, given the PTEs mapping it (@fc->maps, @fc->locked
+ * of them in VM_LOCKED VMAs) and, in the full pass, the shared-memory
+ * objects holding it (@fc->objrefs; @full false in the incremental pass,
+ * where a shmem page is taken as held by one object and the full pass
+ * checks that it is).  A frame nothing maps any more that is no longer a
+ * user page (freed, perhaps reused) only has to be unmapped.
  */
-static int check_frame(struct vmsim_machine *m, uint64_t pfn, long maps, long locked,
-		       long objrefs, struct vmsim_error *err)
+static int check_frame(struct vmsim_machine *m, uint64_t pfn, const struct frame_count *fc,
+		       bool full, struct vmsim_error *err)
 {
 	struct page *page = pfn_to_page(&m->pm, (unsigned long)pfn);
-	long file = page_file(page) ? 1 : 0;
+	long file = page_file(page) ? 1 : 0, maps = fc->maps, objrefs = fc->objrefs;
+	long locked = fc->locked;
 	bool shmem = test_page_flag(page, PG_swapbacked) && !PageAnon(page) && !file;
 	const long stale = m->pm.mlock_stale > 0 ? m->pm.mlock_stale : 0;
 
@@ -400,7 +464,10 @@ static int check_frame(struct vmsim_machine *m, uint64_t pfn, long maps, long lo
 			    "locks", pfn, PageMlocked(page) ? "" : "not ", page->mlock_count, locked,
 			    m->pm.mlock_stale);
 
-	if (objrefs < 0)
+	if (fc->pmds)
+		return verr(err, -EFAULT, "mm: a huge PMD maps frame %#" PRIx64 ", which heads no "
+			    "huge page", pfn);
+	if (!full)
 		objrefs = shmem;
 	else if (shmem != (objrefs > 0))
 		return verr(err, -EFAULT, "mm: frame %#" PRIx64 ": %s, but %ld shared-memory "
@@ -419,17 +486,109 @@ static int check_frame(struct vmsim_machine *m, uint64_t pfn, long maps, long lo
 	return 0;
 }
 
+/*
+ * The rule for the compound page headed by @head, counted in @fm: each of
+ * its pages is mapped by the PTEs counted for it plus the PMDs counted at
+ * the head (a PMD naming a tail page is wrong), _entire_mapcount is those
+ * PMDs, and the head's _refcount is every mapping of every page -- no
+ * object or cache holds a huge page.  One that nothing maps any more and
+ * that is no user page (a kernel allocation reusing the frames) only has
+ * to be unmapped.
+ */
+static int check_folio(struct vmsim_machine *m, struct page *head, const struct frame_map *fm,
+		       struct vmsim_error *err)
+{
+	const unsigned long hpfn = page_to_pfn(&m->pm, head), nr = 1UL << compound_order(head);
+	const long pmds = frame_at(fm, hpfn).pmds;
+	long refs = 0, locked = frame_at(fm, hpfn).pmds_locked;
+
+	for (unsigned long k = 0; k < nr; k++) {
+		const struct frame_count fc = frame_at(fm, hpfn + k);
+
+		if (k && fc.pmds)
+			return verr(err, -EFAULT, "mm: a huge PMD maps frame %#lx, a tail page",
+				    hpfn + k);
+		if (fc.objrefs)
+			return verr(err, -EFAULT, "mm: frame %#lx of the huge page at %#lx is held by "
+				    "a shared-memory object", hpfn + k, hpfn);
+		if (k && PageMlocked(head + k))
+			return verr(err, -EFAULT, "mlock: frame %#lx, a tail page, is PG_mlocked",
+				    hpfn + k);
+		refs += fc.maps;
+		locked += fc.locked;
+	}
+	/* each lock came with a mapping of a locked VMA, and each such
+	 * mapping that goes takes one (munlock_vma_folio()): never more locks
+	 * than locked mappings, but for those mremap's DONTUNMAP left */
+	if (PageMlocked(head) && head->mlock_count > locked + (long)m->thp.mlock_stale)
+		return verr(err, -EFAULT, "mlock: huge page at %#lx has mlock_count %u, but %ld "
+			    "VM_LOCKED mappings map it and mremap left %lu locks on huge pages", hpfn,
+			    head->mlock_count, locked, m->thp.mlock_stale);
+	if (!refs && !pmds && !PageAnon(head)) {
+		for (unsigned long k = 0; k < nr; k++)
+			if (head[k]._mapcount != -1)
+				return verr(err, -EFAULT, "mm: frame %#lx: mapcount %d, but no mappings",
+					    hpfn + k, head[k]._mapcount + 1);
+		return 0;
+	}
+	for (unsigned long k = 0; k < nr; k++)
+		if (page_mapcount(head + k) != frame_at(fm, hpfn + k).maps + pmds)
+			return verr(err, -EFAULT, "mm: frame %#lx of the huge page at %#lx: mapcount "
+				    "%d, but %d PTE and %ld PMD mappings", hpfn + k, hpfn,
+				    page_mapcount(head + k), frame_at(fm, hpfn + k).maps, pmds);
+	if (folio_entire_mapcount(head) != pmds || page_ref_count(head) != refs + pmds)
+		return verr(err, -EFAULT, "mm: huge page at %#lx: %d PMD mappings and refcount %d,"
+			    " but %ld PMD and %ld PTE mappings", hpfn, folio_entire_mapcount(head),
+			    page_ref_count(head), pmds, refs);
+	return 0;
+}
+
+/*
+ * The rule over the frames @pfns names (sorted or not, repeats allowed;
+ * emptied): each page once, a huge page once as a whole, whichever of its
+ * pages were named.
+ */
+static int check_frames(struct vmsim_machine *m, struct u64vec *pfns, const struct frame_map *fm,
+			bool full, struct vmsim_error *err)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < pfns->n; i++) {
+		struct page *page = pfn_to_page(&m->pm, (unsigned long)pfns->v[i]);
+
+		if (PageCompound(page))
+			pfns->v[i] = page_to_pfn(&m->pm, compound_head(page));
+	}
+	vec_sort(pfns);
+	for (size_t i = 0; i < pfns->n && !ret; i++) {
+		struct page *page = pfn_to_page(&m->pm, (unsigned long)pfns->v[i]);
+
+		if (i && pfns->v[i] == pfns->v[i - 1])
+			continue;
+		if (PageHead(page))
+			ret = check_folio(m, page, fm, err);
+		else {
+			const struct frame_count fc = frame_at(fm, pfns->v[i]);
+
+			ret = check_frame(m, pfns->v[i], &fc, full, err);
+		}
+	}
+	vec_free(&m->ha, pfns);
+	return ret;
+}
+
 /* ---- per-mm records and the dirty set ---- */
 
 struct mm_rec {
 	struct mm_struct *mm;		/* NULL once the mm is gone */
 	struct mm_rec *next;		/* hash chain */
-	uint64_t *frames;		/* sorted: pfn << 1 | locked of each PTE (with
+	uint64_t *frames;		/* sorted: each mapping, FRAME_* (with
 					 * repeats), zero page left out */
 	size_t n;
 	uint64_t sig;			/* mm_sig() at the last check */
 	int users;			/* tasks seen using it in this pass */
 	bool dirty;			/* on the dirty list */
+	bool huge_zero;			/* it held a huge zero page reference */
 };
 
 struct mm_track {
@@ -440,6 +599,7 @@ struct mm_track {
 	size_t ndirty, capdirty;
 	struct mm_struct *last;		/* the mm marked last: a repeat costs a compare */
 	struct frame_map counts;	/* the shadow: maps per frame, all mms */
+	long huge_zero_refs;		/* the records with huge_zero */
 	bool lost;			/* something could not be recorded */
 };
 
@@ -476,6 +636,7 @@ static uint64_t mm_sig(const struct mm_struct *mm)
 	MIX(mm->locked_vm_dontunmap);
 	MIX(mm->hiwater_vm);
 	MIX(mm->mm_users);
+	MIX(mm->flags);
 	for (int i = 0; i < NR_MM_COUNTERS; i++)
 		MIX(mm->rss_stat[i]);
 #undef MIX
@@ -699,26 +860,30 @@ static int rec_update(struct mm_track *t, struct mm_rec *r, struct u64vec *now,
 	size_t i = 0, j = 0;
 
 	while (i < r->n || j < now->n) {
-		/* an entry is pfn << 1 | locked: the two kinds of a frame's
-		 * mappings come one after the other */
-		uint64_t e = j == now->n || (i < r->n && r->frames[i] < now->v[j]) ? r->frames[i]
+		uint64_t x = j == now->n || (i < r->n && r->frames[i] < now->v[j]) ? r->frames[i]
 										    : now->v[j];
 		long delta = 0;
 		struct frame_count *fc;
 
-		for (; i < r->n && r->frames[i] == e; i++)
+		for (; i < r->n && r->frames[i] == x; i++)
 			delta--;
-		for (; j < now->n && now->v[j] == e; j++)
+		for (; j < now->n && now->v[j] == x; j++)
 			delta++;
-		vec_push(ha, touched, e >> 1);
+		vec_push(ha, touched, FRAME_PFN(x));
 		if (!delta)
 			continue;
-		fc = frame_get(ha, &t->counts, e >> 1);
+		fc = frame_get(ha, &t->counts, FRAME_PFN(x));
 		if (!fc)
 			return -ENOMEM;
-		fc->maps += (int32_t)delta;
-		if (e & 1)
-			fc->locked += (int32_t)delta;
+		if (x & FRAME_PMD) {
+			fc->pmds += (int32_t)delta;
+			if (x & FRAME_LOCKED)
+				fc->pmds_locked += (int32_t)delta;
+		} else {
+			fc->maps += (int32_t)delta;
+			if (x & FRAME_LOCKED)
+				fc->locked += (int32_t)delta;
+		}
 	}
 	if (touched->oom)
 		return -ENOMEM;
@@ -735,7 +900,10 @@ int check_mms_tracked(struct vmsim_machine *m, struct vmsim_error *err)
 	for (size_t i = 0; i < t->ndirty && !ret; i++) {
 		struct mm_rec *r = t->dirty[i];
 		struct u64vec now = { 0 };
+		const bool huge_zero = r->mm && (r->mm->flags & (1UL << MMF_HUGE_ZERO_PAGE));
 
+		t->huge_zero_refs += (long)huge_zero - (long)r->huge_zero;
+		r->huge_zero = huge_zero;
 		if (r->mm) {
 			struct mm_struct *mm = r->mm;
 
@@ -753,19 +921,11 @@ int check_mms_tracked(struct vmsim_machine *m, struct vmsim_error *err)
 			verr(err, -ENOMEM, "out of host memory");
 		vec_free(ha, &now);
 	}
-	vec_sort(&touched);
-	for (size_t i = 0; i < touched.n && !ret; i++) {
-		struct frame_count *fc;
-
-		if (i && touched.v[i] == touched.v[i - 1])
-			continue;
-		fc = frame_get(ha, &t->counts, touched.v[i]);
-		if (!fc)
-			ret = verr(err, -ENOMEM, "out of host memory");
-		else
-			ret = check_frame(m, touched.v[i], fc->maps, fc->locked, -1, err);
-	}
+	if (!ret)
+		ret = check_frames(m, &touched, &t->counts, false, err);
 	vec_free(ha, &touched);
+	if (!ret)
+		ret = check_huge_zero_page(m, t->huge_zero_refs, false, err);
 	/* a failed pass leaves records half moved: the next one starts afresh */
 	if (ret)
 		t->lost = true;
@@ -813,6 +973,8 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 	struct frame_map fm = { 0 };
 	struct u64vec objs = { 0 };
 	struct mm_track fresh = { .m = m };
+	struct u64vec keys = { 0 };
+	long huge_zero_refs = 0;
 	unsigned long locks = 0, held;
 	int ret = 0;
 
@@ -829,16 +991,24 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 		}
 		ret = check_mm_frames(mm, &now, err);
 		for (size_t j = 0; j < now.n && !ret; j++) {
-			struct frame_count *fc = frame_get(ha, &fm, now.v[j] >> 1);
+			struct frame_count *fc = frame_get(ha, &fm, FRAME_PFN(now.v[j]));
 
 			if (!fc) {
 				ret = verr(err, -ENOMEM, "out of host memory");
+			} else if (now.v[j] & FRAME_PMD) {
+				fc->pmds++;
+				fc->pmds_locked += (now.v[j] & FRAME_LOCKED) != 0;
 			} else {
 				fc->maps++;
-				fc->locked += now.v[j] & 1;
-				locks += now.v[j] & 1;
+				if (now.v[j] & FRAME_LOCKED) {
+					fc->locked++;
+					/* the exact sum is of small pages' locks */
+					locks += !PageCompound(pfn_to_page(&m->pm, (unsigned long)
+									   FRAME_PFN(now.v[j])));
+				}
 			}
 		}
+		huge_zero_refs += (mm->flags & (1UL << MMF_HUGE_ZERO_PAGE)) != 0;
 		for_each_vma(mm, vma)
 			if (!ret && vma->shm && count_object(m, &fm, &objs, vma->shm))
 				ret = verr(err, -ENOMEM, "out of host memory");
@@ -854,8 +1024,10 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 			r = rec_add(&fresh, mm);
 			if (!r || rec_take(ha, r, &now))
 				ret = verr(err, -ENOMEM, "out of host memory");
-			else
+			else {
 				r->sig = mm_sig(mm);
+				r->huge_zero = (mm->flags & (1UL << MMF_HUGE_ZERO_PAGE)) != 0;
+			}
 		}
 		vec_free(ha, &now);
 	}
@@ -864,11 +1036,18 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 		ret = anon_vma_check(mms, n, err);
 	for (size_t i = 0; i < fm.cap && !ret; i++)
 		if (fm.v[i].key)
-			ret = check_frame(m, fm.v[i].key - 1, fm.v[i].maps, fm.v[i].locked,
-					  fm.v[i].objrefs, err);
+			vec_push(ha, &keys, fm.v[i].key - 1);
+	if (!ret && keys.oom)
+		ret = verr(err, -ENOMEM, "out of host memory");
+	if (!ret)
+		ret = check_frames(m, &keys, &fm, true, err);
+	vec_free(ha, &keys);
+	if (!ret)
+		ret = check_huge_zero_page(m, huge_zero_refs, true, err);
 	/* every lock is a locked mapping's or one mremap left, on pages no VMA
 	 * maps any more too; without those (the usual case) each frame's count
-	 * was exact above, and the zones' checker finds unmapped mlocked pages */
+	 * was exact above, and the zones' checker finds unmapped mlocked pages
+	 * (huge pages, whose counts may fall short, are left out of both) */
 	if (!ret && m->pm.mlock_stale &&
 	    (long)((held = mlock_count_sum(&m->pm)) - locks) != m->pm.mlock_stale)
 		ret = verr(err, -EFAULT, "mlock: the mlock_counts of all PG_mlocked pages sum to %lu,"
@@ -884,6 +1063,7 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 		t->nrecs = fresh.nrecs;
 		frame_map_free(ha, &fresh.counts);
 		t->counts = fm;
+		t->huge_zero_refs = huge_zero_refs;
 		t->lost = ret != 0;
 		fm = (struct frame_map){ 0 };
 	} else {

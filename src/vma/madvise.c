@@ -14,6 +14,11 @@
  *                       HUGEPAGE/NOHUGEPAGE, MERGEABLE/UNMERGEABLE
  *                       (madvise_update_vma: split and merge the VMAs)
  *
+ * A huge PMD (vma/huge_memory.c) that the range covers only in part is
+ * split before DONTNEED, FREE, COLD or PAGEOUT act on its pages; a whole
+ * one is unmapped whole, or aged whole.  HUGEPAGE/NOHUGEPAGE decide the
+ * next faults' huge pages and leave the huge PMDs already there alone.
+ *
  * Invariant: the advice reaches every mapped part of the range in address
  * order until one part fails; a gap in the range is remembered and reported
  * as ENOMEM at the end, after the mapped parts took the advice.  A failed
@@ -244,6 +249,38 @@ static int cold_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 }
 
 /*
+ * madvise_cold_or_pageout_pte_range() for a huge PMD: the huge zero page
+ * and a huge page mapped elsewhere too are left alone; part of one is
+ * split first and its PTEs in the range go to cold_one() (the kernel
+ * splits the folio itself, which vmsim leaves whole: the PTEs are the
+ * same); the whole of one loses its referenced state and is made old
+ * (MADV_COLD), or handed to reclaim (MADV_PAGEOUT, reclaim_pages()),
+ * which finds no swap to write it to and so splits it into 4 KiB pages
+ * and keeps them (shrink_folio_list(); the reference host does so).
+ */
+static int cold_huge(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t pmd,
+		     struct page *folio)
+{
+	struct cold_walk *w = arg;
+	struct vmsim_machine *m = w->vma->vm_mm->m;
+
+	if (is_huge_zero_folio(m, folio) || folio_likely_mapped_shared(folio))
+		return 0;
+	if (next - addr != HPAGE_PMD_SIZE(m)) {
+		__split_huge_pmd(w->vma, epa, addr);
+		return WALK_SPLIT;
+	}
+	if (!w->pageout && (pmd & _PAGE_ACCESSED)) {
+		set_pte(&m->pt, epa, pmd & ~(uint64_t)_PAGE_ACCESSED);
+		w->flush = true;
+	}
+	clear_page_flag(folio, PG_referenced);
+	if (w->pageout)
+		__split_huge_pmd(w->vma, epa, addr);
+	return 0;
+}
+
+/*
  * MADV_COLD / MADV_PAGEOUT.  Both move the pages to the end of the
  * inactive list (deactivate) or hand them to reclaim; the lists and
  * reclaim come later, so what remains is the part a program can see in
@@ -254,6 +291,7 @@ static int cold_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 static int madvise_cold_or_pageout(struct vm_area_struct *vma, struct vm_area_struct **prev,
 				   uint64_t start, uint64_t end, bool pageout)
 {
+	const struct mm_walk_ops ops = { .pte_entry = cold_one, .pmd_entry = cold_huge };
 	struct cold_walk w = { vma, pageout, false };
 
 	*prev = vma;
@@ -262,7 +300,7 @@ static int madvise_cold_or_pageout(struct vm_area_struct *vma, struct vm_area_st
 		return -EINVAL;
 	/* madvise_pageout(): the shared pages of a file the caller could not
 	 * write are left alone; simulated files are open for writing */
-	walk_page_range(vma->vm_mm, start, end, cold_one, &w);
+	walk_page_range(vma->vm_mm, start, end, &ops, &w);
 	if (w.flush)
 		flush_tlb_mm_range(vma->vm_mm, start, end);
 	return 0;

@@ -12,6 +12,9 @@
  * while VM_LOCKED VMAs map it (mlock_vma_page / munlock_vma_page where a
  * mapping is made or goes, as the kernel's rmap does).  A PROT_NONE page
  * keeps its frame in a non-present PTE marked _PAGE_PROTNONE, as on Linux.
+ * A PMD may instead map a transparent huge page (vma/huge_memory.c), which
+ * every walk here hands to that file: unmapped, changed or copied whole
+ * when the range covers it, split into PTEs first when it does not.
  */
 #include "vma/mm.h"
 
@@ -59,7 +62,9 @@ void folio_add_file_rmap_pte(struct phys_mem *pm, struct page *page)
 
 void folio_remove_rmap_pte(struct phys_mem *pm, struct page *page)
 {
-	if (page->_mapcount-- == 0)
+	/* a page of a huge page that a PMD still maps stays mapped (the
+	 * folio's ENTIRELY_MAPPED share of NR_ANON_MAPPED) */
+	if (page->_mapcount-- == 0 && !folio_entire_mapcount(compound_head(page)))
 		lruvec_stat_mod_folio(pm, page, PageAnon(page) ? NR_ANON_MAPPED : NR_FILE_MAPPED, -1);
 }
 
@@ -67,47 +72,121 @@ void folio_remove_rmap_pte(struct phys_mem *pm, struct page *page)
 
 /*
  * The user half is walked the way mm/memory.c walks it: an entry above the
- * PTE level is followed only when pt_entry_kind() says it is a table.  User
- * memory is mapped with 4 KiB pages only (no transparent huge pages), so PS
- * there makes an entry bad, as pmd_bad() finds it in such a kernel.
+ * PTE level is followed only when pt_entry_kind() says it is a table.  A
+ * PMD with PS is a transparent huge page when huge_pmd_folio() recognises
+ * it (pmd_trans_huge(), tested before pmd_bad() as the kernel's walkers
+ * do); otherwise PS there makes the entry bad, as pmd_bad() finds it.
  *
  * A walk that changes the tables (zap, mprotect, fork, free_pgtables, the
  * fault path) clears a bad entry as pXd_none_or_clear_bad() does.  The
  * kernel then leaks the table that hung from it, with the pages it mapped,
  * and later reports "Bad rss-counter state"; the simulator knows which
  * table hung there (its page records the entry) and gives it back with
- * its pages, as an unmap would, so that no memory is lost.  A walk that
- * only looks (views, checkers) follows that same table without clearing
- * anything: until a changing walk meets the entry, its pages are still
- * the process's.
+ * its pages, as an unmap would, so that no memory is lost -- and likewise
+ * the huge page a PMD mapped, which its deposited table records.  A walk
+ * that only looks (views, checkers) follows that same table without
+ * clearing anything: until a changing walk meets the entry, its pages are
+ * still the process's.
  */
 static void reclaim_bad(struct mm_struct *mm, unsigned depth, uint64_t epa, uint64_t e,
 			uint64_t va);
 
-/* The table to walk below entry @e at @epa (depth @depth) of @mm, for the
- * range at @va: its address, or 0 when there is none. */
-static uint64_t user_table(struct mm_struct *mm, unsigned depth, uint64_t epa, uint64_t e,
-			   uint64_t va, bool clear)
+/*
+ * What a walk finds in entry @e at @epa (depth @depth, covering @va):
+ * PT_ENTRY_TABLE with the table in *@table; PT_ENTRY_LEAF for a huge PMD,
+ * its page in *@folio; PT_ENTRY_NONE; or, for a walk that only looks,
+ * PT_ENTRY_BAD with the table the bad entry held in *@table (0 if none).
+ * A walk that changes (@clear) clears a bad entry, reclaims what hung from
+ * it and finds PT_ENTRY_NONE.
+ */
+static enum pt_entry_kind user_entry(struct mm_struct *mm, unsigned depth, uint64_t epa,
+				     uint64_t e, uint64_t va, bool clear, uint64_t *table,
+				     struct page **folio)
 {
 	struct pt_ctx *pt = &mm->m->pt;
 
+	*table = 0;
+	if (depth == mm->m->thp.pmd_depth && pmd_trans_huge(e) &&
+	    (*folio = huge_pmd_folio(mm, epa, e)))
+		return PT_ENTRY_LEAF;
 	switch (pt_entry_kind(pt, depth, epa, e, false)) {
 	case PT_ENTRY_TABLE:
-		return pt_entry_addr(pt, depth, e);
+		*table = pt_entry_addr(pt, depth, e);
+		return PT_ENTRY_TABLE;
 	case PT_ENTRY_BAD:
-		if (!clear)
-			return pt_owned_table(pt, depth, epa, e);
+		if (!clear) {
+			*table = pt_owned_table(pt, depth, epa, e);
+			return PT_ENTRY_BAD;
+		}
 		mm_track_dirty(mm);
 		pt_clear_bad(pt, depth, epa, e);
 		reclaim_bad(mm, depth, epa, e, va);
-		return 0;
+		return PT_ENTRY_NONE;
 	default:
-		return 0;
+		return PT_ENTRY_NONE;
 	}
 }
 
+/*
+ * A walk's callbacks (struct mm_walk_ops in mm.h).  A walk that only looks
+ * hands a huge PMD to @pmd_entry, or without one to @pte_entry one page at
+ * a time, as the PTEs a split would make.  A walk that changes hands it to
+ * @pmd_entry, which returns 0 when done with it, WALK_SPLIT after
+ * splitting it (the walk goes on into the new table), anything else to
+ * stop; without @pmd_entry it splits the huge PMD and changes the PTEs
+ * (walk_pmd_range() without a pmd_entry).
+ */
+struct pt_walk {
+	pte_visit_fn pte;
+	pmd_visit_fn pmd;
+	void *arg;
+	bool clear;
+};
+
+static int walk_huge(struct mm_struct *mm, const struct pt_walk *w, uint64_t va, uint64_t epa,
+		     uint64_t e, struct page *folio, uint64_t start, uint64_t end)
+{
+	int ret;
+
+	if (w->pmd)
+		return w->pmd(w->arg, start, end, epa, e, folio);
+	if (w->clear) {
+		struct vm_area_struct *vma = find_vma(mm, va);
+
+		if (!vma || vma->vm_start > va)
+			return 0;
+		__split_huge_pmd(vma, epa, start);
+		return WALK_SPLIT;
+	}
+	for (uint64_t a = start; a < end; a += PAGE_SIZE)
+		if ((ret = w->pte(w->arg, a, epa, huge_pmd_pte(mm, e, folio, a - va))))
+			return ret;
+	return 0;
+}
+
+/* A look-only walk meets a bad PMD: the huge page its deposited table
+ * records is still mapped until a changing walk reclaims it; shown as a
+ * huge PMD with the rights its VMA gives, read-only. */
+static int walk_bad_huge(struct mm_struct *mm, const struct pt_walk *w, uint64_t va,
+			 uint64_t epa, uint64_t start, uint64_t end)
+{
+	struct page *dep = pgtable_trans_huge_deposited(&mm->m->pt, epa);
+	struct vm_area_struct *vma;
+
+	if (!dep || !dep->mapping)
+		return 0;
+	vma = find_vma(mm, va);
+	if (!vma || vma->vm_start > va)
+		return 0;
+	return walk_huge(mm, w, va, epa,
+			 pt_mk_leaf(&mm->m->pt, mm->m->thp.pmd_depth,
+				    page_to_phys(&mm->m->pm, dep->mapping),
+				    vma->vm_page_prot & ~_PAGE_RW),
+			 dep->mapping, start, end);
+}
+
 static int walk_level(struct mm_struct *mm, uint64_t table, unsigned depth, uint64_t base,
-		      uint64_t start, uint64_t end, pte_visit_fn fn, void *arg, bool clear)
+		      uint64_t start, uint64_t end, const struct pt_walk *w)
 {
 	const struct pt_ctx *pt = &mm->m->pt;
 	const struct pt_format *f = pt->fmt;
@@ -124,49 +203,107 @@ static int walk_level(struct mm_struct *mm, uint64_t table, unsigned depth, uint
 
 	for (; i < n; i++) {
 		uint64_t va = base + (uint64_t)i * span;
-		uint64_t epa, e, child;
+		uint64_t epa, e, child, s, t;
+		struct page *folio = NULL;
 
 		if (va >= end)
 			break;
 		epa = table + (uint64_t)i * f->entry_size;
 		e = pt_read(pt, epa);
 		if (depth == f->levels - 1) {
-			if (e && (ret = fn(arg, va, epa, e)))
+			if (e && (ret = w->pte(w->arg, va, epa, e)))
 				return ret;
 			continue;
 		}
-		child = user_table(mm, depth, epa, e, va, clear);
+		s = start > va ? start : va;
+		t = end < va + span ? end : va + span;
+		switch (user_entry(mm, depth, epa, e, va, w->clear, &child, &folio)) {
+		case PT_ENTRY_LEAF:
+			ret = walk_huge(mm, w, va, epa, e, folio, s, t);
+			if (ret != WALK_SPLIT) {
+				if (ret)
+					return ret;
+				continue;
+			}
+			/* split: the PTEs of the table it left */
+			e = pt_read(pt, epa);
+			if (user_entry(mm, depth, epa, e, va, w->clear, &child, &folio) !=
+			    PT_ENTRY_TABLE)
+				continue;
+			break;
+		case PT_ENTRY_BAD:
+			if (depth == mm->m->thp.pmd_depth &&
+			    (ret = walk_bad_huge(mm, w, va, epa, s, t)))
+				return ret;
+			break;
+		case PT_ENTRY_TABLE:
+			break;
+		default:
+			continue;
+		}
 		if (!child)
 			continue;
-		ret = walk_level(mm, child, depth + 1, va, start > va ? start : va, end, fn, arg,
-				 clear);
+		ret = walk_level(mm, child, depth + 1, va, s, end, w);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
+static int walk_range(struct mm_struct *mm, uint64_t start, uint64_t end, const struct pt_walk *w)
+{
+	if (start >= end)
+		return 0;
+	return walk_level(mm, mm->pgd, 0, 0, start, end, w);
+}
+
 int walk_pte_range(struct mm_struct *mm, uint64_t start, uint64_t end, pte_visit_fn fn, void *arg)
 {
-	if (start >= end)
-		return 0;
-	return walk_level(mm, mm->pgd, 0, 0, start, end, fn, arg, false);
+	const struct pt_walk w = { .pte = fn, .arg = arg };
+
+	return walk_range(mm, start, end, &w);
 }
 
-/* walk_pte_range() for a walk that changes the PTEs: bad entries above
- * them are cleared. */
+static int no_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
+{
+	(void)arg;
+	(void)va;
+	(void)epa;
+	(void)pte;
+	return 0;
+}
+
+static int walk_ops(struct mm_struct *mm, uint64_t start, uint64_t end,
+		    const struct mm_walk_ops *ops, void *arg, bool clear)
+{
+	const struct pt_walk w = { .pte = ops->pte_entry ? ops->pte_entry : no_pte,
+				   .pmd = ops->pmd_entry, .arg = arg, .clear = clear };
+
+	return walk_range(mm, start, end, &w);
+}
+
+int walk_page_range(struct mm_struct *mm, uint64_t start, uint64_t end,
+		    const struct mm_walk_ops *ops, void *arg)
+{
+	if (start < end)
+		mm_track_dirty(mm);	/* --check: the tables change */
+	return walk_ops(mm, start, end, ops, arg, true);
+}
+
+int walk_page_range_ro(struct mm_struct *mm, uint64_t start, uint64_t end,
+		       const struct mm_walk_ops *ops, void *arg)
+{
+	return walk_ops(mm, start, end, ops, arg, false);
+}
+
+/* The walks of this file that change the PTEs: @huge handles the huge
+ * PMDs met (NULL: split them). */
 static int change_pte_range(struct mm_struct *mm, uint64_t start, uint64_t end, pte_visit_fn fn,
-			    void *arg)
+			    pmd_visit_fn huge, void *arg)
 {
-	if (start >= end)
-		return 0;
-	mm_track_dirty(mm);	/* --check: the tables change */
-	return walk_level(mm, mm->pgd, 0, 0, start, end, fn, arg, true);
-}
+	const struct mm_walk_ops ops = { .pte_entry = fn, .pmd_entry = huge };
 
-int walk_page_range(struct mm_struct *mm, uint64_t start, uint64_t end, pte_visit_fn fn, void *arg)
-{
-	return change_pte_range(mm, start, end, fn, arg);
+	return walk_page_range(mm, start, end, &ops, arg);
 }
 
 struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t pte)
@@ -182,13 +319,17 @@ struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t pte)
 uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr)
 {
 	/* follow_page(): a bad entry on the way means no page */
-	const struct pt_ctx *pt = &mm->m->pt;
+	struct pt_ctx *pt = &mm->m->pt;
 	const unsigned last = pt->fmt->levels - 1;
 	uint64_t table = mm->pgd;
 
 	for (unsigned d = 0; d < last; d++) {
 		uint64_t epa = pt_offset(pt, table, d, addr), e = pt_read(pt, epa);
+		struct page *folio;
 
+		if (d == mm->m->thp.pmd_depth && pmd_trans_huge(e) &&
+		    (folio = huge_pmd_folio(mm, epa, e)))
+			return huge_pmd_pte(mm, e, folio, addr & (HPAGE_PMD_SIZE(mm->m) - 1));
 		if (pt_entry_kind(pt, d, epa, e, false) != PT_ENTRY_TABLE)
 			return 0;
 		table = pt_entry_addr(pt, d, e);
@@ -199,22 +340,68 @@ uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr)
 uint64_t mm_user_table(struct mm_struct *mm, unsigned depth, uint64_t epa, uint64_t va)
 {
 	const uint64_t span = pt_entry_span(mm->m->pt.fmt, depth);
+	uint64_t table;
+	struct page *folio;
 
-	return user_table(mm, depth, epa, pt_read(&mm->m->pt, epa), va & ~(span - 1), true);
+	/* a huge PMD has no table below it: PT_ENTRY_LEAF, table 0 */
+	user_entry(mm, depth, epa, pt_read(&mm->m->pt, epa), va & ~(span - 1), true, &table,
+		   &folio);
+	return table;
 }
 
-/* The fault path's pud_alloc()/pmd_alloc()/pte_offset_map(): clear a bad
- * entry on @addr's path, so that pte_alloc() builds that part anew. */
-static void clear_bad_path(struct mm_struct *mm, uint64_t addr)
+/* The fault path's pud_alloc() and pmd_alloc(): the PMD entry of @addr in
+ * *@pmd, the tables above it made where missing; a bad entry on the way
+ * (the PMD included) is cleared first, what hung from it reclaimed, so
+ * that the part is built anew.  -ENOMEM. */
+static int fault_pmd_alloc(struct mm_struct *mm, uint64_t addr, uint64_t *pmd)
 {
 	struct pt_ctx *pt = &mm->m->pt;
+	const unsigned pmd_depth = mm->m->thp.pmd_depth;
 	uint64_t table = mm->pgd;
 
-	for (unsigned d = 0; d + 1 < pt->fmt->levels && table; d++) {
-		uint64_t epa = pt_offset(pt, table, d, addr), e = pt_read(pt, epa);
+	for (unsigned d = 0;; d++) {
+		uint64_t epa = pt_offset(pt, table, d, addr), e = pt_read(pt, epa), next;
+		struct page *folio;
+		enum pt_entry_kind k;
 
-		table = user_table(mm, d, epa, e, addr & ~(pt_entry_span(pt->fmt, d) - 1), true);
+		k = user_entry(mm, d, epa, e, addr & ~(pt_entry_span(pt->fmt, d) - 1), true, &next,
+			       &folio);
+		if (d == pmd_depth) {
+			*pmd = epa;
+			return 0;
+		}
+		if (k != PT_ENTRY_TABLE) {
+			if (pt_alloc_table(pt, GFP_PGTABLE_USER, &next))
+				return -ENOMEM;
+			pt_set_table(pt, epa, next, _PAGE_TABLE);
+		}
+		table = next;
 	}
+}
+
+/* pte_alloc() below the PMD at @pmd (no huge page): the PTE of @addr in
+ * *@epa, a table made when the PMD is empty.  -ENOMEM, or -EEXIST for a
+ * huge PMD. */
+static int fault_pte_alloc(struct mm_struct *mm, uint64_t pmd, uint64_t addr, uint64_t *epa)
+{
+	struct pt_ctx *pt = &mm->m->pt;
+	const unsigned pmd_depth = mm->m->thp.pmd_depth;
+	uint64_t e = pt_read(pt, pmd), table;
+	struct page *folio;
+
+	switch (user_entry(mm, pmd_depth, pmd, e, addr & HPAGE_PMD_MASK(mm->m), true, &table,
+			   &folio)) {
+	case PT_ENTRY_TABLE:
+		break;
+	case PT_ENTRY_LEAF:
+		return -EEXIST;
+	default:
+		if (pt_alloc_table(pt, GFP_PGTABLE_USER, &table))
+			return -ENOMEM;
+		pt_set_table(pt, pmd, table, _PAGE_TABLE);
+	}
+	*epa = pt_offset(pt, table, pmd_depth + 1, addr);
+	return 0;
 }
 
 /* ---- TLB ---- */
@@ -258,9 +445,22 @@ static inline void flush_tlb_page(struct mm_struct *mm, uint64_t addr)
 
 /* ---- zap, protection, page tables ---- */
 
-/* zap_present_ptes() of one PTE of @mm at @va; @vma: its VMA, or NULL. */
+/*
+ * zap_pte_range()'s state: the VMA, and where the run of PTEs mapping
+ * consecutive pages of one huge page would go on (the page and its
+ * address; folio_pte_batch() gives such a run, within one PTE table, to
+ * one folio_remove_rmap_ptes(), which gives back one lock).
+ */
+struct zap_details {
+	struct vm_area_struct *vma;
+	struct page *run;
+	uint64_t run_va;
+};
+
+/* zap_present_ptes() of one PTE of @mm at @va; @vma: its VMA, or NULL;
+ * @zd: the run it may continue, or NULL. */
 static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t va, uint64_t epa,
-		    uint64_t pte)
+		    uint64_t pte, struct zap_details *zd)
 {
 	struct vmsim_machine *m = mm->m;
 	struct page *page = pte_page(m, pte);
@@ -268,16 +468,26 @@ static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t v
 	pte_clear(&m->pt, epa);
 	if (!page || page == m->zero_page)
 		return;		/* the zero page is never counted */
-	if (page->_mapcount < 0 || page_ref_count(page) <= 0) {
+	if (page->_mapcount < 0 || page_ref_count(compound_head(page)) <= 0) {
 		/* zap_present_folio_ptes(): the entry maps a page nobody maps
-		 * (or a free one): reported, and the page left alone */
+		 * (or a free one): reported, and the page left alone; a page of
+		 * a huge page has its references in the head */
 		print_bad_pte(mm, vma, va, pte, page);
 		return;
 	}
 	if (vma && vma->vm_file)
 		filemap_zap_pte(vma, page, pte);	/* a dirty PTE dirties the cache page */
-	if (vma)
-		munlock_vma_page(page, vma);	/* folio_remove_rmap_pte() */
+	if (vma && !(zd && zd->run == page && zd->run_va == va))
+		munlock_vma_page(page, vma);	/* folio_remove_rmap_ptes() */
+	if (zd) {
+		struct page *head = compound_head(page);
+		const bool more = PageCompound(page) &&
+				  (unsigned long)(page + 1 - head) < 1UL << compound_order(head) &&
+				  ((va + PAGE_SIZE) & (HPAGE_PMD_SIZE(m) - 1));
+
+		zd->run = more ? page + 1 : NULL;
+		zd->run_va = va + PAGE_SIZE;
+	}
 	mm->rss_stat[mm_counter(page)]--;
 	folio_remove_rmap_pte(&m->pm, page);
 	put_page(&m->pm, page);
@@ -285,9 +495,35 @@ static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t v
 
 static int zap_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
-	struct vm_area_struct *vma = arg;
+	struct zap_details *zd = arg;
 
-	zap_pte(vma->vm_mm, vma, va, epa, pte);
+	zap_pte(zd->vma->vm_mm, zd->vma, va, epa, pte, zd);
+	return 0;
+}
+
+/* A changing walk's huge PMD at @epa, of which the range covers [addr,
+ * next): true when that is all of it, else it is split, for the walk to
+ * go on into its PTEs (WALK_SPLIT). */
+static bool huge_pmd_whole(struct vm_area_struct *vma, uint64_t addr, uint64_t next, uint64_t epa)
+{
+	if (next - addr == HPAGE_PMD_SIZE(vma->vm_mm->m))
+		return true;
+	__split_huge_pmd(vma, epa, addr);
+	return false;
+}
+
+/* zap_pmd_range()'s huge PMD: unmapped whole when the range covers it,
+ * else split and unmapped page by page. */
+static int zap_huge(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t pmd,
+		    struct page *folio)
+{
+	struct vm_area_struct *vma = ((struct zap_details *)arg)->vma;
+
+	(void)pmd;
+	(void)folio;
+	if (!huge_pmd_whole(vma, addr, next, epa))
+		return WALK_SPLIT;
+	zap_huge_pmd(vma->vm_mm, vma, epa, addr);
 	return 0;
 }
 
@@ -297,7 +533,22 @@ static int zap_lost(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	struct mm_struct *mm = arg;
 	struct vm_area_struct *vma = find_vma(mm, va);
 
-	zap_pte(mm, vma && vma->vm_start <= va ? vma : NULL, va, epa, pte);
+	zap_pte(mm, vma && vma->vm_start <= va ? vma : NULL, va, epa, pte, NULL);
+	return 0;
+}
+
+/* A huge PMD below a cleared bad entry: the whole table goes, so all of it. */
+static int zap_lost_huge(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t pmd,
+			 struct page *folio)
+{
+	struct mm_struct *mm = arg;
+	struct vm_area_struct *vma = find_vma(mm, addr);
+
+	(void)next;
+	(void)pmd;
+	(void)folio;
+	zap_huge_pmd(mm, vma && vma->vm_start <= addr ? vma : NULL, epa,
+		     addr & HPAGE_PMD_MASK(mm->m));
 	return 0;
 }
 
@@ -308,27 +559,34 @@ static void reclaim_bad(struct mm_struct *mm, unsigned depth, uint64_t epa, uint
 {
 	struct pt_ctx *pt = &mm->m->pt;
 	const uint64_t span = pt_entry_span(pt->fmt, depth);
+	const uint64_t end = va + span - 1 > mm->task_size ? mm->task_size : va + span;
+	const struct pt_walk w = { .pte = zap_lost, .pmd = zap_lost_huge, .arg = mm, .clear = true };
 	uint64_t table = pt_owned_table(pt, depth, epa, e);
 
+	/* a PMD that mapped a huge page: that page and its deposited table */
+	if (depth == mm->m->thp.pmd_depth && zap_bad_huge_pmd(mm, epa, va))
+		flush_tlb_mm_range(mm, va, end);
 	if (!table)
 		return;
 	if (depth + 1 < pt->fmt->levels)
-		walk_level(mm, table, depth + 1, va, va, va + span - 1, zap_lost, mm, true);
+		walk_level(mm, table, depth + 1, va, va, va + span - 1, &w);
 	pt_free_table_tree(pt, table, depth + 1);
-	flush_tlb_mm_range(mm, va, va + span - 1 > mm->task_size ? mm->task_size : va + span);
+	flush_tlb_mm_range(mm, va, end);
 }
 
 void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 {
-	change_pte_range(vma->vm_mm, start, end, zap_one, vma);
+	struct zap_details zd = { .vma = vma };
+
+	change_pte_range(vma->vm_mm, start, end, zap_one, zap_huge, &zd);
 }
 
 /* should_zap_folio() without even_cows: a private mapping keeps the
  * anonymous copies it made of the object's pages. */
 static int zap_mapping_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
-	struct vm_area_struct *vma = arg;
-	struct page *page = pte_page(vma->vm_mm->m, pte);
+	struct zap_details *zd = arg;
+	struct page *page = pte_page(zd->vma->vm_mm->m, pte);
 
 	if (page && PageAnon(page))
 		return 0;
@@ -337,7 +595,10 @@ static int zap_mapping_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 
 void zap_mapping_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 {
-	change_pte_range(vma->vm_mm, start, end, zap_mapping_one, vma);
+	struct zap_details zd = { .vma = vma };
+
+	/* (THP maps only private anonymous memory: no huge PMD here) */
+	change_pte_range(vma->vm_mm, start, end, zap_mapping_one, NULL, &zd);
 }
 
 /*
@@ -360,10 +621,12 @@ static void free_range(struct mm_struct *mm, uint64_t table, unsigned depth, uin
 		uint64_t es = a & ~(span - 1), next = es + span;
 		uint64_t epa = pt_offset(pt, table, depth, a), e = pt_read(pt, epa);
 		uint64_t child;
+		struct page *folio;
 
 		if (next > end || next < es)
 			next = end;
-		child = user_table(mm, depth, epa, e, es, true);
+		/* (a huge PMD is no table: only an unmapped range comes here) */
+		user_entry(mm, depth, epa, e, es, true, &child, &folio);
 		if (child) {
 			if (depth + 1 < leaf)
 				free_range(mm, child, depth + 1, a, next, floor, ceiling);
@@ -403,9 +666,14 @@ void free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uin
 }
 
 /* Private anonymous page that only this PTE uses (PageAnonExclusive):
- * it may be made writable without a copy. */
+ * it may be made writable without a copy.  A page of a huge page carries
+ * the flag itself: set when the page was made, cleared by fork, kept by
+ * a split (wp_can_reuse_anon_folio() never reuses one without it); an
+ * order-0 page is exclusive exactly when nothing else refers to it. */
 static bool page_exclusive(const struct page *page)
 {
+	if (PageCompound(page))
+		return PageAnon(page) && PageAnonExclusive(page);
 	return PageAnon(page) && page_ref_count(page) == 1 && page_mapcount(page) == 1;
 }
 
@@ -434,11 +702,26 @@ static int change_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	return 0;
 }
 
+/* change_pmd_range()'s huge PMD: changed whole when the range covers
+ * it, else split and changed page by page. */
+static int change_huge(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t pmd,
+		       struct page *folio)
+{
+	struct vm_area_struct *vma = ((struct prot_walk *)arg)->vma;
+
+	(void)pmd;
+	(void)folio;
+	if (!huge_pmd_whole(vma, addr, next, epa))
+		return WALK_SPLIT;
+	change_huge_pmd(vma, epa, addr);
+	return 0;
+}
+
 void change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 {
 	struct prot_walk w = { vma };
 
-	change_pte_range(vma->vm_mm, start, end, change_one, &w);
+	change_pte_range(vma->vm_mm, start, end, change_one, change_huge, &w);
 }
 
 struct page *alloc_user_page(struct mm_struct *mm, gfp_t gfp, gfp_t charge_gfp)
@@ -547,8 +830,10 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 		if (old && vma->vm_file && (vma->vm_flags & VM_SHARED))
 			filemap_page_mkwrite(vma, old);
 		/* wp_can_reuse_anon_folio(): a page only this PTE maps moves to
-		 * the VMA's own anon_vma (folio_move_anon_rmap) */
-		if (!(vma->vm_flags & VM_SHARED) && vma->anon_vma)
+		 * the VMA's own anon_vma (folio_move_anon_rmap); a page of a
+		 * huge page is reused only as PageAnonExclusive, which keeps
+		 * the folio where it is */
+		if (!(vma->vm_flags & VM_SHARED) && vma->anon_vma && !PageCompound(old))
 			page_move_anon_rmap(old, vma);
 		set_pte(&m->pt, epa, pte | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED);
 		flush_tlb_page(mm, addr);
@@ -596,7 +881,7 @@ static unsigned __handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, uns
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct vmsim_machine *m = mm->m;
-	uint64_t epa, pte;
+	uint64_t epa, pte, pmd, orig;
 	unsigned ret;
 
 	addr &= PAGE_MASK;
@@ -604,8 +889,36 @@ static unsigned __handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, uns
 	/* folio_add_new_anon_rmap()'s VM_BUG_ON_VMA, before anything is made */
 	if (VM_BUG_ON_VMA(addr < vma->vm_start || addr >= vma->vm_end, vma, mm))
 		return VM_FAULT_SIGSEGV;
-	clear_bad_path(mm, addr);
-	if (pte_alloc(&m->pt, mm->pgd, addr, &epa))
+	/* __handle_mm_fault(): the PMD first -- an empty one may take a
+	 * huge page, a huge one is handled at its level or split */
+	if (fault_pmd_alloc(mm, addr, &pmd))
+		return VM_FAULT_OOM;
+	orig = pt_read(&m->pt, pmd);
+	if (pt_entry_none(orig)) {
+		if (thp_vma_allowable_order(vma, vma->vm_flags, TVA_IN_PF | TVA_ENFORCE_SYSFS)) {
+			ret = do_huge_pmd_anonymous_page(vma, addr, pmd, flags, st);
+			if (!(ret & VM_FAULT_FALLBACK)) {
+				if (!ret)
+					update_hiwater_rss(mm);
+				return ret;
+			}
+		}
+	} else if (pmd_trans_huge(orig) && huge_pmd_folio(mm, pmd, orig)) {
+		if (!(orig & _PAGE_PRESENT) && (orig & _PAGE_PROTNONE))
+			return do_huge_pmd_numa_page(vma, addr, pmd, orig);
+		if (!(flags & FAULT_FLAG_WRITE) || (orig & _PAGE_RW)) {
+			huge_pmd_set_accessed(vma, addr, pmd, orig, flags);
+			return 0;
+		}
+		ret = do_huge_pmd_wp_page(vma, addr, pmd, orig, st);
+		if (!(ret & VM_FAULT_FALLBACK)) {
+			if (!ret)
+				update_hiwater_rss(mm);
+			return ret;
+		}
+		/* split: the PTE path copies the page */
+	}
+	if (fault_pte_alloc(mm, pmd, addr, &epa))
 		return VM_FAULT_OOM;
 	pte = pt_read(&m->pt, epa);
 	if (!(pte & _PAGE_PRESENT)) {
@@ -703,9 +1016,12 @@ static int copy_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		return 1;
 	}
 	if (page && page != m->zero_page) {
+		/* the references of a page of a huge page are the head's */
+		struct page *folio = compound_head(page);
+
 		/* a page the parent maps is mapped and referenced: anything
 		 * else is a count gone wrong, not to be copied into the child */
-		if (VM_BUG_ON_PAGE(page_mapcount(page) <= 0 || page_ref_count(page) <= 0, page,
+		if (VM_BUG_ON_PAGE(page_mapcount(page) <= 0 || page_ref_count(folio) <= 0, page,
 				   &m->pm)) {
 			w->err = -EFAULT;
 			return 1;
@@ -713,6 +1029,9 @@ static int copy_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		get_page(page);
 		page->_mapcount++;
 		dst_mm->rss_stat[mm_counter(page)]++;
+		/* folio_try_dup_anon_rmap_pte(): shared from now on */
+		if (PageCompound(page))
+			clear_page_flag(page, PG_anon_exclusive);
 	}
 	/* copy_present_pte(): a private writable page is shared read-only
 	 * by both until one of them writes */
@@ -727,6 +1046,26 @@ static int copy_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	return 0;
 }
 
+/* copy_pmd_range()'s huge PMD: copied whole (it lies inside the VMA). */
+static int copy_huge(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t pmd,
+		     struct page *folio)
+{
+	struct copy_walk *w = arg;
+	struct mm_struct *dst_mm = w->dst->vm_mm;
+	const uint64_t haddr = addr & HPAGE_PMD_MASK(dst_mm->m);
+	uint64_t dpmd;
+
+	(void)next;
+	(void)pmd;
+	(void)folio;
+	if (pmd_alloc(&dst_mm->m->pt, dst_mm->pgd, haddr, &dpmd) ||
+	    copy_huge_pmd(w->dst, w->src, dpmd, epa, haddr)) {
+		w->err = -ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
 int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src)
 {
 	struct copy_walk w = { dst, src, 0 };
@@ -735,8 +1074,8 @@ int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src)
 	 * or never written) is faulted in again by the child */
 	if (!src->anon_vma)
 		return 0;
-	mm_track_dirty(dst->vm_mm);	/* the source: change_pte_range() */
-	change_pte_range(src->vm_mm, src->vm_start, src->vm_end, copy_one, &w);
+	mm_track_dirty(dst->vm_mm);	/* the source: walk_page_range() */
+	change_pte_range(src->vm_mm, src->vm_start, src->vm_end, copy_one, copy_huge, &w);
 	update_hiwater_rss(dst->vm_mm);
 	return w.err;
 }
@@ -757,30 +1096,39 @@ void exit_mmap(struct mm_struct *mm)
 	(void)VM_BUG_ON_MM(count != map_count, mm);
 	free_pgtables(mm, 0, mm->task_size);
 	flush_tlb_mm_range(mm, 0, mm->task_size);
+	mm_put_huge_zero_folio(mm);
 }
 
-/* Page-table pages below @table that map [base, limit). */
-static unsigned long count_tables(const struct pt_ctx *pt, uint64_t table, unsigned depth,
+/* Page-table pages below @table that map [base, limit), the tables
+ * deposited for huge PMDs included (mm_inc_nr_ptes() counts them). */
+static unsigned long count_tables(struct mm_struct *mm, uint64_t table, unsigned depth,
 				  uint64_t base, uint64_t limit)
 {
+	const struct pt_ctx *pt = &mm->m->pt;
 	const struct pt_format *f = pt->fmt;
 	unsigned long n = 0;
 
 	if (depth >= f->levels)
 		return 0;
+	if (depth == mm->m->thp.pmd_depth)
+		n += pgtable_trans_huge_nr_deposited(pt, table);
 	for (unsigned i = 0; i < pt_ptrs_per_table(f, depth); i++) {
 		uint64_t va = base + ((uint64_t)i << f->lvl[depth].shift);
-		uint64_t epa, child;
+		uint64_t epa, e, child;
 
 		if (va >= limit)
 			break;
 		if (depth + 1 >= f->levels)
 			continue;
 		epa = table + (uint64_t)i * f->entry_size;
+		e = pt_read(pt, epa);
+		if (depth == mm->m->thp.pmd_depth && pmd_trans_huge(e) &&
+		    huge_pmd_folio(mm, epa, e))
+			continue;	/* a huge page: its table is the deposit */
 		/* the tables the mm holds, a bad entry's own included */
-		child = pt_held_table(pt, depth, epa, pt_read(pt, epa));
+		child = pt_held_table(pt, depth, epa, e);
 		if (child)
-			n += 1 + count_tables(pt, child, depth + 1, va, limit);
+			n += 1 + count_tables(mm, child, depth + 1, va, limit);
 	}
 	return n;
 }
@@ -789,5 +1137,5 @@ unsigned long mm_pgtables_bytes(const struct mm_struct *mm)
 {
 	/* every table below the root of the user half (VmPTE): counted from
 	 * the tables themselves, so it cannot drift from them */
-	return count_tables(&mm->m->pt, mm->pgd, 0, 0, mm->task_size) * PAGE_SIZE;
+	return count_tables((struct mm_struct *)mm, mm->pgd, 0, 0, mm->task_size) * PAGE_SIZE;
 }

@@ -132,30 +132,112 @@ static struct page *pte_normal_page(struct vmsim_machine *m, uint64_t pte)
 	return page;
 }
 
+/* mlock_pte_range()'s walk: the VMA, the range, and the end of the run
+ * of PTEs of one huge page just handled. */
+struct mlock_walk {
+	struct vm_area_struct *vma;
+	uint64_t start, end, skip_to;
+};
+
+/* folio_mlock_step(): how many PTEs from the one at @va (mapping @page)
+ * map the pages that follow it in its huge page, up to the range's end and
+ * the end of the PTE table (folio_pte_batch()). */
+static unsigned long folio_mlock_step(struct mm_struct *mm, struct page *page, uint64_t va,
+				      uint64_t end)
+{
+	const struct pt_format *f = mm->m->pt.fmt;
+	struct page *head = compound_head(page);
+	const uint64_t table_end = (va | (pt_entry_span(f, f->levels - 2) - 1)) + 1;
+	const unsigned long left = (1UL << compound_order(head)) - (unsigned long)(page - head);
+	unsigned long n = 1;
+
+	if (end > table_end)
+		end = table_end;
+	while (n < left && va + n * PAGE_SIZE < end) {
+		uint64_t pte = mm_pte_lookup(mm, va + n * PAGE_SIZE);
+
+		if (!(pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) ||
+		    ((pte & f->entry_addr_mask) >> PAGE_SHIFT) != page_to_pfn(&mm->m->pm, page + n))
+			break;
+		n++;
+	}
+	return n;
+}
+
+/* folio_within_range(): does the huge page headed by @head lie, by its
+ * index, wholly in [start, end) of @vma? */
+static bool folio_within_range(const struct page *head, const struct vm_area_struct *vma,
+			       uint64_t start, uint64_t end)
+{
+	const uint64_t pgoff = head->index, size = PAGE_SIZE << compound_order(head);
+	uint64_t addr;
+
+	if (start < vma->vm_start)
+		start = vma->vm_start;
+	if (end > vma->vm_end)
+		end = vma->vm_end;
+	if (pgoff < vma->vm_pgoff || pgoff - vma->vm_pgoff >= vma_pages(vma))
+		return false;
+	addr = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
+	return addr >= start && end - addr >= size;
+}
+
 static int mlock_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
-	struct vm_area_struct *vma = arg;
+	struct mlock_walk *w = arg;
+	struct vm_area_struct *vma = w->vma;
 	struct vmsim_machine *m = vma->vm_mm->m;
-	struct page *page = pte_normal_page(m, pte);
+	uint64_t pfn = (pte & m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT;
+	struct page *page;
+	unsigned long step;
 
-	if (page) {
-		if (vma->vm_flags & VM_LOCKED)
-			mlock_folio(m, page);
-		else
-			munlock_folio(m, page);
-	}
-	(void)va;
 	(void)epa;
+	if (va < w->skip_to || !(pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) ||
+	    !pfn_valid(&m->pm, (unsigned long)pfn))
+		return 0;
+	page = pfn_to_page(&m->pm, (unsigned long)pfn);
+	if (page == m->zero_page)
+		return 0;
+	step = PageCompound(page) ? folio_mlock_step(vma->vm_mm, page, va, w->end) : 1;
+	w->skip_to = va + step * PAGE_SIZE;
+	if (!(vma->vm_flags & VM_LOCKED)) {
+		munlock_folio(m, page);
+		return 0;
+	}
+	/* allow_mlock_munlock(): a huge page is locked only when it lies in
+	 * the range whole and these PTEs map all of it */
+	if (PageCompound(page) &&
+	    (!folio_within_range(compound_head(page), vma, w->start, w->end) ||
+	     step != 1UL << compound_order(compound_head(page))))
+		return 0;
+	mlock_folio(m, page);
+	return 0;
+}
+
+static int mlock_pmd(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t pmd,
+		     struct page *folio)
+{
+	struct mlock_walk *w = arg;
+
+	(void)addr;
+	(void)next;
+	(void)pmd;
+	(void)folio;
+	mlock_huge_pmd(w->vma, epa);
 	return 0;
 }
 
 /* mlock_vma_pages_range(): @vma takes @newflags, and the pages already
- * mapped in [start, end) are mlocked or munlocked to match. */
+ * mapped in [start, end) are mlocked or munlocked to match: a huge PMD's
+ * page as one, a huge page that PTEs map as one where they map it whole. */
 static void mlock_vma_pages_range(struct vm_area_struct *vma, uint64_t start, uint64_t end,
 				  unsigned long newflags)
 {
+	const struct mm_walk_ops ops = { .pte_entry = mlock_pte, .pmd_entry = mlock_pmd };
+	struct mlock_walk w = { .vma = vma, .start = start, .end = end };
+
 	vma->vm_flags = newflags;
-	walk_pte_range(vma->vm_mm, start, end, mlock_pte, vma);
+	walk_page_range_ro(vma->vm_mm, start, end, &ops, &w);
 }
 
 /* ---- VMAs ---- */
@@ -392,9 +474,13 @@ static int stale_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct vm_area_struct *vma = arg;
 	struct vmsim_machine *m = vma->vm_mm->m;
+	uint64_t pfn = (pte & m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT;
 
 	if (pte_normal_page(m, pte))
 		m->pm.mlock_stale++;
+	else if ((pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) && pfn_valid(&m->pm, (unsigned long)pfn) &&
+		 PageMlocked(compound_head(pfn_to_page(&m->pm, (unsigned long)pfn))))
+		m->thp.mlock_stale++;	/* a page of a locked huge page: an allowance */
 	(void)va;
 	(void)epa;
 	return 0;
@@ -402,6 +488,8 @@ static int stale_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 
 void mlock_vma_pages_stale(struct vm_area_struct *vma)
 {
-	if ((vma->vm_flags & (VM_LOCKED | VM_SPECIAL)) == VM_LOCKED)
+	if ((vma->vm_flags & (VM_LOCKED | VM_SPECIAL)) == VM_LOCKED) {
 		walk_pte_range(vma->vm_mm, vma->vm_start, vma->vm_end, stale_pte, vma);
+		mlock_huge_pmds_stale(vma);
+	}
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "phys/gfp.h"
+#include "vma/huge_mm.h"
 #include "vma/mm_types.h"
 
 struct vmsim_machine;
@@ -277,21 +278,47 @@ int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src);
 /* The PTE value mapping @addr in @mm (0 if none), for checks and views. */
 uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr);
 /* The table below the user entry at @epa (table depth @depth) that maps
- * @va, or 0 when there is none.  A bad entry is cleared as a walk that
+ * @va, or 0 when there is none -- a huge PMD has none either (callers
+ * test pmd_trans_huge() first).  A bad entry is cleared as a walk that
  * changes the tables clears it (pXd_none_or_clear_bad()), the pages below
  * it unmapped. */
 uint64_t mm_user_table(struct mm_struct *mm, unsigned depth, uint64_t epa, uint64_t va);
 
-/* Per-page visitor over the PTE level of [start, end): @fn gets each entry
- * that is not zero (present or PROT_NONE).  walk_pte_range() only looks
- * (views, checkers: a bad entry above is followed, not cleared);
- * walk_page_range() is for walks that change the entries they visit: a bad
- * entry on the way is cleared as the kernel's page walk clears it. */
+/*
+ * Page walks over [start, end) of @mm.  A callback's non-zero return stops
+ * the walk and is returned (WALK_SPLIT aside).
+ *
+ * @pte_entry gets each PTE that is not zero (present or PROT_NONE).
+ * @pmd_entry gets each huge PMD (at @epa, value @pmd, mapping @folio: the
+ * head page of a huge page, or the huge zero page) with [@addr, @next),
+ * the part of its span the range covers.
+ *
+ * walk_page_range() is the kernel's walk, for walks that change what they
+ * visit: a bad entry on the way is cleared as the kernel's page walk clears
+ * it.  Its @pmd_entry returns 0 when done with the huge PMD, or WALK_SPLIT
+ * after splitting it, to have the walk go on into the PTEs it became
+ * (ACTION_SUBTREE); without a @pmd_entry every huge PMD met is split and
+ * its PTEs walked (walk_pmd_range() without a pmd_entry).
+ *
+ * walk_page_range_ro() and walk_pte_range() only look (views, checkers): a
+ * bad entry is followed, not cleared, and a huge PMD goes whole to
+ * @pmd_entry, or without one to @pte_entry as the PTEs that would map its
+ * pages (huge_pmd_pte()), @epa being the PMD's.
+ */
 typedef int (*pte_visit_fn)(void *arg, uint64_t va, uint64_t epa, uint64_t pte);
+typedef int (*pmd_visit_fn)(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t pmd,
+			    struct page *folio);
+struct mm_walk_ops {
+	pte_visit_fn pte_entry;
+	pmd_visit_fn pmd_entry;
+};
+#define WALK_SPLIT 0x7fffffff
+int walk_page_range(struct mm_struct *mm, uint64_t start, uint64_t end,
+		    const struct mm_walk_ops *ops, void *arg);
+int walk_page_range_ro(struct mm_struct *mm, uint64_t start, uint64_t end,
+		       const struct mm_walk_ops *ops, void *arg);
 int walk_pte_range(struct mm_struct *mm, uint64_t start, uint64_t end, pte_visit_fn fn,
 		   void *arg);
-int walk_page_range(struct mm_struct *mm, uint64_t start, uint64_t end, pte_visit_fn fn,
-		    void *arg);
 /* The page a present @pte of @vma maps, NULL for the zero page, a pfn
  * beyond RAM or a non-present entry (the kernel's "special" mappings). */
 struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t pte);

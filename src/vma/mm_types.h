@@ -162,6 +162,12 @@ struct task_struct;	/* kern/task.h */
 #define MREMAP_DONTUNMAP 4
 #endif
 
+/* mm->flags bits (include/linux/sched/coredump.h) */
+#define MMF_OOM_SKIP		21	/* the OOM killer is done with it (reaped or exiting) */
+#define MMF_HUGE_ZERO_PAGE	23	/* holds a reference on the huge zero page */
+#define MMF_DISABLE_THP		24	/* prctl(PR_SET_THP_DISABLE) */
+/* the bits fork copies to the child (MMF_INIT_MASK) */
+#define MMF_INIT_MASK		(1UL << MMF_DISABLE_THP)
 /* mlock2(), mlockall() and msync() flags (uapi/asm-generic/mman*.h) */
 #ifndef MLOCK_ONFAULT
 #define MLOCK_ONFAULT	0x01
@@ -286,11 +292,9 @@ struct mm_struct {
 	/* CONFIG_MEMCG: the task whose memory cgroup this mm's pages are
 	 * charged to (kern/cgroup.c keeps it; opaque here) */
 	struct task_struct *owner;
-	unsigned long flags;		/* MMF_* */
+	unsigned long flags;		/* 1 << MMF_* */
 };
 
-/* mm->flags */
-#define MMF_OOM_SKIP	0x1	/* the OOM killer is done with it (reaped or exiting) */
 
 static inline unsigned long get_mm_counter(const struct mm_struct *mm, int member)
 {

@@ -458,8 +458,9 @@ static int64_t __do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr,
 	if (flags & MAP_LOCKED)
 		vm_flags |= VM_LOCKED;
 	/* a thread stack gets no huge pages (6.7 on, kernels with
-	 * CONFIG_TRANSPARENT_HUGEPAGE: not non-PAE x86_32) */
-	if ((flags & MAP_STACK) && config_is_64(&mm->m->cfg))
+	 * CONFIG_TRANSPARENT_HUGEPAGE: both x86 kernels, whether or not the
+	 * CPU can map one, see vma/huge_memory.c) */
+	if (flags & MAP_STACK)
 		vm_flags |= VM_NOHUGEPAGE;
 	if ((flags & MAP_LOCKED) && !can_do_mlock(mm))
 		return -EPERM;

@@ -17,8 +17,11 @@
  * where source and destination are aligned to the span of a PUD (1 GiB,
  * x86_64) or PMD entry (2 MiB; 4 MiB on x86_32) and the destination has no
  * table there (move_normal_pud, move_normal_pmd), and otherwise moves the
- * PTEs one by one (move_ptes).  Frames, their refcounts and mapcounts and
- * the rss counters stay as they are; the TLB is flushed for the old range.
+ * PTEs one by one (move_ptes).  A PMD that maps a transparent huge page
+ * moves whole where the step covers all of it (move_huge_pmd), its
+ * deposited table along, and is split into PTEs first where it does not.
+ * Frames, their refcounts and mapcounts and the rss counters stay as they
+ * are; the TLB is flushed for the old range.
  *
  * Invariant after every call, failed or not: the VMA list and tree agree,
  * the mm counters equal the sums over the VMAs (locked_vm plus
@@ -133,35 +136,6 @@ static uint64_t get_old_pmd(struct mm_struct *mm, uint64_t addr)
 	uint64_t epa = walk_to(mm, addr, pmd_depth(&mm->m->pt), false);
 
 	return epa && !pt_entry_none(pt_read(&mm->m->pt, epa)) ? epa : 0;
-}
-
-/*
- * Transparent huge pages: the points where the kernel moves or splits a
- * PMD that maps a 2 MiB page (move_huge_pmd(), split_huge_pmd()).  The
- * process layer maps user memory with 4 KiB pages only, so no PMD is huge
- * (a PS bit there makes the entry bad, and the walk clears it): nothing to
- * move whole, nothing to split.  Anonymous THP fills these in.
- */
-static bool pmd_trans_huge(struct mm_struct *mm, uint64_t pmd_epa)
-{
-	(void)mm;
-	(void)pmd_epa;
-	return false;
-}
-
-static bool move_huge_pmd(struct pagetable_move_control *pmc, uint64_t old_pmd, uint64_t new_pmd)
-{
-	(void)pmc;
-	(void)old_pmd;
-	(void)new_pmd;
-	return false;
-}
-
-static void split_huge_pmd(struct vm_area_struct *vma, uint64_t pmd_epa, uint64_t addr)
-{
-	(void)vma;
-	(void)pmd_epa;
-	(void)addr;
 }
 
 /*
@@ -321,8 +295,11 @@ static uint64_t move_page_tables(struct pagetable_move_control *pmc)
 			continue;
 		if (r < 0)
 			break;
-		if (pmd_trans_huge(mm, old_e)) {
-			if (extent == pmd_span && move_huge_pmd(pmc, old_e, new_e))
+		/* a huge PMD moves whole when the extent is all of it, and is
+		 * split into PTEs otherwise (vma/huge_memory.c) */
+		if (pmd_trans_huge(pt_read(pt, old_e))) {
+			if (extent == HPAGE_PMD_SIZE(mm->m) &&
+			    move_huge_pmd(pmc->old, pmc->old_addr, pmc->new_addr, old_e, new_e))
 				continue;
 			split_huge_pmd(pmc->old, old_e, pmc->old_addr);
 		} else if (extent == pmd_span && move_normal_entry(pmc, pmd, old_e, new_e)) {

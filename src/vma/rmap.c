@@ -307,23 +307,28 @@ void unlink_anon_vmas(struct vm_area_struct *vma)
 
 /* ---- the rmap of one page ---- */
 
+void __folio_set_anon(struct page *folio, struct vm_area_struct *vma, uint64_t addr)
+{
+	folio->mapping = (void *)((uintptr_t)vma->anon_vma | PAGE_MAPPING_ANON);
+	folio->index = linear_page_index(vma, addr);
+}
+
 void page_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma, uint64_t addr)
 {
-	page->mapping = (void *)((uintptr_t)vma->anon_vma | PAGE_MAPPING_ANON);
-	page->index = linear_page_index(vma, addr);
+	__folio_set_anon(page, vma, addr);
 	page->_mapcount = 0;
 	lruvec_stat_mod_folio(&vma->vm_mm->m->pm, page, NR_ANON_MAPPED, 1);
 }
 
-void page_move_anon_rmap(struct page *page, struct vm_area_struct *vma)
+void page_move_anon_rmap(struct page *folio, struct vm_area_struct *vma)
 {
-	page->mapping = (void *)((uintptr_t)vma->anon_vma | PAGE_MAPPING_ANON);
+	folio->mapping = (void *)((uintptr_t)vma->anon_vma | PAGE_MAPPING_ANON);
 }
 
 int rmap_walk_anon(struct page *page, rmap_one_fn fn, void *arg)
 {
 	struct anon_vma *anon_vma = page_anon_vma(page);
-	const uint64_t pgoff = page->index;
+	const uint64_t pgoff = page_pgoff(page);
 	struct anon_vma_chain *avc;
 	int ret;
 
@@ -410,9 +415,9 @@ int check_vma_rmap(struct vm_area_struct *vma, struct page *page, uint64_t addr,
 	if (!chain_has(vma, anon_vma))
 		return verr(err, -EFAULT, "rmap: page at %#" PRIx64 ": its anon_vma is not on the"
 			    " VMA's chain", addr);
-	if (page->index != linear_page_index(vma, addr))
+	if (page_pgoff(page) != linear_page_index(vma, addr))
 		return verr(err, -EFAULT, "rmap: page at %#" PRIx64 " has index %#" PRIx64
-			    ", the VMA puts it at %#" PRIx64, addr, page->index,
+			    ", the VMA puts it at %#" PRIx64, addr, page_pgoff(page),
 			    linear_page_index(vma, addr));
 	return 0;
 }

@@ -23,7 +23,10 @@
  *     its own parent), refcount its own reference while its tree is not
  *     empty plus one per other anon_vma whose ->root it is;
  *   - a mapped anonymous page's anon_vma is on the chain of every VMA
- *     that maps it, at index vm_pgoff + (address - vm_start) / PAGE_SIZE.
+ *     that maps it, at index vm_pgoff + (address - vm_start) / PAGE_SIZE;
+ *     the pages of a huge page have their folio's (the head's) anon_vma,
+ *     and index head->index + their place in it, whether a PMD maps them
+ *     or, after a split, PTEs.
  */
 #ifndef VMSIM_VMA_RMAP_H
 #define VMSIM_VMA_RMAP_H
@@ -54,14 +57,24 @@ struct anon_vma_chain {
 	struct rb_node rb;		/* in anon_vma->rb_root */
 };
 
-/* page->mapping of an anonymous page: its anon_vma | PAGE_MAPPING_ANON */
+/* The anon_vma of an anonymous page: its folio's ->mapping, anon_vma |
+ * PAGE_MAPPING_ANON (a page of a huge page: the head's) */
 static inline struct anon_vma *page_anon_vma(const struct page *page)
 {
-	uintptr_t mapping = (uintptr_t)page->mapping;
+	uintptr_t mapping = (uintptr_t)compound_head((struct page *)page)->mapping;
 
 	if ((mapping & PAGE_MAPPING_FLAGS) != PAGE_MAPPING_ANON)
 		return NULL;
 	return (struct anon_vma *)(mapping - PAGE_MAPPING_ANON);
+}
+
+/* page_pgoff(): the linear page index of @page, its folio's ->index plus
+ * its place in the folio. */
+static inline uint64_t page_pgoff(const struct page *page)
+{
+	const struct page *head = compound_head((struct page *)page);
+
+	return head->index + (uint64_t)(page - head);
 }
 
 /* The linear page index of @addr in @vma (linear_page_index()). */
@@ -106,16 +119,20 @@ int anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma);
  * (freed with their root's reference when it was the last). */
 void unlink_anon_vmas(struct vm_area_struct *vma);
 
+/* __folio_set_anon(): @folio -- a page, or the head of a huge page, whose
+ * pages then all count as anonymous -- belongs to @vma's anon_vma at the
+ * linear index of @addr, the address of its first page. */
+void __folio_set_anon(struct page *folio, struct vm_area_struct *vma, uint64_t addr);
 /* folio_add_new_anon_rmap(): a new anonymous page at @addr of @vma, mapped
- * by one PTE. */
+ * by one PTE.  (A huge page mapped by a PMD: huge_memory.c.) */
 void page_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma, uint64_t addr);
-/* folio_move_anon_rmap(): a page only @vma maps moves to @vma's own
- * anon_vma (write fault reusing it). */
-void page_move_anon_rmap(struct page *page, struct vm_area_struct *vma);
+/* folio_move_anon_rmap(): a page, or the head of a huge page, that only
+ * @vma maps moves to @vma's own anon_vma (write fault reusing it). */
+void page_move_anon_rmap(struct page *folio, struct vm_area_struct *vma);
 
 /* rmap_walk_anon(): @fn for each VMA that may map @page (an AVC of its
- * anon_vma covering its index), with the address the page would have
- * there.  Stops at the first non-zero return, which it returns. */
+ * anon_vma covering its index; a page of a huge page: the folio's anon_vma
+ * and page_pgoff()), with the address the page would have there.  Stops at the first non-zero return, which it returns. */
 typedef int (*rmap_one_fn)(struct vm_area_struct *vma, uint64_t addr, void *arg);
 int rmap_walk_anon(struct page *page, rmap_one_fn fn, void *arg);
 

@@ -525,9 +525,12 @@ static struct vm_area_struct *vma_merge_existing_range(struct mm_struct *mm,
 		return prev;
 	}
 	if (merge_left) {
-		/* prev grows to end; vma shrinks from below or goes */
+		/* prev grows to end; vma shrinks from below or goes
+		 * (commit_merge(): no huge PMD of vma may straddle end) */
 		if ((*err = dup_anon_vma(prev, vma, &anon_dup)))
 			return NULL;
+		if (!right_side)
+			vma_adjust_trans_huge(prev, prev->vm_start, end, (long)(end - vma->vm_start));
 		prev->vm_end = end;
 		if (right_side)
 			remove_merged_vma(mm, prev, vma);
@@ -537,9 +540,12 @@ static struct vm_area_struct *vma_merge_existing_range(struct mm_struct *mm,
 		return prev;
 	}
 	/* next grows down to start; vma shrinks from above or goes (the
-	 * order of the list and tree does not change) */
+	 * order of the list and tree does not change; no huge PMD of vma may
+	 * straddle start) */
 	if ((*err = dup_anon_vma(next, vma, &anon_dup)))
 		return NULL;
+	if (!left_side)
+		vma_adjust_trans_huge(vma, vma->vm_start, start, 0);
 	if (left_side)
 		remove_merged_vma(mm, next, vma);
 	else
@@ -600,6 +606,8 @@ int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t addr, i
 	n = vm_area_dup(vma);
 	if (!n)
 		return -ENOMEM;
+	/* __split_vma(): no huge PMD may straddle the new boundary */
+	vma_adjust_trans_huge(vma, vma->vm_start, addr, 0);
 	if (new_below) {
 		/* vma_link(n) below refreshes vma's gap: n becomes its prev */
 		n->vm_end = addr;

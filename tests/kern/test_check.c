@@ -732,6 +732,104 @@ static void test_check_random_points_and_full_passes_agree(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* The same with transparent huge pages ("always", the huge zero page)
+ * over 2 MiB slots: huge faults, the huge zero page, splits by munmap,
+ * mprotect, madvise and VMA boundaries, fork's copies, mremap moving
+ * huge PMDs whole or splitting them; each path marks what it changes and
+ * the points' shadow counts follow PMD mappings as the full pass counts
+ * them. */
+static void test_check_random_thp_points_and_full_passes_agree(void **state)
+{
+	const char *sets[] = { "memory.size=256MiB", "transparent_hugepage.enabled=always",
+			       "transparent_hugepage.use_zero_page=true", NULL };
+	static const int advice[] = { MADV_DONTNEED, MADV_COLD, MADV_PAGEOUT, MADV_HUGEPAGE,
+				      MADV_NOHUGEPAGE, MADV_DONTDUMP, MADV_FREE };
+	struct vmsim_error err = { 0 };
+	struct vmsim_machine *m = vmsim_machine_create("x86_64", sets, &err);
+	struct task_struct *tasks[4];
+	unsigned ntasks = 1, serial = 1;
+	uint64_t s = 0x2545f4914f6cdd1dULL;
+
+	(void)state;
+	if (!m)
+		fail_msg("boot: %s", err.msg);
+	assert_int_equal(machine_check_start(m, 0), 0);
+	tasks[0] = spawn(m, "t0");
+	point_ok(m);
+	for (int i = 0; i < 600; i++) {
+		struct task_struct *t = tasks[rng(&s) % ntasks];
+		uint64_t base = 0x40000000ULL + (rng(&s) % 4) * 2 * MiB;
+		uint64_t off = (rng(&s) % 512) * 4 * KiB;
+		unsigned op = (unsigned)(rng(&s) % 11);
+		char name[16];
+
+		switch (op) {
+		case 9:
+		case 10: {
+			/* a fresh slot's first touch maps a huge page or the
+			 * huge zero page */
+			uint64_t v = rng(&s);
+			struct access_result r;
+
+			vm_mmap(t->mm, NULL, base, 2 * MiB, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0);
+			task_access(t, base + off, op == 9 ? MMU_WRITE : MMU_READ, &v, sizeof(v), &r);
+			break;
+		}
+		case 0:
+			vm_mmap(t->mm, NULL, base, 2 * MiB << (rng(&s) & 1), PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0);
+			break;
+		case 1:
+			do_munmap(t->mm, base + (rng(&s) & 1 ? off : 0),
+				  rng(&s) & 1 ? 4 * KiB : 2 * MiB);
+			break;
+		case 2:
+			do_mprotect(t->mm, base + (rng(&s) & 1 ? MiB : 0), MiB,
+				    rng(&s) & 1 ? PROT_READ : PROT_READ | PROT_WRITE);
+			break;
+		case 3:
+		case 4: {
+			uint64_t v = rng(&s);
+			struct access_result r;
+
+			task_access(t, base + off, op == 3 ? MMU_WRITE : MMU_READ, &v, sizeof(v), &r);
+			break;
+		}
+		case 5:
+			if (ntasks < 4) {
+				snprintf(name, sizeof(name), "t%u", serial++);
+				if (do_fork(t, name, 0, &tasks[ntasks]) == 0)
+					ntasks++;
+			} else {
+				unsigned k = (unsigned)(rng(&s) % ntasks);
+
+				do_exit(tasks[k]);
+				tasks[k] = tasks[--ntasks];
+			}
+			break;
+		case 6:
+		case 7:
+			do_madvise(t->mm, base + (rng(&s) & 1 ? off : 0), rng(&s) & 1 ? 4 * KiB : 2 * MiB,
+				   advice[rng(&s) % (sizeof(advice) / sizeof(advice[0]))], NULL);
+			break;
+		case 8:
+			/* moved whole to another slot, or a page off its alignment */
+			do_mremap(t->mm, base, 2 * MiB, 2 * MiB, MREMAP_MAYMOVE | MREMAP_FIXED,
+				  0x40000000ULL + (rng(&s) % 4) * 2 * MiB + 0x10000000ULL +
+				  (rng(&s) & 1 ? 4 * KiB : 0));
+			break;
+		}
+		if (i & 1 ? machine_check(m, &err) : machine_check_point(m, &err))
+			fail_msg("op %d (%u) %s: %s", i, op, i & 1 ? "full" : "point", err.msg);
+	}
+	/* the run met what it is about */
+	assert_true(m->pm.vmstat.event[THP_FAULT_ALLOC] > 20);
+	assert_true(m->pm.vmstat.event[THP_SPLIT_PMD] > 20);
+	assert_true(m->pm.vmstat.event[THP_ZERO_PAGE_ALLOC] > 0);
+	vmsim_machine_destroy(m);
+}
+
 /* ---- the always-on checks ---- */
 
 static void test_vm_bug_vma_link_refuses_an_overlap(void **state)
@@ -810,7 +908,7 @@ static void test_vm_bug_fork_of_a_page_without_mapcount(void **state)
 	/* dup_mm() fails, and fork says ENOMEM */
 	assert_int_equal(do_fork(f->a, "b", 0, &b), -ENOMEM);
 	assert_reported(&f->r, 1,
-			"VM_BUG_ON_PAGE(page_mapcount(page) <= 0 || page_ref_count(page) <= 0)");
+			"VM_BUG_ON_PAGE(page_mapcount(page) <= 0 || page_ref_count(folio) <= 0)");
 	assert_non_null(strstr(f->r.last, "kernel BUG at"));
 	assert_int_equal(page_ref_count(p), 1);	/* nothing was taken for the child */
 	p->_mapcount = 0;
@@ -864,6 +962,7 @@ int main(void)
 		cmocka_unit_test(test_check_untracked_free_block_waits_for_the_full_pass),
 		cmocka_unit_test(test_check_full_pass_names_an_unmarked_change),
 		cmocka_unit_test(test_check_random_points_and_full_passes_agree),
+		cmocka_unit_test(test_check_random_thp_points_and_full_passes_agree),
 		FIXTURE_TEST(test_vm_bug_vma_link_refuses_an_overlap),
 		FIXTURE_TEST(test_vm_bug_mmput_underflow_is_refused),
 		FIXTURE_TEST(test_vm_bug_new_page_written_after_free),

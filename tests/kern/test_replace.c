@@ -51,11 +51,12 @@ static void write_string(char *path, const struct ref *refs, size_t n)
 	assert_int_equal(fclose(f), 0);
 }
 
-/* Replay @refs through @policy in @frames frames; the checker after each. */
-static void replay_string(const char *policy, const struct replace_params *p,
-			  const struct ref *refs, size_t n, struct run *out)
+/* Replay @refs through @policy in @frames frames, on a machine with @sets;
+ * the checker after each. */
+static void replay_string_on(const char *const *sets, const char *policy,
+			     const struct replace_params *p, const struct ref *refs, size_t n,
+			     struct run *out)
 {
-	static const char *const sets[] = { "memory.size=64MiB", NULL };
 	struct vmsim_machine *m = boot_with("x86_64", sets);
 	struct vmsim_error err = { 0 };
 	struct spawn_args sa = { 0 };
@@ -92,6 +93,14 @@ static void replay_string(const char *policy, const struct replace_params *p,
 		out->resident[s] = (unsigned)((rs.f[s].vpn << 12) - TRACE_PAGES_BASE) >> 12;
 	replace_destroy(&rs);
 	vmsim_machine_destroy(m);
+}
+
+static void replay_string(const char *policy, const struct replace_params *p,
+			  const struct ref *refs, size_t n, struct run *out)
+{
+	static const char *const sets[] = { "memory.size=64MiB", NULL };
+
+	replay_string_on(sets, policy, p, refs, n, out);
 }
 
 static size_t parse_string(const char *s, struct ref *refs)
@@ -147,6 +156,25 @@ static void test_replace_silberschatz_fifo_lru_opt(void **state)
 
 /* Belady's anomaly: FIFO faults more with more frames; LRU and OPT, stack
  * algorithms, cannot. */
+/* The frames are 4 KiB pages whatever the machine's THP setting: under
+ * "always" (with the huge zero page) the same references fault as often,
+ * each page one frame. */
+static void test_replace_frames_take_no_huge_page(void **state)
+{
+	static const char *const sets[] = { "memory.size=64MiB", "transparent_hugepage.enabled=always",
+					    "transparent_hugepage.use_zero_page=true", NULL };
+	struct replace_params p = { .frames = 3, .refresh = 1000, .tau = 1000, .seed = 1 };
+	struct ref refs[64];
+	size_t n = parse_string(SILBERSCHATZ, refs);
+	struct run r;
+
+	(void)state;
+	replay_string_on(sets, "lru", &p, refs, n, &r);
+	assert_int_equal(r.st.references, n);
+	assert_int_equal(r.st.faults, 12);
+	assert_int_equal(r.nr_resident, 3);
+}
+
 static void test_replace_belady_anomaly_fifo_only(void **state)
 {
 	assert_int_equal(faults_of("fifo", 3, BELADY), 9);
@@ -508,6 +536,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_replace_silberschatz_fifo_lru_opt),
+		cmocka_unit_test(test_replace_frames_take_no_huge_page),
 		cmocka_unit_test(test_replace_belady_anomaly_fifo_only),
 		cmocka_unit_test(test_replace_clock_by_hand),
 		cmocka_unit_test(test_replace_dirty_evictions_are_disk_writes),

@@ -100,8 +100,8 @@ static void test_pcp_sizing_default_machine(void **state)
 	tm_free(tm);
 }
 
-/* x86_32: every populated zone sized by the same rules; no THP list
- * (THP needs PAE or x86_64). */
+/* x86_32: every populated zone sized by the same rules; the THP list
+ * holds order 10 (4 MiB, the 2-level PMD), never order 9. */
 static void test_pcp_sizing_x86_32(void **state)
 {
 	struct test_machine *tm = tm_boot("x86_32", 0, pcp_on);
@@ -117,9 +117,11 @@ static void test_pcp_sizing_x86_32(void **state)
 		assert_true(populated_zone(z));
 		assert_pageset(pm, types[i], b, lo > 4 * b ? lo : 4 * b, hi > 4 * b ? hi : 4 * b);
 	}
-	assert_int_equal(pm->pcp_thp_order, PCP_NO_THP);
+	assert_int_equal(pm->pcp_thp_order, 10);
 	free_checked(pm, alloc_checked(pm, GFP_HIGHUSER, 9), 9);
 	assert_int_equal(pcp_count(pm, ZONE_HIGHMEM) + pcp_count(pm, ZONE_NORMAL), 0);
+	free_checked(pm, alloc_checked(pm, GFP_HIGHUSER, 10), 10);
+	assert_int_equal(pcp_count(pm, ZONE_HIGHMEM) + pcp_count(pm, ZONE_NORMAL), 1024);
 	tm_free(tm);
 }
 

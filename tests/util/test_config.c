@@ -56,6 +56,7 @@ static void check_same_values(const struct vmsim_config *a, const struct vmsim_c
 	EQ(stack_rlimit); EQ(mmap_min_addr); EQ(randomize); EQ(seed); EQ(mmap_base);
 	EQ(memlock_rlimit); EQ(cap_ipc_lock);
 	EQ(fault_around_bytes); EQ(read_ahead_kb); EQ(max_sectors_kb); EQ(vdso_pages[0]); EQ(vdso_pages[1]); EQ(vdso_pages[2]);
+	EQ(thp_enabled); EQ(thp_defrag); EQ(thp_use_zero_page);
 #undef EQ
 }
 
@@ -384,7 +385,12 @@ static const struct {
 	{ "x86_64", "memory.size", "1\nGiB", "--set memory.size=1 GiB: bad size '1 GiB' for "
 	  "memory.size (a number with an optional KiB/MiB/GiB/TiB suffix)" },
 	{ "x86_64", "", "1", "--set =1: unknown key '' (valid: name, arch, memory, reserve, "
-	  "kernel_image, zones, buddy, cpu, tlb, layout, process, pagecache, vfs, vdso)" },
+	  "kernel_image, zones, buddy, cpu, tlb, layout, process, pagecache, vfs, vdso, transparent_hugepage)" },
+	{ "x86_64", "transparent_hugepage.enabled", "yes", "--set transparent_hugepage.enabled=yes: "
+	  "bad value 'yes' for transparent_hugepage.enabled (always, madvise, never)" },
+	{ "x86_32", "transparent_hugepage", "{defrag: sometimes}", "--set transparent_hugepage={defrag: "
+	  "sometimes}: bad value 'sometimes' for transparent_hugepage.defrag (always, defer, "
+	  "defer+madvise, madvise, never)" },
 };
 
 static void test_config_bad_sets_give_exact_messages(void **state)
@@ -620,6 +626,16 @@ static void test_config_dump_roundtrips(void **state)
 	check_roundtrip(&c);
 	load_str_ok(&c, "memory: { size: 2GiB, nodes: 2 }\nprocess.stack_rlimit: 12345\ncpu.pcid: true\n");
 	check_roundtrip(&c);
+	/* transparent_hugepage: given keys written back, derived ones left to
+	 * derive again (a 256 MiB machine starts with THP off) */
+	load_str_ok(&c, "memory.size: 256MiB\ntransparent_hugepage: { enabled: always, "
+			"defrag: defer+madvise }\n");
+	assert_int_equal(c.thp_enabled, THP_ENABLED_ALWAYS);
+	assert_int_equal(c.thp_defrag, THP_DEFRAG_DEFER_MADVISE);
+	assert_false(c.thp_use_zero_page);
+	check_roundtrip(&c);
+	load_str_ok(&c, "memory.size: 256MiB\n");
+	assert_int_equal(c.thp_enabled, THP_ENABLED_NEVER);
 	load_str_ok(&c, "process: { memlock_rlimit: unlimited, cap_ipc_lock: true }\n");
 	assert_true(c.memlock_rlimit == CFG_UNLIMITED && c.cap_ipc_lock);
 	check_roundtrip(&c);
@@ -638,6 +654,11 @@ static void test_config_dump_shape(void **state)
 	assert_non_null(strstr(text, "\ntlb:\n  l1d:\n    entries: 64\n    ways: 4\n  l1i:\n"));
 	assert_non_null(strstr(text, "\n  vmalloc:\n    start: 0xffffc90000000000\n"));
 	assert_null(strstr(text, "last_pkmap"));
+	assert_null(strstr(text, "transparent_hugepage"));	/* derived, so left out */
+	free(text);
+	load_str_ok(&c, "transparent_hugepage.use_zero_page: false\n");
+	assert_int_equal(config_dump_yaml(&c, &text, &err), 0);
+	assert_non_null(strstr(text, "\ntransparent_hugepage:\n  use_zero_page: false\n"));
 	free(text);
 	builtin(&c, "x86_32");
 	assert_int_equal(config_dump_yaml(&c, &text, &err), 0);

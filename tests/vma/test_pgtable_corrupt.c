@@ -18,16 +18,24 @@
  * PTE flips are restricted to bits that change neither the frame nor the
  * rights (A, D, PWT, PCD, G, the ignored bits): a PTE that names another
  * frame breaks the frame accounting in the kernel too ("Bad page map"),
- * and no walk can tell.  Above the PTE level any bit goes, except that an
- * entry is never redirected to a frame the CPU could walk on through: a
- * page-table page (another table's entries read as the next level's give
- * the task a user-writable mapping of that table, and the hardware writes
- * through it without a fault that would let the kernel see the bad entry),
- * a slab page (the kernel's objects), a free frame (it may become either),
- * or any frame holding a present-looking entry.  Such corruption is
- * undefined on the real machine too; what is tested is everything a fault
- * or a software walk can meet.  Flips are made only on entries of the
- * tables themselves, never through an entry that is already bad.
+ * and no walk can tell.  Above the PTE level any bit goes, but for the
+ * rights of a PMD that maps a transparent huge page (P, RW, US, NX),
+ * which is a leaf like a PTE; its PS and address bits do go: such a PMD
+ * is no huge PMD any more, and the walks treat it as bad.  No entry is
+ * ever redirected to a frame the CPU could walk on through, nor made a
+ * leaf over one (a huge PMD's new address, a table entry whose PS is set:
+ * every frame of the span it then maps): a page-table page (another
+ * table's entries read as the next level's give the task a user-writable
+ * mapping of that table, and the hardware writes through it without a
+ * fault that would let the kernel see the bad entry), a slab page (the
+ * kernel's objects), a free frame (it may become either), or any frame
+ * holding a present-looking entry.  Such corruption is undefined on the
+ * real machine too; what is tested is everything a fault or a software
+ * walk can meet.  Flips are made only on entries of the tables
+ * themselves, never through an entry that is already bad.  The runs with
+ * transparent huge pages ("always", with the huge zero page) also map
+ * whole huge-page slots, so that faults, forks, partial munmaps and
+ * mprotects meet huge PMDs, split them and copy them.
  */
 #include "vma_test.h"
 
@@ -52,12 +60,13 @@ static unsigned rnd(unsigned n)
 
 struct ctx {
 	struct vmsim_machine *m;
+	bool thp;
 	struct task_struct *t[NTASK];
 	unsigned spawned;
 	const char *arch;
 	unsigned seed;		/* the run's seed, for messages */
 	unsigned step;
-	unsigned long flips, bad_flips;
+	unsigned long flips, bad_flips, huge_flips;
 };
 
 static uint64_t slot_addr(const struct ctx *c, unsigned s)
@@ -115,6 +124,22 @@ static void op_mmap_touch(struct ctx *c, struct task_struct *t)
 		if (rnd(3))
 			assert_int_equal(task_access(t, a + p, MMU_WRITE, &v, sizeof(v), &res), 0);
 	}
+}
+
+/* A whole huge page's span (slot-aligned: 2 MiB on x86_64, the 4 MiB
+ * of four slots on x86_32), read first (the huge zero page) or written. */
+static void op_mmap_huge(struct ctx *c, struct task_struct *t)
+{
+	const uint64_t size = HPAGE_PMD_SIZE(c->m);
+	unsigned s = rnd(NSLOTS);
+	uint64_t a = slot_addr(c, config_is_64(&c->m->cfg) ? s : s & 4), v = a;
+	int64_t r = vm_mmap(t->mm, NULL, a, size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 0);
+	struct access_result res;
+
+	assert_true(r == (int64_t)a);
+	a += rnd(6) * PAGE_SIZE;
+	assert_int_equal(task_access(t, a, rnd(2) ? MMU_WRITE : MMU_READ, &v, sizeof(v), &res), 0);
 }
 
 static void op_access(struct ctx *c, struct task_struct *t)
@@ -202,14 +227,23 @@ static void op_walk(struct ctx *c, struct task_struct *t)
 		assert_true(f.gp || (f.depth >= 0 && (unsigned)f.depth < tr.n));
 }
 
-/* A bit of an entry to flip: any bit above the PTE level, and at the PTE
- * level one that changes neither the frame nor the rights. */
-static unsigned flip_bit(struct ctx *c, unsigned depth)
+/* A bit of an entry to flip: any bit above the PTE level but the rights
+ * of a huge PMD, and at the PTE level one that changes neither the frame
+ * nor the rights. */
+static unsigned flip_bit(struct ctx *c, unsigned depth, bool huge)
 {
 	const struct pt_format *f = c->m->pt.fmt;
 	static const unsigned pte_bits[] = { 3, 4, 5, 6, 8, 9, 10, 11, 52, 55, 58, 62 };
 	unsigned width = f->entry_size * 8;
 
+	if (huge) {
+		unsigned b;
+
+		do
+			b = rnd(4) ? 3 + rnd(16) : rnd(width);	/* often PS and the address */
+		while (b <= 2 || b == 63 || b >= width);
+		return b;
+	}
 	if (depth == f->levels - 1) {
 		unsigned b;
 
@@ -237,16 +271,28 @@ static bool safe_target(struct ctx *c, uint64_t pa)
 	struct phys_mem *pm = &c->m->pm;
 	const unsigned esize = c->m->pt.fmt->entry_size;
 	const uint8_t *b;
-	struct page *page;
+	struct page *page, *head;
 
 	if (!pfn_valid(pm, (unsigned long)(pa >> PAGE_SHIFT)))
 		return true;	/* beyond RAM: the walk faults there */
 	page = pfn_to_page(pm, (unsigned long)(pa >> PAGE_SHIFT));
-	if (PageTable(page) || PageSlab(page) || PageBuddy(page) || page_ref_count(page) == 0)
+	/* a page of a compound block: the head holds its kind and references */
+	head = compound_head(page);
+	if (PageTable(page) || PageSlab(head) || PageBuddy(page) || page_ref_count(head) == 0)
 		return false;
 	b = phys_to_host(pm, pa & ~(uint64_t)(PAGE_SIZE - 1));
 	for (unsigned off = 0; off < PAGE_SIZE; off += esize)
 		if (b[off] & _PAGE_PRESENT)
+			return false;
+	return true;
+}
+
+/* The same for every frame of [@pa, @pa + @span) that lies in RAM: the
+ * frames a leaf entry above the PTE level maps. */
+static bool safe_span(struct ctx *c, uint64_t pa, uint64_t span)
+{
+	for (uint64_t a = pa; a - pa < span; a += PAGE_SIZE)
+		if (!safe_target(c, a))
 			return false;
 	return true;
 }
@@ -262,6 +308,7 @@ static void op_corrupt(struct ctx *c, struct task_struct *t)
 	struct pt_path p;
 	unsigned depth, bit, n;
 	unsigned long pfn;
+	bool huge;
 
 	pt_lookup(pt, t->mm->pgd, va, &p);
 	/* entry n is this walk's while entry n - 1 links its table */
@@ -269,6 +316,9 @@ static void op_corrupt(struct ctx *c, struct task_struct *t)
 	     pt_entry_kind(pt, n - 1, p.epa[n - 1], p.e[n - 1], false) == PT_ENTRY_TABLE; n++)
 		;
 	depth = rnd(n);
+	/* a huge PMD, the leaf of its path, is the entry to hit most */
+	if (c->thp && p.leaf && n == p.n && p.n - 1 == c->m->thp.pmd_depth && rnd(2))
+		depth = p.n - 1;
 	e = p.e[depth];
 	/* entries of page tables only: below a bad entry the raw lookup may
 	 * have wandered into any frame (a slab's, say), which is not a page
@@ -276,19 +326,25 @@ static void op_corrupt(struct ctx *c, struct task_struct *t)
 	pfn = (unsigned long)(p.epa[depth] >> PAGE_SHIFT);
 	if (!e || !pfn_valid(&c->m->pm, pfn) || !test_page_flag(pfn_to_page(&c->m->pm, pfn), PG_table))
 		return;
-	bit = flip_bit(c, depth);
+	huge = depth == c->m->thp.pmd_depth && huge_pmd_folio(t->mm, p.epa[depth], e);
+	bit = flip_bit(c, depth, huge);
 	e ^= 1ULL << bit;
 	if (depth < pt->fmt->levels - 1 && (e & _PAGE_PRESENT) &&
-	    pt_entry_addr(pt, depth, e) != pt_entry_addr(pt, depth, p.e[depth]) &&
-	    !safe_target(c, pt_entry_addr(pt, depth, e)))
+	    (pt_entry_addr(pt, depth, e) != pt_entry_addr(pt, depth, p.e[depth]) ||
+	     pt_entry_leaf(pt, depth, e) != pt_entry_leaf(pt, depth, p.e[depth])) &&
+	    !safe_span(c, pt_entry_addr(pt, depth, e),
+		       pt_entry_leaf(pt, depth, e) ? pt_entry_span(pt->fmt, depth) : PAGE_SIZE))
 		return;
 	set_pte(pt, p.epa[depth], e);
 	for (unsigned i = 0; i < c->m->nr_cpus; i++)
 		invlpg(&c->m->cpus[i], va);
 	c->flips++;
 	if (depth < pt->fmt->levels - 1 &&
-	    pt_entry_kind(pt, depth, p.epa[depth], e, false) == PT_ENTRY_BAD)
+	    pt_entry_kind(pt, depth, p.epa[depth], e, false) == PT_ENTRY_BAD &&
+	    !huge_pmd_folio(t->mm, p.epa[depth], e))
 		c->bad_flips++;
+	if (huge)
+		c->huge_flips++;
 }
 
 /* The last step before teardown: the kernel's own root, any bit of any
@@ -309,13 +365,23 @@ static void corrupt_kernel_root(struct ctx *c)
 	}
 }
 
-static void run(const char *arch, unsigned s)
+static void run(const char *arch, unsigned s, bool thp)
 {
-	struct ctx c = { .arch = arch, .seed = s };
+	struct ctx c = { .arch = arch, .seed = s, .thp = thp };
 	struct vt_free before, after;
 	unsigned long tables0, reported;
 
-	c.m = vt_boot(arch, "64MiB");
+	if (thp) {
+		const char *sets[] = { "memory.size=64MiB", "transparent_hugepage.enabled=always",
+				       "transparent_hugepage.use_zero_page=true", NULL };
+		struct vmsim_error err = { 0 };
+
+		c.m = vmsim_machine_create(arch, sets, &err);
+		if (!c.m)
+			fail_msg("boot %s: %s", arch, err.msg);
+	} else {
+		c.m = vt_boot(arch, "64MiB");
+	}
 	c.m->pt.console = NULL;		/* thousands of reports: kept, not printed */
 	/* the tasks are the test's: when memory runs out, calls fail rather
 	 * than the OOM killer ending a task the test still holds */
@@ -340,7 +406,10 @@ static void run(const char *arch, unsigned s)
 		reported = c.m->pt.nr_bad;
 		if (k < 22) {
 			what = "mmap";
-			op_mmap_touch(&c, *tp);
+			if (thp && rnd(3) == 0)
+				op_mmap_huge(&c, *tp);
+			else
+				op_mmap_touch(&c, *tp);
 		} else if (k < 35) {
 			what = "access";
 			op_access(&c, *tp);
@@ -386,12 +455,13 @@ static void run(const char *arch, unsigned s)
 			e = pt_read(&c.m->pt, epa);
 			/* unless the table that held it went too (it hung from
 			 * a bad entry above, reclaimed in the same step), and
-			 * its frame may now be anything */
+			 * its frame may now be anything (or a huge PMD a fault
+			 * mapped there since) */
 			if (!PageTable(pfn_to_page(&c.m->pm, (unsigned long)(epa >> PAGE_SHIFT))))
 				e = 0;
 			if (e && pt_entry_kind(&c.m->pt, strcmp(lvl, "p4d") == 0 ? 0 :
 					       strcmp(lvl, "pud") == 0 ? 1 : 2, epa, e, false) !=
-				 PT_ENTRY_TABLE)
+				 PT_ENTRY_TABLE && !(c.thp && strcmp(lvl, "pmd") == 0))
 				fail_msg("%s seed %u step %u: %s still set", arch, s, c.step,
 					 c.m->pt.bad_msg);
 		}
@@ -401,6 +471,8 @@ static void run(const char *arch, unsigned s)
 		if (c.t[i])
 			do_exit(c.t[i]);
 	check(&c, "exit all");
+	/* the huge zero page stays until its shrinker runs: run it */
+	hugepage_shutdown(c.m);
 	vt_free_snapshot(c.m, &after);
 	if (after.total != before.total || c.m->pt.nr_tables != tables0)
 		fail_msg("%s seed %u: %lu free pages and %lu tables before, %lu and %lu after", arch, s,
@@ -408,6 +480,10 @@ static void run(const char *arch, unsigned s)
 	/* the run did what it is for */
 	assert_true(c.bad_flips > 10);
 	assert_true(c.m->pt.nr_bad > 10);
+	if (thp) {
+		assert_true(c.huge_flips > 10);
+		assert_true(c.m->pm.vmstat.event[THP_FAULT_ALLOC] > 50 && c.m->pm.vmstat.event[THP_SPLIT_PMD] > 20);
+	}
 	corrupt_kernel_root(&c);
 	vmsim_machine_destroy(c.m);
 }
@@ -416,14 +492,28 @@ static void test_pgtable_corrupt_x86_64(void **state)
 {
 	(void)state;
 	for (unsigned s = 1; s <= 4; s++)
-		run("x86_64", s);
+		run("x86_64", s, false);
 }
 
 static void test_pgtable_corrupt_x86_32(void **state)
 {
 	(void)state;
 	for (unsigned s = 1; s <= 4; s++)
-		run("x86_32", s);
+		run("x86_32", s, false);
+}
+
+static void test_pgtable_corrupt_thp_x86_64(void **state)
+{
+	(void)state;
+	for (unsigned s = 1; s <= 4; s++)
+		run("x86_64", s, true);
+}
+
+static void test_pgtable_corrupt_thp_x86_32(void **state)
+{
+	(void)state;
+	for (unsigned s = 1; s <= 4; s++)
+		run("x86_32", s, true);
 }
 
 int main(void)
@@ -431,6 +521,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pgtable_corrupt_x86_64),
 		cmocka_unit_test(test_pgtable_corrupt_x86_32),
+		cmocka_unit_test(test_pgtable_corrupt_thp_x86_64),
+		cmocka_unit_test(test_pgtable_corrupt_thp_x86_32),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -119,30 +119,12 @@ static void test_rmap_fork_builds_chains(void **state)
 	vmsim_machine_destroy(m);
 }
 
-struct walk_hits {
-	struct vm_area_struct *vma[4];
-	uint64_t addr[4];
-	unsigned n;
-};
-
-static int note_hit(struct vm_area_struct *vma, uint64_t addr, void *arg)
-{
-	struct walk_hits *h = arg;
-
-	if (h->n < 4) {
-		h->vma[h->n] = vma;
-		h->addr[h->n] = addr;
-	}
-	h->n++;
-	return 0;
-}
-
 static void test_rmap_walk_finds_every_mapping(void **state)
 {
 	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
 	struct task_struct *t = vt_spawn(m, "p", 0, 0), *c;
 	uint64_t a = vt_mmap(t, 0, 8 * P, PRW, MAP_PRIVATE);
-	struct walk_hits h = { 0 };
+	struct vt_rmap_hits h;
 	struct page *page;
 
 	(void)state;
@@ -156,7 +138,7 @@ static void test_rmap_walk_finds_every_mapping(void **state)
 	assert_int_equal(page_mapcount(page), 2);
 	/* the walk of the shared page finds the parent's VMA and the child's,
 	 * at the page's address in each; not the lower split-off VMAs */
-	rmap_walk_anon(page, note_hit, &h);
+	h = vt_rmap_of(page);
 	assert_int_equal(h.n, 2);
 	for (unsigned i = 0; i < 2; i++) {
 		assert_int_equal(h.addr[i], a + 3 * P);
@@ -165,8 +147,7 @@ static void test_rmap_walk_finds_every_mapping(void **state)
 	assert_true(h.vma[0]->vm_mm != h.vma[1]->vm_mm);
 	/* after the child's COW, the child's copy is found in the child only */
 	assert_int_equal(vt_write(c, a + 3 * P, 2), 0);
-	memset(&h, 0, sizeof(h));
-	rmap_walk_anon(vt_frame_of(c, a + 3 * P), note_hit, &h);
+	h = vt_rmap_of(vt_frame_of(c, a + 3 * P));
 	assert_int_equal(h.n, 1);
 	assert_ptr_equal(h.vma[0]->vm_mm, c->mm);
 	/* and the parent's page, now mapped once, moves to the parent's

@@ -22,6 +22,7 @@
 #include "kern/task.h"
 #include "phys/slab.h"
 #include "vma/mm.h"
+#include "vma/rmap.h"
 #include "vmsim/machine.h"
 
 #define KiB (1ULL << 10)
@@ -178,6 +179,34 @@ static inline void vt_free_snapshot(struct vmsim_machine *m, struct vt_free *f)
 		for (unsigned o = 0; o <= m->pm.max_order; o++)
 			f->nr[z][o] = m->pm.node_data[0].node_zones[z].free_area[o].nr_free;
 	f->total = nr_free_pages(&m->pm);
+}
+
+/* What rmap_walk_anon() finds for a page: the first four VMAs with the
+ * page's address in each, and how many in all. */
+struct vt_rmap_hits {
+	struct vm_area_struct *vma[4];
+	uint64_t addr[4];
+	unsigned n;
+};
+
+static inline int vt_note_rmap_hit(struct vm_area_struct *vma, uint64_t addr, void *arg)
+{
+	struct vt_rmap_hits *h = arg;
+
+	if (h->n < 4) {
+		h->vma[h->n] = vma;
+		h->addr[h->n] = addr;
+	}
+	h->n++;
+	return 0;
+}
+
+static inline struct vt_rmap_hits vt_rmap_of(struct page *page)
+{
+	struct vt_rmap_hits h = { 0 };
+
+	assert_int_equal(rmap_walk_anon(page, vt_note_rmap_hit, &h), 0);
+	return h;
 }
 
 /* Every frame is free again, as in @before: the machine goes. */

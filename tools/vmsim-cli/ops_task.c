@@ -22,6 +22,7 @@
 #include "kern/machine.h"
 #include "kern/task.h"
 #include "kern/views.h"
+#include "kern/vmstat.h"
 #include "mmu/mmu.h"
 #include "scenario.h"
 #include "util/err.h"
@@ -294,7 +295,9 @@ static const char *const task_expect_keys[] = {
 	"task", "rss", "vm", "maps", "anon", "shmem", "data_vm", "stack_vm", "exec_vm",
 	"locked_vm", "map_count", "brk", "start_brk", "faults", "cow", "cow_reuse", "zero_page",
 	"demand_zero", "stack_grow", "segv", "sigbus", "mm_users", "hiwater_rss", "hiwater_vm", "tasks",
-	"mlocked", "l1d_hits", "l1d_misses", "l2_hits", "l2_misses", "walks", NULL
+	"mlocked", "l1d_hits", "l1d_misses", "l2_hits", "l2_misses", "walks", "thp_fault_alloc",
+	"thp_fault_fallback", "thp_fault_fallback_charge", "thp_split_pmd", "thp_zero_page_alloc",
+	"nr_anon_transparent_hugepages", NULL
 };
 
 static void expect_u64(struct scn *s, struct scn_step *st, const char *what, uint64_t want,
@@ -420,6 +423,29 @@ static int expect_task(struct scn *s, struct scn_step *st)
 			if ((ret = scn_arg_u64(s, st, tk[i], true, &want)))
 				return ret;
 			expect_u64(s, st, tk[i], want, tv[i]);
+		}
+	}
+	{
+		/* the machine's huge-page events (/proc/vmstat names) */
+		const struct vmsim_machine *hm = scn_machine(s);
+		const unsigned long *ev = hm->pm.vmstat.event;
+		static const char *const hk[] = { "thp_fault_alloc", "thp_fault_fallback",
+						  "thp_fault_fallback_charge", "thp_split_pmd",
+						  "thp_zero_page_alloc",
+						  "nr_anon_transparent_hugepages" };
+		const uint64_t hv[] = {
+			ev[THP_FAULT_ALLOC], ev[THP_FAULT_FALLBACK], ev[THP_FAULT_FALLBACK_CHARGE],
+			ev[THP_SPLIT_PMD], ev[THP_ZERO_PAGE_ALLOC],
+			node_page_state_output(hm, NR_ANON_THPS,
+					       global_node_page_state(&hm->pm, NR_ANON_THPS)),
+		};
+
+		for (size_t i = 0; i < sizeof(hk) / sizeof(hk[0]); i++) {
+			if (!scn_arg(st, hk[i]))
+				continue;
+			if ((ret = scn_arg_u64(s, st, hk[i], true, &want)))
+				return ret;
+			expect_u64(s, st, hk[i], want, hv[i]);
 		}
 	}
 	if (!scn_arg(st, "task"))
