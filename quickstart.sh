@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 want=(meson ninja-build pkg-config gcc gcc-multilib libyaml-dev libjemalloc-dev libcmocka-dev python3
+	zlib1g-dev liblzma-dev libzstd-dev parallel
 	python3-jsonschema)
 
 install_missing() {

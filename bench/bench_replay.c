@@ -27,6 +27,7 @@
 #include "kern/replay.h"
 #include "kern/task.h"
 #include "util/trace.h"
+#include "bench.h"
 
 static double now(void)
 {
@@ -80,40 +81,6 @@ static double parse_only(const char *path, unsigned long long *n)
 	return now() - t0;
 }
 
-/* Parse and replay through a fresh task on a fresh machine. */
-static double replay_file(const char *path, unsigned long long *n, uint64_t *walks)
-{
-	struct vmsim_error err = { 0 };
-	struct vmsim_machine *m = vmsim_machine_create("x86_64", NULL, &err);
-	struct spawn_args sa = { 0 };
-	struct task_struct *t;
-	struct replay rp;
-	struct trace_reader r;
-	struct trace_rec recs[256];
-	double t0, el;
-
-	if (!m || task_spawn(m, "bench", &sa, &t) || trace_open(&r, path, -1, &err)) {
-		fprintf(stderr, "bench_replay: setup failed: %s\n", err.msg);
-		exit(1);
-	}
-	replay_init(&rp, m, t, REPLAY_FLAT);
-	t0 = now();
-	for (;;) {
-		long got = trace_read_batch(&r, recs, 256, &err);
-
-		if (got <= 0)
-			break;
-		for (long i = 0; i < got; i++)
-			replay_one(&rp, &recs[i]);
-	}
-	el = now() - t0;
-	trace_close(&r);
-	*n = rp.accesses;
-	*walks = rp.cpu->st.walks;
-	vmsim_machine_destroy(m);
-	return el;
-}
-
 static bool record_trace(const char *out)
 {
 	pid_t pid;
@@ -133,32 +100,6 @@ static bool record_trace(const char *out)
 	}
 	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
 	       WEXITSTATUS(status) == 0;
-}
-
-/* A binary trace of @n accesses over @pages pages (fits the L1 dTLB). */
-static bool make_binary(const char *path, unsigned long long n, unsigned pages)
-{
-	struct vmsim_error err = { 0 };
-	struct trace_writer w;
-	uint64_t x = 88172645463325252ULL;
-
-	if (trace_writer_open(&w, path, &err))
-		return false;
-	for (unsigned long long i = 0; i < n; i++) {
-		struct trace_rec rec;
-
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		rec.addr = 0x10000000ULL + (x % pages) * 4096 + ((x >> 20) & 0xff8);
-		rec.size = 8;
-		rec.type = (x >> 40) % 3 == 0 ? TRACE_S : TRACE_L;
-		if (trace_write(&w, &rec, &err)) {
-			trace_writer_abort(&w);
-			return false;
-		}
-	}
-	return trace_writer_close(&w, &err) == 0;
 }
 
 static double best(double a, double b)
@@ -190,7 +131,7 @@ int main(int argc, char **argv)
 	for (int round = 0; round < 3; round++) {
 		scan = best(scan, bare_scan(trace, &lines));
 		parse = best(parse, parse_only(trace, &n));
-		rep = best(rep, replay_file(trace, &n, &walks));
+		rep = best(rep, bench_replay_trace("bench_replay", trace, &n, &walks));
 	}
 	if (scan < 0 || parse < 0) {
 		fprintf(stderr, "bench_replay: cannot read %s\n", trace);
@@ -202,9 +143,9 @@ int main(int argc, char **argv)
 	       "lackey parse (trace_next)", lines / parse / 1e6, lines / scan / 1e6, parse / scan);
 	printf("%-34s %10.1f M acc/s     reference (parse alone)  %8.1f M acc/s     ratio %.2fx time (goal <= 1.50)\n",
 	       "lackey replay end to end", n / rep / 1e6, n / parse / 1e6, rep / parse);
-	if (make_binary(binary, 20000000ULL, 32)) {
+	if (bench_write_trace(binary, 20000000ULL, 32)) {
 		for (int round = 0; round < 3; round++)
-			bin = best(bin, replay_file(binary, &nb, &walks));
+			bin = best(bin, bench_replay_trace("bench_replay", binary, &nb, &walks));
 		printf("%-34s %10.1f M acc/s     reference (goal)         %8.1f M acc/s     ratio %.2fx rate (goal >= 1.00)\n",
 		       "binary replay, 32-page working set", nb / bin / 1e6, 100.0, nb / bin / 1e6 / 100.0);
 	}

@@ -1,7 +1,7 @@
 /*
- * Fuzz target: any bytes as a trace (lackey or binary, detected); every
- * record is read until the end or the first error, which must be a clean
- * message naming the line.
+ * Fuzz target: any bytes as a trace (any format, compressed or not,
+ * detected); every record is read until the end or the first error, which
+ * must be a clean message naming the line.
  */
 #include <stdint.h>
 #include <stdio.h>

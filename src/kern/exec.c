@@ -970,6 +970,9 @@ static int __do_execve(struct task_struct *t, const struct exec_args *a, struct 
 	memset(r, 0, sizeof(*r));
 	if (!t || !t->mm)
 		return verr(err, -EINVAL, "exec: no task");
+	if (!t->mm->m->cfg.contents)
+		return verr(err, -EOPNOTSUPP, "exec: the ELF's segments and the stack's strings are "
+			    "page contents, and this machine keeps none (memory.contents: none)");
 	m = t->mm->m;
 	b->m = m;
 	b->t = t;

@@ -349,9 +349,17 @@ int mrc_finish(struct mrc *mc, struct vmsim_error *err)
 	return 0;
 }
 
+/* A sampled estimate, bounded as the count it stands for is: a reference
+ * faults (or misses) at most once.  On a few pages the sampled ones stand
+ * for more references than there were. */
+static double at_most_refs(const struct mrc *mc, double est)
+{
+	return est > (double)mc->refs ? (double)mc->refs : est;
+}
+
 double mrc_lru_faults(const struct mrc *mc, uint64_t frames)
 {
-	return mattson_faults(&mc->small, frames, rate_of(mc));
+	return at_most_refs(mc, mattson_faults(&mc->small, frames, rate_of(mc)));
 }
 
 uint64_t mrc_lru_faults_exact(const struct mrc *mc, uint64_t frames)
@@ -373,7 +381,8 @@ uint64_t mrc_footprint_huge(const struct mrc *mc)
 
 double mrc_tlb_misses(const struct mrc *mc, uint64_t entries, bool huge)
 {
-	return mattson_faults(huge ? &mc->huge : &mc->small, entries, rate_of(mc));
+	return at_most_refs(mc, mattson_faults(huge ? &mc->huge : &mc->small, entries,
+						rate_of(mc)));
 }
 
 /* ---- OPT: Belady's MIN in @frames frames, a max-heap by next use ---- */

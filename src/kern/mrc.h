@@ -20,7 +20,9 @@
  * SHARDS (Waldspurger et al., FAST 2015): only pages whose hash falls
  * below R * 2^24 are followed; a distance measured among them stands for
  * d / R, and each counted fault for 1 / R faults (the "adj" correction:
- * the estimate is the sampled faults over R, whatever the sample's size).
+ * the estimate is the sampled faults over R, whatever the sample's size),
+ * at most the references counted (a trace of a few pages can sample its
+ * hottest ones).
  *
  * Invariant (mattson_check()): the tree holds exactly one 1 per page in
  * the map, at its last-use time, and no time is past the clock.

@@ -717,6 +717,8 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 		r->killed = true;
 		return 0;
 	}
+	if (buf && !m->cfg.contents)
+		return -EOPNOTSUPP;	/* memory.contents none: no bytes to read or write */
 	if (m->current[0] != t || cpu->cr3 != t->mm->pgd)
 		context_switch(m, 0, t);
 	while (size) {
@@ -766,7 +768,8 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 		}
 		if (!buf) {
 			/* a read-modify-write that stores what it read (lock
-			 * or [x], 0): the write access without new data */
+			 * or [x], 0): the write access without new data; or
+			 * an access whose bytes nobody looks at */
 		} else if ((host = phys_to_host_range(&m->pm, pa, chunk))) {
 			if (acc == MMU_WRITE) {
 				memcpy(host, p, chunk);

@@ -151,8 +151,10 @@ const char *task_name(const struct task_struct *t);
  * (switched to first if needed): translate, take the page fault, retry, as
  * the CPU and do_user_addr_fault() would.  @buf is read from (write) or
  * written to (read, fetch); a NULL @buf makes a write store nothing (a
- * read-modify-write that keeps the bytes).  0, or -ENOMEM when the kernel ran out of
- * memory; a SIGSEGV is a result in @r, not an error.
+ * read-modify-write that keeps the bytes, a read or fetch that moves none).
+ * 0, or -ENOMEM when the kernel ran out of memory, or -EOPNOTSUPP for a
+ * @buf on a machine that keeps no page contents (memory.contents: none); a
+ * SIGSEGV is a result in @r, not an error.
  */
 int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *buf,
 		size_t size, struct access_result *r);

@@ -310,10 +310,14 @@ int phys_init(struct phys_mem *pm, const struct vmsim_config *cfg,
 	pm->max_order = cfg->max_order;
 	pm->nr_nodes = cfg->nodes;
 #ifndef __OPTIMIZE__
-	pm->page_poisoning = true;	/* debug (-O0) builds poison freed frames */
+	/* debug (-O0) builds poison freed frames: not where frames keep no bytes */
+	pm->page_poisoning = cfg->contents;
 #endif
 
-	pm->ram = host_map_lazy_huge(pm->ram_size);
+	/* memory.contents none: only kernel frames (page tables, slabs) are
+	 * ever written, a few scattered among the user frames; huge host
+	 * pages would back each one with 2 MiB */
+	pm->ram = cfg->contents ? host_map_lazy_huge(pm->ram_size) : host_map_lazy(pm->ram_size);
 	if (!pm->ram) {
 		ret = verr(err, -ENOMEM, "cannot map %llu bytes of simulated RAM",
 			   (unsigned long long)pm->ram_size);

@@ -373,7 +373,8 @@ static PHYS_NOINLINE void prep_new_page_slow(struct phys_mem *pm, struct page *p
 {
 	if (pm->page_poisoning)
 		check_poison(pm, page, order);
-	if (gfp & __GFP_ZERO) {
+	/* a user frame on a machine without contents keeps no bytes to clear */
+	if ((gfp & __GFP_ZERO) && (pm->cfg->contents || !(gfp & __GFP_MOVABLE))) {
 		/* only frames that may hold data need clearing (frame_touched()) */
 		unsigned long pfn = page_to_pfn(pm, page);
 

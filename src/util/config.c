@@ -32,6 +32,7 @@ void config_defaults(struct vmsim_config *c, enum vmsim_arch arch)
 	c->reserve[0] = (struct cfg_reserve){ .start = 0, .size = 1 * MiB, .name = "bios" };
 	c->max_order = 10;
 	c->pcp = true;
+	c->contents = true;
 	c->cpu_count = 1;
 	c->wp = true;
 	c->pse = true;

@@ -36,7 +36,7 @@ enum vmsim_arch { ARCH_X86_32, ARCH_X86_64 };
  */
 enum cfg_key_id {
 	CFG_NAME, CFG_ARCH,
-	CFG_MEM_SIZE, CFG_MEM_NODES, CFG_RESERVE, CFG_KERNEL_START, CFG_KERNEL_SIZE,
+	CFG_MEM_SIZE, CFG_MEM_NODES, CFG_MEM_CONTENTS, CFG_RESERVE, CFG_KERNEL_START, CFG_KERNEL_SIZE,
 	CFG_ZONE_DMA, CFG_ZONE_DMA32, CFG_MAX_ORDER, CFG_MIN_FREE_KBYTES,
 	CFG_PCP, CFG_PCP_HIGH_FRACTION,
 	CFG_CPU_COUNT, CFG_CPU_WP, CFG_CPU_NXE, CFG_CPU_PCID, CFG_CPU_PSE,
@@ -99,6 +99,8 @@ struct vmsim_config {
 	/* memory: */
 	uint64_t mem_size;		/* bytes of RAM, from physical 0 */
 	unsigned nodes;			/* NUMA nodes, RAM split evenly */
+	bool contents;			/* memory.contents: stored (true) or none: user
+					 * pages' bytes are not kept (metadata-only RAM) */
 	struct cfg_reserve reserve[CFG_MAX_RESERVE];
 	unsigned nr_reserve;
 	uint64_t kernel_start, kernel_size;	/* kernel image, reserved */

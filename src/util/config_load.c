@@ -58,6 +58,8 @@ struct key_def {
 	const char *const *names;	/* KT_ENUM: the values, NULL-terminated */
 };
 
+/* memory.contents: the index is the bool struct vmsim_config keeps */
+static const char *const contents_names[] = { "none", "stored", NULL };
 /* the words of /sys/kernel/mm/transparent_hugepage/{enabled,defrag} */
 static const char *const thp_enabled_names[] = { "always", "madvise", "never", NULL };
 static const char *const thp_defrag_names[] = { "always", "defer", "defer+madvise", "madvise",
@@ -73,6 +75,8 @@ static const struct key_def keys[CFG_NR_KEYS] = {
 	[CFG_ARCH] = { "arch", KT_ARCH, F(arch), 0, 0, AALL },
 	[CFG_MEM_SIZE] = { "memory.size", KT_SIZE, F(mem_size), PAGE, UINT64_MAX, AALL },
 	[CFG_MEM_NODES] = { "memory.nodes", KT_UINT, F(nodes), 1, CFG_MAX_NODES, AALL },
+	[CFG_MEM_CONTENTS] = { "memory.contents", KT_ENUM, F(contents), 0, 0, AALL,
+				contents_names },
 	[CFG_RESERVE] = { "reserve", KT_RESERVE, F(reserve), 0, 0, AALL },
 	[CFG_KERNEL_START] = { "kernel_image.start", KT_ADDR, F(kernel_start), 0, UINT64_MAX, AALL },
 	[CFG_KERNEL_SIZE] = { "kernel_image.size", KT_SIZE, F(kernel_size), PAGE, UINT64_MAX, AALL },

@@ -1,36 +1,42 @@
 /*
- * Trace reading and writing (see trace.h).  The lackey parser is written
- * for speed: one big buffer refilled with fread, lines found with memchr,
- * hex decoded through a table; it costs a few tens of nanoseconds a line,
+ * Trace reading and writing (see trace.h): the reader's buffer and the
+ * dispatch to the formats (trace_<name>.c, through trace_format.h).  Text
+ * is parsed for speed: one big buffer refilled from the (decompressed)
+ * input, lines found with memchr; a line costs a few tens of nanoseconds,
  * which is what bounds a replay.
  *
- * Invariant: r->pos <= r->len <= TRACE_BUF; a partial line at the end of
- * the buffer is moved to its start before the next refill, so every line
- * the parser sees is whole (or the file's last, unterminated one).
+ * Detection (trace_open with fmt -1) asks each format's probe, in the
+ * table's order, about the first TRACE_PROBE bytes; lackey, the oldest
+ * format, takes what no probe claims, so a file that is not a trace at all
+ * fails on its first line with lackey's message.
+ *
+ * Invariant: r->pos <= r->len <= TRACE_BUF; a partial line or record at
+ * the end of the buffer is moved to its start before the next refill, so
+ * every line a format sees is whole (or the input's last, unterminated
+ * one) and every record it asks for is whole or reported truncated.
  */
 #include "util/trace.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "util/error.h"
 #include "util/hostalloc.h"
 #include "util/parse.h"
+#include "util/trace_format.h"
 
 #define TRACE_BUF (1u << 20)
-#define TRACE_MAX_LINE 4096
 
-/* 0..15 for a hex digit, 0xff otherwise (branch-light: the parser's inner loop) */
-static inline unsigned hexval(unsigned char c)
-{
-	unsigned d = (unsigned)c - '0';
-
-	if (d < 10)
-		return d;
-	d = ((unsigned)c | 0x20) - 'a';
-	return d < 6 ? d + 10 : 0xff;
-}
+/* By enum trace_format; detection asks them in this order. */
+static const struct trace_format_ops *const formats[TRACE_NR_FORMATS] = {
+	[TRACE_LACKEY] = &trace_lackey_ops,
+	[TRACE_BINARY] = &trace_vmsim_ops,
+	[TRACE_RW] = &trace_rw_ops,
+	[TRACE_LS] = &trace_ls_ops,
+	[TRACE_CHAMPSIM] = &trace_champsim_ops,
+	[TRACE_PAGES] = &trace_pages_ops,
+};
 
 const char *trace_type_name(enum trace_type t)
 {
@@ -38,196 +44,50 @@ const char *trace_type_name(enum trace_type t)
 	return n[t & 3];
 }
 
-/* Move the unparsed tail to the front and read more.  0, or -EIO. */
-int trace_refill(struct trace_reader *r, struct vmsim_error *err)
+const char *trace_format_name(enum trace_format fmt)
 {
-	size_t rest = r->len - r->pos, got;
+	return formats[fmt]->name;
+}
+
+const char *trace_format_label(enum trace_format fmt)
+{
+	return formats[fmt]->label;
+}
+
+int trace_format_by_name(const char *name)
+{
+	for (int i = 0; i < TRACE_NR_FORMATS; i++)
+		if (strcmp(formats[i]->name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* Move the unparsed tail to the front and read more.  0, or -errno. */
+static int refill(struct trace_reader *r, struct vmsim_error *err)
+{
+	size_t rest = r->len - r->pos;
+	long got;
 
 	if (r->eof)
 		return 0;
 	memmove(r->buf, r->buf + r->pos, rest);
 	r->len = rest;
 	r->pos = 0;
-	got = fread(r->buf + r->len, 1, TRACE_BUF - r->len, r->f);
-	r->len += got;
-	r->bytes_read += got;
-	if (got == 0) {
-		if (ferror(r->f))
-			return verr(err, -EIO, "%s: read error", r->name);
+	got = trace_input_read(&r->in, r->buf + r->len, TRACE_BUF - r->len, err);
+	if (got < 0)
+		return (int)got;
+	r->len += (size_t)got;
+	r->bytes_read = r->in.raw_bytes;
+	if (got == 0)
 		r->eof = true;
-	}
 	return 0;
 }
 
-int trace_open(struct trace_reader *r, const char *path, int fmt, struct vmsim_error *err)
-{
-	struct stat st;
-	int ret;
-
-	memset(r, 0, sizeof(*r));
-	r->name = path;
-	if (strcmp(path, "-") == 0) {
-		r->f = stdin;
-	} else {
-		r->f = fopen(path, "rb");
-		if (!r->f)
-			return verr(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s", path,
-				    strerror(errno));
-		r->own = true;
-	}
-	if (fstat(fileno(r->f), &st) == 0 && S_ISREG(st.st_mode))
-		r->total_bytes = (uint64_t)st.st_size;
-	r->buf = host_alloc(NULL, TRACE_BUF);
-	if (!r->buf) {
-		trace_close(r);
-		return verr(err, -ENOMEM, "%s: out of host memory", path);
-	}
-	/* fill until the magic can be seen (a pipe may deliver little at once) */
-	while (!r->eof && r->len < 8) {
-		ret = trace_refill(r, err);
-		if (ret) {
-			trace_close(r);
-			return ret;
-		}
-	}
-	if (r->len >= 8 && memcmp(r->buf, TRACE_MAGIC, 8) == 0) {
-		r->fmt = TRACE_BINARY;
-		r->pos = 8;
-	} else if (fmt == TRACE_PAGES || (fmt < 0 && trace_pages_detect(r->buf, r->len))) {
-		r->fmt = TRACE_PAGES;
-	} else {
-		r->fmt = TRACE_LACKEY;
-	}
-	if (fmt >= 0 && (int)r->fmt != fmt) {
-		trace_close(r);
-		return verr(err, -EINVAL, "%s:1: not a %s trace", path,
-			    fmt == TRACE_BINARY ? "vmsim binary (no VMSIMTR1 header)"
-			    : fmt == TRACE_PAGES ? "page-number (it is a vmsim binary trace)"
-						 : "lackey (it is a vmsim binary trace)");
-	}
-	if (r->fmt != TRACE_BINARY) {
-		/* read the first record now: a file that is not a trace fails
-		 * here, on its first bad line, before anything is replayed */
-		ret = trace_next(r, &r->peek, err);
-		if (ret < 0) {
-			trace_close(r);
-			return ret;
-		}
-		r->has_peek = ret == 1;
-	}
-	return 0;
-}
-
-void trace_close(struct trace_reader *r)
-{
-	if (r->own && r->f)
-		fclose(r->f);
-	host_free(NULL, r->buf, TRACE_BUF);
-	r->f = NULL;
-	r->buf = NULL;
-}
-
-/* "TRACE:LINE: what: 'text'", the text escaped: a file that is not a
- * trace at all (an ELF binary, say) still gives one printable line. */
-static int bad_line(struct trace_reader *r, struct vmsim_error *err, const char *what,
-		    const char *p, const char *end)
-{
-	size_t n = (size_t)(end - p);
-	char text[4 * 60 + 1];
-
-	if (n > 60)
-		n = 60;
-	return verr(err, -EINVAL, "%s:%llu: %s: '%s'", r->name, (unsigned long long)r->line,
-		    what, escape_bytes(p, n, text, sizeof(text)));
-}
-
-/* Parse one lackey line [p, end).  1 = record, 0 = skipped line, <0 error. */
-static int parse_lackey(struct trace_reader *r, const char *p, const char *end,
-			struct trace_rec *rec, struct vmsim_error *err)
-{
-	const char *line = p;
-	uint64_t addr = 0, size = 0;
-	unsigned digits = 0;
-
-	if (end > p && end[-1] == '\r')
-		end--;
-	if (end - p >= 2 && p[0] == '=' && p[1] == '=')
-		return 0;		/* ==PID== Valgrind's messages */
-	while (p < end && *p == ' ')
-		p++;
-	if (p == end)
-		return 0;		/* blank line */
-	switch (*p) {
-	case 'I': rec->type = TRACE_I; break;
-	case 'L': rec->type = TRACE_L; break;
-	case 'S': rec->type = TRACE_S; break;
-	case 'M': rec->type = TRACE_M; break;
-	default:
-		return bad_line(r, err, "expected I, L, S or M", line, end);
-	}
-	p++;
-	if (p == end || *p != ' ')
-		return bad_line(r, err, "expected a space after the access type", line, end);
-	while (p < end && *p == ' ')
-		p++;
-	for (; p < end && hexval((unsigned char)*p) != 0xff; p++, digits++)
-		addr = (addr << 4) | hexval((unsigned char)*p);
-	if (digits == 0 || digits > 16)
-		return bad_line(r, err, "expected a hex address of 1 to 16 digits", line, end);
-	if (p == end || *p != ',')
-		return bad_line(r, err, "expected ',' after the address", line, end);
-	p++;
-	for (digits = 0; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
-		size = size * 10 + (uint64_t)(*p - '0');
-		if (size > TRACE_MAX_SIZE)
-			return bad_line(r, err, "access size too large", line, end);
-	}
-	if (digits == 0 || size == 0)
-		return bad_line(r, err, "expected a size of 1 or more bytes", line, end);
-	while (p < end && *p == ' ')
-		p++;
-	if (p != end)
-		return bad_line(r, err, "unexpected text after the size", line, end);
-	rec->addr = addr;
-	rec->size = (uint32_t)size;
-	return 1;
-}
-
-int trace_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error *err)
+int trace_next_line_slow(struct trace_reader *r, const char **lp, const char **lend,
+			 struct vmsim_error *err)
 {
 	int ret;
 
-	if (r->fmt == TRACE_BINARY) {
-		uint64_t w;
-
-		if (r->len - r->pos < 8) {
-			ret = trace_refill(r, err);
-			if (ret)
-				return ret;
-			if (r->len - r->pos < 8) {
-				if (r->len != r->pos)
-					return verr(err, -EINVAL, "%s: record %llu: truncated (%zu bytes)",
-						    r->name, (unsigned long long)r->line + 1,
-						    r->len - r->pos);
-				return 0;
-			}
-		}
-		memcpy(&w, r->buf + r->pos, 8);
-		r->pos += 8;
-		r->line++;
-		trace_decode(w, rec);
-		if (rec->size == 0)
-			return verr(err, -EINVAL, "%s: record %llu: size 0", r->name,
-				    (unsigned long long)r->line);
-		return 1;
-	}
-	if (r->has_peek) {
-		*rec = r->peek;
-		r->has_peek = false;
-		return 1;
-	}
-	if (r->fmt == TRACE_PAGES)
-		return trace_pages_next(r, rec, err);
 	for (;;) {
 		const char *p = r->buf + r->pos, *end = r->buf + r->len;
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -244,7 +104,7 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error
 						    r->name, (unsigned long long)r->line,
 						    TRACE_MAX_LINE);
 				}
-				ret = trace_refill(r, err);
+				ret = refill(r, err);
 				if (ret)
 					return ret;
 				continue;
@@ -252,10 +112,200 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error
 		}
 		r->line++;
 		r->pos = (size_t)(nl - r->buf) + (nl < end);
-		ret = parse_lackey(r, p, nl, rec, err);
+		if (nl > p && nl[-1] == '\r')
+			nl--;
+		*lp = p;
+		*lend = nl;
+		return 1;
+	}
+}
+
+int trace_next_bytes(struct trace_reader *r, void *out, size_t n, struct vmsim_error *err)
+{
+	int ret;
+
+	if (r->len - r->pos < n) {
+		ret = refill(r, err);
+		if (ret)
+			return ret;
+		if (r->len - r->pos < n) {
+			if (r->len != r->pos) {
+				r->line++;
+				return trace_bad_record(r, err, "truncated (%zu of %zu bytes)",
+							r->len - r->pos, n);
+			}
+			return 0;
+		}
+	}
+	memcpy(out, r->buf + r->pos, n);
+	r->pos += n;
+	r->line++;
+	return 1;
+}
+
+int trace_bad_line(struct trace_reader *r, struct vmsim_error *err, const char *what,
+		   const char *p, const char *end)
+{
+	size_t n = (size_t)(end - p);
+	char text[4 * 60 + 1];
+
+	if (n > 60)
+		n = 60;
+	return verr(err, -EINVAL, "%s:%llu: %s: '%s'", r->name, (unsigned long long)r->line,
+		    what, escape_bytes(p, n, text, sizeof(text)));
+}
+
+int trace_bad_record(struct trace_reader *r, struct vmsim_error *err, const char *fmt, ...)
+{
+	char what[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return verr(err, -EINVAL, "%s: record %llu: %s", r->name, (unsigned long long)r->line,
+		    what);
+}
+
+bool trace_probe_first_line(const char *buf, size_t len, bool eof, const char **lp,
+			    const char **lend)
+{
+	const char *p = buf, *end = buf + len;
+
+	if (memchr(buf, '\0', len))
+		return false;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e;
+
+		if (!nl && !eof)
+			return false;	/* a line longer than the probe: no verdict */
+		e = nl ? nl : end;
+		if (e > p && e[-1] == '\r')
+			e--;
+		if (trace_skip_blanks(p, e) < e) {
+			*lp = p;
+			*lend = e;
+			return true;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return false;
+}
+
+bool trace_format_probe(enum trace_format fmt, const char *buf, size_t len, bool eof)
+{
+	const struct trace_format_ops *ops = formats[fmt];
+	const char *p, *end;
+	struct trace_rec rec;
+
+	if (ops->probe)
+		return ops->probe(buf, len, eof);
+	/* a line format: its first line that is not blank parses */
+	return trace_probe_first_line(buf, len, eof, &p, &end) && ops->parse_line(p, end, &rec) == 1;
+}
+
+/* A line format's next(): the next line that is a record. */
+static int next_line_record(struct trace_reader *r, struct trace_rec *rec,
+			    struct vmsim_error *err)
+{
+	const char *p, *end;
+	int ret;
+
+	while ((ret = trace_next_line(r, &p, &end, err)) == 1) {
+		ret = r->ops->parse_line(p, end, rec);
+		if (ret < 0)
+			return trace_bad_line(r, err, r->ops->bad_line, p, end);
 		if (ret)
 			return ret;
 	}
+	return ret;
+}
+
+static int format_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error *err)
+{
+	return r->ops->next ? r->ops->next(r, rec, err) : next_line_record(r, rec, err);
+}
+
+/* The format of the data in the buffer: the first probe that claims it. */
+static enum trace_format detect(const struct trace_reader *r)
+{
+	for (int i = 0; i < TRACE_NR_FORMATS; i++)
+		if (trace_format_probe((enum trace_format)i, r->buf, r->len, r->eof))
+			return (enum trace_format)i;
+	return TRACE_LACKEY;
+}
+
+int trace_open(struct trace_reader *r, const char *path, int fmt, struct vmsim_error *err)
+{
+	enum trace_format seen;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->name = path;
+	ret = trace_input_open(&r->in, path, err);
+	if (ret)
+		return ret;
+	r->total_bytes = r->in.file_size;
+	r->buf = host_alloc(NULL, TRACE_BUF);
+	if (!r->buf) {
+		trace_close(r);
+		return verr(err, -ENOMEM, "%s: out of host memory", path);
+	}
+	/* fill until the probes can see enough (a pipe may deliver little at once) */
+	while (!r->eof && r->len < TRACE_PROBE) {
+		ret = refill(r, err);
+		if (ret) {
+			trace_close(r);
+			return ret;
+		}
+	}
+	seen = detect(r);
+	if (fmt >= 0 && (int)seen != fmt && seen == TRACE_BINARY) {
+		/* the magic is certain: the override is a mistake */
+		trace_close(r);
+		return verr(err, -EINVAL, "%s:1: not a %s trace (it is a vmsim binary trace)", path,
+			    trace_format_label((enum trace_format)fmt));
+	}
+	r->fmt = fmt >= 0 ? (enum trace_format)fmt : seen;
+	r->ops = formats[r->fmt];
+	ret = r->ops->start ? r->ops->start(r, err) : 0;
+	if (!ret) {
+		/* the first record now: a file that is not a trace fails here,
+		 * on its first bad line, before anything is replayed */
+		struct trace_rec first;
+
+		ret = format_next(r, &first, err);
+		if (ret == 1) {
+			/* before what next() queued behind it */
+			memmove(&r->queue[1], &r->queue[0], r->qlen * sizeof(r->queue[0]));
+			r->queue[0] = first;
+			r->qlen++;
+		}
+	}
+	if (ret < 0) {
+		trace_close(r);
+		return ret;
+	}
+	return 0;
+}
+
+void trace_close(struct trace_reader *r)
+{
+	trace_input_close(&r->in);
+	host_free(NULL, r->buf, TRACE_BUF);
+	r->buf = NULL;
+}
+
+int trace_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error *err)
+{
+	if (r->qpos < r->qlen) {
+		*rec = r->queue[r->qpos++];
+		if (r->qpos == r->qlen)
+			r->qpos = r->qlen = 0;
+		return 1;
+	}
+	return format_next(r, rec, err);
 }
 
 long trace_read_batch(struct trace_reader *r, struct trace_rec *recs, size_t max,
@@ -270,35 +320,13 @@ long trace_read_batch(struct trace_reader *r, struct trace_rec *recs, size_t max
 		r->pending = 0;
 		return ret;
 	}
-	if (r->fmt == TRACE_BINARY) {
-		/* whole words in the buffer decode in a tight loop */
-		size_t avail = (r->len - r->pos) / 8;
-		const uint8_t *p = (const uint8_t *)r->buf + r->pos;
+	if (r->ops->batch && r->qpos == r->qlen) {
+		long got = r->ops->batch(r, recs, max, err);
 
-		if (avail > max)
-			avail = max;
-		for (; n < avail; n++, p += 8) {
-			uint64_t w;
-
-			memcpy(&w, p, 8);
-			trace_decode(w, &recs[n]);
-			if (__builtin_expect(recs[n].size == 0, 0)) {
-				r->pos += n * 8 + 8;
-				r->line += n + 1;
-				ret = verr(err, -EINVAL, "%s: record %llu: size 0", r->name,
-					   (unsigned long long)r->line);
-				if (!n)
-					return ret;
-				r->pending = ret;	/* deliver the good ones first */
-				return (long)n;
-			}
-		}
-		r->pos += n * 8;
-		r->line += n;
-		if (n)
-			return (long)n;
+		if (got)
+			return got;
 	}
-	/* text, or a binary word split across a refill: one at a time */
+	/* one at a time: text, queued records, a record split across a refill */
 	for (; n < max; n++) {
 		ret = trace_next(r, &recs[n], err);
 		if (ret < 0) {
@@ -376,7 +404,7 @@ void trace_writer_abort(struct trace_writer *w)
 	outfile_abort(&w->out);
 }
 
-long long trace_convert(const char *in, const char *out, struct vmsim_error *err)
+long long trace_convert(const char *in, int fmt, const char *out, struct vmsim_error *err)
 {
 	const char *inputs[] = { in, NULL };
 	struct trace_reader r;
@@ -384,7 +412,7 @@ long long trace_convert(const char *in, const char *out, struct vmsim_error *err
 	struct trace_rec rec;
 	int ret;
 
-	ret = trace_open(&r, in, TRACE_LACKEY, err);
+	ret = trace_open(&r, in, fmt, err);
 	if (ret)
 		return ret;
 	ret = writer_open(&w, out, inputs, err);

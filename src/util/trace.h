@@ -1,13 +1,21 @@
 /*
- * Memory-access traces: a streaming reader for Valgrind lackey's text
- * (`valgrind --tool=lackey --trace-mem=yes`) and for vmsim's own binary
- * format, and a writer for the latter.
+ * Memory-access traces: a streaming reader for the formats below, detected
+ * from the content (docs/trace-format.md), and a writer for vmsim's binary
+ * format.  Input compressed with gzip, xz or zstd is decompressed on the
+ * fly (trace_input.h); each format lives in its own trace_<name>.c behind
+ * the small interface of trace_format.h.
  *
  * Lackey lines:   "I  04016c0,3"   instruction fetch
  *                 " L 1ffefff8a8,8" load      " S ..." store
  *                 " M 04222cac,4"  modify (a load, then a store)
  *                 "==PID== ..."    Valgrind's own messages, skipped
  * addresses are hex without 0x, sizes decimal.
+ * Course formats: "0041f7a0 R" / "0x0041f7a0 W" (rw) and "l 0x1fff0" /
+ * "s 1fff0" (ls): one access per line, no size (1 byte).
+ * ChampSim: 64-byte input_instr records, an I for the instruction pointer
+ * and an L or S per memory operand.
+ * Reference strings (pages): the textbooks' page numbers, "7 0 1 2w", one
+ * or many per line, each a one-byte access to that page.
  *
  * Binary format (docs/trace-format.md): the 8 bytes "VMSIMTR1", then one
  * little-endian 64-bit word per access:
@@ -28,10 +36,14 @@
 #include <stdio.h>
 
 #include "util/outfile.h"
+#include "util/trace_input.h"
 #include "vmsim/error.h"
 
 enum trace_type { TRACE_I, TRACE_L, TRACE_S, TRACE_M };
-enum trace_format { TRACE_LACKEY, TRACE_BINARY, TRACE_PAGES };
+/* The formats, in the order of TRACE_FORMAT_WORDS (--format's words). */
+enum trace_format { TRACE_LACKEY, TRACE_BINARY, TRACE_RW, TRACE_LS, TRACE_CHAMPSIM,
+		    TRACE_PAGES, TRACE_NR_FORMATS };
+#define TRACE_FORMAT_WORDS "lackey|vmsim|rw|ls|champsim|pages"
 
 #define TRACE_MAGIC "VMSIMTR1"
 #define TRACE_MAX_SIZE 16383u
@@ -45,27 +57,34 @@ struct trace_rec {
 	enum trace_type type;
 };
 
+#define TRACE_QUEUE 8		/* records one input record can give (ChampSim: 7) */
+
+struct trace_format_ops;
+
 struct trace_reader {
-	FILE *f;
-	bool own;			/* fclose at the end */
+	struct trace_input in;		/* the bytes, decompressed */
 	const char *name;		/* for messages; "-" is stdin */
 	enum trace_format fmt;
+	const struct trace_format_ops *ops;
 	char *buf;			/* read buffer */
 	size_t len, pos;		/* bytes in buf, parse position */
 	bool eof;
 	uint64_t line;			/* text: lines consumed; binary: records */
-	uint64_t bytes_read;
+	uint64_t bytes_read;		/* of the file (compressed, if it is) */
 	uint64_t total_bytes;		/* file size when known, else 0 */
 	int pending;			/* an error found after a batch's good records */
-	bool has_peek;			/* lackey: trace_open() read the first record */
-	struct trace_rec peek;
+	unsigned qlen, qpos;		/* records decoded, not yet delivered */
+	struct trace_rec queue[TRACE_QUEUE];
+	/* a format with several records a line: what is left of the line
+	 * (valid until its next trace_next_line()) */
+	const char *rest, *rest_end;
 };
 
 /*
  * Open @path ("-" for standard input).  @fmt is the format, or -1 to detect
- * it (the binary magic, else lackey).  A lackey trace's first record is read
- * here, so a file that is not a trace fails at open with its first bad line
- * ("TRACE:LINE: ...").  Returns 0 or a negative errno with @err filled.
+ * it from the content (lackey when nothing else fits).  The first record is
+ * read here, so a file that is not a trace fails at open with its first bad
+ * line ("TRACE:LINE: ...").  Returns 0 or a negative errno with @err filled.
  */
 int trace_open(struct trace_reader *r, const char *path, int fmt, struct vmsim_error *err);
 void trace_close(struct trace_reader *r);
@@ -114,19 +133,17 @@ static inline void trace_decode(uint64_t w, struct trace_rec *rec)
 	rec->addr = (uint64_t)((int64_t)(w << 16) >> 16);
 }
 
-/* Lackey text -> binary; returns records written or a negative errno.
- * @out may not be @in (-EINVAL); on any error an existing @out is kept. */
-long long trace_convert(const char *in, const char *out, struct vmsim_error *err);
+/* Any trace (@fmt as for trace_open) -> binary; returns records written or
+ * a negative errno.  @out may not be @in (-EINVAL); on any error an
+ * existing @out is kept. */
+long long trace_convert(const char *in, int fmt, const char *out, struct vmsim_error *err);
 
 const char *trace_type_name(enum trace_type t);
-
-/* For the readers of other formats (trace_*.c): move the unparsed tail to
- * the buffer's start and read more (0, or -EIO with @err filled). */
-int trace_refill(struct trace_reader *r, struct vmsim_error *err);
-
-/* Reference strings (trace_pages.c): does the first line with a token
- * hold only page numbers?  The next record, as trace_next(). */
-bool trace_pages_detect(const char *buf, size_t len);
-int trace_pages_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error *err);
+/* The format's --format word ("lackey"), and its name in reports
+ * ("Valgrind lackey"). */
+const char *trace_format_name(enum trace_format fmt);
+const char *trace_format_label(enum trace_format fmt);
+/* The format a --format word names, or -1. */
+int trace_format_by_name(const char *name);
 
 #endif

@@ -11,28 +11,31 @@
  * starts a comment to the end of the line.  The base keeps page 0 above
  * mmap_min_addr, so the flat replay layout can map every page of a string.
  *
- * Invariant: a token is parsed only when it is whole in the buffer (or
- * the file ends): trace_pages_next() refills before a token that could
- * reach the buffer's end, so a number is never cut in two.  r->line counts
- * the newlines passed; the current line is r->line + 1.
+ * Invariant: a line is read whole (trace_next_line()), and what is left of
+ * it after the records delivered is [r->rest, r->rest_end), so a number is
+ * never cut in two and an error names the line the token is on.
  */
-#include "util/trace.h"
-
 #include <errno.h>
 #include <string.h>
 
-#include "util/error.h"
-#include "util/parse.h"
+#include "util/trace_format.h"
 
 #define PAGES_MAX ((1ULL << 34) - 1)	/* base + page * 4 KiB stays below 2^47 */
-#define PAGES_TOKEN 64			/* longer than any valid token */
+#define PAGES_DIGITS 11			/* PAGES_MAX has 11 */
 
 static bool is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == ',' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* Is a token of this form: digits, then an optional r or w? */
+/* The next token's start in [p, end), or end at a comment or the end. */
+static const char *next_token(const char *p, const char *end)
+{
+	while (p < end && is_blank(*p))
+		p++;
+	return p < end && *p == '#' ? end : p;
+}
+
 static size_t token_len(const char *p, const char *end)
 {
 	const char *q = p;
@@ -42,120 +45,84 @@ static size_t token_len(const char *p, const char *end)
 	return (size_t)(q - p);
 }
 
-bool trace_pages_detect(const char *buf, size_t len)
+/* Digits, then an optional r or w: the digits' count, or 0 if not so. */
+static size_t page_digits(const char *p, size_t n)
+{
+	size_t d = 0;
+
+	while (d < n && p[d] >= '0' && p[d] <= '9')
+		d++;
+	if (d == 0 || (d < n && (n != d + 1 || !strchr("rRwW", p[d]))))
+		return 0;
+	return d;
+}
+
+/* The first line with a token decides: every token on it a page number.
+ * NUL bytes are binary data.  A first line longer than the probe is
+ * judged by its whole tokens: a line that long is refused at reading,
+ * as a page list's own error. */
+static bool pages_probe(const char *buf, size_t len, bool eof)
 {
 	const char *p = buf, *end = buf + len;
 
-	/* the first line that has a token decides: every token on it a page */
-	for (;;) {
+	if (memchr(buf, '\0', len))
+		return false;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
 		bool any = false;
 
-		while (p < end && *p != '\n') {
-			size_t n, d = 0;
+		for (p = next_token(p, e); p < e; p = next_token(p, e)) {
+			size_t n = token_len(p, e);
 
-			if (is_blank(*p)) {
-				p++;
-				continue;
-			}
-			if (*p == '#') {
-				while (p < end && *p != '\n')
-					p++;
-				break;
-			}
-			n = token_len(p, end);
-			while (d < n && p[d] >= '0' && p[d] <= '9')
-				d++;
-			if (d == 0 || d > 11 || (n != d && (n != d + 1 || !strchr("rRwW", p[d]))))
+			if (p + n == end && !eof)
+				break;		/* cut by the probe's end */
+			if (!page_digits(p, n) || page_digits(p, n) > PAGES_DIGITS)
 				return false;
 			any = true;
 			p += n;
 		}
-		if (any)
-			return true;
-		if (p >= end)
-			return false;
-		p++;
+		if (any || !nl)
+			return any;
+		p = nl + 1;
 	}
+	return false;
 }
 
-/* "TRACE:LINE: what: 'token'". */
-static int bad_token(struct trace_reader *r, struct vmsim_error *err, const char *what,
-		     const char *p, size_t n)
+static int pages_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error *err)
 {
-	char text[4 * 24 + 1];
+	const char *p;
+	uint64_t page = 0;
+	size_t n, d;
+	int ret;
 
-	if (n > 24)
-		n = 24;
-	return verr(err, -EINVAL, "%s:%llu: %s: '%s'", r->name, (unsigned long long)r->line + 1,
-		    what, escape_bytes(p, n, text, sizeof(text)));
-}
-
-int trace_pages_next(struct trace_reader *r, struct trace_rec *rec, struct vmsim_error *err)
-{
-	for (;;) {
-		const char *p, *end;
-		uint64_t page = 0;
-		size_t n, d;
-		int ret;
-
-		if (r->len - r->pos < PAGES_TOKEN && !r->eof) {
-			ret = trace_refill(r, err);
-			if (ret)
-				return ret;
-		}
-		p = r->buf + r->pos;
-		end = r->buf + r->len;
-		if (p == end)
-			return 0;
-		if (*p == '\n') {
-			r->line++;
-			r->pos++;
-			continue;
-		}
-		if (is_blank(*p)) {
-			r->pos++;
-			continue;
-		}
-		if (*p == '#') {
-			/* to the newline, a buffer at a time for a long comment */
-			for (;;) {
-				const char *nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
-
-				if (nl) {
-					r->pos = (size_t)(nl - r->buf);
-					break;
-				}
-				r->pos = r->len;
-				if (r->eof)
-					break;
-				ret = trace_refill(r, err);
-				if (ret)
-					return ret;
-			}
-			continue;
-		}
-		n = token_len(p, end);
-		if (n >= PAGES_TOKEN)
-			return bad_token(r, err, "expected a page number", p, n);
-		for (d = 0; d < n && p[d] >= '0' && p[d] <= '9'; d++) {
-			page = page * 10 + (uint64_t)(p[d] - '0');
-			if (page > PAGES_MAX)
-				return bad_token(r, err, "page number too large (at most 17179869183)",
-						 p, n);
-		}
-		if (d == 0)
-			return bad_token(r, err, "expected a page number", p, n);
-		rec->type = TRACE_L;
-		if (d < n) {
-			if (n != d + 1 || !strchr("rRwW", p[d]))
-				return bad_token(r, err, "expected a page number with an optional r or w",
-						 p, n);
-			if (p[d] == 'w' || p[d] == 'W')
-				rec->type = TRACE_S;
-		}
-		r->pos += n;
-		rec->addr = TRACE_PAGES_BASE + (page << 12);
-		rec->size = 1;
-		return 1;
+	while ((p = next_token(r->rest, r->rest_end)) == r->rest_end) {
+		ret = trace_next_line(r, &r->rest, &r->rest_end, err);
+		if (ret <= 0)
+			return ret;
 	}
+	n = token_len(p, r->rest_end);
+	d = page_digits(p, n);
+	if (!d)
+		return trace_bad_line(r, err, n > 1 && p[0] >= '0' && p[0] <= '9' ?
+					      "expected a page number with an optional r or w" :
+					      "expected a page number", p, p + n);
+	for (size_t i = 0; i < d; i++) {
+		page = page * 10 + (uint64_t)(p[i] - '0');
+		if (page > PAGES_MAX)
+			return trace_bad_line(r, err, "page number too large (at most 17179869183)",
+					      p, p + n);
+	}
+	r->rest = p + n;
+	rec->type = d < n && (p[d] | 0x20) == 'w' ? TRACE_S : TRACE_L;
+	rec->addr = TRACE_PAGES_BASE + (page << 12);
+	rec->size = 1;
+	return 1;
 }
+
+const struct trace_format_ops trace_pages_ops = {
+	.name = "pages",
+	.label = "page numbers",
+	.probe = pages_probe,
+	.next = pages_next,
+};

@@ -532,7 +532,10 @@ static int page_cache_read(struct file *f, uint64_t index, struct page **out)
 		put_page(pm, page);
 		return -ENOMEM;
 	}
-	if (read_backing(f, index << PAGE_SHIFT, page_host(pm, page), PAGE_SIZE)) {
+	/* memory.contents none: the page is cached, its bytes are not read
+	 * (filemap_read() takes them from the file) */
+	if (pm->cfg->contents &&
+	    read_backing(f, index << PAGE_SHIFT, page_host(pm, page), PAGE_SIZE)) {
 		put_page(pm, page);
 		return -EIO;
 	}
@@ -617,7 +620,7 @@ int filemap_read(struct file *f, uint64_t off, void *buf, size_t len)
 		size_t n = PAGE_SIZE - in < len ? PAGE_SIZE - in : len;
 		struct page *page = filemap_find_page(f, index);
 
-		if (page)
+		if (page && f->pc->m->cfg.contents)
 			memcpy(dst, (uint8_t *)page_host(&f->pc->m->pm, page) + in, n);
 		else if (read_backing(f, off, dst, n))
 			return -EIO;
@@ -983,7 +986,8 @@ static unsigned do_cow_fault(struct vm_fault *vmf)
 	}
 	if (major)
 		count_major_fault(vmf);
-	memcpy(page_host(&m->pm, cow), page_host(&m->pm, page), PAGE_SIZE);
+	if (m->cfg.contents)	/* else the bytes are not kept */
+		memcpy(page_host(&m->pm, cow), page_host(&m->pm, page), PAGE_SIZE);
 	/* finish_fault() -> set_pte_range(): a new exclusive anonymous page,
 	 * dirty and writable (maybe_mkwrite) */
 	page_add_new_anon_rmap(cow, vma, vmf->address);

@@ -855,7 +855,8 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 		page = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE, GFP_KERNEL);
 		if (!page)
 			return VM_FAULT_OOM;
-		memcpy(page_host(&m->pm, page), page_host(&m->pm, old), PAGE_SIZE);
+		if (m->cfg.contents)	/* else the bytes are not kept */
+			memcpy(page_host(&m->pm, page), page_host(&m->pm, old), PAGE_SIZE);
 	}
 	page_add_new_anon_rmap(page, vma, addr);
 	mlock_vma_page(page, vma);	/* folio_add_lru_vma(): mlock_new_folio() */

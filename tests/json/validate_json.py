@@ -188,6 +188,10 @@ try:
             check(f"mrc {' '.join(extra)} {t}", "mrc", ["--json", "mrc", *extra, t])
     vmt = os.path.join(tmp, "t.vmt")
     check("convert-trace", "convert-trace", ["--json", "convert-trace", LACKEY_TRACE, vmt])
+    sw = check("sweep", "sweep", ["--json", "sweep", "-j", "2", "--set",
+                                  "memory.size=64MiB,128MiB", *TRACES])
+    if sw is not None:
+        case("sweep: a row per trace and value", len(sw) == 2 * len(TRACES), len(sw))
     check("replay of a vmsim binary trace", "replay", ["--json", "replay", "-q", vmt])
     check("replay from stdin", "replay", ["--json", "replay", "-q", "-"],
           stdin=open(LACKEY_TRACE, "rb").read())

@@ -200,6 +200,34 @@ static void test_mrc_shards_is_close(void **state)
 	mrc_destroy(&mc);
 }
 
+/* On a trace of a few pages the sample can hold the hottest: 40
+ * references cycling over 5 pages, sampled at 50%, stand for more faults
+ * and TLB misses than there are references; the estimates stop there. */
+static void test_mrc_shards_estimate_at_most_the_references(void **state)
+{
+	struct mrc_opts o = { .sample = 0.5, .exact_too = true };
+	struct vmsim_error err = { 0 };
+	struct mrc mc;
+	uint64_t refs[40];
+	double most = 0;
+
+	for (int i = 0; i < 40; i++)
+		refs[i] = (uint64_t)(i % 5);
+	assert_int_equal(mrc_init(&mc, &o, &err), 0);
+	feed(&mc, refs, 40);
+	assert_int_equal(mrc_finish(&mc, &err), 0);
+	for (uint64_t f = 1; f <= 8; f++) {
+		double a = mrc_lru_faults(&mc, f), b = mrc_tlb_misses(&mc, f, false),
+		       c = mrc_tlb_misses(&mc, f, true);
+
+		assert_true(a <= 40 && b <= 40 && c <= 40);
+		most = fmax(most, mattson_faults(&mc.small, f, 0.5));
+	}
+	print_message("the largest raw estimate: %.1f for 40 references\n", most);
+	assert_true(most > 40);	/* the case happened */
+	mrc_destroy(&mc);
+}
+
 /* The 2 MiB curve counts 512 pages as one: a sweep over 1024 pages in
  * 2 huge pages misses twice per sweep with one entry, never with two. */
 static void test_mrc_tlb_reach_of_huge_pages(void **state)
@@ -231,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_mrc_lru_matches_simulation_for_every_size),
 		cmocka_unit_test(test_mrc_renumbering_keeps_the_structure),
 		cmocka_unit_test(test_mrc_shards_is_close),
+		cmocka_unit_test(test_mrc_shards_estimate_at_most_the_references),
 		cmocka_unit_test(test_mrc_tlb_reach_of_huge_pages),
 	};
 

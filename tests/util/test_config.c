@@ -323,7 +323,7 @@ static const struct {
 	{ "x86_64", "memory.size", "3GB", "--set memory.size=3GB: bad size '3GB' for memory.size "
 	  "(a number with an optional KiB/MiB/GiB/TiB suffix)" },
 	{ "x86_64", "memory.sise", "1GiB", "--set memory.sise=1GiB: unknown key 'memory.sise' "
-	  "(valid in memory: size, nodes)" },
+	  "(valid in memory: size, nodes, contents)" },
 	{ "x86_64", "memory", "1GiB", "--set memory=1GiB: memory must be a mapping, not a scalar" },
 	{ "x86_64", "memory.size", "0", "--set memory.size=0: memory.size 0 is too small (at least 4KiB)" },
 	{ "x86_64", "zones.DMA", "8GiB", "--set zones.DMA=8GiB: zones.DMA 8GiB is out of range (4KiB..4GiB)" },

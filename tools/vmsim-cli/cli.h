@@ -81,7 +81,7 @@ enum cli_global_key {
 
 /* The commands, one file each (cmd_*.c); help and version in commands.c. */
 extern const struct cli_cmd cmd_show, cmd_layout, cmd_translate, cmd_run, cmd_exec, cmd_replay,
-	cmd_mrc, cmd_convert_trace, cmd_help, cmd_version;
+	cmd_mrc, cmd_convert_trace, cmd_sweep, cmd_help, cmd_version;
 
 /* The command called @name (a view's name finds `show`), or NULL. */
 const struct cli_cmd *cli_find(const char *name);

@@ -1,6 +1,6 @@
 /*
- * vmsim-cli convert-trace IN OUT: a Valgrind lackey trace to vmsim's
- * binary format (docs/trace-format.md).  OUT is written through a
+ * vmsim-cli convert-trace IN OUT: a trace in any format replay reads
+ * (compressed or not) to vmsim's binary format (docs/trace-format.md).  OUT is written through a
  * temporary and renamed into place when complete (util/outfile.c), and it
  * may not be IN: a bad line, a full disk or a refused name leaves any
  * existing OUT, and IN, as they were.
@@ -11,16 +11,29 @@
 #include "util/strbuf.h"
 #include "util/trace.h"
 
+enum { OPT_FORMAT = 256 };
+
+static const struct cli_opt convert_opts[] = {
+	{ OPT_FORMAT, "format", ARG_WORDS, TRACE_FORMAT_WORDS,
+	  "the input's format (default: detected from its content, as replay does)" },
+	{ 0 },
+};
+
 static int run_convert_trace(struct cli *c, int argc, char **argv)
 {
 	struct vmsim_error err = { 0 };
 	struct cli_getopt g;
 	const char *in, *out;
 	long long n;
-	int ret;
+	int ret, k, fmt = -1;
 
 	cli_getopt_init(&g, &cmd_convert_trace, argc, argv, false);
-	if (cli_getopt(&g))	/* no options but --help */
+	while ((k = cli_getopt(&g)) > 0) {
+		fmt = cli_choice(&cmd_convert_trace, k, g.arg);	/* TRACE_FORMAT_WORDS' order */
+		if (fmt < 0)
+			return 2;
+	}
+	if (k < 0)
 		return g.status;
 	if (argc - g.next != 2)
 		return cli_usage_error(&cmd_convert_trace, "needs the input trace and the output file");
@@ -30,7 +43,7 @@ static int run_convert_trace(struct cli *c, int argc, char **argv)
 	ret = cli_start(c);
 	if (ret)
 		return ret;
-	n = trace_convert(in, out, &err);
+	n = trace_convert(in, fmt, out, &err);
 	if (cli_host_oom())
 		return 2;	/* main() says why */
 	if (n < 0) {
@@ -64,10 +77,13 @@ static int run_convert_trace(struct cli *c, int argc, char **argv)
 const struct cli_cmd cmd_convert_trace = {
 	.name = "convert-trace",
 	.operands = "IN OUT",
-	.summary = "convert a lackey trace to vmsim's compact binary format",
+	.summary = "convert a trace to vmsim's compact binary format",
 	.operand_kind = ARG_FILE,
-	.about = "IN is a Valgrind lackey trace (valgrind --tool=lackey --trace-mem=yes), or - "
-		 "for standard input; OUT receives 8 bytes per access (docs/trace-format.md). OUT "
-		 "appears only when the whole trace converted, and it may not be IN.",
+	.about = "IN is a trace in any format replay reads (lackey, vmsim, rw, ls, champsim, pages; "
+		 "compressed with gzip, xz or zstd or not), detected from its content unless "
+		 "--format says it, or - for standard input; OUT receives 8 bytes per access "
+		 "(docs/trace-format.md). OUT appears only when the whole trace converted, and it "
+		 "may not be IN.",
+	.opts = convert_opts,
 	.run = run_convert_trace,
 };

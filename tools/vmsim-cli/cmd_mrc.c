@@ -29,7 +29,7 @@
 enum { OPT_FORMAT = 256, OPT_SAMPLE, OPT_ERROR, OPT_OPT, OPT_POINTS, OPT_CSV, OPT_CURVE, OPT_SVG };
 
 static const struct cli_opt mrc_opts[] = {
-	{ OPT_FORMAT, "format", ARG_WORDS, "lackey|vmsim|pages",
+	{ OPT_FORMAT, "format", ARG_WORDS, TRACE_FORMAT_WORDS,
 	  "the trace's format (default: detected, as replay detects it)" },
 	{ OPT_SAMPLE, "sample", ARG_TEXT, "R",
 	  "follow only the pages whose hash falls in a fraction R (0.01 or 1%) of the hash space "
@@ -76,11 +76,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static const char *format_name(enum trace_format fmt)
-{
-	return fmt == TRACE_BINARY ? "vmsim" : fmt == TRACE_PAGES ? "pages" : "lackey";
 }
 
 /* "0.01", "1%": a rate in (0, 1]; -1 when it is not one. */
@@ -196,7 +191,7 @@ static void print_text(struct mrc_cli *mcl)
 	const struct mrc *mc = &mcl->mc;
 
 	printf("mrc       %s (%s): %llu references (%llu records, %llu instructions), footprint "
-	       "%llu pages of 4 KiB, %llu of 2 MiB\n", mcl->trace, format_name(mcl->fmt),
+	       "%llu pages of 4 KiB, %llu of 2 MiB\n", mcl->trace, trace_format_name(mcl->fmt),
 	       (unsigned long long)mc->refs, (unsigned long long)mc->records,
 	       (unsigned long long)mc->instructions, (unsigned long long)mrc_footprint(mc),
 	       (unsigned long long)mrc_footprint_huge(mc));
@@ -239,7 +234,7 @@ static int render_json(struct mrc_cli *mcl, struct strbuf *sb)
 	json_init(&jw, sb);
 	json_object_begin(&jw);
 	json_key_str(&jw, "trace", mcl->trace);
-	json_key_str(&jw, "format", format_name(mcl->fmt));
+	json_key_str(&jw, "format", trace_format_name(mcl->fmt));
 	json_key_u64(&jw, "records", mc->records);
 	json_key_u64(&jw, "references", mc->refs);
 	json_key_u64(&jw, "instructions", mc->instructions);
@@ -380,10 +375,9 @@ static int run_mrc(struct cli *c, int argc, char **argv)
 	cli_getopt_init(&g, &cmd_mrc, argc, argv, false);
 	while ((k = cli_getopt(&g)) > 0) {
 		if (k == OPT_FORMAT) {
-			fmt = cli_choice(&cmd_mrc, k, g.arg);
+			fmt = cli_choice(&cmd_mrc, k, g.arg);	/* TRACE_FORMAT_WORDS' order */
 			if (fmt < 0)
 				return 2;
-			fmt = fmt == 0 ? TRACE_LACKEY : fmt == 1 ? TRACE_BINARY : TRACE_PAGES;
 		} else if (k == OPT_SAMPLE) {
 			mcl.sample = parse_rate(g.arg);
 			if (mcl.sample < 0)

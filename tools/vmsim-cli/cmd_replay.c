@@ -211,26 +211,17 @@ static void progress(struct replay_cli *rc, const struct trace_reader *r, bool f
 	fflush(stderr);
 }
 
-static const char *format_name(enum trace_format fmt)
-{
-	return fmt == TRACE_BINARY ? "vmsim" : fmt == TRACE_PAGES ? "pages" : "lackey";
-}
-
-static const char *format_label(enum trace_format fmt)
-{
-	return fmt == TRACE_BINARY ? "vmsim binary" : fmt == TRACE_PAGES ? "page numbers" : "lackey";
-}
-
 /* JSON: what the document says before any interval row. */
 static void json_head(struct replay_cli *rc, const char *trace, enum trace_format fmt,
-		      const char *layout)
+		      const char *comp, const char *layout)
 {
 	struct json_writer *jw = &rc->jw;
 
 	json_init_stream(jw, &rc->out, stdout);
 	json_object_begin(jw);
 	json_key_str(jw, "trace", trace);
-	json_key_str(jw, "format", format_name(fmt));
+	json_key_str(jw, "format", trace_format_name(fmt));
+	json_key_str(jw, "compression", comp);
 	json_key_str(jw, "layout", layout);
 	json_key_str(jw, "machine", rc->rp.m->cfg.name);
 	if (rc->interval) {
@@ -344,7 +335,7 @@ static int csv_summary(struct replay_cli *rc, const char *trace, enum trace_form
 	       "dirty_evictions,disk_writes,min_flt,walks,l1d_misses,l1i_misses,l2_misses,"
 	       "rss_pages,seconds\n");
 	cli_csv_str(stdout, trace);
-	printf(",%s,%s,", format_name(fmt), rc->policy ? rc->policy->name : "");
+	printf(",%s,%s,", trace_format_name(fmt), rc->policy ? rc->policy->name : "");
 	if (rc->policy)
 		printf("%llu,", (unsigned long long)rc->params.frames);
 	else
@@ -364,8 +355,8 @@ static int csv_summary(struct replay_cli *rc, const char *trace, enum trace_form
 }
 
 /* The report: text, the CSV row or the JSON document's tail.  0 or -errno. */
-static int summary(struct replay_cli *rc, const char *trace, enum trace_format fmt, double secs,
-		   const char *layout)
+static int summary(struct replay_cli *rc, const char *trace, enum trace_format fmt,
+		   const char *comp, double secs, const char *layout)
 {
 	const struct replay *rp = &rc->rp;
 	const struct fault_stats *fs = &rp->t->fst;
@@ -377,8 +368,8 @@ static int summary(struct replay_cli *rc, const char *trace, enum trace_format f
 	if (rc->csv)
 		return csv_summary(rc, trace, fmt, secs);
 	replay_snapshot(rp, &c);
-	printf("replay    %s (%s), %s layout, machine %s\n", trace, format_label(fmt), layout,
-	       rp->m->cfg.name);
+	printf("replay    %s (%s%s%s), %s layout, machine %s\n", trace, trace_format_label(fmt),
+	       comp ? ", " : "", comp ? comp : "", layout, rp->m->cfg.name);
 	if (rc->policy) {
 		const struct replace_stats *st = &rc->rs.st;
 
@@ -436,9 +427,8 @@ enum { OPT_FORMAT = 256, OPT_LAYOUT, OPT_INTERVAL, OPT_FRAMES, OPT_POLICY, OPT_R
        OPT_SEED, OPT_CSV, OPT_SVG, OPT_QUIET = 'q' };
 
 static const struct cli_opt replay_opts[] = {
-	{ OPT_FORMAT, "format", ARG_WORDS, "lackey|vmsim|pages",
-	  "the trace's format (default: the binary format when its magic is there, page numbers "
-	  "when the first line holds only those, else lackey)" },
+	{ OPT_FORMAT, "format", ARG_WORDS, TRACE_FORMAT_WORDS,
+	  "the trace's format (default: detected from its content, docs/trace-format.md)" },
 	{ OPT_FRAMES, "frames", ARG_TEXT, "N",
 	  "give the task's pages N page frames: a page fault of the policy loads a page, evicting "
 	  "one when N are resident (pure demand paging; page tables not counted)" },
@@ -486,10 +476,9 @@ static int run_replay(struct cli *c, int argc, char **argv)
 	cli_getopt_init(&g, &cmd_replay, argc, argv, false);
 	while ((k = cli_getopt(&g)) > 0) {
 		if (k == OPT_FORMAT) {
-			fmt = cli_choice(&cmd_replay, k, g.arg);
+			fmt = cli_choice(&cmd_replay, k, g.arg);	/* TRACE_FORMAT_WORDS' order */
 			if (fmt < 0)
 				return 2;
-			fmt = fmt == 0 ? TRACE_LACKEY : fmt == 1 ? TRACE_BINARY : TRACE_PAGES;
 		} else if (k == OPT_FRAMES) {
 			if (cli_count(&cmd_replay, "--frames", g.arg, 1, &rc.params.frames))
 				return 2;
@@ -588,7 +577,7 @@ static int run_replay(struct cli *c, int argc, char **argv)
 		rc.rp.rs = &rc.rs;
 	}
 	if (rc.json)
-		json_head(&rc, trace, r.fmt, layout);
+		json_head(&rc, trace, r.fmt, trace_compression_name(r.in.comp), layout);
 	rc.tty = isatty(2);
 	rc.next_interval = rc.interval ? rc.interval : UINT64_MAX;
 	rc.t0 = now();
@@ -622,7 +611,7 @@ static int run_replay(struct cli *c, int argc, char **argv)
 		 * (and main() says why) */
 		status = 2;
 	} else {
-		out = summary(&rc, trace, r.fmt, secs, layout);
+		out = summary(&rc, trace, r.fmt, trace_compression_name(r.in.comp), secs, layout);
 		if (ret < 0) {
 			/* the counters so far are out; then the line that stopped us */
 			fprintf(stderr, "vmsim-cli: %s\n", err.msg);
@@ -655,9 +644,11 @@ const struct cli_cmd cmd_replay = {
 	.summary = "replay a memory trace through the TLB, page walks and faults",
 	.operand_kind = ARG_FILE,
 	.about = "TRACE is a Valgrind lackey trace (valgrind --tool=lackey --trace-mem=yes), "
-		 "vmsim's binary format (convert-trace) or a reference string of page numbers "
-		 "(7 0 1 2 0 3 ...), - for standard input; it is streamed, so "
-		 "any length replays in bounded host memory. Every access goes through the TLB, "
+		 "vmsim's binary format (convert-trace), a course trace (ADDR R|W or l|s ADDR lines), "
+		 "a ChampSim trace or a reference string of page numbers (7 0 1 2 0 3 ...), detected "
+		 "from its content, and may be compressed with gzip, xz or zstd; - for standard input. "
+		 "It is streamed, so any length replays in bounded host memory. Every access goes "
+		 "through the TLB, "
 		 "the walk and the fault handler of one task. The report counts accesses by type, "
 		 "TLB hits and misses per level, walks, faults by kind, RSS and page-table pages, "
 		 "time and rate. With --check the invariants are checked every 65536 accesses and at "

@@ -49,7 +49,7 @@ const struct cli_cmd cli_global = {
 
 const struct cli_cmd *const cli_commands[] = {
 	&cmd_show, &cmd_layout, &cmd_translate, &cmd_run, &cmd_exec, &cmd_replay, &cmd_mrc,
-	&cmd_convert_trace, &cmd_help, &cmd_version, NULL,
+	&cmd_convert_trace, &cmd_sweep, &cmd_help, &cmd_version, NULL,
 };
 
 size_t cli_view_names(struct strbuf *sb, const char **out, size_t max)

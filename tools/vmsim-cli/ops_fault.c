@@ -55,6 +55,15 @@ static int access_outcome(struct scn_step *st, int ret, const struct access_resu
 	return 1;
 }
 
+/* A step that moves bytes, on a machine that keeps none: refused. */
+static int needs_contents(struct scn *s, struct scn_step *st, const struct task_struct *t)
+{
+	if (t->mm->m->cfg.contents)
+		return 0;
+	return scn_bad(s, st, NULL, "the bytes it moves are page contents, and this machine "
+		       "keeps none (memory.contents: none)");
+}
+
 static int arg_size(struct scn *s, struct scn_step *st, uint64_t *size)
 {
 	int ret = scn_arg_u64(s, st, "size", false, size);
@@ -79,7 +88,7 @@ static int op_read(struct scn *s, struct scn_step *st)
 	int ret;
 
 	if ((ret = arg_task(s, st, &t)) || (ret = scn_arg_u64(s, st, "addr", true, &addr)) ||
-	    (ret = arg_size(s, st, &size)))
+	    (ret = arg_size(s, st, &size)) || (ret = needs_contents(s, st, t)))
 		return ret < 0 ? ret : -EINVAL;
 	ret = task_access(t, addr, MMU_READ, buf, (size_t)size, &r);
 	if (access_outcome(st, ret, &r)) {
@@ -104,7 +113,8 @@ static int op_write(struct scn *s, struct scn_step *st)
 	int ret;
 
 	if ((ret = arg_task(s, st, &t)) || (ret = scn_arg_u64(s, st, "addr", true, &addr)) ||
-	    (ret = arg_size(s, st, &size)) || (ret = scn_arg_u64(s, st, "value", true, &value)))
+	    (ret = arg_size(s, st, &size)) || (ret = scn_arg_u64(s, st, "value", true, &value)) ||
+	    (ret = needs_contents(s, st, t)))
 		return ret < 0 ? ret : -EINVAL;
 	for (unsigned i = 0; i < 8; i++)
 		buf[i] = (uint8_t)(value >> (8 * i));
@@ -126,7 +136,8 @@ static int op_fetch(struct scn *s, struct scn_step *st)
 
 	if ((ret = arg_task(s, st, &t)) || (ret = scn_arg_u64(s, st, "addr", true, &addr)))
 		return ret < 0 ? ret : -EINVAL;
-	ret = task_access(t, addr, MMU_FETCH, &b, 1, &r);
+	/* the byte is not shown: a machine without contents fetches none */
+	ret = task_access(t, addr, MMU_FETCH, t->mm->m->cfg.contents ? &b : NULL, 1, &r);
 	if (access_outcome(st, ret, &r))
 		st->out.kind = OUT_NONE;
 	return 0;
@@ -163,7 +174,8 @@ static int op_touch(struct scn *s, struct scn_step *st)
 		 * touching never changes the memory's contents */
 		uint8_t b = 0;
 
-		ret = task_access(t, addr + off, acc, acc == MMU_WRITE ? NULL : &b, 1, &r);
+		ret = task_access(t, addr + off, acc,
+				  acc == MMU_WRITE || !t->mm->m->cfg.contents ? NULL : &b, 1, &r);
 		if (!access_outcome(st, ret, &r))
 			return 0;
 		faults += r.faults;
