@@ -24,6 +24,7 @@
 #include "kern/highmem.h"
 #include "kern/task.h"
 #include "kern/vmalloc.h"
+#include "phys/slab.h"
 #include "util/error.h"
 #include "util/svg.h"
 
@@ -289,6 +290,11 @@ int kwrite(struct vmsim_machine *m, uint64_t va, unsigned size, uint64_t val,
 	/* a kernel write may land in anything: the frame's own structures
 	 * (slab, free lists) and the kernel's tables get checked */
 	kspace_mark_dirty(m);
+	for (unsigned i = 0; i < size; i++) {
+		access_byte(m, pa, split, i, &p);
+		if (frame_holds_host_structs(&m->pm, (unsigned long)(p >> PAGE_SHIFT)))
+			return -EPERM;
+	}
 	for (unsigned i = 0; i < size; i++) {
 		uint8_t *b = access_byte(m, pa, split, i, &p);
 

@@ -76,10 +76,13 @@ void flush_tlb_kernel_range(struct vmsim_machine *m, uint64_t start, uint64_t en
  * translate() on cpu 0, CPL 0, with its current CR3, as a kernel
  * instruction would.  An access that crosses a page translates both pages
  * before touching memory.  Physical addresses beyond RAM read as all ones
- * and ignore writes.
+ * and ignore writes.  A store into a slab page of the simulator's own
+ * structures (task_struct, mm_struct, vm_area_struct, anon_vma,
+ * anon_vma_chain: C structures with host pointers) is refused whole with -EPERM: they can
+ * be read, never written by the simulated machine.
  * Returns 0, -EFAULT with *f filled (a #PF; f->gp for a non-canonical
- * address: #GP), or -EINVAL for a bad size.  No fault handling: in the
- * kernel a fault here is an oops.
+ * address: #GP), -EPERM, or -EINVAL for a bad size.  No fault handling:
+ * in the kernel a fault here is an oops.
  */
 int kread(struct vmsim_machine *m, uint64_t va, unsigned size, uint64_t *val,
 	  struct vmsim_fault *f);

@@ -68,6 +68,10 @@ struct vmsim_machine {
 	/* where printk() lines go; NULL: the bad_page hook's way */
 	void (*console_hook)(void *ctx, const char *line);
 	void *console_ctx;
+	unsigned long nr_dropped_stores;	/* user stores a corrupted mapping aimed at
+						 * a page table, the zero page, the huge
+						 * zero page or the simulator's own
+						 * structures (task_access()) */
 	struct kmem_cache *anon_vma_chain_cachep;
 
 	/* --check (kern/check.c): NULL when off */

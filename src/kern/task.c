@@ -30,6 +30,7 @@
 #include "util/htab.h"
 #include "vma/filemap.h"
 #include "vma/memcontrol.h"
+#include "vma/huge_mm.h"
 #include "vma/mm.h"
 #include "vma/rmap.h"
 #include "vma/mmdebug.h"
@@ -100,20 +101,22 @@ static int task_caches_init(struct vmsim_machine *m)
 	if (!m->task_struct_cachep)
 		m->task_struct_cachep = kmem_cache_create(&m->pm, "task_struct",
 							  sizeof(struct task_named), 0,
-							  SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT);
+							  SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT |
+							  SLAB_HOST_STRUCTS);
 	if (!m->mm_cachep)
 		m->mm_cachep = kmem_cache_create(&m->pm, "mm_struct", sizeof(struct mm_struct), 0,
-						 SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT);
+						 SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT | SLAB_HOST_STRUCTS);
 	if (!m->vm_area_cachep)
 		m->vm_area_cachep = kmem_cache_create(&m->pm, "vm_area_struct",
-						      sizeof(struct vm_area_struct), 0, SLAB_ACCOUNT);
+						      sizeof(struct vm_area_struct), 0,
+						      SLAB_ACCOUNT | SLAB_HOST_STRUCTS);
 	if (!m->anon_vma_cachep)
 		m->anon_vma_cachep = kmem_cache_create(&m->pm, "anon_vma", sizeof(struct anon_vma),
-						       0, SLAB_ACCOUNT);
+						       0, SLAB_ACCOUNT | SLAB_HOST_STRUCTS);
 	if (!m->anon_vma_chain_cachep)
 		m->anon_vma_chain_cachep = kmem_cache_create(&m->pm, "anon_vma_chain",
 							     sizeof(struct anon_vma_chain), 0,
-							     SLAB_ACCOUNT);
+							     SLAB_ACCOUNT | SLAB_HOST_STRUCTS);
 	if (!m->task_struct_cachep || !m->mm_cachep || !m->vm_area_cachep || !m->anon_vma_cachep ||
 	    !m->anon_vma_chain_cachep)
 		return -ENOMEM;
@@ -704,6 +707,47 @@ int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f)
 	return 0;
 }
 
+/*
+ * A user store translated to @pa in a page-table page, the zero page, a
+ * page of the huge zero page or a frame of the simulator's own structures:
+ * only a corrupted entry (a table entry whose address names another frame,
+ * a PS bit set on a table entry, a huge PMD whose address names another
+ * span -- each 4 KiB of a large leaf is judged alone --, a hand-edited
+ * PTE) maps such a frame into user space writable.  On a real machine the
+ * store would corrupt the kernel's memory; here it would turn one bad
+ * entry into PTEs no walk can tell from real ones, into non-zero bytes in
+ * every zero-page mapping, or rewrite the host's own pointers.  So it is dropped, with one line on the console and
+ * a wild_store event.  Returns true when @pa is such a frame.
+ */
+static bool store_refused(struct vmsim_machine *m, const struct task_struct *t, uint64_t va,
+			  uint64_t pa)
+{
+	const unsigned long pfn = (unsigned long)(pa >> PAGE_SHIFT);
+	const char *what;
+
+	if (frame_holds_host_structs(&m->pm, pfn))
+		what = "a slab page of the simulator's own structures";
+	else if (pfn_valid(&m->pm, pfn) && PageTable(pfn_to_page(&m->pm, pfn)))
+		what = "a page-table page";
+	else if (pfn_valid(&m->pm, pfn) && pfn_to_page(&m->pm, pfn) == m->zero_page)
+		what = "the zero page";
+	else if (pfn_valid(&m->pm, pfn) &&
+		 is_huge_zero_folio(m, compound_head(pfn_to_page(&m->pm, pfn))))
+		what = "the huge zero page";
+	else
+		return false;
+	m->nr_dropped_stores++;
+	EV(m->pm.events, "wild_store", "task=%s va=%#" PRIx64 " pa=%#" PRIx64, task_name(t), va,
+	   pa);
+	if (m->pt.console) {
+		fflush(stdout);
+		fprintf(m->pt.console, "vmsim: %s[%d]: store to %#" PRIx64 " lands in %s (pa %#" PRIx64
+			"), through a corrupted mapping: dropped\n", t->comm, t->pid, va, what, pa);
+		fflush(m->pt.console);
+	}
+	return true;
+}
+
 int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *buf,
 		size_t size, struct access_result *r)
 {
@@ -772,9 +816,12 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 			 * an access whose bytes nobody looks at */
 		} else if ((host = phys_to_host_range(&m->pm, pa, chunk))) {
 			if (acc == MMU_WRITE) {
-				memcpy(host, p, chunk);
-				/* a hand-edited PTE may point at a free frame */
-				frame_mark_touched(&m->pm, pa >> PAGE_SHIFT);
+				if (!store_refused(m, t, va, pa)) {
+					memcpy(host, p, chunk);
+					/* a hand-edited PTE may point at a
+					 * free frame */
+					frame_mark_touched(&m->pm, pa >> PAGE_SHIFT);
+				}
 			} else {
 				memcpy(p, host, chunk);
 			}

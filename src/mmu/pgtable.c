@@ -16,6 +16,7 @@
 #include "phys/buddy.h"
 #include "phys/mm_inline.h"
 #include "phys/mmzone.h"
+#include "phys/slab.h"
 #include "util/events.h"
 
 void pt_ctx_init(struct pt_ctx *pt, struct phys_mem *pm, const struct vmsim_config *cfg)
@@ -51,8 +52,11 @@ void set_pte(const struct pt_ctx *pt, uint64_t epa, uint64_t val)
 {
 	void *p = phys_to_host_range(pt->pm, epa, pt->fmt->entry_size);
 
-	if (!p)
-		return;		/* no memory there: the write goes nowhere */
+	/* no memory there, or the simulator's own structures (an entry
+	 * the `pte` op found through a corrupted table): the write goes
+	 * nowhere */
+	if (!p || frame_holds_host_structs(pt->pm, (unsigned long)(epa >> PAGE_SHIFT)))
+		return;
 	if (pt->fmt->entry_size == 8)
 		*(uint64_t *)p = val;
 	else

@@ -59,7 +59,9 @@ void pt_ctx_init(struct pt_ctx *pt, struct phys_mem *pm, const struct vmsim_conf
 /* ---- entries ---- */
 
 uint64_t pt_read(const struct pt_ctx *pt, uint64_t entry_pa);
-/* Linux has set_pte/set_pmd/set_pud/set_pgd; the bytes are the same kind. */
+/* Linux has set_pte/set_pmd/set_pud/set_pgd; the bytes are the same kind.
+ * An entry outside RAM, or in a frame of the simulator's own structures
+ * (frame_holds_host_structs()), is not written. */
 void set_pte(const struct pt_ctx *pt, uint64_t entry_pa, uint64_t val);
 static inline void pte_clear(const struct pt_ctx *pt, uint64_t entry_pa)
 {

@@ -10,14 +10,17 @@
  *   ANDed over all levels, NX ORed; then the permission checks on the
  *   combined rights.  Invariant: a faulting walk writes nothing; a
  *   successful one sets A on every entry used (only where it was clear) and
- *   D on the leaf for a write.  I/D is reported only with EFER.NXE or
- *   CR4.SMEP.
+ *   D on the leaf for a write -- except in a frame of the simulator's own
+ *   structures, which a corrupted entry can make the walk read as a table
+ *   but which no simulated store changes.  I/D is reported only with
+ *   EFER.NXE or CR4.SMEP.
  */
 #ifndef VMSIM_MMU_WALK_CORE_H
 #define VMSIM_MMU_WALK_CORE_H
 
 #include "mmu/mmu.h"
 #include "phys/mmzone.h"
+#include "phys/slab.h"
 
 /* Constant copies of the formats (see PT_FORMAT_X86_64_INIT): a caller
  * that dispatches on cpu->fmt passes these, and the walk's loop gets the
@@ -32,8 +35,10 @@ static inline void write_entry(struct vmsim_cpu *cpu, uint64_t pa, uint64_t v)
 {
 	uint8_t *p = phys_to_host_range(cpu->pm, pa, cpu->fmt->entry_size);
 
-	if (!p)
-		return;		/* no memory there: the write goes nowhere */
+	/* no memory there, or the simulator's own structures read as a
+	 * table through a corrupted entry: the write goes nowhere */
+	if (!p || frame_holds_host_structs(cpu->pm, (unsigned long)(pa >> PAGE_SHIFT)))
+		return;
 	if (cpu->fmt->entry_size == 8)
 		*(uint64_t *)(void *)p = v;
 	else

@@ -830,7 +830,7 @@ static bool valid_flags(slab_flags_t flags)
 {
 	const slab_flags_t ok = SLAB_POISON | SLAB_HWCACHE_ALIGN | SLAB_CACHE_DMA |
 				SLAB_CACHE_DMA32 | SLAB_PANIC | SLAB_TYPESAFE_BY_RCU |
-				SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT;
+				SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT | SLAB_HOST_STRUCTS;
 
 	return !(flags & ~ok) && (flags & (SLAB_CACHE_DMA | SLAB_CACHE_DMA32)) !=
 					 (SLAB_CACHE_DMA | SLAB_CACHE_DMA32);

@@ -54,6 +54,11 @@ typedef unsigned int slab_flags_t;
 #define SLAB_TYPESAFE_BY_RCU	0x00080000U	/* free pointer placed after the object */
 #define SLAB_RECLAIM_ACCOUNT	0x00020000U	/* counted as SReclaimable */
 #define SLAB_ACCOUNT		0x04000000U	/* accepted (no memcg here) */
+/* vmsim's own (internal): the objects are the simulator's C structures
+ * (task_struct, mm_struct, vm_area_struct, anon_vma, anon_vma_chain),
+ * host pointers included, so no simulated store may change their frames (see
+ * frame_holds_host_structs()) */
+#define SLAB_HOST_STRUCTS	0x20000000U
 
 /* SLUB's poison bytes (include/linux/poison.h) */
 #define POISON_FREE	0x6b
@@ -244,6 +249,23 @@ static inline void *kaddr_to_ptr(const struct phys_mem *pm, uint64_t kaddr)
 
 /* The head page of the slab holding @p, or NULL if @p is not slab memory. */
 struct page *virt_to_slab(const struct phys_mem *pm, const void *p);
+/*
+ * Does frame @pfn belong to a slab of a SLAB_HOST_STRUCTS cache?  Those
+ * bytes are the simulator's own structures: a store the simulated machine
+ * makes (a task's write, kwrite, the page walk's A/D bits, an entry the
+ * `pte` op edits) never lands there, whatever a corrupted page table or
+ * entry says, because the host would follow what it wrote.
+ */
+static inline bool frame_holds_host_structs(const struct phys_mem *pm, unsigned long pfn)
+{
+	const struct page *page;
+
+	if (pfn >= pm->max_low_pfn)
+		return false;	/* slabs are lowmem */
+	page = compound_head(pm->mem_map + pfn);
+	return PageSlab(page) &&
+	       (((const struct kmem_cache *)page->mapping)->flags & SLAB_HOST_STRUCTS);
+}
 /* The cache owning @p (any slab object pointer), or NULL. */
 struct kmem_cache *virt_to_cache(const struct phys_mem *pm, const void *p);
 

@@ -859,6 +859,14 @@ void __split_huge_pmd(struct vm_area_struct *vma, uint64_t pmd, uint64_t address
 
 	if (folio)	/* split_huge_pmd_locked(): only what is a huge PMD */
 		__split_huge_pmd_locked(vma, pmd, address & HPAGE_PMD_MASK(mm->m), e, folio);
+	else if (pgtable_trans_huge_deposited(&mm->m->pt, pmd))
+		/* a huge PMD made bad (PS cleared, address changed): the
+		 * page its deposit records would still span what the caller
+		 * cuts (a VMA boundary, a range), and a later write of the
+		 * old bits would make it a huge PMD across two VMAs; cleared
+		 * and its page unmapped, as a walk that changes the tables
+		 * clears a bad entry */
+		mm_user_table(mm, mm->m->thp.pmd_depth, pmd, address);
 }
 
 void split_huge_pmd(struct vm_area_struct *vma, uint64_t pmd, uint64_t address)

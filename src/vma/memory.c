@@ -24,6 +24,7 @@
 #include "kern/machine.h"
 #include "mmu/mmu.h"
 #include "phys/mm_inline.h"
+#include "phys/buddy.h"
 #include "vma/filemap.h"
 #include "vma/memcontrol.h"
 #include "vma/rmap.h"
@@ -1012,6 +1013,15 @@ static int copy_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	struct page *page = pte_page(m, pte);
 	uint64_t depa;
 
+	if (page && page != m->zero_page && page_ref_count(compound_head(page)) <= 0) {
+		/* a PTE naming a free frame (written by hand, or through a
+		 * corrupted table): folio_get() of a page nobody holds is
+		 * the kernel's VM_BUG_ON_FOLIO; a reference taken here would
+		 * later free the frame a second time, onto a list it is
+		 * already on.  Reported; the child does not get the entry. */
+		bad_page(&m->pm, page, "fork: a PTE maps a page with zero refcount");
+		return 0;
+	}
 	if (pte_alloc(&m->pt, dst_mm->pgd, va, &depa)) {
 		w->err = -ENOMEM;
 		return 1;

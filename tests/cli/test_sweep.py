@@ -43,6 +43,11 @@ def untimed(row):
 
 
 tmp = tempfile.mkdtemp(prefix="vmsim-sweep-test-")
+# the sweeps' own temporary directories go to a private TMPDIR, so that
+# the check below sees only this test's (other tests sweep concurrently)
+private_tmp = os.path.join(tmp, "tmpdir")
+os.mkdir(private_tmp)
+os.environ["TMPDIR"] = private_tmp
 try:
     rw = os.path.join(tmp, "a,b.rw")         # a comma: CSV must quote it
     with open(rw, "w") as f:
@@ -118,8 +123,7 @@ try:
     case("CSV quotes a field with a comma", f'"{rw}"' in c.stdout and table[2][1] == rw,
          table[2][:2] if len(table) > 2 else table)
     case("CSV rows as wide as the header", all(len(r) == len(table[0]) for r in table), "")
-    left = [n for n in os.listdir(tempfile.gettempdir()) if n.startswith("vmsim-sweep-")
-            and n != os.path.basename(tmp)]
+    left = [n for n in os.listdir(private_tmp) if n.startswith("vmsim-sweep-")]
     # ---- --out keeps the jobs' files; a directory with files is refused ----
     out = os.path.join(tmp, "kept")
     k = run("sweep", "-j", "2", "--out", out, "--set", "memory.size=64MiB,128MiB", rw)
@@ -141,8 +145,8 @@ try:
          "vmsim-cli: sweep: job 2 failed (exit status 2): vmsim-cli: --set memory.size=1KiB:"
          in f.stderr, f.stderr)
     case("a local sweep leaves no temporary directory",
-         sorted(n for n in os.listdir(tempfile.gettempdir()) if n.startswith("vmsim-sweep-")
-                and n != os.path.basename(tmp)) == sorted(left), "")
+         sorted(n for n in os.listdir(private_tmp) if n.startswith("vmsim-sweep-"))
+         == sorted(left), os.listdir(private_tmp))
     for bad, msg in [
             (["sweep", "-"], "vmsim-cli sweep: a sweep reads its traces many times: name "
              "files, not standard input (try 'vmsim-cli sweep --help')"),

@@ -294,7 +294,10 @@ static int op_kwrite(struct scn *s, struct scn_step *st)
 	if (size < 8 && (v >> (8 * size)))
 		return scn_bad(s, st, scn_arg(st, "value"), "value 0x%llx does not fit in %u bytes",
 			       (unsigned long long)v, size);
-	if (kwrite(scn_machine(s), addr, size, v, &f))
+	ret = kwrite(scn_machine(s), addr, size, v, &f);
+	if (ret == -EPERM)
+		scn_error(st, ret);	/* the simulator's own structures */
+	else if (ret)
 		set_fault(st, &f);
 	return 0;
 }

@@ -24,6 +24,7 @@
 #include "kern/task.h"
 #include "mmu/mmu.h"
 #include "mmu/pgtable.h"
+#include "phys/slab.h"
 #include "scenario.h"
 #include "vma/mm.h"
 #include "walk_explain.h"
@@ -248,6 +249,12 @@ static int op_pte(struct scn *s, struct scn_step *st)
 	epa = p.epa[depth];
 	e = p.e[depth];
 	if (set || clear) {
+		if (frame_holds_host_structs(&m->pm, (unsigned long)(epa >> PAGE_SHIFT))) {
+			/* a corrupted entry above made the walk read the
+			 * simulator's own structures as a table: never written */
+			scn_error(st, -EPERM);
+			return 0;
+		}
 		e = (e | set) & ~clear;
 		set_pte(pt, epa, e);
 		/* an edited entry is a change --check must look at */
