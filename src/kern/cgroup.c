@@ -24,6 +24,7 @@
 #include "vma/filemap.h"
 #include "vma/memcontrol.h"
 #include "vma/mm.h"
+#include "vma/swapfile.h"
 
 /* ---- what the memory controller asks of tasks ---- */
 
@@ -232,10 +233,13 @@ static int cmp_ul(const void *a, const void *b)
 }
 
 /* The page states the checker recounts, per node and cgroup id. */
-enum { C_ANON, C_MAPPED, C_FILE, C_SHMEM, C_DIRTY, C_ANON_THPS, C_STACK, C_TABLES, NR_C };
+enum {
+	C_ANON, C_MAPPED, C_FILE, C_SHMEM, C_DIRTY, C_SWAPCACHE, C_ANON_THPS, C_STACK, C_TABLES,
+	NR_C
+};
 static const enum node_stat_item c_item[NR_C] = {
-	NR_ANON_MAPPED, NR_FILE_MAPPED, NR_FILE_PAGES, NR_SHMEM, NR_FILE_DIRTY, NR_ANON_THPS,
-	NR_KERNEL_STACK_KB, NR_PAGETABLE,
+	NR_ANON_MAPPED, NR_FILE_MAPPED, NR_FILE_PAGES, NR_SHMEM, NR_FILE_DIRTY, NR_SWAPCACHE,
+	NR_ANON_THPS, NR_KERNEL_STACK_KB, NR_PAGETABLE,
 };
 
 static void add_deposited(void *arg, uint64_t table)
@@ -284,7 +288,7 @@ static void collect_tables_of_tasks(struct vmsim_machine *m, struct charged_page
 }
 
 /* Every page the checker can reach: mapped by a task, cached by a file,
- * held by a shared-memory object; sorted, each once. */
+ * held by a shared-memory object, in a swap cache; sorted, each once. */
 static void collect_pages(struct vmsim_machine *m, struct charged_pages *cp)
 {
 	struct task_struct *t;
@@ -296,7 +300,7 @@ static void collect_pages(struct vmsim_machine *m, struct charged_pages *cp)
 		walk_pte_range(t->mm, 0, t->mm->task_size, collect_mapped, cp);
 		for_each_vma(t->mm, vma)
 			for (unsigned long i = 0; vma->shm && i < vma->shm->nr_pages; i++)
-				if (vma->shm->pages[i])
+				if (vma->shm->pages[i] && !shmem_is_swap(vma->shm->pages[i]))
 					add_pfn(cp, page_to_pfn(&m->pm, vma->shm->pages[i]));
 	}
 	if (m->page_cache)
@@ -305,15 +309,35 @@ static void collect_pages(struct vmsim_machine *m, struct charged_pages *cp)
 			uint64_t index;
 
 			xa_for_each(&f->f_mapping.i_pages, index, page)
-				add_pfn(cp, page_to_pfn(&m->pm, page));
+				if (!xa_is_value(page))	/* not a shadow entry */
+					add_pfn(cp, page_to_pfn(&m->pm, page));
 		}
+	for (unsigned type = 0; m->swap && type < MAX_SWAPFILES; type++) {
+		struct swap_info_struct *si = m->swap->swap_info[type];
+		uint64_t index;
+		void *entry;
+
+		if (si)
+			xa_for_each(&si->swap_cache, index, entry)
+				if (!xa_is_value(entry))
+					add_pfn(cp, page_to_pfn(&m->pm, entry));
+	}
 	if (cp->n)
 		qsort(cp->pfns, cp->n, sizeof(*cp->pfns), cmp_ul);
 }
 
+/* A page of a file's cache or of a shared-memory object (NR_FILE_PAGES
+ * counts those and the swap cache, NR_SHMEM the second kind). */
 static bool page_in_cache(const struct page *page)
 {
-	return page_file(page) || (test_page_flag(page, PG_swapbacked) && !PageAnon(page));
+	return page_file(page) || PageSwapCache(page) ||
+	       (test_page_flag(page, PG_swapbacked) && !PageAnon(page));
+}
+
+static bool page_is_shmem(const struct page *page)
+{
+	return !page_file(page) && !PageSwapCache(page) && test_page_flag(page, PG_swapbacked) &&
+	       !PageAnon(page);
 }
 
 int cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
@@ -414,8 +438,10 @@ int cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
 			c[C_MAPPED]++;
 		if (page_in_cache(page))
 			c[C_FILE]++;
-		if (page_in_cache(page) && test_page_flag(page, PG_swapbacked))
+		if (page_is_shmem(page))
 			c[C_SHMEM]++;
+		if (PageSwapCache(page))
+			c[C_SWAPCACHE]++;
 		if (page_file(page) && PageDirty(page))
 			c[C_DIRTY]++;
 	}

@@ -5,9 +5,11 @@
  * lists against mem_map (phys/check.c), the slabs (phys/slab.c), the
  * kernel half of every root and the vmalloc and pkmap state (layout.c),
  * every mm and every mapped frame's counts (vma/check.c), the page cache
- * (vma/filemap.c), every page's memory cgroup charge against the cgroups'
- * counters and statistics (cgroup.c) and every CPU's TLB (mmu/tlb.c).
- * Its cost grows with RAM and with the tasks.
+ * (vma/filemap.c), the LRU lists of every lruvec (vma/check.c), the swap
+ * areas and the swap cache (vma/swapfile.c), every page's memory cgroup
+ * charge against the cgroups' counters and statistics (cgroup.c) and
+ * every CPU's TLB (mmu/tlb.c).  Its cost grows with RAM and with the
+ * tasks.
  *
  * machine_check_point() is what --check runs after each step: the same
  * rules, restricted to what the step changed.  Each layer keeps its own
@@ -41,6 +43,8 @@
 #include "vma/filemap.h"
 #include "vma/memcontrol.h"
 #include "vma/mm.h"
+#include "vma/swap.h"
+#include "vma/swapfile.h"
 
 struct machine_checker {
 	unsigned every;			/* a full pass every @every points (0: never) */
@@ -196,7 +200,11 @@ int machine_check(struct vmsim_machine *m, struct vmsim_error *err)
 	if (!ret)
 		ret = page_cache_check(m->page_cache, err);
 	if (!ret)
+		ret = lru_check(m, err);
+	if (!ret)
 		ret = cgroup_check(m, err);
+	if (!ret)
+		ret = swap_check(m, err);
 	if (!ret)
 		ret = check_tlbs(m, false, err);
 	if (c) {

@@ -216,7 +216,7 @@ static int copy_to_mm(struct mm_struct *mm, uint64_t va, const void *src, size_t
 			unsigned ret = handle_mm_fault(vma, page, FAULT_FLAG_WRITE, NULL);
 			if (ret & VM_FAULT_OOM)
 				return -ENOMEM;
-			if (ret)
+			if (ret & VM_FAULT_ERROR)
 				return -EFAULT;
 		}
 		{

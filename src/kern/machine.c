@@ -11,6 +11,10 @@
 #include "kern/task.h"
 #include "kern/layout.h"
 #include "vma/filemap.h"
+#include "vma/swap.h"
+#include "vma/swapfile.h"
+#include "vma/workingset.h"
+#include "vma/writeback.h"
 #include "phys/slab.h"
 
 #include <errno.h>
@@ -132,6 +136,25 @@ int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 	m->pm.reclaim.oom = machine_oom;
 	/* boot-time tables came from memblock; from now on each counts */
 	m->pt.account_tables = true;
+	/* page aging and reclaim: the LRU batches, the workingset clock,
+	 * swap, and the allocator's way into reclaim (swap.c, workingset.c,
+	 * swapfile.c, vmscan.c) */
+	if (lru_init(m) || swap_init(m)) {
+		machine_shutdown(m);
+		return verr(err, -ENOMEM, "out of host memory");
+	}
+	workingset_init(m);
+	reclaim_init(m);
+	m->kswapd_countdown = m->cfg.kswapd_interval;
+	if (m->cfg.swap_size) {
+		unsigned type;
+
+		ret = sys_swapon(m, m->cfg.swap_size, -1, false, &type, err);
+		if (ret) {
+			machine_shutdown(m);
+			return ret;
+		}
+	}
 	return 0;
 }
 
@@ -144,6 +167,14 @@ void machine_shutdown(struct vmsim_machine *m)
 	m->pm.bad_page_hook = NULL;
 	task_shutdown(m);
 	page_cache_destroy(m);
+	/* pages the batches still hold go back (their last reference) */
+	writeback_finish(m);
+	if (m->cpu_fbatches)
+		lru_add_drain_all(m);
+	swap_finish(m);
+	if (m->cpu_fbatches)
+		lru_add_drain_all(m);
+	lru_finish(m);
 	/* the last charged pages went with the tasks and the page cache */
 	cgroup_finish(m);
 	kspace_shutdown(m);
@@ -165,6 +196,11 @@ void printk(struct vmsim_machine *m, const char *fmt, ...)
 		m->console_hook(m->console_ctx, line);
 	else if (m->pm.bad_page_hook)
 		m->pm.bad_page_hook(m->pm.bad_page_ctx, line);
+}
+
+void machine_kswapd_point(struct vmsim_machine *m)
+{
+	kswapd_run(m);
 }
 
 void machine_set_event_log(struct vmsim_machine *m, struct event_log *ev)

@@ -22,6 +22,8 @@ struct highmem_state;
 struct task_struct;
 struct kmem_cache;
 struct memcg_state;
+struct cpu_fbatches;
+struct swap_state;
 struct mm_track;
 struct machine_checker;
 
@@ -68,6 +70,15 @@ struct vmsim_machine {
 	/* where printk() lines go; NULL: the bad_page hook's way */
 	void (*console_hook)(void *ctx, const char *line);
 	void *console_ctx;
+
+	/* page aging and reclaim (vma/swap.c, vmscan.c, workingset.c) */
+	struct cpu_fbatches *cpu_fbatches;	/* [nr_cpus]: LRU batches */
+	struct list_head mm_list;	/* every mm_struct (reclaim's reverse-map walks) */
+	unsigned workingset_bucket_order;	/* shadow timestamp granularity */
+	struct swap_state *swap;	/* swap areas, slot caches (vma/swapfile.c) */
+	struct page **wb_queue;		/* pages under writeback (vma/page-writeback.c) */
+	unsigned wb_nr, wb_cap;
+	unsigned kswapd_countdown;	/* user accesses left until the next kswapd point */
 	unsigned long nr_dropped_stores;	/* user stores a corrupted mapping aimed at
 						 * a page table, the zero page, the huge
 						 * zero page or the simulator's own
@@ -116,5 +127,18 @@ void machine_check_counts(const struct vmsim_machine *m, unsigned long *full,
 void kspace_mark_dirty(struct vmsim_machine *m);
 /* Send every layer's events to @ev (NULL turns logging off). */
 void machine_set_event_log(struct vmsim_machine *m, struct event_log *ev);
+
+/* A kswapd point (vmscan.c's kswapd_run()): kswapd, when woken, runs
+ * until it sleeps.  Between scenario steps, and every kswapd.interval user
+ * accesses (task_access(), trace replay) through kswapd_tick(). */
+void machine_kswapd_point(struct vmsim_machine *m);
+
+static inline void kswapd_tick(struct vmsim_machine *m)
+{
+	if (__builtin_expect(m->kswapd_countdown != 0, 1) && --m->kswapd_countdown == 0) {
+		m->kswapd_countdown = m->cfg.kswapd_interval;
+		machine_kswapd_point(m);
+	}
+}
 
 #endif

@@ -124,11 +124,27 @@ void replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc, struct vm
 
 void replay_snapshot(const struct replay *rp, struct replay_counters *c)
 {
+	const struct mmu_stats *st = &rp->cpu->st;
+	uint64_t deeper = 0;
+
+	c->accesses = rp->accesses;
+	c->instructions = rp->by_type[TRACE_I];
 	tlb_get_stats(rp->cpu, 0, &c->l1d);
 	tlb_get_stats(rp->cpu, 1, &c->l1i);
 	tlb_get_stats(rp->cpu, 2, &c->l2);
-	c->walks = rp->cpu->st.walks;
-	c->entries_read = rp->cpu->st.entries_read;
+	c->l1d_large_fills = rp->cpu->l1_large[TLB_D].fills;
+	c->l1i_large_fills = rp->cpu->l1_large[TLB_I].fills;
+	c->l1d_large_evictions = rp->cpu->l1_large[TLB_D].evictions;
+	c->l1i_large_evictions = rp->cpu->l1_large[TLB_I].evictions;
+	c->walks = st->walks;
+	c->entries_read = st->entries_read;
+	/* a walk that ended at depth d read one entry at every depth to d */
+	for (int d = PT_MAX_LEVELS - 1; d >= 0; d--) {
+		deeper += st->ended_at[d];
+		c->read_at[d] = deeper;
+		c->mapped_at[d] = st->mapped_at[d];
+	}
+	c->fst = rp->t->fst;
 	c->rss = get_mm_rss(rp->t->mm);
 	c->pt_pages = mm_pgtables_bytes(rp->t->mm) / PAGE_SIZE;
 }

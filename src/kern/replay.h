@@ -17,9 +17,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kern/machine.h"
 #include "kern/replace.h"
 #include "mmu/mmu.h"
 #include "util/trace.h"
+#include "vma/mm_types.h"
 
 struct vmsim_machine;
 struct task_struct;
@@ -47,8 +49,17 @@ struct replay {
 
 /* Counters of the CPU and the task at one moment. */
 struct replay_counters {
+	uint64_t accesses, instructions;	/* records; I records */
 	struct tlb_stats l1d, l1i, l2;
+	/* the L1s' large-page arrays (part of L1d and L1i above): entries
+	 * filled, i.e. L1 misses a 2 MiB/4 MiB/1 GiB entry answered, and
+	 * entries evicted */
+	uint64_t l1d_large_fills, l1i_large_fills, l1d_large_evictions, l1i_large_evictions;
 	uint64_t walks, entries_read;
+	/* per depth of the page table (0 = root): entries read there, and
+	 * walks that mapped a page there (a leaf of that depth's size) */
+	uint64_t read_at[PT_MAX_LEVELS], mapped_at[PT_MAX_LEVELS];
+	struct fault_stats fst;
 	unsigned long rss, pt_pages;
 };
 
@@ -100,6 +111,7 @@ static inline void replay_one(struct replay *rp, const struct trace_rec *rec)
 				replay_touch(rp, va, MMU_WRITE);
 		} while (va != last);
 	}
+	kswapd_tick(rp->m);
 }
 
 void replay_snapshot(const struct replay *rp, struct replay_counters *c);

@@ -128,6 +128,7 @@ int task_init(struct vmsim_machine *m, struct vmsim_error *err)
 	uint64_t zpa = m->cfg.kernel_start + m->cfg.kernel_size - PAGE_SIZE;
 
 	INIT_LIST_HEAD(&m->tasks);
+	INIT_LIST_HEAD(&m->mm_list);
 	htab_init(&m->task_names, &m->ha);
 	m->nr_threads = 0;
 	m->last_pid = 0;
@@ -218,11 +219,13 @@ struct mm_struct *mm_alloc(struct vmsim_machine *m)
 		return NULL;
 	mm->m = m;
 	INIT_LIST_HEAD(&mm->mmap_list);
+	INIT_LIST_HEAD(&mm->mmlist);
 	mm->mm_rb = RB_ROOT;
 	if (mm_pgd_alloc(m, &mm->pgd)) {
 		free_mm(m, mm);
 		return NULL;
 	}
+	list_add_tail(&mm->mm_list, &m->mm_list);
 	mm->ctx_id = ++m->last_ctx_id;
 	mm->task_size = m->cfg.task_size;
 	mm->mmap_min_addr = m->cfg.mmap_min_addr;
@@ -266,6 +269,7 @@ static void mmdrop(struct mm_struct *mm)
 	if (--mm->mm_count)
 		return;
 	leave_mm(mm);
+	list_del(&mm->mm_list);
 	check_mm_freed(mm);
 	mm_track_release(mm);
 	mm_pgd_free(m, mm->pgd);
@@ -280,6 +284,8 @@ void mmput(struct mm_struct *mm)
 	if (--mm->mm_users)
 		return;
 	exit_mmap(mm);
+	if (!list_empty(&mm->mmlist))
+		list_del_init(&mm->mmlist);	/* off swapoff's list */
 	mmdrop(mm);
 }
 
@@ -703,7 +709,11 @@ int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f)
 		return FAULT_SIGBUS;	/* do_sigbus(): BUS_ADRERR at the address */
 	if (ret & VM_FAULT_SIGSEGV)
 		return SEGV_MAPERR;
-	t->fst.min_flt++;
+	/* mm_account_fault(): a fault that read from a file or swap is major */
+	if (ret & VM_FAULT_MAJOR)
+		t->fst.maj_flt++;
+	else
+		t->fst.min_flt++;
 	return 0;
 }
 
@@ -833,6 +843,7 @@ int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *b
 		va += chunk;
 		size -= chunk;
 	}
+	kswapd_tick(m);
 	return 0;
 }
 

@@ -4,6 +4,7 @@
  *   maps    /proc/PID/maps: one line per VMA, then [vsyscall] on x86_64
  *   smaps   /proc/PID/smaps: the maps line and the per-VMA memory lines
  *   status  /proc/PID/status: the lines whose values vmsim knows
+ *   swaps   /proc/swaps: the swap areas (mm/swapfile.c swap_show())
  * The task is the view's `task` argument, or the one running on CPU 0.
  * The JSON has the same names with every size in bytes (the text's kB).
  * Invariant: a view only reads (no A/D bits, no TLB change, no counters).
@@ -19,6 +20,7 @@
 #include "kern/task.h"
 #include "vma/filemap.h"
 #include "vma/mm.h"
+#include "vma/swapfile.h"
 
 static struct task_struct *view_task(struct vmsim_machine *m, const struct view_args *a,
 				     struct strbuf *sb)
@@ -163,8 +165,8 @@ static int view_maps(struct vmsim_machine *m, const struct view_args *a, struct 
 
 struct mem_size_stats {
 	unsigned long resident, shared_clean, shared_dirty, private_clean, private_dirty;
-	unsigned long referenced, anonymous, anonymous_thp;
-	uint64_t pss, pss_dirty;	/* in bytes << PSS_SHIFT */
+	unsigned long referenced, anonymous, anonymous_thp, lazyfree, swap;
+	uint64_t pss, pss_dirty, swap_pss;	/* in bytes << PSS_SHIFT */
 };
 
 #define PSS_SHIFT 12
@@ -206,8 +208,12 @@ static void smaps_account(struct mem_size_stats *mss, struct page *page, unsigne
 	struct page *folio = compound_head(page);
 	const unsigned long size = nr * PAGE_SIZE;
 
-	if (PageAnon(folio))
+	if (PageAnon(folio)) {
 		mss->anonymous += size;
+		/* MADV_FREE'd and not written since */
+		if (!PageSwapBacked(folio) && !dirty && !PageDirty(folio))
+			mss->lazyfree += size;
+	}
 	mss->resident += size;
 	if (young || test_page_flag(folio, PG_referenced))
 		mss->referenced += size;
@@ -233,6 +239,19 @@ static int smaps_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	uint64_t pfn = (pte & m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT;
 	struct page *page;
 
+	if (is_swap_pte(pte)) {
+		/* a swapped-out page: its share of the slot by the slot's
+		 * users (swp_swapcount()) */
+		swp_entry_t entry = pte_to_swp_entry(m->pt.fmt, pte);
+		unsigned users;
+
+		if (non_swap_entry(entry))
+			return 0;
+		users = swap_swapcount(m, entry);
+		w->mss->swap += PAGE_SIZE;
+		w->mss->swap_pss += ((uint64_t)PAGE_SIZE << PSS_SHIFT) / (users >= 2 ? users : 1);
+		return 0;
+	}
 	/* pte_present(): a PROT_NONE page is resident too */
 	if (!(pte & (_PAGE_PRESENT | _PAGE_PROTNONE)))
 		return 0;
@@ -293,7 +312,7 @@ static void vm_flags_str(unsigned long f, char *buf, size_t len)
 }
 
 /* One line of smaps or status: its name and bytes (printed in kB).  The
- * lines Linux prints but vmsim does not model (KSM, swap, hugetlb) are
+ * lines Linux prints but vmsim does not model (KSM, hugetlb) are
  * zeros in the text, for readers of the kernel's format, and absent from
  * the JSON, which carries only quantities the simulator knows. */
 struct kb_line {
@@ -338,14 +357,14 @@ static void smaps_vma(struct vmsim_machine *m, struct vm_area_struct *vma, bool 
 		{ "Referenced", mss.referenced, true },
 		{ "Anonymous", mss.anonymous, true },
 		{ "KSM", 0, false },
-		{ "LazyFree", 0, false },
+		{ "LazyFree", mss.lazyfree, true },
 		{ "AnonHugePages", mss.anonymous_thp, true },
 		{ "ShmemPmdMapped", 0, false },
 		{ "FilePmdMapped", 0, false },
 		{ "Shared_Hugetlb", 0, false },
 		{ "Private_Hugetlb", 0, false },
-		{ "Swap", 0, false },
-		{ "SwapPss", 0, false },
+		{ "Swap", mss.swap, true },
+		{ "SwapPss", mss.swap_pss >> PSS_SHIFT, true },
 		{ "Locked", locked, true },
 	};
 	const size_t n = sizeof(lines) / sizeof(lines[0]);
@@ -467,7 +486,7 @@ static int view_status(struct vmsim_machine *m, const struct view_args *a, struc
 		{ "VmExe", text, true },
 		{ "VmLib", exec - text, true },
 		{ "VmPTE", mm_pgtables_bytes(mm), true },
-		{ "VmSwap", 0, false },
+		{ "VmSwap", P(get_mm_counter(mm, MM_SWAPENTS)), true },
 		{ "HugetlbPages", 0, false },
 	};
 #undef P
@@ -514,9 +533,19 @@ static int view_status(struct vmsim_machine *m, const struct view_args *a, struc
 	return 0;
 }
 
+/* ---- swaps ---- */
+
+static int view_swaps(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
+		      struct strbuf *sb)
+{
+	(void)a;
+	return swaps_show(m, jw, sb);
+}
+
 const struct view views_mm[] = {
 	{ "maps", view_maps },
 	{ "smaps", view_smaps },
 	{ "status", view_status },
+	{ "swaps", view_swaps },
 	{ NULL, NULL },
 };

@@ -4,7 +4,8 @@
  *              level by level, runs collapsed: leaves of
  *              one table with the same flags mapping contiguous physical
  *              memory print as one line, and so do table entries whose
- *              tables are empty;
+ *              tables are empty; a swap entry in a PTE is decoded (type,
+ *              offset, exclusive), consecutive slots of one area as a run;
  *   tlb        each CPU's TLB arrays: geometry, statistics, valid entries.
  * Text and JSON.  Invariant: a view only reads (no A/D, no TLB change, no
  * entry cleared): a bad entry (pt_entry_kind()) is shown as it reads but
@@ -42,6 +43,7 @@ struct dump {
 	/* the pending run */
 	bool open;
 	bool leaf;
+	bool swap;		/* swap entries: pa is the first offset, flags the type */
 	unsigned depth, first, count;
 	uint64_t va, pa, next_pa, flags;
 	uint64_t table, entry;	/* the table holding the run, its first entry */
@@ -52,23 +54,31 @@ static uint64_t flag_bits(const struct pt_ctx *pt, uint64_t e)
 	return e & (0xfffULL | pt->fmt->nx_bit);
 }
 
+/* A PTE holding a swap entry (pte_none() and pte_present() both false). */
+static bool swap_entry_at(const struct pt_format *f, unsigned depth, uint64_t e)
+{
+	return depth == f->levels - 1U && is_swap_pte(e);
+}
+
 static bool table_empty(const struct pt_ctx *pt, uint64_t table, unsigned depth)
 {
 	unsigned n = pt_ptrs_per_table(pt->fmt, depth);
 
-	for (unsigned i = 0; i < n; i++)
-		if (pt_read(pt, table + (uint64_t)i * pt->fmt->entry_size) & _PAGE_PRESENT)
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t e = pt_read(pt, table + (uint64_t)i * pt->fmt->entry_size);
+
+		if ((e & _PAGE_PRESENT) || swap_entry_at(pt->fmt, depth, e))
 			return false;
+	}
 	return true;
 }
 
-/* A run as JSON: where its entries are, the first one's value (as in
- * translate's walk), and what they map. */
-static void run_json(const struct dump *d, const char *flags)
+/* A run's JSON object opened with where its entries are and the first
+ * one's value (entries of @shift bits of address each). */
+static void run_json_head(const struct dump *d, unsigned shift)
 {
 	const struct pt_format *f = d->pt->fmt;
 	struct json_writer *jw = d->jw;
-	unsigned shift = f->lvl[d->depth].shift;
 
 	json_object_begin(jw);
 	json_key_str(jw, "level", f->lvl[d->depth].name);
@@ -80,6 +90,51 @@ static void run_json(const struct dump *d, const char *flags)
 	json_key_hex(jw, "table", d->table);
 	json_key_hex(jw, "entry_addr", d->table + (uint64_t)d->first * f->entry_size);
 	json_key_hex(jw, "entry", d->entry);
+}
+
+/* A run of swap entries: one area, consecutive offsets, the same
+ * exclusive bit. */
+static void swap_run_flush(const struct dump *d)
+{
+	const struct pt_format *f = d->pt->fmt;
+	const bool exclusive = pt_pte_swp_exclusive(f, d->entry);
+	int w = f->va_bits <= 32 ? 8 : 16;
+
+	if (d->jw) {
+		struct json_writer *jw = d->jw;
+
+		run_json_head(d, PAGE_SHIFT);
+		json_key(jw, "swap");
+		json_object_begin(jw);
+		json_key_u64(jw, "type", d->flags);
+		json_key_u64(jw, "offset", d->pa);
+		json_key_bool(jw, "exclusive", exclusive);
+		json_object_end(jw);
+		json_object_end(jw);
+		return;
+	}
+	sb_printf(d->sb, "%*s%s[%u", (int)d->depth * 2, "", f->lvl[d->depth].name, d->first);
+	if (d->count > 1)
+		sb_printf(d->sb, "..%u", d->first + d->count - 1);
+	sb_printf(d->sb, "] %0*" PRIx64 "-%0*" PRIx64 " ", w, d->va, w,
+		  d->va + ((uint64_t)d->count << PAGE_SHIFT) - 1);
+	if (d->count > 1)
+		sb_printf(d->sb, "%u x swap %" PRIu64 ":%#" PRIx64 "-%#" PRIx64, d->count, d->flags,
+			  d->pa, d->pa + d->count - 1);
+	else
+		sb_printf(d->sb, "swap %" PRIu64 ":%#" PRIx64, d->flags, d->pa);
+	sb_printf(d->sb, "  not present%s\n", exclusive ? " exclusive" : "");
+}
+
+/* A run as JSON: where its entries are, the first one's value (as in
+ * translate's walk), and what they map. */
+static void run_json(const struct dump *d, const char *flags)
+{
+	const struct pt_format *f = d->pt->fmt;
+	struct json_writer *jw = d->jw;
+	unsigned shift = f->lvl[d->depth].shift;
+
+	run_json_head(d, shift);
 	json_key(jw, "flags");
 	json_words(jw, flags);
 	json_key_bool(jw, "leaf", d->leaf);
@@ -101,6 +156,10 @@ static void run_flush(struct dump *d)
 	if (!d->open)
 		return;
 	d->open = false;
+	if (d->swap) {
+		swap_run_flush(d);
+		return;
+	}
 	pt_flags_str(f, d->flags, d->depth, flags, sizeof(flags));
 	if (d->jw) {
 		run_json(d, flags);
@@ -144,6 +203,23 @@ static void dump_table(struct dump *d, uint64_t table, unsigned depth, uint64_t 
 		if (va + ((1ULL << shift) - 1) < start || va > last)
 			continue;
 		e = pt_read(pt, epa);
+		if (swap_entry_at(f, depth, e)) {
+			uint64_t type = pt_pte_swp_type(f, e), offset = pt_pte_swp_offset(f, e);
+
+			if (d->open && d->swap && d->first + d->count == i && d->flags == type &&
+			    d->next_pa == offset &&
+			    pt_pte_swp_exclusive(f, d->entry) == pt_pte_swp_exclusive(f, e)) {
+				d->count++;
+				d->next_pa++;
+				continue;
+			}
+			run_flush(d);
+			*d = (struct dump){ .pt = d->pt, .jw = d->jw, .sb = d->sb, .open = true,
+					    .swap = true, .depth = depth, .first = i, .count = 1,
+					    .va = va, .pa = offset, .next_pa = offset + 1,
+					    .flags = type, .table = table, .entry = e };
+			continue;
+		}
 		if (!(e & _PAGE_PRESENT)) {
 			run_flush(d);
 			continue;
@@ -165,6 +241,7 @@ static void dump_table(struct dump *d, uint64_t table, unsigned depth, uint64_t 
 		}
 		run_flush(d);
 		d->open = true;
+		d->swap = false;
 		d->leaf = leaf;
 		d->depth = depth;
 		d->first = i;

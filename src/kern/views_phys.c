@@ -176,6 +176,8 @@ static void zoneinfo_zone_json(struct vmsim_machine *m, const struct zone *z,
 		vmstat_for_each_zone_item(z, zoneinfo_stat_json, jw);
 		json_object_end(jw);
 	}
+	json_key_bool(jw, "node_unreclaimable",
+		      z->zone_pgdat->kswapd_failures >= MAX_RECLAIM_RETRIES);
 	/* per-CPU lists exist for populated zones only, as in the text */
 	json_key(jw, "pagesets");
 	json_array_begin(jw);
@@ -235,7 +237,8 @@ static void zoneinfo_zone(struct zone *z, void *arg)
 	vmstat_for_each_zone_item(z, zoneinfo_stat_line, sb);
 	zoneinfo_pagesets(o->pm, z, sb);
 	sb_printf(sb, "\n  node_unreclaimable:  %u"
-		      "\n  start_pfn:           %lu\n", 0u, z->zone_start_pfn);
+		      "\n  start_pfn:           %lu\n",
+		  z->zone_pgdat->kswapd_failures >= MAX_RECLAIM_RETRIES, z->zone_start_pfn);
 }
 
 static int zoneinfo(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,

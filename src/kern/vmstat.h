@@ -1,11 +1,10 @@
 /*
- * The names of the kernel's memory statistics (mm/vmstat.c vmstat_text)
- * and the views built from them: /proc/vmstat, zoneinfo's per-zone and
- * per-node counters, and the statistics registry.  One table says, for
- * every item of phys/vmstat.h, its name and whether the simulator
- * maintains it; every view prints exactly the maintained ones, in the
- * kernel's order, so that the same quantity has the same value
- * everywhere.
+ * The views built from the kernel's memory statistics: /proc/vmstat,
+ * zoneinfo's per-zone and per-node counters, and the statistics registry.
+ * The table in phys/vmstat.c says, for every item of phys/vmstat.h, its
+ * name and whether the simulator maintains it; every view prints exactly
+ * the maintained ones, in the kernel's order, so that the same quantity
+ * has the same value everywhere.
  */
 #ifndef VMSIM_KERN_VMSTAT_H
 #define VMSIM_KERN_VMSTAT_H
@@ -28,14 +27,6 @@ void vmstat_for_each(struct vmsim_machine *m, vmstat_fn fn, void *arg);
 void vmstat_for_each_node_item(struct vmsim_machine *m, const struct pglist_data *pgdat,
 			       vmstat_fn fn, void *arg);
 void vmstat_for_each_zone_item(const struct zone *z, vmstat_fn fn, void *arg);
-
-/* Does the simulator keep this item (so that views print it)? */
-bool node_stat_kept(enum node_stat_item item);
-bool vm_event_kept(enum vm_event_item item);
-
-/* Names of the items, for memory.stat and event logs. */
-const char *vm_event_name(enum vm_event_item item);
-const char *node_stat_name(enum node_stat_item item);
 
 /* A node item in the unit /proc/vmstat prints: pages (bytes items
  * converted), KiB for nr_kernel_stack, huge pages for the THP items. */

@@ -121,6 +121,7 @@ struct tlb_array {
 	unsigned nlarge;	/* valid entries above 4 KiB (lets a lookup of an
 				 * array that also holds 4 KiB skip the large sizes) */
 	uint64_t evictions;	/* per array; level totals in struct tlb_stats */
+	uint64_t fills;		/* per array: entries written by refills */
 };
 
 /*
@@ -167,6 +168,10 @@ struct walk_level {
 struct mmu_stats {
 	uint64_t walks;		/* page walks started */
 	uint64_t entries_read;	/* paging-structure entries read by walks */
+	/* walks by the depth they ended at (0 = root): a walk ending at
+	 * depth d read one entry at each depth up to d; mapped_at: those
+	 * that reached a leaf there (a page of that depth's size) */
+	uint64_t ended_at[PT_MAX_LEVELS], mapped_at[PT_MAX_LEVELS];
 	uint64_t ad_writes;	/* entries written to set A or D */
 	uint64_t faults;	/* translations that faulted */
 	uint64_t cr3_loads;

@@ -55,6 +55,24 @@ struct pt_level_desc {
 	bool large;		/* PS=1 makes a leaf here (format allows it) */
 };
 
+/*
+ * Swap entries in non-present PTEs, as the arch encodes them
+ * (arch/x86/include/asm/pgtable_64.h and pgtable-2level.h):
+ *
+ *   x86_64:  | type 63..59 | ~offset 58..9 | 0 (G) | 0 (PS) | X X | E 3 | 2 1 | 0 (P) |
+ *            the offset stored inverted (L1TF: its "pfn" points past RAM)
+ *   x86_32:  | offset 31..9 | 0 (G) | E 7 | . | type 5..1 | 0 (P) |
+ *
+ * E is _PAGE_SWP_EXCLUSIVE (PWT on x86_64, PS on x86_32): the page was
+ * exclusive to this PTE when it left (PG_anon_exclusive).
+ */
+struct pt_swp_format {
+	uint8_t type_shift, type_bits;	/* type = (pte >> type_shift) & mask */
+	uint8_t offset_shift, offset_bits;
+	bool offset_inverted;
+	uint8_t exclusive_bit;
+};
+
 struct pt_format {
 	const char *name;		/* "x86_32", "x86_64" */
 	unsigned levels;		/* 2 or 4 */
@@ -70,6 +88,7 @@ struct pt_format {
 					 * without it PS is ignored, not reserved */
 	struct pt_level_desc lvl[PT_MAX_LEVELS];
 	int8_t depth_of[PT_NR_LEVELS];	/* enum pt_level -> depth */
+	struct pt_swp_format swp;	/* swap entries in non-present PTEs */
 };
 
 /*
@@ -93,6 +112,10 @@ struct pt_format {
 	},								\
 	/* pud and pmd fold into the pgd, as in pgtable-nopmd.h */	\
 	.depth_of = { [PT_PGD] = 0, [PT_PUD] = 0, [PT_PMD] = 0, [PT_PTE] = 1 }, \
+	/* pgtable-2level.h: type at _PAGE_BIT_PRESENT + 1, offset above \
+	 * _PAGE_BIT_PROTNONE, E in PS */				\
+	.swp = { .type_shift = 1, .type_bits = 5, .offset_shift = 9,	\
+		 .offset_bits = 23, .offset_inverted = false, .exclusive_bit = 7 }, \
 }
 
 #define PT_FORMAT_X86_64_INIT {						\
@@ -110,6 +133,10 @@ struct pt_format {
 		{ "pte", "PTE", 12, 9, false },				\
 	},								\
 	.depth_of = { [PT_PGD] = 0, [PT_PUD] = 1, [PT_PMD] = 2, [PT_PTE] = 3 }, \
+	/* pgtable_64.h: type in the top 5 bits, ~offset from		\
+	 * SWP_OFFSET_FIRST_BIT (_PAGE_BIT_PROTNONE + 1), E in PWT */	\
+	.swp = { .type_shift = 59, .type_bits = 5, .offset_shift = 9,	\
+		 .offset_bits = 50, .offset_inverted = true, .exclusive_bit = 3 }, \
 }
 
 extern const struct pt_format pt_format_x86_32;
@@ -161,6 +188,65 @@ int pt_flag_bit(const struct pt_format *f, const char *name);
 /* Short flag names of @e, e.g. "P RW US A D" (NX and reserved-looking high
  * bits are named too).  Writes at most @len bytes, NUL included. */
 void pt_flags_str(const struct pt_format *f, uint64_t e, unsigned depth, char *buf, unsigned len);
+
+/* ---- swap entries (see struct pt_swp_format) ---- */
+
+/* _PAGE_PROTNONE: a PROT_NONE page's non-present PTE (G's place) */
+#define _PAGE_BIT_PROTNONE 8
+
+/* pte_none() / pte_present() as x86 Linux defines them for a PTE. */
+static inline bool pte_none_x86(uint64_t pte)
+{
+	return (pte & ~((1ULL << 5) | (1ULL << 6))) == 0;	/* A and D ignored */
+}
+
+static inline bool pte_present_x86(uint64_t pte)
+{
+	return pte & ((1ULL << 0) | (1ULL << _PAGE_BIT_PROTNONE));
+}
+
+/* is_swap_pte(): neither none nor present. */
+static inline bool is_swap_pte(uint64_t pte)
+{
+	return !pte_none_x86(pte) && !pte_present_x86(pte);
+}
+
+/* __swp_entry() + swp_entry_to_pte() (+ pte_swp_mkexclusive()). */
+static inline uint64_t pt_swp_entry_to_pte(const struct pt_format *f, unsigned type,
+					   uint64_t offset, bool exclusive)
+{
+	const struct pt_swp_format *s = &f->swp;
+	uint64_t omask = (1ULL << s->offset_bits) - 1;
+	uint64_t off = (s->offset_inverted ? ~offset : offset) & omask;
+	uint64_t v = (off << s->offset_shift) |
+		     ((uint64_t)(type & ((1u << s->type_bits) - 1)) << s->type_shift);
+
+	return exclusive ? v | (1ULL << s->exclusive_bit) : v;
+}
+
+static inline unsigned pt_pte_swp_type(const struct pt_format *f, uint64_t pte)
+{
+	return (unsigned)((pte >> f->swp.type_shift) & ((1u << f->swp.type_bits) - 1));
+}
+
+static inline uint64_t pt_pte_swp_offset(const struct pt_format *f, uint64_t pte)
+{
+	const struct pt_swp_format *s = &f->swp;
+	uint64_t v = (pte >> s->offset_shift) & ((1ULL << s->offset_bits) - 1);
+
+	return s->offset_inverted ? ~v & ((1ULL << s->offset_bits) - 1) : v;
+}
+
+static inline bool pt_pte_swp_exclusive(const struct pt_format *f, uint64_t pte)
+{
+	return (pte >> f->swp.exclusive_bit) & 1;
+}
+
+/* The largest offset the format can hold (the swap area limit). */
+static inline uint64_t pt_swp_max_offset(const struct pt_format *f)
+{
+	return (1ULL << f->swp.offset_bits) - 1;
+}
 
 /* The format of @arch-named machine, NULL if none. */
 const struct pt_format *pt_format_by_name(const char *name);

@@ -497,6 +497,7 @@ array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, struct tlb_stats
 	else if (k < 0)
 		way_touched(a, set, (unsigned)w);
 	a->e[i] = *ne;
+	a->fills++;
 	if (st)		/* L1: its hits are derived from the fills */
 		st->fills++;
 	return i;

@@ -95,6 +95,7 @@ walk_fault(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc, enum mmu_mod
 	f->gp = false;
 	if (commit) {
 		cpu->st.entries_read += d + 1;
+		cpu->st.ended_at[d]++;
 		cpu->st.faults++;
 	}
 	return false;
@@ -150,6 +151,8 @@ walk_leaf(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 		if (usual)
 			cpu->st.walks++;
 		cpu->st.entries_read += d + 1;
+		cpu->st.ended_at[d]++;
+		cpu->st.mapped_at[d]++;
 	}
 	r->page_pa = base;
 	r->pa = base | (va & ((1ULL << shift) - 1));

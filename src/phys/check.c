@@ -523,14 +523,13 @@ static struct zone *zone_of_pfn(struct phys_mem *pm, unsigned long pfn)
 	return NULL;
 }
 
-/* @e as a struct page of mem_map, or NULL when it points anywhere else
- * (pointer arithmetic only: nothing behind @e is read). */
-static struct page *lru_page(const struct phys_mem *pm, const struct list_head *e)
+struct page *lru_link_page(const struct phys_mem *pm, const struct list_head *e)
 {
-	const char *c = (const char *)e - offsetof(struct page, lru);
-	const char *lo = (const char *)pm->mem_map, *hi = (const char *)(pm->mem_map + pm->max_pfn);
+	/* integer arithmetic: @e may be NULL or anything a corruption left */
+	const uintptr_t c = (uintptr_t)e - offsetof(struct page, lru);
+	const uintptr_t lo = (uintptr_t)pm->mem_map, hi = (uintptr_t)(pm->mem_map + pm->max_pfn);
 
-	if (c < lo || c >= hi || (uintptr_t)(c - lo) % sizeof(struct page))
+	if (!e || c < lo || c >= hi || (c - lo) % sizeof(struct page))
 		return NULL;
 	return (struct page *)c;
 }
@@ -548,7 +547,7 @@ static int check_free_links(struct phys_mem *pm, struct zone *z, struct page *p,
 	struct list_head *nb[2] = { p->lru.next, p->lru.prev };
 
 	for (int i = 0; i < 2; i++) {
-		struct page *q = nb[i] == head ? NULL : lru_page(pm, nb[i]);
+		struct page *q = nb[i] == head ? NULL : lru_link_page(pm, nb[i]);
 
 		if (nb[i] != head && !q)
 			return verr(err, -EFAULT, "free pfn %#lx order %u: %s link points outside "
@@ -602,7 +601,7 @@ static int check_pcp_links(struct phys_mem *pm, struct zone *z, struct page *p,
 	struct list_head *nb[2] = { p->lru.next, p->lru.prev };
 
 	for (int i = 0; i < 2; i++) {
-		struct page *q = lru_page(pm, nb[i]);
+		struct page *q = lru_link_page(pm, nb[i]);
 
 		if (!q && !pcp_list_head(pm, z, nb[i]))
 			return verr(err, -EFAULT, "pcp pfn %#lx: %s link points outside mem_map and "

@@ -168,7 +168,8 @@ static struct pfn_range node_span(const struct phys_mem *pm, unsigned nid)
 
 /*
  * free_area_init_core() for one node: spans and present pages (no holes:
- * RAM is contiguous from 0), empty free lists.
+ * RAM is contiguous from 0), empty free lists, empty LRU lists
+ * (pgdat_init_internals()), kswapd asleep with nothing asked of it.
  */
 static void init_node(struct phys_mem *pm, unsigned nid)
 {
@@ -197,6 +198,8 @@ static void init_node(struct phys_mem *pm, unsigned nid)
 	}
 	lruvec_init(&pgdat->__lruvec, pgdat, NULL);
 	memset(pgdat->vm_stat, 0, sizeof(pgdat->vm_stat));
+	pgdat->kswapd_highest_zoneidx = MAX_NR_ZONES;
+	pgdat->kswapd_last_highest = MAX_NR_ZONES - 1;
 }
 
 /*

@@ -125,6 +125,8 @@ struct mem_cgroup;
  * The LRU lists of one node, or of one memory cgroup on one node (struct
  * lruvec, include/linux/mmzone.h).  Reclaim works on one lruvec at a
  * time; folio_lruvec() (phys/mm_inline.h) says which one a page is on.
+ * The unevictable "list" is only a count, as in Linux: its pages sit on
+ * no list (their lru.prev holds the mlock count).
  */
 struct lruvec {
 	struct list_head lists[NR_LRU_LISTS];
@@ -137,11 +139,23 @@ struct lruvec {
 	unsigned long flags;		/* LRUVEC_*_CONGESTED */
 	struct pglist_data *pgdat;
 	struct mem_cgroup *memcg;	/* NULL: the node's own lruvec */
+	struct lruvec *parent;		/* the parent cgroup's on this node (parent_lruvec()) */
 	unsigned long lru_zone_size[MAX_NR_ZONES][NR_LRU_LISTS];
 	/* lruvec_page_state() of a memory cgroup's lruvec (the node's own
 	 * lruvec reads the node's vm_stat instead) */
 	long vm_stat[NR_VM_NODE_STAT_ITEMS];
 };
+
+/* lruvec->flags */
+#define LRUVEC_CGROUP_CONGESTED	0x1
+#define LRUVEC_NODE_CONGESTED	0x2
+
+/* pgdat->flags */
+#define PGDAT_DIRTY	0x1	/* reclaim scanned many dirty file pages at the tail */
+#define PGDAT_WRITEBACK	0x2	/* reclaim scanned many pages under writeback */
+
+/* kswapd_failures at which kswapd gives up on a node (MAX_RECLAIM_RETRIES) */
+#define MAX_RECLAIM_RETRIES 16
 struct phys_track;
 
 struct pglist_data {
@@ -153,8 +167,16 @@ struct pglist_data {
 	/* fallback order for each highest zone: zone pointers, NULL ended,
 	 * this node's zones first, then other nodes' */
 	struct zone *zonelist[MAX_NR_ZONES][MAX_NR_ZONES * MAX_NUMNODES + 1];
-	struct lruvec __lruvec;		/* the node's own LRU lists (no cgroups) */
-	long vm_stat[NR_VM_NODE_STAT_ITEMS];	/* node_page_state() (vmstat.h) */
+	/* reclaim (vma/vmscan.c) */
+	struct lruvec __lruvec;
+	long vm_stat[NR_VM_NODE_STAT_ITEMS];	/* node_page_state() */
+	unsigned long flags;		/* PGDAT_* */
+	bool kswapd_woken;		/* wakeup_kswapd() found it asleep and woke
+					 * it: it runs at the next kswapd point */
+	unsigned kswapd_order;
+	enum zone_type kswapd_highest_zoneidx;	/* MAX_NR_ZONES: none asked */
+	enum zone_type kswapd_last_highest;	/* the last cycle's, reused when none asked */
+	unsigned kswapd_failures;	/* balance_pgdat() runs that reclaimed nothing */
 };
 
 /* The machine's event counters: the kernel's vm_event_states (enum
@@ -413,6 +435,11 @@ uint64_t get_zeroed_page(struct phys_mem *pm, gfp_t gfp);
 void free_pages(struct phys_mem *pm, uint64_t addr, unsigned order);
 
 void get_page(struct page *page);
+/* The compound block headed by @head becomes blocks of order 0, each of
+ * its own (__split_huge_page()'s clear_compound_head() and
+ * split_page_owner()): head and tail marks go, every page records order 0.
+ * The pages' counts and flags are the caller's to distribute. */
+void split_compound_page(struct page *head);
 /* Drop a reference to an order-0 (or compound head) page; frees at zero,
  * clearing PG_mlocked first if it is still set (__page_cache_release()). */
 void put_page(struct phys_mem *pm, struct page *page);
@@ -543,11 +570,59 @@ void init_per_zone_wmark_min(struct phys_mem *pm);
 /* Consistency checker for tests: free lists vs struct page vs counters.
  * Returns 0, or -EFAULT with a description of the first violation in @err. */
 int check_free_lists(struct phys_mem *pm, struct vmsim_error *err);
+/* @e as the lru link of a struct page of mem_map, or NULL when it points
+ * anywhere else (pointer arithmetic only: nothing behind @e is read). */
+struct page *lru_link_page(const struct phys_mem *pm, const struct list_head *e);
 /* The mlock_count of every PG_mlocked page, summed (for the checker of
  * mlock counts against mappings, a layer up, when mremap left locks no
  * mapping holds). */
 unsigned long mlock_count_sum(const struct phys_mem *pm);
 
+/* The statistic /proc/vmstat calls @name (phys/vmstat.c), summed over the
+ * zones or nodes that keep it: 0, or -ENOENT for a name vmsim does not
+ * keep. */
+int vmstat_read(const struct phys_mem *pm, const char *name, unsigned long *out);
+
+static inline bool managed_zone(const struct zone *z)
+{
+	return z->managed_pages != 0;
+}
+
+static inline unsigned long min_wmark_pages(const struct zone *z)
+{
+	return z->_watermark[WMARK_MIN];
+}
+
+static inline unsigned long low_wmark_pages(const struct zone *z)
+{
+	return z->_watermark[WMARK_LOW];
+}
+
+static inline unsigned long high_wmark_pages(const struct zone *z)
+{
+	return z->_watermark[WMARK_HIGH];
+}
+
+/*
+ * zone_reclaimable_pages(): the file LRU pages of @z, plus the anon ones
+ * when some swap slot is free to take them.
+ */
+static inline unsigned long zone_reclaimable_pages(const struct phys_mem *pm, const struct zone *z)
+{
+	unsigned long nr = zone_page_state(z, NR_ZONE_INACTIVE_FILE) +
+			   zone_page_state(z, NR_ZONE_ACTIVE_FILE);
+
+	if (pm->nr_swap_pages > 0)
+		nr += zone_page_state(z, NR_ZONE_INACTIVE_ANON) +
+		      zone_page_state(z, NR_ZONE_ACTIVE_ANON);
+	return nr;
+}
+
+/* __zone_watermark_ok() against @free_pages instead of the zone's own
+ * count: would the allocation pass if that many pages were free? */
+bool __zone_watermark_ok_free(const struct zone *z, unsigned order, unsigned long mark,
+			      enum zone_type highest_zoneidx, unsigned alloc_flags,
+			      long free_pages);
 /*
  * The dirty set of the incremental checker (--check): the max-order
  * blocks whose frames or struct pages an allocation, a free, a slab

@@ -18,8 +18,9 @@
  *            page[1] of a compound block: _entire_mapcount, the mappings
  *            of the whole block by one PMD (Linux: struct folio overlays
  *            page[1] the same way), -1 = none
- *   private  32 bits: buddy order while PageBuddy; slab: inuse/objects;
- *            page[1] of a compound block: its order (Linux: folio order)
+ *   private  buddy order while PageBuddy; slab: inuse/objects; page[1]
+ *            of a compound block: its order (Linux: folio order); a
+ *            swap-cache page: its swp_entry_t (Linux: folio->swap)
  *   _refcount, _mapcount (-1 = not mapped, as in Linux); in a compound
  *            block the head's _refcount counts for the whole block and each
  *            page's _mapcount counts the PTEs that map that page
@@ -60,10 +61,17 @@ enum pageflags {
 	PG_guard,		/* vmalloc guard / poisoned (debug) */
 	PG_tail,		/* Linux: bit 0 of compound_head */
 	PG_poisoned,		/* free frame filled with PAGE_POISON (page_poison=1) */
-	PG_anon_exclusive,	/* an anonymous page only one mm maps (Linux: PG_mappedtodisk
-				 * reused); kept for the pages of huge pages, where it
-				 * decides copy-on-write (page_exclusive() in vma/memory.c) */
+	PG_workingset,		/* was active before eviction, or refaulted into it */
+	PG_unevictable,		/* on the unevictable list (mlocked, ...) */
 	PG_mlocked,		/* mapped by a VM_LOCKED VMA (unevictable) */
+	PG_swapcache,		/* in the swap cache: ->private holds its swp_entry_t */
+	PG_reclaim,		/* written back for reclaim: rotate to the inactive
+				 * tail when done (PG_readahead while in the swap
+				 * cache for a read ahead, as Linux aliases them) */
+	PG_anon_exclusive,	/* an anonymous page only one PTE (or, for the
+				 * pages of a huge page, one PMD) may map (Linux:
+				 * PG_mappedtodisk on anon pages); it decides
+				 * copy-on-write reuse */
 	__NR_PAGEFLAGS
 };
 
@@ -84,7 +92,7 @@ struct page {
 	};
 	void *mapping;
 	uint64_t index;
-	uint32_t private;
+	uint64_t private;
 	int32_t _refcount;
 	int32_t _mapcount;
 };
@@ -187,6 +195,27 @@ static inline void clear_page_flag(struct page *p, enum pageflags f)
 #define PageTable(p) test_page_flag(p, PG_table)
 #define PageHead(p) test_page_flag(p, PG_head)
 #define PageDirty(p) test_page_flag(p, PG_dirty)
+#define PageLRU(p) test_page_flag(p, PG_lru)
+#define PageActive(p) test_page_flag(p, PG_active)
+#define PageSwapCache(p) test_page_flag(p, PG_swapcache)
+#define PageSwapBacked(p) test_page_flag(p, PG_swapbacked)
+#define PageUnevictable(p) test_page_flag(p, PG_unevictable)
+#define PageMlocked(p) test_page_flag(p, PG_mlocked)
+#define PageWriteback(p) test_page_flag(p, PG_writeback)
+#define PageReclaim(p) test_page_flag(p, PG_reclaim)
+#define PageWorkingset(p) test_page_flag(p, PG_workingset)
+#define PageReferenced(p) test_page_flag(p, PG_referenced)
+#define PageAnonExclusive(p) test_page_flag(p, PG_anon_exclusive)
+#define PG_readahead PG_reclaim
+
+/* Clear @f and say whether it was set (TestClearPageX). */
+static inline bool test_clear_page_flag(struct page *p, enum pageflags f)
+{
+	bool was = test_page_flag(p, f);
+
+	clear_page_flag(p, f);
+	return was;
+}
 /* An anonymous page's ->mapping is its anon_vma with bit 0 set (pointers
  * are aligned, so bit 0 of a real address_space or cache is clear). */
 #define PAGE_MAPPING_ANON	0x1UL
@@ -232,7 +261,13 @@ static inline bool PageAnon(const struct page *p)
 /* Order of a compound block's head (0 for a page that is not a head). */
 static inline unsigned compound_order(const struct page *p)
 {
-	return PageHead(p) ? p[1].private : 0;
+	return PageHead(p) ? (unsigned)p[1].private : 0;
+}
+
+/* The pages of the folio @p heads: 1, or the compound block's. */
+static inline unsigned long folio_nr_pages(const struct page *p)
+{
+	return 1UL << compound_order(p);
 }
 
 static inline int page_ref_count(const struct page *p)
@@ -263,11 +298,23 @@ static inline int page_mapcount(const struct page *p)
 	return mapcount;
 }
 
-#define PageAnonExclusive(p) test_page_flag(p, PG_anon_exclusive)
+/* folio_mapped(): does any mapping (PMD, or PTE of any of its pages) map
+ * the folio @head heads (or the page @head)? */
+static inline bool folio_mapped(const struct page *head)
+{
+	if (!PageHead(head))
+		return page_mapcount(head) > 0;
+	if (folio_entire_mapcount(head))
+		return true;
+	for (unsigned long i = 0; i < folio_nr_pages(head); i++)
+		if (head[i]._mapcount >= 0)
+			return true;
+	return false;
+}
 
 static inline unsigned buddy_order(const struct page *p)
 {
-	return p->private;
+	return (unsigned)p->private;
 }
 
 #endif

@@ -18,11 +18,17 @@
  * and flush in pcp.c), as in Linux; `buddy.pcp: false` sends everything
  * straight to the buddy lists, which zone_pcp_disable() amounts to.
  *
+ * The slow path is __alloc_pages_slowpath()'s: wake kswapd, retry at the
+ * min watermark, direct reclaim (and a drain of the per-CPU lists), retry
+ * while reclaim can still help (should_reclaim_retry()), then the OOM
+ * killer; reclaim and the OOM killer live above this layer and come in
+ * through pm->reclaim.  A page on an LRU list leaves it when its last
+ * reference goes (__page_cache_release()).
+ *
  * Not modelled (documented in docs/physical-memory.md): migratetypes
- * (one free list per order), reclaim and compaction (the slow path only
- * lowers the watermark and drains the per-CPU lists), highatomic reserves
- * and CMA.
+ * (one free list per order), compaction, highatomic reserves and CMA.
  */
+#include "phys/mm_inline.h"
 #include "phys/mmdebug.h"
 #include "phys/pcp.h"
 
@@ -268,14 +274,17 @@ void init_per_zone_wmark_min(struct phys_mem *pm)
 	calculate_totalreserve_pages(pm);
 }
 
-/* __zone_watermark_ok(), inlined into the allocation path. */
-static inline bool __zone_watermark_ok(const struct zone *z, unsigned order, unsigned long mark,
-				       enum zone_type highest_zoneidx, unsigned alloc_flags)
+/* __zone_watermark_ok() with the free pages given, inlined into the
+ * allocation path. */
+static inline bool watermark_ok(const struct zone *z, unsigned order, unsigned long mark,
+				enum zone_type highest_zoneidx, unsigned alloc_flags,
+				long free_pages)
 {
 	long min = (long)mark;
+
 	/* __zone_watermark_unusable_free(): the pages the request takes
 	 * beyond the first (no highatomic or CMA pages here). */
-	long free_pages = (long)z->free_pages - ((1L << order) - 1);
+	free_pages -= (1L << order) - 1;
 
 	if (alloc_flags & ALLOC_RESERVES) {
 		/* __GFP_HIGH: half of the min reserve; non-blocking
@@ -298,14 +307,31 @@ static inline bool __zone_watermark_ok(const struct zone *z, unsigned order, uns
 	return false;
 }
 
+static inline bool __zone_watermark_ok(const struct zone *z, unsigned order, unsigned long mark,
+				       enum zone_type highest_zoneidx, unsigned alloc_flags)
+{
+	return watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, (long)z->free_pages);
+}
+
 bool zone_watermark_ok(const struct zone *z, unsigned order, unsigned long mark,
 		       enum zone_type highest_zoneidx, unsigned alloc_flags)
 {
 	return __zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags);
 }
 
-/* gfp_to_alloc_flags() for a caller that cannot reclaim: min watermark,
- * __GFP_HIGH -> ALLOC_MIN_RESERVE, no direct reclaim -> ALLOC_NON_BLOCK. */
+bool __zone_watermark_ok_free(const struct zone *z, unsigned order, unsigned long mark,
+			      enum zone_type highest_zoneidx, unsigned alloc_flags,
+			      long free_pages)
+{
+	return watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, free_pages);
+}
+
+/* ALLOC_KSWAPD: the slow path may wake kswapd (__GFP_KSWAPD_RECLAIM). */
+#define ALLOC_KSWAPD 0x800
+
+/* gfp_to_alloc_flags(): min watermark, __GFP_HIGH -> ALLOC_MIN_RESERVE,
+ * no direct reclaim -> ALLOC_NON_BLOCK, __GFP_KSWAPD_RECLAIM ->
+ * ALLOC_KSWAPD. */
 static unsigned gfp_to_alloc_flags(gfp_t gfp)
 {
 	unsigned flags = ALLOC_WMARK_MIN;
@@ -314,6 +340,8 @@ static unsigned gfp_to_alloc_flags(gfp_t gfp)
 		flags |= ALLOC_MIN_RESERVE;
 	if (!(gfp & __GFP_DIRECT_RECLAIM) && !(gfp & __GFP_NOMEMALLOC))
 		flags |= ALLOC_NON_BLOCK;
+	if (gfp & __GFP_KSWAPD_RECLAIM)
+		flags |= ALLOC_KSWAPD;
 	return flags;
 }
 
@@ -482,6 +510,72 @@ try_this_zone:
 	return NULL;
 }
 
+/* wake_all_kswapds(): the kswapd of each node on the zonelist, once. */
+static void wake_all_kswapds(struct phys_mem *pm, struct zone *const *zonelist, gfp_t gfp,
+			     unsigned order, enum zone_type highest)
+{
+	const struct pglist_data *last_pgdat = NULL;
+
+	if (!pm->reclaim.wakeup_kswapd)
+		return;
+	for (struct zone *const *zp = zonelist; *zp; zp++) {
+		if (!managed_zone(*zp) || (*zp)->zone_pgdat == last_pgdat)
+			continue;
+		pm->reclaim.wakeup_kswapd(pm, *zp, gfp, order, highest);
+		last_pgdat = (*zp)->zone_pgdat;
+	}
+}
+
+/*
+ * __alloc_pages_direct_reclaim(): reclaim (with PF_MEMALLOC set, so that
+ * reclaim's own allocations do not recurse), then retry; pages may be
+ * pinned on the per-CPU lists, so drain them and retry once more.
+ */
+static struct page *__alloc_pages_direct_reclaim(struct phys_mem *pm, struct zone *const *zonelist,
+						 gfp_t gfp, unsigned order, enum zone_type highest,
+						 unsigned alloc_flags, unsigned long *progress)
+{
+	struct page *page;
+
+	pm->memalloc = true;
+	*progress = pm->reclaim.try_to_free_pages(pm, zonelist, order, gfp);
+	pm->memalloc = false;
+	if (!*progress)
+		return NULL;
+	page = get_page_from_freelist(pm, zonelist, order, highest, alloc_flags, false);
+	if (!page && pcp_pages_any(pm)) {
+		drain_all_pages(pm, NULL);
+		page = get_page_from_freelist(pm, zonelist, order, highest, alloc_flags, false);
+	}
+	return page;
+}
+
+/*
+ * should_reclaim_retry(): keep reclaiming while some zone could pass its
+ * min watermark if every reclaimable page were freed, giving up after
+ * MAX_RECLAIM_RETRIES rounds without progress (costly orders count every
+ * round as one without progress).
+ */
+static bool should_reclaim_retry(struct phys_mem *pm, struct zone *const *zonelist,
+				 unsigned order, enum zone_type highest, unsigned alloc_flags,
+				 bool did_some_progress, int *no_progress_loops)
+{
+	if (did_some_progress && order <= PAGE_ALLOC_COSTLY_ORDER)
+		*no_progress_loops = 0;
+	else
+		(*no_progress_loops)++;
+	if (*no_progress_loops > MAX_RECLAIM_RETRIES)
+		return false;
+	for (struct zone *const *zp = zonelist; *zp; zp++) {
+		const struct zone *z = *zp;
+		long available = (long)(zone_reclaimable_pages(pm, z) + z->free_pages);
+
+		if (watermark_ok(z, order, min_wmark_pages(z), highest, alloc_flags, available))
+			return true;
+	}
+	return false;
+}
+
 /*
  * __alloc_pages_may_oom(): one more try at the high watermark (a victim
  * killed meanwhile may have freed enough), then out_of_memory() unless the
@@ -506,47 +600,63 @@ static struct page *__alloc_pages_may_oom(struct phys_mem *pm, struct zone *cons
 }
 
 /*
- * __alloc_pages_slowpath(): retry at the min watermark with the reserves
- * the gfp flags allow, drain the per-CPU lists (all a machine without
- * reclaim can do before giving up on reclaim), __GFP_MEMALLOC without
- * watermarks, then, for a caller that may block and retry, the OOM killer
- * for as long as it frees memory.
+ * __alloc_pages_slowpath(): wake kswapd, retry at the min watermark with
+ * the reserves the gfp flags allow, then, for a caller that may reclaim
+ * and is not reclaiming already, direct reclaim and its retries, then the
+ * OOM killer while it makes progress; __GFP_MEMALLOC ignores watermarks
+ * once the rest failed.
  */
 static PHYS_NOINLINE struct page *__alloc_pages_slowpath(struct phys_mem *pm,
 						      struct zone *const *zonelist, gfp_t gfp,
 						      unsigned order, enum zone_type highest)
 {
+	const bool can_direct_reclaim = (gfp & __GFP_DIRECT_RECLAIM) && pm->reclaim.try_to_free_pages;
+	const bool costly_order = order > PAGE_ALLOC_COSTLY_ORDER;
 	bool no_wmarks = (gfp & __GFP_MEMALLOC) && !(gfp & __GFP_NOMEMALLOC);
 	unsigned alloc_flags = gfp_to_alloc_flags(gfp);
-	unsigned long progress;
+	unsigned long did_some_progress = 0;
+	int no_progress_loops = 0;
 	struct page *page;
 
+	if (alloc_flags & ALLOC_KSWAPD)
+		wake_all_kswapds(pm, zonelist, gfp, order, highest);
 	page = get_page_from_freelist(pm, zonelist, order, highest, alloc_flags, !no_wmarks);
-	if (!page && (gfp & __GFP_DIRECT_RECLAIM) && pcp_pages_any(pm)) {
-		/*
-		 * __alloc_pages_direct_reclaim(): after reclaim, pages may be
-		 * pinned on the per-CPU lists; drain them and retry.
-		 */
+	if (page)
+		return page;
+	if (!can_direct_reclaim && (gfp & __GFP_DIRECT_RECLAIM) && pcp_pages_any(pm)) {
+		/* a machine without reclaim: the drain is all the slow path has */
 		drain_all_pages(pm, NULL);
 		page = get_page_from_freelist(pm, zonelist, order, highest, alloc_flags, !no_wmarks);
-	}
-	if (!page && no_wmarks)
-		page = get_page_from_freelist(pm, zonelist, order, highest,
-					      alloc_flags | ALLOC_NO_WATERMARKS, true);
-	/* __GFP_NORETRY and costly orders without __GFP_RETRY_MAYFAIL stop
-	 * here; so does reclaim's own allocation (PF_MEMALLOC) */
-	if (page || !(gfp & __GFP_DIRECT_RECLAIM) || (gfp & __GFP_NORETRY) || pm->memalloc ||
-	    (order > PAGE_ALLOC_COSTLY_ORDER && !(gfp & __GFP_RETRY_MAYFAIL)))
-		return page;
-	/* "Reclaim has failed us, start killing things", and retry as long
-	 * as the OOM killer makes progress */
-	for (;;) {
-		page = __alloc_pages_may_oom(pm, zonelist, gfp, order, highest, &progress);
-		if (page || !progress)
-			return page;
-		page = get_page_from_freelist(pm, zonelist, order, highest, alloc_flags, true);
 		if (page)
 			return page;
+	}
+	for (;;) {
+		if (alloc_flags & ALLOC_KSWAPD)
+			wake_all_kswapds(pm, zonelist, gfp, order, highest);
+		/* __gfp_pfmemalloc_flags(): PF_MEMALLOC (reclaim itself) and
+		 * __GFP_MEMALLOC may use what is left below the watermarks */
+		if (no_wmarks || (pm->memalloc && !(gfp & __GFP_NOMEMALLOC)))
+			page = get_page_from_freelist(pm, zonelist, order, highest,
+						      alloc_flags | ALLOC_NO_WATERMARKS, true);
+		else
+			page = get_page_from_freelist(pm, zonelist, order, highest, alloc_flags, false);
+		if (page || !can_direct_reclaim || pm->memalloc)
+			return page;
+		page = __alloc_pages_direct_reclaim(pm, zonelist, gfp, order, highest, alloc_flags,
+						    &did_some_progress);
+		if (page)
+			return page;
+		/* __GFP_NORETRY, and costly orders without
+		 * __GFP_RETRY_MAYFAIL, are not retried */
+		if ((gfp & __GFP_NORETRY) || (costly_order && !(gfp & __GFP_RETRY_MAYFAIL)))
+			return NULL;
+		if (should_reclaim_retry(pm, zonelist, order, highest, alloc_flags,
+					 did_some_progress > 0, &no_progress_loops))
+			continue;
+		page = __alloc_pages_may_oom(pm, zonelist, gfp, order, highest, &did_some_progress);
+		if (page || !did_some_progress)
+			return page;
+		no_progress_loops = 0;
 	}
 }
 
@@ -855,6 +965,21 @@ bool free_pages_allowed(const struct phys_mem *pm, unsigned long pfn, unsigned o
 	return page_alloc_order(page) == (int)order && page->_refcount > 0 && !PageReserved(page);
 }
 
+void split_compound_page(struct page *head)
+{
+	const unsigned long nr = 1UL << compound_order(head);
+
+	for (unsigned long i = 1; i < nr; i++) {
+		clear_page_flag(&head[i], PG_tail);
+		head[i].lru.next = NULL;
+		head[i].lru.prev = NULL;
+		set_page_alloc_order(&head[i], 0);
+	}
+	head[1].private = 0;
+	clear_page_flag(head, PG_head);
+	set_page_alloc_order(head, 0);
+}
+
 void get_page(struct page *page)
 {
 	page = compound_head(page);
@@ -862,16 +987,21 @@ void get_page(struct page *page)
 }
 
 /*
- * __page_cache_release(): a page still PG_mlocked when its last reference
- * goes loses the flag here rather than in a bad-page report.  The kernel
- * expects it after a race of truncation with munlock; here it is a page
- * whose VMA mremap(MREMAP_DONTUNMAP) unlocked without munlocking it.  The
- * locks its mlock_count still held go with it.
+ * __page_cache_release(): a page whose last reference went leaves its LRU
+ * list (and the flags that said which list) before it is freed; one
+ * still PG_mlocked loses the flag here rather than in a bad-page report.
+ * The kernel expects that after a race of truncation with munlock; here
+ * it is a page whose VMA mremap(MREMAP_DONTUNMAP) unlocked without
+ * munlocking it.  The locks its mlock_count still held go with it.
  */
-static void page_cache_release(struct phys_mem *pm, struct page *page)
+static PHYS_NOINLINE void __page_cache_release(struct phys_mem *pm, struct page *page)
 {
 	unsigned long nr = 1UL << compound_order(page);
 
+	if (PageLRU(page)) {
+		lruvec_del_folio(folio_lruvec(pm, page), page);
+		page->flags &= ~((1ULL << PG_lru) | (1ULL << PG_active) | (1ULL << PG_unevictable));
+	}
 	if (!PageMlocked(page))
 		return;
 	clear_page_flag(page, PG_mlocked);
@@ -886,7 +1016,8 @@ void put_page(struct phys_mem *pm, struct page *page)
 {
 	page = compound_head(page);
 	if (put_page_testzero(pm, page) == 1) {
-		page_cache_release(pm, page);
+		if (__builtin_expect(PageLRU(page) || PageMlocked(page), 0))
+			__page_cache_release(pm, page);
 		free_frozen_pages(pm, page, page_to_pfn(pm, page), compound_order(page));
 	}
 }

@@ -9,7 +9,7 @@
  * The enums list the items of a Linux 6.12 x86 kernel (CONFIG_NUMA,
  * CONFIG_SWAP, CONFIG_TRANSPARENT_HUGEPAGE, CONFIG_HUGETLB_PAGE); which
  * of them the simulator maintains, and so prints, is decided by the
- * table of names in kern/vmstat.c.  Units are the kernel's: pages, except
+ * table of names in phys/vmstat.c (vmstat_text).  Units are the kernel's: pages, except
  * NR_KERNEL_STACK_KB (KiB); the node items the kernel keeps in bytes
  * (NR_SLAB_*_B) are kept in pages here, as __mod_node_page_state()
  * stores them.
@@ -21,6 +21,8 @@
  */
 #ifndef VMSIM_PHYS_VMSTAT_H
 #define VMSIM_PHYS_VMSTAT_H
+
+#include <stdbool.h>
 
 /* The LRU lists, in the kernel's order (enum lru_list). */
 enum lru_list {
@@ -38,6 +40,27 @@ enum lru_list {
 #define ANON_AND_FILE	2
 
 #define for_each_lru(lru) for ((lru) = 0; (lru) < NR_LRU_LISTS; (lru)++)
+#define for_each_evictable_lru(lru) for ((lru) = 0; (lru) <= LRU_ACTIVE_FILE; (lru)++)
+
+static inline int is_file_lru(enum lru_list lru)
+{
+	return lru == LRU_INACTIVE_FILE || lru == LRU_ACTIVE_FILE;
+}
+
+static inline int is_active_lru(enum lru_list lru)
+{
+	return lru == LRU_ACTIVE_ANON || lru == LRU_ACTIVE_FILE;
+}
+
+/* "inactive_anon", ... as events and views name the lists. */
+static inline const char *lru_list_name(enum lru_list lru)
+{
+	static const char *const names[NR_LRU_LISTS] = {
+		"inactive_anon", "active_anon", "inactive_file", "active_file", "unevictable",
+	};
+
+	return (unsigned)lru < NR_LRU_LISTS ? names[lru] : "?";
+}
 
 enum zone_stat_item {
 	NR_FREE_PAGES,
@@ -178,5 +201,18 @@ enum vm_event_item {
 	SWPOUT_ZERO,
 	NR_VM_EVENT_ITEMS
 };
+
+/*
+ * The names /proc/vmstat prints (mm/vmstat.c vmstat_text), one per item,
+ * and whether the simulator maintains the item (a view prints only the
+ * kept ones).  The per-zone events (pgalloc_dma, allocstall_normal, ...)
+ * are named whole.
+ */
+const char *zone_stat_name(enum zone_stat_item item);
+const char *node_stat_name(enum node_stat_item item);
+const char *vm_event_name(enum vm_event_item item);
+bool zone_stat_kept(enum zone_stat_item item);
+bool node_stat_kept(enum node_stat_item item);
+bool vm_event_kept(enum vm_event_item item);
 
 #endif

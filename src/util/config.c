@@ -55,6 +55,9 @@ void config_defaults(struct vmsim_config *c, enum vmsim_arch arch)
 	c->vdso_pages[0] = 4;
 	c->vdso_pages[1] = 2;
 	c->vdso_pages[2] = 2;
+	c->swappiness = 60;
+	c->page_cluster = 3;
+	c->kswapd_interval = 1024;
 	c->zone_dma_end = 16 * MiB;
 	/* CONFIG_TRANSPARENT_HUGEPAGE_MADVISE, as Debian builds it (and as
 	 * the reference host runs: "always [madvise] never"); the defrag

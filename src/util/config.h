@@ -51,6 +51,7 @@ enum cfg_key_id {
 	CFG_MEMLOCK_RLIMIT, CFG_CAP_IPC_LOCK,
 	CFG_FAULT_AROUND_BYTES, CFG_READ_AHEAD_KB, CFG_MAX_SECTORS_KB, CFG_VFS_LARGE_FOLIOS,
 	CFG_VDSO_VVAR, CFG_VDSO_VVAR_VCLOCK, CFG_VDSO_VDSO,
+	CFG_SWAP_SIZE, CFG_VM_SWAPPINESS, CFG_VM_PAGE_CLUSTER, CFG_KSWAPD_INTERVAL,
 	CFG_THP_ENABLED, CFG_THP_DEFRAG, CFG_THP_USE_ZERO_PAGE,
 	CFG_NR_KEYS
 };
@@ -158,6 +159,12 @@ struct vmsim_config {
 					 * f_op->get_unmapped_area is
 					 * thp_get_unmapped_area (ext4, xfs) */
 	unsigned vdso_pages[3];		/* [vvar], [vvar_vclock], [vdso] */
+
+	/* memory pressure: */
+	uint64_t swap_size;		/* the swap area swapon'ed at boot; 0: none */
+	unsigned swappiness;		/* vm.swappiness: 0..200 */
+	unsigned page_cluster;		/* vm.page-cluster: log2 of the swap readahead window */
+	unsigned kswapd_interval;	/* accesses between kswapd points; 0: steps only */
 
 	/* transparent_hugepage: the sysfs knobs of
 	 * /sys/kernel/mm/transparent_hugepage, derived when not given (see

@@ -123,6 +123,10 @@ static const struct key_def keys[CFG_NR_KEYS] = {
 	[CFG_VDSO_VVAR] = { "vdso.vvar", KT_UINT, F(vdso_pages[0]), 0, 64, AALL },
 	[CFG_VDSO_VVAR_VCLOCK] = { "vdso.vvar_vclock", KT_UINT, F(vdso_pages[1]), 0, 64, AALL },
 	[CFG_VDSO_VDSO] = { "vdso.vdso", KT_UINT, F(vdso_pages[2]), 0, 64, AALL },
+	[CFG_SWAP_SIZE] = { "swap.size", KT_SIZE, F(swap_size), 0, UINT64_MAX, AALL },
+	[CFG_VM_SWAPPINESS] = { "vm.swappiness", KT_UINT, F(swappiness), 0, 200, AALL },
+	[CFG_VM_PAGE_CLUSTER] = { "vm.page-cluster", KT_UINT, F(page_cluster), 0, 31, AALL },
+	[CFG_KSWAPD_INTERVAL] = { "kswapd.interval", KT_UINT, F(kswapd_interval), 0, 1ULL << 31, AALL },
 	[CFG_THP_ENABLED] = { "transparent_hugepage.enabled", KT_ENUM, F(thp_enabled), 0, 0, AALL,
 			      thp_enabled_names },
 	[CFG_THP_DEFRAG] = { "transparent_hugepage.defrag", KT_ENUM, F(thp_defrag), 0, 0, AALL,
@@ -778,6 +782,15 @@ static int validate_memory(const struct vmsim_config *c, struct vmsim_error *err
 	uint64_t block = PAGE << c->max_order;
 	char b1[32], b2[32];
 
+	/* mkswap's limits: whole pages, at least ten of them */
+	if (c->swap_size & (PAGE - 1))
+		return ferr(c, err, CFG_SWAP_SIZE, -1,
+			    "swap.size 0x%" PRIx64 " is not a multiple of the page size (4KiB)",
+			    c->swap_size);
+	if (c->swap_size && c->swap_size < 10 * PAGE)
+		return ferr(c, err, CFG_SWAP_SIZE, -1,
+			    "swap.size %s is too small for a swap area (at least 40KiB)",
+			    fmt_size(c->swap_size, b1));
 	if (c->mem_size & (PAGE - 1))
 		return ferr(c, err, CFG_MEM_SIZE, -1,
 			    "memory.size 0x%" PRIx64 " is not a multiple of the page size (4KiB)",

@@ -22,6 +22,7 @@ struct list_head {
 #define list_last_entry(head, type, member) list_entry((head)->prev, type, member)
 
 #define LIST_HEAD_INIT(name) { &(name), &(name) }
+#define LIST_HEAD(name) struct list_head name = LIST_HEAD_INIT(name)
 
 static inline void INIT_LIST_HEAD(struct list_head *h)
 {
@@ -87,6 +88,25 @@ static inline void list_move_tail(struct list_head *e, struct list_head *head)
 	e->next->prev = e->prev;
 	e->prev->next = e->next;
 	list_add_tail(e, head);
+}
+
+static inline void __list_splice(const struct list_head *list, struct list_head *prev,
+				 struct list_head *next)
+{
+	struct list_head *first = list->next, *last = list->prev;
+
+	first->prev = prev;
+	prev->next = first;
+	last->next = next;
+	next->prev = last;
+}
+
+/* Join @list (left as garbage: reinitialize it to reuse it) at the head
+ * of @head. */
+static inline void list_splice(const struct list_head *list, struct list_head *head)
+{
+	if (!list_empty(list))
+		__list_splice(list, head, head->next);
 }
 
 #define list_for_each(pos, head) \

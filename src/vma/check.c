@@ -18,9 +18,11 @@
  *     holds one entry per user of the object;
  *   - every non-zero user PTE lies in a VMA, grants no more than the VMA
  *     (RW only with VM_WRITE, executable only with VM_EXEC, present only
- *     when the VMA allows some access), and rss_stat equals the PTEs
- *     counted per kind -- a huge PMD counting as the PTEs of its pages,
- *     and lying in one private anonymous VMA (check_huge_pmd());
+ *     when the VMA allows some access), or is a swap entry naming a slot
+ *     in use in an anonymous VMA; rss_stat equals the PTEs counted per
+ *     kind -- a huge PMD counting as the PTEs of its pages, and lying in
+ *     one private anonymous VMA (check_huge_pmd()) --, MM_SWAPENTS the swap
+ *     entries;
  *   - each VMA's anon_vma chain is well formed, and each anonymous page
  *     it maps has an anon_vma on that chain and the VMA's linear index
  *     (the reverse map finds it: vma/rmap.h), a page of a huge page its
@@ -29,13 +31,16 @@
  *
  * The cross-mm rule: every frame a user PTE maps (the zero page aside)
  * has _mapcount + 1 == the PTEs mapping it in all mms, and _refcount ==
- * those plus one per shared-memory object holding it plus one for the
- * page cache; a frame nothing maps any more is unmapped, and, if still a
+ * those plus one per shared-memory object holding it, plus one for the
+ * page cache or the swap cache, plus one per LRU batch slot holding it
+ * (page_pins_collect()); a frame nothing maps any more is unmapped, and, if still a
  * user page, holds only the cache's or its object's reference.  A huge
  * page is checked whole: each of its pages is mapped by its PTEs plus
  * the PMDs that map the whole (counted at the head, in _entire_mapcount),
- * and the head's _refcount is every mapping of every page; the huge zero
- * page holds one reference per mm that took one, plus its own.  The same
+ * and the head's _refcount is every mapping of every page plus its LRU
+ * batch slots; it is on the LRU as one folio (its head; tails never); the
+ * huge zero page holds one reference per mm that took one, plus its own,
+ * and is on no LRU list.  The same
  * counts give the mlock rule: a frame VM_LOCKED VMAs map is PG_mlocked
  * with an mlock_count of at least those mappings; what the counts hold
  * beyond them, on all frames together, is the locks mremap's DONTUNMAP
@@ -60,6 +65,10 @@
  * full pass checks it: an anon_vma's VMAs may lie in mms no step marked;
  * the incremental pass still checks the chains and the pages' rmap of
  * every marked mm (check_mm()).
+ *
+ * lru_check() is the LRU lists' checker: each list walked (bounded), its
+ * pages' flags naming it, the sizes recounted per zone, every page
+ * carrying PG_lru found on its list, nothing isolated between operations.
  */
 #include "vma/mm.h"
 
@@ -71,6 +80,10 @@
 #include "kern/machine.h"
 #include "util/error.h"
 #include "vma/filemap.h"
+#include "vma/memcontrol.h"
+#include "vma/swap.h"
+#include "vma/swapfile.h"
+#include "vma/writeback.h"
 #include "vma/rmap.h"
 
 /* A growable array of u64 (frames). */
@@ -154,6 +167,19 @@ static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		if (!vma || vma->vm_start > va)
 			return verr(c->err, -EFAULT, "mm: PTE %#" PRIx64 " at %#" PRIx64
 				    " outside every VMA", pte, va);
+	}
+	if (is_swap_pte(pte)) {
+		swp_entry_t entry = pte_to_swp_entry(m->pt.fmt, pte);
+
+		if (non_swap_entry(entry) || !get_swap_device(m, entry, NULL) ||
+		    !swap_swapcount(m, entry))
+			return verr(c->err, -EFAULT, "mm: PTE %#" PRIx64 " at %#" PRIx64
+				    " is a swap entry of no slot in use", pte, va);
+		if (!vma->anon_vma)
+			return verr(c->err, -EFAULT, "mm: swap PTE at %#" PRIx64
+				    " in a VMA without anonymous memory", va);
+		c->rss[MM_SWAPENTS]++;
+		return 0;
 	}
 	if (!(pte & _PAGE_PRESENT)) {
 		if (!(pte & _PAGE_PROTNONE))
@@ -443,16 +469,21 @@ static void frame_map_free(struct host_arena *ha, struct frame_map *fm)
  * of them in VM_LOCKED VMAs) and, in the full pass, the shared-memory
  * objects holding it (@fc->objrefs; @full false in the incremental pass,
  * where a shmem page is taken as held by one object and the full pass
- * checks that it is).  A frame nothing maps any more that is no longer a
- * user page (freed, perhaps reused) only has to be unmapped.
+ * checks that it is).  Besides those, the page cache or the swap cache
+ * holds one reference, and each LRU batch slot one (@pins).  A frame
+ * nothing maps any more that is no longer a user page (freed, perhaps
+ * reused) only has to be unmapped.  A user page is on its LRU list or in
+ * a batch (check_page_lru()).
  */
 static int check_frame(struct vmsim_machine *m, uint64_t pfn, const struct frame_count *fc,
-		       bool full, struct vmsim_error *err)
+		       bool full, const struct page_pins *pins, struct vmsim_error *err)
 {
 	struct page *page = pfn_to_page(&m->pm, (unsigned long)pfn);
-	long file = page_file(page) ? 1 : 0, maps = fc->maps, objrefs = fc->objrefs;
-	long locked = fc->locked;
-	bool shmem = test_page_flag(page, PG_swapbacked) && !PageAnon(page) && !file;
+	long file = page_file(page) ? 1 : 0, cache = file + PageSwapCache(page);
+	long maps = fc->maps, objrefs = fc->objrefs, locked = fc->locked;
+	bool shmem = test_page_flag(page, PG_swapbacked) && !PageAnon(page) && !file &&
+		     !PageSwapCache(page);
+	long other;
 	const long stale = m->pm.mlock_stale > 0 ? m->pm.mlock_stale : 0;
 
 	/* each locked mapping holds a lock; more only where mremap left them */
@@ -473,17 +504,401 @@ static int check_frame(struct vmsim_machine *m, uint64_t pfn, const struct frame
 		return verr(err, -EFAULT, "mm: frame %#" PRIx64 ": %s, but %ld shared-memory "
 			    "objects hold it", pfn, shmem ? "a shmem page" : "not a shmem page",
 			    objrefs);
-	if (!maps && !objrefs && !file && !PageAnon(page)) {
+	if (!maps && !objrefs && !cache && !PageAnon(page)) {
 		if (page_mapcount(page))
 			return verr(err, -EFAULT, "mm: frame %#" PRIx64 ": mapcount %d, but no "
 				    "mappings", pfn, page_mapcount(page));
 		return 0;
 	}
-	if (page_mapcount(page) != maps || page_ref_count(page) != maps + objrefs + file)
+	other = objrefs + cache + page_pins(pins, page);
+	if (page_mapcount(page) != maps || page_ref_count(page) != maps + other)
 		return verr(err, -EFAULT, "mm: frame %#" PRIx64 ": mapcount %d refcount %d,"
 			    " but %ld mappings and %ld other references", pfn,
-			    page_mapcount(page), page_ref_count(page), maps, objrefs + file);
+			    page_mapcount(page), page_ref_count(page), maps, other);
+	if (!page_ref_count(page))
+		return 0;	/* an anonymous page all let go of: freed */
+	return check_page_lru(m, page, pins, err);
+}
+
+/* ---- the references the LRU batches hold ---- */
+
+struct page_pins {
+	uint64_t *pfns;		/* sorted, one per batch slot (a page is in one at most) */
+	size_t n, cap;
+	struct vmsim_machine *m;
+	bool oom;
+};
+
+static void pin_note(void *arg, struct page *page, bool lru_add)
+{
+	struct page_pins *p = arg;
+
+	(void)lru_add;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 64;
+		uint64_t *v = host_realloc(&p->m->ha, p->pfns, p->cap * sizeof(*v), cap * sizeof(*v));
+
+		if (!v) {
+			p->oom = true;
+			return;
+		}
+		p->pfns = v;
+		p->cap = cap;
+	}
+	p->pfns[p->n++] = page_to_pfn(&p->m->pm, page);
+}
+
+struct page_pins *page_pins_collect(struct vmsim_machine *m)
+{
+	struct page_pins *p = host_zalloc(&m->ha, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->m = m;
+	lru_for_each_batched(m, pin_note, p);
+	for (unsigned i = 0; i < m->wb_nr; i++)
+		pin_note(p, m->wb_queue[i], false);
+	if (p->oom) {
+		page_pins_free(p);
+		return NULL;
+	}
+	if (p->n > 1)
+		qsort(p->pfns, p->n, sizeof(p->pfns[0]), cmp_u64);
+	return p;
+}
+
+unsigned page_pins(const struct page_pins *p, const struct page *page)
+{
+	uint64_t pfn = page_to_pfn(&p->m->pm, page);
+	size_t lo = 0, hi = p->n;
+	unsigned n = 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->pfns[mid] < pfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < p->n && p->pfns[lo] == pfn; lo++)
+		n++;
+	return n;
+}
+
+void page_pins_free(struct page_pins *p)
+{
+	struct host_arena *ha;
+
+	if (!p)
+		return;
+	ha = &p->m->ha;
+	host_free(ha, p->pfns, p->cap * sizeof(*p->pfns));
+	host_free(ha, p, sizeof(*p));
+}
+
+/* ---- the LRU lists ---- */
+
+int check_page_lru(struct vmsim_machine *m, struct page *page, const struct page_pins *pins,
+		   struct vmsim_error *err)
+{
+	const unsigned long pfn = page_to_pfn(&m->pm, page);
+	const unsigned pinned = pins ? page_pins(pins, page) : 0;
+	struct lruvec *lruvec;
+	enum lru_list lru;
+
+	if (!m->cpu_fbatches)
+		return 0;
+	if (PageActive(page) && PageUnevictable(page))
+		return verr(err, -EFAULT, "lru: pfn %#lx is both active and unevictable", pfn);
+	if (!PageLRU(page)) {
+		/* in lru_add (on no list), or in a move batch (on its list
+		 * with PG_lru taken), or nowhere: isolated, which nothing
+		 * is between operations */
+		if (!pinned)
+			return verr(err, -EFAULT, "lru: user page pfn %#lx is on no LRU list and in "
+				    "no batch", pfn);
+		return 0;
+	}
+	lru = folio_lru_list(page);
+	if (PageMlocked(page) != (lru == LRU_UNEVICTABLE))
+		return verr(err, -EFAULT, "lru: pfn %#lx is %s but on the %s list", pfn,
+			    PageMlocked(page) ? "mlocked" : "not mlocked", lru_list_name(lru));
+	if (lru == LRU_UNEVICTABLE)
+		return 0;	/* counted, on no list (lruvec_add_folio()) */
+	lruvec = folio_lruvec(&m->pm, page);
+	/* its neighbours on list @lru are pages of that list or its head,
+	 * and link back: classified before anything behind them is read */
+	for (int i = 0; i < 2; i++) {
+		struct list_head *nb = i ? page->lru.prev : page->lru.next;
+		struct page *q = nb == &lruvec->lists[lru] ? NULL : lru_link_page(&m->pm, nb);
+
+		if (nb != &lruvec->lists[lru] && !q)
+			return verr(err, -EFAULT, "lru: pfn %#lx on list %s: %s link points outside "
+				    "mem_map and its list", pfn, lru_list_name(lru), i ? "prev" : "next");
+		if (q && (folio_lru_list(q) != lru || folio_lruvec(&m->pm, q) != lruvec))
+			return verr(err, -EFAULT, "lru: pfn %#lx on list %s is linked to pfn %#lx, "
+				    "whose flags name %s%s", pfn, lru_list_name(lru),
+				    page_to_pfn(&m->pm, q), lru_list_name(folio_lru_list(q)),
+				    folio_lruvec(&m->pm, q) != lruvec ? " of another lruvec" : "");
+		if ((i ? nb->next : nb->prev) != &page->lru)
+			return verr(err, -EFAULT, "lru: pfn %#lx on list %s: its %s does not link back",
+				    pfn, lru_list_name(lru), i ? "prev" : "next");
+	}
 	return 0;
+}
+
+/* One lruvec's lists against the pages' flags and the sizes it keeps;
+ * @seen gets each page walked. */
+static int check_lruvec(struct vmsim_machine *m, struct lruvec *lruvec, struct frame_map *seen,
+			struct vmsim_error *err)
+{
+	unsigned long counted[MAX_NR_ZONES][NR_LRU_LISTS], size[NR_LRU_LISTS] = { 0 };
+	enum lru_list lru;
+
+	memset(counted, 0, sizeof(counted));
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+		for (lru = 0; lru < NR_LRU_LISTS; lru++)
+			size[lru] += lruvec->lru_zone_size[z][lru];
+	for (lru = 0; lru < LRU_UNEVICTABLE; lru++) {
+		struct list_head *head = &lruvec->lists[lru], *pos = head->next;
+		unsigned long steps = 0;
+
+		while (pos != head) {
+			struct page *page = lru_link_page(&m->pm, pos);
+			struct frame_count *fc;
+			unsigned long pfn;
+
+			/* a walk longer than the list's size is a cycle or a
+			 * count gone wrong: either is reported below */
+			if (!page || ++steps > size[lru] + 1)
+				return verr(err, -EFAULT, "lru: list %s is broken, cyclic or longer than "
+					    "its %lu pages", lru_list_name(lru), size[lru]);
+			pfn = page_to_pfn(&m->pm, page);
+			if (pos->next->prev != pos)
+				return verr(err, -EFAULT, "lru: list %s is broken at pfn %#lx",
+					    lru_list_name(lru), pfn);
+			if (!(fc = frame_get(&m->ha, seen, pfn)))
+				return verr(err, -ENOMEM, "out of host memory");
+			if (fc->maps++)
+				return verr(err, -EFAULT, "lru: pfn %#lx is on two lists", pfn);
+			if (folio_lru_list(page) != lru)
+				return verr(err, -EFAULT, "lru: pfn %#lx on list %s has the flags of %s",
+					    pfn, lru_list_name(lru), lru_list_name(folio_lru_list(page)));
+			if (folio_lruvec(&m->pm, page) != lruvec)
+				return verr(err, -EFAULT, "lru: pfn %#lx is on another lruvec's list", pfn);
+			if (PageBuddy(page) || page_ref_count(page) <= 0)
+				return verr(err, -EFAULT, "lru: pfn %#lx on list %s is free", pfn,
+					    lru_list_name(lru));
+			if (PageTail(page))
+				return verr(err, -EFAULT, "lru: pfn %#lx on list %s is a tail page",
+					    pfn, lru_list_name(lru));
+			counted[page_zonenum(page)][lru] += folio_nr_pages(page);
+			pos = pos->next;
+		}
+	}
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+		for (lru = 0; lru < LRU_UNEVICTABLE; lru++)
+			if (counted[z][lru] != lruvec->lru_zone_size[z][lru])
+				return verr(err, -EFAULT, "lru: node %d zone %u list %s holds %lu pages, "
+					    "counted %lu", lruvec->pgdat->node_id, z, lru_list_name(lru),
+					    counted[z][lru], lruvec->lru_zone_size[z][lru]);
+	return 0;
+}
+
+/* The frames of @z whose struct pages were initialized: every one but
+ * those of the deferred ranges (which are never read, so a large machine
+ * costs what its initialized part does).  @fn stops the walk non-zero. */
+static int for_each_initialized_pfn(struct phys_mem *pm, struct zone *z,
+				    int (*fn)(struct page *page, void *arg), void *arg)
+{
+	unsigned long pfn = z->zone_start_pfn, end = z->zone_start_pfn + z->spanned_pages;
+
+	while (pfn < end) {
+		unsigned long stop = end;
+		int ret;
+
+		for (unsigned r = 0; r < z->nr_deferred; r++) {
+			const struct deferred_range *d = &z->deferred[r];
+
+			if (d->next_pfn >= d->end_pfn)
+				continue;
+			if (pfn >= d->next_pfn && pfn < d->end_pfn) {
+				pfn = d->end_pfn;
+				stop = 0;
+				break;
+			}
+			if (d->next_pfn > pfn && d->next_pfn < stop)
+				stop = d->next_pfn;
+		}
+		for (; pfn < stop && pfn < pm->max_pfn; pfn++)
+			if ((ret = fn(&pm->mem_map[pfn], arg)))
+				return ret;
+		if (stop == end || pfn >= pm->max_pfn)
+			break;
+	}
+	return 0;
+}
+
+struct lru_scan {
+	struct vmsim_machine *m;
+	struct frame_map *seen;		/* the pages on the lists */
+	struct page_pins *pins;
+	unsigned long unevictable[MAX_NUMNODES][MAX_NR_ZONES];
+	unsigned long pfn;
+	const char *why;
+};
+
+static int lru_scan_page(struct page *page, void *arg)
+{
+	struct lru_scan *ls = arg;
+	struct phys_mem *pm = &ls->m->pm;
+	unsigned long pfn = page_to_pfn(pm, page);
+	const struct frame_map *fm = ls->seen;
+	bool listed = false;
+
+	if (!(page->flags & ((1ULL << PG_lru) | (1ULL << PG_active) | (1ULL << PG_unevictable))))
+		return 0;
+	if (fm->cap)
+		for (size_t i = frame_hash(pfn + 1, fm->cap); fm->v[i].key; i = (i + 1) & (fm->cap - 1))
+			if (fm->v[i].key == pfn + 1) {
+				listed = true;
+				break;
+			}
+	ls->pfn = pfn;
+	if (PageLRU(page) && PageUnevictable(page)) {
+		ls->unevictable[page_to_nid(page)][page_zonenum(page)] += folio_nr_pages(page);
+		return 0;
+	}
+	if (PageLRU(page) && !listed) {
+		ls->why = "has PG_lru but is on no list";
+		return 1;
+	}
+	if (!PageLRU(page) && !listed && !page_pins(ls->pins, page)) {
+		ls->why = "has LRU flags off every list and batch";
+		return 1;
+	}
+	return 0;
+}
+
+/* The lruvecs of node @nid: the node's own (every page's without the
+ * memory controller, none with it), then each cgroup's in
+ * mem_cgroup_iter() order; NULL after the last. */
+static struct lruvec *next_lruvec(struct vmsim_machine *m, unsigned nid, struct lruvec *prev,
+				  struct mem_cgroup **pos)
+{
+	if (!prev) {
+		*pos = NULL;
+		return &m->pm.node_data[nid].__lruvec;
+	}
+	if (!m->memcg || !(*pos = mem_cgroup_iter(m->memcg->root, *pos)))
+		return NULL;
+	return mem_cgroup_lruvec(m, *pos, nid);
+}
+
+#define for_each_node_lruvec(m, nid, lruvec, pos) \
+	for ((lruvec) = next_lruvec(m, nid, NULL, &(pos)); (lruvec); \
+	     (lruvec) = next_lruvec(m, nid, lruvec, &(pos)))
+
+int lru_check(struct vmsim_machine *m, struct vmsim_error *err)
+{
+	struct mem_cgroup *pos;
+	struct lruvec *lruvec;
+	struct frame_map seen = { 0 };
+	struct lru_scan ls = { .m = m, .seen = &seen };
+	int ret = 0;
+
+	if (!m->cpu_fbatches)
+		return 0;
+	if (!(ls.pins = page_pins_collect(m)))
+		return verr(err, -ENOMEM, "out of host memory");
+	for (size_t i = 1; i < ls.pins->n; i++)
+		if (ls.pins->pfns[i] == ls.pins->pfns[i - 1]) {
+			ret = verr(err, -EFAULT, "lru: pfn %#" PRIx64 " is in two LRU batches",
+				   ls.pins->pfns[i]);
+			goto out;
+		}
+	for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++) {
+		struct pglist_data *pgdat = &m->pm.node_data[nid];
+
+		for_each_node_lruvec(m, nid, lruvec, pos)
+			if ((ret = check_lruvec(m, lruvec, &seen, err)))
+				goto out;
+		if (node_page_state(pgdat, NR_ISOLATED_ANON) || node_page_state(pgdat, NR_ISOLATED_FILE)) {
+			ret = verr(err, -EFAULT, "lru: node %u has pages isolated between operations", nid);
+			goto out;
+		}
+	}
+	/* every page with PG_lru was on its list (or is unevictable, which
+	 * is only counted); no other page keeps list flags */
+	for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++)
+		for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+			if (for_each_initialized_pfn(&m->pm, &m->pm.node_data[nid].node_zones[z],
+						     lru_scan_page, &ls)) {
+				ret = verr(err, -EFAULT, "lru: pfn %#lx %s", ls.pfn, ls.why);
+				goto out;
+			}
+	for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++) {
+		struct pglist_data *pgdat = &m->pm.node_data[nid];
+		long total[NR_LRU_LISTS] = { 0 };
+
+		/* a cgroup's lruvec counts its own lists (lruvec_page_state()) */
+		for_each_node_lruvec(m, nid, lruvec, pos) {
+			if (lruvec == &pgdat->__lruvec)
+				continue;
+			for (enum lru_list lru = 0; lru < NR_LRU_LISTS; lru++) {
+				unsigned long sum = 0;
+
+				for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+					sum += lruvec->lru_zone_size[z][lru];
+				if (lruvec->vm_stat[NR_LRU_BASE + lru] != (long)sum) {
+					ret = verr(err, -EFAULT, "lru: cgroup %u node %u %s is %ld, its "
+						   "lists hold %lu", lruvec->memcg->id, nid,
+						   node_stat_name((enum node_stat_item)(NR_LRU_BASE + lru)),
+						   lruvec->vm_stat[NR_LRU_BASE + lru], sum);
+					goto out;
+				}
+			}
+		}
+		for (unsigned z = 0; z < MAX_NR_ZONES; z++) {
+			const struct zone *zone = &pgdat->node_zones[z];
+			unsigned long size[NR_LRU_LISTS] = { 0 };
+
+			for_each_node_lruvec(m, nid, lruvec, pos)
+				for (enum lru_list lru = 0; lru < NR_LRU_LISTS; lru++)
+					size[lru] += lruvec->lru_zone_size[z][lru];
+			if (size[LRU_UNEVICTABLE] != ls.unevictable[nid][z]) {
+				ret = verr(err, -EFAULT, "lru: node %u zone %s counts %lu unevictable "
+					   "pages, %lu are", nid, zone->name, size[LRU_UNEVICTABLE],
+					   ls.unevictable[nid][z]);
+				goto out;
+			}
+			for (enum lru_list lru = 0; lru < NR_LRU_LISTS; lru++) {
+				if (zone->vm_stat[NR_ZONE_LRU_BASE + lru] != (long)size[lru]) {
+					ret = verr(err, -EFAULT, "lru: zone %s %s: %ld, the lruvecs say %lu",
+						   zone->name,
+						   zone_stat_name((enum zone_stat_item)(NR_ZONE_LRU_BASE + lru)),
+						   zone->vm_stat[NR_ZONE_LRU_BASE + lru], size[lru]);
+					goto out;
+				}
+				total[lru] += zone->vm_stat[NR_ZONE_LRU_BASE + lru];
+			}
+		}
+		for (enum lru_list lru = 0; lru < NR_LRU_LISTS; lru++)
+			if (pgdat->vm_stat[NR_LRU_BASE + lru] != total[lru]) {
+				ret = verr(err, -EFAULT, "lru: node %u %s is %ld, its zones hold %ld", nid,
+					   node_stat_name((enum node_stat_item)(NR_LRU_BASE + lru)),
+					   pgdat->vm_stat[NR_LRU_BASE + lru], total[lru]);
+				goto out;
+			}
+	}
+	if (writeback_pending(m))
+		ret = verr(err, -EFAULT, "writeback: %u writes pending between operations",
+			   writeback_pending(m));
+out:
+	frame_map_free(&m->ha, &seen);
+	page_pins_free(ls.pins);
+	return ret;
 }
 
 /*
@@ -496,11 +911,11 @@ static int check_frame(struct vmsim_machine *m, uint64_t pfn, const struct frame
  * to be unmapped.
  */
 static int check_folio(struct vmsim_machine *m, struct page *head, const struct frame_map *fm,
-		       struct vmsim_error *err)
+		       const struct page_pins *pins, struct vmsim_error *err)
 {
 	const unsigned long hpfn = page_to_pfn(&m->pm, head), nr = 1UL << compound_order(head);
 	const long pmds = frame_at(fm, hpfn).pmds;
-	long refs = 0, locked = frame_at(fm, hpfn).pmds_locked;
+	long refs = 0, locked = frame_at(fm, hpfn).pmds_locked, other;
 
 	for (unsigned long k = 0; k < nr; k++) {
 		const struct frame_count fc = frame_at(fm, hpfn + k);
@@ -536,11 +951,16 @@ static int check_folio(struct vmsim_machine *m, struct page *head, const struct 
 			return verr(err, -EFAULT, "mm: frame %#lx of the huge page at %#lx: mapcount "
 				    "%d, but %d PTE and %ld PMD mappings", hpfn + k, hpfn,
 				    page_mapcount(head + k), frame_at(fm, hpfn + k).maps, pmds);
-	if (folio_entire_mapcount(head) != pmds || page_ref_count(head) != refs + pmds)
+	other = (PageSwapCache(head) ? (long)nr : 0) + (pins ? page_pins(pins, head) : 0);
+	if (folio_entire_mapcount(head) != pmds || page_ref_count(head) != refs + pmds + other)
 		return verr(err, -EFAULT, "mm: huge page at %#lx: %d PMD mappings and refcount %d,"
-			    " but %ld PMD and %ld PTE mappings", hpfn, folio_entire_mapcount(head),
-			    page_ref_count(head), pmds, refs);
-	return 0;
+			    " but %ld PMD and %ld PTE mappings and %ld other references", hpfn,
+			    folio_entire_mapcount(head), page_ref_count(head), pmds, refs, other);
+	for (unsigned long k = 1; k < nr; k++)
+		if (head[k].flags & ((1ULL << PG_lru) | (1ULL << PG_active) | (1ULL << PG_unevictable)))
+			return verr(err, -EFAULT, "lru: frame %#lx, a tail page, has LRU flags",
+				    hpfn + k);
+	return check_page_lru(m, head, pins, err);
 }
 
 /*
@@ -549,7 +969,7 @@ static int check_folio(struct vmsim_machine *m, struct page *head, const struct 
  * pages were named.
  */
 static int check_frames(struct vmsim_machine *m, struct u64vec *pfns, const struct frame_map *fm,
-			bool full, struct vmsim_error *err)
+			bool full, const struct page_pins *pins, struct vmsim_error *err)
 {
 	int ret = 0;
 
@@ -566,11 +986,11 @@ static int check_frames(struct vmsim_machine *m, struct u64vec *pfns, const stru
 		if (i && pfns->v[i] == pfns->v[i - 1])
 			continue;
 		if (PageHead(page))
-			ret = check_folio(m, page, fm, err);
+			ret = check_folio(m, page, fm, pins, err);
 		else {
 			const struct frame_count fc = frame_at(fm, pfns->v[i]);
 
-			ret = check_frame(m, pfns->v[i], &fc, full, err);
+			ret = check_frame(m, pfns->v[i], &fc, full, pins, err);
 		}
 	}
 	vec_free(&m->ha, pfns);
@@ -895,6 +1315,7 @@ int check_mms_tracked(struct vmsim_machine *m, struct vmsim_error *err)
 	struct mm_track *t = m->mm_track;
 	struct host_arena *ha = &m->ha;
 	struct u64vec touched = { 0 };
+	struct page_pins *pins = NULL;
 	int ret = 0;
 
 	for (size_t i = 0; i < t->ndirty && !ret; i++) {
@@ -921,8 +1342,11 @@ int check_mms_tracked(struct vmsim_machine *m, struct vmsim_error *err)
 			verr(err, -ENOMEM, "out of host memory");
 		vec_free(ha, &now);
 	}
+	if (!ret && touched.n && !(pins = page_pins_collect(m)))
+		ret = verr(err, -ENOMEM, "out of host memory");
 	if (!ret)
-		ret = check_frames(m, &touched, &t->counts, false, err);
+		ret = check_frames(m, &touched, &t->counts, false, pins, err);
+	page_pins_free(pins);
 	vec_free(ha, &touched);
 	if (!ret)
 		ret = check_huge_zero_page(m, t->huge_zero_refs, false, err);
@@ -955,7 +1379,7 @@ static int count_object(struct vmsim_machine *m, struct frame_map *fm, struct u6
 	for (unsigned long i = 0; i < obj->nr_pages; i++) {
 		struct frame_count *fc;
 
-		if (!obj->pages[i])
+		if (!shmem_slot_page(obj->pages[i]))
 			continue;
 		fc = frame_get(&m->ha, fm, page_to_pfn(&m->pm, obj->pages[i]));
 		if (!fc)
@@ -973,6 +1397,7 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 	struct frame_map fm = { 0 };
 	struct u64vec objs = { 0 };
 	struct mm_track fresh = { .m = m };
+	struct page_pins *pins = NULL;
 	struct u64vec keys = { 0 };
 	long huge_zero_refs = 0;
 	unsigned long locks = 0, held;
@@ -1034,14 +1459,17 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 	/* the anon_vmas, whose VMAs may lie in any of the mms */
 	if (!ret)
 		ret = anon_vma_check(mms, n, err);
+	if (!ret && !(pins = page_pins_collect(m)))
+		ret = verr(err, -ENOMEM, "out of host memory");
 	for (size_t i = 0; i < fm.cap && !ret; i++)
 		if (fm.v[i].key)
 			vec_push(ha, &keys, fm.v[i].key - 1);
 	if (!ret && keys.oom)
 		ret = verr(err, -ENOMEM, "out of host memory");
 	if (!ret)
-		ret = check_frames(m, &keys, &fm, true, err);
+		ret = check_frames(m, &keys, &fm, true, pins, err);
 	vec_free(ha, &keys);
+	page_pins_free(pins);
 	if (!ret)
 		ret = check_huge_zero_page(m, huge_zero_refs, true, err);
 	/* every lock is a locked mapping's or one mremap left, on pages no VMA

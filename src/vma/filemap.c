@@ -18,15 +18,22 @@
  * page cached since then, which holds the file's bytes from then on,
  * wins over the record.
  *
+ * Under memory pressure reclaim drops clean pages (__filemap_remove_folio(),
+ * leaving a workingset shadow entry in the page's slot) and writes dirty
+ * ones back first (filemap_writepage()): a file's written-back pages are
+ * kept in host memory beside its original contents, and a page read
+ * again comes from there.  The host file itself is never written.
+ *
  * Invariant: every page in a file's i_pages has page->mapping pointing at
  * that address_space and page->index equal to its key, holds exactly one
  * reference for the cache (plus one per PTE that maps it, _mapcount + 1
  * PTEs), and counts in nr_dirty iff PG_dirty is set; nrpages equals the
- * tree's entries; a file's i_mmap holds exactly the linked VMAs whose
- * vm_file it is, a shared anonymous object's those whose shm it is; a
- * file's holes are sorted, disjoint and never touch.  Every file is in the
- * name hash, every host file in the inode hash, and nowhere else.
- * page_cache_check() and check_mm() verify it.
+ * tree's page entries (shadow entries are values, not pages); a file's
+ * i_mmap holds exactly the linked VMAs whose vm_file it is, a shared
+ * anonymous object's those whose shm it is; a file's holes are sorted,
+ * disjoint and never touch.  Every file is in the name hash, every host
+ * file in the inode hash, and nowhere else.  page_cache_check() and
+ * check_mm() verify it.
  */
 #include "vma/filemap.h"
 
@@ -49,6 +56,9 @@
 #include "vma/memcontrol.h"
 #include "vma/mm.h"
 #include "vma/rmap.h"
+#include "vma/swap.h"
+#include "vma/workingset.h"
+#include "vma/writeback.h"
 
 /* ---- the machine's cache ---- */
 
@@ -89,22 +99,6 @@ struct page_cache *machine_page_cache(struct vmsim_machine *m)
 	return m->page_cache;
 }
 
-/* folio_account_dirtied(): a page-cache page became dirty. */
-static void folio_account_dirtied(struct phys_mem *pm, struct page *page)
-{
-	lruvec_stat_mod_folio(pm, page, NR_FILE_DIRTY, 1);
-	mod_zone_page_state(page_zone(pm, page), NR_ZONE_WRITE_PENDING, 1);
-	mod_node_page_state(page_pgdat(pm, page), NR_DIRTIED, 1);
-}
-
-/* folio_account_cleaned(): a dirty page-cache page is clean again (or
- * its dirt is dropped with it). */
-static void folio_account_cleaned(struct phys_mem *pm, struct page *page)
-{
-	lruvec_stat_mod_folio(pm, page, NR_FILE_DIRTY, -1);
-	mod_zone_page_state(page_zone(pm, page), NR_ZONE_WRITE_PENDING, -1);
-}
-
 void filemap_unaccount_folio(struct phys_mem *pm, struct page *page)
 {
 	lruvec_stat_mod_folio(pm, page, NR_FILE_PAGES, -1);
@@ -113,7 +107,8 @@ void filemap_unaccount_folio(struct phys_mem *pm, struct page *page)
 }
 
 /* truncate_inode_pages_range(): the cached pages [first, last] leave the
- * file's cache; nothing maps them any more. */
+ * file's cache, and so do the shadow entries of pages reclaimed there;
+ * nothing maps them any more. */
 static void truncate_inode_pages_range(struct file *f, uint64_t first, uint64_t last)
 {
 	struct address_space *as = &f->f_mapping;
@@ -124,16 +119,14 @@ static void truncate_inode_pages_range(struct file *f, uint64_t first, uint64_t 
 	f->check_dirty = true;
 	while (index <= last && (page = xa_find(&as->i_pages, &index, last))) {
 		xa_erase(&as->i_pages, index);
-		if (test_page_flag(page, PG_dirty)) {
-			as->nr_dirty--;
-			folio_account_cleaned(pm, page);
+		if (!xa_is_value(page)) {
+			clear_page_dirty(page);
+			clear_page_flag(page, PG_uptodate);
+			page->mapping = NULL;
+			as->nrpages--;
+			filemap_unaccount_folio(pm, page);
+			put_page(pm, page);
 		}
-		clear_page_flag(page, PG_dirty);
-		filemap_unaccount_folio(pm, page);
-		clear_page_flag(page, PG_uptodate);
-		page->mapping = NULL;
-		as->nrpages--;
-		put_page(pm, page);
 		if (index == last)
 			break;
 		index++;
@@ -147,6 +140,29 @@ static void truncate_inode_pages(struct file *f)
 	xa_destroy(&f->f_mapping.i_pages);
 }
 
+/* The host copies of pages [first, last] written back under memory
+ * pressure go: the file no longer holds those bytes. */
+static void drop_written(struct file *f, uint64_t first, uint64_t last)
+{
+	uint64_t index = first;
+	void *copy;
+
+	while (index <= last && (copy = xa_find(&f->written, &index, last))) {
+		xa_erase(&f->written, index);
+		host_free(&f->pc->m->ha, copy, PAGE_SIZE);
+		if (index == last)
+			break;
+		index++;
+	}
+}
+
+/* The host copies of the written-back pages go with the file. */
+static void free_written(struct file *f)
+{
+	drop_written(f, 0, UINT64_MAX);
+	xa_destroy(&f->written);
+}
+
 static void file_free(struct file *f)
 {
 	struct page_cache *pc = f->pc;
@@ -154,6 +170,7 @@ static void file_free(struct file *f)
 	struct vm_area_struct *vma, *tmp;
 
 	truncate_inode_pages(f);
+	free_written(f);
 	list_for_each_entry_safe(vma, tmp, &f->f_mapping.i_mmap, shared)
 		list_del_init(&vma->shared);
 	if (f->data)
@@ -214,9 +231,9 @@ void fput(struct file *f)
 
 	if (!f || --f->f_count > 0)
 		return;
-	/* The last user is gone: Linux would keep the clean pages until
-	 * reclaim; vmsim, which has no reclaim, evicts them now (dirty
-	 * pages of a host file have nowhere to go: they are dropped). */
+	/* The last user is gone: Linux would keep the inode and its clean
+	 * pages until reclaim; vmsim has no inode cache, so the file goes
+	 * with its pages and what was written back to it. */
 	pc = f->pc;
 	file_free(f);
 	page_cache_put(pc);
@@ -248,6 +265,7 @@ static struct file *file_alloc(struct page_cache *pc, const char *name, struct v
 	f->f_seq = pc->next_seq++;
 	f->fd = -1;
 	xa_init(&f->f_mapping.i_pages, ha);
+	xa_init(&f->written, ha);
 	INIT_LIST_HEAD(&f->f_mapping.i_mmap);
 	f->f_mapping.host = f;
 	list_add_tail(&f->f_list, &pc->files);
@@ -412,7 +430,9 @@ struct file *page_file(const struct page *page)
 
 struct page *filemap_find_page(struct file *f, uint64_t index)
 {
-	return xa_load(&f->f_mapping.i_pages, index);
+	void *p = xa_load(&f->f_mapping.i_pages, index);
+
+	return xa_is_value(p) ? NULL : p;
 }
 
 /* ---- holes (fallocate(FALLOC_FL_PUNCH_HOLE)) ---- */
@@ -489,8 +509,15 @@ static int add_hole(struct file *f, uint64_t first, uint64_t last)
  * host read fails. */
 static int read_backing(const struct file *f, uint64_t off, uint8_t *dst, size_t len)
 {
+	const uint8_t *copy = xa_load(&f->written, off >> PAGE_SHIFT);
 	size_t n = 0;
 
+	if (copy) {
+		/* written back under memory pressure since any hole was
+		 * punched: this is the file now (callers never cross a page) */
+		memcpy(dst, copy + (off & (PAGE_SIZE - 1)), len);
+		return 0;
+	}
 	if (page_in_hole(f, off >> PAGE_SHIFT)) {
 		/* nothing is read */
 	} else if (f->fd < 0) {
@@ -522,10 +549,18 @@ static int page_cache_read(struct file *f, uint64_t index, struct page **out)
 	struct address_space *as = &f->f_mapping;
 	struct page_cache *pc = f->pc;
 	struct phys_mem *pm = &pc->m->pm;
-	struct page *page = alloc_page(pm, GFP_HIGHUSER_MOVABLE);
+	struct page *page = alloc_page(pm, GFP_HIGHUSER_MOVABLE), *cached;
+	void *shadow;
 
 	if (!page)
 		return -ENOMEM;
+	cached = filemap_find_page(f, index);
+	if (cached) {
+		/* read in while the allocation reclaimed: use that one */
+		put_page(pm, page);
+		*out = cached;
+		return 0;
+	}
 	/* filemap_add_folio(): charged to current's cgroup, with the gfp of
 	 * filemap_fault()'s allocation (vmf->gfp_mask) */
 	if (mem_cgroup_charge(pc->m, page, NULL, GFP_HIGHUSER_MOVABLE)) {
@@ -542,6 +577,7 @@ static int page_cache_read(struct file *f, uint64_t index, struct page **out)
 	page->mapping = as;
 	page->index = index;
 	set_page_flag(page, PG_uptodate);
+	shadow = xa_load(&as->i_pages, index);
 	if (xa_store(&as->i_pages, index, page, NULL)) {
 		page->mapping = NULL;
 		put_page(pm, page);
@@ -549,10 +585,103 @@ static int page_cache_read(struct file *f, uint64_t index, struct page **out)
 	}
 	as->nrpages++;
 	lruvec_stat_mod_folio(pm, page, NR_FILE_PAGES, 1);
+	count_vm_events(pm, PGPGIN, PAGE_SIZE >> 10);
 	f->check_dirty = true;
 	pc->reads++;
+	/* filemap_add_folio(): a refault's distance may activate it, then
+	 * onto the LRU */
+	if (shadow)
+		workingset_refault(pc->m, page, shadow);
+	folio_add_lru(pc->m, page);
 	*out = page;
 	return 0;
+}
+
+void __filemap_remove_folio(struct vmsim_machine *m, struct page *page, void *shadow)
+{
+	struct address_space *as = page->mapping;
+
+	if (shadow)
+		xa_store(&as->i_pages, page->index, shadow, NULL);
+	else
+		xa_erase(&as->i_pages, page->index);
+	clear_page_flag(page, PG_uptodate);
+	page->mapping = NULL;
+	as->nrpages--;
+	filemap_unaccount_folio(&m->pm, page);
+}
+
+int filemap_writepage(struct vmsim_machine *m, struct page *page)
+{
+	struct address_space *as = page->mapping;
+	struct file *f = as->host;
+	uint64_t off = page->index << PAGE_SHIFT;
+	uint8_t *copy = xa_load(&f->written, page->index);
+
+	if (!copy) {
+		copy = host_alloc(&m->ha, PAGE_SIZE);
+		if (!copy || xa_store(&f->written, page->index, copy, NULL)) {
+			if (copy)
+				host_free(&m->ha, copy, PAGE_SIZE);
+			set_page_dirty(page);	/* nowhere to write: stays dirty */
+			return AOP_WRITEPAGE_ACTIVATE;
+		}
+	}
+	folio_start_writeback(m, page);
+	memcpy(copy, page_host(&m->pm, page), PAGE_SIZE);
+	/* the bytes past i_size in the last page are not the file's */
+	if (as->i_size < off + PAGE_SIZE)
+		memset(copy + (as->i_size > off ? as->i_size - off : 0), 0,
+		       PAGE_SIZE - (as->i_size > off ? (size_t)(as->i_size - off) : 0));
+	count_vm_events(&m->pm, PGPGOUT, PAGE_SIZE >> 10);
+	MM_EV_M(m, "writepage", "pfn=%#lx file=%s index=%llu", page_to_pfn(&m->pm, page), f->f_path,
+		(unsigned long long)page->index);
+	return 0;
+}
+
+/* mapping_try_invalidate() of a whole file: the pages dropped. */
+static unsigned long mapping_try_invalidate(struct vmsim_machine *m, struct file *f)
+{
+	struct address_space *as = &f->f_mapping;
+	unsigned long count = 0;
+	uint64_t index = 0;
+	void *entry;
+
+	while ((entry = xa_find(&as->i_pages, &index, UINT64_MAX))) {
+		struct page *page = entry;
+
+		if (xa_is_value(entry)) {
+			xa_erase(&as->i_pages, index);	/* clear_shadow_entries() */
+		} else if (PageDirty(page) || PageWriteback(page) || page_ref_count(page) > 1) {
+			/* mapping_evict_folio() refuses: dirty, under writeback,
+			 * mapped or held (by an LRU batch of another CPU, say);
+			 * invalidation is a hint that it is no longer of interest */
+			deactivate_file_folio(m, page);
+		} else {
+			__filemap_remove_folio(m, page, NULL);
+			put_page(&m->pm, page);		/* the cache's: the last one */
+			count++;
+		}
+		if (index == UINT64_MAX)
+			break;
+		index++;
+	}
+	return count;
+}
+
+unsigned long drop_pagecache(struct vmsim_machine *m)
+{
+	struct page_cache *pc = m->page_cache;
+	unsigned long count = 0;
+	struct file *f;
+
+	lru_add_drain_all(m);
+	if (pc)
+		list_for_each_entry(f, &pc->files, f_list)
+			count += mapping_try_invalidate(m, f);
+	count_vm_event(&m->pm, DROP_PAGECACHE);
+	MM_EV_M(m, "drop_caches", "pages=%lu", count);
+	return count;
 }
 
 int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *major)
@@ -564,7 +693,7 @@ int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *ma
 
 	pc->lookups++;
 	*major = false;
-	page = xa_load(&as->i_pages, index);
+	page = filemap_find_page(f, index);
 	if (page) {
 		pc->hits++;
 		*out = page;
@@ -601,7 +730,7 @@ uint64_t force_page_cache_readahead(struct file *f, uint64_t index, uint64_t nr_
 		/* page_cache_ra_unbounded(): cached pages are skipped, and
 		 * the read stops where no frame is left or a read fails (the
 		 * fault that needs the page reports the error) */
-		if (xa_load(&f->f_mapping.i_pages, index))
+		if (filemap_find_page(f, index))
 			continue;
 		if (page_cache_read(f, index, &page))
 			break;
@@ -631,6 +760,18 @@ int filemap_read(struct file *f, uint64_t off, void *buf, size_t len)
 	return 0;
 }
 
+/* folio_account_dirtied() / folio_account_cleaned() */
+static void account_dirty(struct file *f, struct page *page, long nr)
+{
+	struct phys_mem *pm = &f->pc->m->pm;
+
+	f->f_mapping.nr_dirty += nr;
+	mod_lruvec_state(folio_lruvec(pm, page), NR_FILE_DIRTY, nr);
+	mod_zone_page_state(page_zone(pm, page), NR_ZONE_WRITE_PENDING, nr);
+	if (nr > 0)
+		mod_node_page_state(&pm->node_data[page_to_nid(page)], NR_DIRTIED, nr);
+}
+
 void set_page_dirty(struct page *page)
 {
 	struct file *f = page_file(page);
@@ -638,8 +779,7 @@ void set_page_dirty(struct page *page)
 	if (!f || test_page_flag(page, PG_dirty))
 		return;
 	set_page_flag(page, PG_dirty);
-	f->f_mapping.nr_dirty++;
-	folio_account_dirtied(&f->pc->m->pm, page);
+	account_dirty(f, page, 1);
 	f->check_dirty = true;
 }
 
@@ -650,8 +790,7 @@ void clear_page_dirty(struct page *page)
 	if (!f || !test_page_flag(page, PG_dirty))
 		return;
 	clear_page_flag(page, PG_dirty);
-	f->f_mapping.nr_dirty--;
-	folio_account_cleaned(&f->pc->m->pm, page);
+	account_dirty(f, page, -1);
 	f->check_dirty = true;
 }
 
@@ -761,6 +900,7 @@ int filemap_punch_hole(struct vm_area_struct *vma, uint64_t offset, uint64_t len
 		}
 		unmap_mapping_range(&f->f_mapping.i_mmap, first, last);
 		truncate_inode_pages_range(f, first, last);
+		drop_written(f, first, last);
 		return 0;
 	}
 	if (!obj)
@@ -768,13 +908,9 @@ int filemap_punch_hole(struct vm_area_struct *vma, uint64_t offset, uint64_t len
 	/* shmem_fallocate(): unmap, then shmem_truncate_range() gives the
 	 * object's pages back */
 	unmap_mapping_range(&obj->i_mmap, first, last);
-	for (uint64_t i = first; i <= last && i < obj->nr_pages; i++) {
-		if (obj->pages[i]) {
-			filemap_unaccount_folio(&vma->vm_mm->m->pm, obj->pages[i]);
-			put_page(&vma->vm_mm->m->pm, obj->pages[i]);
-			obj->pages[i] = NULL;
-		}
-	}
+	for (uint64_t i = first; i <= last && i < obj->nr_pages; i++)
+		if (obj->pages[i])
+			shmem_remove_page(vma->vm_mm->m, obj, i);
 	return 0;
 }
 
@@ -843,15 +979,15 @@ int filemap_write_and_wait_range(struct file *f, uint64_t lstart, uint64_t lend)
 
 /* ---- faults ---- */
 
-/* filemap_fault(): the page had to be read, VM_FAULT_MAJOR. */
-static void count_major_fault(struct vm_fault *vmf)
+/* filemap_fault(): the page had to be read, VM_FAULT_MAJOR (the fault's
+ * caller counts it for the task). */
+static unsigned count_major_fault(struct vm_fault *vmf)
 {
 	struct mm_struct *mm = vmf->vma->vm_mm;
 
 	count_vm_event(&mm->m->pm, PGMAJFAULT);
 	count_memcg_event_mm(mm->m, mm, PGMAJFAULT);
-	if (vmf->st)
-		vmf->st->maj_flt++;
+	return VM_FAULT_MAJOR;
 }
 
 /* do_set_pte(): map @page at the PTE @epa, charging it to the mm. */
@@ -896,10 +1032,17 @@ unsigned filemap_map_pages(struct vm_fault *vmf, uint64_t start_pgoff, uint64_t 
 		uint64_t addr = vma->vm_start + ((index - vma->vm_pgoff) << PAGE_SHIFT);
 		uint64_t epa;
 
+		if (xa_is_value(page)) {
+			index++;	/* a shadow: the page is not here */
+			continue;
+		}
 		if (addr == vmf->address) {
 			epa = vmf->epa;
 		} else if (pte_alloc(&m->pt, mm->pgd, addr, &epa)) {
 			break;
+		} else if (filemap_find_page(f, index) != page) {
+			index++;	/* reclaimed while the table was allocated */
+			continue;
 		}
 		if (pt_read(&m->pt, epa) == 0) {
 			map_file_page(vma, epa, page, false);
@@ -969,6 +1112,7 @@ static unsigned do_cow_fault(struct vm_fault *vmf)
 	struct mm_struct *mm = vma->vm_mm;
 	struct vmsim_machine *m = mm->m;
 	struct page *cow, *page;
+	unsigned ret = 0;
 	uint64_t ent;
 	bool major;
 	int err;
@@ -985,13 +1129,18 @@ static unsigned do_cow_fault(struct vm_fault *vmf)
 		return vmf_error(err);
 	}
 	if (major)
-		count_major_fault(vmf);
+		ret = count_major_fault(vmf);
 	if (m->cfg.contents)	/* else the bytes are not kept */
 		memcpy(page_host(&m->pm, cow), page_host(&m->pm, page), PAGE_SIZE);
+	if (!pt_entry_none(pt_read(&m->pt, vmf->epa))) {
+		/* vmf_pte_changed(): filled while the allocations reclaimed */
+		put_page(&m->pm, cow);
+		return ret;
+	}
 	/* finish_fault() -> set_pte_range(): a new exclusive anonymous page,
 	 * dirty and writable (maybe_mkwrite) */
 	page_add_new_anon_rmap(cow, vma, vmf->address);
-	mlock_vma_page(cow, vma);	/* folio_add_lru_vma(): mlock_new_folio() */
+	folio_add_lru_vma(m, cow, vma);	/* mlock_new_folio() in a VM_LOCKED VMA */
 	mm->rss_stat[MM_ANONPAGES]++;
 	ent = page_to_phys(&m->pm, cow) | vma->vm_page_prot | _PAGE_DIRTY;
 	if (vma->vm_flags & VM_WRITE)
@@ -1002,7 +1151,7 @@ static unsigned do_cow_fault(struct vm_fault *vmf)
 	MM_EV(mm, "fault", "addr=%#llx kind=cow_file pfn=%#lx", (unsigned long long)vmf->address,
 	      page_to_pfn(&m->pm, cow));
 	update_hiwater_rss(mm);
-	return 0;
+	return ret;
 }
 
 unsigned do_fault(struct vm_fault *vmf)
@@ -1029,7 +1178,7 @@ unsigned do_fault(struct vm_fault *vmf)
 	if (err)
 		return vmf_error(err);
 	if (major)
-		count_major_fault(vmf);
+		ret = count_major_fault(vmf);
 	if (write) {
 		/* do_shared_fault(): the page cache page itself, now dirty */
 		map_file_page(vma, vmf->epa, page, true);
@@ -1048,16 +1197,11 @@ void filemap_page_mkwrite(struct vm_area_struct *vma, struct page *page)
 		set_page_dirty(page);
 }
 
-void filemap_zap_pte(struct vm_area_struct *vma, struct page *page, uint64_t pte)
-{
-	if (vma->vm_file && (pte & _PAGE_DIRTY) && page_file(page))
-		set_page_dirty(page);
-}
-
 /* ---- checker ---- */
 
 /* One file: found by its name (and inode), its pages, counts and i_mmap. */
-static int check_file(struct page_cache *pc, struct file *f, struct vmsim_error *err)
+static int check_file(struct page_cache *pc, struct file *f, const struct page_pins *pins,
+		      struct vmsim_error *err)
 {
 	struct address_space *as = &f->f_mapping;
 	unsigned long pages = 0, dirty = 0, maps = 0;
@@ -1079,15 +1223,20 @@ static int check_file(struct page_cache *pc, struct file *f, struct vmsim_error 
 	if (xa_check(&as->i_pages, err))
 		return -EFAULT;
 	xa_for_each(&as->i_pages, index, page) {
+		if (xa_is_value(page))
+			continue;	/* a shadow entry (workingset.c) */
 		pages++;
 		if (page->mapping != as || page->index != index)
 			return verr(err, -EFAULT, "page cache: %s page %llu has mapping/index wrong",
 				    f->f_path, (unsigned long long)index);
-		if (page_ref_count(page) != page_mapcount(page) + 1)
+		/* the cache's reference, the mappings' and the LRU batches' */
+		if (page_ref_count(page) != page_mapcount(page) + 1 + (int)page_pins(pins, page))
 			return verr(err, -EFAULT,
-				    "page cache: %s page %llu: refcount %d, mapcount %d",
-				    f->f_path, (unsigned long long)index, page_ref_count(page),
-				    page_mapcount(page));
+				    "page cache: %s page %llu: refcount %d, mapcount %d, %u in "
+				    "LRU batches", f->f_path, (unsigned long long)index,
+				    page_ref_count(page), page_mapcount(page), page_pins(pins, page));
+		if (check_page_lru(pc->m, page, pins, err))
+			return -EFAULT;
 		if (test_page_flag(page, PG_dirty))
 			dirty++;
 	}
@@ -1124,20 +1273,26 @@ static int check_file(struct page_cache *pc, struct file *f, struct vmsim_error 
 static int check_files(struct page_cache *pc, bool all, struct vmsim_error *err)
 {
 	unsigned long files = 0, host_files = 0;
+	struct page_pins *pins;
 	struct file *f;
-	int ret;
+	int ret = 0;
 
 	if (!pc)
 		return 0;
 	all = all || pc->check_dirty;
 	if (all && (htab_check(&pc->by_name, err) || htab_check(&pc->by_inode, err)))
 		return -EFAULT;
+	if (!(pins = page_pins_collect(pc->m)))
+		return verr(err, -ENOMEM, "out of host memory");
 	list_for_each_entry(f, &pc->files, f_list) {
 		files++;
 		host_files += f->host_backed;
-		if ((all || f->check_dirty) && (ret = check_file(pc, f, err)))
-			return ret;
+		if ((all || f->check_dirty) && (ret = check_file(pc, f, pins, err)))
+			break;
 	}
+	page_pins_free(pins);
+	if (ret)
+		return ret;
 	if (all && (files != pc->nr_files || files != pc->by_name.nr ||
 		    host_files != pc->by_inode.nr))
 		return verr(err, -EFAULT, "page cache: %lu files (nr_files %lu), %lu host files; "

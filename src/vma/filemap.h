@@ -76,6 +76,7 @@ struct file {
 	bool host_backed;		/* a host file (identified by dev/ino) */
 	bool check_dirty;		/* changed since the last check (--check) */
 	struct address_space f_mapping;
+	struct xarray written;		/* index -> host copy of a written-back page */
 };
 
 /* The machine's page cache: every simulated file and the counters. */
@@ -150,6 +151,19 @@ int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *ma
 uint64_t force_page_cache_readahead(struct file *f, uint64_t index, uint64_t nr_to_read);
 /* The cached page at @index or NULL, without reading. */
 struct page *filemap_find_page(struct file *f, uint64_t index);
+/* __filemap_remove_folio(): reclaim takes @page out of its file's cache,
+ * @shadow (may be NULL) left in its slot; the cache's reference is the
+ * caller's to drop. */
+void __filemap_remove_folio(struct vmsim_machine *m, struct page *page, void *shadow);
+/* a_ops->writepage: @page's bytes become the file's (kept in host
+ * memory), the write under way (PG_writeback) until the queue completes.
+ * 0, or AOP_WRITEPAGE_ACTIVATE when there was no memory to write into. */
+int filemap_writepage(struct vmsim_machine *m, struct page *page);
+/* echo 1 > /proc/sys/vm/drop_caches: every clean page cache page that
+ * nothing maps or holds leaves its file, and every shadow entry goes
+ * (invalidate_mapping_pages() of each file); a page that cannot go is
+ * deactivated instead.  The pages dropped. */
+unsigned long drop_pagecache(struct vmsim_machine *m);
 /* folio_mark_dirty(): a shared mapping wrote the page. */
 void set_page_dirty(struct page *page);
 /* Clear a page's dirty state (as writeback would), keeping it cached. */
@@ -210,8 +224,6 @@ unsigned filemap_map_pages(struct vm_fault *vmf, uint64_t start_pgoff, uint64_t 
 /* The first write to a write-protected page of a shared file mapping
  * (wp_page_shared -> page_mkwrite): mark the cache page dirty. */
 void filemap_page_mkwrite(struct vm_area_struct *vma, struct page *page);
-/* zap_pte_range(): a dirty PTE of a file page dirties the page. */
-void filemap_zap_pte(struct vm_area_struct *vma, struct page *page, uint64_t pte);
 
 /* The page cache of machine @m (owned by the machine). */
 struct page_cache *machine_page_cache(struct vmsim_machine *m);

@@ -16,6 +16,10 @@
  *     counts the PTEs that map it in _mapcount; rss counts HPAGE_PMD_NR
  *     pages per PMD mapping;
  *   - nr_anon_thps counts the huge pages with at least one PMD mapping;
+ *   - an anonymous huge page is one folio on the LRU (its head on the
+ *     list, counted as all its pages; its tails never on a list), put
+ *     there at once at the fault; reclaim splits it into order-0 pages
+ *     (split_folio_to_list()) before swapping them out;
  *   - the huge zero page is never counted in rss and holds
  *     huge_zero_refcount = 1 (the shrinker's) + 1 per mm with
  *     MMF_HUGE_ZERO_PAGE;
@@ -30,7 +34,8 @@
  * Not modelled: khugepaged's collapse of small pages into huge ones,
  * compaction (defrag only decides the allocation's GFP flags), the
  * deferred split of partly unmapped huge pages (such a page stays whole
- * until its last page is unmapped), huge pages of other sizes (mTHP),
+ * until its last page is unmapped or reclaim splits it), swap-out of a
+ * whole huge page (CONFIG_THP_SWAP), huge pages of other sizes (mTHP),
  * and huge pages of shmem and files.
  */
 #include "vma/huge_mm.h"
@@ -46,6 +51,7 @@
 #include "vma/memcontrol.h"
 #include "vma/mm.h"
 #include "vma/rmap.h"
+#include "vma/swap.h"
 
 static inline struct vmsim_machine *vma_machine(const struct vm_area_struct *vma)
 {
@@ -362,7 +368,9 @@ static void folio_add_new_anon_rmap_pmd(struct vm_area_struct *vma, struct page 
 
 	/* the head's ->mapping makes every page of it anonymous (PageAnon()),
 	 * mapped by the PMD now or by PTEs after a split */
-	__folio_set_anon(folio, vma, haddr);
+	set_page_flag(folio, PG_uptodate);
+	set_page_flag(folio, PG_swapbacked);
+	__folio_set_anon(folio, vma, haddr, true);
 	folio_set_entire_mapcount(folio, 1);
 	set_page_flag(folio, PG_anon_exclusive);
 	/* __folio_add_anon_rmap(RMAP_LEVEL_PMD): every page mapped now */
@@ -433,9 +441,9 @@ static void map_anon_folio_pmd(struct vm_area_struct *vma, struct page *folio, u
 	mm_track_dirty(mm);
 	pgtable_trans_huge_deposit(&m->pt, pmd, pgtable, folio);
 	folio_add_new_anon_rmap_pmd(vma, folio, haddr);
-	/* folio_add_lru_vma(): mlock_new_folio() in a locked VMA */
-	if ((vma->vm_flags & (VM_LOCKED | VM_SPECIAL)) == VM_LOCKED)
-		mlock_folio(m, folio);
+	/* one folio on the LRU (at once: a huge page is never left in a
+	 * batch); mlock_new_folio() in a locked VMA */
+	folio_add_lru_vma(m, folio, vma);
 	set_pte(&m->pt, pmd, pt_mk_leaf(&m->pt, m->thp.pmd_depth, page_to_phys(&m->pm, folio), flags));
 	mm->rss_stat[MM_ANONPAGES] += (long)HPAGE_PMD_NR(m);
 	count_vm_event(&m->pm, THP_FAULT_ALLOC);
@@ -881,6 +889,166 @@ void split_huge_pmd_address(struct vm_area_struct *vma, uint64_t address)
 
 	if (pmd)
 		__split_huge_pmd(vma, pmd, address);
+}
+
+/* ---- splitting a huge page (split_huge_page_to_list_to_order()) ---- */
+
+/* unmap_folio() with TTU_SPLIT_HUGE_PMD, for one VMA the rmap names: the
+ * PMD mapping @arg's folio there is split.  (The kernel then replaces
+ * the PTEs by migration entries and back; here they keep mapping the same
+ * pages, which is what remap_page() leaves.)  Stops once no PMD maps it. */
+static int split_folio_pmd_one(struct vm_area_struct *vma, uint64_t addr, void *arg)
+{
+	struct page *folio = arg;
+	struct mm_struct *mm = vma->vm_mm;
+	struct vmsim_machine *m = mm->m;
+	uint64_t pmd;
+
+	if ((addr & ~HPAGE_PMD_MASK(m)) || addr < vma->vm_start ||
+	    addr + HPAGE_PMD_SIZE(m) > vma->vm_end)
+		return 0;
+	pmd = mm_find_pmd(mm, addr);
+	if (pmd && huge_pmd_folio(mm, pmd, pt_read(&m->pt, pmd)) == folio)
+		__split_huge_pmd(vma, pmd, addr);
+	return folio_entire_mapcount(folio) ? 0 : 1;
+}
+
+/* One VM_LOCKED PTE mapping the page @arg points at, counted. */
+struct locked_count {
+	struct page *page;
+	unsigned count;
+};
+
+static int count_locked_one(struct vm_area_struct *vma, uint64_t addr, void *arg)
+{
+	struct locked_count *lc = arg;
+	uint64_t epa;
+
+	if ((vma->vm_flags & VM_LOCKED) && addr >= vma->vm_start && addr < vma->vm_end &&
+	    page_vma_mapped(vma, lc->page, addr, &epa))
+		lc->count++;
+	return 0;
+}
+
+/*
+ * __split_huge_page_tail(): page @i of the block @folio headed becomes a
+ * page of its own with the head's flags that describe contents and age
+ * (__split_huge_page_tail() copies the same ones), its anon_vma and its
+ * index; its references are its PTEs' (@refs).
+ */
+static void split_huge_page_tail(struct page *folio, unsigned long i, uint64_t flags, int refs)
+{
+	struct page *page = folio + i;
+
+	page->flags |= flags;
+	page->mapping = folio->mapping;
+	page->index = folio->index + i;
+	page->private = 0;
+	page->_refcount = refs;
+}
+
+int split_folio_to_list(struct vmsim_machine *m, struct page *folio, struct list_head *list)
+{
+	const unsigned long nr = folio_nr_pages(folio);
+	const uint64_t keep = (1ULL << PG_referenced) | (1ULL << PG_swapbacked) |
+			      (1ULL << PG_mlocked) | (1ULL << PG_uptodate) | (1ULL << PG_active) |
+			      (1ULL << PG_workingset) | (1ULL << PG_unevictable) | (1ULL << PG_dirty);
+	const bool mlocked = PageMlocked(folio);
+	struct lruvec *lruvec = folio_lruvec(&m->pm, folio);
+	struct list_head *pos = NULL;
+	bool on_lru;
+	long maps = 0;
+	int extra;
+
+	if (!PageHead(folio) || is_huge_zero_folio(m, folio) || !PageAnon(folio) ||
+	    PageSwapCache(folio))
+		goto fail;
+	/* unmap_folio(): every PMD mapping becomes PTEs of the same pages */
+	if (folio_entire_mapcount(folio))
+		rmap_walk_anon(folio, split_folio_pmd_one, folio);
+	if (folio_entire_mapcount(folio))
+		goto fail;
+	/* the folio is on its list, or isolated on @list by the caller; a
+	 * huge page is never left in a batch, but one being added may be */
+	if (!list && !PageLRU(folio))
+		lru_add_drain_all(m);
+	on_lru = !list && PageLRU(folio);
+	if (!list && !on_lru)
+		goto fail;
+	for (unsigned long i = 0; i < nr; i++)
+		maps += folio[i]._mapcount + 1;
+	/* what is not a mapping's: the caller's, the isolation's */
+	extra = page_ref_count(folio) - (int)maps;
+	if (extra < 0)
+		goto fail;
+	if (on_lru) {
+		/* off its list whole, back page by page where it was; an
+		 * unevictable one is on no list (lru.prev is its mlock_count) */
+		if (!PageUnevictable(folio))
+			pos = folio->lru.prev;
+		lruvec_del_folio(lruvec, folio);
+	}
+	split_compound_page(folio);
+	for (unsigned long i = nr; i-- > 0;) {
+		struct page *page = folio + i;
+		const int refs = page->_mapcount + 1 + (i ? 0 : extra);
+
+		if (i)
+			split_huge_page_tail(folio, i, folio->flags & keep, refs);
+		else
+			folio->_refcount = refs;
+		if (refs == 0) {
+			/* a page nothing maps any more (part of the huge page
+			 * was unmapped): freed (free_page_and_swap_cache()),
+			 * its lock with it */
+			page->flags &= ~((1ULL << PG_active) | (1ULL << PG_unevictable) |
+					 (1ULL << PG_lru));
+			if (PageMlocked(page))
+				page->mlock_count = 0;	/* a huge page's lock */
+			page->_refcount = 1;
+			put_page(&m->pm, page);
+			continue;
+		}
+		if (on_lru) {
+			/* lru_add_split_folio(): beside the head, in order */
+			set_page_flag(page, PG_lru);
+			update_lru_size(lruvec, folio_lru_list(page), page_zonenum(page), 1);
+			if (!PageUnevictable(page))
+				list_add(&page->lru, pos);
+		} else if (i) {
+			/* isolated with the head (which the caller holds):
+			 * at the tail of @list, where reclaim takes its next
+			 * page, with a reference of their own for the
+			 * isolation (lru_add_split_folio()) */
+			page->_refcount++;
+			list_add_tail(&page->lru, list);
+		}
+	}
+	if (mlocked) {
+		/* each page keeps the lock, counted by the VM_LOCKED PTEs that
+		 * map it (the kernel zeroes mlock_count and lets reclaim's
+		 * rmap walk find the locks; vmsim keeps them exact) */
+		for (unsigned long i = 0; i < nr; i++) {
+			struct locked_count lc = { folio + i, 0 };
+
+			if (!PageMlocked(folio + i) || page_ref_count(folio + i) <= 0)
+				continue;
+			if (page_mapcount(folio + i) > 0)
+				rmap_walk_anon(folio + i, count_locked_one, &lc);
+			folio[i].mlock_count = lc.count;
+		}
+	}
+	count_vm_event(&m->pm, THP_SPLIT_PAGE);
+	MM_EV_M(m, "thp", "what=split_page pfn=%#lx", page_to_pfn(&m->pm, folio));
+	return 0;
+fail:
+	count_vm_event(&m->pm, THP_SPLIT_PAGE_FAILED);
+	return -EBUSY;
+}
+
+int split_folio(struct vmsim_machine *m, struct page *folio)
+{
+	return split_folio_to_list(m, folio, NULL);
 }
 
 /* split_huge_pmd_if_needed(): @address cuts a huge PMD of @vma only when

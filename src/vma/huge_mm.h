@@ -160,6 +160,23 @@ void __split_huge_pmd(struct vm_area_struct *vma, uint64_t pmd, uint64_t address
 void split_huge_pmd(struct vm_area_struct *vma, uint64_t pmd, uint64_t address);
 /* The same, finding the PMD of @address (split_huge_pmd_address()). */
 void split_huge_pmd_address(struct vm_area_struct *vma, uint64_t address);
+/*
+ * split_folio_to_list() (split_huge_page_to_list_to_order(folio, list, 0)):
+ * the anonymous huge page @folio becomes order-0 pages.  First every PMD
+ * mapping it is split (its PTEs map the same pages), then the block: each
+ * page keeps the head's anon_vma with its own index, the head's dirty,
+ * age and lock state, and the references of the PTEs that map it; a page
+ * nothing maps is freed.  With @list NULL the folio is on the LRU and its
+ * pages go on its list beside the head; else it is isolated (off @list,
+ * held by the caller) and they go to the tail of @list, each with an
+ * isolation reference.  0, or -EBUSY
+ * (the huge zero page, a folio in the swap cache or not on the LRU, a
+ * PMD the rmap did not reach), counted as thp_split_page or
+ * thp_split_page_failed.  split_folio(): with @list NULL.
+ */
+struct list_head;
+int split_folio_to_list(struct vmsim_machine *m, struct page *folio, struct list_head *list);
+int split_folio(struct vmsim_machine *m, struct page *folio);
 /* __split_vma(): a VMA boundary moving to @start or @end must not cut a
  * huge PMD: split those it would (vma_adjust_trans_huge()). */
 void vma_adjust_trans_huge(struct vm_area_struct *vma, uint64_t start, uint64_t end,

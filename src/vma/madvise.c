@@ -7,8 +7,9 @@
  *
  *   drop pages          DONTNEED, DONTNEED_LOCKED, FREE (madvise_dontneed_free)
  *   punch a hole        REMOVE (shared mappings of a file or shmem)
- *   read ahead          WILLNEED (files; anonymous memory has no swap here)
+ *   read ahead          WILLNEED (files; swapped-out anonymous pages)
  *   age pages           COLD, PAGEOUT (madvise_cold_or_pageout)
+ *   lazily free pages   FREE (madvise_free_single_vma)
  *   change vm_flags     NORMAL/RANDOM/SEQUENTIAL, DONTFORK/DOFORK,
  *                       WIPEONFORK/KEEPONFORK, DONTDUMP/DODUMP,
  *                       HUGEPAGE/NOHUGEPAGE, MERGEABLE/UNMERGEABLE
@@ -27,11 +28,10 @@
  * shapes them: the range becomes one VMA of its own, or part of a
  * neighbour that already has the new flags.
  *
- * What vmsim has no machinery for yet, and so does not do: reclaim (FREE
- * drops the pages at once, as DONTNEED does, instead of waiting for reclaim
- * to find them clean; PAGEOUT only ages them), swap (WILLNEED of anonymous
- * memory finds no swap entries), KSM's scanner (MERGEABLE only sets the
- * flag, as with ksmd stopped) and khugepaged (COLLAPSE is refused).
+ * What vmsim has no machinery for, and so does not do: KSM's scanner
+ * (MERGEABLE only sets the flag, as with ksmd stopped) and khugepaged
+ * (COLLAPSE is refused); shmem pages are never swapped, so WILLNEED of
+ * shared anonymous memory finds nothing to read.
  */
 #include "vma/mm.h"
 
@@ -41,6 +41,8 @@
 #include "kern/machine.h"
 #include "util/errname.h"
 #include "vma/filemap.h"
+#include "vma/swap.h"
+#include "vma/swapfile.h"
 
 static const struct {
 	int behavior;
@@ -148,7 +150,126 @@ static bool vma_ksm_compatible(const struct vm_area_struct *vma)
 				  VM_HUGETLB | VM_MIXEDMAP));
 }
 
+/* ---- huge pages in an advised range ---- */
+
+/*
+ * How madvise_free_huge_pmd() and madvise_cold_or_pageout_pte_range()
+ * begin with a huge PMD: the huge zero page and a huge page mapped
+ * elsewhere too are left alone (1); part of one is split, the PMD and then
+ * the folio, for the walk to go on into its PTEs (WALK_SPLIT); 0 when the
+ * range covers it whole.
+ */
+static int advise_huge_pmd(struct vm_area_struct *vma, uint64_t addr, uint64_t next, uint64_t epa,
+			   struct page *folio)
+{
+	struct vmsim_machine *m = vma->vm_mm->m;
+
+	if (is_huge_zero_folio(m, folio) || folio_likely_mapped_shared(folio))
+		return 1;
+	if (next - addr != HPAGE_PMD_SIZE(m)) {
+		__split_huge_pmd(vma, epa, addr);
+		split_folio(m, folio);
+		return WALK_SPLIT;
+	}
+	return 0;
+}
+
+/* A page of a huge page that PTEs map is advised as a page of its own:
+ * its folio is split first (vmsim splits it even when the range covers
+ * all of it).  false: left alone (mapped elsewhere too, or not split). */
+static bool advise_pte_page(struct vmsim_machine *m, struct page *page)
+{
+	return !PageCompound(page) ||
+	       (!folio_likely_mapped_shared(page) && !split_folio(m, compound_head(page)));
+}
+
 /* ---- dropping pages ---- */
+
+struct free_walk {
+	struct vm_area_struct *vma;
+	bool flush;
+};
+
+/*
+ * madvise_free_pte_range() for one PTE: a swap entry is dropped (a zero
+ * page costs less than a swap-in); a page only this mapping uses gives up
+ * its swap slot and its dirtiness, its PTE turns clean and old, and it
+ * moves to the inactive file list as a lazily freed page, which reclaim
+ * frees unless it is written again first.
+ */
+static int free_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
+{
+	struct free_walk *w = arg;
+	struct mm_struct *mm = w->vma->vm_mm;
+	struct vmsim_machine *m = mm->m;
+	struct page *page;
+
+	if (is_swap_pte(pte)) {
+		if (!non_swap_entry(pte_to_swp_entry(m->pt.fmt, pte)))
+			zap_nonpresent_pte(mm, epa, pte, va);
+		return 0;
+	}
+	page = vm_normal_page(w->vma, pte);
+	if (!page)
+		return 0;
+	if (!advise_pte_page(m, page))
+		return 0;
+	if (PageSwapCache(page) || PageDirty(page)) {
+		if (page_mapcount(page) != 1)
+			return 0;
+		if (PageSwapCache(page) && !folio_free_swap(m, page))
+			return 0;
+		clear_page_flag(page, PG_dirty);
+	}
+	if (pte & (_PAGE_ACCESSED | _PAGE_DIRTY)) {
+		set_pte(&m->pt, epa, pte & ~(uint64_t)(_PAGE_ACCESSED | _PAGE_DIRTY));
+		w->flush = true;
+	}
+	folio_mark_lazyfree(m, page);
+	return 0;
+}
+
+/*
+ * madvise_free_huge_pmd(): the huge zero page and a huge page mapped
+ * elsewhere too are left alone; part of one is split first (the PMD, then
+ * the folio) and its PTEs in the range go to free_one(); the whole of one
+ * loses its dirtiness, its PMD turns clean and old, and the folio moves to
+ * the inactive file list as one lazily freed folio.
+ */
+static int free_huge(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t pmd,
+		     struct page *folio)
+{
+	struct free_walk *w = arg;
+	struct vmsim_machine *m = w->vma->vm_mm->m;
+	const int r = advise_huge_pmd(w->vma, addr, next, epa, folio);
+
+	if (r)
+		return r == WALK_SPLIT ? WALK_SPLIT : 0;
+	clear_page_flag(folio, PG_dirty);
+	if (pmd & (_PAGE_ACCESSED | _PAGE_DIRTY)) {
+		set_pte(&m->pt, epa, pmd & ~(uint64_t)(_PAGE_ACCESSED | _PAGE_DIRTY));
+		w->flush = true;
+	}
+	folio_mark_lazyfree(m, folio);
+	return 0;
+}
+
+/* madvise_free_single_vma(): MADV_FREE of [start, end) of @vma. */
+static int madvise_free_single_vma(struct vm_area_struct *vma, uint64_t start, uint64_t end)
+{
+	const struct mm_walk_ops ops = { .pte_entry = free_one, .pmd_entry = free_huge };
+	struct free_walk w = { vma, false };
+
+	/* MADV_FREE works for only anon vma at the moment */
+	if (!vma_is_anonymous(vma))
+		return -EINVAL;
+	lru_add_drain(vma->vm_mm->m);
+	update_hiwater_rss(vma->vm_mm);
+	walk_page_range(vma->vm_mm, start, end, &ops, &w);
+	if (w.flush)
+		flush_tlb_mm_range(vma->vm_mm, start, end);
+	return 0;
+}
 
 static int madvise_dontneed_free(struct mm_struct *mm, struct vm_area_struct *vma,
 				 struct vm_area_struct **prev, uint64_t start, uint64_t end,
@@ -163,17 +284,10 @@ static int madvise_dontneed_free(struct mm_struct *mm, struct vm_area_struct *vm
 		forbidden |= VM_LOCKED;
 	if (vma->vm_flags & forbidden)
 		return -EINVAL;
-	/* madvise_free_single_vma(): MADV_FREE works for only anon vma */
-	if (behavior == MADV_FREE && !vma_is_anonymous(vma))
-		return -EINVAL;
-	/*
-	 * DONTNEED: zap_page_range_single() with even_cows, so the next touch
-	 * faults a zero page, the file's page or the shared object's page.
-	 * FREE: the kernel only marks the pages lazily freeable (clean, on
-	 * the lazyfree list) and reclaim drops those still clean when memory
-	 * runs short; with no reclaim here, they are dropped now.  A program
-	 * may not rely on either outcome, so both are correct for it.
-	 */
+	if (behavior == MADV_FREE)
+		return madvise_free_single_vma(vma, start, end);
+	/* DONTNEED: zap_page_range_single() with even_cows, so the next touch
+	 * faults a zero page, the file's page or the shared object's page */
 	update_hiwater_rss(mm);
 	zap_page_range(vma, start, end);
 	flush_tlb_mm_range(mm, start, end);
@@ -200,6 +314,32 @@ static int madvise_remove(struct vm_area_struct *vma, struct vm_area_struct **pr
 
 /* ---- reading ahead ---- */
 
+struct swapin_walk {
+	struct vm_area_struct *vma;
+};
+
+/* swapin_walk_pmd_entry() for one PTE: a swap entry's page read into the
+ * swap cache (and not mapped: the fault that needs it finds it there). */
+static int swapin_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
+{
+	struct swapin_walk *sw = arg;
+	struct vmsim_machine *m = sw->vma->vm_mm->m;
+	swp_entry_t entry;
+	struct page *page;
+
+	(void)va;
+	(void)epa;
+	if (!is_swap_pte(pte))
+		return 0;
+	entry = pte_to_swp_entry(m->pt.fmt, pte);
+	if (non_swap_entry(entry) || !get_swap_device(m, entry, NULL))
+		return 0;
+	page = read_swap_cache_async(m, entry);
+	if (page)
+		put_page(&m->pm, page);
+	return 0;
+}
+
 static int madvise_willneed(struct vm_area_struct *vma, struct vm_area_struct **prev,
 			    uint64_t start, uint64_t end)
 {
@@ -207,8 +347,15 @@ static int madvise_willneed(struct vm_area_struct *vma, struct vm_area_struct **
 	uint64_t offset;
 
 	*prev = vma;
-	/* anonymous and shmem memory: swap-in readahead, and nothing is
-	 * swapped out here */
+	if (!file && !vma->shm) {
+		/* swapin_walk_ops: each swap entry read into the swap cache */
+		struct swapin_walk sw = { vma };
+
+		walk_pte_range(vma->vm_mm, start, end, swapin_one, &sw);
+		lru_add_drain(vma->vm_mm->m);	/* push the new pages onto the LRU now */
+		return 0;
+	}
+	/* shmem_swapin_range(): shmem pages are never swapped out here */
 	if (!file)
 		return 0;
 	/* vfs_fadvise(POSIX_FADV_WILLNEED) of the range's bytes in the file:
@@ -226,73 +373,96 @@ struct cold_walk {
 	struct vm_area_struct *vma;
 	bool pageout;
 	bool flush;
+	struct list_head folio_list;	/* MADV_PAGEOUT: the pages isolated */
+	uint64_t table;			/* the PTE table they came from */
 };
 
-/* madvise_cold_or_pageout_pte_range() for one PTE: a page only this
- * mapping uses loses its referenced state; MADV_COLD also makes the PTE
- * old (MADV_PAGEOUT leaves the Accessed bit, as reclaim_pages() ignores
- * references). */
+/* What COLD and PAGEOUT do to a page or huge page @folio that the entry
+ * @e at @epa maps: below. */
+static void cold_folio(struct cold_walk *w, uint64_t epa, uint64_t e, struct page *folio)
+{
+	struct vmsim_machine *m = w->vma->vm_mm->m;
+
+	if (!w->pageout && (e & _PAGE_ACCESSED)) {
+		set_pte(&m->pt, epa, e & ~(uint64_t)_PAGE_ACCESSED);
+		w->flush = true;
+	}
+	clear_page_flag(folio, PG_referenced);
+	if (PageActive(folio))
+		set_page_flag(folio, PG_workingset);
+	if (!w->pageout) {
+		folio_deactivate(m, folio);
+	} else if (folio_isolate_lru(m, folio)) {
+		if (PageUnevictable(folio))
+			folio_putback_lru(m, folio);
+		else
+			list_add(&folio->lru, &w->folio_list);
+	}
+}
+
+/*
+ * madvise_cold_or_pageout_pte_range() for one PTE: a page on the LRU that
+ * only this mapping uses loses its referenced state (and, an active one,
+ * becomes part of the workingset); MADV_COLD makes the PTE old and moves
+ * the page to the head of its inactive list (folio_deactivate()),
+ * MADV_PAGEOUT takes it off the LRU for reclaim_pages(), which ignores
+ * the Accessed bit the PTE keeps, once per PTE table.
+ */
 static int cold_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct cold_walk *w = arg;
+	struct vmsim_machine *m = w->vma->vm_mm->m;
 	struct page *page = vm_normal_page(w->vma, pte);
+	const uint64_t table = epa & ~(uint64_t)(PAGE_SIZE - 1);
 
 	(void)va;
-	if (!page || page_mapcount(page) != 1)
-		return 0;
-	if (!w->pageout && (pte & _PAGE_ACCESSED)) {
-		set_pte(&w->vma->vm_mm->m->pt, epa, pte & ~(uint64_t)_PAGE_ACCESSED);
-		w->flush = true;
+	if (table != w->table) {
+		if (w->pageout)
+			reclaim_pages(m, &w->folio_list);
+		w->table = table;
 	}
-	clear_page_flag(page, PG_referenced);
+	if (page && !advise_pte_page(m, page))
+		return 0;
+	if (!page || !PageLRU(page) || page_mapcount(page) != 1)
+		return 0;
+	cold_folio(w, epa, pte, page);
 	return 0;
 }
 
 /*
  * madvise_cold_or_pageout_pte_range() for a huge PMD: the huge zero page
  * and a huge page mapped elsewhere too are left alone; part of one is
- * split first and its PTEs in the range go to cold_one() (the kernel
- * splits the folio itself, which vmsim leaves whole: the PTEs are the
- * same); the whole of one loses its referenced state and is made old
- * (MADV_COLD), or handed to reclaim (MADV_PAGEOUT, reclaim_pages()),
- * which finds no swap to write it to and so splits it into 4 KiB pages
- * and keeps them (shrink_folio_list(); the reference host does so).
+ * split first (the PMD, then the folio: split_folio()) and its PTEs in the
+ * range go to cold_one(); the whole of one loses its referenced state,
+ * and is made old and moved to the head of its inactive list (MADV_COLD)
+ * or taken off the LRU for reclaim_pages() (MADV_PAGEOUT), which splits
+ * it when it cannot swap it out whole.
  */
 static int cold_huge(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t pmd,
 		     struct page *folio)
 {
 	struct cold_walk *w = arg;
-	struct vmsim_machine *m = w->vma->vm_mm->m;
+	const int r = advise_huge_pmd(w->vma, addr, next, epa, folio);
 
-	if (is_huge_zero_folio(m, folio) || folio_likely_mapped_shared(folio))
-		return 0;
-	if (next - addr != HPAGE_PMD_SIZE(m)) {
-		__split_huge_pmd(w->vma, epa, addr);
-		return WALK_SPLIT;
-	}
-	if (!w->pageout && (pmd & _PAGE_ACCESSED)) {
-		set_pte(&m->pt, epa, pmd & ~(uint64_t)_PAGE_ACCESSED);
-		w->flush = true;
-	}
-	clear_page_flag(folio, PG_referenced);
-	if (w->pageout)
-		__split_huge_pmd(w->vma, epa, addr);
+	if (r)
+		return r == WALK_SPLIT ? WALK_SPLIT : 0;
+	cold_folio(w, epa, pmd, folio);
 	return 0;
 }
 
 /*
- * MADV_COLD / MADV_PAGEOUT.  Both move the pages to the end of the
- * inactive list (deactivate) or hand them to reclaim; the lists and
- * reclaim come later, so what remains is the part a program can see in
- * smaps: Referenced drops to zero for pages only this mapping uses.
- * Pages stay resident (for PAGEOUT the kernel would drop clean file pages
- * and, with swap, swap anonymous ones out).
+ * MADV_COLD / MADV_PAGEOUT: the range's private pages age at once.  COLD
+ * deactivates them, so reclaim takes them before other inactive pages
+ * once it reaches them; PAGEOUT reclaims them now: clean file pages
+ * dropped, dirty ones written back, anonymous ones swapped out (when
+ * there is swap; otherwise they go back to their list).
  */
 static int madvise_cold_or_pageout(struct vm_area_struct *vma, struct vm_area_struct **prev,
 				   uint64_t start, uint64_t end, bool pageout)
 {
 	const struct mm_walk_ops ops = { .pte_entry = cold_one, .pmd_entry = cold_huge };
-	struct cold_walk w = { vma, pageout, false };
+	struct vmsim_machine *m = vma->vm_mm->m;
+	struct cold_walk w = { vma, pageout, false, LIST_HEAD_INIT(w.folio_list), 0 };
 
 	*prev = vma;
 	/* can_madv_lru_vma() */
@@ -300,9 +470,12 @@ static int madvise_cold_or_pageout(struct vm_area_struct *vma, struct vm_area_st
 		return -EINVAL;
 	/* madvise_pageout(): the shared pages of a file the caller could not
 	 * write are left alone; simulated files are open for writing */
+	lru_add_drain(m);
 	walk_page_range(vma->vm_mm, start, end, &ops, &w);
 	if (w.flush)
 		flush_tlb_mm_range(vma->vm_mm, start, end);
+	if (pageout)
+		reclaim_pages(m, &w.folio_list);
 	return 0;
 }
 

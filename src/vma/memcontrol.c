@@ -41,6 +41,7 @@
 #include "util/error.h"
 #include "util/hostalloc.h"
 #include "vma/mm.h"
+#include "vma/swap.h"
 
 #define SWAP_CLUSTER_MAX 32UL
 /* CONFIG_HZ of the reference kernels (Debian: 250), for the length of
@@ -137,6 +138,30 @@ struct mem_cgroup *mem_cgroup_iter(struct mem_cgroup *root, struct mem_cgroup *p
 	return NULL;
 }
 
+struct mem_cgroup *mem_cgroup_iter_reclaim(struct mem_cgroup *root, struct mem_cgroup *prev,
+					   unsigned nid)
+{
+	struct mem_cgroup *pos;
+
+	if (prev) {
+		/* the walk ends at the end of the subtree: the next starts
+		 * at the top (a new generation) */
+		pos = mem_cgroup_iter(root, prev);
+		if (!pos)
+			root->reclaim_pos[nid] = NULL;
+		return pos;
+	}
+	/* after the cgroup the last walk stopped at; one that stopped at the
+	 * last cgroup leaves this walk the whole subtree */
+	pos = root->reclaim_pos[nid] ? mem_cgroup_iter(root, root->reclaim_pos[nid]) : NULL;
+	return pos ? pos : root;
+}
+
+void mem_cgroup_iter_break(struct mem_cgroup *root, struct mem_cgroup *prev, unsigned nid)
+{
+	root->reclaim_pos[nid] = prev;
+}
+
 struct mem_cgroup *mem_cgroup_from_id(struct vmsim_machine *m, unsigned id)
 {
 	struct memcg_state *st = memcg_state(m);
@@ -151,9 +176,29 @@ struct mem_cgroup *folio_memcg(struct vmsim_machine *m, const struct page *page)
 
 struct lruvec *mem_cgroup_lruvec(struct vmsim_machine *m, struct mem_cgroup *memcg, unsigned nid)
 {
+	struct memcg_state *st = memcg_state(m);
+
+	if (!st)
+		return &m->pm.node_data[nid].__lruvec;
 	if (!memcg)
-		memcg = memcg_state(m)->root;
+		memcg = st->root;
 	return &memcg->lruvecs[nid];
+}
+
+unsigned long mem_cgroup_lruvec_state(const struct vmsim_machine *m, const struct lruvec *lruvec,
+				      enum node_stat_item idx)
+{
+	struct mem_cgroup *iter;
+	long sum = 0;
+
+	(void)m;
+	/* every page is charged to some cgroup or to none (the root's own):
+	 * the root's subtree is the whole node */
+	if (!lruvec->memcg || mem_cgroup_is_root(lruvec->memcg))
+		return node_page_state(lruvec->pgdat, idx);
+	for_each_mem_cgroup_tree(iter, lruvec->memcg)
+		sum += iter->lruvecs[lruvec->pgdat->node_id].vm_stat[idx];
+	return sum > 0 ? (unsigned long)sum : 0;
 }
 
 struct mem_cgroup *mem_cgroup_child(struct mem_cgroup *parent, const char *name)
@@ -276,8 +321,10 @@ static int mem_cgroup_alloc(struct memcg_state *st, struct mem_cgroup *parent, c
 	INIT_LIST_HEAD(&memcg->children);
 	INIT_LIST_HEAD(&memcg->sibling);
 	INIT_LIST_HEAD(&memcg->tasks);
-	for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++)
+	for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++) {
 		lruvec_init(&memcg->lruvecs[nid], &m->pm.node_data[nid], memcg);
+		memcg->lruvecs[nid].parent = parent ? &parent->lruvecs[nid] : NULL;
+	}
 	page_counter_init(&memcg->memory, parent ? &parent->memory : NULL, st->page_counter_max);
 	page_counter_init(&memcg->swap, parent ? &parent->swap : NULL, st->page_counter_max);
 	if (parent)
@@ -343,7 +390,9 @@ void mod_memcg_state(struct mem_cgroup *memcg, enum memcg_stat_item idx, long va
 
 void count_memcg_events(struct mem_cgroup *memcg, enum vm_event_item idx, unsigned long count)
 {
-	memcg->events[idx] += count;
+	/* a page charged to no cgroup, or the node's own lruvec: none */
+	if (memcg)
+		memcg->events[idx] += count;
 }
 
 unsigned long memcg_events(const struct mem_cgroup *memcg, enum vm_event_item idx)
@@ -490,22 +539,6 @@ unsigned long mem_cgroup_get_max(const struct vmsim_machine *m, const struct mem
 
 	max += memcg->swap.max < swap ? memcg->swap.max : swap;
 	return max;
-}
-
-static unsigned long try_to_free_mem_cgroup_pages(struct vmsim_machine *m,
-						  struct mem_cgroup *memcg,
-						  unsigned long nr_pages, gfp_t gfp,
-						  unsigned reclaim_options)
-{
-	struct memcg_state *st = memcg_state(m);
-	unsigned long nr;
-
-	if (!st->try_to_free_mem_cgroup_pages)
-		return 0;
-	nr = st->try_to_free_mem_cgroup_pages(memcg, nr_pages, gfp, reclaim_options);
-	EV(m->pm.events, "memcg_reclaim", "memcg=%u nr_to_reclaim=%lu reclaimed=%lu",
-	   memcg->id, nr_pages, nr);
-	return nr;
 }
 
 /* reclaim_high(): @memcg and each ancestor below the root that is above
@@ -741,11 +774,6 @@ static int try_charge(struct vmsim_machine *m, struct mem_cgroup *memcg, gfp_t g
 	if (mem_cgroup_is_root(memcg))
 		return 0;
 	return try_charge_memcg(m, memcg, gfp, nr_pages);
-}
-
-static unsigned folio_nr_pages(const struct page *page)
-{
-	return 1U << compound_order(page);
 }
 
 /* charge_memcg(): charge @page to @memcg, then commit_charge(): the page

@@ -9,8 +9,8 @@
  *
  * The tasks are the kern layer's: which cgroup a task is in, which task
  * owns an mm, who is running, and the OOM killer itself come in through
- * struct memcg_task_ops, handed down at boot; reclaim (mm/vmscan.c) comes
- * in through the try_to_free_mem_cgroup_pages hook.
+ * struct memcg_task_ops, handed down at boot; reclaim is mm/vmscan.c's
+ * try_to_free_mem_cgroup_pages() (vma/vmscan.c).
  *
  * A page's cgroup is its memcg id (page.h), 1..MEM_CGROUP_ID_MAX; the
  * root cgroup is id 1 and always exists.
@@ -101,6 +101,9 @@ struct mem_cgroup {
 	struct lruvec *lruvecs;		/* [nid]: mem_cgroup_lruvec() */
 	struct list_head tasks;		/* the kern layer's tasks in it, in the
 					 * order they joined (css_set->tasks) */
+	/* mem_cgroup_reclaim_iter per node: the cgroup of this subtree a
+	 * partial reclaim walk last stopped at (NULL: start at the top) */
+	struct mem_cgroup *reclaim_pos[CFG_MAX_NODES];
 	unsigned long nr_tasks;
 };
 
@@ -150,12 +153,6 @@ struct memcg_state {
 	struct memcg_task_ops ops;
 	/* swap_cgroup.c: the cgroup of every swap slot, per swap type */
 	struct swap_cgroup_ctrl swap_cgroup[SWAP_CGROUP_TYPES];
-	/* mm/vmscan.c try_to_free_mem_cgroup_pages(): reclaim from the
-	 * lruvecs of @memcg's subtree; the pages reclaimed.  NULL: this
-	 * machine has no reclaim, a cgroup at its limit frees nothing. */
-	unsigned long (*try_to_free_mem_cgroup_pages)(struct mem_cgroup *memcg,
-						      unsigned long nr_pages, gfp_t gfp_mask,
-						      unsigned reclaim_options);
 };
 
 /* ---- life cycle ---- */
@@ -199,12 +196,25 @@ struct mem_cgroup *mem_cgroup_iter(struct mem_cgroup *root, struct mem_cgroup *p
 #define for_each_mem_cgroup_tree(iter, root) \
 	for ((iter) = mem_cgroup_iter(root, NULL); (iter); (iter) = mem_cgroup_iter(root, iter))
 
+/* mem_cgroup_iter() with a reclaim cookie for node @nid: reclaimers of
+ * @root's subtree share one walk, each resuming after the cgroup the last
+ * one stopped at (mem_cgroup_iter_break() records it) and ending at the
+ * end of the subtree, where the next walk starts over; NULL @prev starts. */
+struct mem_cgroup *mem_cgroup_iter_reclaim(struct mem_cgroup *root, struct mem_cgroup *prev,
+					   unsigned nid);
+void mem_cgroup_iter_break(struct mem_cgroup *root, struct mem_cgroup *prev, unsigned nid);
+
 struct mem_cgroup *mem_cgroup_from_id(struct vmsim_machine *m, unsigned id);
 /* The cgroup a page is charged to, NULL if none (folio_memcg()). */
 struct mem_cgroup *folio_memcg(struct vmsim_machine *m, const struct page *page);
-/* @memcg's lruvec on node @nid (mem_cgroup_lruvec()); NULL: the root. */
+/* @memcg's lruvec on node @nid (mem_cgroup_lruvec()); NULL: the root;
+ * the node's own lruvec on a machine without the memory controller. */
 struct lruvec *mem_cgroup_lruvec(struct vmsim_machine *m, struct mem_cgroup *memcg,
 				 unsigned nid);
+/* lruvec_page_state() as the kernel reads it for reclaim: a cgroup's
+ * lruvec counts its whole subtree on that node (the root's, the node). */
+unsigned long mem_cgroup_lruvec_state(const struct vmsim_machine *m, const struct lruvec *lruvec,
+				      enum node_stat_item idx);
 
 /* get_mem_cgroup_from_mm(): the cgroup of @mm's owner; for a NULL @mm,
  * current's mm's; the root when there is none. */
@@ -281,7 +291,7 @@ unsigned long memcg_page_state(const struct vmsim_machine *m, const struct mem_c
 			       int idx);
 /* mod_memcg_state(): a cgroup counter that has no node (MEMCG_KMEM, ...). */
 void mod_memcg_state(struct mem_cgroup *memcg, enum memcg_stat_item idx, long val);
-/* count_memcg_events(): @count events of @memcg. */
+/* count_memcg_events(): @count events of @memcg (none for NULL). */
 void count_memcg_events(struct mem_cgroup *memcg, enum vm_event_item idx, unsigned long count);
 /* count_memcg_event_mm(): one event of the cgroup of @mm's owner. */
 void count_memcg_event_mm(struct vmsim_machine *m, struct mm_struct *mm, enum vm_event_item idx);

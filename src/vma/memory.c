@@ -5,16 +5,23 @@
  * at exit.
  *
  * Invariant: every non-zero user PTE lies inside a VMA and maps a frame
- * (or the zero page) with rights no wider than the VMA's; every mapped
- * frame other than the zero page has _mapcount + 1 == the number of PTEs
- * mapping it and _refcount == that plus the references a shared-memory
- * object holds; rss_stat counts those PTEs per kind; a page is PG_mlocked
- * while VM_LOCKED VMAs map it (mlock_vma_page / munlock_vma_page where a
- * mapping is made or goes, as the kernel's rmap does).  A PROT_NONE page
- * keeps its frame in a non-present PTE marked _PAGE_PROTNONE, as on Linux.
- * A PMD may instead map a transparent huge page (vma/huge_memory.c), which
- * every walk here hands to that file: unmapped, changed or copied whole
- * when the range covers it, split into PTEs first when it does not.
+ * (or the zero page) with rights no wider than the VMA's, or holds a swap
+ * entry naming a slot in use; every mapped frame other than the zero page
+ * has _mapcount + 1 == the number of PTEs mapping it and _refcount ==
+ * that plus the references its caches and LRU batches hold; rss_stat
+ * counts those PTEs per kind, swap entries in MM_SWAPENTS; a page is
+ * PG_mlocked while VM_LOCKED VMAs map it (mlock_vma_page /
+ * munlock_vma_page where a mapping is made or goes, as the kernel's rmap
+ * does).  A PROT_NONE page keeps its frame in a non-present PTE marked
+ * _PAGE_PROTNONE, as on Linux; a swapped-out page is a swap entry in a
+ * non-present PTE (do_swap_page() brings it back).  A PMD may instead map
+ * a transparent huge page (vma/huge_memory.c), which every walk here hands
+ * to that file: unmapped, changed or copied whole when the range covers
+ * it, split into PTEs first when it does not.
+ *
+ * Any allocation here may reclaim, which may unmap pages of this very
+ * mm: what was read from a PTE before an allocation is checked again
+ * after it, as the kernel does under the PTE lock (pte_same()).
  */
 #include "vma/mm.h"
 
@@ -27,6 +34,9 @@
 #include "phys/buddy.h"
 #include "vma/filemap.h"
 #include "vma/memcontrol.h"
+#include "vma/swap.h"
+#include "vma/swapfile.h"
+#include "vma/writeback.h"
 #include "vma/rmap.h"
 #include "vma/mmdebug.h"
 
@@ -67,6 +77,23 @@ void folio_remove_rmap_pte(struct phys_mem *pm, struct page *page)
 	 * folio's ENTIRELY_MAPPED share of NR_ANON_MAPPED) */
 	if (page->_mapcount-- == 0 && !folio_entire_mapcount(compound_head(page)))
 		lruvec_stat_mod_folio(pm, page, PageAnon(page) ? NR_ANON_MAPPED : NR_FILE_MAPPED, -1);
+}
+
+/* A swap entry naming no slot in use: the kernel's message on the
+ * console (get_swap_device()'s "Bad swap file entry" and friends). */
+static void bad_swap_entry(struct mm_struct *mm, uint64_t addr, uint64_t pte, swp_entry_t entry,
+			   const char *why)
+{
+	struct pt_ctx *pt = &mm->m->pt;
+
+	if (!why)
+		why = "Unused swap offset entry";
+	snprintf(pt->bad_msg, sizeof(pt->bad_msg), "get_swap_device: %s %08llx", why,
+		 (unsigned long long)entry.val);
+	if (pt->console)
+		fprintf(pt->console, "%s\n", pt->bad_msg);
+	MM_EV(mm, "bad_swap_pte", "addr=%#llx pte=%#llx", (unsigned long long)addr,
+	      (unsigned long long)pte);
 }
 
 /* ---- walking the PTE level ---- */
@@ -317,7 +344,10 @@ struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t pte)
 	return page == vma->vm_mm->m->zero_page ? NULL : page;
 }
 
-uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr)
+/* The PTE of @addr, or 0 when no PTE table maps it (a bad entry on the
+ * way, an empty one, or a huge PMD: see mm_pte_lookup()); *@huge, when
+ * given, gets the huge PMD's address in that last case. */
+static uint64_t mm_pte_walk(struct mm_struct *mm, uint64_t addr, uint64_t *huge)
 {
 	/* follow_page(): a bad entry on the way means no page */
 	struct pt_ctx *pt = &mm->m->pt;
@@ -326,16 +356,36 @@ uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr)
 
 	for (unsigned d = 0; d < last; d++) {
 		uint64_t epa = pt_offset(pt, table, d, addr), e = pt_read(pt, epa);
-		struct page *folio;
 
-		if (d == mm->m->thp.pmd_depth && pmd_trans_huge(e) &&
-		    (folio = huge_pmd_folio(mm, epa, e)))
-			return huge_pmd_pte(mm, e, folio, addr & (HPAGE_PMD_SIZE(mm->m) - 1));
+		if (d == mm->m->thp.pmd_depth && pmd_trans_huge(e) && huge_pmd_folio(mm, epa, e)) {
+			if (huge)
+				*huge = epa;
+			return 0;
+		}
 		if (pt_entry_kind(pt, d, epa, e, false) != PT_ENTRY_TABLE)
 			return 0;
 		table = pt_entry_addr(pt, d, e);
 	}
-	return pt_read(pt, pt_offset(pt, table, last, addr));
+	return pt_offset(pt, table, last, addr);
+}
+
+uint64_t mm_pte_epa(struct mm_struct *mm, uint64_t addr)
+{
+	return mm_pte_walk(mm, addr, NULL);
+}
+
+uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr)
+{
+	uint64_t huge = 0, epa = mm_pte_walk(mm, addr, &huge);
+
+	if (huge) {
+		/* a huge PMD: the PTE that would map the page */
+		const uint64_t e = pt_read(&mm->m->pt, huge);
+
+		return huge_pmd_pte(mm, e, huge_pmd_folio(mm, huge, e),
+				    addr & (HPAGE_PMD_SIZE(mm->m) - 1));
+	}
+	return epa ? pt_read(&mm->m->pt, epa) : 0;
 }
 
 uint64_t mm_user_table(struct mm_struct *mm, unsigned depth, uint64_t epa, uint64_t va)
@@ -446,6 +496,20 @@ static inline void flush_tlb_page(struct mm_struct *mm, uint64_t addr)
 
 /* ---- zap, protection, page tables ---- */
 
+void zap_nonpresent_pte(struct mm_struct *mm, uint64_t epa, uint64_t pte, uint64_t va)
+{
+	struct vmsim_machine *m = mm->m;
+	swp_entry_t entry = pte_to_swp_entry(m->pt.fmt, pte);
+	const char *why = NULL;
+
+	pte_clear(&m->pt, epa);
+	if (!non_swap_entry(entry) && get_swap_device(m, entry, &why) &&
+	    free_swap_and_cache(m, entry))
+		mm->rss_stat[MM_SWAPENTS]--;
+	else
+		bad_swap_entry(mm, va, pte, entry, why);
+}
+
 /*
  * zap_pte_range()'s state: the VMA, and where the run of PTEs mapping
  * consecutive pages of one huge page would go on (the page and its
@@ -459,13 +523,21 @@ struct zap_details {
 };
 
 /* zap_present_ptes() of one PTE of @mm at @va; @vma: its VMA, or NULL;
- * @zd: the run it may continue, or NULL. */
+ * @zd: the run it may continue, or NULL.  A file page keeps what the PTE
+ * says: dirty dirties it, young marks it accessed; an anonymous page its
+ * last mapping leaves is dropped from the swap cache
+ * (free_pages_and_swap_cache()). */
 static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t va, uint64_t epa,
 		    uint64_t pte, struct zap_details *zd)
 {
 	struct vmsim_machine *m = mm->m;
-	struct page *page = pte_page(m, pte);
+	struct page *page;
 
+	if (is_swap_pte(pte)) {
+		zap_nonpresent_pte(mm, epa, pte, va);
+		return;
+	}
+	page = pte_page(m, pte);
 	pte_clear(&m->pt, epa);
 	if (!page || page == m->zero_page)
 		return;		/* the zero page is never counted */
@@ -476,8 +548,14 @@ static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t v
 		print_bad_pte(mm, vma, va, pte, page);
 		return;
 	}
-	if (vma && vma->vm_file)
-		filemap_zap_pte(vma, page, pte);	/* a dirty PTE dirties the cache page */
+	if (vma && !PageAnon(page)) {
+		/* a page cache or shmem page: a dirty PTE dirties it, a
+		 * young one marks it accessed */
+		if (pte & _PAGE_DIRTY)
+			folio_mark_dirty(m, page);
+		if ((pte & _PAGE_ACCESSED) && vma_has_recency(vma))
+			folio_mark_accessed(m, page);
+	}
 	if (vma && !(zd && zd->run == page && zd->run_va == va))
 		munlock_vma_page(page, vma);	/* folio_remove_rmap_ptes() */
 	if (zd) {
@@ -491,6 +569,8 @@ static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t v
 	}
 	mm->rss_stat[mm_counter(page)]--;
 	folio_remove_rmap_pte(&m->pm, page);
+	if (PageAnon(page))
+		free_swap_cache(m, page);	/* the PTE's reference keeps it meanwhile */
 	put_page(&m->pm, page);
 }
 
@@ -577,8 +657,11 @@ static void reclaim_bad(struct mm_struct *mm, unsigned depth, uint64_t epa, uint
 
 void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 {
+	/* the pages still in this CPU's LRU batches go onto their lists
+	 * first, so that their last reference can free them here */
 	struct zap_details zd = { .vma = vma };
 
+	lru_add_drain(vma->vm_mm->m);
 	change_pte_range(vma->vm_mm, start, end, zap_one, zap_huge, &zd);
 }
 
@@ -666,18 +749,6 @@ void free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uin
 		free_range(mm, mm->pgd, 0, start, end, floor, ceiling);
 }
 
-/* Private anonymous page that only this PTE uses (PageAnonExclusive):
- * it may be made writable without a copy.  A page of a huge page carries
- * the flag itself: set when the page was made, cleared by fork, kept by
- * a split (wp_can_reuse_anon_folio() never reuses one without it); an
- * order-0 page is exclusive exactly when nothing else refers to it. */
-static bool page_exclusive(const struct page *page)
-{
-	if (PageCompound(page))
-		return PageAnon(page) && PageAnonExclusive(page);
-	return PageAnon(page) && page_ref_count(page) == 1 && page_mapcount(page) == 1;
-}
-
 struct prot_walk {
 	struct vm_area_struct *vma;
 };
@@ -688,15 +759,19 @@ static int change_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	struct vmsim_machine *m = vma->vm_mm->m;
 	const uint64_t keep = PTE_PFN_MASK(&m->pt) | _PAGE_DIRTY;
 	uint64_t prot = vma->vm_page_prot, ent;
-	struct page *page = pte_page(m, pte);
+	struct page *page;
 
+	if (!(pte & (_PAGE_PRESENT | _PAGE_PROTNONE)))
+		return 0;	/* a swap entry keeps its place on swap */
+	page = pte_page(m, pte);
 	ent = (pte & keep) | prot;
 	/* can_change_pte_writable(): a private page nobody else maps goes
 	 * straight to writable instead of taking a COW fault that would
 	 * only reuse it */
 	if ((prot & _PAGE_PRESENT) && (vma->vm_flags & VM_WRITE) && !(ent & _PAGE_RW) && page &&
 	    page != m->zero_page &&
-	    ((vma->vm_flags & VM_SHARED) ? (pte & _PAGE_DIRTY) != 0 : page_exclusive(page)))
+	    ((vma->vm_flags & VM_SHARED) ? (pte & _PAGE_DIRTY) != 0 :
+	     PageAnon(page) && PageAnonExclusive(page)))
 		ent |= _PAGE_RW;	/* a shared page already dirty needs no notify */
 	set_pte(&m->pt, epa, ent);
 	(void)va;
@@ -746,23 +821,44 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 	uint64_t idx = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	struct shmem_object *obj = vma->shm;
 	struct page *page;
+	unsigned ret = 0;
 	uint64_t ent;
 
 	if (idx >= obj->nr_pages)
 		return VM_FAULT_SIGBUS;	/* shmem_fault(): beyond the object */
+	if (shmem_is_swap(obj->pages[idx])) {
+		bool major = false;
+
+		if (shmem_swapin(m, obj, idx, &major))
+			return VM_FAULT_OOM;
+		if (!pt_entry_none(pt_read(&m->pt, epa)))
+			return major ? VM_FAULT_MAJOR : 0;	/* filled meanwhile */
+		ret = major ? VM_FAULT_MAJOR : 0;
+	}
 	page = obj->pages[idx];
+	if (shmem_is_swap(page))
+		return ret;	/* swapped out again while being read: fault again */
 	if (!page) {
 		/* shmem_get_folio(): a zeroed page that the object keeps,
-		 * charged to the faulting mm's cgroup */
+		 * aging on the anon lists (swap-backed), charged to the
+		 * faulting mm's cgroup */
 		page = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, GFP_HIGHUSER_MOVABLE);
 		if (!page)
 			return VM_FAULT_OOM;
+		if (obj->pages[idx] || !pt_entry_none(pt_read(&m->pt, epa))) {
+			/* filled while the allocation reclaimed: retry */
+			put_page(&m->pm, page);
+			return 0;
+		}
 		set_page_flag(page, PG_swapbacked);
+		set_page_flag(page, PG_uptodate);
+		page->mapping = obj;
 		page->index = idx;
 		obj->pages[idx] = page;
 		/* shmem_add_to_page_cache() */
 		lruvec_stat_mod_folio(&m->pm, page, NR_FILE_PAGES, 1);
 		lruvec_stat_mod_folio(&m->pm, page, NR_SHMEM, 1);
+		folio_add_lru(m, page);
 	}
 	get_page(page);
 	folio_add_file_rmap_pte(&m->pm, page);
@@ -772,6 +868,135 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 	if (flags & FAULT_FLAG_WRITE)
 		ent |= _PAGE_DIRTY;
 	set_pte(&m->pt, epa, ent);
+	return ret;
+}
+
+/*
+ * shmem_writepage(): a shmem page reclaim wants to write (unmapped by
+ * then, clean of its PTEs' dirty bits): a swap slot, the swap cache in
+ * place of the object (the object's slot now holds the swap entry,
+ * SWAP_MAP_SHMEM), and the write.  Without a free slot the page stays,
+ * dirty, and is activated (AOP_WRITEPAGE_ACTIVATE), as the kernel's
+ * redirty path answers.
+ */
+int shmem_writepage(struct vmsim_machine *m, struct page *page)
+{
+	struct shmem_object *obj = page->mapping;
+	unsigned long idx = page->index;
+	swp_entry_t entry;
+
+	if (page_mapcount(page) > 0 || m->pm.total_swap_pages <= 0)
+		goto redirty;
+	entry = folio_alloc_swap(m, page);
+	if (!entry.val)
+		goto redirty;
+	if (add_to_swap_cache(m, page, entry, NULL)) {
+		put_swap_folio(m, entry);
+		goto redirty;
+	}
+	swap_shmem_alloc(m, entry);
+	/* shmem_delete_from_page_cache(): the object keeps the entry */
+	obj->pages[idx] = shmem_swap_slot(entry.val);
+	page->mapping = NULL;
+	lruvec_stat_mod_folio(&m->pm, page, NR_FILE_PAGES, -1);
+	lruvec_stat_mod_folio(&m->pm, page, NR_SHMEM, -1);
+	put_page(&m->pm, page);		/* the object's */
+	MM_EV_M(m, "shmem_writepage", "pfn=%#lx ino=%lu index=%#lx type=%u offset=%#llx",
+		page_to_pfn(&m->pm, page), obj->ino, idx, swp_type(entry),
+		(unsigned long long)swp_offset(entry));
+	return swap_writepage(m, page);
+redirty:
+	set_page_flag(page, PG_dirty);
+	return AOP_WRITEPAGE_ACTIVATE;
+}
+
+int shmem_swapin(struct vmsim_machine *m, struct shmem_object *obj, unsigned long idx,
+		 bool *major)
+{
+	struct page *slot = obj->pages[idx], *page;
+	swp_entry_t entry = { shmem_swap_val(slot) };
+
+	page = swap_cache_get_folio(m, entry, NULL, 0);
+	if (page) {
+		get_page(page);
+	} else {
+		/* shmem_swapin_cluster() reads around the slot; one page here */
+		page = read_swap_cache_async(m, entry);
+		if (!page)
+			return -ENOMEM;
+		*major = true;
+		count_vm_event(&m->pm, PGMAJFAULT);
+	}
+	if (obj->pages[idx] != slot || !PageSwapCache(page) || page->private != entry.val ||
+	    !test_page_flag(page, PG_uptodate)) {
+		put_page(&m->pm, page);		/* changed meanwhile, or unreadable */
+		return obj->pages[idx] != slot ? 0 : -ENOMEM;
+	}
+	/* shmem_add_to_page_cache() in the entry's place, then out of the
+	 * swap cache and the object's use of the slot dropped; the copy is
+	 * gone, so the page is dirty */
+	delete_from_swap_cache(m, page);
+	swap_free(m, entry);
+	page->mapping = obj;
+	page->index = idx;
+	obj->pages[idx] = page;		/* our reference becomes the object's */
+	lruvec_stat_mod_folio(&m->pm, page, NR_FILE_PAGES, 1);
+	lruvec_stat_mod_folio(&m->pm, page, NR_SHMEM, 1);
+	set_page_flag(page, PG_dirty);
+	return 0;
+}
+
+void shmem_remove_page(struct vmsim_machine *m, struct shmem_object *obj, unsigned long idx)
+{
+	struct page *page = obj->pages[idx];
+
+	if (shmem_is_swap(page)) {
+		/* shmem_free_swap(): the slot goes with the object's use */
+		obj->pages[idx] = NULL;
+		free_swap_and_cache(m, (swp_entry_t){ shmem_swap_val(page) });
+		return;
+	}
+	obj->pages[idx] = NULL;
+	page->mapping = NULL;
+	filemap_unaccount_folio(&m->pm, page);
+	put_page(&m->pm, page);
+}
+
+/* One object's entries of area @type back in memory. */
+static int shmem_unuse_object(struct vmsim_machine *m, struct shmem_object *obj, unsigned type)
+{
+	for (unsigned long i = 0; i < obj->nr_pages; i++) {
+		bool major = false;
+		int ret;
+
+		if (!shmem_is_swap(obj->pages[i]) ||
+		    swp_type((swp_entry_t){ shmem_swap_val(obj->pages[i]) }) != type)
+			continue;
+		if ((ret = shmem_swapin(m, obj, i, &major)))
+			return ret;
+	}
+	return 0;
+}
+
+int shmem_unuse(struct vmsim_machine *m, unsigned type)
+{
+	struct mm_struct *mm;
+
+	/* every object through the VMAs that map it (the first of its
+	 * i_mmap, so each once) */
+	list_for_each_entry(mm, &m->mm_list, mm_list) {
+		struct vm_area_struct *vma;
+
+		for_each_vma(mm, vma) {
+			int ret;
+
+			if (!vma->shm ||
+			    list_first_entry(&vma->shm->i_mmap, struct vm_area_struct, shared) != vma)
+				continue;
+			if ((ret = shmem_unuse_object(m, vma->shm, type)))
+				return ret;
+		}
+	}
 	return 0;
 }
 
@@ -799,8 +1024,13 @@ static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uin
 	page = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, GFP_KERNEL);
 	if (!page)
 		return VM_FAULT_OOM;
+	if (!pt_entry_none(pt_read(&m->pt, epa))) {
+		/* vmf_pte_changed(): filled while the allocation reclaimed */
+		put_page(&m->pm, page);
+		return 0;
+	}
 	page_add_new_anon_rmap(page, vma, addr);
-	mlock_vma_page(page, vma);	/* folio_add_lru_vma(): mlock_new_folio() */
+	folio_add_lru_vma(m, page, vma);	/* mlock_new_folio() in a VM_LOCKED VMA */
 	mm->rss_stat[MM_ANONPAGES]++;
 	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot;
 	if (vma->vm_flags & VM_WRITE)
@@ -814,9 +1044,34 @@ static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uin
 }
 
 /*
+ * wp_can_reuse_anon_folio(): may a write fault reuse @page in place?  Only
+ * when this PTE holds its only reference: the LRU batches' references are
+ * drained first, and a swap-cache copy nobody else needs is dropped.  A
+ * page of a huge page never is (only PageAnonExclusive reuses it).
+ */
+static bool wp_can_reuse_anon_folio(struct vmsim_machine *m, struct page *page)
+{
+	/* a page of a huge page: its folio's references are not this PTE's
+	 * alone (the kernel's folio_test_large() case) */
+	if (PageCompound(page))
+		return false;
+	if (page_ref_count(page) > 3)
+		return false;
+	if (!PageLRU(page))
+		lru_add_drain(m);
+	if (page_ref_count(page) > 1 + PageSwapCache(page))
+		return false;
+	if (PageSwapCache(page))
+		folio_free_swap(m, page);
+	return page_ref_count(page) == 1;
+}
+
+/*
  * A write to a present read-only page of a writable VMA (do_wp_page):
- * shared mappings just become writable; a private page is reused when this
- * PTE is its only user, and copied otherwise (the zero page always is).
+ * shared mappings just become writable; a private anonymous page is
+ * reused when this PTE is its exclusive owner (PG_anon_exclusive, or
+ * wp_can_reuse_anon_folio()), and copied otherwise (the zero page and
+ * file pages always are).
  */
 static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t epa,
 			   uint64_t pte, struct fault_stats *st)
@@ -826,16 +1081,22 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 	struct page *old = pte_page(m, pte), *page;
 	uint64_t ent;
 
-	if ((vma->vm_flags & VM_SHARED) || (old && old != m->zero_page && page_exclusive(old))) {
+	if (old == m->zero_page)
+		old = NULL;	/* vm_normal_page(): not a page of its own */
+	if ((vma->vm_flags & VM_SHARED) ||
+	    (old && PageAnon(old) && (PageAnonExclusive(old) || wp_can_reuse_anon_folio(m, old)))) {
 		/* wp_page_reuse(); for a file, wp_page_shared -> page_mkwrite */
 		if (old && vma->vm_file && (vma->vm_flags & VM_SHARED))
 			filemap_page_mkwrite(vma, old);
 		/* wp_can_reuse_anon_folio(): a page only this PTE maps moves to
-		 * the VMA's own anon_vma (folio_move_anon_rmap); a page of a
-		 * huge page is reused only as PageAnonExclusive, which keeps
-		 * the folio where it is */
-		if (!(vma->vm_flags & VM_SHARED) && vma->anon_vma && !PageCompound(old))
+		 * the VMA's own anon_vma (folio_move_anon_rmap) and is exclusive;
+		 * a page of a huge page is reused only as PageAnonExclusive,
+		 * which keeps the folio where it is */
+		if (!(vma->vm_flags & VM_SHARED) && vma->anon_vma && PageAnon(old) &&
+		    !PageCompound(old)) {
 			page_move_anon_rmap(old, vma);
+			set_page_flag(old, PG_anon_exclusive);
+		}
 		set_pte(&m->pt, epa, pte | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED);
 		flush_tlb_page(mm, addr);
 		count_vm_event(&m->pm, PGREUSE);
@@ -845,37 +1106,153 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 		      vma->vm_flags & VM_SHARED ? "write_shared" : "cow_reuse");
 		return 0;
 	}
-	/* wp_page_copy() */
-	if (anon_vma_prepare(vma))
+	/* wp_page_copy(): the old page stays referenced while the new one
+	 * is allocated, which may reclaim (and unmap the old one) */
+	if (old)
+		get_page(old);
+	if (anon_vma_prepare(vma)) {
+		if (old)
+			put_page(&m->pm, old);
 		return VM_FAULT_OOM;
-	if (!old || old == m->zero_page) {
-		page = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, GFP_KERNEL);
-		if (!page)
-			return VM_FAULT_OOM;
-	} else {
-		page = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE, GFP_KERNEL);
-		if (!page)
-			return VM_FAULT_OOM;
-		if (m->cfg.contents)	/* else the bytes are not kept */
-			memcpy(page_host(&m->pm, page), page_host(&m->pm, old), PAGE_SIZE);
+	}
+	page = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE | (old ? 0 : __GFP_ZERO), GFP_KERNEL);
+	if (!page) {
+		if (old)
+			put_page(&m->pm, old);
+		return VM_FAULT_OOM;
+	}
+	if (old && m->cfg.contents)	/* else the bytes are not kept */
+		memcpy(page_host(&m->pm, page), page_host(&m->pm, old), PAGE_SIZE);
+	if (pt_read(&m->pt, epa) != pte) {
+		/* the PTE changed meanwhile: let the access fault again */
+		put_page(&m->pm, page);
+		if (old)
+			put_page(&m->pm, old);
+		return 0;
 	}
 	page_add_new_anon_rmap(page, vma, addr);
-	mlock_vma_page(page, vma);	/* folio_add_lru_vma(): mlock_new_folio() */
+	folio_add_lru_vma(m, page, vma);	/* mlock_new_folio() in a VM_LOCKED VMA */
 	mm->rss_stat[MM_ANONPAGES]++;
 	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot | _PAGE_RW | _PAGE_DIRTY;
 	set_pte(&m->pt, epa, ent);
 	flush_tlb_page(mm, addr);
-	if (old && old != m->zero_page) {
+	if (old) {
 		mm->rss_stat[mm_counter(old)]--;
 		folio_remove_rmap_pte(&m->pm, old);
 		munlock_vma_page(old, vma);
-		put_page(&m->pm, old);
+		put_page(&m->pm, old);		/* the PTE's reference */
+		free_swap_cache(m, old);
+		put_page(&m->pm, old);		/* ours */
 	}
 	if (st)
 		st->cow++;
 	MM_EV(mm, "fault", "addr=%#llx kind=cow pfn=%#lx", (unsigned long long)addr,
 	      page_to_pfn(&m->pm, page));
 	return 0;
+}
+
+/* should_try_to_free_swap(): drop the swap copy of a page just swapped
+ * in when swap is filling up, the VMA is mlocked, or a write is about to
+ * make the copy stale anyway and this fault holds the only other use. */
+static bool should_try_to_free_swap(struct vmsim_machine *m, struct page *page,
+				    struct vm_area_struct *vma, unsigned flags)
+{
+	if (!PageSwapCache(page))
+		return false;
+	if (mem_cgroup_swap_full(m, page) || (vma->vm_flags & VM_LOCKED) || PageMlocked(page))
+		return true;
+	return (flags & FAULT_FLAG_WRITE) && page_ref_count(page) == 2;
+}
+
+/*
+ * do_swap_page(): a swap entry in the PTE.  The page comes from the swap
+ * cache, or is read with its readahead window (a major fault); the PTE
+ * maps it again -- writable at once when the entry said it was exclusive
+ * -- and the entry's use goes, its slot with it when the cached copy is
+ * no longer worth keeping.  A write then takes the COW path.
+ */
+static unsigned do_swap_page(struct vm_area_struct *vma, uint64_t addr, uint64_t epa,
+			     uint64_t orig_pte, unsigned flags, struct fault_stats *st)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vmsim_machine *m = mm->m;
+	swp_entry_t entry = pte_to_swp_entry(m->pt.fmt, orig_pte);
+	const char *why = NULL;
+	bool exclusive, major = false;
+	struct page *page;
+	unsigned ret = 0;
+	uint64_t pte;
+
+	if (non_swap_entry(entry)) {
+		bad_swap_entry(mm, addr, orig_pte, entry, "Bad swap file entry");
+		return VM_FAULT_SIGBUS;
+	}
+	if (!get_swap_device(m, entry, &why)) {
+		bad_swap_entry(mm, addr, orig_pte, entry, why);
+		return 0;	/* the access faults again */
+	}
+	if (anon_vma_prepare(vma))
+		return VM_FAULT_OOM;
+	page = swap_cache_get_folio(m, entry, vma, addr);
+	if (page) {
+		get_page(page);
+	} else {
+		page = swapin_readahead(m, entry, vma, addr, &major);
+		if (!page)
+			return pt_read(&m->pt, epa) == orig_pte ? VM_FAULT_OOM : 0;
+		/* had to read it from the swap area */
+		ret = VM_FAULT_MAJOR;
+		count_vm_event(&m->pm, PGMAJFAULT);
+		count_memcg_event_mm(m, mm, PGMAJFAULT);
+	}
+	set_page_flag(page, PG_locked);
+	/* still the cached copy of this entry, and the entry still there? */
+	if (!PageSwapCache(page) || page->private != entry.val ||
+	    pt_read(&m->pt, epa) != orig_pte)
+		goto out_page;
+	if (!test_page_flag(page, PG_uptodate)) {
+		ret = VM_FAULT_SIGBUS;
+		goto out_page;
+	}
+	/* a write needs the LRU batches' references gone to see the
+	 * page's own count */
+	if ((flags & FAULT_FLAG_WRITE) && !PageLRU(page))
+		lru_add_drain(m);
+	exclusive = pt_pte_swp_exclusive(m->pt.fmt, orig_pte);
+	swap_free(m, entry);
+	if (should_try_to_free_swap(m, page, vma, flags))
+		folio_free_swap(m, page);
+	mm->rss_stat[MM_ANONPAGES]++;
+	mm->rss_stat[MM_SWAPENTS]--;
+	pte = page_to_phys(&m->pm, page) | vma->vm_page_prot;
+	if (exclusive || page_ref_count(page) == 1) {
+		if (vma->vm_flags & VM_WRITE) {
+			pte |= _PAGE_RW;
+			if (flags & FAULT_FLAG_WRITE) {
+				pte |= _PAGE_DIRTY;
+				flags &= ~FAULT_FLAG_WRITE;
+			}
+		}
+		exclusive = true;
+	}
+	/* the lookup's reference is the PTE's from now on */
+	page_add_anon_rmap(page, vma, addr, exclusive);
+	set_pte(&m->pt, epa, pte);
+	clear_page_flag(page, PG_locked);
+	MM_EV(mm, "swap_in", "addr=%#llx pfn=%#lx swap=%u:%#llx%s", (unsigned long long)addr,
+	      page_to_pfn(&m->pm, page), swp_type(entry), (unsigned long long)swp_offset(entry),
+	      major ? " major" : "");
+	if (flags & FAULT_FLAG_WRITE) {
+		unsigned wp = do_wp_page(vma, addr, epa, pte, st);
+
+		if (wp & VM_FAULT_ERROR)
+			return wp & VM_FAULT_ERROR;
+	}
+	return ret;
+out_page:
+	clear_page_flag(page, PG_locked);
+	put_page(&m->pm, page);
+	return ret;
 }
 
 static unsigned __handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned flags,
@@ -887,6 +1264,7 @@ static unsigned __handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, uns
 	unsigned ret;
 
 	addr &= PAGE_MASK;
+	count_vm_event(&m->pm, PGFAULT);
 	mm_track_dirty(mm);
 	/* folio_add_new_anon_rmap()'s VM_BUG_ON_VMA, before anything is made */
 	if (VM_BUG_ON_VMA(addr < vma->vm_start || addr >= vma->vm_end, vma, mm))
@@ -923,6 +1301,12 @@ static unsigned __handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, uns
 	if (fault_pte_alloc(mm, pmd, addr, &epa))
 		return VM_FAULT_OOM;
 	pte = pt_read(&m->pt, epa);
+	if (is_swap_pte(pte)) {
+		ret = do_swap_page(vma, addr, epa, pte, flags, st);
+		if (!(ret & VM_FAULT_ERROR))
+			update_hiwater_rss(mm);
+		return ret;
+	}
 	if (!(pte & _PAGE_PRESENT)) {
 		if (pte & _PAGE_PROTNONE) {
 			/* the VMA allows the access now (mprotect keeps PTEs
@@ -941,13 +1325,13 @@ static unsigned __handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, uns
 			return do_fault(&vmf);
 		}
 		ret = do_anonymous_page(vma, addr, epa, flags, st);
-		if (!ret)
+		if (!(ret & VM_FAULT_ERROR))
 			update_hiwater_rss(mm);
 		return ret;
 	}
 	if ((flags & FAULT_FLAG_WRITE) && !(pte & _PAGE_RW)) {
 		ret = do_wp_page(vma, addr, epa, pte, st);
-		if (!ret)
+		if (!(ret & VM_FAULT_ERROR))
 			update_hiwater_rss(mm);
 		return ret;
 	}
@@ -984,16 +1368,25 @@ int populate_vma_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t
 	if (!(vma->vm_flags & VM_ACCESS_FLAGS))
 		return -EFAULT;
 	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
-		uint64_t pte = mm_pte_lookup(mm, a);
-		unsigned ret;
+		/* __get_user_pages(): fault until the page is there (a
+		 * fault that backed out is retried) */
+		for (int tries = 0;; tries++) {
+			uint64_t pte = mm_pte_lookup(mm, a);
+			unsigned ret;
 
-		if ((pte & _PAGE_PRESENT) && (!write || (pte & _PAGE_RW)))
-			continue;
-		ret = handle_mm_fault(vma, a, write ? FAULT_FLAG_WRITE : 0, st);
-		if (ret)
-			return ret & VM_FAULT_OOM ? -ENOMEM : -EFAULT;
-		if (st)
-			st->min_flt++;	/* GUP faults count for the task (mm_account_fault) */
+			if ((pte & _PAGE_PRESENT) && (!write || (pte & _PAGE_RW)))
+				break;
+			if (tries == 4)
+				return -EFAULT;	/* a PTE no fault mends */
+			ret = handle_mm_fault(vma, a, write ? FAULT_FLAG_WRITE : 0, st);
+			if (ret & VM_FAULT_ERROR)
+				return ret & VM_FAULT_OOM ? -ENOMEM : -EFAULT;
+			/* GUP faults count for the task (mm_account_fault) */
+			if (st && (ret & VM_FAULT_MAJOR))
+				st->maj_flt++;
+			else if (st)
+				st->min_flt++;
+		}
 	}
 	return 0;
 }
@@ -1010,9 +1403,41 @@ static int copy_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	struct copy_walk *w = arg;
 	struct mm_struct *dst_mm = w->dst->vm_mm;
 	struct vmsim_machine *m = dst_mm->m;
-	struct page *page = pte_page(m, pte);
+	struct page *page;
 	uint64_t depa;
 
+	if (pte_alloc(&m->pt, dst_mm->pgd, va, &depa)) {
+		w->err = -ENOMEM;
+		return 1;
+	}
+	/* the table's allocation may have reclaimed: read the entry again */
+	pte = pt_read(&m->pt, epa);
+	if (pt_entry_none(pte))
+		return 0;
+	if (is_swap_pte(pte)) {
+		/* copy_nonpresent_pte(): both hold the entry, shared now */
+		swp_entry_t entry = pte_to_swp_entry(m->pt.fmt, pte);
+		int err = non_swap_entry(entry) ? -ENOENT : swap_duplicate(m, entry);
+
+		if (err == -ENOMEM) {
+			w->err = err;
+			return 1;
+		}
+		if (err) {
+			bad_swap_entry(w->src->vm_mm, va, pte, entry, NULL);
+		} else {
+			if (list_empty(&dst_mm->mmlist))
+				list_add(&dst_mm->mmlist, &m->swap->mmlist);
+			if (pt_pte_swp_exclusive(m->pt.fmt, pte)) {
+				pte &= ~(1ULL << m->pt.fmt->swp.exclusive_bit);
+				set_pte(&m->pt, epa, pte);
+			}
+			dst_mm->rss_stat[MM_SWAPENTS]++;
+		}
+		set_pte(&m->pt, depa, pte);
+		return 0;
+	}
+	page = pte_page(m, pte);
 	if (page && page != m->zero_page && page_ref_count(compound_head(page)) <= 0) {
 		/* a PTE naming a free frame (written by hand, or through a
 		 * corrupted table): folio_get() of a page nobody holds is
@@ -1021,10 +1446,6 @@ static int copy_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		 * already on.  Reported; the child does not get the entry. */
 		bad_page(&m->pm, page, "fork: a PTE maps a page with zero refcount");
 		return 0;
-	}
-	if (pte_alloc(&m->pt, dst_mm->pgd, va, &depa)) {
-		w->err = -ENOMEM;
-		return 1;
 	}
 	if (page && page != m->zero_page) {
 		/* the references of a page of a huge page are the head's */
@@ -1041,7 +1462,7 @@ static int copy_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		page->_mapcount++;
 		dst_mm->rss_stat[mm_counter(page)]++;
 		/* folio_try_dup_anon_rmap_pte(): shared from now on */
-		if (PageCompound(page))
+		if (PageAnon(page))
 			clear_page_flag(page, PG_anon_exclusive);
 	}
 	/* copy_present_pte(): a private writable page is shared read-only

@@ -24,8 +24,11 @@
  *     kernel), which all together are phys_mem.mlock_stale; a page is
  *     PG_mlocked only while it holds a lock, and each zone's NR_MLOCK
  *     counts its PG_mlocked pages.  (The kernel's count may undercount
- *     while a page is off the LRU; vmsim has no LRU yet, so its count is
- *     exact: see page.h for what LRU lists must keep.)
+ *     while a page is off the LRU, and lru_add() zeroes it; vmsim keeps
+ *     it exact: see page.h.)
+ *   - a PG_mlocked page on the LRU is on the unevictable "list" (counted,
+ *     not linked): mlock moves it there, the last munlock back to the
+ *     inactive list of its kind; reclaim never scans it.
  * Not an invariant: every page of a locked VMA present.  The kernel leaves
  * locked VMAs unpopulated where the prefault stopped (a PROT_NONE VMA, a
  * hole, a page past EOF, no memory) and after mprotect(PROT_NONE ->
@@ -40,6 +43,7 @@
 #include "kern/machine.h"
 #include "util/errname.h"
 #include "util/error.h"
+#include "vma/swap.h"
 
 /* ---- the limits ---- */
 
@@ -64,6 +68,29 @@ bool mlock_future_ok(const struct mm_struct *mm, unsigned long flags, uint64_t b
 /* ---- pages ---- */
 
 
+/*
+ * __mlock_folio() of a page becoming mlocked: off the evictable list it is
+ * on, onto the unevictable "list" (a count: lru.prev is free to hold the
+ * mlock_count then).  A page in a batch is first put on its list (the
+ * batches drained); one off every list (isolated) becomes unevictable
+ * when it is put back (lru_add()).
+ */
+static void mlock_lru(struct vmsim_machine *m, struct page *page)
+{
+	struct lruvec *lruvec;
+
+	if (!PageLRU(page) && m->cpu_fbatches)
+		lru_add_drain_all(m);
+	if (!PageLRU(page) || PageUnevictable(page))
+		return;
+	lruvec = folio_lruvec(&m->pm, page);
+	lruvec_del_folio(lruvec, page);
+	clear_page_flag(page, PG_active);
+	set_page_flag(page, PG_unevictable);
+	lruvec_add_folio(lruvec, page);
+	count_vm_events(&m->pm, UNEVICTABLE_PGCULLED, 1UL << compound_order(page));
+}
+
 void mlock_folio(struct vmsim_machine *m, struct page *page)
 {
 	struct page *head = compound_head(page);
@@ -74,10 +101,27 @@ void mlock_folio(struct vmsim_machine *m, struct page *page)
 		head->mlock_count++;
 		return;
 	}
+	mlock_lru(m, head);
 	set_page_flag(head, PG_mlocked);
 	head->mlock_count = 1;
 	mod_zone_page_state(page_zone(&m->pm, head), NR_MLOCK, (long)nr);
 	count_vm_events(&m->pm, UNEVICTABLE_PGMLOCKED, nr);
+}
+
+void mlock_new_folio(struct vmsim_machine *m, struct page *page)
+{
+	struct lruvec *lruvec = folio_lruvec(&m->pm, page);
+	const unsigned long nr = folio_nr_pages(page);
+
+	/* __mlock_new_folio(): straight onto the unevictable list, no batch */
+	set_page_flag(page, PG_mlocked);
+	mod_zone_page_state(page_zone(&m->pm, page), NR_MLOCK, (long)nr);
+	count_vm_events(&m->pm, UNEVICTABLE_PGMLOCKED, nr);
+	set_page_flag(page, PG_unevictable);
+	lruvec_add_folio(lruvec, page);
+	set_page_flag(page, PG_lru);
+	page->mlock_count = 1;
+	count_vm_events(&m->pm, UNEVICTABLE_PGCULLED, nr);
 }
 
 void munlock_folio(struct vmsim_machine *m, struct page *page)
@@ -95,6 +139,15 @@ void munlock_folio(struct vmsim_machine *m, struct page *page)
 	clear_page_flag(head, PG_mlocked);
 	mod_zone_page_state(page_zone(&m->pm, head), NR_MLOCK, -(long)nr);
 	count_vm_events(&m->pm, UNEVICTABLE_PGMUNLOCKED, nr);
+	/* evictable again: back on the inactive list of its kind */
+	if (PageLRU(head) && PageUnevictable(head)) {
+		struct lruvec *lruvec = folio_lruvec(&m->pm, head);
+
+		lruvec_del_folio(lruvec, head);
+		clear_page_flag(head, PG_unevictable);
+		lruvec_add_folio(lruvec, head);
+		count_vm_events(&m->pm, UNEVICTABLE_PGRESCUED, nr);
+	}
 }
 
 void mlock_vma_page(struct page *page, struct vm_area_struct *vma)

@@ -235,9 +235,14 @@ int madvise_behavior_from_name(const char *name);
 #define VM_FAULT_SIGBUS		0x0002
 #endif
 #define VM_FAULT_SIGSEGV	0x0040
+#ifndef VM_FAULT_MAJOR
+#define VM_FAULT_MAJOR		0x0004	/* the page was read from a file or swap */
+#endif
+#define VM_FAULT_ERROR		(VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV)
 
 /* Handle a fault at @addr inside @vma (access already checked against
- * the VMA): 0, or VM_FAULT_*.  Statistics go to @st (may be NULL). */
+ * the VMA): 0, or VM_FAULT_* (VM_FAULT_MAJOR alone is success: the page
+ * had to be read).  Statistics go to @st (may be NULL). */
 unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned flags,
 			 struct fault_stats *st);
 /* A PTE now maps @page, a page-cache or shmem page (folio_add_file_rmap_pte):
@@ -264,6 +269,21 @@ void free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling);
 /* The same, walking only [start, end) (what was just unmapped) inside it. */
 void free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t floor,
 			 uint64_t ceiling);
+/* zap_nonpresent_ptes() of one swap PTE of @mm at @va: cleared, the
+ * entry's user gone, and with the last one the slot and its swap-cache
+ * page; an entry naming no slot in use is reported (print_bad_pte()). */
+void zap_nonpresent_pte(struct mm_struct *mm, uint64_t epa, uint64_t pte, uint64_t va);
+/* Shared anonymous memory and swap (shmem_writepage(), shmem_unuse()). */
+int shmem_writepage(struct vmsim_machine *m, struct page *page);
+/* shmem_swapin_folio(): the page of @obj's swap entry at @idx back in the
+ * object (from the swap cache, or read: *@major).  0, also when the slot
+ * changed meanwhile; -ENOMEM. */
+int shmem_swapin(struct vmsim_machine *m, struct shmem_object *obj, unsigned long idx,
+		 bool *major);
+int shmem_unuse(struct vmsim_machine *m, unsigned type);
+/* shmem_undo_range() for one page: page @idx of @obj leaves the object
+ * (the page cache gauges follow) and the object's reference goes. */
+void shmem_remove_page(struct vmsim_machine *m, struct shmem_object *obj, unsigned long idx);
 /* Prefault [start, end) of @vma as writes (private writable, to break
  * COW) or reads: 0, or -EFAULT (a PROT_NONE VMA, a page that cannot be
  * mapped), -ENOMEM (out of memory).  VM_LOCKONFAULT VMAs are left alone.
@@ -277,6 +297,9 @@ void exit_mmap(struct mm_struct *mm);
 int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src);
 /* The PTE value mapping @addr in @mm (0 if none), for checks and views. */
 uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr);
+/* The physical address of that PTE, 0 when no page table holds it (the
+ * walk follows only good table entries). */
+uint64_t mm_pte_epa(struct mm_struct *mm, uint64_t addr);
 /* The table below the user entry at @epa (table depth @depth) that maps
  * @va, or 0 when there is none -- a huge PMD has none either (callers
  * test pmd_trans_huge() first).  A bad entry is cleared as a walk that
@@ -358,6 +381,9 @@ void munlock_vma_page(struct page *page, struct vm_area_struct *vma);
 /* mlock_folio() / munlock_folio(): one more (or one less) VM_LOCKED
  * mapping of the folio headed by @page's head; NR_MLOCK follows. */
 void mlock_folio(struct vmsim_machine *m, struct page *page);
+/* mlock_new_folio(): a new page of a VM_LOCKED VMA goes straight onto the
+ * unevictable list, PG_mlocked with one lock (folio_add_lru_vma()). */
+void mlock_new_folio(struct vmsim_machine *m, struct page *page);
 void munlock_folio(struct vmsim_machine *m, struct page *page);
 /* VM_LOCKED is about to leave the locked @vma without a munlock of its
  * pages (mremap's DONTUNMAP, as Linux does it): the locks its mapped pages
@@ -405,6 +431,19 @@ int sys_msync(struct mm_struct *mm, uint64_t start, uint64_t len, int flags);
 /* VMA tree and list, counters, page tables vs VMAs, for one mm.  0, or
  * -EFAULT with the first violation in @err. */
 int check_mm(struct mm_struct *mm, struct vmsim_error *err);
+/* The page references the LRU batches (and the writeback queue) hold,
+ * collected once for a checker's pass: page_pins() of a page is how many
+ * it holds.  NULL when out of host memory; page_pins_free() takes NULL. */
+struct page_pins;
+struct page_pins *page_pins_collect(struct vmsim_machine *m);
+unsigned page_pins(const struct page_pins *pins, const struct page *page);
+void page_pins_free(struct page_pins *pins);
+/* A user page's place on the LRU: on the list its flags name, linked to
+ * neighbours of that list (or its head) that link back, or, without
+ * PG_lru, in a batch (@pins may be NULL: none).  Constant time.  0 or
+ * -EFAULT. */
+int check_page_lru(struct vmsim_machine *m, struct page *page, const struct page_pins *pins,
+		   struct vmsim_error *err);
 
 /* The full pass over the machine's @n distinct mms, @users[i] the tasks
  * using mms[i]: check_mm() of each, mm_users, and every mapped frame's
@@ -433,6 +472,8 @@ int check_mms_tracked(struct vmsim_machine *m, struct vmsim_error *err);
 
 /* An event of this mm's machine for the --trace-events log. */
 #define MM_EV(mm, kind, ...) EV((mm)->m->pm.events, (kind), __VA_ARGS__)
+/* The same for machine @m. */
+#define MM_EV_M(m, kind, ...) EV((m)->pm.events, (kind), __VA_ARGS__)
 
 /* Bytes of page-table pages that map the user half (VmPTE). */
 unsigned long mm_pgtables_bytes(const struct mm_struct *mm);

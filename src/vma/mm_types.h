@@ -204,11 +204,36 @@ struct anon_vma_chain;
 struct shmem_object {
 	unsigned long refcount;		/* VMAs using it */
 	unsigned long nr_pages;		/* size of pages[] */
-	struct page **pages;
+	struct page **pages;		/* each: NULL, a page (holding a reference),
+					 * or a swap entry (shmem_is_swap()) */
 	unsigned long ino;		/* for the maps line */
 	struct list_head i_mmap;	/* the VMAs mapping it (vma->shared) */
 	unsigned long i_mmap_count;	/* equals refcount */
 };
+
+/* A swapped-out page of a shmem object: its swp_entry_t's value in the
+ * slot, tagged with bit 0 as swp_to_radix_entry() tags it (pages are
+ * aligned, so bit 0 of a real one is clear). */
+static inline bool shmem_is_swap(const struct page *p)
+{
+	return ((uintptr_t)p & 1) != 0;
+}
+
+static inline uint64_t shmem_swap_val(const struct page *p)
+{
+	return (uint64_t)((uintptr_t)p >> 1);
+}
+
+static inline struct page *shmem_swap_slot(uint64_t val)
+{
+	return (struct page *)(uintptr_t)(val << 1 | 1);
+}
+
+/* The page a shmem slot holds, NULL for none or a swap entry. */
+static inline struct page *shmem_slot_page(struct page *p)
+{
+	return shmem_is_swap(p) ? NULL : p;
+}
 
 struct vm_area_struct;
 struct vm_operations_struct {
@@ -234,6 +259,7 @@ struct vm_area_struct {
 	struct anon_vma *anon_vma;	/* where its new anonymous pages go */
 	struct shmem_object *shm;	/* shared anonymous: its pages */
 	const struct vm_operations_struct *vm_ops;
+	unsigned long swap_readahead_info;	/* last swap-in fault: address, window, hits */
 };
 
 /* Per-task fault statistics (task_struct min_flt and friends). */
@@ -253,6 +279,7 @@ struct fault_stats {
 
 struct mm_struct {
 	struct vmsim_machine *m;
+	struct list_head mm_list;	/* on m->mm_list, every mm of the machine */
 	struct list_head mmap_list;	/* VMAs by address (Linux: mm->mmap) */
 	struct rb_root mm_rb;
 	int map_count;			/* VMAs */
@@ -286,6 +313,7 @@ struct mm_struct {
 	uint64_t start_brk, brk, start_stack;
 	uint64_t arg_start, arg_end, env_start, env_end;
 
+	struct list_head mmlist;	/* on the swap mmlist once it swapped (init_mm.mmlist) */
 	int mm_users;			/* tasks using the address space */
 	int mm_count;			/* references to the struct (mm_users counts 1) */
 	unsigned long def_flags;	/* VM_LOCKED_MASK after mlockall(MCL_FUTURE) */
@@ -331,6 +359,14 @@ static inline unsigned long vma_pages(const struct vm_area_struct *vma)
 static inline bool vma_is_anonymous(const struct vm_area_struct *vma)
 {
 	return !vma->vm_file && !vma->shm && !vma->vm_ops;
+}
+
+/* vma_has_recency(): whether accesses through @vma say a page is in use;
+ * MADV_SEQUENTIAL and MADV_RANDOM mappings tell reclaim not to count
+ * theirs. */
+static inline bool vma_has_recency(const struct vm_area_struct *vma)
+{
+	return !(vma->vm_flags & (VM_SEQ_READ | VM_RAND_READ));
 }
 
 static inline bool is_cow_mapping(unsigned long flags)

@@ -377,10 +377,10 @@ static struct vm_area_struct *vma_merge_extend(struct vm_area_struct *vma, uint6
 }
 
 /* __vm_enough_memory() under the default overcommit heuristic (mode 0):
- * a charge larger than all of RAM (there is no swap) is refused. */
+ * a charge larger than all of RAM and swap together is refused. */
 static bool vm_enough_memory(const struct mm_struct *mm, uint64_t pages)
 {
-	return pages <= mm->m->pm.totalram_pages;
+	return pages <= mm->m->pm.totalram_pages + mm->m->pm.total_swap_pages;
 }
 
 /* vrm_calc_charge(): private writable memory (VM_ACCOUNT) is charged for

@@ -3,7 +3,9 @@
  * (lib/xarray.c): 64 slots a node (XA_CHUNK_SHIFT 6), the root grown one
  * level at a time as higher indices arrive and shrunk when only slot 0 of
  * the top node is left.  The page cache keeps each file's pages in one
- * (address_space->i_pages).  Entries are non-NULL pointers the caller owns.
+ * (address_space->i_pages), the swap cache each swap area's.  Entries are
+ * non-NULL pointers the caller owns, or value entries (xa_mk_value(): an
+ * integer with bit 0 set, never a pointer) such as workingset shadows.
  */
 #ifndef VMSIM_VMA_PAGECACHE_XA_H
 #define VMSIM_VMA_PAGECACHE_XA_H
@@ -32,6 +34,22 @@ struct xarray {
 	unsigned long nr_entries;
 	unsigned long nr_nodes;
 };
+
+/* Value entries: @v (up to 63 bits) stored in place of a pointer. */
+static inline void *xa_mk_value(uint64_t v)
+{
+	return (void *)(uintptr_t)((v << 1) | 1);
+}
+
+static inline uint64_t xa_to_value(const void *entry)
+{
+	return (uint64_t)(uintptr_t)entry >> 1;
+}
+
+static inline bool xa_is_value(const void *entry)
+{
+	return (uintptr_t)entry & 1;
+}
 
 void xa_init(struct xarray *xa, struct host_arena *ha);
 /* Free every node; the entries are the caller's (erase or walk first). */

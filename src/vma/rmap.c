@@ -14,6 +14,14 @@
  *
  * The objects are slab objects in simulated RAM (anon_vma_cachep,
  * anon_vma_chain_cachep), as in the kernel.
+ *
+ * Reclaim's walks (folio_referenced(), try_to_unmap(), folio_mkclean())
+ * visit each candidate VMA and confirm it by reading its PTE: only a
+ * present PTE holding the page's frame maps it, so a VMA that merely could
+ * map it, or one whose tables changed, is passed over.  What a walk
+ * changes it changes in simulated RAM and then flushes from every TLB that
+ * may cache it; page->_mapcount and the rss counters move with each PTE
+ * taken, and a page's reference with it.
  */
 #include "vma/rmap.h"
 
@@ -22,10 +30,15 @@
 
 #include "kern/machine.h"
 #include "phys/mm_inline.h"
+#include "mmu/mmu.h"
 #include "phys/slab.h"
 #include "util/error.h"
 #include "util/htab.h"
+#include "vma/filemap.h"
 #include "vma/mm.h"
+#include "vma/swap.h"
+#include "vma/swapfile.h"
+#include "vma/writeback.h"
 
 /* ---- the tree of an anon_vma, by the VMA's first page index ---- */
 
@@ -307,17 +320,54 @@ void unlink_anon_vmas(struct vm_area_struct *vma)
 
 /* ---- the rmap of one page ---- */
 
-void __folio_set_anon(struct page *folio, struct vm_area_struct *vma, uint64_t addr)
+void __folio_set_anon(struct page *folio, struct vm_area_struct *vma, uint64_t addr,
+		      bool exclusive)
 {
-	folio->mapping = (void *)((uintptr_t)vma->anon_vma | PAGE_MAPPING_ANON);
+	struct anon_vma *anon_vma = exclusive ? vma->anon_vma : vma->anon_vma->root;
+
+	folio->mapping = (void *)((uintptr_t)anon_vma | PAGE_MAPPING_ANON);
 	folio->index = linear_page_index(vma, addr);
 }
 
 void page_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma, uint64_t addr)
 {
-	__folio_set_anon(page, vma, addr);
+	/* swap-backed and exclusive to its one PTE (RMAP_EXCLUSIVE); its
+	 * contents are made (the callers' __folio_mark_uptodate()) */
+	set_page_flag(page, PG_uptodate);
+	set_page_flag(page, PG_swapbacked);
+	set_page_flag(page, PG_anon_exclusive);
+	__folio_set_anon(page, vma, addr, true);
 	page->_mapcount = 0;
 	lruvec_stat_mod_folio(&vma->vm_mm->m->pm, page, NR_ANON_MAPPED, 1);
+}
+
+void page_add_anon_rmap(struct page *page, struct vm_area_struct *vma, uint64_t addr,
+			bool exclusive)
+{
+	if (!PageAnon(page)) {
+		/* read in by readahead or swapoff, mapped for the first time:
+		 * folio_add_new_anon_rmap() with RMAP_EXCLUSIVE or not */
+		set_page_flag(page, PG_uptodate);
+		set_page_flag(page, PG_swapbacked);
+		__folio_set_anon(page, vma, addr, exclusive);
+		page->_mapcount = 0;
+		lruvec_stat_mod_folio(&vma->vm_mm->m->pm, page, NR_ANON_MAPPED, 1);
+		if (exclusive)
+			set_page_flag(page, PG_anon_exclusive);
+		else
+			clear_page_flag(page, PG_anon_exclusive);
+	} else {
+		/* the first mapping of an anonymous page makes it mapped
+		 * again (one swapped back in from the swap cache) */
+		if (++page->_mapcount == 0)
+			lruvec_stat_mod_folio(&vma->vm_mm->m->pm, page, NR_ANON_MAPPED, 1);
+		if (exclusive)
+			set_page_flag(page, PG_anon_exclusive);
+	}
+	/* __folio_add_anon_rmap(): mlock_vma_folio(); a page read in for a
+	 * VM_LOCKED VMA is locked now too (the kernel leaves that one to
+	 * reclaim, whose rmap walk would find the lock) */
+	mlock_vma_page(page, vma);
 }
 
 void page_move_anon_rmap(struct page *folio, struct vm_area_struct *vma)
@@ -329,13 +379,16 @@ int rmap_walk_anon(struct page *page, rmap_one_fn fn, void *arg)
 {
 	struct anon_vma *anon_vma = page_anon_vma(page);
 	const uint64_t pgoff = page_pgoff(page);
+	/* a huge page: every VMA that may map any of its pages, the address
+	 * being its head's there (below vm_start when the VMA begins in it) */
+	const uint64_t last = pgoff + folio_nr_pages(page) - 1;
 	struct anon_vma_chain *avc;
 	int ret;
 
 	if (!anon_vma)
 		return 0;
-	for (avc = anon_vma_interval_tree_iter_first(&anon_vma->rb_root, pgoff, pgoff); avc;
-	     avc = anon_vma_interval_tree_iter_next(avc, pgoff, pgoff)) {
+	for (avc = anon_vma_interval_tree_iter_first(&anon_vma->rb_root, pgoff, last); avc;
+	     avc = anon_vma_interval_tree_iter_next(avc, pgoff, last)) {
 		struct vm_area_struct *vma = avc->vma;
 		uint64_t addr = vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
 
@@ -343,6 +396,296 @@ int rmap_walk_anon(struct page *page, rmap_one_fn fn, void *arg)
 			return ret;
 	}
 	return 0;
+}
+
+/* ---- reclaim's walks ---- */
+
+/* The address of index @pgoff in @vma, or 0 when it lies outside. */
+static uint64_t vma_address(const struct vm_area_struct *vma, uint64_t pgoff)
+{
+	if (pgoff < vma->vm_pgoff || pgoff - vma->vm_pgoff >= vma_pages(vma))
+		return 0;
+	return vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
+}
+
+/* rmap_walk_file(): the VMAs on an i_mmap list (a file's, or a shmem
+ * object's) that cover the page's index. */
+static int rmap_walk_file(struct list_head *i_mmap, struct page *page, rmap_one_fn fn, void *arg)
+{
+	struct vm_area_struct *vma, *tmp;
+
+	list_for_each_entry_safe(vma, tmp, i_mmap, shared) {
+		uint64_t addr = vma_address(vma, page->index);
+		int ret;
+
+		if (!addr)
+			continue;
+		ret = fn(vma, addr, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int rmap_walk(struct vmsim_machine *m, struct page *page, rmap_one_fn fn, void *arg)
+{
+	struct file *f;
+
+	if (PageAnon(page))
+		return folio_mapped(page) ? rmap_walk_anon(page, fn, arg) : 0;
+	if ((f = page_file(page)))
+		return rmap_walk_file(&f->f_mapping.i_mmap, page, fn, arg);
+	if (PageSwapBacked(page) && page->mapping && !PageSwapCache(page))
+		return rmap_walk_file(&((struct shmem_object *)page->mapping)->i_mmap, page, fn,
+				      arg);
+	return 0;
+}
+
+bool page_vma_mapped(struct vm_area_struct *vma, const struct page *page, uint64_t addr,
+		     uint64_t *epa)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct vmsim_machine *m = mm->m;
+	uint64_t e = mm_pte_epa(mm, addr), pte;
+
+	if (!e)
+		return false;
+	pte = pt_read(&m->pt, e);
+	if (!(pte & _PAGE_PRESENT))
+		return false;
+	if (((pte & m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT) != page_to_pfn(&m->pm, page))
+		return false;
+	*epa = e;
+	return true;
+}
+
+/* ---- folio_referenced ---- */
+
+struct folio_referenced_arg {
+	struct page *page;
+	int mapcount;
+	int referenced;
+	unsigned long vm_flags;
+};
+
+/*
+ * folio_referenced_one() of a huge page at @addr (its head's address) of
+ * @vma: a PMD mapping it whole has its Accessed bit tested and cleared
+ * (pmdp_clear_flush_young()), as one reference; else each PTE of @vma
+ * mapping one of its pages is, one reference each.
+ */
+static int folio_referenced_huge(struct vm_area_struct *vma, uint64_t addr,
+				 struct folio_referenced_arg *pra)
+{
+	struct page *folio = pra->page;
+	struct mm_struct *mm = vma->vm_mm;
+	struct vmsim_machine *m = mm->m;
+	const uint64_t size = HPAGE_PMD_SIZE(m);
+	uint64_t pmd = 0, e = 0, epa, pte;
+
+	if (!(addr & (size - 1)) && addr >= vma->vm_start && addr + size <= vma->vm_end &&
+	    (pmd = mm_find_pmd(mm, addr)) && pmd_trans_huge(e = pt_read(&m->pt, pmd)) &&
+	    huge_pmd_folio(mm, pmd, e) == folio) {
+		if (vma->vm_flags & VM_LOCKED) {
+			pra->vm_flags |= VM_LOCKED;
+			return 1;
+		}
+		if (e & _PAGE_ACCESSED) {
+			set_pte(&m->pt, pmd, e & ~(uint64_t)_PAGE_ACCESSED);
+			flush_pmd_tlb_range(mm, addr, addr + size);
+			pra->referenced++;
+			pra->vm_flags |= vma->vm_flags;
+		}
+		return --pra->mapcount > 0 ? 0 : 1;
+	}
+	for (unsigned long i = 0; i < folio_nr_pages(folio); i++) {
+		const uint64_t a = addr + i * PAGE_SIZE;
+
+		if (a < vma->vm_start || a >= vma->vm_end || !page_vma_mapped(vma, folio + i, a, &epa))
+			continue;
+		if (vma->vm_flags & VM_LOCKED) {
+			pra->vm_flags |= VM_LOCKED;
+			return 1;
+		}
+		pte = pt_read(&m->pt, epa);
+		if (pte & _PAGE_ACCESSED) {
+			set_pte(&m->pt, epa, pte & ~(uint64_t)_PAGE_ACCESSED);
+			flush_tlb_mm_range(mm, a, a + PAGE_SIZE);
+			pra->referenced++;
+			pra->vm_flags |= vma->vm_flags;
+		}
+		if (--pra->mapcount <= 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int folio_referenced_one(struct vm_area_struct *vma, uint64_t addr, void *arg)
+{
+	struct folio_referenced_arg *pra = arg;
+	struct mm_struct *mm = vma->vm_mm;
+	struct vmsim_machine *m = mm->m;
+	uint64_t epa, pte;
+
+	/* invalid_folio_referenced_vma(): references without recency are
+	 * not counted (the mapping is skipped, as if not there) */
+	if (!vma_has_recency(vma))
+		return 0;
+	if (PageHead(pra->page))
+		return folio_referenced_huge(vma, addr, pra);
+	if (!page_vma_mapped(vma, pra->page, addr, &epa))
+		return 0;
+	if (vma->vm_flags & VM_LOCKED) {
+		/* (the mlock that should have made it unevictable) */
+		pra->vm_flags |= VM_LOCKED;
+		return 1;
+	}
+	pte = pt_read(&m->pt, epa);
+	if (pte & _PAGE_ACCESSED) {
+		/* ptep_clear_flush_young(): x86 Linux skips the flush as
+		 * an optimisation; here the next access must set A again */
+		set_pte(&m->pt, epa, pte & ~(uint64_t)_PAGE_ACCESSED);
+		flush_tlb_mm_range(mm, addr, addr + PAGE_SIZE);
+		pra->referenced++;
+		pra->vm_flags |= vma->vm_flags & ~VM_LOCKED;
+	}
+	return --pra->mapcount ? 0 : 1;
+}
+
+int folio_referenced(struct vmsim_machine *m, struct page *page, unsigned long *vm_flags)
+{
+	struct folio_referenced_arg pra = { .page = page, .mapcount = page_mapcount(page) };
+
+	/* folio_mapcount(): a huge page's PMD and PTE mappings */
+	if (PageHead(page)) {
+		pra.mapcount = folio_entire_mapcount(page);
+		for (unsigned long i = 0; i < folio_nr_pages(page); i++)
+			pra.mapcount += page[i]._mapcount + 1;
+	}
+
+	*vm_flags = 0;
+	if (!pra.mapcount)
+		return 0;
+	rmap_walk(m, page, folio_referenced_one, &pra);
+	*vm_flags = pra.vm_flags;
+	return pra.referenced;
+}
+
+/* ---- try_to_unmap ---- */
+
+struct unmap_arg {
+	struct page *page;
+	bool abort;
+};
+
+static int try_to_unmap_one(struct vm_area_struct *vma, uint64_t addr, void *arg)
+{
+	struct unmap_arg *ua = arg;
+	struct page *page = ua->page;
+	struct mm_struct *mm = vma->vm_mm;
+	struct vmsim_machine *m = mm->m;
+	uint64_t epa, pteval;
+
+	if (!page_vma_mapped(vma, page, addr, &epa))
+		return 0;
+	if (vma->vm_flags & VM_LOCKED) {
+		ua->abort = true;	/* mlocked: never unmapped by reclaim */
+		return 1;
+	}
+	mm_track_dirty(mm);	/* --check: the tables change */
+	pteval = pt_read(&m->pt, epa);
+	pte_clear(&m->pt, epa);
+	flush_tlb_mm_range(mm, addr, addr + PAGE_SIZE);
+	if (pteval & _PAGE_DIRTY)
+		folio_mark_dirty(m, page);
+	update_hiwater_rss(mm);
+	if (PageAnon(page)) {
+		swp_entry_t entry = { page->private };
+		bool anon_exclusive = PageAnonExclusive(page);
+
+		if (PageSwapBacked(page) != PageSwapCache(page))
+			goto restore;
+		if (!PageSwapBacked(page)) {
+			/* MADV_FREE: only the isolation's reference and the
+			 * mappings' left, and still clean: drop it */
+			if (page_ref_count(page) == 1 + page_mapcount(page) && !PageDirty(page)) {
+				mm->rss_stat[MM_ANONPAGES]--;
+				goto discard;
+			}
+			/* written again since: it must be kept */
+			set_page_flag(page, PG_swapbacked);
+			goto restore;
+		}
+		if (swap_duplicate(m, entry) < 0)
+			goto restore;
+		/* folio_try_share_anon_rmap_pte(): exclusivity moves to the
+		 * swap PTE */
+		if (anon_exclusive)
+			clear_page_flag(page, PG_anon_exclusive);
+		if (list_empty(&mm->mmlist))
+			list_add(&mm->mmlist, &m->swap->mmlist);
+		mm->rss_stat[MM_ANONPAGES]--;
+		mm->rss_stat[MM_SWAPENTS]++;
+		set_pte(&m->pt, epa, pt_swp_entry_to_pte(m->pt.fmt, swp_type(entry), swp_offset(entry),
+							 anon_exclusive));
+		MM_EV(mm, "unmap", "addr=%#llx pfn=%#lx swap=%u:%#llx", (unsigned long long)addr,
+		      page_to_pfn(&m->pm, page), swp_type(entry),
+		      (unsigned long long)swp_offset(entry));
+	} else {
+		mm->rss_stat[PageSwapBacked(page) ? MM_SHMEMPAGES : MM_FILEPAGES]--;
+		MM_EV(mm, "unmap", "addr=%#llx pfn=%#lx", (unsigned long long)addr,
+		      page_to_pfn(&m->pm, page));
+	}
+discard:
+	folio_remove_rmap_pte(&m->pm, page);
+	put_page(&m->pm, page);		/* the PTE's reference */
+	return 0;
+restore:
+	set_pte(&m->pt, epa, pteval);
+	ua->abort = true;
+	return 1;
+}
+
+void try_to_unmap(struct vmsim_machine *m, struct page *page)
+{
+	struct unmap_arg ua = { .page = page };
+
+	if (page_mapcount(page) > 0)
+		rmap_walk(m, page, try_to_unmap_one, &ua);
+}
+
+/* ---- folio_mkclean ---- */
+
+struct mkclean_arg {
+	struct page *page;
+	int cleaned;
+};
+
+static int page_mkclean_one(struct vm_area_struct *vma, uint64_t addr, void *arg)
+{
+	struct mkclean_arg *ma = arg;
+	struct mm_struct *mm = vma->vm_mm;
+	struct vmsim_machine *m = mm->m;
+	uint64_t epa, pte;
+
+	if (!(vma->vm_flags & VM_SHARED) || !page_vma_mapped(vma, ma->page, addr, &epa))
+		return 0;
+	pte = pt_read(&m->pt, epa);
+	if (pte & (_PAGE_DIRTY | _PAGE_RW)) {
+		set_pte(&m->pt, epa, pte & ~(uint64_t)(_PAGE_DIRTY | _PAGE_RW));
+		flush_tlb_mm_range(mm, addr, addr + PAGE_SIZE);
+		ma->cleaned++;
+	}
+	return 0;
+}
+
+int folio_mkclean(struct vmsim_machine *m, struct page *page)
+{
+	struct mkclean_arg ma = { .page = page };
+
+	if (page_mapcount(page) > 0)
+		rmap_walk(m, page, page_mkclean_one, &ma);
+	return ma.cleaned;
 }
 
 /* ---- checkers ---- */

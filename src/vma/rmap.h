@@ -27,6 +27,16 @@
  *     the pages of a huge page have their folio's (the head's) anon_vma,
  *     and index head->index + their place in it, whether a PMD maps them
  *     or, after a split, PTEs.
+ *
+ * Reclaim walks the reverse map from a page to every PTE or PMD that maps
+ * it: anonymous pages through their anon_vma's tree, page cache pages
+ * through their file's i_mmap, shared anonymous (shmem) pages through the
+ * i_mmap of their object; and at each mapping it tests and clears the
+ * Accessed bit (folio_referenced()), replaces the PTE (try_to_unmap()), or
+ * write-protects and cleans it (folio_mkclean()).  An anonymous page no
+ * PTE maps is never walked: its anon_vma may be gone (the kernel's
+ * folio_lock_anon_vma_read() checks folio_mapped() first for the same
+ * reason).
  */
 #ifndef VMSIM_VMA_RMAP_H
 #define VMSIM_VMA_RMAP_H
@@ -40,6 +50,7 @@
 #include "vma/mm_types.h"
 
 struct vmsim_error;
+struct vmsim_machine;
 
 struct anon_vma {
 	struct anon_vma *root;		/* of this family of anon_vmas */
@@ -121,11 +132,22 @@ void unlink_anon_vmas(struct vm_area_struct *vma);
 
 /* __folio_set_anon(): @folio -- a page, or the head of a huge page, whose
  * pages then all count as anonymous -- belongs to @vma's anon_vma at the
- * linear index of @addr, the address of its first page. */
-void __folio_set_anon(struct page *folio, struct vm_area_struct *vma, uint64_t addr);
+ * linear index of @addr, the address of its first page.  A folio not
+ * @exclusive to this mapping (a swap entry fork shared) takes the oldest
+ * anon_vma, the family's root, whose tree every VMA that may map it is
+ * on: the rmap must find them all. */
+void __folio_set_anon(struct page *folio, struct vm_area_struct *vma, uint64_t addr,
+		      bool exclusive);
 /* folio_add_new_anon_rmap(): a new anonymous page at @addr of @vma, mapped
- * by one PTE.  (A huge page mapped by a PMD: huge_memory.c.) */
+ * by one PTE that owns it exclusively; uptodate and swap-backed.  (A huge
+ * page mapped by a PMD: huge_memory.c.) */
 void page_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma, uint64_t addr);
+/* do_swap_page()'s and swapoff's rmap (folio_add_anon_rmap_pte()): a page
+ * read from swap mapped at @addr of @vma (a new anonymous page if it was
+ * not yet one: read ahead, never mapped), exclusive to this PTE when the
+ * swap PTE said so. */
+void page_add_anon_rmap(struct page *page, struct vm_area_struct *vma, uint64_t addr,
+			bool exclusive);
 /* folio_move_anon_rmap(): a page, or the head of a huge page, that only
  * @vma maps moves to @vma's own anon_vma (write fault reusing it). */
 void page_move_anon_rmap(struct page *folio, struct vm_area_struct *vma);
@@ -135,6 +157,37 @@ void page_move_anon_rmap(struct page *folio, struct vm_area_struct *vma);
  * and page_pgoff()), with the address the page would have there.  Stops at the first non-zero return, which it returns. */
 typedef int (*rmap_one_fn)(struct vm_area_struct *vma, uint64_t addr, void *arg);
 int rmap_walk_anon(struct page *page, rmap_one_fn fn, void *arg);
+
+/* rmap_walk(): @fn for every VMA that may map @page, where it would
+ * (anonymous pages only while mapped, as above).  @m: the machine. */
+int rmap_walk(struct vmsim_machine *m, struct page *page, rmap_one_fn fn, void *arg);
+
+/* page_vma_mapped_walk() for one page: the PTE at @addr of @vma maps
+ * @page; *@epa gets its address. */
+bool page_vma_mapped(struct vm_area_struct *vma, const struct page *page, uint64_t addr,
+		     uint64_t *epa);
+
+/*
+ * folio_referenced(): the mappings of @page that accessed it since the
+ * last look (each PTE's Accessed bit tested and cleared, its TLB entry
+ * flushed); *@vm_flags gets the flags of their VMAs, VM_LOCKED alone
+ * (and the walk stops) when one of them is mlocked.
+ */
+int folio_referenced(struct vmsim_machine *m, struct page *page, unsigned long *vm_flags);
+
+/*
+ * try_to_unmap(): replace every PTE mapping @page: with a swap entry for
+ * an anonymous page (which must be in the swap cache), with nothing for a
+ * page cache page (and a clean MADV_FREE page, which is then discarded);
+ * a dirty PTE dirties the page.  Stops at an mlocked VMA; the page is
+ * still mapped afterwards when it could not unmap everything.
+ */
+void try_to_unmap(struct vmsim_machine *m, struct page *page);
+
+/* folio_mkclean(): write-protect and clean every shared mapping of a
+ * page cache page before it is written; how many PTEs were dirty or
+ * writable. */
+int folio_mkclean(struct vmsim_machine *m, struct page *page);
 
 /* The anon_vma of a neighbour of @vma that @vma may share so that the two
  * can merge later (mm/vma.c): the next VMA's first, then the previous

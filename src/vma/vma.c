@@ -68,12 +68,11 @@ static void shmem_put(struct mm_struct *mm, struct shmem_object *obj)
 {
 	if (!obj || --obj->refcount)
 		return;
-	/* the object's own reference on each page it holds */
+	/* the object's own reference on each page it holds: the pages
+	 * leave its cache (shmem_truncate_range()) */
 	for (unsigned long i = 0; i < obj->nr_pages; i++)
-		if (obj->pages[i]) {
-			filemap_unaccount_folio(&mm->m->pm, obj->pages[i]);
-			put_page(&mm->m->pm, obj->pages[i]);
-		}
+		if (obj->pages[i])
+			shmem_remove_page(mm->m, obj, i);	/* a page, or a swap entry */
 	host_free(&mm->m->ha, obj->pages, obj->nr_pages * sizeof(obj->pages[0]));
 	host_free(&mm->m->ha, obj, sizeof(*obj));
 }

@@ -189,11 +189,14 @@ with tempfile.TemporaryDirectory() as tmp:
 # ---- options ----
 for args, msg in ((["--policy", "lru"], "--policy needs --frames N"),
                   (["--frames", "0"], "--frames"),
-                  (["--frames", "3", "--policy", "lruu"], "did you mean 'lru'?"),
-                  (["--frames", "3", "--csv", "--interval", "5"], "--csv prints one table")):
+                  (["--frames", "3", "--policy", "lruu"], "did you mean 'lru'?")):
     p = run("replay", *args, SILB)
     case(f"replay {' '.join(args)}: one line, exit 2", p.returncode == 2 and msg in p.stderr and
          len(p.stderr.strip().splitlines()) == 1, p.stderr)
+p = run("--json", "replay", "--frames", "3", "--csv", SILB)
+case("replay --csv with --json: one line, exit 2", p.returncode == 2 and
+     "--csv prints one table: not with --json" in p.stderr and
+     len(p.stderr.strip().splitlines()) == 1, p.stderr)
 p = run("replay", "--frames", "3", "--policy", "linux", SILB)
 case("--policy linux: not available in this build", p.returncode == 2 and p.stderr.strip() ==
      "vmsim-cli: replay: --policy linux needs the kernel's page reclaim, swap and memory cgroups, "

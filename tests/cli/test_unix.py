@@ -100,6 +100,7 @@ VALUES = {
                "refresh": ("100", ["-q", "--frames", "4", "--policy", "aging", LACKEY]),
                "tau": ("100", ["-q", "--frames", "4", "--policy", "wsclock", LACKEY]),
                "seed": ("7", ["-q", "--frames", "4", "--policy", "random", LACKEY]),
+               "thp": ("always", ["-q", LACKEY]),
                "svg": (os.path.join(tmp, "r.svg"), ["-q", "--interval", "5000", LACKEY])},
     "mrc": {"format": ("lackey", [LACKEY]), "sample": ("0.5", [LACKEY]),
             "points": ("4", [LACKEY]), "curve": ("tlb", [LACKEY]),
@@ -110,7 +111,8 @@ VALUES = {
               "vary": ("interval=5000", [LACKEY]), "frames": ("3,4", [LACKEY]),
               "policy": ("fifo,lru", ["--frames", "4", LACKEY]), "jobs": ("2", [LACKEY]),
               "out": (os.path.join(tmp, "sweep-{n}"), [LACKEY]),
-              "emit": ("parallel", ["--out", os.path.join(tmp, "emit-{n}"), LACKEY])},
+              "emit": ("parallel", ["--out", os.path.join(tmp, "emit-{n}"), LACKEY]),
+              "svg": (os.path.join(tmp, "sweep.svg"), ["--frames", "3,4", LACKEY])},
 }
 GLOBAL_VALUES = {"config": "x86_32", "set": "memory.size=64MiB",
                  "trace-events": os.path.join(tmp, "ev.log")}
@@ -489,7 +491,7 @@ for line, want in (("vmsim-cli tra", ["translate"]),
                    ("vmsim-cli mrc --curve ", ["frames", "tlb"]),
                    ("vmsim-cli --json replay -", sorted(["--format", "--task-layout", "--interval",
                                                          "--frames", "--policy", "--refresh",
-                                                         "--tau", "--seed", "--csv", "--svg",
+                                                         "--tau", "--seed", "--csv", "--svg", "--thp",
                                                          "--quiet", "-q", "--help", "-h"]))):
     got, err = complete(line)
     case(f"completion of '{line}'", got == want and not err, (got, err))

@@ -29,6 +29,7 @@
 #include "util/hostalloc.h"
 #include "vma/filemap.h"
 #include "vma/mm_types.h"
+#include "vma/swap.h"
 
 static struct vmsim_machine *boot(void)
 {
@@ -212,7 +213,11 @@ static void test_filemap_reads_pages_zero_filled_past_eof(void **state)
 	assert_int_equal(filemap_get_page(f, 3, &q, &major), 0);
 	assert_false(major);
 	assert_ptr_equal(p, q);
+	/* the cache's reference and the per-CPU LRU batch's until drained */
+	assert_int_equal(page_ref_count(p), 2);
+	lru_add_drain(m);
 	assert_int_equal(page_ref_count(p), 1);
+	assert_true(PageLRU(p));
 	assert_ptr_equal(page_file(p), f);
 	assert_int_equal(p->index, 3);
 	/* past the last page: SIGBUS */

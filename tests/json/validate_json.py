@@ -144,7 +144,7 @@ def check(label, schema, args, expect_rc=(0,), stdin=None):
 
 
 VIEWS = ["info", "buddyinfo", "zoneinfo", "meminfo", "slabinfo", "vmallocinfo", "layout",
-         "pagetable", "tlb", "stats", "vmstat", "memory.stat", "cgroups"]
+         "pagetable", "tlb", "stats", "swaps", "vmstat", "memory.stat", "cgroups"]
 TRACES = sorted(glob.glob("tests/traces/*"))
 LACKEY_TRACE = "tests/traces/true-start.lackey"
 ADDRS = {"x86_64": ["0xffff880000123456", "0xffffffff81000000", "0x1000", "0x800000000000"],
@@ -159,6 +159,9 @@ try:
             if v != "stats":
                 case(f"{mach} {v} == show {v}", a == b)
         check(f"{mach} layout command", "layout", ["-c", mach, "--json", "layout"])
+        d = check(f"{mach} swaps with an area", "swaps",
+                  ["-c", mach, "--set", "swap.size=16MiB", "--json", "show", "swaps"])
+        case(f"{mach} swaps with an area lists it", bool(d) and d[0]["Filename"] == "/dev/swap0", d)
         for addr in ADDRS[mach]:
             for extra in ([], ["--explain"], ["--explain", "--access", "write", "--mode", "user"],
                           ["--access", "fetch"]):
@@ -172,9 +175,15 @@ try:
                 d = check(f"{mach} replay {' '.join(extra)} {t}", "replay",
                           ["-c", mach, "--json", "replay", "-q", *extra, t])
                 if d and extra:
-                    case(f"{mach} replay --interval 1000 {t}: a row per 1000 accesses",
-                         [r["accesses"] for r in d["intervals"]] ==
-                         list(range(1000, d["accesses"]["total"] + 1, 1000)), d["intervals"][:3])
+                    total = d["accesses"]["total"]
+                    case(f"{mach} replay --interval 1000 {t}: a row per 1000 accesses, and "
+                         "the partial one", [r["accesses"] for r in d["intervals"]] ==
+                         list(range(1000, total + 1, 1000)) + ([total] if total % 1000 else []),
+                         d["intervals"][:3])
+                    case(f"{mach} replay --interval 1000 {t}: the deltas add up to the totals",
+                         sum(r["delta"]["walks"] for r in d["intervals"]) == d["walks"] and
+                         sum(r["delta"]["instructions"] for r in d["intervals"]) ==
+                         d["accesses"]["I"], d["intervals"][:3])
         for t in TRACES:
             for policy in ("fifo", "opt", "wsclock", "nru"):
                 d = check(f"{mach} replay --frames 4 --policy {policy} {t}", "replay",

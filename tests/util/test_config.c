@@ -56,6 +56,7 @@ static void check_same_values(const struct vmsim_config *a, const struct vmsim_c
 	EQ(stack_rlimit); EQ(mmap_min_addr); EQ(randomize); EQ(seed); EQ(mmap_base);
 	EQ(memlock_rlimit); EQ(cap_ipc_lock);
 	EQ(fault_around_bytes); EQ(read_ahead_kb); EQ(max_sectors_kb); EQ(vdso_pages[0]); EQ(vdso_pages[1]); EQ(vdso_pages[2]);
+	EQ(swap_size); EQ(swappiness); EQ(page_cluster); EQ(kswapd_interval);
 	EQ(thp_enabled); EQ(thp_defrag); EQ(thp_use_zero_page);
 #undef EQ
 }
@@ -385,7 +386,8 @@ static const struct {
 	{ "x86_64", "memory.size", "1\nGiB", "--set memory.size=1 GiB: bad size '1 GiB' for "
 	  "memory.size (a number with an optional KiB/MiB/GiB/TiB suffix)" },
 	{ "x86_64", "", "1", "--set =1: unknown key '' (valid: name, arch, memory, reserve, "
-	  "kernel_image, zones, buddy, cpu, tlb, layout, process, pagecache, vfs, vdso, transparent_hugepage)" },
+	  "kernel_image, zones, buddy, cpu, tlb, layout, process, pagecache, vfs, vdso, swap, vm, kswapd, "
+	  "transparent_hugepage)" },
 	{ "x86_64", "transparent_hugepage.enabled", "yes", "--set transparent_hugepage.enabled=yes: "
 	  "bad value 'yes' for transparent_hugepage.enabled (always, madvise, never)" },
 	{ "x86_32", "transparent_hugepage", "{defrag: sometimes}", "--set transparent_hugepage={defrag: "

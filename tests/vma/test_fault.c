@@ -9,6 +9,7 @@
  */
 #include "vma_test.h"
 #include "kern/oom.h"
+#include "vma/swap.h"
 #include "vma/filemap.h"
 
 #define PRW (PROT_READ | PROT_WRITE)
@@ -41,7 +42,13 @@ static void test_fault_demand_zero_and_zero_page(void **state)
 	assert_true(mm_pte_lookup(t->mm, a + 8192) & _PAGE_DIRTY);
 	assert_int_equal(t->fst.demand_zero, 1);
 	assert_int_equal(get_mm_rss(t->mm), 2);
+	/* the new page waits in this CPU's lru_add batch, which holds a
+	 * reference until the batch goes onto the LRU */
+	assert_int_equal(page_ref_count(frame_of(t, a + 8192)), 2);
+	assert_false(PageLRU(frame_of(t, a + 8192)));
+	lru_add_drain(m);
 	assert_int_equal(page_ref_count(frame_of(t, a + 8192)), 1);
+	assert_true(PageLRU(frame_of(t, a + 8192)));
 	assert_int_equal(page_mapcount(frame_of(t, a + 8192)), 1);
 	assert_true(PageAnon(frame_of(t, a + 8192)));
 	/* 2 frames + PTE, PMD and PUD tables + the slab pages of the
@@ -100,6 +107,7 @@ static void test_fault_cow_after_fork(void **state)
 	pg = frame_of(p, a);
 	assert_int_equal(do_fork(p, "child", 0, &c), 0);
 	vt_check(m);
+	lru_add_drain(m);	/* the batches' references out of the way */
 	/* shared read-only by both, counted twice */
 	assert_ptr_equal(frame_of(c, a), pg);
 	assert_int_equal(page_ref_count(pg), 2);
@@ -115,6 +123,7 @@ static void test_fault_cow_after_fork(void **state)
 	assert_int_equal(nr_free_pages_with_pcp(&m->pm), free0 - 1);
 	assert_int_equal(vt_read_ok(c, a), 0x3333);
 	assert_int_equal(vt_read_ok(p, a), 0x1111);
+	lru_add_drain(m);
 	assert_int_equal(page_ref_count(pg), 1);
 	assert_int_equal(page_mapcount(pg), 1);
 	assert_int_equal(c->fst.cow, 1);
@@ -153,6 +162,7 @@ static void test_fault_shared_anon_survives_fork_and_clone_vm(void **state)
 	assert_int_equal(vt_read_ok(c, s), 88);
 	assert_ptr_equal(frame_of(p, s), frame_of(c, s));
 	/* one reference per mapping plus the shmem object's own */
+	lru_add_drain(m);
 	assert_int_equal(page_ref_count(frame_of(p, s)), 3);
 	assert_int_equal(get_mm_counter(p->mm, MM_SHMEMPAGES), 2);
 	/* CLONE_VM: the same mm, mm_users counts both */

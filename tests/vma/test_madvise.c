@@ -19,6 +19,7 @@
 #include "util/hostalloc.h"
 #include "util/strbuf.h"
 #include "vma/filemap.h"
+#include "vma/swap.h"
 
 #define P 4096ULL
 #define PRW (PROT_READ | PROT_WRITE)
@@ -510,7 +511,9 @@ static void test_madvise_free(void **state)
 	struct vmsim_machine *m = boot64();
 	struct task_struct *t = vt_spawn(m, "a", 0, 0);
 	struct file *f = make_file(m, "/f", 4);
+	const unsigned long *ev = m->pm.vmstat.event;
 	uint64_t a, sa, pf;
+	struct page *p0;
 
 	(void)state;
 	pf = map_file(t, f, WIN, 4 * P, PRW, MAP_PRIVATE);
@@ -519,11 +522,32 @@ static void test_madvise_free(void **state)
 	assert_int_equal(adv(t, pf, 4 * P, MADV_FREE), -EINVAL);
 	assert_int_equal(adv(t, sa, 4 * P, MADV_FREE), -EINVAL);
 	wr64(t, a, 3);
+	wr64(t, a + P, 5);
 	wr64(t, a + 3 * P, 4);
-	/* without reclaim the pages go at once, as with MADV_DONTNEED */
+	p0 = vm_normal_page(find_vma(t->mm, a), mm_pte_lookup(t->mm, a));
+	/* the pages stay mapped and keep their bytes, but turn clean and
+	 * old, and move to the inactive file list as no longer swap-backed */
 	assert_int_equal(adv(t, a, 4 * P, MADV_FREE), 0);
-	assert_int_equal(get_mm_counter(t->mm, MM_ANONPAGES), 0);
+	assert_int_equal(get_mm_counter(t->mm, MM_ANONPAGES), 3);
+	assert_int_equal(mm_pte_lookup(t->mm, a) & (_PAGE_DIRTY | _PAGE_ACCESSED), 0);
+	lru_add_drain(m);
+	assert_int_equal(ev[PGLAZYFREE], 3);
+	assert_true(PageLRU(p0));
+	assert_false(PageSwapBacked(p0));
+	assert_int_equal(folio_lru_list(p0), LRU_INACTIVE_FILE);
+	assert_int_equal(vt_read_ok(t, a + 3 * P), 4);
+	/* written again: reclaim (MADV_PAGEOUT here) must keep it and make
+	 * it swap-backed again; the clean ones are freed, and read as zeros */
+	wr64(t, a, 7);
+	assert_int_equal(adv(t, a, 4 * P, MADV_PAGEOUT), 0);
+	assert_int_equal(ev[PGLAZYFREED], 2);
+	assert_int_equal(get_mm_counter(t->mm, MM_ANONPAGES), 1);
+	assert_true(PageSwapBacked(p0));
+	assert_ptr_equal(vm_normal_page(find_vma(t->mm, a), mm_pte_lookup(t->mm, a)), p0);
+	assert_int_equal(vt_read_ok(t, a), 7);
+	assert_int_equal(vt_read_ok(t, a + P), 0);
 	assert_int_equal(vt_read_ok(t, a + 3 * P), 0);
+	vt_check(m);
 	fput(f);
 	vmsim_machine_destroy(m);
 }
@@ -643,9 +667,13 @@ static void test_madvise_remove(void **state)
 	assert_int_equal(do_fork(p, "c", 0, &c), 0);
 	assert_int_equal(vt_read_ok(c, sa + P), 0x301);
 	assert_int_equal(vt_read_ok(c, sa + 3 * P), 0x303);
+	/* the per-CPU LRU batches hold a reference on pages they add */
+	lru_add_drain_all(m);
 	drain_all_pages(&m->pm, NULL);
 	nr_free = nr_free_pages(&m->pm);
 	assert_int_equal(adv(c, sa + P, 2 * P, MADV_REMOVE), 0);
+	/* unmapping young PTEs marked the pages accessed, which may batch them */
+	lru_add_drain_all(m);
 	drain_all_pages(&m->pm, NULL);
 	assert_int_equal(nr_free_pages(&m->pm), nr_free + 2);
 	assert_null(find_vma(p->mm, sa)->shm->pages[1]);

@@ -13,6 +13,7 @@
 #include "kern/cgroup.h"
 #include "kern/oom.h"
 #include "vma/memcontrol.h"
+#include "vma/swapfile.h"
 
 #define PAGES(n) ((uint64_t)(n) * 4096)
 
@@ -244,28 +245,12 @@ static void test_memcg_max_below_usage_kills(void **state)
 	vmsim_machine_destroy(m);
 }
 
-/* What reclaim was asked for: a stand-in for mm/vmscan.c that frees
- * nothing, so that try_charge_memcg()'s loop is seen call by call. */
-static struct {
-	unsigned calls, bad;
-	struct mem_cgroup *memcg;
-} reclaim_log;
-
-static unsigned long reclaim_nothing(struct mem_cgroup *memcg, unsigned long nr_pages,
-				     gfp_t gfp_mask, unsigned reclaim_options)
-{
-	reclaim_log.calls++;
-	if (memcg != reclaim_log.memcg || nr_pages != 1 || gfp_mask != GFP_KERNEL ||
-	    reclaim_options != MEMCG_RECLAIM_MAY_SWAP)
-		reclaim_log.bad++;
-	return 0;
-}
-
 /*
  * A charge at memory.max reclaims from the cgroup before its OOM killer
  * runs (try_charge_memcg(), by hand): reclaim, drain the stocks and
  * retry, reclaim again, then MAX_RECLAIM_RETRIES (16) more rounds: 18
- * calls, each raising a max event, then one OOM.  The victim is the
+ * calls of try_to_free_mem_cgroup_pages() -- which frees nothing: no swap,
+ * no page cache -- each raising a max event, then one OOM.  The victim is the
  * faulting task itself: it dies only when it returns to user mode, so its
  * memory is still charged, and the loop runs again (17 calls) until the
  * dying task gives up the charge: 35 calls in all, and the write never
@@ -284,37 +269,153 @@ static void test_memcg_reclaims_before_oom(void **state)
 	(void)state;
 	attach_ok(t, box);
 	memory_max_write(m, box, 100);
-	reclaim_log.memcg = box;
-	m->memcg->try_to_free_mem_cgroup_pages = reclaim_nothing;
 	a = vt_mmap(t, 0, PAGES(200), PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	for (off = 0; off < PAGES(200) && !r.killed; off += 4096) {
 		ret = task_access(t, a + off, MMU_WRITE, &v, sizeof(v), &r);
 		assert_int_equal(ret, 0);
 		/* no reclaim while the charges fit */
-		assert_true(reclaim_log.calls == 0 || r.killed);
+		assert_true(box->memory_events[MEMCG_MAX] == 0 || r.killed);
 	}
 	assert_true(r.killed);
 	/* the 98th page did not fit: 97 pages and the PUD, PMD and PTE
 	 * tables (kernel memory of the cgroup) fill its 100 */
 	assert_int_equal(off - 4096, PAGES(97));
-	assert_int_equal(reclaim_log.calls, 35);
-	assert_int_equal(reclaim_log.bad, 0);
 	assert_int_equal(box->memory_events[MEMCG_MAX], 35);
 	assert_int_equal(box->memory_events[MEMCG_OOM], 1);
 	assert_int_equal(box->memory_events[MEMCG_OOM_KILL], 1);
 	assert_int_equal(box->memory.usage, 100);
-	m->memcg->try_to_free_mem_cgroup_pages = NULL;
 	exit_to_user_mode(m);
 	assert_null(task_find(m, "t"));
 	vt_check(m);
 	vmsim_machine_destroy(m);
 }
 
+/*
+ * A cgroup at memory.max with swap: try_to_free_mem_cgroup_pages() takes
+ * the cgroup's own pages from its lruvec to swap (pswpout; the slots
+ * charged to it, memory.swap.current), so the task writes 300 pages into
+ * 100 with no OOM and no global reclaim (the machine has RAM to spare);
+ * read back, each page has its bytes, is charged to the cgroup that
+ * swapped it out (mem_cgroup_swapin_charge_folio()), and the slots'
+ * charges follow the slots (the checker recounts both after each step).
+ */
+static void test_memcg_reclaim_swaps_within_the_cgroup(void **state)
+{
+	unsigned lines = 0;
+	struct vmsim_machine *m = mc_boot(&lines);
+	struct task_struct *t = vt_spawn(m, "t", 0, 0);
+	struct mem_cgroup *box = mkdir_ok(m, "box");
+	struct vmsim_error err = { 0 };
+	unsigned long pswpout, pswpin;
+	unsigned type;
+	uint64_t a;
+
+	(void)state;
+	assert_int_equal(sys_swapon(m, PAGES(1024), -1, false, &type, &err), 0);
+	attach_ok(t, box);
+	memory_max_write(m, box, 100);
+	a = vt_mmap(t, 0, PAGES(300), PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	write_pages(t, a, 300);
+	vt_check(m);
+	assert_int_equal(vmstat_read(&m->pm, "pswpout", &pswpout), 0);
+	assert_true(pswpout >= 200);
+	assert_true(box->memory.usage <= 100);
+	assert_true(box->memory.watermark <= 100);
+	assert_true(box->swap.usage >= 200);
+	assert_true(box->memory_events[MEMCG_MAX] > 0);
+	assert_int_equal(box->memory_events[MEMCG_OOM], 0);
+	/* cgroup reclaim: the cgroup's events, not the machine's */
+	assert_true(memcg_events(box, PGSTEAL_DIRECT) >= 200);
+	assert_int_equal(m->pm.vmstat.event[PGSCAN_DIRECT] + m->pm.vmstat.event[PGSCAN_KSWAPD], 0);
+	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+		assert_int_equal(m->pm.vmstat.event[ALLOCSTALL_DMA + z], 0);
+	/* back in, every page with its bytes, charged to the box */
+	for (unsigned i = 0; i < 300; i++) {
+		assert_int_equal(vt_read_ok(t, a + PAGES(i)), i + 1);
+		assert_ptr_equal(folio_memcg(m, frame_of(t, a + PAGES(i))), box);
+	}
+	vt_check(m);
+	assert_int_equal(vmstat_read(&m->pm, "pswpin", &pswpin), 0);
+	assert_true(pswpin >= 200);
+	do_exit(t);
+	vt_check(m);
+	/* a slot freed goes back through the CPU's return cache, its charge
+	 * with it (swapcache_free_entries()); swapoff drains the caches */
+	assert_true(box->swap.usage <= SWAP_SLOTS_CACHE_SIZE);
+	assert_int_equal(sys_swapoff(m, type, &err), 0);
+	assert_int_equal(box->swap.usage, 0);
+	vt_check(m);
+	vmsim_machine_destroy(m);
+}
+
+/*
+ * memory.swap.max limits swap-out: with 16 slots allowed, MADV_PAGEOUT of
+ * 32 pages swaps out 16 (pswpout 16, memory.swap.current 16); each of the
+ * other 16 is refused its slot (a swap_max event each), stays in memory
+ * and is activated, as shrink_folio_list() does when add_to_swap() fails.
+ * Then at memory.max the cgroup may swap no more: nothing it holds is
+ * reclaimable (get_scan_count() leaves anon alone), and its OOM killer
+ * takes the task.
+ */
+static void test_memcg_swap_max_limits_swap_out(void **state)
+{
+	unsigned lines = 0;
+	struct vmsim_machine *m = mc_boot(&lines);
+	struct task_struct *t = vt_spawn(m, "t", 0, 0);
+	struct mem_cgroup *box = mkdir_ok(m, "box");
+	struct access_result r = { 0 };
+	struct vmsim_error err = { 0 };
+	unsigned long pswpout;
+	uint64_t a, v = 1, off;
+	unsigned type;
+
+	(void)state;
+	assert_int_equal(sys_swapon(m, PAGES(1024), -1, false, &type, &err), 0);
+	attach_ok(t, box);
+	memory_max_write(m, box, 100);
+	swap_max_write(box, 16);
+	a = vt_mmap(t, 0, PAGES(300), PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	write_pages(t, a, 32);
+	assert_int_equal(do_madvise(t->mm, a, PAGES(32), MADV_PAGEOUT, NULL), 0);
+	vt_check(m);
+	assert_int_equal(vmstat_read(&m->pm, "pswpout", &pswpout), 0);
+	assert_int_equal(pswpout, 16);
+	assert_int_equal(box->swap.usage, 16);
+	assert_int_equal(box->memory_events[MEMCG_SWAP_MAX], 16);
+	assert_int_equal(memcg_events(box, PGACTIVATE), 16);
+	for (unsigned i = 0, kept = 0; i < 32; i++) {
+		uint64_t pte = mm_pte_lookup(t->mm, a + PAGES(i));
+
+		if (pte & _PAGE_PRESENT) {
+			assert_true(PageActive(frame_of(t, a + PAGES(i))));
+			kept++;
+		}
+		if (i == 31)
+			assert_int_equal(kept, 16);
+	}
+	for (unsigned i = 0; i < 32; i++)
+		assert_int_equal(vt_read_ok(t, a + PAGES(i)), i + 1);
+	vt_check(m);
+	for (off = PAGES(32); off < PAGES(300) && !r.killed; off += 4096) {
+		assert_int_equal(task_access(t, a + off, MMU_WRITE, &v, sizeof(v), &r), 0);
+		assert_true(box->swap.usage <= 16);
+	}
+	assert_true(r.killed);
+	assert_int_equal(box->swap.watermark, 16);
+	assert_int_equal(box->memory_events[MEMCG_OOM_KILL], 1);
+	exit_to_user_mode(m);
+	assert_null(task_find(m, "t"));
+	vt_check(m);
+	assert_int_equal(sys_swapoff(m, type, &err), 0);
+	assert_int_equal(box->swap.usage, 0);
+	vmsim_machine_destroy(m);
+}
+
 /* Swap charges (cgroup v2): a slot is charged to the swapped page's
  * cgroup and recorded, up to memory.swap.max; freeing the slot gives it
  * back; a page read back is charged to the cgroup that swapped it out.
- * The swap code is not involved: the slots are numbers here, and the
- * machine's swap space is set by hand. */
+ * The charges are made by hand on slots of a real area that nothing
+ * allocated: the swap code's own charging is the next two tests'. */
 static void test_memcg_swap_charges(void **state)
 {
 	unsigned lines = 0;
@@ -322,7 +423,9 @@ static void test_memcg_swap_charges(void **state)
 	struct task_struct *t = vt_spawn(m, "t", 0, 0), *u = vt_spawn(m, "u", 0, 0);
 	struct mem_cgroup *p = mkdir_ok(m, "p"), *box = mkdir_ok(m, "p/box"),
 			  *other = mkdir_ok(m, "other");
+	struct vmsim_error err = { 0 };
 	struct page *pages[4], *in;
+	unsigned type;
 	uint64_t va;
 
 	(void)state;
@@ -332,31 +435,33 @@ static void test_memcg_swap_charges(void **state)
 	write_pages(t, va, 4);
 	for (unsigned i = 0; i < 4; i++)
 		pages[i] = frame_of(t, va + PAGES(i));
-	m->pm.total_swap_pages = m->pm.nr_swap_pages = 16;
-	assert_int_equal(swap_cgroup_swapon(m, 1, 16), 0);
-	assert_int_equal(swap_cgroup_swapon(m, 1, 16), -EINVAL);
+	/* an area of 17 slots, the header and 16 usable; swapon recorded
+	 * no cgroup for any of them yet */
+	assert_int_equal(sys_swapon(m, PAGES(17), -1, false, &type, &err), 0);
+	assert_int_equal(m->pm.total_swap_pages, 16);
+	assert_int_equal(swap_cgroup_swapon(m, type, 17), -EINVAL);
 	swap_max_write(p, 3);
 	assert_int_equal(mem_cgroup_get_nr_swap_pages(m, box), 3);
 	assert_false(mem_cgroup_swap_full(m, pages[0]));
 
 	for (unsigned i = 0; i < 3; i++)
-		assert_int_equal(mem_cgroup_try_charge_swap(m, pages[i], 1, 5 + i), 0);
+		assert_int_equal(mem_cgroup_try_charge_swap(m, pages[i], type, 5 + i), 0);
 	vt_check(m);
 	assert_int_equal(box->swap.usage, 3);
 	assert_int_equal(p->swap.usage, 3);
-	assert_int_equal(lookup_swap_cgroup_id(m, 1, 6), box->id);
+	assert_int_equal(lookup_swap_cgroup_id(m, type, 6), box->id);
 	assert_int_equal(mem_cgroup_get_nr_swap_pages(m, box), 0);
 	assert_true(mem_cgroup_swap_full(m, pages[0]));
 	/* the parent's limit refuses the fourth; the events are the page's
 	 * cgroup's (and, memory.swap.events being hierarchical, p's) */
-	assert_int_equal(mem_cgroup_try_charge_swap(m, pages[3], 1, 8), -ENOMEM);
+	assert_int_equal(mem_cgroup_try_charge_swap(m, pages[3], type, 8), -ENOMEM);
 	assert_int_equal(box->memory_events[MEMCG_SWAP_MAX], 1);
 	assert_int_equal(p->memory_events[MEMCG_SWAP_MAX], 1);
 	assert_int_equal(box->memory_events_local[MEMCG_SWAP_MAX], 1);
 	assert_int_equal(p->memory_events_local[MEMCG_SWAP_MAX], 0);
 	assert_int_equal(box->memory_events[MEMCG_SWAP_FAIL], 1);
 	assert_int_equal(p->memory_events[MEMCG_SWAP_FAIL], 1);
-	assert_int_equal(lookup_swap_cgroup_id(m, 1, 8), 0);
+	assert_int_equal(lookup_swap_cgroup_id(m, type, 8), 0);
 	/* no slot at all: counted, nothing charged */
 	assert_int_equal(mem_cgroup_try_charge_swap(m, pages[3], 0, 0), 0);
 	assert_int_equal(box->memory_events[MEMCG_SWAP_FAIL], 2);
@@ -365,18 +470,18 @@ static void test_memcg_swap_charges(void **state)
 	/* a page read back from slot 6 by u belongs to box, not to u's cgroup */
 	in = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE);
 	assert_non_null(in);
-	assert_int_equal(mem_cgroup_swapin_charge_folio(m, in, u->mm, GFP_KERNEL, 1, 6), 0);
+	assert_int_equal(mem_cgroup_swapin_charge_folio(m, in, u->mm, GFP_KERNEL, type, 6), 0);
 	assert_ptr_equal(folio_memcg(m, in), box);
 	__free_pages(&m->pm, in, 0);
 	/* a slot nobody recorded: the mm's cgroup */
 	in = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE);
-	assert_int_equal(mem_cgroup_swapin_charge_folio(m, in, u->mm, GFP_KERNEL, 1, 9), 0);
+	assert_int_equal(mem_cgroup_swapin_charge_folio(m, in, u->mm, GFP_KERNEL, type, 9), 0);
 	assert_ptr_equal(folio_memcg(m, in), other);
 	__free_pages(&m->pm, in, 0);
 	vt_check(m);
 
 	/* freeing slots gives their charge back, to whoever holds the record */
-	mem_cgroup_uncharge_swap(m, 1, 5, 2);
+	mem_cgroup_uncharge_swap(m, type, 5, 2);
 	assert_int_equal(box->swap.usage, 1);
 	assert_int_equal(p->swap.usage, 1);
 	vt_check(m);
@@ -384,12 +489,11 @@ static void test_memcg_swap_charges(void **state)
 	box->swap.usage++;
 	assert_int_not_equal(machine_check(m, &(struct vmsim_error){ 0 }), 0);
 	box->swap.usage--;
-	mem_cgroup_uncharge_swap(m, 1, 7, 1);
+	mem_cgroup_uncharge_swap(m, type, 7, 1);
 	assert_int_equal(box->swap.usage, 0);
 	assert_int_equal(p->swap.usage, 0);
 	vt_check(m);
-	swap_cgroup_swapoff(m, 1);
-	m->pm.total_swap_pages = m->pm.nr_swap_pages = 0;
+	assert_int_equal(sys_swapoff(m, type, &err), 0);
 	do_exit(t);
 	do_exit(u);
 	vt_check(m);
@@ -446,6 +550,8 @@ int main(void)
 		cmocka_unit_test(test_memcg_max_below_usage_kills),
 		cmocka_unit_test(test_memcg_reclaims_before_oom),
 		cmocka_unit_test(test_memcg_swap_charges),
+		cmocka_unit_test(test_memcg_reclaim_swaps_within_the_cgroup),
+		cmocka_unit_test(test_memcg_swap_max_limits_swap_out),
 		cmocka_unit_test(test_memcg_checker_catches_wrong_charges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,8 @@
  */
 #include "vma_test.h"
 
+#include "vma/swap.h"
+
 #include "vma/filemap.h"
 #include "vma/rmap.h"
 
@@ -1153,7 +1155,13 @@ static void test_checker_sees_stray_locks(void **state)
 	page = filemap_find_page(f, 0);
 	assert_int_equal(do_munmap(mm, WIN, PG), 0);
 	vt_check(m);
-	/* a munlock that did not happen: cached, unmapped, still locked */
+	/* a munlock that did not happen: cached, unmapped, still locked (and
+	 * so on the unevictable "list", where mlock_count may live) */
+	lru_add_drain(m);
+	lruvec_del_folio(folio_lruvec(&m->pm, page), page);
+	set_page_flag(page, PG_unevictable);
+	clear_page_flag(page, PG_active);
+	lruvec_add_folio(folio_lruvec(&m->pm, page), page);
 	set_page_flag(page, PG_mlocked);
 	page->mlock_count = 1;
 	mod_zone_page_state(page_zone(&m->pm, page), NR_MLOCK, 1);
@@ -1161,6 +1169,9 @@ static void test_checker_sees_stray_locks(void **state)
 	assert_non_null(strstr(err.msg, "mapped nowhere"));
 	clear_page_flag(page, PG_mlocked);
 	mod_zone_page_state(page_zone(&m->pm, page), NR_MLOCK, -1);
+	lruvec_del_folio(folio_lruvec(&m->pm, page), page);
+	clear_page_flag(page, PG_unevictable);
+	lruvec_add_folio(folio_lruvec(&m->pm, page), page);
 	vt_check(m);
 	/* a lock too many on a mapped page */
 	vt_mmap(t, WIN + 4 * PG, 2 * PG, PRW, ANON | MAP_FIXED);

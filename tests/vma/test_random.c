@@ -633,11 +633,12 @@ static void op_madvise(struct mtask *mt)
 		shared = p->cell >= 0;
 		switch (adv) {
 		case MADV_FREE:
-			if (shared) {
+			/* lazily freed: no memory pressure here makes reclaim
+			 * free it, so it keeps its bytes; locked memory is
+			 * refused (madvise_dontneed_free_valid_vma()) */
+			if (shared || p->locked)
 				want = -EINVAL;
-				break;
-			}
-			/* fall through - dropped at once, as DONTNEED */
+			break;
 		case MADV_DONTNEED:
 			if (p->locked) {
 				want = -EINVAL;

@@ -27,6 +27,8 @@
 #include "mmu/pgtable.h"
 #include "kern/cgroup.h"
 #include "vma/memcontrol.h"
+#include "vma/swap.h"
+#include "vma/swapfile.h"
 
 #define PRW (PROT_READ | PROT_WRITE)
 #define M2 (2 * MiB)
@@ -980,15 +982,25 @@ static void test_thp_madvise_dontneed_and_free(void **state)
 	assert_int_equal(smaps_field(t, a, "Rss"), 4 * 2048 - 4);
 	assert_int_equal(smaps_field(t, a, "AnonHugePages"), 3 * 2048);
 
-	/* FREE: dropped at once here (no reclaim to wait for), as DONTNEED */
+	/* FREE (madvise_free_huge_pmd()): part of a huge page splits it, the
+	 * PMD and then the folio, and that page becomes lazily freed; the
+	 * whole of one stays huge, its PMD clean and old, the folio lazily
+	 * freed whole (reclaim drops it later unless it is written) */
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PAGE], 0);
 	assert_int_equal(do_madvise(t->mm, a + 2 * M2 + 0x1000, 0x1000, MADV_FREE, NULL), 0);
 	vt_check(m);
 	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 2);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PAGE], 1);
 	assert_int_equal(do_madvise(t->mm, a + 3 * M2, M2, MADV_FREE, NULL), 0);
 	vt_check(m);
 	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 2);
-	assert_int_equal(nr_anon_thps(m), 1);
-	assert_int_equal(get_mm_rss(t->mm), 3 * 512 - 2);
+	assert_int_equal(nr_anon_thps(m), 2);
+	assert_non_null(huge_folio_of(t, a + 3 * M2));
+	assert_false(PageSwapBacked(huge_folio_of(t, a + 3 * M2)));
+	assert_false(pmd_entry_of(t, a + 3 * M2, NULL) & (_PAGE_ACCESSED | _PAGE_DIRTY));
+	assert_int_equal(smaps_field(t, a, "LazyFree"), 2048 + 4);
+	assert_int_equal(get_mm_rss(t->mm), 4 * 512 - 1);
+	assert_int_equal(vt_read_ok(t, a + 3 * M2 + 8), 0x103);	/* the bytes stay */
 	vmsim_machine_destroy(m);
 }
 
@@ -1616,23 +1628,6 @@ static void test_thp_mlock_in_a_fork_child(void **state)
 
 /* ---- memory cgroups ---- */
 
-/* What the cgroup's reclaim was asked for (a stand-in that frees
- * nothing: this layer has no reclaim of its own). */
-static struct {
-	unsigned calls, bad;
-	gfp_t gfp;
-} thp_reclaim;
-
-static unsigned long thp_reclaim_nothing(struct mem_cgroup *memcg, unsigned long nr_pages,
-					 gfp_t gfp_mask, unsigned reclaim_options)
-{
-	(void)memcg;
-	thp_reclaim.calls++;
-	if (nr_pages != 512 || gfp_mask != thp_reclaim.gfp || reclaim_options != MEMCG_RECLAIM_MAY_SWAP)
-		thp_reclaim.bad++;
-	return 0;
-}
-
 /*
  * A huge page is charged whole to the faulting task's cgroup
  * (mem_cgroup_charge() of the folio: 512 pages; memory.stat anon_thp and
@@ -1645,8 +1640,11 @@ static unsigned long thp_reclaim_nothing(struct mem_cgroup *memcg, unsigned long
  * __GFP_DIRECT_RECLAIM -- refused at once, no max event -- a madvised one
  * with it: reclaim, a drain of the stocks, reclaim again and 16 retries
  * (MAX_RECLAIM_RETRIES), 18 max events; under defrag=always an unmadvised
- * VMA adds __GFP_NORETRY: 2.  Unmapping the huge page's first page splits
- * it; the charge stays whole until the last page goes.
+ * VMA adds __GFP_NORETRY: 2.  Each max event is one
+ * try_to_free_mem_cgroup_pages(), which finds nothing to free: the
+ * machine has no swap and the cgroup no page cache.  Unmapping the huge
+ * page's first page splits it; the charge stays whole until the last
+ * page goes.
  */
 static struct vmsim_machine *boot_thp_cgroup(const char *defrag, struct task_struct **t,
 					     struct mem_cgroup **box)
@@ -1666,8 +1664,6 @@ static struct vmsim_machine *boot_thp_cgroup(const char *defrag, struct task_str
 	assert_int_equal(cgroup_attach_task(*t, *box), 0);
 	/* 600 pages: one huge page and its tables fit, a second does not */
 	memory_max_write(m, *box, 600);
-	m->memcg->try_to_free_mem_cgroup_pages = thp_reclaim_nothing;
-	thp_reclaim.calls = thp_reclaim.bad = 0;
 	return m;
 }
 
@@ -1703,7 +1699,6 @@ static void test_thp_memcg_charge_and_fallback(void **state)
 	assert_int_equal(m->pm.vmstat.event[THP_FAULT_FALLBACK], 1);
 	assert_int_equal(m->pm.vmstat.event[THP_FAULT_FALLBACK_CHARGE], 1);
 	assert_int_equal(m->pm.vmstat.event[THP_FAULT_ALLOC], 1);
-	assert_int_equal(thp_reclaim.calls, 0);
 	assert_int_equal(box->memory_events[MEMCG_MAX], 0);
 	assert_int_equal(box->memory_events[MEMCG_OOM], 0);
 	assert_int_equal(memcg_page_state(m, box, NR_ANON_THPS), 512);
@@ -1713,11 +1708,8 @@ static void test_thp_memcg_charge_and_fallback(void **state)
 
 	/* MADV_HUGEPAGE: the charge reclaims and retries, still no OOM */
 	assert_int_equal(do_madvise(t->mm, a + 2 * M2, M2, MADV_HUGEPAGE, NULL), 0);
-	thp_reclaim.gfp = GFP_TRANSHUGE;
 	assert_int_equal(vt_write(t, a + 2 * M2, 3), 0);
 	assert_null(huge_folio_of(t, a + 2 * M2));
-	assert_int_equal(thp_reclaim.calls, 18);
-	assert_int_equal(thp_reclaim.bad, 0);
 	assert_int_equal(box->memory_events[MEMCG_MAX], 18);
 	assert_int_equal(box->memory_events[MEMCG_OOM], 0);
 	assert_int_equal(m->pm.vmstat.event[THP_FAULT_FALLBACK_CHARGE], 2);
@@ -1745,7 +1737,6 @@ static void test_thp_memcg_charge_and_fallback(void **state)
 	assert_non_null(huge_folio_of(t, b + M2));
 	assert_int_equal(memcg_page_state(m, box, NR_ANON_THPS), 512);
 	vt_check(m);
-	m->memcg->try_to_free_mem_cgroup_pages = NULL;
 	vmsim_machine_destroy(m);
 }
 
@@ -1761,16 +1752,115 @@ static void test_thp_memcg_charge_noretry(void **state)
 	(void)state;
 	assert_int_equal(vt_write(t, a, 1), 0);
 	assert_non_null(huge_folio_of(t, a));
-	thp_reclaim.gfp = GFP_TRANSHUGE | __GFP_NORETRY;
 	assert_int_equal(vt_write(t, a + M2, 2), 0);
 	assert_null(huge_folio_of(t, a + M2));
-	assert_int_equal(thp_reclaim.calls, 2);
-	assert_int_equal(thp_reclaim.bad, 0);
 	assert_int_equal(box->memory_events[MEMCG_MAX], 2);
 	assert_int_equal(box->memory_events[MEMCG_OOM], 0);
 	assert_int_equal(m->pm.vmstat.event[THP_FAULT_FALLBACK_CHARGE], 1);
 	vt_check(m);
-	m->memcg->try_to_free_mem_cgroup_pages = NULL;
+	vmsim_machine_destroy(m);
+}
+
+/* Reclaim of a PMD-mapped huge page with swap (shrink_folio_list()): no
+ * swap cluster is allocated for it whole, so it falls back to 4 KiB pages
+ * -- the PMD split, then the folio (thp_split_page, thp_swpout_fallback)
+ * -- and each of the 512 pages goes to swap (pswpout 512, 512 swap
+ * entries, rss 0); reading them back brings the bytes each page held. */
+static void test_thp_reclaim_splits_and_swaps_512_pages(void **state)
+{
+	const char *sets[] = { "memory.size=64MiB", "swap.size=4MiB",
+			       "transparent_hugepage.enabled=always", NULL };
+	struct vmsim_error err = { 0 };
+	struct vmsim_machine *m = vmsim_machine_create("x86_64", sets, &err);
+	struct task_struct *t;
+	struct page *folio;
+	unsigned long pswpout, pswpin, lru_before, lru_after;
+	uint64_t a;
+
+	(void)state;
+	if (!m)
+		fail_msg("boot: %s", err.msg);
+	t = vt_spawn(m, "a", 0, 0);
+	a = vt_mmap(t, 0x40000000, M2, PRW, MAP_PRIVATE | MAP_FIXED);
+	for (unsigned i = 0; i < 512; i++)
+		for (unsigned w = 0; w < 4; w++)
+			assert_int_equal(vt_write(t, a + i * PAGE_SIZE + w * 1024,
+						  0x5a00000000ULL + i * 16 + w), 0);
+	folio = huge_folio_of(t, a);
+	assert_non_null(folio);
+	/* one folio on the LRU, its 512 pages counted once each */
+	lru_add_drain(m);
+	assert_true(PageLRU(folio));
+	for (unsigned i = 1; i < 512; i++)
+		assert_false(PageLRU(folio + i));
+	lru_before = node_page_state(&m->pm.node_data[0], NR_INACTIVE_ANON) +
+		     node_page_state(&m->pm.node_data[0], NR_ACTIVE_ANON);
+	assert_true(lru_before >= 512);
+	vt_check(m);
+	/* the checker: a tail page with LRU flags is refused */
+	{
+		set_page_flag(folio + 7, PG_lru);
+		assert_int_not_equal(machine_check(m, &err), 0);
+		assert_non_null(strstr(err.msg, "a tail page"));
+		clear_page_flag(folio + 7, PG_lru);
+		assert_int_equal(machine_check(m, &err), 0);
+	}
+	/* folio_referenced(): the PMD's Accessed bit, tested and cleared
+	 * (pmdp_clear_flush_young()), one reference for the whole folio */
+	{
+		unsigned long vm_flags;
+
+		assert_true(pmd_entry_of(t, a, NULL) & _PAGE_ACCESSED);
+		assert_int_equal(folio_referenced(m, folio, &vm_flags), 1);
+		assert_false(pmd_entry_of(t, a, NULL) & _PAGE_ACCESSED);
+		assert_int_equal(folio_referenced(m, folio, &vm_flags), 0);
+		assert_int_equal(vt_read_ok(t, a + 5 * PAGE_SIZE), 0x5a00000000ULL + 5 * 16);
+		assert_int_equal(folio_referenced(m, folio, &vm_flags), 1);
+	}
+
+	assert_int_equal(do_madvise(t->mm, a, M2, MADV_PAGEOUT, NULL), 0);
+	vt_check(m);
+	assert_null(huge_folio_of(t, a));
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
+	assert_int_equal(nr_anon_thps(m), 0);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PAGE], 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SWPOUT_FALLBACK], 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PAGE_FAILED], 0);
+	assert_int_equal(vmstat_read(&m->pm, "pswpout", &pswpout), 0);
+	assert_int_equal(pswpout, 512);
+	assert_int_equal(get_mm_counter(t->mm, MM_SWAPENTS), 512);
+	assert_int_equal(get_mm_rss(t->mm), 0);
+	for (unsigned i = 0; i < 512; i++)
+		assert_true(is_swap_pte(mm_pte_lookup(t->mm, a + i * PAGE_SIZE)));
+	/* written asynchronously: the pages wait in the swap cache, 4 KiB
+	 * pages on the anon lists now, until reclaim frees them */
+	lru_after = node_page_state(&m->pm.node_data[0], NR_INACTIVE_ANON) +
+		    node_page_state(&m->pm.node_data[0], NR_ACTIVE_ANON);
+	assert_true(lru_after <= lru_before);
+	for (unsigned i = 0; i < 512; i++) {
+		struct page *p = swap_cache_lookup(m, pte_to_swp_entry(m->pt.fmt,
+						   mm_pte_lookup(t->mm, a + i * PAGE_SIZE)));
+
+		assert_true(!p || (!PageCompound(p) && PageSwapCache(p)));
+	}
+
+	/* reclaim frees them, written: the swap slots alone hold the bytes */
+	reclaim_lruvec(m, mem_cgroup_lruvec(m, NULL, 0), 512, GFP_KERNEL, true);
+	vt_check(m);
+	for (unsigned i = 0; i < 512; i++)
+		assert_null(swap_cache_lookup(m, pte_to_swp_entry(m->pt.fmt,
+						 mm_pte_lookup(t->mm, a + i * PAGE_SIZE))));
+
+	/* back, page by page, with their bytes */
+	for (unsigned i = 0; i < 512; i++)
+		for (unsigned w = 0; w < 4; w++)
+			assert_int_equal(vt_read_ok(t, a + i * PAGE_SIZE + w * 1024),
+					 0x5a00000000ULL + i * 16 + w);
+	vt_check(m);
+	assert_int_equal(vmstat_read(&m->pm, "pswpin", &pswpin), 0);
+	assert_int_equal(pswpin, 512);
+	assert_int_equal(get_mm_counter(t->mm, MM_SWAPENTS), 0);
+	assert_int_equal(get_mm_rss(t->mm), 512);
 	vmsim_machine_destroy(m);
 }
 
@@ -1795,6 +1885,7 @@ int main(void)
 		cmocka_unit_test(test_thp_move_huge_pmd_moves_page_and_table),
 		cmocka_unit_test(test_thp_madvise_dontneed_and_free),
 		cmocka_unit_test(test_thp_madvise_cold_and_pageout),
+		cmocka_unit_test(test_thp_reclaim_splits_and_swaps_512_pages),
 		cmocka_unit_test(test_thp_madvise_flags_split_at_new_boundaries),
 		cmocka_unit_test(test_thp_mremap_moves_whole_or_splits),
 		cmocka_unit_test(test_thp_exit_frees_everything),

@@ -35,20 +35,43 @@
 #include "util/hostalloc.h"
 #include "util/strbuf.h"
 #include "util/svg.h"
+#include "vma/huge_mm.h"
 #include "vma/mm.h"
 
 
 #define PROGRESS_EVERY (1u << 16)
 #define BATCH 256
 
-/* --svg with --interval: per row, the accesses and the counters' deltas
- * since the row before (kept in host memory: 48 bytes a row). */
+/*
+ * The counters an interval row gives as its deltas since the row before
+ * (and the summary as totals), in column order; the last ones only with
+ * --frames.
+ */
+enum { C_ACCESSES, C_INSTRUCTIONS, C_L1D_HITS, C_L1D_MISSES, C_L1I_HITS, C_L1I_MISSES,
+       C_L2_HITS, C_L2_MISSES, C_WALKS, C_ENTRIES_READ, C_MIN_FLT, C_DEMAND_ZERO, C_ZERO_PAGE,
+       C_COW, C_COW_REUSE, C_STACK_GROW, C_SEGV, C_SIGBUS, C_POLICY_FAULTS, C_EVICTIONS,
+       C_DIRTY_EVICTIONS, C_DISK_WRITES, NR_COUNTERS };
+static const char *const counter_names[NR_COUNTERS] = {
+	"accesses", "instructions", "l1d_hits", "l1d_misses", "l1i_hits", "l1i_misses", "l2_hits",
+	"l2_misses", "walks", "walk_entries_read", "min_flt", "demand_zero", "zero_page", "cow",
+	"cow_reuse", "stack_grow", "segv", "sigbus", "faults", "evictions", "dirty_evictions",
+	"disk_writes",
+};
+
+/* The rates per 1000 instructions a row and the summary give. */
+enum { M_L1D, M_L1I, M_L2, M_WALKS, NR_MPKI };
+static const char *const mpki_names[NR_MPKI] = { "l1d", "l1i", "l2", "walks" };
+static const unsigned mpki_counter[NR_MPKI] = { C_L1D_MISSES, C_L1I_MISSES, C_L2_MISSES, C_WALKS };
+
+/* --svg with --interval: per row, the accesses and some counters' deltas
+ * (kept in host memory: 48 bytes a row). */
 #define PLOT_SERIES 5
+static const unsigned plot_counter[PLOT_SERIES] = { C_L1D_MISSES, C_L2_MISSES, C_WALKS, C_MIN_FLT,
+						    C_POLICY_FAULTS };
 struct interval_plot {
 	const char *path;
 	double *x, *y[PLOT_SERIES];
 	size_t n, cap;
-	uint64_t last[PLOT_SERIES];
 	bool failed;			/* the host refused: no picture */
 };
 
@@ -58,9 +81,10 @@ struct replay_cli {
 	const struct replace_ops *policy;	/* NULL without --frames */
 	struct replace_params params;
 	uint64_t interval, next_interval;
+	uint64_t last[NR_COUNTERS];	/* the counters at the last interval row */
 	bool json, csv, quiet, tty;
 	struct interval_plot plot;	/* --svg: the rows kept for the picture */
-	bool header_done;		/* text: the rows' header line is out */
+	bool header_done;		/* text, CSV: the rows' header line is out */
 	struct strbuf out;		/* JSON: the streaming writer's buffer */
 	struct json_writer jw;
 	double t0, next_progress;
@@ -77,13 +101,51 @@ static double now(void)
 
 /* ---- output ---- */
 
+static unsigned nr_counters(const struct replay_cli *rc)
+{
+	return rc->policy ? NR_COUNTERS : C_POLICY_FAULTS;
+}
+
+/* The counters of @c (and the policy's) in counter_names' order. */
+static void counter_values(const struct replay_cli *rc, const struct replay_counters *c,
+			   uint64_t v[NR_COUNTERS])
+{
+	const struct tlb_stats *lv[3] = { &c->l1d, &c->l1i, &c->l2 };
+	const struct replace_stats *st = &rc->rs.st;
+	struct stat_field f[FAULT_STAT_FIELDS];
+
+	_Static_assert(C_SIGBUS - C_MIN_FLT + 1 == FAULT_STAT_FIELDS, "the faults' columns");
+	v[C_ACCESSES] = c->accesses;
+	v[C_INSTRUCTIONS] = c->instructions;
+	for (unsigned i = 0; i < 3; i++) {
+		v[C_L1D_HITS + 2 * i] = lv[i]->hits;
+		v[C_L1D_MISSES + 2 * i] = lv[i]->misses;
+	}
+	v[C_WALKS] = c->walks;
+	v[C_ENTRIES_READ] = c->entries_read;
+	fault_stat_fields(&c->fst, f);	/* min_flt ... sigbus, our order */
+	for (unsigned i = 0; i < FAULT_STAT_FIELDS; i++)
+		v[C_MIN_FLT + i] = f[i].v;
+	v[C_POLICY_FAULTS] = rc->policy ? st->faults : 0;
+	v[C_EVICTIONS] = rc->policy ? st->evictions : 0;
+	v[C_DIRTY_EVICTIONS] = rc->policy ? st->dirty_evictions : 0;
+	v[C_DISK_WRITES] = rc->policy ? st->disk_writes : 0;
+}
+
+/* Misses per 1000 instructions: false when there were none (a trace
+ * without instruction fetches, or an interval without any). */
+static bool mpki(uint64_t misses, uint64_t instructions, double *out)
+{
+	if (!instructions)
+		return false;
+	*out = (double)misses * 1000.0 / (double)instructions;
+	return true;
+}
+
 /* The row's deltas into the plot. */
-static void plot_row(struct replay_cli *rc, const struct replay_counters *c)
+static void plot_row(struct replay_cli *rc, const uint64_t *d)
 {
 	struct interval_plot *pl = &rc->plot;
-	const uint64_t now_v[PLOT_SERIES] = { c->l1d.misses, c->l2.misses, c->walks,
-					      rc->rp.t->fst.min_flt,
-					      rc->policy ? rc->rs.st.faults : 0 };
 
 	if (pl->failed)
 		return;
@@ -106,10 +168,8 @@ static void plot_row(struct replay_cli *rc, const struct replay_counters *c)
 		pl->cap = cap;
 	}
 	pl->x[pl->n] = (double)rc->rp.accesses;
-	for (int k = 0; k < PLOT_SERIES; k++) {
-		pl->y[k][pl->n] = (double)(now_v[k] - pl->last[k]);
-		pl->last[k] = now_v[k];
-	}
+	for (int k = 0; k < PLOT_SERIES; k++)
+		pl->y[k][pl->n] = (double)d[plot_counter[k]];
 	pl->n++;
 }
 
@@ -154,17 +214,49 @@ static void plot_free(struct interval_plot *pl)
 			host_free(NULL, pl->y[k], pl->cap * sizeof(double));
 }
 
+/* Text and CSV rows: the totals the first columns have always given,
+ * then each counter's delta (d_NAME), then the interval's MPKI. */
+static void row_header(const struct replay_cli *rc, char sep)
+{
+	const char *totals[] = { "accesses", "l1d_misses", "l1i_misses", "l2_misses", "walks",
+				 "min_flt", "rss_pages" };
+
+	if (!rc->csv)
+		fputs("# ", stdout);
+	for (unsigned i = 0; i < sizeof(totals) / sizeof(totals[0]); i++) {
+		if (i)
+			putchar(sep);
+		fputs(totals[i], stdout);
+	}
+	for (unsigned i = 0; i < nr_counters(rc); i++)
+		printf("%cd_%s", sep, counter_names[i]);
+	for (unsigned i = 0; i < NR_MPKI; i++)
+		printf("%c%s_mpki", sep, mpki_names[i]);
+	putchar('\n');
+}
+
 static void interval_row(struct replay_cli *rc)
 {
 	struct replay *rp = &rc->rp;
 	struct json_writer *jw = &rc->jw;
 	struct replay_counters c;
+	uint64_t v[NR_COUNTERS], d[NR_COUNTERS];
+	const unsigned n = nr_counters(rc);
+	const char sep = rc->csv ? ',' : ' ';
+	double x = 0;
 
 	if (cli_host_oom())
 		return;		/* the replay ends at the failure: no more rows */
 	replay_snapshot(rp, &c);
-	if (rc->plot.path)
-		plot_row(rc, &c);
+	counter_values(rc, &c, v);
+	for (unsigned i = 0; i < NR_COUNTERS; i++) {
+		d[i] = v[i] - rc->last[i];
+		rc->last[i] = v[i];
+	}
+	/* the picture's y is per N accesses: the partial last interval is
+	 * not drawn */
+	if (rc->plot.path && d[C_ACCESSES] == rc->interval)
+		plot_row(rc, d);
 	if (rc->json) {
 		json_object_begin(jw);
 		json_key_u64(jw, "accesses", rp->accesses);
@@ -172,19 +264,43 @@ static void interval_row(struct replay_cli *rc)
 		json_key_u64(jw, "l1i_misses", c.l1i.misses);
 		json_key_u64(jw, "l2_misses", c.l2.misses);
 		json_key_u64(jw, "walks", c.walks);
-		json_key_u64(jw, "min_flt", rp->t->fst.min_flt);
+		json_key_u64(jw, "min_flt", c.fst.min_flt);
 		json_key_u64(jw, "rss_pages", c.rss);
+		json_key(jw, "delta");
+		json_object_begin(jw);
+		for (unsigned i = 0; i < n; i++)
+			json_key_u64(jw, counter_names[i], d[i]);
+		json_object_end(jw);
+		json_key(jw, "mpki");
+		json_object_begin(jw);
+		for (unsigned i = 0; i < NR_MPKI; i++) {
+			json_key(jw, mpki_names[i]);
+			if (mpki(d[mpki_counter[i]], d[C_INSTRUCTIONS], &x))
+				json_double(jw, x, 4);
+			else
+				json_null(jw);
+		}
+		json_object_end(jw);
 		json_object_end(jw);
 		return;
 	}
 	if (!rc->header_done) {
-		printf("# accesses l1d_misses l1i_misses l2_misses walks min_flt rss_pages\n");
+		row_header(rc, sep);
 		rc->header_done = true;
 	}
-	printf("%llu %llu %llu %llu %llu %lu %lu\n", (unsigned long long)rp->accesses,
-	       (unsigned long long)c.l1d.misses, (unsigned long long)c.l1i.misses,
-	       (unsigned long long)c.l2.misses, (unsigned long long)c.walks, rp->t->fst.min_flt,
-	       c.rss);
+	printf("%llu%c%llu%c%llu%c%llu%c%llu%c%lu%c%lu", (unsigned long long)rp->accesses, sep,
+	       (unsigned long long)c.l1d.misses, sep, (unsigned long long)c.l1i.misses, sep,
+	       (unsigned long long)c.l2.misses, sep, (unsigned long long)c.walks, sep,
+	       c.fst.min_flt, sep, c.rss);
+	for (unsigned i = 0; i < n; i++)
+		printf("%c%llu", sep, (unsigned long long)d[i]);
+	for (unsigned i = 0; i < NR_MPKI; i++) {
+		if (mpki(d[mpki_counter[i]], d[C_INSTRUCTIONS], &x))
+			printf("%c%.4f", sep, x);
+		else
+			printf("%c%s", sep, rc->csv ? "" : "-");
+	}
+	putchar('\n');
 }
 
 static void progress(struct replay_cli *rc, const struct trace_reader *r, bool final)
@@ -266,15 +382,53 @@ static void json_replacement(struct replay_cli *rc)
 	json_object_end(jw);
 }
 
+/* Lookups that missed, of all lookups: false when there were none. */
+static bool miss_rate(const struct tlb_stats *t, double *out)
+{
+	if (!t->hits && !t->misses)
+		return false;
+	*out = (double)t->misses / (double)(t->hits + t->misses);
+	return true;
+}
+
+/* A JSON number, or null when @ok is false (@v is read only after @ok
+ * was computed: the callers' "f(&x), x" would read x unordered). */
+static void json_number_or_null(struct json_writer *jw, const char *key, bool ok, const double *v)
+{
+	json_key(jw, key);
+	if (ok)
+		json_double(jw, *v, 6);
+	else
+		json_null(jw);
+}
+
+/* The depth of Linux level @l in @fmt, or -1 when it folds into the one above. */
+static int level_depth(const struct pt_format *fmt, enum pt_level l)
+{
+	const int d = fmt->depth_of[l];
+
+	return l == PT_PGD || d != fmt->depth_of[l - 1] ? d : -1;
+}
+
+/* A leaf at @d maps a page (the last level, or a level of large pages). */
+static bool level_maps(const struct pt_format *fmt, int d)
+{
+	return d == (int)fmt->levels - 1 || fmt->lvl[d].large;
+}
+
+static const char *const linux_levels[PT_NR_LEVELS] = { "pgd", "pud", "pmd", "pte" };
+
 /* JSON: the totals after the rows, under the statistics' names; 0, or
  * -errno if the document did not come out whole. */
 static int json_tail(struct replay_cli *rc, double secs, double rate)
 {
 	const struct replay *rp = &rc->rp;
+	const struct pt_format *fmt = rp->cpu->fmt;
 	struct json_writer *jw = &rc->jw;
 	struct replay_counters c;
 	struct stat_field f[FAULT_STAT_FIELDS];
 	static const char *const lv_names[] = { "l1d", "l1i", "l2" };
+	double x = 0;
 	int ret;
 
 	replay_snapshot(rp, &c);
@@ -288,9 +442,17 @@ static int json_tail(struct replay_cli *rc, double secs, double rate)
 		{ "created", rp->regions }, { "size", rp->region_bytes },
 		{ "unmappable_accesses", rp->unmappable },
 	};
+	const struct stat_field large[2][2] = {
+		{ { "fills", c.l1d_large_fills }, { "evictions", c.l1d_large_evictions } },
+		{ { "fills", c.l1i_large_fills }, { "evictions", c.l1i_large_evictions } },
+	};
 
-	if (rc->interval)
+	if (rc->interval) {
+		/* the last, partial interval: the totals below are its sum */
+		if (rp->accesses + rc->interval != rc->next_interval)
+			interval_row(rc);
 		json_array_end(jw);
+	}
 	json_group(jw, "accesses", acc, sizeof(acc) / sizeof(acc[0]));
 	json_key(jw, "tlb");
 	json_object_begin(jw);
@@ -298,11 +460,37 @@ static int json_tail(struct replay_cli *rc, double secs, double rate)
 		struct stat_field t[TLB_STAT_FIELDS];
 
 		tlb_stat_fields(lv[i], t);
-		json_group(jw, lv_names[i], t, TLB_STAT_FIELDS);
+		json_key(jw, lv_names[i]);
+		json_object_begin(jw);
+		json_stat_fields(jw, t, TLB_STAT_FIELDS);
+		json_number_or_null(jw, "miss_rate", miss_rate(lv[i], &x), &x);
+		json_number_or_null(jw, "mpki", mpki(lv[i]->misses, c.instructions, &x), &x);
+		json_object_end(jw);
 	}
+	json_group(jw, "l1d_large", large[0], 2);
+	json_group(jw, "l1i_large", large[1], 2);
 	json_object_end(jw);
 	json_key_u64(jw, "walks", c.walks);
+	json_number_or_null(jw, "walks_mpki", mpki(c.walks, c.instructions, &x), &x);
 	json_key_u64(jw, "walk_entries_read", c.entries_read);
+	json_key(jw, "walk_levels");
+	json_object_begin(jw);
+	for (int l = 0; l < PT_NR_LEVELS; l++) {
+		const int d = level_depth(fmt, (enum pt_level)l);
+
+		if (d < 0)
+			continue;
+		json_key(jw, linux_levels[l]);
+		json_object_begin(jw);
+		json_key_str(jw, "intel_name", fmt->lvl[d].intel);
+		json_key_u64(jw, "entries_read", c.read_at[d]);
+		if (level_maps(fmt, d)) {
+			json_key_u64(jw, "page_size", pt_entry_span(fmt, (unsigned)d));
+			json_key_u64(jw, "pages_mapped", c.mapped_at[d]);
+		}
+		json_object_end(jw);
+	}
+	json_object_end(jw);
 	fault_stat_fields(&rp->t->fst, f);
 	json_group(jw, "faults", f, FAULT_STAT_FIELDS);
 	json_group(jw, "regions", regions, sizeof(regions) / sizeof(regions[0]));
@@ -322,18 +510,41 @@ static int json_tail(struct replay_cli *rc, double secs, double rate)
 	return ret;
 }
 
+/* CSV: a number, or an empty field when @ok is false (@v: as for
+ * json_number_or_null()). */
+static void csv_number(bool ok, const double *v)
+{
+	if (ok)
+		printf(",%.6f", *v);
+	else
+		putchar(',');
+}
+
 /* --csv: a header and one row, the same names as the JSON's. */
 static int csv_summary(struct replay_cli *rc, const char *trace, enum trace_format fmt,
 		       double secs)
 {
 	const struct replay *rp = &rc->rp;
+	const struct pt_format *pf = rp->cpu->fmt;
 	const struct replace_stats *st = &rc->rs.st;
 	struct replay_counters c;
+	const struct tlb_stats *lv[3];
+	double x = 0;
 
 	replay_snapshot(rp, &c);
+	lv[0] = &c.l1d;
+	lv[1] = &c.l1i;
+	lv[2] = &c.l2;
 	printf("trace,format,policy,frames,accesses,references,faults,first_use_faults,evictions,"
 	       "dirty_evictions,disk_writes,min_flt,walks,l1d_misses,l1i_misses,l2_misses,"
-	       "rss_pages,seconds\n");
+	       "rss_pages,seconds,instructions,l1d_hits,l1d_miss_rate,l1d_mpki,l1i_hits,"
+	       "l1i_miss_rate,l1i_mpki,l2_hits,l2_miss_rate,l2_mpki,l1d_large_fills,"
+	       "l1i_large_fills,walks_mpki,walk_entries_read");
+	for (int l = 0; l < PT_NR_LEVELS; l++)
+		printf(",%s_entries_read", linux_levels[l]);
+	for (int l = 0; l < PT_NR_LEVELS; l++)
+		printf(",%s_pages_mapped", linux_levels[l]);
+	printf(",demand_zero,zero_page,cow,cow_reuse,stack_grow,segv,sigbus\n");
 	cli_csv_str(stdout, trace);
 	printf(",%s,%s,", trace_format_name(fmt), rc->policy ? rc->policy->name : "");
 	if (rc->policy)
@@ -348,10 +559,94 @@ static int csv_summary(struct replay_cli *rc, const char *trace, enum trace_form
 		       (unsigned long long)st->disk_writes);
 	else
 		printf(",,,,,,");
-	printf("%lu,%llu,%llu,%llu,%llu,%lu,%.6f\n", rp->t->fst.min_flt,
+	printf("%lu,%llu,%llu,%llu,%llu,%lu,%.6f,%llu", c.fst.min_flt,
 	       (unsigned long long)c.walks, (unsigned long long)c.l1d.misses,
-	       (unsigned long long)c.l1i.misses, (unsigned long long)c.l2.misses, c.rss, secs);
+	       (unsigned long long)c.l1i.misses, (unsigned long long)c.l2.misses, c.rss, secs,
+	       (unsigned long long)c.instructions);
+	for (unsigned i = 0; i < 3; i++) {
+		printf(",%llu", (unsigned long long)lv[i]->hits);
+		csv_number(miss_rate(lv[i], &x), &x);
+		csv_number(mpki(lv[i]->misses, c.instructions, &x), &x);
+	}
+	printf(",%llu,%llu", (unsigned long long)c.l1d_large_fills,
+	       (unsigned long long)c.l1i_large_fills);
+	csv_number(mpki(c.walks, c.instructions, &x), &x);
+	printf(",%llu", (unsigned long long)c.entries_read);
+	for (int l = 0; l < PT_NR_LEVELS; l++) {
+		const int d = level_depth(pf, (enum pt_level)l);
+
+		if (d < 0)
+			putchar(',');
+		else
+			printf(",%llu", (unsigned long long)c.read_at[d]);
+	}
+	for (int l = 0; l < PT_NR_LEVELS; l++) {
+		const int d = level_depth(pf, (enum pt_level)l);
+
+		if (d < 0 || !level_maps(pf, d))
+			putchar(',');
+		else
+			printf(",%llu", (unsigned long long)c.mapped_at[d]);
+	}
+	printf(",%lu,%lu,%lu,%lu,%lu,%lu,%lu\n", c.fst.demand_zero, c.fst.zero_page, c.fst.cow,
+	       c.fst.cow_reuse, c.fst.stack_grow, c.fst.segv, c.fst.sigbus);
 	return fflush(stdout) ? -EIO : 0;
+}
+
+/* Text: "L1d 1.23%, ..." of the three levels' miss rates, then the MPKI
+ * line, then the walk's levels after the walks line's start. */
+static void text_rates(const struct replay_counters *c)
+{
+	const struct tlb_stats *lv[3] = { &c->l1d, &c->l1i, &c->l2 };
+	static const char *const names[3] = { "L1d", "L1i", "L2" };
+	double x = 0;
+
+	printf("miss rate");
+	for (unsigned i = 0; i < 3; i++) {
+		if (miss_rate(lv[i], &x))
+			printf("%s %s %.4f%%", i ? "," : "", names[i], x * 100);
+		else
+			printf("%s %s -", i ? "," : "", names[i]);
+	}
+	printf("; large-page arrays: L1d %llu fills %llu evictions, L1i %llu fills %llu "
+	       "evictions\n", (unsigned long long)c->l1d_large_fills,
+	       (unsigned long long)c->l1d_large_evictions, (unsigned long long)c->l1i_large_fills,
+	       (unsigned long long)c->l1i_large_evictions);
+	if (!c->instructions) {
+		printf("mpki      n/a: the trace has no instruction fetches\n");
+		return;
+	}
+	printf("mpki     ");
+	for (unsigned i = 0; i < 3; i++) {
+		mpki(lv[i]->misses, c->instructions, &x);
+		printf("%s %s %.4f", i ? "," : "", names[i], x);
+	}
+	mpki(c->walks, c->instructions, &x);
+	printf(", walks %.4f (per 1000 of %llu instruction%s)\n", x,
+	       (unsigned long long)c->instructions, c->instructions == 1 ? "" : "s");
+}
+
+static void text_walks(const struct pt_format *fmt, const struct replay_counters *c)
+{
+	uint64_t mapped = 0;
+
+	printf("walks     %llu, page-table entries read %llu:", (unsigned long long)c->walks,
+	       (unsigned long long)c->entries_read);
+	for (unsigned d = 0; d < fmt->levels; d++)
+		printf("%s %s %llu", d ? "," : "", fmt->lvl[d].intel,
+		       (unsigned long long)c->read_at[d]);
+	printf("; mapped");
+	for (int d = (int)fmt->levels - 1; d >= 0; d--) {
+		if (!level_maps(fmt, d))
+			continue;
+		const unsigned sh = fmt->lvl[d].shift;
+
+		printf(" %llu %llu %s,", (unsigned long long)c->mapped_at[d],
+		       1ULL << (sh >= 30 ? sh - 30 : sh >= 20 ? sh - 20 : sh - 10),
+		       sh >= 30 ? "GiB" : sh >= 20 ? "MiB" : "KiB");
+		mapped += c->mapped_at[d];
+	}
+	printf(" %llu faulted\n", (unsigned long long)(c->walks - mapped));
 }
 
 /* The report: text, the CSV row or the JSON document's tail.  0 or -errno. */
@@ -365,6 +660,11 @@ static int summary(struct replay_cli *rc, const char *trace, enum trace_format f
 
 	if (rc->json)
 		return json_tail(rc, secs, rate);
+	/* the last, partial interval (after a bad line too: the counters so far) */
+	if (rc->interval && rp->accesses + rc->interval != rc->next_interval)
+		interval_row(rc);
+	if (rc->csv && rc->interval)
+		return fflush(stdout) ? -EIO : 0;	/* the rows are the table */
 	if (rc->csv)
 		return csv_summary(rc, trace, fmt, secs);
 	replay_snapshot(rp, &c);
@@ -391,8 +691,8 @@ static int summary(struct replay_cli *rc, const char *trace, enum trace_format f
 	       (unsigned long long)c.l1d.hits, (unsigned long long)c.l1d.misses,
 	       (unsigned long long)c.l1i.hits, (unsigned long long)c.l1i.misses,
 	       (unsigned long long)c.l2.hits, (unsigned long long)c.l2.misses);
-	printf("walks     %llu, page-table entries read %llu\n", (unsigned long long)c.walks,
-	       (unsigned long long)c.entries_read);
+	text_rates(&c);
+	text_walks(rp->cpu->fmt, &c);
 	printf("faults    %lu minor: %lu demand-zero, %lu zero-page, %lu cow (+%lu reused), "
 	       "%lu stack growth; %llu SIGSEGV", fs->min_flt, fs->demand_zero, fs->zero_page,
 	       fs->cow, fs->cow_reuse, fs->stack_grow, (unsigned long long)rp->segv);
@@ -424,7 +724,7 @@ static int replay_exec(struct vmsim_machine *m, struct task_struct *t, const cha
 }
 
 enum { OPT_FORMAT = 256, OPT_LAYOUT, OPT_INTERVAL, OPT_FRAMES, OPT_POLICY, OPT_REFRESH, OPT_TAU,
-       OPT_SEED, OPT_CSV, OPT_SVG, OPT_QUIET = 'q' };
+       OPT_SEED, OPT_CSV, OPT_SVG, OPT_THP, OPT_QUIET = 'q' };
 
 static const struct cli_opt replay_opts[] = {
 	{ OPT_FORMAT, "format", ARG_WORDS, TRACE_FORMAT_WORDS,
@@ -440,15 +740,21 @@ static const struct cli_opt replay_opts[] = {
 	  "(default 1000)" },
 	{ OPT_TAU, "tau", ARG_TEXT, "N", "wsclock: the working-set window, in references (default 1000)" },
 	{ OPT_SEED, "seed", ARG_TEXT, "N", "random, nru: the random generator's seed (default 1)" },
-	{ OPT_CSV, "csv", ARG_NONE, NULL, "print the totals as a CSV header and one row" },
+	{ OPT_CSV, "csv", ARG_NONE, NULL,
+	  "print the totals as a CSV header and one row; with --interval, the rows as CSV" },
 	{ OPT_LAYOUT, "task-layout", ARG_TEXT, "flat|exec:ELF",
 	  "flat (default): every page the trace touches gets a VMA on demand; exec:ELF: the task "
 	  "execs ELF first and the trace meets the kernel's layout of it" },
 	{ OPT_INTERVAL, "interval", ARG_TEXT, "N",
-	  "print a row of counters every N accesses (a time series)" },
+	  "print a row of counters every N accesses (a time series): the totals so far, each "
+	  "counter's change over the interval and its MPKI; the last, partial interval too" },
 	{ OPT_SVG, "svg", ARG_FILE, "FILE",
 	  "with --interval: draw the counters per interval (TLB misses, walks, faults) as an SVG "
 	  "picture into FILE" },
+	{ OPT_THP, "thp", ARG_WORDS, "always|madvise|never",
+	  "transparent huge pages, as written to /sys/kernel/mm/transparent_hugepage/enabled "
+	  "(default: the config's): always backs the flat layout's regions with 2 MiB pages "
+	  "where aligned" },
 	{ OPT_QUIET, "quiet", ARG_NONE, NULL, "no progress line on a terminal" },
 	{ 0 },
 };
@@ -470,7 +776,7 @@ static int run_replay(struct cli *c, int argc, char **argv)
 	struct trace_rec recs[BATCH];
 	struct cli_getopt g;
 	long got;
-	int fmt = -1, ret, out, status = 0, k, bad = 0;
+	int fmt = -1, thp = -1, ret, out, status = 0, k, bad = 0;
 	double secs;
 
 	cli_getopt_init(&g, &cmd_replay, argc, argv, false);
@@ -495,6 +801,10 @@ static int run_replay(struct cli *c, int argc, char **argv)
 				return 2;
 		} else if (k == OPT_SEED) {
 			if (cli_count(&cmd_replay, "--seed", g.arg, 0, &rc.params.seed))
+				return 2;
+		} else if (k == OPT_THP) {
+			thp = cli_choice(&cmd_replay, k, g.arg);	/* enum thp_enabled_mode's order */
+			if (thp < 0)
 				return 2;
 		} else if (k == OPT_CSV) {
 			rc.csv = true;
@@ -529,11 +839,14 @@ static int run_replay(struct cli *c, int argc, char **argv)
 			return cli_usage_error(&cmd_replay, "--frames is at most %llu",
 					       (unsigned long long)REPLACE_MAX_FRAMES);
 	}
+	if (frames && thp >= 0 && thp != THP_ENABLED_NEVER)
+		return cli_usage_error(&cmd_replay, "--frames turns transparent huge pages off (a huge "
+				       "page would map 512 pages in no frame): not with --thp %s",
+				       thp == THP_ENABLED_ALWAYS ? "always" : "madvise");
 	if (rc.plot.path && !rc.interval)
 		return cli_usage_error(&cmd_replay, "--svg draws the --interval rows: give --interval N");
-	if (rc.csv && (rc.json || rc.interval))
-		return cli_usage_error(&cmd_replay, "--csv prints one table: not with %s",
-				       rc.json ? "--json" : "--interval");
+	if (rc.csv && rc.json)
+		return cli_usage_error(&cmd_replay, "--csv prints one table: not with --json");
 	exec_elf = strncmp(layout, "exec:", 5) == 0 ? layout + 5 : NULL;
 	if ((strcmp(layout, "flat") != 0 && !exec_elf) || (exec_elf && !*exec_elf))
 		return cli_usage_error(&cmd_replay, "--task-layout is flat or exec:ELF, not '%s'", layout);
@@ -542,6 +855,8 @@ static int run_replay(struct cli *c, int argc, char **argv)
 	m = cli_boot(c);
 	if (!m)
 		return 2;
+	if (thp >= 0)
+		hugepage_set_enabled(m, (unsigned)thp);
 	ret = trace_open(&r, trace, fmt, &err);
 	if (ret) {
 		if (!cli_host_oom())

@@ -78,7 +78,7 @@ const struct cli_cmd cmd_show = {
 	.summary = "print one of the kernel's views of the machine after boot",
 	.operand_kind = ARG_VIEWS,
 	.about = "VIEW is one of the views listed by 'vmsim-cli help' (buddyinfo, zoneinfo, "
-		 "meminfo, slabinfo, vmallocinfo, pagetable, tlb, stats, ...), in the kernel's "
+		 "meminfo, vmstat, swaps, slabinfo, vmallocinfo, pagetable, tlb, stats, ...), in the kernel's "
 		 "text format, or as JSON with --json. A view's name is also a command of its own: "
 		 "'vmsim-cli buddyinfo' is 'vmsim-cli show buddyinfo'.",
 	.run = run_show,

@@ -60,6 +60,7 @@ struct sweep {
 	unsigned nr_traces;
 	uint64_t jobs;		/* -j */
 	const char *out;	/* --out */
+	const char *svg;	/* --svg */
 	int emit;		/* -1, or EMIT_PARALLEL / EMIT_SLURM */
 	char dir[PATH_MAX];	/* the sweep directory, absolute */
 	char self[PATH_MAX];	/* this binary */
@@ -68,7 +69,8 @@ struct sweep {
 };
 
 enum { EMIT_PARALLEL, EMIT_SLURM };
-enum { OPT_SET = 256, OPT_VARY, OPT_FRAMES, OPT_POLICY, OPT_OUT, OPT_EMIT, OPT_JOBS = 'j' };
+enum { OPT_SET = 256, OPT_VARY, OPT_FRAMES, OPT_POLICY, OPT_OUT, OPT_EMIT, OPT_SVG,
+       OPT_JOBS = 'j' };
 
 static const struct cli_opt sweep_opts[] = {
 	{ OPT_SET, "set", ARG_TEXT, "KEY=V1,V2,...",
@@ -85,6 +87,9 @@ static const struct cli_opt sweep_opts[] = {
 	{ OPT_EMIT, "emit", ARG_WORDS, "parallel|slurm",
 	  "run nothing: write the job list for GNU parallel, or a Slurm job-array script, to "
 	  "standard output and DIR (needs --out)" },
+	{ OPT_SVG, "svg", ARG_FILE, "FILE",
+	  "also draw the page faults against --frames, a line per policy (and trace), as an "
+	  "SVG picture into FILE (needs --frames)" },
 	{ 0 },
 };
 
@@ -401,6 +406,14 @@ static int run_jobs(struct sweep *s)
 	return ret;
 }
 
+static bool sweep_has_frames(const struct sweep *s)
+{
+	for (unsigned i = 0; i < s->nr_axes; i++)
+		if (strcmp(s->axes[i].name, "frames") == 0)
+			return true;
+	return false;
+}
+
 static int run_sweep(struct cli *c, int argc, char **argv)
 {
 	struct sweep s = { .c = c, .emit = -1 };
@@ -443,6 +456,9 @@ static int run_sweep(struct cli *c, int argc, char **argv)
 			s.emit = cli_choice(&cmd_sweep, k, g.arg);
 			ret = s.emit < 0 ? 2 : 0;
 			break;
+		case OPT_SVG:
+			s.svg = g.arg;
+			break;
 		}
 	}
 	if (ret || k < 0) {
@@ -470,6 +486,12 @@ static int run_sweep(struct cli *c, int argc, char **argv)
 				      "replay, not a sweep");
 	if (!ret && s.emit >= 0 && !s.out)
 		ret = cli_usage_error(&cmd_sweep, "--emit writes the jobs' files: it needs --out DIR");
+	if (!ret && s.svg && s.emit >= 0)
+		ret = cli_usage_error(&cmd_sweep, "--emit runs nothing: draw with sweep merge --svg "
+				      "FILE DIR when the jobs are done");
+	if (!ret && s.svg && !sweep_has_frames(&s))
+		ret = cli_usage_error(&cmd_sweep, "--svg draws page faults against --frames: give "
+				      "--frames N1,N2,...");
 	for (unsigned i = 0; i < s.nr_axes && !ret; i++) {
 		total *= s.axes[i].n;
 		if (total > 1000000)
@@ -501,7 +523,7 @@ static int run_sweep(struct cli *c, int argc, char **argv)
 	else if (!ret)
 		ret = run_jobs(&s);
 	if (!ret && s.emit < 0)
-		ret = sweep_merge_dir(c, s.dir, stdout);
+		ret = sweep_merge_dir(c, s.dir, stdout, s.svg);
 	if (!s.out)
 		sweep_dir_remove(s.dir, s.nr_jobs);
 	free_axes(&s);

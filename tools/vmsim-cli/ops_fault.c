@@ -143,22 +143,25 @@ static int op_fetch(struct scn *s, struct scn_step *st)
 	return 0;
 }
 
-static const char *const touch_keys[] = { "task", "addr", "length", "stride", "access", NULL };
+static const char *const touch_keys[] = { "task", "addr", "length", "stride", "access", "value",
+					   NULL };
 
 static int op_touch(struct scn *s, struct scn_step *st)
 {
 	struct task_struct *t;
 	struct access_result r;
-	uint64_t addr, len, stride = 4096, faults = 0;
+	uint64_t addr, len, stride = 4096, faults = 0, value = 0;
 	const char *acc_name = "write";
 	enum mmu_access acc;
-	int ret;
+	int ret, has_value;
 
 	if ((ret = arg_task(s, st, &t)) || (ret = scn_arg_u64(s, st, "addr", true, &addr)) ||
 	    (ret = scn_arg_u64(s, st, "length", true, &len)) ||
 	    (ret = scn_arg_u64(s, st, "stride", false, &stride)) < 0 ||
 	    (ret = scn_arg_str(s, st, "access", false, &acc_name)) < 0)
 		return ret < 0 ? ret : -EINVAL;
+	if ((has_value = scn_arg_u64(s, st, "value", false, &value)) < 0)
+		return has_value;
 	if (!strcmp(acc_name, "read"))
 		acc = MMU_READ;
 	else if (!strcmp(acc_name, "write"))
@@ -169,13 +172,20 @@ static int op_touch(struct scn *s, struct scn_step *st)
 		return scn_bad(s, st, scn_arg(st, "access"), "access: read, write or fetch");
 	if (stride == 0)
 		return scn_bad(s, st, scn_arg(st, "stride"), "stride must be at least 1");
+	if (has_value == 0 && (acc != MMU_WRITE || stride < 8))
+		return scn_bad(s, st, scn_arg(st, "value"), "value: only with access: write and a "
+			       "stride of at least 8");
 	for (uint64_t off = 0; off < len; off += stride) {
 		/* a write is a read-modify-write storing what it finds, so
-		 * touching never changes the memory's contents */
+		 * touching never changes the memory's contents; with a value,
+		 * it stores those 8 bytes at each address */
 		uint8_t b = 0;
 
-		ret = task_access(t, addr + off, acc,
-				  acc == MMU_WRITE || !t->mm->m->cfg.contents ? NULL : &b, 1, &r);
+		if (has_value == 0)
+			ret = task_access(t, addr + off, acc, &value, 8, &r);
+		else
+			ret = task_access(t, addr + off, acc, acc == MMU_WRITE || !t->mm->m->cfg.contents ? NULL : &b,
+					  1, &r);
 		if (!access_outcome(st, ret, &r))
 			return 0;
 		faults += r.faults;

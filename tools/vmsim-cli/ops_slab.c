@@ -380,18 +380,6 @@ static int op_get_freepointer(struct scn *s, struct scn_step *st)
 	return 0;
 }
 
-static void expect_num(struct scn *s, struct scn_step *st, const char *what, uint64_t want,
-		       uint64_t got)
-{
-	char w[96];
-
-	scn_checked(s);
-	if (want != got) {
-		snprintf(w, sizeof(w), "%s %llu", what, (unsigned long long)want);
-		scn_mismatch(s, st, w, "%llu", (unsigned long long)got);
-	}
-}
-
 /* `slabinfo: { cache: C, expect: { KEY: N, ... } }`: a cache's numbers. */
 static int op_slabinfo(struct scn *s, struct scn_step *st)
 {
@@ -459,7 +447,7 @@ static int op_slabinfo(struct scn *s, struct scn_step *st)
 			got = c->stat.alloc;
 		else if (strcmp(k->scalar, "frees") == 0)
 			got = c->stat.free;
-		expect_num(s, st, k->scalar, want, got);
+		scn_expect_count(s, st, k->scalar, want, got);
 	}
 	st->out.kind = OUT_NONE;
 	return 0;

@@ -295,8 +295,9 @@ static const char *const task_expect_keys[] = {
 	"task", "rss", "vm", "maps", "anon", "shmem", "data_vm", "stack_vm", "exec_vm",
 	"locked_vm", "map_count", "brk", "start_brk", "faults", "cow", "cow_reuse", "zero_page",
 	"demand_zero", "stack_grow", "segv", "sigbus", "mm_users", "hiwater_rss", "hiwater_vm", "tasks",
-	"mlocked", "l1d_hits", "l1d_misses", "l2_hits", "l2_misses", "walks", "thp_fault_alloc",
-	"thp_fault_fallback", "thp_fault_fallback_charge", "thp_split_pmd", "thp_zero_page_alloc",
+	"mlocked", "l1d_hits", "l1d_misses", "l2_hits", "l2_misses", "walks", "swap", "major_faults",
+	"thp_fault_alloc", "thp_fault_fallback", "thp_fault_fallback_charge", "thp_split_pmd",
+	"thp_zero_page_alloc",
 	"nr_anon_transparent_hugepages", NULL
 };
 
@@ -389,7 +390,7 @@ static int expect_task(struct scn *s, struct scn_step *st)
 		{ "brk", 9 }, { "start_brk", 10 }, { "faults", 11 }, { "cow", 12 },
 		{ "cow_reuse", 13 }, { "zero_page", 14 }, { "demand_zero", 15 },
 		{ "stack_grow", 16 }, { "segv", 17 }, { "mm_users", 18 }, { "hiwater_rss", 19 },
-		{ "hiwater_vm", 20 }, { "sigbus", 21 },
+		{ "hiwater_vm", 20 }, { "sigbus", 21 }, { "swap", 22 }, { "major_faults", 23 },
 	};
 	struct task_struct *t;
 	const struct ynode *n;
@@ -483,6 +484,8 @@ static int expect_task(struct scn *s, struct scn_step *st)
 		case 19: got = mm->hiwater_rss > get_mm_rss(mm) ? mm->hiwater_rss : get_mm_rss(mm); break;
 		case 20: got = mm->hiwater_vm > mm->total_vm ? mm->hiwater_vm : mm->total_vm; break;
 		case 21: got = t->fst.sigbus; break;
+		case 22: got = get_mm_counter(mm, MM_SWAPENTS); break;
+		case 23: got = t->fst.maj_flt; break;
 		}
 		expect_u64(s, st, nums[i].key, want, got);
 	}

@@ -389,6 +389,18 @@ void scn_checked(struct scn *s)
 	s->checked++;
 }
 
+void scn_expect_count(struct scn *s, const struct scn_step *st, const char *what, uint64_t want,
+		      uint64_t got)
+{
+	char w[128];
+
+	scn_checked(s);
+	if (want != got) {
+		snprintf(w, sizeof(w), "%s %llu", what, (unsigned long long)want);
+		scn_mismatch(s, st, w, "%llu", (unsigned long long)got);
+	}
+}
+
 void scn_mismatch(struct scn *s, const struct scn_step *st, const char *expected,
 		  const char *fmt, ...)
 {
@@ -1333,6 +1345,8 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 		res->steps_run = (unsigned)i + (ret ? 0 : 1);
 		if (ret)
 			break;
+		/* a kswapd point: woken during the step, it runs now */
+		machine_kswapd_point(s.m);
 		check_invariants(&s, steps->items[i], (int)i + 1, o->check, i + 1 == steps->n);
 		if (host_oom(&s)) {
 			ret = out_of_host_memory(&s);

@@ -145,6 +145,10 @@ void scn_checked(struct scn *s);
 /* Report a failed expectation of this step. */
 void scn_mismatch(struct scn *s, const struct scn_step *st, const char *expected,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* One expectation of a count: checked, and reported as "@what WANT" when
+ * it is not @got. */
+void scn_expect_count(struct scn *s, const struct scn_step *st, const char *what, uint64_t want,
+		      uint64_t got);
 
 struct vmsim_machine *scn_machine(struct scn *s);
 bool scn_json(struct scn *s);
@@ -179,6 +183,7 @@ extern const struct scn_op scn_ops_fault[];	/* read write fetch touch fork switc
 extern const struct scn_op scn_ops_exec[];	/* exec file */
 extern const struct scn_op scn_ops_cgroup[];	/* cgroup cgroup_attach oom_score_adj */
 extern const struct scn_op scn_ops_madvise[];	/* madvise */
+extern const struct scn_op scn_ops_swap[];	/* swapon swapoff drop_caches sysctl */
 extern const struct scn_op scn_ops_mlock[];	/* mlock mlock2 munlock mlockall munlockall mincore msync */
 
 struct file;
@@ -200,5 +205,6 @@ struct scn_expect_part {
 extern const struct scn_expect_part scn_expect_phys;
 extern const struct scn_expect_part scn_expect_task;
 extern const struct scn_expect_part scn_expect_cgroup;
+extern const struct scn_expect_part scn_expect_reclaim;
 
 #endif

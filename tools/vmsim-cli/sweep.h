@@ -38,9 +38,10 @@ int sweep_job_finish(struct sweep_job *j, int status);
 /* `sweep job DIR N` and `sweep merge DIR` (argv[0] is "job"/"merge"). */
 int sweep_job_main(struct cli *c, int argc, char **argv);
 int sweep_merge_main(struct cli *c, int argc, char **argv);
-/* The table of @dir's jobs on @out: CSV, or JSON when c->json.  0, or 2
- * after the message. */
-int sweep_merge_dir(struct cli *c, const char *dir, FILE *out);
+/* The table of @dir's jobs on @out: CSV, or JSON when c->json; with
+ * @svg (or NULL) also the page faults against --frames per policy as an
+ * SVG picture into that file.  0, or 2 after the message. */
+int sweep_merge_dir(struct cli *c, const char *dir, FILE *out, const char *svg);
 
 /* The whole of @path in *buf (NUL-terminated, host_free'd with *cap).  0
  * or a negative errno with "PATH: reason" in @err. */

@@ -21,6 +21,7 @@
 #include "util/json.h"
 #include "util/json_flat.h"
 #include "util/strbuf.h"
+#include "util/svg.h"
 
 /* A growable list of strings, each with a column and a kind: the
  * columns' names, or one row's cells. */
@@ -205,7 +206,116 @@ static int print_table(struct cli *c, struct merge *m, struct cells *rows, size_
 	return 0;
 }
 
-int sweep_merge_dir(struct cli *c, const char *dir, FILE *out)
+/* The column named @name, or -1. */
+static int find_column(const struct merge *m, const char *name)
+{
+	for (size_t i = 0; i < m->cols.n; i++)
+		if (strcmp(cell(&m->cols, i), name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Row @r's cell of column @col, or NULL. */
+static const char *row_cell(const struct cells *r, int col)
+{
+	for (size_t k = 0; col >= 0 && k < r->n; k++)
+		if (r->c[k].col == (unsigned)col)
+			return cell(r, k);
+	return NULL;
+}
+
+/*
+ * --svg: replacement.faults against --frames, a line per policy (and per
+ * trace when there are several), each line's points in frame order.
+ * Rows without those cells (a job without --frames) are no points.  0, or
+ * 2 after the message.
+ */
+static int plot_faults(struct cli *c, const struct merge *m, const struct cells *rows,
+		       size_t nr_rows, const char *path)
+{
+	const int fcol = find_column(m, "--frames"), ycol = find_column(m, "replacement.faults");
+	const int pcol = find_column(m, "--policy"), tcol = find_column(m, "trace");
+	size_t *key = host_alloc(NULL, nr_rows * sizeof(*key));	/* each row's line */
+	double *x = host_alloc(NULL, nr_rows * sizeof(*x)), *y = host_alloc(NULL, nr_rows * sizeof(*y));
+	struct svg_series *ser = host_alloc(NULL, nr_rows * sizeof(*ser));
+	struct strbuf names = STRBUF_INIT, sb = STRBUF_INIT;
+	size_t *name_off = host_alloc(NULL, nr_rows * sizeof(*name_off));
+	size_t nser = 0, npts = 0;
+	bool many_traces = false;
+	struct outfile o;
+	int ret = 2;
+
+	if (fcol < 0 || ycol < 0) {
+		fprintf(stderr, "vmsim-cli: sweep: --svg draws page faults against --frames: the "
+			"jobs have no --frames\n");
+		goto out;
+	}
+	if (!key || !x || !y || !ser || !name_off)
+		goto out;	/* out of host memory: main() says so */
+	for (size_t r = 1; r < nr_rows && tcol >= 0; r++)
+		many_traces |= strcmp(row_cell(&rows[r], tcol) ? row_cell(&rows[r], tcol) : "",
+				      row_cell(&rows[0], tcol) ? row_cell(&rows[0], tcol) : "") != 0;
+	/* each row's line: its policy (and trace), numbered in first-seen order */
+	for (size_t r = 0; r < nr_rows; r++) {
+		const char *pol = row_cell(&rows[r], pcol), *tr = row_cell(&rows[r], tcol);
+		struct strbuf nm = STRBUF_INIT;
+		size_t k;
+
+		sb_printf(&nm, "%s%s%s", pol ? pol : "page faults", many_traces && tr ? " " : "",
+			  many_traces && tr ? tr : "");
+		for (k = 0; k < nser && strcmp(names.buf + name_off[k], sb_str(&nm)) != 0; k++)
+			;
+		if (k == nser) {
+			name_off[nser++] = names.len;
+			sb_add(&names, sb_str(&nm), nm.len);
+			sb_putc(&names, '\0');
+		}
+		key[r] = k;
+		sb_free(&nm);
+	}
+	if (names.oom)
+		goto out;
+	/* the points grouped by line, each line by frames (insertion: a
+	 * sweep's rows come nearly sorted) */
+	for (size_t k = 0; k < nser; k++) {
+		size_t first = npts;
+
+		for (size_t r = 0; r < nr_rows; r++) {
+			const char *fx = row_cell(&rows[r], fcol), *fy = row_cell(&rows[r], ycol);
+			size_t i;
+
+			if (key[r] != k || !fx || !fy || !*fx || !*fy)
+				continue;
+			for (i = npts; i > first && x[i - 1] > strtod(fx, NULL); i--) {
+				x[i] = x[i - 1];
+				y[i] = y[i - 1];
+			}
+			x[i] = strtod(fx, NULL);
+			y[i] = strtod(fy, NULL);
+			npts++;
+		}
+		ser[k] = (struct svg_series){ names.buf + name_off[k], x + first, y + first,
+					      npts - first };
+	}
+	svg_chart(&sb, &(struct svg_chart){ .title = "page faults against frames",
+					    .xlabel = "frames", .ylabel = "page faults",
+					    .series = ser, .nseries = nser });
+	if (!sb.oom && !cli_output(c, &o, path)) {
+		fputs(sb_str(&sb), o.f);
+		ret = cli_output_commit(&o);
+	}
+out:
+	sb_free(&sb);
+	sb_free(&names);
+	host_free(NULL, key, nr_rows * sizeof(*key));
+	host_free(NULL, x, nr_rows * sizeof(*x));
+	host_free(NULL, y, nr_rows * sizeof(*y));
+	host_free(NULL, ser, nr_rows * sizeof(*ser));
+	host_free(NULL, name_off, nr_rows * sizeof(*name_off));
+	return ret;
+}
+
+int sweep_merge_dir(struct cli *c, const char *dir, FILE *out, const char *svg)
 {
 	struct vmsim_error err = { 0 };
 	struct merge m = { 0 };
@@ -281,9 +391,11 @@ int sweep_merge_dir(struct cli *c, const char *dir, FILE *out)
 	host_free(NULL, tsv, cap);
 	if (!ret && !nr_rows)
 		ret = verr(&err, -EINVAL, "%s: no jobs", path);
-	if (!ret)
+	if (!ret) {
 		ret = print_table(c, &m, rows, nr_rows, out);
-	else if (ret == -ENOMEM || said || !err.msg[0])
+		if (!ret && svg)
+			ret = plot_faults(c, &m, rows, nr_rows, svg);
+	} else if (ret == -ENOMEM || said || !err.msg[0])
 		ret = 2;	/* out of host memory: main() says so */
 	else
 		ret = (fprintf(stderr, "vmsim-cli: sweep merge: %s\n", err.msg), 2);
@@ -296,11 +408,24 @@ int sweep_merge_dir(struct cli *c, const char *dir, FILE *out)
 
 int sweep_merge_main(struct cli *c, int argc, char **argv)
 {
+	const char *svg = NULL;
+
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		cli_help(stdout, &cmd_sweep);
 		return 0;
 	}
-	if (argc != 2)
-		return cli_usage_error(&cmd_sweep, "sweep merge takes the sweep's directory");
-	return sweep_merge_dir(c, argv[1], stdout);
+	/* sweep merge [--svg FILE | --svg=FILE] DIR */
+	if (argc == 4 && strcmp(argv[1], "--svg") == 0) {
+		svg = argv[2];
+		argv += 2;
+		argc -= 2;
+	} else if (argc == 3 && strncmp(argv[1], "--svg=", 6) == 0) {
+		svg = argv[1] + 6;
+		argv++;
+		argc--;
+	}
+	if (argc != 2 || (svg && !*svg))
+		return cli_usage_error(&cmd_sweep, "sweep merge takes [--svg FILE] and the sweep's "
+				       "directory");
+	return sweep_merge_dir(c, argv[1], stdout, svg);
 }

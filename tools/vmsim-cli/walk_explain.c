@@ -34,6 +34,13 @@ void fault_json(struct json_writer *jw, const struct pt_format *f, const struct 
 	json_object_end(jw);
 }
 
+/* A PTE the walk stopped at that holds a swap entry (neither none nor
+ * present): do_swap_page() is what the fault will run. */
+static bool swap_pte(const struct pt_format *f, unsigned depth, uint64_t e)
+{
+	return depth == f->levels - 1U && is_swap_pte(e);
+}
+
 void walk_explain_json(struct json_writer *jw, const struct pt_format *f,
 		       const struct walk_trace *t)
 {
@@ -50,6 +57,14 @@ void walk_explain_json(struct json_writer *jw, const struct pt_format *f,
 		json_key_hex(jw, "entry", t->lv[i].entry);
 		json_key(jw, "flags");
 		json_words(jw, buf);
+		if (swap_pte(f, t->lv[i].depth, t->lv[i].entry)) {
+			json_key(jw, "swap");
+			json_object_begin(jw);
+			json_key_u64(jw, "type", pt_pte_swp_type(f, t->lv[i].entry));
+			json_key_u64(jw, "offset", pt_pte_swp_offset(f, t->lv[i].entry));
+			json_key_bool(jw, "exclusive", pt_pte_swp_exclusive(f, t->lv[i].entry));
+			json_object_end(jw);
+		}
 		json_object_end(jw);
 	}
 	json_array_end(jw);
@@ -63,7 +78,13 @@ void walk_explain(struct strbuf *sb, const struct pt_format *f, const struct wal
 	for (unsigned i = 0; i < t->n; i++) {
 		const struct pt_level_desc *l = &f->lvl[t->lv[i].depth];
 
-		pt_flags_str(f, t->lv[i].entry, t->lv[i].depth, buf, sizeof(buf));
+		if (swap_pte(f, t->lv[i].depth, t->lv[i].entry))
+			snprintf(buf, sizeof(buf), "(not present: swap entry %u:%#" PRIx64 "%s)",
+				 pt_pte_swp_type(f, t->lv[i].entry),
+				 pt_pte_swp_offset(f, t->lv[i].entry),
+				 pt_pte_swp_exclusive(f, t->lv[i].entry) ? ", exclusive" : "");
+		else
+			pt_flags_str(f, t->lv[i].entry, t->lv[i].depth, buf, sizeof(buf));
 		sb_printf(sb, "  %-3s (%-5s) table %#" PRIx64 " [%3u] entry @%#" PRIx64 " = %0*" PRIx64
 			  "  %s\n", l->name, l->intel, t->lv[i].table_pa, t->lv[i].index,
 			  t->lv[i].entry_pa, (int)f->entry_size * 2, t->lv[i].entry,
