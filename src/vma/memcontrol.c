@@ -816,7 +816,8 @@ static int memcg_kmem_charge_page(struct phys_mem *pm, struct page *page, gfp_t 
 	unsigned nr = 1U << order;
 	int ret;
 
-	if (!memcg || mem_cgroup_is_root(memcg))
+	/* memcg_kmem_online() is false with cgroup.memory=nokmem */
+	if (!memcg || mem_cgroup_is_root(memcg) || st->nokmem)
 		return 0;
 	ret = try_charge_memcg(m, memcg, gfp, nr);
 	if (ret)

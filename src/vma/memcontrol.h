@@ -153,6 +153,9 @@ struct memcg_state {
 	struct memcg_task_ops ops;
 	/* swap_cgroup.c: the cgroup of every swap slot, per swap type */
 	struct swap_cgroup_ctrl swap_cgroup[SWAP_CGROUP_TYPES];
+	/* cgroup.memory=nokmem: kernel memory (__GFP_ACCOUNT: page tables,
+	 * stacks) is charged to no cgroup from now on */
+	bool nokmem;
 };
 
 /* ---- life cycle ---- */

@@ -192,6 +192,13 @@ try:
                 if d:
                     case(f"{mach} replay --frames: the replacement group",
                          d["replacement"]["policy"] == policy, d)
+            # the kernel's reclaim in a cgroup: its counters under "reclaim"
+            d = check(f"{mach} replay --frames 64 --policy linux {t}", "replay",
+                      ["-c", mach, "--json", "replay", "-q", "--frames", "64", "--policy", "linux",
+                       t])
+            if d:
+                case(f"{mach} replay --policy linux: the reclaim counters",
+                     "reclaim" in d["replacement"] and d["replacement"]["swap_pages"] > 0, d)
     for t in TRACES:
         for extra in ([], ["--opt"], ["--sample", "0.5", "--error"], ["--points", "4"]):
             check(f"mrc {' '.join(extra)} {t}", "mrc", ["--json", "mrc", *extra, t])
