@@ -131,7 +131,7 @@ static void lru_move_tail(struct vmsim_machine *m, struct lruvec *lruvec, struct
 	lruvec_del_folio(lruvec, page);
 	clear_page_flag(page, PG_active);
 	lruvec_add_folio_tail(lruvec, page);
-	count_vm_event(&m->pm, PGROTATED);
+	count_vm_events(&m->pm, PGROTATED, folio_nr_pages(page));
 	MM_EV_M(m, "lru_rotate", "pfn=%#lx lru=%s", page_to_pfn(&m->pm, page),
 		lru_list_name(folio_lru_list(page)));
 }
@@ -182,7 +182,9 @@ static void lru_activate(struct vmsim_machine *m, struct lruvec *lruvec, struct 
 	lruvec_del_folio(lruvec, page);
 	set_page_flag(page, PG_active);
 	lruvec_add_folio(lruvec, page);
-	count_vm_event(&m->pm, PGACTIVATE);
+	/* a huge page moves as its 512 (1024) pages: folio_nr_pages() */
+	count_vm_events(&m->pm, PGACTIVATE, folio_nr_pages(page));
+	count_memcg_events(lruvec->memcg, PGACTIVATE, folio_nr_pages(page));
 	MM_EV_M(m, "lru_activate", "pfn=%#lx lru=%s", page_to_pfn(&m->pm, page),
 		lru_list_name(folio_lru_list(page)));
 }
@@ -239,10 +241,12 @@ static void lru_deactivate_file(struct vmsim_machine *m, struct lruvec *lruvec, 
 		set_page_flag(page, PG_reclaim);
 	} else {
 		lruvec_add_folio_tail(lruvec, page);
-		count_vm_event(&m->pm, PGROTATED);
+		count_vm_events(&m->pm, PGROTATED, folio_nr_pages(page));
 	}
-	if (active)
-		count_vm_event(&m->pm, PGDEACTIVATE);
+	if (active) {
+		count_vm_events(&m->pm, PGDEACTIVATE, folio_nr_pages(page));
+		count_memcg_events(lruvec->memcg, PGDEACTIVATE, folio_nr_pages(page));
+	}
 	MM_EV_M(m, "lru_deactivate", "pfn=%#lx lru=%s", page_to_pfn(&m->pm, page),
 		lru_list_name(folio_lru_list(page)));
 }
@@ -264,7 +268,8 @@ static void lru_deactivate(struct vmsim_machine *m, struct lruvec *lruvec, struc
 	clear_page_flag(page, PG_active);
 	clear_page_flag(page, PG_referenced);
 	lruvec_add_folio(lruvec, page);
-	count_vm_event(&m->pm, PGDEACTIVATE);
+	count_vm_events(&m->pm, PGDEACTIVATE, folio_nr_pages(page));
+	count_memcg_events(lruvec->memcg, PGDEACTIVATE, folio_nr_pages(page));
 	MM_EV_M(m, "lru_deactivate", "pfn=%#lx lru=%s", page_to_pfn(&m->pm, page),
 		lru_list_name(folio_lru_list(page)));
 }
@@ -289,7 +294,8 @@ static void lru_lazyfree(struct vmsim_machine *m, struct lruvec *lruvec, struct 
 	clear_page_flag(page, PG_referenced);
 	clear_page_flag(page, PG_swapbacked);
 	lruvec_add_folio(lruvec, page);
-	count_vm_event(&m->pm, PGLAZYFREE);
+	count_vm_events(&m->pm, PGLAZYFREE, folio_nr_pages(page));
+	count_memcg_events(lruvec->memcg, PGLAZYFREE, folio_nr_pages(page));
 	MM_EV_M(m, "lru_lazyfree", "pfn=%#lx lru=%s", page_to_pfn(&m->pm, page),
 		lru_list_name(folio_lru_list(page)));
 }

@@ -408,7 +408,8 @@ static unsigned long shrink_folio_list(struct vmsim_machine *m, struct list_head
 			/* MADV_FREE, still clean: only the isolation holds it */
 			if (page_ref_count(page) != 1)
 				goto keep_locked;
-			count_vm_event(&m->pm, PGLAZYFREED);
+			count_vm_events(&m->pm, PGLAZYFREED, nr_pages);
+			count_memcg_events(folio_memcg(m, page), PGLAZYFREED, nr_pages);
 		} else if (!__remove_mapping(m, mapping, page, true, sc->target_mem_cgroup)) {
 			goto keep_locked;
 		}

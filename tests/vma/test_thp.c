@@ -1004,6 +1004,47 @@ static void test_thp_madvise_dontneed_and_free(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* The LRU moves count a huge page as its 512 pages (folio_nr_pages()),
+ * in the machine's counters and its cgroup's, as the kernel's
+ * lru_activate(), lru_deactivate() and lru_lazyfree() do. */
+static void test_thp_lru_moves_count_every_page(void **state)
+{
+	struct vmsim_machine *m;
+	struct task_struct *t = madvised_huge_pages(&m, 1);
+	const uint64_t a = 0x40000000;
+	struct page *folio = huge_folio_of(t, a);
+	struct mem_cgroup *root = m->memcg->root;
+	const unsigned long *ev = m->pm.vmstat.event;
+
+	(void)state;
+	lru_add_drain(m);
+	assert_true(PageLRU(folio));
+	assert_false(PageActive(folio));
+	assert_int_equal(ev[PGACTIVATE] + ev[PGDEACTIVATE] + ev[PGLAZYFREE], 0);
+	folio_activate(m, folio);
+	lru_add_drain(m);
+	vt_check(m);
+	assert_true(PageActive(folio));
+	assert_int_equal(ev[PGACTIVATE], 512);
+	assert_int_equal(memcg_events(root, PGACTIVATE), 512);
+	/* MADV_COLD of the whole huge page: deactivated whole */
+	assert_int_equal(do_madvise(t->mm, a, M2, MADV_COLD, NULL), 0);
+	lru_add_drain(m);
+	vt_check(m);
+	assert_ptr_equal(huge_folio_of(t, a), folio);
+	assert_false(PageActive(folio));
+	assert_int_equal(ev[PGDEACTIVATE], 512);
+	assert_int_equal(memcg_events(root, PGDEACTIVATE), 512);
+	/* MADV_FREE of it: lazily freed whole */
+	assert_int_equal(do_madvise(t->mm, a, M2, MADV_FREE, NULL), 0);
+	lru_add_drain(m);
+	vt_check(m);
+	assert_false(PageSwapBacked(folio));
+	assert_int_equal(ev[PGLAZYFREE], 512);
+	assert_int_equal(memcg_events(root, PGLAZYFREE), 512);
+	vmsim_machine_destroy(m);
+}
+
 /* COLD and PAGEOUT, with the host's answers: COLD of a whole huge page
  * makes its PMD old (Referenced 2048 kB less) and leaves it huge; of
  * part of one, splits it and makes that part old (4 kB less); PAGEOUT
@@ -1885,6 +1926,7 @@ int main(void)
 		cmocka_unit_test(test_thp_move_huge_pmd_moves_page_and_table),
 		cmocka_unit_test(test_thp_madvise_dontneed_and_free),
 		cmocka_unit_test(test_thp_madvise_cold_and_pageout),
+		cmocka_unit_test(test_thp_lru_moves_count_every_page),
 		cmocka_unit_test(test_thp_reclaim_splits_and_swaps_512_pages),
 		cmocka_unit_test(test_thp_madvise_flags_split_at_new_boundaries),
 		cmocka_unit_test(test_thp_mremap_moves_whole_or_splits),
