@@ -13,6 +13,11 @@
  *                             munmap of the same populated range in the same
  *                             run (the ratio here is dontneed / munmap, on
  *                             each side; the host's is printed for reference)
+ *   fault in a memory cgroup  the demand-zero write fault of a task in a
+ *                             cgroup (no limit: every page charged through
+ *                             the per-CPU stock) against the same fault of a
+ *                             task in the root cgroup (charged nothing), in
+ *                             the same run: the cost of the charge
  *   THP fault                 a write fault that maps a 2 MiB huge page
  *                             (transparent_hugepage.enabled: always),
  *                             against zeroing 2 MiB of host memory with
@@ -36,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kern/cgroup.h"
 #include "kern/machine.h"
 #include "phys/clear_frame.h"
 #include "util/hostalloc.h"
@@ -91,13 +97,20 @@ static struct task_struct *spawn(struct vmsim_machine *m, const char *name)
 
 /* ---- demand-zero write faults ---- */
 
-static double sim_fault(const char *arch, unsigned long pages, int rounds)
+/* @in_cgroup: the task in a cgroup of its own, so that each page is
+ * charged (the root charges nothing). */
+static double sim_fault_in(const char *arch, unsigned long pages, int rounds, bool in_cgroup)
 {
 	struct vmsim_machine *m = boot(arch, "1GiB");
 	struct task_struct *t = spawn(m, "bench");
 	struct access_result r;
+	struct mem_cgroup *box;
 	double best = 1e9;
 
+	if (in_cgroup && (cgroup_mkdir(m, "box", &box) || cgroup_attach_task(t, box))) {
+		fprintf(stderr, "bench_fault: no cgroup\n");
+		exit(1);
+	}
 	for (int k = 0; k < rounds; k++) {
 		int64_t a = vm_mmap(t->mm, NULL, 0, pages * 4096, PROT_READ | PROT_WRITE,
 				    MAP_PRIVATE | MAP_ANONYMOUS, 0);
@@ -114,6 +127,11 @@ static double sim_fault(const char *arch, unsigned long pages, int rounds)
 	}
 	vmsim_machine_destroy(m);
 	return best / (double)pages * 1e9;
+}
+
+static double sim_fault(const char *arch, unsigned long pages, int rounds)
+{
+	return sim_fault_in(arch, pages, rounds, false);
 }
 
 static double host_fault(unsigned long pages, int rounds)
@@ -487,6 +505,15 @@ int main(int argc, char **argv)
 	if (want(argc, argv, "fault32"))
 		report("demand-zero write fault (x86_32)", sim_fault("x86_32", pages, 5),
 		       host_fault(pages, 5), 0.5);
+	if (want(argc, argv, "memcg")) {
+		/* the ratio here is in a cgroup / in the root, both simulated */
+		double root = sim_fault_in("x86_64", pages, 5, false);
+		double cg = sim_fault_in("x86_64", pages, 5, true);
+
+		printf("%-34s cgroup %5.1f ns   root %5.1f ns   ratio %5.2f  (target <= 1.20)%s\n",
+		       "demand-zero fault, charged", cg, root, cg / root,
+		       cg / root <= 1.2 ? "" : "  MISSED");
+	}
 	if (want(argc, argv, "cow"))
 		report("COW fault after fork", sim_cow(pages, 5), host_cow(pages, 5), 0.5);
 	if (want(argc, argv, "mmap4k"))
