@@ -1002,7 +1002,9 @@ const struct cli_cmd cmd_replay = {
 		 "page a page fault evicts: the textbook policies, run on the real page tables "
 		 "(the Accessed and Dirty bits the MMU sets, evictions that clear the PTE and flush "
 		 "the TLB). The report adds the references, page faults (first uses included), "
-		 "evictions and dirty evictions (writes to disk).",
+		 "evictions and dirty evictions (writes to disk). --policy linux lets the kernel's "
+		 "own reclaim decide, in a memory cgroup of N pages with a swap area, and adds its "
+		 "reclaim counters.",
 	.opts = replay_opts,
 	.run = run_replay,
 };
