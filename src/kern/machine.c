@@ -5,7 +5,9 @@
  * step undoes the steps before it.
  */
 #include "kern/machine.h"
+#include "kern/cgroup.h"
 #include "kern/kpgtable.h"
+#include "kern/oom.h"
 #include "kern/task.h"
 #include "kern/layout.h"
 #include "vma/filemap.h"
@@ -16,6 +18,7 @@
 #include "phys/slab.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -87,6 +90,13 @@ static const char *machine_current_comm(const struct phys_mem *pm)
 	return t ? t->comm : NULL;
 }
 
+/* The page allocator's way to the OOM killer (reclaim_hooks.oom). */
+static bool machine_oom(struct phys_mem *pm, struct zone *const *zonelist, unsigned order,
+			gfp_t gfp)
+{
+	return oom_page_alloc(container_of(pm, struct vmsim_machine, pm), zonelist, order, gfp);
+}
+
 /* The kernel prints bad_page() on its console: here stderr, one line. */
 static void machine_bad_page(void *ctx, const char *msg)
 {
@@ -137,6 +147,16 @@ int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 		machine_shutdown(m);
 		return ret;
 	}
+	/* the root cgroup and the memory controller (cgroup.c), the OOM
+	 * killer for the page allocator */
+	ret = cgroup_init(m, err);
+	if (ret) {
+		machine_shutdown(m);
+		return ret;
+	}
+	m->pm.reclaim.oom = machine_oom;
+	/* boot-time tables came from memblock; from now on each counts */
+	m->pt.account_tables = true;
 	/* page aging and reclaim: the LRU batches, the workingset clock,
 	 * swap, and the allocator's way into reclaim (swap.c, workingset.c,
 	 * swapfile.c, vmscan.c) */
@@ -176,11 +196,27 @@ void machine_shutdown(struct vmsim_machine *m)
 	if (m->cpu_fbatches)
 		lru_add_drain_all(m);
 	lru_finish(m);
+	/* the last charged pages went with the tasks and the page cache */
+	cgroup_finish(m);
 	kspace_shutdown(m);
 	kmem_cache_finish(&m->pm);
 	kernel_mmu_shutdown(m);
 	phys_finish(&m->pm);
 	host_arena_finish(&m->ha);
+}
+
+void printk(struct vmsim_machine *m, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (m->console_hook)
+		m->console_hook(m->console_ctx, line);
+	else if (m->pm.bad_page_hook)
+		m->pm.bad_page_hook(m->pm.bad_page_ctx, line);
 }
 
 void machine_kswapd_point(struct vmsim_machine *m)

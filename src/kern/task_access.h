@@ -34,6 +34,11 @@ task_access_inline(struct task_struct *t, uint64_t va, enum mmu_access acc, void
 	uint8_t *p = buf;
 
 	memset(r, 0, sizeof(*r));
+	/* a task with SIGKILL pending runs no more instructions */
+	if (t->sigkill) {
+		r->killed = true;
+		return 0;
+	}
 	if (buf && !m->cfg.contents)
 		return -EOPNOTSUPP;	/* memory.contents none: no bytes to read or write */
 	if (m->current[0] != t || cpu->cr3 != t->mm->pgd)
@@ -55,7 +60,19 @@ task_access_inline(struct task_struct *t, uint64_t va, enum mmu_access acc, void
 			r->faults++;
 			/* a fault that a handled fault does not cure twice
 			 * over is a bad PTE someone wrote by hand */
+			task_enter_kernel(t);
 			ret = tries < 4 ? do_user_addr_fault(t, &f) : SEGV_ACCERR;
+			task_leave_kernel(m);
+			/* SIGKILL arrived (the OOM killer chose it): the task
+			 * dies on its way back, the access never completes */
+			if (t->sigkill) {
+				r->killed = true;
+				return 0;
+			}
+			/* the fault returns to user mode: memory.high's
+			 * reclaim, and other victims die, before the access
+			 * is retried */
+			exit_to_user_mode(m);
 			if (ret < 0)
 				return ret;
 			if (ret == FAULT_SIGBUS) {
