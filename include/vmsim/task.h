@@ -183,7 +183,9 @@ struct vmsim_outcome {
  * copies into @buf, a write copies from it; a NULL @buf moves no bytes (the
  * access still happens).  0 when all of it was accessed; -EFAULT when a
  * signal stopped it (SIGSEGV or SIGBUS in @o); -ENOMEM when the kernel ran
- * out of memory (SIGKILL in @o, as the OOM killer would); -EOPNOTSUPP for a
+ * out of memory and the OOM killer chose @t (SIGKILL in @o): @t has exited
+ * and the handle is gone.  The OOM killer may choose another task, which
+ * exits as well: find tasks again by name after an OOM; -EOPNOTSUPP for a
  * @buf on a machine without page contents (memory.contents: none);
  * -EINVAL.  @o may be NULL.
  */

@@ -321,6 +321,10 @@ static int __attribute__((noinline)) access_stopped(int ret, const struct access
 {
 	memset(o, 0, sizeof(*o));
 	o->faults = r->faults;
+	if (r->killed) {
+		o->signal = SIGKILL;	/* the OOM killer chose this task */
+		return -ENOMEM;
+	}
 	if (ret == -ENOMEM)
 		o->signal = SIGKILL;	/* what the OOM killer would do */
 	if (ret)
@@ -356,8 +360,16 @@ access_one(struct task_struct *t, enum mmu_access acc, uint64_t va, void *buf, s
 		return -EINVAL;
 	}
 	ret = task_access_inline(t, va, acc, buf, len, &r);
-	if (__builtin_expect(ret || r.segv || r.sigbus, 0))
-		return access_stopped(ret, &r, va, len, o);
+	if (__builtin_expect(ret || r.segv || r.sigbus || r.killed, 0)) {
+		struct vmsim_machine *m = t->mm->m;
+
+		ret = access_stopped(ret, &r, va, len, o);
+		/* the OOM killer's victim dies on its way back to user mode:
+		 * @t is freed here */
+		if (r.killed)
+			exit_to_user_mode(m);
+		return ret;
+	}
 	o->signal = 0;
 	o->si_code = 0;
 	o->addr = 0;

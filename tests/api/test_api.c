@@ -229,6 +229,43 @@ static void test_access_roundtrip_and_signals(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* Out of memory with no swap: the OOM killer chooses the task that fills
+ * RAM (the only one), its write returns -ENOMEM with SIGKILL, and the task
+ * is gone: no longer found by name, its memory back. */
+static void test_access_oom_kill(void **state)
+{
+	static const char *const tiny[] = { "memory.size=96MiB", NULL };
+	struct vmsim_error err = { 0 };
+	struct vmsim_machine *m = vmsim_machine_create("x86_64", tiny, &err);
+	struct vmsim_outcome o;
+	struct vmsim_task *a;
+	uint64_t p, va, before, after;
+	int ret = 0;
+
+	if (!m)
+		fail_msg("%s", err.msg);
+	assert_int_equal(vmsim_stat(m, "nr_free_pages", &before), 0);
+	a = spawn(m, "hog");
+	assert_int_equal(vmsim_mmap(a, 0, 128 * MiB, VMSIM_PROT_READ | VMSIM_PROT_WRITE,
+				    VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS, NULL, 0, &p), 0);
+	for (va = p; va < p + 128 * MiB; va += 4 * KiB)
+		if ((ret = vmsim_write(a, va, "x", 1, &o)) != 0)
+			break;
+	assert_int_equal(ret, -ENOMEM);
+	assert_int_equal(o.signal, SIGKILL);
+	assert_true(va < p + 96 * MiB);
+	assert_null(vmsim_task_find(m, "hog"));
+	assert_int_equal(vmsim_stat(m, "oom_kill", &after), 0);
+	assert_int_equal(after, 1);
+	assert_int_equal(vmsim_stat(m, "nr_free_pages", &after), 0);
+	/* the task held some 15,600 pages; all come back but what the
+	 * per-CPU lists keep (nr_free_pages does not count those) */
+	if (after + 512 <= before)
+		fail_msg("%lu free pages before, %lu after", (unsigned long)before, (unsigned long)after);
+	assert_int_equal(vmsim_machine_check(m, &err), 0);
+	vmsim_machine_destroy(m);
+}
+
 static void test_access_without_contents(void **state)
 {
 	const char *sets[] = { "memory.size=64MiB", "memory.contents=none", NULL };
@@ -597,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_tasks),
 		cmocka_unit_test(test_mmap_known_answers_and_syscalls),
 		cmocka_unit_test(test_access_roundtrip_and_signals),
+		cmocka_unit_test(test_access_oom_kill),
 		cmocka_unit_test(test_access_without_contents),
 		cmocka_unit_test(test_translate),
 		cmocka_unit_test(test_stats_and_views),
