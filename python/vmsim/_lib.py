@@ -168,15 +168,7 @@ FUNCTIONS = {
 
 def _load():
     path = os.environ.get("VMSIM_LIBRARY") or ctypes.util.find_library("vmsim") or "libvmsim.so.0"
-    try:
-        lib = ctypes.CDLL(path)
-    except OSError as e:
-        if "static TLS" in str(e):
-            # a libvmsim built with jemalloc: jemalloc's thread-local
-            # storage must be there when the process starts
-            raise ImportError("%s; start Python with LD_PRELOAD=libjemalloc.so.2, or use a "
-                              "libvmsim built with -Djemalloc=disabled" % e) from e
-        raise
+    lib = ctypes.CDLL(path)
     for name, (res, args) in FUNCTIONS.items():
         fn = getattr(lib, name)
         fn.restype = res

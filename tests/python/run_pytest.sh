@@ -4,10 +4,10 @@
 # `pip install --no-build-isolation --no-index --target` (Debian's
 # setuptools, no network), and pytest runs on the installed copy with
 # libvmsim.so from the build.
-# Usage: run_pytest.sh PYTHON LIBVMSIM.SO SOURCE-ROOT [PRELOAD]
+# Usage: run_pytest.sh PYTHON LIBVMSIM.SO SOURCE-ROOT
 # Exit 77 (skipped) when the host has no python3 with pytest, pip and setuptools.
 set -euo pipefail
-py=$1 lib=$2 root=$3 preload=${4:-}
+py=$1 lib=$2 root=$3
 if [ -z "$py" ] || ! command -v "$py" >/dev/null; then
 	echo "no python3 with pytest on this host, or a sanitizer build (which an" \
 		"uninstrumented python3 cannot load): the Python bindings are not tested"
@@ -33,8 +33,6 @@ fi
 [ -f "$tmp/site/vmsim/__init__.py" ] || { echo "pip installed no vmsim package"; exit 1; }
 cd "$root"
 export VMSIM_LIBRARY=$lib PYTHONPATH=$tmp/site VMSIM_SOURCE_ROOT=$root
-# a libvmsim built with jemalloc needs it loaded at start (static TLS)
-[ -n "$preload" ] && export LD_PRELOAD=$preload
 # the tests and the example import the installed copy, not python/vmsim
 exec "$py" -m pytest -q -p no:cacheprovider --rootdir "$tmp" "$tmp/src/tests" \
 	"$tmp/src/examples/test_examples.py"
