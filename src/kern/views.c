@@ -5,7 +5,8 @@
 #include <string.h>
 
 static const struct view *const tables[] = { views_phys, views_mmu, views_slab, views_kmem,
-					      views_mm, views_stats, views_seg };
+					      views_mm, views_stats, views_vmstat, views_memcg,
+					      views_seg };
 
 static const struct view *view_find(const char *name)
 {

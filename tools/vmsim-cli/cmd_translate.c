@@ -3,10 +3,12 @@
  *                     [--explain] ADDR|SEG:OFFSET
  *
  * One translation of ADDR on cpu 0 of a freshly booted machine, so with
- * the kernel's page tables (a task's translations are the scenario op's):
- * TLB, then walk, setting A/D like the hardware.  --explain first shows the walk level by level (table
- * physical address, index, entry address, entry value, decoded flags),
- * read before the translation changes any A/D bit.  A fault is an answer,
+ * the kernel's page tables (a task's translations are the scenario op's),
+ * through vmsim_translate(): for a logical address SEG:OFFSET the segment
+ * step, then TLB and walk, setting A/D like the hardware.  --explain first
+ * shows the segment step and the walk level by level (table physical
+ * address, index, entry address, entry value, decoded flags), read before
+ * the translation changes any A/D bit.  A fault is an answer,
  * not an error: exit status 0 either way, 2 for bad usage.  Out of host
  * memory, nothing is printed (main() says why).
  */
@@ -17,11 +19,10 @@
 
 #include "cli.h"
 #include "cli_oom.h"
-#include "kern/machine.h"
-#include "mmu/mmu.h"
 #include "util/json.h"
 #include "util/parse.h"
 #include "util/strbuf.h"
+#include "vmsim/vmsim.h"
 #include "walk_explain.h"
 
 enum { OPT_ACCESS = 256, OPT_MODE, OPT_EXPLAIN };
@@ -35,33 +36,46 @@ static const struct cli_opt translate_opts[] = {
 	{ 0 },
 };
 
-/* The report of one translation on cpu 0 of @m (@l: the segment of a
- * logical address, or NULL): 0, or 2 out of host memory (nothing
- * printed). */
-static int translate_one(struct vmsim_machine *m, const struct logical_addr *l, uint64_t va,
-			 enum mmu_access acc, enum mmu_mode mode, bool explain, bool json)
+static const char *access_name(enum vmsim_access acc)
 {
-	bool ok = false, pok = false, sok = true;
-	uint64_t pa = 0, off = va;
-	struct vmsim_cpu *cpu = &m->cpus[0];
-	const struct pt_format *f = cpu->fmt;
-	struct walk_trace t = { 0 };
-	struct walk_result wr;
-	struct vmsim_fault fault, pf;
-	struct seg_step ss;
+	return acc == VMSIM_READ ? "read" : acc == VMSIM_WRITE ? "write" : "fetch";
+}
+
+/* The report of one translation on cpu 0 of @m (@l: the segment of a
+ * logical address, or NULL): 0, or 2 out of host memory or when
+ * vmsim_translate() refused the options (nothing printed). */
+static int translate_one(struct vmsim_machine *m, const struct logical_addr *l, uint64_t va,
+			 enum vmsim_access acc, enum vmsim_mode mode, bool explain, bool json)
+{
+	struct walk_levels w = { 0 };
+	struct vmsim_translate_opts o = { .access = acc, .mode = mode };
+	struct vmsim_translation r;
+	const uint64_t off = va;
 	struct strbuf sb = STRBUF_INIT;
 	char buf[96], seg[16];
+	bool ok, sok;
+	int ret;
 
+	/* the segment step, then the walk as the hardware will do it,
+	 * before A/D change */
+	if (explain) {
+		o.walk = walk_levels_add;
+		o.arg = &w;
+	}
 	if (l) {
-		sok = seg_step_run(cpu, l, off, 1, acc, &ss);
-		va = sok ? ss.linear : off;
+		logical_opts(l, &o, &w);
 		logical_seg_str(l, seg, sizeof(seg));
 	}
-	if (sok) {
-		/* the walk as the hardware will do it, before A/D change */
-		pok = mmu_walk_peek(cpu, cpu->cr3, va, acc, mode, &wr, &pf, &t);
-		ok = translate(cpu, va, acc, mode, &pa, &fault);
+	ret = vmsim_translate(m, NULL, va, &o, &r);
+	if (ret && ret != -EFAULT) {
+		fprintf(stderr, "vmsim-cli: translate: %s\n", strerror(-ret));
+		return 2;
 	}
+	ok = ret == 0;
+	/* a logical address's linear one, when the segment step passed */
+	sok = !l || (w.has_seg && w.seg.ok);
+	if (l && sok)
+		va = w.seg.linear;
 
 	if (json) {
 		struct json_writer jw;
@@ -73,30 +87,30 @@ static int translate_one(struct vmsim_machine *m, const struct logical_addr *l, 
 			json_key_str(&jw, "logical", buf);
 		}
 		json_key_hex(&jw, "addr", va);
-		json_key_str(&jw, "access", acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch");
-		json_key_str(&jw, "mode", mode == MMU_USER ? "user" : "kernel");
-		json_key_str(&jw, "format", f->name);
-		json_key_hex(&jw, "cr3", cpu->cr3);
+		json_key_str(&jw, "access", access_name(acc));
+		json_key_str(&jw, "mode", mode == VMSIM_MODE_USER ? "user" : "kernel");
+		json_key_str(&jw, "format", r.format);
+		json_key_hex(&jw, "cr3", r.cr3);
 		if (explain && l) {
 			json_key(&jw, "segment");
-			seg_explain_json(&jw, cpu, &ss);
+			seg_explain_json(&jw, &w.seg);
 		}
 		if (explain) {
 			json_key(&jw, "walk");
-			walk_explain_json(&jw, f, &t);
+			walk_explain_json(&jw, &w);
 		}
 		json_key(&jw, "pa");
 		if (ok)
-			json_hex(&jw, pa);
+			json_hex(&jw, r.pa);
 		else
 			json_null(&jw);
 		json_key(&jw, "fault");
 		if (ok)
 			json_null(&jw);
 		else if (!sok)
-			seg_fault_json(&jw, &ss.fault);
+			seg_fault_json(&jw, &w.seg);
 		else
-			fault_json(&jw, f, &fault);
+			fault_json(&jw, &r);
 		json_object_end(&jw);
 		if (json_finish(&jw) == -EINVAL) {
 			fprintf(stderr, "vmsim-cli: translate: the JSON report came out malformed\n");
@@ -107,31 +121,29 @@ static int translate_one(struct vmsim_machine *m, const struct logical_addr *l, 
 	} else {
 		if (l)
 			sb_printf(&sb, "%s %s access to %s:%#" PRIx64 " (%s, CPL %u, CR3 %#" PRIx64 ")\n",
-				  mode == MMU_USER ? "user" : "kernel",
-				  acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch", seg, off,
-				  f->name, seg_cpl(cpu), cpu->cr3);
+				  mode == VMSIM_MODE_USER ? "user" : "kernel", access_name(acc), seg, off,
+				  r.format, w.seg.cpl, r.cr3);
 		else
 			sb_printf(&sb, "%s %s access to %#" PRIx64 " (%s, CR3 %#" PRIx64 ")\n",
-				  mode == MMU_USER ? "user" : "kernel",
-				  acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch", va,
-				  f->name, cpu->cr3);
+				  mode == VMSIM_MODE_USER ? "user" : "kernel", access_name(acc), va,
+				  r.format, r.cr3);
 		if (explain && l)
-			seg_explain(&sb, cpu, &ss);
+			seg_explain(&sb, &w.seg);
 		if (explain && sok)
-			walk_explain(&sb, f, &t, pok, &wr, va);
+			walk_explain(&sb, &w, &r, va);
 		if (ok) {
-			sb_printf(&sb, "-> pa %#" PRIx64 "\n", pa);
+			sb_printf(&sb, "-> pa %#" PRIx64 "\n", r.pa);
 		} else if (!sok) {
 			if (!explain) {
-				seg_fault_str(&ss.fault, buf, sizeof(buf));
-				sb_printf(&sb, "-> %s: %s\n", buf, ss.fault.why);
+				seg_fault_str(&w.seg, buf, sizeof(buf));
+				sb_printf(&sb, "-> %s: %s\n", buf, w.seg.why);
 			}
-		} else if (fault.gp) {
+		} else if (r.fault == VMSIM_FAULT_GP) {
 			sb_puts(&sb, "-> #GP: non-canonical address\n");
 		} else {
-			fault_bits_str(fault.error_code, buf, sizeof(buf));
-			sb_printf(&sb, "-> page fault, error code %#x [%s] at the %s\n", fault.error_code,
-				  buf[0] ? buf : "not present, supervisor read", f->lvl[fault.depth].name);
+			fault_bits_str(r.error_code, buf, sizeof(buf));
+			sb_printf(&sb, "-> page fault, error code %#x [%s] at the %s\n", r.error_code,
+				  buf[0] ? buf : "not present, supervisor read", r.fault_level);
 		}
 	}
 	/* the walk and the report are whole, or nothing is printed */
@@ -146,8 +158,8 @@ static int translate_one(struct vmsim_machine *m, const struct logical_addr *l, 
 
 static int run_translate(struct cli *c, int argc, char **argv)
 {
-	enum mmu_access acc = MMU_READ;
-	enum mmu_mode mode = MMU_KERNEL;
+	enum vmsim_access acc = VMSIM_READ;
+	enum vmsim_mode mode = VMSIM_MODE_KERNEL;
 	bool explain = false, mode_given = false;
 	struct vmsim_machine *m;
 	struct cli_getopt g;
@@ -165,9 +177,9 @@ static int run_translate(struct cli *c, int argc, char **argv)
 		if (k == OPT_EXPLAIN) {
 			explain = true;
 		} else if (k == OPT_ACCESS) {
-			acc = i == 0 ? MMU_READ : i == 1 ? MMU_WRITE : MMU_FETCH;
+			acc = i == 0 ? VMSIM_READ : i == 1 ? VMSIM_WRITE : VMSIM_FETCH;
 		} else {
-			mode = i == 0 ? MMU_USER : MMU_KERNEL;
+			mode = i == 0 ? VMSIM_MODE_USER : VMSIM_MODE_KERNEL;
 			mode_given = true;
 		}
 	}
@@ -183,10 +195,10 @@ static int run_translate(struct cli *c, int argc, char **argv)
 	if (parse_u64(text, &va))
 		return cli_usage_error(&cmd_translate, "'%s' is not an address (0x hex or decimal, "
 				       "below 2^64, or SEG:OFFSET)", argv[g.next]);
-	if (seg && acc == MMU_FETCH && l.sreg >= 0 && l.sreg != VCPU_SREG_CS)
+	if (seg && acc == VMSIM_FETCH && l.seg != VMSIM_SEG_CS && l.seg != VMSIM_SEG_SELECTOR)
 		return cli_usage_error(&cmd_translate, "an instruction fetch goes through cs");
 	/* a fresh machine runs at CPL 0: a logical address is a kernel access */
-	if (seg && mode_given && mode == MMU_USER)
+	if (seg && mode_given && mode == VMSIM_MODE_USER)
 		return cli_usage_error(&cmd_translate, "--mode user: a logical address is translated "
 				       "at the CPU's CPL, 0 after boot");
 	m = cli_boot(c);

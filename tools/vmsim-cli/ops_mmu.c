@@ -30,6 +30,7 @@
 #include "phys/slab.h"
 #include "scenario.h"
 #include "vma/mm.h"
+#include "vmsim/translate.h"
 #include "walk_explain.h"
 
 /* The task named by `task`, or NULL when absent (the kernel's tables). */
@@ -47,31 +48,28 @@ static uint64_t op_root(struct scn *s, const struct task_struct *t)
 }
 
 /* `explain: true`: the walk level by level, read before A/D change. */
-static void explain_walk(struct scn *s, const struct scn_step *st, struct vmsim_cpu *cpu,
-			 uint64_t root, uint64_t va, enum mmu_access acc, enum mmu_mode mode)
+static void explain_walk(struct scn *s, const struct scn_step *st, const struct walk_levels *w,
+			 const struct vmsim_translation *r, uint64_t va, enum vmsim_access acc,
+			 enum vmsim_mode mode)
 {
-	struct walk_trace wt;
-	struct walk_result wr;
-	struct vmsim_fault pf;
 	struct strbuf sb = STRBUF_INIT;
 	struct json_writer *jw = scn_output(s);
-	bool ok = mmu_walk_peek(cpu, root, va, acc, mode, &wr, &pf, &wt);
 
 	if (jw) {
 		json_object_begin(jw);
 		json_key(jw, "walk");
-		walk_explain_json(jw, cpu->fmt, &wt);
+		walk_explain_json(jw, w);
 		json_object_end(jw);
 		return;
 	}
 	sb_printf(&sb, "# step %d: translate %#llx (%s %s), CR3 %#llx\n", st->index,
-		  (unsigned long long)va, mode == MMU_USER ? "user" : "kernel",
-		  acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch",
-		  (unsigned long long)root);
-	walk_explain(&sb, cpu->fmt, &wt, ok, &wr, va);
-	if (!ok && !pf.gp)
-		sb_printf(&sb, "  -> page fault, error code %#x at the %s\n", pf.error_code,
-			  cpu->fmt->lvl[pf.depth].name);
+		  (unsigned long long)va, mode == VMSIM_MODE_USER ? "user" : "kernel",
+		  acc == VMSIM_READ ? "read" : acc == VMSIM_WRITE ? "write" : "fetch",
+		  (unsigned long long)r->cr3);
+	walk_explain(&sb, w, r, va);
+	if (!r->walk_ok && r->walk_fault == VMSIM_FAULT_PF)
+		sb_printf(&sb, "  -> page fault, error code %#x at the %s\n", r->walk_error_code,
+			  r->walk_fault_level);
 	scn_print(s, sb_str(&sb));
 	sb_free(&sb);
 }
@@ -99,72 +97,73 @@ static int arg_logical(struct scn *s, struct scn_step *st, struct logical_addr *
 	return ret < 0 ? ret : 1;
 }
 
-/* The segment step of a logical address: 0 and the linear address in
- * *va, or 1 when it faulted (the step's outcome is set). */
-static int translate_segment(struct scn *s, struct scn_step *st, struct vmsim_cpu *cpu,
-			     const struct logical_addr *l, uint64_t off, unsigned size,
-			     enum mmu_access acc, bool explain, uint64_t *va)
+/* `explain: true` of a logical address: the segment step as the API
+ * handed it. */
+static void explain_segment(struct scn *s, const struct scn_step *st,
+			    const struct logical_addr *l, const struct vmsim_seg_step *ss)
 {
-	struct seg_step ss;
-	bool ok = seg_step_run(cpu, l, off, size, acc, &ss);
+	struct json_writer *jw = scn_output(s);
+	char seg[16];
 
-	if (explain) {
-		struct json_writer *jw = scn_output(s);
-		char seg[16];
-
-		if (jw) {
-			json_object_begin(jw);
-			json_key(jw, "segment");
-			seg_explain_json(jw, cpu, &ss);
-			json_object_end(jw);
-		} else {
-			struct strbuf sb = STRBUF_INIT;
-
-			logical_seg_str(l, seg, sizeof(seg));
-			sb_printf(&sb, "# step %d: %s:%#llx, CPL %u\n", st->index, seg,
-				  (unsigned long long)off, seg_cpl(cpu));
-			seg_explain(&sb, cpu, &ss);
-			scn_print(s, sb_str(&sb));
-			sb_free(&sb);
-		}
-	}
-	if (ok) {
-		*va = ss.linear;
-		return 0;
-	}
-	if (ss.fault.vector == X86_TRAP_PF) {
-		st->out.kind = OUT_FAULT;
-		st->out.fault_code = ss.fault.error_code;
+	if (jw) {
+		json_object_begin(jw);
+		json_key(jw, "segment");
+		seg_explain_json(jw, ss);
+		json_object_end(jw);
 	} else {
-		st->out.kind = OUT_EXCEPTION;
-		st->out.vector = ss.fault.vector;
-		st->out.fault_code = ss.fault.error_code;
-		snprintf(st->why, sizeof(st->why), "%s", ss.fault.why);
+		struct strbuf sb = STRBUF_INIT;
+
+		logical_seg_str(l, seg, sizeof(seg));
+		sb_printf(&sb, "# step %d: %s:%#llx, CPL %u\n", st->index, seg,
+			  (unsigned long long)ss->offset, ss->cpl);
+		seg_explain(&sb, ss);
+		scn_print(s, sb_str(&sb));
+		sb_free(&sb);
 	}
-	return 1;
+}
+
+/* The access kind or mode named by @key: the index of its word in @words
+ * (*out unchanged when the argument is absent). */
+static int arg_word(struct scn *s, struct scn_step *st, const char *key,
+		    const char *const words[], const char *hint, int *out)
+{
+	const char *v = NULL;
+	int ret = scn_arg_str(s, st, key, false, &v);
+
+	if (ret < 0 || !v)
+		return ret < 0 ? ret : 0;
+	for (int i = 0; words[i]; i++)
+		if (strcmp(v, words[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	return scn_bad(s, st, scn_arg(st, key), "%s '%s': %s", key, v, hint);
 }
 
 static int op_translate(struct scn *s, struct scn_step *st)
 {
+	static const char *const accs[] = { "read", "write", "fetch", NULL };
+	static const char *const modes[] = { "kernel", "user", NULL };
 	struct vmsim_machine *m = scn_machine(s);
+	struct walk_levels w = { 0 };
+	struct vmsim_translate_opts o = { 0 };
+	struct vmsim_translation r;
 	struct vmsim_cpu *cpu;
-	const char *acc_s = "read", *mode_s = NULL;
 	struct logical_addr l;
-	enum mmu_access acc;
-	enum mmu_mode mode;
-	struct vmsim_fault f;
 	struct task_struct *t;
-	uint64_t va, pa, root, size = 1, c = 0;
-	bool ok, explain = false, logical;
-	int ret;
+	int ret, acc = 0, mode = -1;
+	uint64_t va, size = 1, c = 0;
+	bool explain = false, logical;
 
+	_Static_assert(VMSIM_READ == 0 && VMSIM_WRITE == 1 && VMSIM_FETCH == 2 &&
+		       VMSIM_MODE_KERNEL == 0 && VMSIM_MODE_USER == 1, "word order");
 	if ((ret = scn_arg_bool(s, st, "explain", &explain)) < 0)
 		return ret;
 	if ((ret = arg_task(s, st, &t)) || (ret = arg_logical(s, st, &l, &va)) < 0)
 		return ret < 0 ? ret : -EINVAL;
 	logical = ret == 1;
-	if ((ret = scn_arg_str(s, st, "access", false, &acc_s)) < 0 ||
-	    (ret = scn_arg_str(s, st, "mode", false, &mode_s)) < 0 ||
+	if ((ret = arg_word(s, st, "access", accs, "read, write or fetch", &acc)) < 0 ||
+	    (ret = arg_word(s, st, "mode", modes, "user or kernel", &mode)) < 0 ||
 	    (ret = scn_arg_u64(s, st, "size", false, &size)) < 0 ||
 	    (ret = scn_arg_u64(s, st, "cpu", false, &c)) < 0)
 		return ret;
@@ -172,64 +171,64 @@ static int op_translate(struct scn *s, struct scn_step *st)
 		return scn_bad(s, st, scn_arg(st, "cpu"), "cpu %llu: the machine has %u CPU(s)",
 			       (unsigned long long)c, m->nr_cpus);
 	cpu = &m->cpus[c];
-	if (strcmp(acc_s, "read") == 0)
-		acc = MMU_READ;
-	else if (strcmp(acc_s, "write") == 0)
-		acc = MMU_WRITE;
-	else if (strcmp(acc_s, "fetch") == 0)
-		acc = MMU_FETCH;
-	else
-		return scn_bad(s, st, scn_arg(st, "access"), "access '%s': read, write or fetch",
-			       acc_s);
 	if (size < 1 || size > 8)
 		return scn_bad(s, st, scn_arg(st, "size"), "size %llu: 1 to 8 bytes",
 			       (unsigned long long)size);
-	if (logical && acc == MMU_FETCH && l.sreg >= 0 && l.sreg != VCPU_SREG_CS)
+	if (logical && acc == VMSIM_FETCH && l.seg != VMSIM_SEG_CS && l.seg != VMSIM_SEG_SELECTOR)
 		return scn_bad(s, st, scn_arg(st, "addr"), "an instruction fetch goes through cs");
-	if (!mode_s)
+	if (mode < 0)
 		/* a logical address is translated at the CPU's privilege */
-		mode = logical && seg_cpl(cpu) == 3 ? MMU_USER : MMU_KERNEL;
-	else if (strcmp(mode_s, "user") == 0)
-		mode = MMU_USER;
-	else if (strcmp(mode_s, "kernel") == 0)
-		mode = MMU_KERNEL;
-	else
-		return scn_bad(s, st, scn_arg(st, "mode"), "mode '%s': user or kernel", mode_s);
-	if (logical && (mode == MMU_USER) != (seg_cpl(cpu) == 3))
+		mode = logical && seg_cpl(cpu) == 3 ? VMSIM_MODE_USER : VMSIM_MODE_KERNEL;
+	else if (logical && (mode == VMSIM_MODE_USER) != (seg_cpl(cpu) == 3))
 		return scn_bad(s, st, scn_arg(st, "mode"), "mode %s, but cpu %u runs at CPL %u "
-			       "(CS %#x)", mode_s, cpu->id, seg_cpl(cpu),
+			       "(CS %#x)", modes[mode], cpu->id, seg_cpl(cpu),
 			       cpu->seg.sreg[VCPU_SREG_CS].selector);
-
-	/* a task's translation is the CPU running it */
-	if (t)
-		context_switch(m, (unsigned)c, t);
-	if (logical &&
-	    translate_segment(s, st, cpu, &l, va, (unsigned)size, acc, explain, &va))
-		return 0;
-	root = op_root(s, t);
-	if (explain)
-		explain_walk(s, st, cpu, root, va, acc, mode);
-	if (cpu->cr3 == root) {
-		ok = translate(cpu, va, acc, mode, &pa, &f);
-	} else {
-		/* the CPU runs other tables: walk these ones without their TLB */
-		struct walk_result r;
-
-		ok = mmu_walk(cpu, root, va, acc, mode, &r, &f, NULL);
-		pa = r.pa;
+	o.access = (enum vmsim_access)acc;
+	o.mode = (enum vmsim_mode)mode;
+	o.cpu = (unsigned)c;
+	if (explain) {
+		o.walk = walk_levels_add;
+		o.arg = &w;
 	}
-	if (ok) {
+	if (logical) {
+		logical_opts(&l, &o, &w);
+		o.size = (uint16_t)size;
+	}
+	/* a task's translation is the CPU running it */
+	ret = vmsim_translate(m, (struct vmsim_task *)t, va, &o, &r);
+	if (ret && ret != -EFAULT)
+		return scn_bad(s, st, scn_arg(st, "addr"), "translate: %s", strerror(-ret));
+	if (explain && logical && w.has_seg)
+		explain_segment(s, st, &l, &w.seg);
+	if (logical && w.has_seg && !w.seg.ok) {
+		/* the segment step faulted: no walk */
+		if (w.seg.vector == X86_TRAP_PF) {
+			st->out.kind = OUT_FAULT;
+			st->out.fault_code = w.seg.error_code;
+		} else {
+			st->out.kind = OUT_EXCEPTION;
+			st->out.vector = w.seg.vector;
+			st->out.fault_code = w.seg.error_code;
+			snprintf(st->why, sizeof(st->why), "%s", w.seg.why);
+		}
+		return 0;
+	}
+	if (logical)
+		va = w.seg.linear;
+	if (explain)
+		explain_walk(s, st, &w, &r, va, o.access, o.mode);
+	if (!ret) {
 		st->out.kind = OUT_VALUE;
-		st->out.value = pa;
+		st->out.value = r.pa;
 		st->out.has_pa = true;
-		st->out.pa = pa;
-	} else if (f.gp) {
+		st->out.pa = r.pa;
+	} else if (r.fault == VMSIM_FAULT_GP) {
 		/* a non-canonical address raises #GP, not #PF */
 		st->out.kind = OUT_ERROR;
 		st->out.err = -EFAULT;
 	} else {
 		st->out.kind = OUT_FAULT;
-		st->out.fault_code = f.error_code;
+		st->out.fault_code = r.error_code;
 	}
 	return 0;
 }

@@ -6,7 +6,16 @@
 #include <string.h>
 
 #include "kern/views.h"
+#include "mmu/segment.h"
 #include "util/parse.h"
+
+void walk_levels_add(const struct vmsim_walk_level *lv, void *arg)
+{
+	struct walk_levels *w = arg;
+
+	if (w->n < WALK_MAX_LEVELS)
+		w->lv[w->n++] = *lv;
+}
 
 void fault_bits_str(uint32_t code, char *buf, size_t len)
 {
@@ -19,54 +28,45 @@ void fault_bits_str(uint32_t code, char *buf, size_t len)
 			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "", names[i]);
 }
 
-void fault_json(struct json_writer *jw, const struct pt_format *f, const struct vmsim_fault *fault)
+void fault_json(struct json_writer *jw, const struct vmsim_translation *r)
 {
 	char bits[64];
 
 	json_object_begin(jw);
-	if (fault->gp) {
+	if (r->fault == VMSIM_FAULT_GP) {
 		json_key_str(jw, "vector", "#GP");
 		json_key_str(jw, "reason", "non-canonical address");
 	} else {
-		fault_bits_str(fault->error_code, bits, sizeof(bits));
+		fault_bits_str(r->error_code, bits, sizeof(bits));
 		json_key_str(jw, "vector", "#PF");
-		json_key_u64(jw, "error_code", fault->error_code);
+		json_key_u64(jw, "error_code", r->error_code);
 		json_key(jw, "bits");
 		json_words(jw, bits);
-		json_key_str(jw, "level", f->lvl[fault->depth].name);
+		json_key_str(jw, "level", r->fault_level);
 	}
 	json_object_end(jw);
 }
 
-/* A PTE the walk stopped at that holds a swap entry (neither none nor
- * present): do_swap_page() is what the fault will run. */
-static bool swap_pte(const struct pt_format *f, unsigned depth, uint64_t e)
+void walk_explain_json(struct json_writer *jw, const struct walk_levels *w)
 {
-	return depth == f->levels - 1U && is_swap_pte(e);
-}
-
-void walk_explain_json(struct json_writer *jw, const struct pt_format *f,
-		       const struct walk_trace *t)
-{
-	char buf[96];
-
 	json_array_begin(jw);
-	for (unsigned i = 0; i < t->n; i++) {
-		pt_flags_str(f, t->lv[i].entry, t->lv[i].depth, buf, sizeof(buf));
+	for (unsigned i = 0; i < w->n; i++) {
+		const struct vmsim_walk_level *l = &w->lv[i];
+
 		json_object_begin(jw);
-		json_key_str(jw, "level", f->lvl[t->lv[i].depth].name);
-		json_key_hex(jw, "table", t->lv[i].table_pa);
-		json_key_u64(jw, "index", t->lv[i].index);
-		json_key_hex(jw, "entry_addr", t->lv[i].entry_pa);
-		json_key_hex(jw, "entry", t->lv[i].entry);
+		json_key_str(jw, "level", l->name);
+		json_key_hex(jw, "table", l->table);
+		json_key_u64(jw, "index", l->index);
+		json_key_hex(jw, "entry_addr", l->entry_addr);
+		json_key_hex(jw, "entry", l->entry);
 		json_key(jw, "flags");
-		json_words(jw, buf);
-		if (swap_pte(f, t->lv[i].depth, t->lv[i].entry)) {
+		json_words(jw, l->flags);
+		if (l->swap) {
 			json_key(jw, "swap");
 			json_object_begin(jw);
-			json_key_u64(jw, "type", pt_pte_swp_type(f, t->lv[i].entry));
-			json_key_u64(jw, "offset", pt_pte_swp_offset(f, t->lv[i].entry));
-			json_key_bool(jw, "exclusive", pt_pte_swp_exclusive(f, t->lv[i].entry));
+			json_key_u64(jw, "type", l->swap_type);
+			json_key_u64(jw, "offset", l->swap_offset);
+			json_key_bool(jw, "exclusive", l->swap_exclusive);
 			json_object_end(jw);
 		}
 		json_object_end(jw);
@@ -74,31 +74,28 @@ void walk_explain_json(struct json_writer *jw, const struct pt_format *f,
 	json_array_end(jw);
 }
 
-void walk_explain(struct strbuf *sb, const struct pt_format *f, const struct walk_trace *t,
-		  bool ok, const struct walk_result *wr, uint64_t va)
+void walk_explain(struct strbuf *sb, const struct walk_levels *w,
+		  const struct vmsim_translation *r, uint64_t va)
 {
-	char buf[96];
+	char buf[128];
 
-	for (unsigned i = 0; i < t->n; i++) {
-		const struct pt_level_desc *l = &f->lvl[t->lv[i].depth];
+	for (unsigned i = 0; i < w->n; i++) {
+		const struct vmsim_walk_level *l = &w->lv[i];
 
-		if (swap_pte(f, t->lv[i].depth, t->lv[i].entry))
+		if (l->swap)
 			snprintf(buf, sizeof(buf), "(not present: swap entry %u:%#" PRIx64 "%s)",
-				 pt_pte_swp_type(f, t->lv[i].entry),
-				 pt_pte_swp_offset(f, t->lv[i].entry),
-				 pt_pte_swp_exclusive(f, t->lv[i].entry) ? ", exclusive" : "");
+				 l->swap_type, l->swap_offset, l->swap_exclusive ? ", exclusive" : "");
 		else
-			pt_flags_str(f, t->lv[i].entry, t->lv[i].depth, buf, sizeof(buf));
+			snprintf(buf, sizeof(buf), "%s", l->flags[0] ? l->flags : "(not present)");
 		sb_printf(sb, "  %-3s (%-5s) table %#" PRIx64 " [%3u] entry @%#" PRIx64 " = %0*" PRIx64
-			  "  %s\n", l->name, l->intel, t->lv[i].table_pa, t->lv[i].index,
-			  t->lv[i].entry_pa, (int)f->entry_size * 2, t->lv[i].entry,
-			  buf[0] ? buf : "(not present)");
+			  "  %s\n", l->name, l->intel, l->table, l->index, l->entry_addr,
+			  (int)l->entry_size * 2, l->entry, buf);
 	}
-	if (ok)
+	if (r->walk_ok)
 		sb_printf(sb, "  %s page at %#" PRIx64 " + offset %#" PRIx64 "\n",
-			  wr->shift == 12 ? "4 KiB" : wr->shift == 21 ? "2 MiB" :
-			  wr->shift == 22 ? "4 MiB" : "1 GiB", wr->page_pa,
-			  (uint64_t)(va & ((1ULL << wr->shift) - 1)));
+			  r->page_shift == 12 ? "4 KiB" : r->page_shift == 21 ? "2 MiB" :
+			  r->page_shift == 22 ? "4 MiB" : "1 GiB", r->page_pa,
+			  (uint64_t)(va & ((1ULL << r->page_shift) - 1)));
 }
 
 /* ---- the segment step ---- */
@@ -120,65 +117,70 @@ int logical_prefix(const char *text, struct logical_addr *l, const char **rest)
 	*rest = colon + 1;
 	r = seg_reg_from_name(seg);
 	if (r >= 0) {
-		l->sreg = r;
+		l->seg = (enum vmsim_segment)(VMSIM_SEG_ES + r);
 		l->selector = 0;
 		return 1;
 	}
 	if (parse_u64(seg, &v) || v > 0xffff)
 		return -1;
-	l->sreg = -1;
+	l->seg = VMSIM_SEG_SELECTOR;
 	l->selector = (uint16_t)v;
 	return 1;
 }
 
 void logical_seg_str(const struct logical_addr *l, char *buf, size_t len)
 {
-	if (l->sreg >= 0)
-		snprintf(buf, len, "%s", seg_reg_name[l->sreg]);
+	if (l->seg != VMSIM_SEG_SELECTOR)
+		snprintf(buf, len, "%s", seg_reg_name[l->seg - VMSIM_SEG_ES]);
 	else
 		snprintf(buf, len, "%#x", l->selector);
 }
 
-bool seg_step_run(struct vmsim_cpu *cpu, const struct logical_addr *l, uint64_t off,
-		  unsigned size, enum mmu_access acc, struct seg_step *out)
+void walk_seg_add(const struct vmsim_seg_step *s, void *arg)
 {
-	memset(out, 0, sizeof(*out));
-	out->in = *l;
-	out->off = off;
-	if (l->sreg >= 0) {
-		out->r = (enum seg_reg)l->sreg;
-		out->seg = cpu->seg.sreg[out->r];
-	} else {
-		out->r = acc == MMU_FETCH ? VCPU_SREG_CS : VCPU_SREG_DS;
-		if (load_segment(cpu, VCPU_SREG_DS, l->selector, true, &out->seg, &out->trace,
-				 &out->fault))
-			return false;
-	}
-	out->cached = true;
-	out->ok = !seg_check_access(cpu, &out->seg, out->r, off, size, (int)acc, &out->linear,
-				    &out->fault);
-	return out->ok;
+	struct walk_levels *w = arg;
+
+	w->has_seg = true;
+	w->seg = *s;
 }
 
-void seg_fault_str(const struct seg_fault *f, char *buf, size_t len)
+void logical_opts(const struct logical_addr *l, struct vmsim_translate_opts *o,
+		  struct walk_levels *w)
 {
-	if (f->vector == X86_TRAP_PF)
-		snprintf(buf, len, "#PF(%#x) at %#" PRIx64, f->error_code, f->cr2);
+	o->segment = l->seg;
+	o->selector = l->seg == VMSIM_SEG_SELECTOR ? l->selector : 0;
+	o->seg = walk_seg_add;
+	o->arg = w;
+}
+
+void seg_fault_str(const struct vmsim_seg_step *s, char *buf, size_t len)
+{
+	if (s->vector == X86_TRAP_PF)
+		snprintf(buf, len, "#PF(%#x) at %#" PRIx64, s->error_code, s->cr2);
 	else
-		snprintf(buf, len, "%s(%#x)", seg_fault_name(f->vector), f->error_code);
+		snprintf(buf, len, "%s(%#x)", seg_fault_name(s->vector), s->error_code);
 }
 
-void seg_fault_json(struct json_writer *jw, const struct seg_fault *f)
+void seg_fault_json(struct json_writer *jw, const struct vmsim_seg_step *s)
 {
 	json_object_begin(jw);
-	json_key_str(jw, "vector", seg_fault_name(f->vector));
-	json_key_u64(jw, "error_code", f->error_code);
-	json_key_str(jw, "reason", f->why);
+	json_key_str(jw, "vector", seg_fault_name(s->vector));
+	json_key_u64(jw, "error_code", s->error_code);
+	json_key_str(jw, "reason", s->why);
 	json_object_end(jw);
 }
 
+/* The step's descriptor cache as the simulator's own (for its printers). */
+static struct segment step_cache(const struct vmsim_seg_step *s)
+{
+	return (struct segment){ .selector = s->selector, .base = s->base, .limit = s->limit,
+				 .type = (uint8_t)s->type, .dpl = (uint8_t)s->dpl, .s = s->s,
+				 .p = s->p, .db = s->db, .l = s->l, .g = s->g, .avl = s->avl,
+				 .unusable = s->unusable };
+}
+
 /* "data read/write, expand-down, accessed" */
-static void seg_type_str(const struct segment *s, char *buf, size_t len)
+static void seg_type_str(const struct vmsim_seg_step *s, char *buf, size_t len)
 {
 	const unsigned t = s->type;
 
@@ -194,69 +196,71 @@ static void seg_type_str(const struct segment *s, char *buf, size_t len)
 			 t & SEG_TYPE_ACCESSED ? ", accessed" : "");
 }
 
-void seg_explain(struct strbuf *sb, const struct vmsim_cpu *cpu, const struct seg_step *s)
+void seg_explain(struct strbuf *sb, const struct vmsim_seg_step *s)
 {
-	const struct segment *c = &s->seg;
-	const uint16_t sel = s->in.sreg >= 0 ? c->selector : s->in.selector;
+	const uint16_t sel = s->selector;
 	char buf[96];
 
-	if (s->in.sreg >= 0)
-		sb_printf(sb, "  segment %s = 0x%04x", seg_reg_name[s->r], sel);
+	if (!s->selector_value)
+		sb_printf(sb, "  segment %s = 0x%04x", s->reg, sel);
 	else
-		sb_printf(sb, "  selector 0x%04x (checked as a load of DS at CPL %u)", sel, seg_cpl(cpu));
+		sb_printf(sb, "  selector 0x%04x (checked as a load of DS at CPL %u)", sel, s->cpl);
 	sb_printf(sb, ": index %u, %s, RPL %u\n", sel >> 3, sel & SEGMENT_TI_MASK ? "LDT" : "GDT",
 		  sel & SEGMENT_RPL_MASK);
-	if (s->trace.read)
+	if (s->desc_read)
 		sb_printf(sb, "    descriptor @%#" PRIx64 " (pa %#" PRIx64 ") = %016" PRIx64 "\n",
-			  s->trace.desc_la, s->trace.desc_pa, desc_u64(&s->trace.desc));
+			  s->desc_addr, s->desc_pa, s->desc);
 	if (!s->cached) {
 		/* nothing else to say */
-	} else if (c->unusable) {
+	} else if (s->unusable) {
 		sb_puts(sb, "    null selector: unusable\n");
 	} else {
-		seg_type_str(c, buf, sizeof(buf));
+		seg_type_str(s, buf, sizeof(buf));
 		sb_printf(sb, "    base %#" PRIx64 " limit %#x (G=%d) %s, DPL %u P=%d D/B=%d L=%d AVL=%d\n",
-			  c->base, c->limit, c->g, buf, c->dpl, c->p, c->db, c->l, c->avl);
+			  s->base, s->limit, s->g, buf, s->dpl, s->p, s->db, s->l, s->avl);
 	}
-	if (s->cached && seg_64bit_mode(cpu))
+	if (s->cached && s->long_mode)
 		sb_printf(sb, "    64-bit mode: %s, no limit check\n",
-			  s->r == VCPU_SREG_FS || s->r == VCPU_SREG_GS ? "the MSR base" : "base 0");
+			  strcmp(s->reg, "fs") == 0 || strcmp(s->reg, "gs") == 0 ? "the MSR base" :
+			  "base 0");
 	if (s->ok) {
-		sb_printf(sb, "    offset %#" PRIx64 " -> linear %#" PRIx64 "\n", s->off, s->linear);
+		sb_printf(sb, "    offset %#" PRIx64 " -> linear %#" PRIx64 "\n", s->offset, s->linear);
 	} else {
-		seg_fault_str(&s->fault, buf, sizeof(buf));
-		sb_printf(sb, "  -> %s: %s\n", buf, s->fault.why);
+		seg_fault_str(s, buf, sizeof(buf));
+		sb_printf(sb, "  -> %s: %s\n", buf, s->why);
 	}
 }
 
-void seg_explain_json(struct json_writer *jw, const struct vmsim_cpu *cpu, const struct seg_step *s)
+void seg_explain_json(struct json_writer *jw, const struct vmsim_seg_step *s)
 {
-	const struct segment *c = &s->seg;
-	const uint16_t sel = s->in.sreg >= 0 ? c->selector : s->in.selector;
+	const uint16_t sel = s->selector;
 
 	json_object_begin(jw);
-	json_key_str(jw, "register", seg_reg_name[s->r]);
+	json_key_str(jw, "register", s->reg);
 	json_key_u64(jw, "selector", sel);
 	json_key_u64(jw, "index", sel >> 3u);
 	json_key_str(jw, "descriptor_table", sel & SEGMENT_TI_MASK ? "LDT" : "GDT");
 	json_key_u64(jw, "rpl", sel & SEGMENT_RPL_MASK);
-	json_key_u64(jw, "cpl", seg_cpl(cpu));
+	json_key_u64(jw, "cpl", s->cpl);
 	json_key(jw, "descriptor");
-	if (s->trace.read) {
+	if (s->desc_read) {
 		json_object_begin(jw);
-		json_key_hex(jw, "desc_addr", s->trace.desc_la);
-		json_key_hex(jw, "pa", s->trace.desc_pa);
-		json_key_hex(jw, "value", desc_u64(&s->trace.desc));
+		json_key_hex(jw, "desc_addr", s->desc_addr);
+		json_key_hex(jw, "pa", s->desc_pa);
+		json_key_hex(jw, "value", s->desc);
 		json_object_end(jw);
 	} else {
 		json_null(jw);
 	}
 	json_key(jw, "cache");
-	if (s->cached)
-		segment_json(jw, c);
-	else
+	if (s->cached) {
+		struct segment c = step_cache(s);
+
+		segment_json(jw, &c);
+	} else {
 		json_null(jw);
-	json_key_hex(jw, "offset", s->off);
+	}
+	json_key_hex(jw, "offset", s->offset);
 	json_key(jw, "linear");
 	if (s->ok)
 		json_hex(jw, s->linear);
@@ -266,6 +270,6 @@ void seg_explain_json(struct json_writer *jw, const struct vmsim_cpu *cpu, const
 	if (s->ok)
 		json_null(jw);
 	else
-		seg_fault_json(jw, &s->fault);
+		seg_fault_json(jw, s);
 	json_object_end(jw);
 }
