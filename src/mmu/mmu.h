@@ -71,15 +71,15 @@ struct vmsim_fault {
 
 /*
  * Tag of an array entry (one 64-bit compare decides a match):
- *   63..52 PCID (0 for global) | 42 G | 41..40 size (0 4K, 1 2M/4M, 2 1G)
- *   39..0  (va & (2^va_bits - 1)) >> page shift
+ *   63..52 PCID (0 for global) | 47 G | 46..45 size (0 4K, 1 2M/4M, 2 1G)
+ *   44..0  (va & (2^va_bits - 1)) >> page shift (45 bits: a 57-bit va)
  * A global entry matches any PCID: a lookup compares with two keys.
  * The va is truncated to va_bits, so a lookup first checks the address is
  * canonical (a non-canonical one never reaches the arrays).
  */
-#define TLB_TAG_VPN_MASK ((1ULL << 40) - 1)
-#define TLB_TAG_SIZE_SHIFT 40
-#define TLB_TAG_G	(1ULL << 42)
+#define TLB_TAG_VPN_MASK ((1ULL << 45) - 1)
+#define TLB_TAG_SIZE_SHIFT 45
+#define TLB_TAG_G	(1ULL << 47)
 
 /*
  * LRU stamps are a type of their own (unsigned long long, while addresses
@@ -203,6 +203,7 @@ struct vmsim_cpu {
 	const struct pt_format *fmt;
 	struct host_arena *ha;
 	uint64_t cr3;			/* root table physical address */
+	uint64_t pdpte[PT_ROOT_REGS];	/* PAE: the PDPTEs loaded with CR3 */
 	unsigned pcid;			/* current PCID (0 without cfg.pcid) */
 	bool pcid_enabled;		/* CR4.PCIDE */
 	bool wp, nxe, pse, smep, smap;	/* CR0.WP EFER.NXE CR4.PSE/SMEP/SMAP */
@@ -254,8 +255,10 @@ void mmu_cpu_finish(struct vmsim_cpu *cpu);
 
 /* MOV to CR3.  Without PCIDs: non-global TLB entries are flushed.  With
  * PCIDs: @pcid becomes current and, unless @noflush (CR3 bit 63), its
- * non-global entries are flushed. */
-void mmu_load_cr3(struct vmsim_cpu *cpu, uint64_t root_pa, unsigned pcid, bool noflush);
+ * non-global entries are flushed.  Under PAE paging the four PDPTEs are
+ * loaded too; a present one with a reserved bit set makes the move #GP:
+ * false, and nothing changes. */
+bool mmu_load_cr3(struct vmsim_cpu *cpu, uint64_t root_pa, unsigned pcid, bool noflush);
 
 /* Control-register bits.  WP/SMEP/SMAP re-derive each TLB entry's allowed
  * accesses from its cached rights (the hardware checks them at use);

@@ -2,7 +2,8 @@
  * The page walker's entry points and set-up: mmu_walk() and mmu_walk_peek()
  * over the one generic walk in walk_core.h (parameterised by struct
  * pt_format and the per-depth masks in cpu->wl[]: x86_32 with 2 levels of
- * 4-byte entries, x86_64 with 4 levels of 8-byte entries), and the
+ * 4-byte entries, PAE with 3, x86_64 with 4 and LA57 with 5 levels of
+ * 8-byte entries), and the
  * reserved-bit masks those levels check.  The rules are in walk_core.h.
  */
 #include "mmu/mmu.h"
@@ -33,7 +34,7 @@ void mmu_update_walk_levels(struct vmsim_cpu *cpu)
 		bool last = d == f->levels - 1;
 
 		memset(w, 0, sizeof(*w));
-		w->rsvd = hi | nx;
+		w->rsvd = hi | nx | l->rsvd;
 		if (!last && !l->large)
 			w->rsvd |= _PAGE_PSE;	/* PS in a PML4E */
 		if (l->large && (!f->large_needs_pse || cpu->pse)) {

@@ -57,13 +57,19 @@ static __attribute__((noinline, unused)) uint64_t
 walk_set_ad(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, unsigned d, uint64_t want)
 {
 	const struct pt_format *fmt = cpu->fmt;
-	uint64_t table = root & fmt->entry_addr_mask, e = 0;
+	uint64_t table = root & fmt->root_addr_mask, e = 0;
 
 	for (unsigned i = 0; i <= d; i++) {
-		const uint64_t pa = table + ((va >> fmt->lvl[i].shift) &
-					     ((1ULL << fmt->lvl[i].bits) - 1)) * fmt->entry_size;
+		const unsigned index = (unsigned)(va >> fmt->lvl[i].shift) &
+				       ((1u << fmt->lvl[i].bits) - 1);
+		const uint64_t pa = table + (uint64_t)index * fmt->entry_size;
 		const uint64_t bits = i < d ? _PAGE_ACCESSED : want;
 
+		if (i == 0 && fmt->root_regs) {
+			/* a PDPTE register: no A bit, nothing written */
+			table = cpu->pdpte[index] & fmt->entry_addr_mask;
+			continue;
+		}
 		e = mmu_read_entry(cpu, pa);
 		if ((e & bits) != bits) {
 			e |= bits;
@@ -186,7 +192,7 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 	const uint8_t *ram = cpu->pm->ram;
 	/* AND of the entries used gives R/W, U/S and "all accessed"; their
 	 * OR gives NX */
-	uint64_t table = root & amask, e = 0, all = ~0ULL, any = 0;
+	uint64_t table = root & fmt->root_addr_mask, e = 0, all = ~0ULL, any = 0;
 
 	if (trace)
 		trace->n = 0;
@@ -203,7 +209,7 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 	}
 	if (commit && !usual)
 		cpu->st.walks++;
-#pragma GCC unroll 4
+#pragma GCC unroll 5
 	for (unsigned d = 0; d < PT_MAX_LEVELS; d++) {
 		const struct walk_level *wl = &cpu->wl[d];
 		const unsigned index = (unsigned)(va >> fmt->lvl[d].shift) &
@@ -213,7 +219,9 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 		/* phys_to_host_range() for the one load of the hot path:
 		 * the table is page aligned and RAM a whole number of pages,
 		 * so a table inside RAM holds every entry of it */
-		if (__builtin_expect(table < cpu->ram_size, 1))
+		if (d == 0 && fmt->root_regs)
+			e = cpu->pdpte[index];	/* PAE: loaded with CR3 */
+		else if (__builtin_expect(table < cpu->ram_size, 1))
 			e = esz == 8 ? *(const uint64_t *)(const void *)(ram + pa)
 				     : *(const uint32_t *)(const void *)(ram + pa);
 		else
@@ -243,7 +251,9 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 		if (d == last)
 			return walk_leaf(cpu, fmt, root, va, acc, mode, r, f, commit, usual, d, e,
 					 pa, all, any | e);
-		all &= e;
+		/* a level without rights of its own (PAE's PDPTE) takes them
+		 * as granted */
+		all &= e | fmt->lvl[d].implied;
 		any |= e;
 		table = e & amask;
 	}

@@ -29,10 +29,11 @@ static struct vmsim_machine *boot(const char *name, const char **sets)
 
 static void test_walk_formats_cover_the_address_width(void **state)
 {
-	const struct pt_format *fs[] = { &pt_format_x86_32, &pt_format_x86_64 };
+	const struct pt_format *fs[] = { &pt_format_x86_32, &pt_format_pae, &pt_format_x86_64,
+					 &pt_format_la57 };
 
 	(void)state;
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < 4; i++) {
 		const struct pt_format *f = fs[i];
 		unsigned bits = 12;
 
@@ -41,13 +42,19 @@ static void test_walk_formats_cover_the_address_width(void **state)
 			/* each depth's index sits right above the next one's */
 			if (d + 1 < f->levels)
 				assert_int_equal(f->lvl[d].shift, f->lvl[d + 1].shift + f->lvl[d + 1].bits);
-			/* a table is one 4 KiB page */
-			assert_int_equal((1u << f->lvl[d].bits) * f->entry_size, 4096);
+			/* a table is one 4 KiB page, but PAE's PDPT: 32 bytes,
+			 * as CR3 bits 31:5 address it */
+			assert_int_equal((1u << f->lvl[d].bits) * f->entry_size,
+					 d == 0 && f->root_regs ? 32 : 4096);
+			if (d == 0 && f->root_regs)
+				assert_int_equal(f->root_addr_mask, 0xffffffe0ULL);
 		}
 		assert_int_equal(bits, f->va_bits);
 	}
 	assert_ptr_equal(pt_format_by_name("x86_32"), &pt_format_x86_32);
-	assert_null(pt_format_by_name("pae"));
+	assert_ptr_equal(pt_format_by_name("pae"), &pt_format_pae);
+	assert_ptr_equal(pt_format_by_name("la57"), &pt_format_la57);
+	assert_null(pt_format_by_name("x86_16"));
 }
 
 static void test_walk_gigabyte_page(void **state)

@@ -405,9 +405,7 @@ static void json_number_or_null(struct json_writer *jw, const char *key, bool ok
 /* The depth of Linux level @l in @fmt, or -1 when it folds into the one above. */
 static int level_depth(const struct pt_format *fmt, enum pt_level l)
 {
-	const int d = fmt->depth_of[l];
-
-	return l == PT_PGD || d != fmt->depth_of[l - 1] ? d : -1;
+	return pt_level_depth(fmt, l);
 }
 
 /* A leaf at @d maps a page (the last level, or a level of large pages). */
@@ -416,7 +414,7 @@ static bool level_maps(const struct pt_format *fmt, int d)
 	return d == (int)fmt->levels - 1 || fmt->lvl[d].large;
 }
 
-static const char *const linux_levels[PT_NR_LEVELS] = { "pgd", "pud", "pmd", "pte" };
+#define linux_levels pt_level_names
 
 /* JSON: the totals after the rows, under the statistics' names; 0, or
  * -errno if the document did not come out whole. */
