@@ -32,6 +32,7 @@ static const char *size_name(unsigned shift)
 	case 22: return "4M";
 	case 30: return "1G";
 	case 39: return "512G";
+	case 48: return "256T";
 	default: return "?";
 	}
 }

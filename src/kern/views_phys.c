@@ -371,9 +371,11 @@ static int meminfo(struct vmsim_machine *m, const struct view_args *a, struct js
 	lines[n++] = (struct meminfo_line){ "KernelStack", B(stack_pages) };
 	/* VMALLOC_TOTAL = VMALLOC_END - VMALLOC_START, and x86_64's VMALLOC_END
 	 * is the last byte (the host shows 34359738367 kB) while x86_32's is
-	 * one past the end */
+	 * one past the end; the kernel prints it in whole kB, which also
+	 * keeps 5-level paging's 12.5 PiB exact as a JSON number */
 	lines[n++] = (struct meminfo_line){ "VmallocTotal",
-		m->cfg.vmalloc_end - m->cfg.vmalloc_start - (config_is_64(&m->cfg) ? 1 : 0) };
+		(m->cfg.vmalloc_end - m->cfg.vmalloc_start - (config_is_64(&m->cfg) ? 1 : 0)) >> 10
+		<< 10 };
 	lines[n++] = (struct meminfo_line){ "VmallocUsed", B(vmalloc_used_pages(m)) };
 	lines[n++] = (struct meminfo_line){ "VmallocChunk", 0 };	/* always 0 since Linux 5.3 */
 	/* NR_ANON_THPS: the anonymous huge pages a PMD maps */
@@ -507,15 +509,39 @@ static void info_json(struct vmsim_machine *m, const char *paging, struct json_w
 	json_object_end(jw);
 }
 
+/* "4-level (PGD/PUD/PMD/PTE 9/9/9/9/12), 8-byte entries, 2 MiB and 1 GiB
+ * pages": the format's levels, index widths and large pages. */
+static void paging_str(const struct pt_format *f, char *buf, size_t len)
+{
+	size_t used = (size_t)snprintf(buf, len, "%.*s (", (int)strcspn(f->mode, " "), f->mode);
+	unsigned nlarge = 0;
+
+#define OUT(...) (used += (size_t)snprintf(buf + (used < len ? used : len), \
+					   used < len ? len - used : 0, __VA_ARGS__))
+	for (unsigned d = 0; d < f->levels; d++) {
+		const char *n = f->lvl[d].name;
+
+		OUT("%s%c%c%c", d ? "/" : "", n[0] - 32, n[1] >= 'a' ? n[1] - 32 : n[1], n[2] - 32);
+	}
+	for (unsigned d = 0; d < f->levels; d++)
+		OUT("%s%u", d ? "/" : " ", f->lvl[d].bits);
+	OUT("/12), %u-byte entries, ", f->entry_size);
+	for (unsigned d = f->levels - 1; d-- > 0;)
+		if (f->lvl[d].large)
+			OUT("%s%u %ciB", nlarge++ ? " and " : "",
+			    1u << ((f->lvl[d].shift % 10)), f->lvl[d].shift >= 30 ? 'G' : 'M');
+	OUT("%s pages", f->large_needs_pse ? " PSE" : "");
+#undef OUT
+}
+
 static int info(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 		struct strbuf *sb)
 {
 	const struct vmsim_config *c = &m->cfg;
 	struct phys_mem *pm = &m->pm;
-	char s1[32];
-	const char *paging = c->arch == ARCH_X86_64
-		? "4-level (PGD/PUD/PMD/PTE 9/9/9/9/12), 8-byte entries, 2 MiB and 1 GiB pages"
-		: "2-level (PGD/PTE 10/10/12), 4-byte entries, 4 MiB PSE pages";
+	char s1[32], paging[128];
+
+	paging_str(m->pt.fmt, paging, sizeof(paging));
 
 	(void)a;
 	if (jw) {

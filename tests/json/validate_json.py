@@ -148,11 +148,14 @@ VIEWS = ["info", "buddyinfo", "zoneinfo", "meminfo", "slabinfo", "vmallocinfo", 
 TRACES = sorted(glob.glob("tests/traces/*"))
 LACKEY_TRACE = "tests/traces/true-start.lackey"
 ADDRS = {"x86_64": ["0xffff880000123456", "0xffffffff81000000", "0x1000", "0x800000000000"],
-         "x86_32": ["0xc0123456", "0xf7000000", "0x1000"]}
+         "x86_32": ["0xc0123456", "0xf7000000", "0x1000"],
+         "x86_64-la57": ["0xff11000000123456", "0xffffffff81000000", "0x1000",
+                         "0x100000000000000"],
+         "x86_32-pae": ["0xc0123456", "0xf7000000", "0x1000"]}
 
 tmp = tempfile.mkdtemp(prefix="vmsim-schema-")
 try:
-    for mach in ("x86_64", "x86_32"):
+    for mach in ("x86_64", "x86_32", "x86_64-la57", "x86_32-pae"):
         for v in VIEWS:
             a = check(f"{mach} {v}", v, ["-c", mach, "--json", v])
             b = check(f"{mach} show {v}", v, ["-c", mach, "--json", "show", v])
@@ -169,7 +172,7 @@ try:
                           ["-c", mach, "--json", "translate", *extra, addr])
                 if d and "--explain" in extra:
                     case(f"{mach} translate --explain {addr} has the walk",
-                         "walk" in d and (d["walk"] or addr == "0x800000000000"), d)
+                         "walk" in d and (d["walk"] or addr in ("0x800000000000", "0x100000000000000")), d)
         for t in TRACES:
             for extra in ([], ["--interval", "1000"]):
                 d = check(f"{mach} replay {' '.join(extra)} {t}", "replay",

@@ -443,7 +443,7 @@ static void random_run(const char *name, const char **sets)
 		assert_int_equal(pt_map(&r.m->pt, r.root, va, 0x2000000 + (uint64_t)(i * 7919 % 4096) * 4096,
 					12, fl, _PAGE_TABLE), 0);
 	}
-	assert_int_equal(pt_map(&r.m->pt, r.root, 0x40000000, 0x400000, r.m->pt.fmt->levels == 4 ? 21 : 22,
+	assert_int_equal(pt_map(&r.m->pt, r.root, 0x40000000, 0x400000, config_pmd_shift(&r.m->cfg),
 				URW, _PAGE_TABLE), 0);
 	for (unsigned step = 0; step < 200000; step++) {
 		unsigned op = (unsigned)rand() % 1000;
@@ -496,6 +496,9 @@ static void test_tlb_random_matches_walk(void **state)
 	random_run("x86_64", small);
 	random_run("x86_64", l1i4);
 	random_run("x86_32", l1i4);
+	random_run("x86_32-pae", NULL);
+	random_run("x86_64-la57", NULL);
+	random_run("x86_64-la57", pcid);
 }
 
 /*

@@ -333,6 +333,8 @@ static void test_exit_returns_every_frame_x86_32(void **state)
 {
 	(void)state;
 	exit_returns_every_frame("x86_32");
+	exit_returns_every_frame("x86_32-pae");
+	exit_returns_every_frame("x86_64-la57");
 }
 
 static void test_fault_x86_32_highmem_frames(void **state)
