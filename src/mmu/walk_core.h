@@ -45,6 +45,15 @@ static inline void write_entry(struct vmsim_cpu *cpu, uint64_t pa, uint64_t v)
 		*(uint32_t *)(void *)p = (uint32_t)v;
 }
 
+/* PAE: the PDPTE @index of root @root, from the registers the last CR3
+ * load filled when @root is the loaded one, else from memory at @pa (the
+ * entries a load of @root would take: for views and previews). */
+static inline uint64_t walk_root_entry(const struct vmsim_cpu *cpu, uint64_t root, unsigned index,
+				       uint64_t pa)
+{
+	return root == cpu->cr3 ? cpu->pdpte[index] : mmu_read_entry(cpu, pa);
+}
+
 /*
  * Set A on the entries above the leaf at depth @d of @va's walk from @root
  * where it is clear, and the bits @want on the leaf: the writes of a walk
@@ -66,8 +75,8 @@ walk_set_ad(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, unsigned d, uint6
 		const uint64_t bits = i < d ? _PAGE_ACCESSED : want;
 
 		if (i == 0 && fmt->root_regs) {
-			/* a PDPTE register: no A bit, nothing written */
-			table = cpu->pdpte[index] & fmt->entry_addr_mask;
+			/* a PDPTE: no A bit, nothing written */
+			table = walk_root_entry(cpu, root, index, pa) & fmt->entry_addr_mask;
 			continue;
 		}
 		e = mmu_read_entry(cpu, pa);
@@ -220,7 +229,7 @@ walk_core(struct vmsim_cpu *cpu, const struct pt_format *fmt, uint64_t root, uin
 		 * the table is page aligned and RAM a whole number of pages,
 		 * so a table inside RAM holds every entry of it */
 		if (d == 0 && fmt->root_regs)
-			e = cpu->pdpte[index];	/* PAE: loaded with CR3 */
+			e = walk_root_entry(cpu, root, index, pa);	/* PAE: loaded with CR3 */
 		else if (__builtin_expect(table < cpu->ram_size, 1))
 			e = esz == 8 ? *(const uint64_t *)(const void *)(ram + pa)
 				     : *(const uint32_t *)(const void *)(ram + pa);

@@ -46,15 +46,27 @@ struct run_cfg {
 	unsigned free_left;		/* free pages left after the pin */
 	uint64_t area_size;		/* each of the two swap areas */
 	unsigned steps;			/* the default length */
+	const char *machine;		/* the built-in machine */
 };
 
 static const struct run_cfg small_pages = {
-	"4k", "memory.size=8MiB", false, 1024, 1800, 340, 3 * MiB, 3000,
+	"4k", "memory.size=8MiB", false, 1024, 1800, 340, 3 * MiB, 3000, "x86_64",
+};
+/* the same on the other page-table formats: swap entries in PAE's and
+ * 5-level paging's PTEs, their tables at every level */
+static const struct run_cfg small_pages_pae = {
+	"4k-pae", "memory.size=8MiB", false, 1024, 1800, 340, 3 * MiB, 1500, "x86_32-pae",
+};
+static const struct run_cfg small_pages_la57 = {
+	"4k-la57", "memory.size=8MiB", false, 1024, 1800, 340, 3 * MiB, 1500, "x86_64-la57",
 };
 /* huge pages: whole aligned 2 MiB slots mapped among the small ones, in a
  * machine with room for two or three huge pages at a time */
 static const struct run_cfg huge_pages = {
-	"thp", "memory.size=24MiB", true, 3072, 4600, 1600, 10 * MiB, 800,
+	"thp", "memory.size=24MiB", true, 3072, 4600, 1600, 10 * MiB, 800, "x86_64",
+};
+static const struct run_cfg huge_pages_la57 = {
+	"thp-la57", "memory.size=24MiB", true, 3072, 4600, 1600, 10 * MiB, 800, "x86_64-la57",
 };
 static const struct run_cfg *cfg;
 #define MAXTOTAL (cfg->maxtotal)
@@ -108,7 +120,7 @@ static struct vmsim_machine *boot(void)
 	struct vmsim_machine *m;
 
 	snprintf(swap, sizeof(swap), "swap.size=%lluKiB", (unsigned long long)(AREA_SIZE >> 10));
-	m = vmsim_machine_create("x86_64", sets, &err);
+	m = vmsim_machine_create(cfg->machine, sets, &err);
 
 	if (!m)
 		fail_msg("boot: %s", err.msg);
@@ -660,6 +672,8 @@ static void test_swap_random_nothing_is_lost(void **state)
 {
 	(void)state;
 	run_all(&small_pages);
+	run_all(&small_pages_pae);
+	run_all(&small_pages_la57);
 }
 
 /* The same under transparent_hugepage.enabled=always: huge pages faulted,
@@ -669,6 +683,7 @@ static void test_swap_random_huge_pages(void **state)
 {
 	(void)state;
 	run_all(&huge_pages);
+	run_all(&huge_pages_la57);
 }
 
 int main(void)
