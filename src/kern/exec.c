@@ -1135,7 +1135,7 @@ int do_execve(struct task_struct *t, const struct exec_args *a, struct exec_resu
 				/* PIE: ELF_ET_DYN_BASE (+ the mmap randomization) */
 				load_bias = b->native32 ? 0x400000ULL :
 					    b->compat ? PAGE_ALIGN(COMPAT_TASK_SIZE / 3) + 0x1000000 :
-					    m->cfg.task_size / 3 * 2;
+					    config_map_window(&m->cfg) / 3 * 2;	/* DEFAULT_MAP_WINDOW */
 				load_bias += arch_mmap_rnd(b);
 				if (alignment)
 					load_bias &= ~(alignment - 1);
@@ -1239,7 +1239,7 @@ int do_execve(struct task_struct *t, const struct exec_args *a, struct exec_resu
 	if (b->elf.e_type == ET_DYN && !b->has_interp) {
 		elf_brk = b->native32 ? 0x400000ULL :
 			  b->compat ? PAGE_ALIGN(COMPAT_TASK_SIZE / 3) + 0x1000000 :
-			  m->cfg.task_size / 3 * 2;
+			  config_map_window(&m->cfg) / 3 * 2;
 		brk_moved = true;
 	}
 	mm->start_brk = mm->brk = ELF_PAGEALIGN(elf_brk);
