@@ -68,9 +68,20 @@ static int build_kernel_tables(struct vmsim_machine *m, struct vmsim_error *err)
 		 * Under PAE the one kernel PDPTE's PMD table is made here and
 		 * every process shares it (SHARED_KERNEL_PMD) */
 		const bool large = !pt->fmt->large_needs_pse || c->pse;
+		const unsigned shift = large ? config_pmd_shift(c) : 12;
+		/* kernel_physical_mapping_init(): a page that overlaps the
+		 * kernel image (is_x86_32_kernel_text(), up to __init_end) is
+		 * executable, the rest of lowmem NX -- which only PAE has */
+		uint64_t text = (c->kernel_start + c->kernel_size + (1ULL << shift) - 1) &
+				~((1ULL << shift) - 1);
 
-		ret = pt_map_range(pt, root, c->page_offset, 0, c->lowmem_end, __PAGE_KERNEL_LARGE,
-				   _KERNPG_TABLE, large ? config_pmd_shift(c) : 12);
+		if (text > c->lowmem_end)
+			text = c->lowmem_end;
+		ret = pt_map_range(pt, root, c->page_offset, 0, text, __PAGE_KERNEL_LARGE_EXEC,
+				   _KERNPG_TABLE, shift);
+		if (!ret && text < c->lowmem_end)
+			ret = pt_map_range(pt, root, c->page_offset + text, text, c->lowmem_end - text,
+					   __PAGE_KERNEL_LARGE, _KERNPG_TABLE, shift);
 		if (ret)
 			goto fail;
 	}
