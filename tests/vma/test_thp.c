@@ -835,6 +835,53 @@ static void test_thp_x86_32_maps_4mib_pages(void **state)
 	}
 }
 
+/* ---- PAE and 5-level paging: 2 MiB pages at their PMD level ---- */
+
+/* A huge page in @machine's PMD (depth levels - 2): 512 pages, NX in the
+ * PMD of an rw- mapping, a walk ending there, and a split into the
+ * deposited table's 512 PTEs. */
+static void maps_2mib_pages(const char *machine, uint64_t addr)
+{
+	struct vmsim_machine *m = boot_thp(machine, "1GiB", "always", NULL);
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+	uint64_t a = vt_mmap(t, addr, 4 * MiB, PRW, MAP_PRIVATE | MAP_FIXED), e;
+	struct walk_result wr;
+	struct vmsim_fault f;
+	struct page *folio;
+
+	assert_int_equal(vt_write(t, a + 0x200010, 0x77), 0);
+	e = pmd_entry_of(t, a + 0x200000, NULL);
+	assert_int_equal(e & 0xfff, _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED |
+				     _PAGE_DIRTY | _PAGE_PSE);
+	assert_true(e & _PAGE_NX);
+	folio = huge_folio_of(t, a + 0x200000);
+	assert_non_null(folio);
+	assert_int_equal(compound_order(folio), 9);
+	assert_int_equal(get_mm_rss(t->mm), 512);
+	assert_true(mmu_walk_peek(&m->cpus[0], t->mm->pgd, a + 0x300000, MMU_READ, MMU_USER, &wr, &f,
+				  NULL));
+	assert_int_equal(wr.shift, 21);
+	assert_int_equal(wr.depth, m->pt.fmt->levels - 2);
+	assert_false(mmu_walk_peek(&m->cpus[0], t->mm->pgd, a + 0x300000, MMU_FETCH, MMU_USER, &wr,
+				   &f, NULL));
+	assert_int_equal(smaps_field(t, a, "AnonHugePages"), 2048);
+	assert_int_equal(do_munmap(t->mm, a + 0x300000, PAGE_SIZE), 0);
+	vt_check(m);
+	assert_int_equal(get_mm_rss(t->mm), 511);
+	assert_ptr_equal(frame_of(t, a + 0x3ff000), folio + 511);
+	assert_int_equal(vt_read_ok(t, a + 0x200010), 0x77);
+	vmsim_machine_destroy(m);
+}
+
+static void test_thp_pae_and_la57_map_2mib_pages(void **state)
+{
+	(void)state;
+	maps_2mib_pages("x86_32-pae", 0x10000000);
+	maps_2mib_pages("x86_64-la57", 0x10000000);
+	/* above the 47-bit window, under its own PML5 entry */
+	maps_2mib_pages("x86_64-la57", 0x0080000000000000ULL);
+}
+
 /* ---- corrupted huge PMDs ---- */
 
 /* A huge PMD with PS cleared, an address bit changed or a reserved bit
@@ -1223,6 +1270,8 @@ static void test_thp_exit_frees_everything(void **state)
 	(void)state;
 	exit_frees_everything("x86_64", "256MiB");
 	exit_frees_everything("x86_32", "512MiB");
+	exit_frees_everything("x86_32-pae", "512MiB");
+	exit_frees_everything("x86_64-la57", "256MiB");
 }
 
 /* ---- the reverse map ---- */
@@ -1737,6 +1786,7 @@ int main(void)
 		cmocka_unit_test(test_thp_fork_copy_on_write),
 		cmocka_unit_test(test_thp_fork_of_a_split_huge_page),
 		cmocka_unit_test(test_thp_x86_32_maps_4mib_pages),
+		cmocka_unit_test(test_thp_pae_and_la57_map_2mib_pages),
 		cmocka_unit_test(test_thp_corrupted_huge_pmd_is_bad_and_reclaimed),
 		cmocka_unit_test(test_thp_move_huge_pmd_moves_page_and_table),
 		cmocka_unit_test(test_thp_madvise_dontneed_and_free),
