@@ -152,6 +152,23 @@ struct pt_format {
 		 .max_offset_bits = 26 },				\
 }
 
+/* What the three formats with 8-byte entries share: 12..51 address bits
+ * in an entry, NX in bit 63, and below the root the PDPTE/PDE/PTE levels
+ * of long mode (PAE has the last two); the swap entry of pgtable_64.h and
+ * pgtable-3level.h: type in the top 5 bits, the offset inverted from
+ * SWP_OFFSET_FIRST_BIT (_PAGE_BIT_PROTNONE + 1). */
+#define PT_ENTRY_8_INIT							\
+	.entry_size = 8,						\
+	.max_phys_bits = 52,						\
+	.entry_addr_mask = 0x000ffffffffff000ULL,			\
+	.nx_bit = _PAGE_NX
+#define PT_LVL_PUD { "pud", "PDPTE", 30, 9, true, 0, 0, 0 }	/* 1 GiB pages */
+#define PT_LVL_PMD { "pmd", "PDE", 21, 9, true, 0, 0, 0 }	/* 2 MiB pages */
+#define PT_LVL_PTE { "pte", "PTE", 12, 9, false, 0, 0, 0 }
+#define PT_SWP_8(excl, max) { .type_shift = 59, .type_bits = 5, .offset_shift = 9, \
+			      .offset_bits = 50, .offset_inverted = true,	\
+			      .exclusive_bit = (excl), .max_offset_bits = (max) }
+
 /* PAE: the PDPT holds 4 entries of which only P, PWT, PCD and the address
  * are defined (SDM 4.4.1: bits 2:1, 8:5 and 63 reserved); pgtable-3level.h
  * for the rest.  __PHYSICAL_MASK_SHIFT is 44 (page_32_types.h: the pfn
@@ -161,56 +178,40 @@ struct pt_format {
 	.name = "pae",							\
 	.mode = "PAE paging",						\
 	.levels = 3,							\
-	.entry_size = 8,						\
 	.va_bits = 32,							\
-	.max_phys_bits = 52,						\
+	PT_ENTRY_8_INIT,						\
 	.kernel_phys_bits = 44,						\
-	.entry_addr_mask = 0x000ffffffffff000ULL,			\
 	.root_addr_mask = 0xffffffe0ULL,	/* CR3 31:5 */		\
 	.root_regs = true,						\
-	.nx_bit = _PAGE_NX,						\
 	.lvl = {							\
 		{ "pgd", "PDPTE", 30, 2, false, PT_PDPTE_RSVD,		\
 		  _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED,		\
 		  _PAGE_PRESENT | _PAGE_PWT | _PAGE_PCD },		\
-		{ "pmd", "PDE", 21, 9, true, 0, 0, 0 },	/* 2 MiB pages */ \
-		{ "pte", "PTE", 12, 9, false, 0, 0, 0 },		\
+		PT_LVL_PMD, PT_LVL_PTE,					\
 	},								\
 	/* p4d and pud fold into the pgd (pgtable-nop4d.h, -nopud.h) */ \
 	.depth_of = { [PT_PGD] = 0, [PT_P4D] = 0, [PT_PUD] = 0, [PT_PMD] = 1, \
 		      [PT_PTE] = 2 },					\
-	/* pgtable-3level.h: type in the top 5 bits, ~offset from	\
-	 * SWP_OFFSET_FIRST_BIT, E in PS; a 32-bit swp_entry_t */	\
-	.swp = { .type_shift = 59, .type_bits = 5, .offset_shift = 9,	\
-		 .offset_bits = 50, .offset_inverted = true, .exclusive_bit = 7, \
-		 .max_offset_bits = 26 },				\
+	/* E in PS; a 32-bit swp_entry_t keeps 26 offset bits */	\
+	.swp = PT_SWP_8(7, 26),						\
 }
 
 #define PT_FORMAT_X86_64_INIT {						\
 	.name = "x86_64",						\
 	.mode = "4-level paging",					\
 	.levels = 4,							\
-	.entry_size = 8,						\
 	.va_bits = 48,							\
-	.max_phys_bits = 52,						\
+	PT_ENTRY_8_INIT,						\
 	.kernel_phys_bits = 52,						\
-	.entry_addr_mask = 0x000ffffffffff000ULL,			\
 	.root_addr_mask = 0x000ffffffffff000ULL,			\
-	.nx_bit = _PAGE_NX,						\
 	.lvl = {							\
 		{ "pgd", "PML4E", 39, 9, false, 0, 0, 0 },		\
-		{ "pud", "PDPTE", 30, 9, true, 0, 0, 0 },  /* 1 GiB pages */ \
-		{ "pmd", "PDE", 21, 9, true, 0, 0, 0 },	   /* 2 MiB pages */ \
-		{ "pte", "PTE", 12, 9, false, 0, 0, 0 },		\
+		PT_LVL_PUD, PT_LVL_PMD, PT_LVL_PTE,			\
 	},								\
 	/* the p4d folds into the pgd at run time (pgtable_l5_enabled()) */ \
 	.depth_of = { [PT_PGD] = 0, [PT_P4D] = 0, [PT_PUD] = 1, [PT_PMD] = 2, \
 		      [PT_PTE] = 3 },					\
-	/* pgtable_64.h: type in the top 5 bits, ~offset from		\
-	 * SWP_OFFSET_FIRST_BIT (_PAGE_BIT_PROTNONE + 1), E in PWT */	\
-	.swp = { .type_shift = 59, .type_bits = 5, .offset_shift = 9,	\
-		 .offset_bits = 50, .offset_inverted = true, .exclusive_bit = 3, \
-		 .max_offset_bits = 58 },				\
+	.swp = PT_SWP_8(3, 58),		/* E in PWT */			\
 }
 
 /* 5-level paging (CR4.LA57): a PML5 above the PML4, 57-bit addresses
@@ -219,25 +220,18 @@ struct pt_format {
 	.name = "la57",							\
 	.mode = "5-level paging",					\
 	.levels = 5,							\
-	.entry_size = 8,						\
 	.va_bits = 57,							\
-	.max_phys_bits = 52,						\
+	PT_ENTRY_8_INIT,						\
 	.kernel_phys_bits = 52,						\
-	.entry_addr_mask = 0x000ffffffffff000ULL,			\
 	.root_addr_mask = 0x000ffffffffff000ULL,			\
-	.nx_bit = _PAGE_NX,						\
 	.lvl = {							\
 		{ "pgd", "PML5E", 48, 9, false, 0, 0, 0 },		\
 		{ "p4d", "PML4E", 39, 9, false, 0, 0, 0 },		\
-		{ "pud", "PDPTE", 30, 9, true, 0, 0, 0 },  /* 1 GiB pages */ \
-		{ "pmd", "PDE", 21, 9, true, 0, 0, 0 },	   /* 2 MiB pages */ \
-		{ "pte", "PTE", 12, 9, false, 0, 0, 0 },		\
+		PT_LVL_PUD, PT_LVL_PMD, PT_LVL_PTE,			\
 	},								\
 	.depth_of = { [PT_PGD] = 0, [PT_P4D] = 1, [PT_PUD] = 2, [PT_PMD] = 3, \
 		      [PT_PTE] = 4 },					\
-	.swp = { .type_shift = 59, .type_bits = 5, .offset_shift = 9,	\
-		 .offset_bits = 50, .offset_inverted = true, .exclusive_bit = 3, \
-		 .max_offset_bits = 58 },				\
+	.swp = PT_SWP_8(3, 58),						\
 }
 
 extern const struct pt_format pt_format_x86_32;

@@ -73,38 +73,39 @@ void config_defaults_paging(struct vmsim_config *c, enum vmsim_arch arch, unsign
 	c->thp_use_zero_page = true;
 
 	if (arch == ARCH_X86_64) {
-		strcpy(c->name, "x86_64");
+		/* the layout of the paging mode: the seeds' 4-level one, and
+		 * Linux 6.12's under 5-level paging before KASLR:
+		 * __PAGE_OFFSET_BASE_L5 (page_64_types.h), VMALLOC_BASE_L5 +
+		 * VMALLOC_SIZE_TB_L5 (12800 TiB) and VMEMMAP_BASE_L5
+		 * (pgtable_64_types.h), TASK_SIZE_MAX (1 << 56) - PAGE_SIZE;
+		 * CPUs with LA57 have 52 physical address bits */
+		static const struct layout64 {
+			const char *name;
+			unsigned phys_bits;
+			uint64_t task_size, page_offset, vmalloc_start, vmalloc_end, vmemmap;
+		} l4 = { "x86_64", 46, 0x00007ffffffff000ULL, 0xffff880000000000ULL,
+			 0xffffc90000000000ULL, 0xffffe90000000000ULL, 0xffffea0000000000ULL },
+		  l5 = { "x86_64-la57", 52, 0x00fffffffffff000ULL, 0xff11000000000000ULL,
+			 0xffa0000000000000ULL, 0xffd2000000000000ULL, 0xffd4000000000000ULL };
+		const struct layout64 *l = paging == PAGING_LA57 ? &l5 : &l4;
+
+		strcpy(c->name, l->name);
 		c->mem_size = 4 * GiB;
 		c->kernel_start = 16 * MiB;
 		c->kernel_size = 32 * MiB;
 		c->zone_dma32_end = 4 * GiB;
 		c->nxe = true;
-		c->phys_bits = 46;
-		c->task_size = 0x00007ffffffff000ULL;
-		c->page_offset = 0xffff880000000000ULL;
-		c->vmalloc_start = 0xffffc90000000000ULL;
-		c->vmalloc_end = 0xffffe90000000000ULL;
-		c->vmemmap = 0xffffea0000000000ULL;
+		c->phys_bits = l->phys_bits;
+		c->task_size = l->task_size;
+		c->page_offset = l->page_offset;
+		c->vmalloc_start = l->vmalloc_start;
+		c->vmalloc_end = l->vmalloc_end;
+		c->vmemmap = l->vmemmap;
 		c->kernel_map = 0xffffffff80000000ULL;
 		c->modules_start = 0xffffffffa0000000ULL;
 		c->modules_end = 0xffffffffff000000ULL;
 		/* round_up(VSYSCALL_ADDR + PAGE_SIZE, PMD_SIZE) - PAGE_SIZE */
 		c->fixaddr_top = 0xffffffffff7ff000ULL;
-		if (paging == PAGING_LA57) {
-			/* Linux 6.12 under 5-level paging, before KASLR:
-			 * __PAGE_OFFSET_BASE_L5 (page_64_types.h),
-			 * VMALLOC_BASE_L5 + VMALLOC_SIZE_TB_L5 (12800 TiB) and
-			 * VMEMMAP_BASE_L5 (pgtable_64_types.h), TASK_SIZE_MAX
-			 * (1 << 56) - PAGE_SIZE; CPUs with LA57 have 52
-			 * physical address bits */
-			strcpy(c->name, "x86_64-la57");
-			c->phys_bits = 52;
-			c->task_size = 0x00fffffffffff000ULL;
-			c->page_offset = 0xff11000000000000ULL;
-			c->vmalloc_start = 0xffa0000000000000ULL;
-			c->vmalloc_end = 0xffd2000000000000ULL;
-			c->vmemmap = 0xffd4000000000000ULL;
-		}
 	} else {
 		strcpy(c->name, "x86_32");
 		c->mem_size = 1 * GiB;

@@ -160,6 +160,29 @@ static void test_config_mmap_base_known_answers(void **state)
 	(void)state;
 }
 
+/* A 32-bit layout worked by hand: the fixmap, the regions stacked below
+ * it, MAXMEM, and (all of 1 GiB being more than lowmem) where the direct
+ * map and vmalloc end and start. */
+struct layout32 {
+	uint64_t fixaddr_start, fixaddr_tot_start, cea, ldt, pkmap, vmalloc_end, maxmem,
+		 vmalloc_start;
+};
+
+static void check_layout32(const struct vmsim_config *c, const struct layout32 *w)
+{
+	assert_int_equal(c->fix_kmap_slots, 16);
+	assert_int_equal(c->fixaddr_start, w->fixaddr_start);
+	assert_int_equal(c->fixaddr_tot_start, w->fixaddr_tot_start);
+	assert_int_equal(c->cpu_entry_area_base, w->cea);
+	assert_int_equal(c->ldt_base, w->ldt);
+	assert_int_equal(c->pkmap_base, w->pkmap);
+	assert_int_equal(c->vmalloc_end, w->vmalloc_end);
+	assert_int_equal(c->maxmem, w->maxmem);
+	assert_int_equal(c->lowmem_end, w->maxmem);
+	assert_int_equal(c->high_memory, 0xc0000000ULL + w->maxmem);
+	assert_int_equal(c->vmalloc_start, w->vmalloc_start);	/* high_memory + 8 MiB */
+}
+
 /*
  * x86_32, 1 CPU, 1 GiB, worked by hand from the 6.12 sources (docs/config.md):
  * fixmap: FIX_HOLE, DBGP, EARLYCON, APIC, 64 IO-APICs, 16 kmap, PCIE_MCFG = 85
@@ -170,17 +193,10 @@ static void test_config_x86_32_derivations(void **state)
 	struct vmsim_config c;
 
 	builtin(&c, "x86_32");
-	assert_int_equal(c.fix_kmap_slots, 16);
-	assert_int_equal(c.fixaddr_start, 0xfffff000ULL - 85 * 4096ULL);	/* 0xfffaa000 */
-	assert_int_equal(c.fixaddr_tot_start, 0xffda9000ULL);
-	assert_int_equal(c.cpu_entry_area_base, 0xffc00000ULL);
-	assert_int_equal(c.ldt_base, 0xff800000ULL);
-	assert_int_equal(c.pkmap_base, 0xff400000ULL);
-	assert_int_equal(c.vmalloc_end, 0xff3fe000ULL);
-	assert_int_equal(c.maxmem, 0x373fe000ULL);	/* 883.99 MiB, not 896 */
-	assert_int_equal(c.lowmem_end, 0x373fe000ULL);
-	assert_int_equal(c.high_memory, 0xf73fe000ULL);
-	assert_int_equal(c.vmalloc_start, 0xf7bfe000ULL);
+	/* MAXMEM 883.99 MiB, not 896 */
+	check_layout32(&c, &(const struct layout32){ 0xfffff000ULL - 85 * 4096ULL, 0xffda9000ULL,
+		0xffc00000ULL, 0xff800000ULL, 0xff400000ULL, 0xff3fe000ULL, 0x373fe000ULL,
+		0xf7bfe000ULL });
 
 	/* all RAM fits lowmem: high_memory follows RAM, vmalloc follows it */
 	set_ok(&c, "memory.size", "512MiB");
@@ -232,18 +248,11 @@ static void test_config_pae_derivations(void **state)
 	assert_true(c.nxe);
 	assert_int_equal(c.phys_bits, 36);
 	assert_int_equal(c.last_pkmap, 512);
-	assert_int_equal(c.fixaddr_start, 0xfffff000ULL - 85 * 4096ULL);
-	assert_int_equal(c.fixaddr_tot_start, 0xffbfe000ULL);
-	/* (0xffbfe000 - 44 pages) & PMD_MASK */
-	assert_int_equal(c.cpu_entry_area_base, 0xffa00000ULL);
-	assert_int_equal(c.ldt_base, 0xff800000ULL);
-	assert_int_equal(c.pkmap_base, 0xff600000ULL);
-	assert_int_equal(c.vmalloc_end, 0xff5fe000ULL);
-	/* 0xff5fe000 - 0xc0000000 - 128 MiB */
-	assert_int_equal(c.maxmem, 0x375fe000ULL);
-	assert_int_equal(c.lowmem_end, 0x375fe000ULL);
-	assert_int_equal(c.high_memory, 0xf75fe000ULL);
-	assert_int_equal(c.vmalloc_start, 0xf7dfe000ULL);
+	/* the CPU entry area at (0xffbfe000 - 44 pages) & PMD_MASK, MAXMEM
+	 * 0xff5fe000 - 0xc0000000 - 128 MiB */
+	check_layout32(&c, &(const struct layout32){ 0xfffff000ULL - 85 * 4096ULL, 0xffbfe000ULL,
+		0xffa00000ULL, 0xff800000ULL, 0xff600000ULL, 0xff5fe000ULL, 0x375fe000ULL,
+		0xf7dfe000ULL });
 	assert_int_equal(c.mmap_base, 0xc0000000ULL - 128 * MiB);
 	assert_int_equal(config_pmd_shift(&c), 21);
 	/* RAM above 4 GiB: PAE's reason to be, up to MAX_PHYSMEM_BITS 36 */
