@@ -1,6 +1,7 @@
 /*
- * A simulated CPU's MMU state: CR0.WP, CR3 (with PCID), EFER.NXE and the
- * CR4 paging bits, and what changing each of them does to the TLBs.
+ * A simulated CPU's MMU state: CR0.WP, CR3 (with PCID, and the root entries
+ * a format loads with it), EFER.NXE and the CR4 paging bits, and what
+ * changing each of them does to the TLBs and paging-structure caches.
  * Invariant: cpu->wl[] always matches the current NXE/PSE/MAXPHYADDR, and
  * every TLB entry's allowed-access mask matches the current WP/SMEP/SMAP.
  */
@@ -38,20 +39,30 @@ int mmu_cpu_init(struct vmsim_cpu *cpu, int id, struct phys_mem *pm,
 	ret = tlb_init(cpu, cfg, err);
 	if (ret)
 		return ret;
-	return 0;
+	ret = psc_init(cpu, cfg, err);
+	if (ret)
+		tlb_finish(cpu);
+	return ret;
 }
 
 void mmu_cpu_finish(struct vmsim_cpu *cpu)
 {
 	if (!cpu)
 		return;
+	psc_finish(cpu);
 	tlb_finish(cpu);
 }
 
 void mmu_load_cr3(struct vmsim_cpu *cpu, uint64_t root_pa, unsigned pcid, bool noflush)
 {
+	const struct pt_format *f = cpu->fmt;
+
 	cpu->st.cr3_loads++;
 	cpu->cr3 = root_pa;
+	/* PAE: the PDPTEs are read now, and the walk uses these copies
+	 * until the next CR3 load (SDM vol. 3 section 4.4.1) */
+	for (unsigned i = 0; i < f->root_regs; i++)
+		cpu->root_regs[i] = mmu_read_entry(cpu, (root_pa & f->root_addr_mask) + i * f->entry_size);
 	if (!cpu->pcid_enabled) {
 		cpu->pcid = 0;
 		tlb_flush_nonglobal(cpu);

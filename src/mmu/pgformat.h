@@ -9,6 +9,14 @@
  *   x86_32          PGD/PD   PTE/PT                  4 B    10/10/12
  *   x86_64          PGD/PML4 PUD/PDPT PMD/PD  PTE/PT 8 B    9/9/9/9/12
  *
+ * What a format may say about a level, besides its index bits: whether PS
+ * makes a leaf there, bits reserved there beyond the common rules
+ * (rsvd), bits the level does not have but the walk treats as set
+ * (implied: PAE's PDPTEs have no R/W, U/S or A), and for the root whether
+ * its entries are loaded into registers at the CR3 load (root_regs, PAE's
+ * four PDPTEs) and which CR3 bits hold its address (root_addr_mask, 32-byte
+ * aligned under PAE).  A 5-level format is one more level.
+ *
  * Entry bits (both formats share the low 12):
  *   0 P | 1 RW | 2 US | 3 PWT | 4 PCD | 5 A | 6 D | 7 PS (PAT in a PTE)
  *   8 G | 11..9 ignored | 12.. address | 63 NX (x86_64 only)
@@ -21,7 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define PT_MAX_LEVELS 4
+#define PT_MAX_LEVELS 5	/* LA57 */
 
 /* Entry bits, Linux's names (arch/x86/include/asm/pgtable_types.h). */
 #define _PAGE_PRESENT	(1ULL << 0)
@@ -51,8 +59,10 @@ struct pt_level_desc {
 	const char *name;	/* Linux name of this depth: "pgd", "pud", ... */
 	const char *intel;	/* Intel name: "PML4E", "PDPTE", "PDE", "PTE" */
 	uint8_t shift;		/* lowest va bit this depth's index covers */
-	uint8_t bits;		/* index width: 9 or 10 */
+	uint8_t bits;		/* index width: 2 (PAE PDPT), 9 or 10 */
 	bool large;		/* PS=1 makes a leaf here (format allows it) */
+	uint64_t rsvd;		/* bits reserved here beyond MAXPHYADDR, NX and PS */
+	uint64_t implied;	/* bits the entry lacks but the walk counts as set */
 };
 
 /*
@@ -75,11 +85,14 @@ struct pt_swp_format {
 
 struct pt_format {
 	const char *name;		/* "x86_32", "x86_64" */
-	unsigned levels;		/* 2 or 4 */
+	unsigned levels;		/* 2 to PT_MAX_LEVELS */
 	unsigned entry_size;		/* 4 or 8 bytes */
 	unsigned va_bits;		/* 32, or 48 (canonical: sign-extended) */
 	unsigned max_phys_bits;		/* 40 (PSE-36) or 52 */
 	uint64_t entry_addr_mask;	/* bits that can hold a table/page address */
+	uint64_t root_addr_mask;	/* CR3 bits that hold the root table's address */
+	unsigned root_regs;		/* root entries loaded into registers at the
+					 * CR3 load (PAE: 4), else 0 */
 	uint64_t nx_bit;		/* _PAGE_NX, or 0 when the format has none */
 	/* PSE-36: a large leaf's physical bits [hi_dst, hi_dst+hi_bits) come
 	 * from entry bits [hi_src, hi_src+hi_bits); 0 bits = none. */
@@ -91,11 +104,8 @@ struct pt_format {
 	struct pt_swp_format swp;	/* swap entries in non-present PTEs */
 };
 
-/*
- * The two formats' descriptions, as initializers: pgformat.c defines the
- * objects everyone points at, and the walker makes private constant copies
- * so the compiler can fold a format's numbers into its one generic loop.
- */
+/* The two formats' descriptions, as initializers (pgformat.c defines the
+ * objects everyone points at). */
 #define PT_FORMAT_X86_32_INIT {						\
 	.name = "x86_32",						\
 	.levels = 2,							\
@@ -103,6 +113,7 @@ struct pt_format {
 	.va_bits = 32,							\
 	.max_phys_bits = 40,		/* PSE-36 */			\
 	.entry_addr_mask = 0xfffff000ULL,				\
+	.root_addr_mask = 0xfffff000ULL,				\
 	.nx_bit = 0,							\
 	.large_hi_src = 13, .large_hi_bits = 8, .large_hi_dst = 32,	\
 	.large_needs_pse = true,					\
@@ -125,6 +136,7 @@ struct pt_format {
 	.va_bits = 48,							\
 	.max_phys_bits = 52,						\
 	.entry_addr_mask = 0x000ffffffffff000ULL,			\
+	.root_addr_mask = 0x000ffffffffff000ULL,			\
 	.nx_bit = _PAGE_NX,						\
 	.lvl = {							\
 		{ "pgd", "PML4E", 39, 9, false },			\
