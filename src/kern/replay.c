@@ -126,9 +126,11 @@ void replay_snapshot(const struct replay *rp, struct replay_counters *c)
 	c->l1i_large_evictions = rp->cpu->l1_large[TLB_I].evictions;
 	c->walks = st->walks;
 	c->entries_read = st->entries_read;
-	/* a walk that ended at depth d read one entry at every depth to d */
+	/* a walk that ended at depth d read one entry at every depth to d,
+	 * from where it started: 0, or below the paging-structure cache entry
+	 * of depth c that it hit */
 	for (int d = PT_MAX_LEVELS - 1; d >= 0; d--) {
-		deeper += st->ended_at[d];
+		deeper += st->ended_at[d] - rp->cpu->psc[d].hits;
 		c->read_at[d] = deeper;
 		c->mapped_at[d] = st->mapped_at[d];
 	}

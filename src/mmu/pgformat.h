@@ -12,6 +12,14 @@
  *   x86_64 (4-level)   pgd/PML4  pud/PDPT  pmd/PD   pte/PT         8 B    9/9/9/9/12
  *   la57 (5-level)     pgd/PML5  p4d/PML4  pud/PDPT pmd/PD  pte/PT 8 B    9/9/9/9/9/12
  *
+ * What a format may say about a level, besides its index bits: whether PS
+ * makes a leaf there, bits reserved there beyond the common rules
+ * (rsvd), bits the level does not have but the walk treats as set
+ * (implied: PAE's PDPTEs have no R/W, U/S or A), and for the root whether
+ * its entries are loaded into registers at the CR3 load (root_regs, PAE's
+ * four PDPTEs) and which CR3 bits hold its address (root_addr_mask, 32-byte
+ * aligned under PAE).  A 5-level format is one more level.
+ *
  * Entry bits (every format shares the low 12):
  *   0 P | 1 RW | 2 US | 3 PWT | 4 PCD | 5 A | 6 D | 7 PS (PAT in a PTE)
  *   8 G | 11..9 ignored | 12.. address | 63 NX (8-byte entries)
@@ -29,7 +37,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define PT_MAX_LEVELS 5
+#define PT_MAX_LEVELS 5	/* LA57 */
 
 /* Entry bits, Linux's names (arch/x86/include/asm/pgtable_types.h). */
 #define _PAGE_PRESENT	(1ULL << 0)
@@ -63,11 +71,12 @@ struct pt_level_desc {
 	const char *name;	/* Linux name of this depth: "pgd", "pud", ... */
 	const char *intel;	/* Intel name: "PML4E", "PDPTE", "PDE", "PTE" */
 	uint8_t shift;		/* lowest va bit this depth's index covers */
-	uint8_t bits;		/* index width: 2, 9 or 10 */
+	uint8_t bits;		/* index width: 2 (PAE PDPT), 9 or 10 */
 	bool large;		/* PS=1 makes a leaf here (format allows it) */
-	uint64_t rsvd;		/* bits always reserved here (PAE PDPTE) */
-	uint64_t implied;	/* rights the entry lacks and the walk takes as
-				 * set (PAE PDPTE: R/W, U/S and A) */
+	uint64_t rsvd;		/* bits reserved here beyond MAXPHYADDR, NX and PS
+				 * (PAE PDPTE: 2:1, 8:5, 63) */
+	uint64_t implied;	/* bits the entry lacks but the walk counts as set
+				 * (PAE PDPTE: R/W, U/S and A) */
 	uint64_t table_flags;	/* flags a table entry here may carry, 0: any
 				 * (PAE PDPTE: P, PWT, PCD -- pud_populate()) */
 };
@@ -103,9 +112,9 @@ struct pt_format {
 	unsigned max_phys_bits;		/* 40 (PSE-36) or 52 */
 	unsigned kernel_phys_bits;	/* __PHYSICAL_MASK_SHIFT: PTE_PFN_MASK's top */
 	uint64_t entry_addr_mask;	/* bits that can hold a table/page address */
-	uint64_t root_addr_mask;	/* CR3 bits that hold the root's address */
-	bool root_regs;			/* the root's entries are loaded at CR3 load
-					 * (PAE's PDPTE registers), not walked */
+	uint64_t root_addr_mask;	/* CR3 bits that hold the root table's address */
+	unsigned root_regs;		/* root entries loaded into registers at the
+					 * CR3 load (PAE: 4), else 0 */
 	uint64_t nx_bit;		/* _PAGE_NX, or 0 when the format has none */
 	/* PSE-36: a large leaf's physical bits [hi_dst, hi_dst+hi_bits) come
 	 * from entry bits [hi_src, hi_src+hi_bits); 0 bits = none. */
@@ -117,14 +126,11 @@ struct pt_format {
 	struct pt_swp_format swp;	/* swap entries in non-present PTEs */
 };
 
-/* The PDPTE registers of PAE paging: one per root entry. */
+/* The most root entries a format loads at the CR3 load (PAE's PDPTEs). */
 #define PT_ROOT_REGS 4
 
-/*
- * The two formats' descriptions, as initializers: pgformat.c defines the
- * objects everyone points at, and the walker makes private constant copies
- * so the compiler can fold a format's numbers into its one generic loop.
- */
+/* The formats' descriptions, as initializers (pgformat.c defines the
+ * objects everyone points at). */
 #define PT_FORMAT_X86_32_INIT {						\
 	.name = "x86_32",						\
 	.mode = "2-level paging",					\
@@ -182,7 +188,7 @@ struct pt_format {
 	PT_ENTRY_8_INIT,						\
 	.kernel_phys_bits = 44,						\
 	.root_addr_mask = 0xffffffe0ULL,	/* CR3 31:5 */		\
-	.root_regs = true,						\
+	.root_regs = 4,			/* the PDPTE registers */	\
 	.lvl = {							\
 		{ "pgd", "PDPTE", 30, 2, false, PT_PDPTE_RSVD,		\
 		  _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED,		\

@@ -47,6 +47,13 @@ void config_defaults_paging(struct vmsim_config *c, enum vmsim_arch arch, unsign
 	c->l2 = (struct cfg_tlb){ 1536, 12 };
 	c->l1d_large = (struct cfg_tlb){ 32, 4 };
 	c->l1i_large = (struct cfg_tlb){ 8, 8 };
+	c->pml5e_cache = (struct cfg_tlb){ 2, 2 };
+	c->pml4e_cache = (struct cfg_tlb){ 2, 2 };
+	c->pdpte_cache = (struct cfg_tlb){ 4, 4 };
+	c->pde_cache = (struct cfg_tlb){ 32, 4 };
+	c->cost_l1_hit = 1;
+	c->cost_l2_hit = 7;
+	c->cost_walk_ref = 12;
 	c->stack_rlimit = 8 * MiB;
 	c->mmap_min_addr = 64 * KiB;
 	c->seed = 1;

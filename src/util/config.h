@@ -49,6 +49,9 @@ enum cfg_key_id {
 	CFG_TLB_L1D_ENTRIES, CFG_TLB_L1D_WAYS, CFG_TLB_L1I_ENTRIES, CFG_TLB_L1I_WAYS,
 	CFG_TLB_L2_ENTRIES, CFG_TLB_L2_WAYS, CFG_TLB_L1D_LARGE_ENTRIES,
 	CFG_TLB_L1D_LARGE_WAYS, CFG_TLB_L1I_LARGE_ENTRIES, CFG_TLB_L1I_LARGE_WAYS,
+	CFG_TLB_PML5E_ENTRIES, CFG_TLB_PML5E_WAYS, CFG_TLB_PML4E_ENTRIES, CFG_TLB_PML4E_WAYS,
+	CFG_TLB_PDPTE_ENTRIES, CFG_TLB_PDPTE_WAYS, CFG_TLB_PDE_ENTRIES, CFG_TLB_PDE_WAYS,
+	CFG_TLB_COST_L1_HIT, CFG_TLB_COST_L2_HIT, CFG_TLB_COST_WALK_REF,
 	CFG_TASK_SIZE, CFG_PAGE_OFFSET, CFG_VMALLOC_START, CFG_VMALLOC_END,
 	CFG_VMEMMAP, CFG_KERNEL_MAP, CFG_MODULES_START, CFG_MODULES_END,
 	CFG_FIXADDR_TOP, CFG_LAST_PKMAP, CFG_VMALLOC_RESERVE,
@@ -131,6 +134,11 @@ struct vmsim_config {
 
 	/* tlb: 4 KiB entries and large-page entries per level */
 	struct cfg_tlb l1d, l1i, l2, l1d_large, l1i_large;
+	/* paging-structure caches, by the Intel name of the entries they hold */
+	struct cfg_tlb pml5e_cache, pml4e_cache, pdpte_cache, pde_cache;
+	/* the translation cost model replay reports: cycles of an L1 TLB
+	 * hit, of an L2 TLB lookup, and of a page-walk memory reference */
+	unsigned cost_l1_hit, cost_l2_hit, cost_walk_ref;
 
 	/* layout: */
 	uint64_t task_size;

@@ -102,6 +102,13 @@ static const struct key_def keys[CFG_NR_KEYS] = {
 	TLB(l2, CFG_TLB_L2_ENTRIES, CFG_TLB_L2_WAYS),
 	TLB(l1d_large, CFG_TLB_L1D_LARGE_ENTRIES, CFG_TLB_L1D_LARGE_WAYS),
 	TLB(l1i_large, CFG_TLB_L1I_LARGE_ENTRIES, CFG_TLB_L1I_LARGE_WAYS),
+	TLB(pml5e_cache, CFG_TLB_PML5E_ENTRIES, CFG_TLB_PML5E_WAYS),
+	TLB(pml4e_cache, CFG_TLB_PML4E_ENTRIES, CFG_TLB_PML4E_WAYS),
+	TLB(pdpte_cache, CFG_TLB_PDPTE_ENTRIES, CFG_TLB_PDPTE_WAYS),
+	TLB(pde_cache, CFG_TLB_PDE_ENTRIES, CFG_TLB_PDE_WAYS),
+	[CFG_TLB_COST_L1_HIT] = { "tlb.cost.l1_hit", KT_UINT, F(cost_l1_hit), 0, 1000000, AALL },
+	[CFG_TLB_COST_L2_HIT] = { "tlb.cost.l2_hit", KT_UINT, F(cost_l2_hit), 0, 1000000, AALL },
+	[CFG_TLB_COST_WALK_REF] = { "tlb.cost.walk_ref", KT_UINT, F(cost_walk_ref), 0, 1000000, AALL },
 	[CFG_TASK_SIZE] = { "layout.task_size", KT_ADDR, F(task_size), PAGE, UINT64_MAX, AALL },
 	[CFG_PAGE_OFFSET] = { "layout.page_offset", KT_ADDR, F(page_offset), 0, UINT64_MAX, AALL },
 	[CFG_VMALLOC_START] = { "layout.vmalloc.start", KT_ADDR, F(vmalloc_start), 0, UINT64_MAX, AALL },
@@ -979,7 +986,9 @@ static int validate_zones(const struct vmsim_config *c, struct vmsim_error *err)
 static int validate_tlb(const struct vmsim_config *c, struct vmsim_error *err)
 {
 	static const int ids[] = { CFG_TLB_L1D_ENTRIES, CFG_TLB_L1I_ENTRIES, CFG_TLB_L2_ENTRIES,
-				   CFG_TLB_L1D_LARGE_ENTRIES, CFG_TLB_L1I_LARGE_ENTRIES };
+				   CFG_TLB_L1D_LARGE_ENTRIES, CFG_TLB_L1I_LARGE_ENTRIES,
+				   CFG_TLB_PML5E_ENTRIES, CFG_TLB_PML4E_ENTRIES,
+				   CFG_TLB_PDPTE_ENTRIES, CFG_TLB_PDE_ENTRIES };
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		int e = ids[i], w = ids[i] + 1;

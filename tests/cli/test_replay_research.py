@@ -8,7 +8,8 @@ usage: test_replay_research.py VMSIM_CLI
 
 The known answers are worked out by hand from a tiny trace and a tiny TLB:
 L1d 2 entries (one set of 2 ways, LRU), L1i 1 entry, L2 4 entries (one
-set of 4 ways); x86_64, flat layout, THP as configured (madvise: no huge
+set of 4 ways), no paging-structure caches (every walk starts at the
+PML4E; test_replay_cost.py has them); x86_64, flat layout, THP as configured (madvise: no huge
 page in the replay's regions).  The pages: P = 0x10010000 (code),
 A, B, C, D = 0x10000000 + 0, 1, 2, 3 pages, all in one 2 MiB region.
 
@@ -46,7 +47,9 @@ from cases import case, summary
 
 CLI = sys.argv[1]
 TINY = ["--set", "tlb.l1d.entries=2", "--set", "tlb.l1d.ways=2", "--set", "tlb.l1i.entries=1",
-        "--set", "tlb.l1i.ways=1", "--set", "tlb.l2.entries=4", "--set", "tlb.l2.ways=4"]
+        "--set", "tlb.l1i.ways=1", "--set", "tlb.l2.entries=4", "--set", "tlb.l2.ways=4",
+        "--set", "tlb.pml4e_cache.entries=0", "--set", "tlb.pdpte_cache.entries=0",
+        "--set", "tlb.pde_cache.entries=0"]
 TRACE = """I  10010000,4
 I  10010004,4
  S 10000000,8

@@ -19,34 +19,9 @@
 #include "kern/kpgtable.h"
 #include "kern/machine.h"
 #include "mmu/mmu.h"
+#include "mmu_test.h"
 
 #define URW (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER)
-
-struct rig {
-	struct vmsim_machine *m;
-	struct vmsim_cpu *cpu;
-	uint64_t root;
-};
-
-static void rig_init(struct rig *r, const char *name, const char **sets)
-{
-	struct vmsim_error err = { 0 };
-
-	r->m = vmsim_machine_create(name, sets, &err);
-	if (!r->m)
-		fail_msg("%s", err.msg);
-	r->cpu = &r->m->cpus[0];
-	assert_int_equal(mm_pgd_alloc(r->m, &r->root), 0);
-	mmu_load_cr3(r->cpu, r->root, 0, false);
-}
-
-static void rig_finish(struct rig *r)
-{
-	mmu_load_cr3(r->cpu, r->m->kernel_pgd, 0, false);
-	pt_free_empty(&r->m->pt, r->root, 0, r->m->cfg.task_size - 1);
-	mm_pgd_free(r->m, r->root);
-	vmsim_machine_destroy(r->m);
-}
 
 static void check(struct rig *r)
 {

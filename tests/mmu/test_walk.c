@@ -292,7 +292,7 @@ static void test_walk_pae_pdpte_registers(void **state)
 	assert_int_equal(pt_map(&m->pt, root, 0x08048000, 0x345000, 12, URW, _PAGE_TABLE), 0);
 	pdpte = pt_read(&m->pt, root);
 	assert_true(mmu_load_cr3(cpu, root, 0, false));
-	assert_int_equal(cpu->pdpte[0], pdpte);
+	assert_int_equal(cpu->root_regs[0], pdpte);
 	/* a user access: U/S and R/W come from the PDE and PTE alone */
 	assert_true(translate(cpu, 0x08048123, MMU_WRITE, MMU_USER, &pa, &f));
 	assert_int_equal(pa, 0x345123);
