@@ -293,7 +293,7 @@ static void test_config_la57_values(void **state)
 static void test_config_paging_key(void **state)
 {
 	struct vmsim_config c;
-	struct vmsim_error err;
+	struct vmsim_error err = { 0 };
 	static const char pae[] = "arch: x86_32\ncpu: { paging: pae }\n";
 	static const char la57_first[] = "cpu: { paging: la57 }\narch: x86_64\n";
 	static const char wrong[] = "arch: x86_32\ncpu:\n  paging: la57\n";
