@@ -46,39 +46,18 @@ import sys
 import tempfile
 
 from cases import case, summary
+from tiny_trace import NO_PSC, TINY_TLB, near, runner, write_trace
 
 CLI = sys.argv[1]
-TINY = ["--set", "tlb.l1d.entries=2", "--set", "tlb.l1d.ways=2", "--set", "tlb.l1i.entries=1",
-        "--set", "tlb.l1i.ways=1", "--set", "tlb.l2.entries=4", "--set", "tlb.l2.ways=4"]
+TINY = TINY_TLB
 COST = ["--set", "tlb.cost.l1_hit=1", "--set", "tlb.cost.l2_hit=10", "--set",
         "tlb.cost.walk_ref=100"]
-NO_PSC = ["--set", "tlb.pml4e_cache.entries=0", "--set", "tlb.pdpte_cache.entries=0",
-          "--set", "tlb.pde_cache.entries=0"]
-TRACE = """I  10010000,4
-I  10010004,4
- S 10000000,8
- S 10001000,8
- S 10002000,8
- L 10000000,8
- L 10001000,8
- L 10001008,8
- S 10003000,8
-I  10010008,4
- L 10002000,8
-"""
 
 
-def run(*args):
-    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=300)
-
-
-def near(a, b):
-    return a is not None and abs(a - b) < 1e-3
-
+run = runner(CLI)
 
 with tempfile.TemporaryDirectory() as tmp:
-    trace = os.path.join(tmp, "tiny.lackey")
-    open(trace, "w").write(TRACE)
+    trace = write_trace(tmp)
 
     p = run(*TINY, *COST, "--json", "replay", "-q", "--interval", "4", trace)
     d = json.loads(p.stdout) if p.returncode == 0 else {}
