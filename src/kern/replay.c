@@ -110,6 +110,14 @@ void replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc, struct vm
 	rp->t->fst.segv++;
 }
 
+uint64_t replay_translation_cycles(const struct vmsim_config *cfg, const struct replay_counters *c)
+{
+	const uint64_t l1 = c->l1d.hits + c->l1d.misses + c->l1i.hits + c->l1i.misses;
+
+	return l1 * cfg->cost_l1_hit + (c->l2.hits + c->l2.misses) * cfg->cost_l2_hit +
+	       c->entries_read * cfg->cost_walk_ref;
+}
+
 void replay_snapshot(const struct replay *rp, struct replay_counters *c)
 {
 	const struct mmu_stats *st = &rp->cpu->st;
@@ -134,6 +142,12 @@ void replay_snapshot(const struct replay *rp, struct replay_counters *c)
 		c->read_at[d] = deeper;
 		c->mapped_at[d] = st->mapped_at[d];
 	}
+	for (int d = 0; d < PT_MAX_LEVELS; d++) {
+		c->psc_hits[d] = rp->cpu->psc[d].hits;
+		c->psc_misses[d] = rp->cpu->psc[d].misses;
+	}
+	c->entries_saved = st->psc_refs_saved;
+	c->translation_cycles = replay_translation_cycles(&rp->m->cfg, c);
 	c->fst = rp->t->fst;
 	c->rss = get_mm_rss(rp->t->mm);
 	c->pt_pages = mm_pgtables_bytes(rp->t->mm) / PAGE_SIZE;

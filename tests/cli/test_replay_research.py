@@ -44,24 +44,10 @@ import sys
 import tempfile
 
 from cases import case, summary
+from tiny_trace import NO_PSC, TINY_TLB, near, runner, write_trace
 
 CLI = sys.argv[1]
-TINY = ["--set", "tlb.l1d.entries=2", "--set", "tlb.l1d.ways=2", "--set", "tlb.l1i.entries=1",
-        "--set", "tlb.l1i.ways=1", "--set", "tlb.l2.entries=4", "--set", "tlb.l2.ways=4",
-        "--set", "tlb.pml4e_cache.entries=0", "--set", "tlb.pdpte_cache.entries=0",
-        "--set", "tlb.pde_cache.entries=0"]
-TRACE = """I  10010000,4
-I  10010004,4
- S 10000000,8
- S 10001000,8
- S 10002000,8
- L 10000000,8
- L 10001000,8
- L 10001008,8
- S 10003000,8
-I  10010008,4
- L 10002000,8
-"""
+TINY = TINY_TLB + NO_PSC
 # per interval of 4 records: the deltas worked out above
 ROWS = [
     dict(accesses=4, instructions=2, l1d_hits=0, l1d_misses=4, l1i_hits=1, l1i_misses=3,
@@ -76,17 +62,10 @@ ROWS = [
 ]
 
 
-def run(*args):
-    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=300)
-
-
-def near(a, b):
-    return a is not None and abs(a - b) < 1e-3
-
+run = runner(CLI)
 
 with tempfile.TemporaryDirectory() as tmp:
-    trace = os.path.join(tmp, "tiny.lackey")
-    open(trace, "w").write(TRACE)
+    trace = write_trace(tmp)
 
     # ---- JSON: totals ----
     p = run(*TINY, "--json", "replay", "-q", "--interval", "4", trace)
