@@ -363,6 +363,37 @@ static void test_fault_vmpte_counts_every_level(void **state)
 	}
 }
 
+/* PAE: unmapping all of a GiB frees its PMD table and clears its PDPTE
+ * (free_pmd_range()'s pud_clear()), mapping there again makes a new one
+ * (pud_populate()); each time the CPU running the mm loads CR3 again, so
+ * its PDPTE registers follow. */
+static void test_fault_pae_pdpte_reload(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_32-pae", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+	struct vmsim_cpu *cpu = &m->cpus[0];
+	uint64_t pdpte;
+
+	(void)state;
+	assert_int_equal(vt_mmap(t, 0x40000000, 4 * KiB, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_FIXED), 0x40000000);
+	assert_int_equal(vt_write(t, 0x40000000, 5), 0);
+	assert_int_equal(cpu->cr3, t->mm->pgd);
+	pdpte = pt_read(&m->pt, t->mm->pgd + 8);
+	assert_int_equal(cpu->root_regs[1], pdpte);
+	assert_int_equal(do_munmap(t->mm, 0x40000000, 4 * KiB), 0);
+	vt_check(m);
+	assert_int_equal(pt_read(&m->pt, t->mm->pgd + 8), 0);
+	assert_int_equal(cpu->root_regs[1], 0);
+	assert_int_equal(vt_mmap(t, 0x40200000, 4 * KiB, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_FIXED), 0x40200000);
+	assert_int_equal(vt_write(t, 0x40200000, 6), 0);
+	assert_int_equal(vt_read_ok(t, 0x40200000), 6);
+	assert_int_equal(pt_read(&m->pt, t->mm->pgd + 8) & 0xfff, _PAGE_PRESENT);
+	assert_int_equal(cpu->root_regs[1], pt_read(&m->pt, t->mm->pgd + 8));
+	vt_teardown(m);
+}
+
 static void test_exit_returns_every_frame_x86_32(void **state)
 {
 	(void)state;
@@ -494,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_exit_returns_every_frame_x86_64),
 		cmocka_unit_test(test_exit_returns_every_frame_x86_32),
 		cmocka_unit_test(test_fault_vmpte_counts_every_level),
+		cmocka_unit_test(test_fault_pae_pdpte_reload),
 		cmocka_unit_test(test_fault_x86_32_highmem_frames),
 		cmocka_unit_test(test_fault_file_mappings_private_and_shared),
 		cmocka_unit_test(test_fault_out_of_memory_is_clean),

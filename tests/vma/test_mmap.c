@@ -434,6 +434,17 @@ static void test_mmap_la57_high_address_switch(void **state)
 			assert_int_equal(do_munmap(t->mm, a, high_switch[i].size), 0);
 		vt_check(m);
 	}
+	/* above the window too, unmapping frees the tables: free_pgtables()
+	 * reaches the top of the 56-bit user half */
+	{
+		struct task_struct *b = vt_spawn(m, "b", 0, 0);
+
+		assert_int_equal(vt_mmap(b, HIGH, 4096, PRW, ANON_P), HIGH);
+		assert_int_equal(vt_write(b, HIGH, 1), 0);
+		assert_int_equal(mm_pgtables_bytes(b->mm), 4 * 4096);	/* P4D PUD PMD PTE */
+		assert_int_equal(do_munmap(b->mm, HIGH, 4096), 0);
+		assert_int_equal(mm_pgtables_bytes(b->mm), 0);
+	}
 	/* the top of user space: MAP_FIXED up to TASK_SIZE_MAX, not past it */
 	assert_int_equal(vt_mmap(t, 0x00fffffffffff000ULL - 4096, 4096, PRW, ANON_P | MAP_FIXED),
 			 0x00ffffffffffe000ULL);
