@@ -4,11 +4,11 @@
  * under the same 1 GiB its PDE and PTE; INVLPG of any address, a CR3 load,
  * INVPCID and a #PF drop them; PCIDs keep them apart; a table entry
  * rewritten in RAM without INVLPG is not seen (the reason for shootdowns);
- * the config sizes them.  Then formats that exist only as descriptions, to
- * show the walker needs no code for them: a PAE-like 3-level format whose
- * four PDPTEs are loaded at the CR3 load and have no R/W, U/S or A, and a
- * 5-level format with 57-bit addresses, whose page numbers the TLB tags
- * must hold whole.
+ * the config sizes them.  Then the formats that are only descriptions, to
+ * show the walker needs no code for them, on a CPU switched to them: PAE,
+ * whose four PDPTEs are loaded at the CR3 load and have no R/W, U/S or A,
+ * and 5-level paging with 57-bit addresses, whose page numbers the TLB
+ * tags must hold whole.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -264,25 +264,11 @@ static void put64(struct vmsim_machine *m, uint64_t pa, uint64_t v)
 	memcpy(phys_to_host(&m->pm, pa), &v, 8);
 }
 
-/* PAE paging, as Intel describes it (SDM vol. 3 section 4.4): 3 levels of
- * 8-byte entries, a 32-byte PDPT of 4 entries loaded at the CR3 load whose
- * R/W, U/S, A, D, PS, G and NX bits are reserved, 2 MiB pages in the PD. */
-static const struct pt_format pae = {
-	.name = "pae",
-	.levels = 3,
-	.entry_size = 8,
-	.va_bits = 32,
-	.max_phys_bits = 52,
-	.entry_addr_mask = 0x000ffffffffff000ULL,
-	.root_addr_mask = 0xffffffe0ULL,
-	.root_regs = 4,
-	.nx_bit = _PAGE_NX,
-	.lvl = {
-		{ "pgd", "PDPTE", 30, 2, false, 0x1e6 | _PAGE_NX, _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED },
-		{ "pmd", "PDE", 21, 9, true, 0, 0 },
-		{ "pte", "PTE", 12, 9, false, 0, 0 },
-	},
-};
+/* PAE paging, as Intel describes it (SDM vol. 3 section 4.4) and
+ * pgformat.h's description says it: 3 levels of 8-byte entries, a 32-byte
+ * PDPT of 4 entries loaded at the CR3 load whose R/W, U/S, A, D, PS, G and
+ * NX bits are reserved, 2 MiB pages in the PD. */
+static const struct pt_format *const pae_fmt = &pt_format_pae;
 
 static void test_psc_pae_as_a_description(void **state)
 {
@@ -299,7 +285,7 @@ static void test_psc_pae_as_a_description(void **state)
 	m = vmsim_machine_create("x86_32", NULL, &err);
 	assert_non_null(m);
 	cpu = &m->cpus[0];
-	cpu->fmt = &pae;
+	cpu->fmt = pae_fmt;
 	cpu->nxe = true;
 	cpu->phys_bits = 36;
 	mmu_update_walk_levels(cpu);
@@ -356,23 +342,7 @@ static void test_psc_pae_as_a_description(void **state)
 }
 
 /* 5-level paging (LA57): one more level of 9 bits above the PML4. */
-static const struct pt_format la57 = {
-	.name = "la57",
-	.levels = 5,
-	.entry_size = 8,
-	.va_bits = 57,
-	.max_phys_bits = 52,
-	.entry_addr_mask = 0x000ffffffffff000ULL,
-	.root_addr_mask = 0x000ffffffffff000ULL,
-	.nx_bit = _PAGE_NX,
-	.lvl = {
-		{ "pgd", "PML5E", 48, 9, false, 0, 0 },
-		{ "p4d", "PML4E", 39, 9, false, 0, 0 },
-		{ "pud", "PDPTE", 30, 9, true, 0, 0 },
-		{ "pmd", "PDE", 21, 9, true, 0, 0 },
-		{ "pte", "PTE", 12, 9, false, 0, 0 },
-	},
-};
+static const struct pt_format *const la57_fmt = &pt_format_la57;
 
 /* Point @cpu at format @f: its walk levels, TLB arrays and caches anew. */
 static void use_format(struct vmsim_machine *m, struct vmsim_cpu *cpu, const struct pt_format *f)
@@ -394,14 +364,14 @@ static void map57(struct vmsim_machine *m, uint64_t root, uint64_t va, uint64_t 
 	uint64_t table = root;
 
 	for (unsigned d = 0; d < 4; d++) {
-		uint64_t epa = table + ((va >> la57.lvl[d].shift) & 511) * 8, e;
+		uint64_t epa = table + ((va >> la57_fmt->lvl[d].shift) & 511) * 8, e;
 
 		memcpy(&e, phys_to_host(&m->pm, epa), 8);
 		if (!(e & _PAGE_PRESENT)) {
 			e = frame(m, pages, np) | URW | _PAGE_ACCESSED;
 			put64(m, epa, e);
 		}
-		table = e & la57.entry_addr_mask;
+		table = e & la57_fmt->entry_addr_mask;
 	}
 	put64(m, table + ((va >> 12) & 511) * 8, pa | URW | _PAGE_ACCESSED | _PAGE_DIRTY);
 }
@@ -425,7 +395,7 @@ static void test_psc_la57_as_a_description(void **state)
 	m = vmsim_machine_create("x86_64", NULL, &err);
 	assert_non_null(m);
 	cpu = &m->cpus[0];
-	use_format(m, cpu, &la57);
+	use_format(m, cpu, la57_fmt);
 	root = frame(m, pages, &np);
 	map57(m, root, va1, 0x1000000, pages, &np);
 	map57(m, root, va2, 0x2000000, pages, &np);
