@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 
 want=(meson ninja-build pkg-config gcc gcc-multilib libyaml-dev libjemalloc-dev libcmocka-dev python3
 	zlib1g-dev liblzma-dev libzstd-dev parallel
-	python3-jsonschema)
+	python3-jsonschema python3-pytest python3-pip python3-setuptools)
 
 install_missing() {
 	local missing=()

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "kern/machine.h"
+#include "vma/memcontrol.h"
 #include "kern/task.h"
 #include "vma/filemap.h"
 #include "vma/mm.h"
@@ -178,7 +179,7 @@ static double sim_file(unsigned long pages)
 	lru_add_drain(m);
 	t0 = now();
 	while (got < pages) {
-		unsigned long r = reclaim_lruvec(m, &m->pm.node_data[0].__lruvec, pages - got,
+		unsigned long r = reclaim_lruvec(m, mem_cgroup_lruvec(m, NULL, 0), pages - got,
 						 GFP_KERNEL, false);
 
 		if (!r)

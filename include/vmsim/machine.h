@@ -26,9 +26,20 @@ struct vmsim_machine;
 VMSIM_API struct vmsim_machine *vmsim_machine_create(const char *config,
 						     const char *const *sets,
 						     struct vmsim_error *err);
+/* The same from the YAML text of a config (what a config file holds);
+ * @name stands for the file in messages ("FILE:LINE:COL: ..."). */
+VMSIM_API struct vmsim_machine *vmsim_machine_create_yaml(const char *name, const char *yaml,
+							  const char *const *sets,
+							  struct vmsim_error *err);
+/* Frees the machine and everything it owns: its tasks, their handles,
+ * replays not yet closed are the caller's to close first.  NULL is fine. */
 VMSIM_API void vmsim_machine_destroy(struct vmsim_machine *m);
+/* Every consistency checker of every layer over the whole machine: 0, or
+ * -EFAULT with the first violation in @err (-ENOMEM out of host memory). */
+VMSIM_API int vmsim_machine_check(struct vmsim_machine *m, struct vmsim_error *err);
 
-/* Views in the kernel's own text formats (json = 0), or as JSON (json = 1). */
+/* Views in the kernel's own text formats (json = 0), or as JSON (json = 1),
+ * written to @out; vmsim_view() (vmsim/stats.h) renders into a buffer. */
 VMSIM_API int vmsim_show(struct vmsim_machine *m, const char *what, int json, FILE *out);
 
 /* Page allocator: allocate 2^order frames with GFP zone modifiers given by

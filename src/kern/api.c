@@ -1,6 +1,6 @@
 /*
- * The exported library calls that are not machine life cycle: views and
- * the page allocator by name.  Each checks its arguments fully: a library
+ * The exported library calls that are not machine life cycle: the
+ * version, views to a stream and the page allocator by name.  Each checks its arguments fully: a library
  * caller gets -EINVAL, never a crash, for a bad pfn or name.
  */
 #include <errno.h>
@@ -12,6 +12,21 @@
 #include "kern/views.h"
 #include "util/hostalloc.h"
 #include "util/strbuf.h"
+#include "vmsim-config.h"
+#include "vmsim/vmsim.h"
+
+const char *vmsim_version(void)
+{
+	return VMSIM_VERSION;
+}
+
+unsigned vmsim_version_number(void)
+{
+	unsigned major = 0, minor = 0, patch = 0;
+
+	sscanf(VMSIM_VERSION, "%u.%u.%u", &major, &minor, &patch);
+	return major * 10000 + minor * 100 + patch;
+}
 
 int vmsim_show(struct vmsim_machine *m, const char *what, int json, FILE *out)
 {

@@ -5,16 +5,20 @@
  * lists against mem_map (phys/check.c), the slabs (phys/slab.c), the
  * kernel half of every root and the vmalloc and pkmap state (layout.c),
  * every mm and every mapped frame's counts (vma/check.c), the page cache
- * (vma/filemap.c), the LRU lists (vma/check.c), the swap areas and the
- * swap cache (vma/swapfile.c) and every CPU's TLB (mmu/tlb.c).  Its cost grows with
- * RAM and with the tasks.
+ * (vma/filemap.c), the LRU lists of every lruvec (vma/check.c), the swap
+ * areas and the swap cache (vma/swapfile.c), every page's memory cgroup
+ * charge against the cgroups' counters and statistics (cgroup.c) and
+ * every CPU's TLB (mmu/tlb.c).  Its cost grows with RAM and with the
+ * tasks.
  *
  * machine_check_point() is what --check runs after each step: the same
  * rules, restricted to what the step changed.  Each layer keeps its own
  * dirty set, marked where it mutates: max-order blocks (alloc, free, slab
  * objects, kernel writes), mms (VMA tree, counters, PTEs, users), files of
- * the page cache, the kernel address space.  What a restricted pass
- * cannot see (a free list's length against nr_free, a change made through
+ * the page cache, the kernel address space.  The cgroups' counters are
+ * checked against each other at every point (a cost in cgroups and swap
+ * slots); their recount from the pages is left to the full pass.  What a
+ * restricted pass cannot see (a free list's length against nr_free, a change made through
  * a path that marks nothing) the full pass sees: it runs every @every
  * points, when a layer lost a mark, after a failed point, and whenever the
  * caller asks (machine_check() at the end of a run).
@@ -28,6 +32,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kern/cgroup.h"
 #include "kern/layout.h"
 #include "kern/task.h"
 #include "kern/vmalloc.h"
@@ -36,6 +41,7 @@
 #include "phys/slab.h"
 #include "util/error.h"
 #include "vma/filemap.h"
+#include "vma/memcontrol.h"
 #include "vma/mm.h"
 #include "vma/swap.h"
 #include "vma/swapfile.h"
@@ -196,6 +202,8 @@ int machine_check(struct vmsim_machine *m, struct vmsim_error *err)
 	if (!ret)
 		ret = lru_check(m, err);
 	if (!ret)
+		ret = cgroup_check(m, err);
+	if (!ret)
 		ret = swap_check(m, err);
 	if (!ret)
 		ret = check_tlbs(m, false, err);
@@ -285,7 +293,8 @@ static int check_marked(struct vmsim_machine *m, struct vmsim_error *err)
 		list_for_each_entry(t, &m->tasks, tasks)
 			mm_track_note_user(t->mm);
 	if ((ret = check_mms_tracked(m, err)) ||
-	    (ret = page_cache_check_dirty(m->page_cache, err)))
+	    (ret = page_cache_check_dirty(m->page_cache, err)) ||
+	    (ret = mem_cgroup_check(m, err)))
 		return ret;
 	return check_tlbs(m, true, err);
 }

@@ -959,8 +959,8 @@ static void set_comm(struct task_struct *t, const char *filename)
 	snprintf(t->comm, sizeof(t->comm), "%s", base ? base + 1 : filename);
 }
 
-int do_execve(struct task_struct *t, const struct exec_args *a, struct exec_result *r,
-	      struct vmsim_error *err)
+static int __do_execve(struct task_struct *t, const struct exec_args *a, struct exec_result *r,
+		       struct vmsim_error *err)
 {
 	struct binprm bb = { 0 }, *b = &bb;
 	struct vmsim_machine *m;
@@ -1041,6 +1041,8 @@ int do_execve(struct task_struct *t, const struct exec_args *a, struct exec_resu
 
 	/* 2: bprm_mm_init and the strings */
 	b->mm = mm = mm_alloc(m);
+	if (mm)
+		mm->owner = t;	/* mm_alloc(): mm_init_owner(mm, current) */
 	if (!mm) {
 		ret = verr(err, -ENOMEM, "%s: out of memory", a->filename);
 		goto out;
@@ -1259,6 +1261,20 @@ int do_execve(struct task_struct *t, const struct exec_args *a, struct exec_resu
 	ret = 0;
 out:
 	binprm_free(b);
+	return ret;
+}
+
+int do_execve(struct task_struct *t, const struct exec_args *a, struct exec_result *r,
+	      struct vmsim_error *err)
+{
+	int ret;
+
+	if (!t || !t->mm)
+		return __do_execve(t, a, r, err);
+	/* the task's own system call: current, its memory in use */
+	task_enter_kernel(t);
+	ret = __do_execve(t, a, r, err);
+	task_leave_kernel(t->mm->m);
 	return ret;
 }
 

@@ -23,7 +23,7 @@ static int build_kernel_tables(struct vmsim_machine *m, struct vmsim_error *err)
 	uint64_t root;
 	int ret;
 
-	ret = pt_alloc_table(pt, &root);
+	ret = pt_alloc_table(pt, GFP_PGTABLE_KERNEL, &root);
 	if (ret)
 		return verr(err, ret, "no memory for the kernel page directory");
 	m->kernel_pgd = root;

@@ -5,7 +5,9 @@
  * step undoes the steps before it.
  */
 #include "kern/machine.h"
+#include "kern/cgroup.h"
 #include "kern/kpgtable.h"
+#include "kern/oom.h"
 #include "kern/task.h"
 #include "kern/layout.h"
 #include "vma/filemap.h"
@@ -16,11 +18,37 @@
 #include "phys/slab.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util/error.h"
+
+/* After the config itself: the YAML mapping @set, the KEY=VALUE @sets,
+ * then what Linux derives. */
+static int configure_finish(struct vmsim_config *cfg, const struct ynode *set,
+			    const char *set_file, const char *const *sets,
+			    struct vmsim_error *err)
+{
+	int ret = 0;
+
+	if (set)
+		ret = config_apply_yaml(cfg, set, set_file, err);
+	for (size_t i = 0; !ret && sets && sets[i]; i++) {
+		const char *eq = strchr(sets[i], '=');
+		char key[128];
+
+		if (!eq || eq == sets[i] || (size_t)(eq - sets[i]) >= sizeof(key))
+			return verr(err, -EINVAL, "--set %s: expected KEY=VALUE", sets[i]);
+		memcpy(key, sets[i], (size_t)(eq - sets[i]));
+		key[eq - sets[i]] = '\0';
+		ret = config_set(cfg, key, eq + 1, "--set", 0, 0, err);
+	}
+	if (ret)
+		return ret;
+	return config_finalize(cfg, err);
+}
 
 int machine_configure(struct vmsim_config *cfg, const char *config,
 		      const struct ynode *set, const char *set_file,
@@ -38,21 +66,17 @@ int machine_configure(struct vmsim_config *cfg, const char *config,
 			    ") and no config file", config);
 	else
 		ret = config_load_file(cfg, config, err);
-	if (!ret && set)
-		ret = config_apply_yaml(cfg, set, set_file, err);
-	for (size_t i = 0; !ret && sets && sets[i]; i++) {
-		const char *eq = strchr(sets[i], '=');
-		char key[128];
-
-		if (!eq || eq == sets[i] || (size_t)(eq - sets[i]) >= sizeof(key))
-			return verr(err, -EINVAL, "--set %s: expected KEY=VALUE", sets[i]);
-		memcpy(key, sets[i], (size_t)(eq - sets[i]));
-		key[eq - sets[i]] = '\0';
-		ret = config_set(cfg, key, eq + 1, "--set", 0, 0, err);
-	}
 	if (ret)
 		return ret;
-	return config_finalize(cfg, err);
+	return configure_finish(cfg, set, set_file, sets, err);
+}
+
+int machine_configure_text(struct vmsim_config *cfg, const char *name, const char *text,
+			   const char *const *sets, struct vmsim_error *err)
+{
+	int ret = config_load_string(cfg, name, text, strlen(text), err);
+
+	return ret ? ret : configure_finish(cfg, NULL, NULL, sets, err);
 }
 
 /* current->comm of the CPU that allocates, for bad_page() reports. */
@@ -62,6 +86,13 @@ static const char *machine_current_comm(const struct phys_mem *pm)
 	const struct task_struct *t = m->current[pm->this_cpu];
 
 	return t ? t->comm : NULL;
+}
+
+/* The page allocator's way to the OOM killer (reclaim_hooks.oom). */
+static bool machine_oom(struct phys_mem *pm, struct zone *const *zonelist, unsigned order,
+			gfp_t gfp)
+{
+	return oom_page_alloc(container_of(pm, struct vmsim_machine, pm), zonelist, order, gfp);
 }
 
 /* The kernel prints bad_page() on its console: here stderr, one line. */
@@ -114,6 +145,16 @@ int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 		machine_shutdown(m);
 		return ret;
 	}
+	/* the root cgroup and the memory controller (cgroup.c), the OOM
+	 * killer for the page allocator */
+	ret = cgroup_init(m, err);
+	if (ret) {
+		machine_shutdown(m);
+		return ret;
+	}
+	m->pm.reclaim.oom = machine_oom;
+	/* boot-time tables came from memblock; from now on each counts */
+	m->pt.account_tables = true;
 	/* page aging and reclaim: the LRU batches, the workingset clock,
 	 * swap, and the allocator's way into reclaim (swap.c, workingset.c,
 	 * swapfile.c, vmscan.c) */
@@ -153,11 +194,27 @@ void machine_shutdown(struct vmsim_machine *m)
 	if (m->cpu_fbatches)
 		lru_add_drain_all(m);
 	lru_finish(m);
+	/* the last charged pages went with the tasks and the page cache */
+	cgroup_finish(m);
 	kspace_shutdown(m);
 	kmem_cache_finish(&m->pm);
 	kernel_mmu_shutdown(m);
 	phys_finish(&m->pm);
 	host_arena_finish(&m->ha);
+}
+
+void printk(struct vmsim_machine *m, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (m->console_hook)
+		m->console_hook(m->console_ctx, line);
+	else if (m->pm.bad_page_hook)
+		m->pm.bad_page_hook(m->pm.bad_page_ctx, line);
 }
 
 void machine_kswapd_point(struct vmsim_machine *m)
@@ -172,20 +229,42 @@ void machine_set_event_log(struct vmsim_machine *m, struct event_log *ev)
 		m->cpus[c].events = ev;
 }
 
-struct vmsim_machine *vmsim_machine_create(const char *config, const char *const *sets,
-					   struct vmsim_error *err)
+/* A machine from @text (a config's YAML) when given, else from @config. */
+static struct vmsim_machine *machine_create(const char *config, const char *text,
+					    const char *const *sets, struct vmsim_error *err)
 {
 	struct vmsim_machine *m = host_zalloc(NULL, sizeof(*m));
+	int ret;
 
 	if (!m) {
 		verr(err, -ENOMEM, "out of host memory");
 		return NULL;
 	}
-	if (machine_configure(&m->cfg, config, NULL, NULL, sets, err) || machine_boot(m, err)) {
+	if (text)
+		ret = machine_configure_text(&m->cfg, config, text, sets, err);
+	else
+		ret = machine_configure(&m->cfg, config, NULL, NULL, sets, err);
+	if (ret || machine_boot(m, err)) {
 		host_free(NULL, m, sizeof(*m));
 		return NULL;
 	}
 	return m;
+}
+
+struct vmsim_machine *vmsim_machine_create(const char *config, const char *const *sets,
+					   struct vmsim_error *err)
+{
+	return machine_create(config, NULL, sets, err);
+}
+
+struct vmsim_machine *vmsim_machine_create_yaml(const char *name, const char *yaml,
+						const char *const *sets, struct vmsim_error *err)
+{
+	if (!yaml) {
+		verr(err, -EINVAL, "no config text");
+		return NULL;
+	}
+	return machine_create(name ? name : "<config>", yaml, sets, err);
 }
 
 void vmsim_machine_destroy(struct vmsim_machine *m)
@@ -193,5 +272,7 @@ void vmsim_machine_destroy(struct vmsim_machine *m)
 	if (!m)
 		return;
 	machine_shutdown(m);
+	if (m->api_events)
+		host_free(NULL, m->api_events, sizeof(*m->api_events));
 	host_free(NULL, m, sizeof(*m));
 }

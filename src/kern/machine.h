@@ -21,6 +21,7 @@ struct vmap_state;
 struct highmem_state;
 struct task_struct;
 struct kmem_cache;
+struct memcg_state;
 struct cpu_fbatches;
 struct swap_state;
 struct mm_track;
@@ -50,8 +51,25 @@ struct vmsim_machine {
 	struct page *zero_page;		/* empty_zero_page (a kernel-image frame) */
 	struct thp_state thp;		/* transparent huge pages (vma/huge_memory.c) */
 	struct task_struct *current[CFG_MAX_CPUS];	/* running task per CPU */
+	/* the task whose system call or fault runs on each CPU
+	 * (task_enter_kernel()), and how deeply such calls nest */
+	struct task_struct *in_kernel[CFG_MAX_CPUS];
+	unsigned kernel_depth[CFG_MAX_CPUS];
 	unsigned long *pcid_owner;	/* with PCIDs: ctx_id each PCID last served */
 	struct kmem_cache *task_struct_cachep, *mm_cachep, *vm_area_cachep, *anon_vma_cachep;
+	struct memcg_state *memcg;		/* memory cgroups (vma/memcontrol.c) */
+	/* the OOM killer (kern/oom_kill.c) */
+	bool oom_killer_disabled;
+	unsigned long oom_exits;		/* victims that have exited */
+	/* told of each task the OOM killer sends SIGKILL, while it still
+	 * exists (the scenario records which step killed it) */
+	void (*oom_killed_hook)(void *ctx, struct task_struct *t);
+	void *oom_killed_ctx;
+	char panic_msg[96];			/* "Kernel panic - not syncing: ...",
+						 * empty while the kernel runs */
+	/* where printk() lines go; NULL: the bad_page hook's way */
+	void (*console_hook)(void *ctx, const char *line);
+	void *console_ctx;
 
 	/* page aging and reclaim (vma/swap.c, vmscan.c, workingset.c) */
 	struct cpu_fbatches *cpu_fbatches;	/* [nr_cpus]: LRU batches */
@@ -70,6 +88,9 @@ struct vmsim_machine {
 	/* --check (kern/check.c): NULL when off */
 	struct machine_checker *checker;
 	struct mm_track *mm_track;	/* vma/check.c: mms changed since the last check */
+
+	/* the event subscriber of the public API (kern/api_stats.c), or NULL */
+	struct event_log *api_events;
 };
 
 /* Read @config (built-in name or file), apply the YAML mapping @set (from
@@ -77,6 +98,9 @@ struct vmsim_machine {
 int machine_configure(struct vmsim_config *cfg, const char *config,
 		      const struct ynode *set, const char *set_file,
 		      const char *const *sets, struct vmsim_error *err);
+/* The same from a config's YAML @text (@name for messages) and @sets. */
+int machine_configure_text(struct vmsim_config *cfg, const char *name, const char *text,
+			   const char *const *sets, struct vmsim_error *err);
 /* Boot a machine whose cfg is filled; on failure nothing stays allocated. */
 int machine_boot(struct vmsim_machine *m, struct vmsim_error *err);
 void machine_shutdown(struct vmsim_machine *m);
@@ -94,6 +118,9 @@ void machine_shutdown(struct vmsim_machine *m);
  * tracking lost something, runs machine_check() instead.
  */
 int machine_check(struct vmsim_machine *m, struct vmsim_error *err);
+/* printk(): one line of the kernel's log on the machine's console: the
+ * console hook, else the bad_page hook (the CLI's stderr). */
+void printk(struct vmsim_machine *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int machine_check_start(struct vmsim_machine *m, unsigned every);	/* 0 or -ENOMEM */
 void machine_check_stop(struct vmsim_machine *m);
 bool machine_checking(const struct vmsim_machine *m);

@@ -28,6 +28,9 @@
  *                   (done at once: Dirty cleared, a disk write counted);
  *                   after a full turn the first clean page, else the one
  *                   at the hand
+ *   linux           not a textbook policy: the kernel's own reclaim (the
+ *                   active/inactive lists of mm/vmscan.c) in a memory
+ *                   cgroup of N pages, with a swap area
  *
  * A page is loaded into the frame its victim left (fifo, clock and
  * wsclock then move the hand past it), so the frames' order is the
@@ -39,13 +42,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "kern/cgroup.h"
 #include "kern/machine.h"
 #include "kern/task.h"
 #include "mmu/mmu.h"
 #include "mmu/pgtable.h"
 #include "util/error.h"
 #include "util/hostalloc.h"
+#include "vma/huge_mm.h"
+#include "vma/memcontrol.h"
 #include "vma/mm.h"
+#include "vma/swapfile.h"
 
 /* ---- the page table's bits ---- */
 
@@ -457,11 +464,10 @@ static const struct replace_ops replace_wsclock = {
 	.name = "wsclock", .about = "WSClock: clean pages outside the working set window tau",
 	.available = true, .victim = wsclock_victim, .admit = wsclock_admit,
 };
+static int linux_setup(struct replace *rs, struct vmsim_error *err);
 static const struct replace_ops replace_linux = {
 	.name = "linux", .about = "the kernel's own reclaim in a memory cgroup of N frames",
-	.flags = REPLACE_KERNEL, .available = false,
-	.missing = "--policy linux needs the kernel's page reclaim, swap and memory cgroups, "
-		   "which are not available in this build",
+	.flags = REPLACE_KERNEL | REPLACE_FOOTPRINT, .available = true, .setup = linux_setup,
 };
 
 const struct replace_ops *const replace_policies[] = {
@@ -508,8 +514,11 @@ int replace_init(struct replace *rs, const struct replace_ops *ops,
 	rs->rng = p->seed ? p->seed : 0x9e3779b97f4a7c15ULL;	/* xorshift needs non-zero */
 	rs->lru_head = rs->lru_tail = REPLACE_NONE;
 	rs->next_tick = (ops->flags & REPLACE_TICKS) ? p->refresh : 0;
-	if (ops->setup)
+	if (ops->setup) {
+		if (pagemap_init(&rs->seen, 16))
+			return verr(err, -ENOMEM, "out of host memory");
 		return ops->setup(rs, err);
+	}
 	rs->f = host_zalloc(NULL, p->frames * sizeof(*rs->f));
 	if (ops->victim == heap_victim)
 		rs->heap = host_alloc(NULL, p->frames * sizeof(*rs->heap));
@@ -595,7 +604,12 @@ int replace_fault(struct replace *rs, uint64_t va)
 	uint32_t s;
 
 	if (rs->ops->flags & REPLACE_KERNEL) {
-		rs->st.references++;	/* the kernel's reclaim keeps its own counts */
+		/* the kernel's reclaim keeps the other counts; a page's first
+		 * fault is its first use */
+		if (!pagemap_insert(&rs->seen, vpn, 0, &added))
+			return -ENOMEM;
+		rs->st.references++;
+		rs->st.first_faults += added;
 		return 0;
 	}
 	if (ms) {
@@ -683,9 +697,12 @@ static void opt_touch(void *arg, uint64_t vpn)
 	rs->nr_touches++;
 }
 
-int replace_opt_prepare(struct replace *rs, const char *path, int fmt, struct vmsim_error *err)
+/* One pass over the trace at @path: @fn on each page touch, with @op
+ * (its map made here).  @who names the policy that needs the file. */
+static int trace_pass(const char *path, int fmt, const char *who,
+		      void (*fn)(void *arg, uint64_t vpn), struct opt_pass *op,
+		      struct vmsim_error *err)
 {
-	struct opt_pass op = { .rs = rs };
 	struct trace_reader r;
 	struct trace_rec recs[256];
 	struct stat st;
@@ -693,26 +710,148 @@ int replace_opt_prepare(struct replace *rs, const char *path, int fmt, struct vm
 	int ret;
 
 	if (strcmp(path, "-") == 0 || stat(path, &st) || !S_ISREG(st.st_mode))
-		return verr(err, -EINVAL, "--policy opt reads the trace twice (the future first): "
-			    "give a file, not %s", strcmp(path, "-") == 0 ? "standard input"
-						   : "a pipe or a device");
+		return verr(err, -EINVAL, "%s: give a file, not %s", who,
+			    strcmp(path, "-") == 0 ? "standard input" : "a pipe or a device");
 	ret = trace_open(&r, path, fmt, err);
 	if (ret)
 		return ret;
-	if (pagemap_init(&op.last, 4096)) {
+	if (pagemap_init(&op->last, 4096)) {
 		trace_close(&r);
 		return verr(err, -ENOMEM, "out of host memory");
 	}
-	while ((got = trace_read_batch(&r, recs, 256, err)) > 0 && !op.err)
+	while ((got = trace_read_batch(&r, recs, 256, err)) > 0 && !op->err)
 		for (long i = 0; i < got; i++)
-			trace_rec_touches(&recs[i], opt_touch, &op);
+			trace_rec_touches(&recs[i], fn, op);
 	trace_close(&r);
-	pagemap_destroy(&op.last);
-	if (op.err)
-		return verr(err, op.err, "out of host memory");
-	if (got < 0)
+	if (op->err) {
+		pagemap_destroy(&op->last);
+		return verr(err, op->err, "out of host memory");
+	}
+	if (got < 0) {
+		pagemap_destroy(&op->last);
 		return (int)got;
+	}
 	return 0;
+}
+
+int replace_opt_prepare(struct replace *rs, const char *path, int fmt, struct vmsim_error *err)
+{
+	struct opt_pass op = { .rs = rs };
+	int ret = trace_pass(path, fmt, "--policy opt reads the trace twice (the future first)",
+			     opt_touch, &op, err);
+
+	if (!ret)
+		pagemap_destroy(&op.last);
+	return ret;
+}
+
+/* ---- linux: the kernel's reclaim in a memory cgroup of N frames ---- */
+
+const char *const replace_reclaim_name[NR_REPLACE_RECLAIM] = {
+	"pgscan", "pgsteal", "pgactivate", "pgdeactivate", "pgrefill", "pswpin", "pswpout",
+	"nr_vmscan_write", "pgmajfault", "workingset_refault_anon", "workingset_refault_file",
+	"workingset_activate_anon", "workingset_activate_file", "workingset_restore_anon",
+	"workingset_restore_file",
+};
+
+/* The counters now: the cgroup's memory.stat events (its reclaim is
+ * cgroup reclaim, which the machine's pgscan_* do not count) and
+ * workingset items, the machine's swap I/O and pageouts (only this task
+ * swaps). */
+static void reclaim_counters(struct replace *rs, uint64_t v[NR_REPLACE_RECLAIM])
+{
+	const struct mem_cgroup *memcg = rs->memcg;
+	const unsigned long *ev = rs->m->pm.vmstat.event;
+
+	v[RR_PGSCAN] = memcg_events(memcg, PGSCAN_KSWAPD) + memcg_events(memcg, PGSCAN_DIRECT) +
+		       memcg_events(memcg, PGSCAN_KHUGEPAGED);
+	v[RR_PGSTEAL] = memcg_events(memcg, PGSTEAL_KSWAPD) + memcg_events(memcg, PGSTEAL_DIRECT) +
+			memcg_events(memcg, PGSTEAL_KHUGEPAGED);
+	v[RR_PGACTIVATE] = memcg_events(memcg, PGACTIVATE);
+	v[RR_PGDEACTIVATE] = memcg_events(memcg, PGDEACTIVATE);
+	v[RR_PGREFILL] = memcg_events(memcg, PGREFILL);
+	v[RR_PSWPIN] = ev[PSWPIN];
+	v[RR_PSWPOUT] = ev[PSWPOUT];
+	v[RR_VMSCAN_WRITE] = global_node_page_state(&rs->m->pm, NR_VMSCAN_WRITE);
+	v[RR_PGMAJFAULT] = memcg_events(memcg, PGMAJFAULT);
+	for (unsigned i = 0; i < 6; i++)
+		v[RR_WS_REFAULT_ANON + i] = memcg_page_state(rs->m, memcg, WORKINGSET_REFAULT_ANON + (int)i);
+}
+
+/*
+ * The machine for the kernel's reclaim in N frames: a cgroup "replay" of
+ * memory.max N pages holding the task, in which only user pages are
+ * charged (cgroup.memory=nokmem: the textbooks count no page tables or
+ * stacks); pure demand paging as for the other policies, and swap
+ * readahead off (vm.page-cluster 0), so a page fault reads one page.  The
+ * swap area comes with the footprint pass.
+ */
+static int linux_setup(struct replace *rs, struct vmsim_error *err)
+{
+	struct vmsim_machine *m = rs->m;
+	int ret;
+
+	m->cfg.fault_around_bytes = PAGE_SIZE;
+	hugepage_set_enabled(m, THP_ENABLED_NEVER);
+	m->cfg.page_cluster = 0;
+	m->memcg->nokmem = true;
+	unmap_all(rs->t);
+	ret = cgroup_mkdir(m, "replay", &rs->memcg);
+	if (!ret)
+		ret = cgroup_attach_task(rs->t, rs->memcg);
+	if (ret) {
+		replace_destroy(rs);
+		return verr(err, ret, "--policy linux: cannot put the task in a memory cgroup: %s",
+			    ret == -ENOMEM ? "out of host memory" : "refused");
+	}
+	memory_max_write(m, rs->memcg, rs->p.frames);
+	reclaim_counters(rs, rs->reclaim_base);
+	return 0;
+}
+
+static void count_page(void *arg, uint64_t vpn)
+{
+	struct opt_pass *op = arg;
+	bool added;
+
+	if (!op->err && !pagemap_insert(&op->last, vpn, 0, &added))
+		op->err = -ENOMEM;
+}
+
+int replace_footprint_prepare(struct replace *rs, const char *path, int fmt,
+			      struct vmsim_error *err)
+{
+	struct opt_pass op = { .rs = rs };
+	unsigned type;
+	int ret = trace_pass(path, fmt, "--policy linux reads the trace twice (its pages first, "
+			     "to size the swap area)", count_page, &op, err);
+
+	if (ret)
+		return ret;
+	/* every page the trace touches, a slot each, plus room for the
+	 * clusters the allocator keeps partly used (and the header) */
+	rs->swap_pages = op.last.nr + op.last.nr / 4 + 1024;
+	pagemap_destroy(&op.last);
+	return sys_swapon(rs->m, rs->swap_pages << PAGE_SHIFT, -1, false, &type, err);
+}
+
+const struct replace_stats *replace_stats(struct replace *rs)
+{
+	if (rs->memcg) {
+		uint64_t now[NR_REPLACE_RECLAIM];
+
+		reclaim_counters(rs, now);
+		for (unsigned i = 0; i < NR_REPLACE_RECLAIM; i++)
+			rs->reclaim[i] = now[i] - rs->reclaim_base[i];
+		/* a fault loads a page: its first use, or a read from swap */
+		rs->st.faults = rs->st.first_faults + rs->reclaim[RR_PGMAJFAULT];
+		rs->st.evictions = rs->reclaim[RR_PGSTEAL];
+		/* dirty: written out (pageout()); to disk: what the swap
+		 * area stored (a page of zeroes is only a zeromap bit) */
+		rs->st.dirty_evictions = rs->reclaim[RR_VMSCAN_WRITE];
+		rs->st.disk_writes = rs->reclaim[RR_PSWPOUT];
+	}
+	return &rs->st;
 }
 
 /* ---- the checker ---- */
@@ -730,6 +869,10 @@ int replace_check(struct replace *rs, struct vmsim_error *err)
 {
 	uint64_t present = 0, n = 0;
 
+	/* the kernel's reclaim keeps the cgroup within its N pages */
+	if (rs->memcg && rs->memcg->memory.usage > rs->p.frames)
+		return verr(err, -EFAULT, "replace: the cgroup holds %lu pages of %llu",
+			    rs->memcg->memory.usage, (unsigned long long)rs->p.frames);
 	if (!rs->f)
 		return 0;
 	if (rs->nr_used > rs->p.frames || rs->map.nr != rs->nr_used)

@@ -31,14 +31,16 @@
  * pages, and at most N are resident.
  *
  * A policy is a struct replace_ops.  The textbook ones pick victims here;
- * one that lets the kernel's own reclaim decide (REPLACE_KERNEL: `linux`,
- * a memory cgroup of N frames with a swap area) only sets the machine up
- * in its .setup hook (memory.max = N pages, the task in the cgroup, a swap
- * area) and has no frame table: replace_fault() and replace_hit() only
- * count its references, and the report takes the faults and evictions
- * from the kernel's vmstat counters.  This build has no reclaim, so it is
- * listed with .available false and refused by replace_init() with its
- * .missing reason; plugging it in is that hook and the flag.
+ * one that lets the kernel's own reclaim decide (REPLACE_KERNEL: `linux`)
+ * only sets the machine up: in its .setup hook a memory cgroup with
+ * memory.max = N pages holding the task, kernel memory not charged (as
+ * booting with cgroup.memory=nokmem: page tables and stacks are no
+ * frames), no swap readahead; in the pass over the trace before the run
+ * (REPLACE_FOOTPRINT) a swap area for every page the trace touches.  It
+ * has no frame table: replace_fault() counts references and first uses,
+ * and replace_stats() takes the faults and evictions from the kernel's
+ * counters (major faults, the cgroup's pgsteal, nr_vmscan_write for the
+ * dirty ones, pswpout for the writes: a page of zeroes needs none).
  */
 #ifndef VMSIM_KERN_REPLACE_H
 #define VMSIM_KERN_REPLACE_H
@@ -59,6 +61,7 @@ struct replace;
 #define REPLACE_FUTURE	0x2	/* the next-use pass over the trace (OPT) */
 #define REPLACE_TICKS	0x4	/* a tick every --refresh references (nru, aging) */
 #define REPLACE_KERNEL	0x8	/* the kernel's reclaim decides, not this layer */
+#define REPLACE_FOOTPRINT 0x10	/* a pass over the trace counts its pages first */
 
 struct replace_ops {
 	const char *name;
@@ -111,6 +114,18 @@ struct replace_stats {
 	uint64_t bit_clears;		/* Accessed (and wsclock's Dirty) bits cleared */
 };
 
+/* REPLACE_KERNEL: the kernel's reclaim counters of the run (the cgroup's
+ * memory.stat events and the machine's swap I/O), in replace_reclaim_name
+ * order. */
+enum {
+	RR_PGSCAN, RR_PGSTEAL, RR_PGACTIVATE, RR_PGDEACTIVATE, RR_PGREFILL, RR_PSWPIN, RR_PSWPOUT,
+	RR_VMSCAN_WRITE, RR_PGMAJFAULT, RR_WS_REFAULT_ANON, RR_WS_REFAULT_FILE, RR_WS_ACTIVATE_ANON,
+	RR_WS_ACTIVATE_FILE, RR_WS_RESTORE_ANON, RR_WS_RESTORE_FILE, NR_REPLACE_RECLAIM
+};
+extern const char *const replace_reclaim_name[NR_REPLACE_RECLAIM];
+
+struct mem_cgroup;
+
 struct replace {
 	const struct replace_ops *ops;
 	struct vmsim_machine *m;
@@ -132,6 +147,11 @@ struct replace {
 	struct pagemap map;		/* vpn -> slot of the resident pages */
 	uint64_t seen_pages;		/* distinct pages referenced (first_faults) */
 	struct pagemap seen;		/* every page referenced once (first use) */
+	/* REPLACE_KERNEL */
+	struct mem_cgroup *memcg;	/* the cgroup of N frames */
+	uint64_t reclaim_base[NR_REPLACE_RECLAIM];	/* the counters at the start */
+	uint64_t reclaim[NR_REPLACE_RECLAIM];	/* since the start (replace_stats()) */
+	uint64_t swap_pages;		/* the swap area made for the footprint */
 };
 
 #define REPLACE_NONE (~0u)
@@ -158,6 +178,17 @@ void replace_destroy(struct replace *rs);
  * file that can be read twice (not standard input).  0 or -errno with @err.
  */
 int replace_opt_prepare(struct replace *rs, const char *path, int fmt, struct vmsim_error *err);
+/*
+ * REPLACE_FOOTPRINT (linux): read @path once, count the distinct pages
+ * it touches and swapon an area that holds them all.  0 or -errno with
+ * @err (a file is needed, as for OPT).
+ */
+int replace_footprint_prepare(struct replace *rs, const char *path, int fmt,
+			      struct vmsim_error *err);
+
+/* The counts so far; for REPLACE_KERNEL, with the kernel's counters read
+ * now into the faults, evictions and rs->reclaim. */
+const struct replace_stats *replace_stats(struct replace *rs);
 
 /* The page touches of one trace record, in replay_one()'s order: @fn on
  * each page's vpn, twice per page for an M record. */

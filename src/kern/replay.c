@@ -71,7 +71,8 @@ static bool host_refused(struct replay *rp)
 }
 
 /* The page fault, as do_user_addr_fault() takes it, and the retry. */
-void replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc, struct vmsim_fault *f)
+static void __replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc,
+			   struct vmsim_fault *f)
 {
 	uint64_t pa;
 
@@ -80,8 +81,10 @@ void replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc, struct vm
 
 		if (host_refused(rp))
 			return;
-		if (ret < 0) {
-			rp->oom = true;		/* the OOM killer would end the task */
+		/* the OOM killer chose the task (it stays until the replay
+		 * ends, for the report), or the fault found no memory */
+		if (ret < 0 || rp->t->sigkill) {
+			rp->oom = true;
 			return;
 		}
 		if (ret == SEGV_MAPERR && rp->layout == REPLAY_FLAT) {
@@ -116,6 +119,15 @@ uint64_t replay_translation_cycles(const struct vmsim_config *cfg, const struct 
 
 	return l1 * cfg->cost_l1_hit + (c->l2.hits + c->l2.misses) * cfg->cost_l2_hit +
 	       c->entries_read * cfg->cost_walk_ref;
+}
+
+void replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc, struct vmsim_fault *f)
+{
+	/* the task's fault (and, for a flat layout, its mmap): current, its
+	 * memory in use until the replay is over */
+	task_enter_kernel(rp->t);
+	__replay_fault(rp, va, acc, f);
+	task_leave_kernel(rp->m);
 }
 
 void replay_snapshot(const struct replay *rp, struct replay_counters *c)

@@ -11,6 +11,7 @@
 #include "kern/machine.h"
 #include "kern/views.h"
 #include "kern/task.h"
+#include "kern/vmstat.h"
 #include "mmu/mmu.h"
 #include "vma/mm_types.h"
 
@@ -19,10 +20,14 @@ void stat_u64(struct stat_sink *s, uint64_t v, const char *fmt, ...)
 	char name[128];
 	va_list ap;
 
+	if (s->stop)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(name, sizeof(name), fmt, ap);
 	va_end(ap);
-	if (s->jw)
+	if (s->fn)
+		s->stop = s->fn(name, v, s->arg);
+	else if (s->jw)
 		json_key_u64(s->jw, name, v);
 	else
 		sb_printf(s->sb, "%s %llu\n", name, (unsigned long long)v);
@@ -56,29 +61,22 @@ void json_stat_fields(struct json_writer *jw, const struct stat_field *f, unsign
 		json_key_u64(jw, f[i].name, f[i].v);
 }
 
-/* The page allocator, with /proc/vmstat's names. */
+static void stat_vmstat_item(void *arg, const char *name, unsigned long value)
+{
+	stat_u64(arg, value, "%s", name);
+}
+
+/* Every /proc/vmstat counter the simulator keeps, under its name and with
+ * its value there, then the page allocator's own. */
 static void stats_phys(struct vmsim_machine *m, struct stat_sink *s)
 {
 	struct phys_mem *pm = &m->pm;
-	static const char *const zname[MAX_NR_ZONES] = {
-		[ZONE_DMA] = "dma", [ZONE_DMA32] = "dma32", [ZONE_NORMAL] = "normal",
-		[ZONE_HIGHMEM] = "high", [ZONE_MOVABLE] = "movable",
-	};
-	enum zone_type types[MAX_NR_ZONES];
-	unsigned n = arch_zone_types(pm, types);
 
-	stat_u64(s, nr_free_pages(pm), "nr_free_pages");
+	vmstat_for_each(m, stat_vmstat_item, s);
 	stat_u64(s, nr_free_pages_with_pcp(pm) - nr_free_pages(pm), "pcp_pages");
-	for (unsigned i = 0; i < n; i++)
-		stat_u64(s, pm->vmstat.pgalloc[types[i]], "pgalloc_%s", zname[types[i]]);
-	stat_u64(s, pm->vmstat.pgfree, "pgfree");
 	stat_u64(s, pm->vmstat.allocfail, "allocfail");
 	stat_u64(s, pm->vmstat.bad_page, "bad_page");
 	stat_u64(s, pm->vmstat.deferred_init_blocks, "deferred_init_blocks");
-	stat_u64(s, global_zone_page_state(pm, nr_mlock), "nr_mlock");
-	stat_u64(s, pm->vmstat.event[UNEVICTABLE_PGMLOCKED], "unevictable_pgs_mlocked");
-	stat_u64(s, pm->vmstat.event[UNEVICTABLE_PGMUNLOCKED], "unevictable_pgs_munlocked");
-	stat_u64(s, pm->vmstat.event[UNEVICTABLE_PGCLEARED], "unevictable_pgs_cleared");
 }
 
 /* Per CPU: the TLB levels and the page walker. */
@@ -130,24 +128,21 @@ static void stats_tasks(struct vmsim_machine *m, struct stat_sink *s)
 	}
 }
 
-/* Transparent huge pages, with /proc/vmstat's names. */
-static void stats_thp(struct vmsim_machine *m, struct stat_sink *s)
+static const stats_fn registry[] = { stats_phys, stats_mmu, stats_tasks };
+
+int stats_foreach(struct vmsim_machine *m, int (*fn)(const char *name, uint64_t v, void *arg),
+		  void *arg)
 {
-	const struct thp_state *t = &m->thp;
+	struct stat_sink s = { .fn = fn, .arg = arg };
 
-	stat_u64(s, t->nr_anon_thps, "nr_anon_transparent_hugepages");
-	stat_u64(s, t->fault_alloc, "thp_fault_alloc");
-	stat_u64(s, t->fault_fallback, "thp_fault_fallback");
-	stat_u64(s, t->split_pmd, "thp_split_pmd");
-	stat_u64(s, t->zero_page_alloc, "thp_zero_page_alloc");
-	stat_u64(s, t->zero_page_alloc_failed, "thp_zero_page_alloc_failed");
+	for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]) && !s.stop; i++)
+		registry[i](m, &s);
+	return s.stop;
 }
-
-static const stats_fn registry[] = { stats_phys, stats_thp, stats_mmu, stats_tasks };
 
 void stats_render(struct vmsim_machine *m, struct json_writer *jw, struct strbuf *sb)
 {
-	struct stat_sink s = { jw, sb };
+	struct stat_sink s = { .jw = jw, .sb = sb };
 
 	if (jw)
 		json_object_begin(jw);

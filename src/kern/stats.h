@@ -19,6 +19,11 @@ struct vmsim_machine;
 struct stat_sink {
 	struct json_writer *jw;	/* members of one object; NULL: text lines */
 	struct strbuf *sb;
+	/* or, with @fn, each counter to @fn until it returns non-zero (kept
+	 * in @stop; the counters after it are skipped) */
+	int (*fn)(const char *name, uint64_t v, void *arg);
+	void *arg;
+	int stop;
 };
 
 /* Emit one counter; @fmt builds the name (printf style). */
@@ -45,6 +50,10 @@ void fault_stat_fields(const struct fault_stats *fs, struct stat_field f[FAULT_S
 /* @n fields as members of the open JSON object. */
 void json_stat_fields(struct json_writer *jw, const struct stat_field *f, unsigned n);
 
+/* Every registered counter to @fn, in the rendering's order: 0, or the
+ * first non-zero value @fn returned (which ended the walk). */
+int stats_foreach(struct vmsim_machine *m, int (*fn)(const char *name, uint64_t v, void *arg),
+		  void *arg);
 /* Every registered counter: text lines into @sb, or with @jw one object. */
 void stats_render(struct vmsim_machine *m, struct json_writer *jw, struct strbuf *sb);
 

@@ -14,18 +14,23 @@
  * tasks there are (check_task_index() verifies the three agree).
  */
 #include "kern/task.h"
+#include "kern/task_access.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kern/cgroup.h"
 #include "kern/kpgtable.h"
 #include "kern/machine.h"
+#include "kern/oom.h"
+#include "phys/mm_inline.h"
 #include "phys/slab.h"
 #include "util/error.h"
 #include "util/htab.h"
 #include "vma/filemap.h"
+#include "vma/memcontrol.h"
 #include "vma/huge_mm.h"
 #include "vma/mm.h"
 #include "vma/rmap.h"
@@ -63,14 +68,24 @@ static void free_mm(struct vmsim_machine *m, struct mm_struct *mm)
 	kmem_cache_free(m->mm_cachep, mm);
 }
 
+/* account_kernel_stack(): the stack's KiB in NR_KERNEL_STACK_KB of its
+ * node, @sign 1 when allocated, -1 when freed. */
+static void account_kernel_stack(struct vmsim_machine *m, const struct task_struct *t, long sign)
+{
+	lruvec_stat_mod_folio(&m->pm, t->stack_page, NR_KERNEL_STACK_KB,
+			      sign * (long)((PAGE_SIZE << t->stack_order) >> 10));
+}
+
 /* THREAD_SIZE: 16 KiB on x86_64 (order 2), 8 KiB on x86_32 (order 1). */
 static int alloc_thread_stack(struct vmsim_machine *m, struct task_struct *t)
 {
 	t->stack_order = config_thread_size_order(&m->cfg);
-	t->stack_page = alloc_pages(&m->pm, GFP_KERNEL, t->stack_order);
+	/* THREADINFO_GFP: charged to the memory cgroup of whoever creates it */
+	t->stack_page = alloc_pages(&m->pm, GFP_KERNEL_ACCOUNT, t->stack_order);
 	if (!t->stack_page)
 		return -ENOMEM;
 	t->stack = page_address(&m->pm, t->stack_page);
+	account_kernel_stack(m, t, 1);
 	return 0;
 }
 
@@ -300,6 +315,7 @@ static struct task_struct *new_task(struct vmsim_machine *m, const char *name, i
 	INIT_LIST_HEAD(&t->tasks);
 	INIT_LIST_HEAD(&t->children);
 	INIT_LIST_HEAD(&t->sibling);
+	INIT_LIST_HEAD(&t->cg_list);
 	if (alloc_thread_stack(m, t)) {
 		free_task_struct(m, t);
 		*err = -ENOMEM;
@@ -310,8 +326,10 @@ static struct task_struct *new_task(struct vmsim_machine *m, const char *name, i
 
 static void free_task(struct vmsim_machine *m, struct task_struct *t)
 {
-	if (t->stack_page)
+	if (t->stack_page) {
+		account_kernel_stack(m, t, -1);
 		__free_pages(&m->pm, t->stack_page, t->stack_order);
+	}
 	free_task_struct(m, t);
 }
 
@@ -339,8 +357,8 @@ static int setup_stack(struct mm_struct *mm, uint64_t size)
 	return 0;
 }
 
-int task_spawn(struct vmsim_machine *m, const char *name, const struct spawn_args *a,
-	       struct task_struct **out)
+static int __task_spawn(struct vmsim_machine *m, const char *name, const struct spawn_args *a,
+			struct task_struct **out)
 {
 	static const struct spawn_args none;
 	struct task_struct *t;
@@ -378,14 +396,29 @@ int task_spawn(struct vmsim_machine *m, const char *name, const struct spawn_arg
 		return -ENOMEM;
 	}
 	t->mm = mm;
+	mm->owner = t;		/* mm_init_owner() */
 	if (attach_pid(m, t)) {
 		mmput(mm);
 		free_task(m, t);
 		return -ENOMEM;
 	}
 	t->pid = ++m->last_pid;
+	cgroup_fork(t, NULL);	/* a new process starts in the root cgroup */
 	*out = t;
 	return 0;
+}
+
+int task_spawn(struct vmsim_machine *m, const char *name, const struct spawn_args *a,
+	       struct task_struct **out)
+{
+	int ret;
+
+	/* the new process comes from outside the machine: the kernel makes
+	 * it, no task's cgroup pays for its stack and tables */
+	kernel_thread_enter(m);
+	ret = __task_spawn(m, name, a, out);
+	task_leave_kernel(m);
+	return ret;
 }
 
 /* ---- fork ---- */
@@ -473,8 +506,8 @@ static struct mm_struct *dup_mm(struct mm_struct *oldmm)
 	return mm;
 }
 
-int do_fork(struct task_struct *parent, const char *name, unsigned long clone_flags,
-	    struct task_struct **out)
+static int __do_fork(struct task_struct *parent, const char *name, unsigned long clone_flags,
+		     struct task_struct **out)
 {
 	struct vmsim_machine *m = parent->mm->m;
 	struct task_struct *t;
@@ -483,6 +516,8 @@ int do_fork(struct task_struct *parent, const char *name, unsigned long clone_fl
 	t = new_task(m, name, &ret);
 	if (!t)
 		return ret;
+	/* copy_signal(): the OOM score adjustment is the process's */
+	t->oom_score_adj = parent->oom_score_adj;
 	if (clone_flags & CLONE_VM) {
 		t->mm = parent->mm;
 		t->mm->mm_users++;
@@ -493,6 +528,7 @@ int do_fork(struct task_struct *parent, const char *name, unsigned long clone_fl
 			free_task(m, t);
 			return -ENOMEM;
 		}
+		t->mm->owner = t;	/* mm_init_owner() */
 	}
 	t->parent = parent;
 	if (attach_pid(m, t)) {
@@ -501,8 +537,22 @@ int do_fork(struct task_struct *parent, const char *name, unsigned long clone_fl
 		return -ENOMEM;
 	}
 	t->pid = ++m->last_pid;
+	cgroup_fork(t, parent);
 	*out = t;
 	return 0;
+}
+
+int do_fork(struct task_struct *parent, const char *name, unsigned long clone_flags,
+	    struct task_struct **out)
+{
+	int ret;
+
+	/* the parent's system call: its memory may be charged, it may be
+	 * chosen by the OOM killer, it stays until the call returns */
+	task_enter_kernel(parent);
+	ret = __do_fork(parent, name, clone_flags, out);
+	task_leave_kernel(parent->mm->m);
+	return ret;
 }
 
 /* ---- exit and switch ---- */
@@ -512,6 +562,10 @@ void do_exit(struct task_struct *t)
 	struct vmsim_machine *m = t->mm->m;
 	struct task_struct *o, *tmp;
 
+	t->exiting = true;	/* PF_EXITING */
+	for (unsigned c = 0; c < CFG_MAX_CPUS; c++)
+		if (m->in_kernel[c] == t)
+			m->in_kernel[c] = NULL;	/* its system call ends with it */
 	for (unsigned c = 0; c < m->nr_cpus; c++)
 		if (m->current[c] == t) {
 			/* the CPU goes idle on the kernel's tables */
@@ -532,8 +586,61 @@ void do_exit(struct task_struct *t)
 		    (struct task_named *)t);
 	list_del(&t->tasks);
 	m->nr_threads--;
+	/* exit_mm(): a new owner for a shared mm, then the cgroup is left */
+	cgroup_exit(t);
 	mmput(t->mm);
 	free_task(m, t);
+}
+
+struct task_struct *get_current(struct vmsim_machine *m)
+{
+	unsigned cpu = m->pm.this_cpu;
+
+	return m->kernel_depth[cpu] ? m->in_kernel[cpu] : m->current[cpu];
+}
+
+void kernel_thread_enter(struct vmsim_machine *m)
+{
+	unsigned cpu = m->pm.this_cpu;
+
+	if (!m->kernel_depth[cpu]++)
+		m->in_kernel[cpu] = NULL;
+}
+
+void task_enter_kernel(struct task_struct *t)
+{
+	struct vmsim_machine *m = t->mm->m;
+	unsigned cpu = m->pm.this_cpu;
+
+	/* nested calls are the same task's (a fault inside its system call) */
+	if (!m->kernel_depth[cpu]++)
+		m->in_kernel[cpu] = t;
+}
+
+void task_leave_kernel(struct vmsim_machine *m)
+{
+	unsigned cpu = m->pm.this_cpu;
+
+	if (m->kernel_depth[cpu] && !--m->kernel_depth[cpu])
+		m->in_kernel[cpu] = NULL;
+}
+
+bool mm_in_use(struct vmsim_machine *m, const struct mm_struct *mm)
+{
+	for (unsigned c = 0; c < CFG_MAX_CPUS; c++)
+		if (m->in_kernel[c] && m->in_kernel[c]->mm == mm)
+			return true;
+	return false;
+}
+
+void exit_to_user_mode(struct vmsim_machine *m)
+{
+	/* resume_user_mode_work(): memory.high's reclaim, for the task that
+	 * ran up the charges on this CPU */
+	if (m->memcg)
+		mem_cgroup_handle_over_high(m, GFP_KERNEL);
+	/* get_signal(): SIGKILL takes the OOM killer's victims */
+	oom_exit_victims(m);
 }
 
 void context_switch(struct vmsim_machine *m, unsigned c, struct task_struct *t)
@@ -625,8 +732,8 @@ int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f)
  * every zero-page mapping, or rewrite the host's own pointers.  So it is dropped, with one line on the console and
  * a wild_store event.  Returns true when @pa is such a frame.
  */
-static bool store_refused(struct vmsim_machine *m, const struct task_struct *t, uint64_t va,
-			  uint64_t pa)
+bool task_store_refused(struct vmsim_machine *m, const struct task_struct *t, uint64_t va,
+			uint64_t pa)
 {
 	const unsigned long pfn = (unsigned long)(pa >> PAGE_SHIFT);
 	const char *what;
@@ -657,73 +764,7 @@ static bool store_refused(struct vmsim_machine *m, const struct task_struct *t, 
 int task_access(struct task_struct *t, uint64_t va, enum mmu_access acc, void *buf,
 		size_t size, struct access_result *r)
 {
-	struct vmsim_machine *m = t->mm->m;
-	struct vmsim_cpu *cpu = &m->cpus[0];
-	uint8_t *p = buf;
-
-	memset(r, 0, sizeof(*r));
-	if (buf && !m->cfg.contents)
-		return -EOPNOTSUPP;	/* memory.contents none: no bytes to read or write */
-	if (m->current[0] != t || cpu->cr3 != t->mm->pgd)
-		context_switch(m, 0, t);
-	while (size) {
-		size_t chunk = PAGE_SIZE - (va & (PAGE_SIZE - 1));
-		struct vmsim_fault f;
-		uint8_t *host;
-		uint64_t pa;
-		int tries;
-
-		if (chunk > size)
-			chunk = size;
-		for (tries = 0;; tries++) {
-			int ret;
-
-			if (translate(cpu, va, acc, MMU_USER, &pa, &f))
-				break;
-			r->faults++;
-			/* a fault that a handled fault does not cure twice
-			 * over is a bad PTE someone wrote by hand */
-			ret = tries < 4 ? do_user_addr_fault(t, &f) : SEGV_ACCERR;
-			if (ret < 0)
-				return ret;
-			if (ret == FAULT_SIGBUS) {
-				r->sigbus = BUS_ADRERR;
-				r->segv_addr = f.addr;
-				t->fst.sigbus++;
-				return 0;
-			}
-			if (ret) {
-				r->segv = ret;
-				r->segv_addr = f.gp ? va : f.addr;
-				t->fst.segv++;
-				return 0;
-			}
-		}
-		if (!buf) {
-			/* a read-modify-write that stores what it read (lock
-			 * or [x], 0): the write access without new data; or
-			 * an access whose bytes nobody looks at */
-		} else if ((host = phys_to_host_range(&m->pm, pa, chunk))) {
-			if (acc == MMU_WRITE) {
-				if (!store_refused(m, t, va, pa)) {
-					memcpy(host, p, chunk);
-					/* a hand-edited PTE may point at a
-					 * free frame */
-					frame_mark_touched(&m->pm, pa >> PAGE_SHIFT);
-				}
-			} else {
-				memcpy(p, host, chunk);
-			}
-		} else if (acc != MMU_WRITE) {
-			memset(p, 0xff, chunk);	/* no RAM there: the bus reads ones */
-		}
-		if (p)
-			p += chunk;
-		va += chunk;
-		size -= chunk;
-	}
-	kswapd_tick(m);
-	return 0;
+	return task_access_inline(t, va, acc, buf, size, r);
 }
 
 /* ---- the task index, for the checker ---- */

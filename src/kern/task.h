@@ -18,6 +18,7 @@
 
 struct vmsim_machine;
 struct vmsim_error;
+struct mem_cgroup;
 
 #define TASK_COMM_LEN 16
 #define CLONE_VM 0x00000100
@@ -46,7 +47,21 @@ struct task_struct {
 	uint64_t stack;			/* its kernel virtual address */
 	struct fault_stats fst;		/* min_flt, cow, zero_page, segv, ... */
 	unsigned long nvcsw;		/* context switches onto a CPU */
+	/* cgroup membership (kern/cgroup.c): Linux's task->cgroups is a
+	 * css_set; the memory controller is the only one here, so it names
+	 * the memory cgroup itself */
+	struct mem_cgroup *cgroups;
+	struct list_head cg_list;	/* on cgroups->tasks */
+	/* the OOM killer (kern/oom_kill.c) */
+	short oom_score_adj;		/* signal->oom_score_adj, -1000..1000 */
+	bool sigkill;			/* SIGKILL pending: the task exits when it
+					 * next returns to user mode */
+	bool oom_victim;		/* tsk_is_oom_victim(): chosen by the OOM killer */
+	bool exiting;			/* PF_EXITING: in do_exit() */
 };
+
+#define OOM_SCORE_ADJ_MIN (-1000)
+#define OOM_SCORE_ADJ_MAX 1000
 
 /* Options of a new task's address space, as exec would set them. */
 struct spawn_args {
@@ -82,6 +97,9 @@ struct access_result {
 	int sigbus;			/* 0 or BUS_ADRERR: a SIGBUS instead */
 	uint64_t segv_addr;		/* the address of either signal (si_addr) */
 	unsigned faults;		/* page faults taken on the way */
+	bool killed;			/* the task got SIGKILL (the OOM killer chose
+					 * it) during the access, which did not
+					 * complete; it exits at exit_to_user_mode() */
 };
 
 /*
@@ -93,6 +111,37 @@ struct access_result {
  * end of the file), -ENOMEM when the kernel ran out of memory.
  */
 int do_user_addr_fault(struct task_struct *t, const struct vmsim_fault *f);
+
+/*
+ * current (include/asm-generic/current.h): the task whose system call or
+ * page fault is running on the allocating CPU (task_enter_kernel()), else
+ * the task running on that CPU, else NULL (the kernel itself).
+ */
+struct task_struct *get_current(struct vmsim_machine *m);
+
+/*
+ * A system call or page fault of @t starts (the caller is about to act on
+ * its mm for it) or ends.  While it runs, @t is current and its mm is in
+ * use: the OOM killer may choose @t (or a task sharing its mm), but that
+ * memory comes back only after exit_to_user_mode(), as the kernel's victim
+ * exits on its way back to user mode.  Calls nest.
+ */
+void task_enter_kernel(struct task_struct *t);
+/* The same for the kernel's own work (a kernel thread: current is NULL). */
+void kernel_thread_enter(struct vmsim_machine *m);
+void task_leave_kernel(struct vmsim_machine *m);
+/* Is a system call or fault of a task using @mm running? */
+bool mm_in_use(struct vmsim_machine *m, const struct mm_struct *mm);
+/*
+ * exit_to_user_mode(): the tasks return to user mode.  Charges that took
+ * a cgroup above memory.high are paid by reclaim
+ * (mem_cgroup_handle_over_high()), and every task with SIGKILL pending
+ * whose mm no running call uses exits (do_exit()): the OOM victims'
+ * memory returns.  The outermost caller calls it after a step (a
+ * scenario's op, an access of a replay, an exec); a task pointer held
+ * across it may be gone.
+ */
+void exit_to_user_mode(struct vmsim_machine *m);
 
 /* The name a scenario gave the task (comm changes at exec; this does not). */
 const char *task_name(const struct task_struct *t);

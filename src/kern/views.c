@@ -5,7 +5,7 @@
 #include <string.h>
 
 static const struct view *const tables[] = { views_phys, views_mmu, views_slab, views_kmem,
-					      views_mm, views_stats };
+					      views_mm, views_stats, views_vmstat, views_memcg };
 
 static const struct view *view_find(const char *name)
 {

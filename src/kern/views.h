@@ -20,6 +20,7 @@ struct vmsim_machine;
 /* Options a view may take (a task, an address); 0/NULL when absent. */
 struct view_args {
 	const char *task;
+	const char *cgroup;		/* a cgroup's path: memory.* views */
 	bool has_addr;
 	unsigned long long addr;
 };
@@ -40,6 +41,8 @@ extern const struct view views_slab[];	/* slabinfo */
 extern const struct view views_kmem[];	/* vmallocinfo layout */
 extern const struct view views_mm[];	/* maps smaps status */
 extern const struct view views_stats[];	/* stats */
+extern const struct view views_vmstat[];	/* vmstat */
+extern const struct view views_memcg[];	/* memory.* cgroups oom_score oom_score_adj */
 
 /* Render view @name into @sb: its text, or with @json one complete JSON
  * document.  -ENOENT if no such view; on any failure @sb holds only the

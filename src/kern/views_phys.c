@@ -3,7 +3,6 @@
  *   buddyinfo  mm/vmstat.c frag_show_print()
  *   zoneinfo   mm/vmstat.c zoneinfo_show_print()
  *   meminfo    fs/proc/meminfo.c meminfo_proc_show()
- *   vmstat     mm/vmstat.c vmstat_show()
  *   info       vmsim's machine summary (no kernel file)
  * Each renders either the text or one JSON value with the same numbers.
  * Only quantities the simulator models are printed: a line Linux has but
@@ -16,8 +15,10 @@
 #include "kern/machine.h"
 #include "kern/task.h"
 #include "kern/vmalloc.h"
+#include "kern/vmstat.h"
+#include "mmu/pgtable.h"
+#include "vma/mm.h"
 #include "phys/slab.h"
-#include "vma/swap.h"
 #include "util/parse.h"
 
 static unsigned long nr_orders(const struct phys_mem *pm)
@@ -43,6 +44,7 @@ static void for_each_zone_in_order(struct phys_mem *pm, bool populated_only,
 }
 
 struct zone_out {
+	struct vmsim_machine *m;
 	struct phys_mem *pm;
 	struct json_writer *jw;	/* NULL: text into sb */
 	struct strbuf *sb;
@@ -72,14 +74,14 @@ static void buddyinfo_zone(struct zone *z, void *arg)
 }
 
 /* The zones as /proc walks them: a JSON array, or text lines. */
-static void zones_out(struct phys_mem *pm, bool populated_only, struct json_writer *jw,
+static void zones_out(struct vmsim_machine *m, bool populated_only, struct json_writer *jw,
 		      struct strbuf *sb, void (*fn)(struct zone *z, void *arg))
 {
-	struct zone_out o = { pm, jw, sb };
+	struct zone_out o = { m, &m->pm, jw, sb };
 
 	if (jw)
 		json_array_begin(jw);
-	for_each_zone_in_order(pm, populated_only, fn, &o);
+	for_each_zone_in_order(&m->pm, populated_only, fn, &o);
 	if (jw)
 		json_array_end(jw);
 }
@@ -88,7 +90,7 @@ static int buddyinfo(struct vmsim_machine *m, const struct view_args *a, struct 
 		     struct strbuf *sb)
 {
 	(void)a;
-	zones_out(&m->pm, true, jw, sb, buddyinfo_zone);
+	zones_out(m, true, jw, sb, buddyinfo_zone);
 	return 0;
 }
 
@@ -111,23 +113,35 @@ static void zoneinfo_pagesets(const struct phys_mem *pm, const struct zone *z, s
 	}
 }
 
-/* One zone of zoneinfo as JSON: the same numbers under struct zone's and
- * the kernel helpers' names, page counts ending in _pages. */
-/* Is @z the first populated zone of its node (where zoneinfo prints the
- * node's statistics)? */
+/* is_zone_first_populated(): the zone that carries its node's "per-node
+ * stats" */
 static bool zone_first_populated(const struct zone *z)
 {
 	const struct pglist_data *pgdat = z->zone_pgdat;
 
-	for (unsigned i = 0; i < MAX_NR_ZONES; i++)
-		if (populated_zone(&pgdat->node_zones[i]))
-			return &pgdat->node_zones[i] == z;
+	for (unsigned t = 0; t < MAX_NR_ZONES; t++)
+		if (populated_zone(&pgdat->node_zones[t]))
+			return &pgdat->node_zones[t] == z;
 	return false;
 }
 
-static void zoneinfo_zone_json(const struct phys_mem *pm, const struct zone *z,
+static void zoneinfo_stat_json(void *arg, const char *name, unsigned long value)
+{
+	json_key_u64(arg, name, value);
+}
+
+static void zoneinfo_stat_line(void *arg, const char *name, unsigned long value)
+{
+	sb_printf(arg, "\n      %-12s %lu", name, value);
+}
+
+/* One zone of zoneinfo as JSON: the same numbers under struct zone's and
+ * the kernel helpers' names, page counts ending in _pages; the counters
+ * under their /proc/vmstat names. */
+static void zoneinfo_zone_json(struct vmsim_machine *m, const struct zone *z,
 			       struct json_writer *jw)
 {
+	const struct phys_mem *pm = &m->pm;
 	enum zone_type types[MAX_NR_ZONES];
 	unsigned nzones = arch_zone_types(pm, types);
 
@@ -150,20 +164,16 @@ static void zoneinfo_zone_json(const struct phys_mem *pm, const struct zone *z,
 	json_key_u64(jw, "start_pfn", z->zone_start_pfn);
 	json_key_u64(jw, "pgalloc", z->pgalloc);
 	json_key_u64(jw, "pgfree", z->pgfree);
-	/* the zone's gauges (/proc/vmstat's names), and its node's with its
-	 * node's first populated zone, as the text prints them */
-	json_key(jw, "vm_stat");
-	json_object_begin(jw);
-	for (int i = 0; i < NR_VM_ZONE_STAT_ITEMS; i++)
-		json_key_u64(jw, zone_stat_name[i], zone_page_state(z, (enum zone_stat_item)i));
-	json_key_u64(jw, "nr_mlock", z->nr_mlock);
-	json_object_end(jw);
 	if (zone_first_populated(z)) {
-		json_key(jw, "node_stats");
+		json_key(jw, "per_node_stats");
 		json_object_begin(jw);
-		for (int i = 0; i < NR_VM_NODE_STAT_ITEMS; i++)
-			json_key_u64(jw, node_stat_name[i],
-				     node_page_state(z->zone_pgdat, (enum node_stat_item)i));
+		vmstat_for_each_node_item(m, z->zone_pgdat, zoneinfo_stat_json, jw);
+		json_object_end(jw);
+	}
+	if (populated_zone(z)) {
+		json_key(jw, "stats");
+		json_object_begin(jw);
+		vmstat_for_each_zone_item(z, zoneinfo_stat_json, jw);
 		json_object_end(jw);
 	}
 	json_key_bool(jw, "node_unreclaimable",
@@ -195,15 +205,13 @@ static void zoneinfo_zone(struct zone *z, void *arg)
 	unsigned nzones = arch_zone_types(o->pm, types);
 
 	if (o->jw) {
-		zoneinfo_zone_json(o->pm, z, o->jw);
+		zoneinfo_zone_json(o->m, z, o->jw);
 		return;
 	}
 	sb_printf(sb, "Node %d, zone %8s", z->zone_pgdat->node_id, z->name);
 	if (zone_first_populated(z)) {
 		sb_puts(sb, "\n  per-node stats");
-		for (int i = 0; i < NR_VM_NODE_STAT_ITEMS; i++)
-			sb_printf(sb, "\n      %-12s %lu", node_stat_name[i],
-				  node_page_state(z->zone_pgdat, (enum node_stat_item)i));
+		vmstat_for_each_node_item(o->m, z->zone_pgdat, zoneinfo_stat_line, sb);
 	}
 	sb_printf(sb, "\n  pages free     %lu"
 		      "\n        boost    %lu"
@@ -226,11 +234,7 @@ static void zoneinfo_zone(struct zone *z, void *arg)
 		sb_putc(sb, '\n');
 		return;
 	}
-	sb_printf(sb, "\n      %-12s %lu", "nr_free_pages", z->free_pages);
-	for (int i = 0; i < NR_VM_ZONE_STAT_ITEMS; i++)
-		sb_printf(sb, "\n      %-12s %lu", zone_stat_name[i],
-			  zone_page_state(z, (enum zone_stat_item)i));
-	sb_printf(sb, "\n      %-12s %lu", "nr_mlock", z->nr_mlock);
+	vmstat_for_each_zone_item(z, zoneinfo_stat_line, sb);
 	zoneinfo_pagesets(o->pm, z, sb);
 	sb_printf(sb, "\n  node_unreclaimable:  %u"
 		      "\n  start_pfn:           %lu\n",
@@ -242,152 +246,215 @@ static int zoneinfo(struct vmsim_machine *m, const struct view_args *a, struct j
 {
 	(void)a;
 	/* zoneinfo lists every zone, populated or not, as the kernel does */
-	zones_out(&m->pm, false, jw, sb, zoneinfo_zone);
+	zones_out(m, false, jw, sb, zoneinfo_zone);
 	return 0;
 }
 
+/* A line of /proc/meminfo: its name, its value in bytes (a count for the
+ * HugePages_ lines), and how the text prints it. */
+enum meminfo_fmt { MI_KB, MI_KB_5, MI_COUNT };
+
 struct meminfo_line {
 	const char *name;
-	uint64_t bytes;		/* the text prints it in kB */
+	uint64_t value;
+	enum meminfo_fmt fmt;
 };
 
-/* Pages on the LRU (lists and batches) that are mapped: anonymous ones
- * (AnonPages, NR_ANON_MAPPED) and page cache or shmem ones (Mapped,
- * NR_FILE_MAPPED).  Every mapped user page is on a list or in a batch. */
-struct mapped_count {
-	unsigned long anon, file;
-};
-
-static void count_mapped(void *arg, struct page *page, bool lru_add)
+/* si_mem_available() (mm/show_mem.c): free pages above the reserves, plus
+ * the page cache and reclaimable slab that could be freed without
+ * thrashing (all but half of each, or the low watermarks' worth). */
+static unsigned long si_mem_available(const struct phys_mem *pm)
 {
-	struct mapped_count *mc = arg;
+	unsigned long wmark_low = 0, pagecache, reclaimable;
+	long available;
 
-	(void)lru_add;
-	if (page_mapcount(page) <= 0)
-		return;
-	if (PageAnon(page))
-		mc->anon++;
-	else
-		mc->file++;
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
+		for (unsigned t = 0; t < MAX_NR_ZONES; t++)
+			wmark_low += wmark_pages(&pm->node_data[nid].node_zones[t], WMARK_LOW);
+	available = (long)global_zone_page_state(pm, NR_FREE_PAGES) - (long)pm->totalreserve_pages;
+	pagecache = global_node_page_state(pm, NR_ACTIVE_FILE) +
+		    global_node_page_state(pm, NR_INACTIVE_FILE);
+	pagecache -= pagecache / 2 < wmark_low ? pagecache / 2 : wmark_low;
+	available += (long)pagecache;
+	reclaimable = global_node_page_state(pm, NR_SLAB_RECLAIMABLE_B) +
+		      global_node_page_state(pm, NR_KERNEL_MISC_RECLAIMABLE);
+	reclaimable -= reclaimable / 2 < wmark_low ? reclaimable / 2 : wmark_low;
+	available += (long)reclaimable;
+	return available < 0 ? 0 : (unsigned long)available;
 }
 
-static void count_mapped_lists(struct vmsim_machine *m, struct mapped_count *mc)
+/* vm_memory_committed(): the pages committed to private writable mappings
+ * (VM_ACCOUNT) of every address space, and to shared anonymous memory,
+ * charged at mmap time (the simulator sums them instead of keeping the
+ * kernel's running counter; the two agree, as both follow the mappings). */
+static unsigned long vm_memory_committed(struct vmsim_machine *m)
 {
-	for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++)
-		for (enum lru_list lru = 0; lru < LRU_UNEVICTABLE; lru++) {
-			struct list_head *head = &m->pm.node_data[nid].__lruvec.lists[lru];
-			struct page *page;
+	struct task_struct *t, *u;
+	unsigned long pages = 0;
 
-			list_for_each_entry(page, head, lru)
-				if (PageLRU(page))	/* not the move batches' (counted there) */
-					count_mapped(mc, page, false);
+	if (!m->tasks.next)
+		return 0;
+	list_for_each_entry(t, &m->tasks, tasks) {
+		struct vm_area_struct *vma;
+		bool counted = false;
+
+		/* a shared mm once: with its first user */
+		list_for_each_entry(u, &m->tasks, tasks) {
+			if (u == t)
+				break;
+			if (u->mm == t->mm) {
+				counted = true;
+				break;
+			}
 		}
-	lru_for_each_batched(m, count_mapped, mc);
+		if (counted)
+			continue;
+		for_each_vma(t->mm, vma) {
+			if (vma->vm_flags & VM_ACCOUNT)
+				pages += vma_pages(vma);
+			/* shmem_acct_size(): the object's size, unless
+			 * MAP_NORESERVE; each object once (its refcount
+			 * counts the VMAs sharing it) */
+			if (vma->shm && !(vma->vm_flags & VM_NORESERVE))
+				pages += vma_pages(vma) * vma->shm->nr_pages / vma->shm->refcount /
+					 (vma_pages(vma) ? vma_pages(vma) : 1);
+		}
+	}
+	return pages;
+}
+
+/* arch_report_meminfo(): the direct map's leaves by size, walked from the
+ * kernel's page tables. */
+static void direct_pages_count(struct vmsim_machine *m, unsigned long count[3])
+{
+	const struct pt_ctx *pt = &m->pt;
+	const uint64_t start = m->cfg.page_offset;
+	const uint64_t end = start + (config_is_64(&m->cfg) ? m->cfg.mem_size : m->cfg.lowmem_end);
+
+	count[0] = count[1] = count[2] = 0;
+	for (uint64_t va = start; va < end && va >= start;) {
+		struct pt_path p;
+		uint64_t span;
+		unsigned d;
+
+		pt_lookup(pt, m->kernel_pgd, va, &p);
+		d = p.n - 1;
+		span = pt_entry_span(pt->fmt, d);
+		if (p.leaf && (p.e[d] & _PAGE_PRESENT)) {
+			unsigned level = (unsigned)(pt->fmt->levels - 1 - d);	/* 0: 4k */
+
+			if (level < 3)
+				count[level]++;
+		}
+		va = (va & ~(span - 1)) + span;
+	}
 }
 
 static int meminfo(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 		   struct strbuf *sb)
 {
 	struct phys_mem *pm = &m->pm;
-	unsigned long total = 0, free = nr_free_pages(pm), high_total = 0, high_free = 0;
-	unsigned long wmark_low = 0, pagecache, reclaimable, file_pages, swapcache;
-	long avail;
-	struct meminfo_line lines[48];
-	unsigned long stack_pages = 0, slab = slab_total_pages(pm), slab_rec = slab_reclaimable_pages(pm);
-	unsigned long lru[NR_LRU_LISTS];
-	struct mapped_count mc = { 0 };
-	struct task_struct *t;
+	const bool x86_64 = config_is_64(&m->cfg);
+	unsigned long total = pm->totalram_pages, free = global_zone_page_state(pm, NR_FREE_PAGES);
+	unsigned long high_total = 0, high_free = 0, lru[NR_LRU_LISTS], direct[3];
+	unsigned long sreclaimable = global_node_page_state(pm, NR_SLAB_RECLAIMABLE_B);
+	unsigned long sunreclaim = global_node_page_state(pm, NR_SLAB_UNRECLAIMABLE_B);
+	unsigned long swapcache = global_node_page_state(pm, NR_SWAPCACHE);
+	long cached = (long)global_node_page_state(pm, NR_FILE_PAGES) - (long)swapcache;
+	unsigned long swap_total = pm->total_swap_pages > 0 ? (unsigned long)pm->total_swap_pages : 0;
+	unsigned long swap_free = pm->nr_swap_pages > 0 ? (unsigned long)pm->nr_swap_pages : 0;
+	/* the default hstate: a PMD's worth (2 MiB, or 4 MiB without PAE) */
+	const uint64_t hpage = 1ULL << config_pmd_shift(&m->cfg);
+	struct meminfo_line lines[64];
 	unsigned n = 0;
+	enum lru_list lru_i;
 
 	(void)a;
 	for (unsigned nid = 0; nid < pm->nr_nodes; nid++) {
-		for (unsigned zt = 0; zt < MAX_NR_ZONES; zt++) {
-			struct zone *z = &pm->node_data[nid].node_zones[zt];
+		const struct zone *z = &pm->node_data[nid].node_zones[ZONE_HIGHMEM];
 
-			total += z->managed_pages;
-			wmark_low += low_wmark_pages(z);
-			if (is_highmem_idx((enum zone_type)zt)) {
-				high_total += z->managed_pages;
-				high_free += z->free_pages;
-			}
-		}
+		high_total += z->managed_pages;
+		high_free += zone_page_state(z, NR_FREE_PAGES);
 	}
-	for (enum lru_list l = 0; l < NR_LRU_LISTS; l++)
-		lru[l] = global_node_page_state(pm, (enum node_stat_item)(NR_LRU_BASE + l));
-	count_mapped_lists(m, &mc);
-	/* si_mem_available(): free above the reserves, plus the page cache
-	 * and the reclaimable slab, each less what reclaim could not take
-	 * without going under the low watermarks */
-	avail = (long)free - (long)pm->totalreserve_pages;
-	pagecache = lru[LRU_ACTIVE_FILE] + lru[LRU_INACTIVE_FILE];
-	pagecache -= pagecache / 2 < wmark_low ? pagecache / 2 : wmark_low;
-	avail += (long)pagecache;
-	reclaimable = slab_rec;
-	reclaimable -= reclaimable / 2 < wmark_low ? reclaimable / 2 : wmark_low;
-	avail += (long)reclaimable;
-	if (avail < 0)
-		avail = 0;
-	file_pages = global_node_page_state(pm, NR_FILE_PAGES);
-	swapcache = global_node_page_state(pm, NR_SWAPCACHE);
-#define B(pages) ((uint64_t)(pages) << PAGE_SHIFT)
-	lines[n++] = (struct meminfo_line){ "MemTotal", B(total) };
-	lines[n++] = (struct meminfo_line){ "MemFree", B(free) };
-	lines[n++] = (struct meminfo_line){ "MemAvailable", B(avail) };
-	/* no block device: no buffer heads */
-	lines[n++] = (struct meminfo_line){ "Buffers", 0 };
-	lines[n++] = (struct meminfo_line){ "Cached", B(file_pages - swapcache) };
-	lines[n++] = (struct meminfo_line){ "SwapCached", B(swapcache) };
-	lines[n++] = (struct meminfo_line){ "Active", B(lru[LRU_ACTIVE_ANON] + lru[LRU_ACTIVE_FILE]) };
-	lines[n++] = (struct meminfo_line){ "Inactive",
-		B(lru[LRU_INACTIVE_ANON] + lru[LRU_INACTIVE_FILE]) };
-	lines[n++] = (struct meminfo_line){ "Active(anon)", B(lru[LRU_ACTIVE_ANON]) };
-	lines[n++] = (struct meminfo_line){ "Inactive(anon)", B(lru[LRU_INACTIVE_ANON]) };
-	lines[n++] = (struct meminfo_line){ "Active(file)", B(lru[LRU_ACTIVE_FILE]) };
-	lines[n++] = (struct meminfo_line){ "Inactive(file)", B(lru[LRU_INACTIVE_FILE]) };
-	lines[n++] = (struct meminfo_line){ "Unevictable", B(lru[LRU_UNEVICTABLE]) };
-	lines[n++] = (struct meminfo_line){ "Mlocked", B(global_zone_page_state(pm, nr_mlock)) };
-	if (m->cfg.arch == ARCH_X86_32) {
-		lines[n++] = (struct meminfo_line){ "HighTotal", B(high_total) };
-		lines[n++] = (struct meminfo_line){ "HighFree", B(high_free) };
-		lines[n++] = (struct meminfo_line){ "LowTotal", B(total - high_total) };
-		lines[n++] = (struct meminfo_line){ "LowFree", B(free - high_free) };
+	for_each_lru(lru_i)
+		lru[lru_i] = global_node_page_state(pm, (enum node_stat_item)(NR_LRU_BASE + lru_i));
+	direct_pages_count(m, direct);
+#define L(nm, pages) (lines[n++] = (struct meminfo_line){ nm, (uint64_t)(pages) << PAGE_SHIFT, MI_KB })
+	L("MemTotal", total);
+	L("MemFree", free);
+	L("MemAvailable", si_mem_available(pm));
+	L("Buffers", 0);		/* no block device: no buffer heads */
+	L("Cached", cached > 0 ? cached : 0);
+	L("SwapCached", swapcache);
+	L("Active", lru[LRU_ACTIVE_ANON] + lru[LRU_ACTIVE_FILE]);
+	L("Inactive", lru[LRU_INACTIVE_ANON] + lru[LRU_INACTIVE_FILE]);
+	L("Active(anon)", lru[LRU_ACTIVE_ANON]);
+	L("Inactive(anon)", lru[LRU_INACTIVE_ANON]);
+	L("Active(file)", lru[LRU_ACTIVE_FILE]);
+	L("Inactive(file)", lru[LRU_INACTIVE_FILE]);
+	L("Unevictable", lru[LRU_UNEVICTABLE]);
+	L("Mlocked", global_zone_page_state(pm, NR_MLOCK));
+	if (!x86_64) {
+		L("HighTotal", high_total);
+		L("HighFree", high_free);
+		L("LowTotal", total - high_total);
+		L("LowFree", free - high_free);
 	}
-	lines[n++] = (struct meminfo_line){ "SwapTotal",
-		B(pm->total_swap_pages > 0 ? pm->total_swap_pages : 0) };
-	lines[n++] = (struct meminfo_line){ "SwapFree",
-		B(pm->nr_swap_pages > 0 ? pm->nr_swap_pages : 0) };
-	lines[n++] = (struct meminfo_line){ "Dirty", B(global_node_page_state(pm, NR_FILE_DIRTY)) };
-	lines[n++] = (struct meminfo_line){ "Writeback", B(global_node_page_state(pm, NR_WRITEBACK)) };
-	lines[n++] = (struct meminfo_line){ "AnonPages", B(mc.anon) };
-	lines[n++] = (struct meminfo_line){ "Mapped", B(mc.file) };
-	lines[n++] = (struct meminfo_line){ "Shmem", B(global_node_page_state(pm, NR_SHMEM)) };
-	lines[n++] = (struct meminfo_line){ "KReclaimable", B(slab_rec) };
-	lines[n++] = (struct meminfo_line){ "Slab", B(slab) };
-	lines[n++] = (struct meminfo_line){ "SReclaimable", B(slab_rec) };
-	lines[n++] = (struct meminfo_line){ "SUnreclaim", B(slab - slab_rec) };
-	list_for_each_entry(t, &m->tasks, tasks)
-		if (t->stack_page)
-			stack_pages += 1UL << t->stack_order;
-	lines[n++] = (struct meminfo_line){ "KernelStack", B(stack_pages) };
+	L("SwapTotal", swap_total);
+	L("SwapFree", swap_free);
+	L("Dirty", global_node_page_state(pm, NR_FILE_DIRTY));
+	L("Writeback", global_node_page_state(pm, NR_WRITEBACK));
+	L("AnonPages", global_node_page_state(pm, NR_ANON_MAPPED));
+	L("Mapped", global_node_page_state(pm, NR_FILE_MAPPED));
+	L("Shmem", global_node_page_state(pm, NR_SHMEM));
+	L("KReclaimable", sreclaimable + global_node_page_state(pm, NR_KERNEL_MISC_RECLAIMABLE));
+	L("Slab", sreclaimable + sunreclaim);
+	L("SReclaimable", sreclaimable);
+	L("SUnreclaim", sunreclaim);
+	lines[n++] = (struct meminfo_line){ "KernelStack",
+		(uint64_t)global_node_page_state(pm, NR_KERNEL_STACK_KB) << 10, MI_KB };
+	L("PageTables", global_node_page_state(pm, NR_PAGETABLE));
+	L("SecPageTables", global_node_page_state(pm, NR_SECONDARY_PAGETABLE));
+	L("NFS_Unstable", 0);
+	L("Bounce", global_zone_page_state(pm, NR_BOUNCE));
+	L("WritebackTmp", global_node_page_state(pm, NR_WRITEBACK_TEMP));
+	/* vm_commit_limit(): vm.overcommit_ratio (50) percent of RAM, plus swap */
+	L("CommitLimit", total * 50 / 100 + swap_total);
+	L("Committed_AS", vm_memory_committed(m));
 	/* VMALLOC_TOTAL = VMALLOC_END - VMALLOC_START, and x86_64's VMALLOC_END
 	 * is the last byte (the host shows 34359738367 kB) while x86_32's is
 	 * one past the end; the kernel prints it in whole kB, which also
 	 * keeps 5-level paging's 12.5 PiB exact as a JSON number */
 	lines[n++] = (struct meminfo_line){ "VmallocTotal",
-		(m->cfg.vmalloc_end - m->cfg.vmalloc_start - (config_is_64(&m->cfg) ? 1 : 0)) >> 10
-		<< 10 };
-	lines[n++] = (struct meminfo_line){ "VmallocUsed", B(vmalloc_used_pages(m)) };
-	lines[n++] = (struct meminfo_line){ "VmallocChunk", 0 };	/* always 0 since Linux 5.3 */
-	/* NR_ANON_THPS: the anonymous huge pages a PMD maps */
-	lines[n++] = (struct meminfo_line){ "AnonHugePages",
-		(uint64_t)m->thp.nr_anon_thps * HPAGE_PMD_SIZE(m) };
+		(m->cfg.vmalloc_end - m->cfg.vmalloc_start - (x86_64 ? 1 : 0)) >> 10 << 10, MI_KB };
+	L("VmallocUsed", vmalloc_used_pages(m));
+	L("VmallocChunk", 0);	/* always 0 since Linux 5.3 */
+	lines[n++] = (struct meminfo_line){ "HardwareCorrupted", 0, MI_KB_5 };
+	L("AnonHugePages", global_node_page_state(pm, NR_ANON_THPS));
+	L("ShmemHugePages", global_node_page_state(pm, NR_SHMEM_THPS));
+	L("ShmemPmdMapped", global_node_page_state(pm, NR_SHMEM_PMDMAPPED));
+	L("FileHugePages", global_node_page_state(pm, NR_FILE_THPS));
+	L("FilePmdMapped", global_node_page_state(pm, NR_FILE_PMDMAPPED));
+	/* hugetlb_report_meminfo(): no huge page pool */
+	lines[n++] = (struct meminfo_line){ "HugePages_Total", 0, MI_COUNT };
+	lines[n++] = (struct meminfo_line){ "HugePages_Free", 0, MI_COUNT };
+	lines[n++] = (struct meminfo_line){ "HugePages_Rsvd", 0, MI_COUNT };
+	lines[n++] = (struct meminfo_line){ "HugePages_Surp", 0, MI_COUNT };
+	lines[n++] = (struct meminfo_line){ "Hugepagesize", hpage, MI_KB };
+	lines[n++] = (struct meminfo_line){ "Hugetlb", 0, MI_KB };
+	/* arch_report_meminfo() */
+	lines[n++] = (struct meminfo_line){ "DirectMap4k", (uint64_t)direct[0] << 12, MI_KB };
+	lines[n++] = (struct meminfo_line){ hpage == 2ULL << 20 ? "DirectMap2M" : "DirectMap4M",
+					    (uint64_t)direct[1] * hpage, MI_KB };
+	if (x86_64)	/* direct_gbpages */
+		lines[n++] = (struct meminfo_line){ "DirectMap1G", (uint64_t)direct[2] << 30, MI_KB };
 	/* vmsim: mem_map lives in host memory, not in simulated RAM */
-	lines[n++] = (struct meminfo_line){ "MemMap", pm->mem_map_bytes };
-#undef B
+	lines[n++] = (struct meminfo_line){ "MemMap", pm->mem_map_bytes, MI_KB };
+#undef L
 	if (jw) {
 		json_object_begin(jw);
 		for (unsigned i = 0; i < n; i++)
-			json_key_u64(jw, lines[i].name, lines[i].bytes);
+			json_key_u64(jw, lines[i].name, lines[i].value);
 		json_object_end(jw);
 		return 0;
 	}
@@ -395,7 +462,12 @@ static int meminfo(struct vmsim_machine *m, const struct view_args *a, struct js
 		char label[32];
 
 		snprintf(label, sizeof(label), "%s:", lines[i].name);
-		sb_printf(sb, "%-15s %8llu kB\n", label, (unsigned long long)(lines[i].bytes >> 10));
+		if (lines[i].fmt == MI_COUNT)
+			sb_printf(sb, "%-19s%5llu\n", label, (unsigned long long)lines[i].value);
+		else if (lines[i].fmt == MI_KB_5)
+			sb_printf(sb, "%s %5llu kB\n", label, (unsigned long long)(lines[i].value >> 10));
+		else
+			sb_printf(sb, "%-15s %8llu kB\n", label, (unsigned long long)(lines[i].value >> 10));
 	}
 	return 0;
 }
@@ -477,7 +549,7 @@ static void info_json(struct vmsim_machine *m, const char *paging, struct json_w
 	json_range(jw, "kernel", c->kernel_start, c->kernel_start + c->kernel_size);
 	json_array_end(jw);
 	json_key(jw, "zones");
-	zones_out(pm, true, jw, NULL, info_zone);
+	zones_out(m, true, jw, NULL, info_zone);
 	json_key(jw, "layout");
 	json_object_begin(jw);
 	json_key_hex(jw, "task_size", c->task_size);
@@ -563,7 +635,7 @@ static int info(struct vmsim_machine *m, const struct view_args *a, struct json_
 	sb_printf(sb, " kernel [%#" PRIx64 "-%#" PRIx64 ")\n", c->kernel_start,
 		  c->kernel_start + c->kernel_size);
 	sb_puts(sb, "zones     node zone        start_pfn    end_pfn    present    managed       free\n");
-	zones_out(pm, true, NULL, sb, info_zone);
+	zones_out(m, true, NULL, sb, info_zone);
 	sb_printf(sb, "layout    user      0x%016" PRIx64 "-0x%016" PRIx64 "  (TASK_SIZE)\n", (uint64_t)0,
 		  c->task_size);
 	sb_printf(sb, "          lowmem    0x%016" PRIx64 "-0x%016" PRIx64 "  (PAGE_OFFSET..high_memory)\n",
@@ -584,64 +656,10 @@ static int info(struct vmsim_machine *m, const struct view_args *a, struct json_
 	return 0;
 }
 
-/* /proc/vmstat: the zone gauges, the node gauges, then the events, with
- * the per-zone pgalloc_, allocstall_ and pgskip_ after pswpout as the
- * kernel orders them (zones of the arch's configuration only). */
-static void vmstat_line(struct json_writer *jw, struct strbuf *sb, const char *name,
-			unsigned long v)
-{
-	if (jw)
-		json_key_u64(jw, name, v);
-	else
-		sb_printf(sb, "%s %lu\n", name, v);
-}
-
-static int vmstat(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
-		  struct strbuf *sb)
-{
-	static const char *const per_zone[] = { "pgalloc_", "allocstall_", "pgskip_" };
-	const struct phys_mem *pm = &m->pm;
-	unsigned long v;
-
-	(void)a;
-	if (jw)
-		json_object_begin(jw);
-	vmstat_line(jw, sb, "nr_free_pages", nr_free_pages(pm));
-	for (int i = 0; i < NR_VM_ZONE_STAT_ITEMS; i++)
-		if (!vmstat_read(pm, zone_stat_name[i], &v))
-			vmstat_line(jw, sb, zone_stat_name[i], v);
-	vmstat_line(jw, sb, "nr_mlock", global_zone_page_state(pm, nr_mlock));
-	for (int i = 0; i < NR_VM_NODE_STAT_ITEMS; i++)
-		vmstat_line(jw, sb, node_stat_name[i],
-			    global_node_page_state(pm, (enum node_stat_item)i));
-	for (int i = 0; i < NR_VM_EVENT_ITEMS; i++) {
-		vmstat_line(jw, sb, vm_event_name[i], pm->vmstat.event[i]);
-		if (i != PSWPOUT)
-			continue;
-		for (unsigned k = 0; k < sizeof(per_zone) / sizeof(per_zone[0]); k++)
-			for (int z = 0; z < MAX_NR_ZONES; z++) {
-				char name[32];
-
-				/* x86_64 has no HIGHMEM, x86_32 no DMA32 */
-				if ((z == ZONE_HIGHMEM && config_is_64(&m->cfg)) ||
-				    (z == ZONE_DMA32 && !config_is_64(&m->cfg)))
-					continue;
-				snprintf(name, sizeof(name), "%s%s", per_zone[k], zone_vmstat_name[z]);
-				if (!vmstat_read(pm, name, &v))
-					vmstat_line(jw, sb, name, v);
-			}
-		vmstat_line(jw, sb, "pgfree", pm->vmstat.pgfree);
-	}
-	if (jw)
-		json_object_end(jw);
-	return 0;
-}
-
 const struct view views_phys[] = {
 	{ "info", info },
 	{ "buddyinfo", buddyinfo },
 	{ "zoneinfo", zoneinfo },
 	{ "meminfo", meminfo },
-	{ "vmstat", vmstat },
 	{ NULL, NULL },
 };

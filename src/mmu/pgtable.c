@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "phys/buddy.h"
+#include "phys/mm_inline.h"
 #include "phys/mmzone.h"
 #include "phys/slab.h"
 #include "util/events.h"
@@ -195,6 +196,18 @@ uint64_t pt_owned_table(const struct pt_ctx *pt, unsigned depth, uint64_t epa, u
 	return 0;
 }
 
+uint64_t pt_held_table(const struct pt_ctx *pt, unsigned depth, uint64_t epa, uint64_t e)
+{
+	switch (pt_entry_kind(pt, depth, epa, e, false)) {
+	case PT_ENTRY_TABLE:
+		return pt_entry_addr(pt, depth, e);
+	case PT_ENTRY_BAD:
+		return pt_owned_table(pt, depth, epa, e);
+	default:
+		return 0;
+	}
+}
+
 bool pt_entry_leaf(const struct pt_ctx *pt, unsigned depth, uint64_t e)
 {
 	const struct pt_format *f = pt->fmt;
@@ -254,10 +267,10 @@ uint64_t pt_mk_leaf(const struct pt_ctx *pt, unsigned depth, uint64_t pa, uint64
 	return e;
 }
 
-int pt_alloc_table(struct pt_ctx *pt, uint64_t *pa)
+int pt_alloc_table(struct pt_ctx *pt, gfp_t gfp, uint64_t *pa)
 {
 	/* GFP_KERNEL: lowmem, so the kernel could reach it by __va() */
-	struct page *page = alloc_pages(pt->pm, GFP_KERNEL | __GFP_ZERO, 0);
+	struct page *page = alloc_pages(pt->pm, gfp, 0);
 
 	if (!page)
 		return -ENOMEM;
@@ -294,6 +307,10 @@ void pt_free_table(struct pt_ctx *pt, uint64_t pa)
 		pt_free_table(pt, page_to_phys(pt->pm, dep));
 	}
 	clear_page_flag(page, PG_table);
+	if (page->private) {
+		page->private = 0;
+		lruvec_stat_mod_folio(pt->pm, page, NR_PAGETABLE, -1);
+	}
 	page->index = 0;
 	page->mapping = NULL;
 	pt->nr_tables--;
@@ -313,6 +330,12 @@ void pgtable_trans_huge_deposit(struct pt_ctx *pt, uint64_t pmd_epa, uint64_t ta
 	if (!pmd_table) {
 		pt_free_table(pt, table);
 		return;
+	}
+	/* pte_alloc_one()'s pagetable_pte_ctor(): a deposited table is a
+	 * process's page table (NR_PAGETABLE, VmPTE) from its allocation on */
+	if (page->index == PT_LINK_ROOT && pt->account_tables && !page->private) {
+		page->private = 1;
+		lruvec_stat_mod_folio(pt->pm, page, NR_PAGETABLE, 1);
 	}
 	page->index = pmd_epa | PT_LINK_DEPOSIT;
 	page->mapping = folio;
@@ -358,12 +381,29 @@ unsigned long pgtable_trans_huge_nr_deposited(const struct pt_ctx *pt, uint64_t 
 	return n;
 }
 
+void pgtable_trans_huge_for_each_deposited(const struct pt_ctx *pt, uint64_t table,
+					   void (*fn)(void *arg, uint64_t deposited), void *arg)
+{
+	struct page *page = pt_table_page(pt, table);
+	struct page *dep;
+
+	if (!page || !page->lru.next)
+		return;
+	list_for_each_entry(dep, &page->lru, lru)
+		fn(arg, page_to_phys(pt->pm, dep));
+}
+
 void pt_set_table(struct pt_ctx *pt, uint64_t epa, uint64_t table, uint64_t flags)
 {
 	struct page *page = pt_table_page(pt, table);
 
-	if (page)
+	if (page) {
+		if (page->index == PT_LINK_ROOT && pt->account_tables && !page->private) {
+			page->private = 1;
+			lruvec_stat_mod_folio(pt->pm, page, NR_PAGETABLE, 1);
+		}
 		page->index = epa;
+	}
 	/* PAE's PDPTE takes P, PWT and PCD only: "almost everything apart
 	 * from _PAGE_PRESENT is reserved at the pmd (PDPT) level"
 	 * (pud_populate()) */
@@ -387,7 +427,7 @@ void pgd_sync_kernel(struct pt_ctx *pt, uint64_t root, uint64_t kernel_root)
 
 int pgd_alloc(struct pt_ctx *pt, uint64_t kernel_root, uint64_t *root)
 {
-	int ret = pt_alloc_table(pt, root);
+	int ret = pt_alloc_table(pt, GFP_PGTABLE_USER, root);
 
 	if (ret)
 		return ret;
@@ -400,7 +440,7 @@ int pgd_alloc(struct pt_ctx *pt, uint64_t kernel_root, uint64_t *root)
 		for (unsigned i = 0; i < pt->kernel_pgd_boundary; i++) {
 			uint64_t pmd;
 
-			ret = pt_alloc_table(pt, &pmd);
+			ret = pt_alloc_table(pt, GFP_PGTABLE_USER, &pmd);
 			if (ret) {
 				pgd_free(pt, *root);
 				return ret;
@@ -508,7 +548,13 @@ int pt_alloc_entry(struct pt_ctx *pt, uint64_t root, uint64_t va, unsigned depth
 			pt_clear_bad(pt, d, epa, e);
 			/* fall through */
 		default:
-			ret = pt_alloc_table(pt, &next);
+			/* pmd_alloc_one() and friends: GFP_PGTABLE_USER for a
+			 * process's half, _KERNEL for init_mm's */
+			ret = pt_alloc_table(pt, ((va >> pt->fmt->lvl[0].shift) &
+						  (pt_ptrs_per_table(pt->fmt, 0) - 1)) <
+						 pt->kernel_pgd_boundary ? GFP_PGTABLE_USER
+									 : GFP_PGTABLE_KERNEL,
+					     &next);
 			if (ret)
 				return ret;
 			pt_set_table(pt, epa, next, table_flags);

@@ -28,6 +28,7 @@
 #include <stdio.h>
 
 #include "mmu/pgformat.h"
+#include "phys/gfp.h"
 #include "util/config.h"
 
 struct phys_mem;
@@ -40,6 +41,8 @@ struct pt_ctx {
 	bool pse;			/* build large x86_32 leaves (CR4.PSE) */
 	unsigned kernel_pgd_boundary;	/* first root index of the kernel half */
 	unsigned long nr_tables;	/* table pages allocated and not freed */
+	bool account_tables;		/* linked tables count in NR_PAGETABLE
+					 * (off while the machine boots) */
 	uint64_t kernel_root;		/* init_mm's root: every root's kernel half
 					 * links the tables that hang from it */
 	unsigned long nr_bad;		/* entries reported and cleared as bad */
@@ -129,6 +132,11 @@ void pt_clear_bad(struct pt_ctx *pt, unsigned depth, uint64_t epa, uint64_t e);
  * root's kernel-half entries own nothing (the kernel's tables are shared). */
 uint64_t pt_owned_table(const struct pt_ctx *pt, unsigned depth, uint64_t epa, uint64_t e);
 
+/* The table a process's walk finds held by entry @e at @epa (depth
+ * @depth, no large pages): a table entry's, or what a bad entry still owns
+ * (pt_owned_table()); 0 for none. */
+uint64_t pt_held_table(const struct pt_ctx *pt, unsigned depth, uint64_t epa, uint64_t e);
+
 /* An entry pointing at table @table_pa (_PAGE_TABLE / _KERNPG_TABLE). */
 uint64_t pt_mk_table(const struct pt_ctx *pt, uint64_t table_pa, uint64_t flags);
 /* A leaf at @depth mapping @pa with @flags (_PAGE_* bits; PS is added for a
@@ -163,18 +171,30 @@ uint64_t pgtable_trans_huge_withdraw(struct pt_ctx *pt, uint64_t pmd_epa);
 struct page *pgtable_trans_huge_deposited(const struct pt_ctx *pt, uint64_t pmd_epa);
 /* How many tables are deposited in table @table (a PMD table). */
 unsigned long pgtable_trans_huge_nr_deposited(const struct pt_ctx *pt, uint64_t table);
+/* Call @fn with the address of each table deposited in table @table. */
+void pgtable_trans_huge_for_each_deposited(const struct pt_ctx *pt, uint64_t table,
+					   void (*fn)(void *arg, uint64_t deposited), void *arg);
 
 /* ---- table pages ---- */
 
-/* A zeroed table page, linked from no entry yet (a root); its physical
- * address in *pa.  -ENOMEM. */
-int pt_alloc_table(struct pt_ctx *pt, uint64_t *pa);
+/* The allocation flags of table pages: a process's are charged to the
+ * memory cgroup of the task allocating them (__GFP_ACCOUNT), the
+ * kernel's (init_mm's) are not. */
+#define GFP_PGTABLE_KERNEL	(GFP_KERNEL | __GFP_ZERO)
+#define GFP_PGTABLE_USER	(GFP_PGTABLE_KERNEL | __GFP_ACCOUNT)
+
+/* A zeroed table page (@gfp: GFP_PGTABLE_USER or _KERNEL), linked from
+ * no entry yet (a root); its physical address in *pa.  -ENOMEM. */
+int pt_alloc_table(struct pt_ctx *pt, gfp_t gfp, uint64_t *pa);
 /* Free table page @pa, and any table still deposited in it.  A frame that
  * is not a page-table page (no PG_table, or not in RAM) is reported as a
  * bad page and not freed. */
 void pt_free_table(struct pt_ctx *pt, uint64_t pa);
 /* Point the entry at @epa at table @table (flags @flags) and record the
- * link in the table's page. */
+ * link in the table's page.  A table linked for the first time after boot
+ * counts in NR_PAGETABLE until it is freed (pagetable_pte_ctor() and
+ * friends; a root never does, as x86's pgd_alloc() pages do not); its
+ * page->private is 1 while it counts. */
 void pt_set_table(struct pt_ctx *pt, uint64_t epa, uint64_t table, uint64_t flags);
 /* Free table @table at @depth and every table below it (not the pages
  * mapped), clearing bad entries on the way. */

@@ -330,9 +330,9 @@ static int check_mem_map(struct phys_mem *pm, struct zone *z, const unsigned lon
 			mlocked += 1UL << compound_order(p);
 		}
 	}
-	if (mlocked != z->nr_mlock)
+	if (mlocked != zone_page_state(z, NR_MLOCK))
 		return verr(err, -EFAULT, "zone %s: NR_MLOCK %lu, %lu pages are PG_mlocked", z->name,
-			    z->nr_mlock, mlocked);
+			    zone_page_state(z, NR_MLOCK), mlocked);
 	return 0;
 }
 

@@ -20,10 +20,14 @@ typedef unsigned int gfp_t;
 #define __GFP_DIRECT_RECLAIM	0x400u
 #define __GFP_KSWAPD_RECLAIM	0x800u
 #define __GFP_NOWARN		0x2000u
+#define __GFP_RETRY_MAYFAIL	0x4000u	/* try hard, but fail rather than OOM-kill */
+#define __GFP_NOFAIL		0x8000u	/* never fail: retry (and charge) regardless */
+#define __GFP_NORETRY		0x10000u /* one light reclaim attempt, no OOM killer */
 #define __GFP_COMP		0x40000u
 #define __GFP_MEMALLOC		0x20000u /* ignore watermarks (ALLOC_NO_WATERMARKS) */
 #define __GFP_NOMEMALLOC	0x80000u
 #define __GFP_HARDWALL		0x100000u
+#define __GFP_THISNODE		0x200000u /* this node only, no fallback */
 #define __GFP_ACCOUNT		0x400000u
 
 #define __GFP_RECLAIM (__GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM)

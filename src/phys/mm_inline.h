@@ -1,16 +1,24 @@
 /*
  * Putting pages on and off the LRU lists of an lruvec, with the sizes kept
- * (include/linux/mm_inline.h), and folio_lruvec(), the one place that says
- * which lruvec a page belongs to.
+ * (include/linux/mm_inline.h), folio_lruvec(), the one place that says
+ * which lruvec a page belongs to (include/linux/memcontrol.h), and the
+ * per-page statistics that follow the page into its lruvec
+ * (__lruvec_stat_mod_folio()).
  *
  * Invariant: a page with PG_lru is on exactly the list folio_lru_list()
  * names for its flags (PG_unevictable: on no list, only counted), of the
  * lruvec folio_lruvec() names, and counted once in that list's
  * lru_zone_size[its zone], its node's NR_LRU_BASE + lru and its zone's
  * NR_ZONE_LRU_BASE + lru, by its number of pages (a huge page is one
- * folio on the list, its head, counted 512 times; its tails never are).  Flags that pick the list (PG_active,
- * PG_unevictable, PG_swapbacked) change only while the page is off the
- * list (isolated, or between lruvec_del_folio() and lruvec_add_folio()).
+ * folio on the list, its head, counted 512 times; its tails never are).
+ * Flags that pick the list (PG_active, PG_unevictable, PG_swapbacked)
+ * change only while the page is off the list (isolated, or between
+ * lruvec_del_folio() and lruvec_add_folio()).  A page's memory cgroup
+ * (its memcg id, page.h) does not change while the page counts in any
+ * lruvec statistic: it is charged before it is counted anywhere and
+ * uncharged only when it is freed, after every count it took is given
+ * back, so a statistic added through lruvec_stat_mod_folio() is taken
+ * away from the same lruvec.
  */
 #ifndef VMSIM_PHYS_MM_INLINE_H
 #define VMSIM_PHYS_MM_INLINE_H
@@ -18,24 +26,41 @@
 #include "phys/mmzone.h"
 
 /*
- * folio_lruvec(): the lruvec @page is (or would be) on.  The node's own
- * lruvec; with memory cgroups, the page's cgroup's lruvec on that node
- * (mem_cgroup_lruvec()).
+ * folio_lruvec(): the lruvec @page is (or would be) on: its memory
+ * cgroup's lruvec on the page's node (mem_cgroup_lruvec()), the root
+ * cgroup's for a page charged to none; the node's own lruvec on a machine
+ * without the memory controller.
  */
 static inline struct lruvec *folio_lruvec(struct phys_mem *pm, const struct page *page)
 {
-	return &pm->node_data[page_to_nid(page)].__lruvec;
+	struct lruvec **memcg = pm->memcg.lruvecs;
+	unsigned nid = page_to_nid(page);
+
+	if (memcg) {
+		/* a huge page's charge is its head's (folio_memcg()) */
+		unsigned id = page_memcg_id(compound_head((struct page *)page));
+
+		return &(memcg[id] ? memcg[id] : memcg[0])[nid];
+	}
+	return &pm->node_data[nid].__lruvec;
 }
 
 /*
  * parent_lruvec(): the lruvec of @lruvec's parent cgroup on the same node,
- * which reclaim costs propagate to; NULL at the root (the node's own
- * lruvec, the only one without memory cgroups).
+ * which reclaim costs and the nonresident age propagate to; NULL at the
+ * root cgroup and for the node's own lruvec.
  */
 static inline struct lruvec *parent_lruvec(struct lruvec *lruvec)
 {
-	(void)lruvec;
-	return NULL;
+	return lruvec->parent;
+}
+
+/* __lruvec_stat_mod_folio(): @delta pages of @page in state @item, on its
+ * node and in its memory cgroup. */
+static inline void lruvec_stat_mod_folio(struct phys_mem *pm, const struct page *page,
+					 enum node_stat_item item, long delta)
+{
+	mod_lruvec_state(folio_lruvec(pm, page), item, delta);
 }
 
 /* folio_is_file_lru(): page cache and MADV_FREE'd anonymous pages (not

@@ -114,8 +114,8 @@ struct zone {
 	/* statistics */
 	unsigned long pgalloc, pgfree;	/* pages allocated / freed in this zone */
 	unsigned long alloc_fail;	/* requests this zone could not serve */
-	long vm_stat[NR_VM_ZONE_STAT_ITEMS];	/* zone_page_state() */
-	unsigned long nr_mlock;		/* NR_MLOCK: PG_mlocked pages (meminfo Mlocked) */
+	long vm_stat[NR_VM_ZONE_STAT_ITEMS];	/* zone_page_state() (vmstat.h);
+						 * [NR_FREE_PAGES] unused: free_pages */
 };
 
 struct slab_state;
@@ -139,6 +139,7 @@ struct lruvec {
 	unsigned long flags;		/* LRUVEC_*_CONGESTED */
 	struct pglist_data *pgdat;
 	struct mem_cgroup *memcg;	/* NULL: the node's own lruvec */
+	struct lruvec *parent;		/* the parent cgroup's on this node (parent_lruvec()) */
 	unsigned long lru_zone_size[MAX_NR_ZONES][NR_LRU_LISTS];
 	/* lruvec_page_state() of a memory cgroup's lruvec (the node's own
 	 * lruvec reads the node's vm_stat instead) */
@@ -178,17 +179,14 @@ struct pglist_data {
 	unsigned kswapd_failures;	/* balance_pgdat() runs that reclaimed nothing */
 };
 
-/* /proc/vmstat-like event counters of a machine (mm/vmstat.c names). */
+/* The machine's event counters: the kernel's vm_event_states (enum
+ * vm_event_item, /proc/vmstat), and a few of the simulator's own. */
 struct vm_event_state {
-	unsigned long pgalloc[MAX_NR_ZONES];	/* pgalloc_dma, ... pages */
-	unsigned long pgfree;			/* pages freed */
+	unsigned long event[NR_VM_EVENT_ITEMS];	/* count_vm_events() */
 	unsigned long allocfail;		/* alloc_pages() calls -> NULL */
 	unsigned long bad_page;			/* bad_page() reports */
 	unsigned long vm_bug;			/* VM_BUG_ON*() / VM_WARN_ON() reports */
 	unsigned long deferred_init_blocks;	/* max-order blocks initialized late */
-	unsigned long event[NR_VM_EVENT_ITEMS];	/* vmsim/vmstat.h's events */
-	unsigned long allocstall[MAX_NR_ZONES];	/* direct reclaim entries, by highest zone */
-	unsigned long pgskip[MAX_NR_ZONES];	/* pages reclaim skipped, by their zone */
 };
 
 /*
@@ -208,15 +206,15 @@ typedef void (*bad_page_hook_t)(void *ctx, const char *msg);
 typedef const char *(*bad_page_comm_t)(const struct phys_mem *pm);
 
 /*
- * How the allocator's slow path reaches reclaim, which lives in the
- * process layer (vma/vmscan.c) and is handed down at boot by the machine;
- * each may be NULL (a machine without reclaim fails the allocation as
- * Linux would after reclaim made no progress).
+ * How the allocator's slow path reaches reclaim and the OOM killer, which
+ * live above this layer and are handed down at boot by the machine; each
+ * may be NULL (a machine without them fails the allocation).
  *   wakeup_kswapd:     a zone fell below its low watermark (wake_all_kswapds)
  *   try_to_free_pages: direct reclaim for @order pages of @zonelist's zones;
  *                      the pages reclaimed
  *   oom:               out_of_memory(): reclaim made no progress; true when
- *                      a victim was chosen and memory will come back
+ *                      the OOM killer freed memory, so that a retry may
+ *                      succeed (kern/oom_kill.c)
  */
 struct reclaim_hooks {
 	void (*wakeup_kswapd)(struct phys_mem *pm, struct zone *zone, gfp_t gfp, unsigned order,
@@ -224,6 +222,26 @@ struct reclaim_hooks {
 	unsigned long (*try_to_free_pages)(struct phys_mem *pm, struct zone *const *zonelist,
 					   unsigned order, gfp_t gfp);
 	bool (*oom)(struct phys_mem *pm, struct zone *const *zonelist, unsigned order, gfp_t gfp);
+};
+
+/*
+ * The memory controller's side of a page, handed down at boot
+ * (vma/memcontrol.c):
+ *   lruvecs: [memcg id] the cgroup's lruvecs, one per node, for
+ *            folio_lruvec(); [0] is the root cgroup's, where uncharged
+ *            pages are counted as Linux counts them (mem_cgroup_lruvec()
+ *            of a NULL memcg).  NULL: no memory controller.
+ *   uncharge: mem_cgroup_uncharge() of a page whose last reference went
+ *            (__folio_put()), or __memcg_kmem_uncharge_page() of a kernel
+ *            page: called for every freed page with a memcg id.
+ *   kmem_charge: __memcg_kmem_charge_page(): a __GFP_ACCOUNT page just
+ *            allocated is charged to current's cgroup; -ENOMEM when the
+ *            cgroup has no room (the allocation then fails).
+ */
+struct memcg_hooks {
+	struct lruvec **lruvecs;
+	void (*uncharge)(struct phys_mem *pm, struct page *page, unsigned order);
+	int (*kmem_charge)(struct phys_mem *pm, struct page *page, gfp_t gfp, unsigned order);
 };
 
 struct phys_mem {
@@ -269,11 +287,11 @@ struct phys_mem {
 	unsigned percpu_pagelist_high_fraction;	/* vm sysctl: 0 = auto-tuned */
 	struct per_cpu_pages *pagesets;	/* nodes * zones * cpus, host memory */
 	struct reclaim_hooks reclaim;	/* set by the machine at boot */
+	struct memcg_hooks memcg;	/* set by the memory controller */
 	long nr_swap_pages;		/* free swap slots of every area (get_nr_swap_pages()) */
 	long total_swap_pages;		/* usable slots of every area */
 	bool memalloc;			/* PF_MEMALLOC: the CPU is reclaiming, its
 					 * own allocations must not reclaim again */
-
 	struct phys_track *track;	/* --check: what changed since the last
 					 * check (check.c), NULL when off */
 };
@@ -368,22 +386,6 @@ static inline struct zone *page_zone(struct phys_mem *pm, const struct page *p)
 		for ((z) = (pm)->node_data[nid].node_zones;			\
 		     (z) < (pm)->node_data[nid].node_zones + MAX_NR_ZONES; (z)++)
 
-/* A counter of struct zone summed over every zone, the member given by
- * its offset: use global_zone_page_state(). */
-static inline unsigned long global_zone_counter(const struct phys_mem *pm, size_t offset)
-{
-	const struct zone *z;
-	unsigned long sum = 0;
-	unsigned nid;
-
-	for_each_zone(pm, nid, z)
-		sum += *(const unsigned long *)(const void *)((const char *)z + offset);
-	return sum;
-}
-
-/* global_zone_page_state(pm, nr_mlock): the machine's NR_MLOCK, ... */
-#define global_zone_page_state(pm, member) \
-	global_zone_counter((pm), offsetof(struct zone, member))
 
 static inline bool populated_zone(const struct zone *z)
 {
@@ -465,6 +467,80 @@ static inline unsigned long wmark_pages(const struct zone *z, enum zone_watermar
 	return z->_watermark[w];
 }
 
+/* ---- statistics (vmstat.h; mm/vmstat.c) ---- */
+
+static inline struct pglist_data *page_pgdat(struct phys_mem *pm, const struct page *p)
+{
+	return &pm->node_data[page_to_nid(p)];
+}
+
+/* A zone item: pages of @z in state @item. */
+static inline unsigned long zone_page_state(const struct zone *z, enum zone_stat_item item)
+{
+	long x = item == NR_FREE_PAGES ? (long)z->free_pages : z->vm_stat[item];
+
+	return x < 0 ? 0 : (unsigned long)x;
+}
+
+/* Add @delta pages to zone item @item (never NR_FREE_PAGES: the buddy
+ * allocator keeps that one). */
+static inline void mod_zone_page_state(struct zone *z, enum zone_stat_item item, long delta)
+{
+	z->vm_stat[item] += delta;
+}
+
+static inline unsigned long node_page_state(const struct pglist_data *pgdat,
+					    enum node_stat_item item)
+{
+	long x = pgdat->vm_stat[item];
+
+	return x < 0 ? 0 : (unsigned long)x;
+}
+
+static inline void mod_node_page_state(struct pglist_data *pgdat, enum node_stat_item item,
+				       long delta)
+{
+	pgdat->vm_stat[item] += delta;
+}
+
+static inline void count_vm_events(struct phys_mem *pm, enum vm_event_item item, unsigned long n)
+{
+	pm->vmstat.event[item] += n;
+}
+
+static inline void count_vm_event(struct phys_mem *pm, enum vm_event_item item)
+{
+	pm->vmstat.event[item]++;
+}
+
+static inline struct pglist_data *lruvec_pgdat(const struct lruvec *lruvec)
+{
+	return lruvec->pgdat;
+}
+
+/* A gauge as @lruvec sees it: the node's for the node's own lruvec, the
+ * memory cgroup's share for a cgroup's. */
+static inline unsigned long lruvec_page_state(const struct lruvec *lruvec,
+					      enum node_stat_item item)
+{
+	const long v = lruvec == &lruvec->pgdat->__lruvec ? lruvec->pgdat->vm_stat[item]
+							   : lruvec->vm_stat[item];
+
+	return v > 0 ? (unsigned long)v : 0;
+}
+
+/* __mod_lruvec_state(): the node's gauge, and a cgroup lruvec's own. */
+static inline void mod_lruvec_state(struct lruvec *lruvec, enum node_stat_item item, long delta)
+{
+	lruvec->pgdat->vm_stat[item] += delta;
+	if (lruvec != &lruvec->pgdat->__lruvec)
+		lruvec->vm_stat[item] += delta;
+}
+
+/* Sums over every zone / node of the machine (global_*_page_state()). */
+unsigned long global_zone_page_state(const struct phys_mem *pm, enum zone_stat_item item);
+unsigned long global_node_page_state(const struct phys_mem *pm, enum node_stat_item item);
+
 /* Sum of free pages over all zones (NR_FREE_PAGES: pcp pages excluded). */
 unsigned long nr_free_pages(const struct phys_mem *pm);
 
@@ -502,80 +578,10 @@ struct page *lru_link_page(const struct phys_mem *pm, const struct list_head *e)
  * mapping holds). */
 unsigned long mlock_count_sum(const struct phys_mem *pm);
 
-/* ---- statistics (mm/vmstat.c) ---- */
-
-static inline unsigned long node_page_state(const struct pglist_data *pgdat,
-					    enum node_stat_item item)
-{
-	return pgdat->vm_stat[item] > 0 ? (unsigned long)pgdat->vm_stat[item] : 0;
-}
-
-static inline void mod_node_page_state(struct pglist_data *pgdat, enum node_stat_item item,
-				       long delta)
-{
-	pgdat->vm_stat[item] += delta;
-}
-
-static inline unsigned long zone_page_state(const struct zone *z, enum zone_stat_item item)
-{
-	return z->vm_stat[item] > 0 ? (unsigned long)z->vm_stat[item] : 0;
-}
-
-static inline void mod_zone_page_state(struct zone *z, enum zone_stat_item item, long delta)
-{
-	z->vm_stat[item] += delta;
-}
-
-/* The statistic /proc/vmstat calls @name, summed over the zones or nodes
- * that keep it (the pgalloc_*, allocstall_* and pgskip_* per zone by the
- * zone's vmstat name): 0, or -ENOENT for a name vmsim does not keep. */
+/* The statistic /proc/vmstat calls @name (phys/vmstat.c), summed over the
+ * zones or nodes that keep it: 0, or -ENOENT for a name vmsim does not
+ * keep. */
 int vmstat_read(const struct phys_mem *pm, const char *name, unsigned long *out);
-
-/* The sum of @item over every node (global_node_page_state()). */
-static inline unsigned long global_node_page_state(const struct phys_mem *pm,
-						   enum node_stat_item item)
-{
-	long sum = 0;
-
-	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
-		sum += pm->node_data[nid].vm_stat[item];
-	return sum > 0 ? (unsigned long)sum : 0;
-}
-
-static inline void count_vm_events(struct phys_mem *pm, enum vm_event_item item,
-				   unsigned long n)
-{
-	pm->vmstat.event[item] += n;
-}
-
-static inline void count_vm_event(struct phys_mem *pm, enum vm_event_item item)
-{
-	pm->vmstat.event[item]++;
-}
-
-static inline struct pglist_data *lruvec_pgdat(const struct lruvec *lruvec)
-{
-	return lruvec->pgdat;
-}
-
-/* A gauge as @lruvec sees it: the node's for the node's own lruvec, the
- * memory cgroup's share for a cgroup's. */
-static inline unsigned long lruvec_page_state(const struct lruvec *lruvec,
-					      enum node_stat_item item)
-{
-	const long v = lruvec == &lruvec->pgdat->__lruvec ? lruvec->pgdat->vm_stat[item]
-							   : lruvec->vm_stat[item];
-
-	return v > 0 ? (unsigned long)v : 0;
-}
-
-/* __mod_lruvec_state(): the node's gauge, and a cgroup lruvec's own. */
-static inline void mod_lruvec_state(struct lruvec *lruvec, enum node_stat_item item, long delta)
-{
-	lruvec->pgdat->vm_stat[item] += delta;
-	if (lruvec != &lruvec->pgdat->__lruvec)
-		lruvec->vm_stat[item] += delta;
-}
 
 static inline bool managed_zone(const struct zone *z)
 {

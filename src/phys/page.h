@@ -3,7 +3,10 @@
  *
  * Layout (56 bytes; Linux's is 64):
  *   flags    64 bits: PG_* in bits 0..31, the allocation order of a
- *            block's head 32..35, zone index 40..42, node 43..47
+ *            block's head 32..35, a kernel page's memory cgroup charge
+ *            36, zone index 40..42, node 43..47, the memory cgroup the
+ *            page is charged to 48..63 (its memcg id, 0 = none; Linux:
+ *            folio->memcg_data, a pointer)
  *   lru      free-area list link (buddy), slab list link, LRU list link;
  *            tail page of a compound block: lru.next = &head->lru (Linux
  *            overlays compound_head on lru.next the same way);
@@ -122,10 +125,42 @@ struct page {
 #define PAGE_ALLOC_ORDER_SHIFT 32
 #define PAGE_ALLOC_ORDER_MASK 0xfULL
 
+/*
+ * The memory cgroup a page is charged to, as its id (mem_cgroup_id(),
+ * 1..MEM_CGROUP_ID_MAX: the kernel's ids are 16 bits, which is also what
+ * the swap_cgroup map and the workingset shadow entries record), in the
+ * top 16 bits of flags.  0: not charged.  Freeing clears it with the
+ * other flags, after the memory controller has uncharged the page.
+ */
+#define PAGE_MEMCG_SHIFT 48
+#define PAGE_MEMCG_MASK 0xffffULL
+
+static inline unsigned page_memcg_id(const struct page *p)
+{
+	return (unsigned)((p->flags >> PAGE_MEMCG_SHIFT) & PAGE_MEMCG_MASK);
+}
+
+static inline void set_page_memcg_id(struct page *p, unsigned id)
+{
+	p->flags = (p->flags & ~(PAGE_MEMCG_MASK << PAGE_MEMCG_SHIFT)) |
+		   ((uint64_t)id << PAGE_MEMCG_SHIFT);
+}
+
+/* MEMCG_DATA_KMEM: the charge is kernel memory (a __GFP_ACCOUNT page: a
+ * kernel stack, a process's page table), given back to the cgroup's
+ * stock when the page is freed. */
+#define PAGE_MEMCG_KMEM_BIT 36
+
+static inline bool PageMemcgKmem(const struct page *p)
+{
+	return (p->flags >> PAGE_MEMCG_KMEM_BIT) & 1;
+}
+
 _Static_assert(sizeof(struct page) <= 56, "struct page must stay within 56 bytes");
 _Static_assert(__NR_PAGEFLAGS <= PAGE_ALLOC_ORDER_SHIFT, "page flags overlap the allocation order");
-_Static_assert(PAGE_ALLOC_ORDER_SHIFT + 4 <= PAGE_ZONE_SHIFT,
-	       "the allocation order overlaps the zone/node links");
+_Static_assert(PAGE_ALLOC_ORDER_SHIFT + 4 <= PAGE_MEMCG_KMEM_BIT &&
+	       PAGE_MEMCG_KMEM_BIT < PAGE_ZONE_SHIFT,
+	       "the allocation order, the kmem bit and the zone/node links overlap");
 
 /* The order @p was allocated at as a block's head, or -1. */
 static inline int page_alloc_order(const struct page *p)

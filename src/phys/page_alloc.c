@@ -501,7 +501,7 @@ try_this_zone:
 		page = rmqueue(pm, z, order);
 		if (page) {
 			z->pgalloc += 1UL << order;
-			pm->vmstat.pgalloc[z->type] += 1UL << order;
+			count_vm_events(pm, PGALLOC_DMA + z->type, 1UL << order);
 			return page;
 		}
 		if (count_fail)
@@ -579,8 +579,9 @@ static bool should_reclaim_retry(struct phys_mem *pm, struct zone *const *zoneli
 /*
  * __alloc_pages_may_oom(): one more try at the high watermark (a victim
  * killed meanwhile may have freed enough), then out_of_memory() unless the
- * request is one the OOM killer does not serve (costly orders, lowmem-only
- * requests).  *progress: a victim was chosen.
+ * request is one the OOM killer does not serve: costly orders, callers
+ * that prefer failing (__GFP_RETRY_MAYFAIL) or must stay on one node,
+ * lowmem-only requests.  *progress: the OOM killer freed memory.
  */
 static struct page *__alloc_pages_may_oom(struct phys_mem *pm, struct zone *const *zonelist,
 					  gfp_t gfp, unsigned order, enum zone_type highest,
@@ -590,7 +591,8 @@ static struct page *__alloc_pages_may_oom(struct phys_mem *pm, struct zone *cons
 
 	*progress = 0;
 	page = get_page_from_freelist(pm, zonelist, order, highest, ALLOC_WMARK_HIGH, false);
-	if (page || order > PAGE_ALLOC_COSTLY_ORDER || highest < ZONE_NORMAL || !pm->reclaim.oom)
+	if (page || order > PAGE_ALLOC_COSTLY_ORDER || (gfp & (__GFP_RETRY_MAYFAIL | __GFP_THISNODE)) ||
+	    highest < ZONE_NORMAL || !pm->reclaim.oom)
 		return page;
 	if (pm->reclaim.oom(pm, zonelist, order, gfp))
 		*progress = 1;
@@ -644,8 +646,9 @@ static PHYS_NOINLINE struct page *__alloc_pages_slowpath(struct phys_mem *pm,
 						    &did_some_progress);
 		if (page)
 			return page;
-		/* costly orders without __GFP_RETRY_MAYFAIL are not retried */
-		if (costly_order)
+		/* __GFP_NORETRY, and costly orders without
+		 * __GFP_RETRY_MAYFAIL, are not retried */
+		if ((gfp & __GFP_NORETRY) || (costly_order && !(gfp & __GFP_RETRY_MAYFAIL)))
 			return NULL;
 		if (should_reclaim_retry(pm, zonelist, order, highest, alloc_flags,
 					 did_some_progress > 0, &no_progress_loops))
@@ -711,6 +714,15 @@ retry:
 		goto retry;	/* the block stays out: leaked */
 	prep_new_page(pm, page, order, gfp);
 	phys_track(pm, page_to_pfn(pm, page));
+	/* __memcg_kmem_charge_page(): kernel memory a process causes counts
+	 * in its cgroup, and fails the allocation when that has no room */
+	if (__builtin_expect((gfp & __GFP_ACCOUNT) != 0, 0) && pm->memcg.kmem_charge &&
+	    pm->memcg.kmem_charge(pm, page, gfp, order)) {
+		__free_pages(pm, page, order);
+		pm->vmstat.allocfail++;
+		EV(pm->events, "alloc_fail", "order=%u gfp=%#x memcg", order, gfp);
+		return NULL;
+	}
 	EV(pm->events, "alloc_pages", "pfn=%#lx order=%u zone=%s gfp=%#x",
 	   page_to_pfn(pm, page), order, page_zone(pm, page)->name, gfp);
 	return page;
@@ -843,6 +855,11 @@ static PHYS_ALWAYS_INLINE void free_frozen_pages(struct phys_mem *pm, struct pag
 {
 	struct zone *zone;
 
+	/* __folio_put()'s mem_cgroup_uncharge(), free_pages_prepare()'s
+	 * __memcg_kmem_uncharge_page(): a charged page gives its charge back
+	 * before it is checked and freed */
+	if (__builtin_expect(page_memcg_id(page) != 0, 0) && pm->memcg.uncharge)
+		pm->memcg.uncharge(pm, page, order);
 	if (!free_pages_prepare(pm, page, order))
 		return;
 	/* test first: a frame that recurs is marked already (a load, no store) */
@@ -853,7 +870,7 @@ static PHYS_ALWAYS_INLINE void free_frozen_pages(struct phys_mem *pm, struct pag
 	phys_track(pm, pfn);
 	EV(pm->events, "free_pages", "pfn=%#lx order=%u zone=%s", pfn, order, zone->name);
 	zone->pgfree += 1UL << order;
-	pm->vmstat.pgfree += 1UL << order;
+	count_vm_events(pm, PGFREE, 1UL << order);
 	if (__builtin_expect(pm->pcp_enabled && pcp_allowed_order(pm, order), 1))
 		free_unref_page_commit(pm, zone, page, order);
 	else
@@ -988,7 +1005,7 @@ static PHYS_NOINLINE void __page_cache_release(struct phys_mem *pm, struct page 
 	if (!PageMlocked(page))
 		return;
 	clear_page_flag(page, PG_mlocked);
-	page_zone(pm, page)->nr_mlock -= nr;
+	mod_zone_page_state(page_zone(pm, page), NR_MLOCK, -(long)nr);
 	count_vm_events(pm, UNEVICTABLE_PGCLEARED, nr);
 	/* (a huge page's locks are outside the exact small-page sum) */
 	if (!PageCompound(page))
@@ -1047,7 +1064,26 @@ void free_pages(struct phys_mem *pm, uint64_t addr, unsigned order)
 	__free_pages(pm, pfn_to_page(pm, (unsigned long)(off >> PAGE_SHIFT)), order);
 }
 
+unsigned long global_zone_page_state(const struct phys_mem *pm, enum zone_stat_item item)
+{
+	unsigned long sum = 0;
+
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
+		for (unsigned t = 0; t < MAX_NR_ZONES; t++)
+			sum += zone_page_state(&pm->node_data[nid].node_zones[t], item);
+	return sum;
+}
+
+unsigned long global_node_page_state(const struct phys_mem *pm, enum node_stat_item item)
+{
+	unsigned long sum = 0;
+
+	for (unsigned nid = 0; nid < pm->nr_nodes; nid++)
+		sum += node_page_state(&pm->node_data[nid], item);
+	return sum;
+}
+
 unsigned long nr_free_pages(const struct phys_mem *pm)
 {
-	return global_zone_page_state(pm, free_pages);
+	return global_zone_page_state(pm, NR_FREE_PAGES);
 }

@@ -355,6 +355,18 @@ static void poison_object(const struct kmem_cache *s, uint8_t *obj)
  * order, or the minimum order when those are not available; every object
  * free, chained in address order, the last one's free pointer 0.
  */
+/* account_slab() / unaccount_slab(): a slab's pages in its node's
+ * NR_SLAB_RECLAIMABLE_B or NR_SLAB_UNRECLAIMABLE_B (the cache's
+ * cache_vmstat_idx()), kept in pages as the node counters are. */
+static void account_slab(struct phys_mem *pm, const struct kmem_cache *s, const struct page *slab,
+			 unsigned order, long sign)
+{
+	mod_node_page_state(page_pgdat(pm, slab),
+			    s->flags & SLAB_RECLAIM_ACCOUNT ? NR_SLAB_RECLAIMABLE_B
+							    : NR_SLAB_UNRECLAIMABLE_B,
+			    sign * (1L << order));
+}
+
 static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 {
 	struct phys_mem *pm = s->pm;
@@ -395,6 +407,7 @@ static struct page *new_slab(struct kmem_cache *s, gfp_t gfp)
 	ss->nr_slab_pages += 1UL << order;
 	if (s->flags & SLAB_RECLAIM_ACCOUNT)
 		ss->nr_slab_reclaimable += 1UL << order;
+	account_slab(pm, s, slab, order, 1);
 	return slab;
 }
 
@@ -412,6 +425,7 @@ static void discard_slab(struct kmem_cache *s, struct page *slab)
 	ss->nr_slab_pages -= 1UL << order;
 	if (s->flags & SLAB_RECLAIM_ACCOUNT)
 		ss->nr_slab_reclaimable -= 1UL << order;
+	account_slab(s->pm, s, slab, order, -1);
 	memset(ss->alloc_map + (page_to_phys(s->pm, slab) >> 3), 0, (PAGE_SIZE << order) >> 3);
 	clear_page_flag(slab, PG_slab);
 	slab->mapping = NULL;
@@ -1084,6 +1098,8 @@ static void *kmalloc_large(struct phys_mem *pm, size_t size, gfp_t gfp)
 		return NULL;
 	page->private = LARGE_KMALLOC_TAG;
 	pm->slab->nr_large_kmalloc_pages += 1UL << order;
+	/* ___kmalloc_large_node(): counted as unreclaimable slab */
+	mod_node_page_state(page_pgdat(pm, page), NR_SLAB_UNRECLAIMABLE_B, 1L << order);
 	return page_host(pm, page);
 }
 
@@ -1144,6 +1160,7 @@ static __attribute__((noinline)) int kfree_other(struct phys_mem *pm, const void
 	order = compound_order(page);
 	page->private = 0;
 	ss->nr_large_kmalloc_pages -= 1UL << order;
+	mod_node_page_state(page_pgdat(pm, page), NR_SLAB_UNRECLAIMABLE_B, -(1L << order));
 	__free_pages(pm, page, order);
 	return 0;
 }

@@ -14,13 +14,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* A subscriber of the public API: the event as vmsim_event_fn gets it. */
+typedef void (*event_fn)(uint64_t seq, const char *kind, const char *task, const char *fields,
+			 void *arg);
+
 struct event_log {
-	FILE *f;
+	FILE *f;		/* or NULL with @fn */
+	event_fn fn;		/* NULL, or called with each event */
+	void *fn_arg;
 	uint64_t seq;		/* events written so far */
 	const char *task;	/* the current task's name, or NULL (kernel) */
 };
 
-/* Write "SEQ KIND[ task=T] FIELDS\n". */
+/* Write "SEQ KIND[ task=T] FIELDS\n" to @f, and hand the event to @fn. */
 void ev_emit(struct event_log *ev, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -23,8 +23,19 @@
 
 #include "vmsim-config.h"
 
-#if VMSIM_HAVE_JEMALLOC
+/*
+ * jemalloc's arenas give each machine its own host memory, returned whole
+ * when it is destroyed.  The shared library is built without them
+ * (VMSIM_HOSTALLOC_LIBC): Debian's libjemalloc keeps its thread-local state
+ * in the initial-exec TLS model, which a library loaded by dlopen() (Python's
+ * ctypes) cannot have, and a library must not replace its host program's
+ * malloc anyway.
+ */
+#if VMSIM_HAVE_JEMALLOC && !defined(VMSIM_HOSTALLOC_LIBC)
+#define USE_JEMALLOC 1
 #include <jemalloc/jemalloc.h>
+#else
+#define USE_JEMALLOC 0
 #endif
 
 static atomic_ulong nr_allocs, nr_refused;
@@ -87,7 +98,7 @@ int host_arena_init(struct host_arena *ha)
 {
 	ha->arena = 0;
 	ha->live = 0;
-#if VMSIM_HAVE_JEMALLOC
+#if USE_JEMALLOC
 	unsigned int idx;
 	size_t sz = sizeof(idx);
 	if (mallctl("arenas.create", &idx, &sz, NULL, 0) == 0)
@@ -98,7 +109,7 @@ int host_arena_init(struct host_arena *ha)
 
 void host_arena_finish(struct host_arena *ha)
 {
-#if VMSIM_HAVE_JEMALLOC
+#if USE_JEMALLOC
 	if (ha->arena) {
 		char name[64];
 		/* Everything should already be freed; destroying the arena
@@ -118,7 +129,7 @@ void *host_alloc(struct host_arena *ha, size_t size)
 		return NULL;
 	if (injected_failure())
 		return refused();
-#if VMSIM_HAVE_JEMALLOC
+#if USE_JEMALLOC
 	if (ha && ha->arena)
 		p = mallocx(size, MALLOCX_ARENA(ha->arena) | MALLOCX_TCACHE_NONE);
 	else
@@ -150,7 +161,7 @@ void *host_realloc(struct host_arena *ha, void *p, size_t old_size, size_t size)
 		return host_alloc(ha, size);
 	if (injected_failure())
 		return refused();
-#if VMSIM_HAVE_JEMALLOC
+#if USE_JEMALLOC
 	if (ha && ha->arena)
 		n = rallocx(p, size, MALLOCX_ARENA(ha->arena) | MALLOCX_TCACHE_NONE);
 	else
@@ -169,7 +180,7 @@ void host_free(struct host_arena *ha, void *p, size_t size)
 {
 	if (!p)
 		return;
-#if VMSIM_HAVE_JEMALLOC
+#if USE_JEMALLOC
 	if (ha && ha->arena)
 		dallocx(p, MALLOCX_TCACHE_NONE);
 	else

@@ -80,6 +80,7 @@
 #include "kern/machine.h"
 #include "util/error.h"
 #include "vma/filemap.h"
+#include "vma/memcontrol.h"
 #include "vma/swap.h"
 #include "vma/swapfile.h"
 #include "vma/writeback.h"
@@ -780,8 +781,29 @@ static int lru_scan_page(struct page *page, void *arg)
 	return 0;
 }
 
+/* The lruvecs of node @nid: the node's own (every page's without the
+ * memory controller, none with it), then each cgroup's in
+ * mem_cgroup_iter() order; NULL after the last. */
+static struct lruvec *next_lruvec(struct vmsim_machine *m, unsigned nid, struct lruvec *prev,
+				  struct mem_cgroup **pos)
+{
+	if (!prev) {
+		*pos = NULL;
+		return &m->pm.node_data[nid].__lruvec;
+	}
+	if (!m->memcg || !(*pos = mem_cgroup_iter(m->memcg->root, *pos)))
+		return NULL;
+	return mem_cgroup_lruvec(m, *pos, nid);
+}
+
+#define for_each_node_lruvec(m, nid, lruvec, pos) \
+	for ((lruvec) = next_lruvec(m, nid, NULL, &(pos)); (lruvec); \
+	     (lruvec) = next_lruvec(m, nid, lruvec, &(pos)))
+
 int lru_check(struct vmsim_machine *m, struct vmsim_error *err)
 {
+	struct mem_cgroup *pos;
+	struct lruvec *lruvec;
 	struct frame_map seen = { 0 };
 	struct lru_scan ls = { .m = m, .seen = &seen };
 	int ret = 0;
@@ -799,8 +821,9 @@ int lru_check(struct vmsim_machine *m, struct vmsim_error *err)
 	for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++) {
 		struct pglist_data *pgdat = &m->pm.node_data[nid];
 
-		if ((ret = check_lruvec(m, &pgdat->__lruvec, &seen, err)))
-			goto out;
+		for_each_node_lruvec(m, nid, lruvec, pos)
+			if ((ret = check_lruvec(m, lruvec, &seen, err)))
+				goto out;
 		if (node_page_state(pgdat, NR_ISOLATED_ANON) || node_page_state(pgdat, NR_ISOLATED_FILE)) {
 			ret = verr(err, -EFAULT, "lru: node %u has pages isolated between operations", nid);
 			goto out;
@@ -819,23 +842,43 @@ int lru_check(struct vmsim_machine *m, struct vmsim_error *err)
 		struct pglist_data *pgdat = &m->pm.node_data[nid];
 		long total[NR_LRU_LISTS] = { 0 };
 
+		/* a cgroup's lruvec counts its own lists (lruvec_page_state()) */
+		for_each_node_lruvec(m, nid, lruvec, pos) {
+			if (lruvec == &pgdat->__lruvec)
+				continue;
+			for (enum lru_list lru = 0; lru < NR_LRU_LISTS; lru++) {
+				unsigned long sum = 0;
+
+				for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+					sum += lruvec->lru_zone_size[z][lru];
+				if (lruvec->vm_stat[NR_LRU_BASE + lru] != (long)sum) {
+					ret = verr(err, -EFAULT, "lru: cgroup %u node %u %s is %ld, its "
+						   "lists hold %lu", lruvec->memcg->id, nid,
+						   node_stat_name((enum node_stat_item)(NR_LRU_BASE + lru)),
+						   lruvec->vm_stat[NR_LRU_BASE + lru], sum);
+					goto out;
+				}
+			}
+		}
 		for (unsigned z = 0; z < MAX_NR_ZONES; z++) {
 			const struct zone *zone = &pgdat->node_zones[z];
+			unsigned long size[NR_LRU_LISTS] = { 0 };
 
-			if (pgdat->__lruvec.lru_zone_size[z][LRU_UNEVICTABLE] != ls.unevictable[nid][z]) {
+			for_each_node_lruvec(m, nid, lruvec, pos)
+				for (enum lru_list lru = 0; lru < NR_LRU_LISTS; lru++)
+					size[lru] += lruvec->lru_zone_size[z][lru];
+			if (size[LRU_UNEVICTABLE] != ls.unevictable[nid][z]) {
 				ret = verr(err, -EFAULT, "lru: node %u zone %s counts %lu unevictable "
-					   "pages, %lu are", nid, zone->name,
-					   pgdat->__lruvec.lru_zone_size[z][LRU_UNEVICTABLE],
+					   "pages, %lu are", nid, zone->name, size[LRU_UNEVICTABLE],
 					   ls.unevictable[nid][z]);
 				goto out;
 			}
 			for (enum lru_list lru = 0; lru < NR_LRU_LISTS; lru++) {
-				if (zone->vm_stat[NR_ZONE_LRU_BASE + lru] !=
-				    (long)pgdat->__lruvec.lru_zone_size[z][lru]) {
-					ret = verr(err, -EFAULT, "lru: zone %s %s: %ld, the lruvec says %lu",
-						   zone->name, zone_stat_name[NR_ZONE_LRU_BASE + lru],
-						   zone->vm_stat[NR_ZONE_LRU_BASE + lru],
-						   pgdat->__lruvec.lru_zone_size[z][lru]);
+				if (zone->vm_stat[NR_ZONE_LRU_BASE + lru] != (long)size[lru]) {
+					ret = verr(err, -EFAULT, "lru: zone %s %s: %ld, the lruvecs say %lu",
+						   zone->name,
+						   zone_stat_name((enum zone_stat_item)(NR_ZONE_LRU_BASE + lru)),
+						   zone->vm_stat[NR_ZONE_LRU_BASE + lru], size[lru]);
 					goto out;
 				}
 				total[lru] += zone->vm_stat[NR_ZONE_LRU_BASE + lru];
@@ -844,7 +887,7 @@ int lru_check(struct vmsim_machine *m, struct vmsim_error *err)
 		for (enum lru_list lru = 0; lru < NR_LRU_LISTS; lru++)
 			if (pgdat->vm_stat[NR_LRU_BASE + lru] != total[lru]) {
 				ret = verr(err, -EFAULT, "lru: node %u %s is %ld, its zones hold %ld", nid,
-					   node_stat_name[NR_LRU_BASE + lru],
+					   node_stat_name((enum node_stat_item)(NR_LRU_BASE + lru)),
 					   pgdat->vm_stat[NR_LRU_BASE + lru], total[lru]);
 				goto out;
 			}

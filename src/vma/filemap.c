@@ -49,9 +49,11 @@
 #include "kern/machine.h"
 #include "mmu/mmu.h"
 #include "phys/gfp.h"
+#include "phys/mm_inline.h"
 #include "phys/mmzone.h"
 #include "util/error.h"
 #include "util/hostalloc.h"
+#include "vma/memcontrol.h"
 #include "vma/mm.h"
 #include "vma/rmap.h"
 #include "vma/swap.h"
@@ -97,10 +99,11 @@ struct page_cache *machine_page_cache(struct vmsim_machine *m)
 	return m->page_cache;
 }
 
-/* The page cache gauges of @page's node: NR_FILE_PAGES. */
-static void account_cache(struct phys_mem *pm, const struct page *page, long nr)
+void filemap_unaccount_folio(struct phys_mem *pm, struct page *page)
 {
-	mod_node_page_state(&pm->node_data[page_to_nid(page)], NR_FILE_PAGES, nr);
+	lruvec_stat_mod_folio(pm, page, NR_FILE_PAGES, -1);
+	if (test_page_flag(page, PG_swapbacked))
+		lruvec_stat_mod_folio(pm, page, NR_SHMEM, -1);
 }
 
 /* truncate_inode_pages_range(): the cached pages [first, last] leave the
@@ -109,6 +112,7 @@ static void account_cache(struct phys_mem *pm, const struct page *page, long nr)
 static void truncate_inode_pages_range(struct file *f, uint64_t first, uint64_t last)
 {
 	struct address_space *as = &f->f_mapping;
+	struct phys_mem *pm = &f->pc->m->pm;
 	uint64_t index = first;
 	struct page *page;
 
@@ -116,13 +120,11 @@ static void truncate_inode_pages_range(struct file *f, uint64_t first, uint64_t 
 	while (index <= last && (page = xa_find(&as->i_pages, &index, last))) {
 		xa_erase(&as->i_pages, index);
 		if (!xa_is_value(page)) {
-			struct phys_mem *pm = &f->pc->m->pm;
-
 			clear_page_dirty(page);
 			clear_page_flag(page, PG_uptodate);
 			page->mapping = NULL;
 			as->nrpages--;
-			account_cache(pm, page, -1);
+			filemap_unaccount_folio(pm, page);
 			put_page(pm, page);
 		}
 		if (index == last)
@@ -559,6 +561,12 @@ static int page_cache_read(struct file *f, uint64_t index, struct page **out)
 		*out = cached;
 		return 0;
 	}
+	/* filemap_add_folio(): charged to current's cgroup, with the gfp of
+	 * filemap_fault()'s allocation (vmf->gfp_mask) */
+	if (mem_cgroup_charge(pc->m, page, NULL, GFP_HIGHUSER_MOVABLE)) {
+		put_page(pm, page);
+		return -ENOMEM;
+	}
 	/* memory.contents none: the page is cached, its bytes are not read
 	 * (filemap_read() takes them from the file) */
 	if (pm->cfg->contents &&
@@ -576,7 +584,7 @@ static int page_cache_read(struct file *f, uint64_t index, struct page **out)
 		return -ENOMEM;
 	}
 	as->nrpages++;
-	account_cache(pm, page, 1);
+	lruvec_stat_mod_folio(pm, page, NR_FILE_PAGES, 1);
 	count_vm_events(pm, PGPGIN, PAGE_SIZE >> 10);
 	f->check_dirty = true;
 	pc->reads++;
@@ -600,7 +608,7 @@ void __filemap_remove_folio(struct vmsim_machine *m, struct page *page, void *sh
 	clear_page_flag(page, PG_uptodate);
 	page->mapping = NULL;
 	as->nrpages--;
-	account_cache(&m->pm, page, -1);
+	filemap_unaccount_folio(&m->pm, page);
 }
 
 int filemap_writepage(struct vmsim_machine *m, struct page *page)
@@ -971,6 +979,17 @@ int filemap_write_and_wait_range(struct file *f, uint64_t lstart, uint64_t lend)
 
 /* ---- faults ---- */
 
+/* filemap_fault(): the page had to be read, VM_FAULT_MAJOR (the fault's
+ * caller counts it for the task). */
+static unsigned count_major_fault(struct vm_fault *vmf)
+{
+	struct mm_struct *mm = vmf->vma->vm_mm;
+
+	count_vm_event(&mm->m->pm, PGMAJFAULT);
+	count_memcg_event_mm(mm->m, mm, PGMAJFAULT);
+	return VM_FAULT_MAJOR;
+}
+
 /* do_set_pte(): map @page at the PTE @epa, charging it to the mm. */
 static void map_file_page(struct vm_area_struct *vma, uint64_t epa, struct page *page, bool write)
 {
@@ -986,7 +1005,7 @@ static void map_file_page(struct vm_area_struct *vma, uint64_t epa, struct page 
 		ent &= ~(uint64_t)_PAGE_RW;
 	}
 	get_page(page);
-	page->_mapcount++;
+	folio_add_file_rmap_pte(&m->pm, page);
 	mlock_vma_page(page, vma);	/* folio_add_file_rmap_ptes() */
 	mm->rss_stat[MM_FILEPAGES]++;
 	set_pte(&m->pt, epa, ent);
@@ -1101,7 +1120,7 @@ static unsigned do_cow_fault(struct vm_fault *vmf)
 	/* vmf_anon_prepare(), then folio_prealloc() before __do_fault() */
 	if (anon_vma_prepare(vma))
 		return VM_FAULT_OOM;
-	cow = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE);
+	cow = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE, GFP_KERNEL);
 	if (!cow)
 		return VM_FAULT_OOM;
 	err = filemap_get_page(vma->vm_file, vmf->pgoff, &page, &major);
@@ -1109,11 +1128,8 @@ static unsigned do_cow_fault(struct vm_fault *vmf)
 		put_page(&m->pm, cow);
 		return vmf_error(err);
 	}
-	if (major) {
-		/* the page had to be read */
-		count_vm_event(&m->pm, PGMAJFAULT);
-		ret = VM_FAULT_MAJOR;
-	}
+	if (major)
+		ret = count_major_fault(vmf);
 	if (m->cfg.contents)	/* else the bytes are not kept */
 		memcpy(page_host(&m->pm, cow), page_host(&m->pm, page), PAGE_SIZE);
 	if (!pt_entry_none(pt_read(&m->pt, vmf->epa))) {
@@ -1161,11 +1177,8 @@ unsigned do_fault(struct vm_fault *vmf)
 	err = filemap_get_page(vma->vm_file, vmf->pgoff, &page, &major);
 	if (err)
 		return vmf_error(err);
-	if (major) {
-		/* the page had to be read */
-		count_vm_event(&mm->m->pm, PGMAJFAULT);
-		ret = VM_FAULT_MAJOR;
-	}
+	if (major)
+		ret = count_major_fault(vmf);
 	if (write) {
 		/* do_shared_fault(): the page cache page itself, now dirty */
 		map_file_page(vma, vmf->epa, page, true);

@@ -31,6 +31,7 @@ struct vmsim_error;
 struct vm_area_struct;
 struct fault_stats;
 struct page;
+struct phys_mem;
 
 #ifndef VM_FAULT_SIGBUS
 #define VM_FAULT_SIGBUS		0x0002
@@ -167,6 +168,9 @@ unsigned long drop_pagecache(struct vmsim_machine *m);
 void set_page_dirty(struct page *page);
 /* Clear a page's dirty state (as writeback would), keeping it cached. */
 void clear_page_dirty(struct page *page);
+/* filemap_unaccount_folio(): @page leaves a file's or shared memory
+ * object's cache: NR_FILE_PAGES (and NR_SHMEM for shmem) drop. */
+void filemap_unaccount_folio(struct phys_mem *pm, struct page *page);
 /* filemap_write_and_wait_range(): write back the dirty pages of bytes
  * [lstart, lend] (inclusive): each becomes clean, and so do the PTEs of
  * shared mappings of it, write-protected to catch the next write.

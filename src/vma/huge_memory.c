@@ -46,7 +46,9 @@
 
 #include "kern/machine.h"
 #include "mmu/mmu.h"
+#include "phys/mm_inline.h"
 #include "util/error.h"
+#include "vma/memcontrol.h"
 #include "vma/mm.h"
 #include "vma/rmap.h"
 #include "vma/swap.h"
@@ -199,6 +201,9 @@ static bool transparent_hugepage_use_zero_page(const struct vmsim_machine *m)
  *   never:         never stall
  * vmsim has no compaction and no reclaim yet: a stalling allocation only
  * drains the per-CPU lists before it gives up (the allocator's slow path).
+ * The same mask charges the memory cgroup: without __GFP_DIRECT_RECLAIM
+ * a charge over memory.max fails at once, with __GFP_NORETRY after one
+ * reclaim pass and a drain; a huge page never invokes the OOM killer.
  */
 static gfp_t vma_thp_gfp_mask(const struct vm_area_struct *vma)
 {
@@ -206,7 +211,7 @@ static gfp_t vma_thp_gfp_mask(const struct vm_area_struct *vma)
 	const bool madvised = vma->vm_flags & VM_HUGEPAGE;
 
 	if (thp_flag(m, TRANSPARENT_HUGEPAGE_DEFRAG_DIRECT_FLAG))
-		return GFP_TRANSHUGE;	/* __GFP_NORETRY when not madvised: no retries here either */
+		return GFP_TRANSHUGE | (madvised ? 0 : __GFP_NORETRY);
 	if (thp_flag(m, TRANSPARENT_HUGEPAGE_DEFRAG_KSWAPD_FLAG))
 		return GFP_TRANSHUGE_LIGHT | __GFP_KSWAPD_RECLAIM;
 	if (thp_flag(m, TRANSPARENT_HUGEPAGE_DEFRAG_KSWAPD_OR_MADV_FLAG))
@@ -234,14 +239,14 @@ static bool get_huge_zero_page(struct vmsim_machine *m)
 	}
 	page = alloc_pages(&m->pm, (GFP_TRANSHUGE | __GFP_ZERO) & ~__GFP_MOVABLE, t->order);
 	if (!page) {
-		t->zero_page_alloc_failed++;
+		count_vm_event(&m->pm, THP_ZERO_PAGE_ALLOC_FAILED);
 		return false;
 	}
 	folio_set_entire_mapcount(page, 0);	/* never in any rmap */
 	t->huge_zero_folio = page;
 	/* one reference more, which the shrinker puts back */
 	t->huge_zero_refcount = 2;
-	t->zero_page_alloc++;
+	count_vm_event(&m->pm, THP_ZERO_PAGE_ALLOC);
 	EV(m->pm.events, "thp", "what=zero_page_alloc pfn=%#lx", page_to_pfn(&m->pm, page));
 	return true;
 }
@@ -368,7 +373,9 @@ static void folio_add_new_anon_rmap_pmd(struct vm_area_struct *vma, struct page 
 	__folio_set_anon(folio, vma, haddr, true);
 	folio_set_entire_mapcount(folio, 1);
 	set_page_flag(folio, PG_anon_exclusive);
-	m->thp.nr_anon_thps++;
+	/* __folio_add_anon_rmap(RMAP_LEVEL_PMD): every page mapped now */
+	lruvec_stat_mod_folio(&m->pm, folio, NR_ANON_THPS, (long)HPAGE_PMD_NR(m));
+	lruvec_stat_mod_folio(&m->pm, folio, NR_ANON_MAPPED, (long)HPAGE_PMD_NR(m));
 }
 
 bool folio_likely_mapped_shared(const struct page *folio)
@@ -394,11 +401,19 @@ bool folio_likely_mapped_shared(const struct page *folio)
 /* folio_remove_rmap_pmd(): one PMD mapping fewer. */
 static void folio_remove_rmap_pmd(struct vmsim_machine *m, struct page *folio)
 {
+	const unsigned long nr = HPAGE_PMD_NR(m);
 	int n = folio_entire_mapcount(folio) - 1;
+	unsigned long ptemapped = 0;
 
 	folio_set_entire_mapcount(folio, n);
-	if (n == 0)
-		m->thp.nr_anon_thps--;
+	if (n)
+		return;
+	/* __folio_remove_rmap(RMAP_LEVEL_PMD): the pages no PTE maps are
+	 * unmapped now */
+	for (unsigned long i = 0; i < nr; i++)
+		ptemapped += folio[i]._mapcount >= 0;
+	lruvec_stat_mod_folio(&m->pm, folio, NR_ANON_THPS, -(long)nr);
+	lruvec_stat_mod_folio(&m->pm, folio, NR_ANON_MAPPED, -(long)(nr - ptemapped));
 }
 
 static void zap_deposited_table(struct mm_struct *mm, uint64_t pmd)
@@ -431,22 +446,33 @@ static void map_anon_folio_pmd(struct vm_area_struct *vma, struct page *folio, u
 	folio_add_lru_vma(m, folio, vma);
 	set_pte(&m->pt, pmd, pt_mk_leaf(&m->pt, m->thp.pmd_depth, page_to_phys(&m->pm, folio), flags));
 	mm->rss_stat[MM_ANONPAGES] += (long)HPAGE_PMD_NR(m);
-	m->thp.fault_alloc++;
+	count_vm_event(&m->pm, THP_FAULT_ALLOC);
+	count_memcg_event_mm(m, mm, THP_FAULT_ALLOC);
 	if (st)
 		st->demand_zero++;
 	MM_EV(mm, "fault", "addr=%#" PRIx64 " kind=thp pfn=%#lx", haddr, page_to_pfn(&m->pm, folio));
 }
 
-/* vma_alloc_anon_folio_pmd(): a zeroed huge page, or NULL (counted as a
- * fallback). */
+/* vma_alloc_anon_folio_pmd(): a zeroed huge page charged to the memory
+ * cgroup of the VMA's mm, or NULL (counted as a fallback: no PMD-size
+ * block free, or the cgroup refused the charge). */
 static struct page *vma_alloc_anon_folio_pmd(struct vm_area_struct *vma)
 {
 	struct vmsim_machine *m = vma_machine(vma);
-	struct page *folio = alloc_pages(&m->pm, vma_thp_gfp_mask(vma) | __GFP_ZERO, m->thp.order);
+	const gfp_t gfp = vma_thp_gfp_mask(vma);
+	struct page *folio = alloc_pages(&m->pm, gfp | __GFP_ZERO, m->thp.order);
 
 	if (!folio) {
-		m->thp.fault_fallback++;
+		count_vm_event(&m->pm, THP_FAULT_FALLBACK);
 		MM_EV(vma->vm_mm, "thp", "what=fault_fallback");
+		return NULL;
+	}
+	if (mem_cgroup_charge(m, folio, vma->vm_mm, gfp)) {
+		__free_pages(&m->pm, folio, m->thp.order);	/* folio_put() */
+		count_vm_event(&m->pm, THP_FAULT_FALLBACK);
+		count_vm_event(&m->pm, THP_FAULT_FALLBACK_CHARGE);
+		MM_EV(vma->vm_mm, "thp", "what=fault_fallback_charge");
+		return NULL;
 	}
 	return folio;
 }
@@ -468,12 +494,12 @@ unsigned do_huge_pmd_anonymous_page(struct vm_area_struct *vma, uint64_t address
 	if (!(flags & FAULT_FLAG_WRITE) && transparent_hugepage_use_zero_page(m)) {
 		struct page *zero;
 
-		if (pt_alloc_table(pt, &pgtable))	/* pte_alloc_one() */
+		if (pt_alloc_table(pt, GFP_PGTABLE_USER, &pgtable))	/* pte_alloc_one() */
 			return VM_FAULT_OOM;
 		zero = mm_get_huge_zero_folio(mm);
 		if (!zero) {
 			pt_free_table(pt, pgtable);
-			m->thp.fault_fallback++;
+			count_vm_event(&m->pm, THP_FAULT_FALLBACK);
 			return VM_FAULT_FALLBACK;
 		}
 		/* set_huge_zero_folio(): read-only, as vm_page_prot of a
@@ -490,7 +516,7 @@ unsigned do_huge_pmd_anonymous_page(struct vm_area_struct *vma, uint64_t address
 	folio = vma_alloc_anon_folio_pmd(vma);
 	if (!folio)
 		return VM_FAULT_FALLBACK;
-	if (pt_alloc_table(pt, &pgtable)) {
+	if (pt_alloc_table(pt, GFP_PGTABLE_USER, &pgtable)) {
 		__free_pages(&m->pm, folio, m->thp.order);
 		return VM_FAULT_OOM;
 	}
@@ -611,7 +637,7 @@ int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma
 
 	if (!folio)
 		return 0;
-	if (pt_alloc_table(pt, &pgtable))	/* pte_alloc_one() */
+	if (pt_alloc_table(pt, GFP_PGTABLE_USER, &pgtable))	/* pte_alloc_one() */
 		return -ENOMEM;
 	mm_track_dirty(src_mm);
 	mm_track_dirty(dst_mm);
@@ -790,7 +816,7 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, uint64_t pmd, ui
 	uint64_t pgtable, flags;
 
 	mm_track_dirty(mm);
-	m->thp.split_pmd++;
+	count_vm_event(&m->pm, THP_SPLIT_PMD);
 	MM_EV(mm, "thp", "what=split_pmd addr=%#" PRIx64, haddr);
 	if (is_huge_zero_folio(m, folio)) {
 		__split_huge_zero_page_pmd(vma, pmd, haddr);

@@ -46,8 +46,9 @@ enum transparent_hugepage_flag {
 #define VM_FAULT_FALLBACK	0x0800		/* no huge page: map small ones */
 #endif
 
-/* The machine's THP state: the sysfs flags, the geometry of a PMD page,
- * the huge zero page and the /proc/vmstat events. */
+/* The machine's THP state: the sysfs flags, the geometry of a PMD page
+ * and the huge zero page.  Its statistics are the kernel's vmstat items
+ * (NR_ANON_THPS, THP_* events in phys/vmstat.h). */
 struct thp_state {
 	unsigned long flags;		/* 1 << enum transparent_hugepage_flag */
 	unsigned pmd_depth;		/* the PMD level of the page tables */
@@ -55,10 +56,6 @@ struct thp_state {
 	unsigned order;			/* HPAGE_PMD_ORDER */
 	struct page *huge_zero_folio;	/* NULL until a read fault needs it */
 	long huge_zero_refcount;	/* huge_zero_refcount: 1 for the shrinker + 1 per mm */
-	/* /proc/vmstat */
-	unsigned long fault_alloc, fault_fallback, split_pmd;
-	unsigned long zero_page_alloc, zero_page_alloc_failed;
-	unsigned long nr_anon_thps;	/* NR_ANON_THPS: anonymous huge pages a PMD maps */
 	/* the locks on huge pages that mremap(MREMAP_DONTUNMAP) left held by
 	 * no VM_LOCKED mapping (never decreases: the checker's allowance) */
 	unsigned long mlock_stale;

@@ -30,8 +30,10 @@
 
 #include "kern/machine.h"
 #include "mmu/mmu.h"
+#include "phys/mm_inline.h"
 #include "phys/buddy.h"
 #include "vma/filemap.h"
+#include "vma/memcontrol.h"
 #include "vma/swap.h"
 #include "vma/swapfile.h"
 #include "vma/writeback.h"
@@ -58,6 +60,23 @@ static inline int mm_counter(const struct page *page)
 	if (PageAnon(page))
 		return MM_ANONPAGES;
 	return test_page_flag(page, PG_swapbacked) ? MM_SHMEMPAGES : MM_FILEPAGES;
+}
+
+/* ---- the reverse map's counts (mm/rmap.c) ---- */
+
+void folio_add_file_rmap_pte(struct phys_mem *pm, struct page *page)
+{
+	/* the first mapping makes it a mapped page-cache or shmem page */
+	if (++page->_mapcount == 0)
+		lruvec_stat_mod_folio(pm, page, NR_FILE_MAPPED, 1);
+}
+
+void folio_remove_rmap_pte(struct phys_mem *pm, struct page *page)
+{
+	/* a page of a huge page that a PMD still maps stays mapped (the
+	 * folio's ENTIRELY_MAPPED share of NR_ANON_MAPPED) */
+	if (page->_mapcount-- == 0 && !folio_entire_mapcount(compound_head(page)))
+		lruvec_stat_mod_folio(pm, page, PageAnon(page) ? NR_ANON_MAPPED : NR_FILE_MAPPED, -1);
 }
 
 /* A swap entry naming no slot in use: the kernel's message on the
@@ -403,7 +422,7 @@ static int fault_pmd_alloc(struct mm_struct *mm, uint64_t addr, uint64_t *pmd)
 			return 0;
 		}
 		if (k != PT_ENTRY_TABLE) {
-			if (pt_alloc_table(pt, &next))
+			if (pt_alloc_table(pt, GFP_PGTABLE_USER, &next))
 				return -ENOMEM;
 			pt_set_table(pt, epa, next, _PAGE_TABLE);
 		}
@@ -428,7 +447,7 @@ static int fault_pte_alloc(struct mm_struct *mm, uint64_t pmd, uint64_t addr, ui
 	case PT_ENTRY_LEAF:
 		return -EEXIST;
 	default:
-		if (pt_alloc_table(pt, &table))
+		if (pt_alloc_table(pt, GFP_PGTABLE_USER, &table))
 			return -ENOMEM;
 		pt_set_table(pt, pmd, table, _PAGE_TABLE);
 	}
@@ -549,7 +568,7 @@ static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t v
 		zd->run_va = va + PAGE_SIZE;
 	}
 	mm->rss_stat[mm_counter(page)]--;
-	page->_mapcount--;
+	folio_remove_rmap_pte(&m->pm, page);
 	if (PageAnon(page))
 		free_swap_cache(m, page);	/* the PTE's reference keeps it meanwhile */
 	put_page(&m->pm, page);
@@ -788,6 +807,17 @@ void change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 	change_pte_range(vma->vm_mm, start, end, change_one, change_huge, &w);
 }
 
+struct page *alloc_user_page(struct mm_struct *mm, gfp_t gfp, gfp_t charge_gfp)
+{
+	struct vmsim_machine *m = mm->m;
+	struct page *page = alloc_page(&m->pm, gfp);
+
+	if (page && mem_cgroup_charge(m, page, mm, charge_gfp)) {
+		put_page(&m->pm, page);
+		return NULL;
+	}
+	return page;
+}
 /* ---- faults ---- */
 
 static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint64_t epa,
@@ -817,8 +847,9 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 		return ret;	/* swapped out again while being read: fault again */
 	if (!page) {
 		/* shmem_get_folio(): a zeroed page that the object keeps,
-		 * aging on the anon lists (swap-backed) */
-		page = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
+		 * aging on the anon lists (swap-backed), charged to the
+		 * faulting mm's cgroup */
+		page = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, GFP_HIGHUSER_MOVABLE);
 		if (!page)
 			return VM_FAULT_OOM;
 		if (obj->pages[idx] || !pt_entry_none(pt_read(&m->pt, epa))) {
@@ -831,12 +862,13 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 		page->mapping = obj;
 		page->index = idx;
 		obj->pages[idx] = page;
-		mod_node_page_state(&m->pm.node_data[page_to_nid(page)], NR_FILE_PAGES, 1);
-		mod_node_page_state(&m->pm.node_data[page_to_nid(page)], NR_SHMEM, 1);
+		/* shmem_add_to_page_cache() */
+		lruvec_stat_mod_folio(&m->pm, page, NR_FILE_PAGES, 1);
+		lruvec_stat_mod_folio(&m->pm, page, NR_SHMEM, 1);
 		folio_add_lru(m, page);
 	}
 	get_page(page);
-	page->_mapcount++;
+	folio_add_file_rmap_pte(&m->pm, page);
 	mlock_vma_page(page, vma);
 	mm->rss_stat[MM_SHMEMPAGES]++;
 	ent = (page_to_phys(&m->pm, page)) | vma->vm_page_prot;
@@ -873,8 +905,8 @@ int shmem_writepage(struct vmsim_machine *m, struct page *page)
 	/* shmem_delete_from_page_cache(): the object keeps the entry */
 	obj->pages[idx] = shmem_swap_slot(entry.val);
 	page->mapping = NULL;
-	mod_node_page_state(&m->pm.node_data[page_to_nid(page)], NR_FILE_PAGES, -1);
-	mod_node_page_state(&m->pm.node_data[page_to_nid(page)], NR_SHMEM, -1);
+	lruvec_stat_mod_folio(&m->pm, page, NR_FILE_PAGES, -1);
+	lruvec_stat_mod_folio(&m->pm, page, NR_SHMEM, -1);
 	put_page(&m->pm, page);		/* the object's */
 	MM_EV_M(m, "shmem_writepage", "pfn=%#lx ino=%lu index=%#lx type=%u offset=%#llx",
 		page_to_pfn(&m->pm, page), obj->ino, idx, swp_type(entry),
@@ -915,8 +947,8 @@ int shmem_swapin(struct vmsim_machine *m, struct shmem_object *obj, unsigned lon
 	page->mapping = obj;
 	page->index = idx;
 	obj->pages[idx] = page;		/* our reference becomes the object's */
-	mod_node_page_state(&m->pm.node_data[page_to_nid(page)], NR_FILE_PAGES, 1);
-	mod_node_page_state(&m->pm.node_data[page_to_nid(page)], NR_SHMEM, 1);
+	lruvec_stat_mod_folio(&m->pm, page, NR_FILE_PAGES, 1);
+	lruvec_stat_mod_folio(&m->pm, page, NR_SHMEM, 1);
 	set_page_flag(page, PG_dirty);
 	return 0;
 }
@@ -924,7 +956,6 @@ int shmem_swapin(struct vmsim_machine *m, struct shmem_object *obj, unsigned lon
 void shmem_remove_page(struct vmsim_machine *m, struct shmem_object *obj, unsigned long idx)
 {
 	struct page *page = obj->pages[idx];
-	struct pglist_data *pgdat;
 
 	if (shmem_is_swap(page)) {
 		/* shmem_free_swap(): the slot goes with the object's use */
@@ -932,11 +963,9 @@ void shmem_remove_page(struct vmsim_machine *m, struct shmem_object *obj, unsign
 		free_swap_and_cache(m, (swp_entry_t){ shmem_swap_val(page) });
 		return;
 	}
-	pgdat = &m->pm.node_data[page_to_nid(page)];
 	obj->pages[idx] = NULL;
 	page->mapping = NULL;
-	mod_node_page_state(pgdat, NR_FILE_PAGES, -1);
-	mod_node_page_state(pgdat, NR_SHMEM, -1);
+	filemap_unaccount_folio(&m->pm, page);
 	put_page(&m->pm, page);
 }
 
@@ -999,7 +1028,7 @@ static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uin
 	}
 	if (anon_vma_prepare(vma))
 		return VM_FAULT_OOM;
-	page = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO);
+	page = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, GFP_KERNEL);
 	if (!page)
 		return VM_FAULT_OOM;
 	if (!pt_entry_none(pt_read(&m->pt, epa))) {
@@ -1077,6 +1106,7 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 		}
 		set_pte(&m->pt, epa, pte | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED);
 		flush_tlb_page(mm, addr);
+		count_vm_event(&m->pm, PGREUSE);
 		if (st && !(vma->vm_flags & VM_SHARED))
 			st->cow_reuse++;
 		MM_EV(mm, "fault", "addr=%#llx kind=%s", (unsigned long long)addr,
@@ -1092,7 +1122,7 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 			put_page(&m->pm, old);
 		return VM_FAULT_OOM;
 	}
-	page = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE | (old ? 0 : __GFP_ZERO));
+	page = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE | (old ? 0 : __GFP_ZERO), GFP_KERNEL);
 	if (!page) {
 		if (old)
 			put_page(&m->pm, old);
@@ -1115,7 +1145,7 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 	flush_tlb_page(mm, addr);
 	if (old) {
 		mm->rss_stat[mm_counter(old)]--;
-		old->_mapcount--;
+		folio_remove_rmap_pte(&m->pm, old);
 		munlock_vma_page(old, vma);
 		put_page(&m->pm, old);		/* the PTE's reference */
 		free_swap_cache(m, old);
@@ -1136,7 +1166,7 @@ static bool should_try_to_free_swap(struct vmsim_machine *m, struct page *page,
 {
 	if (!PageSwapCache(page))
 		return false;
-	if (vm_swap_full(m) || (vma->vm_flags & VM_LOCKED) || PageMlocked(page))
+	if (mem_cgroup_swap_full(m, page) || (vma->vm_flags & VM_LOCKED) || PageMlocked(page))
 		return true;
 	return (flags & FAULT_FLAG_WRITE) && page_ref_count(page) == 2;
 }
@@ -1180,6 +1210,7 @@ static unsigned do_swap_page(struct vm_area_struct *vma, uint64_t addr, uint64_t
 		/* had to read it from the swap area */
 		ret = VM_FAULT_MAJOR;
 		count_vm_event(&m->pm, PGMAJFAULT);
+		count_memcg_event_mm(m, mm, PGMAJFAULT);
 	}
 	set_page_flag(page, PG_locked);
 	/* still the cached copy of this entry, and the entry still there? */
@@ -1231,8 +1262,8 @@ out_page:
 	return ret;
 }
 
-unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned flags,
-			 struct fault_stats *st)
+static unsigned __handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned flags,
+				  struct fault_stats *st)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	struct vmsim_machine *m = mm->m;
@@ -1314,6 +1345,18 @@ unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned fla
 	/* spurious: the PTE already allows it, a stale TLB entry did not */
 	flush_tlb_page(mm, addr);
 	return 0;
+}
+
+unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned flags,
+			 struct fault_stats *st)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned ret = __handle_mm_fault(vma, addr, flags, st);
+
+	/* mm_account_fault(): PGFAULT counts failed faults too */
+	count_vm_event(&mm->m->pm, PGFAULT);
+	count_memcg_event_mm(mm->m, mm, PGFAULT);
+	return ret;
 }
 
 int populate_vma_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end,
@@ -1522,16 +1565,7 @@ static unsigned long count_tables(struct mm_struct *mm, uint64_t table, unsigned
 		    huge_pmd_folio(mm, epa, e))
 			continue;	/* a huge page: its table is the deposit */
 		/* the tables the mm holds, a bad entry's own included */
-		switch (pt_entry_kind(pt, depth, epa, e, false)) {
-		case PT_ENTRY_TABLE:
-			child = pt_entry_addr(pt, depth, e);
-			break;
-		case PT_ENTRY_BAD:
-			child = pt_owned_table(pt, depth, epa, e);
-			break;
-		default:
-			child = 0;
-		}
+		child = pt_held_table(pt, depth, epa, e);
 		if (child)
 			n += 1 + count_tables(mm, child, depth + 1, va, limit);
 	}

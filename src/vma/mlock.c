@@ -104,7 +104,7 @@ void mlock_folio(struct vmsim_machine *m, struct page *page)
 	mlock_lru(m, head);
 	set_page_flag(head, PG_mlocked);
 	head->mlock_count = 1;
-	page_zone(&m->pm, head)->nr_mlock += nr;
+	mod_zone_page_state(page_zone(&m->pm, head), NR_MLOCK, (long)nr);
 	count_vm_events(&m->pm, UNEVICTABLE_PGMLOCKED, nr);
 }
 
@@ -115,7 +115,7 @@ void mlock_new_folio(struct vmsim_machine *m, struct page *page)
 
 	/* __mlock_new_folio(): straight onto the unevictable list, no batch */
 	set_page_flag(page, PG_mlocked);
-	page_zone(&m->pm, page)->nr_mlock += nr;
+	mod_zone_page_state(page_zone(&m->pm, page), NR_MLOCK, (long)nr);
 	count_vm_events(&m->pm, UNEVICTABLE_PGMLOCKED, nr);
 	set_page_flag(page, PG_unevictable);
 	lruvec_add_folio(lruvec, page);
@@ -137,7 +137,7 @@ void munlock_folio(struct vmsim_machine *m, struct page *page)
 	if (head->mlock_count)
 		return;
 	clear_page_flag(head, PG_mlocked);
-	page_zone(&m->pm, head)->nr_mlock -= nr;
+	mod_zone_page_state(page_zone(&m->pm, head), NR_MLOCK, -(long)nr);
 	count_vm_events(&m->pm, UNEVICTABLE_PGMUNLOCKED, nr);
 	/* evictable again: back on the inactive list of its kind */
 	if (PageLRU(head) && PageUnevictable(head)) {

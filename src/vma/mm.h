@@ -12,12 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "phys/gfp.h"
 #include "vma/huge_mm.h"
 #include "vma/mm_types.h"
 
 struct vmsim_machine;
 struct vmsim_error;
 struct fault_stats;
+struct phys_mem;
 struct page;
 
 /* ---- vma.c: VMA objects, the tree and list, lookup, merge, split ---- */
@@ -243,6 +245,16 @@ int madvise_behavior_from_name(const char *name);
  * had to be read).  Statistics go to @st (may be NULL). */
 unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned flags,
 			 struct fault_stats *st);
+/* A PTE now maps @page, a page-cache or shmem page (folio_add_file_rmap_pte):
+ * its mapcount, and NR_FILE_MAPPED on its first mapping. */
+void folio_add_file_rmap_pte(struct phys_mem *pm, struct page *page);
+/* A PTE no longer maps @page (folio_remove_rmap_pte): its mapcount, and
+ * NR_ANON_MAPPED / NR_FILE_MAPPED when that was the last mapping. */
+void folio_remove_rmap_pte(struct phys_mem *pm, struct page *page);
+/* folio_prealloc(): a page for user memory of @mm (@gfp), charged to its
+ * cgroup with @charge_gfp (GFP_KERNEL for anonymous pages, the mapping's
+ * gfp for shmem); NULL when the allocator or the cgroup has none. */
+struct page *alloc_user_page(struct mm_struct *mm, gfp_t gfp, gfp_t charge_gfp);
 /* Unmap [start, end) of @vma: frames released, rss updated.  No flush. */
 void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end);
 /* The same for unmap_mapping_range(): only the PTEs that map the file's

@@ -24,6 +24,7 @@
 
 struct vmsim_machine;
 struct file;		/* vma/filemap.h */
+struct task_struct;	/* kern/task.h */
 
 /* vm_flags (include/linux/mm.h), with the kernel's values: the bit
  * numbers are what /proc/PID/smaps orders its VmFlags mnemonics by */
@@ -162,6 +163,7 @@ struct file;		/* vma/filemap.h */
 #endif
 
 /* mm->flags bits (include/linux/sched/coredump.h) */
+#define MMF_OOM_SKIP		21	/* the OOM killer is done with it (reaped or exiting) */
 #define MMF_HUGE_ZERO_PAGE	23	/* holds a reference on the huge zero page */
 #define MMF_DISABLE_THP		24	/* prctl(PR_SET_THP_DISABLE) */
 /* the bits fork copies to the child (MMF_INIT_MASK) */
@@ -315,8 +317,12 @@ struct mm_struct {
 	int mm_users;			/* tasks using the address space */
 	int mm_count;			/* references to the struct (mm_users counts 1) */
 	unsigned long def_flags;	/* VM_LOCKED_MASK after mlockall(MCL_FUTURE) */
+	/* CONFIG_MEMCG: the task whose memory cgroup this mm's pages are
+	 * charged to (kern/cgroup.c keeps it; opaque here) */
+	struct task_struct *owner;
 	unsigned long flags;		/* 1 << MMF_* */
 };
+
 
 static inline unsigned long get_mm_counter(const struct mm_struct *mm, int member)
 {

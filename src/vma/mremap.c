@@ -112,7 +112,7 @@ static uint64_t walk_to(struct mm_struct *mm, uint64_t addr, unsigned depth, boo
 		uint64_t next = mm_user_table(mm, d, epa, addr);
 
 		if (!next) {
-			if (!alloc || pt_alloc_table(pt, &next))
+			if (!alloc || pt_alloc_table(pt, GFP_PGTABLE_USER, &next))
 				return 0;
 			pt_set_table(pt, epa, next, _PAGE_TABLE);
 		}

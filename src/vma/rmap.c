@@ -29,6 +29,7 @@
 #include <inttypes.h>
 
 #include "kern/machine.h"
+#include "phys/mm_inline.h"
 #include "mmu/mmu.h"
 #include "phys/slab.h"
 #include "util/error.h"
@@ -337,6 +338,7 @@ void page_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma, uint6
 	set_page_flag(page, PG_anon_exclusive);
 	__folio_set_anon(page, vma, addr, true);
 	page->_mapcount = 0;
+	lruvec_stat_mod_folio(&vma->vm_mm->m->pm, page, NR_ANON_MAPPED, 1);
 }
 
 void page_add_anon_rmap(struct page *page, struct vm_area_struct *vma, uint64_t addr,
@@ -349,12 +351,16 @@ void page_add_anon_rmap(struct page *page, struct vm_area_struct *vma, uint64_t 
 		set_page_flag(page, PG_swapbacked);
 		__folio_set_anon(page, vma, addr, exclusive);
 		page->_mapcount = 0;
+		lruvec_stat_mod_folio(&vma->vm_mm->m->pm, page, NR_ANON_MAPPED, 1);
 		if (exclusive)
 			set_page_flag(page, PG_anon_exclusive);
 		else
 			clear_page_flag(page, PG_anon_exclusive);
 	} else {
-		page->_mapcount++;
+		/* the first mapping of an anonymous page makes it mapped
+		 * again (one swapped back in from the swap cache) */
+		if (++page->_mapcount == 0)
+			lruvec_stat_mod_folio(&vma->vm_mm->m->pm, page, NR_ANON_MAPPED, 1);
 		if (exclusive)
 			set_page_flag(page, PG_anon_exclusive);
 	}
@@ -631,7 +637,7 @@ static int try_to_unmap_one(struct vm_area_struct *vma, uint64_t addr, void *arg
 		      page_to_pfn(&m->pm, page));
 	}
 discard:
-	page->_mapcount--;
+	folio_remove_rmap_pte(&m->pm, page);
 	put_page(&m->pm, page);		/* the PTE's reference */
 	return 0;
 restore:

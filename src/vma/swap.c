@@ -19,6 +19,7 @@
 
 #include "kern/machine.h"
 #include "util/error.h"
+#include "vma/memcontrol.h"
 #include "vma/mm.h"
 #include "vma/workingset.h"
 
@@ -130,7 +131,7 @@ static void lru_move_tail(struct vmsim_machine *m, struct lruvec *lruvec, struct
 	lruvec_del_folio(lruvec, page);
 	clear_page_flag(page, PG_active);
 	lruvec_add_folio_tail(lruvec, page);
-	count_vm_event(&m->pm, PGROTATED);
+	count_vm_events(&m->pm, PGROTATED, folio_nr_pages(page));
 	MM_EV_M(m, "lru_rotate", "pfn=%#lx lru=%s", page_to_pfn(&m->pm, page),
 		lru_list_name(folio_lru_list(page)));
 }
@@ -143,7 +144,7 @@ void folio_rotate_reclaimable(struct vmsim_machine *m, struct page *page)
 				 true);
 }
 
-void lru_note_cost(struct lruvec *lruvec, bool file, unsigned long nr_io,
+void lru_note_cost(struct vmsim_machine *m, struct lruvec *lruvec, bool file, unsigned long nr_io,
 		   unsigned long nr_rotated)
 {
 	/* an I/O costs as much as rotating SWAP_CLUSTER_MAX pages */
@@ -157,10 +158,10 @@ void lru_note_cost(struct lruvec *lruvec, bool file, unsigned long nr_io,
 		else
 			lruvec->anon_cost += cost;
 		/* decay: a floating average that weighs recent costs more */
-		lrusize = lruvec_page_state(lruvec, NR_INACTIVE_ANON) +
-			  lruvec_page_state(lruvec, NR_ACTIVE_ANON) +
-			  lruvec_page_state(lruvec, NR_INACTIVE_FILE) +
-			  lruvec_page_state(lruvec, NR_ACTIVE_FILE);
+		lrusize = mem_cgroup_lruvec_state(m, lruvec, NR_INACTIVE_ANON) +
+			  mem_cgroup_lruvec_state(m, lruvec, NR_ACTIVE_ANON) +
+			  mem_cgroup_lruvec_state(m, lruvec, NR_INACTIVE_FILE) +
+			  mem_cgroup_lruvec_state(m, lruvec, NR_ACTIVE_FILE);
 		if (lruvec->file_cost + lruvec->anon_cost > lrusize / 4) {
 			lruvec->file_cost /= 2;
 			lruvec->anon_cost /= 2;
@@ -170,7 +171,7 @@ void lru_note_cost(struct lruvec *lruvec, bool file, unsigned long nr_io,
 
 void lru_note_cost_refault(struct vmsim_machine *m, struct page *page)
 {
-	lru_note_cost(folio_lruvec(&m->pm, page), folio_is_file_lru(page), 1, 0);
+	lru_note_cost(m, folio_lruvec(&m->pm, page), folio_is_file_lru(page), 1, 0);
 }
 
 /* lru_activate(): an inactive page to the head of its active list. */
@@ -181,7 +182,9 @@ static void lru_activate(struct vmsim_machine *m, struct lruvec *lruvec, struct 
 	lruvec_del_folio(lruvec, page);
 	set_page_flag(page, PG_active);
 	lruvec_add_folio(lruvec, page);
-	count_vm_event(&m->pm, PGACTIVATE);
+	/* a huge page moves as its 512 (1024) pages: folio_nr_pages() */
+	count_vm_events(&m->pm, PGACTIVATE, folio_nr_pages(page));
+	count_memcg_events(lruvec->memcg, PGACTIVATE, folio_nr_pages(page));
 	MM_EV_M(m, "lru_activate", "pfn=%#lx lru=%s", page_to_pfn(&m->pm, page),
 		lru_list_name(folio_lru_list(page)));
 }
@@ -238,10 +241,12 @@ static void lru_deactivate_file(struct vmsim_machine *m, struct lruvec *lruvec, 
 		set_page_flag(page, PG_reclaim);
 	} else {
 		lruvec_add_folio_tail(lruvec, page);
-		count_vm_event(&m->pm, PGROTATED);
+		count_vm_events(&m->pm, PGROTATED, folio_nr_pages(page));
 	}
-	if (active)
-		count_vm_event(&m->pm, PGDEACTIVATE);
+	if (active) {
+		count_vm_events(&m->pm, PGDEACTIVATE, folio_nr_pages(page));
+		count_memcg_events(lruvec->memcg, PGDEACTIVATE, folio_nr_pages(page));
+	}
 	MM_EV_M(m, "lru_deactivate", "pfn=%#lx lru=%s", page_to_pfn(&m->pm, page),
 		lru_list_name(folio_lru_list(page)));
 }
@@ -263,7 +268,8 @@ static void lru_deactivate(struct vmsim_machine *m, struct lruvec *lruvec, struc
 	clear_page_flag(page, PG_active);
 	clear_page_flag(page, PG_referenced);
 	lruvec_add_folio(lruvec, page);
-	count_vm_event(&m->pm, PGDEACTIVATE);
+	count_vm_events(&m->pm, PGDEACTIVATE, folio_nr_pages(page));
+	count_memcg_events(lruvec->memcg, PGDEACTIVATE, folio_nr_pages(page));
 	MM_EV_M(m, "lru_deactivate", "pfn=%#lx lru=%s", page_to_pfn(&m->pm, page),
 		lru_list_name(folio_lru_list(page)));
 }
@@ -288,7 +294,8 @@ static void lru_lazyfree(struct vmsim_machine *m, struct lruvec *lruvec, struct 
 	clear_page_flag(page, PG_referenced);
 	clear_page_flag(page, PG_swapbacked);
 	lruvec_add_folio(lruvec, page);
-	count_vm_event(&m->pm, PGLAZYFREE);
+	count_vm_events(&m->pm, PGLAZYFREE, folio_nr_pages(page));
+	count_memcg_events(lruvec->memcg, PGLAZYFREE, folio_nr_pages(page));
 	MM_EV_M(m, "lru_lazyfree", "pfn=%#lx lru=%s", page_to_pfn(&m->pm, page),
 		lru_list_name(folio_lru_list(page)));
 }

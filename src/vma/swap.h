@@ -76,7 +76,7 @@ void folio_mark_lazyfree(struct vmsim_machine *m, struct page *page);
 void folio_rotate_reclaimable(struct vmsim_machine *m, struct page *page);
 /* Reclaim cost of @file or anon pages: @nr_io pages of I/O (refaults,
  * writes), @nr_rotated pages rotated (lru_note_cost()). */
-void lru_note_cost(struct lruvec *lruvec, bool file, unsigned long nr_io,
+void lru_note_cost(struct vmsim_machine *m, struct lruvec *lruvec, bool file, unsigned long nr_io,
 		   unsigned long nr_rotated);
 void lru_note_cost_refault(struct vmsim_machine *m, struct page *page);
 
@@ -94,6 +94,14 @@ void reclaim_init(struct vmsim_machine *m);
  * freed. */
 unsigned long try_to_free_pages(struct phys_mem *pm, struct zone *const *zonelist, unsigned order,
 				gfp_t gfp);
+/* try_to_free_mem_cgroup_pages(): a cgroup at its limit reclaims from the
+ * lruvecs of its subtree on every node (do_try_to_free_pages() with
+ * target_mem_cgroup), anon pages too with MEMCG_RECLAIM_MAY_SWAP; the
+ * pages freed. */
+struct mem_cgroup;
+unsigned long try_to_free_mem_cgroup_pages(struct vmsim_machine *m, struct mem_cgroup *memcg,
+					   unsigned long nr_pages, gfp_t gfp_mask,
+					   unsigned reclaim_options);
 /* A zone fell below its low watermark: wake its node's kswapd, which runs
  * at the next kswapd point. */
 void wakeup_kswapd(struct phys_mem *pm, struct zone *zone, gfp_t gfp, unsigned order,

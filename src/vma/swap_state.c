@@ -23,6 +23,7 @@
 
 #include "kern/machine.h"
 #include "mmu/mmu.h"
+#include "vma/memcontrol.h"
 #include "vma/mm.h"
 #include "vma/swap.h"
 #include "vma/workingset.h"
@@ -42,7 +43,6 @@ int add_to_swap_cache(struct vmsim_machine *m, struct page *page, swp_entry_t en
 		      void **shadow)
 {
 	struct swap_info_struct *si = get_swap_device(m, entry, NULL);
-	struct pglist_data *pgdat = &m->pm.node_data[page_to_nid(page)];
 	void *old = NULL;
 
 	if (!si || xa_store(&si->swap_cache, swp_offset(entry), page, &old))
@@ -53,8 +53,8 @@ int add_to_swap_cache(struct vmsim_machine *m, struct page *page, swp_entry_t en
 	set_page_flag(page, PG_swapcache);
 	page->private = entry.val;
 	si->cache_pages++;
-	mod_node_page_state(pgdat, NR_FILE_PAGES, 1);
-	mod_lruvec_state(folio_lruvec(&m->pm, page), NR_SWAPCACHE, 1);
+	lruvec_stat_mod_folio(&m->pm, page, NR_FILE_PAGES, 1);
+	lruvec_stat_mod_folio(&m->pm, page, NR_SWAPCACHE, 1);
 	return 0;
 }
 
@@ -62,7 +62,6 @@ void __delete_from_swap_cache(struct vmsim_machine *m, struct page *page, void *
 {
 	swp_entry_t entry = { page->private };
 	struct swap_info_struct *si = get_swap_device(m, entry, NULL);
-	struct pglist_data *pgdat = &m->pm.node_data[page_to_nid(page)];
 
 	if (shadow)
 		xa_store(&si->swap_cache, swp_offset(entry), shadow, NULL);
@@ -71,8 +70,8 @@ void __delete_from_swap_cache(struct vmsim_machine *m, struct page *page, void *
 	clear_page_flag(page, PG_swapcache);
 	page->private = 0;
 	si->cache_pages--;
-	mod_node_page_state(pgdat, NR_FILE_PAGES, -1);
-	mod_lruvec_state(folio_lruvec(&m->pm, page), NR_SWAPCACHE, -1);
+	lruvec_stat_mod_folio(&m->pm, page, NR_FILE_PAGES, -1);
+	lruvec_stat_mod_folio(&m->pm, page, NR_SWAPCACHE, -1);
 }
 
 void delete_from_swap_cache(struct vmsim_machine *m, struct page *page)
@@ -255,6 +254,13 @@ static struct page *__read_swap_cache_async(struct vmsim_machine *m, swp_entry_t
 		if (!err)
 			break;
 		goto fail;	/* -ENOENT, or -EEXIST with no page to find */
+	}
+	/* charged, before it counts anywhere, to the cgroup that swapped it
+	 * out (current's when that one is gone) */
+	if (mem_cgroup_swapin_charge_folio(m, new_page, NULL, GFP_HIGHUSER_MOVABLE, swp_type(entry),
+					   swp_offset(entry))) {
+		put_swap_folio(m, entry);
+		goto fail;
 	}
 	set_page_flag(new_page, PG_swapbacked);
 	if (add_to_swap_cache(m, new_page, entry, &shadow)) {

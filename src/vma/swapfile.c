@@ -38,6 +38,7 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/strbuf.h"
+#include "vma/memcontrol.h"
 #include "vma/mm.h"
 #include "vma/rmap.h"
 #include "vma/swap.h"
@@ -424,10 +425,15 @@ swp_entry_t folio_alloc_swap(struct vmsim_machine *m, struct page *page)
 {
 	swp_entry_t entry;
 
-	(void)page;
 	entry = swap_slots_alloc(m);
 	if (!entry.val && get_swap_pages(m, 1, &entry) != 1)
 		entry.val = 0;
+	/* the slot counts against the page's cgroup's memory.swap.max (no
+	 * slot at all is the cgroup's swap_fail event) */
+	if (mem_cgroup_try_charge_swap(m, page, swp_type(entry), swp_offset(entry))) {
+		put_swap_folio(m, entry);
+		entry.val = 0;
+	}
 	return entry;
 }
 
@@ -491,6 +497,7 @@ static void swap_entry_range_free(struct vmsim_machine *m, struct swap_info_stru
 
 	ci->count--;
 	si->swap_map[offset] = 0;
+	mem_cgroup_uncharge_swap(m, si->type, offset, 1);
 	swap_range_free(m, si, offset, 1);
 	if (!ci->count)
 		free_cluster(si, ci);
@@ -768,7 +775,8 @@ int sys_swapon(struct vmsim_machine *m, uint64_t size, int prio, bool has_prio, 
 	si->swap_map = host_zalloc(&m->ha, si->max);
 	si->zeromap = host_zalloc(&m->ha, ((si->max + 63) / 64) * sizeof(*si->zeromap));
 	si->slot_block = host_zalloc(&m->ha, si->max * sizeof(*si->slot_block));
-	if (!si->swap_map || !si->zeromap || !si->slot_block || setup_clusters(m, si)) {
+	if (!si->swap_map || !si->zeromap || !si->slot_block || setup_clusters(m, si) ||
+	    swap_cgroup_swapon(m, t, si->max)) {
 		free_swap_info(m, si);
 		return verr(err, -ENOMEM, "out of host memory");
 	}
@@ -973,6 +981,7 @@ int sys_swapoff(struct vmsim_machine *m, unsigned type, struct vmsim_error *err)
 	}
 	MM_EV_M(m, "swapoff", "type=%u name=%s", type, si->name);
 	ss->swap_info[type] = NULL;
+	swap_cgroup_swapoff(m, type);
 	free_swap_info(m, si);
 	reenable_swap_slots_cache(m);
 	return 0;

@@ -18,6 +18,7 @@
 
 #include "kern/machine.h"
 #include "mmu/pgformat.h"
+#include "phys/mm_inline.h"
 #include "phys/slab.h"
 #include "vma/filemap.h"
 #include "vma/rmap.h"

@@ -27,6 +27,7 @@
 #include "kern/machine.h"
 #include "mmu/mmu.h"
 #include "vma/filemap.h"
+#include "vma/memcontrol.h"
 #include "vma/mm.h"
 #include "vma/rmap.h"
 #include "vma/swapfile.h"
@@ -79,10 +80,14 @@ static bool cgroup_reclaim(const struct scan_control *sc)
 	return sc->target_mem_cgroup != NULL;
 }
 
-/* can_reclaim_anon_pages(): a free swap slot to take an anon page */
-static bool can_reclaim_anon_pages(const struct vmsim_machine *m)
+/* can_reclaim_anon_pages(): a free swap slot to take an anon page --
+ * for a cgroup's lruvec, one its memory.swap.max (and its ancestors')
+ * still allows */
+static bool can_reclaim_anon_pages(struct vmsim_machine *m, struct mem_cgroup *memcg)
 {
-	return m->pm.nr_swap_pages > 0;
+	if (!memcg)
+		return m->pm.nr_swap_pages > 0;
+	return mem_cgroup_get_nr_swap_pages(m, memcg) > 0;
 }
 
 /* can_age_anon_pages(): aging anon is worth it only with swap configured */
@@ -227,7 +232,7 @@ static pageout_t pageout(struct vmsim_machine *m, struct page *page, enum mappin
  * the count instead).
  */
 static bool __remove_mapping(struct vmsim_machine *m, enum mapping_kind mapping, struct page *page,
-			     bool reclaimed)
+			     bool reclaimed, struct mem_cgroup *target_memcg)
 {
 	void *shadow = NULL;
 
@@ -237,12 +242,12 @@ static bool __remove_mapping(struct vmsim_machine *m, enum mapping_kind mapping,
 		swp_entry_t entry = { page->private };
 
 		if (reclaimed)
-			shadow = workingset_eviction(m, page);
+			shadow = workingset_eviction(m, page, target_memcg);
 		__delete_from_swap_cache(m, page, shadow);
 		put_swap_folio(m, entry);
 	} else if (mapping == MAPPING_FILE) {
 		if (reclaimed && folio_is_file_lru(page))
-			shadow = workingset_eviction(m, page);
+			shadow = workingset_eviction(m, page, target_memcg);
 		__filemap_remove_folio(m, page, shadow);
 	} else if (mapping == MAPPING_SHMEM) {
 		/* clean: never written since it was zeroed, so the
@@ -251,8 +256,8 @@ static bool __remove_mapping(struct vmsim_machine *m, enum mapping_kind mapping,
 
 		obj->pages[page->index] = NULL;
 		page->mapping = NULL;
-		mod_node_page_state(&m->pm.node_data[page_to_nid(page)], NR_FILE_PAGES, -1);
-		mod_node_page_state(&m->pm.node_data[page_to_nid(page)], NR_SHMEM, -1);
+		lruvec_stat_mod_folio(&m->pm, page, NR_FILE_PAGES, -1);
+		lruvec_stat_mod_folio(&m->pm, page, NR_SHMEM, -1);
 	} else {
 		return false;
 	}
@@ -403,8 +408,9 @@ static unsigned long shrink_folio_list(struct vmsim_machine *m, struct list_head
 			/* MADV_FREE, still clean: only the isolation holds it */
 			if (page_ref_count(page) != 1)
 				goto keep_locked;
-			count_vm_event(&m->pm, PGLAZYFREED);
-		} else if (!__remove_mapping(m, mapping, page, true)) {
+			count_vm_events(&m->pm, PGLAZYFREED, nr_pages);
+			count_memcg_events(folio_memcg(m, page), PGLAZYFREED, nr_pages);
+		} else if (!__remove_mapping(m, mapping, page, true, sc->target_mem_cgroup)) {
 			goto keep_locked;
 		}
 		clear_page_flag(page, PG_locked);
@@ -414,11 +420,12 @@ static unsigned long shrink_folio_list(struct vmsim_machine *m, struct list_head
 		continue;
 activate_locked:
 		/* not a candidate for swapping: give its slot back */
-		if (PageSwapCache(page) && (vm_swap_full(m) || PageMlocked(page)))
+		if (PageSwapCache(page) && (mem_cgroup_swap_full(m, page) || PageMlocked(page)))
 			folio_free_swap(m, page);
 		if (!PageMlocked(page)) {
 			set_page_flag(page, PG_active);
-			stat->nr_activate[folio_is_file_lru(page)]++;
+			stat->nr_activate[folio_is_file_lru(page)] += nr_pages;
+			count_memcg_events(folio_memcg(m, page), PGACTIVATE, nr_pages);
 		}
 keep_locked:
 		clear_page_flag(page, PG_locked);
@@ -474,7 +481,7 @@ move:
 	if (!list_empty(&folios_skipped)) {
 		list_splice(&folios_skipped, src);
 		for (unsigned z = 0; z < MAX_NR_ZONES; z++)
-			m->pm.vmstat.pgskip[z] += nr_skipped[z];
+			count_vm_events(&m->pm, (enum vm_event_item)(PGSCAN_SKIP_DMA + z), nr_skipped[z]);
 	}
 	*nr_scanned = total_scan;
 	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
@@ -532,8 +539,11 @@ static unsigned long shrink_inactive_list(struct vmsim_machine *m, unsigned long
 	lru_add_drain(m);
 	nr_taken = isolate_lru_folios(m, nr_to_scan, lruvec, &folio_list, &nr_scanned, sc, lru);
 	mod_node_page_state(pgdat, (enum node_stat_item)(NR_ISOLATED_ANON + file), (long)nr_taken);
+	/* the machine counts global reclaim; the lruvec's cgroup every scan
+	 * of its pages */
 	if (!cgroup_reclaim(sc))
 		count_vm_events(&m->pm, sc->kswapd ? PGSCAN_KSWAPD : PGSCAN_DIRECT, nr_scanned);
+	count_memcg_events(lruvec->memcg, sc->kswapd ? PGSCAN_KSWAPD : PGSCAN_DIRECT, nr_scanned);
 	count_vm_events(&m->pm, file ? PGSCAN_FILE : PGSCAN_ANON, nr_scanned);
 	if (!nr_taken)
 		return 0;
@@ -544,8 +554,9 @@ static unsigned long shrink_inactive_list(struct vmsim_machine *m, unsigned long
 	mod_node_page_state(pgdat, (enum node_stat_item)(NR_ISOLATED_ANON + file), -(long)nr_taken);
 	if (!cgroup_reclaim(sc))
 		count_vm_events(&m->pm, sc->kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT, nr_reclaimed);
+	count_memcg_events(lruvec->memcg, sc->kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT, nr_reclaimed);
 	count_vm_events(&m->pm, file ? PGSTEAL_FILE : PGSTEAL_ANON, nr_reclaimed);
-	lru_note_cost(lruvec, file, stat.nr_pageout, nr_scanned - nr_reclaimed);
+	lru_note_cost(m, lruvec, file, stat.nr_pageout, nr_scanned - nr_reclaimed);
 	/* dirty pages at the tail not even queued for I/O: the flushers
 	 * are behind, wake them */
 	if (stat.nr_unqueued_dirty == nr_taken)
@@ -584,6 +595,7 @@ static void shrink_active_list(struct vmsim_machine *m, unsigned long nr_to_scan
 	mod_node_page_state(pgdat, (enum node_stat_item)(NR_ISOLATED_ANON + file), (long)nr_taken);
 	if (!cgroup_reclaim(sc))
 		count_vm_events(&m->pm, PGREFILL, nr_scanned);
+	count_memcg_events(lruvec->memcg, PGREFILL, nr_scanned);
 	while (!list_empty(&l_hold)) {
 		struct page *page = lru_to_folio(&l_hold);
 		unsigned long vm_flags;
@@ -606,9 +618,10 @@ static void shrink_active_list(struct vmsim_machine *m, unsigned long nr_to_scan
 	nr_activate = move_folios_to_lru(m, lruvec, &l_active);
 	nr_deactivate = move_folios_to_lru(m, lruvec, &l_inactive);
 	count_vm_events(&m->pm, PGDEACTIVATE, nr_deactivate);
+	count_memcg_events(lruvec->memcg, PGDEACTIVATE, nr_deactivate);
 	mod_node_page_state(pgdat, (enum node_stat_item)(NR_ISOLATED_ANON + file), -(long)nr_taken);
 	if (nr_rotated)
-		lru_note_cost(lruvec, file, 0, nr_rotated);
+		lru_note_cost(m, lruvec, file, 0, nr_rotated);
 	MM_EV_M(m, "shrink_active", "lru=%s priority=%d scanned=%lu taken=%lu rotated=%lu "
 		"deactivated=%lu", lru_list_name(lru), sc->priority, nr_scanned, nr_taken,
 		nr_activate, nr_deactivate);
@@ -652,11 +665,14 @@ static unsigned long int_sqrt(unsigned long x)
  * inactive_is_low(): the target active:inactive ratio is
  * int_sqrt(10 * size in GiB) (1 below 1 GiB): 3 at 1 GiB, 10 at 10 GiB.
  */
-static bool inactive_is_low(const struct lruvec *lruvec, enum lru_list inactive_lru)
+static bool inactive_is_low(const struct vmsim_machine *m, const struct lruvec *lruvec,
+			    enum lru_list inactive_lru)
 {
 	enum lru_list active_lru = (enum lru_list)(inactive_lru + LRU_ACTIVE);
-	unsigned long inactive = lruvec_page_state(lruvec, (enum node_stat_item)(NR_LRU_BASE + inactive_lru));
-	unsigned long active = lruvec_page_state(lruvec, (enum node_stat_item)(NR_LRU_BASE + active_lru));
+	unsigned long inactive = mem_cgroup_lruvec_state(m, lruvec,
+							 (enum node_stat_item)(NR_LRU_BASE + inactive_lru));
+	unsigned long active = mem_cgroup_lruvec_state(m, lruvec,
+						       (enum node_stat_item)(NR_LRU_BASE + active_lru));
 	unsigned long gb = (inactive + active) >> (30 - PAGE_SHIFT);
 	unsigned long inactive_ratio = gb ? int_sqrt(10 * gb) : 1;
 
@@ -675,28 +691,28 @@ enum scan_balance { SCAN_EQUAL, SCAN_FRACT, SCAN_ANON, SCAN_FILE };
 static void prepare_scan_control(struct vmsim_machine *m, struct pglist_data *pgdat,
 				 struct scan_control *sc)
 {
-	struct lruvec *target_lruvec = &pgdat->__lruvec;
+	struct lruvec *target_lruvec = mem_cgroup_lruvec(m, sc->target_mem_cgroup, pgdat->node_id);
 	unsigned long file, refaults;
 
 	sc->anon_cost = target_lruvec->anon_cost;
 	sc->file_cost = target_lruvec->file_cost;
 	if (!sc->force_deactivate) {
-		refaults = lruvec_page_state(target_lruvec, WORKINGSET_ACTIVATE_ANON);
+		refaults = mem_cgroup_lruvec_state(m, target_lruvec, WORKINGSET_ACTIVATE_ANON);
 		if (refaults != target_lruvec->refaults[0] ||
-		    inactive_is_low(target_lruvec, LRU_INACTIVE_ANON))
+		    inactive_is_low(m, target_lruvec, LRU_INACTIVE_ANON))
 			sc->may_deactivate |= DEACTIVATE_ANON;
 		else
 			sc->may_deactivate &= ~DEACTIVATE_ANON;
-		refaults = lruvec_page_state(target_lruvec, WORKINGSET_ACTIVATE_FILE);
+		refaults = mem_cgroup_lruvec_state(m, target_lruvec, WORKINGSET_ACTIVATE_FILE);
 		if (refaults != target_lruvec->refaults[1] ||
-		    inactive_is_low(target_lruvec, LRU_INACTIVE_FILE))
+		    inactive_is_low(m, target_lruvec, LRU_INACTIVE_FILE))
 			sc->may_deactivate |= DEACTIVATE_FILE;
 		else
 			sc->may_deactivate &= ~DEACTIVATE_FILE;
 	} else {
 		sc->may_deactivate = DEACTIVATE_ANON | DEACTIVATE_FILE;
 	}
-	file = lruvec_page_state(target_lruvec, NR_INACTIVE_FILE);
+	file = mem_cgroup_lruvec_state(m, target_lruvec, NR_INACTIVE_FILE);
 	sc->cache_trim_mode = (file >> sc->priority) && !(sc->may_deactivate & DEACTIVATE_FILE) &&
 			      !sc->no_cache_trim_mode;
 	if (!cgroup_reclaim(sc)) {
@@ -714,7 +730,6 @@ static void prepare_scan_control(struct vmsim_machine *m, struct pglist_data *pg
 		sc->file_is_tiny = file + free <= total_high_wmark &&
 				   !(sc->may_deactivate & DEACTIVATE_ANON) && (anon >> sc->priority);
 	}
-	(void)m;
 }
 
 /*
@@ -732,7 +747,7 @@ static void get_scan_count(struct vmsim_machine *m, struct lruvec *lruvec, struc
 	enum scan_balance scan_balance;
 	enum lru_list lru;
 
-	if (!sc->may_swap || !can_reclaim_anon_pages(m)) {
+	if (!sc->may_swap || !can_reclaim_anon_pages(m, lruvec->memcg)) {
 		scan_balance = SCAN_FILE;
 		goto out;
 	}
@@ -854,24 +869,56 @@ static void shrink_lruvec(struct vmsim_machine *m, struct lruvec *lruvec, struct
 	}
 	sc->nr_reclaimed += nr_reclaimed;
 	/* rebalance anon's active:inactive even when it was not scanned */
-	if (can_age_anon_pages(m) && inactive_is_low(lruvec, LRU_INACTIVE_ANON))
+	if (can_age_anon_pages(m) && inactive_is_low(m, lruvec, LRU_INACTIVE_ANON))
 		shrink_active_list(m, SWAP_CLUSTER_MAX, lruvec, sc, LRU_ACTIVE_ANON);
 }
 
 /* ---- nodes and zones ---- */
 
 /*
- * shrink_node(): one pass over the node's lruvec (with memory cgroups,
- * over each cgroup's lruvec on the node: shrink_node_memcgs()), then
- * kswapd's flags from what the pass saw at the tail of the lists.
+ * shrink_node_memcgs(): the lruvec on this node of each cgroup of the
+ * target's subtree (the whole tree for global reclaim), in
+ * mem_cgroup_iter() order.  Direct reclaimers walk partially: each
+ * resumes after the cgroup the last one stopped at and stops once it has
+ * reclaimed enough; kswapd, and a retry that must see every cgroup, walk
+ * all of them.  memory.min and memory.low are not modelled: no cgroup is
+ * protected.
+ */
+static void shrink_node_memcgs(struct vmsim_machine *m, struct pglist_data *pgdat,
+			       struct scan_control *sc)
+{
+	const unsigned nid = pgdat->node_id;
+	struct mem_cgroup *target = sc->target_mem_cgroup, *root, *memcg;
+	const bool partial = !sc->kswapd && !sc->memcg_full_walk;
+
+	if (!m->memcg) {
+		shrink_lruvec(m, &pgdat->__lruvec, sc);
+		return;
+	}
+	root = target ? target : m->memcg->root;
+	memcg = partial ? mem_cgroup_iter_reclaim(root, NULL, nid) : root;
+	do {
+		shrink_lruvec(m, mem_cgroup_lruvec(m, memcg, nid), sc);
+		if (partial && sc->nr_reclaimed >= sc->nr_to_reclaim) {
+			mem_cgroup_iter_break(root, memcg, nid);
+			break;
+		}
+	} while ((memcg = partial ? mem_cgroup_iter_reclaim(root, memcg, nid)
+				  : mem_cgroup_iter(root, memcg)));
+}
+
+/*
+ * shrink_node(): one pass over the node's lruvecs (shrink_node_memcgs()),
+ * then kswapd's flags from what the pass saw at the tail of the lists.
  */
 static void shrink_node(struct vmsim_machine *m, struct pglist_data *pgdat, struct scan_control *sc)
 {
+	struct lruvec *target_lruvec = mem_cgroup_lruvec(m, sc->target_mem_cgroup, pgdat->node_id);
 	unsigned long nr_reclaimed = sc->nr_reclaimed;
 
 	memset(&sc->nr, 0, sizeof(sc->nr));
 	prepare_scan_control(m, pgdat, sc);
-	shrink_lruvec(m, &pgdat->__lruvec, sc);
+	shrink_node_memcgs(m, pgdat, sc);
 	if (sc->kswapd) {
 		/* every page taken was under writeback: flag the node */
 		if (sc->nr.writeback && sc->nr.writeback == sc->nr.taken)
@@ -881,21 +928,27 @@ static void shrink_node(struct vmsim_machine *m, struct pglist_data *pgdat, stru
 		if (sc->nr.unqueued_dirty == sc->nr.file_taken)
 			pgdat->flags |= PGDAT_DIRTY;
 	}
-	if (sc->nr.dirty && sc->nr.dirty == sc->nr.congested && sc->kswapd)
-		pgdat->__lruvec.flags |= LRUVEC_NODE_CONGESTED;
+	if (sc->nr.dirty && sc->nr.dirty == sc->nr.congested) {
+		if (cgroup_reclaim(sc))
+			target_lruvec->flags |= LRUVEC_CGROUP_CONGESTED;
+		if (sc->kswapd)
+			target_lruvec->flags |= LRUVEC_NODE_CONGESTED;
+	}
 	if (sc->nr_reclaimed - nr_reclaimed)
 		pgdat->kswapd_failures = 0;
 	else if (sc->cache_trim_mode)
 		sc->cache_trim_mode_failed = true;
 }
 
-/* snapshot_refaults(): the refault counts this reclaim cycle ended at. */
-static void snapshot_refaults(struct pglist_data *pgdat)
+/* snapshot_refaults(): the refault counts of the target's lruvec this
+ * reclaim cycle ended at. */
+static void snapshot_refaults(struct vmsim_machine *m, struct mem_cgroup *target_memcg,
+			      struct pglist_data *pgdat)
 {
-	struct lruvec *lruvec = &pgdat->__lruvec;
+	struct lruvec *lruvec = mem_cgroup_lruvec(m, target_memcg, pgdat->node_id);
 
-	lruvec->refaults[0] = lruvec_page_state(lruvec, WORKINGSET_ACTIVATE_ANON);
-	lruvec->refaults[1] = lruvec_page_state(lruvec, WORKINGSET_ACTIVATE_FILE);
+	lruvec->refaults[0] = mem_cgroup_lruvec_state(m, lruvec, WORKINGSET_ACTIVATE_ANON);
+	lruvec->refaults[1] = mem_cgroup_lruvec_state(m, lruvec, WORKINGSET_ACTIVATE_FILE);
 }
 
 /* shrink_zones(): each node of the zonelist once, through its first
@@ -928,7 +981,7 @@ static unsigned long do_try_to_free_pages(struct vmsim_machine *m, struct zone *
 
 retry:
 	if (!cgroup_reclaim(sc))
-		m->pm.vmstat.allocstall[sc->reclaim_idx]++;
+		count_vm_event(&m->pm, (enum vm_event_item)(ALLOCSTALL_DMA + sc->reclaim_idx));
 	do {
 		sc->nr_scanned = 0;
 		shrink_zones(m, zonelist, sc);
@@ -942,11 +995,11 @@ retry:
 		if ((*zp)->type > sc->reclaim_idx || (*zp)->zone_pgdat == last_pgdat)
 			continue;
 		last_pgdat = (*zp)->zone_pgdat;
-		snapshot_refaults((*zp)->zone_pgdat);
+		snapshot_refaults(m, sc->target_mem_cgroup, (*zp)->zone_pgdat);
 	}
 	if (sc->nr_reclaimed)
 		return sc->nr_reclaimed;
-	/* (partial cgroup walks: with none, the retry is the same pass) */
+	/* the partial cgroup walks found nothing: once more over them all */
 	if (!sc->memcg_full_walk) {
 		sc->priority = initial_priority;
 		sc->memcg_full_walk = true;
@@ -1039,12 +1092,47 @@ unsigned long try_to_free_pages(struct phys_mem *pm, struct zone *const *zonelis
 	return nr_reclaimed;
 }
 
+unsigned long try_to_free_mem_cgroup_pages(struct vmsim_machine *m, struct mem_cgroup *memcg,
+					   unsigned long nr_pages, gfp_t gfp_mask,
+					   unsigned reclaim_options)
+{
+	/* GFP_RECLAIM_MASK of the caller's mask, the rest GFP_HIGHUSER_MOVABLE's */
+	const gfp_t reclaim_mask = __GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM | __GFP_HIGH |
+				   __GFP_IO | __GFP_FS | __GFP_NOWARN | __GFP_RETRY_MAYFAIL |
+				   __GFP_NOFAIL | __GFP_NORETRY | __GFP_MEMALLOC | __GFP_NOMEMALLOC;
+	struct scan_control sc = {
+		.nr_to_reclaim = nr_pages > SWAP_CLUSTER_MAX ? nr_pages : SWAP_CLUSTER_MAX,
+		.gfp_mask = (gfp_mask & reclaim_mask) | (GFP_HIGHUSER_MOVABLE & ~reclaim_mask),
+		.reclaim_idx = MAX_NR_ZONES - 1,
+		.target_mem_cgroup = memcg,
+		.priority = DEF_PRIORITY,
+		.may_writepage = true,
+		.may_unmap = true,
+		.may_swap = (reclaim_options & MEMCG_RECLAIM_MAY_SWAP) != 0,
+	};
+	/* the fallback zonelist of the running CPU's node (numa_node_id():
+	 * node 0, as alloc_pages() has it) puts equal pressure on every node */
+	struct zone *const *zonelist = m->pm.node_data[0].zonelist[gfp_zone(&m->pm, sc.gfp_mask)];
+	unsigned long nr_reclaimed;
+	bool was = m->pm.memalloc;
+
+	m->pm.memalloc = true;
+	MM_EV_M(m, "memcg_reclaim_begin", "memcg=%u nr_to_reclaim=%lu gfp=%#x", memcg->id,
+		nr_pages, sc.gfp_mask);
+	nr_reclaimed = do_try_to_free_pages(m, zonelist, &sc);
+	MM_EV_M(m, "memcg_reclaim_end", "memcg=%u reclaimed=%lu", memcg->id, nr_reclaimed);
+	m->pm.memalloc = was;
+	return nr_reclaimed;
+}
+
 unsigned long reclaim_lruvec(struct vmsim_machine *m, struct lruvec *lruvec,
 			     unsigned long nr_to_reclaim, gfp_t gfp, bool may_swap)
 {
 	struct scan_control sc = {
 		.nr_to_reclaim = nr_to_reclaim > SWAP_CLUSTER_MAX ? nr_to_reclaim : SWAP_CLUSTER_MAX,
-		.target_mem_cgroup = lruvec->memcg,
+		/* the root cgroup's lruvec holds what global reclaim scans */
+		.target_mem_cgroup = lruvec->memcg && !mem_cgroup_is_root(lruvec->memcg) ?
+				     lruvec->memcg : NULL,
 		.gfp_mask = gfp,
 		.reclaim_idx = MAX_NR_ZONES - 1,
 		.priority = DEF_PRIORITY,
@@ -1084,19 +1172,20 @@ static bool pgdat_balanced(struct pglist_data *pgdat, int order, enum zone_type 
 	return !any;
 }
 
-static void clear_pgdat_congested(struct pglist_data *pgdat)
+static void clear_pgdat_congested(struct vmsim_machine *m, struct pglist_data *pgdat)
 {
-	pgdat->__lruvec.flags &= ~(LRUVEC_NODE_CONGESTED | LRUVEC_CGROUP_CONGESTED);
+	mem_cgroup_lruvec(m, NULL, pgdat->node_id)->flags &=
+		~(LRUVEC_NODE_CONGESTED | LRUVEC_CGROUP_CONGESTED);
 	pgdat->flags &= ~(PGDAT_DIRTY | PGDAT_WRITEBACK);
 }
 
-static bool prepare_kswapd_sleep(struct pglist_data *pgdat, int order,
+static bool prepare_kswapd_sleep(struct vmsim_machine *m, struct pglist_data *pgdat, int order,
 				 enum zone_type highest_zoneidx)
 {
 	if (pgdat->kswapd_failures >= MAX_RECLAIM_RETRIES)
 		return true;	/* hopeless: leave it to direct reclaim */
 	if (pgdat_balanced(pgdat, order, highest_zoneidx)) {
-		clear_pgdat_congested(pgdat);
+		clear_pgdat_congested(m, pgdat);
 		return true;
 	}
 	return false;
@@ -1107,9 +1196,19 @@ static bool prepare_kswapd_sleep(struct pglist_data *pgdat, int order,
 static void kswapd_age_node(struct vmsim_machine *m, struct pglist_data *pgdat,
 			    struct scan_control *sc)
 {
-	if (!can_age_anon_pages(m) || !inactive_is_low(&pgdat->__lruvec, LRU_INACTIVE_ANON))
+	struct mem_cgroup *memcg = NULL;
+
+	if (!can_age_anon_pages(m) ||
+	    !inactive_is_low(m, mem_cgroup_lruvec(m, NULL, pgdat->node_id), LRU_INACTIVE_ANON))
 		return;
-	shrink_active_list(m, SWAP_CLUSTER_MAX, &pgdat->__lruvec, sc, LRU_ACTIVE_ANON);
+	/* every cgroup's lruvec on the node */
+	if (!m->memcg) {
+		shrink_active_list(m, SWAP_CLUSTER_MAX, &pgdat->__lruvec, sc, LRU_ACTIVE_ANON);
+		return;
+	}
+	while ((memcg = mem_cgroup_iter(m->memcg->root, memcg)))
+		shrink_active_list(m, SWAP_CLUSTER_MAX, mem_cgroup_lruvec(m, memcg, pgdat->node_id),
+				   sc, LRU_ACTIVE_ANON);
 }
 
 /* kswapd_shrink_node(): one pass aiming at the high watermarks; true
@@ -1182,7 +1281,7 @@ restart:
 	if (!sc.nr_reclaimed)
 		pgdat->kswapd_failures++;
 out:
-	snapshot_refaults(pgdat);
+	snapshot_refaults(m, NULL, pgdat);
 	MM_EV_M(m, "kswapd_balance", "node=%d order=%d highest_zone=%u reclaimed=%lu failures=%u",
 		pgdat->node_id, order, (unsigned)highest_zoneidx, sc.nr_reclaimed,
 		pgdat->kswapd_failures);
@@ -1217,7 +1316,7 @@ static void kswapd_node(struct vmsim_machine *m, struct pglist_data *pgdat)
 try_sleep:
 		/* bounded: a node that cannot be balanced fails each round
 		 * and is given up on after MAX_RECLAIM_RETRIES */
-		if (prepare_kswapd_sleep(pgdat, reclaim_order, highest_zoneidx) ||
+		if (prepare_kswapd_sleep(m, pgdat, reclaim_order, highest_zoneidx) ||
 		    ++rounds > 4 * MAX_RECLAIM_RETRIES + 1000) {
 			pgdat->kswapd_woken = false;
 			pgdat->kswapd_last_highest = highest_zoneidx;

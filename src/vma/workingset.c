@@ -18,6 +18,7 @@
 #include "vma/workingset.h"
 
 #include "kern/machine.h"
+#include "vma/memcontrol.h"
 #include "vma/mm.h"
 #include "vma/pagecache_xa.h"
 #include "vma/swap.h"
@@ -89,15 +90,17 @@ void workingset_age_nonresident(struct lruvec *lruvec, unsigned long nr_pages)
 	} while ((lruvec = parent_lruvec(lruvec)));
 }
 
-void *workingset_eviction(struct vmsim_machine *m, struct page *page)
+void *workingset_eviction(struct vmsim_machine *m, struct page *page,
+			  struct mem_cgroup *target_memcg)
 {
-	/* the reclaim target's lruvec: the node's in global reclaim (a
-	 * cgroup's reclaim would age the target cgroup's instead) */
-	struct lruvec *lruvec = folio_lruvec(&m->pm, page);
+	/* the reclaim target's lruvec (the root cgroup's in global
+	 * reclaim), whose clock the refault is measured against */
+	struct lruvec *lruvec = mem_cgroup_lruvec(m, target_memcg, page_to_nid(page));
 	unsigned long eviction = lruvec->nonresident_age >> m->workingset_bucket_order;
+	int memcgid = lruvec->memcg ? lruvec->memcg->id : 0;
 
-	workingset_age_nonresident(lruvec, 1);
-	return pack_shadow(m, 0, lruvec->pgdat->node_id, eviction, PageWorkingset(page));
+	workingset_age_nonresident(lruvec, folio_nr_pages(page));
+	return pack_shadow(m, memcgid, lruvec->pgdat->node_id, eviction, PageWorkingset(page));
 }
 
 /*
@@ -117,16 +120,27 @@ static bool workingset_test_recent(struct vmsim_machine *m, const void *shadow, 
 	if ((unsigned)nid >= m->pm.nr_nodes)
 		return false;
 	eviction <<= m->workingset_bucket_order;
-	lruvec = &m->pm.node_data[nid].__lruvec;
+	/* the lruvec the page was evicted from: its cgroup must still exist
+	 * (with the controller on, id 0 names none) */
+	if (m->memcg) {
+		struct mem_cgroup *eviction_memcg = mem_cgroup_from_id(m, (unsigned)memcgid);
+
+		if (!eviction_memcg)
+			return false;
+		lruvec = mem_cgroup_lruvec(m, eviction_memcg, (unsigned)nid);
+	} else {
+		lruvec = &m->pm.node_data[nid].__lruvec;
+	}
 	refault = lruvec->nonresident_age;
 	refault_distance = (refault - eviction) & eviction_mask(m);
-	workingset_size = lruvec_page_state(lruvec, NR_ACTIVE_FILE);
+	workingset_size = mem_cgroup_lruvec_state(m, lruvec, NR_ACTIVE_FILE);
 	if (!file)
-		workingset_size += lruvec_page_state(lruvec, NR_INACTIVE_FILE);
-	if (m->pm.nr_swap_pages > 0) {
-		workingset_size += lruvec_page_state(lruvec, NR_ACTIVE_ANON);
+		workingset_size += mem_cgroup_lruvec_state(m, lruvec, NR_INACTIVE_FILE);
+	if (lruvec->memcg ? mem_cgroup_get_nr_swap_pages(m, lruvec->memcg) > 0 :
+			    m->pm.nr_swap_pages > 0) {
+		workingset_size += mem_cgroup_lruvec_state(m, lruvec, NR_ACTIVE_ANON);
 		if (file)
-			workingset_size += lruvec_page_state(lruvec, NR_INACTIVE_ANON);
+			workingset_size += mem_cgroup_lruvec_state(m, lruvec, NR_INACTIVE_ANON);
 	}
 	MM_EV_M(m, "workingset_refault", "distance=%lu workingset=%lu%s", refault_distance,
 		workingset_size, refault_distance <= workingset_size ? " activate" : "");

@@ -20,7 +20,9 @@ void workingset_init(struct vmsim_machine *m);
 /* The clock of the refault distance moves by @nr_pages. */
 void workingset_age_nonresident(struct lruvec *lruvec, unsigned long nr_pages);
 /* @page (off the LRU, unreferenced) is being evicted: its shadow entry. */
-void *workingset_eviction(struct vmsim_machine *m, struct page *page);
+struct mem_cgroup;
+void *workingset_eviction(struct vmsim_machine *m, struct page *page,
+			  struct mem_cgroup *target_memcg);
 /* @page (new, locked, not yet on the LRU) replaces @shadow: count the
  * refault and activate it when its distance says it belongs to the
  * workingset. */

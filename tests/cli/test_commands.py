@@ -232,15 +232,17 @@ case("--verbose is -v", run("--verbose", "run", "examples/buddy.yaml").stderr ==
 oom = "tests/scenarios/outcomes/oom-is-an-outcome.yaml"
 q = run("-v", "run", oom)
 case("-v: a failed step's line is printed once", q.returncode == 0 and
-     sum(bool(re.fullmatch(rf"{oom}:\d+: step 3 \(spawn\): ENOMEM", l)) for l in q.stderr.splitlines()) == 1,
+     sum(bool(re.fullmatch(rf"{oom}:\d+: step 6 \(fork\): ENOMEM", l)) for l in q.stderr.splitlines()) == 1,
      q.stderr)
 p = run("--json", "run", oom)
 try:
     steps = json.loads(p.stdout)["steps"]
-    ok = p.returncode == 0 and "step " not in p.stderr and steps[3]["result"] == {
-        "kind": "not_run", "reason": "task 'q' was not created: step 3 (spawn): ENOMEM"}
+    ok = p.returncode == 0 and "step " not in p.stderr and steps[6]["result"] == {
+        "kind": "not_run", "reason": "task 'q' was not created: step 6 (fork): ENOMEM"} and \
+        {"message": "Out of memory and no killable processes..."} in steps[5]["output"]
 except (ValueError, KeyError, IndexError):
     ok = False
-case("--json: outcomes in the document, no step lines on stderr", ok, (p.stdout[:300], p.stderr))
+case("--json: outcomes and the kernel's log in the document, no step lines on stderr", ok,
+     (p.stdout[:300], p.stderr))
 
 summary()

@@ -144,7 +144,7 @@ def check(label, schema, args, expect_rc=(0,), stdin=None):
 
 
 VIEWS = ["info", "buddyinfo", "zoneinfo", "meminfo", "slabinfo", "vmallocinfo", "layout",
-         "pagetable", "tlb", "stats", "swaps", "vmstat"]
+         "pagetable", "tlb", "stats", "swaps", "vmstat", "memory.stat", "cgroups"]
 TRACES = sorted(glob.glob("tests/traces/*"))
 LACKEY_TRACE = "tests/traces/true-start.lackey"
 ADDRS = {"x86_64": ["0xffff880000123456", "0xffffffff81000000", "0x1000", "0x800000000000"],
@@ -195,6 +195,13 @@ try:
                 if d:
                     case(f"{mach} replay --frames: the replacement group",
                          d["replacement"]["policy"] == policy, d)
+            # the kernel's reclaim in a cgroup: its counters under "reclaim"
+            d = check(f"{mach} replay --frames 64 --policy linux {t}", "replay",
+                      ["-c", mach, "--json", "replay", "-q", "--frames", "64", "--policy", "linux",
+                       t])
+            if d:
+                case(f"{mach} replay --policy linux: the reclaim counters",
+                     "reclaim" in d["replacement"] and d["replacement"]["swap_pages"] > 0, d)
     for t in TRACES:
         for extra in ([], ["--opt"], ["--sample", "0.5", "--error"], ["--points", "4"]):
             check(f"mrc {' '.join(extra)} {t}", "mrc", ["--json", "mrc", *extra, t])
@@ -219,6 +226,9 @@ try:
     check("exec /usr/bin/true", "exec", ["--json", "exec", "/usr/bin/true"])
     check("exec with --show of every task view", "exec",
           ["--json", "exec", "--show", "status,smaps,pagetable,maps", "/usr/bin/true"])
+    check("exec with --show of the OOM and cgroup views", "exec",
+          ["--json", "exec", "--show", "oom_score,oom_score_adj,vmstat,memory.stat,cgroups",
+           "/usr/bin/true"])
     check("exec with arguments and environment", "exec",
           ["--json", "exec", "--arg", "a b", "--env", "K=\x01v\"", "/usr/bin/true"])
     src = os.path.join(tmp, "t.c")

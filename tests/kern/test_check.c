@@ -825,9 +825,9 @@ static void test_check_random_thp_points_and_full_passes_agree(void **state)
 			fail_msg("op %d (%u) %s: %s", i, op, i & 1 ? "full" : "point", err.msg);
 	}
 	/* the run met what it is about */
-	assert_true(m->thp.fault_alloc > 20);
-	assert_true(m->thp.split_pmd > 20);
-	assert_true(m->thp.zero_page_alloc > 0);
+	assert_true(m->pm.vmstat.event[THP_FAULT_ALLOC] > 20);
+	assert_true(m->pm.vmstat.event[THP_SPLIT_PMD] > 20);
+	assert_true(m->pm.vmstat.event[THP_ZERO_PAGE_ALLOC] > 0);
 	vmsim_machine_destroy(m);
 }
 

@@ -10,7 +10,8 @@
  * reference, as the textbooks draw them), on random strings with reads
  * and writes: the same faults, evictions, writes to disk and resident
  * pages, with the checker (resident set == present PTEs) after every
- * reference.
+ * reference.  Last, linux (the kernel's reclaim in a memory cgroup) on
+ * loops whose answers do not depend on the details of reclaim.
  */
 #include "kern_test.h"
 
@@ -76,6 +77,12 @@ static void replay_string_on(const char *const *sets, const char *policy,
 		unlink(path);
 		assert_int_equal(rs.nr_touches, n);
 	}
+	if (replace_find(policy)->flags & REPLACE_FOOTPRINT) {
+		write_string(path, refs, n);
+		if (replace_footprint_prepare(&rs, path, TRACE_PAGES, &err))
+			fail_msg("%s: %s", policy, err.msg);
+		unlink(path);
+	}
 	rp.rs = &rs;
 	for (size_t i = 0; i < n; i++) {
 		struct trace_rec rec = { TRACE_PAGES_BASE + ((uint64_t)refs[i].page << 12), 1,
@@ -87,7 +94,7 @@ static void replay_string_on(const char *const *sets, const char *policy,
 			fail_msg("%s, reference %zu (page %u): %s", policy, i, refs[i].page, err.msg);
 	}
 	check(m);
-	out->st = rs.st;
+	out->st = *replace_stats(&rs);
 	out->nr_resident = rs.nr_used;
 	for (uint32_t s = 0; s < rs.nr_used; s++)
 		out->resident[s] = (unsigned)((rs.f[s].vpn << 12) - TRACE_PAGES_BASE) >> 12;
@@ -518,17 +525,37 @@ static void test_replace_every_policy_matches_the_model(void **state)
 	print_message("%u runs agreed with the model\n", cases);
 }
 
-/* The policy that needs the kernel's reclaim is refused with the reason. */
-static void test_replace_linux_is_refused(void **state)
+/*
+ * linux: the kernel's reclaim in a cgroup of N pages.  A loop over N + 1
+ * written pages faults at every reference, as LRU does: each round reads
+ * back from swap what the last one pushed out (the checker after each
+ * reference: the cgroup within its N pages).  A loop over N - 32 pages
+ * faults on first use only.
+ */
+static void test_replace_linux_reclaims_in_a_cgroup(void **state)
 {
-	struct replace_params p = { .frames = 3 };
-	struct vmsim_error err = { 0 };
-	struct replace rs;
+	static struct ref refs[10 * 129];
+	struct replace_params p = { .frames = 128 };
+	struct run r;
+	size_t n = 0;
 
-	assert_non_null(replace_find("linux"));
-	assert_int_equal(replace_init(&rs, replace_find("linux"), &p, NULL, NULL, NULL, &err),
-			 -ENOSYS);
-	assert_non_null(strstr(err.msg, "not available in this build"));
+	(void)state;
+	for (unsigned round = 0; round < 10; round++)
+		for (unsigned i = 0; i < 129; i++)
+			refs[n++] = (struct ref){ i, true };
+	replay_string("linux", &p, refs, n, &r);
+	assert_int_equal(r.st.references, 1290);
+	assert_int_equal(r.st.first_faults, 129);
+	assert_int_equal(r.st.faults, 1290);
+	assert_int_equal(r.st.evictions, r.st.dirty_evictions);
+	assert_true(r.st.evictions >= 1290 - 128);
+	n = 0;
+	for (unsigned round = 0; round < 10; round++)
+		for (unsigned i = 0; i < 96; i++)
+			refs[n++] = (struct ref){ i, true };
+	replay_string("linux", &p, refs, n, &r);
+	assert_int_equal(r.st.faults, 96);
+	assert_int_equal(r.st.evictions, 0);
 	assert_null(replace_find("lru2"));
 }
 
@@ -543,7 +570,7 @@ int main(void)
 		cmocka_unit_test(test_replace_enhanced_clock_prefers_clean),
 		cmocka_unit_test(test_replace_aging_keeps_eight_ticks),
 		cmocka_unit_test(test_replace_every_policy_matches_the_model),
-		cmocka_unit_test(test_replace_linux_is_refused),
+		cmocka_unit_test(test_replace_linux_reclaims_in_a_cgroup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -328,8 +328,8 @@ static void test_zones_highmem_fallback_x86_32(void **state)
 	assert_non_null(p);
 	assert_int_equal(page_zonenum(p), ZONE_NORMAL);
 	assert_int_not_equal(page_address(pm, p), 0);
-	assert_int_equal(pm->vmstat.pgalloc[ZONE_HIGHMEM], n);
-	assert_int_equal(pm->vmstat.pgalloc[ZONE_NORMAL], 1);
+	assert_int_equal(pm->vmstat.event[PGALLOC_HIGH], n);
+	assert_int_equal(pm->vmstat.event[PGALLOC_NORMAL], 1);
 	/* GFP_KERNEL never reaches HighMem; __get_free_pages is lowmem */
 	p = alloc_pages(pm, GFP_KERNEL, 0);
 	assert_int_equal(page_zonenum(p), ZONE_NORMAL);

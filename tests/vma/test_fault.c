@@ -8,6 +8,7 @@
  * every access.
  */
 #include "vma_test.h"
+#include "kern/oom.h"
 #include "vma/swap.h"
 #include "vma/filemap.h"
 
@@ -471,8 +472,8 @@ static void test_fault_file_mappings_private_and_shared(void **state)
 	vmsim_machine_destroy(m);
 }
 
-/* Running out of simulated RAM: the fault reports -ENOMEM (the OOM
- * killer's case), nothing half-done stays behind, and exit still returns
+/* Running out of simulated RAM with the OOM killer disabled: the fault
+ * reports -ENOMEM, nothing half-done stays behind, and exit still returns
  * every frame. */
 static void test_fault_out_of_memory_is_clean(void **state)
 {
@@ -485,6 +486,7 @@ static void test_fault_out_of_memory_is_clean(void **state)
 	int ret = 0;
 
 	(void)state;
+	oom_killer_disable(m);
 	do_exit(t);
 	vt_free_snapshot(m, &before);
 	t = vt_spawn(m, "a", 0, 0);
@@ -495,6 +497,7 @@ static void test_fault_out_of_memory_is_clean(void **state)
 			break;
 	}
 	assert_int_equal(ret, -ENOMEM);
+	assert_false(r.killed);
 	vt_check(m);
 	assert_int_equal(get_mm_rss(t->mm), off / 4096);
 	/* fork needs frames for tables: it fails cleanly or succeeds */
@@ -509,6 +512,52 @@ static void test_fault_out_of_memory_is_clean(void **state)
 	vt_check(m);
 	vt_free_snapshot(m, &after);
 	assert_int_equal(after.total, before.total);
+	vmsim_machine_destroy(m);
+}
+
+/* The same with the OOM killer: the task filling memory is the biggest,
+ * so its own fault chooses it; its access does not complete, it exits on
+ * the way back to user mode and every frame it held comes back, while a
+ * small task beside it is untouched. */
+static void test_fault_oom_kills_the_biggest(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "80MiB");
+	struct task_struct *t = vt_spawn(m, "warm", 0, 0), *small;
+	struct vt_free before, after;
+	struct access_result r = { 0 };
+	uint64_t a, off;
+	uint8_t one = 1;
+	int ret = 0;
+
+	(void)state;
+	do_exit(t);
+	small = vt_spawn(m, "small", 0, 0);
+	a = vt_mmap(small, 0, 64 * KiB, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	for (off = 0; off < 64 * KiB; off += 4096)
+		assert_int_equal(vt_write(small, a + off, 7), 0);
+	vt_free_snapshot(m, &before);
+	t = vt_spawn(m, "big", 0, 0);
+	a = vt_mmap(t, 0, 64 * MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	for (off = 0; off < 64 * MiB; off += 4096) {
+		ret = task_access(t, a + off, MMU_WRITE, &one, 1, &r);
+		if (ret || r.killed)
+			break;
+	}
+	assert_int_equal(ret, 0);
+	assert_true(r.killed);
+	assert_true(off < 64 * MiB);
+	assert_int_equal(m->pm.vmstat.event[OOM_KILL], 1);
+	/* chosen, still there until it returns to user mode */
+	assert_ptr_equal(task_find(m, "big"), t);
+	exit_to_user_mode(m);
+	assert_null(task_find(m, "big"));
+	assert_ptr_equal(task_find(m, "small"), small);
+	assert_int_equal(get_mm_rss(small->mm), 16);
+	vt_check(m);
+	vt_free_snapshot(m, &after);
+	/* every frame of the victim is back (spawn's own frames included) */
+	assert_int_equal(after.total, before.total);
+	do_exit(small);
 	vmsim_machine_destroy(m);
 }
 
@@ -529,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_fault_x86_32_highmem_frames),
 		cmocka_unit_test(test_fault_file_mappings_private_and_shared),
 		cmocka_unit_test(test_fault_out_of_memory_is_clean),
+		cmocka_unit_test(test_fault_oom_kills_the_biggest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -116,14 +116,14 @@ static void test_mlock_split_merge_and_rounding(void **state)
 	assert_int_equal(get_mm_counter(mm, MM_ANONPAGES), 5);
 	assert_true(PageMlocked(page_at(t, WIN + 8 * PG)));
 	assert_int_equal(page_at(t, WIN + 8 * PG)->mlock_count, 1);
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 5);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 5);
 	/* unlock pages 4..7: they join the unlocked VMA below, page 8 stays */
 	assert_int_equal(sys_munlock(mm, WIN + 4 * PG, 4 * PG), 0);
 	vt_check(m);
 	assert_layout(mm, "10000000-10008000 rw- 10008000-10009000 rw- 10009000-10010000 rw-");
 	assert_int_equal(mm->locked_vm, 1);
 	assert_false(PageMlocked(page_at(t, WIN + 4 * PG)));
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 1);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 1);
 	/* the pages stay resident after munlock */
 	assert_mincore(t, WIN, 16 * PG, "0000111110000000");
 	assert_int_equal(sys_munlock(mm, WIN, 16 * PG), 0);
@@ -214,13 +214,13 @@ static void test_mlock2_onfault_faults_and_vma_management(void **state)
 	assert_int_equal(get_mm_rss(mm), 0);
 	assert_int_equal(vt_write(t, WIN, 1), 0);
 	assert_true(PageMlocked(page_at(t, WIN)));
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 1);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 1);
 	assert_int_equal(sys_munlock(mm, WIN + PG, PG), 0);
 	vt_check(m);
 	assert_int_equal(mm->map_count, 3);
 	assert_int_equal(sys_munlock(mm, WIN, 3 * PG), 0);
 	assert_int_equal(mm->map_count, 1);
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 0);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 0);
 	/* ONFAULT then a plain mlock: counted once, the page populated now */
 	assert_int_equal(sys_mlock2(mm, WIN + PG, PG, MLOCK_ONFAULT, NULL), 0);
 	assert_int_equal(mm->locked_vm, 1);
@@ -450,7 +450,7 @@ static void test_mlockall_flags_future_and_fork(void **state)
 	do_exit(c);
 	assert_int_equal(sys_munlockall(mm), 0);
 	assert_int_equal(mm->locked_vm, 0);
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 0);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 0);
 	vt_check(m);
 	vmsim_machine_destroy(m);
 }
@@ -474,7 +474,7 @@ static void test_mlock_count_of_a_page_mapped_twice(void **state)
 	assert_int_equal(page->mlock_count, 1);
 	assert_int_equal(sys_mlock(mm, WIN + 2 * PG, PG, NULL), 0);
 	assert_int_equal(page->mlock_count, 2);
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 1);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 1);
 	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGMLOCKED], 1);
 	assert_int_equal(sys_munlock(mm, WIN, PG), 0);
 	assert_true(PageMlocked(page));
@@ -508,10 +508,10 @@ static void test_mlock_write_only_shared_file(void **state)
 		vt_check(m);
 		assert_mincore(t, a, 40960, "1111111111");
 		assert_int_equal(get_mm_counter(mm, MM_FILEPAGES), 10);
-		assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 10);
+		assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 10);
 		assert_int_equal(f->f_mapping.nr_dirty, 0);
 		assert_int_equal(sys_munlock(mm, a, 40960), 0);
-		assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 0);
+		assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 0);
 		assert_int_equal(do_munmap(mm, a, 40960), 0);
 		vt_check(m);
 	}
@@ -763,29 +763,29 @@ static void test_mremap_dontunmap_leaves_locked_pages(void **state)
 	assert_true(PageMlocked(kept) && kept->mlock_count == 1);
 	assert_true(PageMlocked(moved) && moved->mlock_count == 1);
 	assert_ptr_equal(page_at(t, 0x20000000), moved);
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 8);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 8);
 	assert_int_equal(m->pm.mlock_stale, 6);
 	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGMUNLOCKED], 0);
 	/* locked again, each page kept holds two locks; unlocked, one */
 	assert_int_equal(sys_mlock(mm, WIN, 8 * PG, NULL), 0);
 	assert_int_equal(kept->mlock_count, 2);
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 10);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 10);
 	assert_int_equal(sys_munlock(mm, WIN, 8 * PG), 0);
 	vt_check(m);
 	assert_true(PageMlocked(kept) && kept->mlock_count == 1);
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 8);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 8);
 	assert_int_equal(mm->locked_vm, 10);
 	/* the pages kept go, and their locks with them */
 	assert_int_equal(do_munmap(mm, WIN, 8 * PG), 0);
 	vt_check(m);
 	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGCLEARED], 6);
 	assert_int_equal(m->pm.mlock_stale, 0);
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 2);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 2);
 	assert_int_equal(mm->locked_vm, 10);
 	assert_int_equal(do_munmap(mm, 0x20000000, 2 * PG), 0);
 	vt_check(m);
 	assert_int_equal(mm->locked_vm, 8);
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 0);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 0);
 	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGCLEARED], 6);
 	vmsim_machine_destroy(m);
 }
@@ -814,13 +814,13 @@ static void test_mremap_dontunmap_locked_file_page(void **state)
 	vt_check(m);
 	/* cached, unmapped, still mlocked */
 	assert_true(PageMlocked(page) && page_mapcount(page) == 0);
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 4);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 4);
 	assert_int_equal(do_madvise(mm, WIN + 8 * PG, 3 * PG, MADV_REMOVE, NULL), 0);
 	vt_check(m);
 	assert_null(filemap_find_page(f, 0));
 	assert_int_equal(m->pm.mlock_stale, 0);
 	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGCLEARED], 3);
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 1);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 1);
 	fput(f);
 	vmsim_machine_destroy(m);
 }
@@ -841,7 +841,7 @@ static void test_mremap_grows_locked_mapping(void **state)
 	assert_mincore(t, WIN, 6 * PG, "111111");
 	assert_true(PageMlocked(page_at(t, WIN + 5 * PG)));
 	assert_int_equal(mm->locked_vm, 6);
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 6);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 6);
 	vt_mmap(t, WIN + 16 * PG, 2 * PG, PRW, ANON | MAP_FIXED);
 	assert_int_equal(sys_mlock2(mm, WIN + 16 * PG, 2 * PG, MLOCK_ONFAULT, NULL), 0);
 	assert_int_equal(do_mremap(mm, WIN + 16 * PG, 2 * PG, 4 * PG, 0, 0), (int64_t)(WIN + 16 * PG));
@@ -854,7 +854,7 @@ static void test_mremap_grows_locked_mapping(void **state)
 				   0x20000000), 0x20000000);
 	vt_check(m);
 	assert_int_equal(mm->locked_vm, 10);
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 6);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 6);
 	assert_true(PageMlocked(page_at(t, 0x20000000)));
 	/* DONTUNMAP takes both lock flags from the whole source VMA */
 	assert_true(do_mremap(mm, WIN + 16 * PG, PG, PG, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0) > 0);
@@ -886,13 +886,13 @@ static void test_madvise_on_locked_memory(void **state)
 	assert_int_equal(do_madvise(mm, WIN, PG, MADV_DONTNEED_LOCKED, NULL), 0);
 	vt_check(m);
 	assert_mincore(t, WIN, 4 * PG, "0111");
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 3);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 3);
 	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGMUNLOCKED], 1);
 	assert_int_equal(lock_flags(t, WIN), VM_LOCKED);
 	assert_int_equal(do_madvise(mm, WIN, PG, MADV_POPULATE_WRITE, NULL), 0);
 	vt_check(m);
 	assert_mincore(t, WIN, 4 * PG, "1111");
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 4);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 4);
 	/* shared memory refuses MADV_REMOVE while locked */
 	assert_int_equal(vm_mmap(mm, NULL, WIN + 8 * PG, 2 * PG, PRW,
 				 MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, 0), (int64_t)(WIN + 8 * PG));
@@ -906,7 +906,7 @@ static void test_madvise_on_locked_memory(void **state)
 	assert_int_equal(do_madvise(mm, WIN + 16 * PG, 4 * PG, MADV_POPULATE_WRITE, NULL), 0);
 	vt_check(m);
 	assert_mincore(t, WIN + 16 * PG, 4 * PG, "1111");
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 10);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 10);
 	vmsim_machine_destroy(m);
 }
 
@@ -993,7 +993,7 @@ static void test_mlock_private_file_copies(void **state)
 	assert_int_equal(get_mm_counter(mm, MM_FILEPAGES), 4);
 	assert_ptr_equal(page_at(t, r), filemap_find_page(f, 0));
 	assert_true(PageMlocked(filemap_find_page(f, 0)));
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 12);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 12);
 	/* a write through a shared mapping reaches the cache and the
 	 * read-only mapping, not the locked copies */
 	assert_int_equal(vm_mmap(mm, f, s, PG, PRW, MAP_SHARED | MAP_FIXED, 0), (int64_t)s);
@@ -1003,7 +1003,7 @@ static void test_mlock_private_file_copies(void **state)
 	assert_int_equal(vt_read_ok(t, q) & 0xff, 'h');
 	assert_int_equal(do_munmap(mm, p, 32 * PG), 0);
 	vt_check(m);
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 0);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 0);
 	assert_int_equal(mm->locked_vm, 0);
 	fput(f);
 	vmsim_machine_destroy(m);
@@ -1125,7 +1125,7 @@ static void run_fork_lock_steps(bool faulted)
 	 * contents the fork shared */
 	for (unsigned i = 0; faulted && i < 4; i++)
 		assert_int_equal(vt_read_ok(c, WIN + i * PG), i + 1);
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 0);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 0);
 	vt_teardown(m);
 }
 
@@ -1164,11 +1164,11 @@ static void test_checker_sees_stray_locks(void **state)
 	lruvec_add_folio(folio_lruvec(&m->pm, page), page);
 	set_page_flag(page, PG_mlocked);
 	page->mlock_count = 1;
-	page_zone(&m->pm, page)->nr_mlock++;
+	mod_zone_page_state(page_zone(&m->pm, page), NR_MLOCK, 1);
 	assert_int_equal(machine_check(m, &err), -EFAULT);
 	assert_non_null(strstr(err.msg, "mapped nowhere"));
 	clear_page_flag(page, PG_mlocked);
-	page_zone(&m->pm, page)->nr_mlock--;
+	mod_zone_page_state(page_zone(&m->pm, page), NR_MLOCK, -1);
 	lruvec_del_folio(folio_lruvec(&m->pm, page), page);
 	clear_page_flag(page, PG_unevictable);
 	lruvec_add_folio(folio_lruvec(&m->pm, page), page);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "kern/exec.h"
+#include "kern/oom.h"
 #include "mmu/pgtable.h"
 #include "vma/filemap.h"
 
@@ -1078,12 +1079,16 @@ static void test_mremap_oom_reverts(void **state)
 	(void)state;
 	for (unsigned k = 0; k < 12 && !succeeded; k++) {
 		struct vmsim_machine *m = vt_boot("x86_64", "64MiB");
-		struct task_struct *t = vt_spawn(m, "a", 0, 0);
+		struct task_struct *t;
 		const uint64_t a = 0x40001000, b = 0x7000000000;
 		struct page *hold[20000];
 		unsigned n = 0;
 		int64_t r;
 
+		/* the allocator's failure is the subject: no OOM killer taking
+		 * the task's memory back */
+		oom_killer_disable(m);
+		t = vt_spawn(m, "a", 0, 0);
 		map_at(t, a, 4 * MiB, PRW, MAP_PRIVATE);
 		fill(t, a, 1024, 23);
 		/* every free frame taken, then k given back */

@@ -1061,7 +1061,7 @@ static void run(const char *arch, unsigned nops, unsigned s, const char *memlock
 	vt_check(m);
 	vt_free_snapshot(m, &after);
 	assert_int_equal(after.total, before.total);
-	assert_int_equal(global_zone_page_state(&m->pm, nr_mlock), 0);
+	assert_int_equal(global_zone_page_state(&m->pm, NR_MLOCK), 0);
 	assert_int_equal(m->pm.mlock_stale, 0);
 	vmsim_machine_destroy(m);
 }

@@ -28,9 +28,21 @@
  *     changes nothing.
  * A mismatch names the task, the address, the offset, the step and the
  * seed (VMSIM_SEED=N reruns one; VMSIM_STEPS=N sets the length).
+ *
+ * Three kinds of run: 4 KiB pages; huge pages (enabled=always); and the
+ * tasks in a memory cgroup whose memory.max is below their working set on
+ * a machine with RAM to spare, where only the cgroup's own reclaim makes
+ * room (swapoff left out: in a full cgroup it would call the cgroup's
+ * OOM killer, which the model does not follow).  Each kind runs on
+ * x86_64 and again, shorter, under the other page-table formats: PAE
+ * (x86_32-pae: 4 KiB pages, the cgroup) and 5-level paging (x86_64-la57:
+ * all three), whose PTEs hold the swap entries and whose tables at every
+ * level are allocated, charged and freed.
  */
 #include "vma_test.h"
 
+#include "kern/cgroup.h"
+#include "vma/memcontrol.h"
 #include "vma/swapfile.h"
 
 #define NTASK 4
@@ -47,26 +59,44 @@ struct run_cfg {
 	uint64_t area_size;		/* each of the two swap areas */
 	unsigned steps;			/* the default length */
 	const char *machine;		/* the built-in machine */
+	unsigned memcg_max;		/* the tasks' cgroup's memory.max in
+					 * pages (0: no cgroup, no limit) */
 };
 
 static const struct run_cfg small_pages = {
-	"4k", "memory.size=8MiB", false, 1024, 1800, 340, 3 * MiB, 3000, "x86_64",
+	"4k", "memory.size=8MiB", false, 1024, 1800, 340, 3 * MiB, 3000, "x86_64", 0,
 };
 /* the same on the other page-table formats: swap entries in PAE's and
  * 5-level paging's PTEs, their tables at every level */
 static const struct run_cfg small_pages_pae = {
-	"4k-pae", "memory.size=8MiB", false, 1024, 1800, 340, 3 * MiB, 1500, "x86_32-pae",
+	"4k-pae", "memory.size=8MiB", false, 1024, 1800, 340, 3 * MiB, 1500, "x86_32-pae", 0,
 };
 static const struct run_cfg small_pages_la57 = {
-	"4k-la57", "memory.size=8MiB", false, 1024, 1800, 340, 3 * MiB, 1500, "x86_64-la57",
+	"4k-la57", "memory.size=8MiB", false, 1024, 1800, 340, 3 * MiB, 1500, "x86_64-la57", 0,
 };
 /* huge pages: whole aligned 2 MiB slots mapped among the small ones, in a
  * machine with room for two or three huge pages at a time */
 static const struct run_cfg huge_pages = {
-	"thp", "memory.size=24MiB", true, 3072, 4600, 1600, 10 * MiB, 800, "x86_64",
+	"thp", "memory.size=24MiB", true, 3072, 4600, 1600, 10 * MiB, 800, "x86_64", 0,
 };
 static const struct run_cfg huge_pages_la57 = {
-	"thp-la57", "memory.size=24MiB", true, 3072, 4600, 1600, 10 * MiB, 800, "x86_64-la57",
+	"thp-la57", "memory.size=24MiB", true, 3072, 4600, 1600, 10 * MiB, 800, "x86_64-la57", 0,
+};
+/* a memory cgroup: plenty of free RAM, but the tasks' cgroup may hold 500
+ * pages (its page tables and stacks included) of a working set of up to
+ * 1200: reclaim runs from the cgroup's own lruvec when a charge hits
+ * memory.max, never from the machine's watermarks.  Both swap areas stay
+ * on (1536 slots): swapoff inside a full cgroup would be the cgroup's
+ * OOM killer's business, which the model does not follow. */
+static const struct run_cfg in_memcg = {
+	"memcg", "memory.size=32MiB", false, 1024, 1200, ~0u, 3 * MiB, 3000, "x86_64", 500,
+};
+/* the cgroup's page tables charged at PAE's and 5-level paging's levels */
+static const struct run_cfg in_memcg_pae = {
+	"memcg-pae", "memory.size=32MiB", false, 1024, 1200, ~0u, 3 * MiB, 1500, "x86_32-pae", 500,
+};
+static const struct run_cfg in_memcg_la57 = {
+	"memcg-la57", "memory.size=32MiB", false, 1024, 1200, ~0u, 3 * MiB, 1500, "x86_64-la57", 500,
 };
 static const struct run_cfg *cfg;
 #define MAXTOTAL (cfg->maxtotal)
@@ -94,6 +124,7 @@ static unsigned ntasks, total_pages, step, names;
 static uint64_t seed, seed0;
 static bool area_on[2];
 static unsigned nr_swapoff, nr_fork, nr_mremap_moved, max_pages;
+static struct mem_cgroup *box;		/* the tasks' cgroup (cfg->memcg_max) */
 static unsigned long shmem_swapped_seen;	/* shared pages found in a swap slot */
 
 static uint64_t rnd64(void)
@@ -544,7 +575,8 @@ static void run(uint64_t s, unsigned steps)
 	assert_non_null(pinned);
 	/* pin kernel pages until little is left for the tasks; for huge
 	 * pages, whole PMD blocks, so that what is left holds some */
-	while (nr_free_pages(&m->pm) > FREE_LEFT + (1u << pin_order) && npinned < 4096)
+	while (FREE_LEFT != ~0u && nr_free_pages(&m->pm) > FREE_LEFT + (1u << pin_order) &&
+	       npinned < 4096)
 		assert_non_null(pinned[npinned++] = alloc_pages(&m->pm, GFP_KERNEL, pin_order));
 	area_on[0] = true;
 	assert_int_equal(sys_swapon(m, AREA_SIZE, 0, false, &type, &err), 0);
@@ -557,6 +589,13 @@ static void run(uint64_t s, unsigned steps)
 	}
 	snprintf(tasks[0].name, sizeof(tasks[0].name), "t0");
 	assert_int_equal(task_spawn(m, "t0", &a, &tasks[0].t), 0);
+	box = NULL;
+	if (cfg->memcg_max) {
+		/* t0 and every task forked from it in the box */
+		assert_int_equal(cgroup_mkdir(m, "box", &box), 0);
+		assert_int_equal(cgroup_attach_task(tasks[0].t, box), 0);
+		memory_max_write(m, box, cfg->memcg_max);
+	}
 	ntasks = 1;
 	total_pages = 0;
 	for (step = 1; step <= steps; step++) {
@@ -581,8 +620,10 @@ static void run(uint64_t s, unsigned steps)
 			op_exit(mt);
 		else if (op < 96)
 			op_madvise(mt);
-		else
+		else if (!box)
 			op_swap(m);
+		else
+			op_write(mt);
 		/* a kswapd point, as between scenario steps */
 		machine_kswapd_point(m);
 		if (total_pages > max_pages)
@@ -615,22 +656,40 @@ static void run(uint64_t s, unsigned steps)
 		assert_int_equal(vmstat_read(&m->pm, "pswpout", &pswpout), 0);
 		printf("seed %#llx: %u steps, up to %u pages in %u free, %u forks, %u mremap moves, "
 		       "%u swapoffs, pswpin %lu, pswpout %lu, shared pages seen in swap %lu\n",
-		       (unsigned long long)seed0, steps, max_pages, FREE_LEFT, nr_fork,
+		       (unsigned long long)seed0, steps, max_pages,
+		       FREE_LEFT == ~0u ? (unsigned)nr_free_pages(&m->pm) : FREE_LEFT, nr_fork,
 		       nr_mremap_moved, nr_swapoff, pswpin, pswpout, shmem_swapped_seen);
 		/* the run must have swapped both ways, or it tested nothing */
-		if (!pswpin || !pswpout || !nr_swapoff || !nr_fork || !nr_mremap_moved ||
+		if (!pswpin || !pswpout || (!nr_swapoff && !box) || !nr_fork || !nr_mremap_moved ||
 		    !shmem_swapped_seen)
 			fail_msg("seed %#llx: pswpin %lu pswpout %lu: no swapping happened",
 				 (unsigned long long)seed0, pswpin, pswpout);
+		if (box) {
+			const unsigned long *ev = m->pm.vmstat.event;
+
+			printf("  cgroup: peak %lu of %u pages, %lu max events, scanned %lu, "
+			       "reclaimed %lu, %lu oom kills\n", box->memory.watermark, cfg->memcg_max,
+			       box->memory_events[MEMCG_MAX], memcg_events(box, PGSCAN_DIRECT),
+			       memcg_events(box, PGSTEAL_DIRECT), box->memory_events[MEMCG_OOM_KILL]);
+			/* the cgroup's limit, not the machine's watermarks,
+			 * made the pages go: no global reclaim at all */
+			for (unsigned z = 0; z < MAX_NR_ZONES; z++)
+				assert_int_equal(ev[ALLOCSTALL_DMA + z], 0);
+			assert_int_equal(ev[PGSCAN_KSWAPD] + ev[PGSCAN_DIRECT], 0);
+			assert_true(box->memory.watermark <= cfg->memcg_max);
+			assert_true(box->memory_events[MEMCG_MAX] > 0);
+			assert_true(memcg_events(box, PGSTEAL_DIRECT) > 0);
+			assert_int_equal(box->memory_events[MEMCG_OOM], 0);
+		}
 		if (cfg->thp) {
 			const unsigned long *ev = m->pm.vmstat.event;
 
 			printf("  huge pages: %lu faulted, %lu PMD splits, %lu split into pages "
-			       "(%lu for swap-out), %lu split failures\n", m->thp.fault_alloc,
-			       m->thp.split_pmd, ev[THP_SPLIT_PAGE], ev[THP_SWPOUT_FALLBACK],
+			       "(%lu for swap-out), %lu split failures\n", ev[THP_FAULT_ALLOC],
+			       ev[THP_SPLIT_PMD], ev[THP_SPLIT_PAGE], ev[THP_SWPOUT_FALLBACK],
 			       ev[THP_SPLIT_PAGE_FAILED]);
 			/* huge pages must have been made, split and swapped out */
-			if (!m->thp.fault_alloc || !m->thp.split_pmd || !ev[THP_SWPOUT_FALLBACK])
+			if (!ev[THP_FAULT_ALLOC] || !ev[THP_SPLIT_PMD] || !ev[THP_SWPOUT_FALLBACK])
 				fail_msg("seed %#llx: no huge page was swapped out",
 					 (unsigned long long)seed0);
 		}
@@ -686,11 +745,23 @@ static void test_swap_random_huge_pages(void **state)
 	run_all(&huge_pages_la57);
 }
 
+/* The same in a memory cgroup whose memory.max is below the working
+ * set: the cgroup reclaims from its own lruvec (try_to_free_mem_cgroup_pages)
+ * and its swap charges follow the slots, every byte checked. */
+static void test_swap_random_in_a_memcg(void **state)
+{
+	(void)state;
+	run_all(&in_memcg);
+	run_all(&in_memcg_pae);
+	run_all(&in_memcg_la57);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_swap_random_nothing_is_lost),
 		cmocka_unit_test(test_swap_random_huge_pages),
+		cmocka_unit_test(test_swap_random_in_a_memcg),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,8 @@
  * x86_32, corrupted huge PMDs, madvise (HUGEPAGE/NOHUGEPAGE deciding,
  * DONTNEED/FREE/COLD/PAGEOUT whole or splitting, flag changes splitting
  * where VMA boundaries move), mremap moving huge PMDs whole or splitting
- * them, and exit returning every frame.
+ * them, exit returning every frame, and huge pages in a memory cgroup
+ * (charged whole; a charge over memory.max falls back to 4 KiB pages).
  *
  * The answers are those of the reference host (Linux 6.18 with
  * transparent_hugepage=madvise and MADV_HUGEPAGE; see docs/thp.md): after
@@ -24,11 +25,19 @@
 #include "kern/views.h"
 #include "mmu/mmu.h"
 #include "mmu/pgtable.h"
+#include "kern/cgroup.h"
+#include "vma/memcontrol.h"
 #include "vma/swap.h"
 #include "vma/swapfile.h"
 
 #define PRW (PROT_READ | PROT_WRITE)
 #define M2 (2 * MiB)
+
+/* nr_anon_transparent_hugepages: NR_ANON_THPS (pages) in huge pages */
+static unsigned long nr_anon_thps(const struct vmsim_machine *m)
+{
+	return global_node_page_state(&m->pm, NR_ANON_THPS) / HPAGE_PMD_NR(m);
+}
 
 static struct vmsim_machine *boot_thp(const char *arch, const char *mem, const char *enabled,
 				      const char *zero_page)
@@ -179,8 +188,8 @@ static void test_thp_fault_maps_a_pmd_leaf(void **state)
 	assert_int_equal(get_mm_counter(t->mm, MM_ANONPAGES), 512);
 	assert_int_equal(t->fst.demand_zero, 1);
 	assert_int_equal(t->fst.min_flt, 1);
-	assert_int_equal(m->thp.fault_alloc, 1);
-	assert_int_equal(m->thp.nr_anon_thps, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_FAULT_ALLOC], 1);
+	assert_int_equal(nr_anon_thps(m), 1);
 	/* 512 frames, the PUD and PMD tables, the deposited PTE table and the
 	 * slab pages of the anon_vma and its anon_vma_chain; VmPTE counts the
 	 * three tables */
@@ -207,7 +216,7 @@ static void test_thp_fault_maps_a_pmd_leaf(void **state)
 	/* the second 2 MiB of the mapping is a second huge page */
 	assert_int_equal(vt_write(t, a + M2, 1), 0);
 	assert_int_equal(smaps_field(t, a, "AnonHugePages"), 4096);
-	assert_int_equal(m->thp.nr_anon_thps, 2);
+	assert_int_equal(nr_anon_thps(m), 2);
 	vmsim_machine_destroy(m);
 }
 
@@ -329,7 +338,7 @@ static void test_thp_map_stack_and_the_advice(void **state)
 	assert_int_equal(vt_write(t, c + 8, 1), 0);
 	assert_null(huge_folio_of(t, c));
 	assert_int_equal(smaps_field(t, c, "THPeligible"), 0);
-	assert_int_equal(m->thp.fault_alloc, 0);
+	assert_int_equal(m->pm.vmstat.event[THP_FAULT_ALLOC], 0);
 	vmsim_machine_destroy(m);
 
 	/* the host's setting, madvise: placed aligned all the same */
@@ -360,7 +369,7 @@ static void test_thp_map_stack_and_the_advice(void **state)
 	assert_null(huge_folio_of(t, c + M2));
 	STEP(0, 1);
 #undef STEP
-	assert_int_equal(m->thp.fault_alloc, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_FAULT_ALLOC], 1);
 	vmsim_machine_destroy(m);
 }
 
@@ -414,13 +423,13 @@ static void test_thp_falls_back_without_a_free_pmd_block(void **state)
 	assert_int_equal(vt_write(t, a, 7), 0);
 	assert_null(huge_folio_of(t, a));
 	assert_int_equal(get_mm_rss(t->mm), 1);
-	assert_int_equal(m->thp.fault_fallback, 1);
-	assert_int_equal(m->thp.fault_alloc, 0);
+	assert_int_equal(m->pm.vmstat.event[THP_FAULT_FALLBACK], 1);
+	assert_int_equal(m->pm.vmstat.event[THP_FAULT_ALLOC], 0);
 	/* a block comes back: the next huge range gets it */
 	__free_pages(&m->pm, held[--n], 9);
 	assert_int_equal(vt_write(t, a + M2, 8), 0);
 	assert_non_null(huge_folio_of(t, a + M2));
-	assert_int_equal(m->thp.fault_alloc, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_FAULT_ALLOC], 1);
 	assert_int_equal(get_mm_rss(t->mm), 513);
 	while (n)
 		__free_pages(&m->pm, held[--n], 9);
@@ -449,7 +458,7 @@ static void test_thp_huge_zero_page_then_write(void **state)
 	assert_true((e & _PAGE_PSE) && !(e & _PAGE_RW));
 	assert_int_equal(get_mm_rss(t->mm), 0);
 	assert_int_equal(t->fst.zero_page, 1);
-	assert_int_equal(m->thp.zero_page_alloc, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_ZERO_PAGE_ALLOC], 1);
 	assert_int_equal(m->thp.huge_zero_refcount, 2);
 	assert_true(t->mm->flags & (1UL << MMF_HUGE_ZERO_PAGE));
 	assert_int_equal(mm_pgtables_bytes(t->mm), 3 * PAGE_SIZE);
@@ -462,15 +471,15 @@ static void test_thp_huge_zero_page_then_write(void **state)
 	vt_mmap(u, 0x40000000, M2, PRW, MAP_PRIVATE | MAP_FIXED);
 	assert_int_equal(vt_read_ok(u, 0x40000000), 0);
 	assert_ptr_equal(huge_folio_of(u, 0x40000000), zero);
-	assert_int_equal(m->thp.zero_page_alloc, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_ZERO_PAGE_ALLOC], 1);
 	assert_int_equal(m->thp.huge_zero_refcount, 3);
 	/* a write maps a huge page in its place: no split, the deposited
 	 * table kept (VmPTE unchanged) */
 	assert_int_equal(vt_write(t, a + 8, 0x77), 0);
 	assert_false(is_huge_zero_folio(m, huge_folio_of(t, a)));
 	assert_true(pmd_entry_of(t, a, NULL) & _PAGE_RW);
-	assert_int_equal(m->thp.fault_alloc, 1);
-	assert_int_equal(m->thp.split_pmd, 0);
+	assert_int_equal(m->pm.vmstat.event[THP_FAULT_ALLOC], 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 0);
 	assert_int_equal(mm_pgtables_bytes(t->mm), 3 * PAGE_SIZE);
 	assert_int_equal(get_mm_rss(t->mm), 512);
 	assert_int_equal(t->fst.cow, 1);
@@ -504,8 +513,8 @@ static void test_thp_huge_zero_write_falls_back_to_a_split(void **state)
 	n = exhaust_huge_blocks(m, held, 64);
 	assert_int_equal(vt_write(t, a + 0x3000, 5), 0);
 	assert_null(huge_folio_of(t, a));
-	assert_int_equal(m->thp.split_pmd, 1);
-	assert_int_equal(m->thp.fault_fallback, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
+	assert_int_equal(m->pm.vmstat.event[THP_FAULT_FALLBACK], 1);
 	assert_int_equal(get_mm_rss(t->mm), 1);
 	assert_ptr_equal(frame_of(t, a), m->zero_page);
 	assert_false(mm_pte_lookup(t->mm, a) & _PAGE_RW);
@@ -539,10 +548,10 @@ static void test_thp_partial_munmap_splits(void **state)
 	assert_int_equal(do_munmap(t->mm, a + MiB, PAGE_SIZE), 0);
 	vt_check(m);
 	assert_layout(t->mm, "40000000-40100000 rw- 40101000-40400000 rw-");
-	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
 	assert_null(huge_folio_of(t, a));
 	assert_int_equal(get_mm_rss(t->mm), 511);
-	assert_int_equal(m->thp.nr_anon_thps, 0);
+	assert_int_equal(nr_anon_thps(m), 0);
 	assert_int_equal(smaps_field(t, a, "Rss"), 1024);
 	assert_int_equal(smaps_field(t, a, "AnonHugePages"), 0);
 	assert_int_equal(smaps_field(t, a, "THPeligible"), 0);
@@ -590,7 +599,7 @@ static void test_thp_mprotect_splits_a_half(void **state)
 	assert_int_equal(do_mprotect(t->mm, a + MiB, MiB, PROT_READ), 0);
 	vt_check(m);
 	assert_layout(t->mm, "40000000-40100000 rw- 40100000-40200000 r-- 40200000-40400000 rw-");
-	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
 	assert_true(mm_pte_lookup(t->mm, a + 0x1000) & _PAGE_RW);
 	assert_false(mm_pte_lookup(t->mm, a + MiB) & _PAGE_RW);
 	assert_int_equal(vt_write(t, a + MiB, 1), SEGV_ACCERR);
@@ -605,7 +614,7 @@ static void test_thp_mprotect_splits_a_half(void **state)
 	assert_int_equal(t->fst.cow, 0);
 	/* a whole huge page changes as one PMD, no split */
 	assert_int_equal(do_mprotect(t->mm, a + M2, M2, PROT_READ), 0);
-	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
 	e = pmd_entry_of(t, a + M2, NULL);
 	assert_true((e & _PAGE_PSE) && !(e & _PAGE_RW));
 	assert_int_equal(do_mprotect(t->mm, a + M2, M2, PRW), 0);
@@ -621,7 +630,7 @@ static void test_thp_mprotect_splits_a_half(void **state)
 	assert_int_equal(r.segv, SEGV_ACCERR);
 	assert_int_equal(do_mprotect(t->mm, a + M2, M2, PRW), 0);
 	assert_int_equal(vt_read_ok(t, a + M2), 2);
-	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
 	vmsim_machine_destroy(m);
 }
 
@@ -653,7 +662,7 @@ static void test_thp_split_keeps_every_byte(void **state)
 	}
 	vt_check(m);
 	assert_layout(t->mm, "40000000-40800000 rw-");
-	assert_int_equal(m->thp.split_pmd, 4);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 4);
 	assert_int_equal(smaps_field(t, a, "AnonHugePages"), 0);
 	assert_int_equal(smaps_field(t, a, "Rss"), 8192);
 	for (uint64_t off = 0; off < len; off += 8) {
@@ -683,11 +692,11 @@ static void test_thp_vma_split_splits_the_pmd_it_cuts(void **state)
 	/* on a 2 MiB boundary: nothing to split */
 	assert_int_equal(split_vma(t->mm, vma_at(t, a), a + M2, 0), 0);
 	vt_check(m);
-	assert_int_equal(m->thp.split_pmd, 0);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 0);
 	/* inside the second huge page: that one splits */
 	assert_int_equal(split_vma(t->mm, vma_at(t, a + M2), a + M2 + MiB, 1), 0);
 	vt_check(m);
-	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
 	assert_non_null(huge_folio_of(t, a));
 	assert_null(huge_folio_of(t, a + M2));
 	assert_int_equal(get_mm_rss(t->mm), 1024);
@@ -718,11 +727,11 @@ static void test_thp_fork_copy_on_write(void **state)
 	assert_int_equal(folio_entire_mapcount(folio), 2);
 	assert_false(PageAnonExclusive(folio));
 	assert_int_equal(get_mm_rss(c->mm), 1024);
-	assert_int_equal(m->thp.nr_anon_thps, 2);
+	assert_int_equal(nr_anon_thps(m), 2);
 	assert_int_equal(mm_pgtables_bytes(c->mm), 4 * PAGE_SIZE);
 	/* the child writes: its PMD splits and 4 KiB is copied */
 	assert_int_equal(vt_write(c, a + 0x2000, 0x33), 0);
-	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
 	assert_int_equal(c->fst.cow, 1);
 	assert_null(huge_folio_of(c, a));
 	assert_ptr_equal(huge_folio_of(t, a), folio);
@@ -749,7 +758,7 @@ static void test_thp_fork_copy_on_write(void **state)
 	assert_ptr_equal(huge_folio_of(t, a), folio);
 	assert_true(pmd_entry_of(t, a, NULL) & _PAGE_RW);
 	assert_true(PageAnonExclusive(folio));
-	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
 	assert_int_equal(t->fst.cow_reuse, 1);
 	assert_int_equal(t->fst.cow, 0);
 	assert_int_equal(smaps_field(t, a, "Pss"), 4096);
@@ -770,7 +779,7 @@ static void test_thp_fork_of_a_split_huge_page(void **state)
 	assert_int_equal(vt_write(t, a + 0x3000, 0x11), 0);
 	folio = huge_folio_of(t, a);
 	assert_int_equal(do_munmap(t->mm, a + M2 - 0x1000, 0x1000), 0);
-	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
 	assert_true(PageAnonExclusive(folio + 3));
 	assert_int_equal(do_fork(t, "b", 0, &c), 0);
 	vt_check(m);
@@ -965,7 +974,7 @@ static struct task_struct *madvised_huge_pages(struct vmsim_machine **mp, unsign
 		assert_int_equal(vt_write(t, a + i * M2 + 8, 0x100 + i), 0);
 		assert_non_null(huge_folio_of(t, a + i * M2));
 	}
-	assert_int_equal(m->thp.fault_alloc, n);
+	assert_int_equal(m->pm.vmstat.event[THP_FAULT_ALLOC], n);
 	*mp = m;
 	return t;
 }
@@ -986,16 +995,16 @@ static void test_thp_madvise_dontneed_and_free(void **state)
 	assert_int_equal(pmd_entry_of(t, a, &pmd), 0);
 	assert_null(pgtable_trans_huge_deposited(&m->pt, pmd));
 	assert_int_equal(get_mm_rss(t->mm), 3 * 512);
-	assert_int_equal(m->thp.nr_anon_thps, 3);
+	assert_int_equal(nr_anon_thps(m), 3);
 	assert_int_equal(vt_read_ok(t, a + 8), 0);	/* the huge zero page */
 	assert_int_equal(vt_write(t, a + 8, 1), 0);
 	assert_non_null(huge_folio_of(t, a));
-	assert_int_equal(m->thp.fault_alloc, 5);
-	assert_int_equal(m->thp.split_pmd, 0);
+	assert_int_equal(m->pm.vmstat.event[THP_FAULT_ALLOC], 5);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 0);
 
 	assert_int_equal(do_madvise(t->mm, a + M2 + 0x1000, 0x1000, MADV_DONTNEED, NULL), 0);
 	vt_check(m);
-	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
 	assert_null(huge_folio_of(t, a + M2));
 	assert_int_equal(mm_pte_lookup(t->mm, a + M2 + 0x1000), 0);
 	assert_int_equal(vt_read_ok(t, a + M2 + 8), 0x101);
@@ -1009,18 +1018,59 @@ static void test_thp_madvise_dontneed_and_free(void **state)
 	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PAGE], 0);
 	assert_int_equal(do_madvise(t->mm, a + 2 * M2 + 0x1000, 0x1000, MADV_FREE, NULL), 0);
 	vt_check(m);
-	assert_int_equal(m->thp.split_pmd, 2);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 2);
 	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PAGE], 1);
 	assert_int_equal(do_madvise(t->mm, a + 3 * M2, M2, MADV_FREE, NULL), 0);
 	vt_check(m);
-	assert_int_equal(m->thp.split_pmd, 2);
-	assert_int_equal(m->thp.nr_anon_thps, 2);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 2);
+	assert_int_equal(nr_anon_thps(m), 2);
 	assert_non_null(huge_folio_of(t, a + 3 * M2));
 	assert_false(PageSwapBacked(huge_folio_of(t, a + 3 * M2)));
 	assert_false(pmd_entry_of(t, a + 3 * M2, NULL) & (_PAGE_ACCESSED | _PAGE_DIRTY));
 	assert_int_equal(smaps_field(t, a, "LazyFree"), 2048 + 4);
 	assert_int_equal(get_mm_rss(t->mm), 4 * 512 - 1);
 	assert_int_equal(vt_read_ok(t, a + 3 * M2 + 8), 0x103);	/* the bytes stay */
+	vmsim_machine_destroy(m);
+}
+
+/* The LRU moves count a huge page as its 512 pages (folio_nr_pages()),
+ * in the machine's counters and its cgroup's, as the kernel's
+ * lru_activate(), lru_deactivate() and lru_lazyfree() do. */
+static void test_thp_lru_moves_count_every_page(void **state)
+{
+	struct vmsim_machine *m;
+	struct task_struct *t = madvised_huge_pages(&m, 1);
+	const uint64_t a = 0x40000000;
+	struct page *folio = huge_folio_of(t, a);
+	struct mem_cgroup *root = m->memcg->root;
+	const unsigned long *ev = m->pm.vmstat.event;
+
+	(void)state;
+	lru_add_drain(m);
+	assert_true(PageLRU(folio));
+	assert_false(PageActive(folio));
+	assert_int_equal(ev[PGACTIVATE] + ev[PGDEACTIVATE] + ev[PGLAZYFREE], 0);
+	folio_activate(m, folio);
+	lru_add_drain(m);
+	vt_check(m);
+	assert_true(PageActive(folio));
+	assert_int_equal(ev[PGACTIVATE], 512);
+	assert_int_equal(memcg_events(root, PGACTIVATE), 512);
+	/* MADV_COLD of the whole huge page: deactivated whole */
+	assert_int_equal(do_madvise(t->mm, a, M2, MADV_COLD, NULL), 0);
+	lru_add_drain(m);
+	vt_check(m);
+	assert_ptr_equal(huge_folio_of(t, a), folio);
+	assert_false(PageActive(folio));
+	assert_int_equal(ev[PGDEACTIVATE], 512);
+	assert_int_equal(memcg_events(root, PGDEACTIVATE), 512);
+	/* MADV_FREE of it: lazily freed whole */
+	assert_int_equal(do_madvise(t->mm, a, M2, MADV_FREE, NULL), 0);
+	lru_add_drain(m);
+	vt_check(m);
+	assert_false(PageSwapBacked(folio));
+	assert_int_equal(ev[PGLAZYFREE], 512);
+	assert_int_equal(memcg_events(root, PGLAZYFREE), 512);
 	vmsim_machine_destroy(m);
 }
 
@@ -1047,11 +1097,11 @@ static void test_thp_madvise_cold_and_pageout(void **state)
 	assert_false(pmd_entry_of(t, a, NULL) & _PAGE_ACCESSED);
 	assert_false(test_page_flag(folio, PG_referenced));
 	assert_int_equal(smaps_field(t, a, "Referenced"), 8192 - 2048);
-	assert_int_equal(m->thp.split_pmd, 0);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 0);
 
 	assert_int_equal(do_madvise(t->mm, a + M2 + 0x1000, 0x1000, MADV_COLD, NULL), 0);
 	vt_check(m);
-	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
 	assert_null(huge_folio_of(t, a + M2));
 	assert_false(mm_pte_lookup(t->mm, a + M2 + 0x1000) & _PAGE_ACCESSED);
 	assert_true(mm_pte_lookup(t->mm, a + M2 + 0x2000) & _PAGE_ACCESSED);
@@ -1059,10 +1109,10 @@ static void test_thp_madvise_cold_and_pageout(void **state)
 
 	assert_int_equal(do_madvise(t->mm, a + 2 * M2 + 0x1000, 0x1000, MADV_PAGEOUT, NULL), 0);
 	vt_check(m);
-	assert_int_equal(m->thp.split_pmd, 2);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 2);
 	assert_int_equal(do_madvise(t->mm, a + 3 * M2, M2, MADV_PAGEOUT, NULL), 0);
 	vt_check(m);
-	assert_int_equal(m->thp.split_pmd, 3);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 3);
 	assert_null(huge_folio_of(t, a + 3 * M2));
 	assert_true(mm_pte_lookup(t->mm, a + 3 * M2 + 0x5000) & _PAGE_ACCESSED);
 	assert_int_equal(smaps_field(t, a, "Referenced"), 8192 - 2048 - 4);
@@ -1078,7 +1128,7 @@ static void test_thp_madvise_cold_and_pageout(void **state)
 	vt_check(m);
 	assert_true(pmd_entry_of(t, a, NULL) & _PAGE_ACCESSED);
 	assert_ptr_equal(huge_folio_of(t, a), folio);
-	assert_int_equal(m->thp.split_pmd, 3);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 3);
 	do_exit(c);
 
 	/* the huge zero page: left as it is */
@@ -1091,7 +1141,7 @@ static void test_thp_madvise_cold_and_pageout(void **state)
 	vt_check(m);
 	assert_true(pmd_entry_of(t, z, NULL) & _PAGE_ACCESSED);
 	assert_true(is_huge_zero_folio(m, huge_folio_of(t, z)));
-	assert_int_equal(m->thp.split_pmd, 3);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 3);
 	vmsim_machine_destroy(m);
 }
 
@@ -1115,13 +1165,13 @@ static void test_thp_madvise_flags_split_at_new_boundaries(void **state)
 	assert_int_equal(do_madvise(t->mm, a + 0x1000, 0x1000, MADV_DONTDUMP, NULL), 0);
 	vt_check(m);
 	assert_int_equal(t->mm->map_count, 3);
-	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
 	assert_non_null(huge_folio_of(t, a + M2));
 	/* NOHUGEPAGE: flags only */
 	assert_int_equal(do_madvise(t->mm, a + M2, M2, MADV_NOHUGEPAGE, NULL), 0);
 	vt_check(m);
 	assert_non_null(huge_folio_of(t, a + M2));
-	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
 	vmsim_machine_destroy(m);
 
 	/* merge to the left: the boundary moves from 4 KiB to 2 MiB + 4 KiB */
@@ -1137,7 +1187,7 @@ static void test_thp_madvise_flags_split_at_new_boundaries(void **state)
 	vma = vma_at(t, a);
 	assert_int_equal(vma->vm_end, a + M2 + 0x1000);
 	assert_int_equal(t->mm->map_count, 2);
-	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
 	assert_null(huge_folio_of(t, a + M2));
 	assert_int_equal(vt_read_ok(t, a + M2), 1);
 	vmsim_machine_destroy(m);
@@ -1156,7 +1206,7 @@ static void test_thp_madvise_flags_split_at_new_boundaries(void **state)
 	vma = vma_at(t, a);
 	assert_int_equal(vma->vm_end, a + M2 - 0x1000);
 	assert_int_equal(t->mm->map_count, 2);
-	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
 	assert_null(huge_folio_of(t, a));
 	assert_int_equal(vt_read_ok(t, a), 1);
 	vmsim_machine_destroy(m);
@@ -1178,7 +1228,7 @@ static void test_thp_mremap_moves_whole_or_splits(void **state)
 	assert_int_equal(do_mremap(t->mm, a, 2 * M2, 2 * M2, MREMAP_MAYMOVE | MREMAP_FIXED, b),
 			 (int64_t)b);
 	vt_check(m);
-	assert_int_equal(m->thp.split_pmd, 0);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 0);
 	assert_ptr_equal(huge_folio_of(t, b), f0);
 	assert_ptr_equal(huge_folio_of(t, b + M2), f1);
 	assert_null(pgtable_trans_huge_deposited(&m->pt, old_pmd));
@@ -1190,7 +1240,7 @@ static void test_thp_mremap_moves_whole_or_splits(void **state)
 	assert_int_equal(do_mremap(t->mm, b, 2 * M2, 2 * M2, MREMAP_MAYMOVE | MREMAP_FIXED,
 				   a + 0x1000), (int64_t)(a + 0x1000));
 	vt_check(m);
-	assert_int_equal(m->thp.split_pmd, 2);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 2);
 	assert_int_equal(smaps_field(t, a + 0x1000, "AnonHugePages"), 0);
 	assert_int_equal(get_mm_rss(t->mm), 1024);
 	assert_ptr_equal(frame_of(t, a + 0x1000 + M2 + 0x3000), f1 + 3);
@@ -1200,7 +1250,7 @@ static void test_thp_mremap_moves_whole_or_splits(void **state)
 	t = madvised_huge_pages(&m, 2);
 	assert_int_equal(do_mremap(t->mm, a, 2 * M2, 3 * MiB, 0, 0), (int64_t)a);
 	vt_check(m);
-	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
 	assert_int_equal(smaps_field(t, a, "AnonHugePages"), 2048);
 	assert_int_equal(smaps_field(t, a, "Rss"), 3072);
 	vmsim_machine_destroy(m);
@@ -1240,7 +1290,7 @@ static void exit_frees_everything(const char *arch, const char *mem)
 	assert_int_equal(after.total, before.total - HPAGE_PMD_NR(m));
 	assert_int_equal(m->pt.nr_tables, tables0);
 	assert_int_equal(m->thp.huge_zero_refcount, 1);
-	assert_int_equal(m->thp.nr_anon_thps, 0);
+	assert_int_equal(nr_anon_thps(m), 0);
 	hugepage_shutdown(m);
 	vt_free_snapshot(m, &after);
 	assert_memory_equal(&after, &before, sizeof(before));
@@ -1392,7 +1442,7 @@ static void test_thp_reuse_moves_the_folio_to_the_vma_anon_vma(void **state)
 
 static unsigned long nr_mlock(struct vmsim_machine *m)
 {
-	return global_zone_page_state(&m->pm, nr_mlock);
+	return global_zone_page_state(&m->pm, NR_MLOCK);
 }
 
 /* mincore's vector of [a, a + len): how many pages are resident. */
@@ -1439,7 +1489,7 @@ static void test_thp_mlock_and_mincore(void **state)
 	assert_int_equal(resident(t, a, 2 * M2), 0);
 	assert_int_equal(sys_mlock(t->mm, a, 2 * M2, &t->fst), 0);
 	vt_check(m);
-	assert_int_equal(m->thp.fault_alloc, 2);
+	assert_int_equal(m->pm.vmstat.event[THP_FAULT_ALLOC], 2);
 	assert_int_equal(smaps_field(t, a, "AnonHugePages"), 4096);
 	assert_int_equal(smaps_field(t, a, "Locked"), 4096);
 	assert_int_equal(nr_mlock(m), 1024);
@@ -1460,7 +1510,7 @@ static void test_thp_mlock_and_mincore(void **state)
 	mlocked0 = m->pm.vmstat.event[UNEVICTABLE_PGMLOCKED];
 	assert_int_equal(sys_mlock(t->mm, b + PAGE_SIZE, 2 * PAGE_SIZE, &t->fst), 0);
 	vt_check(m);
-	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
 	assert_int_equal(t->mm->map_count, 3);
 	assert_int_equal(smaps_field(t, b, "Rss"), 4);
 	assert_int_equal(smaps_field(t, b + PAGE_SIZE, "Locked"), 8);
@@ -1490,14 +1540,14 @@ static void test_thp_mlock_and_mincore(void **state)
 	/* read-only: the huge zero page */
 	vt_mmap(t, c, M2, PROT_READ, MAP_PRIVATE | MAP_FIXED);
 	assert_int_equal(do_madvise(t->mm, c, M2, MADV_HUGEPAGE, NULL), 0);
-	mlocked0 = m->thp.fault_alloc;
+	mlocked0 = m->pm.vmstat.event[THP_FAULT_ALLOC];
 	assert_int_equal(sys_mlock(t->mm, c, M2, &t->fst), 0);
 	vt_check(m);
 	assert_true(is_huge_zero_folio(m, huge_folio_of(t, c)));
 	assert_int_equal(smaps_field(t, c, "Rss"), 0);
 	assert_int_equal(smaps_field(t, c, "Locked"), 0);
 	assert_int_equal(resident(t, c, M2), 512);
-	assert_int_equal(m->thp.fault_alloc, mlocked0);
+	assert_int_equal(m->pm.vmstat.event[THP_FAULT_ALLOC], mlocked0);
 	assert_int_equal(nr_mlock(m), 0);
 
 	/* MLOCK_ONFAULT */
@@ -1543,7 +1593,7 @@ static void test_thp_mlock_split_and_unmap(void **state)
 	munlocked0 = m->pm.vmstat.event[UNEVICTABLE_PGMUNLOCKED];
 	assert_int_equal(do_mprotect(t->mm, a, PAGE_SIZE, PROT_READ), 0);
 	vt_check(m);
-	assert_int_equal(m->thp.split_pmd, 1);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
 	assert_null(huge_folio_of(t, a));
 	assert_true(PageMlocked(folio));
 	assert_int_equal(nr_mlock(m), 1024);
@@ -1554,7 +1604,7 @@ static void test_thp_mlock_split_and_unmap(void **state)
 	assert_int_equal(m->pm.vmstat.event[UNEVICTABLE_PGMUNLOCKED], munlocked0 + 512);
 	assert_int_equal(do_munmap(t->mm, a + M2 + 8 * PAGE_SIZE, 2 * PAGE_SIZE), 0);
 	vt_check(m);
-	assert_int_equal(m->thp.split_pmd, 2);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 2);
 	assert_int_equal(nr_mlock(m), 0);
 	assert_int_equal(do_munmap(t->mm, a, 2 * M2), 0);
 
@@ -1648,6 +1698,141 @@ static void test_thp_mlock_in_a_fork_child(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/* ---- memory cgroups ---- */
+
+/*
+ * A huge page is charged whole to the faulting task's cgroup
+ * (mem_cgroup_charge() of the folio: 512 pages; memory.stat anon_thp and
+ * anon, thp_fault_alloc); when memory.max leaves less than 2 MiB the
+ * charge is refused and the fault maps a 4 KiB page instead, counting
+ * thp_fault_fallback and thp_fault_fallback_charge (mm/huge_memory.c),
+ * and never the OOM killer (an order-9 charge skips it).  How hard the
+ * charge tries is the fault's gfp mask (vma_thp_gfp_mask()): under the
+ * default defrag=madvise a VMA without MADV_HUGEPAGE charges without
+ * __GFP_DIRECT_RECLAIM -- refused at once, no max event -- a madvised one
+ * with it: reclaim, a drain of the stocks, reclaim again and 16 retries
+ * (MAX_RECLAIM_RETRIES), 18 max events; under defrag=always an unmadvised
+ * VMA adds __GFP_NORETRY: 2.  Each max event is one
+ * try_to_free_mem_cgroup_pages(), which finds nothing to free: the
+ * machine has no swap and the cgroup no page cache.  Unmapping the huge
+ * page's first page splits it; the charge stays whole until the last
+ * page goes.
+ */
+static struct vmsim_machine *boot_thp_cgroup(const char *defrag, struct task_struct **t,
+					     struct mem_cgroup **box)
+{
+	char d[80];
+	const char *sets[] = { "memory.size=256MiB", "transparent_hugepage.enabled=always", d,
+			       NULL };
+	struct vmsim_error err = { 0 };
+	struct vmsim_machine *m;
+
+	snprintf(d, sizeof(d), "transparent_hugepage.defrag=%s", defrag);
+	m = vmsim_machine_create("x86_64", sets, &err);
+	if (!m)
+		fail_msg("boot: %s", err.msg);
+	*t = vt_spawn(m, "a", 0, 0);
+	assert_int_equal(cgroup_mkdir(m, "box", box), 0);
+	assert_int_equal(cgroup_attach_task(*t, *box), 0);
+	/* 600 pages: one huge page and its tables fit, a second does not */
+	memory_max_write(m, *box, 600);
+	return m;
+}
+
+static void test_thp_memcg_charge_and_fallback(void **state)
+{
+	struct task_struct *t;
+	struct mem_cgroup *box;
+	struct vmsim_machine *m = boot_thp_cgroup("madvise", &t, &box);
+	uint64_t a, b;
+	unsigned long usage;
+
+	(void)state;
+	a = vt_mmap(t, 0, 4 * M2, PRW, MAP_PRIVATE);
+	assert_int_equal(a % M2, 0);
+
+	/* the first 2 MiB: a huge page, 512 pages of the cgroup; the PUD
+	 * and PMD tables took a batch of 64 (the deposited table is in it) */
+	assert_int_equal(vt_write(t, a, 1), 0);
+	assert_non_null(huge_folio_of(t, a));
+	assert_int_equal(box->memory.usage, 64 + 512);
+	assert_int_equal(memcg_page_state(m, box, NR_ANON_THPS), 512);
+	assert_int_equal(memcg_page_state(m, box, NR_ANON_MAPPED), 512);
+	assert_int_equal(memcg_page_state(m, box, NR_PAGETABLE), 3);
+	assert_int_equal(memcg_events(box, THP_FAULT_ALLOC), 1);
+	assert_int_equal(m->pm.vmstat.event[THP_FAULT_ALLOC], 1);
+	assert_int_equal(nr_anon_thps(m), 1);
+
+	/* the next 2 MiB: 512 more would pass 600: refused without reclaim,
+	 * a 4 KiB page */
+	assert_int_equal(vt_write(t, a + M2, 2), 0);
+	assert_null(huge_folio_of(t, a + M2));
+	assert_non_null(frame_of(t, a + M2));
+	assert_int_equal(m->pm.vmstat.event[THP_FAULT_FALLBACK], 1);
+	assert_int_equal(m->pm.vmstat.event[THP_FAULT_FALLBACK_CHARGE], 1);
+	assert_int_equal(m->pm.vmstat.event[THP_FAULT_ALLOC], 1);
+	assert_int_equal(box->memory_events[MEMCG_MAX], 0);
+	assert_int_equal(box->memory_events[MEMCG_OOM], 0);
+	assert_int_equal(memcg_page_state(m, box, NR_ANON_THPS), 512);
+	assert_int_equal(memcg_page_state(m, box, NR_ANON_MAPPED), 513);
+	assert_int_equal(get_mm_rss(t->mm), 513);
+	assert_int_equal(vt_read_ok(t, a + M2), 2);
+
+	/* MADV_HUGEPAGE: the charge reclaims and retries, still no OOM */
+	assert_int_equal(do_madvise(t->mm, a + 2 * M2, M2, MADV_HUGEPAGE, NULL), 0);
+	assert_int_equal(vt_write(t, a + 2 * M2, 3), 0);
+	assert_null(huge_folio_of(t, a + 2 * M2));
+	assert_int_equal(box->memory_events[MEMCG_MAX], 18);
+	assert_int_equal(box->memory_events[MEMCG_OOM], 0);
+	assert_int_equal(m->pm.vmstat.event[THP_FAULT_FALLBACK_CHARGE], 2);
+	assert_int_equal(memcg_page_state(m, box, NR_ANON_MAPPED), 514);
+
+	/* unmap the huge page's head: the PMD splits, the 511 other pages
+	 * stay mapped, the charge stays whole (the checker recounts it
+	 * from the tail pages) */
+	usage = box->memory.usage;
+	assert_int_equal(do_munmap(t->mm, a, PAGE_SIZE), 0);
+	vt_check(m);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
+	assert_int_equal(memcg_page_state(m, box, NR_ANON_THPS), 0);
+	assert_int_equal(memcg_page_state(m, box, NR_ANON_MAPPED), 511 + 2);
+	assert_int_equal(box->memory.usage, usage);
+	/* the last page of it: 512 uncharged (kept in no stock) */
+	assert_int_equal(do_munmap(t->mm, a + PAGE_SIZE, M2 - PAGE_SIZE), 0);
+	vt_check(m);
+	assert_int_equal(memcg_page_state(m, box, NR_ANON_MAPPED), 2);
+	assert_int_equal(box->memory.usage, usage - 512);
+
+	/* with the room back, the next fault is huge again */
+	b = vt_mmap(t, 0, 2 * M2, PRW, MAP_PRIVATE);
+	assert_int_equal(vt_write(t, b + M2, 4), 0);
+	assert_non_null(huge_folio_of(t, b + M2));
+	assert_int_equal(memcg_page_state(m, box, NR_ANON_THPS), 512);
+	vt_check(m);
+	vmsim_machine_destroy(m);
+}
+
+/* defrag=always: an unmadvised VMA's charge reclaims once, drains, and
+ * reclaims again (__GFP_NORETRY): 2 max events, then the fallback. */
+static void test_thp_memcg_charge_noretry(void **state)
+{
+	struct task_struct *t;
+	struct mem_cgroup *box;
+	struct vmsim_machine *m = boot_thp_cgroup("always", &t, &box);
+	uint64_t a = vt_mmap(t, 0, 2 * M2, PRW, MAP_PRIVATE);
+
+	(void)state;
+	assert_int_equal(vt_write(t, a, 1), 0);
+	assert_non_null(huge_folio_of(t, a));
+	assert_int_equal(vt_write(t, a + M2, 2), 0);
+	assert_null(huge_folio_of(t, a + M2));
+	assert_int_equal(box->memory_events[MEMCG_MAX], 2);
+	assert_int_equal(box->memory_events[MEMCG_OOM], 0);
+	assert_int_equal(m->pm.vmstat.event[THP_FAULT_FALLBACK_CHARGE], 1);
+	vt_check(m);
+	vmsim_machine_destroy(m);
+}
+
 /* Reclaim of a PMD-mapped huge page with swap (shrink_folio_list()): no
  * swap cluster is allocated for it whole, so it falls back to 4 KiB pages
  * -- the PMD split, then the folio (thp_split_page, thp_swpout_fallback)
@@ -1708,8 +1893,8 @@ static void test_thp_reclaim_splits_and_swaps_512_pages(void **state)
 	assert_int_equal(do_madvise(t->mm, a, M2, MADV_PAGEOUT, NULL), 0);
 	vt_check(m);
 	assert_null(huge_folio_of(t, a));
-	assert_int_equal(m->thp.split_pmd, 1);
-	assert_int_equal(m->thp.nr_anon_thps, 0);
+	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
+	assert_int_equal(nr_anon_thps(m), 0);
 	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PAGE], 1);
 	assert_int_equal(m->pm.vmstat.event[THP_SWPOUT_FALLBACK], 1);
 	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PAGE_FAILED], 0);
@@ -1732,7 +1917,7 @@ static void test_thp_reclaim_splits_and_swaps_512_pages(void **state)
 	}
 
 	/* reclaim frees them, written: the swap slots alone hold the bytes */
-	reclaim_lruvec(m, &m->pm.node_data[0].__lruvec, 512, GFP_KERNEL, true);
+	reclaim_lruvec(m, mem_cgroup_lruvec(m, NULL, 0), 512, GFP_KERNEL, true);
 	vt_check(m);
 	for (unsigned i = 0; i < 512; i++)
 		assert_null(swap_cache_lookup(m, pte_to_swp_entry(m->pt.fmt,
@@ -1773,6 +1958,7 @@ int main(void)
 		cmocka_unit_test(test_thp_move_huge_pmd_moves_page_and_table),
 		cmocka_unit_test(test_thp_madvise_dontneed_and_free),
 		cmocka_unit_test(test_thp_madvise_cold_and_pageout),
+		cmocka_unit_test(test_thp_lru_moves_count_every_page),
 		cmocka_unit_test(test_thp_reclaim_splits_and_swaps_512_pages),
 		cmocka_unit_test(test_thp_madvise_flags_split_at_new_boundaries),
 		cmocka_unit_test(test_thp_mremap_moves_whole_or_splits),
@@ -1782,6 +1968,8 @@ int main(void)
 		cmocka_unit_test(test_thp_mlock_and_mincore),
 		cmocka_unit_test(test_thp_mlock_split_and_unmap),
 		cmocka_unit_test(test_thp_mlock_in_a_fork_child),
+		cmocka_unit_test(test_thp_memcg_charge_and_fallback),
+		cmocka_unit_test(test_thp_memcg_charge_noretry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include "vma_test.h"
 
 #include "vma/filemap.h"
+#include "vma/memcontrol.h"
 #include "vma/swap.h"
 #include "vma/swapfile.h"
 
@@ -49,9 +50,11 @@ static struct file *make_file(struct vmsim_machine *m, const char *name, uint64_
 	return f;
 }
 
+/* The lruvec global reclaim scans on node 0: the root cgroup's, which
+ * holds every page no other cgroup was charged for. */
 static struct lruvec *node_lruvec(struct vmsim_machine *m)
 {
-	return &m->pm.node_data[0].__lruvec;
+	return mem_cgroup_lruvec(m, NULL, 0);
 }
 
 /*
@@ -92,7 +95,7 @@ static void test_vmscan_direct_reclaim_scans_size_shifted_by_priority(void **sta
 	assert_non_null(pinned[n]);
 	n++;
 	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
-		stalls += m->pm.vmstat.allocstall[z];
+		stalls += m->pm.vmstat.event[ALLOCSTALL_DMA + z];
 	assert_int_equal(stalls, 1);
 	assert_int_equal(vmstat(m, "pgscan_direct"), 2 + 3 + 7 + 15 + 31);
 	assert_int_equal(vmstat(m, "pgsteal_direct"), 58);

@@ -512,6 +512,14 @@ static void cli_kernel_report(void *ctx, const char *msg)
 	fprintf(stderr, "%s\n", msg);
 }
 
+/* The rest of the kernel's log (the OOM killer's report): on stderr,
+ * not a failure. */
+static void cli_console(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", line);
+}
+
 struct vmsim_machine *cli_boot(struct cli *c)
 {
 	struct vmsim_error err = { 0 };
@@ -534,6 +542,7 @@ struct vmsim_machine *cli_boot(struct cli *c)
 	}
 	m->pm.bad_page_hook = cli_kernel_report;
 	m->pm.bad_page_ctx = c;
+	m->console_hook = cli_console;
 	return m;
 }
 

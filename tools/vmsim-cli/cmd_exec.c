@@ -2,7 +2,8 @@
  * vmsim-cli exec [--sysroot DIR] [--arg A]... [--env K=V]... [--arg0 NAME]
  *                [--stack-rlimit SIZE|unlimited] [--show VIEW,...] [--] ELF [ARG]...
  *
- * Spawns a task, execs ELF into it (kern/exec.c) and prints the address
+ * Spawns a task, execs ELF into it (vmsim_task_exec(), as the scenario op
+ * exec does) and prints the address
  * space the kernel would have built: the --show views of the task
  * (/proc/PID/maps by default), the initial ip and sp, the mm fields of
  * /proc/PID/stat and the auxiliary vector.  argv is [ELF, A..., ARG...]
@@ -20,15 +21,12 @@
 
 #include "cli.h"
 #include "cli_oom.h"
-#include "kern/exec.h"
 #include "kern/machine.h"
-#include "kern/task.h"
 #include "kern/views.h"
 #include "util/config.h"
-#include "util/error.h"
 #include "util/json.h"
 #include "util/strbuf.h"
-#include "vma/mm.h"
+#include "vmsim/vmsim.h"
 
 #define MAX_STRINGS 256
 #define MAX_SHOW 8
@@ -56,7 +54,7 @@ static const struct cli_opt exec_opts[] = {
 
 /* What the command line asks for. */
 struct exec_req {
-	const char *args[MAX_STRINGS], *envs[MAX_STRINGS];
+	const char *args[MAX_STRINGS + 1], *envs[MAX_STRINGS + 1];	/* NULL-terminated */
 	int nargs, nenvs;
 	const char *sysroot, *arg0, *elf;
 	uint64_t rlimit;
@@ -157,6 +155,8 @@ static bool parse_exec(struct exec_req *q, int argc, char **argv, int *status)
 		ret = add_arg(q, argv[i]);
 	*status = ret;
 	q->args[0] = q->arg0 ? q->arg0 : q->elf;
+	q->args[q->nargs] = NULL;
+	q->envs[q->nenvs] = NULL;
 	if (!q->nshow)
 		strcpy(q->show[q->nshow++], "maps");
 	return !ret;
@@ -168,15 +168,18 @@ struct mm_field {
 };
 
 /* The mm fields /proc/PID/stat shows, in its order, and mmap_base. */
-static unsigned mm_fields(const struct mm_struct *mm, struct mm_field f[12])
+static unsigned mm_fields(struct vmsim_task *t, struct mm_field f[12])
 {
+	struct vmsim_mm_info mm;
+
+	vmsim_task_mm_info(t, &mm);
 	const struct mm_field all[] = {
-		{ "start_code", mm->start_code }, { "end_code", mm->end_code },
-		{ "start_data", mm->start_data }, { "end_data", mm->end_data },
-		{ "start_brk", mm->start_brk }, { "brk", mm->brk },
-		{ "start_stack", mm->start_stack }, { "arg_start", mm->arg_start },
-		{ "arg_end", mm->arg_end }, { "env_start", mm->env_start },
-		{ "env_end", mm->env_end }, { "mmap_base", mm->mmap_base },
+		{ "start_code", mm.start_code }, { "end_code", mm.end_code },
+		{ "start_data", mm.start_data }, { "end_data", mm.end_data },
+		{ "start_brk", mm.start_brk }, { "brk", mm.brk },
+		{ "start_stack", mm.start_stack }, { "arg_start", mm.arg_start },
+		{ "arg_end", mm.arg_end }, { "env_start", mm.env_start },
+		{ "env_end", mm.env_end }, { "mmap_base", mm.mmap_base },
 	};
 
 	memcpy(f, all, sizeof(all));
@@ -186,14 +189,14 @@ static unsigned mm_fields(const struct mm_struct *mm, struct mm_field f[12])
 /* The report as one JSON document: the addresses as "0x" strings, each
  * --show view under its name as the view writes it.  0, or 2 with the one
  * line printed (none when the host ran out of memory). */
-static int exec_json(struct vmsim_machine *m, struct task_struct *t, const struct exec_req *q,
-		     const struct exec_result *r, struct strbuf *sb)
+static int exec_json(struct vmsim_machine *m, struct vmsim_task *t, const struct exec_req *q,
+		     const struct vmsim_exec_info *r, struct strbuf *sb)
 {
 	struct view_args va = { .task = "exec" };
 	struct strbuf msg = STRBUF_INIT;
 	struct json_writer jw;
 	struct mm_field f[12];
-	unsigned n = mm_fields(t->mm, f);
+	unsigned n = mm_fields(t, f);
 	int ret = 0;
 
 	json_init(&jw, sb);
@@ -211,7 +214,7 @@ static int exec_json(struct vmsim_machine *m, struct task_struct *t, const struc
 	json_array_begin(&jw);
 	for (unsigned i = 0; i < r->nr_auxv; i++) {
 		json_object_begin(&jw);
-		json_key_str(&jw, "type", auxv_name(r->auxv[i][0]));
+		json_key_str(&jw, "type", vmsim_auxv_name(r->auxv[i][0]));
 		json_key_hex(&jw, "value", r->auxv[i][1]);
 		json_object_end(&jw);
 	}
@@ -263,11 +266,11 @@ static int run_exec(struct cli *c, int argc, char **argv)
 	struct exec_req q = { 0 };
 	char host[4096];
 	int ret;
-	struct exec_args ea = { 0 };
-	struct exec_result r;
+	struct vmsim_exec_opts eo = { 0 };
+	struct vmsim_exec_info r;
 	struct vmsim_error err = { 0 };
 	struct vmsim_machine *m;
-	struct task_struct *t;
+	struct vmsim_task *t;
 	struct strbuf sb = STRBUF_INIT;
 	const char *elf;
 	bool json = c->json;
@@ -284,23 +287,21 @@ static int run_exec(struct cli *c, int argc, char **argv)
 	m = cli_boot(c);
 	if (!m)
 		return 2;
-	ret = task_spawn(m, "exec", NULL, &t);
+	ret = vmsim_task_spawn(m, "exec", NULL, &t);
 	if (ret && !cli_host_oom())
 		fprintf(stderr, "vmsim-cli exec: cannot create a task: %s\n", strerror(-ret));
 	if (ret) {
 		vmsim_machine_destroy(m);
 		return 2;
 	}
-	ea.filename = elf;
-	ea.host_path = host;
-	ea.sysroot = q.sysroot;
-	ea.argv = q.args;
-	ea.argc = q.nargs;
-	ea.envp = q.envs;
-	ea.envc = q.nenvs;
-	ea.stack_rlimit = q.rlimit;
-	ea.has_stack_rlimit = q.has_rlimit;
-	ret = do_execve(t, &ea, &r, &err);
+	eo.path = elf;
+	eo.host_path = host;
+	eo.sysroot = q.sysroot;
+	eo.argv = q.args;
+	eo.envp = q.envs;
+	eo.stack_rlimit = q.rlimit;
+	eo.has_stack_rlimit = q.has_rlimit;
+	ret = vmsim_task_exec(t, &eo, &r, &err);
 	if (ret) {
 		if (!cli_host_oom())
 			fprintf(stderr, "vmsim-cli: exec: %s\n", err.msg[0] ? err.msg : strerror(-ret));
@@ -314,7 +315,7 @@ static int run_exec(struct cli *c, int argc, char **argv)
 		ret = exec_json(m, t, &q, &r, &sb);
 	} else {
 		struct mm_field f[12];
-		unsigned n = mm_fields(t->mm, f);
+		unsigned n = mm_fields(t, f);
 
 		sb_printf(&sb, "exec %s%s%s\n", elf, r.interp[0] ? " with interpreter " : "", r.interp);
 		ret = show_views(m, &q, &sb);
@@ -323,7 +324,8 @@ static int run_exec(struct cli *c, int argc, char **argv)
 			sb_printf(&sb, "%-12s 0x%" PRIx64 "\n", f[i].name, f[i].v);
 		sb_puts(&sb, "\nauxv\n");
 		for (unsigned i = 0; i < r.nr_auxv; i++)
-			sb_printf(&sb, "  %-20s 0x%" PRIx64 "\n", auxv_name(r.auxv[i][0]), r.auxv[i][1]);
+			sb_printf(&sb, "  %-20s 0x%" PRIx64 "\n", vmsim_auxv_name(r.auxv[i][0]),
+				  r.auxv[i][1]);
 	}
 	/* out of host memory anywhere above: no report, main() says why */
 	if (ret || sb.oom || cli_host_oom()) {

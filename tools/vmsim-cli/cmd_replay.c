@@ -107,11 +107,11 @@ static unsigned nr_counters(const struct replay_cli *rc)
 }
 
 /* The counters of @c (and the policy's) in counter_names' order. */
-static void counter_values(const struct replay_cli *rc, const struct replay_counters *c,
+static void counter_values(struct replay_cli *rc, const struct replay_counters *c,
 			   uint64_t v[NR_COUNTERS])
 {
 	const struct tlb_stats *lv[3] = { &c->l1d, &c->l1i, &c->l2 };
-	const struct replace_stats *st = &rc->rs.st;
+	const struct replace_stats *st = replace_stats(&rc->rs);
 	struct stat_field f[FAULT_STAT_FIELDS];
 
 	_Static_assert(C_SIGBUS - C_MIN_FLT + 1 == FAULT_STAT_FIELDS, "the faults' columns");
@@ -385,7 +385,7 @@ static void json_group(struct json_writer *jw, const char *key, const struct sta
 /* JSON: "replacement": the policy, its parameters and its counts. */
 static void json_replacement(struct replay_cli *rc)
 {
-	const struct replace_stats *st = &rc->rs.st;
+	const struct replace_stats *st = replace_stats(&rc->rs);
 	struct json_writer *jw = &rc->jw;
 	const struct stat_field counts[] = {
 		{ "references", st->references }, { "faults", st->faults },
@@ -405,6 +405,15 @@ static void json_replacement(struct replay_cli *rc)
 	if (rc->policy == replace_find("random") || rc->policy == replace_find("nru"))
 		json_key_u64(jw, "seed", rc->params.seed);
 	json_stat_fields(jw, counts, sizeof(counts) / sizeof(counts[0]));
+	if (rc->policy->flags & REPLACE_KERNEL) {
+		/* the kernel's reclaim: the cgroup's counters of the run */
+		json_key_u64(jw, "swap_pages", rc->rs.swap_pages);
+		json_key(jw, "reclaim");
+		json_object_begin(jw);
+		for (unsigned i = 0; i < NR_REPLACE_RECLAIM; i++)
+			json_key_u64(jw, replace_reclaim_name[i], rc->rs.reclaim[i]);
+		json_object_end(jw);
+	}
 	json_object_end(jw);
 }
 
@@ -616,7 +625,7 @@ static int csv_summary(struct replay_cli *rc, const char *trace, enum trace_form
 {
 	const struct replay *rp = &rc->rp;
 	const struct pt_format *pf = rp->cpu->fmt;
-	const struct replace_stats *st = &rc->rs.st;
+	const struct replace_stats *st = rc->policy ? replace_stats(&rc->rs) : &rc->rs.st;
 	struct replay_counters c;
 	const struct tlb_stats *lv[3];
 	double x = 0;
@@ -638,6 +647,8 @@ static int csv_summary(struct replay_cli *rc, const char *trace, enum trace_form
 	       "cycles_per_access,walk_entries_saved");
 	for (unsigned i = 0; i < NR_PSC; i++)
 		printf(",%s_hits,%s_misses", psc_names[i], psc_names[i]);
+	for (unsigned i = 0; i < NR_REPLACE_RECLAIM; i++)
+		printf(",%s", replace_reclaim_name[i]);
 	putchar('\n');
 	cli_csv_str(stdout, trace);
 	printf(",%s,%s,", trace_format_name(fmt), rc->policy ? rc->policy->name : "");
@@ -696,6 +707,12 @@ static int csv_summary(struct replay_cli *rc, const char *trace, enum trace_form
 			printf(",%llu,%llu", (unsigned long long)c.psc_hits[d],
 			       (unsigned long long)c.psc_misses[d]);
 	}
+	/* the kernel's reclaim counters: --policy linux only */
+	for (unsigned i = 0; i < NR_REPLACE_RECLAIM; i++)
+		if (rc->policy && (rc->policy->flags & REPLACE_KERNEL))
+			printf(",%llu", (unsigned long long)rc->rs.reclaim[i]);
+		else
+			putchar(',');
 	putchar('\n');
 	return fflush(stdout) ? -EIO : 0;
 }
@@ -778,7 +795,7 @@ static int summary(struct replay_cli *rc, const char *trace, enum trace_format f
 	printf("replay    %s (%s%s%s), %s layout, machine %s\n", trace, trace_format_label(fmt),
 	       comp ? ", " : "", comp ? comp : "", layout, rp->m->cfg.name);
 	if (rc->policy) {
-		const struct replace_stats *st = &rc->rs.st;
+		const struct replace_stats *st = replace_stats(&rc->rs);
 
 		printf("policy    %s in %llu frame%s: %llu references, %llu page faults (%llu first "
 		       "use), %llu evictions, %llu dirty (%llu writes to disk)\n", rc->policy->name,
@@ -787,6 +804,13 @@ static int summary(struct replay_cli *rc, const char *trace, enum trace_format f
 		       (unsigned long long)st->faults, (unsigned long long)st->first_faults,
 		       (unsigned long long)st->evictions, (unsigned long long)st->dirty_evictions,
 		       (unsigned long long)st->disk_writes);
+		if (rc->policy->flags & REPLACE_KERNEL) {
+			printf("reclaim  ");
+			for (unsigned i = 0; i < NR_REPLACE_RECLAIM; i++)
+				printf(" %s %llu%s", replace_reclaim_name[i],
+				       (unsigned long long)rc->rs.reclaim[i],
+				       i + 1 < NR_REPLACE_RECLAIM ? "," : "\n");
+		}
 	}
 	printf("accesses  %llu: I %llu, L %llu, S %llu, M %llu; %llu page translations, "
 	       "%llu accesses crossing a page\n", (unsigned long long)rp->accesses,
@@ -989,6 +1013,8 @@ static int run_replay(struct cli *c, int argc, char **argv)
 		ret = replace_init(&rc.rs, rc.policy, &rc.params, m, t, &rc.rp.page_touches, &err);
 		if (!ret && (rc.policy->flags & REPLACE_FUTURE))
 			ret = replace_opt_prepare(&rc.rs, trace, r.fmt, &err);
+		if (!ret && (rc.policy->flags & REPLACE_FOOTPRINT))
+			ret = replace_footprint_prepare(&rc.rs, trace, r.fmt, &err);
 		if (ret) {
 			if (!cli_host_oom())
 				fprintf(stderr, "vmsim-cli: replay: %s\n", err.msg);
@@ -1082,7 +1108,9 @@ const struct cli_cmd cmd_replay = {
 		 "page a page fault evicts: the textbook policies, run on the real page tables "
 		 "(the Accessed and Dirty bits the MMU sets, evictions that clear the PTE and flush "
 		 "the TLB). The report adds the references, page faults (first uses included), "
-		 "evictions and dirty evictions (writes to disk).",
+		 "evictions and dirty evictions (writes to disk). --policy linux lets the kernel's "
+		 "own reclaim decide, in a memory cgroup of N pages with a swap area, and adds its "
+		 "reclaim counters.",
 	.opts = replay_opts,
 	.run = run_replay,
 };

@@ -1,7 +1,7 @@
 /*
  * vmsim-cli show VIEW, and VIEW as a command of its own (vmsim-cli
  * buddyinfo): one of the kernel's views of a freshly booted machine, in
- * the kernel's text format or as JSON (kern/views.c).  Invariant: nothing
+ * the kernel's text format or as JSON, through vmsim_view().  Invariant: nothing
  * is printed unless the whole view rendered; out of host memory, nothing
  * at all (main() prints the one line).
  */
@@ -10,9 +10,10 @@
 
 #include "cli.h"
 #include "cli_oom.h"
-#include "kern/machine.h"
 #include "kern/views.h"
+#include "util/hostalloc.h"
 #include "util/strbuf.h"
+#include "vmsim/vmsim.h"
 
 /* "no view 'X'; did you mean 'Y'? (views: ...)"; nothing when the host
  * refuses the memory to list them (main() says why). */
@@ -34,11 +35,36 @@ static int unknown_view(const char *name)
 	return 2;
 }
 
+/* View @name through vmsim_view(): its length, then the view into a
+ * buffer of that size (rendering a view twice costs less than the boot).
+ * 0, or 2 with the reason printed (nothing out of host memory: main()
+ * says why). */
+static int show_view(struct vmsim_machine *m, const char *name, bool json)
+{
+	struct vmsim_view_opts o = { .json = json };
+	struct vmsim_error err = { 0 };
+	long len = vmsim_view(m, name, &o, NULL, 0, &err);
+	size_t size = len >= 0 ? (size_t)len + 1 : 0;
+	char *buf = size ? host_alloc(NULL, size) : NULL;
+
+	if (buf)
+		len = vmsim_view(m, name, &o, buf, size, &err);
+	if (len >= 0 && buf && !cli_host_oom()) {
+		fputs(buf, stdout);
+		if (json)
+			putchar('\n');
+	} else if (len < 0 && !cli_host_oom()) {
+		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
+	}
+	if (buf)
+		host_free(NULL, buf, size);
+	return len < 0 || !buf || cli_host_oom() ? 2 : 0;
+}
+
 static int run_show(struct cli *c, int argc, char **argv)
 {
 	bool shortcut = strcmp(argv[0], "show") != 0;
 	struct vmsim_machine *m;
-	struct strbuf sb = STRBUF_INIT;
 	struct cli_getopt g;
 	const char *name;
 	int ret;
@@ -57,19 +83,9 @@ static int run_show(struct cli *c, int argc, char **argv)
 	m = cli_boot(c);
 	if (!m)
 		return 2;
-	ret = view_render(m, name, NULL, c->json, &sb);
-	if (cli_host_oom()) {
-		ret = -ENOMEM;
-	} else if (ret) {
-		fprintf(stderr, "vmsim-cli: %s: %s\n", name, sb_str(&sb));
-	} else {
-		fputs(sb_str(&sb), stdout);
-		if (c->json)
-			putchar('\n');
-	}
-	sb_free(&sb);
+	ret = show_view(m, name, c->json);
 	vmsim_machine_destroy(m);
-	return ret ? 2 : 0;
+	return ret;
 }
 
 const struct cli_cmd cmd_show = {

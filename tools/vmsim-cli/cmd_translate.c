@@ -3,8 +3,8 @@
  *                     [--explain] ADDR
  *
  * One translation of ADDR on cpu 0 of a freshly booted machine, so with
- * the kernel's page tables (a task's translations are the scenario op's):
- * TLB, then walk, setting A/D like the hardware.  --explain first shows the walk level by level (table
+ * the kernel's page tables (a task's translations are the scenario op's),
+ * through vmsim_translate(): TLB, then walk, setting A/D like the hardware.  --explain first shows the walk level by level (table
  * physical address, index, entry address, entry value, decoded flags),
  * read before the translation changes any A/D bit.  A fault is an answer,
  * not an error: exit status 0 either way, 2 for bad usage.  Out of host
@@ -17,11 +17,10 @@
 
 #include "cli.h"
 #include "cli_oom.h"
-#include "kern/machine.h"
-#include "mmu/mmu.h"
 #include "util/json.h"
 #include "util/parse.h"
 #include "util/strbuf.h"
+#include "vmsim/vmsim.h"
 #include "walk_explain.h"
 
 enum { OPT_ACCESS = 256, OPT_MODE, OPT_EXPLAIN };
@@ -35,24 +34,29 @@ static const struct cli_opt translate_opts[] = {
 	{ 0 },
 };
 
+static const char *access_name(enum vmsim_access acc)
+{
+	return acc == VMSIM_READ ? "read" : acc == VMSIM_WRITE ? "write" : "fetch";
+}
+
 /* The report of one translation on cpu 0 of @m: 0, or 2 out of host memory
  * (nothing printed). */
-static int translate_one(struct vmsim_machine *m, uint64_t va, enum mmu_access acc,
-			 enum mmu_mode mode, bool explain, bool json)
+static int translate_one(struct vmsim_machine *m, uint64_t va, enum vmsim_access acc,
+			 enum vmsim_mode mode, bool explain, bool json)
 {
-	bool ok, pok;
-	uint64_t pa = 0;
-	struct vmsim_cpu *cpu = &m->cpus[0];
-	const struct pt_format *f = cpu->fmt;
-	struct walk_trace t;
-	struct walk_result wr;
-	struct vmsim_fault fault, pf;
+	struct walk_levels w = { 0 };
+	struct vmsim_translate_opts o = { .access = acc, .mode = mode };
+	struct vmsim_translation r;
 	struct strbuf sb = STRBUF_INIT;
 	char buf[96];
+	bool ok;
 
 	/* the walk as the hardware will do it, before A/D change */
-	pok = mmu_walk_peek(cpu, cpu->cr3, va, acc, mode, &wr, &pf, &t);
-	ok = translate(cpu, va, acc, mode, &pa, &fault);
+	if (explain) {
+		o.walk = walk_levels_add;
+		o.arg = &w;
+	}
+	ok = vmsim_translate(m, NULL, va, &o, &r) == 0;
 
 	if (json) {
 		struct json_writer jw;
@@ -60,24 +64,24 @@ static int translate_one(struct vmsim_machine *m, uint64_t va, enum mmu_access a
 		json_init(&jw, &sb);
 		json_object_begin(&jw);
 		json_key_hex(&jw, "addr", va);
-		json_key_str(&jw, "access", acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch");
-		json_key_str(&jw, "mode", mode == MMU_USER ? "user" : "kernel");
-		json_key_str(&jw, "format", f->name);
-		json_key_hex(&jw, "cr3", cpu->cr3);
+		json_key_str(&jw, "access", access_name(acc));
+		json_key_str(&jw, "mode", mode == VMSIM_MODE_USER ? "user" : "kernel");
+		json_key_str(&jw, "format", r.format);
+		json_key_hex(&jw, "cr3", r.cr3);
 		if (explain) {
 			json_key(&jw, "walk");
-			walk_explain_json(&jw, f, &t);
+			walk_explain_json(&jw, &w);
 		}
 		json_key(&jw, "pa");
 		if (ok)
-			json_hex(&jw, pa);
+			json_hex(&jw, r.pa);
 		else
 			json_null(&jw);
 		json_key(&jw, "fault");
 		if (ok)
 			json_null(&jw);
 		else
-			fault_json(&jw, f, &fault);
+			fault_json(&jw, &r);
 		json_object_end(&jw);
 		if (json_finish(&jw) == -EINVAL) {
 			fprintf(stderr, "vmsim-cli: translate: the JSON report came out malformed\n");
@@ -87,19 +91,18 @@ static int translate_one(struct vmsim_machine *m, uint64_t va, enum mmu_access a
 		sb_putc(&sb, '\n');
 	} else {
 		sb_printf(&sb, "%s %s access to %#" PRIx64 " (%s, CR3 %#" PRIx64 ")\n",
-			  mode == MMU_USER ? "user" : "kernel",
-			  acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch", va, f->name,
-			  cpu->cr3);
+			  mode == VMSIM_MODE_USER ? "user" : "kernel", access_name(acc), va, r.format,
+			  r.cr3);
 		if (explain)
-			walk_explain(&sb, f, &t, pok, &wr, va);
+			walk_explain(&sb, &w, &r, va);
 		if (ok) {
-			sb_printf(&sb, "-> pa %#" PRIx64 "\n", pa);
-		} else if (fault.gp) {
+			sb_printf(&sb, "-> pa %#" PRIx64 "\n", r.pa);
+		} else if (r.fault == VMSIM_FAULT_GP) {
 			sb_puts(&sb, "-> #GP: non-canonical address\n");
 		} else {
-			fault_bits_str(fault.error_code, buf, sizeof(buf));
-			sb_printf(&sb, "-> page fault, error code %#x [%s] at the %s\n", fault.error_code,
-				  buf[0] ? buf : "not present, supervisor read", f->lvl[fault.depth].name);
+			fault_bits_str(r.error_code, buf, sizeof(buf));
+			sb_printf(&sb, "-> page fault, error code %#x [%s] at the %s\n", r.error_code,
+				  buf[0] ? buf : "not present, supervisor read", r.fault_level);
 		}
 	}
 	/* the walk and the report are whole, or nothing is printed */
@@ -114,8 +117,8 @@ static int translate_one(struct vmsim_machine *m, uint64_t va, enum mmu_access a
 
 static int run_translate(struct cli *c, int argc, char **argv)
 {
-	enum mmu_access acc = MMU_READ;
-	enum mmu_mode mode = MMU_KERNEL;
+	enum vmsim_access acc = VMSIM_READ;
+	enum vmsim_mode mode = VMSIM_MODE_KERNEL;
 	bool explain = false;
 	struct vmsim_machine *m;
 	struct cli_getopt g;
@@ -131,9 +134,9 @@ static int run_translate(struct cli *c, int argc, char **argv)
 		if (k == OPT_EXPLAIN)
 			explain = true;
 		else if (k == OPT_ACCESS)
-			acc = i == 0 ? MMU_READ : i == 1 ? MMU_WRITE : MMU_FETCH;
+			acc = i == 0 ? VMSIM_READ : i == 1 ? VMSIM_WRITE : VMSIM_FETCH;
 		else
-			mode = i == 0 ? MMU_USER : MMU_KERNEL;
+			mode = i == 0 ? VMSIM_MODE_USER : VMSIM_MODE_KERNEL;
 	}
 	if (k < 0)
 		return g.status;

@@ -6,11 +6,11 @@
 
 static const struct scn_op *const tables[] = {
 	scn_ops_phys, scn_ops_mmu, scn_ops_slab, scn_ops_kmem, scn_ops_task, scn_ops_fault,
-	scn_ops_exec, scn_ops_madvise, scn_ops_swap, scn_ops_mlock,
+	scn_ops_exec, scn_ops_madvise, scn_ops_swap, scn_ops_mlock, scn_ops_cgroup,
 };
 
 static const struct scn_expect_part *const expect_parts[] = {
-	&scn_expect_phys, &scn_expect_task, &scn_expect_reclaim,
+	&scn_expect_phys, &scn_expect_task, &scn_expect_reclaim, &scn_expect_cgroup,
 };
 
 const struct scn_expect_part *const *scn_expect_parts(size_t *n)

@@ -18,13 +18,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kern/exec.h"
 #include "kern/machine.h"
 #include "kern/task.h"
 #include "scenario.h"
-#include "util/config.h"
 #include "util/error.h"
 #include "vma/filemap.h"
+#include "vmsim/task.h"
 
 #define MAX_STRINGS 128
 
@@ -88,10 +87,10 @@ static const char *const exec_keys[] = { "task", "path", "argv", "env", "sysroot
 
 static int op_exec(struct scn *s, struct scn_step *st)
 {
-	const char *argv[MAX_STRINGS], *envp[MAX_STRINGS], *path, *sysroot = NULL;
+	const char *argv[MAX_STRINGS + 1], *envp[MAX_STRINGS + 1], *path, *sysroot = NULL;
 	char host[PATH_MAX], root[PATH_MAX];
-	struct exec_args a = { 0 };
-	struct exec_result r;
+	struct vmsim_exec_opts o = { 0 };
+	struct vmsim_exec_info info;
 	struct vmsim_error err = { 0 };
 	struct task_struct *t;
 	uint64_t rlimit = 0;
@@ -105,40 +104,29 @@ static int op_exec(struct scn *s, struct scn_step *st)
 		const struct ynode *rl = scn_arg(st, "stack_rlimit");
 
 		if (rl && rl->type == YNODE_SCALAR && strcmp(rl->scalar, "unlimited") == 0)
-			rlimit = CFG_UNLIMITED;
+			rlimit = VMSIM_UNLIMITED;
 		else if ((ret = scn_arg_u64(s, st, "stack_rlimit", false, &rlimit)) < 0)
 			return ret;
 	}
 	if ((ret = arg_strings(s, st, "argv", argv, &argc)) < 0 ||
 	    (ret = arg_strings(s, st, "env", envp, &envc)) < 0)
 		return ret;
-	if (!scn_arg(st, "argv")) {
-		argv[0] = path;
-		argc = 1;
-	}
+	argv[argc] = NULL;
+	envp[envc] = NULL;
 	scn_path(s, path, host, sizeof(host));
 	if (sysroot) {
 		scn_path(s, sysroot, root, sizeof(root));
 		if (path[0] == '/')
 			snprintf(host, sizeof(host), "%s%s", root, path);
 	}
-	a.filename = path;
-	a.host_path = host;
-	{
-		/* a file the scenario declared: execve() finds it by its name */
-		struct page_cache *pc = machine_page_cache(scn_machine(s));
-
-		if (!pc)
-			return -ENOMEM;
-		a.file = filemap_lookup(pc, path);
-	}
-	a.sysroot = sysroot ? root : NULL;
-	a.argv = argv;
-	a.argc = argc;
-	a.envp = envp;
-	a.envc = envc;
-	a.stack_rlimit = rlimit;
-	ret = do_execve(t, &a, &r, &err);
+	/* a file the scenario declared is found by its name (vmsim_task_exec) */
+	o.path = path;
+	o.host_path = host;
+	o.sysroot = sysroot ? root : NULL;
+	o.argv = scn_arg(st, "argv") ? argv : NULL;	/* NULL: [path] */
+	o.envp = envp;
+	o.stack_rlimit = rlimit;			/* 0: the config's */
+	ret = vmsim_task_exec((struct vmsim_task *)t, &o, &info, &err);
 	if (ret) {
 		st->out.kind = OUT_ERROR;
 		st->out.err = ret;
@@ -147,7 +135,7 @@ static int op_exec(struct scn *s, struct scn_step *st)
 		return 0;
 	}
 	st->out.kind = OUT_VALUE;
-	st->out.value = r.ip;
+	st->out.value = info.ip;
 	return 0;
 }
 

@@ -27,10 +27,15 @@ static int arg_task(struct scn *s, struct scn_step *st, struct task_struct **t)
 	return scn_arg_task(s, st, "task", true, t);
 }
 
-/* Turn an access result into the step's outcome; -ENOMEM is the OOM
- * killer's business, reported as the error. */
+/* Turn an access result into the step's outcome (0: stop there).  A task
+ * the OOM killer chose stops; the core makes the outcome `killed`.  An
+ * -ENOMEM that reaches here is an allocation nothing could be found for. */
 static int access_outcome(struct scn_step *st, int ret, const struct access_result *r)
 {
+	if (r->killed) {
+		st->out.kind = OUT_NONE;
+		return 0;
+	}
 	if (ret) {
 		st->out.kind = OUT_ERROR;
 		st->out.err = ret;

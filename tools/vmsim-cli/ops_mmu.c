@@ -27,6 +27,7 @@
 #include "phys/slab.h"
 #include "scenario.h"
 #include "vma/mm.h"
+#include "vmsim/translate.h"
 #include "walk_explain.h"
 
 /* The task named by `task`, or NULL when absent (the kernel's tables). */
@@ -44,98 +45,92 @@ static uint64_t op_root(struct scn *s, const struct task_struct *t)
 }
 
 /* `explain: true`: the walk level by level, read before A/D change. */
-static void explain_walk(struct scn *s, const struct scn_step *st, struct vmsim_cpu *cpu,
-			 uint64_t root, uint64_t va, enum mmu_access acc, enum mmu_mode mode)
+static void explain_walk(struct scn *s, const struct scn_step *st, const struct walk_levels *w,
+			 const struct vmsim_translation *r, uint64_t va, enum vmsim_access acc,
+			 enum vmsim_mode mode)
 {
-	struct walk_trace wt;
-	struct walk_result wr;
-	struct vmsim_fault pf;
 	struct strbuf sb = STRBUF_INIT;
 	struct json_writer *jw = scn_output(s);
-	bool ok = mmu_walk_peek(cpu, root, va, acc, mode, &wr, &pf, &wt);
 
 	if (jw) {
 		json_object_begin(jw);
 		json_key(jw, "walk");
-		walk_explain_json(jw, cpu->fmt, &wt);
+		walk_explain_json(jw, w);
 		json_object_end(jw);
 		return;
 	}
 	sb_printf(&sb, "# step %d: translate %#llx (%s %s), CR3 %#llx\n", st->index,
-		  (unsigned long long)va, mode == MMU_USER ? "user" : "kernel",
-		  acc == MMU_READ ? "read" : acc == MMU_WRITE ? "write" : "fetch",
-		  (unsigned long long)root);
-	walk_explain(&sb, cpu->fmt, &wt, ok, &wr, va);
-	if (!ok && !pf.gp)
-		sb_printf(&sb, "  -> page fault, error code %#x at the %s\n", pf.error_code,
-			  cpu->fmt->lvl[pf.depth].name);
+		  (unsigned long long)va, mode == VMSIM_MODE_USER ? "user" : "kernel",
+		  acc == VMSIM_READ ? "read" : acc == VMSIM_WRITE ? "write" : "fetch",
+		  (unsigned long long)r->cr3);
+	walk_explain(&sb, w, r, va);
+	if (!r->walk_ok && r->walk_fault == VMSIM_FAULT_PF)
+		sb_printf(&sb, "  -> page fault, error code %#x at the %s\n", r->walk_error_code,
+			  r->walk_fault_level);
 	scn_print(s, sb_str(&sb));
 	sb_free(&sb);
 }
 
+/* The access kind or mode named by @key: the index of its word in @words. */
+static int arg_word(struct scn *s, struct scn_step *st, const char *key,
+		    const char *const words[], const char *hint, int *out)
+{
+	const char *v = words[0];
+	int ret = scn_arg_str(s, st, key, false, &v);
+
+	if (ret < 0)
+		return ret;
+	for (int i = 0; words[i]; i++)
+		if (strcmp(v, words[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	return scn_bad(s, st, scn_arg(st, key), "%s '%s': %s", key, v, hint);
+}
+
 static int op_translate(struct scn *s, struct scn_step *st)
 {
-	struct vmsim_machine *m = scn_machine(s);
-	struct vmsim_cpu *cpu = &m->cpus[0];
-	const char *acc_s = "read", *mode_s = "kernel";
-	enum mmu_access acc;
-	enum mmu_mode mode;
-	struct vmsim_fault f;
+	static const char *const accs[] = { "read", "write", "fetch", NULL };
+	static const char *const modes[] = { "kernel", "user", NULL };
+	struct walk_levels w = { 0 };
+	struct vmsim_translate_opts o = { 0 };
+	struct vmsim_translation r;
 	struct task_struct *t;
-	uint64_t va, pa, root;
-	bool ok, explain = false;
-	int ret;
+	int ret, acc = 0, mode = 0;
+	uint64_t va;
+	bool explain = false;
 
+	_Static_assert(VMSIM_READ == 0 && VMSIM_WRITE == 1 && VMSIM_FETCH == 2 &&
+		       VMSIM_MODE_KERNEL == 0 && VMSIM_MODE_USER == 1, "word order");
 	if ((ret = scn_arg_bool(s, st, "explain", &explain)) < 0)
 		return ret;
 	if ((ret = arg_task(s, st, &t)) ||
 	    (ret = scn_arg_u64(s, st, "addr", true, &va)) < 0 ||
-	    (ret = scn_arg_str(s, st, "access", false, &acc_s)) < 0 ||
-	    (ret = scn_arg_str(s, st, "mode", false, &mode_s)) < 0)
+	    (ret = arg_word(s, st, "access", accs, "read, write or fetch", &acc)) < 0 ||
+	    (ret = arg_word(s, st, "mode", modes, "user or kernel", &mode)) < 0)
 		return ret < 0 ? ret : -EINVAL;
-	if (strcmp(acc_s, "read") == 0)
-		acc = MMU_READ;
-	else if (strcmp(acc_s, "write") == 0)
-		acc = MMU_WRITE;
-	else if (strcmp(acc_s, "fetch") == 0)
-		acc = MMU_FETCH;
-	else
-		return scn_bad(s, st, scn_arg(st, "access"), "access '%s': read, write or fetch",
-			       acc_s);
-	if (strcmp(mode_s, "user") == 0)
-		mode = MMU_USER;
-	else if (strcmp(mode_s, "kernel") == 0)
-		mode = MMU_KERNEL;
-	else
-		return scn_bad(s, st, scn_arg(st, "mode"), "mode '%s': user or kernel", mode_s);
-
-	/* a task's translation is cpu 0 running it */
-	if (t)
-		context_switch(m, 0, t);
-	root = op_root(s, t);
-	if (explain)
-		explain_walk(s, st, cpu, root, va, acc, mode);
-	if (cpu->cr3 == root) {
-		ok = translate(cpu, va, acc, mode, &pa, &f);
-	} else {
-		/* cpu 0 runs other tables: walk these ones without their TLB */
-		struct walk_result r;
-
-		ok = mmu_walk(cpu, root, va, acc, mode, &r, &f, NULL);
-		pa = r.pa;
+	o.access = (enum vmsim_access)acc;
+	o.mode = (enum vmsim_mode)mode;
+	if (explain) {
+		o.walk = walk_levels_add;
+		o.arg = &w;
 	}
-	if (ok) {
+	/* a task's translation is cpu 0 running it */
+	ret = vmsim_translate(scn_machine(s), (struct vmsim_task *)t, va, &o, &r);
+	if (explain)
+		explain_walk(s, st, &w, &r, va, o.access, o.mode);
+	if (!ret) {
 		st->out.kind = OUT_VALUE;
-		st->out.value = pa;
+		st->out.value = r.pa;
 		st->out.has_pa = true;
-		st->out.pa = pa;
-	} else if (f.gp) {
+		st->out.pa = r.pa;
+	} else if (r.fault == VMSIM_FAULT_GP) {
 		/* a non-canonical address raises #GP, not #PF */
 		st->out.kind = OUT_ERROR;
 		st->out.err = -EFAULT;
 	} else {
 		st->out.kind = OUT_FAULT;
-		st->out.fault_code = f.error_code;
+		st->out.fault_code = r.error_code;
 	}
 	return 0;
 }

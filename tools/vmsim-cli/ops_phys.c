@@ -104,6 +104,7 @@ static int op_show(struct scn *s, struct scn_step *st)
 		struct task_struct *t;
 
 		if ((ret = scn_arg_str(s, st, "what", true, &what)) < 0 ||
+		    (ret = scn_arg_str(s, st, "cgroup", false, &va.cgroup)) < 0 ||
 		    (ret = scn_arg_str(s, st, "task", false, &va.task)) < 0 ||
 		    (ret = scn_arg_task(s, st, "task", false, &t)) < 0)
 			return ret;
@@ -115,7 +116,8 @@ static int op_show(struct scn *s, struct scn_step *st)
 			va.addr = addr;
 		}
 	} else {
-		return scn_bad(s, st, st->args, "show: a view name, or { what: VIEW, task: T }");
+		return scn_bad(s, st, st->args, "show: a view name, or { what: VIEW, task: T } "
+			       "or { what: VIEW, cgroup: C }");
 	}
 	jw = scn_output(s);
 	if (jw) {
@@ -312,7 +314,7 @@ static int op_expect(struct scn *s, struct scn_step *st)
 static const char *const alloc_keys[] = { "order", "zone", "gfp", "node", NULL };
 static const char *const free_keys[] = { "page", "order", NULL };
 static const char *const drain_keys[] = { "zone", "node", NULL };
-static const char *const show_keys[] = { "what", "task", "addr", NULL };
+static const char *const show_keys[] = { "what", "task", "addr", "cgroup", NULL };
 static const char *const expect_keys[] = { "free_pages", "zone", "node", "free", "nr_free",
 					   "managed", "pcp", NULL };
 

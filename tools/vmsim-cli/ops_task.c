@@ -22,6 +22,7 @@
 #include "kern/machine.h"
 #include "kern/task.h"
 #include "kern/views.h"
+#include "kern/vmstat.h"
 #include "mmu/mmu.h"
 #include "scenario.h"
 #include "util/err.h"
@@ -295,7 +296,8 @@ static const char *const task_expect_keys[] = {
 	"locked_vm", "map_count", "brk", "start_brk", "faults", "cow", "cow_reuse", "zero_page",
 	"demand_zero", "stack_grow", "segv", "sigbus", "mm_users", "hiwater_rss", "hiwater_vm", "tasks",
 	"mlocked", "l1d_hits", "l1d_misses", "l2_hits", "l2_misses", "walks", "swap", "major_faults",
-	"thp_fault_alloc", "thp_fault_fallback", "thp_split_pmd", "thp_zero_page_alloc",
+	"thp_fault_alloc", "thp_fault_fallback", "thp_fault_fallback_charge", "thp_split_pmd",
+	"thp_zero_page_alloc",
 	"nr_anon_transparent_hugepages", NULL
 };
 
@@ -404,7 +406,7 @@ static int expect_task(struct scn *s, struct scn_step *st)
 		/* the machine's PG_mlocked pages (NR_MLOCK) */
 		if ((ret = scn_arg_u64(s, st, "mlocked", true, &want)))
 			return ret;
-		expect_u64(s, st, "mlocked", want, global_zone_page_state(&scn_machine(s)->pm, nr_mlock));
+		expect_u64(s, st, "mlocked", want, global_zone_page_state(&scn_machine(s)->pm, NR_MLOCK));
 	}
 	{
 		/* CPU 0's TLB counters, for experiments on what the tasks do */
@@ -426,12 +428,18 @@ static int expect_task(struct scn *s, struct scn_step *st)
 	}
 	{
 		/* the machine's huge-page events (/proc/vmstat names) */
-		const struct thp_state *th = &scn_machine(s)->thp;
+		const struct vmsim_machine *hm = scn_machine(s);
+		const unsigned long *ev = hm->pm.vmstat.event;
 		static const char *const hk[] = { "thp_fault_alloc", "thp_fault_fallback",
-						  "thp_split_pmd", "thp_zero_page_alloc",
+						  "thp_fault_fallback_charge", "thp_split_pmd",
+						  "thp_zero_page_alloc",
 						  "nr_anon_transparent_hugepages" };
-		const uint64_t hv[] = { th->fault_alloc, th->fault_fallback, th->split_pmd,
-					th->zero_page_alloc, th->nr_anon_thps };
+		const uint64_t hv[] = {
+			ev[THP_FAULT_ALLOC], ev[THP_FAULT_FALLBACK], ev[THP_FAULT_FALLBACK_CHARGE],
+			ev[THP_SPLIT_PMD], ev[THP_ZERO_PAGE_ALLOC],
+			node_page_state_output(hm, NR_ANON_THPS,
+					       global_node_page_state(&hm->pm, NR_ANON_THPS)),
+		};
 
 		for (size_t i = 0; i < sizeof(hk) / sizeof(hk[0]); i++) {
 			if (!scn_arg(st, hk[i]))

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "kern/machine.h"
+#include "kern/oom.h"
 #include "kern/task.h"
 #include "ops.h"
 #include "util/errname.h"
@@ -62,6 +63,7 @@ struct scn_lost {
 	char *name;
 	enum scn_name_kind kind;
 	bool gone;		/* it existed and ended (a task exited) */
+	bool killed;		/* the OOM killer killed it (steps naming it are not run) */
 	char why[200];		/* "step 3 (fork): ENOMEM", "exited at step 5" */
 };
 
@@ -90,6 +92,11 @@ struct scn {
 	bool not_run;			/* the current step named something lost */
 	char not_run_why[240];
 	const struct scn_step *cur;	/* the step running, or NULL */
+	struct scn_step *running;	/* the same, for the OOM killer's record */
+	struct task_struct *step_task;	/* the task the running step names */
+	bool step_task_killed;		/* ... and the OOM killer sent it SIGKILL */
+	int panic_step;			/* the step the kernel panicked in, or 0 */
+	char panic_op[32];
 	unsigned nr_reports;		/* kernel reports the current step raised */
 	struct strbuf cur_text;		/* text mode: the current step's output */
 	unsigned long host_oom_base;	/* host_oom_count() when the run began */
@@ -272,6 +279,7 @@ void scn_note_lost(struct scn *s, const struct scn_step *st, enum scn_name_kind 
 		return;		/* the name is then merely unknown later */
 	result_line(st, res, sizeof(res));
 	l->gone = false;
+	l->killed = false;
 	cut_printf(l->why, sizeof(l->why), "step %d (%s): %s", st->index, st->op, res);
 }
 
@@ -283,7 +291,35 @@ void scn_note_gone(struct scn *s, const struct scn_step *st, enum scn_name_kind 
 	if (!l)
 		return;
 	l->gone = true;
+	l->killed = false;
 	cut_printf(l->why, sizeof(l->why), "it ended at step %d (%s)", st->index, st->op);
+}
+
+/* The OOM killer sent SIGKILL to @t during the running step: the step
+ * records it, and later steps naming the task are not run. */
+static void scn_oom_killed(void *ctx, struct task_struct *t)
+{
+	struct scn *s = ctx;
+	struct scn_step *st = s->running;
+	const char *name = task_name(t);
+	struct scn_lost *l;
+
+	if (!st)
+		return;
+	if (st->nr_killed < sizeof(st->killed) / sizeof(st->killed[0])) {
+		st->killed[st->nr_killed].pid = t->pid;
+		cut_printf(st->killed[st->nr_killed].name, sizeof(st->killed[0].name), "%s", name);
+	}
+	st->nr_killed++;
+	if (t == s->step_task)
+		s->step_task_killed = true;
+	l = note(s, SCN_TASK, name);
+	if (!l)
+		return;
+	l->gone = false;
+	l->killed = true;
+	cut_printf(l->why, sizeof(l->why), "the OOM killer killed it at step %d (%s)", st->index,
+		   st->op);
 }
 
 int scn_check_lost(struct scn *s, struct scn_step *st, enum scn_name_kind kind,
@@ -296,7 +332,10 @@ int scn_check_lost(struct scn *s, struct scn_step *st, enum scn_name_kind kind,
 	if (l->gone)
 		return scn_bad(s, st, at, "no %s '%s': %s", kind_names[kind], name, l->why);
 	s->not_run = true;
-	if (kind == SCN_VALUE)
+	if (l->killed)
+		cut_printf(s->not_run_why, sizeof(s->not_run_why), "%s '%s': %s", kind_names[kind],
+			   name, l->why);
+	else if (kind == SCN_VALUE)
 		cut_printf(s->not_run_why, sizeof(s->not_run_why), "'$%s' has no value: %s", name,
 			   l->why);
 	else
@@ -578,6 +617,9 @@ static void describe(const struct scn_step *st, char *buf, size_t len)
 	case OUT_NOT_RUN:
 		cut_printf(buf, len, "not run: %s", st->why);
 		break;
+	case OUT_KILLED:
+		cut_printf(buf, len, "killed");
+		break;
 	}
 }
 
@@ -631,6 +673,11 @@ static void outcome_json(struct json_writer *jw, const struct scn_step *st)
 		json_key_str(jw, "kind", "segv");
 		json_key_str(jw, "code", o->segv_code == 2 ? "accerr" : "maperr");
 		break;
+	case OUT_KILLED:
+		json_key_str(jw, "kind", "killed");
+		json_key_str(jw, "task", st->why);
+		json_key_u64(jw, "pid", o->value);
+		break;
 	case OUT_SIGBUS:
 		json_key_str(jw, "kind", "sigbus");
 		json_key_str(jw, "code", "adrerr");
@@ -642,7 +689,7 @@ static void outcome_json(struct json_writer *jw, const struct scn_step *st)
 static bool failed_outcome(const struct scn_outcome *o)
 {
 	return o->kind == OUT_ERROR || o->kind == OUT_FAULT || o->kind == OUT_SEGV ||
-	       o->kind == OUT_SIGBUS || o->kind == OUT_NOT_RUN;
+	       o->kind == OUT_SIGBUS || o->kind == OUT_NOT_RUN || o->kind == OUT_KILLED;
 }
 
 /* A step's result as its stderr line says it: an error by its errno name
@@ -699,6 +746,11 @@ static int check_expect(struct scn *s, struct scn_step *st)
 				scn_mismatch(s, st, "segv", "%s", got);
 			return 0;
 		}
+		if (strcmp(e->scalar, "killed") == 0) {
+			if (o->kind != OUT_KILLED)
+				scn_mismatch(s, st, "killed", "%s", got);
+			return 0;
+		}
 		if (strcmp(e->scalar, "sigbus") == 0) {
 			if (o->kind != OUT_SIGBUS)
 				scn_mismatch(s, st, "sigbus", "%s", got);
@@ -715,8 +767,9 @@ static int check_expect(struct scn *s, struct scn_step *st)
 		return 0;
 	}
 	if (e->type != YNODE_MAP || e->n != 1)
-		return scn_bad(s, st, e, "this op's expect is a number, ok, segv, sigbus, "
-			       "{segv: maperr|accerr}, {error: ENAME}, {fault: [bits]} or {pa: ADDR}");
+		return scn_bad(s, st, e, "this op's expect is a number, ok, segv, sigbus, killed, "
+			       "{segv: maperr|accerr}, {error: ENAME}, {fault: [bits]}, {pa: ADDR} "
+			       "or {killed: TASK}");
 	const char *k = ymap_key(e, 0)->scalar;
 	const struct ynode *v = ymap_val(e, 0);
 
@@ -771,6 +824,26 @@ static int check_expect(struct scn *s, struct scn_step *st)
 		}
 		return 0;
 	}
+	if (strcmp(k, "killed") == 0) {
+		/* the OOM killer killed task @v during this step (whoever ran it) */
+		bool found = false;
+		char list[200] = "";
+		size_t used = 0;
+
+		if (v->type != YNODE_SCALAR)
+			return scn_bad(s, st, v, "expect killed: the name of a task");
+		for (unsigned i = 0; i < st->nr_killed && i < sizeof(st->killed) / sizeof(st->killed[0]);
+		     i++) {
+			found |= strcmp(st->killed[i].name, v->scalar) == 0;
+			if (used < sizeof(list))
+				used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+							 used ? ", " : "", st->killed[i].name);
+		}
+		if (!found)
+			scn_mismatch(s, st, (snprintf(want, sizeof(want), "%s killed", v->scalar), want),
+				     "%s (the OOM killer killed %s)", got, st->nr_killed ? list : "nobody");
+		return 0;
+	}
 	if (strcmp(k, "pa") == 0) {
 		uint64_t pa;
 
@@ -782,7 +855,7 @@ static int check_expect(struct scn *s, struct scn_step *st)
 						      (unsigned long long)pa), want), "%s", got);
 		return 0;
 	}
-	return scn_bad(s, st, e, "unknown expect form '%s' (error, segv, fault, pa)", k);
+	return scn_bad(s, st, e, "unknown expect form '%s' (error, segv, fault, pa, killed)", k);
 }
 
 /* ---------------------------------------------------------------- steps */
@@ -896,6 +969,50 @@ static void step_line(struct scn *s, const struct scn_step *st, const char *extr
 		res, extra);
 }
 
+/* The task the step names with its "task" argument, if it exists: the op
+ * is that task's system call. */
+static struct task_struct *step_task(struct scn *s, const struct scn_step *st)
+{
+	const struct ynode *n = scn_arg(st, "task");
+
+	return n && n->type == YNODE_SCALAR ? task_find(s->m, n->scalar) : NULL;
+}
+
+/*
+ * The op, run as the system call of the task it names (current, its mm in
+ * use), then the return to user mode: memory.high's reclaim, and the exit
+ * of the tasks the OOM killer chose.  The step's own task killed on the
+ * way: its outcome is `killed`, whatever the op was doing.
+ */
+static int run_op(struct scn *s, const struct scn_op *op, struct scn_step *st)
+{
+	struct task_struct *t = step_task(s, st);
+	int ret;
+
+	s->running = st;
+	s->step_task = t;
+	s->step_task_killed = false;
+	if (t)
+		task_enter_kernel(t);
+	ret = op->fn(s, st);
+	if (t)
+		task_leave_kernel(s->m);
+	if (s->step_task_killed && !ret && !s->not_run) {
+		memset(&st->out, 0, sizeof(st->out));
+		st->out.kind = OUT_KILLED;
+		st->out.value = (uint64_t)t->pid;
+		cut_printf(st->why, sizeof(st->why), "%s", task_name(t));
+	}
+	exit_to_user_mode(s->m);
+	s->step_task = NULL;
+	s->running = NULL;
+	if (kernel_panicked(s->m) && !s->panic_step) {
+		s->panic_step = st->index;
+		cut_printf(s->panic_op, sizeof(s->panic_op), "%s", st->op);
+	}
+	return ret;
+}
+
 static int run_step(struct scn *s, const struct ynode *node, int index)
 {
 	struct scn_step st;
@@ -919,7 +1036,17 @@ static int run_step(struct scn *s, const struct ynode *node, int index)
 	}
 	s->not_run = false;
 	sb_reset(&s->cur_text);
-	ret = op->fn(s, &st);
+	if (s->panic_step) {
+		/* a panicked kernel runs nothing more */
+		s->not_run = true;
+		cut_printf(s->not_run_why, sizeof(s->not_run_why), "the kernel panicked at step %d "
+			   "(%s): %s", s->panic_step, s->panic_op, s->m->panic_msg);
+		/* `expect` checks its own quantities: none of them hold */
+		st.expect_done = strcmp(st.op, "expect") == 0;
+		ret = 0;
+	} else {
+		ret = run_op(s, op, &st);
+	}
 	if (host_oom(s)) {
 		s->cur = NULL;
 		return out_of_host_memory(s);
@@ -963,6 +1090,18 @@ static int run_step(struct scn *s, const struct ynode *node, int index)
 		return out_of_host_memory(s);
 	if (s->json) {
 		json_array_end(&s->jdoc);
+		if (st.nr_killed) {
+			json_key(&s->jdoc, "oom_killed");
+			json_array_begin(&s->jdoc);
+			for (unsigned i = 0; i < st.nr_killed &&
+					     i < sizeof(st.killed) / sizeof(st.killed[0]); i++) {
+				json_object_begin(&s->jdoc);
+				json_key_str(&s->jdoc, "task", st.killed[i].name);
+				json_key_i64(&s->jdoc, "pid", st.killed[i].pid);
+				json_object_end(&s->jdoc);
+			}
+			json_array_end(&s->jdoc);
+		}
 		json_key(&s->jdoc, "result");
 		outcome_json(&s->jdoc, &st);
 		json_object_end(&s->jdoc);
@@ -977,6 +1116,16 @@ static int run_step(struct scn *s, const struct ynode *node, int index)
 
 /* ------------------------------------------------------------- machine */
 
+/* A line of the kernel's log on stderr, naming the step that caused it. */
+static void scn_log_line(struct scn *s, const char *msg)
+{
+	if (s->cur)
+		fprintf(stderr, "%s:%d: step %d (%s): %s\n", s->file, s->cur->node->line,
+			s->cur->index, s->cur->op, msg);
+	else
+		fprintf(stderr, "%s: %s\n", s->file, msg);
+}
+
 /* A kernel report (bad_page(), VM_BUG_ON*(), print_bad_pte()) names the
  * step that caused it, which then fails (check_invariants()). */
 static void scn_bad_page(void *ctx, const char *msg)
@@ -984,11 +1133,24 @@ static void scn_bad_page(void *ctx, const char *msg)
 	struct scn *s = ctx;
 
 	s->nr_reports++;
-	if (s->cur)
-		fprintf(stderr, "%s:%d: step %d (%s): %s\n", s->file, s->cur->node->line,
-			s->cur->index, s->cur->op, msg);
-	else
-		fprintf(stderr, "%s: %s\n", s->file, msg);
+	scn_log_line(s, msg);
+}
+
+/* The kernel's log during a step (the OOM killer's report): in text mode
+ * a stderr line naming the step, as bad_page() reports are, but not a
+ * failure; with --json a message in the step's output, so that stderr
+ * stays for the run's own failures. */
+static void scn_console(void *ctx, const char *line)
+{
+	struct scn *s = ctx;
+
+	if (s->json && s->cur) {
+		json_object_begin(&s->jdoc);
+		json_key_str(&s->jdoc, "message", line);
+		json_object_end(&s->jdoc);
+		return;
+	}
+	scn_log_line(s, line);
 }
 
 static int boot_machine(struct scn *s, const char *cli_config, const char *const *sets)
@@ -1036,6 +1198,10 @@ static int boot_machine(struct scn *s, const char *cli_config, const char *const
 	s->m = m;
 	m->pm.bad_page_hook = scn_bad_page;
 	m->pm.bad_page_ctx = s;
+	m->oom_killed_hook = scn_oom_killed;
+	m->oom_killed_ctx = s;
+	m->console_hook = scn_console;
+	m->console_ctx = s;
 	return 0;
 }
 
@@ -1102,8 +1268,9 @@ static int json_end(struct scn *s, const struct scenario_result *res)
 	return 0;
 }
 
-int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
-		 struct vmsim_error *err, struct scenario_result *res)
+/* Run the scenario of @file, read from @text when given. */
+static int run_scenario(const char *file, const char *text, const struct scenario_opts *o,
+			FILE *out, struct vmsim_error *err, struct scenario_result *res)
 {
 	struct scn s = { .file = file, .out = out, .json = o->json, .err = err,
 			 .verbose = o->verbose, .host_oom_base = host_oom_count() };
@@ -1119,12 +1286,13 @@ int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 	htab_init(&s.allocs, NULL);
 	INIT_LIST_HEAD(&s.name_list);
 	INIT_LIST_HEAD(&s.alloc_list);
-	slash = strrchr(file, '/');
+	slash = text ? NULL : strrchr(file, '/');
 	if (slash)
 		snprintf(s.dir, sizeof(s.dir), "%.*s", (int)(slash - file), file);
 	else
 		snprintf(s.dir, sizeof(s.dir), ".");
-	ret = ydoc_load_file(&s.doc, file, err);
+	ret = text ? ydoc_load_string(&s.doc, file, text, strlen(text), err)
+		   : ydoc_load_file(&s.doc, file, err);
 	if (ret)
 		return ret;
 	if (!s.doc.root || s.doc.root->type != YNODE_MAP) {
@@ -1212,4 +1380,16 @@ out:
 	sb_free(&s.cur_text);
 	ydoc_free(&s.doc);
 	return ret;
+}
+
+int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
+		 struct vmsim_error *err, struct scenario_result *res)
+{
+	return run_scenario(file, NULL, o, out, err, res);
+}
+
+int scenario_run_string(const char *name, const char *text, const struct scenario_opts *o,
+			FILE *out, struct vmsim_error *err, struct scenario_result *res)
+{
+	return run_scenario(name, text, o, out, err, res);
 }

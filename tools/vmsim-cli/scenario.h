@@ -40,6 +40,8 @@ enum scn_outcome_kind {
 	OUT_FAULT,	/* a raw translation fault: fault_code is the x86 error code */
 	OUT_SEGV,	/* SIGSEGV delivered to the task: segv_code 1 maperr, 2 accerr */
 	OUT_NOT_RUN,	/* an earlier step failed to create what this one names */
+	OUT_KILLED,	/* the step's task got SIGKILL from the OOM killer during it:
+			 * value is its pid; what the op was doing did not complete */
 	OUT_SIGBUS,	/* SIGBUS delivered to the task (BUS_ADRERR: past the end of a file) */
 };
 
@@ -62,7 +64,11 @@ struct scn_step {
 	struct scn_outcome out;
 	bool expect_done;		/* the op checked its own expect */
 	char why[240];			/* OUT_ERROR: the reason, when the op has one;
-					 * OUT_NOT_RUN: what is missing and why */
+					 * OUT_NOT_RUN: what is missing and why;
+					 * OUT_KILLED: the task's name */
+	/* the tasks the OOM killer sent SIGKILL during the step, in order */
+	struct scn_kill { int pid; char name[48]; } killed[8];
+	unsigned nr_killed;		/* may exceed the array: the rest uncounted */
 };
 
 /* Returned by the lookups when the step is not run (see above). */
@@ -175,6 +181,7 @@ extern const struct scn_op scn_ops_kmem[];	/* vmalloc vfree kmap kunmap kread kw
 extern const struct scn_op scn_ops_task[];	/* spawn mmap munmap mprotect mremap brk */
 extern const struct scn_op scn_ops_fault[];	/* read write fetch touch fork switch exit */
 extern const struct scn_op scn_ops_exec[];	/* exec file */
+extern const struct scn_op scn_ops_cgroup[];	/* cgroup cgroup_attach oom_score_adj */
 extern const struct scn_op scn_ops_madvise[];	/* madvise */
 extern const struct scn_op scn_ops_swap[];	/* swapon swapoff drop_caches sysctl */
 extern const struct scn_op scn_ops_mlock[];	/* mlock mlock2 munlock mlockall munlockall mincore msync */
@@ -197,6 +204,7 @@ struct scn_expect_part {
 
 extern const struct scn_expect_part scn_expect_phys;
 extern const struct scn_expect_part scn_expect_task;
+extern const struct scn_expect_part scn_expect_cgroup;
 extern const struct scn_expect_part scn_expect_reclaim;
 
 #endif

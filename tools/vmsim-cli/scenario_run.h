@@ -40,5 +40,9 @@ struct scenario_result {
  */
 int scenario_run(const char *file, const struct scenario_opts *o, FILE *out,
 		 struct vmsim_error *err, struct scenario_result *res);
+/* The same with the scenario's YAML in @text; @name stands for the file
+ * (messages), and relative paths in it are from the current directory. */
+int scenario_run_string(const char *name, const char *text, const struct scenario_opts *o,
+			FILE *out, struct vmsim_error *err, struct scenario_result *res);
 
 #endif

@@ -1,0 +1,185 @@
+"""The Python bindings against the shared library: each call once, with
+the kernel's known answers (where mmap puts a mapping, fault error codes,
+si_code), and errors as OSError with the errno."""
+import errno
+import os
+import signal
+
+import pytest
+
+import vmsim
+
+# the repository (its traces and scenarios): $VMSIM_SOURCE_ROOT, else the
+# folder above python/
+ROOT = os.environ.get("VMSIM_SOURCE_ROOT") or \
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MMAP_BASE = 0x7ffff7fff000      # x86-64, 8 MiB stack rlimit, no ASLR
+
+
+@pytest.fixture
+def m():
+    with vmsim.Machine("x86_64", sets={"memory.size": "256MiB"}) as mach:
+        yield mach
+
+
+def test_version():
+    major, minor, patch = (int(x) for x in vmsim.version().split("."))
+    assert vmsim.version_number() == major * 10000 + minor * 100 + patch
+
+
+def test_bad_config_is_oserror():
+    with pytest.raises(OSError) as e:
+        vmsim.Machine("x86_64", sets=["memory.size=lots"])
+    assert e.value.errno == errno.EINVAL and "memory.size" in str(e.value)
+    with pytest.raises(FileNotFoundError):
+        vmsim.Machine("no-such-machine")
+    with pytest.raises(OSError) as e:
+        vmsim.Machine("cfg.yaml", yaml="memory:\n  size: lots\n")
+    assert "cfg.yaml:2" in str(e.value)
+
+
+def test_yaml_machine():
+    with vmsim.Machine("mine.yaml", yaml="arch: x86_32\nmemory:\n  size: 64MiB\n") as m:
+        assert "x86_32" in m.view("info")
+        assert m.translate(0xc0001000).pa == 0x1000     # PAGE_OFFSET 0xc0000000
+
+
+def test_mmap_write_read(m):
+    t = m.spawn("a", stack_size=128 << 10)
+    assert t.mm_info()["mmap_base"] == MMAP_BASE
+    a = t.mmap(8192, prot="rw")
+    assert a == MMAP_BASE - 8192
+    assert t.mmap(4096) == a - 4096
+    t.write(a + 4090, b"across pages")
+    assert t.read(a + 4090, 12) == b"across pages"
+    assert t.mincore(a, 8192) == b"\x01\x01"
+    with pytest.raises(OSError) as e:
+        t.mmap(0)
+    assert e.value.errno == errno.EINVAL
+    with pytest.raises(PermissionError):
+        t.mmap(4096, addr=0x1000, flags=("private", "anonymous", "fixed"))
+    t.mprotect(a, 4096, "r")
+    with pytest.raises(vmsim.MemoryFault) as f:
+        t.write(a, b"x")
+    assert f.value.errno == errno.EFAULT
+    assert (f.value.signal, f.value.si_code, f.value.addr) == (signal.SIGSEGV, 2, a)
+    with pytest.raises(vmsim.MemoryFault) as f:
+        t.read(0x1000, 1)
+    assert f.value.si_code == 1
+    b0 = t.brk()
+    assert t.brk(b0 + 5000) == b0 + 5000
+    moved = t.mremap(a - 4096, 4096, 16384, maymove=True)
+    assert moved != a - 4096
+    t.madvise(moved, 16384, 4)
+    t.mlock(moved, 4096)
+    t.munlock(moved, 4096)
+    t.mlockall(1)
+    t.munlockall()
+    t.msync(moved, 4096)
+    t.munmap(moved, 16384)
+    with pytest.raises(OSError) as e:
+        t.mincore(moved, 4096)
+    assert e.value.errno == errno.ENOMEM
+    m.check()
+
+
+def test_tasks_fork_cow(m):
+    a = m.spawn("a")
+    p = a.mmap(4096)
+    a.write(p, b"parent")
+    b = a.fork("b")
+    assert m.task("b") is b and b.pid == a.pid + 1
+    b.write(p, b"child!")
+    assert a.read(p, 6) == b"parent" and b.read(p, 6) == b"child!"
+    assert m.stat("cpu0.tlb.l1d.flushes") > 0
+    b.switch(0)
+    assert m.current(0) is b
+    b.exit()
+    assert m.task("b") is None and m.current(0) is None
+    with pytest.raises(ValueError):
+        b.read(p, 1)
+    with pytest.raises(FileExistsError):
+        m.spawn("a")
+
+
+def test_translate_explain(m):
+    t = m.spawn("a")
+    r = m.translate(0x1000, task=t, mode="user", explain=True)
+    assert (r.pa, r.fault, r.error_code, r.fault_level) == (None, "#PF", 0x4, "pgd")
+    assert r.walk[0]["level"] == "pgd" and r.walk[0]["entry"] == 0
+    p = t.mmap(4096)
+    t.write(p, b"x")
+    r = m.translate(p, task=t, access="write", mode="user", explain=True)
+    assert [lv["level"] for lv in r.walk] == ["pgd", "pud", "pmd", "pte"]
+    assert {"P", "RW", "US", "D"} <= set(r.walk[3]["flags"])
+    assert r.pa == r.page_pa and r.page_shift == 12
+    assert m.translate(0x0000800000000000).fault == "#GP"
+
+
+def test_stats_views_events(m):
+    stats = m.stats()
+    assert stats["nr_free_pages"] == m.stat("nr_free_pages")
+    meminfo = m.view("meminfo")
+    free_kb = int(meminfo.split("MemFree:")[1].split()[0])
+    assert free_kb == m.stat("nr_free_pages") * 4
+    with pytest.raises(FileNotFoundError):
+        m.stat("no_such_counter")
+    with pytest.raises(FileNotFoundError):
+        m.view("nonsense")
+    assert "pagetable" in m.view_names()
+    t = m.spawn("a")
+    p = t.mmap(4096, prot="r")
+    assert m.view("maps", task="a", json=True)[0]["perms"] == "r--p"
+    seen = []
+    m.subscribe(lambda seq, kind, task, f: seen.append((kind, task, f)))
+    t.read(p, 1)
+    m.subscribe(None)
+    t.read(p + 8, 1)
+    faults = [s for s in seen if s[0] == "fault"]
+    assert len(faults) == 1
+    assert faults[0][1] == "a" and faults[0][2]["addr"] == hex(p)
+    assert faults[0][2]["kind"] == "zero_page"
+    pfn = m.alloc_pages(2, "GFP_KERNEL")
+    m.free_pages(pfn, 2)
+    with pytest.raises(OSError):
+        m.free_pages(pfn, 2)
+
+
+def test_exec():
+    if not os.access("/usr/bin/true", os.R_OK):
+        pytest.skip("no /usr/bin/true on this host")
+    with vmsim.Machine() as m:
+        t = m.spawn("e")
+        info = t.exec("/usr/bin/true", argv=["true", "x"], envp=["A=1"])
+        assert info["auxv"]["AT_PAGESZ"] == 4096
+        assert int.from_bytes(t.read(info["sp"], 8), "little") == 2     # argc
+        with pytest.raises(FileNotFoundError) as e:
+            t.exec("/no/such/file")
+        assert "/no/such/file" in str(e.value)
+
+
+def test_replay(m):
+    t = m.spawn("r")
+    with m.replay(t) as rp:
+        rp.access(0x400000, 8, "S")
+        rp.batch([(0x400000 + i * 4096, 4, "L") for i in range(16)])
+        c = rp.counters()
+        assert c["accesses"] == 17 and c["min_flt"] == 16
+        rp.file(os.path.join(ROOT, "tests/traces/course.rw.gz"))
+        assert rp.counters()["accesses"] > 17
+        with pytest.raises(OSError):
+            rp.access(0, 0)
+        with pytest.raises(FileNotFoundError):
+            rp.file("/no/trace")
+
+
+def test_scenario():
+    res, out = vmsim.run_scenario(os.path.join(ROOT, "examples/mmap-placement.yaml"))
+    assert res["failed"] == 0 and res["checked"] > 5
+    res, out = vmsim.run_scenario(text="steps:\n  - spawn: { task: a }\n", name="s.yaml",
+                                  sets={"memory.size": "64MiB"})
+    assert res == {"steps_run": 1, "checked": 0, "failed": 0}
+    assert "s.yaml: 1 steps" in out
+    with pytest.raises(OSError) as e:
+        vmsim.run_scenario(text="steps: 1\n", name="bad.yaml")
+    assert "bad.yaml:1" in str(e.value)

@@ -1,0 +1,524 @@
+"""vmsim: the x86 MMU and Linux memory management, simulated, from Python.
+
+A thin layer over libvmsim's public C API (ctypes; nothing to compile).
+Every call that fails in C with a negative errno raises OSError with that
+errno (FileNotFoundError, PermissionError, ... as Python maps them), and
+the library's one-line reason when it gives one::
+
+    import vmsim
+    with vmsim.Machine("x86_64", sets={"memory.size": "256MiB"}) as m:
+        t = m.spawn("a")
+        addr = t.mmap(8192, prot="rw")
+        t.write(addr, b"hello")
+        print(t.read(addr, 5), m.translate(addr, task=t, mode="user").pa)
+        print(m.view("maps", task="a"))
+"""
+import ctypes
+import errno as _errno
+import json as _json
+import os
+
+from . import _lib
+from ._lib import lib
+
+__all__ = ["Machine", "Task", "Replay", "MemoryFault", "Translation", "run_scenario",
+           "version", "version_number"]
+
+PROT = {"r": 0x1, "w": 0x2, "x": 0x4}
+MAP = {"shared": 0x01, "private": 0x02, "fixed": 0x10, "anonymous": 0x20,
+       "populate": 0x8000, "fixed_noreplace": 0x100000}
+ACCESS = {"read": 0, "write": 1, "fetch": 2}
+MODE = {"kernel": 0, "user": 1}
+REC = {"I": 0, "L": 1, "S": 2, "M": 3}
+LAYOUT = {"flat": 0, "task": 1}
+FAULT = {0: None, 1: "#PF", 2: "#GP"}
+
+
+def version():
+    """The library's version, "MAJOR.MINOR.PATCH"."""
+    return lib.vmsim_version().decode()
+
+
+def version_number():
+    """The version as MAJOR * 10000 + MINOR * 100 + PATCH."""
+    return lib.vmsim_version_number()
+
+
+def _raise(ret, err=None, what=None):
+    code = -ret
+    msg = err.msg.decode(errors="replace") if err is not None and err.msg else os.strerror(code)
+    if what and not (err is not None and err.msg):
+        msg = "%s: %s" % (what, msg)
+    raise OSError(code, msg)
+
+
+def _check(ret, err=None, what=None):
+    if ret < 0:
+        _raise(ret, err, what)
+    return ret
+
+
+def _enc(s):
+    return s.encode() if isinstance(s, str) else s
+
+
+def _prot(prot):
+    if isinstance(prot, int):
+        return prot
+    value = 0
+    for c in prot.replace("-", ""):
+        if c not in PROT:
+            raise ValueError("prot %r: letters r, w, x (or an int)" % prot)
+        value |= PROT[c]
+    return value
+
+
+def _flags(flags):
+    if isinstance(flags, int):
+        return flags
+    value = 0
+    for f in flags:
+        if f not in MAP:
+            raise ValueError("mmap flag %r: one of %s" % (f, ", ".join(MAP)))
+        value |= MAP[f]
+    return value
+
+
+class MemoryFault(OSError):
+    """An access a signal stopped: errno EFAULT, with the signal the task
+    would get (signal, si_code, addr) and the bytes moved before it."""
+
+    def __init__(self, outcome, data=b""):
+        super().__init__(_errno.EFAULT, "signal %d (si_code %d) at %#x" %
+                         (outcome.signal, outcome.si_code, outcome.addr))
+        self.signal = outcome.signal
+        self.si_code = outcome.si_code
+        self.addr = outcome.addr
+        self.done = outcome.done
+        self.faults = outcome.faults
+        self.data = data
+
+
+class Translation:
+    """What vmsim_translate() found: pa (None on a fault), fault ("#PF",
+    "#GP" or None), error_code, fault_level, cr3, format, and with
+    explain=True the walk: one dict per level."""
+
+    def __init__(self, r, walk, ok):
+        self.pa = r.pa if ok else None
+        self.cr3 = r.cr3
+        self.format = r.format.decode()
+        self.fault = None if ok else FAULT[r.fault]
+        self.error_code = r.error_code
+        self.fault_level = r.fault_level.decode() if r.fault_level else None
+        self.walk = walk
+        self.page_pa = r.page_pa if walk is not None and r.walk_ok else None
+        self.page_shift = r.page_shift if walk is not None and r.walk_ok else None
+
+    def __repr__(self):
+        if self.pa is not None:
+            return "<Translation pa=%#x>" % self.pa
+        return "<Translation %s error_code=%#x at %s>" % (self.fault, self.error_code,
+                                                          self.fault_level)
+
+
+class Machine:
+    """A simulated machine: a built-in name ("x86_64", "x86_32") or a
+    config file, or yaml= the text of a config; sets= overrides as a dict
+    or "KEY=VALUE" strings."""
+
+    def __init__(self, config="x86_64", sets=None, yaml=None):
+        if isinstance(sets, dict):
+            sets = ["%s=%s" % kv for kv in sets.items()]
+        self._sets = _lib.strings(sets)
+        err = _lib.Error()
+        if yaml is not None:
+            h = lib.vmsim_machine_create_yaml(_enc(config), _enc(yaml), self._sets,
+                                              ctypes.byref(err))
+        else:
+            h = lib.vmsim_machine_create(_enc(config), self._sets, ctypes.byref(err))
+        if not h:
+            _raise(err.code or -_errno.EINVAL, err)
+        self._h = h
+        self._tasks = {}        # handle -> Task
+        self._replays = []      # open, closed before the machine goes
+        self._event_cb = None
+
+    # -- life cycle --
+    def close(self):
+        """Destroy the machine; its tasks and replays go with it."""
+        if getattr(self, "_h", None):
+            for rp in list(self._replays):
+                rp.close()
+            for t in self._tasks.values():
+                t._h = None
+            lib.vmsim_machine_destroy(self._h)
+            self._h = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+    @property
+    def handle(self):
+        if not self._h:
+            raise ValueError("the machine was closed")
+        return self._h
+
+    def check(self):
+        """Every consistency checker; OSError(EFAULT) names a violation."""
+        err = _lib.Error()
+        _check(lib.vmsim_machine_check(self.handle, ctypes.byref(err)), err)
+
+    # -- tasks --
+    def _task(self, h):
+        if not h:
+            return None
+        t = self._tasks.get(h)
+        if t is None:
+            t = self._tasks[h] = Task(self, h)
+        return t
+
+    def spawn(self, name, stack_size=0, start_brk=0, stack_rlimit=0):
+        """A new task with an empty address space (and a [stack] VMA of
+        stack_size bytes when given)."""
+        o = _lib.SpawnOpts(start_brk, stack_size, stack_rlimit)
+        h = ctypes.c_void_p()
+        _check(lib.vmsim_task_spawn(self.handle, _enc(name), ctypes.byref(o), ctypes.byref(h)),
+               what="spawn %s" % name)
+        return self._task(h.value)
+
+    def task(self, name):
+        """The task called name, or None."""
+        return self._task(lib.vmsim_task_find(self.handle, _enc(name)))
+
+    def current(self, cpu=0):
+        """The task running on cpu, or None."""
+        return self._task(lib.vmsim_task_current(self.handle, cpu))
+
+    # -- the MMU --
+    def translate(self, va, task=None, access="read", mode="kernel", cpu=0, explain=False):
+        """One translation (TLB, walk, A/D) through task's tables or the
+        kernel's.  A fault is a result: .pa is None and .fault says why."""
+        walk = [] if explain else None
+
+        def on_level(lv, arg):
+            v = lv.contents
+            walk.append({"level": v.name.decode(), "intel": v.intel.decode(),
+                         "depth": v.depth, "table": v.table, "index": v.index,
+                         "entry_addr": v.entry_addr, "entry": v.entry,
+                         "flags": v.flags.decode().split(),
+                         "swap": {"type": v.swap_type, "offset": v.swap_offset,
+                                  "exclusive": bool(v.swap_exclusive)} if v.swap else None})
+
+        o = _lib.TranslateOpts(ACCESS[access], MODE[mode], cpu)
+        cb = _lib.WALK_FN(on_level) if explain else _lib.WALK_FN()
+        o.walk = cb
+        r = _lib.Translation()
+        ret = lib.vmsim_translate(self.handle, task.handle if task else None, va,
+                                  ctypes.byref(o), ctypes.byref(r))
+        if ret < 0 and ret != -_errno.EFAULT:
+            _raise(ret, what="translate %#x" % va)
+        return Translation(r, walk, ret == 0)
+
+    # -- what it tells --
+    def stat(self, name):
+        """The statistic called name (the names of `vmsim-cli stats`)."""
+        v = ctypes.c_uint64()
+        _check(lib.vmsim_stat(self.handle, _enc(name), ctypes.byref(v)), what=name)
+        return v.value
+
+    def stats(self):
+        """Every statistic, as a dict in the registry's order."""
+        out = {}
+
+        def each(name, value, arg):
+            out[name.decode()] = value
+            return 0
+
+        _check(lib.vmsim_stats_foreach(self.handle, _lib.STAT_FN(each), None))
+        return out
+
+    def view(self, name, task=None, addr=None, json=False):
+        """A view (meminfo, buddyinfo, maps, smaps, pagetable, tlb, ...) as
+        the kernel's text, or with json=True parsed from its JSON."""
+        o = _lib.ViewOpts(_enc(task), addr is not None, addr or 0, bool(json))
+        size = 1 << 16
+        while True:
+            buf = ctypes.create_string_buffer(size)
+            err = _lib.Error()
+            n = lib.vmsim_view(self.handle, _enc(name), ctypes.byref(o), buf, size,
+                               ctypes.byref(err))
+            _check(n, err)
+            if n < size:
+                text = buf.value.decode()
+                return _json.loads(text) if json else text
+            size = n + 1
+
+    @staticmethod
+    def view_names():
+        n = lib.vmsim_view_names(None, 0)
+        buf = ctypes.create_string_buffer(n + 1)
+        lib.vmsim_view_names(buf, n + 1)
+        return [v.strip() for v in buf.value.decode().split(",")]
+
+    def subscribe(self, callback):
+        """callback(seq, kind, task, fields) for every event (fields a dict
+        of the event's key=value pairs); None stops them."""
+        if callback is None:
+            self._event_cb = None
+            _check(lib.vmsim_events_subscribe(self.handle, _lib.EVENT_FN(), None))
+            return
+
+        def each(seq, kind, task, fields, arg):
+            kv = dict(f.split("=", 1) for f in fields.decode().split() if "=" in f)
+            callback(seq, kind.decode(), task.decode() if task else None, kv)
+
+        self._event_cb = _lib.EVENT_FN(each)   # kept alive as long as subscribed
+        _check(lib.vmsim_events_subscribe(self.handle, self._event_cb, None))
+
+    # -- the page allocator --
+    def alloc_pages(self, order=0, gfp="GFP_KERNEL"):
+        pfn = ctypes.c_uint64()
+        _check(lib.vmsim_alloc_pages(self.handle, _enc(gfp), order, ctypes.byref(pfn)))
+        return pfn.value
+
+    def free_pages(self, pfn, order=0):
+        _check(lib.vmsim_free_pages(self.handle, pfn, order))
+
+    # -- replay --
+    def replay(self, task, layout="flat"):
+        """A Replay of accesses through task ("flat": memory made on
+        demand; "task": the task's own VMAs)."""
+        return Replay(self, task, layout)
+
+
+class Task:
+    """A task of a Machine (get one from Machine.spawn, Task.fork)."""
+
+    def __init__(self, machine, handle):
+        self.machine = machine
+        self._h = handle
+
+    @property
+    def handle(self):
+        if not self._h:
+            raise ValueError("the task exited")
+        self.machine.handle     # the machine is still there
+        return self._h
+
+    @property
+    def pid(self):
+        return lib.vmsim_task_pid(self.handle)
+
+    @property
+    def name(self):
+        return lib.vmsim_task_name(self.handle).decode()
+
+    def __repr__(self):
+        return "<Task %s pid %d>" % (self.name, self.pid) if self._h else "<Task (exited)>"
+
+    def fork(self, name, share_vm=False):
+        h = ctypes.c_void_p()
+        _check(lib.vmsim_task_fork(self.handle, _enc(name), 0x100 if share_vm else 0,
+                                   ctypes.byref(h)), what="fork %s" % name)
+        return self.machine._task(h.value)
+
+    def exit(self):
+        lib.vmsim_task_exit(self.handle)
+        self.machine._tasks.pop(self._h, None)
+        self._h = None
+
+    def switch(self, cpu=0):
+        _check(lib.vmsim_task_switch(self.machine.handle, cpu, self.handle))
+
+    def exec(self, path, argv=None, envp=(), host_path=None, sysroot=None, stack_rlimit=None):
+        """execve(path, argv, envp) of a real ELF file; a dict of ip, sp,
+        load_bias, interp_base, vdso_base, compat, interp and auxv."""
+        a, e = _lib.strings(argv), _lib.strings(list(envp))
+        o = _lib.ExecOpts(_enc(path), _enc(host_path), _enc(sysroot), a, e)
+        if stack_rlimit is not None:
+            o.stack_rlimit = (1 << 64) - 1 if stack_rlimit == "unlimited" else stack_rlimit
+            o.has_stack_rlimit = 1
+        info, err = _lib.ExecInfo(), _lib.Error()
+        _check(lib.vmsim_task_exec(self.handle, ctypes.byref(o), ctypes.byref(info),
+                                   ctypes.byref(err)), err)
+        auxv = {}
+        for i in range(info.nr_auxv):
+            t, v = info.auxv[i][0], info.auxv[i][1]
+            name = lib.vmsim_auxv_name(t)
+            auxv[name.decode() if name else t] = v
+        return {"ip": info.ip, "sp": info.sp, "load_bias": info.load_bias,
+                "interp_base": info.interp_base, "vdso_base": info.vdso_base,
+                "compat": bool(info.compat), "interp": info.interp.decode(), "auxv": auxv}
+
+    def mm_info(self):
+        i = _lib.MmInfo()
+        _check(lib.vmsim_task_mm_info(self.handle, ctypes.byref(i)))
+        d = {f: getattr(i, f) for f in _lib.MM_FIELDS}
+        d["map_count"] = i.map_count
+        return d
+
+    # -- system calls --
+    def mmap(self, length, prot="rw", flags=("private", "anonymous"), addr=0, file=None,
+             offset=0):
+        """mmap(2): the address.  prot "rwx" letters or an int; flags names
+        (private, shared, anonymous, fixed, fixed_noreplace, populate) or
+        an int; file a host path or a file of the machine by name."""
+        out = ctypes.c_uint64()
+        if file is not None and not isinstance(flags, int):
+            flags = [f for f in flags if f != "anonymous"]
+        _check(lib.vmsim_mmap(self.handle, addr, length, _prot(prot), _flags(flags), _enc(file),
+                              offset, ctypes.byref(out)), what="mmap")
+        return out.value
+
+    def munmap(self, addr, length):
+        _check(lib.vmsim_munmap(self.handle, addr, length), what="munmap")
+
+    def mprotect(self, addr, length, prot):
+        _check(lib.vmsim_mprotect(self.handle, addr, length, _prot(prot)), what="mprotect")
+
+    def brk(self, addr=0):
+        """brk(2): the new break (0 asks for the current one)."""
+        out = ctypes.c_uint64()
+        _check(lib.vmsim_brk(self.handle, addr, ctypes.byref(out)), what="brk")
+        return out.value
+
+    def mremap(self, old_addr, old_size, new_size, maymove=False, fixed_addr=None,
+               dontunmap=False):
+        flags = (1 if maymove or fixed_addr is not None or dontunmap else 0) | \
+            (2 if fixed_addr is not None else 0) | (4 if dontunmap else 0)
+        out = ctypes.c_uint64()
+        _check(lib.vmsim_mremap(self.handle, old_addr, old_size, new_size, flags,
+                                fixed_addr or 0, ctypes.byref(out)), what="mremap")
+        return out.value
+
+    def madvise(self, addr, length, advice):
+        _check(lib.vmsim_madvise(self.handle, addr, length, advice), what="madvise")
+
+    def mlock(self, addr, length, onfault=False):
+        _check(lib.vmsim_mlock2(self.handle, addr, length, 1 if onfault else 0), what="mlock")
+
+    def munlock(self, addr, length):
+        _check(lib.vmsim_munlock(self.handle, addr, length), what="munlock")
+
+    def mlockall(self, flags):
+        _check(lib.vmsim_mlockall(self.handle, flags), what="mlockall")
+
+    def munlockall(self):
+        _check(lib.vmsim_munlockall(self.handle), what="munlockall")
+
+    def mincore(self, addr, length):
+        """mincore(2): bytes, one per page, 1 when resident."""
+        n = (length + 4095) // 4096
+        vec = ctypes.create_string_buffer(n)
+        _check(lib.vmsim_mincore(self.handle, addr, length, vec, n), what="mincore")
+        return vec.raw
+
+    def msync(self, addr, length, flags=4):
+        _check(lib.vmsim_msync(self.handle, addr, length, flags), what="msync")
+
+    # -- user accesses --
+    def _access(self, acc, va, buf, n):
+        o = _lib.Outcome()
+        ret = lib.vmsim_access(self.handle, acc, va, buf, n, ctypes.byref(o))
+        if ret == -_errno.EFAULT:
+            raise MemoryFault(o, buf.raw[:o.done] if buf is not None and acc != 1 else b"")
+        _check(ret)
+        return o
+
+    def read(self, va, n):
+        """n bytes at va, faulting pages in; MemoryFault on a SIGSEGV/SIGBUS."""
+        buf = ctypes.create_string_buffer(n)
+        self._access(ACCESS["read"], va, buf, n)
+        return buf.raw
+
+    def fetch(self, va, n):
+        buf = ctypes.create_string_buffer(n)
+        self._access(ACCESS["fetch"], va, buf, n)
+        return buf.raw
+
+    def write(self, va, data):
+        buf = ctypes.create_string_buffer(bytes(data), len(data))
+        self._access(ACCESS["write"], va, buf, len(data))
+
+    def touch(self, va, n=1, access="read"):
+        """The access without moving bytes (machines with memory.contents
+        none too): the number of page faults it took."""
+        return self._access(ACCESS[access], va, None, n).faults
+
+
+class Replay:
+    """Accesses through a task as a CPU runs them; see vmsim/replay.h."""
+
+    def __init__(self, machine, task, layout="flat"):
+        self.machine = machine
+        h = ctypes.c_void_p()
+        _check(lib.vmsim_replay_open(machine.handle, task.handle, LAYOUT[layout],
+                                     ctypes.byref(h)))
+        self._h = h.value
+        machine._replays.append(self)
+
+    def close(self):
+        if self._h:
+            lib.vmsim_replay_close(self._h)
+            self._h = None
+            self.machine._replays.remove(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def access(self, addr, size=1, type="L"):
+        _check(lib.vmsim_replay_access(self._h, addr, size, REC[type]))
+
+    def batch(self, records):
+        """records: (addr, size, type) tuples, type one of I L S M."""
+        recs = (_lib.Rec * len(records))(*[(a, s, REC[t]) for a, s, t in records])
+        _check(lib.vmsim_replay_batch(self._h, recs, len(records)))
+
+    def file(self, path, format=None):
+        err = _lib.Error()
+        _check(lib.vmsim_replay_file(self._h, _enc(os.fspath(path)), _enc(format),
+                                     ctypes.byref(err)), err)
+
+    def counters(self):
+        c = _lib.ReplayCounters()
+        _check(lib.vmsim_replay_counters(self._h, ctypes.byref(c)))
+        return {f: getattr(c, f) for f in _lib.REPLAY_FIELDS}
+
+
+def run_scenario(path=None, text=None, name="<scenario>", config=None, sets=None, json=False,
+                 check=False):
+    """Run a scenario file (path) or YAML text; returns (result dict, the
+    output it printed).  Bad scenario text raises OSError with the
+    "FILE:LINE:COL: ..." line."""
+    if isinstance(sets, dict):
+        sets = ["%s=%s" % kv for kv in sets.items()]
+    s = _lib.strings(sets)
+    o = _lib.ScenarioOpts(_enc(config), s, bool(json), bool(check))
+    res, err = _lib.ScenarioResult(), _lib.Error()
+    buf, size = ctypes.c_void_p(), ctypes.c_size_t()
+    f = _lib.libc.open_memstream(ctypes.byref(buf), ctypes.byref(size))
+    if not f:
+        raise OSError(ctypes.get_errno(), "open_memstream")
+    try:
+        if path is not None:
+            ret = lib.vmsim_scenario_run(_enc(os.fspath(path)), ctypes.byref(o), f,
+                                         ctypes.byref(res), ctypes.byref(err))
+        else:
+            ret = lib.vmsim_scenario_run_string(_enc(name), _enc(text), ctypes.byref(o), f,
+                                                ctypes.byref(res), ctypes.byref(err))
+    finally:
+        _lib.libc.fclose(f)
+        out = ctypes.string_at(buf.value, size.value).decode() if buf.value else ""
+        _lib.libc.free(buf)
+    _check(ret, err)
+    return {"steps_run": res.steps_run, "checked": res.checked, "failed": res.failed}, out

@@ -1,0 +1,647 @@
+/*
+ * Every call of the public API, as an outside program sees it: only
+ * <vmsim/vmsim.h>, linked against the shared libvmsim.  Known answers from
+ * the kernel's rules: where mmap puts a mapping, the x86 error code of a
+ * fault, SIGSEGV's si_code, a statistic against its view, the events of a
+ * fault, the auxiliary vector of a real exec.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <vmsim/vmsim.h>
+
+#define KiB 1024ULL
+#define MiB (1024 * KiB)
+/* mmap_base of an x86-64 task with the 8 MiB stack rlimit, no ASLR:
+ * TASK_SIZE - (8 MiB + the 256-page guard gap), clamped to 128 MiB */
+#define MMAP_BASE_64 0x7ffff7fff000ULL
+
+static const char *const small[] = { "memory.size=256MiB", NULL };
+
+static struct vmsim_machine *boot(const char *config)
+{
+	struct vmsim_error err = { 0 };
+	struct vmsim_machine *m = vmsim_machine_create(config, small, &err);
+
+	if (!m)
+		fail_msg("%s: %s", config, err.msg);
+	return m;
+}
+
+static struct vmsim_task *spawn(struct vmsim_machine *m, const char *name)
+{
+	struct vmsim_spawn_opts o = { .stack_size = 128 * KiB };
+	struct vmsim_task *t = NULL;
+
+	assert_int_equal(vmsim_task_spawn(m, name, &o, &t), 0);
+	assert_non_null(t);
+	return t;
+}
+
+static void test_version(void **state)
+{
+	unsigned maj, min, pat;
+
+	assert_int_equal(sscanf(vmsim_version(), "%u.%u.%u", &maj, &min, &pat), 3);
+	assert_int_equal(vmsim_version_number(), maj * 10000 + min * 100 + pat);
+}
+
+static void test_create_yaml_and_overrides(void **state)
+{
+	struct vmsim_error err = { 0 };
+	const char *yaml = "arch: x86_32\nmemory:\n  size: 128MiB\n";
+	const char *sets[] = { "memory.size=64MiB", NULL };
+	struct vmsim_machine *m = vmsim_machine_create_yaml("mine.yaml", yaml, sets, &err);
+	char info[8192];
+	uint64_t total;
+
+	assert_non_null(m);
+	assert_true(vmsim_view(m, "info", NULL, info, sizeof(info), NULL) > 0);
+	assert_non_null(strstr(info, "x86_32"));
+	/* the override won: 64 MiB of RAM */
+	assert_true(vmsim_view(m, "meminfo", NULL, info, sizeof(info), NULL) > 0);
+	assert_int_equal(sscanf(info, "MemTotal: %lu kB", (unsigned long *)&total), 1);
+	assert_true(total < 64 * 1024 && total > 16 * 1024);
+	assert_int_equal(vmsim_machine_check(m, &err), 0);
+	vmsim_machine_destroy(m);
+
+	/* a mistake names the text's name, line and column */
+	memset(&err, 0, sizeof(err));
+	assert_null(vmsim_machine_create_yaml("bad.yaml", "memory:\n  size: lots\n", NULL, &err));
+	assert_true(err.code < 0);
+	assert_non_null(strstr(err.msg, "bad.yaml:2"));
+	assert_null(vmsim_machine_create_yaml(NULL, NULL, NULL, &err));
+	assert_int_equal(err.code, -EINVAL);
+}
+
+static void test_tasks(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64");
+	struct vmsim_task *a = spawn(m, "a"), *b, *c, *dup;
+
+	assert_ptr_equal(vmsim_task_find(m, "a"), a);
+	assert_string_equal(vmsim_task_name(a), "a");
+	assert_ptr_equal(vmsim_task_machine(a), m);
+	assert_int_equal(vmsim_task_spawn(m, "a", NULL, &dup), -EEXIST);
+	assert_null(dup);
+	assert_int_equal(vmsim_task_fork(a, "b", 0, &b), 0);
+	assert_int_equal(vmsim_task_fork(a, "c", VMSIM_CLONE_VM, &c), 0);
+	assert_int_equal(vmsim_task_fork(a, "d", 0x1, &dup), -EINVAL);
+	assert_int_equal(vmsim_task_pid(b), vmsim_task_pid(a) + 1);
+	assert_int_equal(vmsim_task_switch(m, 0, b), 0);
+	assert_ptr_equal(vmsim_task_current(m, 0), b);
+	assert_int_equal(vmsim_task_switch(m, 99, b), -EINVAL);
+	assert_null(vmsim_task_current(m, 99));
+	vmsim_task_exit(b);
+	assert_null(vmsim_task_current(m, 0));
+	assert_null(vmsim_task_find(m, "b"));
+	vmsim_task_exit(c);
+	assert_int_equal(vmsim_machine_check(m, NULL), 0);
+	vmsim_machine_destroy(m);
+}
+
+static void test_mmap_known_answers_and_syscalls(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64");
+	struct vmsim_task *a = spawn(m, "a");
+	struct vmsim_mm_info mi;
+	unsigned char vec[4];
+	uint64_t p1, p2, p3, brk0, brk1, moved;
+
+	assert_int_equal(vmsim_task_mm_info(a, &mi), 0);
+	assert_int_equal(mi.mmap_base, MMAP_BASE_64);
+	/* top-down below mmap_base; a neighbour with the same flags merges */
+	assert_int_equal(vmsim_mmap(a, 0, 8 * KiB, VMSIM_PROT_READ | VMSIM_PROT_WRITE,
+				    VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS, NULL, 0, &p1), 0);
+	assert_int_equal(p1, MMAP_BASE_64 - 8 * KiB);
+	assert_int_equal(vmsim_mmap(a, 0, 4 * KiB, VMSIM_PROT_READ | VMSIM_PROT_WRITE,
+				    VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS, NULL, 0, &p2), 0);
+	assert_int_equal(p2, p1 - 4 * KiB);
+	assert_int_equal(vmsim_task_mm_info(a, &mi), 0);
+	assert_int_equal(mi.map_count, 2);	/* the stack, and the merged 12 KiB */
+	assert_int_equal(mi.total_vm, 128 / 4 + 3);
+	/* a 2 MiB multiple is THP-aligned */
+	assert_int_equal(vmsim_mmap(a, 0, 2 * MiB, VMSIM_PROT_READ,
+				    VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS, NULL, 0, &p3), 0);
+	assert_int_equal(p3, 0x7ffff7c00000ULL);
+	/* Linux's errnos */
+	assert_int_equal(vmsim_mmap(a, 0, 0, VMSIM_PROT_READ,
+				    VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS, NULL, 0, &p3), -EINVAL);
+	assert_int_equal(vmsim_mmap(a, 0x1000, 4 * KiB, VMSIM_PROT_READ,
+				    VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS | VMSIM_MAP_FIXED, NULL, 0,
+				    &p3), -EPERM);
+	assert_int_equal(vmsim_mmap(a, 0, 4 * KiB, VMSIM_PROT_READ, VMSIM_MAP_PRIVATE, NULL, 0, &p3),
+			 -EBADF);
+	assert_int_equal(vmsim_mmap(a, 0, 4 * KiB, VMSIM_PROT_READ, VMSIM_MAP_PRIVATE,
+				    "/no/such/file", 0, &p3), -ENOENT);
+	assert_int_equal(vmsim_mprotect(a, p1 + 1, 4 * KiB, VMSIM_PROT_READ), -EINVAL);
+	assert_int_equal(vmsim_mprotect(a, p1, 4 * KiB, VMSIM_PROT_READ), 0);
+	assert_int_equal(vmsim_munmap(a, p1 + 1, 4 * KiB), -EINVAL);
+	/* mremap grows in place when the space above is free (it is not:
+	 * p1 is right above p2), so it moves with MAYMOVE */
+	assert_int_equal(vmsim_mremap(a, p2, 4 * KiB, 8 * KiB, 0, 0, &moved), -ENOMEM);
+	assert_int_equal(vmsim_mremap(a, p2, 4 * KiB, 8 * KiB, 1, 0, &moved), 0);
+	assert_true(moved != p2);
+	assert_int_equal(vmsim_madvise(a, moved, 8 * KiB, 4 /* MADV_DONTNEED */), 0);
+	assert_int_equal(vmsim_madvise(a, moved, 8 * KiB, 999), -EINVAL);
+	assert_int_equal(vmsim_mlock(a, moved, 4 * KiB), 0);
+	assert_int_equal(vmsim_mincore(a, moved, 8 * KiB, vec, 2), 0);
+	assert_int_equal(vec[0], 1);	/* mlock faulted it in */
+	assert_int_equal(vec[1], 0);
+	assert_int_equal(vmsim_mincore(a, moved, 16 * KiB, vec, 4), -ENOMEM);
+	assert_int_equal(vmsim_mincore(a, moved, 8 * KiB, vec, 1), -EFAULT);
+	assert_int_equal(vmsim_munlock(a, moved, 4 * KiB), 0);
+	assert_int_equal(vmsim_mlock2(a, moved, 4 * KiB, 1 /* MLOCK_ONFAULT */), 0);
+	assert_int_equal(vmsim_mlockall(a, 0), -EINVAL);
+	assert_int_equal(vmsim_mlockall(a, 1 | 4), 0);
+	assert_int_equal(vmsim_munlockall(a), 0);
+	assert_int_equal(vmsim_msync(a, moved, 8 * KiB, 4 /* MS_SYNC */), 0);
+	assert_int_equal(vmsim_msync(a, moved, 8 * KiB, 1 | 4), -EINVAL);
+	assert_int_equal(vmsim_munmap(a, moved, 8 * KiB), 0);
+	/* brk: the query, a move, and a refusal that keeps the break */
+	assert_int_equal(vmsim_brk(a, 0, &brk0), 0);
+	assert_int_equal(vmsim_brk(a, brk0 + 3 * KiB, &brk1), 0);
+	assert_int_equal(brk1, brk0 + 3 * KiB);
+	assert_int_equal(vmsim_brk(a, 0x1000, &brk1), -ENOMEM);
+	assert_int_equal(brk1, brk0 + 3 * KiB);
+	assert_int_equal(vmsim_machine_check(m, NULL), 0);
+	vmsim_machine_destroy(m);
+}
+
+static void test_access_roundtrip_and_signals(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64");
+	struct vmsim_task *a = spawn(m, "a"), *b;
+	struct vmsim_outcome o;
+	char msg[] = "across a page boundary", back[sizeof(msg)] = { 0 };
+	uint64_t p, ro, v = 0;
+
+	assert_int_equal(vmsim_mmap(a, 0, 8 * KiB, VMSIM_PROT_READ | VMSIM_PROT_WRITE,
+				    VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS, NULL, 0, &p), 0);
+	assert_int_equal(vmsim_write(a, p + 4 * KiB - 5, msg, sizeof(msg), &o), 0);
+	assert_int_equal(o.signal, 0);
+	assert_int_equal(o.done, sizeof(msg));
+	assert_int_equal(o.faults, 2);	/* two demand-zero faults */
+	assert_int_equal(vmsim_read(a, p + 4 * KiB - 5, back, sizeof(back), &o), 0);
+	assert_string_equal(back, msg);
+	assert_int_equal(o.faults, 0);
+	/* copy-on-write: the child sees the old bytes, the parent the new */
+	assert_int_equal(vmsim_task_fork(a, "b", 0, &b), 0);
+	assert_int_equal(vmsim_write(b, p, "child", 5, &o), 0);
+	assert_int_equal(o.faults, 1);
+	assert_int_equal(vmsim_read(a, p, back, 5, &o), 0);
+	assert_memory_equal(back, "\0\0\0\0\0", 5);
+	assert_int_equal(vmsim_read(b, p, back, 5, &o), 0);
+	assert_memory_equal(back, "child", 5);
+	/* unmapped: SIGSEGV with SEGV_MAPERR at the address */
+	assert_int_equal(vmsim_read(a, 0x1000, &v, 8, &o), -EFAULT);
+	assert_int_equal(o.signal, SIGSEGV);
+	assert_int_equal(o.si_code, 1 /* SEGV_MAPERR */);
+	assert_int_equal(o.addr, 0x1000);
+	assert_int_equal(o.done, 0);
+	/* read-only: a write is SEGV_ACCERR; a read that runs off the end of
+	 * a mapping stops where the next page is missing */
+	assert_int_equal(vmsim_mmap(a, 0x20000000, 4 * KiB, VMSIM_PROT_READ,
+				    VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS, NULL, 0, &ro), 0);
+	assert_int_equal(vmsim_write(a, ro, &v, 8, &o), -EFAULT);
+	assert_int_equal(o.si_code, 2 /* SEGV_ACCERR */);
+	assert_int_equal(vmsim_read(a, ro + 4 * KiB - 4, &v, 8, &o), -EFAULT);
+	assert_int_equal(o.done, 4);
+	assert_int_equal(o.addr, ro + 4 * KiB);
+	/* no execute permission */
+	assert_int_equal(vmsim_fetch(a, ro, &v, 1, &o), -EFAULT);
+	assert_int_equal(o.si_code, 2);
+	/* a NULL buffer still takes the access */
+	assert_int_equal(vmsim_access(a, VMSIM_WRITE, p + 8, NULL, 8, &o), 0);
+	assert_int_equal(vmsim_access(a, 7, p, NULL, 1, &o), -EINVAL);
+	assert_int_equal(vmsim_read(a, p, back, 0, &o), -EINVAL);
+	assert_int_equal(vmsim_machine_check(m, NULL), 0);
+	vmsim_machine_destroy(m);
+}
+
+/* Out of memory with no swap: the OOM killer chooses the task that fills
+ * RAM (the only one), its write returns -ENOMEM with SIGKILL, and the task
+ * is gone: no longer found by name, its memory back. */
+static void test_access_oom_kill(void **state)
+{
+	static const char *const tiny[] = { "memory.size=96MiB", NULL };
+	struct vmsim_error err = { 0 };
+	struct vmsim_machine *m = vmsim_machine_create("x86_64", tiny, &err);
+	struct vmsim_outcome o;
+	struct vmsim_task *a;
+	uint64_t p, va, before, after;
+	int ret = 0;
+
+	if (!m)
+		fail_msg("%s", err.msg);
+	assert_int_equal(vmsim_stat(m, "nr_free_pages", &before), 0);
+	a = spawn(m, "hog");
+	assert_int_equal(vmsim_mmap(a, 0, 128 * MiB, VMSIM_PROT_READ | VMSIM_PROT_WRITE,
+				    VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS, NULL, 0, &p), 0);
+	for (va = p; va < p + 128 * MiB; va += 4 * KiB)
+		if ((ret = vmsim_write(a, va, "x", 1, &o)) != 0)
+			break;
+	assert_int_equal(ret, -ENOMEM);
+	assert_int_equal(o.signal, SIGKILL);
+	assert_true(va < p + 96 * MiB);
+	assert_null(vmsim_task_find(m, "hog"));
+	assert_int_equal(vmsim_stat(m, "oom_kill", &after), 0);
+	assert_int_equal(after, 1);
+	assert_int_equal(vmsim_stat(m, "nr_free_pages", &after), 0);
+	/* the task held some 15,600 pages; all come back but what the
+	 * per-CPU lists keep (nr_free_pages does not count those) */
+	if (after + 512 <= before)
+		fail_msg("%lu free pages before, %lu after", (unsigned long)before, (unsigned long)after);
+	assert_int_equal(vmsim_machine_check(m, &err), 0);
+	vmsim_machine_destroy(m);
+}
+
+static void test_access_without_contents(void **state)
+{
+	const char *sets[] = { "memory.size=64MiB", "memory.contents=none", NULL };
+	struct vmsim_machine *m = vmsim_machine_create("x86_64", sets, NULL);
+	struct vmsim_task *a = spawn(m, "a");
+	uint64_t p, v;
+
+	assert_int_equal(vmsim_mmap(a, 0, 4 * KiB, VMSIM_PROT_READ | VMSIM_PROT_WRITE,
+				    VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS, NULL, 0, &p), 0);
+	assert_int_equal(vmsim_read(a, p, &v, 8, NULL), -EOPNOTSUPP);
+	assert_int_equal(vmsim_read(a, p, NULL, 8, NULL), 0);
+	vmsim_machine_destroy(m);
+}
+
+struct levels {
+	unsigned n;
+	struct vmsim_walk_level lv[8];
+};
+
+static void collect(const struct vmsim_walk_level *lv, void *arg)
+{
+	struct levels *l = arg;
+
+	assert_true(l->n < 8);
+	l->lv[l->n++] = *lv;
+}
+
+static void test_translate(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64");
+	struct vmsim_task *a = spawn(m, "a");
+	struct vmsim_translation r;
+	struct levels l = { 0 };
+	struct vmsim_translate_opts o = { .access = VMSIM_READ, .mode = VMSIM_MODE_USER,
+					  .walk = collect, .arg = &l };
+	uint64_t p, v = 0x1122334455667788ULL;
+
+	/* the kernel's direct map (PAGE_OFFSET 0xffff880000000000) */
+	assert_int_equal(vmsim_translate(m, NULL, 0xffff880000123456ULL, NULL, &r), 0);
+	assert_int_equal(r.pa, 0x123456);
+	assert_string_equal(r.format, "x86_64");
+	/* unmapped in the task: #PF, user read of a not-present entry (U) */
+	assert_int_equal(vmsim_translate(m, a, 0x1000, &o, &r), -EFAULT);
+	assert_int_equal(r.fault, VMSIM_FAULT_PF);
+	assert_int_equal(r.error_code, 0x4);
+	assert_string_equal(r.fault_level, "pgd");
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.lv[0].name, "pgd");
+	assert_string_equal(l.lv[0].intel, "PML4E");
+	assert_int_equal(l.lv[0].entry, 0);
+	assert_int_equal(l.lv[0].table, r.cr3);
+	assert_false(r.walk_ok);
+	assert_int_equal(r.walk_error_code, 0x4);
+	/* a written page: four levels, the leaf present, writable, dirty */
+	assert_int_equal(vmsim_mmap(a, 0, 4 * KiB, VMSIM_PROT_READ | VMSIM_PROT_WRITE,
+				    VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS, NULL, 0, &p), 0);
+	assert_int_equal(vmsim_write(a, p + 8, &v, 8, NULL), 0);
+	l.n = 0;
+	o.access = VMSIM_WRITE;
+	assert_int_equal(vmsim_translate(m, a, p + 8, &o, &r), 0);
+	assert_int_equal(l.n, 4);
+	assert_string_equal(l.lv[3].name, "pte");
+	assert_int_equal(l.lv[3].entry_size, 8);
+	assert_int_equal(l.lv[3].index, (p >> 12) & 511);
+	assert_int_equal(l.lv[3].entry_addr, l.lv[3].table + 8 * l.lv[3].index);
+	assert_non_null(strstr(l.lv[3].flags, "P RW US"));
+	assert_non_null(strstr(l.lv[3].flags, " D"));
+	assert_true(r.walk_ok);
+	assert_int_equal(r.page_shift, 12);
+	assert_int_equal(r.pa, r.page_pa + 8);
+	/* a user fetch of a non-executable page: P|U|I, decided at the leaf */
+	o.access = VMSIM_FETCH;
+	o.walk = NULL;
+	assert_int_equal(vmsim_translate(m, a, p, &o, &r), -EFAULT);
+	assert_int_equal(r.error_code, 0x1 | 0x4 | 0x10);
+	assert_string_equal(r.fault_level, "pte");
+	/* the next page of the table is empty: not present at the pte */
+	o.access = VMSIM_READ;
+	assert_int_equal(vmsim_translate(m, a, p - 4096, &o, &r), -EFAULT);
+	assert_int_equal(r.error_code, 0x4);
+	assert_string_equal(r.fault_level, "pte");
+	/* non-canonical: #GP */
+	assert_int_equal(vmsim_translate(m, NULL, 0x0000800000000000ULL, NULL, &r), -EFAULT);
+	assert_int_equal(r.fault, VMSIM_FAULT_GP);
+	/* options checked */
+	o.reserved[0] = 1;
+	assert_int_equal(vmsim_translate(m, a, p, &o, &r), -EINVAL);
+	o.reserved[0] = 0;
+	o.cpu = 7;
+	assert_int_equal(vmsim_translate(m, a, p, &o, &r), -EINVAL);
+	vmsim_machine_destroy(m);
+}
+
+static int count_stat(const char *name, uint64_t v, void *arg)
+{
+	unsigned *n = arg;
+
+	(*n)++;
+	return strcmp(name, "pgfree") == 0 ? 42 : 0;
+}
+
+/* The value on line "NAME VALUE" or "NAME: VALUE" of @text. */
+static uint64_t line_value(const char *text, const char *name)
+{
+	char key[64];
+	const char *p;
+
+	snprintf(key, sizeof(key), "\n%s", name);
+	p = strstr(text, key);
+	if (!p && strncmp(text, name, strlen(name)) == 0)
+		p = text - 1;
+	assert_non_null(p);
+	p += strlen(key);
+	while (*p == ' ' || *p == ':')
+		p++;
+	return strtoull(p, NULL, 10);
+}
+
+static void test_stats_and_views(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64");
+	struct vmsim_task *a = spawn(m, "a");
+	struct vmsim_view_opts vo = { .task = "a" };
+	struct vmsim_error err = { 0 };
+	char small_buf[8], *big;
+	uint64_t freep, p, v = 0;
+	unsigned n = 0;
+	long len;
+
+	assert_int_equal(vmsim_stat(m, "nr_free_pages", &freep), 0);
+	assert_int_equal(vmsim_stat(m, "no_such_counter", &v), -ENOENT);
+	/* the same number in the stats view and in /proc/meminfo */
+	len = vmsim_view(m, "stats", NULL, NULL, 0, NULL);
+	assert_true(len > 0);
+	big = malloc((size_t)len + 1);
+	assert_int_equal(vmsim_view(m, "stats", NULL, big, (size_t)len + 1, NULL), len);
+	assert_int_equal(strlen(big), len);
+	assert_int_equal(line_value(big, "nr_free_pages"), freep);
+	free(big);
+	big = malloc(4096);
+	assert_true(vmsim_view(m, "meminfo", NULL, big, 4096, NULL) < 4096);
+	assert_int_equal(line_value(big, "MemFree"), freep * 4);
+	free(big);
+	/* snprintf: cut short, NUL-terminated, the whole length returned */
+	len = vmsim_view(m, "buddyinfo", NULL, small_buf, sizeof(small_buf), NULL);
+	assert_true(len > (long)sizeof(small_buf));
+	assert_int_equal(strlen(small_buf), sizeof(small_buf) - 1);
+	/* a task's view, and JSON */
+	assert_int_equal(vmsim_mmap(a, 0, 4 * KiB, VMSIM_PROT_READ,
+				    VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS, NULL, 0, &p), 0);
+	big = malloc(1 << 16);
+	assert_true(vmsim_view(m, "maps", &vo, big, 1 << 16, NULL) > 0);
+	assert_non_null(strstr(big, "7ffff7ffe000-7ffff7fff000 r--p 00000000 00:00 0"));
+	vo.json = 1;
+	assert_true(vmsim_view(m, "maps", &vo, big, 1 << 16, NULL) > 0);
+	assert_true(big[0] == '[');
+	free(big);
+	assert_int_equal(vmsim_view(m, "nonsense", NULL, NULL, 0, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "nonsense"));
+	vo.task = "nobody";
+	assert_true(vmsim_view(m, "maps", &vo, NULL, 0, &err) < 0);
+	assert_int_equal(vmsim_view(m, "maps", NULL, NULL, 4, NULL), -EINVAL);
+	len = vmsim_view_names(NULL, 0);
+	big = malloc((size_t)len + 1);
+	assert_int_equal(vmsim_view_names(big, (size_t)len + 1), len);
+	assert_non_null(strstr(big, "meminfo"));
+	free(big);
+	/* every statistic, and a stop */
+	assert_int_equal(vmsim_stats_foreach(m, count_stat, &n), 42);
+	assert_true(n > 3);
+	vmsim_machine_destroy(m);
+}
+
+struct seen {
+	unsigned faults, allocs;
+	uint64_t last_seq;
+	char fault_fields[256], task[32];
+};
+
+static void on_event(uint64_t seq, const char *kind, const char *task, const char *fields,
+		     void *arg)
+{
+	struct seen *s = arg;
+
+	assert_true(seq > s->last_seq);
+	s->last_seq = seq;
+	if (strcmp(kind, "fault") == 0) {
+		s->faults++;
+		snprintf(s->fault_fields, sizeof(s->fault_fields), "%s", fields);
+		snprintf(s->task, sizeof(s->task), "%s", task ? task : "");
+	}
+	if (strcmp(kind, "page_alloc") == 0 || strncmp(kind, "alloc", 5) == 0)
+		s->allocs++;
+}
+
+static void test_events(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64");
+	struct vmsim_task *a = spawn(m, "a");
+	struct seen s = { 0 };
+	char want[64];
+	uint64_t p, v = 7;
+
+	assert_int_equal(vmsim_mmap(a, 0, 4 * KiB, VMSIM_PROT_READ | VMSIM_PROT_WRITE,
+				    VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS, NULL, 0, &p), 0);
+	assert_int_equal(vmsim_events_subscribe(m, on_event, &s), 0);
+	assert_int_equal(vmsim_write(a, p + 16, &v, 8, NULL), 0);
+	assert_int_equal(s.faults, 1);
+	/* handle_mm_fault()'s event names the page */
+	snprintf(want, sizeof(want), "addr=%#llx kind=demand_zero", (unsigned long long)p);
+	assert_non_null(strstr(s.fault_fields, want));
+	assert_string_equal(s.task, "a");
+	assert_int_equal(vmsim_events_subscribe(m, NULL, NULL), 0);
+	assert_int_equal(vmsim_write(a, p + 4 * KiB - 8, &v, 8, NULL), 0);
+	assert_int_equal(vmsim_munmap(a, p, 4 * KiB), 0);
+	assert_int_equal(s.faults, 1);
+	vmsim_machine_destroy(m);
+}
+
+static void test_exec(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64");
+	struct vmsim_task *t = spawn(m, "e");
+	const char *argv[] = { "true", "--version", NULL }, *envp[] = { "A=1", NULL };
+	struct vmsim_exec_opts o = { .path = "/usr/bin/true", .argv = argv, .envp = envp };
+	struct vmsim_exec_info info;
+	struct vmsim_error err = { 0 };
+	struct vmsim_mm_info mi;
+	unsigned found = 0;
+	uint64_t argc = 0, argv0 = 0;
+	char arg0[8] = { 0 };
+
+	if (access("/usr/bin/true", R_OK) != 0) {
+		printf("no /usr/bin/true on this host: exec not tested\n");
+		skip();
+	}
+	assert_int_equal(vmsim_task_exec(t, &o, &info, &err), 0);
+	assert_true(info.ip != 0 && info.sp != 0);
+	for (unsigned i = 0; i < info.nr_auxv; i++) {
+		if (info.auxv[i][0] == 6 /* AT_PAGESZ */) {
+			assert_int_equal(info.auxv[i][1], 4096);
+			found++;
+		}
+		if (info.auxv[i][0] == 9 /* AT_ENTRY */)
+			found++;
+	}
+	assert_int_equal(found, 2);
+	assert_string_equal(vmsim_auxv_name(6), "AT_PAGESZ");
+	assert_null(vmsim_auxv_name(1000));
+	/* the stack holds argc, then argv[0] as the program will read them */
+	assert_int_equal(vmsim_read(t, info.sp, &argc, 8, NULL), 0);
+	assert_int_equal(argc, 2);
+	assert_int_equal(vmsim_read(t, info.sp + 8, &argv0, 8, NULL), 0);
+	assert_int_equal(vmsim_read(t, argv0, arg0, 5, NULL), 0);
+	assert_string_equal(arg0, "true");
+	assert_int_equal(vmsim_task_mm_info(t, &mi), 0);
+	assert_true(mi.start_code < mi.end_code && mi.arg_start <= argv0 && argv0 < mi.arg_end);
+	/* a failure says why and leaves the task as it was */
+	o.path = "/no/such/program";
+	assert_int_equal(vmsim_task_exec(t, &o, &info, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "/no/such/program"));
+	assert_int_equal(vmsim_task_mm_info(t, &mi), 0);
+	assert_true(mi.start_code != 0);
+	vmsim_machine_destroy(m);
+}
+
+static void test_replay(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64");
+	struct vmsim_task *t = spawn(m, "r");
+	struct vmsim_replay *rp;
+	struct vmsim_replay_counters c;
+	struct vmsim_error err = { 0 };
+	struct vmsim_rec recs[64];
+
+	assert_int_equal(vmsim_replay_open(m, t, VMSIM_REPLAY_FLAT, &rp), 0);
+	/* one store: three tries, as `vmsim-cli replay` counts them: the
+	 * first faults on an empty page table (the region is made), the
+	 * second on the empty PTE (demand zero), the third hits memory */
+	assert_int_equal(vmsim_replay_access(rp, 0x400000, 8, VMSIM_REC_S), 0);
+	assert_int_equal(vmsim_replay_counters(rp, &c), 0);
+	assert_int_equal(c.accesses, 1);
+	assert_int_equal(c.regions, 1);
+	assert_int_equal(c.min_flt, 1);
+	assert_int_equal(c.l1d_misses, 3);
+	assert_int_equal(c.walks, 3);
+	/* 64 loads over 16 pages of that region: each new page misses, faults
+	 * (its PTE is empty) and misses again; then 49 hits */
+	for (unsigned i = 0; i < 64; i++)
+		recs[i] = (struct vmsim_rec){ 0x400000 + (i % 16) * 4096, 4, VMSIM_REC_L };
+	assert_int_equal(vmsim_replay_batch(rp, recs, 64), 0);
+	assert_int_equal(vmsim_replay_counters(rp, &c), 0);
+	assert_int_equal(c.accesses, 65);
+	assert_int_equal(c.l1d_misses, 3 + 15 * 2);
+	assert_int_equal(c.l1d_hits, 49);
+	assert_int_equal(c.min_flt, 16);
+	/* an access across a page boundary touches both pages */
+	assert_int_equal(vmsim_replay_access(rp, 0x400ffe, 4, VMSIM_REC_L), 0);
+	assert_int_equal(vmsim_replay_counters(rp, &c), 0);
+	assert_int_equal(c.crossings, 1);
+	/* a bad record stops a batch before it; a bad one alone is refused */
+	recs[1].size = 0;
+	assert_int_equal(vmsim_replay_batch(rp, recs, 3), -EINVAL);
+	recs[1].size = 4;
+	recs[1].type = 4;
+	assert_int_equal(vmsim_replay_batch(rp, recs, 3), -EINVAL);
+	assert_int_equal(vmsim_replay_access(rp, 0, 20000, VMSIM_REC_L), -EINVAL);
+	assert_int_equal(vmsim_replay_access(rp, 0, 16384, VMSIM_REC_L), -EINVAL);
+	assert_int_equal(vmsim_replay_counters(rp, &c), 0);
+	assert_int_equal(c.accesses, 68);
+	/* a trace file, then its mistakes */
+	assert_int_equal(vmsim_replay_file(rp, "tests/traces/true-start.lackey", NULL, &err), 0);
+	assert_int_equal(vmsim_replay_counters(rp, &c), 0);
+	assert_true(c.accesses > 1000 && c.instructions > 0);
+	assert_int_equal(vmsim_replay_file(rp, "tests/traces/true-start.lackey", "nope", &err),
+			 -EINVAL);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(vmsim_replay_file(rp, "/no/trace", NULL, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "/no/trace"));
+	vmsim_replay_close(rp);
+	assert_int_equal(vmsim_replay_open(m, t, 9, &rp), -EINVAL);
+	assert_int_equal(vmsim_machine_check(m, NULL), 0);
+	vmsim_machine_destroy(m);
+}
+
+static void test_scenario(void **state)
+{
+	const char *yaml =
+		"machine: x86_64\n"
+		"set: { memory.size: 64MiB }\n"
+		"steps:\n"
+		"  - spawn: { task: a }\n"
+		"  - mmap: { task: a, length: 8KiB, prot: rw-, flags: [private, anonymous],"
+		" expect: 0x7ffff7ffd000 }\n"
+		"  - mmap: { task: a, length: 4KiB, prot: rw-, flags: [private, anonymous],"
+		" expect: 0x1234 }\n";
+	struct vmsim_scenario_result res;
+	struct vmsim_error err = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	assert_int_equal(vmsim_scenario_run_string("inline.yaml", yaml, NULL, out, &res, &err), 0);
+	fclose(out);
+	assert_int_equal(res.steps_run, 3);
+	assert_int_equal(res.checked, 2);
+	assert_int_equal(res.failed, 1);
+	assert_non_null(strstr(text, "inline.yaml: 3 steps, 2 expectations checked, 1 failed"));
+	free(text);
+	out = open_memstream(&text, &len);
+	assert_int_equal(vmsim_scenario_run("examples/mmap-placement.yaml", NULL, out, &res, &err),
+			 0);
+	fclose(out);
+	assert_int_equal(res.failed, 0);
+	assert_true(res.checked > 5);
+	free(text);
+	assert_true(vmsim_scenario_run_string("bad.yaml", "steps: 3\n", NULL, stdout, &res, &err) < 0);
+	assert_non_null(strstr(err.msg, "bad.yaml:1"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_version),
+		cmocka_unit_test(test_create_yaml_and_overrides),
+		cmocka_unit_test(test_tasks),
+		cmocka_unit_test(test_mmap_known_answers_and_syscalls),
+		cmocka_unit_test(test_access_roundtrip_and_signals),
+		cmocka_unit_test(test_access_oom_kill),
+		cmocka_unit_test(test_access_without_contents),
+		cmocka_unit_test(test_translate),
+		cmocka_unit_test(test_stats_and_views),
+		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_exec),
+		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_scenario),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
