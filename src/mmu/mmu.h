@@ -396,9 +396,10 @@ bool mmu_walk_peek(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_a
 		   enum mmu_mode mode, struct walk_result *r, struct vmsim_fault *f,
 		   struct walk_trace *trace);
 
-/* The walk of a TLB miss: from CR3, through the paging-structure caches
- * (it starts below the deepest one that holds @va's entry and fills them
- * when it succeeds), with the hardware's side effects. */
+/* The walk of a TLB miss for a canonical @va: from CR3, through the
+ * paging-structure caches (it starts below the deepest one that holds
+ * @va's entry and fills them when it succeeds), with the hardware's side
+ * effects. */
 bool mmu_walk_tlb(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc, enum mmu_mode mode,
 		  struct walk_result *r, struct vmsim_fault *f);
 

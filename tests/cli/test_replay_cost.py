@@ -40,8 +40,6 @@ Without the caches: 17 + 140 + 3800 = 3957.  With the default costs (1, 7,
 import csv
 import io
 import json
-import os
-import subprocess
 import sys
 import tempfile
 

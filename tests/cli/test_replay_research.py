@@ -39,7 +39,6 @@ import csv
 import io
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
