@@ -10,8 +10,10 @@
  *   over 64 MiB / 1 GiB       vs 4 (or 2) bare dependent loads through the
  *                               same page tables in simulated RAM
  *
- * ratio = our time per op / reference time per op (lower is better); the
- * targets are issue 3's.  Not a test: numbers vary with the host.
+ * ratio = our time per op / reference time per op (lower is better).
+ * Targets: a hit <= 3x, a hit and a load <= 1.3x; a TLB-miss translate
+ * (probes, paging-structure caches, walk, refills) <= 3x the bare
+ * dependent loads, mmu_walk alone (with its A/D checks and writes) <= 2x.  Not a test: numbers vary with the host.
  * The dependent chain feeds each translation's physical address into the
  * next virtual address, so no two translations overlap; the walk targets
  * are on the chain.  The "indep" walk rows (no target) let the host
@@ -463,9 +465,11 @@ static void bench_walks(const char *arch, uint64_t mapped)
 		snprintf(refname, sizeof(refname), "%u bare dependent loads", fmt->levels);
 		snprintf(what, sizeof(what), "TLB-miss translate, %u-level, %5llu MiB, %s", fmt->levels,
 			 (unsigned long long)(mapped >> 20), chain ? "chain" : "indep");
-		report(what, ours[chain], refname, ref[chain], chain ? 2.0 : 0);
-		printf("  (L2 TLB hit rate %.1f%%; mmu_walk alone %.2f ns, ratio %.2f)\n", l2rate[chain],
-		       walk[chain], walk[chain] / ref[chain]);
+		report(what, ours[chain], refname, ref[chain], chain ? 3.0 : 0);
+		printf("  (L2 TLB hit rate %.1f%%; mmu_walk alone %.2f ns, ratio %.2f%s)\n",
+		       l2rate[chain], walk[chain], walk[chain] / ref[chain],
+		       !chain ? "" : walk[chain] / ref[chain] <= 2.0 ? " (target <= 2.0, met)"
+								: " (target <= 2.0, MISSED)");
 	}
 	/* the same walks, dependent chain, after clearing every leaf's A:
 	 * the first walk through each page writes its PTE again */
@@ -494,8 +498,9 @@ static void bench_walks(const char *arch, uint64_t mapped)
 		}
 		sink = dep;
 		snprintf(what, sizeof(what), "  same, leaves' A clear (A writes), chain");
-		report(what, best, refname, ref[1], 2.0);
-		printf("  (mmu_walk alone %.2f ns, ratio %.2f)\n", bestw, bestw / ref[1]);
+		report(what, best, refname, ref[1], 3.0);
+		printf("  (mmu_walk alone %.2f ns, ratio %.2f (target <= 2.0, %s))\n", bestw,
+		       bestw / ref[1], bestw / ref[1] <= 2.0 ? "met" : "MISSED");
 	}
 	mmu_load_cr3(cpu, m->kernel_pgd, 0, false);
 	mm_pgd_free(m, root);

@@ -21,8 +21,8 @@ enum vmsim_mode { VMSIM_MODE_KERNEL, VMSIM_MODE_USER };	/* CPL 0, CPL 3 */
 /* One paging-structure entry of a walk, as read before any A/D update. */
 struct vmsim_walk_level {
 	unsigned depth;		/* 0 = the root */
-	const char *name;	/* the kernel's name: "pgd", "pud", "pmd", "pte" */
-	const char *intel;	/* the SDM's: "PML4E", "PDPTE", "PDE", "PTE" */
+	const char *name;	/* the kernel's name: "pgd", "p4d", "pud", "pmd", "pte" */
+	const char *intel;	/* the SDM's: "PML5E", "PML4E", "PDPTE", "PDE", "PTE" */
 	uint64_t table;		/* physical address of the table */
 	unsigned index;		/* the entry's index in it */
 	uint64_t entry_addr;	/* physical address of the entry */

@@ -144,6 +144,36 @@ def test_translate_segment(m):
     assert e.value.errno == errno.EINVAL
 
 
+def test_translate_other_formats():
+    # 5-level paging: a hint above the 47-bit window, the p4d a level of
+    # its own
+    with vmsim.Machine("x86_64-la57", sets={"memory.size": "256MiB"}) as m:
+        t = m.spawn("a")
+        p = t.mmap(4096, addr=1 << 52)
+        assert p == 1 << 52
+        t.write(p, b"x")
+        r = m.translate(p, task=t, access="write", mode="user", explain=True)
+        assert r.format == "la57"
+        assert [lv["level"] for lv in r.walk] == ["pgd", "p4d", "pud", "pmd", "pte"]
+        assert [lv["intel"] for lv in r.walk] == ["PML5E", "PML4E", "PDPTE", "PDE", "PTE"]
+        assert r.walk[0]["index"] == 16 and r.pa == r.page_pa
+        r = m.translate(p + (1 << 39), task=t, mode="user", explain=True)
+        assert (r.fault, r.error_code, r.fault_level) == ("#PF", 0x4, "p4d")
+        assert len(r.walk) == 2
+        assert m.translate(0x0100000000000000).fault == "#GP"
+    # PAE: the PDPTE register first, only P defined there
+    with vmsim.Machine("x86_32-pae", sets={"memory.size": "256MiB"}) as m:
+        t = m.spawn("a")
+        p = t.mmap(4096)
+        t.write(p, b"x")
+        r = m.translate(p, task=t, access="write", mode="user", explain=True)
+        assert r.format == "pae"
+        assert [(lv["level"], lv["intel"]) for lv in r.walk] == \
+            [("pgd", "PDPTE"), ("pmd", "PDE"), ("pte", "PTE")]
+        assert r.walk[0]["flags"] == ["P"] and r.walk[0]["index"] == p >> 30
+        assert "NX" in r.walk[2]["flags"]
+
+
 def test_stats_views_events(m):
     stats = m.stats()
     assert stats["nr_free_pages"] == m.stat("nr_free_pages")

@@ -348,7 +348,12 @@ static void setup_new_exec(struct binprm *b)
 
 	/* arch_pick_mmap_base(): the bottom-up base is TASK_UNMAPPED_BASE plus
 	 * the same random offset (a 32-bit kernel's generic code adds none) */
-	mm->mmap_legacy_base = PAGE_ALIGN(b->task_size / 3) + (b->native32 ? 0 : rnd);
+	/* both below task_size_64bit(0): DEFAULT_MAP_WINDOW, 47 bits even
+	 * under 5-level paging */
+	const uint64_t window = b->native32 || b->compat ? b->task_size
+							: config_map_window(&b->m->cfg);
+
+	mm->mmap_legacy_base = PAGE_ALIGN(window / 3) + (b->native32 ? 0 : rnd);
 	if (b->native32) {
 		/* a 32-bit kernel: unsigned long is 32 bits wide */
 		uint64_t gap = rl > 0xffffffffULL ? 0xffffffffULL : rl;
@@ -361,7 +366,7 @@ static void setup_new_exec(struct binprm *b)
 			gap = b->task_size / 6 * 5;
 		mm->mmap_base = PAGE_ALIGN(b->task_size - gap - rnd);
 	} else {
-		mm->mmap_base = exec_mmap_base(b->task_size, rl, rnd, pad);
+		mm->mmap_base = exec_mmap_base(window, rl, rnd, pad);
 	}
 	mm->task_size = b->task_size;
 	mm->stack_rlimit = b->rlimit;
@@ -1097,8 +1102,11 @@ static int __do_execve(struct task_struct *t, const struct exec_args *a, struct 
 
 		b->str_used = used;
 
+		/* STACK_TOP: TASK_SIZE_LOW, the DEFAULT_MAP_WINDOW of a
+		 * 64-bit task (below STACK_TOP_MAX under 5-level paging) */
 		ret = setup_arg_pages(b, randomize_stack_top(b, b->native32 || b->compat ?
-							       b->task_size : b->stack_top_max));
+							       b->task_size :
+							       config_map_window(&b->m->cfg)));
 		if (ret)
 			goto out;
 		ret = copy_to_mm(mm, b->p, b->strbuf + b->strbuf_len - used, used);
@@ -1134,7 +1142,7 @@ static int __do_execve(struct task_struct *t, const struct exec_args *a, struct 
 				/* PIE: ELF_ET_DYN_BASE (+ the mmap randomization) */
 				load_bias = b->native32 ? 0x400000ULL :
 					    b->compat ? PAGE_ALIGN(COMPAT_TASK_SIZE / 3) + 0x1000000 :
-					    m->cfg.task_size / 3 * 2;
+					    config_map_window(&m->cfg) / 3 * 2;	/* DEFAULT_MAP_WINDOW */
 				load_bias += arch_mmap_rnd(b);
 				if (alignment)
 					load_bias &= ~(alignment - 1);
@@ -1238,7 +1246,7 @@ static int __do_execve(struct task_struct *t, const struct exec_args *a, struct 
 	if (b->elf.e_type == ET_DYN && !b->has_interp) {
 		elf_brk = b->native32 ? 0x400000ULL :
 			  b->compat ? PAGE_ALIGN(COMPAT_TASK_SIZE / 3) + 0x1000000 :
-			  m->cfg.task_size / 3 * 2;
+			  config_map_window(&m->cfg) / 3 * 2;
 		brk_moved = true;
 	}
 	mm->start_brk = mm->brk = ELF_PAGEALIGN(elf_brk);

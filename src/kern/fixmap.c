@@ -41,7 +41,7 @@ void fixmap_layout(const struct vmsim_config *cfg, struct fixmap_layout *fl)
 		i = fl->fix_io_apic_base_end = i + 128 - 1;	/* MAX_IO_APICS, 64-bit */
 		fl->km_max_idx = 0;
 	} else {
-		ptrs_per_pte = 1024;
+		ptrs_per_pte = cfg->paging == PAGING_PAE ? 512 : 1024;	/* PTRS_PER_PTE */
 		fl->fix_hole = 0;
 		fl->fix_dbgp_base = 1;
 		fl->fix_earlycon_mem_base = 2;

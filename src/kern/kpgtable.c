@@ -63,9 +63,25 @@ static int build_kernel_tables(struct vmsim_machine *m, struct vmsim_error *err)
 			}
 		}
 	} else {
-		/* lowmem: 4 MiB PSE pages where aligned, 4 KiB for the tail */
-		ret = pt_map_range(pt, root, c->page_offset, 0, c->lowmem_end, __PAGE_KERNEL_LARGE,
-				   _KERNPG_TABLE, c->pse ? 22 : 12);
+		/* lowmem: PMD-sized pages where aligned (4 MiB with CR4.PSE;
+		 * 2 MiB under PAE, which needs no PSE), 4 KiB for the tail.
+		 * Under PAE the one kernel PDPTE's PMD table is made here and
+		 * every process shares it (SHARED_KERNEL_PMD) */
+		const bool large = !pt->fmt->large_needs_pse || c->pse;
+		const unsigned shift = large ? config_pmd_shift(c) : 12;
+		/* kernel_physical_mapping_init(): a page that overlaps the
+		 * kernel image (is_x86_32_kernel_text(), up to __init_end) is
+		 * executable, the rest of lowmem NX -- which only PAE has */
+		uint64_t text = (c->kernel_start + c->kernel_size + (1ULL << shift) - 1) &
+				~((1ULL << shift) - 1);
+
+		if (text > c->lowmem_end)
+			text = c->lowmem_end;
+		ret = pt_map_range(pt, root, c->page_offset, 0, text, __PAGE_KERNEL_LARGE_EXEC,
+				   _KERNPG_TABLE, shift);
+		if (!ret && text < c->lowmem_end)
+			ret = pt_map_range(pt, root, c->page_offset + text, text, c->lowmem_end - text,
+					   __PAGE_KERNEL_LARGE, _KERNPG_TABLE, shift);
 		if (ret)
 			goto fail;
 	}
@@ -78,12 +94,32 @@ fail:
 		    ret == -ENOMEM ? "out of simulated memory" : "bad layout");
 }
 
+/*
+ * PAE: a root entry changed.  Linux follows pud_populate() with
+ * flush_tlb_mm() and pud_clear() in free_pmd_range() with a full flush,
+ * both a CR3 write where the mm runs: that is what loads the PDPTE
+ * registers again.
+ */
+static void pae_root_changed(void *arg, uint64_t root)
+{
+	struct vmsim_machine *m = arg;
+
+	for (unsigned i = 0; i < m->nr_cpus; i++) {
+		struct vmsim_cpu *cpu = &m->cpus[i];
+
+		if ((cpu->cr3 & cpu->fmt->root_addr_mask & ~(uint64_t)(PAGE_SIZE - 1)) == root)
+			mmu_load_cr3(cpu, cpu->cr3, cpu->pcid, false);
+	}
+}
+
 int kernel_mmu_boot(struct vmsim_machine *m, struct vmsim_error *err)
 {
 	unsigned n = m->cfg.cpu_count ? m->cfg.cpu_count : 1;
 	int ret;
 
 	pt_ctx_init(&m->pt, &m->pm, &m->cfg);
+	m->pt.root_changed = pae_root_changed;
+	m->pt.root_changed_arg = m;
 	m->cpus = host_zalloc(&m->ha, sizeof(*m->cpus) * n);
 	if (!m->cpus)
 		return verr(err, -ENOMEM, "out of host memory for %u CPUs", n);
@@ -97,7 +133,10 @@ int kernel_mmu_boot(struct vmsim_machine *m, struct vmsim_error *err)
 	if (ret)
 		goto fail;
 	for (unsigned i = 0; i < m->nr_cpus; i++)
-		mmu_load_cr3(&m->cpus[i], m->kernel_pgd, 0, false);
+		if (!mmu_load_cr3(&m->cpus[i], m->kernel_pgd, 0, false)) {
+			ret = verr(err, -EINVAL, "the kernel's PDPT has a reserved bit set");
+			goto fail;
+		}
 	return 0;
 fail:
 	kernel_mmu_shutdown(m);

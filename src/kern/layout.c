@@ -362,14 +362,12 @@ static void describe_leaves(struct vmsim_machine *m, uint64_t start, uint64_t la
 	size_t used = 0;
 	bool any = false;
 
-	/* depth of each leaf size in this format */
+	/* depth of each leaf size in this format: 4 KiB, the PMD's 2/4 MiB,
+	 * the PUD's 1 GiB */
 	c.shifts[0] = f->levels - 1;
-	if (f->levels == 4) {
-		c.shifts[1] = 2;
-		c.shifts[2] = 1;
-	} else {
-		c.shifts[1] = 0;
-	}
+	for (unsigned d = 0; d + 1 < f->levels; d++)
+		if (f->lvl[d].large)
+			c.shifts[f->lvl[d].shift == 30 ? 2 : 1] = d;
 	pt_walk_range(&m->pt, m->kernel_pgd, start, last, count_leaf, &c);
 	buf[0] = '\0';
 	for (int i = 2; i >= 0; i--) {
@@ -453,11 +451,14 @@ static unsigned fix_mapped(struct vmsim_machine *m, unsigned lo, unsigned hi)
 static void layout_64(struct vmsim_machine *m, struct lbuild *b)
 {
 	const struct vmsim_config *c = &m->cfg;
-	const uint64_t canon_lo_end = 1ULL << 47, canon_hi = 0xffff800000000000ULL;
+	const unsigned va_bits = m->pt.fmt->va_bits;
+	const uint64_t canon_lo_end = 1ULL << (va_bits - 1), canon_hi = ~(canon_lo_end - 1);
 	const uint64_t vsyscall = 0xffffffffff600000ULL;
+	/* MAX_PHYSMEM_BITS: 52 under 5-level paging, else 46 */
+	const unsigned physmem_bits = va_bits > 48 ? 52 : 46;
 	struct fixmap_layout fl;
-	char w[128];
-	uint64_t dm_max = c->page_offset + (1ULL << 46);	/* MAX_PHYSMEM_BITS 46 */
+	char w[128], room[32];
+	uint64_t dm_max = c->page_offset + (1ULL << physmem_bits);
 	uint64_t vmemmap_end = c->vmemmap + TiB;
 
 	fixmap_layout(c, &fl);
@@ -470,7 +471,7 @@ static void layout_64(struct vmsim_machine *m, struct lbuild *b)
 		add(b, "above TASK_SIZE", KR_HOLE, c->task_size, canon_lo_end - 1,
 		    "never mapped: past this machine's TASK_SIZE");
 	add(b, "non-canonical hole", KR_HOLE, canon_lo_end, canon_hi - 1,
-	    "no such addresses: bits 63..48 must copy bit 47 (#GP)");
+	    "no such addresses: bits 63..%u must copy bit %u (#GP)", va_bits, va_bits - 1);
 	b->r[b->n - 1].noncanonical = true;
 	if (c->page_offset > canon_hi)
 		add(b, "guard hole", KR_HOLE, canon_hi, c->page_offset - 1,
@@ -480,8 +481,9 @@ static void layout_64(struct vmsim_machine *m, struct lbuild *b)
 	    "kernel PGD, all RAM from physical 0: %s", w);
 	if (dm_max > c->vmalloc_start || dm_max < c->page_offset)
 		dm_max = c->vmalloc_start;
+	layout_size_str(1ULL << physmem_bits, room, sizeof(room));
 	add(b, "direct map (no RAM)", KR_HOLE, c->high_memory, dm_max - 1,
-	    "room for up to 64 TiB of RAM (MAX_PHYSMEM_BITS 46), nothing mapped");
+	    "room for up to %s of RAM (MAX_PHYSMEM_BITS %u), nothing mapped", room, physmem_bits);
 	{
 		char v[200];
 		vmalloc_what(m, v, sizeof(v));
@@ -538,7 +540,9 @@ static void layout_32(struct vmsim_machine *m, struct lbuild *b)
 	    "process page tables (one per mm); empty in init_mm");
 	describe_leaves(m, c->page_offset, c->high_memory - 1, w, sizeof(w));
 	add(b, "direct map (lowmem)", KR_DIRECT, c->page_offset, c->high_memory - 1,
-	    "kernel page directory, physical 0..0x%" PRIx64 ": %s", c->lowmem_end, w);
+	    "%s, physical 0..0x%" PRIx64 ": %s",
+	    m->pt.fmt->root_regs ? "the kernel PMD every PDPT shares" : "kernel page directory",
+	    c->lowmem_end, w);
 	add(b, "VMALLOC_OFFSET gap", KR_HOLE, c->high_memory, c->vmalloc_start - 1,
 	    "never mapped: an overrun of the direct map faults here");
 	{
@@ -555,7 +559,8 @@ static void layout_32(struct vmsim_machine *m, struct lbuild *b)
 	add(b, "pkmap", KR_PKMAP, c->pkmap_base, pk_end - 1,
 	    "kmap(): %u of %u slots mapped (%u held), one page table", used, c->last_pkmap,
 	    held);
-	add(b, "LDT remap", KR_OTHER, c->ldt_base, c->ldt_base + 4 * MiB - 1,
+	add(b, "LDT remap", KR_OTHER, c->ldt_base,
+	    c->ldt_base + (1ULL << config_pmd_shift(c)) - 1,
 	    "PTI's per-mm LDT mapping (not modeled)");
 	add(b, "cpu_entry_area", KR_OTHER, c->cpu_entry_area_base,
 	    c->cpu_entry_area_base + (43ULL * ncpu + 1) * PAGE_SIZE - 1,
@@ -636,6 +641,7 @@ void layout_render(struct vmsim_machine *m, struct json_writer *jw, struct strbu
 		json_object_begin(jw);
 		json_key_str(jw, "machine", m->cfg.name);
 		json_key_str(jw, "arch", config_is_64(&m->cfg) ? "x86_64" : "x86_32");
+		json_key_str(jw, "paging", m->pt.fmt->mode);
 		json_key(jw, "regions");
 		json_array_begin(jw);
 		for (unsigned i = 0; i < n; i++) {
@@ -658,10 +664,8 @@ void layout_render(struct vmsim_machine *m, struct json_writer *jw, struct strbu
 		json_object_end(jw);
 		return;
 	}
-	if (config_is_64(&m->cfg))
-		sb_printf(sb, "%s: x86_64, 4-level paging, 48-bit virtual addresses\n", m->cfg.name);
-	else
-		sb_printf(sb, "%s: x86_32, 2-level paging, 32-bit virtual addresses\n", m->cfg.name);
+	sb_printf(sb, "%s: %s, %s, %u-bit virtual addresses\n", m->cfg.name,
+		  config_is_64(&m->cfg) ? "x86_64" : "x86_32", m->pt.fmt->mode, m->pt.fmt->va_bits);
 	sb_printf(sb, "%-*s  %-*s  %-11s %-20s %s\n", w, "start", w < 10 ? 10 : w, "end (last)",
 		  "size", "region", "mapped by");
 	for (unsigned i = 0; i < n; i++) {
@@ -709,8 +713,8 @@ void layout_svg(struct vmsim_machine *m, struct strbuf *sb)
 		      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
 		      "font-family=\"DejaVu Sans Mono, monospace\">\n"
 		      "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", width, total + 110);
-	snprintf(buf, sizeof(buf), "Virtual address space of machine '%s' (%s)", m->cfg.name,
-		 config_is_64(&m->cfg) ? "x86_64, 4-level paging" : "x86_32, 2-level paging");
+	snprintf(buf, sizeof(buf), "Virtual address space of machine '%s' (%s, %s)", m->cfg.name,
+		 config_is_64(&m->cfg) ? "x86_64" : "x86_32", m->pt.fmt->mode);
 	svg_text(sb, 20, 28, "start", 18, "#000", buf);
 	svg_text(sb, 20, 48, "start", 11, "#555",
 		 "heights grow with log2(size); zigzag = hole of 1 TiB or more, not to scale");

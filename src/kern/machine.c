@@ -59,10 +59,8 @@ int machine_configure(struct vmsim_config *cfg, const char *config,
 
 	if (!config)
 		config = "x86_64";
-	if (strcmp(config, "x86_64") == 0)
-		config_defaults(cfg, ARCH_X86_64);
-	else if (strcmp(config, "x86_32") == 0)
-		config_defaults(cfg, ARCH_X86_32);
+	if (config_builtin_defaults(cfg, config) == 0)
+		;	/* a built-in machine */
 	else if (!config_name_is_path(config) && access(config, F_OK) != 0)
 		/* a bare word that is no file: most likely a built-in misspelt */
 		return verr(err, -ENOENT, "%s: no built-in machine of that name (" CFG_BUILTINS

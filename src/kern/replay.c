@@ -113,6 +113,14 @@ static void __replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc,
 	rp->t->fst.segv++;
 }
 
+uint64_t replay_translation_cycles(const struct vmsim_config *cfg, const struct replay_counters *c)
+{
+	const uint64_t l1 = c->l1d.hits + c->l1d.misses + c->l1i.hits + c->l1i.misses;
+
+	return l1 * cfg->cost_l1_hit + (c->l2.hits + c->l2.misses) * cfg->cost_l2_hit +
+	       c->entries_read * cfg->cost_walk_ref;
+}
+
 void replay_fault(struct replay *rp, uint64_t va, enum mmu_access acc, struct vmsim_fault *f)
 {
 	/* the task's fault (and, for a flat layout, its mmap): current, its
@@ -138,12 +146,20 @@ void replay_snapshot(const struct replay *rp, struct replay_counters *c)
 	c->l1i_large_evictions = rp->cpu->l1_large[TLB_I].evictions;
 	c->walks = st->walks;
 	c->entries_read = st->entries_read;
-	/* a walk that ended at depth d read one entry at every depth to d */
+	/* a walk that ended at depth d read one entry at every depth to d,
+	 * from where it started: 0, or below the paging-structure cache entry
+	 * of depth c that it hit */
 	for (int d = PT_MAX_LEVELS - 1; d >= 0; d--) {
-		deeper += st->ended_at[d];
+		deeper += st->ended_at[d] - rp->cpu->psc[d].hits;
 		c->read_at[d] = deeper;
 		c->mapped_at[d] = st->mapped_at[d];
 	}
+	for (int d = 0; d < PT_MAX_LEVELS; d++) {
+		c->psc_hits[d] = rp->cpu->psc[d].hits;
+		c->psc_misses[d] = rp->cpu->psc[d].misses;
+	}
+	c->entries_saved = st->psc_refs_saved;
+	c->translation_cycles = replay_translation_cycles(&rp->m->cfg, c);
 	c->fst = rp->t->fst;
 	c->rss = get_mm_rss(rp->t->mm);
 	c->pt_pages = mm_pgtables_bytes(rp->t->mm) / PAGE_SIZE;

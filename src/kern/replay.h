@@ -59,6 +59,13 @@ struct replay_counters {
 	/* per depth of the page table (0 = root): entries read there, and
 	 * walks that mapped a page there (a leaf of that depth's size) */
 	uint64_t read_at[PT_MAX_LEVELS], mapped_at[PT_MAX_LEVELS];
+	/* the paging-structure caches, by the depth of the entries they
+	 * hold (see struct psc), and the entries their hits spared walks */
+	uint64_t psc_hits[PT_MAX_LEVELS], psc_misses[PT_MAX_LEVELS], entries_saved;
+	/* the cost model (cfg tlb.cost): every L1 lookup costs l1_hit, every
+	 * L2 lookup (an L1 miss) l2_hit more, every entry a walk reads
+	 * walk_ref: the cycles the translations took */
+	uint64_t translation_cycles;
 	struct fault_stats fst;
 	unsigned long rss, pt_pages;
 };
@@ -115,5 +122,9 @@ static inline void replay_one(struct replay *rp, const struct trace_rec *rec)
 }
 
 void replay_snapshot(const struct replay *rp, struct replay_counters *c);
+
+/* The cycles of @c's translations under @cfg's tlb.cost (see
+ * replay_counters.translation_cycles). */
+uint64_t replay_translation_cycles(const struct vmsim_config *cfg, const struct replay_counters *c);
 
 #endif

@@ -101,6 +101,13 @@ static void stats_mmu(struct vmsim_machine *m, struct stat_sink *s)
 		stat_u64(s, cpu->st.ad_writes, "cpu%u.ad_writes", c);
 		stat_u64(s, cpu->st.faults, "cpu%u.translation_faults", c);
 		stat_u64(s, cpu->st.cr3_loads, "cpu%u.cr3_loads", c);
+		for (unsigned d = 0; d < PT_MAX_LEVELS; d++)
+			if (cpu->psc[d].entries) {
+				stat_u64(s, cpu->psc[d].hits, "cpu%u.tlb.%s.hits", c, cpu->psc[d].name);
+				stat_u64(s, cpu->psc[d].misses, "cpu%u.tlb.%s.misses", c,
+					 cpu->psc[d].name);
+			}
+		stat_u64(s, cpu->st.psc_refs_saved, "cpu%u.walk_entries_saved", c);
 	}
 }
 

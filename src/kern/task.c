@@ -227,8 +227,9 @@ struct mm_struct *mm_alloc(struct vmsim_machine *m)
 	mm->memlock_rlimit = m->cfg.memlock_rlimit;
 	mm->cap_ipc_lock = m->cfg.cap_ipc_lock;
 	mm->mmap_base = m->cfg.mmap_base;
-	/* mmap_legacy_base(): TASK_UNMAPPED_BASE, PAGE_ALIGN(TASK_SIZE / 3) */
-	mm->mmap_legacy_base = PAGE_ALIGN(mm->task_size / 3);
+	/* mmap_legacy_base(): TASK_UNMAPPED_BASE, PAGE_ALIGN(TASK_SIZE / 3)
+	 * of task_size_64bit(0), the DEFAULT_MAP_WINDOW */
+	mm->mmap_legacy_base = PAGE_ALIGN(config_map_window(&m->cfg) / 3);
 	mm->stack_guard_gap = (uint64_t)STACK_GUARD_GAP_PAGES << PAGE_SHIFT;
 	mm->mm_users = 1;
 	mm->mm_count = 1;
@@ -320,12 +321,13 @@ static void free_task(struct vmsim_machine *m, struct task_struct *t)
 	free_task_struct(m, t);
 }
 
-/* setup_arg_pages(): the stack VMA below STACK_TOP (= TASK_SIZE without
- * randomization), growing down, with start_stack inside it. */
+/* setup_arg_pages(): the stack VMA below STACK_TOP (= TASK_SIZE_LOW, the
+ * DEFAULT_MAP_WINDOW, without randomization), growing down, with
+ * start_stack inside it. */
 static int setup_stack(struct mm_struct *mm, uint64_t size)
 {
 	struct vm_area_struct *vma = vm_area_alloc(mm);
-	const uint64_t top = mm->task_size;
+	const uint64_t top = config_map_window(&mm->m->cfg);
 
 	if (!vma)
 		return -ENOMEM;
@@ -373,9 +375,9 @@ static int __task_spawn(struct vmsim_machine *m, const char *name, const struct 
 		mm->mmap_base = config_mmap_base(&m->cfg, a->stack_rlimit);
 	}
 	/* no image: brk starts where a static-pie's would, ELF_ET_DYN_BASE
-	 * (TASK_SIZE / 3 * 2) page aligned */
+	 * (DEFAULT_MAP_WINDOW / 3 * 2) page aligned */
 	mm->start_brk = mm->brk = a->start_brk ? PAGE_ALIGN(a->start_brk) :
-				  PAGE_ALIGN(mm->task_size / 3 * 2);
+				  PAGE_ALIGN(config_map_window(&m->cfg) / 3 * 2);
 	if (a->stack_size && setup_stack(mm, a->stack_size)) {
 		mmput(mm);
 		free_task(m, t);

@@ -32,6 +32,7 @@ static const char *size_name(unsigned shift)
 	case 22: return "4M";
 	case 30: return "1G";
 	case 39: return "512G";
+	case 48: return "256T";
 	default: return "?";
 	}
 }
@@ -386,6 +387,20 @@ static void tlb_cpu_json(unsigned c, const struct vmsim_cpu *cpu,
 	json_key_u64(jw, "ad_writes", cpu->st.ad_writes);
 	json_key_u64(jw, "translation_faults", cpu->st.faults);
 	json_key_u64(jw, "cr3_loads", cpu->st.cr3_loads);
+	json_key_u64(jw, "walk_entries_saved", cpu->st.psc_refs_saved);
+	json_key(jw, "paging_structure_caches");
+	json_object_begin(jw);
+	for (unsigned d = 0; d < PT_MAX_LEVELS; d++)
+		if (cpu->psc[d].entries) {
+			json_key(jw, cpu->psc[d].name);
+			json_object_begin(jw);
+			json_key_u64(jw, "entries", cpu->psc[d].entries);
+			json_key_u64(jw, "ways", cpu->psc[d].ways);
+			json_key_u64(jw, "hits", cpu->psc[d].hits);
+			json_key_u64(jw, "misses", cpu->psc[d].misses);
+			json_object_end(jw);
+		}
+	json_object_end(jw);
 	json_key(jw, "levels");
 	json_object_begin(jw);
 	for (unsigned l = 0; l < 3; l++) {
@@ -443,6 +458,13 @@ static int view_tlb(struct vmsim_machine *m, const struct view_args *a, struct j
 		sb_printf(sb, "  walks %" PRIu64 ", entries read %" PRIu64 ", A/D writes %" PRIu64
 			  ", faults %" PRIu64 "\n", cpu->st.walks, cpu->st.entries_read,
 			  cpu->st.ad_writes, cpu->st.faults);
+		for (unsigned d = 0; d < PT_MAX_LEVELS; d++)
+			if (cpu->psc[d].entries)
+				sb_printf(sb, "  %-11s %3u entries %2u ways: hits %" PRIu64 ", misses %"
+					  PRIu64 "\n", cpu->psc[d].name, cpu->psc[d].entries,
+					  cpu->psc[d].ways, cpu->psc[d].hits, cpu->psc[d].misses);
+		sb_printf(sb, "  entries the paging-structure caches spared walks: %" PRIu64 "\n",
+			  cpu->st.psc_refs_saved);
 		for (unsigned i = 0; i < 5; i++)
 			tlb_array_show(cpu, arrs[i], NULL, sb);
 	}

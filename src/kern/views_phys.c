@@ -364,7 +364,7 @@ static int meminfo(struct vmsim_machine *m, const struct view_args *a, struct js
 	unsigned long swap_total = pm->total_swap_pages > 0 ? (unsigned long)pm->total_swap_pages : 0;
 	unsigned long swap_free = pm->nr_swap_pages > 0 ? (unsigned long)pm->nr_swap_pages : 0;
 	/* the default hstate: a PMD's worth (2 MiB, or 4 MiB without PAE) */
-	const uint64_t hpage = x86_64 ? 2ULL << 20 : 4ULL << 20;
+	const uint64_t hpage = 1ULL << config_pmd_shift(&m->cfg);
 	struct meminfo_line lines[64];
 	unsigned n = 0;
 	enum lru_list lru_i;
@@ -423,9 +423,10 @@ static int meminfo(struct vmsim_machine *m, const struct view_args *a, struct js
 	L("Committed_AS", vm_memory_committed(m));
 	/* VMALLOC_TOTAL = VMALLOC_END - VMALLOC_START, and x86_64's VMALLOC_END
 	 * is the last byte (the host shows 34359738367 kB) while x86_32's is
-	 * one past the end */
+	 * one past the end; the kernel prints it in whole kB, which also
+	 * keeps 5-level paging's 12.5 PiB exact as a JSON number */
 	lines[n++] = (struct meminfo_line){ "VmallocTotal",
-		m->cfg.vmalloc_end - m->cfg.vmalloc_start - (x86_64 ? 1 : 0), MI_KB };
+		(m->cfg.vmalloc_end - m->cfg.vmalloc_start - (x86_64 ? 1 : 0)) >> 10 << 10, MI_KB };
 	L("VmallocUsed", vmalloc_used_pages(m));
 	L("VmallocChunk", 0);	/* always 0 since Linux 5.3 */
 	lines[n++] = (struct meminfo_line){ "HardwareCorrupted", 0, MI_KB_5 };
@@ -443,9 +444,8 @@ static int meminfo(struct vmsim_machine *m, const struct view_args *a, struct js
 	lines[n++] = (struct meminfo_line){ "Hugetlb", 0, MI_KB };
 	/* arch_report_meminfo() */
 	lines[n++] = (struct meminfo_line){ "DirectMap4k", (uint64_t)direct[0] << 12, MI_KB };
-	lines[n++] = (struct meminfo_line){ x86_64 ? "DirectMap2M" : "DirectMap4M",
-					    (uint64_t)direct[1] * (x86_64 ? 2ULL << 20 : 4ULL << 20),
-					    MI_KB };
+	lines[n++] = (struct meminfo_line){ hpage == 2ULL << 20 ? "DirectMap2M" : "DirectMap4M",
+					    (uint64_t)direct[1] * hpage, MI_KB };
 	if (x86_64)	/* direct_gbpages */
 		lines[n++] = (struct meminfo_line){ "DirectMap1G", (uint64_t)direct[2] << 30, MI_KB };
 	/* vmsim: mem_map lives in host memory, not in simulated RAM */
@@ -581,15 +581,39 @@ static void info_json(struct vmsim_machine *m, const char *paging, struct json_w
 	json_object_end(jw);
 }
 
+/* "4-level (PGD/PUD/PMD/PTE 9/9/9/9/12), 8-byte entries, 2 MiB and 1 GiB
+ * pages": the format's levels, index widths and large pages. */
+static void paging_str(const struct pt_format *f, char *buf, size_t len)
+{
+	size_t used = (size_t)snprintf(buf, len, "%.*s (", (int)strcspn(f->mode, " "), f->mode);
+	unsigned nlarge = 0;
+
+#define OUT(...) (used += (size_t)snprintf(buf + (used < len ? used : len), \
+					   used < len ? len - used : 0, __VA_ARGS__))
+	for (unsigned d = 0; d < f->levels; d++) {
+		const char *n = f->lvl[d].name;
+
+		OUT("%s%c%c%c", d ? "/" : "", n[0] - 32, n[1] >= 'a' ? n[1] - 32 : n[1], n[2] - 32);
+	}
+	for (unsigned d = 0; d < f->levels; d++)
+		OUT("%s%u", d ? "/" : " ", f->lvl[d].bits);
+	OUT("/12), %u-byte entries, ", f->entry_size);
+	for (unsigned d = f->levels - 1; d-- > 0;)
+		if (f->lvl[d].large)
+			OUT("%s%u %ciB", nlarge++ ? " and " : "",
+			    1u << ((f->lvl[d].shift % 10)), f->lvl[d].shift >= 30 ? 'G' : 'M');
+	OUT("%s pages", f->large_needs_pse ? " PSE" : "");
+#undef OUT
+}
+
 static int info(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 		struct strbuf *sb)
 {
 	const struct vmsim_config *c = &m->cfg;
 	struct phys_mem *pm = &m->pm;
-	char s1[32];
-	const char *paging = c->arch == ARCH_X86_64
-		? "4-level (PGD/PUD/PMD/PTE 9/9/9/9/12), 8-byte entries, 2 MiB and 1 GiB pages"
-		: "2-level (PGD/PTE 10/10/12), 4-byte entries, 4 MiB PSE pages";
+	char s1[32], paging[128];
+
+	paging_str(m->pt.fmt, paging, sizeof(paging));
 
 	(void)a;
 	if (jw) {

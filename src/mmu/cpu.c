@@ -1,8 +1,11 @@
 /*
- * A simulated CPU's MMU state: CR0.WP, CR3 (with PCID), EFER.NXE and the
- * CR4 paging bits, and what changing each of them does to the TLBs.
- * Invariant: cpu->wl[] always matches the current NXE/PSE/MAXPHYADDR, and
- * every TLB entry's allowed-access mask matches the current WP/SMEP/SMAP.
+ * A simulated CPU's MMU state: CR0.WP, CR3 (with PCID, and the root entries
+ * a format loads with it), EFER.NXE and the CR4 paging bits, and what
+ * changing each of them does to the TLBs and paging-structure caches.
+ * Invariant: cpu->wl[] always matches the current NXE/PSE/MAXPHYADDR,
+ * every TLB entry's allowed-access mask matches the current WP/SMEP/SMAP,
+ * and under PAE paging cpu->root_regs[] holds the PDPTEs as the last CR3
+ * load read them, each present one free of reserved bits.
  */
 #include "mmu/mmu.h"
 
@@ -23,7 +26,7 @@ int mmu_cpu_init(struct vmsim_cpu *cpu, int id, struct phys_mem *pm,
 	cpu->pm = pm;
 	cpu->ha = ha;
 	cpu->ram_size = pm->ram_size;
-	cpu->fmt = config_is_64(cfg) ? &pt_format_x86_64 : &pt_format_x86_32;
+	cpu->fmt = pt_format_of(cfg);
 	cpu->wp = cfg->wp;
 	cpu->nxe = cfg->nxe && cpu->fmt->nx_bit;	/* no NX without PAE on x86_32 */
 	cpu->pse = cfg->pse;
@@ -39,28 +42,55 @@ int mmu_cpu_init(struct vmsim_cpu *cpu, int id, struct phys_mem *pm,
 	ret = tlb_init(cpu, cfg, err);
 	if (ret)
 		return ret;
-	return 0;
+	ret = psc_init(cpu, cfg, err);
+	if (ret)
+		tlb_finish(cpu);
+	return ret;
 }
 
 void mmu_cpu_finish(struct vmsim_cpu *cpu)
 {
 	if (!cpu)
 		return;
+	psc_finish(cpu);
 	tlb_finish(cpu);
 }
 
-void mmu_load_cr3(struct vmsim_cpu *cpu, uint64_t root_pa, unsigned pcid, bool noflush)
+/* PAE: read the four PDPTEs at @root_pa into @regs (SDM 4.4.1); false if
+ * a present one has a reserved bit set (the MOV to CR3 then raises #GP). */
+static bool load_pdptes(const struct vmsim_cpu *cpu, uint64_t root_pa, uint64_t *regs)
 {
+	const struct pt_format *f = cpu->fmt;
+	const uint64_t table = root_pa & f->root_addr_mask;
+
+	for (unsigned i = 0; i < f->root_regs; i++) {
+		regs[i] = mmu_read_entry(cpu, table + (uint64_t)i * f->entry_size);
+		if ((regs[i] & _PAGE_PRESENT) && (regs[i] & cpu->wl[0].rsvd))
+			return false;
+	}
+	return true;
+}
+
+bool mmu_load_cr3(struct vmsim_cpu *cpu, uint64_t root_pa, unsigned pcid, bool noflush)
+{
+	uint64_t regs[PT_ROOT_REGS];
+
+	/* PAE: the PDPTEs are read now, and the walk uses these copies
+	 * until the next CR3 load (SDM vol. 3 section 4.4.1) */
+	if (!load_pdptes(cpu, root_pa, regs))
+		return false;
+	memcpy(cpu->root_regs, regs, sizeof(regs[0]) * cpu->fmt->root_regs);
 	cpu->st.cr3_loads++;
 	cpu->cr3 = root_pa;
 	if (!cpu->pcid_enabled) {
 		cpu->pcid = 0;
 		tlb_flush_nonglobal(cpu);
-		return;
+		return true;
 	}
 	tlb_switch_pcid(cpu, pcid & 0xfff);
 	if (!noflush)
 		tlb_flush_pcid(cpu, cpu->pcid);
+	return true;
 }
 
 void mmu_set_wp(struct vmsim_cpu *cpu, bool on)

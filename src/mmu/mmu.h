@@ -2,9 +2,11 @@
  * The software MMU of one simulated CPU: control registers, the TLBs and
  * translate(), the hardware's view of a virtual address.
  *
- * translate() = TLB lookup, then (out of line) the page walk over the
- * tables in simulated RAM, then a physical address or a struct vmsim_fault
- * with the x86 #PF error code.  A fault is a result, not an error.
+ * translate() = TLB lookup, then (out of line, one function for every
+ * format and access) the L2, the paging-structure caches and the page walk
+ * over the tables in simulated RAM, then a physical address or a struct
+ * vmsim_fault with the x86 #PF error code.  A fault is a result, not an
+ * error.
  *
  * TLB model (per CPU; tlb.c):
  *   L1d, L1i   4 KiB arrays     cfg.l1d / cfg.l1i       (entries, ways)
@@ -18,6 +20,10 @@
  * changes nothing the model decides (which entries are present, LRU order,
  * evictions).  The L2 also keeps a per-set recency index for its victim
  * (tlb.c).  Invalid slots and entries are all ones.
+ *
+ * Paging-structure caches (psc.c): per depth above the leaves, a small
+ * set-associative cache of table entries (Intel's PML5E, PML4E, PDPTE and
+ * PDE caches), cfg.psc_*, consulted by the walk before it reads RAM.
  */
 #ifndef VMSIM_MMU_MMU_H
 #define VMSIM_MMU_MMU_H
@@ -72,15 +78,15 @@ struct vmsim_fault {
 
 /*
  * Tag of an array entry (one 64-bit compare decides a match):
- *   63..52 PCID (0 for global) | 42 G | 41..40 size (0 4K, 1 2M/4M, 2 1G)
- *   39..0  (va & (2^va_bits - 1)) >> page shift
+ *   63..52 PCID (0 for global) | 47 G | 46..45 size (0 4K, 1 2M/4M, 2 1G)
+ *   44..0  (va & (2^va_bits - 1)) >> page shift (57-bit addresses: 45 bits)
  * A global entry matches any PCID: a lookup compares with two keys.
  * The va is truncated to va_bits, so a lookup first checks the address is
  * canonical (a non-canonical one never reaches the arrays).
  */
-#define TLB_TAG_VPN_MASK ((1ULL << 40) - 1)
-#define TLB_TAG_SIZE_SHIFT 40
-#define TLB_TAG_G	(1ULL << 42)
+#define TLB_TAG_VPN_MASK ((1ULL << 45) - 1)
+#define TLB_TAG_SIZE_SHIFT 45
+#define TLB_TAG_G	(1ULL << 47)
 
 /*
  * LRU stamps are a type of their own (unsigned long long, while addresses
@@ -115,6 +121,7 @@ struct tlb_array {
 	struct tlb_entry *e;
 	unsigned entries, ways, sets;
 	uint64_t set_mask;
+	uint64_t va_mask;	/* its cpu's 2^va_bits - 1 (tags hold va & va_mask) */
 	uint64_t all_ways;	/* bitmap of a set's ways */
 	uint8_t shifts[3];	/* page sizes it holds, probe order */
 	unsigned nshifts;
@@ -158,34 +165,55 @@ struct tlb_fast {
 
 enum tlb_kind { TLB_D, TLB_I, TLB_NR_KINDS };
 
+/* One depth of the walk as the CPU's current state decodes it: the
+ * format's level (pgformat.h) with the reserved bits that NXE, PSE and
+ * MAXPHYADDR give it (mmu_update_walk_levels()). */
 struct walk_level {
+	uint64_t stop;		/* P | rsvd | ps_mask: an entry with any of these
+				 * differing from a present table entry */
+	uint64_t implied;	/* pt_level_desc.implied */
 	uint64_t rsvd;		/* reserved bits of a table entry / 4K leaf */
 	uint64_t rsvd_large;	/* reserved bits of a large leaf (PS=1) here */
 	uint64_t ps_mask;	/* _PAGE_PSE when PS makes a leaf here, else 0 */
-	uint64_t stop;		/* P | rsvd | ps_mask: an entry with any of these
-				 * differing from a present table entry */
+	uint64_t index_mask;	/* (1 << bits) - 1 */
+	unsigned shift;
+};
+
+/* A paging-structure cache: the entries of one depth (set-associative,
+ * LRU), each the next table's address and the rights of the entries down
+ * to it, tagged by PCID and the address bits above the depth's shift. */
+struct psc_entry {
+	uint64_t table;		/* physical address of the table below */
+	uint64_t all, any;	/* AND (R/W, U/S, A) and OR (NX) of the entries */
+};
+
+struct psc {
+	const char *name;	/* "pde_cache", ... */
+	uint64_t *tag;		/* PCID << 52 | va >> shift; all ones = invalid */
+	tlb_stamp_t *lru;
+	struct psc_entry *e;
+	unsigned entries, ways, shift;	/* shift: the depth's, the tag's low bit */
+	uint64_t set_mask, tick;
+	uint64_t hits, misses;	/* lookups by walks */
 };
 
 struct mmu_stats {
 	uint64_t walks;		/* page walks started */
 	uint64_t entries_read;	/* paging-structure entries read by walks */
-	/* walks by the depth they ended at (0 = root): a walk ending at
-	 * depth d read one entry at each depth up to d; mapped_at: those
-	 * that reached a leaf there (a page of that depth's size) */
+	/* walks by the depth they ended at (0 = root); mapped_at: those
+	 * that reached a leaf there (a page of that depth's size).  A walk
+	 * read one entry at each depth from where it started (0, or below a
+	 * paging-structure cache hit) to where it ended. */
 	uint64_t ended_at[PT_MAX_LEVELS], mapped_at[PT_MAX_LEVELS];
+	uint64_t psc_refs_saved;	/* entries the PSC hits spared walks reading */
 	uint64_t ad_writes;	/* entries written to set A or D */
 	uint64_t faults;	/* translations that faulted */
 	uint64_t cr3_loads;
 };
 
-/* What a miss path returns when the translation faulted (no physical
+/* What the miss path returns when the translation faulted (no physical
  * address is all ones: MAXPHYADDR is at most 52). */
 #define MMU_FAULTED (~0ULL)
-
-struct vmsim_cpu;
-/* The miss path of a user access of one type: the physical address, or
- * MMU_FAULTED and *f. */
-typedef uint64_t (*mmu_miss_fn)(struct vmsim_cpu *cpu, uint64_t va, struct vmsim_fault *f);
 
 struct vmsim_cpu {
 	/* ---- hot: read by every translate() ---- */
@@ -194,9 +222,6 @@ struct vmsim_cpu {
 	tlb_stamp_t tick[TLB_NR_KINDS];	/* L1 clock: one per hit or fill (a stamp's
 					 * type: storing it cannot change the
 					 * table pointers and masks above) */
-	/* per access type: the miss path for this CPU's format and TLB
-	 * geometry, chosen once by tlb_init() */
-	mmu_miss_fn miss_user[MMU_NR_ACCESSES];
 
 	/* ---- the rest ---- */
 	int id;
@@ -204,6 +229,7 @@ struct vmsim_cpu {
 	const struct pt_format *fmt;
 	struct host_arena *ha;
 	uint64_t cr3;			/* root table physical address */
+	uint64_t root_regs[PT_ROOT_REGS];	/* fmt->root_regs entries loaded with CR3 (PAE) */
 	unsigned pcid;			/* current PCID (0 without cfg.pcid) */
 	bool pcid_enabled;		/* CR4.PCIDE */
 	bool wp, nxe, pse, smep, smap;	/* CR0.WP EFER.NXE CR4.PSE/SMEP/SMAP */
@@ -211,6 +237,7 @@ struct vmsim_cpu {
 	uint64_t va_mask;		/* 2^va_bits - 1 */
 	uint64_t ram_size;
 	struct walk_level wl[PT_MAX_LEVELS];
+	struct psc psc[PT_MAX_LEVELS];	/* [d]: cache of depth d's entries */
 	uint8_t ok_table[32];		/* tlb_ok_mask() of each rights value */
 
 	struct tlb_array l1[TLB_NR_KINDS];	/* 4 KiB */
@@ -256,8 +283,10 @@ void mmu_cpu_finish(struct vmsim_cpu *cpu);
 
 /* MOV to CR3.  Without PCIDs: non-global TLB entries are flushed.  With
  * PCIDs: @pcid becomes current and, unless @noflush (CR3 bit 63), its
- * non-global entries are flushed. */
-void mmu_load_cr3(struct vmsim_cpu *cpu, uint64_t root_pa, unsigned pcid, bool noflush);
+ * non-global entries are flushed.  Under PAE paging the four PDPTEs are
+ * loaded too; a present one with a reserved bit set makes the move #GP:
+ * false, and nothing changes. */
+bool mmu_load_cr3(struct vmsim_cpu *cpu, uint64_t root_pa, unsigned pcid, bool noflush);
 
 /* Control-register bits.  WP/SMEP/SMAP re-derive each TLB entry's allowed
  * accesses from its cached rights (the hardware checks them at use);
@@ -274,8 +303,16 @@ void tlb_flush_all(struct vmsim_cpu *cpu);		/* globals too */
 void tlb_flush_nonglobal(struct vmsim_cpu *cpu);	/* CR3 load */
 void tlb_flush_pcid(struct vmsim_cpu *cpu, unsigned pcid); /* non-global of @pcid */
 /* INVLPG: entries of the current PCID and global entries that map @va,
- * whatever their page size. */
+ * whatever their page size, and every paging-structure cache entry of the
+ * current PCID. */
 void invlpg(struct vmsim_cpu *cpu, uint64_t va);
+/* INVPCID of @type (the SDM's numbers): 0 the non-global entries of @pcid
+ * that map @va, 1 all non-global entries of @pcid, 2 everything, 3 every
+ * non-global entry; each also drops the paging-structure cache entries of
+ * @pcid (types 0, 1) or all of them (2, 3).  -EINVAL where the instruction
+ * raises #GP (a type above 3, a PCID above 4095, a non-canonical @va). */
+enum { INVPCID_ADDR, INVPCID_SINGLE, INVPCID_ALL, INVPCID_ALL_NONGLOBAL };
+int invpcid(struct vmsim_cpu *cpu, unsigned type, unsigned pcid, uint64_t va);
 /* Set up / free the TLB arrays of @cpu (cpu.c calls these). */
 int tlb_init(struct vmsim_cpu *cpu, const struct vmsim_config *cfg, struct vmsim_error *err);
 void tlb_finish(struct vmsim_cpu *cpu);
@@ -334,13 +371,11 @@ static inline bool translate(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access
 	}
 	{
 		/* the address comes back by value: the caller's @pa does not
-		 * escape, so its hits can keep it in a register; a user
-		 * access (a constant at most call sites) calls its own copy.
-		 * (*pa = 0 on a fault, a cmov, made GCC stop keeping the fast
-		 * table's base and mask in registers across a caller's hit
-		 * loop: +0.2-0.4 ns a hit.) */
-		const uint64_t p = mode == MMU_USER ? cpu->miss_user[acc](cpu, va, f)
-						    : mmu_translate_slow(cpu, va, acc, mode, f);
+		 * escape, so its hits can keep it in a register.  (*pa = 0 on
+		 * a fault, a cmov, made GCC stop keeping the fast table's
+		 * base and mask in registers across a caller's hit loop:
+		 * +0.2-0.4 ns a hit.) */
+		const uint64_t p = mmu_translate_slow(cpu, va, acc, mode, f);
 
 		*pa = p;
 		return p != MMU_FAULTED;
@@ -362,6 +397,25 @@ bool mmu_walk(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access
 bool mmu_walk_peek(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc,
 		   enum mmu_mode mode, struct walk_result *r, struct vmsim_fault *f,
 		   struct walk_trace *trace);
+
+/* The walk of a TLB miss for a canonical @va: from CR3, through the
+ * paging-structure caches (it starts below the deepest one that holds
+ * @va's entry and fills them when it succeeds), with the hardware's side
+ * effects. */
+bool mmu_walk_tlb(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc, enum mmu_mode mode,
+		  struct walk_result *r, struct vmsim_fault *f);
+
+/* ---- paging-structure caches (psc.c) ---- */
+
+/* Set up / free the caches of @cpu from cfg->psc_* (by the Intel name of
+ * each depth's entries; 0 entries = none). */
+int psc_init(struct vmsim_cpu *cpu, const struct vmsim_config *cfg, struct vmsim_error *err);
+void psc_finish(struct vmsim_cpu *cpu);
+/* Drop the entries of @pcid (INVLPG, INVPCID, MOV to CR3), all of them
+ * (psc_flush_all), or those @va would use under the current PCID (#PF). */
+void psc_flush_pcid(struct vmsim_cpu *cpu, unsigned pcid);
+void psc_flush_all(struct vmsim_cpu *cpu);
+void psc_drop_va(struct vmsim_cpu *cpu, uint64_t va);
 
 /* Recompute the per-depth reserved masks from CR state and MAXPHYADDR. */
 void mmu_update_walk_levels(struct vmsim_cpu *cpu);

@@ -1,5 +1,5 @@
 /*
- * The two page-table formats vmsim implements, as data (see pgformat.h),
+ * The four page-table formats vmsim implements, as data (see pgformat.h),
  * and the names of entry bits for dumps and scenario ops.  Invariant: the
  * level shifts of a format add up exactly to its virtual-address width
  * (12 + sum of index bits), which test_walk checks.
@@ -10,16 +10,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/config.h"
+
 const struct pt_format pt_format_x86_32 = PT_FORMAT_X86_32_INIT;
+const struct pt_format pt_format_pae = PT_FORMAT_PAE_INIT;
 const struct pt_format pt_format_x86_64 = PT_FORMAT_X86_64_INIT;
+const struct pt_format pt_format_la57 = PT_FORMAT_LA57_INIT;
+
+const char *const pt_level_names[PT_NR_LEVELS] = { "pgd", "p4d", "pud", "pmd", "pte" };
+
+static const struct pt_format *const formats[] = {
+	&pt_format_x86_32, &pt_format_pae, &pt_format_x86_64, &pt_format_la57,
+};
 
 const struct pt_format *pt_format_by_name(const char *name)
 {
-	if (strcmp(name, "x86_32") == 0)
-		return &pt_format_x86_32;
-	if (strcmp(name, "x86_64") == 0)
-		return &pt_format_x86_64;
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (strcmp(name, formats[i]->name) == 0)
+			return formats[i];
 	return NULL;
+}
+
+const struct pt_format *pt_format_of(const struct vmsim_config *c)
+{
+	switch (c->paging) {
+	case PAGING_PAE:
+		return &pt_format_pae;
+	case PAGING_4LEVEL:
+		return &pt_format_x86_64;
+	case PAGING_LA57:
+		return &pt_format_la57;
+	default:
+		return &pt_format_x86_32;
+	}
 }
 
 static const struct {

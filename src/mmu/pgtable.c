@@ -23,12 +23,13 @@ void pt_ctx_init(struct pt_ctx *pt, struct phys_mem *pm, const struct vmsim_conf
 {
 	memset(pt, 0, sizeof(*pt));
 	pt->pm = pm;
-	pt->fmt = config_is_64(cfg) ? &pt_format_x86_64 : &pt_format_x86_32;
+	pt->fmt = pt_format_of(cfg);
 	pt->phys_bits = cfg->phys_bits;
 	pt->pse = cfg->pse;
 	pt->console = stderr;	/* the kernel's log, as a console shows it */
-	/* x86_64: the upper canonical half starts at root index 256;
-	 * x86_32: KERNEL_PGD_BOUNDARY = pgd_index(PAGE_OFFSET) (768) */
+	/* x86_64, la57: the upper canonical half starts at root index 256;
+	 * x86_32: KERNEL_PGD_BOUNDARY = pgd_index(PAGE_OFFSET) (768, or 3
+	 * under PAE) */
 	if (config_is_64(cfg))
 		pt->kernel_pgd_boundary = 1u << (pt->fmt->lvl[0].bits - 1);
 	else
@@ -48,6 +49,8 @@ uint64_t pt_read(const struct pt_ctx *pt, uint64_t epa)
 	return *(const uint32_t *)p;
 }
 
+static bool pt_in_root(const struct pt_ctx *pt, uint64_t epa);
+
 void set_pte(const struct pt_ctx *pt, uint64_t epa, uint64_t val)
 {
 	void *p = phys_to_host_range(pt->pm, epa, pt->fmt->entry_size);
@@ -61,6 +64,11 @@ void set_pte(const struct pt_ctx *pt, uint64_t epa, uint64_t val)
 		*(uint64_t *)p = val;
 	else
 		*(uint32_t *)p = (uint32_t)val;
+	/* PAE: a root entry changed reaches the CPUs only through a CR3
+	 * load (pud_populate()'s flush_tlb_mm(), the full flush after
+	 * pud_clear() in free_pmd_range()) */
+	if (pt->fmt->root_regs && pt->root_changed && pt_in_root(pt, epa))
+		pt->root_changed(pt->root_changed_arg, epa & ~(uint64_t)(PAGE_SIZE - 1));
 }
 
 /* ---- validating entries ---- */
@@ -69,8 +77,11 @@ bool pt_entry_bad(const struct pt_ctx *pt, unsigned depth, uint64_t e)
 {
 	const struct pt_format *f = pt->fmt;
 	/* pXd_flags(): everything but the PFN field (PTE_PFN_MASK: bits
-	 * 12..51 on x86_64, 12..31 on 2-level x86_32) */
-	const uint64_t flags = e & ~(f->entry_addr_mask & ~0xfffULL);
+	 * 12..51 on x86_64, 12..43 under PAE, 12..31 on 2-level x86_32) */
+	const uint64_t pfn_mask = f->entry_addr_mask & ~0xfffULL &
+				  (f->kernel_phys_bits >= 64 ? ~0ULL
+							     : (1ULL << f->kernel_phys_bits) - 1);
+	const uint64_t flags = e & ~pfn_mask;
 
 	/* pmd_bad(): exactly a kernel table entry, U/S and A aside; on
 	 * x86_32's two levels the page-directory entry is the pmd */
@@ -80,9 +91,13 @@ bool pt_entry_bad(const struct pt_ctx *pt, unsigned depth, uint64_t e)
 	/* pud_bad(): nothing beyond _KERNPG_TABLE and U/S */
 	if ((int)depth == f->depth_of[PT_PUD])
 		return (flags & ~(_KERNPG_TABLE | _PAGE_USER)) != 0;
-	/* the x86_64 root entry: pgd_bad() is 0 under 4-level paging and
-	 * p4d_bad() judges it (NX allowed: page-table isolation sets it) */
-	return (flags & ~(_KERNPG_TABLE | _PAGE_USER | _PAGE_NX)) != 0;
+	/* p4d_bad(): the x86_64 root entry too, pgd_bad() being 0 under
+	 * 4-level paging (NX allowed: page-table isolation sets it) */
+	if ((int)depth == f->depth_of[PT_P4D])
+		return (flags & ~(_KERNPG_TABLE | _PAGE_USER | _PAGE_NX)) != 0;
+	/* pgd_bad() under 5-level paging: exactly _KERNPG_TABLE, U/S and NX
+	 * aside */
+	return (flags & ~(_PAGE_USER | _PAGE_NX)) != _KERNPG_TABLE;
 }
 
 /* The page of table frame @table, if it is one: in RAM and PG_table. */
@@ -131,26 +146,29 @@ void pt_clear_bad(struct pt_ctx *pt, unsigned depth, uint64_t epa, uint64_t e)
 
 	/* pgd_clear_bad() / p4d_clear_bad() / pud_clear_bad() /
 	 * pmd_clear_bad() in mm/pgtable-generic.c (6.12), each printing
-	 * through its pXd_ERROR() at that line.  x86_32's two levels fold
-	 * p4d, pud and pmd into the pgd: pmd_clear_bad() prints pgd_ERROR()
-	 * of pgtable-2level.h.  x86_64 under 4-level paging folds the p4d at
-	 * run time, so its root entry is reported as a p4d.  The kernel's %p
-	 * is the entry's kernel virtual address, printed unhashed. */
+	 * through its pXd_ERROR() at that line; the entry at a depth is
+	 * judged as the lowest Linux level folded into it.  x86_32's two
+	 * levels fold p4d, pud and pmd into the pgd: pmd_clear_bad() prints
+	 * pgd_ERROR() of pgtable-2level.h.  x86_64 under 4-level paging
+	 * folds the p4d at run time, so its root entry is reported as a p4d.
+	 * The kernel's %p is the entry's kernel virtual address, printed
+	 * unhashed. */
+	static const int line[PT_NR_LEVELS] = { 27, 34, 42, 54, 0 };
+	int l = PT_PMD;
+
+	while (l > PT_PGD && f->depth_of[l] != (int)depth)
+		l--;
 	if (f->levels == 2) {
 		snprintf(pt->bad_msg, sizeof(pt->bad_msg),
 			 "mm/pgtable-generic.c:54: bad pgd %08" PRIx64 ".", e & (uint64_t)0xffffffff);
 	} else {
-		static const char *const name[] = { "p4d", "pud", "pmd" };
-		static const int line[] = { 34, 42, 54 };
-		unsigned d = depth < 3 ? depth : 2;
-
 		snprintf(pt->bad_msg, sizeof(pt->bad_msg),
-			 "mm/pgtable-generic.c:%d: bad %s %016" PRIx64 "(%016" PRIx64 ")", line[d],
-			 name[d], pt->pm->cfg->page_offset + epa, e);
+			 "mm/pgtable-generic.c:%d: bad %s %016" PRIx64 "(%016" PRIx64 ")", line[l],
+			 pt_level_names[l], pt->pm->cfg->page_offset + epa, e);
 	}
 	pt->nr_bad++;
 	EV(pt->pm->events, "bad_pgtable", "level=%s entry=%#" PRIx64 " val=%#" PRIx64,
-	   f->levels == 2 ? "pgd" : depth == 0 ? "p4d" : f->lvl[depth].name, epa, e);
+	   f->levels == 2 ? "pgd" : pt_level_names[l], epa, e);
 	if (pt->console) {
 		/* after what the program printed so far, not inside it */
 		fflush(stdout);
@@ -217,6 +235,15 @@ uint64_t pt_mk_table(const struct pt_ctx *pt, uint64_t table_pa, uint64_t flags)
 {
 	flags &= ~(_PAGE_PSE | _PAGE_NX);
 	return (table_pa & pt->fmt->entry_addr_mask) | (flags & 0xfff);
+}
+
+/* Is @epa an entry of a root table (page->index PT_LINK_ROOT)? */
+static bool pt_in_root(const struct pt_ctx *pt, uint64_t epa)
+{
+	const struct page *page = pt_table_page(pt, epa & ~(uint64_t)(PAGE_SIZE - 1));
+
+	return page && page->index == PT_LINK_ROOT &&
+	       (epa & (PAGE_SIZE - 1)) < (uint64_t)pt_ptrs_per_table(pt->fmt, 0) * pt->fmt->entry_size;
 }
 
 uint64_t pt_mk_leaf(const struct pt_ctx *pt, unsigned depth, uint64_t pa, uint64_t flags)
@@ -377,6 +404,11 @@ void pt_set_table(struct pt_ctx *pt, uint64_t epa, uint64_t table, uint64_t flag
 		}
 		page->index = epa;
 	}
+	/* PAE's PDPTE takes P, PWT and PCD only: "almost everything apart
+	 * from _PAGE_PRESENT is reserved at the pmd (PDPT) level"
+	 * (pud_populate()) */
+	if (pt->fmt->lvl[0].table_flags && pt_in_root(pt, epa))
+		flags &= pt->fmt->lvl[0].table_flags;
 	set_pte(pt, epa, pt_mk_table(pt, table, flags));
 }
 
@@ -401,6 +433,20 @@ int pgd_alloc(struct pt_ctx *pt, uint64_t kernel_root, uint64_t *root)
 		return ret;
 	if (kernel_root)
 		pgd_sync_kernel(pt, *root, kernel_root);
+	/* PAE: preallocate_pmds() + pgd_prepopulate_pmd(): "all 4 top-level
+	 * entries are used almost immediately in a new process's life", so
+	 * the user ones get their PMD tables now (the kernel's is shared) */
+	if (pt->fmt->root_regs && kernel_root)
+		for (unsigned i = 0; i < pt->kernel_pgd_boundary; i++) {
+			uint64_t pmd;
+
+			ret = pt_alloc_table(pt, GFP_PGTABLE_USER, &pmd);
+			if (ret) {
+				pgd_free(pt, *root);
+				return ret;
+			}
+			pt_set_table(pt, *root + (uint64_t)i * pt->fmt->entry_size, pmd, _PAGE_TABLE);
+		}
 	return 0;
 }
 

@@ -49,6 +49,10 @@ struct pt_ctx {
 	FILE *console;			/* where the kernel's reports go (the
 					 * CLI's stderr); NULL: kept in bad_msg only */
 	char bad_msg[96];		/* the last "bad pmd" report */
+	/* PAE: called after an entry of root @root changed, so that CPUs
+	 * running it load CR3 again (the PDPTE registers); NULL: none */
+	void (*root_changed)(void *arg, uint64_t root);
+	void *root_changed_arg;
 };
 
 /* page->index of a root table: it hangs from no entry */
@@ -198,7 +202,8 @@ void pt_free_table_tree(struct pt_ctx *pt, uint64_t table, unsigned depth);
 
 /* A new root whose kernel half (x86_32: the top quarter from pgd_index(
  * PAGE_OFFSET); x86_64: entries 256..511) is copied from @kernel_root
- * (0: none), the rest empty.  -ENOMEM. */
+ * (0: none), the rest empty -- except under PAE, where each user entry
+ * gets its PMD table at once, as Linux preallocates them.  -ENOMEM. */
 int pgd_alloc(struct pt_ctx *pt, uint64_t kernel_root, uint64_t *root);
 /* Re-copy the kernel half into @root (after the kernel changed a root entry
  * of its own half; x86_64 never needs it once all kernel PUDs exist). */

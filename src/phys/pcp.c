@@ -27,10 +27,10 @@
 #define BOOT_PAGESET_HIGH 0
 #define BOOT_PAGESET_BATCH 1
 #define MIN_PERCPU_PAGELIST_HIGH_FRACTION 8
-/* HPAGE_PMD_ORDER: a PMD page is 2 MiB on x86_64, and 4 MiB on 2-level
- * x86_32, whose page directory is the PMD (PMD_SHIFT 22) */
-#define HPAGE_PMD_ORDER_64 9
-#define HPAGE_PMD_ORDER_32 10
+/* HPAGE_PMD_ORDER: a PMD page is 2 MiB on x86_64 and under PAE, and 4 MiB
+ * on 2-level x86_32, whose page directory is the PMD (PMD_SHIFT 22) */
+#define HPAGE_PMD_ORDER_2M 9
+#define HPAGE_PMD_ORDER_4M 10
 
 static size_t pagesets_bytes(const struct phys_mem *pm)
 {
@@ -61,7 +61,7 @@ int pcp_init(struct phys_mem *pm)
 	 * on 32-bit kernels too, PAE or not; an order the allocator cannot
 	 * hand out has no list */
 	{
-		unsigned order = config_is_64(cfg) ? HPAGE_PMD_ORDER_64 : HPAGE_PMD_ORDER_32;
+		unsigned order = config_pmd_shift(cfg) == 21 ? HPAGE_PMD_ORDER_2M : HPAGE_PMD_ORDER_4M;
 
 		pm->pcp_thp_order = pm->max_order >= order ? order : PCP_NO_THP;
 	}

@@ -25,8 +25,14 @@
 
 void config_defaults(struct vmsim_config *c, enum vmsim_arch arch)
 {
+	config_defaults_paging(c, arch, config_default_paging(arch));
+}
+
+void config_defaults_paging(struct vmsim_config *c, enum vmsim_arch arch, unsigned paging)
+{
 	memset(c, 0, sizeof(*c));
 	c->arch = arch;
+	c->paging = paging;
 	c->nodes = 1;
 	c->nr_reserve = 1;
 	c->reserve[0] = (struct cfg_reserve){ .start = 0, .size = 1 * MiB, .name = "bios" };
@@ -41,6 +47,13 @@ void config_defaults(struct vmsim_config *c, enum vmsim_arch arch)
 	c->l2 = (struct cfg_tlb){ 1536, 12 };
 	c->l1d_large = (struct cfg_tlb){ 32, 4 };
 	c->l1i_large = (struct cfg_tlb){ 8, 8 };
+	c->pml5e_cache = (struct cfg_tlb){ 2, 2 };
+	c->pml4e_cache = (struct cfg_tlb){ 2, 2 };
+	c->pdpte_cache = (struct cfg_tlb){ 4, 4 };
+	c->pde_cache = (struct cfg_tlb){ 32, 4 };
+	c->cost_l1_hit = 1;
+	c->cost_l2_hit = 7;
+	c->cost_walk_ref = 12;
 	c->stack_rlimit = 8 * MiB;
 	c->mmap_min_addr = 64 * KiB;
 	c->seed = 1;
@@ -67,18 +80,34 @@ void config_defaults(struct vmsim_config *c, enum vmsim_arch arch)
 	c->thp_use_zero_page = true;
 
 	if (arch == ARCH_X86_64) {
-		strcpy(c->name, "x86_64");
+		/* the layout of the paging mode: the seeds' 4-level one, and
+		 * Linux 6.12's under 5-level paging before KASLR:
+		 * __PAGE_OFFSET_BASE_L5 (page_64_types.h), VMALLOC_BASE_L5 +
+		 * VMALLOC_SIZE_TB_L5 (12800 TiB) and VMEMMAP_BASE_L5
+		 * (pgtable_64_types.h), TASK_SIZE_MAX (1 << 56) - PAGE_SIZE;
+		 * CPUs with LA57 have 52 physical address bits */
+		static const struct layout64 {
+			const char *name;
+			unsigned phys_bits;
+			uint64_t task_size, page_offset, vmalloc_start, vmalloc_end, vmemmap;
+		} l4 = { "x86_64", 46, 0x00007ffffffff000ULL, 0xffff880000000000ULL,
+			 0xffffc90000000000ULL, 0xffffe90000000000ULL, 0xffffea0000000000ULL },
+		  l5 = { "x86_64-la57", 52, 0x00fffffffffff000ULL, 0xff11000000000000ULL,
+			 0xffa0000000000000ULL, 0xffd2000000000000ULL, 0xffd4000000000000ULL };
+		const struct layout64 *l = paging == PAGING_LA57 ? &l5 : &l4;
+
+		strcpy(c->name, l->name);
 		c->mem_size = 4 * GiB;
 		c->kernel_start = 16 * MiB;
 		c->kernel_size = 32 * MiB;
 		c->zone_dma32_end = 4 * GiB;
 		c->nxe = true;
-		c->phys_bits = 46;
-		c->task_size = 0x00007ffffffff000ULL;
-		c->page_offset = 0xffff880000000000ULL;
-		c->vmalloc_start = 0xffffc90000000000ULL;
-		c->vmalloc_end = 0xffffe90000000000ULL;
-		c->vmemmap = 0xffffea0000000000ULL;
+		c->phys_bits = l->phys_bits;
+		c->task_size = l->task_size;
+		c->page_offset = l->page_offset;
+		c->vmalloc_start = l->vmalloc_start;
+		c->vmalloc_end = l->vmalloc_end;
+		c->vmemmap = l->vmemmap;
 		c->kernel_map = 0xffffffff80000000ULL;
 		c->modules_start = 0xffffffffa0000000ULL;
 		c->modules_end = 0xffffffffff000000ULL;
@@ -96,6 +125,15 @@ void config_defaults(struct vmsim_config *c, enum vmsim_arch arch)
 		c->fixaddr_top = 0xfffff000ULL;	/* __FIXADDR_TOP */
 		c->last_pkmap = 1024;		/* LAST_PKMAP without PAE */
 		c->vmalloc_reserve = 128 * MiB;	/* __VMALLOC_RESERVE = 128 << 20 */
+		if (paging == PAGING_PAE) {
+			/* CONFIG_X86_PAE: NX, 36 physical address bits (the
+			 * PAE CPUs' usual MAXPHYADDR), LAST_PKMAP 512 (one
+			 * page table of 512 entries, highmem_32.h) */
+			strcpy(c->name, "x86_32-pae");
+			c->nxe = true;
+			c->phys_bits = 36;
+			c->last_pkmap = 512;
+		}
 	}
 }
 
@@ -106,8 +144,11 @@ uint64_t config_mmap_base(const struct vmsim_config *c, uint64_t rlim)
 	 * close to RLIM_INFINITY"), clamped to [128 MiB, task_size/6*5]. */
 	const uint64_t guard = 256 * PAGE_SIZE_4K;
 	const uint64_t ulong_max = config_is_64(c) ? UINT64_MAX : UINT32_MAX;
+	/* arch_pick_mmap_layout(): below task_size_64bit(0), the
+	 * DEFAULT_MAP_WINDOW under 5-level paging */
+	const uint64_t top = config_map_window(c);
 	uint64_t gap = rlim > ulong_max ? ulong_max : rlim;
-	uint64_t gap_min = 128 * MiB, gap_max = c->task_size / 6 * 5;
+	uint64_t gap_min = 128 * MiB, gap_max = top / 6 * 5;
 
 	if (gap <= ulong_max - guard)	/* gap + pad > gap in unsigned long */
 		gap += guard;
@@ -115,9 +156,9 @@ uint64_t config_mmap_base(const struct vmsim_config *c, uint64_t rlim)
 		gap = gap_min;
 	else if (gap > gap_max)
 		gap = gap_max;
-	if (gap > c->task_size)		/* only for a task_size below 128 MiB */
+	if (gap > top)			/* only for a task_size below 128 MiB */
 		return 0;
-	return (c->task_size - gap + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1);
+	return (top - gap + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1);
 }
 
 /*
@@ -145,7 +186,7 @@ static void derive_fixmap(struct vmsim_config *c)
 	uint64_t ptrs_per_pte, permanent, btmap_end, total;
 
 	if (config_is_64(c)) {
-		ptrs_per_pte = 512;
+		ptrs_per_pte = 512;	/* PTRS_PER_PTE */
 		c->fix_kmap_slots = 0;
 		/* fixaddr_top is validated to lie above VSYSCALL_ADDR; guard
 		 * the subtraction anyway so an unvalidated struct cannot wrap */
@@ -153,7 +194,7 @@ static void derive_fixmap(struct vmsim_config *c)
 			? (c->fixaddr_top - vsyscall_addr) / PAGE_SIZE_4K : 0;
 		permanent += 1 + 1 + 1 + 1 + 128;	/* VSYSCALL_PAGE itself, DBGP, EARLYCON, APIC, IO-APICs */
 	} else {
-		ptrs_per_pte = 1024;
+		ptrs_per_pte = c->paging == PAGING_PAE ? 512 : 1024;
 		c->fix_kmap_slots = (unsigned)km_max_idx;
 		permanent = 1 + 1 + 1 + 1 + 64 + km_max_idx * c->cpu_count + 1;
 	}
@@ -206,12 +247,13 @@ void config_derive(struct vmsim_config *c)
 	derive_fixmap(c);
 	derive_thp(c);
 	if (c->arch == ARCH_X86_32) {
-		/* pgtable_32_areas.h, non-PAE (PMD_SIZE = 4 MiB): the CPU entry
-		 * area sits below the fixmap (+1 page for the read-only IDT),
-		 * one PMD for the LDT below it, then the pkmap PMD; vmalloc ends
-		 * two pages below PKMAP_BASE.  MAXMEM leaves __VMALLOC_RESERVE
-		 * (128 MiB) of vmalloc space below VMALLOC_END. */
-		const uint64_t pmd_mask = ~((4 * MiB) - 1);
+		/* pgtable_32_areas.h (PMD_SIZE = 4 MiB, 2 MiB with PAE): the
+		 * CPU entry area sits below the fixmap (+1 page for the
+		 * read-only IDT), one PMD for the LDT below it, then the pkmap
+		 * PMD; vmalloc ends two pages below PKMAP_BASE.  MAXMEM leaves
+		 * __VMALLOC_RESERVE (128 MiB) of vmalloc space below
+		 * VMALLOC_END. */
+		const uint64_t pmd_mask = ~((1ULL << config_pmd_shift(c)) - 1);
 		uint64_t cea_pages = (uint64_t)CEA_PAGES_PER_CPU_32 * c->cpu_count;
 		uint64_t vend, mm;
 

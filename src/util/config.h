@@ -24,6 +24,11 @@
 
 enum vmsim_arch { ARCH_X86_32, ARCH_X86_64 };
 
+/* cpu.paging: the paging mode the kernel runs (CONFIG_X86_PAE,
+ * CONFIG_X86_5LEVEL); x86_32 pages with 2level or pae, x86_64 with 4level
+ * or la57.  The order is that of the key's names in config_load.c. */
+enum vmsim_paging { PAGING_2LEVEL, PAGING_PAE, PAGING_4LEVEL, PAGING_LA57, PAGING_NR };
+
 #define CFG_MAX_RESERVE 16
 #define CFG_MAX_NODES 8
 #define CFG_NAME_LEN 64
@@ -40,10 +45,13 @@ enum cfg_key_id {
 	CFG_ZONE_DMA, CFG_ZONE_DMA32, CFG_MAX_ORDER, CFG_MIN_FREE_KBYTES,
 	CFG_PCP, CFG_PCP_HIGH_FRACTION,
 	CFG_CPU_COUNT, CFG_CPU_WP, CFG_CPU_NXE, CFG_CPU_PCID, CFG_CPU_PSE,
-	CFG_CPU_SMEP, CFG_CPU_SMAP, CFG_CPU_PHYS_BITS,
+	CFG_CPU_SMEP, CFG_CPU_SMAP, CFG_CPU_PHYS_BITS, CFG_CPU_PAGING,
 	CFG_TLB_L1D_ENTRIES, CFG_TLB_L1D_WAYS, CFG_TLB_L1I_ENTRIES, CFG_TLB_L1I_WAYS,
 	CFG_TLB_L2_ENTRIES, CFG_TLB_L2_WAYS, CFG_TLB_L1D_LARGE_ENTRIES,
 	CFG_TLB_L1D_LARGE_WAYS, CFG_TLB_L1I_LARGE_ENTRIES, CFG_TLB_L1I_LARGE_WAYS,
+	CFG_TLB_PML5E_ENTRIES, CFG_TLB_PML5E_WAYS, CFG_TLB_PML4E_ENTRIES, CFG_TLB_PML4E_WAYS,
+	CFG_TLB_PDPTE_ENTRIES, CFG_TLB_PDPTE_WAYS, CFG_TLB_PDE_ENTRIES, CFG_TLB_PDE_WAYS,
+	CFG_TLB_COST_L1_HIT, CFG_TLB_COST_L2_HIT, CFG_TLB_COST_WALK_REF,
 	CFG_TASK_SIZE, CFG_PAGE_OFFSET, CFG_VMALLOC_START, CFG_VMALLOC_END,
 	CFG_VMEMMAP, CFG_KERNEL_MAP, CFG_MODULES_START, CFG_MODULES_END,
 	CFG_FIXADDR_TOP, CFG_LAST_PKMAP, CFG_VMALLOC_RESERVE,
@@ -122,9 +130,15 @@ struct vmsim_config {
 	unsigned cpu_count;
 	bool wp, nxe, pcid, pse, smep, smap;
 	unsigned phys_bits;		/* MAXPHYADDR: 46 (x86_64), 32 (x86_32) */
+	unsigned paging;		/* enum vmsim_paging */
 
 	/* tlb: 4 KiB entries and large-page entries per level */
 	struct cfg_tlb l1d, l1i, l2, l1d_large, l1i_large;
+	/* paging-structure caches, by the Intel name of the entries they hold */
+	struct cfg_tlb pml5e_cache, pml4e_cache, pdpte_cache, pde_cache;
+	/* the translation cost model replay reports: cycles of an L1 TLB
+	 * hit, of an L2 TLB lookup, and of a page-walk memory reference */
+	unsigned cost_l1_hit, cost_l2_hit, cost_walk_ref;
 
 	/* layout: */
 	uint64_t task_size;
@@ -186,18 +200,33 @@ struct vmsim_config {
 	char origins[CFG_MAX_ORIGINS][CFG_ORIGIN_LEN];	/* [0] unused */
 };
 
-/* Defaults of @arch; nothing is marked given.  Never fails. */
+/* Defaults of @arch with its usual paging (2level, 4level); nothing is
+ * marked given.  Never fails. */
 void config_defaults(struct vmsim_config *c, enum vmsim_arch arch);
+/* Defaults of @arch paging with @paging (which must belong to @arch). */
+void config_defaults_paging(struct vmsim_config *c, enum vmsim_arch arch, unsigned paging);
+/* The paging an @arch machine runs unless cpu.paging says otherwise. */
+static inline unsigned config_default_paging(enum vmsim_arch arch)
+{
+	return arch == ARCH_X86_64 ? PAGING_4LEVEL : PAGING_2LEVEL;
+}
 
 /* The built-in machines' names, for messages. */
-#define CFG_BUILTINS "x86_32, x86_64"
+#define CFG_BUILTINS "x86_32, x86_32-pae, x86_64, x86_64-la57"
+/* The same as words, for shell completion. */
+#define CFG_BUILTIN_WORDS "x86_64 x86_64-la57 x86_32 x86_32-pae"
 
 /* Does @name read as a config file (a '/' in it, or a .yaml/.yml ending)
  * rather than a built-in's name?  Only for choosing the message when it
  * is neither. */
 bool config_name_is_path(const char *name);
 
-/* A built-in machine ("x86_32", "x86_64"), finalized.  -ENOENT if unknown. */
+/* The defaults of built-in machine @name (not finalized), -ENOENT if no
+ * built-in has that name. */
+int config_builtin_defaults(struct vmsim_config *c, const char *name);
+bool config_is_builtin(const char *name);
+
+/* A built-in machine (CFG_BUILTINS), finalized.  -ENOENT if unknown. */
 int config_builtin(struct vmsim_config *c, const char *name, struct vmsim_error *err);
 
 /* Load a YAML config file (defaults from its `arch:` key), not finalized. */
@@ -243,6 +272,23 @@ static inline bool config_given(const struct vmsim_config *c, enum cfg_key_id id
 static inline bool config_is_64(const struct vmsim_config *c)
 {
 	return c->arch == ARCH_X86_64;
+}
+
+/* PMD_SHIFT: 22 under 2-level paging (a PDE maps 4 MiB), else 21. */
+static inline unsigned config_pmd_shift(const struct vmsim_config *c)
+{
+	return c->paging == PAGING_2LEVEL ? 22 : 21;
+}
+
+/* DEFAULT_MAP_WINDOW: the top of the user addresses mmap() and the stack
+ * use unless a hint asks for more -- TASK_SIZE, except under 5-level
+ * paging, where it stays at 47 bits ((1 << 47) - PAGE_SIZE,
+ * arch/x86/include/asm/page_64.h) and TASK_SIZE_MAX is (1 << 56) - PAGE_SIZE. */
+static inline uint64_t config_map_window(const struct vmsim_config *c)
+{
+	const uint64_t w = (1ULL << 47) - 4096;
+
+	return c->paging == PAGING_LA57 && c->task_size > w ? w : c->task_size;
 }
 
 /*

@@ -62,6 +62,8 @@ struct key_def {
 static const char *const contents_names[] = { "none", "stored", NULL };
 /* the words of /sys/kernel/mm/transparent_hugepage/{enabled,defrag} */
 static const char *const thp_enabled_names[] = { "always", "madvise", "never", NULL };
+/* cpu.paging, indexed by enum vmsim_paging */
+static const char *const paging_names[] = { "2level", "pae", "4level", "la57", NULL };
 static const char *const thp_defrag_names[] = { "always", "defer", "defer+madvise", "madvise",
 						"never", NULL };
 
@@ -94,11 +96,19 @@ static const struct key_def keys[CFG_NR_KEYS] = {
 	[CFG_CPU_SMEP] = { "cpu.smep", KT_BOOL, F(smep), 0, 1, AALL },
 	[CFG_CPU_SMAP] = { "cpu.smap", KT_BOOL, F(smap), 0, 1, AALL },
 	[CFG_CPU_PHYS_BITS] = { "cpu.phys_bits", KT_UINT, F(phys_bits), 32, 52, AALL },
+	[CFG_CPU_PAGING] = { "cpu.paging", KT_ENUM, F(paging), 0, 0, AALL, paging_names },
 	TLB(l1d, CFG_TLB_L1D_ENTRIES, CFG_TLB_L1D_WAYS),
 	TLB(l1i, CFG_TLB_L1I_ENTRIES, CFG_TLB_L1I_WAYS),
 	TLB(l2, CFG_TLB_L2_ENTRIES, CFG_TLB_L2_WAYS),
 	TLB(l1d_large, CFG_TLB_L1D_LARGE_ENTRIES, CFG_TLB_L1D_LARGE_WAYS),
 	TLB(l1i_large, CFG_TLB_L1I_LARGE_ENTRIES, CFG_TLB_L1I_LARGE_WAYS),
+	TLB(pml5e_cache, CFG_TLB_PML5E_ENTRIES, CFG_TLB_PML5E_WAYS),
+	TLB(pml4e_cache, CFG_TLB_PML4E_ENTRIES, CFG_TLB_PML4E_WAYS),
+	TLB(pdpte_cache, CFG_TLB_PDPTE_ENTRIES, CFG_TLB_PDPTE_WAYS),
+	TLB(pde_cache, CFG_TLB_PDE_ENTRIES, CFG_TLB_PDE_WAYS),
+	[CFG_TLB_COST_L1_HIT] = { "tlb.cost.l1_hit", KT_UINT, F(cost_l1_hit), 0, 1000000, AALL },
+	[CFG_TLB_COST_L2_HIT] = { "tlb.cost.l2_hit", KT_UINT, F(cost_l2_hit), 0, 1000000, AALL },
+	[CFG_TLB_COST_WALK_REF] = { "tlb.cost.walk_ref", KT_UINT, F(cost_walk_ref), 0, 1000000, AALL },
 	[CFG_TASK_SIZE] = { "layout.task_size", KT_ADDR, F(task_size), PAGE, UINT64_MAX, AALL },
 	[CFG_PAGE_OFFSET] = { "layout.page_offset", KT_ADDR, F(page_offset), 0, UINT64_MAX, AALL },
 	[CFG_VMALLOC_START] = { "layout.vmalloc.start", KT_ADDR, F(vmalloc_start), 0, UINT64_MAX, AALL },
@@ -134,6 +144,12 @@ static const struct key_def keys[CFG_NR_KEYS] = {
 	[CFG_THP_USE_ZERO_PAGE] = { "transparent_hugepage.use_zero_page", KT_BOOL,
 				    F(thp_use_zero_page), 0, 1, AALL },
 };
+
+/* The arch whose kernel runs @paging. */
+static enum vmsim_arch paging_arch(unsigned paging)
+{
+	return paging == PAGING_4LEVEL || paging == PAGING_LA57 ? ARCH_X86_64 : ARCH_X86_32;
+}
 
 static const char *arch_name(enum vmsim_arch a)
 {
@@ -336,12 +352,18 @@ aerr(struct applier *a, const struct ynode *n, int code, const char *fmt, ...)
 	return verr_at(a->err, code, a->file, n->line, n->col, "%s", msg);
 }
 
-/* Keys not given take the defaults of the (new) arch. */
+/* Keys not given take the defaults of the (new) arch and paging.  A
+ * paging given for the other arch keeps the arch's defaults (validation
+ * reports it). */
 static void rebase(struct vmsim_config *c)
 {
 	struct vmsim_config d;
+	unsigned paging = config_given(c, CFG_CPU_PAGING) ? c->paging
+							   : config_default_paging(c->arch);
 
-	config_defaults(&d, c->arch);
+	if (paging_arch(paging) != c->arch)
+		paging = config_default_paging(c->arch);
+	config_defaults_paging(&d, c->arch, paging);
 	for (int i = 0; i < CFG_NR_KEYS; i++) {
 		if (i == CFG_ARCH || config_given(c, (enum cfg_key_id)i))
 			continue;
@@ -557,6 +579,8 @@ static int apply_leaf(struct applier *a, int id, const struct ynode *kn, const s
 	}
 	put_val(c, k, val);
 	mark_given(a, id, v);
+	if (id == CFG_CPU_PAGING)
+		rebase(c);	/* the paging mode has defaults of its own */
 	return 0;
 }
 
@@ -727,10 +751,13 @@ static bool is_pow2(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
-static bool canonical48(uint64_t v)
+/* Canonical under @c's paging: bits 63..47 (63..56 with LA57) all equal. */
+static bool canonical(const struct vmsim_config *c, uint64_t v)
 {
-	uint64_t top = v >> 47;
-	return top == 0 || top == 0x1ffff;
+	unsigned b = c->paging == PAGING_LA57 ? 56 : 47;
+	uint64_t top = v >> b;
+
+	return top == 0 || top == (~0ULL >> b);
 }
 
 static int check_align(const struct vmsim_config *c, struct vmsim_error *err, int id,
@@ -758,14 +785,30 @@ static int validate_arch_keys(const struct vmsim_config *c, struct vmsim_error *
 
 static int validate_cpu(const struct vmsim_config *c, struct vmsim_error *err)
 {
-	if (!config_is_64(c)) {
+	if (paging_arch(c->paging) != c->arch)
+		return ferr(c, err, CFG_CPU_PAGING, CFG_ARCH,
+			    "cpu.paging %s is not an %s paging mode (%s)", paging_names[c->paging],
+			    arch_name(c->arch), config_is_64(c) ? "4level, la57" : "2level, pae");
+	if (c->paging == PAGING_PAE) {
+		/* PAE paging: 64-bit entries with NX; CPUs with PAE have at
+		 * least 36 physical address bits */
+		if (c->phys_bits < 36)
+			return ferr(c, err, CFG_CPU_PHYS_BITS, CFG_CPU_PAGING,
+				    "cpu.phys_bits %u is out of range for PAE paging (36..52)",
+				    c->phys_bits);
+		if (c->pcid)
+			return ferr(c, err, CFG_CPU_PCID, CFG_ARCH,
+				    "cpu.pcid needs IA-32e paging (x86_64)");
+	} else if (!config_is_64(c)) {
 		if (c->phys_bits != 32)
 			return ferr(c, err, CFG_CPU_PHYS_BITS, CFG_ARCH,
-				    "cpu.phys_bits %u needs PAE; x86_32 here is 2-level paging (32 bits)",
+				    "cpu.phys_bits %u needs PAE (cpu.paging: pae); x86_32 here is "
+				    "2-level paging (32 bits)",
 				    c->phys_bits);
 		if (c->nxe)
 			return ferr(c, err, CFG_CPU_NXE, CFG_ARCH,
-				    "cpu.nxe needs PAE; 2-level x86_32 page tables have no NX bit");
+				    "cpu.nxe needs PAE (cpu.paging: pae); 2-level x86_32 page tables "
+				    "have no NX bit");
 		if (c->pcid)
 			return ferr(c, err, CFG_CPU_PCID, CFG_ARCH,
 				    "cpu.pcid needs IA-32e paging (x86_64)");
@@ -778,7 +821,10 @@ static int validate_cpu(const struct vmsim_config *c, struct vmsim_error *err)
 
 static int validate_memory(const struct vmsim_config *c, struct vmsim_error *err)
 {
-	uint64_t limit = config_is_64(c) ? 1ULL << c->phys_bits : 4 * GiB;
+	/* PAE: MAX_PHYSMEM_BITS 36 (sparsemem.h), below MAXPHYADDR */
+	uint64_t limit = config_is_64(c) ? 1ULL << c->phys_bits
+			 : c->paging == PAGING_PAE ? 1ULL << (c->phys_bits < 36 ? c->phys_bits : 36)
+			 : 4 * GiB;
 	uint64_t block = PAGE << c->max_order;
 	char b1[32], b2[32];
 
@@ -796,10 +842,15 @@ static int validate_memory(const struct vmsim_config *c, struct vmsim_error *err
 			    "memory.size 0x%" PRIx64 " is not a multiple of the page size (4KiB)",
 			    c->mem_size);
 	if (c->mem_size > limit) {
-		if (!config_is_64(c))
+		if (!config_is_64(c) && c->paging != PAGING_PAE)
 			return ferr(c, err, CFG_MEM_SIZE, CFG_ARCH,
 				    "memory.size %s is more than x86_32 without PAE can address (4GiB)",
 				    fmt_size(c->mem_size, b1));
+		if (!config_is_64(c))
+			return ferr(c, err, CFG_MEM_SIZE, CFG_CPU_PAGING,
+				    "memory.size %s is more than a PAE kernel can address "
+				    "(MAX_PHYSMEM_BITS: %s)", fmt_size(c->mem_size, b1),
+				    fmt_size(limit, b2));
 		return ferr(c, err, CFG_MEM_SIZE, CFG_CPU_PHYS_BITS,
 			    "memory.size %s is more than %u physical address bits can address (%s)",
 			    fmt_size(c->mem_size, b1), c->phys_bits, fmt_size(limit, b2));
@@ -935,7 +986,9 @@ static int validate_zones(const struct vmsim_config *c, struct vmsim_error *err)
 static int validate_tlb(const struct vmsim_config *c, struct vmsim_error *err)
 {
 	static const int ids[] = { CFG_TLB_L1D_ENTRIES, CFG_TLB_L1I_ENTRIES, CFG_TLB_L2_ENTRIES,
-				   CFG_TLB_L1D_LARGE_ENTRIES, CFG_TLB_L1I_LARGE_ENTRIES };
+				   CFG_TLB_L1D_LARGE_ENTRIES, CFG_TLB_L1I_LARGE_ENTRIES,
+				   CFG_TLB_PML5E_ENTRIES, CFG_TLB_PML4E_ENTRIES,
+				   CFG_TLB_PDPTE_ENTRIES, CFG_TLB_PDE_ENTRIES };
 
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		int e = ids[i], w = ids[i] + 1;
@@ -974,7 +1027,9 @@ static int validate_layout32(const struct vmsim_config *c, struct vmsim_error *e
 		if (ret)
 			return ret;
 	}
-	ret = check_align(c, err, CFG_PAGE_OFFSET, 4 * MiB, " (a page-directory entry)");
+	ret = check_align(c, err, CFG_PAGE_OFFSET, c->paging == PAGING_PAE ? GiB : 4 * MiB,
+			  c->paging == PAGING_PAE ? " (a PDPT entry: KERNEL_PGD_BOUNDARY)"
+						  : " (a page-directory entry)");
 	if (!ret)
 		ret = check_align(c, err, CFG_VMALLOC_RESERVE, PAGE, " (the page size)");
 	if (ret)
@@ -986,9 +1041,10 @@ static int validate_layout32(const struct vmsim_config *c, struct vmsim_error *e
 			    "layout.task_size 0x%" PRIx64 " is above layout.page_offset 0x%" PRIx64,
 			    c->task_size, c->page_offset);
 	/* early_ioremap_init(): the fixmap's first slot ends on a PMD boundary */
-	if ((c->fixaddr_top + PAGE) & (4 * MiB - 1))
+	if ((c->fixaddr_top + PAGE) & ((1ULL << config_pmd_shift(c)) - 1))
 		return ferr(c, err, CFG_FIXADDR_TOP, -1,
-			    "layout.fixaddr_top 0x%" PRIx64 " + 4KiB is not aligned to 4MiB", c->fixaddr_top);
+			    "layout.fixaddr_top 0x%" PRIx64 " + 4KiB is not aligned to %s",
+			    c->fixaddr_top, config_pmd_shift(c) == 22 ? "4MiB" : "2MiB");
 	if (!is_pow2(c->last_pkmap))
 		return ferr(c, err, CFG_LAST_PKMAP, -1,
 			    "layout.last_pkmap %u is not a power of two", c->last_pkmap);
@@ -1041,23 +1097,27 @@ static int validate_layout64(const struct vmsim_config *c, struct vmsim_error *e
 				     CFG_VMEMMAP, CFG_KERNEL_MAP, CFG_MODULES_START,
 				     CFG_MODULES_END, CFG_FIXADDR_TOP };
 	uint64_t memmap = (c->mem_size / PAGE) * 64;	/* sizeof(struct page) */
+	const uint64_t user_top = c->paging == PAGING_LA57 ? 0x00fffffffffff000ULL
+							   : 0x00007ffffffff000ULL;
 	char b1[32];
 	int ret;
 
 	for (size_t i = 0; i < sizeof(al) / sizeof(al[0]); i++) {
 		uint64_t v = get_val(c, &keys[al[i].id]);
-		if (!canonical48(v))
-			return ferr(c, err, al[i].id, -1, "%s 0x%" PRIx64 " is not canonical (48-bit)",
-				    keys[al[i].id].path, v);
+		if (!canonical(c, v))
+			return ferr(c, err, al[i].id, -1, "%s 0x%" PRIx64 " is not canonical (%s)",
+				    keys[al[i].id].path, v,
+				    c->paging == PAGING_LA57 ? "57-bit" : "48-bit");
 		ret = check_align(c, err, al[i].id, al[i].align, al[i].why);
 		if (ret)
 			return ret;
 	}
-	if (c->task_size > 0x00007ffffffff000ULL)
+	/* TASK_SIZE_MAX: (1 << __VIRTUAL_MASK_SHIFT) - PAGE_SIZE */
+	if (c->task_size > user_top)
 		return ferr(c, err, CFG_TASK_SIZE, -1,
-			    "layout.task_size 0x%" PRIx64 " is above the user half (0x7ffffffff000)",
-			    c->task_size);
-	if (c->page_offset < 0xffff800000000000ULL)
+			    "layout.task_size 0x%" PRIx64 " is above the user half (0x%" PRIx64 ")",
+			    c->task_size, user_top);
+	if (c->page_offset < ~(user_top | 0xfff))
 		return ferr(c, err, CFG_PAGE_OFFSET, -1,
 			    "layout.page_offset 0x%" PRIx64 " is not in the kernel half", c->page_offset);
 	for (size_t i = 1; i < sizeof(order) / sizeof(order[0]); i++) {
@@ -1158,13 +1218,38 @@ bool config_name_is_path(const char *name)
 	       (len > 4 && strcmp(name + len - 4, ".yml") == 0);
 }
 
+/* The built-in machines: an arch and its paging, named as CFG_BUILTINS. */
+static const struct {
+	const char *name;
+	enum vmsim_arch arch;
+	unsigned paging;
+} builtins[] = {
+	{ "x86_32", ARCH_X86_32, PAGING_2LEVEL },
+	{ "x86_32-pae", ARCH_X86_32, PAGING_PAE },
+	{ "x86_64", ARCH_X86_64, PAGING_4LEVEL },
+	{ "x86_64-la57", ARCH_X86_64, PAGING_LA57 },
+};
+
+int config_builtin_defaults(struct vmsim_config *c, const char *name)
+{
+	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+		if (strcmp(name, builtins[i].name) == 0) {
+			config_defaults_paging(c, builtins[i].arch, builtins[i].paging);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+bool config_is_builtin(const char *name)
+{
+	struct vmsim_config c;
+
+	return config_builtin_defaults(&c, name) == 0;
+}
+
 int config_builtin(struct vmsim_config *c, const char *name, struct vmsim_error *err)
 {
-	if (strcmp(name, "x86_64") == 0)
-		config_defaults(c, ARCH_X86_64);
-	else if (strcmp(name, "x86_32") == 0)
-		config_defaults(c, ARCH_X86_32);
-	else
+	if (config_builtin_defaults(c, name))
 		return verr(err, -ENOENT, "unknown built-in machine '%s' (" CFG_BUILTINS ")", name);
 	return config_finalize(c, err);
 }

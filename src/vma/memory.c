@@ -700,10 +700,17 @@ static unsigned free_range(struct mm_struct *mm, uint64_t table, unsigned depth,
 	return freed;
 }
 
+/* The top of the user half (USER_PGTABLES_CEILING 0: no limit): 2^47, or
+ * 2^56 under 5-level paging; a 32-bit kernel's TASK_SIZE. */
+static uint64_t user_half_top(const struct mm_struct *mm)
+{
+	return config_is_64(&mm->m->cfg) ? 1ULL << (mm->m->pt.fmt->va_bits - 1) : mm->task_size;
+}
+
 void free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling)
 {
 	/* no VMA above: the hole reaches the top of the user half */
-	const uint64_t top = config_is_64(&mm->m->cfg) ? 1ULL << 47 : mm->task_size;
+	const uint64_t top = user_half_top(mm);
 
 	mm_track_dirty(mm);
 	if (ceiling >= mm->task_size)
@@ -717,7 +724,7 @@ void free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling)
 bool free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t floor,
 			 uint64_t ceiling)
 {
-	const uint64_t top = config_is_64(&mm->m->cfg) ? 1ULL << 47 : mm->task_size;
+	const uint64_t top = user_half_top(mm);
 
 	mm_track_dirty(mm);
 	if (ceiling >= mm->task_size)

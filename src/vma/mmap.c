@@ -147,6 +147,28 @@ static bool in_32bit_syscall(const struct mm_struct *mm)
 	return !config_is_64(&mm->m->cfg) || mm->task_size <= (1ULL << 32);
 }
 
+/* DEFAULT_MAP_WINDOW of a 64-bit task: where mmap() searches unless a
+ * hint lies above it (5-level paging: 47 bits of the 56); a 32-bit task's
+ * is its task size. */
+static uint64_t map_window(const struct mm_struct *mm)
+{
+	const uint64_t w = config_map_window(&mm->m->cfg);
+
+	return in_32bit_syscall(mm) || w > mm->task_size ? mm->task_size : w;
+}
+
+/* mmap_address_hint_valid() (arch/x86/mm/mmap.c): the hint fits below
+ * TASK_SIZE and does not straddle DEFAULT_MAP_WINDOW -- a mapping is
+ * either all below 47 bits or all above. */
+static bool mmap_address_hint_valid(const struct mm_struct *mm, uint64_t addr, uint64_t len)
+{
+	const uint64_t w = map_window(mm);
+
+	if (mm->task_size - len < addr)
+		return false;
+	return (addr > w) == (addr + len > w);
+}
+
 /* The lowest address a search may return: the arch's PAGE_SIZE floor, or
  * mmap_min_addr above it (unmapped_area*()). */
 static uint64_t search_floor(const struct mm_struct *mm)
@@ -158,12 +180,15 @@ static uint64_t search_floor(const struct mm_struct *mm)
  * arch_get_unmapped_area() of arch/x86/kernel/sys_x86_64.c (and the
  * generic one of a 32-bit kernel): bottom-up from mmap_legacy_base
  * (TASK_UNMAPPED_BASE, a third of the task size), or in [1 GiB, 2 GiB)
- * for MAP_32BIT; a hint is honoured when the range is free.
+ * for MAP_32BIT; a hint is honoured when the range is free.  The search
+ * ends at DEFAULT_MAP_WINDOW unless the hint is above it
+ * (find_start_end(): task_size_64bit(addr > DEFAULT_MAP_WINDOW)).
  */
 static int64_t arch_get_unmapped_area(struct mm_struct *mm, uint64_t addr, uint64_t len,
 				      unsigned long flags)
 {
-	uint64_t begin = mm->mmap_legacy_base, end = mm->task_size, low;
+	uint64_t begin = mm->mmap_legacy_base, low;
+	uint64_t end = addr > map_window(mm) ? mm->task_size : map_window(mm);
 	struct vm_area_struct *vma;
 
 	if (flags & MAP_FIXED)
@@ -209,14 +234,18 @@ static int64_t arch_get_unmapped_area_topdown(struct mm_struct *mm, const uint64
 		struct vm_area_struct *vma, *prev;
 
 		addr &= PAGE_MASK;
-		if (addr <= mm->task_size - len) {
+		if (mmap_address_hint_valid(mm, addr, len)) {
 			vma = find_vma_prev(mm, addr, &prev);
 			if ((!vma || addr + len <= vm_start_gap(vma)) &&
 			    (!prev || addr >= vm_end_gap(prev)))
 				return (int64_t)addr;
 		}
 	}
-	r = unmapped_area_topdown(mm, len, search_floor(mm), mm->mmap_base);
+	/* a hint above DEFAULT_MAP_WINDOW opens the whole address space:
+	 * high_limit += TASK_SIZE_MAX - DEFAULT_MAP_WINDOW */
+	r = unmapped_area_topdown(mm, len, search_floor(mm),
+				  mm->mmap_base + (addr > map_window(mm) ? mm->task_size -
+									   map_window(mm) : 0));
 	if (!IS_ERR_VALUE(r))
 		return r;
 	/* bottomup: with the hint, which is tried again there */

@@ -670,15 +670,20 @@ void free_swap_cache(struct vmsim_machine *m, struct page *page)
 
 /* ---- swapon ---- */
 
-/* The most slots an area may have: the PTE format's offset field, and on
- * x86_64 the L1TF limit of half the physical address space. */
+/* The most slots an area may have: the PTE format's offset field (and
+ * swp_entry_t's), and where the offset is stored inverted (x86_64, PAE)
+ * the L1TF limit of arch_max_swapfile_size(): half the physical address
+ * space in pages, shifted up by the 3 offset bits below the pfn's
+ * (PAGE_SHIFT - SWP_OFFSET_FIRST_BIT, with more than 2 levels). */
 static uint64_t swapfile_maximum_size(const struct vmsim_machine *m)
 {
-	uint64_t pages = pt_swp_max_offset(m->pt.fmt) + 1;
+	const struct pt_format *f = m->pt.fmt;
+	uint64_t pages = pt_swp_max_offset(f) + 1;
 
-	if (config_is_64(&m->cfg)) {
+	if (f->swp.offset_inverted) {
 		uint64_t l1tf = 1ULL << (m->cfg.phys_bits - 1 - PAGE_SHIFT);
 
+		l1tf <<= PAGE_SHIFT - f->swp.offset_shift;
 		if (pages > l1tf)
 			pages = l1tf;
 	}

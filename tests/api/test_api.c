@@ -442,6 +442,126 @@ static void test_translate_segment(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/*
+ * A page mapped at @hint (0: where mmap puts it) and written, then the
+ * write's walk as the callback sees it: @n levels named @names and
+ * @intel, each entry where its table and index say, each table the one
+ * the entry above points to (the root where CR3 & @root_mask does), the
+ * leaf present, writable, dirty and not executable, the walk ending at
+ * the page; a user fetch from it then faults P|U|I at the pte.  The
+ * page's address, with the walk in @l and the write's translation in @r.
+ */
+static uint64_t walk_written_page(struct vmsim_machine *m, struct vmsim_task *a, uint64_t hint,
+				  const char *const *names, const char *const *intel, unsigned n,
+				  uint64_t root_mask, struct levels *l, struct vmsim_translation *r)
+{
+	struct vmsim_translate_opts o = { .access = VMSIM_WRITE, .mode = VMSIM_MODE_USER,
+					  .walk = collect, .arg = l };
+	struct vmsim_translation fr;
+	uint64_t p, v = 0x5a;
+
+	assert_int_equal(vmsim_mmap(a, hint, 4 * KiB, VMSIM_PROT_READ | VMSIM_PROT_WRITE,
+				    VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS, NULL, 0, &p), 0);
+	assert_int_equal(vmsim_write(a, p + 8, &v, 8, NULL), 0);
+	l->n = 0;
+	assert_int_equal(vmsim_translate(m, a, p + 8, &o, r), 0);
+	assert_int_equal(l->n, n);
+	assert_int_equal(l->lv[0].table, r->cr3 & root_mask);
+	for (unsigned i = 0; i < n; i++) {
+		assert_string_equal(l->lv[i].name, names[i]);
+		assert_string_equal(l->lv[i].intel, intel[i]);
+		assert_int_equal(l->lv[i].depth, i);
+		assert_int_equal(l->lv[i].entry_size, 8);
+		assert_int_equal(l->lv[i].entry_addr, l->lv[i].table + 8 * l->lv[i].index);
+		if (i)
+			assert_int_equal(l->lv[i].table, l->lv[i - 1].entry & 0x000ffffffffff000ULL);
+	}
+	assert_int_equal(l->lv[n - 1].index, (p >> 12) & 511);
+	assert_non_null(strstr(l->lv[n - 1].flags, "P RW US"));
+	assert_non_null(strstr(l->lv[n - 1].flags, " D"));
+	assert_non_null(strstr(l->lv[n - 1].flags, "NX"));
+	assert_true(r->walk_ok);
+	assert_int_equal(r->page_shift, 12);
+	assert_int_equal(r->pa, r->page_pa + 8);
+	o.access = VMSIM_FETCH;
+	o.walk = NULL;
+	assert_int_equal(vmsim_translate(m, a, p, &o, &fr), -EFAULT);
+	assert_int_equal(fr.error_code, 0x1 | 0x4 | 0x10);
+	assert_string_equal(fr.fault_level, names[n - 1]);
+	return p;
+}
+
+/* 5-level paging: the p4d is a level of its own, the 57-bit addresses
+ * above DEFAULT_MAP_WINDOW are reached with a hint, and canonical means
+ * bits 63..57 copy bit 56. */
+static void test_translate_la57(void **state)
+{
+	static const char *const names[] = { "pgd", "p4d", "pud", "pmd", "pte" };
+	static const char *const intel[] = { "PML5E", "PML4E", "PDPTE", "PDE", "PTE" };
+	struct vmsim_machine *m = boot("x86_64-la57");
+	struct vmsim_task *a = spawn(m, "a");
+	struct vmsim_translation r;
+	struct levels l = { 0 };
+	struct vmsim_translate_opts o = { .access = VMSIM_READ, .mode = VMSIM_MODE_USER,
+					  .walk = collect, .arg = &l };
+	uint64_t p;
+
+	/* the direct map at __PAGE_OFFSET_BASE_L5 */
+	assert_int_equal(vmsim_translate(m, NULL, 0xff11000000123456ULL, NULL, &r), 0);
+	assert_int_equal(r.pa, 0x123456);
+	assert_string_equal(r.format, "la57");
+	/* a hint above the 47-bit window is honoured (arch_get_unmapped_area) */
+	p = walk_written_page(m, a, 1ULL << 52, names, intel, 5, 0x000ffffffffff000ULL, &l, &r);
+	assert_int_equal(p, 1ULL << 52);
+	assert_int_equal(l.lv[0].index, 16);	/* bits 56..48 */
+	assert_int_equal(l.lv[1].index, 0);
+	for (unsigned i = 0; i < 4; i++)
+		assert_non_null(strstr(l.lv[i].flags, "P RW US"));
+	/* the next PML4 slot under the same PML5E: not present at the p4d */
+	l.n = 0;
+	assert_int_equal(vmsim_translate(m, a, p + (1ULL << 39), &o, &r), -EFAULT);
+	assert_int_equal(r.fault, VMSIM_FAULT_PF);
+	assert_int_equal(r.error_code, 0x4);
+	assert_string_equal(r.fault_level, "p4d");
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.lv[1].index, 1);
+	assert_int_equal(l.lv[1].entry, 0);
+	assert_string_equal(r.walk_fault_level, "p4d");
+	/* 4-level's first non-canonical address is an unmapped one here, and
+	 * bit 56 set with 63..57 clear is #GP */
+	assert_int_equal(vmsim_translate(m, NULL, 0x0000800000000000ULL, NULL, &r), -EFAULT);
+	assert_int_equal(r.fault, VMSIM_FAULT_PF);
+	assert_int_equal(vmsim_translate(m, NULL, 0x0100000000000000ULL, NULL, &r), -EFAULT);
+	assert_int_equal(r.fault, VMSIM_FAULT_GP);
+	assert_null(r.fault_level);
+	vmsim_machine_destroy(m);
+}
+
+/* PAE: three levels of 8-byte entries, the first a PDPTE register loaded
+ * with CR3 (only P, PWT and PCD defined), NX at the leaf. */
+static void test_translate_pae(void **state)
+{
+	static const char *const names[] = { "pgd", "pmd", "pte" };
+	static const char *const intel[] = { "PDPTE", "PDE", "PTE" };
+	struct vmsim_machine *m = boot("x86_32-pae");
+	struct vmsim_task *a = spawn(m, "a");
+	struct vmsim_translation r;
+	struct levels l = { 0 };
+	uint64_t p;
+
+	/* PAGE_OFFSET 0xc0000000 */
+	assert_int_equal(vmsim_translate(m, NULL, 0xc0123456ULL, NULL, &r), 0);
+	assert_int_equal(r.pa, 0x123456);
+	assert_string_equal(r.format, "pae");
+	/* CR3 bits 31:5 locate the PDPT; a PDPTE has no RW, US or A */
+	p = walk_written_page(m, a, 0, names, intel, 3, 0xffffffe0ULL, &l, &r);
+	assert_int_equal(l.lv[0].index, p >> 30);
+	assert_string_equal(l.lv[0].flags, "P");
+	assert_int_equal(l.lv[1].index, (p >> 21) & 511);
+	assert_non_null(strstr(l.lv[1].flags, "P RW US"));
+	vmsim_machine_destroy(m);
+}
+
 static int count_stat(const char *name, uint64_t v, void *arg)
 {
 	unsigned *n = arg;
@@ -721,6 +841,8 @@ int main(void)
 		cmocka_unit_test(test_access_without_contents),
 		cmocka_unit_test(test_translate),
 		cmocka_unit_test(test_translate_segment),
+		cmocka_unit_test(test_translate_la57),
+		cmocka_unit_test(test_translate_pae),
 		cmocka_unit_test(test_stats_and_views),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_exec),

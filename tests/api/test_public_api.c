@@ -31,9 +31,9 @@ static char *render(struct vmsim_machine *m, const char *what, int json)
 
 static void test_api_boot_both_builtins(void **state)
 {
-	const char *names[] = { "x86_64", "x86_32" };
+	const char *names[] = { "x86_64", "x86_32", "x86_64-la57", "x86_32-pae" };
 
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		struct vmsim_error err = { 0 };
 		struct vmsim_machine *m = vmsim_machine_create(names[i], NULL, &err);
 		char *info;

@@ -8,7 +8,8 @@ usage: test_replay_research.py VMSIM_CLI
 
 The known answers are worked out by hand from a tiny trace and a tiny TLB:
 L1d 2 entries (one set of 2 ways, LRU), L1i 1 entry, L2 4 entries (one
-set of 4 ways); x86_64, flat layout, THP as configured (madvise: no huge
+set of 4 ways), no paging-structure caches (every walk starts at the
+PML4E; test_replay_cost.py has them); x86_64, flat layout, THP as configured (madvise: no huge
 page in the replay's regions).  The pages: P = 0x10010000 (code),
 A, B, C, D = 0x10000000 + 0, 1, 2, 3 pages, all in one 2 MiB region.
 
@@ -38,27 +39,14 @@ import csv
 import io
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
 from cases import case, summary
+from tiny_trace import NO_PSC, TINY_TLB, near, runner, write_trace
 
 CLI = sys.argv[1]
-TINY = ["--set", "tlb.l1d.entries=2", "--set", "tlb.l1d.ways=2", "--set", "tlb.l1i.entries=1",
-        "--set", "tlb.l1i.ways=1", "--set", "tlb.l2.entries=4", "--set", "tlb.l2.ways=4"]
-TRACE = """I  10010000,4
-I  10010004,4
- S 10000000,8
- S 10001000,8
- S 10002000,8
- L 10000000,8
- L 10001000,8
- L 10001008,8
- S 10003000,8
-I  10010008,4
- L 10002000,8
-"""
+TINY = TINY_TLB + NO_PSC
 # per interval of 4 records: the deltas worked out above
 ROWS = [
     dict(accesses=4, instructions=2, l1d_hits=0, l1d_misses=4, l1i_hits=1, l1i_misses=3,
@@ -73,17 +61,10 @@ ROWS = [
 ]
 
 
-def run(*args):
-    return subprocess.run([CLI, *args], capture_output=True, text=True, timeout=300)
-
-
-def near(a, b):
-    return a is not None and abs(a - b) < 1e-3
-
+run = runner(CLI)
 
 with tempfile.TemporaryDirectory() as tmp:
-    trace = os.path.join(tmp, "tiny.lackey")
-    open(trace, "w").write(TRACE)
+    trace = write_trace(tmp)
 
     # ---- JSON: totals ----
     p = run(*TINY, "--json", "replay", "-q", "--interval", "4", trace)

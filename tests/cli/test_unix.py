@@ -216,7 +216,7 @@ for args, want in ((["frobnicate"], "unknown command 'frobnicate'"),
          p.stderr.replace("'--json'", ""), p.stderr)
 p = run("-c", "x86-46", "info")
 case("-c with an unknown built-in names it and lists the built-ins", one_line_error(p) and
-     "x86-46" in p.stderr and "x86_32, x86_64" in p.stderr, p.stderr)
+     "x86-46" in p.stderr and "x86_32, x86_32-pae, x86_64, x86_64-la57" in p.stderr, p.stderr)
 p = run("-c", "tests/configs/none-such.yaml", "info")
 case("-c with a missing file names it", one_line_error(p) and "none-such.yaml" in p.stderr, p.stderr)
 
@@ -472,8 +472,8 @@ for line, want in (("vmsim-cli tra", ["translate"]),
                    ("vmsim-cli --check=5 ru", ["run"]),
                    ("vmsim-cli --check ru", ["run"]),
                    # the built-in machines and the config files (cwd: the scratch folder)
-                   ("vmsim-cli -c x86_", ["x86_32", "x86_32.yaml", "x86_64"]),
-                   ("vmsim-cli --config x86_3", ["x86_32", "x86_32.yaml"]),
+                   ("vmsim-cli -c x86_", ["x86_32", "x86_32-pae", "x86_32.yaml", "x86_64", "x86_64-la57"]),
+                   ("vmsim-cli --config x86_3", ["x86_32", "x86_32-pae", "x86_32.yaml"]),
                    ("vmsim-cli run bud", ["buddy.yaml"]),
                    ("vmsim-cli -c x86_32 trans", ["translate"]),
                    ("vmsim-cli translate --access ", ["fetch", "read", "write"]),

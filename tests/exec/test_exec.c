@@ -9,7 +9,11 @@
  * randomization is reproducible per seed, differs between seeds and
  * stays within Linux's entropy; a second exec frees the first image; a
  * 2 GiB binary is read page by page (host memory and page cache grow by
- * a few pages), and a failed read is -EIO.
+ * a few pages), and a failed read is -EIO.  Under 5-level paging a
+ * 64-bit program gets the 4-level layout (below DEFAULT_MAP_WINDOW) in
+ * five levels of tables; an i386 program under PAE gets NX on its stack
+ * and data and three levels of tables, and none of it under 2-level
+ * paging.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -194,6 +198,139 @@ static void test_exec_initial_stack_layout(void **state)
 	assert_int_equal(t->mm->start_brk & 0xfff, 0);
 	check_all(m);
 	vmsim_machine_destroy(m);
+}
+
+/*
+ * 5-level paging runs /usr/bin/true at the addresses 4-level paging
+ * gives it -- STACK_TOP, mmap_base and ELF_ET_DYN_BASE all derive from
+ * the 47-bit DEFAULT_MAP_WINDOW -- through five levels of tables.
+ */
+static void test_exec_la57_keeps_the_47_bit_layout(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64-la57", NULL, NULL);
+	struct task_struct *t = spawn(m);
+	const char *argv[] = { "true" };
+	struct vmsim_error err = { 0 };
+	struct exec_result r;
+	struct pt_path p;
+
+	(void)state;
+	assert_int_equal(try_exec(t, TRUE_PATH, argv, 1, NULL, 0, 0, &r, &err), 0);
+	context_switch(m, 0, t);
+	assert_int_equal(t->mm->task_size, 0x00fffffffffff000ULL);
+	assert_int_equal(t->mm->mmap_base, 0x7ffff7fff000ULL);
+	assert_int_equal(auxv_get(&r, AT_EXECFN) + sizeof(TRUE_PATH), 0x7ffffffff000ULL - 8);
+	assert_int_equal(r.load_bias, 0x555555554000ULL);
+	assert_true(r.interp_base < t->mm->mmap_base && r.interp_base > (1ULL << 46));
+	pt_lookup(&m->pt, t->mm->pgd, r.sp, &p);
+	assert_int_equal(p.n, 5);
+	assert_true(p.leaf);
+	assert_true(p.e[4] & _PAGE_NX);		/* the stack: not executable */
+	pt_lookup(&m->pt, t->mm->pgd, r.ip, &p);
+	assert_int_equal(p.n, 5);
+	assert_false(p.e[4] & _PAGE_NX);	/* the interpreter's text */
+	assert_int_equal(peek(t, r.sp, 8), 1);
+	check_all(m);
+	vmsim_machine_destroy(m);
+}
+
+/* A minimal i386 ET_EXEC: text r-x at 0x8048000 (the headers and "mov
+ * eax, 1; int 0x80"), 16 bytes of data rw- at 0x8049000 with a page of
+ * bss after them, PT_GNU_STACK rw-.  Its path in @path. */
+static const char *write_i386(char *path, size_t n)
+{
+	static const uint8_t code[] = { 0xb8, 1, 0, 0, 0, 0xcd, 0x80 };
+	uint8_t f[0x1010] = { 0x7f, 'E', 'L', 'F', 1, 1, 1 };
+	const uint32_t hdr[] = {
+		/* e_type EM_386 | e_version, e_entry, e_phoff, e_shoff, e_flags */
+		2 | 3u << 16, 1, 0x8048000 + 52 + 3 * 32, 52, 0, 0,
+		/* e_ehsize | e_phentsize, e_phnum | e_shentsize, e_shnum |
+		 * e_shstrndx */
+		52 | 32u << 16, 3, 0,
+		/* PT_LOAD r-x: the first page */
+		1, 0, 0x8048000, 0x8048000, 52 + 3 * 32 + sizeof(code),
+		52 + 3 * 32 + sizeof(code), 5, 0x1000,
+		/* PT_LOAD rw-: data and bss */
+		1, 0x1000, 0x8049000, 0x8049000, 0x10, 0x2000, 6, 0x1000,
+		/* PT_GNU_STACK rw- */
+		0x6474e551, 0, 0, 0, 0, 0, 6, 16,
+	};
+	FILE *fp;
+
+	for (size_t i = 0; i < sizeof(hdr) / sizeof(hdr[0]); i++)
+		for (unsigned b = 0; b < 4; b++)
+			f[16 + 4 * i + b] = (uint8_t)(hdr[i] >> (8 * b));
+	memcpy(f + 52 + 3 * 32, code, sizeof(code));
+	memset(f + 0x1000, 0x5a, 0x10);
+	snprintf(path, n, "/tmp/vmsim-i386-pae-%d", (int)getpid());
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(f, 1, sizeof(f), fp), sizeof(f));
+	fclose(fp);
+	return path;
+}
+
+/*
+ * An i386 program on the PAE machine: three levels of tables, and NX
+ * (bit 63 of a PAE entry) on everything not executable -- the stack, the
+ * data, the bss; on the 2-level machine the same program has two levels
+ * and no NX bit anywhere, the text and the stack differing only in R/W.
+ */
+static void test_exec_i386_on_pae_has_nx(void **state)
+{
+	static const char *const machines[] = { "x86_32-pae", "x86_32" };
+	char path[64];
+
+	(void)state;
+	write_i386(path, sizeof(path));
+	for (unsigned i = 0; i < 2; i++) {
+		struct vmsim_machine *m = boot(machines[i], NULL, NULL);
+		struct task_struct *t = spawn(m);
+		const char *argv[] = { "i386" };
+		struct vmsim_error err = { 0 };
+		struct exec_result r;
+		struct access_result ar;
+		struct pt_path p;
+		uint64_t v = 7;
+		const bool pae = i == 0;
+		const unsigned n = pae ? 3 : 2;
+
+		if (try_exec(t, path, argv, 1, NULL, 0, 0, &r, &err))
+			fail_msg("%s: %s", machines[i], err.msg);
+		context_switch(m, 0, t);
+		assert_int_equal(r.ip, 0x8048000 + 52 + 3 * 32);
+		assert_true(r.sp < 0xc0000000ULL && r.sp > 0xbf000000ULL);
+		assert_int_equal(peek(t, 0x8049000, 1), 0x5a);
+		assert_int_equal(task_access(t, 0x804a000, MMU_WRITE, &v, 4, &ar), 0);
+		assert_int_equal(ar.segv, 0);
+		/* text, once fetched: present, executable */
+		assert_int_equal(task_access(t, r.ip, MMU_FETCH, &v, 1, &ar), 0);
+		assert_int_equal(ar.segv, 0);
+		assert_int_equal(v & 0xff, 0xb8);
+		pt_lookup(&m->pt, t->mm->pgd, r.ip, &p);
+		assert_int_equal(p.n, n);
+		assert_true(p.leaf);
+		assert_false(p.e[n - 1] & _PAGE_NX);
+		assert_false(p.e[n - 1] & _PAGE_RW);
+		/* the bss and the stack: NX under PAE; no such bit without */
+		pt_lookup(&m->pt, t->mm->pgd, 0x804a000, &p);
+		assert_int_equal(p.n, n);
+		assert_true(p.leaf);
+		assert_int_equal(!!(p.e[n - 1] & _PAGE_NX), pae);
+		assert_true(p.e[n - 1] & _PAGE_RW);
+		pt_lookup(&m->pt, t->mm->pgd, r.sp, &p);
+		assert_int_equal(p.n, n);
+		assert_int_equal(!!(p.e[n - 1] & _PAGE_NX), pae);
+		if (!pae)
+			assert_int_equal(p.e[n - 1] >> 32, 0);
+		/* a fetch from the stack: #PF with I/D under PAE (SIGSEGV);
+		 * 2-level paging cannot refuse it */
+		assert_int_equal(task_access(t, r.sp, MMU_FETCH, &v, 1, &ar), 0);
+		assert_int_equal(ar.segv != 0, pae);
+		check_all(m);
+		vmsim_machine_destroy(m);
+	}
+	unlink(path);
 }
 
 /* A file @name under /tmp with @text; the path, in @path. */
@@ -643,6 +780,8 @@ int main(void)
 		cmocka_unit_test(test_exec_failure_leaves_the_task_alone),
 		cmocka_unit_test(test_exec_script_runs_its_interpreter),
 		cmocka_unit_test(test_exec_64bit_file_on_x86_32_refused),
+		cmocka_unit_test(test_exec_la57_keeps_the_47_bit_layout),
+		cmocka_unit_test(test_exec_i386_on_pae_has_nx),
 		cmocka_unit_test(test_exec_randomization_per_seed),
 		cmocka_unit_test(test_exec_twice_replaces_the_image),
 		cmocka_unit_test(test_exec_reads_the_file_page_by_page),

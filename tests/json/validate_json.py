@@ -151,11 +151,14 @@ LACKEY_TRACE = "tests/traces/true-start.lackey"
 ADDRS = {"x86_64": ["0xffff880000123456", "0xffffffff81000000", "0x1000", "0x800000000000",
                     "ds:0xffff880000001000", "ss:0x800000000000", "0x2b:0x1000", "0x80:0"],
          "x86_32": ["0xc0123456", "0xf7000000", "0x1000", "0x7b:0xc0001000", "0x60:0x10",
-                    "fs:0x10"]}
+                    "fs:0x10"],
+         "x86_64-la57": ["0xff11000000123456", "0xffffffff81000000", "0x1000",
+                         "0x100000000000000"],
+         "x86_32-pae": ["0xc0123456", "0xf7000000", "0x1000"]}
 
 tmp = tempfile.mkdtemp(prefix="vmsim-schema-")
 try:
-    for mach in ("x86_64", "x86_32"):
+    for mach in ("x86_64", "x86_32", "x86_64-la57", "x86_32-pae"):
         for v in VIEWS:
             a = check(f"{mach} {v}", v, ["-c", mach, "--json", v])
             b = check(f"{mach} show {v}", v, ["-c", mach, "--json", "show", v])
@@ -177,7 +180,7 @@ try:
                           ["-c", mach, "--json", "translate", *extra, addr])
                 if d and "--explain" in extra:
                     case(f"{mach} translate --explain {addr} has the walk",
-                         "walk" in d and (d["walk"] or addr == "0x800000000000" or
+                         "walk" in d and (d["walk"] or addr in ("0x800000000000", "0x100000000000000") or
                                           (d["fault"] or {}).get("vector") in ("#GP", "#SS")), d)
                     case(f"{mach} translate --explain {addr}: the segment step of a logical address",
                          ("segment" in d) == (":" in addr), d)

@@ -105,10 +105,10 @@ static void test_fixmap_virt_to_fix_round_trip(void **state)
 
 static void test_fixmap_set_and_clear(void **state)
 {
-	static const char *const names[] = { "x86_32", "x86_64" };
+	static const char *const names[] = { "x86_32", "x86_64", "x86_32-pae", "x86_64-la57" };
 
 	(void)state;
-	for (unsigned n = 0; n < 2; n++) {
+	for (unsigned n = 0; n < 4; n++) {
 		struct vmsim_machine *m = boot(names[n]);
 		struct fixmap_layout fl;
 		struct page *page = alloc_page(&m->pm, GFP_KERNEL);

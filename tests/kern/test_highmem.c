@@ -12,6 +12,7 @@
 
 #include "kern/fixmap.h"
 #include "kern/highmem.h"
+#include "kern/kpgtable.h"
 
 static struct page *highpage(struct vmsim_machine *m)
 {
@@ -59,6 +60,45 @@ static void test_highmem_kmap_write_kmap_atomic_read(void **state)
 	assert_int_equal(highmem_page_address(m, p), k);
 	__free_page(&m->pm, p);
 	/* only the two page tables (pkmap, fixmap) stay */
+	assert_int_equal(frames_accounted(m), before);
+	check(m);
+	vmsim_machine_destroy(m);
+}
+
+/* Under PAE: the pkmap (LAST_PKMAP 512) at 0xff600000 and the fixmap's
+ * kmap slots, both below the kernel PMD every process shares; the PTEs
+ * carry NX. */
+static void test_highmem_kmap_under_pae(void **state)
+{
+	struct vmsim_machine *m = boot("x86_32-pae");
+	unsigned long before = frames_accounted(m);
+	struct page *p = highpage(m);
+	uint64_t k, a, root;
+	uint32_t code;
+	struct pt_path path;
+
+	(void)state;
+	assert_int_equal(page_address(&m->pm, p), 0);
+	k = kmap(m, p);
+	check(m);
+	assert_int_equal(k, 0xff601000);
+	assert_int_equal(wr(m, k + 0x10, 4, 7), NO_FAULT);
+	pt_lookup(&m->pt, m->kernel_pgd, k, &path);
+	assert_int_equal(path.n, 3);
+	assert_true(path.leaf);
+	assert_true(path.e[2] & _PAGE_NX);
+	assert_int_equal(pt_entry_addr(&m->pt, 2, path.e[2]), page_to_phys(&m->pm, p));
+	/* a process root made now sees it: the kernel PMD is shared */
+	assert_int_equal(mm_pgd_alloc(m, &root), 0);
+	assert_int_equal(pt_read(&m->pt, root + 24), pt_read(&m->pt, m->kernel_pgd + 24));
+	mm_pgd_free(m, root);
+	a = kmap_atomic(m, 0, p);
+	check(m);
+	assert_int_equal(a, 0xfffbb000);
+	assert_int_equal(rd(m, a + 0x10, 4, &code), 7);
+	assert_int_equal(kunmap_atomic(m, 0, a), 0);
+	assert_int_equal(kunmap(m, p), 0);
+	__free_page(&m->pm, p);
 	assert_int_equal(frames_accounted(m), before);
 	check(m);
 	vmsim_machine_destroy(m);
@@ -141,13 +181,13 @@ static void test_highmem_pkmap_exhaustion_wrap_and_flush(void **state)
 
 static void test_highmem_lowmem_and_x86_64_use_direct_map(void **state)
 {
-	static const char *const names[] = { "x86_32", "x86_64" };
+	static const char *const names[] = { "x86_32", "x86_64", "x86_32-pae", "x86_64-la57" };
 
 	(void)state;
-	for (unsigned n = 0; n < 2; n++) {
+	for (unsigned n = 0; n < 4; n++) {
 		struct vmsim_machine *m = boot(names[n]);
 		unsigned long before = frames_accounted(m);
-		struct page *p = alloc_page(&m->pm, n ? GFP_HIGHUSER : GFP_KERNEL);
+		struct page *p = alloc_page(&m->pm, n % 2 ? GFP_HIGHUSER : GFP_KERNEL);
 		uint64_t va = page_address(&m->pm, p);
 		uint32_t code;
 
@@ -239,6 +279,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_highmem_kmap_write_kmap_atomic_read),
+		cmocka_unit_test(test_highmem_kmap_under_pae),
 		cmocka_unit_test(test_highmem_kmap_counts),
 		cmocka_unit_test(test_highmem_pkmap_exhaustion_wrap_and_flush),
 		cmocka_unit_test(test_highmem_lowmem_and_x86_64_use_direct_map),

@@ -25,10 +25,10 @@ static void vinfo(struct vmsim_machine *m, char *buf, size_t len)
 
 static void test_vmalloc_placement_and_guard(void **state)
 {
-	static const char *const names[] = { "x86_32", "x86_64" };
+	static const char *const names[] = { "x86_32", "x86_64", "x86_32-pae", "x86_64-la57" };
 
 	(void)state;
-	for (unsigned n = 0; n < 2; n++) {
+	for (unsigned n = 0; n < 4; n++) {
 		struct vmsim_machine *m = boot(names[n]);
 		uint64_t start = m->cfg.vmalloc_start, a, b, c;
 		uint32_t code;

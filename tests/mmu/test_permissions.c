@@ -2,7 +2,8 @@
  * The permission matrix: every combination of entry bits at the leaf (PTE)
  * and the level above (PDE) -- P, R/W, U/S, A, D, PS, NX and one reserved
  * bit -- times access (read/write/fetch), mode (user/kernel), CR0.WP and
- * EFER.NXE (and CR4.PSE on x86_32), for the 4-level and the 2-level format.
+ * EFER.NXE (and CR4.PSE on x86_32), for every format: 2-level, PAE (whose
+ * PDPTE has no rights of its own), 4-level and 5-level.
  * Each case goes through translate() (TLB then walk) and is checked against
  * expect(), an independent statement of the SDM rules written here as the
  * procedure of docs/linux-rules.md section 6: fault or not, the exact error code,
@@ -13,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -33,7 +35,10 @@
 enum { F_P = 1, F_RW = 2, F_US = 4, F_A = 8, F_D = 16, F_NX = 32, F_RSVD = 64, F_PS = 128 };
 
 struct env {
-	bool is64, wp, nxe, pse;
+	bool upper;		/* levels above the PDE that carry rights (64-bit) */
+	bool nx_fmt;		/* the format has NX (8-byte entries) */
+	bool needs_pse;		/* a PS=1 PDE is a leaf only with CR4.PSE (2-level) */
+	bool wp, nxe, pse;
 	int acc;		/* 0 read, 1 write, 2 fetch */
 	bool user;
 };
@@ -72,8 +77,8 @@ static struct outcome expect3(const struct env *v, unsigned pdpte, unsigned pde,
 	o.pte_d = pte & F_D;
 	o.upper_a = false;
 
-	/* the PDPTE (x86_64; a table entry here, never a leaf) */
-	if (v->is64) {
+	/* the PDPTE (64-bit; a table entry here, never a leaf) */
+	if (v->upper) {
 		o.depth = depth_pde - 1;
 		if (!(pdpte & F_P)) {
 			err &= ~1u;
@@ -94,15 +99,16 @@ static struct outcome expect3(const struct env *v, unsigned pdpte, unsigned pde,
 		err &= ~1u;
 		goto fault;
 	}
-	/* a PS=1 PDE is a leaf in long mode, and on x86_32 only with CR4.PSE */
-	pde_leaf = (pde & F_PS) && (v->is64 || v->pse);
-	if ((pde & F_RSVD) || (v->is64 && (pde & F_NX) && !v->nxe)) {
+	/* a PS=1 PDE is a leaf in long mode and under PAE, and on 2-level
+	 * x86_32 only with CR4.PSE */
+	pde_leaf = (pde & F_PS) && (!v->needs_pse || v->pse);
+	if ((pde & F_RSVD) || (v->nx_fmt && (pde & F_NX) && !v->nxe)) {
 		err |= 8;
 		goto fault;
 	}
 	w = w && (pde & F_RW);
 	u = u && (pde & F_US);
-	x = x && !(v->is64 && (pde & F_NX));
+	x = x && !(v->nx_fmt && (pde & F_NX));
 	o.pde_leaf = pde_leaf;
 	if (!pde_leaf) {
 		o.depth = depth_pde + 1;
@@ -110,13 +116,13 @@ static struct outcome expect3(const struct env *v, unsigned pdpte, unsigned pde,
 			err &= ~1u;
 			goto fault;
 		}
-		if ((pte & F_RSVD) || (v->is64 && (pte & F_NX) && !v->nxe)) {
+		if ((pte & F_RSVD) || (v->nx_fmt && (pte & F_NX) && !v->nxe)) {
 			err |= 8;
 			goto fault;
 		}
 		w = w && (pte & F_RW);
 		u = u && (pte & F_US);
-		x = x && !(v->is64 && (pte & F_NX));
+		x = x && !(v->nx_fmt && (pte & F_NX));
 	}
 	if (v->user && !u)
 		goto fault;
@@ -151,19 +157,22 @@ struct rig {
 	struct vmsim_machine *m;
 	struct vmsim_cpu *cpu;
 	uint64_t root, va;
-	uint64_t upper_epa[2];	/* x86_64: PML4E, PDPTE */
+	uint64_t upper_epa[3];	/* 64-bit: (PML5E,) PML4E, PDPTE */
 	unsigned nupper;
 	uint64_t pde_epa, pte_epa;
 	uint64_t block;		/* 4 MiB aligned: PTE table at block, page at block + 5 pages */
 	struct page *block_page;
 	int depth_pde;
 	uint64_t rsvd_pde, rsvd_pte;	/* the reserved bit used at each */
+	bool rsvd_pde_large_only;	/* 2-level: the PSE-36 bit, reserved in a large PDE only */
 };
 
 static void rig_init(struct rig *r, const char *name)
 {
 	struct vmsim_error err = { 0 };
-	const char *sets[] = { "memory.size=128MiB", NULL };
+	/* MAXPHYADDR 46 where the format allows more: bit 51 is reserved */
+	const char *sets[] = { "memory.size=128MiB",
+			       strcmp(name, "x86_32") ? "cpu.phys_bits=46" : NULL, NULL };
 	uint64_t epa;
 
 	r->m = vmsim_machine_create(name, sets, &err);
@@ -185,16 +194,19 @@ static void rig_init(struct rig *r, const char *name)
 	r->pte_epa = r->block + pt_index(r->m->pt.fmt, r->depth_pde + 1, r->va) *
 				r->m->pt.fmt->entry_size;
 	r->nupper = 0;
-	if (r->m->pt.fmt->levels == 4) {
+	r->rsvd_pde_large_only = false;
+	if (r->m->pt.fmt->entry_size == 8) {
 		struct pt_path p;
 
+		/* every level above the PDE but PAE's PDPTE, which holds no
+		 * rights and sits in a register */
 		pt_lookup(&r->m->pt, r->root, r->va, &p);
-		r->upper_epa[0] = p.epa[0];
-		r->upper_epa[1] = p.epa[1];
-		r->nupper = 2;
+		for (int d = r->m->pt.fmt->root_regs ? 1 : 0; d < r->depth_pde; d++)
+			r->upper_epa[r->nupper++] = p.epa[d];
 		r->rsvd_pde = r->rsvd_pte = 1ULL << 51;	/* MAXPHYADDR 46 */
 	} else {
 		r->rsvd_pde = 1ULL << 13;	/* PSE-36 bit above MAXPHYADDR 32 */
+		r->rsvd_pde_large_only = true;
 		r->rsvd_pte = 0;		/* a 4 KiB x86_32 PTE has none */
 	}
 	mmu_load_cr3(r->cpu, r->root, 0, false);
@@ -235,37 +247,39 @@ static void run_matrix(const char *name)
 	unsigned long cases = 0;
 
 	rig_init(&r, name);
-	const bool is64 = r.m->pt.fmt->levels == 4;
+	const struct pt_format *fmt = r.m->pt.fmt;
+	const bool nx_fmt = fmt->nx_bit != 0, needs_pse = fmt->large_needs_pse;
 	const uint64_t page = r.block + 5 * 4096;
-	const unsigned pde_bits = is64 ? 256 : 256, pte_bits = 128;
+	const unsigned pde_bits = 256, pte_bits = 128;
 
 	for (unsigned pde = 0; pde < pde_bits; pde++)
 		for (unsigned pte = 0; pte < pte_bits; pte++)
 			for (unsigned cr = 0; cr < 8; cr++)
 				for (int acc = 0; acc < 3; acc++)
 					for (int user = 0; user < 2; user++) {
-		struct env v = { is64, cr & 1, (cr & 2) && is64, cr & 4, acc, user };
+		struct env v = { r.nupper > 0, nx_fmt, needs_pse, cr & 1, (cr & 2) && nx_fmt, cr & 4,
+				 acc, user };
 		struct vmsim_fault f;
 		uint64_t pa, e;
 		bool ok;
 		struct outcome o;
 
 		/* skip what the format cannot express (as access.c's
-		 * ac_test_legal does): NX on x86_32, a PTE reserved bit on
-		 * x86_32, the PSE-36 bit where it is an address bit, and
-		 * CR4.PSE in long mode (it has no effect there) */
-		if (!is64 && ((pde | pte) & F_NX))
+		 * ac_test_legal does): NX on 2-level x86_32, a PTE reserved
+		 * bit there, the PSE-36 bit where it is an address bit, and
+		 * CR4.PSE where large pages need none (no effect) */
+		if (!nx_fmt && ((pde | pte) & F_NX))
 			continue;
-		if (!is64 && (pte & F_RSVD))
+		if (!r.rsvd_pte && (pte & F_RSVD))
 			continue;
-		if (!is64 && (pde & F_RSVD) && !((pde & F_PS) && v.pse))
+		if (r.rsvd_pde_large_only && (pde & F_RSVD) && !((pde & F_PS) && v.pse))
 			continue;
-		if (is64 && (cr & 4))
+		if (!needs_pse && (cr & 4))
 			continue;
-		if (!is64 && (cr & 2))
+		if (!nx_fmt && (cr & 2))
 			continue;
 		/* A PTE under a PS leaf is never read: one PTE value suffices */
-		if ((pde & F_PS) && (is64 || v.pse) && pte)
+		if ((pde & F_PS) && (!needs_pse || v.pse) && pte)
 			continue;
 
 		mmu_set_wp(r.cpu, v.wp);
@@ -292,7 +306,7 @@ static void run_matrix(const char *name)
 					 name, pde, pte, v.wp, v.nxe, v.pse, acc, user, f.error_code,
 					 f.depth, o.code, o.depth);
 		} else {
-			uint64_t want = o.pde_leaf ? r.block + (r.va & ((1ULL << (is64 ? 21 : 22)) - 1))
+			uint64_t want = o.pde_leaf ? r.block + (r.va & (pt_entry_span(fmt, r.depth_pde) - 1))
 						   : page + (r.va & 0xfff);
 			if (pa != want)
 				fail_msg("%s pde %#x pte %#x: pa %#llx, expected %#llx", name, pde,
@@ -324,6 +338,18 @@ static void test_permissions_x86_64_matrix(void **state)
 	run_matrix("x86_64");
 }
 
+static void test_permissions_pae_matrix(void **state)
+{
+	(void)state;
+	run_matrix("x86_32-pae");
+}
+
+static void test_permissions_la57_matrix(void **state)
+{
+	(void)state;
+	run_matrix("x86_64-la57");
+}
+
 static void test_permissions_x86_32_matrix(void **state)
 {
 	(void)state;
@@ -353,7 +379,7 @@ static void test_permissions_x86_64_pdpte_matrix(void **state)
 		/* up bits: P RW US NX RSVD */
 		unsigned pdpte = (up & 1 ? F_P : 0) | (up & 2 ? F_RW : 0) | (up & 4 ? F_US : 0) |
 				 (up & 8 ? F_NX : 0) | (up & 16 ? F_RSVD : 0);
-		struct env v = { true, cr & 1, (cr & 2) != 0, false, acc, user };
+		struct env v = { true, true, false, cr & 1, (cr & 2) != 0, false, acc, user };
 		struct outcome o = expect3(&v, pdpte, pde, pte, r.depth_pde);
 		struct vmsim_fault f;
 		uint64_t pa, e;
@@ -389,16 +415,16 @@ static void test_permissions_x86_64_pdpte_matrix(void **state)
 	rig_finish(&r);
 }
 
-/* Spot values from docs/linux-rules.md's table, through the same rig. */
-static void test_permissions_typical_codes(void **state)
+/* Spot values from docs/linux-rules.md's table, through the same rig, in
+ * each format with 8-byte entries (NX and reserved PTE bits). */
+static void typical_codes(const char *name)
 {
 	struct rig r;
 	struct vmsim_fault f;
 	uint64_t pa;
 	const unsigned ok_pde = F_P | F_RW | F_US;
 
-	(void)state;
-	rig_init(&r, "x86_64");
+	rig_init(&r, name);
 	set_pte(&r.m->pt, r.pde_epa, mk(&r, ok_pde, r.block, 0));
 	/* user read, not present: 0x4; user write not present 0x6 */
 	set_pte(&r.m->pt, r.pte_epa, 0);
@@ -434,27 +460,40 @@ static void test_permissions_typical_codes(void **state)
 	assert_false(translate(r.cpu, r.va, MMU_READ, MMU_USER, &pa, &f));
 	assert_int_equal(f.error_code, 0xd);
 	assert_int_equal(f.depth, r.depth_pde);
-	/* PS in a PML4E is reserved */
+	/* PS in a PML4E (and a PML5E) is reserved */
 	set_pte(&r.m->pt, r.pde_epa, mk(&r, ok_pde, r.block, 0));
-	set_pte(&r.m->pt, r.upper_epa[0], pt_read(&r.m->pt, r.upper_epa[0]) | B_PS);
-	assert_false(translate(r.cpu, r.va, MMU_READ, MMU_KERNEL, &pa, &f));
-	assert_int_equal(f.error_code, 0x9);
-	assert_int_equal(f.depth, 0);
-	set_pte(&r.m->pt, r.upper_epa[0], pt_read(&r.m->pt, r.upper_epa[0]) & ~B_PS);
-	/* non-canonical: #GP, not #PF */
-	assert_false(translate(r.cpu, 0x0000800000000000ULL, MMU_READ, MMU_KERNEL, &pa, &f));
+	for (unsigned i = 0; i + 1 < r.nupper; i++) {
+		set_pte(&r.m->pt, r.upper_epa[i], pt_read(&r.m->pt, r.upper_epa[i]) | B_PS);
+		invlpg(r.cpu, r.va);
+		assert_false(translate(r.cpu, r.va, MMU_READ, MMU_KERNEL, &pa, &f));
+		assert_int_equal(f.error_code, 0x9);
+		assert_int_equal(f.depth, (int)i);
+		set_pte(&r.m->pt, r.upper_epa[i], pt_read(&r.m->pt, r.upper_epa[i]) & ~B_PS);
+	}
+	/* non-canonical: #GP, not #PF (above 4 GiB on 32-bit, past 2^47 or
+	 * 2^56 on 64-bit) */
+	assert_false(translate(r.cpu, r.m->pt.fmt->va_bits == 32 ? 1ULL << 32 :
+				      1ULL << (r.m->pt.fmt->va_bits - 1), MMU_READ, MMU_KERNEL, &pa, &f));
 	assert_true(f.gp);
 	rig_finish(&r);
 }
 
-static void test_permissions_smep_smap(void **state)
+static void test_permissions_typical_codes(void **state)
+{
+	(void)state;
+	typical_codes("x86_64");
+	typical_codes("x86_32-pae");
+	typical_codes("x86_64-la57");
+}
+
+/* SMEP and SMAP in every format: they judge U/S as the walk combined it. */
+static void smep_smap(const char *name)
 {
 	struct rig r;
 	struct vmsim_fault f;
 	uint64_t pa;
 
-	(void)state;
-	rig_init(&r, "x86_64");
+	rig_init(&r, name);
 	set_pte(&r.m->pt, r.pde_epa, mk(&r, F_P | F_RW | F_US, r.block, 0));
 	set_pte(&r.m->pt, r.pte_epa, mk(&r, F_P | F_RW | F_US, r.block + 4096, 0));
 	invlpg(r.cpu, r.va);
@@ -472,7 +511,24 @@ static void test_permissions_smep_smap(void **state)
 	mmu_set_nxe(r.cpu, false);
 	assert_false(translate(r.cpu, r.va, MMU_FETCH, MMU_KERNEL, &pa, &f));
 	assert_int_equal(f.error_code, 0x11);
+	/* a supervisor PDE makes the page supervisor: SMAP/SMEP let the
+	 * kernel in, the user is refused */
+	set_pte(&r.m->pt, r.pde_epa, mk(&r, F_P | F_RW, r.block, 0));
+	invlpg(r.cpu, r.va);
+	assert_true(translate(r.cpu, r.va, MMU_READ, MMU_KERNEL, &pa, &f));
+	assert_true(translate(r.cpu, r.va, MMU_FETCH, MMU_KERNEL, &pa, &f));
+	assert_false(translate(r.cpu, r.va, MMU_READ, MMU_USER, &pa, &f));
+	assert_int_equal(f.error_code, 0x5);
 	rig_finish(&r);
+}
+
+static void test_permissions_smep_smap(void **state)
+{
+	(void)state;
+	smep_smap("x86_64");
+	smep_smap("x86_32");
+	smep_smap("x86_32-pae");
+	smep_smap("x86_64-la57");
 }
 
 int main(void)
@@ -480,6 +536,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_permissions_x86_64_matrix),
 		cmocka_unit_test(test_permissions_x86_32_matrix),
+		cmocka_unit_test(test_permissions_pae_matrix),
+		cmocka_unit_test(test_permissions_la57_matrix),
 		cmocka_unit_test(test_permissions_x86_64_pdpte_matrix),
 		cmocka_unit_test(test_permissions_typical_codes),
 		cmocka_unit_test(test_permissions_smep_smap),

@@ -75,18 +75,23 @@ static void check_map_unmap(const char *name)
 	struct vmsim_machine *m = boot(name, NULL);
 	struct pt_ctx *pt = &m->pt;
 	unsigned long base = pt->nr_tables, free0 = nr_free_pages_with_pcp(&m->pm);
-	unsigned large = pt->fmt->levels == 4 ? 21 : 22;
+	unsigned large = config_pmd_shift(&m->cfg);
 	uint64_t root, epa, old;
+	unsigned long rooted;
 	struct pt_path p;
 
 	assert_int_equal(mm_pgd_alloc(m, &root), 0);
 	check_tables(m, root, base);
-	/* 4 KiB page: every missing level allocated once */
+	/* PAE: the root comes with its 3 user PMD tables */
+	rooted = pt->nr_tables;
+	assert_int_equal(rooted, base + 1 + (pt->fmt->root_regs ? 3 : 0));
+	/* 4 KiB page: every missing level allocated once (under PAE only
+	 * the page table is missing) */
 	assert_int_equal(pt_map(pt, root, 0x8048000, 0x100000, 12, URW, _PAGE_TABLE), 0);
 	check_tables(m, root, base);
-	assert_int_equal(pt->nr_tables, base + pt->fmt->levels);
+	assert_int_equal(pt->nr_tables, rooted + pt->fmt->levels - 1 - (pt->fmt->root_regs ? 1 : 0));
 	assert_int_equal(pt_map(pt, root, 0x8049000, 0x101000, 12, URW, _PAGE_TABLE), 0);
-	assert_int_equal(pt->nr_tables, base + pt->fmt->levels);
+	assert_int_equal(pt->nr_tables, rooted + pt->fmt->levels - 1 - (pt->fmt->root_regs ? 1 : 0));
 	pt_lookup(pt, root, 0x8049000, &p);
 	assert_true(p.leaf);
 	assert_int_equal(p.n, pt->fmt->levels);
@@ -151,6 +156,8 @@ static void test_pgtable_map_unmap_x86_32(void **state)
 {
 	(void)state;
 	check_map_unmap("x86_32");
+	check_map_unmap("x86_32-pae");
+	check_map_unmap("x86_64-la57");
 }
 
 static void test_pgtable_entries(void **state)

@@ -19,34 +19,9 @@
 #include "kern/kpgtable.h"
 #include "kern/machine.h"
 #include "mmu/mmu.h"
+#include "mmu_test.h"
 
 #define URW (_PAGE_PRESENT | _PAGE_RW | _PAGE_USER)
-
-struct rig {
-	struct vmsim_machine *m;
-	struct vmsim_cpu *cpu;
-	uint64_t root;
-};
-
-static void rig_init(struct rig *r, const char *name, const char **sets)
-{
-	struct vmsim_error err = { 0 };
-
-	r->m = vmsim_machine_create(name, sets, &err);
-	if (!r->m)
-		fail_msg("%s", err.msg);
-	r->cpu = &r->m->cpus[0];
-	assert_int_equal(mm_pgd_alloc(r->m, &r->root), 0);
-	mmu_load_cr3(r->cpu, r->root, 0, false);
-}
-
-static void rig_finish(struct rig *r)
-{
-	mmu_load_cr3(r->cpu, r->m->kernel_pgd, 0, false);
-	pt_free_empty(&r->m->pt, r->root, 0, r->m->cfg.task_size - 1);
-	mm_pgd_free(r->m, r->root);
-	vmsim_machine_destroy(r->m);
-}
 
 static void check(struct rig *r)
 {
@@ -443,7 +418,7 @@ static void random_run(const char *name, const char **sets)
 		assert_int_equal(pt_map(&r.m->pt, r.root, va, 0x2000000 + (uint64_t)(i * 7919 % 4096) * 4096,
 					12, fl, _PAGE_TABLE), 0);
 	}
-	assert_int_equal(pt_map(&r.m->pt, r.root, 0x40000000, 0x400000, r.m->pt.fmt->levels == 4 ? 21 : 22,
+	assert_int_equal(pt_map(&r.m->pt, r.root, 0x40000000, 0x400000, config_pmd_shift(&r.m->cfg),
 				URW, _PAGE_TABLE), 0);
 	for (unsigned step = 0; step < 200000; step++) {
 		unsigned op = (unsigned)rand() % 1000;
@@ -496,6 +471,9 @@ static void test_tlb_random_matches_walk(void **state)
 	random_run("x86_64", small);
 	random_run("x86_64", l1i4);
 	random_run("x86_32", l1i4);
+	random_run("x86_32-pae", NULL);
+	random_run("x86_64-la57", NULL);
+	random_run("x86_64-la57", pcid);
 }
 
 /*

@@ -44,7 +44,7 @@ static void check_same_values(const struct vmsim_config *a, const struct vmsim_c
 	}
 	EQ(kernel_start); EQ(kernel_size); EQ(zone_dma_end); EQ(zone_dma32_end);
 	EQ(max_order); EQ(min_free_kbytes); EQ(pcp); EQ(pcp_high_fraction); EQ(cpu_count); EQ(wp); EQ(nxe); EQ(pcid);
-	EQ(pse); EQ(smep); EQ(smap); EQ(phys_bits);
+	EQ(pse); EQ(smep); EQ(smap); EQ(phys_bits); EQ(paging);
 	EQ(l1d.entries); EQ(l1d.ways); EQ(l1i.entries); EQ(l1i.ways); EQ(l2.entries);
 	EQ(l2.ways); EQ(l1d_large.entries); EQ(l1d_large.ways); EQ(l1i_large.entries);
 	EQ(l1i_large.ways);
@@ -160,6 +160,29 @@ static void test_config_mmap_base_known_answers(void **state)
 	(void)state;
 }
 
+/* A 32-bit layout worked by hand: the fixmap, the regions stacked below
+ * it, MAXMEM, and (all of 1 GiB being more than lowmem) where the direct
+ * map and vmalloc end and start. */
+struct layout32 {
+	uint64_t fixaddr_start, fixaddr_tot_start, cea, ldt, pkmap, vmalloc_end, maxmem,
+		 vmalloc_start;
+};
+
+static void check_layout32(const struct vmsim_config *c, const struct layout32 *w)
+{
+	assert_int_equal(c->fix_kmap_slots, 16);
+	assert_int_equal(c->fixaddr_start, w->fixaddr_start);
+	assert_int_equal(c->fixaddr_tot_start, w->fixaddr_tot_start);
+	assert_int_equal(c->cpu_entry_area_base, w->cea);
+	assert_int_equal(c->ldt_base, w->ldt);
+	assert_int_equal(c->pkmap_base, w->pkmap);
+	assert_int_equal(c->vmalloc_end, w->vmalloc_end);
+	assert_int_equal(c->maxmem, w->maxmem);
+	assert_int_equal(c->lowmem_end, w->maxmem);
+	assert_int_equal(c->high_memory, 0xc0000000ULL + w->maxmem);
+	assert_int_equal(c->vmalloc_start, w->vmalloc_start);	/* high_memory + 8 MiB */
+}
+
 /*
  * x86_32, 1 CPU, 1 GiB, worked by hand from the 6.12 sources (docs/config.md):
  * fixmap: FIX_HOLE, DBGP, EARLYCON, APIC, 64 IO-APICs, 16 kmap, PCIE_MCFG = 85
@@ -170,17 +193,10 @@ static void test_config_x86_32_derivations(void **state)
 	struct vmsim_config c;
 
 	builtin(&c, "x86_32");
-	assert_int_equal(c.fix_kmap_slots, 16);
-	assert_int_equal(c.fixaddr_start, 0xfffff000ULL - 85 * 4096ULL);	/* 0xfffaa000 */
-	assert_int_equal(c.fixaddr_tot_start, 0xffda9000ULL);
-	assert_int_equal(c.cpu_entry_area_base, 0xffc00000ULL);
-	assert_int_equal(c.ldt_base, 0xff800000ULL);
-	assert_int_equal(c.pkmap_base, 0xff400000ULL);
-	assert_int_equal(c.vmalloc_end, 0xff3fe000ULL);
-	assert_int_equal(c.maxmem, 0x373fe000ULL);	/* 883.99 MiB, not 896 */
-	assert_int_equal(c.lowmem_end, 0x373fe000ULL);
-	assert_int_equal(c.high_memory, 0xf73fe000ULL);
-	assert_int_equal(c.vmalloc_start, 0xf7bfe000ULL);
+	/* MAXMEM 883.99 MiB, not 896 */
+	check_layout32(&c, &(const struct layout32){ 0xfffff000ULL - 85 * 4096ULL, 0xffda9000ULL,
+		0xffc00000ULL, 0xff800000ULL, 0xff400000ULL, 0xff3fe000ULL, 0x373fe000ULL,
+		0xf7bfe000ULL });
 
 	/* all RAM fits lowmem: high_memory follows RAM, vmalloc follows it */
 	set_ok(&c, "memory.size", "512MiB");
@@ -213,6 +229,90 @@ static void test_config_x86_32_derivations(void **state)
 	set_ok(&c, "layout.vmalloc_reserve", "64MiB");
 	finalize_ok(&c);
 	assert_int_equal(c.maxmem, 0x373fe000ULL + 64 * MiB);
+	(void)state;
+}
+
+/*
+ * x86_32 PAE, 1 CPU, 1 GiB, by hand from pgtable_32_areas.h and fixmap.h
+ * with PMD_SIZE 2 MiB and PTRS_PER_PTE 512: the same 85 permanent fixmap
+ * slots; 85 + 511 crosses a 512-entry page table, so FIX_BTMAP_END moves
+ * to 512: 1025 slots, FIXADDR_TOT_START 0xfffff000 - 1025 pages.
+ */
+static void test_config_pae_derivations(void **state)
+{
+	struct vmsim_config c;
+
+	builtin(&c, "x86_32-pae");
+	assert_int_equal(c.arch, ARCH_X86_32);
+	assert_int_equal(c.paging, PAGING_PAE);
+	assert_true(c.nxe);
+	assert_int_equal(c.phys_bits, 36);
+	assert_int_equal(c.last_pkmap, 512);
+	/* the CPU entry area at (0xffbfe000 - 44 pages) & PMD_MASK, MAXMEM
+	 * 0xff5fe000 - 0xc0000000 - 128 MiB */
+	check_layout32(&c, &(const struct layout32){ 0xfffff000ULL - 85 * 4096ULL, 0xffbfe000ULL,
+		0xffa00000ULL, 0xff800000ULL, 0xff600000ULL, 0xff5fe000ULL, 0x375fe000ULL,
+		0xf7dfe000ULL });
+	assert_int_equal(c.mmap_base, 0xc0000000ULL - 128 * MiB);
+	assert_int_equal(config_pmd_shift(&c), 21);
+	/* RAM above 4 GiB: PAE's reason to be, up to MAX_PHYSMEM_BITS 36 */
+	set_ok(&c, "memory.size", "8GiB");
+	finalize_ok(&c);
+	assert_int_equal(c.lowmem_end, 0x375fe000ULL);
+	(void)state;
+}
+
+/*
+ * x86_64 with 5-level paging: the 6.12 bases (page_64_types.h,
+ * pgtable_64_types.h, mm.rst) and TASK_SIZE_MAX (1 << 56) - 4096, while
+ * mmap_base stays below the 47-bit DEFAULT_MAP_WINDOW.
+ */
+static void test_config_la57_values(void **state)
+{
+	struct vmsim_config c;
+
+	builtin(&c, "x86_64-la57");
+	assert_int_equal(c.arch, ARCH_X86_64);
+	assert_int_equal(c.paging, PAGING_LA57);
+	assert_int_equal(c.phys_bits, 52);
+	assert_int_equal(c.task_size, 0x00fffffffffff000ULL);
+	assert_int_equal(c.page_offset, 0xff11000000000000ULL);
+	assert_int_equal(c.vmalloc_start, 0xffa0000000000000ULL);
+	assert_int_equal(c.vmalloc_end - 1, 0xffd1ffffffffffffULL);	/* mm.rst's last byte */
+	assert_int_equal(c.vmemmap, 0xffd4000000000000ULL);
+	assert_int_equal(config_map_window(&c), 0x7ffffffff000ULL);
+	/* the same as 4-level: below the 47-bit window */
+	assert_int_equal(c.mmap_base, 0x7ffff7fff000ULL);
+	/* a task_size below the window is the window */
+	set_ok(&c, "layout.task_size", "0x100000000");
+	finalize_ok(&c);
+	assert_int_equal(config_map_window(&c), 0x100000000ULL);
+	(void)state;
+}
+
+static void test_config_paging_key(void **state)
+{
+	struct vmsim_config c;
+	struct vmsim_error err = { 0 };
+	static const char pae[] = "arch: x86_32\ncpu: { paging: pae }\n";
+	static const char la57_first[] = "cpu: { paging: la57 }\narch: x86_64\n";
+	static const char wrong[] = "arch: x86_32\ncpu:\n  paging: la57\n";
+
+	/* the paging key re-bases the keys not given, whatever the order */
+	assert_int_equal(config_load_string(&c, "pae.yaml", pae, sizeof(pae) - 1, &err), 0);
+	finalize_ok(&c);
+	assert_int_equal(c.last_pkmap, 512);
+	assert_true(c.nxe);
+	assert_int_equal(c.vmalloc_end, 0xff5fe000ULL);
+	assert_int_equal(config_load_string(&c, "l5.yaml", la57_first, sizeof(la57_first) - 1,
+					    &err), 0);
+	finalize_ok(&c);
+	assert_int_equal(c.page_offset, 0xff11000000000000ULL);
+	/* a mode of the other arch: file:line of the key */
+	assert_int_equal(config_load_string(&c, "w.yaml", wrong, sizeof(wrong) - 1, &err), 0);
+	assert_int_equal(config_finalize(&c, &err), -EINVAL);
+	assert_string_equal(err.msg, "w.yaml:3:11: cpu.paging la57 is not an x86_32 paging mode "
+			    "(2level, pae)");
 	(void)state;
 }
 
@@ -251,6 +351,8 @@ static void test_config_shipped_files_match_builtins(void **state)
 {
 	check_file_matches_builtin("configs/x86_64.yaml", "x86_64");
 	check_file_matches_builtin("configs/x86_32.yaml", "x86_32");
+	check_file_matches_builtin("configs/x86_64-la57.yaml", "x86_64-la57");
+	check_file_matches_builtin("configs/x86_32-pae.yaml", "x86_32-pae");
 	(void)state;
 }
 
@@ -345,7 +447,7 @@ static const struct {
 	  "for x86_64 (36..52)" },
 	{ "x86_64", "memory.size", "128TiB", "--set memory.size=128TiB: memory.size 128TiB is more "
 	  "than 46 physical address bits can address (64TiB)" },
-	{ "x86_32", "cpu.nxe", "true", "--set cpu.nxe=true: cpu.nxe needs PAE; 2-level x86_32 page "
+	{ "x86_32", "cpu.nxe", "true", "--set cpu.nxe=true: cpu.nxe needs PAE (cpu.paging: pae); 2-level x86_32 page "
 	  "tables have no NX bit" },
 	{ "x86_32", "zones.DMA32", "4GiB", "--set zones.DMA32=4GiB: zones.DMA32 is only valid on x86_64" },
 	{ "x86_32", "memory.size", "5GiB", "--set memory.size=5GiB: memory.size 5GiB is more than "
@@ -710,6 +812,9 @@ int main(void)
 		cmocka_unit_test(test_config_builtin_x86_64_values),
 		cmocka_unit_test(test_config_mmap_base_known_answers),
 		cmocka_unit_test(test_config_x86_32_derivations),
+		cmocka_unit_test(test_config_pae_derivations),
+		cmocka_unit_test(test_config_la57_values),
+		cmocka_unit_test(test_config_paging_key),
 		cmocka_unit_test(test_config_finalize_is_idempotent),
 		cmocka_unit_test(test_config_shipped_files_match_builtins),
 		cmocka_unit_test(test_config_bad_files_give_exact_messages),

@@ -330,10 +330,77 @@ static void test_exit_returns_every_frame_x86_64(void **state)
 	exit_returns_every_frame("x86_64");
 }
 
+/* VmPTE counts the user half's tables of every level: one page touched at
+ * 0x08049000 needs a PTE table (2-level), + the 3 PMD tables PAE
+ * preallocates, + a PUD and a PMD table (4-level), + a P4D table
+ * (5-level); a page 1 GiB away adds its PMD and PTE tables (one PTE
+ * table under PAE, whose PMD for it is preallocated), and the teardown
+ * leaves none. */
+static void test_fault_vmpte_counts_every_level(void **state)
+{
+	static const struct { const char *machine; unsigned long one, two; } k[] = {
+		{ "x86_32", 1, 2 }, { "x86_32-pae", 4, 5 }, { "x86_64", 3, 5 },
+		{ "x86_64-la57", 4, 6 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		struct vmsim_machine *m = vt_boot(k[i].machine, "256MiB");
+		struct task_struct *t = vt_spawn(m, "a", 0, 0);
+
+		assert_int_equal(vt_mmap(t, 0x08048000, 8 * KiB, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_FIXED), 0x08048000);
+		assert_int_equal(vt_mmap(t, 0x48048000, 8 * KiB, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_FIXED), 0x48048000);
+		assert_int_equal(vt_write(t, 0x08049000, 1), 0);
+		if (mm_pgtables_bytes(t->mm) != k[i].one * PAGE_SIZE)
+			fail_msg("%s: VmPTE %lu kB, want %lu", k[i].machine,
+				 mm_pgtables_bytes(t->mm) >> 10, k[i].one * 4);
+		assert_int_equal(vt_write(t, 0x48049000, 1), 0);
+		if (mm_pgtables_bytes(t->mm) != k[i].two * PAGE_SIZE)
+			fail_msg("%s: VmPTE %lu kB, want %lu", k[i].machine,
+				 mm_pgtables_bytes(t->mm) >> 10, k[i].two * 4);
+		vt_teardown(m);
+	}
+}
+
+/* PAE: unmapping all of a GiB frees its PMD table and clears its PDPTE
+ * (free_pmd_range()'s pud_clear()), mapping there again makes a new one
+ * (pud_populate()); each time the CPU running the mm loads CR3 again, so
+ * its PDPTE registers follow. */
+static void test_fault_pae_pdpte_reload(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_32-pae", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+	struct vmsim_cpu *cpu = &m->cpus[0];
+	uint64_t pdpte;
+
+	(void)state;
+	assert_int_equal(vt_mmap(t, 0x40000000, 4 * KiB, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_FIXED), 0x40000000);
+	assert_int_equal(vt_write(t, 0x40000000, 5), 0);
+	assert_int_equal(cpu->cr3, t->mm->pgd);
+	pdpte = pt_read(&m->pt, t->mm->pgd + 8);
+	assert_int_equal(cpu->root_regs[1], pdpte);
+	assert_int_equal(do_munmap(t->mm, 0x40000000, 4 * KiB), 0);
+	vt_check(m);
+	assert_int_equal(pt_read(&m->pt, t->mm->pgd + 8), 0);
+	assert_int_equal(cpu->root_regs[1], 0);
+	assert_int_equal(vt_mmap(t, 0x40200000, 4 * KiB, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_FIXED), 0x40200000);
+	assert_int_equal(vt_write(t, 0x40200000, 6), 0);
+	assert_int_equal(vt_read_ok(t, 0x40200000), 6);
+	assert_int_equal(pt_read(&m->pt, t->mm->pgd + 8) & 0xfff, _PAGE_PRESENT);
+	assert_int_equal(cpu->root_regs[1], pt_read(&m->pt, t->mm->pgd + 8));
+	vt_teardown(m);
+}
+
 static void test_exit_returns_every_frame_x86_32(void **state)
 {
 	(void)state;
 	exit_returns_every_frame("x86_32");
+	exit_returns_every_frame("x86_32-pae");
+	exit_returns_every_frame("x86_64-la57");
 }
 
 static void test_fault_x86_32_highmem_frames(void **state)
@@ -506,6 +573,8 @@ int main(void)
 		cmocka_unit_test(test_fault_pcid_switch_and_stale_entries),
 		cmocka_unit_test(test_exit_returns_every_frame_x86_64),
 		cmocka_unit_test(test_exit_returns_every_frame_x86_32),
+		cmocka_unit_test(test_fault_vmpte_counts_every_level),
+		cmocka_unit_test(test_fault_pae_pdpte_reload),
 		cmocka_unit_test(test_fault_x86_32_highmem_frames),
 		cmocka_unit_test(test_fault_file_mappings_private_and_shared),
 		cmocka_unit_test(test_fault_out_of_memory_is_clean),

@@ -372,6 +372,103 @@ static void test_mmap_32bit(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/*
+ * 5-level paging: the cases of the kernel's selftest
+ * tools/testing/selftests/mm/va_high_addr_switch.c (x86_64, no hugetlb),
+ * in its order, with the addresses worked by hand from
+ * arch_get_unmapped_area_topdown() and mmap_address_hint_valid():
+ * DEFAULT_MAP_WINDOW = 2^47 - 4 KiB, mmap_base below it, and a hint
+ * above the window raising the search's top by TASK_SIZE_MAX -
+ * DEFAULT_MAP_WINDOW.  Each mapping is written to, as the selftest's
+ * memset() does, so its page tables at every level get built.
+ */
+#define SWITCH (1ULL << 47)		/* ADDR_SWITCH_HINT */
+#define HIGH (1ULL << 48)		/* HIGH_ADDR */
+#define LOW (1ULL << 30)		/* LOW_ADDR */
+/* mmap_base + TASK_SIZE_MAX - DEFAULT_MAP_WINDOW */
+#define HIGH_BASE (BASE64 + 0x00fffffffffff000ULL - (SWITCH - 4096))
+
+static const struct {
+	uint64_t addr, size;
+	bool fixed, keep;
+	uint64_t want;
+} high_switch[] = {
+	{ SWITCH - 4096, 4096, false, false, BASE64 - 0x1000 },	/* straddles: low */
+	{ SWITCH - 4096, 8192, false, false, BASE64 - 0x2000 },
+	{ SWITCH, 4096, false, true, SWITCH },			/* free: exact */
+	{ SWITCH, 8192, true, false, SWITCH },
+	{ 0, 8192, false, false, BASE64 - 0x2000 },		/* mmap(NULL) */
+	{ LOW, 8192, false, false, LOW },
+	{ HIGH, 8192, false, true, HIGH },
+	{ HIGH, 8192, false, true, HIGH_BASE - 0x2000 },	/* again: top-down, high */
+	{ HIGH, 8192, true, false, HIGH },
+	{ ~0ULL, 8192, false, true, HIGH_BASE - 0x4000 },	/* mmap(-1) */
+	{ ~0ULL, 8192, false, false, HIGH_BASE - 0x6000 },
+	{ SWITCH - 4096, 4096, false, false, BASE64 - 0x1000 },
+	{ SWITCH - 4096, 8192, false, true, BASE64 - 0x2000 },
+	{ SWITCH - 2048, 8192, false, true, BASE64 - 0x4000 },	/* rounded down: straddles */
+	{ SWITCH, 4096, false, false, SWITCH },
+	{ SWITCH, 8192, true, false, SWITCH },
+};
+
+static void test_mmap_la57_high_address_switch(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64-la57", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+
+	(void)state;
+	assert_int_equal(t->mm->task_size, 0x00fffffffffff000ULL);
+	assert_int_equal(t->mm->mmap_base, BASE64);
+	for (size_t i = 0; i < sizeof(high_switch) / sizeof(high_switch[0]); i++) {
+		uint64_t a = vt_mmap(t, high_switch[i].addr, high_switch[i].size, PRW,
+				     ANON_P | (high_switch[i].fixed ? MAP_FIXED : 0));
+
+		if (a != high_switch[i].want)
+			fail_msg("case %zu: mmap(%#llx, %#llx) = %#llx, want %#llx", i,
+				 (unsigned long long)high_switch[i].addr,
+				 (unsigned long long)high_switch[i].size, (unsigned long long)a,
+				 (unsigned long long)high_switch[i].want);
+		for (uint64_t p = a; p < a + high_switch[i].size; p += 4096)
+			assert_int_equal(vt_write(t, p, i), 0);
+		if (!high_switch[i].keep)
+			assert_int_equal(do_munmap(t->mm, a, high_switch[i].size), 0);
+		vt_check(m);
+	}
+	/* above the window too, unmapping frees the tables: free_pgtables()
+	 * reaches the top of the 56-bit user half */
+	{
+		struct task_struct *b = vt_spawn(m, "b", 0, 0);
+
+		assert_int_equal(vt_mmap(b, HIGH, 4096, PRW, ANON_P), HIGH);
+		assert_int_equal(vt_write(b, HIGH, 1), 0);
+		assert_int_equal(mm_pgtables_bytes(b->mm), 4 * 4096);	/* P4D PUD PMD PTE */
+		assert_int_equal(do_munmap(b->mm, HIGH, 4096), 0);
+		assert_int_equal(mm_pgtables_bytes(b->mm), 0);
+	}
+	/* the top of user space: MAP_FIXED up to TASK_SIZE_MAX, not past it */
+	assert_int_equal(vt_mmap(t, 0x00fffffffffff000ULL - 4096, 4096, PRW, ANON_P | MAP_FIXED),
+			 0x00ffffffffffe000ULL);
+	assert_int_equal(vt_write(t, 0x00ffffffffffe000ULL, 1), 0);
+	assert_int_equal(vm_mmap(t->mm, NULL, 0x00fffffffffff000ULL, 4096, PRW,
+				 ANON_P | MAP_ANONYMOUS | MAP_FIXED, 0), -ENOMEM);
+	vt_teardown(m);
+}
+
+/* The same hints under 4-level paging: nothing lies above 47 bits, so a
+ * high hint is just a bad hint. */
+static void test_mmap_4level_high_hints_stay_low(void **state)
+{
+	struct vmsim_machine *m = vt_boot("x86_64", "256MiB");
+	struct task_struct *t = vt_spawn(m, "a", 0, 0);
+
+	(void)state;
+	assert_int_equal(vt_mmap(t, HIGH, 8192, PRW, ANON_P), BASE64 - 0x2000);
+	assert_int_equal(vt_mmap(t, ~0ULL, 8192, PRW, ANON_P), BASE64 - 0x4000);
+	assert_int_equal(vm_mmap(t->mm, NULL, SWITCH, 4096, PRW,
+				 ANON_P | MAP_ANONYMOUS | MAP_FIXED, 0), -ENOMEM);
+	vt_teardown(m);
+}
+
 /* MAP_STACK sets VM_NOHUGEPAGE (6.7 on): a thread stack does not merge
  * with plain anonymous memory next to it (host: three VMAs). */
 static void test_mmap_stack_is_nohugepage(void **state)
@@ -836,6 +933,8 @@ int main(void)
 		cmocka_unit_test(test_mmap_thp_hints),
 		cmocka_unit_test(test_mmap_topdown_falls_back_bottom_up),
 		cmocka_unit_test(test_mmap_32bit),
+		cmocka_unit_test(test_mmap_la57_high_address_switch),
+		cmocka_unit_test(test_mmap_4level_high_hints_stay_low),
 		cmocka_unit_test(test_mmap_stack_is_nohugepage),
 		cmocka_unit_test(test_mmap_stack_guard_gap_keeps_mappings_away),
 		cmocka_unit_test(test_munmap_middle_and_across_vmas),

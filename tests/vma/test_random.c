@@ -1080,11 +1080,27 @@ static void test_random_ops_x86_32(void **state)
 	run("x86_32", 3000, 5, "unlimited", false);
 }
 
+static void test_random_ops_pae(void **state)
+{
+	(void)state;
+	run("x86_32-pae", 3000, 11, "unlimited", false);
+	run("x86_32-pae", 2000, 13, "0", true);
+}
+
+static void test_random_ops_la57(void **state)
+{
+	(void)state;
+	run("x86_64-la57", 3000, 17, "256KiB", false);
+	run("x86_64-la57", 2000, 19, "0", true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_ops_x86_64),
 		cmocka_unit_test(test_random_ops_x86_32),
+		cmocka_unit_test(test_random_ops_pae),
+		cmocka_unit_test(test_random_ops_la57),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,7 +33,11 @@
  * tasks in a memory cgroup whose memory.max is below their working set on
  * a machine with RAM to spare, where only the cgroup's own reclaim makes
  * room (swapoff left out: in a full cgroup it would call the cgroup's
- * OOM killer, which the model does not follow).
+ * OOM killer, which the model does not follow).  Each kind runs on
+ * x86_64 and again, shorter, under the other page-table formats: PAE
+ * (x86_32-pae: 4 KiB pages, the cgroup) and 5-level paging (x86_64-la57:
+ * all three), whose PTEs hold the swap entries and whose tables at every
+ * level are allocated, charged and freed.
  */
 #include "vma_test.h"
 
@@ -54,17 +58,29 @@ struct run_cfg {
 	unsigned free_left;		/* free pages left after the pin */
 	uint64_t area_size;		/* each of the two swap areas */
 	unsigned steps;			/* the default length */
+	const char *machine;		/* the built-in machine */
 	unsigned memcg_max;		/* the tasks' cgroup's memory.max in
 					 * pages (0: no cgroup, no limit) */
 };
 
 static const struct run_cfg small_pages = {
-	"4k", "memory.size=8MiB", false, 1024, 1800, 340, 3 * MiB, 3000, 0,
+	"4k", "memory.size=8MiB", false, 1024, 1800, 340, 3 * MiB, 3000, "x86_64", 0,
+};
+/* the same on the other page-table formats: swap entries in PAE's and
+ * 5-level paging's PTEs, their tables at every level */
+static const struct run_cfg small_pages_pae = {
+	"4k-pae", "memory.size=8MiB", false, 1024, 1800, 340, 3 * MiB, 1500, "x86_32-pae", 0,
+};
+static const struct run_cfg small_pages_la57 = {
+	"4k-la57", "memory.size=8MiB", false, 1024, 1800, 340, 3 * MiB, 1500, "x86_64-la57", 0,
 };
 /* huge pages: whole aligned 2 MiB slots mapped among the small ones, in a
  * machine with room for two or three huge pages at a time */
 static const struct run_cfg huge_pages = {
-	"thp", "memory.size=24MiB", true, 3072, 4600, 1600, 10 * MiB, 800, 0,
+	"thp", "memory.size=24MiB", true, 3072, 4600, 1600, 10 * MiB, 800, "x86_64", 0,
+};
+static const struct run_cfg huge_pages_la57 = {
+	"thp-la57", "memory.size=24MiB", true, 3072, 4600, 1600, 10 * MiB, 800, "x86_64-la57", 0,
 };
 /* a memory cgroup: plenty of free RAM, but the tasks' cgroup may hold 500
  * pages (its page tables and stacks included) of a working set of up to
@@ -73,7 +89,14 @@ static const struct run_cfg huge_pages = {
  * on (1536 slots): swapoff inside a full cgroup would be the cgroup's
  * OOM killer's business, which the model does not follow. */
 static const struct run_cfg in_memcg = {
-	"memcg", "memory.size=32MiB", false, 1024, 1200, ~0u, 3 * MiB, 3000, 500,
+	"memcg", "memory.size=32MiB", false, 1024, 1200, ~0u, 3 * MiB, 3000, "x86_64", 500,
+};
+/* the cgroup's page tables charged at PAE's and 5-level paging's levels */
+static const struct run_cfg in_memcg_pae = {
+	"memcg-pae", "memory.size=32MiB", false, 1024, 1200, ~0u, 3 * MiB, 1500, "x86_32-pae", 500,
+};
+static const struct run_cfg in_memcg_la57 = {
+	"memcg-la57", "memory.size=32MiB", false, 1024, 1200, ~0u, 3 * MiB, 1500, "x86_64-la57", 500,
 };
 static const struct run_cfg *cfg;
 #define MAXTOTAL (cfg->maxtotal)
@@ -128,7 +151,7 @@ static struct vmsim_machine *boot(void)
 	struct vmsim_machine *m;
 
 	snprintf(swap, sizeof(swap), "swap.size=%lluKiB", (unsigned long long)(AREA_SIZE >> 10));
-	m = vmsim_machine_create("x86_64", sets, &err);
+	m = vmsim_machine_create(cfg->machine, sets, &err);
 
 	if (!m)
 		fail_msg("boot: %s", err.msg);
@@ -708,6 +731,8 @@ static void test_swap_random_nothing_is_lost(void **state)
 {
 	(void)state;
 	run_all(&small_pages);
+	run_all(&small_pages_pae);
+	run_all(&small_pages_la57);
 }
 
 /* The same under transparent_hugepage.enabled=always: huge pages faulted,
@@ -717,6 +742,7 @@ static void test_swap_random_huge_pages(void **state)
 {
 	(void)state;
 	run_all(&huge_pages);
+	run_all(&huge_pages_la57);
 }
 
 /* The same in a memory cgroup whose memory.max is below the working
@@ -726,6 +752,8 @@ static void test_swap_random_in_a_memcg(void **state)
 {
 	(void)state;
 	run_all(&in_memcg);
+	run_all(&in_memcg_pae);
+	run_all(&in_memcg_la57);
 }
 
 int main(void)

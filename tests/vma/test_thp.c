@@ -795,38 +795,58 @@ static void test_thp_fork_of_a_split_huge_page(void **state)
 	vmsim_machine_destroy(m);
 }
 
-/* ---- x86_32: 4 MiB pages ---- */
+/* ---- a huge page in each format's PMD ---- */
 
-static void test_thp_x86_32_maps_4mib_pages(void **state)
+/* A huge page in @machine's PMD (depth levels - 2: 2 MiB, or 4 MiB on
+ * 2-level x86_32, whose PMD is the page directory): its pages, NX in the
+ * PMD of an rw- mapping where the format has it, a walk ending there, and
+ * a split into the deposited table's PTEs. */
+static void maps_pmd_pages(const char *machine, uint64_t addr)
 {
-	struct vmsim_machine *m = boot_thp("x86_32", "1GiB", "always", NULL);
+	struct vmsim_machine *m = boot_thp(machine, "1GiB", "always", NULL);
+	const unsigned shift = config_pmd_shift(&m->cfg), nr = 1u << (shift - 12);
+	const uint64_t size = 1ULL << shift;
 	struct task_struct *t = vt_spawn(m, "a", 0, 0);
-	uint64_t a = vt_mmap(t, 0x10000000, 8 * MiB, PRW, MAP_PRIVATE | MAP_FIXED), e;
+	uint64_t a = vt_mmap(t, addr, 2 * size, PRW, MAP_PRIVATE | MAP_FIXED), e;
 	struct walk_result wr;
 	struct vmsim_fault f;
 	struct page *folio;
 
-	(void)state;
-	assert_int_equal(vt_write(t, a + 0x400010, 0x99), 0);
-	e = pmd_entry_of(t, a + 0x400000, NULL);
+	assert_int_equal(vt_write(t, a + size + 0x10, 0x77), 0);
+	e = pmd_entry_of(t, a + size, NULL);
 	assert_int_equal(e & 0xfff, _PAGE_PRESENT | _PAGE_RW | _PAGE_USER | _PAGE_ACCESSED |
 				     _PAGE_DIRTY | _PAGE_PSE);
-	folio = huge_folio_of(t, a + 0x400000);
+	assert_int_equal(!!(e & _PAGE_NX), m->pt.fmt->nx_bit != 0);
+	folio = huge_folio_of(t, a + size);
 	assert_non_null(folio);
-	assert_int_equal(compound_order(folio), 10);
-	assert_int_equal(get_mm_rss(t->mm), 1024);
-	assert_true(mmu_walk_peek(&m->cpus[0], t->mm->pgd, a + 0x500000, MMU_READ, MMU_USER, &wr, &f,
-				  NULL));
-	assert_int_equal(wr.shift, 22);
-	assert_int_equal(wr.depth, 0);
-	assert_int_equal(smaps_field(t, a, "AnonHugePages"), 4096);
-	/* a split: 1024 PTEs of the deposited table */
-	assert_int_equal(do_munmap(t->mm, a + 0x500000, PAGE_SIZE), 0);
+	assert_int_equal(compound_order(folio), shift - 12);
+	assert_int_equal(get_mm_rss(t->mm), nr);
+	assert_true(mmu_walk_peek(&m->cpus[0], t->mm->pgd, a + size + size / 2, MMU_READ, MMU_USER,
+				  &wr, &f, NULL));
+	assert_int_equal(wr.shift, shift);
+	assert_int_equal(wr.depth, m->pt.fmt->levels - 2);
+	assert_int_equal(mmu_walk_peek(&m->cpus[0], t->mm->pgd, a + size, MMU_FETCH, MMU_USER, &wr,
+				       &f, NULL), m->pt.fmt->nx_bit == 0);
+	assert_int_equal(smaps_field(t, a, "AnonHugePages"), size >> 10);
+	/* a split: the PTEs of the deposited table */
+	assert_int_equal(do_munmap(t->mm, a + size + size / 4, PAGE_SIZE), 0);
 	vt_check(m);
-	assert_int_equal(get_mm_rss(t->mm), 1023);
-	assert_ptr_equal(frame_of(t, a + 0x7ff000), folio + 1023);
-	assert_int_equal(vt_read_ok(t, a + 0x400010), 0x99);
+	assert_int_equal(get_mm_rss(t->mm), nr - 1);
+	assert_ptr_equal(frame_of(t, a + 2 * size - PAGE_SIZE), folio + nr - 1);
+	assert_int_equal(vt_read_ok(t, a + size + 0x10), 0x77);
 	vmsim_machine_destroy(m);
+}
+
+/* ---- x86_32: 4 MiB pages ---- */
+
+static void test_thp_x86_32_maps_4mib_pages(void **state)
+{
+	struct vmsim_machine *m;
+	struct task_struct *t;
+	uint64_t a;
+
+	(void)state;
+	maps_pmd_pages("x86_32", 0x10000000);
 
 	/* without PSE there is no transparent huge page at all */
 	{
@@ -842,6 +862,15 @@ static void test_thp_x86_32_maps_4mib_pages(void **state)
 		assert_int_equal(get_mm_rss(t->mm), 1);
 		vmsim_machine_destroy(m);
 	}
+}
+
+static void test_thp_pae_and_la57_map_2mib_pages(void **state)
+{
+	(void)state;
+	maps_pmd_pages("x86_32-pae", 0x10000000);
+	maps_pmd_pages("x86_64-la57", 0x10000000);
+	/* above the 47-bit window, under its own PML5 entry */
+	maps_pmd_pages("x86_64-la57", 0x0080000000000000ULL);
 }
 
 /* ---- corrupted huge PMDs ---- */
@@ -1273,6 +1302,8 @@ static void test_thp_exit_frees_everything(void **state)
 	(void)state;
 	exit_frees_everything("x86_64", "256MiB");
 	exit_frees_everything("x86_32", "512MiB");
+	exit_frees_everything("x86_32-pae", "512MiB");
+	exit_frees_everything("x86_64-la57", "256MiB");
 }
 
 /* ---- the reverse map ---- */
@@ -1922,6 +1953,7 @@ int main(void)
 		cmocka_unit_test(test_thp_fork_copy_on_write),
 		cmocka_unit_test(test_thp_fork_of_a_split_huge_page),
 		cmocka_unit_test(test_thp_x86_32_maps_4mib_pages),
+		cmocka_unit_test(test_thp_pae_and_la57_map_2mib_pages),
 		cmocka_unit_test(test_thp_corrupted_huge_pmd_is_bad_and_reclaimed),
 		cmocka_unit_test(test_thp_move_huge_pmd_moves_page_and_table),
 		cmocka_unit_test(test_thp_madvise_dontneed_and_free),

@@ -178,7 +178,7 @@ int cli_start(struct cli *c);
 /* -c names a built-in machine or an existing file: 0; else one line and 2:
  * "vmsim-cli: PATH: No such file or directory" for a name that looks like a
  * path (a '/' or a '.'), "vmsim-cli: -c NAME: unknown built-in machine
- * 'NAME' (x86_32, x86_64), and no such file" for any other. */
+ * 'NAME' (CFG_BUILTINS), and no such file" for any other. */
 int cli_check_machine(const struct cli *c);
 
 struct vmsim_machine;

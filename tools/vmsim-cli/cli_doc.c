@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "kern/views.h"
+#include "util/config.h"
 #include "util/strbuf.h"
 #include "vmsim-config.h"
 
@@ -197,7 +198,7 @@ static void bash(void)
 	       "\tviews)\n"
 	       "\t\t[[ $3 == *,* ]] && pre=${3%%,*},\n"
 	       "\t\tCOMPREPLY=($(compgen -P \"$pre\" -W \"$_vmsim_cli_views\" -- \"${3##*,}\")) ;;\n"
-	       "\tmachine) COMPREPLY=($(compgen -W 'x86_64 x86_32' -- \"$3\") "
+	       "\tmachine) COMPREPLY=($(compgen -W '" CFG_BUILTIN_WORDS "' -- \"$3\") "
 	       "$(compgen -f -- \"$3\")) ;;\n"
 	       "\t*) COMPREPLY=() ;;\n"
 	       "\tesac\n}\n\n"

@@ -49,13 +49,13 @@
  */
 enum { C_ACCESSES, C_INSTRUCTIONS, C_L1D_HITS, C_L1D_MISSES, C_L1I_HITS, C_L1I_MISSES,
        C_L2_HITS, C_L2_MISSES, C_WALKS, C_ENTRIES_READ, C_MIN_FLT, C_DEMAND_ZERO, C_ZERO_PAGE,
-       C_COW, C_COW_REUSE, C_STACK_GROW, C_SEGV, C_SIGBUS, C_POLICY_FAULTS, C_EVICTIONS,
-       C_DIRTY_EVICTIONS, C_DISK_WRITES, NR_COUNTERS };
+       C_COW, C_COW_REUSE, C_STACK_GROW, C_SEGV, C_SIGBUS, C_CYCLES, C_POLICY_FAULTS,
+       C_EVICTIONS, C_DIRTY_EVICTIONS, C_DISK_WRITES, NR_COUNTERS };
 static const char *const counter_names[NR_COUNTERS] = {
 	"accesses", "instructions", "l1d_hits", "l1d_misses", "l1i_hits", "l1i_misses", "l2_hits",
 	"l2_misses", "walks", "walk_entries_read", "min_flt", "demand_zero", "zero_page", "cow",
-	"cow_reuse", "stack_grow", "segv", "sigbus", "faults", "evictions", "dirty_evictions",
-	"disk_writes",
+	"cow_reuse", "stack_grow", "segv", "sigbus", "translation_cycles", "faults", "evictions",
+	"dirty_evictions", "disk_writes",
 };
 
 /* The rates per 1000 instructions a row and the summary give. */
@@ -126,6 +126,7 @@ static void counter_values(struct replay_cli *rc, const struct replay_counters *
 	fault_stat_fields(&c->fst, f);	/* min_flt ... sigbus, our order */
 	for (unsigned i = 0; i < FAULT_STAT_FIELDS; i++)
 		v[C_MIN_FLT + i] = f[i].v;
+	v[C_CYCLES] = c->translation_cycles;
 	v[C_POLICY_FAULTS] = rc->policy ? st->faults : 0;
 	v[C_EVICTIONS] = rc->policy ? st->evictions : 0;
 	v[C_DIRTY_EVICTIONS] = rc->policy ? st->dirty_evictions : 0;
@@ -139,6 +140,26 @@ static bool mpki(uint64_t misses, uint64_t instructions, double *out)
 	if (!instructions)
 		return false;
 	*out = (double)misses * 1000.0 / (double)instructions;
+	return true;
+}
+
+/* A JSON number, or null when @ok is false (@v is read only after @ok
+ * was computed: the callers' "f(&x), x" would read x unordered). */
+static void json_number_or_null(struct json_writer *jw, const char *key, bool ok, const double *v)
+{
+	json_key(jw, key);
+	if (ok)
+		json_double(jw, *v, 6);
+	else
+		json_null(jw);
+}
+
+/* The cost model's translation cycles per access: false without accesses. */
+static bool per_access(uint64_t cycles, uint64_t accesses, double *out)
+{
+	if (!accesses)
+		return false;
+	*out = (double)cycles / (double)accesses;
 	return true;
 }
 
@@ -232,7 +253,7 @@ static void row_header(const struct replay_cli *rc, char sep)
 		printf("%cd_%s", sep, counter_names[i]);
 	for (unsigned i = 0; i < NR_MPKI; i++)
 		printf("%c%s_mpki", sep, mpki_names[i]);
-	putchar('\n');
+	printf("%ccycles_per_access\n", sep);
 }
 
 static void interval_row(struct replay_cli *rc)
@@ -281,6 +302,8 @@ static void interval_row(struct replay_cli *rc)
 				json_null(jw);
 		}
 		json_object_end(jw);
+		json_number_or_null(jw, "cycles_per_access",
+				    per_access(d[C_CYCLES], d[C_ACCESSES], &x), &x);
 		json_object_end(jw);
 		return;
 	}
@@ -300,7 +323,10 @@ static void interval_row(struct replay_cli *rc)
 		else
 			printf("%c%s", sep, rc->csv ? "" : "-");
 	}
-	putchar('\n');
+	if (per_access(d[C_CYCLES], d[C_ACCESSES], &x))
+		printf("%c%.4f\n", sep, x);
+	else
+		printf("%c%s\n", sep, rc->csv ? "" : "-");
 }
 
 static void progress(struct replay_cli *rc, const struct trace_reader *r, bool final)
@@ -400,23 +426,11 @@ static bool miss_rate(const struct tlb_stats *t, double *out)
 	return true;
 }
 
-/* A JSON number, or null when @ok is false (@v is read only after @ok
- * was computed: the callers' "f(&x), x" would read x unordered). */
-static void json_number_or_null(struct json_writer *jw, const char *key, bool ok, const double *v)
-{
-	json_key(jw, key);
-	if (ok)
-		json_double(jw, *v, 6);
-	else
-		json_null(jw);
-}
 
 /* The depth of Linux level @l in @fmt, or -1 when it folds into the one above. */
 static int level_depth(const struct pt_format *fmt, enum pt_level l)
 {
-	const int d = fmt->depth_of[l];
-
-	return l == PT_PGD || d != fmt->depth_of[l - 1] ? d : -1;
+	return pt_level_depth(fmt, l);
 }
 
 /* A leaf at @d maps a page (the last level, or a level of large pages). */
@@ -425,7 +439,82 @@ static bool level_maps(const struct pt_format *fmt, int d)
 	return d == (int)fmt->levels - 1 || fmt->lvl[d].large;
 }
 
-static const char *const linux_levels[PT_NR_LEVELS] = { "pgd", "pud", "pmd", "pte" };
+#define linux_levels pt_level_names
+
+/* The paging-structure caches a summary reports (CSV: a column pair each,
+ * empty where the format has none). */
+#define NR_PSC 4
+static const char *const psc_names[NR_PSC] = { "pml5e_cache", "pml4e_cache", "pdpte_cache",
+					       "pde_cache" };
+
+/* The depth whose entries @cpu's cache @name holds, or -1. */
+static int psc_depth(const struct vmsim_cpu *cpu, const char *name)
+{
+	for (int d = 0; d < PT_MAX_LEVELS; d++)
+		if (cpu->psc[d].entries && strcmp(cpu->psc[d].name, name) == 0)
+			return d;
+	return -1;
+}
+
+/* The cost model's line: cycles, per access, the costs, and each cache's
+ * hit rate. */
+static void text_translation(const struct replay *rp, const struct replay_counters *c)
+{
+	const struct vmsim_config *cfg = &rp->m->cfg;
+	double x = 0;
+
+	printf("cycles    %llu translating", (unsigned long long)c->translation_cycles);
+	if (per_access(c->translation_cycles, c->accesses, &x))
+		printf(", %.4f per access", x);
+	printf(" (L1 lookup %u, L2 lookup %u, walk reference %u); paging-structure caches:",
+	       cfg->cost_l1_hit, cfg->cost_l2_hit, cfg->cost_walk_ref);
+	for (int d = 0, n = 0; d < PT_MAX_LEVELS; d++) {
+		const uint64_t h = c->psc_hits[d], all = h + c->psc_misses[d];
+
+		if (!rp->cpu->psc[d].entries)
+			continue;
+		printf("%s %s %llu/%llu hits", n++ ? "," : "", rp->cpu->fmt->lvl[d].intel,
+		       (unsigned long long)h, (unsigned long long)all);
+	}
+	printf("; %llu entries not read\n", (unsigned long long)c->entries_saved);
+}
+
+/* JSON: the cost model and the caches. */
+static void json_translation(struct json_writer *jw, const struct replay *rp,
+			     const struct replay_counters *c)
+{
+	const struct vmsim_config *cfg = &rp->m->cfg;
+	double x = 0;
+
+	json_key(jw, "translation");
+	json_object_begin(jw);
+	json_key_u64(jw, "cycles", c->translation_cycles);
+	json_number_or_null(jw, "cycles_per_access",
+			    per_access(c->translation_cycles, c->accesses, &x), &x);
+	json_key(jw, "cost");
+	json_object_begin(jw);
+	json_key_u64(jw, "l1_hit", cfg->cost_l1_hit);
+	json_key_u64(jw, "l2_hit", cfg->cost_l2_hit);
+	json_key_u64(jw, "walk_ref", cfg->cost_walk_ref);
+	json_object_end(jw);
+	json_key_u64(jw, "walk_entries_saved", c->entries_saved);
+	json_key(jw, "paging_structure_caches");
+	json_object_begin(jw);
+	for (int d = 0; d < PT_MAX_LEVELS; d++) {
+		const uint64_t h = c->psc_hits[d], all = h + c->psc_misses[d];
+
+		if (!rp->cpu->psc[d].entries)
+			continue;
+		json_key(jw, rp->cpu->psc[d].name);
+		json_object_begin(jw);
+		json_key_u64(jw, "hits", h);
+		json_key_u64(jw, "misses", c->psc_misses[d]);
+		json_number_or_null(jw, "hit_rate", per_access(h, all, &x), &x);
+		json_object_end(jw);
+	}
+	json_object_end(jw);
+	json_object_end(jw);
+}
 
 /* JSON: the totals after the rows, under the statistics' names; 0, or
  * -errno if the document did not come out whole. */
@@ -500,6 +589,7 @@ static int json_tail(struct replay_cli *rc, double secs, double rate)
 		json_object_end(jw);
 	}
 	json_object_end(jw);
+	json_translation(jw, rp, &c);
 	fault_stat_fields(&rp->t->fst, f);
 	json_group(jw, "faults", f, FAULT_STAT_FIELDS);
 	json_group(jw, "regions", regions, sizeof(regions) / sizeof(regions[0]));
@@ -553,7 +643,10 @@ static int csv_summary(struct replay_cli *rc, const char *trace, enum trace_form
 		printf(",%s_entries_read", linux_levels[l]);
 	for (int l = 0; l < PT_NR_LEVELS; l++)
 		printf(",%s_pages_mapped", linux_levels[l]);
-	printf(",demand_zero,zero_page,cow,cow_reuse,stack_grow,segv,sigbus");
+	printf(",demand_zero,zero_page,cow,cow_reuse,stack_grow,segv,sigbus,translation_cycles,"
+	       "cycles_per_access,walk_entries_saved");
+	for (unsigned i = 0; i < NR_PSC; i++)
+		printf(",%s_hits,%s_misses", psc_names[i], psc_names[i]);
 	for (unsigned i = 0; i < NR_REPLACE_RECLAIM; i++)
 		printf(",%s", replace_reclaim_name[i]);
 	putchar('\n');
@@ -600,8 +693,20 @@ static int csv_summary(struct replay_cli *rc, const char *trace, enum trace_form
 		else
 			printf(",%llu", (unsigned long long)c.mapped_at[d]);
 	}
-	printf(",%lu,%lu,%lu,%lu,%lu,%lu,%lu", c.fst.demand_zero, c.fst.zero_page, c.fst.cow,
-	       c.fst.cow_reuse, c.fst.stack_grow, c.fst.segv, c.fst.sigbus);
+	printf(",%lu,%lu,%lu,%lu,%lu,%lu,%lu,%llu", c.fst.demand_zero, c.fst.zero_page, c.fst.cow,
+	       c.fst.cow_reuse, c.fst.stack_grow, c.fst.segv, c.fst.sigbus,
+	       (unsigned long long)c.translation_cycles);
+	csv_number(per_access(c.translation_cycles, c.accesses, &x), &x);
+	printf(",%llu", (unsigned long long)c.entries_saved);
+	for (unsigned i = 0; i < NR_PSC; i++) {
+		const int d = psc_depth(rp->cpu, psc_names[i]);
+
+		if (d < 0)
+			printf(",,");
+		else
+			printf(",%llu,%llu", (unsigned long long)c.psc_hits[d],
+			       (unsigned long long)c.psc_misses[d]);
+	}
 	/* the kernel's reclaim counters: --policy linux only */
 	for (unsigned i = 0; i < NR_REPLACE_RECLAIM; i++)
 		if (rc->policy && (rc->policy->flags & REPLACE_KERNEL))
@@ -719,6 +824,7 @@ static int summary(struct replay_cli *rc, const char *trace, enum trace_format f
 	       (unsigned long long)c.l2.hits, (unsigned long long)c.l2.misses);
 	text_rates(&c);
 	text_walks(rp->cpu->fmt, &c);
+	text_translation(rp, &c);
 	printf("faults    %lu minor: %lu demand-zero, %lu zero-page, %lu cow (+%lu reused), "
 	       "%lu stack growth; %llu SIGSEGV", fs->min_flt, fs->demand_zero, fs->zero_page,
 	       fs->cow, fs->cow_reuse, fs->stack_grow, (unsigned long long)rp->segv);

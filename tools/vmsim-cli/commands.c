@@ -13,7 +13,7 @@
 
 static const struct cli_opt global_opts[] = {
 	{ GOPT_CONFIG, "config", ARG_MACHINE, "NAME|FILE",
-	  "the machine: a built-in one (x86_64, x86_32) or a YAML config file; default x86_64" },
+	  "the machine: a built-in one (x86_64, x86_64-la57, x86_32, x86_32-pae) or a YAML config file; default x86_64" },
 	{ GOPT_SET, "set", ARG_TEXT, "KEY=VALUE",
 	  "override one config key (memory.size=256MiB, cpu.wp=false, ...); may be repeated" },
 	{ GOPT_JSON, "json", ARG_NONE, NULL, "print one JSON document instead of text" },

@@ -312,15 +312,14 @@ static int op_pte(struct scn *s, struct scn_step *st)
 
 	pt_lookup(pt, op_root(s, t), va, &p);
 	if (level) {
-		static const char *const lv[PT_NR_LEVELS] = { "pgd", "pud", "pmd", "pte" };
 		int l = -1;
 
 		for (int i = 0; i < PT_NR_LEVELS; i++)
-			if (strcmp(level, lv[i]) == 0)
+			if (strcmp(level, pt_level_names[i]) == 0)
 				l = i;
 		if (l < 0)
-			return scn_bad(s, st, scn_arg(st, "level"), "level '%s': pte, pmd, pud or pgd",
-				       level);
+			return scn_bad(s, st, scn_arg(st, "level"),
+				       "level '%s': pte, pmd, pud, p4d or pgd", level);
 		depth = (unsigned)f->depth_of[l];
 		if (depth >= p.n) {
 			/* the walk for addr stops above that level */

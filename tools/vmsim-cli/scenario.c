@@ -1192,15 +1192,13 @@ static int boot_machine(struct scn *s, const char *cli_config, const char *const
 		if (mach->type != YNODE_SCALAR)
 			return scn_bad(s, NULL, mach, "machine: a built-in name or a config path");
 		config = mach->scalar;
-		if (strcmp(config, "x86_64") != 0 && strcmp(config, "x86_32") != 0 &&
-		    config[0] != '/') {
+		if (!config_is_builtin(config) && config[0] != '/') {
 			snprintf(path, sizeof(path), "%s/%s", s->dir, config);
 			config = path;
 		}
 		/* a name that is neither a built-in nor a file: say which it
 		 * looked like, at the scenario's line */
-		if (strcmp(config, "x86_64") != 0 && strcmp(config, "x86_32") != 0 &&
-		    access(config, F_OK) != 0) {
+		if (!config_is_builtin(config) && access(config, F_OK) != 0) {
 			if (config_name_is_path(mach->scalar))
 				return scn_bad(s, NULL, mach, "machine: no config file %s (%s); the "
 					       "built-in machines are " CFG_BUILTINS, config,
