@@ -36,7 +36,7 @@ static inline unsigned psc_lookup(struct vmsim_cpu *cpu, uint64_t va, uint64_t *
 				  uint64_t *all, uint64_t *any)
 {
 	/* the deepest cache first: a hit there skips the most reads */
-	for (unsigned d = cpu->fmt->levels - 1; d-- > 0;) {
+	for (unsigned d = cpu->wc.last; d-- > 0;) {
 		struct psc *c = &cpu->psc[d];
 		int i;
 
@@ -85,7 +85,7 @@ static inline void psc_fill(struct vmsim_cpu *cpu, uint64_t va, unsigned from, u
 		c->lru[i] = ++c->tick;
 		/* the walk has just set A on these entries */
 		c->e[i] = (struct psc_entry){ tables[d + 1], all[d] | _PAGE_ACCESSED,
-					      any[d] & cpu->fmt->nx_bit };
+					      any[d] & cpu->wc.nx_bit };
 	}
 }
 

@@ -654,7 +654,7 @@ translate_slow(struct vmsim_cpu *cpu, const unsigned k, uint64_t va, enum mmu_ac
 
 	/* the arrays compare truncated addresses: keep non-canonical ones
 	 * away from them (the walk reports #GP) */
-	if (__builtin_expect(!pt_va_canonical(cpu->fmt, va), 0)) {
+	if (__builtin_expect(!cpu_va_canonical(cpu, va), 0)) {
 		mmu_walk(cpu, cpu->cr3, va, acc, mode, &r, f, NULL);	/* #GP */
 		return MMU_FAULTED;
 	}
