@@ -478,8 +478,10 @@ array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, uint64_t va,
 	if (old != TLB_TAG_INVALID) {
 		if (k >= 0)
 			fast_forget(cpu, (unsigned)k, a, i);
-		/* a way that held this page is a refill, not an eviction */
-		if (old != key && old != global_key(key))
+		/* a way that held this page is a refill, not an eviction;
+		 * after a fruitless probe (@absent) no way holds it: the
+		 * probe compared both keys */
+		if (absent || (old != key && old != global_key(key)))
 			a->evictions++;	/* a level's count is its arrays' sum */
 		a->nlarge -= tag_large(old);	/* every field is overwritten below */
 	} else {
