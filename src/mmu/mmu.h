@@ -215,6 +215,9 @@ struct psc {
 	tlb_stamp_t *lru;
 	struct psc_entry *e;
 	unsigned entries, ways, shift;	/* shift: the depth's, the tag's low bit */
+	unsigned nvalid;		/* valid entries: an empty cache (after every
+					 * flush of the PCID) is neither searched nor
+					 * scanned */
 	uint64_t set_mask, tick;
 	uint64_t hits, misses;	/* lookups by walks */
 };

@@ -9,6 +9,8 @@
 
 #include "mmu/mmu.h"
 
+#define PSC_TAG_INVALID (~0ULL)
+
 /* The tag of @va's entry in @c under @pcid. */
 static inline uint64_t psc_tag(const struct vmsim_cpu *cpu, const struct psc *c, uint64_t va,
 			       unsigned pcid)
@@ -45,8 +47,10 @@ static inline unsigned psc_lookup(struct vmsim_cpu *cpu, uint64_t va, uint64_t *
 		struct psc *c = &cpu->psc[d];
 		int i;
 
-		if (!c->entries)
+		if (!c->nvalid) {	/* none configured, or empty since a flush */
+			c->misses += c->entries != 0;
 			continue;
+		}
 		if ((i = psc_find(c, psc_tag(cpu, c, va, cpu->pcid))) < 0) {
 			c->misses++;
 			continue;
@@ -86,6 +90,7 @@ static inline void psc_fill(struct vmsim_cpu *cpu, uint64_t va, unsigned from, u
 			best = x < best ? x : best;
 		}
 		i = base + (unsigned)(best & 63);
+		c->nvalid += c->tag[i] == PSC_TAG_INVALID;
 		c->tag[i] = t;
 		c->lru[i] = ++c->tick;
 		/* the walk has just set A on these entries */
