@@ -1,7 +1,8 @@
 /*
  * The page walker: one loop over the levels of the CPU's format, as data
  * (struct pt_format, decoded per depth into cpu->wl[] under the current
- * NXE, PSE and MAXPHYADDR).  A format is a description; this file has no
+ * NXE, PSE and MAXPHYADDR, and its constants into cpu->wc, so a walk never
+ * reads the format itself).  A format is a description; this file has no
  * code for any one of them.
  *
  * Rules (docs/linux-rules.md section 6, Intel SDM vol. 3 ch. 4):
