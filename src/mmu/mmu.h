@@ -175,8 +175,31 @@ struct walk_level {
 	uint64_t rsvd;		/* reserved bits of a table entry / 4K leaf */
 	uint64_t rsvd_large;	/* reserved bits of a large leaf (PS=1) here */
 	uint64_t ps_mask;	/* _PAGE_PSE when PS makes a leaf here, else 0 */
-	uint64_t index_mask;	/* (1 << bits) - 1 */
-	unsigned shift;
+	uint64_t entry_mask;	/* the entry's byte offset in its table is
+				 * (va >> entry_shift) & entry_mask: the index
+				 * bits times the entry size, no multiply */
+	uint64_t offset_mask;	/* (1 << shift) - 1: a leaf's offset bits */
+	uint8_t shift;
+	uint8_t entry_shift;	/* shift - log2(entry size) */
+	bool from_regs;		/* the root of a format whose root entries are
+				 * registers loaded with CR3 (cpu->root_regs) */
+};	/* 64 bytes: cpu->wl[d] is one shift from d */
+
+/* The format's constants the walk reads at every miss, decoded once with
+ * cpu->wl[] (mmu_update_walk_levels()) into the CPU, so a walk loads them
+ * from one line instead of chasing cpu->fmt. */
+struct walk_consts {
+	uint64_t addr_mask;	/* pt_format.entry_addr_mask */
+	uint64_t root_mask;	/* pt_format.root_addr_mask */
+	uint64_t nx_bit;	/* pt_format.nx_bit */
+	unsigned esz, last;	/* entry size; depth of the PTEs (levels - 1) */
+	uint8_t esz_log2;	/* log2(esz) */
+	uint8_t large_hi_src, large_hi_bits, large_hi_dst;	/* PSE-36 */
+	/* pt_va_canonical() as two shifts (cpu_va_canonical()): the bits
+	 * above va_bits, and whether they copy bit va_bits - 1 (x86_64) or
+	 * are zero (x86_32) */
+	uint8_t va_pad;
+	bool va_sext;
 };
 
 /* A paging-structure cache: the entries of one depth (set-associative,
@@ -193,6 +216,9 @@ struct psc {
 	tlb_stamp_t *lru;
 	struct psc_entry *e;
 	unsigned entries, ways, shift;	/* shift: the depth's, the tag's low bit */
+	unsigned nvalid;		/* valid entries: an empty cache (after every
+					 * flush of the PCID) is neither searched nor
+					 * scanned */
 	uint64_t set_mask, tick;
 	uint64_t hits, misses;	/* lookups by walks */
 };
@@ -237,6 +263,7 @@ struct vmsim_cpu {
 	uint64_t va_mask;		/* 2^va_bits - 1 */
 	uint64_t ram_size;
 	struct walk_level wl[PT_MAX_LEVELS];
+	struct walk_consts wc;
 	struct psc psc[PT_MAX_LEVELS];	/* [d]: cache of depth d's entries */
 	uint8_t ok_table[32];		/* tlb_ok_mask() of each rights value */
 
@@ -339,6 +366,16 @@ unsigned tlb_array_valid(const struct tlb_array *a);
 
 /* ---- translation (tlb.c, walk.c) ---- */
 
+/* pt_va_canonical(cpu->fmt, @va) from the decoded constants: no branch on
+ * the format's width. */
+static inline bool cpu_va_canonical(const struct vmsim_cpu *cpu, uint64_t va)
+{
+	const unsigned s = cpu->wc.va_pad;
+	const uint64_t x = va << s;
+
+	return (cpu->wc.va_sext ? (uint64_t)((int64_t)x >> s) : x >> s) == va;
+}
+
 /* The miss path of any access: the physical address, or MMU_FAULTED. */
 uint64_t mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 			    enum mmu_mode mode, struct vmsim_fault *f);
@@ -417,7 +454,8 @@ void psc_flush_pcid(struct vmsim_cpu *cpu, unsigned pcid);
 void psc_flush_all(struct vmsim_cpu *cpu);
 void psc_drop_va(struct vmsim_cpu *cpu, uint64_t va);
 
-/* Recompute the per-depth reserved masks from CR state and MAXPHYADDR. */
+/* Recompute the per-depth reserved masks from CR state and MAXPHYADDR,
+ * and the walk's copy of the format's constants (cpu->wc). */
 void mmu_update_walk_levels(struct vmsim_cpu *cpu);
 
 /* Allowed-access mask (TLB_OK_BIT bits) for cached @rights under @cpu's

@@ -24,8 +24,6 @@
 
 #include "util/error.h"
 
-#define PSC_TAG_INVALID (~0ULL)
-
 static const struct cfg_tlb *psc_geometry(const struct vmsim_config *cfg, const char *intel,
 					  const char **name)
 {
@@ -99,6 +97,7 @@ int psc_init(struct vmsim_cpu *cpu, const struct vmsim_config *cfg, struct vmsim
 
 static void psc_invalidate(struct psc *c, unsigned i)
 {
+	c->nvalid -= c->tag[i] != PSC_TAG_INVALID;
 	c->tag[i] = PSC_TAG_INVALID;
 	c->lru[i] = 0;
 }
@@ -106,7 +105,7 @@ static void psc_invalidate(struct psc *c, unsigned i)
 void psc_flush_pcid(struct vmsim_cpu *cpu, unsigned pcid)
 {
 	for (unsigned d = 0; d < PT_MAX_LEVELS; d++)
-		for (unsigned i = 0; i < cpu->psc[d].entries; i++)
+		for (unsigned i = 0; cpu->psc[d].nvalid && i < cpu->psc[d].entries; i++)
 			if (cpu->psc[d].tag[i] != PSC_TAG_INVALID &&
 			    cpu->psc[d].tag[i] >> TLB_PCID_SHIFT == pcid)
 				psc_invalidate(&cpu->psc[d], i);
@@ -115,7 +114,7 @@ void psc_flush_pcid(struct vmsim_cpu *cpu, unsigned pcid)
 void psc_flush_all(struct vmsim_cpu *cpu)
 {
 	for (unsigned d = 0; d < PT_MAX_LEVELS; d++)
-		for (unsigned i = 0; i < cpu->psc[d].entries; i++)
+		for (unsigned i = 0; cpu->psc[d].nvalid && i < cpu->psc[d].entries; i++)
 			psc_invalidate(&cpu->psc[d], i);
 }
 
@@ -124,7 +123,7 @@ void psc_drop_va(struct vmsim_cpu *cpu, uint64_t va)
 	for (unsigned d = 0; d + 1 < cpu->fmt->levels; d++) {
 		int i;
 
-		if (cpu->psc[d].entries &&
+		if (cpu->psc[d].nvalid &&
 		    (i = psc_find(&cpu->psc[d], psc_tag(cpu, &cpu->psc[d], va, cpu->pcid))) >= 0)
 			psc_invalidate(&cpu->psc[d], (unsigned)i);
 	}

@@ -9,6 +9,8 @@
 
 #include "mmu/mmu.h"
 
+#define PSC_TAG_INVALID (~0ULL)
+
 /* The tag of @va's entry in @c under @pcid. */
 static inline uint64_t psc_tag(const struct vmsim_cpu *cpu, const struct psc *c, uint64_t va,
 			       unsigned pcid)
@@ -18,15 +20,20 @@ static inline uint64_t psc_tag(const struct vmsim_cpu *cpu, const struct psc *c,
 
 /* Index of the entry of @c tagged @t, or -1.  The ways are compared
  * without a branch (callgrind's branch simulation on bench_mmu miss 16384:
- * the early exit mispredicted 0.7 times a miss). */
+ * the early exit mispredicted 0.7 times a miss), each a compare and a
+ * cmov: a tag is at most once in its set (psc_fill() writes only tags
+ * its walk's lookup did not find), so the match is the one way that
+ * compares equal (5 instructions a way, against 9 for a bitmap of the
+ * matches and its lowest bit). */
 static inline int psc_find(const struct psc *c, uint64_t t)
 {
 	const unsigned base = (unsigned)(t & c->set_mask) * c->ways;
-	uint64_t m = 0;
+	const uint64_t *tag = &c->tag[base];
+	int hit = -1;
 
 	for (unsigned w = 0; w < c->ways; w++)
-		m |= (uint64_t)(c->tag[base + w] == t) << w;
-	return m ? (int)(base + (unsigned)__builtin_ctzll(m)) : -1;
+		hit = tag[w] == t ? (int)(base + w) : hit;
+	return hit;
 }
 
 /* The deepest cached entry above the leaves for @va under the current
@@ -36,12 +43,14 @@ static inline unsigned psc_lookup(struct vmsim_cpu *cpu, uint64_t va, uint64_t *
 				  uint64_t *all, uint64_t *any)
 {
 	/* the deepest cache first: a hit there skips the most reads */
-	for (unsigned d = cpu->fmt->levels - 1; d-- > 0;) {
+	for (unsigned d = cpu->wc.last; d-- > 0;) {
 		struct psc *c = &cpu->psc[d];
 		int i;
 
-		if (!c->entries)
+		if (!c->nvalid) {	/* none configured, or empty since a flush */
+			c->misses += c->entries != 0;
 			continue;
+		}
 		if ((i = psc_find(c, psc_tag(cpu, c, va, cpu->pcid))) < 0) {
 			c->misses++;
 			continue;
@@ -81,11 +90,12 @@ static inline void psc_fill(struct vmsim_cpu *cpu, uint64_t va, unsigned from, u
 			best = x < best ? x : best;
 		}
 		i = base + (unsigned)(best & 63);
+		c->nvalid += c->tag[i] == PSC_TAG_INVALID;
 		c->tag[i] = t;
 		c->lru[i] = ++c->tick;
 		/* the walk has just set A on these entries */
 		c->e[i] = (struct psc_entry){ tables[d + 1], all[d] | _PAGE_ACCESSED,
-					      any[d] & cpu->fmt->nx_bit };
+					      any[d] & cpu->wc.nx_bit };
 	}
 }
 

@@ -478,8 +478,10 @@ array_insert(struct vmsim_cpu *cpu, struct tlb_array *a, int k, uint64_t va,
 	if (old != TLB_TAG_INVALID) {
 		if (k >= 0)
 			fast_forget(cpu, (unsigned)k, a, i);
-		/* a way that held this page is a refill, not an eviction */
-		if (old != key && old != global_key(key))
+		/* a way that held this page is a refill, not an eviction;
+		 * after a fruitless probe (@absent) no way holds it: the
+		 * probe compared both keys */
+		if (absent || (old != key && old != global_key(key)))
 			a->evictions++;	/* a level's count is its arrays' sum */
 		a->nlarge -= tag_large(old);	/* every field is overwritten below */
 	} else {
@@ -654,7 +656,7 @@ translate_slow(struct vmsim_cpu *cpu, const unsigned k, uint64_t va, enum mmu_ac
 
 	/* the arrays compare truncated addresses: keep non-canonical ones
 	 * away from them (the walk reports #GP) */
-	if (__builtin_expect(!pt_va_canonical(cpu->fmt, va), 0)) {
+	if (__builtin_expect(!cpu_va_canonical(cpu, va), 0)) {
 		mmu_walk(cpu, cpu->cr3, va, acc, mode, &r, f, NULL);	/* #GP */
 		return MMU_FAULTED;
 	}

@@ -1,7 +1,8 @@
 /*
  * The page walker: one loop over the levels of the CPU's format, as data
  * (struct pt_format, decoded per depth into cpu->wl[] under the current
- * NXE, PSE and MAXPHYADDR).  A format is a description; this file has no
+ * NXE, PSE and MAXPHYADDR, and its constants into cpu->wc, so a walk never
+ * reads the format itself).  A format is a description; this file has no
  * code for any one of them.
  *
  * Rules (docs/linux-rules.md section 6, Intel SDM vol. 3 ch. 4):
@@ -26,6 +27,7 @@
 #include "phys/mmzone.h"
 #include "phys/slab.h"
 
+_Static_assert(sizeof(struct walk_level) == 64, "cpu->wl[d] is one shift from d");
 _Static_assert(TLB_R_W == _PAGE_RW >> 1 && TLB_R_U == _PAGE_USER >> 1,
 	       "walk() shifts R/W and U/S into TLB rights");
 
@@ -44,6 +46,19 @@ void mmu_update_walk_levels(struct vmsim_cpu *cpu)
 	uint64_t hi = f->entry_addr_mask & ~bits_range(0, m - 1);
 	uint64_t nx = f->nx_bit && !cpu->nxe ? f->nx_bit : 0;
 
+	cpu->wc = (struct walk_consts){
+		.addr_mask = f->entry_addr_mask,
+		.root_mask = f->root_addr_mask,
+		.nx_bit = f->nx_bit,
+		.esz = f->entry_size,
+		.esz_log2 = (uint8_t)__builtin_ctz(f->entry_size),
+		.last = f->levels - 1,
+		.va_pad = (uint8_t)(64 - f->va_bits),
+		.va_sext = f->va_bits > 32,	/* x86_32 zero-extends */
+		.large_hi_src = f->large_hi_src,
+		.large_hi_bits = f->large_hi_bits,
+		.large_hi_dst = f->large_hi_dst,
+	};
 	for (unsigned d = 0; d < f->levels; d++) {
 		const struct pt_level_desc *l = &f->lvl[d];
 		struct walk_level *w = &cpu->wl[d];
@@ -51,7 +66,10 @@ void mmu_update_walk_levels(struct vmsim_cpu *cpu)
 
 		memset(w, 0, sizeof(*w));
 		w->shift = l->shift;
-		w->index_mask = (1ULL << l->bits) - 1;
+		w->entry_shift = (uint8_t)(l->shift - cpu->wc.esz_log2);
+		w->entry_mask = ((1ULL << l->bits) - 1) << cpu->wc.esz_log2;
+		w->from_regs = d == 0 && f->root_regs;
+		w->offset_mask = (1ULL << l->shift) - 1;
 		w->implied = l->implied;
 		w->rsvd = hi | nx | l->rsvd;
 		if (!last && !l->large)
@@ -155,14 +173,13 @@ static inline __attribute__((always_inline)) bool
 walk(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc, enum mmu_mode mode,
      struct walk_result *r, struct vmsim_fault *f, struct walk_trace *trace, unsigned flags)
 {
-	const struct pt_format *fmt = cpu->fmt;
-	const unsigned esz = fmt->entry_size, last = fmt->levels - 1;
-	const uint64_t amask = fmt->entry_addr_mask;
+	const struct walk_consts *wc = &cpu->wc;
+	const unsigned esz = wc->esz, last = wc->last;
+	const uint64_t amask = wc->addr_mask;
 	const uint8_t *ram = cpu->pm->ram;
-	const bool root_regs = fmt->root_regs != 0;
 	/* AND of the entries used (with what a level implies) gives R/W,
 	 * U/S and "all accessed"; their OR gives NX */
-	uint64_t table = root & fmt->root_addr_mask, e, all = ~0ULL, any = 0;
+	uint64_t table = root & wc->root_mask, e, all = ~0ULL, any = 0;
 	/* per depth, for the A writes and the caches: the entry's address,
 	 * the table it is in, and the rights down to it */
 	uint64_t epa[PT_MAX_LEVELS], tables[PT_MAX_LEVELS], alls[PT_MAX_LEVELS], anys[PT_MAX_LEVELS];
@@ -171,7 +188,7 @@ walk(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc, enu
 	if (trace)
 		trace->n = 0;
 	/* (a TLB walk's address is canonical: the TLB checked it first) */
-	if (!(flags & WALK_TLB) && __builtin_expect(!pt_va_canonical(fmt, va), 0)) {
+	if (!(flags & WALK_TLB) && __builtin_expect(!cpu_va_canonical(cpu, va), 0)) {
 		f->addr = va;
 		f->error_code = 0;
 		f->depth = -1;
@@ -189,13 +206,13 @@ walk(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc, enu
 	from = d;
 	for (;; d++) {
 		const struct walk_level *wl = &cpu->wl[d];
-		const uint64_t pa = table + ((va >> wl->shift) & wl->index_mask) * esz;
+		const uint64_t off = (va >> wl->entry_shift) & wl->entry_mask, pa = table + off;
 
 		/* phys_to_host_range() for the one load of the hot path:
 		 * a table is aligned to its size and RAM a whole number of
 		 * pages, so a table inside RAM holds every entry of it */
-		if (root_regs && d == 0 && table == (cpu->cr3 & fmt->root_addr_mask))
-			e = cpu->root_regs[(va >> wl->shift) & wl->index_mask];
+		if (wl->from_regs && table == (cpu->cr3 & wc->root_mask))
+			e = cpu->root_regs[off >> wc->esz_log2];
 		else if (__builtin_expect(table < cpu->ram_size, 1))
 			e = esz == 8 ? *(const uint64_t *)(const void *)(ram + pa)
 				     : *(const uint32_t *)(const void *)(ram + pa);
@@ -203,7 +220,7 @@ walk(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc, enu
 			e = esz == 8 ? ~0ULL : 0xffffffffULL;
 		if (trace) {
 			trace->lv[trace->n].depth = d;
-			trace->lv[trace->n].index = (unsigned)((va >> wl->shift) & wl->index_mask);
+			trace->lv[trace->n].index = (unsigned)(off >> wc->esz_log2);
 			trace->lv[trace->n].table_pa = table;
 			trace->lv[trace->n].entry_pa = pa;
 			trace->lv[trace->n].entry = e;
@@ -232,21 +249,22 @@ walk(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc, enu
 	{
 		const uint64_t above = all;
 		const unsigned shift = cpu->wl[d].shift;
+		const uint64_t offset_mask = cpu->wl[d].offset_mask;
 		const uint64_t want = _PAGE_ACCESSED | (acc == MMU_WRITE ? _PAGE_DIRTY : 0);
 		/* R/W and U/S of every level ANDed, NX of any level: TLB_R_W
 		 * and TLB_R_U are _PAGE_RW and _PAGE_USER one bit down */
 		const uint8_t rights = (uint8_t)(((all & e) >> 1 & (TLB_R_W | TLB_R_U)) |
-						 ((any | e) & fmt->nx_bit ? 0 : TLB_R_X));
-		uint64_t base = e & amask & ~((1ULL << shift) - 1);
+						 ((any | e) & wc->nx_bit ? 0 : TLB_R_X));
+		uint64_t base = e & amask & ~offset_mask;
 
 		/* the permission check is the TLB's: ok_table holds the SDM
 		 * rules for each rights value under the current CR0.WP, SMEP
 		 * and SMAP (tlb_ok_mask(); with D given, as the walk sets D) */
 		if (!(cpu->ok_table[rights | TLB_R_D] >> TLB_OK_BIT(acc, mode) & 1))
 			return walk_fault(cpu, va, acc, mode, f, X86_PF_PROT, from, d, flags);
-		if (d != last && fmt->large_hi_bits)	/* PSE-36 */
-			base |= ((e >> fmt->large_hi_src) & ((1ULL << fmt->large_hi_bits) - 1))
-				<< fmt->large_hi_dst;
+		if (d != last && wc->large_hi_bits)	/* PSE-36 */
+			base |= ((e >> wc->large_hi_src) & ((1ULL << wc->large_hi_bits) - 1))
+				<< wc->large_hi_dst;
 		if (flags & WALK_COMMIT) {
 			/* the steady state: every A (and D) already set; next,
 			 * the first use of a page (or write to it) under tables
@@ -260,7 +278,7 @@ walk(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc, enu
 				psc_fill(cpu, va, from, d, tables, alls, anys);
 		}
 		r->page_pa = base;
-		r->pa = base | (va & ((1ULL << shift) - 1));
+		r->pa = base | (va & offset_mask);
 		r->shift = shift;
 		r->depth = d;
 		r->leaf = e;

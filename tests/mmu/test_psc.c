@@ -21,6 +21,7 @@
 #include "kern/kpgtable.h"
 #include "kern/machine.h"
 #include "mmu/mmu.h"
+#include "mmu/psc.h"
 #include "mmu_test.h"
 #include "phys/gfp.h"
 #include "phys/mmzone.h"
@@ -104,6 +105,51 @@ static void test_psc_invlpg_of_any_address_drops_them(void **state)
 	invlpg(r.cpu, 0x7f0000000000ULL);
 	assert_int_equal(reads(&r, A), 0);	/* a TLB hit */
 	assert_int_equal(reads(&r, A + 0x2000), 4);
+	rig_finish(&r);
+}
+
+/* The valid entries of @c, counted from the tags, which must be what the
+ * cache keeps in nvalid (the lookup skips an empty cache by that count). */
+static unsigned valid_entries(const struct psc *c)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < c->entries; i++)
+		n += c->tag[i] != PSC_TAG_INVALID;
+	assert_int_equal(c->nvalid, n);
+	return n;
+}
+
+static void test_psc_empty_caches_count_misses_unsearched(void **state)
+{
+	static const char *const names[] = { "pml4e_cache", "pdpte_cache", "pde_cache" };
+	struct rig r;
+
+	(void)state;
+	/* the first walk found each cache empty: a miss in each, and each
+	 * then holds the one entry it filled */
+	warm(&r, NULL, 4);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(cache(&r, names[i])->misses, 1);
+		assert_int_equal(valid_entries(cache(&r, names[i])), 1);
+	}
+	assert_int_equal(reads(&r, A + (2 << 20)), 2);	/* a PDPTE cache hit */
+	assert_int_equal(valid_entries(cache(&r, "pde_cache")), 2);
+	/* INVLPG empties them; the next walk reads all four levels and
+	 * counts a miss in each empty cache, as a search would have */
+	invlpg(r.cpu, A);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(valid_entries(cache(&r, names[i])), 0);
+	assert_int_equal(reads(&r, A + 0x3000), 4);
+	assert_int_equal(cache(&r, "pml4e_cache")->misses, 2);
+	assert_int_equal(cache(&r, "pdpte_cache")->misses, 2);
+	assert_int_equal(cache(&r, "pde_cache")->misses, 3);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(valid_entries(cache(&r, names[i])), 1);
+	/* a fault drops the address's entries: the counts follow */
+	psc_drop_va(r.cpu, A);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(valid_entries(cache(&r, names[i])), 0);
 	rig_finish(&r);
 }
 
@@ -455,6 +501,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_psc_second_miss_walks_only_below_the_cached_level),
 		cmocka_unit_test(test_psc_invlpg_of_any_address_drops_them),
+		cmocka_unit_test(test_psc_empty_caches_count_misses_unsearched),
 		cmocka_unit_test(test_psc_cr3_load_and_pcids),
 		cmocka_unit_test(test_psc_invpcid_address_keeps_globals),
 		cmocka_unit_test(test_psc_stale_upper_entry_until_invlpg),
