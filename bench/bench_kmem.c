@@ -1,6 +1,6 @@
 /*
  * Kernel address-space benchmark: operations per second and cost per call
- * of the paths issue 4 asks to measure, each beside a reference measured
+ * of the kernel address-space paths, each beside a reference measured
  * in the same run:
  *
  *   vmalloc(64 KiB) + vfree       vs 16 x (alloc_page + __free_page), the
