@@ -469,6 +469,24 @@ struct folio_referenced_arg {
 };
 
 /*
+ * ptep_clear_flush_young() of the PTE at @epa mapping @addr: whether its
+ * Accessed bit was set, clearing it.  x86 Linux skips the flush as an
+ * optimisation; here the next access must set A again, so the TLB entry
+ * goes.
+ */
+static bool ptep_clear_flush_young(struct vm_area_struct *vma, uint64_t addr, uint64_t epa)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	const uint64_t pte = pt_read(&mm->m->pt, epa);
+
+	if (!(pte & _PAGE_ACCESSED))
+		return false;
+	set_pte(&mm->m->pt, epa, pte & ~(uint64_t)_PAGE_ACCESSED);
+	flush_tlb_mm_range(mm, addr, addr + PAGE_SIZE);
+	return true;
+}
+
+/*
  * folio_referenced_one() of a huge page at @addr (its head's address) of
  * @vma: a PMD mapping it whole has its Accessed bit tested and cleared
  * (pmdp_clear_flush_young()), as one reference; else each PTE of @vma
@@ -481,7 +499,7 @@ static int folio_referenced_huge(struct vm_area_struct *vma, uint64_t addr,
 	struct mm_struct *mm = vma->vm_mm;
 	struct vmsim_machine *m = mm->m;
 	const uint64_t size = HPAGE_PMD_SIZE(m);
-	uint64_t pmd = 0, e = 0, epa, pte;
+	uint64_t pmd = 0, e = 0, epa;
 
 	if (!(addr & (size - 1)) && addr >= vma->vm_start && addr + size <= vma->vm_end &&
 	    (pmd = mm_find_pmd(mm, addr)) && pmd_trans_huge(e = pt_read(&m->pt, pmd)) &&
@@ -507,10 +525,7 @@ static int folio_referenced_huge(struct vm_area_struct *vma, uint64_t addr,
 			pra->vm_flags |= VM_LOCKED;
 			return 1;
 		}
-		pte = pt_read(&m->pt, epa);
-		if (pte & _PAGE_ACCESSED) {
-			set_pte(&m->pt, epa, pte & ~(uint64_t)_PAGE_ACCESSED);
-			flush_tlb_mm_range(mm, a, a + PAGE_SIZE);
+		if (ptep_clear_flush_young(vma, a, epa)) {
 			pra->referenced++;
 			pra->vm_flags |= vma->vm_flags;
 		}
@@ -523,9 +538,7 @@ static int folio_referenced_huge(struct vm_area_struct *vma, uint64_t addr,
 static int folio_referenced_one(struct vm_area_struct *vma, uint64_t addr, void *arg)
 {
 	struct folio_referenced_arg *pra = arg;
-	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
-	uint64_t epa, pte;
+	uint64_t epa;
 
 	/* invalid_folio_referenced_vma(): references without recency are
 	 * not counted (the mapping is skipped, as if not there) */
@@ -540,12 +553,7 @@ static int folio_referenced_one(struct vm_area_struct *vma, uint64_t addr, void 
 		pra->vm_flags |= VM_LOCKED;
 		return 1;
 	}
-	pte = pt_read(&m->pt, epa);
-	if (pte & _PAGE_ACCESSED) {
-		/* ptep_clear_flush_young(): x86 Linux skips the flush as
-		 * an optimisation; here the next access must set A again */
-		set_pte(&m->pt, epa, pte & ~(uint64_t)_PAGE_ACCESSED);
-		flush_tlb_mm_range(mm, addr, addr + PAGE_SIZE);
+	if (ptep_clear_flush_young(vma, addr, epa)) {
 		pra->referenced++;
 		pra->vm_flags |= vma->vm_flags & ~VM_LOCKED;
 	}
