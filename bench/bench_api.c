@@ -182,8 +182,8 @@ static void kernel_tables(struct bench *b)
 	struct vmsim_fault f;
 	uint64_t pa;
 
-	if (b->m->cpus[0].cr3 != b->m->kernel_pgd)
-		mmu_load_cr3(&b->m->cpus[0], b->m->kernel_pgd, 0, false);
+	if (b->m->cpus[0].cr3 != b->m->vm.kernel_pgd)
+		mmu_load_cr3(&b->m->cpus[0], b->m->vm.kernel_pgd, 0, false);
 	for (unsigned p = 0; p < PAGES; p++)
 		translate(&b->m->cpus[0], 0xffff880000000000ULL + p * 4096, MMU_READ, MMU_KERNEL, &pa,
 			  &f);

@@ -99,9 +99,9 @@ static int bench_exec(void)
 		vmsim_machine_destroy(m);
 		return 0;
 	}
-	filemap_open(machine_page_cache(m), path, NULL, &keep[0], &err);
+	filemap_open(machine_page_cache(&m->vm), path, NULL, &keep[0], &err);
 	if (r.interp[0])
-		filemap_open(machine_page_cache(m), r.interp, NULL, &keep[1], &err);
+		filemap_open(machine_page_cache(&m->vm), r.interp, NULL, &keep[1], &err);
 	t0 = now();
 	do {
 		for (int i = 0; i < 50; i++, n++)
@@ -160,7 +160,7 @@ static int bench_faults(void)
 		return 1;
 	fsync(fd);
 	if (task_spawn(m, "bench", NULL, &t) ||
-	    filemap_open(machine_page_cache(m), path, NULL, &f, &err))
+	    filemap_open(machine_page_cache(&m->vm), path, NULL, &f, &err))
 		return 1;
 	/* vmsim: a first pass reads every page into the cache */
 	for (int pass = 0;; pass++) {

@@ -145,7 +145,7 @@ static void hitset_init(struct hitset *h, const char *arch, const char **sets, u
 
 static void hitset_finish(struct hitset *h)
 {
-	mmu_load_cr3(h->cpu, h->m->kernel_pgd, 0, false);
+	mmu_load_cr3(h->cpu, h->m->vm.kernel_pgd, 0, false);
 	mm_pgd_free(h->m, h->root);
 	vmsim_machine_destroy(h->m);
 	free(h->perm);
@@ -502,7 +502,7 @@ static void bench_walks(const char *arch, uint64_t mapped)
 		printf("  (mmu_walk alone %.2f ns, ratio %.2f (target <= 2.0, %s))\n", bestw,
 		       bestw / ref[1], bestw / ref[1] <= 2.0 ? "met" : "MISSED");
 	}
-	mmu_load_cr3(cpu, m->kernel_pgd, 0, false);
+	mmu_load_cr3(cpu, m->vm.kernel_pgd, 0, false);
 	mm_pgd_free(m, root);
 	vmsim_machine_destroy(m);
 	free(va);
@@ -550,7 +550,7 @@ static void bench_miss(unsigned npages, char **set, int nset)
 		}
 	sink = sum;
 	printf("%u pages: %.2f ns per translate\n", npages, (now() - t0) * 1e9 / (3.0 * n));
-	mmu_load_cr3(cpu, m->kernel_pgd, 0, false);
+	mmu_load_cr3(cpu, m->vm.kernel_pgd, 0, false);
 	mm_pgd_free(m, root);
 	vmsim_machine_destroy(m);
 	free(va);

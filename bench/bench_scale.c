@@ -191,13 +191,13 @@ static double files(unsigned long n)
 	for (unsigned long i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "/data/f%lu", i);
 		/* a scenario's file argument is looked up before it is made */
-		if (filemap_lookup(machine_page_cache(m), name) ||
-		    filemap_create(machine_page_cache(m), name, "x", 1, 4096, &f[i], &err))
+		if (filemap_lookup(machine_page_cache(&m->vm), name) ||
+		    filemap_create(machine_page_cache(&m->vm), name, "x", 1, 4096, &f[i], &err))
 			die("files", err.msg[0] ? err.msg : "a file exists twice");
 	}
 	for (unsigned long i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "/data/f%lu", i);
-		if (filemap_lookup(machine_page_cache(m), name) != f[i])
+		if (filemap_lookup(machine_page_cache(&m->vm), name) != f[i])
 			die("files", "lookup failed");
 	}
 	for (unsigned long i = 0; i < n; i++)

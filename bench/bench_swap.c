@@ -85,14 +85,14 @@ static void free_written(struct vmsim_machine *m, struct mm_struct *mm, uint64_t
 
 	if (!is_swap_pte(pte))
 		die("MADV_PAGEOUT left the page mapped");
-	page = swap_cache_lookup(m, pte_to_swp_entry(m->pt.fmt, pte));
+	page = swap_cache_lookup(&m->vm, pte_to_swp_entry(m->pt.fmt, pte));
 	if (!page)
 		return;
-	lru_add_drain(m);	/* the rotation waits in a batch, as reclaim finds it */
-	if (!folio_isolate_lru(m, page))
+	lru_add_drain(&m->vm);	/* the rotation waits in a batch, as reclaim finds it */
+	if (!folio_isolate_lru(&m->vm, page))
 		die("the written page is on no list");
 	list_add(&page->lru, &list);
-	reclaim_pages(m, &list);
+	reclaim_pages(&m->vm, &list);
 }
 
 static double sim_cycle(unsigned rounds)
@@ -111,7 +111,7 @@ static double sim_cycle(unsigned rounds)
 				 MAP_PRIVATE | MAP_ANONYMOUS, 0);
 	for (unsigned i = 0; i < PAGES; i++)
 		task_access(t, base + ((uint64_t)i << 12), MMU_WRITE, &v, 8, &ar);
-	lru_add_drain(m);
+	lru_add_drain(&m->vm);
 	vmstat_read(&m->pm, "pswpout", &out0);
 	vmstat_read(&m->pm, "pswpin", &in0);
 	t0 = now();
@@ -172,14 +172,14 @@ static double sim_file(unsigned long pages)
 	struct file *f;
 	double t0, dt;
 
-	if (filemap_create(machine_page_cache(m), "cache", "x", 1, (uint64_t)pages << 12, &f, &err))
+	if (filemap_create(machine_page_cache(&m->vm), "cache", "x", 1, (uint64_t)pages << 12, &f, &err))
 		die(err.msg);
 	for (uint64_t i = 0; i < pages;)
 		i += force_page_cache_readahead(f, i, pages - i);
-	lru_add_drain(m);
+	lru_add_drain(&m->vm);
 	t0 = now();
 	while (got < pages) {
-		unsigned long r = reclaim_lruvec(m, mem_cgroup_lruvec(m, NULL, 0), pages - got,
+		unsigned long r = reclaim_lruvec(&m->vm, mem_cgroup_lruvec(&m->vm, NULL, 0), pages - got,
 						 GFP_KERNEL, false);
 
 		if (!r)
@@ -267,9 +267,9 @@ static double host_bytes(bool zero, unsigned long *pages_out)
 
 		task_access(t, base + (i << 12), MMU_WRITE, &v, 8, &ar);
 	}
-	lru_add_drain(m);
+	lru_add_drain(&m->vm);
 	live0 = m->ha.live;
-	if (sys_swapon(m, slots << 12, 0, false, &type, &err))
+	if (sys_swapon(&m->vm, slots << 12, 0, false, &type, &err))
 		die(err.msg);
 	do_madvise(t->mm, base, (slots - 1) << 12, MADV_PAGEOUT, NULL);
 	out = get_mm_counter(t->mm, MM_SWAPENTS);

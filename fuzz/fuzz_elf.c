@@ -38,7 +38,7 @@ static void try_exec(const uint8_t *data, size_t size)
 	if (!m)
 		abort();
 	if (task_spawn(m, "fuzz", NULL, &t) ||
-	    filemap_create(machine_page_cache(m), "/fuzz", data, size, size, &f, &err))
+	    filemap_create(machine_page_cache(&m->vm), "/fuzz", data, size, size, &f, &err))
 		abort();
 	old = t->mm;
 	a.file = f;

@@ -74,7 +74,7 @@ void vmsim_task_exit(struct vmsim_task *t)
 
 int vmsim_task_switch(struct vmsim_machine *m, unsigned cpu, struct vmsim_task *t)
 {
-	if (!m || !t || cpu >= m->nr_cpus || TS(t)->mm->m != m)
+	if (!m || !t || cpu >= m->nr_cpus || TS(t)->mm->vm != &m->vm)
 		return -EINVAL;
 	context_switch(m, cpu, TS(t));
 	return 0;
@@ -102,7 +102,7 @@ const char *vmsim_task_name(const struct vmsim_task *t)
 
 struct vmsim_machine *vmsim_task_machine(const struct vmsim_task *t)
 {
-	return t ? TS(t)->mm->m : NULL;
+	return t ? vm_machine(TS(t)->mm->vm) : NULL;
 }
 
 /* The length of a NULL-terminated list, at most MAX_EXEC_STRINGS. */
@@ -147,7 +147,7 @@ int vmsim_task_exec(struct vmsim_task *vt, const struct vmsim_exec_opts *o,
 	a.stack_rlimit = o->stack_rlimit == VMSIM_UNLIMITED ? CFG_UNLIMITED : o->stack_rlimit;
 	a.has_stack_rlimit = o->has_stack_rlimit != 0;
 	/* a file the machine holds by that name (an in-memory file) first */
-	pc = machine_page_cache(t->mm->m);
+	pc = machine_page_cache(t->mm->vm);
 	if (!pc)
 		return verr(err, -ENOMEM, "out of host memory");
 	a.file = filemap_lookup(pc, o->path);
@@ -215,7 +215,7 @@ int vmsim_mmap(struct vmsim_task *vt, uint64_t addr, uint64_t len, int prot, int
 	if (!t)
 		return -EINVAL;
 	if (file) {
-		struct page_cache *pc = machine_page_cache(t->mm->m);
+		struct page_cache *pc = machine_page_cache(t->mm->vm);
 		struct vmsim_error err = { 0 };
 		int ret;
 
@@ -361,7 +361,7 @@ access_one(struct task_struct *t, enum mmu_access acc, uint64_t va, void *buf, s
 	}
 	ret = task_access_inline(t, va, acc, buf, len, &r);
 	if (__builtin_expect(ret || r.segv || r.sigbus || r.killed, 0)) {
-		struct vmsim_machine *m = t->mm->m;
+		struct vmsim_machine *m = vm_machine(t->mm->vm);
 
 		ret = access_stopped(ret, &r, va, len, o);
 		/* the OOM killer's victim dies on its way back to user mode:

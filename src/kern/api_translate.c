@@ -136,7 +136,7 @@ translate_full(struct vmsim_machine *m, struct task_struct *t, uint64_t va,
 	/* a task's translation is the CPU running it */
 	if (t)
 		context_switch(m, o->cpu, t);
-	root = t ? task_pgd(t) : m->kernel_pgd;
+	root = t ? task_pgd(t) : m->vm.kernel_pgd;
 	r->cr3 = root;
 	r->format = cpu->fmt->name;
 	if (o->segment) {
@@ -204,7 +204,7 @@ int vmsim_translate(struct vmsim_machine *m, struct vmsim_task *vt, uint64_t va,
 		o = &defaults;
 	z = o->reserved;
 	if (__builtin_expect(!m || !r || o->cpu >= m->nr_cpus || (unsigned)o->access > VMSIM_FETCH ||
-			     (unsigned)o->mode > VMSIM_MODE_USER || (t && t->mm->m != m) ||
+			     (unsigned)o->mode > VMSIM_MODE_USER || (t && t->mm->vm != &m->vm) ||
 			     (z[0] | z[1] | z[2] | z[3]), 0))
 		return -EINVAL;
 	_Static_assert(sizeof(o->reserved) == 4 * sizeof(uint64_t), "reserved words");
@@ -224,7 +224,7 @@ int vmsim_translate(struct vmsim_machine *m, struct vmsim_task *vt, uint64_t va,
 			       VMSIM_SEG_GS - VMSIM_SEG_ES == VCPU_SREG_GS, "segment registers");
 		return translate_full(m, t, va, o, r);
 	}
-	if (__builtin_expect(t || o->walk || cpu->cr3 != m->kernel_pgd, 0))
+	if (__builtin_expect(t || o->walk || cpu->cr3 != m->vm.kernel_pgd, 0))
 		return translate_full(m, t, va, o, r);
 	/* the kernel's tables on the CPU that runs them, no callback: the
 	 * TLB hit path, the result written field by field */

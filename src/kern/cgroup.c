@@ -28,15 +28,15 @@
 
 /* ---- what the memory controller asks of tasks ---- */
 
-static struct mem_cgroup *ops_mm_memcg(struct vmsim_machine *m, struct mm_struct *mm)
+static struct mem_cgroup *ops_mm_memcg(struct vm_ctx *vm, struct mm_struct *mm)
 {
-	(void)m;
+	(void)vm;
 	return mm->owner ? mm->owner->cgroups : NULL;
 }
 
-static struct mm_struct *ops_current_mm(struct vmsim_machine *m)
+static struct mm_struct *ops_current_mm(struct vm_ctx *vm)
 {
-	struct task_struct *t = get_current(m);
+	struct task_struct *t = get_current(vm_machine(vm));
 
 	return t ? t->mm : NULL;
 }
@@ -46,18 +46,23 @@ static struct mem_cgroup *ops_task_memcg(const struct task_struct *p)
 	return p->cgroups;
 }
 
-static struct mem_cgroup *ops_current_memcg(struct vmsim_machine *m)
+static struct mem_cgroup *ops_current_memcg(struct vm_ctx *vm)
 {
-	struct task_struct *t = get_current(m);
+	struct task_struct *t = get_current(vm_machine(vm));
 
 	return t ? t->cgroups : NULL;
 }
 
-static bool ops_current_is_dying(struct vmsim_machine *m)
+static bool ops_current_is_dying(struct vm_ctx *vm)
 {
-	struct task_struct *t = get_current(m);
+	struct task_struct *t = get_current(vm_machine(vm));
 
 	return t && (t->oom_victim || t->sigkill || t->exiting);
+}
+
+static bool ops_out_of_memory(struct vm_ctx *vm, struct mem_cgroup *memcg, gfp_t gfp, int order)
+{
+	return mem_cgroup_out_of_memory(vm_machine(vm), memcg, gfp, order);
 }
 
 int cgroup_init(struct vmsim_machine *m, struct vmsim_error *err)
@@ -68,24 +73,24 @@ int cgroup_init(struct vmsim_machine *m, struct vmsim_error *err)
 		.task_memcg = ops_task_memcg,
 		.current_memcg = ops_current_memcg,
 		.current_is_dying = ops_current_is_dying,
-		.out_of_memory = mem_cgroup_out_of_memory,
+		.out_of_memory = ops_out_of_memory,
 	};
 
-	if (mem_cgroup_init(m, &ops))
+	if (mem_cgroup_init(&m->vm, &ops))
 		return verr(err, -ENOMEM, "out of host memory");
 	return 0;
 }
 
 void cgroup_finish(struct vmsim_machine *m)
 {
-	mem_cgroup_finish(m);
+	mem_cgroup_finish(&m->vm);
 }
 
 /* ---- the tree ---- */
 
 int cgroup_mkdir(struct vmsim_machine *m, const char *path, struct mem_cgroup **out)
 {
-	struct mem_cgroup *memcg = m->memcg->root;
+	struct mem_cgroup *memcg = m->vm.memcg->root;
 	char name[CGROUP_NAME_MAX + 1];
 	int ret;
 
@@ -97,7 +102,7 @@ int cgroup_mkdir(struct vmsim_machine *m, const char *path, struct mem_cgroup **
 			 * enabled for children only where no task lives */
 			if (memcg->nr_tasks && !mem_cgroup_is_root(memcg))
 				return -EBUSY;
-			ret = mem_cgroup_create(m, memcg, name, &child);
+			ret = mem_cgroup_create(&m->vm, memcg, name, &child);
 			if (ret)
 				return ret;
 		}
@@ -136,9 +141,9 @@ int cgroup_attach_task(struct task_struct *t, struct mem_cgroup *memcg)
 
 void cgroup_fork(struct task_struct *child, struct task_struct *parent)
 {
-	struct vmsim_machine *m = child->mm->m;
+	struct vmsim_machine *m = vm_machine(child->mm->vm);
 
-	join(child, parent ? parent->cgroups : m->memcg->root);
+	join(child, parent ? parent->cgroups : m->vm.memcg->root);
 }
 
 /*
@@ -175,7 +180,7 @@ assign:
 
 void cgroup_exit(struct task_struct *t)
 {
-	struct vmsim_machine *m = t->mm->m;
+	struct vmsim_machine *m = vm_machine(t->mm->vm);
 
 	mm_update_next_owner(m, t);
 	if (t->cgroups)
@@ -218,7 +223,7 @@ static int collect_mapped(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		return 0;
 	page = pfn_to_page(&cp->m->pm, (unsigned long)pfn);
 	/* the zero pages belong to no cgroup */
-	if (page != cp->m->zero_page && !is_huge_zero_folio(cp->m, compound_head(page)))
+	if (page != cp->m->vm.zero_page && !is_huge_zero_folio(&cp->m->vm, compound_head(page)))
 		add_pfn(cp, (unsigned long)pfn);
 	(void)va;
 	(void)epa;
@@ -258,7 +263,7 @@ static void collect_tables(struct charged_pages *cp, uint64_t table, unsigned de
 	if (depth + 1 >= f->levels)
 		return;
 	/* the tables deposited for huge PMDs are the mm's too */
-	if (depth == cp->m->thp.pmd_depth)
+	if (depth == cp->m->vm.thp.pmd_depth)
 		pgtable_trans_huge_for_each_deposited(pt, table, add_deposited, cp);
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t epa = table + (uint64_t)i * f->entry_size;
@@ -303,8 +308,8 @@ static void collect_pages(struct vmsim_machine *m, struct charged_pages *cp)
 				if (vma->shm->pages[i] && !shmem_is_swap(vma->shm->pages[i]))
 					add_pfn(cp, page_to_pfn(&m->pm, vma->shm->pages[i]));
 	}
-	if (m->page_cache)
-		list_for_each_entry(f, &m->page_cache->files, f_list) {
+	if (m->vm.page_cache)
+		list_for_each_entry(f, &m->vm.page_cache->files, f_list) {
 			struct page *page;
 			uint64_t index;
 
@@ -312,8 +317,8 @@ static void collect_pages(struct vmsim_machine *m, struct charged_pages *cp)
 				if (!xa_is_value(page))	/* not a shadow entry */
 					add_pfn(cp, page_to_pfn(&m->pm, page));
 		}
-	for (unsigned type = 0; m->swap && type < MAX_SWAPFILES; type++) {
-		struct swap_info_struct *si = m->swap->swap_info[type];
+	for (unsigned type = 0; m->vm.swap && type < MAX_SWAPFILES; type++) {
+		struct swap_info_struct *si = m->vm.swap->swap_info[type];
 		uint64_t index;
 		void *entry;
 
@@ -342,7 +347,7 @@ static bool page_is_shmem(const struct page *page)
 
 int cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
 {
-	struct memcg_state *st = m->memcg;
+	struct memcg_state *st = m->vm.memcg;
 	struct charged_pages cp = { .m = m }, kp = { .m = m };
 	unsigned nodes = m->pm.nr_nodes;
 	unsigned long *own = NULL, *count = NULL, *kmem = NULL;
@@ -352,7 +357,7 @@ int cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
 
 	if (!st || !m->tasks.next)
 		return 0;
-	if ((ret = mem_cgroup_check(m, err)))
+	if ((ret = mem_cgroup_check(&m->vm, err)))
 		return ret;
 	collect_pages(m, &cp);
 	collect_tables_of_tasks(m, &kp);
@@ -372,7 +377,7 @@ int cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
 
 		if (i && kp.pfns[i] == kp.pfns[i - 1])
 			continue;
-		if (id && (!mem_cgroup_from_id(m, id) || !PageMemcgKmem(page))) {
+		if (id && (!mem_cgroup_from_id(&m->vm, id) || !PageMemcgKmem(page))) {
 			ret = verr(err, -EFAULT, "memcg: kernel pfn %#lx is charged to cgroup id %u as "
 				   "%s", kp.pfns[i], id, PageMemcgKmem(page) ? "kernel memory, which does "
 				   "not exist" : "user memory");
@@ -393,7 +398,7 @@ int cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
 			struct page *head = t->stack_page;
 			unsigned id = page_memcg_id(head);
 
-			if (id && (!mem_cgroup_from_id(m, id) || !PageMemcgKmem(head))) {
+			if (id && (!mem_cgroup_from_id(&m->vm, id) || !PageMemcgKmem(head))) {
 				ret = verr(err, -EFAULT, "memcg: the stack of %s is charged to cgroup "
 					   "id %u wrongly", task_name(t), id);
 				goto out;
@@ -417,7 +422,7 @@ int cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
 		id = page_memcg_id(head);
 		nid = page_to_nid(page);
 		/* a page charged to none counts in the root cgroup */
-		if (id && !mem_cgroup_from_id(m, id)) {
+		if (id && !mem_cgroup_from_id(&m->vm, id)) {
 			ret = verr(err, -EFAULT, "memcg: pfn %#lx is charged to cgroup id %u, which "
 				   "does not exist", cp.pfns[i], id);
 			goto out;
@@ -446,7 +451,7 @@ int cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
 			c[C_DIRTY]++;
 	}
 	for_each_mem_cgroup_tree(iter, st->root) {
-		unsigned long usage = own[iter->id] + kmem[iter->id] + memcg_stock_pages(m, iter);
+		unsigned long usage = own[iter->id] + kmem[iter->id] + memcg_stock_pages(&m->vm, iter);
 		struct mem_cgroup *child;
 		char path[256];
 
@@ -459,7 +464,7 @@ int cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
 			ret = verr(err, -EFAULT, "memcg %s: memory.current %lu pages, but it holds %lu "
 				   "charged pages, %lu of kernel memory, %lu in stock and its "
 				   "children's", path, iter->memory.usage, own[iter->id], kmem[iter->id],
-				   memcg_stock_pages(m, iter));
+				   memcg_stock_pages(&m->vm, iter));
 			goto out;
 		}
 		if (iter->state[MEMCG_KMEM - NR_VM_NODE_STAT_ITEMS] != (long)kmem[iter->id]) {

@@ -71,7 +71,7 @@ static uint64_t khalf_sig(struct vmsim_machine *m)
 	uint64_t h = 0xcbf29ce484222325ULL;
 
 	for (unsigned j = pt->kernel_pgd_boundary; j < n; j++)
-		h = (h ^ pt_read(pt, m->kernel_pgd + (uint64_t)j * esz)) * 0x100000001b3ULL;
+		h = (h ^ pt_read(pt, m->vm.kernel_pgd + (uint64_t)j * esz)) * 0x100000001b3ULL;
 	return h;
 }
 
@@ -81,9 +81,9 @@ static int check_zero_page(struct vmsim_machine *m, struct vmsim_error *err)
 {
 	const uint8_t *z;
 
-	if (!m->zero_page)
+	if (!m->vm.zero_page)
 		return 0;
-	z = phys_to_host(&m->pm, page_to_phys(&m->pm, m->zero_page));
+	z = phys_to_host(&m->pm, page_to_phys(&m->pm, m->vm.zero_page));
 	for (unsigned i = 0; i < PAGE_SIZE; i++)
 		if (z[i])
 			return verr(err, -EFAULT, "mm: the zero page holds a non-zero byte at %u", i);
@@ -100,13 +100,13 @@ static int check_huge_zero_marked(struct vmsim_machine *m, struct vmsim_error *e
 	size_t n;
 	bool lost;
 
-	if (!m->thp.huge_zero_folio)
+	if (!m->vm.thp.huge_zero_folio)
 		return 0;
 	n = phys_tracked_blocks(&m->pm, &blocks, &lost);
-	block = page_to_pfn(&m->pm, m->thp.huge_zero_folio) >> m->pm.max_order;
+	block = page_to_pfn(&m->pm, m->vm.thp.huge_zero_folio) >> m->pm.max_order;
 	for (size_t i = 0; i < n; i++)
 		if (blocks[i] == block)
-			return check_huge_zero_contents(m, err);
+			return check_huge_zero_contents(&m->vm, err);
 	return 0;
 }
 
@@ -160,12 +160,12 @@ static int check_tlbs(struct vmsim_machine *m, bool changed_only, struct vmsim_e
 		if (c)
 			c->tlb_sig[i] = sig;
 		/* a CPU running a task has its mm loaded, not lazily */
-		if (m->current[i] && (m->cpu_tlbstate[i].loaded_mm != m->current[i]->mm ||
-				      m->cpu_tlbstate[i].is_lazy))
+		if (m->current[i] && (m->vm.cpu_tlbstate[i].loaded_mm != m->current[i]->mm ||
+				      m->vm.cpu_tlbstate[i].is_lazy))
 			return verr(err, -EFAULT, "cpu %u runs a task whose mm it has not loaded", i);
 	}
 	/* mm_cpumask and cpu_tlbstate (cheap: CPUs plus mms) */
-	if (cpu_tlbstate_check(m, msg, sizeof(msg)))
+	if (cpu_tlbstate_check(&m->vm, msg, sizeof(msg)))
 		return verr(err, -EFAULT, "TLB shootdown state: %s", msg);
 	return 0;
 }
@@ -187,7 +187,7 @@ int task_check_all(struct vmsim_machine *m, struct vmsim_error *err)
 	if (!ret)
 		ret = check_task_index(m, mms, users, &nr_mm, err);
 	if (!ret)
-		ret = check_mms(m, mms, users, nr_mm, err);
+		ret = check_mms(&m->vm, mms, users, nr_mm, err);
 	host_free(&m->ha, mms, n * sizeof(*mms));
 	host_free(&m->ha, users, n * sizeof(*users));
 	return ret;
@@ -205,13 +205,13 @@ int machine_check(struct vmsim_machine *m, struct vmsim_error *err)
 	if (!ret)
 		ret = task_check_all(m, err);
 	if (!ret)
-		ret = page_cache_check(m->page_cache, err);
+		ret = page_cache_check(m->vm.page_cache, err);
 	if (!ret)
-		ret = lru_check(m, err);
+		ret = lru_check(&m->vm, err);
 	if (!ret)
 		ret = cgroup_check(m, err);
 	if (!ret)
-		ret = swap_check(m, err);
+		ret = swap_check(&m->vm, err);
 	if (!ret)
 		ret = check_tlbs(m, false, err);
 	if (c) {
@@ -237,7 +237,7 @@ int machine_check_start(struct vmsim_machine *m, unsigned every)
 	c = host_zalloc(&m->ha, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	if (phys_track_start(&m->pm) || mm_track_start(m)) {
+	if (phys_track_start(&m->pm) || mm_track_start(&m->vm)) {
 		phys_track_stop(&m->pm);
 		host_free(&m->ha, c, sizeof(*c));
 		return -ENOMEM;
@@ -252,7 +252,7 @@ void machine_check_stop(struct vmsim_machine *m)
 {
 	if (!m->checker)
 		return;
-	mm_track_stop(m);
+	mm_track_stop(&m->vm);
 	phys_track_stop(&m->pm);
 	host_free(&m->ha, m->checker, sizeof(*m->checker));
 	m->checker = NULL;
@@ -299,9 +299,9 @@ static int check_marked(struct vmsim_machine *m, struct vmsim_error *err)
 	if (m->tasks.next)
 		list_for_each_entry(t, &m->tasks, tasks)
 			mm_track_note_user(t->mm);
-	if ((ret = check_mms_tracked(m, err)) ||
-	    (ret = page_cache_check_dirty(m->page_cache, err)) ||
-	    (ret = mem_cgroup_check(m, err)))
+	if ((ret = check_mms_tracked(&m->vm, err)) ||
+	    (ret = page_cache_check_dirty(m->vm.page_cache, err)) ||
+	    (ret = mem_cgroup_check(&m->vm, err)))
 		return ret;
 	return check_tlbs(m, true, err);
 }
@@ -316,7 +316,7 @@ int machine_check_point(struct vmsim_machine *m, struct vmsim_error *err)
 	if (!c)
 		return 0;
 	phys_tracked_blocks(&m->pm, &blocks, &lost);
-	if (c->force_full || lost || mm_track_lost(m) ||
+	if (c->force_full || lost || mm_track_lost(&m->vm) ||
 	    (c->every && ++c->since_full >= c->every))
 		return machine_check(m, err);
 	ret = check_marked(m, err);

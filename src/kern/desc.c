@@ -221,7 +221,7 @@ int cpu_init_gdt(struct vmsim_machine *m, struct vmsim_error *err)
 
 int do_arch_prctl(struct task_struct *t, int option, uint64_t arg2, uint64_t *out)
 {
-	struct vmsim_machine *m = t->mm->m;
+	struct vmsim_machine *m = vm_machine(t->mm->vm);
 	const struct vmsim_cpu *cpu0 = &m->cpus[0];
 	/* TASK_SIZE_MAX: the top of the lower canonical half less a page */
 	const uint64_t task_size_max = (cpu0->va_mask >> 1) + 1 - PAGE_SIZE;

@@ -195,7 +195,7 @@ uint64_t exec_mmap_base(uint64_t task_size, uint64_t rlimit, uint64_t rnd, uint6
  * simulated RAM.  -EFAULT outside a VMA or when the fault fails. */
 static int copy_to_mm(struct mm_struct *mm, uint64_t va, const void *src, size_t len)
 {
-	struct vmsim_machine *m = mm->m;
+	struct vmsim_machine *m = vm_machine(mm->vm);
 	const uint64_t mask = m->pt.fmt->entry_addr_mask & ~0xfffULL;
 	const uint8_t *s = src;
 
@@ -807,7 +807,7 @@ static int parse_elf(struct binprm *b, const char *shown, struct file **f, struc
 static int open_exec(struct binprm *b, const char *shown, const char *host, bool cached,
 		     struct file **f)
 {
-	struct page_cache *pc = machine_page_cache(b->m);
+	struct page_cache *pc = machine_page_cache(&b->m->vm);
 	struct vmsim_error e = { 0 };
 	struct file *found;
 	int ret;
@@ -943,7 +943,7 @@ static void binprm_free(struct binprm *b)
  * bases a null load clears. */
 static void exec_mmap(struct task_struct *t, struct mm_struct *mm)
 {
-	struct vmsim_machine *m = mm->m;
+	struct vmsim_machine *m = vm_machine(mm->vm);
 	struct mm_struct *old = t->mm;
 
 	t->mm = mm;
@@ -980,10 +980,10 @@ static int __do_execve(struct task_struct *t, const struct exec_args *a, struct 
 	memset(r, 0, sizeof(*r));
 	if (!t || !t->mm)
 		return verr(err, -EINVAL, "exec: no task");
-	if (!t->mm->m->cfg.contents)
+	if (!t->mm->vm->cfg->contents)
 		return verr(err, -EOPNOTSUPP, "exec: the ELF's segments and the stack's strings are "
 			    "page contents, and this machine keeps none (memory.contents: none)");
-	m = t->mm->m;
+	m = vm_machine(t->mm->vm);
 	b->m = m;
 	b->t = t;
 	b->a = a;
@@ -1279,7 +1279,7 @@ int do_execve(struct task_struct *t, const struct exec_args *a, struct exec_resu
 	/* the task's own system call: current, its memory in use */
 	task_enter_kernel(t);
 	ret = __do_execve(t, a, r, err);
-	task_leave_kernel(t->mm->m);
+	task_leave_kernel(vm_machine(t->mm->vm));
 	return ret;
 }
 

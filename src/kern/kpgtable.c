@@ -26,7 +26,7 @@ static int build_kernel_tables(struct vmsim_machine *m, struct vmsim_error *err)
 	ret = pt_alloc_table(pt, GFP_PGTABLE_KERNEL, &root);
 	if (ret)
 		return verr(err, ret, "no memory for the kernel page directory");
-	m->kernel_pgd = root;
+	m->vm.kernel_pgd = root;
 	m->kernel_pgd_page = pfn_to_page(&m->pm, (unsigned long)(root >> PAGE_SHIFT));
 
 	if (config_is_64(c)) {
@@ -88,7 +88,7 @@ static int build_kernel_tables(struct vmsim_machine *m, struct vmsim_error *err)
 	return 0;
 fail:
 	pt_free_tree(pt, root);
-	m->kernel_pgd = 0;
+	m->vm.kernel_pgd = 0;
 	m->kernel_pgd_page = NULL;
 	return verr(err, ret, "cannot build the kernel page tables: %s",
 		    ret == -ENOMEM ? "out of simulated memory" : "bad layout");
@@ -133,7 +133,7 @@ int kernel_mmu_boot(struct vmsim_machine *m, struct vmsim_error *err)
 	if (ret)
 		goto fail;
 	for (unsigned i = 0; i < m->nr_cpus; i++)
-		if (!mmu_load_cr3(&m->cpus[i], m->kernel_pgd, 0, false)) {
+		if (!mmu_load_cr3(&m->cpus[i], m->vm.kernel_pgd, 0, false)) {
 			ret = verr(err, -EINVAL, "the kernel's PDPT has a reserved bit set");
 			goto fail;
 		}
@@ -146,8 +146,8 @@ fail:
 void kernel_mmu_shutdown(struct vmsim_machine *m)
 {
 	if (m->kernel_pgd_page)
-		pt_free_tree(&m->pt, m->kernel_pgd);
-	m->kernel_pgd = 0;
+		pt_free_tree(&m->pt, m->vm.kernel_pgd);
+	m->vm.kernel_pgd = 0;
 	m->kernel_pgd_page = NULL;
 	if (m->cpus) {
 		unsigned n = m->cfg.cpu_count ? m->cfg.cpu_count : 1;
@@ -162,7 +162,7 @@ void kernel_mmu_shutdown(struct vmsim_machine *m)
 
 int mm_pgd_alloc(struct vmsim_machine *m, uint64_t *root)
 {
-	return pgd_alloc(&m->pt, m->kernel_pgd, root);
+	return pgd_alloc(&m->pt, m->vm.kernel_pgd, root);
 }
 
 void mm_pgd_free(struct vmsim_machine *m, uint64_t root)

@@ -113,6 +113,8 @@ int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 		host_arena_finish(&m->ha);
 		return ret;
 	}
+	/* the mm layer's way down, before anything of it runs */
+	vm_ctx_init(&m->vm, &m->cfg, &m->ha, &m->pm, &m->pt);
 	m->pm.bad_page_comm = machine_current_comm;
 	m->pm.bad_page_hook = machine_bad_page;
 	/* CPUs, the kernel's page tables, CR3 (kpgtable.c) */
@@ -122,6 +124,7 @@ int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 		host_arena_finish(&m->ha);
 		return ret;
 	}
+	vm_ctx_set_cpus(&m->vm, m->cpus, m->nr_cpus);
 	/* cpu_init()'s GDT: gdt_page and the kernel's segments (desc.c) */
 	ret = cpu_init_gdt(m, err);
 	if (ret) {
@@ -167,17 +170,17 @@ int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 	/* page aging and reclaim: the LRU batches, the workingset clock,
 	 * swap, and the allocator's way into reclaim (swap.c, workingset.c,
 	 * swapfile.c, vmscan.c) */
-	if (lru_init(m) || swap_init(m)) {
+	if (lru_init(&m->vm) || swap_init(&m->vm)) {
 		machine_shutdown(m);
 		return verr(err, -ENOMEM, "out of host memory");
 	}
-	workingset_init(m);
-	reclaim_init(m);
+	workingset_init(&m->vm);
+	reclaim_init(&m->vm);
 	m->kswapd_countdown = m->cfg.kswapd_interval;
 	if (m->cfg.swap_size) {
 		unsigned type;
 
-		ret = sys_swapon(m, m->cfg.swap_size, -1, false, &type, err);
+		ret = sys_swapon(&m->vm, m->cfg.swap_size, -1, false, &type, err);
 		if (ret) {
 			machine_shutdown(m);
 			return ret;
@@ -194,20 +197,21 @@ void machine_shutdown(struct vmsim_machine *m)
 	machine_check_stop(m);
 	m->pm.bad_page_hook = NULL;
 	task_shutdown(m);
-	page_cache_destroy(m);
+	page_cache_destroy(&m->vm);
 	/* pages the batches still hold go back (their last reference) */
-	writeback_finish(m);
-	if (m->cpu_fbatches)
-		lru_add_drain_all(m);
-	swap_finish(m);
-	if (m->cpu_fbatches)
-		lru_add_drain_all(m);
-	lru_finish(m);
+	writeback_finish(&m->vm);
+	if (m->vm.cpu_fbatches)
+		lru_add_drain_all(&m->vm);
+	swap_finish(&m->vm);
+	if (m->vm.cpu_fbatches)
+		lru_add_drain_all(&m->vm);
+	lru_finish(&m->vm);
 	/* the last charged pages went with the tasks and the page cache */
 	cgroup_finish(m);
 	kspace_shutdown(m);
 	kmem_cache_finish(&m->pm);
 	kernel_mmu_shutdown(m);
+	vm_ctx_set_cpus(&m->vm, NULL, 0);
 	phys_finish(&m->pm);
 	host_arena_finish(&m->ha);
 }
@@ -228,7 +232,7 @@ void printk(struct vmsim_machine *m, const char *fmt, ...)
 
 void machine_kswapd_point(struct vmsim_machine *m)
 {
-	kswapd_run(m);
+	kswapd_run(&m->vm);
 }
 
 void machine_set_event_log(struct vmsim_machine *m, struct event_log *ev)

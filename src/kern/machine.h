@@ -11,21 +11,15 @@
 #include "util/config.h"
 #include "util/hostalloc.h"
 #include "util/htab.h"
-#include "vma/huge_mm.h"
-#include "vma/tlbflush.h"
+#include "vma/vm_ctx.h"
 #include "vmsim/machine.h"
 
 struct vmsim_cpu;
-struct page_cache;
 struct kernel_pgd_list;
 struct vmap_state;
 struct highmem_state;
 struct task_struct;
 struct kmem_cache;
-struct memcg_state;
-struct cpu_fbatches;
-struct swap_state;
-struct mm_track;
 struct machine_checker;
 
 struct vmsim_machine {
@@ -34,10 +28,11 @@ struct vmsim_machine {
 	struct phys_mem pm;
 	unsigned nr_cpus;
 	struct vmsim_cpu *cpus;		/* MMU layer: cpus[0..nr_cpus) */
-	uint64_t kernel_pgd;		/* physical address of init_mm's page table root */
-	struct page *kernel_pgd_page;
+	struct page *kernel_pgd_page;	/* init_mm's page table root (vm.kernel_pgd) */
 	struct pt_ctx pt;		/* MMU layer: page-table editing context */
-	struct page_cache *page_cache;	/* vma/filemap.c: made on first use, gone with its last file */
+	/* the mm layer (src/vma): its own state, and the way to the above,
+	 * handed down at boot (machine_boot()) */
+	struct vm_ctx vm;
 	/* kernel address space (kern/layout.c, vmalloc.c, highmem.c) */
 	struct kernel_pgd_list *pgd_list;	/* roots sharing the kernel half */
 	struct vmap_state *vmap;		/* vmalloc areas */
@@ -48,17 +43,12 @@ struct vmsim_machine {
 	struct htab task_names;		/* every task_struct, by its scenario name */
 	unsigned long nr_threads;	/* tasks on the list */
 	int last_pid;
-	unsigned long last_ctx_id;	/* mm->context.ctx_id source */
-	struct page *zero_page;		/* empty_zero_page (a kernel-image frame) */
-	struct thp_state thp;		/* transparent huge pages (vma/huge_memory.c) */
 	struct task_struct *current[CFG_MAX_CPUS];	/* running task per CPU */
 	/* the task whose system call or fault runs on each CPU
 	 * (task_enter_kernel()), and how deeply such calls nest */
 	struct task_struct *in_kernel[CFG_MAX_CPUS];
 	unsigned kernel_depth[CFG_MAX_CPUS];
-	struct tlb_state cpu_tlbstate[CFG_MAX_CPUS];	/* per CPU (vma/tlbflush.c) */
-	struct kmem_cache *task_struct_cachep, *mm_cachep, *vm_area_cachep, *anon_vma_cachep;
-	struct memcg_state *memcg;		/* memory cgroups (vma/memcontrol.c) */
+	struct kmem_cache *task_struct_cachep, *mm_cachep;
 	/* the OOM killer (kern/oom_kill.c) */
 	bool oom_killer_disabled;
 	unsigned long oom_exits;		/* victims that have exited */
@@ -72,27 +62,24 @@ struct vmsim_machine {
 	void (*console_hook)(void *ctx, const char *line);
 	void *console_ctx;
 
-	/* page aging and reclaim (vma/swap.c, vmscan.c, workingset.c) */
-	struct cpu_fbatches *cpu_fbatches;	/* [nr_cpus]: LRU batches */
-	struct list_head mm_list;	/* every mm_struct (reclaim's reverse-map walks) */
-	unsigned workingset_bucket_order;	/* shadow timestamp granularity */
-	struct swap_state *swap;	/* swap areas, slot caches (vma/swapfile.c) */
-	struct page **wb_queue;		/* pages under writeback (vma/page-writeback.c) */
-	unsigned wb_nr, wb_cap;
 	unsigned kswapd_countdown;	/* user accesses left until the next kswapd point */
 	unsigned long nr_dropped_stores;	/* user stores a corrupted mapping aimed at
 						 * a page table, the zero page, the huge
 						 * zero page or the simulator's own
 						 * structures (task_access()) */
-	struct kmem_cache *anon_vma_chain_cachep;
 
 	/* --check (kern/check.c): NULL when off */
 	struct machine_checker *checker;
-	struct mm_track *mm_track;	/* vma/check.c: mms changed since the last check */
 
 	/* the event subscriber of the public API (kern/api_stats.c), or NULL */
 	struct event_log *api_events;
 };
+
+/* The machine whose mm layer is @vm (every vm_ctx lives in a machine). */
+static inline struct vmsim_machine *vm_machine(struct vm_ctx *vm)
+{
+	return container_of(vm, struct vmsim_machine, vm);
+}
 
 /* Read @config (built-in name or file), apply the YAML mapping @set (from
  * @set_file, may be NULL), then the KEY=VALUE @sets; finalize. */

@@ -87,7 +87,7 @@ long oom_badness(struct task_struct *p, unsigned long totalpages)
 
 unsigned long proc_oom_score(struct task_struct *p)
 {
-	struct vmsim_machine *m = p->mm->m;
+	struct vmsim_machine *m = vm_machine(p->mm->vm);
 	unsigned long totalpages = m->pm.totalram_pages + total_swap_pages(m);
 	long badness = oom_badness(p, totalpages);
 
@@ -99,7 +99,7 @@ unsigned long proc_oom_score(struct task_struct *p)
 
 int oom_score_adj_write(struct task_struct *p, long adj)
 {
-	struct vmsim_machine *m = p->mm->m;
+	struct vmsim_machine *m = vm_machine(p->mm->vm);
 	struct task_struct *t;
 
 	if (adj < OOM_SCORE_ADJ_MIN || adj > OOM_SCORE_ADJ_MAX)
@@ -303,7 +303,7 @@ static void __oom_kill_process(struct vmsim_machine *m, struct task_struct *vict
 	}
 	/* the event before the signal: the reaper must see it */
 	count_vm_event(&m->pm, OOM_KILL);
-	memcg_memory_event_mm(m, mm, MEMCG_OOM_KILL);
+	memcg_memory_event_mm(&m->vm, mm, MEMCG_OOM_KILL);
 	send_sigkill(m, victim);
 	mark_oom_victim(victim);
 	printk(m, "%s: Killed process %d (%s) total-vm:%lukB, anon-rss:%lukB, file-rss:%lukB, "
@@ -333,7 +333,7 @@ static void oom_kill_process(struct vmsim_machine *m, struct oom_control *oc, co
 	dump_oom_victim(m, oc, victim);
 	/* the victim's cgroup (or an ancestor up to the one that ran out)
 	 * with memory.oom.group dies whole: decided before the kill */
-	oom_group = mem_cgroup_get_oom_group(m, victim, oc->memcg);
+	oom_group = mem_cgroup_get_oom_group(&m->vm, victim, oc->memcg);
 	__oom_kill_process(m, victim, message);
 	if (oom_group) {
 		struct mem_cgroup *iter;
@@ -392,7 +392,7 @@ bool out_of_memory(struct vmsim_machine *m, struct oom_control *oc)
 	/* constrained_alloc(): no cpusets nor memory policies here */
 	if (is_memcg_oom(oc)) {
 		oc->constraint = CONSTRAINT_MEMCG;
-		oc->totalpages = mem_cgroup_get_max(m, oc->memcg);
+		oc->totalpages = mem_cgroup_get_max(&m->vm, oc->memcg);
 		if (!oc->totalpages)
 			oc->totalpages = 1;
 	} else {

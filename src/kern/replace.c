@@ -533,7 +533,7 @@ int replace_init(struct replace *rs, const struct replace_ops *ops,
 	 * transparent huge page maps 512 at once outside the frames (sysfs
 	 * "never": a huge page, the huge zero page too, is no page frame) */
 	m->cfg.fault_around_bytes = PAGE_SIZE;
-	hugepage_set_enabled(m, THP_ENABLED_NEVER);
+	hugepage_set_enabled(&m->vm, THP_ENABLED_NEVER);
 	unmap_all(t);
 	return 0;
 }
@@ -775,7 +775,7 @@ static void reclaim_counters(struct replace *rs, uint64_t v[NR_REPLACE_RECLAIM])
 	v[RR_VMSCAN_WRITE] = global_node_page_state(&rs->m->pm, NR_VMSCAN_WRITE);
 	v[RR_PGMAJFAULT] = memcg_events(memcg, PGMAJFAULT);
 	for (unsigned i = 0; i < 6; i++)
-		v[RR_WS_REFAULT_ANON + i] = memcg_page_state(rs->m, memcg, WORKINGSET_REFAULT_ANON + (int)i);
+		v[RR_WS_REFAULT_ANON + i] = memcg_page_state(&rs->m->vm, memcg, WORKINGSET_REFAULT_ANON + (int)i);
 }
 
 /*
@@ -792,9 +792,9 @@ static int linux_setup(struct replace *rs, struct vmsim_error *err)
 	int ret;
 
 	m->cfg.fault_around_bytes = PAGE_SIZE;
-	hugepage_set_enabled(m, THP_ENABLED_NEVER);
+	hugepage_set_enabled(&m->vm, THP_ENABLED_NEVER);
 	m->cfg.page_cluster = 0;
-	m->memcg->nokmem = true;
+	m->vm.memcg->nokmem = true;
 	unmap_all(rs->t);
 	ret = cgroup_mkdir(m, "replay", &rs->memcg);
 	if (!ret)
@@ -804,7 +804,7 @@ static int linux_setup(struct replace *rs, struct vmsim_error *err)
 		return verr(err, ret, "--policy linux: cannot put the task in a memory cgroup: %s",
 			    ret == -ENOMEM ? "out of host memory" : "refused");
 	}
-	memory_max_write(m, rs->memcg, rs->p.frames);
+	memory_max_write(&m->vm, rs->memcg, rs->p.frames);
 	reclaim_counters(rs, rs->reclaim_base);
 	return 0;
 }
@@ -832,7 +832,7 @@ int replace_footprint_prepare(struct replace *rs, const char *path, int fmt,
 	 * clusters the allocator keeps partly used (and the header) */
 	rs->swap_pages = op.last.nr + op.last.nr / 4 + 1024;
 	pagemap_destroy(&op.last);
-	return sys_swapon(rs->m, rs->swap_pages << PAGE_SHIFT, -1, false, &type, err);
+	return sys_swapon(&rs->m->vm, rs->swap_pages << PAGE_SHIFT, -1, false, &type, err);
 }
 
 const struct replace_stats *replace_stats(struct replace *rs)

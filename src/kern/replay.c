@@ -33,7 +33,7 @@ static bool make_region(struct replay *rp, uint64_t va)
 	struct mm_struct *mm = rp->t->mm;
 	struct vm_area_struct *prev, *next;
 	/* a PMD span: what one huge page maps, when THP allows it */
-	const uint64_t size = HPAGE_PMD_SIZE(rp->m);
+	const uint64_t size = HPAGE_PMD_SIZE(&rp->m->vm);
 	uint64_t start = va & ~(size - 1), end = start + size;
 	uint64_t populate, min = PAGE_ALIGN(rp->m->cfg.mmap_min_addr);
 	int64_t ret;

@@ -108,19 +108,19 @@ static int task_caches_init(struct vmsim_machine *m)
 	if (!m->mm_cachep)
 		m->mm_cachep = kmem_cache_create(&m->pm, "mm_struct", sizeof(struct mm_struct), 0,
 						 SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT | SLAB_HOST_STRUCTS);
-	if (!m->vm_area_cachep)
-		m->vm_area_cachep = kmem_cache_create(&m->pm, "vm_area_struct",
+	if (!m->vm.vm_area_cachep)
+		m->vm.vm_area_cachep = kmem_cache_create(&m->pm, "vm_area_struct",
 						      sizeof(struct vm_area_struct), 0,
 						      SLAB_ACCOUNT | SLAB_HOST_STRUCTS);
-	if (!m->anon_vma_cachep)
-		m->anon_vma_cachep = kmem_cache_create(&m->pm, "anon_vma", sizeof(struct anon_vma),
+	if (!m->vm.anon_vma_cachep)
+		m->vm.anon_vma_cachep = kmem_cache_create(&m->pm, "anon_vma", sizeof(struct anon_vma),
 						       0, SLAB_ACCOUNT | SLAB_HOST_STRUCTS);
-	if (!m->anon_vma_chain_cachep)
-		m->anon_vma_chain_cachep = kmem_cache_create(&m->pm, "anon_vma_chain",
+	if (!m->vm.anon_vma_chain_cachep)
+		m->vm.anon_vma_chain_cachep = kmem_cache_create(&m->pm, "anon_vma_chain",
 							     sizeof(struct anon_vma_chain), 0,
 							     SLAB_ACCOUNT | SLAB_HOST_STRUCTS);
-	if (!m->task_struct_cachep || !m->mm_cachep || !m->vm_area_cachep || !m->anon_vma_cachep ||
-	    !m->anon_vma_chain_cachep)
+	if (!m->task_struct_cachep || !m->mm_cachep || !m->vm.vm_area_cachep || !m->vm.anon_vma_cachep ||
+	    !m->vm.anon_vma_chain_cachep)
 		return -ENOMEM;
 	return 0;
 }
@@ -130,19 +130,19 @@ int task_init(struct vmsim_machine *m, struct vmsim_error *err)
 	uint64_t zpa = m->cfg.kernel_start + m->cfg.kernel_size - PAGE_SIZE;
 
 	INIT_LIST_HEAD(&m->tasks);
-	INIT_LIST_HEAD(&m->mm_list);
+	INIT_LIST_HEAD(&m->vm.mm_list);
 	htab_init(&m->task_names, &m->ha);
 	m->nr_threads = 0;
 	m->last_pid = 0;
-	m->last_ctx_id = 0;
+	m->vm.last_ctx_id = 0;
 	/* empty_zero_page lives in the kernel image (its .bss) on Linux;
 	 * here the image's last frame, reserved at boot and never handed out */
 	if (!m->cfg.kernel_size || zpa + PAGE_SIZE > m->pm.ram_size)
 		return verr(err, -EINVAL, "no kernel image frame for the zero page");
-	m->zero_page = pfn_to_page(&m->pm, (unsigned long)(zpa >> PAGE_SHIFT));
-	set_page_flag(m->zero_page, PG_zero);
+	m->vm.zero_page = pfn_to_page(&m->pm, (unsigned long)(zpa >> PAGE_SHIFT));
+	set_page_flag(m->vm.zero_page, PG_zero);
 	memset(phys_to_host(&m->pm, zpa), 0, PAGE_SIZE);
-	hugepage_init(m);
+	hugepage_init(&m->vm);
 	return 0;
 }
 
@@ -151,19 +151,19 @@ void task_shutdown(struct vmsim_machine *m)
 	while (m->tasks.next && !list_empty(&m->tasks))
 		do_exit(list_last_entry(&m->tasks, struct task_struct, tasks));
 	htab_destroy(&m->task_names);
-	hugepage_shutdown(m);
+	hugepage_shutdown(&m->vm);
 	/* kmem_cache_finish() frees whatever is left of them */
-	if (m->anon_vma_chain_cachep)
-		kmem_cache_destroy(m->anon_vma_chain_cachep);
-	if (m->anon_vma_cachep)
-		kmem_cache_destroy(m->anon_vma_cachep);
-	if (m->vm_area_cachep)
-		kmem_cache_destroy(m->vm_area_cachep);
+	if (m->vm.anon_vma_chain_cachep)
+		kmem_cache_destroy(m->vm.anon_vma_chain_cachep);
+	if (m->vm.anon_vma_cachep)
+		kmem_cache_destroy(m->vm.anon_vma_cachep);
+	if (m->vm.vm_area_cachep)
+		kmem_cache_destroy(m->vm.vm_area_cachep);
 	if (m->mm_cachep)
 		kmem_cache_destroy(m->mm_cachep);
 	if (m->task_struct_cachep)
 		kmem_cache_destroy(m->task_struct_cachep);
-	m->anon_vma_chain_cachep = m->anon_vma_cachep = m->vm_area_cachep = m->mm_cachep = NULL;
+	m->vm.anon_vma_chain_cachep = m->vm.anon_vma_cachep = m->vm.vm_area_cachep = m->mm_cachep = NULL;
 	m->task_struct_cachep = NULL;
 }
 
@@ -211,7 +211,7 @@ struct mm_struct *mm_alloc(struct vmsim_machine *m)
 
 	if (!mm)
 		return NULL;
-	mm->m = m;
+	mm->vm = &m->vm;
 	INIT_LIST_HEAD(&mm->mmap_list);
 	INIT_LIST_HEAD(&mm->mmlist);
 	mm->mm_rb = RB_ROOT;
@@ -219,8 +219,8 @@ struct mm_struct *mm_alloc(struct vmsim_machine *m)
 		free_mm(m, mm);
 		return NULL;
 	}
-	list_add_tail(&mm->mm_list, &m->mm_list);
-	mm->ctx_id = ++m->last_ctx_id;
+	list_add_tail(&mm->mm_list, &m->vm.mm_list);
+	mm->ctx_id = ++m->vm.last_ctx_id;
 	mm->task_size = m->cfg.task_size;
 	mm->mmap_min_addr = m->cfg.mmap_min_addr;
 	mm->stack_rlimit = m->cfg.stack_rlimit;
@@ -241,7 +241,7 @@ struct mm_struct *mm_alloc(struct vmsim_machine *m)
  * switched to init_mm does) so that its root can go. */
 static void leave_mm(struct mm_struct *mm)
 {
-	struct vmsim_machine *m = mm->m;
+	struct vmsim_machine *m = vm_machine(mm->vm);
 
 	for (unsigned c = 0; c < m->nr_cpus; c++)
 		if (m->current[c] && m->current[c]->mm == mm) {
@@ -254,7 +254,7 @@ static void leave_mm(struct mm_struct *mm)
 
 static void mmdrop(struct mm_struct *mm)
 {
-	struct vmsim_machine *m = mm->m;
+	struct vmsim_machine *m = vm_machine(mm->vm);
 
 	if (--mm->mm_count)
 		return;
@@ -327,7 +327,7 @@ static void free_task(struct vmsim_machine *m, struct task_struct *t)
 static int setup_stack(struct mm_struct *mm, uint64_t size)
 {
 	struct vm_area_struct *vma = vm_area_alloc(mm);
-	const uint64_t top = config_map_window(&mm->m->cfg);
+	const uint64_t top = config_map_window(mm->vm->cfg);
 
 	if (!vma)
 		return -ENOMEM;
@@ -455,7 +455,7 @@ static int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 
 static struct mm_struct *dup_mm(struct mm_struct *oldmm)
 {
-	struct mm_struct *mm = mm_alloc(oldmm->m);
+	struct mm_struct *mm = mm_alloc(vm_machine(oldmm->vm));
 
 	if (!mm)
 		return NULL;
@@ -497,7 +497,7 @@ static struct mm_struct *dup_mm(struct mm_struct *oldmm)
 static int __do_fork(struct task_struct *parent, const char *name, unsigned long clone_flags,
 		     struct task_struct **out)
 {
-	struct vmsim_machine *m = parent->mm->m;
+	struct vmsim_machine *m = vm_machine(parent->mm->vm);
 	struct task_struct *t;
 	int ret = 0;
 
@@ -545,7 +545,7 @@ int do_fork(struct task_struct *parent, const char *name, unsigned long clone_fl
 	 * chosen by the OOM killer, it stays until the call returns */
 	task_enter_kernel(parent);
 	ret = __do_fork(parent, name, clone_flags, out);
-	task_leave_kernel(parent->mm->m);
+	task_leave_kernel(vm_machine(parent->mm->vm));
 	return ret;
 }
 
@@ -553,7 +553,7 @@ int do_fork(struct task_struct *parent, const char *name, unsigned long clone_fl
 
 void do_exit(struct task_struct *t)
 {
-	struct vmsim_machine *m = t->mm->m;
+	struct vmsim_machine *m = vm_machine(t->mm->vm);
 	struct task_struct *o, *tmp;
 
 	t->exiting = true;	/* PF_EXITING */
@@ -599,7 +599,7 @@ void kernel_thread_enter(struct vmsim_machine *m)
 
 void task_enter_kernel(struct task_struct *t)
 {
-	struct vmsim_machine *m = t->mm->m;
+	struct vmsim_machine *m = vm_machine(t->mm->vm);
 	unsigned cpu = m->pm.this_cpu;
 
 	/* nested calls are the same task's (a fault inside its system call) */
@@ -627,8 +627,8 @@ void exit_to_user_mode(struct vmsim_machine *m)
 {
 	/* resume_user_mode_work(): memory.high's reclaim, for the task that
 	 * ran up the charges on this CPU */
-	if (m->memcg)
-		mem_cgroup_handle_over_high(m, GFP_KERNEL);
+	if (m->vm.memcg)
+		mem_cgroup_handle_over_high(&m->vm, GFP_KERNEL);
 	/* get_signal(): SIGKILL takes the OOM killer's victims */
 	oom_exit_victims(m);
 }
@@ -644,7 +644,7 @@ void context_switch(struct vmsim_machine *m, unsigned c, struct task_struct *t)
 	if (c == 0 && m->pm.events)
 		m->pm.events->task = ((struct task_named *)t)->name;	/* "task=NAME" */
 	/* same mm (CLONE_VM): no CR3 write, no flush */
-	switch_mm_irqs_off(m, c, t->mm);
+	switch_mm_irqs_off(&m->vm, c, t->mm);
 	if (prev != t)
 		load_task_fsgs(m, c, t);
 }
@@ -658,7 +658,7 @@ void cpu_idle(struct vmsim_machine *m, unsigned c)
 	m->current[c] = NULL;
 	if (c == 0 && m->pm.events)
 		m->pm.events->task = NULL;
-	enter_lazy_tlb(m, c);
+	enter_lazy_tlb(&m->vm, c);
 }
 
 /* ---- user accesses and the fault handler ---- */
@@ -736,10 +736,10 @@ bool task_store_refused(struct vmsim_machine *m, const struct task_struct *t, ui
 		what = "a slab page of the simulator's own structures";
 	else if (pfn_valid(&m->pm, pfn) && PageTable(pfn_to_page(&m->pm, pfn)))
 		what = "a page-table page";
-	else if (pfn_valid(&m->pm, pfn) && pfn_to_page(&m->pm, pfn) == m->zero_page)
+	else if (pfn_valid(&m->pm, pfn) && pfn_to_page(&m->pm, pfn) == m->vm.zero_page)
 		what = "the zero page";
 	else if (pfn_valid(&m->pm, pfn) &&
-		 is_huge_zero_folio(m, compound_head(pfn_to_page(&m->pm, pfn))))
+		 is_huge_zero_folio(&m->vm, compound_head(pfn_to_page(&m->pm, pfn))))
 		what = "the huge zero page";
 	else
 		return false;

@@ -29,7 +29,7 @@ static inline __attribute__((always_inline)) int
 task_access_inline(struct task_struct *t, uint64_t va, enum mmu_access acc, void *buf, size_t size,
 		   struct access_result *r)
 {
-	struct vmsim_machine *m = t->mm->m;
+	struct vmsim_machine *m = vm_machine(t->mm->vm);
 	struct vmsim_cpu *cpu = &m->cpus[0];
 	uint8_t *p = buf;
 

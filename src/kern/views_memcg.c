@@ -31,7 +31,7 @@ static struct mem_cgroup *view_cgroup(struct vmsim_machine *m, const struct view
 				      const char *file, bool root_ok, struct strbuf *sb)
 {
 	const char *path = a->cgroup ? a->cgroup : "/";
-	struct mem_cgroup *memcg = mem_cgroup_lookup(m, path);
+	struct mem_cgroup *memcg = mem_cgroup_lookup(&m->vm, path);
 
 	if (!memcg) {
 		sb_printf(sb, "no cgroup '%s'", path);
@@ -161,7 +161,7 @@ static void memcg_stat_format(const struct vmsim_machine *m, const struct mem_cg
 	for (size_t i = 0; i < sizeof(memory_stats) / sizeof(memory_stats[0]); i++)
 		if (memcg_stat_kept(memory_stats[i].idx))
 			fn(arg, memory_stats[i].name,
-			   memcg_page_state(m, memcg, memory_stats[i].idx) *
+			   memcg_page_state(&m->vm, memcg, memory_stats[i].idx) *
 			   memcg_output_unit(memory_stats[i].idx));
 	/* the accumulated events: reclaim's totals, then each one */
 	if (vm_event_kept(PGSCAN_KSWAPD)) {
@@ -316,12 +316,12 @@ static int file_view(struct vmsim_machine *m, const struct view_args *a, struct 
 		json_object_begin(jw);
 		json_key_str(jw, "cgroup", path);
 		json_key(jw, file_names[f]);
-		if (tunable && pages == m->memcg->page_counter_max)
+		if (tunable && pages == m->vm.memcg->page_counter_max)
 			json_null(jw);
 		else
 			json_u64(jw, (uint64_t)pages * PAGE_SIZE);
 		json_object_end(jw);
-	} else if (tunable && pages == m->memcg->page_counter_max) {
+	} else if (tunable && pages == m->vm.memcg->page_counter_max) {
 		sb_puts(sb, "max\n");
 	} else {
 		sb_printf(sb, "%llu\n", (unsigned long long)pages * PAGE_SIZE);
@@ -360,7 +360,7 @@ static void json_limit(struct json_writer *jw, const char *key, unsigned long pa
 static int view_cgroups(struct vmsim_machine *m, const struct view_args *a, struct json_writer *jw,
 			struct strbuf *sb)
 {
-	const unsigned long max = m->memcg->page_counter_max;
+	const unsigned long max = m->vm.memcg->page_counter_max;
 	struct mem_cgroup *iter;
 
 	(void)a;
@@ -368,7 +368,7 @@ static int view_cgroups(struct vmsim_machine *m, const struct view_args *a, stru
 		json_array_begin(jw);
 	else
 		sb_puts(sb, "cgroup                 id     current         max        high  oom_kill tasks\n");
-	for_each_mem_cgroup_tree(iter, m->memcg->root) {
+	for_each_mem_cgroup_tree(iter, m->vm.memcg->root) {
 		struct task_struct *t;
 		char path[256], lim[2][24];
 

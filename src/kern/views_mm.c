@@ -247,7 +247,7 @@ static int smaps_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 
 		if (non_swap_entry(entry))
 			return 0;
-		users = swap_swapcount(m, entry);
+		users = swap_swapcount(&m->vm, entry);
 		w->mss->swap += PAGE_SIZE;
 		w->mss->swap_pss += ((uint64_t)PAGE_SIZE << PSS_SHIFT) / (users >= 2 ? users : 1);
 		return 0;
@@ -259,7 +259,7 @@ static int smaps_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		return 0;
 	page = pfn_to_page(&m->pm, (unsigned long)pfn);
 	/* smaps_pte_entry(): the zero page is a "special" PTE, not counted */
-	if (page == m->zero_page)
+	if (page == m->vm.zero_page)
 		return 0;
 	smaps_account(w->mss, page, 1, pte & _PAGE_ACCESSED, pte & _PAGE_DIRTY);
 	(void)va;
@@ -275,11 +275,11 @@ static int smaps_pmd(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint
 	struct smaps_walk *w = arg;
 	struct vmsim_machine *m = w->m;
 
-	if (is_huge_zero_folio(m, folio))
+	if (is_huge_zero_folio(&m->vm, folio))
 		return 0;
 	if (PageAnon(folio))
-		w->mss->anonymous_thp += HPAGE_PMD_SIZE(m);
-	smaps_account(w->mss, folio, HPAGE_PMD_NR(m), pmd & _PAGE_ACCESSED, pmd & _PAGE_DIRTY);
+		w->mss->anonymous_thp += HPAGE_PMD_SIZE(&m->vm);
+	smaps_account(w->mss, folio, HPAGE_PMD_NR(&m->vm), pmd & _PAGE_ACCESSED, pmd & _PAGE_DIRTY);
 	(void)addr;
 	(void)next;
 	(void)epa;
@@ -539,7 +539,7 @@ static int view_swaps(struct vmsim_machine *m, const struct view_args *a, struct
 		      struct strbuf *sb)
 {
 	(void)a;
-	return swaps_show(m, jw, sb);
+	return swaps_show(&m->vm, jw, sb);
 }
 
 const struct view views_mm[] = {

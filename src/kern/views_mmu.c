@@ -290,7 +290,7 @@ static void dump_pagetable(const struct pt_ctx *pt, uint64_t root, const char *o
 static int view_pagetable(struct vmsim_machine *m, const struct view_args *a,
 			  struct json_writer *jw, struct strbuf *sb)
 {
-	uint64_t start = 0, last = ~0ULL, root = m->kernel_pgd;
+	uint64_t start = 0, last = ~0ULL, root = m->vm.kernel_pgd;
 	char owner[64] = "init_mm (kernel)";
 
 	if (a->task) {

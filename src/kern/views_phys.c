@@ -337,7 +337,7 @@ static void direct_pages_count(struct vmsim_machine *m, unsigned long count[3])
 		uint64_t span;
 		unsigned d;
 
-		pt_lookup(pt, m->kernel_pgd, va, &p);
+		pt_lookup(pt, m->vm.kernel_pgd, va, &p);
 		d = p.n - 1;
 		span = pt_entry_span(pt->fmt, d);
 		if (p.leaf && (p.e[d] & _PAGE_PRESENT)) {

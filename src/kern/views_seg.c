@@ -141,7 +141,7 @@ static int view_interrupts(struct vmsim_machine *m, const struct view_args *a,
 		json_key(jw, "TLB");
 		json_array_begin(jw);
 		for (unsigned c = 0; c < m->nr_cpus; c++)
-			json_u64(jw, m->cpu_tlbstate[c].irq_tlb_count);
+			json_u64(jw, m->vm.cpu_tlbstate[c].irq_tlb_count);
 		json_array_end(jw);
 		json_object_end(jw);
 		return 0;
@@ -152,7 +152,7 @@ static int view_interrupts(struct vmsim_machine *m, const struct view_args *a,
 	sb_putc(sb, '\n');
 	sb_printf(sb, "%*s: ", prec, "TLB");
 	for (unsigned c = 0; c < m->nr_cpus; c++)
-		sb_printf(sb, "%10lu ", m->cpu_tlbstate[c].irq_tlb_count);
+		sb_printf(sb, "%10lu ", m->vm.cpu_tlbstate[c].irq_tlb_count);
 	sb_puts(sb, "  TLB shootdowns\n");
 	return 0;
 }

@@ -735,7 +735,7 @@ int vmalloc_check(struct vmsim_machine *m, struct vmsim_error *err)
 		return verr(err, -EFAULT, "vmalloc: %lu lazy pages, vmap_lazy_nr %lu (max %lu)", lazy,
 			    s->vmap_lazy_nr, s->lazy_max);
 	if (s->end > s->start) {
-		ret = pt_walk_range(&m->pt, m->kernel_pgd, s->start, s->end - 1, check_leaf, &c);
+		ret = pt_walk_range(&m->pt, m->vm.kernel_pgd, s->start, s->end - 1, check_leaf, &c);
 		if (ret)
 			return ret;
 	}

@@ -288,6 +288,8 @@ struct phys_mem {
 	struct per_cpu_pages *pagesets;	/* nodes * zones * cpus, host memory */
 	struct reclaim_hooks reclaim;	/* set by the machine at boot */
 	struct memcg_hooks memcg;	/* set by the memory controller */
+	void *hooks_ctx;		/* the upper layer's context the reclaim and
+					 * memcg hooks work in, handed down at boot */
 	long nr_swap_pages;		/* free swap slots of every area (get_nr_swap_pages()) */
 	long total_swap_pages;		/* usable slots of every area */
 	bool memalloc;			/* PF_MEMALLOC: the CPU is reclaiming, its

@@ -77,7 +77,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "util/error.h"
 #include "vma/filemap.h"
 #include "vma/memcontrol.h"
@@ -157,9 +159,9 @@ static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct pte_check *c = arg;
 	struct mm_struct *mm = c->mm;
-	struct vmsim_machine *m = mm->m;
+	struct vm_ctx *vm = mm->vm;
 	struct vm_area_struct *vma = c->vma;
-	uint64_t pfn = (pte & m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT;
+	uint64_t pfn = (pte & vm->pt->fmt->entry_addr_mask) >> PAGE_SHIFT;
 	struct page *page;
 
 	if (!vma || va < vma->vm_start || va >= vma->vm_end) {
@@ -169,10 +171,10 @@ static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 				    " outside every VMA", pte, va);
 	}
 	if (is_swap_pte(pte)) {
-		swp_entry_t entry = pte_to_swp_entry(m->pt.fmt, pte);
+		swp_entry_t entry = pte_to_swp_entry(vm->pt->fmt, pte);
 
-		if (non_swap_entry(entry) || !get_swap_device(m, entry, NULL) ||
-		    !swap_swapcount(m, entry))
+		if (non_swap_entry(entry) || !get_swap_device(vm, entry, NULL) ||
+		    !swap_swapcount(vm, entry))
 			return verr(c->err, -EFAULT, "mm: PTE %#" PRIx64 " at %#" PRIx64
 				    " is a swap entry of no slot in use", pte, va);
 		if (!vma->anon_vma)
@@ -201,11 +203,11 @@ static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		if (!(pte & _PAGE_USER))
 			return verr(c->err, -EFAULT, "mm: user PTE at %#" PRIx64 " without U/S", va);
 	}
-	if (!pfn_valid(&m->pm, (unsigned long)pfn))
+	if (!pfn_valid(vm->pm, (unsigned long)pfn))
 		return verr(c->err, -EFAULT, "mm: PTE at %#" PRIx64 " maps pfn %#" PRIx64
 			    " beyond RAM", va, pfn);
-	page = pfn_to_page(&m->pm, (unsigned long)pfn);
-	if (page == m->zero_page) {
+	page = pfn_to_page(vm->pm, (unsigned long)pfn);
+	if (page == vm->zero_page) {
 		if ((pte & _PAGE_RW) || (vma->vm_flags & VM_SHARED))
 			return verr(c->err, -EFAULT, "mm: zero page mapped %s at %#" PRIx64,
 				    pte & _PAGE_RW ? "writable" : "in a shared VMA", va);
@@ -216,7 +218,7 @@ static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		return verr(c->err, -EFAULT, "mm: PTE at %#" PRIx64 " maps free frame %#" PRIx64,
 			    va, pfn);
 	if (c->frames)
-		vec_push(&m->ha, c->frames, pfn << FRAME_SHIFT | (pte_locks(vma) ? FRAME_LOCKED : 0));
+		vec_push(vm->ha, c->frames, pfn << FRAME_SHIFT | (pte_locks(vma) ? FRAME_LOCKED : 0));
 	if (PageAnon(page)) {
 		if (check_vma_rmap(vma, page, va, c->err))
 			return -EFAULT;
@@ -238,8 +240,8 @@ static int check_pmd(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint
 {
 	struct pte_check *c = arg;
 	struct mm_struct *mm = c->mm;
-	struct vmsim_machine *m = mm->m;
-	const uint64_t va = addr & HPAGE_PMD_MASK(m);
+	struct vm_ctx *vm = mm->vm;
+	const uint64_t va = addr & HPAGE_PMD_MASK(vm);
 	struct u64vec *frames = c->frames;
 	int ret;
 
@@ -249,8 +251,8 @@ static int check_pmd(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint
 	for (uint64_t a = addr; a < next && !ret; a += PAGE_SIZE)
 		ret = check_pte(c, a, epa, huge_pmd_pte(mm, e, folio, a - va));
 	c->frames = frames;
-	if (!ret && frames && !is_huge_zero_folio(m, folio))
-		vec_push(&m->ha, frames, (uint64_t)page_to_pfn(&m->pm, folio) << FRAME_SHIFT | FRAME_PMD |
+	if (!ret && frames && !is_huge_zero_folio(vm, folio))
+		vec_push(vm->ha, frames, (uint64_t)page_to_pfn(vm->pm, folio) << FRAME_SHIFT | FRAME_PMD |
 			 (pte_locks(c->vma) ? FRAME_LOCKED : 0));
 	return ret;
 }
@@ -286,13 +288,13 @@ static int check_subtree_gaps(const struct rb_node *n, uint64_t *max, struct vms
 /* The first root entry of @mm's kernel half that is not init_mm's, or -1. */
 static long kernel_half_differs(const struct mm_struct *mm)
 {
-	const struct vmsim_machine *m = mm->m;
-	const struct pt_ctx *pt = &m->pt;
+	const struct vm_ctx *vm = mm->vm;
+	const struct pt_ctx *pt = vm->pt;
 	unsigned n = pt_ptrs_per_table(pt->fmt, 0), esz = pt->fmt->entry_size;
 
 	for (unsigned j = pt->kernel_pgd_boundary; j < n; j++)
 		if (pt_read(pt, mm->pgd + (uint64_t)j * esz) !=
-		    pt_read(pt, m->kernel_pgd + (uint64_t)j * esz))
+		    pt_read(pt, vm->kernel_pgd + (uint64_t)j * esz))
 			return j;
 	return -1;
 }
@@ -374,7 +376,7 @@ static int check_mm_frames(struct mm_struct *mm, struct u64vec *frames, struct v
 			    mm->total_vm);
 	if ((n = kernel_half_differs(mm)) >= 0)
 		return verr(err, -EFAULT, "mm: root entry %ld differs from init_mm's kernel half", n);
-	c.nx = mm->m->pt.fmt->nx_bit && mm->m->cfg.nxe;
+	c.nx = mm->vm->pt->fmt->nx_bit && mm->vm->cfg->nxe;
 	if (walk_page_range_ro(mm, 0, mm->task_size, &ops, &c))
 		return -EFAULT;
 	for (int i = 0; i < NR_MM_COUNTERS; i++)
@@ -475,16 +477,16 @@ static void frame_map_free(struct host_arena *ha, struct frame_map *fm)
  * reused) only has to be unmapped.  A user page is on its LRU list or in
  * a batch (check_page_lru()).
  */
-static int check_frame(struct vmsim_machine *m, uint64_t pfn, const struct frame_count *fc,
+static int check_frame(struct vm_ctx *vm, uint64_t pfn, const struct frame_count *fc,
 		       bool full, const struct page_pins *pins, struct vmsim_error *err)
 {
-	struct page *page = pfn_to_page(&m->pm, (unsigned long)pfn);
+	struct page *page = pfn_to_page(vm->pm, (unsigned long)pfn);
 	long file = page_file(page) ? 1 : 0, cache = file + PageSwapCache(page);
 	long maps = fc->maps, objrefs = fc->objrefs, locked = fc->locked;
 	bool shmem = test_page_flag(page, PG_swapbacked) && !PageAnon(page) && !file &&
 		     !PageSwapCache(page);
 	long other;
-	const long stale = m->pm.mlock_stale > 0 ? m->pm.mlock_stale : 0;
+	const long stale = vm->pm->mlock_stale > 0 ? vm->pm->mlock_stale : 0;
 
 	/* each locked mapping holds a lock; more only where mremap left them */
 	if ((locked || PageMlocked(page)) &&
@@ -493,7 +495,7 @@ static int check_frame(struct vmsim_machine *m, uint64_t pfn, const struct frame
 		return verr(err, -EFAULT, "mlock: frame %#" PRIx64 " is %sPG_mlocked with "
 			    "mlock_count %u, but %ld VM_LOCKED mappings map it and mremap left %ld "
 			    "locks", pfn, PageMlocked(page) ? "" : "not ", page->mlock_count, locked,
-			    m->pm.mlock_stale);
+			    vm->pm->mlock_stale);
 
 	if (fc->pmds)
 		return verr(err, -EFAULT, "mm: a huge PMD maps frame %#" PRIx64 ", which heads no "
@@ -517,7 +519,7 @@ static int check_frame(struct vmsim_machine *m, uint64_t pfn, const struct frame
 			    page_mapcount(page), page_ref_count(page), maps, other);
 	if (!page_ref_count(page))
 		return 0;	/* an anonymous page all let go of: freed */
-	return check_page_lru(m, page, pins, err);
+	return check_page_lru(vm, page, pins, err);
 }
 
 /* ---- the references the LRU batches hold ---- */
@@ -525,7 +527,7 @@ static int check_frame(struct vmsim_machine *m, uint64_t pfn, const struct frame
 struct page_pins {
 	uint64_t *pfns;		/* sorted, one per batch slot (a page is in one at most) */
 	size_t n, cap;
-	struct vmsim_machine *m;
+	struct vm_ctx *vm;
 	bool oom;
 };
 
@@ -536,7 +538,7 @@ static void pin_note(void *arg, struct page *page, bool lru_add)
 	(void)lru_add;
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? 2 * p->cap : 64;
-		uint64_t *v = host_realloc(&p->m->ha, p->pfns, p->cap * sizeof(*v), cap * sizeof(*v));
+		uint64_t *v = host_realloc(p->vm->ha, p->pfns, p->cap * sizeof(*v), cap * sizeof(*v));
 
 		if (!v) {
 			p->oom = true;
@@ -545,19 +547,19 @@ static void pin_note(void *arg, struct page *page, bool lru_add)
 		p->pfns = v;
 		p->cap = cap;
 	}
-	p->pfns[p->n++] = page_to_pfn(&p->m->pm, page);
+	p->pfns[p->n++] = page_to_pfn(p->vm->pm, page);
 }
 
-struct page_pins *page_pins_collect(struct vmsim_machine *m)
+struct page_pins *page_pins_collect(struct vm_ctx *vm)
 {
-	struct page_pins *p = host_zalloc(&m->ha, sizeof(*p));
+	struct page_pins *p = host_zalloc(vm->ha, sizeof(*p));
 
 	if (!p)
 		return NULL;
-	p->m = m;
-	lru_for_each_batched(m, pin_note, p);
-	for (unsigned i = 0; i < m->wb_nr; i++)
-		pin_note(p, m->wb_queue[i], false);
+	p->vm = vm;
+	lru_for_each_batched(vm, pin_note, p);
+	for (unsigned i = 0; i < vm->wb_nr; i++)
+		pin_note(p, vm->wb_queue[i], false);
 	if (p->oom) {
 		page_pins_free(p);
 		return NULL;
@@ -569,7 +571,7 @@ struct page_pins *page_pins_collect(struct vmsim_machine *m)
 
 unsigned page_pins(const struct page_pins *p, const struct page *page)
 {
-	uint64_t pfn = page_to_pfn(&p->m->pm, page);
+	uint64_t pfn = page_to_pfn(p->vm->pm, page);
 	size_t lo = 0, hi = p->n;
 	unsigned n = 0;
 
@@ -592,22 +594,22 @@ void page_pins_free(struct page_pins *p)
 
 	if (!p)
 		return;
-	ha = &p->m->ha;
+	ha = p->vm->ha;
 	host_free(ha, p->pfns, p->cap * sizeof(*p->pfns));
 	host_free(ha, p, sizeof(*p));
 }
 
 /* ---- the LRU lists ---- */
 
-int check_page_lru(struct vmsim_machine *m, struct page *page, const struct page_pins *pins,
+int check_page_lru(struct vm_ctx *vm, struct page *page, const struct page_pins *pins,
 		   struct vmsim_error *err)
 {
-	const unsigned long pfn = page_to_pfn(&m->pm, page);
+	const unsigned long pfn = page_to_pfn(vm->pm, page);
 	const unsigned pinned = pins ? page_pins(pins, page) : 0;
 	struct lruvec *lruvec;
 	enum lru_list lru;
 
-	if (!m->cpu_fbatches)
+	if (!vm->cpu_fbatches)
 		return 0;
 	if (PageActive(page) && PageUnevictable(page))
 		return verr(err, -EFAULT, "lru: pfn %#lx is both active and unevictable", pfn);
@@ -626,21 +628,21 @@ int check_page_lru(struct vmsim_machine *m, struct page *page, const struct page
 			    PageMlocked(page) ? "mlocked" : "not mlocked", lru_list_name(lru));
 	if (lru == LRU_UNEVICTABLE)
 		return 0;	/* counted, on no list (lruvec_add_folio()) */
-	lruvec = folio_lruvec(&m->pm, page);
+	lruvec = folio_lruvec(vm->pm, page);
 	/* its neighbours on list @lru are pages of that list or its head,
 	 * and link back: classified before anything behind them is read */
 	for (int i = 0; i < 2; i++) {
 		struct list_head *nb = i ? page->lru.prev : page->lru.next;
-		struct page *q = nb == &lruvec->lists[lru] ? NULL : lru_link_page(&m->pm, nb);
+		struct page *q = nb == &lruvec->lists[lru] ? NULL : lru_link_page(vm->pm, nb);
 
 		if (nb != &lruvec->lists[lru] && !q)
 			return verr(err, -EFAULT, "lru: pfn %#lx on list %s: %s link points outside "
 				    "mem_map and its list", pfn, lru_list_name(lru), i ? "prev" : "next");
-		if (q && (folio_lru_list(q) != lru || folio_lruvec(&m->pm, q) != lruvec))
+		if (q && (folio_lru_list(q) != lru || folio_lruvec(vm->pm, q) != lruvec))
 			return verr(err, -EFAULT, "lru: pfn %#lx on list %s is linked to pfn %#lx, "
 				    "whose flags name %s%s", pfn, lru_list_name(lru),
-				    page_to_pfn(&m->pm, q), lru_list_name(folio_lru_list(q)),
-				    folio_lruvec(&m->pm, q) != lruvec ? " of another lruvec" : "");
+				    page_to_pfn(vm->pm, q), lru_list_name(folio_lru_list(q)),
+				    folio_lruvec(vm->pm, q) != lruvec ? " of another lruvec" : "");
 		if ((i ? nb->next : nb->prev) != &page->lru)
 			return verr(err, -EFAULT, "lru: pfn %#lx on list %s: its %s does not link back",
 				    pfn, lru_list_name(lru), i ? "prev" : "next");
@@ -650,7 +652,7 @@ int check_page_lru(struct vmsim_machine *m, struct page *page, const struct page
 
 /* One lruvec's lists against the pages' flags and the sizes it keeps;
  * @seen gets each page walked. */
-static int check_lruvec(struct vmsim_machine *m, struct lruvec *lruvec, struct frame_map *seen,
+static int check_lruvec(struct vm_ctx *vm, struct lruvec *lruvec, struct frame_map *seen,
 			struct vmsim_error *err)
 {
 	unsigned long counted[MAX_NR_ZONES][NR_LRU_LISTS], size[NR_LRU_LISTS] = { 0 };
@@ -665,7 +667,7 @@ static int check_lruvec(struct vmsim_machine *m, struct lruvec *lruvec, struct f
 		unsigned long steps = 0;
 
 		while (pos != head) {
-			struct page *page = lru_link_page(&m->pm, pos);
+			struct page *page = lru_link_page(vm->pm, pos);
 			struct frame_count *fc;
 			unsigned long pfn;
 
@@ -674,18 +676,18 @@ static int check_lruvec(struct vmsim_machine *m, struct lruvec *lruvec, struct f
 			if (!page || ++steps > size[lru] + 1)
 				return verr(err, -EFAULT, "lru: list %s is broken, cyclic or longer than "
 					    "its %lu pages", lru_list_name(lru), size[lru]);
-			pfn = page_to_pfn(&m->pm, page);
+			pfn = page_to_pfn(vm->pm, page);
 			if (pos->next->prev != pos)
 				return verr(err, -EFAULT, "lru: list %s is broken at pfn %#lx",
 					    lru_list_name(lru), pfn);
-			if (!(fc = frame_get(&m->ha, seen, pfn)))
+			if (!(fc = frame_get(vm->ha, seen, pfn)))
 				return verr(err, -ENOMEM, "out of host memory");
 			if (fc->maps++)
 				return verr(err, -EFAULT, "lru: pfn %#lx is on two lists", pfn);
 			if (folio_lru_list(page) != lru)
 				return verr(err, -EFAULT, "lru: pfn %#lx on list %s has the flags of %s",
 					    pfn, lru_list_name(lru), lru_list_name(folio_lru_list(page)));
-			if (folio_lruvec(&m->pm, page) != lruvec)
+			if (folio_lruvec(vm->pm, page) != lruvec)
 				return verr(err, -EFAULT, "lru: pfn %#lx is on another lruvec's list", pfn);
 			if (PageBuddy(page) || page_ref_count(page) <= 0)
 				return verr(err, -EFAULT, "lru: pfn %#lx on list %s is free", pfn,
@@ -741,7 +743,7 @@ static int for_each_initialized_pfn(struct phys_mem *pm, struct zone *z,
 }
 
 struct lru_scan {
-	struct vmsim_machine *m;
+	struct vm_ctx *vm;
 	struct frame_map *seen;		/* the pages on the lists */
 	struct page_pins *pins;
 	unsigned long unevictable[MAX_NUMNODES][MAX_NR_ZONES];
@@ -752,7 +754,7 @@ struct lru_scan {
 static int lru_scan_page(struct page *page, void *arg)
 {
 	struct lru_scan *ls = arg;
-	struct phys_mem *pm = &ls->m->pm;
+	struct phys_mem *pm = ls->vm->pm;
 	unsigned long pfn = page_to_pfn(pm, page);
 	const struct frame_map *fm = ls->seen;
 	bool listed = false;
@@ -784,33 +786,33 @@ static int lru_scan_page(struct page *page, void *arg)
 /* The lruvecs of node @nid: the node's own (every page's without the
  * memory controller, none with it), then each cgroup's in
  * mem_cgroup_iter() order; NULL after the last. */
-static struct lruvec *next_lruvec(struct vmsim_machine *m, unsigned nid, struct lruvec *prev,
+static struct lruvec *next_lruvec(struct vm_ctx *vm, unsigned nid, struct lruvec *prev,
 				  struct mem_cgroup **pos)
 {
 	if (!prev) {
 		*pos = NULL;
-		return &m->pm.node_data[nid].__lruvec;
+		return &vm->pm->node_data[nid].__lruvec;
 	}
-	if (!m->memcg || !(*pos = mem_cgroup_iter(m->memcg->root, *pos)))
+	if (!vm->memcg || !(*pos = mem_cgroup_iter(vm->memcg->root, *pos)))
 		return NULL;
-	return mem_cgroup_lruvec(m, *pos, nid);
+	return mem_cgroup_lruvec(vm, *pos, nid);
 }
 
-#define for_each_node_lruvec(m, nid, lruvec, pos) \
-	for ((lruvec) = next_lruvec(m, nid, NULL, &(pos)); (lruvec); \
-	     (lruvec) = next_lruvec(m, nid, lruvec, &(pos)))
+#define for_each_node_lruvec(vm, nid, lruvec, pos) \
+	for ((lruvec) = next_lruvec(vm, nid, NULL, &(pos)); (lruvec); \
+	     (lruvec) = next_lruvec(vm, nid, lruvec, &(pos)))
 
-int lru_check(struct vmsim_machine *m, struct vmsim_error *err)
+int lru_check(struct vm_ctx *vm, struct vmsim_error *err)
 {
 	struct mem_cgroup *pos;
 	struct lruvec *lruvec;
 	struct frame_map seen = { 0 };
-	struct lru_scan ls = { .m = m, .seen = &seen };
+	struct lru_scan ls = { .vm = vm, .seen = &seen };
 	int ret = 0;
 
-	if (!m->cpu_fbatches)
+	if (!vm->cpu_fbatches)
 		return 0;
-	if (!(ls.pins = page_pins_collect(m)))
+	if (!(ls.pins = page_pins_collect(vm)))
 		return verr(err, -ENOMEM, "out of host memory");
 	for (size_t i = 1; i < ls.pins->n; i++)
 		if (ls.pins->pfns[i] == ls.pins->pfns[i - 1]) {
@@ -818,11 +820,11 @@ int lru_check(struct vmsim_machine *m, struct vmsim_error *err)
 				   ls.pins->pfns[i]);
 			goto out;
 		}
-	for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++) {
-		struct pglist_data *pgdat = &m->pm.node_data[nid];
+	for (unsigned nid = 0; nid < vm->pm->nr_nodes; nid++) {
+		struct pglist_data *pgdat = &vm->pm->node_data[nid];
 
-		for_each_node_lruvec(m, nid, lruvec, pos)
-			if ((ret = check_lruvec(m, lruvec, &seen, err)))
+		for_each_node_lruvec(vm, nid, lruvec, pos)
+			if ((ret = check_lruvec(vm, lruvec, &seen, err)))
 				goto out;
 		if (node_page_state(pgdat, NR_ISOLATED_ANON) || node_page_state(pgdat, NR_ISOLATED_FILE)) {
 			ret = verr(err, -EFAULT, "lru: node %u has pages isolated between operations", nid);
@@ -831,19 +833,19 @@ int lru_check(struct vmsim_machine *m, struct vmsim_error *err)
 	}
 	/* every page with PG_lru was on its list (or is unevictable, which
 	 * is only counted); no other page keeps list flags */
-	for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++)
+	for (unsigned nid = 0; nid < vm->pm->nr_nodes; nid++)
 		for (unsigned z = 0; z < MAX_NR_ZONES; z++)
-			if (for_each_initialized_pfn(&m->pm, &m->pm.node_data[nid].node_zones[z],
+			if (for_each_initialized_pfn(vm->pm, &vm->pm->node_data[nid].node_zones[z],
 						     lru_scan_page, &ls)) {
 				ret = verr(err, -EFAULT, "lru: pfn %#lx %s", ls.pfn, ls.why);
 				goto out;
 			}
-	for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++) {
-		struct pglist_data *pgdat = &m->pm.node_data[nid];
+	for (unsigned nid = 0; nid < vm->pm->nr_nodes; nid++) {
+		struct pglist_data *pgdat = &vm->pm->node_data[nid];
 		long total[NR_LRU_LISTS] = { 0 };
 
 		/* a cgroup's lruvec counts its own lists (lruvec_page_state()) */
-		for_each_node_lruvec(m, nid, lruvec, pos) {
+		for_each_node_lruvec(vm, nid, lruvec, pos) {
 			if (lruvec == &pgdat->__lruvec)
 				continue;
 			for (enum lru_list lru = 0; lru < NR_LRU_LISTS; lru++) {
@@ -864,7 +866,7 @@ int lru_check(struct vmsim_machine *m, struct vmsim_error *err)
 			const struct zone *zone = &pgdat->node_zones[z];
 			unsigned long size[NR_LRU_LISTS] = { 0 };
 
-			for_each_node_lruvec(m, nid, lruvec, pos)
+			for_each_node_lruvec(vm, nid, lruvec, pos)
 				for (enum lru_list lru = 0; lru < NR_LRU_LISTS; lru++)
 					size[lru] += lruvec->lru_zone_size[z][lru];
 			if (size[LRU_UNEVICTABLE] != ls.unevictable[nid][z]) {
@@ -892,11 +894,11 @@ int lru_check(struct vmsim_machine *m, struct vmsim_error *err)
 				goto out;
 			}
 	}
-	if (writeback_pending(m))
+	if (writeback_pending(vm))
 		ret = verr(err, -EFAULT, "writeback: %u writes pending between operations",
-			   writeback_pending(m));
+			   writeback_pending(vm));
 out:
-	frame_map_free(&m->ha, &seen);
+	frame_map_free(vm->ha, &seen);
 	page_pins_free(ls.pins);
 	return ret;
 }
@@ -910,10 +912,10 @@ out:
  * that is no user page (a kernel allocation reusing the frames) only has
  * to be unmapped.
  */
-static int check_folio(struct vmsim_machine *m, struct page *head, const struct frame_map *fm,
+static int check_folio(struct vm_ctx *vm, struct page *head, const struct frame_map *fm,
 		       const struct page_pins *pins, struct vmsim_error *err)
 {
-	const unsigned long hpfn = page_to_pfn(&m->pm, head), nr = 1UL << compound_order(head);
+	const unsigned long hpfn = page_to_pfn(vm->pm, head), nr = 1UL << compound_order(head);
 	const long pmds = frame_at(fm, hpfn).pmds;
 	long refs = 0, locked = frame_at(fm, hpfn).pmds_locked, other;
 
@@ -935,10 +937,10 @@ static int check_folio(struct vmsim_machine *m, struct page *head, const struct 
 	/* each lock came with a mapping of a locked VMA, and each such
 	 * mapping that goes takes one (munlock_vma_folio()): never more locks
 	 * than locked mappings, but for those mremap's DONTUNMAP left */
-	if (PageMlocked(head) && head->mlock_count > locked + (long)m->thp.mlock_stale)
+	if (PageMlocked(head) && head->mlock_count > locked + (long)vm->thp.mlock_stale)
 		return verr(err, -EFAULT, "mlock: huge page at %#lx has mlock_count %u, but %ld "
 			    "VM_LOCKED mappings map it and mremap left %lu locks on huge pages", hpfn,
-			    head->mlock_count, locked, m->thp.mlock_stale);
+			    head->mlock_count, locked, vm->thp.mlock_stale);
 	if (!refs && !pmds && !PageAnon(head)) {
 		for (unsigned long k = 0; k < nr; k++)
 			if (head[k]._mapcount != -1)
@@ -960,7 +962,7 @@ static int check_folio(struct vmsim_machine *m, struct page *head, const struct 
 		if (head[k].flags & ((1ULL << PG_lru) | (1ULL << PG_active) | (1ULL << PG_unevictable)))
 			return verr(err, -EFAULT, "lru: frame %#lx, a tail page, has LRU flags",
 				    hpfn + k);
-	return check_page_lru(m, head, pins, err);
+	return check_page_lru(vm, head, pins, err);
 }
 
 /*
@@ -968,32 +970,32 @@ static int check_folio(struct vmsim_machine *m, struct page *head, const struct 
  * emptied): each page once, a huge page once as a whole, whichever of its
  * pages were named.
  */
-static int check_frames(struct vmsim_machine *m, struct u64vec *pfns, const struct frame_map *fm,
+static int check_frames(struct vm_ctx *vm, struct u64vec *pfns, const struct frame_map *fm,
 			bool full, const struct page_pins *pins, struct vmsim_error *err)
 {
 	int ret = 0;
 
 	for (size_t i = 0; i < pfns->n; i++) {
-		struct page *page = pfn_to_page(&m->pm, (unsigned long)pfns->v[i]);
+		struct page *page = pfn_to_page(vm->pm, (unsigned long)pfns->v[i]);
 
 		if (PageCompound(page))
-			pfns->v[i] = page_to_pfn(&m->pm, compound_head(page));
+			pfns->v[i] = page_to_pfn(vm->pm, compound_head(page));
 	}
 	vec_sort(pfns);
 	for (size_t i = 0; i < pfns->n && !ret; i++) {
-		struct page *page = pfn_to_page(&m->pm, (unsigned long)pfns->v[i]);
+		struct page *page = pfn_to_page(vm->pm, (unsigned long)pfns->v[i]);
 
 		if (i && pfns->v[i] == pfns->v[i - 1])
 			continue;
 		if (PageHead(page))
-			ret = check_folio(m, page, fm, pins, err);
+			ret = check_folio(vm, page, fm, pins, err);
 		else {
 			const struct frame_count fc = frame_at(fm, pfns->v[i]);
 
-			ret = check_frame(m, pfns->v[i], &fc, full, pins, err);
+			ret = check_frame(vm, pfns->v[i], &fc, full, pins, err);
 		}
 	}
-	vec_free(&m->ha, pfns);
+	vec_free(vm->ha, pfns);
 	return ret;
 }
 
@@ -1012,7 +1014,7 @@ struct mm_rec {
 };
 
 struct mm_track {
-	struct vmsim_machine *m;
+	struct vm_ctx *vm;
 	struct mm_rec **buckets;	/* by mm address */
 	size_t nbuckets, nrecs;
 	struct mm_rec **dirty;		/* marked since the last check (gone ones too) */
@@ -1084,7 +1086,7 @@ static void rec_free(struct host_arena *ha, struct mm_rec *r)
 /* Hash a new record of @mm in; NULL when out of host memory. */
 static struct mm_rec *rec_add(struct mm_track *t, struct mm_struct *mm)
 {
-	struct host_arena *ha = &t->m->ha;
+	struct host_arena *ha = t->vm->ha;
 	struct mm_rec *r;
 	size_t b;
 
@@ -1133,7 +1135,7 @@ static bool push_dirty(struct mm_track *t, struct mm_rec *r)
 {
 	if (t->ndirty == t->capdirty) {
 		size_t cap = t->capdirty ? 2 * t->capdirty : 16;
-		struct mm_rec **v = host_realloc(&t->m->ha, t->dirty, t->capdirty * sizeof(*v),
+		struct mm_rec **v = host_realloc(t->vm->ha, t->dirty, t->capdirty * sizeof(*v),
 						 cap * sizeof(*v));
 
 		if (!v)
@@ -1148,7 +1150,7 @@ static bool push_dirty(struct mm_track *t, struct mm_rec *r)
 
 void mm_track_dirty(struct mm_struct *mm)
 {
-	struct mm_track *t = mm->m->mm_track;
+	struct mm_track *t = mm->vm->mm_track;
 	struct mm_rec *r;
 
 	if (!t || t->last == mm)
@@ -1165,7 +1167,7 @@ void mm_track_dirty(struct mm_struct *mm)
 
 void mm_track_release(struct mm_struct *mm)
 {
-	struct mm_track *t = mm->m->mm_track;
+	struct mm_track *t = mm->vm->mm_track;
 	struct mm_rec *r;
 
 	if (!t)
@@ -1178,44 +1180,44 @@ void mm_track_release(struct mm_struct *mm)
 	rec_unhash(t, r);
 	r->mm = NULL;		/* its frames leave the counts at the next check */
 	if (!r->dirty && !push_dirty(t, r)) {
-		rec_free(&t->m->ha, r);
+		rec_free(t->vm->ha, r);
 		t->lost = true;
 	}
 }
 
 void mm_track_note_user(struct mm_struct *mm)
 {
-	struct mm_track *t = mm->m->mm_track;
+	struct mm_track *t = mm->vm->mm_track;
 	struct mm_rec *r = t ? rec_find(t, mm) : NULL;
 
 	if (r && r->dirty)
 		r->users++;
 }
 
-bool mm_track_lost(const struct vmsim_machine *m)
+bool mm_track_lost(const struct vm_ctx *vm)
 {
-	return m->mm_track && m->mm_track->lost;
+	return vm->mm_track && vm->mm_track->lost;
 }
 
-int mm_track_start(struct vmsim_machine *m)
+int mm_track_start(struct vm_ctx *vm)
 {
 	struct mm_track *t;
 
-	if (m->mm_track)
+	if (vm->mm_track)
 		return 0;
-	t = host_zalloc(&m->ha, sizeof(*t));
+	t = host_zalloc(vm->ha, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	t->m = m;
+	t->vm = vm;
 	t->lost = true;		/* nothing recorded yet: the first check is full */
-	m->mm_track = t;
+	vm->mm_track = t;
 	return 0;
 }
 
 /* Drop every record (and the counts) of @t. */
 static void track_reset(struct mm_track *t)
 {
-	struct host_arena *ha = &t->m->ha;
+	struct host_arena *ha = t->vm->ha;
 
 	for (size_t i = 0; i < t->ndirty; i++)
 		if (!t->dirty[i]->mm)
@@ -1233,17 +1235,17 @@ static void track_reset(struct mm_track *t)
 	frame_map_free(ha, &t->counts);
 }
 
-void mm_track_stop(struct vmsim_machine *m)
+void mm_track_stop(struct vm_ctx *vm)
 {
-	struct mm_track *t = m->mm_track;
+	struct mm_track *t = vm->mm_track;
 
 	if (!t)
 		return;
 	track_reset(t);
-	host_free(&m->ha, t->buckets, t->nbuckets * sizeof(*t->buckets));
-	host_free(&m->ha, t->dirty, t->capdirty * sizeof(*t->dirty));
-	host_free(&m->ha, t, sizeof(*t));
-	m->mm_track = NULL;
+	host_free(vm->ha, t->buckets, t->nbuckets * sizeof(*t->buckets));
+	host_free(vm->ha, t->dirty, t->capdirty * sizeof(*t->dirty));
+	host_free(vm->ha, t, sizeof(*t));
+	vm->mm_track = NULL;
 }
 
 /* ---- the incremental pass ---- */
@@ -1276,7 +1278,7 @@ static int rec_take(struct host_arena *ha, struct mm_rec *r, struct u64vec *now)
 static int rec_update(struct mm_track *t, struct mm_rec *r, struct u64vec *now,
 		      struct u64vec *touched)
 {
-	struct host_arena *ha = &t->m->ha;
+	struct host_arena *ha = t->vm->ha;
 	size_t i = 0, j = 0;
 
 	while (i < r->n || j < now->n) {
@@ -1310,10 +1312,10 @@ static int rec_update(struct mm_track *t, struct mm_rec *r, struct u64vec *now,
 	return rec_take(ha, r, now);
 }
 
-int check_mms_tracked(struct vmsim_machine *m, struct vmsim_error *err)
+int check_mms_tracked(struct vm_ctx *vm, struct vmsim_error *err)
 {
-	struct mm_track *t = m->mm_track;
-	struct host_arena *ha = &m->ha;
+	struct mm_track *t = vm->mm_track;
+	struct host_arena *ha = vm->ha;
 	struct u64vec touched = { 0 };
 	struct page_pins *pins = NULL;
 	int ret = 0;
@@ -1342,14 +1344,14 @@ int check_mms_tracked(struct vmsim_machine *m, struct vmsim_error *err)
 			verr(err, -ENOMEM, "out of host memory");
 		vec_free(ha, &now);
 	}
-	if (!ret && touched.n && !(pins = page_pins_collect(m)))
+	if (!ret && touched.n && !(pins = page_pins_collect(vm)))
 		ret = verr(err, -ENOMEM, "out of host memory");
 	if (!ret)
-		ret = check_frames(m, &touched, &t->counts, false, pins, err);
+		ret = check_frames(vm, &touched, &t->counts, false, pins, err);
 	page_pins_free(pins);
 	vec_free(ha, &touched);
 	if (!ret)
-		ret = check_huge_zero_page(m, t->huge_zero_refs, false, err);
+		ret = check_huge_zero_page(vm, t->huge_zero_refs, false, err);
 	/* a failed pass leaves records half moved: the next one starts afresh */
 	if (ret)
 		t->lost = true;
@@ -1369,19 +1371,19 @@ int check_mms_tracked(struct vmsim_machine *m, struct vmsim_error *err)
 /* ---- the full pass ---- */
 
 /* Count @obj's pages once (@seen: the objects counted so far). */
-static int count_object(struct vmsim_machine *m, struct frame_map *fm, struct u64vec *seen,
+static int count_object(struct vm_ctx *vm, struct frame_map *fm, struct u64vec *seen,
 			const struct shmem_object *obj)
 {
 	for (size_t i = 0; i < seen->n; i++)
 		if (seen->v[i] == (uintptr_t)obj)
 			return 0;
-	vec_push(&m->ha, seen, (uintptr_t)obj);
+	vec_push(vm->ha, seen, (uintptr_t)obj);
 	for (unsigned long i = 0; i < obj->nr_pages; i++) {
 		struct frame_count *fc;
 
 		if (!shmem_slot_page(obj->pages[i]))
 			continue;
-		fc = frame_get(&m->ha, fm, page_to_pfn(&m->pm, obj->pages[i]));
+		fc = frame_get(vm->ha, fm, page_to_pfn(vm->pm, obj->pages[i]));
 		if (!fc)
 			return -ENOMEM;
 		fc->objrefs++;
@@ -1389,14 +1391,14 @@ static int count_object(struct vmsim_machine *m, struct frame_map *fm, struct u6
 	return seen->oom ? -ENOMEM : 0;
 }
 
-int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *users, size_t n,
+int check_mms(struct vm_ctx *vm, struct mm_struct *const *mms, const int *users, size_t n,
 	      struct vmsim_error *err)
 {
-	struct mm_track *t = m->mm_track;
-	struct host_arena *ha = &m->ha;
+	struct mm_track *t = vm->mm_track;
+	struct host_arena *ha = vm->ha;
 	struct frame_map fm = { 0 };
 	struct u64vec objs = { 0 };
-	struct mm_track fresh = { .m = m };
+	struct mm_track fresh = { .vm = vm };
 	struct page_pins *pins = NULL;
 	struct u64vec keys = { 0 };
 	long huge_zero_refs = 0;
@@ -1428,14 +1430,14 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 				if (now.v[j] & FRAME_LOCKED) {
 					fc->locked++;
 					/* the exact sum is of small pages' locks */
-					locks += !PageCompound(pfn_to_page(&m->pm, (unsigned long)
+					locks += !PageCompound(pfn_to_page(vm->pm, (unsigned long)
 									   FRAME_PFN(now.v[j])));
 				}
 			}
 		}
 		huge_zero_refs += (mm->flags & (1UL << MMF_HUGE_ZERO_PAGE)) != 0;
 		for_each_vma(mm, vma)
-			if (!ret && vma->shm && count_object(m, &fm, &objs, vma->shm))
+			if (!ret && vma->shm && count_object(vm, &fm, &objs, vma->shm))
 				ret = verr(err, -ENOMEM, "out of host memory");
 		vec_sort(&now);
 		/* a clean mm must look as it did at the last check */
@@ -1459,7 +1461,7 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 	/* the anon_vmas, whose VMAs may lie in any of the mms */
 	if (!ret)
 		ret = anon_vma_check(mms, n, err);
-	if (!ret && !(pins = page_pins_collect(m)))
+	if (!ret && !(pins = page_pins_collect(vm)))
 		ret = verr(err, -ENOMEM, "out of host memory");
 	for (size_t i = 0; i < fm.cap && !ret; i++)
 		if (fm.v[i].key)
@@ -1467,20 +1469,20 @@ int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *
 	if (!ret && keys.oom)
 		ret = verr(err, -ENOMEM, "out of host memory");
 	if (!ret)
-		ret = check_frames(m, &keys, &fm, true, pins, err);
+		ret = check_frames(vm, &keys, &fm, true, pins, err);
 	vec_free(ha, &keys);
 	page_pins_free(pins);
 	if (!ret)
-		ret = check_huge_zero_page(m, huge_zero_refs, true, err);
+		ret = check_huge_zero_page(vm, huge_zero_refs, true, err);
 	/* every lock is a locked mapping's or one mremap left, on pages no VMA
 	 * maps any more too; without those (the usual case) each frame's count
 	 * was exact above, and the zones' checker finds unmapped mlocked pages
 	 * (huge pages, whose counts may fall short, are left out of both) */
-	if (!ret && m->pm.mlock_stale &&
-	    (long)((held = mlock_count_sum(&m->pm)) - locks) != m->pm.mlock_stale)
+	if (!ret && vm->pm->mlock_stale &&
+	    (long)((held = mlock_count_sum(vm->pm)) - locks) != vm->pm->mlock_stale)
 		ret = verr(err, -EFAULT, "mlock: the mlock_counts of all PG_mlocked pages sum to %lu,"
 			   " VM_LOCKED mappings make %lu and mremap left %ld", held, locks,
-			   m->pm.mlock_stale);
+			   vm->pm->mlock_stale);
 	vec_free(ha, &objs);
 	if (t) {
 		/* the records of this pass replace the old ones */

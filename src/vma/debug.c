@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "vma/mm.h"
 
 /* vmaflag_names[] (include/trace/events/mmflags.h) for the flags vmsim has */
@@ -77,7 +79,7 @@ bool vm_bug_vma(const struct mm_struct *mm, const struct vm_area_struct *vma, co
 	char dump[512];
 
 	dump_vma(vma, dump, sizeof(dump));
-	return vm_bug_report(&mm->m->pm, dump, what, VM_REPORT_BUG, file, line);
+	return vm_bug_report(mm->vm->pm, dump, what, VM_REPORT_BUG, file, line);
 }
 
 bool vm_bug_mm(const struct mm_struct *mm, const char *what, const char *file, int line)
@@ -85,13 +87,13 @@ bool vm_bug_mm(const struct mm_struct *mm, const char *what, const char *file, i
 	char dump[768];
 
 	dump_mm(mm, dump, sizeof(dump));
-	return vm_bug_report(&mm->m->pm, dump, what, VM_REPORT_BUG, file, line);
+	return vm_bug_report(mm->vm->pm, dump, what, VM_REPORT_BUG, file, line);
 }
 
 void print_bad_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t addr, uint64_t pte,
 		   struct page *page)
 {
-	struct phys_mem *pm = &mm->m->pm;
+	struct phys_mem *pm = mm->vm->pm;
 	char what[128], dump[768];
 	size_t n;
 
@@ -118,7 +120,7 @@ void check_mm_freed(struct mm_struct *mm)
 	static const char *const resident_page_types[NR_MM_COUNTERS] = {
 		"MM_FILEPAGES", "MM_ANONPAGES", "MM_SWAPENTS", "MM_SHMEMPAGES",
 	};
-	struct phys_mem *pm = &mm->m->pm;
+	struct phys_mem *pm = mm->vm->pm;
 	unsigned long bytes;
 	char what[128];
 

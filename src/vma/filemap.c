@@ -46,7 +46,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "mmu/mmu.h"
 #include "phys/gfp.h"
 #include "phys/mm_inline.h"
@@ -62,13 +64,13 @@
 
 /* ---- the machine's cache ---- */
 
-void page_cache_init(struct page_cache *pc, struct vmsim_machine *m)
+void page_cache_init(struct page_cache *pc, struct vm_ctx *vm)
 {
 	memset(pc, 0, sizeof(*pc));
-	pc->m = m;
+	pc->vm = vm;
 	INIT_LIST_HEAD(&pc->files);
-	htab_init(&pc->by_name, &m->ha);
-	htab_init(&pc->by_inode, &m->ha);
+	htab_init(&pc->by_name, vm->ha);
+	htab_init(&pc->by_inode, vm->ha);
 	pc->next_ino = 1;
 }
 
@@ -86,17 +88,17 @@ static uint64_t inode_hash(const struct page_cache *pc, unsigned dev_major, unsi
 	return htab_hash(&pc->by_inode, key, sizeof(key));
 }
 
-struct page_cache *machine_page_cache(struct vmsim_machine *m)
+struct page_cache *machine_page_cache(struct vm_ctx *vm)
 {
-	if (!m->page_cache) {
-		struct page_cache *pc = host_alloc(&m->ha, sizeof(*pc));
+	if (!vm->page_cache) {
+		struct page_cache *pc = host_alloc(vm->ha, sizeof(*pc));
 
 		if (!pc)
 			return NULL;
-		page_cache_init(pc, m);
-		m->page_cache = pc;
+		page_cache_init(pc, vm);
+		vm->page_cache = pc;
 	}
-	return m->page_cache;
+	return vm->page_cache;
 }
 
 void filemap_unaccount_folio(struct phys_mem *pm, struct page *page)
@@ -112,7 +114,7 @@ void filemap_unaccount_folio(struct phys_mem *pm, struct page *page)
 static void truncate_inode_pages_range(struct file *f, uint64_t first, uint64_t last)
 {
 	struct address_space *as = &f->f_mapping;
-	struct phys_mem *pm = &f->pc->m->pm;
+	struct phys_mem *pm = f->pc->vm->pm;
 	uint64_t index = first;
 	struct page *page;
 
@@ -149,7 +151,7 @@ static void drop_written(struct file *f, uint64_t first, uint64_t last)
 
 	while (index <= last && (copy = xa_find(&f->written, &index, last))) {
 		xa_erase(&f->written, index);
-		host_free(&f->pc->m->ha, copy, PAGE_SIZE);
+		host_free(f->pc->vm->ha, copy, PAGE_SIZE);
 		if (index == last)
 			break;
 		index++;
@@ -166,7 +168,7 @@ static void free_written(struct file *f)
 static void file_free(struct file *f)
 {
 	struct page_cache *pc = f->pc;
-	struct host_arena *ha = &pc->m->ha;
+	struct host_arena *ha = pc->vm->ha;
 	struct vm_area_struct *vma, *tmp;
 
 	truncate_inode_pages(f);
@@ -198,31 +200,31 @@ void page_cache_finish(struct page_cache *pc)
 		file_free(f);
 }
 
-void page_cache_destroy(struct vmsim_machine *m)
+void page_cache_destroy(struct vm_ctx *vm)
 {
-	struct page_cache *pc = m->page_cache;
+	struct page_cache *pc = vm->page_cache;
 
 	if (!pc)
 		return;
 	page_cache_finish(pc);
-	m->page_cache = NULL;
+	vm->page_cache = NULL;
 	htab_destroy(&pc->by_name);
 	htab_destroy(&pc->by_inode);
-	host_free(&m->ha, pc, sizeof(*pc));
+	host_free(vm->ha, pc, sizeof(*pc));
 }
 
 /* The cache goes with its last file, so that a machine with no file left
  * holds nothing here and needs no teardown call. */
 static void page_cache_put(struct page_cache *pc)
 {
-	struct vmsim_machine *m = pc->m;
+	struct vm_ctx *vm = pc->vm;
 
-	if (pc->nr_files || m->page_cache != pc)
+	if (pc->nr_files || vm->page_cache != pc)
 		return;
-	m->page_cache = NULL;
+	vm->page_cache = NULL;
 	htab_destroy(&pc->by_name);
 	htab_destroy(&pc->by_inode);
-	host_free(&m->ha, pc, sizeof(*pc));
+	host_free(vm->ha, pc, sizeof(*pc));
 }
 
 void fput(struct file *f)
@@ -241,7 +243,7 @@ void fput(struct file *f)
 
 static struct file *file_alloc(struct page_cache *pc, const char *name, struct vmsim_error *err)
 {
-	struct host_arena *ha = &pc->m->ha;
+	struct host_arena *ha = pc->vm->ha;
 	struct file *f = host_zalloc(ha, sizeof(*f));
 
 	if (!f) {
@@ -371,7 +373,7 @@ static int __filemap_create(struct page_cache *pc, const char *name, const void 
 	if (!f)
 		return -ENOMEM;
 	if (len) {
-		void *d = host_alloc(&pc->m->ha, len);
+		void *d = host_alloc(pc->vm->ha, len);
 
 		if (!d) {
 			file_free(f);
@@ -465,7 +467,7 @@ static bool page_in_hole(const struct file *f, uint64_t index)
  * or touches.  0, or -ENOMEM with nothing changed. */
 static int add_hole(struct file *f, uint64_t first, uint64_t last)
 {
-	struct host_arena *ha = &f->pc->m->ha;
+	struct host_arena *ha = f->pc->vm->ha;
 	size_t i = hole_search(f, first ? first - 1 : 0), j = i;
 
 	f->check_dirty = true;
@@ -548,7 +550,7 @@ static int page_cache_read(struct file *f, uint64_t index, struct page **out)
 {
 	struct address_space *as = &f->f_mapping;
 	struct page_cache *pc = f->pc;
-	struct phys_mem *pm = &pc->m->pm;
+	struct phys_mem *pm = pc->vm->pm;
 	struct page *page = alloc_page(pm, GFP_HIGHUSER_MOVABLE), *cached;
 	void *shadow;
 
@@ -563,7 +565,7 @@ static int page_cache_read(struct file *f, uint64_t index, struct page **out)
 	}
 	/* filemap_add_folio(): charged to current's cgroup, with the gfp of
 	 * filemap_fault()'s allocation (vmf->gfp_mask) */
-	if (mem_cgroup_charge(pc->m, page, NULL, GFP_HIGHUSER_MOVABLE)) {
+	if (mem_cgroup_charge(pc->vm, page, NULL, GFP_HIGHUSER_MOVABLE)) {
 		put_page(pm, page);
 		return -ENOMEM;
 	}
@@ -591,13 +593,13 @@ static int page_cache_read(struct file *f, uint64_t index, struct page **out)
 	/* filemap_add_folio(): a refault's distance may activate it, then
 	 * onto the LRU */
 	if (shadow)
-		workingset_refault(pc->m, page, shadow);
-	folio_add_lru(pc->m, page);
+		workingset_refault(pc->vm, page, shadow);
+	folio_add_lru(pc->vm, page);
 	*out = page;
 	return 0;
 }
 
-void __filemap_remove_folio(struct vmsim_machine *m, struct page *page, void *shadow)
+void __filemap_remove_folio(struct vm_ctx *vm, struct page *page, void *shadow)
 {
 	struct address_space *as = page->mapping;
 
@@ -608,10 +610,10 @@ void __filemap_remove_folio(struct vmsim_machine *m, struct page *page, void *sh
 	clear_page_flag(page, PG_uptodate);
 	page->mapping = NULL;
 	as->nrpages--;
-	filemap_unaccount_folio(&m->pm, page);
+	filemap_unaccount_folio(vm->pm, page);
 }
 
-int filemap_writepage(struct vmsim_machine *m, struct page *page)
+int filemap_writepage(struct vm_ctx *vm, struct page *page)
 {
 	struct address_space *as = page->mapping;
 	struct file *f = as->host;
@@ -619,28 +621,28 @@ int filemap_writepage(struct vmsim_machine *m, struct page *page)
 	uint8_t *copy = xa_load(&f->written, page->index);
 
 	if (!copy) {
-		copy = host_alloc(&m->ha, PAGE_SIZE);
+		copy = host_alloc(vm->ha, PAGE_SIZE);
 		if (!copy || xa_store(&f->written, page->index, copy, NULL)) {
 			if (copy)
-				host_free(&m->ha, copy, PAGE_SIZE);
+				host_free(vm->ha, copy, PAGE_SIZE);
 			set_page_dirty(page);	/* nowhere to write: stays dirty */
 			return AOP_WRITEPAGE_ACTIVATE;
 		}
 	}
-	folio_start_writeback(m, page);
-	memcpy(copy, page_host(&m->pm, page), PAGE_SIZE);
+	folio_start_writeback(vm, page);
+	memcpy(copy, page_host(vm->pm, page), PAGE_SIZE);
 	/* the bytes past i_size in the last page are not the file's */
 	if (as->i_size < off + PAGE_SIZE)
 		memset(copy + (as->i_size > off ? as->i_size - off : 0), 0,
 		       PAGE_SIZE - (as->i_size > off ? (size_t)(as->i_size - off) : 0));
-	count_vm_events(&m->pm, PGPGOUT, PAGE_SIZE >> 10);
-	MM_EV_M(m, "writepage", "pfn=%#lx file=%s index=%llu", page_to_pfn(&m->pm, page), f->f_path,
+	count_vm_events(vm->pm, PGPGOUT, PAGE_SIZE >> 10);
+	MM_EV_M(vm, "writepage", "pfn=%#lx file=%s index=%llu", page_to_pfn(vm->pm, page), f->f_path,
 		(unsigned long long)page->index);
 	return 0;
 }
 
 /* mapping_try_invalidate() of a whole file: the pages dropped. */
-static unsigned long mapping_try_invalidate(struct vmsim_machine *m, struct file *f)
+static unsigned long mapping_try_invalidate(struct vm_ctx *vm, struct file *f)
 {
 	struct address_space *as = &f->f_mapping;
 	unsigned long count = 0;
@@ -656,10 +658,10 @@ static unsigned long mapping_try_invalidate(struct vmsim_machine *m, struct file
 			/* mapping_evict_folio() refuses: dirty, under writeback,
 			 * mapped or held (by an LRU batch of another CPU, say);
 			 * invalidation is a hint that it is no longer of interest */
-			deactivate_file_folio(m, page);
+			deactivate_file_folio(vm, page);
 		} else {
-			__filemap_remove_folio(m, page, NULL);
-			put_page(&m->pm, page);		/* the cache's: the last one */
+			__filemap_remove_folio(vm, page, NULL);
+			put_page(vm->pm, page);		/* the cache's: the last one */
 			count++;
 		}
 		if (index == UINT64_MAX)
@@ -669,18 +671,18 @@ static unsigned long mapping_try_invalidate(struct vmsim_machine *m, struct file
 	return count;
 }
 
-unsigned long drop_pagecache(struct vmsim_machine *m)
+unsigned long drop_pagecache(struct vm_ctx *vm)
 {
-	struct page_cache *pc = m->page_cache;
+	struct page_cache *pc = vm->page_cache;
 	unsigned long count = 0;
 	struct file *f;
 
-	lru_add_drain_all(m);
+	lru_add_drain_all(vm);
 	if (pc)
 		list_for_each_entry(f, &pc->files, f_list)
-			count += mapping_try_invalidate(m, f);
-	count_vm_event(&m->pm, DROP_PAGECACHE);
-	MM_EV_M(m, "drop_caches", "pages=%lu", count);
+			count += mapping_try_invalidate(vm, f);
+	count_vm_event(vm->pm, DROP_PAGECACHE);
+	MM_EV_M(vm, "drop_caches", "pages=%lu", count);
 	return count;
 }
 
@@ -710,7 +712,7 @@ int filemap_get_page(struct file *f, uint64_t index, struct page **out, bool *ma
 
 uint64_t force_page_cache_readahead(struct file *f, uint64_t index, uint64_t nr_to_read)
 {
-	const struct vmsim_config *c = &f->pc->m->cfg;
+	const struct vmsim_config *c = f->pc->vm->cfg;
 	const uint64_t i_size = f->f_mapping.i_size;
 	/* a request above the readahead window may still be as large as
 	 * the device's largest I/O (bdi->io_pages) */
@@ -749,8 +751,8 @@ int filemap_read(struct file *f, uint64_t off, void *buf, size_t len)
 		size_t n = PAGE_SIZE - in < len ? PAGE_SIZE - in : len;
 		struct page *page = filemap_find_page(f, index);
 
-		if (page && f->pc->m->cfg.contents)
-			memcpy(dst, (uint8_t *)page_host(&f->pc->m->pm, page) + in, n);
+		if (page && f->pc->vm->cfg->contents)
+			memcpy(dst, (uint8_t *)page_host(f->pc->vm->pm, page) + in, n);
 		else if (read_backing(f, off, dst, n))
 			return -EIO;
 		dst += n;
@@ -763,7 +765,7 @@ int filemap_read(struct file *f, uint64_t off, void *buf, size_t len)
 /* folio_account_dirtied() / folio_account_cleaned() */
 static void account_dirty(struct file *f, struct page *page, long nr)
 {
-	struct phys_mem *pm = &f->pc->m->pm;
+	struct phys_mem *pm = f->pc->vm->pm;
 
 	f->f_mapping.nr_dirty += nr;
 	mod_lruvec_state(folio_lruvec(pm, page), NR_FILE_DIRTY, nr);
@@ -910,14 +912,14 @@ int filemap_punch_hole(struct vm_area_struct *vma, uint64_t offset, uint64_t len
 	unmap_mapping_range(&obj->i_mmap, first, last);
 	for (uint64_t i = first; i <= last && i < obj->nr_pages; i++)
 		if (obj->pages[i])
-			shmem_remove_page(vma->vm_mm->m, obj, i);
+			shmem_remove_page(vma->vm_mm->vm, obj, i);
 	return 0;
 }
 
 /* ---- writeback ---- */
 
 struct mkclean_walk {
-	struct vmsim_machine *m;
+	struct vm_ctx *vm;
 	uint64_t pfn;
 	bool changed;
 };
@@ -926,9 +928,9 @@ static int mkclean_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct mkclean_walk *w = arg;
 
-	if ((pte & _PAGE_PRESENT) && (pte & w->m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT == w->pfn &&
+	if ((pte & _PAGE_PRESENT) && (pte & w->vm->pt->fmt->entry_addr_mask) >> PAGE_SHIFT == w->pfn &&
 	    (pte & (_PAGE_RW | _PAGE_DIRTY))) {
-		set_pte(&w->m->pt, epa, pte & ~(uint64_t)(_PAGE_RW | _PAGE_DIRTY));
+		set_pte(w->vm->pt, epa, pte & ~(uint64_t)(_PAGE_RW | _PAGE_DIRTY));
 		w->changed = true;
 	}
 	(void)va;
@@ -939,11 +941,11 @@ static int mkclean_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
  * clean (page_mkclean_one), so that the next write is seen again. */
 static void page_mkclean(struct file *f, struct page *page)
 {
-	struct vmsim_machine *m = f->pc->m;
+	struct vm_ctx *vm = f->pc->vm;
 	struct vm_area_struct *vma;
 
 	list_for_each_entry(vma, &f->f_mapping.i_mmap, shared) {
-		struct mkclean_walk w = { m, page_to_pfn(&m->pm, page), false };
+		struct mkclean_walk w = { vm, page_to_pfn(vm->pm, page), false };
 		uint64_t addr;
 
 		if (!(vma->vm_flags & VM_SHARED) || page->index < vma->vm_pgoff ||
@@ -985,8 +987,8 @@ static unsigned count_major_fault(struct vm_fault *vmf)
 {
 	struct mm_struct *mm = vmf->vma->vm_mm;
 
-	count_vm_event(&mm->m->pm, PGMAJFAULT);
-	count_memcg_event_mm(mm->m, mm, PGMAJFAULT);
+	count_vm_event(mm->vm->pm, PGMAJFAULT);
+	count_memcg_event_mm(mm->vm, mm, PGMAJFAULT);
 	return VM_FAULT_MAJOR;
 }
 
@@ -994,8 +996,8 @@ static unsigned count_major_fault(struct vm_fault *vmf)
 static void map_file_page(struct vm_area_struct *vma, uint64_t epa, struct page *page, bool write)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
-	uint64_t ent = page_to_phys(&m->pm, page) | vma->vm_page_prot;
+	struct vm_ctx *vm = mm->vm;
+	uint64_t ent = page_to_phys(vm->pm, page) | vma->vm_page_prot;
 
 	if (write) {
 		ent |= _PAGE_RW | _PAGE_DIRTY;
@@ -1005,17 +1007,17 @@ static void map_file_page(struct vm_area_struct *vma, uint64_t epa, struct page 
 		ent &= ~(uint64_t)_PAGE_RW;
 	}
 	get_page(page);
-	folio_add_file_rmap_pte(&m->pm, page);
+	folio_add_file_rmap_pte(vm->pm, page);
 	mlock_vma_page(page, vma);	/* folio_add_file_rmap_ptes() */
 	mm->rss_stat[MM_FILEPAGES]++;
-	set_pte(&m->pt, epa, ent);
+	set_pte(vm->pt, epa, ent);
 }
 
 unsigned filemap_map_pages(struct vm_fault *vmf, uint64_t start_pgoff, uint64_t end_pgoff)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
+	struct vm_ctx *vm = mm->vm;
 	struct file *f = vma->vm_file;
 	struct address_space *as = &f->f_mapping;
 	uint64_t file_end, index = start_pgoff;
@@ -1038,13 +1040,13 @@ unsigned filemap_map_pages(struct vm_fault *vmf, uint64_t start_pgoff, uint64_t 
 		}
 		if (addr == vmf->address) {
 			epa = vmf->epa;
-		} else if (pte_alloc(&m->pt, mm->pgd, addr, &epa)) {
+		} else if (pte_alloc(vm->pt, mm->pgd, addr, &epa)) {
 			break;
 		} else if (filemap_find_page(f, index) != page) {
 			index++;	/* reclaimed while the table was allocated */
 			continue;
 		}
-		if (pt_read(&m->pt, epa) == 0) {
+		if (pt_read(vm->pt, epa) == 0) {
 			map_file_page(vma, epa, page, false);
 			if (addr == vmf->address)
 				ret = VM_FAULT_NOPAGE;
@@ -1061,7 +1063,7 @@ unsigned filemap_map_pages(struct vm_fault *vmf, uint64_t start_pgoff, uint64_t 
 static unsigned do_fault_around(struct vm_fault *vmf, uint64_t nr_pages)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	const struct pt_format *fmt = vma->vm_mm->m->pt.fmt;
+	const struct pt_format *fmt = vma->vm_mm->vm->pt->fmt;
 	const uint64_t ptrs = pt_ptrs_per_table(fmt, fmt->levels - 1);	/* PTRS_PER_PTE */
 	uint64_t pte_off = (vmf->address >> PAGE_SHIFT) & (ptrs - 1);
 	uint64_t vma_off = vmf->pgoff - vma->vm_pgoff;
@@ -1081,9 +1083,9 @@ static unsigned do_fault_around(struct vm_fault *vmf, uint64_t nr_pages)
 				 vmf->pgoff + to_pte - pte_off);
 }
 
-static uint64_t fault_around_pages(const struct vmsim_machine *m)
+static uint64_t fault_around_pages(const struct vm_ctx *vm)
 {
-	uint64_t n = m->cfg.fault_around_bytes >> PAGE_SHIFT;
+	uint64_t n = vm->cfg->fault_around_bytes >> PAGE_SHIFT;
 
 	/* the debugfs setter keeps a power of two, at least one page */
 	while (n & (n - 1))
@@ -1110,7 +1112,7 @@ static unsigned do_cow_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
+	struct vm_ctx *vm = mm->vm;
 	struct page *cow, *page;
 	unsigned ret = 0;
 	uint64_t ent;
@@ -1125,31 +1127,31 @@ static unsigned do_cow_fault(struct vm_fault *vmf)
 		return VM_FAULT_OOM;
 	err = filemap_get_page(vma->vm_file, vmf->pgoff, &page, &major);
 	if (err) {
-		put_page(&m->pm, cow);
+		put_page(vm->pm, cow);
 		return vmf_error(err);
 	}
 	if (major)
 		ret = count_major_fault(vmf);
-	if (m->cfg.contents)	/* else the bytes are not kept */
-		memcpy(page_host(&m->pm, cow), page_host(&m->pm, page), PAGE_SIZE);
-	if (!pt_entry_none(pt_read(&m->pt, vmf->epa))) {
+	if (vm->cfg->contents)	/* else the bytes are not kept */
+		memcpy(page_host(vm->pm, cow), page_host(vm->pm, page), PAGE_SIZE);
+	if (!pt_entry_none(pt_read(vm->pt, vmf->epa))) {
 		/* vmf_pte_changed(): filled while the allocations reclaimed */
-		put_page(&m->pm, cow);
+		put_page(vm->pm, cow);
 		return ret;
 	}
 	/* finish_fault() -> set_pte_range(): a new exclusive anonymous page,
 	 * dirty and writable (maybe_mkwrite) */
 	page_add_new_anon_rmap(cow, vma, vmf->address);
-	folio_add_lru_vma(m, cow, vma);	/* mlock_new_folio() in a VM_LOCKED VMA */
+	folio_add_lru_vma(vm, cow, vma);	/* mlock_new_folio() in a VM_LOCKED VMA */
 	mm->rss_stat[MM_ANONPAGES]++;
-	ent = page_to_phys(&m->pm, cow) | vma->vm_page_prot | _PAGE_DIRTY;
+	ent = page_to_phys(vm->pm, cow) | vma->vm_page_prot | _PAGE_DIRTY;
 	if (vma->vm_flags & VM_WRITE)
 		ent |= _PAGE_RW;
-	set_pte(&m->pt, vmf->epa, ent);
+	set_pte(vm->pt, vmf->epa, ent);
 	if (vmf->st)
 		vmf->st->cow++;
 	MM_EV(mm, "fault", "addr=%#llx kind=cow_file pfn=%#lx", (unsigned long long)vmf->address,
-	      page_to_pfn(&m->pm, cow));
+	      page_to_pfn(vm->pm, cow));
 	update_hiwater_rss(mm);
 	return ret;
 }
@@ -1168,7 +1170,7 @@ unsigned do_fault(struct vm_fault *vmf)
 	if (write && !shared)
 		return do_cow_fault(vmf);
 	if (!write) {
-		uint64_t nr = fault_around_pages(mm->m);
+		uint64_t nr = fault_around_pages(mm->vm);
 
 		/* should_fault_around(): a window of more than one page */
 		if (nr > 1 && do_fault_around(vmf, nr) == VM_FAULT_NOPAGE)
@@ -1235,7 +1237,7 @@ static int check_file(struct page_cache *pc, struct file *f, const struct page_p
 				    "page cache: %s page %llu: refcount %d, mapcount %d, %u in "
 				    "LRU batches", f->f_path, (unsigned long long)index,
 				    page_ref_count(page), page_mapcount(page), page_pins(pins, page));
-		if (check_page_lru(pc->m, page, pins, err))
+		if (check_page_lru(pc->vm, page, pins, err))
 			return -EFAULT;
 		if (test_page_flag(page, PG_dirty))
 			dirty++;
@@ -1282,7 +1284,7 @@ static int check_files(struct page_cache *pc, bool all, struct vmsim_error *err)
 	all = all || pc->check_dirty;
 	if (all && (htab_check(&pc->by_name, err) || htab_check(&pc->by_inode, err)))
 		return -EFAULT;
-	if (!(pins = page_pins_collect(pc->m)))
+	if (!(pins = page_pins_collect(pc->vm)))
 		return verr(err, -ENOMEM, "out of host memory");
 	list_for_each_entry(f, &pc->files, f_list) {
 		files++;

@@ -26,7 +26,7 @@
 #include "util/list.h"
 #include "vma/pagecache_xa.h"
 
-struct vmsim_machine;
+struct vm_ctx;
 struct vmsim_error;
 struct vm_area_struct;
 struct fault_stats;
@@ -81,7 +81,7 @@ struct file {
 
 /* The machine's page cache: every simulated file and the counters. */
 struct page_cache {
-	struct vmsim_machine *m;
+	struct vm_ctx *vm;
 	struct list_head files;
 	struct htab by_name;		/* every file, by f_path */
 	struct htab by_inode;		/* host files, by device and inode */
@@ -95,12 +95,12 @@ struct page_cache {
 	bool check_dirty;		/* files came or went since the last check */
 };
 
-void page_cache_init(struct page_cache *pc, struct vmsim_machine *m);
+void page_cache_init(struct page_cache *pc, struct vm_ctx *vm);
 /* Drop every cached page and file (machine teardown). */
 void page_cache_finish(struct page_cache *pc);
 /* machine_shutdown(): after the tasks are gone, the files still held
  * open (scenario-declared ones) go with their pages and the cache. */
-void page_cache_destroy(struct vmsim_machine *m);
+void page_cache_destroy(struct vm_ctx *vm);
 
 /*
  * The file at @host_path (opened read-only on the host and kept open),
@@ -154,16 +154,16 @@ struct page *filemap_find_page(struct file *f, uint64_t index);
 /* __filemap_remove_folio(): reclaim takes @page out of its file's cache,
  * @shadow (may be NULL) left in its slot; the cache's reference is the
  * caller's to drop. */
-void __filemap_remove_folio(struct vmsim_machine *m, struct page *page, void *shadow);
+void __filemap_remove_folio(struct vm_ctx *vm, struct page *page, void *shadow);
 /* a_ops->writepage: @page's bytes become the file's (kept in host
  * memory), the write under way (PG_writeback) until the queue completes.
  * 0, or AOP_WRITEPAGE_ACTIVATE when there was no memory to write into. */
-int filemap_writepage(struct vmsim_machine *m, struct page *page);
+int filemap_writepage(struct vm_ctx *vm, struct page *page);
 /* echo 1 > /proc/sys/vm/drop_caches: every clean page cache page that
  * nothing maps or holds leaves its file, and every shadow entry goes
  * (invalidate_mapping_pages() of each file); a page that cannot go is
  * deactivated instead.  The pages dropped. */
-unsigned long drop_pagecache(struct vmsim_machine *m);
+unsigned long drop_pagecache(struct vm_ctx *vm);
 /* folio_mark_dirty(): a shared mapping wrote the page. */
 void set_page_dirty(struct page *page);
 /* Clear a page's dirty state (as writeback would), keeping it cached. */
@@ -225,8 +225,8 @@ unsigned filemap_map_pages(struct vm_fault *vmf, uint64_t start_pgoff, uint64_t 
  * (wp_page_shared -> page_mkwrite): mark the cache page dirty. */
 void filemap_page_mkwrite(struct vm_area_struct *vma, struct page *page);
 
-/* The page cache of machine @m (owned by the machine). */
-struct page_cache *machine_page_cache(struct vmsim_machine *m);
+/* The page cache of @vm (made on first use). */
+struct page_cache *machine_page_cache(struct vm_ctx *vm);
 
 /* Structure check of every file: the radix tree, nrpages and nr_dirty
  * against the pages, page->mapping/index, i_mmap against the VMAs' files.

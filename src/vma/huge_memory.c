@@ -44,7 +44,9 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "mmu/mmu.h"
 #include "phys/mm_inline.h"
 #include "util/error.h"
@@ -54,14 +56,14 @@
 #include "vma/swap.h"
 #include "vma/tlbflush.h"
 
-static inline struct vmsim_machine *vma_machine(const struct vm_area_struct *vma)
+static inline struct vm_ctx *vma_vm(const struct vm_area_struct *vma)
 {
-	return vma->vm_mm->m;
+	return vma->vm_mm->vm;
 }
 
-static inline bool thp_flag(const struct vmsim_machine *m, enum transparent_hugepage_flag f)
+static inline bool thp_flag(const struct vm_ctx *vm, enum transparent_hugepage_flag f)
 {
-	return (m->thp.flags >> f) & 1;
+	return (vm->thp.flags >> f) & 1;
 }
 
 /* A VMA of private anonymous memory in the kernel's sense
@@ -74,11 +76,11 @@ static inline bool vma_is_anon_thp(const struct vm_area_struct *vma)
 
 /* ---- settings ---- */
 
-void hugepage_init(struct vmsim_machine *m)
+void hugepage_init(struct vm_ctx *vm)
 {
-	struct thp_state *t = &m->thp;
-	const struct pt_format *f = m->pt.fmt;
-	const struct vmsim_config *c = &m->cfg;
+	struct thp_state *t = &vm->thp;
+	const struct pt_format *f = vm->pt->fmt;
+	const struct vmsim_config *c = vm->cfg;
 	static const unsigned long defrag[] = {
 		[THP_DEFRAG_ALWAYS] = 1UL << TRANSPARENT_HUGEPAGE_DEFRAG_DIRECT_FLAG,
 		[THP_DEFRAG_DEFER] = 1UL << TRANSPARENT_HUGEPAGE_DEFRAG_KSWAPD_FLAG,
@@ -94,7 +96,7 @@ void hugepage_init(struct vmsim_machine *m)
 	/* has_transparent_hugepage(): X86_FEATURE_PSE; and a PMD page must
 	 * be a block the buddy allocator hands out (the kernel's build-time
 	 * HPAGE_PMD_ORDER <= MAX_PAGE_ORDER) */
-	if (!c->pse || m->pm.max_order < t->order) {
+	if (!c->pse || vm->pm->max_order < t->order) {
 		t->flags = 1UL << TRANSPARENT_HUGEPAGE_UNSUPPORTED;
 		return;
 	}
@@ -108,12 +110,12 @@ void hugepage_init(struct vmsim_machine *m)
 		t->flags |= 1UL << TRANSPARENT_HUGEPAGE_USE_ZERO_PAGE_FLAG;
 }
 
-void hugepage_set_enabled(struct vmsim_machine *m, unsigned enabled)
+void hugepage_set_enabled(struct vm_ctx *vm, unsigned enabled)
 {
-	struct thp_state *t = &m->thp;
+	struct thp_state *t = &vm->thp;
 
-	m->cfg.thp_enabled = enabled;
-	if (thp_flag(m, TRANSPARENT_HUGEPAGE_UNSUPPORTED))
+	vm->cfg->thp_enabled = enabled;
+	if (thp_flag(vm, TRANSPARENT_HUGEPAGE_UNSUPPORTED))
 		return;
 	t->flags &= ~((1UL << TRANSPARENT_HUGEPAGE_FLAG) | (1UL << TRANSPARENT_HUGEPAGE_REQ_MADV_FLAG));
 	if (enabled == THP_ENABLED_ALWAYS)
@@ -122,21 +124,21 @@ void hugepage_set_enabled(struct vmsim_machine *m, unsigned enabled)
 		t->flags |= 1UL << TRANSPARENT_HUGEPAGE_REQ_MADV_FLAG;
 }
 
-bool hugepage_global_enabled(const struct vmsim_machine *m)
+bool hugepage_global_enabled(const struct vm_ctx *vm)
 {
-	return thp_flag(m, TRANSPARENT_HUGEPAGE_FLAG) ||
-	       thp_flag(m, TRANSPARENT_HUGEPAGE_REQ_MADV_FLAG);
+	return thp_flag(vm, TRANSPARENT_HUGEPAGE_FLAG) ||
+	       thp_flag(vm, TRANSPARENT_HUGEPAGE_REQ_MADV_FLAG);
 }
 
-bool hugepage_global_always(const struct vmsim_machine *m)
+bool hugepage_global_always(const struct vm_ctx *vm)
 {
-	return thp_flag(m, TRANSPARENT_HUGEPAGE_FLAG);
+	return thp_flag(vm, TRANSPARENT_HUGEPAGE_FLAG);
 }
 
 bool thp_vma_suitable_order(struct vm_area_struct *vma, uint64_t addr)
 {
-	const struct vmsim_machine *m = vma_machine(vma);
-	const uint64_t size = HPAGE_PMD_SIZE(m);
+	const struct vm_ctx *vm = vma_vm(vma);
+	const uint64_t size = HPAGE_PMD_SIZE(vm);
 	uint64_t haddr;
 
 	/* a file's offset must agree with the address modulo the size */
@@ -156,26 +158,26 @@ bool thp_vma_suitable_order(struct vm_area_struct *vma, uint64_t addr)
 bool thp_vma_allowable_order(struct vm_area_struct *vma, unsigned long vm_flags,
 			     unsigned long tva_flags)
 {
-	const struct vmsim_machine *m = vma_machine(vma);
+	const struct vm_ctx *vm = vma_vm(vma);
 	const bool smaps = tva_flags & TVA_SMAPS, in_pf = tva_flags & TVA_IN_PF;
 	const bool enforce_sysfs = tva_flags & TVA_ENFORCE_SYSFS;
 	const bool anon = vma_is_anon_thp(vma);
 
 	if (enforce_sysfs && anon &&
-	    !(hugepage_global_always(m) || ((vm_flags & VM_HUGEPAGE) && hugepage_global_enabled(m))))
+	    !(hugepage_global_always(vm) || ((vm_flags & VM_HUGEPAGE) && hugepage_global_enabled(vm))))
 		return false;
 	/* thp_disabled_by_hw(), vma_thp_disabled() */
-	if (thp_flag(m, TRANSPARENT_HUGEPAGE_UNSUPPORTED) || (vm_flags & VM_NOHUGEPAGE) ||
+	if (thp_flag(vm, TRANSPARENT_HUGEPAGE_UNSUPPORTED) || (vm_flags & VM_NOHUGEPAGE) ||
 	    (vma->vm_mm->flags & (1UL << MMF_DISABLE_THP)))
 		return false;
 	/* the size, checked here except in a fault (the fault's handler
 	 * checks the faulting address) */
-	if (!in_pf && (vma->vm_end - vma->vm_start < HPAGE_PMD_SIZE(m) ||
-		       !thp_vma_suitable_order(vma, vma->vm_end - HPAGE_PMD_SIZE(m))))
+	if (!in_pf && (vma->vm_end - vma->vm_start < HPAGE_PMD_SIZE(vm) ||
+		       !thp_vma_suitable_order(vma, vma->vm_end - HPAGE_PMD_SIZE(vm))))
 		return false;
 	if (!anon) {
-		if (enforce_sysfs && (!hugepage_global_enabled(m) ||
-				      (!(vm_flags & VM_HUGEPAGE) && !hugepage_global_always(m))))
+		if (enforce_sysfs && (!hugepage_global_enabled(vm) ||
+				      (!(vm_flags & VM_HUGEPAGE) && !hugepage_global_always(vm))))
 			return false;
 		/* shmem's own setting (shmem_enabled, default "never"), DAX's
 		 * ->huge_fault and khugepaged's collapse of read-only file
@@ -188,9 +190,9 @@ bool thp_vma_allowable_order(struct vm_area_struct *vma, unsigned long vm_flags,
 	return true;
 }
 
-static bool transparent_hugepage_use_zero_page(const struct vmsim_machine *m)
+static bool transparent_hugepage_use_zero_page(const struct vm_ctx *vm)
 {
-	return thp_flag(m, TRANSPARENT_HUGEPAGE_USE_ZERO_PAGE_FLAG);
+	return thp_flag(vm, TRANSPARENT_HUGEPAGE_USE_ZERO_PAGE_FLAG);
 }
 
 /*
@@ -208,70 +210,70 @@ static bool transparent_hugepage_use_zero_page(const struct vmsim_machine *m)
  */
 static gfp_t vma_thp_gfp_mask(const struct vm_area_struct *vma)
 {
-	const struct vmsim_machine *m = vma_machine(vma);
+	const struct vm_ctx *vm = vma_vm(vma);
 	const bool madvised = vma->vm_flags & VM_HUGEPAGE;
 
-	if (thp_flag(m, TRANSPARENT_HUGEPAGE_DEFRAG_DIRECT_FLAG))
+	if (thp_flag(vm, TRANSPARENT_HUGEPAGE_DEFRAG_DIRECT_FLAG))
 		return GFP_TRANSHUGE | (madvised ? 0 : __GFP_NORETRY);
-	if (thp_flag(m, TRANSPARENT_HUGEPAGE_DEFRAG_KSWAPD_FLAG))
+	if (thp_flag(vm, TRANSPARENT_HUGEPAGE_DEFRAG_KSWAPD_FLAG))
 		return GFP_TRANSHUGE_LIGHT | __GFP_KSWAPD_RECLAIM;
-	if (thp_flag(m, TRANSPARENT_HUGEPAGE_DEFRAG_KSWAPD_OR_MADV_FLAG))
+	if (thp_flag(vm, TRANSPARENT_HUGEPAGE_DEFRAG_KSWAPD_OR_MADV_FLAG))
 		return GFP_TRANSHUGE_LIGHT | (madvised ? __GFP_DIRECT_RECLAIM : __GFP_KSWAPD_RECLAIM);
-	if (thp_flag(m, TRANSPARENT_HUGEPAGE_DEFRAG_REQ_MADV_FLAG))
+	if (thp_flag(vm, TRANSPARENT_HUGEPAGE_DEFRAG_REQ_MADV_FLAG))
 		return GFP_TRANSHUGE_LIGHT | (madvised ? __GFP_DIRECT_RECLAIM : 0);
 	return GFP_TRANSHUGE_LIGHT;
 }
 
 /* ---- the huge zero page ---- */
 
-bool is_huge_zero_folio(const struct vmsim_machine *m, const struct page *folio)
+bool is_huge_zero_folio(const struct vm_ctx *vm, const struct page *folio)
 {
-	return folio && folio == m->thp.huge_zero_folio;
+	return folio && folio == vm->thp.huge_zero_folio;
 }
 
-static bool get_huge_zero_page(struct vmsim_machine *m)
+static bool get_huge_zero_page(struct vm_ctx *vm)
 {
-	struct thp_state *t = &m->thp;
+	struct thp_state *t = &vm->thp;
 	struct page *page;
 
 	if (t->huge_zero_refcount) {
 		t->huge_zero_refcount++;
 		return true;
 	}
-	page = alloc_pages(&m->pm, (GFP_TRANSHUGE | __GFP_ZERO) & ~__GFP_MOVABLE, t->order);
+	page = alloc_pages(vm->pm, (GFP_TRANSHUGE | __GFP_ZERO) & ~__GFP_MOVABLE, t->order);
 	if (!page) {
-		count_vm_event(&m->pm, THP_ZERO_PAGE_ALLOC_FAILED);
+		count_vm_event(vm->pm, THP_ZERO_PAGE_ALLOC_FAILED);
 		return false;
 	}
 	folio_set_entire_mapcount(page, 0);	/* never in any rmap */
 	t->huge_zero_folio = page;
 	/* one reference more, which the shrinker puts back */
 	t->huge_zero_refcount = 2;
-	count_vm_event(&m->pm, THP_ZERO_PAGE_ALLOC);
-	EV(m->pm.events, "thp", "what=zero_page_alloc pfn=%#lx", page_to_pfn(&m->pm, page));
+	count_vm_event(vm->pm, THP_ZERO_PAGE_ALLOC);
+	EV(vm->pm->events, "thp", "what=zero_page_alloc pfn=%#lx", page_to_pfn(vm->pm, page));
 	return true;
 }
 
-static void put_huge_zero_page(struct vmsim_machine *m)
+static void put_huge_zero_page(struct vm_ctx *vm)
 {
 	/* only the shrinker drops the last reference */
-	if (m->thp.huge_zero_refcount > 1)
-		m->thp.huge_zero_refcount--;
+	if (vm->thp.huge_zero_refcount > 1)
+		vm->thp.huge_zero_refcount--;
 }
 
 /* mm_get_huge_zero_folio(): the huge zero page, with a reference for @mm
  * taken the first time; NULL when it cannot be allocated. */
 static struct page *mm_get_huge_zero_folio(struct mm_struct *mm)
 {
-	struct vmsim_machine *m = mm->m;
+	struct vm_ctx *vm = mm->vm;
 
 	if (mm->flags & (1UL << MMF_HUGE_ZERO_PAGE))
-		return m->thp.huge_zero_folio;
-	if (!get_huge_zero_page(m))
+		return vm->thp.huge_zero_folio;
+	if (!get_huge_zero_page(vm))
 		return NULL;
 	mm_track_dirty(mm);
 	mm->flags |= 1UL << MMF_HUGE_ZERO_PAGE;
-	return m->thp.huge_zero_folio;
+	return vm->thp.huge_zero_folio;
 }
 
 void mm_put_huge_zero_folio(struct mm_struct *mm)
@@ -279,18 +281,18 @@ void mm_put_huge_zero_folio(struct mm_struct *mm)
 	if (mm->flags & (1UL << MMF_HUGE_ZERO_PAGE)) {
 		mm_track_dirty(mm);
 		mm->flags &= ~(1UL << MMF_HUGE_ZERO_PAGE);
-		put_huge_zero_page(mm->m);
+		put_huge_zero_page(mm->vm);
 	}
 }
 
-void hugepage_shutdown(struct vmsim_machine *m)
+void hugepage_shutdown(struct vm_ctx *vm)
 {
-	struct thp_state *t = &m->thp;
+	struct thp_state *t = &vm->thp;
 
 	/* shrink_huge_zero_page_scan(): freed once only its own reference
 	 * is left */
 	if (t->huge_zero_folio && t->huge_zero_refcount == 1) {
-		__free_pages(&m->pm, t->huge_zero_folio, t->order);
+		__free_pages(vm->pm, t->huge_zero_folio, t->order);
 		t->huge_zero_folio = NULL;
 		t->huge_zero_refcount = 0;
 	}
@@ -300,8 +302,8 @@ void hugepage_shutdown(struct vmsim_machine *m)
 
 struct page *huge_pmd_folio(struct mm_struct *mm, uint64_t pmd, uint64_t e)
 {
-	struct vmsim_machine *m = mm->m;
-	struct pt_ctx *pt = &m->pt;
+	struct vm_ctx *vm = mm->vm;
+	struct pt_ctx *pt = vm->pt;
 	struct page *dep, *folio;
 
 	if (!pmd_trans_huge(e))
@@ -311,7 +313,7 @@ struct page *huge_pmd_folio(struct mm_struct *mm, uint64_t pmd, uint64_t e)
 		return NULL;
 	/* the entry names the page recorded with it, every address bit
 	 * (PSE-36 and reserved ones included) as the kernel wrote it */
-	if ((e ^ pt_mk_leaf(pt, m->thp.pmd_depth, page_to_phys(&m->pm, folio), 0)) &
+	if ((e ^ pt_mk_leaf(pt, vm->thp.pmd_depth, page_to_phys(vm->pm, folio), 0)) &
 	    pt->fmt->entry_addr_mask)
 		return NULL;
 	return folio;
@@ -319,18 +321,18 @@ struct page *huge_pmd_folio(struct mm_struct *mm, uint64_t pmd, uint64_t e)
 
 uint64_t huge_pmd_pte(struct mm_struct *mm, uint64_t e, struct page *folio, uint64_t offset)
 {
-	struct vmsim_machine *m = mm->m;
-	uint64_t pa = is_huge_zero_folio(m, folio) ? page_to_phys(&m->pm, m->zero_page)
-						    : page_to_phys(&m->pm, folio) + (offset & PAGE_MASK);
+	struct vm_ctx *vm = mm->vm;
+	uint64_t pa = is_huge_zero_folio(vm, folio) ? page_to_phys(vm->pm, vm->zero_page)
+						    : page_to_phys(vm->pm, folio) + (offset & PAGE_MASK);
 
 	/* PS is the PAT bit of a PTE; the address field is the page's */
-	return (e & ~(m->pt.fmt->entry_addr_mask | _PAGE_PSE)) | pa;
+	return (e & ~(vm->pt->fmt->entry_addr_mask | _PAGE_PSE)) | pa;
 }
 
 uint64_t mm_find_pmd(struct mm_struct *mm, uint64_t address)
 {
-	const struct pt_ctx *pt = &mm->m->pt;
-	const unsigned pmd_depth = mm->m->thp.pmd_depth;
+	const struct pt_ctx *pt = mm->vm->pt;
+	const unsigned pmd_depth = mm->vm->thp.pmd_depth;
 	uint64_t table = mm->pgd;
 
 	for (unsigned d = 0; d < pmd_depth; d++) {
@@ -345,7 +347,7 @@ uint64_t mm_find_pmd(struct mm_struct *mm, uint64_t address)
 
 void flush_pmd_tlb_range(struct mm_struct *mm, uint64_t start, uint64_t end)
 {
-	const uint64_t size = HPAGE_PMD_SIZE(mm->m);
+	const uint64_t size = HPAGE_PMD_SIZE(mm->vm);
 
 	/* one invlpg per huge page up to the ceiling, then a full flush */
 	__flush_tlb_mm_range(mm, start & ~(size - 1), end, (unsigned)__builtin_ctzll(size), false);
@@ -358,7 +360,7 @@ void flush_pmd_tlb_range(struct mm_struct *mm, uint64_t start, uint64_t end)
 static void folio_add_new_anon_rmap_pmd(struct vm_area_struct *vma, struct page *folio,
 					uint64_t haddr)
 {
-	struct vmsim_machine *m = vma_machine(vma);
+	struct vm_ctx *vm = vma_vm(vma);
 
 	/* the head's ->mapping makes every page of it anonymous (PageAnon()),
 	 * mapped by the PMD now or by PTEs after a split */
@@ -368,8 +370,8 @@ static void folio_add_new_anon_rmap_pmd(struct vm_area_struct *vma, struct page 
 	folio_set_entire_mapcount(folio, 1);
 	set_page_flag(folio, PG_anon_exclusive);
 	/* __folio_add_anon_rmap(RMAP_LEVEL_PMD): every page mapped now */
-	lruvec_stat_mod_folio(&m->pm, folio, NR_ANON_THPS, (long)HPAGE_PMD_NR(m));
-	lruvec_stat_mod_folio(&m->pm, folio, NR_ANON_MAPPED, (long)HPAGE_PMD_NR(m));
+	lruvec_stat_mod_folio(vm->pm, folio, NR_ANON_THPS, (long)HPAGE_PMD_NR(vm));
+	lruvec_stat_mod_folio(vm->pm, folio, NR_ANON_MAPPED, (long)HPAGE_PMD_NR(vm));
 }
 
 bool folio_likely_mapped_shared(const struct page *folio)
@@ -393,9 +395,9 @@ bool folio_likely_mapped_shared(const struct page *folio)
 }
 
 /* folio_remove_rmap_pmd(): one PMD mapping fewer. */
-static void folio_remove_rmap_pmd(struct vmsim_machine *m, struct page *folio)
+static void folio_remove_rmap_pmd(struct vm_ctx *vm, struct page *folio)
 {
-	const unsigned long nr = HPAGE_PMD_NR(m);
+	const unsigned long nr = HPAGE_PMD_NR(vm);
 	int n = folio_entire_mapcount(folio) - 1;
 	unsigned long ptemapped = 0;
 
@@ -406,13 +408,13 @@ static void folio_remove_rmap_pmd(struct vmsim_machine *m, struct page *folio)
 	 * unmapped now */
 	for (unsigned long i = 0; i < nr; i++)
 		ptemapped += folio[i]._mapcount >= 0;
-	lruvec_stat_mod_folio(&m->pm, folio, NR_ANON_THPS, -(long)nr);
-	lruvec_stat_mod_folio(&m->pm, folio, NR_ANON_MAPPED, -(long)(nr - ptemapped));
+	lruvec_stat_mod_folio(vm->pm, folio, NR_ANON_THPS, -(long)nr);
+	lruvec_stat_mod_folio(vm->pm, folio, NR_ANON_MAPPED, -(long)(nr - ptemapped));
 }
 
 static void zap_deposited_table(struct mm_struct *mm, uint64_t pmd)
 {
-	struct pt_ctx *pt = &mm->m->pt;
+	struct pt_ctx *pt = mm->vm->pt;
 	uint64_t table = pgtable_trans_huge_withdraw(pt, pmd);
 
 	if (table)
@@ -427,24 +429,24 @@ static void map_anon_folio_pmd(struct vm_area_struct *vma, struct page *folio, u
 			       uint64_t haddr, uint64_t pgtable, struct fault_stats *st)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
+	struct vm_ctx *vm = mm->vm;
 	uint64_t flags = vma->vm_page_prot | _PAGE_DIRTY;
 
 	if (vma->vm_flags & VM_WRITE)
 		flags |= _PAGE_RW;	/* maybe_pmd_mkwrite() */
 	mm_track_dirty(mm);
-	pgtable_trans_huge_deposit(&m->pt, pmd, pgtable, folio);
+	pgtable_trans_huge_deposit(vm->pt, pmd, pgtable, folio);
 	folio_add_new_anon_rmap_pmd(vma, folio, haddr);
 	/* one folio on the LRU (at once: a huge page is never left in a
 	 * batch); mlock_new_folio() in a locked VMA */
-	folio_add_lru_vma(m, folio, vma);
-	set_pte(&m->pt, pmd, pt_mk_leaf(&m->pt, m->thp.pmd_depth, page_to_phys(&m->pm, folio), flags));
-	mm->rss_stat[MM_ANONPAGES] += (long)HPAGE_PMD_NR(m);
-	count_vm_event(&m->pm, THP_FAULT_ALLOC);
-	count_memcg_event_mm(m, mm, THP_FAULT_ALLOC);
+	folio_add_lru_vma(vm, folio, vma);
+	set_pte(vm->pt, pmd, pt_mk_leaf(vm->pt, vm->thp.pmd_depth, page_to_phys(vm->pm, folio), flags));
+	mm->rss_stat[MM_ANONPAGES] += (long)HPAGE_PMD_NR(vm);
+	count_vm_event(vm->pm, THP_FAULT_ALLOC);
+	count_memcg_event_mm(vm, mm, THP_FAULT_ALLOC);
 	if (st)
 		st->demand_zero++;
-	MM_EV(mm, "fault", "addr=%#" PRIx64 " kind=thp pfn=%#lx", haddr, page_to_pfn(&m->pm, folio));
+	MM_EV(mm, "fault", "addr=%#" PRIx64 " kind=thp pfn=%#lx", haddr, page_to_pfn(vm->pm, folio));
 }
 
 /* vma_alloc_anon_folio_pmd(): a zeroed huge page charged to the memory
@@ -452,19 +454,19 @@ static void map_anon_folio_pmd(struct vm_area_struct *vma, struct page *folio, u
  * block free, or the cgroup refused the charge). */
 static struct page *vma_alloc_anon_folio_pmd(struct vm_area_struct *vma)
 {
-	struct vmsim_machine *m = vma_machine(vma);
+	struct vm_ctx *vm = vma_vm(vma);
 	const gfp_t gfp = vma_thp_gfp_mask(vma);
-	struct page *folio = alloc_pages(&m->pm, gfp | __GFP_ZERO, m->thp.order);
+	struct page *folio = alloc_pages(vm->pm, gfp | __GFP_ZERO, vm->thp.order);
 
 	if (!folio) {
-		count_vm_event(&m->pm, THP_FAULT_FALLBACK);
+		count_vm_event(vm->pm, THP_FAULT_FALLBACK);
 		MM_EV(vma->vm_mm, "thp", "what=fault_fallback");
 		return NULL;
 	}
-	if (mem_cgroup_charge(m, folio, vma->vm_mm, gfp)) {
-		__free_pages(&m->pm, folio, m->thp.order);	/* folio_put() */
-		count_vm_event(&m->pm, THP_FAULT_FALLBACK);
-		count_vm_event(&m->pm, THP_FAULT_FALLBACK_CHARGE);
+	if (mem_cgroup_charge(vm, folio, vma->vm_mm, gfp)) {
+		__free_pages(vm->pm, folio, vm->thp.order);	/* folio_put() */
+		count_vm_event(vm->pm, THP_FAULT_FALLBACK);
+		count_vm_event(vm->pm, THP_FAULT_FALLBACK_CHARGE);
 		MM_EV(vma->vm_mm, "thp", "what=fault_fallback_charge");
 		return NULL;
 	}
@@ -475,9 +477,9 @@ unsigned do_huge_pmd_anonymous_page(struct vm_area_struct *vma, uint64_t address
 				    unsigned flags, struct fault_stats *st)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
-	struct pt_ctx *pt = &m->pt;
-	const uint64_t haddr = address & HPAGE_PMD_MASK(m);
+	struct vm_ctx *vm = mm->vm;
+	struct pt_ctx *pt = vm->pt;
+	const uint64_t haddr = address & HPAGE_PMD_MASK(vm);
 	struct page *folio;
 	uint64_t pgtable;
 
@@ -485,7 +487,7 @@ unsigned do_huge_pmd_anonymous_page(struct vm_area_struct *vma, uint64_t address
 		return VM_FAULT_FALLBACK;
 	if (anon_vma_prepare(vma))		/* vmf_anon_prepare() */
 		return VM_FAULT_OOM;
-	if (!(flags & FAULT_FLAG_WRITE) && transparent_hugepage_use_zero_page(m)) {
+	if (!(flags & FAULT_FLAG_WRITE) && transparent_hugepage_use_zero_page(vm)) {
 		struct page *zero;
 
 		if (pt_alloc_table(pt, GFP_PGTABLE_USER, &pgtable))	/* pte_alloc_one() */
@@ -493,14 +495,14 @@ unsigned do_huge_pmd_anonymous_page(struct vm_area_struct *vma, uint64_t address
 		zero = mm_get_huge_zero_folio(mm);
 		if (!zero) {
 			pt_free_table(pt, pgtable);
-			count_vm_event(&m->pm, THP_FAULT_FALLBACK);
+			count_vm_event(vm->pm, THP_FAULT_FALLBACK);
 			return VM_FAULT_FALLBACK;
 		}
 		/* set_huge_zero_folio(): read-only, as vm_page_prot of a
 		 * private mapping always is */
 		mm_track_dirty(mm);
 		pgtable_trans_huge_deposit(pt, pmd, pgtable, zero);
-		set_pte(pt, pmd, pt_mk_leaf(pt, m->thp.pmd_depth, page_to_phys(&m->pm, zero),
+		set_pte(pt, pmd, pt_mk_leaf(pt, vm->thp.pmd_depth, page_to_phys(vm->pm, zero),
 					    vma->vm_page_prot & ~_PAGE_RW));
 		if (st)
 			st->zero_page++;
@@ -511,7 +513,7 @@ unsigned do_huge_pmd_anonymous_page(struct vm_area_struct *vma, uint64_t address
 	if (!folio)
 		return VM_FAULT_FALLBACK;
 	if (pt_alloc_table(pt, GFP_PGTABLE_USER, &pgtable)) {
-		__free_pages(&m->pm, folio, m->thp.order);
+		__free_pages(vm->pm, folio, vm->thp.order);
 		return VM_FAULT_OOM;
 	}
 	map_anon_folio_pmd(vma, folio, pmd, haddr, pgtable, st);
@@ -522,33 +524,33 @@ void huge_pmd_set_accessed(struct vm_area_struct *vma, uint64_t address, uint64_
 			   uint64_t orig, unsigned flags)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
-	const uint64_t haddr = address & HPAGE_PMD_MASK(m);
+	struct vm_ctx *vm = mm->vm;
+	const uint64_t haddr = address & HPAGE_PMD_MASK(vm);
 	/* touch_pmd() */
 	uint64_t e = orig | _PAGE_ACCESSED | (flags & FAULT_FLAG_WRITE ? _PAGE_DIRTY : 0);
 
 	if (e != orig) {
 		mm_track_dirty(mm);
-		set_pte(&m->pt, pmd, e);
+		set_pte(vm->pt, pmd, e);
 	}
 	/* the entry allowed the access: a stale TLB entry did not */
-	flush_pmd_tlb_range(mm, haddr, haddr + HPAGE_PMD_SIZE(m));
+	flush_pmd_tlb_range(mm, haddr, haddr + HPAGE_PMD_SIZE(vm));
 }
 
 unsigned do_huge_pmd_numa_page(struct vm_area_struct *vma, uint64_t address, uint64_t pmd,
 			       uint64_t orig)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
-	const uint64_t haddr = address & HPAGE_PMD_MASK(m);
-	const uint64_t keep = m->pt.fmt->entry_addr_mask | _PAGE_DIRTY | _PAGE_PSE;
+	struct vm_ctx *vm = mm->vm;
+	const uint64_t haddr = address & HPAGE_PMD_MASK(vm);
+	const uint64_t keep = vm->pt->fmt->entry_addr_mask | _PAGE_DIRTY | _PAGE_PSE;
 
 	/* the PMD of a PROT_NONE mapping in a VMA that allows access now
 	 * (mprotect keeps PMDs in step, so only a hand-edited one gets
 	 * here): the VMA's protection, read-only until a write fault */
 	mm_track_dirty(mm);
-	set_pte(&m->pt, pmd, (orig & keep) | (vma->vm_page_prot & ~_PAGE_RW) | _PAGE_ACCESSED);
-	flush_pmd_tlb_range(mm, haddr, haddr + HPAGE_PMD_SIZE(m));
+	set_pte(vm->pt, pmd, (orig & keep) | (vma->vm_page_prot & ~_PAGE_RW) | _PAGE_ACCESSED);
+	flush_pmd_tlb_range(mm, haddr, haddr + HPAGE_PMD_SIZE(vm));
 	return 0;
 }
 
@@ -558,9 +560,9 @@ static unsigned do_huge_zero_wp_pmd(struct vm_area_struct *vma, uint64_t address
 				    struct fault_stats *st)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
-	struct pt_ctx *pt = &m->pt;
-	const uint64_t haddr = address & HPAGE_PMD_MASK(m);
+	struct vm_ctx *vm = mm->vm;
+	struct pt_ctx *pt = vm->pt;
+	const uint64_t haddr = address & HPAGE_PMD_MASK(vm);
 	struct page *folio = vma_alloc_anon_folio_pmd(vma);
 	uint64_t pgtable;
 
@@ -568,7 +570,7 @@ static unsigned do_huge_zero_wp_pmd(struct vm_area_struct *vma, uint64_t address
 		return VM_FAULT_FALLBACK;
 	mm_track_dirty(mm);
 	pte_clear(pt, pmd);			/* pmdp_huge_clear_flush() */
-	flush_pmd_tlb_range(mm, haddr, haddr + HPAGE_PMD_SIZE(m));
+	flush_pmd_tlb_range(mm, haddr, haddr + HPAGE_PMD_SIZE(vm));
 	/* the zero PMD's table, recorded anew for the huge page */
 	pgtable = pgtable_trans_huge_withdraw(pt, pmd);
 	map_anon_folio_pmd(vma, folio, pmd, haddr, pgtable, NULL);
@@ -581,14 +583,14 @@ unsigned do_huge_pmd_wp_page(struct vm_area_struct *vma, uint64_t address, uint6
 			     uint64_t orig, struct fault_stats *st)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
-	const uint64_t haddr = address & HPAGE_PMD_MASK(m);
+	struct vm_ctx *vm = mm->vm;
+	const uint64_t haddr = address & HPAGE_PMD_MASK(vm);
 	struct page *folio = huge_pmd_folio(mm, pmd, orig);
 	uint64_t e;
 
 	if (!folio)
 		return VM_FAULT_FALLBACK;
-	if (is_huge_zero_folio(m, folio)) {
+	if (is_huge_zero_folio(vm, folio)) {
 		unsigned ret = do_huge_zero_wp_pmd(vma, address, pmd, st);
 
 		if (!(ret & VM_FAULT_FALLBACK))
@@ -607,8 +609,8 @@ reuse:
 	e = orig | _PAGE_ACCESSED | _PAGE_DIRTY;
 	if (vma->vm_flags & VM_WRITE)
 		e |= _PAGE_RW;
-	set_pte(&m->pt, pmd, e);
-	flush_pmd_tlb_range(mm, haddr, haddr + HPAGE_PMD_SIZE(m));
+	set_pte(vm->pt, pmd, e);
+	flush_pmd_tlb_range(mm, haddr, haddr + HPAGE_PMD_SIZE(vm));
 	if (st)
 		st->cow_reuse++;
 	MM_EV(mm, "fault", "addr=%#" PRIx64 " kind=thp_reuse", haddr);
@@ -624,8 +626,8 @@ int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma
 		  uint64_t dst_pmd, uint64_t src_pmd, uint64_t addr)
 {
 	struct mm_struct *dst_mm = dst_vma->vm_mm, *src_mm = src_vma->vm_mm;
-	struct vmsim_machine *m = dst_mm->m;
-	struct pt_ctx *pt = &m->pt;
+	struct vm_ctx *vm = dst_mm->vm;
+	struct pt_ctx *pt = vm->pt;
 	uint64_t e = pt_read(pt, src_pmd), pgtable;
 	struct page *folio = huge_pmd_folio(src_mm, src_pmd, e);
 
@@ -635,7 +637,7 @@ int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma
 		return -ENOMEM;
 	mm_track_dirty(src_mm);
 	mm_track_dirty(dst_mm);
-	if (is_huge_zero_folio(m, folio)) {
+	if (is_huge_zero_folio(vm, folio)) {
 		/* only a reference: the page exists */
 		mm_get_huge_zero_folio(dst_mm);
 	} else {
@@ -643,7 +645,7 @@ int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma
 		get_page(folio);
 		folio_set_entire_mapcount(folio, folio_entire_mapcount(folio) + 1);
 		clear_page_flag(folio, PG_anon_exclusive);
-		dst_mm->rss_stat[MM_ANONPAGES] += (long)HPAGE_PMD_NR(m);
+		dst_mm->rss_stat[MM_ANONPAGES] += (long)HPAGE_PMD_NR(vm);
 	}
 	pgtable_trans_huge_deposit(pt, dst_pmd, pgtable, folio);
 	e &= ~_PAGE_RW;
@@ -655,21 +657,21 @@ int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma
 
 int zap_huge_pmd(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t pmd, uint64_t addr)
 {
-	struct vmsim_machine *m = mm->m;
-	uint64_t e = pt_read(&m->pt, pmd);
+	struct vm_ctx *vm = mm->vm;
+	uint64_t e = pt_read(vm->pt, pmd);
 	struct page *folio = huge_pmd_folio(mm, pmd, e);
 
 	if (!folio)
 		return 0;
 	mm_track_dirty(mm);
-	pte_clear(&m->pt, pmd);		/* pmdp_huge_get_and_clear_full() */
+	pte_clear(vm->pt, pmd);		/* pmdp_huge_get_and_clear_full() */
 	zap_deposited_table(mm, pmd);
-	if (!is_huge_zero_folio(m, folio)) {
+	if (!is_huge_zero_folio(vm, folio)) {
 		if (vma)
 			munlock_vma_page(folio, vma);	/* folio_remove_rmap_pmd() */
-		folio_remove_rmap_pmd(m, folio);
-		mm->rss_stat[MM_ANONPAGES] -= (long)HPAGE_PMD_NR(m);
-		put_page(&m->pm, folio);
+		folio_remove_rmap_pmd(vm, folio);
+		mm->rss_stat[MM_ANONPAGES] -= (long)HPAGE_PMD_NR(vm);
+		put_page(vm->pm, folio);
 	}
 	MM_EV(mm, "thp", "what=zap addr=%#" PRIx64, addr);
 	return 1;
@@ -677,8 +679,8 @@ int zap_huge_pmd(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t pmd,
 
 bool zap_bad_huge_pmd(struct mm_struct *mm, uint64_t pmd, uint64_t addr)
 {
-	struct vmsim_machine *m = mm->m;
-	struct page *dep = pgtable_trans_huge_deposited(&m->pt, pmd);
+	struct vm_ctx *vm = mm->vm;
+	struct page *dep = pgtable_trans_huge_deposited(vm->pt, pmd);
 	struct page *folio = dep ? dep->mapping : NULL;
 	struct vm_area_struct *vma = find_vma(mm, addr);
 
@@ -686,13 +688,13 @@ bool zap_bad_huge_pmd(struct mm_struct *mm, uint64_t pmd, uint64_t addr)
 		return false;
 	mm_track_dirty(mm);
 	zap_deposited_table(mm, pmd);
-	if (folio && !is_huge_zero_folio(m, folio)) {
+	if (folio && !is_huge_zero_folio(vm, folio)) {
 		/* the mapping's lock goes with it, as a zap's would */
 		if (vma && vma->vm_start <= addr)
 			munlock_vma_page(folio, vma);
-		folio_remove_rmap_pmd(m, folio);
-		mm->rss_stat[MM_ANONPAGES] -= (long)HPAGE_PMD_NR(m);
-		put_page(&m->pm, folio);
+		folio_remove_rmap_pmd(vm, folio);
+		mm->rss_stat[MM_ANONPAGES] -= (long)HPAGE_PMD_NR(vm);
+		put_page(vm->pm, folio);
 	}
 	return true;
 }
@@ -705,29 +707,29 @@ static bool can_change_pmd_writable(struct vm_area_struct *vma, uint64_t e, stru
 		return false;
 	if (vma->vm_flags & VM_SHARED)
 		return (e & _PAGE_DIRTY) != 0;
-	return !is_huge_zero_folio(vma_machine(vma), folio) && PageAnon(folio) &&
+	return !is_huge_zero_folio(vma_vm(vma), folio) && PageAnon(folio) &&
 	       PageAnonExclusive(folio);
 }
 
 void change_huge_pmd(struct vm_area_struct *vma, uint64_t pmd, uint64_t addr)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
-	uint64_t old = pt_read(&m->pt, pmd), e;
+	struct vm_ctx *vm = mm->vm;
+	uint64_t old = pt_read(vm->pt, pmd), e;
 	struct page *folio = huge_pmd_folio(mm, pmd, old);
 	/* pmd_modify(): the address, A, D and PS stay; the rest is the new
 	 * protection */
-	const uint64_t keep = m->pt.fmt->entry_addr_mask | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_PSE;
+	const uint64_t keep = vm->pt->fmt->entry_addr_mask | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_PSE;
 
 	if (!folio)
 		return;
 	mm_track_dirty(mm);
 	e = (old & keep) | vma->vm_page_prot;
-	if (is_huge_zero_folio(m, folio))
+	if (is_huge_zero_folio(vm, folio))
 		e &= ~_PAGE_RW;
 	else if (!(e & _PAGE_RW) && can_change_pmd_writable(vma, e, folio))
 		e |= _PAGE_RW;
-	set_pte(&m->pt, pmd, e);
+	set_pte(vm->pt, pmd, e);
 	(void)addr;
 }
 
@@ -736,24 +738,24 @@ void change_huge_pmd(struct vm_area_struct *vma, uint64_t pmd, uint64_t addr)
 void mlock_huge_pmd(struct vm_area_struct *vma, uint64_t pmd)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct page *folio = huge_pmd_folio(mm, pmd, pt_read(&mm->m->pt, pmd));
+	struct page *folio = huge_pmd_folio(mm, pmd, pt_read(mm->vm->pt, pmd));
 
 	/* mlock_pte_range(): the huge zero page is never locked */
-	if (!folio || is_huge_zero_folio(mm->m, folio))
+	if (!folio || is_huge_zero_folio(mm->vm, folio))
 		return;
 	if (vma->vm_flags & VM_LOCKED)
-		mlock_folio(mm->m, folio);
+		mlock_folio(mm->vm, folio);
 	else
-		munlock_folio(mm->m, folio);
+		munlock_folio(mm->vm, folio);
 }
 
 static int stale_huge_pmd(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint64_t pmd,
 			  struct page *folio)
 {
-	struct vmsim_machine *m = arg;
+	struct vm_ctx *vm = arg;
 
-	if (!is_huge_zero_folio(m, folio) && PageMlocked(folio))
-		m->thp.mlock_stale++;
+	if (!is_huge_zero_folio(vm, folio) && PageMlocked(folio))
+		vm->thp.mlock_stale++;
 	(void)addr;
 	(void)next;
 	(void)epa;
@@ -765,7 +767,7 @@ void mlock_huge_pmds_stale(struct vm_area_struct *vma)
 {
 	const struct mm_walk_ops ops = { .pmd_entry = stale_huge_pmd };
 
-	walk_page_range_ro(vma->vm_mm, vma->vm_start, vma->vm_end, &ops, vma->vm_mm->m);
+	walk_page_range_ro(vma->vm_mm, vma->vm_start, vma->vm_end, &ops, vma->vm_mm->vm);
 }
 
 /* ---- splitting ---- */
@@ -774,19 +776,19 @@ void mlock_huge_pmds_stale(struct vm_area_struct *vma)
 static void __split_huge_zero_page_pmd(struct vm_area_struct *vma, uint64_t pmd, uint64_t haddr)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
-	struct pt_ctx *pt = &m->pt;
+	struct vm_ctx *vm = mm->vm;
+	struct pt_ctx *pt = vm->pt;
 	const unsigned leaf = pt->fmt->levels - 1;
-	const uint64_t zero = pt_mk_leaf(pt, leaf, page_to_phys(&m->pm, m->zero_page),
+	const uint64_t zero = pt_mk_leaf(pt, leaf, page_to_phys(vm->pm, vm->zero_page),
 					 vma->vm_page_prot & ~_PAGE_RW);
 	uint64_t pgtable;
 
 	pte_clear(pt, pmd);			/* pmdp_huge_clear_flush() */
-	flush_pmd_tlb_range(mm, haddr, haddr + HPAGE_PMD_SIZE(m));
+	flush_pmd_tlb_range(mm, haddr, haddr + HPAGE_PMD_SIZE(vm));
 	pgtable = pgtable_trans_huge_withdraw(pt, pmd);
 	if (!pgtable)
 		return;
-	for (unsigned long i = 0; i < HPAGE_PMD_NR(m); i++)
+	for (unsigned long i = 0; i < HPAGE_PMD_NR(vm); i++)
 		set_pte(pt, pgtable + i * pt->fmt->entry_size, zero);
 	pt_set_table(pt, pmd, pgtable, _PAGE_TABLE);	/* pmd_populate() */
 }
@@ -802,29 +804,29 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, uint64_t pmd, ui
 				    uint64_t old, struct page *folio)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
-	struct pt_ctx *pt = &m->pt;
+	struct vm_ctx *vm = mm->vm;
+	struct pt_ctx *pt = vm->pt;
 	const unsigned leaf = pt->fmt->levels - 1;
-	const unsigned long nr = HPAGE_PMD_NR(m);
+	const unsigned long nr = HPAGE_PMD_NR(vm);
 	bool exclusive;
 	uint64_t pgtable, flags;
 
 	mm_track_dirty(mm);
-	count_vm_event(&m->pm, THP_SPLIT_PMD);
+	count_vm_event(vm->pm, THP_SPLIT_PMD);
 	MM_EV(mm, "thp", "what=split_pmd addr=%#" PRIx64, haddr);
-	if (is_huge_zero_folio(m, folio)) {
+	if (is_huge_zero_folio(vm, folio)) {
 		__split_huge_zero_page_pmd(vma, pmd, haddr);
 		return;
 	}
 	pte_clear(pt, pmd);			/* pmdp_invalidate() */
-	flush_pmd_tlb_range(mm, haddr, haddr + HPAGE_PMD_SIZE(m));
+	flush_pmd_tlb_range(mm, haddr, haddr + HPAGE_PMD_SIZE(vm));
 	pgtable = pgtable_trans_huge_withdraw(pt, pmd);
 	if (!pgtable) {
 		/* no table to split into (cannot happen: huge_pmd_folio()
 		 * found it): unmap the page instead of losing it */
-		folio_remove_rmap_pmd(m, folio);
+		folio_remove_rmap_pmd(vm, folio);
 		mm->rss_stat[MM_ANONPAGES] -= (long)nr;
-		put_page(&m->pm, folio);
+		put_page(vm->pm, folio);
 		return;
 	}
 	/* folio_ref_add() + folio_add_anon_rmap_ptes(), exclusive if the
@@ -845,35 +847,35 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, uint64_t pmd, ui
 		flags |= _PAGE_DIRTY;
 	for (unsigned long i = 0; i < nr; i++)
 		set_pte(pt, pgtable + i * pt->fmt->entry_size,
-			pt_mk_leaf(pt, leaf, page_to_phys(&m->pm, folio + i), flags));
+			pt_mk_leaf(pt, leaf, page_to_phys(vm->pm, folio + i), flags));
 	/* the lock stays: on the reference host (6.18) a huge page mlocked
 	 * through its PMD is still PG_mlocked after the split (Mlocked and
 	 * unevictable_pgs_munlocked unchanged), until PTEs of it are unmapped */
-	folio_remove_rmap_pmd(m, folio);
+	folio_remove_rmap_pmd(vm, folio);
 	pt_set_table(pt, pmd, pgtable, _PAGE_TABLE);	/* pmd_populate() */
 }
 
 void __split_huge_pmd(struct vm_area_struct *vma, uint64_t pmd, uint64_t address)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	uint64_t e = pt_read(&mm->m->pt, pmd);
+	uint64_t e = pt_read(mm->vm->pt, pmd);
 	struct page *folio = huge_pmd_folio(mm, pmd, e);
 
 	if (folio)	/* split_huge_pmd_locked(): only what is a huge PMD */
-		__split_huge_pmd_locked(vma, pmd, address & HPAGE_PMD_MASK(mm->m), e, folio);
-	else if (pgtable_trans_huge_deposited(&mm->m->pt, pmd))
+		__split_huge_pmd_locked(vma, pmd, address & HPAGE_PMD_MASK(mm->vm), e, folio);
+	else if (pgtable_trans_huge_deposited(mm->vm->pt, pmd))
 		/* a huge PMD made bad (PS cleared, address changed): the
 		 * page its deposit records would still span what the caller
 		 * cuts (a VMA boundary, a range), and a later write of the
 		 * old bits would make it a huge PMD across two VMAs; cleared
 		 * and its page unmapped, as a walk that changes the tables
 		 * clears a bad entry */
-		mm_user_table(mm, mm->m->thp.pmd_depth, pmd, address);
+		mm_user_table(mm, mm->vm->thp.pmd_depth, pmd, address);
 }
 
 void split_huge_pmd(struct vm_area_struct *vma, uint64_t pmd, uint64_t address)
 {
-	if (pmd_trans_huge(pt_read(&vma->vm_mm->m->pt, pmd)))
+	if (pmd_trans_huge(pt_read(vma->vm_mm->vm->pt, pmd)))
 		__split_huge_pmd(vma, pmd, address);
 }
 
@@ -895,14 +897,14 @@ static int split_folio_pmd_one(struct vm_area_struct *vma, uint64_t addr, void *
 {
 	struct page *folio = arg;
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
+	struct vm_ctx *vm = mm->vm;
 	uint64_t pmd;
 
-	if ((addr & ~HPAGE_PMD_MASK(m)) || addr < vma->vm_start ||
-	    addr + HPAGE_PMD_SIZE(m) > vma->vm_end)
+	if ((addr & ~HPAGE_PMD_MASK(vm)) || addr < vma->vm_start ||
+	    addr + HPAGE_PMD_SIZE(vm) > vma->vm_end)
 		return 0;
 	pmd = mm_find_pmd(mm, addr);
-	if (pmd && huge_pmd_folio(mm, pmd, pt_read(&m->pt, pmd)) == folio)
+	if (pmd && huge_pmd_folio(mm, pmd, pt_read(vm->pt, pmd)) == folio)
 		__split_huge_pmd(vma, pmd, addr);
 	return folio_entire_mapcount(folio) ? 0 : 1;
 }
@@ -941,20 +943,20 @@ static void split_huge_page_tail(struct page *folio, unsigned long i, uint64_t f
 	page->_refcount = refs;
 }
 
-int split_folio_to_list(struct vmsim_machine *m, struct page *folio, struct list_head *list)
+int split_folio_to_list(struct vm_ctx *vm, struct page *folio, struct list_head *list)
 {
 	const unsigned long nr = folio_nr_pages(folio);
 	const uint64_t keep = (1ULL << PG_referenced) | (1ULL << PG_swapbacked) |
 			      (1ULL << PG_mlocked) | (1ULL << PG_uptodate) | (1ULL << PG_active) |
 			      (1ULL << PG_workingset) | (1ULL << PG_unevictable) | (1ULL << PG_dirty);
 	const bool mlocked = PageMlocked(folio);
-	struct lruvec *lruvec = folio_lruvec(&m->pm, folio);
+	struct lruvec *lruvec = folio_lruvec(vm->pm, folio);
 	struct list_head *pos = NULL;
 	bool on_lru;
 	long maps = 0;
 	int extra;
 
-	if (!PageHead(folio) || is_huge_zero_folio(m, folio) || !PageAnon(folio) ||
+	if (!PageHead(folio) || is_huge_zero_folio(vm, folio) || !PageAnon(folio) ||
 	    PageSwapCache(folio))
 		goto fail;
 	/* unmap_folio(): every PMD mapping becomes PTEs of the same pages */
@@ -965,7 +967,7 @@ int split_folio_to_list(struct vmsim_machine *m, struct page *folio, struct list
 	/* the folio is on its list, or isolated on @list by the caller; a
 	 * huge page is never left in a batch, but one being added may be */
 	if (!list && !PageLRU(folio))
-		lru_add_drain_all(m);
+		lru_add_drain_all(vm);
 	on_lru = !list && PageLRU(folio);
 	if (!list && !on_lru)
 		goto fail;
@@ -1000,7 +1002,7 @@ int split_folio_to_list(struct vmsim_machine *m, struct page *folio, struct list
 			if (PageMlocked(page))
 				page->mlock_count = 0;	/* a huge page's lock */
 			page->_refcount = 1;
-			put_page(&m->pm, page);
+			put_page(vm->pm, page);
 			continue;
 		}
 		if (on_lru) {
@@ -1032,24 +1034,24 @@ int split_folio_to_list(struct vmsim_machine *m, struct page *folio, struct list
 			folio[i].mlock_count = lc.count;
 		}
 	}
-	count_vm_event(&m->pm, THP_SPLIT_PAGE);
-	MM_EV_M(m, "thp", "what=split_page pfn=%#lx", page_to_pfn(&m->pm, folio));
+	count_vm_event(vm->pm, THP_SPLIT_PAGE);
+	MM_EV_M(vm, "thp", "what=split_page pfn=%#lx", page_to_pfn(vm->pm, folio));
 	return 0;
 fail:
-	count_vm_event(&m->pm, THP_SPLIT_PAGE_FAILED);
+	count_vm_event(vm->pm, THP_SPLIT_PAGE_FAILED);
 	return -EBUSY;
 }
 
-int split_folio(struct vmsim_machine *m, struct page *folio)
+int split_folio(struct vm_ctx *vm, struct page *folio)
 {
-	return split_folio_to_list(m, folio, NULL);
+	return split_folio_to_list(vm, folio, NULL);
 }
 
 /* split_huge_pmd_if_needed(): @address cuts a huge PMD of @vma only when
  * it is not aligned and the huge page around it lies in the VMA. */
 static void split_huge_pmd_if_needed(struct vm_area_struct *vma, uint64_t address)
 {
-	const uint64_t size = HPAGE_PMD_SIZE(vma_machine(vma));
+	const uint64_t size = HPAGE_PMD_SIZE(vma_vm(vma));
 	const uint64_t down = address & ~(size - 1);
 
 	if ((address & (size - 1)) && down >= vma->vm_start && down + size <= vma->vm_end)
@@ -1073,8 +1075,8 @@ bool move_huge_pmd(struct vm_area_struct *vma, uint64_t old_addr, uint64_t new_a
 		   uint64_t old_pmd, uint64_t new_pmd)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
-	struct pt_ctx *pt = &m->pt;
+	struct vm_ctx *vm = mm->vm;
+	struct pt_ctx *pt = vm->pt;
 	uint64_t e = pt_read(pt, old_pmd), pgtable;
 	struct page *folio;
 
@@ -1088,7 +1090,7 @@ bool move_huge_pmd(struct vm_area_struct *vma, uint64_t old_addr, uint64_t new_a
 	pgtable = pgtable_trans_huge_withdraw(pt, old_pmd);
 	pgtable_trans_huge_deposit(pt, new_pmd, pgtable, folio);
 	set_pte(pt, new_pmd, e);
-	flush_pmd_tlb_range(mm, old_addr, old_addr + HPAGE_PMD_SIZE(m));
+	flush_pmd_tlb_range(mm, old_addr, old_addr + HPAGE_PMD_SIZE(vm));
 	(void)new_addr;
 	return true;
 }
@@ -1098,22 +1100,22 @@ bool move_huge_pmd(struct vm_area_struct *vma, uint64_t old_addr, uint64_t new_a
 int check_huge_pmd(struct mm_struct *mm, uint64_t addr, uint64_t epa, uint64_t e,
 		   struct page *folio, struct vmsim_error *err)
 {
-	struct vmsim_machine *m = mm->m;
-	const uint64_t size = HPAGE_PMD_SIZE(m), va = addr & ~(size - 1);
+	struct vm_ctx *vm = mm->vm;
+	const uint64_t size = HPAGE_PMD_SIZE(vm), va = addr & ~(size - 1);
 	struct vm_area_struct *vma = find_vma(mm, va);
 	/* a corrupted entry, or one below a corrupted entry, which a look-only
 	 * walk shows (with the huge page the deposited table records) until a
 	 * changing walk reclaims it: no split of the VMAs reaches it, as none
 	 * follows a bad entry, so it may lie across a boundary made since */
 	const bool bad = mm_find_pmd(mm, va) != epa ||
-			 huge_pmd_folio(mm, epa, pt_read(&m->pt, epa)) != folio;
+			 huge_pmd_folio(mm, epa, pt_read(vm->pt, epa)) != folio;
 
 	if (!bad && (!vma || vma->vm_start > va || va + size > vma->vm_end))
 		return verr(err, -EFAULT, "mm: huge PMD at %#" PRIx64 " not inside one VMA", va);
 	if (!bad && (!vma_is_anon_thp(vma) || (vma->vm_flags & VM_SHARED)))
 		return verr(err, -EFAULT, "mm: huge PMD at %#" PRIx64
 			    " in a VMA that is not private anonymous memory", va);
-	if (is_huge_zero_folio(m, folio)) {
+	if (is_huge_zero_folio(vm, folio)) {
 		if (e & _PAGE_RW)
 			return verr(err, -EFAULT, "mm: huge zero page mapped writable at %#" PRIx64, va);
 		if (!(mm->flags & (1UL << MMF_HUGE_ZERO_PAGE)))
@@ -1121,32 +1123,32 @@ int check_huge_pmd(struct mm_struct *mm, uint64_t addr, uint64_t epa, uint64_t e
 				    " without the mm's reference", va);
 		return 0;
 	}
-	if (!PageHead(folio) || compound_order(folio) != m->thp.order || !PageAnon(folio) ||
+	if (!PageHead(folio) || compound_order(folio) != vm->thp.order || !PageAnon(folio) ||
 	    folio_entire_mapcount(folio) < 1)
 		return verr(err, -EFAULT, "mm: huge PMD at %#" PRIx64 " maps pfn %#lx, which is"
-			    " no PMD-mapped anonymous huge page", va, page_to_pfn(&m->pm, folio));
+			    " no PMD-mapped anonymous huge page", va, page_to_pfn(vm->pm, folio));
 	return 0;
 }
 
-int check_huge_zero_contents(struct vmsim_machine *m, struct vmsim_error *err)
+int check_huge_zero_contents(struct vm_ctx *vm, struct vmsim_error *err)
 {
-	const struct thp_state *t = &m->thp;
+	const struct thp_state *t = &vm->thp;
 	const uint64_t *z;
 
 	if (!t->huge_zero_folio)
 		return 0;
-	z = page_host(&m->pm, t->huge_zero_folio);
-	for (uint64_t i = 0; i < HPAGE_PMD_SIZE(m) / sizeof(*z); i++)
+	z = page_host(vm->pm, t->huge_zero_folio);
+	for (uint64_t i = 0; i < HPAGE_PMD_SIZE(vm) / sizeof(*z); i++)
 		if (z[i])
 			return verr(err, -EFAULT, "thp: the huge zero page holds a non-zero byte at %#"
 				    PRIx64, i * sizeof(*z) + (unsigned)__builtin_ctzll(z[i]) / 8);
 	return 0;
 }
 
-int check_huge_zero_page(struct vmsim_machine *m, long mm_refs, bool contents,
+int check_huge_zero_page(struct vm_ctx *vm, long mm_refs, bool contents,
 			 struct vmsim_error *err)
 {
-	const struct thp_state *t = &m->thp;
+	const struct thp_state *t = &vm->thp;
 	int ret;
 
 	if (!t->huge_zero_folio) {
@@ -1155,7 +1157,7 @@ int check_huge_zero_page(struct vmsim_machine *m, long mm_refs, bool contents,
 				    " but no huge zero page", t->huge_zero_refcount, mm_refs);
 		return 0;
 	}
-	if (contents && (ret = check_huge_zero_contents(m, err)))
+	if (contents && (ret = check_huge_zero_contents(vm, err)))
 		return ret;
 	if (t->huge_zero_refcount != 1 + mm_refs)
 		return verr(err, -EFAULT, "thp: huge zero refcount %ld, but the shrinker and %ld mm"

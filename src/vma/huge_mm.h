@@ -17,7 +17,7 @@
 
 #include "mmu/pgformat.h"
 
-struct vmsim_machine;
+struct vm_ctx;
 struct mm_struct;
 struct vm_area_struct;
 struct page;
@@ -61,11 +61,11 @@ struct thp_state {
 	unsigned long mlock_stale;
 };
 
-#define HPAGE_PMD_SHIFT(m)	((m)->thp.shift)
-#define HPAGE_PMD_ORDER(m)	((m)->thp.order)
-#define HPAGE_PMD_NR(m)		(1UL << (m)->thp.order)
-#define HPAGE_PMD_SIZE(m)	(1ULL << (m)->thp.shift)
-#define HPAGE_PMD_MASK(m)	(~(HPAGE_PMD_SIZE(m) - 1))
+#define HPAGE_PMD_SHIFT(vm)	((vm)->thp.shift)
+#define HPAGE_PMD_ORDER(vm)	((vm)->thp.order)
+#define HPAGE_PMD_NR(vm)		(1UL << (vm)->thp.order)
+#define HPAGE_PMD_SIZE(vm)	(1ULL << (vm)->thp.shift)
+#define HPAGE_PMD_MASK(vm)	(~(HPAGE_PMD_SIZE(vm) - 1))
 
 /* pmd_trans_huge() of x86: PS set (the kernel has no other test: a huge
  * PMD whose P bit is clear -- PROT_NONE, or during a split -- is one too) */
@@ -76,16 +76,16 @@ static inline bool pmd_trans_huge(uint64_t pmd)
 
 /* hugepage_init(): the flags from the config; unsupported without PSE or
  * when the buddy allocator cannot hand out a PMD page. */
-void hugepage_init(struct vmsim_machine *m);
+void hugepage_init(struct vm_ctx *vm);
 /* At machine teardown, after every task: the huge zero page goes, as the
  * shrinker would free it once nothing maps it. */
-void hugepage_shutdown(struct vmsim_machine *m);
+void hugepage_shutdown(struct vm_ctx *vm);
 
 /* enabled_store(): the enabled setting (THP_ENABLED_*) as written to sysfs
  * after boot; the other flags stay. */
-void hugepage_set_enabled(struct vmsim_machine *m, unsigned enabled);
-bool hugepage_global_enabled(const struct vmsim_machine *m);
-bool hugepage_global_always(const struct vmsim_machine *m);
+void hugepage_set_enabled(struct vm_ctx *vm, unsigned enabled);
+bool hugepage_global_enabled(const struct vm_ctx *vm);
+bool hugepage_global_always(const struct vm_ctx *vm);
 
 /* May @vma (with flags @vm_flags) hold a PMD-size huge page?  @tva_flags:
  * TVA_*.  (thp_vma_allowable_order(vma, vm_flags, tva_flags, PMD_ORDER)) */
@@ -102,7 +102,7 @@ bool thp_vma_suitable_order(struct vm_area_struct *vma, uint64_t addr);
  * walkers then treat as bad).
  */
 struct page *huge_pmd_folio(struct mm_struct *mm, uint64_t pmd, uint64_t e);
-bool is_huge_zero_folio(const struct vmsim_machine *m, const struct page *folio);
+bool is_huge_zero_folio(const struct vm_ctx *vm, const struct page *folio);
 /* folio_likely_mapped_shared(): is the huge page (or page) @folio mapped
  * more than once -- by another PMD, or by PTEs beside its PMD? */
 bool folio_likely_mapped_shared(const struct page *folio);
@@ -175,8 +175,8 @@ void split_huge_pmd_address(struct vm_area_struct *vma, uint64_t address);
  * thp_split_page_failed.  split_folio(): with @list NULL.
  */
 struct list_head;
-int split_folio_to_list(struct vmsim_machine *m, struct page *folio, struct list_head *list);
-int split_folio(struct vmsim_machine *m, struct page *folio);
+int split_folio_to_list(struct vm_ctx *vm, struct page *folio, struct list_head *list);
+int split_folio(struct vm_ctx *vm, struct page *folio);
 /* __split_vma(): a VMA boundary moving to @start or @end must not cut a
  * huge PMD: split those it would (vma_adjust_trans_huge()). */
 void vma_adjust_trans_huge(struct vm_area_struct *vma, uint64_t start, uint64_t end,
@@ -206,9 +206,9 @@ int check_huge_pmd(struct mm_struct *mm, uint64_t addr, uint64_t epa, uint64_t e
 /* The machine-wide part: the huge zero page's refcount is the shrinker's
  * plus @mm_refs, the mms with MMF_HUGE_ZERO_PAGE, and (with @contents) it
  * holds only zeroes.  0 or -EFAULT. */
-int check_huge_zero_page(struct vmsim_machine *m, long mm_refs, bool contents,
+int check_huge_zero_page(struct vm_ctx *vm, long mm_refs, bool contents,
 			 struct vmsim_error *err);
 /* Only the zeroes: for a check that knows the page's block changed. */
-int check_huge_zero_contents(struct vmsim_machine *m, struct vmsim_error *err);
+int check_huge_zero_contents(struct vm_ctx *vm, struct vmsim_error *err);
 
 #endif

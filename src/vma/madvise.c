@@ -38,7 +38,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "util/errname.h"
 #include "vma/filemap.h"
 #include "vma/swap.h"
@@ -162,13 +164,13 @@ static bool vma_ksm_compatible(const struct vm_area_struct *vma)
 static int advise_huge_pmd(struct vm_area_struct *vma, uint64_t addr, uint64_t next, uint64_t epa,
 			   struct page *folio)
 {
-	struct vmsim_machine *m = vma->vm_mm->m;
+	struct vm_ctx *vm = vma->vm_mm->vm;
 
-	if (is_huge_zero_folio(m, folio) || folio_likely_mapped_shared(folio))
+	if (is_huge_zero_folio(vm, folio) || folio_likely_mapped_shared(folio))
 		return 1;
-	if (next - addr != HPAGE_PMD_SIZE(m)) {
+	if (next - addr != HPAGE_PMD_SIZE(vm)) {
 		__split_huge_pmd(vma, epa, addr);
-		split_folio(m, folio);
+		split_folio(vm, folio);
 		return WALK_SPLIT;
 	}
 	return 0;
@@ -177,10 +179,10 @@ static int advise_huge_pmd(struct vm_area_struct *vma, uint64_t addr, uint64_t n
 /* A page of a huge page that PTEs map is advised as a page of its own:
  * its folio is split first (vmsim splits it even when the range covers
  * all of it).  false: left alone (mapped elsewhere too, or not split). */
-static bool advise_pte_page(struct vmsim_machine *m, struct page *page)
+static bool advise_pte_page(struct vm_ctx *vm, struct page *page)
 {
 	return !PageCompound(page) ||
-	       (!folio_likely_mapped_shared(page) && !split_folio(m, compound_head(page)));
+	       (!folio_likely_mapped_shared(page) && !split_folio(vm, compound_head(page)));
 }
 
 /* ---- dropping pages ---- */
@@ -201,31 +203,31 @@ static int free_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct free_walk *w = arg;
 	struct mm_struct *mm = w->vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
+	struct vm_ctx *vm = mm->vm;
 	struct page *page;
 
 	if (is_swap_pte(pte)) {
-		if (!non_swap_entry(pte_to_swp_entry(m->pt.fmt, pte)))
+		if (!non_swap_entry(pte_to_swp_entry(vm->pt->fmt, pte)))
 			zap_nonpresent_pte(mm, epa, pte, va);
 		return 0;
 	}
 	page = vm_normal_page(w->vma, pte);
 	if (!page)
 		return 0;
-	if (!advise_pte_page(m, page))
+	if (!advise_pte_page(vm, page))
 		return 0;
 	if (PageSwapCache(page) || PageDirty(page)) {
 		if (page_mapcount(page) != 1)
 			return 0;
-		if (PageSwapCache(page) && !folio_free_swap(m, page))
+		if (PageSwapCache(page) && !folio_free_swap(vm, page))
 			return 0;
 		clear_page_flag(page, PG_dirty);
 	}
 	if (pte & (_PAGE_ACCESSED | _PAGE_DIRTY)) {
-		set_pte(&m->pt, epa, pte & ~(uint64_t)(_PAGE_ACCESSED | _PAGE_DIRTY));
+		set_pte(vm->pt, epa, pte & ~(uint64_t)(_PAGE_ACCESSED | _PAGE_DIRTY));
 		w->flush = true;
 	}
-	folio_mark_lazyfree(m, page);
+	folio_mark_lazyfree(vm, page);
 	return 0;
 }
 
@@ -240,17 +242,17 @@ static int free_huge(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint
 		     struct page *folio)
 {
 	struct free_walk *w = arg;
-	struct vmsim_machine *m = w->vma->vm_mm->m;
+	struct vm_ctx *vm = w->vma->vm_mm->vm;
 	const int r = advise_huge_pmd(w->vma, addr, next, epa, folio);
 
 	if (r)
 		return r == WALK_SPLIT ? WALK_SPLIT : 0;
 	clear_page_flag(folio, PG_dirty);
 	if (pmd & (_PAGE_ACCESSED | _PAGE_DIRTY)) {
-		set_pte(&m->pt, epa, pmd & ~(uint64_t)(_PAGE_ACCESSED | _PAGE_DIRTY));
+		set_pte(vm->pt, epa, pmd & ~(uint64_t)(_PAGE_ACCESSED | _PAGE_DIRTY));
 		w->flush = true;
 	}
-	folio_mark_lazyfree(m, folio);
+	folio_mark_lazyfree(vm, folio);
 	return 0;
 }
 
@@ -263,7 +265,7 @@ static int madvise_free_single_vma(struct vm_area_struct *vma, uint64_t start, u
 	/* MADV_FREE works for only anon vma at the moment */
 	if (!vma_is_anonymous(vma))
 		return -EINVAL;
-	lru_add_drain(vma->vm_mm->m);
+	lru_add_drain(vma->vm_mm->vm);
 	update_hiwater_rss(vma->vm_mm);
 	walk_page_range(vma->vm_mm, start, end, &ops, &w);
 	if (w.flush)
@@ -323,7 +325,7 @@ struct swapin_walk {
 static int swapin_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct swapin_walk *sw = arg;
-	struct vmsim_machine *m = sw->vma->vm_mm->m;
+	struct vm_ctx *vm = sw->vma->vm_mm->vm;
 	swp_entry_t entry;
 	struct page *page;
 
@@ -331,12 +333,12 @@ static int swapin_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	(void)epa;
 	if (!is_swap_pte(pte))
 		return 0;
-	entry = pte_to_swp_entry(m->pt.fmt, pte);
-	if (non_swap_entry(entry) || !get_swap_device(m, entry, NULL))
+	entry = pte_to_swp_entry(vm->pt->fmt, pte);
+	if (non_swap_entry(entry) || !get_swap_device(vm, entry, NULL))
 		return 0;
-	page = read_swap_cache_async(m, entry);
+	page = read_swap_cache_async(vm, entry);
 	if (page)
-		put_page(&m->pm, page);
+		put_page(vm->pm, page);
 	return 0;
 }
 
@@ -352,7 +354,7 @@ static int madvise_willneed(struct vm_area_struct *vma, struct vm_area_struct **
 		struct swapin_walk sw = { vma };
 
 		walk_pte_range(vma->vm_mm, start, end, swapin_one, &sw);
-		lru_add_drain(vma->vm_mm->m);	/* push the new pages onto the LRU now */
+		lru_add_drain(vma->vm_mm->vm);	/* push the new pages onto the LRU now */
 		return 0;
 	}
 	/* shmem_swapin_range(): shmem pages are never swapped out here */
@@ -381,20 +383,20 @@ struct cold_walk {
  * @e at @epa maps: below. */
 static void cold_folio(struct cold_walk *w, uint64_t epa, uint64_t e, struct page *folio)
 {
-	struct vmsim_machine *m = w->vma->vm_mm->m;
+	struct vm_ctx *vm = w->vma->vm_mm->vm;
 
 	if (!w->pageout && (e & _PAGE_ACCESSED)) {
-		set_pte(&m->pt, epa, e & ~(uint64_t)_PAGE_ACCESSED);
+		set_pte(vm->pt, epa, e & ~(uint64_t)_PAGE_ACCESSED);
 		w->flush = true;
 	}
 	clear_page_flag(folio, PG_referenced);
 	if (PageActive(folio))
 		set_page_flag(folio, PG_workingset);
 	if (!w->pageout) {
-		folio_deactivate(m, folio);
-	} else if (folio_isolate_lru(m, folio)) {
+		folio_deactivate(vm, folio);
+	} else if (folio_isolate_lru(vm, folio)) {
 		if (PageUnevictable(folio))
-			folio_putback_lru(m, folio);
+			folio_putback_lru(vm, folio);
 		else
 			list_add(&folio->lru, &w->folio_list);
 	}
@@ -411,17 +413,17 @@ static void cold_folio(struct cold_walk *w, uint64_t epa, uint64_t e, struct pag
 static int cold_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct cold_walk *w = arg;
-	struct vmsim_machine *m = w->vma->vm_mm->m;
+	struct vm_ctx *vm = w->vma->vm_mm->vm;
 	struct page *page = vm_normal_page(w->vma, pte);
 	const uint64_t table = epa & ~(uint64_t)(PAGE_SIZE - 1);
 
 	(void)va;
 	if (table != w->table) {
 		if (w->pageout)
-			reclaim_pages(m, &w->folio_list);
+			reclaim_pages(vm, &w->folio_list);
 		w->table = table;
 	}
-	if (page && !advise_pte_page(m, page))
+	if (page && !advise_pte_page(vm, page))
 		return 0;
 	if (!page || !PageLRU(page) || page_mapcount(page) != 1)
 		return 0;
@@ -461,7 +463,7 @@ static int madvise_cold_or_pageout(struct vm_area_struct *vma, struct vm_area_st
 				   uint64_t start, uint64_t end, bool pageout)
 {
 	const struct mm_walk_ops ops = { .pte_entry = cold_one, .pmd_entry = cold_huge };
-	struct vmsim_machine *m = vma->vm_mm->m;
+	struct vm_ctx *vm = vma->vm_mm->vm;
 	struct cold_walk w = { vma, pageout, false, LIST_HEAD_INIT(w.folio_list), 0 };
 
 	*prev = vma;
@@ -470,12 +472,12 @@ static int madvise_cold_or_pageout(struct vm_area_struct *vma, struct vm_area_st
 		return -EINVAL;
 	/* madvise_pageout(): the shared pages of a file the caller could not
 	 * write are left alone; simulated files are open for writing */
-	lru_add_drain(m);
+	lru_add_drain(vm);
 	walk_page_range(vma->vm_mm, start, end, &ops, &w);
 	if (w.flush)
 		flush_tlb_mm_range(vma->vm_mm, start, end);
 	if (pageout)
-		reclaim_pages(m, &w.folio_list);
+		reclaim_pages(vm, &w.folio_list);
 	return 0;
 }
 
@@ -683,7 +685,7 @@ static int __do_madvise(struct mm_struct *mm, uint64_t start, uint64_t len_in, i
 			struct fault_stats *st)
 {
 	/* unsigned long and size_t are as wide as the machine's kernel */
-	const uint64_t ulong_max = config_is_64(&mm->m->cfg) ? UINT64_MAX : UINT32_MAX;
+	const uint64_t ulong_max = config_is_64(mm->vm->cfg) ? UINT64_MAX : UINT32_MAX;
 	uint64_t len, end;
 
 	if (!madvise_behavior_valid(behavior))

@@ -35,7 +35,9 @@
 #include <limits.h>
 #include <string.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "phys/buddy.h"
 #include "phys/mm_inline.h"
 #include "util/error.h"
@@ -48,9 +50,9 @@
  * memory.high throttling */
 #define HZ 250UL
 
-static inline struct memcg_state *memcg_state(struct vmsim_machine *m)
+static inline struct memcg_state *memcg_state(struct vm_ctx *vm)
 {
-	return m->memcg;
+	return vm->memcg;
 }
 
 /* ---- page counters (mm/page_counter.c) ---- */
@@ -162,36 +164,36 @@ void mem_cgroup_iter_break(struct mem_cgroup *root, struct mem_cgroup *prev, uns
 	root->reclaim_pos[nid] = prev;
 }
 
-struct mem_cgroup *mem_cgroup_from_id(struct vmsim_machine *m, unsigned id)
+struct mem_cgroup *mem_cgroup_from_id(struct vm_ctx *vm, unsigned id)
 {
-	struct memcg_state *st = memcg_state(m);
+	struct memcg_state *st = memcg_state(vm);
 
 	return st && id < st->nr_ids ? st->by_id[id] : NULL;
 }
 
-struct mem_cgroup *folio_memcg(struct vmsim_machine *m, const struct page *page)
+struct mem_cgroup *folio_memcg(struct vm_ctx *vm, const struct page *page)
 {
-	return mem_cgroup_from_id(m, page_memcg_id(page));
+	return mem_cgroup_from_id(vm, page_memcg_id(page));
 }
 
-struct lruvec *mem_cgroup_lruvec(struct vmsim_machine *m, struct mem_cgroup *memcg, unsigned nid)
+struct lruvec *mem_cgroup_lruvec(struct vm_ctx *vm, struct mem_cgroup *memcg, unsigned nid)
 {
-	struct memcg_state *st = memcg_state(m);
+	struct memcg_state *st = memcg_state(vm);
 
 	if (!st)
-		return &m->pm.node_data[nid].__lruvec;
+		return &vm->pm->node_data[nid].__lruvec;
 	if (!memcg)
 		memcg = st->root;
 	return &memcg->lruvecs[nid];
 }
 
-unsigned long mem_cgroup_lruvec_state(const struct vmsim_machine *m, const struct lruvec *lruvec,
+unsigned long mem_cgroup_lruvec_state(const struct vm_ctx *vm, const struct lruvec *lruvec,
 				      enum node_stat_item idx)
 {
 	struct mem_cgroup *iter;
 	long sum = 0;
 
-	(void)m;
+	(void)vm;
 	/* every page is charged to some cgroup or to none (the root's own):
 	 * the root's subtree is the whole node */
 	if (!lruvec->memcg || mem_cgroup_is_root(lruvec->memcg))
@@ -229,9 +231,9 @@ int cgroup_path_next(const char **path, char name[CGROUP_NAME_MAX + 1])
 	return 1;
 }
 
-struct mem_cgroup *mem_cgroup_lookup(struct vmsim_machine *m, const char *path)
+struct mem_cgroup *mem_cgroup_lookup(struct vm_ctx *vm, const char *path)
 {
-	struct mem_cgroup *memcg = memcg_state(m)->root;
+	struct mem_cgroup *memcg = memcg_state(vm)->root;
 	char name[CGROUP_NAME_MAX + 1];
 	int ret;
 
@@ -264,7 +266,7 @@ void mem_cgroup_path(const struct mem_cgroup *memcg, char *buf, size_t len)
 /* Make room for id @id in by_id[] and the phys layer's lruvec table. */
 static int grow_ids(struct memcg_state *st, unsigned id)
 {
-	struct host_arena *ha = &st->m->ha;
+	struct host_arena *ha = st->vm->ha;
 	unsigned n = st->nr_ids ? st->nr_ids : 8;
 	struct mem_cgroup **by_id;
 	struct lruvec **lruvecs;
@@ -278,12 +280,12 @@ static int grow_ids(struct memcg_state *st, unsigned id)
 		return -ENOMEM;
 	memset(by_id + st->nr_ids, 0, (n - st->nr_ids) * sizeof(*by_id));
 	st->by_id = by_id;
-	lruvecs = host_realloc(ha, st->m->pm.memcg.lruvecs, st->nr_ids * sizeof(*lruvecs),
+	lruvecs = host_realloc(ha, st->vm->pm->memcg.lruvecs, st->nr_ids * sizeof(*lruvecs),
 			       n * sizeof(*lruvecs));
 	if (!lruvecs)
 		return -ENOMEM;
 	memset(lruvecs + st->nr_ids, 0, (n - st->nr_ids) * sizeof(*lruvecs));
-	st->m->pm.memcg.lruvecs = lruvecs;
+	st->vm->pm->memcg.lruvecs = lruvecs;
 	st->nr_ids = n;
 	return 0;
 }
@@ -293,7 +295,7 @@ static int grow_ids(struct memcg_state *st, unsigned id)
 static int mem_cgroup_alloc(struct memcg_state *st, struct mem_cgroup *parent, const char *name,
 			    struct mem_cgroup **out)
 {
-	struct vmsim_machine *m = st->m;
+	struct vm_ctx *vm = st->vm;
 	unsigned id = 1;
 	struct mem_cgroup *memcg;
 
@@ -303,17 +305,17 @@ static int mem_cgroup_alloc(struct memcg_state *st, struct mem_cgroup *parent, c
 		return -ENOSPC;
 	if (id >= st->nr_ids && grow_ids(st, id))
 		return -ENOMEM;
-	memcg = host_zalloc(&m->ha, sizeof(*memcg));
+	memcg = host_zalloc(vm->ha, sizeof(*memcg));
 	if (!memcg)
 		return -ENOMEM;
-	memcg->name = host_strdup(&m->ha, name);
-	memcg->lruvecs = host_zalloc(&m->ha, m->pm.nr_nodes * sizeof(*memcg->lruvecs));
+	memcg->name = host_strdup(vm->ha, name);
+	memcg->lruvecs = host_zalloc(vm->ha, vm->pm->nr_nodes * sizeof(*memcg->lruvecs));
 	if (!memcg->name || !memcg->lruvecs) {
 		if (memcg->name)
-			host_free(&m->ha, memcg->name, strlen(memcg->name) + 1);
+			host_free(vm->ha, memcg->name, strlen(memcg->name) + 1);
 		if (memcg->lruvecs)
-			host_free(&m->ha, memcg->lruvecs, m->pm.nr_nodes * sizeof(*memcg->lruvecs));
-		host_free(&m->ha, memcg, sizeof(*memcg));
+			host_free(vm->ha, memcg->lruvecs, vm->pm->nr_nodes * sizeof(*memcg->lruvecs));
+		host_free(vm->ha, memcg, sizeof(*memcg));
 		return -ENOMEM;
 	}
 	memcg->id = (unsigned short)id;
@@ -321,8 +323,8 @@ static int mem_cgroup_alloc(struct memcg_state *st, struct mem_cgroup *parent, c
 	INIT_LIST_HEAD(&memcg->children);
 	INIT_LIST_HEAD(&memcg->sibling);
 	INIT_LIST_HEAD(&memcg->tasks);
-	for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++) {
-		lruvec_init(&memcg->lruvecs[nid], &m->pm.node_data[nid], memcg);
+	for (unsigned nid = 0; nid < vm->pm->nr_nodes; nid++) {
+		lruvec_init(&memcg->lruvecs[nid], &vm->pm->node_data[nid], memcg);
 		memcg->lruvecs[nid].parent = parent ? &parent->lruvecs[nid] : NULL;
 	}
 	page_counter_init(&memcg->memory, parent ? &parent->memory : NULL, st->page_counter_max);
@@ -330,7 +332,7 @@ static int mem_cgroup_alloc(struct memcg_state *st, struct mem_cgroup *parent, c
 	if (parent)
 		list_add_tail(&memcg->sibling, &parent->children);
 	st->by_id[id] = memcg;
-	m->pm.memcg.lruvecs[id] = memcg->lruvecs;
+	vm->pm->memcg.lruvecs[id] = memcg->lruvecs;
 	st->nr_memcgs++;
 	*out = memcg;
 	return 0;
@@ -338,21 +340,21 @@ static int mem_cgroup_alloc(struct memcg_state *st, struct mem_cgroup *parent, c
 
 static void mem_cgroup_free(struct memcg_state *st, struct mem_cgroup *memcg)
 {
-	struct vmsim_machine *m = st->m;
+	struct vm_ctx *vm = st->vm;
 
 	st->by_id[memcg->id] = NULL;
-	m->pm.memcg.lruvecs[memcg->id] = NULL;
+	vm->pm->memcg.lruvecs[memcg->id] = NULL;
 	list_del(&memcg->sibling);
 	st->nr_memcgs--;
-	host_free(&m->ha, memcg->lruvecs, m->pm.nr_nodes * sizeof(*memcg->lruvecs));
-	host_free(&m->ha, memcg->name, strlen(memcg->name) + 1);
-	host_free(&m->ha, memcg, sizeof(*memcg));
+	host_free(vm->ha, memcg->lruvecs, vm->pm->nr_nodes * sizeof(*memcg->lruvecs));
+	host_free(vm->ha, memcg->name, strlen(memcg->name) + 1);
+	host_free(vm->ha, memcg, sizeof(*memcg));
 }
 
-int mem_cgroup_create(struct vmsim_machine *m, struct mem_cgroup *parent, const char *name,
+int mem_cgroup_create(struct vm_ctx *vm, struct mem_cgroup *parent, const char *name,
 		      struct mem_cgroup **out)
 {
-	struct memcg_state *st = memcg_state(m);
+	struct memcg_state *st = memcg_state(vm);
 
 	/* a cgroupfs directory name: no '/', not "." or "..", not empty */
 	if (!name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..") ||
@@ -367,7 +369,7 @@ int mem_cgroup_create(struct vmsim_machine *m, struct mem_cgroup *parent, const 
 
 /* ---- statistics and events ---- */
 
-unsigned long memcg_page_state(const struct vmsim_machine *m, const struct mem_cgroup *memcg,
+unsigned long memcg_page_state(const struct vm_ctx *vm, const struct mem_cgroup *memcg,
 			       int idx)
 {
 	struct mem_cgroup *root = (struct mem_cgroup *)memcg, *iter;
@@ -375,7 +377,7 @@ unsigned long memcg_page_state(const struct vmsim_machine *m, const struct mem_c
 
 	for_each_mem_cgroup_tree(iter, root) {
 		if (idx < NR_VM_NODE_STAT_ITEMS)
-			for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++)
+			for (unsigned nid = 0; nid < vm->pm->nr_nodes; nid++)
 				sum += iter->lruvecs[nid].vm_stat[idx];
 		else
 			sum += iter->state[idx - NR_VM_NODE_STAT_ITEMS];
@@ -405,22 +407,22 @@ unsigned long memcg_events(const struct mem_cgroup *memcg, enum vm_event_item id
 	return sum;
 }
 
-struct mem_cgroup *get_mem_cgroup_from_mm(struct vmsim_machine *m, struct mm_struct *mm)
+struct mem_cgroup *get_mem_cgroup_from_mm(struct vm_ctx *vm, struct mm_struct *mm)
 {
-	struct memcg_state *st = memcg_state(m);
+	struct memcg_state *st = memcg_state(vm);
 	struct mem_cgroup *memcg = NULL;
 
 	if (!mm && st->ops.current_mm)
-		mm = st->ops.current_mm(m);
+		mm = st->ops.current_mm(vm);
 	if (mm && st->ops.mm_memcg)
-		memcg = st->ops.mm_memcg(m, mm);
+		memcg = st->ops.mm_memcg(vm, mm);
 	return memcg ? memcg : st->root;
 }
 
-void count_memcg_event_mm(struct vmsim_machine *m, struct mm_struct *mm, enum vm_event_item idx)
+void count_memcg_event_mm(struct vm_ctx *vm, struct mm_struct *mm, enum vm_event_item idx)
 {
-	if (m->memcg)
-		count_memcg_events(get_mem_cgroup_from_mm(m, mm), idx, 1);
+	if (vm->memcg)
+		count_memcg_events(get_mem_cgroup_from_mm(vm, mm), idx, 1);
 }
 
 const char *const memcg_memory_event_names[MEMCG_NR_MEMORY_EVENTS] = {
@@ -438,11 +440,11 @@ void memcg_memory_event(struct mem_cgroup *memcg, enum memcg_memory_event event)
 	} while ((memcg = parent_mem_cgroup(memcg)) && !mem_cgroup_is_root(memcg));
 }
 
-void memcg_memory_event_mm(struct vmsim_machine *m, struct mm_struct *mm,
+void memcg_memory_event_mm(struct vm_ctx *vm, struct mm_struct *mm,
 			   enum memcg_memory_event event)
 {
-	struct memcg_state *st = memcg_state(m);
-	struct mem_cgroup *memcg = st && st->ops.mm_memcg ? st->ops.mm_memcg(m, mm) : NULL;
+	struct memcg_state *st = memcg_state(vm);
+	struct mem_cgroup *memcg = st && st->ops.mm_memcg ? st->ops.mm_memcg(vm, mm) : NULL;
 
 	if (memcg)
 		memcg_memory_event(memcg, event);
@@ -450,15 +452,15 @@ void memcg_memory_event_mm(struct vmsim_machine *m, struct mm_struct *mm,
 
 /* ---- the per-CPU stock ---- */
 
-static struct memcg_stock_pcp *this_stock(struct vmsim_machine *m)
+static struct memcg_stock_pcp *this_stock(struct vm_ctx *vm)
 {
-	return &memcg_state(m)->stock[m->pm.this_cpu];
+	return &memcg_state(vm)->stock[vm->pm->this_cpu];
 }
 
 /* consume_stock(): take @nr_pages from this CPU's stock of @memcg. */
-static bool consume_stock(struct vmsim_machine *m, struct mem_cgroup *memcg, unsigned nr_pages)
+static bool consume_stock(struct vm_ctx *vm, struct mem_cgroup *memcg, unsigned nr_pages)
 {
-	struct memcg_stock_pcp *stock = this_stock(m);
+	struct memcg_stock_pcp *stock = this_stock(vm);
 
 	if (nr_pages > MEMCG_CHARGE_BATCH)
 		return false;
@@ -486,9 +488,9 @@ static void drain_stock(struct memcg_stock_pcp *stock)
 /* refill_stock(): keep @nr_pages charged pages of @memcg on this CPU; a
  * stock of another cgroup is drained first, one above the batch size
  * entirely. */
-static void refill_stock(struct vmsim_machine *m, struct mem_cgroup *memcg, unsigned nr_pages)
+static void refill_stock(struct vm_ctx *vm, struct mem_cgroup *memcg, unsigned nr_pages)
 {
-	struct memcg_stock_pcp *stock = this_stock(m);
+	struct memcg_stock_pcp *stock = this_stock(vm);
 
 	if (stock->cached != memcg) {
 		drain_stock(stock);
@@ -499,11 +501,11 @@ static void refill_stock(struct vmsim_machine *m, struct mem_cgroup *memcg, unsi
 		drain_stock(stock);
 }
 
-void drain_all_stock(struct vmsim_machine *m, struct mem_cgroup *root)
+void drain_all_stock(struct vm_ctx *vm, struct mem_cgroup *root)
 {
-	struct memcg_state *st = memcg_state(m);
+	struct memcg_state *st = memcg_state(vm);
 
-	for (unsigned cpu = 0; cpu < m->pm.nr_cpus && cpu < CFG_MAX_CPUS; cpu++) {
+	for (unsigned cpu = 0; cpu < vm->pm->nr_cpus && cpu < CFG_MAX_CPUS; cpu++) {
 		struct memcg_stock_pcp *stock = &st->stock[cpu];
 
 		if (stock->cached && stock->nr_pages && mem_cgroup_is_descendant(stock->cached, root))
@@ -511,9 +513,9 @@ void drain_all_stock(struct vmsim_machine *m, struct mem_cgroup *root)
 	}
 }
 
-unsigned long memcg_stock_pages(const struct vmsim_machine *m, const struct mem_cgroup *memcg)
+unsigned long memcg_stock_pages(const struct vm_ctx *vm, const struct mem_cgroup *memcg)
 {
-	const struct memcg_state *st = m->memcg;
+	const struct memcg_state *st = vm->memcg;
 	unsigned long n = 0;
 
 	for (unsigned cpu = 0; cpu < CFG_MAX_CPUS; cpu++)
@@ -531,11 +533,11 @@ unsigned long mem_cgroup_margin(const struct mem_cgroup *memcg)
 	return count < limit ? limit - count : 0;
 }
 
-unsigned long mem_cgroup_get_max(const struct vmsim_machine *m, const struct mem_cgroup *memcg)
+unsigned long mem_cgroup_get_max(const struct vm_ctx *vm, const struct mem_cgroup *memcg)
 {
 	/* cgroup v2 with swappiness > 0: swap counts up to what exists */
 	unsigned long max = memcg->memory.max;
-	unsigned long swap = m->pm.total_swap_pages > 0 ? (unsigned long)m->pm.total_swap_pages : 0;
+	unsigned long swap = vm->pm->total_swap_pages > 0 ? (unsigned long)vm->pm->total_swap_pages : 0;
 
 	max += memcg->swap.max < swap ? memcg->swap.max : swap;
 	return max;
@@ -543,7 +545,7 @@ unsigned long mem_cgroup_get_max(const struct vmsim_machine *m, const struct mem
 
 /* reclaim_high(): @memcg and each ancestor below the root that is above
  * memory.high reclaims from its subtree. */
-static unsigned long reclaim_high(struct vmsim_machine *m, struct mem_cgroup *memcg,
+static unsigned long reclaim_high(struct vm_ctx *vm, struct mem_cgroup *memcg,
 				  unsigned long nr_pages, gfp_t gfp_mask)
 {
 	unsigned long nr_reclaimed = 0;
@@ -552,7 +554,7 @@ static unsigned long reclaim_high(struct vmsim_machine *m, struct mem_cgroup *me
 		if (page_counter_read(&memcg->memory) <= memcg->memory.high)
 			continue;
 		memcg_memory_event(memcg, MEMCG_HIGH);
-		nr_reclaimed += try_to_free_mem_cgroup_pages(m, memcg, nr_pages, gfp_mask,
+		nr_reclaimed += try_to_free_mem_cgroup_pages(vm, memcg, nr_pages, gfp_mask,
 							     MEMCG_RECLAIM_MAY_SWAP);
 	} while ((memcg = parent_mem_cgroup(memcg)) && !mem_cgroup_is_root(memcg));
 	return nr_reclaimed;
@@ -618,10 +620,10 @@ static unsigned long calculate_high_delay(unsigned long nr_pages, uint64_t max_o
 	return (unsigned long)(penalty_jiffies * nr_pages / MEMCG_CHARGE_BATCH);
 }
 
-void mem_cgroup_handle_over_high(struct vmsim_machine *m, gfp_t gfp_mask)
+void mem_cgroup_handle_over_high(struct vm_ctx *vm, gfp_t gfp_mask)
 {
-	struct memcg_state *st = memcg_state(m);
-	unsigned long *over = &st->nr_pages_over_high[m->pm.this_cpu];
+	struct memcg_state *st = memcg_state(vm);
+	unsigned long *over = &st->nr_pages_over_high[vm->pm->this_cpu];
 	unsigned long nr_pages = *over, penalty_jiffies, nr_reclaimed;
 	int nr_retries = MAX_RECLAIM_RETRIES;
 	struct mem_cgroup *memcg;
@@ -629,15 +631,15 @@ void mem_cgroup_handle_over_high(struct vmsim_machine *m, gfp_t gfp_mask)
 
 	if (!nr_pages)
 		return;
-	memcg = get_mem_cgroup_from_mm(m, NULL);
+	memcg = get_mem_cgroup_from_mm(vm, NULL);
 	*over = 0;
 retry_reclaim:
 	/* a dying task need not pay: its memory comes back anyway */
-	if (st->ops.current_is_dying && st->ops.current_is_dying(m))
+	if (st->ops.current_is_dying && st->ops.current_is_dying(vm))
 		return;
 	/* at least the batch first, then only what keeps the cgroup out of
 	 * trouble */
-	nr_reclaimed = reclaim_high(m, memcg, in_retry ? SWAP_CLUSTER_MAX : nr_pages, gfp_mask);
+	nr_reclaimed = reclaim_high(vm, memcg, in_retry ? SWAP_CLUSTER_MAX : nr_pages, gfp_mask);
 	penalty_jiffies = calculate_high_delay(nr_pages, mem_find_max_overage(memcg));
 	penalty_jiffies += calculate_high_delay(nr_pages, swap_find_max_overage(memcg));
 	if (penalty_jiffies > MEMCG_MAX_HIGH_DELAY_JIFFIES)
@@ -650,7 +652,7 @@ retry_reclaim:
 	}
 	/* Linux sleeps here (schedule_timeout_killable); the simulator has
 	 * no clock, so the throttling is only reported */
-	EV(m->pm.events, "memcg_throttle", "memcg=%u penalty_jiffies=%lu", memcg->id,
+	EV(vm->pm->events, "memcg_throttle", "memcg=%u penalty_jiffies=%lu", memcg->id,
 	   penalty_jiffies);
 }
 
@@ -658,10 +660,10 @@ retry_reclaim:
 
 /* mem_cgroup_oom(): a cgroup OOM for an allocation of @order; true when
  * the OOM killer made progress. */
-static bool mem_cgroup_oom(struct vmsim_machine *m, struct mem_cgroup *memcg, gfp_t mask,
+static bool mem_cgroup_oom(struct vm_ctx *vm, struct mem_cgroup *memcg, gfp_t mask,
 			   int order)
 {
-	struct memcg_state *st = memcg_state(m);
+	struct memcg_state *st = memcg_state(vm);
 
 	if (order > PAGE_ALLOC_COSTLY_ORDER)
 		return false;
@@ -669,9 +671,9 @@ static bool mem_cgroup_oom(struct vmsim_machine *m, struct mem_cgroup *memcg, gf
 	/* mem_cgroup_out_of_memory(): room may have appeared meanwhile */
 	if (mem_cgroup_margin(memcg) >= (1UL << order))
 		return true;
-	if (st->ops.current_is_dying && st->ops.current_is_dying(m))
+	if (st->ops.current_is_dying && st->ops.current_is_dying(vm))
 		return true;
-	return st->ops.out_of_memory && st->ops.out_of_memory(m, memcg, mask, order);
+	return st->ops.out_of_memory && st->ops.out_of_memory(vm, memcg, mask, order);
 }
 
 static unsigned get_order_pages(unsigned nr_pages)
@@ -683,10 +685,10 @@ static unsigned get_order_pages(unsigned nr_pages)
 	return order;
 }
 
-int try_charge_memcg(struct vmsim_machine *m, struct mem_cgroup *memcg, gfp_t gfp_mask,
+int try_charge_memcg(struct vm_ctx *vm, struct mem_cgroup *memcg, gfp_t gfp_mask,
 		     unsigned int nr_pages)
 {
-	struct memcg_state *st = memcg_state(m);
+	struct memcg_state *st = memcg_state(vm);
 	unsigned int batch = nr_pages > MEMCG_CHARGE_BATCH ? nr_pages : MEMCG_CHARGE_BATCH;
 	int nr_retries = MAX_RECLAIM_RETRIES;
 	struct mem_cgroup *mem_over_limit;
@@ -696,7 +698,7 @@ int try_charge_memcg(struct vmsim_machine *m, struct mem_cgroup *memcg, gfp_t gf
 	unsigned long *over;
 
 retry:
-	if (consume_stock(m, memcg, nr_pages))
+	if (consume_stock(vm, memcg, nr_pages))
 		return 0;
 	if (page_counter_try_charge(&memcg->memory, batch, &counter))
 		goto done_restock;
@@ -706,18 +708,18 @@ retry:
 		goto retry;
 	}
 	/* reclaim's own allocations may go over the limit for a while */
-	if (m->pm.memalloc)
+	if (vm->pm->memalloc)
 		goto force;
 	if (!(gfp_mask & __GFP_DIRECT_RECLAIM))
 		goto nomem;
 	memcg_memory_event(mem_over_limit, MEMCG_MAX);
 	raised_max_event = true;
-	nr_reclaimed = try_to_free_mem_cgroup_pages(m, mem_over_limit, nr_pages, gfp_mask,
+	nr_reclaimed = try_to_free_mem_cgroup_pages(vm, mem_over_limit, nr_pages, gfp_mask,
 						    MEMCG_RECLAIM_MAY_SWAP);
 	if (mem_cgroup_margin(mem_over_limit) >= nr_pages)
 		goto retry;
 	if (!drained) {
-		drain_all_stock(m, mem_over_limit);
+		drain_all_stock(vm, mem_over_limit);
 		drained = true;
 		goto retry;
 	}
@@ -731,10 +733,10 @@ retry:
 	if (gfp_mask & __GFP_RETRY_MAYFAIL)
 		goto nomem;
 	/* a task the OOM killer passed over is dying: no endless loop */
-	if (passed_oom && st->ops.current_is_dying && st->ops.current_is_dying(m))
+	if (passed_oom && st->ops.current_is_dying && st->ops.current_is_dying(vm))
 		goto nomem;
 	/* keep retrying while the cgroup's OOM killer makes progress */
-	if (mem_cgroup_oom(m, mem_over_limit, gfp_mask, (int)get_order_pages(nr_pages))) {
+	if (mem_cgroup_oom(vm, mem_over_limit, gfp_mask, (int)get_order_pages(nr_pages))) {
 		passed_oom = true;
 		nr_retries = MAX_RECLAIM_RETRIES;
 		goto retry;
@@ -751,9 +753,9 @@ force:
 
 done_restock:
 	if (batch > nr_pages)
-		refill_stock(m, memcg, batch - nr_pages);
+		refill_stock(vm, memcg, batch - nr_pages);
 	/* above memory.high: the task pays when it returns to user mode */
-	over = &st->nr_pages_over_high[m->pm.this_cpu];
+	over = &st->nr_pages_over_high[vm->pm->this_cpu];
 	for (struct mem_cgroup *c = memcg; c; c = parent_mem_cgroup(c)) {
 		if (page_counter_read(&c->memory) > c->memory.high ||
 		    page_counter_read(&c->swap) > c->swap.high) {
@@ -762,26 +764,26 @@ done_restock:
 		}
 	}
 	/* and at once, when it has run up more than a batch */
-	if (*over > MEMCG_CHARGE_BATCH && !m->pm.memalloc && (gfp_mask & __GFP_DIRECT_RECLAIM))
-		mem_cgroup_handle_over_high(m, gfp_mask);
+	if (*over > MEMCG_CHARGE_BATCH && !vm->pm->memalloc && (gfp_mask & __GFP_DIRECT_RECLAIM))
+		mem_cgroup_handle_over_high(vm, gfp_mask);
 	return 0;
 }
 
 /* try_charge(): the root cgroup is never limited nor counted. */
-static int try_charge(struct vmsim_machine *m, struct mem_cgroup *memcg, gfp_t gfp,
+static int try_charge(struct vm_ctx *vm, struct mem_cgroup *memcg, gfp_t gfp,
 		      unsigned nr_pages)
 {
 	if (mem_cgroup_is_root(memcg))
 		return 0;
-	return try_charge_memcg(m, memcg, gfp, nr_pages);
+	return try_charge_memcg(vm, memcg, gfp, nr_pages);
 }
 
 /* charge_memcg(): charge @page to @memcg, then commit_charge(): the page
  * now belongs to @memcg.  0 or -ENOMEM. */
-static int charge_memcg(struct vmsim_machine *m, struct page *page, struct mem_cgroup *memcg,
+static int charge_memcg(struct vm_ctx *vm, struct page *page, struct mem_cgroup *memcg,
 			gfp_t gfp)
 {
-	int ret = try_charge(m, memcg, gfp, folio_nr_pages(page));
+	int ret = try_charge(vm, memcg, gfp, folio_nr_pages(page));
 
 	if (ret)
 		return ret;
@@ -789,12 +791,12 @@ static int charge_memcg(struct vmsim_machine *m, struct page *page, struct mem_c
 	return 0;
 }
 
-int mem_cgroup_charge(struct vmsim_machine *m, struct page *page, struct mm_struct *mm,
+int mem_cgroup_charge(struct vm_ctx *vm, struct page *page, struct mm_struct *mm,
 		      gfp_t gfp)
 {
-	if (!m->memcg)
+	if (!vm->memcg)
 		return 0;
-	return charge_memcg(m, page, get_mem_cgroup_from_mm(m, mm), gfp);
+	return charge_memcg(vm, page, get_mem_cgroup_from_mm(vm, mm), gfp);
 }
 
 void memcg_uncharge(struct mem_cgroup *memcg, unsigned int nr_pages)
@@ -810,16 +812,16 @@ void memcg_uncharge(struct mem_cgroup *memcg, unsigned int nr_pages)
 static int memcg_kmem_charge_page(struct phys_mem *pm, struct page *page, gfp_t gfp,
 				  unsigned order)
 {
-	struct vmsim_machine *m = container_of(pm, struct vmsim_machine, pm);
-	struct memcg_state *st = memcg_state(m);
-	struct mem_cgroup *memcg = st->ops.current_memcg ? st->ops.current_memcg(m) : NULL;
+	struct vm_ctx *vm = pm->hooks_ctx;
+	struct memcg_state *st = memcg_state(vm);
+	struct mem_cgroup *memcg = st->ops.current_memcg ? st->ops.current_memcg(vm) : NULL;
 	unsigned nr = 1U << order;
 	int ret;
 
 	/* memcg_kmem_online() is false with cgroup.memory=nokmem */
 	if (!memcg || mem_cgroup_is_root(memcg) || st->nokmem)
 		return 0;
-	ret = try_charge_memcg(m, memcg, gfp, nr);
+	ret = try_charge_memcg(vm, memcg, gfp, nr);
 	if (ret)
 		return ret;
 	mod_memcg_state(memcg, MEMCG_KMEM, nr);
@@ -836,8 +838,8 @@ static int memcg_kmem_charge_page(struct phys_mem *pm, struct page *page, gfp_t 
  */
 static void memcg_uncharge_page(struct phys_mem *pm, struct page *page, unsigned order)
 {
-	struct vmsim_machine *m = container_of(pm, struct vmsim_machine, pm);
-	struct mem_cgroup *memcg = folio_memcg(m, page);
+	struct vm_ctx *vm = pm->hooks_ctx;
+	struct mem_cgroup *memcg = folio_memcg(vm, page);
 	unsigned nr = PageHead(page) ? folio_nr_pages(page) : 1U << order;
 	bool kmem = PageMemcgKmem(page);
 
@@ -850,7 +852,7 @@ static void memcg_uncharge_page(struct phys_mem *pm, struct page *page, unsigned
 	if (kmem) {
 		/* obj_cgroup_uncharge_pages(): into this CPU's stock */
 		mod_memcg_state(memcg, MEMCG_KMEM, -(long)nr);
-		refill_stock(m, memcg, nr);
+		refill_stock(vm, memcg, nr);
 		return;
 	}
 	/* LRU pages aren't accounted at the root level */
@@ -858,10 +860,10 @@ static void memcg_uncharge_page(struct phys_mem *pm, struct page *page, unsigned
 		memcg_uncharge(memcg, nr);
 }
 
-struct mem_cgroup *mem_cgroup_get_oom_group(struct vmsim_machine *m, struct task_struct *victim,
+struct mem_cgroup *mem_cgroup_get_oom_group(struct vm_ctx *vm, struct task_struct *victim,
 					    struct mem_cgroup *oom_domain)
 {
-	struct memcg_state *st = memcg_state(m);
+	struct memcg_state *st = memcg_state(vm);
 	struct mem_cgroup *oom_group = NULL, *memcg;
 
 	if (!oom_domain)
@@ -882,7 +884,7 @@ struct mem_cgroup *mem_cgroup_get_oom_group(struct vmsim_machine *m, struct task
 
 /* ---- the control files ---- */
 
-void memory_max_write(struct vmsim_machine *m, struct mem_cgroup *memcg, unsigned long max)
+void memory_max_write(struct vm_ctx *vm, struct mem_cgroup *memcg, unsigned long max)
 {
 	unsigned nr_reclaims = MAX_RECLAIM_RETRIES;
 	bool drained = false;
@@ -894,24 +896,24 @@ void memory_max_write(struct vmsim_machine *m, struct mem_cgroup *memcg, unsigne
 		if (nr_pages <= max)
 			break;
 		if (!drained) {
-			drain_all_stock(m, memcg);
+			drain_all_stock(vm, memcg);
 			drained = true;
 			continue;
 		}
 		if (nr_reclaims) {
-			if (!try_to_free_mem_cgroup_pages(m, memcg, nr_pages - max, GFP_KERNEL,
+			if (!try_to_free_mem_cgroup_pages(vm, memcg, nr_pages - max, GFP_KERNEL,
 							  MEMCG_RECLAIM_MAY_SWAP))
 				nr_reclaims--;
 			continue;
 		}
 		memcg_memory_event(memcg, MEMCG_OOM);
-		if (!memcg_state(m)->ops.out_of_memory ||
-		    !memcg_state(m)->ops.out_of_memory(m, memcg, GFP_KERNEL, 0))
+		if (!memcg_state(vm)->ops.out_of_memory ||
+		    !memcg_state(vm)->ops.out_of_memory(vm, memcg, GFP_KERNEL, 0))
 			break;
 	}
 }
 
-void memory_high_write(struct vmsim_machine *m, struct mem_cgroup *memcg, unsigned long high)
+void memory_high_write(struct vm_ctx *vm, struct mem_cgroup *memcg, unsigned long high)
 {
 	unsigned nr_retries = MAX_RECLAIM_RETRIES;
 	bool drained = false;
@@ -923,11 +925,11 @@ void memory_high_write(struct vmsim_machine *m, struct mem_cgroup *memcg, unsign
 		if (nr_pages <= high)
 			break;
 		if (!drained) {
-			drain_all_stock(m, memcg);
+			drain_all_stock(vm, memcg);
 			drained = true;
 			continue;
 		}
-		reclaimed = try_to_free_mem_cgroup_pages(m, memcg, nr_pages - high, GFP_KERNEL,
+		reclaimed = try_to_free_mem_cgroup_pages(vm, memcg, nr_pages - high, GFP_KERNEL,
 							 MEMCG_RECLAIM_MAY_SWAP);
 		if (!reclaimed && !nr_retries--)
 			break;
@@ -941,16 +943,16 @@ void swap_max_write(struct mem_cgroup *memcg, unsigned long max)
 
 /* ---- swap ---- */
 
-int mem_cgroup_try_charge_swap(struct vmsim_machine *m, struct page *page, unsigned type,
+int mem_cgroup_try_charge_swap(struct vm_ctx *vm, struct page *page, unsigned type,
 			       unsigned long offset)
 {
 	unsigned nr_pages = folio_nr_pages(page);
 	struct page_counter *counter;
 	struct mem_cgroup *memcg;
 
-	if (!m->memcg)
+	if (!vm->memcg)
 		return 0;
-	memcg = folio_memcg(m, page);
+	memcg = folio_memcg(vm, page);
 	if (!memcg)
 		return 0;
 	if (!type && !offset) {
@@ -964,21 +966,21 @@ int mem_cgroup_try_charge_swap(struct vmsim_machine *m, struct page *page, unsig
 		memcg_memory_event(memcg, MEMCG_SWAP_FAIL);
 		return -ENOMEM;
 	}
-	swap_cgroup_record(m, type, offset, memcg->id, nr_pages);
+	swap_cgroup_record(vm, type, offset, memcg->id, nr_pages);
 	mod_memcg_state(memcg, MEMCG_SWAP, (long)nr_pages);
 	return 0;
 }
 
-void mem_cgroup_uncharge_swap(struct vmsim_machine *m, unsigned type, unsigned long offset,
+void mem_cgroup_uncharge_swap(struct vm_ctx *vm, unsigned type, unsigned long offset,
 			      unsigned nr_pages)
 {
 	struct mem_cgroup *memcg;
 	unsigned short id;
 
-	if (!m->memcg)
+	if (!vm->memcg)
 		return;
-	id = swap_cgroup_record(m, type, offset, 0, nr_pages);
-	memcg = id ? mem_cgroup_from_id(m, id) : NULL;
+	id = swap_cgroup_record(vm, type, offset, 0, nr_pages);
+	memcg = id ? mem_cgroup_from_id(vm, id) : NULL;
 	if (!memcg)
 		return;
 	if (!mem_cgroup_is_root(memcg))
@@ -986,24 +988,24 @@ void mem_cgroup_uncharge_swap(struct vmsim_machine *m, unsigned type, unsigned l
 	mod_memcg_state(memcg, MEMCG_SWAP, -(long)nr_pages);
 }
 
-int mem_cgroup_swapin_charge_folio(struct vmsim_machine *m, struct page *page,
+int mem_cgroup_swapin_charge_folio(struct vm_ctx *vm, struct page *page,
 				   struct mm_struct *mm, gfp_t gfp, unsigned type,
 				   unsigned long offset)
 {
 	struct mem_cgroup *memcg;
 
-	if (!m->memcg)
+	if (!vm->memcg)
 		return 0;
-	memcg = mem_cgroup_from_id(m, lookup_swap_cgroup_id(m, type, offset));
+	memcg = mem_cgroup_from_id(vm, lookup_swap_cgroup_id(vm, type, offset));
 	if (!memcg)
-		memcg = get_mem_cgroup_from_mm(m, mm);
+		memcg = get_mem_cgroup_from_mm(vm, mm);
 	/* cgroup v2: the slot keeps its swap charge until it is freed */
-	return charge_memcg(m, page, memcg, gfp);
+	return charge_memcg(vm, page, memcg, gfp);
 }
 
-long mem_cgroup_get_nr_swap_pages(struct vmsim_machine *m, struct mem_cgroup *memcg)
+long mem_cgroup_get_nr_swap_pages(struct vm_ctx *vm, struct mem_cgroup *memcg)
 {
-	long nr_swap_pages = m->pm.nr_swap_pages;
+	long nr_swap_pages = vm->pm->nr_swap_pages;
 
 	for (; memcg && !mem_cgroup_is_root(memcg); memcg = parent_mem_cgroup(memcg)) {
 		long left = (long)memcg->swap.max - (long)page_counter_read(&memcg->swap);
@@ -1014,16 +1016,16 @@ long mem_cgroup_get_nr_swap_pages(struct vmsim_machine *m, struct mem_cgroup *me
 	return nr_swap_pages;
 }
 
-bool mem_cgroup_swap_full(struct vmsim_machine *m, struct page *page)
+bool mem_cgroup_swap_full(struct vm_ctx *vm, struct page *page)
 {
 	struct mem_cgroup *memcg;
 
 	/* vm_swap_full(): less than half the slots free */
-	if (m->pm.nr_swap_pages * 2 < m->pm.total_swap_pages)
+	if (vm->pm->nr_swap_pages * 2 < vm->pm->total_swap_pages)
 		return true;
-	if (!m->memcg)
+	if (!vm->memcg)
 		return false;
-	for (memcg = folio_memcg(m, page); memcg && !mem_cgroup_is_root(memcg);
+	for (memcg = folio_memcg(vm, page); memcg && !mem_cgroup_is_root(memcg);
 	     memcg = parent_mem_cgroup(memcg)) {
 		unsigned long usage = page_counter_read(&memcg->swap);
 
@@ -1043,66 +1045,66 @@ static void free_subtree(struct memcg_state *st, struct mem_cgroup *memcg)
 	mem_cgroup_free(st, memcg);
 }
 
-int mem_cgroup_init(struct vmsim_machine *m, const struct memcg_task_ops *ops)
+int mem_cgroup_init(struct vm_ctx *vm, const struct memcg_task_ops *ops)
 {
-	struct memcg_state *st = host_zalloc(&m->ha, sizeof(*st));
+	struct memcg_state *st = host_zalloc(vm->ha, sizeof(*st));
 	int ret;
 
 	if (!st)
 		return -ENOMEM;
-	st->m = m;
+	st->vm = vm;
 	st->ops = *ops;
 	/* PAGE_COUNTER_MAX: LONG_MAX / PAGE_SIZE of the simulated kernel */
-	st->page_counter_max = (config_is_64(&m->cfg) ? (unsigned long)LLONG_MAX
+	st->page_counter_max = (config_is_64(vm->cfg) ? (unsigned long)LLONG_MAX
 						      : (unsigned long)INT32_MAX) / PAGE_SIZE;
-	m->memcg = st;
+	vm->memcg = st;
 	ret = mem_cgroup_alloc(st, NULL, "", &st->root);
 	if (ret) {
-		mem_cgroup_finish(m);
+		mem_cgroup_finish(vm);
 		return ret;
 	}
 	/* uncharged pages live in the root cgroup's lruvecs */
-	m->pm.memcg.lruvecs[0] = st->root->lruvecs;
-	m->pm.memcg.uncharge = memcg_uncharge_page;
-	m->pm.memcg.kmem_charge = memcg_kmem_charge_page;
+	vm->pm->memcg.lruvecs[0] = st->root->lruvecs;
+	vm->pm->memcg.uncharge = memcg_uncharge_page;
+	vm->pm->memcg.kmem_charge = memcg_kmem_charge_page;
 	return 0;
 }
 
-void mem_cgroup_finish(struct vmsim_machine *m)
+void mem_cgroup_finish(struct vm_ctx *vm)
 {
-	struct memcg_state *st = m->memcg;
+	struct memcg_state *st = vm->memcg;
 
 	if (!st)
 		return;
 	for (unsigned cpu = 0; cpu < CFG_MAX_CPUS; cpu++)
 		drain_stock(&st->stock[cpu]);
-	swap_cgroup_finish(m);
+	swap_cgroup_finish(vm);
 	if (st->root)
 		free_subtree(st, st->root);
-	host_free(&m->ha, st->by_id, st->nr_ids * sizeof(*st->by_id));
-	host_free(&m->ha, m->pm.memcg.lruvecs, st->nr_ids * sizeof(*m->pm.memcg.lruvecs));
-	m->pm.memcg.lruvecs = NULL;
-	m->pm.memcg.uncharge = NULL;
-	m->pm.memcg.kmem_charge = NULL;
-	host_free(&m->ha, st, sizeof(*st));
-	m->memcg = NULL;
+	host_free(vm->ha, st->by_id, st->nr_ids * sizeof(*st->by_id));
+	host_free(vm->ha, vm->pm->memcg.lruvecs, st->nr_ids * sizeof(*vm->pm->memcg.lruvecs));
+	vm->pm->memcg.lruvecs = NULL;
+	vm->pm->memcg.uncharge = NULL;
+	vm->pm->memcg.kmem_charge = NULL;
+	host_free(vm->ha, st, sizeof(*st));
+	vm->memcg = NULL;
 }
 
 /* ---- checker ---- */
 
 /* Each cgroup's swap counter against the slots recorded for it and its
  * descendants; its MEMCG_SWAP statistic against its own. */
-static int check_swap_charges(struct vmsim_machine *m, struct vmsim_error *err)
+static int check_swap_charges(struct vm_ctx *vm, struct vmsim_error *err)
 {
-	struct memcg_state *st = m->memcg;
+	struct memcg_state *st = vm->memcg;
 	size_t size = st->nr_ids * sizeof(unsigned long);
-	unsigned long *own = host_zalloc(&m->ha, size);
+	unsigned long *own = host_zalloc(vm->ha, size);
 	struct mem_cgroup *iter;
 	int ret = 0;
 
 	if (!own)
 		return verr(err, -ENOMEM, "out of host memory");
-	swap_cgroup_count(m, own, st->nr_ids);
+	swap_cgroup_count(vm, own, st->nr_ids);
 	for (unsigned id = 1; id < st->nr_ids && !ret; id++)
 		if (own[id] && !st->by_id[id])
 			ret = verr(err, -EFAULT, "memcg: %lu swap slots charged to dead cgroup %u",
@@ -1124,13 +1126,13 @@ static int check_swap_charges(struct vmsim_machine *m, struct vmsim_error *err)
 				   "%lu of its children", iter->id, iter->swap.usage, own[iter->id],
 				   children);
 	}
-	host_free(&m->ha, own, size);
+	host_free(vm->ha, own, size);
 	return ret;
 }
 
-int mem_cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
+int mem_cgroup_check(struct vm_ctx *vm, struct vmsim_error *err)
 {
-	struct memcg_state *st = m->memcg;
+	struct memcg_state *st = vm->memcg;
 	unsigned long seen = 0;
 	struct mem_cgroup *iter;
 	int ret;
@@ -1138,7 +1140,7 @@ int mem_cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
 	if (!st)
 		return 0;
 	if (!st->root || st->root->id != 1 || st->by_id[1] != st->root ||
-	    m->pm.memcg.lruvecs[0] != st->root->lruvecs)
+	    vm->pm->memcg.lruvecs[0] != st->root->lruvecs)
 		return verr(err, -EFAULT, "memcg: the root cgroup is not id 1");
 	for_each_mem_cgroup_tree(iter, st->root) {
 		unsigned long children = 0;
@@ -1146,7 +1148,7 @@ int mem_cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
 
 		seen++;
 		if (iter->id >= st->nr_ids || st->by_id[iter->id] != iter ||
-		    m->pm.memcg.lruvecs[iter->id] != iter->lruvecs)
+		    vm->pm->memcg.lruvecs[iter->id] != iter->lruvecs)
 			return verr(err, -EFAULT, "memcg %u: not at its id", iter->id);
 		list_for_each_entry(c, &iter->children, sibling) {
 			if (c->parent != iter || c->memory.parent != &iter->memory)
@@ -1160,7 +1162,7 @@ int mem_cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
 		if (iter->memory.watermark < iter->memory.usage)
 			return verr(err, -EFAULT, "memcg %u: peak %lu below usage %lu", iter->id,
 				    iter->memory.watermark, iter->memory.usage);
-		for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++)
+		for (unsigned nid = 0; nid < vm->pm->nr_nodes; nid++)
 			for (unsigned i = 0; i < NR_VM_NODE_STAT_ITEMS; i++)
 				if (iter->lruvecs[nid].vm_stat[i] < 0)
 					return verr(err, -EFAULT, "memcg %u: node %u statistic %u is negative",
@@ -1169,7 +1171,7 @@ int mem_cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
 	if (seen != st->nr_memcgs)
 		return verr(err, -EFAULT, "memcg: %lu cgroups in the tree, %lu allocated", seen,
 			    st->nr_memcgs);
-	ret = check_swap_charges(m, err);
+	ret = check_swap_charges(vm, err);
 	if (ret)
 		return ret;
 	for (unsigned cpu = 0; cpu < CFG_MAX_CPUS; cpu++) {

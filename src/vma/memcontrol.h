@@ -26,7 +26,7 @@
 #include "util/list.h"
 #include "vma/swap_cgroup.h"
 
-struct vmsim_machine;
+struct vm_ctx;
 struct mm_struct;
 struct task_struct;
 struct page;
@@ -115,20 +115,20 @@ struct mem_cgroup {
 struct memcg_task_ops {
 	/* mem_cgroup_from_task(@mm->owner): the cgroup @mm's memory is
 	 * charged to; NULL when the mm has no owner */
-	struct mem_cgroup *(*mm_memcg)(struct vmsim_machine *m, struct mm_struct *mm);
+	struct mem_cgroup *(*mm_memcg)(struct vm_ctx *vm, struct mm_struct *mm);
 	/* current->mm, or NULL */
-	struct mm_struct *(*current_mm)(struct vmsim_machine *m);
+	struct mm_struct *(*current_mm)(struct vm_ctx *vm);
 	/* mem_cgroup_from_task(@p): the cgroup task @p is in */
 	struct mem_cgroup *(*task_memcg)(const struct task_struct *p);
 	/* mem_cgroup_from_task(current): kernel memory's cgroup; NULL for
 	 * the kernel itself */
-	struct mem_cgroup *(*current_memcg)(struct vmsim_machine *m);
+	struct mem_cgroup *(*current_memcg)(struct vm_ctx *vm);
 	/* task_is_dying(): current is an OOM victim, has a fatal signal
 	 * pending, or is exiting */
-	bool (*current_is_dying)(struct vmsim_machine *m);
+	bool (*current_is_dying)(struct vm_ctx *vm);
 	/* out_of_memory() for a cgroup (kern/oom_kill.c): true when a victim
 	 * was killed or current is dying and will free its memory */
-	bool (*out_of_memory)(struct vmsim_machine *m, struct mem_cgroup *memcg, gfp_t gfp,
+	bool (*out_of_memory)(struct vm_ctx *vm, struct mem_cgroup *memcg, gfp_t gfp,
 			      int order);
 };
 
@@ -139,7 +139,7 @@ struct memcg_stock_pcp {
 };
 
 struct memcg_state {
-	struct vmsim_machine *m;
+	struct vm_ctx *vm;
 	struct mem_cgroup *root;	/* root_mem_cgroup */
 	struct mem_cgroup **by_id;	/* [id] (mem_cgroup_from_id()); nr_ids slots */
 	unsigned nr_ids;
@@ -161,13 +161,13 @@ struct memcg_state {
 /* ---- life cycle ---- */
 
 /* The root cgroup and the hooks into phys (memcg_hooks); -ENOMEM. */
-int mem_cgroup_init(struct vmsim_machine *m, const struct memcg_task_ops *ops);
+int mem_cgroup_init(struct vm_ctx *vm, const struct memcg_task_ops *ops);
 /* Everything freed; every page must be uncharged already. */
-void mem_cgroup_finish(struct vmsim_machine *m);
+void mem_cgroup_finish(struct vm_ctx *vm);
 
 /* A new empty cgroup @name under @parent (mem_cgroup_css_alloc()), with
  * no limits.  -EEXIST, -EINVAL (bad name), -ENOSPC (no id), -ENOMEM. */
-int mem_cgroup_create(struct vmsim_machine *m, struct mem_cgroup *parent, const char *name,
+int mem_cgroup_create(struct vm_ctx *vm, struct mem_cgroup *parent, const char *name,
 		      struct mem_cgroup **out);
 /* The child of @parent called @name, or NULL. */
 struct mem_cgroup *mem_cgroup_child(struct mem_cgroup *parent, const char *name);
@@ -177,7 +177,7 @@ struct mem_cgroup *mem_cgroup_child(struct mem_cgroup *parent, const char *name)
  * *@path past it, 0 at the end, -EINVAL for a name that is too long. */
 int cgroup_path_next(const char **path, char name[CGROUP_NAME_MAX + 1]);
 /* The cgroup at @path ("/", "/a/b", or "a/b" from the root), or NULL. */
-struct mem_cgroup *mem_cgroup_lookup(struct vmsim_machine *m, const char *path);
+struct mem_cgroup *mem_cgroup_lookup(struct vm_ctx *vm, const char *path);
 /* Its path as cgroupfs shows it ("/" for the root, "/a/b"); @len bytes. */
 void mem_cgroup_path(const struct mem_cgroup *memcg, char *buf, size_t len);
 
@@ -207,21 +207,21 @@ struct mem_cgroup *mem_cgroup_iter_reclaim(struct mem_cgroup *root, struct mem_c
 					   unsigned nid);
 void mem_cgroup_iter_break(struct mem_cgroup *root, struct mem_cgroup *prev, unsigned nid);
 
-struct mem_cgroup *mem_cgroup_from_id(struct vmsim_machine *m, unsigned id);
+struct mem_cgroup *mem_cgroup_from_id(struct vm_ctx *vm, unsigned id);
 /* The cgroup a page is charged to, NULL if none (folio_memcg()). */
-struct mem_cgroup *folio_memcg(struct vmsim_machine *m, const struct page *page);
+struct mem_cgroup *folio_memcg(struct vm_ctx *vm, const struct page *page);
 /* @memcg's lruvec on node @nid (mem_cgroup_lruvec()); NULL: the root;
  * the node's own lruvec on a machine without the memory controller. */
-struct lruvec *mem_cgroup_lruvec(struct vmsim_machine *m, struct mem_cgroup *memcg,
+struct lruvec *mem_cgroup_lruvec(struct vm_ctx *vm, struct mem_cgroup *memcg,
 				 unsigned nid);
 /* lruvec_page_state() as the kernel reads it for reclaim: a cgroup's
  * lruvec counts its whole subtree on that node (the root's, the node). */
-unsigned long mem_cgroup_lruvec_state(const struct vmsim_machine *m, const struct lruvec *lruvec,
+unsigned long mem_cgroup_lruvec_state(const struct vm_ctx *vm, const struct lruvec *lruvec,
 				      enum node_stat_item idx);
 
 /* get_mem_cgroup_from_mm(): the cgroup of @mm's owner; for a NULL @mm,
  * current's mm's; the root when there is none. */
-struct mem_cgroup *get_mem_cgroup_from_mm(struct vmsim_machine *m, struct mm_struct *mm);
+struct mem_cgroup *get_mem_cgroup_from_mm(struct vm_ctx *vm, struct mm_struct *mm);
 
 /* ---- charging ---- */
 
@@ -231,31 +231,31 @@ struct mem_cgroup *get_mem_cgroup_from_mm(struct vmsim_machine *m, struct mm_str
  * insertions are charged), reclaiming or invoking the cgroup's OOM killer
  * if it is at its limit.  0, or -ENOMEM: the caller frees the page.
  */
-int mem_cgroup_charge(struct vmsim_machine *m, struct page *page, struct mm_struct *mm,
+int mem_cgroup_charge(struct vm_ctx *vm, struct page *page, struct mm_struct *mm,
 		      gfp_t gfp);
 /* try_charge_memcg(): @nr_pages against @memcg and its ancestors (through
  * the per-CPU stock).  0 or -ENOMEM. */
-int try_charge_memcg(struct vmsim_machine *m, struct mem_cgroup *memcg, gfp_t gfp_mask,
+int try_charge_memcg(struct vm_ctx *vm, struct mem_cgroup *memcg, gfp_t gfp_mask,
 		     unsigned int nr_pages);
 /* Give back @nr_pages charged to @memcg (memcg_uncharge()). */
 void memcg_uncharge(struct mem_cgroup *memcg, unsigned int nr_pages);
 /* drain_all_stock(): every CPU's stock of @root's subtree goes back. */
-void drain_all_stock(struct vmsim_machine *m, struct mem_cgroup *root);
+void drain_all_stock(struct vm_ctx *vm, struct mem_cgroup *root);
 /* The pages @memcg's stock holds on every CPU (memory.current counts them). */
-unsigned long memcg_stock_pages(const struct vmsim_machine *m, const struct mem_cgroup *memcg);
+unsigned long memcg_stock_pages(const struct vm_ctx *vm, const struct mem_cgroup *memcg);
 
 /* mem_cgroup_handle_over_high(): current returns to user mode; if its
  * charges took some cgroup above memory.high, reclaim from it. */
-void mem_cgroup_handle_over_high(struct vmsim_machine *m, gfp_t gfp_mask);
+void mem_cgroup_handle_over_high(struct vm_ctx *vm, gfp_t gfp_mask);
 
 /* mem_cgroup_margin(): pages @memcg may still be charged with. */
 unsigned long mem_cgroup_margin(const struct mem_cgroup *memcg);
 /* mem_cgroup_get_max(): memory.max plus what swap may take, for the OOM
  * killer's totalpages. */
-unsigned long mem_cgroup_get_max(const struct vmsim_machine *m, const struct mem_cgroup *memcg);
+unsigned long mem_cgroup_get_max(const struct vm_ctx *vm, const struct mem_cgroup *memcg);
 /* mem_cgroup_get_oom_group(): the highest cgroup from @victim's up to
  * @oom_domain (NULL: the root) with memory.oom.group set, or NULL. */
-struct mem_cgroup *mem_cgroup_get_oom_group(struct vmsim_machine *m, struct task_struct *victim,
+struct mem_cgroup *mem_cgroup_get_oom_group(struct vm_ctx *vm, struct task_struct *victim,
 					    struct mem_cgroup *oom_domain);
 
 /* ---- swap (cgroup v2: memory.swap.*) ---- */
@@ -267,44 +267,44 @@ struct mem_cgroup *mem_cgroup_get_oom_group(struct vmsim_machine *m, struct task
  * slot could be had: a swap_fail event.  0, or -ENOMEM over memory.swap.max
  * (swap_max and swap_fail events): the caller frees the slot.
  */
-int mem_cgroup_try_charge_swap(struct vmsim_machine *m, struct page *page, unsigned type,
+int mem_cgroup_try_charge_swap(struct vm_ctx *vm, struct page *page, unsigned type,
 			       unsigned long offset);
 /* __mem_cgroup_uncharge_swap(): @nr_pages slots from (@type, @offset) are
  * freed: their charge goes back to the cgroup recorded for them. */
-void mem_cgroup_uncharge_swap(struct vmsim_machine *m, unsigned type, unsigned long offset,
+void mem_cgroup_uncharge_swap(struct vm_ctx *vm, unsigned type, unsigned long offset,
 			      unsigned nr_pages);
 /* mem_cgroup_swapin_charge_folio(): charge a page read back from slot
  * (@type, @offset) to the cgroup that swapped it out (if it still
  * exists), else to @mm's.  0 or -ENOMEM, as mem_cgroup_charge(). */
-int mem_cgroup_swapin_charge_folio(struct vmsim_machine *m, struct page *page,
+int mem_cgroup_swapin_charge_folio(struct vm_ctx *vm, struct page *page,
 				   struct mm_struct *mm, gfp_t gfp, unsigned type,
 				   unsigned long offset);
 /* mem_cgroup_get_nr_swap_pages(): the swap slots @memcg may still take:
  * the free slots, and no more than any ancestor's memory.swap.max allows. */
-long mem_cgroup_get_nr_swap_pages(struct vmsim_machine *m, struct mem_cgroup *memcg);
+long mem_cgroup_get_nr_swap_pages(struct vm_ctx *vm, struct mem_cgroup *memcg);
 /* mem_cgroup_swap_full(): swap is half full, for the machine or for the
  * page's cgroup or an ancestor (reclaim then frees swap-cache slots). */
-bool mem_cgroup_swap_full(struct vmsim_machine *m, struct page *page);
+bool mem_cgroup_swap_full(struct vm_ctx *vm, struct page *page);
 
 /* ---- statistics and events ---- */
 
 /* A cgroup counter (enum memcg_stat_item or node item) of @memcg's whole
  * subtree (memcg_page_state()), in its unit (pages, KiB, bytes). */
-unsigned long memcg_page_state(const struct vmsim_machine *m, const struct mem_cgroup *memcg,
+unsigned long memcg_page_state(const struct vm_ctx *vm, const struct mem_cgroup *memcg,
 			       int idx);
 /* mod_memcg_state(): a cgroup counter that has no node (MEMCG_KMEM, ...). */
 void mod_memcg_state(struct mem_cgroup *memcg, enum memcg_stat_item idx, long val);
 /* count_memcg_events(): @count events of @memcg (none for NULL). */
 void count_memcg_events(struct mem_cgroup *memcg, enum vm_event_item idx, unsigned long count);
 /* count_memcg_event_mm(): one event of the cgroup of @mm's owner. */
-void count_memcg_event_mm(struct vmsim_machine *m, struct mm_struct *mm, enum vm_event_item idx);
+void count_memcg_event_mm(struct vm_ctx *vm, struct mm_struct *mm, enum vm_event_item idx);
 /* memcg_events(): events of @memcg's subtree. */
 unsigned long memcg_events(const struct mem_cgroup *memcg, enum vm_event_item idx);
 /* memcg_memory_event(): a memory.events event of @memcg, counted in it
  * and every ancestor below the root (memory.events is hierarchical). */
 void memcg_memory_event(struct mem_cgroup *memcg, enum memcg_memory_event event);
 /* memcg_memory_event_mm(): the event of @mm's owner's cgroup. */
-void memcg_memory_event_mm(struct vmsim_machine *m, struct mm_struct *mm,
+void memcg_memory_event_mm(struct vm_ctx *vm, struct mm_struct *mm,
 			   enum memcg_memory_event event);
 
 /* memory.events: low high max oom oom_kill oom_group_kill. */
@@ -314,9 +314,9 @@ extern const char *const memcg_memory_event_names[MEMCG_NR_MEMORY_EVENTS];
 
 /* memory.max (memory_max_write()): set it, then reclaim and, if that
  * fails, OOM-kill until usage fits.  @max in pages. */
-void memory_max_write(struct vmsim_machine *m, struct mem_cgroup *memcg, unsigned long max);
+void memory_max_write(struct vm_ctx *vm, struct mem_cgroup *memcg, unsigned long max);
 /* memory.high (memory_high_write()): set it and reclaim down to it. */
-void memory_high_write(struct vmsim_machine *m, struct mem_cgroup *memcg, unsigned long high);
+void memory_high_write(struct vm_ctx *vm, struct mem_cgroup *memcg, unsigned long high);
 /* memory.swap.max */
 void swap_max_write(struct mem_cgroup *memcg, unsigned long max);
 
@@ -327,6 +327,6 @@ void swap_max_write(struct mem_cgroup *memcg, unsigned long max);
  * (The pages themselves are counted by the kern layer's checker, which
  * sees every page a task maps or a file caches.)  0 or -EFAULT. */
 struct vmsim_error;
-int mem_cgroup_check(struct vmsim_machine *m, struct vmsim_error *err);
+int mem_cgroup_check(struct vm_ctx *vm, struct vmsim_error *err);
 
 #endif

@@ -28,7 +28,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "mmu/mmu.h"
 #include "phys/mm_inline.h"
 #include "phys/buddy.h"
@@ -43,16 +45,16 @@
 
 #define PTE_PFN_MASK(pt) ((pt)->fmt->entry_addr_mask & ~0xfffULL)
 
-static inline struct page *pte_page(struct vmsim_machine *m, uint64_t pte)
+static inline struct page *pte_page(struct vm_ctx *vm, uint64_t pte)
 {
-	uint64_t pfn = (pte & PTE_PFN_MASK(&m->pt)) >> PAGE_SHIFT;
+	uint64_t pfn = (pte & PTE_PFN_MASK(vm->pt)) >> PAGE_SHIFT;
 
-	return pfn_valid(&m->pm, (unsigned long)pfn) ? pfn_to_page(&m->pm, (unsigned long)pfn) : NULL;
+	return pfn_valid(vm->pm, (unsigned long)pfn) ? pfn_to_page(vm->pm, (unsigned long)pfn) : NULL;
 }
 
-struct page *mm_zero_page(struct vmsim_machine *m)
+struct page *mm_zero_page(struct vm_ctx *vm)
 {
-	return m->zero_page;
+	return vm->zero_page;
 }
 
 /* Which rss counter a mapped page is charged to (mm_counter()). */
@@ -85,7 +87,7 @@ void folio_remove_rmap_pte(struct phys_mem *pm, struct page *page)
 static void bad_swap_entry(struct mm_struct *mm, uint64_t addr, uint64_t pte, swp_entry_t entry,
 			   const char *why)
 {
-	struct pt_ctx *pt = &mm->m->pt;
+	struct pt_ctx *pt = mm->vm->pt;
 
 	if (!why)
 		why = "Unused swap offset entry";
@@ -132,10 +134,10 @@ static enum pt_entry_kind user_entry(struct mm_struct *mm, unsigned depth, uint6
 				     uint64_t e, uint64_t va, bool clear, uint64_t *table,
 				     struct page **folio)
 {
-	struct pt_ctx *pt = &mm->m->pt;
+	struct pt_ctx *pt = mm->vm->pt;
 
 	*table = 0;
-	if (depth == mm->m->thp.pmd_depth && pmd_trans_huge(e) &&
+	if (depth == mm->vm->thp.pmd_depth && pmd_trans_huge(e) &&
 	    (*folio = huge_pmd_folio(mm, epa, e)))
 		return PT_ENTRY_LEAF;
 	switch (pt_entry_kind(pt, depth, epa, e, false)) {
@@ -199,7 +201,7 @@ static int walk_huge(struct mm_struct *mm, const struct pt_walk *w, uint64_t va,
 static int walk_bad_huge(struct mm_struct *mm, const struct pt_walk *w, uint64_t va,
 			 uint64_t epa, uint64_t start, uint64_t end)
 {
-	struct page *dep = pgtable_trans_huge_deposited(&mm->m->pt, epa);
+	struct page *dep = pgtable_trans_huge_deposited(mm->vm->pt, epa);
 	struct vm_area_struct *vma;
 
 	if (!dep || !dep->mapping)
@@ -208,8 +210,8 @@ static int walk_bad_huge(struct mm_struct *mm, const struct pt_walk *w, uint64_t
 	if (!vma || vma->vm_start > va)
 		return 0;
 	return walk_huge(mm, w, va, epa,
-			 pt_mk_leaf(&mm->m->pt, mm->m->thp.pmd_depth,
-				    page_to_phys(&mm->m->pm, dep->mapping),
+			 pt_mk_leaf(mm->vm->pt, mm->vm->thp.pmd_depth,
+				    page_to_phys(mm->vm->pm, dep->mapping),
 				    vma->vm_page_prot & ~_PAGE_RW),
 			 dep->mapping, start, end);
 }
@@ -217,7 +219,7 @@ static int walk_bad_huge(struct mm_struct *mm, const struct pt_walk *w, uint64_t
 static int walk_level(struct mm_struct *mm, uint64_t table, unsigned depth, uint64_t base,
 		      uint64_t start, uint64_t end, const struct pt_walk *w)
 {
-	const struct pt_ctx *pt = &mm->m->pt;
+	const struct pt_ctx *pt = mm->vm->pt;
 	const struct pt_format *f = pt->fmt;
 	unsigned shift, n, i;
 	uint64_t span;
@@ -261,7 +263,7 @@ static int walk_level(struct mm_struct *mm, uint64_t table, unsigned depth, uint
 				continue;
 			break;
 		case PT_ENTRY_BAD:
-			if (depth == mm->m->thp.pmd_depth &&
+			if (depth == mm->vm->thp.pmd_depth &&
 			    (ret = walk_bad_huge(mm, w, va, epa, s, t)))
 				return ret;
 			break;
@@ -341,8 +343,8 @@ struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t pte)
 
 	if (!(pte & _PAGE_PRESENT))
 		return NULL;
-	page = pte_page(vma->vm_mm->m, pte);
-	return page == vma->vm_mm->m->zero_page ? NULL : page;
+	page = pte_page(vma->vm_mm->vm, pte);
+	return page == vma->vm_mm->vm->zero_page ? NULL : page;
 }
 
 /* The PTE of @addr, or 0 when no PTE table maps it (a bad entry on the
@@ -351,14 +353,14 @@ struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t pte)
 static uint64_t mm_pte_walk(struct mm_struct *mm, uint64_t addr, uint64_t *huge)
 {
 	/* follow_page(): a bad entry on the way means no page */
-	struct pt_ctx *pt = &mm->m->pt;
+	struct pt_ctx *pt = mm->vm->pt;
 	const unsigned last = pt->fmt->levels - 1;
 	uint64_t table = mm->pgd;
 
 	for (unsigned d = 0; d < last; d++) {
 		uint64_t epa = pt_offset(pt, table, d, addr), e = pt_read(pt, epa);
 
-		if (d == mm->m->thp.pmd_depth && pmd_trans_huge(e) && huge_pmd_folio(mm, epa, e)) {
+		if (d == mm->vm->thp.pmd_depth && pmd_trans_huge(e) && huge_pmd_folio(mm, epa, e)) {
 			if (huge)
 				*huge = epa;
 			return 0;
@@ -381,22 +383,22 @@ uint64_t mm_pte_lookup(struct mm_struct *mm, uint64_t addr)
 
 	if (huge) {
 		/* a huge PMD: the PTE that would map the page */
-		const uint64_t e = pt_read(&mm->m->pt, huge);
+		const uint64_t e = pt_read(mm->vm->pt, huge);
 
 		return huge_pmd_pte(mm, e, huge_pmd_folio(mm, huge, e),
-				    addr & (HPAGE_PMD_SIZE(mm->m) - 1));
+				    addr & (HPAGE_PMD_SIZE(mm->vm) - 1));
 	}
-	return epa ? pt_read(&mm->m->pt, epa) : 0;
+	return epa ? pt_read(mm->vm->pt, epa) : 0;
 }
 
 uint64_t mm_user_table(struct mm_struct *mm, unsigned depth, uint64_t epa, uint64_t va)
 {
-	const uint64_t span = pt_entry_span(mm->m->pt.fmt, depth);
+	const uint64_t span = pt_entry_span(mm->vm->pt->fmt, depth);
 	uint64_t table;
 	struct page *folio;
 
 	/* a huge PMD has no table below it: PT_ENTRY_LEAF, table 0 */
-	user_entry(mm, depth, epa, pt_read(&mm->m->pt, epa), va & ~(span - 1), true, &table,
+	user_entry(mm, depth, epa, pt_read(mm->vm->pt, epa), va & ~(span - 1), true, &table,
 		   &folio);
 	return table;
 }
@@ -407,8 +409,8 @@ uint64_t mm_user_table(struct mm_struct *mm, unsigned depth, uint64_t epa, uint6
  * that the part is built anew.  -ENOMEM. */
 static int fault_pmd_alloc(struct mm_struct *mm, uint64_t addr, uint64_t *pmd)
 {
-	struct pt_ctx *pt = &mm->m->pt;
-	const unsigned pmd_depth = mm->m->thp.pmd_depth;
+	struct pt_ctx *pt = mm->vm->pt;
+	const unsigned pmd_depth = mm->vm->thp.pmd_depth;
 	uint64_t table = mm->pgd;
 
 	for (unsigned d = 0;; d++) {
@@ -436,12 +438,12 @@ static int fault_pmd_alloc(struct mm_struct *mm, uint64_t addr, uint64_t *pmd)
  * huge PMD. */
 static int fault_pte_alloc(struct mm_struct *mm, uint64_t pmd, uint64_t addr, uint64_t *epa)
 {
-	struct pt_ctx *pt = &mm->m->pt;
-	const unsigned pmd_depth = mm->m->thp.pmd_depth;
+	struct pt_ctx *pt = mm->vm->pt;
+	const unsigned pmd_depth = mm->vm->thp.pmd_depth;
 	uint64_t e = pt_read(pt, pmd), table;
 	struct page *folio;
 
-	switch (user_entry(mm, pmd_depth, pmd, e, addr & HPAGE_PMD_MASK(mm->m), true, &table,
+	switch (user_entry(mm, pmd_depth, pmd, e, addr & HPAGE_PMD_MASK(mm->vm), true, &table,
 			   &folio)) {
 	case PT_ENTRY_TABLE:
 		break;
@@ -472,13 +474,13 @@ static inline void flush_tlb_page(struct mm_struct *mm, uint64_t addr)
 
 void zap_nonpresent_pte(struct mm_struct *mm, uint64_t epa, uint64_t pte, uint64_t va)
 {
-	struct vmsim_machine *m = mm->m;
-	swp_entry_t entry = pte_to_swp_entry(m->pt.fmt, pte);
+	struct vm_ctx *vm = mm->vm;
+	swp_entry_t entry = pte_to_swp_entry(vm->pt->fmt, pte);
 	const char *why = NULL;
 
-	pte_clear(&m->pt, epa);
-	if (!non_swap_entry(entry) && get_swap_device(m, entry, &why) &&
-	    free_swap_and_cache(m, entry))
+	pte_clear(vm->pt, epa);
+	if (!non_swap_entry(entry) && get_swap_device(vm, entry, &why) &&
+	    free_swap_and_cache(vm, entry))
 		mm->rss_stat[MM_SWAPENTS]--;
 	else
 		bad_swap_entry(mm, va, pte, entry, why);
@@ -504,16 +506,16 @@ struct zap_details {
 static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t va, uint64_t epa,
 		    uint64_t pte, struct zap_details *zd)
 {
-	struct vmsim_machine *m = mm->m;
+	struct vm_ctx *vm = mm->vm;
 	struct page *page;
 
 	if (is_swap_pte(pte)) {
 		zap_nonpresent_pte(mm, epa, pte, va);
 		return;
 	}
-	page = pte_page(m, pte);
-	pte_clear(&m->pt, epa);
-	if (!page || page == m->zero_page)
+	page = pte_page(vm, pte);
+	pte_clear(vm->pt, epa);
+	if (!page || page == vm->zero_page)
 		return;		/* the zero page is never counted */
 	if (page->_mapcount < 0 || page_ref_count(compound_head(page)) <= 0) {
 		/* zap_present_folio_ptes(): the entry maps a page nobody maps
@@ -526,9 +528,9 @@ static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t v
 		/* a page cache or shmem page: a dirty PTE dirties it, a
 		 * young one marks it accessed */
 		if (pte & _PAGE_DIRTY)
-			folio_mark_dirty(m, page);
+			folio_mark_dirty(vm, page);
 		if ((pte & _PAGE_ACCESSED) && vma_has_recency(vma))
-			folio_mark_accessed(m, page);
+			folio_mark_accessed(vm, page);
 	}
 	if (vma && !(zd && zd->run == page && zd->run_va == va))
 		munlock_vma_page(page, vma);	/* folio_remove_rmap_ptes() */
@@ -536,16 +538,16 @@ static void zap_pte(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t v
 		struct page *head = compound_head(page);
 		const bool more = PageCompound(page) &&
 				  (unsigned long)(page + 1 - head) < 1UL << compound_order(head) &&
-				  ((va + PAGE_SIZE) & (HPAGE_PMD_SIZE(m) - 1));
+				  ((va + PAGE_SIZE) & (HPAGE_PMD_SIZE(vm) - 1));
 
 		zd->run = more ? page + 1 : NULL;
 		zd->run_va = va + PAGE_SIZE;
 	}
 	mm->rss_stat[mm_counter(page)]--;
-	folio_remove_rmap_pte(&m->pm, page);
+	folio_remove_rmap_pte(vm->pm, page);
 	if (PageAnon(page))
-		free_swap_cache(m, page);	/* the PTE's reference keeps it meanwhile */
-	put_page(&m->pm, page);
+		free_swap_cache(vm, page);	/* the PTE's reference keeps it meanwhile */
+	put_page(vm->pm, page);
 }
 
 static int zap_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
@@ -561,7 +563,7 @@ static int zap_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
  * go on into its PTEs (WALK_SPLIT). */
 static bool huge_pmd_whole(struct vm_area_struct *vma, uint64_t addr, uint64_t next, uint64_t epa)
 {
-	if (next - addr == HPAGE_PMD_SIZE(vma->vm_mm->m))
+	if (next - addr == HPAGE_PMD_SIZE(vma->vm_mm->vm))
 		return true;
 	__split_huge_pmd(vma, epa, addr);
 	return false;
@@ -603,7 +605,7 @@ static int zap_lost_huge(void *arg, uint64_t addr, uint64_t next, uint64_t epa, 
 	(void)pmd;
 	(void)folio;
 	zap_huge_pmd(mm, vma && vma->vm_start <= addr ? vma : NULL, epa,
-		     addr & HPAGE_PMD_MASK(mm->m));
+		     addr & HPAGE_PMD_MASK(mm->vm));
 	return 0;
 }
 
@@ -612,14 +614,14 @@ static int zap_lost_huge(void *arg, uint64_t addr, uint64_t next, uint64_t epa, 
 static void reclaim_bad(struct mm_struct *mm, unsigned depth, uint64_t epa, uint64_t e,
 			uint64_t va)
 {
-	struct pt_ctx *pt = &mm->m->pt;
+	struct pt_ctx *pt = mm->vm->pt;
 	const uint64_t span = pt_entry_span(pt->fmt, depth);
 	const uint64_t end = va + span - 1 > mm->task_size ? mm->task_size : va + span;
 	const struct pt_walk w = { .pte = zap_lost, .pmd = zap_lost_huge, .arg = mm, .clear = true };
 	uint64_t table = pt_owned_table(pt, depth, epa, e);
 
 	/* a PMD that mapped a huge page: that page and its deposited table */
-	if (depth == mm->m->thp.pmd_depth && zap_bad_huge_pmd(mm, epa, va))
+	if (depth == mm->vm->thp.pmd_depth && zap_bad_huge_pmd(mm, epa, va))
 		flush_tlb_mm_range(mm, va, end);
 	if (!table)
 		return;
@@ -635,7 +637,7 @@ void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 	 * first, so that their last reference can free them here */
 	struct zap_details zd = { .vma = vma };
 
-	lru_add_drain(vma->vm_mm->m);
+	lru_add_drain(vma->vm_mm->vm);
 	change_pte_range(vma->vm_mm, start, end, zap_one, zap_huge, &zd);
 }
 
@@ -644,7 +646,7 @@ void zap_page_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 static int zap_mapping_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct zap_details *zd = arg;
-	struct page *page = pte_page(zd->vma->vm_mm->m, pte);
+	struct page *page = pte_page(zd->vma->vm_mm->vm, pte);
 
 	if (page && PageAnon(page))
 		return 0;
@@ -667,7 +669,7 @@ void zap_mapping_range(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 static unsigned free_range(struct mm_struct *mm, uint64_t table, unsigned depth, uint64_t addr,
 			   uint64_t end, uint64_t floor, uint64_t ceiling)
 {
-	struct pt_ctx *pt = &mm->m->pt;
+	struct pt_ctx *pt = mm->vm->pt;
 	const struct pt_format *f = pt->fmt;
 	const unsigned leaf = f->levels - 1;
 	unsigned freed = 0;
@@ -704,7 +706,7 @@ static unsigned free_range(struct mm_struct *mm, uint64_t table, unsigned depth,
  * 2^56 under 5-level paging; a 32-bit kernel's TASK_SIZE. */
 static uint64_t user_half_top(const struct mm_struct *mm)
 {
-	return config_is_64(&mm->m->cfg) ? 1ULL << (mm->m->pt.fmt->va_bits - 1) : mm->task_size;
+	return config_is_64(mm->vm->cfg) ? 1ULL << (mm->vm->pt->fmt->va_bits - 1) : mm->task_size;
 }
 
 void free_pgtables(struct mm_struct *mm, uint64_t floor, uint64_t ceiling)
@@ -739,24 +741,24 @@ struct prot_walk {
 static int change_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct vm_area_struct *vma = ((struct prot_walk *)arg)->vma;
-	struct vmsim_machine *m = vma->vm_mm->m;
-	const uint64_t keep = PTE_PFN_MASK(&m->pt) | _PAGE_DIRTY;
+	struct vm_ctx *vm = vma->vm_mm->vm;
+	const uint64_t keep = PTE_PFN_MASK(vm->pt) | _PAGE_DIRTY;
 	uint64_t prot = vma->vm_page_prot, ent;
 	struct page *page;
 
 	if (!(pte & (_PAGE_PRESENT | _PAGE_PROTNONE)))
 		return 0;	/* a swap entry keeps its place on swap */
-	page = pte_page(m, pte);
+	page = pte_page(vm, pte);
 	ent = (pte & keep) | prot;
 	/* can_change_pte_writable(): a private page nobody else maps goes
 	 * straight to writable instead of taking a COW fault that would
 	 * only reuse it */
 	if ((prot & _PAGE_PRESENT) && (vma->vm_flags & VM_WRITE) && !(ent & _PAGE_RW) && page &&
-	    page != m->zero_page &&
+	    page != vm->zero_page &&
 	    ((vma->vm_flags & VM_SHARED) ? (pte & _PAGE_DIRTY) != 0 :
 	     PageAnon(page) && PageAnonExclusive(page)))
 		ent |= _PAGE_RW;	/* a shared page already dirty needs no notify */
-	set_pte(&m->pt, epa, ent);
+	set_pte(vm->pt, epa, ent);
 	(void)va;
 	return 0;
 }
@@ -785,11 +787,11 @@ void change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 
 struct page *alloc_user_page(struct mm_struct *mm, gfp_t gfp, gfp_t charge_gfp)
 {
-	struct vmsim_machine *m = mm->m;
-	struct page *page = alloc_page(&m->pm, gfp);
+	struct vm_ctx *vm = mm->vm;
+	struct page *page = alloc_page(vm->pm, gfp);
 
-	if (page && mem_cgroup_charge(m, page, mm, charge_gfp)) {
-		put_page(&m->pm, page);
+	if (page && mem_cgroup_charge(vm, page, mm, charge_gfp)) {
+		put_page(vm->pm, page);
 		return NULL;
 	}
 	return page;
@@ -800,7 +802,7 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 				unsigned flags)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
+	struct vm_ctx *vm = mm->vm;
 	uint64_t idx = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	struct shmem_object *obj = vma->shm;
 	struct page *page;
@@ -812,9 +814,9 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 	if (shmem_is_swap(obj->pages[idx])) {
 		bool major = false;
 
-		if (shmem_swapin(m, obj, idx, &major))
+		if (shmem_swapin(vm, obj, idx, &major))
 			return VM_FAULT_OOM;
-		if (!pt_entry_none(pt_read(&m->pt, epa)))
+		if (!pt_entry_none(pt_read(vm->pt, epa)))
 			return major ? VM_FAULT_MAJOR : 0;	/* filled meanwhile */
 		ret = major ? VM_FAULT_MAJOR : 0;
 	}
@@ -828,9 +830,9 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 		page = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, GFP_HIGHUSER_MOVABLE);
 		if (!page)
 			return VM_FAULT_OOM;
-		if (obj->pages[idx] || !pt_entry_none(pt_read(&m->pt, epa))) {
+		if (obj->pages[idx] || !pt_entry_none(pt_read(vm->pt, epa))) {
 			/* filled while the allocation reclaimed: retry */
-			put_page(&m->pm, page);
+			put_page(vm->pm, page);
 			return 0;
 		}
 		set_page_flag(page, PG_swapbacked);
@@ -839,18 +841,18 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
 		page->index = idx;
 		obj->pages[idx] = page;
 		/* shmem_add_to_page_cache() */
-		lruvec_stat_mod_folio(&m->pm, page, NR_FILE_PAGES, 1);
-		lruvec_stat_mod_folio(&m->pm, page, NR_SHMEM, 1);
-		folio_add_lru(m, page);
+		lruvec_stat_mod_folio(vm->pm, page, NR_FILE_PAGES, 1);
+		lruvec_stat_mod_folio(vm->pm, page, NR_SHMEM, 1);
+		folio_add_lru(vm, page);
 	}
 	get_page(page);
-	folio_add_file_rmap_pte(&m->pm, page);
+	folio_add_file_rmap_pte(vm->pm, page);
 	mlock_vma_page(page, vma);
 	mm->rss_stat[MM_SHMEMPAGES]++;
-	ent = (page_to_phys(&m->pm, page)) | vma->vm_page_prot;
+	ent = (page_to_phys(vm->pm, page)) | vma->vm_page_prot;
 	if (flags & FAULT_FLAG_WRITE)
 		ent |= _PAGE_DIRTY;
-	set_pte(&m->pt, epa, ent);
+	set_pte(vm->pt, epa, ent);
 	return ret;
 }
 
@@ -862,91 +864,91 @@ static unsigned do_shared_fault(struct vm_area_struct *vma, uint64_t addr, uint6
  * dirty, and is activated (AOP_WRITEPAGE_ACTIVATE), as the kernel's
  * redirty path answers.
  */
-int shmem_writepage(struct vmsim_machine *m, struct page *page)
+int shmem_writepage(struct vm_ctx *vm, struct page *page)
 {
 	struct shmem_object *obj = page->mapping;
 	unsigned long idx = page->index;
 	swp_entry_t entry;
 
-	if (page_mapcount(page) > 0 || m->pm.total_swap_pages <= 0)
+	if (page_mapcount(page) > 0 || vm->pm->total_swap_pages <= 0)
 		goto redirty;
-	entry = folio_alloc_swap(m, page);
+	entry = folio_alloc_swap(vm, page);
 	if (!entry.val)
 		goto redirty;
-	if (add_to_swap_cache(m, page, entry, NULL)) {
-		put_swap_folio(m, entry);
+	if (add_to_swap_cache(vm, page, entry, NULL)) {
+		put_swap_folio(vm, entry);
 		goto redirty;
 	}
-	swap_shmem_alloc(m, entry);
+	swap_shmem_alloc(vm, entry);
 	/* shmem_delete_from_page_cache(): the object keeps the entry */
 	obj->pages[idx] = shmem_swap_slot(entry.val);
 	page->mapping = NULL;
-	lruvec_stat_mod_folio(&m->pm, page, NR_FILE_PAGES, -1);
-	lruvec_stat_mod_folio(&m->pm, page, NR_SHMEM, -1);
-	put_page(&m->pm, page);		/* the object's */
-	MM_EV_M(m, "shmem_writepage", "pfn=%#lx ino=%lu index=%#lx type=%u offset=%#llx",
-		page_to_pfn(&m->pm, page), obj->ino, idx, swp_type(entry),
+	lruvec_stat_mod_folio(vm->pm, page, NR_FILE_PAGES, -1);
+	lruvec_stat_mod_folio(vm->pm, page, NR_SHMEM, -1);
+	put_page(vm->pm, page);		/* the object's */
+	MM_EV_M(vm, "shmem_writepage", "pfn=%#lx ino=%lu index=%#lx type=%u offset=%#llx",
+		page_to_pfn(vm->pm, page), obj->ino, idx, swp_type(entry),
 		(unsigned long long)swp_offset(entry));
-	return swap_writepage(m, page);
+	return swap_writepage(vm, page);
 redirty:
 	set_page_flag(page, PG_dirty);
 	return AOP_WRITEPAGE_ACTIVATE;
 }
 
-int shmem_swapin(struct vmsim_machine *m, struct shmem_object *obj, unsigned long idx,
+int shmem_swapin(struct vm_ctx *vm, struct shmem_object *obj, unsigned long idx,
 		 bool *major)
 {
 	struct page *slot = obj->pages[idx], *page;
 	swp_entry_t entry = { shmem_swap_val(slot) };
 
-	page = swap_cache_get_folio(m, entry, NULL, 0);
+	page = swap_cache_get_folio(vm, entry, NULL, 0);
 	if (page) {
 		get_page(page);
 	} else {
 		/* shmem_swapin_cluster() reads around the slot; one page here */
-		page = read_swap_cache_async(m, entry);
+		page = read_swap_cache_async(vm, entry);
 		if (!page)
 			return -ENOMEM;
 		*major = true;
-		count_vm_event(&m->pm, PGMAJFAULT);
+		count_vm_event(vm->pm, PGMAJFAULT);
 	}
 	if (obj->pages[idx] != slot || !PageSwapCache(page) || page->private != entry.val ||
 	    !test_page_flag(page, PG_uptodate)) {
-		put_page(&m->pm, page);		/* changed meanwhile, or unreadable */
+		put_page(vm->pm, page);		/* changed meanwhile, or unreadable */
 		return obj->pages[idx] != slot ? 0 : -ENOMEM;
 	}
 	/* shmem_add_to_page_cache() in the entry's place, then out of the
 	 * swap cache and the object's use of the slot dropped; the copy is
 	 * gone, so the page is dirty */
-	delete_from_swap_cache(m, page);
-	swap_free(m, entry);
+	delete_from_swap_cache(vm, page);
+	swap_free(vm, entry);
 	page->mapping = obj;
 	page->index = idx;
 	obj->pages[idx] = page;		/* our reference becomes the object's */
-	lruvec_stat_mod_folio(&m->pm, page, NR_FILE_PAGES, 1);
-	lruvec_stat_mod_folio(&m->pm, page, NR_SHMEM, 1);
+	lruvec_stat_mod_folio(vm->pm, page, NR_FILE_PAGES, 1);
+	lruvec_stat_mod_folio(vm->pm, page, NR_SHMEM, 1);
 	set_page_flag(page, PG_dirty);
 	return 0;
 }
 
-void shmem_remove_page(struct vmsim_machine *m, struct shmem_object *obj, unsigned long idx)
+void shmem_remove_page(struct vm_ctx *vm, struct shmem_object *obj, unsigned long idx)
 {
 	struct page *page = obj->pages[idx];
 
 	if (shmem_is_swap(page)) {
 		/* shmem_free_swap(): the slot goes with the object's use */
 		obj->pages[idx] = NULL;
-		free_swap_and_cache(m, (swp_entry_t){ shmem_swap_val(page) });
+		free_swap_and_cache(vm, (swp_entry_t){ shmem_swap_val(page) });
 		return;
 	}
 	obj->pages[idx] = NULL;
 	page->mapping = NULL;
-	filemap_unaccount_folio(&m->pm, page);
-	put_page(&m->pm, page);
+	filemap_unaccount_folio(vm->pm, page);
+	put_page(vm->pm, page);
 }
 
 /* One object's entries of area @type back in memory. */
-static int shmem_unuse_object(struct vmsim_machine *m, struct shmem_object *obj, unsigned type)
+static int shmem_unuse_object(struct vm_ctx *vm, struct shmem_object *obj, unsigned type)
 {
 	for (unsigned long i = 0; i < obj->nr_pages; i++) {
 		bool major = false;
@@ -955,19 +957,19 @@ static int shmem_unuse_object(struct vmsim_machine *m, struct shmem_object *obj,
 		if (!shmem_is_swap(obj->pages[i]) ||
 		    swp_type((swp_entry_t){ shmem_swap_val(obj->pages[i]) }) != type)
 			continue;
-		if ((ret = shmem_swapin(m, obj, i, &major)))
+		if ((ret = shmem_swapin(vm, obj, i, &major)))
 			return ret;
 	}
 	return 0;
 }
 
-int shmem_unuse(struct vmsim_machine *m, unsigned type)
+int shmem_unuse(struct vm_ctx *vm, unsigned type)
 {
 	struct mm_struct *mm;
 
 	/* every object through the VMAs that map it (the first of its
 	 * i_mmap, so each once) */
-	list_for_each_entry(mm, &m->mm_list, mm_list) {
+	list_for_each_entry(mm, &vm->mm_list, mm_list) {
 		struct vm_area_struct *vma;
 
 		for_each_vma(mm, vma) {
@@ -976,7 +978,7 @@ int shmem_unuse(struct vmsim_machine *m, unsigned type)
 			if (!vma->shm ||
 			    list_first_entry(&vma->shm->i_mmap, struct vm_area_struct, shared) != vma)
 				continue;
-			if ((ret = shmem_unuse_object(m, vma->shm, type)))
+			if ((ret = shmem_unuse_object(vm, vma->shm, type)))
 				return ret;
 		}
 	}
@@ -987,7 +989,7 @@ static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uin
 				  unsigned flags, struct fault_stats *st)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
+	struct vm_ctx *vm = mm->vm;
 	struct page *page;
 	uint64_t ent;
 
@@ -995,8 +997,8 @@ static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uin
 		return do_shared_fault(vma, addr, epa, flags);
 	if (!(flags & FAULT_FLAG_WRITE)) {
 		/* Use the zero-page for reads: no frame, no rss, read-only */
-		ent = page_to_phys(&m->pm, m->zero_page) | (vma->vm_page_prot & ~_PAGE_RW);
-		set_pte(&m->pt, epa, ent);
+		ent = page_to_phys(vm->pm, vm->zero_page) | (vma->vm_page_prot & ~_PAGE_RW);
+		set_pte(vm->pt, epa, ent);
 		if (st)
 			st->zero_page++;
 		MM_EV(mm, "fault", "addr=%#llx kind=zero_page", (unsigned long long)addr);
@@ -1007,22 +1009,22 @@ static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uin
 	page = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, GFP_KERNEL);
 	if (!page)
 		return VM_FAULT_OOM;
-	if (!pt_entry_none(pt_read(&m->pt, epa))) {
+	if (!pt_entry_none(pt_read(vm->pt, epa))) {
 		/* vmf_pte_changed(): filled while the allocation reclaimed */
-		put_page(&m->pm, page);
+		put_page(vm->pm, page);
 		return 0;
 	}
 	page_add_new_anon_rmap(page, vma, addr);
-	folio_add_lru_vma(m, page, vma);	/* mlock_new_folio() in a VM_LOCKED VMA */
+	folio_add_lru_vma(vm, page, vma);	/* mlock_new_folio() in a VM_LOCKED VMA */
 	mm->rss_stat[MM_ANONPAGES]++;
-	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot;
+	ent = page_to_phys(vm->pm, page) | vma->vm_page_prot;
 	if (vma->vm_flags & VM_WRITE)
 		ent |= _PAGE_RW | _PAGE_DIRTY;
-	set_pte(&m->pt, epa, ent);
+	set_pte(vm->pt, epa, ent);
 	if (st)
 		st->demand_zero++;
 	MM_EV(mm, "fault", "addr=%#llx kind=demand_zero pfn=%#lx", (unsigned long long)addr,
-	      page_to_pfn(&m->pm, page));
+	      page_to_pfn(vm->pm, page));
 	return 0;
 }
 
@@ -1032,7 +1034,7 @@ static unsigned do_anonymous_page(struct vm_area_struct *vma, uint64_t addr, uin
  * drained first, and a swap-cache copy nobody else needs is dropped.  A
  * page of a huge page never is (only PageAnonExclusive reuses it).
  */
-static bool wp_can_reuse_anon_folio(struct vmsim_machine *m, struct page *page)
+static bool wp_can_reuse_anon_folio(struct vm_ctx *vm, struct page *page)
 {
 	/* a page of a huge page: its folio's references are not this PTE's
 	 * alone (the kernel's folio_test_large() case) */
@@ -1041,11 +1043,11 @@ static bool wp_can_reuse_anon_folio(struct vmsim_machine *m, struct page *page)
 	if (page_ref_count(page) > 3)
 		return false;
 	if (!PageLRU(page))
-		lru_add_drain(m);
+		lru_add_drain(vm);
 	if (page_ref_count(page) > 1 + PageSwapCache(page))
 		return false;
 	if (PageSwapCache(page))
-		folio_free_swap(m, page);
+		folio_free_swap(vm, page);
 	return page_ref_count(page) == 1;
 }
 
@@ -1060,14 +1062,14 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 			   uint64_t pte, struct fault_stats *st)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
-	struct page *old = pte_page(m, pte), *page;
+	struct vm_ctx *vm = mm->vm;
+	struct page *old = pte_page(vm, pte), *page;
 	uint64_t ent;
 
-	if (old == m->zero_page)
+	if (old == vm->zero_page)
 		old = NULL;	/* vm_normal_page(): not a page of its own */
 	if ((vma->vm_flags & VM_SHARED) ||
-	    (old && PageAnon(old) && (PageAnonExclusive(old) || wp_can_reuse_anon_folio(m, old)))) {
+	    (old && PageAnon(old) && (PageAnonExclusive(old) || wp_can_reuse_anon_folio(vm, old)))) {
 		/* wp_page_reuse(); for a file, wp_page_shared -> page_mkwrite */
 		if (old && vma->vm_file && (vma->vm_flags & VM_SHARED))
 			filemap_page_mkwrite(vma, old);
@@ -1080,9 +1082,9 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 			page_move_anon_rmap(old, vma);
 			set_page_flag(old, PG_anon_exclusive);
 		}
-		set_pte(&m->pt, epa, pte | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED);
+		set_pte(vm->pt, epa, pte | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED);
 		flush_tlb_page(mm, addr);
-		count_vm_event(&m->pm, PGREUSE);
+		count_vm_event(vm->pm, PGREUSE);
 		if (st && !(vma->vm_flags & VM_SHARED))
 			st->cow_reuse++;
 		MM_EV(mm, "fault", "addr=%#llx kind=%s", (unsigned long long)addr,
@@ -1095,54 +1097,54 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 		get_page(old);
 	if (anon_vma_prepare(vma)) {
 		if (old)
-			put_page(&m->pm, old);
+			put_page(vm->pm, old);
 		return VM_FAULT_OOM;
 	}
 	page = alloc_user_page(mm, GFP_HIGHUSER_MOVABLE | (old ? 0 : __GFP_ZERO), GFP_KERNEL);
 	if (!page) {
 		if (old)
-			put_page(&m->pm, old);
+			put_page(vm->pm, old);
 		return VM_FAULT_OOM;
 	}
-	if (old && m->cfg.contents)	/* else the bytes are not kept */
-		memcpy(page_host(&m->pm, page), page_host(&m->pm, old), PAGE_SIZE);
-	if (pt_read(&m->pt, epa) != pte) {
+	if (old && vm->cfg->contents)	/* else the bytes are not kept */
+		memcpy(page_host(vm->pm, page), page_host(vm->pm, old), PAGE_SIZE);
+	if (pt_read(vm->pt, epa) != pte) {
 		/* the PTE changed meanwhile: let the access fault again */
-		put_page(&m->pm, page);
+		put_page(vm->pm, page);
 		if (old)
-			put_page(&m->pm, old);
+			put_page(vm->pm, old);
 		return 0;
 	}
 	page_add_new_anon_rmap(page, vma, addr);
-	folio_add_lru_vma(m, page, vma);	/* mlock_new_folio() in a VM_LOCKED VMA */
+	folio_add_lru_vma(vm, page, vma);	/* mlock_new_folio() in a VM_LOCKED VMA */
 	mm->rss_stat[MM_ANONPAGES]++;
-	ent = page_to_phys(&m->pm, page) | vma->vm_page_prot | _PAGE_RW | _PAGE_DIRTY;
-	set_pte(&m->pt, epa, ent);
+	ent = page_to_phys(vm->pm, page) | vma->vm_page_prot | _PAGE_RW | _PAGE_DIRTY;
+	set_pte(vm->pt, epa, ent);
 	flush_tlb_page(mm, addr);
 	if (old) {
 		mm->rss_stat[mm_counter(old)]--;
-		folio_remove_rmap_pte(&m->pm, old);
+		folio_remove_rmap_pte(vm->pm, old);
 		munlock_vma_page(old, vma);
-		put_page(&m->pm, old);		/* the PTE's reference */
-		free_swap_cache(m, old);
-		put_page(&m->pm, old);		/* ours */
+		put_page(vm->pm, old);		/* the PTE's reference */
+		free_swap_cache(vm, old);
+		put_page(vm->pm, old);		/* ours */
 	}
 	if (st)
 		st->cow++;
 	MM_EV(mm, "fault", "addr=%#llx kind=cow pfn=%#lx", (unsigned long long)addr,
-	      page_to_pfn(&m->pm, page));
+	      page_to_pfn(vm->pm, page));
 	return 0;
 }
 
 /* should_try_to_free_swap(): drop the swap copy of a page just swapped
  * in when swap is filling up, the VMA is mlocked, or a write is about to
  * make the copy stale anyway and this fault holds the only other use. */
-static bool should_try_to_free_swap(struct vmsim_machine *m, struct page *page,
+static bool should_try_to_free_swap(struct vm_ctx *vm, struct page *page,
 				    struct vm_area_struct *vma, unsigned flags)
 {
 	if (!PageSwapCache(page))
 		return false;
-	if (mem_cgroup_swap_full(m, page) || (vma->vm_flags & VM_LOCKED) || PageMlocked(page))
+	if (mem_cgroup_swap_full(vm, page) || (vma->vm_flags & VM_LOCKED) || PageMlocked(page))
 		return true;
 	return (flags & FAULT_FLAG_WRITE) && page_ref_count(page) == 2;
 }
@@ -1158,8 +1160,8 @@ static unsigned do_swap_page(struct vm_area_struct *vma, uint64_t addr, uint64_t
 			     uint64_t orig_pte, unsigned flags, struct fault_stats *st)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
-	swp_entry_t entry = pte_to_swp_entry(m->pt.fmt, orig_pte);
+	struct vm_ctx *vm = mm->vm;
+	swp_entry_t entry = pte_to_swp_entry(vm->pt->fmt, orig_pte);
 	const char *why = NULL;
 	bool exclusive, major = false;
 	struct page *page;
@@ -1170,28 +1172,28 @@ static unsigned do_swap_page(struct vm_area_struct *vma, uint64_t addr, uint64_t
 		bad_swap_entry(mm, addr, orig_pte, entry, "Bad swap file entry");
 		return VM_FAULT_SIGBUS;
 	}
-	if (!get_swap_device(m, entry, &why)) {
+	if (!get_swap_device(vm, entry, &why)) {
 		bad_swap_entry(mm, addr, orig_pte, entry, why);
 		return 0;	/* the access faults again */
 	}
 	if (anon_vma_prepare(vma))
 		return VM_FAULT_OOM;
-	page = swap_cache_get_folio(m, entry, vma, addr);
+	page = swap_cache_get_folio(vm, entry, vma, addr);
 	if (page) {
 		get_page(page);
 	} else {
-		page = swapin_readahead(m, entry, vma, addr, &major);
+		page = swapin_readahead(vm, entry, vma, addr, &major);
 		if (!page)
-			return pt_read(&m->pt, epa) == orig_pte ? VM_FAULT_OOM : 0;
+			return pt_read(vm->pt, epa) == orig_pte ? VM_FAULT_OOM : 0;
 		/* had to read it from the swap area */
 		ret = VM_FAULT_MAJOR;
-		count_vm_event(&m->pm, PGMAJFAULT);
-		count_memcg_event_mm(m, mm, PGMAJFAULT);
+		count_vm_event(vm->pm, PGMAJFAULT);
+		count_memcg_event_mm(vm, mm, PGMAJFAULT);
 	}
 	set_page_flag(page, PG_locked);
 	/* still the cached copy of this entry, and the entry still there? */
 	if (!PageSwapCache(page) || page->private != entry.val ||
-	    pt_read(&m->pt, epa) != orig_pte)
+	    pt_read(vm->pt, epa) != orig_pte)
 		goto out_page;
 	if (!test_page_flag(page, PG_uptodate)) {
 		ret = VM_FAULT_SIGBUS;
@@ -1200,14 +1202,14 @@ static unsigned do_swap_page(struct vm_area_struct *vma, uint64_t addr, uint64_t
 	/* a write needs the LRU batches' references gone to see the
 	 * page's own count */
 	if ((flags & FAULT_FLAG_WRITE) && !PageLRU(page))
-		lru_add_drain(m);
-	exclusive = pt_pte_swp_exclusive(m->pt.fmt, orig_pte);
-	swap_free(m, entry);
-	if (should_try_to_free_swap(m, page, vma, flags))
-		folio_free_swap(m, page);
+		lru_add_drain(vm);
+	exclusive = pt_pte_swp_exclusive(vm->pt->fmt, orig_pte);
+	swap_free(vm, entry);
+	if (should_try_to_free_swap(vm, page, vma, flags))
+		folio_free_swap(vm, page);
 	mm->rss_stat[MM_ANONPAGES]++;
 	mm->rss_stat[MM_SWAPENTS]--;
-	pte = page_to_phys(&m->pm, page) | vma->vm_page_prot;
+	pte = page_to_phys(vm->pm, page) | vma->vm_page_prot;
 	if (exclusive || page_ref_count(page) == 1) {
 		if (vma->vm_flags & VM_WRITE) {
 			pte |= _PAGE_RW;
@@ -1220,10 +1222,10 @@ static unsigned do_swap_page(struct vm_area_struct *vma, uint64_t addr, uint64_t
 	}
 	/* the lookup's reference is the PTE's from now on */
 	page_add_anon_rmap(page, vma, addr, exclusive);
-	set_pte(&m->pt, epa, pte);
+	set_pte(vm->pt, epa, pte);
 	clear_page_flag(page, PG_locked);
 	MM_EV(mm, "swap_in", "addr=%#llx pfn=%#lx swap=%u:%#llx%s", (unsigned long long)addr,
-	      page_to_pfn(&m->pm, page), swp_type(entry), (unsigned long long)swp_offset(entry),
+	      page_to_pfn(vm->pm, page), swp_type(entry), (unsigned long long)swp_offset(entry),
 	      major ? " major" : "");
 	if (flags & FAULT_FLAG_WRITE) {
 		unsigned wp = do_wp_page(vma, addr, epa, pte, st);
@@ -1234,7 +1236,7 @@ static unsigned do_swap_page(struct vm_area_struct *vma, uint64_t addr, uint64_t
 	return ret;
 out_page:
 	clear_page_flag(page, PG_locked);
-	put_page(&m->pm, page);
+	put_page(vm->pm, page);
 	return ret;
 }
 
@@ -1242,12 +1244,12 @@ static unsigned __handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, uns
 				  struct fault_stats *st)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
+	struct vm_ctx *vm = mm->vm;
 	uint64_t epa, pte, pmd, orig;
 	unsigned ret;
 
 	addr &= PAGE_MASK;
-	count_vm_event(&m->pm, PGFAULT);
+	count_vm_event(vm->pm, PGFAULT);
 	mm_track_dirty(mm);
 	/* folio_add_new_anon_rmap()'s VM_BUG_ON_VMA, before anything is made */
 	if (VM_BUG_ON_VMA(addr < vma->vm_start || addr >= vma->vm_end, vma, mm))
@@ -1256,7 +1258,7 @@ static unsigned __handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, uns
 	 * huge page, a huge one is handled at its level or split */
 	if (fault_pmd_alloc(mm, addr, &pmd))
 		return VM_FAULT_OOM;
-	orig = pt_read(&m->pt, pmd);
+	orig = pt_read(vm->pt, pmd);
 	if (pt_entry_none(orig)) {
 		if (thp_vma_allowable_order(vma, vma->vm_flags, TVA_IN_PF | TVA_ENFORCE_SYSFS)) {
 			ret = do_huge_pmd_anonymous_page(vma, addr, pmd, flags, st);
@@ -1283,7 +1285,7 @@ static unsigned __handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, uns
 	}
 	if (fault_pte_alloc(mm, pmd, addr, &epa))
 		return VM_FAULT_OOM;
-	pte = pt_read(&m->pt, epa);
+	pte = pt_read(vm->pt, epa);
 	if (is_swap_pte(pte)) {
 		ret = do_swap_page(vma, addr, epa, pte, flags, st);
 		if (!(ret & VM_FAULT_ERROR))
@@ -1295,7 +1297,7 @@ static unsigned __handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, uns
 			/* the VMA allows the access now (mprotect keeps PTEs
 			 * in step, so only a hand-edited PTE gets here):
 			 * re-derive it from the VMA */
-			set_pte(&m->pt, epa, (pte & (PTE_PFN_MASK(&m->pt) | _PAGE_DIRTY)) |
+			set_pte(vm->pt, epa, (pte & (PTE_PFN_MASK(vm->pt) | _PAGE_DIRTY)) |
 					      (vma->vm_page_prot & ~(uint64_t)_PAGE_RW));
 			return 0;
 		}
@@ -1330,8 +1332,8 @@ unsigned handle_mm_fault(struct vm_area_struct *vma, uint64_t addr, unsigned fla
 	unsigned ret = __handle_mm_fault(vma, addr, flags, st);
 
 	/* mm_account_fault(): PGFAULT counts failed faults too */
-	count_vm_event(&mm->m->pm, PGFAULT);
-	count_memcg_event_mm(mm->m, mm, PGFAULT);
+	count_vm_event(mm->vm->pm, PGFAULT);
+	count_memcg_event_mm(mm->vm, mm, PGFAULT);
 	return ret;
 }
 
@@ -1385,22 +1387,22 @@ static int copy_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct copy_walk *w = arg;
 	struct mm_struct *dst_mm = w->dst->vm_mm;
-	struct vmsim_machine *m = dst_mm->m;
+	struct vm_ctx *vm = dst_mm->vm;
 	struct page *page;
 	uint64_t depa;
 
-	if (pte_alloc(&m->pt, dst_mm->pgd, va, &depa)) {
+	if (pte_alloc(vm->pt, dst_mm->pgd, va, &depa)) {
 		w->err = -ENOMEM;
 		return 1;
 	}
 	/* the table's allocation may have reclaimed: read the entry again */
-	pte = pt_read(&m->pt, epa);
+	pte = pt_read(vm->pt, epa);
 	if (pt_entry_none(pte))
 		return 0;
 	if (is_swap_pte(pte)) {
 		/* copy_nonpresent_pte(): both hold the entry, shared now */
-		swp_entry_t entry = pte_to_swp_entry(m->pt.fmt, pte);
-		int err = non_swap_entry(entry) ? -ENOENT : swap_duplicate(m, entry);
+		swp_entry_t entry = pte_to_swp_entry(vm->pt->fmt, pte);
+		int err = non_swap_entry(entry) ? -ENOENT : swap_duplicate(vm, entry);
 
 		if (err == -ENOMEM) {
 			w->err = err;
@@ -1410,34 +1412,34 @@ static int copy_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 			bad_swap_entry(w->src->vm_mm, va, pte, entry, NULL);
 		} else {
 			if (list_empty(&dst_mm->mmlist))
-				list_add(&dst_mm->mmlist, &m->swap->mmlist);
-			if (pt_pte_swp_exclusive(m->pt.fmt, pte)) {
-				pte &= ~(1ULL << m->pt.fmt->swp.exclusive_bit);
-				set_pte(&m->pt, epa, pte);
+				list_add(&dst_mm->mmlist, &vm->swap->mmlist);
+			if (pt_pte_swp_exclusive(vm->pt->fmt, pte)) {
+				pte &= ~(1ULL << vm->pt->fmt->swp.exclusive_bit);
+				set_pte(vm->pt, epa, pte);
 			}
 			dst_mm->rss_stat[MM_SWAPENTS]++;
 		}
-		set_pte(&m->pt, depa, pte);
+		set_pte(vm->pt, depa, pte);
 		return 0;
 	}
-	page = pte_page(m, pte);
-	if (page && page != m->zero_page && page_ref_count(compound_head(page)) <= 0) {
+	page = pte_page(vm, pte);
+	if (page && page != vm->zero_page && page_ref_count(compound_head(page)) <= 0) {
 		/* a PTE naming a free frame (written by hand, or through a
 		 * corrupted table): folio_get() of a page nobody holds is
 		 * the kernel's VM_BUG_ON_FOLIO; a reference taken here would
 		 * later free the frame a second time, onto a list it is
 		 * already on.  Reported; the child does not get the entry. */
-		bad_page(&m->pm, page, "fork: a PTE maps a page with zero refcount");
+		bad_page(vm->pm, page, "fork: a PTE maps a page with zero refcount");
 		return 0;
 	}
-	if (page && page != m->zero_page) {
+	if (page && page != vm->zero_page) {
 		/* the references of a page of a huge page are the head's */
 		struct page *folio = compound_head(page);
 
 		/* a page the parent maps is mapped and referenced: anything
 		 * else is a count gone wrong, not to be copied into the child */
 		if (VM_BUG_ON_PAGE(page_mapcount(page) <= 0 || page_ref_count(folio) <= 0, page,
-				   &m->pm)) {
+				   vm->pm)) {
 			w->err = -EFAULT;
 			return 1;
 		}
@@ -1452,12 +1454,12 @@ static int copy_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	 * by both until one of them writes */
 	if (is_cow_mapping(w->src->vm_flags) && (pte & _PAGE_RW)) {
 		pte &= ~_PAGE_RW;
-		set_pte(&m->pt, epa, pte);
+		set_pte(vm->pt, epa, pte);
 	}
 	if (w->src->vm_flags & VM_SHARED)
 		pte &= ~_PAGE_DIRTY;
 	/* the child's copy starts old (pte_mkold) */
-	set_pte(&m->pt, depa, pte & _PAGE_PRESENT ? pte & ~_PAGE_ACCESSED : pte);
+	set_pte(vm->pt, depa, pte & _PAGE_PRESENT ? pte & ~_PAGE_ACCESSED : pte);
 	return 0;
 }
 
@@ -1467,13 +1469,13 @@ static int copy_huge(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint
 {
 	struct copy_walk *w = arg;
 	struct mm_struct *dst_mm = w->dst->vm_mm;
-	const uint64_t haddr = addr & HPAGE_PMD_MASK(dst_mm->m);
+	const uint64_t haddr = addr & HPAGE_PMD_MASK(dst_mm->vm);
 	uint64_t dpmd;
 
 	(void)next;
 	(void)pmd;
 	(void)folio;
-	if (pmd_alloc(&dst_mm->m->pt, dst_mm->pgd, haddr, &dpmd) ||
+	if (pmd_alloc(dst_mm->vm->pt, dst_mm->pgd, haddr, &dpmd) ||
 	    copy_huge_pmd(w->dst, w->src, dpmd, epa, haddr)) {
 		w->err = -ENOMEM;
 		return 1;
@@ -1519,13 +1521,13 @@ void exit_mmap(struct mm_struct *mm)
 static unsigned long count_tables(struct mm_struct *mm, uint64_t table, unsigned depth,
 				  uint64_t base, uint64_t limit)
 {
-	const struct pt_ctx *pt = &mm->m->pt;
+	const struct pt_ctx *pt = mm->vm->pt;
 	const struct pt_format *f = pt->fmt;
 	unsigned long n = 0;
 
 	if (depth >= f->levels)
 		return 0;
-	if (depth == mm->m->thp.pmd_depth)
+	if (depth == mm->vm->thp.pmd_depth)
 		n += pgtable_trans_huge_nr_deposited(pt, table);
 	for (unsigned i = 0; i < pt_ptrs_per_table(f, depth); i++) {
 		uint64_t va = base + ((uint64_t)i << f->lvl[depth].shift);
@@ -1537,7 +1539,7 @@ static unsigned long count_tables(struct mm_struct *mm, uint64_t table, unsigned
 			continue;
 		epa = table + (uint64_t)i * f->entry_size;
 		e = pt_read(pt, epa);
-		if (depth == mm->m->thp.pmd_depth && pmd_trans_huge(e) &&
+		if (depth == mm->vm->thp.pmd_depth && pmd_trans_huge(e) &&
 		    huge_pmd_folio(mm, epa, e))
 			continue;	/* a huge page: its table is the deposit */
 		/* the tables the mm holds, a bad entry's own included */

@@ -18,7 +18,9 @@
 
 #include <errno.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "vma/filemap.h"
 
 /* mincore_unmapped_range() for one page: the page cache, or nothing. */

@@ -40,7 +40,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "util/errname.h"
 #include "util/error.h"
 #include "vma/swap.h"
@@ -75,23 +77,23 @@ bool mlock_future_ok(const struct mm_struct *mm, unsigned long flags, uint64_t b
  * batches drained); one off every list (isolated) becomes unevictable
  * when it is put back (lru_add()).
  */
-static void mlock_lru(struct vmsim_machine *m, struct page *page)
+static void mlock_lru(struct vm_ctx *vm, struct page *page)
 {
 	struct lruvec *lruvec;
 
-	if (!PageLRU(page) && m->cpu_fbatches)
-		lru_add_drain_all(m);
+	if (!PageLRU(page) && vm->cpu_fbatches)
+		lru_add_drain_all(vm);
 	if (!PageLRU(page) || PageUnevictable(page))
 		return;
-	lruvec = folio_lruvec(&m->pm, page);
+	lruvec = folio_lruvec(vm->pm, page);
 	lruvec_del_folio(lruvec, page);
 	clear_page_flag(page, PG_active);
 	set_page_flag(page, PG_unevictable);
 	lruvec_add_folio(lruvec, page);
-	count_vm_events(&m->pm, UNEVICTABLE_PGCULLED, 1UL << compound_order(page));
+	count_vm_events(vm->pm, UNEVICTABLE_PGCULLED, 1UL << compound_order(page));
 }
 
-void mlock_folio(struct vmsim_machine *m, struct page *page)
+void mlock_folio(struct vm_ctx *vm, struct page *page)
 {
 	struct page *head = compound_head(page);
 	unsigned long nr = 1UL << compound_order(head);
@@ -101,30 +103,30 @@ void mlock_folio(struct vmsim_machine *m, struct page *page)
 		head->mlock_count++;
 		return;
 	}
-	mlock_lru(m, head);
+	mlock_lru(vm, head);
 	set_page_flag(head, PG_mlocked);
 	head->mlock_count = 1;
-	mod_zone_page_state(page_zone(&m->pm, head), NR_MLOCK, (long)nr);
-	count_vm_events(&m->pm, UNEVICTABLE_PGMLOCKED, nr);
+	mod_zone_page_state(page_zone(vm->pm, head), NR_MLOCK, (long)nr);
+	count_vm_events(vm->pm, UNEVICTABLE_PGMLOCKED, nr);
 }
 
-void mlock_new_folio(struct vmsim_machine *m, struct page *page)
+void mlock_new_folio(struct vm_ctx *vm, struct page *page)
 {
-	struct lruvec *lruvec = folio_lruvec(&m->pm, page);
+	struct lruvec *lruvec = folio_lruvec(vm->pm, page);
 	const unsigned long nr = folio_nr_pages(page);
 
 	/* __mlock_new_folio(): straight onto the unevictable list, no batch */
 	set_page_flag(page, PG_mlocked);
-	mod_zone_page_state(page_zone(&m->pm, page), NR_MLOCK, (long)nr);
-	count_vm_events(&m->pm, UNEVICTABLE_PGMLOCKED, nr);
+	mod_zone_page_state(page_zone(vm->pm, page), NR_MLOCK, (long)nr);
+	count_vm_events(vm->pm, UNEVICTABLE_PGMLOCKED, nr);
 	set_page_flag(page, PG_unevictable);
 	lruvec_add_folio(lruvec, page);
 	set_page_flag(page, PG_lru);
 	page->mlock_count = 1;
-	count_vm_events(&m->pm, UNEVICTABLE_PGCULLED, nr);
+	count_vm_events(vm->pm, UNEVICTABLE_PGCULLED, nr);
 }
 
-void munlock_folio(struct vmsim_machine *m, struct page *page)
+void munlock_folio(struct vm_ctx *vm, struct page *page)
 {
 	struct page *head = compound_head(page);
 	unsigned long nr = 1UL << compound_order(head);
@@ -137,50 +139,50 @@ void munlock_folio(struct vmsim_machine *m, struct page *page)
 	if (head->mlock_count)
 		return;
 	clear_page_flag(head, PG_mlocked);
-	mod_zone_page_state(page_zone(&m->pm, head), NR_MLOCK, -(long)nr);
-	count_vm_events(&m->pm, UNEVICTABLE_PGMUNLOCKED, nr);
+	mod_zone_page_state(page_zone(vm->pm, head), NR_MLOCK, -(long)nr);
+	count_vm_events(vm->pm, UNEVICTABLE_PGMUNLOCKED, nr);
 	/* evictable again: back on the inactive list of its kind */
 	if (PageLRU(head) && PageUnevictable(head)) {
-		struct lruvec *lruvec = folio_lruvec(&m->pm, head);
+		struct lruvec *lruvec = folio_lruvec(vm->pm, head);
 
 		lruvec_del_folio(lruvec, head);
 		clear_page_flag(head, PG_unevictable);
 		lruvec_add_folio(lruvec, head);
-		count_vm_events(&m->pm, UNEVICTABLE_PGRESCUED, nr);
+		count_vm_events(vm->pm, UNEVICTABLE_PGRESCUED, nr);
 	}
 }
 
 void mlock_vma_page(struct page *page, struct vm_area_struct *vma)
 {
-	struct vmsim_machine *m = vma->vm_mm->m;
+	struct vm_ctx *vm = vma->vm_mm->vm;
 
 	/* VM_SPECIAL never carries VM_LOCKED for long, but ignore it then
 	 * (mlock_vma_folio); large folios are mlocked only when mapped whole */
-	if ((vma->vm_flags & (VM_LOCKED | VM_SPECIAL)) == VM_LOCKED && page != m->zero_page &&
+	if ((vma->vm_flags & (VM_LOCKED | VM_SPECIAL)) == VM_LOCKED && page != vm->zero_page &&
 	    !PageCompound(page))
-		mlock_folio(m, page);
+		mlock_folio(vm, page);
 }
 
 void munlock_vma_page(struct page *page, struct vm_area_struct *vma)
 {
-	struct vmsim_machine *m = vma->vm_mm->m;
+	struct vm_ctx *vm = vma->vm_mm->vm;
 
-	if ((vma->vm_flags & VM_LOCKED) && page != m->zero_page)
-		munlock_folio(m, page);
+	if ((vma->vm_flags & VM_LOCKED) && page != vm->zero_page)
+		munlock_folio(vm, page);
 }
 
 /* The normal page a user PTE maps (vm_normal_folio), or NULL: no frame,
  * the zero page, or a page of a large folio. */
-static struct page *pte_normal_page(struct vmsim_machine *m, uint64_t pte)
+static struct page *pte_normal_page(struct vm_ctx *vm, uint64_t pte)
 {
-	uint64_t pfn = (pte & m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT;
+	uint64_t pfn = (pte & vm->pt->fmt->entry_addr_mask) >> PAGE_SHIFT;
 	struct page *page;
 
 	/* pte_present() is true for PROT_NONE entries too */
-	if (!(pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) || !pfn_valid(&m->pm, (unsigned long)pfn))
+	if (!(pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) || !pfn_valid(vm->pm, (unsigned long)pfn))
 		return NULL;
-	page = pfn_to_page(&m->pm, (unsigned long)pfn);
-	if (page == m->zero_page || PageCompound(page))
+	page = pfn_to_page(vm->pm, (unsigned long)pfn);
+	if (page == vm->zero_page || PageCompound(page))
 		return NULL;
 	return page;
 }
@@ -198,7 +200,7 @@ struct mlock_walk {
 static unsigned long folio_mlock_step(struct mm_struct *mm, struct page *page, uint64_t va,
 				      uint64_t end)
 {
-	const struct pt_format *f = mm->m->pt.fmt;
+	const struct pt_format *f = mm->vm->pt->fmt;
 	struct page *head = compound_head(page);
 	const uint64_t table_end = (va | (pt_entry_span(f, f->levels - 2) - 1)) + 1;
 	const unsigned long left = (1UL << compound_order(head)) - (unsigned long)(page - head);
@@ -210,7 +212,7 @@ static unsigned long folio_mlock_step(struct mm_struct *mm, struct page *page, u
 		uint64_t pte = mm_pte_lookup(mm, va + n * PAGE_SIZE);
 
 		if (!(pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) ||
-		    ((pte & f->entry_addr_mask) >> PAGE_SHIFT) != page_to_pfn(&mm->m->pm, page + n))
+		    ((pte & f->entry_addr_mask) >> PAGE_SHIFT) != page_to_pfn(mm->vm->pm, page + n))
 			break;
 		n++;
 	}
@@ -239,22 +241,22 @@ static int mlock_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct mlock_walk *w = arg;
 	struct vm_area_struct *vma = w->vma;
-	struct vmsim_machine *m = vma->vm_mm->m;
-	uint64_t pfn = (pte & m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT;
+	struct vm_ctx *vm = vma->vm_mm->vm;
+	uint64_t pfn = (pte & vm->pt->fmt->entry_addr_mask) >> PAGE_SHIFT;
 	struct page *page;
 	unsigned long step;
 
 	(void)epa;
 	if (va < w->skip_to || !(pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) ||
-	    !pfn_valid(&m->pm, (unsigned long)pfn))
+	    !pfn_valid(vm->pm, (unsigned long)pfn))
 		return 0;
-	page = pfn_to_page(&m->pm, (unsigned long)pfn);
-	if (page == m->zero_page)
+	page = pfn_to_page(vm->pm, (unsigned long)pfn);
+	if (page == vm->zero_page)
 		return 0;
 	step = PageCompound(page) ? folio_mlock_step(vma->vm_mm, page, va, w->end) : 1;
 	w->skip_to = va + step * PAGE_SIZE;
 	if (!(vma->vm_flags & VM_LOCKED)) {
-		munlock_folio(m, page);
+		munlock_folio(vm, page);
 		return 0;
 	}
 	/* allow_mlock_munlock(): a huge page is locked only when it lies in
@@ -263,7 +265,7 @@ static int mlock_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 	    (!folio_within_range(compound_head(page), vma, w->start, w->end) ||
 	     step != 1UL << compound_order(compound_head(page))))
 		return 0;
-	mlock_folio(m, page);
+	mlock_folio(vm, page);
 	return 0;
 }
 
@@ -526,14 +528,14 @@ int sys_munlockall(struct mm_struct *mm)
 static int stale_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct vm_area_struct *vma = arg;
-	struct vmsim_machine *m = vma->vm_mm->m;
-	uint64_t pfn = (pte & m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT;
+	struct vm_ctx *vm = vma->vm_mm->vm;
+	uint64_t pfn = (pte & vm->pt->fmt->entry_addr_mask) >> PAGE_SHIFT;
 
-	if (pte_normal_page(m, pte))
-		m->pm.mlock_stale++;
-	else if ((pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) && pfn_valid(&m->pm, (unsigned long)pfn) &&
-		 PageMlocked(compound_head(pfn_to_page(&m->pm, (unsigned long)pfn))))
-		m->thp.mlock_stale++;	/* a page of a locked huge page: an allowance */
+	if (pte_normal_page(vm, pte))
+		vm->pm->mlock_stale++;
+	else if ((pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) && pfn_valid(vm->pm, (unsigned long)pfn) &&
+		 PageMlocked(compound_head(pfn_to_page(vm->pm, (unsigned long)pfn))))
+		vm->thp.mlock_stale++;	/* a page of a locked huge page: an allowance */
 	(void)va;
 	(void)epa;
 	return 0;

@@ -16,7 +16,7 @@
 #include "vma/huge_mm.h"
 #include "vma/mm_types.h"
 
-struct vmsim_machine;
+struct vm_ctx;
 struct vmsim_error;
 struct fault_stats;
 struct phys_mem;
@@ -276,16 +276,16 @@ bool free_pgtables_range(struct mm_struct *mm, uint64_t start, uint64_t end, uin
  * page; an entry naming no slot in use is reported (print_bad_pte()). */
 void zap_nonpresent_pte(struct mm_struct *mm, uint64_t epa, uint64_t pte, uint64_t va);
 /* Shared anonymous memory and swap (shmem_writepage(), shmem_unuse()). */
-int shmem_writepage(struct vmsim_machine *m, struct page *page);
+int shmem_writepage(struct vm_ctx *vm, struct page *page);
 /* shmem_swapin_folio(): the page of @obj's swap entry at @idx back in the
  * object (from the swap cache, or read: *@major).  0, also when the slot
  * changed meanwhile; -ENOMEM. */
-int shmem_swapin(struct vmsim_machine *m, struct shmem_object *obj, unsigned long idx,
+int shmem_swapin(struct vm_ctx *vm, struct shmem_object *obj, unsigned long idx,
 		 bool *major);
-int shmem_unuse(struct vmsim_machine *m, unsigned type);
+int shmem_unuse(struct vm_ctx *vm, unsigned type);
 /* shmem_undo_range() for one page: page @idx of @obj leaves the object
  * (the page cache gauges follow) and the object's reference goes. */
-void shmem_remove_page(struct vmsim_machine *m, struct shmem_object *obj, unsigned long idx);
+void shmem_remove_page(struct vm_ctx *vm, struct shmem_object *obj, unsigned long idx);
 /* Prefault [start, end) of @vma as writes (private writable, to break
  * COW) or reads: 0, or -EFAULT (a PROT_NONE VMA, a page that cannot be
  * mapped), -ENOMEM (out of memory).  VM_LOCKONFAULT VMAs are left alone.
@@ -349,7 +349,7 @@ int walk_pte_range(struct mm_struct *mm, uint64_t start, uint64_t end, pte_visit
 struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t pte);
 
 /* The shared zero page, and whether a PTE maps it. */
-struct page *mm_zero_page(struct vmsim_machine *m);
+struct page *mm_zero_page(struct vm_ctx *vm);
 
 /* ---- mlock.c: mlock(2) and friends, PG_mlocked (mm/mlock.c) ---- */
 
@@ -382,11 +382,11 @@ void mlock_vma_page(struct page *page, struct vm_area_struct *vma);
 void munlock_vma_page(struct page *page, struct vm_area_struct *vma);
 /* mlock_folio() / munlock_folio(): one more (or one less) VM_LOCKED
  * mapping of the folio headed by @page's head; NR_MLOCK follows. */
-void mlock_folio(struct vmsim_machine *m, struct page *page);
+void mlock_folio(struct vm_ctx *vm, struct page *page);
 /* mlock_new_folio(): a new page of a VM_LOCKED VMA goes straight onto the
  * unevictable list, PG_mlocked with one lock (folio_add_lru_vma()). */
-void mlock_new_folio(struct vmsim_machine *m, struct page *page);
-void munlock_folio(struct vmsim_machine *m, struct page *page);
+void mlock_new_folio(struct vm_ctx *vm, struct page *page);
+void munlock_folio(struct vm_ctx *vm, struct page *page);
 /* VM_LOCKED is about to leave the locked @vma without a munlock of its
  * pages (mremap's DONTUNMAP, as Linux does it): the locks its mapped pages
  * keep are counted as stale (phys_mem.mlock_stale) for the checker. */
@@ -437,14 +437,14 @@ int check_mm(struct mm_struct *mm, struct vmsim_error *err);
  * collected once for a checker's pass: page_pins() of a page is how many
  * it holds.  NULL when out of host memory; page_pins_free() takes NULL. */
 struct page_pins;
-struct page_pins *page_pins_collect(struct vmsim_machine *m);
+struct page_pins *page_pins_collect(struct vm_ctx *vm);
 unsigned page_pins(const struct page_pins *pins, const struct page *page);
 void page_pins_free(struct page_pins *pins);
 /* A user page's place on the LRU: on the list its flags name, linked to
  * neighbours of that list (or its head) that link back, or, without
  * PG_lru, in a batch (@pins may be NULL: none).  Constant time.  0 or
  * -EFAULT. */
-int check_page_lru(struct vmsim_machine *m, struct page *page, const struct page_pins *pins,
+int check_page_lru(struct vm_ctx *vm, struct page *page, const struct page_pins *pins,
 		   struct vmsim_error *err);
 
 /* The full pass over the machine's @n distinct mms, @users[i] the tasks
@@ -453,29 +453,29 @@ int check_page_lru(struct vmsim_machine *m, struct page *page, const struct page
  * of them.  With tracking on, each mm that was not marked must also be
  * as the last check recorded it (else a path changed it unmarked), and
  * the records start afresh from this pass. */
-int check_mms(struct vmsim_machine *m, struct mm_struct *const *mms, const int *users, size_t n,
+int check_mms(struct vm_ctx *vm, struct mm_struct *const *mms, const int *users, size_t n,
 	      struct vmsim_error *err);
 
 /* Tracking for the incremental pass (machine_check_start()).  The first
  * pass after mm_track_start() must be check_mms(): nothing is recorded. */
-int mm_track_start(struct vmsim_machine *m);	/* 0 or -ENOMEM */
-void mm_track_stop(struct vmsim_machine *m);
+int mm_track_start(struct vm_ctx *vm);	/* 0 or -ENOMEM */
+void mm_track_stop(struct vm_ctx *vm);
 /* The mm is about to be freed (its frames leave the counts). */
 void mm_track_release(struct mm_struct *mm);
 /* One task uses @mm (call for every task before check_mms_tracked()). */
 void mm_track_note_user(struct mm_struct *mm);
 /* True when a mark or record was lost (host memory, a failed pass): only
  * check_mms() is sound until it ran. */
-bool mm_track_lost(const struct vmsim_machine *m);
+bool mm_track_lost(const struct vm_ctx *vm);
 /* The incremental pass: check_mm() and mm_users of every marked mm, and
  * the frame rule over every frame a marked or released mm maps or mapped
  * at the last check.  Clears the marks. */
-int check_mms_tracked(struct vmsim_machine *m, struct vmsim_error *err);
+int check_mms_tracked(struct vm_ctx *vm, struct vmsim_error *err);
 
 /* An event of this mm's machine for the --trace-events log. */
-#define MM_EV(mm, kind, ...) EV((mm)->m->pm.events, (kind), __VA_ARGS__)
-/* The same for machine @m. */
-#define MM_EV_M(m, kind, ...) EV((m)->pm.events, (kind), __VA_ARGS__)
+#define MM_EV(mm, kind, ...) EV((mm)->vm->pm->events, (kind), __VA_ARGS__)
+/* The same for @vm. */
+#define MM_EV_M(vm, kind, ...) EV((vm)->pm->events, (kind), __VA_ARGS__)
 
 /* Bytes of page-table pages that map the user half (VmPTE). */
 unsigned long mm_pgtables_bytes(const struct mm_struct *mm);

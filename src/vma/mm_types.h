@@ -22,7 +22,7 @@
 #include "util/list.h"
 #include "util/rbtree.h"
 
-struct vmsim_machine;
+struct vm_ctx;
 struct file;		/* vma/filemap.h */
 struct task_struct;	/* kern/task.h */
 
@@ -278,8 +278,8 @@ struct fault_stats {
 #define VMACACHE_SIZE 4
 
 struct mm_struct {
-	struct vmsim_machine *m;
-	struct list_head mm_list;	/* on m->mm_list, every mm of the machine */
+	struct vm_ctx *vm;
+	struct list_head mm_list;	/* on vm->mm_list, every mm of the machine */
 	struct list_head mmap_list;	/* VMAs by address (Linux: mm->mmap) */
 	struct rb_root mm_rb;
 	int map_count;			/* VMAs */

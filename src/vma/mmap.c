@@ -18,7 +18,9 @@
 
 #include <errno.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "util/err.h"
 #include "util/errname.h"
 #include "vma/filemap.h"
@@ -144,7 +146,7 @@ static int64_t unmapped_area(struct mm_struct *mm, uint64_t len, uint64_t low, u
  * lies below 4 GiB. */
 static bool in_32bit_syscall(const struct mm_struct *mm)
 {
-	return !config_is_64(&mm->m->cfg) || mm->task_size <= (1ULL << 32);
+	return !config_is_64(mm->vm->cfg) || mm->task_size <= (1ULL << 32);
 }
 
 /* DEFAULT_MAP_WINDOW of a 64-bit task: where mmap() searches unless a
@@ -152,7 +154,7 @@ static bool in_32bit_syscall(const struct mm_struct *mm)
  * is its task size. */
 static uint64_t map_window(const struct mm_struct *mm)
 {
-	const uint64_t w = config_map_window(&mm->m->cfg);
+	const uint64_t w = config_map_window(mm->vm->cfg);
 
 	return in_32bit_syscall(mm) || w > mm->task_size ? mm->task_size : w;
 }
@@ -318,7 +320,7 @@ int64_t get_unmapped_area(struct mm_struct *mm, struct file *file, uint64_t addr
 		/* the file system's f_op->get_unmapped_area: ext4, xfs and
 		 * others with large folios use thp_get_unmapped_area(); the
 		 * rest have none (vfs.large_folios) */
-		r = mm->m->cfg.large_folios ? thp_get_unmapped_area(mm, addr, len, pgoff, flags) :
+		r = mm->vm->cfg->large_folios ? thp_get_unmapped_area(mm, addr, len, pgoff, flags) :
 					      arch_get_unmapped_area_topdown(mm, addr, len, flags);
 	} else if (flags & MAP_SHARED) {
 		/* shmem_get_unmapped_area(): shmem huge pages are "never" by
@@ -361,20 +363,20 @@ static uint64_t round_hint_to_min(const struct mm_struct *mm, uint64_t hint)
 
 static struct shmem_object *shmem_zero_setup(struct mm_struct *mm, uint64_t len)
 {
-	struct shmem_object *obj = host_zalloc(&mm->m->ha, sizeof(*obj));
+	struct shmem_object *obj = host_zalloc(mm->vm->ha, sizeof(*obj));
 
 	if (!obj)
 		return NULL;
 	obj->nr_pages = (unsigned long)(len >> PAGE_SHIFT);
-	obj->pages = host_zalloc(&mm->m->ha, obj->nr_pages * sizeof(obj->pages[0]));
+	obj->pages = host_zalloc(mm->vm->ha, obj->nr_pages * sizeof(obj->pages[0]));
 	if (!obj->pages) {
-		host_free(&mm->m->ha, obj, sizeof(*obj));
+		host_free(mm->vm->ha, obj, sizeof(*obj));
 		return NULL;
 	}
 	obj->refcount = 1;
 	INIT_LIST_HEAD(&obj->i_mmap);
 	/* the inode number /proc/PID/maps shows for "/dev/zero (deleted)" */
-	obj->ino = ++mm->m->last_ctx_id;
+	obj->ino = ++mm->vm->last_ctx_id;
 	return obj;
 }
 

@@ -14,7 +14,9 @@
 
 #include <errno.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "util/errname.h"
 
 /* mprotect_fixup(): give [start, end) of @vma the flags @newflags.

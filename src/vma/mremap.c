@@ -32,7 +32,9 @@
 
 #include <errno.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "util/err.h"
 #include "util/errname.h"
 #include "vma/filemap.h"
@@ -104,7 +106,7 @@ static bool has_pud(const struct pt_ctx *pt)
  */
 static uint64_t walk_to(struct mm_struct *mm, uint64_t addr, unsigned depth, bool alloc)
 {
-	struct pt_ctx *pt = &mm->m->pt;
+	struct pt_ctx *pt = mm->vm->pt;
 	uint64_t table = mm->pgd;
 
 	for (unsigned d = 0; d < depth; d++) {
@@ -124,7 +126,7 @@ static uint64_t walk_to(struct mm_struct *mm, uint64_t addr, unsigned depth, boo
 /* get_old_pud(): the PUD entry of @addr when it links a PMD table. */
 static uint64_t get_old_pud(struct mm_struct *mm, uint64_t addr)
 {
-	const unsigned d = pud_depth(&mm->m->pt);
+	const unsigned d = pud_depth(mm->vm->pt);
 	uint64_t epa = walk_to(mm, addr, d, false);
 
 	return epa && mm_user_table(mm, d, epa, addr) ? epa : 0;
@@ -133,9 +135,9 @@ static uint64_t get_old_pud(struct mm_struct *mm, uint64_t addr)
 /* get_old_pmd(): the PMD entry of @addr when it is not empty. */
 static uint64_t get_old_pmd(struct mm_struct *mm, uint64_t addr)
 {
-	uint64_t epa = walk_to(mm, addr, pmd_depth(&mm->m->pt), false);
+	uint64_t epa = walk_to(mm, addr, pmd_depth(mm->vm->pt), false);
 
-	return epa && !pt_entry_none(pt_read(&mm->m->pt, epa)) ? epa : 0;
+	return epa && !pt_entry_none(pt_read(mm->vm->pt, epa)) ? epa : 0;
 }
 
 /*
@@ -150,7 +152,7 @@ static bool move_normal_entry(struct pagetable_move_control *pmc, unsigned depth
 			      uint64_t new_epa)
 {
 	struct mm_struct *mm = pmc->old->vm_mm;
-	struct pt_ctx *pt = &mm->m->pt;
+	struct pt_ctx *pt = mm->vm->pt;
 	uint64_t e = pt_read(pt, old_epa);
 
 	/* "The destination pmd shouldn't be established, free_pgtables()
@@ -175,7 +177,7 @@ static void move_ptes(struct pagetable_move_control *pmc, uint64_t extent, uint6
 		      uint64_t new_pmd)
 {
 	struct mm_struct *mm = pmc->old->vm_mm;
-	struct pt_ctx *pt = &mm->m->pt;
+	struct pt_ctx *pt = mm->vm->pt;
 	const unsigned pmd = pmd_depth(pt), leaf = pt->fmt->levels - 1;
 	const uint64_t es = pt->fmt->entry_size;
 	uint64_t old_pt = mm_user_table(mm, pmd, old_pmd, pmc->old_addr);
@@ -251,7 +253,7 @@ static int old_and_new_entry(struct pagetable_move_control *pmc, unsigned depth,
 	struct mm_struct *mm = pmc->old->vm_mm;
 
 	*extent = get_extent(pmc, span);
-	*old_epa = depth == pmd_depth(&mm->m->pt) ? get_old_pmd(mm, pmc->old_addr) :
+	*old_epa = depth == pmd_depth(mm->vm->pt) ? get_old_pmd(mm, pmc->old_addr) :
 						    get_old_pud(mm, pmc->old_addr);
 	if (!*old_epa)
 		return 1;
@@ -267,7 +269,7 @@ static int old_and_new_entry(struct pagetable_move_control *pmc, unsigned depth,
 static uint64_t move_page_tables(struct pagetable_move_control *pmc)
 {
 	struct mm_struct *mm = pmc->old->vm_mm;
-	struct pt_ctx *pt = &mm->m->pt;
+	struct pt_ctx *pt = mm->vm->pt;
 	const unsigned pud = pud_depth(pt), pmd = pmd_depth(pt);
 	const uint64_t pmd_span = pmd_size(pt), orig = pmc->old_end - pmc->len_in;
 	uint64_t extent, old_e, new_e;
@@ -298,7 +300,7 @@ static uint64_t move_page_tables(struct pagetable_move_control *pmc)
 		/* a huge PMD moves whole when the extent is all of it, and is
 		 * split into PTEs otherwise (vma/huge_memory.c) */
 		if (pmd_trans_huge(pt_read(pt, old_e))) {
-			if (extent == HPAGE_PMD_SIZE(mm->m) &&
+			if (extent == HPAGE_PMD_SIZE(mm->vm) &&
 			    move_huge_pmd(pmc->old, pmc->old_addr, pmc->new_addr, old_e, new_e))
 				continue;
 			split_huge_pmd(pmc->old, old_e, pmc->old_addr);
@@ -380,7 +382,7 @@ static struct vm_area_struct *vma_merge_extend(struct vm_area_struct *vma, uint6
  * a charge larger than all of RAM and swap together is refused. */
 static bool vm_enough_memory(const struct mm_struct *mm, uint64_t pages)
 {
-	return pages <= mm->m->pm.totalram_pages + mm->m->pm.total_swap_pages;
+	return pages <= mm->vm->pm->totalram_pages + mm->vm->pm->total_swap_pages;
 }
 
 /* vrm_calc_charge(): private writable memory (VM_ACCOUNT) is charged for

@@ -21,7 +21,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "util/error.h"
 #include "vma/mm.h"
 #include "vma/writeback.h"
@@ -155,23 +157,23 @@ void swap_blocks_free(struct swap_info_struct *si)
 	*b = (struct swap_blocks){ 0 };
 }
 
-int swap_writepage(struct vmsim_machine *m, struct page *page)
+int swap_writepage(struct vm_ctx *vm, struct page *page)
 {
 	swp_entry_t entry = { page->private };
 	struct swap_info_struct *si;
-	const void *src = page_host(&m->pm, page);
+	const void *src = page_host(vm->pm, page);
 	uint64_t o;
 
 	/* nobody needs the slot any more: the page stays, unwritten */
-	if (folio_free_swap(m, page))
+	if (folio_free_swap(vm, page))
 		return 0;
-	si = get_swap_device(m, entry, NULL);
+	si = get_swap_device(vm, entry, NULL);
 	o = swp_offset(entry);
 	if (is_folio_zero_filled(src)) {
 		zeromap_set(si, o, true);
 		swap_slot_discard(si, o);
-		MM_EV_M(m, "swap_writepage", "pfn=%#lx type=%u offset=%#llx zero",
-			page_to_pfn(&m->pm, page), si->type, (unsigned long long)o);
+		MM_EV_M(vm, "swap_writepage", "pfn=%#lx type=%u offset=%#llx zero",
+			page_to_pfn(vm->pm, page), si->type, (unsigned long long)o);
 		return 0;
 	}
 	zeromap_set(si, o, false);
@@ -184,20 +186,20 @@ int swap_writepage(struct vmsim_machine *m, struct page *page)
 		}
 		si->nr_stored++;
 	}
-	folio_start_writeback(m, page);
+	folio_start_writeback(vm, page);
 	memcpy(block_addr(&si->blocks, si->slot_block[o]), src, PAGE_SIZE);
-	count_vm_event(&m->pm, PSWPOUT);
-	count_vm_events(&m->pm, PGPGOUT, PAGE_SIZE >> 10);
-	MM_EV_M(m, "swap_writepage", "pfn=%#lx type=%u offset=%#llx",
-		page_to_pfn(&m->pm, page), si->type, (unsigned long long)o);
+	count_vm_event(vm->pm, PSWPOUT);
+	count_vm_events(vm->pm, PGPGOUT, PAGE_SIZE >> 10);
+	MM_EV_M(vm, "swap_writepage", "pfn=%#lx type=%u offset=%#llx",
+		page_to_pfn(vm->pm, page), si->type, (unsigned long long)o);
 	return 0;
 }
 
-int swap_read_folio(struct vmsim_machine *m, struct page *page)
+int swap_read_folio(struct vm_ctx *vm, struct page *page)
 {
 	swp_entry_t entry = { page->private };
-	struct swap_info_struct *si = get_swap_device(m, entry, NULL);
-	void *dst = page_host(&m->pm, page);
+	struct swap_info_struct *si = get_swap_device(vm, entry, NULL);
+	void *dst = page_host(vm->pm, page);
 	uint64_t o;
 
 	if (!si)
@@ -207,12 +209,12 @@ int swap_read_folio(struct vmsim_machine *m, struct page *page)
 		memset(dst, 0, PAGE_SIZE);
 	} else if (si->slot_block[o]) {
 		memcpy(dst, block_addr(&si->blocks, si->slot_block[o]), PAGE_SIZE);
-		count_vm_event(&m->pm, PSWPIN);
-		count_vm_events(&m->pm, PGPGIN, PAGE_SIZE >> 10);
+		count_vm_event(vm->pm, PSWPIN);
+		count_vm_events(vm->pm, PGPGIN, PAGE_SIZE >> 10);
 	} else {
 		return -EIO;	/* never written: swap_check() says how */
 	}
-	MM_EV_M(m, "swap_readpage", "pfn=%#lx type=%u offset=%#llx%s", page_to_pfn(&m->pm, page),
+	MM_EV_M(vm, "swap_readpage", "pfn=%#lx type=%u offset=%#llx%s", page_to_pfn(vm->pm, page),
 		si->type, (unsigned long long)o, zeromap_test(si, o) ? " zero" : "");
 	return 0;
 }

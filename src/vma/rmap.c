@@ -28,7 +28,9 @@
 #include <errno.h>
 #include <inttypes.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "phys/mm_inline.h"
 #include "mmu/mmu.h"
 #include "phys/slab.h"
@@ -118,15 +120,15 @@ void anon_vma_interval_tree_post_update_vma(struct vm_area_struct *vma)
 
 /* ---- objects ---- */
 
-static struct vmsim_machine *vma_machine(const struct vm_area_struct *vma)
+static struct vm_ctx *vma_vm(const struct vm_area_struct *vma)
 {
-	return vma->vm_mm->m;
+	return vma->vm_mm->vm;
 }
 
 /* anon_vma_alloc(): one reference (its own), its own root and parent. */
-static struct anon_vma *anon_vma_alloc(struct vmsim_machine *m)
+static struct anon_vma *anon_vma_alloc(struct vm_ctx *vm)
 {
-	struct anon_vma *anon_vma = kmem_cache_alloc(m->anon_vma_cachep, GFP_KERNEL | __GFP_ZERO);
+	struct anon_vma *anon_vma = kmem_cache_alloc(vm->anon_vma_cachep, GFP_KERNEL | __GFP_ZERO);
 
 	if (anon_vma) {
 		anon_vma->refcount = 1;
@@ -140,32 +142,32 @@ static struct anon_vma *anon_vma_alloc(struct vmsim_machine *m)
 	return anon_vma;
 }
 
-static void anon_vma_free(struct vmsim_machine *m, struct anon_vma *anon_vma)
+static void anon_vma_free(struct vm_ctx *vm, struct anon_vma *anon_vma)
 {
-	kmem_cache_free(m->anon_vma_cachep, anon_vma);
+	kmem_cache_free(vm->anon_vma_cachep, anon_vma);
 }
 
 /* __put_anon_vma(): the last reference went; a non-root also drops the
  * reference it held on its root. */
-static void put_anon_vma(struct vmsim_machine *m, struct anon_vma *anon_vma)
+static void put_anon_vma(struct vm_ctx *vm, struct anon_vma *anon_vma)
 {
 	struct anon_vma *root = anon_vma->root;
 
 	if (--anon_vma->refcount)
 		return;
-	anon_vma_free(m, anon_vma);
+	anon_vma_free(vm, anon_vma);
 	if (root != anon_vma && --root->refcount == 0)
-		anon_vma_free(m, root);
+		anon_vma_free(vm, root);
 }
 
-static struct anon_vma_chain *anon_vma_chain_alloc(struct vmsim_machine *m)
+static struct anon_vma_chain *anon_vma_chain_alloc(struct vm_ctx *vm)
 {
-	return kmem_cache_alloc(m->anon_vma_chain_cachep, GFP_KERNEL);
+	return kmem_cache_alloc(vm->anon_vma_chain_cachep, GFP_KERNEL);
 }
 
-static void anon_vma_chain_free(struct vmsim_machine *m, struct anon_vma_chain *avc)
+static void anon_vma_chain_free(struct vm_ctx *vm, struct anon_vma_chain *avc)
 {
-	kmem_cache_free(m->anon_vma_chain_cachep, avc);
+	kmem_cache_free(vm->anon_vma_chain_cachep, avc);
 }
 
 static void anon_vma_chain_link(struct vm_area_struct *vma, struct anon_vma_chain *avc,
@@ -181,8 +183,8 @@ static void anon_vma_chain_link(struct vm_area_struct *vma, struct anon_vma_chai
 
 int __anon_vma_prepare(struct vm_area_struct *vma)
 {
-	struct vmsim_machine *m = vma_machine(vma);
-	struct anon_vma_chain *avc = anon_vma_chain_alloc(m);
+	struct vm_ctx *vm = vma_vm(vma);
+	struct anon_vma_chain *avc = anon_vma_chain_alloc(vm);
 	struct anon_vma *anon_vma;
 
 	/* --check: the VMA changes, also on paths that then fail (a stack
@@ -192,9 +194,9 @@ int __anon_vma_prepare(struct vm_area_struct *vma)
 		return -ENOMEM;
 	anon_vma = find_mergeable_anon_vma(vma);
 	if (!anon_vma) {
-		anon_vma = anon_vma_alloc(m);
+		anon_vma = anon_vma_alloc(vm);
 		if (!anon_vma) {
-			anon_vma_chain_free(m, avc);
+			anon_vma_chain_free(vm, avc);
 			return -ENOMEM;
 		}
 		anon_vma->num_children++;	/* self-parent link for new root */
@@ -207,7 +209,7 @@ int __anon_vma_prepare(struct vm_area_struct *vma)
 
 int anon_vma_clone(struct vm_area_struct *dst, struct vm_area_struct *src)
 {
-	struct vmsim_machine *m = vma_machine(src);
+	struct vm_ctx *vm = vma_vm(src);
 	struct anon_vma_chain *avc, *pavc;
 
 	mm_track_dirty(dst->vm_mm);	/* --check: dst's chain changes */
@@ -215,7 +217,7 @@ int anon_vma_clone(struct vm_area_struct *dst, struct vm_area_struct *src)
 	list_for_each_entry_reverse(pavc, &src->anon_vma_chain, same_vma) {
 		struct anon_vma *anon_vma = pavc->anon_vma;
 
-		avc = anon_vma_chain_alloc(m);
+		avc = anon_vma_chain_alloc(vm);
 		if (!avc)
 			goto enomem_failure;
 		anon_vma_chain_link(dst, avc, anon_vma);
@@ -242,7 +244,7 @@ enomem_failure:
 
 int anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma)
 {
-	struct vmsim_machine *m = vma_machine(pvma);
+	struct vm_ctx *vm = vma_vm(pvma);
 	struct anon_vma_chain *avc;
 	struct anon_vma *anon_vma;
 	int error;
@@ -261,11 +263,11 @@ int anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma)
 	if (vma->anon_vma)
 		return 0;
 	/* Then an anon_vma of its own, where the child's copies go. */
-	anon_vma = anon_vma_alloc(m);
+	anon_vma = anon_vma_alloc(vm);
 	if (!anon_vma)
 		goto out_error;
 	anon_vma->num_active_vmas++;
-	avc = anon_vma_chain_alloc(m);
+	avc = anon_vma_chain_alloc(vm);
 	if (!avc)
 		goto out_error_free_anon_vma;
 	anon_vma->root = pvma->anon_vma->root;
@@ -278,7 +280,7 @@ int anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma)
 	return 0;
 
 out_error_free_anon_vma:
-	put_anon_vma(m, anon_vma);
+	put_anon_vma(vm, anon_vma);
 out_error:
 	unlink_anon_vmas(vma);
 	return -ENOMEM;
@@ -286,7 +288,7 @@ out_error:
 
 void unlink_anon_vmas(struct vm_area_struct *vma)
 {
-	struct vmsim_machine *m = vma_machine(vma);
+	struct vm_ctx *vm = vma_vm(vma);
 	struct anon_vma_chain *avc, *next;
 
 	mm_track_dirty(vma->vm_mm);	/* --check: the chain goes */
@@ -302,7 +304,7 @@ void unlink_anon_vmas(struct vm_area_struct *vma)
 			continue;
 		}
 		list_del(&avc->same_vma);
-		anon_vma_chain_free(m, avc);
+		anon_vma_chain_free(vm, avc);
 	}
 	if (vma->anon_vma) {
 		vma->anon_vma->num_active_vmas--;
@@ -313,8 +315,8 @@ void unlink_anon_vmas(struct vm_area_struct *vma)
 		struct anon_vma *anon_vma = avc->anon_vma;
 
 		list_del(&avc->same_vma);
-		anon_vma_chain_free(m, avc);
-		put_anon_vma(m, anon_vma);
+		anon_vma_chain_free(vm, avc);
+		put_anon_vma(vm, anon_vma);
 	}
 }
 
@@ -338,7 +340,7 @@ void page_add_new_anon_rmap(struct page *page, struct vm_area_struct *vma, uint6
 	set_page_flag(page, PG_anon_exclusive);
 	__folio_set_anon(page, vma, addr, true);
 	page->_mapcount = 0;
-	lruvec_stat_mod_folio(&vma->vm_mm->m->pm, page, NR_ANON_MAPPED, 1);
+	lruvec_stat_mod_folio(vma->vm_mm->vm->pm, page, NR_ANON_MAPPED, 1);
 }
 
 void page_add_anon_rmap(struct page *page, struct vm_area_struct *vma, uint64_t addr,
@@ -351,7 +353,7 @@ void page_add_anon_rmap(struct page *page, struct vm_area_struct *vma, uint64_t 
 		set_page_flag(page, PG_swapbacked);
 		__folio_set_anon(page, vma, addr, exclusive);
 		page->_mapcount = 0;
-		lruvec_stat_mod_folio(&vma->vm_mm->m->pm, page, NR_ANON_MAPPED, 1);
+		lruvec_stat_mod_folio(vma->vm_mm->vm->pm, page, NR_ANON_MAPPED, 1);
 		if (exclusive)
 			set_page_flag(page, PG_anon_exclusive);
 		else
@@ -360,7 +362,7 @@ void page_add_anon_rmap(struct page *page, struct vm_area_struct *vma, uint64_t 
 		/* the first mapping of an anonymous page makes it mapped
 		 * again (one swapped back in from the swap cache) */
 		if (++page->_mapcount == 0)
-			lruvec_stat_mod_folio(&vma->vm_mm->m->pm, page, NR_ANON_MAPPED, 1);
+			lruvec_stat_mod_folio(vma->vm_mm->vm->pm, page, NR_ANON_MAPPED, 1);
 		if (exclusive)
 			set_page_flag(page, PG_anon_exclusive);
 	}
@@ -427,7 +429,7 @@ static int rmap_walk_file(struct list_head *i_mmap, struct page *page, rmap_one_
 	return 0;
 }
 
-int rmap_walk(struct vmsim_machine *m, struct page *page, rmap_one_fn fn, void *arg)
+int rmap_walk(struct vm_ctx *vm, struct page *page, rmap_one_fn fn, void *arg)
 {
 	struct file *f;
 
@@ -445,15 +447,15 @@ bool page_vma_mapped(struct vm_area_struct *vma, const struct page *page, uint64
 		     uint64_t *epa)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
+	struct vm_ctx *vm = mm->vm;
 	uint64_t e = mm_pte_epa(mm, addr), pte;
 
 	if (!e)
 		return false;
-	pte = pt_read(&m->pt, e);
+	pte = pt_read(vm->pt, e);
 	if (!(pte & _PAGE_PRESENT))
 		return false;
-	if (((pte & m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT) != page_to_pfn(&m->pm, page))
+	if (((pte & vm->pt->fmt->entry_addr_mask) >> PAGE_SHIFT) != page_to_pfn(vm->pm, page))
 		return false;
 	*epa = e;
 	return true;
@@ -477,11 +479,11 @@ struct folio_referenced_arg {
 static bool ptep_clear_flush_young(struct vm_area_struct *vma, uint64_t addr, uint64_t epa)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	const uint64_t pte = pt_read(&mm->m->pt, epa);
+	const uint64_t pte = pt_read(mm->vm->pt, epa);
 
 	if (!(pte & _PAGE_ACCESSED))
 		return false;
-	set_pte(&mm->m->pt, epa, pte & ~(uint64_t)_PAGE_ACCESSED);
+	set_pte(mm->vm->pt, epa, pte & ~(uint64_t)_PAGE_ACCESSED);
 	flush_tlb_mm_range(mm, addr, addr + PAGE_SIZE);
 	return true;
 }
@@ -497,19 +499,19 @@ static int folio_referenced_huge(struct vm_area_struct *vma, uint64_t addr,
 {
 	struct page *folio = pra->page;
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
-	const uint64_t size = HPAGE_PMD_SIZE(m);
+	struct vm_ctx *vm = mm->vm;
+	const uint64_t size = HPAGE_PMD_SIZE(vm);
 	uint64_t pmd = 0, e = 0, epa;
 
 	if (!(addr & (size - 1)) && addr >= vma->vm_start && addr + size <= vma->vm_end &&
-	    (pmd = mm_find_pmd(mm, addr)) && pmd_trans_huge(e = pt_read(&m->pt, pmd)) &&
+	    (pmd = mm_find_pmd(mm, addr)) && pmd_trans_huge(e = pt_read(vm->pt, pmd)) &&
 	    huge_pmd_folio(mm, pmd, e) == folio) {
 		if (vma->vm_flags & VM_LOCKED) {
 			pra->vm_flags |= VM_LOCKED;
 			return 1;
 		}
 		if (e & _PAGE_ACCESSED) {
-			set_pte(&m->pt, pmd, e & ~(uint64_t)_PAGE_ACCESSED);
+			set_pte(vm->pt, pmd, e & ~(uint64_t)_PAGE_ACCESSED);
 			flush_pmd_tlb_range(mm, addr, addr + size);
 			pra->referenced++;
 			pra->vm_flags |= vma->vm_flags;
@@ -560,7 +562,7 @@ static int folio_referenced_one(struct vm_area_struct *vma, uint64_t addr, void 
 	return --pra->mapcount ? 0 : 1;
 }
 
-int folio_referenced(struct vmsim_machine *m, struct page *page, unsigned long *vm_flags)
+int folio_referenced(struct vm_ctx *vm, struct page *page, unsigned long *vm_flags)
 {
 	struct folio_referenced_arg pra = { .page = page, .mapcount = page_mapcount(page) };
 
@@ -574,7 +576,7 @@ int folio_referenced(struct vmsim_machine *m, struct page *page, unsigned long *
 	*vm_flags = 0;
 	if (!pra.mapcount)
 		return 0;
-	rmap_walk(m, page, folio_referenced_one, &pra);
+	rmap_walk(vm, page, folio_referenced_one, &pra);
 	*vm_flags = pra.vm_flags;
 	return pra.referenced;
 }
@@ -591,7 +593,7 @@ static int try_to_unmap_one(struct vm_area_struct *vma, uint64_t addr, void *arg
 	struct unmap_arg *ua = arg;
 	struct page *page = ua->page;
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
+	struct vm_ctx *vm = mm->vm;
 	uint64_t epa, pteval;
 
 	if (!page_vma_mapped(vma, page, addr, &epa))
@@ -601,11 +603,11 @@ static int try_to_unmap_one(struct vm_area_struct *vma, uint64_t addr, void *arg
 		return 1;
 	}
 	mm_track_dirty(mm);	/* --check: the tables change */
-	pteval = pt_read(&m->pt, epa);
-	pte_clear(&m->pt, epa);
+	pteval = pt_read(vm->pt, epa);
+	pte_clear(vm->pt, epa);
 	flush_tlb_mm_range(mm, addr, addr + PAGE_SIZE);
 	if (pteval & _PAGE_DIRTY)
-		folio_mark_dirty(m, page);
+		folio_mark_dirty(vm, page);
 	update_hiwater_rss(mm);
 	if (PageAnon(page)) {
 		swp_entry_t entry = { page->private };
@@ -624,42 +626,42 @@ static int try_to_unmap_one(struct vm_area_struct *vma, uint64_t addr, void *arg
 			set_page_flag(page, PG_swapbacked);
 			goto restore;
 		}
-		if (swap_duplicate(m, entry) < 0)
+		if (swap_duplicate(vm, entry) < 0)
 			goto restore;
 		/* folio_try_share_anon_rmap_pte(): exclusivity moves to the
 		 * swap PTE */
 		if (anon_exclusive)
 			clear_page_flag(page, PG_anon_exclusive);
 		if (list_empty(&mm->mmlist))
-			list_add(&mm->mmlist, &m->swap->mmlist);
+			list_add(&mm->mmlist, &vm->swap->mmlist);
 		mm->rss_stat[MM_ANONPAGES]--;
 		mm->rss_stat[MM_SWAPENTS]++;
-		set_pte(&m->pt, epa, pt_swp_entry_to_pte(m->pt.fmt, swp_type(entry), swp_offset(entry),
+		set_pte(vm->pt, epa, pt_swp_entry_to_pte(vm->pt->fmt, swp_type(entry), swp_offset(entry),
 							 anon_exclusive));
 		MM_EV(mm, "unmap", "addr=%#llx pfn=%#lx swap=%u:%#llx", (unsigned long long)addr,
-		      page_to_pfn(&m->pm, page), swp_type(entry),
+		      page_to_pfn(vm->pm, page), swp_type(entry),
 		      (unsigned long long)swp_offset(entry));
 	} else {
 		mm->rss_stat[PageSwapBacked(page) ? MM_SHMEMPAGES : MM_FILEPAGES]--;
 		MM_EV(mm, "unmap", "addr=%#llx pfn=%#lx", (unsigned long long)addr,
-		      page_to_pfn(&m->pm, page));
+		      page_to_pfn(vm->pm, page));
 	}
 discard:
-	folio_remove_rmap_pte(&m->pm, page);
-	put_page(&m->pm, page);		/* the PTE's reference */
+	folio_remove_rmap_pte(vm->pm, page);
+	put_page(vm->pm, page);		/* the PTE's reference */
 	return 0;
 restore:
-	set_pte(&m->pt, epa, pteval);
+	set_pte(vm->pt, epa, pteval);
 	ua->abort = true;
 	return 1;
 }
 
-void try_to_unmap(struct vmsim_machine *m, struct page *page)
+void try_to_unmap(struct vm_ctx *vm, struct page *page)
 {
 	struct unmap_arg ua = { .page = page };
 
 	if (page_mapcount(page) > 0)
-		rmap_walk(m, page, try_to_unmap_one, &ua);
+		rmap_walk(vm, page, try_to_unmap_one, &ua);
 }
 
 /* ---- folio_mkclean ---- */
@@ -673,26 +675,26 @@ static int page_mkclean_one(struct vm_area_struct *vma, uint64_t addr, void *arg
 {
 	struct mkclean_arg *ma = arg;
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
+	struct vm_ctx *vm = mm->vm;
 	uint64_t epa, pte;
 
 	if (!(vma->vm_flags & VM_SHARED) || !page_vma_mapped(vma, ma->page, addr, &epa))
 		return 0;
-	pte = pt_read(&m->pt, epa);
+	pte = pt_read(vm->pt, epa);
 	if (pte & (_PAGE_DIRTY | _PAGE_RW)) {
-		set_pte(&m->pt, epa, pte & ~(uint64_t)(_PAGE_DIRTY | _PAGE_RW));
+		set_pte(vm->pt, epa, pte & ~(uint64_t)(_PAGE_DIRTY | _PAGE_RW));
 		flush_tlb_mm_range(mm, addr, addr + PAGE_SIZE);
 		ma->cleaned++;
 	}
 	return 0;
 }
 
-int folio_mkclean(struct vmsim_machine *m, struct page *page)
+int folio_mkclean(struct vm_ctx *vm, struct page *page)
 {
 	struct mkclean_arg ma = { .page = page };
 
 	if (page_mapcount(page) > 0)
-		rmap_walk(m, page, page_mkclean_one, &ma);
+		rmap_walk(vm, page, page_mkclean_one, &ma);
 	return ma.cleaned;
 }
 
@@ -745,8 +747,8 @@ int check_vma_rmap(struct vm_area_struct *vma, struct page *page, uint64_t addr,
 			if (avc->vma != vma)
 				return verr(err, -EFAULT, "rmap: VMA %#" PRIx64 ": an AVC points at another VMA",
 					    vma->vm_start);
-			if (virt_to_cache(&vma->vm_mm->m->pm, avc->anon_vma) !=
-			    vma->vm_mm->m->anon_vma_cachep)
+			if (virt_to_cache(vma->vm_mm->vm->pm, avc->anon_vma) !=
+			    vma->vm_mm->vm->anon_vma_cachep)
 				return verr(err, -EFAULT, "rmap: VMA %#" PRIx64 ": an AVC points outside"
 					    " the anon_vma cache", vma->vm_start);
 			if (RB_EMPTY_NODE(&avc->rb) || !tree_has(&avc->anon_vma->rb_root, avc))
@@ -923,7 +925,7 @@ int anon_vma_check(struct mm_struct *const *mms, size_t n, struct vmsim_error *e
 
 	if (!n)
 		return 0;
-	s.ha = &mms[0]->m->ha;
+	s.ha = mms[0]->vm->ha;
 	htab_init(&s.index, s.ha);
 	for (size_t j = 0; j < n && !ret; j++)
 		ret = av_census_mm(&s, mms[j], err);

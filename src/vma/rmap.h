@@ -50,7 +50,7 @@
 #include "vma/mm_types.h"
 
 struct vmsim_error;
-struct vmsim_machine;
+struct vm_ctx;
 
 struct anon_vma {
 	struct anon_vma *root;		/* of this family of anon_vmas */
@@ -159,8 +159,8 @@ typedef int (*rmap_one_fn)(struct vm_area_struct *vma, uint64_t addr, void *arg)
 int rmap_walk_anon(struct page *page, rmap_one_fn fn, void *arg);
 
 /* rmap_walk(): @fn for every VMA that may map @page, where it would
- * (anonymous pages only while mapped, as above).  @m: the machine. */
-int rmap_walk(struct vmsim_machine *m, struct page *page, rmap_one_fn fn, void *arg);
+ * (anonymous pages only while mapped, as above).  @vm: the mm layer's context. */
+int rmap_walk(struct vm_ctx *vm, struct page *page, rmap_one_fn fn, void *arg);
 
 /* page_vma_mapped_walk() for one page: the PTE at @addr of @vma maps
  * @page; *@epa gets its address. */
@@ -173,7 +173,7 @@ bool page_vma_mapped(struct vm_area_struct *vma, const struct page *page, uint64
  * flushed); *@vm_flags gets the flags of their VMAs, VM_LOCKED alone
  * (and the walk stops) when one of them is mlocked.
  */
-int folio_referenced(struct vmsim_machine *m, struct page *page, unsigned long *vm_flags);
+int folio_referenced(struct vm_ctx *vm, struct page *page, unsigned long *vm_flags);
 
 /*
  * try_to_unmap(): replace every PTE mapping @page: with a swap entry for
@@ -182,12 +182,12 @@ int folio_referenced(struct vmsim_machine *m, struct page *page, unsigned long *
  * a dirty PTE dirties the page.  Stops at an mlocked VMA; the page is
  * still mapped afterwards when it could not unmap everything.
  */
-void try_to_unmap(struct vmsim_machine *m, struct page *page);
+void try_to_unmap(struct vm_ctx *vm, struct page *page);
 
 /* folio_mkclean(): write-protect and clean every shared mapping of a
  * page cache page before it is written; how many PTEs were dirty or
  * writable. */
-int folio_mkclean(struct vmsim_machine *m, struct page *page);
+int folio_mkclean(struct vm_ctx *vm, struct page *page);
 
 /* The anon_vma of a neighbour of @vma that @vma may share so that the two
  * can merge later (mm/vma.c): the next VMA's first, then the previous

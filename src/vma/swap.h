@@ -12,7 +12,7 @@
 
 #include "phys/mm_inline.h"
 
-struct vmsim_machine;
+struct vm_ctx;
 struct vmsim_error;
 struct vm_area_struct;
 
@@ -44,52 +44,52 @@ struct cpu_fbatches {
 
 /* ---- swap.c: the LRU batches (mm/swap.c) ---- */
 
-/* The batches of every CPU of @m (boot and teardown). */
-int lru_init(struct vmsim_machine *m);
-void lru_finish(struct vmsim_machine *m);
+/* The batches of every CPU of @vm (boot and teardown). */
+int lru_init(struct vm_ctx *vm);
+void lru_finish(struct vm_ctx *vm);
 
 /* A new page (anonymous, page cache, swap cache) goes on the LRU, via
  * this CPU's lru_add batch.  Takes a reference for the batch. */
-void folio_add_lru(struct vmsim_machine *m, struct page *page);
+void folio_add_lru(struct vm_ctx *vm, struct page *page);
 /* folio_add_lru() for a page about to be mapped by @vma: an mlocked VMA's
  * pages go to the unevictable list (folio_add_lru_vma()). */
-void folio_add_lru_vma(struct vmsim_machine *m, struct page *page, struct vm_area_struct *vma);
+void folio_add_lru_vma(struct vm_ctx *vm, struct page *page, struct vm_area_struct *vma);
 /* Apply this CPU's batches (lru_add_drain()), or every CPU's. */
-void lru_add_drain(struct vmsim_machine *m);
-void lru_add_drain_all(struct vmsim_machine *m);
+void lru_add_drain(struct vm_ctx *vm);
+void lru_add_drain_all(struct vm_ctx *vm);
 
 /* folio_mark_accessed(): a page used through a read or write (not a
  * mapping): referenced, then active on the second use. */
-void folio_mark_accessed(struct vmsim_machine *m, struct page *page);
+void folio_mark_accessed(struct vm_ctx *vm, struct page *page);
 /* Move an inactive page to its active list (folio_activate()). */
-void folio_activate(struct vmsim_machine *m, struct page *page);
+void folio_activate(struct vm_ctx *vm, struct page *page);
 /* Move an active page to its inactive list (folio_deactivate(),
  * MADV_COLD); an unmapped file page to the inactive tail for reclaim
  * (deactivate_file_folio()). */
-void folio_deactivate(struct vmsim_machine *m, struct page *page);
-void deactivate_file_folio(struct vmsim_machine *m, struct page *page);
+void folio_deactivate(struct vm_ctx *vm, struct page *page);
+void deactivate_file_folio(struct vm_ctx *vm, struct page *page);
 /* MADV_FREE: a clean anonymous page to the inactive file list, no longer
  * swap-backed, freed by reclaim unless written again (folio_mark_lazyfree()). */
-void folio_mark_lazyfree(struct vmsim_machine *m, struct page *page);
+void folio_mark_lazyfree(struct vm_ctx *vm, struct page *page);
 /* Writeback for reclaim finished: to the inactive tail, reclaimed next
  * (folio_rotate_reclaimable()). */
-void folio_rotate_reclaimable(struct vmsim_machine *m, struct page *page);
+void folio_rotate_reclaimable(struct vm_ctx *vm, struct page *page);
 /* Reclaim cost of @file or anon pages: @nr_io pages of I/O (refaults,
  * writes), @nr_rotated pages rotated (lru_note_cost()). */
-void lru_note_cost(struct vmsim_machine *m, struct lruvec *lruvec, bool file, unsigned long nr_io,
+void lru_note_cost(struct vm_ctx *vm, struct lruvec *lruvec, bool file, unsigned long nr_io,
 		   unsigned long nr_rotated);
-void lru_note_cost_refault(struct vmsim_machine *m, struct page *page);
+void lru_note_cost_refault(struct vm_ctx *vm, struct page *page);
 
 /* Take @page off its LRU list for the caller, with a reference; false
  * when it is on none (folio_isolate_lru()).  folio_putback_lru() returns
  * it (through lru_add) and drops that reference. */
-bool folio_isolate_lru(struct vmsim_machine *m, struct page *page);
-void folio_putback_lru(struct vmsim_machine *m, struct page *page);
+bool folio_isolate_lru(struct vm_ctx *vm, struct page *page);
+void folio_putback_lru(struct vm_ctx *vm, struct page *page);
 
 /* ---- vmscan.c: reclaim (mm/vmscan.c) ---- */
 
 /* The allocator's hooks (pm->reclaim), set by reclaim_init() at boot. */
-void reclaim_init(struct vmsim_machine *m);
+void reclaim_init(struct vm_ctx *vm);
 /* Direct reclaim for an allocation of @order on @zonelist: the pages
  * freed. */
 unsigned long try_to_free_pages(struct phys_mem *pm, struct zone *const *zonelist, unsigned order,
@@ -99,7 +99,7 @@ unsigned long try_to_free_pages(struct phys_mem *pm, struct zone *const *zonelis
  * target_mem_cgroup), anon pages too with MEMCG_RECLAIM_MAY_SWAP; the
  * pages freed. */
 struct mem_cgroup;
-unsigned long try_to_free_mem_cgroup_pages(struct vmsim_machine *m, struct mem_cgroup *memcg,
+unsigned long try_to_free_mem_cgroup_pages(struct vm_ctx *vm, struct mem_cgroup *memcg,
 					   unsigned long nr_pages, gfp_t gfp_mask,
 					   unsigned reclaim_options);
 /* A zone fell below its low watermark: wake its node's kswapd, which runs
@@ -109,22 +109,22 @@ void wakeup_kswapd(struct phys_mem *pm, struct zone *zone, gfp_t gfp, unsigned o
 /* A kswapd point: every woken kswapd runs until it sleeps again (its node
  * balanced up to the high watermark, or given up on).  Scenario steps,
  * replay and direct reclaim's throttling call it. */
-void kswapd_run(struct vmsim_machine *m);
+void kswapd_run(struct vm_ctx *vm);
 /* Shrink one lruvec (a node's, or a memory cgroup's on a node) for
  * @nr_to_reclaim pages at priorities DEF_PRIORITY..0, as direct reclaim
  * of that lruvec would; the pages freed.  @may_swap: anon pages too. */
-unsigned long reclaim_lruvec(struct vmsim_machine *m, struct lruvec *lruvec,
+unsigned long reclaim_lruvec(struct vm_ctx *vm, struct lruvec *lruvec,
 			     unsigned long nr_to_reclaim, gfp_t gfp, bool may_swap);
 /* reclaim_pages(): reclaim the isolated pages on @list now, whatever
  * their references (MADV_PAGEOUT); the ones left go back to the LRU. */
-unsigned long reclaim_pages(struct vmsim_machine *m, struct list_head *list);
+unsigned long reclaim_pages(struct vm_ctx *vm, struct list_head *list);
 
 /* For the checkers: each page in a batch of any CPU, with the batch. */
 typedef void (*lru_batch_fn)(void *arg, struct page *page, bool lru_add);
-void lru_for_each_batched(struct vmsim_machine *m, lru_batch_fn fn, void *arg);
+void lru_for_each_batched(struct vm_ctx *vm, lru_batch_fn fn, void *arg);
 
 /* The LRU lists of every node against the pages' flags, the batches and
  * the counters: 0, or -EFAULT with the first problem in @err. */
-int lru_check(struct vmsim_machine *m, struct vmsim_error *err);
+int lru_check(struct vm_ctx *vm, struct vmsim_error *err);
 
 #endif

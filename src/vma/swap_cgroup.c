@@ -13,22 +13,24 @@
 #include <errno.h>
 #include <stdint.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "util/hostalloc.h"
 #include "vma/memcontrol.h"
 
-static struct swap_cgroup_ctrl *ctrl_of(struct vmsim_machine *m, unsigned type)
+static struct swap_cgroup_ctrl *ctrl_of(struct vm_ctx *vm, unsigned type)
 {
-	if (!m->memcg || type >= SWAP_CGROUP_TYPES)
+	if (!vm->memcg || type >= SWAP_CGROUP_TYPES)
 		return NULL;
-	return &m->memcg->swap_cgroup[type];
+	return &vm->memcg->swap_cgroup[type];
 }
 
-int swap_cgroup_swapon(struct vmsim_machine *m, unsigned type, unsigned long max_pages)
+int swap_cgroup_swapon(struct vm_ctx *vm, unsigned type, unsigned long max_pages)
 {
-	struct swap_cgroup_ctrl *ctrl = ctrl_of(m, type);
+	struct swap_cgroup_ctrl *ctrl = ctrl_of(vm, type);
 
-	if (!m->memcg)
+	if (!vm->memcg)
 		return 0;
 	if (!ctrl || ctrl->map)
 		return -EINVAL;
@@ -36,28 +38,28 @@ int swap_cgroup_swapon(struct vmsim_machine *m, unsigned type, unsigned long max
 		return 0;
 	if (max_pages > SIZE_MAX / sizeof(*ctrl->map))
 		return -ENOMEM;
-	ctrl->map = host_zalloc(&m->ha, max_pages * sizeof(*ctrl->map));
+	ctrl->map = host_zalloc(vm->ha, max_pages * sizeof(*ctrl->map));
 	if (!ctrl->map)
 		return -ENOMEM;
 	ctrl->length = max_pages;
 	return 0;
 }
 
-void swap_cgroup_swapoff(struct vmsim_machine *m, unsigned type)
+void swap_cgroup_swapoff(struct vm_ctx *vm, unsigned type)
 {
-	struct swap_cgroup_ctrl *ctrl = ctrl_of(m, type);
+	struct swap_cgroup_ctrl *ctrl = ctrl_of(vm, type);
 
 	if (!ctrl || !ctrl->map)
 		return;
-	host_free(&m->ha, ctrl->map, ctrl->length * sizeof(*ctrl->map));
+	host_free(vm->ha, ctrl->map, ctrl->length * sizeof(*ctrl->map));
 	ctrl->map = NULL;
 	ctrl->length = 0;
 }
 
-unsigned short swap_cgroup_record(struct vmsim_machine *m, unsigned type, unsigned long offset,
+unsigned short swap_cgroup_record(struct vm_ctx *vm, unsigned type, unsigned long offset,
 				  unsigned short id, unsigned nr)
 {
-	struct swap_cgroup_ctrl *ctrl = ctrl_of(m, type);
+	struct swap_cgroup_ctrl *ctrl = ctrl_of(vm, type);
 	unsigned short old;
 
 	if (!ctrl || !ctrl->map || offset >= ctrl->length || nr > ctrl->length - offset)
@@ -68,25 +70,25 @@ unsigned short swap_cgroup_record(struct vmsim_machine *m, unsigned type, unsign
 	return old;
 }
 
-unsigned short lookup_swap_cgroup_id(struct vmsim_machine *m, unsigned type, unsigned long offset)
+unsigned short lookup_swap_cgroup_id(struct vm_ctx *vm, unsigned type, unsigned long offset)
 {
-	struct swap_cgroup_ctrl *ctrl = ctrl_of(m, type);
+	struct swap_cgroup_ctrl *ctrl = ctrl_of(vm, type);
 
 	if (!ctrl || !ctrl->map || offset >= ctrl->length)
 		return 0;
 	return ctrl->map[offset];
 }
 
-void swap_cgroup_finish(struct vmsim_machine *m)
+void swap_cgroup_finish(struct vm_ctx *vm)
 {
 	for (unsigned type = 0; type < SWAP_CGROUP_TYPES; type++)
-		swap_cgroup_swapoff(m, type);
+		swap_cgroup_swapoff(vm, type);
 }
 
-void swap_cgroup_count(struct vmsim_machine *m, unsigned long *counts, unsigned nr_ids)
+void swap_cgroup_count(struct vm_ctx *vm, unsigned long *counts, unsigned nr_ids)
 {
 	for (unsigned type = 0; type < SWAP_CGROUP_TYPES; type++) {
-		const struct swap_cgroup_ctrl *ctrl = ctrl_of(m, type);
+		const struct swap_cgroup_ctrl *ctrl = ctrl_of(vm, type);
 
 		for (unsigned long i = 0; ctrl && i < ctrl->length; i++)
 			if (ctrl->map[i] < nr_ids)

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-struct vmsim_machine;
+struct vm_ctx;
 struct vmsim_error;
 
 /* 1 << MAX_SWAPFILES_SHIFT: every swap type a swap entry can name */
@@ -23,19 +23,19 @@ struct swap_cgroup_ctrl {
 
 /* The ids of swap type @type's @max_pages slots, all 0.  0, -EINVAL
  * (type out of range, or already on), -ENOMEM. */
-int swap_cgroup_swapon(struct vmsim_machine *m, unsigned type, unsigned long max_pages);
+int swap_cgroup_swapon(struct vm_ctx *vm, unsigned type, unsigned long max_pages);
 /* The area is gone: its ids too (every entry must be uncharged). */
-void swap_cgroup_swapoff(struct vmsim_machine *m, unsigned type);
+void swap_cgroup_swapoff(struct vm_ctx *vm, unsigned type);
 /* Record @id for @nr slots from (@type, @offset); the id the first one
  * had.  Slots outside an area that is on are ignored (0). */
-unsigned short swap_cgroup_record(struct vmsim_machine *m, unsigned type, unsigned long offset,
+unsigned short swap_cgroup_record(struct vm_ctx *vm, unsigned type, unsigned long offset,
 				  unsigned short id, unsigned nr);
 /* The id recorded for (@type, @offset), 0 for none. */
-unsigned short lookup_swap_cgroup_id(struct vmsim_machine *m, unsigned type,
+unsigned short lookup_swap_cgroup_id(struct vm_ctx *vm, unsigned type,
 				     unsigned long offset);
 /* Every area's ids freed (shutdown). */
-void swap_cgroup_finish(struct vmsim_machine *m);
+void swap_cgroup_finish(struct vm_ctx *vm);
 /* Swap slots recorded with each id: @counts[id] += ..., @nr_ids ids. */
-void swap_cgroup_count(struct vmsim_machine *m, unsigned long *counts, unsigned nr_ids);
+void swap_cgroup_count(struct vm_ctx *vm, unsigned long *counts, unsigned nr_ids);
 
 #endif

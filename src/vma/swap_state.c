@@ -21,16 +21,18 @@
 
 #include <errno.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "mmu/mmu.h"
 #include "vma/memcontrol.h"
 #include "vma/mm.h"
 #include "vma/swap.h"
 #include "vma/workingset.h"
 
-struct page *swap_cache_lookup(struct vmsim_machine *m, swp_entry_t entry)
+struct page *swap_cache_lookup(struct vm_ctx *vm, swp_entry_t entry)
 {
-	struct swap_info_struct *si = get_swap_device(m, entry, NULL);
+	struct swap_info_struct *si = get_swap_device(vm, entry, NULL);
 	void *p;
 
 	if (!si)
@@ -39,10 +41,10 @@ struct page *swap_cache_lookup(struct vmsim_machine *m, swp_entry_t entry)
 	return p && !xa_is_value(p) ? p : NULL;
 }
 
-int add_to_swap_cache(struct vmsim_machine *m, struct page *page, swp_entry_t entry,
+int add_to_swap_cache(struct vm_ctx *vm, struct page *page, swp_entry_t entry,
 		      void **shadow)
 {
-	struct swap_info_struct *si = get_swap_device(m, entry, NULL);
+	struct swap_info_struct *si = get_swap_device(vm, entry, NULL);
 	void *old = NULL;
 
 	if (!si || xa_store(&si->swap_cache, swp_offset(entry), page, &old))
@@ -53,15 +55,15 @@ int add_to_swap_cache(struct vmsim_machine *m, struct page *page, swp_entry_t en
 	set_page_flag(page, PG_swapcache);
 	page->private = entry.val;
 	si->cache_pages++;
-	lruvec_stat_mod_folio(&m->pm, page, NR_FILE_PAGES, 1);
-	lruvec_stat_mod_folio(&m->pm, page, NR_SWAPCACHE, 1);
+	lruvec_stat_mod_folio(vm->pm, page, NR_FILE_PAGES, 1);
+	lruvec_stat_mod_folio(vm->pm, page, NR_SWAPCACHE, 1);
 	return 0;
 }
 
-void __delete_from_swap_cache(struct vmsim_machine *m, struct page *page, void *shadow)
+void __delete_from_swap_cache(struct vm_ctx *vm, struct page *page, void *shadow)
 {
 	swp_entry_t entry = { page->private };
-	struct swap_info_struct *si = get_swap_device(m, entry, NULL);
+	struct swap_info_struct *si = get_swap_device(vm, entry, NULL);
 
 	if (shadow)
 		xa_store(&si->swap_cache, swp_offset(entry), shadow, NULL);
@@ -70,33 +72,33 @@ void __delete_from_swap_cache(struct vmsim_machine *m, struct page *page, void *
 	clear_page_flag(page, PG_swapcache);
 	page->private = 0;
 	si->cache_pages--;
-	lruvec_stat_mod_folio(&m->pm, page, NR_FILE_PAGES, -1);
-	lruvec_stat_mod_folio(&m->pm, page, NR_SWAPCACHE, -1);
+	lruvec_stat_mod_folio(vm->pm, page, NR_FILE_PAGES, -1);
+	lruvec_stat_mod_folio(vm->pm, page, NR_SWAPCACHE, -1);
 }
 
-void delete_from_swap_cache(struct vmsim_machine *m, struct page *page)
+void delete_from_swap_cache(struct vm_ctx *vm, struct page *page)
 {
 	swp_entry_t entry = { page->private };
 
-	__delete_from_swap_cache(m, page, NULL);
-	put_swap_folio(m, entry);
-	put_page(&m->pm, page);		/* the cache's reference */
+	__delete_from_swap_cache(vm, page, NULL);
+	put_swap_folio(vm, entry);
+	put_page(vm->pm, page);		/* the cache's reference */
 }
 
-bool add_to_swap(struct vmsim_machine *m, struct page *page)
+bool add_to_swap(struct vm_ctx *vm, struct page *page)
 {
-	swp_entry_t entry = folio_alloc_swap(m, page);
+	swp_entry_t entry = folio_alloc_swap(vm, page);
 
 	if (!entry.val)
 		return false;
-	if (add_to_swap_cache(m, page, entry, NULL)) {
-		put_swap_folio(m, entry);
+	if (add_to_swap_cache(vm, page, entry, NULL)) {
+		put_swap_folio(vm, entry);
 		return false;
 	}
 	/* written out whatever its PTEs say (a MADV_FREE page's clean PTE
 	 * must not lose the data: folio_mark_dirty()) */
 	set_page_flag(page, PG_dirty);
-	MM_EV_M(m, "add_to_swap", "pfn=%#lx type=%u offset=%#llx", page_to_pfn(&m->pm, page),
+	MM_EV_M(vm, "add_to_swap", "pfn=%#lx type=%u offset=%#llx", page_to_pfn(vm->pm, page),
 		swp_type(entry), (unsigned long long)swp_offset(entry));
 	return true;
 }
@@ -120,10 +122,10 @@ static unsigned long get_swap_ra_val(const struct vm_area_struct *vma)
 	return vma->swap_readahead_info ? vma->swap_readahead_info : 4;
 }
 
-struct page *swap_cache_get_folio(struct vmsim_machine *m, swp_entry_t entry,
+struct page *swap_cache_get_folio(struct vm_ctx *vm, swp_entry_t entry,
 				  struct vm_area_struct *vma, uint64_t addr)
 {
-	struct page *page = swap_cache_lookup(m, entry);
+	struct page *page = swap_cache_lookup(vm, entry);
 	bool readahead;
 
 	if (!page)
@@ -138,7 +140,7 @@ struct page *swap_cache_get_folio(struct vmsim_machine *m, swp_entry_t entry,
 		vma->swap_readahead_info = SWAP_RA_VAL(addr, win, hits);
 	}
 	if (readahead)
-		count_vm_event(&m->pm, SWAP_RA_HIT);
+		count_vm_event(vm->pm, SWAP_RA_HIT);
 	return page;
 }
 
@@ -174,13 +176,13 @@ static unsigned __swapin_nr_pages(unsigned long prev_offset, unsigned long offse
 /* swap_vma_ra_win(): the window for a fault at @faddr: [*start, *end)
  * inside the VMA and the page table of @faddr, ahead of a sequential
  * fault, around any other.  1 means no readahead. */
-static unsigned swap_vma_ra_win(struct vmsim_machine *m, struct vm_area_struct *vma,
+static unsigned swap_vma_ra_win(struct vm_ctx *vm, struct vm_area_struct *vma,
 				uint64_t faddr, uint64_t *start, uint64_t *end)
 {
-	const struct pt_format *f = m->pt.fmt;
+	const struct pt_format *f = vm->pt->fmt;
 	const uint64_t pmd_size = pt_entry_span(f, f->levels - 2), pmd_mask = ~(pmd_size - 1);
-	const unsigned ceiling = config_is_64(&m->cfg) ? 5 : 3;	/* SWAP_RA_ORDER_CEILING */
-	unsigned page_cluster = m->cfg.page_cluster < ceiling ? m->cfg.page_cluster : ceiling;
+	const unsigned ceiling = config_is_64(vm->cfg) ? 5 : 3;	/* SWAP_RA_ORDER_CEILING */
+	unsigned page_cluster = vm->cfg->page_cluster < ceiling ? vm->cfg->page_cluster : ceiling;
 	unsigned max_win = 1u << page_cluster, win, prev_win;
 	unsigned long ra_val, prev_faddr, hits;
 	uint64_t left, right;
@@ -223,7 +225,7 @@ static unsigned swap_vma_ra_win(struct vmsim_machine *m, struct vm_area_struct *
  * one claimed for it (*@allocated), not yet read; a reference for the
  * caller.  NULL when the slot is unused or memory ran out.
  */
-static struct page *__read_swap_cache_async(struct vmsim_machine *m, swp_entry_t entry,
+static struct page *__read_swap_cache_async(struct vm_ctx *vm, swp_entry_t entry,
 					    bool *allocated)
 {
 	struct page *page, *new_page = NULL;
@@ -233,69 +235,69 @@ static struct page *__read_swap_cache_async(struct vmsim_machine *m, swp_entry_t
 	for (;;) {
 		int err;
 
-		page = swap_cache_lookup(m, entry);
+		page = swap_cache_lookup(vm, entry);
 		if (page) {
 			get_page(page);
 			if (new_page)
-				put_page(&m->pm, new_page);
+				put_page(vm->pm, new_page);
 			return page;
 		}
 		/* skip readahead of an unused slot */
-		if (!swap_swapcount(m, entry))
+		if (!swap_swapcount(vm, entry))
 			goto fail;
 		if (!new_page) {
 			/* may reclaim: look again afterwards */
-			new_page = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE);
+			new_page = alloc_page(vm->pm, GFP_HIGHUSER_MOVABLE);
 			if (!new_page)
 				return NULL;
 			continue;
 		}
-		err = swapcache_prepare(m, entry);
+		err = swapcache_prepare(vm, entry);
 		if (!err)
 			break;
 		goto fail;	/* -ENOENT, or -EEXIST with no page to find */
 	}
 	/* charged, before it counts anywhere, to the cgroup that swapped it
 	 * out (current's when that one is gone) */
-	if (mem_cgroup_swapin_charge_folio(m, new_page, NULL, GFP_HIGHUSER_MOVABLE, swp_type(entry),
+	if (mem_cgroup_swapin_charge_folio(vm, new_page, NULL, GFP_HIGHUSER_MOVABLE, swp_type(entry),
 					   swp_offset(entry))) {
-		put_swap_folio(m, entry);
+		put_swap_folio(vm, entry);
 		goto fail;
 	}
 	set_page_flag(new_page, PG_swapbacked);
-	if (add_to_swap_cache(m, new_page, entry, &shadow)) {
-		put_swap_folio(m, entry);
+	if (add_to_swap_cache(vm, new_page, entry, &shadow)) {
+		put_swap_folio(vm, entry);
 		goto fail;
 	}
 	if (shadow)
-		workingset_refault(m, new_page, shadow);
-	folio_add_lru(m, new_page);
+		workingset_refault(vm, new_page, shadow);
+	folio_add_lru(vm, new_page);
 	*allocated = true;
 	return new_page;
 fail:
 	if (new_page)
-		put_page(&m->pm, new_page);
+		put_page(vm->pm, new_page);
 	return NULL;
 }
 
 /* A page just claimed is read; a failed read leaves it not uptodate. */
-static void read_new(struct vmsim_machine *m, struct page *page)
+static void read_new(struct vm_ctx *vm, struct page *page)
 {
-	if (swap_read_folio(m, page) == 0)
+	if (swap_read_folio(vm, page) == 0)
 		set_page_flag(page, PG_uptodate);
 }
 
-struct page *read_swap_cache_async(struct vmsim_machine *m, swp_entry_t entry)
+struct page *read_swap_cache_async(struct vm_ctx *vm, swp_entry_t entry)
 {
 	bool allocated;
-	struct page *page = __read_swap_cache_async(m, entry, &allocated);
+	struct page *page = __read_swap_cache_async(vm, entry, &allocated);
 
 	if (page && allocated)
-		read_new(m, page);
+		read_new(vm, page);
 	return page;
 }
 
-struct page *swapin_readahead(struct vmsim_machine *m, swp_entry_t entry,
+struct page *swapin_readahead(struct vm_ctx *vm, swp_entry_t entry,
 			      struct vm_area_struct *vma, uint64_t addr, bool *major)
 {
 	struct mm_struct *mm = vma->vm_mm;
@@ -304,32 +306,32 @@ struct page *swapin_readahead(struct vmsim_machine *m, swp_entry_t entry,
 	bool allocated;
 
 	*major = true;
-	if (swap_vma_ra_win(m, vma, addr, &start, &end) > 1) {
+	if (swap_vma_ra_win(vm, vma, addr, &start, &end) > 1) {
 		for (uint64_t a = start; a < end; a += PAGE_SIZE) {
 			uint64_t pte = mm_pte_lookup(mm, a);
 			swp_entry_t e;
 
 			if (!is_swap_pte(pte))
 				continue;
-			e = pte_to_swp_entry(m->pt.fmt, pte);
-			if (non_swap_entry(e) || !get_swap_device(m, e, NULL))
+			e = pte_to_swp_entry(vm->pt->fmt, pte);
+			if (non_swap_entry(e) || !get_swap_device(vm, e, NULL))
 				continue;
-			page = __read_swap_cache_async(m, e, &allocated);
+			page = __read_swap_cache_async(vm, e, &allocated);
 			if (!page)
 				continue;
 			if (allocated) {
-				read_new(m, page);
+				read_new(vm, page);
 				if (a != addr) {
 					set_page_flag(page, PG_readahead);
-					count_vm_event(&m->pm, SWAP_RA);
+					count_vm_event(vm->pm, SWAP_RA);
 				}
 			}
-			put_page(&m->pm, page);
+			put_page(vm->pm, page);
 		}
-		lru_add_drain(m);
+		lru_add_drain(vm);
 	}
-	page = __read_swap_cache_async(m, entry, &allocated);
+	page = __read_swap_cache_async(vm, entry, &allocated);
 	if (page && allocated)
-		read_new(m, page);
+		read_new(vm, page);
 	return page;
 }

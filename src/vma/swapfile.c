@@ -33,7 +33,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "mmu/mmu.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -67,21 +69,21 @@ static unsigned slot_users(const struct swap_info_struct *si, uint64_t offset)
 
 /* ---- life cycle ---- */
 
-int swap_init(struct vmsim_machine *m)
+int swap_init(struct vm_ctx *vm)
 {
-	struct swap_state *ss = host_zalloc(&m->ha, sizeof(*ss));
+	struct swap_state *ss = host_zalloc(vm->ha, sizeof(*ss));
 
 	if (!ss)
 		return -ENOMEM;
 	ss->least_priority = -1;
 	INIT_LIST_HEAD(&ss->mmlist);
-	m->swap = ss;
-	return swap_slots_init(m);
+	vm->swap = ss;
+	return swap_slots_init(vm);
 }
 
-static void free_swap_info(struct vmsim_machine *m, struct swap_info_struct *si)
+static void free_swap_info(struct vm_ctx *vm, struct swap_info_struct *si)
 {
-	struct host_arena *ha = &m->ha;
+	struct host_arena *ha = vm->ha;
 
 	if (si->slot_block)
 		host_free(ha, si->slot_block, si->max * sizeof(*si->slot_block));
@@ -95,18 +97,18 @@ static void free_swap_info(struct vmsim_machine *m, struct swap_info_struct *si)
 	if (si->cluster_info)
 		host_free(ha, si->cluster_info, si->nr_clusters * sizeof(*si->cluster_info));
 	if (si->percpu_cluster)
-		host_free(ha, si->percpu_cluster, m->nr_cpus * sizeof(*si->percpu_cluster));
+		host_free(ha, si->percpu_cluster, vm->nr_cpus * sizeof(*si->percpu_cluster));
 	xa_destroy(&si->swap_cache);
 	host_free(ha, si, sizeof(*si));
 }
 
-void swap_finish(struct vmsim_machine *m)
+void swap_finish(struct vm_ctx *vm)
 {
-	struct swap_state *ss = m->swap;
+	struct swap_state *ss = vm->swap;
 
 	if (!ss)
 		return;
-	swap_slots_finish(m);
+	swap_slots_finish(vm);
 	for (unsigned t = 0; t < MAX_SWAPFILES; t++) {
 		struct swap_info_struct *si = ss->swap_info[t];
 		uint64_t index;
@@ -120,25 +122,25 @@ void swap_finish(struct vmsim_machine *m)
 				xa_erase(&si->swap_cache, index);
 				continue;
 			}
-			__delete_from_swap_cache(m, entry, NULL);
-			put_page(&m->pm, entry);
+			__delete_from_swap_cache(vm, entry, NULL);
+			put_page(vm->pm, entry);
 		}
-		free_swap_info(m, si);
+		free_swap_info(vm, si);
 	}
-	host_free(&m->ha, ss, sizeof(*ss));
-	m->swap = NULL;
+	host_free(vm->ha, ss, sizeof(*ss));
+	vm->swap = NULL;
 }
 
 /* ---- the areas in priority order ---- */
 
 /* The writable areas that have free slots, highest priority first, in
  * plist order among equal priorities (swap_avail_heads). */
-static unsigned avail_areas(const struct vmsim_machine *m, struct swap_info_struct **out)
+static unsigned avail_areas(const struct vm_ctx *vm, struct swap_info_struct **out)
 {
 	unsigned n = 0;
 
 	for (unsigned t = 0; t < MAX_SWAPFILES; t++) {
-		struct swap_info_struct *si = m->swap->swap_info[t];
+		struct swap_info_struct *si = vm->swap->swap_info[t];
 
 		if (si && (si->flags & SWP_WRITEOK) && si->highest_bit)
 			out[n++] = si;
@@ -158,19 +160,19 @@ static unsigned avail_areas(const struct vmsim_machine *m, struct swap_info_stru
 }
 
 /* plist_requeue(): @si goes behind the areas of its priority. */
-static void plist_requeue(struct vmsim_machine *m, struct swap_info_struct *si)
+static void plist_requeue(struct vm_ctx *vm, struct swap_info_struct *si)
 {
-	si->avail_seq = ++m->swap->avail_seq;
+	si->avail_seq = ++vm->swap->avail_seq;
 }
 
-bool vm_swap_full(const struct vmsim_machine *m)
+bool vm_swap_full(const struct vm_ctx *vm)
 {
-	return m->pm.nr_swap_pages * 2 < m->pm.total_swap_pages;
+	return vm->pm->nr_swap_pages * 2 < vm->pm->total_swap_pages;
 }
 
-void si_swapinfo(const struct vmsim_machine *m, unsigned long *free, unsigned long *total)
+void si_swapinfo(const struct vm_ctx *vm, unsigned long *free, unsigned long *total)
 {
-	long nr = m->pm.nr_swap_pages, tot = m->pm.total_swap_pages;
+	long nr = vm->pm->nr_swap_pages, tot = vm->pm->total_swap_pages;
 
 	/* pages taken off writable areas by a swapoff in progress do not
 	 * exist here: swapoff completes within one operation */
@@ -231,7 +233,7 @@ static void swap_range_alloc(struct swap_info_struct *si, uint64_t offset, unsig
 
 /* swap_range_free(): the slots are free again, their contents and any
  * shadow entry with them. */
-static void swap_range_free(struct vmsim_machine *m, struct swap_info_struct *si, uint64_t offset,
+static void swap_range_free(struct vm_ctx *vm, struct swap_info_struct *si, uint64_t offset,
 			    unsigned nr)
 {
 	uint64_t end = offset + nr - 1;
@@ -246,7 +248,7 @@ static void swap_range_free(struct vmsim_machine *m, struct swap_info_struct *si
 		si->lowest_bit = (unsigned)offset;
 	if (end > si->highest_bit)
 		si->highest_bit = (unsigned)end;
-	m->pm.nr_swap_pages += nr;
+	vm->pm->nr_swap_pages += nr;
 	si->inuse_pages -= nr;
 }
 
@@ -328,10 +330,10 @@ static struct swap_cluster_info *list_first_cluster(struct list_head *head)
  * as it is tried -- then the fragmented ones, rotating; order 0 last
  * steals from other orders' clusters.  0 when the area is full.
  */
-static uint64_t cluster_alloc_swap_entry(struct vmsim_machine *m, struct swap_info_struct *si,
+static uint64_t cluster_alloc_swap_entry(struct vm_ctx *vm, struct swap_info_struct *si,
 					 unsigned order, uint8_t usage)
 {
-	struct percpu_cluster *cluster = &si->percpu_cluster[m->pm.this_cpu];
+	struct percpu_cluster *cluster = &si->percpu_cluster[vm->pm->this_cpu];
 	struct swap_cluster_info *ci;
 	uint64_t offset, found = 0;
 
@@ -385,10 +387,10 @@ done:
 	return found;
 }
 
-int get_swap_pages(struct vmsim_machine *m, int n_goal, swp_entry_t *entries)
+int get_swap_pages(struct vm_ctx *vm, int n_goal, swp_entry_t *entries)
 {
 	struct swap_info_struct *areas[MAX_SWAPFILES];
-	long avail_pgs = m->pm.nr_swap_pages;
+	long avail_pgs = vm->pm->nr_swap_pages;
 	unsigned nr;
 	int n_ret = 0;
 
@@ -398,16 +400,16 @@ int get_swap_pages(struct vmsim_machine *m, int n_goal, swp_entry_t *entries)
 		n_goal = SWAP_BATCH;
 	if (n_goal > avail_pgs)
 		n_goal = (int)avail_pgs;
-	m->pm.nr_swap_pages -= n_goal;
-	nr = avail_areas(m, areas);
+	vm->pm->nr_swap_pages -= n_goal;
+	nr = avail_areas(vm, areas);
 	/* the first area of the highest priority with room serves the whole
 	 * request, then goes behind its equals (round robin) */
 	for (unsigned i = 0; i < nr; i++) {
 		struct swap_info_struct *si = areas[i];
 
-		plist_requeue(m, si);
+		plist_requeue(vm, si);
 		while (n_ret < n_goal) {
-			uint64_t offset = cluster_alloc_swap_entry(m, si, 0, SWAP_HAS_CACHE);
+			uint64_t offset = cluster_alloc_swap_entry(vm, si, 0, SWAP_HAS_CACHE);
 
 			if (!offset)
 				break;
@@ -417,21 +419,21 @@ int get_swap_pages(struct vmsim_machine *m, int n_goal, swp_entry_t *entries)
 			break;
 	}
 	if (n_ret < n_goal)
-		m->pm.nr_swap_pages += n_goal - n_ret;
+		vm->pm->nr_swap_pages += n_goal - n_ret;
 	return n_ret;
 }
 
-swp_entry_t folio_alloc_swap(struct vmsim_machine *m, struct page *page)
+swp_entry_t folio_alloc_swap(struct vm_ctx *vm, struct page *page)
 {
 	swp_entry_t entry;
 
-	entry = swap_slots_alloc(m);
-	if (!entry.val && get_swap_pages(m, 1, &entry) != 1)
+	entry = swap_slots_alloc(vm);
+	if (!entry.val && get_swap_pages(vm, 1, &entry) != 1)
 		entry.val = 0;
 	/* the slot counts against the page's cgroup's memory.swap.max (no
 	 * slot at all is the cgroup's swap_fail event) */
-	if (mem_cgroup_try_charge_swap(m, page, swp_type(entry), swp_offset(entry))) {
-		put_swap_folio(m, entry);
+	if (mem_cgroup_try_charge_swap(vm, page, swp_type(entry), swp_offset(entry))) {
+		put_swap_folio(vm, entry);
 		entry.val = 0;
 	}
 	return entry;
@@ -439,16 +441,16 @@ swp_entry_t folio_alloc_swap(struct vmsim_machine *m, struct page *page)
 
 /* ---- slots and their counts ---- */
 
-struct swap_info_struct *get_swap_device(struct vmsim_machine *m, swp_entry_t entry,
+struct swap_info_struct *get_swap_device(struct vm_ctx *vm, swp_entry_t entry,
 					 const char **why)
 {
 	struct swap_info_struct *si;
 
 	if (why)
 		*why = NULL;
-	if (!entry.val || !m->swap)
+	if (!entry.val || !vm->swap)
 		return NULL;
-	if (swp_type(entry) >= MAX_SWAPFILES || !(si = m->swap->swap_info[swp_type(entry)])) {
+	if (swp_type(entry) >= MAX_SWAPFILES || !(si = vm->swap->swap_info[swp_type(entry)])) {
 		if (why)
 			*why = "Bad swap file entry";
 		return NULL;
@@ -490,46 +492,46 @@ static uint8_t __swap_entry_free_locked(struct swap_info_struct *si, uint64_t of
 }
 
 /* swap_entry_range_free(): the slot's last user went; back to the pool. */
-static void swap_entry_range_free(struct vmsim_machine *m, struct swap_info_struct *si,
+static void swap_entry_range_free(struct vm_ctx *vm, struct swap_info_struct *si,
 				  uint64_t offset)
 {
 	struct swap_cluster_info *ci = offset_to_cluster(si, offset);
 
 	ci->count--;
 	si->swap_map[offset] = 0;
-	mem_cgroup_uncharge_swap(m, si->type, offset, 1);
-	swap_range_free(m, si, offset, 1);
+	mem_cgroup_uncharge_swap(vm, si->type, offset, 1);
+	swap_range_free(vm, si, offset, 1);
 	if (!ci->count)
 		free_cluster(si, ci);
 	else
 		partial_free_cluster(si, ci);
 }
 
-void swapcache_free_entries(struct vmsim_machine *m, const swp_entry_t *entries, unsigned n)
+void swapcache_free_entries(struct vm_ctx *vm, const swp_entry_t *entries, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
-		struct swap_info_struct *si = get_swap_device(m, entries[i], NULL);
+		struct swap_info_struct *si = get_swap_device(vm, entries[i], NULL);
 
 		if (si)
-			swap_entry_range_free(m, si, swp_offset(entries[i]));
+			swap_entry_range_free(vm, si, swp_offset(entries[i]));
 	}
 }
 
 /* __swap_entry_free(): one user fewer; a slot left unused goes (through
  * the return cache).  What is left. */
-static uint8_t __swap_entry_free(struct vmsim_machine *m, struct swap_info_struct *si,
+static uint8_t __swap_entry_free(struct vm_ctx *vm, struct swap_info_struct *si,
 				 swp_entry_t entry)
 {
 	uint8_t usage = __swap_entry_free_locked(si, swp_offset(entry), 1);
 
 	if (!usage)
-		free_swap_slot(m, entry);
+		free_swap_slot(vm, entry);
 	return usage;
 }
 
-int swap_duplicate(struct vmsim_machine *m, swp_entry_t entry)
+int swap_duplicate(struct vm_ctx *vm, swp_entry_t entry)
 {
-	struct swap_info_struct *si = get_swap_device(m, entry, NULL);
+	struct swap_info_struct *si = get_swap_device(vm, entry, NULL);
 	uint64_t offset;
 	uint8_t count, has_cache;
 
@@ -550,7 +552,7 @@ int swap_duplicate(struct vmsim_machine *m, swp_entry_t entry)
 	} else {
 		/* add_swap_count_continuation(): the count goes on elsewhere */
 		if (!si->cont_count) {
-			si->cont_count = host_zalloc(&m->ha, si->max * sizeof(*si->cont_count));
+			si->cont_count = host_zalloc(vm->ha, si->max * sizeof(*si->cont_count));
 			if (!si->cont_count)
 				return -ENOMEM;
 		}
@@ -561,33 +563,33 @@ int swap_duplicate(struct vmsim_machine *m, swp_entry_t entry)
 	return 0;
 }
 
-void swap_shmem_alloc(struct vmsim_machine *m, swp_entry_t entry)
+void swap_shmem_alloc(struct vm_ctx *vm, swp_entry_t entry)
 {
-	struct swap_info_struct *si = get_swap_device(m, entry, NULL);
+	struct swap_info_struct *si = get_swap_device(vm, entry, NULL);
 	uint64_t offset = swp_offset(entry);
 
 	if (si)
 		si->swap_map[offset] = SWAP_MAP_SHMEM | (si->swap_map[offset] & SWAP_HAS_CACHE);
 }
 
-void swap_free(struct vmsim_machine *m, swp_entry_t entry)
+void swap_free(struct vm_ctx *vm, swp_entry_t entry)
 {
-	struct swap_info_struct *si = get_swap_device(m, entry, NULL);
+	struct swap_info_struct *si = get_swap_device(vm, entry, NULL);
 
 	if (si)
-		__swap_entry_free(m, si, entry);
+		__swap_entry_free(vm, si, entry);
 }
 
-unsigned swap_swapcount(struct vmsim_machine *m, swp_entry_t entry)
+unsigned swap_swapcount(struct vm_ctx *vm, swp_entry_t entry)
 {
-	struct swap_info_struct *si = get_swap_device(m, entry, NULL);
+	struct swap_info_struct *si = get_swap_device(vm, entry, NULL);
 
 	return si ? slot_users(si, swp_offset(entry)) : 0;
 }
 
-int swapcache_prepare(struct vmsim_machine *m, swp_entry_t entry)
+int swapcache_prepare(struct vm_ctx *vm, swp_entry_t entry)
 {
-	struct swap_info_struct *si = get_swap_device(m, entry, NULL);
+	struct swap_info_struct *si = get_swap_device(vm, entry, NULL);
 	uint64_t offset;
 	uint8_t count;
 
@@ -603,69 +605,69 @@ int swapcache_prepare(struct vmsim_machine *m, swp_entry_t entry)
 	return 0;
 }
 
-void put_swap_folio(struct vmsim_machine *m, swp_entry_t entry)
+void put_swap_folio(struct vm_ctx *vm, swp_entry_t entry)
 {
-	struct swap_info_struct *si = get_swap_device(m, entry, NULL);
+	struct swap_info_struct *si = get_swap_device(vm, entry, NULL);
 
 	if (si && !__swap_entry_free_locked(si, swp_offset(entry), SWAP_HAS_CACHE))
-		free_swap_slot(m, entry);
+		free_swap_slot(vm, entry);
 }
 
 /* __try_to_reclaim_swap() with TTRS_UNMAPPED | TTRS_FULL: the swap
  * cache's page of a slot nobody else uses goes, when no PTE maps it or
  * swap is more than half full. */
-static void try_to_reclaim_swap(struct vmsim_machine *m, struct swap_info_struct *si,
+static void try_to_reclaim_swap(struct vm_ctx *vm, struct swap_info_struct *si,
 				uint64_t offset)
 {
-	struct page *page = swap_cache_lookup(m, swp_entry(si->type, offset));
+	struct page *page = swap_cache_lookup(vm, swp_entry(si->type, offset));
 
 	if (!page || test_page_flag(page, PG_locked) || PageWriteback(page))
 		return;
-	if (page_mapcount(page) > 0 && !vm_swap_full(m))
+	if (page_mapcount(page) > 0 && !vm_swap_full(vm))
 		return;
 	if (si->swap_map[offset] != SWAP_HAS_CACHE)
 		return;
 	get_page(page);
-	delete_from_swap_cache(m, page);
+	delete_from_swap_cache(vm, page);
 	set_page_flag(page, PG_dirty);
-	put_page(&m->pm, page);
+	put_page(vm->pm, page);
 }
 
-bool free_swap_and_cache(struct vmsim_machine *m, swp_entry_t entry)
+bool free_swap_and_cache(struct vm_ctx *vm, swp_entry_t entry)
 {
 	struct swap_info_struct *si;
 	uint64_t offset;
 
 	if (non_swap_entry(entry))
 		return false;
-	si = get_swap_device(m, entry, NULL);
+	si = get_swap_device(vm, entry, NULL);
 	if (!si)
 		return false;
 	offset = swp_offset(entry);
 	if (!slot_users(si, offset))
 		return false;
-	if (__swap_entry_free(m, si, entry) == SWAP_HAS_CACHE)
-		try_to_reclaim_swap(m, si, offset);
+	if (__swap_entry_free(vm, si, entry) == SWAP_HAS_CACHE)
+		try_to_reclaim_swap(vm, si, offset);
 	return true;
 }
 
-bool folio_free_swap(struct vmsim_machine *m, struct page *page)
+bool folio_free_swap(struct vm_ctx *vm, struct page *page)
 {
 	swp_entry_t entry = { page->private };
 
 	if (!PageSwapCache(page) || PageWriteback(page))
 		return false;
-	if (swap_swapcount(m, entry))
+	if (swap_swapcount(vm, entry))
 		return false;		/* folio_swapped(): a PTE still needs it */
-	delete_from_swap_cache(m, page);
+	delete_from_swap_cache(vm, page);
 	set_page_flag(page, PG_dirty);
 	return true;
 }
 
-void free_swap_cache(struct vmsim_machine *m, struct page *page)
+void free_swap_cache(struct vm_ctx *vm, struct page *page)
 {
 	if (PageSwapCache(page) && page_mapcount(page) <= 0 && !test_page_flag(page, PG_locked))
-		folio_free_swap(m, page);
+		folio_free_swap(vm, page);
 }
 
 /* ---- swapon ---- */
@@ -675,13 +677,13 @@ void free_swap_cache(struct vmsim_machine *m, struct page *page)
  * the L1TF limit of arch_max_swapfile_size(): half the physical address
  * space in pages, shifted up by the 3 offset bits below the pfn's
  * (PAGE_SHIFT - SWP_OFFSET_FIRST_BIT, with more than 2 levels). */
-static uint64_t swapfile_maximum_size(const struct vmsim_machine *m)
+static uint64_t swapfile_maximum_size(const struct vm_ctx *vm)
 {
-	const struct pt_format *f = m->pt.fmt;
+	const struct pt_format *f = vm->pt->fmt;
 	uint64_t pages = pt_swp_max_offset(f) + 1;
 
 	if (f->swp.offset_inverted) {
-		uint64_t l1tf = 1ULL << (m->cfg.phys_bits - 1 - PAGE_SHIFT);
+		uint64_t l1tf = 1ULL << (vm->cfg->phys_bits - 1 - PAGE_SHIFT);
 
 		l1tf <<= PAGE_SHIFT - f->swp.offset_shift;
 		if (pages > l1tf)
@@ -695,14 +697,14 @@ static uint64_t swapfile_maximum_size(const struct vmsim_machine *m)
 /* setup_clusters(): the header page and the end past the area count as
  * used; clusters then go on the free (or nonfull) list column by column
  * (SWAP_CLUSTER_COLS), as the kernel spreads them over address spaces. */
-static int setup_clusters(struct vmsim_machine *m, struct swap_info_struct *si)
+static int setup_clusters(struct vm_ctx *vm, struct swap_info_struct *si)
 {
 	unsigned nr = si->nr_clusters, cols = SWAP_ADDRESS_SPACE_PAGES / si->cluster_size;
 
 	if (!cols)
 		cols = 1;
-	si->cluster_info = host_zalloc(&m->ha, nr * sizeof(*si->cluster_info));
-	si->percpu_cluster = host_zalloc(&m->ha, m->nr_cpus * sizeof(*si->percpu_cluster));
+	si->cluster_info = host_zalloc(vm->ha, nr * sizeof(*si->cluster_info));
+	si->percpu_cluster = host_zalloc(vm->ha, vm->nr_cpus * sizeof(*si->percpu_cluster));
 	if (!si->cluster_info || !si->percpu_cluster)
 		return -ENOMEM;
 	si->cluster_info[0].count++;
@@ -732,12 +734,12 @@ static int setup_clusters(struct vmsim_machine *m, struct swap_info_struct *si)
 	return 0;
 }
 
-int sys_swapon(struct vmsim_machine *m, uint64_t size, int prio, bool has_prio, unsigned *type,
+int sys_swapon(struct vm_ctx *vm, uint64_t size, int prio, bool has_prio, unsigned *type,
 	       struct vmsim_error *err)
 {
-	struct swap_state *ss = m->swap;
+	struct swap_state *ss = vm->swap;
 	struct swap_info_struct *si;
-	uint64_t maxpages = size >> PAGE_SHIFT, limit = swapfile_maximum_size(m);
+	uint64_t maxpages = size >> PAGE_SHIFT, limit = swapfile_maximum_size(vm);
 	unsigned t;
 
 	if (size & ~PAGE_MASK)
@@ -756,28 +758,28 @@ int sys_swapon(struct vmsim_machine *m, uint64_t size, int prio, bool has_prio, 
 			    MAX_SWAPFILES);
 	if (maxpages > limit) {
 		/* read_swap_header(): "Truncating oversized swap area" */
-		MM_EV_M(m, "swapon_truncated", "pages=%llu limit=%llu",
+		MM_EV_M(vm, "swapon_truncated", "pages=%llu limit=%llu",
 			(unsigned long long)maxpages, (unsigned long long)limit);
 		maxpages = limit;
 	}
-	si = host_zalloc(&m->ha, sizeof(*si));
+	si = host_zalloc(vm->ha, sizeof(*si));
 	if (!si)
 		return verr(err, -ENOMEM, "out of host memory");
-	si->ha = &m->ha;
+	si->ha = vm->ha;
 	si->type = t;
 	si->max = (unsigned)maxpages;
 	si->pages = si->max - 1;
 	si->lowest_bit = 1;
 	si->highest_bit = si->max - 1;
-	si->cluster_size = config_is_64(&m->cfg) ? SWAPFILE_CLUSTER_THP : SWAPFILE_CLUSTER_NOTHP;
+	si->cluster_size = config_is_64(vm->cfg) ? SWAPFILE_CLUSTER_THP : SWAPFILE_CLUSTER_NOTHP;
 	si->nr_clusters = (si->max + si->cluster_size - 1) / si->cluster_size;
-	xa_init(&si->swap_cache, &m->ha);
-	si->swap_map = host_zalloc(&m->ha, si->max);
-	si->zeromap = host_zalloc(&m->ha, ((si->max + 63) / 64) * sizeof(*si->zeromap));
-	si->slot_block = host_zalloc(&m->ha, si->max * sizeof(*si->slot_block));
-	if (!si->swap_map || !si->zeromap || !si->slot_block || setup_clusters(m, si) ||
-	    swap_cgroup_swapon(m, t, si->max)) {
-		free_swap_info(m, si);
+	xa_init(&si->swap_cache, vm->ha);
+	si->swap_map = host_zalloc(vm->ha, si->max);
+	si->zeromap = host_zalloc(vm->ha, ((si->max + 63) / 64) * sizeof(*si->zeromap));
+	si->slot_block = host_zalloc(vm->ha, si->max * sizeof(*si->slot_block));
+	if (!si->swap_map || !si->zeromap || !si->slot_block || setup_clusters(vm, si) ||
+	    swap_cgroup_swapon(vm, t, si->max)) {
+		free_swap_info(vm, si);
 		return verr(err, -ENOMEM, "out of host memory");
 	}
 	si->swap_map[0] = SWAP_MAP_BAD;
@@ -788,18 +790,18 @@ int sys_swapon(struct vmsim_machine *m, uint64_t size, int prio, bool has_prio, 
 	ss->swap_info[t] = si;
 	if (t >= ss->nr_swapfiles)
 		ss->nr_swapfiles = t + 1;
-	m->pm.nr_swap_pages += si->pages;
-	m->pm.total_swap_pages += si->pages;
-	enable_swap_slots_cache(m);
-	MM_EV_M(m, "swapon", "type=%u name=%s pages=%u prio=%d", t, si->name, si->pages, si->prio);
+	vm->pm->nr_swap_pages += si->pages;
+	vm->pm->total_swap_pages += si->pages;
+	enable_swap_slots_cache(vm);
+	MM_EV_M(vm, "swapon", "type=%u name=%s pages=%u prio=%d", t, si->name, si->pages, si->prio);
 	*type = t;
 	return 0;
 }
 
-int swap_type_of_name(struct vmsim_machine *m, const char *name)
+int swap_type_of_name(struct vm_ctx *vm, const char *name)
 {
-	for (unsigned t = 0; m->swap && t < MAX_SWAPFILES; t++)
-		if (m->swap->swap_info[t] && strcmp(m->swap->swap_info[t]->name, name) == 0)
+	for (unsigned t = 0; vm->swap && t < MAX_SWAPFILES; t++)
+		if (vm->swap->swap_info[t] && strcmp(vm->swap->swap_info[t]->name, name) == 0)
 			return (int)t;
 	return -1;
 }
@@ -821,51 +823,51 @@ static void unuse_pte(struct vm_area_struct *vma, uint64_t addr, uint64_t epa, u
 		      swp_entry_t entry, struct page *page)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	struct vmsim_machine *m = mm->m;
-	bool exclusive = pt_pte_swp_exclusive(m->pt.fmt, old_pte);
+	struct vm_ctx *vm = mm->vm;
+	bool exclusive = pt_pte_swp_exclusive(vm->pt->fmt, old_pte);
 
 	mm_track_dirty(mm);	/* --check: the tables change */
 	mm->rss_stat[MM_SWAPENTS]--;
 	mm->rss_stat[MM_ANONPAGES]++;
 	get_page(page);
 	page_add_anon_rmap(page, vma, addr, exclusive);
-	set_pte(&m->pt, epa, page_to_phys(&m->pm, page) |
+	set_pte(vm->pt, epa, page_to_phys(vm->pm, page) |
 			     (vma->vm_page_prot & ~(uint64_t)_PAGE_ACCESSED));
-	swap_free(m, entry);
+	swap_free(vm, entry);
 }
 
 static int unuse_one(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct unuse_walk *w = arg;
 	struct vm_area_struct *vma = w->vma;
-	struct vmsim_machine *m = vma->vm_mm->m;
+	struct vm_ctx *vm = vma->vm_mm->vm;
 	swp_entry_t entry;
 	struct page *page;
 
-	if (!is_swap_pte(pte) || pt_pte_swp_type(m->pt.fmt, pte) != w->type)
+	if (!is_swap_pte(pte) || pt_pte_swp_type(vm->pt->fmt, pte) != w->type)
 		return 0;
-	entry = swp_entry(w->type, pt_pte_swp_offset(m->pt.fmt, pte));
-	page = swap_cache_get_folio(m, entry, vma, va);
+	entry = swp_entry(w->type, pt_pte_swp_offset(vm->pt->fmt, pte));
+	page = swap_cache_get_folio(vm, entry, vma, va);
 	if (page) {
 		get_page(page);
 	} else {
 		bool major;
 
-		page = swapin_readahead(m, entry, vma, va, &major);
+		page = swapin_readahead(vm, entry, vma, va, &major);
 	}
 	if (!page) {
-		if (!swap_swapcount(m, entry))
+		if (!swap_swapcount(vm, entry))
 			return 0;	/* freed meanwhile */
 		w->err = -ENOMEM;
 		return 1;
 	}
 	set_page_flag(page, PG_locked);
 	/* the allocation may have reclaimed: is the entry still there? */
-	if (pt_read(&m->pt, epa) == pte)
+	if (pt_read(vm->pt, epa) == pte)
 		unuse_pte(vma, va, epa, pte, entry, page);
-	folio_free_swap(m, page);
+	folio_free_swap(vm, page);
 	clear_page_flag(page, PG_locked);
-	put_page(&m->pm, page);
+	put_page(vm->pm, page);
 	return 0;
 }
 
@@ -907,9 +909,9 @@ static unsigned find_next_to_unuse(const struct swap_info_struct *si, unsigned p
  * killer picks swapoff itself (-EINTR).  Here a whole pass that frees
  * nothing ends it: -ENOMEM, memory cannot hold the area's pages.
  */
-static int try_to_unuse(struct vmsim_machine *m, unsigned type, struct vmsim_error *err)
+static int try_to_unuse(struct vm_ctx *vm, unsigned type, struct vmsim_error *err)
 {
-	struct swap_info_struct *si = m->swap->swap_info[type];
+	struct swap_info_struct *si = vm->swap->swap_info[type];
 	unsigned before;
 	int ret;
 
@@ -917,11 +919,11 @@ static int try_to_unuse(struct vmsim_machine *m, unsigned type, struct vmsim_err
 		struct mm_struct *mm;
 
 		before = si->inuse_pages;
-		ret = shmem_unuse(m, type);
+		ret = shmem_unuse(vm, type);
 		if (ret)
 			return verr(err, ret, "swapoff: out of memory bringing %s back",
 				    si->name);
-		list_for_each_entry(mm, &m->swap->mmlist, mmlist) {
+		list_for_each_entry(mm, &vm->swap->mmlist, mmlist) {
 			if (!si->inuse_pages)
 				break;
 			ret = unuse_mm(mm, type);
@@ -930,13 +932,13 @@ static int try_to_unuse(struct vmsim_machine *m, unsigned type, struct vmsim_err
 					    si->name);
 		}
 		for (unsigned i = 0; si->inuse_pages && (i = find_next_to_unuse(si, i)) != 0;) {
-			struct page *page = swap_cache_lookup(m, swp_entry(type, i));
+			struct page *page = swap_cache_lookup(vm, swp_entry(type, i));
 
 			if (!page)
 				continue;
 			get_page(page);
-			folio_free_swap(m, page);
-			put_page(&m->pm, page);
+			folio_free_swap(vm, page);
+			put_page(vm->pm, page);
 		}
 		if (si->inuse_pages && si->inuse_pages == before)
 			return verr(err, -ENOMEM, "swapoff: memory cannot hold the pages of %s "
@@ -945,9 +947,9 @@ static int try_to_unuse(struct vmsim_machine *m, unsigned type, struct vmsim_err
 	return 0;
 }
 
-int sys_swapoff(struct vmsim_machine *m, unsigned type, struct vmsim_error *err)
+int sys_swapoff(struct vm_ctx *vm, unsigned type, struct vmsim_error *err)
 {
-	struct swap_state *ss = m->swap;
+	struct swap_state *ss = vm->swap;
 	struct swap_info_struct *si = type < MAX_SWAPFILES ? ss->swap_info[type] : NULL;
 	int ret;
 
@@ -957,16 +959,16 @@ int sys_swapoff(struct vmsim_machine *m, unsigned type, struct vmsim_error *err)
 	 * try_to_unuse() frees gives one back, as swap_range_free() does,
 	 * so its free ones end up subtracted */
 	si->flags &= ~SWP_WRITEOK;
-	m->pm.nr_swap_pages -= si->pages;
-	m->pm.total_swap_pages -= si->pages;
-	disable_swap_slots_cache(m);
-	ret = try_to_unuse(m, type, err);
+	vm->pm->nr_swap_pages -= si->pages;
+	vm->pm->total_swap_pages -= si->pages;
+	disable_swap_slots_cache(vm);
+	ret = try_to_unuse(vm, type, err);
 	if (ret) {
 		/* reinsert_swap_info() */
 		si->flags |= SWP_WRITEOK;
-		m->pm.nr_swap_pages += si->pages;
-		m->pm.total_swap_pages += si->pages;
-		reenable_swap_slots_cache(m);
+		vm->pm->nr_swap_pages += si->pages;
+		vm->pm->total_swap_pages += si->pages;
+		reenable_swap_slots_cache(vm);
 		return ret;
 	}
 	/* the areas of lower default priority move up by one */
@@ -979,24 +981,24 @@ int sys_swapoff(struct vmsim_machine *m, unsigned type, struct vmsim_error *err)
 		}
 		ss->least_priority++;
 	}
-	MM_EV_M(m, "swapoff", "type=%u name=%s", type, si->name);
+	MM_EV_M(vm, "swapoff", "type=%u name=%s", type, si->name);
 	ss->swap_info[type] = NULL;
-	swap_cgroup_swapoff(m, type);
-	free_swap_info(m, si);
-	reenable_swap_slots_cache(m);
+	swap_cgroup_swapoff(vm, type);
+	free_swap_info(vm, si);
+	reenable_swap_slots_cache(vm);
 	return 0;
 }
 
 /* ---- /proc/swaps ---- */
 
-int swaps_show(struct vmsim_machine *m, struct json_writer *jw, struct strbuf *sb)
+int swaps_show(struct vm_ctx *vm, struct json_writer *jw, struct strbuf *sb)
 {
 	if (jw)
 		json_array_begin(jw);
 	else
 		sb_printf(sb, "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
-	for (unsigned t = 0; m->swap && t < MAX_SWAPFILES; t++) {
-		const struct swap_info_struct *si = m->swap->swap_info[t];
+	for (unsigned t = 0; vm->swap && t < MAX_SWAPFILES; t++) {
+		const struct swap_info_struct *si = vm->swap->swap_info[t];
 		unsigned long bytes, inuse;
 		size_t len;
 
@@ -1027,7 +1029,7 @@ int swaps_show(struct vmsim_machine *m, struct json_writer *jw, struct strbuf *s
 /* ---- the checker ---- */
 
 struct swap_census {
-	struct vmsim_machine *m;
+	struct vm_ctx *vm;
 	uint32_t *users[MAX_SWAPFILES];	/* PTEs holding each slot */
 	const char *err;
 	uint64_t bad_pte;
@@ -1036,7 +1038,7 @@ struct swap_census {
 static int census_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct swap_census *sc = arg;
-	const struct pt_format *f = sc->m->pt.fmt;
+	const struct pt_format *f = sc->vm->pt->fmt;
 	unsigned type;
 	uint64_t offset;
 
@@ -1046,7 +1048,7 @@ static int census_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		return 0;
 	type = pt_pte_swp_type(f, pte);
 	offset = pt_pte_swp_offset(f, pte);
-	if (type >= MAX_SWAPFILES || !sc->users[type] || offset >= sc->m->swap->swap_info[type]->max) {
+	if (type >= MAX_SWAPFILES || !sc->users[type] || offset >= sc->vm->swap->swap_info[type]->max) {
 		sc->err = "names no slot of any area";
 		sc->bad_pte = pte;
 		return 1;
@@ -1125,7 +1127,7 @@ static int check_clusters(const struct swap_info_struct *si, struct vmsim_error 
 }
 
 /* One area's slots against @users and the caches. */
-static int check_area(struct vmsim_machine *m, const struct swap_info_struct *si,
+static int check_area(struct vm_ctx *vm, const struct swap_info_struct *si,
 		      const uint32_t *users, const uint8_t *in_slot_cache,
 		      const struct page_pins *pins, struct vmsim_error *err)
 {
@@ -1168,7 +1170,7 @@ static int check_area(struct vmsim_machine *m, const struct swap_info_struct *si
 			return verr(err, -EFAULT, "swap %s: the swap cache's page of slot %#x: "
 				    "refcount %d, mapcount %d, %u in LRU batches", si->name, o,
 				    page_ref_count(page), page_mapcount(page), page_pins(pins, page));
-		if (page && check_page_lru(m, page, pins, err))
+		if (page && check_page_lru(vm, page, pins, err))
 			return -EFAULT;
 	}
 	if (inuse != si->inuse_pages || stored != si->nr_stored || cached != si->cache_pages)
@@ -1180,10 +1182,10 @@ static int check_area(struct vmsim_machine *m, const struct swap_info_struct *si
 	return check_clusters(si, err);
 }
 
-int swap_check(struct vmsim_machine *m, struct vmsim_error *err)
+int swap_check(struct vm_ctx *vm, struct vmsim_error *err)
 {
-	struct swap_state *ss = m->swap;
-	struct swap_census sc = { .m = m };
+	struct swap_state *ss = vm->swap;
+	struct swap_census sc = { .vm = vm };
 	uint8_t *in_slot_cache[MAX_SWAPFILES] = { 0 };
 	long free = 0, total = 0, cached = 0;
 	struct page_pins *pins;
@@ -1192,21 +1194,21 @@ int swap_check(struct vmsim_machine *m, struct vmsim_error *err)
 
 	if (!ss)
 		return 0;
-	if (!(pins = page_pins_collect(m)))
+	if (!(pins = page_pins_collect(vm)))
 		return verr(err, -ENOMEM, "out of host memory");
 	for (unsigned t = 0; t < MAX_SWAPFILES; t++) {
 		struct swap_info_struct *si = ss->swap_info[t];
 
 		if (!si)
 			continue;
-		sc.users[t] = host_zalloc(&m->ha, si->max * sizeof(uint32_t));
-		in_slot_cache[t] = host_zalloc(&m->ha, si->max);
+		sc.users[t] = host_zalloc(vm->ha, si->max * sizeof(uint32_t));
+		in_slot_cache[t] = host_zalloc(vm->ha, si->max);
 		if (!sc.users[t] || !in_slot_cache[t]) {
 			ret = verr(err, -ENOMEM, "out of host memory");
 			goto out;
 		}
 	}
-	list_for_each_entry(mm, &m->mm_list, mm_list) {
+	list_for_each_entry(mm, &vm->mm_list, mm_list) {
 		struct vm_area_struct *vma;
 
 		if (walk_pte_range(mm, 0, mm->task_size, census_pte, &sc)) {
@@ -1227,7 +1229,7 @@ int swap_check(struct vmsim_machine *m, struct vmsim_error *err)
 				if (!shmem_is_swap(obj->pages[i]))
 					continue;
 				e.val = shmem_swap_val(obj->pages[i]);
-				if (!get_swap_device(m, e, NULL) || !sc.users[swp_type(e)] ||
+				if (!get_swap_device(vm, e, NULL) || !sc.users[swp_type(e)] ||
 				    swp_offset(e) >= ss->swap_info[swp_type(e)]->max) {
 					ret = verr(err, -EFAULT, "swap: a shmem object holds %#llx, a slot "
 						   "of no area", (unsigned long long)e.val);
@@ -1237,7 +1239,7 @@ int swap_check(struct vmsim_machine *m, struct vmsim_error *err)
 			}
 		}
 	}
-	for (unsigned c = 0; c < m->nr_cpus; c++) {
+	for (unsigned c = 0; c < vm->nr_cpus; c++) {
 		const struct swap_slots_cache *cache = &ss->slots[c];
 		const swp_entry_t *lists[2] = { cache->slots + cache->cur, cache->slots_ret };
 		unsigned nr[2] = { cache->nr, cache->n_ret };
@@ -1246,7 +1248,7 @@ int swap_check(struct vmsim_machine *m, struct vmsim_error *err)
 			for (unsigned i = 0; i < nr[l]; i++) {
 				swp_entry_t e = lists[l][i];
 
-				if (!get_swap_device(m, e, NULL) ||
+				if (!get_swap_device(vm, e, NULL) ||
 				    ss->swap_info[swp_type(e)]->swap_map[swp_offset(e)] != SWAP_HAS_CACHE) {
 					ret = verr(err, -EFAULT, "swap: a slot cache holds %#llx, which "
 						   "is not a cached free slot", (unsigned long long)e.val);
@@ -1260,7 +1262,7 @@ int swap_check(struct vmsim_machine *m, struct vmsim_error *err)
 
 		if (!si)
 			continue;
-		if ((ret = check_area(m, si, sc.users[t], in_slot_cache[t], pins, err)))
+		if ((ret = check_area(vm, si, sc.users[t], in_slot_cache[t], pins, err)))
 			goto out;
 		cached += si->cache_pages;
 		if (si->flags & SWP_WRITEOK) {
@@ -1268,18 +1270,18 @@ int swap_check(struct vmsim_machine *m, struct vmsim_error *err)
 			total += si->pages;
 		}
 	}
-	if (free != m->pm.nr_swap_pages || total != m->pm.total_swap_pages ||
-	    cached != (long)global_node_page_state(&m->pm, NR_SWAPCACHE))
+	if (free != vm->pm->nr_swap_pages || total != vm->pm->total_swap_pages ||
+	    cached != (long)global_node_page_state(vm->pm, NR_SWAPCACHE))
 		ret = verr(err, -EFAULT, "swap: %ld free of %ld slots and %ld cached pages; the "
-			   "counters say %ld, %ld, %lu", free, total, cached, m->pm.nr_swap_pages,
-			   m->pm.total_swap_pages, global_node_page_state(&m->pm, NR_SWAPCACHE));
+			   "counters say %ld, %ld, %lu", free, total, cached, vm->pm->nr_swap_pages,
+			   vm->pm->total_swap_pages, global_node_page_state(vm->pm, NR_SWAPCACHE));
 out:
 	page_pins_free(pins);
 	for (unsigned t = 0; t < MAX_SWAPFILES; t++) {
 		if (sc.users[t])
-			host_free(&m->ha, sc.users[t], ss->swap_info[t]->max * sizeof(uint32_t));
+			host_free(vm->ha, sc.users[t], ss->swap_info[t]->max * sizeof(uint32_t));
 		if (in_slot_cache[t])
-			host_free(&m->ha, in_slot_cache[t], ss->swap_info[t]->max);
+			host_free(vm->ha, in_slot_cache[t], ss->swap_info[t]->max);
 	}
 	return ret;
 }

@@ -23,7 +23,7 @@
 #include "util/list.h"
 #include "vma/pagecache_xa.h"
 
-struct vmsim_machine;
+struct vm_ctx;
 struct vmsim_error;
 struct vm_area_struct;
 struct page;
@@ -157,7 +157,7 @@ struct swap_info_struct {
 	unsigned avail_seq;		/* plist order among equal priorities */
 };
 
-/* The machine's swap state (m->swap). */
+/* The machine's swap state (vm->swap). */
 struct swap_state {
 	struct swap_info_struct *swap_info[MAX_SWAPFILES];
 	unsigned nr_swapfiles;		/* types ever used */
@@ -179,123 +179,123 @@ struct swap_slots_cache {
 
 /* ---- swapfile.c ---- */
 
-int swap_init(struct vmsim_machine *m);
-void swap_finish(struct vmsim_machine *m);
+int swap_init(struct vm_ctx *vm);
+void swap_finish(struct vm_ctx *vm);
 
 /* swapon(2) of an area of @size bytes with priority @prio (-1: the next
  * default, below every earlier one): its type in *@type.  -EINVAL (too
  * small, too large), -EPERM (every type used), -ENOMEM. */
-int sys_swapon(struct vmsim_machine *m, uint64_t size, int prio, bool has_prio,
+int sys_swapon(struct vm_ctx *vm, uint64_t size, int prio, bool has_prio,
 	       unsigned *type, struct vmsim_error *err);
 /* swapoff(2): every page on the area comes back into memory
  * (try_to_unuse()); -ENOMEM when memory cannot hold it (the area stays),
  * -EINVAL when @type is no area. */
-int sys_swapoff(struct vmsim_machine *m, unsigned type, struct vmsim_error *err);
+int sys_swapoff(struct vm_ctx *vm, unsigned type, struct vmsim_error *err);
 /* The area of @name (as /proc/swaps shows it), or -1. */
-int swap_type_of_name(struct vmsim_machine *m, const char *name);
+int swap_type_of_name(struct vm_ctx *vm, const char *name);
 
 /* The area an entry names, or NULL when it names none or a slot past its
  * end (get_swap_device(); the kernel's message goes to @why when set). */
-struct swap_info_struct *get_swap_device(struct vmsim_machine *m, swp_entry_t entry,
+struct swap_info_struct *get_swap_device(struct vm_ctx *vm, swp_entry_t entry,
 					 const char **why);
 /* swap_duplicate(): one more user of @entry (fork, unmap).  0, or
  * -ENOENT when the slot is free or names no area. */
-int swap_duplicate(struct vmsim_machine *m, swp_entry_t entry);
+int swap_duplicate(struct vm_ctx *vm, swp_entry_t entry);
 /* swap_shmem_alloc(): a shmem object holds the slot (SWAP_MAP_SHMEM). */
-void swap_shmem_alloc(struct vmsim_machine *m, swp_entry_t entry);
+void swap_shmem_alloc(struct vm_ctx *vm, swp_entry_t entry);
 /* swap_free(): one user fewer; the slot goes when none is left. */
-void swap_free(struct vmsim_machine *m, swp_entry_t entry);
+void swap_free(struct vm_ctx *vm, swp_entry_t entry);
 /* free_swap_and_cache(): a PTE holding @entry went away: one user fewer,
  * and the swap cache's page dropped when nothing else uses it.  false
  * when the entry names no slot in use (print_bad_pte()'s case). */
-bool free_swap_and_cache(struct vmsim_machine *m, swp_entry_t entry);
+bool free_swap_and_cache(struct vm_ctx *vm, swp_entry_t entry);
 /* swapcache_prepare(): claim SWAP_HAS_CACHE for a page about to be read;
  * -EEXIST when the swap cache has it already, -ENOENT when unused. */
-int swapcache_prepare(struct vmsim_machine *m, swp_entry_t entry);
+int swapcache_prepare(struct vm_ctx *vm, swp_entry_t entry);
 /* put_swap_folio(): the swap cache's claim on @entry goes. */
-void put_swap_folio(struct vmsim_machine *m, swp_entry_t entry);
+void put_swap_folio(struct vm_ctx *vm, swp_entry_t entry);
 /* folio_alloc_swap(): a slot for @page, through the slot cache; 0 when
  * every area is full (or there is none). */
-swp_entry_t folio_alloc_swap(struct vmsim_machine *m, struct page *page);
+swp_entry_t folio_alloc_swap(struct vm_ctx *vm, struct page *page);
 /* __swap_count(): the users of @entry (PTEs), SWAP_HAS_CACHE excluded. */
-unsigned swap_swapcount(struct vmsim_machine *m, swp_entry_t entry);
+unsigned swap_swapcount(struct vm_ctx *vm, swp_entry_t entry);
 /* folio_free_swap(): drop @page's swap-cache copy when no PTE needs its
  * slot any more; true when it did (the page is then dirty). */
-bool folio_free_swap(struct vmsim_machine *m, struct page *page);
+bool folio_free_swap(struct vm_ctx *vm, struct page *page);
 /* free_swap_cache(): folio_free_swap() for a page no PTE maps. */
-void free_swap_cache(struct vmsim_machine *m, struct page *page);
+void free_swap_cache(struct vm_ctx *vm, struct page *page);
 /* vm_swap_full(): more than half of all swap in use. */
-bool vm_swap_full(const struct vmsim_machine *m);
+bool vm_swap_full(const struct vm_ctx *vm);
 /* Pages of the areas in use and in total, for meminfo (si_swapinfo()). */
-void si_swapinfo(const struct vmsim_machine *m, unsigned long *free, unsigned long *total);
+void si_swapinfo(const struct vm_ctx *vm, unsigned long *free, unsigned long *total);
 
 /* /proc/swaps (swap_show()), text or JSON. */
-int swaps_show(struct vmsim_machine *m, struct json_writer *jw, struct strbuf *sb);
+int swaps_show(struct vm_ctx *vm, struct json_writer *jw, struct strbuf *sb);
 
 /* Every area's swap_map against the PTEs, the shmem objects and the swap
  * cache that use its slots; the clusters; the counters.  0 or -EFAULT. */
-int swap_check(struct vmsim_machine *m, struct vmsim_error *err);
+int swap_check(struct vm_ctx *vm, struct vmsim_error *err);
 
 /* ---- swap_slots.c ---- */
 
-int swap_slots_init(struct vmsim_machine *m);
-void swap_slots_finish(struct vmsim_machine *m);
+int swap_slots_init(struct vm_ctx *vm);
+void swap_slots_finish(struct vm_ctx *vm);
 /* enable_swap_slots_cache() (swapon) / disable, draining every cache
  * (swapoff), then re-enable while usable swap is left. */
-void enable_swap_slots_cache(struct vmsim_machine *m);
-void disable_swap_slots_cache(struct vmsim_machine *m);
-void reenable_swap_slots_cache(struct vmsim_machine *m);
+void enable_swap_slots_cache(struct vm_ctx *vm);
+void disable_swap_slots_cache(struct vm_ctx *vm);
+void reenable_swap_slots_cache(struct vm_ctx *vm);
 /* free_swap_slot(): a slot whose last user went, into the return cache. */
-void free_swap_slot(struct vmsim_machine *m, swp_entry_t entry);
+void free_swap_slot(struct vm_ctx *vm, swp_entry_t entry);
 /* Allocation through the cache (folio_alloc_swap()'s order-0 path). */
-swp_entry_t swap_slots_alloc(struct vmsim_machine *m);
+swp_entry_t swap_slots_alloc(struct vm_ctx *vm);
 
 /* swapfile.c's allocator, for the slot cache: up to @n slots of one area
  * (get_swap_pages()); swapcache_free_entries() gives them back. */
-int get_swap_pages(struct vmsim_machine *m, int n, swp_entry_t *entries);
-void swapcache_free_entries(struct vmsim_machine *m, const swp_entry_t *entries, unsigned n);
+int get_swap_pages(struct vm_ctx *vm, int n, swp_entry_t *entries);
+void swapcache_free_entries(struct vm_ctx *vm, const swp_entry_t *entries, unsigned n);
 
 /* ---- swap_state.c: the swap cache ---- */
 
 /* The page in the swap cache for @entry (NULL: none, or a shadow). */
-struct page *swap_cache_lookup(struct vmsim_machine *m, swp_entry_t entry);
+struct page *swap_cache_lookup(struct vm_ctx *vm, swp_entry_t entry);
 /* add_to_swap_cache(): @page (locked, not yet in it) becomes the cached
  * copy of @entry, taking a reference; *@shadow gets what was there.
  * -ENOMEM. */
-int add_to_swap_cache(struct vmsim_machine *m, struct page *page, swp_entry_t entry,
+int add_to_swap_cache(struct vm_ctx *vm, struct page *page, swp_entry_t entry,
 		      void **shadow);
 /* __delete_from_swap_cache(): out of the swap cache, @shadow left behind
  * (may be NULL); the cache's reference is the caller's to drop. */
-void __delete_from_swap_cache(struct vmsim_machine *m, struct page *page, void *shadow);
+void __delete_from_swap_cache(struct vm_ctx *vm, struct page *page, void *shadow);
 /* delete_from_swap_cache(): out, slot claim dropped, reference dropped. */
-void delete_from_swap_cache(struct vmsim_machine *m, struct page *page);
+void delete_from_swap_cache(struct vm_ctx *vm, struct page *page);
 /* add_to_swap(): a slot for @page (anonymous, locked) and its place in
  * the swap cache, marked dirty so that it gets written; false when swap
  * is full. */
-bool add_to_swap(struct vmsim_machine *m, struct page *page);
+bool add_to_swap(struct vm_ctx *vm, struct page *page);
 /* swap_cache_get_folio(): the cached page of @entry, counting a
  * readahead hit for @vma's window; NULL when absent. */
-struct page *swap_cache_get_folio(struct vmsim_machine *m, swp_entry_t entry,
+struct page *swap_cache_get_folio(struct vm_ctx *vm, swp_entry_t entry,
 				  struct vm_area_struct *vma, uint64_t addr);
 /* swapin_readahead(): the page for @entry, read with its readahead window
  * (vma-based, as on a solid-state area); a new reference for the caller,
  * or NULL when out of memory.  *@major: it had to be read. */
-struct page *swapin_readahead(struct vmsim_machine *m, swp_entry_t entry,
+struct page *swapin_readahead(struct vm_ctx *vm, swp_entry_t entry,
 			      struct vm_area_struct *vma, uint64_t addr, bool *major);
 /* read_swap_cache_async(): the page for @entry, from the swap cache or
  * read into it, without readahead (MADV_WILLNEED); a new reference for
  * the caller, or NULL when the slot is unused or memory ran out. */
-struct page *read_swap_cache_async(struct vmsim_machine *m, swp_entry_t entry);
+struct page *read_swap_cache_async(struct vm_ctx *vm, swp_entry_t entry);
 
 /* ---- page_io.c ---- */
 
 /* swap_writepage(): @page (in the swap cache, dirty cleared) goes to its
  * slot: a zero page as a zeromap bit, anything else as a copy.  The write
  * is under way on return (PG_writeback) until swap_io_complete(). */
-int swap_writepage(struct vmsim_machine *m, struct page *page);
+int swap_writepage(struct vm_ctx *vm, struct page *page);
 /* swap_read_folio(): fill @page from its slot; 0, or -EIO when the slot
  * holds nothing (it was never written). */
-int swap_read_folio(struct vmsim_machine *m, struct page *page);
+int swap_read_folio(struct vm_ctx *vm, struct page *page);
 /* The slot's contents are gone with it (swap_range_free()). */
 void swap_slot_discard(struct swap_info_struct *si, uint64_t offset);
 /* The 4 KiB a slot holds (checkers, tests), or NULL: none written. */

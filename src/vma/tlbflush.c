@@ -22,7 +22,9 @@
 
 #include <stdio.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "mmu/mmu.h"
 #include "vma/mm_types.h"
 
@@ -68,10 +70,10 @@ static void choose_new_asid(struct tlb_state *ts, const struct vmsim_cpu *cpu,
 	*need_flush = true;
 }
 
-void switch_mm_irqs_off(struct vmsim_machine *m, unsigned c, struct mm_struct *next)
+void switch_mm_irqs_off(struct vm_ctx *vm, unsigned c, struct mm_struct *next)
 {
-	struct tlb_state *ts = &m->cpu_tlbstate[c];
-	struct vmsim_cpu *cpu = &m->cpus[c];
+	struct tlb_state *ts = &vm->cpu_tlbstate[c];
+	struct vmsim_cpu *cpu = &vm->cpus[c];
 	struct mm_struct *prev = ts->loaded_mm;
 	const bool was_lazy = ts->is_lazy;
 	uint16_t new_asid;
@@ -97,7 +99,7 @@ void switch_mm_irqs_off(struct vmsim_machine *m, unsigned c, struct mm_struct *n
 			/* init_mm: the kernel's tables under PCID 0 */
 			ts->loaded_mm = NULL;
 			ts->loaded_mm_asid = 0;
-			mmu_load_cr3(cpu, m->kernel_pgd, 0, false);
+			mmu_load_cr3(cpu, vm->kernel_pgd, 0, false);
 			return;
 		}
 		/* start receiving IPIs, then read tlb_gen */
@@ -114,34 +116,34 @@ void switch_mm_irqs_off(struct vmsim_machine *m, unsigned c, struct mm_struct *n
 	ts->loaded_mm_asid = new_asid;
 }
 
-void enter_lazy_tlb(struct vmsim_machine *m, unsigned c)
+void enter_lazy_tlb(struct vm_ctx *vm, unsigned c)
 {
-	struct tlb_state *ts = &m->cpu_tlbstate[c];
+	struct tlb_state *ts = &vm->cpu_tlbstate[c];
 
 	if (!ts->loaded_mm)
 		return;
 	ts->is_lazy = true;
 }
 
-static void count_tlb(struct vmsim_machine *m, unsigned long *percpu, enum vm_event_item item,
+static void count_tlb(struct vm_ctx *vm, unsigned long *percpu, enum vm_event_item item,
 		      unsigned long n)
 {
 	*percpu += n;
-	count_vm_events(&m->pm, item, n);
+	count_vm_events(vm->pm, item, n);
 }
 
 /* flush_tlb_func(): the flush on CPU @c, local (the initiator) or an IPI. */
-static void flush_tlb_func(struct vmsim_machine *m, unsigned c, const struct flush_tlb_info *f)
+static void flush_tlb_func(struct vm_ctx *vm, unsigned c, const struct flush_tlb_info *f)
 {
-	struct tlb_state *ts = &m->cpu_tlbstate[c];
-	struct vmsim_cpu *cpu = &m->cpus[c];
+	struct tlb_state *ts = &vm->cpu_tlbstate[c];
+	struct vmsim_cpu *cpu = &vm->cpus[c];
 	struct mm_struct *loaded_mm = ts->loaded_mm;
 	const bool local = c == f->initiating_cpu;
 	uint64_t local_tlb_gen, mm_tlb_gen;
 
 	if (!local) {
 		ts->irq_tlb_count++;
-		count_tlb(m, &ts->nr_tlb_remote_flush_received, NR_TLB_REMOTE_FLUSH_RECEIVED, 1);
+		count_tlb(vm, &ts->nr_tlb_remote_flush_received, NR_TLB_REMOTE_FLUSH_RECEIVED, 1);
 	}
 	/* the CPU was left in the mask of an mm it no longer runs */
 	if (f->mm && f->mm != loaded_mm) {
@@ -152,7 +154,7 @@ static void flush_tlb_func(struct vmsim_machine *m, unsigned c, const struct flu
 		return;
 	if (ts->is_lazy) {
 		/* lazy and tables were freed: stop using them at all */
-		switch_mm_irqs_off(m, c, NULL);
+		switch_mm_irqs_off(vm, c, NULL);
 		return;
 	}
 	local_tlb_gen = ts->ctxs[ts->loaded_mm_asid].tlb_gen;
@@ -169,7 +171,7 @@ static void flush_tlb_func(struct vmsim_machine *m, unsigned c, const struct flu
 		for (uint64_t a = f->start; a < f->end; a += 1ULL << f->stride_shift)
 			invlpg(cpu, a);	/* flush_tlb_one_user() */
 		if (local)
-			count_tlb(m, &ts->nr_tlb_local_flush_one, NR_TLB_LOCAL_FLUSH_ONE, nr);
+			count_tlb(vm, &ts->nr_tlb_local_flush_one, NR_TLB_LOCAL_FLUSH_ONE, nr);
 	} else {
 		/* flush_tlb_local(): a CR3 reload of the current PCID */
 		if (cpu->pcid_enabled)
@@ -177,7 +179,7 @@ static void flush_tlb_func(struct vmsim_machine *m, unsigned c, const struct flu
 		else
 			tlb_flush_nonglobal(cpu);
 		if (local)
-			count_tlb(m, &ts->nr_tlb_local_flush_all, NR_TLB_LOCAL_FLUSH_ALL, 1);
+			count_tlb(vm, &ts->nr_tlb_local_flush_all, NR_TLB_LOCAL_FLUSH_ALL, 1);
 	}
 	ts->ctxs[ts->loaded_mm_asid].tlb_gen = mm_tlb_gen;
 }
@@ -185,8 +187,8 @@ static void flush_tlb_func(struct vmsim_machine *m, unsigned c, const struct flu
 void __flush_tlb_mm_range(struct mm_struct *mm, uint64_t start, uint64_t end,
 			  unsigned stride_shift, bool freed_tables)
 {
-	struct vmsim_machine *m = mm->m;
-	const unsigned self = m->pm.this_cpu;
+	struct vm_ctx *vm = mm->vm;
+	const unsigned self = vm->pm->this_cpu;
 	struct flush_tlb_info info = {
 		.mm = mm, .start = start, .end = end, .stride_shift = stride_shift,
 		.freed_tables = freed_tables, .initiating_cpu = self,
@@ -200,45 +202,45 @@ void __flush_tlb_mm_range(struct mm_struct *mm, uint64_t start, uint64_t end,
 	if (mm->cpu_bitmap & ~(1ULL << self)) {
 		/* native_flush_tlb_multi(): every CPU of the mask, this one
 		 * included; lazy ones only when page tables were freed */
-		struct tlb_state *ts = &m->cpu_tlbstate[self];
+		struct tlb_state *ts = &vm->cpu_tlbstate[self];
 		const uint64_t mask = mm->cpu_bitmap;
 
-		count_tlb(m, &ts->nr_tlb_remote_flush, NR_TLB_REMOTE_FLUSH, 1);
-		for (unsigned c = 0; c < m->nr_cpus; c++)
-			if ((mask >> c & 1) && (freed_tables || !m->cpu_tlbstate[c].is_lazy))
-				flush_tlb_func(m, c, &info);
-	} else if (mm == m->cpu_tlbstate[self].loaded_mm) {
-		flush_tlb_func(m, self, &info);
+		count_tlb(vm, &ts->nr_tlb_remote_flush, NR_TLB_REMOTE_FLUSH, 1);
+		for (unsigned c = 0; c < vm->nr_cpus; c++)
+			if ((mask >> c & 1) && (freed_tables || !vm->cpu_tlbstate[c].is_lazy))
+				flush_tlb_func(vm, c, &info);
+	} else if (mm == vm->cpu_tlbstate[self].loaded_mm) {
+		flush_tlb_func(vm, self, &info);
 	}
 }
 
 void tlb_leave_mm(struct mm_struct *mm)
 {
-	struct vmsim_machine *m = mm->m;
+	struct vm_ctx *vm = mm->vm;
 
-	for (unsigned c = 0; c < m->nr_cpus; c++) {
-		struct tlb_state *ts = &m->cpu_tlbstate[c];
+	for (unsigned c = 0; c < vm->nr_cpus; c++) {
+		struct tlb_state *ts = &vm->cpu_tlbstate[c];
 
 		if (ts->loaded_mm == mm)
-			switch_mm_irqs_off(m, c, NULL);
+			switch_mm_irqs_off(vm, c, NULL);
 		/* an ASID still naming it would match a later mm's ctx_id
 		 * never (ctx_ids are not reused), but drop it all the same */
 		for (unsigned a = 0; a < TLB_NR_DYN_ASIDS; a++)
 			if (ts->ctxs[a].ctx_id == mm->ctx_id) {
 				ts->ctxs[a].ctx_id = 0;
-				if (m->cpus[c].pcid_enabled)
-					tlb_flush_pcid(&m->cpus[c], kern_pcid(&m->cpus[c], a));
+				if (vm->cpus[c].pcid_enabled)
+					tlb_flush_pcid(&vm->cpus[c], kern_pcid(&vm->cpus[c], a));
 			}
 	}
 }
 
-int cpu_tlbstate_check(struct vmsim_machine *m, char *msg, size_t len)
+int cpu_tlbstate_check(struct vm_ctx *vm, char *msg, size_t len)
 {
 	struct mm_struct *mm;
 
-	for (unsigned c = 0; c < m->nr_cpus; c++) {
-		const struct tlb_state *ts = &m->cpu_tlbstate[c];
-		const struct vmsim_cpu *cpu = &m->cpus[c];
+	for (unsigned c = 0; c < vm->nr_cpus; c++) {
+		const struct tlb_state *ts = &vm->cpu_tlbstate[c];
+		const struct vmsim_cpu *cpu = &vm->cpus[c];
 		const struct mm_struct *lm = ts->loaded_mm;
 
 		if (!lm) {
@@ -266,10 +268,10 @@ int cpu_tlbstate_check(struct vmsim_machine *m, char *msg, size_t len)
 		}
 	}
 	/* 6.12's rule: a CPU in a mask has that mm loaded (lazy or not) */
-	list_for_each_entry(mm, &m->mm_list, mm_list)
+	list_for_each_entry(mm, &vm->mm_list, mm_list)
 		for (unsigned c = 0; c < CFG_MAX_CPUS; c++)
 			if ((mm->cpu_bitmap >> c & 1) &&
-			    (c >= m->nr_cpus || m->cpu_tlbstate[c].loaded_mm != mm)) {
+			    (c >= vm->nr_cpus || vm->cpu_tlbstate[c].loaded_mm != mm)) {
 				snprintf(msg, len, "mm with pgd %#llx has cpu %u in its cpumask, which "
 					 "does not run it", (unsigned long long)mm->pgd, c);
 				return -1;

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct vmsim_machine;
+struct vm_ctx;
 struct mm_struct;
 
 #define TLB_NR_DYN_ASIDS	6
@@ -54,17 +54,17 @@ struct flush_tlb_info {
  * leaves the previous mm's cpumask and joins @next's.  A lazy CPU coming
  * back to the mm it kept flushes only if a shootdown skipped it.
  */
-void switch_mm_irqs_off(struct vmsim_machine *m, unsigned cpu, struct mm_struct *next);
+void switch_mm_irqs_off(struct vm_ctx *vm, unsigned cpu, struct mm_struct *next);
 /* The CPU goes idle (or runs a kernel thread): it keeps its mm loaded in
  * lazy TLB mode; shootdowns skip it. */
-void enter_lazy_tlb(struct vmsim_machine *m, unsigned cpu);
+void enter_lazy_tlb(struct vm_ctx *vm, unsigned cpu);
 
 /*
  * flush_tlb_mm_range(): [start, end) of @mm in strides of 1 << @stride_shift
  * (or everything, above the ceiling or for end TLB_FLUSH_ALL) from every
  * CPU of mm_cpumask: bump the mm's tlb_gen, flush locally, and IPI the
  * others (skipping lazy CPUs unless @freed_tables).  The flushing CPU is
- * m->pm.this_cpu (system calls run on CPU 0).
+ * vm->pm->this_cpu (system calls run on CPU 0).
  */
 void __flush_tlb_mm_range(struct mm_struct *mm, uint64_t start, uint64_t end,
 			  unsigned stride_shift, bool freed_tables);
@@ -77,6 +77,6 @@ void tlb_leave_mm(struct mm_struct *mm);
  * which has the CPU in its mm_cpumask (init_mm is never lazy), and
  * every mask bit names a CPU that has that mm loaded.  0, or -1 with a
  * description in @msg. */
-int cpu_tlbstate_check(struct vmsim_machine *m, char *msg, size_t len);
+int cpu_tlbstate_check(struct vm_ctx *vm, char *msg, size_t len);
 
 #endif

@@ -16,7 +16,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "mmu/pgformat.h"
 #include "phys/mm_inline.h"
 #include "phys/slab.h"
@@ -28,7 +30,7 @@
 
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 {
-	struct vm_area_struct *vma = kmem_cache_alloc(mm->m->vm_area_cachep,
+	struct vm_area_struct *vma = kmem_cache_alloc(mm->vm->vm_area_cachep,
 						      GFP_KERNEL | __GFP_ZERO);
 
 	if (!vma)
@@ -72,9 +74,9 @@ static void shmem_put(struct mm_struct *mm, struct shmem_object *obj)
 	 * leave its cache (shmem_truncate_range()) */
 	for (unsigned long i = 0; i < obj->nr_pages; i++)
 		if (obj->pages[i])
-			shmem_remove_page(mm->m, obj, i);	/* a page, or a swap entry */
-	host_free(&mm->m->ha, obj->pages, obj->nr_pages * sizeof(obj->pages[0]));
-	host_free(&mm->m->ha, obj, sizeof(*obj));
+			shmem_remove_page(mm->vm, obj, i);	/* a page, or a swap entry */
+	host_free(mm->vm->ha, obj->pages, obj->nr_pages * sizeof(obj->pages[0]));
+	host_free(mm->vm->ha, obj, sizeof(*obj));
 }
 
 void vm_area_free(struct vm_area_struct *vma)
@@ -87,7 +89,7 @@ void vm_area_free(struct vm_area_struct *vma)
 	unlink_anon_vmas(vma);
 	shmem_put(mm, vma->shm);
 	fput(vma->vm_file);
-	kmem_cache_free(mm->m->vm_area_cachep, vma);
+	kmem_cache_free(mm->vm->vm_area_cachep, vma);
 }
 
 /* ---- tree and list ---- */
@@ -596,8 +598,8 @@ int split_vma(struct mm_struct *mm, struct vm_area_struct *vma, uint64_t addr, i
 
 	/* __split_vma(): WARN_ON(vma->vm_start >= addr); WARN_ON(vma->vm_end <= addr) */
 	if (DEBUG_VM && __builtin_expect((vma->vm_start >= addr) | (vma->vm_end <= addr), 0) &&
-	    (VM_WARN_ON(vma->vm_start >= addr, &mm->m->pm) ||
-	     VM_WARN_ON(vma->vm_end <= addr, &mm->m->pm)))
+	    (VM_WARN_ON(vma->vm_start >= addr, mm->vm->pm) ||
+	     VM_WARN_ON(vma->vm_end <= addr, mm->vm->pm)))
 		return -EINVAL;
 	/* special_mapping_split(): [vdso] and [vvar] keep their size */
 	if (vma->vm_ops && vma->vm_ops->name)
@@ -714,7 +716,7 @@ uint64_t vm_get_page_prot(const struct mm_struct *mm, unsigned long vm_flags)
 		prot |= _PAGE_RW;
 	/* NX only where the format has it and EFER.NXE is on (Linux drops
 	 * it from __supported_pte_mask otherwise: it would be reserved) */
-	if (!(vm_flags & VM_EXEC) && mm->m->pt.fmt->nx_bit && mm->m->cfg.nxe)
+	if (!(vm_flags & VM_EXEC) && mm->vm->pt->fmt->nx_bit && mm->vm->cfg->nxe)
 		prot |= _PAGE_NX;
 	return prot;
 }

@@ -24,7 +24,9 @@
 
 #include <string.h>
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "mmu/mmu.h"
 #include "vma/filemap.h"
 #include "vma/memcontrol.h"
@@ -64,15 +66,15 @@ struct reclaim_stat {
 		nr_lazyfree_fail;
 };
 
-static struct vmsim_machine *pm_machine(struct phys_mem *pm)
+static struct vm_ctx *pm_vm(struct phys_mem *pm)
 {
-	return container_of(pm, struct vmsim_machine, pm);
+	return pm->hooks_ctx;
 }
 
-static int sc_swappiness(const struct vmsim_machine *m, const struct scan_control *sc)
+static int sc_swappiness(const struct vm_ctx *vm, const struct scan_control *sc)
 {
 	(void)sc;	/* a memory cgroup's memory.swappiness when it has one */
-	return (int)m->cfg.swappiness;
+	return (int)vm->cfg->swappiness;
 }
 
 static bool cgroup_reclaim(const struct scan_control *sc)
@@ -83,17 +85,17 @@ static bool cgroup_reclaim(const struct scan_control *sc)
 /* can_reclaim_anon_pages(): a free swap slot to take an anon page --
  * for a cgroup's lruvec, one its memory.swap.max (and its ancestors')
  * still allows */
-static bool can_reclaim_anon_pages(struct vmsim_machine *m, struct mem_cgroup *memcg)
+static bool can_reclaim_anon_pages(struct vm_ctx *vm, struct mem_cgroup *memcg)
 {
 	if (!memcg)
-		return m->pm.nr_swap_pages > 0;
-	return mem_cgroup_get_nr_swap_pages(m, memcg) > 0;
+		return vm->pm->nr_swap_pages > 0;
+	return mem_cgroup_get_nr_swap_pages(vm, memcg) > 0;
 }
 
 /* can_age_anon_pages(): aging anon is worth it only with swap configured */
-static bool can_age_anon_pages(const struct vmsim_machine *m)
+static bool can_age_anon_pages(const struct vm_ctx *vm)
 {
-	return m->pm.total_swap_pages > 0;
+	return vm->pm->total_swap_pages > 0;
 }
 
 /* lruvec_lru_size(): the pages of @lru in zones up to @zone_idx */
@@ -128,10 +130,10 @@ static const char *const folioref_name[] = { "reclaim", "reclaim_clean", "keep",
  * activated.  An unmapped page referenced through read() is reclaimed
  * only when clean.
  */
-static enum folio_references folio_check_references(struct vmsim_machine *m, struct page *page)
+static enum folio_references folio_check_references(struct vm_ctx *vm, struct page *page)
 {
 	unsigned long vm_flags;
-	int referenced_ptes = folio_referenced(m, page, &vm_flags);
+	int referenced_ptes = folio_referenced(vm, page, &vm_flags);
 	bool referenced_folio = test_clear_page_flag(page, PG_referenced);
 
 	if (vm_flags & VM_LOCKED)
@@ -195,7 +197,7 @@ typedef enum { PAGE_KEEP, PAGE_ACTIVATE, PAGE_SUCCESS, PAGE_CLEAN } pageout_t;
  * area for the swap cache, the file for page cache.  PG_reclaim asks
  * folio_end_writeback() to rotate it to the inactive tail when done.
  */
-static pageout_t pageout(struct vmsim_machine *m, struct page *page, enum mapping_kind mapping)
+static pageout_t pageout(struct vm_ctx *vm, struct page *page, enum mapping_kind mapping)
 {
 	int res;
 
@@ -204,13 +206,13 @@ static pageout_t pageout(struct vmsim_machine *m, struct page *page, enum mappin
 		return PAGE_KEEP;
 	if (mapping == MAPPING_NONE)
 		return PAGE_KEEP;
-	if (!folio_clear_dirty_for_io(m, page))
+	if (!folio_clear_dirty_for_io(vm, page))
 		return PAGE_CLEAN;
 	set_page_flag(page, PG_reclaim);
 	if (mapping == MAPPING_SHMEM)
-		res = shmem_writepage(m, page);		/* to swap, through the swap cache */
+		res = shmem_writepage(vm, page);		/* to swap, through the swap cache */
 	else
-		res = mapping == MAPPING_SWAP ? swap_writepage(m, page) : filemap_writepage(m, page);
+		res = mapping == MAPPING_SWAP ? swap_writepage(vm, page) : filemap_writepage(vm, page);
 	if (res == AOP_WRITEPAGE_ACTIVATE) {
 		clear_page_flag(page, PG_reclaim);
 		return PAGE_ACTIVATE;
@@ -219,8 +221,8 @@ static pageout_t pageout(struct vmsim_machine *m, struct page *page, enum mappin
 		return PAGE_KEEP;	/* the page stays dirty */
 	if (!PageWriteback(page))
 		clear_page_flag(page, PG_reclaim);	/* a synchronous write */
-	mod_node_page_state(&m->pm.node_data[page_to_nid(page)], NR_VMSCAN_WRITE, 1);
-	MM_EV_M(m, "pageout", "pfn=%#lx%s", page_to_pfn(&m->pm, page),
+	mod_node_page_state(&vm->pm->node_data[page_to_nid(page)], NR_VMSCAN_WRITE, 1);
+	MM_EV_M(vm, "pageout", "pfn=%#lx%s", page_to_pfn(vm->pm, page),
 		mapping == MAPPING_FILE ? " file" : " swap");
 	return PAGE_SUCCESS;
 }
@@ -231,7 +233,7 @@ static pageout_t pageout(struct vmsim_machine *m, struct page *page, enum mappin
  * @reclaimed; the cache's reference is dropped here (the kernel freezes
  * the count instead).
  */
-static bool __remove_mapping(struct vmsim_machine *m, enum mapping_kind mapping, struct page *page,
+static bool __remove_mapping(struct vm_ctx *vm, enum mapping_kind mapping, struct page *page,
 			     bool reclaimed, struct mem_cgroup *target_memcg)
 {
 	void *shadow = NULL;
@@ -242,13 +244,13 @@ static bool __remove_mapping(struct vmsim_machine *m, enum mapping_kind mapping,
 		swp_entry_t entry = { page->private };
 
 		if (reclaimed)
-			shadow = workingset_eviction(m, page, target_memcg);
-		__delete_from_swap_cache(m, page, shadow);
-		put_swap_folio(m, entry);
+			shadow = workingset_eviction(vm, page, target_memcg);
+		__delete_from_swap_cache(vm, page, shadow);
+		put_swap_folio(vm, entry);
 	} else if (mapping == MAPPING_FILE) {
 		if (reclaimed && folio_is_file_lru(page))
-			shadow = workingset_eviction(m, page, target_memcg);
-		__filemap_remove_folio(m, page, shadow);
+			shadow = workingset_eviction(vm, page, target_memcg);
+		__filemap_remove_folio(vm, page, shadow);
 	} else if (mapping == MAPPING_SHMEM) {
 		/* clean: never written since it was zeroed, so the
 		 * object's next fault makes what it held */
@@ -256,8 +258,8 @@ static bool __remove_mapping(struct vmsim_machine *m, enum mapping_kind mapping,
 
 		obj->pages[page->index] = NULL;
 		page->mapping = NULL;
-		lruvec_stat_mod_folio(&m->pm, page, NR_FILE_PAGES, -1);
-		lruvec_stat_mod_folio(&m->pm, page, NR_SHMEM, -1);
+		lruvec_stat_mod_folio(vm->pm, page, NR_FILE_PAGES, -1);
+		lruvec_stat_mod_folio(vm->pm, page, NR_SHMEM, -1);
 	} else {
 		return false;
 	}
@@ -265,7 +267,7 @@ static bool __remove_mapping(struct vmsim_machine *m, enum mapping_kind mapping,
 	return true;
 }
 
-static unsigned long shrink_folio_list(struct vmsim_machine *m, struct list_head *folio_list,
+static unsigned long shrink_folio_list(struct vm_ctx *vm, struct list_head *folio_list,
 				       struct pglist_data *pgdat, struct scan_control *sc,
 				       struct reclaim_stat *stat, bool ignore_references)
 {
@@ -307,8 +309,8 @@ static unsigned long shrink_folio_list(struct vmsim_machine *m, struct list_head
 			goto activate_locked;
 		}
 		if (!ignore_references)
-			references = folio_check_references(m, page);
-		MM_EV_M(m, "reclaim_check", "pfn=%#lx %s", page_to_pfn(&m->pm, page),
+			references = folio_check_references(vm, page);
+		MM_EV_M(vm, "reclaim_check", "pfn=%#lx %s", page_to_pfn(vm->pm, page),
 			folioref_name[references]);
 		switch (references) {
 		case FOLIOREF_ACTIVATE:
@@ -332,23 +334,23 @@ static unsigned long shrink_folio_list(struct vmsim_machine *m, struct list_head
 				 * to 4 KiB pages: split, its tails after it on
 				 * the list, each reclaimed on its own pass */
 				clear_page_flag(page, PG_locked);
-				if (split_folio_to_list(m, page, folio_list)) {
+				if (split_folio_to_list(vm, page, folio_list)) {
 					set_page_flag(page, PG_locked);
 					goto activate_locked;
 				}
 				set_page_flag(page, PG_locked);
-				count_vm_event(&m->pm, THP_SWPOUT_FALLBACK);
+				count_vm_event(vm->pm, THP_SWPOUT_FALLBACK);
 				/* the tails are counted when their turn comes */
 				sc->nr_scanned -= nr_pages - 1;
 				nr_pages = 1;
 			}
-			if (!add_to_swap(m, page))
+			if (!add_to_swap(vm, page))
 				goto activate_locked;
 		} else if (PageHead(page)) {
 			/* a huge page reclaim cannot swap out (lazily freed,
 			 * or its pages in the swap cache): split first */
 			clear_page_flag(page, PG_locked);
-			if (split_folio_to_list(m, page, folio_list)) {
+			if (split_folio_to_list(vm, page, folio_list)) {
 				set_page_flag(page, PG_locked);
 				goto activate_locked;
 			}
@@ -359,7 +361,7 @@ static unsigned long shrink_folio_list(struct vmsim_machine *m, struct list_head
 		if (page_mapcount(page) > 0) {
 			bool was_swapbacked = PageSwapBacked(page);
 
-			try_to_unmap(m, page);
+			try_to_unmap(vm, page);
 			if (page_mapcount(page) > 0) {
 				stat->nr_unmap_fail++;
 				if (!was_swapbacked && PageSwapBacked(page))
@@ -385,7 +387,7 @@ static unsigned long shrink_folio_list(struct vmsim_machine *m, struct list_head
 				goto keep_locked;
 			if (!sc->may_writepage)
 				goto keep_locked;
-			switch (pageout(m, page, mapping)) {
+			switch (pageout(vm, page, mapping)) {
 			case PAGE_KEEP:
 				goto keep_locked;
 			case PAGE_ACTIVATE:
@@ -408,24 +410,24 @@ static unsigned long shrink_folio_list(struct vmsim_machine *m, struct list_head
 			/* MADV_FREE, still clean: only the isolation holds it */
 			if (page_ref_count(page) != 1)
 				goto keep_locked;
-			count_vm_events(&m->pm, PGLAZYFREED, nr_pages);
-			count_memcg_events(folio_memcg(m, page), PGLAZYFREED, nr_pages);
-		} else if (!__remove_mapping(m, mapping, page, true, sc->target_mem_cgroup)) {
+			count_vm_events(vm->pm, PGLAZYFREED, nr_pages);
+			count_memcg_events(folio_memcg(vm, page), PGLAZYFREED, nr_pages);
+		} else if (!__remove_mapping(vm, mapping, page, true, sc->target_mem_cgroup)) {
 			goto keep_locked;
 		}
 		clear_page_flag(page, PG_locked);
 		nr_reclaimed++;
-		MM_EV_M(m, "reclaim_free", "pfn=%#lx", page_to_pfn(&m->pm, page));
-		put_page(&m->pm, page);		/* the isolation's: frees it */
+		MM_EV_M(vm, "reclaim_free", "pfn=%#lx", page_to_pfn(vm->pm, page));
+		put_page(vm->pm, page);		/* the isolation's: frees it */
 		continue;
 activate_locked:
 		/* not a candidate for swapping: give its slot back */
-		if (PageSwapCache(page) && (mem_cgroup_swap_full(m, page) || PageMlocked(page)))
-			folio_free_swap(m, page);
+		if (PageSwapCache(page) && (mem_cgroup_swap_full(vm, page) || PageMlocked(page)))
+			folio_free_swap(vm, page);
 		if (!PageMlocked(page)) {
 			set_page_flag(page, PG_active);
 			stat->nr_activate[folio_is_file_lru(page)] += nr_pages;
-			count_memcg_events(folio_memcg(m, page), PGACTIVATE, nr_pages);
+			count_memcg_events(folio_memcg(vm, page), PGACTIVATE, nr_pages);
 		}
 keep_locked:
 		clear_page_flag(page, PG_locked);
@@ -433,7 +435,7 @@ keep:
 		list_add(&page->lru, &ret_folios);
 	}
 	list_splice(&ret_folios, folio_list);
-	count_vm_events(&m->pm, PGACTIVATE, stat->nr_activate[0] + stat->nr_activate[1]);
+	count_vm_events(vm->pm, PGACTIVATE, stat->nr_activate[0] + stat->nr_activate[1]);
 	return nr_reclaimed;
 }
 
@@ -445,7 +447,7 @@ keep:
  * the reclaim index are skipped (put back at the head), pages in a batch
  * (no PG_lru) rotated to the head.  *@nr_scanned gets the pages looked at.
  */
-static unsigned long isolate_lru_folios(struct vmsim_machine *m, unsigned long nr_to_scan,
+static unsigned long isolate_lru_folios(struct vm_ctx *vm, unsigned long nr_to_scan,
 					struct lruvec *lruvec, struct list_head *dst,
 					unsigned long *nr_scanned, struct scan_control *sc,
 					enum lru_list lru)
@@ -481,7 +483,7 @@ move:
 	if (!list_empty(&folios_skipped)) {
 		list_splice(&folios_skipped, src);
 		for (unsigned z = 0; z < MAX_NR_ZONES; z++)
-			count_vm_events(&m->pm, (enum vm_event_item)(PGSCAN_SKIP_DMA + z), nr_skipped[z]);
+			count_vm_events(vm->pm, (enum vm_event_item)(PGSCAN_SKIP_DMA + z), nr_skipped[z]);
 	}
 	*nr_scanned = total_scan;
 	for (unsigned z = 0; z < MAX_NR_ZONES; z++)
@@ -495,7 +497,7 @@ move:
  * order that keeps the first one reclaim looked at deepest; the
  * isolation's reference goes, freeing a page that was its last.
  */
-static unsigned long move_folios_to_lru(struct vmsim_machine *m, struct lruvec *lruvec,
+static unsigned long move_folios_to_lru(struct vm_ctx *vm, struct lruvec *lruvec,
 					struct list_head *list)
 {
 	unsigned long nr_moved = 0;
@@ -505,13 +507,13 @@ static unsigned long move_folios_to_lru(struct vmsim_machine *m, struct lruvec *
 
 		list_del(&page->lru);
 		if (!folio_evictable(page)) {
-			folio_putback_lru(m, page);
+			folio_putback_lru(vm, page);
 			continue;
 		}
 		if (page_ref_count(page) == 1) {
 			/* the last reference: free it (off every list) */
 			page->flags &= ~((1ULL << PG_active) | (1ULL << PG_unevictable));
-			put_page(&m->pm, page);
+			put_page(vm->pm, page);
 			continue;
 		}
 		page->_refcount--;
@@ -526,7 +528,7 @@ static unsigned long move_folios_to_lru(struct vmsim_machine *m, struct lruvec *
 
 /* ---- the inactive and active lists ---- */
 
-static unsigned long shrink_inactive_list(struct vmsim_machine *m, unsigned long nr_to_scan,
+static unsigned long shrink_inactive_list(struct vm_ctx *vm, unsigned long nr_to_scan,
 					  struct lruvec *lruvec, struct scan_control *sc,
 					  enum lru_list lru)
 {
@@ -536,31 +538,31 @@ static unsigned long shrink_inactive_list(struct vmsim_machine *m, unsigned long
 	struct reclaim_stat stat;
 	LIST_HEAD(folio_list);
 
-	lru_add_drain(m);
-	nr_taken = isolate_lru_folios(m, nr_to_scan, lruvec, &folio_list, &nr_scanned, sc, lru);
+	lru_add_drain(vm);
+	nr_taken = isolate_lru_folios(vm, nr_to_scan, lruvec, &folio_list, &nr_scanned, sc, lru);
 	mod_node_page_state(pgdat, (enum node_stat_item)(NR_ISOLATED_ANON + file), (long)nr_taken);
 	/* the machine counts global reclaim; the lruvec's cgroup every scan
 	 * of its pages */
 	if (!cgroup_reclaim(sc))
-		count_vm_events(&m->pm, sc->kswapd ? PGSCAN_KSWAPD : PGSCAN_DIRECT, nr_scanned);
+		count_vm_events(vm->pm, sc->kswapd ? PGSCAN_KSWAPD : PGSCAN_DIRECT, nr_scanned);
 	count_memcg_events(lruvec->memcg, sc->kswapd ? PGSCAN_KSWAPD : PGSCAN_DIRECT, nr_scanned);
-	count_vm_events(&m->pm, file ? PGSCAN_FILE : PGSCAN_ANON, nr_scanned);
+	count_vm_events(vm->pm, file ? PGSCAN_FILE : PGSCAN_ANON, nr_scanned);
 	if (!nr_taken)
 		return 0;
-	nr_reclaimed = shrink_folio_list(m, &folio_list, pgdat, sc, &stat, false);
-	move_folios_to_lru(m, lruvec, &folio_list);
+	nr_reclaimed = shrink_folio_list(vm, &folio_list, pgdat, sc, &stat, false);
+	move_folios_to_lru(vm, lruvec, &folio_list);
 	/* the writes this pass queued complete now that its pages are back */
-	writeback_io_complete(m);
+	writeback_io_complete(vm);
 	mod_node_page_state(pgdat, (enum node_stat_item)(NR_ISOLATED_ANON + file), -(long)nr_taken);
 	if (!cgroup_reclaim(sc))
-		count_vm_events(&m->pm, sc->kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT, nr_reclaimed);
+		count_vm_events(vm->pm, sc->kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT, nr_reclaimed);
 	count_memcg_events(lruvec->memcg, sc->kswapd ? PGSTEAL_KSWAPD : PGSTEAL_DIRECT, nr_reclaimed);
-	count_vm_events(&m->pm, file ? PGSTEAL_FILE : PGSTEAL_ANON, nr_reclaimed);
-	lru_note_cost(m, lruvec, file, stat.nr_pageout, nr_scanned - nr_reclaimed);
+	count_vm_events(vm->pm, file ? PGSTEAL_FILE : PGSTEAL_ANON, nr_reclaimed);
+	lru_note_cost(vm, lruvec, file, stat.nr_pageout, nr_scanned - nr_reclaimed);
 	/* dirty pages at the tail not even queued for I/O: the flushers
 	 * are behind, wake them */
 	if (stat.nr_unqueued_dirty == nr_taken)
-		wakeup_flusher_threads(m);
+		wakeup_flusher_threads(vm);
 	sc->nr.dirty += stat.nr_dirty;
 	sc->nr.congested += stat.nr_congested;
 	sc->nr.unqueued_dirty += stat.nr_unqueued_dirty;
@@ -569,7 +571,7 @@ static unsigned long shrink_inactive_list(struct vmsim_machine *m, unsigned long
 	sc->nr.taken += nr_taken;
 	if (file)
 		sc->nr.file_taken += nr_taken;
-	MM_EV_M(m, "shrink_inactive", "lru=%s priority=%d scanned=%lu taken=%lu reclaimed=%lu "
+	MM_EV_M(vm, "shrink_inactive", "lru=%s priority=%d scanned=%lu taken=%lu reclaimed=%lu "
 		"activated=%lu kept=%lu written=%lu", lru_list_name(lru), sc->priority, nr_scanned,
 		nr_taken, nr_reclaimed, stat.nr_activate[file], stat.nr_ref_keep, stat.nr_pageout);
 	return nr_reclaimed;
@@ -580,7 +582,7 @@ static unsigned long shrink_inactive_list(struct vmsim_machine *m, unsigned long
  * its inactive list, except referenced executable file pages, which get
  * another trip around the active list.
  */
-static void shrink_active_list(struct vmsim_machine *m, unsigned long nr_to_scan,
+static void shrink_active_list(struct vm_ctx *vm, unsigned long nr_to_scan,
 			       struct lruvec *lruvec, struct scan_control *sc, enum lru_list lru)
 {
 	struct pglist_data *pgdat = lruvec_pgdat(lruvec);
@@ -590,11 +592,11 @@ static void shrink_active_list(struct vmsim_machine *m, unsigned long nr_to_scan
 	LIST_HEAD(l_active);
 	LIST_HEAD(l_inactive);
 
-	lru_add_drain(m);
-	nr_taken = isolate_lru_folios(m, nr_to_scan, lruvec, &l_hold, &nr_scanned, sc, lru);
+	lru_add_drain(vm);
+	nr_taken = isolate_lru_folios(vm, nr_to_scan, lruvec, &l_hold, &nr_scanned, sc, lru);
 	mod_node_page_state(pgdat, (enum node_stat_item)(NR_ISOLATED_ANON + file), (long)nr_taken);
 	if (!cgroup_reclaim(sc))
-		count_vm_events(&m->pm, PGREFILL, nr_scanned);
+		count_vm_events(vm->pm, PGREFILL, nr_scanned);
 	count_memcg_events(lruvec->memcg, PGREFILL, nr_scanned);
 	while (!list_empty(&l_hold)) {
 		struct page *page = lru_to_folio(&l_hold);
@@ -602,10 +604,10 @@ static void shrink_active_list(struct vmsim_machine *m, unsigned long nr_to_scan
 
 		list_del(&page->lru);
 		if (!folio_evictable(page)) {
-			folio_putback_lru(m, page);
+			folio_putback_lru(vm, page);
 			continue;
 		}
-		if (folio_referenced(m, page, &vm_flags) != 0 && (vm_flags & VM_EXEC) &&
+		if (folio_referenced(vm, page, &vm_flags) != 0 && (vm_flags & VM_EXEC) &&
 		    folio_is_file_lru(page)) {
 			nr_rotated++;
 			list_add(&page->lru, &l_active);
@@ -615,30 +617,30 @@ static void shrink_active_list(struct vmsim_machine *m, unsigned long nr_to_scan
 		set_page_flag(page, PG_workingset);
 		list_add(&page->lru, &l_inactive);
 	}
-	nr_activate = move_folios_to_lru(m, lruvec, &l_active);
-	nr_deactivate = move_folios_to_lru(m, lruvec, &l_inactive);
-	count_vm_events(&m->pm, PGDEACTIVATE, nr_deactivate);
+	nr_activate = move_folios_to_lru(vm, lruvec, &l_active);
+	nr_deactivate = move_folios_to_lru(vm, lruvec, &l_inactive);
+	count_vm_events(vm->pm, PGDEACTIVATE, nr_deactivate);
 	count_memcg_events(lruvec->memcg, PGDEACTIVATE, nr_deactivate);
 	mod_node_page_state(pgdat, (enum node_stat_item)(NR_ISOLATED_ANON + file), -(long)nr_taken);
 	if (nr_rotated)
-		lru_note_cost(m, lruvec, file, 0, nr_rotated);
-	MM_EV_M(m, "shrink_active", "lru=%s priority=%d scanned=%lu taken=%lu rotated=%lu "
+		lru_note_cost(vm, lruvec, file, 0, nr_rotated);
+	MM_EV_M(vm, "shrink_active", "lru=%s priority=%d scanned=%lu taken=%lu rotated=%lu "
 		"deactivated=%lu", lru_list_name(lru), sc->priority, nr_scanned, nr_taken,
 		nr_activate, nr_deactivate);
 }
 
-static unsigned long shrink_list(struct vmsim_machine *m, enum lru_list lru,
+static unsigned long shrink_list(struct vm_ctx *vm, enum lru_list lru,
 				 unsigned long nr_to_scan, struct lruvec *lruvec,
 				 struct scan_control *sc)
 {
 	if (is_active_lru(lru)) {
 		if (sc->may_deactivate & (1u << is_file_lru(lru)))
-			shrink_active_list(m, nr_to_scan, lruvec, sc, lru);
+			shrink_active_list(vm, nr_to_scan, lruvec, sc, lru);
 		else
 			sc->skipped_deactivate = true;
 		return 0;
 	}
-	return shrink_inactive_list(m, nr_to_scan, lruvec, sc, lru);
+	return shrink_inactive_list(vm, nr_to_scan, lruvec, sc, lru);
 }
 
 /* int_sqrt() of lib/math/int_sqrt.c */
@@ -665,13 +667,13 @@ static unsigned long int_sqrt(unsigned long x)
  * inactive_is_low(): the target active:inactive ratio is
  * int_sqrt(10 * size in GiB) (1 below 1 GiB): 3 at 1 GiB, 10 at 10 GiB.
  */
-static bool inactive_is_low(const struct vmsim_machine *m, const struct lruvec *lruvec,
+static bool inactive_is_low(const struct vm_ctx *vm, const struct lruvec *lruvec,
 			    enum lru_list inactive_lru)
 {
 	enum lru_list active_lru = (enum lru_list)(inactive_lru + LRU_ACTIVE);
-	unsigned long inactive = mem_cgroup_lruvec_state(m, lruvec,
+	unsigned long inactive = mem_cgroup_lruvec_state(vm, lruvec,
 							 (enum node_stat_item)(NR_LRU_BASE + inactive_lru));
-	unsigned long active = mem_cgroup_lruvec_state(m, lruvec,
+	unsigned long active = mem_cgroup_lruvec_state(vm, lruvec,
 						       (enum node_stat_item)(NR_LRU_BASE + active_lru));
 	unsigned long gb = (inactive + active) >> (30 - PAGE_SHIFT);
 	unsigned long inactive_ratio = gb ? int_sqrt(10 * gb) : 1;
@@ -688,31 +690,31 @@ enum scan_balance { SCAN_EQUAL, SCAN_FRACT, SCAN_ANON, SCAN_FILE };
  * thrashing: take only those), file_is_tiny (file pages and free memory
  * under the high watermarks while anon has pages to give).
  */
-static void prepare_scan_control(struct vmsim_machine *m, struct pglist_data *pgdat,
+static void prepare_scan_control(struct vm_ctx *vm, struct pglist_data *pgdat,
 				 struct scan_control *sc)
 {
-	struct lruvec *target_lruvec = mem_cgroup_lruvec(m, sc->target_mem_cgroup, pgdat->node_id);
+	struct lruvec *target_lruvec = mem_cgroup_lruvec(vm, sc->target_mem_cgroup, pgdat->node_id);
 	unsigned long file, refaults;
 
 	sc->anon_cost = target_lruvec->anon_cost;
 	sc->file_cost = target_lruvec->file_cost;
 	if (!sc->force_deactivate) {
-		refaults = mem_cgroup_lruvec_state(m, target_lruvec, WORKINGSET_ACTIVATE_ANON);
+		refaults = mem_cgroup_lruvec_state(vm, target_lruvec, WORKINGSET_ACTIVATE_ANON);
 		if (refaults != target_lruvec->refaults[0] ||
-		    inactive_is_low(m, target_lruvec, LRU_INACTIVE_ANON))
+		    inactive_is_low(vm, target_lruvec, LRU_INACTIVE_ANON))
 			sc->may_deactivate |= DEACTIVATE_ANON;
 		else
 			sc->may_deactivate &= ~DEACTIVATE_ANON;
-		refaults = mem_cgroup_lruvec_state(m, target_lruvec, WORKINGSET_ACTIVATE_FILE);
+		refaults = mem_cgroup_lruvec_state(vm, target_lruvec, WORKINGSET_ACTIVATE_FILE);
 		if (refaults != target_lruvec->refaults[1] ||
-		    inactive_is_low(m, target_lruvec, LRU_INACTIVE_FILE))
+		    inactive_is_low(vm, target_lruvec, LRU_INACTIVE_FILE))
 			sc->may_deactivate |= DEACTIVATE_FILE;
 		else
 			sc->may_deactivate &= ~DEACTIVATE_FILE;
 	} else {
 		sc->may_deactivate = DEACTIVATE_ANON | DEACTIVATE_FILE;
 	}
-	file = mem_cgroup_lruvec_state(m, target_lruvec, NR_INACTIVE_FILE);
+	file = mem_cgroup_lruvec_state(vm, target_lruvec, NR_INACTIVE_FILE);
 	sc->cache_trim_mode = (file >> sc->priority) && !(sc->may_deactivate & DEACTIVATE_FILE) &&
 			      !sc->no_cache_trim_mode;
 	if (!cgroup_reclaim(sc)) {
@@ -739,15 +741,15 @@ static void prepare_scan_control(struct vmsim_machine *m, struct pglist_data *pg
  * priority 0, else in proportion to swappiness and to the inverse of each
  * type's recent reclaim cost (at least a third of the pressure each).
  */
-static void get_scan_count(struct vmsim_machine *m, struct lruvec *lruvec, struct scan_control *sc,
+static void get_scan_count(struct vm_ctx *vm, struct lruvec *lruvec, struct scan_control *sc,
 			   unsigned long *nr)
 {
-	int swappiness = sc_swappiness(m, sc);
+	int swappiness = sc_swappiness(vm, sc);
 	uint64_t fraction[ANON_AND_FILE] = { 0, 0 }, denominator = 0;
 	enum scan_balance scan_balance;
 	enum lru_list lru;
 
-	if (!sc->may_swap || !can_reclaim_anon_pages(m, lruvec->memcg)) {
+	if (!sc->may_swap || !can_reclaim_anon_pages(vm, lruvec->memcg)) {
 		scan_balance = SCAN_FILE;
 		goto out;
 	}
@@ -803,7 +805,7 @@ out:
 		}
 		nr[lru] = scan;
 	}
-	MM_EV_M(m, "get_scan_count", "priority=%d balance=%s swappiness=%d nr=%lu,%lu,%lu,%lu",
+	MM_EV_M(vm, "get_scan_count", "priority=%d balance=%s swappiness=%d nr=%lu,%lu,%lu,%lu",
 		sc->priority, (const char *[]){ "equal", "fract", "anon", "file" }[scan_balance],
 		swappiness, nr[LRU_INACTIVE_ANON], nr[LRU_ACTIVE_ANON], nr[LRU_INACTIVE_FILE],
 		nr[LRU_ACTIVE_FILE]);
@@ -816,7 +818,7 @@ out:
  * down so both types were scanned in proportion; then age anon if its
  * inactive list is low.
  */
-static void shrink_lruvec(struct vmsim_machine *m, struct lruvec *lruvec, struct scan_control *sc)
+static void shrink_lruvec(struct vm_ctx *vm, struct lruvec *lruvec, struct scan_control *sc)
 {
 	unsigned long nr[NR_LRU_LISTS], targets[NR_LRU_LISTS];
 	unsigned long nr_reclaimed = 0, nr_to_reclaim = sc->nr_to_reclaim;
@@ -824,7 +826,7 @@ static void shrink_lruvec(struct vmsim_machine *m, struct lruvec *lruvec, struct
 					  sc->priority == DEF_PRIORITY;
 	enum lru_list lru;
 
-	get_scan_count(m, lruvec, sc, nr);
+	get_scan_count(vm, lruvec, sc, nr);
 	memcpy(targets, nr, sizeof(nr));
 	while (nr[LRU_INACTIVE_ANON] || nr[LRU_ACTIVE_FILE] || nr[LRU_INACTIVE_FILE]) {
 		unsigned long nr_anon, nr_file, percentage, nr_scanned;
@@ -835,7 +837,7 @@ static void shrink_lruvec(struct vmsim_machine *m, struct lruvec *lruvec, struct
 							   SWAP_CLUSTER_MAX;
 
 				nr[lru] -= nr_to_scan;
-				nr_reclaimed += shrink_list(m, lru, nr_to_scan, lruvec, sc);
+				nr_reclaimed += shrink_list(vm, lru, nr_to_scan, lruvec, sc);
 			}
 		}
 		if (nr_reclaimed < nr_to_reclaim || proportional_reclaim)
@@ -869,8 +871,8 @@ static void shrink_lruvec(struct vmsim_machine *m, struct lruvec *lruvec, struct
 	}
 	sc->nr_reclaimed += nr_reclaimed;
 	/* rebalance anon's active:inactive even when it was not scanned */
-	if (can_age_anon_pages(m) && inactive_is_low(m, lruvec, LRU_INACTIVE_ANON))
-		shrink_active_list(m, SWAP_CLUSTER_MAX, lruvec, sc, LRU_ACTIVE_ANON);
+	if (can_age_anon_pages(vm) && inactive_is_low(vm, lruvec, LRU_INACTIVE_ANON))
+		shrink_active_list(vm, SWAP_CLUSTER_MAX, lruvec, sc, LRU_ACTIVE_ANON);
 }
 
 /* ---- nodes and zones ---- */
@@ -884,21 +886,21 @@ static void shrink_lruvec(struct vmsim_machine *m, struct lruvec *lruvec, struct
  * all of them.  memory.min and memory.low are not modelled: no cgroup is
  * protected.
  */
-static void shrink_node_memcgs(struct vmsim_machine *m, struct pglist_data *pgdat,
+static void shrink_node_memcgs(struct vm_ctx *vm, struct pglist_data *pgdat,
 			       struct scan_control *sc)
 {
 	const unsigned nid = pgdat->node_id;
 	struct mem_cgroup *target = sc->target_mem_cgroup, *root, *memcg;
 	const bool partial = !sc->kswapd && !sc->memcg_full_walk;
 
-	if (!m->memcg) {
-		shrink_lruvec(m, &pgdat->__lruvec, sc);
+	if (!vm->memcg) {
+		shrink_lruvec(vm, &pgdat->__lruvec, sc);
 		return;
 	}
-	root = target ? target : m->memcg->root;
+	root = target ? target : vm->memcg->root;
 	memcg = partial ? mem_cgroup_iter_reclaim(root, NULL, nid) : root;
 	do {
-		shrink_lruvec(m, mem_cgroup_lruvec(m, memcg, nid), sc);
+		shrink_lruvec(vm, mem_cgroup_lruvec(vm, memcg, nid), sc);
 		if (partial && sc->nr_reclaimed >= sc->nr_to_reclaim) {
 			mem_cgroup_iter_break(root, memcg, nid);
 			break;
@@ -911,14 +913,14 @@ static void shrink_node_memcgs(struct vmsim_machine *m, struct pglist_data *pgda
  * shrink_node(): one pass over the node's lruvecs (shrink_node_memcgs()),
  * then kswapd's flags from what the pass saw at the tail of the lists.
  */
-static void shrink_node(struct vmsim_machine *m, struct pglist_data *pgdat, struct scan_control *sc)
+static void shrink_node(struct vm_ctx *vm, struct pglist_data *pgdat, struct scan_control *sc)
 {
-	struct lruvec *target_lruvec = mem_cgroup_lruvec(m, sc->target_mem_cgroup, pgdat->node_id);
+	struct lruvec *target_lruvec = mem_cgroup_lruvec(vm, sc->target_mem_cgroup, pgdat->node_id);
 	unsigned long nr_reclaimed = sc->nr_reclaimed;
 
 	memset(&sc->nr, 0, sizeof(sc->nr));
-	prepare_scan_control(m, pgdat, sc);
-	shrink_node_memcgs(m, pgdat, sc);
+	prepare_scan_control(vm, pgdat, sc);
+	shrink_node_memcgs(vm, pgdat, sc);
 	if (sc->kswapd) {
 		/* every page taken was under writeback: flag the node */
 		if (sc->nr.writeback && sc->nr.writeback == sc->nr.taken)
@@ -942,18 +944,18 @@ static void shrink_node(struct vmsim_machine *m, struct pglist_data *pgdat, stru
 
 /* snapshot_refaults(): the refault counts of the target's lruvec this
  * reclaim cycle ended at. */
-static void snapshot_refaults(struct vmsim_machine *m, struct mem_cgroup *target_memcg,
+static void snapshot_refaults(struct vm_ctx *vm, struct mem_cgroup *target_memcg,
 			      struct pglist_data *pgdat)
 {
-	struct lruvec *lruvec = mem_cgroup_lruvec(m, target_memcg, pgdat->node_id);
+	struct lruvec *lruvec = mem_cgroup_lruvec(vm, target_memcg, pgdat->node_id);
 
-	lruvec->refaults[0] = mem_cgroup_lruvec_state(m, lruvec, WORKINGSET_ACTIVATE_ANON);
-	lruvec->refaults[1] = mem_cgroup_lruvec_state(m, lruvec, WORKINGSET_ACTIVATE_FILE);
+	lruvec->refaults[0] = mem_cgroup_lruvec_state(vm, lruvec, WORKINGSET_ACTIVATE_ANON);
+	lruvec->refaults[1] = mem_cgroup_lruvec_state(vm, lruvec, WORKINGSET_ACTIVATE_FILE);
 }
 
 /* shrink_zones(): each node of the zonelist once, through its first
  * zone no higher than the reclaim index. */
-static void shrink_zones(struct vmsim_machine *m, struct zone *const *zonelist,
+static void shrink_zones(struct vm_ctx *vm, struct zone *const *zonelist,
 			 struct scan_control *sc)
 {
 	const struct pglist_data *last_pgdat = NULL;
@@ -964,7 +966,7 @@ static void shrink_zones(struct vmsim_machine *m, struct zone *const *zonelist,
 		if (zone->type > sc->reclaim_idx || zone->zone_pgdat == last_pgdat)
 			continue;
 		last_pgdat = zone->zone_pgdat;
-		shrink_node(m, zone->zone_pgdat, sc);
+		shrink_node(vm, zone->zone_pgdat, sc);
 	}
 }
 
@@ -973,7 +975,7 @@ static void shrink_zones(struct vmsim_machine *m, struct zone *const *zonelist,
  * DEF_PRIORITY down to 0 until nr_to_reclaim pages are free; retried
  * once with every active list deactivatable before giving up.
  */
-static unsigned long do_try_to_free_pages(struct vmsim_machine *m, struct zone *const *zonelist,
+static unsigned long do_try_to_free_pages(struct vm_ctx *vm, struct zone *const *zonelist,
 					  struct scan_control *sc)
 {
 	const int initial_priority = sc->priority;
@@ -981,10 +983,10 @@ static unsigned long do_try_to_free_pages(struct vmsim_machine *m, struct zone *
 
 retry:
 	if (!cgroup_reclaim(sc))
-		count_vm_event(&m->pm, (enum vm_event_item)(ALLOCSTALL_DMA + sc->reclaim_idx));
+		count_vm_event(vm->pm, (enum vm_event_item)(ALLOCSTALL_DMA + sc->reclaim_idx));
 	do {
 		sc->nr_scanned = 0;
-		shrink_zones(m, zonelist, sc);
+		shrink_zones(vm, zonelist, sc);
 		if (sc->nr_reclaimed >= sc->nr_to_reclaim)
 			break;
 		if (sc->priority < DEF_PRIORITY - 2)
@@ -995,7 +997,7 @@ retry:
 		if ((*zp)->type > sc->reclaim_idx || (*zp)->zone_pgdat == last_pgdat)
 			continue;
 		last_pgdat = (*zp)->zone_pgdat;
-		snapshot_refaults(m, sc->target_mem_cgroup, (*zp)->zone_pgdat);
+		snapshot_refaults(vm, sc->target_mem_cgroup, (*zp)->zone_pgdat);
 	}
 	if (sc->nr_reclaimed)
 		return sc->nr_reclaimed;
@@ -1019,7 +1021,7 @@ retry:
  * allow_direct_reclaim(): free memory of the lowmem zones above half
  * their min watermarks; otherwise direct reclaimers wait for kswapd.
  */
-static bool allow_direct_reclaim(struct vmsim_machine *m, struct pglist_data *pgdat)
+static bool allow_direct_reclaim(struct vm_ctx *vm, struct pglist_data *pgdat)
 {
 	unsigned long pfmemalloc_reserve = 0, free_pages = 0;
 
@@ -1028,7 +1030,7 @@ static bool allow_direct_reclaim(struct vmsim_machine *m, struct pglist_data *pg
 	for (unsigned i = 0; i <= ZONE_NORMAL; i++) {
 		const struct zone *zone = &pgdat->node_zones[i];
 
-		if (!managed_zone(zone) || !zone_reclaimable_pages(&m->pm, zone))
+		if (!managed_zone(zone) || !zone_reclaimable_pages(vm->pm, zone))
 			continue;
 		pfmemalloc_reserve += min_wmark_pages(zone);
 		free_pages += zone->free_pages;
@@ -1051,10 +1053,10 @@ static bool allow_direct_reclaim(struct vmsim_machine *m, struct pglist_data *pg
  * waits for kswapd (PGSCAN_DIRECT_THROTTLE); kswapd runs now, which is
  * the moment it would have run while the task slept.
  */
-static void throttle_direct_reclaim(struct vmsim_machine *m, struct zone *const *zonelist,
+static void throttle_direct_reclaim(struct vm_ctx *vm, struct zone *const *zonelist,
 				    gfp_t gfp)
 {
-	const enum zone_type highidx = gfp_zone(&m->pm, gfp);
+	const enum zone_type highidx = gfp_zone(vm->pm, gfp);
 	struct pglist_data *pgdat = NULL;
 
 	/* the first node with a usable zone up to ZONE_NORMAL */
@@ -1063,16 +1065,16 @@ static void throttle_direct_reclaim(struct vmsim_machine *m, struct zone *const 
 			pgdat = (*zp)->zone_pgdat;
 			break;
 		}
-	if (!pgdat || allow_direct_reclaim(m, pgdat))
+	if (!pgdat || allow_direct_reclaim(vm, pgdat))
 		return;
-	count_vm_event(&m->pm, PGSCAN_DIRECT_THROTTLE);
-	kswapd_run(m);
+	count_vm_event(vm->pm, PGSCAN_DIRECT_THROTTLE);
+	kswapd_run(vm);
 }
 
 unsigned long try_to_free_pages(struct phys_mem *pm, struct zone *const *zonelist, unsigned order,
 				gfp_t gfp)
 {
-	struct vmsim_machine *m = pm_machine(pm);
+	struct vm_ctx *vm = pm_vm(pm);
 	struct scan_control sc = {
 		.nr_to_reclaim = SWAP_CLUSTER_MAX,
 		.gfp_mask = gfp,
@@ -1085,14 +1087,14 @@ unsigned long try_to_free_pages(struct phys_mem *pm, struct zone *const *zonelis
 	};
 	unsigned long nr_reclaimed;
 
-	throttle_direct_reclaim(m, zonelist, gfp);
-	MM_EV_M(m, "direct_reclaim_begin", "order=%u gfp=%#x", order, gfp);
-	nr_reclaimed = do_try_to_free_pages(m, zonelist, &sc);
-	MM_EV_M(m, "direct_reclaim_end", "reclaimed=%lu", nr_reclaimed);
+	throttle_direct_reclaim(vm, zonelist, gfp);
+	MM_EV_M(vm, "direct_reclaim_begin", "order=%u gfp=%#x", order, gfp);
+	nr_reclaimed = do_try_to_free_pages(vm, zonelist, &sc);
+	MM_EV_M(vm, "direct_reclaim_end", "reclaimed=%lu", nr_reclaimed);
 	return nr_reclaimed;
 }
 
-unsigned long try_to_free_mem_cgroup_pages(struct vmsim_machine *m, struct mem_cgroup *memcg,
+unsigned long try_to_free_mem_cgroup_pages(struct vm_ctx *vm, struct mem_cgroup *memcg,
 					   unsigned long nr_pages, gfp_t gfp_mask,
 					   unsigned reclaim_options)
 {
@@ -1112,20 +1114,20 @@ unsigned long try_to_free_mem_cgroup_pages(struct vmsim_machine *m, struct mem_c
 	};
 	/* the fallback zonelist of the running CPU's node (numa_node_id():
 	 * node 0, as alloc_pages() has it) puts equal pressure on every node */
-	struct zone *const *zonelist = m->pm.node_data[0].zonelist[gfp_zone(&m->pm, sc.gfp_mask)];
+	struct zone *const *zonelist = vm->pm->node_data[0].zonelist[gfp_zone(vm->pm, sc.gfp_mask)];
 	unsigned long nr_reclaimed;
-	bool was = m->pm.memalloc;
+	bool was = vm->pm->memalloc;
 
-	m->pm.memalloc = true;
-	MM_EV_M(m, "memcg_reclaim_begin", "memcg=%u nr_to_reclaim=%lu gfp=%#x", memcg->id,
+	vm->pm->memalloc = true;
+	MM_EV_M(vm, "memcg_reclaim_begin", "memcg=%u nr_to_reclaim=%lu gfp=%#x", memcg->id,
 		nr_pages, sc.gfp_mask);
-	nr_reclaimed = do_try_to_free_pages(m, zonelist, &sc);
-	MM_EV_M(m, "memcg_reclaim_end", "memcg=%u reclaimed=%lu", memcg->id, nr_reclaimed);
-	m->pm.memalloc = was;
+	nr_reclaimed = do_try_to_free_pages(vm, zonelist, &sc);
+	MM_EV_M(vm, "memcg_reclaim_end", "memcg=%u reclaimed=%lu", memcg->id, nr_reclaimed);
+	vm->pm->memalloc = was;
 	return nr_reclaimed;
 }
 
-unsigned long reclaim_lruvec(struct vmsim_machine *m, struct lruvec *lruvec,
+unsigned long reclaim_lruvec(struct vm_ctx *vm, struct lruvec *lruvec,
 			     unsigned long nr_to_reclaim, gfp_t gfp, bool may_swap)
 {
 	struct scan_control sc = {
@@ -1140,15 +1142,15 @@ unsigned long reclaim_lruvec(struct vmsim_machine *m, struct lruvec *lruvec,
 		.may_unmap = true,
 		.may_swap = may_swap,
 	};
-	bool was = m->pm.memalloc;
+	bool was = vm->pm->memalloc;
 
-	m->pm.memalloc = true;
+	vm->pm->memalloc = true;
 	do {
 		memset(&sc.nr, 0, sizeof(sc.nr));
-		prepare_scan_control(m, lruvec->pgdat, &sc);
-		shrink_lruvec(m, lruvec, &sc);
+		prepare_scan_control(vm, lruvec->pgdat, &sc);
+		shrink_lruvec(vm, lruvec, &sc);
 	} while (sc.nr_reclaimed < sc.nr_to_reclaim && --sc.priority >= 0);
-	m->pm.memalloc = was;
+	vm->pm->memalloc = was;
 	return sc.nr_reclaimed;
 }
 
@@ -1172,20 +1174,20 @@ static bool pgdat_balanced(struct pglist_data *pgdat, int order, enum zone_type 
 	return !any;
 }
 
-static void clear_pgdat_congested(struct vmsim_machine *m, struct pglist_data *pgdat)
+static void clear_pgdat_congested(struct vm_ctx *vm, struct pglist_data *pgdat)
 {
-	mem_cgroup_lruvec(m, NULL, pgdat->node_id)->flags &=
+	mem_cgroup_lruvec(vm, NULL, pgdat->node_id)->flags &=
 		~(LRUVEC_NODE_CONGESTED | LRUVEC_CGROUP_CONGESTED);
 	pgdat->flags &= ~(PGDAT_DIRTY | PGDAT_WRITEBACK);
 }
 
-static bool prepare_kswapd_sleep(struct vmsim_machine *m, struct pglist_data *pgdat, int order,
+static bool prepare_kswapd_sleep(struct vm_ctx *vm, struct pglist_data *pgdat, int order,
 				 enum zone_type highest_zoneidx)
 {
 	if (pgdat->kswapd_failures >= MAX_RECLAIM_RETRIES)
 		return true;	/* hopeless: leave it to direct reclaim */
 	if (pgdat_balanced(pgdat, order, highest_zoneidx)) {
-		clear_pgdat_congested(m, pgdat);
+		clear_pgdat_congested(vm, pgdat);
 		return true;
 	}
 	return false;
@@ -1193,27 +1195,27 @@ static bool prepare_kswapd_sleep(struct vmsim_machine *m, struct pglist_data *pg
 
 /* kswapd_age_node(): deactivate anon ahead of need when its inactive
  * list is low. */
-static void kswapd_age_node(struct vmsim_machine *m, struct pglist_data *pgdat,
+static void kswapd_age_node(struct vm_ctx *vm, struct pglist_data *pgdat,
 			    struct scan_control *sc)
 {
 	struct mem_cgroup *memcg = NULL;
 
-	if (!can_age_anon_pages(m) ||
-	    !inactive_is_low(m, mem_cgroup_lruvec(m, NULL, pgdat->node_id), LRU_INACTIVE_ANON))
+	if (!can_age_anon_pages(vm) ||
+	    !inactive_is_low(vm, mem_cgroup_lruvec(vm, NULL, pgdat->node_id), LRU_INACTIVE_ANON))
 		return;
 	/* every cgroup's lruvec on the node */
-	if (!m->memcg) {
-		shrink_active_list(m, SWAP_CLUSTER_MAX, &pgdat->__lruvec, sc, LRU_ACTIVE_ANON);
+	if (!vm->memcg) {
+		shrink_active_list(vm, SWAP_CLUSTER_MAX, &pgdat->__lruvec, sc, LRU_ACTIVE_ANON);
 		return;
 	}
-	while ((memcg = mem_cgroup_iter(m->memcg->root, memcg)))
-		shrink_active_list(m, SWAP_CLUSTER_MAX, mem_cgroup_lruvec(m, memcg, pgdat->node_id),
+	while ((memcg = mem_cgroup_iter(vm->memcg->root, memcg)))
+		shrink_active_list(vm, SWAP_CLUSTER_MAX, mem_cgroup_lruvec(vm, memcg, pgdat->node_id),
 				   sc, LRU_ACTIVE_ANON);
 }
 
 /* kswapd_shrink_node(): one pass aiming at the high watermarks; true
  * when it scanned enough that raising the priority is not needed. */
-static bool kswapd_shrink_node(struct vmsim_machine *m, struct pglist_data *pgdat,
+static bool kswapd_shrink_node(struct vm_ctx *vm, struct pglist_data *pgdat,
 			       struct scan_control *sc)
 {
 	unsigned long nr_reclaimed = sc->nr_reclaimed, progress;
@@ -1227,7 +1229,7 @@ static bool kswapd_shrink_node(struct vmsim_machine *m, struct pglist_data *pgda
 		sc->nr_to_reclaim += high_wmark_pages(zone) > SWAP_CLUSTER_MAX ?
 				     high_wmark_pages(zone) : SWAP_CLUSTER_MAX;
 	}
-	shrink_node(m, pgdat, sc);
+	shrink_node(vm, pgdat, sc);
 	/* compact_gap(order) = 2 << order: then settle for order-0 */
 	if (sc->order && sc->nr_reclaimed >= (2UL << sc->order))
 		sc->order = 0;
@@ -1241,7 +1243,7 @@ static bool kswapd_shrink_node(struct vmsim_machine *m, struct pglist_data *pgda
  * the priority rises when a pass scanned too little or freed nothing.
  * Returns the order it finished at.
  */
-static int balance_pgdat(struct vmsim_machine *m, struct pglist_data *pgdat, int order,
+static int balance_pgdat(struct vm_ctx *vm, struct pglist_data *pgdat, int order,
 			 enum zone_type highest_zoneidx)
 {
 	struct scan_control sc = {
@@ -1251,7 +1253,7 @@ static int balance_pgdat(struct vmsim_machine *m, struct pglist_data *pgdat, int
 		.kswapd = true,
 	};
 
-	count_vm_event(&m->pm, PAGEOUTRUN);
+	count_vm_event(vm->pm, PAGEOUTRUN);
 restart:
 	sc.priority = DEF_PRIORITY;
 	do {
@@ -1263,9 +1265,9 @@ restart:
 			goto out;
 		sc.may_writepage = true;
 		sc.may_swap = true;
-		kswapd_age_node(m, pgdat, &sc);
+		kswapd_age_node(vm, pgdat, &sc);
 		sc.nr_scanned = 0;
-		if (kswapd_shrink_node(m, pgdat, &sc))
+		if (kswapd_shrink_node(vm, pgdat, &sc))
 			raise_priority = false;
 		nr_reclaimed = sc.nr_reclaimed - nr_reclaimed;
 		if (raise_priority || !nr_reclaimed)
@@ -1281,8 +1283,8 @@ restart:
 	if (!sc.nr_reclaimed)
 		pgdat->kswapd_failures++;
 out:
-	snapshot_refaults(m, NULL, pgdat);
-	MM_EV_M(m, "kswapd_balance", "node=%d order=%d highest_zone=%u reclaimed=%lu failures=%u",
+	snapshot_refaults(vm, NULL, pgdat);
+	MM_EV_M(vm, "kswapd_balance", "node=%d order=%d highest_zone=%u reclaimed=%lu failures=%u",
 		pgdat->node_id, order, (unsigned)highest_zoneidx, sc.nr_reclaimed,
 		pgdat->kswapd_failures);
 	return sc.order;
@@ -1303,7 +1305,7 @@ static enum zone_type kswapd_highest_zoneidx(const struct pglist_data *pgdat, en
  * quickly and balances again.  A high-order request it fell back from
  * is judged at the order it reached.
  */
-static void kswapd_node(struct vmsim_machine *m, struct pglist_data *pgdat)
+static void kswapd_node(struct vm_ctx *vm, struct pglist_data *pgdat)
 {
 	enum zone_type highest_zoneidx = pgdat->kswapd_last_highest;
 	int alloc_order, reclaim_order;
@@ -1316,40 +1318,40 @@ static void kswapd_node(struct vmsim_machine *m, struct pglist_data *pgdat)
 try_sleep:
 		/* bounded: a node that cannot be balanced fails each round
 		 * and is given up on after MAX_RECLAIM_RETRIES */
-		if (prepare_kswapd_sleep(m, pgdat, reclaim_order, highest_zoneidx) ||
+		if (prepare_kswapd_sleep(vm, pgdat, reclaim_order, highest_zoneidx) ||
 		    ++rounds > 4 * MAX_RECLAIM_RETRIES + 1000) {
 			pgdat->kswapd_woken = false;
 			pgdat->kswapd_last_highest = highest_zoneidx;
-			MM_EV_M(m, "kswapd_sleep", "node=%d", pgdat->node_id);
+			MM_EV_M(vm, "kswapd_sleep", "node=%d", pgdat->node_id);
 			return;
 		}
-		count_vm_event(&m->pm, KSWAPD_HIGH_WMARK_HIT_QUICKLY);
+		count_vm_event(vm->pm, KSWAPD_HIGH_WMARK_HIT_QUICKLY);
 woken:
 		alloc_order = (int)pgdat->kswapd_order;
 		highest_zoneidx = kswapd_highest_zoneidx(pgdat, highest_zoneidx);
 		pgdat->kswapd_order = 0;
 		pgdat->kswapd_highest_zoneidx = MAX_NR_ZONES;
-		MM_EV_M(m, "kswapd_wake", "node=%d order=%d highest_zone=%u", pgdat->node_id,
+		MM_EV_M(vm, "kswapd_wake", "node=%d order=%d highest_zone=%u", pgdat->node_id,
 			alloc_order, (unsigned)highest_zoneidx);
-		reclaim_order = balance_pgdat(m, pgdat, alloc_order, highest_zoneidx);
+		reclaim_order = balance_pgdat(vm, pgdat, alloc_order, highest_zoneidx);
 		if (reclaim_order < alloc_order)
 			goto try_sleep;
 	}
 }
 
-void kswapd_run(struct vmsim_machine *m)
+void kswapd_run(struct vm_ctx *vm)
 {
-	bool was = m->pm.memalloc;
+	bool was = vm->pm->memalloc;
 
 	/* kswapd is PF_MEMALLOC: its own allocations do not reclaim */
-	m->pm.memalloc = true;
-	for (unsigned nid = 0; nid < m->pm.nr_nodes; nid++) {
-		struct pglist_data *pgdat = &m->pm.node_data[nid];
+	vm->pm->memalloc = true;
+	for (unsigned nid = 0; nid < vm->pm->nr_nodes; nid++) {
+		struct pglist_data *pgdat = &vm->pm->node_data[nid];
 
 		if (pgdat->kswapd_woken)
-			kswapd_node(m, pgdat);
+			kswapd_node(vm, pgdat);
 	}
-	m->pm.memalloc = was;
+	vm->pm->memalloc = was;
 }
 
 void wakeup_kswapd(struct phys_mem *pm, struct zone *zone, gfp_t gfp, unsigned order,
@@ -1376,7 +1378,7 @@ void wakeup_kswapd(struct phys_mem *pm, struct zone *zone, gfp_t gfp, unsigned o
 
 /* ---- MADV_PAGEOUT ---- */
 
-unsigned long reclaim_pages(struct vmsim_machine *m, struct list_head *list)
+unsigned long reclaim_pages(struct vm_ctx *vm, struct list_head *list)
 {
 	struct scan_control sc = {
 		.gfp_mask = GFP_KERNEL,
@@ -1387,13 +1389,13 @@ unsigned long reclaim_pages(struct vmsim_machine *m, struct list_head *list)
 	};
 	struct reclaim_stat stat;
 	unsigned long nr_reclaimed = 0;
-	bool was = m->pm.memalloc;
+	bool was = vm->pm->memalloc;
 
-	m->pm.memalloc = true;
+	vm->pm->memalloc = true;
 	/* reclaim_folio_list() node by node (one node's pages at a time) */
 	while (!list_empty(list)) {
 		const unsigned nid = page_to_nid(lru_to_folio(list));
-		struct pglist_data *pgdat = &m->pm.node_data[nid];
+		struct pglist_data *pgdat = &vm->pm->node_data[nid];
 		struct page *page;
 		LIST_HEAD(node_list);
 
@@ -1401,20 +1403,20 @@ unsigned long reclaim_pages(struct vmsim_machine *m, struct list_head *list)
 			clear_page_flag(page, PG_active);
 			list_move(&page->lru, &node_list);
 		}
-		nr_reclaimed += shrink_folio_list(m, &node_list, pgdat, &sc, &stat, true);
+		nr_reclaimed += shrink_folio_list(vm, &node_list, pgdat, &sc, &stat, true);
 		while (!list_empty(&node_list)) {
 			page = lru_to_folio(&node_list);
 			list_del(&page->lru);
-			folio_putback_lru(m, page);
+			folio_putback_lru(vm, page);
 		}
-		writeback_io_complete(m);
+		writeback_io_complete(vm);
 	}
-	m->pm.memalloc = was;
+	vm->pm->memalloc = was;
 	return nr_reclaimed;
 }
 
-void reclaim_init(struct vmsim_machine *m)
+void reclaim_init(struct vm_ctx *vm)
 {
-	m->pm.reclaim.wakeup_kswapd = wakeup_kswapd;
-	m->pm.reclaim.try_to_free_pages = try_to_free_pages;
+	vm->pm->reclaim.wakeup_kswapd = wakeup_kswapd;
+	vm->pm->reclaim.try_to_free_pages = try_to_free_pages;
 }

@@ -17,7 +17,9 @@
  */
 #include "vma/workingset.h"
 
-#include "kern/machine.h"
+#include "mmu/pgtable.h"
+#include "util/hostalloc.h"
+#include "vma/vm_ctx.h"
 #include "vma/memcontrol.h"
 #include "vma/mm.h"
 #include "vma/pagecache_xa.h"
@@ -29,38 +31,38 @@
 
 /* EVICTION_SHIFT on a kernel of @bits_per_long: the bits the timestamp
  * loses to the value tag, the workingset flag, the node and the cgroup. */
-static unsigned eviction_shift(const struct vmsim_machine *m)
+static unsigned eviction_shift(const struct vm_ctx *vm)
 {
-	unsigned bits_per_long = config_is_64(&m->cfg) ? 64 : 32;
+	unsigned bits_per_long = config_is_64(vm->cfg) ? 64 : 32;
 	unsigned bits_per_xa_value = bits_per_long - 1;
 
 	return (bits_per_long - bits_per_xa_value) + WORKINGSET_SHIFT + NODES_SHIFT +
 	       MEM_CGROUP_ID_SHIFT;
 }
 
-static unsigned long eviction_mask(const struct vmsim_machine *m)
+static unsigned long eviction_mask(const struct vm_ctx *vm)
 {
-	unsigned bits_per_long = config_is_64(&m->cfg) ? 64 : 32;
+	unsigned bits_per_long = config_is_64(vm->cfg) ? 64 : 32;
 	unsigned long mask = bits_per_long == 64 ? ~0UL : 0xffffffffUL;
 
-	return mask >> eviction_shift(m);
+	return mask >> eviction_shift(vm);
 }
 
-void workingset_init(struct vmsim_machine *m)
+void workingset_init(struct vm_ctx *vm)
 {
-	unsigned bits_per_long = config_is_64(&m->cfg) ? 64 : 32;
-	unsigned timestamp_bits = bits_per_long - eviction_shift(m);
-	unsigned long pages = m->pm.totalram_pages;
+	unsigned bits_per_long = config_is_64(vm->cfg) ? 64 : 32;
+	unsigned timestamp_bits = bits_per_long - eviction_shift(vm);
+	unsigned long pages = vm->pm->totalram_pages;
 	unsigned max_order = pages > 1 ? 64 - (unsigned)__builtin_clzl(pages - 1) : 0;
 
 	/* cover refault distances up to all of memory */
-	m->workingset_bucket_order = max_order > timestamp_bits ? max_order - timestamp_bits : 0;
+	vm->workingset_bucket_order = max_order > timestamp_bits ? max_order - timestamp_bits : 0;
 }
 
-static void *pack_shadow(const struct vmsim_machine *m, int memcgid, int nid,
+static void *pack_shadow(const struct vm_ctx *vm, int memcgid, int nid,
 			 unsigned long eviction, bool workingset)
 {
-	eviction &= eviction_mask(m);
+	eviction &= eviction_mask(vm);
 	eviction = (eviction << MEM_CGROUP_ID_SHIFT) | (unsigned long)memcgid;
 	eviction = (eviction << NODES_SHIFT) | (unsigned long)nid;
 	eviction = (eviction << WORKINGSET_SHIFT) | workingset;
@@ -90,17 +92,17 @@ void workingset_age_nonresident(struct lruvec *lruvec, unsigned long nr_pages)
 	} while ((lruvec = parent_lruvec(lruvec)));
 }
 
-void *workingset_eviction(struct vmsim_machine *m, struct page *page,
+void *workingset_eviction(struct vm_ctx *vm, struct page *page,
 			  struct mem_cgroup *target_memcg)
 {
 	/* the reclaim target's lruvec (the root cgroup's in global
 	 * reclaim), whose clock the refault is measured against */
-	struct lruvec *lruvec = mem_cgroup_lruvec(m, target_memcg, page_to_nid(page));
-	unsigned long eviction = lruvec->nonresident_age >> m->workingset_bucket_order;
+	struct lruvec *lruvec = mem_cgroup_lruvec(vm, target_memcg, page_to_nid(page));
+	unsigned long eviction = lruvec->nonresident_age >> vm->workingset_bucket_order;
 	int memcgid = lruvec->memcg ? lruvec->memcg->id : 0;
 
 	workingset_age_nonresident(lruvec, folio_nr_pages(page));
-	return pack_shadow(m, memcgid, lruvec->pgdat->node_id, eviction, PageWorkingset(page));
+	return pack_shadow(vm, memcgid, lruvec->pgdat->node_id, eviction, PageWorkingset(page));
 }
 
 /*
@@ -109,7 +111,7 @@ void *workingset_eviction(struct vmsim_machine *m, struct page *page,
  * file list, plus the inactive file list for an anon page, plus the anon
  * lists while swap has room (both of them for a file page).
  */
-static bool workingset_test_recent(struct vmsim_machine *m, const void *shadow, bool file,
+static bool workingset_test_recent(struct vm_ctx *vm, const void *shadow, bool file,
 				   bool *workingset)
 {
 	unsigned long eviction, refault, refault_distance, workingset_size;
@@ -117,44 +119,44 @@ static bool workingset_test_recent(struct vmsim_machine *m, const void *shadow, 
 	int memcgid, nid;
 
 	unpack_shadow(shadow, &memcgid, &nid, &eviction, workingset);
-	if ((unsigned)nid >= m->pm.nr_nodes)
+	if ((unsigned)nid >= vm->pm->nr_nodes)
 		return false;
-	eviction <<= m->workingset_bucket_order;
+	eviction <<= vm->workingset_bucket_order;
 	/* the lruvec the page was evicted from: its cgroup must still exist
 	 * (with the controller on, id 0 names none) */
-	if (m->memcg) {
-		struct mem_cgroup *eviction_memcg = mem_cgroup_from_id(m, (unsigned)memcgid);
+	if (vm->memcg) {
+		struct mem_cgroup *eviction_memcg = mem_cgroup_from_id(vm, (unsigned)memcgid);
 
 		if (!eviction_memcg)
 			return false;
-		lruvec = mem_cgroup_lruvec(m, eviction_memcg, (unsigned)nid);
+		lruvec = mem_cgroup_lruvec(vm, eviction_memcg, (unsigned)nid);
 	} else {
-		lruvec = &m->pm.node_data[nid].__lruvec;
+		lruvec = &vm->pm->node_data[nid].__lruvec;
 	}
 	refault = lruvec->nonresident_age;
-	refault_distance = (refault - eviction) & eviction_mask(m);
-	workingset_size = mem_cgroup_lruvec_state(m, lruvec, NR_ACTIVE_FILE);
+	refault_distance = (refault - eviction) & eviction_mask(vm);
+	workingset_size = mem_cgroup_lruvec_state(vm, lruvec, NR_ACTIVE_FILE);
 	if (!file)
-		workingset_size += mem_cgroup_lruvec_state(m, lruvec, NR_INACTIVE_FILE);
-	if (lruvec->memcg ? mem_cgroup_get_nr_swap_pages(m, lruvec->memcg) > 0 :
-			    m->pm.nr_swap_pages > 0) {
-		workingset_size += mem_cgroup_lruvec_state(m, lruvec, NR_ACTIVE_ANON);
+		workingset_size += mem_cgroup_lruvec_state(vm, lruvec, NR_INACTIVE_FILE);
+	if (lruvec->memcg ? mem_cgroup_get_nr_swap_pages(vm, lruvec->memcg) > 0 :
+			    vm->pm->nr_swap_pages > 0) {
+		workingset_size += mem_cgroup_lruvec_state(vm, lruvec, NR_ACTIVE_ANON);
 		if (file)
-			workingset_size += mem_cgroup_lruvec_state(m, lruvec, NR_INACTIVE_ANON);
+			workingset_size += mem_cgroup_lruvec_state(vm, lruvec, NR_INACTIVE_ANON);
 	}
-	MM_EV_M(m, "workingset_refault", "distance=%lu workingset=%lu%s", refault_distance,
+	MM_EV_M(vm, "workingset_refault", "distance=%lu workingset=%lu%s", refault_distance,
 		workingset_size, refault_distance <= workingset_size ? " activate" : "");
 	return refault_distance <= workingset_size;
 }
 
-void workingset_refault(struct vmsim_machine *m, struct page *page, void *shadow)
+void workingset_refault(struct vm_ctx *vm, struct page *page, void *shadow)
 {
 	const bool file = folio_is_file_lru(page);
-	struct lruvec *lruvec = folio_lruvec(&m->pm, page);
+	struct lruvec *lruvec = folio_lruvec(vm->pm, page);
 	bool workingset;
 
 	mod_lruvec_state(lruvec, (enum node_stat_item)(WORKINGSET_REFAULT_BASE + file), 1);
-	if (!workingset_test_recent(m, shadow, file, &workingset))
+	if (!workingset_test_recent(vm, shadow, file, &workingset))
 		return;
 	set_page_flag(page, PG_active);
 	workingset_age_nonresident(lruvec, 1);
@@ -162,12 +164,12 @@ void workingset_refault(struct vmsim_machine *m, struct page *page, void *shadow
 	/* it was active before eviction: thrashing, which costs I/O */
 	if (workingset) {
 		set_page_flag(page, PG_workingset);
-		lru_note_cost_refault(m, page);
+		lru_note_cost_refault(vm, page);
 		mod_lruvec_state(lruvec, (enum node_stat_item)(WORKINGSET_RESTORE_BASE + file), 1);
 	}
 }
 
-void workingset_activation(struct vmsim_machine *m, struct page *page)
+void workingset_activation(struct vm_ctx *vm, struct page *page)
 {
-	workingset_age_nonresident(folio_lruvec(&m->pm, page), 1);
+	workingset_age_nonresident(folio_lruvec(vm->pm, page), 1);
 }

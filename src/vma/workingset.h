@@ -11,23 +11,23 @@
 
 #include <stdbool.h>
 
-struct vmsim_machine;
+struct vm_ctx;
 struct lruvec;
 struct page;
 
 /* bucket_order from the machine's RAM (workingset_init()). */
-void workingset_init(struct vmsim_machine *m);
+void workingset_init(struct vm_ctx *vm);
 /* The clock of the refault distance moves by @nr_pages. */
 void workingset_age_nonresident(struct lruvec *lruvec, unsigned long nr_pages);
 /* @page (off the LRU, unreferenced) is being evicted: its shadow entry. */
 struct mem_cgroup;
-void *workingset_eviction(struct vmsim_machine *m, struct page *page,
+void *workingset_eviction(struct vm_ctx *vm, struct page *page,
 			  struct mem_cgroup *target_memcg);
 /* @page (new, locked, not yet on the LRU) replaces @shadow: count the
  * refault and activate it when its distance says it belongs to the
  * workingset. */
-void workingset_refault(struct vmsim_machine *m, struct page *page, void *shadow);
+void workingset_refault(struct vm_ctx *vm, struct page *page, void *shadow);
 /* folio_mark_accessed() promoted @page: that ages the nonresident pages. */
-void workingset_activation(struct vmsim_machine *m, struct page *page);
+void workingset_activation(struct vm_ctx *vm, struct page *page);
 
 #endif

@@ -207,7 +207,7 @@ static void file_setup(struct vmsim_machine *m, struct oom_ctx *c)
 
 	for (unsigned i = 0; i < 24; i++)
 		memset(data + i * 4096, (int)i + 1, 4096);
-	assert_int_equal(filemap_create(machine_page_cache(m), "/data", data, sizeof(data),
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/data", data, sizeof(data),
 					sizeof(data), &c->file, &err), 0);
 }
 

@@ -83,7 +83,7 @@ static void check_all(struct vmsim_machine *m)
 {
 	struct vmsim_error err = { 0 };
 
-	if (task_check_all(m, &err) || page_cache_check(m->page_cache, &err) ||
+	if (task_check_all(m, &err) || page_cache_check(m->vm.page_cache, &err) ||
 	    machine_check(m, &err))
 		fail_msg("checker: %s", err.msg);
 }
@@ -644,7 +644,7 @@ static void test_exec_reads_the_file_page_by_page(void **state)
 	assert_int_equal(do_execve(t, &a, &r, &err), 0);
 	check_all(m);
 	/* the image's own file pages: a few, read when something needed them */
-	assert_true(m->page_cache->reads < 16);
+	assert_true(m->vm.page_cache->reads < 16);
 	assert_true(m->ha.live - live < (1u << 20));
 	unlink(path);
 	vmsim_machine_destroy(m);
@@ -672,7 +672,7 @@ static void test_exec_read_error_is_eio(void **state)
 		vmsim_machine_destroy(m);
 		skip();
 	}
-	assert_int_equal(filemap_open(machine_page_cache(m), path, NULL, &f, &err), 0);
+	assert_int_equal(filemap_open(machine_page_cache(&m->vm), path, NULL, &f, &err), 0);
 	dir = open("/", O_RDONLY | O_DIRECTORY);
 	assert_true(dir >= 0 && dup2(dir, f->fd) == f->fd);
 	close(dir);

@@ -44,7 +44,7 @@ static void check_all(struct vmsim_machine *m)
 {
 	struct vmsim_error err = { 0 };
 
-	if (task_check_all(m, &err) || page_cache_check(m->page_cache, &err) ||
+	if (task_check_all(m, &err) || page_cache_check(m->vm.page_cache, &err) ||
 	    machine_check(m, &err))
 		fail_msg("checker: %s", err.msg);
 }
@@ -57,7 +57,7 @@ static struct file *make_file(struct vmsim_machine *m)
 
 	for (unsigned i = 0; i < NPAGES; i++)
 		memset(data + i * 4096, (int)(i + 1), 4096);
-	assert_int_equal(filemap_create(machine_page_cache(m), "/data.bin", data, sizeof(data),
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/data.bin", data, sizeof(data),
 					sizeof(data), &f, &err), 0);
 	return f;
 }
@@ -104,7 +104,7 @@ static uint64_t pfn_of(struct task_struct *t, uint64_t va)
 
 	if (!(pte & 1))
 		return 0;
-	return (pte & t->mm->m->pt.fmt->entry_addr_mask) >> 12;
+	return (pte & t->mm->vm->pt->fmt->entry_addr_mask) >> 12;
 }
 
 static unsigned mapped_pages(struct task_struct *t, uint64_t start, unsigned n)
@@ -365,7 +365,7 @@ static void test_filemap_page_past_eof_is_sigbus(void **state)
 
 	(void)state;
 	memset(data, 'A', sizeof(data));
-	assert_int_equal(filemap_create(machine_page_cache(m), "/f5000", data, sizeof(data),
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/f5000", data, sizeof(data),
 					sizeof(data), &f, &err), 0);
 	va = map(a, f, 4 * 4096ULL, PROT_READ, MAP_PRIVATE, 0);
 	assert_int_equal(rd(a, va), 'A');

@@ -184,7 +184,7 @@ static void pc_ok(struct vmsim_machine *m)
 {
 	struct vmsim_error err = { 0 };
 
-	if (page_cache_check(m->page_cache, &err))
+	if (page_cache_check(m->vm.page_cache, &err))
 		fail_msg("%s", err.msg);
 }
 
@@ -199,7 +199,7 @@ static void test_filemap_reads_pages_zero_filled_past_eof(void **state)
 
 	(void)state;
 	write_tmp(3 * 4096 + 100, 0xab);
-	assert_int_equal(filemap_open(machine_page_cache(m), tmp_path, "/data", &f, &err), 0);
+	assert_int_equal(filemap_open(machine_page_cache(&m->vm), tmp_path, "/data", &f, &err), 0);
 	assert_int_equal(f->f_mapping.i_size, 3 * 4096 + 100);
 	assert_int_equal(filemap_get_page(f, 3, &p, &major), 0);
 	assert_true(major);
@@ -215,7 +215,7 @@ static void test_filemap_reads_pages_zero_filled_past_eof(void **state)
 	assert_ptr_equal(p, q);
 	/* the cache's reference and the per-CPU LRU batch's until drained */
 	assert_int_equal(page_ref_count(p), 2);
-	lru_add_drain(m);
+	lru_add_drain(&m->vm);
 	assert_int_equal(page_ref_count(p), 1);
 	assert_true(PageLRU(p));
 	assert_ptr_equal(page_file(p), f);
@@ -223,7 +223,7 @@ static void test_filemap_reads_pages_zero_filled_past_eof(void **state)
 	/* past the last page: SIGBUS */
 	assert_int_equal(filemap_get_page(f, 4, &q, &major), -ENXIO);
 	/* the same host inode is the same cached file, whatever the name */
-	assert_int_equal(filemap_open(m->page_cache, tmp_path, NULL, &again, &err), 0);
+	assert_int_equal(filemap_open(m->vm.page_cache, tmp_path, NULL, &again, &err), 0);
 	assert_ptr_equal(again, f);
 	assert_int_equal(f->f_count, 2);
 	fput(again);
@@ -250,7 +250,7 @@ static void test_filemap_reads_pages_zero_filled_past_eof(void **state)
 	pc_ok(m);
 	fput(f);
 	/* the last reference took the file and the cache with it */
-	assert_null(m->page_cache);
+	assert_null(m->vm.page_cache);
 	unlink(tmp_path);
 	vmsim_machine_destroy(m);
 }
@@ -265,10 +265,10 @@ static void test_filemap_memory_file_and_i_mmap(void **state)
 	bool major;
 
 	(void)state;
-	assert_int_equal(filemap_create(machine_page_cache(m), "data.bin", "hello", 5, 10000, &f,
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "data.bin", "hello", 5, 10000, &f,
 					&err), 0);
-	assert_int_equal(filemap_create(m->page_cache, "data.bin", "x", 1, 1, &g, &err), -EEXIST);
-	assert_ptr_equal(filemap_lookup(m->page_cache, "data.bin"), f);
+	assert_int_equal(filemap_create(m->vm.page_cache, "data.bin", "x", 1, 1, &g, &err), -EEXIST);
+	assert_ptr_equal(filemap_lookup(m->vm.page_cache, "data.bin"), f);
 	assert_int_equal(filemap_get_page(f, 2, &p, &major), 0);
 	assert_int_equal(((unsigned char *)page_host(&m->pm, p))[0], 0);
 	assert_int_equal(filemap_get_page(f, 0, &p, &major), 0);
@@ -286,7 +286,7 @@ static void test_filemap_memory_file_and_i_mmap(void **state)
 	i_mmap_remove(&v2);
 	pc_ok(m);
 	fput(f);
-	assert_null(m->page_cache);
+	assert_null(m->vm.page_cache);
 	vmsim_machine_destroy(m);
 }
 
@@ -308,7 +308,7 @@ static void test_filemap_reads_pages_on_demand(void **state)
 	write_tmp(4096, 7);
 	assert_int_equal(truncate(tmp_path, (off_t)size), 0);
 	live = m->ha.live;
-	assert_int_equal(filemap_open(machine_page_cache(m), tmp_path, NULL, &f, &err), 0);
+	assert_int_equal(filemap_open(machine_page_cache(&m->vm), tmp_path, NULL, &f, &err), 0);
 	assert_int_equal(f->f_mapping.i_size, size);
 	assert_true(m->ha.live - live < 64 * 1024);
 	/* written on the host after the open */
@@ -352,7 +352,7 @@ static void test_filemap_read_error_is_eio(void **state)
 
 	(void)state;
 	write_tmp(3 * 4096, 1);
-	assert_int_equal(filemap_open(machine_page_cache(m), tmp_path, NULL, &f, &err), 0);
+	assert_int_equal(filemap_open(machine_page_cache(&m->vm), tmp_path, NULL, &f, &err), 0);
 	assert_int_equal(filemap_get_page(f, 0, &p, &major), 0);
 	/* the file's descriptor now names a directory: pread() fails */
 	dir = open("/", O_RDONLY | O_DIRECTORY);
@@ -383,19 +383,19 @@ static void test_filemap_open_refuses_what_is_not_a_file(void **state)
 	(void)state;
 	snprintf(fifo, sizeof(fifo), "/tmp/vmsim-pc-fifo-%d", (int)getpid());
 	assert_int_equal(mkfifo(fifo, 0600), 0);
-	assert_int_equal(filemap_open(machine_page_cache(m), fifo, NULL, &f, &err), -EACCES);
+	assert_int_equal(filemap_open(machine_page_cache(&m->vm), fifo, NULL, &f, &err), -EACCES);
 	assert_non_null(strstr(err.msg, ": not a regular file"));
 	verr_clear(&err);
-	assert_int_equal(filemap_open(machine_page_cache(m), "/dev/zero", NULL, &f, &err), -EACCES);
+	assert_int_equal(filemap_open(machine_page_cache(&m->vm), "/dev/zero", NULL, &f, &err), -EACCES);
 	assert_string_equal(err.msg, "/dev/zero: not a regular file");
 	verr_clear(&err);
-	assert_int_equal(filemap_open(machine_page_cache(m), "/", NULL, &f, &err), -EISDIR);
+	assert_int_equal(filemap_open(machine_page_cache(&m->vm), "/", NULL, &f, &err), -EISDIR);
 	assert_string_equal(err.msg, "/: is a directory");
 	verr_clear(&err);
-	assert_int_equal(filemap_open(machine_page_cache(m), "/nonexistent/x", NULL, &f, &err),
+	assert_int_equal(filemap_open(machine_page_cache(&m->vm), "/nonexistent/x", NULL, &f, &err),
 			 -ENOENT);
 	assert_string_equal(err.msg, "/nonexistent/x: No such file or directory");
-	assert_null(m->page_cache);
+	assert_null(m->vm.page_cache);
 	unlink(fifo);
 	vmsim_machine_destroy(m);
 }
@@ -413,7 +413,7 @@ static void test_filemap_many_files_found_by_hash(void **state)
 
 	(void)state;
 	assert_non_null(f);
-	pc = machine_page_cache(m);
+	pc = machine_page_cache(&m->vm);
 	for (int i = 0; i < N; i++) {
 		snprintf(name, sizeof(name), "/d/f%d", i);
 		assert_null(filemap_lookup(pc, name));
@@ -436,7 +436,7 @@ static void test_filemap_many_files_found_by_hash(void **state)
 	fput(h);
 	for (int i = 0; i < N; i++)
 		fput(f[i]);
-	assert_null(m->page_cache);
+	assert_null(m->vm.page_cache);
 	unlink(tmp_path);
 	free(f);
 	vmsim_machine_destroy(m);
@@ -459,7 +459,7 @@ static void test_filemap_oom_sweep(void **state)
 		int r;
 
 		host_fail_at((unsigned long)n, HOST_FAIL_PERSISTENT);
-		r = filemap_open(machine_page_cache(m), tmp_path, NULL, &f, &err);
+		r = filemap_open(machine_page_cache(&m->vm), tmp_path, NULL, &f, &err);
 		if (!r)
 			r = filemap_get_page(f, 1, &p, &major);
 		host_fail_at(0, HOST_FAIL_ONCE);
@@ -467,7 +467,7 @@ static void test_filemap_oom_sweep(void **state)
 			pc_ok(m);
 			fput(f);
 		}
-		assert_null(m->page_cache);	/* gone with its last file, or never kept */
+		assert_null(m->vm.page_cache);	/* gone with its last file, or never kept */
 		assert_int_equal(m->ha.live, live);
 		if (r == 0)
 			break;

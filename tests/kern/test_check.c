@@ -93,7 +93,7 @@ static void write64(struct task_struct *t, uint64_t va, uint64_t v)
 static struct page *frame_at(struct task_struct *t, uint64_t va)
 {
 	uint64_t pte = mm_pte_lookup(t->mm, va);
-	struct vmsim_machine *m = t->mm->m;
+	struct vmsim_machine *m = vm_machine(t->mm->vm);
 
 	assert_true(pte & _PAGE_PRESENT);
 	return pfn_to_page(&m->pm, (unsigned long)((pte & m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT));
@@ -502,9 +502,9 @@ static void make_files(struct vmsim_machine *m, struct file **f, struct file **g
 	struct vmsim_error err = { 0 };
 
 	memset(data, 0x5a, sizeof(data));
-	assert_int_equal(filemap_create(machine_page_cache(m), "/f", data, sizeof(data),
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/f", data, sizeof(data),
 					sizeof(data), f, &err), 0);
-	assert_int_equal(filemap_create(machine_page_cache(m), "/g", data, sizeof(data),
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/g", data, sizeof(data),
 					sizeof(data), g, &err), 0);
 }
 

@@ -83,14 +83,14 @@ static void test_highmem_kmap_under_pae(void **state)
 	check(m);
 	assert_int_equal(k, 0xff601000);
 	assert_int_equal(wr(m, k + 0x10, 4, 7), NO_FAULT);
-	pt_lookup(&m->pt, m->kernel_pgd, k, &path);
+	pt_lookup(&m->pt, m->vm.kernel_pgd, k, &path);
 	assert_int_equal(path.n, 3);
 	assert_true(path.leaf);
 	assert_true(path.e[2] & _PAGE_NX);
 	assert_int_equal(pt_entry_addr(&m->pt, 2, path.e[2]), page_to_phys(&m->pm, p));
 	/* a process root made now sees it: the kernel PMD is shared */
 	assert_int_equal(mm_pgd_alloc(m, &root), 0);
-	assert_int_equal(pt_read(&m->pt, root + 24), pt_read(&m->pt, m->kernel_pgd + 24));
+	assert_int_equal(pt_read(&m->pt, root + 24), pt_read(&m->pt, m->vm.kernel_pgd + 24));
 	mm_pgd_free(m, root);
 	a = kmap_atomic(m, 0, p);
 	check(m);

@@ -220,7 +220,7 @@ static void test_layout_x86_32_kernel_half_reaches_old_roots(void **state)
 	assert_int_equal(pgd_list_add(m, stale), 0);
 	assert_int_equal(rd(m, v, 4, &code), 42);
 	check(m);
-	mmu_load_cr3(&m->cpus[0], m->kernel_pgd, 0, false);
+	mmu_load_cr3(&m->cpus[0], m->vm.kernel_pgd, 0, false);
 	pgd_list_del(m, listed);
 	pgd_list_del(m, stale);
 	mm_pgd_free(m, listed);

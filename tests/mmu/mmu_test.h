@@ -29,7 +29,7 @@ static inline void rig_init(struct rig *r, const char *name, const char **sets)
 
 static inline void rig_finish(struct rig *r)
 {
-	mmu_load_cr3(r->cpu, r->m->kernel_pgd, 0, false);
+	mmu_load_cr3(r->cpu, r->m->vm.kernel_pgd, 0, false);
 	pt_free_empty(&r->m->pt, r->root, 0, r->m->cfg.task_size - 1);
 	mm_pgd_free(r->m, r->root);
 	vmsim_machine_destroy(r->m);

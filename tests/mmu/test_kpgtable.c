@@ -47,7 +47,7 @@ static unsigned leaf_shift(struct vmsim_machine *m, uint64_t va)
 {
 	struct pt_path p;
 
-	pt_lookup(&m->pt, m->kernel_pgd, va, &p);
+	pt_lookup(&m->pt, m->vm.kernel_pgd, va, &p);
 	if (!p.leaf)
 		return 0;
 	return m->pt.fmt->lvl[p.n - 1].shift;
@@ -60,7 +60,7 @@ static void test_kpgtable_x86_64_direct_map(void **state)
 
 	(void)state;
 	assert_int_equal(m->nr_cpus, 1);
-	assert_int_equal(m->cpus[0].cr3, m->kernel_pgd);
+	assert_int_equal(m->cpus[0].cr3, m->vm.kernel_pgd);
 	assert_int_equal(xlate(m, 0xffff880000001000ULL, MMU_READ, MMU_KERNEL, &code), 0x1000);
 	assert_int_equal(xlate(m, 0xffff880000001234ULL, MMU_WRITE, MMU_KERNEL, &code), 0x1234);
 	assert_int_equal(xlate(m, 0xffff880000000000ULL + m->cfg.mem_size - 1, MMU_READ,
@@ -175,7 +175,7 @@ static void check_shared_kernel_half(const char *name, uint64_t kva, uint64_t kp
 	struct pt_path p;
 
 	assert_int_equal(mm_pgd_alloc(m, &root), 0);
-	assert_int_not_equal(root, m->kernel_pgd);
+	assert_int_not_equal(root, m->vm.kernel_pgd);
 	mmu_load_cr3(&m->cpus[0], root, 0, false);
 	assert_true(translate(&m->cpus[0], kva, MMU_READ, MMU_KERNEL, &pa, &f));
 	assert_int_equal(pa, kpa);
@@ -186,9 +186,9 @@ static void check_shared_kernel_half(const char *name, uint64_t kva, uint64_t kp
 				_PAGE_PRESENT | _PAGE_RW | _PAGE_USER, _PAGE_TABLE), 0);
 	assert_true(translate(&m->cpus[0], 0x400010, MMU_WRITE, MMU_USER, &pa, &f));
 	assert_int_equal(pa, 0x200010);
-	pt_lookup(&m->pt, m->kernel_pgd, 0x400000, &p);
+	pt_lookup(&m->pt, m->vm.kernel_pgd, 0x400000, &p);
 	assert_false(p.leaf);
-	mmu_load_cr3(&m->cpus[0], m->kernel_pgd, 0, false);
+	mmu_load_cr3(&m->cpus[0], m->vm.kernel_pgd, 0, false);
 	mm_pgd_free(m, root);
 	assert_int_equal(m->pt.nr_tables, tables);
 	assert_int_equal(nr_free_pages_with_pcp(&m->pm), free_before);
@@ -208,10 +208,10 @@ static void test_kpgtable_vmalloc_puds_preallocated(void **state)
 	struct pt_path p;
 
 	(void)state;
-	pt_lookup(&m->pt, m->kernel_pgd, m->cfg.vmalloc_start, &p);
+	pt_lookup(&m->pt, m->vm.kernel_pgd, m->cfg.vmalloc_start, &p);
 	assert_int_equal(p.n, 2);	/* PGD present, PUD entry empty */
 	assert_true(p.e[0] & _PAGE_PRESENT);
-	pt_lookup(&m->pt, m->kernel_pgd, m->cfg.vmalloc_end - 1, &p);
+	pt_lookup(&m->pt, m->vm.kernel_pgd, m->cfg.vmalloc_end - 1, &p);
 	assert_true(p.e[0] & _PAGE_PRESENT);
 	vmsim_machine_destroy(m);
 }
@@ -228,7 +228,7 @@ static void test_kpgtable_kernel_flushes(void **state)
 	/* a 4 KiB kernel page in the lowmem tail: change it, stale until the
 	 * range flush */
 	assert_true(translate(cpu, va, MMU_READ, MMU_KERNEL, &pa, &f));
-	pt_lookup(&m->pt, m->kernel_pgd, va, &p);
+	pt_lookup(&m->pt, m->vm.kernel_pgd, va, &p);
 	assert_true(p.leaf);
 	set_pte(&m->pt, p.epa[p.n - 1], 0);
 	assert_true(translate(cpu, va, MMU_READ, MMU_KERNEL, &pa, &f));
@@ -258,7 +258,7 @@ static void test_kpgtable_two_cpus_have_their_own_tlbs(void **state)
 	if (!m)
 		fail_msg("%s", err.msg);
 	assert_int_equal(m->nr_cpus, 2);
-	assert_int_equal(m->cpus[1].cr3, m->kernel_pgd);
+	assert_int_equal(m->cpus[1].cr3, m->vm.kernel_pgd);
 	assert_true(translate(&m->cpus[1], 0xffff880000007000ULL, MMU_READ, MMU_KERNEL, &pa, &f));
 	assert_int_equal(pa, 0x7000);
 	assert_int_equal(tlb_array_valid(&m->cpus[1].l1_large[TLB_D]), 1);

@@ -218,7 +218,7 @@ static void rig_finish(struct rig *r)
 
 	/* the PDE points into our block, not at a table pgd_free owns */
 	set_pte(pt, r->pde_epa, 0);
-	mmu_load_cr3(r->cpu, r->m->kernel_pgd, 0, false);
+	mmu_load_cr3(r->cpu, r->m->vm.kernel_pgd, 0, false);
 	mm_pgd_free(r->m, r->root);
 	__free_pages(&r->m->pm, r->block_page, 10);
 	vmsim_machine_destroy(r->m);

@@ -208,11 +208,11 @@ static void test_pgtable_walk_range_kernel(void **state)
 	(void)state;
 	/* the whole kernel root: 4 direct-map 1 GiB leaves and the image's
 	 * 2 MiB leaves, in address order */
-	pt_walk_range(&m->pt, m->kernel_pgd, 0, ~0ULL, count_visit, &c);
+	pt_walk_range(&m->pt, m->vm.kernel_pgd, 0, ~0ULL, count_visit, &c);
 	assert_true(c.ordered);
 	assert_int_equal(c.leaves, 4 + (m->cfg.kernel_size >> 21));
 	assert_int_equal(c.tables + 1, m->pt.nr_tables);
-	assert_int_equal(pt_walk_range(&m->pt, m->kernel_pgd, 0, ~0ULL, stop_at_third, &n), 42);
+	assert_int_equal(pt_walk_range(&m->pt, m->vm.kernel_pgd, 0, ~0ULL, stop_at_third, &n), 42);
 	vmsim_machine_destroy(m);
 }
 

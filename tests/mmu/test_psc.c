@@ -378,7 +378,7 @@ static void test_psc_pae_as_a_description(void **state)
 	assert_false(mmu_walk(cpu, cpu->cr3, 0x80000000ULL, MMU_READ, MMU_KERNEL, &r, &f, NULL));
 	assert_int_equal(f.error_code, 0);
 
-	mmu_load_cr3(cpu, m->kernel_pgd, 0, false);
+	mmu_load_cr3(cpu, m->vm.kernel_pgd, 0, false);
 	cpu->fmt = &pt_format_x86_32;
 	cpu->nxe = false;
 	cpu->phys_bits = m->cfg.phys_bits;
@@ -489,9 +489,9 @@ static void test_psc_la57_as_a_description(void **state)
 	assert_false(f.gp);
 	assert_int_equal(f.depth, 2);
 
-	mmu_load_cr3(cpu, m->kernel_pgd, 0, false);
+	mmu_load_cr3(cpu, m->vm.kernel_pgd, 0, false);
 	use_format(m, cpu, &pt_format_x86_64);
-	mmu_load_cr3(cpu, m->kernel_pgd, 0, false);
+	mmu_load_cr3(cpu, m->vm.kernel_pgd, 0, false);
 	put_frames(m, pages, np);
 	vmsim_machine_destroy(m);
 }

@@ -191,7 +191,7 @@ static void test_tlb_global_survives_cr3_load(void **state)
 		uint64_t pa;
 
 		assert_true(translate(r.cpu, 0xffff880000005000ULL, MMU_READ, MMU_KERNEL, &pa, &f));
-		mmu_load_cr3(r.cpu, r.m->kernel_pgd, 0, false);
+		mmu_load_cr3(r.cpu, r.m->vm.kernel_pgd, 0, false);
 		assert_non_null(tlb_array_lookup(&r.cpu->l1_large[TLB_D], 0xffff880000005000ULL, 0));
 		mmu_load_cr3(r.cpu, r.root, 0, false);
 	}

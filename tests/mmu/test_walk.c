@@ -288,7 +288,7 @@ static void test_walk_pae_pdpte_registers(void **state)
 		assert_int_not_equal(e & ~0xfffULL, 0);
 	}
 	/* the kernel's entry is shared with init_mm's root */
-	assert_int_equal(pt_read(&m->pt, root + 24), pt_read(&m->pt, m->kernel_pgd + 24));
+	assert_int_equal(pt_read(&m->pt, root + 24), pt_read(&m->pt, m->vm.kernel_pgd + 24));
 	assert_int_equal(pt_map(&m->pt, root, 0x08048000, 0x345000, 12, URW, _PAGE_TABLE), 0);
 	pdpte = pt_read(&m->pt, root);
 	assert_true(mmu_load_cr3(cpu, root, 0, false));
@@ -319,9 +319,9 @@ static void test_walk_pae_pdpte_registers(void **state)
 	/* reserved bits: R/W (bit 1) in a present PDPTE makes the load #GP
 	 * and leave CR3 as it was; in a non-present one it is ignored */
 	*(uint64_t *)phys_to_host(&m->pm, root) = pdpte | _PAGE_RW;
-	assert_true(mmu_load_cr3(cpu, m->kernel_pgd, 0, false));
+	assert_true(mmu_load_cr3(cpu, m->vm.kernel_pgd, 0, false));
 	assert_false(mmu_load_cr3(cpu, root, 0, false));
-	assert_int_equal(cpu->cr3, m->kernel_pgd);
+	assert_int_equal(cpu->cr3, m->vm.kernel_pgd);
 	for (unsigned b = 5; b <= 8; b++) {
 		*(uint64_t *)phys_to_host(&m->pm, root) = pdpte | (1ULL << b);
 		assert_false(mmu_load_cr3(cpu, root, 0, false));
@@ -350,7 +350,7 @@ static void test_walk_pae_pdpte_registers(void **state)
 	assert_int_equal(f.depth, 2);
 	mmu_set_nxe(cpu, true);
 
-	assert_true(mmu_load_cr3(cpu, m->kernel_pgd, 0, false));
+	assert_true(mmu_load_cr3(cpu, m->vm.kernel_pgd, 0, false));
 	pt_unmap(&m->pt, root, 0x08048000, &old);
 	mm_pgd_free(m, root);
 	vmsim_machine_destroy(m);
@@ -407,7 +407,7 @@ static void test_walk_la57_canonical_and_tlb_tags(void **state)
 	/* the same address is a plain user address here, #GP under 4-level */
 	assert_false(translate(&m4->cpus[0], 1ULL << 47, MMU_READ, MMU_USER, &pa, &f));
 	assert_true(f.gp);
-	assert_true(mmu_load_cr3(cpu, m->kernel_pgd, 0, false));
+	assert_true(mmu_load_cr3(cpu, m->vm.kernel_pgd, 0, false));
 	for (size_t i = 0; i < sizeof(vas) / sizeof(vas[0]); i++)
 		pt_unmap(&m->pt, root, vas[i], &old);
 	mm_pgd_free(m, root);

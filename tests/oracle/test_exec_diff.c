@@ -521,7 +521,7 @@ static int64_t replay_mmap(struct replay *rp, const struct sysc *c)
 	int64_t got;
 
 	if (!(c->a[3] & MAP_ANONYMOUS) && (int)c->a[4] >= 0 &&
-	    filemap_open(machine_page_cache(rp->s->m), c->path, NULL, &f, &err))
+	    filemap_open(machine_page_cache(&rp->s->m->vm), c->path, NULL, &f, &err))
 		fail_msg("%s: call %u: %s", rp->what, rp->calls, err.msg);
 	got = vm_mmap(rp->s->t->mm, f, c->a[0], c->a[1], (unsigned long)c->a[2],
 		      (unsigned long)c->a[3], c->a[5]);
@@ -777,7 +777,7 @@ static void sim_free(struct sim *s)
 	struct vmsim_error err = { 0 };
 
 	if (machine_check(s->m, &err) || task_check_all(s->m, &err) ||
-	    page_cache_check(s->m->page_cache, &err))
+	    page_cache_check(s->m->vm.page_cache, &err))
 		fail_msg("checker: %s", err.msg);
 	/* an always-on check that fired refused something the host did */
 	if (s->m->pm.vmstat.vm_bug)

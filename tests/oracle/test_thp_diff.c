@@ -191,7 +191,7 @@ static void sim_record(struct run *r, const char *what, struct task_struct *t, u
 	struct strbuf sb = { 0 };
 	struct smaps_nums n;
 
-	assert_int_equal(view_render(t->mm->m, "smaps", &a, false, &sb), 0);
+	assert_int_equal(view_render(vm_machine(t->mm->vm), "smaps", &a, false, &sb), 0);
 	assert_true(parse_smaps(sb_str(&sb), (unsigned long)start, &n));
 	sb_free(&sb);
 	record(r, what, &n);
@@ -204,7 +204,7 @@ static void sim_access(struct task_struct *t, uint64_t va, enum mmu_access acc, 
 
 	assert_int_equal(task_access(t, va, acc, &val, 1, &res), 0);
 	assert_int_equal(res.segv, 0);
-	if (machine_check(t->mm->m, &err))
+	if (machine_check(vm_machine(t->mm->vm), &err))
 		fail_msg("checker: %s", err.msg);
 }
 

@@ -26,7 +26,7 @@ static void test_fault_demand_zero_and_zero_page(void **state)
 	(void)state;
 	/* a read maps the shared zero page: no frame, no rss */
 	assert_int_equal(vt_read_ok(t, a), 0);
-	assert_ptr_equal(frame_of(t, a), m->zero_page);
+	assert_ptr_equal(frame_of(t, a), m->vm.zero_page);
 	assert_false(mm_pte_lookup(t->mm, a) & _PAGE_RW);
 	assert_int_equal(get_mm_rss(t->mm), 0);
 	assert_int_equal(t->fst.zero_page, 1);
@@ -34,7 +34,7 @@ static void test_fault_demand_zero_and_zero_page(void **state)
 	/* the write to it breaks COW from the zero page: a fresh zeroed frame
 	 * (plus the PTE table the first fault allocated) */
 	assert_int_equal(vt_write(t, a, 0xabcdef), 0);
-	assert_ptr_not_equal(frame_of(t, a), m->zero_page);
+	assert_ptr_not_equal(frame_of(t, a), m->vm.zero_page);
 	assert_int_equal(get_mm_rss(t->mm), 1);
 	assert_int_equal(vt_read_ok(t, a), 0xabcdef);
 	/* a first write: demand-zero, writable and dirty at once */
@@ -46,7 +46,7 @@ static void test_fault_demand_zero_and_zero_page(void **state)
 	 * reference until the batch goes onto the LRU */
 	assert_int_equal(page_ref_count(frame_of(t, a + 8192)), 2);
 	assert_false(PageLRU(frame_of(t, a + 8192)));
-	lru_add_drain(m);
+	lru_add_drain(&m->vm);
 	assert_int_equal(page_ref_count(frame_of(t, a + 8192)), 1);
 	assert_true(PageLRU(frame_of(t, a + 8192)));
 	assert_int_equal(page_mapcount(frame_of(t, a + 8192)), 1);
@@ -107,7 +107,7 @@ static void test_fault_cow_after_fork(void **state)
 	pg = frame_of(p, a);
 	assert_int_equal(do_fork(p, "child", 0, &c), 0);
 	vt_check(m);
-	lru_add_drain(m);	/* the batches' references out of the way */
+	lru_add_drain(&m->vm);	/* the batches' references out of the way */
 	/* shared read-only by both, counted twice */
 	assert_ptr_equal(frame_of(c, a), pg);
 	assert_int_equal(page_ref_count(pg), 2);
@@ -123,7 +123,7 @@ static void test_fault_cow_after_fork(void **state)
 	assert_int_equal(nr_free_pages_with_pcp(&m->pm), free0 - 1);
 	assert_int_equal(vt_read_ok(c, a), 0x3333);
 	assert_int_equal(vt_read_ok(p, a), 0x1111);
-	lru_add_drain(m);
+	lru_add_drain(&m->vm);
 	assert_int_equal(page_ref_count(pg), 1);
 	assert_int_equal(page_mapcount(pg), 1);
 	assert_int_equal(c->fst.cow, 1);
@@ -162,7 +162,7 @@ static void test_fault_shared_anon_survives_fork_and_clone_vm(void **state)
 	assert_int_equal(vt_read_ok(c, s), 88);
 	assert_ptr_equal(frame_of(p, s), frame_of(c, s));
 	/* one reference per mapping plus the shmem object's own */
-	lru_add_drain(m);
+	lru_add_drain(&m->vm);
 	assert_int_equal(page_ref_count(frame_of(p, s)), 3);
 	assert_int_equal(get_mm_counter(p->mm, MM_SHMEMPAGES), 2);
 	/* CLONE_VM: the same mm, mm_users counts both */
@@ -246,7 +246,7 @@ static void test_fault_switch_loads_cr3(void **state)
 	}
 	do_exit(b);
 	/* the CPU left b's tables before they were freed */
-	assert_int_equal(m->cpus[0].cr3, m->kernel_pgd);
+	assert_int_equal(m->cpus[0].cr3, m->vm.kernel_pgd);
 	assert_null(task_find(m, "b"));
 	vmsim_machine_destroy(m);
 }
@@ -433,7 +433,7 @@ static void test_fault_file_mappings_private_and_shared(void **state)
 	char buf[16];
 
 	(void)state;
-	assert_int_equal(filemap_create(machine_page_cache(m), "/data.bin", "0123456789abcdef", 16,
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/data.bin", "0123456789abcdef", 16,
 					8192, &f, &err), 0);
 	p = (uint64_t)vm_mmap(t->mm, f, 0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0);
 	sh = (uint64_t)vm_mmap(t->mm, f, 0, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, 0);

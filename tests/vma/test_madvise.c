@@ -35,7 +35,7 @@ static int adv(struct task_struct *t, uint64_t addr, uint64_t len, int behavior)
 {
 	int r = do_madvise(t->mm, addr, len, behavior, &t->fst);
 
-	vt_check(t->mm->m);
+	vt_check(vm_machine(t->mm->vm));
 	return r;
 }
 
@@ -92,7 +92,7 @@ static struct file *make_file(struct vmsim_machine *m, const char *name, unsigne
 	assert_true(pages <= 64);
 	for (unsigned i = 0; i < pages; i++)
 		memset(data + i * P, (int)(i + 1), P);
-	assert_int_equal(filemap_create(machine_page_cache(m), name, data, pages * P, pages * P,
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), name, data, pages * P, pages * P,
 					&f, &err), 0);
 	return f;
 }
@@ -104,7 +104,7 @@ static uint64_t map_file(struct task_struct *t, struct file *f, uint64_t addr, u
 
 	if (r <= 0)
 		fail_msg("mmap of %s: %lld", f->f_path, (long long)r);
-	vt_check(t->mm->m);
+	vt_check(vm_machine(t->mm->vm));
 	return (uint64_t)r;
 }
 
@@ -530,7 +530,7 @@ static void test_madvise_free(void **state)
 	assert_int_equal(adv(t, a, 4 * P, MADV_FREE), 0);
 	assert_int_equal(get_mm_counter(t->mm, MM_ANONPAGES), 3);
 	assert_int_equal(mm_pte_lookup(t->mm, a) & (_PAGE_DIRTY | _PAGE_ACCESSED), 0);
-	lru_add_drain(m);
+	lru_add_drain(&m->vm);
 	assert_int_equal(ev[PGLAZYFREE], 3);
 	assert_true(PageLRU(p0));
 	assert_false(PageSwapBacked(p0));
@@ -668,12 +668,12 @@ static void test_madvise_remove(void **state)
 	assert_int_equal(vt_read_ok(c, sa + P), 0x301);
 	assert_int_equal(vt_read_ok(c, sa + 3 * P), 0x303);
 	/* the per-CPU LRU batches hold a reference on pages they add */
-	lru_add_drain_all(m);
+	lru_add_drain_all(&m->vm);
 	drain_all_pages(&m->pm, NULL);
 	nr_free = nr_free_pages(&m->pm);
 	assert_int_equal(adv(c, sa + P, 2 * P, MADV_REMOVE), 0);
 	/* unmapping young PTEs marked the pages accessed, which may batch them */
-	lru_add_drain_all(m);
+	lru_add_drain_all(&m->vm);
 	drain_all_pages(&m->pm, NULL);
 	assert_int_equal(nr_free_pages(&m->pm), nr_free + 2);
 	assert_null(find_vma(p->mm, sa)->shm->pages[1]);
@@ -750,7 +750,7 @@ static void test_madvise_remove_host_file(void **state)
 		assert_int_equal(write(fd, page, sizeof(page)), (ssize_t)sizeof(page));
 	}
 	close(fd);
-	assert_int_equal(filemap_open(machine_page_cache(m), path, "/data", &f, &err), 0);
+	assert_int_equal(filemap_open(machine_page_cache(&m->vm), path, "/data", &f, &err), 0);
 	/* 8 pages mapped over 6 of file: the last two are past EOF */
 	a = map_file(t, f, WIN, 8 * P, PRW, MAP_SHARED);
 	for (unsigned i = 0; i < 6; i++)
@@ -1001,7 +1001,7 @@ static void install_special(struct task_struct *t, uint64_t addr, uint64_t len,
 	vma_link(t->mm, vma);
 	vm_stat_account(t->mm, vma->vm_flags, (long)vma_pages(vma));
 	update_hiwater_vm(t->mm);
-	vt_check(t->mm->m);
+	vt_check(vm_machine(t->mm->vm));
 }
 
 /* what the host answers for [vvar] (VM_IO | VM_PFNMAP) and [vdso] */

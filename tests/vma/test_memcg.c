@@ -46,7 +46,7 @@ static struct mem_cgroup *mkdir_ok(struct vmsim_machine *m, const char *path)
 static void attach_ok(struct task_struct *t, struct mem_cgroup *memcg)
 {
 	assert_int_equal(cgroup_attach_task(t, memcg), 0);
-	vt_check(t->mm->m);
+	vt_check(vm_machine(t->mm->vm));
 }
 
 static void write_pages(struct task_struct *t, uint64_t a, unsigned n)
@@ -60,14 +60,14 @@ static struct page *frame_of(struct task_struct *t, uint64_t va)
 	uint64_t pte = mm_pte_lookup(t->mm, va);
 
 	assert_true(pte & _PAGE_PRESENT);
-	return pfn_to_page(&t->mm->m->pm,
-			   (unsigned long)((pte & t->mm->m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT));
+	return pfn_to_page(t->mm->vm->pm,
+			   (unsigned long)((pte & t->mm->vm->pt->fmt->entry_addr_mask) >> PAGE_SHIFT));
 }
 
 /* The pages charged to @memcg's counter, less what the stocks hold */
 static unsigned long charged(const struct vmsim_machine *m, const struct mem_cgroup *memcg)
 {
-	return memcg->memory.usage - memcg_stock_pages(m, memcg);
+	return memcg->memory.usage - memcg_stock_pages(&m->vm, memcg);
 }
 
 /* Anonymous pages: charged on fault in batches, uncharged when freed;
@@ -78,7 +78,7 @@ static void test_memcg_anon_charge_and_uncharge(void **state)
 	struct vmsim_machine *m = mc_boot(&lines);
 	struct task_struct *t = vt_spawn(m, "t", 0, 0), *child;
 	struct mem_cgroup *box = mkdir_ok(m, "box");
-	unsigned long root_before = m->memcg->root->memory.usage;
+	unsigned long root_before = m->vm.memcg->root->memory.usage;
 	uint64_t a;
 
 	(void)state;
@@ -91,16 +91,16 @@ static void test_memcg_anon_charge_and_uncharge(void **state)
 	/* one page and its PUD, PMD and PTE tables: a batch of 64 charged,
 	 * 60 left in the stock */
 	assert_int_equal(box->memory.usage, MEMCG_CHARGE_BATCH);
-	assert_int_equal(memcg_stock_pages(m, box), MEMCG_CHARGE_BATCH - 4);
-	assert_int_equal(memcg_page_state(m, box, NR_ANON_MAPPED), 1);
-	assert_int_equal(memcg_page_state(m, box, NR_PAGETABLE), 3);
-	assert_int_equal(memcg_page_state(m, box, MEMCG_KMEM), 3);
+	assert_int_equal(memcg_stock_pages(&m->vm, box), MEMCG_CHARGE_BATCH - 4);
+	assert_int_equal(memcg_page_state(&m->vm, box, NR_ANON_MAPPED), 1);
+	assert_int_equal(memcg_page_state(&m->vm, box, NR_PAGETABLE), 3);
+	assert_int_equal(memcg_page_state(&m->vm, box, MEMCG_KMEM), 3);
 	write_pages(t, a, 100);
 	assert_int_equal(charged(m, box), 100 + 3);
 	assert_int_equal(box->memory.usage, 2 * MEMCG_CHARGE_BATCH);
 	/* the root's counter holds its children's charges (memory.current
 	 * of the root is not a file, but the counter counts) */
-	assert_int_equal(m->memcg->root->memory.usage, root_before + box->memory.usage);
+	assert_int_equal(m->vm.memcg->root->memory.usage, root_before + box->memory.usage);
 	assert_int_equal(memcg_events(box, PGFAULT), 100);
 
 	/* fork: the child's stack is kernel memory of box; shared pages
@@ -108,27 +108,27 @@ static void test_memcg_anon_charge_and_uncharge(void **state)
 	assert_int_equal(do_fork(t, "child", 0, &child), 0);
 	vt_check(m);
 	assert_ptr_equal(child->cgroups, box);
-	assert_int_equal(memcg_page_state(m, box, NR_KERNEL_STACK_KB), 16);
-	assert_int_equal(memcg_page_state(m, box, NR_ANON_MAPPED), 100);
+	assert_int_equal(memcg_page_state(&m->vm, box, NR_KERNEL_STACK_KB), 16);
+	assert_int_equal(memcg_page_state(&m->vm, box, NR_ANON_MAPPED), 100);
 	assert_int_equal(vt_write(child, a, 0x55), 0);
-	assert_int_equal(memcg_page_state(m, box, NR_ANON_MAPPED), 101);
+	assert_int_equal(memcg_page_state(&m->vm, box, NR_ANON_MAPPED), 101);
 
 	/* munmap gives the pages back, exit the rest */
 	assert_int_equal(do_munmap(t->mm, a, PAGES(100)), 0);
 	vt_check(m);
-	assert_int_equal(memcg_page_state(m, box, NR_ANON_MAPPED), 100);
+	assert_int_equal(memcg_page_state(&m->vm, box, NR_ANON_MAPPED), 100);
 	do_exit(child);
 	vt_check(m);
-	assert_int_equal(memcg_page_state(m, box, NR_ANON_MAPPED), 0);
-	assert_int_equal(memcg_page_state(m, box, NR_KERNEL_STACK_KB), 0);
+	assert_int_equal(memcg_page_state(&m->vm, box, NR_ANON_MAPPED), 0);
+	assert_int_equal(memcg_page_state(&m->vm, box, NR_KERNEL_STACK_KB), 0);
 	do_exit(t);
 	vt_check(m);
 	/* uncharged kernel memory goes back to the stock, not the counter */
 	assert_int_equal(charged(m, box), 0);
-	assert_int_equal(memcg_page_state(m, box, MEMCG_KMEM), 0);
-	drain_all_stock(m, m->memcg->root);
+	assert_int_equal(memcg_page_state(&m->vm, box, MEMCG_KMEM), 0);
+	drain_all_stock(&m->vm, m->vm.memcg->root);
 	assert_int_equal(box->memory.usage, 0);
-	assert_int_equal(m->memcg->root->memory.usage, root_before);
+	assert_int_equal(m->vm.memcg->root->memory.usage, root_before);
 	vt_check(m);
 	assert_int_equal(lines, 0);
 	vmsim_machine_destroy(m);
@@ -152,8 +152,8 @@ static void test_memcg_move_keeps_old_charges(void **state)
 	attach_ok(t, b);
 	for (unsigned i = 10; i < 20; i++)
 		assert_int_equal(vt_write(t, va + PAGES(i), i), 0);
-	assert_int_equal(memcg_page_state(m, a, NR_ANON_MAPPED), 10);
-	assert_int_equal(memcg_page_state(m, b, NR_ANON_MAPPED), 10);
+	assert_int_equal(memcg_page_state(&m->vm, a, NR_ANON_MAPPED), 10);
+	assert_int_equal(memcg_page_state(&m->vm, b, NR_ANON_MAPPED), 10);
 	assert_int_equal(charged(m, a), 10 + 3);	/* with the tables */
 	assert_int_equal(charged(m, b), 10);
 	/* the cgroup a page was charged to, whoever maps it now */
@@ -180,12 +180,12 @@ static void test_memcg_tree_rules(void **state)
 	attach_ok(t, c);
 	assert_int_equal(cgroup_mkdir(m, "p/c/d", &x), -EBUSY);
 	assert_int_equal(cgroup_mkdir(m, "p/../q", &x), -EINVAL);
-	assert_ptr_equal(mem_cgroup_lookup(m, "/p/c"), c);
+	assert_ptr_equal(mem_cgroup_lookup(&m->vm, "/p/c"), c);
 	mem_cgroup_path(c, path, sizeof(path));
 	assert_string_equal(path, "/p/c");
 	assert_true(mem_cgroup_is_descendant(c, p));
 	assert_false(mem_cgroup_is_descendant(p, c));
-	attach_ok(t, m->memcg->root);
+	attach_ok(t, m->vm.memcg->root);
 	do_exit(t);
 	vt_check(m);
 	vmsim_machine_destroy(m);
@@ -209,7 +209,7 @@ static void test_memcg_max_below_usage_kills(void **state)
 	write_pages(small, a, 50);
 	a = vt_mmap(big, 0, PAGES(200), PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	write_pages(big, a, 200);
-	memory_max_write(m, box, 100);
+	memory_max_write(&m->vm, box, 100);
 	vt_check(m);
 	assert_null(task_find(m, "big"));
 	assert_ptr_equal(task_find(m, "small"), small);
@@ -268,7 +268,7 @@ static void test_memcg_reclaims_before_oom(void **state)
 
 	(void)state;
 	attach_ok(t, box);
-	memory_max_write(m, box, 100);
+	memory_max_write(&m->vm, box, 100);
 	a = vt_mmap(t, 0, PAGES(200), PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	for (off = 0; off < PAGES(200) && !r.killed; off += 4096) {
 		ret = task_access(t, a + off, MMU_WRITE, &v, sizeof(v), &r);
@@ -311,9 +311,9 @@ static void test_memcg_reclaim_swaps_within_the_cgroup(void **state)
 	uint64_t a;
 
 	(void)state;
-	assert_int_equal(sys_swapon(m, PAGES(1024), -1, false, &type, &err), 0);
+	assert_int_equal(sys_swapon(&m->vm, PAGES(1024), -1, false, &type, &err), 0);
 	attach_ok(t, box);
-	memory_max_write(m, box, 100);
+	memory_max_write(&m->vm, box, 100);
 	a = vt_mmap(t, 0, PAGES(300), PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	write_pages(t, a, 300);
 	vt_check(m);
@@ -332,7 +332,7 @@ static void test_memcg_reclaim_swaps_within_the_cgroup(void **state)
 	/* back in, every page with its bytes, charged to the box */
 	for (unsigned i = 0; i < 300; i++) {
 		assert_int_equal(vt_read_ok(t, a + PAGES(i)), i + 1);
-		assert_ptr_equal(folio_memcg(m, frame_of(t, a + PAGES(i))), box);
+		assert_ptr_equal(folio_memcg(&m->vm, frame_of(t, a + PAGES(i))), box);
 	}
 	vt_check(m);
 	assert_int_equal(vmstat_read(&m->pm, "pswpin", &pswpin), 0);
@@ -342,7 +342,7 @@ static void test_memcg_reclaim_swaps_within_the_cgroup(void **state)
 	/* a slot freed goes back through the CPU's return cache, its charge
 	 * with it (swapcache_free_entries()); swapoff drains the caches */
 	assert_true(box->swap.usage <= SWAP_SLOTS_CACHE_SIZE);
-	assert_int_equal(sys_swapoff(m, type, &err), 0);
+	assert_int_equal(sys_swapoff(&m->vm, type, &err), 0);
 	assert_int_equal(box->swap.usage, 0);
 	vt_check(m);
 	vmsim_machine_destroy(m);
@@ -370,9 +370,9 @@ static void test_memcg_swap_max_limits_swap_out(void **state)
 	unsigned type;
 
 	(void)state;
-	assert_int_equal(sys_swapon(m, PAGES(1024), -1, false, &type, &err), 0);
+	assert_int_equal(sys_swapon(&m->vm, PAGES(1024), -1, false, &type, &err), 0);
 	attach_ok(t, box);
-	memory_max_write(m, box, 100);
+	memory_max_write(&m->vm, box, 100);
 	swap_max_write(box, 16);
 	a = vt_mmap(t, 0, PAGES(300), PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	write_pages(t, a, 32);
@@ -406,7 +406,7 @@ static void test_memcg_swap_max_limits_swap_out(void **state)
 	exit_to_user_mode(m);
 	assert_null(task_find(m, "t"));
 	vt_check(m);
-	assert_int_equal(sys_swapoff(m, type, &err), 0);
+	assert_int_equal(sys_swapoff(&m->vm, type, &err), 0);
 	assert_int_equal(box->swap.usage, 0);
 	vmsim_machine_destroy(m);
 }
@@ -437,51 +437,51 @@ static void test_memcg_swap_charges(void **state)
 		pages[i] = frame_of(t, va + PAGES(i));
 	/* an area of 17 slots, the header and 16 usable; swapon recorded
 	 * no cgroup for any of them yet */
-	assert_int_equal(sys_swapon(m, PAGES(17), -1, false, &type, &err), 0);
+	assert_int_equal(sys_swapon(&m->vm, PAGES(17), -1, false, &type, &err), 0);
 	assert_int_equal(m->pm.total_swap_pages, 16);
-	assert_int_equal(swap_cgroup_swapon(m, type, 17), -EINVAL);
+	assert_int_equal(swap_cgroup_swapon(&m->vm, type, 17), -EINVAL);
 	swap_max_write(p, 3);
-	assert_int_equal(mem_cgroup_get_nr_swap_pages(m, box), 3);
-	assert_false(mem_cgroup_swap_full(m, pages[0]));
+	assert_int_equal(mem_cgroup_get_nr_swap_pages(&m->vm, box), 3);
+	assert_false(mem_cgroup_swap_full(&m->vm, pages[0]));
 
 	for (unsigned i = 0; i < 3; i++)
-		assert_int_equal(mem_cgroup_try_charge_swap(m, pages[i], type, 5 + i), 0);
+		assert_int_equal(mem_cgroup_try_charge_swap(&m->vm, pages[i], type, 5 + i), 0);
 	vt_check(m);
 	assert_int_equal(box->swap.usage, 3);
 	assert_int_equal(p->swap.usage, 3);
-	assert_int_equal(lookup_swap_cgroup_id(m, type, 6), box->id);
-	assert_int_equal(mem_cgroup_get_nr_swap_pages(m, box), 0);
-	assert_true(mem_cgroup_swap_full(m, pages[0]));
+	assert_int_equal(lookup_swap_cgroup_id(&m->vm, type, 6), box->id);
+	assert_int_equal(mem_cgroup_get_nr_swap_pages(&m->vm, box), 0);
+	assert_true(mem_cgroup_swap_full(&m->vm, pages[0]));
 	/* the parent's limit refuses the fourth; the events are the page's
 	 * cgroup's (and, memory.swap.events being hierarchical, p's) */
-	assert_int_equal(mem_cgroup_try_charge_swap(m, pages[3], type, 8), -ENOMEM);
+	assert_int_equal(mem_cgroup_try_charge_swap(&m->vm, pages[3], type, 8), -ENOMEM);
 	assert_int_equal(box->memory_events[MEMCG_SWAP_MAX], 1);
 	assert_int_equal(p->memory_events[MEMCG_SWAP_MAX], 1);
 	assert_int_equal(box->memory_events_local[MEMCG_SWAP_MAX], 1);
 	assert_int_equal(p->memory_events_local[MEMCG_SWAP_MAX], 0);
 	assert_int_equal(box->memory_events[MEMCG_SWAP_FAIL], 1);
 	assert_int_equal(p->memory_events[MEMCG_SWAP_FAIL], 1);
-	assert_int_equal(lookup_swap_cgroup_id(m, type, 8), 0);
+	assert_int_equal(lookup_swap_cgroup_id(&m->vm, type, 8), 0);
 	/* no slot at all: counted, nothing charged */
-	assert_int_equal(mem_cgroup_try_charge_swap(m, pages[3], 0, 0), 0);
+	assert_int_equal(mem_cgroup_try_charge_swap(&m->vm, pages[3], 0, 0), 0);
 	assert_int_equal(box->memory_events[MEMCG_SWAP_FAIL], 2);
 	vt_check(m);
 
 	/* a page read back from slot 6 by u belongs to box, not to u's cgroup */
 	in = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE);
 	assert_non_null(in);
-	assert_int_equal(mem_cgroup_swapin_charge_folio(m, in, u->mm, GFP_KERNEL, type, 6), 0);
-	assert_ptr_equal(folio_memcg(m, in), box);
+	assert_int_equal(mem_cgroup_swapin_charge_folio(&m->vm, in, u->mm, GFP_KERNEL, type, 6), 0);
+	assert_ptr_equal(folio_memcg(&m->vm, in), box);
 	__free_pages(&m->pm, in, 0);
 	/* a slot nobody recorded: the mm's cgroup */
 	in = alloc_page(&m->pm, GFP_HIGHUSER_MOVABLE);
-	assert_int_equal(mem_cgroup_swapin_charge_folio(m, in, u->mm, GFP_KERNEL, type, 9), 0);
-	assert_ptr_equal(folio_memcg(m, in), other);
+	assert_int_equal(mem_cgroup_swapin_charge_folio(&m->vm, in, u->mm, GFP_KERNEL, type, 9), 0);
+	assert_ptr_equal(folio_memcg(&m->vm, in), other);
 	__free_pages(&m->pm, in, 0);
 	vt_check(m);
 
 	/* freeing slots gives their charge back, to whoever holds the record */
-	mem_cgroup_uncharge_swap(m, type, 5, 2);
+	mem_cgroup_uncharge_swap(&m->vm, type, 5, 2);
 	assert_int_equal(box->swap.usage, 1);
 	assert_int_equal(p->swap.usage, 1);
 	vt_check(m);
@@ -489,11 +489,11 @@ static void test_memcg_swap_charges(void **state)
 	box->swap.usage++;
 	assert_int_not_equal(machine_check(m, &(struct vmsim_error){ 0 }), 0);
 	box->swap.usage--;
-	mem_cgroup_uncharge_swap(m, type, 7, 1);
+	mem_cgroup_uncharge_swap(&m->vm, type, 7, 1);
 	assert_int_equal(box->swap.usage, 0);
 	assert_int_equal(p->swap.usage, 0);
 	vt_check(m);
-	assert_int_equal(sys_swapoff(m, type, &err), 0);
+	assert_int_equal(sys_swapoff(&m->vm, type, &err), 0);
 	do_exit(t);
 	do_exit(u);
 	vt_check(m);

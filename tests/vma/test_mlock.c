@@ -51,7 +51,7 @@ static bool present(struct task_struct *t, uint64_t va)
 
 static struct page *page_at(struct task_struct *t, uint64_t va)
 {
-	struct vmsim_machine *m = t->mm->m;
+	struct vmsim_machine *m = vm_machine(t->mm->vm);
 	uint64_t pte = mm_pte_lookup(t->mm, va);
 
 	assert_true(pte & _PAGE_PRESENT);
@@ -81,11 +81,11 @@ static const char *mincore_str(struct task_struct *t, uint64_t va, uint64_t len,
  * WIN: the mapping's pages are in the cache, each mlocked once. */
 static struct file *map_locked_file(struct task_struct *t, uint64_t pages)
 {
-	struct vmsim_machine *m = t->mm->m;
+	struct vmsim_machine *m = vm_machine(t->mm->vm);
 	struct vmsim_error err = { 0 };
 	struct file *f;
 
-	assert_int_equal(filemap_create(machine_page_cache(m), "/f", "x", 1, pages * PG, &f, &err),
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/f", "x", 1, pages * PG, &f, &err),
 			 0);
 	assert_int_equal(vm_mmap(t->mm, f, WIN, pages * PG, PRW,
 				 MAP_SHARED | MAP_FIXED | MAP_LOCKED, 0), (int64_t)WIN);
@@ -501,7 +501,7 @@ static void test_mlock_write_only_shared_file(void **state)
 	uint64_t a;
 
 	(void)state;
-	assert_int_equal(filemap_create(machine_page_cache(m), "/f", NULL, 0, 40960, &f, &err), 0);
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/f", NULL, 0, 40960, &f, &err), 0);
 	for (int round = 0; round < 3; round++) {
 		a = (uint64_t)vm_mmap(mm, f, 0, 40960, PROT_WRITE, MAP_SHARED, 0);
 		assert_int_equal(sys_mlock(mm, a, 40960, &t->fst), 0);
@@ -552,7 +552,7 @@ static void test_mincore_reports_ptes_and_the_page_cache(void **state)
 	/* a file of three pages, mapped four pages long by two tasks: the
 	 * page cache decides, whoever faulted the page in; the page past EOF
 	 * is never resident */
-	assert_int_equal(filemap_create(machine_page_cache(m), "/f", "abc", 3, 3 * PG, &f, &err), 0);
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/f", "abc", 3, 3 * PG, &f, &err), 0);
 	fa = (uint64_t)vm_mmap(mm, f, 0, 4 * PG, PROT_READ, MAP_PRIVATE, 0);
 	assert_int_equal(do_fork(t, "c", 0, &c), 0);
 	fb = (uint64_t)vm_mmap(c->mm, f, 0, 4 * PG, PROT_READ, MAP_SHARED, 0);
@@ -588,7 +588,7 @@ static void test_msync_errors_and_writeback(void **state)
 	uint64_t a;
 
 	(void)state;
-	assert_int_equal(filemap_create(machine_page_cache(m), "/f", "abc", 3, 2 * PG, &f, &err), 0);
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/f", "abc", 3, 2 * PG, &f, &err), 0);
 	a = (uint64_t)vm_mmap(mm, f, 0, 2 * PG, PRW, MAP_SHARED, 0);
 	assert_int_equal(sys_msync(mm, a, PG, MS_ASYNC | MS_SYNC), -EINVAL);
 	assert_int_equal(sys_msync(mm, a + 1, PG, MS_SYNC), -EINVAL);
@@ -967,7 +967,7 @@ static void test_mlock_private_file_copies(void **state)
 	struct file *f;
 
 	(void)state;
-	assert_int_equal(filemap_create(machine_page_cache(m), "/f", "h", 1, 4 * PG, &f, &err), 0);
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/f", "h", 1, 4 * PG, &f, &err), 0);
 	assert_int_equal(vm_mmap(mm, f, p, 4 * PG, PRW, MAP_PRIVATE | MAP_FIXED, 0), (int64_t)p);
 	assert_int_equal(sys_mlock(mm, p, 4 * PG, &t->fst), 0);
 	vt_check(m);
@@ -1081,7 +1081,7 @@ static void fork_lock_step(struct task_struct *t, const struct fork_lock_step *s
 		assert_int_equal(vm_mmap(mm, NULL, a, len, PRW, ANON | MAP_FIXED, 0), (int64_t)a);
 		break;
 	}
-	vt_check(mm->m);
+	vt_check(vm_machine(mm->vm));
 	lock_layout(t, got, sizeof(got));
 	if (strcmp(got, want) != 0)
 		fail_msg("%s, step %u [%u,%u): got %s, want %s", child ? "child" : "parent",
@@ -1157,7 +1157,7 @@ static void test_checker_sees_stray_locks(void **state)
 	vt_check(m);
 	/* a munlock that did not happen: cached, unmapped, still locked (and
 	 * so on the unevictable "list", where mlock_count may live) */
-	lru_add_drain(m);
+	lru_add_drain(&m->vm);
 	lruvec_del_folio(folio_lruvec(&m->pm, page), page);
 	set_page_flag(page, PG_unevictable);
 	clear_page_flag(page, PG_active);

@@ -243,7 +243,7 @@ static uint64_t file_mmap(struct task_struct *t, struct file *f, uint64_t addr, 
 	if (r < 0)
 		fail_msg("file mmap(%#llx, %#llx, off %#llx): %lld", (unsigned long long)addr,
 			 (unsigned long long)len, (unsigned long long)off, (long long)r);
-	vt_check(t->mm->m);
+	vt_check(vm_machine(t->mm->vm));
 	return (uint64_t)r;
 }
 
@@ -252,7 +252,7 @@ static struct file *big_file(struct vmsim_machine *m, uint64_t size)
 	struct vmsim_error err = { 0 };
 	struct file *f = NULL;
 
-	assert_int_equal(filemap_create(machine_page_cache(m), "/big3m", "x", 1, size, &f, &err), 0);
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/big3m", "x", 1, size, &f, &err), 0);
 	return f;
 }
 

@@ -33,7 +33,7 @@ static int64_t mr(struct task_struct *t, uint64_t old, uint64_t old_len, uint64_
 {
 	int64_t r = do_mremap(t->mm, old, old_len, new_len, flags, new_addr);
 
-	vt_check(t->mm->m);
+	vt_check(vm_machine(t->mm->vm));
 	return r;
 }
 
@@ -92,13 +92,13 @@ static uint64_t pfn_at(struct task_struct *t, uint64_t va)
 {
 	uint64_t pte = mm_pte_lookup(t->mm, va);
 
-	return pte & _PAGE_PRESENT ? (pte & t->mm->m->pt.fmt->entry_addr_mask) >> 12 : 0;
+	return pte & _PAGE_PRESENT ? (pte & t->mm->vm->pt->fmt->entry_addr_mask) >> 12 : 0;
 }
 
 /* The entry of @va's path at the PMD level (pmd, or the x86_32 pgd). */
 static void pmd_of(struct task_struct *t, uint64_t va, uint64_t *epa, uint64_t *e)
 {
-	struct pt_ctx *pt = &t->mm->m->pt;
+	struct pt_ctx *pt = t->mm->vm->pt;
 	const unsigned d = (unsigned)pt->fmt->depth_of[PT_PMD];
 	struct pt_path p;
 
@@ -113,7 +113,7 @@ static uint64_t pte_table_of(struct task_struct *t, uint64_t va)
 	uint64_t epa, e;
 
 	pmd_of(t, va, &epa, &e);
-	return e & _PAGE_PRESENT ? e & t->mm->m->pt.fmt->entry_addr_mask & ~0xfffULL : 0;
+	return e & _PAGE_PRESENT ? e & t->mm->vm->pt->fmt->entry_addr_mask & ~0xfffULL : 0;
 }
 
 /* Map @len of private memory at @a, write every page, move it to @b with
@@ -678,7 +678,7 @@ static void test_mremap_file_page_back(void **state)
 		memset(data, 0, sizeof(data));
 		for (int i = 0; i < 4; i++)
 			data[i * 4096] = (char)(0x30 + i);
-		assert_int_equal(filemap_create(machine_page_cache(m), "testfile", data, sizeof(data),
+		assert_int_equal(filemap_create(machine_page_cache(&m->vm), "testfile", data, sizeof(data),
 						sizeof(data), &f, &err), 0);
 		buf = vm_mmap(t->mm, f, 0, 4 * PG, PRW, MAP_SHARED, 0);
 		assert_true(buf > 0);
@@ -959,7 +959,7 @@ static void mremap_fork_merges(struct task_struct *t, const char *want)
 	assert_int_equal(vt_write(t, 0x13004000, 2), 0);
 	assert_int_equal(vt_write(t, 0x14ffe000, 3), 0);
 	assert_int_equal(vt_write(t, 0x17006000, 4), 0);
-	vt_check(t->mm->m);
+	vt_check(vm_machine(t->mm->vm));
 }
 
 static void test_mremap_merges_after_fork(void **state)

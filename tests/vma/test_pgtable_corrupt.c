@@ -163,7 +163,7 @@ static void op_mmap_touch(struct ctx *c, struct task_struct *t)
  * of four slots on x86_32), read first (the huge zero page) or written. */
 static void op_mmap_huge(struct ctx *c, struct task_struct *t)
 {
-	const uint64_t size = HPAGE_PMD_SIZE(c->m);
+	const uint64_t size = HPAGE_PMD_SIZE(&c->m->vm);
 	unsigned s = rnd(NSLOTS);
 	uint64_t a = slot_addr(c, config_is_64(&c->m->cfg) ? s : s & 4), v = a;
 	int64_t r = vm_mmap(t->mm, NULL, a, size, PROT_READ | PROT_WRITE,
@@ -287,7 +287,7 @@ static unsigned flip_bit(struct ctx *c, unsigned depth, bool huge)
 		return rnd(width);
 	if (huge) {
 		/* the address bits that name another span inside RAM */
-		const unsigned lo = HPAGE_PMD_SHIFT(c->m);
+		const unsigned lo = HPAGE_PMD_SHIFT(&c->m->vm);
 		const unsigned hi = 64 - (unsigned)__builtin_clzll(c->m->pm.ram_size - 1);
 		unsigned b;
 
@@ -346,7 +346,7 @@ static void op_corrupt(struct ctx *c, struct task_struct *t)
 		;
 	depth = rnd(n);
 	/* a huge PMD, the leaf of its path, is the entry to hit most */
-	if (c->thp && p.leaf && n == p.n && p.n - 1 == c->m->thp.pmd_depth && rnd(2))
+	if (c->thp && p.leaf && n == p.n && p.n - 1 == c->m->vm.thp.pmd_depth && rnd(2))
 		depth = p.n - 1;
 	e = p.e[depth];
 	/* entries of page tables only: below a bad entry the raw lookup may
@@ -355,7 +355,7 @@ static void op_corrupt(struct ctx *c, struct task_struct *t)
 	pfn = (unsigned long)(p.epa[depth] >> PAGE_SHIFT);
 	if (!e || !pfn_valid(&c->m->pm, pfn) || !test_page_flag(pfn_to_page(&c->m->pm, pfn), PG_table))
 		return;
-	huge = depth == c->m->thp.pmd_depth && huge_pmd_folio(t->mm, p.epa[depth], e);
+	huge = depth == c->m->vm.thp.pmd_depth && huge_pmd_folio(t->mm, p.epa[depth], e);
 	bit = flip_bit(c, depth, huge);
 	e ^= 1ULL << bit;
 	if (trace)
@@ -381,7 +381,7 @@ static void corrupt_kernel_root(struct ctx *c)
 	const unsigned n = pt_ptrs_per_table(pt->fmt, 0);
 
 	for (unsigned k = 0; k < 8; k++) {
-		uint64_t epa = c->m->kernel_pgd +
+		uint64_t epa = c->m->vm.kernel_pgd +
 			       (uint64_t)(pt->kernel_pgd_boundary + rnd(n - pt->kernel_pgd_boundary)) *
 			       pt->fmt->entry_size;
 		uint64_t e = pt_read(pt, epa);
@@ -555,7 +555,7 @@ static void run(const char *arch, unsigned s, unsigned nsteps, bool thp)
 			do_exit(c.t[i]);
 	check(&c, "exit all");
 	/* the huge zero page stays until its shrinker runs: run it */
-	hugepage_shutdown(c.m);
+	hugepage_shutdown(&c.m->vm);
 	vt_free_snapshot(c.m, &after);
 	if (!pte_any && (after.total != before.total || c.m->pt.nr_tables != tables0))
 		fail_msg("%s seed %u: %lu free pages and %lu tables before, %lu and %lu after", arch, s,
@@ -658,7 +658,7 @@ static void pgtable_corrupt_thp(void **state)
  * a corrupted table would, and flush; returns the PTE it replaced. */
 static uint64_t remap_pte(struct task_struct *t, uint64_t va, uint64_t pa)
 {
-	struct vmsim_machine *m = t->mm->m;
+	struct vmsim_machine *m = vm_machine(t->mm->vm);
 	struct pt_path p;
 
 	pt_lookup(&m->pt, t->mm->pgd, va, &p);
@@ -670,7 +670,7 @@ static uint64_t remap_pte(struct task_struct *t, uint64_t va, uint64_t pa)
 
 static void restore_pte(struct task_struct *t, uint64_t va, uint64_t pte)
 {
-	struct vmsim_machine *m = t->mm->m;
+	struct vmsim_machine *m = vm_machine(t->mm->vm);
 	struct pt_path p;
 
 	pt_lookup(&m->pt, t->mm->pgd, va, &p);
@@ -766,7 +766,7 @@ static void host_structs(void **state)
 	}
 
 	/* the zero page, which every read-only anonymous page shares */
-	pte = remap_pte(t, a, page_to_phys(&m->pm, m->zero_page));
+	pte = remap_pte(t, a, page_to_phys(&m->pm, m->vm.zero_page));
 	assert_int_equal(task_access(t, a + 16, MMU_WRITE, &v, 8, &r), 0);
 	restore_pte(t, a, pte);
 	vt_check(m);
@@ -841,10 +841,10 @@ static void wild_table_store(void **state)
  * rights, A, D and the ignored bits kept), and flush. */
 static void aim_huge_pmd(struct task_struct *t, uint64_t va, uint64_t pa)
 {
-	struct vmsim_machine *m = t->mm->m;
+	struct vmsim_machine *m = vm_machine(t->mm->vm);
 	const uint64_t epa = mm_find_pmd(t->mm, va);
 
-	set_pte(&m->pt, epa, pt_mk_leaf(&m->pt, m->thp.pmd_depth, pa,
+	set_pte(&m->pt, epa, pt_mk_leaf(&m->pt, m->vm.thp.pmd_depth, pa,
 					pt_read(&m->pt, epa) & ~m->pt.fmt->entry_addr_mask));
 	flush_tlbs(m, ~0ULL);
 }
@@ -865,7 +865,7 @@ static void huge_pmd_stores(void **state)
 {
 	const char *arch = *state;
 	struct vmsim_machine *m = boot(arch, true, NULL);
-	const uint64_t hsize = HPAGE_PMD_SIZE(m);
+	const uint64_t hsize = HPAGE_PMD_SIZE(&m->vm);
 	const uint64_t a = config_is_64(&m->cfg) ? 0x40000000 : 0x10000000, z = a + hsize;
 	uint64_t v = 0x1122334455667788ULL, pmd, epa, got, want;
 	struct access_result r;
@@ -882,7 +882,7 @@ static void huge_pmd_stores(void **state)
 	pmd = pt_read(&m->pt, epa);
 	folio = huge_pmd_folio(t->mm, epa, pmd);
 	assert_non_null(folio);
-	assert_true(is_huge_zero_folio(m, huge_pmd_folio(t->mm, mm_find_pmd(t->mm, z),
+	assert_true(is_huge_zero_folio(&m->vm, huge_pmd_folio(t->mm, mm_find_pmd(t->mm, z),
 							  pt_read(&m->pt, mm_find_pmd(t->mm, z)))));
 	vma = find_vma(t->mm, a);
 
@@ -891,8 +891,8 @@ static void huge_pmd_stores(void **state)
 			(uint64_t)((uint8_t *)vma - m->pm.ram) + offsetof(struct vm_area_struct,
 									   vm_start),
 			epa,	/* the table holding the PMD */
-			page_to_phys(&m->pm, m->zero_page) + 64,
-			page_to_phys(&m->pm, m->thp.huge_zero_folio + 3) + 128,
+			page_to_phys(&m->pm, m->vm.zero_page) + 64,
+			page_to_phys(&m->pm, m->vm.thp.huge_zero_folio + 3) + 128,
 		};
 
 		for (unsigned i = 0; i < sizeof(target) / sizeof(target[0]); i++) {
@@ -914,10 +914,10 @@ static void huge_pmd_stores(void **state)
 	}
 
 	if (config_is_64(&m->cfg)) {
-		const unsigned pud = m->thp.pmd_depth - 1;
+		const unsigned pud = m->vm.thp.pmd_depth - 1;
 		const uint64_t vpa = (uint64_t)((uint8_t *)vma - m->pm.ram);
 		const uint64_t fpa = vpa + offsetof(struct vm_area_struct, vm_pgoff);
-		const uint64_t shaped = pt_mk_leaf(&m->pt, m->thp.pmd_depth,
+		const uint64_t shaped = pt_mk_leaf(&m->pt, m->vm.thp.pmd_depth,
 						   page_to_phys(&m->pm, folio),
 						   _PAGE_PRESENT | _PAGE_RW | _PAGE_USER);
 		const uint64_t va2 = (a & ~(pt_entry_span(m->pt.fmt, pud) - 1)) +
@@ -963,7 +963,7 @@ static void bad_huge_pmd_split(void **state)
 
 	for (unsigned k = 0; k < 2; k++) {
 		struct vmsim_machine *m = boot(arch, true, NULL);
-		const uint64_t hsize = HPAGE_PMD_SIZE(m);
+		const uint64_t hsize = HPAGE_PMD_SIZE(&m->vm);
 		const uint64_t a = config_is_64(&m->cfg) ? 0x40000000 : 0x10000000;
 		struct task_struct *t;
 		uint64_t epa, e;
@@ -975,7 +975,7 @@ static void bad_huge_pmd_split(void **state)
 		epa = mm_find_pmd(t->mm, a);
 		e = pt_read(&m->pt, epa);
 		assert_non_null(huge_pmd_folio(t->mm, epa, e));
-		assert_int_equal(get_mm_counter(t->mm, MM_ANONPAGES), (long)HPAGE_PMD_NR(m));
+		assert_int_equal(get_mm_counter(t->mm, MM_ANONPAGES), (long)HPAGE_PMD_NR(&m->vm));
 		set_pte(&m->pt, epa, e ^ (k ? hsize : _PAGE_PSE));
 		flush_tlbs(m, ~0ULL);
 		vt_check(m);

@@ -121,7 +121,7 @@ static uint64_t mvalue(const struct mpage *p)
 static void compare(struct mtask *mt)
 {
 	struct mm_struct *mm = mt->t->mm;
-	struct vmsim_machine *m = mm->m;
+	struct vmsim_machine *m = vm_machine(mm->vm);
 	struct vm_area_struct *vma;
 	unsigned long pages = 0, resident = 0, shresident = 0, locked = 0;
 
@@ -797,7 +797,7 @@ static void op_fork(struct mtask *mt)
 		if (c->t)
 			continue;
 		snprintf(c->name, sizeof(c->name), "t%u", rnd(1000000));
-		if (task_find(mt->t->mm->m, c->name))
+		if (task_find(vm_machine(mt->t->mm->vm), c->name))
 			return;
 		assert_int_equal(do_fork(mt->t, c->name, 0, &c->t), 0);
 		c->n = 0;

@@ -50,7 +50,7 @@ static struct task_struct *fork_ok(struct task_struct *t, const char *name)
 	struct task_struct *c = NULL;
 
 	assert_int_equal(do_fork(t, name, 0, &c), 0);
-	vt_check(t->mm->m);
+	vt_check(vm_machine(t->mm->vm));
 	return c;
 }
 

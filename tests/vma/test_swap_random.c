@@ -172,7 +172,7 @@ static const uint8_t zeroes[PAGE_SIZE];
 
 static const uint8_t *peek(struct mm_struct *mm, uint64_t va)
 {
-	struct vmsim_machine *m = mm->m;
+	struct vmsim_machine *m = vm_machine(mm->vm);
 	uint64_t pte = mm_pte_lookup(mm, va);
 	struct swap_info_struct *si;
 	struct page *page;
@@ -209,11 +209,11 @@ static const uint8_t *peek(struct mm_struct *mm, uint64_t va)
 			 (unsigned long long)pte, (unsigned long long)va);
 	entry = pte_to_swp_entry(m->pt.fmt, pte);
 swapped:
-	si = get_swap_device(m, entry, NULL);
+	si = get_swap_device(&m->vm, entry, NULL);
 	if (!si)
 		fail_msg("step %u: swap entry %#llx at %#llx names no area", step,
 			 (unsigned long long)entry.val, (unsigned long long)va);
-	if ((page = swap_cache_lookup(m, entry)))
+	if ((page = swap_cache_lookup(&m->vm, entry)))
 		return page_host(&m->pm, page);
 	o = swp_offset(entry);
 	if ((si->zeromap[o / 64] >> (o % 64)) & 1)
@@ -541,7 +541,7 @@ static void op_swap(struct vmsim_machine *m)
 	int t = rnd(2);
 
 	if (area_on[t] && area_on[!t]) {
-		int ret = sys_swapoff(m, (unsigned)t, &err);
+		int ret = sys_swapoff(&m->vm, (unsigned)t, &err);
 
 		/* the pages must fit in memory and the other area */
 		if (ret && ret != -ENOMEM)
@@ -551,7 +551,7 @@ static void op_swap(struct vmsim_machine *m)
 			nr_swapoff++;
 		}
 	} else if (!area_on[t]) {
-		if (sys_swapon(m, AREA_SIZE, 0, false, &type, &err))
+		if (sys_swapon(&m->vm, AREA_SIZE, 0, false, &type, &err))
 			fail_msg("step %u: swapon: %s", step, err.msg);
 		assert_int_equal(type, t);
 		area_on[t] = true;
@@ -579,7 +579,7 @@ static void run(uint64_t s, unsigned steps)
 	       npinned < 4096)
 		assert_non_null(pinned[npinned++] = alloc_pages(&m->pm, GFP_KERNEL, pin_order));
 	area_on[0] = true;
-	assert_int_equal(sys_swapon(m, AREA_SIZE, 0, false, &type, &err), 0);
+	assert_int_equal(sys_swapon(&m->vm, AREA_SIZE, 0, false, &type, &err), 0);
 	area_on[1] = true;
 	assert_int_equal(machine_check_start(m, 16), 0);
 	for (unsigned i = 0; i < NTASK; i++) {
@@ -594,7 +594,7 @@ static void run(uint64_t s, unsigned steps)
 		/* t0 and every task forked from it in the box */
 		assert_int_equal(cgroup_mkdir(m, "box", &box), 0);
 		assert_int_equal(cgroup_attach_task(tasks[0].t, box), 0);
-		memory_max_write(m, box, cfg->memcg_max);
+		memory_max_write(&m->vm, box, cfg->memcg_max);
 	}
 	ntasks = 1;
 	total_pages = 0;

@@ -18,7 +18,7 @@ static struct task_struct *fork_ok(struct task_struct *p, const char *name, unsi
 	struct task_struct *c = NULL;
 
 	assert_int_equal(do_fork(p, name, flags, &c), 0);
-	vt_check(p->mm->m);
+	vt_check(vm_machine(p->mm->vm));
 	return c;
 }
 

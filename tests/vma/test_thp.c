@@ -36,7 +36,7 @@
 /* nr_anon_transparent_hugepages: NR_ANON_THPS (pages) in huge pages */
 static unsigned long nr_anon_thps(const struct vmsim_machine *m)
 {
-	return global_node_page_state(&m->pm, NR_ANON_THPS) / HPAGE_PMD_NR(m);
+	return global_node_page_state(&m->pm, NR_ANON_THPS) / HPAGE_PMD_NR(&m->vm);
 }
 
 static struct vmsim_machine *boot_thp(const char *arch, const char *mem, const char *enabled,
@@ -70,7 +70,7 @@ static uint64_t pmd_entry_of(struct task_struct *t, uint64_t va, uint64_t *epa)
 	assert_true(pmd != 0);
 	if (epa)
 		*epa = pmd;
-	return pt_read(&t->mm->m->pt, pmd);
+	return pt_read(t->mm->vm->pt, pmd);
 }
 
 /* The huge page the PMD of @va maps, or NULL when it maps none. */
@@ -87,8 +87,8 @@ static struct page *frame_of(struct task_struct *t, uint64_t va)
 
 	if (!(pte & (_PAGE_PRESENT | _PAGE_PROTNONE)))
 		return NULL;
-	return pfn_to_page(&t->mm->m->pm,
-			   (unsigned long)((pte & t->mm->m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT));
+	return pfn_to_page(t->mm->vm->pm,
+			   (unsigned long)((pte & t->mm->vm->pt->fmt->entry_addr_mask) >> PAGE_SHIFT));
 }
 
 /* The value (kB, or the number) of smaps line @field in the block of the
@@ -102,7 +102,7 @@ static long smaps_field(struct task_struct *t, uint64_t start, const char *field
 	long v = -1;
 	char head[32];
 
-	assert_int_equal(view_render(t->mm->m, "smaps", &a, false, &sb), 0);
+	assert_int_equal(view_render(vm_machine(t->mm->vm), "smaps", &a, false, &sb), 0);
 	snprintf(head, sizeof(head), "%08llx-", (unsigned long long)start);
 	for (p = sb_str(&sb); *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
 		if (strchr(p, '-') && strchr(p, '-') < strchr(p, ' ') && strncmp(p, "VmFlags", 7))
@@ -125,7 +125,7 @@ static void status_field(struct task_struct *t, const char *field, char *out, si
 	struct strbuf sb = { 0 };
 	const char *p;
 
-	assert_int_equal(view_render(t->mm->m, "status", &a, false, &sb), 0);
+	assert_int_equal(view_render(vm_machine(t->mm->vm), "status", &a, false, &sb), 0);
 	p = strstr(sb_str(&sb), field);
 	assert_non_null(p);
 	p += strlen(field) + 2;		/* ":\t" */
@@ -147,7 +147,7 @@ static unsigned exhaust_huge_blocks(struct vmsim_machine *m, struct page **held,
 	unsigned n = 0;
 
 	assert_non_null(reserve);
-	while (n < max && (held[n] = alloc_pages(&m->pm, GFP_HIGHUSER_MOVABLE, HPAGE_PMD_ORDER(m))))
+	while (n < max && (held[n] = alloc_pages(&m->pm, GFP_HIGHUSER_MOVABLE, HPAGE_PMD_ORDER(&m->vm))))
 		n++;
 	assert_true(n < max);
 	__free_pages(&m->pm, reserve, 3);
@@ -384,11 +384,11 @@ static void test_thp_defaults_follow_the_machine_size(void **state)
 	assert_int_equal(m->cfg.thp_enabled, THP_ENABLED_NEVER);
 	assert_int_equal(m->cfg.thp_defrag, THP_DEFRAG_NEVER);
 	assert_false(m->cfg.thp_use_zero_page);
-	assert_false(hugepage_global_enabled(m));
+	assert_false(hugepage_global_enabled(&m->vm));
 	vmsim_machine_destroy(m);
 	/* given: enabled stands, the others stay cleared */
 	m = boot_thp("x86_64", "256MiB", "always", NULL);
-	assert_true(hugepage_global_always(m));
+	assert_true(hugepage_global_always(&m->vm));
 	assert_int_equal(m->cfg.thp_defrag, THP_DEFRAG_NEVER);
 	assert_false(m->cfg.thp_use_zero_page);
 	vmsim_machine_destroy(m);
@@ -402,8 +402,8 @@ static void test_thp_defaults_follow_the_machine_size(void **state)
 	/* x86_32's 1 GiB default: the big machine's settings, 4 MiB pages */
 	m = boot_thp("x86_32", "1GiB", NULL, NULL);
 	assert_int_equal(m->cfg.thp_enabled, THP_ENABLED_MADVISE);
-	assert_int_equal(HPAGE_PMD_ORDER(m), 10);
-	assert_int_equal(HPAGE_PMD_SIZE(m), 4 * MiB);
+	assert_int_equal(HPAGE_PMD_ORDER(&m->vm), 10);
+	assert_int_equal(HPAGE_PMD_SIZE(&m->vm), 4 * MiB);
 	vmsim_machine_destroy(m);
 }
 
@@ -453,13 +453,13 @@ static void test_thp_huge_zero_page_then_write(void **state)
 	assert_int_equal(vt_read_ok(t, a + 100), 0);
 	zero = huge_folio_of(t, a);
 	assert_non_null(zero);
-	assert_true(is_huge_zero_folio(m, zero));
+	assert_true(is_huge_zero_folio(&m->vm, zero));
 	e = pmd_entry_of(t, a, NULL);
 	assert_true((e & _PAGE_PSE) && !(e & _PAGE_RW));
 	assert_int_equal(get_mm_rss(t->mm), 0);
 	assert_int_equal(t->fst.zero_page, 1);
 	assert_int_equal(m->pm.vmstat.event[THP_ZERO_PAGE_ALLOC], 1);
-	assert_int_equal(m->thp.huge_zero_refcount, 2);
+	assert_int_equal(m->vm.thp.huge_zero_refcount, 2);
 	assert_true(t->mm->flags & (1UL << MMF_HUGE_ZERO_PAGE));
 	assert_int_equal(mm_pgtables_bytes(t->mm), 3 * PAGE_SIZE);
 	assert_int_equal(smaps_field(t, a, "Rss"), 0);
@@ -472,11 +472,11 @@ static void test_thp_huge_zero_page_then_write(void **state)
 	assert_int_equal(vt_read_ok(u, 0x40000000), 0);
 	assert_ptr_equal(huge_folio_of(u, 0x40000000), zero);
 	assert_int_equal(m->pm.vmstat.event[THP_ZERO_PAGE_ALLOC], 1);
-	assert_int_equal(m->thp.huge_zero_refcount, 3);
+	assert_int_equal(m->vm.thp.huge_zero_refcount, 3);
 	/* a write maps a huge page in its place: no split, the deposited
 	 * table kept (VmPTE unchanged) */
 	assert_int_equal(vt_write(t, a + 8, 0x77), 0);
-	assert_false(is_huge_zero_folio(m, huge_folio_of(t, a)));
+	assert_false(is_huge_zero_folio(&m->vm, huge_folio_of(t, a)));
 	assert_true(pmd_entry_of(t, a, NULL) & _PAGE_RW);
 	assert_int_equal(m->pm.vmstat.event[THP_FAULT_ALLOC], 1);
 	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 0);
@@ -486,13 +486,13 @@ static void test_thp_huge_zero_page_then_write(void **state)
 	assert_int_equal(vt_read_ok(t, a + 8), 0x77);
 	assert_int_equal(vt_read_ok(t, a + 16), 0);
 	/* the mm keeps its reference until it goes */
-	assert_int_equal(m->thp.huge_zero_refcount, 3);
+	assert_int_equal(m->vm.thp.huge_zero_refcount, 3);
 	do_exit(u);
-	assert_int_equal(m->thp.huge_zero_refcount, 2);
+	assert_int_equal(m->vm.thp.huge_zero_refcount, 2);
 	do_exit(t);
 	/* the shrinker's reference is left: the page stays until it runs */
-	assert_int_equal(m->thp.huge_zero_refcount, 1);
-	assert_non_null(m->thp.huge_zero_folio);
+	assert_int_equal(m->vm.thp.huge_zero_refcount, 1);
+	assert_non_null(m->vm.thp.huge_zero_folio);
 	vt_check(m);
 	vmsim_machine_destroy(m);
 }
@@ -509,16 +509,16 @@ static void test_thp_huge_zero_write_falls_back_to_a_split(void **state)
 
 	(void)state;
 	assert_int_equal(vt_read_ok(t, a + 0x3000), 0);
-	assert_true(is_huge_zero_folio(m, huge_folio_of(t, a)));
+	assert_true(is_huge_zero_folio(&m->vm, huge_folio_of(t, a)));
 	n = exhaust_huge_blocks(m, held, 64);
 	assert_int_equal(vt_write(t, a + 0x3000, 5), 0);
 	assert_null(huge_folio_of(t, a));
 	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
 	assert_int_equal(m->pm.vmstat.event[THP_FAULT_FALLBACK], 1);
 	assert_int_equal(get_mm_rss(t->mm), 1);
-	assert_ptr_equal(frame_of(t, a), m->zero_page);
+	assert_ptr_equal(frame_of(t, a), m->vm.zero_page);
 	assert_false(mm_pte_lookup(t->mm, a) & _PAGE_RW);
-	assert_ptr_not_equal(frame_of(t, a + 0x3000), m->zero_page);
+	assert_ptr_not_equal(frame_of(t, a + 0x3000), m->vm.zero_page);
 	assert_int_equal(vt_read_ok(t, a + 0x3000), 5);
 	/* the deposited table became the PTE table: VmPTE unchanged */
 	assert_int_equal(mm_pgtables_bytes(t->mm), 3 * PAGE_SIZE);
@@ -1042,23 +1042,23 @@ static void test_thp_lru_moves_count_every_page(void **state)
 	struct task_struct *t = madvised_huge_pages(&m, 1);
 	const uint64_t a = 0x40000000;
 	struct page *folio = huge_folio_of(t, a);
-	struct mem_cgroup *root = m->memcg->root;
+	struct mem_cgroup *root = m->vm.memcg->root;
 	const unsigned long *ev = m->pm.vmstat.event;
 
 	(void)state;
-	lru_add_drain(m);
+	lru_add_drain(&m->vm);
 	assert_true(PageLRU(folio));
 	assert_false(PageActive(folio));
 	assert_int_equal(ev[PGACTIVATE] + ev[PGDEACTIVATE] + ev[PGLAZYFREE], 0);
-	folio_activate(m, folio);
-	lru_add_drain(m);
+	folio_activate(&m->vm, folio);
+	lru_add_drain(&m->vm);
 	vt_check(m);
 	assert_true(PageActive(folio));
 	assert_int_equal(ev[PGACTIVATE], 512);
 	assert_int_equal(memcg_events(root, PGACTIVATE), 512);
 	/* MADV_COLD of the whole huge page: deactivated whole */
 	assert_int_equal(do_madvise(t->mm, a, M2, MADV_COLD, NULL), 0);
-	lru_add_drain(m);
+	lru_add_drain(&m->vm);
 	vt_check(m);
 	assert_ptr_equal(huge_folio_of(t, a), folio);
 	assert_false(PageActive(folio));
@@ -1066,7 +1066,7 @@ static void test_thp_lru_moves_count_every_page(void **state)
 	assert_int_equal(memcg_events(root, PGDEACTIVATE), 512);
 	/* MADV_FREE of it: lazily freed whole */
 	assert_int_equal(do_madvise(t->mm, a, M2, MADV_FREE, NULL), 0);
-	lru_add_drain(m);
+	lru_add_drain(&m->vm);
 	vt_check(m);
 	assert_false(PageSwapBacked(folio));
 	assert_int_equal(ev[PGLAZYFREE], 512);
@@ -1135,12 +1135,12 @@ static void test_thp_madvise_cold_and_pageout(void **state)
 	z = vt_mmap(t, 0x40800000, M2, PRW, MAP_PRIVATE | MAP_FIXED);
 	assert_int_equal(do_madvise(t->mm, z, M2, MADV_HUGEPAGE, NULL), 0);
 	assert_int_equal(vt_read_ok(t, z), 0);
-	assert_true(is_huge_zero_folio(m, huge_folio_of(t, z)));
+	assert_true(is_huge_zero_folio(&m->vm, huge_folio_of(t, z)));
 	assert_int_equal(do_madvise(t->mm, z, M2, MADV_COLD, NULL), 0);
 	assert_int_equal(do_madvise(t->mm, z + 0x1000, 0x1000, MADV_PAGEOUT, NULL), 0);
 	vt_check(m);
 	assert_true(pmd_entry_of(t, z, NULL) & _PAGE_ACCESSED);
-	assert_true(is_huge_zero_folio(m, huge_folio_of(t, z)));
+	assert_true(is_huge_zero_folio(&m->vm, huge_folio_of(t, z)));
 	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 3);
 	vmsim_machine_destroy(m);
 }
@@ -1261,7 +1261,7 @@ static void test_thp_mremap_moves_whole_or_splits(void **state)
 static void exit_frees_everything(const char *arch, const char *mem)
 {
 	struct vmsim_machine *m = boot_thp(arch, mem, "always", "true");
-	const uint64_t size = HPAGE_PMD_SIZE(m), base = 0x10000000;
+	const uint64_t size = HPAGE_PMD_SIZE(&m->vm), base = 0x10000000;
 	struct task_struct *t, *c;
 	struct vt_free before, after;
 	unsigned long tables0;
@@ -1287,11 +1287,11 @@ static void exit_frees_everything(const char *arch, const char *mem)
 	vt_check(m);
 	/* everything is back but the huge zero page, which the shrinker frees */
 	vt_free_snapshot(m, &after);
-	assert_int_equal(after.total, before.total - HPAGE_PMD_NR(m));
+	assert_int_equal(after.total, before.total - HPAGE_PMD_NR(&m->vm));
 	assert_int_equal(m->pt.nr_tables, tables0);
-	assert_int_equal(m->thp.huge_zero_refcount, 1);
+	assert_int_equal(m->vm.thp.huge_zero_refcount, 1);
 	assert_int_equal(nr_anon_thps(m), 0);
-	hugepage_shutdown(m);
+	hugepage_shutdown(&m->vm);
 	vt_free_snapshot(m, &after);
 	assert_memory_equal(&after, &before, sizeof(before));
 	vmsim_machine_destroy(m);
@@ -1328,7 +1328,7 @@ static void test_thp_rmap_of_a_huge_page(void **state)
 	/* the huge zero page: the anon_vma is made, the page is in no rmap */
 	assert_int_equal(vt_read_ok(t, a), 0);
 	zero = huge_folio_of(t, a);
-	assert_true(is_huge_zero_folio(m, zero));
+	assert_true(is_huge_zero_folio(&m->vm, zero));
 	av = vma->anon_vma;
 	assert_non_null(av);
 	assert_false(PageAnon(zero));
@@ -1543,7 +1543,7 @@ static void test_thp_mlock_and_mincore(void **state)
 	mlocked0 = m->pm.vmstat.event[THP_FAULT_ALLOC];
 	assert_int_equal(sys_mlock(t->mm, c, M2, &t->fst), 0);
 	vt_check(m);
-	assert_true(is_huge_zero_folio(m, huge_folio_of(t, c)));
+	assert_true(is_huge_zero_folio(&m->vm, huge_folio_of(t, c)));
 	assert_int_equal(smaps_field(t, c, "Rss"), 0);
 	assert_int_equal(smaps_field(t, c, "Locked"), 0);
 	assert_int_equal(resident(t, c, M2), 512);
@@ -1735,7 +1735,7 @@ static struct vmsim_machine *boot_thp_cgroup(const char *defrag, struct task_str
 	assert_int_equal(cgroup_mkdir(m, "box", box), 0);
 	assert_int_equal(cgroup_attach_task(*t, *box), 0);
 	/* 600 pages: one huge page and its tables fit, a second does not */
-	memory_max_write(m, *box, 600);
+	memory_max_write(&m->vm, *box, 600);
 	return m;
 }
 
@@ -1756,9 +1756,9 @@ static void test_thp_memcg_charge_and_fallback(void **state)
 	assert_int_equal(vt_write(t, a, 1), 0);
 	assert_non_null(huge_folio_of(t, a));
 	assert_int_equal(box->memory.usage, 64 + 512);
-	assert_int_equal(memcg_page_state(m, box, NR_ANON_THPS), 512);
-	assert_int_equal(memcg_page_state(m, box, NR_ANON_MAPPED), 512);
-	assert_int_equal(memcg_page_state(m, box, NR_PAGETABLE), 3);
+	assert_int_equal(memcg_page_state(&m->vm, box, NR_ANON_THPS), 512);
+	assert_int_equal(memcg_page_state(&m->vm, box, NR_ANON_MAPPED), 512);
+	assert_int_equal(memcg_page_state(&m->vm, box, NR_PAGETABLE), 3);
 	assert_int_equal(memcg_events(box, THP_FAULT_ALLOC), 1);
 	assert_int_equal(m->pm.vmstat.event[THP_FAULT_ALLOC], 1);
 	assert_int_equal(nr_anon_thps(m), 1);
@@ -1773,8 +1773,8 @@ static void test_thp_memcg_charge_and_fallback(void **state)
 	assert_int_equal(m->pm.vmstat.event[THP_FAULT_ALLOC], 1);
 	assert_int_equal(box->memory_events[MEMCG_MAX], 0);
 	assert_int_equal(box->memory_events[MEMCG_OOM], 0);
-	assert_int_equal(memcg_page_state(m, box, NR_ANON_THPS), 512);
-	assert_int_equal(memcg_page_state(m, box, NR_ANON_MAPPED), 513);
+	assert_int_equal(memcg_page_state(&m->vm, box, NR_ANON_THPS), 512);
+	assert_int_equal(memcg_page_state(&m->vm, box, NR_ANON_MAPPED), 513);
 	assert_int_equal(get_mm_rss(t->mm), 513);
 	assert_int_equal(vt_read_ok(t, a + M2), 2);
 
@@ -1785,7 +1785,7 @@ static void test_thp_memcg_charge_and_fallback(void **state)
 	assert_int_equal(box->memory_events[MEMCG_MAX], 18);
 	assert_int_equal(box->memory_events[MEMCG_OOM], 0);
 	assert_int_equal(m->pm.vmstat.event[THP_FAULT_FALLBACK_CHARGE], 2);
-	assert_int_equal(memcg_page_state(m, box, NR_ANON_MAPPED), 514);
+	assert_int_equal(memcg_page_state(&m->vm, box, NR_ANON_MAPPED), 514);
 
 	/* unmap the huge page's head: the PMD splits, the 511 other pages
 	 * stay mapped, the charge stays whole (the checker recounts it
@@ -1794,20 +1794,20 @@ static void test_thp_memcg_charge_and_fallback(void **state)
 	assert_int_equal(do_munmap(t->mm, a, PAGE_SIZE), 0);
 	vt_check(m);
 	assert_int_equal(m->pm.vmstat.event[THP_SPLIT_PMD], 1);
-	assert_int_equal(memcg_page_state(m, box, NR_ANON_THPS), 0);
-	assert_int_equal(memcg_page_state(m, box, NR_ANON_MAPPED), 511 + 2);
+	assert_int_equal(memcg_page_state(&m->vm, box, NR_ANON_THPS), 0);
+	assert_int_equal(memcg_page_state(&m->vm, box, NR_ANON_MAPPED), 511 + 2);
 	assert_int_equal(box->memory.usage, usage);
 	/* the last page of it: 512 uncharged (kept in no stock) */
 	assert_int_equal(do_munmap(t->mm, a + PAGE_SIZE, M2 - PAGE_SIZE), 0);
 	vt_check(m);
-	assert_int_equal(memcg_page_state(m, box, NR_ANON_MAPPED), 2);
+	assert_int_equal(memcg_page_state(&m->vm, box, NR_ANON_MAPPED), 2);
 	assert_int_equal(box->memory.usage, usage - 512);
 
 	/* with the room back, the next fault is huge again */
 	b = vt_mmap(t, 0, 2 * M2, PRW, MAP_PRIVATE);
 	assert_int_equal(vt_write(t, b + M2, 4), 0);
 	assert_non_null(huge_folio_of(t, b + M2));
-	assert_int_equal(memcg_page_state(m, box, NR_ANON_THPS), 512);
+	assert_int_equal(memcg_page_state(&m->vm, box, NR_ANON_THPS), 512);
 	vt_check(m);
 	vmsim_machine_destroy(m);
 }
@@ -1861,7 +1861,7 @@ static void test_thp_reclaim_splits_and_swaps_512_pages(void **state)
 	folio = huge_folio_of(t, a);
 	assert_non_null(folio);
 	/* one folio on the LRU, its 512 pages counted once each */
-	lru_add_drain(m);
+	lru_add_drain(&m->vm);
 	assert_true(PageLRU(folio));
 	for (unsigned i = 1; i < 512; i++)
 		assert_false(PageLRU(folio + i));
@@ -1883,11 +1883,11 @@ static void test_thp_reclaim_splits_and_swaps_512_pages(void **state)
 		unsigned long vm_flags;
 
 		assert_true(pmd_entry_of(t, a, NULL) & _PAGE_ACCESSED);
-		assert_int_equal(folio_referenced(m, folio, &vm_flags), 1);
+		assert_int_equal(folio_referenced(&m->vm, folio, &vm_flags), 1);
 		assert_false(pmd_entry_of(t, a, NULL) & _PAGE_ACCESSED);
-		assert_int_equal(folio_referenced(m, folio, &vm_flags), 0);
+		assert_int_equal(folio_referenced(&m->vm, folio, &vm_flags), 0);
 		assert_int_equal(vt_read_ok(t, a + 5 * PAGE_SIZE), 0x5a00000000ULL + 5 * 16);
-		assert_int_equal(folio_referenced(m, folio, &vm_flags), 1);
+		assert_int_equal(folio_referenced(&m->vm, folio, &vm_flags), 1);
 	}
 
 	assert_int_equal(do_madvise(t->mm, a, M2, MADV_PAGEOUT, NULL), 0);
@@ -1910,17 +1910,17 @@ static void test_thp_reclaim_splits_and_swaps_512_pages(void **state)
 		    node_page_state(&m->pm.node_data[0], NR_ACTIVE_ANON);
 	assert_true(lru_after <= lru_before);
 	for (unsigned i = 0; i < 512; i++) {
-		struct page *p = swap_cache_lookup(m, pte_to_swp_entry(m->pt.fmt,
+		struct page *p = swap_cache_lookup(&m->vm, pte_to_swp_entry(m->pt.fmt,
 						   mm_pte_lookup(t->mm, a + i * PAGE_SIZE)));
 
 		assert_true(!p || (!PageCompound(p) && PageSwapCache(p)));
 	}
 
 	/* reclaim frees them, written: the swap slots alone hold the bytes */
-	reclaim_lruvec(m, mem_cgroup_lruvec(m, NULL, 0), 512, GFP_KERNEL, true);
+	reclaim_lruvec(&m->vm, mem_cgroup_lruvec(&m->vm, NULL, 0), 512, GFP_KERNEL, true);
 	vt_check(m);
 	for (unsigned i = 0; i < 512; i++)
-		assert_null(swap_cache_lookup(m, pte_to_swp_entry(m->pt.fmt,
+		assert_null(swap_cache_lookup(&m->vm, pte_to_swp_entry(m->pt.fmt,
 						 mm_pte_lookup(t->mm, a + i * PAGE_SIZE))));
 
 	/* back, page by page, with their bytes */

@@ -50,10 +50,10 @@ static void check_counts(struct vmsim_machine *m)
 	unsigned long sum[4] = { 0 };
 
 	for (unsigned c = 0; c < m->nr_cpus; c++) {
-		sum[0] += m->cpu_tlbstate[c].nr_tlb_remote_flush;
-		sum[1] += m->cpu_tlbstate[c].nr_tlb_remote_flush_received;
-		sum[2] += m->cpu_tlbstate[c].nr_tlb_local_flush_all;
-		sum[3] += m->cpu_tlbstate[c].nr_tlb_local_flush_one;
+		sum[0] += m->vm.cpu_tlbstate[c].nr_tlb_remote_flush;
+		sum[1] += m->vm.cpu_tlbstate[c].nr_tlb_remote_flush_received;
+		sum[2] += m->vm.cpu_tlbstate[c].nr_tlb_local_flush_all;
+		sum[3] += m->vm.cpu_tlbstate[c].nr_tlb_local_flush_one;
 	}
 	assert_int_equal(sum[0], m->pm.vmstat.event[NR_TLB_REMOTE_FLUSH]);
 	assert_int_equal(sum[1], m->pm.vmstat.event[NR_TLB_REMOTE_FLUSH_RECEIVED]);
@@ -91,7 +91,7 @@ static struct task_struct *other_mm_on_cpu1(struct vmsim_machine *m, struct task
 static void test_tlbflush_munmap_shoots_down_the_other_cpu(void **state)
 {
 	struct vmsim_machine *m = boot2(false);
-	struct tlb_state *t0 = &m->cpu_tlbstate[0], *t1 = &m->cpu_tlbstate[1];
+	struct tlb_state *t0 = &m->vm.cpu_tlbstate[0], *t1 = &m->vm.cpu_tlbstate[1];
 	struct task_struct *a, *b;
 	uint64_t buf, gen;
 
@@ -128,9 +128,9 @@ static void test_tlbflush_other_mm_gets_none(void **state)
 	assert_int_equal(a->mm->cpu_bitmap, 1);
 	assert_int_equal(c->mm->cpu_bitmap, 2);
 	assert_int_equal(do_munmap(a->mm, buf, 4096), 0);
-	assert_int_equal(m->cpu_tlbstate[0].nr_tlb_remote_flush, 0);
-	assert_int_equal(m->cpu_tlbstate[1].nr_tlb_remote_flush_received, 0);
-	assert_int_equal(m->cpu_tlbstate[0].nr_tlb_local_flush_one, 1);
+	assert_int_equal(m->vm.cpu_tlbstate[0].nr_tlb_remote_flush, 0);
+	assert_int_equal(m->vm.cpu_tlbstate[1].nr_tlb_remote_flush_received, 0);
+	assert_int_equal(m->vm.cpu_tlbstate[0].nr_tlb_local_flush_one, 1);
 	/* and when b comes back, its old entries went with the CR3 load */
 	context_switch(m, 1, b);
 	assert_false(cpu_reads(m, 1, buf));
@@ -143,7 +143,7 @@ static void test_tlbflush_other_mm_gets_none(void **state)
 static void lazy_cpu(bool pcid)
 {
 	struct vmsim_machine *m = boot2(pcid);
-	struct tlb_state *t1 = &m->cpu_tlbstate[1];
+	struct tlb_state *t1 = &m->vm.cpu_tlbstate[1];
 	struct task_struct *a, *b;
 	uint64_t buf;
 
@@ -157,7 +157,7 @@ static void lazy_cpu(bool pcid)
 	cpu_idle(m, 1);
 	assert_int_equal(do_munmap(a->mm, buf, 4096), 0);
 	/* the shootdown was sent, but the lazy CPU took no IPI */
-	assert_int_equal(m->cpu_tlbstate[0].nr_tlb_remote_flush, 1);
+	assert_int_equal(m->vm.cpu_tlbstate[0].nr_tlb_remote_flush, 1);
 	assert_int_equal(t1->nr_tlb_remote_flush_received, 0);
 	assert_int_equal(t1->irq_tlb_count, 0);
 	assert_true(cached(m, 1, buf));		/* stale, unused while idle */
@@ -188,7 +188,7 @@ static void test_tlbflush_lazy_cpu_flushes_at_switch_back_pcid(void **state)
 static void test_tlbflush_pcid_asid_reuse_is_checked(void **state)
 {
 	struct vmsim_machine *m = boot2(true);
-	struct tlb_state *t1 = &m->cpu_tlbstate[1];
+	struct tlb_state *t1 = &m->vm.cpu_tlbstate[1];
 	struct task_struct *a, *b, *c;
 	uint64_t buf;
 
@@ -221,9 +221,9 @@ static void test_tlbflush_freed_tables_reach_lazy_cpus(void **state)
 	assert_true(cpu_reads(m, 1, lone));
 	cpu_idle(m, 1);
 	assert_int_equal(do_munmap(a->mm, lone, 4096), 0);
-	assert_int_equal(m->cpu_tlbstate[1].nr_tlb_remote_flush_received, 1);
-	assert_null(m->cpu_tlbstate[1].loaded_mm);
-	assert_int_equal(m->cpus[1].cr3, m->kernel_pgd);
+	assert_int_equal(m->vm.cpu_tlbstate[1].nr_tlb_remote_flush_received, 1);
+	assert_null(m->vm.cpu_tlbstate[1].loaded_mm);
+	assert_int_equal(m->cpus[1].cr3, m->vm.kernel_pgd);
 	assert_int_equal(a->mm->cpu_bitmap, 1);
 	check_counts(m);
 	vt_teardown(m);
@@ -233,7 +233,7 @@ static void test_tlbflush_freed_tables_reach_lazy_cpus(void **state)
 static void test_tlbflush_ceiling(void **state)
 {
 	struct vmsim_machine *m = boot2(false);
-	struct tlb_state *t0 = &m->cpu_tlbstate[0];
+	struct tlb_state *t0 = &m->vm.cpu_tlbstate[0];
 	struct task_struct *a, *b;
 	uint64_t buf;
 
@@ -248,7 +248,7 @@ static void test_tlbflush_ceiling(void **state)
 	assert_int_equal(t0->nr_tlb_local_flush_all, 1);
 	/* CPU 1 flushed everything of the mm: even the page still mapped */
 	assert_false(cached(m, 1, buf + 70 * 4096));
-	assert_int_equal(m->cpu_tlbstate[1].nr_tlb_remote_flush_received, 2);
+	assert_int_equal(m->vm.cpu_tlbstate[1].nr_tlb_remote_flush_received, 2);
 	check_counts(m);
 	vt_teardown(m);
 }
@@ -257,7 +257,7 @@ static void test_tlbflush_ceiling(void **state)
 static void test_tlbflush_mprotect_cow_mremap_reclaim(void **state)
 {
 	struct vmsim_machine *m = boot2(false);
-	struct tlb_state *t1 = &m->cpu_tlbstate[1];
+	struct tlb_state *t1 = &m->vm.cpu_tlbstate[1];
 	struct task_struct *a, *b, *child;
 	unsigned long n;
 	uint64_t buf, shm, moved;
@@ -284,7 +284,7 @@ static void test_tlbflush_mprotect_cow_mremap_reclaim(void **state)
 	shm = vt_mmap(a, 0, 4096, PRW, MAP_SHARED);
 	assert_int_equal(vt_write(a, shm, 9), 0);
 	assert_true(cpu_reads(m, 1, shm));
-	try_to_unmap(m, vt_frame_of(a, shm));
+	try_to_unmap(&m->vm, vt_frame_of(a, shm));
 	assert_int_equal(t1->nr_tlb_remote_flush_received, n + 1);
 	assert_false(cached(m, 1, shm));
 	check_counts(m);
@@ -300,7 +300,7 @@ static void check_coherent(struct vmsim_machine *m, uint64_t base, unsigned page
 			   unsigned step)
 {
 	for (unsigned c = 0; c < m->nr_cpus; c++) {
-		const struct tlb_state *ts = &m->cpu_tlbstate[c];
+		const struct tlb_state *ts = &m->vm.cpu_tlbstate[c];
 		struct vmsim_cpu *cpu = &m->cpus[c];
 
 		if (!ts->loaded_mm || ts->is_lazy)
@@ -409,7 +409,7 @@ static void random_run(bool pcid)
 		check_coherent(m, base, pages, step);
 	}
 	for (unsigned c = 0; c < m->nr_cpus; c++)
-		sent += m->cpu_tlbstate[c].nr_tlb_remote_flush;
+		sent += m->vm.cpu_tlbstate[c].nr_tlb_remote_flush;
 	assert_true(sent > 100);	/* the run did shoot down */
 	check_counts(m);
 	vt_teardown(m);

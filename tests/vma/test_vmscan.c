@@ -45,7 +45,7 @@ static struct file *make_file(struct vmsim_machine *m, const char *name, uint64_
 	struct vmsim_error err = { 0 };
 	struct file *f;
 
-	if (filemap_create(machine_page_cache(m), name, "x", 1, pages * PAGE_SIZE, &f, &err))
+	if (filemap_create(machine_page_cache(&m->vm), name, "x", 1, pages * PAGE_SIZE, &f, &err))
 		fail_msg("%s: %s", name, err.msg);
 	return f;
 }
@@ -54,7 +54,7 @@ static struct file *make_file(struct vmsim_machine *m, const char *name, uint64_
  * holds every page no other cgroup was charged for. */
 static struct lruvec *node_lruvec(struct vmsim_machine *m)
 {
-	return mem_cgroup_lruvec(m, NULL, 0);
+	return mem_cgroup_lruvec(&m->vm, NULL, 0);
 }
 
 /*
@@ -80,7 +80,7 @@ static void test_vmscan_direct_reclaim_scans_size_shifted_by_priority(void **sta
 	/* one device request (max_sectors_kb) per call */
 	for (uint64_t i = 0; i < 8192;)
 		i += force_page_cache_readahead(f, i, 8192 - i);
-	lru_add_drain(m);
+	lru_add_drain(&m->vm);
 	vt_check(m);
 	assert_int_equal(vmstat(m, "nr_inactive_file"), 8192);
 	assert_int_equal(vmstat(m, "nr_active_file"), 0);
@@ -138,7 +138,7 @@ static void test_vmscan_referenced_page_gets_a_second_chance_then_activates(void
 	(void)state;
 	f = make_file(m, "data", 64);
 	assert_int_equal(force_page_cache_readahead(f, 0, 64), 64);
-	lru_add_drain(m);
+	lru_add_drain(&m->vm);
 	addr = vm_mmap(t->mm, f, 0, 64 * PAGE_SIZE, PROT_READ, MAP_SHARED, 0);
 	assert_true(addr > 0);
 	v = vt_read_ok(t, (uint64_t)addr);
@@ -149,7 +149,7 @@ static void test_vmscan_referenced_page_gets_a_second_chance_then_activates(void
 	assert_int_equal(vmstat(m, "nr_inactive_file"), 64);
 
 	scanned0 = vmstat(m, "pgscan_direct");
-	assert_int_equal(reclaim_lruvec(m, node_lruvec(m), 32, GFP_KERNEL, false), 44);
+	assert_int_equal(reclaim_lruvec(&m->vm, node_lruvec(m), 32, GFP_KERNEL, false), 44);
 	assert_int_equal(vmstat(m, "pgscan_direct") - scanned0, 45);
 	vt_check(m);
 	for (uint64_t i = 1; i < 64; i++)
@@ -164,7 +164,7 @@ static void test_vmscan_referenced_page_gets_a_second_chance_then_activates(void
 					  lru), p0);
 
 	v = vt_read_ok(t, (uint64_t)addr);
-	assert_int_equal(reclaim_lruvec(m, node_lruvec(m), 32, GFP_KERNEL, false), 19);
+	assert_int_equal(reclaim_lruvec(&m->vm, node_lruvec(m), 32, GFP_KERNEL, false), 19);
 	assert_int_equal(vmstat(m, "pgscan_direct") - scanned0, 45 + 20);
 	assert_int_equal(vmstat(m, "pgactivate"), 1);
 	assert_ptr_equal(filemap_find_page(f, 0), p0);
@@ -196,7 +196,7 @@ static struct task_struct *anon_task(struct vmsim_machine *m, uint64_t *addr, un
 	*addr = vt_mmap(t, 0, n * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	for (unsigned i = 0; i < n; i++)
 		assert_int_equal(vt_write(t, *addr + i * PAGE_SIZE, i + 1), 0);
-	lru_add_drain(m);
+	lru_add_drain(&m->vm);
 	vt_check(m);
 	return t;
 }
@@ -277,7 +277,7 @@ static void test_vmscan_checker_catches_swap_map_counts(void **state)
 	pte = mm_pte_lookup(t->mm, addr);
 	assert_true(is_swap_pte(pte));
 	e = pte_to_swp_entry(m->pt.fmt, pte);
-	si = get_swap_device(m, e, NULL);
+	si = get_swap_device(&m->vm, e, NULL);
 	assert_non_null(si);
 	si->swap_map[swp_offset(e)]++;
 	check_fails(m, "counts 2 users, 1 PTEs hold it");
@@ -312,7 +312,7 @@ static void test_vmscan_shmem_pages_swap_out_and_back(void **state)
 	assert_int_equal(v, 0);
 	assert_int_equal(do_fork(a, "b", 0, &b), 0);
 	obj = find_vma(a->mm, addr)->shm;
-	lru_add_drain(m);
+	lru_add_drain(&m->vm);
 	vt_check(m);
 	out0 = vmstat(m, "pswpout");
 	/* fork copied no PTE of the shared mapping (b faults them in when
@@ -336,7 +336,7 @@ static void test_vmscan_shmem_pages_swap_out_and_back(void **state)
 	assert_int_equal(vt_read_ok(a, addr + 3 * PAGE_SIZE), 0);
 
 	/* swapoff brings pages 0 and 2 back into the object */
-	assert_int_equal(sys_swapoff(m, 0, &err), 0);
+	assert_int_equal(sys_swapoff(&m->vm, 0, &err), 0);
 	vt_check(m);
 	assert_false(shmem_is_swap(obj->pages[0]) || shmem_is_swap(obj->pages[2]));
 	assert_int_equal(vt_read_ok(b, addr), 0x100);
@@ -344,7 +344,7 @@ static void test_vmscan_shmem_pages_swap_out_and_back(void **state)
 
 	/* out again to a new area (the pages only b maps: MADV_PAGEOUT
 	 * leaves a page two tasks map), then the object goes with its users */
-	assert_int_equal(sys_swapon(m, 1 * MiB, 0, false, (unsigned *)&v, &err), 0);
+	assert_int_equal(sys_swapon(&m->vm, 1 * MiB, 0, false, (unsigned *)&v, &err), 0);
 	assert_int_equal(do_madvise(a->mm, addr, 4 * PAGE_SIZE, MADV_PAGEOUT, NULL), 0);
 	assert_int_equal(do_madvise(b->mm, addr, 4 * PAGE_SIZE, MADV_PAGEOUT, NULL), 0);
 	vt_check(m);
@@ -357,10 +357,10 @@ static void test_vmscan_shmem_pages_swap_out_and_back(void **state)
 	{
 		unsigned long free, total;
 
-		si_swapinfo(m, &free, &total);
+		si_swapinfo(&m->vm, &free, &total);
 		/* every slot free but those this CPU's slot cache holds */
 		assert_true(total - free <= 64);
-		assert_int_equal(m->swap->swap_info[0]->inuse_pages, total - free);
+		assert_int_equal(m->vm.swap->swap_info[0]->inuse_pages, total - free);
 	}
 	vt_teardown(m);
 }
@@ -389,7 +389,7 @@ static void test_vmscan_mlocked_pages_are_unevictable(void **state)
 		assert_int_equal(p->mlock_count, 1);
 	}
 	/* reclaim as hard as it goes: nothing locked is taken */
-	reclaim_lruvec(m, node_lruvec(m), 1024, GFP_KERNEL, true);
+	reclaim_lruvec(&m->vm, node_lruvec(m), 1024, GFP_KERNEL, true);
 	vt_check(m);
 	assert_int_equal(t->mm->rss_stat[MM_ANONPAGES], 4);
 	assert_int_equal(vmstat(m, "pswpout"), 0);

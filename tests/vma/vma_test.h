@@ -71,7 +71,7 @@ static inline uint64_t vt_mmap(struct task_struct *t, uint64_t addr, uint64_t le
 	if (r < 0)
 		fail_msg("mmap(%#llx, %#llx): %lld", (unsigned long long)addr,
 			 (unsigned long long)len, (long long)r);
-	vt_check(t->mm->m);
+	vt_check(vm_machine(t->mm->vm));
 	return (uint64_t)r;
 }
 
@@ -88,7 +88,7 @@ static inline int vt_write(struct task_struct *t, uint64_t va, uint64_t v)
 	struct access_result r;
 
 	assert_int_equal(task_access(t, va, MMU_WRITE, &v, sizeof(v), &r), 0);
-	vt_check(t->mm->m);
+	vt_check(vm_machine(t->mm->vm));
 	return vt_signal(&r);
 }
 
@@ -98,7 +98,7 @@ static inline int vt_read(struct task_struct *t, uint64_t va, uint64_t *v)
 
 	*v = 0;
 	assert_int_equal(task_access(t, va, MMU_READ, v, sizeof(*v), &r), 0);
-	vt_check(t->mm->m);
+	vt_check(vm_machine(t->mm->vm));
 	return vt_signal(&r);
 }
 
@@ -128,8 +128,8 @@ static inline struct page *vt_frame_of(struct task_struct *t, uint64_t va)
 
 	if (!(pte & _PAGE_PRESENT))
 		return NULL;
-	return pfn_to_page(&t->mm->m->pm,
-			   (unsigned long)((pte & t->mm->m->pt.fmt->entry_addr_mask) >> PAGE_SHIFT));
+	return pfn_to_page(t->mm->vm->pm,
+			   (unsigned long)((pte & t->mm->vm->pt->fmt->entry_addr_mask) >> PAGE_SHIFT));
 }
 
 /* "start-end perms" of every VMA, for comparing layouts in one string */
@@ -168,9 +168,9 @@ static inline void vt_free_snapshot(struct vmsim_machine *m, struct vt_free *f)
 	if (m->task_struct_cachep) {
 		kmem_cache_shrink(m->task_struct_cachep);
 		kmem_cache_shrink(m->mm_cachep);
-		kmem_cache_shrink(m->vm_area_cachep);
-		kmem_cache_shrink(m->anon_vma_cachep);
-		kmem_cache_shrink(m->anon_vma_chain_cachep);
+		kmem_cache_shrink(m->vm.vm_area_cachep);
+		kmem_cache_shrink(m->vm.anon_vma_cachep);
+		kmem_cache_shrink(m->vm.anon_vma_chain_cachep);
 	}
 	/* the per-CPU lists back to the buddy lists, so that equal blocks
 	 * per order mean every frame came back and merged */

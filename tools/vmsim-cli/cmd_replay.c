@@ -988,7 +988,7 @@ static int run_replay(struct cli *c, int argc, char **argv)
 	if (!m)
 		return 2;
 	if (thp >= 0)
-		hugepage_set_enabled(m, (unsigned)thp);
+		hugepage_set_enabled(&m->vm, (unsigned)thp);
 	ret = trace_open(&r, trace, fmt, &err);
 	if (ret) {
 		if (!cli_host_oom())

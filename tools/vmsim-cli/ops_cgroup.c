@@ -29,7 +29,7 @@
 static int arg_tunable(struct scn *s, struct scn_step *st, const char *key, unsigned long *pages)
 {
 	const struct ynode *n = scn_arg(st, key);
-	unsigned long max = scn_machine(s)->memcg->page_counter_max;
+	unsigned long max = scn_machine(s)->vm.memcg->page_counter_max;
 	uint64_t bytes;
 	int ret;
 
@@ -56,7 +56,7 @@ static struct mem_cgroup *arg_cgroup(struct scn *s, struct scn_step *st, const c
 
 	if (scn_arg_str(s, st, key, true, &path))
 		return NULL;
-	memcg = mem_cgroup_lookup(scn_machine(s), path);
+	memcg = mem_cgroup_lookup(&scn_machine(s)->vm, path);
 	if (!memcg)
 		scn_bad(s, st, scn_arg(st, key), "no cgroup '%s' (create it with a cgroup step)",
 			path);
@@ -100,9 +100,9 @@ static int op_cgroup(struct scn *s, struct scn_step *st)
 	if (has_swap == 0)
 		swap_max_write(memcg, swap_max);
 	if (has_high == 0)
-		memory_high_write(m, memcg, high);
+		memory_high_write(&m->vm, memcg, high);
 	if (has_max == 0)
-		memory_max_write(m, memcg, max);
+		memory_max_write(&m->vm, memcg, max);
 	st->out.kind = OUT_NONE;
 	return 0;
 }

@@ -38,7 +38,7 @@ static void scn_path(struct scn *s, const char *p, char *out, size_t n)
 
 int scn_file(struct scn *s, struct scn_step *st, const char *key, struct file **f)
 {
-	struct page_cache *pc = machine_page_cache(scn_machine(s));
+	struct page_cache *pc = machine_page_cache(&scn_machine(s)->vm);
 	struct vmsim_error err = { 0 };
 	const char *name;
 	char host[PATH_MAX];
@@ -143,7 +143,7 @@ static const char *const file_keys[] = { "name", "size", "contents", NULL };
 
 static int op_file(struct scn *s, struct scn_step *st)
 {
-	struct page_cache *pc = machine_page_cache(scn_machine(s));
+	struct page_cache *pc = machine_page_cache(&scn_machine(s)->vm);
 	struct vmsim_error err = { 0 };
 	const char *name, *contents = "";
 	uint64_t size;

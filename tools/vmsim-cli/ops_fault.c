@@ -58,7 +58,7 @@ static int access_outcome(struct scn_step *st, int ret, const struct access_resu
 /* A step that moves bytes, on a machine that keeps none: refused. */
 static int needs_contents(struct scn *s, struct scn_step *st, const struct task_struct *t)
 {
-	if (t->mm->m->cfg.contents)
+	if (t->mm->vm->cfg->contents)
 		return 0;
 	return scn_bad(s, st, NULL, "the bytes it moves are page contents, and this machine "
 		       "keeps none (memory.contents: none)");
@@ -137,7 +137,7 @@ static int op_fetch(struct scn *s, struct scn_step *st)
 	if ((ret = arg_task(s, st, &t)) || (ret = scn_arg_u64(s, st, "addr", true, &addr)))
 		return ret < 0 ? ret : -EINVAL;
 	/* the byte is not shown: a machine without contents fetches none */
-	ret = task_access(t, addr, MMU_FETCH, t->mm->m->cfg.contents ? &b : NULL, 1, &r);
+	ret = task_access(t, addr, MMU_FETCH, t->mm->vm->cfg->contents ? &b : NULL, 1, &r);
 	if (access_outcome(st, ret, &r))
 		st->out.kind = OUT_NONE;
 	return 0;
@@ -184,7 +184,7 @@ static int op_touch(struct scn *s, struct scn_step *st)
 		if (has_value == 0)
 			ret = task_access(t, addr + off, acc, &value, 8, &r);
 		else
-			ret = task_access(t, addr + off, acc, acc == MMU_WRITE || !t->mm->m->cfg.contents ? NULL : &b,
+			ret = task_access(t, addr + off, acc, acc == MMU_WRITE || !t->mm->vm->cfg->contents ? NULL : &b,
 					  1, &r);
 		if (!access_outcome(st, ret, &r))
 			return 0;

@@ -44,7 +44,7 @@ static int arg_task(struct scn *s, struct scn_step *st, struct task_struct **t)
 /* The root of the page tables the op works on: the task's or the kernel's. */
 static uint64_t op_root(struct scn *s, const struct task_struct *t)
 {
-	return t ? task_pgd(t) : scn_machine(s)->kernel_pgd;
+	return t ? task_pgd(t) : scn_machine(s)->vm.kernel_pgd;
 }
 
 /* `explain: true`: the walk level by level, read before A/D change. */

@@ -49,7 +49,7 @@ static int op_swapon(struct scn *s, struct scn_step *st)
 	if (has_prio == 0 && prio > 32767)
 		return scn_bad(s, st, scn_arg(st, "priority"), "priority: 0..32767 "
 			       "(SWAP_FLAG_PRIO_MASK), or none for the next default");
-	ret = sys_swapon(m, size, (int)prio, has_prio == 0, &type, &e);
+	ret = sys_swapon(&m->vm, size, (int)prio, has_prio == 0, &type, &e);
 	if (ret)
 		refused(st, ret, &e);
 	else
@@ -69,7 +69,7 @@ static int op_swapoff(struct scn *s, struct scn_step *st)
 		return scn_bad(s, st, n ? n : st->args, "area: a swap type (0, 1, ...) or a "
 			       "/proc/swaps name such as /dev/swap0");
 	if (n->scalar[0] == '/') {
-		int t = swap_type_of_name(m, n->scalar);
+		int t = swap_type_of_name(&m->vm, n->scalar);
 
 		if (t < 0) {
 			/* swapoff(2) of a path that is no active area */
@@ -81,7 +81,7 @@ static int op_swapoff(struct scn *s, struct scn_step *st)
 	} else if (scn_node_u64(s, st, n, &type)) {
 		return -EINVAL;
 	}
-	ret = sys_swapoff(m, type < MAX_SWAPFILES ? (unsigned)type : MAX_SWAPFILES, &e);
+	ret = sys_swapoff(&m->vm, type < MAX_SWAPFILES ? (unsigned)type : MAX_SWAPFILES, &e);
 	if (ret)
 		refused(st, ret, &e);
 	else
@@ -102,7 +102,7 @@ static int op_drop_caches(struct scn *s, struct scn_step *st)
 	if (v != 1)
 		return scn_bad(s, st, st->args, "drop_caches: only 1 (the page cache); vmsim has "
 			       "no slab shrinkers for 2 and 3");
-	scn_value(st, drop_pagecache(scn_machine(s)));
+	scn_value(st, drop_pagecache(&scn_machine(s)->vm));
 	return 0;
 }
 
