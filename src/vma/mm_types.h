@@ -278,7 +278,7 @@ struct fault_stats {
 #define VMACACHE_SIZE 4
 
 struct mm_struct {
-	struct vm_ctx *vm;
+	struct vm_ctx *vm;		/* the mm layer's context this mm lives in */
 	struct list_head mm_list;	/* on vm->mm_list, every mm of the machine */
 	struct list_head mmap_list;	/* VMAs by address (Linux: mm->mmap) */
 	struct rb_root mm_rb;
