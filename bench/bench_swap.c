@@ -172,15 +172,16 @@ static double sim_file(unsigned long pages)
 	struct file *f;
 	double t0, dt;
 
-	if (filemap_create(machine_page_cache(&m->vm), "cache", "x", 1, (uint64_t)pages << 12, &f, &err))
+	if (filemap_create(machine_page_cache(&m->vm), "cache", "x", 1, (uint64_t)pages << 12, &f,
+			   &err))
 		die(err.msg);
 	for (uint64_t i = 0; i < pages;)
 		i += force_page_cache_readahead(f, i, pages - i);
 	lru_add_drain(&m->vm);
 	t0 = now();
 	while (got < pages) {
-		unsigned long r = reclaim_lruvec(&m->vm, mem_cgroup_lruvec(&m->vm, NULL, 0), pages - got,
-						 GFP_KERNEL, false);
+		unsigned long r = reclaim_lruvec(&m->vm, mem_cgroup_lruvec(&m->vm, NULL, 0),
+						 pages - got, GFP_KERNEL, false);
 
 		if (!r)
 			break;

@@ -30,7 +30,8 @@ int vmsim_replay_open(struct vmsim_machine *m, struct vmsim_task *vt,
 	if (!out)
 		return -EINVAL;
 	*out = NULL;
-	if (!m || !t || t->mm->vm != &m->vm || (layout != VMSIM_REPLAY_FLAT && layout != VMSIM_REPLAY_TASK))
+	if (!m || !t || t->mm->vm != &m->vm ||
+	    (layout != VMSIM_REPLAY_FLAT && layout != VMSIM_REPLAY_TASK))
 		return -EINVAL;
 	r = host_zalloc(NULL, sizeof(*r));
 	if (!r)

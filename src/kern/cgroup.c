@@ -451,7 +451,8 @@ int cgroup_check(struct vmsim_machine *m, struct vmsim_error *err)
 			c[C_DIRTY]++;
 	}
 	for_each_mem_cgroup_tree(iter, st->root) {
-		unsigned long usage = own[iter->id] + kmem[iter->id] + memcg_stock_pages(&m->vm, iter);
+		unsigned long usage = own[iter->id] + kmem[iter->id] +
+				      memcg_stock_pages(&m->vm, iter);
 		struct mem_cgroup *child;
 		char path[256];
 

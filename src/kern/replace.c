@@ -775,7 +775,8 @@ static void reclaim_counters(struct replace *rs, uint64_t v[NR_REPLACE_RECLAIM])
 	v[RR_VMSCAN_WRITE] = global_node_page_state(&rs->m->pm, NR_VMSCAN_WRITE);
 	v[RR_PGMAJFAULT] = memcg_events(memcg, PGMAJFAULT);
 	for (unsigned i = 0; i < 6; i++)
-		v[RR_WS_REFAULT_ANON + i] = memcg_page_state(&rs->m->vm, memcg, WORKINGSET_REFAULT_ANON + (int)i);
+		v[RR_WS_REFAULT_ANON + i] = memcg_page_state(&rs->m->vm, memcg,
+							     WORKINGSET_REFAULT_ANON + (int)i);
 }
 
 /*

@@ -110,17 +110,18 @@ static int task_caches_init(struct vmsim_machine *m)
 						 SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT | SLAB_HOST_STRUCTS);
 	if (!m->vm.vm_area_cachep)
 		m->vm.vm_area_cachep = kmem_cache_create(&m->pm, "vm_area_struct",
-						      sizeof(struct vm_area_struct), 0,
-						      SLAB_ACCOUNT | SLAB_HOST_STRUCTS);
+							 sizeof(struct vm_area_struct), 0,
+							 SLAB_ACCOUNT | SLAB_HOST_STRUCTS);
 	if (!m->vm.anon_vma_cachep)
-		m->vm.anon_vma_cachep = kmem_cache_create(&m->pm, "anon_vma", sizeof(struct anon_vma),
-						       0, SLAB_ACCOUNT | SLAB_HOST_STRUCTS);
+		m->vm.anon_vma_cachep = kmem_cache_create(&m->pm, "anon_vma",
+							  sizeof(struct anon_vma), 0,
+							  SLAB_ACCOUNT | SLAB_HOST_STRUCTS);
 	if (!m->vm.anon_vma_chain_cachep)
 		m->vm.anon_vma_chain_cachep = kmem_cache_create(&m->pm, "anon_vma_chain",
-							     sizeof(struct anon_vma_chain), 0,
-							     SLAB_ACCOUNT | SLAB_HOST_STRUCTS);
-	if (!m->task_struct_cachep || !m->mm_cachep || !m->vm.vm_area_cachep || !m->vm.anon_vma_cachep ||
-	    !m->vm.anon_vma_chain_cachep)
+								sizeof(struct anon_vma_chain), 0,
+								SLAB_ACCOUNT | SLAB_HOST_STRUCTS);
+	if (!m->task_struct_cachep || !m->mm_cachep || !m->vm.vm_area_cachep ||
+	    !m->vm.anon_vma_cachep || !m->vm.anon_vma_chain_cachep)
 		return -ENOMEM;
 	return 0;
 }
@@ -163,8 +164,8 @@ void task_shutdown(struct vmsim_machine *m)
 		kmem_cache_destroy(m->mm_cachep);
 	if (m->task_struct_cachep)
 		kmem_cache_destroy(m->task_struct_cachep);
-	m->vm.anon_vma_chain_cachep = m->vm.anon_vma_cachep = m->vm.vm_area_cachep = m->mm_cachep = NULL;
-	m->task_struct_cachep = NULL;
+	m->vm.anon_vma_chain_cachep = m->vm.anon_vma_cachep = m->vm.vm_area_cachep = NULL;
+	m->mm_cachep = m->task_struct_cachep = NULL;
 }
 
 const char *task_name(const struct task_struct *t)

@@ -218,7 +218,8 @@ static int check_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		return verr(c->err, -EFAULT, "mm: PTE at %#" PRIx64 " maps free frame %#" PRIx64,
 			    va, pfn);
 	if (c->frames)
-		vec_push(vm->ha, c->frames, pfn << FRAME_SHIFT | (pte_locks(vma) ? FRAME_LOCKED : 0));
+		vec_push(vm->ha, c->frames,
+			 pfn << FRAME_SHIFT | (pte_locks(vma) ? FRAME_LOCKED : 0));
 	if (PageAnon(page)) {
 		if (check_vma_rmap(vma, page, va, c->err))
 			return -EFAULT;
@@ -252,7 +253,8 @@ static int check_pmd(void *arg, uint64_t addr, uint64_t next, uint64_t epa, uint
 		ret = check_pte(c, a, epa, huge_pmd_pte(mm, e, folio, a - va));
 	c->frames = frames;
 	if (!ret && frames && !is_huge_zero_folio(vm, folio))
-		vec_push(vm->ha, frames, (uint64_t)page_to_pfn(vm->pm, folio) << FRAME_SHIFT | FRAME_PMD |
+		vec_push(vm->ha, frames,
+			 (uint64_t)page_to_pfn(vm->pm, folio) << FRAME_SHIFT | FRAME_PMD |
 			 (pte_locks(c->vma) ? FRAME_LOCKED : 0));
 	return ret;
 }
@@ -538,7 +540,8 @@ static void pin_note(void *arg, struct page *page, bool lru_add)
 	(void)lru_add;
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? 2 * p->cap : 64;
-		uint64_t *v = host_realloc(p->vm->ha, p->pfns, p->cap * sizeof(*v), cap * sizeof(*v));
+		uint64_t *v = host_realloc(p->vm->ha, p->pfns, p->cap * sizeof(*v),
+					   cap * sizeof(*v));
 
 		if (!v) {
 			p->oom = true;

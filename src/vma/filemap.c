@@ -636,8 +636,8 @@ int filemap_writepage(struct vm_ctx *vm, struct page *page)
 		memset(copy + (as->i_size > off ? as->i_size - off : 0), 0,
 		       PAGE_SIZE - (as->i_size > off ? (size_t)(as->i_size - off) : 0));
 	count_vm_events(vm->pm, PGPGOUT, PAGE_SIZE >> 10);
-	MM_EV_M(vm, "writepage", "pfn=%#lx file=%s index=%llu", page_to_pfn(vm->pm, page), f->f_path,
-		(unsigned long long)page->index);
+	MM_EV_M(vm, "writepage", "pfn=%#lx file=%s index=%llu", page_to_pfn(vm->pm, page),
+		f->f_path, (unsigned long long)page->index);
 	return 0;
 }
 
@@ -928,7 +928,8 @@ static int mkclean_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 {
 	struct mkclean_walk *w = arg;
 
-	if ((pte & _PAGE_PRESENT) && (pte & w->vm->pt->fmt->entry_addr_mask) >> PAGE_SHIFT == w->pfn &&
+	if ((pte & _PAGE_PRESENT) &&
+	    (pte & w->vm->pt->fmt->entry_addr_mask) >> PAGE_SHIFT == w->pfn &&
 	    (pte & (_PAGE_RW | _PAGE_DIRTY))) {
 		set_pte(w->vm->pt, epa, pte & ~(uint64_t)(_PAGE_RW | _PAGE_DIRTY));
 		w->changed = true;

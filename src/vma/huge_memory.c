@@ -164,7 +164,8 @@ bool thp_vma_allowable_order(struct vm_area_struct *vma, unsigned long vm_flags,
 	const bool anon = vma_is_anon_thp(vma);
 
 	if (enforce_sysfs && anon &&
-	    !(hugepage_global_always(vm) || ((vm_flags & VM_HUGEPAGE) && hugepage_global_enabled(vm))))
+	    !(hugepage_global_always(vm) ||
+	      ((vm_flags & VM_HUGEPAGE) && hugepage_global_enabled(vm))))
 		return false;
 	/* thp_disabled_by_hw(), vma_thp_disabled() */
 	if (thp_flag(vm, TRANSPARENT_HUGEPAGE_UNSUPPORTED) || (vm_flags & VM_NOHUGEPAGE) ||
@@ -322,8 +323,9 @@ struct page *huge_pmd_folio(struct mm_struct *mm, uint64_t pmd, uint64_t e)
 uint64_t huge_pmd_pte(struct mm_struct *mm, uint64_t e, struct page *folio, uint64_t offset)
 {
 	struct vm_ctx *vm = mm->vm;
-	uint64_t pa = is_huge_zero_folio(vm, folio) ? page_to_phys(vm->pm, vm->zero_page)
-						    : page_to_phys(vm->pm, folio) + (offset & PAGE_MASK);
+	uint64_t pa = is_huge_zero_folio(vm, folio) ?
+		page_to_phys(vm->pm, vm->zero_page) :
+		page_to_phys(vm->pm, folio) + (offset & PAGE_MASK);
 
 	/* PS is the PAT bit of a PTE; the address field is the page's */
 	return (e & ~(vm->pt->fmt->entry_addr_mask | _PAGE_PSE)) | pa;
@@ -440,13 +442,15 @@ static void map_anon_folio_pmd(struct vm_area_struct *vma, struct page *folio, u
 	/* one folio on the LRU (at once: a huge page is never left in a
 	 * batch); mlock_new_folio() in a locked VMA */
 	folio_add_lru_vma(vm, folio, vma);
-	set_pte(vm->pt, pmd, pt_mk_leaf(vm->pt, vm->thp.pmd_depth, page_to_phys(vm->pm, folio), flags));
+	set_pte(vm->pt, pmd,
+		pt_mk_leaf(vm->pt, vm->thp.pmd_depth, page_to_phys(vm->pm, folio), flags));
 	mm->rss_stat[MM_ANONPAGES] += (long)HPAGE_PMD_NR(vm);
 	count_vm_event(vm->pm, THP_FAULT_ALLOC);
 	count_memcg_event_mm(vm, mm, THP_FAULT_ALLOC);
 	if (st)
 		st->demand_zero++;
-	MM_EV(mm, "fault", "addr=%#" PRIx64 " kind=thp pfn=%#lx", haddr, page_to_pfn(vm->pm, folio));
+	MM_EV(mm, "fault", "addr=%#" PRIx64 " kind=thp pfn=%#lx", haddr,
+	      page_to_pfn(vm->pm, folio));
 }
 
 /* vma_alloc_anon_folio_pmd(): a zeroed huge page charged to the memory
@@ -719,7 +723,8 @@ void change_huge_pmd(struct vm_area_struct *vma, uint64_t pmd, uint64_t addr)
 	struct page *folio = huge_pmd_folio(mm, pmd, old);
 	/* pmd_modify(): the address, A, D and PS stay; the rest is the new
 	 * protection */
-	const uint64_t keep = vm->pt->fmt->entry_addr_mask | _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_PSE;
+	const uint64_t keep = vm->pt->fmt->entry_addr_mask | _PAGE_ACCESSED | _PAGE_DIRTY |
+			      _PAGE_PSE;
 
 	if (!folio)
 		return;

@@ -314,7 +314,8 @@ static int mem_cgroup_alloc(struct memcg_state *st, struct mem_cgroup *parent, c
 		if (memcg->name)
 			host_free(vm->ha, memcg->name, strlen(memcg->name) + 1);
 		if (memcg->lruvecs)
-			host_free(vm->ha, memcg->lruvecs, vm->pm->nr_nodes * sizeof(*memcg->lruvecs));
+			host_free(vm->ha, memcg->lruvecs,
+				  vm->pm->nr_nodes * sizeof(*memcg->lruvecs));
 		host_free(vm->ha, memcg, sizeof(*memcg));
 		return -ENOMEM;
 	}
@@ -537,7 +538,8 @@ unsigned long mem_cgroup_get_max(const struct vm_ctx *vm, const struct mem_cgrou
 {
 	/* cgroup v2 with swappiness > 0: swap counts up to what exists */
 	unsigned long max = memcg->memory.max;
-	unsigned long swap = vm->pm->total_swap_pages > 0 ? (unsigned long)vm->pm->total_swap_pages : 0;
+	unsigned long swap = vm->pm->total_swap_pages > 0 ?
+			     (unsigned long)vm->pm->total_swap_pages : 0;
 
 	max += memcg->swap.max < swap ? memcg->swap.max : swap;
 	return max;

@@ -47,9 +47,9 @@
 
 static inline struct page *pte_page(struct vm_ctx *vm, uint64_t pte)
 {
-	uint64_t pfn = (pte & PTE_PFN_MASK(vm->pt)) >> PAGE_SHIFT;
+	unsigned long pfn = (unsigned long)((pte & PTE_PFN_MASK(vm->pt)) >> PAGE_SHIFT);
 
-	return pfn_valid(vm->pm, (unsigned long)pfn) ? pfn_to_page(vm->pm, (unsigned long)pfn) : NULL;
+	return pfn_valid(vm->pm, pfn) ? pfn_to_page(vm->pm, pfn) : NULL;
 }
 
 struct page *mm_zero_page(struct vm_ctx *vm)
@@ -1069,7 +1069,8 @@ static unsigned do_wp_page(struct vm_area_struct *vma, uint64_t addr, uint64_t e
 	if (old == vm->zero_page)
 		old = NULL;	/* vm_normal_page(): not a page of its own */
 	if ((vma->vm_flags & VM_SHARED) ||
-	    (old && PageAnon(old) && (PageAnonExclusive(old) || wp_can_reuse_anon_folio(vm, old)))) {
+	    (old && PageAnon(old) &&
+	     (PageAnonExclusive(old) || wp_can_reuse_anon_folio(vm, old)))) {
 		/* wp_page_reuse(); for a file, wp_page_shared -> page_mkwrite */
 		if (old && vma->vm_file && (vma->vm_flags & VM_SHARED))
 			filemap_page_mkwrite(vma, old);

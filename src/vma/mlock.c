@@ -533,7 +533,8 @@ static int stale_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 
 	if (pte_normal_page(vm, pte))
 		vm->pm->mlock_stale++;
-	else if ((pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) && pfn_valid(vm->pm, (unsigned long)pfn) &&
+	else if ((pte & (_PAGE_PRESENT | _PAGE_PROTNONE)) &&
+		 pfn_valid(vm->pm, (unsigned long)pfn) &&
 		 PageMlocked(compound_head(pfn_to_page(vm->pm, (unsigned long)pfn))))
 		vm->thp.mlock_stale++;	/* a page of a locked huge page: an allowance */
 	(void)va;

@@ -636,8 +636,8 @@ static int try_to_unmap_one(struct vm_area_struct *vma, uint64_t addr, void *arg
 			list_add(&mm->mmlist, &vm->swap->mmlist);
 		mm->rss_stat[MM_ANONPAGES]--;
 		mm->rss_stat[MM_SWAPENTS]++;
-		set_pte(vm->pt, epa, pt_swp_entry_to_pte(vm->pt->fmt, swp_type(entry), swp_offset(entry),
-							 anon_exclusive));
+		set_pte(vm->pt, epa, pt_swp_entry_to_pte(vm->pt->fmt, swp_type(entry),
+							 swp_offset(entry), anon_exclusive));
 		MM_EV(mm, "unmap", "addr=%#llx pfn=%#lx swap=%u:%#llx", (unsigned long long)addr,
 		      page_to_pfn(vm->pm, page), swp_type(entry),
 		      (unsigned long long)swp_offset(entry));

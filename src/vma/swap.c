@@ -195,7 +195,8 @@ void folio_activate(struct vm_ctx *vm, struct page *page)
 {
 	if (PageActive(page) || PageUnevictable(page))
 		return;
-	folio_batch_add_and_move(vm, &this_cpu_fbatches(vm)->lru_activate, page, lru_activate, true);
+	folio_batch_add_and_move(vm, &this_cpu_fbatches(vm)->lru_activate, page, lru_activate,
+				 true);
 }
 
 /* __lru_cache_activate_folio(): a page still in this CPU's lru_add batch
@@ -307,7 +308,8 @@ void folio_mark_lazyfree(struct vm_ctx *vm, struct page *page)
 	if (!PageAnon(page) || !PageSwapBacked(page) || PageSwapCache(page) ||
 	    PageUnevictable(page))
 		return;
-	folio_batch_add_and_move(vm, &this_cpu_fbatches(vm)->lru_lazyfree, page, lru_lazyfree, true);
+	folio_batch_add_and_move(vm, &this_cpu_fbatches(vm)->lru_lazyfree, page, lru_lazyfree,
+				 true);
 }
 
 /* lru_add_drain_cpu(), in the kernel's order. */

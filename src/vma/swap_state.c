@@ -259,8 +259,8 @@ static struct page *__read_swap_cache_async(struct vm_ctx *vm, swp_entry_t entry
 	}
 	/* charged, before it counts anywhere, to the cgroup that swapped it
 	 * out (current's when that one is gone) */
-	if (mem_cgroup_swapin_charge_folio(vm, new_page, NULL, GFP_HIGHUSER_MOVABLE, swp_type(entry),
-					   swp_offset(entry))) {
+	if (mem_cgroup_swapin_charge_folio(vm, new_page, NULL, GFP_HIGHUSER_MOVABLE,
+					   swp_type(entry), swp_offset(entry))) {
 		put_swap_folio(vm, entry);
 		goto fail;
 	}

@@ -1048,7 +1048,8 @@ static int census_pte(void *arg, uint64_t va, uint64_t epa, uint64_t pte)
 		return 0;
 	type = pt_pte_swp_type(f, pte);
 	offset = pt_pte_swp_offset(f, pte);
-	if (type >= MAX_SWAPFILES || !sc->users[type] || offset >= sc->vm->swap->swap_info[type]->max) {
+	if (type >= MAX_SWAPFILES || !sc->users[type] ||
+	    offset >= sc->vm->swap->swap_info[type]->max) {
 		sc->err = "names no slot of any area";
 		sc->bad_pte = pte;
 		return 1;

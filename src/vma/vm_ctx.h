@@ -54,7 +54,7 @@ struct vm_ctx {
 
 	struct page *zero_page;		/* empty_zero_page (a kernel-image frame) */
 	unsigned long last_ctx_id;	/* mm->context.ctx_id source */
-	struct list_head mm_list;	/* every mm_struct (reclaim's reverse-map walks) */
+	struct list_head mm_list;	/* every mm_struct (reclaim's rmap walks) */
 	struct kmem_cache *vm_area_cachep, *anon_vma_cachep, *anon_vma_chain_cachep;
 	struct thp_state thp;		/* transparent huge pages (huge_memory.c) */
 	struct tlb_state cpu_tlbstate[CFG_MAX_CPUS];	/* per CPU (tlbflush.c) */

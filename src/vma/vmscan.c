@@ -210,9 +210,10 @@ static pageout_t pageout(struct vm_ctx *vm, struct page *page, enum mapping_kind
 		return PAGE_CLEAN;
 	set_page_flag(page, PG_reclaim);
 	if (mapping == MAPPING_SHMEM)
-		res = shmem_writepage(vm, page);		/* to swap, through the swap cache */
+		res = shmem_writepage(vm, page);	/* to swap, through the swap cache */
 	else
-		res = mapping == MAPPING_SWAP ? swap_writepage(vm, page) : filemap_writepage(vm, page);
+		res = mapping == MAPPING_SWAP ? swap_writepage(vm, page) :
+						filemap_writepage(vm, page);
 	if (res == AOP_WRITEPAGE_ACTIVATE) {
 		clear_page_flag(page, PG_reclaim);
 		return PAGE_ACTIVATE;
@@ -483,7 +484,8 @@ move:
 	if (!list_empty(&folios_skipped)) {
 		list_splice(&folios_skipped, src);
 		for (unsigned z = 0; z < MAX_NR_ZONES; z++)
-			count_vm_events(vm->pm, (enum vm_event_item)(PGSCAN_SKIP_DMA + z), nr_skipped[z]);
+			count_vm_events(vm->pm, (enum vm_event_item)(PGSCAN_SKIP_DMA + z),
+					nr_skipped[z]);
 	}
 	*nr_scanned = total_scan;
 	for (unsigned z = 0; z < MAX_NR_ZONES; z++)

@@ -265,9 +265,10 @@ static void test_filemap_memory_file_and_i_mmap(void **state)
 	bool major;
 
 	(void)state;
-	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "data.bin", "hello", 5, 10000, &f,
-					&err), 0);
-	assert_int_equal(filemap_create(m->vm.page_cache, "data.bin", "x", 1, 1, &g, &err), -EEXIST);
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "data.bin", "hello", 5, 10000,
+					&f, &err), 0);
+	assert_int_equal(filemap_create(m->vm.page_cache, "data.bin", "x", 1, 1, &g, &err),
+			 -EEXIST);
 	assert_ptr_equal(filemap_lookup(m->vm.page_cache, "data.bin"), f);
 	assert_int_equal(filemap_get_page(f, 2, &p, &major), 0);
 	assert_int_equal(((unsigned char *)page_host(&m->pm, p))[0], 0);
@@ -386,7 +387,8 @@ static void test_filemap_open_refuses_what_is_not_a_file(void **state)
 	assert_int_equal(filemap_open(machine_page_cache(&m->vm), fifo, NULL, &f, &err), -EACCES);
 	assert_non_null(strstr(err.msg, ": not a regular file"));
 	verr_clear(&err);
-	assert_int_equal(filemap_open(machine_page_cache(&m->vm), "/dev/zero", NULL, &f, &err), -EACCES);
+	assert_int_equal(filemap_open(machine_page_cache(&m->vm), "/dev/zero", NULL, &f, &err),
+			 -EACCES);
 	assert_string_equal(err.msg, "/dev/zero: not a regular file");
 	verr_clear(&err);
 	assert_int_equal(filemap_open(machine_page_cache(&m->vm), "/", NULL, &f, &err), -EISDIR);

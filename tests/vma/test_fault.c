@@ -433,7 +433,8 @@ static void test_fault_file_mappings_private_and_shared(void **state)
 	char buf[16];
 
 	(void)state;
-	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/data.bin", "0123456789abcdef", 16,
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/data.bin", "0123456789abcdef",
+					16,
 					8192, &f, &err), 0);
 	p = (uint64_t)vm_mmap(t->mm, f, 0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0);
 	sh = (uint64_t)vm_mmap(t->mm, f, 0, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, 0);

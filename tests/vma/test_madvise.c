@@ -92,7 +92,8 @@ static struct file *make_file(struct vmsim_machine *m, const char *name, unsigne
 	assert_true(pages <= 64);
 	for (unsigned i = 0; i < pages; i++)
 		memset(data + i * P, (int)(i + 1), P);
-	assert_int_equal(filemap_create(machine_page_cache(&m->vm), name, data, pages * P, pages * P,
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), name, data, pages * P,
+					pages * P,
 					&f, &err), 0);
 	return f;
 }

@@ -60,8 +60,10 @@ static struct page *frame_of(struct task_struct *t, uint64_t va)
 	uint64_t pte = mm_pte_lookup(t->mm, va);
 
 	assert_true(pte & _PAGE_PRESENT);
-	return pfn_to_page(t->mm->vm->pm,
-			   (unsigned long)((pte & t->mm->vm->pt->fmt->entry_addr_mask) >> PAGE_SHIFT));
+	const struct vm_ctx *vm = t->mm->vm;
+
+	return pfn_to_page(vm->pm,
+			   (unsigned long)((pte & vm->pt->fmt->entry_addr_mask) >> PAGE_SHIFT));
 }
 
 /* The pages charged to @memcg's counter, less what the stocks hold */

@@ -85,8 +85,8 @@ static struct file *map_locked_file(struct task_struct *t, uint64_t pages)
 	struct vmsim_error err = { 0 };
 	struct file *f;
 
-	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/f", "x", 1, pages * PG, &f, &err),
-			 0);
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/f", "x", 1, pages * PG, &f,
+					&err), 0);
 	assert_int_equal(vm_mmap(t->mm, f, WIN, pages * PG, PRW,
 				 MAP_SHARED | MAP_FIXED | MAP_LOCKED, 0), (int64_t)WIN);
 	return f;
@@ -501,7 +501,8 @@ static void test_mlock_write_only_shared_file(void **state)
 	uint64_t a;
 
 	(void)state;
-	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/f", NULL, 0, 40960, &f, &err), 0);
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/f", NULL, 0, 40960, &f, &err),
+			 0);
 	for (int round = 0; round < 3; round++) {
 		a = (uint64_t)vm_mmap(mm, f, 0, 40960, PROT_WRITE, MAP_SHARED, 0);
 		assert_int_equal(sys_mlock(mm, a, 40960, &t->fst), 0);
@@ -552,7 +553,8 @@ static void test_mincore_reports_ptes_and_the_page_cache(void **state)
 	/* a file of three pages, mapped four pages long by two tasks: the
 	 * page cache decides, whoever faulted the page in; the page past EOF
 	 * is never resident */
-	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/f", "abc", 3, 3 * PG, &f, &err), 0);
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/f", "abc", 3, 3 * PG, &f,
+					&err), 0);
 	fa = (uint64_t)vm_mmap(mm, f, 0, 4 * PG, PROT_READ, MAP_PRIVATE, 0);
 	assert_int_equal(do_fork(t, "c", 0, &c), 0);
 	fb = (uint64_t)vm_mmap(c->mm, f, 0, 4 * PG, PROT_READ, MAP_SHARED, 0);
@@ -588,7 +590,8 @@ static void test_msync_errors_and_writeback(void **state)
 	uint64_t a;
 
 	(void)state;
-	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/f", "abc", 3, 2 * PG, &f, &err), 0);
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/f", "abc", 3, 2 * PG, &f,
+					&err), 0);
 	a = (uint64_t)vm_mmap(mm, f, 0, 2 * PG, PRW, MAP_SHARED, 0);
 	assert_int_equal(sys_msync(mm, a, PG, MS_ASYNC | MS_SYNC), -EINVAL);
 	assert_int_equal(sys_msync(mm, a + 1, PG, MS_SYNC), -EINVAL);
@@ -967,7 +970,8 @@ static void test_mlock_private_file_copies(void **state)
 	struct file *f;
 
 	(void)state;
-	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/f", "h", 1, 4 * PG, &f, &err), 0);
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/f", "h", 1, 4 * PG, &f, &err),
+			 0);
 	assert_int_equal(vm_mmap(mm, f, p, 4 * PG, PRW, MAP_PRIVATE | MAP_FIXED, 0), (int64_t)p);
 	assert_int_equal(sys_mlock(mm, p, 4 * PG, &t->fst), 0);
 	vt_check(m);

@@ -252,7 +252,8 @@ static struct file *big_file(struct vmsim_machine *m, uint64_t size)
 	struct vmsim_error err = { 0 };
 	struct file *f = NULL;
 
-	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/big3m", "x", 1, size, &f, &err), 0);
+	assert_int_equal(filemap_create(machine_page_cache(&m->vm), "/big3m", "x", 1, size, &f,
+					&err), 0);
 	return f;
 }
 

@@ -678,7 +678,8 @@ static void test_mremap_file_page_back(void **state)
 		memset(data, 0, sizeof(data));
 		for (int i = 0; i < 4; i++)
 			data[i * 4096] = (char)(0x30 + i);
-		assert_int_equal(filemap_create(machine_page_cache(&m->vm), "testfile", data, sizeof(data),
+		assert_int_equal(filemap_create(machine_page_cache(&m->vm), "testfile", data,
+						sizeof(data),
 						sizeof(data), &f, &err), 0);
 		buf = vm_mmap(t->mm, f, 0, 4 * PG, PRW, MAP_SHARED, 0);
 		assert_true(buf > 0);

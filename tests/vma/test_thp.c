@@ -87,8 +87,10 @@ static struct page *frame_of(struct task_struct *t, uint64_t va)
 
 	if (!(pte & (_PAGE_PRESENT | _PAGE_PROTNONE)))
 		return NULL;
-	return pfn_to_page(t->mm->vm->pm,
-			   (unsigned long)((pte & t->mm->vm->pt->fmt->entry_addr_mask) >> PAGE_SHIFT));
+	const struct vm_ctx *vm = t->mm->vm;
+
+	return pfn_to_page(vm->pm,
+			   (unsigned long)((pte & vm->pt->fmt->entry_addr_mask) >> PAGE_SHIFT));
 }
 
 /* The value (kB, or the number) of smaps line @field in the block of the
@@ -147,7 +149,8 @@ static unsigned exhaust_huge_blocks(struct vmsim_machine *m, struct page **held,
 	unsigned n = 0;
 
 	assert_non_null(reserve);
-	while (n < max && (held[n] = alloc_pages(&m->pm, GFP_HIGHUSER_MOVABLE, HPAGE_PMD_ORDER(&m->vm))))
+	while (n < max &&
+	       (held[n] = alloc_pages(&m->pm, GFP_HIGHUSER_MOVABLE, HPAGE_PMD_ORDER(&m->vm))))
 		n++;
 	assert_true(n < max);
 	__free_pages(&m->pm, reserve, 3);

@@ -128,8 +128,10 @@ static inline struct page *vt_frame_of(struct task_struct *t, uint64_t va)
 
 	if (!(pte & _PAGE_PRESENT))
 		return NULL;
-	return pfn_to_page(t->mm->vm->pm,
-			   (unsigned long)((pte & t->mm->vm->pt->fmt->entry_addr_mask) >> PAGE_SHIFT));
+	const struct vm_ctx *vm = t->mm->vm;
+
+	return pfn_to_page(vm->pm,
+			   (unsigned long)((pte & vm->pt->fmt->entry_addr_mask) >> PAGE_SHIFT));
 }
 
 /* "start-end perms" of every VMA, for comparing layouts in one string */

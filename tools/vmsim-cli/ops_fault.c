@@ -184,7 +184,8 @@ static int op_touch(struct scn *s, struct scn_step *st)
 		if (has_value == 0)
 			ret = task_access(t, addr + off, acc, &value, 8, &r);
 		else
-			ret = task_access(t, addr + off, acc, acc == MMU_WRITE || !t->mm->vm->cfg->contents ? NULL : &b,
+			ret = task_access(t, addr + off, acc,
+					  acc == MMU_WRITE || !t->mm->vm->cfg->contents ? NULL : &b,
 					  1, &r);
 		if (!access_outcome(st, ret, &r))
 			return 0;
