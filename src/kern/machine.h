@@ -38,7 +38,7 @@ struct vmsim_machine {
 	struct page *kernel_pgd_page;
 	struct pt_ctx pt;		/* MMU layer: page-table editing context */
 	struct page_cache *page_cache;	/* vma/filemap.c: made on first use, gone with its last file */
-	/* kernel address space (kern/layout.c, vmalloc.c, highmem.c) */
+	/* kernel address space (kern/kpgtable.c, vmalloc.c, highmem.c) */
 	struct kernel_pgd_list *pgd_list;	/* roots sharing the kernel half */
 	struct vmap_state *vmap;		/* vmalloc areas */
 	struct highmem_state *highmem;		/* pkmap and kmap_local slots */
