@@ -6,6 +6,7 @@
  */
 #include "kern/machine.h"
 #include "kern/cgroup.h"
+#include "kern/kern_config.h"
 #include "kern/kpgtable.h"
 #include "kern/oom.h"
 #include "kern/task.h"
@@ -49,7 +50,7 @@ static int configure_finish(struct vmsim_config *cfg, const struct ynode *set,
 	}
 	if (ret)
 		return ret;
-	return config_finalize(cfg, err);
+	return config_finalize(cfg, machine_config_rules, err);
 }
 
 int machine_configure(struct vmsim_config *cfg, const char *config,
