@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "kern/kern_config.h"
 #include "phys/mmzone.h"
 #include "util/config.h"
 
@@ -133,7 +134,7 @@ static int boot(struct phys_mem *pm, struct vmsim_config *cfg, struct host_arena
 {
 	struct vmsim_error err = { 0 };
 
-	if (config_builtin(cfg, "x86_64", &err))
+	if (config_builtin(cfg, "x86_64", machine_config_rules, &err))
 		return -1;
 	cfg->pcp = pcp;
 	if (phys_init(pm, cfg, ha, &err)) {

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kern/kern_config.h"
 #include "phys/mmzone.h"
 #include "util/config.h"
 
@@ -53,10 +54,10 @@ int main(void)
 	double r0, r1, r2, t0, boot;
 	unsigned n = 0;
 
-	if (config_builtin(&cfg, "x86_64", &err))
+	if (config_builtin(&cfg, "x86_64", machine_config_rules, &err))
 		return 1;
 	cfg.mem_size = 64ULL << 30;
-	if (config_finalize(&cfg, &err)) {
+	if (config_finalize(&cfg, machine_config_rules, &err)) {
 		fprintf(stderr, "config: %s\n", err.msg);
 		return 1;
 	}

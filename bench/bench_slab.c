@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "kern/kern_config.h"
 #include "phys/mmzone.h"
 #include "phys/slab.h"
 #include "util/config.h"
@@ -143,7 +144,7 @@ int main(int argc, char **argv)
 	char what[64];
 	double t, ref;
 
-	if (config_builtin(&cfg, "x86_64", &err))
+	if (config_builtin(&cfg, "x86_64", machine_config_rules, &err))
 		return 1;
 	host_arena_init(&ha);
 	if (phys_init(&pm, &cfg, &ha, &err) || kmem_cache_init(&pm)) {

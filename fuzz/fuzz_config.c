@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kern/kern_config.h"
 #include "util/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	ret = config_load_string(&c, "fuzz.yaml", (const char *)data, size, &err);
 	if (!ret)
-		ret = config_finalize(&c, &err);
+		ret = config_finalize(&c, machine_config_rules, &err);
 	if (ret) {
 		check(ret < 0 && ret == err.code && err.msg[0] && !strchr(err.msg, '\n'),
 		      "error without one message line", err.msg);
@@ -41,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(ret == 0, "dump failed", err.msg);
 	ret = config_load_string(&r, "dump.yaml", text, strlen(text), &err);
 	if (!ret)
-		ret = config_finalize(&r, &err);
+		ret = config_finalize(&r, machine_config_rules, &err);
 	check(ret == 0, "dump does not load back", err.msg);
 	check(r.arch == c.arch && r.mem_size == c.mem_size && r.nr_reserve == c.nr_reserve &&
 	      r.kernel_start == c.kernel_start && r.vmalloc_start == c.vmalloc_start &&

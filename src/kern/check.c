@@ -3,7 +3,8 @@
  *
  * machine_check() runs every layer's checker over everything: the buddy
  * lists against mem_map (phys/check.c), the slabs (phys/slab.c), the
- * kernel half of every root and the vmalloc and pkmap state (layout.c),
+ * kernel half of every root (kpgtable.c), the vmalloc and pkmap state
+ * (vmalloc.c, highmem.c),
  * every mm and every mapped frame's counts (vma/check.c), the page cache
  * (vma/filemap.c), the LRU lists of every lruvec (vma/check.c), the swap
  * areas and the swap cache (vma/swapfile.c), every page's memory cgroup
@@ -33,7 +34,7 @@
 #include <string.h>
 
 #include "kern/cgroup.h"
-#include "kern/layout.h"
+#include "kern/kpgtable.h"
 #include "kern/task.h"
 #include "kern/vmalloc.h"
 #include "kern/highmem.h"
@@ -60,6 +61,19 @@ void kspace_mark_dirty(struct vmsim_machine *m)
 {
 	if (m->checker)
 		m->checker->kspace_dirty = true;
+}
+
+/* The kernel address space: the kernel half of every root, vmalloc's
+ * areas and PTEs, the pkmap and the kmap_local stacks. */
+static int kspace_check(struct vmsim_machine *m, struct vmsim_error *err)
+{
+	int ret = kernel_pgd_check(m, err);
+
+	if (!ret)
+		ret = vmalloc_check(m, err);
+	if (!ret)
+		ret = highmem_check(m, err);
+	return ret;
 }
 
 /* The root entries of init_mm's kernel half, digested: when they change,

@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "kern/layout.h"
+#include "kern/kpgtable.h"
 
 #define VSYSCALL_ADDR 0xffffffffff600000ULL
 #define NR_FIX_BTMAPS 64

@@ -20,7 +20,8 @@
 #include <inttypes.h>
 
 #include "kern/fixmap.h"
-#include "kern/layout.h"
+#include "kern/kpgtable.h"
+#include "mmu/mmu.h"
 #include "util/error.h"
 
 static struct highmem_state *hs(const struct vmsim_machine *m)

@@ -6,11 +6,13 @@
  */
 #include "kern/machine.h"
 #include "kern/cgroup.h"
+#include "kern/kern_config.h"
 #include "kern/kpgtable.h"
 #include "kern/oom.h"
 #include "kern/task.h"
 #include "kern/desc.h"
-#include "kern/layout.h"
+#include "kern/highmem.h"
+#include "kern/vmalloc.h"
 #include "vma/filemap.h"
 #include "vma/swap.h"
 #include "vma/swapfile.h"
@@ -48,7 +50,7 @@ static int configure_finish(struct vmsim_config *cfg, const struct ynode *set,
 	}
 	if (ret)
 		return ret;
-	return config_finalize(cfg, err);
+	return config_finalize(cfg, machine_config_rules, err);
 }
 
 int machine_configure(struct vmsim_config *cfg, const char *config,
@@ -142,9 +144,13 @@ int machine_boot(struct vmsim_machine *m, struct vmsim_error *err)
 		host_arena_finish(&m->ha);
 		return ret;
 	}
-	/* vmalloc, pkmap and kmap_local state (layout.c) */
-	ret = kspace_boot(m, err);
+	/* vmalloc, pkmap and kmap_local state (vmalloc.c, highmem.c) */
+	ret = vmalloc_init(m, err);
+	if (!ret)
+		ret = highmem_init(m, err);
 	if (ret) {
+		highmem_finish(m);
+		vmalloc_finish(m);
 		kmem_cache_finish(&m->pm);
 		kernel_mmu_shutdown(m);
 		phys_finish(&m->pm);
@@ -208,7 +214,8 @@ void machine_shutdown(struct vmsim_machine *m)
 	lru_finish(&m->vm);
 	/* the last charged pages went with the tasks and the page cache */
 	cgroup_finish(m);
-	kspace_shutdown(m);
+	highmem_finish(m);
+	vmalloc_finish(m);
 	kmem_cache_finish(&m->pm);
 	kernel_mmu_shutdown(m);
 	vm_ctx_set_cpus(&m->vm, NULL, 0);

@@ -33,7 +33,7 @@ struct vmsim_machine {
 	/* the mm layer (src/vma): its own state, and the way to the above,
 	 * handed down at boot (machine_boot()) */
 	struct vm_ctx vm;
-	/* kernel address space (kern/layout.c, vmalloc.c, highmem.c) */
+	/* kernel address space (kern/kpgtable.c, vmalloc.c, highmem.c) */
 	struct kernel_pgd_list *pgd_list;	/* roots sharing the kernel half */
 	struct vmap_state *vmap;		/* vmalloc areas */
 	struct highmem_state *highmem;		/* pkmap and kmap_local slots */

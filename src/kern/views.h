@@ -59,6 +59,11 @@ struct segment;
  * {selector, seg_base, limit, type, s, dpl, p, db, l, g, unusable}. */
 void segment_json(struct json_writer *jw, const struct segment *s);
 
+/* The region map (layout.h) as text (an mm.rst-style table) or, with
+ * @jw, one JSON value; and as an SVG picture (views_kmem.c). */
+void layout_render(struct vmsim_machine *m, struct json_writer *jw, struct strbuf *sb);
+void layout_svg(struct vmsim_machine *m, struct strbuf *sb);
+
 /* Comma-separated list of view names. */
 void view_names(struct strbuf *sb);
 

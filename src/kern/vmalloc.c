@@ -24,7 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kern/layout.h"
+#include "kern/kpgtable.h"
 #include "util/error.h"
 
 static struct vmap_state *vs(const struct vmsim_machine *m)

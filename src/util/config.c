@@ -1,7 +1,8 @@
 /*
  * Machine config defaults and the values Linux derives from them (see
- * config.h).  Parsing and validation of YAML and --set live in
- * config_load.c; this file owns what a config *means*.
+ * config.h).  Parsing of YAML and --set lives in config_load.c, the
+ * validation rules in the layers that own the keys (util/config_rule.h);
+ * this file owns what a config *means*.
  *
  * Invariant: config_derive() is a pure function of the keys (given or
  * default); a derived key the user gave (x86_32 vmalloc.start/end) is left

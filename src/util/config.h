@@ -5,7 +5,8 @@
  * Life cycle:  config_defaults(arch)  ->  config_apply_*() / config_set()
  * (keys given by a file, --set or a scenario's `set:`)  ->  config_finalize()
  * (fills every key not given with its arch default, derives what Linux
- * derives, validates).  Only a finalized config boots a machine.
+ * derives, validates with the rules of the layers that own the keys,
+ * util/config_rule.h).  Only a finalized config boots a machine.
  *
  * Invariant after config_finalize(): all addresses and sizes are page
  * aligned where the hardware needs it, ranges are ordered and disjoint,
@@ -37,7 +38,7 @@ enum vmsim_paging { PAGING_2LEVEL, PAGING_PAE, PAGING_4LEVEL, PAGING_LA57, PAGIN
 /*
  * Every key a config can give, in the order of docs/config.md's table.  The id
  * indexes vmsim_config.given and .src; config_load.c holds the table that
- * names, types and checks each one.
+ * names, types and range-checks each one.
  */
 enum cfg_key_id {
 	CFG_NAME, CFG_ARCH,
@@ -211,6 +212,15 @@ static inline unsigned config_default_paging(enum vmsim_arch arch)
 	return arch == ARCH_X86_64 ? PAGING_4LEVEL : PAGING_2LEVEL;
 }
 
+/* The arch whose kernel runs @paging. */
+static inline enum vmsim_arch config_paging_arch(unsigned paging)
+{
+	return paging == PAGING_4LEVEL || paging == PAGING_LA57 ? ARCH_X86_64 : ARCH_X86_32;
+}
+
+/* A table of validation rules (util/config_rule.h). */
+struct config_rule;
+
 /* The built-in machines' names, for messages. */
 #define CFG_BUILTINS "x86_32, x86_32-pae, x86_64, x86_64-la57"
 /* The same as words, for shell completion. */
@@ -226,8 +236,10 @@ bool config_name_is_path(const char *name);
 int config_builtin_defaults(struct vmsim_config *c, const char *name);
 bool config_is_builtin(const char *name);
 
-/* A built-in machine (CFG_BUILTINS), finalized.  -ENOENT if unknown. */
-int config_builtin(struct vmsim_config *c, const char *name, struct vmsim_error *err);
+/* A built-in machine (CFG_BUILTINS), finalized with @rules.  -ENOENT if
+ * unknown. */
+int config_builtin(struct vmsim_config *c, const char *name, const struct config_rule *rules,
+		   struct vmsim_error *err);
 
 /* Load a YAML config file (defaults from its `arch:` key), not finalized. */
 int config_load_file(struct vmsim_config *c, const char *path, struct vmsim_error *err);
@@ -249,9 +261,14 @@ int config_apply_yaml(struct vmsim_config *c, const struct ynode *map,
 int config_set(struct vmsim_config *c, const char *key, const char *value,
 	       const char *file, int line, int col, struct vmsim_error *err);
 
-/* Fill defaults for keys not given, derive, validate.  Idempotent: keys
- * not given are re-derived each time, so overrides may follow a finalize. */
-int config_finalize(struct vmsim_config *c, struct vmsim_error *err);
+/* Fill defaults for keys not given, derive, validate: first the key
+ * table's own rule (no key given for the other arch), then each rule of
+ * @rules in order; the first that fails gives the error.  The layers'
+ * table is machine_config_rules[] (kern/kern_config.h).  Idempotent:
+ * keys not given are re-derived each time, so overrides may follow a
+ * finalize. */
+int config_finalize(struct vmsim_config *c, const struct config_rule *rules,
+		    struct vmsim_error *err);
 
 /* Compute the derived fields from the others (no validation). */
 void config_derive(struct vmsim_config *c);

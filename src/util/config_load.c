@@ -1,7 +1,10 @@
 /*
  * Reading machine configs: YAML files, --set KEY=VALUE and a scenario's
- * `set:` mapping, all through one key table; then validation and the YAML
- * writer.  What the values mean (defaults, Linux derivations) is config.c.
+ * `set:` mapping, all through one key table; config_finalize(), which runs
+ * the validation rules it is given (util/config_rule.h; the rules live in
+ * the layers that own the keys) with the helpers they place their
+ * messages with; and the YAML writer.  What the values mean (defaults,
+ * Linux derivations) is config.c.
  *
  * Invariants:
  *  - every key a user can write is one row of keys[] (indexed by enum
@@ -15,6 +18,7 @@
  *    is the YAML tree, freed on every return.
  */
 #include "util/config.h"
+#include "util/config_rule.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -28,7 +32,6 @@
 #include "util/parse.h"
 #include "util/strbuf.h"
 
-#define KiB (1ULL << 10)
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 #define PAGE 4096ULL
@@ -145,15 +148,14 @@ static const struct key_def keys[CFG_NR_KEYS] = {
 				    F(thp_use_zero_page), 0, 1, AALL },
 };
 
-/* The arch whose kernel runs @paging. */
-static enum vmsim_arch paging_arch(unsigned paging)
-{
-	return paging == PAGING_4LEVEL || paging == PAGING_LA57 ? ARCH_X86_64 : ARCH_X86_32;
-}
-
-static const char *arch_name(enum vmsim_arch a)
+const char *config_arch_name(enum vmsim_arch a)
 {
 	return a == ARCH_X86_32 ? "x86_32" : "x86_64";
+}
+
+const char *config_paging_name(unsigned paging)
+{
+	return paging < PAGING_NR ? paging_names[paging] : "?";
 }
 
 static uint64_t get_val(const struct vmsim_config *c, const struct key_def *k)
@@ -298,13 +300,8 @@ static int verr_src(const struct vmsim_config *c, struct vmsim_error *err, int c
 	return verr(err, code, "%s", msg);
 }
 
-/*
- * A finalize-time error about keys @a, @b, @c (-1: none): it points at the
- * first of them that was given, since that is what the user can change.
- */
-static int __attribute__((format(printf, 6, 7)))
-ferr3(const struct vmsim_config *c, struct vmsim_error *err, int a, int b, int k3,
-      const char *fmt, ...)
+int config_error3(const struct vmsim_config *c, struct vmsim_error *err, int a, int b, int k3,
+		  const char *fmt, ...)
 {
 	char msg[sizeof(err->msg)];
 	const int ids[3] = { a, b, k3 };
@@ -320,7 +317,17 @@ ferr3(const struct vmsim_config *c, struct vmsim_error *err, int a, int b, int k
 	return verr_src(c, err, -EINVAL, src, msg);
 }
 
-#define ferr(c, err, a, b, ...) ferr3(c, err, a, b, -1, __VA_ARGS__)
+int config_error_at(const struct vmsim_config *c, struct vmsim_error *err,
+		    const struct cfg_src *src, const char *fmt, ...)
+{
+	char msg[sizeof(err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return verr_src(c, err, -EINVAL, src, msg);
+}
 
 /* ---- applying keys ---- */
 
@@ -361,7 +368,7 @@ static void rebase(struct vmsim_config *c)
 	unsigned paging = config_given(c, CFG_CPU_PAGING) ? c->paging
 							   : config_default_paging(c->arch);
 
-	if (paging_arch(paging) != c->arch)
+	if (config_paging_arch(paging) != c->arch)
 		paging = config_default_paging(c->arch);
 	config_defaults_paging(&d, c->arch, paging);
 	for (int i = 0; i < CFG_NR_KEYS; i++) {
@@ -744,469 +751,52 @@ int config_set(struct vmsim_config *c, const char *key, const char *value,
 	return ret;
 }
 
-/* ---- validation ---- */
+/* ---- validation: the key table's own rule, then the layers' ---- */
 
-static bool is_pow2(uint64_t v)
-{
-	return v && !(v & (v - 1));
-}
-
-/* Canonical under @c's paging: bits 63..47 (63..56 with LA57) all equal. */
-static bool canonical(const struct vmsim_config *c, uint64_t v)
-{
-	unsigned b = c->paging == PAGING_LA57 ? 56 : 47;
-	uint64_t top = v >> b;
-
-	return top == 0 || top == (~0ULL >> b);
-}
-
-static int check_align(const struct vmsim_config *c, struct vmsim_error *err, int id,
+int config_check_align(const struct vmsim_config *c, struct vmsim_error *err, int id,
 		       uint64_t align, const char *why)
 {
 	uint64_t v = get_val(c, &keys[id]);
 	char b[32];
 
 	if (v & (align - 1))
-		return ferr(c, err, id, -1, "%s 0x%" PRIx64 " is not aligned to %s%s", keys[id].path,
-			    v, fmt_size(align, b), why);
+		return config_error(c, err, id, -1, "%s 0x%" PRIx64 " is not aligned to %s%s",
+				    keys[id].path, v, fmt_size(align, b), why);
 	return 0;
 }
 
+const char *config_key_path(int id)
+{
+	return keys[id].path;
+}
+
+uint64_t config_key_value(const struct vmsim_config *c, int id)
+{
+	return get_val(c, &keys[id]);
+}
+
+/* A key given for the other arch (keys[].arches) means nothing there. */
 static int validate_arch_keys(const struct vmsim_config *c, struct vmsim_error *err)
 {
 	unsigned bit = config_is_64(c) ? A64 : A32;
 
 	for (int i = 0; i < CFG_NR_KEYS; i++)
 		if (config_given(c, (enum cfg_key_id)i) && !(keys[i].arches & bit))
-			return ferr(c, err, i, -1, "%s is only valid on %s", keys[i].path,
-				    arch_name(config_is_64(c) ? ARCH_X86_32 : ARCH_X86_64));
+			return config_error(c, err, i, -1, "%s is only valid on %s", keys[i].path,
+					    config_arch_name(config_is_64(c) ? ARCH_X86_32
+									     : ARCH_X86_64));
 	return 0;
 }
 
-static int validate_cpu(const struct vmsim_config *c, struct vmsim_error *err)
-{
-	if (paging_arch(c->paging) != c->arch)
-		return ferr(c, err, CFG_CPU_PAGING, CFG_ARCH,
-			    "cpu.paging %s is not an %s paging mode (%s)", paging_names[c->paging],
-			    arch_name(c->arch), config_is_64(c) ? "4level, la57" : "2level, pae");
-	if (c->paging == PAGING_PAE) {
-		/* PAE paging: 64-bit entries with NX; CPUs with PAE have at
-		 * least 36 physical address bits */
-		if (c->phys_bits < 36)
-			return ferr(c, err, CFG_CPU_PHYS_BITS, CFG_CPU_PAGING,
-				    "cpu.phys_bits %u is out of range for PAE paging (36..52)",
-				    c->phys_bits);
-		if (c->pcid)
-			return ferr(c, err, CFG_CPU_PCID, CFG_ARCH,
-				    "cpu.pcid needs IA-32e paging (x86_64)");
-	} else if (!config_is_64(c)) {
-		if (c->phys_bits != 32)
-			return ferr(c, err, CFG_CPU_PHYS_BITS, CFG_ARCH,
-				    "cpu.phys_bits %u needs PAE (cpu.paging: pae); x86_32 here is "
-				    "2-level paging (32 bits)",
-				    c->phys_bits);
-		if (c->nxe)
-			return ferr(c, err, CFG_CPU_NXE, CFG_ARCH,
-				    "cpu.nxe needs PAE (cpu.paging: pae); 2-level x86_32 page tables "
-				    "have no NX bit");
-		if (c->pcid)
-			return ferr(c, err, CFG_CPU_PCID, CFG_ARCH,
-				    "cpu.pcid needs IA-32e paging (x86_64)");
-	} else if (c->phys_bits < 36) {
-		return ferr(c, err, CFG_CPU_PHYS_BITS, CFG_ARCH,
-			    "cpu.phys_bits %u is out of range for x86_64 (36..52)", c->phys_bits);
-	}
-	return 0;
-}
-
-static int validate_memory(const struct vmsim_config *c, struct vmsim_error *err)
-{
-	/* PAE: MAX_PHYSMEM_BITS 36 (sparsemem.h), below MAXPHYADDR */
-	uint64_t limit = config_is_64(c) ? 1ULL << c->phys_bits
-			 : c->paging == PAGING_PAE ? 1ULL << (c->phys_bits < 36 ? c->phys_bits : 36)
-			 : 4 * GiB;
-	uint64_t block = PAGE << c->max_order;
-	char b1[32], b2[32];
-
-	/* mkswap's limits: whole pages, at least ten of them */
-	if (c->swap_size & (PAGE - 1))
-		return ferr(c, err, CFG_SWAP_SIZE, -1,
-			    "swap.size 0x%" PRIx64 " is not a multiple of the page size (4KiB)",
-			    c->swap_size);
-	if (c->swap_size && c->swap_size < 10 * PAGE)
-		return ferr(c, err, CFG_SWAP_SIZE, -1,
-			    "swap.size %s is too small for a swap area (at least 40KiB)",
-			    fmt_size(c->swap_size, b1));
-	if (c->mem_size & (PAGE - 1))
-		return ferr(c, err, CFG_MEM_SIZE, -1,
-			    "memory.size 0x%" PRIx64 " is not a multiple of the page size (4KiB)",
-			    c->mem_size);
-	if (c->mem_size > limit) {
-		if (!config_is_64(c) && c->paging != PAGING_PAE)
-			return ferr(c, err, CFG_MEM_SIZE, CFG_ARCH,
-				    "memory.size %s is more than x86_32 without PAE can address (4GiB)",
-				    fmt_size(c->mem_size, b1));
-		if (!config_is_64(c))
-			return ferr(c, err, CFG_MEM_SIZE, CFG_CPU_PAGING,
-				    "memory.size %s is more than a PAE kernel can address "
-				    "(MAX_PHYSMEM_BITS: %s)", fmt_size(c->mem_size, b1),
-				    fmt_size(limit, b2));
-		return ferr(c, err, CFG_MEM_SIZE, CFG_CPU_PHYS_BITS,
-			    "memory.size %s is more than %u physical address bits can address (%s)",
-			    fmt_size(c->mem_size, b1), c->phys_bits, fmt_size(limit, b2));
-	}
-	/* fork/spawn/exec take THREAD_SIZE from the buddy allocator: a
-	 * smaller max_order could boot but never create a task */
-	if (c->max_order < config_thread_size_order(c))
-		return ferr(c, err, CFG_MAX_ORDER, CFG_ARCH,
-			    "buddy.max_order %u is below THREAD_SIZE_ORDER %u: %s's %s kernel "
-			    "stacks could never be allocated (at least %u)", c->max_order,
-			    config_thread_size_order(c), arch_name(c->arch),
-			    config_is_64(c) ? "16KiB" : "8KiB", config_thread_size_order(c));
-	/* every later rule adds the image's start and size */
-	if (c->kernel_start + c->kernel_size < c->kernel_start)
-		return ferr(c, err, CFG_KERNEL_SIZE, CFG_KERNEL_START,
-			    "kernel_image.start 0x%" PRIx64 " + kernel_image.size 0x%" PRIx64
-			    " wraps past 2^64", c->kernel_start, c->kernel_size);
-	if (c->mem_size % c->nodes || (c->mem_size / c->nodes) % block)
-		return ferr(c, err, CFG_MEM_NODES, CFG_MEM_SIZE,
-			    "memory.size %s does not split into %u node(s) of whole %s max-order blocks",
-			    fmt_size(c->mem_size, b1), c->nodes, fmt_size(block, b2));
-	return 0;
-}
-
-static int validate_reserve(const struct vmsim_config *c, struct vmsim_error *err)
-{
-	char m[sizeof(err->msg)], b1[32], b2[32], b3[32];
-
-	for (unsigned i = 0; i < c->nr_reserve; i++) {
-		const struct cfg_reserve *r = &c->reserve[i];
-		const struct cfg_src *src = config_given(c, CFG_RESERVE) ? &r->src
-			: config_given(c, CFG_MEM_SIZE) ? &c->src[CFG_MEM_SIZE] : NULL;
-
-		if ((r->start | r->size) & (PAGE - 1)) {
-			snprintf(m, sizeof(m), "reserve '%s' [0x%" PRIx64 ", +0x%" PRIx64
-				 ") is not page aligned (4KiB)", r->name, r->start, r->size);
-			return verr_src(c, err, -EINVAL, src, m);
-		}
-		if (r->start >= c->mem_size || c->mem_size - r->start < r->size) {
-			/* start + size may wrap: say it as start and size */
-			snprintf(m, sizeof(m), "reserve '%s' [0x%" PRIx64 ", +%s) lies beyond the end "
-				 "of RAM (%s)", r->name, r->start, fmt_size(r->size, b2),
-				 fmt_size(c->mem_size, b3));
-			return verr_src(c, err, -EINVAL, src, m);
-		}
-		for (unsigned j = 0; j < i; j++) {
-			const struct cfg_reserve *o = &c->reserve[j];
-			if (r->start < o->start + o->size && o->start < r->start + r->size) {
-				snprintf(m, sizeof(m), "reserve '%s' overlaps reserve '%s' [%s, %s)",
-					 r->name, o->name, fmt_size(o->start, b1),
-					 fmt_size(o->start + o->size, b2));
-				return verr_src(c, err, -EINVAL, src, m);
-			}
-		}
-	}
-	return 0;
-}
-
-static int validate_kernel(const struct vmsim_config *c, struct vmsim_error *err)
-{
-	uint64_t end = c->kernel_start + c->kernel_size;
-	char b1[32], b2[32], b3[32], b4[32];
-	int ret;
-
-	/* CONFIG_PHYSICAL_ALIGN: x86_64 maps its text with 2 MiB pages */
-	ret = check_align(c, err, CFG_KERNEL_START, config_is_64(c) ? 2 * MiB : PAGE,
-			  config_is_64(c) ? " (CONFIG_PHYSICAL_ALIGN)" : " (the page size)");
-	if (!ret)
-		ret = check_align(c, err, CFG_KERNEL_SIZE, PAGE, " (the page size)");
-	if (ret)
-		return ret;
-	if (end > c->mem_size)
-		return ferr(c, err, CFG_MEM_SIZE, CFG_KERNEL_START,
-			    "memory.size %s is smaller than the end of the kernel image (%s)",
-			    fmt_size(c->mem_size, b1), fmt_size(end, b2));
-	if (end > c->lowmem_end)
-		return ferr3(c, err, CFG_KERNEL_START, CFG_KERNEL_SIZE, CFG_VMALLOC_RESERVE,
-			     "kernel_image ends at %s, above the end of lowmem (0x%" PRIx64 ")",
-			     fmt_size(end, b1), c->lowmem_end);
-	for (unsigned i = 0; i < c->nr_reserve; i++) {
-		const struct cfg_reserve *r = &c->reserve[i];
-		if (c->kernel_start < r->start + r->size && r->start < end) {
-			char m[sizeof(err->msg)];
-			snprintf(m, sizeof(m), "kernel_image [%s, %s) overlaps reserve '%s' [%s, %s)",
-				 fmt_size(c->kernel_start, b1), fmt_size(end, b2), r->name,
-				 fmt_size(r->start, b3), fmt_size(r->start + r->size, b4));
-			if (config_given(c, CFG_KERNEL_START) || config_given(c, CFG_KERNEL_SIZE) ||
-			    !config_given(c, CFG_RESERVE))
-				return ferr(c, err, CFG_KERNEL_START, CFG_KERNEL_SIZE, "%s", m);
-			return verr_src(c, err, -EINVAL, &r->src, m);
-		}
-	}
-	return 0;
-}
-
-/*
- * Zones are upper bounds: DMA < DMA32 <= 4 GiB (x86_64), DMA <= the lowmem
- * limit MAXMEM (x86_32).  A bound above the end of RAM is fine: that zone
- * and those above it are simply empty, as on a small real machine.
- */
-static int validate_zones(const struct vmsim_config *c, struct vmsim_error *err)
-{
-	char b1[32], b2[32];
-	int ret = check_align(c, err, CFG_ZONE_DMA, PAGE, " (the page size)");
-
-	if (ret)
-		return ret;
-	if (config_is_64(c)) {
-		ret = check_align(c, err, CFG_ZONE_DMA32, PAGE, " (the page size)");
-		if (ret)
-			return ret;
-		if (c->zone_dma_end >= c->zone_dma32_end)
-			return ferr(c, err, CFG_ZONE_DMA, CFG_ZONE_DMA32,
-				    "zones.DMA %s must be below zones.DMA32 %s",
-				    fmt_size(c->zone_dma_end, b1), fmt_size(c->zone_dma32_end, b2));
-	} else if (c->zone_dma_end > c->maxmem) {
-		return ferr(c, err, CFG_ZONE_DMA, -1,
-			    "zones.DMA %s is above the end of lowmem (MAXMEM 0x%" PRIx64 ")",
-			    fmt_size(c->zone_dma_end, b1), c->maxmem);
-	}
-	if (c->min_free_kbytes && c->min_free_kbytes >= c->lowmem_end / KiB)
-		return ferr(c, err, CFG_MIN_FREE_KBYTES, -1,
-			    "buddy.min_free_kbytes %" PRIu64 " is not below lowmem (%s)",
-			    c->min_free_kbytes, fmt_size(c->lowmem_end, b1));
-	/* the sysctl's handler refuses 1..7 (MIN_PERCPU_PAGELIST_HIGH_FRACTION) */
-	if (c->pcp_high_fraction && c->pcp_high_fraction < 8)
-		return ferr(c, err, CFG_PCP_HIGH_FRACTION, -1,
-			    "buddy.percpu_pagelist_high_fraction %u must be 0 (auto) or at least 8",
-			    c->pcp_high_fraction);
-	return 0;
-}
-
-static int validate_tlb(const struct vmsim_config *c, struct vmsim_error *err)
-{
-	static const int ids[] = { CFG_TLB_L1D_ENTRIES, CFG_TLB_L1I_ENTRIES, CFG_TLB_L2_ENTRIES,
-				   CFG_TLB_L1D_LARGE_ENTRIES, CFG_TLB_L1I_LARGE_ENTRIES,
-				   CFG_TLB_PML5E_ENTRIES, CFG_TLB_PML4E_ENTRIES,
-				   CFG_TLB_PDPTE_ENTRIES, CFG_TLB_PDE_ENTRIES };
-
-	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		int e = ids[i], w = ids[i] + 1;
-		uint64_t entries = get_val(c, &keys[e]), ways = get_val(c, &keys[w]);
-		char lvl[32];
-
-		snprintf(lvl, sizeof(lvl), "%.*s", (int)(strlen(keys[e].path) - 8), keys[e].path);
-		if (!entries)
-			continue;	/* level absent */
-		if (!ways || entries % ways)
-			return ferr(c, err, e, w, "%s: %" PRIu64 " entries is not a multiple of %" PRIu64
-				    " ways", lvl, entries, ways);
-		if (!is_pow2(entries / ways))
-			return ferr(c, err, e, w, "%s: %" PRIu64 " entries / %" PRIu64 " ways = %" PRIu64
-				    " sets, not a power of two", lvl, entries, ways, entries / ways);
-	}
-	return 0;
-}
-
-static int validate_layout32(const struct vmsim_config *c, struct vmsim_error *err)
-{
-	/* the keys the rest derives from first, then the given derived ones */
-	static const int addrs[] = { CFG_TASK_SIZE, CFG_PAGE_OFFSET, CFG_FIXADDR_TOP,
-				     CFG_VMALLOC_START, CFG_VMALLOC_END };
-	int ret;
-
-	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
-		uint64_t v = get_val(c, &keys[addrs[i]]);
-		if ((addrs[i] == CFG_VMALLOC_START || addrs[i] == CFG_VMALLOC_END) &&
-		    !config_given(c, (enum cfg_key_id)addrs[i]))
-			continue;
-		if (v > 0xffffffffULL)
-			return ferr(c, err, addrs[i], -1, "%s 0x%" PRIx64 " does not fit in 32 bits",
-				    keys[addrs[i]].path, v);
-		ret = check_align(c, err, addrs[i], PAGE, " (the page size)");
-		if (ret)
-			return ret;
-	}
-	ret = check_align(c, err, CFG_PAGE_OFFSET, c->paging == PAGING_PAE ? GiB : 4 * MiB,
-			  c->paging == PAGING_PAE ? " (a PDPT entry: KERNEL_PGD_BOUNDARY)"
-						  : " (a page-directory entry)");
-	if (!ret)
-		ret = check_align(c, err, CFG_VMALLOC_RESERVE, PAGE, " (the page size)");
-	if (ret)
-		return ret;
-	if (!c->page_offset)
-		return ferr(c, err, CFG_PAGE_OFFSET, -1, "layout.page_offset must not be 0");
-	if (c->task_size > c->page_offset)
-		return ferr(c, err, CFG_TASK_SIZE, CFG_PAGE_OFFSET,
-			    "layout.task_size 0x%" PRIx64 " is above layout.page_offset 0x%" PRIx64,
-			    c->task_size, c->page_offset);
-	/* early_ioremap_init(): the fixmap's first slot ends on a PMD boundary */
-	if ((c->fixaddr_top + PAGE) & ((1ULL << config_pmd_shift(c)) - 1))
-		return ferr(c, err, CFG_FIXADDR_TOP, -1,
-			    "layout.fixaddr_top 0x%" PRIx64 " + 4KiB is not aligned to %s",
-			    c->fixaddr_top, config_pmd_shift(c) == 22 ? "4MiB" : "2MiB");
-	if (!is_pow2(c->last_pkmap))
-		return ferr(c, err, CFG_LAST_PKMAP, -1,
-			    "layout.last_pkmap %u is not a power of two", c->last_pkmap);
-	/* fixmap, CPU entry area, LDT and pkmap stack down from fixaddr_top;
-	 * each must land below the one above it without wrapping, and above
-	 * the direct map's start (mem_init()'s BUG_ONs, before they can fire) */
-	if (c->fixaddr_tot_start >= c->fixaddr_top ||
-	    c->cpu_entry_area_base >= c->fixaddr_tot_start ||
-	    c->ldt_base >= c->cpu_entry_area_base || c->pkmap_base >= c->ldt_base ||
-	    c->pkmap_base <= c->page_offset)
-		return ferr(c, err, CFG_FIXADDR_TOP, CFG_PAGE_OFFSET,
-			    "the fixmap and CPU entry area below layout.fixaddr_top 0x%" PRIx64
-			    " leave no room for pkmap above layout.page_offset 0x%" PRIx64,
-			    c->fixaddr_top, c->page_offset);
-	if (c->vmalloc_end > c->pkmap_base)
-		return ferr(c, err, CFG_VMALLOC_END, -1,
-			    "layout.vmalloc.end 0x%" PRIx64 " is above PKMAP_BASE 0x%" PRIx64,
-			    c->vmalloc_end, c->pkmap_base);
-	if (c->vmalloc_end <= c->page_offset || !c->maxmem)
-		return ferr(c, err, CFG_VMALLOC_END, CFG_VMALLOC_RESERVE,
-			    "no lowmem is left: VMALLOC_END 0x%" PRIx64 " - PAGE_OFFSET 0x%" PRIx64
-			    " - vmalloc_reserve 0x%" PRIx64 " <= 0", c->vmalloc_end, c->page_offset,
-			    c->vmalloc_reserve);
-	if (c->vmalloc_start >= c->vmalloc_end)
-		return ferr(c, err, CFG_VMALLOC_START, CFG_VMALLOC_END,
-			    "layout.vmalloc.start 0x%" PRIx64 " is not below layout.vmalloc.end 0x%" PRIx64,
-			    c->vmalloc_start, c->vmalloc_end);
-	if (c->vmalloc_start < c->high_memory)
-		return ferr(c, err, CFG_VMALLOC_START, -1,
-			    "layout.vmalloc.start 0x%" PRIx64 " is below high_memory 0x%" PRIx64,
-			    c->vmalloc_start, c->high_memory);
-	return 0;
-}
-
-static int validate_layout64(const struct vmsim_config *c, struct vmsim_error *err)
-{
-	static const struct { int id; uint64_t align; const char *why; } al[] = {
-		{ CFG_TASK_SIZE, PAGE, " (the page size)" },
-		{ CFG_PAGE_OFFSET, GiB, " (the direct map uses 1GiB pages)" },
-		{ CFG_VMALLOC_START, GiB, " (a PUD entry)" },
-		{ CFG_VMALLOC_END, GiB, " (a PUD entry)" },
-		{ CFG_VMEMMAP, GiB, " (a PUD entry)" },
-		{ CFG_KERNEL_MAP, 2 * MiB, " (a PMD entry)" },
-		{ CFG_MODULES_START, 2 * MiB, " (a PMD entry)" },
-		{ CFG_MODULES_END, 2 * MiB, " (a PMD entry)" },
-		{ CFG_FIXADDR_TOP, PAGE, " (the page size)" },
-	};
-	/* the kernel half in address order, each ending below the next */
-	static const int order[] = { CFG_PAGE_OFFSET, CFG_VMALLOC_START, CFG_VMALLOC_END,
-				     CFG_VMEMMAP, CFG_KERNEL_MAP, CFG_MODULES_START,
-				     CFG_MODULES_END, CFG_FIXADDR_TOP };
-	uint64_t memmap = (c->mem_size / PAGE) * 64;	/* sizeof(struct page) */
-	const uint64_t user_top = c->paging == PAGING_LA57 ? 0x00fffffffffff000ULL
-							   : 0x00007ffffffff000ULL;
-	char b1[32];
-	int ret;
-
-	for (size_t i = 0; i < sizeof(al) / sizeof(al[0]); i++) {
-		uint64_t v = get_val(c, &keys[al[i].id]);
-		if (!canonical(c, v))
-			return ferr(c, err, al[i].id, -1, "%s 0x%" PRIx64 " is not canonical (%s)",
-				    keys[al[i].id].path, v,
-				    c->paging == PAGING_LA57 ? "57-bit" : "48-bit");
-		ret = check_align(c, err, al[i].id, al[i].align, al[i].why);
-		if (ret)
-			return ret;
-	}
-	/* TASK_SIZE_MAX: (1 << __VIRTUAL_MASK_SHIFT) - PAGE_SIZE */
-	if (c->task_size > user_top)
-		return ferr(c, err, CFG_TASK_SIZE, -1,
-			    "layout.task_size 0x%" PRIx64 " is above the user half (0x%" PRIx64 ")",
-			    c->task_size, user_top);
-	if (c->page_offset < ~(user_top | 0xfff))
-		return ferr(c, err, CFG_PAGE_OFFSET, -1,
-			    "layout.page_offset 0x%" PRIx64 " is not in the kernel half", c->page_offset);
-	for (size_t i = 1; i < sizeof(order) / sizeof(order[0]); i++) {
-		uint64_t lo = get_val(c, &keys[order[i - 1]]), hi = get_val(c, &keys[order[i]]);
-		if (lo >= hi)
-			return ferr(c, err, order[i], order[i - 1], "%s 0x%" PRIx64
-				    " must be above %s 0x%" PRIx64, keys[order[i]].path, hi,
-				    keys[order[i - 1]].path, lo);
-	}
-	if (c->vmalloc_start - c->page_offset < c->mem_size)
-		return ferr(c, err, CFG_MEM_SIZE, CFG_VMALLOC_START,
-			    "the direct map of %s at 0x%" PRIx64 " runs into layout.vmalloc.start",
-			    fmt_size(c->mem_size, b1), c->page_offset);
-	if (c->kernel_map - c->vmemmap < memmap)
-		return ferr(c, err, CFG_KERNEL_MAP, CFG_VMEMMAP,
-			    "the vmemmap of %s at 0x%" PRIx64 " runs into layout.kernel_map",
-			    fmt_size(c->mem_size, b1), c->vmemmap);
-	/* the text mapping maps physical 0.. at kernel_map; modules follow */
-	if (c->modules_start - c->kernel_map < c->kernel_start + c->kernel_size)
-		return ferr3(c, err, CFG_KERNEL_SIZE, CFG_KERNEL_START, CFG_MODULES_START,
-			     "the kernel image (ending at %s) does not fit between layout.kernel_map "
-			     "0x%" PRIx64 " and layout.modules.start 0x%" PRIx64,
-			     fmt_size(c->kernel_start + c->kernel_size, b1), c->kernel_map,
-			     c->modules_start);
-	/* VSYSCALL_PAGE is a fixmap slot, so FIXADDR_TOP is above it, and
-	 * early_ioremap_init() wants fix_to_virt(0) + PAGE_SIZE PMD aligned */
-	if (c->fixaddr_top <= 0xffffffffff600000ULL || ((c->fixaddr_top + PAGE) & (2 * MiB - 1)))
-		return ferr(c, err, CFG_FIXADDR_TOP, -1,
-			    "layout.fixaddr_top 0x%" PRIx64 " must be above the vsyscall page "
-			    "0xffffffffff600000 with fixaddr_top + 4KiB aligned to 2MiB", c->fixaddr_top);
-	if (c->modules_end > c->fixaddr_tot_start)
-		return ferr(c, err, CFG_MODULES_END, CFG_FIXADDR_TOP,
-			    "layout.modules.end 0x%" PRIx64 " runs into the fixmap at 0x%" PRIx64,
-			    c->modules_end, c->fixaddr_tot_start);
-	return 0;
-}
-
-static int validate_process(const struct vmsim_config *c, struct vmsim_error *err)
-{
-	char b1[32];
-	int ret = check_align(c, err, CFG_MMAP_MIN_ADDR, PAGE, " (the page size)");
-
-	if (ret)
-		return ret;
-	if (!config_is_64(c) && c->stack_rlimit != CFG_UNLIMITED && c->stack_rlimit > 0xffffffffULL)
-		return ferr(c, err, CFG_STACK_RLIMIT, CFG_ARCH,
-			    "process.stack_rlimit %s does not fit a 32-bit rlimit (use unlimited)",
-			    fmt_size(c->stack_rlimit, b1));
-	if (!config_is_64(c) && c->memlock_rlimit != CFG_UNLIMITED && c->memlock_rlimit > 0xffffffffULL)
-		return ferr(c, err, CFG_MEMLOCK_RLIMIT, CFG_ARCH,
-			    "process.memlock_rlimit %s does not fit a 32-bit rlimit (use unlimited)",
-			    fmt_size(c->memlock_rlimit, b1));
-	if (c->mmap_min_addr >= c->mmap_base)
-		return ferr(c, err, CFG_MMAP_MIN_ADDR, CFG_TASK_SIZE,
-			    "process.mmap_min_addr 0x%" PRIx64 " is not below mmap_base 0x%" PRIx64,
-			    c->mmap_min_addr, c->mmap_base);
-	/* fault_around_bytes_set(): at most one page table's worth, a power of
-	 * two number of pages; 0 means one page, which is no fault-around at
-	 * all (the kernel's max(val, PAGE_SIZE); config_derive() makes it so) */
-	if ((c->fault_around_bytes && !is_pow2(c->fault_around_bytes)) ||
-	    c->fault_around_bytes > (config_is_64(c) ? 512 : 1024) * PAGE)
-		return ferr(c, err, CFG_FAULT_AROUND_BYTES, -1,
-			    "pagecache.fault_around_bytes %s must be a power of two from 4KiB to %s",
-			    fmt_size(c->fault_around_bytes, b1), config_is_64(c) ? "2MiB" : "4MiB");
-	return 0;
-}
-
-int config_finalize(struct vmsim_config *c, struct vmsim_error *err)
+int config_finalize(struct vmsim_config *c, const struct config_rule *rules,
+		    struct vmsim_error *err)
 {
 	int ret;
 
 	config_derive(c);
 	ret = validate_arch_keys(c, err);
-	if (!ret)
-		ret = validate_cpu(c, err);
-	if (!ret)
-		ret = validate_memory(c, err);
-	if (!ret)
-		ret = config_is_64(c) ? validate_layout64(c, err) : validate_layout32(c, err);
-	if (!ret)
-		ret = validate_reserve(c, err);
-	if (!ret)
-		ret = validate_kernel(c, err);
-	if (!ret)
-		ret = validate_zones(c, err);
-	if (!ret)
-		ret = validate_tlb(c, err);
-	if (!ret)
-		ret = validate_process(c, err);
+	for (const struct config_rule *r = rules; !ret && r->check; r++)
+		ret = r->check(c, err);
 	return ret;
 }
 
@@ -1247,11 +837,12 @@ bool config_is_builtin(const char *name)
 	return config_builtin_defaults(&c, name) == 0;
 }
 
-int config_builtin(struct vmsim_config *c, const char *name, struct vmsim_error *err)
+int config_builtin(struct vmsim_config *c, const char *name, const struct config_rule *rules,
+		   struct vmsim_error *err)
 {
 	if (config_builtin_defaults(c, name))
 		return verr(err, -ENOENT, "unknown built-in machine '%s' (" CFG_BUILTINS ")", name);
-	return config_finalize(c, err);
+	return config_finalize(c, rules, err);
 }
 
 /* ---- writing ---- */
@@ -1282,7 +873,7 @@ static void put_value(struct strbuf *sb, const struct vmsim_config *c, int id)
 		put_quoted(sb, c->name);
 		return;
 	case KT_ARCH:
-		sb_puts(sb, arch_name(c->arch));
+		sb_puts(sb, config_arch_name(c->arch));
 		return;
 	case KT_RESERVE:
 		sb_puts(sb, "[");
@@ -1330,7 +921,7 @@ int config_dump_yaml(const struct vmsim_config *c, char **out, struct vmsim_erro
 	const char *prev = "";
 
 	*out = NULL;
-	sb_printf(&sb, "# vmsim machine config (%s)\n", arch_name(c->arch));
+	sb_printf(&sb, "# vmsim machine config (%s)\n", config_arch_name(c->arch));
 	for (int i = 0; i < CFG_NR_KEYS; i++) {
 		const char *p = keys[i].path, *q = prev, *comp, *dot;
 		int depth = 0;

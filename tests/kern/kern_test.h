@@ -14,7 +14,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "kern/layout.h"
+#include "kern/kpgtable.h"
+#include "kern/maccess.h"
 #include "kern/machine.h"
 #include "mmu/mmu.h"
 

@@ -12,8 +12,10 @@
 
 #include "kern/highmem.h"
 #include "kern/kpgtable.h"
+#include "kern/layout.h"
 #include "kern/task.h"
 #include "kern/vmalloc.h"
+#include "kern/views.h"
 
 static const struct kregion *find(const struct kregion *r, unsigned n, const char *name)
 {

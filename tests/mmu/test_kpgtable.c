@@ -13,7 +13,6 @@
 #include <cmocka.h>
 
 #include "kern/kpgtable.h"
-#include "kern/layout.h"
 #include "kern/machine.h"
 #include "kern/views.h"
 #include "mmu/mmu.h"

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kern/kern_config.h"
 #include "phys/mmzone.h"
 #include "util/config.h"
 
@@ -44,13 +45,13 @@ static inline struct test_machine *tm_try_boot(const char *arch, uint64_t mem,
 	int ret;
 
 	assert_non_null(tm);
-	assert_int_equal(config_builtin(&tm->cfg, arch, &err), 0);
+	assert_int_equal(config_builtin(&tm->cfg, arch, machine_config_rules, &err), 0);
 	if (mem)
 		tm->cfg.mem_size = mem;
 	tm->cfg.pcp = false;
 	if (tweak)
 		tweak(&tm->cfg);
-	if (config_finalize(&tm->cfg, &err)) {
+	if (config_finalize(&tm->cfg, machine_config_rules, &err)) {
 		free(tm);
 		fail_msg("config_finalize: %s", err.msg);
 	}

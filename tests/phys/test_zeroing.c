@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-#include "kern/layout.h"
+#include "kern/maccess.h"
 #include "kern/machine.h"
 
 static struct vmsim_machine *boot64(void)

@@ -423,13 +423,13 @@ static void test_zones_phys_init_failure_leaves_nothing(void **state)
 	struct phys_mem pm;
 
 	(void)state;
-	assert_int_equal(config_builtin(&c, "x86_64", &err), 0);
+	assert_int_equal(config_builtin(&c, "x86_64", machine_config_rules, &err), 0);
 	c.max_order = MAX_ORDER_LIMIT + 1;
 	assert_int_equal(phys_init(&pm, &c, &ha, &err), -EINVAL);
 	assert_null(pm.ram);
 	assert_null(pm.mem_map);
 	assert_non_null(strstr(err.msg, "max_order"));
-	assert_int_equal(config_builtin(&c, "x86_64", &err), 0);
+	assert_int_equal(config_builtin(&c, "x86_64", machine_config_rules, &err), 0);
 	c.nodes = 0;
 	err.code = 0;
 	assert_int_equal(phys_init(&pm, &c, &ha, &err), -EINVAL);

@@ -20,8 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kern/kern_config.h"
 #include "phys/mmzone.h"
 #include "util/config.h"
+#include "util/config_rule.h"
 #include "util/hostalloc.h"
 #include "util/yaml.h"
 
@@ -65,7 +67,7 @@ static void builtin(struct vmsim_config *c, const char *name)
 {
 	struct vmsim_error err = { 0 };
 
-	if (config_builtin(c, name, &err))
+	if (config_builtin(c, name, machine_config_rules, &err))
 		fail_msg("builtin %s: %s", name, err.msg);
 }
 
@@ -81,7 +83,7 @@ static void finalize_ok(struct vmsim_config *c)
 {
 	struct vmsim_error err = { 0 };
 
-	if (config_finalize(c, &err))
+	if (config_finalize(c, machine_config_rules, &err))
 		fail_msg("finalize: %s", err.msg);
 }
 
@@ -89,7 +91,7 @@ static void load_str_ok(struct vmsim_config *c, const char *text)
 {
 	struct vmsim_error err = { 0 };
 
-	if (config_load_string(c, "t.yaml", text, strlen(text), &err) || config_finalize(c, &err))
+	if (config_load_string(c, "t.yaml", text, strlen(text), &err) || config_finalize(c, machine_config_rules, &err))
 		fail_msg("%s\n--- in:\n%s", err.msg, text);
 }
 
@@ -101,7 +103,7 @@ static const char *load_str_err(struct vmsim_config *c, const char *text, struct
 	memset(err, 0, sizeof(*err));
 	ret = config_load_string(c, "t.yaml", text, strlen(text), err);
 	if (!ret)
-		ret = config_finalize(c, err);
+		ret = config_finalize(c, machine_config_rules, err);
 	if (ret) {
 		assert_true(ret < 0);
 		assert_int_equal(ret, err->code);
@@ -310,7 +312,7 @@ static void test_config_paging_key(void **state)
 	assert_int_equal(c.page_offset, 0xff11000000000000ULL);
 	/* a mode of the other arch: file:line of the key */
 	assert_int_equal(config_load_string(&c, "w.yaml", wrong, sizeof(wrong) - 1, &err), 0);
-	assert_int_equal(config_finalize(&c, &err), -EINVAL);
+	assert_int_equal(config_finalize(&c, machine_config_rules, &err), -EINVAL);
 	assert_string_equal(err.msg, "w.yaml:3:11: cpu.paging la57 is not an x86_32 paging mode "
 			    "(2level, pae)");
 	(void)state;
@@ -340,7 +342,7 @@ static void check_file_matches_builtin(const char *path, const char *name)
 	struct vmsim_config f, b;
 	struct vmsim_error err = { 0 };
 
-	if (config_load_file(&f, path, &err) || config_finalize(&f, &err))
+	if (config_load_file(&f, path, &err) || config_finalize(&f, machine_config_rules, &err))
 		fail_msg("%s", err.msg);
 	builtin(&b, name);
 	check_same_values(&f, &b);
@@ -395,7 +397,7 @@ static void test_config_bad_files_give_exact_messages(void **state)
 			*nl = '\0';
 		ret = config_load_file(&c, path, &err);
 		if (!ret)
-			ret = config_finalize(&c, &err);
+			ret = config_finalize(&c, machine_config_rules, &err);
 		if (ret >= 0)
 			fail_msg("%s: loaded without error", path);
 		assert_int_equal(ret, err.code);
@@ -507,7 +509,7 @@ static void test_config_bad_sets_give_exact_messages(void **state)
 		builtin(&c, bad_sets[i].base);
 		ret = config_set(&c, bad_sets[i].key, bad_sets[i].value, "--set", 0, 0, &err);
 		if (!ret)
-			ret = config_finalize(&c, &err);
+			ret = config_finalize(&c, machine_config_rules, &err);
 		if (ret >= 0)
 			fail_msg("case %zu (%s=%s) passed", i, bad_sets[i].key, bad_sets[i].value);
 		assert_int_equal(ret, err.code);
@@ -535,7 +537,7 @@ static void test_config_max_order_floor_is_thread_size(void **state)
 		builtin(&c, cases[i].arch);
 		ret = config_set(&c, "buddy.max_order", cases[i].order, "--set", 0, 0, &err);
 		if (!ret)
-			ret = config_finalize(&c, &err);
+			ret = config_finalize(&c, machine_config_rules, &err);
 		if (ret != cases[i].ret)
 			fail_msg("%s max_order %s: %d (%s)", cases[i].arch, cases[i].order, ret, err.msg);
 		if (!ret)
@@ -632,7 +634,7 @@ static void test_config_apply_yaml_mapping(void **state)
 	assert_int_equal(config_set(&c, "memory.size", "16MiB", "--set", 0, 0, &err), 0);
 	assert_int_equal(config_apply_yaml(&c, doc.root, "scn.yaml", &err), 0);
 	assert_int_equal(config_set(&c, "kernel_image.size", "256MiB", "--set", 0, 0, &err), 0);
-	assert_int_equal(config_finalize(&c, &err), -EINVAL);
+	assert_int_equal(config_finalize(&c, machine_config_rules, &err), -EINVAL);
 	assert_string_equal(err.msg, "scn.yaml:1:14: memory.size 256MiB is smaller than the end of "
 			    "the kernel image (272MiB)");
 	ydoc_free(&doc);
@@ -672,7 +674,7 @@ static void test_config_many_sets_keep_positions(void **state)
 	finalize_ok(&c);
 	assert_int_equal(c.seed, 500);
 	set_ok(&c, "tlb.l1d.entries", "48");
-	assert_int_equal(config_finalize(&c, &err), -EINVAL);
+	assert_int_equal(config_finalize(&c, machine_config_rules, &err), -EINVAL);
 	assert_string_equal(err.msg, "--set tlb.l1d.entries=48: tlb.l1d: 48 entries / 4 ways = 12 "
 			    "sets, not a power of two");
 	(void)state;
@@ -708,7 +710,7 @@ static void check_roundtrip(const struct vmsim_config *c)
 	if (config_dump_yaml(c, &text, &err))
 		fail_msg("dump: %s", err.msg);
 	if (config_load_string(&r, "dump.yaml", text, strlen(text), &err) ||
-	    config_finalize(&r, &err))
+	    config_finalize(&r, machine_config_rules, &err))
 		fail_msg("reload: %s\n%s", err.msg, text);
 	check_same_values(c, &r);
 	free(text);
@@ -791,7 +793,7 @@ static void test_config_load_survives_every_oom(void **state)
 			ret = config_set(&c, "reserve", "[{start: 0, size: 1MiB, name: bios}]", "--set",
 					 0, 0, &err);
 		if (!ret)
-			ret = config_finalize(&c, &err);
+			ret = config_finalize(&c, machine_config_rules, &err);
 		if (!ret)
 			ret = config_dump_yaml(&c, &text, &err);
 		host_fail_at(0, HOST_FAIL_ONCE);
@@ -806,6 +808,40 @@ static void test_config_load_survives_every_oom(void **state)
 	(void)state;
 }
 
+/* config_finalize() runs exactly the table it is given, after util's own
+ * rule: with an empty table a config only the layers' rules refuse is
+ * accepted, a key of the other arch is still refused; with the machine's
+ * table, a config that breaks rules of two layers reports the one listed
+ * first (the CPU before the TLB), at the key that was given. */
+static void test_config_rules_come_from_the_table(void **state)
+{
+	static const struct config_rule none[] = { { NULL, NULL } };
+	static const char two[] = "arch: x86_32\ntlb:\n  l1d: { entries: 48, ways: 5 }\n"
+				  "cpu:\n  nxe: true\n";
+	struct vmsim_config c;
+	struct vmsim_error err = { 0 };
+	int n = 0;
+
+	assert_int_equal(config_load_string(&c, "two.yaml", two, sizeof(two) - 1, &err), 0);
+	assert_int_equal(config_finalize(&c, none, &err), 0);
+	assert_int_equal(config_finalize(&c, machine_config_rules, &err), -EINVAL);
+	assert_string_equal(err.msg, "two.yaml:5:8: cpu.nxe needs PAE (cpu.paging: pae); 2-level "
+			    "x86_32 page tables have no NX bit");
+	set_ok(&c, "cpu.nxe", "false");
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(config_finalize(&c, machine_config_rules, &err), -EINVAL);
+	assert_string_equal(err.msg, "two.yaml:3:19: tlb.l1d: 48 entries is not a multiple of 5 ways");
+	set_ok(&c, "zones.DMA32", "4GiB");
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(config_finalize(&c, none, &err), -EINVAL);
+	assert_string_equal(err.msg, "--set zones.DMA32=4GiB: zones.DMA32 is only valid on x86_64");
+	/* every row names its keys and has a rule */
+	for (const struct config_rule *r = machine_config_rules; r->check; r++, n++)
+		assert_true(r->name && r->name[0]);
+	assert_int_equal(n, 10);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -816,6 +852,7 @@ int main(void)
 		cmocka_unit_test(test_config_la57_values),
 		cmocka_unit_test(test_config_paging_key),
 		cmocka_unit_test(test_config_finalize_is_idempotent),
+		cmocka_unit_test(test_config_rules_come_from_the_table),
 		cmocka_unit_test(test_config_shipped_files_match_builtins),
 		cmocka_unit_test(test_config_bad_files_give_exact_messages),
 		cmocka_unit_test(test_config_missing_file),

@@ -48,7 +48,7 @@
  */
 #include "vma_test.h"
 
-#include "kern/layout.h"
+#include "kern/maccess.h"
 #include "kern/oom.h"
 #include "kern/views.h"
 #include "mmu/mmu.h"

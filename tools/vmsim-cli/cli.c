@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "kern/kern_config.h"
 #include "kern/machine.h"
 #include "kern/views.h"
 #include "util/config.h"
@@ -492,7 +493,7 @@ int cli_check_machine(const struct cli *c)
 	struct stat st;
 
 	if (stat(c->config, &st) == 0 || errno != ENOENT ||
-	    config_builtin(&cfg, c->config, &err) != -ENOENT)
+	    config_builtin(&cfg, c->config, machine_config_rules, &err) != -ENOENT)
 		return 0;
 	/* a name with a '/' or a '.' was meant as a file */
 	if (strpbrk(c->config, "/."))

@@ -1,6 +1,6 @@
 /*
  * Scenario ops of the kernel address space (src/kern/vmalloc.c,
- * highmem.c, fixmap.c, layout.c):
+ * highmem.c, fixmap.c, maccess.c):
  *   vmalloc          { size, caller }         value: the area's address
  *   vzalloc          { size, caller }         the same, zeroed
  *   vfree            { addr }                 error EINVAL: no area there
@@ -31,7 +31,7 @@
 
 #include "kern/fixmap.h"
 #include "kern/highmem.h"
-#include "kern/layout.h"
+#include "kern/maccess.h"
 #include "kern/machine.h"
 #include "kern/vmalloc.h"
 #include "ops.h"
