@@ -38,6 +38,11 @@ VMSIM_API void vmsim_machine_destroy(struct vmsim_machine *m);
  * -EFAULT with the first violation in @err (-ENOMEM out of host memory). */
 VMSIM_API int vmsim_machine_check(struct vmsim_machine *m, struct vmsim_error *err);
 
+/* Transparent huge pages: @mode "always", "madvise" or "never" written to
+ * /sys/kernel/mm/transparent_hugepage/enabled (enabled_store()): later
+ * faults follow it.  0, or -EINVAL for another word. */
+VMSIM_API int vmsim_thp_set_enabled(struct vmsim_machine *m, const char *mode);
+
 /* Views in the kernel's own text formats (json = 0), or as JSON (json = 1),
  * written to @out; vmsim_view() (vmsim/stats.h) renders into a buffer. */
 VMSIM_API int vmsim_show(struct vmsim_machine *m, const char *what, int json, FILE *out);

@@ -12,6 +12,7 @@
 #include "kern/views.h"
 #include "util/hostalloc.h"
 #include "util/strbuf.h"
+#include "vma/huge_mm.h"
 #include "vmsim-config.h"
 #include "vmsim/vmsim.h"
 
@@ -74,4 +75,21 @@ int vmsim_free_pages(struct vmsim_machine *m, uint64_t pfn, unsigned order)
 		return -EINVAL;
 	__free_pages(&m->pm, pfn_to_page(&m->pm, (unsigned long)pfn), order);
 	return 0;
+}
+
+int vmsim_thp_set_enabled(struct vmsim_machine *m, const char *mode)
+{
+	/* the sysfs file's words, in enum thp_enabled_mode's order */
+	static const char *const words[] = { [THP_ENABLED_ALWAYS] = "always",
+					     [THP_ENABLED_MADVISE] = "madvise",
+					     [THP_ENABLED_NEVER] = "never" };
+
+	if (!m || !mode)
+		return -EINVAL;
+	for (unsigned i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(mode, words[i]) == 0) {
+			hugepage_set_enabled(m, i);
+			return 0;
+		}
+	return -EINVAL;
 }

@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include "cli_oom.h"
+#include "util/hostalloc.h"
 #include "util/parse.h"
 
 #define CHECK_EVERY_DEFAULT 100	/* --check: a full check every 100 points */
