@@ -19,7 +19,9 @@
 #include "kern/views.h"
 #include "util/config.h"
 #include "util/parse.h"
+#include "util/hostalloc.h"
 #include "util/strbuf.h"
+#include "vmsim/vmsim.h"
 
 #define HELP_KEY 'h'
 #define WIDTH 79
@@ -402,7 +404,7 @@ void cli_help(FILE *f, const struct cli_cmd *cmd)
 		char label[128];
 
 		/* the view list first: without it, no help at all */
-		view_names(&views);
+		cli_view_list(&views);
 		sb_puts(&views, ": the same as show VIEW");
 		if (views.oom) {
 			sb_free(&views);
@@ -544,6 +546,30 @@ struct vmsim_machine *cli_boot(struct cli *c)
 	m->pm.bad_page_ctx = c;
 	m->console_hook = cli_console;
 	return m;
+}
+
+long cli_view(struct vmsim_machine *m, const char *name, const struct vmsim_view_opts *o,
+	      char **buf, struct vmsim_error *err)
+{
+	long len = o ? vmsim_view(m, name, o, NULL, 0, err) : vmsim_view_svg(m, name, NULL, 0, err);
+
+	*buf = NULL;
+	if (len < 0)
+		return len;
+	*buf = host_alloc(NULL, (size_t)len + 1);
+	if (!*buf)
+		return -ENOMEM;
+	if (o)
+		vmsim_view(m, name, o, *buf, (size_t)len + 1, err);
+	else
+		vmsim_view_svg(m, name, *buf, (size_t)len + 1, err);
+	return len;
+}
+
+void cli_view_free(char *buf, long len)
+{
+	if (buf)
+		host_free(NULL, buf, (size_t)len + 1);
 }
 
 void cli_csv_str(FILE *f, const char *s)
