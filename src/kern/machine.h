@@ -92,6 +92,9 @@ struct vmsim_machine {
 
 	/* the event subscriber of the public API (kern/api_stats.c), or NULL */
 	struct event_log *api_events;
+	/* the kernel-log subscriber of the public API (kern/api.c), or NULL */
+	vmsim_log_fn api_log;
+	void *api_log_arg;
 };
 
 /* Read @config (built-in name or file), apply the YAML mapping @set (from

@@ -15,9 +15,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "kern/machine.h"
-#include "kern/views.h"
-#include "util/config.h"
 #include "util/parse.h"
 #include "util/hostalloc.h"
 #include "util/strbuf.h"
@@ -489,12 +486,11 @@ int cli_start(struct cli *c)
 
 int cli_check_machine(const struct cli *c)
 {
-	struct vmsim_config cfg;
 	struct vmsim_error err = { 0 };
 	struct stat st;
 
 	if (stat(c->config, &st) == 0 || errno != ENOENT ||
-	    config_builtin(&cfg, c->config, &err) != -ENOENT)
+	    vmsim_config_builtin(c->config, &err) != -ENOENT)
 		return 0;
 	/* a name with a '/' or a '.' was meant as a file */
 	if (strpbrk(c->config, "/."))
@@ -504,22 +500,28 @@ int cli_check_machine(const struct cli *c)
 	return 2;
 }
 
-/* The kernel's reports (bad_page(), VM_BUG_ON*(), print_bad_pte()): on
- * stderr as the kernel logs them, and counted: each fails the run. */
-static void cli_kernel_report(void *ctx, const char *msg)
+/* The kernel's log: on stderr as the kernel logs it; its bug reports
+ * (bad_page(), VM_BUG_ON*(), print_bad_pte()) are counted, each fails
+ * the run; the rest (the OOM killer's report) is not a failure. */
+static void cli_kernel_log(enum vmsim_log_level level, const char *line, void *arg)
 {
-	struct cli *c = ctx;
+	struct cli *c = arg;
 
-	c->kernel_reports++;
-	fprintf(stderr, "%s\n", msg);
+	if (level == VMSIM_LOG_BUG)
+		c->kernel_reports++;
+	fprintf(stderr, "%s\n", line);
 }
 
-/* The rest of the kernel's log (the OOM killer's report): on stderr,
- * not a failure. */
-static void cli_console(void *ctx, const char *line)
+/* --trace-events: "SEQ KIND[ task=T] FIELDS", one line each. */
+static void cli_event(uint64_t seq, const char *kind, const char *task, const char *fields,
+		      void *arg)
 {
-	(void)ctx;
-	fprintf(stderr, "%s\n", line);
+	FILE *f = arg;
+
+	fprintf(f, "%llu %s", (unsigned long long)seq, kind);
+	if (task)
+		fprintf(f, " task=%s", task);
+	fprintf(f, " %s\n", fields);
 }
 
 struct vmsim_machine *cli_boot(struct cli *c)
@@ -536,15 +538,12 @@ struct vmsim_machine *cli_boot(struct cli *c)
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : "cannot boot the machine");
 		return NULL;
 	}
-	if (c->events.f)
-		machine_set_event_log(m, &c->events);
-	if (c->check && machine_check_start(m, c->check_every)) {
+	if ((c->events.f && vmsim_events_subscribe(m, cli_event, c->events.f)) ||
+	    (c->check && vmsim_machine_check_start(m, c->check_every))) {
 		vmsim_machine_destroy(m);
 		return NULL;	/* the host refused: main() says why */
 	}
-	m->pm.bad_page_hook = cli_kernel_report;
-	m->pm.bad_page_ctx = c;
-	m->console_hook = cli_console;
+	vmsim_log_subscribe(m, cli_kernel_log, c);
 	return m;
 }
 
