@@ -558,11 +558,13 @@ long cli_view(struct vmsim_machine *m, const char *name, const struct vmsim_view
 	*buf = host_alloc(NULL, (size_t)len + 1);
 	if (!*buf)
 		return -ENOMEM;
-	if (o)
-		vmsim_view(m, name, o, *buf, (size_t)len + 1, err);
-	else
-		vmsim_view_svg(m, name, *buf, (size_t)len + 1, err);
-	return len;
+	/* the host may refuse the second rendering too */
+	if ((o ? vmsim_view(m, name, o, *buf, (size_t)len + 1, err)
+	       : vmsim_view_svg(m, name, *buf, (size_t)len + 1, err)) == len)
+		return len;
+	host_free(NULL, *buf, (size_t)len + 1);
+	*buf = NULL;
+	return -ENOMEM;
 }
 
 void cli_view_free(char *buf, long len)

@@ -42,15 +42,15 @@ static int show_view(struct vmsim_machine *m, const char *name, bool json)
 	char *buf;
 	long len = cli_view(m, name, &o, &buf, &err);
 
-	if (len >= 0) {
+	if (len >= 0 && !cli_host_oom()) {
 		fputs(buf, stdout);
 		if (json)
 			putchar('\n');
-		cli_view_free(buf, len);
-	} else if (!cli_host_oom()) {
+	} else if (len < 0 && !cli_host_oom()) {
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
 	}
-	return len < 0 ? 2 : 0;
+	cli_view_free(buf, len);
+	return len < 0 || cli_host_oom() ? 2 : 0;
 }
 
 static int run_show(struct cli *c, int argc, char **argv)

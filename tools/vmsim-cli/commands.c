@@ -59,13 +59,13 @@ void cli_view_list(struct strbuf *sb)
 	size_t size = len >= 0 ? (size_t)len + 1 : 0;
 	char *buf = size ? host_alloc(NULL, size) : NULL;
 
-	if (!buf) {
+	/* the host may refuse the second rendering too */
+	if (buf && vmsim_view_names(buf, size) == len)
+		sb_add(sb, buf, (size_t)len);
+	else
 		sb->oom = true;
-		return;
-	}
-	vmsim_view_names(buf, size);
-	sb_add(sb, buf, (size_t)len);
-	host_free(NULL, buf, size);
+	if (buf)
+		host_free(NULL, buf, size);
 }
 
 size_t cli_view_names(struct strbuf *sb, const char **out, size_t max)
