@@ -232,6 +232,12 @@ struct vmsim_scenario_opts {
 	int check;			/* the invariants after every step */
 	unsigned check_every;		/* with check: a full check every N steps */
 	int verbose;			/* a stderr line for every step */
+	/* every event of the scenario's machine (vmsim_events_subscribe(),
+	 * vmsim/stats.h), or NULL */
+	void (*events)(uint64_t seq, const char *kind, const char *task, const char *fields,
+		       void *arg);
+	void *events_arg;
+	uint64_t reserved[4];		/* zero */
 };
 struct vmsim_scenario_result {
 	unsigned steps_run, checked, failed;	/* steps; expectations checked, failed */

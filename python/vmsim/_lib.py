@@ -114,7 +114,9 @@ class ReplayCounters(ctypes.Structure):
 
 class ScenarioOpts(ctypes.Structure):
     _fields_ = [("config", c_char_p), ("sets", ctypes.POINTER(c_char_p)), ("json", ctypes.c_int),
-                ("check", ctypes.c_int), ("check_every", ctypes.c_uint), ("verbose", ctypes.c_int)]
+                ("check", ctypes.c_int), ("check_every", ctypes.c_uint), ("verbose", ctypes.c_int),
+                ("events", ctypes.c_void_p), ("events_arg", ctypes.c_void_p),
+                ("reserved", c_u64 * 4)]
 
 
 class ScenarioResult(ctypes.Structure):

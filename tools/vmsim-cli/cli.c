@@ -472,15 +472,15 @@ int cli_start(struct cli *c)
 {
 	int ret;
 
-	if (!c->events_path || c->events.f)
+	if (!c->events_path || c->events)
 		return 0;
 	if (strcmp(c->events_path, "-") == 0) {
-		c->events.f = stderr;
+		c->events = stderr;
 		return 0;
 	}
 	ret = cli_output(c, &c->events_out, c->events_path);
 	if (!ret)
-		c->events.f = c->events_out.f;
+		c->events = c->events_out.f;
 	return ret;
 }
 
@@ -512,9 +512,7 @@ static void cli_kernel_log(enum vmsim_log_level level, const char *line, void *a
 	fprintf(stderr, "%s\n", line);
 }
 
-/* --trace-events: "SEQ KIND[ task=T] FIELDS", one line each. */
-static void cli_event(uint64_t seq, const char *kind, const char *task, const char *fields,
-		      void *arg)
+void cli_event(uint64_t seq, const char *kind, const char *task, const char *fields, void *arg)
 {
 	FILE *f = arg;
 
@@ -538,7 +536,7 @@ struct vmsim_machine *cli_boot(struct cli *c)
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : "cannot boot the machine");
 		return NULL;
 	}
-	if ((c->events.f && vmsim_events_subscribe(m, cli_event, c->events.f)) ||
+	if ((c->events && vmsim_events_subscribe(m, cli_event, c->events)) ||
 	    (c->check && vmsim_machine_check_start(m, c->check_every))) {
 		vmsim_machine_destroy(m);
 		return NULL;	/* the host refused: main() says why */

@@ -18,7 +18,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "util/events.h"
 #include "util/outfile.h"
 
 #define CLI_MAX_SETS 64
@@ -106,7 +105,7 @@ struct cli {
 	unsigned long kernel_reports;		/* bad_page() and VM_BUG_ON*() reports of the
 						 * command's machine (each one fails it) */
 	const char *events_path;		/* --trace-events, or NULL */
-	struct event_log events;		/* events.f NULL when off */
+	FILE *events;				/* the --trace-events stream, NULL when off */
 	struct outfile events_out;		/* when events_path is a file */
 	const char *inputs[CLI_MAX_INPUTS + 1];	/* files the run reads, NULL-ended */
 	unsigned nr_inputs;
@@ -189,6 +188,9 @@ struct vmsim_machine;
  * counted in c->kernel_reports (main() turns a run that raised one into exit status 1).
  * NULL (message printed, exit status 2) on failure. */
 struct vmsim_machine *cli_boot(struct cli *c);
+/* A vmsim_event_fn writing the event to the stream @arg as --trace-events
+ * logs it: "SEQ KIND[ task=T] FIELDS". */
+void cli_event(uint64_t seq, const char *kind, const char *task, const char *fields, void *arg);
 
 struct vmsim_view_opts;
 struct vmsim_error;
