@@ -18,6 +18,14 @@ struct vmsim_mrc {
 	bool finished;
 };
 
+void vmsim_mrc_close(struct vmsim_mrc *m)
+{
+	if (m) {
+		mrc_destroy(&m->mc);
+		host_free(NULL, m, sizeof(*m));
+	}
+}
+
 int vmsim_mrc_open(const struct vmsim_mrc_opts *o, struct vmsim_mrc **out,
 		   struct vmsim_error *err)
 {
@@ -42,20 +50,11 @@ int vmsim_mrc_open(const struct vmsim_mrc_opts *o, struct vmsim_mrc **out,
 	if (!m)
 		return verr(err, -ENOMEM, "out of host memory");
 	ret = mrc_init(&m->mc, &mo, err);
-	if (ret) {
-		host_free(NULL, m, sizeof(*m));
-		return ret;
-	}
-	*out = m;
-	return 0;
-}
-
-void vmsim_mrc_close(struct vmsim_mrc *m)
-{
-	if (!m)
-		return;
-	mrc_destroy(&m->mc);
-	host_free(NULL, m, sizeof(*m));
+	if (ret)
+		vmsim_mrc_close(m);	/* mrc_destroy() takes what a failed init left */
+	else
+		*out = m;
+	return ret;
 }
 
 int vmsim_mrc_batch(struct vmsim_mrc *m, const struct vmsim_rec *recs, size_t n)

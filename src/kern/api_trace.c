@@ -51,23 +51,20 @@ int vmsim_trace_open(const char *path, const char *format, struct vmsim_trace **
 	if (ret)
 		return ret;
 	tr = host_zalloc(NULL, sizeof(*tr));
-	if (!tr)
-		return verr(err, -ENOMEM, "out of host memory");
-	ret = trace_open(&tr->r, path, fmt, err);
-	if (ret) {
+	ret = tr ? trace_open(&tr->r, path, fmt, err) : verr(err, -ENOMEM, "out of host memory");
+	if (!ret)
+		*out = tr;
+	else if (tr)
 		host_free(NULL, tr, sizeof(*tr));
-		return ret;
-	}
-	*out = tr;
-	return 0;
+	return ret;
 }
 
 void vmsim_trace_close(struct vmsim_trace *tr)
 {
-	if (!tr)
-		return;
-	trace_close(&tr->r);
-	host_free(NULL, tr, sizeof(*tr));
+	if (tr) {
+		trace_close(&tr->r);
+		host_free(NULL, tr, sizeof(*tr));
+	}
 }
 
 long vmsim_trace_read(struct vmsim_trace *tr, struct vmsim_rec *recs, size_t n,
@@ -100,7 +97,5 @@ long long vmsim_trace_convert(const char *in, const char *format, const char *ou
 	if (!in || !out)
 		return verr(err, -EINVAL, "trace: no input or no output");
 	ret = format_of(format, &fmt, err);
-	if (ret)
-		return ret;
-	return trace_convert(in, fmt, out, err);
+	return ret ? ret : trace_convert(in, fmt, out, err);
 }

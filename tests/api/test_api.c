@@ -795,21 +795,28 @@ static void test_replay(void **state)
 }
 
 
+/* A flat replay through a new task "r" of @m. */
+static struct vmsim_replay *replay_of(struct vmsim_machine *m)
+{
+	struct vmsim_replay *rp = NULL;
+
+	assert_int_equal(vmsim_replay_open(m, spawn(m, "r"), VMSIM_REPLAY_FLAT, &rp), 0);
+	return rp;
+}
+
 /* A replay of @trace through a fresh task with @policy in @frames frames;
  * its counters into @st. */
 static void replay_policy(const char *trace, const char *policy, uint64_t frames,
 			  struct vmsim_replay_stats *st)
 {
 	struct vmsim_machine *m = boot("x86_64");
-	struct vmsim_task *t = spawn(m, "r");
+	struct vmsim_replay *rp = replay_of(m);
 	struct vmsim_replay_policy p = VMSIM_REPLAY_POLICY_INIT;
-	struct vmsim_replay *rp;
 	struct vmsim_error err = { 0 };
 
 	p.name = policy;
 	p.frames = frames;
 	p.trace = trace;
-	assert_int_equal(vmsim_replay_open(m, t, VMSIM_REPLAY_FLAT, &rp), 0);
 	if (vmsim_replay_set_policy(rp, &p, &err))
 		fail_msg("%s: %s", policy, err.msg);
 	assert_int_equal(vmsim_replay_file(rp, trace, NULL, &err), 0);
@@ -852,12 +859,10 @@ static void test_replay_policy(void **state)
 static void test_replay_policy_refused(void **state)
 {
 	struct vmsim_machine *m = boot("x86_64");
-	struct vmsim_task *t = spawn(m, "r");
+	struct vmsim_replay *rp = replay_of(m);
 	struct vmsim_replay_policy p = VMSIM_REPLAY_POLICY_INIT;
-	struct vmsim_replay *rp;
 	struct vmsim_error err = { 0 };
 
-	assert_int_equal(vmsim_replay_open(m, t, VMSIM_REPLAY_FLAT, &rp), 0);
 	assert_int_equal(vmsim_replay_set_policy(rp, &p, &err), -EINVAL);	/* 0 frames */
 	p.frames = 4;
 	p.name = "lfru";
@@ -872,7 +877,7 @@ static void test_replay_policy_refused(void **state)
 	assert_int_equal(vmsim_replay_set_policy(rp, &p, &err), -EINVAL);	/* once */
 	vmsim_replay_close(rp);
 	/* not after the first record */
-	assert_int_equal(vmsim_replay_open(m, t, VMSIM_REPLAY_FLAT, &rp), 0);
+	assert_int_equal(vmsim_replay_open(m, vmsim_task_find(m, "r"), VMSIM_REPLAY_FLAT, &rp), 0);
 	assert_int_equal(vmsim_replay_access(rp, 0x400000, 4, VMSIM_REC_L), 0);
 	assert_int_equal(vmsim_replay_set_policy(rp, &p, &err), -EINVAL);
 	vmsim_replay_close(rp);
@@ -882,13 +887,11 @@ static void test_replay_policy_refused(void **state)
 static void test_replay_stats(void **state)
 {
 	struct vmsim_machine *m = boot("x86_64");
-	struct vmsim_task *t = spawn(m, "r");
-	struct vmsim_replay *rp;
+	struct vmsim_replay *rp = replay_of(m);
 	struct vmsim_replay_stats st;
 	struct vmsim_replay_counters c;
 	uint64_t read = 0;
 
-	assert_int_equal(vmsim_replay_open(m, t, VMSIM_REPLAY_FLAT, &rp), 0);
 	assert_int_equal(vmsim_replay_access(rp, 0x400000, 8, VMSIM_REC_S), 0);
 	assert_int_equal(vmsim_replay_access(rp, 0x401000, 8, VMSIM_REC_I), 0);
 	assert_int_equal(vmsim_replay_stats(rp, &st, sizeof(st)), 0);
@@ -944,13 +947,12 @@ static void test_replay_stats(void **state)
 static void test_replay_check(void **state)
 {
 	struct vmsim_machine *m = boot("x86_64");
-	struct vmsim_task *t = spawn(m, "r");
 	struct vmsim_replay_policy p = VMSIM_REPLAY_POLICY_INIT;
 	struct vmsim_replay *rp;
 	struct vmsim_error err = { 0 };
 
 	assert_int_equal(vmsim_machine_check_start(m, 4), 0);
-	assert_int_equal(vmsim_replay_open(m, t, VMSIM_REPLAY_FLAT, &rp), 0);
+	rp = replay_of(m);
 	p.frames = 2;
 	assert_int_equal(vmsim_replay_set_policy(rp, &p, &err), 0);
 	for (unsigned i = 0; i < 8; i++) {
