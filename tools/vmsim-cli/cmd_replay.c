@@ -1,10 +1,11 @@
 /*
  * vmsim-cli replay: arguments, progress and the report around the public
  * replay API (vmsim/replay.h: vmsim_trace_read(), vmsim_replay_batch(),
- * vmsim_replay_set_policy(), vmsim_replay_stats()).  Output: accesses by type, TLB hits and
- * misses per level, walks and page-table entries read, faults by kind, RSS
- * and page-table pages at the end, time and rate; --json for all of it;
- * --interval N for a time series; a progress line on a terminal.
+ * vmsim_replay_set_policy(), vmsim_replay_stats()), which it renders.
+ * Output: accesses by type, TLB hits and misses per level, walks and
+ * page-table entries read, faults by kind, RSS and page-table pages at the
+ * end, time and rate; --json for all of it; --interval N for a time
+ * series; a progress line on a terminal.
  *
  * Invariant: the replay streams; host memory stays bounded whatever the
  * trace's length (the reader's buffer, plus the simulated frames touched).
