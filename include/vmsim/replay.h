@@ -176,7 +176,8 @@ struct vmsim_replay_stats {
 	int ticks, uses_tau, uses_seed, kernel;
 	uint64_t references, faults_policy, first_use_faults, evictions, dirty_evictions,
 		disk_writes, ticks_run, bit_clears;
-	/* kernel: the cgroup's reclaim counters and the swap pages used */
+	/* kernel: the cgroup's reclaim counters (named also without it) and
+	 * the swap pages used */
 	uint64_t swap_pages;
 	struct vmsim_count reclaim[VMSIM_RECLAIM_COUNTS];
 };

@@ -241,7 +241,7 @@ static void policy_stats(struct vmsim_replay *r, struct vmsim_replay_stats *s)
 	s->bit_clears = st->bit_clears;
 	s->swap_pages = rs->swap_pages;
 	for (unsigned i = 0; i < NR_REPLACE_RECLAIM; i++)
-		s->reclaim[i] = (struct vmsim_count){ replace_reclaim_name[i], rs->reclaim[i] };
+		s->reclaim[i].value = rs->reclaim[i];
 }
 
 int vmsim_replay_stats(struct vmsim_replay *r, struct vmsim_replay_stats *out, size_t size)
@@ -307,6 +307,8 @@ int vmsim_replay_stats(struct vmsim_replay *r, struct vmsim_replay_stats *out, s
 	s.flat = rp->layout == REPLAY_FLAT;
 	s.oom = rp->oom;
 	s.machine = rp->m->cfg.name;
+	for (unsigned i = 0; i < NR_REPLACE_RECLAIM; i++)	/* named with or without a policy */
+		s.reclaim[i].name = replace_reclaim_name[i];
 	if (rp->rs)
 		policy_stats(r, &s);
 	memcpy(out, &s, size < sizeof(s) ? size : sizeof(s));

@@ -911,6 +911,11 @@ static void test_replay_stats(void **state)
 	assert_string_equal(st.faults[2].name, "zero_page");
 	assert_int_equal(st.faults[2].value, 1);
 	assert_true(st.flat && !st.oom && st.policy == NULL);
+	/* the reclaim counters are named without the kernel's policy too
+	 * (a CSV header lists them), all 0 */
+	assert_string_equal(st.reclaim[0].name, "pgscan");
+	assert_string_equal(st.reclaim[VMSIM_RECLAIM_COUNTS - 1].name, "workingset_restore_file");
+	assert_int_equal(st.reclaim[0].value, 0);
 	assert_string_equal(st.machine, "x86_64");
 	/* x86-64's four levels, Linux's p4d folded: PML4E PDPTE PDE PTE */
 	assert_int_equal(st.levels, 4);
