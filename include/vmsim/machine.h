@@ -26,6 +26,10 @@ struct vmsim_machine;
 VMSIM_API struct vmsim_machine *vmsim_machine_create(const char *config,
 						     const char *const *sets,
 						     struct vmsim_error *err);
+/* Is @name a built-in machine (vmsim_machine_create() takes it without
+ * reading a file)?  0, or -ENOENT with "unknown built-in machine 'NAME'
+ * (the built-ins)" in @err. */
+VMSIM_API int vmsim_config_builtin(const char *name, struct vmsim_error *err);
 /* The same from the YAML text of a config (what a config file holds);
  * @name stands for the file in messages ("FILE:LINE:COL: ..."). */
 VMSIM_API struct vmsim_machine *vmsim_machine_create_yaml(const char *name, const char *yaml,
@@ -37,6 +41,32 @@ VMSIM_API void vmsim_machine_destroy(struct vmsim_machine *m);
 /* Every consistency checker of every layer over the whole machine: 0, or
  * -EFAULT with the first violation in @err (-ENOMEM out of host memory). */
 VMSIM_API int vmsim_machine_check(struct vmsim_machine *m, struct vmsim_error *err);
+
+/*
+ * --check's incremental form: after vmsim_machine_check_start() every
+ * layer tracks what changes, and vmsim_machine_check_point() checks what
+ * changed since the last point (and everything every @every points; 0:
+ * never), as `vmsim-cli --check` does after each step.  0, -ENOMEM; a
+ * point: 0 or -EFAULT with the first violation in @err.
+ */
+VMSIM_API int vmsim_machine_check_start(struct vmsim_machine *m, unsigned every);
+VMSIM_API int vmsim_machine_check_point(struct vmsim_machine *m, struct vmsim_error *err);
+
+/* The kernel's log, a line at a time (no newline). */
+enum vmsim_log_level {
+	VMSIM_LOG_BUG,	/* a kernel bug report: bad_page(), VM_BUG_ON*(),
+			 * print_bad_pte() (the CLI fails a run that had one) */
+	VMSIM_LOG_INFO,	/* the rest of the log: the OOM killer's report, ... */
+};
+typedef void (*vmsim_log_fn)(enum vmsim_log_level level, const char *line, void *arg);
+/* Send the log of @m to @fn (NULL stops it; the bug reports are then kept
+ * only as the vm_bug statistic).  One subscriber per machine.  0 or -EINVAL. */
+VMSIM_API int vmsim_log_subscribe(struct vmsim_machine *m, vmsim_log_fn fn, void *arg);
+
+/* Transparent huge pages: @mode "always", "madvise" or "never" written to
+ * /sys/kernel/mm/transparent_hugepage/enabled (enabled_store()): later
+ * faults follow it.  0, or -EINVAL for another word. */
+VMSIM_API int vmsim_thp_set_enabled(struct vmsim_machine *m, const char *mode);
 
 /* Views in the kernel's own text formats (json = 0), or as JSON (json = 1),
  * written to @out; vmsim_view() (vmsim/stats.h) renders into a buffer. */

@@ -47,6 +47,11 @@ struct vmsim_view_opts {
 VMSIM_API long vmsim_view(struct vmsim_machine *m, const char *name,
 			  const struct vmsim_view_opts *o, char *buf, size_t size,
 			  struct vmsim_error *err);
+/* The picture of view @name as an SVG document, snprintf-style as
+ * vmsim_view(): the "layout" view (the address-space map) has one;
+ * -ENOENT for a view without a picture. */
+VMSIM_API long vmsim_view_svg(struct vmsim_machine *m, const char *name, char *buf, size_t size,
+			      struct vmsim_error *err);
 /* The view names, comma-separated, snprintf-style as vmsim_view(). */
 VMSIM_API long vmsim_view_names(char *buf, size_t size);
 

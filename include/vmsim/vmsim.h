@@ -4,6 +4,7 @@
 
 #include "vmsim/error.h"
 #include "vmsim/machine.h"
+#include "vmsim/mrc.h"
 #include "vmsim/replay.h"
 #include "vmsim/stats.h"
 #include "vmsim/task.h"

@@ -231,6 +231,65 @@ def test_replay(m):
             rp.file("/no/trace")
 
 
+SILB = os.path.join(ROOT, "tests/traces/silberschatz.pages")
+
+
+@pytest.mark.parametrize("policy,faults", [("fifo", 15), ("lru", 12), ("opt", 9)])
+def test_replay_policy(policy, faults):
+    # Silberschatz's reference string in 3 frames: FIFO 15, LRU 12, OPT 9
+    with vmsim.Machine("x86_64", sets={"memory.size": "256MiB"}) as mach:
+        t = mach.spawn("r")
+        with mach.replay(t) as rp:
+            rp.set_policy(policy, frames=3, trace=SILB)
+            rp.file(SILB)
+            s = rp.stats()
+    r = s["replacement"]
+    assert r["policy"] == policy and r["frames"] == 3 and r["references"] == 20
+    assert r["faults"] == faults and r["first_use_faults"] == 6
+    assert s["accesses"] == 20 and s["by_type"]["L"] == 20
+    assert s["tlb"]["l1d"]["misses"] >= faults
+    assert [lv["intel_name"] for lv in s["levels"]] == ["PML4E", "PDPTE", "PDE", "PTE"]
+    assert s["levels"][3]["linux_name"] == "pte" and s["levels"][3]["page_size"] == 4096
+    assert sum(lv["entries_read"] for lv in s["levels"]) == s["walk_entries_read"]
+    assert s["faults"]["min_flt"] >= 6
+
+
+def test_replay_policy_errors(m):
+    t = m.spawn("r")
+    with m.replay(t) as rp:
+        with pytest.raises(FileNotFoundError):
+            rp.set_policy("belady", frames=3)
+        with pytest.raises(OSError) as e:
+            rp.set_policy("opt", frames=3)      # opt needs the trace ahead
+        assert e.value.errno == errno.EINVAL
+        rp.access(0x400000)
+        with pytest.raises(OSError):
+            rp.set_policy("lru", frames=3)      # not after a record
+        assert rp.stats()["replacement"] is None
+
+
+def test_traces_and_mrc(tmp_path):
+    recs = list(vmsim.read_trace(SILB))
+    assert len(recs) == 20 and recs[0][2] == "L"
+    assert recs[1][0] + 4096 == recs[2][0]          # pages 0 then 1
+    out = tmp_path / "silb.vmsim"
+    assert vmsim.convert_trace(SILB, out) == 20
+    assert list(vmsim.read_trace(out)) == recs
+    mc = vmsim.Mrc(SILB, opt=True)
+    assert mc.info()["references"] == 20 and mc.info()["footprint"] == 6
+    assert mc.lru_faults(3) == 12 and mc.opt_faults(3) == 9
+    assert mc.lru_faults(6) == 6
+    assert mc.tlb_misses(1) == 20
+    with pytest.raises(OSError):
+        mc.error()                                # no exact_too
+    mc.close()
+    # the same from records, sampled at a rate that keeps them all
+    mc = vmsim.Mrc(records=recs, sample=1.0)
+    assert mc.lru_faults(3) == 12
+    with pytest.raises(FileNotFoundError):
+        vmsim.Mrc("/no/trace")
+
+
 def test_scenario():
     res, out = vmsim.run_scenario(os.path.join(ROOT, "examples/mmap-placement.yaml"))
     assert res["failed"] == 0 and res["checked"] > 5

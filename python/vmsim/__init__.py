@@ -21,8 +21,8 @@ import os
 from . import _lib
 from ._lib import lib
 
-__all__ = ["Machine", "Task", "Replay", "MemoryFault", "Translation", "run_scenario",
-           "version", "version_number"]
+__all__ = ["Machine", "Task", "Replay", "MemoryFault", "Translation", "Mrc", "run_scenario",
+           "read_trace", "convert_trace", "version", "version_number"]
 
 PROT = {"r": 0x1, "w": 0x2, "x": 0x4}
 MAP = {"shared": 0x01, "private": 0x02, "fixed": 0x10, "anonymous": 0x20,
@@ -523,6 +523,153 @@ class Replay:
         c = _lib.ReplayCounters()
         _check(lib.vmsim_replay_counters(self._h, ctypes.byref(c)))
         return {f: getattr(c, f) for f in _lib.REPLAY_FIELDS}
+
+    def set_policy(self, policy="lru", frames=None, refresh=1000, tau=1000, seed=1,
+                   trace=None, format=None):
+        """Give the task `frames` page frames under `policy` (fifo, lru,
+        opt, clock, enhanced-clock, nru, aging, lfu, random, wsclock, or
+        linux: the kernel's reclaim), before the first record; opt and
+        linux read `trace` (the file about to be replayed) ahead."""
+        p = _lib.ReplayPolicy(_enc(policy), frames or 0, refresh, tau, seed,
+                              _enc(os.fspath(trace)) if trace is not None else None,
+                              _enc(format))
+        err = _lib.Error()
+        _check(lib.vmsim_replay_set_policy(self._h, ctypes.byref(p), ctypes.byref(err)), err)
+
+    def stats(self):
+        """Everything the replay counted (the numbers of `vmsim-cli replay
+        --json`), as a dict."""
+        s = _lib.ReplayStats()
+        _check(lib.vmsim_replay_stats(self._h, ctypes.byref(s), ctypes.sizeof(s)))
+
+        def counts(arr):
+            return {c.name.decode(): c.value for c in arr}
+
+        d = {"accesses": s.accesses, "by_type": dict(zip("ILSM", s.by_type)),
+             "instructions": s.instructions, "page_touches": s.page_touches,
+             "crossings": s.crossings,
+             "tlb": {lv: counts(s.tlb[i]) for i, lv in enumerate(("l1d", "l1i", "l2"))},
+             "large_pages": {"l1d_fills": s.l1d_large_fills,
+                             "l1d_evictions": s.l1d_large_evictions,
+                             "l1i_fills": s.l1i_large_fills,
+                             "l1i_evictions": s.l1i_large_evictions},
+             "walks": s.walks, "walk_entries_read": s.entries_read,
+             "format": s.format.decode(), "levels": [], "walk_entries_saved": s.entries_saved,
+             "cost": {"l1_hit": s.cost_l1_hit, "l2_hit": s.cost_l2_hit,
+                      "walk_ref": s.cost_walk_ref},
+             "translation_cycles": s.translation_cycles, "faults": counts(s.faults),
+             "segv": s.segv, "regions": s.regions, "region_bytes": s.region_bytes,
+             "unmappable_accesses": s.unmappable, "rss_pages": s.rss,
+             "page_table_pages": s.pt_pages, "out_of_memory": bool(s.oom),
+             "machine": s.machine.decode(), "replacement": None}
+        for lv in s.level[:s.levels]:
+            d["levels"].append({
+                "linux_name": lib.vmsim_pt_level_name(lv.linux_level).decode(),
+                "intel_name": lv.intel_name.decode(), "page_size": lv.page_size,
+                "maps": bool(lv.maps), "entries_read": lv.entries_read,
+                "pages_mapped": lv.pages_mapped,
+                "psc": None if not lv.psc_name else {"name": lv.psc_name.decode(),
+                                                     "hits": lv.psc_hits,
+                                                     "misses": lv.psc_misses}})
+        if s.policy:
+            r = {"policy": s.policy.decode(), "frames": s.frames}
+            r.update({f: getattr(s, f) for f in _lib.REPLAY_POLICY_FIELDS})
+            r["faults"] = r.pop("faults_policy")
+            if s.kernel:
+                r["swap_pages"] = s.swap_pages
+                r["reclaim"] = counts(s.reclaim)
+            d["replacement"] = r
+        return d
+
+
+_TYPE_NAME = "ILSM"
+
+
+def read_trace(path, format=None, batch=4096):
+    """The records of a trace file (any format replay reads, compressed or
+    not): (addr, size, type) tuples, type one of I L S M."""
+    h, err = ctypes.c_void_p(), _lib.Error()
+    _check(lib.vmsim_trace_open(_enc(os.fspath(path)), _enc(format), ctypes.byref(h),
+                                ctypes.byref(err)), err)
+    recs = (_lib.Rec * batch)()
+    try:
+        while True:
+            n = lib.vmsim_trace_read(h, recs, batch, ctypes.byref(err))
+            _check(n, err)
+            if n == 0:
+                return
+            for r in recs[:n]:
+                yield (r.addr, r.size, _TYPE_NAME[r.type])
+    finally:
+        lib.vmsim_trace_close(h)
+
+
+def convert_trace(src, dst, format=None):
+    """The trace src in vmsim's binary format into dst: the records written."""
+    err = _lib.Error()
+    n = lib.vmsim_trace_convert(_enc(os.fspath(src)), _enc(format), _enc(os.fspath(dst)),
+                                ctypes.byref(err))
+    _check(n, err)
+    return n
+
+
+class Mrc:
+    """Miss-ratio curves of a trace in one pass (`vmsim-cli mrc`): LRU's
+    page faults for every frame count, OPT's (opt=True), the TLB-reach
+    curve; sample < 1 follows a hashed fraction of the pages (SHARDS)."""
+
+    def __init__(self, trace=None, records=None, format=None, sample=1.0, opt=False,
+                 exact_too=False):
+        o, err = _lib.MrcOpts(sample, bool(exact_too), bool(opt)), _lib.Error()
+        h = ctypes.c_void_p()
+        _check(lib.vmsim_mrc_open(ctypes.byref(o), ctypes.byref(h), ctypes.byref(err)), err)
+        self._h = h.value
+        try:
+            chunk = []
+            for rec in read_trace(trace, format) if trace is not None else records:
+                chunk.append(rec)
+                if len(chunk) == 4096:
+                    self._feed(chunk)
+                    chunk = []
+            self._feed(chunk)
+            _check(lib.vmsim_mrc_finish(self._h, ctypes.byref(err)), err)
+        except BaseException:
+            self.close()
+            raise
+
+    def _feed(self, chunk):
+        recs = (_lib.Rec * len(chunk))(*[(a, s, REC[t]) for a, s, t in chunk])
+        _check(lib.vmsim_mrc_batch(self._h, recs, len(chunk)))
+
+    def close(self):
+        if self._h:
+            lib.vmsim_mrc_close(self._h)
+            self._h = None
+
+    def __del__(self):
+        self.close()
+
+    def info(self):
+        i = _lib.MrcInfo()
+        _check(lib.vmsim_mrc_info(self._h, ctypes.byref(i)))
+        return {f: getattr(i, f) for f in _lib.MRC_INFO_FIELDS}
+
+    def lru_faults(self, frames):
+        return lib.vmsim_mrc_lru_faults(self._h, frames)
+
+    def opt_faults(self, frames):
+        v = ctypes.c_uint64()
+        _check(lib.vmsim_mrc_opt_faults(self._h, frames, ctypes.byref(v)))
+        return v.value
+
+    def tlb_misses(self, entries, huge=False):
+        return lib.vmsim_mrc_tlb_misses(self._h, entries, bool(huge))
+
+    def error(self):
+        """(mean, max) miss-ratio error of the sampled curve (exact_too=True)."""
+        mean, mx = ctypes.c_double(), ctypes.c_double()
+        _check(lib.vmsim_mrc_error(self._h, ctypes.byref(mean), ctypes.byref(mx)))
+        return mean.value, mx.value
 
 
 def run_scenario(path=None, text=None, name="<scenario>", config=None, sets=None, json=False,

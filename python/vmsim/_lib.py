@@ -112,9 +112,71 @@ class ReplayCounters(ctypes.Structure):
     _fields_ = [(f, c_u64) for f in REPLAY_FIELDS]
 
 
+class ReplayPolicy(ctypes.Structure):
+    _fields_ = [("name", c_char_p), ("frames", c_u64), ("refresh", c_u64), ("tau", c_u64),
+                ("seed", c_u64), ("trace", c_char_p), ("format", c_char_p),
+                ("reserved", c_u64 * 4)]
+
+
+class Count(ctypes.Structure):
+    _fields_ = [("name", c_char_p), ("value", c_u64)]
+
+
+class Level(ctypes.Structure):
+    _fields_ = [("linux_level", ctypes.c_int), ("intel_name", c_char_p), ("page_size", c_u64),
+                ("maps", ctypes.c_int), ("entries_read", c_u64), ("pages_mapped", c_u64),
+                ("psc_name", c_char_p), ("psc_hits", c_u64), ("psc_misses", c_u64)]
+
+
+U = ctypes.c_uint
+# struct vmsim_replay_stats; vmsim_replay_stats() fills no more than its size
+REPLAY_POLICY_FIELDS = ("references", "faults_policy", "first_use_faults", "evictions",
+                        "dirty_evictions", "disk_writes", "ticks_run", "bit_clears")
+
+
+class ReplayStats(ctypes.Structure):
+    _fields_ = ([("accesses", c_u64), ("by_type", c_u64 * 4), ("instructions", c_u64),
+                 ("page_touches", c_u64), ("crossings", c_u64), ("tlb", (Count * 6) * 3),
+                 ("l1d_large_fills", c_u64), ("l1d_large_evictions", c_u64),
+                 ("l1i_large_fills", c_u64), ("l1i_large_evictions", c_u64),
+                 ("walks", c_u64), ("entries_read", c_u64), ("format", c_char_p),
+                 ("levels", U), ("level", Level * 5), ("entries_saved", c_u64),
+                 ("cost_l1_hit", U), ("cost_l2_hit", U), ("cost_walk_ref", U),
+                 ("translation_cycles", c_u64), ("faults", Count * 8), ("segv", c_u64),
+                 ("regions", c_u64), ("region_bytes", c_u64), ("unmappable", c_u64),
+                 ("rss", c_u64), ("pt_pages", c_u64), ("flat", ctypes.c_int),
+                 ("oom", ctypes.c_int), ("machine", c_char_p), ("policy", c_char_p),
+                 ("frames", c_u64), ("refresh", c_u64), ("tau", c_u64), ("seed", c_u64),
+                 ("ticks", ctypes.c_int), ("uses_tau", ctypes.c_int),
+                 ("uses_seed", ctypes.c_int), ("kernel", ctypes.c_int)] +
+                [(f, c_u64) for f in REPLAY_POLICY_FIELDS] +
+                [("swap_pages", c_u64), ("reclaim", Count * 15)])
+
+
+class MrcOpts(ctypes.Structure):
+    _fields_ = [("sample", ctypes.c_double), ("exact_too", ctypes.c_int), ("opt", ctypes.c_int),
+                ("reserved", c_u64 * 4)]
+
+
+MRC_INFO_FIELDS = ("records", "references", "instructions", "footprint", "footprint_huge",
+                   "sample_rate", "sampled_references", "sampled_pages", "host_bytes",
+                   "host_bytes_sampled")
+
+
+class MrcInfo(ctypes.Structure):
+    _fields_ = [(f, ctypes.c_double if f == "sample_rate" else c_u64) for f in MRC_INFO_FIELDS]
+
+
+class TraceInfo(ctypes.Structure):
+    _fields_ = [("format", c_char_p), ("label", c_char_p), ("compression", c_char_p),
+                ("bytes_read", c_u64), ("total_bytes", c_u64)]
+
+
 class ScenarioOpts(ctypes.Structure):
     _fields_ = [("config", c_char_p), ("sets", ctypes.POINTER(c_char_p)), ("json", ctypes.c_int),
-                ("check", ctypes.c_int), ("check_every", ctypes.c_uint), ("verbose", ctypes.c_int)]
+                ("check", ctypes.c_int), ("check_every", ctypes.c_uint), ("verbose", ctypes.c_int),
+                ("events", ctypes.c_void_p), ("events_arg", ctypes.c_void_p),
+                ("reserved", c_u64 * 4)]
 
 
 class ScenarioResult(ctypes.Structure):
@@ -182,6 +244,23 @@ FUNCTIONS = {
     "vmsim_replay_batch": (I, [P, ctypes.POINTER(Rec), ctypes.c_size_t]),
     "vmsim_replay_file": (I, [P, c_char_p, c_char_p, PERR]),
     "vmsim_replay_counters": (I, [P, ctypes.POINTER(ReplayCounters)]),
+    "vmsim_replay_set_policy": (I, [P, ctypes.POINTER(ReplayPolicy), PERR]),
+    "vmsim_replay_stats": (I, [P, ctypes.POINTER(ReplayStats), ctypes.c_size_t]),
+    "vmsim_pt_level_name": (c_char_p, [ctypes.c_uint]),
+    "vmsim_trace_open": (I, [c_char_p, c_char_p, ctypes.POINTER(P), PERR]),
+    "vmsim_trace_read": (ctypes.c_long, [P, ctypes.POINTER(Rec), ctypes.c_size_t, PERR]),
+    "vmsim_trace_info": (I, [P, ctypes.POINTER(TraceInfo)]),
+    "vmsim_trace_close": (None, [P]),
+    "vmsim_trace_convert": (ctypes.c_longlong, [c_char_p, c_char_p, c_char_p, PERR]),
+    "vmsim_mrc_open": (I, [ctypes.POINTER(MrcOpts), ctypes.POINTER(P), PERR]),
+    "vmsim_mrc_close": (None, [P]),
+    "vmsim_mrc_batch": (I, [P, ctypes.POINTER(Rec), ctypes.c_size_t]),
+    "vmsim_mrc_finish": (I, [P, PERR]),
+    "vmsim_mrc_info": (I, [P, ctypes.POINTER(MrcInfo)]),
+    "vmsim_mrc_lru_faults": (ctypes.c_double, [P, c_u64]),
+    "vmsim_mrc_tlb_misses": (ctypes.c_double, [P, c_u64, I]),
+    "vmsim_mrc_opt_faults": (I, [P, c_u64, PU64]),
+    "vmsim_mrc_error": (I, [P, ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double)]),
     "vmsim_scenario_run": (I, [c_char_p, ctypes.POINTER(ScenarioOpts), P,
                                ctypes.POINTER(ScenarioResult), PERR]),
     "vmsim_scenario_run_string": (I, [c_char_p, c_char_p, ctypes.POINTER(ScenarioOpts), P,

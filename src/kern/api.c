@@ -8,10 +8,13 @@
 #include <string.h>
 
 #include "kern/gfpnames.h"
+#include "kern/kern_config.h"
 #include "kern/machine.h"
 #include "kern/views.h"
+#include "util/error.h"
 #include "util/hostalloc.h"
 #include "util/strbuf.h"
+#include "vma/huge_mm.h"
 #include "vmsim-config.h"
 #include "vmsim/vmsim.h"
 
@@ -74,4 +77,70 @@ int vmsim_free_pages(struct vmsim_machine *m, uint64_t pfn, unsigned order)
 		return -EINVAL;
 	__free_pages(&m->pm, pfn_to_page(&m->pm, (unsigned long)pfn), order);
 	return 0;
+}
+
+int vmsim_thp_set_enabled(struct vmsim_machine *m, const char *mode)
+{
+	/* the sysfs file's words, in enum thp_enabled_mode's order */
+	static const char *const words[] = { [THP_ENABLED_ALWAYS] = "always",
+					     [THP_ENABLED_MADVISE] = "madvise",
+					     [THP_ENABLED_NEVER] = "never" };
+
+	if (!m || !mode)
+		return -EINVAL;
+	for (unsigned i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(mode, words[i]) == 0) {
+			hugepage_set_enabled(&m->vm, i);
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int vmsim_machine_check_start(struct vmsim_machine *m, unsigned every)
+{
+	return m ? machine_check_start(m, every) : -EINVAL;
+}
+
+int vmsim_machine_check_point(struct vmsim_machine *m, struct vmsim_error *err)
+{
+	if (!m)
+		return verr(err, -EINVAL, "no machine");
+	return machine_check_point(m, err);
+}
+
+/* The hooks of the layers below, as the subscriber's levels. */
+static void log_bug(void *ctx, const char *line)
+{
+	struct vmsim_machine *m = ctx;
+
+	m->api_log(VMSIM_LOG_BUG, line, m->api_log_arg);
+}
+
+static void log_info(void *ctx, const char *line)
+{
+	struct vmsim_machine *m = ctx;
+
+	m->api_log(VMSIM_LOG_INFO, line, m->api_log_arg);
+}
+
+int vmsim_log_subscribe(struct vmsim_machine *m, vmsim_log_fn fn, void *arg)
+{
+	if (!m)
+		return -EINVAL;
+	m->api_log = fn;
+	m->api_log_arg = arg;
+	m->pm.bad_page_hook = fn ? log_bug : NULL;
+	m->pm.bad_page_ctx = fn ? m : NULL;
+	m->console_hook = fn ? log_info : NULL;
+	m->console_ctx = fn ? m : NULL;
+	return 0;
+}
+
+int vmsim_config_builtin(const char *name, struct vmsim_error *err)
+{
+	struct vmsim_config cfg;
+
+	if (!name)
+		return verr(err, -EINVAL, "no machine name");
+	return config_builtin(&cfg, name, machine_config_rules, err) == -ENOENT ? -ENOENT : 0;
 }

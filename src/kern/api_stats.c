@@ -11,6 +11,7 @@
 #include "kern/machine.h"
 #include "kern/stats.h"
 #include "kern/task.h"
+#include "kern/layout.h"
 #include "kern/views.h"
 #include "util/error.h"
 #include "util/events.h"
@@ -94,6 +95,19 @@ long vmsim_view(struct vmsim_machine *m, const char *name, const struct vmsim_vi
 		sb_free(&sb);
 		return ret;
 	}
+	return copy_out(&sb, buf, size);
+}
+
+long vmsim_view_svg(struct vmsim_machine *m, const char *name, char *buf, size_t size,
+		    struct vmsim_error *err)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!m || !name || (!buf && size))
+		return verr(err, -EINVAL, "view: no machine, name or buffer");
+	if (strcmp(name, "layout") != 0)
+		return verr(err, -ENOENT, "no picture of view '%s'", name);
+	layout_svg(m, &sb);
 	return copy_out(&sb, buf, size);
 }
 

@@ -35,7 +35,7 @@ struct kernel_pgd_list {
 };
 
 /* Create m->cpus and the empty pgd_list, build the kernel tables into
- * m->kernel_pgd and load every CPU's CR3 with it.  On failure nothing
+ * m->vm.kernel_pgd and load every CPU's CR3 with it.  On failure nothing
  * stays allocated. */
 int kernel_mmu_boot(struct vmsim_machine *m, struct vmsim_error *err);
 /* Undo kernel_mmu_boot() (accepts a machine where it never ran). */

@@ -73,6 +73,9 @@ struct vmsim_machine {
 
 	/* the event subscriber of the public API (kern/api_stats.c), or NULL */
 	struct event_log *api_events;
+	/* the kernel-log subscriber of the public API (kern/api.c), or NULL */
+	vmsim_log_fn api_log;
+	void *api_log_arg;
 };
 
 /* The machine whose mm layer is @vm (every vm_ctx lives in a machine). */

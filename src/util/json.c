@@ -368,6 +368,11 @@ void json_embed(struct json_writer *w, const struct json_writer *part)
 	scalar(w, sb_str(part->sb) + part->start, part->sb->len - part->start);
 }
 
+void json_embed_text(struct json_writer *w, const char *json)
+{
+	scalar(w, json, strlen(json));
+}
+
 void json_key_str(struct json_writer *w, const char *key, const char *s)
 {
 	json_key(w, key);

@@ -74,6 +74,9 @@ void json_double(struct json_writer *w, double v, int decimals);
 void json_words(struct json_writer *w, const char *s);
 /* The finished document of another (non-streaming) writer, as one value. */
 void json_embed(struct json_writer *w, const struct json_writer *part);
+/* A finished document given as its text (what vmsim_view() renders), as
+ * one value: the caller vouches that it is one JSON value. */
+void json_embed_text(struct json_writer *w, const char *json);
 
 /* A member: key and value in one call. */
 void json_key_str(struct json_writer *w, const char *key, const char *s);

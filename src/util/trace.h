@@ -38,12 +38,13 @@
 #include "util/outfile.h"
 #include "util/trace_input.h"
 #include "vmsim/error.h"
+#include "vmsim/replay.h"
 
 enum trace_type { TRACE_I, TRACE_L, TRACE_S, TRACE_M };
 /* The formats, in the order of TRACE_FORMAT_WORDS (--format's words). */
 enum trace_format { TRACE_LACKEY, TRACE_BINARY, TRACE_RW, TRACE_LS, TRACE_CHAMPSIM,
 		    TRACE_PAGES, TRACE_NR_FORMATS };
-#define TRACE_FORMAT_WORDS "lackey|vmsim|rw|ls|champsim|pages"
+#define TRACE_FORMAT_WORDS VMSIM_TRACE_FORMATS	/* vmsim/replay.h */
 
 #define TRACE_MAGIC "VMSIMTR1"
 #define TRACE_MAX_SIZE 16383u

@@ -794,6 +794,356 @@ static void test_replay(void **state)
 	vmsim_machine_destroy(m);
 }
 
+
+/* A flat replay through a new task "r" of @m. */
+static struct vmsim_replay *replay_of(struct vmsim_machine *m)
+{
+	struct vmsim_replay *rp = NULL;
+
+	assert_int_equal(vmsim_replay_open(m, spawn(m, "r"), VMSIM_REPLAY_FLAT, &rp), 0);
+	return rp;
+}
+
+/* A replay of @trace through a fresh task with @policy in @frames frames;
+ * its counters into @st. */
+static void replay_policy(const char *trace, const char *policy, uint64_t frames,
+			  struct vmsim_replay_stats *st)
+{
+	struct vmsim_machine *m = boot("x86_64");
+	struct vmsim_replay *rp = replay_of(m);
+	struct vmsim_replay_policy p = VMSIM_REPLAY_POLICY_INIT;
+	struct vmsim_error err = { 0 };
+
+	p.name = policy;
+	p.frames = frames;
+	p.trace = trace;
+	if (vmsim_replay_set_policy(rp, &p, &err))
+		fail_msg("%s: %s", policy, err.msg);
+	assert_int_equal(vmsim_replay_file(rp, trace, NULL, &err), 0);
+	assert_int_equal(vmsim_replay_stats(rp, st, sizeof(*st)), 0);
+	assert_int_equal(vmsim_replay_check(rp, 1, &err), 0);	/* no --check: nothing to do */
+	vmsim_replay_close(rp);
+	vmsim_machine_destroy(m);
+}
+
+static void test_replay_policy(void **state)
+{
+	/* Silberschatz's string in 3 frames: FIFO 15 faults, LRU 12, OPT 9 */
+	static const struct { const char *policy; uint64_t faults; } want[] = {
+		{ "fifo", 15 }, { "lru", 12 }, { "opt", 9 },
+	};
+	struct vmsim_replay_policy_info pi;
+	struct vmsim_replay_stats st;
+
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		replay_policy("tests/traces/silberschatz.pages", want[i].policy, 3, &st);
+		assert_string_equal(st.policy, want[i].policy);
+		assert_int_equal(st.frames, 3);
+		assert_int_equal(st.references, 20);
+		assert_int_equal(st.faults_policy, want[i].faults);
+		assert_int_equal(st.first_use_faults, 6);	/* pages 0-4 and 7 */
+		/* every fault once the 3 frames are full evicts */
+		assert_int_equal(st.evictions, want[i].faults - 3);
+		assert_int_equal(st.accesses, 20);
+		assert_false(st.kernel);
+	}
+	assert_int_equal(vmsim_replay_policy_info("opt", &pi), 0);
+	assert_true(pi.needs_trace && !pi.ticks && !pi.kernel);
+	assert_int_equal(vmsim_replay_policy_info("nru", &pi), 0);
+	assert_true(pi.ticks && pi.uses_seed && !pi.uses_tau);
+	assert_int_equal(vmsim_replay_policy_info("wsclock", &pi), 0);
+	assert_true(pi.uses_tau);
+	assert_int_equal(vmsim_replay_policy_info("belady", &pi), -ENOENT);
+}
+
+static void test_replay_policy_refused(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64");
+	struct vmsim_replay *rp = replay_of(m);
+	struct vmsim_replay_policy p = VMSIM_REPLAY_POLICY_INIT;
+	struct vmsim_error err = { 0 };
+
+	assert_int_equal(vmsim_replay_set_policy(rp, &p, &err), -EINVAL);	/* 0 frames */
+	p.frames = 4;
+	p.name = "lfru";
+	assert_int_equal(vmsim_replay_set_policy(rp, &p, &err), -ENOENT);
+	p.name = "opt";
+	assert_int_equal(vmsim_replay_set_policy(rp, &p, &err), -EINVAL);	/* no trace */
+	p.name = "lru";
+	p.reserved[0] = 1;
+	assert_int_equal(vmsim_replay_set_policy(rp, &p, &err), -EINVAL);
+	p.reserved[0] = 0;
+	assert_int_equal(vmsim_replay_set_policy(rp, &p, &err), 0);
+	assert_int_equal(vmsim_replay_set_policy(rp, &p, &err), -EINVAL);	/* once */
+	vmsim_replay_close(rp);
+	/* not after the first record */
+	assert_int_equal(vmsim_replay_open(m, vmsim_task_find(m, "r"), VMSIM_REPLAY_FLAT, &rp), 0);
+	assert_int_equal(vmsim_replay_access(rp, 0x400000, 4, VMSIM_REC_L), 0);
+	assert_int_equal(vmsim_replay_set_policy(rp, &p, &err), -EINVAL);
+	vmsim_replay_close(rp);
+	vmsim_machine_destroy(m);
+}
+
+static void test_replay_stats(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64");
+	struct vmsim_replay *rp = replay_of(m);
+	struct vmsim_replay_stats st;
+	struct vmsim_replay_counters c;
+	uint64_t read = 0;
+
+	assert_int_equal(vmsim_replay_access(rp, 0x400000, 8, VMSIM_REC_S), 0);
+	assert_int_equal(vmsim_replay_access(rp, 0x401000, 8, VMSIM_REC_I), 0);
+	assert_int_equal(vmsim_replay_stats(rp, &st, sizeof(st)), 0);
+	assert_int_equal(vmsim_replay_counters(rp, &c), 0);
+	assert_int_equal(st.accesses, 2);
+	assert_int_equal(st.by_type[VMSIM_REC_S], 1);
+	assert_int_equal(st.by_type[VMSIM_REC_I], 1);
+	assert_int_equal(st.instructions, 1);
+	assert_string_equal(st.tlb[0][1].name, "misses");
+	assert_int_equal(st.tlb[0][1].value, c.l1d_misses);
+	assert_int_equal(st.walks, c.walks);
+	assert_string_equal(st.faults[0].name, "min_flt");
+	assert_int_equal(st.faults[0].value, 2);
+	/* the store's page is zeroed for it, the fetch's mapped to the zero page */
+	assert_string_equal(st.faults[1].name, "demand_zero");
+	assert_int_equal(st.faults[1].value, 1);
+	assert_string_equal(st.faults[2].name, "zero_page");
+	assert_int_equal(st.faults[2].value, 1);
+	assert_true(st.flat && !st.oom && st.policy == NULL);
+	/* the reclaim counters are named without the kernel's policy too
+	 * (a CSV header lists them), all 0 */
+	assert_string_equal(st.reclaim[0].name, "pgscan");
+	assert_string_equal(st.reclaim[VMSIM_RECLAIM_COUNTS - 1].name, "workingset_restore_file");
+	assert_int_equal(st.reclaim[0].value, 0);
+	assert_string_equal(st.machine, "x86_64");
+	/* x86-64's four levels, Linux's p4d folded: PML4E PDPTE PDE PTE */
+	assert_int_equal(st.levels, 4);
+	assert_string_equal(st.level[0].intel_name, "PML4E");
+	assert_string_equal(vmsim_pt_level_name((unsigned)st.level[0].linux_level), "pgd");
+	assert_string_equal(vmsim_pt_level_name((unsigned)st.level[3].linux_level), "pte");
+	assert_int_equal(st.level[3].page_size, 4096);
+	assert_true(st.level[3].maps && st.level[2].maps && !st.level[0].maps);
+	assert_int_equal(st.level[3].pages_mapped + st.level[2].pages_mapped, 2);
+	for (unsigned d = 0; d < st.levels; d++)
+		read += st.level[d].entries_read;
+	assert_int_equal(read, st.entries_read);
+	assert_string_equal(st.level[2].psc_name, "pde_cache");
+	assert_null(st.level[3].psc_name);
+	assert_string_equal(vmsim_psc_name(3), "pde_cache");
+	assert_null(vmsim_psc_name(4));
+	assert_null(vmsim_pt_level_name(5));
+	/* the cycles of the cost model: every lookup and every entry read */
+	assert_int_equal(st.translation_cycles,
+			 (st.tlb[0][0].value + st.tlb[0][1].value + st.tlb[1][0].value +
+			  st.tlb[1][1].value) * st.cost_l1_hit +
+			 (st.tlb[2][0].value + st.tlb[2][1].value) * st.cost_l2_hit +
+			 st.entries_read * st.cost_walk_ref);
+	/* a caller built with a shorter struct gets only its part */
+	memset(&st, 0xa5, sizeof(st));
+	assert_int_equal(vmsim_replay_stats(rp, &st, offsetof(struct vmsim_replay_stats, by_type)),
+			 0);
+	assert_int_equal(st.accesses, 2);
+	assert_int_equal(st.by_type[0], 0xa5a5a5a5a5a5a5a5ULL);
+	vmsim_replay_close(rp);
+	vmsim_machine_destroy(m);
+}
+
+static void test_replay_check(void **state)
+{
+	struct vmsim_machine *m = boot("x86_64");
+	struct vmsim_replay_policy p = VMSIM_REPLAY_POLICY_INIT;
+	struct vmsim_replay *rp;
+	struct vmsim_error err = { 0 };
+
+	assert_int_equal(vmsim_machine_check_start(m, 4), 0);
+	rp = replay_of(m);
+	p.frames = 2;
+	assert_int_equal(vmsim_replay_set_policy(rp, &p, &err), 0);
+	for (unsigned i = 0; i < 8; i++) {
+		assert_int_equal(vmsim_replay_access(rp, 0x400000 + i * 4096, 4, VMSIM_REC_S), 0);
+		assert_int_equal(vmsim_replay_check(rp, 0, &err), 0);
+		assert_int_equal(vmsim_machine_check_point(m, &err), 0);
+	}
+	assert_int_equal(vmsim_replay_check(rp, 1, &err), 0);
+	vmsim_replay_close(rp);
+	assert_int_equal(vmsim_machine_check_point(NULL, &err), -EINVAL);
+	assert_int_equal(vmsim_machine_check_start(NULL, 0), -EINVAL);
+	vmsim_machine_destroy(m);
+}
+
+static void test_trace_files(void **state)
+{
+	struct vmsim_trace *tr;
+	struct vmsim_trace_info ti;
+	struct vmsim_error err = { 0 };
+	struct vmsim_rec recs[32];
+	char out[] = "/tmp/vmsim-api-trace-XXXXXX";
+	long got, total = 0;
+	int fd = mkstemp(out);
+
+	assert_true(fd >= 0);
+	close(fd);
+	/* the reference string: page N is TRACE_PAGES_BASE + N pages, a load */
+	assert_int_equal(vmsim_trace_open("tests/traces/silberschatz.pages", NULL, &tr, &err), 0);
+	assert_int_equal(vmsim_trace_info(tr, &ti), 0);
+	assert_string_equal(ti.format, "pages");
+	assert_null(ti.compression);
+	got = vmsim_trace_read(tr, recs, 32, &err);
+	assert_int_equal(got, 20);
+	assert_int_equal(recs[1].addr - recs[2].addr, (uint64_t)-4096);	/* 0 then 1 */
+	assert_int_equal(recs[0].addr - recs[1].addr, 7 * 4096);
+	assert_int_equal(recs[0].type, VMSIM_REC_L);
+	assert_int_equal(vmsim_trace_read(tr, recs, 32, &err), 0);
+	vmsim_trace_close(tr);
+	/* compressed, converted, read back */
+	assert_int_equal(vmsim_trace_open("tests/traces/course.rw.gz", "rw", &tr, &err), 0);
+	assert_int_equal(vmsim_trace_info(tr, &ti), 0);
+	assert_string_equal(ti.compression, "gzip");
+	while ((got = vmsim_trace_read(tr, recs, 32, &err)) > 0)
+		total += got;
+	assert_int_equal(got, 0);
+	vmsim_trace_close(tr);
+	assert_int_equal(vmsim_trace_convert("tests/traces/course.rw.gz", NULL, out, &err), total);
+	assert_int_equal(vmsim_trace_open(out, NULL, &tr, &err), 0);
+	assert_int_equal(vmsim_trace_info(tr, &ti), 0);
+	assert_string_equal(ti.format, "vmsim");
+	assert_int_equal(vmsim_trace_read(tr, recs, 32, &err), total < 32 ? total : 32);
+	vmsim_trace_close(tr);
+	unlink(out);
+	/* mistakes */
+	assert_int_equal(vmsim_trace_open("tests/traces/course.rw", "nope", &tr, &err), -EINVAL);
+	assert_null(tr);
+	memset(&err, 0, sizeof(err));	/* the first error stays until cleared */
+	assert_int_equal(vmsim_trace_open("/no/trace", NULL, &tr, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "/no/trace"));
+	assert_true(vmsim_trace_convert("/no/trace", NULL, out, &err) < 0);
+	assert_int_equal(access(out, F_OK), -1);	/* nothing written */
+}
+
+static void test_mrc(void **state)
+{
+	struct vmsim_mrc_opts o = { .opt = 1 };
+	struct vmsim_mrc_info mi;
+	struct vmsim_mrc *mc;
+	struct vmsim_trace *tr;
+	struct vmsim_error err = { 0 };
+	struct vmsim_rec recs[32];
+	uint64_t opt;
+	double mean, max;
+	long got;
+
+	assert_int_equal(vmsim_mrc_open(&o, &mc, &err), 0);
+	assert_int_equal(vmsim_trace_open("tests/traces/silberschatz.pages", NULL, &tr, &err), 0);
+	got = vmsim_trace_read(tr, recs, 32, &err);
+	vmsim_trace_close(tr);
+	assert_int_equal(vmsim_mrc_batch(mc, recs, (size_t)got), 0);
+	assert_true(vmsim_mrc_lru_faults(mc, 3) < 0);		/* not finished */
+	assert_int_equal(vmsim_mrc_opt_faults(mc, 3, &opt), -EINVAL);
+	assert_int_equal(vmsim_mrc_finish(mc, &err), 0);
+	assert_int_equal(vmsim_mrc_batch(mc, recs, 1), -EINVAL);	/* after the end */
+	assert_int_equal(vmsim_mrc_info(mc, &mi), 0);
+	assert_int_equal(mi.references, 20);
+	assert_int_equal(mi.records, 20);
+	assert_int_equal(mi.footprint, 6);
+	assert_true(mi.sample_rate == 1.0);
+	/* Silberschatz in 3 frames: LRU 12, OPT 9; in 6 only the first uses */
+	assert_true(vmsim_mrc_lru_faults(mc, 3) == 12.0);
+	assert_true(vmsim_mrc_lru_faults(mc, 6) == 6.0);
+	assert_int_equal(vmsim_mrc_opt_faults(mc, 3, &opt), 0);
+	assert_int_equal(opt, 9);
+	/* a 1-entry TLB misses whenever the page changes: every reference here */
+	assert_true(vmsim_mrc_tlb_misses(mc, 1, 0) == 20.0);
+	assert_int_equal(vmsim_mrc_error(mc, &mean, &max), -EINVAL);	/* no exact_too */
+	vmsim_mrc_close(mc);
+	/* sampled at rate 1 with the error: none */
+	o = (struct vmsim_mrc_opts){ .sample = 1, .exact_too = 1 };
+	assert_int_equal(vmsim_mrc_open(&o, &mc, &err), 0);
+	assert_int_equal(vmsim_mrc_batch(mc, recs, (size_t)got), 0);
+	recs[0].size = 0;
+	assert_int_equal(vmsim_mrc_batch(mc, recs, 1), -EINVAL);
+	assert_int_equal(vmsim_mrc_finish(mc, &err), 0);
+	assert_int_equal(vmsim_mrc_error(mc, &mean, &max), -EINVAL);	/* rate 1: exact */
+	vmsim_mrc_close(mc);
+	o.sample = 2;
+	assert_int_equal(vmsim_mrc_open(&o, &mc, &err), -EINVAL);
+	o = (struct vmsim_mrc_opts){ .sample = 0.5, .exact_too = 1 };
+	assert_int_equal(vmsim_mrc_open(&o, &mc, &err), 0);
+	assert_int_equal(vmsim_mrc_finish(mc, &err), 0);
+	assert_int_equal(vmsim_mrc_error(mc, &mean, &max), 0);
+	assert_true(mean == 0 && max == 0);	/* no references */
+	vmsim_mrc_close(mc);
+}
+
+/* The kernel's log as the subscriber saw it. */
+struct log_seen {
+	unsigned bugs, info;
+};
+
+static void on_log(enum vmsim_log_level level, const char *line, void *arg)
+{
+	struct log_seen *ls = arg;
+
+	if (level == VMSIM_LOG_BUG)
+		ls->bugs++;
+	else
+		ls->info++;
+	assert_non_null(line);
+}
+
+static void test_machine_log_and_knobs(void **state)
+{
+	static const char *const tiny[] = { "memory.size=96MiB", NULL };
+	struct vmsim_error err = { 0 };
+	struct vmsim_machine *m = vmsim_machine_create("x86_64", tiny, &err);
+	struct vmsim_task *t;
+	struct log_seen ls = { 0 };
+	char buf[64];
+	uint64_t p, va;
+	long len;
+
+	if (!m)
+		fail_msg("%s", err.msg);
+	/* the OOM killer's report goes to the log, and it is no bug */
+	t = spawn(m, "hog");
+	assert_int_equal(vmsim_log_subscribe(m, on_log, &ls), 0);
+	assert_int_equal(vmsim_mmap(t, 0, 128 * MiB, VMSIM_PROT_READ | VMSIM_PROT_WRITE,
+				    VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS, NULL, 0, &p), 0);
+	for (va = p; va < p + 128 * MiB; va += 4 * KiB)
+		if (vmsim_write(t, va, "x", 1, NULL) != 0)
+			break;
+	assert_null(vmsim_task_find(m, "hog"));
+	assert_true(ls.info >= 3);	/* the invocation, the task table, the kill */
+	assert_int_equal(ls.bugs, 0);
+	assert_int_equal(vmsim_log_subscribe(m, NULL, NULL), 0);
+	assert_int_equal(vmsim_log_subscribe(NULL, on_log, &ls), -EINVAL);
+	vmsim_machine_destroy(m);
+	m = boot("x86_64");
+	t = spawn(m, "a");
+	/* THP: always backs an aligned 2 MiB anonymous region with one page */
+	assert_int_equal(vmsim_thp_set_enabled(m, "sometimes"), -EINVAL);
+	assert_int_equal(vmsim_thp_set_enabled(m, "always"), 0);
+	assert_int_equal(vmsim_mmap(t, 0x40000000, 2 * MiB, VMSIM_PROT_READ | VMSIM_PROT_WRITE,
+				    VMSIM_MAP_PRIVATE | VMSIM_MAP_ANONYMOUS | VMSIM_MAP_FIXED, NULL,
+				    0, &p), 0);
+	assert_int_equal(vmsim_write(t, p, "x", 1, NULL), 0);
+	len = vmsim_view(m, "meminfo", NULL, NULL, 0, &err);
+	assert_true(len > 0);
+	assert_int_equal(vmsim_stat(m, "thp_fault_alloc", &p), 0);
+	assert_int_equal(p, 1);
+	/* the layout's picture */
+	len = vmsim_view_svg(m, "layout", buf, sizeof(buf), &err);
+	assert_true(len > (long)sizeof(buf));
+	assert_non_null(strstr(buf, "<svg"));	/* after the XML declaration */
+	assert_int_equal(vmsim_view_svg(m, "meminfo", NULL, 0, &err), -ENOENT);
+	/* the built-ins */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(vmsim_config_builtin("x86_32-pae", &err), 0);
+	assert_int_equal(vmsim_config_builtin("x86_65", &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "x86_65"));
+	vmsim_machine_destroy(m);
+}
+
 static void test_scenario(void **state)
 {
 	const char *yaml =
@@ -847,6 +1197,13 @@ int main(void)
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_replay_policy),
+		cmocka_unit_test(test_replay_policy_refused),
+		cmocka_unit_test(test_replay_stats),
+		cmocka_unit_test(test_replay_check),
+		cmocka_unit_test(test_trace_files),
+		cmocka_unit_test(test_mrc),
+		cmocka_unit_test(test_machine_log_and_knobs),
 		cmocka_unit_test(test_scenario),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -66,6 +66,9 @@ rows = list(csv.DictReader(io.StringIO(p.stdout)))
 case("csv without --frames: the replacement columns empty",
      p.returncode == 0 and len(rows) == 1 and rows[0]["policy"] == "" and rows[0]["faults"] == "",
      p.stdout)
+case("csv without --frames: the reclaim columns named, empty",
+     len(rows) == 1 and rows[0].get("pgscan") == "" and
+     rows[0].get("workingset_restore_file") == "", p.stdout)
 
 # every policy runs on a real trace and counts consistently
 for policy in ("fifo", "lru", "opt", "clock", "enhanced-clock", "nru", "aging", "lfu", "random",

@@ -11,17 +11,28 @@
 #include "util/error.h"
 #include "vmsim/replay.h"
 
-static void opts_of(const struct vmsim_scenario_opts *o, struct scenario_opts *so)
+/* @o as the engine takes it; @ev the event log of o->events.  0, or
+ * -EINVAL for reserved fields that are not zero. */
+static int opts_of(const struct vmsim_scenario_opts *o, struct scenario_opts *so,
+		   struct event_log *ev)
 {
 	memset(so, 0, sizeof(*so));
 	if (!o)
-		return;
+		return 0;
+	for (unsigned i = 0; i < sizeof(o->reserved) / sizeof(o->reserved[0]); i++)
+		if (o->reserved[i])
+			return -EINVAL;
 	so->config = o->config;
 	so->sets = o->sets;
 	so->json = o->json != 0;
 	so->check = o->check != 0;
 	so->check_every = o->check_every;
 	so->verbose = o->verbose != 0;
+	if (o->events) {
+		*ev = (struct event_log){ .fn = o->events, .fn_arg = o->events_arg };
+		so->events = ev;
+	}
+	return 0;
 }
 
 static void result_of(const struct scenario_result *r, struct vmsim_scenario_result *res)
@@ -35,10 +46,12 @@ static int run(const char *name, const char *yaml, const struct vmsim_scenario_o
 	       FILE *out, struct vmsim_scenario_result *res, struct vmsim_error *err)
 {
 	struct scenario_opts so;
-	struct scenario_result r;
+	struct scenario_result r = { 0 };
+	struct event_log ev;
 	int ret;
 
-	opts_of(o, &so);
+	if (opts_of(o, &so, &ev))
+		return verr(err, -EINVAL, "scenario: reserved options are not zero");
 	ret = yaml ? scenario_run_string(name, yaml, &so, out, err, &r)
 		   : scenario_run(name, &so, out, err, &r);
 	result_of(&r, res);

@@ -15,12 +15,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "kern/kern_config.h"
-#include "kern/machine.h"
-#include "kern/views.h"
-#include "util/config.h"
 #include "util/parse.h"
+#include "util/hostalloc.h"
 #include "util/strbuf.h"
+#include "vmsim/vmsim.h"
 
 #define HELP_KEY 'h'
 #define WIDTH 79
@@ -403,7 +401,7 @@ void cli_help(FILE *f, const struct cli_cmd *cmd)
 		char label[128];
 
 		/* the view list first: without it, no help at all */
-		view_names(&views);
+		cli_view_list(&views);
 		sb_puts(&views, ": the same as show VIEW");
 		if (views.oom) {
 			sb_free(&views);
@@ -474,26 +472,25 @@ int cli_start(struct cli *c)
 {
 	int ret;
 
-	if (!c->events_path || c->events.f)
+	if (!c->events_path || c->events)
 		return 0;
 	if (strcmp(c->events_path, "-") == 0) {
-		c->events.f = stderr;
+		c->events = stderr;
 		return 0;
 	}
 	ret = cli_output(c, &c->events_out, c->events_path);
 	if (!ret)
-		c->events.f = c->events_out.f;
+		c->events = c->events_out.f;
 	return ret;
 }
 
 int cli_check_machine(const struct cli *c)
 {
-	struct vmsim_config cfg;
 	struct vmsim_error err = { 0 };
 	struct stat st;
 
 	if (stat(c->config, &st) == 0 || errno != ENOENT ||
-	    config_builtin(&cfg, c->config, machine_config_rules, &err) != -ENOENT)
+	    vmsim_config_builtin(c->config, &err) != -ENOENT)
 		return 0;
 	/* a name with a '/' or a '.' was meant as a file */
 	if (strpbrk(c->config, "/."))
@@ -503,22 +500,26 @@ int cli_check_machine(const struct cli *c)
 	return 2;
 }
 
-/* The kernel's reports (bad_page(), VM_BUG_ON*(), print_bad_pte()): on
- * stderr as the kernel logs them, and counted: each fails the run. */
-static void cli_kernel_report(void *ctx, const char *msg)
+/* The kernel's log: on stderr as the kernel logs it; its bug reports
+ * (bad_page(), VM_BUG_ON*(), print_bad_pte()) are counted, each fails
+ * the run; the rest (the OOM killer's report) is not a failure. */
+static void cli_kernel_log(enum vmsim_log_level level, const char *line, void *arg)
 {
-	struct cli *c = ctx;
+	struct cli *c = arg;
 
-	c->kernel_reports++;
-	fprintf(stderr, "%s\n", msg);
+	if (level == VMSIM_LOG_BUG)
+		c->kernel_reports++;
+	fprintf(stderr, "%s\n", line);
 }
 
-/* The rest of the kernel's log (the OOM killer's report): on stderr,
- * not a failure. */
-static void cli_console(void *ctx, const char *line)
+void cli_event(uint64_t seq, const char *kind, const char *task, const char *fields, void *arg)
 {
-	(void)ctx;
-	fprintf(stderr, "%s\n", line);
+	FILE *f = arg;
+
+	fprintf(f, "%llu %s", (unsigned long long)seq, kind);
+	if (task)
+		fprintf(f, " task=%s", task);
+	fprintf(f, " %s\n", fields);
 }
 
 struct vmsim_machine *cli_boot(struct cli *c)
@@ -535,16 +536,39 @@ struct vmsim_machine *cli_boot(struct cli *c)
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg[0] ? err.msg : "cannot boot the machine");
 		return NULL;
 	}
-	if (c->events.f)
-		machine_set_event_log(m, &c->events);
-	if (c->check && machine_check_start(m, c->check_every)) {
+	if ((c->events && vmsim_events_subscribe(m, cli_event, c->events)) ||
+	    (c->check && vmsim_machine_check_start(m, c->check_every))) {
 		vmsim_machine_destroy(m);
 		return NULL;	/* the host refused: main() says why */
 	}
-	m->pm.bad_page_hook = cli_kernel_report;
-	m->pm.bad_page_ctx = c;
-	m->console_hook = cli_console;
+	vmsim_log_subscribe(m, cli_kernel_log, c);
 	return m;
+}
+
+long cli_view(struct vmsim_machine *m, const char *name, const struct vmsim_view_opts *o,
+	      char **buf, struct vmsim_error *err)
+{
+	long len = o ? vmsim_view(m, name, o, NULL, 0, err) : vmsim_view_svg(m, name, NULL, 0, err);
+
+	*buf = NULL;
+	if (len < 0)
+		return len;
+	*buf = host_alloc(NULL, (size_t)len + 1);
+	if (!*buf)
+		return -ENOMEM;
+	/* the host may refuse the second rendering too */
+	if ((o ? vmsim_view(m, name, o, *buf, (size_t)len + 1, err)
+	       : vmsim_view_svg(m, name, *buf, (size_t)len + 1, err)) == len)
+		return len;
+	host_free(NULL, *buf, (size_t)len + 1);
+	*buf = NULL;
+	return -ENOMEM;
+}
+
+void cli_view_free(char *buf, long len)
+{
+	if (buf)
+		host_free(NULL, buf, (size_t)len + 1);
 }
 
 void cli_csv_str(FILE *f, const char *s)

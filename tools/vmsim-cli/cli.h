@@ -18,7 +18,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "util/events.h"
 #include "util/outfile.h"
 
 #define CLI_MAX_SETS 64
@@ -91,6 +90,8 @@ int cli_unknown_command(const char *name);
  * count, at most @max. */
 struct strbuf;
 size_t cli_view_names(struct strbuf *sb, const char **out, size_t max);
+/* The view names, comma-separated, appended to @sb (vmsim_view_names()). */
+void cli_view_list(struct strbuf *sb);
 /* Is @name a view (a command of its own: `vmsim-cli buddyinfo`)? */
 bool cli_is_view(const char *name);
 
@@ -104,7 +105,7 @@ struct cli {
 	unsigned long kernel_reports;		/* bad_page() and VM_BUG_ON*() reports of the
 						 * command's machine (each one fails it) */
 	const char *events_path;		/* --trace-events, or NULL */
-	struct event_log events;		/* events.f NULL when off */
+	FILE *events;				/* the --trace-events stream, NULL when off */
 	struct outfile events_out;		/* when events_path is a file */
 	const char *inputs[CLI_MAX_INPUTS + 1];	/* files the run reads, NULL-ended */
 	unsigned nr_inputs;
@@ -187,5 +188,18 @@ struct vmsim_machine;
  * counted in c->kernel_reports (main() turns a run that raised one into exit status 1).
  * NULL (message printed, exit status 2) on failure. */
 struct vmsim_machine *cli_boot(struct cli *c);
+/* A vmsim_event_fn writing the event to the stream @arg as --trace-events
+ * logs it: "SEQ KIND[ task=T] FIELDS". */
+void cli_event(uint64_t seq, const char *kind, const char *task, const char *fields, void *arg);
+
+struct vmsim_view_opts;
+struct vmsim_error;
+/* View @name of @m (@o NULL: its SVG picture, vmsim_view_svg()) rendered
+ * whole into *@buf, which the caller hands to cli_view_free(): its length,
+ * or a negative errno with @err (-ENOMEM out of host memory).  Rendering
+ * twice, to learn the length first, costs less than the boot. */
+long cli_view(struct vmsim_machine *m, const char *name, const struct vmsim_view_opts *o,
+	      char **buf, struct vmsim_error *err);
+void cli_view_free(char *buf, long len);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * Host exhaustion in the CLI (the signal is util/hostalloc.h's
- * host_oom_count()).  Once the host has refused an allocation, the command
+ * Host exhaustion in the CLI (the signal is vmsim_host_oom_count(),
+ * vmsim/error.h).  Once the host has refused an allocation, the command
  * in progress prints nothing more -- no partial output, not even its own
  * error line -- and returns 2; main() then ends the run with the one line
  * "vmsim-cli: out of host memory".  A run is one command, so any refusal
@@ -11,11 +11,11 @@
 
 #include <stdbool.h>
 
-#include "util/hostalloc.h"
+#include "vmsim/error.h"
 
 static inline bool cli_host_oom(void)
 {
-	return host_oom_count() != 0;
+	return vmsim_host_oom_count() != 0;
 }
 
 #endif

@@ -2,19 +2,19 @@
  * vmsim-cli convert-trace IN OUT: a trace in any format replay reads
  * (compressed or not) to vmsim's binary format (docs/trace-format.md).  OUT is written through a
  * temporary and renamed into place when complete (util/outfile.c), and it
- * may not be IN: a bad line, a full disk or a refused name leaves any
+ * may not be IN (vmsim_trace_convert()): a bad line, a full disk or a refused name leaves any
  * existing OUT, and IN, as they were.
  */
 #include "cli.h"
 #include "cli_oom.h"
 #include "util/json.h"
 #include "util/strbuf.h"
-#include "util/trace.h"
+#include "vmsim/replay.h"
 
 enum { OPT_FORMAT = 256 };
 
 static const struct cli_opt convert_opts[] = {
-	{ OPT_FORMAT, "format", ARG_WORDS, TRACE_FORMAT_WORDS,
+	{ OPT_FORMAT, "format", ARG_WORDS, VMSIM_TRACE_FORMATS,
 	  "the input's format (default: detected from its content, as replay does)" },
 	{ 0 },
 };
@@ -25,13 +25,14 @@ static int run_convert_trace(struct cli *c, int argc, char **argv)
 	struct cli_getopt g;
 	const char *in, *out;
 	long long n;
-	int ret, k, fmt = -1;
+	const char *format = NULL;
+	int ret, k;
 
 	cli_getopt_init(&g, &cmd_convert_trace, argc, argv, false);
 	while ((k = cli_getopt(&g)) > 0) {
-		fmt = cli_choice(&cmd_convert_trace, k, g.arg);	/* TRACE_FORMAT_WORDS' order */
-		if (fmt < 0)
+		if (cli_choice(&cmd_convert_trace, k, g.arg) < 0)
 			return 2;
+		format = g.arg;
 	}
 	if (k < 0)
 		return g.status;
@@ -43,7 +44,7 @@ static int run_convert_trace(struct cli *c, int argc, char **argv)
 	ret = cli_start(c);
 	if (ret)
 		return ret;
-	n = trace_convert(in, fmt, out, &err);
+	n = vmsim_trace_convert(in, format, out, &err);
 	if (cli_host_oom())
 		return 2;	/* main() says why */
 	if (n < 0) {

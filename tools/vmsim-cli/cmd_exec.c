@@ -21,9 +21,6 @@
 
 #include "cli.h"
 #include "cli_oom.h"
-#include "kern/machine.h"
-#include "kern/views.h"
-#include "util/config.h"
 #include "util/json.h"
 #include "util/strbuf.h"
 #include "vmsim/vmsim.h"
@@ -67,12 +64,12 @@ static int parse_rlimit(struct exec_req *q, const char *v)
 {
 	q->has_rlimit = true;
 	if (strcmp(v, "unlimited") == 0 || strcmp(v, "infinity") == 0) {
-		q->rlimit = CFG_UNLIMITED;
+		q->rlimit = VMSIM_UNLIMITED;
 		return 0;
 	}
 	if (cli_size(&cmd_exec, "--stack-rlimit", v, &q->rlimit))
 		return 2;
-	if (q->rlimit == CFG_UNLIMITED)
+	if (q->rlimit == VMSIM_UNLIMITED)
 		return cli_usage_error(&cmd_exec, "--stack-rlimit %s is RLIM_INFINITY: say 'unlimited'",
 				       v);
 	return 0;
@@ -192,8 +189,8 @@ static unsigned mm_fields(struct vmsim_task *t, struct mm_field f[12])
 static int exec_json(struct vmsim_machine *m, struct vmsim_task *t, const struct exec_req *q,
 		     const struct vmsim_exec_info *r, struct strbuf *sb)
 {
-	struct view_args va = { .task = "exec" };
-	struct strbuf msg = STRBUF_INIT;
+	struct vmsim_view_opts vo = { .task = "exec", .json = 1 };
+	struct vmsim_error err = { 0 };
 	struct json_writer jw;
 	struct mm_field f[12];
 	unsigned n = mm_fields(t, f);
@@ -220,11 +217,16 @@ static int exec_json(struct vmsim_machine *m, struct vmsim_task *t, const struct
 	}
 	json_array_end(&jw);
 	for (int i = 0; i < q->nshow && !ret; i++) {
+		char *v;
+		long len = cli_view(m, q->show[i], &vo, &v, &err);
+
 		json_key(&jw, q->show[i]);
-		ret = view_json(m, q->show[i], &va, &jw, &msg);
-		if (ret && !cli_host_oom())
-			fprintf(stderr, "vmsim-cli: exec: %s: %s\n", q->show[i], msg.len ? sb_str(&msg) :
-				ret == -ENOMEM ? "out of host memory" : strerror(-ret));
+		if (len >= 0)
+			json_embed_text(&jw, v);
+		else if (!cli_host_oom())	/* @err: "VIEW: why" */
+			fprintf(stderr, "vmsim-cli: exec: %s\n", err.msg);
+		ret = len < 0 ? (int)len : 0;
+		cli_view_free(v, len);
 	}
 	json_object_end(&jw);
 	if (!ret) {
@@ -233,7 +235,6 @@ static int exec_json(struct vmsim_machine *m, struct vmsim_task *t, const struct
 			fprintf(stderr, "vmsim-cli: exec: the JSON report came out malformed\n");
 	}
 	sb_putc(sb, '\n');
-	sb_free(&msg);
 	return ret ? 2 : 0;
 }
 
@@ -242,22 +243,24 @@ static int exec_json(struct vmsim_machine *m, struct vmsim_task *t, const struct
  * out of memory). */
 static int show_views(struct vmsim_machine *m, const struct exec_req *q, struct strbuf *sb)
 {
-	struct view_args va = { .task = "exec" };
-	struct strbuf v = STRBUF_INIT;
+	struct vmsim_view_opts vo = { .task = "exec" };
+	struct vmsim_error err = { 0 };
 	int ret = 0;
 
 	for (int i = 0; i < q->nshow && !ret; i++) {
-		sb_reset(&v);
-		ret = view_render(m, q->show[i], &va, false, &v);
-		if (ret || v.oom) {
+		char *v;
+		long len = cli_view(m, q->show[i], &vo, &v, &err);
+
+		if (len < 0) {
+			/* the views were checked when parsed: @err is "VIEW: why" */
 			if (!cli_host_oom())
-				fprintf(stderr, "vmsim-cli: exec: %s: %s\n", q->show[i], sb_str(&v));
+				fprintf(stderr, "vmsim-cli: exec: %s\n", err.msg);
 			ret = 2;
 		} else {
-			sb_printf(sb, "%s%s", i ? "\n" : "", sb_str(&v));
+			sb_printf(sb, "%s%s", i ? "\n" : "", v);
 		}
+		cli_view_free(v, len);
 	}
-	sb_free(&v);
 	return ret;
 }
 
@@ -306,7 +309,7 @@ static int run_exec(struct cli *c, int argc, char **argv)
 		if (!cli_host_oom())
 			fprintf(stderr, "vmsim-cli: exec: %s\n", err.msg[0] ? err.msg : strerror(-ret));
 		ret = 2;
-	} else if (machine_checking(m) && machine_check(m, &err)) {
+	} else if (c->check && vmsim_machine_check(m, &err)) {
 		/* --check: every invariant after the exec */
 		if (!cli_host_oom())
 			fprintf(stderr, "vmsim-cli: exec: invariant violated: %s\n", err.msg);

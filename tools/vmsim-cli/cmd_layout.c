@@ -1,8 +1,9 @@
 /*
  * vmsim-cli layout [--svg FILE]: print every region of the machine's
  * virtual address space (start, last byte, size, what maps it), and
- * optionally draw it as an SVG picture.  The map comes from the booted
- * machine (kern/layout.c), so it shows the live numbers of a fresh boot.
+ * optionally draw it as an SVG picture: the "layout" view and its picture
+ * (vmsim_view(), vmsim_view_svg()) of the booted machine, so it shows the
+ * live numbers of a fresh boot.
  * Invariant: FILE is written whole (through a temporary, util/outfile.c)
  * before anything is printed, or not at all and nothing is printed; both
  * are rendered before either is written.
@@ -11,10 +12,7 @@
 
 #include "cli.h"
 #include "cli_oom.h"
-#include "kern/layout.h"
-#include "kern/machine.h"
-#include "kern/views.h"
-#include "util/strbuf.h"
+#include "vmsim/vmsim.h"
 
 enum { OPT_SVG = 256 };
 
@@ -24,24 +22,27 @@ static const struct cli_opt layout_opts[] = {
 };
 
 /* The picture @pic into @path; 0, or 2 with the one line printed. */
-static int write_svg(struct cli *c, const struct strbuf *pic, const char *path)
+static int write_svg(struct cli *c, const char *pic, const char *path)
 {
 	struct outfile o;
 	int ret = cli_output(c, &o, path);
 
 	if (ret)
 		return ret;
-	fputs(sb_str(pic), o.f);
+	fputs(pic, o.f);
 	return cli_output_commit(&o);
 }
 
 static int run_layout(struct cli *c, int argc, char **argv)
 {
 	const char *svg = NULL;
-	struct strbuf sb = STRBUF_INIT, pic = STRBUF_INIT;
+	struct vmsim_view_opts vo = { .json = c->json };
+	struct vmsim_error err = { 0 }, perr = { 0 };
+	char *map, *pic = NULL;
+	long len, plen = 0;
 	struct vmsim_machine *m;
 	struct cli_getopt g;
-	int k, ret;
+	int k, ret = 0;
 
 	cli_getopt_init(&g, &cmd_layout, argc, argv, false);
 	while ((k = cli_getopt(&g)) > 0) {
@@ -58,23 +59,23 @@ static int run_layout(struct cli *c, int argc, char **argv)
 		return 2;
 	/* both rendered before either is written: out of host memory leaves
 	 * no output at all (main() says why) */
-	ret = view_render(m, "layout", NULL, c->json, &sb);
+	len = cli_view(m, "layout", &vo, &map, &err);
 	if (svg)
-		layout_svg(m, &pic);
+		plen = cli_view(m, "layout", NULL, &pic, &perr);
 	if (cli_host_oom()) {
 		ret = 2;
-	} else if (ret) {
-		fprintf(stderr, "vmsim-cli: layout: %s\n", sb_str(&sb));
+	} else if (len < 0 || plen < 0) {
+		fprintf(stderr, "vmsim-cli: %s\n", len < 0 ? err.msg : perr.msg);
 		ret = 2;
 	} else if (svg)
-		ret = write_svg(c, &pic, svg);
+		ret = write_svg(c, pic, svg);
 	if (!ret) {
-		fputs(sb_str(&sb), stdout);
+		fputs(map, stdout);
 		if (c->json)
 			fputc('\n', stdout);
 	}
-	sb_free(&sb);
-	sb_free(&pic);
+	cli_view_free(map, len);
+	cli_view_free(pic, plen);
 	vmsim_machine_destroy(m);
 	return ret;
 }

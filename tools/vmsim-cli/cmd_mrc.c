@@ -16,20 +16,19 @@
 
 #include "cli.h"
 #include "cli_oom.h"
-#include "kern/mrc.h"
 #include "util/hostalloc.h"
 #include "util/json.h"
 #include "util/outfile.h"
 #include "util/strbuf.h"
 #include "util/svg.h"
-#include "util/trace.h"
+#include "vmsim/vmsim.h"
 
 #define OPT_BUDGET (1ULL << 34)	/* references x OPT runs: about a minute */
 
 enum { OPT_FORMAT = 256, OPT_SAMPLE, OPT_ERROR, OPT_OPT, OPT_POINTS, OPT_CSV, OPT_CURVE, OPT_SVG };
 
 static const struct cli_opt mrc_opts[] = {
-	{ OPT_FORMAT, "format", ARG_WORDS, TRACE_FORMAT_WORDS,
+	{ OPT_FORMAT, "format", ARG_WORDS, VMSIM_TRACE_FORMATS,
 	  "the trace's format (default: detected, as replay detects it)" },
 	{ OPT_SAMPLE, "sample", ARG_TEXT, "R",
 	  "follow only the pages whose hash falls in a fraction R (0.01 or 1%) of the hash space "
@@ -50,9 +49,11 @@ static const struct cli_opt mrc_opts[] = {
 };
 
 struct mrc_cli {
-	struct mrc mc;
+	struct vmsim_mrc *mc;
+	struct vmsim_mrc_info in;	/* after the pass */
+	bool exact_too;
 	const char *trace;
-	enum trace_format fmt;
+	const char *fmt;
 	bool json, csv, tlb_curve;
 	double sample;
 	uint64_t points;
@@ -122,14 +123,14 @@ static unsigned tlb_rows(const struct mrc_cli *mcl)
 {
 	unsigned k = 1;
 
-	while (k < 31 && (1ULL << (k - 1)) < mrc_footprint(&mcl->mc))
+	while (k < 31 && (1ULL << (k - 1)) < mcl->in.footprint)
 		k++;
 	return k;
 }
 
 static double per_kilo(const struct mrc_cli *mcl, double misses)
 {
-	return mcl->mc.instructions ? misses * 1000 / (double)mcl->mc.instructions : NAN;
+	return mcl->in.instructions ? misses * 1000 / (double)mcl->in.instructions : NAN;
 }
 
 /* ---- output ---- */
@@ -148,7 +149,7 @@ static void print_kilo(double v, bool csv, const char *end)
 /* The frames table, as text columns or CSV. */
 static void print_curve(const struct mrc_cli *mcl, bool csv)
 {
-	const struct mrc *mc = &mcl->mc;
+	const struct vmsim_mrc_info *in = &mcl->in;
 
 	if (csv)
 		printf("frames,lru_faults,lru_miss_ratio%s\n", mcl->opt ? ",opt_faults" : "");
@@ -156,10 +157,10 @@ static void print_curve(const struct mrc_cli *mcl, bool csv)
 		printf("\n%8s %12s %10s%s\n", "frames", "lru_faults", "miss_ratio",
 		       mcl->opt ? "   opt_faults" : "");
 	for (uint64_t i = 0; i < mcl->nrows; i++) {
-		double f = mrc_lru_faults(mc, mcl->rows[i]);
+		double f = vmsim_mrc_lru_faults(mcl->mc, mcl->rows[i]);
 
 		printf(csv ? "%llu,%lld,%.8f" : "%8llu %12lld %10.6f", (unsigned long long)mcl->rows[i],
-		       llround(f), mc->refs ? f / (double)mc->refs : 0);
+		       llround(f), in->references ? f / (double)in->references : 0);
 		if (mcl->opt)
 			printf(csv ? ",%llu" : " %12llu", (unsigned long long)mcl->opt[i]);
 		printf("\n");
@@ -169,15 +170,13 @@ static void print_curve(const struct mrc_cli *mcl, bool csv)
 /* The TLB-reach table, as text columns or CSV. */
 static void print_tlb(const struct mrc_cli *mcl, bool csv)
 {
-	const struct mrc *mc = &mcl->mc;
-
 	if (csv)
 		printf("entries,misses_4k,mpki_4k,misses_2m,mpki_2m\n");
 	else
 		printf("\n%11s %12s %9s %12s %9s\n", "tlb_entries", "misses_4k", "mpki_4k",
 		       "misses_2m", "mpki_2m");
 	for (unsigned k = 0; k < tlb_rows(mcl); k++) {
-		double a = mrc_tlb_misses(mc, 1ULL << k, false), b = mrc_tlb_misses(mc, 1ULL << k, true);
+		double a = vmsim_mrc_tlb_misses(mcl->mc, 1ULL << k, 0), b = vmsim_mrc_tlb_misses(mcl->mc, 1ULL << k, 1);
 
 		printf(csv ? "%llu,%lld," : "%11llu %12lld ", 1ULL << k, llround(a));
 		print_kilo(per_kilo(mcl, a), csv, csv ? "," : " ");
@@ -188,18 +187,18 @@ static void print_tlb(const struct mrc_cli *mcl, bool csv)
 
 static void print_text(struct mrc_cli *mcl)
 {
-	const struct mrc *mc = &mcl->mc;
+	const struct vmsim_mrc_info *in = &mcl->in;
 
 	printf("mrc       %s (%s): %llu references (%llu records, %llu instructions), footprint "
-	       "%llu pages of 4 KiB, %llu of 2 MiB\n", mcl->trace, trace_format_name(mcl->fmt),
-	       (unsigned long long)mc->refs, (unsigned long long)mc->records,
-	       (unsigned long long)mc->instructions, (unsigned long long)mrc_footprint(mc),
-	       (unsigned long long)mrc_footprint_huge(mc));
+	       "%llu pages of 4 KiB, %llu of 2 MiB\n", mcl->trace, mcl->fmt,
+	       (unsigned long long)in->references, (unsigned long long)in->records,
+	       (unsigned long long)in->instructions, (unsigned long long)in->footprint,
+	       (unsigned long long)in->footprint_huge);
 	if (mcl->sample < 1) {
 		printf("sample    SHARDS at rate %g: %llu references of %llu pages followed",
-		       (double)mc->threshold / (1 << 24), (unsigned long long)mc->small.refs,
-		       (unsigned long long)mattson_footprint(&mc->small));
-		if (mc->o.exact_too)
+		       in->sample_rate, (unsigned long long)in->sampled_references,
+		       (unsigned long long)in->sampled_pages);
+		if (mcl->exact_too)
 			printf("; miss-ratio error against the exact curve: mean %.5f, max %.5f",
 			       mcl->mae, mcl->maxe);
 		printf("\n");
@@ -207,12 +206,9 @@ static void print_text(struct mrc_cli *mcl)
 	print_curve(mcl, false);
 	print_tlb(mcl, false);
 	printf("\ntime      %.3f s, %.2f M references/s; host memory %llu bytes, %.1f per distinct "
-	       "page\n", mcl->secs, mcl->secs > 0 ? (double)mc->refs / mcl->secs / 1e6 : 0,
-	       (unsigned long long)(mattson_bytes(&mc->small) + mattson_bytes(&mc->huge) +
-				    mattson_bytes(&mc->exact)),
-	       mattson_footprint(&mc->small) ? (double)(mattson_bytes(&mc->small) +
-							mattson_bytes(&mc->huge)) /
-						(double)mattson_footprint(&mc->small) : 0.0);
+	       "page\n", mcl->secs, mcl->secs > 0 ? (double)in->references / mcl->secs / 1e6 : 0,
+	       (unsigned long long)in->host_bytes,
+	       in->sampled_pages ? (double)in->host_bytes_sampled / (double)in->sampled_pages : 0.0);
 }
 
 static void json_num_or_null(struct json_writer *jw, const char *key, double v, int decimals)
@@ -228,21 +224,21 @@ static void json_num_or_null(struct json_writer *jw, const char *key, double v, 
  * -errno when it did not come out whole. */
 static int render_json(struct mrc_cli *mcl, struct strbuf *sb)
 {
-	const struct mrc *mc = &mcl->mc;
+	const struct vmsim_mrc_info *in = &mcl->in;
 	struct json_writer jw;
 
 	json_init(&jw, sb);
 	json_object_begin(&jw);
 	json_key_str(&jw, "trace", mcl->trace);
-	json_key_str(&jw, "format", trace_format_name(mcl->fmt));
-	json_key_u64(&jw, "records", mc->records);
-	json_key_u64(&jw, "references", mc->refs);
-	json_key_u64(&jw, "instructions", mc->instructions);
-	json_key_u64(&jw, "footprint_pages", mrc_footprint(mc));
-	json_key_u64(&jw, "footprint_2m_pages", mrc_footprint_huge(mc));
+	json_key_str(&jw, "format", mcl->fmt);
+	json_key_u64(&jw, "records", in->records);
+	json_key_u64(&jw, "references", in->references);
+	json_key_u64(&jw, "instructions", in->instructions);
+	json_key_u64(&jw, "footprint_pages", in->footprint);
+	json_key_u64(&jw, "footprint_2m_pages", in->footprint_huge);
 	json_key(&jw, "sample_rate");
-	json_double(&jw, (double)mc->threshold / (1 << 24), 8);
-	if (mc->o.exact_too) {
+	json_double(&jw, in->sample_rate, 8);
+	if (mcl->exact_too) {
 		json_key(&jw, "error");
 		json_object_begin(&jw);
 		json_key(&jw, "mean_abs_miss_ratio");
@@ -254,13 +250,13 @@ static int render_json(struct mrc_cli *mcl, struct strbuf *sb)
 	json_key(&jw, "curve");
 	json_array_begin(&jw);
 	for (uint64_t i = 0; i < mcl->nrows; i++) {
-		double f = mrc_lru_faults(mc, mcl->rows[i]);
+		double f = vmsim_mrc_lru_faults(mcl->mc, mcl->rows[i]);
 
 		json_object_begin(&jw);
 		json_key_u64(&jw, "frames", mcl->rows[i]);
 		json_key_u64(&jw, "lru_faults", (uint64_t)llround(f));
 		json_key(&jw, "lru_miss_ratio");
-		json_double(&jw, mc->refs ? f / (double)mc->refs : 0, 8);
+		json_double(&jw, in->references ? f / (double)in->references : 0, 8);
 		if (mcl->opt)
 			json_key_u64(&jw, "opt_faults", mcl->opt[i]);
 		json_object_end(&jw);
@@ -269,7 +265,7 @@ static int render_json(struct mrc_cli *mcl, struct strbuf *sb)
 	json_key(&jw, "tlb_reach");
 	json_array_begin(&jw);
 	for (unsigned k = 0; k < tlb_rows(mcl); k++) {
-		double a = mrc_tlb_misses(mc, 1ULL << k, false), b = mrc_tlb_misses(mc, 1ULL << k, true);
+		double a = vmsim_mrc_tlb_misses(mcl->mc, 1ULL << k, 0), b = vmsim_mrc_tlb_misses(mcl->mc, 1ULL << k, 1);
 
 		json_object_begin(&jw);
 		json_key_u64(&jw, "entries", 1ULL << k);
@@ -280,12 +276,11 @@ static int render_json(struct mrc_cli *mcl, struct strbuf *sb)
 		json_object_end(&jw);
 	}
 	json_array_end(&jw);
-	json_key_u64(&jw, "host_bytes", mattson_bytes(&mc->small) + mattson_bytes(&mc->huge) +
-					mattson_bytes(&mc->exact));
+	json_key_u64(&jw, "host_bytes", in->host_bytes);
 	json_key(&jw, "seconds");
 	json_double(&jw, mcl->secs, 6);
 	json_key(&jw, "references_per_second");
-	json_double(&jw, mcl->secs > 0 ? (double)mc->refs / mcl->secs : 0, 0);
+	json_double(&jw, mcl->secs > 0 ? (double)in->references / mcl->secs : 0, 0);
 	json_object_end(&jw);
 	return json_finish(&jw);
 }
@@ -293,7 +288,7 @@ static int render_json(struct mrc_cli *mcl, struct strbuf *sb)
 /* The --curve as a picture, into @sb.  0, or -ENOMEM. */
 static int render_svg(struct mrc_cli *mcl, struct strbuf *sb)
 {
-	const struct mrc *mc = &mcl->mc;
+	const struct vmsim_mrc_info *in = &mcl->in;
 	uint64_t n = mcl->tlb_curve ? tlb_rows(mcl) : mcl->nrows;
 	double *x = host_zalloc(NULL, 3 * (n + 1) * sizeof(double)), *y[2];
 	struct svg_series s[2];
@@ -307,15 +302,15 @@ static int render_svg(struct mrc_cli *mcl, struct strbuf *sb)
 	y[1] = y[0] + n + 1;
 	for (uint64_t i = 0; i < n; i++) {
 		if (mcl->tlb_curve) {
-			double a = mrc_tlb_misses(mc, 1ULL << i, false);
-			double b = mrc_tlb_misses(mc, 1ULL << i, true);
+			double a = vmsim_mrc_tlb_misses(mcl->mc, 1ULL << i, 0);
+			double b = vmsim_mrc_tlb_misses(mcl->mc, 1ULL << i, 1);
 
 			x[i] = (double)(1ULL << i);
-			y[0][i] = mc->instructions ? per_kilo(mcl, a) : a;
-			y[1][i] = mc->instructions ? per_kilo(mcl, b) : b;
+			y[0][i] = in->instructions ? per_kilo(mcl, a) : a;
+			y[1][i] = in->instructions ? per_kilo(mcl, b) : b;
 		} else {
 			x[i] = (double)mcl->rows[i];
-			y[0][i] = mrc_lru_faults(mc, mcl->rows[i]);
+			y[0][i] = vmsim_mrc_lru_faults(mcl->mc, mcl->rows[i]);
 			y[1][i] = mcl->opt ? (double)mcl->opt[i] : NAN;
 		}
 	}
@@ -323,10 +318,10 @@ static int render_svg(struct mrc_cli *mcl, struct strbuf *sb)
 	s[1] = (struct svg_series){ mcl->tlb_curve ? "2 MiB pages" : "OPT", x, y[1], n };
 	sb_printf(&title, "%s: %s", mcl->trace, mcl->tlb_curve ? "TLB reach" : "page faults");
 	if (mcl->sample < 1)
-		sb_printf(&title, " (SHARDS, rate %g)", (double)mc->threshold / (1 << 24));
+		sb_printf(&title, " (SHARDS, rate %g)", in->sample_rate);
 	ch.title = sb_str(&title);
 	ch.xlabel = mcl->tlb_curve ? "TLB entries (fully associative, LRU)" : "frames";
-	ch.ylabel = mcl->tlb_curve ? (mc->instructions ? "misses per 1000 instructions" : "misses")
+	ch.ylabel = mcl->tlb_curve ? (in->instructions ? "misses per 1000 instructions" : "misses")
 				   : "page faults";
 	ch.logx = mcl->tlb_curve || (mcl->points && mcl->nrows > 1);
 	ch.series = s;
@@ -340,44 +335,27 @@ static int render_svg(struct mrc_cli *mcl, struct strbuf *sb)
 	return ret;
 }
 
-/* --error: the sampled miss ratio against the exact one at every frame count. */
-static void measure_error(struct mrc_cli *mcl)
-{
-	const struct mrc *mc = &mcl->mc;
-	uint64_t fp = mattson_footprint(&mc->exact);
-
-	mcl->mae = mcl->maxe = 0;
-	for (uint64_t f = 1; f <= fp && mc->refs; f++) {
-		double e = fabs(mrc_lru_faults(mc, f) - (double)mrc_lru_faults_exact(mc, f)) /
-			   (double)mc->refs;
-
-		mcl->mae += e;
-		mcl->maxe = e > mcl->maxe ? e : mcl->maxe;
-	}
-	if (fp)
-		mcl->mae /= (double)fp;
-}
-
 static int run_mrc(struct cli *c, int argc, char **argv)
 {
 	struct mrc_cli mcl = { .json = c->json, .sample = 1 };
-	struct mrc_opts mo = { .sample = 1 };
+	struct vmsim_mrc_opts mo = { .sample = 1 };
 	struct vmsim_error err = { 0 };
 	struct cli_getopt g;
-	struct trace_reader r;
-	struct trace_rec recs[256];
-	const char *svg = NULL;
+	struct vmsim_trace *tr;
+	struct vmsim_trace_info ti;
+	struct vmsim_rec recs[256];
+	const char *svg = NULL, *format = NULL;
 	struct strbuf doc = STRBUF_INIT, pic = STRBUF_INIT;
-	int fmt = -1, k, ret, status = 0;
+	int k, ret, status = 0;
 	long got;
 	double t0;
 
 	cli_getopt_init(&g, &cmd_mrc, argc, argv, false);
 	while ((k = cli_getopt(&g)) > 0) {
 		if (k == OPT_FORMAT) {
-			fmt = cli_choice(&cmd_mrc, k, g.arg);	/* TRACE_FORMAT_WORDS' order */
-			if (fmt < 0)
+			if (cli_choice(&cmd_mrc, k, g.arg) < 0)
 				return 2;
+			format = g.arg;
 		} else if (k == OPT_SAMPLE) {
 			mcl.sample = parse_rate(g.arg);
 			if (mcl.sample < 0)
@@ -416,60 +394,57 @@ static int run_mrc(struct cli *c, int argc, char **argv)
 				       "give --sample");
 	mcl.trace = argv[g.next];
 	mo.sample = mcl.sample;
+	mcl.exact_too = mo.exact_too;
 	cli_input(c, mcl.trace);
 	if (cli_start(c))
 		return 2;
-	ret = trace_open(&r, mcl.trace, fmt, &err);
+	ret = vmsim_trace_open(mcl.trace, format, &tr, &err);
 	if (ret) {
 		say(err.msg);
 		return 2;
 	}
-	mcl.fmt = r.fmt;
-	if (mrc_init(&mcl.mc, &mo, &err)) {
-		trace_close(&r);
+	vmsim_trace_info(tr, &ti);
+	mcl.fmt = ti.format;
+	if (vmsim_mrc_open(&mo, &mcl.mc, &err)) {
+		vmsim_trace_close(tr);
 		say(err.msg);
 		return 2;
 	}
 	t0 = now();
-	while ((got = trace_read_batch(&r, recs, 256, &err)) > 0) {
-		for (long i = 0; i < got; i++)
-			if (mrc_record(&mcl.mc, &recs[i]))
-				break;
-		if (mcl.mc.err)
-			break;
-	}
-	trace_close(&r);
+	while ((got = vmsim_trace_read(tr, recs, 256, &err)) > 0)
+		if (vmsim_mrc_batch(mcl.mc, recs, (size_t)got))
+			break;	/* the host refused: vmsim_mrc_finish() says so */
+	vmsim_trace_close(tr);
 	if (got < 0) {
 		/* a bad record: no curve from part of a trace */
 		say(err.msg);
 		status = 2;
 		goto out;
 	}
-	if (mrc_finish(&mcl.mc, &err)) {
+	if (vmsim_mrc_finish(mcl.mc, &err)) {
 		say(err.msg);
 		status = 2;
 		goto out;
 	}
-	if (choose_rows(&mcl, mrc_footprint(&mcl.mc))) {
+	vmsim_mrc_info(mcl.mc, &mcl.in);
+	if (choose_rows(&mcl, mcl.in.footprint)) {
 		say("out of host memory");
 		status = 2;
 		goto out;
 	}
 	if (mo.opt) {
-		if ((double)mcl.nrows * (double)mcl.mc.refs > (double)OPT_BUDGET) {
+		if ((double)mcl.nrows * (double)mcl.in.references > (double)OPT_BUDGET) {
 			fprintf(stderr, "vmsim-cli: mrc: --opt at %llu frame counts over %llu references "
 				"is too long a computation: give --points N\n",
-				(unsigned long long)mcl.nrows, (unsigned long long)mcl.mc.refs);
+				(unsigned long long)mcl.nrows, (unsigned long long)mcl.in.references);
 			status = 2;
 			goto out;
 		}
 		mcl.opt = host_zalloc(NULL, mcl.nrows * sizeof(*mcl.opt));
 		bool failed = !mcl.opt;
 
-		for (uint64_t i = 0; !failed && i < mcl.nrows; i++) {
-			mcl.opt[i] = mrc_opt_faults(&mcl.mc, mcl.rows[i]);
-			failed = mcl.opt[i] == UINT64_MAX;
-		}
+		for (uint64_t i = 0; !failed && i < mcl.nrows; i++)
+			failed = vmsim_mrc_opt_faults(mcl.mc, mcl.rows[i], &mcl.opt[i]) != 0;
 		if (failed) {
 			say("out of host memory");
 			status = 2;
@@ -477,7 +452,7 @@ static int run_mrc(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (mo.exact_too)
-		measure_error(&mcl);
+		vmsim_mrc_error(mcl.mc, &mcl.mae, &mcl.maxe);
 	mcl.secs = now() - t0;
 	/* everything that needs host memory first: out of it, no output at all */
 	if ((mcl.json && render_json(&mcl, &doc)) || (svg && render_svg(&mcl, &pic)) ||
@@ -515,7 +490,7 @@ out:
 		host_free(NULL, mcl.rows, mcl.nrows_cap * sizeof(*mcl.rows));
 	if (mcl.opt)
 		host_free(NULL, mcl.opt, mcl.nrows * sizeof(*mcl.opt));
-	mrc_destroy(&mcl.mc);
+	vmsim_mrc_close(mcl.mc);
 	return status;
 }
 

@@ -1,9 +1,11 @@
 /*
- * vmsim-cli replay: arguments, progress and the report around the replay
- * engine (src/kern/replay.c).  Output: accesses by type, TLB hits and
- * misses per level, walks and page-table entries read, faults by kind, RSS
- * and page-table pages at the end, time and rate; --json for all of it;
- * --interval N for a time series; a progress line on a terminal.
+ * vmsim-cli replay: arguments, progress and the report around the public
+ * replay API (vmsim/replay.h: vmsim_trace_read(), vmsim_replay_batch(),
+ * vmsim_replay_set_policy(), vmsim_replay_stats()), which it renders.
+ * Output: accesses by type, TLB hits and misses per level, walks and
+ * page-table entries read, faults by kind, RSS and page-table pages at the
+ * end, time and rate; --json for all of it; --interval N for a time
+ * series; a progress line on a terminal.
  *
  * Invariant: the replay streams; host memory stays bounded whatever the
  * trace's length (the reader's buffer, plus the simulated frames touched).
@@ -21,23 +23,12 @@
 
 #include "cli.h"
 #include "cli_oom.h"
-#include "kern/exec.h"
-#include "kern/machine.h"
-#include "kern/task.h"
-#include "mmu/mmu.h"
 #include "util/errname.h"
-#include "util/error.h"
-#include "util/trace.h"
-#include "kern/replace.h"
-#include "kern/replay.h"
-#include "kern/stats.h"
-#include "util/json.h"
 #include "util/hostalloc.h"
+#include "util/json.h"
 #include "util/strbuf.h"
 #include "util/svg.h"
-#include "vma/huge_mm.h"
-#include "vma/mm.h"
-
+#include "vmsim/vmsim.h"
 
 #define PROGRESS_EVERY (1u << 16)
 #define BATCH 256
@@ -76,10 +67,11 @@ struct interval_plot {
 };
 
 struct replay_cli {
-	struct replay rp;
-	struct replace rs;		/* --frames: the policy */
-	const struct replace_ops *policy;	/* NULL without --frames */
-	struct replace_params params;
+	struct vmsim_replay *rp;
+	struct vmsim_trace *tr;
+	uint64_t accesses;		/* the records replayed */
+	struct vmsim_replay_policy params;	/* --frames: the policy */
+	const char *policy;		/* NULL without --frames */
 	uint64_t interval, next_interval;
 	uint64_t last[NR_COUNTERS];	/* the counters at the last interval row */
 	bool json, csv, quiet, tty;
@@ -106,31 +98,40 @@ static unsigned nr_counters(const struct replay_cli *rc)
 	return rc->policy ? NR_COUNTERS : C_POLICY_FAULTS;
 }
 
+/* The TLB counters of level @i (0 l1d, 1 l1i, 2 l2): hits, misses. */
+#define TLB_HITS(s, i) ((s)->tlb[i][0].value)
+#define TLB_MISSES(s, i) ((s)->tlb[i][1].value)
+/* The faults' counters: min_flt demand_zero zero_page cow cow_reuse
+ * stack_grow segv sigbus (vmsim_replay_stats' order). */
+enum { F_MIN_FLT, F_DEMAND_ZERO, F_ZERO_PAGE, F_COW, F_COW_REUSE, F_STACK_GROW, F_SEGV,
+       F_SIGBUS };
+
 /* The counters of @c (and the policy's) in counter_names' order. */
-static void counter_values(struct replay_cli *rc, const struct replay_counters *c,
+static void counter_values(const struct replay_cli *rc, const struct vmsim_replay_stats *c,
 			   uint64_t v[NR_COUNTERS])
 {
-	const struct tlb_stats *lv[3] = { &c->l1d, &c->l1i, &c->l2 };
-	const struct replace_stats *st = replace_stats(&rc->rs);
-	struct stat_field f[FAULT_STAT_FIELDS];
-
-	_Static_assert(C_SIGBUS - C_MIN_FLT + 1 == FAULT_STAT_FIELDS, "the faults' columns");
+	_Static_assert(C_SIGBUS - C_MIN_FLT + 1 == VMSIM_FAULT_COUNTS, "the faults' columns");
 	v[C_ACCESSES] = c->accesses;
 	v[C_INSTRUCTIONS] = c->instructions;
 	for (unsigned i = 0; i < 3; i++) {
-		v[C_L1D_HITS + 2 * i] = lv[i]->hits;
-		v[C_L1D_MISSES + 2 * i] = lv[i]->misses;
+		v[C_L1D_HITS + 2 * i] = TLB_HITS(c, i);
+		v[C_L1D_MISSES + 2 * i] = TLB_MISSES(c, i);
 	}
 	v[C_WALKS] = c->walks;
 	v[C_ENTRIES_READ] = c->entries_read;
-	fault_stat_fields(&c->fst, f);	/* min_flt ... sigbus, our order */
-	for (unsigned i = 0; i < FAULT_STAT_FIELDS; i++)
-		v[C_MIN_FLT + i] = f[i].v;
+	for (unsigned i = 0; i < VMSIM_FAULT_COUNTS; i++)	/* min_flt ... sigbus, our order */
+		v[C_MIN_FLT + i] = c->faults[i].value;
 	v[C_CYCLES] = c->translation_cycles;
-	v[C_POLICY_FAULTS] = rc->policy ? st->faults : 0;
-	v[C_EVICTIONS] = rc->policy ? st->evictions : 0;
-	v[C_DIRTY_EVICTIONS] = rc->policy ? st->dirty_evictions : 0;
-	v[C_DISK_WRITES] = rc->policy ? st->disk_writes : 0;
+	v[C_POLICY_FAULTS] = rc->policy ? c->faults_policy : 0;
+	v[C_EVICTIONS] = rc->policy ? c->evictions : 0;
+	v[C_DIRTY_EVICTIONS] = rc->policy ? c->dirty_evictions : 0;
+	v[C_DISK_WRITES] = rc->policy ? c->disk_writes : 0;
+}
+
+/* The replay's counters now (the API fills them whole). */
+static void snapshot(const struct replay_cli *rc, struct vmsim_replay_stats *c)
+{
+	vmsim_replay_stats(rc->rp, c, sizeof(*c));
 }
 
 /* Misses per 1000 instructions: false when there were none (a trace
@@ -188,7 +189,7 @@ static void plot_row(struct replay_cli *rc, const uint64_t *d)
 			return;
 		pl->cap = cap;
 	}
-	pl->x[pl->n] = (double)rc->rp.accesses;
+	pl->x[pl->n] = (double)rc->accesses;
 	for (int k = 0; k < PLOT_SERIES; k++)
 		pl->y[k][pl->n] = (double)d[plot_counter[k]];
 	pl->n++;
@@ -258,9 +259,8 @@ static void row_header(const struct replay_cli *rc, char sep)
 
 static void interval_row(struct replay_cli *rc)
 {
-	struct replay *rp = &rc->rp;
 	struct json_writer *jw = &rc->jw;
-	struct replay_counters c;
+	struct vmsim_replay_stats c;
 	uint64_t v[NR_COUNTERS], d[NR_COUNTERS];
 	const unsigned n = nr_counters(rc);
 	const char sep = rc->csv ? ',' : ' ';
@@ -268,7 +268,7 @@ static void interval_row(struct replay_cli *rc)
 
 	if (cli_host_oom())
 		return;		/* the replay ends at the failure: no more rows */
-	replay_snapshot(rp, &c);
+	snapshot(rc, &c);
 	counter_values(rc, &c, v);
 	for (unsigned i = 0; i < NR_COUNTERS; i++) {
 		d[i] = v[i] - rc->last[i];
@@ -280,12 +280,12 @@ static void interval_row(struct replay_cli *rc)
 		plot_row(rc, d);
 	if (rc->json) {
 		json_object_begin(jw);
-		json_key_u64(jw, "accesses", rp->accesses);
-		json_key_u64(jw, "l1d_misses", c.l1d.misses);
-		json_key_u64(jw, "l1i_misses", c.l1i.misses);
-		json_key_u64(jw, "l2_misses", c.l2.misses);
+		json_key_u64(jw, "accesses", c.accesses);
+		json_key_u64(jw, "l1d_misses", TLB_MISSES(&c, 0));
+		json_key_u64(jw, "l1i_misses", TLB_MISSES(&c, 1));
+		json_key_u64(jw, "l2_misses", TLB_MISSES(&c, 2));
 		json_key_u64(jw, "walks", c.walks);
-		json_key_u64(jw, "min_flt", c.fst.min_flt);
+		json_key_u64(jw, "min_flt", c.faults[F_MIN_FLT].value);
 		json_key_u64(jw, "rss_pages", c.rss);
 		json_key(jw, "delta");
 		json_object_begin(jw);
@@ -311,10 +311,10 @@ static void interval_row(struct replay_cli *rc)
 		row_header(rc, sep);
 		rc->header_done = true;
 	}
-	printf("%llu%c%llu%c%llu%c%llu%c%llu%c%lu%c%lu", (unsigned long long)rp->accesses, sep,
-	       (unsigned long long)c.l1d.misses, sep, (unsigned long long)c.l1i.misses, sep,
-	       (unsigned long long)c.l2.misses, sep, (unsigned long long)c.walks, sep,
-	       c.fst.min_flt, sep, c.rss);
+	printf("%llu%c%llu%c%llu%c%llu%c%llu%c%llu%c%llu", (unsigned long long)c.accesses, sep,
+	       (unsigned long long)TLB_MISSES(&c, 0), sep, (unsigned long long)TLB_MISSES(&c, 1),
+	       sep, (unsigned long long)TLB_MISSES(&c, 2), sep, (unsigned long long)c.walks, sep,
+	       (unsigned long long)c.faults[F_MIN_FLT].value, sep, (unsigned long long)c.rss);
 	for (unsigned i = 0; i < n; i++)
 		printf("%c%llu", sep, (unsigned long long)d[i]);
 	for (unsigned i = 0; i < NR_MPKI; i++) {
@@ -329,10 +329,10 @@ static void interval_row(struct replay_cli *rc)
 		printf("%c%s\n", sep, rc->csv ? "" : "-");
 }
 
-static void progress(struct replay_cli *rc, const struct trace_reader *r, bool final)
+static void progress(struct replay_cli *rc, bool final)
 {
-	const struct replay *rp = &rc->rp;
-	double t = now(), el = t - rc->t0, rate = el > 0 ? (double)rp->accesses / el : 0;
+	struct vmsim_trace_info r;
+	double t = now(), el = t - rc->t0, rate = el > 0 ? (double)rc->accesses / el : 0;
 
 	if (!rc->tty || rc->quiet)
 		return;
@@ -343,10 +343,11 @@ static void progress(struct replay_cli *rc, const struct trace_reader *r, bool f
 	if (t < rc->next_progress)
 		return;
 	rc->next_progress = t + 0.25;
-	fprintf(stderr, "\r\033[K%llu accesses, %.1f M/s", (unsigned long long)rp->accesses,
+	fprintf(stderr, "\r\033[K%llu accesses, %.1f M/s", (unsigned long long)rc->accesses,
 		rate / 1e6);
-	if (r->total_bytes && r->bytes_read && el > 0) {
-		double frac = (double)r->bytes_read / (double)r->total_bytes;
+	vmsim_trace_info(rc->tr, &r);
+	if (r.total_bytes && r.bytes_read && el > 0) {
+		double frac = (double)r.bytes_read / (double)r.total_bytes;
 		if (frac > 0.01)
 			fprintf(stderr, ", %.0f%%, ETA %.0f s", frac * 100, el / frac - el);
 	}
@@ -354,136 +355,123 @@ static void progress(struct replay_cli *rc, const struct trace_reader *r, bool f
 }
 
 /* JSON: what the document says before any interval row. */
-static void json_head(struct replay_cli *rc, const char *trace, enum trace_format fmt,
-		      const char *comp, const char *layout)
+static void json_head(struct replay_cli *rc, const char *trace, const struct vmsim_trace_info *ti,
+		      const char *layout)
 {
 	struct json_writer *jw = &rc->jw;
+	struct vmsim_replay_stats c;
 
+	snapshot(rc, &c);
 	json_init_stream(jw, &rc->out, stdout);
 	json_object_begin(jw);
 	json_key_str(jw, "trace", trace);
-	json_key_str(jw, "format", trace_format_name(fmt));
-	json_key_str(jw, "compression", comp);
+	json_key_str(jw, "format", ti->format);
+	json_key_str(jw, "compression", ti->compression);
 	json_key_str(jw, "layout", layout);
-	json_key_str(jw, "machine", rc->rp.m->cfg.name);
+	json_key_str(jw, "machine", c.machine);
 	if (rc->interval) {
 		json_key(jw, "intervals");
 		json_array_begin(jw);
 	}
 }
 
-/* @key: {the @n fields}. */
-static void json_group(struct json_writer *jw, const char *key, const struct stat_field *f,
+/* @key: {the @n counters}. */
+static void json_group(struct json_writer *jw, const char *key, const struct vmsim_count *f,
 		       unsigned n)
 {
 	json_key(jw, key);
 	json_object_begin(jw);
-	json_stat_fields(jw, f, n);
+	for (unsigned i = 0; i < n; i++)
+		json_key_u64(jw, f[i].name, f[i].value);
 	json_object_end(jw);
 }
 
 /* JSON: "replacement": the policy, its parameters and its counts. */
-static void json_replacement(struct replay_cli *rc)
+static void json_replacement(struct json_writer *jw, const struct vmsim_replay_stats *st)
 {
-	const struct replace_stats *st = replace_stats(&rc->rs);
-	struct json_writer *jw = &rc->jw;
-	const struct stat_field counts[] = {
-		{ "references", st->references }, { "faults", st->faults },
-		{ "first_use_faults", st->first_faults }, { "evictions", st->evictions },
+	const struct vmsim_count counts[] = {
+		{ "references", st->references }, { "faults", st->faults_policy },
+		{ "first_use_faults", st->first_use_faults }, { "evictions", st->evictions },
 		{ "dirty_evictions", st->dirty_evictions }, { "disk_writes", st->disk_writes },
-		{ "ticks", st->ticks }, { "bit_clears", st->bit_clears },
+		{ "ticks", st->ticks_run }, { "bit_clears", st->bit_clears },
 	};
 
 	json_key(jw, "replacement");
 	json_object_begin(jw);
-	json_key_str(jw, "policy", rc->policy->name);
-	json_key_u64(jw, "frames", rc->params.frames);
-	if (rc->policy->flags & REPLACE_TICKS)
-		json_key_u64(jw, "refresh", rc->params.refresh);
-	if (rc->policy == replace_find("wsclock"))
-		json_key_u64(jw, "tau", rc->params.tau);
-	if (rc->policy == replace_find("random") || rc->policy == replace_find("nru"))
-		json_key_u64(jw, "seed", rc->params.seed);
-	json_stat_fields(jw, counts, sizeof(counts) / sizeof(counts[0]));
-	if (rc->policy->flags & REPLACE_KERNEL) {
+	json_key_str(jw, "policy", st->policy);
+	json_key_u64(jw, "frames", st->frames);
+	if (st->ticks)
+		json_key_u64(jw, "refresh", st->refresh);
+	if (st->uses_tau)
+		json_key_u64(jw, "tau", st->tau);
+	if (st->uses_seed)
+		json_key_u64(jw, "seed", st->seed);
+	for (unsigned i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		json_key_u64(jw, counts[i].name, counts[i].value);
+	if (st->kernel) {
 		/* the kernel's reclaim: the cgroup's counters of the run */
-		json_key_u64(jw, "swap_pages", rc->rs.swap_pages);
-		json_key(jw, "reclaim");
-		json_object_begin(jw);
-		for (unsigned i = 0; i < NR_REPLACE_RECLAIM; i++)
-			json_key_u64(jw, replace_reclaim_name[i], rc->rs.reclaim[i]);
-		json_object_end(jw);
+		json_key_u64(jw, "swap_pages", st->swap_pages);
+		json_group(jw, "reclaim", st->reclaim, VMSIM_RECLAIM_COUNTS);
 	}
 	json_object_end(jw);
 }
 
-/* Lookups that missed, of all lookups: false when there were none. */
-static bool miss_rate(const struct tlb_stats *t, double *out)
+/* Lookups of TLB level @i that missed, of all lookups: false when there
+ * were none. */
+static bool miss_rate(const struct vmsim_replay_stats *c, unsigned i, double *out)
 {
-	if (!t->hits && !t->misses)
+	const uint64_t hits = TLB_HITS(c, i), misses = TLB_MISSES(c, i);
+
+	if (!hits && !misses)
 		return false;
-	*out = (double)t->misses / (double)(t->hits + t->misses);
+	*out = (double)misses / (double)(hits + misses);
 	return true;
 }
 
-
-/* The depth of Linux level @l in @fmt, or -1 when it folds into the one above. */
-static int level_depth(const struct pt_format *fmt, enum pt_level l)
+/* The depth of Linux level @l (vmsim_pt_level_name()) in @c's format, or
+ * -1 when it folds into the one above. */
+static int level_depth(const struct vmsim_replay_stats *c, int l)
 {
-	return pt_level_depth(fmt, l);
+	for (unsigned d = 0; d < c->levels; d++)
+		if (c->level[d].linux_level == l)
+			return (int)d;
+	return -1;
 }
 
-/* A leaf at @d maps a page (the last level, or a level of large pages). */
-static bool level_maps(const struct pt_format *fmt, int d)
+/* The depth whose entries the paging-structure cache @name holds, or -1. */
+static int psc_depth(const struct vmsim_replay_stats *c, const char *name)
 {
-	return d == (int)fmt->levels - 1 || fmt->lvl[d].large;
-}
-
-#define linux_levels pt_level_names
-
-/* The paging-structure caches a summary reports (CSV: a column pair each,
- * empty where the format has none). */
-#define NR_PSC 4
-static const char *const psc_names[NR_PSC] = { "pml5e_cache", "pml4e_cache", "pdpte_cache",
-					       "pde_cache" };
-
-/* The depth whose entries @cpu's cache @name holds, or -1. */
-static int psc_depth(const struct vmsim_cpu *cpu, const char *name)
-{
-	for (int d = 0; d < PT_MAX_LEVELS; d++)
-		if (cpu->psc[d].entries && strcmp(cpu->psc[d].name, name) == 0)
-			return d;
+	for (unsigned d = 0; d < c->levels; d++)
+		if (c->level[d].psc_name && strcmp(c->level[d].psc_name, name) == 0)
+			return (int)d;
 	return -1;
 }
 
 /* The cost model's line: cycles, per access, the costs, and each cache's
  * hit rate. */
-static void text_translation(const struct replay *rp, const struct replay_counters *c)
+static void text_translation(const struct vmsim_replay_stats *c)
 {
-	const struct vmsim_config *cfg = &rp->m->cfg;
 	double x = 0;
 
 	printf("cycles    %llu translating", (unsigned long long)c->translation_cycles);
 	if (per_access(c->translation_cycles, c->accesses, &x))
 		printf(", %.4f per access", x);
 	printf(" (L1 lookup %u, L2 lookup %u, walk reference %u); paging-structure caches:",
-	       cfg->cost_l1_hit, cfg->cost_l2_hit, cfg->cost_walk_ref);
-	for (int d = 0, n = 0; d < PT_MAX_LEVELS; d++) {
-		const uint64_t h = c->psc_hits[d], all = h + c->psc_misses[d];
+	       c->cost_l1_hit, c->cost_l2_hit, c->cost_walk_ref);
+	for (unsigned d = 0, n = 0; d < c->levels; d++) {
+		const uint64_t h = c->level[d].psc_hits, all = h + c->level[d].psc_misses;
 
-		if (!rp->cpu->psc[d].entries)
+		if (!c->level[d].psc_name)
 			continue;
-		printf("%s %s %llu/%llu hits", n++ ? "," : "", rp->cpu->fmt->lvl[d].intel,
+		printf("%s %s %llu/%llu hits", n++ ? "," : "", c->level[d].intel_name,
 		       (unsigned long long)h, (unsigned long long)all);
 	}
 	printf("; %llu entries not read\n", (unsigned long long)c->entries_saved);
 }
 
 /* JSON: the cost model and the caches. */
-static void json_translation(struct json_writer *jw, const struct replay *rp,
-			     const struct replay_counters *c)
+static void json_translation(struct json_writer *jw, const struct vmsim_replay_stats *c)
 {
-	const struct vmsim_config *cfg = &rp->m->cfg;
 	double x = 0;
 
 	json_key(jw, "translation");
@@ -493,22 +481,22 @@ static void json_translation(struct json_writer *jw, const struct replay *rp,
 			    per_access(c->translation_cycles, c->accesses, &x), &x);
 	json_key(jw, "cost");
 	json_object_begin(jw);
-	json_key_u64(jw, "l1_hit", cfg->cost_l1_hit);
-	json_key_u64(jw, "l2_hit", cfg->cost_l2_hit);
-	json_key_u64(jw, "walk_ref", cfg->cost_walk_ref);
+	json_key_u64(jw, "l1_hit", c->cost_l1_hit);
+	json_key_u64(jw, "l2_hit", c->cost_l2_hit);
+	json_key_u64(jw, "walk_ref", c->cost_walk_ref);
 	json_object_end(jw);
 	json_key_u64(jw, "walk_entries_saved", c->entries_saved);
 	json_key(jw, "paging_structure_caches");
 	json_object_begin(jw);
-	for (int d = 0; d < PT_MAX_LEVELS; d++) {
-		const uint64_t h = c->psc_hits[d], all = h + c->psc_misses[d];
+	for (unsigned d = 0; d < c->levels; d++) {
+		const uint64_t h = c->level[d].psc_hits, all = h + c->level[d].psc_misses;
 
-		if (!rp->cpu->psc[d].entries)
+		if (!c->level[d].psc_name)
 			continue;
-		json_key(jw, rp->cpu->psc[d].name);
+		json_key(jw, c->level[d].psc_name);
 		json_object_begin(jw);
 		json_key_u64(jw, "hits", h);
-		json_key_u64(jw, "misses", c->psc_misses[d]);
+		json_key_u64(jw, "misses", c->level[d].psc_misses);
 		json_number_or_null(jw, "hit_rate", per_access(h, all, &x), &x);
 		json_object_end(jw);
 	}
@@ -520,49 +508,43 @@ static void json_translation(struct json_writer *jw, const struct replay *rp,
  * -errno if the document did not come out whole. */
 static int json_tail(struct replay_cli *rc, double secs, double rate)
 {
-	const struct replay *rp = &rc->rp;
-	const struct pt_format *fmt = rp->cpu->fmt;
 	struct json_writer *jw = &rc->jw;
-	struct replay_counters c;
-	struct stat_field f[FAULT_STAT_FIELDS];
+	struct vmsim_replay_stats c;
 	static const char *const lv_names[] = { "l1d", "l1i", "l2" };
 	double x = 0;
 	int ret;
 
-	replay_snapshot(rp, &c);
-	const struct tlb_stats *lv[3] = { &c.l1d, &c.l1i, &c.l2 };
-	const struct stat_field acc[] = {
-		{ "total", rp->accesses }, { "I", rp->by_type[0] }, { "L", rp->by_type[1] },
-		{ "S", rp->by_type[2] }, { "M", rp->by_type[3] },
-		{ "page_touches", rp->page_touches }, { "crossing_pages", rp->crossings },
+	if (rc->interval) {
+		/* the last, partial interval: the totals below are its sum */
+		if (rc->accesses + rc->interval != rc->next_interval)
+			interval_row(rc);
+		json_array_end(jw);
+	}
+	snapshot(rc, &c);
+	const struct vmsim_count acc[] = {
+		{ "total", c.accesses }, { "I", c.by_type[0] }, { "L", c.by_type[1] },
+		{ "S", c.by_type[2] }, { "M", c.by_type[3] },
+		{ "page_touches", c.page_touches }, { "crossing_pages", c.crossings },
 	};
-	const struct stat_field regions[] = {
-		{ "created", rp->regions }, { "size", rp->region_bytes },
-		{ "unmappable_accesses", rp->unmappable },
+	const struct vmsim_count regions[] = {
+		{ "created", c.regions }, { "size", c.region_bytes },
+		{ "unmappable_accesses", c.unmappable },
 	};
-	const struct stat_field large[2][2] = {
+	const struct vmsim_count large[2][2] = {
 		{ { "fills", c.l1d_large_fills }, { "evictions", c.l1d_large_evictions } },
 		{ { "fills", c.l1i_large_fills }, { "evictions", c.l1i_large_evictions } },
 	};
 
-	if (rc->interval) {
-		/* the last, partial interval: the totals below are its sum */
-		if (rp->accesses + rc->interval != rc->next_interval)
-			interval_row(rc);
-		json_array_end(jw);
-	}
 	json_group(jw, "accesses", acc, sizeof(acc) / sizeof(acc[0]));
 	json_key(jw, "tlb");
 	json_object_begin(jw);
 	for (unsigned i = 0; i < 3; i++) {
-		struct stat_field t[TLB_STAT_FIELDS];
-
-		tlb_stat_fields(lv[i], t);
 		json_key(jw, lv_names[i]);
 		json_object_begin(jw);
-		json_stat_fields(jw, t, TLB_STAT_FIELDS);
-		json_number_or_null(jw, "miss_rate", miss_rate(lv[i], &x), &x);
-		json_number_or_null(jw, "mpki", mpki(lv[i]->misses, c.instructions, &x), &x);
+		for (unsigned k = 0; k < VMSIM_TLB_COUNTS; k++)
+			json_key_u64(jw, c.tlb[i][k].name, c.tlb[i][k].value);
+		json_number_or_null(jw, "miss_rate", miss_rate(&c, i, &x), &x);
+		json_number_or_null(jw, "mpki", mpki(TLB_MISSES(&c, i), c.instructions, &x), &x);
 		json_object_end(jw);
 	}
 	json_group(jw, "l1d_large", large[0], 2);
@@ -573,35 +555,34 @@ static int json_tail(struct replay_cli *rc, double secs, double rate)
 	json_key_u64(jw, "walk_entries_read", c.entries_read);
 	json_key(jw, "walk_levels");
 	json_object_begin(jw);
-	for (int l = 0; l < PT_NR_LEVELS; l++) {
-		const int d = level_depth(fmt, (enum pt_level)l);
+	for (int l = 0; vmsim_pt_level_name((unsigned)l); l++) {
+		const int d = level_depth(&c, l);
 
 		if (d < 0)
 			continue;
-		json_key(jw, linux_levels[l]);
+		json_key(jw, vmsim_pt_level_name((unsigned)l));
 		json_object_begin(jw);
-		json_key_str(jw, "intel_name", fmt->lvl[d].intel);
-		json_key_u64(jw, "entries_read", c.read_at[d]);
-		if (level_maps(fmt, d)) {
-			json_key_u64(jw, "page_size", pt_entry_span(fmt, (unsigned)d));
-			json_key_u64(jw, "pages_mapped", c.mapped_at[d]);
+		json_key_str(jw, "intel_name", c.level[d].intel_name);
+		json_key_u64(jw, "entries_read", c.level[d].entries_read);
+		if (c.level[d].maps) {
+			json_key_u64(jw, "page_size", c.level[d].page_size);
+			json_key_u64(jw, "pages_mapped", c.level[d].pages_mapped);
 		}
 		json_object_end(jw);
 	}
 	json_object_end(jw);
-	json_translation(jw, rp, &c);
-	fault_stat_fields(&rp->t->fst, f);
-	json_group(jw, "faults", f, FAULT_STAT_FIELDS);
+	json_translation(jw, &c);
+	json_group(jw, "faults", c.faults, VMSIM_FAULT_COUNTS);
 	json_group(jw, "regions", regions, sizeof(regions) / sizeof(regions[0]));
-	if (rc->policy)
-		json_replacement(rc);
+	if (c.policy)
+		json_replacement(jw, &c);
 	json_key_u64(jw, "rss_pages", c.rss);
 	json_key_u64(jw, "page_table_pages", c.pt_pages);
 	json_key(jw, "seconds");
 	json_double(jw, secs, 6);
 	json_key(jw, "accesses_per_second");
 	json_double(jw, rate, 0);
-	json_key_bool(jw, "out_of_memory", rp->oom);
+	json_key_bool(jw, "out_of_memory", c.oom);
 	json_object_end(jw);
 	ret = json_finish(jw);
 	if (!ret && (putchar('\n') == EOF || fflush(stdout)))
@@ -620,97 +601,90 @@ static void csv_number(bool ok, const double *v)
 }
 
 /* --csv: a header and one row, the same names as the JSON's. */
-static int csv_summary(struct replay_cli *rc, const char *trace, enum trace_format fmt,
-		       double secs)
+static int csv_summary(struct replay_cli *rc, const char *trace, const char *format, double secs)
 {
-	const struct replay *rp = &rc->rp;
-	const struct pt_format *pf = rp->cpu->fmt;
-	const struct replace_stats *st = rc->policy ? replace_stats(&rc->rs) : &rc->rs.st;
-	struct replay_counters c;
-	const struct tlb_stats *lv[3];
+	struct vmsim_replay_stats c;
 	double x = 0;
 
-	replay_snapshot(rp, &c);
-	lv[0] = &c.l1d;
-	lv[1] = &c.l1i;
-	lv[2] = &c.l2;
+	snapshot(rc, &c);
 	printf("trace,format,policy,frames,accesses,references,faults,first_use_faults,evictions,"
 	       "dirty_evictions,disk_writes,min_flt,walks,l1d_misses,l1i_misses,l2_misses,"
 	       "rss_pages,seconds,instructions,l1d_hits,l1d_miss_rate,l1d_mpki,l1i_hits,"
 	       "l1i_miss_rate,l1i_mpki,l2_hits,l2_miss_rate,l2_mpki,l1d_large_fills,"
 	       "l1i_large_fills,walks_mpki,walk_entries_read");
-	for (int l = 0; l < PT_NR_LEVELS; l++)
-		printf(",%s_entries_read", linux_levels[l]);
-	for (int l = 0; l < PT_NR_LEVELS; l++)
-		printf(",%s_pages_mapped", linux_levels[l]);
+	for (unsigned l = 0; vmsim_pt_level_name(l); l++)
+		printf(",%s_entries_read", vmsim_pt_level_name(l));
+	for (unsigned l = 0; vmsim_pt_level_name(l); l++)
+		printf(",%s_pages_mapped", vmsim_pt_level_name(l));
 	printf(",demand_zero,zero_page,cow,cow_reuse,stack_grow,segv,sigbus,translation_cycles,"
 	       "cycles_per_access,walk_entries_saved");
-	for (unsigned i = 0; i < NR_PSC; i++)
-		printf(",%s_hits,%s_misses", psc_names[i], psc_names[i]);
-	for (unsigned i = 0; i < NR_REPLACE_RECLAIM; i++)
-		printf(",%s", replace_reclaim_name[i]);
+	for (unsigned i = 0; vmsim_psc_name(i); i++)
+		printf(",%s_hits,%s_misses", vmsim_psc_name(i), vmsim_psc_name(i));
+	for (unsigned i = 0; i < VMSIM_RECLAIM_COUNTS; i++)
+		printf(",%s", c.reclaim[i].name);
 	putchar('\n');
 	cli_csv_str(stdout, trace);
-	printf(",%s,%s,", trace_format_name(fmt), rc->policy ? rc->policy->name : "");
-	if (rc->policy)
-		printf("%llu,", (unsigned long long)rc->params.frames);
+	printf(",%s,%s,", format, c.policy ? c.policy : "");
+	if (c.policy)
+		printf("%llu,", (unsigned long long)c.frames);
 	else
 		printf(",");
-	printf("%llu,", (unsigned long long)rp->accesses);
-	if (rc->policy)
-		printf("%llu,%llu,%llu,%llu,%llu,%llu,", (unsigned long long)st->references,
-		       (unsigned long long)st->faults, (unsigned long long)st->first_faults,
-		       (unsigned long long)st->evictions, (unsigned long long)st->dirty_evictions,
-		       (unsigned long long)st->disk_writes);
+	printf("%llu,", (unsigned long long)c.accesses);
+	if (c.policy)
+		printf("%llu,%llu,%llu,%llu,%llu,%llu,", (unsigned long long)c.references,
+		       (unsigned long long)c.faults_policy, (unsigned long long)c.first_use_faults,
+		       (unsigned long long)c.evictions, (unsigned long long)c.dirty_evictions,
+		       (unsigned long long)c.disk_writes);
 	else
 		printf(",,,,,,");
-	printf("%lu,%llu,%llu,%llu,%llu,%lu,%.6f,%llu", c.fst.min_flt,
-	       (unsigned long long)c.walks, (unsigned long long)c.l1d.misses,
-	       (unsigned long long)c.l1i.misses, (unsigned long long)c.l2.misses, c.rss, secs,
+	printf("%llu,%llu,%llu,%llu,%llu,%llu,%.6f,%llu",
+	       (unsigned long long)c.faults[F_MIN_FLT].value, (unsigned long long)c.walks,
+	       (unsigned long long)TLB_MISSES(&c, 0), (unsigned long long)TLB_MISSES(&c, 1),
+	       (unsigned long long)TLB_MISSES(&c, 2), (unsigned long long)c.rss, secs,
 	       (unsigned long long)c.instructions);
 	for (unsigned i = 0; i < 3; i++) {
-		printf(",%llu", (unsigned long long)lv[i]->hits);
-		csv_number(miss_rate(lv[i], &x), &x);
-		csv_number(mpki(lv[i]->misses, c.instructions, &x), &x);
+		printf(",%llu", (unsigned long long)TLB_HITS(&c, i));
+		csv_number(miss_rate(&c, i, &x), &x);
+		csv_number(mpki(TLB_MISSES(&c, i), c.instructions, &x), &x);
 	}
 	printf(",%llu,%llu", (unsigned long long)c.l1d_large_fills,
 	       (unsigned long long)c.l1i_large_fills);
 	csv_number(mpki(c.walks, c.instructions, &x), &x);
 	printf(",%llu", (unsigned long long)c.entries_read);
-	for (int l = 0; l < PT_NR_LEVELS; l++) {
-		const int d = level_depth(pf, (enum pt_level)l);
+	for (int l = 0; vmsim_pt_level_name((unsigned)l); l++) {
+		const int d = level_depth(&c, l);
 
 		if (d < 0)
 			putchar(',');
 		else
-			printf(",%llu", (unsigned long long)c.read_at[d]);
+			printf(",%llu", (unsigned long long)c.level[d].entries_read);
 	}
-	for (int l = 0; l < PT_NR_LEVELS; l++) {
-		const int d = level_depth(pf, (enum pt_level)l);
+	for (int l = 0; vmsim_pt_level_name((unsigned)l); l++) {
+		const int d = level_depth(&c, l);
 
-		if (d < 0 || !level_maps(pf, d))
+		if (d < 0 || !c.level[d].maps)
 			putchar(',');
 		else
-			printf(",%llu", (unsigned long long)c.mapped_at[d]);
+			printf(",%llu", (unsigned long long)c.level[d].pages_mapped);
 	}
-	printf(",%lu,%lu,%lu,%lu,%lu,%lu,%lu,%llu", c.fst.demand_zero, c.fst.zero_page, c.fst.cow,
-	       c.fst.cow_reuse, c.fst.stack_grow, c.fst.segv, c.fst.sigbus,
-	       (unsigned long long)c.translation_cycles);
+	for (unsigned i = F_DEMAND_ZERO; i < VMSIM_FAULT_COUNTS; i++)	/* ... sigbus */
+		printf(",%llu", (unsigned long long)c.faults[i].value);
+	printf(",%llu", (unsigned long long)c.translation_cycles);
 	csv_number(per_access(c.translation_cycles, c.accesses, &x), &x);
 	printf(",%llu", (unsigned long long)c.entries_saved);
-	for (unsigned i = 0; i < NR_PSC; i++) {
-		const int d = psc_depth(rp->cpu, psc_names[i]);
+	for (unsigned i = 0; vmsim_psc_name(i); i++) {
+		const int d = psc_depth(&c, vmsim_psc_name(i));
 
 		if (d < 0)
 			printf(",,");
 		else
-			printf(",%llu,%llu", (unsigned long long)c.psc_hits[d],
-			       (unsigned long long)c.psc_misses[d]);
+			printf(",%llu,%llu", (unsigned long long)c.level[d].psc_hits,
+			       (unsigned long long)c.level[d].psc_misses);
 	}
 	/* the kernel's reclaim counters: --policy linux only */
-	for (unsigned i = 0; i < NR_REPLACE_RECLAIM; i++)
-		if (rc->policy && (rc->policy->flags & REPLACE_KERNEL))
-			printf(",%llu", (unsigned long long)rc->rs.reclaim[i]);
+	for (unsigned i = 0; i < VMSIM_RECLAIM_COUNTS; i++)
+		if (c.kernel)
+			printf(",%llu", (unsigned long long)c.reclaim[i].value);
 		else
 			putchar(',');
 	putchar('\n');
@@ -719,15 +693,14 @@ static int csv_summary(struct replay_cli *rc, const char *trace, enum trace_form
 
 /* Text: "L1d 1.23%, ..." of the three levels' miss rates, then the MPKI
  * line, then the walk's levels after the walks line's start. */
-static void text_rates(const struct replay_counters *c)
+static void text_rates(const struct vmsim_replay_stats *c)
 {
-	const struct tlb_stats *lv[3] = { &c->l1d, &c->l1i, &c->l2 };
 	static const char *const names[3] = { "L1d", "L1i", "L2" };
 	double x = 0;
 
 	printf("miss rate");
 	for (unsigned i = 0; i < 3; i++) {
-		if (miss_rate(lv[i], &x))
+		if (miss_rate(c, i, &x))
 			printf("%s %s %.4f%%", i ? "," : "", names[i], x * 100);
 		else
 			printf("%s %s -", i ? "," : "", names[i]);
@@ -742,7 +715,7 @@ static void text_rates(const struct replay_counters *c)
 	}
 	printf("mpki     ");
 	for (unsigned i = 0; i < 3; i++) {
-		mpki(lv[i]->misses, c->instructions, &x);
+		mpki(TLB_MISSES(c, i), c->instructions, &x);
 		printf("%s %s %.4f", i ? "," : "", names[i], x);
 	}
 	mpki(c->walks, c->instructions, &x);
@@ -750,116 +723,160 @@ static void text_rates(const struct replay_counters *c)
 	       (unsigned long long)c->instructions, c->instructions == 1 ? "" : "s");
 }
 
-static void text_walks(const struct pt_format *fmt, const struct replay_counters *c)
+static void text_walks(const struct vmsim_replay_stats *c)
 {
 	uint64_t mapped = 0;
 
 	printf("walks     %llu, page-table entries read %llu:", (unsigned long long)c->walks,
 	       (unsigned long long)c->entries_read);
-	for (unsigned d = 0; d < fmt->levels; d++)
-		printf("%s %s %llu", d ? "," : "", fmt->lvl[d].intel,
-		       (unsigned long long)c->read_at[d]);
+	for (unsigned d = 0; d < c->levels; d++)
+		printf("%s %s %llu", d ? "," : "", c->level[d].intel_name,
+		       (unsigned long long)c->level[d].entries_read);
 	printf("; mapped");
-	for (int d = (int)fmt->levels - 1; d >= 0; d--) {
-		if (!level_maps(fmt, d))
+	for (int d = (int)c->levels - 1; d >= 0; d--) {
+		if (!c->level[d].maps)
 			continue;
-		const unsigned sh = fmt->lvl[d].shift;
+		const uint64_t sz = c->level[d].page_size;
 
-		printf(" %llu %llu %s,", (unsigned long long)c->mapped_at[d],
-		       1ULL << (sh >= 30 ? sh - 30 : sh >= 20 ? sh - 20 : sh - 10),
-		       sh >= 30 ? "GiB" : sh >= 20 ? "MiB" : "KiB");
-		mapped += c->mapped_at[d];
+		printf(" %llu %llu %s,", (unsigned long long)c->level[d].pages_mapped,
+		       (unsigned long long)(sz >= 1ULL << 30 ? sz >> 30 : sz >= 1ULL << 20 ? sz >> 20
+										 : sz >> 10),
+		       sz >= 1ULL << 30 ? "GiB" : sz >= 1ULL << 20 ? "MiB" : "KiB");
+		mapped += c->level[d].pages_mapped;
 	}
 	printf(" %llu faulted\n", (unsigned long long)(c->walks - mapped));
 }
 
 /* The report: text, the CSV row or the JSON document's tail.  0 or -errno. */
-static int summary(struct replay_cli *rc, const char *trace, enum trace_format fmt,
-		   const char *comp, double secs, const char *layout)
+static int summary(struct replay_cli *rc, const char *trace, const struct vmsim_trace_info *ti,
+		   double secs, const char *layout)
 {
-	const struct replay *rp = &rc->rp;
-	const struct fault_stats *fs = &rp->t->fst;
-	struct replay_counters c;
-	double rate = secs > 0 ? (double)rp->accesses / secs : 0;
+	struct vmsim_replay_stats c;
+	double rate = secs > 0 ? (double)rc->accesses / secs : 0;
 
 	if (rc->json)
 		return json_tail(rc, secs, rate);
 	/* the last, partial interval (after a bad line too: the counters so far) */
-	if (rc->interval && rp->accesses + rc->interval != rc->next_interval)
+	if (rc->interval && rc->accesses + rc->interval != rc->next_interval)
 		interval_row(rc);
 	if (rc->csv && rc->interval)
 		return fflush(stdout) ? -EIO : 0;	/* the rows are the table */
 	if (rc->csv)
-		return csv_summary(rc, trace, fmt, secs);
-	replay_snapshot(rp, &c);
-	printf("replay    %s (%s%s%s), %s layout, machine %s\n", trace, trace_format_label(fmt),
-	       comp ? ", " : "", comp ? comp : "", layout, rp->m->cfg.name);
-	if (rc->policy) {
-		const struct replace_stats *st = replace_stats(&rc->rs);
-
+		return csv_summary(rc, trace, ti->format, secs);
+	snapshot(rc, &c);
+	printf("replay    %s (%s%s%s), %s layout, machine %s\n", trace, ti->label,
+	       ti->compression ? ", " : "", ti->compression ? ti->compression : "", layout,
+	       c.machine);
+	if (c.policy) {
 		printf("policy    %s in %llu frame%s: %llu references, %llu page faults (%llu first "
-		       "use), %llu evictions, %llu dirty (%llu writes to disk)\n", rc->policy->name,
-		       (unsigned long long)rc->params.frames, rc->params.frames == 1 ? "" : "s",
-		       (unsigned long long)st->references,
-		       (unsigned long long)st->faults, (unsigned long long)st->first_faults,
-		       (unsigned long long)st->evictions, (unsigned long long)st->dirty_evictions,
-		       (unsigned long long)st->disk_writes);
-		if (rc->policy->flags & REPLACE_KERNEL) {
+		       "use), %llu evictions, %llu dirty (%llu writes to disk)\n", c.policy,
+		       (unsigned long long)c.frames, c.frames == 1 ? "" : "s",
+		       (unsigned long long)c.references,
+		       (unsigned long long)c.faults_policy, (unsigned long long)c.first_use_faults,
+		       (unsigned long long)c.evictions, (unsigned long long)c.dirty_evictions,
+		       (unsigned long long)c.disk_writes);
+		if (c.kernel) {
 			printf("reclaim  ");
-			for (unsigned i = 0; i < NR_REPLACE_RECLAIM; i++)
-				printf(" %s %llu%s", replace_reclaim_name[i],
-				       (unsigned long long)rc->rs.reclaim[i],
-				       i + 1 < NR_REPLACE_RECLAIM ? "," : "\n");
+			for (unsigned i = 0; i < VMSIM_RECLAIM_COUNTS; i++)
+				printf(" %s %llu%s", c.reclaim[i].name,
+				       (unsigned long long)c.reclaim[i].value,
+				       i + 1 < VMSIM_RECLAIM_COUNTS ? "," : "\n");
 		}
 	}
 	printf("accesses  %llu: I %llu, L %llu, S %llu, M %llu; %llu page translations, "
-	       "%llu accesses crossing a page\n", (unsigned long long)rp->accesses,
-	       (unsigned long long)rp->by_type[0], (unsigned long long)rp->by_type[1],
-	       (unsigned long long)rp->by_type[2], (unsigned long long)rp->by_type[3],
-	       (unsigned long long)rp->page_touches, (unsigned long long)rp->crossings);
+	       "%llu accesses crossing a page\n", (unsigned long long)c.accesses,
+	       (unsigned long long)c.by_type[0], (unsigned long long)c.by_type[1],
+	       (unsigned long long)c.by_type[2], (unsigned long long)c.by_type[3],
+	       (unsigned long long)c.page_touches, (unsigned long long)c.crossings);
 	printf("tlb       L1d %llu hits %llu misses; L1i %llu hits %llu misses; "
 	       "L2 %llu hits %llu misses\n",
-	       (unsigned long long)c.l1d.hits, (unsigned long long)c.l1d.misses,
-	       (unsigned long long)c.l1i.hits, (unsigned long long)c.l1i.misses,
-	       (unsigned long long)c.l2.hits, (unsigned long long)c.l2.misses);
+	       (unsigned long long)TLB_HITS(&c, 0), (unsigned long long)TLB_MISSES(&c, 0),
+	       (unsigned long long)TLB_HITS(&c, 1), (unsigned long long)TLB_MISSES(&c, 1),
+	       (unsigned long long)TLB_HITS(&c, 2), (unsigned long long)TLB_MISSES(&c, 2));
 	text_rates(&c);
-	text_walks(rp->cpu->fmt, &c);
-	text_translation(rp, &c);
-	printf("faults    %lu minor: %lu demand-zero, %lu zero-page, %lu cow (+%lu reused), "
-	       "%lu stack growth; %llu SIGSEGV", fs->min_flt, fs->demand_zero, fs->zero_page,
-	       fs->cow, fs->cow_reuse, fs->stack_grow, (unsigned long long)rp->segv);
-	if (fs->sigbus)
-		printf(", %lu SIGBUS", fs->sigbus);	/* a file page past the end of a file */
+	text_walks(&c);
+	text_translation(&c);
+	printf("faults    %llu minor: %llu demand-zero, %llu zero-page, %llu cow (+%llu reused), "
+	       "%llu stack growth; %llu SIGSEGV", (unsigned long long)c.faults[F_MIN_FLT].value,
+	       (unsigned long long)c.faults[F_DEMAND_ZERO].value,
+	       (unsigned long long)c.faults[F_ZERO_PAGE].value,
+	       (unsigned long long)c.faults[F_COW].value,
+	       (unsigned long long)c.faults[F_COW_REUSE].value,
+	       (unsigned long long)c.faults[F_STACK_GROW].value, (unsigned long long)c.segv);
+	if (c.faults[F_SIGBUS].value)	/* a file page past the end of a file */
+		printf(", %llu SIGBUS", (unsigned long long)c.faults[F_SIGBUS].value);
 	printf("\n");
-	if (rp->layout == REPLAY_FLAT)
+	if (c.flat)
 		printf("regions   %llu created on demand (%llu KiB); %llu accesses outside user space\n",
-		       (unsigned long long)rp->regions, (unsigned long long)rp->region_bytes >> 10,
-		       (unsigned long long)rp->unmappable);
-	printf("memory    rss %lu pages (%lu KiB), page tables %lu pages\n", c.rss,
-	       c.rss * (PAGE_SIZE >> 10), c.pt_pages);
+		       (unsigned long long)c.regions, (unsigned long long)c.region_bytes >> 10,
+		       (unsigned long long)c.unmappable);
+	printf("memory    rss %llu pages (%llu KiB), page tables %llu pages\n",
+	       (unsigned long long)c.rss, (unsigned long long)c.rss * 4, (unsigned long long)c.pt_pages);
 	printf("time      %.3f s, %.2f M accesses/s\n", secs, rate / 1e6);
-	if (rp->oom)
+	if (c.oom)
 		printf("oom       the simulated machine ran out of memory: the task was killed\n");
 	return 0;
 }
 
-/* --task-layout exec:ELF: the task execs the binary first (argv[0] = the
- * path, no environment), so the trace meets the kernel's layout of it. */
-static int replay_exec(struct vmsim_machine *m, struct task_struct *t, const char *path,
-		       struct vmsim_error *err)
+/* The replay's task: "replay", spawned empty; with --task-layout exec:ELF
+ * it execs the binary first (argv[0] = the path, no environment), so the
+ * trace meets the kernel's layout of it.  NULL after the line is out
+ * (none out of host memory: main() says why). */
+static struct vmsim_task *replay_task(struct vmsim_machine *m, const char *exec_elf)
 {
-	const char *argv[] = { path };
-	struct exec_args a = { .filename = path, .argv = argv, .argc = 1 };
-	struct exec_result r;
+	struct vmsim_exec_opts eo = { .path = exec_elf };
+	struct vmsim_error err = { 0 };
+	struct vmsim_task *t;
+	int ret = vmsim_task_spawn(m, "replay", NULL, &t);
 
-	return do_execve(t, &a, &r, err);
+	if (ret)
+		snprintf(err.msg, sizeof(err.msg), "replay: cannot create the task: %s",
+			 errno_name(ret));
+	else if (exec_elf)
+		ret = vmsim_task_exec(t, &eo, NULL, &err);
+	if (!ret)
+		return t;
+	if (!cli_host_oom())
+		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
+	return NULL;
+}
+
+/* Feed @n records to the replay, an interval row at each --interval
+ * boundary.  false once the machine ran out of memory. */
+static bool feed(struct replay_cli *rc, const struct vmsim_rec *recs, size_t n)
+{
+	while (n) {
+		uint64_t k = rc->next_interval - rc->accesses;
+
+		k = k < n ? k : n;
+		if (vmsim_replay_batch(rc->rp, recs, (size_t)k)) {
+			/* out of memory: the record that ran out was replayed */
+			struct vmsim_replay_counters cc;
+
+			vmsim_replay_counters(rc->rp, &cc);
+			rc->accesses = cc.accesses;
+			if (rc->accesses == rc->next_interval) {
+				interval_row(rc);
+				rc->next_interval += rc->interval;
+			}
+			return false;
+		}
+		rc->accesses += k;
+		recs += k;
+		n -= (size_t)k;
+		if (__builtin_expect(rc->accesses == rc->next_interval, 0)) {
+			interval_row(rc);
+			rc->next_interval += rc->interval;
+		}
+	}
+	return true;
 }
 
 enum { OPT_FORMAT = 256, OPT_LAYOUT, OPT_INTERVAL, OPT_FRAMES, OPT_POLICY, OPT_REFRESH, OPT_TAU,
        OPT_SEED, OPT_CSV, OPT_SVG, OPT_THP, OPT_QUIET = 'q' };
 
 static const struct cli_opt replay_opts[] = {
-	{ OPT_FORMAT, "format", ARG_WORDS, TRACE_FORMAT_WORDS,
+	{ OPT_FORMAT, "format", ARG_WORDS, VMSIM_TRACE_FORMATS,
 	  "the trace's format (default: detected from its content, docs/trace-format.md)" },
 	{ OPT_FRAMES, "frames", ARG_TEXT, "N",
 	  "give the task's pages N page frames: a page fault of the policy loads a page, evicting "
@@ -894,29 +911,27 @@ static const struct cli_opt replay_opts[] = {
 static int run_replay(struct cli *c, int argc, char **argv)
 {
 	struct replay_cli rc = { .json = c->json, .out = STRBUF_INIT,
-				 .params = { .refresh = REPLACE_DEFAULT_REFRESH,
-					     .tau = REPLACE_DEFAULT_TAU,
-					     .seed = REPLACE_DEFAULT_SEED } };
-	const char *policy = NULL;
-	bool frames = false;
+				 .params = VMSIM_REPLAY_POLICY_INIT };
+	const char *policy = NULL, *format = NULL, *thp = NULL;
+	bool frames = false, oom = false;
 	const char *trace, *layout = "flat", *exec_elf;
+	struct vmsim_replay_policy_info pi;
+	struct vmsim_trace_info ti;
 	struct vmsim_machine *m;
-	struct spawn_args sa = { 0 };
 	struct vmsim_error err = { 0 }, cerr = { 0 };
-	struct task_struct *t;
-	struct trace_reader r;
-	struct trace_rec recs[BATCH];
+	struct vmsim_task *t;
+	struct vmsim_rec recs[BATCH];
 	struct cli_getopt g;
 	long got;
-	int fmt = -1, thp = -1, ret, out, status = 0, k, bad = 0;
+	int ret, out, status = 0, k, bad = 0;
 	double secs;
 
 	cli_getopt_init(&g, &cmd_replay, argc, argv, false);
 	while ((k = cli_getopt(&g)) > 0) {
 		if (k == OPT_FORMAT) {
-			fmt = cli_choice(&cmd_replay, k, g.arg);	/* TRACE_FORMAT_WORDS' order */
-			if (fmt < 0)
+			if (cli_choice(&cmd_replay, k, g.arg) < 0)
 				return 2;
+			format = g.arg;
 		} else if (k == OPT_FRAMES) {
 			if (cli_count(&cmd_replay, "--frames", g.arg, 1, &rc.params.frames))
 				return 2;
@@ -935,9 +950,9 @@ static int run_replay(struct cli *c, int argc, char **argv)
 			if (cli_count(&cmd_replay, "--seed", g.arg, 0, &rc.params.seed))
 				return 2;
 		} else if (k == OPT_THP) {
-			thp = cli_choice(&cmd_replay, k, g.arg);	/* enum thp_enabled_mode's order */
-			if (thp < 0)
+			if (cli_choice(&cmd_replay, k, g.arg) < 0)
 				return 2;
+			thp = g.arg;
 		} else if (k == OPT_CSV) {
 			rc.csv = true;
 		} else if (k == OPT_SVG) {
@@ -962,19 +977,20 @@ static int run_replay(struct cli *c, int argc, char **argv)
 	if (policy && !frames)
 		return cli_usage_error(&cmd_replay, "--policy needs --frames N");
 	if (frames) {
-		rc.policy = replace_find(policy ? policy : "lru");
-		if (!rc.policy->available) {
-			fprintf(stderr, "vmsim-cli: replay: %s\n", rc.policy->missing);
+		rc.policy = rc.params.name = policy ? policy : "lru";
+		vmsim_replay_policy_info(rc.policy, &pi);	/* a word of the option's list */
+		if (!pi.available) {
+			fprintf(stderr, "vmsim-cli: replay: %s\n", pi.missing);
 			return 2;
 		}
-		if (rc.params.frames > REPLACE_MAX_FRAMES)
+		if (rc.params.frames > VMSIM_REPLAY_MAX_FRAMES)
 			return cli_usage_error(&cmd_replay, "--frames is at most %llu",
-					       (unsigned long long)REPLACE_MAX_FRAMES);
+					       (unsigned long long)VMSIM_REPLAY_MAX_FRAMES);
 	}
-	if (frames && thp >= 0 && thp != THP_ENABLED_NEVER)
+	if (frames && thp && strcmp(thp, "never") != 0)
 		return cli_usage_error(&cmd_replay, "--frames turns transparent huge pages off (a huge "
 				       "page would map 512 pages in no frame): not with --thp %s",
-				       thp == THP_ENABLED_ALWAYS ? "always" : "madvise");
+				       thp);
 	if (rc.plot.path && !rc.interval)
 		return cli_usage_error(&cmd_replay, "--svg draws the --interval rows: give --interval N");
 	if (rc.csv && rc.json)
@@ -987,90 +1003,73 @@ static int run_replay(struct cli *c, int argc, char **argv)
 	m = cli_boot(c);
 	if (!m)
 		return 2;
-	if (thp >= 0)
-		hugepage_set_enabled(&m->vm, (unsigned)thp);
-	ret = trace_open(&r, trace, fmt, &err);
+	if (thp)
+		vmsim_thp_set_enabled(m, thp);
+	ret = vmsim_trace_open(trace, format, &rc.tr, &err);
 	if (ret) {
 		if (!cli_host_oom())
 			fprintf(stderr, "vmsim-cli: %s\n", err.msg);
 		vmsim_machine_destroy(m);
 		return 2;
 	}
-	ret = task_spawn(m, "replay", &sa, &t);
-	if (!ret && exec_elf)
-		ret = replay_exec(m, t, exec_elf, &err);
-	else if (ret)
-		verr(&err, ret, "replay: cannot create the task: %s", errno_name(ret));
+	vmsim_trace_info(rc.tr, &ti);
+	t = replay_task(m, exec_elf);
+	ret = t ? vmsim_replay_open(m, t, exec_elf ? VMSIM_REPLAY_TASK : VMSIM_REPLAY_FLAT, &rc.rp)
+		: -1;
+	if (rc.policy && !ret) {
+		/* the policies that read the trace ahead read it as detected */
+		rc.params.trace = trace;
+		rc.params.format = ti.format;
+		ret = vmsim_replay_set_policy(rc.rp, &rc.params, &err);
+		if (ret && !cli_host_oom())
+			fprintf(stderr, "vmsim-cli: replay: %s\n", err.msg);
+	}
 	if (ret) {
-		if (!cli_host_oom())
-			fprintf(stderr, "vmsim-cli: %s\n", err.msg);
-		trace_close(&r);
+		vmsim_replay_close(rc.rp);
+		vmsim_trace_close(rc.tr);
 		vmsim_machine_destroy(m);
 		return 2;
-	}
-	replay_init(&rc.rp, m, t, exec_elf ? REPLAY_TASK : REPLAY_FLAT);
-	if (rc.policy) {
-		ret = replace_init(&rc.rs, rc.policy, &rc.params, m, t, &rc.rp.page_touches, &err);
-		if (!ret && (rc.policy->flags & REPLACE_FUTURE))
-			ret = replace_opt_prepare(&rc.rs, trace, r.fmt, &err);
-		if (!ret && (rc.policy->flags & REPLACE_FOOTPRINT))
-			ret = replace_footprint_prepare(&rc.rs, trace, r.fmt, &err);
-		if (ret) {
-			if (!cli_host_oom())
-				fprintf(stderr, "vmsim-cli: replay: %s\n", err.msg);
-			replace_destroy(&rc.rs);
-			trace_close(&r);
-			vmsim_machine_destroy(m);
-			return 2;
-		}
-		rc.rp.rs = &rc.rs;
 	}
 	if (rc.json)
-		json_head(&rc, trace, r.fmt, trace_compression_name(r.in.comp), layout);
+		json_head(&rc, trace, &ti, layout);
 	rc.tty = isatty(2);
 	rc.next_interval = rc.interval ? rc.interval : UINT64_MAX;
 	rc.t0 = now();
 	rc.next_progress = rc.t0 + 0.25;
-	while ((got = trace_read_batch(&r, recs, BATCH, &err)) > 0) {
-		for (long i = 0; i < got && !rc.rp.oom; i++) {
-			replay_one(&rc.rp, &recs[i]);
-			if (__builtin_expect(rc.rp.accesses == rc.next_interval, 0)) {
-				interval_row(&rc);
-				rc.next_interval += rc.interval;
-			}
-		}
-		if (__builtin_expect(rc.rp.oom, 0) || cli_host_oom())
+	while ((got = vmsim_trace_read(rc.tr, recs, BATCH, &err)) > 0) {
+		oom = !feed(&rc, recs, (size_t)got);
+		if (__builtin_expect(oom, 0) || cli_host_oom())
 			break;
-		if (rc.rp.accesses >= rc.next_progress_count) {
-			progress(&rc, &r, false);
-			rc.next_progress_count = rc.rp.accesses + PROGRESS_EVERY;
+		if (rc.accesses >= rc.next_progress_count) {
+			progress(&rc, false);
+			rc.next_progress_count = rc.accesses + PROGRESS_EVERY;
 			/* --check: what the accesses since the last point changed */
-			if (machine_checking(m) && ((bad = machine_check_point(m, &cerr)) ||
-						    (bad = replace_check(&rc.rs, &cerr))))
+			if ((bad = vmsim_replay_check(rc.rp, 0, &cerr)))
 				break;
 		}
 	}
-	if (!bad && machine_checking(m) && !cli_host_oom() && !(bad = machine_check(m, &cerr)))
-		bad = replace_check(&rc.rs, &cerr);
+	if (!bad && !cli_host_oom())
+		bad = vmsim_replay_check(rc.rp, 1, &cerr);
 	ret = got < 0 ? (int)got : 0;
 	secs = now() - rc.t0;
-	progress(&rc, &r, true);
+	progress(&rc, true);
 	if (cli_host_oom()) {
 		/* no counters: they stop at a failure the trace did not cause
 		 * (and main() says why) */
 		status = 2;
 	} else {
-		out = summary(&rc, trace, r.fmt, trace_compression_name(r.in.comp), secs, layout);
+		vmsim_trace_info(rc.tr, &ti);
+		out = summary(&rc, trace, &ti, secs, layout);
 		if (ret < 0) {
 			/* the counters so far are out; then the line that stopped us */
 			fprintf(stderr, "vmsim-cli: %s\n", err.msg);
 			status = 2;
-		} else if (rc.rp.oom) {
+		} else if (oom) {
 			status = 1;
 		}
 		if (bad) {
 			fprintf(stderr, "vmsim-cli: replay: invariant violated after %llu accesses: "
-				"%s\n", (unsigned long long)rc.rp.accesses, cerr.msg);
+				"%s\n", (unsigned long long)rc.accesses, cerr.msg);
 			status = status ? status : 1;
 		}
 		/* a write error on stdout is main's one line (check_stdout) */
@@ -1079,10 +1078,10 @@ static int run_replay(struct cli *c, int argc, char **argv)
 		if (rc.plot.path && ret == 0 && !cli_host_oom() && plot_write(c, &rc, trace))
 			status = 2;
 	}
-	trace_close(&r);
+	vmsim_trace_close(rc.tr);
 	sb_free(&rc.out);
 	plot_free(&rc.plot);
-	replace_destroy(&rc.rs);
+	vmsim_replay_close(rc.rp);
 	vmsim_machine_destroy(m);
 	return status;
 }

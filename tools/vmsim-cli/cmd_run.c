@@ -1,5 +1,5 @@
 /*
- * vmsim-cli run SCENARIO: run a scenario file (scenario.c) with the global
+ * vmsim-cli run SCENARIO: run a scenario file (vmsim_scenario_run()) with the global
  * options (-c, --set, --json, --check, --trace-events, --verbose) and turn
  * its outcome into the exit status: 0 every expectation held, 1 one
  * failed, 2 the scenario is bad input (one line "FILE:LINE:COL: ...").
@@ -8,12 +8,12 @@
 
 #include "cli.h"
 #include "cli_oom.h"
-#include "scenario_run.h"
+#include "vmsim/vmsim.h"
 
 static int run_run(struct cli *c, int argc, char **argv)
 {
 	struct vmsim_error err = { 0 };
-	struct scenario_result res;
+	struct vmsim_scenario_result res;
 	struct cli_getopt g;
 	int ret;
 
@@ -29,13 +29,13 @@ static int run_run(struct cli *c, int argc, char **argv)
 		ret = cli_start(c);
 	if (ret)
 		return ret;
-	struct scenario_opts o = {
+	struct vmsim_scenario_opts o = {
 		.config = c->config, .sets = c->sets, .json = c->json, .check = c->check,
-		.check_every = c->check_every,
-		.verbose = c->verbose, .events = c->events.f ? &c->events : NULL,
+		.check_every = c->check_every, .verbose = c->verbose,
+		.events = c->events ? cli_event : NULL, .events_arg = c->events,
 	};
 
-	ret = scenario_run(argv[g.next], &o, stdout, &err, &res);
+	ret = vmsim_scenario_run(argv[g.next], &o, stdout, &res, &err);
 	fflush(stdout);
 	if (ret) {
 		/* out of host memory: the steps before it are printed, main()

@@ -10,8 +10,6 @@
 
 #include "cli.h"
 #include "cli_oom.h"
-#include "kern/views.h"
-#include "util/hostalloc.h"
 #include "util/strbuf.h"
 #include "vmsim/vmsim.h"
 
@@ -24,7 +22,7 @@ static int unknown_view(const char *name)
 	size_t n = cli_view_names(&sb, names, CLI_MAX_VIEWS);
 
 	near = cli_nearest(name, names, n);
-	view_names(&all);
+	cli_view_list(&all);
 	if (!cli_host_oom() && near)
 		fprintf(stderr, "vmsim-cli: no view '%s'; did you mean '%s'? (views: %s)\n", name,
 			near, sb_str(&all));
@@ -35,30 +33,24 @@ static int unknown_view(const char *name)
 	return 2;
 }
 
-/* View @name through vmsim_view(): its length, then the view into a
- * buffer of that size (rendering a view twice costs less than the boot).
- * 0, or 2 with the reason printed (nothing out of host memory: main()
- * says why). */
+/* View @name through vmsim_view() (cli_view()).  0, or 2 with the reason
+ * printed (nothing out of host memory: main() says why). */
 static int show_view(struct vmsim_machine *m, const char *name, bool json)
 {
 	struct vmsim_view_opts o = { .json = json };
 	struct vmsim_error err = { 0 };
-	long len = vmsim_view(m, name, &o, NULL, 0, &err);
-	size_t size = len >= 0 ? (size_t)len + 1 : 0;
-	char *buf = size ? host_alloc(NULL, size) : NULL;
+	char *buf;
+	long len = cli_view(m, name, &o, &buf, &err);
 
-	if (buf)
-		len = vmsim_view(m, name, &o, buf, size, &err);
-	if (len >= 0 && buf && !cli_host_oom()) {
+	if (len >= 0 && !cli_host_oom()) {
 		fputs(buf, stdout);
 		if (json)
 			putchar('\n');
 	} else if (len < 0 && !cli_host_oom()) {
 		fprintf(stderr, "vmsim-cli: %s\n", err.msg);
 	}
-	if (buf)
-		host_free(NULL, buf, size);
-	return len < 0 || !buf || cli_host_oom() ? 2 : 0;
+	cli_view_free(buf, len);
+	return len < 0 || cli_host_oom() ? 2 : 0;
 }
 
 static int run_show(struct cli *c, int argc, char **argv)

@@ -7,9 +7,10 @@
 
 #include "cli.h"
 #include "cli_oom.h"
-#include "kern/views.h"
+#include "util/hostalloc.h"
 #include "util/strbuf.h"
 #include "vmsim-config.h"
+#include "vmsim/stats.h"
 
 static const struct cli_opt global_opts[] = {
 	{ GOPT_CONFIG, "config", ARG_MACHINE, "NAME|FILE",
@@ -52,11 +53,26 @@ const struct cli_cmd *const cli_commands[] = {
 	&cmd_convert_trace, &cmd_sweep, &cmd_help, &cmd_version, NULL,
 };
 
+void cli_view_list(struct strbuf *sb)
+{
+	long len = vmsim_view_names(NULL, 0);
+	size_t size = len >= 0 ? (size_t)len + 1 : 0;
+	char *buf = size ? host_alloc(NULL, size) : NULL;
+
+	/* the host may refuse the second rendering too */
+	if (buf && vmsim_view_names(buf, size) == len)
+		sb_add(sb, buf, (size_t)len);
+	else
+		sb->oom = true;
+	if (buf)
+		host_free(NULL, buf, size);
+}
+
 size_t cli_view_names(struct strbuf *sb, const char **out, size_t max)
 {
 	size_t n = 0;
 
-	view_names(sb);
+	cli_view_list(sb);
 	for (char *p = sb->oom ? NULL : sb->buf; p && *p && n < max;) {
 		out[n++] = p;
 		p += strcspn(p, ",");

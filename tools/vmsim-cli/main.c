@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include "cli_oom.h"
+#include "util/hostalloc.h"
 #include "util/parse.h"
 
 #define CHECK_EVERY_DEFAULT 100	/* --check: a full check every 100 points */
@@ -199,7 +200,7 @@ int main(int argc, char **argv)
 		ret = 2;
 	/* the event log is kept when the run completed (0, 1): a failed
 	 * expectation is when it is wanted most */
-	if (c.events.f && c.events.f != stderr) {
+	if (c.events && c.events != stderr) {
 		if (ret <= 1)
 			ret = cli_output_commit(&c.events_out) ? 2 : ret;
 		else
