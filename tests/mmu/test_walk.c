@@ -310,6 +310,10 @@ static void test_walk_pae_pdpte_registers(void **state)
 	invlpg(cpu, 0x08048000);
 	assert_true(mmu_walk(cpu, root, 0x08048123, MMU_READ, MMU_USER, &r, &f, NULL));
 	assert_int_equal(r.pa, 0x345123);
+	/* nor does a TLB flush reload them: a miss walks through the register */
+	tlb_flush_all(cpu);
+	assert_true(translate(cpu, 0x08048123, MMU_READ, MMU_USER, &pa, &f));
+	assert_int_equal(pa, 0x345123);
 	/* the next load takes the new one: not present, P=0 at depth 0 */
 	assert_true(mmu_load_cr3(cpu, root, 0, false));
 	assert_false(translate(cpu, 0x08048123, MMU_READ, MMU_USER, &pa, &f));
