@@ -139,9 +139,8 @@ static __attribute__((noinline)) uint64_t set_ad(struct vmsim_cpu *cpu, const ui
 
 enum { WALK_COMMIT = 1, WALK_TLB = 2 };
 
-/* The end of a walk that faulted at depth @d, having read the entries of
- * depths [@from, @d] from memory: the error code from what decided it
- * (@err: P, RSVD) and the access. */
+/* The end of a walk from depth @from that faulted at depth @d: the error
+ * code from what decided it (@err: P, RSVD) and the access. */
 static bool walk_fault(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 		       enum mmu_mode mode, struct vmsim_fault *f, uint32_t err, unsigned from,
 		       unsigned d, unsigned flags)
@@ -184,7 +183,7 @@ walk(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc, enu
 	/* per depth, for the A writes and the caches: the entry's address,
 	 * the table it is in, and the rights down to it */
 	uint64_t epa[PT_MAX_LEVELS], tables[PT_MAX_LEVELS], alls[PT_MAX_LEVELS], anys[PT_MAX_LEVELS];
-	unsigned d = 0, from, regs = 0;	/* regs: the root entry came from a register */
+	unsigned d = 0, from;
 
 	if (trace)
 		trace->n = 0;
@@ -214,11 +213,13 @@ walk(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc, enu
 		 * pages, so a table inside RAM holds every entry of it */
 		if (wl->from_regs && table == (cpu->cr3 & wc->root_mask)) {
 			/* PAE's PDPTE registers, loaded with CR3: no memory
-			 * reference (SDM vol. 3 section 4.4.1) */
+			 * reference (SDM vol. 3 section 4.4.1), so one off the
+			 * count of the depths read that the walk's end adds */
 			e = cpu->root_regs[off >> wc->esz_log2];
-			regs = 1;
-			if (flags & WALK_COMMIT)
+			if (flags & WALK_COMMIT) {
 				cpu->st.root_regs_used++;
+				cpu->st.entries_read--;
+			}
 		} else if (__builtin_expect(table < cpu->ram_size, 1))
 			e = esz == 8 ? *(const uint64_t *)(const void *)(ram + pa)
 				     : *(const uint32_t *)(const void *)(ram + pa);
@@ -238,10 +239,10 @@ walk(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc, enu
 		 * no reserved bit, and (above the last level) PS clear */
 		if (__builtin_expect(((e ^ _PAGE_PRESENT) & wl->stop) != 0, 0)) {
 			if (!(e & _PAGE_PRESENT))
-				return walk_fault(cpu, va, acc, mode, f, 0, from + regs, d, flags);
+				return walk_fault(cpu, va, acc, mode, f, 0, from, d, flags);
 			if (d == last || !(e & wl->ps_mask) || (e & wl->rsvd_large))
 				return walk_fault(cpu, va, acc, mode, f, X86_PF_PROT | X86_PF_RSVD,
-						  from + regs, d, flags);
+						  from, d, flags);
 			break;	/* a large leaf */
 		}
 		if (d == last)
@@ -267,7 +268,7 @@ walk(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc, enu
 		 * rules for each rights value under the current CR0.WP, SMEP
 		 * and SMAP (tlb_ok_mask(); with D given, as the walk sets D) */
 		if (!(cpu->ok_table[rights | TLB_R_D] >> TLB_OK_BIT(acc, mode) & 1))
-			return walk_fault(cpu, va, acc, mode, f, X86_PF_PROT, from + regs, d, flags);
+			return walk_fault(cpu, va, acc, mode, f, X86_PF_PROT, from, d, flags);
 		if (d != last && wc->large_hi_bits)	/* PSE-36 */
 			base |= ((e >> wc->large_hi_src) & ((1ULL << wc->large_hi_bits) - 1))
 				<< wc->large_hi_dst;
@@ -277,7 +278,7 @@ walk(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc, enu
 			 * with A set: the leaf alone, written where it was read */
 			if (__builtin_expect(!(above & _PAGE_ACCESSED) || (e & want) != want, 0))
 				e = set_ad(cpu, epa, above & _PAGE_ACCESSED ? d : from, d, e, want);
-			cpu->st.entries_read += d + 1 - from - regs;
+			cpu->st.entries_read += d + 1 - from;
 			cpu->st.ended_at[d]++;
 			cpu->st.mapped_at[d]++;
 			if ((flags & WALK_TLB) && d > from)
