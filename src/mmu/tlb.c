@@ -315,11 +315,11 @@ static bool array_holds(const struct tlb_array *a, unsigned shift)
  * The recency index of an array that no fast-table hit touches (the L2):
  * per set, one 64-bit word whose 4-bit field r holds the way at recency
  * rank r -- 0 the most recently used, ways - 1 the victim -- for sets of up
- * to 16 ways.  It orders the ways as their stamps do (invalid ways last,
- * the lowest index last of all, as stamp_victim() picks them), so the victim
- * is one field instead of a scan, and a use is a few shifts.  Unused fields
- * (sets of fewer than 16 ways) hold 0xf, which is no way's number.
- * Invalidations, rare, rebuild a set's word from the stamps.
+ * to 16 ways.  The valid ways stand in the order of their stamps and the
+ * invalid ones after them, the last invalidated last (which invalid way a
+ * fill takes changes no hit, miss or eviction), so the victim is one field
+ * instead of a scan, and a use or an invalidation is a few shifts.  Unused
+ * fields (sets of fewer than 16 ways) hold 0xf, which is no way's number.
  */
 #define ORDER_NIBBLES 0x1111111111111111ULL
 
@@ -328,16 +328,23 @@ static inline unsigned order_victim(const struct tlb_array *a, unsigned set)
 	return (unsigned)(a->order[set] >> (4 * (a->ways - 1))) & 15;
 }
 
-/* Make way @w of @set the most recently used. */
+/* The bit offset of way @w's field in recency word @o: the lowest
+ * all-zero field of o ^ w (a borrow can only flag fields above a true
+ * zero). */
+static inline unsigned order_field(uint64_t o, unsigned w)
+{
+	const uint64_t x = o ^ (w * ORDER_NIBBLES);
+
+	return (unsigned)__builtin_ctzll((x - ORDER_NIBBLES) & ~x & (ORDER_NIBBLES << 3)) & ~3u;
+}
+
+/* Make way @w of @set the most recently used: the ways above its rank
+ * move down one, w goes to rank 0. */
 static inline void order_touch(struct tlb_array *a, unsigned set, unsigned w)
 {
-	const uint64_t o = a->order[set], x = o ^ (w * ORDER_NIBBLES);
-	/* the lowest all-zero field of x is w's rank (a borrow can only
-	 * flag fields above a true zero) */
-	const unsigned sh = (unsigned)__builtin_ctzll((x - ORDER_NIBBLES) & ~x &
-						      (ORDER_NIBBLES << 3)) & ~3u;
+	const uint64_t o = a->order[set];
+	const unsigned sh = order_field(o, w);
 
-	/* the ways above rank sh move down one rank, w goes to rank 0 */
 	a->order[set] = (o & ((~0ULL << sh) << 4)) | ((o & ((1ULL << sh) - 1)) << 4) | w;
 }
 
@@ -349,61 +356,33 @@ static inline void order_push(struct tlb_array *a, unsigned set, unsigned w)
 	a->order[set] = a->order[set] << 4 | a->order_pad | w;
 }
 
-/* The word @set's stamps give. */
-static uint64_t order_from_stamps(const struct tlb_array *a, unsigned set)
+/* Way @w of @set has just been invalidated: the ways after its rank move
+ * up one, it becomes the victim. */
+static void order_drop(struct tlb_array *a, unsigned set, unsigned w)
 {
-	const tlb_stamp_t *lru = &a->lru[set * a->ways];
-	unsigned by_rank[16], n = 0;
-	uint64_t o = ~0ULL;
+	const uint64_t o = a->order[set];
+	const unsigned sh = order_field(o, w), last = 4 * (a->ways - 1);
+	const uint64_t moved = (o & ((1ULL << sh) - 1)) | ((o >> 4) & (~0ULL << sh));
 
-	for (unsigned w = a->ways; w-- > 0;) {	/* highest index first: ties go after */
-		unsigned r = n++;
-
-		while (r > 0 && lru[by_rank[r - 1]] < lru[w]) {
-			by_rank[r] = by_rank[r - 1];
-			r--;
-		}
-		by_rank[r] = w;
-	}
-	for (unsigned r = 0; r < n; r++)
-		o = (o & ~(15ULL << (4 * r))) | (uint64_t)by_rank[r] << (4 * r);
-	return o;
+	a->order[set] = (moved & ~(15ULL << last)) | (uint64_t)w << last | a->order_pad;
 }
 
-/* Way @w of @set has just been invalidated (its stamp is 0): it leaves its
- * rank and joins the invalid ways at the end, which stand in decreasing
- * way order (the lowest index last, as the stamps order them).  One pass
- * over the word instead of a sort of the stamps (a replay in N frames
- * invalidates an L2 entry per eviction: the sort was 9 % of its
- * instructions, bench_replace under callgrind). */
-static void order_drop(struct tlb_array *a, unsigned set, unsigned w)
+/* Whether @set's word holds each way once, by stamps, invalid ways last. */
+static bool order_ok(const struct tlb_array *a, unsigned set)
 {
 	const tlb_stamp_t *lru = &a->lru[set * a->ways];
 	const uint64_t o = a->order[set];
-	uint64_t res = a->order_pad;
-	unsigned out = 0;
-	bool placed = false;
+	uint64_t seen = 0;
 
 	for (unsigned r = 0; r < a->ways; r++) {
 		const unsigned x = (unsigned)(o >> (4 * r)) & 15;
 
-		if (x == w)
-			continue;
-		if (!placed && !lru[x] && x < w) {
-			res |= (uint64_t)w << (4 * out++);
-			placed = true;
-		}
-		res |= (uint64_t)x << (4 * out++);
+		if (x >= a->ways || (seen >> x & 1) ||
+		    (r && lru[x] && lru[x] >= lru[(o >> (4 * (r - 1))) & 15]))
+			return false;
+		seen |= 1ULL << x;
 	}
-	if (!placed)
-		res |= (uint64_t)w << (4 * out);
-	a->order[set] = res;
-}
-
-static void order_rebuild_all(struct tlb_array *a)
-{
-	for (unsigned set = 0; a->order && set < a->sets; set++)
-		a->order[set] = order_from_stamps(a, set);
+	return (o & a->order_pad) == a->order_pad;
 }
 
 /* Way @w of @set of @a has just been used (its stamp set).  Set and way
@@ -590,29 +569,41 @@ static __attribute__((noinline)) void refill(struct vmsim_cpu *cpu, unsigned k, 
 	l1_fill(cpu, k, va, mode, ne, absent, p);
 }
 
-static void l1_drop_va(struct vmsim_cpu *cpu, unsigned k, uint64_t va)
+/* Invalidate way @i of @a, an L1 array of kind @k (its fast slots first)
+ * or, for @k < 0, the L2 (its recency index too). */
+static void way_drop(struct vmsim_cpu *cpu, struct tlb_array *a, int k, unsigned i)
 {
-	struct tlb_array *arrs[2] = { &cpu->l1[k], &cpu->l1_large[k] };
+	if (k >= 0)
+		fast_forget(cpu, (unsigned)k, a, i);
+	way_invalidate(a, i);
+	if (a->order)
+		order_drop(a, i / a->ways, i % a->ways);
+}
 
-	for (unsigned j = 0; j < 2; j++) {
-		int i;
+/* Drop the entries of @a (as for way_drop()) that map @va under the
+ * current PCID or globally: one set searched per page size. */
+static void array_drop_va(struct vmsim_cpu *cpu, struct tlb_array *a, int k, uint64_t va)
+{
+	for (unsigned j = 0; a->nvalid && j < a->nshifts; j++) {
+		const unsigned shift = a->shifts[j];
+		const uint64_t key = make_key(cpu, va, shift, cpu->pcid);
+		const unsigned base = (unsigned)((va >> shift) & a->set_mask) * a->ways;
+		uint64_t m = shift == 12 || a->nlarge ? sig_match(&a->sig[base], a->ways,
+								  a->all_ways, tag_sig(key)) : 0;
 
-		while ((i = array_find(cpu, arrs[j], va, cpu->pcid, NULL)) >= 0) {
-			fast_forget(cpu, k, arrs[j], (unsigned)i);
-			way_invalidate(arrs[j], (unsigned)i);
+		for (; m; m &= m - 1) {
+			const unsigned i = base + (unsigned)__builtin_ctzll(m);
+
+			if (a->tag[i] == key || a->tag[i] == global_key(key))
+				way_drop(cpu, a, k, i);
 		}
 	}
 }
 
-static void l2_drop_va(struct vmsim_cpu *cpu, uint64_t va)
+static void l1_drop_va(struct vmsim_cpu *cpu, unsigned k, uint64_t va)
 {
-	int i;
-
-	while ((i = array_find(cpu, &cpu->l2, va, cpu->pcid, NULL)) >= 0) {
-		way_invalidate(&cpu->l2, (unsigned)i);
-		if (cpu->l2.order)
-			order_drop(&cpu->l2, (unsigned)i / cpu->l2.ways, (unsigned)i % cpu->l2.ways);
-	}
+	array_drop_va(cpu, &cpu->l1[k], (int)k, va);
+	array_drop_va(cpu, &cpu->l1_large[k], (int)k, va);
 }
 
 static const char *access_name(enum mmu_access acc)
@@ -633,7 +624,7 @@ static __attribute__((noinline)) uint64_t miss_fault(struct vmsim_cpu *cpu, unsi
 	   f->error_code);
 	if (!absent) {
 		l1_drop_va(cpu, k, va);
-		l2_drop_va(cpu, va);
+		array_drop_va(cpu, &cpu->l2, -1, va);
 	}
 	l1_drop_va(cpu, !k, va);
 	psc_drop_va(cpu, va);
@@ -841,7 +832,7 @@ void invlpg(struct vmsim_cpu *cpu, uint64_t va)
 	psc_flush_pcid(cpu, cpu->pcid);
 	for (unsigned k = 0; k < TLB_NR_KINDS; k++)
 		l1_drop_va(cpu, k, va);
-	l2_drop_va(cpu, va);
+	array_drop_va(cpu, &cpu->l2, -1, va);
 }
 
 void tlb_switch_pcid(struct vmsim_cpu *cpu, unsigned pcid)
@@ -999,10 +990,9 @@ int tlb_check(struct vmsim_cpu *cpu, char *msg, size_t len)
 					}
 			}
 			for (unsigned set = 0; a->order && set < a->sets; set++)
-				if (a->order[set] != order_from_stamps(a, set)) {
-					snprintf(msg, len, "%s set %u: recency index %#llx, stamps say %#llx",
-						 a->name, set, (unsigned long long)a->order[set],
-						 (unsigned long long)order_from_stamps(a, set));
+				if (!order_ok(a, set)) {
+					snprintf(msg, len, "%s set %u: recency index %#llx out of date",
+						 a->name, set, (unsigned long long)a->order[set]);
 					return -1;
 				}
 			if (nvalid != a->nvalid || nlarge != a->nlarge) {
@@ -1079,7 +1069,12 @@ static int array_init(struct vmsim_cpu *cpu, struct tlb_array *a, const char *na
 	}
 	for (unsigned i = 0; i < a->entries; i++)
 		a->tag[i] = TLB_TAG_INVALID;
-	order_rebuild_all(a);
+	/* all ways invalid, the lowest index the victim, as in a stamp scan */
+	for (unsigned set = 0; a->order && set < a->sets; set++) {
+		a->order[set] = a->order_pad;
+		for (unsigned r = 0; r < a->ways; r++)
+			a->order[set] |= (uint64_t)(a->ways - 1 - r) << (4 * r);
+	}
 	return 0;
 }
 
