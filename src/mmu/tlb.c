@@ -69,10 +69,11 @@ struct tlb_probe {
 	uint8_t sig;
 };
 
-static inline void probe_init(const struct vmsim_cpu *cpu, uint64_t va, struct tlb_probe *p)
+static inline void probe_init(const struct vmsim_cpu *cpu, uint64_t va, unsigned pcid,
+			      struct tlb_probe *p)
 {
 	p->vpn = va >> 12;
-	p->key = make_key(cpu, va, 12, cpu->pcid);
+	p->key = make_key(cpu, va, 12, pcid);
 	p->sig = tag_sig(p->key);
 }
 
@@ -94,9 +95,7 @@ array_find(const struct vmsim_cpu *cpu, const struct tlb_array *a, uint64_t va, 
 		int w;
 
 		if (!p || pcid != cpu->pcid) {
-			q.vpn = va >> 12;
-			q.key = make_key(cpu, va, 12, pcid);
-			q.sig = tag_sig(q.key);
+			probe_init(cpu, va, pcid, &q);
 			p = &q;
 		}
 		base = (p->vpn & a->set_mask) * a->ways;
@@ -249,19 +248,13 @@ static inline __attribute__((always_inline)) bool
 l1_find(struct vmsim_cpu *cpu, unsigned k, uint64_t va, const struct tlb_probe *p,
 	struct tlb_array **arr, unsigned *idx)
 {
-	int i;
+	int i = array_find(cpu, &cpu->l1[k], va, cpu->pcid, p);
 
-	if ((i = array_find(cpu, &cpu->l1[k], va, cpu->pcid, p)) >= 0) {
-		*arr = &cpu->l1[k];
-		*idx = (unsigned)i;
-		return true;
-	}
-	if ((i = array_find(cpu, &cpu->l1_large[k], va, cpu->pcid, NULL)) >= 0) {
+	*arr = &cpu->l1[k];
+	if (i < 0 && (i = array_find(cpu, &cpu->l1_large[k], va, cpu->pcid, NULL)) >= 0)
 		*arr = &cpu->l1_large[k];
-		*idx = (unsigned)i;
-		return true;
-	}
-	return false;
+	*idx = (unsigned)i;
+	return i >= 0;
 }
 
 /* Fill L1 of @k with entry @ne and mirror it in the fast table; a large
@@ -343,7 +336,7 @@ translate_slow(struct vmsim_cpu *cpu, const unsigned k, uint64_t va, enum mmu_ac
 		mmu_walk(cpu, cpu->cr3, va, acc, mode, &r, f, NULL);	/* #GP */
 		return MMU_FAULTED;
 	}
-	probe_init(cpu, va, &p);
+	probe_init(cpu, va, cpu->pcid, &p);
 	if (l1_find(cpu, k, va, &p, &a, &i)) {
 		if (a->e[i].ok & bit) {
 			/* a hit the fast table did not hold (slot collision) */
@@ -428,11 +421,8 @@ struct tlb_entry *tlb_array_lookup(struct tlb_array *a, uint64_t va, unsigned pc
 {
 	/* the array's own cpu is not known here: its address width is */
 	struct vmsim_cpu cpu = { .va_mask = a->va_mask };
-	int i;
+	const int i = array_find(&cpu, a, va, pcid, NULL);
 
-	if (!a->entries || !a->nvalid)
-		return NULL;
-	i = array_find(&cpu, a, va, pcid, NULL);
 	return i < 0 ? NULL : &a->e[i];
 }
 
@@ -443,24 +433,16 @@ uint64_t tlb_entry_va(const struct vmsim_cpu *cpu, const struct tlb_array *a, un
 
 /* ---- set-up ---- */
 
-/* Free what array_init() got (any of it: a failed init calls this too). */
+/* Free what array_init() got (any of it: a failed init calls this too)
+ * and leave @a empty. */
 static void array_finish(struct vmsim_cpu *cpu, struct tlb_array *a)
 {
-	if (a->e)
-		host_free(cpu->ha, a->e, sizeof(*a->e) * a->entries);
-	if (a->tag)
-		host_free(cpu->ha, a->tag, sizeof(*a->tag) * a->entries);
-	if (a->lru)
-		host_free(cpu->ha, a->lru, sizeof(*a->lru) * a->entries);
-	if (a->sig)
-		host_free(cpu->ha, a->sig, a->entries + 16);
-	if (a->order)
-		host_free(cpu->ha, a->order, sizeof(*a->order) * a->sets);
-	a->order = NULL;
-	a->e = NULL;
-	a->sig = NULL;
-	a->tag = NULL;
-	a->lru = NULL;
+	host_free(cpu->ha, a->e, sizeof(*a->e) * a->entries);
+	host_free(cpu->ha, a->tag, sizeof(*a->tag) * a->entries);
+	host_free(cpu->ha, a->lru, sizeof(*a->lru) * a->entries);
+	host_free(cpu->ha, a->sig, a->entries + 16);
+	host_free(cpu->ha, a->order, sizeof(*a->order) * a->sets);
+	memset(a, 0, sizeof(*a));
 }
 
 /* @indexed: keep the recency index (an array no fast-table hit touches,
@@ -500,7 +482,6 @@ static int array_init(struct vmsim_cpu *cpu, struct tlb_array *a, const char *na
 	}
 	if (!a->e || !a->tag || !a->lru || !a->sig || (indexed && a->ways <= 16 && !a->order)) {
 		array_finish(cpu, a);
-		memset(a, 0, sizeof(*a));
 		return verr(err, -ENOMEM, "out of host memory for tlb.%s", name);
 	}
 	for (unsigned i = 0; i < a->entries; i++)
