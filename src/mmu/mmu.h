@@ -320,11 +320,14 @@ bool mmu_load_cr3(struct vmsim_cpu *cpu, uint64_t root_pa, unsigned pcid, bool n
 
 /* Control-register bits.  WP/SMEP/SMAP re-derive each TLB entry's allowed
  * accesses from its cached rights (the hardware checks them at use);
- * NXE/PSE change what is reserved or a leaf, so they flush all TLBs. */
+ * NXE/PSE change what is reserved or a leaf, so they flush all TLBs.
+ * Under PAE paging a MOV to CR4 that changes PSE or SMEP loads the PDPTEs
+ * again from CR3 (SDM vol. 3 section 4.4.1): false, and nothing changes,
+ * where a present one has a reserved bit set (the move #GPs). */
 void mmu_set_wp(struct vmsim_cpu *cpu, bool on);
 void mmu_set_nxe(struct vmsim_cpu *cpu, bool on);
-void mmu_set_pse(struct vmsim_cpu *cpu, bool on);
-void mmu_set_smep(struct vmsim_cpu *cpu, bool on);
+bool mmu_set_pse(struct vmsim_cpu *cpu, bool on);
+bool mmu_set_smep(struct vmsim_cpu *cpu, bool on);
 void mmu_set_smap(struct vmsim_cpu *cpu, bool on);
 
 /* ---- TLB maintenance (tlb.c) ---- */
