@@ -6,9 +6,10 @@
  *   dependent chains          vs a bare lookup in a same-size hashed table
  *   translate + 1-byte load   vs bare lookup + the same load
  *   L1 miss, L2 hit           vs the same bare lookup (no target)
- *   TLB-miss walks, 4-level over 64 MiB / 1 GiB / 16 GiB mapped, 2-level
- *   over 64 MiB / 1 GiB       vs 4 (or 2) bare dependent loads through the
- *                               same page tables in simulated RAM
+ *   TLB-miss walks, 4-level over 64 MiB / 1 GiB / 16 GiB mapped, 2-level,
+ *   PAE and 5-level over      vs a bare dependent load per level (PAE's
+ *   64 MiB / 1 GiB              PDPTE from its register) through the same
+ *                               page tables in simulated RAM
  *
  * ratio = our time per op / reference time per op (lower is better).
  * Targets: a hit <= 3x, a hit and a load <= 1.3x; a TLB-miss translate
@@ -336,7 +337,8 @@ struct walk_pass {
 	const uint64_t *va;
 	unsigned nva;
 	const uint8_t *ram;
-	unsigned entry_size;
+	unsigned entry_size, levels;
+	const uint64_t *regs;	/* PAE: the PDPTE registers */
 };
 
 static inline __attribute__((always_inline)) double pass_translate(struct walk_pass *w,
@@ -385,7 +387,13 @@ static inline __attribute__((always_inline)) double pass_ref(struct walk_pass *w
 	for (unsigned j = 0; j < w->nva; j++) {
 		uint64_t t = w->root, v = chain ? w->va[j] ^ (dep & w->zero & 8) : w->va[j];
 
-		if (w->entry_size == 8) {
+		if (w->entry_size == 8 && w->levels == 3) {	/* PAE: the PDPTE a register */
+			t = w->regs[(v >> 30) & 3] & 0xffffffffff000ULL;
+			t = *(const uint64_t *)(const void *)(ram + t + ((v >> 21) & 511) * 8) & 0xffffffffff000ULL;
+			t = *(const uint64_t *)(const void *)(ram + t + ((v >> 12) & 511) * 8) & 0xffffffffff000ULL;
+		} else if (w->entry_size == 8) {
+			if (w->levels == 5)
+				t = *(const uint64_t *)(const void *)(ram + t + ((v >> 48) & 511) * 8) & 0xffffffffff000ULL;
 			t = *(const uint64_t *)(const void *)(ram + t + ((v >> 39) & 511) * 8) & 0xffffffffff000ULL;
 			t = *(const uint64_t *)(const void *)(ram + t + ((v >> 30) & 511) * 8) & 0xffffffffff000ULL;
 			t = *(const uint64_t *)(const void *)(ram + t + ((v >> 21) & 511) * 8) & 0xffffffffff000ULL;
@@ -406,11 +414,13 @@ static inline __attribute__((always_inline)) double pass_ref(struct walk_pass *w
 static void bench_walks(const char *arch, uint64_t mapped)
 {
 	const char *sets64[] = { "memory.size=512MiB", NULL };
-	struct vmsim_machine *m = machine(arch, strcmp(arch, "x86_64") == 0 ? sets64 : NULL);
+	struct vmsim_machine *m = machine(arch, strncmp(arch, "x86_64", 6) == 0 ? sets64 : NULL);
 	struct vmsim_cpu *cpu = &m->cpus[0];
 	struct pt_ctx *pt = &m->pt;
 	const struct pt_format *fmt = pt->fmt;
-	uint64_t root, base = fmt->levels == 4 ? 0x100000000000ULL : 0x10000000ULL;
+	uint64_t root, base = fmt->levels >= 4 ? 0x100000000000ULL : 0x10000000ULL;
+	/* bare loads: one per level, but for PAE's PDPTE, a register */
+	const unsigned loads = fmt->levels - (fmt->root_regs ? 1 : 0);
 	uint64_t npages = mapped >> 12, ndata = 4096;	/* pages alias 16 MiB of frames */
 	unsigned nva = 1 << 20;
 	uint64_t *va = malloc(sizeof(*va) * nva), sum = 0, pa;
@@ -438,7 +448,8 @@ static void bench_walks(const char *arch, uint64_t mapped)
 		translate(cpu, va[j], MMU_READ, MMU_USER, &pa, &f);
 
 	{
-		struct walk_pass w = { cpu, root, zero, 0, va, nva, ram, fmt->entry_size };
+		struct walk_pass w = { cpu, root, zero, 0, va, nva, ram, fmt->entry_size,
+				       fmt->levels, cpu->root_regs };
 
 		for (int chain = 1; chain >= 0; chain--) {
 			ours[chain] = walk[chain] = ref[chain] = 1e30;
@@ -462,8 +473,8 @@ static void bench_walks(const char *arch, uint64_t mapped)
 	sink = sum;
 
 	for (int chain = 1; chain >= 0; chain--) {
-		snprintf(refname, sizeof(refname), "%u bare dependent loads", fmt->levels);
-		snprintf(what, sizeof(what), "TLB-miss translate, %u-level, %5llu MiB, %s", fmt->levels,
+		snprintf(refname, sizeof(refname), "%u bare dependent loads", loads);
+		snprintf(what, sizeof(what), "TLB-miss translate, %s, %5llu MiB, %s", fmt->name,
 			 (unsigned long long)(mapped >> 20), chain ? "chain" : "indep");
 		report(what, ours[chain], refname, ref[chain], chain ? 3.0 : 0);
 		printf("  (L2 TLB hit rate %.1f%%; mmu_walk alone %.2f ns, ratio %.2f%s)\n",
@@ -574,5 +585,11 @@ int main(int argc, char **argv)
 	}
 	bench_walks("x86_32", 64ULL << 20);
 	bench_walks("x86_32", 1ULL << 30);
+	if (argc < 2 || strcmp(argv[1], "walks32") != 0) {
+		bench_walks("x86_32-pae", 64ULL << 20);
+		bench_walks("x86_32-pae", 1ULL << 30);
+		bench_walks("x86_64-la57", 64ULL << 20);
+		bench_walks("x86_64-la57", 1ULL << 30);
+	}
 	return 0;
 }

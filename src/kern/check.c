@@ -9,7 +9,7 @@
  * (vma/filemap.c), the LRU lists of every lruvec (vma/check.c), the swap
  * areas and the swap cache (vma/swapfile.c), every page's memory cgroup
  * charge against the cgroups' counters and statistics (cgroup.c) and
- * every CPU's TLB (mmu/tlb.c).  Its cost grows with RAM and with the
+ * every CPU's TLB (mmu/tlb_check.c).  Its cost grows with RAM and with the
  * tasks.
  *
  * machine_check_point() is what --check runs after each step: the same

@@ -154,6 +154,8 @@ void replay_snapshot(const struct replay *rp, struct replay_counters *c)
 		c->read_at[d] = deeper;
 		c->mapped_at[d] = st->mapped_at[d];
 	}
+	/* PAE's PDPTEs: registers loaded with CR3, not memory references */
+	c->read_at[0] -= st->root_regs_used;
 	for (int d = 0; d < PT_MAX_LEVELS; d++) {
 		c->psc_hits[d] = rp->cpu->psc[d].hits;
 		c->psc_misses[d] = rp->cpu->psc[d].misses;

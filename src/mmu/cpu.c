@@ -5,7 +5,8 @@
  * Invariant: cpu->wl[] always matches the current NXE/PSE/MAXPHYADDR,
  * every TLB entry's allowed-access mask matches the current WP/SMEP/SMAP,
  * and under PAE paging cpu->root_regs[] holds the PDPTEs as the last CR3
- * load read them, each present one free of reserved bits.
+ * load (or CR4.PSE/SMEP change) read them, each present one free of
+ * reserved bits.
  */
 #include "mmu/mmu.h"
 
@@ -71,15 +72,23 @@ static bool load_pdptes(const struct vmsim_cpu *cpu, uint64_t root_pa, uint64_t 
 	return true;
 }
 
-bool mmu_load_cr3(struct vmsim_cpu *cpu, uint64_t root_pa, unsigned pcid, bool noflush)
+/* PAE: read the PDPTEs at @root_pa into the registers the walk uses until
+ * the next load (SDM vol. 3 section 4.4.1); false, the registers as they
+ * were, where the instruction raises #GP. */
+static bool reload_root_regs(struct vmsim_cpu *cpu, uint64_t root_pa)
 {
 	uint64_t regs[PT_ROOT_REGS];
 
-	/* PAE: the PDPTEs are read now, and the walk uses these copies
-	 * until the next CR3 load (SDM vol. 3 section 4.4.1) */
 	if (!load_pdptes(cpu, root_pa, regs))
 		return false;
 	memcpy(cpu->root_regs, regs, sizeof(regs[0]) * cpu->fmt->root_regs);
+	return true;
+}
+
+bool mmu_load_cr3(struct vmsim_cpu *cpu, uint64_t root_pa, unsigned pcid, bool noflush)
+{
+	if (!reload_root_regs(cpu, root_pa))
+		return false;
 	cpu->st.cr3_loads++;
 	cpu->cr3 = root_pa;
 	if (!cpu->pcid_enabled) {
@@ -101,12 +110,15 @@ void mmu_set_wp(struct vmsim_cpu *cpu, bool on)
 	tlb_recompute_ok(cpu);
 }
 
-void mmu_set_smep(struct vmsim_cpu *cpu, bool on)
+bool mmu_set_smep(struct vmsim_cpu *cpu, bool on)
 {
 	if (cpu->smep == on)
-		return;
+		return true;
+	if (!reload_root_regs(cpu, cpu->cr3))
+		return false;
 	cpu->smep = on;
 	tlb_recompute_ok(cpu);
+	return true;
 }
 
 void mmu_set_smap(struct vmsim_cpu *cpu, bool on)
@@ -127,11 +139,14 @@ void mmu_set_nxe(struct vmsim_cpu *cpu, bool on)
 	tlb_flush_all(cpu);
 }
 
-void mmu_set_pse(struct vmsim_cpu *cpu, bool on)
+bool mmu_set_pse(struct vmsim_cpu *cpu, bool on)
 {
 	if (cpu->pse == on)
-		return;
+		return true;
+	if (!reload_root_regs(cpu, cpu->cr3))
+		return false;
 	cpu->pse = on;
 	mmu_update_walk_levels(cpu);
 	tlb_flush_all(cpu);
+	return true;
 }

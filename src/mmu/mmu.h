@@ -225,12 +225,15 @@ struct psc {
 
 struct mmu_stats {
 	uint64_t walks;		/* page walks started */
-	uint64_t entries_read;	/* paging-structure entries read by walks */
+	uint64_t entries_read;	/* paging-structure entries walks read from memory */
 	/* walks by the depth they ended at (0 = root); mapped_at: those
 	 * that reached a leaf there (a page of that depth's size).  A walk
 	 * read one entry at each depth from where it started (0, or below a
-	 * paging-structure cache hit) to where it ended. */
+	 * paging-structure cache hit) to where it ended -- from memory, but
+	 * for a root entry in a register (root_regs_used). */
 	uint64_t ended_at[PT_MAX_LEVELS], mapped_at[PT_MAX_LEVELS];
+	uint64_t root_regs_used;	/* walks whose root entry was a register
+					 * loaded with CR3 (PAE's PDPTEs) */
 	uint64_t psc_refs_saved;	/* entries the PSC hits spared walks reading */
 	uint64_t ad_writes;	/* entries written to set A or D */
 	uint64_t faults;	/* translations that faulted */
@@ -317,11 +320,14 @@ bool mmu_load_cr3(struct vmsim_cpu *cpu, uint64_t root_pa, unsigned pcid, bool n
 
 /* Control-register bits.  WP/SMEP/SMAP re-derive each TLB entry's allowed
  * accesses from its cached rights (the hardware checks them at use);
- * NXE/PSE change what is reserved or a leaf, so they flush all TLBs. */
+ * NXE/PSE change what is reserved or a leaf, so they flush all TLBs.
+ * Under PAE paging a MOV to CR4 that changes PSE or SMEP loads the PDPTEs
+ * again from CR3 (SDM vol. 3 section 4.4.1): false, and nothing changes,
+ * where a present one has a reserved bit set (the move #GPs). */
 void mmu_set_wp(struct vmsim_cpu *cpu, bool on);
 void mmu_set_nxe(struct vmsim_cpu *cpu, bool on);
-void mmu_set_pse(struct vmsim_cpu *cpu, bool on);
-void mmu_set_smep(struct vmsim_cpu *cpu, bool on);
+bool mmu_set_pse(struct vmsim_cpu *cpu, bool on);
+bool mmu_set_smep(struct vmsim_cpu *cpu, bool on);
 void mmu_set_smap(struct vmsim_cpu *cpu, bool on);
 
 /* ---- TLB maintenance (tlb.c) ---- */

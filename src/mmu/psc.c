@@ -102,20 +102,32 @@ static void psc_invalidate(struct psc *c, unsigned i)
 	c->lru[i] = 0;
 }
 
+void psc_flush_all(struct vmsim_cpu *cpu)
+{
+	for (unsigned d = 0; d < PT_MAX_LEVELS; d++) {
+		struct psc *c = &cpu->psc[d];
+
+		if (!c->nvalid)
+			continue;
+		memset(c->tag, 0xff, sizeof(*c->tag) * c->entries);	/* PSC_TAG_INVALID */
+		memset(c->lru, 0, sizeof(*c->lru) * c->entries);
+		c->nvalid = 0;
+	}
+}
+
 void psc_flush_pcid(struct vmsim_cpu *cpu, unsigned pcid)
 {
+	/* without PCIDs every entry is PCID 0's: INVLPG, at every eviction
+	 * of a replay in N frames, empties the caches at once */
+	if (!cpu->pcid_enabled) {
+		psc_flush_all(cpu);
+		return;
+	}
 	for (unsigned d = 0; d < PT_MAX_LEVELS; d++)
 		for (unsigned i = 0; cpu->psc[d].nvalid && i < cpu->psc[d].entries; i++)
 			if (cpu->psc[d].tag[i] != PSC_TAG_INVALID &&
 			    cpu->psc[d].tag[i] >> TLB_PCID_SHIFT == pcid)
 				psc_invalidate(&cpu->psc[d], i);
-}
-
-void psc_flush_all(struct vmsim_cpu *cpu)
-{
-	for (unsigned d = 0; d < PT_MAX_LEVELS; d++)
-		for (unsigned i = 0; cpu->psc[d].nvalid && i < cpu->psc[d].entries; i++)
-			psc_invalidate(&cpu->psc[d], i);
 }
 
 void psc_drop_va(struct vmsim_cpu *cpu, uint64_t va)

@@ -1,8 +1,9 @@
 /*
  * The TLB model and the out-of-line half of translate(), one function for
  * every format, access and geometry: L1 miss -> L2 -> page walk (walk.c,
- * through the paging-structure caches) -> refill.  See mmu.h for the
- * geometry and the tag layout.
+ * through the paging-structure caches) -> refill; and the arrays' set-up.
+ * See mmu.h for the geometry and the tag layout, tlb_array.h for a set's
+ * search and recency word, tlb_flush.c for the invalidations.
  *
  * Invariants (tlb_check() verifies them in tests):
  *  - an array's sets are a power of two; an entry of page size 2^s for va
@@ -16,142 +17,19 @@
  *  - a translation that faults leaves no entry for its address (the
  *    hardware invalidates on #PF); a write through an entry whose D was
  *    clear re-walks so the walk can set D.
- * A set is searched through one-byte tag signatures compared 16 at a time,
- * so a lookup does not scan the ways; only LRU victim choice reads them
- * all (branch-free).  A miss computes its 4 KiB key and signature once
+ * A miss computes its 4 KiB key and signature once
  * (struct tlb_probe) for all its probes and inserts, and an insert right
  * after a fruitless probe does not search again.
  */
-#include "mmu/mmu.h"
+#include "mmu/tlb_array.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "util/error.h"
 
-static tlb_stamp_t dummy_lru;	/* what cleared fast slots point at (a slot whose
-				 * tags fast_forget() invalidated keeps its stale
-				 * pointer: only the tags make a slot valid) */
+tlb_stamp_t tlb_dummy_lru;
 
-static inline void fast_invalidate_slot(struct tlb_fast *s)
-{
-	s->tag[0] = s->tag[1] = TLB_TAG_INVALID;
-	s->addend = 0;
-	s->lru = &dummy_lru;
-}
-
-/*
- * The tags of a slot of fast table @k for page @vpn, filled by an access at
- * @mode to an entry that allows @ok (TLB_OK_BIT bits): read (fetch for the
- * I table) and write, each the key if allowed at @mode, else invalid.
- */
-static inline void fast_set_tags(struct tlb_fast *s, unsigned k, uint64_t vpn,
-				 enum mmu_mode mode, uint8_t ok)
-{
-	const uint64_t key = tlb_fast_key(vpn, mode);
-	const enum mmu_access first = k == TLB_I ? MMU_FETCH : MMU_READ;
-
-	s->tag[0] = ok >> TLB_OK_BIT(first, mode) & 1 ? key : TLB_TAG_INVALID;
-	s->tag[1] = k == TLB_D && (ok >> TLB_OK_BIT(MMU_WRITE, mode) & 1) ? key : TLB_TAG_INVALID;
-}
-
-static void fast_clear(struct vmsim_cpu *cpu, unsigned k)
-{
-	for (uint64_t i = 0; i <= cpu->fast_mask[k]; i++)
-		fast_invalidate_slot(&cpu->fast[k][i]);
-}
-
-static inline unsigned size_code(unsigned shift)
-{
-	return shift == 12 ? 0 : shift == 30 ? 2 : 1;
-}
-
-/* Key of @va for page size 2^@shift under @pcid; the global key is the
- * same with the G bit in place of the PCID. */
-static inline uint64_t make_key(const struct vmsim_cpu *cpu, uint64_t va, unsigned shift,
-				unsigned pcid)
-{
-	return ((va & cpu->va_mask) >> shift) | (uint64_t)size_code(shift) << TLB_TAG_SIZE_SHIFT |
-	       (uint64_t)pcid << TLB_PCID_SHIFT;
-}
-
-static inline uint64_t global_key(uint64_t key)
-{
-	return (key & ~TLB_PCID_MASK) | TLB_TAG_G;
-}
-
-/* The tag of an entry with @rights for @key: its global key if G is set.
- * In masks: a branch here is a coin toss in a process that maps both. */
-static inline uint64_t entry_tag(uint64_t key, uint8_t rights)
-{
-	const uint64_t g = -(uint64_t)(rights >> 4 & 1);
-
-	_Static_assert(TLB_R_G == 1 << 4, "entry_tag() reads G as bit 4");
-	return key ^ ((key ^ global_key(key)) & g);
-}
-
-/* Drop every fast slot that mirrors large way @i of @a (an L1 array of
- * @k): a large entry may back a slot per 4 KiB page it covers.  Rare, so
- * out of line. */
-static __attribute__((noinline)) void fast_forget_large(struct vmsim_cpu *cpu, unsigned k,
-							struct tlb_array *a, unsigned i)
-{
-	const tlb_stamp_t *lru = &a->lru[i];
-
-	for (uint64_t j = 0; j <= cpu->fast_mask[k]; j++)
-		if (cpu->fast[k][j].lru == lru)
-			fast_invalidate_slot(&cpu->fast[k][j]);
-}
-
-/* Drop the fast slot that mirrors way @i, a 4 KiB entry, of @a (an L1
- * array of @k): its one slot is its vpn's low bits.  Inline, as every L1
- * refill that evicts pays it. */
-static inline void fast_forget_small(struct vmsim_cpu *cpu, unsigned k, struct tlb_array *a,
-				     unsigned i)
-{
-	/* the tag's low bits are the vpn's (the fast table has far fewer
-	 * than 2^40 slots) */
-	struct tlb_fast *s = &cpu->fast[k][a->tag[i] & cpu->fast_mask[k]];
-	/* whether the slot still mirrors way i is a coin toss on a random
-	 * miss stream: no branch.  Invalid tags are enough (a slot is valid
-	 * by its tags alone); the rest stays stale. */
-	const uint64_t gone = -(uint64_t)(s->lru == &a->lru[i]);
-
-	s->tag[0] |= gone;
-	s->tag[1] |= gone;
-}
-
-/* Drop every fast slot that mirrors way @i of @a (an L1 array of @k). */
-static inline void fast_forget(struct vmsim_cpu *cpu, unsigned k, struct tlb_array *a, unsigned i)
-{
-	if (a->e[i].shift == 12)
-		fast_forget_small(cpu, k, a, i);
-	else
-		fast_forget_large(cpu, k, a, i);
-}
-
-/* 1 if valid tag @t maps a page above 4 KiB (its size field), else 0. */
-static inline unsigned tag_large(uint64_t t)
-{
-	return (t >> TLB_TAG_SIZE_SHIFT & 3) != 0;
-}
-
-static inline void way_invalidate(struct tlb_array *a, unsigned i)
-{
-	if (a->tag[i] == TLB_TAG_INVALID)
-		return;
-	a->nvalid--;
-	a->nlarge -= tag_large(a->tag[i]);
-	a->tag[i] = TLB_TAG_INVALID;
-	a->sig[i] = 0;
-	a->lru[i] = 0;
-	a->e[i].ok = 0;
-	a->e[i].rights = 0;
-}
 
 unsigned tlb_array_valid(const struct tlb_array *a)
 {
@@ -179,69 +57,6 @@ uint8_t tlb_ok_mask(const struct vmsim_cpu *cpu, uint8_t r)
 	return ok;
 }
 
-/* Tag bits a lookup compares first: page and size, not PCID or G. */
-#define TLB_TAG_MATCH_MASK (TLB_TAG_VPN_MASK | 3ULL << TLB_TAG_SIZE_SHIFT)
-
-/* One-byte signature of a tag's page and size, never 0 (0 marks an
- * invalid way).  A set is searched by comparing all its signatures at
- * once; only the ways whose signature matches have their tag compared. */
-static inline uint8_t tag_sig(uint64_t tag)
-{
-	uint8_t h = (uint8_t)(((tag & TLB_TAG_MATCH_MASK) * 0x9e3779b97f4a7c15ULL) >> 56);
-
-	return __builtin_expect(h != 0, 1) ? h : 1;	/* (GCC had put the usual h out of line) */
-}
-
-/* Bitmap of the ways among @n signatures at @sig equal to @v; @all is
- * the bitmap of all @n ways. */
-static inline uint64_t sig_match(const uint8_t *sig, unsigned n, uint64_t all, uint8_t v)
-{
-	uint64_t m = 0;
-	unsigned w = 0;
-
-#ifdef __SSE2__
-	/* 16 ways per compare; the arrays are padded so reading a full
-	 * 16 bytes past a short set stays inside the allocation */
-	/* v in every byte, built in a register: _mm_set1_epi8() of a byte
-	 * spilled to the stack made GCC reload it 4 bytes wide, a failed
-	 * store forward per probe */
-	const __m128i vv = _mm_shuffle_epi32(_mm_cvtsi32_si128((int)(v * 0x01010101u)), 0);
-
-	if (__builtin_expect(n <= 16, 1))	/* the usual set: one compare, no loop */
-		return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-			       _mm_loadu_si128((const __m128i *)(const void *)sig), vv)) & all;
-	for (; w < n; w += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(sig + w));
-
-		m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vv)) << w;
-	}
-#else
-	for (; w < n; w++)
-		m |= (uint64_t)(sig[w] == v) << w;
-#endif
-	return m & all;
-}
-
-/* Way of the set at index @base of @a that maps key @k (same PCID, or
- * global), or -1.  No scan over the ways: one signature compare for the
- * whole set, then the full tag of the (usually single) candidate. */
-static inline int set_find(const struct tlb_array *a, unsigned base, uint64_t k, uint8_t sig)
-{
-	const uint64_t *t = &a->tag[base];
-	uint64_t m = sig_match(&a->sig[base], a->ways, a->all_ways, sig);
-
-	if (__builtin_expect(!m, 1))	/* the miss path's usual answer */
-		return -1;
-	while (m) {
-		unsigned i = (unsigned)__builtin_ctzll(m);
-
-		if (t[i] == k || t[i] == global_key(k))
-			return (int)i;
-		m &= m - 1;
-	}
-	return -1;
-}
-
 /*
  * What a TLB miss computes once about its address and reuses in every
  * probe and insert of a 4 KiB entry on the way: the key under the current
@@ -254,10 +69,11 @@ struct tlb_probe {
 	uint8_t sig;
 };
 
-static inline void probe_init(const struct vmsim_cpu *cpu, uint64_t va, struct tlb_probe *p)
+static inline void probe_init(const struct vmsim_cpu *cpu, uint64_t va, unsigned pcid,
+			      struct tlb_probe *p)
 {
 	p->vpn = va >> 12;
-	p->key = make_key(cpu, va, 12, cpu->pcid);
+	p->key = make_key(cpu, va, 12, pcid);
 	p->sig = tag_sig(p->key);
 }
 
@@ -279,9 +95,7 @@ array_find(const struct vmsim_cpu *cpu, const struct tlb_array *a, uint64_t va, 
 		int w;
 
 		if (!p || pcid != cpu->pcid) {
-			q.vpn = va >> 12;
-			q.key = make_key(cpu, va, 12, pcid);
-			q.sig = tag_sig(q.key);
+			probe_init(cpu, va, pcid, &q);
 			p = &q;
 		}
 		base = (p->vpn & a->set_mask) * a->ways;
@@ -301,109 +115,6 @@ array_find(const struct vmsim_cpu *cpu, const struct tlb_array *a, uint64_t va, 
 			return (int)base + w;
 	}
 	return -1;
-}
-
-static bool array_holds(const struct tlb_array *a, unsigned shift)
-{
-	for (unsigned i = 0; i < a->nshifts; i++)
-		if (a->shifts[i] == shift)
-			return true;
-	return false;
-}
-
-/*
- * The recency index of an array that no fast-table hit touches (the L2):
- * per set, one 64-bit word whose 4-bit field r holds the way at recency
- * rank r -- 0 the most recently used, ways - 1 the victim -- for sets of up
- * to 16 ways.  It orders the ways as their stamps do (invalid ways last,
- * the lowest index last of all, as stamp_victim() picks them), so the victim
- * is one field instead of a scan, and a use is a few shifts.  Unused fields
- * (sets of fewer than 16 ways) hold 0xf, which is no way's number.
- * Invalidations, rare, rebuild a set's word from the stamps.
- */
-#define ORDER_NIBBLES 0x1111111111111111ULL
-
-static inline unsigned order_victim(const struct tlb_array *a, unsigned set)
-{
-	return (unsigned)(a->order[set] >> (4 * (a->ways - 1))) & 15;
-}
-
-/* Make way @w of @set the most recently used. */
-static inline void order_touch(struct tlb_array *a, unsigned set, unsigned w)
-{
-	const uint64_t o = a->order[set], x = o ^ (w * ORDER_NIBBLES);
-	/* the lowest all-zero field of x is w's rank (a borrow can only
-	 * flag fields above a true zero) */
-	const unsigned sh = (unsigned)__builtin_ctzll((x - ORDER_NIBBLES) & ~x &
-						      (ORDER_NIBBLES << 3)) & ~3u;
-
-	/* the ways above rank sh move down one rank, w goes to rank 0 */
-	a->order[set] = (o & ((~0ULL << sh) << 4)) | ((o & ((1ULL << sh) - 1)) << 4) | w;
-}
-
-/* The victim of @set, way @w, has just been filled: it becomes the most
- * recent and every other way moves down one rank -- the word shifts up
- * one field.  Fields above the ways stay 0xf. */
-static inline void order_push(struct tlb_array *a, unsigned set, unsigned w)
-{
-	a->order[set] = a->order[set] << 4 | a->order_pad | w;
-}
-
-/* The word @set's stamps give. */
-static uint64_t order_from_stamps(const struct tlb_array *a, unsigned set)
-{
-	const tlb_stamp_t *lru = &a->lru[set * a->ways];
-	unsigned by_rank[16], n = 0;
-	uint64_t o = ~0ULL;
-
-	for (unsigned w = a->ways; w-- > 0;) {	/* highest index first: ties go after */
-		unsigned r = n++;
-
-		while (r > 0 && lru[by_rank[r - 1]] < lru[w]) {
-			by_rank[r] = by_rank[r - 1];
-			r--;
-		}
-		by_rank[r] = w;
-	}
-	for (unsigned r = 0; r < n; r++)
-		o = (o & ~(15ULL << (4 * r))) | (uint64_t)by_rank[r] << (4 * r);
-	return o;
-}
-
-/* Way @w of @set has just been invalidated (its stamp is 0): it leaves its
- * rank and joins the invalid ways at the end, which stand in decreasing
- * way order (the lowest index last, as the stamps order them).  One pass
- * over the word instead of a sort of the stamps (a replay in N frames
- * invalidates an L2 entry per eviction: the sort was 9 % of its
- * instructions, bench_replace under callgrind). */
-static void order_drop(struct tlb_array *a, unsigned set, unsigned w)
-{
-	const tlb_stamp_t *lru = &a->lru[set * a->ways];
-	const uint64_t o = a->order[set];
-	uint64_t res = a->order_pad;
-	unsigned out = 0;
-	bool placed = false;
-
-	for (unsigned r = 0; r < a->ways; r++) {
-		const unsigned x = (unsigned)(o >> (4 * r)) & 15;
-
-		if (x == w)
-			continue;
-		if (!placed && !lru[x] && x < w) {
-			res |= (uint64_t)w << (4 * out++);
-			placed = true;
-		}
-		res |= (uint64_t)x << (4 * out++);
-	}
-	if (!placed)
-		res |= (uint64_t)w << (4 * out);
-	a->order[set] = res;
-}
-
-static void order_rebuild_all(struct tlb_array *a)
-{
-	for (unsigned set = 0; a->order && set < a->sets; set++)
-		a->order[set] = order_from_stamps(a, set);
 }
 
 /* Way @w of @set of @a has just been used (its stamp set).  Set and way
@@ -537,19 +248,13 @@ static inline __attribute__((always_inline)) bool
 l1_find(struct vmsim_cpu *cpu, unsigned k, uint64_t va, const struct tlb_probe *p,
 	struct tlb_array **arr, unsigned *idx)
 {
-	int i;
+	int i = array_find(cpu, &cpu->l1[k], va, cpu->pcid, p);
 
-	if ((i = array_find(cpu, &cpu->l1[k], va, cpu->pcid, p)) >= 0) {
-		*arr = &cpu->l1[k];
-		*idx = (unsigned)i;
-		return true;
-	}
-	if ((i = array_find(cpu, &cpu->l1_large[k], va, cpu->pcid, NULL)) >= 0) {
+	*arr = &cpu->l1[k];
+	if (i < 0 && (i = array_find(cpu, &cpu->l1_large[k], va, cpu->pcid, NULL)) >= 0)
 		*arr = &cpu->l1_large[k];
-		*idx = (unsigned)i;
-		return true;
-	}
-	return false;
+	*idx = (unsigned)i;
+	return i >= 0;
 }
 
 /* Fill L1 of @k with entry @ne and mirror it in the fast table; a large
@@ -590,31 +295,6 @@ static __attribute__((noinline)) void refill(struct vmsim_cpu *cpu, unsigned k, 
 	l1_fill(cpu, k, va, mode, ne, absent, p);
 }
 
-static void l1_drop_va(struct vmsim_cpu *cpu, unsigned k, uint64_t va)
-{
-	struct tlb_array *arrs[2] = { &cpu->l1[k], &cpu->l1_large[k] };
-
-	for (unsigned j = 0; j < 2; j++) {
-		int i;
-
-		while ((i = array_find(cpu, arrs[j], va, cpu->pcid, NULL)) >= 0) {
-			fast_forget(cpu, k, arrs[j], (unsigned)i);
-			way_invalidate(arrs[j], (unsigned)i);
-		}
-	}
-}
-
-static void l2_drop_va(struct vmsim_cpu *cpu, uint64_t va)
-{
-	int i;
-
-	while ((i = array_find(cpu, &cpu->l2, va, cpu->pcid, NULL)) >= 0) {
-		way_invalidate(&cpu->l2, (unsigned)i);
-		if (cpu->l2.order)
-			order_drop(&cpu->l2, (unsigned)i / cpu->l2.ways, (unsigned)i % cpu->l2.ways);
-	}
-}
-
 static const char *access_name(enum mmu_access acc)
 {
 	return acc == MMU_WRITE ? "write" : acc == MMU_FETCH ? "fetch" : "read";
@@ -631,11 +311,7 @@ static __attribute__((noinline)) uint64_t miss_fault(struct vmsim_cpu *cpu, unsi
 	EV(cpu->events, "page_fault", "cpu=%d va=%#llx access=%s mode=%s error=%#x", cpu->id,
 	   (unsigned long long)va, access_name(acc), mode == MMU_USER ? "user" : "kernel",
 	   f->error_code);
-	if (!absent) {
-		l1_drop_va(cpu, k, va);
-		l2_drop_va(cpu, va);
-	}
-	l1_drop_va(cpu, !k, va);
+	tlb_drop_va(cpu, va, absent ? 1u << !k : 3u, !absent);
 	psc_drop_va(cpu, va);
 	return MMU_FAULTED;
 }
@@ -660,7 +336,7 @@ translate_slow(struct vmsim_cpu *cpu, const unsigned k, uint64_t va, enum mmu_ac
 		mmu_walk(cpu, cpu->cr3, va, acc, mode, &r, f, NULL);	/* #GP */
 		return MMU_FAULTED;
 	}
-	probe_init(cpu, va, &p);
+	probe_init(cpu, va, cpu->pcid, &p);
 	if (l1_find(cpu, k, va, &p, &a, &i)) {
 		if (a->e[i].ok & bit) {
 			/* a hit the fast table did not hold (slot collision) */
@@ -725,151 +401,6 @@ uint64_t mmu_translate_slow(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access 
 	return translate_slow(cpu, TLB_D, va, acc, mode, f);
 }
 
-/* ---- flushes ---- */
-
-typedef bool (*entry_pred)(const struct tlb_array *a, unsigned i, uint64_t arg);
-
-static void flush_where(struct vmsim_cpu *cpu, entry_pred pred, uint64_t arg)
-{
-	for (unsigned k = 0; k < TLB_NR_KINDS; k++) {
-		struct tlb_array *arrs[2] = { &cpu->l1[k], &cpu->l1_large[k] };
-
-		for (unsigned j = 0; j < 2; j++)
-			for (unsigned i = 0; arrs[j]->nvalid && i < arrs[j]->entries; i++)
-				if (arrs[j]->tag[i] != TLB_TAG_INVALID && pred(arrs[j], i, arg))
-					way_invalidate(arrs[j], i);
-		fast_clear(cpu, k);
-		cpu->st_l1[k].flushes++;
-	}
-	/* only the ways it drops move in their set's recency index */
-	for (unsigned i = 0; cpu->l2.nvalid && i < cpu->l2.entries; i++)
-		if (cpu->l2.tag[i] != TLB_TAG_INVALID && pred(&cpu->l2, i, arg)) {
-			way_invalidate(&cpu->l2, i);
-			if (cpu->l2.order)
-				order_drop(&cpu->l2, i / cpu->l2.ways, i % cpu->l2.ways);
-		}
-	cpu->st_l2.flushes++;
-}
-
-static bool pred_all(const struct tlb_array *a, unsigned i, uint64_t arg)
-{
-	(void)a;
-	(void)i;
-	(void)arg;
-	return true;
-}
-
-static bool pred_nonglobal(const struct tlb_array *a, unsigned i, uint64_t arg)
-{
-	(void)arg;
-	return !(a->tag[i] & TLB_TAG_G);
-}
-
-static bool pred_pcid(const struct tlb_array *a, unsigned i, uint64_t pcid)
-{
-	return !(a->tag[i] & TLB_TAG_G) && a->e[i].pcid == pcid;
-}
-
-/* INVPCID type 0's: a non-global entry of a PCID that maps an address
- * (@arg: the key of its 4 KiB page under the PCID, make_key()) */
-static bool pred_pcid_va(const struct tlb_array *a, unsigned i, uint64_t key)
-{
-	const unsigned up = a->e[i].shift - 12;
-
-	return pred_pcid(a, i, key >> TLB_PCID_SHIFT) &&
-	       (a->tag[i] & TLB_TAG_VPN_MASK) == (key & TLB_TAG_VPN_MASK) >> up;
-}
-
-/* (paging-structure cache entries are never global: every flush below
- * but INVLPG's drops them too) */
-void tlb_flush_all(struct vmsim_cpu *cpu)
-{
-	EV(cpu->events, "tlb_flush", "cpu=%d what=all", cpu->id);
-	flush_where(cpu, pred_all, 0);
-	psc_flush_all(cpu);
-}
-
-void tlb_flush_nonglobal(struct vmsim_cpu *cpu)
-{
-	EV(cpu->events, "tlb_flush", "cpu=%d what=nonglobal", cpu->id);
-	flush_where(cpu, pred_nonglobal, 0);
-	psc_flush_all(cpu);
-}
-
-void tlb_flush_pcid(struct vmsim_cpu *cpu, unsigned pcid)
-{
-	EV(cpu->events, "tlb_flush", "cpu=%d what=pcid pcid=%u", cpu->id, pcid);
-	flush_where(cpu, pred_pcid, pcid);
-	psc_flush_pcid(cpu, pcid);
-}
-
-int invpcid(struct vmsim_cpu *cpu, unsigned type, unsigned pcid, uint64_t va)
-{
-	if (type > INVPCID_ALL_NONGLOBAL || pcid > 0xfff ||
-	    (type == INVPCID_ADDR && !pt_va_canonical(cpu->fmt, va)))
-		return -EINVAL;	/* #GP(0) */
-	switch (type) {
-	case INVPCID_ADDR:
-		EV(cpu->events, "tlb_flush", "cpu=%d what=invpcid pcid=%u va=%#llx", cpu->id, pcid,
-		   (unsigned long long)va);
-		flush_where(cpu, pred_pcid_va, make_key(cpu, va, 12, pcid));
-		psc_flush_pcid(cpu, pcid);
-		break;
-	case INVPCID_SINGLE:
-		tlb_flush_pcid(cpu, pcid);
-		break;
-	case INVPCID_ALL:
-		tlb_flush_all(cpu);
-		break;
-	default:
-		tlb_flush_nonglobal(cpu);
-	}
-	return 0;
-}
-
-void invlpg(struct vmsim_cpu *cpu, uint64_t va)
-{
-	EV(cpu->events, "tlb_flush", "cpu=%d what=invlpg va=%#llx", cpu->id, (unsigned long long)va);
-	for (unsigned k = 0; k < TLB_NR_KINDS; k++)
-		cpu->st_l1[k].invlpg++;
-	cpu->st_l2.invlpg++;
-	/* INVLPG of a non-canonical address is a no-op (nothing maps it) */
-	if (!pt_va_canonical(cpu->fmt, va))
-		return;
-	/* the paging-structure caches: every entry of the PCID, whatever
-	 * address it is for (SDM vol. 3 section 4.10.4.1) */
-	psc_flush_pcid(cpu, cpu->pcid);
-	for (unsigned k = 0; k < TLB_NR_KINDS; k++)
-		l1_drop_va(cpu, k, va);
-	l2_drop_va(cpu, va);
-}
-
-void tlb_switch_pcid(struct vmsim_cpu *cpu, unsigned pcid)
-{
-	/* fast slots carry no PCID: those of the old one must go (the model
-	 * arrays keep their entries, tagged with their PCID) */
-	if (pcid != cpu->pcid) {
-		fast_clear(cpu, TLB_D);
-		fast_clear(cpu, TLB_I);
-	}
-	cpu->pcid = pcid;
-}
-
-void tlb_recompute_ok(struct vmsim_cpu *cpu)
-{
-	for (unsigned r = 0; r < 32; r++)
-		cpu->ok_table[r] = tlb_ok_mask(cpu, (uint8_t)r);
-	struct tlb_array *arrs[5] = { &cpu->l1[0], &cpu->l1[1], &cpu->l1_large[0],
-				      &cpu->l1_large[1], &cpu->l2 };
-
-	for (unsigned j = 0; j < 5; j++)
-		for (unsigned i = 0; i < arrs[j]->entries; i++)
-			if (arrs[j]->tag[i] != TLB_TAG_INVALID)
-				arrs[j]->e[i].ok = tlb_ok_mask(cpu, arrs[j]->e[i].rights);
-	fast_clear(cpu, TLB_D);
-	fast_clear(cpu, TLB_I);
-}
-
 void tlb_get_stats(const struct vmsim_cpu *cpu, unsigned level, struct tlb_stats *out)
 {
 	/* the miss path keeps one count where two are tied: every L1 tick
@@ -890,11 +421,8 @@ struct tlb_entry *tlb_array_lookup(struct tlb_array *a, uint64_t va, unsigned pc
 {
 	/* the array's own cpu is not known here: its address width is */
 	struct vmsim_cpu cpu = { .va_mask = a->va_mask };
-	int i;
+	const int i = array_find(&cpu, a, va, pcid, NULL);
 
-	if (!a->entries || !a->nvalid)
-		return NULL;
-	i = array_find(&cpu, a, va, pcid, NULL);
 	return i < 0 ? NULL : &a->e[i];
 }
 
@@ -903,138 +431,18 @@ uint64_t tlb_entry_va(const struct vmsim_cpu *cpu, const struct tlb_array *a, un
 	return pt_canonical(cpu->fmt, (a->tag[i] & TLB_TAG_VPN_MASK) << a->e[i].shift);
 }
 
-/* Which array of @cpu's L1 of @k holds LRU stamp @lru: *arr and index. */
-static bool l1_owner(struct vmsim_cpu *cpu, unsigned k, const tlb_stamp_t *lru,
-		     struct tlb_array **arr, unsigned *idx)
-{
-	struct tlb_array *arrs[2] = { &cpu->l1[k], &cpu->l1_large[k] };
-
-	for (unsigned j = 0; j < 2; j++)
-		if (arrs[j]->entries && lru >= arrs[j]->lru && lru < arrs[j]->lru + arrs[j]->entries) {
-			*arr = arrs[j];
-			*idx = (unsigned)(lru - arrs[j]->lru);
-			return true;
-		}
-	return false;
-}
-
-int tlb_check(struct vmsim_cpu *cpu, char *msg, size_t len)
-{
-	for (unsigned k = 0; k < TLB_NR_KINDS; k++) {
-		for (uint64_t s_i = 0; s_i <= cpu->fast_mask[k]; s_i++) {
-			const struct tlb_fast *s = &cpu->fast[k][s_i];
-			uint64_t key = s->tag[0] != TLB_TAG_INVALID ? s->tag[0] : s->tag[1];
-			enum mmu_mode mode = key & TLB_FAST_KERNEL ? MMU_KERNEL : MMU_USER;
-			uint64_t vpn = key & ~TLB_FAST_KERNEL;
-			struct tlb_array *a;
-			unsigned i;
-			const struct tlb_entry *e;
-			struct tlb_fast want;
-			bool global;
-
-			if (key == TLB_TAG_INVALID)
-				continue;
-			if ((vpn & cpu->fast_mask[k]) != s_i) {
-				snprintf(msg, len, "fast[%u][%llu] in the wrong slot", k,
-					 (unsigned long long)s_i);
-				return -1;
-			}
-			if (!l1_owner(cpu, k, s->lru, &a, &i) || a->tag[i] == TLB_TAG_INVALID) {
-				snprintf(msg, len, "fast[%u][%llu] mirrors no valid L1 entry", k,
-					 (unsigned long long)s_i);
-				return -1;
-			}
-			e = &a->e[i];
-			global = a->tag[i] & TLB_TAG_G;
-			fast_set_tags(&want, k, vpn, mode, e->ok);
-			if (memcmp(want.tag, s->tag, sizeof(want.tag)) ||
-			    (!global && e->pcid != cpu->pcid) ||
-			    (((vpn << 12) & cpu->va_mask) >> e->shift) != (a->tag[i] & TLB_TAG_VPN_MASK) ||
-			    (vpn << 12) + s->addend != e->pa + ((vpn << 12) & ((1ULL << e->shift) - 1))) {
-				snprintf(msg, len, "fast[%u][%llu] differs from the %s entry it mirrors",
-					 k, (unsigned long long)s_i, a->name);
-				return -1;
-			}
-		}
-	}
-	{
-		struct tlb_array *arrs[5] = { &cpu->l1[0], &cpu->l1[1], &cpu->l1_large[0],
-					      &cpu->l1_large[1], &cpu->l2 };
-
-		for (unsigned j = 0; j < 5; j++) {
-			struct tlb_array *a = arrs[j];
-			unsigned nvalid = 0, nlarge = 0;
-
-			for (unsigned i = 0; i < a->entries; i++) {
-				const struct tlb_entry *e = &a->e[i];
-				unsigned set = i / a->ways;
-
-				if (a->sig[i] != (a->tag[i] == TLB_TAG_INVALID ? 0 : tag_sig(a->tag[i]))) {
-					snprintf(msg, len, "%s way %u: signature out of date", a->name, i);
-					return -1;
-				}
-				if (a->tag[i] == TLB_TAG_INVALID) {
-					if (a->lru[i]) {
-						snprintf(msg, len, "%s way %u invalid with a stamp", a->name, i);
-						return -1;
-					}
-					continue;
-				}
-				nvalid++;
-				nlarge += e->shift != 12;
-				/* tag = va >> shift (truncated), set = (va >> shift) & mask */
-				if (((a->tag[i] & TLB_TAG_VPN_MASK) & a->set_mask) != set || !a->lru[i] ||
-				    !array_holds(a, e->shift)) {
-					snprintf(msg, len, "%s entry %u misplaced", a->name, i);
-					return -1;
-				}
-				if (e->ok != tlb_ok_mask(cpu, e->rights)) {
-					snprintf(msg, len, "%s entry %u: stale permission mask", a->name, i);
-					return -1;
-				}
-				for (unsigned w = i + 1; w < (set + 1) * a->ways; w++)
-					if (a->tag[w] == a->tag[i]) {
-						snprintf(msg, len, "%s set %u holds a tag twice", a->name, set);
-						return -1;
-					}
-			}
-			for (unsigned set = 0; a->order && set < a->sets; set++)
-				if (a->order[set] != order_from_stamps(a, set)) {
-					snprintf(msg, len, "%s set %u: recency index %#llx, stamps say %#llx",
-						 a->name, set, (unsigned long long)a->order[set],
-						 (unsigned long long)order_from_stamps(a, set));
-					return -1;
-				}
-			if (nvalid != a->nvalid || nlarge != a->nlarge) {
-				snprintf(msg, len, "%s counts %u/%u valid/large, found %u/%u", a->name,
-					 a->nvalid, a->nlarge, nvalid, nlarge);
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
 /* ---- set-up ---- */
 
-/* Free what array_init() got (any of it: a failed init calls this too). */
+/* Free what array_init() got (any of it: a failed init calls this too)
+ * and leave @a empty. */
 static void array_finish(struct vmsim_cpu *cpu, struct tlb_array *a)
 {
-	if (a->e)
-		host_free(cpu->ha, a->e, sizeof(*a->e) * a->entries);
-	if (a->tag)
-		host_free(cpu->ha, a->tag, sizeof(*a->tag) * a->entries);
-	if (a->lru)
-		host_free(cpu->ha, a->lru, sizeof(*a->lru) * a->entries);
-	if (a->sig)
-		host_free(cpu->ha, a->sig, a->entries + 16);
-	if (a->order)
-		host_free(cpu->ha, a->order, sizeof(*a->order) * a->sets);
-	a->order = NULL;
-	a->e = NULL;
-	a->sig = NULL;
-	a->tag = NULL;
-	a->lru = NULL;
+	host_free(cpu->ha, a->e, sizeof(*a->e) * a->entries);
+	host_free(cpu->ha, a->tag, sizeof(*a->tag) * a->entries);
+	host_free(cpu->ha, a->lru, sizeof(*a->lru) * a->entries);
+	host_free(cpu->ha, a->sig, a->entries + 16);
+	host_free(cpu->ha, a->order, sizeof(*a->order) * a->sets);
+	memset(a, 0, sizeof(*a));
 }
 
 /* @indexed: keep the recency index (an array no fast-table hit touches,
@@ -1074,12 +482,16 @@ static int array_init(struct vmsim_cpu *cpu, struct tlb_array *a, const char *na
 	}
 	if (!a->e || !a->tag || !a->lru || !a->sig || (indexed && a->ways <= 16 && !a->order)) {
 		array_finish(cpu, a);
-		memset(a, 0, sizeof(*a));
 		return verr(err, -ENOMEM, "out of host memory for tlb.%s", name);
 	}
 	for (unsigned i = 0; i < a->entries; i++)
 		a->tag[i] = TLB_TAG_INVALID;
-	order_rebuild_all(a);
+	/* all ways invalid, the lowest index the victim, as in a stamp scan */
+	for (unsigned set = 0; a->order && set < a->sets; set++) {
+		a->order[set] = a->order_pad;
+		for (unsigned r = 0; r < a->ways; r++)
+			a->order[set] |= (uint64_t)(a->ways - 1 - r) << (4 * r);
+	}
 	return 0;
 }
 

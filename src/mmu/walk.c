@@ -89,15 +89,19 @@ void mmu_update_walk_levels(struct vmsim_cpu *cpu)
 	}
 }
 
+/* The entry of @esz bytes at @p, or what a read beyond RAM returns (@p
+ * NULL): all ones. */
+static inline uint64_t load_entry(const void *p, unsigned esz)
+{
+	if (!p)
+		return esz == 8 ? ~0ULL : 0xffffffffULL;
+	return esz == 8 ? *(const uint64_t *)p : *(const uint32_t *)p;
+}
+
 uint64_t mmu_read_entry(const struct vmsim_cpu *cpu, uint64_t pa)
 {
-	const uint8_t *p = phys_to_host_range(cpu->pm, pa, cpu->fmt->entry_size);
-
-	if (!p)
-		return cpu->fmt->entry_size == 8 ? ~0ULL : 0xffffffffULL;
-	if (cpu->fmt->entry_size == 8)
-		return *(const uint64_t *)(const void *)p;
-	return *(const uint32_t *)(const void *)p;
+	return load_entry(phys_to_host_range(cpu->pm, pa, cpu->fmt->entry_size),
+			  cpu->fmt->entry_size);
 }
 
 static void write_entry(struct vmsim_cpu *cpu, uint64_t pa, uint64_t v)
@@ -139,8 +143,8 @@ static __attribute__((noinline)) uint64_t set_ad(struct vmsim_cpu *cpu, const ui
 
 enum { WALK_COMMIT = 1, WALK_TLB = 2 };
 
-/* The end of a walk that faulted at depth @d: the error code from what
- * decided it (@err: P, RSVD) and the access. */
+/* The end of a walk from depth @from that faulted at depth @d: the error
+ * code from what decided it (@err: P, RSVD) and the access. */
 static bool walk_fault(struct vmsim_cpu *cpu, uint64_t va, enum mmu_access acc,
 		       enum mmu_mode mode, struct vmsim_fault *f, uint32_t err, unsigned from,
 		       unsigned d, unsigned flags)
@@ -211,21 +215,23 @@ walk(struct vmsim_cpu *cpu, uint64_t root, uint64_t va, enum mmu_access acc, enu
 		/* phys_to_host_range() for the one load of the hot path:
 		 * a table is aligned to its size and RAM a whole number of
 		 * pages, so a table inside RAM holds every entry of it */
-		if (wl->from_regs && table == (cpu->cr3 & wc->root_mask))
+		if (__builtin_expect(wl->from_regs, 0) && table == (cpu->cr3 & wc->root_mask)) {
+			/* PAE's PDPTE registers, loaded with CR3: no memory
+			 * reference (SDM vol. 3 section 4.4.1), so one off the
+			 * count of the depths read that the walk's end adds */
 			e = cpu->root_regs[off >> wc->esz_log2];
-		else if (__builtin_expect(table < cpu->ram_size, 1))
-			e = esz == 8 ? *(const uint64_t *)(const void *)(ram + pa)
-				     : *(const uint32_t *)(const void *)(ram + pa);
-		else
-			e = esz == 8 ? ~0ULL : 0xffffffffULL;
-		if (trace) {
-			trace->lv[trace->n].depth = d;
-			trace->lv[trace->n].index = (unsigned)(off >> wc->esz_log2);
-			trace->lv[trace->n].table_pa = table;
-			trace->lv[trace->n].entry_pa = pa;
-			trace->lv[trace->n].entry = e;
-			trace->n++;
+			if (flags & WALK_COMMIT) {
+				cpu->st.root_regs_used++;
+				cpu->st.entries_read--;
+			}
+		} else if (__builtin_expect(table < cpu->ram_size, 1)) {
+			e = esz == 8 ? *(const uint64_t *)(ram + pa) : *(const uint32_t *)(ram + pa);
+		} else {
+			e = load_entry(NULL, esz);
 		}
+		if (trace)
+			trace->lv[trace->n++] = (__typeof__(trace->lv[0])){
+				d, (unsigned)(off >> wc->esz_log2), table, pa, e };
 		epa[d] = pa;
 		tables[d] = table;
 		/* one test for the usual table entry or 4 KiB leaf: present,

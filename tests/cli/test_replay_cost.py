@@ -116,6 +116,20 @@ with tempfile.TemporaryDirectory() as tmp:
          (d.get("walk_entries_read"), tr.get("cycles"), tr.get("paging_structure_caches"),
           tr.get("walk_entries_saved")) == (38, 3957, {}, 0), d)
 
+    # PAE: the same 11 walks (two levels below the PDPT, as on 2-level
+    # paging: each reads its PDE and, where one is present, its PTE: 11 + 9)
+    # take the PDPTE from the register the CR3 load filled: no memory
+    # reference, no walk cost (SDM vol. 3 section 4.4.1)
+    for cfg in ("x86_32", "x86_32-pae"):
+        p = run("-c", cfg, *TINY, *COST, *NO_PSC, "--json", "replay", "-q", trace)
+        d = json.loads(p.stdout) if p.returncode == 0 else {}
+        lv = {k: v.get("entries_read") for k, v in d.get("walk_levels", {}).items()}
+        case(f"{cfg}: 11 walks read 20 entries, 2000 of the cycles",
+             (d.get("walks"), d.get("walk_entries_read"), lv,
+              d.get("translation", {}).get("cycles", 0) - 17 - 140) ==
+             (11, 20, {"pgd": 11, "pte": 9} if cfg == "x86_32" else
+              {"pgd": 0, "pmd": 11, "pte": 9}, 2000), d)
+
     p = run(*TINY, "--json", "replay", "-q", trace)
     d = json.loads(p.stdout) if p.returncode == 0 else {}
     tr = d.get("translation", {})

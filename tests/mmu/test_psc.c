@@ -387,6 +387,46 @@ static void test_psc_pae_as_a_description(void **state)
 	vmsim_machine_destroy(m);
 }
 
+/*
+ * Entries a TLB miss reads from memory, known answers per format with the
+ * paging-structure caches off: one per level, except PAE's PDPTE, which
+ * the walk takes from the register the CR3 load filled (SDM vol. 3
+ * section 4.4.1) -- 2 on PAE as on 2-level paging, 4 on 4-level, 5 on
+ * 5-level.  With the caches on, a second miss in the same 2 MiB reads only
+ * its PTE everywhere.
+ */
+static void test_psc_entries_read_per_format(void **state)
+{
+	static const struct {
+		const char *machine;
+		uint64_t reads;
+	} k[] = { { "x86_32", 2 }, { "x86_32-pae", 2 }, { "x86_64", 4 }, { "x86_64-la57", 5 } };
+	const char *off[] = { "tlb.pml5e_cache.entries=0", "tlb.pml4e_cache.entries=0",
+			      "tlb.pdpte_cache.entries=0", "tlb.pde_cache.entries=0", NULL };
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		for (unsigned cached = 0; cached < 2; cached++) {
+			struct rig r;
+
+			rig_init(&r, k[i].machine, cached ? NULL : off);
+			for (unsigned p = 0; p < 2; p++)
+				assert_int_equal(pt_map(&r.m->pt, r.root, 0x08048000 + p * 4096ULL,
+							0x345000 + p * 4096ULL, 12, URW,
+							_PAGE_TABLE), 0);
+			mmu_load_cr3(r.cpu, r.root, 0, false);	/* the PDPTEs now */
+			assert_int_equal(reads(&r, 0x08048000), k[i].reads);
+			assert_int_equal(r.cpu->st.walks, 1);
+			assert_int_equal(reads(&r, 0x08049000), cached ? 1 : k[i].reads);
+			/* the PDPTE register: used by each walk from the root
+			 * (not by one that starts below a PDE-cache hit) */
+			assert_int_equal(r.cpu->st.root_regs_used,
+					 r.m->pt.fmt->root_regs ? 2 - cached : 0);
+			rig_finish(&r);
+		}
+	}
+}
+
 /* 5-level paging (LA57): one more level of 9 bits above the PML4. */
 static const struct pt_format *const la57_fmt = &pt_format_la57;
 
@@ -509,6 +549,7 @@ int main(void)
 		cmocka_unit_test(test_psc_sizes_from_the_config),
 		cmocka_unit_test(test_psc_pae_as_a_description),
 		cmocka_unit_test(test_psc_la57_as_a_description),
+		cmocka_unit_test(test_psc_entries_read_per_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -310,6 +310,10 @@ static void test_walk_pae_pdpte_registers(void **state)
 	invlpg(cpu, 0x08048000);
 	assert_true(mmu_walk(cpu, root, 0x08048123, MMU_READ, MMU_USER, &r, &f, NULL));
 	assert_int_equal(r.pa, 0x345123);
+	/* nor does a TLB flush reload them: a miss walks through the register */
+	tlb_flush_all(cpu);
+	assert_true(translate(cpu, 0x08048123, MMU_READ, MMU_USER, &pa, &f));
+	assert_int_equal(pa, 0x345123);
 	/* the next load takes the new one: not present, P=0 at depth 0 */
 	assert_true(mmu_load_cr3(cpu, root, 0, false));
 	assert_false(translate(cpu, 0x08048123, MMU_READ, MMU_USER, &pa, &f));
@@ -335,6 +339,27 @@ static void test_walk_pae_pdpte_registers(void **state)
 	assert_true(mmu_load_cr3(cpu, root, 0, false));
 	*(uint64_t *)phys_to_host(&m->pm, root) = pdpte;
 	assert_true(mmu_load_cr3(cpu, root, 0, false));
+
+	/* a MOV to CR4 changing PSE or SMEP loads the PDPTEs too (SDM
+	 * 4.4.1): it #GPs on a reserved bit, CR4 and the registers as they
+	 * were; else the walk sees what RAM holds now.  (SMAP is not among
+	 * the bits that reload them.) */
+	*(uint64_t *)phys_to_host(&m->pm, root) = pdpte | _PAGE_RW;
+	assert_false(mmu_set_pse(cpu, !cpu->pse));
+	assert_false(mmu_set_smep(cpu, !cpu->smep));
+	assert_int_equal(cpu->root_regs[0], pdpte);
+	assert_true(mmu_set_pse(cpu, cpu->pse));	/* no change, no load */
+	*(uint64_t *)phys_to_host(&m->pm, root) = 0;
+	mmu_set_smap(cpu, !cpu->smap);
+	mmu_set_smap(cpu, !cpu->smap);
+	assert_int_equal(cpu->root_regs[0], pdpte);
+	assert_true(mmu_set_smep(cpu, !cpu->smep));
+	assert_int_equal(cpu->root_regs[0], 0);
+	assert_false(translate(cpu, 0x08048123, MMU_READ, MMU_USER, &pa, &f));
+	assert_int_equal(f.depth, 0);
+	*(uint64_t *)phys_to_host(&m->pm, root) = pdpte;
+	assert_true(mmu_set_smep(cpu, !cpu->smep));
+	assert_int_equal(cpu->root_regs[0], pdpte);
 
 	/* NX: a fetch from an NX page faults with I/D; without EFER.NXE bit
 	 * 63 is reserved */
