@@ -118,6 +118,11 @@ bool mmu_set_smep(struct vmsim_cpu *cpu, bool on)
 		return false;
 	cpu->smep = on;
 	tlb_recompute_ok(cpu);
+	/* SDM vol. 3 section 4.10.4.1: a MOV to CR4 that sets SMEP invalidates
+	 * the current PCID's TLB and paging-structure-cache entries (the
+	 * global ones left are re-judged above) */
+	if (on)
+		tlb_flush_pcid(cpu, cpu->pcid);
 	return true;
 }
 

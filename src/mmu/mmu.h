@@ -320,7 +320,8 @@ bool mmu_load_cr3(struct vmsim_cpu *cpu, uint64_t root_pa, unsigned pcid, bool n
 
 /* Control-register bits.  WP/SMEP/SMAP re-derive each TLB entry's allowed
  * accesses from its cached rights (the hardware checks them at use);
- * NXE/PSE change what is reserved or a leaf, so they flush all TLBs.
+ * NXE/PSE change what is reserved or a leaf, so they flush all TLBs;
+ * setting SMEP also flushes the current PCID, as the SDM says it does.
  * Under PAE paging a MOV to CR4 that changes PSE or SMEP loads the PDPTEs
  * again from CR3 (SDM vol. 3 section 4.4.1): false, and nothing changes,
  * where a present one has a reserved bit set (the move #GPs). */

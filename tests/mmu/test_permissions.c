@@ -498,12 +498,22 @@ static void smep_smap(const char *name)
 	set_pte(&r.m->pt, r.pte_epa, mk(&r, F_P | F_RW | F_US, r.block + 4096, 0));
 	invlpg(r.cpu, r.va);
 	assert_true(translate(r.cpu, r.va, MMU_FETCH, MMU_KERNEL, &pa, &f));
+	assert_true(translate(r.cpu, r.va, MMU_READ, MMU_KERNEL, &pa, &f));
+	/* setting SMEP invalidates the PCID's entries (SDM 4.10.4.1): the
+	 * next access walks again, and the new rights refuse the fetch */
+	uint64_t walks = r.cpu->st.walks;
 	mmu_set_smep(r.cpu, true);
-	/* the TLB entry is re-judged under the new CR4 */
+	assert_true(translate(r.cpu, r.va, MMU_READ, MMU_KERNEL, &pa, &f));
+	assert_int_equal(r.cpu->st.walks, walks + 1);
 	assert_false(translate(r.cpu, r.va, MMU_FETCH, MMU_KERNEL, &pa, &f));
 	assert_int_equal(f.error_code, 0x11);
-	assert_true(translate(r.cpu, r.va, MMU_READ, MMU_KERNEL, &pa, &f));
+	/* SMAP invalidates nothing: the entry (back after the #PF dropped
+	 * it) is re-judged where it is */
+	assert_true(translate(r.cpu, r.va, MMU_READ, MMU_USER, &pa, &f));
+	walks = r.cpu->st.walks;
 	mmu_set_smap(r.cpu, true);
+	assert_true(translate(r.cpu, r.va, MMU_READ, MMU_USER, &pa, &f));
+	assert_int_equal(r.cpu->st.walks, walks);
 	assert_false(translate(r.cpu, r.va, MMU_READ, MMU_KERNEL, &pa, &f));
 	assert_int_equal(f.error_code, 0x1);
 	assert_true(translate(r.cpu, r.va, MMU_READ, MMU_USER, &pa, &f));
