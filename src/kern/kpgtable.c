@@ -202,7 +202,7 @@ int kernel_pgd_check(struct vmsim_machine *m, struct vmsim_error *err)
 	for (unsigned i = 0; i < l->nr; i++)
 		for (unsigned j = pt->kernel_pgd_boundary; j < n; j++)
 			if (pt_read(pt, l->roots[i] + (uint64_t)j * esz) !=
-			    pt_read(pt, m->kernel_pgd + (uint64_t)j * esz))
+			    pt_read(pt, m->vm.kernel_pgd + (uint64_t)j * esz))
 				return verr(err, -EFAULT, "pgd_list: root 0x%" PRIx64 " entry %u "
 					    "differs from init_mm's kernel half", l->roots[i], j);
 	for (struct list_head *p = m->tasks.next; p && p != &m->tasks; p = p->next) {
@@ -210,7 +210,7 @@ int kernel_pgd_check(struct vmsim_machine *m, struct vmsim_error *err)
 
 		for (unsigned j = pt->kernel_pgd_boundary; t->mm && j < n; j++)
 			if (pt_read(pt, task_pgd(t) + (uint64_t)j * esz) !=
-			    pt_read(pt, m->kernel_pgd + (uint64_t)j * esz))
+			    pt_read(pt, m->vm.kernel_pgd + (uint64_t)j * esz))
 				return verr(err, -EFAULT, "task %s: page-table root entry %u differs "
 					    "from init_mm's kernel half", t->comm, j);
 	}
@@ -232,7 +232,7 @@ int pgd_list_add(struct vmsim_machine *m, uint64_t root)
 	}
 	l->roots[l->nr++] = root;
 	/* a root copied before the last kernel-half change catches up now */
-	pgd_sync_kernel(&m->pt, root, m->kernel_pgd);
+	pgd_sync_kernel(&m->pt, root, m->vm.kernel_pgd);
 	return 0;
 }
 
@@ -253,10 +253,10 @@ static void sync_root(struct vmsim_machine *m, uint64_t root, uint64_t start, ui
 	struct pt_ctx *pt = &m->pt;
 	uint64_t span = pt_entry_span(pt->fmt, 0);
 
-	if (root == m->kernel_pgd || root == 0)
+	if (root == m->vm.kernel_pgd || root == 0)
 		return;
 	for (uint64_t va = start & ~(span - 1); va < end; va += span) {
-		uint64_t k = pt_read(pt, pgd_offset(pt, m->kernel_pgd, va));
+		uint64_t k = pt_read(pt, pgd_offset(pt, m->vm.kernel_pgd, va));
 		uint64_t epa = pgd_offset(pt, root, va);
 
 		if (pt_read(pt, epa) != k) {
@@ -292,11 +292,11 @@ void arch_sync_kernel_mappings(struct vmsim_machine *m, uint64_t start, uint64_t
 int kernel_set_pte(struct vmsim_machine *m, uint64_t va, uint64_t pa, uint64_t prot)
 {
 	struct pt_ctx *pt = &m->pt;
-	uint64_t top = pgd_offset(pt, m->kernel_pgd, va), before = pt_read(pt, top);
+	uint64_t top = pgd_offset(pt, m->vm.kernel_pgd, va), before = pt_read(pt, top);
 	int ret;
 
 	kspace_mark_dirty(m);
-	ret = pt_map(pt, m->kernel_pgd, va, pa, PAGE_SHIFT, prot, _KERNPG_TABLE);
+	ret = pt_map(pt, m->vm.kernel_pgd, va, pa, PAGE_SHIFT, prot, _KERNPG_TABLE);
 	if (ret)
 		return ret;
 	/* ARCH_PAGE_TABLE_SYNC_MASK: a new top-level entry must reach every
@@ -312,7 +312,7 @@ void kernel_clear_pte(struct vmsim_machine *m, uint64_t va, uint64_t *old)
 
 	*old = 0;
 	kspace_mark_dirty(m);
-	pt_lookup(&m->pt, m->kernel_pgd, va, &p);
+	pt_lookup(&m->pt, m->vm.kernel_pgd, va, &p);
 	if (!p.leaf || p.n != m->pt.fmt->levels)
 		return;
 	*old = p.e[p.n - 1];
@@ -323,7 +323,7 @@ uint64_t kernel_pte(struct vmsim_machine *m, uint64_t va)
 {
 	struct pt_path p;
 
-	pt_lookup(&m->pt, m->kernel_pgd, va, &p);
+	pt_lookup(&m->pt, m->vm.kernel_pgd, va, &p);
 	if (!p.leaf || p.n != m->pt.fmt->levels)
 		return 0;
 	return p.e[p.n - 1];
