@@ -1217,18 +1217,24 @@ static void test_diff_i386_read_implies_exec(void **s)
 	diff_case("i386 without PT_GNU_STACK", p, "8388608", 8 * MiB, false);
 }
 
-/* A scratch file of @size bytes in the current directory, named after
- * @name: its path, in @path. */
-static const char *scratch_file(char *path, size_t n, const char *name, uint64_t size)
+/* A new scratch file "oracle-@name-PID@suffix" in the current directory,
+ * its path in @path, open for writing. */
+static FILE *scratch_open(char *path, size_t n, const char *name, const char *suffix)
 {
 	char cwd[400];
-	FILE *f;
 
 	if (!getcwd(cwd, sizeof(cwd)))
 		fail_msg("getcwd: %s", strerror(errno));
-	snprintf(path, n, "%s/oracle-%s-%d.bin", cwd, name, (int)getpid());
+	snprintf(path, n, "%s/oracle-%s-%d%s", cwd, name, (int)getpid(), suffix);
 	add_scratch(path);
-	f = fopen(path, "wb");
+	return fopen(path, "wb");
+}
+
+/* A scratch file of @size bytes, named after @name: its path, in @path. */
+static const char *scratch_file(char *path, size_t n, const char *name, uint64_t size)
+{
+	FILE *f = scratch_open(path, n, name, ".bin");
+
 	if (!f || fseek(f, (long)size - 1, SEEK_SET) != 0 || fputc(1, f) == EOF || fclose(f) != 0)
 		fail_msg("cannot write %s", path);
 	return path;
@@ -1313,14 +1319,8 @@ static void test_diff_probe_fmode(void **s)
 /* An executable script @name in the current directory: "#!" + @line. */
 static const char *write_script(char *path, size_t n, const char *name, const char *line)
 {
-	char cwd[400];
-	FILE *f;
+	FILE *f = scratch_open(path, n, name, "");
 
-	if (!getcwd(cwd, sizeof(cwd)))
-		fail_msg("getcwd: %s", strerror(errno));
-	snprintf(path, n, "%s/oracle-%s-%d", cwd, name, (int)getpid());
-	add_scratch(path);
-	f = fopen(path, "w");
 	if (!f || fprintf(f, "#!%s\nexit 3\n", line) < 0 || fclose(f) != 0)
 		fail_msg("cannot write %s", path);
 	chmod(path, 0755);
