@@ -39,6 +39,10 @@ struct vmsim_task;
 #define VMSIM_MAP_POPULATE	0x8000
 #define VMSIM_MAP_FIXED_NOREPLACE 0x100000
 #define VMSIM_CLONE_VM		0x00000100
+/* open(2)'s access modes, as Linux numbers them */
+#define VMSIM_O_RDONLY		0
+#define VMSIM_O_WRONLY		1
+#define VMSIM_O_RDWR		2
 
 /* ---- life cycle ---- */
 
@@ -139,6 +143,12 @@ VMSIM_API int vmsim_task_mm_info(const struct vmsim_task *t, struct vmsim_mm_inf
  * machine's page cache by name or a host path.  *@out: the address. */
 VMSIM_API int vmsim_mmap(struct vmsim_task *t, uint64_t addr, uint64_t len, int prot,
 			 int flags, const char *file, uint64_t offset, uint64_t *out);
+/* mmap(2) of @file through a descriptor opened with the access mode
+ * @o_accmode (VMSIM_O_RDONLY, VMSIM_O_WRONLY or VMSIM_O_RDWR, else
+ * -EINVAL); vmsim_mmap() maps files as VMSIM_O_RDWR. */
+VMSIM_API int vmsim_mmap_file(struct vmsim_task *t, uint64_t addr, uint64_t len, int prot,
+			      int flags, const char *file, int o_accmode, uint64_t offset,
+			      uint64_t *out);
 VMSIM_API int vmsim_munmap(struct vmsim_task *t, uint64_t addr, uint64_t len);
 VMSIM_API int vmsim_mprotect(struct vmsim_task *t, uint64_t addr, uint64_t len, int prot);
 /* brk(2): *@out gets the break after the call (@want 0 asks for it);

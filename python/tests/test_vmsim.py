@@ -45,6 +45,30 @@ def test_yaml_machine():
         assert m.translate(0xc0001000).pa == 0x1000     # PAGE_OFFSET 0xc0000000
 
 
+def test_mmap_file_open_mode(m, tmp_path):
+    """A MAP_SHARED mapping of a file open read-only: PROT_WRITE is
+    EACCES at mmap and at mprotect, and smaps shows no sh and no mw
+    (Linux's do_mmap); O_WRONLY cannot be mapped at all."""
+    path = tmp_path / "data"
+    path.write_bytes(bytes(8192))
+    t = m.spawn("a", stack_size=128 << 10)
+    shared = ("shared",)
+    with pytest.raises(PermissionError):
+        t.mmap(4096, prot="rw", flags=shared, file=str(path), open="O_RDONLY")
+    a = t.mmap(4096, prot="r", flags=shared, file=str(path), open="O_RDONLY")
+    smaps = m.view("smaps", task="a")
+    flags = smaps[smaps.index("%x-" % a):].split("VmFlags:")[1].split("\n")[0].split()
+    assert flags == ["rd", "mr", "me", "ms"]
+    with pytest.raises(PermissionError):
+        t.mprotect(a, 4096, "rw")
+    b = t.mmap(4096, prot="rw", flags=shared, file=str(path), open=os.O_RDWR)
+    t.mprotect(b, 4096, "r")
+    with pytest.raises(PermissionError):
+        t.mmap(4096, prot="r", flags=("private",), file=str(path), open="O_WRONLY")
+    with pytest.raises(ValueError):
+        t.mmap(4096, prot="r", flags=shared, file=str(path), open="r")
+
+
 def test_mmap_write_read(m):
     t = m.spawn("a", stack_size=128 << 10)
     assert t.mm_info()["mmap_base"] == MMAP_BASE

@@ -86,6 +86,17 @@ def _flags(flags):
     return value
 
 
+ACCMODE = {"O_RDONLY": 0, "O_WRONLY": 1, "O_RDWR": 2}
+
+
+def _accmode(mode):
+    if isinstance(mode, int) and mode in ACCMODE.values():
+        return mode
+    if mode not in ACCMODE:
+        raise ValueError("open mode %r: one of %s" % (mode, ", ".join(ACCMODE)))
+    return ACCMODE[mode]
+
+
 class MemoryFault(OSError):
     """An access a signal stopped: errno EFAULT, with the signal the task
     would get (signal, si_code, addr) and the bytes moved before it."""
@@ -396,15 +407,18 @@ class Task:
 
     # -- system calls --
     def mmap(self, length, prot="rw", flags=("private", "anonymous"), addr=0, file=None,
-             offset=0):
+             offset=0, open="O_RDWR"):
         """mmap(2): the address.  prot "rwx" letters or an int; flags names
         (private, shared, anonymous, fixed, fixed_noreplace, populate) or
-        an int; file a host path or a file of the machine by name."""
+        an int; file a host path or a file of the machine by name; open
+        the access mode the program opened it with ("O_RDONLY",
+        "O_WRONLY", "O_RDWR" or os.O_RDONLY ...)."""
         out = ctypes.c_uint64()
         if file is not None and not isinstance(flags, int):
             flags = [f for f in flags if f != "anonymous"]
-        _check(lib.vmsim_mmap(self.handle, addr, length, _prot(prot), _flags(flags), _enc(file),
-                              offset, ctypes.byref(out)), what="mmap")
+        _check(lib.vmsim_mmap_file(self.handle, addr, length, _prot(prot), _flags(flags),
+                                   _enc(file), _accmode(open), offset, ctypes.byref(out)),
+               what="mmap")
         return out.value
 
     def munmap(self, addr, length):

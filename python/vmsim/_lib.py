@@ -216,6 +216,7 @@ FUNCTIONS = {
     "vmsim_auxv_name": (c_char_p, [c_u64]),
     "vmsim_task_mm_info": (I, [P, ctypes.POINTER(MmInfo)]),
     "vmsim_mmap": (I, [P, c_u64, c_u64, I, I, c_char_p, c_u64, PU64]),
+    "vmsim_mmap_file": (I, [P, c_u64, c_u64, I, I, c_char_p, I, c_u64, PU64]),
     "vmsim_munmap": (I, [P, c_u64, c_u64]),
     "vmsim_mprotect": (I, [P, c_u64, c_u64, I]),
     "vmsim_brk": (I, [P, c_u64, PU64]),

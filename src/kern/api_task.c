@@ -205,14 +205,14 @@ static int addr_result(int64_t r, uint64_t *out)
 	return 0;
 }
 
-int vmsim_mmap(struct vmsim_task *vt, uint64_t addr, uint64_t len, int prot, int flags,
-	       const char *file, uint64_t offset, uint64_t *out)
+int vmsim_mmap_file(struct vmsim_task *vt, uint64_t addr, uint64_t len, int prot, int flags,
+		    const char *file, int o_accmode, uint64_t offset, uint64_t *out)
 {
 	struct task_struct *t = TS(vt);
 	struct file *f = NULL;
 	int64_t r;
 
-	if (!t)
+	if (!t || o_accmode < VMSIM_O_RDONLY || o_accmode > VMSIM_O_RDWR)
 		return -EINVAL;
 	if (file) {
 		struct page_cache *pc = machine_page_cache(t->mm->vm);
@@ -231,11 +231,17 @@ int vmsim_mmap(struct vmsim_task *vt, uint64_t addr, uint64_t len, int prot, int
 	} else if (!(flags & MAP_ANONYMOUS)) {
 		return -EBADF;	/* no file descriptor: mmap(2)'s answer */
 	}
-	r = vm_mmap(t->mm, f, addr, len, (unsigned long)(unsigned)prot,
-		    (unsigned long)(unsigned)flags, offset);
+	r = vm_mmap_fmode(t->mm, f, OPEN_FMODE(o_accmode), addr, len, (unsigned long)(unsigned)prot,
+			  (unsigned long)(unsigned)flags, offset);
 	if (f)
 		fput(f);	/* the VMA holds its own reference */
 	return addr_result(r, out);
+}
+
+int vmsim_mmap(struct vmsim_task *t, uint64_t addr, uint64_t len, int prot, int flags,
+	       const char *file, uint64_t offset, uint64_t *out)
+{
+	return vmsim_mmap_file(t, addr, len, prot, flags, file, VMSIM_O_RDWR, offset, out);
 }
 
 int vmsim_munmap(struct vmsim_task *t, uint64_t addr, uint64_t len)

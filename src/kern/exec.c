@@ -59,6 +59,8 @@
 #define MAX_ARG_STRLEN		(32 * 4096ULL)
 #define ARG_MAX			(32 * 4096ULL)
 #define STK_LIM			(8ULL << 20)
+/* open_exec(): the executable and its interpreter are open read-only */
+#define EXEC_FMODE		(FMODE_READ | FMODE_EXEC)
 #define STACK_EXPAND		131072ULL	/* setup_arg_pages: 32 pages */
 #define COMPAT_TASK_SIZE	0xffffe000ULL	/* IA32_PAGE_OFFSET */
 #define BINFMT_MAX_DEPTH	5		/* exec_binprm(): depth > 5 is -ELOOP */
@@ -452,11 +454,13 @@ static int64_t elf_map(struct binprm *b, struct file *f, uint64_t addr, const st
 		return (int64_t)addr;
 	if (total_size) {
 		total_size = ELF_PAGEALIGN(total_size);
-		map_addr = vm_mmap(mm, f, addr, total_size, (unsigned long)prot, type, off);
+		map_addr = vm_mmap_fmode(mm, f, EXEC_FMODE, addr, total_size, (unsigned long)prot,
+					 type, off);
 		if (!BAD_ADDR(map_addr, b->task_size) && total_size > size)
 			do_munmap(mm, (uint64_t)map_addr + size, total_size - size);
 	} else {
-		map_addr = vm_mmap(mm, f, addr, size, (unsigned long)prot, type, off);
+		map_addr = vm_mmap_fmode(mm, f, EXEC_FMODE, addr, size, (unsigned long)prot, type,
+					 off);
 	}
 	return map_addr;
 }

@@ -49,7 +49,7 @@ static bool make_region(struct replay *rp, uint64_t va)
 		start = min;
 	if (end > mm->task_size)
 		end = mm->task_size;
-	ret = do_mmap(mm, NULL, start, end - start, PROT_READ | PROT_WRITE | PROT_EXEC,
+	ret = do_mmap(mm, NULL, 0, start, end - start, PROT_READ | PROT_WRITE | PROT_EXEC,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, 0, &populate);
 	if (IS_ERR_VALUE(ret)) {
 		rp->oom = ret == -ENOMEM;

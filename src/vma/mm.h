@@ -128,11 +128,18 @@ unsigned long calc_vm_prot_bits(unsigned long prot);
  * returns @addr.  Errors as negative values: -ENOMEM, -EINVAL, -EPERM. */
 int64_t get_unmapped_area(struct mm_struct *mm, struct file *file, uint64_t addr,
 			  uint64_t len, uint64_t pgoff, unsigned long flags);
-/* mmap(2): the mapped address, or a negative errno.  @populate gets the
- * length to prefault (MAP_POPULATE / MAP_LOCKED), done by vm_mmap(). */
-int64_t do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t len,
-		unsigned long prot, unsigned long flags, uint64_t pgoff, uint64_t *populate);
-/* do_mmap + the prefault (vm_mmap_pgoff). */
+/* mmap(2): the mapped address, or a negative errno.  @f_mode: the mode
+ * of the descriptor @file was mapped through (ignored without a file).
+ * @populate gets the length to prefault (MAP_POPULATE / MAP_LOCKED),
+ * done by vm_mmap(). */
+int64_t do_mmap(struct mm_struct *mm, struct file *file, fmode_t f_mode, uint64_t addr,
+		uint64_t len, unsigned long prot, unsigned long flags, uint64_t pgoff,
+		uint64_t *populate);
+/* do_mmap + the prefault (vm_mmap_pgoff), @file open with @f_mode. */
+int64_t vm_mmap_fmode(struct mm_struct *mm, struct file *file, fmode_t f_mode, uint64_t addr,
+		      uint64_t len, unsigned long prot, unsigned long flags, uint64_t offset);
+/* vm_mmap_fmode() of anonymous memory or of a file open read-write
+ * (O_RDWR: FMODE_READ|FMODE_WRITE). */
 int64_t vm_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t len,
 		unsigned long prot, unsigned long flags, uint64_t offset);
 /* munmap(2) of any range: split, unlink, free frames and empty tables, flush. */

@@ -24,6 +24,17 @@
 
 struct vm_ctx;
 struct file;		/* vma/filemap.h */
+
+/* The mode of an open file description (include/linux/fs.h): what a
+ * descriptor may do to its file.  A simulated file is one object shared
+ * by every opener, so the mode travels with the call that maps it. */
+typedef unsigned int fmode_t;
+#define FMODE_READ	0x1u
+#define FMODE_WRITE	0x2u
+#define FMODE_EXEC	0x20u	/* open_exec(): an executable or its interpreter */
+/* open(2)'s access mode (O_RDONLY 0, O_WRONLY 1, O_RDWR 2; 3 reads and
+ * writes nothing) as FMODE_READ|FMODE_WRITE: OPEN_FMODE() */
+#define OPEN_FMODE(flag)	((fmode_t)(((flag) + 1) & 3))
 struct task_struct;	/* kern/task.h */
 
 /* vm_flags (include/linux/mm.h), with the kernel's values: the bit

@@ -435,8 +435,8 @@ out:
 	return (int64_t)addr;
 }
 
-static int64_t __do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t len,
-			 unsigned long prot, unsigned long flags, uint64_t pgoff,
+static int64_t __do_mmap(struct mm_struct *mm, struct file *file, fmode_t f_mode, uint64_t addr,
+			 uint64_t len, unsigned long prot, unsigned long flags, uint64_t pgoff,
 			 uint64_t *populate)
 {
 	unsigned long vm_flags;
@@ -500,9 +500,21 @@ static int64_t __do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr,
 	if (!mlock_future_ok(mm, vm_flags, len))
 		return -EAGAIN;
 	if (file) {
-		/* simulated files are open read-write (FMODE_READ|FMODE_WRITE) */
-		if ((flags & MAP_TYPE) != MAP_PRIVATE)
+		if ((flags & MAP_TYPE) != MAP_PRIVATE) {
+			/* a shared mapping writes through to the file: only
+			 * through a descriptor open for writing */
+			if ((prot & PROT_WRITE) && !(f_mode & FMODE_WRITE))
+				return -EACCES;
 			vm_flags |= VM_SHARED | VM_MAYSHARE;
+			/* ... and without one it never may: no VM_MAYWRITE (a
+			 * later mprotect(PROT_WRITE) is -EACCES) and, never
+			 * written, no VM_SHARED (maps still shows 's') */
+			if (!(f_mode & FMODE_WRITE))
+				vm_flags &= ~(VM_MAYWRITE | VM_SHARED);
+		}
+		/* every file mapping, private ones too, reads the file */
+		if (!(f_mode & FMODE_READ))
+			return -EACCES;
 		if (vm_flags & VM_GROWSDOWN)
 			return -EINVAL;
 	} else if ((flags & MAP_TYPE) == MAP_SHARED) {
@@ -524,10 +536,11 @@ static int64_t __do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr,
 	return r;
 }
 
-int64_t do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t len,
-		unsigned long prot, unsigned long flags, uint64_t pgoff, uint64_t *populate)
+int64_t do_mmap(struct mm_struct *mm, struct file *file, fmode_t f_mode, uint64_t addr,
+		uint64_t len, unsigned long prot, unsigned long flags, uint64_t pgoff,
+		uint64_t *populate)
 {
-	int64_t r = __do_mmap(mm, file, addr, len, prot, flags, pgoff, populate);
+	int64_t r = __do_mmap(mm, file, f_mode, addr, len, prot, flags, pgoff, populate);
 
 	if (!IS_ERR_VALUE(r))
 		MM_EV(mm, "mmap", "start=%#llx end=%#llx prot=%#lx flags=%#lx%s", (unsigned long long)r,
@@ -542,8 +555,8 @@ int64_t do_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t
 	return r;
 }
 
-int64_t vm_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t len,
-		unsigned long prot, unsigned long flags, uint64_t offset)
+int64_t vm_mmap_fmode(struct mm_struct *mm, struct file *file, fmode_t f_mode, uint64_t addr,
+		      uint64_t len, unsigned long prot, unsigned long flags, uint64_t offset)
 {
 	uint64_t populate;
 	int64_t r;
@@ -554,11 +567,17 @@ int64_t vm_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t
 	/* ksys_mmap_pgoff(): without MAP_ANONYMOUS the fd must name a file */
 	if (!file && !(flags & MAP_ANONYMOUS))
 		return -EBADF;
-	r = do_mmap(mm, file, addr, len, prot, flags, offset >> PAGE_SHIFT, &populate);
+	r = do_mmap(mm, file, f_mode, addr, len, prot, flags, offset >> PAGE_SHIFT, &populate);
 	/* failures of the prefault are ignored: the mapping stays */
 	if (!IS_ERR_VALUE(r) && populate)
 		mm_populate(mm, (uint64_t)r, populate);
 	return r;
+}
+
+int64_t vm_mmap(struct mm_struct *mm, struct file *file, uint64_t addr, uint64_t len,
+		unsigned long prot, unsigned long flags, uint64_t offset)
+{
+	return vm_mmap_fmode(mm, file, FMODE_READ | FMODE_WRITE, addr, len, prot, flags, offset);
 }
 
 /* ---- munmap ---- */

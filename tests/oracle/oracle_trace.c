@@ -6,8 +6,11 @@
  * to its memory in between:
  *
  *   touch ADDR NPAGES w|r              pages its stores (w) or loads (r) faulted in
- *   sys tN NAME ARG... = RES [PATH]    a call by thread N (numbered as met), its
- *                                      result (-errno on failure); PATH for mmap
+ *   sys tN NAME ARG... = RES [ACC PATH]  a call by thread N (numbered as met), its
+ *                                      result (-errno on failure); for mmap the
+ *                                      descriptor's access mode (O_RDONLY, O_WRONLY,
+ *                                      O_RDWR, from fdinfo's flags) and its file's
+ *                                      path, "- -" for none
  *   vec DIGITS                         after mincore: the vector it wrote
  *   vmas N, then N "vma" lines         after a call: the VMAs, if they changed
  *   vmas same                          ... or not
@@ -89,6 +92,7 @@ struct thread {
 	int call;		/* memory_calls[] index of the call it is in, or -1 */
 	unsigned long long a[6];
 	char path[PATH_MAX];
+	const char *accmode;	/* mmap's descriptor, as open(2) names its mode */
 };
 
 static struct thread **threads;
@@ -212,6 +216,27 @@ static void read_touches(pid_t tid)
 	base = now;
 }
 
+/* The access mode of descriptor @fd of @tid, from the "flags:" line of
+ * /proc/TID/fdinfo/FD (octal open(2) flags), or NULL when it is not open. */
+static const char *fd_accmode(pid_t tid, int fd)
+{
+	static const char *const names[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
+	char name[64], line[128];
+	const char *mode = NULL;
+	unsigned long flags;
+	FILE *f;
+
+	snprintf(name, sizeof(name), "/proc/%d/fdinfo/%d", (int)tid, fd);
+	f = fopen(name, "r");
+	if (!f)
+		return NULL;
+	while (!mode && fgets(line, sizeof(line), f))
+		if (sscanf(line, "flags: %lo", &flags) == 1)
+			mode = names[flags & 3];
+	fclose(f);
+	return mode;
+}
+
 static void print_call(const struct thread *t, long long res)
 {
 	const int i = t->call;
@@ -225,7 +250,7 @@ static void print_call(const struct thread *t, long long res)
 	}
 	printf(" = %lld", res);
 	if (memory_calls[i].nr == NR_MMAP)
-		printf(" %s", t->path[0] ? t->path : "-");
+		printf(" %s %s", t->path[0] ? t->accmode : "-", t->path[0] ? t->path : "-");
 	putchar('\n');
 }
 
@@ -323,6 +348,9 @@ static int syscall_stop(struct thread *t)
 			snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)t->tid, (int)t->a[4]);
 			n = readlink(link, t->path, sizeof(t->path) - 1);
 			t->path[n > 0 ? n : 0] = '\0';
+			t->accmode = fd_accmode(t->tid, (int)t->a[4]);
+			if (!t->accmode)
+				t->path[0] = '\0';	/* closed in between: a bad descriptor */
 		}
 		t->turn = next_turn++;
 		return 0;

@@ -5,9 +5,8 @@
  *   - anonymous memory: 2 MiB multiples THP-aligned, others not, a
  *     MAP_STACK mapping (VM_NOHUGEPAGE) next to plain memory, MAP_32BIT;
  *   - the file named by the last argument (3 MiB, on the file
- *     system the test checked): THP-aligned by offset, the hint rules;
- *     opened read-write, as vmsim's files are (a MAP_SHARED mapping of a
- *     read-only descriptor has neither VM_SHARED nor VM_MAYWRITE on Linux);
+ *     system the test checked): THP-aligned by offset, the hint rules
+ *     (the access modes are probe_fmode's);
  *   - built with -DPROBE_FALLBACK (a static program, nothing of its own
  *     below mmap_base but the vDSO): the area below mmap_base filled, so
  *     that the top-down search fails and the bottom-up one from

@@ -14,8 +14,8 @@
  * host kernel ran it, every thread's calls in one sequence: the pages its
  * threads touched (a user access of the task each, so that faults give
  * VMAs their anon_vmas as on the host), each memory call with its result
- * compared, the VMAs and their VmFlags compared after every call, and the
- * VMAs at exit.
+ * compared (a file mapped with its descriptor's access mode), the VMAs and
+ * their VmFlags compared after every call, and the VMAs at exit.
  *
  * Invariant: every expected value is read from the host kernel while the
  * test runs; nothing is copied from an earlier run.  A case skips with the
@@ -438,15 +438,30 @@ static void compare_exec(const char *what, const struct exec_state *o, struct si
 
 /* ---- the trace ---- */
 
-/* One recorded call: "sys tN NAME ARG... = RES [PATH]". */
+/* One recorded call: "sys tN NAME ARG... = RES [ACC PATH]". */
 struct sysc {
 	int thread;
 	char what[32];
 	uint64_t a[6];
 	unsigned nargs;
 	int64_t res;
+	int accmode;		/* mmap: open(2)'s access mode of the descriptor, or -1 */
 	char path[4096];
 };
+
+/* "O_RDONLY" ... as open(2)'s access mode (O_ACCMODE: 3, the mode that
+ * neither reads nor writes), "-" as -1; -2 for anything else. */
+static int parse_accmode(const char *s, size_t n)
+{
+	static const char *const names[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
+
+	if (n == 1 && *s == '-')
+		return -1;
+	for (int i = 0; i < 4; i++)
+		if (strlen(names[i]) == n && !strncmp(s, names[i], n))
+			return i;
+	return -2;
+}
 
 static int parse_call(const char *line, struct sysc *c)
 {
@@ -473,8 +488,14 @@ static int parse_call(const char *line, struct sysc *c)
 	c->res = strtoll(p + 1, &end, 10);
 	if (end == p + 1)
 		return -1;
-	if (*end == ' ')
-		snprintf(c->path, sizeof(c->path), "%s", end + 1);
+	c->accmode = -1;
+	if (*end == ' ') {
+		const char *sp = strchr(end + 1, ' ');
+
+		if (!sp || (c->accmode = parse_accmode(end + 1, (size_t)(sp - end - 1))) == -2)
+			return -1;
+		snprintf(c->path, sizeof(c->path), "%s", sp + 1);
+	}
 	return 0;
 }
 
@@ -523,8 +544,10 @@ static int64_t replay_mmap(struct replay *rp, const struct sysc *c)
 	if (!(c->a[3] & MAP_ANONYMOUS) && (int)c->a[4] >= 0 &&
 	    filemap_open(machine_page_cache(&rp->s->m->vm), c->path, NULL, &f, &err))
 		fail_msg("%s: call %u: %s", rp->what, rp->calls, err.msg);
-	got = vm_mmap(rp->s->t->mm, f, c->a[0], c->a[1], (unsigned long)c->a[2],
-		      (unsigned long)c->a[3], c->a[5]);
+	if (f && c->accmode < 0)
+		fail_msg("%s: call %u: a file mapping without its access mode", rp->what, rp->calls);
+	got = vm_mmap_fmode(rp->s->t->mm, f, f ? OPEN_FMODE(c->accmode) : 0, c->a[0], c->a[1],
+			    (unsigned long)c->a[2], (unsigned long)c->a[3], c->a[5]);
 	fput(f);
 	return got;
 }
@@ -1194,6 +1217,29 @@ static void test_diff_i386_read_implies_exec(void **s)
 	diff_case("i386 without PT_GNU_STACK", p, "8388608", 8 * MiB, false);
 }
 
+/* A new scratch file "oracle-@name-PID@suffix" in the current directory,
+ * its path in @path, open for writing. */
+static FILE *scratch_open(char *path, size_t n, const char *name, const char *suffix)
+{
+	char cwd[400];
+
+	if (!getcwd(cwd, sizeof(cwd)))
+		fail_msg("getcwd: %s", strerror(errno));
+	snprintf(path, n, "%s/oracle-%s-%d%s", cwd, name, (int)getpid(), suffix);
+	add_scratch(path);
+	return fopen(path, "wb");
+}
+
+/* A scratch file of @size bytes, named after @name: its path, in @path. */
+static const char *scratch_file(char *path, size_t n, const char *name, uint64_t size)
+{
+	FILE *f = scratch_open(path, n, name, ".bin");
+
+	if (!f || fseek(f, (long)size - 1, SEEK_SET) != 0 || fputc(1, f) == EOF || fclose(f) != 0)
+		fail_msg("cannot write %s", path);
+	return path;
+}
+
 /*
  * A 3 MiB file for the placement probe, in the current directory, on a
  * file system whose files the kernel maps at 2 MiB boundaries (ext4 or
@@ -1206,7 +1252,6 @@ static const char *big_file(void)
 	static const unsigned long large_folio_fs[] = { 0xEF53 /* ext4 */, 0x58465342 /* xfs */ };
 	char cwd[400];
 	struct statfs sf;
-	FILE *f;
 	bool ok = false;
 
 	if (!getcwd(cwd, sizeof(cwd)) || statfs(cwd, &sf) != 0) {
@@ -1221,12 +1266,7 @@ static const char *big_file(void)
 			      (unsigned long)sf.f_type);
 		return NULL;
 	}
-	snprintf(path, sizeof(path), "%s/oracle-big-%d.bin", cwd, (int)getpid());
-	add_scratch(path);
-	f = fopen(path, "wb");
-	if (!f || fseek(f, 3 * MiB - 1, SEEK_SET) != 0 || fputc(1, f) == EOF || fclose(f) != 0)
-		fail_msg("cannot write %s", path);
-	return path;
+	return scratch_file(path, sizeof(path), "big", 3 * MiB);
 }
 
 static void placement_case(const char *what, const char *kind)
@@ -1248,17 +1288,39 @@ static void test_diff_placement_static(void **s) { (void)s; placement_case("plac
  * ld.so's mapping of it lands on a 2 MiB boundary */
 static void test_diff_placement_libstdcxx(void **s) { (void)s; placement_case("placement (libstdc++)", "place_stdcxx"); }
 
+/*
+ * A file mapped through descriptors of each access mode: every answer
+ * (EACCES where the mode forbids), the VMAs with their VmFlags (a read-only
+ * shared mapping has no sh and no mw) and what mprotect, MADV_REMOVE, msync
+ * and mremap make of them, the host's.  The scratch file's file system must
+ * punch holes (MADV_REMOVE), as vmsim's files do.
+ */
+static void test_diff_probe_fmode(void **s)
+{
+	static char path[512];
+	const char *prog = probe("fmode");
+	int fd;
+
+	(void)s;
+	scratch_file(path, sizeof(path), "fmode", 4 * PAGE_SIZE);
+	/* what MADV_REMOVE asks of the file system (vfs_fallocate) */
+	fd = open(path, O_RDWR);
+	if (fd < 0 || fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096) != 0) {
+		print_message("skipped: fmode: %s: its file system cannot punch a hole: %s\n", path,
+			      strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		skip();
+	}
+	close(fd);
+	diff_case_args("fmode", prog, "8388608", 8 * MiB, true, NULL, path);
+}
+
 /* An executable script @name in the current directory: "#!" + @line. */
 static const char *write_script(char *path, size_t n, const char *name, const char *line)
 {
-	char cwd[400];
-	FILE *f;
+	FILE *f = scratch_open(path, n, name, "");
 
-	if (!getcwd(cwd, sizeof(cwd)))
-		fail_msg("getcwd: %s", strerror(errno));
-	snprintf(path, n, "%s/oracle-%s-%d", cwd, name, (int)getpid());
-	add_scratch(path);
-	f = fopen(path, "w");
 	if (!f || fprintf(f, "#!%s\nexit 3\n", line) < 0 || fclose(f) != 0)
 		fail_msg("cannot write %s", path);
 	chmod(path, 0755);
@@ -1309,6 +1371,7 @@ int main(int argc, char **argv)
 		DIFF_TEST(test_diff_probe_madvise),
 		DIFF_TEST(test_diff_probe_mlock),
 		DIFF_TEST(test_diff_probe_threads),
+		DIFF_TEST(test_diff_probe_fmode),
 		DIFF_TEST(test_diff_xz_two_threads),
 		DIFF_TEST(test_diff_zstd_two_threads),
 		DIFF_TEST(test_diff_placement_static),

@@ -1,7 +1,8 @@
 /*
  * Scenario ops of the address space (see scenario.h):
  *   spawn    { task, brk, stack, stack_rlimit }   value: the pid
- *   mmap     { task, addr, length, prot, flags, file, offset }  value: the address
+ *   mmap     { task, addr, length, prot, flags, file, open, offset }  value: the address
+ *            (open: the file's access mode, O_RDONLY, O_WRONLY or O_RDWR)
  *   munmap   { task, addr, length }
  *   mprotect { task, addr, length, prot }
  *   mremap   { task, old_address, old_size, new_size, flags, new_address }
@@ -12,7 +13,7 @@
  * with the machine-wide tasks, mlocked and CPU 0's TLB counters.
  * System-call failures are outcomes (OUT_ERROR with the kernel's errno);
  * bad scenario text is scn_bad().  Invariant: an op changes the machine
- * only through the process layer's calls (vm_mmap, do_munmap, do_mprotect,
+ * only through the process layer's calls (vm_mmap_fmode, do_munmap, do_mprotect,
  * do_mremap, sys_brk, task_spawn), so the checker's view after a step is the kernel's.
  */
 #include <errno.h>
@@ -155,7 +156,30 @@ static int op_spawn(struct scn *s, struct scn_step *st)
 }
 
 static const char *const mmap_keys[] = { "task", "addr", "length", "prot", "flags", "file",
-					 "offset", NULL };
+					 "open", "offset", NULL };
+
+/* The access mode of the descriptor a file is mapped through, as the
+ * program opened it; without 'open' O_RDWR. */
+static int arg_open_mode(struct scn *s, struct scn_step *st, fmode_t *mode)
+{
+	static const char *const names[] = { "O_RDONLY", "O_WRONLY", "O_RDWR" };
+	const char *v = NULL;
+	int ret = scn_arg_str(s, st, "open", false, &v);
+
+	*mode = OPEN_FMODE(2);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	if (!scn_arg(st, "file"))
+		return scn_bad(s, st, scn_arg(st, "open"), "'open' is the access mode of a file: "
+			       "it needs 'file'");
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(v, names[i])) {
+			*mode = OPEN_FMODE(i);
+			return 0;
+		}
+	return scn_bad(s, st, scn_arg(st, "open"), "open: O_RDONLY, O_WRONLY or O_RDWR, not '%s'",
+		       v);
+}
 
 static int op_mmap(struct scn *s, struct scn_step *st)
 {
@@ -163,13 +187,15 @@ static int op_mmap(struct scn *s, struct scn_step *st)
 	uint64_t addr = 0, len, off = 0;
 	unsigned long prot, flags;
 	struct file *file = NULL;
+	fmode_t mode;
 	int ret;
 
 	if ((ret = arg_task(s, st, "task", &t)) ||
 	    (ret = scn_arg_u64(s, st, "addr", false, &addr)) < 0 ||
 	    (ret = scn_arg_u64(s, st, "length", true, &len)) ||
 	    (ret = arg_prot(s, st, &prot)) || (ret = arg_map_flags(s, st, &flags)) ||
-	    (ret = scn_arg_u64(s, st, "offset", false, &off)) < 0)
+	    (ret = scn_arg_u64(s, st, "offset", false, &off)) < 0 ||
+	    (ret = arg_open_mode(s, st, &mode)))
 		return ret < 0 ? ret : -EINVAL;
 	if (scn_arg(st, "file")) {
 		if (flags & MAP_ANONYMOUS)
@@ -181,7 +207,7 @@ static int op_mmap(struct scn *s, struct scn_step *st)
 		return scn_bad(s, st, scn_arg(st, "flags"), "without 'file' the mapping must be "
 			       "anonymous (add 'anonymous' to flags)");
 	}
-	set_result(st, vm_mmap(t->mm, file, addr, len, prot, flags, off));
+	set_result(st, vm_mmap_fmode(t->mm, file, mode, addr, len, prot, flags, off));
 	if (file)
 		fput(file);	/* the VMA holds its own reference */
 	return 0;
