@@ -24,6 +24,9 @@ void pt_ctx_init(struct pt_ctx *pt, struct phys_mem *pm, const struct vmsim_conf
 	memset(pt, 0, sizeof(*pt));
 	pt->pm = pm;
 	pt->fmt = pt_format_of(cfg);
+	pt->pfn_mask = pt->fmt->entry_addr_mask & ~0xfffULL &
+		       (pt->fmt->kernel_phys_bits >= 64 ? ~0ULL
+							: (1ULL << pt->fmt->kernel_phys_bits) - 1);
 	pt->phys_bits = cfg->phys_bits;
 	pt->pse = cfg->pse;
 	pt->console = stderr;	/* the kernel's log, as a console shows it */
@@ -76,12 +79,8 @@ void set_pte(const struct pt_ctx *pt, uint64_t epa, uint64_t val)
 bool pt_entry_bad(const struct pt_ctx *pt, unsigned depth, uint64_t e)
 {
 	const struct pt_format *f = pt->fmt;
-	/* pXd_flags(): everything but the PFN field (PTE_PFN_MASK: bits
-	 * 12..51 on x86_64, 12..43 under PAE, 12..31 on 2-level x86_32) */
-	const uint64_t pfn_mask = f->entry_addr_mask & ~0xfffULL &
-				  (f->kernel_phys_bits >= 64 ? ~0ULL
-							     : (1ULL << f->kernel_phys_bits) - 1);
-	const uint64_t flags = e & ~pfn_mask;
+	/* pXd_flags(): everything but the PFN field */
+	const uint64_t flags = e & ~pt->pfn_mask;
 
 	/* pmd_bad(): exactly a kernel table entry, U/S and A aside; on
 	 * x86_32's two levels the page-directory entry is the pmd */
@@ -135,7 +134,9 @@ enum pt_entry_kind pt_entry_kind(const struct pt_ctx *pt, unsigned depth, uint64
 	/* pXd_leaf(): present with PS, where the format has large pages */
 	if (large && (e & _PAGE_PRESENT) && pt_entry_leaf(pt, depth, e))
 		return PT_ENTRY_LEAF;
-	if (pt_entry_bad(pt, depth, e) || !pt_link_ok(pt, depth, epa, pt_entry_addr(pt, depth, e)))
+	/* not bad: no PS, so the address is the table's (pt_entry_addr()
+	 * without its large-leaf case) */
+	if (pt_entry_bad(pt, depth, e) || !pt_link_ok(pt, depth, epa, e & pt->fmt->entry_addr_mask))
 		return PT_ENTRY_BAD;
 	return PT_ENTRY_TABLE;
 }

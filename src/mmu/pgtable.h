@@ -37,6 +37,10 @@ struct page;
 struct pt_ctx {
 	struct phys_mem *pm;
 	const struct pt_format *fmt;
+	/* PTE_PFN_MASK: the bits of an entry that pXd_flags() leaves out
+	 * (12..51 on x86_64, 12..43 under PAE, 12..31 on 2-level x86_32),
+	 * from the format, kept here because every entry judged needs it */
+	uint64_t pfn_mask;
 	unsigned phys_bits;
 	bool pse;			/* build large x86_32 leaves (CR4.PSE) */
 	unsigned kernel_pgd_boundary;	/* first root index of the kernel half */

@@ -38,7 +38,7 @@ int pagemap_init(struct pagemap *pm, size_t hint)
 	while (cap < hint * 2 && cap < ((size_t)1 << 40))
 		cap <<= 1;
 	siphash_host_key(&k);
-	*pm = (struct pagemap){ .mul = k.key[0] | 1, .xor = k.key[1], .mask = cap - 1,
+	*pm = (struct pagemap){ .xor = k.key[0] ^ k.key[1], .mask = cap - 1,
 				.shift = 64 - log2_exact(cap) };
 	pm->slots = alloc_slots(cap);
 	return pm->slots ? 0 : -ENOMEM;

@@ -5,12 +5,20 @@
  * linear probing over (key, value) pairs, no pointers, no per-item
  * allocation, 16 bytes a slot.
  *
- * The hash is a multiply-shift under a random odd multiplier (and xor key)
- * drawn from the host's AT_RANDOM bytes (util/siphash.h), applied to the
- * page number's group of 8, so a trace cannot be crafted to pile its pages
- * into one run of slots (at most 8 keys share a home group by their low
- * bits); nothing a user sees depends on the slot order (there is no
- * iteration in key order).
+ * The hash is Fibonacci hashing of the page number's group of 8: the
+ * group, xored with a random key drawn from the host's AT_RANDOM bytes
+ * (util/siphash.h), times 2^64 / golden ratio, the product's top bits the
+ * home group (at most 8 keys share a home group by their low bits).  The
+ * golden ratio's multiple spreads any dense range of groups (a program's
+ * pages) evenly over the table, so runs stay a slot or two long; a random
+ * multiplier (tried before) folded such a range onto a few runs hundreds
+ * of slots long for some of its values, and a full mixing function,
+ * uniform but no better than random, walked twice the slots of this one on
+ * the replay's traces.  The xor key keeps the homes unpredictable; a trace
+ * built against the fixed multiplier (pages at strides of a Fibonacci
+ * number of groups) can still make long runs, which costs its own replay
+ * time and nothing else.  Nothing a user sees depends on the slot order
+ * (there is no iteration in key order).
  *
  * Invariant (pagemap_check()): every key sits in the run of occupied slots
  * that starts at its home slot, nr counts them, nr * 2 <= capacity after
@@ -27,6 +35,7 @@
 struct vmsim_error;
 
 #define PAGEMAP_EMPTY (~0ULL)
+#define PAGEMAP_GOLDEN 0x9e3779b97f4a7c15ULL	/* 2^64 / golden ratio, odd */
 
 struct pagemap_slot {
 	uint64_t key;		/* PAGEMAP_EMPTY: free */
@@ -37,7 +46,7 @@ struct pagemap {
 	struct pagemap_slot *slots;
 	uint64_t mask;		/* capacity - 1 */
 	unsigned shift;		/* 64 - log2(capacity) */
-	uint64_t mul, xor;	/* the hash's key */
+	uint64_t xor;		/* the hash's key */
 	size_t nr;
 };
 
@@ -50,9 +59,9 @@ void pagemap_destroy(struct pagemap *pm);
  * line at a time); the groups are scattered by the keyed hash. */
 static inline uint64_t pagemap_home(const struct pagemap *pm, uint64_t key)
 {
-	uint64_t group = (((key >> 3) ^ pm->xor) * pm->mul) >> (pm->shift + 3);
+	uint64_t h = ((key >> 3) ^ pm->xor) * PAGEMAP_GOLDEN;
 
-	return ((group << 3) | (key & 7)) & pm->mask;
+	return (((h >> (pm->shift + 3)) << 3) | (key & 7)) & pm->mask;
 }
 
 /* The slot holding @key, or NULL. */
